@@ -1,0 +1,48 @@
+"""The Typer application object and the no-subcommand behaviour (launch the studio).
+
+Command modules register themselves on `app` when `tangstudio.cli` imports them. Keep every
+module-level import here and in the command modules cheap: `tangstudio --help` must not import
+torch or Textual; heavy imports go inside the command functions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    name="tangstudio",
+    help="Train small recurrent networks on the Complete Tang Poems and compose classical Chinese verse.\n\n"
+    "Run with no command to open the studio.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    home: Optional[Path] = typer.Option(
+        None, "--home", envvar="TANGSTUDIO_HOME", help="Folder for runs, imported corpora and models "
+        "(default: the platform's user data folder).", show_default=False,
+    ),
+    run: Optional[str] = typer.Option(None, "--run", help="Open the studio on this run."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if home is not None:
+        os.environ["TANGSTUDIO_HOME"] = str(home)
+    if version:
+        from tangstudio import __version__
+
+        typer.echo(f"tangstudio {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        from tangstudio.cli.launch import launch_studio
+
+        launch_studio(run=run)

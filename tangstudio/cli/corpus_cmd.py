@@ -1,0 +1,47 @@
+"""`tangstudio corpus import|list`: bring other corpora in (all or nothing) and list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tangstudio.cli.app import app
+
+corpus_app = typer.Typer(help="Import and list corpora (the bundled Tang corpus is always there).", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("import")
+def import_(
+    path: Path = typer.Argument(..., help="A chinese-poetry JSON file, a folder of them, or a UTF-8 text file."),
+    name: str = typer.Option(..., "--name", "-n", help="Name to use with --corpus."),
+    fmt: str = typer.Option("auto", "--format", help="auto, chinese-poetry or text (one poem per line, optionally title:body)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing corpus of that name."),
+) -> None:
+    """Import a corpus into your tangstudio home; nothing is written unless every file is valid."""
+    from tangstudio.cli.render import console
+    from tangstudio.engine.corpus.importer import import_corpus
+
+    with console.status(f"Reading {path} …"):
+        result = import_corpus(path, name, fmt, force)
+    console.print(f"imported [bold]{result['poems']:,}[/bold] poems ({result['usable']:,} usable after cleaning, "
+                  f"{result['script']}) as [bold]{name}[/bold] → {result['path']}")
+    console.print(f"try: tangstudio stats --corpus {name}")
+
+
+@corpus_app.command("list")
+def list_() -> None:
+    """List the bundled corpus and every imported one."""
+    from rich.table import Table
+
+    from tangstudio.cli.render import console
+    from tangstudio.engine.corpus.importer import list_imported
+
+    table = Table("name", "poems", "script", "source")
+    table.add_row("tang", "57,607", "traditional (converted on load)", "bundled: chinese-poetry@2.0.1 (MIT)")
+    for meta in list_imported():
+        poems = meta.get("poems")
+        table.add_row(str(meta.get("name")), f"{poems:,}" if isinstance(poems, int) else str(poems),
+                      str(meta.get("script")), str(meta.get("source")))
+    console.print(table)

@@ -1,0 +1,203 @@
+"""Importing other corpora into the user's home, all or nothing.
+
+Accepted: chinese-poetry JSON (a file, or a folder of them: a list of objects with `paragraphs`,
+and `title` or `rhythmic`, `author`, `id`), and plain UTF-8 text (one poem per line, optionally
+`title:body`). Everything is validated in memory first, written to a temporary folder, and
+renamed into place, so a failed import never leaves half a corpus and never touches an existing
+one unless `force` is given and the new one is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import lzma
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from tangstudio.engine import paths
+from tangstudio.engine.corpus.clean import clean_body
+from tangstudio.engine.corpus.script import guess_script
+from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE
+from tangstudio.engine.errors import TangError
+
+FORMATS = ("auto", "chinese-poetry", "text")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_POEM_CHARS = 20_000
+_TITLE_SPLIT = re.compile(r"^([^:：，。！？]{1,40})[:：](.+)$")
+
+
+def check_name(name: str, force: bool) -> Path:
+    if not NAME.match(name or ""):
+        raise TangError(f"corpus name {name!r} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if name == BUNDLED:
+        raise TangError(f"{BUNDLED!r} is the bundled corpus; choose another name")
+    target = paths.corpora_dir() / name
+    if (target / CORPUS_FILE).exists() and not force:
+        raise TangError(f"corpus {name!r} already exists; pass --force to replace it")
+    return target
+
+
+def _read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise TangError(f"{path}: cannot read ({exc.strerror})") from None
+    if size == 0:
+        raise TangError(f"{path}: the file is empty")
+    if size > MAX_FILE_BYTES:
+        raise TangError(f"{path}: {size / 1e6:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB limit")
+    data = path.read_bytes()
+    if b"\x00" in data[:65536]:
+        raise TangError(f"{path}: looks like a binary file, not UTF-8 text or JSON")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = ""
+        try:
+            data.decode("gb18030")
+            hint = " (it decodes as GBK/GB18030: convert it with `iconv -f GB18030 -t UTF-8`)"
+        except UnicodeDecodeError:
+            pass
+        raise TangError(f"{path}: not valid UTF-8 at byte {exc.start}{hint}") from None
+    if not text.strip():
+        raise TangError(f"{path}: the file holds only white space")
+    return text
+
+
+def _poem_id(*parts: str) -> str:
+    return hashlib.md5("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _check_body(path: Path, where: str, body: str) -> None:
+    if len(body) > MAX_POEM_CHARS:
+        raise TangError(f"{path}: {where} is {len(body):,} characters long; a poem may have at most {MAX_POEM_CHARS:,}")
+
+
+def _rows_from_json(path: Path, text: str, strict: bool) -> list[list]:
+    """Rows from one chinese-poetry JSON file. With strict=False a file of another shape
+    (e.g. authors.tang.json beside the poems) yields nothing instead of an error."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TangError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if isinstance(data, dict):
+        data = [data]
+    shaped = isinstance(data, list) and any(isinstance(d, dict) and "paragraphs" in d for d in data)
+    if not shaped:
+        if strict:
+            raise TangError(f"{path}: JSON of the wrong shape; expected a list of poems with a 'paragraphs' list of strings")
+        return []
+    rows = []
+    for index, item in enumerate(data):
+        if not isinstance(item, dict) or not isinstance(item.get("paragraphs"), list):
+            raise TangError(f"{path}: poem {index} has no 'paragraphs' list")
+        paragraphs = item["paragraphs"]
+        if not all(isinstance(p, str) for p in paragraphs):
+            raise TangError(f"{path}: poem {index} has a paragraph that is not a string")
+        title = item.get("title", item.get("rhythmic", ""))
+        author = item.get("author", "")
+        if not isinstance(title, str) or not isinstance(author, str):
+            raise TangError(f"{path}: poem {index} has a title or author that is not a string")
+        _check_body(path, f"poem {index}", "".join(paragraphs))
+        poem_id = item.get("id") if isinstance(item.get("id"), str) else _poem_id(title, author, *paragraphs)
+        rows.append([poem_id, title, author, paragraphs])
+    return rows
+
+
+def _rows_from_text(path: Path, text: str) -> list[list]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        _check_body(path, f"line {number}", line)
+        title, body = "", line
+        match = _TITLE_SPLIT.match(line)
+        if match:
+            title, body = match.group(1).strip(), match.group(2).strip()
+        rows.append([_poem_id(title, body), title, "", [body]])
+    return rows
+
+
+def _detect_format(text: str) -> str:
+    return "chinese-poetry" if text.lstrip()[:1] in "[{" else "text"
+
+
+def read_poems(path: Path, fmt: str = "auto") -> list[list]:
+    """Validate and read every poem at `path` (a file or a folder of JSON files) into rows."""
+    if fmt not in FORMATS:
+        raise TangError(f"unknown format {fmt!r}; choose {', '.join(FORMATS)}")
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise TangError(f"{path}: no such file or folder")
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.json") if p.is_file()) if fmt != "text" else sorted(path.rglob("*.txt"))
+        if not files:
+            raise TangError(f"{path}: the folder holds no {'.txt' if fmt == 'text' else '.json'} files")
+        rows = []
+        for file in files:
+            text = _read_text(file)
+            rows.extend(_rows_from_text(file, text) if fmt == "text" else _rows_from_json(file, text, strict=False))
+        if not rows:
+            raise TangError(f"{path}: none of its {len(files)} JSON files holds poems with 'paragraphs'")
+        return rows
+    text = _read_text(path)
+    kind = _detect_format(text) if fmt == "auto" else fmt
+    rows = _rows_from_json(path, text, strict=True) if kind == "chinese-poetry" else _rows_from_text(path, text)
+    if not rows:
+        raise TangError(f"{path}: no poems found")
+    return rows
+
+
+def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False) -> dict:
+    target = check_name(name, force)
+    rows = read_poems(path, fmt)
+    from collections import Counter
+
+    usable = sum(1 for r in rows if clean_body(r[3], Counter()) is not None)
+    if usable == 0:
+        raise TangError(f"{path}: every poem is empty after cleaning; nothing to import")
+    sample = "".join("".join(r[3]) for r in rows[:2000])
+    document = {
+        "source": f"imported from {Path(path).name}",
+        "script": guess_script(sample),
+        "fields": ["id", "title", "author", "paragraphs"],
+        "poems": rows,
+    }
+    blob = lzma.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), preset=6)
+    root = paths.corpora_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
+    try:
+        (staging / CORPUS_FILE).write_bytes(blob)
+        (staging / "meta.json").write_text(
+            json.dumps({"name": name, "poems": len(rows), "script": document["script"], "source": str(path)}, ensure_ascii=False, indent=2),
+            encoding="utf-8",
+        )
+        old = None
+        if target.exists():
+            old = root / f".{name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+        staging.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {"name": name, "poems": len(rows), "usable": usable, "script": document["script"], "path": str(target)}
+
+
+def list_imported() -> list[dict]:
+    root = paths.corpora_dir()
+    out = []
+    if root.is_dir():
+        for meta in sorted(root.glob("*/meta.json")):
+            try:
+                out.append(json.loads(meta.read_text("utf-8")))
+            except (OSError, ValueError):
+                out.append({"name": meta.parent.name, "poems": "?", "script": "?", "source": "(unreadable meta.json)"})
+    return out

@@ -1,0 +1,35 @@
+"""A poem as the engine sees it: cleaned body text in one script, with its form and split."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Characters that close a clause (句). A "line" of regulated verse is one clause.
+CLAUSE_END = "，。！？；：、"
+_CLAUSE = re.compile(f"[^{CLAUSE_END}]+[{CLAUSE_END}]?")
+
+
+@dataclass(frozen=True, slots=True)
+class Poem:
+    id: str
+    title: str
+    author: str
+    text: str  # cleaned body, e.g. "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
+    form: str  # wujue | qijue | wulv | qilv | other
+    split: str  # train | val | test
+    lost: bool = False  # contains □ (characters lost in transmission)
+
+    @property
+    def lines(self) -> list[str]:
+        """Clauses with their closing punctuation: ["床前明月光，", "疑是地上霜。", ...]."""
+        return split_clauses(self.text)
+
+
+def split_clauses(text: str) -> list[str]:
+    return _CLAUSE.findall(text)
+
+
+def clause_lengths(text: str) -> list[int]:
+    """Length of each clause without its punctuation."""
+    return [len(clause.rstrip(CLAUSE_END)) for clause in split_clauses(text)]

@@ -1,0 +1,63 @@
+"""Where raw poems come from: the bundled Tang file, or a corpus imported into the user's home.
+
+Both are stored the same way — `corpus.json.xz`, a JSON document with `script` and `poems` as
+`[id, title, author, paragraphs]` rows — so one loader serves both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import lzma
+from dataclasses import dataclass
+from pathlib import Path
+
+from tangstudio.engine import paths
+from tangstudio.engine.errors import TangError
+
+BUNDLED = "tang"
+BUNDLED_FILE = Path(__file__).with_name("data") / "tang.json.xz"
+CORPUS_FILE = "corpus.json.xz"
+
+
+@dataclass(frozen=True)
+class RawCorpus:
+    name: str
+    source: str
+    script: str  # the script the stored text is in
+    rows: list[list]  # [id, title, author, paragraphs]
+    fingerprint: str  # sha256 of the stored file, first 16 hex digits
+
+
+def corpus_path(name: str) -> Path:
+    if name == BUNDLED:
+        return BUNDLED_FILE
+    return paths.corpora_dir() / name / CORPUS_FILE
+
+
+def available_corpora() -> list[str]:
+    imported = []
+    root = paths.corpora_dir()
+    if root.is_dir():
+        imported = sorted(p.parent.name for p in root.glob(f"*/{CORPUS_FILE}"))
+    return [BUNDLED, *imported]
+
+
+def read_raw(name: str) -> RawCorpus:
+    path = corpus_path(name)
+    if not path.is_file():
+        known = ", ".join(available_corpora())
+        raise TangError(f"unknown corpus {name!r}; available: {known} (import one with `tangstudio corpus import`)")
+    blob = path.read_bytes()
+    try:
+        document = json.loads(lzma.decompress(blob))
+        rows = document["poems"]
+    except (lzma.LZMAError, ValueError, KeyError, TypeError) as exc:
+        raise TangError(f"corpus {name!r} at {path} is damaged ({exc.__class__.__name__}); re-import it") from None
+    return RawCorpus(
+        name=name,
+        source=document.get("source", str(path)),
+        script=document.get("script", "traditional"),
+        rows=rows,
+        fingerprint=hashlib.sha256(blob).hexdigest()[:16],
+    )

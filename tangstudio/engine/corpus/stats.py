@@ -1,0 +1,60 @@
+"""Corpus statistics, as one plain dict: the CLI renders it with Rich, the studio with widgets,
+`--json` prints it as it is."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tangstudio.engine.corpus import Corpus, forms_label, parse_forms
+from tangstudio.engine.corpus.forms import ALL_FORMS
+from tangstudio.engine.corpus.poem import CLAUSE_END, clause_lengths
+from tangstudio.engine.corpus.vocab import Vocab
+
+
+def is_hanzi(char: str) -> bool:
+    code = ord(char)
+    return 0x3400 <= code <= 0x9FFF or 0x20000 <= code <= 0x3134F or 0xF900 <= code <= 0xFAFF
+
+
+def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool = False) -> dict:
+    chosen = parse_forms(forms)
+    poems = corpus.select(chosen, include_lost=include_lost)
+    chars = Counter()
+    for poem in poems:
+        chars.update(poem.text)
+    hanzi = Counter({c: n for c, n in chars.items() if is_hanzi(c)})
+    total_hanzi = sum(hanzi.values())
+    ranked = [n for _, n in hanzi.most_common()]
+    coverage = {f"top_{k // 1000}k": (sum(ranked[:k]) / total_hanzi if total_hanzi else 0.0) for k in (1000, 3000, 5000)}
+    train_texts = (p.text for p in poems if p.split == "train")
+    vocab = Vocab.build(train_texts, corpus.script)
+    line_lengths = Counter()
+    for poem in poems:
+        line_lengths.update(clause_lengths(poem.text))
+    all_forms = Counter(p.form for p in corpus.select(None, include_lost=include_lost))
+    return {
+        "corpus": corpus.name,
+        "script": corpus.script,
+        "forms_filter": forms_label(chosen),
+        "source": corpus.source,
+        "raw_poems": corpus.raw_count,
+        "poems": len(poems),
+        "characters": sum(chars.values()),
+        "hanzi": total_hanzi,
+        "distinct_chars": len(hanzi),
+        "vocab_size": len(vocab),
+        "coverage": coverage,
+        "forms": {form: all_forms.get(form, 0) for form in ALL_FORMS},
+        "splits": {s: sum(1 for p in poems if p.split == s) for s in ("train", "val", "test")},
+        "line_lengths": {str(k): v for k, v in sorted(line_lengths.items()) if k > 0},
+        "top_chars": [[c, n] for c, n in hanzi.most_common(20)],
+        "top_authors": [[a, n] for a, n in Counter(p.author for p in poems).most_common(20)],
+        "punctuation": {c: chars.get(c, 0) for c in CLAUSE_END},
+        "cleaning": {
+            "notes_removed": corpus.cleaning.get("notes_removed", 0),
+            "punctuation_unified": corpus.cleaning.get("punctuation_unified", 0),
+            "lost_characters": corpus.cleaning.get("lost_characters", 0),
+            "lost_excluded": 0 if include_lost else sum(1 for p in corpus.poems if p.lost),
+            "empty_dropped": corpus.cleaning.get("empty_dropped", 0),
+        },
+    }

@@ -1,0 +1,39 @@
+"""Where tangstudio keeps runs, imported corpora and models.
+
+The home comes from `--home` (which sets TANGSTUDIO_HOME), then TANGSTUDIO_HOME, then the
+platform's user data folder. Tests point TANGSTUDIO_HOME at a temporary folder so they never touch
+the real one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def home() -> Path:
+    override = os.environ.get("TANGSTUDIO_HOME")
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_data_path("tangstudio", appauthor=False)
+
+
+def runs_dir() -> Path:
+    return home() / "runs"
+
+
+def corpora_dir() -> Path:
+    return home() / "corpora"
+
+
+def user_models_dir() -> Path:
+    return home() / "models"
+
+
+def shipped_models_dir() -> Path:
+    """The `models/` folder of the checkout, where the default model ships."""
+    return Path(os.environ.get("TANGSTUDIO_MODELS", REPO_ROOT / "models"))

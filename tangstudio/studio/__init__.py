@@ -1,0 +1,1 @@
+"""The Textual face of tangstudio. Imports the engine; the engine never imports this."""
