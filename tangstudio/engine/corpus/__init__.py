@@ -14,7 +14,7 @@ from tangstudio.engine.corpus.clean import clean_body
 from tangstudio.engine.corpus.forms import classify, forms_label, parse_forms
 from tangstudio.engine.corpus.poem import Poem
 from tangstudio.engine.corpus.script import check_script, convert_many
-from tangstudio.engine.corpus.source import BUNDLED, available_corpora, read_raw
+from tangstudio.engine.corpus.source import BUNDLED, available_corpora, corpus_path, read_raw
 from tangstudio.engine.corpus.splits import split_of
 
 __all__ = ["Corpus", "Poem", "load_corpus", "available_corpora", "parse_forms", "forms_label", "BUNDLED"]
@@ -43,9 +43,16 @@ class Corpus:
         ]
 
 
-@lru_cache(maxsize=4)
 def load_corpus(name: str = BUNDLED, script: str = "simplified") -> Corpus:
+    """Load, convert and clean a corpus; cached per file version, so a re-import is seen."""
     check_script(script)
+    path = corpus_path(name)
+    version = path.stat().st_mtime_ns if path.is_file() else None
+    return _load(name, script, str(path), version)
+
+
+@lru_cache(maxsize=4)
+def _load(name: str, script: str, path: str, version: int | None) -> Corpus:
     raw = read_raw(name)
     # One OpenCC call for the whole corpus: title, author and body joined by control characters.
     packed = [_SEP.join((str(r[1]), str(r[2]), "\x1e".join(map(str, r[3])))) for r in raw.rows]
