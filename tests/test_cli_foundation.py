@@ -1,0 +1,65 @@
+"""The CLI as a user runs it: a real subprocess, real exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_stats_json_on_bundled_corpus(home):
+    result = tangstudio("stats", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["raw_poems"] == 57607
+    for key in ("poems", "characters", "vocab_size", "forms", "splits", "top_chars", "top_authors"):
+        assert key in data
+    assert set(data["forms"]) == {"wujue", "qijue", "wulv", "qilv", "other"}
+    total = sum(data["splits"].values())
+    assert total == data["poems"]
+    assert abs(data["splits"]["train"] / total - 0.9) < 0.02
+    assert len(data["top_chars"]) == 20 and len(data["top_authors"]) == 20
+
+
+def test_stats_tables_for_an_imported_corpus(tiny_corpus, home):
+    result = tangstudio("stats", "--corpus", tiny_corpus, "--forms", "regulated", "--script", "traditional", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "Poems per form" in result.stdout and "Top 20 characters" in result.stdout
+    assert "tiny · traditional" in result.stdout
+
+
+def test_corpus_import_and_list(tmp_path, home):
+    poems = tmp_path / "p.txt"
+    poems.write_text("静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
+    result = tangstudio("corpus", "import", str(poems), "--name", "mine", home=home)
+    assert result.returncode == 0, result.stderr
+    listed = tangstudio("corpus", "list", home=home)
+    assert "mine" in listed.stdout
+    again = tangstudio("corpus", "import", str(poems), "--name", "mine", home=home)
+    assert again.returncode == 2
+    assert again.stderr.strip().count("\n") == 0 and "already exists" in again.stderr
+
+
+def test_bad_options_exit_2_with_one_line(home, tmp_path):
+    for args in (["stats", "--corpus", "nope"], ["stats", "--script", "cursive"], ["stats", "--forms", "sonnet"],
+                 ["corpus", "import", str(tmp_path / "missing.txt"), "--name", "x"]):
+        result = tangstudio(*args, home=home)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_home_option_overrides_env(tmp_path, home):
+    other = tmp_path / "elsewhere"
+    poems = tmp_path / "p.txt"
+    poems.write_text("床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
+    result = tangstudio("--home", str(other), "corpus", "import", str(poems), "--name", "mine", home=home)
+    assert result.returncode == 0, result.stderr
+    assert (other / "corpora" / "mine").is_dir() and not (home / "corpora").exists()

@@ -1,0 +1,122 @@
+"""The bundled corpus: counts, cleaning rules, forms, splits, scripts and the vocabulary."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+import pytest
+
+from tangstudio.engine.corpus import load_corpus
+from tangstudio.engine.corpus.clean import clean_body
+from tangstudio.engine.corpus.forms import classify, parse_forms
+from tangstudio.engine.corpus.splits import split_of
+from tangstudio.engine.corpus.vocab import EOS, SPECIALS, UNK, Vocab
+from tangstudio.engine.errors import TangError
+
+RAW_FORM_COUNTS = {"wulv": 14583, "qijue": 10584, "qilv": 8020, "wujue": 3985}
+
+
+@pytest.fixture(scope="module")
+def tang():
+    return load_corpus("tang", "simplified")
+
+
+def test_bundled_corpus_has_every_poem(tang):
+    assert tang.raw_count == 57607
+    assert 56000 < len(tang.poems) <= 57607
+    assert tang.cleaning["empty_dropped"] == tang.raw_count - len(tang.poems)
+
+
+def test_form_counts_close_to_raw_punctuation_count(tang):
+    counts = Counter(p.form for p in tang.poems)
+    for form, raw in RAW_FORM_COUNTS.items():
+        assert abs(counts[form] - raw) / raw < 0.12, (form, counts[form], raw)
+
+
+def test_splits_are_md5_buckets_and_near_90_5_5(tang):
+    for poem in tang.poems[:500]:
+        bucket = int(hashlib.md5(poem.id.encode("utf-8")).hexdigest(), 16) % 20
+        assert poem.split == {0: "test", 1: "val"}.get(bucket, "train")
+    shares = Counter(p.split for p in tang.poems)
+    total = sum(shares.values())
+    assert 0.88 < shares["train"] / total < 0.92
+    assert 0.04 < shares["val"] / total < 0.06
+    assert 0.04 < shares["test"] / total < 0.06
+
+
+def test_scripts_differ_and_keep_structure():
+    simplified = load_corpus("tang", "simplified")
+    traditional = load_corpus("tang", "traditional")
+    assert len(simplified.poems) == len(traditional.poems)
+    s_chars = Counter("".join(p.text for p in simplified.poems[:2000]))
+    t_chars = Counter("".join(p.text for p in traditional.poems[:2000]))
+    assert s_chars["风"] > 0 and s_chars["風"] == 0
+    assert t_chars["風"] > 0 and t_chars["风"] == 0
+    for s, t in zip(simplified.poems[:300], traditional.poems[:300]):
+        assert (s.id, s.form, s.split, len(s.text)) == (t.id, t.form, t.split, len(t.text))
+
+
+def test_cleaning_rules_are_applied_and_counted():
+    counts = Counter()
+    cleaned = clean_body(["春眠不覺曉（一作曉）,處處聞啼鳥.", "夜來風雨聲 [注]，花落知多少。"], counts)
+    assert cleaned.text == "春眠不覺曉，處處聞啼鳥。夜來風雨聲，花落知多少。"
+    assert counts["notes_removed"] == 1 and counts["punctuation_unified"] == 1
+    lost = clean_body(["□□不覺曉，處處聞啼鳥。"], counts)
+    assert lost.lost and counts["lost_characters"] == 1
+    assert clean_body(["（闕）"], counts) is None and counts["empty_dropped"] == 1
+
+
+def test_lost_poems_are_excluded_by_default(tang):
+    assert any(p.lost for p in tang.poems)
+    assert not any(p.lost for p in tang.select("all"))
+    assert any(p.lost for p in tang.select("all", include_lost=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("床前明月光，疑是地上霜。举头望明月，低头思故乡。", "wujue"),
+        ("朝辞白帝彩云间，千里江陵一日还。两岸猿声啼不住，轻舟已过万重山。", "qijue"),
+        ("国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。", "wulv"),
+        ("风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。", "qilv"),
+        ("君不见黄河之水天上来，奔流到海不复回。", "other"),
+    ],
+)
+def test_classify(text, form):
+    assert classify(text) == form
+
+
+def test_parse_forms():
+    assert parse_forms("all") is None
+    assert parse_forms("regulated") == {"wujue", "qijue", "wulv", "qilv"}
+    assert parse_forms("wujue,qilv") == {"wujue", "qilv"}
+    with pytest.raises(TangError, match="unknown form"):
+        parse_forms("sonnet")
+
+
+def test_vocabulary_comes_from_train_split_only(tang):
+    train = tang.select("regulated", split="train")
+    held_out = tang.select("regulated", split="val") + tang.select("regulated", split="test")
+    vocab = Vocab.build((p.text for p in train), "simplified")
+    train_chars = set("".join(p.text for p in train))
+    only_held_out = set("".join(p.text for p in held_out)) - train_chars
+    assert only_held_out, "expected some characters that occur only in val/test"
+    assert all(c not in vocab.stoi for c in only_held_out)
+    assert vocab.itos[: len(SPECIALS)] == list(SPECIALS)
+    ids = vocab.encode_poem(train[0].text, train[0].form)
+    assert ids[0] == vocab.start_id(train[0].form) and ids[-1] == EOS
+    assert vocab.decode(ids) == train[0].text
+    assert vocab.encode(next(iter(only_held_out))) == [UNK]
+    assert Vocab.from_dict(vocab.to_dict()).itos == vocab.itos
+
+
+def test_split_of_is_stable():
+    assert split_of("3ad6d468-7ff1-4a7b-8b24-a27d70d00ed4") == split_of("3ad6d468-7ff1-4a7b-8b24-a27d70d00ed4")
+
+
+def test_unknown_corpus_and_script():
+    with pytest.raises(TangError, match="unknown corpus"):
+        load_corpus("nope")
+    with pytest.raises(TangError, match="unknown script"):
+        load_corpus("tang", "cursive")

@@ -1,0 +1,141 @@
+"""Importing corpora: good inputs land whole, bad inputs fail with one line and leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tangstudio.engine.corpus import load_corpus
+from tangstudio.engine.corpus.importer import import_corpus, list_imported
+from tangstudio.engine.errors import TangError
+
+SONG = [
+    {"author": "蘇軾", "paragraphs": ["水光瀲灩晴方好，山色空濛雨亦奇。", "欲把西湖比西子，淡妝濃抹總相宜。"], "title": "飲湖上初晴後雨", "id": "s1"},
+    {"author": "王安石", "paragraphs": ["京口瓜洲一水間，鍾山只隔數重山。", "春風又綠江南岸，明月何時照我還。"], "title": "泊船瓜洲", "id": "s2"},
+]
+
+
+def corpora(home: Path) -> list[str]:
+    root = home / "corpora"
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+
+
+def test_import_chinese_poetry_folder_skips_author_files(tmp_path, home):
+    folder = tmp_path / "song"
+    folder.mkdir()
+    (folder / "poet.song.0.json").write_text(json.dumps(SONG, ensure_ascii=False), encoding="utf-8")
+    (folder / "authors.song.json").write_text(json.dumps([{"name": "蘇軾", "desc": "…"}], ensure_ascii=False), encoding="utf-8")
+    result = import_corpus(folder, "song")
+    assert result["poems"] == 2 and result["script"] == "traditional"
+    corpus = load_corpus("song", "simplified")
+    assert [p.form for p in corpus.poems] == ["qijue", "qijue"]
+    assert corpus.poems[1].text.startswith("京口瓜洲一水间")
+    assert [m["name"] for m in list_imported()] == ["song"]
+
+
+def test_import_text_with_titles(tmp_path, home):
+    path = tmp_path / "mine.txt"
+    path.write_text("静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。\n\n春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。\n", encoding="utf-8")
+    import_corpus(path, "mine")
+    corpus = load_corpus("mine", "simplified")
+    assert [p.title for p in corpus.poems] == ["静夜思", ""]
+    assert all(p.form == "wujue" for p in corpus.poems)
+    traditional = load_corpus("mine", "traditional")
+    assert "靜" in traditional.poems[0].title
+
+
+def test_existing_name_refused_unless_forced(tmp_path, home):
+    path = tmp_path / "a.txt"
+    path.write_text("床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
+    import_corpus(path, "mine")
+    with pytest.raises(TangError, match="already exists"):
+        import_corpus(path, "mine")
+    path.write_text("春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。\n", encoding="utf-8")
+    import_corpus(path, "mine", force=True)
+    assert load_corpus("mine").poems[0].text.startswith("春眠")
+
+
+def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
+    cases: dict[str, tuple[Path, str]] = {}
+
+    def put(name: str, data: bytes, pattern: str) -> None:
+        path = tmp / name
+        path.write_bytes(data)
+        cases[name] = (path, pattern)
+
+    cases["missing"] = (tmp / "nope.txt", "no such file")
+    put("empty.txt", b"", "empty")
+    put("blank.txt", b"  \n\n ", "white space")
+    put("binary.bin", bytes(range(256)) * 10, "binary")
+    put("gbk.txt", "床前明月光，疑是地上霜。".encode("gbk"), "GBK")
+    put("malformed.json", b'[{"paragraphs": ["a"]', "malformed JSON")
+    put("shape.json", b'{"poems": 3}', "wrong shape")
+    put("shape2.json", b'[{"paragraphs": "not a list"}]', "paragraphs")
+    put("huge.txt", "月".encode() * (50 * 1024 * 1024 // 3), "at most")
+    put("punct.txt", "，。，。\n".encode(), "empty after cleaning")
+    return cases
+
+
+@pytest.mark.parametrize("case", ["missing", "empty.txt", "blank.txt", "binary.bin", "gbk.txt", "malformed.json",
+                                  "shape.json", "shape2.json", "huge.txt", "punct.txt"])
+def test_bad_inputs_fail_cleanly(tmp_path, home, case):
+    path, pattern = _bad_inputs(tmp_path)[case]
+    with pytest.raises(TangError, match=pattern) as info:
+        import_corpus(path, "bad")
+    assert "\n" not in str(info.value)
+    assert str(path.name) in str(info.value) or case == "punct.txt"
+    assert corpora(home) == []
+
+
+def test_failed_force_import_keeps_existing_corpus(tmp_path, home):
+    good = tmp_path / "good.txt"
+    good.write_text("床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
+    import_corpus(good, "mine")
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{", encoding="utf-8")
+    with pytest.raises(TangError):
+        import_corpus(bad, "mine", force=True)
+    assert load_corpus("mine").poems[0].text.startswith("床前")
+    assert corpora(home) == ["mine"]
+
+
+@pytest.mark.parametrize("name", ["", "tang", "../x", "a b", "x" * 80])
+def test_bad_names(tmp_path, home, name):
+    path = tmp_path / "a.txt"
+    path.write_text("床前明月光，疑是地上霜。\n", encoding="utf-8")
+    with pytest.raises(TangError):
+        import_corpus(path, name)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["paragraphs", "title", "author", "id", "rhythmic", "x"]), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=400))
+def test_random_bytes_never_escape_as_other_errors(tmp_path, data):
+    path = tmp_path / "random.bin"
+    path.write_bytes(data)
+    try:
+        import_corpus(path, "fuzz", force=True)
+    except TangError:
+        pass
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values, fmt=st.sampled_from(["auto", "chinese-poetry", "text"]))
+def test_random_json_never_escape_as_other_errors(tmp_path, value, fmt):
+    path = tmp_path / "random.json"
+    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+    try:
+        import_corpus(path, "fuzz", fmt, force=True)
+    except TangError:
+        pass

@@ -1,0 +1,47 @@
+"""Startup and layering: `--help` stays light, and the engine never imports a UI library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import json, sys
+sys.argv = ["tangstudio", *{argv!r}]
+from tangstudio.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted({{m.split(".")[0] for m in sys.modules}} & {{"torch", "textual", "numpy", "opencc"}})
+print("\\n" + json.dumps(heavy))
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["stats", "--help"], ["corpus", "--help"], ["corpus", "import", "--help"]])
+def test_help_does_not_import_torch_or_textual(argv):
+    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, check=True)
+    assert "Usage" in out.stdout
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+ENGINE_PROBE = """
+import importlib, json, pkgutil, sys
+import tangstudio.engine as engine
+names = [m.name for m in pkgutil.walk_packages(engine.__path__, "tangstudio.engine.")]
+for name in names:
+    importlib.import_module(name)
+ui = sorted({m.split(".")[0] for m in sys.modules} & {"textual", "typer", "rich", "click", "tangstudio.studio", "tangstudio.cli"})
+ui += sorted(m for m in sys.modules if m.startswith(("tangstudio.studio", "tangstudio.cli")))
+print(json.dumps({"imported": names, "ui": ui}))
+"""
+
+
+def test_engine_imports_no_ui_library():
+    out = subprocess.run([sys.executable, "-c", ENGINE_PROBE], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "tangstudio.engine.corpus.importer" in result["imported"]
+    assert result["ui"] == []
