@@ -1,0 +1,120 @@
+"""What each architecture is, in words and equations — importable without torch.
+
+The studio's model pane and the CLI's `--help` texts show this metadata; importing torch costs
+about a second, so this module (and everything it imports) must stay torch-free. The builders
+import the torch modules only when a model is actually built.
+
+The equations are the seed article's (see docs and `shared/seed/DIGEST.md`), written in Unicode
+so a terminal can show them as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only for annotations; never imported at run time
+    from tangstudio.engine.models.config import ModelConfig
+
+
+@dataclass(frozen=True)
+class ArchInfo:
+    """One architecture: its name, how it is explained, and how to build it."""
+
+    name: str
+    title: str
+    causal: bool
+    equations: str
+    when_to_pick: str
+    builder: Callable[["ModelConfig"], Any]
+    note: str = ""
+
+
+def _build_causal(config: "ModelConfig") -> Any:
+    from tangstudio.engine.models.causal import CausalCharLM
+
+    return CausalCharLM(config)
+
+
+def _build_bilstm(config: "ModelConfig") -> Any:
+    from tangstudio.engine.models.bilstm import BiLSTMCharLM
+
+    return BiLSTMCharLM(config)
+
+
+RNN_EQUATIONS = """\
+S_t = f(X_t·U + S_{t−1}·W)        f = tanh
+    = f([X_t, S_{t−1}]·[U; W])    (the concatenation view: stack U over W)
+O_t = g(S_t·V)                    g = softmax over the next character"""
+
+LSTM_EQUATIONS = """\
+f_t = σ(W_f·[h_{t−1}, x_t] + b_f)
+i_t = σ(W_i·[h_{t−1}, x_t] + b_i)
+C̃_t = tanh(W_C·[h_{t−1}, x_t] + b_C)
+C_t = f_t × C_{t−1} + i_t × C̃_t
+o_t = σ(W_o·[h_{t−1}, x_t] + b_o)
+h_t = o_t × tanh(C_t)"""
+
+GRU_EQUATIONS = """\
+r_t = σ(W_r·[h_{t−1}, x_t])
+z_t = σ(W_z·[h_{t−1}, x_t])
+h̃_t = tanh(W·[r_t × h_{t−1}, x_t])
+h_t = (1 − z_t) × h_{t−1} + z_t × h̃_t"""
+
+BILSTM_EQUATIONS = """\
+→h_t = LSTM(x_t, →h_{t−1})        forward, over x_1 … x_t
+←h_t = LSTM(x_t, ←h_{t+1})        backward, over x_t … x_T
+P(x_t | x_{<t}, x_{>t}) = softmax(V·tanh(W·[→h_{t−1}, ←h_{t+1}] + b))
+(each direction runs the LSTM equations; x_t itself is never seen)"""
+
+
+ARCHS: dict[str, ArchInfo] = {
+    "rnn": ArchInfo(
+        name="rnn",
+        title="Vanilla RNN (tanh)",
+        causal=True,
+        equations=RNN_EQUATIONS,
+        when_to_pick="The baseline: fastest and smallest, but early characters fade, so lines drift.",
+        builder=_build_causal,
+    ),
+    "lstm": ArchInfo(
+        name="lstm",
+        title="LSTM",
+        causal=True,
+        equations=LSTM_EQUATIONS,
+        when_to_pick="The classic choice: gates keep rhyme and form across a whole poem.",
+        builder=_build_causal,
+    ),
+    "gru": ArchInfo(
+        name="gru",
+        title="GRU",
+        causal=True,
+        equations=GRU_EQUATIONS,
+        when_to_pick="Nearly LSTM quality with three weight blocks instead of four: trains faster.",
+        builder=_build_causal,
+        note=(
+            "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
+            "h̃_t = tanh(W_x·x_t + r_t × (W_h·h_{t−1})); PyTorch's z is 1 − z_t here."
+        ),
+    ),
+    "bilstm": ArchInfo(
+        name="bilstm",
+        title="Bidirectional LSTM (fill-in)",
+        causal=False,
+        equations=BILSTM_EQUATIONS,
+        when_to_pick="Fills masked characters from both sides; not a left-to-right generator.",
+        builder=_build_bilstm,
+        note="Its loss is a pseudo-likelihood (each character given all others), not comparable to causal perplexity.",
+    ),
+}
+
+IMPLS: dict[str, str] = {
+    "fused": "PyTorch's fused nn.RNN/LSTM/GRU: fast",
+    "cells": "the readable cells in cells.py, one equation per line: for teaching, slow",
+}
+
+
+def arch_choices() -> str:
+    """The valid architecture names, for error messages and help texts."""
+    return ", ".join(ARCHS)

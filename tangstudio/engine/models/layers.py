@@ -1,0 +1,77 @@
+"""Pieces every character model shares: the recurrent stack (fused or cells) and the output head.
+
+Both model classes are "embedding → recurrent layers → dropout → linear head"; keeping the two
+ends here means the causal and bidirectional models differ only in how they read the sequence.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from tangstudio.engine.models.cells import CellStack
+
+FUSED: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def make_recurrent(kind: str, input_size: int, hidden_size: int, layers: int, dropout: float, impl: str) -> nn.Module:
+    """A batch-first stack of `layers` cells; `(x, state) -> (outputs, state)` either way."""
+    between = dropout if layers > 1 else 0.0  # dropout between layers only, like nn.LSTM
+    if impl == "cells":
+        return CellStack(kind, input_size, hidden_size, layers, between)
+    return FUSED[kind](input_size, hidden_size, num_layers=layers, dropout=between, batch_first=True)
+
+
+def zero_state(kind: str, layers: int, batch_size: int, hidden_size: int, device: torch.device, dtype: torch.dtype):
+    """The state before the first character: zeros, [layers, B, H] (a pair (h, C) for the LSTM)."""
+    h = torch.zeros(layers, batch_size, hidden_size, device=device, dtype=dtype)
+    return (h, torch.zeros_like(h)) if kind == "lstm" else h
+
+
+def run_to_lengths(rnn: nn.Module, x: Tensor, lengths: Tensor) -> Tensor:
+    """Run `rnn` over each row only up to its length: what comes after never enters the state.
+
+    Fused modules get a packed sequence; the cells mask their updates. Outputs past the end are 0.
+    """
+    if isinstance(rnn, CellStack):
+        return rnn(x, lengths=lengths)[0]
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    out, _ = rnn(packed)
+    return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+
+
+class OutputHead(nn.Module):
+    """O_t = g(S_t·V): one score per vocabulary entry (g = softmax lives in the loss/sampler).
+
+    With `tied`, V is the embedding matrix itself (fewer parameters, and characters that are
+    read alike are predicted alike); a bias-free projection bridges hidden ≠ embed. The tied
+    weight is passed in at call time rather than registered twice, so a state_dict has no
+    shared tensors and saves to safetensors as is.
+    """
+
+    def __init__(self, in_features: int, vocab_size: int, embed: int, tied: bool, dropout: float) -> None:
+        super().__init__()
+        self.tied = tied
+        self.dropout = nn.Dropout(dropout)
+        if tied:
+            self.proj = nn.Linear(in_features, embed, bias=False) if in_features != embed else nn.Identity()
+            self.bias = nn.Parameter(torch.zeros(vocab_size))
+        else:
+            self.V = nn.Linear(in_features, vocab_size)
+
+    def forward(self, h: Tensor, embedding_weight: Tensor) -> Tensor:
+        h = self.dropout(h)
+        if self.tied:
+            return F.linear(self.proj(h), embedding_weight, self.bias)
+        return self.V(h)
+
+
+def make_embedding(vocab_size: int, embed: int, pad_id: int) -> nn.Embedding:
+    """Small uniform init (±0.1): N(0, 1) would make tied logits explode at the start."""
+    embedding = nn.Embedding(vocab_size, embed, padding_idx=pad_id)
+    with torch.no_grad():
+        embedding.weight.uniform_(-0.1, 0.1)
+        embedding.weight[pad_id].zero_()
+    return embedding
