@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.config import ModelConfig
-from tangstudio.engine.models.layers import OutputHead, make_embedding, make_recurrent, run_to_lengths
+from tangstudio.engine.models.layers import OutputHead, make_embedding, make_recurrent
 
 
 class BiLSTMCharLM(nn.Module):
@@ -55,12 +55,13 @@ class BiLSTMCharLM(nn.Module):
         x = self.embedding(inputs)
 
         # Forward direction: position t has read x_0 … x_t. Padding lies to the right, so it
-        # can only reach positions past the end, whose logits nobody uses: no packing needed.
+        # only reaches positions past the end, whose logits nobody uses.
         fwd, _ = self.forward_lstm(x)
-        # Backward direction: reverse each row within its length, read it left to right only up
-        # to the length (so padding never enters), and reverse back: position t has read
-        # x_t … x_{n−1}.
-        bwd = _reverse_rows(run_to_lengths(self.backward_lstm, _reverse_rows(x, lengths), lengths), lengths)
+        # Backward direction: reverse each row within its length (the padding stays at the
+        # end), read left to right, and reverse back: position t has read x_t … x_{n−1}, so
+        # each row starts at its own real end and padding never reaches a real position.
+        # (No pack_padded_sequence needed: we never use the final state.)
+        bwd = _reverse_rows(self.backward_lstm(_reverse_rows(x, lengths))[0], lengths)
 
         left = torch.cat([self.left_edge.expand(B, 1, -1).to(fwd.dtype), fwd[:, :-1]], dim=1)  # →h_{t−1}
         right = torch.cat([bwd[:, 1:], torch.zeros_like(bwd[:, :1])], dim=1)  # ←h_{t+1}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from tangstudio.engine.models.cells import CellStack
 
@@ -28,18 +27,6 @@ def zero_state(kind: str, layers: int, batch_size: int, hidden_size: int, device
     """The state before the first character: zeros, [layers, B, H] (a pair (h, C) for the LSTM)."""
     h = torch.zeros(layers, batch_size, hidden_size, device=device, dtype=dtype)
     return (h, torch.zeros_like(h)) if kind == "lstm" else h
-
-
-def run_to_lengths(rnn: nn.Module, x: Tensor, lengths: Tensor) -> Tensor:
-    """Run `rnn` over each row only up to its length: what comes after never enters the state.
-
-    Fused modules get a packed sequence; the cells mask their updates. Outputs past the end are 0.
-    """
-    if isinstance(rnn, CellStack):
-        return rnn(x, lengths=lengths)[0]
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    out, _ = rnn(packed)
-    return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
 
 
 class OutputHead(nn.Module):
