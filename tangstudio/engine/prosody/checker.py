@@ -1,0 +1,236 @@
+"""The regulated-verse checker: what holds and what is broken, line by line and character by character.
+
+Rules checked, for 绝句 and 律诗:
+- shape: 4 or 8 lines of 5 or 7 characters (an explicit form with the wrong shape is bad input);
+- rhyme: the even lines end on 平 characters sharing one 平水韵 group; line 1 may rhyme too;
+- tones: the poem fits one of the four pattern variants (`patterns.py`), loosely (一三五不论) or
+  strictly (every position as in the standard line);
+- warnings: 孤平 (a rhyming line whose first five-character core has one lone 平 besides the rhyme)
+  and 三平尾 (a line ending on three 平 characters).
+
+A character with readings in both tone classes counts as either; one with no known reading fits
+anything and is reported as unknown, so a gap in the tables never looks like a broken rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from tangstudio.engine.corpus.poem import CLAUSE_END
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.prosody.groups import GROUPS, group_tone
+from tangstudio.engine.prosody.patterns import EITHER, PING, SHAPES, ZE, Variant, fits, free_positions, variants
+from tangstudio.engine.prosody.tables import rhyme_groups, tones
+
+FORMS = (*SHAPES, "other")
+LOST = "□"
+# Clause breaks: the corpus's full-width marks, their ASCII look-alikes, and white space.
+_BREAK = re.compile(f"[{CLAUSE_END}.,;:!?\\s]+")
+_QUOTES = str.maketrans("", "", "「」『』“”‘’《》\"'（）()")
+_GROUP_ORDER = {g: i for i, g in enumerate(GROUPS)}
+
+
+def is_han(ch: str) -> bool:
+    cp = ord(ch)
+    return (0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF
+            or 0x20000 <= cp <= 0x3134F or ch == "〇")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of a poem typed any reasonable way: full-width or ASCII punctuation, or one per line."""
+    lines = [line for line in _BREAK.split(text.translate(_QUOTES)) if line]
+    if not lines:
+        raise TangError("empty poem: give its lines, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。")
+    for line in lines:
+        for ch in line:
+            if not (is_han(ch) or ch == LOST):
+                raise TangError(f"not Chinese: {ch!r} in {line!r}; a poem is Chinese characters and punctuation")
+    return lines
+
+
+def resolve_form(lines: list[str], form: str) -> str:
+    """`auto` names the form by shape (`other` if none fits); an explicit form must fit its shape."""
+    lengths = [len(line) for line in lines]
+    if form == "auto":
+        for name, (n_lines, n_chars) in SHAPES.items():
+            if len(lines) == n_lines and all(n == n_chars for n in lengths):
+                return name
+        return "other"
+    if form == "other":
+        return form
+    if form not in SHAPES:
+        raise TangError(f"unknown form {form!r}; choose auto, {', '.join(FORMS)}")
+    n_lines, n_chars = SHAPES[form]
+    if len(lines) != n_lines or any(n != n_chars for n in lengths):
+        got = ", ".join(map(str, lengths))
+        raise TangError(f"{form} needs {n_lines} lines of {n_chars} characters; got {len(lines)} lines of {got}")
+    return form
+
+
+@dataclass
+class CharResult:
+    char: str
+    tones: list[str]  # sorted, e.g. ["仄", "平"]; empty if unknown
+    expected: str | None = None  # 平 / 仄 of the strict pattern; None outside regulated forms
+    free: bool = False  # the loose rule leaves this position free
+    ok: bool = True  # fits the strict pattern (or is unknown)
+    kind: str | None = None  # None | "tone" (breaks the loose rule) | "strict" (only the strict one) | "unknown"
+
+    @property
+    def mark(self) -> str:
+        """One full-width cell: 平, 仄, 中 (both readings) or ？ (unknown)."""
+        return {1: self.tones[0] if self.tones else "？", 2: EITHER}.get(len(self.tones), "？")
+
+
+@dataclass
+class LineResult:
+    text: str
+    chars: list[CharResult]
+    pattern: str | None = None  # strict pattern of the chosen variant
+    loose_pattern: str | None = None
+    groups: list[str] = field(default_factory=list)  # 平水韵 groups of the last character
+    rhyme_position: bool = False  # an even line, or line 1 of a variant whose first line rhymes
+    rhymes: bool | None = None  # ends in the poem's rhyme group (None where no rhyme is due)
+    warnings: list[str] = field(default_factory=list)  # "孤平", "三平尾"
+
+    @property
+    def loose_ok(self) -> bool:
+        return all(c.kind != "tone" for c in self.chars)
+
+    @property
+    def strict_ok(self) -> bool:
+        return all(c.ok for c in self.chars)
+
+
+@dataclass
+class CheckResult:
+    text: str
+    form: str
+    script: str
+    lines: list[LineResult]
+    form_ok: bool
+    rhyme_ok: bool
+    rhyme_group: str | None
+    first_line_rhymes: bool
+    tones_loose_ok: bool
+    tones_strict_ok: bool
+    variant: str | None  # e.g. "仄起首句不入韵"
+    warnings: list[str]  # human-readable, e.g. "line 3: 孤平"
+
+    @property
+    def ok(self) -> bool:
+        return self.form_ok and self.rhyme_ok and self.tones_loose_ok
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for line, raw in zip(self.lines, data["lines"]):
+            raw["loose_ok"], raw["strict_ok"] = line.loose_ok, line.strict_ok
+            for ch, raw_ch in zip(line.chars, raw["chars"]):
+                raw_ch["mark"] = ch.mark
+        data["ok"] = self.ok
+        return data
+
+
+def _sorted_groups(groups) -> list[str]:
+    return sorted(groups, key=_GROUP_ORDER.__getitem__)
+
+
+def _choose_rhyme(ends: list[frozenset[str]], first: frozenset[str]) -> tuple[str | None, int]:
+    """The 平 group shared by most even-line endings (ties: line 1's group, then table order)."""
+    counts = Counter(g for groups in ends for g in groups if group_tone(g) == PING)
+    if not counts:
+        return None, 0
+    best = max(counts.values())
+    tied = _sorted_groups(g for g, n in counts.items() if n == best)
+    return next((g for g in tied if g in first), tied[0]), best
+
+
+def _score(variant: Variant, char_tones: list[list[frozenset[str]]], first_rhymes: bool) -> tuple[int, int, int]:
+    loose = strict = 0
+    for pattern, line in zip(variant.lines, char_tones):
+        free = free_positions(len(pattern))
+        for j, (expected, t) in enumerate(zip(pattern, line)):
+            if not fits(expected, t):
+                strict += 1
+                loose += j not in free
+    return loose, strict, int(variant.first_line_rhymes != first_rhymes)
+
+
+def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
+    out = []
+    core = line[-5:]
+    if rhyming:
+        can_ping = [i for i, t in enumerate(core[:4]) if PING in t or not t]
+        if len(can_ping) == 1 and can_ping[0] != 3:
+            out.append("孤平")
+    if len(line) >= 3 and all(t == {PING} for t in line[-3:]):
+        out.append("三平尾")
+    return out
+
+
+def check_poem(text: str, form: str = "auto", script: str = "simplified") -> CheckResult:
+    """Check a poem; `form` is auto, wujue, qijue, wulv, qilv or other.
+
+    Raises TangError for bad input: no lines, characters that are not Chinese, an unknown form, or
+    a shape that does not fit an explicit form. With form="auto" a poem of any shape is annotated
+    (form "other", form_ok False) rather than rejected, which suits callers checking generated text.
+    """
+    from tangstudio.engine.corpus.script import check_script
+
+    check_script(script)
+    lines = split_lines(text)
+    form = resolve_form(lines, form)
+    char_tones = [[tones(ch, script) if ch != LOST else frozenset() for ch in line] for line in lines]
+    end_groups = [rhyme_groups(line[-1], script) for line in lines]
+    regulated = form in SHAPES
+
+    even = range(1, len(lines), 2)
+    rhyme_group, _ = _choose_rhyme([end_groups[i] for i in even], end_groups[0])
+    # An even line rhymes if its last character is in the group, or is unknown (no verdict).
+    rhyme_ok = len(even) > 0 and all(rhyme_group in end_groups[i] or not char_tones[i][-1] for i in even)
+    first_rhymes = rhyme_group is not None and rhyme_group in end_groups[0]
+
+    chosen: Variant | None = None
+    loose_bad = strict_bad = 0
+    if regulated:
+        chosen = min(variants(form), key=lambda v: _score(v, char_tones, first_rhymes))
+        loose_bad, strict_bad, _ = _score(chosen, char_tones, first_rhymes)
+
+    results: list[LineResult] = []
+    warnings: list[str] = []
+    for i, (line, line_tones) in enumerate(zip(lines, char_tones)):
+        pattern = chosen.lines[i] if chosen else None
+        free = free_positions(len(line)) if chosen else frozenset()
+        chars = []
+        for j, (ch, t) in enumerate(zip(line, line_tones)):
+            c = CharResult(ch, sorted(t), expected=pattern[j] if pattern else None, free=j in free)
+            if not t:
+                c.kind = "unknown"
+            elif pattern and pattern[j] not in t:
+                c.ok = False
+                c.kind = "strict" if j in free else "tone"
+            chars.append(c)
+        rhyme_position = i % 2 == 1 or (i == 0 and first_rhymes)
+        lr = LineResult(line, chars, pattern, chosen.loose_lines[i] if chosen else None,
+                        _sorted_groups(end_groups[i]), rhyme_position)
+        if rhyme_position and rhyme_group:
+            lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
+        if regulated:
+            lr.warnings = _line_warnings(line_tones, rhyming=pattern[-1] == PING)
+        warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
+        unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
+        if unknown:
+            warnings.append(f"line {i + 1}: no reading known for {''.join(unknown)}")
+        results.append(lr)
+    if not regulated:
+        shape = ", ".join(str(len(line)) for line in lines)
+        warnings.insert(0, f"not a regulated form ({len(lines)} lines of {shape} characters): tones not checked")
+
+    return CheckResult(
+        text=text, form=form, script=script, lines=results, form_ok=regulated,
+        rhyme_ok=rhyme_ok, rhyme_group=rhyme_group, first_line_rhymes=first_rhymes,
+        tones_loose_ok=regulated and loose_bad == 0, tones_strict_ok=regulated and strict_bad == 0,
+        variant=chosen.name if chosen else None, warnings=warnings,
+    )

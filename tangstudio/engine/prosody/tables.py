@@ -1,0 +1,77 @@
+"""Tone class and 平水韵 groups of single characters, from the committed tables.
+
+The tables are read on first use (a few tens of milliseconds) so that importing the package stays
+free. A character keeps every reading it has: 看 is both 平 (十四寒) and 仄 (十五翰), and the
+checker lets such a character count as either. Simplified characters are looked up through their
+traditional candidates (s2t.tsv) and take the union of their readings, because one simplified
+character can stand for several traditional ones (干 = 干 乾 幹 榦).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from tangstudio.engine.corpus.script import check_script
+from tangstudio.engine.prosody.groups import GROUPS, group_tone
+
+DATA = Path(__file__).parent / "data"
+PING, ZE = "平", "仄"
+EMPTY: frozenset[str] = frozenset()
+
+
+def _rows(name: str):
+    with open(DATA / name, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                yield line.rstrip("\n").split("\t")
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> dict[str, tuple[str, ...]]:
+    """char -> readings: group names, or a bare 平/仄 where the source knew only the tone."""
+    return {row[0]: tuple(row[1].split()) for row in _rows("pingshui.tsv")}
+
+
+@lru_cache(maxsize=1)
+def sources() -> dict[str, str]:
+    """char -> where its readings came from: p (平水韵 table), v (via a variant form), g (广韵)."""
+    return {row[0]: row[2] for row in _rows("pingshui.tsv")}
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> dict[str, str]:
+    return {row[0]: row[1] for row in _rows("s2t.tsv")}
+
+
+@lru_cache(maxsize=65536)
+def readings(char: str, script: str = "simplified") -> tuple[str, ...]:
+    """Every reading of a character (group names or bare 平/仄), traditional candidates united."""
+    table = _traditional()
+    if check_script(script) == "traditional":
+        return table.get(char, ())
+    # A character without a mapping is its own traditional form (also a traditional character
+    # typed in simplified text), so looking it up directly is right.
+    found: dict[str, None] = {}
+    for trad in _s2t().get(char, char):
+        found.update(dict.fromkeys(table.get(trad, ())))
+    return tuple(found)
+
+
+def _tone_of(reading: str) -> str:
+    return reading if reading in (PING, ZE) else group_tone(reading)
+
+
+@lru_cache(maxsize=65536)
+def tones(char: str, script: str = "simplified") -> frozenset[str]:
+    """{"平"}, {"仄"}, both for a character with readings of each class, or empty if unknown."""
+    return frozenset(_tone_of(r) for r in readings(char, script))
+
+
+@lru_cache(maxsize=65536)
+def rhyme_groups(char: str, script: str = "simplified") -> frozenset[str]:
+    """The 平水韵 groups of every reading ("一东", "十五翰", ...); empty if none is known."""
+    return frozenset(r for r in readings(char, script) if r in _GROUP_SET)
+
+
+_GROUP_SET = frozenset(GROUPS)
