@@ -1,0 +1,147 @@
+"""A run is a directory under `<home>/runs/<name>/`; this module creates, opens and lists them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from tangstudio.engine import paths
+from tangstudio.engine.atomic import write_text_atomic
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs.checkpoint import META, read_meta
+from tangstudio.engine.runs.config import read_config
+from tangstudio.engine.runs.metrics import read_metrics
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+LOCK = "run.lock"
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    config_path = property(lambda self: self.path / "config.toml")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    samples_path = property(lambda self: self.path / "samples.jsonl")
+    checkpoints = property(lambda self: self.path / "checkpoints")
+    best_dir = property(lambda self: self.path / "checkpoints" / "best")
+    last_dir = property(lambda self: self.path / "checkpoints" / "last")
+    lock_path = property(lambda self: self.path / LOCK)
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    def config(self) -> dict:
+        return read_config(self.config_path)
+
+    def mark_running(self) -> None:
+        write_text_atomic(self.lock_path, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+
+    def mark_stopped(self) -> None:
+        self.lock_path.unlink(missing_ok=True)
+
+    def is_running(self) -> bool:
+        """True while the process that holds the lock is alive (on this host; another host's lock counts)."""
+        try:
+            info = json.loads(self.lock_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return False
+        if info.get("host") != socket.gethostname():
+            return True
+        try:
+            os.kill(int(info["pid"]), 0)
+        except (ProcessLookupError, KeyError, ValueError, TypeError):
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name or ""):
+        raise TangError(f"invalid run name {name!r}: use letters, digits, '.', '_' or '-' (up to 64)")
+    return name
+
+
+def run_path(name_or_path: str | Path) -> RunDir:
+    text = str(name_or_path)
+    if "/" in text or "\\" in text or text in (".", ".."):
+        return RunDir(Path(text).expanduser())
+    return RunDir(paths.runs_dir() / check_name(text))
+
+
+def open_run(name_or_path: str | Path) -> RunDir:
+    run = run_path(name_or_path)
+    if not run.exists():
+        raise TangError(f"unknown run {str(name_or_path)!r} (no {run.config_path})")
+    return run
+
+
+@dataclass
+class RunSummary:
+    name: str
+    path: Path
+    arch: str
+    params: int | None
+    steps: int
+    best_val_loss: float | None
+    best_val_ppl: float | None
+    ppl_kind: str
+    status: str  # running | finished | interrupted | failed | stopped (died without saying)
+    corpus: str
+    forms: str
+
+    def to_dict(self) -> dict:
+        return {**self.__dict__, "path": str(self.path)}
+
+
+def summarize(run: RunDir) -> RunSummary:
+    config = run.config()
+    events = read_metrics(run.metrics_path)
+    steps = max((int(e.get("step", 0)) for e in events), default=0)
+    evals = [e for e in events if e.get("event") == "eval" and e.get("val_loss") is not None]
+    best = min(evals, key=lambda e: e["val_loss"], default=None)
+    done = [e for e in events if e.get("event") == "done"]
+    if run.is_running():
+        status = "running"
+    elif done:
+        status = str(done[-1].get("status", "finished"))
+    else:
+        status = "stopped"
+    params = None
+    for directory in (run.best_dir, run.last_dir):
+        if (directory / META).is_file():
+            try:
+                params = read_meta(directory).get("params")
+            except TangError:
+                params = None
+            break
+    kind = "pseudo" if config.get("arch") == "bilstm" else "causal"
+    return RunSummary(
+        name=run.name, path=run.path, arch=str(config.get("arch", "?")), params=params, steps=steps,
+        best_val_loss=best["val_loss"] if best else None, best_val_ppl=best.get("val_ppl") if best else None,
+        ppl_kind=kind, status=status, corpus=str(config.get("corpus", "?")), forms=str(config.get("forms", "?")),
+    )
+
+
+def list_runs() -> list[RunSummary]:
+    root = paths.runs_dir()
+    if not root.is_dir():
+        return []
+    summaries = []
+    for path in sorted(root.iterdir()):
+        run = RunDir(path)
+        if run.exists():
+            try:
+                summaries.append(summarize(run))
+            except TangError:
+                continue  # a damaged run must not hide the others
+    return summaries

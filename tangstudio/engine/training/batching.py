@@ -1,0 +1,93 @@
+"""Length-bucket batching: poems of similar length share a batch, so almost no slot is padding.
+
+Each epoch the poems are shuffled, cut into pools of `pool_batches` global batches, and sorted by
+length inside each pool; consecutive poems of a pool form a batch, and the batch order is
+shuffled. Everything is drawn from a generator seeded by (seed, epoch), so a resumed run can
+rebuild the epoch's plan and skip to where it stopped. Under DDP every rank builds the same global
+plan and takes its own stride of each batch (its shard of the bucket), so the global batch — and
+so the gradient — is the same whatever the number of processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from tangstudio.engine.corpus.vocab import MASK, PAD
+
+
+def plan_epoch(lengths: list[int], batch_size: int, seed: int, epoch: int, world: int = 1,
+               pool_batches: int = 50) -> list[list[int]]:
+    """Global batches (lists of sequence indices) for one epoch; each has at least `world` items."""
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    order = torch.randperm(len(lengths), generator=gen).tolist()
+    pool = batch_size * pool_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start:start + pool], key=lambda i: lengths[i])
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    batches = [b for b in batches if len(b) >= world]
+    shuffled = torch.randperm(len(batches), generator=gen).tolist()
+    return [batches[i] for i in shuffled]
+
+
+def shard(batch: list[int], rank: int, world: int) -> list[int]:
+    return batch[rank::world]
+
+
+@dataclass
+class Batch:
+    inputs: torch.Tensor  # [B, T] right-padded with PAD
+    targets: torch.Tensor  # [B, T], PAD where the loss ignores the slot
+    lengths: torch.Tensor  # [B]
+    chars: int  # real predicted tokens (characters + <eos>) in this shard
+    slots: int  # input slots processed, padding included
+    real_slots: int  # input slots holding a real token
+
+    @property
+    def pad_fraction(self) -> float:
+        return 1.0 - self.real_slots / self.slots if self.slots else 0.0
+
+    def to(self, device: torch.device, non_blocking: bool = False) -> "Batch":
+        return Batch(self.inputs.to(device, non_blocking=non_blocking), self.targets.to(device, non_blocking=non_blocking),
+                     self.lengths.to(device, non_blocking=non_blocking), self.chars, self.slots, self.real_slots)
+
+    def pin_memory(self) -> "Batch":
+        return Batch(self.inputs.pin_memory(), self.targets.pin_memory(), self.lengths, self.chars, self.slots,
+                     self.real_slots)
+
+
+def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    out = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        out[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+    return out, lengths
+
+
+def causal_batch(seqs: list[list[int]]) -> Batch:
+    """Many-to-many, shifted by one: input x_0..x_{n-1}, target x_1..x_n (start never a target)."""
+    full, lengths = pad(seqs)
+    inputs, targets = full[:, :-1], full[:, 1:].clone()
+    lengths = lengths - 1
+    chars = int(lengths.sum())
+    return Batch(inputs.contiguous(), targets.contiguous(), lengths, chars, inputs.numel(), chars)
+
+
+def masked_batch(seqs: list[list[int]], gen: torch.Generator, mask_min: float, mask_max: float) -> Batch:
+    """BiLSTM: predict every token at its own position; a random 15–30 % of inputs become <mask>.
+
+    The model never sees x_t when predicting it, so the loss runs over all positions; the masks
+    teach it to predict with holes in its context (composing fills masked slots).
+    """
+    full, lengths = pad(seqs)
+    targets = full.clone()
+    targets[:, 0] = PAD  # the start token is given, never predicted
+    positions = torch.arange(full.shape[1]).unsqueeze(0)
+    real = (positions >= 1) & (positions < lengths.unsqueeze(1))
+    rate = mask_min + (mask_max - mask_min) * torch.rand(len(seqs), 1, generator=gen)
+    masked = real & (torch.rand(full.shape, generator=gen) < rate)
+    inputs = full.masked_fill(masked, MASK)
+    chars = int((lengths - 1).sum())
+    return Batch(inputs, targets, lengths, chars, full.numel(), int(lengths.sum()))

@@ -1,0 +1,124 @@
+"""TrainConfig: every option of `tangstudio train`, as one dataclass the CLI and the studio fill in.
+
+It is what config.toml stores, so a run can be reproduced from its directory alone. Unset budgets
+stay None; when none of epochs/steps/minutes is given, `epochs` falls back to DEFAULT_EPOCHS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tangstudio.engine.errors import TangError
+
+ARCH_NAMES = ("rnn", "lstm", "gru", "bilstm")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DEFAULT_EPOCHS = 10
+# Options that may differ when a run is resumed: how long and where it trains, not what it is.
+RESUMABLE_CHANGES = frozenset({"epochs", "steps", "minutes", "device", "eval_every", "log_every", "samples", "resume"})
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "lstm"
+    corpus: str = "tang"
+    forms: str = "regulated"
+    script: str = "simplified"
+    embed: int = 256
+    hidden: int = 512
+    layers: int = 2
+    dropout: float = 0.2
+    tied: bool = False
+    impl: str = "fused"  # fused (PyTorch cuDNN/CPU kernels) | readable (the cells written out)
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    batch_size: int = 64
+    epochs: int | None = None
+    steps: int | None = None
+    minutes: float | None = None
+    warmup: int = 200  # steps of linear warm-up (capped at a tenth of a known step budget)
+    min_lr_ratio: float = 0.1  # cosine decays to this fraction of lr
+    clip: float = 1.0
+    device: str = "auto"
+    run: str | None = None
+    seed: int = 0
+    resume: bool = False
+    eval_every: int = 500
+    log_every: int = 20
+    samples: int = 3  # poems sampled at each evaluation
+    max_len: int = 256  # training sequences longer than this (start + chars + end) are left out
+    mask_min: float = 0.15  # BiLSTM: share of character positions masked, drawn per poem
+    mask_max: float = 0.30
+
+    def __post_init__(self) -> None:
+        if self.run is None:
+            self.run = f"{self.arch}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+    def validate(self) -> "TrainConfig":
+        if self.arch not in ARCH_NAMES:
+            raise TangError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCH_NAMES)}")
+        if self.device not in DEVICES:
+            raise TangError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
+        if self.impl not in ("fused", "readable"):
+            raise TangError(f"unknown implementation {self.impl!r}; choose fused or readable")
+        if self.script not in ("simplified", "traditional"):
+            raise TangError(f"unknown script {self.script!r}; choose simplified or traditional")
+        budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
+        if len(budgets) > 1:
+            raise TangError(f"give only one of --epochs, --steps, --minutes (got {', '.join(budgets)})")
+        positive = {"embed": self.embed, "hidden": self.hidden, "layers": self.layers, "batch_size": self.batch_size,
+                    "eval_every": self.eval_every, "log_every": self.log_every, "max_len": self.max_len}
+        for name in ("epochs", "steps", "minutes"):
+            if getattr(self, name) is not None:
+                positive[name] = getattr(self, name)
+        for name, value in positive.items():
+            if value <= 0:
+                raise TangError(f"--{name.replace('_', '-')} must be positive (got {value})")
+        if not 0 <= self.dropout < 1:
+            raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
+        if self.lr <= 0:
+            raise TangError(f"--lr must be positive (got {self.lr})")
+        if not 0 <= self.mask_min <= self.mask_max < 1:
+            raise TangError("mask_min/mask_max must satisfy 0 <= min <= max < 1")
+        return self
+
+    @property
+    def budget(self) -> tuple[str, float]:
+        """('epochs'|'steps'|'minutes', amount); with none given, DEFAULT_EPOCHS epochs."""
+        for name in ("steps", "minutes", "epochs"):
+            if getattr(self, name) is not None:
+                return name, getattr(self, name)
+        return "epochs", DEFAULT_EPOCHS
+
+    @property
+    def ppl_kind(self) -> str:
+        return "pseudo" if self.arch == "bilstm" else "causal"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TangError(f"unknown training option(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> "TrainConfig":
+        """The stored config, with only budget/placement options taken from what the user gave now."""
+        merged = TrainConfig.from_dict({k: v for k, v in stored.items() if k != "resume"})
+        conflicts = [n for n in sorted(given - RESUMABLE_CHANGES - {"run"})
+                     if getattr(self, n) != getattr(merged, n)]
+        if conflicts:
+            name = conflicts[0]
+            raise TangError(f"cannot change --{name.replace('_', '-')} when resuming run {merged.run!r} "
+                            f"(it was {getattr(merged, name)!r}); start a new run instead")
+        if given & {"epochs", "steps", "minutes"}:
+            merged.epochs = merged.steps = merged.minutes = None
+        for name in given & RESUMABLE_CHANGES:
+            setattr(merged, name, getattr(self, name))
+        merged.run, merged.resume = self.run, True
+        return merged

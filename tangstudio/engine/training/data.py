@@ -1,0 +1,50 @@
+"""From a corpus selection to id sequences: `[start(form), chars..., <eos>]` per poem.
+
+The vocabulary comes from the train split of the selected forms only, so validation and test
+characters the model never saw count as <unk> instead of leaking into the vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tangstudio.engine.corpus import Poem, load_corpus
+from tangstudio.engine.corpus.vocab import Vocab
+from tangstudio.engine.errors import TangError
+
+
+@dataclass
+class TrainingData:
+    corpus_name: str
+    fingerprint: str
+    script: str
+    forms: str
+    vocab: Vocab
+    train: list[list[int]]  # encoded train poems that fit max_len
+    val_poems: list[Poem]
+    dropped: int  # train poems longer than max_len, left out of training
+
+
+def encode_poems(poems: list[Poem], vocab: Vocab) -> list[list[int]]:
+    return [vocab.encode_poem(p.text, p.form) for p in poems]
+
+
+def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab: Vocab | None = None) -> TrainingData:
+    """Train sequences and val poems; `vocab` (from a checkpoint) must match the corpus if given."""
+    data = load_corpus(corpus, script)
+    train_poems = data.select(forms, "train")
+    val_poems = data.select(forms, "val")
+    if not train_poems:
+        raise TangError(f"corpus {corpus!r} has no train poems of forms {forms!r}")
+    if not val_poems:
+        raise TangError(f"corpus {corpus!r} has no validation poems of forms {forms!r}; choose more forms or a larger corpus")
+    built = Vocab.build((p.text for p in train_poems), script)
+    if vocab is not None and vocab.itos != built.itos:
+        raise TangError(f"the run's vocabulary ({len(vocab)} tokens) does not match corpus {corpus!r} "
+                        f"as it is now ({len(built)} tokens); was the corpus re-imported or changed?")
+    vocab = vocab or built
+    encoded = encode_poems(train_poems, vocab)
+    kept = [seq for seq in encoded if len(seq) <= max_len]
+    if not kept:
+        raise TangError(f"every train poem is longer than max_len={max_len}")
+    return TrainingData(corpus, data.fingerprint, script, forms, vocab, kept, val_poems, len(encoded) - len(kept))

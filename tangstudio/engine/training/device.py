@@ -1,0 +1,33 @@
+"""Picking the device: auto means cuda, then mps, then cpu; asking for one that is absent is an error."""
+
+from __future__ import annotations
+
+import torch
+
+from tangstudio.engine.errors import TangError
+
+
+def resolve_device(name: str = "auto", local_rank: int | None = None) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            name = "cuda"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            name = "mps"
+        else:
+            name = "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise TangError("--device cuda was asked for but no CUDA GPU is available to PyTorch")
+        return torch.device("cuda", local_rank if local_rank is not None else torch.cuda.current_device())
+    if name == "mps":
+        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+            raise TangError("--device mps was asked for but Apple's Metal backend is not available")
+        return torch.device("mps")
+    if name == "cpu":
+        return torch.device("cpu")
+    raise TangError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
+
+
+def uses_bf16(device: torch.device) -> bool:
+    """bf16 autocast on CUDA cards that support it; everything else trains in fp32."""
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()

@@ -1,0 +1,100 @@
+"""Held-out loss in one agreed counting, so every model and baseline is compared on the same terms.
+
+Counted: every character of the poem body (punctuation included) plus the end token; the start
+token is given, never predicted, never counted. loss = mean nats per counted token,
+bits/char = nats / ln 2, perplexity = exp(nats). For the BiLSTM each position is predicted from
+both sides without seeing itself: that is a pseudo-likelihood, labelled `ppl_kind = "pseudo"`,
+and not comparable with a causal perplexity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from tangstudio.engine.corpus import Poem
+from tangstudio.engine.corpus.vocab import PAD
+from tangstudio.engine.training.batching import causal_batch, pad
+
+
+def _batches_by_length(seqs: list[list[int]], max_tokens: int) -> list[list[list[int]]]:
+    ordered = sorted(seqs, key=len)
+    batches, current = [], []
+    for seq in ordered:
+        if current and len(seq) * (len(current) + 1) > max_tokens:
+            batches.append(current)
+            current = []
+        current.append(seq)
+    if current:
+        batches.append(current)
+    return batches
+
+
+@torch.no_grad()
+def loss_sums(model: torch.nn.Module, seqs: list[list[int]], device: torch.device | str = "cpu",
+              max_tokens: int = 8192, autocast: bool = False) -> tuple[float, int]:
+    """(total nats, counted tokens) over the sequences, in eval mode; the caller's mode is restored."""
+    causal = bool(getattr(model, "causal", True))
+    was_training = model.training
+    model.eval()
+    device = torch.device(device)
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    count = 0
+    try:
+        for group in _batches_by_length(seqs, max_tokens):
+            if causal:
+                batch = causal_batch(group)
+                inputs, targets, lengths = batch.inputs, batch.targets, batch.lengths
+            else:
+                inputs, lengths = pad(group)
+                targets = inputs.clone()
+                targets[:, 0] = PAD
+            inputs, targets = inputs.to(device), targets.to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                logits = model(inputs, lengths.to(device))
+            nats = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                   ignore_index=PAD, reduction="sum")
+            total += nats.double()
+            count += sum(len(s) - 1 for s in group)
+    finally:
+        model.train(was_training)
+    return float(total), count
+
+
+def summarize(nats: float, count: int, ppl_kind: str, poems: int) -> dict:
+    loss = nats / count if count else float("nan")
+    return {
+        "loss": loss,
+        "bits_per_char": loss / math.log(2),
+        "ppl": math.exp(loss) if loss < 700 else float("inf"),
+        "ppl_kind": ppl_kind,
+        "chars": count,
+        "poems": poems,
+    }
+
+
+def evaluate(model_or_loaded, vocab=None, poems: list[Poem] | None = None, *, device: torch.device | str | None = None,
+             max_tokens: int = 8192, autocast: bool = False, rank: int = 0, world: int = 1,
+             all_reduce: Callable[[list[float]], list[float]] | None = None) -> dict:
+    """Mean loss, bits/char, perplexity and tokens counted on `poems` (Poem objects or raw texts).
+
+    Accepts a model or a LoadedModel (`load_checkpoint`). Under DDP each rank takes every
+    `world`-th poem and `all_reduce` sums the (nats, count) pairs, so the result is global.
+    """
+    model = getattr(model_or_loaded, "model", model_or_loaded)
+    vocab = vocab if vocab is not None else getattr(model_or_loaded, "vocab", None)
+    if vocab is None:
+        raise ValueError("evaluate() needs a vocabulary with a bare model")
+    poems = list(poems or [])
+    if device is None:
+        device = next(model.parameters()).device
+    seqs = [vocab.encode_poem(p.text, p.form) if isinstance(p, Poem) else vocab.encode_poem(p, None) for p in poems]
+    nats, count = loss_sums(model, seqs[rank::world], device, max_tokens, autocast)
+    if all_reduce is not None:
+        nats, count = all_reduce([nats, float(count)])
+        count = int(round(count))
+    kind = "causal" if getattr(model, "causal", True) else "pseudo"
+    return summarize(nats, count, kind, len(poems))

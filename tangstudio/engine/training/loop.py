@@ -1,0 +1,428 @@
+"""The training loop: length-bucketed batches, AdamW with warm-up + cosine, clipping, periodic
+evaluation, best/last checkpoints, exact resume, and DDP when started by torchrun.
+
+Progress leaves through one callback (a dict per event) so the CLI, the studio and tests render it
+as they like; rank 0 also appends every train/eval/checkpoint/done event to metrics.jsonl.
+Inside the step loop nothing waits on the device except at logging steps (loss.item() and the
+cross-rank sums), which keeps a GPU busy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import shlex
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from tangstudio.engine.corpus.forms import parse_forms
+from tangstudio.engine.corpus.vocab import PAD, Vocab
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs import checkpoint as ckpt
+from tangstudio.engine.runs.config import write_config
+from tangstudio.engine.runs.metrics import MetricsWriter, now_iso, trim_after
+from tangstudio.engine.runs.rundir import RunDir, run_path
+from tangstudio.engine.training import distributed as D
+from tangstudio.engine.training import state as S
+from tangstudio.engine.training.batching import Batch, causal_batch, masked_batch, plan_epoch, shard
+from tangstudio.engine.training.config import TrainConfig
+from tangstudio.engine.training.data import TrainingData, load_training_data
+from tangstudio.engine.training.device import resolve_device, uses_bf16
+from tangstudio.engine.training.evaluate import evaluate
+from tangstudio.engine.training.sample import sample_poems
+from tangstudio.engine.training.schedule import lr_at, warmup_steps
+
+Callback = Callable[[dict], None]
+METRIC_KEYS = ("event", "step", "epoch", "train_loss", "val_loss", "val_ppl", "lr", "chars_per_s", "elapsed_s",
+               "pad_fraction", "ppl_kind")
+
+
+@dataclass
+class RunResult:
+    name: str
+    path: Path
+    status: str  # finished | interrupted | failed
+    step: int
+    epoch: float
+    best_val_loss: float | None
+    best_val_ppl: float | None
+    ppl_kind: str
+    elapsed_s: float
+    resume_command: str
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "path": str(self.path)}
+
+
+def resume_command(name: str) -> str:
+    return f"tangstudio train --headless --run {shlex.quote(name)} --resume"
+
+
+def given_options(config: TrainConfig) -> set[str]:
+    """Options a programmatic caller set away from the defaults (the CLI passes its own set)."""
+    default = TrainConfig(run=config.run)
+    return {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(default, f.name)}
+
+
+def train(config: TrainConfig, callbacks: Callback | Iterable[Callback] | None = None,
+          should_stop: Callable[[], bool] | None = None, given: set[str] | None = None) -> RunResult:
+    """Train (or resume) the run `config.run`; returns when the budget is spent or `should_stop()` says so.
+
+    `given` names the options the user set explicitly; on resume only budget/device options among
+    them may differ from the stored config. Raises TangError for bad input before writing anything.
+    """
+    config = dataclasses.replace(config).validate()
+    info = D.from_env()
+    device = resolve_device(config.device, info.local_rank if info.enabled else None)
+    D.init(info, device)
+    try:
+        return _Trainer(config, info, device, callbacks, should_stop, given).run()
+    except TangError:
+        raise
+    except BaseException as exc:
+        if info.enabled and not isinstance(exc, KeyboardInterrupt):
+            print(f"tangstudio: rank {info.rank} of {info.world} stopped: {type(exc).__name__}: {exc}. "
+                  f"The last checkpoint of run {config.run!r} is intact; resume with: {resume_command(config.run)}",
+                  file=sys.stderr, flush=True)
+        raise
+    finally:
+        D.shutdown(info)
+
+
+class _Trainer:
+    def __init__(self, config: TrainConfig, info: D.DistInfo, device: torch.device,
+                 callbacks: Callback | Iterable[Callback] | None, should_stop: Callable[[], bool] | None,
+                 given: set[str] | None) -> None:
+        self.info, self.device = info, device
+        self.should_stop = should_stop
+        if callbacks is None:
+            self.callbacks: list[Callback] = []
+        elif callable(callbacks):
+            self.callbacks = [callbacks]
+        else:
+            self.callbacks = list(callbacks)
+        self.given = (given if given is not None else given_options(config)) | ({"resume"} if config.resume else set())
+        self.config = config
+        self.bf16 = uses_bf16(device)
+        self.writer: MetricsWriter | None = None
+        self.run_dir: RunDir | None = None
+
+    # ---- events -------------------------------------------------------------------------------
+    def emit(self, event: dict, log: bool = False) -> None:
+        if not self.info.is_main:
+            return
+        if log:
+            record = {key: None for key in METRIC_KEYS}
+            record.update(event)
+            record["ppl_kind"] = self.config.ppl_kind
+            event = self.writer.write(record) if self.writer else record
+        for callback in self.callbacks:
+            callback(event)
+
+    # ---- setup --------------------------------------------------------------------------------
+    def _decide_config(self) -> dict:
+        """Rank 0 checks the run name and resume request; every rank gets its verdict."""
+        verdict: dict
+        if self.info.is_main:
+            try:
+                config, run = self.config, run_path(self.config.run)
+                if config.resume:
+                    if not run.exists():
+                        raise TangError(f"cannot resume: unknown run {config.run!r} (no {run.config_path})")
+                    if not (run.last_dir / ckpt.META).is_file():
+                        raise TangError(f"cannot resume run {config.run!r}: it has no checkpoint yet; start it again "
+                                        f"under a new name")
+                    if run.is_running():
+                        raise TangError(f"run {config.run!r} is being trained by another process right now")
+                    config = config.merged_for_resume(run.config(), self.given)
+                elif run.exists():
+                    raise TangError(f"run {config.run!r} already exists at {run.path}; add --resume to continue it "
+                                    f"or choose another --run name")
+                verdict = {"config": config.to_dict(), "path": str(run.path)}
+            except TangError as exc:
+                verdict = {"error": str(exc)}
+        else:
+            verdict = {}
+        verdict = D.broadcast_object(self.info, verdict)
+        if "error" in verdict:
+            raise TangError(verdict["error"])
+        return verdict
+
+    def _load_resume_state(self) -> dict | None:
+        """Rank 0 reads the last checkpoint and hands it to the other ranks in memory."""
+        if not self.config.resume:
+            return None
+        bundle = None
+        if self.info.is_main:
+            try:
+                directory = self.run_dir.last_dir
+                meta = ckpt.read_meta(directory)
+                weights = ckpt.read_weights(directory, meta)
+                tensors, info = ckpt.read_train_state(directory)
+                optim_sd, rng = S.unpack(tensors, info)
+                bundle = {"meta": meta, "weights": weights, "optim": optim_sd, "rng": rng, "info": info}
+            except TangError as exc:
+                bundle = {"error": str(exc)}
+        bundle = D.broadcast_object(self.info, bundle)
+        if "error" in bundle:
+            raise TangError(bundle["error"])
+        return bundle
+
+    # ---- the run ------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        verdict = self._decide_config()
+        cfg = self.config = TrainConfig.from_dict(verdict["config"])
+        self.run_dir = RunDir(Path(verdict["path"]))
+        resume = self._load_resume_state()
+        vocab = Vocab.from_dict(resume["meta"]["vocab"]) if resume else None
+        data = load_training_data(cfg.corpus, cfg.script, cfg.forms, cfg.max_len, vocab)
+        self.data = data
+
+        from tangstudio.engine.models import ModelConfig, build_model, count_parameters
+
+        torch.manual_seed(cfg.seed)
+        self.model_config = ModelConfig(arch=cfg.arch, vocab_size=len(data.vocab), embed=cfg.embed, hidden=cfg.hidden,
+                                        layers=cfg.layers, dropout=cfg.dropout, tied=cfg.tied, impl=cfg.impl)
+        model = build_model(self.model_config)
+        if resume:
+            try:
+                model.load_state_dict(resume["weights"])
+            except RuntimeError as exc:
+                raise TangError(f"run {cfg.run!r}: its checkpoint does not fit the configured model "
+                                f"({str(exc).splitlines()[0]})") from None
+        self.model = model.to(self.device)
+        self.params = count_parameters(model)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.99),
+                                           weight_decay=cfg.weight_decay)
+        torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank)  # dropout stream, one per rank
+        self.mask_gen = torch.Generator().manual_seed(cfg.seed * 7_919 + 1 + self.info.rank)
+        counters = {"step": 0, "epoch": 0, "batch_pos": 0, "elapsed_s": 0.0, "best_val_loss": None,
+                    "best_val_ppl": None}
+        if resume:
+            self.optimizer.load_state_dict(resume["optim"])
+            rng = resume["rng"]
+            if len(rng) == self.info.world:
+                S.rng_restore(rng[self.info.rank], self.mask_gen, self.device)
+            else:  # a different number of processes: data order is still exact, dropout draws are not
+                torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank + resume["info"]["step"])
+            counters.update({k: resume["info"][k] for k in counters if k in resume["info"]})
+        self.net = D.wrap(self.model, self.info, self.device)
+
+        if self.info.is_main:
+            self._open_run_dir(counters["step"] if resume else None)
+        try:
+            result = self._loop(counters)
+        except BaseException as exc:
+            if self.info.is_main and self.writer is not None:
+                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                self.emit({"event": "done", "status": status, "step": counters.get("step", 0),
+                           "error": f"{type(exc).__name__}: {exc}"}, log=True)
+            raise
+        finally:
+            if self.info.is_main and self.run_dir is not None:
+                self.run_dir.mark_stopped()
+                if self.writer is not None:
+                    self.writer.close()
+        return result
+
+    def _open_run_dir(self, resumed_step: int | None) -> None:
+        run = self.run_dir
+        run.path.mkdir(parents=True, exist_ok=True)
+        write_config(run.config_path, self.config.to_dict())
+        if resumed_step is not None:
+            trim_after(run.metrics_path, resumed_step)
+        run.mark_running()
+        self.writer = MetricsWriter(run.metrics_path)
+
+    # ---- steps --------------------------------------------------------------------------------
+    def _batch(self, seqs: list[list[int]]) -> Batch:
+        if self.model.causal:
+            batch = causal_batch(seqs)
+        else:
+            batch = masked_batch(seqs, self.mask_gen, self.config.mask_min, self.config.mask_max)
+        if self.device.type == "cuda":
+            return batch.pin_memory().to(self.device, non_blocking=True)
+        return batch.to(self.device)
+
+    def _loop(self, c: dict) -> RunResult:
+        cfg, info, data = self.config, self.info, self.data
+        lengths = [len(s) for s in data.train]
+        steps_per_epoch = len(plan_epoch(lengths, cfg.batch_size, cfg.seed, 0, info.world))
+        if steps_per_epoch == 0:
+            raise TangError(f"too few train poems for --batch-size {cfg.batch_size}")
+        kind, amount = cfg.budget
+        total = int(amount) if kind == "steps" else (int(amount) * steps_per_epoch if kind == "epochs" else None)
+        budget_s = amount * 60 if kind == "minutes" else None
+        warm = warmup_steps(cfg.warmup, total)
+        step, epoch, pos = int(c["step"]), int(c["epoch"]), int(c["batch_pos"])
+        start_step, elapsed_before = step, float(c["elapsed_s"])
+        self.best_loss, self.best_ppl = c["best_val_loss"], c["best_val_ppl"]
+        self.last_eval: dict = {}
+        self.emit({"event": "start", "run": cfg.run, "path": str(self.run_dir.path), "params": self.params,
+                   "device": str(self.device), "bf16": self.bf16, "world": info.world, "total_steps": total,
+                   "minutes": cfg.minutes, "steps_per_epoch": steps_per_epoch, "train_poems": len(data.train),
+                   "val_poems": len(data.val_poems), "dropped": data.dropped, "vocab_size": len(data.vocab),
+                   "resumed_from": start_step if cfg.resume else None, "ppl_kind": cfg.ppl_kind,
+                   "config": cfg.to_dict()})
+        t0 = time.monotonic()
+        window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0, "t": t0, "steps": 0}
+        last_log: dict = {"train_loss": None, "chars_per_s": None, "pad_fraction": None}
+        plan: list[list[int]] | None = None
+        lr = cfg.lr
+        status = "finished"
+        vocab_size = len(data.vocab)
+
+        def elapsed() -> float:
+            return elapsed_before + time.monotonic() - t0
+
+        def progress_fraction() -> float:
+            if total:
+                return step / total
+            return elapsed() / budget_s if budget_s else 0.0
+
+        self.model.train()
+        while True:
+            if total is not None and step >= total:
+                break
+            if plan is None:
+                plan = plan_epoch(lengths, cfg.batch_size, cfg.seed, epoch, info.world)
+            if pos >= len(plan):
+                epoch, pos, plan = epoch + 1, 0, None
+                continue
+            global_batch = plan[pos]
+            global_chars = sum(lengths[i] - 1 for i in global_batch)
+            batch = self._batch([data.train[i] for i in shard(global_batch, info.rank, info.world)])
+
+            lr = lr_at(step, progress_fraction(), cfg.lr, warm, cfg.min_lr_ratio)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                logits = self.net(batch.inputs, batch.lengths)
+            nats = F.cross_entropy(logits.float().reshape(-1, vocab_size), batch.targets.reshape(-1),
+                                   ignore_index=PAD, reduction="sum")
+            # Mean over the GLOBAL batch's characters; DDP averages over ranks, hence × world.
+            loss = nats * (info.world / global_chars)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+            self.optimizer.step()
+            step, pos = step + 1, pos + 1
+            window["nats"] += nats.detach()
+            window["chars"] += batch.chars
+            window["slots"] += batch.slots
+            window["real"] += batch.real_slots
+            window["steps"] += 1
+            epoch_f = round(epoch + pos / steps_per_epoch, 4)
+
+            # Stop decisions: every step in one process; at logging steps under DDP (one sync).
+            check = not info.enabled or step % cfg.log_every == 0
+            stop = time_up = False
+            if check:
+                stop = bool(self.should_stop()) if self.should_stop else False
+                time_up = budget_s is not None and elapsed() >= budget_s
+                stop, time_up = D.any_rank(info, [stop, time_up], self.device)
+            finishing = time_up or (total is not None and step >= total)
+
+            if step % cfg.log_every == 0 or finishing or stop:
+                nats_sum, chars, slots, real = D.sum_floats(
+                    info, [float(window["nats"]), window["chars"], window["slots"], window["real"]], self.device)
+                now = time.monotonic()
+                world_rate = chars / max(now - window["t"], 1e-9)
+                last_log = {"train_loss": nats_sum / max(chars, 1), "chars_per_s": world_rate,
+                            "pad_fraction": 1.0 - real / max(slots, 1)}
+                self.emit({"event": "train", "step": step, "epoch": epoch_f, "lr": lr, "elapsed_s": elapsed(),
+                           **last_log}, log=True)
+                window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0,
+                          "t": now, "steps": 0}
+
+            counters = {"step": step, "epoch": epoch, "batch_pos": pos, "elapsed_s": elapsed()}
+            if step % cfg.eval_every == 0 and not stop:
+                self._evaluate_and_save(counters, epoch_f)
+
+            done_share = progress_fraction()
+            session = time.monotonic() - t0
+            if total:
+                eta = (total - step) * session / max(step - start_step, 1)
+            else:
+                eta = max(budget_s - elapsed(), 0.0) if budget_s else None
+            self.emit({"event": "progress", "step": step, "total_steps": total, "fraction": min(done_share, 1.0),
+                       "epoch": epoch_f, "lr": lr, "eta_s": eta, "elapsed_s": elapsed(),
+                       "val_ppl": self.last_eval.get("val_ppl"), **last_log})
+            if stop:
+                status = "interrupted"
+                break
+            if finishing:
+                break
+
+        counters = {"step": step, "epoch": epoch, "batch_pos": pos, "elapsed_s": elapsed()}
+        epoch_f = round(epoch + pos / steps_per_epoch, 4)
+        if status == "finished" and self.last_eval.get("step") != step:
+            self._evaluate_and_save(counters, epoch_f)
+        elif status == "interrupted":
+            self._save("last", counters, epoch_f, with_state=True)
+        self.emit({"event": "done", "status": status, "step": step, "epoch": epoch_f, "elapsed_s": elapsed(),
+                   "val_loss": self.best_loss, "val_ppl": self.best_ppl, "train_loss": last_log["train_loss"],
+                   "chars_per_s": last_log["chars_per_s"], "pad_fraction": last_log["pad_fraction"]}, log=True)
+        return RunResult(cfg.run, self.run_dir.path, status, step, epoch_f, self.best_loss, self.best_ppl,
+                         cfg.ppl_kind, elapsed(), resume_command(cfg.run))
+
+    # ---- evaluation and checkpoints ---------------------------------------------------------------
+    def _evaluate_and_save(self, counters: dict, epoch_f: float) -> None:
+        info = self.info
+        result = evaluate(self.model, self.data.vocab, self.data.val_poems, device=self.device, autocast=self.bf16,
+                          rank=info.rank, world=info.world,
+                          all_reduce=(lambda v: D.sum_floats(info, v, self.device)) if info.enabled else None)
+        step = counters["step"]
+        self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}
+        self.emit({"event": "eval", "step": step, "epoch": epoch_f, "val_loss": result["loss"], "val_ppl": result["ppl"],
+                   "val_bits_per_char": result["bits_per_char"], "val_chars": result["chars"],
+                   "elapsed_s": counters["elapsed_s"]}, log=True)
+        if info.is_main and self.config.samples > 0:
+            self._log_samples(step)
+        improved = self.best_loss is None or result["loss"] < self.best_loss
+        if improved:
+            self.best_loss, self.best_ppl = result["loss"], result["ppl"]
+            self._save("best", counters, epoch_f, with_state=False, val=result)
+        self._save("last", counters, epoch_f, with_state=True, val=result)
+
+    def _log_samples(self, step: int) -> None:
+        chosen = parse_forms(self.config.forms)
+        forms = sorted(chosen) if chosen else ["wujue", "qijue", "wulv", "qilv", "other"]
+        wanted = [forms[i % len(forms)] for i in range(self.config.samples)]
+        texts = sample_poems(self.model, self.data.vocab, wanted, seed=self.config.seed + step, device=self.device)
+        with open(self.run_dir.samples_path, "a", encoding="utf-8", buffering=1) as handle:
+            for form, text in zip(wanted, texts):
+                record = {"step": step, "form": form, "text": text, "time": now_iso()}
+                handle.write(__import__("json").dumps(record, ensure_ascii=False) + "\n")
+                self.emit({"event": "sample", **record})
+
+    def _save(self, which: str, counters: dict, epoch_f: float, with_state: bool, val: dict | None = None) -> None:
+        rng = D.gather_objects(self.info, S.rng_snapshot(self.mask_gen, self.device)) if with_state else None
+        if not self.info.is_main:
+            return
+        cfg = self.config
+        val = val or {}
+        meta = {
+            "run": cfg.run, "arch": cfg.arch, "model": self.model_config.to_dict(), "params": self.params,
+            "vocab": self.data.vocab.to_dict(), "script": cfg.script,
+            "corpus": {"name": cfg.corpus, "fingerprint": self.data.fingerprint}, "forms": cfg.forms,
+            "step": counters["step"], "epoch": epoch_f, "val_loss": val.get("loss", self.best_loss if which == "best" else None),
+            "val_ppl": val.get("ppl"), "val_bits_per_char": val.get("bits_per_char"), "ppl_kind": cfg.ppl_kind,
+            "best_val_loss": self.best_loss, "train_config": cfg.to_dict(), "created": now_iso(),
+        }
+        directory = self.run_dir.checkpoints / which
+        if with_state:
+            tensors, info = S.pack(self.optimizer, rng, {**counters, "best_val_loss": self.best_loss,
+                                                          "best_val_ppl": self.best_ppl})
+            ckpt.save_checkpoint(directory, self.model.state_dict(), meta, tensors, info)
+        else:
+            ckpt.save_checkpoint(directory, self.model.state_dict(), meta)
+        self.emit({"event": "checkpoint", "step": counters["step"], "epoch": epoch_f, "kind": which,
+                   "path": str(directory), "val_loss": meta["val_loss"], "val_ppl": meta["val_ppl"],
+                   "elapsed_s": counters["elapsed_s"]}, log=True)
