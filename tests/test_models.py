@@ -11,7 +11,7 @@ import torch
 
 from tangstudio.engine.corpus.vocab import MASK
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.models import ARCHS, ModelConfig, build_model, count_parameters
+from tangstudio.engine.models import ARCHS, ModelConfig, build_model, convert_impl, count_parameters
 
 torch.set_num_threads(1)
 V, E, H, B, T = 30, 6, 8, 3, 7
@@ -183,19 +183,23 @@ def test_bilstm_fills_masks_and_cannot_step() -> None:
         model.step(inputs[:, 0], None)
 
 
-def test_bilstm_fused_and_cells_agree_given_the_same_weights() -> None:
-    from tangstudio.engine.models.cells import copy_fused_to_cells
-
-    fused, cells = _build("bilstm", "fused", seed=4), _build("bilstm", "cells", seed=5)
-    for name in ("forward_lstm", "backward_lstm"):
-        copy_fused_to_cells(getattr(fused, name), getattr(cells, name))
-    rest = {k: v for k, v in fused.state_dict().items() if not k.startswith(("forward_lstm", "backward_lstm"))}
-    cells.load_state_dict(rest, strict=False)
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_convert_impl_keeps_the_function(arch: str, tied: bool) -> None:
+    """A trained fused model read through the cells (and back) predicts the same."""
+    fused = _build(arch, "fused", seed=4, tied=tied)
+    cells = convert_impl(fused, "cells")
+    back = convert_impl(cells, "fused")
+    assert cells.config.impl == "cells" and back.config.impl == "fused"
+    assert not cells.training and not back.training
     inputs, lengths = _inputs(4), torch.tensor([T, 5, 2])
     with torch.no_grad():
-        a, b = fused(inputs, lengths), cells(inputs, lengths)
+        a, b, c = fused(inputs, lengths), cells(inputs, lengths), back(inputs, lengths)
+        different = _build(arch, "cells", seed=5, tied=tied)(inputs, lengths)
     for row, n in enumerate(lengths.tolist()):
         assert torch.allclose(a[row, :n], b[row, :n], atol=1e-5)
+        assert torch.allclose(a[row, :n], c[row, :n], atol=1e-5)
+        assert not torch.allclose(a[row, :n], different[row, :n], atol=1e-3)
 
 
 # --- tied embeddings, dropout, saving ------------------------------------------------------------

@@ -7,6 +7,6 @@ cells.py (the readable cells), layers.py (shared ends), causal.py, bilstm.py, re
 
 from tangstudio.engine.models.archs import ARCHS, ArchInfo
 from tangstudio.engine.models.config import ModelConfig
-from tangstudio.engine.models.registry import build_model, count_parameters
+from tangstudio.engine.models.registry import build_model, convert_impl, count_parameters
 
-__all__ = ["ARCHS", "ArchInfo", "ModelConfig", "build_model", "count_parameters"]
+__all__ = ["ARCHS", "ArchInfo", "ModelConfig", "build_model", "convert_impl", "count_parameters"]

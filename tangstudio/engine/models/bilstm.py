@@ -51,7 +51,7 @@ class BiLSTMCharLM(nn.Module):
         Without `lengths`, each row ends at its last non-<pad> token.
         """
         B, T = inputs.shape
-        lengths = _row_lengths(inputs) if lengths is None else _checked(lengths, B, T)
+        lengths = _row_lengths(inputs) if lengths is None else _checked(lengths, B, T, inputs.device)
         x = self.embedding(inputs)
 
         # Forward direction: position t has read x_0 … x_t. Padding lies to the right, so it
@@ -65,7 +65,7 @@ class BiLSTMCharLM(nn.Module):
 
         left = torch.cat([self.left_edge.expand(B, 1, -1).to(fwd.dtype), fwd[:, :-1]], dim=1)  # →h_{t−1}
         right = torch.cat([bwd[:, 1:], torch.zeros_like(bwd[:, :1])], dim=1)  # ←h_{t+1}
-        at_end = torch.arange(T, device=inputs.device)[None, :] >= (lengths.to(inputs.device) - 1)[:, None]
+        at_end = torch.arange(T, device=inputs.device)[None, :] >= (lengths - 1)[:, None]
         right = torch.where(at_end[..., None], self.right_edge.to(right.dtype), right)
 
         h = torch.tanh(self.combine(torch.cat([left, right], dim=-1)))
@@ -85,11 +85,11 @@ class BiLSTMCharLM(nn.Module):
 def _row_lengths(inputs: Tensor) -> Tensor:
     """Each row's length: one past its last non-<pad> token (at least 1)."""
     positions = torch.arange(1, inputs.shape[1] + 1, device=inputs.device)
-    return (positions * (inputs != PAD)).amax(dim=1).clamp(min=1).cpu()
+    return (positions * (inputs != PAD)).amax(dim=1).clamp(min=1)
 
 
-def _checked(lengths: Tensor, B: int, T: int) -> Tensor:
-    lengths = lengths.detach().to("cpu", torch.int64)
+def _checked(lengths: Tensor, B: int, T: int, device: torch.device) -> Tensor:
+    lengths = lengths.detach().to(device, torch.int64)
     if lengths.shape != (B,) or bool((lengths < 1).any()) or bool((lengths > T).any()):
         raise ValueError(f"lengths must be {B} values in 1..{T}")
     return lengths

@@ -11,7 +11,7 @@ from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ARCHS, ArchInfo, arch_choices
 from tangstudio.engine.models.config import ModelConfig
 
-__all__ = ["ARCHS", "ArchInfo", "ModelConfig", "build_model", "count_parameters"]
+__all__ = ["ARCHS", "ArchInfo", "ModelConfig", "build_model", "convert_impl", "count_parameters"]
 
 
 def build_model(config: ModelConfig) -> Any:
@@ -26,3 +26,33 @@ def build_model(config: ModelConfig) -> Any:
 def count_parameters(model: Any) -> int:
     """Trainable numbers in the model; a tied embedding counts once."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def convert_impl(model: Any, impl: str) -> Any:
+    """The same model on the other path (fused ↔ cells): same function, same trained weights.
+
+    Lets the studio run a model trained on the fast path through the readable cells.
+    """
+    import dataclasses
+
+    from torch import nn
+
+    from tangstudio.engine.models.cells import CellStack, copy_cells_to_fused, copy_fused_to_cells
+
+    new = build_model(dataclasses.replace(model.config, impl=impl))
+    weight = next(model.parameters())
+    new.to(device=weight.device, dtype=weight.dtype).train(model.training)
+    recurrent = [name for name, m in model.named_modules() if isinstance(m, (nn.RNNBase, CellStack))]
+    for name in recurrent:
+        source, target = model.get_submodule(name), new.get_submodule(name)
+        if isinstance(source, CellStack) and isinstance(target, nn.RNNBase):
+            copy_cells_to_fused(source, target)
+        elif isinstance(source, nn.RNNBase) and isinstance(target, CellStack):
+            copy_fused_to_cells(source, target)
+        else:
+            target.load_state_dict(source.state_dict())
+    rest = {k: v for k, v in model.state_dict().items() if not any(k.startswith(f"{name}.") for name in recurrent)}
+    missing, unexpected = new.load_state_dict(rest, strict=False)
+    if unexpected or not all(any(k.startswith(f"{name}.") for name in recurrent) for k in missing):
+        raise RuntimeError(f"convert_impl: weights did not line up ({unexpected or missing})")
+    return new
