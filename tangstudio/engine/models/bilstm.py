@@ -90,7 +90,7 @@ def _row_lengths(inputs: Tensor) -> Tensor:
 
 def _checked(lengths: Tensor, B: int, T: int, device: torch.device) -> Tensor:
     lengths = lengths.detach().to(device, torch.int64)
-    if lengths.shape != (B,) or bool((lengths < 1).any()) or bool((lengths > T).any()):
+    if lengths.shape != (B,) or bool(((lengths < 1) | (lengths > T)).any()):
         raise ValueError(f"lengths must be {B} values in 1..{T}")
     return lengths
 
