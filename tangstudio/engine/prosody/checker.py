@@ -45,7 +45,7 @@ def split_lines(text: str) -> list[str]:
         raise TangError("empty poem: give its lines, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。")
     for line in lines:
         for ch in line:
-            if not (is_han(ch) or ch == LOST):
+            if not (is_han(ch) or ch == LOST or 0xE000 <= ord(ch) <= 0xF8FF):  # PUA: rare hanzi in old corpora
                 raise TangError(f"not Chinese: {ch!r} in {line!r}; a poem is Chinese characters and punctuation")
     return lines
 

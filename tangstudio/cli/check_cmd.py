@@ -1,0 +1,81 @@
+"""`tangstudio check POEM`: 平仄 under each character, the rhyme at line ends, broken rules in colour."""
+
+from __future__ import annotations
+
+import typer
+
+from tangstudio.cli.app import app
+
+FORM_HELP = "auto, wujue, qijue, wulv, qilv or other."
+
+
+@app.command()
+def check(
+    poem: str = typer.Argument(..., help="The poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"),
+    form: str = typer.Option("auto", "--form", "-f", help=FORM_HELP),
+    script: str = typer.Option("auto", "--script", "-s", help="simplified, traditional, or auto (guess from the text)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the coloured report."),
+) -> None:
+    """Check a poem against the rules of regulated verse: tones (平仄), rhyme (平水韵), 孤平 and 三平尾."""
+    from tangstudio.cli.render import print_json
+    from tangstudio.engine.prosody import check_poem
+
+    if script == "auto":
+        from tangstudio.engine.corpus.script import guess_script
+
+        script = guess_script(poem)
+    result = check_poem(poem, form=form, script=script)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    show_check(result)
+
+
+def show_check(result) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from tangstudio.cli.render import console
+    from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
+    from tangstudio.engine.prosody import group_label
+
+    table = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("line / tones")
+    table.add_column("pattern", style="dim")
+    table.add_column("rhyme")
+    table.add_column("notes")
+    for i, line in enumerate(result.lines, 1):
+        chars, marks = Text(), Text()
+        for c in line.chars:
+            style = {"tone": "bold red", "strict": "yellow", "unknown": "magenta"}.get(c.kind or "", "")
+            chars.append(c.char, style=style or "bold")
+            marks.append(c.mark, style=style or ("cyan" if c.mark == "平" else "blue" if c.mark == "仄" else "green"))
+        rhyme = Text()
+        if line.rhymes is not None:
+            group = result.rhyme_group if line.rhymes else "/".join(line.groups) or "?"
+            rhyme.append(("✓ " if line.rhymes else "✗ ") + group, style="green" if line.rhymes else "bold red")
+        elif line.groups:
+            rhyme.append("/".join(line.groups), style="dim")
+        notes = Text(" ".join(line.warnings), style="yellow")
+        table.add_row(str(i), chars, line.pattern or "", rhyme, notes)
+        table.add_row("", marks, line.loose_pattern or "", "", "")
+    console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]⚠ {warning}[/yellow]")
+
+    def flag(ok: bool) -> str:
+        return "[green]✓[/green]" if ok else "[bold red]✗[/bold red]"
+
+    name = FORM_NAMES_ZH.get(result.form, result.form)
+    parts = [f"[bold]{name}[/bold] ({result.form}, {result.script})"]
+    if result.form_ok:
+        parts.append(result.variant or "")
+    rhyme = group_label(result.rhyme_group) if result.rhyme_group else "none"
+    parts.append(f"rhyme {rhyme} {flag(result.rhyme_ok)}")
+    if result.form_ok:
+        parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")
+    parts.append(f"warnings {len(result.warnings)}")
+    console.print(" · ".join(parts))
+    console.print("[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; "
+                  "red: breaks 二四六分明 or the rhyme; yellow: off the strict pattern where 一三五不论 allows it[/dim]")
