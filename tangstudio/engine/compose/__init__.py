@@ -1,0 +1,25 @@
+"""Composing: a step-by-step generator whose form, acrostic, rhyme and tones are real constraints.
+
+The model proposes a distribution over the next character; the constraints (constraints.py) mask
+what the form forbids before anything is sampled, so a fixed-form poem has its shape by
+construction rather than by luck. Files:
+
+    settings.py     ComposeSettings, StepInfo, ComposeResult: what the faces read and write
+    tables.py       per-vocabulary masks: hanzi, 平/仄, 平水韵 groups, punctuation
+    constraints.py  the plan (form layout, acrostic, prefix) and the per-step allowed set
+    decoding.py     temperature / top-k / top-p / greedy choice from a constrained distribution
+    generator.py    Composer: cached recurrent state, preview/choose/undo, settings mid-poem
+    beam.py         beam search over whole poems
+    fill.py         Filler: BiLSTM models compose by filling masked positions
+    novelty.py      corpus line index: no copied lines, longest span shared with the corpus
+    score.py        per-character probability and surprisal of a given poem
+    model_ref.py    `--model default|RUN|PATH` to a loaded model
+
+Importing this package does not import torch; the submodules do.
+"""
+
+from __future__ import annotations
+
+from tangstudio.engine.compose.settings import FORMS, TONE_MODES, ComposeResult, ComposeSettings, StepInfo
+
+__all__ = ["FORMS", "TONE_MODES", "ComposeResult", "ComposeSettings", "StepInfo"]

@@ -1,0 +1,296 @@
+"""What may be written next: the form's layout, the acrostic, the prefix, the rhyme and the tones.
+
+A poem of a fixed form is a grid: n lines of m characters, each closed by ，or 。 in turn, the last
+by 。. The composer asks `allowed(...)` for a boolean mask over the vocabulary at every position
+and samples only inside it, so the shape holds by construction. The prosody adds two kinds of
+masks on character positions:
+
+- rhyme: the last character of every even line must share one 平水韵 平 group with the others;
+  the group is open until the first rhyme position is written, then narrows to that character's
+  groups (a character in two groups keeps both open until a later rhyme decides);
+- tones: of the four pattern variants (平起/仄起, first line rhymed or not), keep those that every
+  character so far fits, and allow at the next position only the tones one of them still takes.
+
+If a mask would leave nothing — a prefix or acrostic character that breaks the pattern, a tiny
+vocabulary — the constraint is relaxed for that position (tones strict → loose → off, then the
+rhyme) and the relaxation is reported, never a broken form. The form itself is never relaxed.
+
+`CState` is immutable, so an undo is popping a list and a beam hypothesis copies nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from tangstudio.engine.compose.settings import FORMS, ComposeSettings
+from tangstudio.engine.compose.tables import COMMA, LINE_ENDS, PERIOD, VocabTables
+from tangstudio.engine.corpus.vocab import EOS
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.prosody import EITHER, PING, ZE, Variant, variants
+from tangstudio.engine.prosody.checker import is_han
+from tangstudio.engine.prosody.patterns import SHAPES
+
+FREE_MAX_CHARS = 120  # a free poem is closed with 。 when it reaches this many characters
+FREE_MAX_LINE = 12
+FREE_MIN_LINES = 2
+_ASCII_MARKS = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；", ":": "："})
+_FREE_MARKS = "，。！？"
+_SENTENCE_ENDS = "。！？"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything fixed when a poem starts: its layout and the characters the person gave."""
+
+    form: str
+    n_lines: int | None
+    n_chars: int | None
+    fixed: dict[int, int]  # text position -> token id given by the prefix
+    prefix_len: int
+    acrostic_ids: tuple[int, ...]
+    variants: tuple[Variant, ...] = ()
+
+    @property
+    def regulated(self) -> bool:
+        return self.n_lines is not None
+
+    @property
+    def length(self) -> int | None:
+        """Text length of a complete fixed-form poem, punctuation included."""
+        return None if self.n_lines is None else self.n_lines * (self.n_chars + 1)
+
+    @property
+    def max_len(self) -> int:
+        return self.length if self.length is not None else FREE_MAX_CHARS + FREE_MAX_CHARS // 2
+
+    def rhyme_position(self, line: int, col: int) -> bool:
+        return self.regulated and col == self.n_chars - 1 and line % 2 == 1
+
+
+@dataclass(frozen=True, slots=True)
+class CState:
+    """Where the poem stands: position, line and column, and what the prosody still allows."""
+
+    pos: int = 0
+    line: int = 0
+    col: int = 0  # characters written in the current line
+    strict: tuple[int, ...] = (0, 1, 2, 3)  # variants every character so far fits strictly
+    loose: tuple[int, ...] = (0, 1, 2, 3)  # ... under 一三五不论
+    groups: frozenset[str] | None = None  # the rhyme groups still shared by all rhyme positions
+    rhymes_used: frozenset[int] = frozenset()
+    line_text: str = ""
+    last: str = ""  # the last text character written
+    done: bool = False
+
+
+@dataclass
+class Allowed:
+    mask: torch.Tensor  # bool[V]
+    forced: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def line_shape(form: str) -> tuple[int | None, int | None]:
+    return SHAPES.get(form, (None, None))
+
+
+def forms_fitting(n_lines: int) -> list[str]:
+    return [f for f in FORMS if f == "free" or SHAPES[f][0] >= n_lines]
+
+
+def _clean(text: str) -> str:
+    return "".join(text.split()).translate(_ASCII_MARKS)
+
+
+def check_chars(text: str, tables: VocabTables, what: str) -> None:
+    """Characters missing from the vocabulary: one line naming them, and the fix if a script change helps."""
+    vocab = tables.vocab
+    unknown = vocab.unknown_chars(text)
+    if not unknown:
+        return
+    from tangstudio.engine.corpus.script import SCRIPTS, convert
+
+    other = next(s for s in SCRIPTS if s != vocab.script)
+    converted = convert(text, other, vocab.script)
+    hint = ""
+    if converted != text and not vocab.unknown_chars(converted):
+        hint = f"; the model writes {vocab.script} characters: try {converted!r}"
+    raise TangError(f"{what} has characters not in the model's vocabulary: {''.join(unknown)}{hint}")
+
+
+def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
+    """Check the form, acrostic and prefix against each other and the vocabulary; fix the layout."""
+    settings.validate()
+    form = settings.form
+    n_lines, n_chars = line_shape(form)
+    vocab = tables.vocab
+
+    acrostic = "".join(ch for ch in _clean(settings.acrostic) if ch not in LINE_ENDS)
+    if acrostic:
+        bad = [ch for ch in acrostic if not is_han(ch)]
+        if bad:
+            raise TangError(f"the acrostic must be Chinese characters, not {''.join(bad)!r}")
+        check_chars(acrostic, tables, "the acrostic")
+        if n_lines is not None and len(acrostic) > n_lines:
+            fits = ", ".join(forms_fitting(len(acrostic)))
+            raise TangError(f"the acrostic has {len(acrostic)} characters but {form} has {n_lines} lines; "
+                            f"forms that fit: {fits}")
+
+    prefix = _clean(settings.prefix)
+    fixed: dict[int, int] = {}
+    if prefix:
+        bad = [ch for ch in prefix if not (is_han(ch) or ch in LINE_ENDS)]
+        if bad:
+            raise TangError(f"the prefix must be Chinese characters and punctuation, not {''.join(dict.fromkeys(bad))!r}")
+        check_chars("".join(ch for ch in prefix if ch not in LINE_ENDS), tables, "the prefix")
+        line = col = 0
+        for pos, ch in enumerate(prefix):
+            if ch in LINE_ENDS:
+                if col == 0:
+                    raise TangError(f"the prefix has a mark {ch!r} where line {line + 1} should start")
+                if n_chars is not None and col != n_chars:
+                    raise TangError(f"line {line + 1} of the prefix has {col} characters; {form} lines have {n_chars}")
+                if n_lines is not None:  # the form decides ，or 。; a ！ or ？ the person wrote stays
+                    last = line == n_lines - 1
+                    default = COMMA if line % 2 == 0 else PERIOD
+                    keep = ch if (ch in "！？" and ch in tables.punct_ids and not last) else default
+                else:
+                    keep = ch if ch in _FREE_MARKS and ch in tables.punct_ids else PERIOD if ch in _SENTENCE_ENDS else COMMA
+                fixed[pos] = tables.punct_ids[keep]
+                line, col = line + 1, 0
+                continue
+            if n_chars is not None and col == n_chars:
+                raise TangError(f"line {line + 1} of the prefix is longer than {n_chars} characters ({form})")
+            if n_lines is not None and line >= n_lines:
+                raise TangError(f"the prefix is longer than a whole {form} poem ({n_lines} lines)")
+            if n_chars is None and col == FREE_MAX_LINE:
+                raise TangError(f"line {line + 1} of the prefix is longer than {FREE_MAX_LINE} characters")
+            if col == 0 and line < len(acrostic) and acrostic[line] != ch:
+                raise TangError(f"line {line + 1} of the prefix starts with {ch!r} but the acrostic asks for {acrostic[line]!r}")
+            fixed[pos] = vocab.stoi[ch]
+            col += 1
+        if n_lines is None and len(fixed) > FREE_MAX_CHARS:
+            raise TangError(f"the prefix is longer than a free poem may be ({FREE_MAX_CHARS} characters)")
+
+    found = tuple(variants(form)) if n_lines is not None else ()
+    return Plan(form, n_lines, n_chars, fixed, len(fixed), tuple(vocab.stoi[c] for c in acrostic), found)
+
+
+def _tone_mask(plan: Plan, tables: VocabTables, which: tuple[int, ...], line: int, col: int, strict: bool):
+    """The tones one of the still-possible variants takes here, as a mask (None: anything goes)."""
+    marks = set()
+    for i in which:
+        v = plan.variants[i]
+        marks.add((v.lines if strict else v.loose_lines)[line][col])
+    if EITHER in marks or {PING, ZE} <= marks:
+        return None
+    return tables.ping if PING in marks else tables.ze
+
+
+def allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty=None) -> Allowed:
+    """The mask of what may come next at state `s` (never empty while the poem is not done)."""
+    if s.done:
+        raise TangError("the poem is finished; undo or start a new one")
+    fixed = plan.fixed.get(s.pos)
+    if fixed is not None:
+        return Allowed(tables.onehot(fixed), forced=True)
+    if plan.regulated:
+        if s.col == plan.n_chars:
+            return Allowed(tables.onehot(tables.comma if s.line % 2 == 0 else tables.period), forced=True)
+    else:
+        return _free_allowed(plan, tables, s)
+    if s.col == 0 and s.line < len(plan.acrostic_ids):
+        return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
+    return _prosody_allowed(plan, tables, settings, s, novelty)
+
+
+def _prosody_allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty) -> Allowed:
+    mask, notes = tables.hanzi, []
+    where = f"line {s.line + 1}, character {s.col + 1}"
+    if settings.rhyme and plan.rhyme_position(s.line, s.col):
+        rhyme = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
+        if bool((mask & rhyme).any()):
+            mask = mask & rhyme
+            if s.rhymes_used:  # prefer a rhyme character not used yet, when there is one
+                fresh = mask.clone()
+                fresh[list(s.rhymes_used)] = False
+                mask = fresh if bool(fresh.any()) else mask
+        else:
+            notes.append(f"{where}: no character of the rhyme group left; rhyme relaxed")
+    if settings.tones != "off":
+        strict_first = settings.tones == "strict" and bool(s.strict)
+        which, strict = (s.strict, True) if strict_first else (s.loose, False)
+        if which:  # no variant left means fixed characters broke the pattern: reported once, at the end
+            tone = _tone_mask(plan, tables, which, s.line, s.col, strict)
+            if strict and tone is not None and not bool((mask & tone).any()):
+                tone = _tone_mask(plan, tables, s.loose, s.line, s.col, False) if s.loose else None
+                notes.append(f"{where}: no character fits the strict tone pattern; loose pattern used")
+            if tone is not None:
+                if bool((mask & tone).any()):
+                    mask = mask & tone
+                else:
+                    notes.append(f"{where}: no character fits the tone pattern; tones relaxed")
+    if novelty is not None and s.col == plan.n_chars - 1:
+        blocked = [tables.vocab.stoi[c] for c in novelty.completions(s.line_text) if c in tables.vocab.stoi]
+        if blocked:
+            fresh = mask.clone()
+            fresh[blocked] = False
+            if bool(fresh.any()):
+                mask = fresh
+            else:
+                notes.append(f"{where}: every allowed ending copies a corpus line; novelty relaxed")
+    return Allowed(mask, notes=notes)
+
+
+def _free_allowed(plan: Plan, tables: VocabTables, s: CState) -> Allowed:
+    if s.col == 0:
+        if s.line < len(plan.acrostic_ids):
+            return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
+        may_end = s.line >= FREE_MIN_LINES and s.last in _SENTENCE_ENDS
+        if may_end and s.pos >= FREE_MAX_CHARS:
+            return Allowed(tables.onehot(EOS), forced=True)
+        mask = tables.hanzi.clone()
+        mask[EOS] = may_end
+        return Allowed(mask)
+    if s.pos >= FREE_MAX_CHARS or (s.line + 1 < FREE_MIN_LINES and s.pos >= FREE_MAX_CHARS - 1):
+        return Allowed(tables.onehot(tables.period), forced=True)
+    marks = torch.zeros_like(tables.hanzi)
+    marks[[tables.punct_ids[m] for m in _FREE_MARKS if m in tables.punct_ids]] = True
+    if s.col >= FREE_MAX_LINE:
+        return Allowed(marks)
+    return Allowed(tables.hanzi | marks)
+
+
+def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState:
+    """The state after writing `token_id` (assumed allowed)."""
+    if token_id == EOS:
+        return replace(s, done=True)
+    ch = tables.vocab.itos[token_id]
+    if ch in LINE_ENDS:
+        done = plan.length is not None and s.pos + 1 >= plan.length
+        return replace(s, pos=s.pos + 1, line=s.line + 1, col=0, line_text="", last=ch, done=done)
+    strict, loose, groups, used = s.strict, s.loose, s.groups, s.rhymes_used
+    if plan.regulated:
+        t = tables.tones_of[token_id]
+        if t:
+            strict = tuple(i for i in strict if plan.variants[i].lines[s.line][s.col] in t)
+            loose = tuple(i for i in loose if plan.variants[i].loose_lines[s.line][s.col] in (EITHER, *t))
+        if plan.rhyme_position(s.line, s.col):
+            mine = tables.groups_of[token_id]
+            if mine:
+                narrowed = mine if groups is None else (groups & mine)
+                groups = narrowed or groups
+            used = used | {token_id}
+    return CState(s.pos + 1, s.line, s.col + 1, strict, loose, groups, used, s.line_text + ch, ch, False)
+
+
+def rhyme_group(s: CState) -> str | None:
+    """The rhyme group the poem settled on (the first in table order when several remain)."""
+    if not s.groups:
+        return None
+    from tangstudio.engine.prosody import GROUPS
+
+    order = {g: i for i, g in enumerate(GROUPS)}
+    return min(s.groups, key=order.__getitem__)

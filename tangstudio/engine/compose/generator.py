@@ -1,0 +1,217 @@
+"""The Composer: write a poem one position at a time, watch every distribution, choose, undo.
+
+    frame_t = (recurrent state after x_0..x_t, logits for x_{t+1}, constraint state)
+
+Each committed character pushes one frame: one `model.step` (a single cell update per layer, the
+O(1) the seed article's generation loop relies on) plus a mask of the vocabulary. Undo pops
+frames — the states are kept, never recomputed — and a preview samples from the top frame
+without committing, so the studio can show a suggestion and let the person take another one.
+
+The sampling knobs and the rhyme/tone switches are read from `settings` at every step, so they
+can change mid-poem; the form, acrostic and prefix are fixed when the composer starts
+(`restart` takes new ones).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from tangstudio.engine.compose import constraints as C
+from tangstudio.engine.compose.decoding import Distribution, constrained, pick, top_candidates
+from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, StepInfo
+from tangstudio.engine.compose.tables import VocabTables, tables_for
+from tangstudio.engine.corpus.vocab import EOS
+from tangstudio.engine.errors import TangError
+
+_NAMES = {EOS: EOS_MARK}
+
+
+@dataclass
+class _Frame:
+    state: object  # the model's recurrent state after everything written so far
+    logits: Tensor  # float[V]: the next character's logits
+    cstate: C.CState
+
+
+@dataclass
+class _Preview:
+    key: tuple
+    token: int
+    allowed: C.Allowed
+    dist: Distribution
+    info: StepInfo
+
+
+class Composer:
+    """Step-by-step generation with a causal model (rnn, lstm, gru) under the form's constraints."""
+
+    def __init__(self, loaded, settings: ComposeSettings | None = None, *, novelty=None,
+                 tables: VocabTables | None = None) -> None:
+        if not getattr(loaded.model, "causal", True):
+            raise TangError("a bilstm model fills in characters from both sides; compose with the Filler instead")
+        self.loaded = loaded
+        self.model = loaded.model
+        self.vocab = loaded.vocab
+        self.tables = tables or tables_for(self.vocab)
+        self.novelty = novelty  # a novelty.CorpusIndex, or None to skip the corpus checks
+        self.restart(settings or ComposeSettings())
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @torch.inference_mode()
+    def restart(self, settings: ComposeSettings | None = None) -> None:
+        """Start over (with new settings if given): the form, acrostic and prefix are read here."""
+        if settings is not None:
+            self.settings = settings
+        self.plan = C.make_plan(self.settings, self.tables)
+        self.seed = self.settings.seed if self.settings.seed is not None else int.from_bytes(os.urandom(4), "little") % (2**31)
+        self.generator = torch.Generator().manual_seed(self.seed)
+        device = next(self.model.parameters()).device
+        self._device = device
+        state = self.model.init_state(1, device)
+        form = self.settings.form
+        start = torch.tensor([self.vocab.start_id(form)], device=device)
+        logits, state = self.model.step(start, state)
+        self._frames = [_Frame(state, logits[0].float().cpu(), C.CState())]
+        self.history: list[StepInfo] = []
+        self._preview: _Preview | None = None
+        while len(self.history) < self.plan.prefix_len:
+            self.step()
+        self.prefix_len = len(self.history)
+
+    # ----------------------------------------------------------------- reading
+
+    @property
+    def text(self) -> str:
+        return "".join(s.chosen for s in self.history if s.chosen != EOS_MARK)
+
+    @property
+    def done(self) -> bool:
+        return self._frames[-1].cstate.done
+
+    @property
+    def position(self) -> int:
+        return self._frames[-1].cstate.pos
+
+    @property
+    def rhyme_group(self) -> str | None:
+        return C.rhyme_group(self._frames[-1].cstate)
+
+    @property
+    def backoffs(self) -> list[str]:
+        notes = [n for s in self.history for n in s.notes]
+        last = self._frames[-1].cstate
+        if self.plan.regulated and self.settings.tones == "strict" and not last.strict and last.pos > 0:
+            notes.append("the strict tone pattern could not be kept (given characters break it)")
+        if self.plan.regulated and self.settings.tones != "off" and not last.loose and last.pos > 0:
+            notes.append("the tone pattern could not be kept (given characters break it)")
+        return notes
+
+    # ----------------------------------------------------------------- writing
+
+    def _key(self) -> tuple:
+        s = self.settings
+        return (s.temperature, s.top_k, s.top_p, s.rhyme, s.tones, s.novelty, len(self.history))
+
+    @torch.inference_mode()
+    def preview(self) -> StepInfo:
+        """The next step's distribution and a sampled suggestion, not committed (stable until it is)."""
+        if self.done:
+            raise TangError("the poem is finished; undo or start a new one")
+        key = self._key()
+        if self._preview is not None and self._preview.key == key:
+            return self._preview.info
+        self.settings.validate()
+        frame = self._frames[-1]
+        novelty = self.novelty if self.settings.novelty else None
+        allowed = C.allowed(self.plan, self.tables, self.settings, frame.cstate, novelty)
+        dist = constrained(frame.logits, allowed.mask, self.settings.temperature)
+        s = self.settings
+        token = pick(dist.probs, s.temperature, s.top_k, s.top_p, self.generator)
+        self._preview = _Preview(key, token, allowed, dist, self._info(frame, allowed, dist, token))
+        return self._preview.info
+
+    def _info(self, frame: _Frame, allowed: C.Allowed, dist: Distribution, token: int) -> StepInfo:
+        return StepInfo(
+            position=frame.cstate.pos,
+            candidates=top_candidates(dist.probs, self.vocab.itos, names=_NAMES),
+            removed_mass=dist.removed_mass,
+            chosen=_NAMES.get(token, self.vocab.itos[token]),
+            chosen_prob=float(dist.probs[token]),
+            model_prob=float(dist.model_probs[token]),
+            forced=allowed.forced,
+            notes=list(allowed.notes),
+        )
+
+    @torch.inference_mode()
+    def choose(self, char: str | None = None) -> StepInfo:
+        """Commit `char` (any character the constraints allow here), or the previewed suggestion."""
+        preview = self._preview if (self._preview is not None and self._preview.key == self._key()) else None
+        if preview is None:
+            self.preview()
+            preview = self._preview
+        token = preview.token
+        info = preview.info
+        if char is not None and char != info.chosen:
+            token = EOS if char == EOS_MARK else self.vocab.stoi.get(char, -1)
+            if token < 0:
+                raise TangError(f"{char!r} is not in the model's vocabulary")
+            if not bool(preview.allowed.mask[token]):
+                raise TangError(f"{char!r} is not allowed at position {info.position + 1} (form, rhyme or tone)")
+            info = self._info(self._frames[-1], preview.allowed, preview.dist, token)
+        self._commit(token)
+        self.history.append(info)
+        self._preview = None
+        return info
+
+    def step(self) -> StepInfo:
+        """Sample and commit the next position."""
+        self.preview()
+        return self.choose()
+
+    def _commit(self, token: int) -> None:
+        frame = self._frames[-1]
+        cstate = C.advance(self.plan, self.tables, frame.cstate, token)
+        if cstate.done:  # nothing more will be read from the model: skip its step
+            self._frames.append(_Frame(frame.state, frame.logits, cstate))
+            return
+        logits, state = self.model.step(torch.tensor([token], device=self._device), frame.state)
+        self._frames.append(_Frame(state, logits[0].float().cpu(), cstate))
+
+    def undo(self, n: int = 1) -> int:
+        """Take back up to n steps (never into the prefix); returns how many were undone."""
+        k = max(0, min(n, len(self.history) - self.prefix_len))
+        for _ in range(k):
+            self._frames.pop()
+            self.history.pop()
+        self._preview = None
+        return k
+
+    def finish(self) -> ComposeResult:
+        """Write the rest of the poem and return it."""
+        while not self.done:
+            self.step()
+        return self.result()
+
+    # ----------------------------------------------------------------- the result
+
+    def result(self) -> ComposeResult:
+        text = self.text
+        check = None
+        if self.plan.regulated and self.done:
+            from tangstudio.engine.prosody import check_poem
+
+            check = check_poem(text, self.settings.form, self.vocab.script).to_dict()
+        group = check["rhyme_group"] if check and check.get("rhyme_group") else self.rhyme_group
+        log_prob = sum(math.log(max(s.model_prob, 1e-300)) for s in self.history)
+        result = ComposeResult(text, self.settings.form, list(self.history), group, check, self.backoffs,
+                               log_prob=log_prob)
+        if self.novelty is not None and text:
+            result.copied_lines = self.novelty.copied_lines(text)
+            result.longest_shared = self.novelty.longest_shared(text)
+        return result

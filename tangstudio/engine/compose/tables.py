@@ -1,0 +1,110 @@
+"""Per-vocabulary lookup tables, turned into boolean masks once so a step's masking is a few tensor ops.
+
+Looking up the tones of 7,000 characters costs tens of milliseconds; doing it at every step would
+cost more than the model. So each vocabulary gets, once: which ids are Chinese characters, which
+may be read 平 or 仄 (a character with both readings, or none known, fits either, as in the
+checker), and one mask per 平水韵 平 group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from tangstudio.engine.corpus.vocab import EOS, Vocab
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.prosody import PING_GROUPS, rhyme_groups, tones
+from tangstudio.engine.prosody.checker import is_han
+
+COMMA, PERIOD = "，", "。"
+LINE_ENDS = "，。！？；：、"  # what may close a line in a prefix
+
+
+@dataclass
+class VocabTables:
+    vocab: Vocab
+    hanzi: torch.Tensor  # bool[V]: a Chinese character (not punctuation, specials, □ or latin)
+    ping: torch.Tensor  # bool[V]: hanzi that may be read 平 (or whose tone is unknown)
+    ze: torch.Tensor  # bool[V]: hanzi that may be read 仄 (or whose tone is unknown)
+    group_index: dict[str, int]  # 平 group -> row of group_masks
+    group_masks: torch.Tensor  # bool[G, V]
+    rhymable: torch.Tensor  # bool[V]: hanzi in at least one 平 group
+    tones_of: list[frozenset[str]]  # per id
+    groups_of: list[frozenset[str]]  # per id: its 平 groups only
+    punct_ids: dict[str, int]  # line-ending marks present in the vocabulary
+    line_end: torch.Tensor  # bool[V]: the ids of punct_ids
+
+    @property
+    def comma(self) -> int:
+        return self.punct_ids[COMMA]
+
+    @property
+    def period(self) -> int:
+        return self.punct_ids[PERIOD]
+
+    def onehot(self, token_id: int) -> torch.Tensor:
+        mask = torch.zeros_like(self.hanzi)
+        mask[token_id] = True
+        return mask
+
+    def rhyme_mask(self, groups: frozenset[str]) -> torch.Tensor:
+        rows = [self.group_index[g] for g in groups if g in self.group_index]
+        if not rows:
+            return torch.zeros_like(self.hanzi)
+        return self.group_masks[rows].any(0)
+
+
+_CACHE: dict[int, tuple[Vocab, VocabTables]] = {}
+
+
+def tables_for(vocab: Vocab) -> VocabTables:
+    """Build (or reuse) the tables of a vocabulary; keyed by identity, holding the vocab alive."""
+    hit = _CACHE.get(id(vocab))
+    if hit is not None and hit[0] is vocab:
+        return hit[1]
+    tables = _build(vocab)
+    if len(_CACHE) > 8:
+        _CACHE.clear()
+    _CACHE[id(vocab)] = (vocab, tables)
+    return tables
+
+
+def _build(vocab: Vocab) -> VocabTables:
+    V, script = len(vocab), vocab.script
+    for mark in (COMMA, PERIOD):
+        if mark not in vocab.stoi:
+            raise TangError(f"this model's vocabulary has no {mark!r}, so it cannot write lines; train it on poems with punctuation")
+    hanzi = [False] * V
+    ping = [False] * V
+    ze = [False] * V
+    tones_of: list[frozenset[str]] = [frozenset()] * V
+    groups_of: list[frozenset[str]] = [frozenset()] * V
+    group_index = {g: i for i, g in enumerate(PING_GROUPS)}
+    members: list[list[int]] = [[] for _ in PING_GROUPS]
+    for i in range(vocab.first_char_id, V):
+        ch = vocab.itos[i]
+        if len(ch) != 1 or not is_han(ch):
+            continue
+        hanzi[i] = True
+        t = tones(ch, script)
+        tones_of[i] = t
+        ping[i] = not t or "平" in t
+        ze[i] = not t or "仄" in t
+        g = frozenset(x for x in rhyme_groups(ch, script) if x in group_index)
+        groups_of[i] = g
+        for x in g:
+            members[group_index[x]].append(i)
+    group_masks = torch.zeros(len(PING_GROUPS), V, dtype=torch.bool)
+    for row, ids in enumerate(members):
+        if ids:
+            group_masks[row, ids] = True
+    punct_ids = {m: vocab.stoi[m] for m in LINE_ENDS if m in vocab.stoi}
+    line_end = torch.zeros(V, dtype=torch.bool)
+    line_end[list(punct_ids.values())] = True
+    assert EOS < vocab.first_char_id
+    return VocabTables(
+        vocab=vocab, hanzi=torch.tensor(hanzi), ping=torch.tensor(ping), ze=torch.tensor(ze),
+        group_index=group_index, group_masks=group_masks, rhymable=group_masks.any(0),
+        tones_of=tones_of, groups_of=groups_of, punct_ids=punct_ids, line_end=line_end,
+    )
