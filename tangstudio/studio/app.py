@@ -1,20 +1,126 @@
-"""Placeholder studio until the studio issue lands (replaced by the real app)."""
+"""The studio: one screen of four panes (corpus, model, train, compose) over the engine.
+
+Nothing heavy happens before the first frame: panes import the engine lazily, and torch is
+imported in a worker thread after the first refresh so the first paint never waits for it.
+`create_app` is the one factory the CLI, the tests and the snapshot tests share.
+"""
 
 from __future__ import annotations
 
+from textual import events, on
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual.binding import Binding
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from tangstudio.studio.commands import StudioCommands
+from tangstudio.studio.messages import ShowPane, StartTraining
+from tangstudio.studio.panes.compose import ComposePane
+from tangstudio.studio.panes.corpus import CorpusPane
+from tangstudio.studio.panes.model import ModelPane
+from tangstudio.studio.panes.train import TrainPane
+
+PANES = ("corpus", "model", "train", "compose")
+MIN_SIZE = (80, 24)
+
+
+def _import_torch() -> None:
+    import torch  # noqa: F401  (warms the import for the model, train and compose panes)
 
 
 class TangStudio(App):
+    CSS_PATH = "studio.tcss"
     TITLE = "Tang Studio"
-    BINDINGS = [("q", "quit", "Quit")]
+    COMMANDS = App.COMMANDS | {StudioCommands}
+    BINDINGS = [
+        Binding("f1", "show_pane('corpus')", "Corpus"),
+        Binding("f2", "show_pane('model')", "Model"),
+        Binding("f3", "show_pane('train')", "Train"),
+        Binding("f4", "show_pane('compose')", "Compose"),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, run: str | None = None, pane: str | None = None, train_config: dict | None = None,
+                 corpus: str = "tang", warm_torch: bool = True) -> None:
+        super().__init__()
+        self.initial_run = run
+        self.train_config = train_config
+        self.corpus_name = corpus
+        self.warm_torch = warm_torch
+        self.initial_pane = pane or self._default_pane()
+
+    def _default_pane(self) -> str:
+        if self.train_config is not None or self.initial_run:
+            return "train"
+        from tangstudio.studio.panes.compose import default_model_available
+
+        return "compose" if default_model_available() else "corpus"
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Tang Studio — panes arrive with the studio issue.")
+        yield Static(f"The window is too small: make it at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.", id="too-small")
+        with TabbedContent(initial=self.initial_pane, id="panes"):
+            with TabPane("Corpus", id="corpus"):
+                yield CorpusPane(self.corpus_name, id="corpus-pane")
+            with TabPane("Model", id="model"):
+                yield ModelPane(id="model-pane")
+            with TabPane("Train", id="train"):
+                yield TrainPane(run=self.initial_run, id="train-pane")
+            with TabPane("Compose", id="compose"):
+                yield ComposePane(id="compose-pane")
         yield Footer()
 
+    def on_mount(self) -> None:
+        self._fit(self.size.width, self.size.height)
+        self.call_after_refresh(self._after_first_frame)
 
-def create_app(run: str | None = None, pane: str | None = None, train_config: dict | None = None) -> TangStudio:
-    return TangStudio()
+    def _after_first_frame(self) -> None:
+        pane = self.query_one(f"#{self.initial_pane}-pane")
+        pane.focus_first()
+        pane.post_message(pane.Shown())
+        if self.warm_torch:
+            self.run_worker(_import_torch, thread=True, group="warm", name="import torch")
+        if self.train_config is not None:
+            self.query_one(TrainPane).start_run(self.train_config)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Below the minimum size say so instead of drawing a broken layout; wide windows get more columns."""
+        screen = self.screen
+        screen.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "-too-small")
+        screen.set_class(width >= 140, "-wide")
+
+    def action_show_pane(self, pane: str) -> None:
+        if pane not in PANES:
+            return
+        self.query_one("#panes", TabbedContent).active = pane
+        self.call_after_refresh(self.query_one(f"#{pane}-pane").focus_first)
+
+    async def action_pane_action(self, pane: str, action: str) -> None:
+        self.action_show_pane(pane)
+        await self.query_one(f"#{pane}-pane").run_action(action)
+
+    def action_help(self) -> None:
+        from tangstudio.studio.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = self.query_one(f"#{event.pane.id}-pane")
+        pane.post_message(pane.Shown())
+
+    def on_show_pane(self, message: ShowPane) -> None:
+        self.action_show_pane(message.pane)
+
+    def on_start_training(self, message: StartTraining) -> None:
+        self.action_show_pane("train")
+        self.query_one(TrainPane).start_run(message.options)
+
+
+def create_app(run: str | None = None, pane: str | None = None, train_config: dict | None = None,
+               **options) -> TangStudio:
+    """The studio app; `options` (corpus, warm_torch) let tests pin what it shows."""
+    return TangStudio(run=run, pane=pane, train_config=train_config, **options)

@@ -1,0 +1,247 @@
+"""Following a run directory while someone else writes it — no Textual, no torch.
+
+The train pane polls a `RunFollower` per visible run a few times a second. Each poll reads only
+the bytes appended to `metrics.jsonl` since the last one and holds back a half-written last line
+until its newline arrives, so a run being written right now (by the studio's own subprocess,
+`tangstudio train --headless` in another shell, or rsync from a server) fills in live.
+
+(The engine's `tangstudio.engine.runs` package imports torch on import; the studio must paint its
+first frame before torch loads, so the few lines of reading live here.)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+METRICS = "metrics.jsonl"
+SAMPLES = "samples.jsonl"
+CONFIG = "config.toml"
+LOCK = "run.lock"
+
+
+def downsample(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:
+    """At most `width` points: bucket means, so a long noisy curve keeps its shape; the last point stays exact."""
+    n = len(xs)
+    if width <= 0 or n <= width:
+        return list(xs), list(ys)
+    out_x, out_y = [], []
+    per = n / width
+    for i in range(width):
+        lo, hi = int(i * per), max(int((i + 1) * per), int(i * per) + 1)
+        out_x.append(sum(xs[lo:hi]) / (hi - lo))
+        out_y.append(sum(ys[lo:hi]) / (hi - lo))
+    out_x[-1], out_y[-1] = xs[-1], ys[-1]
+    return out_x, out_y
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass
+class RunFollower:
+    """What the studio knows of one run directory, updated by `poll()`."""
+
+    path: Path
+    offset: int = 0
+    partial: bytes = b""
+    train: list[tuple[float, float]] = field(default_factory=list)  # (step, train_loss)
+    val: list[tuple[float, float, float | None]] = field(default_factory=list)  # (step, val_loss, val_ppl)
+    lr: list[tuple[float, float]] = field(default_factory=list)
+    speed: list[tuple[float, float]] = field(default_factory=list)  # (step, chars_per_s)
+    last_train: dict = field(default_factory=dict)
+    last_eval: dict = field(default_factory=dict)
+    done: dict | None = None
+    config: dict = field(default_factory=dict)
+    config_error: str | None = None
+    samples: list[str] = field(default_factory=list)
+    samples_mtime: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def arch(self) -> str:
+        return str(self.config.get("arch", "?"))
+
+    @property
+    def ppl_kind(self) -> str:
+        kind = self.last_eval.get("ppl_kind") or ("pseudo" if self.arch == "bilstm" else "causal")
+        return str(kind)
+
+    def poll(self) -> bool:
+        """Read what was appended; True when anything new arrived."""
+        changed = False
+        if not self.config and (self.path / CONFIG).is_file():
+            self._read_config()
+            changed = True
+        try:
+            with open(self.path / METRICS, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size < self.offset:  # rewritten (a resume trims what it will redo): start over
+                    self._reset()
+                if size == self.offset:
+                    return changed
+                handle.seek(self.offset)
+                data = handle.read()
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            return changed
+        self.offset += len(data)
+        data = self.partial + data
+        cut = data.rfind(b"\n") + 1
+        self.partial = data[cut:]
+        for line in data[:cut].decode("utf-8", errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a damaged line must not hide the rest of the run
+            if isinstance(event, dict):
+                self._add(event)
+                changed = True
+        if changed:
+            self._read_samples()
+        return changed
+
+    def _reset(self) -> None:
+        self.offset, self.partial = 0, b""
+        self.train.clear(), self.val.clear(), self.lr.clear(), self.speed.clear()
+        self.last_train, self.last_eval, self.done = {}, {}, None
+
+    def _read_config(self) -> None:
+        try:
+            self.config = tomllib.loads((self.path / CONFIG).read_text(encoding="utf-8"))
+            self.config_error = None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            self.config_error = f"config.toml unreadable: {exc}"
+
+    def _add(self, event: dict) -> None:
+        kind = event.get("event")
+        step = _number(event.get("step"))
+        if kind == "done":
+            self.done = event
+            return
+        if step is None:
+            return
+        if kind == "train":
+            self.last_train = event
+            if (loss := _number(event.get("train_loss"))) is not None:
+                self.train.append((step, loss))
+            if (lr := _number(event.get("lr"))) is not None:
+                self.lr.append((step, lr))
+            if (cps := _number(event.get("chars_per_s"))) is not None:
+                self.speed.append((step, cps))
+        elif kind == "eval":
+            self.last_eval = event
+            if (loss := _number(event.get("val_loss"))) is not None:
+                self.val.append((step, loss, _number(event.get("val_ppl"))))
+
+    def _read_samples(self) -> None:
+        """The latest evaluation's samples (samples.jsonl is small and rewritten rarely)."""
+        path = self.path / SAMPLES
+        try:
+            mtime = path.stat().st_mtime_ns
+            if mtime == self.samples_mtime:
+                return
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        self.samples_mtime = mtime
+        for line in reversed(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            texts = sample_texts(record)
+            if texts:
+                self.samples = texts
+                return
+
+    # What the pane shows --------------------------------------------------------------------
+
+    def lock_pid(self) -> int | None:
+        """The pid of the process writing this run, when it runs on this host and is alive."""
+        try:
+            info = json.loads((self.path / LOCK).read_text(encoding="utf-8"))
+            if info.get("host") not in (None, socket.gethostname()):
+                return None
+            pid = int(info["pid"])
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def status(self, alive: bool | None = None) -> str:
+        """running | finished | interrupted | failed | stopped | waiting (no events yet)."""
+        if self.done is not None:
+            return str(self.done.get("status", "finished"))
+        if alive is None:
+            alive = self.lock_pid() is not None or (self.path / LOCK).is_file()
+        if alive:
+            return "running"
+        return "stopped" if self.train or self.val else "waiting"
+
+    @property
+    def step(self) -> int:
+        return int(_number(self.last_train.get("step")) or (self.val[-1][0] if self.val else 0))
+
+    @property
+    def elapsed_s(self) -> float | None:
+        for event in (self.last_train, self.last_eval):
+            if (value := _number(event.get("elapsed_s"))) is not None:
+                return value
+        return None
+
+    def eta_s(self) -> float | None:
+        """Seconds left from the run's budget (steps, minutes or epochs) and its pace so far."""
+        elapsed, step = self.elapsed_s, self.step
+        if elapsed is None or self.done is not None:
+            return None
+        budget = self.config
+        if (steps := _number(budget.get("steps"))) and step > 0:
+            return max(0.0, (steps - step) * elapsed / step)
+        if minutes := _number(budget.get("minutes")):
+            return max(0.0, minutes * 60 - elapsed)
+        epoch = _number(self.last_train.get("epoch"))
+        if (epochs := _number(budget.get("epochs"))) and epoch and epoch > 0:
+            return max(0.0, (epochs - epoch) * elapsed / epoch)
+        return None
+
+
+def sample_texts(record) -> list[str]:
+    """Poem texts from one samples.jsonl record, whatever shape the trainer gives it."""
+    if isinstance(record, str):
+        return [record]
+    if not isinstance(record, dict):
+        return []
+    for key in ("samples", "texts"):
+        if isinstance(record.get(key), list):
+            return [t for item in record[key] for t in sample_texts(item)]
+    for key in ("text", "poem", "sample"):
+        if isinstance(record.get(key), str):
+            return [record[key]]
+    return []
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Run directories under `root`: any folder with a config.toml or metrics.jsonl."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and ((p / CONFIG).is_file() or (p / METRICS).is_file()))
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

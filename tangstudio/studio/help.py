@@ -1,0 +1,72 @@
+"""The in-app help on `?`: the keys of every pane and the basic flow, so nobody needs the docs."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# Tang Studio
+
+Train small recurrent networks on the Complete Tang Poems, then compose verse with them and watch
+every character being chosen.
+
+**The basic flow:** look at the data in **Corpus** (F1) → pick an architecture and its size in
+**Model** (F2) and press `t` to train → watch the curves in **Train** (F3) → write a poem step by
+step in **Compose** (F4).
+
+## Everywhere
+| key | action |
+|---|---|
+| `F1` `F2` `F3` `F4` | Corpus, Model, Train, Compose |
+| `Ctrl+P` | command palette: every action by name |
+| `?` | this help (`Esc` closes it) |
+| `Tab` / `Shift+Tab` | move between fields |
+| `Ctrl+Q` | quit |
+
+## Corpus
+Choose the corpus, the script (simplified / traditional) and a form filter; the tables follow.
+
+## Model
+Choose **RNN**, **LSTM**, **GRU** or **BiLSTM** (`↑` `↓`); beside it the equations from the seed
+article and when to pick it. Edit the sizes; invalid values turn red. The parameter count follows
+the form; `e` measures the training speed on this machine; `t` starts a run with these settings.
+
+## Train
+| key | action |
+|---|---|
+| `Space` | show / hide the highlighted run in the chart (overlay several to compare) |
+| `v` | cycle the chart: loss · perplexity · learning rate · characters/s |
+| `s` | stop the highlighted run (it writes a checkpoint first) |
+| `r` | resume the highlighted run |
+| `n` | new run (set it up in the Model pane) |
+| `a` | attach any run folder, e.g. one copied from a server |
+
+Runs written by `tangstudio train --headless` in another shell appear by themselves and their
+curves fill in live.
+
+## Compose
+| key | action |
+|---|---|
+| `Space` | sample the next character |
+| `1`–`9`, `0` | take candidate 1–10 instead |
+| `Backspace` | undo one character |
+| `p` | play the rest at a visible pace (`p` again pauses) |
+| `n` | new poem with the settings above |
+| `w` | save the poem, its settings and every probability (JSON, in your tangstudio home) |
+| `c` | copy the poem |
+
+Each character is tinted by the probability it had when chosen (bright: likely, red: a surprise).
+Under every line: 平 / 仄 of each character and the rhyme group at the line end; violations are red.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close help")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Markdown(HELP)

@@ -1,0 +1,1 @@
+"""The four panes of the studio, one module each."""

@@ -1,0 +1,301 @@
+"""Model pane: choose an architecture and its sizes, see its equations and what it costs.
+
+The architecture metadata (`engine.models.archs`) is torch-free and shown at once; the parameter
+count and the speed measurement build a real model, so they run in thread workers after torch has
+loaded, never on the UI thread. `t` hands the settings to the train pane.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.validation import Integer, Number
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from tangstudio.studio.messages import StartTraining
+from tangstudio.studio.panes.base import Pane
+from tangstudio.studio.panes.corpus import FORM_CHOICES, corpus_names
+
+# The defaults of `tangstudio train` (engine.training.config.TrainConfig; a test keeps them equal —
+# importing that package would import torch before the first frame).
+DEFAULTS = {"embed": 256, "hidden": 512, "layers": 2, "dropout": 0.2, "lr": 2e-3, "batch_size": 64}
+# (field, label, validator, integer?)
+FIELDS = [
+    ("embed", "embed", Integer(1, 8192), True),
+    ("hidden", "hidden", Integer(1, 8192), True),
+    ("layers", "layers", Integer(1, 16), True),
+    ("dropout", "dropout", Number(0.0, 0.95), False),
+    ("lr", "learning rate", Number(1e-6, 1.0), False),
+    ("batch_size", "batch size", Integer(1, 4096), True),
+]
+SHORT_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "bilstm": "BiLSTM"}
+BUDGETS = [("minutes", "minutes"), ("steps", "steps"), ("epochs", "epochs")]
+BUDGET_LIMITS = {"minutes": Number(0.1, 100_000), "steps": Integer(1, 100_000_000), "epochs": Integer(1, 10_000)}
+SPEED_BATCH_LEN = 40  # a 七绝 with its start and end tokens is 34 long; 五律 42
+
+
+def _value_text(value: float) -> str:
+    return f"{value:g}"
+
+
+class ModelPane(Pane):
+    BINDINGS = [
+        Binding("t", "train", "Train"),
+        Binding("e", "estimate", "Measure speed"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._vocab_cache: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (vocab size, train chars)
+        self.params: int | None = None
+        self.speed: float | None = None
+
+    def compose(self) -> ComposeResult:
+        from tangstudio.engine.models.archs import ARCHS
+
+        self.archs = ARCHS
+        with Horizontal(id="model-top"):
+            yield OptionList(*[Option(SHORT_NAMES.get(name, name), id=name) for name in ARCHS], id="arch-list")
+            with Grid(id="hyper"):
+                for name, label, validator, integer in FIELDS:
+                    yield Label(label, classes="field-label")
+                    yield Input(_value_text(DEFAULTS[name]), id=f"hp-{name}", type="integer" if integer else "number",
+                                validators=[validator], compact=True, valid_empty=False)
+                yield Label("budget", classes="field-label")
+                with Horizontal(classes="budget"):
+                    yield Input("10", id="hp-budget", type="number", validators=[BUDGET_LIMITS["minutes"]], compact=True)
+                    yield Select(BUDGETS, value="minutes", allow_blank=False, id="hp-budget-unit", compact=True)
+                yield Label("corpus", classes="field-label")
+                yield Select([(n, n) for n in corpus_names()], value="tang", allow_blank=False, id="hp-corpus",
+                             compact=True)
+                yield Label("forms", classes="field-label")
+                yield Select(FORM_CHOICES, value="regulated", allow_blank=False, id="hp-forms", compact=True)
+                yield Label("script", classes="field-label")
+                yield Select([("simplified", "simplified"), ("traditional", "traditional")], value="simplified",
+                             allow_blank=False, id="hp-script", compact=True)
+        with VerticalScroll(id="arch-info"):
+            yield Static(id="arch-equations")
+            yield Static(id="arch-when")
+        with Horizontal(id="model-bottom"):
+            yield Static(id="model-cost")
+            yield Button("Train  t", id="train-button", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        arch_list = self.query_one("#arch-list", OptionList)
+        arch_list.highlighted = list(self.archs).index("lstm")
+        self._show_arch()
+
+    def when_shown(self, first: bool) -> None:
+        if first:
+            self._schedule_count()
+
+    # Reading the form ------------------------------------------------------------------------
+
+    @property
+    def arch(self) -> str:
+        arch_list = self.query_one("#arch-list", OptionList)
+        index = arch_list.highlighted if arch_list.highlighted is not None else 0
+        return str(arch_list.get_option_at_index(index).id)
+
+    def settings(self) -> tuple[dict, list[str]]:
+        """The training options the form describes, and the fields that are not valid."""
+        options: dict = {"arch": self.arch}
+        problems: list[str] = []
+        for name, label, _validator, integer in FIELDS:
+            field = self.query_one(f"#hp-{name}", Input)
+            result = field.validate(field.value)
+            if result is not None and not result.is_valid:
+                problems.append(f"{label}: {'; '.join(result.failure_descriptions) or 'invalid'}")
+                continue
+            try:
+                options[name] = int(field.value) if integer else float(field.value)
+            except ValueError:
+                problems.append(f"{label}: not a number")
+        unit = str(self.query_one("#hp-budget-unit", Select).value)
+        budget = self.query_one("#hp-budget", Input)
+        result = BUDGET_LIMITS[unit].validate(budget.value)
+        if not result.is_valid:
+            problems.append(f"budget: {'; '.join(result.failure_descriptions)}")
+        else:
+            options[unit] = float(budget.value) if unit == "minutes" else int(float(budget.value))
+        for name in ("corpus", "forms", "script"):
+            options[name] = str(self.query_one(f"#hp-{name}", Select).value)
+        return options, problems
+
+    # Reacting --------------------------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#arch-list")
+    def _arch_changed(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._show_arch()
+        self._schedule_count()
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._schedule_count()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "hp-budget-unit":
+            budget = self.query_one("#hp-budget", Input)
+            budget.validators = [BUDGET_LIMITS[str(event.value)]]
+            budget.value = {"minutes": "10", "steps": "2000", "epochs": "1"}[str(event.value)]
+        self._schedule_count()
+
+    @on(Button.Pressed, "#train-button")
+    def _train_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_train()
+
+    def _show_arch(self) -> None:
+        info = self.archs[self.arch]
+        equations = self.query_one("#arch-equations", Static)
+        equations.border_title = f"{info.title} — the seed article's equations"
+        equations.update(Text(info.equations))
+        when = Text.assemble(("When to pick: ", "bold"), info.when_to_pick)
+        if info.note:
+            when.append("\n" + info.note, style="dim")
+        self.query_one("#arch-when", Static).update(when)
+
+    def _schedule_count(self) -> None:
+        self.speed = None
+        if not self._seen:
+            return
+        if getattr(self, "_count_timer", None) is not None:
+            self._count_timer.stop()
+        self._count_timer = self.set_timer(0.3, self._start_count)
+
+    def _start_count(self) -> None:
+        options, problems = self.settings()
+        if problems:
+            self._show_cost(error="fix: " + " · ".join(problems))
+            return
+        self._show_cost(pending=True)
+        self._count(options)
+
+    def _show_cost(self, error: str | None = None, pending: bool = False) -> None:
+        cost = self.query_one("#model-cost", Static)
+        if error:
+            cost.update(Text(error, style="red"))
+            return
+        if pending or self.params is None:
+            cost.update(Text("counting parameters …", style="dim"))
+            return
+        line = Text.assemble(("parameters ", "dim"), (f"{self.params:,}", "bold"), (f" · vocabulary {self.vocab_size:,}", "dim"))
+        if self.speed is not None:
+            line.append(f" · {self.speed:,.0f} chars/s here", style="bold")
+            line.append(f" · one epoch ≈ {_minutes(self.train_chars / self.speed)}", style="dim")
+        else:
+            line.append(" · e: measure speed", style="dim")
+        cost.update(line)
+
+    # Workers ---------------------------------------------------------------------------------
+
+    def _vocab(self, options: dict) -> tuple[int, int]:
+        key = (options["corpus"], options["script"], options["forms"])
+        if key not in self._vocab_cache:
+            from tangstudio.engine.corpus.vocab import Vocab
+            from tangstudio.studio.cache import corpus
+
+            poems = corpus(options["corpus"], options["script"]).select(options["forms"], "train")
+            vocab = Vocab.build((p.text for p in poems), options["script"])
+            self._vocab_cache[key] = (len(vocab), sum(len(p.text) + 1 for p in poems))
+        return self._vocab_cache[key]
+
+    def _build(self, options: dict):
+        from tangstudio.engine.models import ModelConfig, build_model
+
+        vocab_size, train_chars = self._vocab(options)
+        config = ModelConfig(arch=options["arch"], vocab_size=vocab_size, embed=options["embed"],
+                             hidden=options["hidden"], layers=options["layers"], dropout=options["dropout"])
+        return build_model(config), vocab_size, train_chars
+
+    @work(thread=True, exclusive=True, group="model-count")
+    def _count(self, options: dict) -> None:
+        from tangstudio.engine.errors import TangError
+        from tangstudio.engine.models import count_parameters
+
+        try:
+            model, vocab_size, train_chars = self._build(options)
+            params = count_parameters(model)
+        except TangError as exc:
+            self.app.call_from_thread(self._show_cost, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 — never let a bad size take the studio down
+            self.app.call_from_thread(self._show_cost, f"cannot build this model: {exc}")
+            return
+
+        def done() -> None:
+            self.params, self.vocab_size, self.train_chars = params, vocab_size, train_chars
+            self._show_cost()
+
+        self.app.call_from_thread(done)
+
+    def action_estimate(self) -> None:
+        options, problems = self.settings()
+        if problems:
+            self.notify("fix the form first: " + " · ".join(problems), severity="error")
+            return
+        self.query_one("#model-cost", Static).update(Text("measuring a few training steps …", style="dim"))
+        self._measure(options)
+
+    @work(thread=True, exclusive=True, group="model-speed")
+    def _measure(self, options: dict) -> None:
+        """Time a few training steps on a random batch: chars/s on this machine, with these sizes."""
+        import torch
+
+        try:
+            model, vocab_size, train_chars = self._build(options)
+            model.train()
+            optimizer = torch.optim.AdamW(model.parameters(), lr=options["lr"])
+            batch = torch.randint(5, vocab_size, (options["batch_size"], SPEED_BATCH_LEN))
+
+            def step() -> None:
+                logits = model(batch[:, :-1])
+                loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+
+            step()  # warm-up: allocation and kernel choice
+            start, steps = time.perf_counter(), 0
+            while steps < 2 or time.perf_counter() - start < 1.0:
+                step()
+                steps += 1
+                if steps >= 50:
+                    break
+            speed = steps * options["batch_size"] * (SPEED_BATCH_LEN - 1) / (time.perf_counter() - start)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.notify, f"could not measure: {exc}", severity="error")
+            self.app.call_from_thread(self._show_cost)
+            return
+
+        def done() -> None:
+            self.params, self.vocab_size, self.train_chars = sum(p.numel() for p in model.parameters()), vocab_size, train_chars
+            self.speed = speed
+            self._show_cost()
+
+        self.app.call_from_thread(done)
+
+    def action_train(self) -> None:
+        options, problems = self.settings()
+        if problems:
+            self.notify("fix the form first: " + " · ".join(problems), title="Model", severity="error")
+            return
+        self.post_message(StartTraining(options))
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,0 +1,318 @@
+"""Train pane: every run in the home (and any attached folder) as live curves, several overlaid.
+
+Runs are followed, never driven from memory: a run this pane starts is a child process writing its
+run directory, and the pane reads that directory on a 5 Hz timer exactly as it reads one written
+by `tangstudio train --headless` in another shell or copied from a server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from tangstudio.studio.follow import RunFollower, find_runs, format_duration
+from tangstudio.studio.messages import ShowPane
+from tangstudio.studio.panes.base import Pane
+from tangstudio.studio.trainproc import TrainingProcess, unique_run_name
+from tangstudio.studio.widgets.loss_chart import COLORS, METRICS, LossChart, rich_color
+
+POLL_S = 0.2  # 5 Hz: curves look live, the UI thread spends microseconds per tick
+SCAN_EVERY = 10  # ticks between looks for new run folders (2 s)
+DEFAULT_SHOWN = 4
+
+
+class AttachScreen(ModalScreen[str | None]):
+    """Ask for a run folder to follow."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="attach-box"):
+            yield Label("Follow a run folder (one with metrics.jsonl), e.g. one copied from a server:")
+            yield Input(placeholder="/path/to/runs/NAME", id="attach-path")
+            yield Label("Enter: attach · Esc: cancel", classes="dim")
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+
+class TrainPane(Pane):
+    BINDINGS = [
+        Binding("v", "cycle_metric", "Chart"),
+        Binding("s", "stop", "Stop"),
+        Binding("r", "resume", "Resume"),
+        Binding("n", "new", "New run"),
+        Binding("a", "attach", "Attach"),
+    ]
+
+    def __init__(self, run: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.initial_run = run
+        self.followers: dict[str, RunFollower] = {}
+        self.run_colors: dict[str, tuple[int, int, int]] = {}
+        self.processes: dict[str, TrainingProcess] = {}
+        self.metric = "loss"
+        self._ticks = 0
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="train-side"):
+                yield Label("Runs · Space shows/hides", classes="dim")
+                yield SelectionList[str](id="run-list")
+                yield Static(id="run-details")
+            with Vertical(id="train-main"):
+                yield LossChart(id="chart")
+                yield Static(id="run-samples")
+
+    def on_mount(self) -> None:
+        from tangstudio.engine import paths
+
+        self.runs_root = paths.runs_dir()
+        self.log_dir = paths.home() / "logs"
+        self.scan(initial=True)
+        if self.initial_run:
+            self._open_initial(self.initial_run)
+        self.set_interval(POLL_S, self.tick)
+        self.refresh_view()
+
+    def _open_initial(self, run: str) -> None:
+        path = Path(run).expanduser() if ("/" in run or os.sep in run) else self.runs_root / run
+        if not path.is_dir():
+            self.notify(f"no run {run!r} in {self.runs_root}; the list shows the runs there.",
+                        title="Train", severity="error", timeout=8)
+            return
+        self.add_run(path, show=True, highlight=True)
+
+    # Runs -------------------------------------------------------------------------------------
+
+    def scan(self, initial: bool = False) -> None:
+        """Add run folders that appeared since the last look (started elsewhere, or copied in)."""
+        paths = [p for p in find_runs(self.runs_root) if str(p) not in self.followers]
+        if initial:  # show the newest few; the rest are one Space away
+            newest = sorted(paths, key=lambda p: _mtime(p), reverse=True)[:DEFAULT_SHOWN]
+        for path in paths:
+            self.add_run(path, show=path in newest if initial else True)
+
+    def add_run(self, path: Path, show: bool = True, highlight: bool = False) -> RunFollower:
+        key = str(path)
+        runs = self.query_one("#run-list", SelectionList)
+        if key not in self.followers:
+            follower = RunFollower(path)
+            follower.poll()
+            self.followers[key] = follower
+            self.run_colors[key] = COLORS[len(self.run_colors) % len(COLORS)]
+            runs.add_option(Selection(self._label(follower), key, show))
+        elif show:
+            runs.select(key)
+        if highlight:
+            index = list(self.followers).index(key)
+            runs.highlighted = index
+        return self.followers[key]
+
+    def _label(self, follower: RunFollower) -> Text:
+        key = str(follower.path)
+        return Text.assemble(("■ ", rich_color(self.run_colors[key])), follower.name, (f"  {follower.arch}", "dim"))
+
+    def highlighted(self) -> RunFollower | None:
+        runs = self.query_one("#run-list", SelectionList)
+        if runs.highlighted is None or runs.option_count == 0:
+            return None
+        return self.followers.get(str(runs.get_option_at_index(runs.highlighted).value))
+
+    def shown(self) -> list[RunFollower]:
+        return [self.followers[k] for k in self.query_one("#run-list", SelectionList).selected if k in self.followers]
+
+    # The timer --------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        self._ticks += 1
+        if self._ticks % SCAN_EVERY == 0:
+            self.scan()
+        changed = False
+        shown = self.shown()
+        current = self.highlighted()
+        for follower in {id(f): f for f in [*shown, *([current] if current else [])]}.values():
+            changed |= follower.poll()
+        self._check_processes()
+        if changed:
+            self.refresh_view()
+
+    def _check_processes(self) -> None:
+        for name, process in list(self.processes.items()):
+            if process.poll() is None:
+                continue
+            del self.processes[name]
+            failure = process.failure()
+            if failure:
+                self.notify(f"run {name} failed: {failure}\nfull log: {process.log_path}", title="Training",
+                            severity="error", timeout=15)
+            elif process.stopping:
+                self.notify(f"run {name} stopped with a checkpoint; press r to resume it.", title="Training")
+            else:
+                self.notify(f"run {name} finished.", title="Training")
+            self.refresh_view()
+
+    @on(SelectionList.SelectedChanged)
+    @on(SelectionList.SelectionHighlighted)
+    def _list_changed(self, event) -> None:
+        event.stop()
+        for follower in self.shown():
+            follower.poll()
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        self.query_one(LossChart).show([(f, self.run_colors[str(f.path)]) for f in self.shown()], self.metric)
+        self._show_details(self.highlighted())
+
+    def _status(self, follower: RunFollower) -> str:
+        process = self.processes.get(follower.name)
+        if process is not None and process.poll() is None:
+            return "stopping" if process.stopping else "running"
+        return follower.status()
+
+    def _show_details(self, run: RunFollower | None) -> None:
+        details = self.query_one("#run-details", Static)
+        samples = self.query_one("#run-samples", Static)
+        if run is None:
+            details.update(Text("No runs yet.\nPress n to set one up in the Model pane, or a to attach a run folder.",
+                                style="dim"))
+            samples.update("")
+            return
+        table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
+        table.add_column(justify="right", style="dim", no_wrap=True)
+        table.add_column(no_wrap=True, overflow="ellipsis")
+        train, last_eval = run.last_train, run.last_eval
+        pseudo = " (pseudo)" if run.ppl_kind == "pseudo" else ""
+        status = self._status(run)
+        style = {"running": "green", "failed": "red", "stopping": "yellow"}.get(status, "")
+        rows = [
+            ("run", Text(run.name, style=f"bold {rich_color(self.run_colors[str(run.path)])}")),
+            ("status", Text(status, style=style)),
+            ("arch", f"{run.arch} · {run.config.get('corpus', '?')} · {run.config.get('forms', '?')}"),
+            ("step", f"{run.step:,}" + (f" · epoch {_fmt(train.get('epoch'), '{:.2f}')}" if "epoch" in train else "")),
+            ("train loss", _fmt(train.get("train_loss"), "{:.4f}")),
+            ("val loss", _fmt(last_eval.get("val_loss"), "{:.4f}")),
+            (f"val ppl{pseudo}", _fmt(last_eval.get("val_ppl"), "{:.2f}")),
+            ("lr", _fmt(train.get("lr"), "{:.2e}")),
+            ("chars/s", _fmt(train.get("chars_per_s"), "{:,.0f}")),
+            ("elapsed", format_duration(run.elapsed_s)),
+            ("ETA", "done" if run.done else format_duration(run.eta_s())),
+        ]
+        if run.config_error:
+            rows.append(("problem", Text(run.config_error, style="red")))
+        for label, value in rows:
+            table.add_row(label, value)
+        details.update(table)
+        shown = run.samples[:3]
+        samples.update(Text("\n".join(shown), overflow="ellipsis", no_wrap=True) if shown
+                       else Text("samples appear here after each evaluation", style="dim"))
+
+    # Actions ----------------------------------------------------------------------------------
+
+    def action_cycle_metric(self) -> None:
+        self.metric = METRICS[(METRICS.index(self.metric) + 1) % len(METRICS)]
+        self.refresh_view()
+
+    def start_run(self, options: dict) -> str | None:
+        """Start `tangstudio train --headless` with these options in a child process and follow it."""
+        options = dict(options)
+        base = options.get("run") or f"{options.get('arch', 'run')}-{len(find_runs(self.runs_root)) + 1}"
+        name = options["run"] if options.get("resume") else unique_run_name(self.runs_root, str(base))
+        options["run"] = name
+        try:
+            process = TrainingProcess(name, options, self.log_dir)
+        except OSError as exc:
+            self.notify(f"could not start training: {exc}", title="Training", severity="error", timeout=10)
+            return None
+        self.processes[name] = process
+        follower = self.add_run(self.runs_root / name, show=True, highlight=True)
+        if not follower.config:
+            follower.config = {k: v for k, v in options.items() if v is not None}
+        self.notify(f"{'resumed' if options.get('resume') else 'started'} run {name} "
+                    f"({options.get('arch', '?')}); s stops it.", title="Training")
+        self.refresh_view()
+        return name
+
+    def action_stop(self) -> None:
+        run = self.highlighted()
+        if run is None:
+            self.notify("no run highlighted", severity="warning")
+            return
+        process = self.processes.get(run.name)
+        if process is not None and process.poll() is None:
+            process.stop()
+        elif (pid := run.lock_pid()) is not None:
+            try:
+                os.kill(pid, signal.SIGINT)
+            except OSError as exc:
+                self.notify(f"could not stop {run.name}: {exc}", severity="error")
+                return
+        else:
+            self.notify(f"{run.name} is not running here.", severity="warning")
+            return
+        self.notify(f"stopping {run.name}: it writes a checkpoint first.", title="Training")
+        self.refresh_view()
+
+    def action_resume(self) -> None:
+        run = self.highlighted()
+        if run is None:
+            self.notify("no run highlighted", severity="warning")
+            return
+        if self._status(run) in ("running", "stopping"):
+            self.notify(f"{run.name} is still running.", severity="warning")
+            return
+        if run.path.parent != self.runs_root:
+            self.notify(f"{run.name} is outside your runs folder; copy it to {self.runs_root} to resume it.",
+                        severity="warning", timeout=8)
+            return
+        self.start_run({"run": run.name, "resume": True})
+
+    def action_new(self) -> None:
+        self.notify("set up the run here, then press t to train.", title="New run")
+        self.post_message(ShowPane("model"))
+
+    def action_attach(self) -> None:
+        def attach(path: str | None) -> None:
+            if not path:
+                return
+            folder = Path(path).expanduser()
+            if not folder.is_dir():
+                self.notify(f"{folder} is not a folder.", severity="error")
+                return
+            follower = self.add_run(folder.resolve(), show=True, highlight=True)
+            if not follower.train and not follower.val and not (folder / "metrics.jsonl").exists():
+                self.notify(f"{folder} has no metrics.jsonl yet; the curve fills in when it appears.",
+                            severity="warning")
+            self.refresh_view()
+
+        self.app.push_screen(AttachScreen(), attach)
+
+    def on_unmount(self) -> None:
+        """Runs this studio started stop with it (with a checkpoint); resume them next time."""
+        for process in self.processes.values():
+            process.stop()
+
+
+def _fmt(value, pattern: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "—"
+    return pattern.format(value)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return (path / "metrics.jsonl").stat().st_mtime
+    except OSError:
+        return path.stat().st_mtime

@@ -1,0 +1,77 @@
+"""Training runs the studio starts: `python -m tangstudio train --headless` in a child process.
+
+The child writes its run directory exactly as a run started from a shell would, and the train
+pane follows that directory like any other, so the UI thread never trains and never waits.
+Stopping is SIGINT (the trainer finishes its step, writes a checkpoint and exits 130); resuming
+is the same command with `--resume`. No Textual here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+INTERRUPTED = (130, 143, -signal.SIGINT, -signal.SIGTERM)
+
+
+def option_args(options: dict) -> list[str]:
+    """`{"batch_size": 64, "resume": True, "steps": None}` → `["--batch-size", "64", "--resume"]`."""
+    args: list[str] = []
+    for key, value in options.items():
+        if value is None or value is False or key in ("headless", "json"):
+            continue
+        flag = "--" + key.replace("_", "-")
+        args += [flag] if value is True else [flag, str(value)]
+    return args
+
+
+def unique_run_name(runs_root: Path, base: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9_.-]", "-", base).strip("-.") or "run"
+    name, n = base, 2
+    while (runs_root / name).exists():
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+class TrainingProcess:
+    """One child `tangstudio train --headless --json` process and its stderr log."""
+
+    def __init__(self, name: str, options: dict, log_dir: Path) -> None:
+        self.name = name
+        self.argv = [sys.executable, "-m", "tangstudio", "train", "--headless", "--json", *option_args(options)]
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{name}.log"
+        with open(self.log_path, "wb") as log:
+            # Own session: a Ctrl+C meant for the studio's terminal never reaches the trainer by accident.
+            self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=log, start_new_session=True, env=os.environ.copy())
+        self.stopping = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def stop(self) -> None:
+        """SIGINT: the trainer checkpoints and exits."""
+        if self.process.poll() is None:
+            self.stopping = True
+            self.process.send_signal(signal.SIGINT)
+
+    def failure(self) -> str | None:
+        """None while running or after a clean or interrupted exit; else the error's last line."""
+        code = self.process.poll()
+        if code is None or code == 0 or code in INTERRUPTED:
+            return None
+        try:
+            lines = [ln.strip() for ln in self.log_path.read_text("utf-8", errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            lines = []
+        last = lines[-1] if lines else f"exit code {code}"
+        return last.removeprefix("error: ")
