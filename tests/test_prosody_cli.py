@@ -1,0 +1,53 @@
+"""`tangstudio check`: the coloured report, --json, and bad input as one line with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+POEM = "天门中断楚江开，碧水东流至北回。两岸青山相对出，孤帆一片日边来。"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tangstudio", "check", *args], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}, timeout=60)
+
+
+@pytest.mark.slow
+def test_check_reports_tones_rhyme_and_summary() -> None:
+    out = run(POEM)
+    assert out.returncode == 0, out.stderr
+    assert "平平中仄仄平平" in out.stdout  # the tones under line 1 (中: 中 has both readings)
+    assert "十灰" in out.stdout and "平起首句入韵" in out.stdout
+    assert "loose ✓" in out.stdout and "strict ✓" in out.stdout
+
+
+@pytest.mark.slow
+def test_check_json_traditional_and_violations() -> None:
+    out = run("天門中斷楚江開，碧山東流至北回。兩岸青山相對出，孤帆一片日邊去。", "--json", "--form", "qijue")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["script"] == "traditional" and data["form"] == "qijue"
+    assert not data["rhyme_ok"] and not data["tones_loose_ok"]
+    kinds = {(i, j) for i, line in enumerate(data["lines"]) for j, c in enumerate(line["chars"]) if c["kind"] == "tone"}
+    assert kinds == {(1, 1), (3, 6)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args,message", [
+    (("",), "empty poem"),
+    (("hello",), "not Chinese"),
+    (("床前明月光，疑是地上霜。", "--form", "qijue"), "qijue needs 4 lines of 7"),
+    ((POEM, "--form", "haiku"), "unknown form"),
+    ((POEM, "--script", "klingon"), "unknown script"),
+])
+def test_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -> None:
+    out = run(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
