@@ -248,3 +248,21 @@ def test_checker_over_real_regulated_poems() -> None:
     strict = sum(c["strict"] for c in figs["by_form"].values()) / total
     assert total >= 390
     assert rhyme > 0.8 and 0.5 < loose < 0.9 and strict < 0.2
+
+
+def test_multi_reading_characters_count_as_either_in_the_checker() -> None:
+    # 登鹳雀楼 is 仄起: line 1 position 2 is 仄 (日), line 2 position 2 is 平 (河).
+    base = ["白日依山尽", "黄河入海流", "欲穷千里目", "更上一层楼"]
+
+    def with_char(line: int, char: str):
+        lines = list(base)
+        lines[line] = lines[line][0] + char + lines[line][2:]
+        return check_poem("，".join(lines) + "。", "wujue").lines[line].chars[1]
+
+    for line in (0, 1):
+        c = with_char(line, "看")  # 平 and 仄 readings
+        assert c.ok and c.kind is None and c.mark == "中"
+    c = with_char(1, "月")  # only 仄, where 平 is due
+    assert not c.ok and c.kind == "tone"
+    c = with_char(0, "山")  # only 平, where 仄 is due
+    assert not c.ok and c.kind == "tone"

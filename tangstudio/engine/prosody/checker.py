@@ -5,8 +5,8 @@ Rules checked, for 绝句 and 律诗:
 - rhyme: the even lines end on 平 characters sharing one 平水韵 group; line 1 may rhyme too;
 - tones: the poem fits one of the four pattern variants (`patterns.py`), loosely (一三五不论) or
   strictly (every position as in the standard line);
-- warnings: 孤平 (a rhyming line whose first five-character core has one lone 平 besides the rhyme)
-  and 三平尾 (a line ending on three 平 characters).
+- warnings: 孤平 (a rhyming line whose last five characters hold a single 平 before the rhyme, not
+  next to it: 仄平仄仄平) and 三平尾 (a line ending on three 平 characters).
 
 A character with readings in both tone classes counts as either; one with no known reading fits
 anything and is reported as unknown, so a gap in the tables never looks like a broken rule.
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from tangstudio.engine.corpus.poem import CLAUSE_END
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
-from tangstudio.engine.prosody.patterns import EITHER, PING, SHAPES, ZE, Variant, fits, free_positions, variants
+from tangstudio.engine.prosody.patterns import EITHER, PING, SHAPES, Variant, fits, free_positions, variants
 from tangstudio.engine.prosody.tables import rhyme_groups, tones
 
 FORMS = (*SHAPES, "other")
@@ -159,6 +159,7 @@ def _score(variant: Variant, char_tones: list[list[frozenset[str]]], first_rhyme
 
 
 def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
+    """孤平 and 三平尾, flagged only when no choice of readings avoids them."""
     out = []
     core = line[-5:]
     if rhyming:
@@ -215,7 +216,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         rhyme_position = i % 2 == 1 or (i == 0 and first_rhymes)
         lr = LineResult(line, chars, pattern, chosen.loose_lines[i] if chosen else None,
                         _sorted_groups(end_groups[i]), rhyme_position)
-        if rhyme_position and rhyme_group:
+        if rhyme_position and (regulated or rhyme_group):
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
         if regulated:
             lr.warnings = _line_warnings(line_tones, rhyming=pattern[-1] == PING)
