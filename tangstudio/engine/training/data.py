@@ -29,6 +29,15 @@ def encode_poems(poems: list[Poem], vocab: Vocab) -> list[list[int]]:
     return [vocab.encode_poem(p.text, p.form) for p in poems]
 
 
+def check_vocab(vocab: Vocab | None, train_poems: list[Poem], corpus: str, script: str) -> Vocab:
+    """The vocabulary the train split gives now; a checkpoint's must be identical to it."""
+    built = Vocab.build((p.text for p in train_poems), script)
+    if vocab is not None and (vocab.itos != built.itos or vocab.script != script):
+        raise TangError(f"the checkpoint's vocabulary ({len(vocab)} tokens) does not match corpus {corpus!r} "
+                        f"as it is now ({len(built)} tokens); was the corpus re-imported or changed?")
+    return vocab or built
+
+
 def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab: Vocab | None = None) -> TrainingData:
     """Train sequences and val poems; `vocab` (from a checkpoint) must match the corpus if given."""
     data = load_corpus(corpus, script)
@@ -38,11 +47,7 @@ def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab
         raise TangError(f"corpus {corpus!r} has no train poems of forms {forms!r}")
     if not val_poems:
         raise TangError(f"corpus {corpus!r} has no validation poems of forms {forms!r}; choose more forms or a larger corpus")
-    built = Vocab.build((p.text for p in train_poems), script)
-    if vocab is not None and vocab.itos != built.itos:
-        raise TangError(f"the run's vocabulary ({len(vocab)} tokens) does not match corpus {corpus!r} "
-                        f"as it is now ({len(built)} tokens); was the corpus re-imported or changed?")
-    vocab = vocab or built
+    vocab = check_vocab(vocab, train_poems, corpus, script)
     encoded = encode_poems(train_poems, vocab)
     kept = [seq for seq in encoded if len(seq) <= max_len]
     if not kept:

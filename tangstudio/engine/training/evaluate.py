@@ -98,3 +98,31 @@ def evaluate(model_or_loaded, vocab=None, poems: list[Poem] | None = None, *, de
         count = int(round(count))
     kind = "causal" if getattr(model, "causal", True) else "pseudo"
     return summarize(nats, count, kind, len(poems))
+
+
+def evaluate_checkpoint(target, split: str = "val", device: str = "cpu") -> dict:
+    """`tangstudio eval`: a run's best checkpoint on its own corpus and forms, after checking the
+    corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless)."""
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.runs.checkpoint import load_checkpoint
+    from tangstudio.engine.training.data import check_vocab
+    from tangstudio.engine.training.device import resolve_device
+
+    if split not in ("val", "test", "train"):
+        raise TangError(f"unknown split {split!r}; choose val or test")
+    dev = resolve_device(device)
+    loaded = load_checkpoint(target, dev)
+    meta = loaded.meta
+    try:
+        corpus_name, forms = meta["corpus"]["name"], meta["forms"]
+    except (KeyError, TypeError):
+        raise TangError(f"checkpoint {loaded.path} does not say which corpus it was trained on") from None
+    corpus = load_corpus(corpus_name, loaded.vocab.script)
+    check_vocab(loaded.vocab, corpus.select(forms, "train"), corpus_name, loaded.vocab.script)
+    poems = corpus.select(forms, split)
+    if not poems:
+        raise TangError(f"corpus {corpus_name!r} has no {split} poems of forms {forms!r}")
+    result = evaluate(loaded, poems=poems, device=dev)
+    return {"run": meta.get("run"), "checkpoint": str(loaded.path), "step": meta.get("step"), "arch": loaded.config.arch,
+            "corpus": corpus_name, "forms": forms, "split": split, **result}

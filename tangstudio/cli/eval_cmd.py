@@ -1,0 +1,44 @@
+"""`tangstudio eval RUN`: held-out loss, bits/char and perplexity of a run's best checkpoint."""
+
+from __future__ import annotations
+
+import typer
+
+from tangstudio.cli.app import app
+
+
+@app.command("eval")
+def eval_(
+    run: str = typer.Argument(..., help="A run name, a run directory or a checkpoint directory."),
+    split: str = typer.Option("val", "--split", help="val or test."),
+    device: str = typer.Option("cpu", "--device", help="auto, cpu, cuda or mps."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Evaluate a checkpoint: nats/char over body + punctuation + end token, bits/char, perplexity."""
+    from tangstudio.cli.render import console, print_json
+    from tangstudio.engine.training.evaluate import evaluate_checkpoint
+
+    result = evaluate_checkpoint(run, split=split, device=device)
+    if as_json:
+        print_json(result)
+        return
+    from rich.table import Table
+
+    pseudo = result["ppl_kind"] == "pseudo"
+    table = Table(title=f"{result['run']} · {result['arch']} · step {result['step']} · {result['split']} split",
+                  title_justify="left", show_header=False, box=None, padding=(0, 1))
+    table.add_column(style="bold", justify="right")
+    table.add_column(justify="right")
+    for label, value in [
+        ("corpus / forms", f"{result['corpus']} / {result['forms']}"),
+        ("poems", f"{result['poems']:,}"),
+        ("characters evaluated", f"{result['chars']:,}"),
+        ("loss (nats/char)", f"{result['loss']:.4f}"),
+        ("bits/char", f"{result['bits_per_char']:.4f}"),
+        ("pseudo-perplexity" if pseudo else "perplexity", f"{result['ppl']:.2f}"),
+    ]:
+        table.add_row(label, value)
+    console.print(table)
+    if pseudo:
+        console.print("[dim]BiLSTM: each character predicted from both sides (pseudo-likelihood); "
+                      "not comparable with a causal model's perplexity.[/dim]")

@@ -1,0 +1,215 @@
+"""`tangstudio train`: open the studio on a training configuration, or train here with --headless.
+
+Headless output: a Rich progress bar in a terminal, plain timestamped lines otherwise (nohup, log
+files), nothing with --quiet, metrics as JSON lines with --json. Ctrl+C / SIGTERM let the current
+step finish, write a checkpoint and exit 130 / 143 with the command that resumes the run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from typing import Optional
+
+import typer
+
+from tangstudio.cli.app import app
+
+
+
+@app.command()
+def train(
+    headless: bool = typer.Option(False, "--headless", help="Train in this terminal instead of opening the studio."),
+    arch: Optional[str] = typer.Option(None, "--arch", help="rnn, lstm, gru or bilstm. Default: lstm.", show_default=False),
+    corpus: Optional[str] = typer.Option(None, "--corpus", help="The bundled 'tang' or an imported corpus. Default: tang.", show_default=False),
+    forms: Optional[str] = typer.Option(None, "--forms", help="all, regulated, or e.g. wujue,qijue. Default: regulated.", show_default=False),
+    script: Optional[str] = typer.Option(None, "--script", help="simplified or traditional. Default: simplified.", show_default=False),
+    embed: Optional[int] = typer.Option(None, "--embed", help="Embedding size. Default: 256.", show_default=False),
+    hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden units per layer. Default: 512.", show_default=False),
+    layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers. Default: 2.", show_default=False),
+    dropout: Optional[float] = typer.Option(None, "--dropout", help="Dropout. Default: 0.2.", show_default=False),
+    tied: bool = typer.Option(False, "--tied", help="Tie the output layer to the embedding."),
+    impl: Optional[str] = typer.Option(None, "--impl", help="fused (fast kernels) or readable (cells written out). Default: fused.", show_default=False),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (AdamW). Default: 2e-3.", show_default=False),
+    weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="AdamW weight decay. Default: 0.01.", show_default=False),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Poems per step (global, over all processes). Default: 64.", show_default=False),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Train this many passes over the data (default 10 if no budget is given).", show_default=False),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Train this many steps.", show_default=False),
+    minutes: Optional[float] = typer.Option(None, "--minutes", help="Train for this many minutes.", show_default=False),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Warm-up steps. Default: 200.", show_default=False),
+    min_lr_ratio: Optional[float] = typer.Option(None, "--min-lr-ratio", help="Cosine floor as a share of --lr. Default: 0.1.", show_default=False),
+    clip: Optional[float] = typer.Option(None, "--clip", help="Gradient-norm clipping. Default: 1.0.", show_default=False),
+    device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda or mps. Default: auto.", show_default=False),
+    run: Optional[str] = typer.Option(None, "--run", help="Run name (folder under <home>/runs). Default: ARCH-DATE-TIME.", show_default=False),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed. Default: 0.", show_default=False),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run named by --run from its last checkpoint."),
+    eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Evaluate on the val split every N steps. Default: 500.", show_default=False),
+    log_every: Optional[int] = typer.Option(None, "--log-every", help="Log training loss every N steps. Default: 20.", show_default=False),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False),
+    max_len: Optional[int] = typer.Option(None, "--max-len", help="Leave out train poems longer than this many tokens. Default: 256.", show_default=False),
+    mask_min: Optional[float] = typer.Option(None, "--mask-min", help="BiLSTM: least share of masked characters. Default: 0.15.", show_default=False),
+    mask_max: Optional[float] = typer.Option(None, "--mask-max", help="BiLSTM: largest share of masked characters. Default: 0.30.", show_default=False),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors and the resume hint."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics events as JSON lines on stdout."),
+) -> None:
+    """Train a model on the poems. Without --headless, opens the studio's train pane with these settings."""
+    options = {k: v for k, v in locals().items() if k not in ("headless", "quiet", "as_json")}
+    from tangstudio.engine.training.config import TrainConfig
+
+    given = {k for k, v in options.items() if v is not None and v is not False}
+    config = TrainConfig(**{k: options[k] for k in given})
+    config.validate()
+    if not headless:
+        if not sys.stdout.isatty():
+            from tangstudio.engine.errors import TangError
+
+            raise TangError("without --headless, `tangstudio train` opens the studio, which needs a terminal; "
+                            "add --headless to train here")
+        from tangstudio.cli.launch import launch_studio
+
+        launch_studio(pane="train", train_config=config.to_dict())
+        return
+    raise typer.Exit(run_headless(config, given, quiet=quiet, as_json=as_json))
+
+
+def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = False) -> int:
+    """Train with signal handling and the chosen rendering; returns the exit code."""
+    import signal
+
+    from tangstudio.engine.training import train as train_engine
+
+    received: list[int] = []
+
+    def on_signal(signum, frame) -> None:  # noqa: ARG001
+        if received:  # a second Ctrl+C: stop now, without the checkpoint
+            raise KeyboardInterrupt
+        received.append(signum)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    view = make_view(quiet=quiet, as_json=as_json)
+    try:
+        with view:
+            result = train_engine(config, callbacks=view.on_event, should_stop=lambda: bool(received), given=given)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if result.status == "interrupted":
+        code = 143 if received and received[0] == signal.SIGTERM else 130
+        print(f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"
+              f"resume with: {result.resume_command}", file=sys.stderr)
+        return code
+    return 0
+
+
+# ---- rendering the engine's events -------------------------------------------------------------
+
+METRIC_EVENTS = ("train", "eval", "checkpoint", "done")
+PLAIN_EVERY_S = 10.0
+
+
+def _ppl_label(kind: str | None) -> str:
+    return "pseudo-ppl" if kind == "pseudo" else "ppl"
+
+
+def _fmt(value, spec: str, missing: str = "–") -> str:
+    return missing if value is None else format(value, spec)
+
+
+class QuietView:
+    def on_event(self, event: dict) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+class JsonView(QuietView):
+    def on_event(self, event: dict) -> None:
+        if event.get("event") in METRIC_EVENTS:
+            sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+
+
+class PlainView(QuietView):
+    """Timestamped lines for logs: every eval/best checkpoint/done, train lines every 10 s."""
+
+    def __init__(self) -> None:
+        self.last_train = 0.0
+        self.kind = "causal"
+
+    def say(self, text: str) -> None:
+        print(f"{datetime.now().strftime('%Y-%m-%d %H:%M:%S')} {text}", flush=True)
+
+    def on_event(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            self.kind = event["ppl_kind"]
+            budget = f"{event['total_steps']} steps" if event["total_steps"] else f"{event['minutes']} min"
+            resumed = f", resuming at step {event['resumed_from']}" if event.get("resumed_from") is not None else ""
+            self.say(f"run {event['run']} · {event['config']['arch']} · {event['params']:,} params · {event['device']}"
+                     f" · {event['world']} process(es) · {budget}{resumed} · {event['path']}")
+        elif kind == "train" and time.monotonic() - self.last_train >= PLAIN_EVERY_S:
+            self.last_train = time.monotonic()
+            self.say(f"step {event['step']} epoch {event['epoch']:.2f} loss {event['train_loss']:.4f} lr {event['lr']:.2e} "
+                     f"{event['chars_per_s']:,.0f} chars/s pad {event['pad_fraction']:.1%}")
+        elif kind == "eval":
+            self.say(f"eval step {event['step']}: val loss {event['val_loss']:.4f} nats/char, "
+                     f"{event['val_bits_per_char']:.3f} bits/char, {_ppl_label(self.kind)} {event['val_ppl']:.2f}")
+        elif kind == "sample":
+            self.say(f"sample ({event['form']}): {event['text']}")
+        elif kind == "checkpoint" and event.get("kind") == "best":
+            self.say(f"best checkpoint at step {event['step']} → {event['path']}")
+        elif kind == "done":
+            self.say(f"{event['status']} at step {event['step']} after {event['elapsed_s']:.0f} s; "
+                     f"best val {_ppl_label(self.kind)} {_fmt(event.get('val_ppl'), '.2f')}")
+
+
+class RichView(PlainView):
+    """A live progress bar with step, loss, val perplexity, chars/s and ETA; events print above it."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
+            transient=False,
+        )
+        self.progress.__enter__()
+        self.task = self.progress.add_task("training", total=1000, info="", eta="–")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def say(self, text: str) -> None:
+        self.progress.console.print(text, highlight=False, markup=False)
+
+    def on_event(self, event: dict) -> None:
+        if event.get("event") == "progress":
+            eta = event.get("eta_s")
+            eta_text = "–" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
+            total = event.get("total_steps")
+            step = f"step {event['step']}" + (f"/{total}" if total else "")
+            info = (f"{step} · loss {_fmt(event.get('train_loss'), '.3f')} · val {_ppl_label(self.kind)} "
+                    f"{_fmt(event.get('val_ppl'), '.1f')} · {_fmt(event.get('chars_per_s'), ',.0f')} chars/s")
+            self.progress.update(self.task, completed=1000 * event["fraction"], info=info, eta=eta_text)
+            return
+        if event.get("event") == "train":
+            return  # the bar shows it
+        if event.get("event") == "start":
+            self.progress.update(self.task, description=event["run"])
+        super().on_event(event)
+
+
+def make_view(quiet: bool, as_json: bool):
+    if as_json:
+        return JsonView()
+    if quiet:
+        return QuietView()
+    return RichView() if sys.stdout.isatty() else PlainView()

@@ -1,0 +1,130 @@
+"""`tangstudio train --headless`, `eval` and `runs` as a user runs them: real subprocesses, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+SMALL = ["--corpus", "tiny", "--embed", "12", "--hidden", "16", "--layers", "1", "--batch-size", "16", "--samples", "1"]
+
+
+def env_for(home: Path) -> dict:
+    return {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120", "OMP_NUM_THREADS": "1"}
+
+
+def cli(*args: str, home: Path, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True,
+                          env=env_for(home), timeout=timeout)
+
+
+def snapshot(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru", "bilstm"])
+def test_train_eval_and_list_every_arch(tiny_corpus, home, arch):
+    result = cli("train", "--headless", "--arch", arch, *SMALL, "--steps", "4", "--eval-every", "2", "--run", arch,
+                 home=home)
+    assert result.returncode == 0, result.stderr
+    assert "finished at step 4" in result.stdout  # plain timestamped lines: stdout is not a terminal
+    run = home / "runs" / arch
+    assert {"config.toml", "metrics.jsonl", "samples.jsonl", "checkpoints"} <= {p.name for p in run.iterdir()}
+    evaluated = cli("eval", arch, "--json", home=home)
+    assert evaluated.returncode == 0, evaluated.stderr
+    data = json.loads(evaluated.stdout)
+    assert data["ppl_kind"] == ("pseudo" if arch == "bilstm" else "causal")
+    assert data["chars"] > 0 and data["ppl"] > 1 and data["split"] == "val"
+    listed = json.loads(cli("runs", "list", "--json", home=home).stdout)
+    assert [r["name"] for r in listed] == [arch] and listed[0]["status"] == "finished" and listed[0]["steps"] == 4
+
+
+def test_minutes_budget_json_output_and_runs_show(tiny_corpus, home):
+    result = cli("train", "--headless", "--arch", "gru", *SMALL, "--minutes", "0.03", "--log-every", "2",
+                 "--json", "--run", "timed", home=home)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[-1]["event"] == "done" and events[-1]["status"] == "finished"
+    assert 1.5 <= events[-1]["elapsed_s"] < 30
+    assert {e["event"] for e in events} <= {"train", "eval", "checkpoint", "done"}
+    shown = cli("runs", "show", "timed", home=home)
+    assert shown.returncode == 0 and "timed" in shown.stdout and "checkpoint best" in shown.stdout
+    table = cli("runs", "list", home=home)
+    assert "timed" in table.stdout and "finished" in table.stdout
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_checkpoints_and_resume_finishes(tiny_corpus, home, sig, code):
+    proc = subprocess.Popen([sys.executable, "-m", "tangstudio", "train", "--headless", "--arch", "lstm", *SMALL,
+                             "--steps", "100000", "--log-every", "1", "--run", "sig"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(home))
+    metrics = home / "runs" / "sig" / "metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (metrics.is_file() and '"train"' in metrics.read_text()):
+        time.sleep(0.1)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "resume with: tangstudio train --headless --run sig --resume" in err
+    last = json.loads(metrics.read_text().splitlines()[-1])
+    assert last["event"] == "done" and last["status"] == "interrupted"
+    stopped_at = last["step"]
+    meta = json.loads((home / "runs" / "sig" / "checkpoints" / "last" / "meta.json").read_text())
+    assert meta["step"] == stopped_at
+    resumed = cli("train", "--headless", "--run", "sig", "--resume", "--steps", str(stopped_at + 3), home=home)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"finished at step {stopped_at + 3}" in resumed.stdout
+
+
+def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp_path):
+    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "r", home=home).returncode == 0
+    before = snapshot(home / "runs")
+    cases = [
+        (["train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "r"], "already exists"),
+        (["train", "--headless", "--arch", "transformer", "--run", "t"], "unknown architecture"),
+        (["train", "--headless", "--corpus", "nope", "--run", "n"], "unknown corpus"),
+        (["train", "--headless", "--run", "ghost", "--resume"], "unknown run"),
+        (["train", "--headless", "--run", "r", "--resume", "--hidden", "64"], "cannot change --hidden"),
+        (["eval", "ghost"], "unknown run"),
+        (["eval", "r", "--split", "dev"], "unknown split"),
+        (["runs", "show", "ghost"], "unknown run"),
+    ]
+    for args, message in cases:
+        result = cli(*args, home=home)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+    assert snapshot(home / "runs") == before
+
+    weights = home / "runs" / "r" / "checkpoints" / "best" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-7] + b"tamper!")
+    result = cli("eval", "r", home=home)
+    assert result.returncode == 2 and "tampered" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_vocabulary_that_no_longer_matches_the_corpus(tiny_corpus, tiny_corpus_file, home, tmp_path):
+    from tangstudio.engine.corpus.importer import import_corpus
+
+    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "3", "--run", "v", home=home).returncode == 0
+    changed = tmp_path / "changed.txt"
+    lines = tiny_corpus_file.read_text(encoding="utf-8").splitlines()
+    changed.write_text("\n".join(lines[len(lines) // 2:]) + "\n", encoding="utf-8")  # other train poems
+    import_corpus(changed, "tiny", force=True)
+    before = snapshot(home / "runs")
+    for args in (["eval", "v"], ["train", "--headless", "--run", "v", "--resume", "--steps", "6"]):
+        result = cli(*args, home=home)
+        assert result.returncode == 2, result.stderr
+        assert "does not match corpus" in result.stderr, result.stderr
+    assert snapshot(home / "runs") == before
+
+
+def test_without_headless_and_without_a_terminal_says_what_to_do(home):
+    result = cli("train", "--arch", "lstm", home=home)
+    assert result.returncode == 2 and "--headless" in result.stderr

@@ -1,0 +1,101 @@
+"""Run directories: checkpoints verified on load, metrics readable while written, runs listed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs import MetricsFollower, MetricsWriter, list_runs, load_checkpoint, read_metrics
+from tangstudio.engine.runs.checkpoint import read_train_state
+
+
+@pytest.fixture
+def trained(tiny_corpus, home):
+    from tangstudio.engine.training import TrainConfig, train
+
+    train(TrainConfig(corpus=tiny_corpus, arch="gru", embed=8, hidden=12, layers=1, batch_size=16, steps=4,
+                      eval_every=2, samples=0, run="g"))
+    return home / "runs" / "g"
+
+
+def test_load_checkpoint_by_name_run_dir_and_checkpoint_dir(trained):
+    by_name = load_checkpoint("g")
+    by_run = load_checkpoint(trained)
+    by_dir = load_checkpoint(trained / "checkpoints" / "last")
+    assert by_name.path == trained / "checkpoints" / "best" == by_run.path
+    assert not by_name.model.training and by_name.causal and by_name.ppl_kind == "causal"
+    assert by_name.vocab.itos == by_dir.vocab.itos and by_name.config.arch == "gru"
+    meta = by_name.meta
+    for key in ("vocab", "script", "corpus", "forms", "model", "step", "val_loss", "ppl_kind", "weights_sha256"):
+        assert key in meta
+    assert meta["corpus"]["name"] == "tiny" and len(meta["corpus"]["fingerprint"]) >= 8
+    for a, b in zip(by_name.model.parameters(), by_dir.model.parameters()):
+        assert a.shape == b.shape
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_tampered_or_truncated_weights_are_refused(trained, damage):
+    path = trained / "checkpoints" / "best" / "model.safetensors"
+    blob = bytearray(path.read_bytes())
+    if damage == "flip":
+        blob[-3] ^= 0xFF
+    else:
+        blob = blob[: len(blob) // 2]
+    path.write_bytes(bytes(blob))
+    with pytest.raises(TangError, match="sha256"):
+        load_checkpoint(trained)
+
+
+def test_damaged_meta_and_train_state_are_refused(trained):
+    meta = trained / "checkpoints" / "best" / "meta.json"
+    meta.write_text(meta.read_text(encoding="utf-8")[:40], encoding="utf-8")
+    with pytest.raises(TangError, match="truncated or damaged"):
+        load_checkpoint(trained)
+    state = trained / "checkpoints" / "last" / "train_state.safetensors"
+    state.write_bytes(state.read_bytes()[:-10])
+    with pytest.raises(TangError, match="sha256"):
+        read_train_state(trained / "checkpoints" / "last")
+
+
+def test_train_state_holds_optimizer_moments_and_rng(trained):
+    tensors, info = read_train_state(trained / "checkpoints" / "last")
+    assert any(k.endswith("exp_avg_sq") for k in tensors)
+    assert tensors["rng.0.torch"].dtype == torch.uint8
+    assert info["step"] == 4 and info["param_groups"]
+
+
+def test_unknown_run_is_an_error():
+    with pytest.raises(TangError, match="unknown run"):
+        load_checkpoint("nothing-here")
+
+
+def test_follower_holds_back_a_half_written_line(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    follower = MetricsFollower(path)
+    assert follower.read_new() == []
+    writer = MetricsWriter(path)
+    writer.write({"event": "train", "step": 1})
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write('{"event": "train", "st')
+        handle.flush()
+        assert [e["step"] for e in follower.read_new()] == [1]
+        assert read_metrics(path) == [json.loads(path.read_text().splitlines()[0])]
+        handle.write('ep": 2}\n')
+    writer.write({"event": "done", "step": 3})
+    assert [e["step"] for e in follower.read_new()] == [2, 3]
+    assert follower.read_new() == []
+    writer.close()
+
+
+def test_list_runs_reports_status_and_best(trained, tiny_corpus):
+    from tangstudio.engine.training import TrainConfig, train
+
+    train(TrainConfig(corpus=tiny_corpus, arch="bilstm", embed=8, hidden=8, layers=1, batch_size=16, steps=3,
+                      samples=0, run="b"), should_stop=lambda: True)
+    runs = {r.name: r for r in list_runs()}
+    assert runs["g"].status == "finished" and runs["g"].steps == 4 and runs["g"].arch == "gru"
+    assert runs["g"].params > 0 and runs["g"].best_val_ppl > 1 and runs["g"].ppl_kind == "causal"
+    assert runs["b"].status == "interrupted" and runs["b"].ppl_kind == "pseudo" and runs["b"].steps == 1
