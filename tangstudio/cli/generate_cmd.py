@@ -1,0 +1,119 @@
+"""`tangstudio generate`: compose poems with a trained model, the form, rhyme and tones enforced."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from tangstudio.cli.app import app
+
+MAX_POEMS = 1000
+MAX_BEAM = 64
+
+
+@app.command()
+def generate(
+    model: str = typer.Option("default", "--model", "-m", help="default (the shipped model), a run name, a run directory or a checkpoint directory."),
+    form: str = typer.Option("qijue", "--form", "-f", help="wujue, qijue, wulv, qilv or free."),
+    acrostic: str = typer.Option("", "--acrostic", "-a", help="藏头诗: each character opens a line, in order."),
+    prefix: str = typer.Option("", "--prefix", "-p", help="Continue from this text (the opening of a line or several lines)."),
+    temperature: float = typer.Option(0.8, "--temperature", "-t", help="Sampling temperature; 0 is greedy."),
+    top_k: int = typer.Option(0, "--top-k", help="Sample from the k likeliest characters only (0: off)."),
+    top_p: float = typer.Option(0.95, "--top-p", help="Sample from the smallest head of the distribution holding this mass."),
+    beam: int = typer.Option(0, "--beam", help="Beam search of this width instead of sampling (0: sample)."),
+    rhyme: bool = typer.Option(True, "--rhyme/--no-rhyme", help="Even lines rhyme in one 平水韵 平 group (fixed forms)."),
+    tones: str = typer.Option("loose", "--tones", help="平仄 patterns: strict, loose (一三五不论) or off."),
+    n: int = typer.Option(5, "-n", "--poems", help="How many poems."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Make the output reproducible (poem k uses seed + k)."),
+    novelty: bool = typer.Option(True, "--novelty/--allow-copies", help="Refuse to complete a line that is a line of the training corpus."),
+    show_probs: bool = typer.Option(False, "--show-probs", help="Colour each character by its probability and list its top alternatives."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON: per poem the text, checks and every step's top 10 candidates."),
+) -> None:
+    """Compose poems: sampled or beam-searched, with the form, acrostic, rhyme and tones as real constraints."""
+    from tangstudio.engine.compose.settings import ComposeSettings
+    from tangstudio.engine.errors import TangError
+
+    settings = ComposeSettings(form=form, acrostic=acrostic, prefix=prefix, temperature=temperature, top_k=top_k,
+                               top_p=top_p, rhyme=rhyme, tones=tones, seed=seed, novelty=novelty)
+    if not 1 <= n <= MAX_POEMS:
+        raise TangError(f"-n must be between 1 and {MAX_POEMS}, got {n}")
+    if not 0 <= beam <= MAX_BEAM:
+        raise TangError(f"--beam must be between 0 (sample) and {MAX_BEAM}, got {beam}")
+
+    from tangstudio.engine.compose.model_ref import load_model
+    from tangstudio.engine.compose.run import compose_many
+
+    loaded = load_model(model)
+    results, notes = compose_many(loaded, settings, n, beam=beam)
+    if as_json:
+        from tangstudio.cli.render import print_json
+
+        print_json({"model": str(getattr(loaded, "path", model)), "settings": settings.to_dict(), "beam": beam,
+                    "notes": notes, "poems": [r.to_dict() for r in results]})
+        return
+    show_poems(results, notes, show_probs)
+
+
+def _prob_style(p: float) -> str:
+    if p >= 0.5:
+        return "bold green"
+    if p >= 0.2:
+        return "green"
+    if p >= 0.05:
+        return "yellow"
+    if p >= 0.01:
+        return "dark_orange"
+    return "red"
+
+
+def show_poems(results, notes: list[str], show_probs: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from tangstudio.cli.render import console
+    from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
+    from tangstudio.engine.corpus.poem import split_clauses
+
+    for note in notes:
+        console.print(f"[dim]{note}[/dim]")
+    for k, r in enumerate(results, 1):
+        head = Text(f"#{k} {FORM_NAMES_ZH.get(r.form, r.form)}", style="bold")
+        if r.check:
+            c = r.check
+            head.append(f"  韵 {r.rhyme_group or '—'}", style="cyan")
+            for label, ok in (("form", c["form_ok"]), ("rhyme", c["rhyme_ok"]), ("tones", c["tones_loose_ok"]),
+                              ("strict", c["tones_strict_ok"])):
+                head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
+        if r.longest_shared is not None:
+            head.append(f"  longest span in corpus: {r.longest_shared or '—'} ({len(r.longest_shared)})", style="dim")
+        console.print(head)
+        if show_probs:
+            line = Text("  ")
+            for s in r.steps:
+                if s.chosen == "<eos>":
+                    continue
+                line.append(s.chosen, style="dim" if s.forced else _prob_style(s.chosen_prob))
+                if s.chosen in "。！？":
+                    console.print(line)
+                    line = Text("  ")
+            if line.plain.strip():
+                console.print(line)
+            table = Table(box=None, show_header=True, header_style="dim", padding=(0, 1))
+            for col in ("#", "char", "p", "model p", "alternatives"):
+                table.add_column(col, justify="right" if col in ("#", "p", "model p") else "left")
+            for s in r.steps:
+                if s.forced:
+                    continue
+                alts = "  ".join(f"{c} {p:.2f}" for c, p in s.candidates[:6] if c != s.chosen)
+                table.add_row(str(s.position + 1), Text(s.chosen, style=_prob_style(s.chosen_prob)),
+                              f"{s.chosen_prob:.3f}", f"{s.model_prob:.3f}", alts)
+            console.print(table)
+        else:
+            for clause in split_clauses(r.text):
+                console.print(f"  {clause}")
+        for line in r.copied_lines:
+            console.print(f"  [yellow]copied from the corpus: {line}[/yellow]")
+        for b in r.backoffs:
+            console.print(f"  [yellow]relaxed: {b}[/yellow]")
+        console.print()

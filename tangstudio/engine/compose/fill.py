@@ -1,0 +1,191 @@
+"""Composing with a bilstm: a grid of the form's positions, filled from both sides and refined.
+
+    [<form>, x_0, …, x_{L−1}, <eos>]   with <mask> at every position not written yet
+
+The person fixes any positions (`set`); `sample` fills the empty ones left to right, each drawn
+from P(x_t | everything else, masks included) under the same constraints as the composer;
+`refine` then revisits each free position with its final neighbours on both sides (a few rounds
+of Gibbs sampling), which a left-to-right model cannot do. Each call is one forward pass over a
+short poem; the constraints at a position come from the characters written everywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from tangstudio.engine.compose import constraints as C
+from tangstudio.engine.compose.decoding import constrained, pick, top_candidates
+from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings, StepInfo
+from tangstudio.engine.compose.tables import LINE_ENDS, VocabTables, tables_for
+from tangstudio.engine.corpus.vocab import EOS, MASK
+from tangstudio.engine.errors import TangError
+
+
+class Filler:
+    """Fill-in composition for bilstm models (fixed forms only: the grid must be known)."""
+
+    def __init__(self, loaded, settings: ComposeSettings | None = None, *, novelty=None,
+                 tables: VocabTables | None = None) -> None:
+        if getattr(loaded.model, "causal", True):
+            raise TangError("filling needs a bilstm model; a left-to-right model composes with the Composer")
+        self.loaded, self.model, self.vocab = loaded, loaded.model, loaded.vocab
+        self.settings = settings or ComposeSettings()
+        if not self.settings.regulated:
+            raise TangError("a bilstm fills a fixed grid: choose wujue, qijue, wulv or qilv")
+        self.tables = tables or tables_for(self.vocab)
+        self.plan = C.make_plan(self.settings, self.tables)
+        self.novelty = novelty
+        seed = self.settings.seed if self.settings.seed is not None else int.from_bytes(os.urandom(4), "little") % (2**31)
+        self.generator = torch.Generator().manual_seed(seed)
+        n, m = self.plan.n_lines, self.plan.n_chars
+        self.length = self.plan.length
+        self.tokens: list[int] = [MASK] * self.length
+        self.fixed: set[int] = set()
+        self.info: dict[int, StepInfo] = {}
+        for p in range(self.length):
+            line, col = divmod(p, m + 1)
+            if col == m:
+                self.tokens[p] = self.tables.comma if line % 2 == 0 else self.tables.period
+                self.fixed.add(p)
+            elif p in self.plan.fixed:
+                self.tokens[p] = self.plan.fixed[p]
+                self.fixed.add(p)
+            elif col == 0 and line < len(self.plan.acrostic_ids):
+                self.tokens[p] = self.plan.acrostic_ids[line]
+                self.fixed.add(p)
+        self.lines = n
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def text(self) -> str:
+        return "".join("□" if t == MASK else self.vocab.itos[t] for t in self.tokens)
+
+    @property
+    def done(self) -> bool:
+        return MASK not in self.tokens
+
+    def free_positions(self) -> list[int]:
+        return [p for p in range(self.length) if p not in self.fixed]
+
+    # ------------------------------------------------------------------ the distribution at a position
+
+    def _where(self, position: int) -> tuple[int, int]:
+        if not 0 <= position < self.length:
+            raise TangError(f"position must be between 1 and {self.length}, got {position + 1}")
+        return divmod(position, self.plan.n_chars + 1)
+
+    def _cstate(self, position: int) -> C.CState:
+        """The constraint state at `position` given every other written character."""
+        m, plan, tables = self.plan.n_chars, self.plan, self.tables
+        line, col = self._where(position)
+        strict, loose = list(range(len(plan.variants))), list(range(len(plan.variants)))
+        groups: frozenset[str] | None = None
+        used: set[int] = set()
+        for p, t in enumerate(self.tokens):
+            pl, pc = divmod(p, m + 1)
+            if p == position or t == MASK or pc == m:
+                continue
+            tones = tables.tones_of[t]
+            if tones:
+                strict = [i for i in strict if plan.variants[i].lines[pl][pc] in tones]
+                loose = [i for i in loose if plan.variants[i].loose_lines[pl][pc] in ("中", *tones)]
+            if plan.rhyme_position(pl, pc) and tables.groups_of[t]:
+                narrowed = tables.groups_of[t] if groups is None else groups & tables.groups_of[t]
+                groups = narrowed or groups
+                used.add(t)
+        start = line * (m + 1)
+        before = self.tokens[start:start + col]
+        line_text = "" if MASK in before else "".join(self.vocab.itos[t] for t in before)
+        return C.CState(position, line, col, tuple(strict), tuple(loose), groups, frozenset(used), line_text)
+
+    @torch.inference_mode()
+    def _distribution(self, position: int):
+        line, col = self._where(position)
+        if position in self.fixed:
+            return C.Allowed(self.tables.onehot(self.tokens[position]), forced=True), None
+        tokens = list(self.tokens)
+        tokens[position] = MASK
+        device = next(self.model.parameters()).device
+        ids = torch.tensor([[self.vocab.start_id(self.settings.form), *tokens, EOS]], device=device)
+        logits = self.model.fill_logits(ids)[0, position + 1].float().cpu()
+        cstate = self._cstate(position)
+        novelty = self.novelty if (self.settings.novelty and len(cstate.line_text) == col) else None
+        allowed = C._prosody_allowed(self.plan, self.tables, self.settings, cstate, novelty)
+        return allowed, constrained(logits, allowed.mask, self.settings.temperature)
+
+    def candidates(self, position: int, k: int = 10) -> list[tuple[str, float]]:
+        """The top k characters for `position` given everything else, after constraints."""
+        allowed, dist = self._distribution(position)
+        if dist is None:
+            return [(self.vocab.itos[self.tokens[position]], 1.0)]
+        return top_candidates(dist.probs, self.vocab.itos, k)
+
+    # ------------------------------------------------------------------ writing
+
+    def set(self, position: int, char: str) -> None:
+        """Fix a character at `position` (0-based text index); it stays through sample and refine."""
+        line, col = self._where(position)
+        if col == self.plan.n_chars:
+            raise TangError(f"position {position + 1} is the line's punctuation, fixed by the form")
+        if char in LINE_ENDS or char not in self.vocab.stoi or not bool(self.tables.hanzi[self.vocab.stoi[char]]):
+            raise TangError(f"{char!r} is not a character in the model's vocabulary")
+        self.tokens[position] = self.vocab.stoi[char]
+        self.fixed.add(position)
+
+    def unset(self, position: int) -> None:
+        line, col = self._where(position)
+        if col == self.plan.n_chars:
+            return
+        self.fixed.discard(position)
+        self.tokens[position] = MASK
+
+    def _resample(self, position: int) -> None:
+        allowed, dist = self._distribution(position)
+        s = self.settings
+        token = pick(dist.probs, s.temperature, s.top_k, s.top_p, self.generator)
+        self.tokens[position] = token
+        self.info[position] = StepInfo(position, top_candidates(dist.probs, self.vocab.itos), dist.removed_mass,
+                                       self.vocab.itos[token], float(dist.probs[token]), float(dist.model_probs[token]),
+                                       False, list(allowed.notes))
+
+    def sample(self) -> str:
+        """Fill every empty position, left to right."""
+        for p in self.free_positions():
+            if self.tokens[p] == MASK:
+                self._resample(p)
+        return self.text
+
+    def refine(self, rounds: int = 2) -> str:
+        """Revisit every free position in random order, each resampled with both neighbours known."""
+        if not self.done:
+            self.sample()
+        free = self.free_positions()
+        for _ in range(rounds):
+            order = torch.randperm(len(free), generator=self.generator).tolist()
+            for i in order:
+                self._resample(free[i])
+        return self.text
+
+    def result(self) -> ComposeResult:
+        if not self.done:
+            self.sample()
+        text = self.text
+        from tangstudio.engine.prosody import check_poem
+
+        check = check_poem(text, self.settings.form, self.vocab.script).to_dict()
+        steps = []
+        for p in range(self.length):
+            if p in self.info:
+                steps.append(self.info[p])
+            else:
+                steps.append(StepInfo(p, [(self.vocab.itos[self.tokens[p]], 1.0)], 0.0, self.vocab.itos[self.tokens[p]],
+                                      1.0, 1.0, True))
+        backoffs = [n for s in steps for n in s.notes]
+        result = ComposeResult(text, self.settings.form, steps, check.get("rhyme_group"), check, backoffs)
+        if self.novelty is not None:
+            result.copied_lines = self.novelty.copied_lines(text)
+            result.longest_shared = self.novelty.longest_shared(text)
+        return result

@@ -1,0 +1,51 @@
+"""Compose several poems at once — the one entry point the CLI and the quality report share."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings
+from tangstudio.engine.errors import TangError
+
+
+def compose_many(loaded, settings: ComposeSettings, n: int, *, beam: int = 0, novelty="auto",
+                 refine_rounds: int = 2) -> tuple[list[ComposeResult], list[str]]:
+    """n poems (sampled, beam-searched, or filled for a bilstm) and notes worth showing the person.
+
+    Poem k is sampled with seed + k, so any one poem of a seeded batch can be reproduced alone.
+    `novelty="auto"` loads the index of the model's training corpus (None skips the corpus checks).
+    """
+    from tangstudio.engine.compose.tables import tables_for
+
+    notes: list[str] = []
+    tables = tables_for(loaded.vocab)
+    if novelty == "auto":
+        from tangstudio.engine.compose.novelty import index_for_model
+
+        novelty = index_for_model(loaded)
+        if novelty is None:
+            notes.append("the model's training corpus is not available here: copied lines were not checked")
+    causal = getattr(loaded.model, "causal", True)
+    if beam:
+        if not causal:
+            raise TangError("--beam needs a left-to-right model (rnn, lstm, gru); a bilstm composes by filling")
+        from tangstudio.engine.compose.beam import beam_search
+
+        if n > beam:
+            notes.append(f"a beam of {beam} yields at most {beam} poems")
+        return beam_search(loaded, settings, beam, n, novelty=novelty, tables=tables), notes
+
+    results = []
+    for k in range(n):
+        one = replace(settings, seed=None if settings.seed is None else settings.seed + k)
+        if causal:
+            from tangstudio.engine.compose.generator import Composer
+
+            results.append(Composer(loaded, one, novelty=novelty, tables=tables).finish())
+        else:
+            from tangstudio.engine.compose.fill import Filler
+
+            filler = Filler(loaded, one, novelty=novelty, tables=tables)
+            filler.refine(refine_rounds)
+            results.append(filler.result())
+    return results, notes

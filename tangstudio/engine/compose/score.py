@@ -1,0 +1,97 @@
+"""How surprised is a model by a given poem? Per-character probability, surprisal, and perplexity.
+
+    surprisal(x_t) = −log₂ p(x_t | context)          bits
+    perplexity     = exp(−(1/N) Σ ln p(x_t | context)) over the characters and the closing <eos>
+
+Counted like the training evaluation (start token given, every character and <eos> predicted), so
+a poem's perplexity sits on the same scale as a run's validation perplexity. A causal model reads
+the poem once, left to right; a bilstm scores each position with only that position masked (a
+pseudo-likelihood: each character given all the others), one batch row per position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from tangstudio.engine.compose.settings import EOS_MARK
+from tangstudio.engine.corpus.forms import classify
+from tangstudio.engine.corpus.vocab import EOS, MASK
+from tangstudio.engine.errors import TangError
+
+_ASCII = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；", ":": "："})
+
+
+@dataclass
+class CharScore:
+    char: str
+    prob: float
+    surprisal_bits: float
+    rank: int  # 1 = the model's first choice
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # top 5 at this position
+
+    def to_dict(self) -> dict:
+        return {"char": self.char, "prob": round(self.prob, 6), "surprisal_bits": round(self.surprisal_bits, 4),
+                "rank": self.rank, "alternatives": [[c, round(p, 6)] for c, p in self.alternatives]}
+
+
+@dataclass
+class PoemScore:
+    text: str
+    form: str
+    chars: list[CharScore]  # the poem's characters (punctuation included), then <eos>
+    perplexity: float
+    bits_per_char: float
+    ppl_kind: str  # causal | pseudo
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "form": self.form, "perplexity": round(self.perplexity, 4),
+                "bits_per_char": round(self.bits_per_char, 4), "ppl_kind": self.ppl_kind,
+                "chars": [c.to_dict() for c in self.chars]}
+
+
+def normalise(text: str) -> str:
+    return "".join(text.split()).translate(_ASCII)
+
+
+@torch.inference_mode()
+def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
+    """Score `text` under a loaded model; the form (for the start token) is read off the shape unless given."""
+    from tangstudio.engine.compose.constraints import check_chars
+    from tangstudio.engine.compose.tables import tables_for
+
+    text = normalise(text)
+    if not text:
+        raise TangError("nothing to score: give a poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。")
+    vocab, model = loaded.vocab, loaded.model
+    check_chars(text, tables_for(vocab), "the poem")
+    form = form or classify(text)
+    ids = vocab.encode_poem(text, None if form == "other" else form)
+    device = next(model.parameters()).device
+    seq = torch.tensor(ids, device=device)
+    if getattr(model, "causal", True):
+        logits = model(seq[None, :-1])[0]  # logits[t] predicts ids[t + 1]
+        kind = "causal"
+    else:
+        n = len(ids) - 1  # positions 1..len-1 are predicted, each with itself masked
+        rows = seq[None].repeat(n, 1)
+        positions = torch.arange(1, len(ids), device=device)
+        rows[torch.arange(n, device=device), positions] = MASK
+        logits = model(rows, torch.full((n,), len(ids), device=device))[torch.arange(n, device=device), positions]
+        kind = "pseudo"
+    logp = torch.log_softmax(logits.float().cpu(), -1)
+    targets = torch.tensor(ids[1:])
+    picked = logp[torch.arange(len(targets)), targets]
+    ranks = (logp > picked[:, None]).sum(-1) + 1
+    top = torch.topk(logp, 5, dim=-1)
+    chars = []
+    for t, token in enumerate(ids[1:]):
+        alts = [(EOS_MARK if i == EOS else vocab.itos[i], math.exp(v))
+                for v, i in zip(top.values[t].tolist(), top.indices[t].tolist())]
+        p = float(picked[t])
+        chars.append(CharScore(EOS_MARK if token == EOS else vocab.itos[token], math.exp(p), -p / math.log(2),
+                               int(ranks[t]), alts))
+    nats = -float(picked.mean())
+    return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), kind)

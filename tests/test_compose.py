@@ -1,0 +1,371 @@
+"""The composer: forms by construction, acrostic, prefix, rhyme, tones, novelty, choose/undo, beam, fill, score."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tangstudio.engine.compose.settings import ComposeSettings, StepInfo
+from tangstudio.engine.errors import TangError
+
+torch.set_num_threads(1)
+
+FIXED = ("wujue", "qijue", "wulv", "qilv")
+EXTRA = ["床前明月光，疑是地上霜。举头望明月，低头思故乡。", "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。",
+         "借问酒家何处有？牧童遥指杏花村。君不见！黄河之水天上来。春夏秋冬山水花风"]
+SHAPE = {"wujue": (4, 5), "qijue": (4, 7), "wulv": (8, 5), "qilv": (8, 7)}
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.vocab import Vocab
+
+    poems = load_corpus("tang", "simplified").select("regulated", "train")[:400]
+    return Vocab.build([p.text for p in poems] + EXTRA, "simplified")
+
+
+def _loaded(vocab, arch="lstm", seed=0, **sizes):
+    from tangstudio.engine.models import ModelConfig, build_model
+    from tangstudio.engine.runs.checkpoint import LoadedModel
+
+    torch.manual_seed(seed)
+    config = ModelConfig(arch, len(vocab), **{"embed": 16, "hidden": 24, "layers": 1, **sizes})
+    return LoadedModel(build_model(config).eval(), vocab, config, {})
+
+
+@pytest.fixture(scope="module")
+def lm(vocab):
+    return _loaded(vocab)
+
+
+def _composer(lm, **kw):
+    from tangstudio.engine.compose.generator import Composer
+
+    return Composer(lm, ComposeSettings(**kw))
+
+
+def _lines(text: str) -> list[str]:
+    from tangstudio.engine.corpus.poem import split_clauses
+
+    return split_clauses(text)
+
+
+def assert_form(text: str, form: str) -> None:
+    n_lines, n_chars = SHAPE[form]
+    lines = _lines(text)
+    assert len(lines) == n_lines, text
+    for i, line in enumerate(lines):
+        assert len(line) == n_chars + 1, text
+        if i == n_lines - 1:
+            assert line[-1] == "。", text
+        else:
+            assert line[-1] == ("，" if i % 2 == 0 else "。"), text
+
+
+# ---------------------------------------------------------------- forms by construction
+
+
+@pytest.mark.parametrize("arch,count", [("lstm", 240), ("gru", 40), ("rnn", 40)])
+def test_hundreds_of_samples_all_have_the_form_rhyme_and_tones(vocab, arch, count):
+    from tangstudio.engine.prosody import check_poem
+
+    lm = _loaded(vocab, arch)
+    for k in range(count):
+        form = FIXED[k % 4]
+        tones = ("loose", "strict", "off")[k % 3]
+        result = _composer(lm, form=form, tones=tones, seed=k, temperature=1.5, top_p=1.0).finish()
+        assert_form(result.text, form)
+        check = check_poem(result.text, form)
+        assert check.form_ok and check.rhyme_ok, (result.text, result.backoffs)
+        if tones == "loose":
+            assert check.tones_loose_ok, result.text
+        if tones == "strict":
+            assert check.tones_strict_ok, result.text
+        assert result.rhyme_group == check.rhyme_group
+        assert not result.backoffs
+
+
+def test_free_form_ends_after_a_sentence_end(lm):
+    for seed in range(8):
+        result = _composer(lm, form="free", seed=seed, temperature=1.2).finish()
+        text = result.text
+        assert text and text[-1] in "。！？", text
+        assert len(_lines(text)) >= 2
+        assert result.steps[-1].chosen == "<eos>"
+        assert result.check is None
+
+
+def test_constraints_off_still_keep_the_shape_but_not_the_rhyme(lm):
+    from tangstudio.engine.prosody import check_poem
+
+    rhymed = 0
+    for seed in range(16):
+        result = _composer(lm, form="wulv", rhyme=False, tones="off", seed=seed).finish()
+        assert_form(result.text, "wulv")
+        rhymed += check_poem(result.text, "wulv").rhyme_ok
+    assert rhymed < 16  # an untrained model rarely rhymes by chance: the mask is what makes it rhyme
+
+
+# ---------------------------------------------------------------- acrostic and prefix
+
+
+def test_acrostic_opens_each_line(lm):
+    for seed in range(10):
+        result = _composer(lm, form="qijue", acrostic="春夏秋冬", seed=seed).finish()
+        assert [line[0] for line in _lines(result.text)] == list("春夏秋冬")
+        assert_form(result.text, "qijue")
+
+
+def test_acrostic_shorter_than_the_poem_and_in_free_form(lm):
+    result = _composer(lm, form="wulv", acrostic="山水", seed=1).finish()
+    assert [line[0] for line in _lines(result.text)][:2] == ["山", "水"]
+    free = _composer(lm, form="free", acrostic="山水花", seed=1).finish()
+    assert [line[0] for line in _lines(free.text)][:3] == ["山", "水", "花"]
+
+
+def test_too_long_acrostic_names_the_forms_that_fit(lm):
+    with pytest.raises(TangError, match=r"qijue has 4 lines; forms that fit: wulv, qilv, free"):
+        _composer(lm, form="qijue", acrostic="春夏秋冬风花雪")
+
+
+def test_prefix_is_continued_and_kept_through_undo(lm):
+    comp = _composer(lm, form="wujue", prefix="床前明月光，疑是", seed=0)
+    assert comp.text == "床前明月光，疑是"
+    assert comp.undo(99) == 0 and comp.text == "床前明月光，疑是"
+    result = comp.finish()
+    assert result.text.startswith("床前明月光，疑是")
+    assert_form(result.text, "wujue")
+
+
+def test_question_and_exclamation_marks_in_a_prefix_are_line_ends(lm):
+    result = _composer(lm, form="qijue", prefix="借问酒家何处有？牧童", acrostic="借", seed=2).finish()
+    lines = _lines(result.text)
+    assert lines[0] == "借问酒家何处有？"
+    assert len(lines) == 4 and all(len(line) == 8 for line in lines)
+    result = _composer(lm, form="free", prefix="君不见！黄河", seed=2).finish()
+    assert result.text.startswith("君不见！黄河")
+
+
+def test_prefix_that_breaks_the_form_is_an_error(lm):
+    with pytest.raises(TangError, match="line 1 of the prefix has 4 characters; wujue lines have 5"):
+        _composer(lm, form="wujue", prefix="床前明月，")
+    with pytest.raises(TangError, match="longer than 5 characters"):
+        _composer(lm, form="wujue", prefix="床前明月光光")
+    with pytest.raises(TangError, match="acrostic asks for"):
+        _composer(lm, form="wujue", prefix="床前", acrostic="春")
+
+
+def test_characters_outside_the_vocabulary_are_listed(lm):
+    with pytest.raises(TangError, match="not in the model's vocabulary: 𪚥"):
+        _composer(lm, form="wujue", prefix="𪚥")
+
+
+def test_traditional_prefix_for_a_simplified_model_suggests_the_conversion(lm):
+    vocab = lm.vocab
+    trad = "風" if "风" in vocab.stoi else None
+    assert trad and "風" not in vocab.stoi
+    with pytest.raises(TangError, match="try '风'"):
+        _composer(lm, form="wujue", prefix=trad)
+
+
+def test_bad_settings_are_one_line_errors():
+    for kw, pattern in [({"form": "sonnet"}, "unknown form"), ({"tones": "tight"}, "unknown tone mode"),
+                        ({"temperature": -1}, "temperature"), ({"top_p": 0}, "top-p"), ({"top_k": -2}, "top-k")]:
+        with pytest.raises(TangError, match=pattern) as info:
+            ComposeSettings(**kw)
+        assert "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------- rhyme, tones and back-off
+
+
+def test_rhyme_group_is_fixed_at_the_first_rhyme_position(lm):
+    from tangstudio.engine.prosody import rhyme_groups
+
+    comp = _composer(lm, form="qilv", seed=5)
+    result = comp.finish()
+    ends = [line[-2] for line in _lines(result.text)]
+    shared = frozenset.intersection(*(rhyme_groups(ends[i]) for i in (1, 3, 5, 7)))
+    assert result.rhyme_group in shared
+
+
+def test_a_broken_tone_pattern_backs_off_and_says_so(lm):
+    from tangstudio.engine.prosody import tones
+
+    # Pick a 仄-only character for every line start and line 1 position 2: a prefix that fits no variant.
+    ze = [c for c in lm.vocab.itos[lm.vocab.first_char_id:] if tones(c) == frozenset({"仄"})]
+    ping = [c for c in lm.vocab.itos[lm.vocab.first_char_id:] if tones(c) == frozenset({"平"})]
+    # line 1 仄仄 at positions 2 and line 2 position 2 also 仄 breaks 对 in every variant.
+    prefix = f"{ping[0]}{ze[0]}{ping[1]}{ping[2]}{ze[1]}，{ping[3]}{ze[2]}"
+    result = _composer(lm, form="wujue", prefix=prefix, tones="loose", seed=0).finish()
+    assert_form(result.text, "wujue")
+    assert result.backed_off and any("tone pattern" in b for b in result.backoffs)
+
+
+def test_rhyme_relaxed_when_a_prefix_fixes_a_non_rhyming_line_end(lm):
+    from tangstudio.engine.prosody import check_poem, tones
+
+    ze = [c for c in lm.vocab.itos[lm.vocab.first_char_id:] if tones(c) == frozenset({"仄"})]
+    prefix = "山" * 5 + "，" + "水" * 4 + ze[0] + "。"
+    result = _composer(lm, form="wujue", prefix=prefix, tones="off", seed=0).finish()
+    assert_form(result.text, "wujue")  # the form is never relaxed
+    assert not check_poem(result.text, "wujue").rhyme_ok
+
+
+# ---------------------------------------------------------------- novelty
+
+
+def test_novelty_refuses_to_complete_a_corpus_line(lm):
+    from tangstudio.engine.compose.novelty import CorpusIndex
+
+    index = CorpusIndex(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
+    comp = _composer(lm, form="wujue", prefix="床前明月", seed=0, tones="off")
+    comp.novelty = index
+    assert all(c != "光" for c, _ in comp.preview().candidates)
+    with pytest.raises(TangError, match="not allowed"):
+        comp.choose("光")
+    result = comp.finish()
+    assert result.text[4] != "光" and result.copied_lines == []
+    # With novelty off the corpus line may be completed, and the result says it was copied.
+    comp = _composer(lm, form="wujue", prefix="床前明月", seed=0, novelty=False, tones="off")
+    comp.novelty = index
+    comp.choose("光")
+    result = comp.finish()
+    assert result.copied_lines == ["床前明月光"]
+    assert result.longest_shared.startswith("床前明月光")
+
+
+def test_longest_shared_span_is_the_longest_common_substring():
+    from tangstudio.engine.compose.novelty import CorpusIndex
+
+    index = CorpusIndex(["白日依山尽，黄河入海流。", "春眠不觉晓，处处闻啼鸟。"])
+    assert index.longest_shared("青山依山尽，黄河入江流。") == "依山尽，黄河入"
+    assert index.longest_shared("龘") == ""
+    assert index.completions("白日依山") == frozenset("尽")
+
+
+# ---------------------------------------------------------------- choose, preview, undo, settings
+
+
+def test_preview_is_stable_and_choose_commits_it(lm):
+    comp = _composer(lm, form="qijue", seed=3)
+    first = comp.preview()
+    assert comp.preview() is first and comp.text == ""
+    assert isinstance(first, StepInfo) and 1 <= len(first.candidates) <= 10
+    assert abs(sum(p for _, p in first.candidates) - 1) < 1 or len(first.candidates) == 10
+    assert comp.choose().chosen == first.chosen and comp.text == first.chosen
+
+
+def test_choose_any_allowed_candidate_and_refuse_forbidden_ones(lm):
+    comp = _composer(lm, form="wujue", seed=3)
+    info = comp.preview()
+    other = info.candidates[-1][0]
+    assert comp.choose(other).chosen == other
+    for _ in range(4):
+        comp.step()
+    with pytest.raises(TangError, match="not allowed"):
+        comp.choose("山")  # position 6 is the form's comma
+    assert comp.choose("，").forced
+
+
+def test_undo_restores_the_exact_state(lm):
+    comp = _composer(lm, form="qilv", seed=11)
+    for _ in range(20):
+        comp.step()
+    text = comp.text
+    before = comp.preview()
+    for _ in range(9):
+        comp.step()
+    assert comp.undo(9) == 9
+    assert comp.text == text
+    again = comp.preview()
+    assert again.candidates == pytest.approx(before.candidates) or [c for c, _ in again.candidates] == [c for c, _ in before.candidates]
+    assert [p for _, p in again.candidates] == pytest.approx([p for _, p in before.candidates])
+    assert comp.undo(100) == 20 and comp.text == ""
+
+
+def test_seed_makes_poems_reproducible_and_settings_change_mid_poem(lm):
+    a = _composer(lm, form="wulv", seed=7).finish().text
+    b = _composer(lm, form="wulv", seed=7).finish().text
+    assert a == b
+    comp = _composer(lm, form="wulv", seed=7)
+    for _ in range(10):
+        comp.step()
+    comp.settings.temperature = 0  # greedy from here on: the top candidate every time
+    while not comp.done:
+        info = comp.step()
+        assert info.chosen == info.candidates[0][0]
+    assert_form(comp.text, "wulv")
+
+
+def test_step_info_probabilities(lm):
+    comp = _composer(lm, form="wujue", seed=1, temperature=1.0, top_p=1.0)
+    info = comp.step()
+    assert 0 <= info.removed_mass < 1
+    assert info.chosen_prob > 0 and info.model_prob > 0
+    assert [p for _, p in info.candidates] == sorted((p for _, p in info.candidates), reverse=True)
+    comma = None
+    while comma is None:
+        s = comp.step()
+        comma = s if s.chosen == "，" else None
+    assert comma.forced and comma.chosen_prob == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- beam, fill, score
+
+
+def test_beam_search_keeps_every_constraint_and_beats_greedy(lm):
+    from tangstudio.engine.compose.beam import beam_search
+
+    results = beam_search(lm, ComposeSettings(form="qijue", acrostic="春夏秋冬"), 4, 3)
+    assert len(results) == 3
+    assert [r.log_prob for r in results] == sorted((r.log_prob for r in results), reverse=True)
+    for r in results:
+        assert_form(r.text, "qijue")
+        assert r.check["rhyme_ok"] and r.check["tones_loose_ok"]
+        assert [line[0] for line in _lines(r.text)] == list("春夏秋冬")
+    greedy = _composer(lm, form="qijue", acrostic="春夏秋冬", temperature=0).finish()
+    assert results[0].log_prob >= greedy.log_prob - 1e-4
+
+
+def test_filler_keeps_fixed_positions_and_the_form(vocab):
+    from tangstudio.engine.compose.fill import Filler
+    from tangstudio.engine.prosody import check_poem
+
+    bl = _loaded(vocab, "bilstm")
+    for seed in range(6):
+        f = Filler(bl, ComposeSettings(form="wulv", prefix="春眠", seed=seed))
+        f.set(8, "月")
+        cands = f.candidates(3)
+        assert 1 <= len(cands) <= 10 and all(p > 0 for _, p in cands)
+        f.refine(2)
+        result = f.result()
+        assert result.text.startswith("春眠") and result.text[8] == "月"
+        assert_form(result.text, "wulv")
+        check = check_poem(result.text, "wulv")
+        assert check.rhyme_ok and check.tones_loose_ok, result.text
+    with pytest.raises(TangError, match="bilstm"):
+        from tangstudio.engine.compose.generator import Composer
+
+        Composer(bl, ComposeSettings())
+
+
+def test_score_matches_the_model_and_counts_like_evaluation(lm, vocab):
+    from tangstudio.engine.compose.score import score_poem
+
+    poem = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"
+    s = score_poem(lm, poem)
+    assert len(s.chars) == len(poem) + 1 and s.chars[-1].char == "<eos>"
+    ids = vocab.encode_poem(poem, "wujue")
+    with torch.no_grad():
+        logp = torch.log_softmax(lm.model(torch.tensor([ids[:-1]]))[0], -1)
+    expected = -logp[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].mean()
+    assert s.perplexity == pytest.approx(float(torch.exp(expected)), rel=1e-4)
+    # The composer's probabilities agree with the scorer's when nothing is masked away.
+    comp = _composer(lm, form="wujue", prefix=poem, rhyme=False, tones="off", novelty=False)
+    assert [h.model_prob for h in comp.history] == pytest.approx([c.prob for c in s.chars[:-1]], rel=1e-4)
+    with pytest.raises(TangError, match="not in the model's vocabulary"):
+        score_poem(lm, "𪚥𪚥𪚥")
+    bl = _loaded(vocab, "bilstm")
+    assert score_poem(bl, poem).ppl_kind == "pseudo"
