@@ -243,6 +243,12 @@ def test_longest_shared_span_is_the_longest_common_substring():
     assert index.longest_shared("青山依山尽，黄河入江流。") == "依山尽，黄河入"
     assert index.longest_shared("龘") == ""
     assert index.completions("白日依山") == frozenset("尽")
+    # The n-gram prefilter (used once many poems are asked about) never changes the answer.
+    index._span_queries = 100
+    for text in ("青山依山尽，黄河入江流。", "处处闻啼鸟。白日", "春眠不觉晓，处处闻啼鸟。", "龘龘"):
+        plain = CorpusIndex(["白日依山尽，黄河入海流。", "春眠不觉晓，处处闻啼鸟。"]).longest_shared(text)
+        assert index.longest_shared(text) == plain
+    assert index._gram_cache is not None
 
 
 # ---------------------------------------------------------------- choose, preview, undo, settings
