@@ -47,6 +47,7 @@ class TangStudio(App):
         self.train_config = train_config
         self.corpus_name = corpus
         self.warm_torch = warm_torch
+        self.notices: list[tuple[str, str, str]] = []
         self.initial_pane = pane or self._default_pane()
 
     def _default_pane(self) -> str:
@@ -62,7 +63,7 @@ class TangStudio(App):
             with TabPane("Corpus", id="corpus"):
                 yield CorpusPane(self.corpus_name, id="corpus-pane")
             with TabPane("Model", id="model"):
-                yield ModelPane(id="model-pane")
+                yield ModelPane(self.corpus_name, id="model-pane")
             with TabPane("Train", id="train"):
                 yield TrainPane(run=self.initial_run, id="train-pane")
             with TabPane("Compose", id="compose"):
@@ -81,6 +82,16 @@ class TangStudio(App):
             self.run_worker(_import_torch, thread=True, group="warm", name="import torch")
         if self.train_config is not None:
             self.query_one(TrainPane).start_run(self.train_config)
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Notifications never parse markup: engine messages quote user text, brackets included.
+
+        The last notifications are kept in `notices` (severity, title, message), newest last.
+        """
+        self.notices.append((str(severity), title, message))
+        del self.notices[:-50]
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)

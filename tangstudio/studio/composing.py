@@ -3,64 +3,39 @@
 Kept apart from the pane so the pane's code reads as UI, and so the one place that knows the
 composer engine's constructor is small. No Textual here; torch only inside `load_model`.
 
-The composer engine's planned interface (engine/compose):
-    Composer(loaded_model, settings) with .step() -> StepInfo(position, candidates: [(char, prob)],
-    removed_mass, chosen, chosen_prob), .choose(char) -> StepInfo, .undo(n=1), .text, .done, .settings
+Causal models compose with the engine's `Composer` (step, preview, choose, undo over cached
+state); BiLSTM models with its `Filler` (candidates at any position given both sides, set, sample,
+refine).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 FORMS = [("七绝 qijue", "qijue"), ("五绝 wujue", "wujue"), ("七律 qilv", "qilv"), ("五律 wulv", "wulv"), ("free", "free")]
 TONES = [("tones: loose", "loose"), ("tones: strict", "strict"), ("tones: off", "off")]
 
 
-class StepLike(Protocol):
-    position: int
-    candidates: list[tuple[str, float]]
-    removed_mass: float
-    chosen: str
-    chosen_prob: float
-
-
 @dataclass
 class Step:
-    """A step as the pane keeps it (also what a composer that returns None from choose() leaves us)."""
+    """A step as the pane shows it (from the engine's StepInfo, or a fill position)."""
 
     position: int
     candidates: list[tuple[str, float]]
     removed_mass: float
     chosen: str
     chosen_prob: float
+    forced: bool = False
 
 
 def as_step(info: Any) -> Step:
     return Step(int(getattr(info, "position", 0)), [(str(c), float(p)) for c, p in getattr(info, "candidates", [])][:10],
                 float(getattr(info, "removed_mass", 0.0) or 0.0), str(getattr(info, "chosen", "")),
-                float(getattr(info, "chosen_prob", 0.0) or 0.0))
-
-
-@dataclass
-class ComposeSettings:
-    form: str = "qijue"
-    acrostic: str = ""
-    prefix: str = ""
-    temperature: float = 0.8
-    top_k: int = 0
-    top_p: float = 0.95
-    rhyme: bool = True
-    tones: str = "loose"
-    seed: int | None = None
-    extra: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if k != "extra"}
-        return {**data, **self.extra}
+                float(getattr(info, "chosen_prob", 0.0) or 0.0), bool(getattr(info, "forced", False)))
 
 
 def _has_checkpoint(path: Path) -> bool:
@@ -80,6 +55,13 @@ def default_model_available() -> bool:
         return False
 
 
+def _newest_first(run: Path) -> tuple[float, str]:
+    try:
+        return (-(run / "checkpoints").stat().st_mtime, run.name)
+    except OSError:
+        return (0.0, run.name)
+
+
 def list_models() -> list[tuple[str, str]]:
     """(label, target) of every model the composer can use: the shipped default, then runs."""
     from tangstudio.engine import paths
@@ -89,46 +71,37 @@ def list_models() -> list[tuple[str, str]]:
         models.append(("default", str(default_model_path())))
     root = paths.runs_dir()
     if root.is_dir():
-        for run in sorted(root.iterdir()):
-            if run.is_dir() and _has_checkpoint(run):
+        runs = [run for run in root.iterdir() if run.is_dir() and _has_checkpoint(run)]
+        for run in sorted(runs, key=_newest_first):
                 models.append((f"run {run.name}", str(run)))
     return models
 
 
 def load_model(target: str):
-    """A LoadedModel (torch); raises TangError with what to do when it cannot."""
+    """(LoadedModel, corpus index for the novelty check or None); torch. TangError says what to do."""
+    from tangstudio.engine.compose.novelty import index_for_model
     from tangstudio.engine.runs.checkpoint import load_checkpoint
 
-    return load_checkpoint(target, device="cpu")
+    loaded = load_checkpoint(target, device="cpu")
+    return loaded, index_for_model(loaded)
 
 
-def composer_available() -> bool:
-    try:
-        from tangstudio.engine.compose import Composer  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def is_causal(loaded: Any) -> bool:
+    return bool(getattr(loaded.model, "causal", True))
 
 
-def make_composer(loaded: Any, settings: ComposeSettings):
-    """Build the engine's Composer for these settings (TangError for settings it refuses)."""
-    import tangstudio.engine.compose as compose
+def make_composer(loaded: Any, settings, novelty=None):
+    """The engine's Composer (rnn, lstm, gru) or Filler (bilstm); TangError for settings it refuses."""
+    if is_causal(loaded):
+        from tangstudio.engine.compose.generator import Composer
 
-    settings_type = getattr(compose, "ComposeSettings", None) or getattr(compose, "Settings", None)
-    values = settings.as_dict()
-    if settings_type is not None:
-        import dataclasses
+        return Composer(loaded, settings, novelty=novelty)
+    from tangstudio.engine.compose.fill import Filler
 
-        if dataclasses.is_dataclass(settings_type):
-            known = {f.name for f in dataclasses.fields(settings_type)}
-            values = {k: v for k, v in values.items() if k in known}
-        engine_settings = settings_type(**values)
-    else:
-        engine_settings = values
-    return compose.Composer(loaded, engine_settings)
+    return Filler(loaded, settings, novelty=novelty)
 
 
-def save_poem(text: str, steps: list[Step], settings: ComposeSettings, model: str, script: str,
+def save_poem(text: str, steps: list[Step], settings: Any, model: str, script: str,
               check: dict | None) -> Path:
     """Write the poem, its settings and every step's probabilities as JSON under `<home>/poems/`."""
     from tangstudio.engine import paths
@@ -141,9 +114,9 @@ def save_poem(text: str, steps: list[Step], settings: ComposeSettings, model: st
     while path.exists():
         path, n = folder / f"{stamp}-{settings.form}-{n}.json", n + 1
     document = {
-        "text": text, "form": settings.form, "model": model, "script": script, "settings": settings.as_dict(),
+        "text": text, "form": settings.form, "model": model, "script": script, "settings": settings.to_dict(),
         "steps": [{"position": s.position, "char": s.chosen, "prob": s.chosen_prob, "removed_mass": s.removed_mass,
-                   "candidates": [[c, p] for c, p in s.candidates]} for s in steps],
+                   "forced": s.forced, "candidates": [[c, p] for c, p in s.candidates]} for s in steps],
         "check": check, "saved": datetime.now().isoformat(timespec="seconds"),
     }
     write_text_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")

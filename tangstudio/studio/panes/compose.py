@@ -2,9 +2,13 @@
 
 Space samples the next character and the panel beside the poem shows the ten best candidates of
 that step (the sampled one highlighted) and how much probability the constraints removed; a number
-key takes another candidate instead, Backspace undoes, `p` plays the rest at a visible pace. Each
-character keeps the tint of the probability it had; under each line its 平仄 and rhyme group.
-Loading the model (torch) runs in a worker; steps are milliseconds and run on the UI thread.
+key takes another candidate instead, Backspace undoes, `p` plays the rest at a visible pace.
+Punctuation, acrostic and prefix characters are forced by the form and follow on their own.
+Each character keeps the tint of the probability it had; under each line its 平仄 and rhyme group.
+
+BiLSTM models fill instead: ← → select a position, the panel shows its candidates given both
+sides, a number key sets it, Space fills every empty position, `p` refines them all.
+Loading the model (torch) runs in a worker; a step is milliseconds and runs on the UI thread.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tangstudio.studio.composing import (
-    FORMS, TONES, ComposeSettings, Step, as_step, composer_available, default_model_available, list_models,
+    FORMS, TONES, Step, as_step, default_model_available, is_causal, list_models,
 )
 from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.widgets.poem_view import PoemView
@@ -25,9 +29,11 @@ from tangstudio.studio.widgets.prob_bars import KEYS, ProbBars
 
 __all__ = ["ComposePane", "default_model_available"]
 
-PLAY_INTERVAL_S = 0.12  # fast enough to finish a 七律 in ~8 s, slow enough to watch it happen
-NO_MODEL = ("No model yet. Train one: F2 (Model) → t, wait for a checkpoint, then choose it here. "
-            "Or open a run: tangstudio --run NAME.")
+PLAY_INTERVAL_S = 0.12  # a 七律 in about 8 s: fast enough to finish, slow enough to watch
+EOS_MARK = "<eos>"
+MASKED = "□"
+NO_MODEL = ("No model yet. Train one: F2 (Model) → t, wait for its first checkpoint, then choose it "
+            "here. Or open a run: tangstudio --run NAME.")
 
 
 class ComposePane(Pane):
@@ -39,15 +45,20 @@ class ComposePane(Pane):
         Binding("n", "new", "New"),
         Binding("w", "save", "Save"),
         Binding("c", "copy", "Copy"),
+        Binding("left", "move(-1)", "←", show=False),
+        Binding("right", "move(1)", "→", show=False),
         Binding("escape", "focus_poem", "Poem", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.loaded = None
+        self.novelty = None
         self.model_target: str | None = None
-        self.composer = None
-        self.history: list[Step] = []
+        self.composer = None  # engine Composer (causal) or Filler (bilstm)
+        self.selected = 0  # fill mode: the position the panel describes
+        self.seed: int | None = None  # fixed by tests and snapshots; None samples differently each poem
+        self.loading = False
         self._play_timer = None
 
     def compose(self) -> ComposeResult:
@@ -85,15 +96,19 @@ class ComposePane(Pane):
     def when_shown(self, first: bool) -> None:
         if first:
             self._load_selected()
-        else:  # runs may have produced checkpoints since
+        else:  # runs may have written checkpoints since
             self._refresh_models()
-        self.query_one("#poem-scroll").focus()
+        self.focus_first()
 
     def focus_first(self) -> None:
         self.query_one("#poem-scroll").focus()
 
     def action_focus_poem(self) -> None:
-        self.query_one("#poem-scroll").focus()
+        self.focus_first()
+
+    @property
+    def filling(self) -> bool:
+        return self.loaded is not None and not is_causal(self.loaded)
 
     # Settings and model ----------------------------------------------------------------------
 
@@ -105,28 +120,27 @@ class ComposePane(Pane):
             select.set_options(models)
             if any(target == current for _, target in models):
                 select.value = current
-        if self.loaded is None and models and select.is_blank():
-            select.value = models[0][1]
+        if self.loaded is None and models:
+            select.value = models[0][1]  # posts Changed: loads it
 
-    def settings(self) -> tuple[ComposeSettings, list[str]]:
-        problems = []
+    def settings(self):
+        """The engine's ComposeSettings from the fields (raises TangError with the bad field)."""
+        from tangstudio.engine.compose import ComposeSettings
+        from tangstudio.engine.errors import TangError
+
         values = {}
-        for name, cast, low, high in (("temperature", float, 0.01, 5.0), ("top_k", int, 0, 100_000), ("top_p", float, 0.0, 1.0)):
+        for name, cast in (("temperature", float), ("top_k", int), ("top_p", float)):
             raw = self.query_one(f"#cp-{name}", Input).value.strip()
             try:
-                value = cast(raw)
-                if not low <= value <= high:
-                    raise ValueError
-                values[name] = value
+                values[name] = cast(raw)
             except ValueError:
-                problems.append(f"{name.replace('_', '-')} must be a number from {low} to {high}")
-        settings = ComposeSettings(
+                raise TangError(f"{name.replace('_', '-')} must be a number, got {raw!r}") from None
+        return ComposeSettings(
             form=str(self.query_one("#cp-form", Select).value),
             acrostic=self.query_one("#cp-acrostic", Input).value.strip(),
             prefix=self.query_one("#cp-prefix", Input).value.strip(),
             rhyme=self.query_one("#cp-rhyme", Checkbox).value,
-            tones=str(self.query_one("#cp-tones", Select).value), **values)
-        return settings, problems
+            tones=str(self.query_one("#cp-tones", Select).value), seed=self.seed, **values)
 
     @on(Select.Changed, "#cp-model")
     def _model_changed(self, event: Select.Changed) -> None:
@@ -141,16 +155,18 @@ class ComposePane(Pane):
         event.stop()
         if self.loaded is not None:
             self.action_new()
-            self.query_one("#poem-scroll").focus()
+            self.focus_first()
 
     def _load_selected(self) -> None:
         select = self.query_one("#cp-model", Select)
+        self._stop_play()
         if select.is_blank():
             self.loaded, self.composer = None, None
             self.query_one("#candidates", ProbBars).clear(NO_MODEL)
             self._redraw()
             return
         self.query_one("#candidates", ProbBars).clear("loading the model …")
+        self.loading = True
         self._load(str(select.value))
 
     @work(thread=True, exclusive=True, group="compose-load")
@@ -159,120 +175,197 @@ class ComposePane(Pane):
         from tangstudio.studio.composing import load_model
 
         try:
-            loaded = load_model(target)
+            loaded, novelty = load_model(target)
         except TangError as exc:
             self.app.call_from_thread(self._load_failed, f"{exc} — choose another model, or train one (F2 → t).")
             return
         except Exception as exc:  # noqa: BLE001 — a corrupt checkpoint must not take the studio down
             self.app.call_from_thread(self._load_failed, f"could not load {target}: {exc}")
             return
-        self.app.call_from_thread(self._loaded, target, loaded)
+        self.app.call_from_thread(self._loaded, target, loaded, novelty)
 
     def _load_failed(self, message: str) -> None:
+        self.loading = False
         self.loaded, self.composer = None, None
         self.query_one("#candidates", ProbBars).clear(message)
         self.notify(message, title="Compose", severity="error", timeout=10)
         self._redraw()
 
-    def _loaded(self, target: str, loaded) -> None:
-        self.loaded, self.model_target = loaded, target
+    def _loaded(self, target: str, loaded, novelty) -> None:
+        self.loading = False
+        self.loaded, self.novelty, self.model_target = loaded, novelty, target
         self.action_new()
 
     # Composing -------------------------------------------------------------------------------
 
     @property
     def script(self) -> str:
-        meta = getattr(self.loaded, "meta", None) or {}
-        return str(meta.get("script", "simplified"))
+        vocab = getattr(self.loaded, "vocab", None)
+        return str(getattr(vocab, "script", None) or (getattr(self.loaded, "meta", None) or {}).get("script", "simplified"))
+
+    def _error(self, message: str, title: str = "Compose") -> None:
+        self._stop_play()
+        self.notify(message, title=title, severity="error", timeout=10)
 
     def action_new(self) -> None:
         self._stop_play()
         if self.loaded is None:
             self.notify(NO_MODEL, title="Compose", severity="warning", timeout=8)
             return
-        if not composer_available():
-            self.composer = None
-            self.query_one("#candidates", ProbBars).clear("The composer engine is not installed in this build yet.")
-            return
-        settings, problems = self.settings()
-        if problems:
-            self.notify("; ".join(problems), title="Compose", severity="error")
-            return
         from tangstudio.engine.errors import TangError
         from tangstudio.studio.composing import make_composer
 
         try:
-            self.composer = make_composer(self.loaded, settings)
+            self.composer = make_composer(self.loaded, self.settings(), self.novelty)
         except TangError as exc:
             self.composer = None
-            self.notify(f"{exc}", title="Compose settings", severity="error", timeout=10)
+            self.query_one("#candidates", ProbBars).clear(f"{exc}")
+            self._error(f"{exc}", "Compose settings")
+            self._redraw()
             return
-        self.history = []
-        self.query_one("#candidates", ProbBars).show_step(None, [], None)
+        self.selected = self._free_positions()[0] if self.filling and self._free_positions() else 0
         self._redraw()
 
     def _ready(self) -> bool:
+        if self.loading:
+            self.notify("the model is still loading …", title="Compose")
+            return False
         if self.composer is None:
-            self.notify(NO_MODEL if self.loaded is None else "press n for a new poem", title="Compose",
-                        severity="warning", timeout=8)
+            self.notify(NO_MODEL if self.loaded is None else "fix the settings, then n starts a poem",
+                        title="Compose", severity="warning", timeout=8)
             return False
         return True
 
+    def steps(self) -> list[Step]:
+        """Every written position with its candidates and probability, in order."""
+        if self.composer is None:
+            return []
+        if not self.filling:
+            return [as_step(s) for s in self.composer.history]
+        out = []
+        for p, token_char in enumerate(self.composer.text):
+            info = self.composer.info.get(p)
+            if info is not None:
+                out.append(as_step(info))
+            elif token_char != MASKED:
+                out.append(Step(p, [(token_char, 1.0)], 0.0, token_char, 1.0, forced=True))
+        return out
+
+    def _last_choice(self) -> int | None:
+        """Index in the history of the last step a person or the sampler chose (not forced)."""
+        history = self.composer.history
+        for i in range(len(history) - 1, getattr(self.composer, "prefix_len", 0) - 1, -1):
+            if not history[i].forced:
+                return i
+        return None
+
+    def _follow_forced(self) -> None:
+        """Write the characters the form forces (punctuation, acrostic) right after a choice."""
+        while not self.composer.done:
+            if not self.composer.preview().forced:
+                return
+            self.composer.choose()
+
     def action_step(self) -> bool:
-        """Sample the next character; False when the poem is complete or the step failed."""
+        """Sample the next character (fill mode: every empty position); False when there is nothing to do."""
         if not self._ready():
-            return False
-        if self.composer.done:
-            self._stop_play()
-            self.notify("the poem is complete: w saves it, c copies it, n starts another.", title="Compose")
             return False
         from tangstudio.engine.errors import TangError
 
         try:
-            info = as_step(self.composer.step())
+            if self.filling:
+                if self.composer.done:
+                    self.notify("every position is filled: p refines them, ← → and 1–0 change one.", title="Compose")
+                    return False
+                self.composer.sample()
+            else:
+                if self.composer.done:
+                    self._stop_play()
+                    self.notify("the poem is complete: w saves it, c copies it, n starts another.", title="Compose")
+                    return False
+                self.composer.step()
+                self._follow_forced()
         except TangError as exc:
-            self._stop_play()
-            self.notify(str(exc), title="Compose", severity="error", timeout=10)
+            self._error(str(exc))
             return False
-        self.history.append(info)
         self._redraw()
         return True
 
     def action_pick(self, index: int) -> None:
         if not self._ready():
             return
-        if not self.history:
-            self.notify("press Space first: then 1–0 replace the sampled character.", title="Compose")
-            return
-        last = self.history[-1]
-        if index >= len(last.candidates):
-            return
-        char, prob = last.candidates[index]
         from tangstudio.engine.errors import TangError
 
         try:
-            self.composer.undo(1)
-            info = self.composer.choose(char)
+            if self.filling:
+                candidates = self.composer.candidates(self.selected)
+                if index < len(candidates):
+                    self.composer.set(self.selected, candidates[index][0])
+                    self._remember_fill(self.selected, candidates, index)
+                self._redraw()
+                return
+            last = self._last_choice()
+            if last is None:
+                self.notify("press Space first: then 1–0 replace the sampled character.", title="Compose")
+                return
+            candidates = self.composer.history[last].candidates
+            if index >= len(candidates):
+                return
+            self.composer.undo(len(self.composer.history) - last)
+            self.composer.choose(candidates[index][0])
+            self._follow_forced()
         except TangError as exc:
-            self.notify(str(exc), title="Compose", severity="error")
-            return
-        self.history[-1] = as_step(info) if info is not None else Step(last.position, last.candidates,
-                                                                        last.removed_mass, char, prob)
+            self._error(str(exc))
         self._redraw()
 
+    def _remember_fill(self, position: int, candidates: list, index: int) -> None:
+        """A fill position set by hand keeps the probability it had among its candidates."""
+        from tangstudio.engine.compose import StepInfo
+
+        char, prob = candidates[index]
+        self.composer.info[position] = StepInfo(position, list(candidates), 0.0, char, float(prob))
+
     def action_undo(self) -> None:
-        if not self._ready() or not self.history:
+        if not self._ready():
             return
         self._stop_play()
-        self.composer.undo(1)
-        self.history.pop()
+        if self.filling:
+            self.composer.unset(self.selected)
+            self.composer.info.pop(self.selected, None)
+        else:
+            last = self._last_choice()
+            if last is None:
+                return
+            self.composer.undo(len(self.composer.history) - last)
         self._redraw()
+
+    def action_move(self, delta: int) -> None:
+        if not self.filling or self.composer is None:
+            return
+        free = self._free_positions()
+        if not free:
+            return
+        here = free.index(self.selected) if self.selected in free else 0
+        self.selected = free[(here + delta) % len(free)]
+        self._redraw()
+
+    def _free_positions(self) -> list[int]:
+        return list(self.composer.free_positions()) if self.filling and self.composer is not None else []
 
     def action_play(self) -> None:
         if self._play_timer is not None:
             self._stop_play()
             return
         if not self._ready():
+            return
+        if self.filling:
+            from tangstudio.engine.errors import TangError
+
+            try:
+                self.composer.refine(2)
+            except TangError as exc:
+                self._error(str(exc))
+            self._redraw()
             return
         self._play_timer = self.set_interval(PLAY_INTERVAL_S, self._play_tick)
 
@@ -292,22 +385,45 @@ class ComposePane(Pane):
 
     def _redraw(self) -> None:
         text = self.poem_text()
-        chars = list(text)
-        picked = [s for s in self.history if s.chosen in text and len(s.chosen) == 1]
-        probs: list[float | None] = [None] * max(0, len(chars) - len(picked)) + [s.chosen_prob for s in picked][-len(chars):]
-        settings, _ = self.settings()
         done = bool(self.composer is not None and self.composer.done)
-        self.query_one(PoemView).show_poem(chars, probs, settings.form, self.script, done=done)
-        if self.history:
-            last = self.history[-1]
-            self.query_one("#candidates", ProbBars).show_step(last.position, last.candidates, last.chosen, last.removed_mass)
+        form = str(self.query_one("#cp-form", Select).value)
+        bars = self.query_one("#candidates", ProbBars)
+        if self.filling and self.composer is not None:
+            probs = []
+            for p, char in enumerate(text):
+                info = self.composer.info.get(p)
+                probs.append(info.chosen_prob if info is not None else (None if char == MASKED else 1.0))
+            self.query_one(PoemView).show_poem(list(text), probs, form, self.script, done=True, selected=self.selected)
+            try:
+                candidates = self.composer.candidates(self.selected)
+            except Exception:  # noqa: BLE001 — a fixed position has no distribution to show
+                candidates = []
+            current = text[self.selected] if self.selected < len(text) else None
+            bars.show_step(self.selected, candidates, current, None)
+        else:
+            steps = self.steps()
+            probs = [s.chosen_prob for s in steps if s.chosen != EOS_MARK]
+            self.query_one(PoemView).show_poem(list(text), probs, form, self.script, done=done)
+            if self.composer is not None:
+                last = self._last_choice()
+                if last is not None:
+                    s = steps[last]
+                    bars.show_step(s.position, s.candidates, s.chosen, s.removed_mass)
+                else:
+                    bars.show_step(None, [], None)
+        self._status(done)
+
+    def _status(self, done: bool) -> None:
         status = Text()
         if self.loaded is not None:
             status.append(f"{_model_label(self.model_target)} · ", style="dim")
-        if self.history:
-            mean = sum(s.chosen_prob for s in self.history) / len(self.history)
-            status.append(f"{len(self.history)} steps · mean p {mean:.2f}", style="dim")
-        if done:
+        steps = [s for s in self.steps() if not s.forced]
+        if steps:
+            mean = sum(s.chosen_prob for s in steps) / len(steps)
+            status.append(f"{len(steps)} chosen · mean p {mean:.2f}", style="dim")
+        if self.filling:
+            status.append(" · fill mode: ← → select · 1–0 set · Space fill · p refine", style="dim")
+        elif done:
             status.append(" · complete: w save · c copy · n new", style="bold green")
         self.query_one("#compose-status", Static).update(status)
 
@@ -316,18 +432,18 @@ class ComposePane(Pane):
         if not text:
             self.notify("nothing to save yet: Space writes the first character.", title="Compose")
             return
+        from tangstudio.engine.errors import TangError
         from tangstudio.studio.composing import save_poem
 
-        settings, _ = self.settings()
         check = None
         try:
             from tangstudio.engine.prosody import check_poem
 
             check = check_poem(text, form="auto", script=self.script).to_dict()
-        except Exception:  # noqa: BLE001 — an unfinished poem has no verdict; save it anyway
-            check = None
+        except TangError:
+            check = None  # an unfinished poem has no verdict; save it anyway
         try:
-            path = save_poem(text, self.history, settings, self.model_target or "", self.script, check)
+            path = save_poem(text, self.steps(), self.composer.settings, self.model_target or "", self.script, check)
         except OSError as exc:
             self.notify(f"could not save: {exc}", title="Compose", severity="error")
             return

@@ -50,8 +50,9 @@ class ModelPane(Pane):
         Binding("e", "estimate", "Measure speed"),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, corpus: str = "tang", **kwargs) -> None:
         super().__init__(**kwargs)
+        self.corpus = corpus
         self._vocab_cache: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (vocab size, train chars)
         self.params: int | None = None
         self.speed: float | None = None
@@ -72,8 +73,9 @@ class ModelPane(Pane):
                     yield Input("10", id="hp-budget", type="number", validators=[BUDGET_LIMITS["minutes"]], compact=True)
                     yield Select(BUDGETS, value="minutes", allow_blank=False, id="hp-budget-unit", compact=True)
                 yield Label("corpus", classes="field-label")
-                yield Select([(n, n) for n in corpus_names()], value="tang", allow_blank=False, id="hp-corpus",
-                             compact=True)
+                names = corpus_names()
+                yield Select([(n, n) for n in names], value=self.corpus if self.corpus in names else "tang",
+                             allow_blank=False, id="hp-corpus", compact=True)
                 yield Label("forms", classes="field-label")
                 yield Select(FORM_CHOICES, value="regulated", allow_blank=False, id="hp-forms", compact=True)
                 yield Label("script", classes="field-label")

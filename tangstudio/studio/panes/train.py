@@ -84,6 +84,9 @@ class TrainPane(Pane):
         self.scan(initial=True)
         if self.initial_run:
             self._open_initial(self.initial_run)
+        runs = self.query_one("#run-list", SelectionList)
+        if runs.highlighted is None and runs.option_count:
+            runs.highlighted = 0
         self.set_interval(POLL_S, self.tick)
         self.refresh_view()
 

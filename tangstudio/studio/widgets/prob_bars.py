@@ -34,7 +34,8 @@ class ProbBars(Static):
             row_style = "reverse" if char == chosen else ""
             table.add_row(key, Text(shown, style=f"bold {tint(prob)}"), Text(bar(prob, top, bar_width), style=tint(prob)),
                           f"{prob:6.1%}", style=row_style)
-        title = Text.assemble(("next: ", "dim"), (f"position {position + 1}" if position is not None else "—", "bold"))
+        title = Text.assemble((f"position {position + 1}" if position is not None else "the first position", "bold"),
+                              (f" · chose {_shown(chosen)}" if chosen and candidates else "", "dim"))
         if removed_mass is not None:
             title.append("\nconstraints removed ", style="dim")
             title.append(f"{removed_mass:.1%}", style="bold yellow" if removed_mass > 0.5 else "bold")

@@ -1,0 +1,390 @@
+"""Pilot tests of the studio: every pane and flow, driven through keys like a person would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_studio_support import (  # noqa: F401  (fixtures)
+    copy_run, errors, no_shipped_models, settle, sync, trained_runs, write_fake_run,
+)
+from tangstudio.studio.app import create_app
+
+
+def studio(**options):
+    options.setdefault("warm_torch", False)
+    return create_app(**options)
+
+
+# The shell -------------------------------------------------------------------------------------
+
+@sync
+async def test_function_keys_switch_panes_and_help_opens_and_closes(tiny_corpus: str) -> None:
+    app = studio(pane="corpus", corpus=tiny_corpus)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tabs = app.query_one("#panes")
+        for key, pane in (("f2", "model"), ("f3", "train"), ("f4", "compose"), ("f1", "corpus")):
+            await pilot.press(key)
+            assert tabs.active == pane
+        await pilot.press("question_mark")
+        from tangstudio.studio.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@sync
+async def test_too_small_window_says_so_and_recovers(home: Path) -> None:
+    app = studio(pane="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        notice = app.query_one("#too-small")
+        assert not notice.display
+        await pilot.resize_terminal(79, 24)
+        await pilot.pause()
+        assert notice.display and not app.query_one("#panes").display
+        await pilot.resize_terminal(240, 70)
+        await pilot.pause()
+        assert not notice.display and app.query_one("#panes").display
+
+
+@sync
+async def test_command_palette_lists_studio_actions(home: Path) -> None:
+    from textual.command import CommandPalette
+
+    app = studio(pane="train")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"show model")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one("#panes").active == "model"
+
+
+# Corpus ----------------------------------------------------------------------------------------
+
+@sync
+async def test_corpus_pane_shows_stats_and_follows_the_form_filter(tiny_corpus: str) -> None:
+    from tangstudio.engine.corpus import load_corpus
+
+    poems = load_corpus("tiny", "simplified").select(None)
+    app = studio(pane="corpus", corpus=tiny_corpus)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#corpus-pane")
+        assert pane.stats["poems"] == len(poems)
+        from textual.widgets import Select
+
+        pane.query_one("#corpus-forms", Select).value = "wujue"
+        await settle(pilot)
+        assert pane.stats["forms_filter"] == "wujue"
+        assert pane.stats["poems"] == sum(p.form == "wujue" for p in poems) < len(poems)
+
+
+@sync
+async def test_corpus_pane_reports_an_unknown_corpus_without_crashing(home: Path) -> None:
+    app = studio(pane="corpus", corpus="no-such-corpus")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert any("no-such-corpus" in message for message in errors(app))
+
+
+# Model -----------------------------------------------------------------------------------------
+
+def test_model_form_defaults_are_the_trainers() -> None:
+    from tangstudio.engine.training import TrainConfig
+    from tangstudio.studio.panes.model import DEFAULTS
+
+    config = TrainConfig()
+    assert {name: getattr(config, name) for name in DEFAULTS} == DEFAULTS
+
+
+@sync
+async def test_model_pane_counts_parameters_validates_and_starts_training(tiny_corpus: str, monkeypatch) -> None:
+    from textual.widgets import Input, OptionList, Select
+
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.models import ModelConfig, build_model, count_parameters
+    from tangstudio.studio.panes.train import TrainPane
+
+    started: list[dict] = []
+    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: started.append(options))
+    app = studio(pane="model")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#model-pane")
+        pane.query_one("#hp-corpus", Select).value = tiny_corpus
+        pane.query_one("#hp-embed", Input).value = "8"
+        pane.query_one("#hp-hidden", Input).value = "12"
+        pane.query_one("#arch-list", OptionList).highlighted = 2  # gru
+        await pilot.pause(0.5)
+        await settle(pilot)
+        vocab = Vocab.build((p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train")), "simplified")
+        expected = count_parameters(build_model(ModelConfig(arch="gru", vocab_size=len(vocab), embed=8, hidden=12)))
+        assert pane.params == expected
+        assert "GRU" in str(pane.query_one("#arch-equations").border_title)
+
+        pane.query_one("#hp-hidden", Input).value = "0"
+        await pilot.pause()
+        await pilot.press("t")
+        assert started == [] and any("hidden" in m for m in errors(app))
+
+        pane.query_one("#hp-hidden", Input).value = "12"
+        await pilot.pause()
+        pane.query_one("#arch-list", OptionList).focus()
+        await pilot.press("t")
+        await pilot.pause()
+        assert started and started[0]["arch"] == "gru" and started[0]["hidden"] == 12 and started[0]["minutes"] == 10
+        assert app.query_one("#panes").active == "train"
+
+
+# Train -----------------------------------------------------------------------------------------
+
+@sync
+async def test_train_pane_overlays_runs_and_follows_a_growing_file(home: Path) -> None:
+    lstm = write_fake_run(home, "lstm-a", "lstm", 100, 50, partial_tail='{"event": "train", "st')
+    write_fake_run(home, "gru-b", "gru", 100, 40)
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        pane = app.query_one("#train-pane")
+        shown = {f.name for f in pane.shown()}
+        assert shown == {"lstm-a", "gru-b"}
+        follower = next(f for f in pane.shown() if f.name == "lstm-a")
+        before = len(follower.train)
+        with open(lstm / "metrics.jsonl", "a", encoding="utf-8") as handle:  # finish the half line, add more
+            handle.write('ep": 110, "train_loss": 3.1}\n')
+            handle.write(json.dumps({"event": "train", "step": 120, "train_loss": 3.0}) + "\n")
+        await pilot.pause(0.6)  # a few 5 Hz ticks
+        assert len(follower.train) == before + 2 and follower.step == 120
+        chart = app.query_one("#chart")
+        assert {run.name for run, _ in chart.runs} == {"lstm-a", "gru-b"}
+        await pilot.press("v")
+        assert chart.metric == "ppl"
+        app.query_one("#run-list").focus()
+        await pilot.press("space")  # hide the highlighted run
+        await pilot.pause()
+        assert len(pane.shown()) == 1
+
+
+@sync
+async def test_train_pane_finds_a_run_that_appears_later(home: Path) -> None:
+    app = studio(pane="train")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        pane = app.query_one("#train-pane")
+        assert pane.shown() == []
+        write_fake_run(home, "late", "rnn", 50, 30)
+        await pilot.pause(2.5)  # the folder scan runs every 2 s
+        assert [f.name for f in pane.shown()] == ["late"]
+
+
+@sync
+async def test_opening_an_unknown_run_is_a_notification(home: Path) -> None:
+    app = studio(run="nope")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert any("nope" in m for m in errors(app))
+
+
+def _wait_for(pilot, predicate, timeout: float):
+    import time
+
+    async def wait() -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            await pilot.pause(0.2)
+        return predicate()
+
+    return wait()
+
+
+TINY_TRAIN = {"arch": "gru", "corpus": "tiny", "embed": 8, "hidden": 16, "layers": 1, "batch_size": 8,
+              "steps": 400, "log_every": 1, "eval_every": 1000, "samples": 0, "warmup": 1}
+
+
+@pytest.mark.slow
+@sync
+async def test_train_pane_starts_stops_and_resumes_a_real_run(tiny_corpus: str, home: Path) -> None:
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#train-pane")
+        name = pane.start_run({**TINY_TRAIN, "run": "live"})
+        assert name == "live"
+        follower = pane.followers[str(home / "runs" / "live")]
+        assert await _wait_for(pilot, lambda: len(follower.train) >= 2, 90), errors(app)
+        assert pane.processes["live"].poll() is None  # still training while the UI answers
+        app.query_one("#run-list").focus()
+        await pilot.press("s")
+        assert await _wait_for(pilot, lambda: "live" not in pane.processes, 60)
+        assert (home / "runs" / "live" / "checkpoints" / "last" / "meta.json").is_file()
+        assert not errors(app)
+        await pilot.press("r")
+        assert "live" in pane.processes
+        pane.processes["live"].stop()
+        assert await _wait_for(pilot, lambda: "live" not in pane.processes, 60)
+        assert not errors(app)
+
+
+@pytest.mark.slow
+@sync
+async def test_attach_follows_a_run_written_by_a_separate_headless_process(tiny_corpus: str, home: Path,
+                                                                           tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    from tangstudio.studio.trainproc import option_args
+
+    elsewhere = tmp_path / "server-home"
+    (elsewhere / "corpora").mkdir(parents=True)
+    import shutil
+
+    shutil.copytree(home / "corpora" / "tiny", elsewhere / "corpora" / "tiny")
+    process = subprocess.Popen([sys.executable, "-m", "tangstudio", "--home", str(elsewhere), "train", "--headless",
+                                "--quiet", *option_args({**TINY_TRAIN, "run": "remote"})],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    try:
+        app = studio(pane="train")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            await pilot.press(*str(elsewhere / "runs" / "remote"))
+            await pilot.press("enter")
+            await pilot.pause()
+            pane = app.query_one("#train-pane")
+            follower = pane.followers[str((elsewhere / "runs" / "remote").resolve())]
+            assert await _wait_for(pilot, lambda: len(follower.train) >= 3, 90), process.stderr
+            assert follower.arch == "gru" and follower.status() == "running"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+
+
+# Compose ---------------------------------------------------------------------------------------
+
+@sync
+async def test_compose_a_wujue_step_by_step_choose_undo_save_copy(trained_runs: Path, home: Path) -> None:
+    from textual.widgets import Select
+
+    from tangstudio.engine.corpus.forms import classify
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        assert pane.composer is not None, errors(app)
+        pane.seed = 7
+        pane.query_one("#cp-form", Select).value = "wujue"
+        await pilot.pause()
+        assert pane.composer.settings.form == "wujue"
+        pane.focus_first()
+
+        await pilot.press("space")
+        first = pane.poem_text()
+        assert len(first) == 1
+        candidates = pane.composer.history[-1].candidates
+        assert len(candidates) == 10 and first == pane.composer.history[-1].chosen
+        await pilot.press("3")  # take the third candidate instead
+        assert pane.poem_text() == candidates[2][0]
+        for _ in range(4):
+            await pilot.press("space")
+        assert pane.poem_text().endswith("，")  # the forced comma follows the fifth character
+        assert len(pane.poem_text()) == 6
+        await pilot.press("backspace")  # undoes the fifth character and its comma
+        assert len(pane.poem_text()) == 4
+        while not pane.composer.done:
+            await pilot.press("space")
+        text = pane.poem_text()
+        assert classify(text) == "wujue"
+        steps = pane.steps()
+        assert len(steps) == len(text) and all(0 < s.chosen_prob <= 1 for s in steps)
+
+        await pilot.press("w")
+        saved = list((home / "poems").glob("*.json"))
+        assert len(saved) == 1
+        document = json.loads(saved[0].read_text("utf-8"))
+        assert document["text"] == text and document["settings"]["form"] == "wujue"
+        assert [s["char"] for s in document["steps"]] == list(text)
+        await pilot.press("c")
+        assert app.clipboard == text
+
+
+@sync
+async def test_compose_play_finishes_a_qijue(trained_runs: Path, home: Path) -> None:
+    from tangstudio.engine.corpus.forms import classify
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        await pilot.press("p")
+        assert await _wait_for(pilot, lambda: pane.composer.done, 30)
+        assert classify(pane.poem_text()) == "qijue"
+        assert "complete" in str(pane.query_one("#compose-status").render())
+
+
+@sync
+async def test_compose_fill_mode_for_a_bilstm(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-bilstm")
+    app = studio(pane="compose")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        assert pane.filling, errors(app)
+        assert "□" in pane.poem_text()
+        await pilot.press("right", "right")
+        position = pane.selected
+        candidates = pane.composer.candidates(position)
+        await pilot.press("2")
+        assert pane.poem_text()[position] == candidates[1][0]
+        await pilot.press("space")
+        assert "□" not in pane.poem_text()
+        assert pane.poem_text()[position] == candidates[1][0]  # what the person set stays
+
+
+@sync
+async def test_compose_without_a_model_says_what_to_do(home: Path) -> None:
+    app = studio(pane="compose")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("space")
+        assert any("Train one" in message for severity, _t, message in app.notices)
+
+
+@sync
+async def test_compose_reports_a_corrupt_checkpoint(trained_runs: Path, home: Path) -> None:
+    run = copy_run(trained_runs, home, "tiny-gru")
+    for weights in run.glob("checkpoints/*/model.safetensors"):
+        weights.write_bytes(weights.read_bytes()[:100])
+    app = studio(pane="compose")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert errors(app) and app.query_one("#compose-pane").composer is None
+
+
+@sync
+async def test_compose_rejects_bad_settings_with_a_message(trained_runs: Path, home: Path) -> None:
+    from textual.widgets import Input
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        field = pane.query_one("#cp-acrostic", Input)
+        field.focus()
+        await pilot.press(*"一二三四五六七八九", "enter")
+        await pilot.pause()
+        assert errors(app) and pane.composer is None

@@ -1,0 +1,84 @@
+"""The parts of the studio that hold logic without Textual: following runs, child-process arguments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tangstudio.studio.follow import RunFollower, downsample, find_runs, format_duration, sample_texts
+from tangstudio.studio.trainproc import option_args, unique_run_name
+
+
+def _event(step: int, loss: float) -> str:
+    return json.dumps({"event": "train", "step": step, "train_loss": loss, "lr": 1e-3, "chars_per_s": 100.0,
+                       "elapsed_s": float(step)}) + "\n"
+
+
+def test_follower_reads_only_whole_lines_and_picks_up_the_rest(tmp_path: Path) -> None:
+    run = tmp_path / "r"
+    run.mkdir()
+    metrics = run / "metrics.jsonl"
+    whole, half = _event(1, 5.0), _event(2, 4.0)
+    metrics.write_text(whole + half[:10], encoding="utf-8")
+    follower = RunFollower(run)
+    assert follower.poll() is True
+    assert follower.train == [(1.0, 5.0)]
+    assert follower.poll() is False  # nothing new: the half line stays back
+    with open(metrics, "a", encoding="utf-8") as handle:
+        handle.write(half[10:] + "not json\n" + json.dumps({"event": "eval", "step": 2, "val_loss": 4.5, "val_ppl": 90.0}) + "\n")
+    assert follower.poll() is True
+    assert follower.train == [(1.0, 5.0), (2.0, 4.0)]
+    assert follower.val == [(2.0, 4.5, 90.0)]
+    assert follower.step == 2
+
+
+def test_follower_starts_over_when_the_file_is_rewritten(tmp_path: Path) -> None:
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text(_event(1, 5.0) + _event(2, 4.0) + _event(3, 3.0), encoding="utf-8")
+    follower = RunFollower(run)
+    follower.poll()
+    (run / "metrics.jsonl").write_text(_event(1, 5.0), encoding="utf-8")  # a resume trimmed it
+    follower.poll()
+    assert follower.train == [(1.0, 5.0)]
+
+
+def test_status_eta_and_samples(tmp_path: Path) -> None:
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "config.toml").write_text('arch = "gru"\nsteps = 40\n', encoding="utf-8")
+    (run / "metrics.jsonl").write_text(_event(10, 5.0), encoding="utf-8")
+    (run / "samples.jsonl").write_text(json.dumps({"samples": ["a", "b"]}) + "\n", encoding="utf-8")
+    follower = RunFollower(run)
+    follower.poll()
+    assert follower.arch == "gru"
+    assert follower.status() == "stopped"  # no lock, no done event
+    assert follower.eta_s() == 30.0  # 30 steps left at 1 s a step
+    assert follower.samples == ["a", "b"]
+    with open(run / "metrics.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"event": "done", "step": 10, "status": "interrupted"}) + "\n")
+    follower.poll()
+    assert follower.status() == "interrupted"
+    assert follower.eta_s() is None
+
+
+def test_downsample_keeps_the_width_and_the_last_point() -> None:
+    xs = list(range(1000))
+    ys = [float(x % 7) for x in xs]
+    dx, dy = downsample(xs, ys, 50)
+    assert len(dx) == len(dy) == 50
+    assert (dx[-1], dy[-1]) == (999, ys[-1])
+    assert downsample([1, 2], [3, 4], 50) == ([1, 2], [3, 4])
+
+
+def test_small_helpers(tmp_path: Path) -> None:
+    assert option_args({"arch": "gru", "batch_size": 8, "resume": True, "steps": None, "tied": False}) == [
+        "--arch", "gru", "--batch-size", "8", "--resume"]
+    (tmp_path / "gru-1").mkdir()
+    assert unique_run_name(tmp_path, "gru-1") == "gru-1-2"
+    assert unique_run_name(tmp_path, "a b/c") == "a-b-c"
+    (tmp_path / "gru-1" / "config.toml").write_text("", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    assert find_runs(tmp_path) == [tmp_path / "gru-1"]
+    assert format_duration(3725) == "1:02:05" and format_duration(None) == "—"
+    assert sample_texts({"text": "x"}) == ["x"] and sample_texts(3) == []
