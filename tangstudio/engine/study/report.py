@@ -1,0 +1,55 @@
+"""The study's table as strings, once: the CLI draws it with Rich, docs get it as Markdown.
+
+Causal and pseudo (BiLSTM) losses sit in separate, labelled columns, so nobody reads the
+BiLSTM's much lower pseudo-perplexity as a better language model.
+"""
+
+from __future__ import annotations
+
+HEADERS = ["arch", "params", "chars/s", "steps", "train time", "val loss (ppl)", "pseudo-loss (pseudo-ppl)",
+           "to target", "status"]
+PSEUDO_NOTE = ("Pseudo-perplexity (BiLSTM) predicts each character from both sides without seeing it; it is not "
+               "comparable with causal perplexity, and the BiLSTM is not held to the causal target.")
+
+
+def _loss(arch) -> str:
+    if arch.best_val_loss is None:
+        return "–"
+    return f"{arch.best_val_loss:.3f} ({arch.best_val_ppl:.1f})"
+
+
+def _target(arch, study) -> str:
+    if arch.target_step is not None:
+        return f"{arch.target_train_s / 60:.1f} min · {arch.target_chars / 1e6:.2f} M chars"
+    if not arch.causal and any(a.causal for a in study.archs):
+        return "n/a (pseudo)"
+    return "not reached"
+
+
+def table_rows(study) -> list[list[str]]:
+    rows = []
+    for a in study.archs:
+        rows.append([
+            a.arch,
+            "–" if a.params is None else f"{a.params:,}",
+            "–" if a.chars_per_s is None else f"{a.chars_per_s:,.0f}",
+            f"{a.steps:,}",
+            f"{a.train_s / 60:.1f} min",
+            _loss(a) if a.causal else "–",
+            "–" if a.causal else _loss(a),
+            _target(a, study),
+            a.status,
+        ])
+    return rows
+
+
+def target_line(study) -> str:
+    if study.target_loss is None:
+        return "no target: no evaluation finished"
+    return f"target val loss {study.target_loss:.3f} nats/char: {study.target_rule}"
+
+
+def markdown_table(study) -> str:
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(study)]
+    return "\n".join(lines) + "\n"

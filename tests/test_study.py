@@ -1,0 +1,119 @@
+"""`tangstudio compare`: a tiny study trains every architecture on the same batches, prints a table
+with the BiLSTM's pseudo-perplexity apart, saves runs, a study file and a PNG; bad input is refused
+before anything is trained."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+SMALL = ["--corpus", "tiny", "--embed", "12", "--hidden", "16", "--layers", "1", "--batch-size", "16", "--threads", "1"]
+
+
+def cli(*args: str, home: Path, timeout: int = 180) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def snapshot(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
+
+
+def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
+    png = tmp_path / "curves.png"
+    result = cli("compare", *SMALL, "--steps", "8", "--eval-every", "4", "--prefix", "s", "--plot", str(png), home=home)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "architecture study s" in out and "pseudo-loss (pseudo-ppl)" in out and "n/a (pseudo)" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    for arch in ("rnn", "lstm", "gru", "bilstm"):
+        metrics = home / "runs" / f"s-{arch}" / "metrics.jsonl"
+        events = [json.loads(line) for line in metrics.read_text(encoding="utf-8").splitlines()]
+        assert events[-1]["event"] == "done" and events[-1]["status"] == "finished" and events[-1]["step"] == 8
+
+    study = json.loads((home / "studies" / "s.json").read_text(encoding="utf-8"))
+    archs = {a["arch"]: a for a in study["archs"]}
+    assert list(archs) == ["rnn", "lstm", "gru", "bilstm"]
+    # Same seed, same batch plan: every architecture has read the same characters at each evaluation.
+    curves = [[(p["step"], p["chars"]) for p in a["curve"]] for a in archs.values()]
+    assert all(c == curves[0] for c in curves) and [s for s, _ in curves[0]] == [4, 8]
+    assert curves[0][0][1] > 0 and curves[0][1][1] > curves[0][0][1]
+    causal = [a for a in archs.values() if a["ppl_kind"] == "causal"]
+    assert archs["bilstm"]["ppl_kind"] == "pseudo" and archs["bilstm"]["target_step"] is None
+    # The default target is the worst causal best: every causal arch reaches it, one of them only at its best.
+    assert study["target_loss"] == pytest.approx(max(a["best_val_loss"] for a in causal))
+    assert all(a["target_step"] is not None for a in causal)
+    for a in archs.values():
+        assert a["params"] > 0 and a["chars_per_s"] > 0 and 0 < a["train_s"] <= a["elapsed_s"]
+        assert a["best_val_loss"] == pytest.approx(min(p["val_loss"] for p in a["curve"]))
+
+    shown = cli("compare", "--show", "s", "--json", home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["archs"] == study["archs"]
+
+
+def test_given_target_and_the_characters_count(tiny_corpus, home):
+    from tangstudio.engine.study import run_study
+    from tangstudio.engine.study.compare import cumulative_chars
+    from tangstudio.engine.training import TrainConfig
+    from tangstudio.engine.training.batching import plan_epoch
+    from tangstudio.engine.training.data import load_training_data
+
+    import torch
+
+    torch.set_num_threads(1)
+    base = TrainConfig(corpus=tiny_corpus, embed=8, hidden=8, layers=1, batch_size=16, steps=6, eval_every=3, samples=0)
+    easy = run_study(base, ["gru"], "easy", target_loss=50.0)
+    assert easy.target_rule.startswith("given") and easy.archs[0].target_step == 3
+    hard = run_study(base, "rnn", "hard", target_loss=0.01)
+    assert hard.archs[0].target_step is None and hard.target_loss == 0.01
+
+    data = load_training_data(tiny_corpus, "simplified", "regulated", 256)
+    lengths = [len(s) for s in data.train]
+    per_epoch = len(plan_epoch(lengths, 16, 0, 0))
+    cum = cumulative_chars(lengths, 16, 0, per_epoch + 2)
+    assert cum[per_epoch] == sum(n - 1 for n in lengths)  # one epoch = every train character once
+    assert len(cum) == per_epoch + 3 and cum[per_epoch + 2] > cum[per_epoch]
+
+
+def test_bad_input_is_one_line_exit_2_and_trains_nothing(tiny_corpus, home, tmp_path):
+    from typer.testing import CliRunner
+
+    from tangstudio.cli import app
+    from tangstudio.engine.errors import TangError
+
+    assert cli("compare", *SMALL, "--archs", "gru", "--steps", "2", "--eval-every", "2", "--prefix", "taken",
+               home=home).returncode == 0
+    before = snapshot(home)
+    for args, message in [(["--archs", "rnn,transformer"], "unknown architecture 'transformer'"),
+                          (["--prefix", "taken", "--archs", "gru"], "already exists")]:
+        result = cli("compare", *SMALL, *args, home=home)  # as a user sees it: one line, exit 2
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    cases = [
+        (["--archs", "gru,gru"], "twice"),
+        (["--archs", ","], "--archs is empty"),
+        (["--prefix", "taken", "--archs", "lstm"], "already exists"),
+        (["--prefix", "bad/name"], "invalid run name"),
+        (["--minutes", "1", "--steps", "3"], "only one of --minutes and --steps"),
+        (["--minutes", "-1"], "--minutes must be positive"),
+        (["--corpus", "nope", "--steps", "2"], "unknown corpus"),
+        (["--steps", "2", "--plot", str(tmp_path / "missing" / "c.png")], "does not exist"),
+        (["--steps", "2", "--plot", str(tmp_path / "c.svg")], "ending in .png"),
+        (["--steps", "2", "--target-loss", "-1"], "--target-loss must be a positive"),
+        (["--steps", "2", "--threads", "0"], "--threads must be positive"),
+        (["--show", "ghost"], "no study named 'ghost'"),
+    ]
+    for args, message in cases:  # in this process (fast): the engine's TangError, which main() prints as one line
+        result = CliRunner().invoke(app, ["compare", *SMALL, *args])  # a repeated option: the last one wins
+        assert isinstance(result.exception, TangError), (args, result.output, result.exception)
+        assert message in str(result.exception), (args, str(result.exception))
+    assert snapshot(home) == before
