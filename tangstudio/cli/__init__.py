@@ -7,7 +7,7 @@ Each command lives in its own module and registers itself on `app`. `main()` tur
 from __future__ import annotations
 
 from tangstudio.cli.app import app
-from tangstudio.cli import check_cmd, corpus_cmd, eval_cmd, runs_cmd, stats_cmd, train_cmd  # noqa: F401  (registration)
+from tangstudio.cli import check_cmd, compare_cmd, corpus_cmd, eval_cmd, generate_cmd, runs_cmd, score_cmd, stats_cmd, train_cmd  # noqa: F401  (registration)
 
 __all__ = ["app", "main"]
 
