@@ -37,6 +37,40 @@ async def test_function_keys_switch_panes_and_help_opens_and_closes(tiny_corpus:
         assert not isinstance(app.screen, HelpScreen)
 
 
+def test_first_frame_is_drawn_before_torch_is_imported(home: Path) -> None:
+    import subprocess
+
+    script = (
+        "import asyncio, sys\n"
+        "from tangstudio.studio.app import create_app\n"
+        "assert 'torch' not in sys.modules, 'importing the studio imported torch'\n"
+        "async def main():\n"
+        "    app = create_app(pane='train', warm_torch=False)\n"
+        "    async with app.run_test(size=(100, 30)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        print('painted', 'torch' in sys.modules, 'Runs' in str(app.export_screenshot()))\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["painted", "False", "True"]
+
+
+@sync
+async def test_every_pane_draws_from_80x24_to_240x70(tiny_corpus: str) -> None:
+    app = studio(pane="corpus", corpus=tiny_corpus)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for size in ((80, 24), (240, 70)):
+            await pilot.resize_terminal(*size)
+            for key in ("f1", "f2", "f3", "f4"):
+                await pilot.press(key)
+                await pilot.pause()
+                pane = app.query_one(f"#{app.query_one('#panes').active}-pane")
+                assert pane.region.width == size[0] and pane.region.height > 0
+        await settle(pilot)
+        assert not errors(app)
+
+
 @sync
 async def test_too_small_window_says_so_and_recovers(home: Path) -> None:
     app = studio(pane="train")
@@ -214,11 +248,12 @@ TINY_TRAIN = {"arch": "gru", "corpus": "tiny", "embed": 8, "hidden": 16, "layers
 @pytest.mark.slow
 @sync
 async def test_train_pane_starts_stops_and_resumes_a_real_run(tiny_corpus: str, home: Path) -> None:
-    app = studio(pane="train")
+    # As `tangstudio train` (without --headless) opens it: the train pane starts the run itself.
+    app = studio(pane="train", train_config={**TINY_TRAIN, "run": "live", "resume": False, "tied": False})
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
         pane = app.query_one("#train-pane")
-        name = pane.start_run({**TINY_TRAIN, "run": "live"})
-        assert name == "live"
+        assert "live" in pane.processes
         follower = pane.followers[str(home / "runs" / "live")]
         assert await _wait_for(pilot, lambda: len(follower.train) >= 2, 90), errors(app)
         assert pane.processes["live"].poll() is None  # still training while the UI answers
