@@ -55,6 +55,10 @@ def generate(
     show_poems(results, notes, show_probs)
 
 
+def _fmt(p: float) -> str:
+    return f"{p:.2f}" if p >= 0.01 else f"{p:.4f}"
+
+
 def _prob_style(p: float) -> str:
     if p >= 0.5:
         return "bold green"
@@ -105,7 +109,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
             for s in r.steps:
                 if s.forced:
                     continue
-                alts = "  ".join(f"{c} {p:.2f}" for c, p in s.candidates[:6] if c != s.chosen)
+                alts = "  ".join(f"{c} {_fmt(p)}" for c, p in s.candidates[:6] if c != s.chosen)
                 table.add_row(str(s.position + 1), Text(s.chosen, style=_prob_style(s.chosen_prob)),
                               f"{s.chosen_prob:.3f}", f"{s.model_prob:.3f}", alts)
             console.print(table)

@@ -36,7 +36,7 @@ def show_score(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.generate_cmd import _prob_style
+    from tangstudio.cli.generate_cmd import _fmt, _prob_style
     from tangstudio.cli.render import console
 
     line = Text("  ")
@@ -48,7 +48,7 @@ def show_score(result) -> None:
     for col in ("#", "char", "p", "bits", "rank", "the model's top 5"):
         table.add_column(col, justify="left" if col in ("char", "the model's top 5") else "right")
     for i, c in enumerate(result.chars, 1):
-        alts = "  ".join(f"{a} {p:.2f}" for a, p in c.alternatives)
+        alts = "  ".join(f"{a} {_fmt(p)}" for a, p in c.alternatives)
         table.add_row(str(i), Text(c.char, style=_prob_style(c.prob)), f"{c.prob:.4f}", f"{c.surprisal_bits:.2f}",
                       str(c.rank), alts)
     console.print(table)
