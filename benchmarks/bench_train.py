@@ -10,6 +10,7 @@ Also: model FLOPs per character × chars/s against a plain matmul's FLOP/s measu
 i.e. how much of the machine's dense-matmul speed the training step turns into useful work.
 
     .venv/bin/python benchmarks/bench_train.py [--forms regulated|all] [--rounds 2] [--steps 2] [--device cpu|cuda]
+    .venv/bin/python benchmarks/bench_train.py --gpu-vs-cpu      # on a GPU machine (benchmarks/gpu_check.sh)
 """
 
 from __future__ import annotations
@@ -175,6 +176,38 @@ def print_table(r: dict) -> None:
           f"→ utilisation {r['useful_flops'] / r['matmul_flops']:.0%}")
 
 
+def gpu_vs_cpu(gpu_batch: int = 512, gpu_steps: int = 30, cpu_batch: int = 128, cpu_steps: int = 2,
+               forms: str = "regulated") -> dict:
+    """Bucketed training chars/s on CUDA (bf16 autocast, large batch) vs the same model on this CPU."""
+    vocab, seqs = load(forms)
+    out = {"forms": forms, "poems": len(seqs), "vocab": len(vocab)}
+    for name, device, batch, n_steps, bf16 in (("gpu", "cuda", gpu_batch, gpu_steps, True),
+                                                ("cpu", "cpu", cpu_batch, cpu_steps, False)):
+        dev = torch.device(device)
+        model, optimizer = make_model(len(vocab), dev)
+        batches = bucketed_batches(seqs * 8, batch)
+        measure(model, optimizer, batches, 3 if name == "gpu" else 1, dev, bf16)  # warm-up (cuDNN plans)
+        rate, pad = measure(model, optimizer, batches, n_steps, dev, bf16)
+        out[name] = {"device": device, "batch": batch, "bf16": bf16, "chars_s": rate, "pad": pad,
+                     "matmul_flops": matmul_flops(dev, 4096 if name == "gpu" else 1024,
+                                                  dtype=torch.bfloat16 if bf16 else torch.float32)}
+    out["ratio"] = out["gpu"]["chars_s"] / out["cpu"]["chars_s"]
+    out["flops_per_char"] = flops_per_slot(len(vocab))
+    return out
+
+
+def print_gpu_table(r: dict) -> None:
+    print(f"machine: {machine()} · GPU {torch.cuda.get_device_name(0)}")
+    print(f"model: emb {EMBED}, {LAYERS}×LSTM {HIDDEN}, vocab {r['vocab']:,}; length-bucketed training, forms {r['forms']}")
+    print(f"{'device':<8}{'batch':>7}{'precision':>11}{'real chars/s':>15}{'padding':>9}{'useful TFLOP/s':>16}{'matmul TFLOP/s':>16}")
+    for name in ("gpu", "cpu"):
+        d = r[name]
+        useful = r["flops_per_char"] * d["chars_s"] / 1e12
+        print(f"{d['device']:<8}{d['batch']:>7}{'bf16' if d['bf16'] else 'fp32':>11}{d['chars_s']:>15,.0f}"
+              f"{d['pad']:>9.1%}{useful:>16.3f}{d['matmul_flops'] / 1e12:>16.3f}")
+    print(f"ratio GPU / CPU: {r['ratio']:.1f}×")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forms", default="regulated")
@@ -183,5 +216,9 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--gpu-vs-cpu", action="store_true", help="CUDA (bf16, batch 512) vs CPU (batch 128), same run")
     args = parser.parse_args()
-    print_table(run(args.forms, args.rounds, args.steps, args.batch_size, args.device, args.bf16))
+    if args.gpu_vs_cpu:
+        print_gpu_table(gpu_vs_cpu(forms=args.forms))
+    else:
+        print_table(run(args.forms, args.rounds, args.steps, args.batch_size, args.device, args.bf16))

@@ -31,7 +31,7 @@ def final_params(run_name: str) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("arch", ["lstm", "bilstm"])
 def test_resume_continues_exactly(tiny_corpus, arch):
     torch.set_num_threads(1)
-    n = 9  # 18 steps cross the first epoch boundary (14 batches of 16 on the tiny corpus)
+    n = 9  # 18 steps cross the first epoch boundary (13 full batches of 16 on the tiny corpus)
     whole = train(tiny(tiny_corpus, arch=arch, steps=2 * n, run="whole"))
     calls = {"n": 0}
 
@@ -119,8 +119,9 @@ def test_buckets_keep_padding_under_a_tenth_on_the_real_corpus():
         slots = sum(len(b) * (max(lengths[i] for i in b) - 1) for b in plan)
         real = sum(lengths[i] - 1 for b in plan for i in b)
         assert 1 - real / slots < 0.10, forms
-        # Every poem appears once per epoch; the plan depends only on (seed, epoch).
-        assert sorted(i for b in plan for i in b) == list(range(len(seqs)))
+        # Every poem at most once per epoch, all but one partial batch; the plan depends only on (seed, epoch).
+        seen = [i for b in plan for i in b]
+        assert len(seen) == len(set(seen)) and len(seqs) - len(seen) < 64 and all(len(b) == 64 for b in plan)
         assert plan == plan_epoch(lengths, 64, seed=0, epoch=0)
         assert plan != plan_epoch(lengths, 64, seed=0, epoch=1)
 

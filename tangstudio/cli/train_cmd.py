@@ -8,6 +8,7 @@ step finish, write a checkpoint and exit 130 / 143 with the command that resumes
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -42,10 +43,13 @@ def train(
     min_lr_ratio: Optional[float] = typer.Option(None, "--min-lr-ratio", help="Cosine floor as a share of --lr. Default: 0.1.", show_default=False),
     clip: Optional[float] = typer.Option(None, "--clip", help="Gradient-norm clipping. Default: 1.0.", show_default=False),
     device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda or mps. Default: auto.", show_default=False),
-    run: Optional[str] = typer.Option(None, "--run", help="Run name (folder under <home>/runs). Default: ARCH-DATE-TIME.", show_default=False),
+    run: Optional[str] = typer.Option(None, "--run", "--run-name", help="Run name (folder under <home>/runs); "
+                                      "under torchrun write --run-name (torchrun reads --run as its own --run-path). "
+                                      "Default: ARCH-DATE-TIME.", show_default=False),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed. Default: 0.", show_default=False),
     resume: bool = typer.Option(False, "--resume", help="Continue the run named by --run from its last checkpoint."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Evaluate on the val split every N steps. Default: 500.", show_default=False),
+    eval_poems: Optional[int] = typer.Option(None, "--eval-poems", help="Evaluate on a fixed sample of this many val poems during training (0 = all; `tangstudio eval` always uses all). Default: 500.", show_default=False),
     log_every: Optional[int] = typer.Option(None, "--log-every", help="Log training loss every N steps. Default: 20.", show_default=False),
     samples: Optional[int] = typer.Option(None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False),
     max_len: Optional[int] = typer.Option(None, "--max-len", help="Leave out train poems longer than this many tokens. Default: 256.", show_default=False),
@@ -97,8 +101,9 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
             signal.signal(s, handler)
     if result.status == "interrupted":
         code = 143 if received and received[0] == signal.SIGTERM else 130
-        print(f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"
-              f"resume with: {result.resume_command}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the job
+            print(f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"
+                  f"resume with: {result.resume_command}", file=sys.stderr)
         return code
     return 0
 
@@ -153,6 +158,12 @@ class PlainView(QuietView):
             resumed = f", resuming at step {event['resumed_from']}" if event.get("resumed_from") is not None else ""
             self.say(f"run {event['run']} · {event['config']['arch']} · {event['params']:,} params · {event['device']}"
                      f" · {event['world']} process(es) · {budget}{resumed} · {event['path']}")
+        elif kind == "progress" and time.monotonic() - self.last_train >= 3 * PLAIN_EVERY_S:
+            self.last_train = time.monotonic()  # slow steps: still say something every 30 s
+            total = event.get("total_steps")
+            eta = event.get("eta_s")
+            self.say(f"step {event['step']}" + (f"/{total}" if total else "") + f" ({event['fraction']:.0%})"
+                     + ("" if eta is None else f", ETA {time.strftime('%H:%M:%S', time.gmtime(eta))}"))
         elif kind == "train" and time.monotonic() - self.last_train >= PLAIN_EVERY_S:
             self.last_train = time.monotonic()
             self.say(f"step {event['step']} epoch {event['epoch']:.2f} loss {event['train_loss']:.4f} lr {event['lr']:.2e} "

@@ -19,7 +19,7 @@ from tangstudio.engine.corpus.vocab import MASK, PAD
 
 def plan_epoch(lengths: list[int], batch_size: int, seed: int, epoch: int, world: int = 1,
                pool_batches: int = 50) -> list[list[int]]:
-    """Global batches (lists of sequence indices) for one epoch; each has at least `world` items."""
+    """Global batches (lists of sequence indices) for one epoch, each of exactly `batch_size`."""
     gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     order = torch.randperm(len(lengths), generator=gen).tolist()
     pool = batch_size * pool_batches
@@ -27,9 +27,12 @@ def plan_epoch(lengths: list[int], batch_size: int, seed: int, epoch: int, world
     for start in range(0, len(order), pool):
         chunk = sorted(order[start:start + pool], key=lambda i: lengths[i])
         batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
-    batches = [b for b in batches if len(b) >= world]
+    if batch_size < world:
+        raise ValueError(f"a global batch of {batch_size} cannot be shared by {world} processes")
     shuffled = torch.randperm(len(batches), generator=gen).tolist()
-    return [batches[i] for i in shuffled]
+    # The epoch's one partial batch is left out (a different one each epoch), so every global
+    # batch — and the plan — is the same whatever the number of processes.
+    return [batches[i] for i in shuffled if len(batches[i]) == batch_size]
 
 
 def shard(batch: list[int], rank: int, world: int) -> list[int]:

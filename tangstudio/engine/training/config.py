@@ -18,6 +18,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_EPOCHS = 10
 # Options that may differ when a run is resumed: how long and where it trains, not what it is.
 RESUMABLE_CHANGES = frozenset({"epochs", "steps", "minutes", "device", "eval_every", "log_every", "samples", "resume"})
+EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its --seed
 
 
 @dataclass
@@ -47,6 +48,7 @@ class TrainConfig:
     resume: bool = False
     eval_every: int = 500
     log_every: int = 20
+    eval_poems: int = 500  # periodic evals use this fixed subset of the val split (0 = all of it)
     samples: int = 3  # poems sampled at each evaluation
     max_len: int = 256  # training sequences longer than this (start + chars + end) are left out
     mask_min: float = 0.15  # BiLSTM: share of character positions masked, drawn per poem
@@ -78,6 +80,8 @@ class TrainConfig:
                 raise TangError(f"--{name.replace('_', '-')} must be positive (got {value})")
         if not 0 <= self.dropout < 1:
             raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
+        if self.eval_poems < 0:
+            raise TangError(f"--eval-poems must be 0 (all) or positive (got {self.eval_poems})")
         if self.lr <= 0:
             raise TangError(f"--lr must be positive (got {self.lr})")
         if not 0 <= self.mask_min <= self.mask_max < 1:

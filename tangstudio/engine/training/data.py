@@ -21,7 +21,7 @@ class TrainingData:
     forms: str
     vocab: Vocab
     train: list[list[int]]  # encoded train poems that fit max_len
-    val_poems: list[Poem]
+    val_poems: list[Poem]  # the (possibly subsampled) val poems evaluated during training
     dropped: int  # train poems longer than max_len, left out of training
 
 
@@ -38,7 +38,20 @@ def check_vocab(vocab: Vocab | None, train_poems: list[Poem], corpus: str, scrip
     return vocab or built
 
 
-def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab: Vocab | None = None) -> TrainingData:
+def eval_subset(poems: list[Poem], limit: int, seed: int) -> list[Poem]:
+    """A fixed sample of the val split for the evaluations during training (0 = all): a full pass
+    of a big model over every val poem can take minutes on a CPU, and model selection only needs
+    a few tens of thousands of characters. `tangstudio eval` always uses the whole split."""
+    if not limit or len(poems) <= limit:
+        return poems
+    import torch
+
+    order = torch.randperm(len(poems), generator=torch.Generator().manual_seed(seed))[:limit]
+    return [poems[i] for i in sorted(order.tolist())]
+
+
+def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab: Vocab | None = None,
+                       eval_poems: int = 0) -> TrainingData:
     """Train sequences and val poems; `vocab` (from a checkpoint) must match the corpus if given."""
     data = load_corpus(corpus, script)
     train_poems = data.select(forms, "train")
@@ -52,4 +65,7 @@ def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab
     kept = [seq for seq in encoded if len(seq) <= max_len]
     if not kept:
         raise TangError(f"every train poem is longer than max_len={max_len}")
+    from tangstudio.engine.training.config import EVAL_SUBSET_SEED
+
+    val_poems = eval_subset(val_poems, eval_poems, EVAL_SUBSET_SEED)
     return TrainingData(corpus, data.fingerprint, script, forms, vocab, kept, val_poems, len(encoded) - len(kept))

@@ -181,7 +181,7 @@ class _Trainer:
         self.run_dir = RunDir(Path(verdict["path"]))
         resume = self._load_resume_state()
         vocab = Vocab.from_dict(resume["meta"]["vocab"]) if resume else None
-        data = load_training_data(cfg.corpus, cfg.script, cfg.forms, cfg.max_len, vocab)
+        data = load_training_data(cfg.corpus, cfg.script, cfg.forms, cfg.max_len, vocab, cfg.eval_poems)
         self.data = data
 
         from tangstudio.engine.models import ModelConfig, build_model, count_parameters
@@ -253,6 +253,9 @@ class _Trainer:
     def _loop(self, c: dict) -> RunResult:
         cfg, info, data = self.config, self.info, self.data
         lengths = [len(s) for s in data.train]
+        if cfg.batch_size < info.world:
+            raise TangError(f"--batch-size {cfg.batch_size} is the global batch; it must be at least the number of "
+                            f"processes ({info.world})")
         steps_per_epoch = len(plan_epoch(lengths, cfg.batch_size, cfg.seed, 0, info.world))
         if steps_per_epoch == 0:
             raise TangError(f"too few train poems for --batch-size {cfg.batch_size}")
@@ -381,7 +384,7 @@ class _Trainer:
         step = counters["step"]
         self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}
         self.emit({"event": "eval", "step": step, "epoch": epoch_f, "val_loss": result["loss"], "val_ppl": result["ppl"],
-                   "val_bits_per_char": result["bits_per_char"], "val_chars": result["chars"],
+                   "val_bits_per_char": result["bits_per_char"], "val_chars": result["chars"], "val_poems": result["poems"],
                    "elapsed_s": counters["elapsed_s"]}, log=True)
         if info.is_main and self.config.samples > 0:
             self._log_samples(step)
