@@ -162,3 +162,15 @@ def test_evaluate_counts_body_punctuation_and_end(tiny_corpus):
     nats = sum(r["loss"] * r["chars"] for r in singles)
     together = evaluate(model, vocab, poems[:5])
     assert math.isclose(nats / sum(r["chars"] for r in singles), together["loss"], rel_tol=1e-5)
+
+
+def test_schedule_warms_up_then_decays_to_the_floor():
+    from tangstudio.engine.training.schedule import lr_at, warmup_steps
+
+    assert warmup_steps(200, 50) == 5 and warmup_steps(200, None) == 200
+    ramp = [lr_at(s, s / 1000, 1.0, 10) for s in range(10)]
+    assert ramp == sorted(ramp) and ramp[0] < 0.2
+    assert lr_at(500, 0.5, 1.0, 10) == pytest.approx(0.55)
+    assert lr_at(1000, 1.0, 1.0, 10) == pytest.approx(0.1)
+    # A time-boxed run (steps unknown) leaves warm-up once a tenth of its time is used.
+    assert lr_at(3, 0.1, 1.0, 200) > 0.9
