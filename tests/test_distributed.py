@@ -97,3 +97,19 @@ def test_a_dying_rank_stops_the_job_and_keeps_the_checkpoint(tiny_corpus, home):
                               "--steps", str(json.loads(meta.read_text())["step"] + 2)],
                              capture_output=True, text=True, env=env_for(home), timeout=180)
     assert resumed.returncode == 0, resumed.stderr
+
+
+def test_ctrl_c_under_torchrun_checkpoints_on_all_ranks_agreeing(tiny_corpus, home):
+    proc = subprocess.Popen(torchrun_argv(2, "train", "--headless", *SMALL, "--steps", "100000", "--eval-every", "3",
+                                          "--run-name", "halt"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(home))
+    meta = home / "runs" / "halt" / "checkpoints" / "last" / "meta.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not meta.is_file():
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # the launcher forwards it to both workers
+    out, err = proc.communicate(timeout=150)
+    assert "resume with: tangstudio train --headless --run halt --resume" in err
+    events = [json.loads(x) for x in (home / "runs" / "halt" / "metrics.jsonl").read_text().splitlines()]
+    assert events[-1]["status"] == "interrupted"
+    assert json.loads(meta.read_text())["step"] == events[-1]["step"]

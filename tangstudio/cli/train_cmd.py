@@ -85,11 +85,18 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
     from tangstudio.engine.training import train as train_engine
 
     received: list[int] = []
+    first_at: list[float] = []
+    # Under torchrun a Ctrl+C reaches each worker twice (from the terminal and forwarded by the
+    # launcher), so only a single process escalates, and only on a second signal a moment later.
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
 
     def on_signal(signum, frame) -> None:  # noqa: ARG001
-        if received:  # a second Ctrl+C: stop now, without the checkpoint
-            raise KeyboardInterrupt
+        if received:
+            if not distributed and time.monotonic() - first_at[0] > 1.0:
+                raise KeyboardInterrupt  # a second Ctrl+C: stop now, without the checkpoint
+            return
         received.append(signum)
+        first_at.append(time.monotonic())
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     view = make_view(quiet=quiet, as_json=as_json)
