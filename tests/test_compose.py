@@ -375,3 +375,21 @@ def test_score_matches_the_model_and_counts_like_evaluation(lm, vocab):
         score_poem(lm, "𪚥𪚥𪚥")
     bl = _loaded(vocab, "bilstm")
     assert score_poem(bl, poem).ppl_kind == "pseudo"
+
+
+def test_top_k_and_top_p_heads():
+    from tangstudio.engine.compose.decoding import head, pick, truncate
+
+    probs = torch.tensor([0.05, 0.4, 0.3, 0.2, 0.05])
+    ids, kept = head(probs, 0, 0.65)
+    assert ids.tolist() == [1, 2]  # 0.4 then 0.3 reaches 0.65
+    assert head(probs, 2, 1.0)[0].tolist() == [1, 2]
+    assert head(probs, 0, 1.0)[0].tolist() == [0, 1, 2, 3, 4]
+    assert truncate(probs, 3, 0.5).tolist() == pytest.approx([0, 0.4, 0.3, 0, 0])
+    gen = torch.Generator().manual_seed(0)
+    draws = [pick(probs, 1.0, 0, 0.65, gen) for _ in range(300)]
+    assert set(draws) == {1, 2} and 0.45 < draws.count(1) / 300 < 0.70
+    # A long flat tail beyond the first 256 candidates: the head falls back to a full sort.
+    flat = torch.full((1000,), 1 / 1000)
+    assert len(head(flat, 0, 0.9)[0]) == 900
+    assert pick(probs, 0, 0, 0.1, gen) == 1

@@ -14,12 +14,27 @@ construction rather than by luck. Files:
     novelty.py      corpus line index: no copied lines, longest span shared with the corpus
     score.py        per-character probability and surprisal of a given poem
     model_ref.py    `--model default|RUN|PATH` to a loaded model
+    run.py          compose_many: n poems sampled, beam-searched or filled (CLI, report, studio)
 
-Importing this package does not import torch; the submodules do.
+Importing this package does not import torch; the submodules do, and the names below that need
+torch are loaded on first access (`from tangstudio.engine.compose import Composer`).
 """
 
 from __future__ import annotations
 
 from tangstudio.engine.compose.settings import FORMS, TONE_MODES, ComposeResult, ComposeSettings, StepInfo
 
-__all__ = ["FORMS", "TONE_MODES", "ComposeResult", "ComposeSettings", "StepInfo"]
+_LAZY = {
+    "Composer": "generator", "Filler": "fill", "beam_search": "beam", "score_poem": "score",
+    "load_model": "model_ref", "compose_many": "run", "CorpusIndex": "novelty", "index_for_model": "novelty",
+}
+
+__all__ = ["FORMS", "TONE_MODES", "ComposeResult", "ComposeSettings", "StepInfo", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
