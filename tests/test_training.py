@@ -28,7 +28,7 @@ def final_params(run_name: str) -> dict[str, torch.Tensor]:
     return load_checkpoint(run_name, which="last").model.state_dict()
 
 
-@pytest.mark.parametrize("arch", ["lstm", "bilstm"])
+@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru", "bilstm"])
 def test_resume_continues_exactly(tiny_corpus, arch):
     torch.set_num_threads(1)
     n = 9  # 18 steps cross the first epoch boundary (13 full batches of 16 on the tiny corpus)

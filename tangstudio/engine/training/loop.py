@@ -10,7 +10,7 @@ cross-rank sums), which keeps a GPU busy.
 from __future__ import annotations
 
 import dataclasses
-import math
+import json
 import shlex
 import sys
 import time
@@ -32,7 +32,7 @@ from tangstudio.engine.training import distributed as D
 from tangstudio.engine.training import state as S
 from tangstudio.engine.training.batching import Batch, causal_batch, masked_batch, plan_epoch, shard
 from tangstudio.engine.training.config import TrainConfig
-from tangstudio.engine.training.data import TrainingData, load_training_data
+from tangstudio.engine.training.data import load_training_data
 from tangstudio.engine.training.device import resolve_device, uses_bf16
 from tangstudio.engine.training.evaluate import evaluate
 from tangstudio.engine.training.sample import sample_poems
@@ -274,7 +274,7 @@ class _Trainer:
                    "resumed_from": start_step if cfg.resume else None, "ppl_kind": cfg.ppl_kind,
                    "config": cfg.to_dict()})
         t0 = time.monotonic()
-        window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0, "t": t0, "steps": 0}
+        window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0, "t": t0}
         last_log: dict = {"train_loss": None, "chars_per_s": None, "pad_fraction": None}
         plan: list[list[int]] | None = None
         lr = cfg.lr
@@ -320,7 +320,6 @@ class _Trainer:
             window["chars"] += batch.chars
             window["slots"] += batch.slots
             window["real"] += batch.real_slots
-            window["steps"] += 1
             epoch_f = round(epoch + pos / steps_per_epoch, 4)
 
             # Stop decisions: every step in one process; at logging steps under DDP (one sync).
@@ -342,7 +341,7 @@ class _Trainer:
                 self.emit({"event": "train", "step": step, "epoch": epoch_f, "lr": lr, "elapsed_s": elapsed(),
                            **last_log}, log=True)
                 window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0,
-                          "t": now, "steps": 0}
+                          "t": now}
 
             counters = {"step": step, "epoch": epoch, "batch_pos": pos, "elapsed_s": elapsed()}
             if step % cfg.eval_every == 0 and not stop:
@@ -402,7 +401,7 @@ class _Trainer:
         with open(self.run_dir.samples_path, "a", encoding="utf-8", buffering=1) as handle:
             for form, text in zip(wanted, texts):
                 record = {"step": step, "form": form, "text": text, "time": now_iso()}
-                handle.write(__import__("json").dumps(record, ensure_ascii=False) + "\n")
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 self.emit({"event": "sample", **record})
 
     def _save(self, which: str, counters: dict, epoch_f: float, with_state: bool, val: dict | None = None) -> None:
@@ -415,7 +414,7 @@ class _Trainer:
             "run": cfg.run, "arch": cfg.arch, "model": self.model_config.to_dict(), "params": self.params,
             "vocab": self.data.vocab.to_dict(), "script": cfg.script,
             "corpus": {"name": cfg.corpus, "fingerprint": self.data.fingerprint}, "forms": cfg.forms,
-            "step": counters["step"], "epoch": epoch_f, "val_loss": val.get("loss", self.best_loss if which == "best" else None),
+            "step": counters["step"], "epoch": epoch_f, "val_loss": val.get("loss"),
             "val_ppl": val.get("ppl"), "val_bits_per_char": val.get("bits_per_char"), "ppl_kind": cfg.ppl_kind,
             "best_val_loss": self.best_loss, "train_config": cfg.to_dict(), "created": now_iso(),
         }
