@@ -1,7 +1,7 @@
 """Snapshot tests: each pane at 80×24 and 160×48 with deterministic content.
 
-Content is pinned: the tiny corpus, made-up run metrics without timestamps, a tiny model trained
-with a fixed seed and a composer seed; no shipped default model; input cursors do not blink.
+Content is pinned: the tiny corpus, made-up run metrics without timestamps, a tiny untrained model
+built from a fixed seed and a composer seed; no shipped default model; input cursors do not blink.
 Update with `pytest tests/test_studio_snapshots.py --snapshot-update` and look at the SVGs.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from test_studio_support import copy_run, no_blink, no_shipped_models, settle, trained_runs, write_fake_run  # noqa: F401
+from test_studio_support import no_blink, no_shipped_models, seeded_model_run, settle, write_fake_run  # noqa: F401
 from tangstudio.studio.app import create_app
 
 SIZES = [(80, 24), (160, 48)]
@@ -52,8 +52,10 @@ def test_train_pane(snap_compare, home: Path, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_compose_pane(snap_compare, trained_runs: Path, home: Path, size) -> None:
-    copy_run(trained_runs, home, "tiny-gru")
+def test_compose_pane(snap_compare, seeded_model_run: Path, home: Path, size) -> None:
+    import shutil
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
 
     async def write_some(pilot) -> None:
         pane = pilot.app.query_one("#compose-pane")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.lazy import Lazy
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tangstudio.studio.commands import StudioCommands
@@ -59,15 +61,17 @@ class TangStudio(App):
 
     def compose(self) -> ComposeResult:
         yield Static(f"The window is too small: make it at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.", id="too-small")
+        panes = {
+            "corpus": ("Corpus", lambda: CorpusPane(self.corpus_name, id="corpus-pane")),
+            "model": ("Model", lambda: ModelPane(self.corpus_name, id="model-pane")),
+            "train": ("Train", lambda: TrainPane(run=self.initial_run, id="train-pane")),
+            "compose": ("Compose", lambda: ComposePane(id="compose-pane")),
+        }
         with TabbedContent(initial=self.initial_pane, id="panes"):
-            with TabPane("Corpus", id="corpus"):
-                yield CorpusPane(self.corpus_name, id="corpus-pane")
-            with TabPane("Model", id="model"):
-                yield ModelPane(self.corpus_name, id="model-pane")
-            with TabPane("Train", id="train"):
-                yield TrainPane(run=self.initial_run, id="train-pane")
-            with TabPane("Compose", id="compose"):
-                yield ComposePane(id="compose-pane")
+            for name, (title, make) in panes.items():
+                with TabPane(title, id=name):
+                    # Hidden panes mount just after the first frame, so the first paint styles only one.
+                    yield make() if name == self.initial_pane else Lazy(make())
         yield Footer()
 
     def on_mount(self) -> None:
@@ -106,7 +110,13 @@ class TangStudio(App):
         if pane not in PANES:
             return
         self.query_one("#panes", TabbedContent).active = pane
-        self.call_after_refresh(self.query_one(f"#{pane}-pane").focus_first)
+        self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        try:
+            self.query_one(f"#{pane}-pane").focus_first()
+        except NoMatches:
+            pass
 
     async def action_pane_action(self, pane: str, action: str) -> None:
         self.action_show_pane(pane)
@@ -120,7 +130,10 @@ class TangStudio(App):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane = self.query_one(f"#{event.pane.id}-pane")
+        try:
+            pane = self.query_one(f"#{event.pane.id}-pane")
+        except NoMatches:  # switched within the first frame, before the pane mounted: it is shown on mount
+            return
         pane.post_message(pane.Shown())
 
     def on_show_pane(self, message: ShowPane) -> None:
