@@ -198,13 +198,18 @@ class _Trainer:
                                 f"({str(exc).splitlines()[0]})") from None
         self.model = model.to(self.device)
         self.params = count_parameters(model)
+        # On CUDA the fused AdamW kernel updates every parameter in one launch.
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.99),
-                                           weight_decay=cfg.weight_decay)
+                                           weight_decay=cfg.weight_decay, fused=self.device.type == "cuda" or None)
         torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank)  # dropout stream, one per rank
         self.mask_gen = torch.Generator().manual_seed(cfg.seed * 7_919 + 1 + self.info.rank)
         counters = {"step": 0, "epoch": 0, "batch_pos": 0, "elapsed_s": 0.0, "best_val_loss": None,
                     "best_val_ppl": None}
         if resume:
+            for saved, current in zip(resume["optim"]["param_groups"], self.optimizer.param_groups):
+                for key in ("fused", "foreach", "capturable", "differentiable"):  # this device's kernels,
+                    if key in current:                                            # not the saving one's
+                        saved[key] = current[key]
             self.optimizer.load_state_dict(resume["optim"])
             rng = resume["rng"]
             if len(rng) == self.info.world:
