@@ -190,6 +190,21 @@ def test_rhyme_group_is_fixed_at_the_first_rhyme_position(lm):
     assert result.rhyme_group in shared
 
 
+def test_a_level_first_line_joins_the_rhyme(lm):
+    from tangstudio.engine.prosody import check_poem, rhyme_groups, tones
+
+    level = 0
+    for seed in range(40):
+        result = _composer(lm, form="qijue", seed=seed, temperature=1.5, top_p=1.0).finish()
+        ends = [line[-2] for line in _lines(result.text)]
+        if tones(ends[0]) == frozenset({"平"}) and rhyme_groups(ends[0]):
+            level += 1
+            shared = rhyme_groups(ends[0]) & rhyme_groups(ends[1]) & rhyme_groups(ends[3])
+            assert shared, result.text
+            assert check_poem(result.text, "qijue").first_line_rhymes, result.text
+    assert level >= 5  # the case was exercised
+
+
 def test_a_broken_tone_pattern_backs_off_and_says_so(lm):
     from tangstudio.engine.prosody import tones
 

@@ -6,8 +6,9 @@ and samples only inside it, so the shape holds by construction. The prosody adds
 masks on character positions:
 
 - rhyme: the last character of every even line must share one 平水韵 平 group with the others;
-  the group is open until the first rhyme position is written, then narrows to that character's
-  groups (a character in two groups keeps both open until a later rhyme decides);
+  the group is open until the first rhyme position is written (line 1's end, if it is a 平
+  character: 首句入韵), then narrows to that character's groups (a character in two groups keeps
+  both open until a later rhyme decides);
 - tones: of the four pattern variants (平起/仄起, first line rhymed or not), keep those that every
   character so far fits, and allow at the next position only the tones one of them still takes.
 
@@ -67,6 +68,12 @@ class Plan:
 
     def rhyme_position(self, line: int, col: int) -> bool:
         return self.regulated and col == self.n_chars - 1 and line % 2 == 1
+
+    def sets_rhyme(self, line: int, col: int, char_tones: frozenset[str]) -> bool:
+        """Does the character written here join the rhyme? Every even line's end does; so does line
+        1's end when it is a 平 character (首句入韵: a level first line must rhyme with the rest)."""
+        return self.rhyme_position(line, col) or (
+            self.regulated and line == 0 and col == self.n_chars - 1 and char_tones == frozenset({PING}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +284,7 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
         if t:
             strict = tuple(i for i in strict if plan.variants[i].lines[s.line][s.col] in t)
             loose = tuple(i for i in loose if plan.variants[i].loose_lines[s.line][s.col] in (EITHER, *t))
-        if plan.rhyme_position(s.line, s.col):
+        if plan.sets_rhyme(s.line, s.col, t):
             mine = tables.groups_of[token_id]
             if mine:
                 narrowed = mine if groups is None else (groups & mine)
