@@ -408,3 +408,26 @@ def test_top_k_and_top_p_heads():
     flat = torch.full((1000,), 1 / 1000)
     assert len(head(flat, 0, 0.9)[0]) == 900
     assert pick(probs, 0, 0, 0.1, gen) == 1
+
+
+def test_each_character_costs_one_model_step_never_a_reread(vocab):
+    lm = _loaded(vocab)
+    calls = []
+    step = lm.model.step
+
+    def counting_step(tokens, state):
+        calls.append(tokens.shape)
+        return step(tokens, state)
+
+    def no_reread(*args, **kwargs):
+        raise AssertionError("the composer re-read the poem")
+
+    lm.model.step = counting_step
+    lm.model.forward = no_reread
+    comp = _composer(lm, form="qilv", seed=0)
+    result = comp.finish()
+    # The start token, then every character but the last (nothing reads the model after 。).
+    assert len(calls) == len(result.text) and all(shape == (1,) for shape in calls)
+    comp.undo(10)
+    comp.finish()
+    assert len(calls) == len(result.text) + 9  # ten rewritten, the last again without a step
