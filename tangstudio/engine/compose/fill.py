@@ -38,6 +38,7 @@ class Filler:
         self.plan = C.make_plan(self.settings, self.tables)
         self.novelty = novelty
         seed = self.settings.seed if self.settings.seed is not None else int.from_bytes(os.urandom(4), "little") % (2**31)
+        self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
         n, m = self.plan.n_lines, self.plan.n_chars
         self.length = self.plan.length
@@ -109,7 +110,7 @@ class Filler:
         tokens = list(self.tokens)
         tokens[position] = MASK
         device = next(self.model.parameters()).device
-        ids = torch.tensor([[self.vocab.start_id(self.settings.form), *tokens, EOS]], device=device)
+        ids = torch.tensor([[self.vocab.start_id(self.plan.form), *tokens, EOS]], device=device)
         logits = self.model.fill_logits(ids)[0, position + 1].float().cpu()
         cstate = self._cstate(position)
         novelty = self.novelty if (self.settings.novelty and len(cstate.line_text) == col) else None
@@ -175,7 +176,7 @@ class Filler:
         text = self.text
         from tangstudio.engine.prosody import check_poem
 
-        check = check_poem(text, self.settings.form, self.vocab.script).to_dict()
+        check = check_poem(text, self.plan.form, self.vocab.script).to_dict()
         steps = []
         for p in range(self.length):
             if p in self.info:
@@ -184,7 +185,7 @@ class Filler:
                 steps.append(StepInfo(p, [(self.vocab.itos[self.tokens[p]], 1.0)], 0.0, self.vocab.itos[self.tokens[p]],
                                       1.0, 1.0, True))
         backoffs = [n for s in steps for n in s.notes]
-        result = ComposeResult(text, self.settings.form, steps, check.get("rhyme_group"), check, backoffs)
+        result = ComposeResult(text, self.plan.form, steps, check.get("rhyme_group"), check, backoffs, seed=self.seed)
         if self.novelty is not None:
             result.copied_lines = self.novelty.copied_lines(text)
             result.longest_shared = self.novelty.longest_shared(text)

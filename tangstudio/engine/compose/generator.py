@@ -74,8 +74,7 @@ class Composer:
         device = next(self.model.parameters()).device
         self._device = device
         state = self.model.init_state(1, device)
-        form = self.settings.form
-        start = torch.tensor([self.vocab.start_id(form)], device=device)
+        start = torch.tensor([self.vocab.start_id(self.plan.form)], device=device)
         logits, state = self.model.step(start, state)
         self._frames = [_Frame(state, logits[0].float().cpu(), C.CState())]
         self.history: list[StepInfo] = []
@@ -106,7 +105,7 @@ class Composer:
     def backoffs(self) -> list[str]:
         notes = [n for s in self.history for n in s.notes]
         last = self._frames[-1].cstate
-        if self.plan.regulated and self.settings.tones == "strict" and not last.strict and last.pos > 0:
+        if self.plan.regulated and self.settings.tones == "strict" and not last.strict and last.loose and last.pos > 0:
             notes.append("the strict tone pattern could not be kept (given characters break it)")
         if self.plan.regulated and self.settings.tones != "off" and not last.loose and last.pos > 0:
             notes.append("the tone pattern could not be kept (given characters break it)")
@@ -206,11 +205,11 @@ class Composer:
         if self.plan.regulated and self.done:
             from tangstudio.engine.prosody import check_poem
 
-            check = check_poem(text, self.settings.form, self.vocab.script).to_dict()
+            check = check_poem(text, self.plan.form, self.vocab.script).to_dict()
         group = check["rhyme_group"] if check and check.get("rhyme_group") else self.rhyme_group
         log_prob = sum(math.log(max(s.model_prob, 1e-300)) for s in self.history)
-        result = ComposeResult(text, self.settings.form, list(self.history), group, check, self.backoffs,
-                               log_prob=log_prob)
+        result = ComposeResult(text, self.plan.form, list(self.history), group, check, self.backoffs,
+                               log_prob=log_prob, seed=self.seed)
         if self.novelty is not None and text:
             result.copied_lines = self.novelty.copied_lines(text)
             result.longest_shared = self.novelty.longest_shared(text)

@@ -103,6 +103,7 @@ class ComposeResult:
     copied_lines: list[str] = field(default_factory=list)  # lines that are lines of the corpus
     longest_shared: str | None = None  # longest span shared with the corpus (None: not checked)
     log_prob: float | None = None  # sum of the model's log-probabilities of the written characters
+    seed: int | None = None  # the seed that reproduces this poem (sampling only)
 
     @property
     def backed_off(self) -> bool:
@@ -113,7 +114,7 @@ class ComposeResult:
             "text": self.text, "form": self.form, "rhyme_group": self.rhyme_group,
             "check": _check_summary(self.check), "backed_off": self.backed_off, "backoffs": self.backoffs,
             "copied_lines": self.copied_lines, "longest_shared_span": self.longest_shared,
-            "log_prob": None if self.log_prob is None else round(self.log_prob, 4),
+            "log_prob": None if self.log_prob is None else round(self.log_prob, 4), "seed": self.seed,
         }
         if with_steps:
             data["steps"] = [s.to_dict() for s in self.steps]
