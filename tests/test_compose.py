@@ -431,3 +431,20 @@ def test_each_character_costs_one_model_step_never_a_reread(vocab):
     comp.undo(10)
     comp.finish()
     assert len(calls) == len(result.text) + 9  # ten rewritten, the last again without a step
+
+
+def test_quality_report_metrics_and_unconstrained_sampler(lm):
+    from benchmarks.quality_report import _metrics, sample_unconstrained
+    from tangstudio.engine.compose.novelty import CorpusIndex
+
+    index = CorpusIndex(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
+    poems = ["床前明月光，疑是地上霜。举头望明月，低头思故乡。", "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "山水"]
+    m = _metrics(poems, "wujue", "simplified", index, backoffs=1)
+    assert m["poems"] == 3 and m["form"] == pytest.approx(2 / 3)
+    assert m["rhyme"] == pytest.approx(2 / 3)  # 霜/乡 (七阳) and 流/楼 (十一尤) rhyme; "山水" is no wujue
+    assert m["copied_lines"] == pytest.approx(4 / 9)
+    assert m["backed_off"] == pytest.approx(1 / 3)
+    assert 0 < m["distinct_1"] <= 1 and 0 < m["distinct_2"] <= 1
+    text = sample_unconstrained(lm, "wujue", seed=0)
+    assert text and text[-1] in "，。！？；：、"
+    assert sample_unconstrained(lm, "wujue", seed=0) == text
