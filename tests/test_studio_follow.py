@@ -48,7 +48,8 @@ def test_status_eta_and_samples(tmp_path: Path) -> None:
     run.mkdir()
     (run / "config.toml").write_text('arch = "gru"\nsteps = 40\n', encoding="utf-8")
     (run / "metrics.jsonl").write_text(_event(10, 5.0), encoding="utf-8")
-    (run / "samples.jsonl").write_text(json.dumps({"samples": ["a", "b"]}) + "\n", encoding="utf-8")
+    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in (
+        {"step": 5, "text": "old"}, {"step": 10, "form": "qijue", "text": "a"}, {"step": 10, "text": "b"})), encoding="utf-8")
     follower = RunFollower(run)
     follower.poll()
     assert follower.arch == "gru"

@@ -155,15 +155,22 @@ class RunFollower:
         except OSError:
             return
         self.samples_mtime = mtime
-        for line in reversed(lines):
+        latest: list[str] = []
+        latest_step = None
+        for line in lines:  # one poem a line, or one record with a list: keep those of the last step
             try:
                 record = json.loads(line)
             except ValueError:
                 continue
             texts = sample_texts(record)
-            if texts:
-                self.samples = texts
-                return
+            if not texts:
+                continue
+            step = record.get("step") if isinstance(record, dict) else None
+            if step != latest_step:
+                latest, latest_step = [], step
+            latest += texts
+        if latest:
+            self.samples = latest
 
     # What the pane shows --------------------------------------------------------------------
 

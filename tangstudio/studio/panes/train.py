@@ -62,6 +62,7 @@ class TrainPane(Pane):
         self.initial_run = run
         self.followers: dict[str, RunFollower] = {}
         self.run_colors: dict[str, tuple[int, int, int]] = {}
+        self.labelled: dict[str, str] = {}  # the arch each list entry shows (it may arrive after the run)
         self.processes: dict[str, TrainingProcess] = {}
         self.metric = "loss"
         self._ticks = 0
@@ -115,6 +116,7 @@ class TrainPane(Pane):
             follower = RunFollower(path)
             follower.poll()
             self.followers[key] = follower
+            self.labelled[key] = follower.arch
             self.run_colors[key] = COLORS[len(self.run_colors) % len(COLORS)]
             runs.add_option(Selection(self._label(follower), key, show))
         elif show:
@@ -150,7 +152,16 @@ class TrainPane(Pane):
             changed |= follower.poll()
         self._check_processes()
         if changed:
+            self._relabel()
             self.refresh_view()
+
+    def _relabel(self) -> None:
+        """A run started here is listed before its config.toml exists: name its arch once it does."""
+        runs = self.query_one("#run-list", SelectionList)
+        for index, (key, follower) in enumerate(self.followers.items()):
+            if self.labelled.get(key) != follower.arch:
+                self.labelled[key] = follower.arch
+                runs.replace_option_prompt_at_index(index, self._label(follower))
 
     def _check_processes(self) -> None:
         for name, process in list(self.processes.items()):
@@ -194,7 +205,7 @@ class TrainPane(Pane):
             samples.update("")
             return
         table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
-        table.add_column(justify="right", style="dim", no_wrap=True)
+        table.add_column(justify="right", style="dim", no_wrap=True, min_width=10)
         table.add_column(no_wrap=True, overflow="ellipsis")
         train, last_eval = run.last_train, run.last_eval
         pseudo = " (pseudo)" if run.ppl_kind == "pseudo" else ""
@@ -203,7 +214,8 @@ class TrainPane(Pane):
         rows = [
             ("run", Text(run.name, style=f"bold {rich_color(self.run_colors[str(run.path)])}")),
             ("status", Text(status, style=style)),
-            ("arch", f"{run.arch} · {run.config.get('corpus', '?')} · {run.config.get('forms', '?')}"),
+            ("arch", f"{run.arch} · {_size(run.config)}"),
+            ("data", f"{run.config.get('corpus', '?')} · {run.config.get('forms', '?')}"),
             ("step", f"{run.step:,}" + (f" · epoch {_fmt(train.get('epoch'), '{:.2f}')}" if "epoch" in train else "")),
             ("train loss", _fmt(train.get("train_loss"), "{:.4f}")),
             ("val loss", _fmt(last_eval.get("val_loss"), "{:.4f}")),
@@ -211,7 +223,7 @@ class TrainPane(Pane):
             ("lr", _fmt(train.get("lr"), "{:.2e}")),
             ("chars/s", _fmt(train.get("chars_per_s"), "{:,.0f}")),
             ("elapsed", format_duration(run.elapsed_s)),
-            ("ETA", "done" if run.done else format_duration(run.eta_s())),
+            ("ETA", "done" if status == "finished" else format_duration(run.eta_s())),
         ]
         if run.config_error:
             rows.append(("problem", Text(run.config_error, style="red")))
@@ -306,6 +318,12 @@ class TrainPane(Pane):
         """Runs this studio started stop with it (with a checkpoint); resume them next time."""
         for process in self.processes.values():
             process.stop()
+
+
+def _size(config: dict) -> str:
+    if "hidden" not in config:
+        return "?"
+    return f"{config.get('layers', 1)}×{config['hidden']} e{config.get('embed', '?')}"
 
 
 def _fmt(value, pattern: str) -> str:

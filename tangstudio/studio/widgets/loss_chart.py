@@ -57,9 +57,12 @@ class LossChart(PlotextPlot):
                 if not xs:
                     continue
                 xs, ys = downsample(xs, ys, width)
-                plt.plot(xs, ys, label=label, color=color, marker=marker)
+                plt.plot(xs, ys, color=color, marker=marker)  # the run list shows each run's colour
                 plotted += 1
-        plt.title(METRIC_TITLES[self.metric] + ("" if plotted else " — no points yet"))
+        legend = " · line: train, dots: val" if self.metric in ("loss", "ppl") else ""
+        plt.title(METRIC_TITLES[self.metric] + (legend if plotted else " — no points yet"))
+        if self.metric == "ppl":
+            plt.yscale("log")
         plt.xlabel("step")
         self.refresh()
 
