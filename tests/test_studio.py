@@ -423,3 +423,27 @@ async def test_compose_rejects_bad_settings_with_a_message(trained_runs: Path, h
         await pilot.press(*"一二三四五六七八九", "enter")
         await pilot.pause()
         assert errors(app) and pane.composer is None
+
+
+@sync
+async def test_sampling_settings_change_mid_poem_and_run_option_picks_the_model(trained_runs: Path, home: Path) -> None:
+    from textual.widgets import Input
+
+    copy_run(trained_runs, home, "tiny-gru")
+    copy_run(trained_runs, home, "tiny-bilstm")
+    app = studio(pane="compose", run="tiny-gru")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        assert pane.model_target.endswith("tiny-gru") and not pane.filling
+        await pilot.press("space", "space")
+        written = pane.poem_text()
+        field = pane.query_one("#cp-temperature", Input)
+        field.value = "0"
+        field.focus()
+        await pilot.press("enter")
+        assert pane.poem_text() == written and pane.composer.settings.temperature == 0
+        assert app.focused is pane.query_one("#poem-scroll")
+        await pilot.press("space")
+        last = pane.composer.history[-1]
+        assert last.chosen == last.candidates[0][0]  # greedy from now on

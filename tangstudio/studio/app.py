@@ -65,7 +65,7 @@ class TangStudio(App):
             "corpus": ("Corpus", lambda: CorpusPane(self.corpus_name, id="corpus-pane")),
             "model": ("Model", lambda: ModelPane(self.corpus_name, id="model-pane")),
             "train": ("Train", lambda: TrainPane(run=self.initial_run, id="train-pane")),
-            "compose": ("Compose", lambda: ComposePane(id="compose-pane")),
+            "compose": ("Compose", lambda: ComposePane(run=self.initial_run, id="compose-pane")),
         }
         with TabbedContent(initial=self.initial_pane, id="panes"):
             for name, (title, make) in panes.items():

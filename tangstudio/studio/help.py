@@ -46,7 +46,8 @@ the form; `e` measures the training speed on this machine; `t` starts a run with
 | `a` | attach any run folder, e.g. one copied from a server |
 
 Runs written by `tangstudio train --headless` in another shell appear by themselves and their
-curves fill in live.
+curves fill in live. Runs started here train in their own process; quitting the studio stops them
+with a checkpoint (resume with `r` next time).
 
 ## Compose
 | key | action |
@@ -58,6 +59,12 @@ curves fill in live.
 | `n` | new poem with the settings above |
 | `w` | save the poem, its settings and every probability (JSON, in your tangstudio home) |
 | `c` | copy the poem |
+| `Esc` | leave a settings field (Enter in a field applies it) |
+
+Temperature, top-k, top-p, rhyme and tones apply from the next character; form, 藏头 (acrostic)
+and prefix start a new poem. **BiLSTM models fill instead:** `←` `→` select a position, the panel
+shows its candidates given both sides, `1`–`0` set it, `Space` fills every empty position, `p`
+refines them all.
 
 Each character is tinted by the probability it had when chosen (bright: likely, red: a surprise).
 Under every line: 平 / 仄 of each character and the rhyme group at the line end; violations are red.

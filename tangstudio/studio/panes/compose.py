@@ -50,8 +50,9 @@ class ComposePane(Pane):
         Binding("escape", "focus_poem", "Poem", show=False),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, run: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.preferred_run = run  # `tangstudio --run NAME`: compose with that run's model when it has one
         self.loaded = None
         self.novelty = None
         self.model_target: str | None = None
@@ -63,6 +64,9 @@ class ComposePane(Pane):
 
     def compose(self) -> ComposeResult:
         models = list_models()
+        preferred = [target for label, target in models if self.preferred_run and label == f"run {self.preferred_run}"]
+        if preferred:
+            models.sort(key=lambda m: m[1] != preferred[0])
         with Vertical(id="compose-settings"):
             with Horizontal(classes="settings-row"):
                 yield Label("model", classes="field-label")
@@ -148,14 +152,37 @@ class ComposePane(Pane):
         if self._seen:
             self._load_selected()
 
-    @on(Select.Changed, "#cp-form, #cp-tones")
-    @on(Checkbox.Changed)
-    @on(Input.Submitted)
-    def _settings_changed(self, event) -> None:
+    @on(Select.Changed, "#cp-form")
+    @on(Input.Submitted, "#cp-acrostic, #cp-prefix")
+    def _shape_changed(self, event) -> None:
+        """Form, acrostic and prefix shape the whole poem: start a new one."""
         event.stop()
         if self.loaded is not None:
             self.action_new()
             self.focus_first()
+
+    @on(Select.Changed, "#cp-tones")
+    @on(Checkbox.Changed)
+    @on(Input.Submitted, "#cp-temperature, #cp-top_k, #cp-top_p")
+    def _sampling_changed(self, event) -> None:
+        """Sampling knobs and the rhyme/tone switches apply from the next character, mid-poem."""
+        event.stop()
+        if self.composer is None or self.filling:
+            if self.loaded is not None:
+                self.action_new()
+            self.focus_first()
+            return
+        from tangstudio.engine.errors import TangError
+
+        try:
+            new = self.settings()
+        except TangError as exc:
+            self._error(str(exc), "Compose settings")
+            return
+        for name in ("temperature", "top_k", "top_p", "rhyme", "tones"):
+            setattr(self.composer.settings, name, getattr(new, name))
+        self.notify("applies from the next character.", title="Compose")
+        self.focus_first()
 
     def _load_selected(self) -> None:
         select = self.query_one("#cp-model", Select)
@@ -425,7 +452,21 @@ class ComposePane(Pane):
             status.append(" · fill mode: ← → select · 1–0 set · Space fill · p refine", style="dim")
         elif done:
             status.append(" · complete: w save · c copy · n new", style="bold green")
+            shared = self._longest_shared()
+            if shared:
+                status.append(f" · longest span shared with the corpus: {shared}", style="dim")
+        backoffs = getattr(self.composer, "backoffs", None) if self.composer is not None else None
+        if backoffs:
+            status.append(f" · relaxed: {backoffs[-1]}", style="yellow")
         self.query_one("#compose-status", Static).update(status)
+
+    def _longest_shared(self) -> str | None:
+        if self.novelty is None or not self.poem_text():
+            return None
+        try:
+            return self.novelty.longest_shared(self.poem_text()) or None
+        except Exception:  # noqa: BLE001 — the novelty report is a nicety, never a failure
+            return None
 
     def action_save(self) -> None:
         text = self.poem_text()
