@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from test_studio_support import (  # noqa: F401  (fixtures)
-    copy_run, errors, no_shipped_models, settle, sync, trained_runs, write_fake_run,
+    copy_run, errors, no_shipped_models, settle, shown_text, sync, trained_runs, write_fake_run,
 )
 from tangstudio.studio.app import create_app
 
@@ -367,7 +367,7 @@ async def test_compose_play_finishes_a_qijue(trained_runs: Path, home: Path) -> 
         await pilot.press("p")
         assert await _wait_for(pilot, lambda: pane.composer.done, 30)
         assert classify(pane.poem_text()) == "qijue"
-        assert "complete" in str(pane.query_one("#compose-status").render())
+        assert "complete" in shown_text(pane.query_one("#compose-status"))
 
 
 @sync
@@ -447,3 +447,22 @@ async def test_sampling_settings_change_mid_poem_and_run_option_picks_the_model(
         await pilot.press("space")
         last = pane.composer.history[-1]
         assert last.chosen == last.candidates[0][0]  # greedy from now on
+
+
+@sync
+async def test_damaged_runs_show_what_is_wrong_and_the_rest_still_draws(home: Path) -> None:
+    broken = home / "runs" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "config.toml").write_text("arch = \n", encoding="utf-8")
+    (broken / "metrics.jsonl").write_bytes(b'\xff\xfe garbage\n{"event": "train", "step": 1, "train_loss": NaN}\n'
+                                           b'{"event": "train", "step": 2, "train_loss": 4.0}\n')
+    write_fake_run(home, "fine", "gru", 30, 20)
+    app = studio(run="broken")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        follower = pane.followers[str(broken)]
+        assert follower.train == [(2.0, 4.0)] and follower.config_error
+        assert "config.toml unreadable" in shown_text(pane.query_one("#run-details"))
+        assert {f.name for f in pane.shown()} >= {"broken", "fine"}
+        assert not errors(app)

@@ -83,3 +83,24 @@ def test_small_helpers(tmp_path: Path) -> None:
     assert find_runs(tmp_path) == [tmp_path / "gru-1"]
     assert format_duration(3725) == "1:02:05" and format_duration(None) == "—"
     assert sample_texts({"text": "x"}) == ["x"] and sample_texts(3) == []
+
+
+def test_poem_marks_tones_rhyme_and_violations() -> None:
+    from tangstudio.studio.widgets.poem_view import prosody_marks, split_clauses
+
+    text = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
+    info = prosody_marks(text, "wujue", "simplified")
+    assert "".join(info["marks"][:5]) == "平平平仄平"
+    assert info["groups"][1] == ("七阳", True)  # line 2 rhymes in 七阳
+    assert info["kinds"][8] == "tone"  # 上 breaks the loose pattern of line 2
+    assert info["summary"] is not None
+    partial = prosody_marks("床前明月光，疑是", "wujue", "simplified")
+    assert partial["summary"] is None and len(partial["marks"]) == 7  # no verdict before the shape is complete
+    assert split_clauses(list("ab，c")) == [[0, 1, 2], [3]]
+
+
+def test_tint_runs_from_red_to_green() -> None:
+    from tangstudio.studio.widgets.tint import tint
+
+    assert tint(1.0) == "rgb(64,255,64)" and tint(1e-6) == "rgb(255,64,64)"
+    assert tint(None).startswith("rgb(160")

@@ -144,3 +144,12 @@ def seeded_model_run(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file:
             "step": 0, "ppl_kind": "causal"}
     save_checkpoint(run / "checkpoints" / "best", model.state_dict(), meta)
     return run
+
+
+def shown_text(static) -> str:
+    """What a Static shows, as plain text (its Rich renderable printed wide)."""
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console.print(static.content)
+    return console.export_text()
