@@ -1,0 +1,88 @@
+"""Training speed of the four cells against the LSTM, interleaved in one process.
+
+The architecture study trains its runs one after another, so on a shared machine each run's
+chars/s reflects whatever else was running then. Here the same batches go through full training
+steps (forward, backward, clipping, AdamW) of each architecture in alternating rounds, so the
+ratios are fair even when the absolute rates are not. Size: the study's — embedding 128, 2×256,
+batch 64, regulated verse, the engine's own length buckets and models (fused kernels).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+from benchmarks.common import Row
+
+ARCHS = ("lstm", "gru", "rnn", "bilstm")
+EMBED, HIDDEN, LAYERS, BATCH = 128, 256, 2, 64
+
+
+def measure(rounds: int, steps: int) -> dict[str, float]:
+    """Median real chars/s per architecture over `rounds` alternating rounds of `steps` steps."""
+    import torch
+    import torch.nn.functional as F
+
+    from tangstudio.engine.corpus.vocab import PAD
+    from tangstudio.engine.models import ModelConfig, build_model
+    from tangstudio.engine.training.batching import causal_batch, masked_batch, plan_epoch
+    from tangstudio.engine.training.data import load_training_data
+
+    data = load_training_data("tang", "simplified", "regulated", 256)
+    lengths = [len(s) for s in data.train]
+    plan = plan_epoch(lengths, BATCH, 0, 0)
+    gen = torch.Generator().manual_seed(0)
+    models, optimizers = {}, {}
+    for arch in ARCHS:
+        torch.manual_seed(0)
+        models[arch] = build_model(ModelConfig(arch=arch, vocab_size=len(data.vocab), embed=EMBED, hidden=HIDDEN,
+                                               layers=LAYERS, dropout=0.2)).train()
+        optimizers[arch] = torch.optim.AdamW(models[arch].parameters(), lr=1e-3)
+
+    def step(arch: str, seqs: list[list[int]]) -> int:
+        model, optimizer = models[arch], optimizers[arch]
+        batch = causal_batch(seqs) if model.causal else masked_batch(seqs, gen, 0.15, 0.30)
+        logits = model(batch.inputs, batch.lengths)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch.targets.reshape(-1), ignore_index=PAD)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        return batch.chars
+
+    for arch in ARCHS:  # warm-up: first-call allocations
+        step(arch, [data.train[i] for i in plan[0]])
+    rates: dict[str, list[float]] = {a: [] for a in ARCHS}
+    cursor = 1
+    for _ in range(rounds):
+        batches = [[data.train[i] for i in plan[(cursor + k) % len(plan)]] for k in range(steps)]
+        cursor += steps
+        for arch in ARCHS:  # the same batches for every architecture in this round
+            start, chars = time.perf_counter(), 0
+            for seqs in batches:
+                chars += step(arch, seqs)
+            rates[arch].append(chars / (time.perf_counter() - start))
+    return {a: statistics.median(r) for a, r in rates.items()}
+
+
+def rows(quick: bool = False) -> list[Row]:
+    rate = measure(rounds=2 if quick else 3, steps=2 if quick else 3)
+    size = f"emb {EMBED}, 2×{HIDDEN}, batch {BATCH}"
+    return [
+        Row(f"train chars/s, GRU ({size})", rate["gru"], "chars/s", "LSTM, same batches, interleaved", rate["lstm"],
+            "GRU ≥ LSTM (seed article: faster)"),
+        Row(f"train chars/s, vanilla RNN ({size})", rate["rnn"], "chars/s", "LSTM, same batches, interleaved",
+            rate["lstm"], ""),
+        Row(f"train chars/s, BiLSTM ({size})", rate["bilstm"], "chars/s", "LSTM, same batches, interleaved",
+            rate["lstm"], ""),
+    ]
+
+
+if __name__ == "__main__":
+    from benchmarks.common import machine
+
+    print(machine())
+    for row in rows(quick="--quick" in sys.argv):
+        print(f"{row.figure}: {row.value:,.0f} {row.unit} (baseline {row.baseline}: {row.baseline_value:,.0f}, "
+              f"×{row.ratio:.2f}) target {row.target}")

@@ -1,0 +1,85 @@
+"""Startup: `tangstudio --help` and the studio's first paint, each in a fresh process.
+
+- `tangstudio --help` (the installed console script) against `python -c pass`: the ratio is what
+  the CLI costs on top of starting an interpreter (it must not import torch or Textual).
+- First paint: a fresh process builds the real studio with `create_app()` and enters
+  `App.run_test()` — Textual enters it once the app is mounted and its first screen composed —
+  then leaves at once with os._exit (teardown is not startup). Baseline: a minimal Textual app with
+  one Static, timed the same way, which is the floor any Textual app pays. Target: < 1.5 s.
+
+Every child gets a throwaway TANGSTUDIO_HOME so the figures do not depend on the user's runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import Row
+
+PAINT = """
+import os, asyncio
+{make}
+async def main():
+    async with app.run_test(size=(120, 40)):
+        os._exit(0)
+asyncio.run(main())
+os._exit(3)  # run_test was never entered
+"""
+STUDIO = "from tangstudio.studio.app import create_app\napp = create_app()"
+MINIMAL = """
+from textual.app import App
+from textual.widgets import Static
+class Minimal(App):
+    def compose(self):
+        yield Static("hello")
+app = Minimal()
+"""
+
+
+def _console_script() -> list[str]:
+    script = Path(sys.executable).with_name("tangstudio")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tangstudio"]
+
+
+def time_command(argv: list[str], repeat: int, env: dict | None = None) -> float:
+    """Median wall time of a fresh process running `argv` (must exit 0)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def rows(quick: bool = False) -> list[Row]:
+    repeat = 3 if quick else 5
+    home = tempfile.mkdtemp(prefix="ts-bench-home-")
+    env = {**os.environ, "TANGSTUDIO_HOME": home, "TERM": os.environ.get("TERM", "xterm-256color")}
+    try:
+        python = time_command([sys.executable, "-c", "pass"], repeat, env)
+        help_s = time_command([*_console_script(), "--help"], repeat, env)
+        minimal = time_command([sys.executable, "-c", PAINT.format(make=MINIMAL)], repeat, env)
+        studio = time_command([sys.executable, "-c", PAINT.format(make=STUDIO)], repeat, env)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return [
+        Row("`tangstudio --help`, fresh process (s)", help_s, "s", "python -c pass", python, "no torch/Textual import"),
+        Row("studio first paint: create_app() → run_test() entered (s)", studio, "s",
+            "minimal Textual app, one Static", minimal, "< 1.5 s"),
+    ]
+
+
+if __name__ == "__main__":
+    from benchmarks.common import machine
+
+    print(machine())
+    for row in rows(quick="--quick" in sys.argv):
+        print(f"{row.figure}: {row.value:.3f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.3f}, "
+              f"×{row.ratio:.2f}) target {row.target}")
