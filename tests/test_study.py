@@ -54,6 +54,14 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
         assert a["params"] > 0 and a["chars_per_s"] > 0 and 0 < a["train_s"] <= a["elapsed_s"]
         assert a["best_val_loss"] == pytest.approx(min(p["val_loss"] for p in a["curve"]))
 
+    from tangstudio.engine.study.positions import loss_by_position
+
+    for arch in ("lstm", "bilstm"):  # the position buckets add up to the val loss the engine counted
+        split = loss_by_position(f"s-{arch}")
+        mean = sum(l * c for l, c in zip(split["loss"], split["count"]) if c) / sum(split["count"])
+        assert mean == pytest.approx(archs[arch]["best_val_loss"], abs=1e-6)
+        assert split["ppl_kind"] == archs[arch]["ppl_kind"] and split["count"][0] > 0
+
     shown = cli("compare", "--show", "s", "--json", home=home)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["archs"] == study["archs"]
@@ -61,7 +69,8 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
 
 def test_given_target_and_the_characters_count(tiny_corpus, home):
     from tangstudio.engine.study import run_study
-    from tangstudio.engine.study.compare import cumulative_chars
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.study.compare import cumulative_chars, load_studies, study_path
     from tangstudio.engine.training import TrainConfig
     from tangstudio.engine.training.batching import plan_epoch
     from tangstudio.engine.training.data import load_training_data
@@ -75,11 +84,24 @@ def test_given_target_and_the_characters_count(tiny_corpus, home):
     hard = run_study(base, "rnn", "hard", target_loss=0.01)
     assert hard.archs[0].target_step is None and hard.target_loss == 0.01
 
+    both = load_studies("hard,easy")  # two saved studies as one table, the target worked out again
+    assert [a.arch for a in both.archs] == ["rnn", "gru"] and both.target_loss == 0.01
+    assert all(a.target_step is None for a in both.archs)
+    odd = json.loads(study_path("easy").read_text(encoding="utf-8"))
+    odd["config"]["hidden"], odd["archs"][0]["arch"] = 99, "lstm"
+    study_path("odd").write_text(json.dumps(odd), encoding="utf-8")
+    with pytest.raises(TangError, match="differ in hidden"):
+        load_studies("easy,odd")
+    with pytest.raises(TangError, match="more than one"):
+        load_studies("easy,easy")
+
     data = load_training_data(tiny_corpus, "simplified", "regulated", 256)
     lengths = [len(s) for s in data.train]
-    per_epoch = len(plan_epoch(lengths, 16, 0, 0))
+    plan = plan_epoch(lengths, 16, 0, 0)
+    per_epoch, used = len(plan), [i for batch in plan for i in batch]
+    assert len(set(used)) == len(used) > len(lengths) - 16  # an epoch reads each poem once (bar a partial batch)
     cum = cumulative_chars(lengths, 16, 0, per_epoch + 2)
-    assert cum[per_epoch] == sum(n - 1 for n in lengths)  # one epoch = every train character once
+    assert cum[per_epoch] == sum(lengths[i] - 1 for i in used)
     assert len(cum) == per_epoch + 3 and cum[per_epoch + 2] > cum[per_epoch]
 
 

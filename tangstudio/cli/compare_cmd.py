@@ -34,12 +34,14 @@ def compare(
     batch_size: int = typer.Option(64, "--batch-size", help="Poems per step."),
     seed: int = typer.Option(0, "--seed", help="Random seed (the same batches for every architecture)."),
     eval_every: int = typer.Option(100, "--eval-every", help="Evaluate on the val split every N steps (the curves' resolution)."),
+    eval_poems: Optional[int] = typer.Option(None, "--eval-poems", help="Val poems in each periodic evaluation (a fixed subset; 0 = the whole split). Default: the engine's.", show_default=False),
     target_loss: Optional[float] = typer.Option(None, "--target-loss", help="Val loss (nats/char) to time each architecture to. Default: the worst causal architecture's best.", show_default=False),
     prefix: Optional[str] = typer.Option(None, "--prefix", help="Runs are named PREFIX-ARCH. Default: study-DATE-TIME.", show_default=False),
     plot: Optional[str] = typer.Option(None, "--plot", help="Save the val-loss curves to this PNG.", show_default=False),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (the same for every architecture). Default: torch's choice.", show_default=False),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or mps."),
-    show: Optional[str] = typer.Option(None, "--show", help="Print (and with --plot, draw) the saved study PREFIX again; trains nothing.", show_default=False),
+    show: Optional[str] = typer.Option(None, "--show", help="Print (and with --plot, draw) the saved study PREFIX again, or several as one table (PREFIX,PREFIX); trains nothing.", show_default=False),
+    positions: bool = typer.Option(False, "--positions", help="With --show: also each best checkpoint's val loss by position in the poem."),
     as_json: bool = typer.Option(False, "--json", help="Print the study as JSON instead of a table."),
 ) -> None:
     """Train each architecture under the same data, seed and budget and compare them in one table."""
@@ -49,7 +51,7 @@ def compare(
     from tangstudio.engine.training.config import TrainConfig
 
     if show is not None:
-        _show(show, plot, as_json)
+        _show(show, plot, as_json, positions)
         return
 
     if minutes is not None and steps is not None:
@@ -62,6 +64,8 @@ def compare(
     base = TrainConfig(corpus=corpus, forms=forms, script=script, embed=embed, hidden=hidden, layers=layers,
                        dropout=dropout, lr=lr, batch_size=batch_size, seed=seed, minutes=minutes, steps=steps,
                        eval_every=eval_every, samples=0, device=device)
+    if eval_poems is not None:
+        base.eval_poems = eval_poems
     base.validate()
     prefix = prefix or default_prefix()
     plan_study(base, names, prefix)  # refuse taken names and bad options before any training
@@ -88,18 +92,38 @@ def compare(
         raise typer.Exit(130)
 
 
-def _show(prefix: str, plot: str | None, as_json: bool) -> None:
-    from tangstudio.engine.study.compare import load_study
+def _show(prefix: str, plot: str | None, as_json: bool, positions: bool) -> None:
+    from tangstudio.engine.study.compare import load_studies
     from tangstudio.engine.study.plot import plot_curves
 
-    study = load_study(prefix)
+    study = load_studies(prefix)
     plot_path = plot_curves(study, plot) if plot is not None else None
+    by_position = []
+    if positions:
+        from tangstudio.engine.study.positions import loss_by_position
+
+        by_position = [loss_by_position(a.run) for a in study.archs if a.curve]
     if as_json:
         from tangstudio.cli.render import print_json
 
-        print_json({**study.to_dict(), "plot": str(plot_path) if plot_path else None})
-    else:
-        _print_table(study, plot_path)
+        print_json({**study.to_dict(), "plot": str(plot_path) if plot_path else None,
+                    **({"positions": by_position} if positions else {})})
+        return
+    _print_table(study, plot_path)
+    if by_position:
+        from rich.table import Table
+
+        from tangstudio.cli.render import console
+
+        table = Table(title="val loss (nats/char) by position in the poem, best checkpoints", title_justify="left")
+        table.add_column("arch")
+        for label in by_position[0]["labels"]:
+            table.add_column(label, justify="right")
+        for row in by_position:
+            name = row["arch"] + (" (pseudo)" if row["ppl_kind"] == "pseudo" else "")
+            table.add_row(name, *[f"{v:.3f}" for v in row["loss"]])
+        table.add_row("tokens", *[f"{c:,}" for c in by_position[0]["count"]], style="dim")
+        console.print(table)
 
 
 def _run(base, names: list[str], prefix: str, target_loss: float | None, quiet: bool):

@@ -269,6 +269,35 @@ def run_study(base: TrainConfig, archs: list[str], prefix: str | None = None, ta
     return study
 
 
+def load_studies(prefixes: str | list[str]) -> StudyResult:
+    """One saved study, or several ('a,b') shown as one: e.g. architectures trained as separate
+    studies side by side. They must share every training option both record; the target is
+    worked out again over the whole set."""
+    names = [p.strip() for p in (prefixes.split(",") if isinstance(prefixes, str) else prefixes) if p.strip()]
+    if not names:
+        raise TangError("--show needs a study name")
+    studies = [load_study(name) for name in names]
+    if len(studies) == 1:
+        return studies[0]
+    first = studies[0]
+    archs: list[ArchResult] = []
+    for study in studies:
+        common = sorted((set(first.config) & set(study.config)) - {"device"})
+        differ = [k for k in common if first.config[k] != study.config[k]]
+        if differ:
+            raise TangError(f"studies {first.prefix!r} and {study.prefix!r} differ in {differ[0]} "
+                            f"({first.config[differ[0]]!r} vs {study.config[differ[0]]!r}); they cannot share a table")
+        for arch in study.archs:
+            if any(a.arch == arch.arch for a in archs):
+                raise TangError(f"architecture {arch.arch!r} is in more than one of the studies {', '.join(names)}")
+            archs.append(dataclasses.replace(arch, target_step=None, target_train_s=None, target_chars=None))
+    archs.sort(key=lambda a: ARCH_NAMES.index(a.arch))
+    given = first.target_loss if first.target_rule == TARGET_RULE_GIVEN else None
+    target, rule = apply_target(archs, given)
+    return StudyResult(prefix="+".join(names), archs=archs, target_loss=target, target_rule=rule, config=first.config,
+                       started=min(s.started for s in studies), stopped_early=any(s.stopped_early for s in studies))
+
+
 def load_study(prefix: str) -> StudyResult:
     path = study_path(prefix)
     if not path.is_file():
