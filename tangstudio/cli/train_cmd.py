@@ -32,7 +32,7 @@ def train(
     layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers. Default: 2.", show_default=False),
     dropout: Optional[float] = typer.Option(None, "--dropout", help="Dropout. Default: 0.2.", show_default=False),
     tied: bool = typer.Option(False, "--tied", help="Tie the output layer to the embedding."),
-    impl: Optional[str] = typer.Option(None, "--impl", help="fused (fast kernels) or readable (cells written out). Default: fused.", show_default=False),
+    impl: Optional[str] = typer.Option(None, "--impl", help="fused (fast kernels) or cells (the readable cells, slow). Default: fused.", show_default=False),
     lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (AdamW). Default: 2e-3.", show_default=False),
     weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="AdamW weight decay. Default: 0.01.", show_default=False),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Poems per step (global, over all processes). Default: 64.", show_default=False),

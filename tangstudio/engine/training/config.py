@@ -32,7 +32,7 @@ class TrainConfig:
     layers: int = 2
     dropout: float = 0.2
     tied: bool = False
-    impl: str = "fused"  # fused (PyTorch cuDNN/CPU kernels) | readable (the cells written out)
+    impl: str = "fused"  # fused (PyTorch's cuDNN/CPU kernels) | cells (the readable cells, for teaching)
     lr: float = 2e-3
     weight_decay: float = 0.01
     batch_size: int = 64
@@ -63,8 +63,10 @@ class TrainConfig:
             raise TangError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCH_NAMES)}")
         if self.device not in DEVICES:
             raise TangError(f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}")
-        if self.impl not in ("fused", "readable"):
-            raise TangError(f"unknown implementation {self.impl!r}; choose fused or readable")
+        from tangstudio.engine.models.archs import IMPLS  # torch-free
+
+        if self.impl not in IMPLS:
+            raise TangError(f"unknown implementation {self.impl!r}; choose one of {', '.join(IMPLS)}")
         if self.script not in ("simplified", "traditional"):
             raise TangError(f"unknown script {self.script!r}; choose simplified or traditional")
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
