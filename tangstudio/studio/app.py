@@ -11,7 +11,6 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.lazy import Lazy
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tangstudio.studio.commands import StudioCommands
@@ -70,8 +69,7 @@ class TangStudio(App):
         with TabbedContent(initial=self.initial_pane, id="panes"):
             for name, (title, make) in panes.items():
                 with TabPane(title, id=name):
-                    # Hidden panes mount just after the first frame, so the first paint styles only one.
-                    yield make() if name == self.initial_pane else Lazy(make())
+                    yield make()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -167,9 +167,10 @@ class ComposePane(Pane):
     def _sampling_changed(self, event) -> None:
         """Sampling knobs and the rhyme/tone switches apply from the next character, mid-poem."""
         event.stop()
+        if self.loaded is None:  # also the widgets' own Changed messages while mounting
+            return
         if self.composer is None or self.filling:
-            if self.loaded is not None:
-                self.action_new()
+            self.action_new()
             self.focus_first()
             return
         from tangstudio.engine.errors import TangError
