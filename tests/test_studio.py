@@ -291,9 +291,14 @@ async def test_attach_follows_a_run_written_by_a_separate_headless_process(tiny_
         app = studio(pane="train")
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
+            from textual.widgets import Input
+
+            from tangstudio.studio.panes.train import AttachScreen
+
             await pilot.press("a")
             await pilot.pause()
-            await pilot.press(*str(elsewhere / "runs" / "remote"))
+            assert isinstance(app.screen, AttachScreen)
+            app.screen.query_one(Input).value = str(elsewhere / "runs" / "remote")
             await pilot.press("enter")
             await pilot.pause()
             pane = app.query_one("#train-pane")

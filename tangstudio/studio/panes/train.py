@@ -302,14 +302,15 @@ class TrainPane(Pane):
         def attach(path: str | None) -> None:
             if not path:
                 return
-            folder = Path(path).expanduser()
-            if not folder.is_dir():
-                self.notify(f"{folder} is not a folder.", severity="error")
+            folder = Path(path).expanduser().resolve()
+            if folder.exists() and not folder.is_dir():
+                self.notify(f"{folder} is a file; give the run's folder (the one holding metrics.jsonl).",
+                            severity="error")
                 return
-            follower = self.add_run(folder.resolve(), show=True, highlight=True)
-            if not follower.train and not follower.val and not (folder / "metrics.jsonl").exists():
+            self.add_run(folder, show=True, highlight=True)
+            if not (folder / "metrics.jsonl").exists():
                 self.notify(f"{folder} has no metrics.jsonl yet; the curve fills in when it appears.",
-                            severity="warning")
+                            severity="warning", timeout=8)
             self.refresh_view()
 
         self.app.push_screen(AttachScreen(), attach)
