@@ -31,6 +31,7 @@ def sample_unconstrained(loaded, form: str, seed: int, temperature: float = 0.8,
     import torch
 
     from tangstudio.engine.compose.decoding import truncate
+    from tangstudio.engine.compose.stepping import step
     from tangstudio.engine.compose.tables import LINE_ENDS
     from tangstudio.engine.corpus.vocab import EOS
     from tangstudio.engine.prosody.patterns import SHAPES
@@ -45,14 +46,14 @@ def sample_unconstrained(loaded, form: str, seed: int, temperature: float = 0.8,
     out: list[str] = []
     with torch.inference_mode():
         state = model.init_state(1)
-        logits, state = model.step(torch.tensor([vocab.start_id(form)]), state)
+        logits, state = step(model, torch.tensor([vocab.start_id(form)]), state)
         for _ in range(limit):
             probs = torch.softmax((logits[0].float() / temperature).masked_fill(banned, float("-inf")), -1)
             token = int(torch.multinomial(truncate(probs, 0, top_p), 1, generator=gen))
             if token == EOS:
                 break
             out.append(vocab.itos[token])
-            logits, state = model.step(torch.tensor([token]), state)
+            logits, state = step(model, torch.tensor([token]), state)
     text = "".join(out)
     return text if not text or text[-1] in LINE_ENDS else text + "。"
 

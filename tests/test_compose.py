@@ -408,6 +408,10 @@ def test_top_k_and_top_p_heads():
     flat = torch.full((1000,), 1 / 1000)
     assert len(head(flat, 0, 0.9)[0]) == 900
     assert pick(probs, 0, 0, 0.1, gen) == 1
+    assert {pick(probs, 1.0, 2, 1.0, gen) for _ in range(200)} == {1, 2}
+    # top-k 1 of a wide distribution: rejection rarely succeeds, the fallback draws inside the head.
+    wide = torch.softmax(torch.randn(1000, generator=gen), -1)
+    assert {pick(wide, 1.0, 1, 1.0, gen) for _ in range(5)} == {int(torch.argmax(wide))}
 
 
 def test_each_character_costs_one_model_step_never_a_reread(vocab):

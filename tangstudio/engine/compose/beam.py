@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from tangstudio.engine.compose import constraints as C
+from tangstudio.engine.compose import stepping
 from tangstudio.engine.compose.decoding import top_candidates
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, StepInfo
 from tangstudio.engine.compose.tables import VocabTables, tables_for
@@ -54,7 +55,7 @@ def beam_search(loaded, settings: ComposeSettings, width: int, n: int = 1, *, no
     device = next(model.parameters()).device
 
     state = model.init_state(1, device)
-    logits, state = model.step(torch.tensor([vocab.start_id(settings.form)], device=device), state)
+    logits, state = stepping.step(model, torch.tensor([vocab.start_id(settings.form)], device=device), state)
     hyps = [_Hyp(0.0, C.CState(), ())]
     finished: list[_Hyp] = []
     for _ in range(plan.max_len + 1):
@@ -87,7 +88,7 @@ def beam_search(loaded, settings: ComposeSettings, width: int, n: int = 1, *, no
         if finished and len(finished) >= n and max(f.score for f in finished) >= survivors[0].score:
             break  # scores only fall as poems grow: no open hypothesis can win any more
         state = _select(state, torch.tensor(rows, device=device))
-        logits, state = model.step(torch.tensor(tokens, device=device), state)
+        logits, state = stepping.step(model, torch.tensor(tokens, device=device), state)
         hyps = survivors
     finished.sort(key=lambda h: -h.score)
     return [_result(plan, tables, settings, h, novelty) for h in finished[:max(1, min(n, width))]]

@@ -81,10 +81,30 @@ def head(probs: Tensor, top_k: int, top_p: float) -> tuple[Tensor, Tensor]:
 
 
 def pick(probs: Tensor, temperature: float, top_k: int, top_p: float, generator: torch.Generator) -> int:
-    """Greedy at T = 0; otherwise one draw from the head, by inverse CDF (cheaper than multinomial over V)."""
+    """Greedy at T = 0; otherwise one draw from the top-k / top-p head.
+
+    Sorting (or a large topk) every step costs more than all the masking, so the draw is by
+    rejection instead: draw x from the whole distribution by inverse CDF, keep it if it lies in
+    the head — fewer than k characters and less than p of the mass are strictly likelier than x —
+    else draw again. Accepted draws follow the renormalised head exactly, and with top-p 0.95 a
+    draw is kept at least 95 % of the time.
+    """
     if temperature == 0:
         return int(torch.argmax(probs))
-    ids, kept = head(probs, top_k, top_p)
+    cdf = torch.cumsum(probs.double(), 0)
+    total = float(cdf[-1])
+    for _ in range(64):
+        u = float(torch.rand((), generator=generator, dtype=torch.float64)) * total
+        x = min(int(torch.searchsorted(cdf, torch.tensor([u], dtype=torch.float64))), len(probs) - 1)
+        if probs[x] <= 0:
+            continue
+        ahead = probs > probs[x]
+        if top_k > 0 and int(ahead.sum()) >= top_k:
+            continue
+        if top_p < 1.0 and float(probs[ahead].sum()) >= top_p * total:
+            continue
+        return x
+    ids, kept = head(probs, top_k, top_p)  # a head of tiny mass (a small top-k): draw inside it
     cdf = torch.cumsum(kept.double(), 0)
     u = float(torch.rand((), generator=generator, dtype=torch.float64)) * float(cdf[-1])
     return int(ids[min(int(torch.searchsorted(cdf, torch.tensor([u], dtype=torch.float64))), len(ids) - 1)])

@@ -93,7 +93,9 @@ class Filler:
             if tones:
                 strict = [i for i in strict if plan.variants[i].lines[pl][pc] in tones]
                 loose = [i for i in loose if plan.variants[i].loose_lines[pl][pc] in ("中", *tones)]
-            if plan.sets_rhyme(pl, pc, tones) and tables.groups_of[t]:
+            # Only the even lines fix the rhyme here: refining revisits line 1's end without a
+            # rhyme mask, so letting it narrow the group would make the order of visits matter.
+            if plan.rhyme_position(pl, pc) and tables.groups_of[t]:
                 narrowed = tables.groups_of[t] if groups is None else groups & tables.groups_of[t]
                 groups = narrowed or groups
                 used.add(t)

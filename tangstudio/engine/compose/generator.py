@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from tangstudio.engine.compose import constraints as C
+from tangstudio.engine.compose import stepping
 from tangstudio.engine.compose.decoding import Distribution, constrained, pick, top_candidates
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, StepInfo
 from tangstudio.engine.compose.tables import VocabTables, tables_for
@@ -75,7 +76,7 @@ class Composer:
         self._device = device
         state = self.model.init_state(1, device)
         start = torch.tensor([self.vocab.start_id(self.plan.form)], device=device)
-        logits, state = self.model.step(start, state)
+        logits, state = stepping.step(self.model, start, state)
         self._frames = [_Frame(state, logits[0].float().cpu(), C.CState())]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
@@ -179,7 +180,7 @@ class Composer:
         if cstate.done:  # nothing more will be read from the model: skip its step
             self._frames.append(_Frame(frame.state, frame.logits, cstate))
             return
-        logits, state = self.model.step(torch.tensor([token], device=self._device), frame.state)
+        logits, state = stepping.step(self.model, torch.tensor([token], device=self._device), frame.state)
         self._frames.append(_Frame(state, logits[0].float().cpu(), cstate))
 
     def undo(self, n: int = 1) -> int:
