@@ -69,6 +69,8 @@ class TangStudio(App):
         with TabbedContent(initial=self.initial_pane, id="panes"):
             for name, (title, make) in panes.items():
                 with TabPane(title, id=name):
+                    # All four mount before the first frame. textual.lazy.Lazy paints ~0.5 s sooner here,
+                    # but a Select mounting while the app quits then raises inside Textual.
                     yield make()
         yield Footer()
 
@@ -110,15 +112,21 @@ class TangStudio(App):
         self.query_one("#panes", TabbedContent).active = pane
         self.call_after_refresh(self._focus_pane, pane)
 
-    def _focus_pane(self, pane: str) -> None:
+    def _focus_pane(self, pane: str, tries: int = 20) -> None:
         try:
             self.query_one(f"#{pane}-pane").focus_first()
-        except NoMatches:
-            pass
+        except NoMatches:  # a hidden pane still mounting (the first moments after start): try again shortly
+            if tries:
+                self.set_timer(0.05, lambda: self._focus_pane(pane, tries - 1))
 
     async def action_pane_action(self, pane: str, action: str) -> None:
         self.action_show_pane(pane)
-        await self.query_one(f"#{pane}-pane").run_action(action)
+        try:
+            target = self.query_one(f"#{pane}-pane")
+        except NoMatches:
+            self.notify("the studio is still starting; try again in a moment.")
+            return
+        await target.run_action(action)
 
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen
@@ -128,11 +136,17 @@ class TangStudio(App):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._announce(str(event.pane.id))
+
+    def _announce(self, pane: str, tries: int = 20) -> None:
+        """Tell a pane it is shown (it loads what it needs the first time); waits for a pane still mounting."""
         try:
-            pane = self.query_one(f"#{event.pane.id}-pane")
-        except NoMatches:  # switched within the first frame, before the pane mounted: it is shown on mount
+            widget = self.query_one(f"#{pane}-pane")
+        except NoMatches:
+            if tries:
+                self.set_timer(0.05, lambda: self._announce(pane, tries - 1))
             return
-        pane.post_message(pane.Shown())
+        widget.post_message(widget.Shown())
 
     def on_show_pane(self, message: ShowPane) -> None:
         self.action_show_pane(message.pane)

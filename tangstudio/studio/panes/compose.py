@@ -36,6 +36,12 @@ NO_MODEL = ("No model yet. Train one: F2 (Model) → t, wait for its first check
             "here. Or open a run: tangstudio --run NAME.")
 
 
+class PoemScroll(VerticalScroll):
+    """The poem area takes the focus, so Space, digits and Backspace reach the composer, not a field."""
+
+    can_focus = True
+
+
 class ComposePane(Pane):
     BINDINGS = [
         Binding("space", "step", "Next char"),
@@ -88,14 +94,10 @@ class ComposePane(Pane):
                 yield Label("prefix", classes="field-label")
                 yield Input("", id="cp-prefix", compact=True)
         with Horizontal(id="compose-main"):
-            with VerticalScroll(id="poem-scroll"):
+            with PoemScroll(id="poem-scroll"):
                 yield PoemView(id="poem")
-            yield ProbBars(id="candidates")
+            yield ProbBars(Text("loading …", style="dim"), id="candidates")
         yield Static(id="compose-status")
-
-    def on_mount(self) -> None:
-        self.query_one("#poem-scroll").can_focus = True
-        self.query_one("#candidates", ProbBars).clear("loading …")
 
     def when_shown(self, first: bool) -> None:
         if first:

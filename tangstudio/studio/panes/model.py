@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
@@ -89,7 +90,10 @@ class ModelPane(Pane):
             yield Button("Train  t", id="train-button", variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        arch_list = self.query_one("#arch-list", OptionList)
+        try:
+            arch_list = self.query_one("#arch-list", OptionList)
+        except NoMatches:  # the app quit before this (lazily mounted) pane got its children
+            return
         arch_list.highlighted = list(self.archs).index("lstm")
         self._show_arch()
 

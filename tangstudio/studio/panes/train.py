@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, SelectionList, Static
@@ -82,7 +83,10 @@ class TrainPane(Pane):
 
         self.runs_root = paths.runs_dir()
         self.log_dir = paths.home() / "logs"
-        self.scan(initial=True)
+        try:
+            self.scan(initial=True)
+        except NoMatches:  # the app quit before this (lazily mounted) pane got its children
+            return
         if self.initial_run:
             self._open_initial(self.initial_run)
         runs = self.query_one("#run-list", SelectionList)
