@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Ship a trained run as the default model and measure what the model card reports.
+
+    python scripts/ship_default_model.py RUN [--out models/default]
+
+Copies the run's best checkpoint (model.safetensors + meta.json, verified by loading it), then
+evaluates it once on the val and test splits with the engine's counting, and fits the
+interpolated Kneser–Ney 4-gram baseline (benchmarks/kn_ngram.py) on the same train split and
+vocabulary so the two perplexities are on identical text. Writes `figures.json` beside the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="run name, run directory or checkpoint directory")
+    parser.add_argument("--out", type=Path, default=ROOT / "models" / "default")
+    parser.add_argument("--skip-eval", action="store_true")
+    args = parser.parse_args()
+
+    from benchmarks.kn_ngram import kn_perplexity
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.runs.checkpoint import META, WEIGHTS, load_checkpoint, resolve_checkpoint
+    from tangstudio.engine.training.evaluate import evaluate
+
+    source = resolve_checkpoint(args.run)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in (WEIGHTS, META):
+        shutil.copy2(source / name, args.out / name)
+    loaded = load_checkpoint(args.out)
+    meta = loaded.meta
+    figures: dict = {"source_run": meta.get("run"), "step": meta.get("step"), "epoch": meta.get("epoch"),
+                     "params": meta.get("params"), "size_mb": (args.out / WEIGHTS).stat().st_size / 1e6}
+    if not args.skip_eval:
+        corpus = load_corpus(meta["corpus"]["name"], meta["script"])
+        forms = meta["forms"]
+        train = corpus.select(forms, split="train")
+        vocab = Vocab.build((p.text for p in train), meta["script"])
+        if vocab.itos != loaded.vocab.itos:
+            raise SystemExit("error: the corpus no longer gives the checkpoint's vocabulary")
+        for split in ("val", "test"):
+            start = time.perf_counter()
+            figures[split] = evaluate(loaded, loaded.vocab, corpus.select(forms, split=split))
+            figures[split]["seconds"] = time.perf_counter() - start
+        encode = lambda poems: [vocab.encode_poem(p.text, p.form) for p in poems]  # noqa: E731
+        figures["kn4_test"] = kn_perplexity(encode(train), encode(corpus.select(forms, split="test")), len(vocab), 4)
+        figures["ratio_test"] = figures["test"]["ppl"] / figures["kn4_test"]["ppl"]
+    (args.out / "figures.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
