@@ -80,7 +80,7 @@ class TangStudio(App):
 
     def _after_first_frame(self) -> None:
         pane = self.query_one(f"#{self.initial_pane}-pane")
-        pane.focus_first()
+        self._focus_pane(self.initial_pane)
         pane.post_message(pane.Shown())
         if self.warm_torch:
             self.run_worker(_import_torch, thread=True, group="warm", name="import torch")
@@ -113,11 +113,18 @@ class TangStudio(App):
         self.call_after_refresh(self._focus_pane, pane)
 
     def _focus_pane(self, pane: str, tries: int = 20) -> None:
+        """Put the focus inside a pane so its keys work; tab switches blur the old pane's widget on their own
+        schedule, so check again shortly until the focus has landed (at most a second)."""
         try:
-            self.query_one(f"#{pane}-pane").focus_first()
-        except NoMatches:  # a hidden pane still mounting (the first moments after start): try again shortly
-            if tries:
-                self.set_timer(0.05, lambda: self._focus_pane(pane, tries - 1))
+            widget = self.query_one(f"#{pane}-pane")
+        except NoMatches:
+            widget = None
+        if widget is not None and self.focused is not None and widget in self.focused.ancestors_with_self:
+            return
+        if widget is not None and self.query_one("#panes", TabbedContent).active == pane:
+            widget.focus_first()
+        if tries:
+            self.set_timer(0.05, lambda: self._focus_pane(pane, tries - 1))
 
     async def action_pane_action(self, pane: str, action: str) -> None:
         self.action_show_pane(pane)

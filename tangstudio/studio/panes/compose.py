@@ -104,7 +104,6 @@ class ComposePane(Pane):
             self._load_selected()
         else:  # runs may have written checkpoints since
             self._refresh_models()
-        self.focus_first()
 
     def focus_first(self) -> None:
         self.query_one("#poem-scroll").focus()
