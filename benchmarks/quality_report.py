@@ -5,6 +5,7 @@
 For each fixed form, n poems are sampled twice (temperature 0.8, top-p 0.95, seeds 0..n−1):
 
 - constraints on: `tangstudio generate`'s defaults — form masks, rhyme, loose tones, novelty;
+  and once more with `--tones strict`;
 - constraints off: the model alone, started with the form's start token and stopped at <eos>
   (or at twice the form's length): what it learned about the form by itself.
 
@@ -113,11 +114,13 @@ def report(model: str, n: int, forms=FORMS, log=sys.stderr) -> dict:
            "poems_per_form": n, "forms": {}}
     for form in forms:
         start = time.perf_counter()
-        results, _ = compose_many(loaded, ComposeSettings(form=form, seed=0), n, novelty=index)
-        on = _metrics([r.text for r in results], form, script, index, sum(r.backed_off for r in results))
+        settings = {}
+        for label, tones in (("constraints_on", "loose"), ("constraints_on_strict", "strict")):
+            results, _ = compose_many(loaded, ComposeSettings(form=form, seed=0, tones=tones), n, novelty=index)
+            settings[label] = _metrics([r.text for r in results], form, script, index, sum(r.backed_off for r in results))
         off_texts = [sample_unconstrained(loaded, form, seed) for seed in range(n)] if loaded.causal else []
-        off = _metrics(off_texts, form, script, index, None) if off_texts else None
-        out["forms"][form] = {"constraints_on": on, "constraints_off": off}
+        settings["constraints_off"] = _metrics(off_texts, form, script, index, None) if off_texts else None
+        out["forms"][form] = settings
         print(f"{form}: {time.perf_counter() - start:.1f} s", file=log)
     return out
 
@@ -129,7 +132,8 @@ def print_table(data: dict) -> None:
     print("| form | constraints | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for form, both in data["forms"].items():
-        for label, m in (("on", both["constraints_on"]), ("off", both["constraints_off"])):
+        for label, m in (("on", both["constraints_on"]), ("on, --tones strict", both["constraints_on_strict"]),
+                         ("off", both["constraints_off"])):
             if m is None:
                 continue
             cells = []
