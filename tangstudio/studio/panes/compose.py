@@ -443,23 +443,28 @@ class ComposePane(Pane):
         self._status(done)
 
     def _status(self, done: bool) -> None:
-        status = Text()
+        parts: list[tuple[str, str]] = []
         if self.loaded is not None:
-            status.append(f"{_model_label(self.model_target)} · ", style="dim")
+            parts.append((_model_label(self.model_target), "dim"))
         steps = [s for s in self.steps() if not s.forced]
         if steps:
             mean = sum(s.chosen_prob for s in steps) / len(steps)
-            status.append(f"{len(steps)} chosen · mean p {mean:.2f}", style="dim")
+            parts.append((f"{len(steps)} chosen · mean p {mean:.2f}", "dim"))
         if self.filling:
-            status.append(" · fill mode: ← → select · 1–0 set · Space fill · p refine", style="dim")
+            parts.append(("fill mode: ← → select · 1–0 set · Space fill · p refine", "dim"))
         elif done:
-            status.append(" · complete: w save · c copy · n new", style="bold green")
+            parts.append(("complete: w save · c copy · n new", "bold green"))
             shared = self._longest_shared()
             if shared:
-                status.append(f" · longest span shared with the corpus: {shared}", style="dim")
+                parts.append((f"longest span shared with the corpus: {shared}", "dim"))
         backoffs = getattr(self.composer, "backoffs", None) if self.composer is not None else None
         if backoffs:
-            status.append(f" · relaxed: {backoffs[-1]}", style="yellow")
+            parts.append((f"relaxed: {backoffs[-1]}", "yellow"))
+        status = Text()
+        for i, (text, style) in enumerate(parts):
+            if i:
+                status.append(" · ", style="dim")
+            status.append(text, style=style)
         self.query_one("#compose-status", Static).update(status)
 
     def _longest_shared(self) -> str | None:
