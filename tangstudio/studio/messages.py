@@ -24,6 +24,3 @@ class StartTraining(Message):
         super().__init__()
         self.options = options
 
-
-class RunsChanged(Message):
-    """A run started, stopped or finished: panes that list runs refresh."""
