@@ -5,6 +5,7 @@ before anything is trained."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -61,6 +62,17 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
         mean = sum(l * c for l, c in zip(split["loss"], split["count"]) if c) / sum(split["count"])
         assert mean == pytest.approx(archs[arch]["best_val_loss"], abs=1e-6)
         assert split["ppl_kind"] == archs[arch]["ppl_kind"] and split["count"][0] > 0
+
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.study.left_to_right import left_to_right_loss
+
+    l2r = left_to_right_loss("s-bilstm", "s-lstm", poems=1000)  # the whole tiny val split
+    assert l2r["tokens"] == sum(split["count"]) and l2r["causal_arch"] == "lstm"
+    assert l2r["bilstm_pseudo"] == pytest.approx(archs["bilstm"]["best_val_loss"], abs=1e-6)
+    assert l2r["causal"] == pytest.approx(archs["lstm"]["best_val_loss"], abs=1e-6)
+    assert math.isfinite(l2r["bilstm_left_to_right"]) and l2r["bilstm_left_to_right"] > 0
+    with pytest.raises(TangError, match="causal model"):
+        left_to_right_loss("s-gru")
 
     shown = cli("compare", "--show", "s", "--json", home=home)
     assert shown.returncode == 0, shown.stderr
