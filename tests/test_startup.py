@@ -21,7 +21,9 @@ print("\\n" + json.dumps(heavy))
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["stats", "--help"], ["corpus", "--help"], ["corpus", "import", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["stats", "--help"], ["corpus", "--help"], ["corpus", "import", "--help"],
+                                  ["train", "--help"], ["generate", "--help"], ["check", "--help"], ["compare", "--help"],
+                                  ["runs", "--help"], ["eval", "--help"], ["score", "--help"]])
 def test_help_does_not_import_torch_or_textual(argv):
     out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, check=True)
     assert "Usage" in out.stdout

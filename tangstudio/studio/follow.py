@@ -5,8 +5,8 @@ the bytes appended to `metrics.jsonl` since the last one and holds back a half-w
 until its newline arrives, so a run being written right now (by the studio's own subprocess,
 `tangstudio train --headless` in another shell, or rsync from a server) fills in live.
 
-(The engine's `tangstudio.engine.runs` package imports torch on import; the studio must paint its
-first frame before torch loads, so the few lines of reading live here.)
+The incremental reading itself is the engine's `MetricsFollower` (torch-free, so the studio can
+use it before its first frame); this class turns events into the curves and status the pane shows.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tangstudio.engine.runs.metrics import MetricsFollower
 
 METRICS = "metrics.jsonl"
 SAMPLES = "samples.jsonl"
@@ -51,8 +53,6 @@ class RunFollower:
     """What the studio knows of one run directory, updated by `poll()`."""
 
     path: Path
-    offset: int = 0
-    partial: bytes = b""
     train: list[tuple[float, float]] = field(default_factory=list)  # (step, train_loss)
     val: list[tuple[float, float, float | None]] = field(default_factory=list)  # (step, val_loss, val_ppl)
     lr: list[tuple[float, float]] = field(default_factory=list)
@@ -64,6 +64,10 @@ class RunFollower:
     config_error: str | None = None
     samples: list[str] = field(default_factory=list)
     samples_mtime: int = 0
+    _metrics: MetricsFollower = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._metrics = MetricsFollower(self.path / METRICS)
 
     @property
     def name(self) -> str:
@@ -84,35 +88,19 @@ class RunFollower:
         if not self.config and (self.path / CONFIG).is_file():
             self._read_config()
             changed = True
-        try:
-            with open(self.path / METRICS, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size < self.offset:  # rewritten (a resume trims what it will redo): start over
-                    self._reset()
-                if size == self.offset:
-                    return changed
-                handle.seek(self.offset)
-                data = handle.read()
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
-            return changed
-        self.offset += len(data)
-        data = self.partial + data
-        cut = data.rfind(b"\n") + 1
-        self.partial = data[cut:]
-        for line in data[:cut].decode("utf-8", errors="replace").splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue  # a damaged line must not hide the rest of the run
-            if isinstance(event, dict):
-                self._add(event)
-                changed = True
+        restarts = self._metrics.restarts
+        events = self._metrics.read_new()
+        if self._metrics.restarts != restarts:  # rewritten (a resume trims what it will redo)
+            self._reset()
+            changed = True
+        for event in events:
+            self._add(event)
+            changed = True
         if changed:
             self._read_samples()
         return changed
 
     def _reset(self) -> None:
-        self.offset, self.partial = 0, b""
         self.train.clear(), self.val.clear(), self.lr.clear(), self.speed.clear()
         self.last_train, self.last_eval, self.done = {}, {}, None
 

@@ -73,15 +73,17 @@ class MetricsFollower:
         self.path = Path(path)
         self.offset = 0
         self._partial = b""
+        self.restarts = 0  # times the file was rewritten under us: a reader should drop what it had
 
     def read_new(self) -> list[dict]:
         try:
             with open(self.path, "rb") as handle:
                 if os.fstat(handle.fileno()).st_size < self.offset:  # rewritten (resume trimmed it)
                     self.offset, self._partial = 0, b""
+                    self.restarts += 1
                 handle.seek(self.offset)
                 data = handle.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
             return []
         self.offset += len(data)
         data = self._partial + data

@@ -2,10 +2,20 @@
 
 `train(TrainConfig(...), callbacks=..., should_stop=...)` is the one entry point both faces use;
 `evaluate(model_or_loaded, vocab, poems)` is the agreed held-out counting everyone compares on.
+
+Exports are lazy (PEP 562) so that reading or validating a `TrainConfig` — e.g. `tangstudio train`
+handing its options to the studio — does not import torch before the first frame.
 """
 
-from tangstudio.engine.training.config import TrainConfig
-from tangstudio.engine.training.evaluate import evaluate
-from tangstudio.engine.training.loop import RunResult, train
+from __future__ import annotations
 
-__all__ = ["TrainConfig", "RunResult", "train", "evaluate"]
+import importlib
+
+_EXPORTS = {"TrainConfig": "config", "RunResult": "loop", "train": "loop", "evaluate": "evaluate"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"tangstudio.engine.training.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
