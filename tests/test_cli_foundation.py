@@ -63,3 +63,10 @@ def test_home_option_overrides_env(tmp_path, home):
     result = tangstudio("--home", str(other), "corpus", "import", str(poems), "--name", "mine", home=home)
     assert result.returncode == 0, result.stderr
     assert (other / "corpora" / "mine").is_dir() and not (home / "corpora").exists()
+
+
+def test_usage_errors_are_one_line_too(home):
+    for args in (["generate", "--temperature", "abc"], ["stats", "--bogus"], ["check"], ["frobnicate"]):
+        result = tangstudio(*args, home=home)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr

@@ -1,10 +1,13 @@
 """The headless face: a Typer CLI over the engine.
 
 Each command lives in its own module and registers itself on `app`. `main()` turns the engine's
-`TangError` into a one-line message and exit code 2, so bad input never shows a traceback.
+`TangError` and every usage error (a missing argument, `--temperature abc`) into one line on
+stderr and exit code 2, so bad input never shows a traceback or a multi-line box.
 """
 
 from __future__ import annotations
+
+import sys
 
 from tangstudio.cli.app import app
 from tangstudio.cli import check_cmd, compare_cmd, corpus_cmd, eval_cmd, generate_cmd, runs_cmd, score_cmd, stats_cmd, train_cmd  # noqa: F401  (registration)
@@ -12,13 +15,33 @@ from tangstudio.cli import check_cmd, compare_cmd, corpus_cmd, eval_cmd, generat
 __all__ = ["app", "main"]
 
 
+def _click_exceptions():
+    """Typer ≥ 0.27 vendors Click as `typer._click`; older releases use Click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - depends on the installed Typer
+        from click import exceptions
+    return exceptions
+
+
 def main() -> None:
     from tangstudio.cli.errors import report_and_exit
     from tangstudio.engine.errors import TangError
 
+    click = _click_exceptions()
     try:
-        app()
+        result = app(standalone_mode=False)
     except TangError as exc:
         report_and_exit(exc)
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
+    except click.UsageError as exc:
+        message = exc.format_message().strip()
+        if message:  # empty for a group called without a command: its help was just printed
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            print(f"error: {message}{where}", file=sys.stderr)
+        sys.exit(2)
+    except click.ClickException as exc:
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)
