@@ -2,14 +2,13 @@
 
 The architecture study trains its runs one after another, so on a shared machine each run's
 chars/s reflects whatever else was running then. Here the same batches go through full training
-steps (forward, backward, clipping, AdamW) of each architecture in alternating rounds, so the
-ratios are fair even when the absolute rates are not. Size: the study's — embedding 128, 2×256,
+steps (forward, backward, clipping, AdamW) of each architecture, taking turns batch by batch on
+one thread, so the ratios are fair even when the absolute rates are not. Size: the study's — embedding 128, 2×256,
 batch 64, regulated verse, the engine's own length buckets and models (fused kernels).
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 
@@ -20,7 +19,8 @@ EMBED, HIDDEN, LAYERS, BATCH = 128, 256, 2, 64
 
 
 def measure(rounds: int, steps: int) -> dict[str, float]:
-    """Median real chars/s per architecture over `rounds` alternating rounds of `steps` steps."""
+    """Real chars/s per architecture over rounds × steps batches, the architectures taking turns
+    batch by batch on one thread (a second thread would only measure the neighbours' load)."""
     import torch
     import torch.nn.functional as F
 
@@ -29,6 +29,7 @@ def measure(rounds: int, steps: int) -> dict[str, float]:
     from tangstudio.engine.training.batching import causal_batch, masked_batch, plan_epoch
     from tangstudio.engine.training.data import load_training_data
 
+    torch.set_num_threads(1)
     data = load_training_data("tang", "simplified", "regulated", 256)
     lengths = [len(s) for s in data.train]
     plan = plan_epoch(lengths, BATCH, 0, 0)
@@ -53,17 +54,15 @@ def measure(rounds: int, steps: int) -> dict[str, float]:
 
     for arch in ARCHS:  # warm-up: first-call allocations
         step(arch, [data.train[i] for i in plan[0]])
-    rates: dict[str, list[float]] = {a: [] for a in ARCHS}
-    cursor = 1
-    for _ in range(rounds):
-        batches = [[data.train[i] for i in plan[(cursor + k) % len(plan)]] for k in range(steps)]
-        cursor += steps
-        for arch in ARCHS:  # the same batches for every architecture in this round
-            start, chars = time.perf_counter(), 0
-            for seqs in batches:
-                chars += step(arch, seqs)
-            rates[arch].append(chars / (time.perf_counter() - start))
-    return {a: statistics.median(r) for a, r in rates.items()}
+    seconds = {a: 0.0 for a in ARCHS}
+    chars = {a: 0 for a in ARCHS}
+    for k in range(rounds * steps):
+        seqs = [data.train[i] for i in plan[1 + k % (len(plan) - 1)]]
+        for arch in ARCHS:  # step by step in turn: a change of load hits every architecture alike
+            start = time.perf_counter()
+            chars[arch] += step(arch, seqs)
+            seconds[arch] += time.perf_counter() - start
+    return {a: chars[a] / seconds[a] for a in ARCHS}
 
 
 def rows(quick: bool = False) -> list[Row]:

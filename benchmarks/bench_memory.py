@@ -1,8 +1,9 @@
 """Peak memory (peak RSS, read inside the child: VmHWM, see REPORT) of training and of the studio.
 
 - Training: a short `tangstudio train --headless` at the default model size (2×512 LSTM, embed
-  256, batch 64, regulated verse), through the real CLI entry point, including its final
-  evaluation and checkpoint. Baseline: an interpreter that only imports torch, the floor any
+  256, batch 64, regulated verse; 20 steps, the full run's memory profile without its length),
+  through the real CLI entry point, including its final evaluation (on 100 val poems, to keep it
+  short) and checkpoint. Baseline: an interpreter that only imports torch, the floor any
   training process pays.
 - Studio: the real `create_app()` inside `App.run_test()` once the first paint is done and its
   start-up workers (the torch warm-up) have finished, i.e. the idle studio ready to compose;
@@ -35,7 +36,7 @@ TORCH = "import torch\n" + REPORT
 TRAIN = """
 import sys
 sys.argv = ["tangstudio", "train", "--headless", "--quiet", "--run", "mem", "--steps", "{steps}", "--samples", "0",
-            "--eval-every", "100000", "--forms", "{forms}"]
+            "--eval-every", "100000", "--eval-poems", "100", "--forms", "{forms}"]
 from tangstudio.cli import main
 try:
     main()
@@ -77,7 +78,7 @@ def peak_rss_mb(code: str, env: dict, timeout: float = 540) -> float:
 def rows(quick: bool = False) -> list[Row]:
     home = tempfile.mkdtemp(prefix="ts-bench-home-")
     env = {**os.environ, "TANGSTUDIO_HOME": home, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    steps, forms = (10, "wujue") if quick else (30, "regulated")
+    steps, forms = (10, "wujue") if quick else (20, "regulated")
     try:
         torch_only = peak_rss_mb(TORCH, env)
         train = peak_rss_mb(TRAIN.format(steps=steps, forms=forms), env)

@@ -31,7 +31,7 @@ from benchmarks.common import Row, machine  # noqa: E402
 PREFERRED = ["bench_train", "bench_compose", "bench_corpus", "bench_startup", "bench_memory"]
 DOC = ROOT / "docs" / "benchmarks.md"
 BUDGET_S = 570  # the whole suite must finish in under 10 minutes
-CAP_S = {"bench_train": 200, "bench_compose": 150, "bench_memory": 150, "bench_archs": 150}  # others: 90 s
+CAP_S = {"bench_train": 200, "bench_compose": 150, "bench_memory": 200, "bench_archs": 150}  # others: 90 s
 RESERVE_S = 30  # kept back for each module still to run, so a slow one cannot starve the rest
 ROWS_MARK = "BENCH_ROWS_JSON "
 
