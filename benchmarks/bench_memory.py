@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchmarks.common import Row
+from benchmarks.common import MINIMAL_APP, STUDIO_APP, Row
 
 # VmHWM, not ru_maxrss alone: Linux carries the parent's peak across fork+exec into the child's
 # ru_maxrss, so a child of a process that imported torch would report at least the parent's peak.
@@ -53,15 +53,7 @@ async def main():
         os._exit(0)
 asyncio.run(main())
 """
-STUDIO = "from tangstudio.studio.app import create_app\napp = create_app()"
-MINIMAL = """
-from textual.app import App
-from textual.widgets import Static
-class Minimal(App):
-    def compose(self):
-        yield Static("hello")
-app = Minimal()
-"""
+STUDIO, MINIMAL = STUDIO_APP, MINIMAL_APP
 
 
 def peak_rss_mb(code: str, env: dict, timeout: float = 540) -> float:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import Row
+from benchmarks.common import MINIMAL_APP, STUDIO_APP, Row
 
 PAINT = """
 import os, asyncio
@@ -32,15 +32,7 @@ async def main():
 asyncio.run(main())
 os._exit(3)  # run_test was never entered
 """
-STUDIO = "from tangstudio.studio.app import create_app\napp = create_app()"
-MINIMAL = """
-from textual.app import App
-from textual.widgets import Static
-class Minimal(App):
-    def compose(self):
-        yield Static("hello")
-app = Minimal()
-"""
+STUDIO, MINIMAL = STUDIO_APP, MINIMAL_APP
 
 
 def _console_script() -> list[str]:

@@ -60,3 +60,16 @@ def machine() -> str:
     except ImportError:
         torch_info = "no torch"
     return f"{platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · {torch_info}"
+
+
+# Child-process snippets that build the app whose start-up or memory is measured: the real studio,
+# and the baseline every Textual app pays (one Static).
+STUDIO_APP = "from tangstudio.studio.app import create_app\napp = create_app()"
+MINIMAL_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Minimal(App):
+    def compose(self):
+        yield Static("hello")
+app = Minimal()
+"""
