@@ -8,6 +8,7 @@ from dataclasses import dataclass
 # Characters that close a clause (句). A "line" of regulated verse is one clause.
 CLAUSE_END = "，。！？；：、"
 _CLAUSE = re.compile(f"[^{CLAUSE_END}]+[{CLAUSE_END}]?")
+_CLAUSE_BREAK = re.compile(f"[{CLAUSE_END}]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,4 +33,4 @@ def split_clauses(text: str) -> list[str]:
 
 def clause_lengths(text: str) -> list[int]:
     """Length of each clause without its punctuation."""
-    return [len(clause.rstrip(CLAUSE_END)) for clause in split_clauses(text)]
+    return [len(part) for part in _CLAUSE_BREAK.split(text) if part]  # one C-level split: 57k poems load fast
