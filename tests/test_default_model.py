@@ -1,0 +1,34 @@
+"""The model that ships in models/default loads, is what its card says, and composes real forms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tangstudio.engine.paths import REPO_ROOT
+
+DEFAULT = REPO_ROOT / "models" / "default"
+pytestmark = pytest.mark.skipif(not (DEFAULT / "meta.json").is_file(), reason="no default model in this checkout")
+
+
+def test_default_model_loads_and_matches_its_card():
+    from tangstudio.engine.runs.checkpoint import load_checkpoint
+
+    loaded = load_checkpoint(DEFAULT)
+    assert loaded.causal and loaded.meta["script"] == "simplified" and loaded.meta["forms"] == "regulated"
+    assert (DEFAULT / "model.safetensors").stat().st_size <= 25 * 1024 * 1024
+    figures = json.loads((DEFAULT / "figures.json").read_text(encoding="utf-8"))
+    assert figures["step"] == loaded.meta["step"]
+
+
+@pytest.mark.parametrize("form", ["wujue", "qilv"])
+def test_default_model_composes_the_form(form):
+    from tangstudio.engine.compose import ComposeSettings, compose_many, load_model
+    from tangstudio.engine.prosody import check_poem
+
+    loaded = load_model("default")
+    results, _notes = compose_many(loaded, ComposeSettings(form=form, seed=7), 2, novelty=None)
+    for result in results:
+        check = check_poem(result.text, form)
+        assert check.form_ok and check.rhyme_ok, result.text
