@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.training import TrainConfig, evaluate, train
+from tangstudio.engine.training import TrainConfig, train
+from tangstudio.engine.training.evaluate import evaluate
 from tangstudio.engine.training.batching import causal_batch, masked_batch, plan_epoch, shard
 
 pytestmark = pytest.mark.slow

@@ -40,7 +40,8 @@ def test_auto_picks_cuda():
 def test_cuda_bf16_training_and_the_checkpoint_on_cpu(tiny_corpus, arch):
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.runs import load_checkpoint
-    from tangstudio.engine.training import evaluate, train
+    from tangstudio.engine.training import train
+    from tangstudio.engine.training.evaluate import evaluate
 
     result = train(tiny(tiny_corpus, arch=arch, steps=20, run=f"gpu-{arch}"))
     assert result.status == "finished" and math.isfinite(result.best_val_loss)

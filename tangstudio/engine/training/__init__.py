@@ -1,7 +1,8 @@
 """Training: data encoding, length-bucket batching, the loop, schedule, evaluation, devices, DDP.
 
 `train(TrainConfig(...), callbacks=..., should_stop=...)` is the one entry point both faces use;
-`evaluate(model_or_loaded, vocab, poems)` is the agreed held-out counting everyone compares on.
+`training.evaluate.evaluate(model_or_loaded, vocab, poems)` is the agreed held-out counting
+everyone compares on (not re-exported here: the submodule of the same name would shadow it).
 
 Exports are lazy (PEP 562) so that reading or validating a `TrainConfig` — e.g. `tangstudio train`
 handing its options to the studio — does not import torch before the first frame.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-_EXPORTS = {"TrainConfig": "config", "RunResult": "loop", "train": "loop", "evaluate": "evaluate"}
+_EXPORTS = {"TrainConfig": "config", "RunResult": "loop", "train": "loop"}
 __all__ = list(_EXPORTS)
 
 
