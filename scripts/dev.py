@@ -56,7 +56,9 @@ def main() -> None:
     if command == "app":
         os.execv(str(BIN / "tangstudio"), [str(BIN / "tangstudio"), *rest])
     elif command == "test":
-        os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *rest])
+        # The whole suite runs on every core (pytest-xdist); given arguments go to pytest as they are.
+        args = rest or ["-n", "auto"]
+        os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
 
 
 if __name__ == "__main__":
