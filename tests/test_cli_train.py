@@ -95,6 +95,13 @@ def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp
         (["eval", "ghost"], "unknown run"),
         (["eval", "r", "--split", "dev"], "unknown split"),
         (["runs", "show", "ghost"], "unknown run"),
+        (["train", "--headless", "--resume"], "--resume needs --run"),
+        (["train", "--headless", "--run", "../escape"], "invalid run name"),
+        (["train", "--headless", "--run", "."], "invalid run name"),
+        (["train", "--headless", "--clip", "-1", "--run", "c"], "--clip must be positive"),
+        (["train", "--headless", "--weight-decay", "-1", "--run", "w"], "--weight-decay must be 0 or positive"),
+        (["train", "--headless", "--min-lr-ratio", "1.5", "--run", "m"], "--min-lr-ratio must be in [0, 1]"),
+        (["train", "--headless", "--warmup", "-5", "--run", "u"], "--warmup must be 0 or positive"),
     ]
     for args, message in cases:
         result = cli(*args, home=home)
@@ -128,3 +135,23 @@ def test_vocabulary_that_no_longer_matches_the_corpus(tiny_corpus, tiny_corpus_f
 def test_without_headless_and_without_a_terminal_says_what_to_do(home):
     result = cli("train", "--arch", "lstm", home=home)
     assert result.returncode == 2 and "--headless" in result.stderr
+
+
+def test_resume_through_the_studio_keeps_the_runs_own_options(tiny_corpus, home, monkeypatch):
+    """`tangstudio train --run R --resume` (no --headless) hands the studio only what was given, so the
+    child `train --headless` it starts does not trip over the run's stored non-default options."""
+    import tangstudio.cli.launch as launch
+    from tangstudio.cli import main
+    from tangstudio.studio.trainproc import option_args
+
+    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "small", home=home).returncode == 0
+    handed: list[dict] = []
+    monkeypatch.setattr(launch, "launch_studio", lambda **kw: handed.append(kw["train_config"]))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys, "argv", ["tangstudio", "train", "--run", "small", "--resume", "--steps", "4"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 0 and len(handed) == 1
+    child = cli("train", "--headless", *option_args(handed[0]), home=home)
+    assert child.returncode == 0, child.stderr
+    assert json.loads((home / "runs" / "small" / "checkpoints" / "last" / "meta.json").read_text())["step"] == 4

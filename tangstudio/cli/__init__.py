@@ -15,33 +15,38 @@ from tangstudio.cli import check_cmd, compare_cmd, corpus_cmd, eval_cmd, generat
 __all__ = ["app", "main"]
 
 
-def _click_exceptions():
-    """Typer ≥ 0.27 vendors Click as `typer._click`; older releases use Click itself."""
+def _click_exceptions() -> tuple[type, type, type]:
+    """(UsageError, ClickException, Abort) of the Click that Typer runs on.
+
+    Typer ≥ 0.27 vendors Click as `typer._click` and keeps `Abort` in `typer.exceptions`;
+    older releases use Click itself.
+    """
     try:
-        from typer._click import exceptions
+        from typer._click.exceptions import ClickException, UsageError
+        from typer.exceptions import Abort
     except ImportError:  # pragma: no cover - depends on the installed Typer
-        from click import exceptions
-    return exceptions
+        from click.exceptions import Abort, ClickException, UsageError
+    return UsageError, ClickException, Abort
 
 
 def main() -> None:
     from tangstudio.cli.errors import report_and_exit
     from tangstudio.engine.errors import TangError
 
-    click = _click_exceptions()
+    UsageError, ClickException, Abort = _click_exceptions()
     try:
         result = app(standalone_mode=False)
     except TangError as exc:
         report_and_exit(exc)
-    except click.UsageError as exc:
+    except UsageError as exc:
         message = exc.format_message().strip()
         if message:  # empty for a group called without a command: its help was just printed
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             print(f"error: {message}{where}", file=sys.stderr)
         sys.exit(2)
-    except click.ClickException as exc:
+    except ClickException as exc:
         print(f"error: {exc.format_message()}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
+    except (Abort, KeyboardInterrupt):
         sys.exit(130)
     sys.exit(result if isinstance(result, int) else 0)

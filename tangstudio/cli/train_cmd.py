@@ -47,7 +47,8 @@ def train(
                                       "under torchrun write --run-name (torchrun reads --run as its own --run-path). "
                                       "Default: ARCH-DATE-TIME.", show_default=False),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed. Default: 0.", show_default=False),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run named by --run from its last checkpoint."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run named by --run from its last checkpoint. A budget given with it "
+                                "(--minutes, --steps, --epochs) is the run's new total, counted from its start."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Evaluate on the val split every N steps. Default: 500.", show_default=False),
     eval_poems: Optional[int] = typer.Option(None, "--eval-poems", help="Evaluate on a fixed sample of this many val poems during training (0 = all; `tangstudio eval` always uses all). Default: 500.", show_default=False),
     log_every: Optional[int] = typer.Option(None, "--log-every", help="Log training loss every N steps. Default: 20.", show_default=False),
@@ -63,6 +64,10 @@ def train(
     from tangstudio.engine.training.config import TrainConfig
 
     given = {k for k, v in options.items() if v is not None and v is not False}
+    if resume and run is None:
+        from tangstudio.engine.errors import TangError
+
+        raise TangError("--resume needs --run NAME: the run to continue (see `tangstudio runs list`)")
     config = TrainConfig(**{k: options[k] for k in given})
     config.validate()
     if not headless:
@@ -73,7 +78,9 @@ def train(
                             "add --headless to train here")
         from tangstudio.cli.launch import launch_studio
 
-        launch_studio(pane="train", train_config=config.to_dict())
+        # Only what the user gave (and the run's name): a resumed run keeps its stored options,
+        # and the child refuses any option that differs from them.
+        launch_studio(pane="train", train_config={**{k: options[k] for k in given}, "run": config.run})
         return
     raise typer.Exit(run_headless(config, given, quiet=quiet, as_json=as_json))
 

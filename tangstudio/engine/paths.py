@@ -8,11 +8,14 @@ the real one.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Names that become one folder under the home (runs, corpora): never a path, never hidden.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def home() -> Path:

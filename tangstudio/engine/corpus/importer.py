@@ -24,14 +24,13 @@ from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE
 from tangstudio.engine.errors import TangError
 
 FORMATS = ("auto", "chinese-poetry", "text")
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_POEM_CHARS = 20_000
 _TITLE_SPLIT = re.compile(r"^([^:：，。！？]{1,40})[:：](.+)$")
 
 
 def check_name(name: str, force: bool) -> Path:
-    if not NAME.match(name or ""):
+    if not paths.SAFE_NAME.match(name or ""):
         raise TangError(f"corpus name {name!r} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if name == BUNDLED:
         raise TangError(f"{BUNDLED!r} is the bundled corpus; choose another name")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,6 @@ from tangstudio.engine.runs.checkpoint import META, read_meta
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.metrics import read_metrics
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 LOCK = "run.lock"
 
 
@@ -48,25 +46,40 @@ class RunDir:
     def mark_stopped(self) -> None:
         self.lock_path.unlink(missing_ok=True)
 
-    def is_running(self) -> bool:
-        """True while the process that holds the lock is alive (on this host; another host's lock counts)."""
+    def _lock(self) -> dict | None:
         try:
             info = json.loads(self.lock_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return False
-        if info.get("host") != socket.gethostname():
-            return True
+        except (OSError, ValueError):
+            return None
+        return info if isinstance(info, dict) else None
+
+    def local_pid(self) -> int | None:
+        """The pid of the process training this run, when it runs on this host and is alive."""
+        info = self._lock()
+        if info is None or info.get("host") not in (None, socket.gethostname()):
+            return None
         try:
-            os.kill(int(info["pid"]), 0)
-        except (ProcessLookupError, KeyError, ValueError, TypeError):
+            pid = int(info["pid"])
+            os.kill(pid, 0)
+        except PermissionError:  # alive, but someone else's
+            return pid
+        except (OSError, KeyError, ValueError, TypeError):
+            return None
+        return pid
+
+    def is_running(self) -> bool:
+        """True while the process that holds the lock is alive; another host's lock counts as alive,
+        since its process cannot be checked from here. A lock left by a killed process does not."""
+        info = self._lock()
+        if info is None:
             return False
-        except PermissionError:
+        if info.get("host") not in (None, socket.gethostname()):
             return True
-        return True
+        return self.local_pid() is not None
 
 
 def check_name(name: str) -> str:
-    if not NAME.match(name or ""):
+    if not paths.SAFE_NAME.match(name or ""):
         raise TangError(f"invalid run name {name!r}: use letters, digits, '.', '_' or '-' (up to 64)")
     return name
 

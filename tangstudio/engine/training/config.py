@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 
 ARCH_NAMES = ("rnn", "lstm", "gru", "bilstm")
@@ -69,11 +70,15 @@ class TrainConfig:
             raise TangError(f"unknown implementation {self.impl!r}; choose one of {', '.join(IMPLS)}")
         if self.script not in ("simplified", "traditional"):
             raise TangError(f"unknown script {self.script!r}; choose simplified or traditional")
+        if not self.resume and not paths.SAFE_NAME.match(self.run or ""):
+            raise TangError(f"invalid run name {self.run!r}: use letters, digits, '.', '_' or '-' (up to 64), "
+                            f"starting with a letter or digit")
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
         if len(budgets) > 1:
             raise TangError(f"give only one of --epochs, --steps, --minutes (got {', '.join(budgets)})")
         positive = {"embed": self.embed, "hidden": self.hidden, "layers": self.layers, "batch_size": self.batch_size,
-                    "eval_every": self.eval_every, "log_every": self.log_every, "max_len": self.max_len}
+                    "eval_every": self.eval_every, "log_every": self.log_every, "max_len": self.max_len,
+                    "lr": self.lr, "clip": self.clip}
         for name in ("epochs", "steps", "minutes"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
@@ -84,8 +89,12 @@ class TrainConfig:
             raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
         if self.eval_poems < 0:
             raise TangError(f"--eval-poems must be 0 (all) or positive (got {self.eval_poems})")
-        if self.lr <= 0:
-            raise TangError(f"--lr must be positive (got {self.lr})")
+        if self.weight_decay < 0:
+            raise TangError(f"--weight-decay must be 0 or positive (got {self.weight_decay})")
+        if self.warmup < 0:
+            raise TangError(f"--warmup must be 0 or positive (got {self.warmup})")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise TangError(f"--min-lr-ratio must be in [0, 1] (got {self.min_lr_ratio})")
         if not 0 <= self.mask_min <= self.mask_max < 1:
             raise TangError("mask_min/mask_max must satisfy 0 <= min <= max < 1")
         return self
