@@ -30,6 +30,27 @@ def test_help_does_not_import_torch_or_textual(argv):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def test_listing_runs_reads_json_without_torch(tmp_path):
+    """`runs list` / `runs show` only read JSON and TOML: they must not pay torch's import."""
+    import os
+
+    import torch
+
+    from tangstudio.engine.runs.checkpoint import save_checkpoint
+    from tangstudio.engine.runs.config import write_config
+
+    run = tmp_path / "runs" / "r1"
+    (run / "checkpoints" / "best").mkdir(parents=True)
+    write_config(run / "config.toml", {"arch": "lstm", "corpus": "tang", "forms": "regulated"})
+    save_checkpoint(run / "checkpoints" / "best", {"w": torch.zeros(2)}, {"params": 2})
+    env = {**os.environ, "TANGSTUDIO_HOME": str(tmp_path), "COLUMNS": "200"}
+    for argv in (["runs", "list"], ["runs", "show", "r1"]):
+        out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True,
+                             check=True, env=env)
+        assert "r1" in out.stdout, out.stdout
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == [], argv
+
+
 ENGINE_PROBE = """
 import importlib, json, pkgutil, sys
 import tangstudio.engine as engine

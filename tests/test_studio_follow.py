@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from tangstudio.studio.follow import RunFollower, downsample, find_runs, format_duration, sample_texts
@@ -54,6 +58,14 @@ def test_status_eta_and_samples(tmp_path: Path) -> None:
     follower.poll()
     assert follower.arch == "gru"
     assert follower.status() == "stopped"  # no lock, no done event
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (run / "run.lock").write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname()}), encoding="utf-8")
+    assert follower.status() == "stopped"  # a lock left by a killed process is not a running run
+    (run / "run.lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}), encoding="utf-8")
+    assert follower.status() == "running" and follower.lock_pid() == os.getpid()
+    (run / "run.lock").write_text(json.dumps({"pid": 1, "host": "another-machine"}), encoding="utf-8")
+    assert follower.status() == "running" and follower.lock_pid() is None  # cannot be checked from here
+    (run / "run.lock").unlink()
     assert follower.eta_s() == 30.0  # 30 steps left at 1 s a step
     assert follower.samples == ["a", "b"]
     with open(run / "metrics.jsonl", "a", encoding="utf-8") as handle:

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tangstudio.engine.runs.metrics import MetricsFollower
+from tangstudio.engine.runs.rundir import RunDir
 
 METRICS = "metrics.jsonl"
 SAMPLES = "samples.jsonl"
 CONFIG = "config.toml"
-LOCK = "run.lock"
 
 
 def downsample(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:
@@ -164,22 +162,14 @@ class RunFollower:
 
     def lock_pid(self) -> int | None:
         """The pid of the process writing this run, when it runs on this host and is alive."""
-        try:
-            info = json.loads((self.path / LOCK).read_text(encoding="utf-8"))
-            if info.get("host") not in (None, socket.gethostname()):
-                return None
-            pid = int(info["pid"])
-            os.kill(pid, 0)
-            return pid
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        return RunDir(self.path).local_pid()
 
     def status(self, alive: bool | None = None) -> str:
         """running | finished | interrupted | failed | stopped | waiting (no events yet)."""
         if self.done is not None:
             return str(self.done.get("status", "finished"))
         if alive is None:
-            alive = self.lock_pid() is not None or (self.path / LOCK).is_file()
+            alive = RunDir(self.path).is_running()
         if alive:
             return "running"
         return "stopped" if self.train or self.val else "waiting"

@@ -14,16 +14,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_bytes_atomic, write_text_atomic
 from tangstudio.engine.errors import TangError
+
+if TYPE_CHECKING:  # torch loads only when tensors are read or written: `runs list` reads JSON alone
+    import torch
 
 FORMAT = "tangstudio-checkpoint"
 VERSION = 1
@@ -57,6 +55,8 @@ def _sha256(data: bytes) -> str:
 
 
 def _tensors_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
+    from safetensors.torch import save as st_save
+
     # Clone so tied weights (one storage, two names) become separate tensors safetensors accepts.
     return st_save({k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()})
 
@@ -94,6 +94,9 @@ def _read_tensors(path: Path, expected_sha: str | None) -> dict[str, torch.Tenso
         raise TangError(f"checkpoint file {path} is missing") from None
     if expected_sha is None or _sha256(blob) != expected_sha:
         raise TangError(f"checkpoint file {path} does not match its recorded sha256 (truncated or tampered with)")
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
     try:
         return st_load(blob)
     except (SafetensorError, ValueError, RuntimeError) as exc:
