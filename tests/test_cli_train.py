@@ -135,6 +135,9 @@ def test_vocabulary_that_no_longer_matches_the_corpus(tiny_corpus, tiny_corpus_f
 def test_without_headless_and_without_a_terminal_says_what_to_do(home):
     result = cli("train", "--arch", "lstm", home=home)
     assert result.returncode == 2 and "--headless" in result.stderr
+    studio = subprocess.run([sys.executable, "-m", "tangstudio"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            env=env_for(home), timeout=60)  # the bare command opens the studio: no terminal here
+    assert studio.returncode == 2 and "needs a terminal" in studio.stderr and studio.stdout == ""
 
 
 def test_resume_through_the_studio_keeps_the_runs_own_options(tiny_corpus, home, monkeypatch):

@@ -32,3 +32,16 @@ def test_default_model_composes_the_form(form):
     for result in results:
         check = check_poem(result.text, form)
         assert check.form_ok and check.rhyme_ok, result.text
+
+
+def test_eval_default_reproduces_the_cards_val_perplexity():
+    """`tangstudio eval default` recounts the val split and lands on the figure the card publishes."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "tangstudio", "eval", "default", "--json"], capture_output=True,
+                         text=True, check=True)
+    figures = json.loads((DEFAULT / "figures.json").read_text(encoding="utf-8"))
+    result = json.loads(out.stdout)
+    assert result["chars"] == figures["val"]["chars"]
+    assert result["ppl"] == pytest.approx(figures["val"]["ppl"], rel=1e-5)

@@ -53,6 +53,8 @@ def compare(
     if show is not None:
         _show(show, plot, as_json, positions)
         return
+    if positions:
+        raise TangError("--positions reads a saved study: add --show PREFIX")
 
     if minutes is not None and steps is not None:
         raise TangError("give only one of --minutes and --steps")

@@ -1,4 +1,4 @@
-"""`tangstudio eval RUN`: held-out loss, bits/char and perplexity of a run's best checkpoint."""
+"""`tangstudio eval RUN`: held-out loss, bits/char and perplexity of a run's best checkpoint (or the shipped model)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from tangstudio.cli.app import app
 
 @app.command("eval")
 def eval_(
-    run: str = typer.Argument(..., help="A run name, a run directory or a checkpoint directory."),
-    split: str = typer.Option("val", "--split", help="val or test."),
+    run: str = typer.Argument(..., help="`default` (the shipped model), a run name, a run directory or a checkpoint directory."),
+    split: str = typer.Option("val", "--split", help="val, test or train."),
     device: str = typer.Option("cpu", "--device", help="auto, cpu, cuda or mps."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:

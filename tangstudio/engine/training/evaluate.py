@@ -105,14 +105,14 @@ def evaluate_checkpoint(target, split: str = "val", device: str = "cpu") -> dict
     corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless)."""
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.runs.checkpoint import load_checkpoint
+    from tangstudio.engine.compose.model_ref import load_model
     from tangstudio.engine.training.data import check_vocab
     from tangstudio.engine.training.device import resolve_device
 
     if split not in ("val", "test", "train"):
-        raise TangError(f"unknown split {split!r}; choose val or test")
+        raise TangError(f"unknown split {split!r}; choose val, test or train")
     dev = resolve_device(device)
-    loaded = load_checkpoint(target, dev)
+    loaded = load_model(str(target), dev)  # `default` is the shipped model
     meta = loaded.meta
     try:
         corpus_name, forms = meta["corpus"]["name"], meta["forms"]
