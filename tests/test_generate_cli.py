@@ -115,6 +115,21 @@ def test_score_json_and_table(run, home):
     _one_line_error(tangstudio("score", "龘龘龘", "--model", run, home=home), "not in the model's vocabulary")
 
 
+def test_a_poem_typed_one_line_per_row_scores_and_checks_like_the_punctuated_one(run, home):
+    punctuated = "白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"
+    rows = "白日依山盡\n黃河入海流\n欲窮千里目\n更上一層樓\n"
+    scored = [json.loads(tangstudio("score", text, "--model", run, "--json", home=home).stdout)
+              for text in (punctuated, rows, "白日依山盡 黃河入海流 欲窮千里目 更上一層樓")]
+    assert all(s["text"] == punctuated and s["form"] == "wujue" for s in scored)
+    assert scored[1]["perplexity"] == scored[0]["perplexity"] == scored[2]["perplexity"]
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home)}
+    piped = subprocess.run([sys.executable, "-m", "tangstudio", "check", "-", "--json"], input=rows, text=True,
+                           capture_output=True, env=env, timeout=60)
+    assert piped.returncode == 0 and json.loads(piped.stdout)["form"] == "wujue", piped.stderr
+    other = json.loads(tangstudio("check", "--form", "free", "--json", punctuated, home=home).stdout)
+    assert other["form"] == "other"
+
+
 def test_bilstm_generates_by_filling(tiny_corpus, home):
     _save(home / "runs" / "tiny-bi" / "checkpoints" / "best", "bilstm", tiny_corpus)
     result = tangstudio("generate", "--model", "tiny-bi", "--form", "wulv", "-n", "2", "--seed", "3", "--json", home=home)

@@ -8,6 +8,7 @@ torch or Textual; heavy imports go inside the command functions.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -46,3 +47,11 @@ def root(
         from tangstudio.cli.launch import launch_studio
 
         launch_studio(run=run)
+
+
+POEM_HELP = "The poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。 (or one line per row), or - to read it from stdin."
+
+
+def read_poem(argument: str) -> str:
+    """`-` reads the poem from stdin, so a file of verse can be piped in (`tangstudio check - < poem.txt`)."""
+    return sys.stdin.read() if argument == "-" else argument

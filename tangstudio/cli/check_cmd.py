@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from tangstudio.cli.app import app
+from tangstudio.cli.app import POEM_HELP, app, read_poem
 
-FORM_HELP = "auto, wujue, qijue, wulv, qilv or other."
+FORM_HELP = "auto, wujue, qijue, wulv, qilv, or other (also: free) for verse of no regular shape."
 
 
 @app.command()
 def check(
-    poem: str = typer.Argument(..., help="The poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"),
+    poem: str = typer.Argument(..., help=POEM_HELP),
     form: str = typer.Option("auto", "--form", "-f", help=FORM_HELP),
     script: str = typer.Option("auto", "--script", "-s", help="simplified, traditional, or auto (guess from the text)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the coloured report."),
@@ -20,6 +20,7 @@ def check(
     from tangstudio.cli.render import print_json
     from tangstudio.engine.prosody import check_poem
 
+    poem = read_poem(poem)
     if script == "auto":
         from tangstudio.engine.corpus.script import guess_script
 

@@ -25,7 +25,7 @@ def generate(
     rhyme: bool = typer.Option(True, "--rhyme/--no-rhyme", help="Even lines rhyme in one 平水韵 平 group (fixed forms)."),
     tones: str = typer.Option("loose", "--tones", help="平仄 patterns: strict, loose (一三五不论) or off."),
     n: int = typer.Option(5, "-n", "--poems", help="How many poems."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Make the output reproducible (poem k uses seed + k)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Make the output reproducible (poem #k uses seed + k − 1, so any one can be redrawn alone)."),
     novelty: bool = typer.Option(True, "--novelty/--allow-copies", help="Refuse to complete a line that is a line of the training corpus."),
     show_probs: bool = typer.Option(False, "--show-probs", help="Colour each character by its probability and list its top alternatives."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: per poem the text, checks and every step's top 10 candidates."),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from tangstudio.cli.app import app
+from tangstudio.cli.app import POEM_HELP, app, read_poem
 
 
 @app.command()
 def score(
-    poem: str = typer.Argument(..., help="The poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"),
+    poem: str = typer.Argument(..., help=POEM_HELP),
     model: str = typer.Option("default", "--model", "-m", help="default, a run name, a run directory or a checkpoint directory."),
     form: str = typer.Option("auto", "--form", "-f", help="auto (from the shape), wujue, qijue, wulv, qilv or free."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
@@ -20,8 +20,9 @@ def score(
     from tangstudio.engine.compose.settings import FORMS
     from tangstudio.engine.errors import TangError
 
-    if form != "auto" and form not in FORMS:
+    if form != "auto" and form not in (*FORMS, "other"):
         raise TangError(f"unknown form {form!r}; choose auto, {', '.join(FORMS)}")
+    poem = read_poem(poem)
     loaded = load_model(model)
     result = score_poem(loaded, poem, None if form == "auto" else form)
     if as_json:

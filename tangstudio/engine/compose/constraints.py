@@ -27,6 +27,7 @@ import torch
 
 from tangstudio.engine.compose.settings import FORMS, ComposeSettings
 from tangstudio.engine.compose.tables import COMMA, LINE_ENDS, PERIOD, VocabTables
+from tangstudio.engine.corpus.poem import typed_verse
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.prosody import EITHER, PING, ZE, Variant, variants
@@ -36,7 +37,6 @@ from tangstudio.engine.prosody.patterns import SHAPES
 FREE_MAX_CHARS = 120  # a free poem is closed with 。 when it reaches this many characters
 FREE_MAX_LINE = 12
 FREE_MIN_LINES = 2
-_ASCII_MARKS = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；", ":": "："})
 _FREE_MARKS = "，。！？"
 _SENTENCE_ENDS = "。！？"
 
@@ -107,10 +107,6 @@ def forms_fitting(n_lines: int) -> list[str]:
     return [f for f in FORMS if f == "free" or SHAPES[f][0] >= n_lines]
 
 
-def _clean(text: str) -> str:
-    return "".join(text.split()).translate(_ASCII_MARKS)
-
-
 def check_chars(text: str, tables: VocabTables, what: str) -> None:
     """Characters missing from the vocabulary: one line naming them, and the fix if a script change helps."""
     vocab = tables.vocab
@@ -134,7 +130,7 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
     n_lines, n_chars = line_shape(form)
     vocab = tables.vocab
 
-    acrostic = "".join(ch for ch in _clean(settings.acrostic) if ch not in LINE_ENDS)
+    acrostic = "".join(ch for ch in typed_verse(settings.acrostic) if ch not in LINE_ENDS)
     if acrostic:
         bad = [ch for ch in acrostic if not is_han(ch)]
         if bad:
@@ -145,7 +141,7 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
             raise TangError(f"the acrostic has {len(acrostic)} characters but {form} has {n_lines} lines; "
                             f"forms that fit: {fits}")
 
-    prefix = _clean(settings.prefix)
+    prefix = typed_verse(settings.prefix)
     fixed: dict[int, int] = {}
     if prefix:
         bad = [ch for ch in prefix if not (is_han(ch) or ch in LINE_ENDS)]

@@ -16,6 +16,7 @@ def compose_many(loaded, settings: ComposeSettings, n: int, *, beam: int = 0, no
     `novelty="auto"` loads the index of the model's training corpus (None skips the corpus checks).
     """
     from tangstudio.engine.compose.tables import tables_for
+    from tangstudio.engine.corpus.forms import parse_forms
 
     notes: list[str] = []
     tables = tables_for(loaded.vocab)
@@ -25,6 +26,10 @@ def compose_many(loaded, settings: ComposeSettings, n: int, *, beam: int = 0, no
         novelty = index_for_model(loaded)
         if novelty is None:
             notes.append("the model's training corpus is not available here: copied lines were not checked")
+    trained_on = parse_forms(loaded.meta.get("forms"))
+    if settings.form == "free" and trained_on is not None and "other" not in trained_on:
+        notes.append(f"this model was trained on {loaded.meta.get('forms')} verse only: it has never begun a "
+                     "free-form poem, so expect it to drift into one of the forms it knows")
     causal = getattr(loaded.model, "causal", True)
     if beam:
         if not causal:

@@ -18,10 +18,10 @@ import torch
 
 from tangstudio.engine.compose.settings import EOS_MARK
 from tangstudio.engine.corpus.forms import classify
+from tangstudio.engine.corpus.poem import CLAUSE_END, typed_verse
 from tangstudio.engine.corpus.vocab import EOS, MASK
 from tangstudio.engine.errors import TangError
 
-_ASCII = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；", ":": "："})
 
 
 @dataclass
@@ -53,7 +53,9 @@ class PoemScore:
 
 
 def normalise(text: str) -> str:
-    return "".join(text.split()).translate(_ASCII)
+    """A whole poem as typed → corpus text; a poem ends with a mark, so a missing last one is added."""
+    text = typed_verse(text)
+    return text + "。" if text and text[-1] not in CLAUSE_END else text
 
 
 @torch.inference_mode()

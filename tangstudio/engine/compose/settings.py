@@ -39,6 +39,8 @@ class ComposeSettings:
         self.validate()
 
     def validate(self) -> "ComposeSettings":
+        if self.form == "other":  # what `check` and the corpus call verse of no regular shape
+            self.form = "free"
         if self.form not in FORMS:
             raise TangError(f"unknown form {self.form!r}; choose one of: {', '.join(FORMS)}")
         if self.tones not in TONE_MODES:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 CLAUSE_END = "，。！？；：、"
 _CLAUSE = re.compile(f"[^{CLAUSE_END}]+[{CLAUSE_END}]?")
 _CLAUSE_BREAK = re.compile(f"[{CLAUSE_END}]+")
+_ASCII_MARKS = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；", ":": "："})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +35,20 @@ def split_clauses(text: str) -> list[str]:
 def clause_lengths(text: str) -> list[int]:
     """Length of each clause without its punctuation."""
     return [len(part) for part in _CLAUSE_BREAK.split(text) if part]  # one C-level split: 57k poems load fast
+
+
+def typed_verse(text: str) -> str:
+    """Verse as a person types it, in the corpus's punctuation, so a model reads what it was trained on.
+
+    ASCII marks become full-width, and lines typed without marks (one per row, or separated by
+    spaces) are joined with the couplet's 「，」 and 「。」 in turn. Nothing is added after the last
+    piece: the text may be a beginning (a prefix), not a whole poem.
+    """
+    pieces = text.translate(_ASCII_MARKS).split()
+    out: list[str] = []
+    for piece in pieces[:-1]:
+        out.append(piece)
+        if piece[-1] not in CLAUSE_END:
+            clauses = sum(1 for ch in "".join(out) if ch in CLAUSE_END)
+            out.append("。" if clauses % 2 else "，")
+    return "".join(out + pieces[-1:])

@@ -58,8 +58,8 @@ def resolve_form(lines: list[str], form: str) -> str:
             if len(lines) == n_lines and all(n == n_chars for n in lengths):
                 return name
         return "other"
-    if form == "other":
-        return form
+    if form in ("other", "free"):  # the composer calls unshaped verse `free`
+        return "other"
     if form not in SHAPES:
         raise TangError(f"unknown form {form!r}; choose auto, {', '.join(FORMS)}")
     n_lines, n_chars = SHAPES[form]
