@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Set up (once) and run tangstudio from a fresh clone: `python3 scripts/dev.py app|test [args]`.
 
-Idempotent: the first run creates `.venv`, installs torch 2.13.0 (the CPU build; an unpinned
-`torch` would pull a multi-GB CUDA build) only when the venv has no torch yet, then installs this
+Idempotent: the first run creates `.venv`, installs torch 2.13.0 (on this project's machines the CPU
+wheel on local disk; an unpinned `torch` would pull a multi-GB CUDA build) only when the venv has no torch yet, then installs this
 package in editable mode with its dev extras. Later runs reinstall only when pyproject.toml
 changed. Needs nothing but Python 3.11+ and pip.
 """
@@ -38,7 +38,7 @@ def ensure_environment() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     has_torch = subprocess.run([str(PYTHON), "-c", "import torch"], capture_output=True).returncode == 0
     if not has_torch:
-        say(f"installing {TORCH} (CPU build)")
+        say(f"installing {TORCH} (no torch in the venv yet)")
         pip(TORCH)
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text().strip() != wanted:

@@ -77,6 +77,11 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
     shown = cli("compare", "--show", "s", "--json", home=home)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["archs"] == study["archs"]
+    md = cli("compare", "--show", "s", "--markdown", "--positions", home=home)
+    assert md.returncode == 0, md.stderr
+    table_lines = [line for line in md.stdout.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in table_lines[1:5]] == ["| rnn", "| lstm", "| gru", "| bilstm"]
+    assert "target val loss" in md.stdout and table_lines[-1].startswith("| tokens")
 
 
 def test_given_target_and_the_characters_count(tiny_corpus, home):
@@ -145,6 +150,8 @@ def test_bad_input_is_one_line_exit_2_and_trains_nothing(tiny_corpus, home, tmp_
         (["--steps", "2", "--target-loss", "-1"], "--target-loss must be a positive"),
         (["--steps", "2", "--threads", "0"], "--threads must be positive"),
         (["--show", "ghost"], "no study named 'ghost'"),
+        (["--steps", "2", "--positions"], "--positions reads a saved study"),
+        (["--steps", "2", "--markdown"], "--markdown reads a saved study"),
     ]
     for args, message in cases:  # in this process (fast): the engine's TangError, which main() prints as one line
         result = CliRunner().invoke(app, ["compare", *SMALL, *args])  # a repeated option: the last one wins

@@ -43,6 +43,7 @@ def compare(
     show: Optional[str] = typer.Option(None, "--show", help="Print (and with --plot, draw) the saved study PREFIX again, or several as one table (PREFIX,PREFIX); trains nothing.", show_default=False),
     positions: bool = typer.Option(False, "--positions", help="With --show: also each best checkpoint's val loss by position in the poem."),
     as_json: bool = typer.Option(False, "--json", help="Print the study as JSON instead of a table."),
+    markdown: bool = typer.Option(False, "--markdown", help="With --show: print the tables as Markdown, ready for a document."),
 ) -> None:
     """Train each architecture under the same data, seed and budget and compare them in one table."""
     from tangstudio.engine.errors import TangError
@@ -51,10 +52,10 @@ def compare(
     from tangstudio.engine.training.config import TrainConfig
 
     if show is not None:
-        _show(show, plot, as_json, positions)
+        _show(show, plot, as_json, positions, markdown)
         return
-    if positions:
-        raise TangError("--positions reads a saved study: add --show PREFIX")
+    if positions or markdown:
+        raise TangError(f"--{'positions' if positions else 'markdown'} reads a saved study: add --show PREFIX")
 
     if minutes is not None and steps is not None:
         raise TangError("give only one of --minutes and --steps")
@@ -94,7 +95,7 @@ def compare(
         raise typer.Exit(130)
 
 
-def _show(prefix: str, plot: str | None, as_json: bool, positions: bool) -> None:
+def _show(prefix: str, plot: str | None, as_json: bool, positions: bool, markdown: bool = False) -> None:
     from tangstudio.engine.study.compare import load_studies
     from tangstudio.engine.study.plot import plot_curves
 
@@ -111,21 +112,40 @@ def _show(prefix: str, plot: str | None, as_json: bool, positions: bool) -> None
         print_json({**study.to_dict(), "plot": str(plot_path) if plot_path else None,
                     **({"positions": by_position} if positions else {})})
         return
+    rows = _position_rows(by_position) if by_position else []
+    if markdown:
+        from tangstudio.engine.study.report import markdown_table, target_line
+
+        print(markdown_table(study) + "\n" + target_line(study))
+        if rows:
+            print("\n" + "\n".join("| " + " | ".join(row) + " |" for row in [rows[0], ["---"] * len(rows[0]), *rows[1:]]))
+        return
     _print_table(study, plot_path)
-    if by_position:
+    if rows:
         from rich.table import Table
 
         from tangstudio.cli.render import console
 
-        table = Table(title="val loss (nats/char) by position in the poem, best checkpoints", title_justify="left")
-        table.add_column("arch")
-        for label in by_position[0]["labels"]:
-            table.add_column(label, justify="right")
-        for row in by_position:
-            name = row["arch"] + (" (pseudo)" if row["ppl_kind"] == "pseudo" else "")
-            table.add_row(name, *[f"{v:.3f}" for v in row["loss"]])
-        table.add_row("tokens", *[f"{c:,}" for c in by_position[0]["count"]], style="dim")
+        table = Table(title=POSITIONS_TITLE, title_justify="left")
+        for i, label in enumerate(rows[0]):
+            table.add_column(label, justify="left" if i == 0 else "right")
+        for row in rows[1:-1]:
+            table.add_row(*row)
+        table.add_row(*rows[-1], style="dim")
         console.print(table)
+
+
+POSITIONS_TITLE = "val loss (nats/char) by position in the poem, best checkpoints"
+
+
+def _position_rows(by_position: list[dict]) -> list[list[str]]:
+    """Header, one row per architecture, and the token counts last."""
+    rows = [["arch", *by_position[0]["labels"]]]
+    for row in by_position:
+        name = row["arch"] + (" (pseudo)" if row["ppl_kind"] == "pseudo" else "")
+        rows.append([name, *[f"{v:.3f}" for v in row["loss"]]])
+    rows.append(["tokens", *[f"{c:,}" for c in by_position[0]["count"]]])
+    return rows
 
 
 def _run(base, names: list[str], prefix: str, target_loss: float | None, quiet: bool):

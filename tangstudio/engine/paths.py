@@ -1,4 +1,4 @@
-"""Where tangstudio keeps runs, imported corpora and models.
+"""Where tangstudio keeps runs and imported corpora, and where the shipped models are.
 
 The home comes from `--home` (which sets TANGSTUDIO_HOME), then TANGSTUDIO_HOME, then the
 platform's user data folder. Tests point TANGSTUDIO_HOME at a temporary folder so they never touch
@@ -31,10 +31,6 @@ def runs_dir() -> Path:
 
 def corpora_dir() -> Path:
     return home() / "corpora"
-
-
-def user_models_dir() -> Path:
-    return home() / "models"
 
 
 def shipped_models_dir() -> Path:

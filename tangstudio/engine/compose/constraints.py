@@ -30,7 +30,7 @@ from tangstudio.engine.compose.tables import COMMA, LINE_ENDS, PERIOD, VocabTabl
 from tangstudio.engine.corpus.poem import typed_verse
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.prosody import EITHER, PING, ZE, Variant, variants
+from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, variants
 from tangstudio.engine.prosody.checker import is_han
 from tangstudio.engine.prosody.patterns import SHAPES
 
@@ -183,13 +183,11 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
 
 def _tone_mask(plan: Plan, tables: VocabTables, which: tuple[int, ...], line: int, col: int, strict: bool):
     """The tones one of the still-possible variants takes here, as a mask (None: anything goes)."""
-    marks = set()
-    for i in which:
-        v = plan.variants[i]
-        marks.add((v.lines if strict else v.loose_lines)[line][col])
-    if EITHER in marks or {PING, ZE} <= marks:
+    tones = allowed_tones([plan.variants[i].lines if strict else plan.variants[i].loose_lines for i in which],
+                          line, col)
+    if tones == {PING, ZE}:
         return None
-    return tables.ping if PING in marks else tables.ze
+    return tables.ping if PING in tones else tables.ze
 
 
 def allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty=None) -> Allowed:
@@ -277,9 +275,8 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
     strict, loose, groups, used = s.strict, s.loose, s.groups, s.rhymes_used
     if plan.regulated:
         t = tables.tones_of[token_id]
-        if t:
-            strict = tuple(i for i in strict if plan.variants[i].lines[s.line][s.col] in t)
-            loose = tuple(i for i in loose if plan.variants[i].loose_lines[s.line][s.col] in (EITHER, *t))
+        strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
+        loose = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
         if plan.sets_rhyme(s.line, s.col, t):
             mine = tables.groups_of[token_id]
             if mine:

@@ -7,19 +7,19 @@ loaded on first use. The public API, used by the CLI, the studio and the compose
     group_tone("一东") -> "平"                      group_label("一先") -> "下平一先"
     check_poem(text, form="auto", script="simplified") -> CheckResult (with .to_dict())
     patterns("wujue", first_line_rhymes=False, loose=False) -> [["平平平仄仄", ...], [...]]
-    allowed_tones(candidates, line, position), consistent(candidates, written_tones)
+    allowed_tones(candidates, line, position), fits(expected, tones), consistent(candidates, written_tones)
 """
 
 from tangstudio.engine.prosody.checker import CharResult, CheckResult, LineResult, check_poem, split_lines
 from tangstudio.engine.prosody.groups import GROUPS, PING_GROUPS, group_class, group_label, group_tone
 from tangstudio.engine.prosody.patterns import (
-    EITHER, PING, ZE, Variant, allowed_tones, consistent, line_pattern, loosen, patterns, variants,
+    EITHER, PING, ZE, Variant, allowed_tones, consistent, fits, line_pattern, loosen, patterns, variants,
 )
 from tangstudio.engine.prosody.tables import readings, rhyme_groups, tones
 
 __all__ = [
     "CharResult", "CheckResult", "LineResult", "check_poem", "split_lines",
     "GROUPS", "PING_GROUPS", "group_class", "group_label", "group_tone",
-    "EITHER", "PING", "ZE", "Variant", "allowed_tones", "consistent", "line_pattern", "loosen", "patterns", "variants",
+    "EITHER", "PING", "ZE", "Variant", "allowed_tones", "consistent", "fits", "line_pattern", "loosen", "patterns", "variants",
     "readings", "rhyme_groups", "tones",
 ]
