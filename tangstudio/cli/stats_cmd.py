@@ -31,7 +31,8 @@ def show_stats(data: dict) -> None:
     from rich.columns import Columns
     from rich.table import Table
 
-    from tangstudio.cli.render import bar_table, console
+    from tangstudio.bars import bar_table, line_length_rows
+    from tangstudio.cli.render import console
     from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
 
     summary = Table(title=f"{data['corpus']} · {data['script']} · forms: {data['forms_filter']}", title_justify="left",
@@ -55,11 +56,7 @@ def show_stats(data: dict) -> None:
     cleaning = bar_table("Cleaning (poems touched)", list(data["cleaning"].items()), width=20)
     console.print(Columns([forms, splits]))
     console.print()
-    lengths = sorted(data["line_lengths"].items(), key=lambda kv: int(kv[0]))
-    shown = [(f"{k} chars", n) for k, n in lengths if int(k) <= 12]
-    rest = sum(n for k, n in lengths if int(k) > 12)
-    if rest:
-        shown.append((">12 chars", rest))
+    shown = line_length_rows(data["line_lengths"], longest=12)
     console.print(Columns([bar_table("Line lengths (clauses)", shown, width=24), cleaning]))
     console.print()
     chars = bar_table("Top 20 characters", [(c, n) for c, n in data["top_chars"]], width=20)

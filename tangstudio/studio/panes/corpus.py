@@ -13,31 +13,19 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Label, LoadingIndicator, Select, Static
 
-from tangstudio.studio.bars import bar
+from tangstudio.bars import bar_table as _bar_table
+from tangstudio.bars import line_length_rows
+from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
 from tangstudio.studio.panes.base import Pane
 
 FORM_CHOICES = [("all forms", "all"), ("regulated (4 forms)", "regulated"), ("五绝 wujue", "wujue"),
                 ("七绝 qijue", "qijue"), ("五律 wulv", "wulv"), ("七律 qilv", "qilv"), ("other", "other")]
-FORM_NAMES_ZH = {"wujue": "五言绝句", "qijue": "七言绝句", "wulv": "五言律诗", "qilv": "七言律诗", "other": "其他"}
 
 
 def corpus_names() -> list[str]:
     from tangstudio.engine.corpus.importer import list_imported
 
     return ["tang", *[str(m.get("name")) for m in list_imported() if m.get("name") and m.get("name") != "tang"]]
-
-
-def bar_table(title: str, rows: list[tuple[str, float]], width: int = 18, fmt: str = "{:,}") -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
-                  padding=(0, 1), expand=False)
-    values = [fmt.format(v) for _, v in rows]
-    table.add_column(justify="right", no_wrap=True)
-    table.add_column(justify="right", no_wrap=True, min_width=max(map(len, values), default=1))
-    table.add_column(style="cyan", no_wrap=True, overflow="crop")
-    top = max((v for _, v in rows), default=0)
-    for (label, value), shown in zip(rows, values):
-        table.add_row(label, shown, bar(value, top, width))
-    return table
 
 
 def summary_table(data: dict) -> Table:
@@ -54,11 +42,9 @@ def summary_table(data: dict) -> Table:
     return table
 
 
-def line_length_rows(data: dict) -> list[tuple[str, int]]:
-    lengths = sorted(data["line_lengths"].items(), key=lambda kv: int(kv[0]))
-    shown = [(f"{k} chars", n) for k, n in lengths if int(k) <= 11]
-    rest = sum(n for k, n in lengths if int(k) > 11)
-    return shown + ([(">11 chars", rest)] if rest else [])
+def bar_table(title: str, rows: list[tuple[str, float]], width: int = 18) -> Table:
+    """The pane's cards are narrow: shorter bars than the CLI's."""
+    return _bar_table(title, rows, width=width)
 
 
 class CorpusPane(Pane):
@@ -147,7 +133,7 @@ class CorpusPane(Pane):
         card("forms").update(bar_table("Poems per form (whole corpus)",
                                        [(f"{FORM_NAMES_ZH.get(f, f)}", n) for f, n in data["forms"].items()]))
         card("splits").update(bar_table("Splits (selected)", list(data["splits"].items())))
-        card("lengths").update(bar_table("Line lengths", line_length_rows(data)))
+        card("lengths").update(bar_table("Line lengths", line_length_rows(data["line_lengths"], longest=11)))
         card("chars").update(bar_table("Top characters", [(c, n) for c, n in data["top_chars"][:12]]))
         card("authors").update(bar_table("Top authors", [(a, n) for a, n in data["top_authors"][:12]]))
         card("cleaning").update(bar_table("Cleaning (poems touched)", [(k.replace("_", " "), n)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tangstudio.studio.bars import bar
+from tangstudio.bars import bar
 from tangstudio.studio.widgets.tint import tint
 
 KEYS = "1234567890"

@@ -1,0 +1,41 @@
+"""Horizontal bars and bar tables, drawn the same way by the CLI (`stats`) and the studio.
+
+Bars are drawn in eighths of a cell, so small differences still show. Rich only: both faces
+already depend on it (Textual renders Rich tables), and the engine never imports this.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+BAR = "█"
+PARTIAL = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: float, maximum: float, width: int = 30) -> str:
+    if maximum <= 0 or value <= 0:
+        return ""
+    eighths = round(8 * width * min(value, maximum) / maximum)
+    return BAR * (eighths // 8) + (PARTIAL[eighths % 8] if eighths % 8 else "")
+
+
+def bar_table(title: str, rows: list[tuple[str, float]], width: int = 30, fmt: str = "{:,}") -> Table:
+    """label · value · bar, the bars scaled to the largest value."""
+    table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
+                  padding=(0, 1), expand=False)
+    values = [fmt.format(v) for _, v in rows]
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True, min_width=max(map(len, values), default=1))
+    table.add_column(style="cyan", no_wrap=True, overflow="crop")
+    top = max((v for _, v in rows), default=0)
+    for (label, value), shown in zip(rows, values):
+        table.add_row(label, shown, bar(value, top, width))
+    return table
+
+
+def line_length_rows(line_lengths: dict[str, int], longest: int) -> list[tuple[str, int]]:
+    """Clause lengths up to `longest` one by one, the rest in one row (a few long clauses are noise)."""
+    lengths = sorted(line_lengths.items(), key=lambda kv: int(kv[0]))
+    shown = [(f"{k} chars", n) for k, n in lengths if int(k) <= longest]
+    rest = sum(n for k, n in lengths if int(k) > longest)
+    return shown + ([(f">{longest} chars", rest)] if rest else [])
