@@ -67,6 +67,10 @@ def test_status_eta_and_samples(tmp_path: Path) -> None:
     assert follower.status() == "running" and follower.lock_pid() is None  # cannot be checked from here
     (run / "run.lock").unlink()
     assert follower.eta_s() == 30.0  # 30 steps left at 1 s a step
+    (run / "config.toml").write_text('arch = "gru"\nsteps = 70\n', encoding="utf-8")  # resumed with a new budget
+    os.utime(run / "config.toml", ns=(1, 1))  # a different mtime even on a coarse clock
+    follower.poll()
+    assert follower.eta_s() == 60.0
     assert follower.samples == ["a", "b"]
     with open(run / "metrics.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"event": "done", "step": 10, "status": "interrupted"}) + "\n")

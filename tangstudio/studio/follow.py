@@ -60,6 +60,7 @@ class RunFollower:
     done: dict | None = None
     config: dict = field(default_factory=dict)
     config_error: str | None = None
+    config_mtime: int = 0  # a resume rewrites config.toml (e.g. a new budget): read it again then
     samples: list[str] = field(default_factory=list)
     samples_mtime: int = 0
     _metrics: MetricsFollower = field(init=False, repr=False)
@@ -83,7 +84,12 @@ class RunFollower:
     def poll(self) -> bool:
         """Read what was appended; True when anything new arrived."""
         changed = False
-        if not self.config and (self.path / CONFIG).is_file():
+        try:
+            mtime = (self.path / CONFIG).stat().st_mtime_ns
+        except OSError:
+            mtime = 0
+        if mtime and mtime != self.config_mtime:
+            self.config_mtime = mtime
             self._read_config()
             changed = True
         restarts = self._metrics.restarts
