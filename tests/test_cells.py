@@ -121,3 +121,32 @@ def test_copy_refuses_mismatched_shapes() -> None:
         copy_fused_to_cells(nn.LSTM(I, H, num_layers=L, batch_first=True), CellStack("gru", I, H, L))
     with pytest.raises(ValueError):
         copy_fused_to_cells(nn.LSTM(I, H + 1, num_layers=L, batch_first=True), CellStack("lstm", I, H, L))
+
+
+def _forget_biases(stack) -> list[torch.Tensor]:
+    """The forget gate's total bias per layer, whichever path the stack is."""
+    if isinstance(stack, CellStack):
+        return [cell.W_f.bias for cell in stack.cells]
+    return [(getattr(stack, f"bias_ih_l{k}") + getattr(stack, f"bias_hh_l{k}"))[H:2 * H] for k in range(L)]
+
+
+@pytest.mark.parametrize("impl", ["fused", "cells"])
+def test_forget_bias_starts_every_layer_forget_gate_where_asked(impl: str) -> None:
+    from tangstudio.engine.models.layers import make_recurrent
+
+    torch.manual_seed(0)
+    plain = make_recurrent("lstm", I, H, L, 0.0, impl)
+    assert not any(torch.allclose(b, torch.ones(H)) for b in _forget_biases(plain))  # PyTorch's random init
+    torch.manual_seed(0)
+    remedied = make_recurrent("lstm", I, H, L, 0.0, impl, forget_bias=1.0)
+    assert all(torch.allclose(b, torch.ones(H)) for b in _forget_biases(remedied))
+    for (name, a), (_, b) in zip(plain.named_parameters(), remedied.named_parameters()):
+        if "weight" in name:  # only the forget gate's bias moved
+            assert torch.equal(a, b), name
+
+    if impl == "fused":  # the cells read the remedied fused weights exactly
+        cells = CellStack("lstm", I, H, L)
+        copy_fused_to_cells(remedied, cells)
+        assert all(torch.allclose(b, torch.ones(H)) for b in _forget_biases(cells))
+        x = torch.randn(B, T, I)
+        assert torch.allclose(remedied(x)[0], cells(x)[0], atol=1e-5)

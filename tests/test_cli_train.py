@@ -102,6 +102,7 @@ def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp
         (["train", "--headless", "--weight-decay", "-1", "--run", "w"], "--weight-decay must be 0 or positive"),
         (["train", "--headless", "--min-lr-ratio", "1.5", "--run", "m"], "--min-lr-ratio must be in [0, 1]"),
         (["train", "--headless", "--warmup", "-5", "--run", "u"], "--warmup must be 0 or positive"),
+        (["train", "--headless", "--forget-bias", "20", "--run", "f"], "--forget-bias must be between"),
     ]
     for args, message in cases:
         result = cli(*args, home=home)

@@ -111,6 +111,8 @@ def test_config_round_trips_through_json() -> None:
         {"dropout": -0.1},
         {"dropout": "0.1"},
         {"tied": "yes"},
+        {"forget_bias": 11.0},
+        {"forget_bias": True},
         {"vocab_size": 0},
         {"colour": "red"},
     ],

@@ -30,6 +30,7 @@ def compare(
     hidden: int = typer.Option(512, "--hidden", help="Hidden units per layer."),
     layers: int = typer.Option(2, "--layers", help="Recurrent layers."),
     dropout: float = typer.Option(0.2, "--dropout", help="Dropout."),
+    forget_bias: float = typer.Option(0.0, "--forget-bias", help="LSTM/BiLSTM: the forget gate's bias at initialisation (0 = PyTorch's)."),
     lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (AdamW)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Poems per step."),
     seed: int = typer.Option(0, "--seed", help="Random seed (the same batches for every architecture)."),
@@ -65,7 +66,7 @@ def compare(
         minutes = DEFAULT_MINUTES
     names = parse_archs(archs)
     base = TrainConfig(corpus=corpus, forms=forms, script=script, embed=embed, hidden=hidden, layers=layers,
-                       dropout=dropout, lr=lr, batch_size=batch_size, seed=seed, minutes=minutes, steps=steps,
+                       dropout=dropout, forget_bias=forget_bias, lr=lr, batch_size=batch_size, seed=seed, minutes=minutes, steps=steps,
                        eval_every=eval_every, samples=0, device=device)
     if eval_poems is not None:
         base.eval_poems = eval_poems

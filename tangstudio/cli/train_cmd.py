@@ -31,6 +31,7 @@ def train(
     hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden units per layer. Default: 512.", show_default=False),
     layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers. Default: 2.", show_default=False),
     dropout: Optional[float] = typer.Option(None, "--dropout", help="Dropout. Default: 0.2.", show_default=False),
+    forget_bias: Optional[float] = typer.Option(None, "--forget-bias", help="LSTM/BiLSTM: the forget gate's bias at initialisation (1 keeps memory from the first step). Default: 0, PyTorch's initialisation.", show_default=False),
     tied: bool = typer.Option(False, "--tied", help="Tie the output layer to the embedding."),
     impl: Optional[str] = typer.Option(None, "--impl", help="fused (fast kernels) or cells (the readable cells, slow). Default: fused.", show_default=False),
     lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (AdamW). Default: 2e-3.", show_default=False),

@@ -31,7 +31,8 @@ class CausalCharLM(nn.Module):
             raise ValueError(f"{config.arch} is not a causal architecture")
         self.config = config
         self.embedding = make_embedding(config.vocab_size, config.embed, PAD)
-        self.rnn = make_recurrent(config.arch, config.embed, config.hidden, config.layers, config.dropout, config.impl)
+        self.rnn = make_recurrent(config.arch, config.embed, config.hidden, config.layers, config.dropout, config.impl,
+                                  config.forget_bias)
         self.head = OutputHead(config.hidden, config.vocab_size, config.embed, config.tied, config.dropout)
 
     def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:

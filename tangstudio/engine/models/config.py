@@ -29,6 +29,7 @@ class ModelConfig:
     dropout: float = 0.1
     tied: bool = False
     impl: str = "fused"
+    forget_bias: float = 0.0  # LSTM only: b_f at initialisation (0 = PyTorch's init; 1 is the classic remedy)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -48,6 +49,10 @@ class ModelConfig:
         if not 0.0 <= float(self.dropout) < 1.0:
             raise TangError(f"dropout must be in [0, 1), got {self.dropout}")
         self.dropout = float(self.dropout)
+        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
+                or not -10 <= self.forget_bias <= 10:
+            raise TangError(f"forget_bias must be a number between -10 and 10, got {self.forget_bias!r}")
+        self.forget_bias = float(self.forget_bias)
         if not isinstance(self.tied, bool):
             raise TangError(f"tied must be true or false, got {self.tied!r}")
 

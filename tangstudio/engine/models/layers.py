@@ -15,12 +15,35 @@ from tangstudio.engine.models.cells import CellStack
 FUSED: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
-def make_recurrent(kind: str, input_size: int, hidden_size: int, layers: int, dropout: float, impl: str) -> nn.Module:
+def make_recurrent(kind: str, input_size: int, hidden_size: int, layers: int, dropout: float, impl: str,
+                   forget_bias: float = 0.0) -> nn.Module:
     """A batch-first stack of `layers` cells; `(x, state) -> (outputs, state)` either way."""
     between = dropout if layers > 1 else 0.0  # dropout between layers only, like nn.LSTM
     if impl == "cells":
-        return CellStack(kind, input_size, hidden_size, layers, between)
-    return FUSED[kind](input_size, hidden_size, num_layers=layers, dropout=between, batch_first=True)
+        stack = CellStack(kind, input_size, hidden_size, layers, between)
+    else:
+        stack = FUSED[kind](input_size, hidden_size, num_layers=layers, dropout=between, batch_first=True)
+    if kind == "lstm" and forget_bias:
+        init_forget_bias(stack, forget_bias)
+    return stack
+
+
+@torch.no_grad()
+def init_forget_bias(stack: nn.Module, value: float) -> None:
+    """Start every LSTM layer with b_f = value.
+
+    With b_f ≈ 0 the forget gate starts at σ(0) = ½, so the cell state halves at every step and
+    little flows through time until b_f is learnt; b_f = 1 (Gers et al. 2000; Jozefowicz et al.
+    2015) starts it at σ(1) ≈ 0.73, keeping memory from the first step.
+    """
+    if isinstance(stack, CellStack):
+        for cell in stack.cells:
+            cell.W_f.bias.fill_(value)
+        return
+    for layer in range(stack.num_layers):  # PyTorch stacks the gates as i, f, g, o; b = b_ih + b_hh
+        h = stack.hidden_size
+        getattr(stack, f"bias_ih_l{layer}")[h:2 * h].fill_(value)
+        getattr(stack, f"bias_hh_l{layer}")[h:2 * h].zero_()
 
 
 def zero_state(kind: str, layers: int, batch_size: int, hidden_size: int, device: torch.device, dtype: torch.dtype):

@@ -32,6 +32,7 @@ class TrainConfig:
     hidden: int = 512
     layers: int = 2
     dropout: float = 0.2
+    forget_bias: float = 0.0  # LSTM / BiLSTM: the forget gate's bias at initialisation
     tied: bool = False
     impl: str = "fused"  # fused (PyTorch's cuDNN/CPU kernels) | cells (the readable cells, for teaching)
     lr: float = 2e-3
@@ -89,6 +90,8 @@ class TrainConfig:
             raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
         if self.eval_poems < 0:
             raise TangError(f"--eval-poems must be 0 (all) or positive (got {self.eval_poems})")
+        if not -10 <= self.forget_bias <= 10:
+            raise TangError(f"--forget-bias must be between -10 and 10 (got {self.forget_bias})")
         if self.weight_decay < 0:
             raise TangError(f"--weight-decay must be 0 or positive (got {self.weight_decay})")
         if self.warmup < 0:

@@ -188,7 +188,8 @@ class _Trainer:
 
         torch.manual_seed(cfg.seed)
         self.model_config = ModelConfig(arch=cfg.arch, vocab_size=len(data.vocab), embed=cfg.embed, hidden=cfg.hidden,
-                                        layers=cfg.layers, dropout=cfg.dropout, tied=cfg.tied, impl=cfg.impl)
+                                        layers=cfg.layers, dropout=cfg.dropout, tied=cfg.tied, impl=cfg.impl,
+                                        forget_bias=cfg.forget_bias)
         model = build_model(self.model_config)
         if resume:
             try:
