@@ -30,8 +30,7 @@ _TITLE_SPLIT = re.compile(r"^([^:：，。！？]{1,40})[:：](.+)$")
 
 
 def check_name(name: str, force: bool) -> Path:
-    if not paths.SAFE_NAME.match(name or ""):
-        raise TangError(f"corpus name {name!r} must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    paths.check_name(name, "corpus")
     if name == BUNDLED:
         raise TangError(f"{BUNDLED!r} is the bundled corpus; choose another name")
     target = paths.corpora_dir() / name

@@ -46,9 +46,11 @@ def typed_verse(text: str) -> str:
     """
     pieces = text.translate(_ASCII_MARKS).split()
     out: list[str] = []
+    clauses = 0
     for piece in pieces[:-1]:
         out.append(piece)
+        clauses += sum(ch in CLAUSE_END for ch in piece)
         if piece[-1] not in CLAUSE_END:
-            clauses = sum(1 for ch in "".join(out) if ch in CLAUSE_END)
             out.append("。" if clauses % 2 else "，")
+            clauses += 1
     return "".join(out + pieces[-1:])

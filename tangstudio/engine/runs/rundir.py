@@ -56,32 +56,32 @@ class RunDir:
     def local_pid(self) -> int | None:
         """The pid of the process training this run, when it runs on this host and is alive."""
         info = self._lock()
-        if info is None or info.get("host") not in (None, socket.gethostname()):
-            return None
-        try:
-            pid = int(info["pid"])
-            os.kill(pid, 0)
-        except PermissionError:  # alive, but someone else's
-            return pid
-        except (OSError, KeyError, ValueError, TypeError):
-            return None
-        return pid
+        return None if info is None or _foreign(info) else _alive_pid(info)
 
     def is_running(self) -> bool:
         """True while the process that holds the lock is alive; another host's lock counts as alive,
         since its process cannot be checked from here. A lock left by a killed process does not."""
         info = self._lock()
-        if info is None:
-            return False
-        if info.get("host") not in (None, socket.gethostname()):
-            return True
-        return self.local_pid() is not None
+        return info is not None and (_foreign(info) or _alive_pid(info) is not None)
+
+
+def _foreign(lock: dict) -> bool:
+    return lock.get("host") not in (None, socket.gethostname())
+
+
+def _alive_pid(lock: dict) -> int | None:
+    try:
+        pid = int(lock["pid"])
+        os.kill(pid, 0)
+    except PermissionError:  # alive, but someone else's
+        return pid
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+    return pid
 
 
 def check_name(name: str) -> str:
-    if not paths.SAFE_NAME.match(name or ""):
-        raise TangError(f"invalid run name {name!r}: use letters, digits, '.', '_' or '-' (up to 64)")
-    return name
+    return paths.check_name(name, "run")
 
 
 def run_path(name_or_path: str | Path) -> RunDir:

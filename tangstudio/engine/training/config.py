@@ -71,9 +71,8 @@ class TrainConfig:
             raise TangError(f"unknown implementation {self.impl!r}; choose one of {', '.join(IMPLS)}")
         if self.script not in ("simplified", "traditional"):
             raise TangError(f"unknown script {self.script!r}; choose simplified or traditional")
-        if not self.resume and not paths.SAFE_NAME.match(self.run or ""):
-            raise TangError(f"invalid run name {self.run!r}: use letters, digits, '.', '_' or '-' (up to 64), "
-                            f"starting with a letter or digit")
+        if not self.resume:
+            paths.check_name(self.run, "run")
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
         if len(budgets) > 1:
             raise TangError(f"give only one of --epochs, --steps, --minutes (got {', '.join(budgets)})")
