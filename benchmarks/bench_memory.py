@@ -53,7 +53,6 @@ async def main():
         os._exit(0)
 asyncio.run(main())
 """
-STUDIO, MINIMAL = STUDIO_APP, MINIMAL_APP
 
 
 def peak_rss_mb(code: str, env: dict, timeout: float = 540) -> float:
@@ -74,8 +73,8 @@ def rows(quick: bool = False) -> list[Row]:
     try:
         torch_only = peak_rss_mb(TORCH, env)
         train = peak_rss_mb(TRAIN.format(steps=steps, forms=forms), env)
-        minimal = peak_rss_mb(APP.format(make=MINIMAL), env)
-        studio = peak_rss_mb(APP.format(make=STUDIO), env)
+        minimal = peak_rss_mb(APP.format(make=MINIMAL_APP), env)
+        studio = peak_rss_mb(APP.format(make=STUDIO_APP), env)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return [

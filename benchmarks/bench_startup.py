@@ -32,7 +32,6 @@ async def main():
 asyncio.run(main())
 os._exit(3)  # run_test was never entered
 """
-STUDIO, MINIMAL = STUDIO_APP, MINIMAL_APP
 
 
 def _console_script() -> list[str]:
@@ -57,8 +56,8 @@ def rows(quick: bool = False) -> list[Row]:
     try:
         python = time_command([sys.executable, "-c", "pass"], repeat, env)
         help_s = time_command([*_console_script(), "--help"], repeat, env)
-        minimal = time_command([sys.executable, "-c", PAINT.format(make=MINIMAL)], repeat, env)
-        studio = time_command([sys.executable, "-c", PAINT.format(make=STUDIO)], repeat, env)
+        minimal = time_command([sys.executable, "-c", PAINT.format(make=MINIMAL_APP)], repeat, env)
+        studio = time_command([sys.executable, "-c", PAINT.format(make=STUDIO_APP)], repeat, env)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return [

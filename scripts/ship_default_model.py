@@ -31,8 +31,8 @@ def main() -> None:
 
     from benchmarks.kn_ngram import kn_perplexity
     from tangstudio.engine.corpus import load_corpus
-    from tangstudio.engine.corpus.vocab import Vocab
     from tangstudio.engine.runs.checkpoint import META, WEIGHTS, load_checkpoint, resolve_checkpoint
+    from tangstudio.engine.training.data import check_vocab
     from tangstudio.engine.training.evaluate import evaluate
 
     source = resolve_checkpoint(args.run)
@@ -47,9 +47,7 @@ def main() -> None:
         corpus = load_corpus(meta["corpus"]["name"], meta["script"])
         forms = meta["forms"]
         train = corpus.select(forms, split="train")
-        vocab = Vocab.build((p.text for p in train), meta["script"])
-        if vocab.itos != loaded.vocab.itos:
-            raise SystemExit("error: the corpus no longer gives the checkpoint's vocabulary")
+        vocab = check_vocab(loaded.vocab, train, meta["corpus"]["name"], meta["script"])
         for split in ("val", "test"):
             start = time.perf_counter()
             figures[split] = evaluate(loaded, loaded.vocab, corpus.select(forms, split=split))
