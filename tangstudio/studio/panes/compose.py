@@ -125,7 +125,7 @@ class ComposePane(Pane):
             select.set_options(models)
             if any(target == current for _, target in models):
                 select.value = current
-        if self.loaded is None and models:
+        if self.loaded is None and not self.loading and models:  # never override a load under way
             select.value = models[0][1]  # posts Changed: loads it
 
     def settings(self):
