@@ -37,15 +37,20 @@ def measure(rounds: int, steps: int) -> dict[str, float]:
     models, optimizers = {}, {}
     for arch in ARCHS:
         torch.manual_seed(0)
-        models[arch] = build_model(ModelConfig(arch=arch, vocab_size=len(data.vocab), embed=EMBED, hidden=HIDDEN,
-                                               layers=LAYERS, dropout=0.2)).train()
+        models[arch] = build_model(
+            ModelConfig(
+                arch=arch, vocab_size=len(data.vocab), embed=EMBED, hidden=HIDDEN, layers=LAYERS, dropout=0.2
+            )
+        ).train()
         optimizers[arch] = torch.optim.AdamW(models[arch].parameters(), lr=1e-3)
 
     def step(arch: str, seqs: list[list[int]]) -> int:
         model, optimizer = models[arch], optimizers[arch]
         batch = causal_batch(seqs) if model.causal else masked_batch(seqs, gen, 0.15, 0.30)
         logits = model(batch.inputs, batch.lengths)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch.targets.reshape(-1), ignore_index=PAD)
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), batch.targets.reshape(-1), ignore_index=PAD
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -69,12 +74,30 @@ def rows(quick: bool = False) -> list[Row]:
     rate = measure(rounds=2 if quick else 3, steps=2 if quick else 3)
     size = f"emb {EMBED}, 2×{HIDDEN}, batch {BATCH}"
     return [
-        Row(f"train chars/s, GRU ({size})", rate["gru"], "chars/s", "LSTM, same batches, interleaved", rate["lstm"],
-            "GRU ≥ LSTM (seed article: faster)"),
-        Row(f"train chars/s, vanilla RNN ({size})", rate["rnn"], "chars/s", "LSTM, same batches, interleaved",
-            rate["lstm"], ""),
-        Row(f"train chars/s, BiLSTM ({size})", rate["bilstm"], "chars/s", "LSTM, same batches, interleaved",
-            rate["lstm"], ""),
+        Row(
+            f"train chars/s, GRU ({size})",
+            rate["gru"],
+            "chars/s",
+            "LSTM, same batches, interleaved",
+            rate["lstm"],
+            "GRU ≥ LSTM (seed article: faster)",
+        ),
+        Row(
+            f"train chars/s, vanilla RNN ({size})",
+            rate["rnn"],
+            "chars/s",
+            "LSTM, same batches, interleaved",
+            rate["lstm"],
+            "",
+        ),
+        Row(
+            f"train chars/s, BiLSTM ({size})",
+            rate["bilstm"],
+            "chars/s",
+            "LSTM, same batches, interleaved",
+            rate["lstm"],
+            "",
+        ),
     ]
 
 
@@ -83,5 +106,7 @@ if __name__ == "__main__":
 
     print(machine())
     for row in rows(quick="--quick" in sys.argv):
-        print(f"{row.figure}: {row.value:,.0f} {row.unit} (baseline {row.baseline}: {row.baseline_value:,.0f}, "
-              f"×{row.ratio:.2f}) target {row.target}")
+        print(
+            f"{row.figure}: {row.value:,.0f} {row.unit} (baseline {row.baseline}: {row.baseline_value:,.0f}, "
+            f"×{row.ratio:.2f}) target {row.target}"
+        )

@@ -35,7 +35,9 @@ def _setup():
 
     torch.set_num_threads(1)
     corpus = load_corpus("tang", "simplified")
-    vocab = Vocab.build([p.text for p in corpus.select("regulated", "train")], "simplified")  # as `train` defaults
+    vocab = Vocab.build(
+        [p.text for p in corpus.select("regulated", "train")], "simplified"
+    )  # as `train` defaults
     torch.manual_seed(0)
     config = ModelConfig("lstm", len(vocab), embed=256, hidden=512, layers=2, dropout=0.0)
     loaded = LoadedModel(build_model(config).eval(), vocab, config, {})
@@ -56,7 +58,11 @@ def _naive_composer_class():
         def _commit(self, token: int) -> None:
             frame = self._frames[-1]
             cstate = C.advance(self.plan, self.tables, frame.cstate, token)
-            ids = [self.vocab.start_id(self.settings.form)] + [self.vocab.stoi[s.chosen] for s in self.history] + [token]
+            ids = (
+                [self.vocab.start_id(self.settings.form)]
+                + [self.vocab.stoi[s.chosen] for s in self.history]
+                + [token]
+            )
             logits = self.model(torch.tensor([ids]))[0, -1]
             self._frames.append(_Frame(None, logits.float(), cstate))
 
@@ -91,7 +97,11 @@ def _measure(cls, loaded, index, poems: int, clock=time.perf_counter) -> dict[st
             step_ms += [1000 * x for x in times]
             own_ms += [1000 * x for x in own]
             poem_ms.append(1000 * total)
-    return {"step": statistics.median(step_ms), "poem": statistics.median(poem_ms), "own": statistics.median(own_ms)}
+    return {
+        "step": statistics.median(step_ms),
+        "poem": statistics.median(poem_ms),
+        "own": statistics.median(own_ms),
+    }
 
 
 def rows(quick: bool = False) -> list[Row]:
@@ -107,12 +117,30 @@ def rows(quick: bool = False) -> list[Row]:
             naive = _measure(_naive_composer_class(), loaded, index, max(2, poems // 2), clock)
             model_ms = _model_step_ms(loaded, clock)
             out += [
-                Row(f"compose step, 2×512 LSTM, V={V}, masks + top-10 (ms {label}, median)", cached["step"], "ms",
-                    "naive: re-read the poem each step", naive["step"], "≤ 1.5 ms"),
-                Row(f"compose a whole 七律, 64 characters (ms {label}, median)", cached["poem"], "ms",
-                    "naive: re-read the poem each step", naive["poem"], "≤ 150 ms"),
-                Row(f"composer's own part of a step: masks, distribution, top-10, draw (ms {label}, median)",
-                    cached["own"], "ms", "the bare model step alone", model_ms, ""),
+                Row(
+                    f"compose step, 2×512 LSTM, V={V}, masks + top-10 (ms {label}, median)",
+                    cached["step"],
+                    "ms",
+                    "naive: re-read the poem each step",
+                    naive["step"],
+                    "≤ 1.5 ms",
+                ),
+                Row(
+                    f"compose a whole 七律, 64 characters (ms {label}, median)",
+                    cached["poem"],
+                    "ms",
+                    "naive: re-read the poem each step",
+                    naive["poem"],
+                    "≤ 150 ms",
+                ),
+                Row(
+                    f"composer's own part of a step: masks, distribution, top-10, draw (ms {label}, median)",
+                    cached["own"],
+                    "ms",
+                    "the bare model step alone",
+                    model_ms,
+                    "",
+                ),
             ]
     return out
 
@@ -149,5 +177,7 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     print(machine(), "· load average", " ".join(f"{x:.1f}" for x in __import__("os").getloadavg()))
     for row in rows(quick="--quick" in sys.argv):
-        print(f"{row.figure}: {row.value:.2f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.2f}, "
-              f"×{row.ratio:.3f}) target {row.target}")
+        print(
+            f"{row.figure}: {row.value:.2f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.2f}, "
+            f"×{row.ratio:.3f}) target {row.target}"
+        )

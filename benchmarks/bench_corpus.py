@@ -19,13 +19,27 @@ def rows(quick: bool = False) -> list[Row]:
     repeat = 1 if quick else 3
     floor = time_subprocess(FLOOR, repeat)
     return [
-        Row("corpus load, simplified (s, fresh process)", time_subprocess(LOAD.format(script="simplified"), repeat), "s",
-            "decompress + parse only", floor, "< 2 s"),
-        Row("corpus load, traditional (s, fresh process)", time_subprocess(LOAD.format(script="traditional"), repeat), "s",
-            "decompress + parse only", floor, "< 2 s"),
+        Row(
+            "corpus load, simplified (s, fresh process)",
+            time_subprocess(LOAD.format(script="simplified"), repeat),
+            "s",
+            "decompress + parse only",
+            floor,
+            "< 2 s",
+        ),
+        Row(
+            "corpus load, traditional (s, fresh process)",
+            time_subprocess(LOAD.format(script="traditional"), repeat),
+            "s",
+            "decompress + parse only",
+            floor,
+            "< 2 s",
+        ),
     ]
 
 
 if __name__ == "__main__":
     for row in rows():
-        print(f"{row.figure}: {row.value:.2f} {row.unit} (baseline {row.baseline_value:.2f}, ×{row.ratio:.2f}) target {row.target}")
+        print(
+            f"{row.figure}: {row.value:.2f} {row.unit} (baseline {row.baseline_value:.2f}, ×{row.ratio:.2f}) target {row.target}"
+        )

@@ -33,7 +33,8 @@ except (OSError, StopIteration):
 print('MAXRSS_KB', kb, file=sys.stderr)
 """
 TORCH = "import torch\n" + REPORT
-TRAIN = """
+TRAIN = (
+    """
 import sys
 sys.argv = ["tangstudio", "train", "--headless", "--quiet", "--run", "mem", "--steps", "{steps}", "--samples", "0",
             "--eval-every", "100000", "--eval-poems", "100", "--forms", "{forms}"]
@@ -41,23 +42,32 @@ from tangstudio.cli import main
 try:
     main()
 finally:
-""" + "\n".join("    " + line for line in REPORT.splitlines()) + "\n"
-APP = """
+"""
+    + "\n".join("    " + line for line in REPORT.splitlines())
+    + "\n"
+)
+APP = (
+    """
 import asyncio, os
 {make}
 async def main():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()  # the studio's start-up work (torch warm-up) included
-""" + "\n".join("        " + line for line in REPORT.splitlines()) + """
+"""
+    + "\n".join("        " + line for line in REPORT.splitlines())
+    + """
         os._exit(0)
 asyncio.run(main())
 """
+)
 
 
 def peak_rss_mb(code: str, env: dict, timeout: float = 540) -> float:
     """Max RSS the child reports about itself, in MiB (Linux reports KiB)."""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout
+    )
     for line in done.stderr.splitlines():
         if line.startswith("MAXRSS_KB"):
             if done.returncode not in (0, None):
@@ -78,9 +88,22 @@ def rows(quick: bool = False) -> list[Row]:
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return [
-        Row(f"peak RSS, `train --headless` 2×512 LSTM, {steps} steps, {forms} (MiB)", train, "MiB",
-            "python + import torch", torch_only, ""),
-        Row("peak RSS, studio started and idle, torch loaded (MiB)", studio, "MiB", "minimal Textual app, one Static", minimal, ""),
+        Row(
+            f"peak RSS, `train --headless` 2×512 LSTM, {steps} steps, {forms} (MiB)",
+            train,
+            "MiB",
+            "python + import torch",
+            torch_only,
+            "",
+        ),
+        Row(
+            "peak RSS, studio started and idle, torch loaded (MiB)",
+            studio,
+            "MiB",
+            "minimal Textual app, one Static",
+            minimal,
+            "",
+        ),
     ]
 
 
@@ -89,5 +112,7 @@ if __name__ == "__main__":
 
     print(machine())
     for row in rows(quick="--quick" in sys.argv):
-        print(f"{row.figure}: {row.value:.1f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.1f}, "
-              f"×{row.ratio:.2f}) target {row.target}")
+        print(
+            f"{row.figure}: {row.value:.1f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.1f}, "
+            f"×{row.ratio:.2f}) target {row.target}"
+        )

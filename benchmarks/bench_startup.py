@@ -61,9 +61,22 @@ def rows(quick: bool = False) -> list[Row]:
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return [
-        Row("`tangstudio --help`, fresh process (s)", help_s, "s", "python -c pass", python, "no torch/Textual import"),
-        Row("studio first paint: create_app() → run_test() entered (s)", studio, "s",
-            "minimal Textual app, one Static", minimal, "< 1.5 s"),
+        Row(
+            "`tangstudio --help`, fresh process (s)",
+            help_s,
+            "s",
+            "python -c pass",
+            python,
+            "no torch/Textual import",
+        ),
+        Row(
+            "studio first paint: create_app() → run_test() entered (s)",
+            studio,
+            "s",
+            "minimal Textual app, one Static",
+            minimal,
+            "< 1.5 s",
+        ),
     ]
 
 
@@ -72,5 +85,7 @@ if __name__ == "__main__":
 
     print(machine())
     for row in rows(quick="--quick" in sys.argv):
-        print(f"{row.figure}: {row.value:.3f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.3f}, "
-              f"×{row.ratio:.2f}) target {row.target}")
+        print(
+            f"{row.figure}: {row.value:.3f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.3f}, "
+            f"×{row.ratio:.2f}) target {row.target}"
+        )

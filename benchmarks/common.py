@@ -59,7 +59,9 @@ def machine() -> str:
         torch_info = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     except ImportError:
         torch_info = "no torch"
-    return f"{platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · {torch_info}"
+    return (
+        f"{platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · {torch_info}"
+    )
 
 
 # Child-process snippets that build the app whose start-up or memory is measured: the real studio,

@@ -82,7 +82,9 @@ class KneserNey:
         return total, tokens
 
 
-def kn_perplexity(train: Iterable[Sequence[int]], held_out: Iterable[Sequence[int]], vocab_size: int, order: int = 4) -> dict:
+def kn_perplexity(
+    train: Iterable[Sequence[int]], held_out: Iterable[Sequence[int]], vocab_size: int, order: int = 4
+) -> dict:
     model = KneserNey(order).fit(train, vocab_size)
     nats, tokens = model.nats(held_out)
     return {"order": order, "nats_per_char": nats / tokens, "ppl": math.exp(nats / tokens), "chars": tokens}
@@ -95,7 +97,9 @@ def main() -> None:
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.corpus.vocab import Vocab
 
-    parser = argparse.ArgumentParser(description="Kneser–Ney n-gram perplexity on the same text as `tangstudio eval`.")
+    parser = argparse.ArgumentParser(
+        description="Kneser–Ney n-gram perplexity on the same text as `tangstudio eval`."
+    )
     parser.add_argument("--corpus", default="tang")
     parser.add_argument("--script", default="simplified")
     parser.add_argument("--forms", default="regulated")
@@ -106,7 +110,9 @@ def main() -> None:
     train = corpus.select(args.forms, split="train")
     vocab = Vocab.build((p.text for p in train), args.script)
     encode = lambda poems: [vocab.encode_poem(p.text, p.form) for p in poems]  # noqa: E731
-    result = kn_perplexity(encode(train), encode(corpus.select(args.forms, split=args.split)), len(vocab), args.order)
+    result = kn_perplexity(
+        encode(train), encode(corpus.select(args.forms, split=args.split)), len(vocab), args.order
+    )
     print(json.dumps({**vars(args), **result}, ensure_ascii=False))
 
 

@@ -82,16 +82,20 @@ def _metrics(texts: list[str], form: str, script: str, index, backoffs: int | No
         for clause in split_clauses(text):
             line = clause.rstrip(CLAUSE_END)
             chars += list(line)
-            bigrams += [line[i:i + 2] for i in range(len(line) - 1)]
+            bigrams += [line[i : i + 2] for i in range(len(line) - 1)]
             lines += 1
             copied += line in index.lines if index else 0
         if index is not None:
             spans.append(len(index.longest_shared(text)))
     n = len(texts) or 1
     return {
-        "poems": len(texts), "form": form_ok / n, "rhyme": rhyme_ok / n, "tones_loose": loose_ok / n,
+        "poems": len(texts),
+        "form": form_ok / n,
+        "rhyme": rhyme_ok / n,
+        "tones_loose": loose_ok / n,
         "tones_strict": strict_ok / n,
-        "distinct_1": len(set(chars)) / max(1, len(chars)), "distinct_2": len(set(bigrams)) / max(1, len(bigrams)),
+        "distinct_1": len(set(chars)) / max(1, len(chars)),
+        "distinct_2": len(set(bigrams)) / max(1, len(bigrams)),
         "copied_lines": (copied / lines if lines else 0.0) if index is not None else None,
         "mean_longest_span": statistics.mean(spans) if spans else None,
         "backed_off": None if backoffs is None else backoffs / n,
@@ -110,14 +114,23 @@ def report(model: str, n: int, forms=FORMS, log=sys.stderr) -> dict:
     loaded = load_model(model)
     index = index_for_model(loaded)
     script = loaded.vocab.script
-    out = {"model": str(loaded.path), "arch": loaded.config.arch, "val_ppl": loaded.meta.get("val_ppl"),
-           "poems_per_form": n, "forms": {}}
+    out = {
+        "model": str(loaded.path),
+        "arch": loaded.config.arch,
+        "val_ppl": loaded.meta.get("val_ppl"),
+        "poems_per_form": n,
+        "forms": {},
+    }
     for form in forms:
         start = time.perf_counter()
         settings = {}
         for label, tones in (("constraints_on", "loose"), ("constraints_on_strict", "strict")):
-            results, _ = compose_many(loaded, ComposeSettings(form=form, seed=0, tones=tones), n, novelty=index)
-            settings[label] = _metrics([r.text for r in results], form, script, index, sum(r.backed_off for r in results))
+            results, _ = compose_many(
+                loaded, ComposeSettings(form=form, seed=0, tones=tones), n, novelty=index
+            )
+            settings[label] = _metrics(
+                [r.text for r in results], form, script, index, sum(r.backed_off for r in results)
+            )
         off_texts = [sample_unconstrained(loaded, form, seed) for seed in range(n)] if loaded.causal else []
         settings["constraints_off"] = _metrics(off_texts, form, script, index, None) if off_texts else None
         out["forms"][form] = settings
@@ -126,26 +139,44 @@ def report(model: str, n: int, forms=FORMS, log=sys.stderr) -> dict:
 
 
 def print_table(data: dict) -> None:
-    cols = ("form", "rhyme", "tones_loose", "tones_strict", "distinct_1", "distinct_2", "copied_lines",
-            "mean_longest_span", "backed_off")
-    print(f"model {data['model']} ({data['arch']}, val ppl {data['val_ppl']}), {data['poems_per_form']} poems per form and setting")
+    cols = (
+        "form",
+        "rhyme",
+        "tones_loose",
+        "tones_strict",
+        "distinct_1",
+        "distinct_2",
+        "copied_lines",
+        "mean_longest_span",
+        "backed_off",
+    )
+    print(
+        f"model {data['model']} ({data['arch']}, val ppl {data['val_ppl']}), {data['poems_per_form']} poems per form and setting"
+    )
     print("| form | constraints | " + " | ".join(cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for form, both in data["forms"].items():
-        for label, m in (("on", both["constraints_on"]), ("on, --tones strict", both["constraints_on_strict"]),
-                         ("off", both["constraints_off"])):
+        for label, m in (
+            ("on", both["constraints_on"]),
+            ("on, --tones strict", both["constraints_on_strict"]),
+            ("off", both["constraints_off"]),
+        ):
             if m is None:
                 continue
             cells = []
             for c in cols:
                 v = m[c]
-                cells.append("—" if v is None else f"{v:.2f}" if c == "mean_longest_span" else f"{100 * v:.1f} %")
+                cells.append(
+                    "—" if v is None else f"{v:.2f}" if c == "mean_longest_span" else f"{100 * v:.1f} %"
+                )
             print(f"| {form} | {label} | " + " | ".join(cells) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="default", help="default, a run name, a run directory or a checkpoint directory")
+    parser.add_argument(
+        "--model", default="default", help="default, a run name, a run directory or a checkpoint directory"
+    )
     parser.add_argument("-n", type=int, default=200, help="poems per form and setting")
     parser.add_argument("--forms", default=",".join(FORMS))
     parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")

@@ -45,11 +45,15 @@ def run_module(name: str, quick: bool, timeout: float) -> tuple[list[Row], str |
     """(rows, why it was skipped or None, seconds) for one module, run in a fresh interpreter."""
     if not (ROOT / "benchmarks" / f"{name}.py").is_file():
         return [], "module not written yet", 0.0
-    code = (f"import json, dataclasses; from benchmarks.{name} import rows; "
-            f"print({ROWS_MARK!r} + json.dumps([dataclasses.asdict(r) for r in rows(quick={quick})]))")
+    code = (
+        f"import json, dataclasses; from benchmarks.{name} import rows; "
+        f"print({ROWS_MARK!r} + json.dumps([dataclasses.asdict(r) for r in rows(quick={quick})]))"
+    )
     start = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return [], f"timed out after {timeout:.0f} s", time.perf_counter() - start
     seconds = time.perf_counter() - start
@@ -57,7 +61,7 @@ def run_module(name: str, quick: bool, timeout: float) -> tuple[list[Row], str |
     if done.returncode != 0 or line is None:
         last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
         return [], f"failed: {last[:200]}", seconds
-    return [Row(**r) for r in json.loads(line[len(ROWS_MARK):])], None, seconds
+    return [Row(**r) for r in json.loads(line[len(ROWS_MARK) :])], None, seconds
 
 
 def fmt(value: float) -> str:
@@ -79,8 +83,13 @@ HEADERS = ["figure", "value", "baseline (same run)", "ratio", "target"]
 
 
 def cells(row: Row) -> list[str]:
-    return [row.figure, f"{fmt(row.value)} {row.unit}", f"{row.baseline}: {fmt(row.baseline_value)} {row.unit}",
-            f"×{row.ratio:.2f}" if row.ratio == row.ratio else "–", row.target]
+    return [
+        row.figure,
+        f"{fmt(row.value)} {row.unit}",
+        f"{row.baseline}: {fmt(row.baseline_value)} {row.unit}",
+        f"×{row.ratio:.2f}" if row.ratio == row.ratio else "–",
+        row.target,
+    ]
 
 
 def print_table(results: list[tuple[str, list[Row], str | None, float]], header: str) -> None:
@@ -118,16 +127,20 @@ def git_commit() -> str:
 def markdown(results, header: str, commit: str, quick: bool, total_s: float, load: str) -> str:
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         "Every figure is measured against a baseline in the same run, because this machine is shared and noisy:",
         "compare ratios between runs, not raw values. Regenerate with `.venv/bin/python -m benchmarks.run_all`",
-        "(which rewrites this file).", "",
+        "(which rewrites this file).",
+        "",
         f"- date: {date}",
         f"- commit: `{commit}`",
         f"- machine: {header}",
         f"- mode: {'--quick' if quick else 'full'}; total wall time {total_s / 60:.1f} min",
-        f"- load average (1 min) at start / end: {load}", "",
-        "| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|",
+        f"- load average (1 min) at start / end: {load}",
+        "",
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join("---" for _ in HEADERS) + "|",
     ]
     for _, rows, _, _ in results:
         for row in rows:
@@ -144,8 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller workloads")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {DOC.relative_to(ROOT)}")
     parser.add_argument("--only", default=None, help="comma-separated module names (e.g. bench_startup)")
-    parser.add_argument("--budget", type=float, default=BUDGET_S, help="seconds for the whole suite; each module "
-                        "gets at most its cap and never eats the share of those still to run")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=BUDGET_S,
+        help="seconds for the whole suite; each module "
+        "gets at most its cap and never eats the share of those still to run",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",")] if args.only else modules()
     header = machine()
@@ -164,8 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results, header)
     print(f"total {total / 60:.1f} min")
     if not args.no_write:
-        DOC.write_text(markdown(results, header, git_commit(), args.quick, total,
-                                f"{load_start:.1f} / {load_end:.1f} on {os.cpu_count()} cores"), encoding="utf-8")
+        DOC.write_text(
+            markdown(
+                results,
+                header,
+                git_commit(),
+                args.quick,
+                total,
+                f"{load_start:.1f} / {load_end:.1f} on {os.cpu_count()} cores",
+            ),
+            encoding="utf-8",
+        )
         print(f"wrote {DOC.relative_to(ROOT)}")
     return 0 if any(rows for _, rows, _, _ in results) else 1
 

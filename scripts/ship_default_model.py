@@ -41,8 +41,13 @@ def main() -> None:
         shutil.copy2(source / name, args.out / name)
     loaded = load_checkpoint(args.out)
     meta = loaded.meta
-    figures: dict = {"source_run": meta.get("run"), "step": meta.get("step"), "epoch": meta.get("epoch"),
-                     "params": meta.get("params"), "size_mb": (args.out / WEIGHTS).stat().st_size / 1e6}
+    figures: dict = {
+        "source_run": meta.get("run"),
+        "step": meta.get("step"),
+        "epoch": meta.get("epoch"),
+        "params": meta.get("params"),
+        "size_mb": (args.out / WEIGHTS).stat().st_size / 1e6,
+    }
     if not args.skip_eval:
         corpus = load_corpus(meta["corpus"]["name"], meta["script"])
         forms = meta["forms"]
@@ -53,9 +58,13 @@ def main() -> None:
             figures[split] = evaluate(loaded, loaded.vocab, corpus.select(forms, split=split))
             figures[split]["seconds"] = time.perf_counter() - start
         encode = lambda poems: [vocab.encode_poem(p.text, p.form) for p in poems]  # noqa: E731
-        figures["kn4_test"] = kn_perplexity(encode(train), encode(corpus.select(forms, split="test")), len(vocab), 4)
+        figures["kn4_test"] = kn_perplexity(
+            encode(train), encode(corpus.select(forms, split="test")), len(vocab), 4
+        )
         figures["ratio_test"] = figures["test"]["ppl"] / figures["kn4_test"]["ppl"]
-    (args.out / "figures.json").write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (args.out / "figures.json").write_text(
+        json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     print(json.dumps(figures, ensure_ascii=False, indent=1))
 
 

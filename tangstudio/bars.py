@@ -21,8 +21,15 @@ def bar(value: float, maximum: float, width: int = 30) -> str:
 
 def bar_table(title: str, rows: list[tuple[str, float]], width: int = 30, fmt: str = "{:,}") -> Table:
     """label · value · bar, the bars scaled to the largest value."""
-    table = Table(title=title, title_justify="left", title_style="bold", show_header=False, box=None,
-                  padding=(0, 1), expand=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        show_header=False,
+        box=None,
+        padding=(0, 1),
+        expand=False,
+    )
     values = [fmt.format(v) for _, v in rows]
     table.add_column(justify="right", no_wrap=True)
     table.add_column(justify="right", no_wrap=True, min_width=max(map(len, values), default=1))

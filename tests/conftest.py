@@ -23,7 +23,9 @@ def tiny_corpus_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tangstudio.engine.corpus import load_corpus
 
     corpus = load_corpus("tang", "traditional")
-    poems = [p for p in corpus.poems if p.form in ("wujue", "qijue", "wulv", "qilv") and not p.lost][:TINY_POEMS]
+    poems = [p for p in corpus.poems if p.form in ("wujue", "qijue", "wulv", "qilv") and not p.lost][
+        :TINY_POEMS
+    ]
     path = tmp_path_factory.mktemp("tiny") / "tiny.txt"
     path.write_text("\n".join(f"{p.title}:{p.text}" for p in poems) + "\n", encoding="utf-8")
     return path

@@ -6,7 +6,14 @@ import pytest
 import torch
 from torch import nn
 
-from tangstudio.engine.models.cells import CellStack, GRUCell, LSTMCell, RNNCell, copy_cells_to_fused, copy_fused_to_cells
+from tangstudio.engine.models.cells import (
+    CellStack,
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    copy_cells_to_fused,
+    copy_fused_to_cells,
+)
 from tangstudio.engine.models.layers import FUSED
 
 torch.set_num_threads(1)
@@ -127,7 +134,7 @@ def _forget_biases(stack) -> list[torch.Tensor]:
     """The forget gate's total bias per layer, whichever path the stack is."""
     if isinstance(stack, CellStack):
         return [cell.W_f.bias for cell in stack.cells]
-    return [(getattr(stack, f"bias_ih_l{k}") + getattr(stack, f"bias_hh_l{k}"))[H:2 * H] for k in range(L)]
+    return [(getattr(stack, f"bias_ih_l{k}") + getattr(stack, f"bias_hh_l{k}"))[H : 2 * H] for k in range(L)]
 
 
 @pytest.mark.parametrize("impl", ["fused", "cells"])

@@ -11,7 +11,9 @@ from pathlib import Path
 
 def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120"}
-    return subprocess.run([sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_stats_json_on_bundled_corpus(home):
@@ -29,7 +31,9 @@ def test_stats_json_on_bundled_corpus(home):
 
 
 def test_stats_tables_for_an_imported_corpus(tiny_corpus, home):
-    result = tangstudio("stats", "--corpus", tiny_corpus, "--forms", "regulated", "--script", "traditional", home=home)
+    result = tangstudio(
+        "stats", "--corpus", tiny_corpus, "--forms", "regulated", "--script", "traditional", home=home
+    )
     assert result.returncode == 0, result.stderr
     assert "Poems per form" in result.stdout and "Top 20 characters" in result.stdout
     assert "tiny · traditional" in result.stdout
@@ -48,8 +52,12 @@ def test_corpus_import_and_list(tmp_path, home):
 
 
 def test_bad_options_exit_2_with_one_line(home, tmp_path):
-    for args in (["stats", "--corpus", "nope"], ["stats", "--script", "cursive"], ["stats", "--forms", "sonnet"],
-                 ["corpus", "import", str(tmp_path / "missing.txt"), "--name", "x"]):
+    for args in (
+        ["stats", "--corpus", "nope"],
+        ["stats", "--script", "cursive"],
+        ["stats", "--forms", "sonnet"],
+        ["corpus", "import", str(tmp_path / "missing.txt"), "--name", "x"],
+    ):
         result = tangstudio(*args, home=home)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr

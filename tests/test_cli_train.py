@@ -13,7 +13,20 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.slow
-SMALL = ["--corpus", "tiny", "--embed", "12", "--hidden", "16", "--layers", "1", "--batch-size", "16", "--samples", "1"]
+SMALL = [
+    "--corpus",
+    "tiny",
+    "--embed",
+    "12",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--batch-size",
+    "16",
+    "--samples",
+    "1",
+]
 
 
 def env_for(home: Path) -> dict:
@@ -21,8 +34,13 @@ def env_for(home: Path) -> dict:
 
 
 def cli(*args: str, home: Path, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True,
-                          env=env_for(home), timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args],
+        capture_output=True,
+        text=True,
+        env=env_for(home),
+        timeout=timeout,
+    )
 
 
 def snapshot(folder: Path) -> dict:
@@ -31,8 +49,20 @@ def snapshot(folder: Path) -> dict:
 
 @pytest.mark.parametrize("arch", ["rnn", "lstm", "gru", "bilstm"])
 def test_train_eval_and_list_every_arch(tiny_corpus, home, arch):
-    result = cli("train", "--headless", "--arch", arch, *SMALL, "--steps", "4", "--eval-every", "2", "--run", arch,
-                 home=home)
+    result = cli(
+        "train",
+        "--headless",
+        "--arch",
+        arch,
+        *SMALL,
+        "--steps",
+        "4",
+        "--eval-every",
+        "2",
+        "--run",
+        arch,
+        home=home,
+    )
     assert result.returncode == 0, result.stderr
     assert "finished at step 4" in result.stdout  # plain timestamped lines: stdout is not a terminal
     run = home / "runs" / arch
@@ -43,12 +73,29 @@ def test_train_eval_and_list_every_arch(tiny_corpus, home, arch):
     assert data["ppl_kind"] == ("pseudo" if arch == "bilstm" else "causal")
     assert data["chars"] > 0 and data["ppl"] > 1 and data["split"] == "val"
     listed = json.loads(cli("runs", "list", "--json", home=home).stdout)
-    assert [r["name"] for r in listed] == [arch] and listed[0]["status"] == "finished" and listed[0]["steps"] == 4
+    assert (
+        [r["name"] for r in listed] == [arch]
+        and listed[0]["status"] == "finished"
+        and listed[0]["steps"] == 4
+    )
 
 
 def test_minutes_budget_json_output_and_runs_show(tiny_corpus, home):
-    result = cli("train", "--headless", "--arch", "gru", *SMALL, "--minutes", "0.03", "--log-every", "2",
-                 "--json", "--run", "timed", home=home)
+    result = cli(
+        "train",
+        "--headless",
+        "--arch",
+        "gru",
+        *SMALL,
+        "--minutes",
+        "0.03",
+        "--log-every",
+        "2",
+        "--json",
+        "--run",
+        "timed",
+        home=home,
+    )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert events[-1]["event"] == "done" and events[-1]["status"] == "finished"
@@ -62,9 +109,28 @@ def test_minutes_budget_json_output_and_runs_show(tiny_corpus, home):
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_checkpoints_and_resume_finishes(tiny_corpus, home, sig, code):
-    proc = subprocess.Popen([sys.executable, "-m", "tangstudio", "train", "--headless", "--arch", "lstm", *SMALL,
-                             "--steps", "100000", "--log-every", "1", "--run", "sig"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(home))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tangstudio",
+            "train",
+            "--headless",
+            "--arch",
+            "lstm",
+            *SMALL,
+            "--steps",
+            "100000",
+            "--log-every",
+            "1",
+            "--run",
+            "sig",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(home),
+    )
     metrics = home / "runs" / "sig" / "metrics.jsonl"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (metrics.is_file() and '"train"' in metrics.read_text()):
@@ -78,13 +144,20 @@ def test_signal_checkpoints_and_resume_finishes(tiny_corpus, home, sig, code):
     stopped_at = last["step"]
     meta = json.loads((home / "runs" / "sig" / "checkpoints" / "last" / "meta.json").read_text())
     assert meta["step"] == stopped_at
-    resumed = cli("train", "--headless", "--run", "sig", "--resume", "--steps", str(stopped_at + 3), home=home)
+    resumed = cli(
+        "train", "--headless", "--run", "sig", "--resume", "--steps", str(stopped_at + 3), home=home
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"finished at step {stopped_at + 3}" in resumed.stdout
 
 
 def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp_path):
-    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "r", home=home).returncode == 0
+    assert (
+        cli(
+            "train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "r", home=home
+        ).returncode
+        == 0
+    )
     before = snapshot(home / "runs")
     cases = [
         (["train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "r"], "already exists"),
@@ -99,7 +172,10 @@ def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp
         (["train", "--headless", "--run", "../escape"], "invalid run name"),
         (["train", "--headless", "--run", "."], "invalid run name"),
         (["train", "--headless", "--clip", "-1", "--run", "c"], "--clip must be positive"),
-        (["train", "--headless", "--weight-decay", "-1", "--run", "w"], "--weight-decay must be 0 or positive"),
+        (
+            ["train", "--headless", "--weight-decay", "-1", "--run", "w"],
+            "--weight-decay must be 0 or positive",
+        ),
         (["train", "--headless", "--min-lr-ratio", "1.5", "--run", "m"], "--min-lr-ratio must be in [0, 1]"),
         (["train", "--headless", "--warmup", "-5", "--run", "u"], "--warmup must be 0 or positive"),
         (["train", "--headless", "--forget-bias", "20", "--run", "f"], "--forget-bias must be between"),
@@ -114,16 +190,25 @@ def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp
     weights = home / "runs" / "r" / "checkpoints" / "best" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:-7] + b"tamper!")
     result = cli("eval", "r", home=home)
-    assert result.returncode == 2 and "tampered" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert (
+        result.returncode == 2
+        and "tampered" in result.stderr
+        and len(result.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_vocabulary_that_no_longer_matches_the_corpus(tiny_corpus, tiny_corpus_file, home, tmp_path):
     from tangstudio.engine.corpus.importer import import_corpus
 
-    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "3", "--run", "v", home=home).returncode == 0
+    assert (
+        cli(
+            "train", "--headless", "--arch", "gru", *SMALL, "--steps", "3", "--run", "v", home=home
+        ).returncode
+        == 0
+    )
     changed = tmp_path / "changed.txt"
     lines = tiny_corpus_file.read_text(encoding="utf-8").splitlines()
-    changed.write_text("\n".join(lines[len(lines) // 2:]) + "\n", encoding="utf-8")  # other train poems
+    changed.write_text("\n".join(lines[len(lines) // 2 :]) + "\n", encoding="utf-8")  # other train poems
     import_corpus(changed, "tiny", force=True)
     before = snapshot(home / "runs")
     for args in (["eval", "v"], ["train", "--headless", "--run", "v", "--resume", "--steps", "6"]):
@@ -136,8 +221,14 @@ def test_vocabulary_that_no_longer_matches_the_corpus(tiny_corpus, tiny_corpus_f
 def test_without_headless_and_without_a_terminal_says_what_to_do(home):
     result = cli("train", "--arch", "lstm", home=home)
     assert result.returncode == 2 and "--headless" in result.stderr
-    studio = subprocess.run([sys.executable, "-m", "tangstudio"], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                            env=env_for(home), timeout=60)  # the bare command opens the studio: no terminal here
+    studio = subprocess.run(
+        [sys.executable, "-m", "tangstudio"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=env_for(home),
+        timeout=60,
+    )  # the bare command opens the studio: no terminal here
     assert studio.returncode == 2 and "needs a terminal" in studio.stderr and studio.stdout == ""
 
 
@@ -148,7 +239,12 @@ def test_resume_through_the_studio_keeps_the_runs_own_options(tiny_corpus, home,
     from tangstudio.cli import main
     from tangstudio.studio.trainproc import option_args
 
-    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "small", home=home).returncode == 0
+    assert (
+        cli(
+            "train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "small", home=home
+        ).returncode
+        == 0
+    )
     handed: list[dict] = []
     monkeypatch.setattr(launch, "launch_studio", lambda **kw: handed.append(kw["train_config"]))
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
@@ -158,4 +254,6 @@ def test_resume_through_the_studio_keeps_the_runs_own_options(tiny_corpus, home,
     assert exit_info.value.code == 0 and len(handed) == 1
     child = cli("train", "--headless", *option_args(handed[0]), home=home)
     assert child.returncode == 0, child.stderr
-    assert json.loads((home / "runs" / "small" / "checkpoints" / "last" / "meta.json").read_text())["step"] == 4
+    assert (
+        json.loads((home / "runs" / "small" / "checkpoints" / "last" / "meta.json").read_text())["step"] == 4
+    )

@@ -11,8 +11,11 @@ from tangstudio.engine.errors import TangError
 torch.set_num_threads(1)
 
 FIXED = ("wujue", "qijue", "wulv", "qilv")
-EXTRA = ["床前明月光，疑是地上霜。举头望明月，低头思故乡。", "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。",
-         "借问酒家何处有？牧童遥指杏花村。君不见！黄河之水天上来。春夏秋冬山水花风"]
+EXTRA = [
+    "床前明月光，疑是地上霜。举头望明月，低头思故乡。",
+    "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。",
+    "借问酒家何处有？牧童遥指杏花村。君不见！黄河之水天上来。春夏秋冬山水花风",
+]
 SHAPE = {"wujue": (4, 5), "qijue": (4, 7), "wulv": (8, 5), "qilv": (8, 7)}
 
 
@@ -170,8 +173,13 @@ def test_traditional_prefix_for_a_simplified_model_suggests_the_conversion(lm):
 
 
 def test_bad_settings_are_one_line_errors():
-    for kw, pattern in [({"form": "sonnet"}, "unknown form"), ({"tones": "tight"}, "unknown tone mode"),
-                        ({"temperature": -1}, "temperature"), ({"top_p": 0}, "top-p"), ({"top_k": -2}, "top-k")]:
+    for kw, pattern in [
+        ({"form": "sonnet"}, "unknown form"),
+        ({"tones": "tight"}, "unknown tone mode"),
+        ({"temperature": -1}, "temperature"),
+        ({"top_p": 0}, "top-p"),
+        ({"top_k": -2}, "top-k"),
+    ]:
         with pytest.raises(TangError, match=pattern) as info:
             ComposeSettings(**kw)
         assert "\n" not in str(info.value)
@@ -209,8 +217,8 @@ def test_a_broken_tone_pattern_backs_off_and_says_so(lm):
     from tangstudio.engine.prosody import tones
 
     # Pick a 仄-only character for every line start and line 1 position 2: a prefix that fits no variant.
-    ze = [c for c in lm.vocab.itos[lm.vocab.first_char_id:] if tones(c) == frozenset({"仄"})]
-    ping = [c for c in lm.vocab.itos[lm.vocab.first_char_id:] if tones(c) == frozenset({"平"})]
+    ze = [c for c in lm.vocab.itos[lm.vocab.first_char_id :] if tones(c) == frozenset({"仄"})]
+    ping = [c for c in lm.vocab.itos[lm.vocab.first_char_id :] if tones(c) == frozenset({"平"})]
     # line 1 仄仄 at positions 2 and line 2 position 2 also 仄 breaks 对 in every variant.
     prefix = f"{ping[0]}{ze[0]}{ping[1]}{ping[2]}{ze[1]}，{ping[3]}{ze[2]}"
     result = _composer(lm, form="wujue", prefix=prefix, tones="loose", seed=0).finish()
@@ -221,7 +229,7 @@ def test_a_broken_tone_pattern_backs_off_and_says_so(lm):
 def test_rhyme_relaxed_when_a_prefix_fixes_a_non_rhyming_line_end(lm):
     from tangstudio.engine.prosody import check_poem, tones
 
-    ze = [c for c in lm.vocab.itos[lm.vocab.first_char_id:] if tones(c) == frozenset({"仄"})]
+    ze = [c for c in lm.vocab.itos[lm.vocab.first_char_id :] if tones(c) == frozenset({"仄"})]
     prefix = "山" * 5 + "，" + "水" * 4 + ze[0] + "。"
     result = _composer(lm, form="wujue", prefix=prefix, tones="off", seed=0).finish()
     assert_form(result.text, "wujue")  # the form is never relaxed
@@ -301,7 +309,9 @@ def test_undo_restores_the_exact_state(lm):
     assert comp.undo(9) == 9
     assert comp.text == text
     again = comp.preview()
-    assert again.candidates == pytest.approx(before.candidates) or [c for c, _ in again.candidates] == [c for c, _ in before.candidates]
+    assert again.candidates == pytest.approx(before.candidates) or [c for c, _ in again.candidates] == [
+        c for c, _ in before.candidates
+    ]
     assert [p for _, p in again.candidates] == pytest.approx([p for _, p in before.candidates])
     assert comp.undo(100) == 20 and comp.text == ""
 
@@ -442,7 +452,11 @@ def test_quality_report_metrics_and_unconstrained_sampler(lm):
     from tangstudio.engine.compose.novelty import CorpusIndex
 
     index = CorpusIndex(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
-    poems = ["床前明月光，疑是地上霜。举头望明月，低头思故乡。", "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "山水"]
+    poems = [
+        "床前明月光，疑是地上霜。举头望明月，低头思故乡。",
+        "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。",
+        "山水",
+    ]
     m = _metrics(poems, "wujue", "simplified", index, backoffs=1)
     assert m["poems"] == 3 and m["form"] == pytest.approx(2 / 3)
     assert m["rhyme"] == pytest.approx(2 / 3)  # 霜/乡 (七阳) and 流/楼 (十一尤) rhyme; "山水" is no wujue

@@ -78,8 +78,14 @@ def test_lost_poems_are_excluded_by_default(tang):
     [
         ("床前明月光，疑是地上霜。举头望明月，低头思故乡。", "wujue"),
         ("朝辞白帝彩云间，千里江陵一日还。两岸猿声啼不住，轻舟已过万重山。", "qijue"),
-        ("国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。", "wulv"),
-        ("风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。", "qilv"),
+        (
+            "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。",
+            "wulv",
+        ),
+        (
+            "风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。",
+            "qilv",
+        ),
         ("君不见黄河之水天上来，奔流到海不复回。", "other"),
     ],
 )
@@ -112,7 +118,9 @@ def test_vocabulary_comes_from_train_split_only(tang):
 
 
 def test_split_of_is_stable():
-    assert split_of("3ad6d468-7ff1-4a7b-8b24-a27d70d00ed4") == split_of("3ad6d468-7ff1-4a7b-8b24-a27d70d00ed4")
+    assert split_of("3ad6d468-7ff1-4a7b-8b24-a27d70d00ed4") == split_of(
+        "3ad6d468-7ff1-4a7b-8b24-a27d70d00ed4"
+    )
 
 
 def test_unknown_corpus_and_script():

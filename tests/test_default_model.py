@@ -9,7 +9,9 @@ import pytest
 from tangstudio.engine.paths import REPO_ROOT
 
 DEFAULT = REPO_ROOT / "models" / "default"
-pytestmark = pytest.mark.skipif(not (DEFAULT / "meta.json").is_file(), reason="no default model in this checkout")
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT / "meta.json").is_file(), reason="no default model in this checkout"
+)
 
 
 def test_default_model_loads_and_matches_its_card():
@@ -39,8 +41,12 @@ def test_eval_default_reproduces_the_cards_val_perplexity():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "tangstudio", "eval", "default", "--json"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "tangstudio", "eval", "default", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     figures = json.loads((DEFAULT / "figures.json").read_text(encoding="utf-8"))
     result = json.loads(out.stdout)
     assert result["chars"] == figures["val"]["chars"]

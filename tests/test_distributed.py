@@ -14,17 +14,48 @@ import pytest
 import torch
 
 pytestmark = pytest.mark.slow
-SMALL = ["--corpus", "tiny", "--arch", "lstm", "--embed", "12", "--hidden", "16", "--layers", "2", "--dropout", "0",
-         "--batch-size", "16", "--samples", "0", "--log-every", "2"]
+SMALL = [
+    "--corpus",
+    "tiny",
+    "--arch",
+    "lstm",
+    "--embed",
+    "12",
+    "--hidden",
+    "16",
+    "--layers",
+    "2",
+    "--dropout",
+    "0",
+    "--batch-size",
+    "16",
+    "--samples",
+    "0",
+    "--log-every",
+    "2",
+]
 
 
 def env_for(home: Path) -> dict:
-    return {**os.environ, "TANGSTUDIO_HOME": str(home), "OMP_NUM_THREADS": "1", "TANGSTUDIO_DIST_TIMEOUT": "60"}
+    return {
+        **os.environ,
+        "TANGSTUDIO_HOME": str(home),
+        "OMP_NUM_THREADS": "1",
+        "TANGSTUDIO_DIST_TIMEOUT": "60",
+    }
 
 
 def torchrun_argv(nproc: int, *args: str) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-            "-m", "tangstudio", *args]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "tangstudio",
+        *args,
+    ]
 
 
 def params(run: Path) -> dict[str, torch.Tensor]:
@@ -35,11 +66,21 @@ def params(run: Path) -> dict[str, torch.Tensor]:
 
 def test_two_gloo_processes_match_one_process(tiny_corpus, home):
     steps = ["--steps", "6", "--eval-every", "3"]
-    single = subprocess.run([sys.executable, "-m", "tangstudio", "train", "--headless", *SMALL, *steps, "--run", "one"],
-                            capture_output=True, text=True, env=env_for(home), timeout=180)
+    single = subprocess.run(
+        [sys.executable, "-m", "tangstudio", "train", "--headless", *SMALL, *steps, "--run", "one"],
+        capture_output=True,
+        text=True,
+        env=env_for(home),
+        timeout=180,
+    )
     assert single.returncode == 0, single.stderr
-    ddp = subprocess.run(torchrun_argv(2, "train", "--headless", *SMALL, *steps, "--run-name", "two"),
-                         capture_output=True, text=True, env=env_for(home), timeout=300)
+    ddp = subprocess.run(
+        torchrun_argv(2, "train", "--headless", *SMALL, *steps, "--run-name", "two"),
+        capture_output=True,
+        text=True,
+        env=env_for(home),
+        timeout=300,
+    )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     a, b = params(home / "runs" / "one"), params(home / "runs" / "two")
     for key in a:
@@ -76,9 +117,15 @@ def _worker_with_rank(parent: int, rank: int) -> int | None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the worker through /proc")
 def test_a_dying_rank_stops_the_job_and_keeps_the_checkpoint(tiny_corpus, home):
-    proc = subprocess.Popen(torchrun_argv(2, "train", "--headless", *SMALL, "--steps", "100000", "--eval-every", "2",
-                                          "--run-name", "dies"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(home))
+    proc = subprocess.Popen(
+        torchrun_argv(
+            2, "train", "--headless", *SMALL, "--steps", "100000", "--eval-every", "2", "--run-name", "dies"
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(home),
+    )
     meta = home / "runs" / "dies" / "checkpoints" / "last" / "meta.json"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not meta.is_file():
@@ -89,20 +136,44 @@ def test_a_dying_rank_stops_the_job_and_keeps_the_checkpoint(tiny_corpus, home):
     os.kill(victim, signal.SIGKILL)
     out, err = proc.communicate(timeout=150)
     assert proc.returncode != 0
-    assert "rank 0 of 2 stopped" in err and "is intact; resume with: tangstudio train --headless --run dies --resume" in err
+    assert (
+        "rank 0 of 2 stopped" in err
+        and "is intact; resume with: tangstudio train --headless --run dies --resume" in err
+    )
     params(home / "runs" / "dies")  # the last checkpoint still loads (its sha256 verifies)
     events = [json.loads(x) for x in (home / "runs" / "dies" / "metrics.jsonl").read_text().splitlines()]
     assert events[-1]["event"] == "done" and events[-1]["status"] == "failed"
-    resumed = subprocess.run([sys.executable, "-m", "tangstudio", "train", "--headless", "--run", "dies", "--resume",
-                              "--steps", str(json.loads(meta.read_text())["step"] + 2)],
-                             capture_output=True, text=True, env=env_for(home), timeout=180)
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tangstudio",
+            "train",
+            "--headless",
+            "--run",
+            "dies",
+            "--resume",
+            "--steps",
+            str(json.loads(meta.read_text())["step"] + 2),
+        ],
+        capture_output=True,
+        text=True,
+        env=env_for(home),
+        timeout=180,
+    )
     assert resumed.returncode == 0, resumed.stderr
 
 
 def test_ctrl_c_under_torchrun_checkpoints_on_all_ranks_agreeing(tiny_corpus, home):
-    proc = subprocess.Popen(torchrun_argv(2, "train", "--headless", *SMALL, "--steps", "100000", "--eval-every", "3",
-                                          "--run-name", "halt"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(home))
+    proc = subprocess.Popen(
+        torchrun_argv(
+            2, "train", "--headless", *SMALL, "--steps", "100000", "--eval-every", "3", "--run-name", "halt"
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(home),
+    )
     meta = home / "runs" / "halt" / "checkpoints" / "last" / "meta.json"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not meta.is_file():

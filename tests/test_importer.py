@@ -14,8 +14,18 @@ from tangstudio.engine.corpus.importer import import_corpus, list_imported
 from tangstudio.engine.errors import TangError
 
 SONG = [
-    {"author": "蘇軾", "paragraphs": ["水光瀲灩晴方好，山色空濛雨亦奇。", "欲把西湖比西子，淡妝濃抹總相宜。"], "title": "飲湖上初晴後雨", "id": "s1"},
-    {"author": "王安石", "paragraphs": ["京口瓜洲一水間，鍾山只隔數重山。", "春風又綠江南岸，明月何時照我還。"], "title": "泊船瓜洲", "id": "s2"},
+    {
+        "author": "蘇軾",
+        "paragraphs": ["水光瀲灩晴方好，山色空濛雨亦奇。", "欲把西湖比西子，淡妝濃抹總相宜。"],
+        "title": "飲湖上初晴後雨",
+        "id": "s1",
+    },
+    {
+        "author": "王安石",
+        "paragraphs": ["京口瓜洲一水間，鍾山只隔數重山。", "春風又綠江南岸，明月何時照我還。"],
+        "title": "泊船瓜洲",
+        "id": "s2",
+    },
 ]
 
 
@@ -28,7 +38,9 @@ def test_import_chinese_poetry_folder_skips_author_files(tmp_path, home):
     folder = tmp_path / "song"
     folder.mkdir()
     (folder / "poet.song.0.json").write_text(json.dumps(SONG, ensure_ascii=False), encoding="utf-8")
-    (folder / "authors.song.json").write_text(json.dumps([{"name": "蘇軾", "desc": "…"}], ensure_ascii=False), encoding="utf-8")
+    (folder / "authors.song.json").write_text(
+        json.dumps([{"name": "蘇軾", "desc": "…"}], ensure_ascii=False), encoding="utf-8"
+    )
     result = import_corpus(folder, "song")
     assert result["poems"] == 2 and result["script"] == "traditional"
     corpus = load_corpus("song", "simplified")
@@ -39,7 +51,10 @@ def test_import_chinese_poetry_folder_skips_author_files(tmp_path, home):
 
 def test_import_text_with_titles(tmp_path, home):
     path = tmp_path / "mine.txt"
-    path.write_text("静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。\n\n春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。\n", encoding="utf-8")
+    path.write_text(
+        "静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。\n\n春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。\n",
+        encoding="utf-8",
+    )
     import_corpus(path, "mine")
     corpus = load_corpus("mine", "simplified")
     assert [p.title for p in corpus.poems] == ["静夜思", ""]
@@ -80,8 +95,21 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     return cases
 
 
-@pytest.mark.parametrize("case", ["missing", "empty.txt", "blank.txt", "binary.bin", "gbk.txt", "malformed.json",
-                                  "shape.json", "shape2.json", "huge.txt", "punct.txt"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing",
+        "empty.txt",
+        "blank.txt",
+        "binary.bin",
+        "gbk.txt",
+        "malformed.json",
+        "shape.json",
+        "shape2.json",
+        "huge.txt",
+        "punct.txt",
+    ],
+)
 def test_bad_inputs_fail_cleanly(tmp_path, home, case):
     path, pattern = _bad_inputs(tmp_path)[case]
     with pytest.raises(TangError, match=pattern) as info:
@@ -113,8 +141,12 @@ def test_bad_names(tmp_path, home, name):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["paragraphs", "title", "author", "id", "rhythmic", "x"]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["paragraphs", "title", "author", "id", "rhythmic", "x"]), children, max_size=4
+        )
+    ),
     max_leaves=12,
 )
 

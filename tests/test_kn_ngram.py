@@ -15,7 +15,10 @@ def toy_sequences(seed: int, n: int = 200) -> list[list[int]]:
     seqs = []
     for _ in range(n):
         start = rng.choice([5, 6])
-        body = [rng.choice(range(10, 20)) if rng.random() < 0.3 else 10 + (i % 7) for i in range(rng.randint(3, 12))]
+        body = [
+            rng.choice(range(10, 20)) if rng.random() < 0.3 else 10 + (i % 7)
+            for i in range(rng.randint(3, 12))
+        ]
         seqs.append([start, *body, 3])
     return seqs
 

@@ -91,7 +91,9 @@ def test_unknown_architecture_is_a_one_line_error_listing_the_choices() -> None:
 
 
 def test_config_round_trips_through_json() -> None:
-    config = ModelConfig(arch="gru", vocab_size=1234, embed=64, hidden=96, layers=3, dropout=0.25, tied=True, impl="cells")
+    config = ModelConfig(
+        arch="gru", vocab_size=1234, embed=64, hidden=96, layers=3, dropout=0.25, tied=True, impl="cells"
+    )
     again = ModelConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config
     assert again.to_dict() == config.to_dict()
@@ -258,5 +260,7 @@ def test_architecture_metadata_imports_without_torch() -> None:
         "ModelConfig(arch='gru', vocab_size=10).to_dict()\n"
         "print(len(ARCHS), 'torch' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == ["4", "False"]

@@ -60,9 +60,13 @@ def test_causal_prediction_of_x_t_ignores_x_t_and_after(arch: str, impl: str, se
         for t in range(1, T):
             changed = inputs.clone()
             changed[:, t:] = _tokens(g, (B, T - t))
-            changed[:, t] = (inputs[:, t] - FIRST_CHAR + 1) % (V - FIRST_CHAR) + FIRST_CHAR  # surely different
+            changed[:, t] = (inputs[:, t] - FIRST_CHAR + 1) % (
+                V - FIRST_CHAR
+            ) + FIRST_CHAR  # surely different
             out = model(changed)
-            assert torch.allclose(out[:, :t], base[:, :t], atol=1e-6), f"x_{t}.. leaked into earlier predictions"
+            assert torch.allclose(out[:, :t], base[:, :t], atol=1e-6), (
+                f"x_{t}.. leaked into earlier predictions"
+            )
             assert not torch.allclose(out[:, t], base[:, t], atol=1e-6), "the change should matter after t"
 
 
@@ -98,11 +102,13 @@ def test_bilstm_prediction_at_t_ignores_x_t(impl: str, seed: int) -> None:
                 real = t < lengths  # rows where position t is a real character
                 changed[~real, t] = PAD
                 out = model(changed, lengths)
-                assert torch.allclose(out[:, t], base[:, t], atol=1e-6), f"x_{t} leaked into its own prediction"
+                assert torch.allclose(out[:, t], base[:, t], atol=1e-6), (
+                    f"x_{t} leaked into its own prediction"
+                )
                 neighbours = [s for s in (t - 1, t + 1) if 0 <= s < T]
-                assert any(
-                    not torch.allclose(out[real, s], base[real, s], atol=1e-6) for s in neighbours
-                ), "x_t should matter to its neighbours' predictions"
+                assert any(not torch.allclose(out[real, s], base[real, s], atol=1e-6) for s in neighbours), (
+                    "x_t should matter to its neighbours' predictions"
+                )
 
 
 @pytest.mark.parametrize("seed", SEEDS)

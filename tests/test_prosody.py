@@ -10,8 +10,18 @@ import pytest
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.prosody import (
-    GROUPS, PING_GROUPS, allowed_tones, check_poem, consistent, group_label, group_tone, patterns,
-    rhyme_groups, split_lines, tones, variants,
+    GROUPS,
+    PING_GROUPS,
+    allowed_tones,
+    check_poem,
+    consistent,
+    group_label,
+    group_tone,
+    patterns,
+    rhyme_groups,
+    split_lines,
+    tones,
+    variants,
 )
 
 P, Z = "平", "仄"
@@ -24,7 +34,7 @@ STRICT = {
     "qijue": "天门中断楚江开，碧水东流至北回。两岸青山相对出，孤帆一片日边来。",  # 李白《望天门山》
     "wulv": "道路时通塞，江山日寂寥。偷生唯一老，伐叛已三朝。雨急青枫暮，云深黑水遥。梦归归未得，不用楚辞招。",  # 杜甫《归梦》
     "qilv": "背郭堂成荫白茅，缘江路熟俯青郊。桤林碍日吟风叶，笼竹和烟滴露梢。"
-            "暂止飞乌将数子，频来语燕定新巢。旁人错比扬雄宅，嬾惰无心作解嘲。",  # 杜甫《堂成》
+    "暂止飞乌将数子，频来语燕定新巢。旁人错比扬雄宅，嬾惰无心作解嘲。",  # 杜甫《堂成》
 }
 EXPECTED = {  # form -> (variant, rhyme group)
     "wujue": ("仄起首句不入韵", "七阳"),
@@ -41,6 +51,7 @@ def to_traditional(text: str) -> str:
 
 
 # --- characters -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("char", ["看", "思", "听", "过", "望", "更"])
 def test_multi_reading_characters_have_both_tones(char: str) -> None:
@@ -108,7 +119,10 @@ def test_tables_load_lazily_and_without_source_packages() -> None:
 
 # --- patterns ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("form,n_lines,length", [("wujue", 4, 5), ("qijue", 4, 7), ("wulv", 8, 5), ("qilv", 8, 7)])
+
+@pytest.mark.parametrize(
+    "form,n_lines,length", [("wujue", 4, 5), ("qijue", 4, 7), ("wulv", 8, 5), ("qilv", 8, 7)]
+)
 def test_patterns_obey_rhyme_and_nian_dui(form: str, n_lines: int, length: int) -> None:
     all_four = patterns(form)
     assert len(all_four) == 4 and len({tuple(v) for v in all_four}) == 4
@@ -125,12 +139,24 @@ def test_patterns_obey_rhyme_and_nian_dui(form: str, n_lines: int, length: int) 
             assert line[1] != line[3]  # 二四分明
             if length == 7:
                 assert line[3] != line[5]
-    assert patterns(form, first_line_rhymes=True) == [list(v.lines) for v in variants(form) if v.first_line_rhymes]
+    assert patterns(form, first_line_rhymes=True) == [
+        list(v.lines) for v in variants(form) if v.first_line_rhymes
+    ]
 
 
 def test_known_patterns_and_loose_marks() -> None:
-    assert patterns("wujue", first_line_rhymes=False)[1] == ["仄仄平平仄", "平平仄仄平", "平平平仄仄", "仄仄仄平平"]
-    assert patterns("qijue", first_line_rhymes=True)[0] == ["平平仄仄仄平平", "仄仄平平仄仄平", "仄仄平平平仄仄", "平平仄仄仄平平"]
+    assert patterns("wujue", first_line_rhymes=False)[1] == [
+        "仄仄平平仄",
+        "平平仄仄平",
+        "平平平仄仄",
+        "仄仄仄平平",
+    ]
+    assert patterns("qijue", first_line_rhymes=True)[0] == [
+        "平平仄仄仄平平",
+        "仄仄平平仄仄平",
+        "仄仄平平平仄仄",
+        "平平仄仄仄平平",
+    ]
     loose = patterns("qilv", loose=True)
     for lines in loose:
         for line in lines:
@@ -149,6 +175,7 @@ def test_allowed_tones_narrow_as_a_decoder_writes() -> None:
 
 
 # --- the checker ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("form", list(STRICT))
 @pytest.mark.parametrize("script", ["simplified", "traditional"])
@@ -209,14 +236,17 @@ def test_input_may_use_ascii_punctuation_or_newlines() -> None:
     assert a.to_dict()["lines"] == b.to_dict()["lines"] == c.to_dict()["lines"]
 
 
-@pytest.mark.parametrize("text,form,message", [
-    ("", "auto", "empty"),
-    ("，。 \n", "auto", "empty"),
-    ("hello world", "auto", "not Chinese"),
-    ("床前明月光，疑是地上霜。", "wujue", "wujue needs 4 lines of 5"),
-    ("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "qilv", "qilv needs 8 lines of 7"),
-    ("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "sonnet", "unknown form"),
-])
+@pytest.mark.parametrize(
+    "text,form,message",
+    [
+        ("", "auto", "empty"),
+        ("，。 \n", "auto", "empty"),
+        ("hello world", "auto", "not Chinese"),
+        ("床前明月光，疑是地上霜。", "wujue", "wujue needs 4 lines of 5"),
+        ("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "qilv", "qilv needs 8 lines of 7"),
+        ("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "sonnet", "unknown form"),
+    ],
+)
 def test_bad_input_raises_one_line(text: str, form: str, message: str) -> None:
     with pytest.raises(TangError) as err:
         check_poem(text, form)

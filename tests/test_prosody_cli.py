@@ -13,8 +13,13 @@ POEM = "天门中断楚江开，碧水东流至北回。两岸青山相对出，
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tangstudio", "check", *args], capture_output=True, text=True,
-                          env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", "check", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120", "NO_COLOR": "1"},
+        timeout=60,
+    )
 
 
 @pytest.mark.slow
@@ -33,18 +38,26 @@ def test_check_json_traditional_and_violations() -> None:
     data = json.loads(out.stdout)
     assert data["script"] == "traditional" and data["form"] == "qijue"
     assert not data["rhyme_ok"] and not data["tones_loose_ok"]
-    kinds = {(i, j) for i, line in enumerate(data["lines"]) for j, c in enumerate(line["chars"]) if c["kind"] == "tone"}
+    kinds = {
+        (i, j)
+        for i, line in enumerate(data["lines"])
+        for j, c in enumerate(line["chars"])
+        if c["kind"] == "tone"
+    }
     assert kinds == {(1, 1), (3, 6)}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("args,message", [
-    (("",), "empty poem"),
-    (("hello",), "not Chinese"),
-    (("床前明月光，疑是地上霜。", "--form", "qijue"), "qijue needs 4 lines of 7"),
-    ((POEM, "--form", "haiku"), "unknown form"),
-    ((POEM, "--script", "klingon"), "unknown script"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("",), "empty poem"),
+        (("hello",), "not Chinese"),
+        (("床前明月光，疑是地上霜。", "--form", "qijue"), "qijue needs 4 lines of 7"),
+        ((POEM, "--form", "haiku"), "unknown form"),
+        ((POEM, "--script", "klingon"), "unknown script"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -> None:
     out = run(*args)
     assert out.returncode == 2

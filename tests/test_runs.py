@@ -16,8 +16,20 @@ from tangstudio.engine.runs.checkpoint import read_train_state
 def trained(tiny_corpus, home):
     from tangstudio.engine.training import TrainConfig, train
 
-    train(TrainConfig(corpus=tiny_corpus, arch="gru", embed=8, hidden=12, layers=1, batch_size=16, steps=4,
-                      eval_every=2, samples=0, run="g"))
+    train(
+        TrainConfig(
+            corpus=tiny_corpus,
+            arch="gru",
+            embed=8,
+            hidden=12,
+            layers=1,
+            batch_size=16,
+            steps=4,
+            eval_every=2,
+            samples=0,
+            run="g",
+        )
+    )
     return home / "runs" / "g"
 
 
@@ -29,7 +41,17 @@ def test_load_checkpoint_by_name_run_dir_and_checkpoint_dir(trained):
     assert not by_name.model.training and by_name.causal and by_name.ppl_kind == "causal"
     assert by_name.vocab.itos == by_dir.vocab.itos and by_name.config.arch == "gru"
     meta = by_name.meta
-    for key in ("vocab", "script", "corpus", "forms", "model", "step", "val_loss", "ppl_kind", "weights_sha256"):
+    for key in (
+        "vocab",
+        "script",
+        "corpus",
+        "forms",
+        "model",
+        "step",
+        "val_loss",
+        "ppl_kind",
+        "weights_sha256",
+    ):
         assert key in meta
     assert meta["corpus"]["name"] == "tiny" and len(meta["corpus"]["fingerprint"]) >= 8
     for a, b in zip(by_name.model.parameters(), by_dir.model.parameters()):
@@ -93,8 +115,20 @@ def test_follower_holds_back_a_half_written_line(tmp_path):
 def test_list_runs_reports_status_and_best(trained, tiny_corpus):
     from tangstudio.engine.training import TrainConfig, train
 
-    train(TrainConfig(corpus=tiny_corpus, arch="bilstm", embed=8, hidden=8, layers=1, batch_size=16, steps=3,
-                      samples=0, run="b"), should_stop=lambda: True)
+    train(
+        TrainConfig(
+            corpus=tiny_corpus,
+            arch="bilstm",
+            embed=8,
+            hidden=8,
+            layers=1,
+            batch_size=16,
+            steps=3,
+            samples=0,
+            run="b",
+        ),
+        should_stop=lambda: True,
+    )
     runs = {r.name: r for r in list_runs()}
     assert runs["g"].status == "finished" and runs["g"].steps == 4 and runs["g"].arch == "gru"
     assert runs["g"].params > 0 and runs["g"].best_val_ppl > 1 and runs["g"].ppl_kind == "causal"

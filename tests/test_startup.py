@@ -21,11 +21,26 @@ print("\\n" + json.dumps(heavy))
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["stats", "--help"], ["corpus", "--help"], ["corpus", "import", "--help"],
-                                  ["train", "--help"], ["generate", "--help"], ["check", "--help"], ["compare", "--help"],
-                                  ["runs", "--help"], ["eval", "--help"], ["score", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["stats", "--help"],
+        ["corpus", "--help"],
+        ["corpus", "import", "--help"],
+        ["train", "--help"],
+        ["generate", "--help"],
+        ["check", "--help"],
+        ["compare", "--help"],
+        ["runs", "--help"],
+        ["eval", "--help"],
+        ["score", "--help"],
+    ],
+)
 def test_help_does_not_import_torch_or_textual(argv):
-    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, check=True
+    )
     assert "Usage" in out.stdout
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
@@ -45,8 +60,13 @@ def test_listing_runs_reads_json_without_torch(tmp_path):
     save_checkpoint(run / "checkpoints" / "best", {"w": torch.zeros(2)}, {"params": 2})
     env = {**os.environ, "TANGSTUDIO_HOME": str(tmp_path), "COLUMNS": "200"}
     for argv in (["runs", "list"], ["runs", "show", "r1"]):
-        out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True,
-                             check=True, env=env)
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE.format(argv=argv)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
         assert "r1" in out.stdout, out.stdout
         assert json.loads(out.stdout.strip().splitlines()[-1]) == [], argv
 

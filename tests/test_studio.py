@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from test_studio_support import (  # noqa: F401  (fixtures)
-    copy_run, errors, no_shipped_models, settle, shown_text, sync, trained_runs, write_fake_run,
+    copy_run,
+    errors,
+    no_shipped_models,
+    settle,
+    shown_text,
+    sync,
+    trained_runs,
+    write_fake_run,
 )
 from tangstudio.studio.app import create_app
 
@@ -20,6 +27,7 @@ def studio(**options):
 
 
 # The shell -------------------------------------------------------------------------------------
+
 
 @sync
 async def test_function_keys_switch_panes_and_help_opens_and_closes(tiny_corpus: str) -> None:
@@ -105,6 +113,7 @@ async def test_command_palette_lists_studio_actions(home: Path) -> None:
 
 # Corpus ----------------------------------------------------------------------------------------
 
+
 @sync
 async def test_corpus_pane_shows_stats_and_follows_the_form_filter(tiny_corpus: str) -> None:
     from tangstudio.engine.corpus import load_corpus
@@ -133,6 +142,7 @@ async def test_corpus_pane_reports_an_unknown_corpus_without_crashing(home: Path
 
 # Model -----------------------------------------------------------------------------------------
 
+
 def test_model_form_defaults_are_the_trainers() -> None:
     from tangstudio.engine.training import TrainConfig
     from tangstudio.studio.panes.model import DEFAULTS
@@ -142,7 +152,9 @@ def test_model_form_defaults_are_the_trainers() -> None:
 
 
 @sync
-async def test_model_pane_counts_parameters_validates_and_starts_training(tiny_corpus: str, monkeypatch) -> None:
+async def test_model_pane_counts_parameters_validates_and_starts_training(
+    tiny_corpus: str, monkeypatch
+) -> None:
     from textual.widgets import Input, OptionList, Select
 
     from tangstudio.engine.corpus import load_corpus
@@ -161,8 +173,13 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(tiny_c
         pane.query_one("#arch-list", OptionList).highlighted = 2  # gru
         await pilot.pause(0.5)
         await settle(pilot)
-        vocab = Vocab.build((p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train")), "simplified")
-        expected = count_parameters(build_model(ModelConfig(arch="gru", vocab_size=len(vocab), embed=8, hidden=12)))
+        vocab = Vocab.build(
+            (p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train")),
+            "simplified",
+        )
+        expected = count_parameters(
+            build_model(ModelConfig(arch="gru", vocab_size=len(vocab), embed=8, hidden=12))
+        )
         assert pane.params == expected
         assert "GRU" in str(pane.query_one("#arch-equations").border_title)
 
@@ -176,11 +193,17 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(tiny_c
         pane.query_one("#arch-list", OptionList).focus()
         await pilot.press("t")
         await pilot.pause()
-        assert started and started[0]["arch"] == "gru" and started[0]["hidden"] == 12 and started[0]["minutes"] == 10
+        assert (
+            started
+            and started[0]["arch"] == "gru"
+            and started[0]["hidden"] == 12
+            and started[0]["minutes"] == 10
+        )
         assert app.query_one("#panes").active == "train"
 
 
 # Train -----------------------------------------------------------------------------------------
+
 
 @sync
 async def test_train_pane_overlays_runs_and_follows_a_growing_file(home: Path) -> None:
@@ -243,8 +266,19 @@ def _wait_for(pilot, predicate, timeout: float):
     return wait()
 
 
-TINY_TRAIN = {"arch": "gru", "corpus": "tiny", "embed": 8, "hidden": 16, "layers": 1, "batch_size": 8,
-              "steps": 400, "log_every": 1, "eval_every": 1000, "samples": 0, "warmup": 1}
+TINY_TRAIN = {
+    "arch": "gru",
+    "corpus": "tiny",
+    "embed": 8,
+    "hidden": 16,
+    "layers": 1,
+    "batch_size": 8,
+    "steps": 400,
+    "log_every": 1,
+    "eval_every": 1000,
+    "samples": 0,
+    "warmup": 1,
+}
 
 
 @pytest.mark.slow
@@ -273,8 +307,9 @@ async def test_train_pane_starts_stops_and_resumes_a_real_run(tiny_corpus: str, 
 
 @pytest.mark.slow
 @sync
-async def test_attach_follows_a_run_written_by_a_separate_headless_process(tiny_corpus: str, home: Path,
-                                                                           tmp_path: Path) -> None:
+async def test_attach_follows_a_run_written_by_a_separate_headless_process(
+    tiny_corpus: str, home: Path, tmp_path: Path
+) -> None:
     import os
     import signal
     import subprocess
@@ -286,9 +321,22 @@ async def test_attach_follows_a_run_written_by_a_separate_headless_process(tiny_
     import shutil
 
     shutil.copytree(home / "corpora" / "tiny", elsewhere / "corpora" / "tiny")
-    process = subprocess.Popen([sys.executable, "-m", "tangstudio", "--home", str(elsewhere), "train", "--headless",
-                                "--quiet", *option_args({**TINY_TRAIN, "run": "remote"})],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tangstudio",
+            "--home",
+            str(elsewhere),
+            "train",
+            "--headless",
+            "--quiet",
+            *option_args({**TINY_TRAIN, "run": "remote"}),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ},
+    )
     try:
         app = studio(pane="train")
         async with app.run_test(size=(120, 40)) as pilot:
@@ -313,6 +361,7 @@ async def test_attach_follows_a_run_written_by_a_separate_headless_process(tiny_
 
 
 # Compose ---------------------------------------------------------------------------------------
+
 
 @sync
 async def test_compose_a_wujue_step_by_step_choose_undo_save_copy(trained_runs: Path, home: Path) -> None:
@@ -433,7 +482,9 @@ async def test_compose_rejects_bad_settings_with_a_message(trained_runs: Path, h
 
 
 @sync
-async def test_sampling_settings_change_mid_poem_and_run_option_picks_the_model(trained_runs: Path, home: Path) -> None:
+async def test_sampling_settings_change_mid_poem_and_run_option_picks_the_model(
+    trained_runs: Path, home: Path
+) -> None:
     from textual.widgets import Input
 
     copy_run(trained_runs, home, "tiny-gru")
@@ -461,8 +512,10 @@ async def test_damaged_runs_show_what_is_wrong_and_the_rest_still_draws(home: Pa
     broken = home / "runs" / "broken"
     broken.mkdir(parents=True)
     (broken / "config.toml").write_text("arch = \n", encoding="utf-8")
-    (broken / "metrics.jsonl").write_bytes(b'\xff\xfe garbage\n{"event": "train", "step": 1, "train_loss": NaN}\n'
-                                           b'{"event": "train", "step": 2, "train_loss": 4.0}\n')
+    (broken / "metrics.jsonl").write_bytes(
+        b'\xff\xfe garbage\n{"event": "train", "step": 1, "train_loss": NaN}\n'
+        b'{"event": "train", "step": 2, "train_loss": 4.0}\n'
+    )
     write_fake_run(home, "fine", "gru", 30, 20)
     app = studio(run="broken")
     async with app.run_test(size=(100, 30)) as pilot:

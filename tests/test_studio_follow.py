@@ -14,8 +14,19 @@ from tangstudio.studio.trainproc import option_args, unique_run_name
 
 
 def _event(step: int, loss: float) -> str:
-    return json.dumps({"event": "train", "step": step, "train_loss": loss, "lr": 1e-3, "chars_per_s": 100.0,
-                       "elapsed_s": float(step)}) + "\n"
+    return (
+        json.dumps(
+            {
+                "event": "train",
+                "step": step,
+                "train_loss": loss,
+                "lr": 1e-3,
+                "chars_per_s": 100.0,
+                "elapsed_s": float(step),
+            }
+        )
+        + "\n"
+    )
 
 
 def test_follower_reads_only_whole_lines_and_picks_up_the_rest(tmp_path: Path) -> None:
@@ -29,7 +40,12 @@ def test_follower_reads_only_whole_lines_and_picks_up_the_rest(tmp_path: Path) -
     assert follower.train == [(1.0, 5.0)]
     assert follower.poll() is False  # nothing new: the half line stays back
     with open(metrics, "a", encoding="utf-8") as handle:
-        handle.write(half[10:] + "not json\n" + json.dumps({"event": "eval", "step": 2, "val_loss": 4.5, "val_ppl": 90.0}) + "\n")
+        handle.write(
+            half[10:]
+            + "not json\n"
+            + json.dumps({"event": "eval", "step": 2, "val_loss": 4.5, "val_ppl": 90.0})
+            + "\n"
+        )
     assert follower.poll() is True
     assert follower.train == [(1.0, 5.0), (2.0, 4.0)]
     assert follower.val == [(2.0, 4.5, 90.0)]
@@ -52,22 +68,39 @@ def test_status_eta_and_samples(tmp_path: Path) -> None:
     run.mkdir()
     (run / "config.toml").write_text('arch = "gru"\nsteps = 40\n', encoding="utf-8")
     (run / "metrics.jsonl").write_text(_event(10, 5.0), encoding="utf-8")
-    (run / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in (
-        {"step": 5, "text": "old"}, {"step": 10, "form": "qijue", "text": "a"}, {"step": 10, "text": "b"})), encoding="utf-8")
+    (run / "samples.jsonl").write_text(
+        "".join(
+            json.dumps(r) + "\n"
+            for r in (
+                {"step": 5, "text": "old"},
+                {"step": 10, "form": "qijue", "text": "a"},
+                {"step": 10, "text": "b"},
+            )
+        ),
+        encoding="utf-8",
+    )
     follower = RunFollower(run)
     follower.poll()
     assert follower.arch == "gru"
     assert follower.status() == "stopped"  # no lock, no done event
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    (run / "run.lock").write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname()}), encoding="utf-8")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (run / "run.lock").write_text(
+        json.dumps({"pid": int(dead.stdout), "host": socket.gethostname()}), encoding="utf-8"
+    )
     assert follower.status() == "stopped"  # a lock left by a killed process is not a running run
-    (run / "run.lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}), encoding="utf-8")
+    (run / "run.lock").write_text(
+        json.dumps({"pid": os.getpid(), "host": socket.gethostname()}), encoding="utf-8"
+    )
     assert follower.status() == "running" and follower.lock_pid() == os.getpid()
     (run / "run.lock").write_text(json.dumps({"pid": 1, "host": "another-machine"}), encoding="utf-8")
     assert follower.status() == "running" and follower.lock_pid() is None  # cannot be checked from here
     (run / "run.lock").unlink()
     assert follower.eta_s() == 30.0  # 30 steps left at 1 s a step
-    (run / "config.toml").write_text('arch = "gru"\nsteps = 70\n', encoding="utf-8")  # resumed with a new budget
+    (run / "config.toml").write_text(
+        'arch = "gru"\nsteps = 70\n', encoding="utf-8"
+    )  # resumed with a new budget
     os.utime(run / "config.toml", ns=(1, 1))  # a different mtime even on a coarse clock
     follower.poll()
     assert follower.eta_s() == 60.0
@@ -90,7 +123,12 @@ def test_downsample_keeps_the_width_and_the_last_point() -> None:
 
 def test_small_helpers(tmp_path: Path) -> None:
     assert option_args({"arch": "gru", "batch_size": 8, "resume": True, "steps": None, "tied": False}) == [
-        "--arch", "gru", "--batch-size", "8", "--resume"]
+        "--arch",
+        "gru",
+        "--batch-size",
+        "8",
+        "--resume",
+    ]
     (tmp_path / "gru-1").mkdir()
     assert unique_run_name(tmp_path, "gru-1") == "gru-1-2"
     assert unique_run_name(tmp_path, "a b/c") == "a-b-c"
@@ -111,7 +149,9 @@ def test_poem_marks_tones_rhyme_and_violations() -> None:
     assert info["kinds"][8] == "tone"  # 上 breaks the loose pattern of line 2
     assert info["summary"] is not None
     partial = prosody_marks("床前明月光，疑是", "wujue", "simplified")
-    assert partial["summary"] is None and len(partial["marks"]) == 7  # no verdict before the shape is complete
+    assert (
+        partial["summary"] is None and len(partial["marks"]) == 7
+    )  # no verdict before the shape is complete
     assert split_clauses(list("ab，c")) == [[0, 1, 2], [3]]
 
 

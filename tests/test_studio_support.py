@@ -35,8 +35,22 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file: Pat
 
         import_corpus(tiny_corpus_file, "tiny")
         for arch in TINY_ARCHS:
-            train(TrainConfig(arch=arch, corpus="tiny", embed=16, hidden=32, layers=1, steps=2, eval_every=2,
-                              log_every=1, samples=0, warmup=1, seed=0, run=f"tiny-{arch}"))
+            train(
+                TrainConfig(
+                    arch=arch,
+                    corpus="tiny",
+                    embed=16,
+                    hidden=32,
+                    layers=1,
+                    steps=2,
+                    eval_every=2,
+                    log_every=1,
+                    samples=0,
+                    warmup=1,
+                    seed=0,
+                    run=f"tiny-{arch}",
+                )
+            )
     finally:
         if previous is None:
             os.environ.pop("TANGSTUDIO_HOME", None)
@@ -51,25 +65,57 @@ def copy_run(trained_runs: Path, home: Path, name: str) -> Path:
     return target
 
 
-def write_fake_run(home: Path, name: str, arch: str, steps: int, decay: float, budget_steps: int = 400,
-                   partial_tail: str = "") -> Path:
+def write_fake_run(
+    home: Path,
+    name: str,
+    arch: str,
+    steps: int,
+    decay: float,
+    budget_steps: int = 400,
+    partial_tail: str = "",
+) -> Path:
     """A run folder as the trainer writes it, with made-up but well-formed metrics (no timestamps shown)."""
     run = home / "runs" / name
     run.mkdir(parents=True, exist_ok=True)
-    (run / "config.toml").write_text(f'arch = "{arch}"\ncorpus = "tang"\nforms = "regulated"\nsteps = {budget_steps}\n',
-                                     encoding="utf-8")
+    (run / "config.toml").write_text(
+        f'arch = "{arch}"\ncorpus = "tang"\nforms = "regulated"\nsteps = {budget_steps}\n', encoding="utf-8"
+    )
     lines = []
     for step in range(10, steps + 1, 10):
         loss = 3.0 + 4.0 * math.exp(-step / decay)
-        lines.append({"event": "train", "step": step, "epoch": step / 200, "train_loss": loss, "lr": 2e-3,
-                      "chars_per_s": 9000 + step, "elapsed_s": step * 0.5, "time": "2026-01-01T00:00:00+00:00"})
+        lines.append(
+            {
+                "event": "train",
+                "step": step,
+                "epoch": step / 200,
+                "train_loss": loss,
+                "lr": 2e-3,
+                "chars_per_s": 9000 + step,
+                "elapsed_s": step * 0.5,
+                "time": "2026-01-01T00:00:00+00:00",
+            }
+        )
         if step % 50 == 0:
-            lines.append({"event": "eval", "step": step, "val_loss": loss + 0.2, "val_ppl": math.exp(loss + 0.2),
-                          "elapsed_s": step * 0.5, "ppl_kind": "pseudo" if arch == "bilstm" else "causal"})
+            lines.append(
+                {
+                    "event": "eval",
+                    "step": step,
+                    "val_loss": loss + 0.2,
+                    "val_ppl": math.exp(loss + 0.2),
+                    "elapsed_s": step * 0.5,
+                    "ppl_kind": "pseudo" if arch == "bilstm" else "causal",
+                }
+            )
     text = "".join(json.dumps(line) + "\n" for line in lines) + partial_tail
     (run / "metrics.jsonl").write_text(text, encoding="utf-8")
-    (run / "samples.jsonl").write_text(json.dumps({"step": steps, "samples": ["床前明月光，疑是地上霜。举头望明月，低头思故乡。"]},
-                                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    (run / "samples.jsonl").write_text(
+        json.dumps(
+            {"step": steps, "samples": ["床前明月光，疑是地上霜。举头望明月，低头思故乡。"]},
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return run
 
 
@@ -139,9 +185,17 @@ def seeded_model_run(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file:
     run = root / "seeded-gru"
     (run / "config.toml").parent.mkdir(parents=True, exist_ok=True)
     (run / "config.toml").write_text('arch = "gru"\ncorpus = "tiny"\n', encoding="utf-8")
-    meta = {"run": "seeded-gru", "arch": "gru", "model": config.to_dict(), "vocab": vocab.to_dict(),
-            "script": "simplified", "corpus": {"name": "tiny", "fingerprint": corpus.fingerprint}, "forms": "regulated",
-            "step": 0, "ppl_kind": "causal"}
+    meta = {
+        "run": "seeded-gru",
+        "arch": "gru",
+        "model": config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "script": "simplified",
+        "corpus": {"name": "tiny", "fingerprint": corpus.fingerprint},
+        "forms": "regulated",
+        "step": 0,
+        "ppl_kind": "causal",
+    }
     save_checkpoint(run / "checkpoints" / "best", model.state_dict(), meta)
     return run
 

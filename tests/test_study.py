@@ -14,13 +14,27 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.slow
-SMALL = ["--corpus", "tiny", "--embed", "12", "--hidden", "16", "--layers", "1", "--batch-size", "16", "--threads", "1"]
+SMALL = [
+    "--corpus",
+    "tiny",
+    "--embed",
+    "12",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--batch-size",
+    "16",
+    "--threads",
+    "1",
+]
 
 
 def cli(*args: str, home: Path, timeout: int = 180) -> subprocess.CompletedProcess:
     env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def snapshot(folder: Path) -> dict:
@@ -29,7 +43,9 @@ def snapshot(folder: Path) -> dict:
 
 def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
     png = tmp_path / "curves.png"
-    result = cli("compare", *SMALL, "--steps", "8", "--eval-every", "4", "--prefix", "s", "--plot", str(png), home=home)
+    result = cli(
+        "compare", *SMALL, "--steps", "8", "--eval-every", "4", "--prefix", "s", "--plot", str(png), home=home
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "architecture study s" in out and "pseudo-loss (pseudo-ppl)" in out and "n/a (pseudo)" in out
@@ -37,7 +53,9 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
     for arch in ("rnn", "lstm", "gru", "bilstm"):
         metrics = home / "runs" / f"s-{arch}" / "metrics.jsonl"
         events = [json.loads(line) for line in metrics.read_text(encoding="utf-8").splitlines()]
-        assert events[-1]["event"] == "done" and events[-1]["status"] == "finished" and events[-1]["step"] == 8
+        assert (
+            events[-1]["event"] == "done" and events[-1]["status"] == "finished" and events[-1]["step"] == 8
+        )
 
     study = json.loads((home / "studies" / "s.json").read_text(encoding="utf-8"))
     archs = {a["arch"]: a for a in study["archs"]}
@@ -95,7 +113,9 @@ def test_given_target_and_the_characters_count(tiny_corpus, home):
     import torch
 
     torch.set_num_threads(1)
-    base = TrainConfig(corpus=tiny_corpus, embed=8, hidden=8, layers=1, batch_size=16, steps=6, eval_every=3, samples=0)
+    base = TrainConfig(
+        corpus=tiny_corpus, embed=8, hidden=8, layers=1, batch_size=16, steps=6, eval_every=3, samples=0
+    )
     easy = run_study(base, ["gru"], "easy", target_loss=50.0)
     assert easy.target_rule.startswith("given") and easy.archs[0].target_step == 3
     hard = run_study(base, "rnn", "hard", target_loss=0.01)
@@ -116,7 +136,9 @@ def test_given_target_and_the_characters_count(tiny_corpus, home):
     lengths = [len(s) for s in data.train]
     plan = plan_epoch(lengths, 16, 0, 0)
     per_epoch, used = len(plan), [i for batch in plan for i in batch]
-    assert len(set(used)) == len(used) > len(lengths) - 16  # an epoch reads each poem once (bar a partial batch)
+    assert (
+        len(set(used)) == len(used) > len(lengths) - 16
+    )  # an epoch reads each poem once (bar a partial batch)
     cum = cumulative_chars(lengths, 16, 0, per_epoch + 2)
     assert cum[per_epoch] == sum(lengths[i] - 1 for i in used)
     assert len(cum) == per_epoch + 3 and cum[per_epoch + 2] > cum[per_epoch]
@@ -128,14 +150,33 @@ def test_bad_input_is_one_line_exit_2_and_trains_nothing(tiny_corpus, home, tmp_
     from tangstudio.cli import app
     from tangstudio.engine.errors import TangError
 
-    assert cli("compare", *SMALL, "--archs", "gru", "--steps", "2", "--eval-every", "2", "--prefix", "taken",
-               home=home).returncode == 0
+    assert (
+        cli(
+            "compare",
+            *SMALL,
+            "--archs",
+            "gru",
+            "--steps",
+            "2",
+            "--eval-every",
+            "2",
+            "--prefix",
+            "taken",
+            home=home,
+        ).returncode
+        == 0
+    )
     before = snapshot(home)
-    for args, message in [(["--archs", "rnn,transformer"], "unknown architecture 'transformer'"),
-                          (["--prefix", "taken", "--archs", "gru"], "already exists")]:
+    for args, message in [
+        (["--archs", "rnn,transformer"], "unknown architecture 'transformer'"),
+        (["--prefix", "taken", "--archs", "gru"], "already exists"),
+    ]:
         result = cli("compare", *SMALL, *args, home=home)  # as a user sees it: one line, exit 2
         assert result.returncode == 2, (args, result.stdout, result.stderr)
-        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
+            args,
+            result.stderr,
+        )
         assert "Traceback" not in result.stderr
     cases = [
         (["--archs", "gru,gru"], "twice"),
@@ -153,7 +194,10 @@ def test_bad_input_is_one_line_exit_2_and_trains_nothing(tiny_corpus, home, tmp_
         (["--steps", "2", "--positions"], "--positions reads a saved study"),
         (["--steps", "2", "--markdown"], "--markdown reads a saved study"),
     ]
-    for args, message in cases:  # in this process (fast): the engine's TangError, which main() prints as one line
+    for (
+        args,
+        message,
+    ) in cases:  # in this process (fast): the engine's TangError, which main() prints as one line
         result = CliRunner().invoke(app, ["compare", *SMALL, *args])  # a repeated option: the last one wins
         assert isinstance(result.exception, TangError), (args, result.output, result.exception)
         assert message in str(result.exception), (args, str(result.exception))

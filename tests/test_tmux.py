@@ -14,7 +14,10 @@ import pytest
 
 from test_studio_support import copy_run, no_shipped_models, trained_runs  # noqa: F401
 
-pytestmark = [pytest.mark.tmux, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+pytestmark = [
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 
 class Tmux:
@@ -39,7 +42,9 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
     def alive(self) -> bool:
-        return subprocess.run([*self.base, "has-session", "-t", "studio"], capture_output=True).returncode == 0
+        return (
+            subprocess.run([*self.base, "has-session", "-t", "studio"], capture_output=True).returncode == 0
+        )
 
 
 def test_launch_switch_compose_quit(trained_runs: Path, home: Path, tmp_path: Path) -> None:

@@ -17,8 +17,18 @@ pytestmark = pytest.mark.slow
 
 
 def tiny(corpus: str, **overrides) -> TrainConfig:
-    base = dict(corpus=corpus, embed=16, hidden=24, layers=2, dropout=0.2, batch_size=16, eval_every=1000,
-                log_every=3, samples=0, warmup=2)
+    base = dict(
+        corpus=corpus,
+        embed=16,
+        hidden=24,
+        layers=2,
+        dropout=0.2,
+        batch_size=16,
+        eval_every=1000,
+        log_every=3,
+        samples=0,
+        warmup=2,
+    )
     base.update(overrides)
     return TrainConfig(**base)
 
@@ -58,8 +68,20 @@ def test_metrics_file_has_the_agreed_keys(tiny_corpus, home):
     kinds = [e["event"] for e in events]
     assert {"train", "eval", "checkpoint", "done"} <= set(kinds) and kinds[-1] == "done"
     for event in events:
-        for key in ("event", "step", "epoch", "train_loss", "val_loss", "val_ppl", "lr", "chars_per_s",
-                    "elapsed_s", "time", "pad_fraction", "ppl_kind"):
+        for key in (
+            "event",
+            "step",
+            "epoch",
+            "train_loss",
+            "val_loss",
+            "val_ppl",
+            "lr",
+            "chars_per_s",
+            "elapsed_s",
+            "time",
+            "pad_fraction",
+            "ppl_kind",
+        ):
             assert key in event, (key, event)
     assert events[-1]["status"] == "finished"
     trains = [e for e in events if e["event"] == "train"]
@@ -72,15 +94,20 @@ def test_metrics_file_has_the_agreed_keys(tiny_corpus, home):
         assert (run / "checkpoints" / which / "model.safetensors").is_file()
         assert (run / "checkpoints" / which / "meta.json").is_file()
     assert (run / "checkpoints" / "last" / "train_state.safetensors").is_file()
-    assert "arch = \"lstm\"" in (run / "config.toml").read_text(encoding="utf-8")
+    assert 'arch = "lstm"' in (run / "config.toml").read_text(encoding="utf-8")
 
 
 def test_bilstm_perplexity_is_labelled_pseudo(tiny_corpus, home):
     result = train(tiny(tiny_corpus, arch="bilstm", steps=2, run="bi"))
     assert result.ppl_kind == "pseudo"
-    meta = json.loads((home / "runs" / "bi" / "checkpoints" / "best" / "meta.json").read_text(encoding="utf-8"))
+    meta = json.loads(
+        (home / "runs" / "bi" / "checkpoints" / "best" / "meta.json").read_text(encoding="utf-8")
+    )
     assert meta["ppl_kind"] == "pseudo"
-    events = [json.loads(x) for x in (home / "runs" / "bi" / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    events = [
+        json.loads(x)
+        for x in (home / "runs" / "bi" / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert all(e["ppl_kind"] == "pseudo" for e in events)
 
 

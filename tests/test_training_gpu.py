@@ -17,8 +17,18 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 def tiny(corpus: str, **overrides):
     from tangstudio.engine.training import TrainConfig
 
-    base = dict(corpus=corpus, embed=32, hidden=64, layers=2, dropout=0.1, batch_size=32, eval_every=10,
-                log_every=5, samples=1, device="cuda")
+    base = dict(
+        corpus=corpus,
+        embed=32,
+        hidden=64,
+        layers=2,
+        dropout=0.1,
+        batch_size=32,
+        eval_every=10,
+        log_every=5,
+        samples=1,
+        device="cuda",
+    )
     base.update(overrides)
     return TrainConfig(**base)
 

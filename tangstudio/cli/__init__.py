@@ -10,7 +10,17 @@ from __future__ import annotations
 import sys
 
 from tangstudio.cli.app import app
-from tangstudio.cli import check_cmd, compare_cmd, corpus_cmd, eval_cmd, generate_cmd, runs_cmd, score_cmd, stats_cmd, train_cmd  # noqa: F401  (registration)
+from tangstudio.cli import (
+    check_cmd,
+    compare_cmd,
+    corpus_cmd,
+    eval_cmd,
+    generate_cmd,
+    runs_cmd,
+    score_cmd,
+    stats_cmd,
+    train_cmd,
+)  # noqa: F401  (registration)
 
 __all__ = ["app", "main"]
 

@@ -30,8 +30,11 @@ app = typer.Typer(
 def root(
     ctx: typer.Context,
     home: Optional[Path] = typer.Option(
-        None, "--home", envvar="TANGSTUDIO_HOME", help="Folder for runs, imported corpora and models "
-        "(default: the platform's user data folder).", show_default=False,
+        None,
+        "--home",
+        envvar="TANGSTUDIO_HOME",
+        help="Folder for runs, imported corpora and models (default: the platform's user data folder).",
+        show_default=False,
     ),
     run: Optional[str] = typer.Option(None, "--run", help="Open the studio on this run."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),

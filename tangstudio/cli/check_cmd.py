@@ -13,8 +13,12 @@ FORM_HELP = "auto, wujue, qijue, wulv, qilv, or other (also: free) for verse of 
 def check(
     poem: str = typer.Argument(..., help=POEM_HELP),
     form: str = typer.Option("auto", "--form", "-f", help=FORM_HELP),
-    script: str = typer.Option("auto", "--script", "-s", help="simplified, traditional, or auto (guess from the text)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the coloured report."),
+    script: str = typer.Option(
+        "auto", "--script", "-s", help="simplified, traditional, or auto (guess from the text)."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object instead of the coloured report."
+    ),
 ) -> None:
     """Check a poem against the rules of regulated verse: tones (平仄), rhyme (平水韵), 孤平 and 三平尾."""
     from tangstudio.cli.render import print_json
@@ -51,11 +55,15 @@ def show_check(result) -> None:
         for c in line.chars:
             style = {"tone": "bold red", "strict": "yellow", "unknown": "magenta"}.get(c.kind or "", "")
             chars.append(c.char, style=style or "bold")
-            marks.append(c.mark, style=style or ("cyan" if c.mark == "平" else "blue" if c.mark == "仄" else "green"))
+            marks.append(
+                c.mark, style=style or ("cyan" if c.mark == "平" else "blue" if c.mark == "仄" else "green")
+            )
         rhyme = Text()
         if line.rhymes is not None:
             group = result.rhyme_group if line.rhymes else "/".join(line.groups) or "?"
-            rhyme.append(("✓ " if line.rhymes else "✗ ") + group, style="green" if line.rhymes else "bold red")
+            rhyme.append(
+                ("✓ " if line.rhymes else "✗ ") + group, style="green" if line.rhymes else "bold red"
+            )
         elif line.groups:
             rhyme.append("/".join(line.groups), style="dim")
         notes = Text(" ".join(line.warnings), style="yellow")
@@ -78,5 +86,7 @@ def show_check(result) -> None:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")
     parts.append(f"warnings {len(result.warnings)}")
     console.print(" · ".join(parts))
-    console.print("[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; "
-                  "red: breaks 二四六分明 or the rhyme; yellow: off the strict pattern where 一三五不论 allows it[/dim]")
+    console.print(
+        "[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; "
+        "red: breaks 二四六分明 or the rhyme; yellow: off the strict pattern where 一三五不论 allows it[/dim]"
+    )

@@ -20,9 +20,18 @@ DEFAULT_MINUTES = 5.0
 
 @app.command()
 def compare(
-    archs: str = typer.Option("rnn,lstm,gru,bilstm", "--archs", help="Architectures to compare, comma-separated."),
-    minutes: Optional[float] = typer.Option(None, "--minutes", help=f"Training minutes per architecture (wall time, evaluations included). Default: {DEFAULT_MINUTES:g}.", show_default=False),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Training steps per architecture, instead of --minutes.", show_default=False),
+    archs: str = typer.Option(
+        "rnn,lstm,gru,bilstm", "--archs", help="Architectures to compare, comma-separated."
+    ),
+    minutes: Optional[float] = typer.Option(
+        None,
+        "--minutes",
+        help=f"Training minutes per architecture (wall time, evaluations included). Default: {DEFAULT_MINUTES:g}.",
+        show_default=False,
+    ),
+    steps: Optional[int] = typer.Option(
+        None, "--steps", help="Training steps per architecture, instead of --minutes.", show_default=False
+    ),
     corpus: str = typer.Option("tang", "--corpus", help="The bundled 'tang' or an imported corpus."),
     forms: str = typer.Option("regulated", "--forms", help="all, regulated, or e.g. wujue,qijue."),
     script: str = typer.Option("simplified", "--script", help="simplified or traditional."),
@@ -30,21 +39,55 @@ def compare(
     hidden: int = typer.Option(512, "--hidden", help="Hidden units per layer."),
     layers: int = typer.Option(2, "--layers", help="Recurrent layers."),
     dropout: float = typer.Option(0.2, "--dropout", help="Dropout."),
-    forget_bias: float = typer.Option(0.0, "--forget-bias", help="LSTM/BiLSTM: the forget gate's bias at initialisation (0 = PyTorch's)."),
+    forget_bias: float = typer.Option(
+        0.0, "--forget-bias", help="LSTM/BiLSTM: the forget gate's bias at initialisation (0 = PyTorch's)."
+    ),
     lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (AdamW)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Poems per step."),
     seed: int = typer.Option(0, "--seed", help="Random seed (the same batches for every architecture)."),
-    eval_every: int = typer.Option(100, "--eval-every", help="Evaluate on the val split every N steps (the curves' resolution)."),
-    eval_poems: Optional[int] = typer.Option(None, "--eval-poems", help="Val poems in each periodic evaluation (a fixed subset; 0 = the whole split). Default: the engine's.", show_default=False),
-    target_loss: Optional[float] = typer.Option(None, "--target-loss", help="Val loss (nats/char) to time each architecture to. Default: the worst causal architecture's best.", show_default=False),
-    prefix: Optional[str] = typer.Option(None, "--prefix", help="Runs are named PREFIX-ARCH. Default: study-DATE-TIME.", show_default=False),
-    plot: Optional[str] = typer.Option(None, "--plot", help="Save the val-loss curves to this PNG.", show_default=False),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch (the same for every architecture). Default: torch's choice.", show_default=False),
+    eval_every: int = typer.Option(
+        100, "--eval-every", help="Evaluate on the val split every N steps (the curves' resolution)."
+    ),
+    eval_poems: Optional[int] = typer.Option(
+        None,
+        "--eval-poems",
+        help="Val poems in each periodic evaluation (a fixed subset; 0 = the whole split). Default: the engine's.",
+        show_default=False,
+    ),
+    target_loss: Optional[float] = typer.Option(
+        None,
+        "--target-loss",
+        help="Val loss (nats/char) to time each architecture to. Default: the worst causal architecture's best.",
+        show_default=False,
+    ),
+    prefix: Optional[str] = typer.Option(
+        None, "--prefix", help="Runs are named PREFIX-ARCH. Default: study-DATE-TIME.", show_default=False
+    ),
+    plot: Optional[str] = typer.Option(
+        None, "--plot", help="Save the val-loss curves to this PNG.", show_default=False
+    ),
+    threads: Optional[int] = typer.Option(
+        None,
+        "--threads",
+        help="CPU threads for torch (the same for every architecture). Default: torch's choice.",
+        show_default=False,
+    ),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or mps."),
-    show: Optional[str] = typer.Option(None, "--show", help="Print (and with --plot, draw) the saved study PREFIX again, or several as one table (PREFIX,PREFIX); trains nothing.", show_default=False),
-    positions: bool = typer.Option(False, "--positions", help="With --show: also each best checkpoint's val loss by position in the poem."),
+    show: Optional[str] = typer.Option(
+        None,
+        "--show",
+        help="Print (and with --plot, draw) the saved study PREFIX again, or several as one table (PREFIX,PREFIX); trains nothing.",
+        show_default=False,
+    ),
+    positions: bool = typer.Option(
+        False,
+        "--positions",
+        help="With --show: also each best checkpoint's val loss by position in the poem.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the study as JSON instead of a table."),
-    markdown: bool = typer.Option(False, "--markdown", help="With --show: print the tables as Markdown, ready for a document."),
+    markdown: bool = typer.Option(
+        False, "--markdown", help="With --show: print the tables as Markdown, ready for a document."
+    ),
 ) -> None:
     """Train each architecture under the same data, seed and budget and compare them in one table."""
     from tangstudio.engine.errors import TangError
@@ -56,7 +99,9 @@ def compare(
         _show(show, plot, as_json, positions, markdown)
         return
     if positions or markdown:
-        raise TangError(f"--{'positions' if positions else 'markdown'} reads a saved study: add --show PREFIX")
+        raise TangError(
+            f"--{'positions' if positions else 'markdown'} reads a saved study: add --show PREFIX"
+        )
 
     if minutes is not None and steps is not None:
         raise TangError("give only one of --minutes and --steps")
@@ -65,9 +110,24 @@ def compare(
     if minutes is None and steps is None:
         minutes = DEFAULT_MINUTES
     names = parse_archs(archs)
-    base = TrainConfig(corpus=corpus, forms=forms, script=script, embed=embed, hidden=hidden, layers=layers,
-                       dropout=dropout, forget_bias=forget_bias, lr=lr, batch_size=batch_size, seed=seed, minutes=minutes, steps=steps,
-                       eval_every=eval_every, samples=0, device=device)
+    base = TrainConfig(
+        corpus=corpus,
+        forms=forms,
+        script=script,
+        embed=embed,
+        hidden=hidden,
+        layers=layers,
+        dropout=dropout,
+        forget_bias=forget_bias,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        minutes=minutes,
+        steps=steps,
+        eval_every=eval_every,
+        samples=0,
+        device=device,
+    )
     if eval_poems is not None:
         base.eval_poems = eval_poems
     base.validate()
@@ -110,8 +170,13 @@ def _show(prefix: str, plot: str | None, as_json: bool, positions: bool, markdow
     if as_json:
         from tangstudio.cli.render import print_json
 
-        print_json({**study.to_dict(), "plot": str(plot_path) if plot_path else None,
-                    **({"positions": by_position} if positions else {})})
+        print_json(
+            {
+                **study.to_dict(),
+                "plot": str(plot_path) if plot_path else None,
+                **({"positions": by_position} if positions else {}),
+            }
+        )
         return
     rows = _position_rows(by_position) if by_position else []
     if markdown:
@@ -119,7 +184,12 @@ def _show(prefix: str, plot: str | None, as_json: bool, positions: bool, markdow
 
         print(markdown_table(study) + "\n" + target_line(study))
         if rows:
-            print("\n" + "\n".join("| " + " | ".join(row) + " |" for row in [rows[0], ["---"] * len(rows[0]), *rows[1:]]))
+            print(
+                "\n"
+                + "\n".join(
+                    "| " + " | ".join(row) + " |" for row in [rows[0], ["---"] * len(rows[0]), *rows[1:]]
+                )
+            )
         return
     _print_table(study, plot_path)
     if rows:
@@ -165,8 +235,9 @@ def _run(base, names: list[str], prefix: str, target_loss: float | None, quiet: 
     view = _QuietView() if quiet else (_RichView(names) if sys.stdout.isatty() else _PlainView())
     try:
         with view:
-            return run_study(base, names, prefix, target_loss, on_event=view.on_event,
-                             should_stop=lambda: bool(received))
+            return run_study(
+                base, names, prefix, target_loss, on_event=view.on_event, should_stop=lambda: bool(received)
+            )
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -195,8 +266,10 @@ class _PlainView(_QuietView):
         if kind == "start":
             self.say(f"{arch}: run {event['run']} · {event['params']:,} params · {event['device']}")
         elif kind == "eval":
-            self.say(f"{arch}: step {event['step']} val loss {event['val_loss']:.4f}{label} "
-                     f"ppl {event['val_ppl']:.2f}{label} at {event['elapsed_s']:.0f} s")
+            self.say(
+                f"{arch}: step {event['step']} val loss {event['val_loss']:.4f}{label} "
+                f"ppl {event['val_ppl']:.2f}{label} at {event['elapsed_s']:.0f} s"
+            )
         elif kind == "done":
             self.say(f"{arch}: {event['status']} at step {event['step']} after {event['elapsed_s']:.0f} s")
 
@@ -208,11 +281,17 @@ class _RichView(_PlainView):
     def __enter__(self):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(TextColumn("[bold]{task.description:>7}"), BarColumn(),
-                                 TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[info]}"),
-                                 TimeElapsedColumn())
+        self.progress = Progress(
+            TextColumn("[bold]{task.description:>7}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+        )
         self.progress.__enter__()
-        self.tasks = {n: self.progress.add_task(n, total=1000, info="waiting", start=False) for n in self.names}
+        self.tasks = {
+            n: self.progress.add_task(n, total=1000, info="waiting", start=False) for n in self.names
+        }
         return self
 
     def __exit__(self, *exc) -> None:
@@ -229,12 +308,17 @@ class _RichView(_PlainView):
         elif kind == "progress":
             val = event.get("val_ppl")
             label = "pseudo-ppl" if arch == "bilstm" else "ppl"
-            info = (f"step {event['step']} · loss {event['train_loss'] or 0:.3f} · val {label} "
-                    f"{'–' if val is None else f'{val:.1f}'} · {event.get('chars_per_s') or 0:,.0f} chars/s")
+            info = (
+                f"step {event['step']} · loss {event['train_loss'] or 0:.3f} · val {label} "
+                f"{'–' if val is None else f'{val:.1f}'} · {event.get('chars_per_s') or 0:,.0f} chars/s"
+            )
             self.progress.update(task, completed=1000 * event["fraction"], info=info)
         elif kind == "done":
-            self.progress.update(task, completed=1000 if event["status"] == "finished" else None,
-                                 info=f"{event['status']} at step {event['step']}")
+            self.progress.update(
+                task,
+                completed=1000 if event["status"] == "finished" else None,
+                info=f"{event['status']} at step {event['step']}",
+            )
             self.progress.stop_task(task)
         elif kind in ("eval", "start"):
             pass
@@ -257,4 +341,6 @@ def _print_table(study, plot_path) -> None:
         console.print(PSEUDO_NOTE, highlight=False)
     if plot_path is not None:
         console.print(f"curves saved to {plot_path}", highlight=False)
-    console.print(f"runs: {', '.join(a.run for a in study.archs)} (overlay them in the studio)", highlight=False)
+    console.print(
+        f"runs: {', '.join(a.run for a in study.archs)} (overlay them in the studio)", highlight=False
+    )

@@ -8,15 +8,21 @@ import typer
 
 from tangstudio.cli.app import app
 
-corpus_app = typer.Typer(help="Import and list corpora (the bundled Tang corpus is always there).", no_args_is_help=True)
+corpus_app = typer.Typer(
+    help="Import and list corpora (the bundled Tang corpus is always there).", no_args_is_help=True
+)
 app.add_typer(corpus_app, name="corpus")
 
 
 @corpus_app.command("import")
 def import_(
-    path: Path = typer.Argument(..., help="A chinese-poetry JSON file, a folder of them, or a UTF-8 text file."),
+    path: Path = typer.Argument(
+        ..., help="A chinese-poetry JSON file, a folder of them, or a UTF-8 text file."
+    ),
     name: str = typer.Option(..., "--name", "-n", help="Name to use with --corpus."),
-    fmt: str = typer.Option("auto", "--format", help="auto, chinese-poetry or text (one poem per line, optionally title:body)."),
+    fmt: str = typer.Option(
+        "auto", "--format", help="auto, chinese-poetry or text (one poem per line, optionally title:body)."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing corpus of that name."),
 ) -> None:
     """Import a corpus into your tangstudio home; nothing is written unless every file is valid."""
@@ -25,8 +31,10 @@ def import_(
 
     with console.status(f"Reading {path} …"):
         result = import_corpus(path, name, fmt, force)
-    console.print(f"imported [bold]{result['poems']:,}[/bold] poems ({result['usable']:,} usable after cleaning, "
-                  f"{result['script']}) as [bold]{name}[/bold] → {result['path']}")
+    console.print(
+        f"imported [bold]{result['poems']:,}[/bold] poems ({result['usable']:,} usable after cleaning, "
+        f"{result['script']}) as [bold]{name}[/bold] → {result['path']}"
+    )
     console.print(f"try: tangstudio stats --corpus {name}")
 
 
@@ -42,6 +50,10 @@ def list_() -> None:
     table.add_row("tang", "57,607", "traditional (converted on load)", "bundled: chinese-poetry@2.0.1 (MIT)")
     for meta in list_imported():
         poems = meta.get("poems")
-        table.add_row(str(meta.get("name")), f"{poems:,}" if isinstance(poems, int) else str(poems),
-                      str(meta.get("script")), str(meta.get("source")))
+        table.add_row(
+            str(meta.get("name")),
+            f"{poems:,}" if isinstance(poems, int) else str(poems),
+            str(meta.get("script")),
+            str(meta.get("source")),
+        )
     console.print(table)

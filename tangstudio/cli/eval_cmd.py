@@ -9,7 +9,9 @@ from tangstudio.cli.app import app
 
 @app.command("eval")
 def eval_(
-    run: str = typer.Argument(..., help="`default` (the shipped model), a run name, a run directory or a checkpoint directory."),
+    run: str = typer.Argument(
+        ..., help="`default` (the shipped model), a run name, a run directory or a checkpoint directory."
+    ),
     split: str = typer.Option("val", "--split", help="val, test or train."),
     device: str = typer.Option("cpu", "--device", help="auto, cpu, cuda or mps."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
@@ -25,8 +27,13 @@ def eval_(
     from rich.table import Table
 
     pseudo = result["ppl_kind"] == "pseudo"
-    table = Table(title=f"{result['run']} · {result['arch']} · step {result['step']} · {result['split']} split",
-                  title_justify="left", show_header=False, box=None, padding=(0, 1))
+    table = Table(
+        title=f"{result['run']} · {result['arch']} · step {result['step']} · {result['split']} split",
+        title_justify="left",
+        show_header=False,
+        box=None,
+        padding=(0, 1),
+    )
     table.add_column(style="bold", justify="right")
     table.add_column(justify="right")
     for label, value in [
@@ -40,5 +47,7 @@ def eval_(
         table.add_row(label, value)
     console.print(table)
     if pseudo:
-        console.print("[dim]BiLSTM: each character predicted from both sides (pseudo-likelihood); "
-                      "not comparable with a causal model's perplexity.[/dim]")
+        console.print(
+            "[dim]BiLSTM: each character predicted from both sides (pseudo-likelihood); "
+            "not comparable with a causal model's perplexity.[/dim]"
+        )

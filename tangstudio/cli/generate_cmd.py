@@ -14,28 +14,63 @@ MAX_BEAM = 64
 
 @app.command()
 def generate(
-    model: str = typer.Option("default", "--model", "-m", help="default (the shipped model), a run name, a run directory or a checkpoint directory."),
+    model: str = typer.Option(
+        "default",
+        "--model",
+        "-m",
+        help="default (the shipped model), a run name, a run directory or a checkpoint directory.",
+    ),
     form: str = typer.Option("qijue", "--form", "-f", help="wujue, qijue, wulv, qilv or free."),
-    acrostic: str = typer.Option("", "--acrostic", "-a", help="藏头诗: each character opens a line, in order."),
-    prefix: str = typer.Option("", "--prefix", "-p", help="Continue from this text (the opening of a line or several lines)."),
+    acrostic: str = typer.Option(
+        "", "--acrostic", "-a", help="藏头诗: each character opens a line, in order."
+    ),
+    prefix: str = typer.Option(
+        "", "--prefix", "-p", help="Continue from this text (the opening of a line or several lines)."
+    ),
     temperature: float = typer.Option(0.8, "--temperature", "-t", help="Sampling temperature; 0 is greedy."),
     top_k: int = typer.Option(0, "--top-k", help="Sample from the k likeliest characters only (0: off)."),
-    top_p: float = typer.Option(0.95, "--top-p", help="Sample from the smallest head of the distribution holding this mass."),
+    top_p: float = typer.Option(
+        0.95, "--top-p", help="Sample from the smallest head of the distribution holding this mass."
+    ),
     beam: int = typer.Option(0, "--beam", help="Beam search of this width instead of sampling (0: sample)."),
-    rhyme: bool = typer.Option(True, "--rhyme/--no-rhyme", help="Even lines rhyme in one 平水韵 平 group (fixed forms)."),
+    rhyme: bool = typer.Option(
+        True, "--rhyme/--no-rhyme", help="Even lines rhyme in one 平水韵 平 group (fixed forms)."
+    ),
     tones: str = typer.Option("loose", "--tones", help="平仄 patterns: strict, loose (一三五不论) or off."),
     n: int = typer.Option(5, "-n", "--poems", help="How many poems."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Make the output reproducible (poem #k uses seed + k − 1, so any one can be redrawn alone)."),
-    novelty: bool = typer.Option(True, "--novelty/--allow-copies", help="Refuse to complete a line that is a line of the training corpus."),
-    show_probs: bool = typer.Option(False, "--show-probs", help="Colour each character by its probability and list its top alternatives."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON: per poem the text, checks and every step's top 10 candidates."),
+    seed: Optional[int] = typer.Option(
+        None,
+        "--seed",
+        help="Make the output reproducible (poem #k uses seed + k − 1, so any one can be redrawn alone).",
+    ),
+    novelty: bool = typer.Option(
+        True,
+        "--novelty/--allow-copies",
+        help="Refuse to complete a line that is a line of the training corpus.",
+    ),
+    show_probs: bool = typer.Option(
+        False, "--show-probs", help="Colour each character by its probability and list its top alternatives."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print JSON: per poem the text, checks and every step's top 10 candidates."
+    ),
 ) -> None:
     """Compose poems: sampled or beam-searched, with the form, acrostic, rhyme and tones as real constraints."""
     from tangstudio.engine.compose.settings import ComposeSettings
     from tangstudio.engine.errors import TangError
 
-    settings = ComposeSettings(form=form, acrostic=acrostic, prefix=prefix, temperature=temperature, top_k=top_k,
-                               top_p=top_p, rhyme=rhyme, tones=tones, seed=seed, novelty=novelty)
+    settings = ComposeSettings(
+        form=form,
+        acrostic=acrostic,
+        prefix=prefix,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        rhyme=rhyme,
+        tones=tones,
+        seed=seed,
+        novelty=novelty,
+    )
     if not 1 <= n <= MAX_POEMS:
         raise TangError(f"-n must be between 1 and {MAX_POEMS}, got {n}")
     if not 0 <= beam <= MAX_BEAM:
@@ -49,8 +84,15 @@ def generate(
     if as_json:
         from tangstudio.cli.render import print_json
 
-        print_json({"model": str(getattr(loaded, "path", model)), "settings": settings.to_dict(), "beam": beam,
-                    "notes": notes, "poems": [r.to_dict() for r in results]})
+        print_json(
+            {
+                "model": str(getattr(loaded, "path", model)),
+                "settings": settings.to_dict(),
+                "beam": beam,
+                "notes": notes,
+                "poems": [r.to_dict() for r in results],
+            }
+        )
         return
     show_poems(results, notes, show_probs)
 
@@ -86,11 +128,17 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
         if r.check:
             c = r.check
             head.append(f"  韵 {r.rhyme_group or '—'}", style="cyan")
-            for label, ok in (("form", c["form_ok"]), ("rhyme", c["rhyme_ok"]), ("tones", c["tones_loose_ok"]),
-                              ("strict", c["tones_strict_ok"])):
+            for label, ok in (
+                ("form", c["form_ok"]),
+                ("rhyme", c["rhyme_ok"]),
+                ("tones", c["tones_loose_ok"]),
+                ("strict", c["tones_strict_ok"]),
+            ):
                 head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
         if r.longest_shared is not None:
-            head.append(f"  longest span in corpus: {r.longest_shared or '—'} ({len(r.longest_shared)})", style="dim")
+            head.append(
+                f"  longest span in corpus: {r.longest_shared or '—'} ({len(r.longest_shared)})", style="dim"
+            )
         console.print(head)
         if show_probs:
             line = Text("  ")
@@ -110,8 +158,13 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 if s.forced:
                     continue
                 alts = "  ".join(f"{c} {_fmt(p)}" for c, p in s.candidates[:6] if c != s.chosen)
-                table.add_row(str(s.position + 1), Text(s.chosen, style=_prob_style(s.chosen_prob)),
-                              f"{s.chosen_prob:.3f}", f"{s.model_prob:.3f}", alts)
+                table.add_row(
+                    str(s.position + 1),
+                    Text(s.chosen, style=_prob_style(s.chosen_prob)),
+                    f"{s.chosen_prob:.3f}",
+                    f"{s.model_prob:.3f}",
+                    alts,
+                )
             console.print(table)
         else:
             for clause in split_clauses(r.text):

@@ -10,8 +10,10 @@ def launch_studio(run: str | None = None, pane: str | None = None, train_config:
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         from tangstudio.engine.errors import TangError
 
-        raise TangError("the studio needs a terminal; without one, use the headless commands "
-                        "(`tangstudio --help` lists them: train --headless, generate, eval, ...)")
+        raise TangError(
+            "the studio needs a terminal; without one, use the headless commands "
+            "(`tangstudio --help` lists them: train --headless, generate, eval, ...)"
+        )
     from tangstudio.studio.app import create_app
 
     create_app(run=run, pane=pane, train_config=train_config).run()

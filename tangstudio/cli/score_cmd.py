@@ -10,8 +10,12 @@ from tangstudio.cli.app import POEM_HELP, app, read_poem
 @app.command()
 def score(
     poem: str = typer.Argument(..., help=POEM_HELP),
-    model: str = typer.Option("default", "--model", "-m", help="default, a run name, a run directory or a checkpoint directory."),
-    form: str = typer.Option("auto", "--form", "-f", help="auto (from the shape), wujue, qijue, wulv, qilv or free."),
+    model: str = typer.Option(
+        "default", "--model", "-m", help="default, a run name, a run directory or a checkpoint directory."
+    ),
+    form: str = typer.Option(
+        "auto", "--form", "-f", help="auto (from the shape), wujue, qijue, wulv, qilv or free."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
 ) -> None:
     """Per-character probability, surprisal and rank of a poem under a model, and its perplexity."""
@@ -50,8 +54,20 @@ def show_score(result) -> None:
         table.add_column(col, justify="left" if col in ("char", "the model's top 5") else "right")
     for i, c in enumerate(result.chars, 1):
         alts = "  ".join(f"{a} {_fmt(p)}" for a, p in c.alternatives)
-        table.add_row(str(i), Text(c.char, style=_prob_style(c.prob)), f"{c.prob:.4f}", f"{c.surprisal_bits:.2f}",
-                      str(c.rank), alts)
+        table.add_row(
+            str(i),
+            Text(c.char, style=_prob_style(c.prob)),
+            f"{c.prob:.4f}",
+            f"{c.surprisal_bits:.2f}",
+            str(c.rank),
+            alts,
+        )
     console.print(table)
-    kind = "pseudo-perplexity (each character given all the others)" if result.ppl_kind == "pseudo" else "perplexity"
-    console.print(f"[bold]{kind}[/bold] {result.perplexity:.2f} · {result.bits_per_char:.3f} bits per character · form {result.form}")
+    kind = (
+        "pseudo-perplexity (each character given all the others)"
+        if result.ppl_kind == "pseudo"
+        else "perplexity"
+    )
+    console.print(
+        f"[bold]{kind}[/bold] {result.perplexity:.2f} · {result.bits_per_char:.3f} bits per character · form {result.form}"
+    )

@@ -9,10 +9,14 @@ from tangstudio.cli.app import app
 
 @app.command()
 def stats(
-    corpus: str = typer.Option("tang", "--corpus", "-c", help="The bundled 'tang' or an imported corpus name."),
+    corpus: str = typer.Option(
+        "tang", "--corpus", "-c", help="The bundled 'tang' or an imported corpus name."
+    ),
     script: str = typer.Option("simplified", "--script", "-s", help="simplified or traditional."),
     forms: str = typer.Option("all", "--forms", "-f", help="all, regulated, or a list such as wujue,qijue."),
-    include_lost: bool = typer.Option(False, "--include-lost", help="Count poems with □ (lost characters) too."),
+    include_lost: bool = typer.Option(
+        False, "--include-lost", help="Count poems with □ (lost characters) too."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Corpus statistics: poems, characters, vocabulary, forms, line lengths, top characters and authors, splits, cleaning."""
@@ -35,8 +39,13 @@ def show_stats(data: dict) -> None:
     from tangstudio.cli.render import console
     from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
 
-    summary = Table(title=f"{data['corpus']} · {data['script']} · forms: {data['forms_filter']}", title_justify="left",
-                    show_header=False, box=None, padding=(0, 1))
+    summary = Table(
+        title=f"{data['corpus']} · {data['script']} · forms: {data['forms_filter']}",
+        title_justify="left",
+        show_header=False,
+        box=None,
+        padding=(0, 1),
+    )
     summary.add_column(style="bold", justify="right")
     summary.add_column(justify="right")
     for label, value in [
@@ -51,7 +60,9 @@ def show_stats(data: dict) -> None:
         summary.add_row(label, value)
     console.print(summary)
     console.print()
-    forms = bar_table("Poems per form (whole corpus)", [(f"{FORM_NAMES_ZH[f]} {f}", n) for f, n in data["forms"].items()])
+    forms = bar_table(
+        "Poems per form (whole corpus)", [(f"{FORM_NAMES_ZH[f]} {f}", n) for f, n in data["forms"].items()]
+    )
     splits = bar_table("Splits", list(data["splits"].items()))
     cleaning = bar_table("Cleaning (poems touched)", list(data["cleaning"].items()), width=20)
     console.print(Columns([forms, splits]))

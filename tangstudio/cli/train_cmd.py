@@ -19,44 +19,134 @@ import typer
 from tangstudio.cli.app import app
 
 
-
 @app.command()
 def train(
-    headless: bool = typer.Option(False, "--headless", help="Train in this terminal instead of opening the studio."),
-    arch: Optional[str] = typer.Option(None, "--arch", help="rnn, lstm, gru or bilstm. Default: lstm.", show_default=False),
-    corpus: Optional[str] = typer.Option(None, "--corpus", help="The bundled 'tang' or an imported corpus. Default: tang.", show_default=False),
-    forms: Optional[str] = typer.Option(None, "--forms", help="all, regulated, or e.g. wujue,qijue. Default: regulated.", show_default=False),
-    script: Optional[str] = typer.Option(None, "--script", help="simplified or traditional. Default: simplified.", show_default=False),
-    embed: Optional[int] = typer.Option(None, "--embed", help="Embedding size. Default: 256.", show_default=False),
-    hidden: Optional[int] = typer.Option(None, "--hidden", help="Hidden units per layer. Default: 512.", show_default=False),
-    layers: Optional[int] = typer.Option(None, "--layers", help="Recurrent layers. Default: 2.", show_default=False),
-    dropout: Optional[float] = typer.Option(None, "--dropout", help="Dropout. Default: 0.2.", show_default=False),
-    forget_bias: Optional[float] = typer.Option(None, "--forget-bias", help="LSTM/BiLSTM: the forget gate's bias at initialisation (1 keeps memory from the first step). Default: 0, PyTorch's initialisation.", show_default=False),
+    headless: bool = typer.Option(
+        False, "--headless", help="Train in this terminal instead of opening the studio."
+    ),
+    arch: Optional[str] = typer.Option(
+        None, "--arch", help="rnn, lstm, gru or bilstm. Default: lstm.", show_default=False
+    ),
+    corpus: Optional[str] = typer.Option(
+        None, "--corpus", help="The bundled 'tang' or an imported corpus. Default: tang.", show_default=False
+    ),
+    forms: Optional[str] = typer.Option(
+        None, "--forms", help="all, regulated, or e.g. wujue,qijue. Default: regulated.", show_default=False
+    ),
+    script: Optional[str] = typer.Option(
+        None, "--script", help="simplified or traditional. Default: simplified.", show_default=False
+    ),
+    embed: Optional[int] = typer.Option(
+        None, "--embed", help="Embedding size. Default: 256.", show_default=False
+    ),
+    hidden: Optional[int] = typer.Option(
+        None, "--hidden", help="Hidden units per layer. Default: 512.", show_default=False
+    ),
+    layers: Optional[int] = typer.Option(
+        None, "--layers", help="Recurrent layers. Default: 2.", show_default=False
+    ),
+    dropout: Optional[float] = typer.Option(
+        None, "--dropout", help="Dropout. Default: 0.2.", show_default=False
+    ),
+    forget_bias: Optional[float] = typer.Option(
+        None,
+        "--forget-bias",
+        help="LSTM/BiLSTM: the forget gate's bias at initialisation (1 keeps memory from the first step). Default: 0, PyTorch's initialisation.",
+        show_default=False,
+    ),
     tied: bool = typer.Option(False, "--tied", help="Tie the output layer to the embedding."),
-    impl: Optional[str] = typer.Option(None, "--impl", help="fused (fast kernels) or cells (the readable cells, slow). Default: fused.", show_default=False),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (AdamW). Default: 2e-3.", show_default=False),
-    weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="AdamW weight decay. Default: 0.01.", show_default=False),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Poems per step (global, over all processes). Default: 64.", show_default=False),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Train this many passes over the data (default 10 if no budget is given).", show_default=False),
+    impl: Optional[str] = typer.Option(
+        None,
+        "--impl",
+        help="fused (fast kernels) or cells (the readable cells, slow). Default: fused.",
+        show_default=False,
+    ),
+    lr: Optional[float] = typer.Option(
+        None, "--lr", help="Peak learning rate (AdamW). Default: 2e-3.", show_default=False
+    ),
+    weight_decay: Optional[float] = typer.Option(
+        None, "--weight-decay", help="AdamW weight decay. Default: 0.01.", show_default=False
+    ),
+    batch_size: Optional[int] = typer.Option(
+        None,
+        "--batch-size",
+        help="Poems per step (global, over all processes). Default: 64.",
+        show_default=False,
+    ),
+    epochs: Optional[int] = typer.Option(
+        None,
+        "--epochs",
+        help="Train this many passes over the data (default 10 if no budget is given).",
+        show_default=False,
+    ),
     steps: Optional[int] = typer.Option(None, "--steps", help="Train this many steps.", show_default=False),
-    minutes: Optional[float] = typer.Option(None, "--minutes", help="Train for this many minutes.", show_default=False),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Warm-up steps. Default: 200.", show_default=False),
-    min_lr_ratio: Optional[float] = typer.Option(None, "--min-lr-ratio", help="Cosine floor as a share of --lr. Default: 0.1.", show_default=False),
-    clip: Optional[float] = typer.Option(None, "--clip", help="Gradient-norm clipping. Default: 1.0.", show_default=False),
-    device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda or mps. Default: auto.", show_default=False),
-    run: Optional[str] = typer.Option(None, "--run", "--run-name", help="Run name (folder under <home>/runs); "
-                                      "under torchrun write --run-name (torchrun reads --run as its own --run-path). "
-                                      "Default: ARCH-DATE-TIME.", show_default=False),
+    minutes: Optional[float] = typer.Option(
+        None, "--minutes", help="Train for this many minutes.", show_default=False
+    ),
+    warmup: Optional[int] = typer.Option(
+        None, "--warmup", help="Warm-up steps. Default: 200.", show_default=False
+    ),
+    min_lr_ratio: Optional[float] = typer.Option(
+        None, "--min-lr-ratio", help="Cosine floor as a share of --lr. Default: 0.1.", show_default=False
+    ),
+    clip: Optional[float] = typer.Option(
+        None, "--clip", help="Gradient-norm clipping. Default: 1.0.", show_default=False
+    ),
+    device: Optional[str] = typer.Option(
+        None, "--device", help="auto, cpu, cuda or mps. Default: auto.", show_default=False
+    ),
+    run: Optional[str] = typer.Option(
+        None,
+        "--run",
+        "--run-name",
+        help="Run name (folder under <home>/runs); "
+        "under torchrun write --run-name (torchrun reads --run as its own --run-path). "
+        "Default: ARCH-DATE-TIME.",
+        show_default=False,
+    ),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed. Default: 0.", show_default=False),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run named by --run from its last checkpoint. A budget given with it "
-                                "(--minutes, --steps, --epochs) is the run's new total, counted from its start."),
-    eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Evaluate on the val split every N steps. Default: 500.", show_default=False),
-    eval_poems: Optional[int] = typer.Option(None, "--eval-poems", help="Evaluate on a fixed sample of this many val poems during training (0 = all; `tangstudio eval` always uses all). Default: 500.", show_default=False),
-    log_every: Optional[int] = typer.Option(None, "--log-every", help="Log training loss every N steps. Default: 20.", show_default=False),
-    samples: Optional[int] = typer.Option(None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False),
-    max_len: Optional[int] = typer.Option(None, "--max-len", help="Leave out train poems longer than this many tokens. Default: 256.", show_default=False),
-    mask_min: Optional[float] = typer.Option(None, "--mask-min", help="BiLSTM: least share of masked characters. Default: 0.15.", show_default=False),
-    mask_max: Optional[float] = typer.Option(None, "--mask-max", help="BiLSTM: largest share of masked characters. Default: 0.30.", show_default=False),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue the run named by --run from its last checkpoint. A budget given with it "
+        "(--minutes, --steps, --epochs) is the run's new total, counted from its start.",
+    ),
+    eval_every: Optional[int] = typer.Option(
+        None,
+        "--eval-every",
+        help="Evaluate on the val split every N steps. Default: 500.",
+        show_default=False,
+    ),
+    eval_poems: Optional[int] = typer.Option(
+        None,
+        "--eval-poems",
+        help="Evaluate on a fixed sample of this many val poems during training (0 = all; `tangstudio eval` always uses all). Default: 500.",
+        show_default=False,
+    ),
+    log_every: Optional[int] = typer.Option(
+        None, "--log-every", help="Log training loss every N steps. Default: 20.", show_default=False
+    ),
+    samples: Optional[int] = typer.Option(
+        None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False
+    ),
+    max_len: Optional[int] = typer.Option(
+        None,
+        "--max-len",
+        help="Leave out train poems longer than this many tokens. Default: 256.",
+        show_default=False,
+    ),
+    mask_min: Optional[float] = typer.Option(
+        None,
+        "--mask-min",
+        help="BiLSTM: least share of masked characters. Default: 0.15.",
+        show_default=False,
+    ),
+    mask_max: Optional[float] = typer.Option(
+        None,
+        "--mask-max",
+        help="BiLSTM: largest share of masked characters. Default: 0.30.",
+        show_default=False,
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors and the resume hint."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics events as JSON lines on stdout."),
 ) -> None:
@@ -75,8 +165,10 @@ def train(
         if not sys.stdout.isatty():
             from tangstudio.engine.errors import TangError
 
-            raise TangError("without --headless, `tangstudio train` opens the studio, which needs a terminal; "
-                            "add --headless to train here")
+            raise TangError(
+                "without --headless, `tangstudio train` opens the studio, which needs a terminal; "
+                "add --headless to train here"
+            )
         from tangstudio.cli.launch import launch_studio
 
         # Only what the user gave (and the run's name): a resumed run keeps its stored options,
@@ -110,15 +202,20 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
     view = make_view(quiet=quiet, as_json=as_json)
     try:
         with view:
-            result = train_engine(config, callbacks=view.on_event, should_stop=lambda: bool(received), given=given)
+            result = train_engine(
+                config, callbacks=view.on_event, should_stop=lambda: bool(received), given=given
+            )
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     if result.status == "interrupted":
         code = 143 if received and received[0] == signal.SIGTERM else 130
         if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the job
-            print(f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"
-                  f"resume with: {result.resume_command}", file=sys.stderr)
+            print(
+                f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"
+                f"resume with: {result.resume_command}",
+                file=sys.stderr,
+            )
         return code
     return 0
 
@@ -170,29 +267,43 @@ class PlainView(QuietView):
         if kind == "start":
             self.kind = event["ppl_kind"]
             budget = f"{event['total_steps']} steps" if event["total_steps"] else f"{event['minutes']} min"
-            resumed = f", resuming at step {event['resumed_from']}" if event.get("resumed_from") is not None else ""
-            self.say(f"run {event['run']} · {event['config']['arch']} · {event['params']:,} params · {event['device']}"
-                     f" · {event['world']} process(es) · {budget}{resumed} · {event['path']}")
+            resumed = (
+                f", resuming at step {event['resumed_from']}" if event.get("resumed_from") is not None else ""
+            )
+            self.say(
+                f"run {event['run']} · {event['config']['arch']} · {event['params']:,} params · {event['device']}"
+                f" · {event['world']} process(es) · {budget}{resumed} · {event['path']}"
+            )
         elif kind == "progress" and time.monotonic() - self.last_train >= 3 * PLAIN_EVERY_S:
             self.last_train = time.monotonic()  # slow steps: still say something every 30 s
             total = event.get("total_steps")
             eta = event.get("eta_s")
-            self.say(f"step {event['step']}" + (f"/{total}" if total else "") + f" ({event['fraction']:.0%})"
-                     + ("" if eta is None else f", ETA {time.strftime('%H:%M:%S', time.gmtime(eta))}"))
+            self.say(
+                f"step {event['step']}"
+                + (f"/{total}" if total else "")
+                + f" ({event['fraction']:.0%})"
+                + ("" if eta is None else f", ETA {time.strftime('%H:%M:%S', time.gmtime(eta))}")
+            )
         elif kind == "train" and time.monotonic() - self.last_train >= PLAIN_EVERY_S:
             self.last_train = time.monotonic()
-            self.say(f"step {event['step']} epoch {event['epoch']:.2f} loss {event['train_loss']:.4f} lr {event['lr']:.2e} "
-                     f"{event['chars_per_s']:,.0f} chars/s pad {event['pad_fraction']:.1%}")
+            self.say(
+                f"step {event['step']} epoch {event['epoch']:.2f} loss {event['train_loss']:.4f} lr {event['lr']:.2e} "
+                f"{event['chars_per_s']:,.0f} chars/s pad {event['pad_fraction']:.1%}"
+            )
         elif kind == "eval":
-            self.say(f"eval step {event['step']}: val loss {event['val_loss']:.4f} nats/char, "
-                     f"{event['val_bits_per_char']:.3f} bits/char, {_ppl_label(self.kind)} {event['val_ppl']:.2f}")
+            self.say(
+                f"eval step {event['step']}: val loss {event['val_loss']:.4f} nats/char, "
+                f"{event['val_bits_per_char']:.3f} bits/char, {_ppl_label(self.kind)} {event['val_ppl']:.2f}"
+            )
         elif kind == "sample":
             self.say(f"sample ({event['form']}): {event['text']}")
         elif kind == "checkpoint" and event.get("kind") == "best":
             self.say(f"best checkpoint at step {event['step']} → {event['path']}")
         elif kind == "done":
-            self.say(f"{event['status']} at step {event['step']} after {event['elapsed_s']:.0f} s; "
-                     f"best val {_ppl_label(self.kind)} {_fmt(event.get('val_ppl'), '.2f')}")
+            self.say(
+                f"{event['status']} at step {event['step']} after {event['elapsed_s']:.0f} s; "
+                f"best val {_ppl_label(self.kind)} {_fmt(event.get('val_ppl'), '.2f')}"
+            )
 
 
 class RichView(PlainView):
@@ -202,8 +313,12 @@ class RichView(PlainView):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA {task.fields[eta]}"),
             transient=False,
         )
         self.progress.__enter__()
@@ -222,8 +337,10 @@ class RichView(PlainView):
             eta_text = "–" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
             total = event.get("total_steps")
             step = f"step {event['step']}" + (f"/{total}" if total else "")
-            info = (f"{step} · loss {_fmt(event.get('train_loss'), '.3f')} · val {_ppl_label(self.kind)} "
-                    f"{_fmt(event.get('val_ppl'), '.1f')} · {_fmt(event.get('chars_per_s'), ',.0f')} chars/s")
+            info = (
+                f"{step} · loss {_fmt(event.get('train_loss'), '.3f')} · val {_ppl_label(self.kind)} "
+                f"{_fmt(event.get('val_ppl'), '.1f')} · {_fmt(event.get('chars_per_s'), ',.0f')} chars/s"
+            )
             self.progress.update(self.task, completed=1000 * event["fraction"], info=info, eta=eta_text)
             return
         if event.get("event") == "train":

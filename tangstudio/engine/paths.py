@@ -23,8 +23,10 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 def check_name(name: str, what: str) -> str:
     """`name` when it can be one folder under the home (a run, a corpus), else one clear line."""
     if not SAFE_NAME.match(name or ""):
-        raise TangError(f"invalid {what} name {name!r}: use 1–64 letters, digits, '.', '_' or '-', "
-                        f"starting with a letter or digit")
+        raise TangError(
+            f"invalid {what} name {name!r}: use 1–64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit"
+        )
     return name
 
 

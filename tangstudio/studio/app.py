@@ -41,8 +41,14 @@ class TangStudio(App):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, run: str | None = None, pane: str | None = None, train_config: dict | None = None,
-                 corpus: str = "tang", warm_torch: bool = True) -> None:
+    def __init__(
+        self,
+        run: str | None = None,
+        pane: str | None = None,
+        train_config: dict | None = None,
+        corpus: str = "tang",
+        warm_torch: bool = True,
+    ) -> None:
         super().__init__()
         self.initial_run = run
         self.train_config = train_config
@@ -59,7 +65,9 @@ class TangStudio(App):
         return "compose" if default_model_available() else "corpus"
 
     def compose(self) -> ComposeResult:
-        yield Static(f"The window is too small: make it at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.", id="too-small")
+        yield Static(
+            f"The window is too small: make it at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.", id="too-small"
+        )
         panes = {
             "corpus": ("Corpus", lambda: CorpusPane(self.corpus_name, id="corpus-pane")),
             "model": ("Model", lambda: ModelPane(self.corpus_name, id="model-pane")),
@@ -87,8 +95,15 @@ class TangStudio(App):
         if self.train_config is not None:
             self.query_one(TrainPane).start_run(self.train_config)
 
-    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
-               markup: bool = True) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity="information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Notifications never parse markup: engine messages quote user text, brackets included.
 
         The last notifications are kept in `notices` (severity, title, message), newest last.
@@ -163,7 +178,8 @@ class TangStudio(App):
         self.query_one(TrainPane).start_run(message.options)
 
 
-def create_app(run: str | None = None, pane: str | None = None, train_config: dict | None = None,
-               **options) -> TangStudio:
+def create_app(
+    run: str | None = None, pane: str | None = None, train_config: dict | None = None, **options
+) -> TangStudio:
     """The studio app; `options` (corpus, warm_torch) let tests pin what it shows."""
     return TangStudio(run=run, pane=pane, train_config=train_config, **options)

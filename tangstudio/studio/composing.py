@@ -16,7 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-FORMS = [("七绝 qijue", "qijue"), ("五绝 wujue", "wujue"), ("七律 qilv", "qilv"), ("五律 wulv", "wulv"), ("free", "free")]
+FORMS = [
+    ("七绝 qijue", "qijue"),
+    ("五绝 wujue", "wujue"),
+    ("七律 qilv", "qilv"),
+    ("五律 wulv", "wulv"),
+    ("free", "free"),
+]
 TONES = [("tones: loose", "loose"), ("tones: strict", "strict"), ("tones: off", "off")]
 
 
@@ -33,13 +39,20 @@ class Step:
 
 
 def as_step(info: Any) -> Step:
-    return Step(int(getattr(info, "position", 0)), [(str(c), float(p)) for c, p in getattr(info, "candidates", [])][:10],
-                float(getattr(info, "removed_mass", 0.0) or 0.0), str(getattr(info, "chosen", "")),
-                float(getattr(info, "chosen_prob", 0.0) or 0.0), bool(getattr(info, "forced", False)))
+    return Step(
+        int(getattr(info, "position", 0)),
+        [(str(c), float(p)) for c, p in getattr(info, "candidates", [])][:10],
+        float(getattr(info, "removed_mass", 0.0) or 0.0),
+        str(getattr(info, "chosen", "")),
+        float(getattr(info, "chosen_prob", 0.0) or 0.0),
+        bool(getattr(info, "forced", False)),
+    )
 
 
 def _has_checkpoint(path: Path) -> bool:
-    return (path / "meta.json").is_file() or any((path / "checkpoints" / w / "meta.json").is_file() for w in ("best", "last"))
+    return (path / "meta.json").is_file() or any(
+        (path / "checkpoints" / w / "meta.json").is_file() for w in ("best", "last")
+    )
 
 
 def default_model_path() -> Path:
@@ -73,7 +86,7 @@ def list_models() -> list[tuple[str, str]]:
     if root.is_dir():
         runs = [run for run in root.iterdir() if run.is_dir() and _has_checkpoint(run)]
         for run in sorted(runs, key=_newest_first):
-                models.append((f"run {run.name}", str(run)))
+            models.append((f"run {run.name}", str(run)))
     return models
 
 
@@ -101,8 +114,9 @@ def make_composer(loaded: Any, settings, novelty=None):
     return Filler(loaded, settings, novelty=novelty)
 
 
-def save_poem(text: str, steps: list[Step], settings: Any, model: str, script: str,
-              check: dict | None) -> Path:
+def save_poem(
+    text: str, steps: list[Step], settings: Any, model: str, script: str, check: dict | None
+) -> Path:
     """Write the poem, its settings and every step's probabilities as JSON under `<home>/poems/`."""
     from tangstudio.engine import paths
     from tangstudio.engine.atomic import write_text_atomic
@@ -114,10 +128,24 @@ def save_poem(text: str, steps: list[Step], settings: Any, model: str, script: s
     while path.exists():
         path, n = folder / f"{stamp}-{settings.form}-{n}.json", n + 1
     document = {
-        "text": text, "form": settings.form, "model": model, "script": script, "settings": settings.to_dict(),
-        "steps": [{"position": s.position, "char": s.chosen, "prob": s.chosen_prob, "removed_mass": s.removed_mass,
-                   "forced": s.forced, "candidates": [[c, p] for c, p in s.candidates]} for s in steps],
-        "check": check, "saved": datetime.now().isoformat(timespec="seconds"),
+        "text": text,
+        "form": settings.form,
+        "model": model,
+        "script": script,
+        "settings": settings.to_dict(),
+        "steps": [
+            {
+                "position": s.position,
+                "char": s.chosen,
+                "prob": s.chosen_prob,
+                "removed_mass": s.removed_mass,
+                "forced": s.forced,
+                "candidates": [[c, p] for c, p in s.candidates],
+            }
+            for s in steps
+        ],
+        "check": check,
+        "saved": datetime.now().isoformat(timespec="seconds"),
     }
     write_text_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     return path

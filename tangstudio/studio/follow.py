@@ -226,7 +226,9 @@ def find_runs(root: Path) -> list[Path]:
     """Run directories under `root`: any folder with a config.toml or metrics.jsonl."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and ((p / CONFIG).is_file() or (p / METRICS).is_file()))
+    return sorted(
+        p for p in root.iterdir() if p.is_dir() and ((p / CONFIG).is_file() or (p / METRICS).is_file())
+    )
 
 
 def format_duration(seconds: float | None) -> str:

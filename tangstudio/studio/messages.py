@@ -23,4 +23,3 @@ class StartTraining(Message):
     def __init__(self, options: dict) -> None:
         super().__init__()
         self.options = options
-

@@ -42,13 +42,27 @@ class TrainingProcess:
 
     def __init__(self, name: str, options: dict, log_dir: Path) -> None:
         self.name = name
-        self.argv = [sys.executable, "-m", "tangstudio", "train", "--headless", "--json", *option_args(options)]
+        self.argv = [
+            sys.executable,
+            "-m",
+            "tangstudio",
+            "train",
+            "--headless",
+            "--json",
+            *option_args(options),
+        ]
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         with open(self.log_path, "wb") as log:
             # Own session: a Ctrl+C meant for the studio's terminal never reaches the trainer by accident.
-            self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=log, start_new_session=True, env=os.environ.copy())
+            self.process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+                env=os.environ.copy(),
+            )
         self.stopping = False
 
     @property
@@ -70,7 +84,11 @@ class TrainingProcess:
         if code is None or code == 0 or code in INTERRUPTED:
             return None
         try:
-            lines = [ln.strip() for ln in self.log_path.read_text("utf-8", errors="replace").splitlines() if ln.strip()]
+            lines = [
+                ln.strip()
+                for ln in self.log_path.read_text("utf-8", errors="replace").splitlines()
+                if ln.strip()
+            ]
         except OSError:
             lines = []
         last = lines[-1] if lines else f"exit code {code}"

@@ -25,8 +25,14 @@ from __future__ import annotations
 from tangstudio.engine.compose.settings import FORMS, TONE_MODES, ComposeResult, ComposeSettings, StepInfo
 
 _LAZY = {
-    "Composer": "generator", "Filler": "fill", "beam_search": "beam", "score_poem": "score",
-    "load_model": "model_ref", "compose_many": "run", "CorpusIndex": "novelty", "index_for_model": "novelty",
+    "Composer": "generator",
+    "Filler": "fill",
+    "beam_search": "beam",
+    "score_poem": "score",
+    "load_model": "model_ref",
+    "compose_many": "run",
+    "CorpusIndex": "novelty",
+    "index_for_model": "novelty",
 }
 
 __all__ = ["FORMS", "TONE_MODES", "ComposeResult", "ComposeSettings", "StepInfo", *_LAZY]

@@ -41,8 +41,15 @@ def _select(state, index: torch.Tensor):
 
 
 @torch.inference_mode()
-def beam_search(loaded, settings: ComposeSettings, width: int, n: int = 1, *, novelty=None,
-                tables: VocabTables | None = None) -> list[ComposeResult]:
+def beam_search(
+    loaded,
+    settings: ComposeSettings,
+    width: int,
+    n: int = 1,
+    *,
+    novelty=None,
+    tables: VocabTables | None = None,
+) -> list[ComposeResult]:
     """The n best poems (n ≤ width) of a beam of `width`, best first."""
     if not getattr(loaded.model, "causal", True):
         raise TangError("beam search needs a left-to-right model; a bilstm composes by filling")
@@ -73,9 +80,16 @@ def beam_search(loaded, settings: ComposeSettings, width: int, n: int = 1, *, no
         for total, idx in zip(best.tolist(), index.tolist()):
             b, token = divmod(idx, V)
             h = hyps[b]
-            info = StepInfo(h.cstate.pos, top_candidates(probs[b], vocab.itos, names=_NAMES), 1.0 - float(logp[b][masks[b]].exp().sum()),
-                            _NAMES.get(token, vocab.itos[token]), float(probs[b, token]), float(logp[b, token].exp()),
-                            allowed[b].forced, list(allowed[b].notes))
+            info = StepInfo(
+                h.cstate.pos,
+                top_candidates(probs[b], vocab.itos, names=_NAMES),
+                1.0 - float(logp[b][masks[b]].exp().sum()),
+                _NAMES.get(token, vocab.itos[token]),
+                float(probs[b, token]),
+                float(logp[b, token].exp()),
+                allowed[b].forced,
+                list(allowed[b].notes),
+            )
             nxt = _Hyp(total, C.advance(plan, tables, h.cstate, token), h.path + (info,))
             if nxt.cstate.done:
                 finished.append(nxt)
@@ -91,7 +105,7 @@ def beam_search(loaded, settings: ComposeSettings, width: int, n: int = 1, *, no
         logits, state = stepping.step(model, torch.tensor(tokens, device=device), state)
         hyps = survivors
     finished.sort(key=lambda h: -h.score)
-    return [_result(plan, tables, settings, h, novelty) for h in finished[:max(1, min(n, width))]]
+    return [_result(plan, tables, settings, h, novelty) for h in finished[: max(1, min(n, width))]]
 
 
 def _result(plan: C.Plan, tables: VocabTables, settings: ComposeSettings, h: _Hyp, novelty) -> ComposeResult:

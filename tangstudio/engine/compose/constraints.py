@@ -73,7 +73,8 @@ class Plan:
         """Does the character written here join the rhyme? Every even line's end does; so does line
         1's end when it is a 平 character (首句入韵: a level first line must rhyme with the rest)."""
         return self.rhyme_position(line, col) or (
-            self.regulated and line == 0 and col == self.n_chars - 1 and char_tones == frozenset({PING}))
+            self.regulated and line == 0 and col == self.n_chars - 1 and char_tones == frozenset({PING})
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +139,19 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
         check_chars(acrostic, tables, "the acrostic")
         if n_lines is not None and len(acrostic) > n_lines:
             fits = ", ".join(forms_fitting(len(acrostic)))
-            raise TangError(f"the acrostic has {len(acrostic)} characters but {form} has {n_lines} lines; "
-                            f"forms that fit: {fits}")
+            raise TangError(
+                f"the acrostic has {len(acrostic)} characters but {form} has {n_lines} lines; "
+                f"forms that fit: {fits}"
+            )
 
     prefix = typed_verse(settings.prefix)
     fixed: dict[int, int] = {}
     if prefix:
         bad = [ch for ch in prefix if not (is_han(ch) or ch in LINE_ENDS)]
         if bad:
-            raise TangError(f"the prefix must be Chinese characters and punctuation, not {''.join(dict.fromkeys(bad))!r}")
+            raise TangError(
+                f"the prefix must be Chinese characters and punctuation, not {''.join(dict.fromkeys(bad))!r}"
+            )
         check_chars("".join(ch for ch in prefix if ch not in LINE_ENDS), tables, "the prefix")
         line = col = 0
         for pos, ch in enumerate(prefix):
@@ -154,13 +159,21 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
                 if col == 0:
                     raise TangError(f"the prefix has a mark {ch!r} where line {line + 1} should start")
                 if n_chars is not None and col != n_chars:
-                    raise TangError(f"line {line + 1} of the prefix has {col} characters; {form} lines have {n_chars}")
+                    raise TangError(
+                        f"line {line + 1} of the prefix has {col} characters; {form} lines have {n_chars}"
+                    )
                 if n_lines is not None:  # the form decides ，or 。; a ！ or ？ the person wrote stays
                     last = line == n_lines - 1
                     default = COMMA if line % 2 == 0 else PERIOD
                     keep = ch if (ch in "！？" and ch in tables.punct_ids and not last) else default
                 else:
-                    keep = ch if ch in _FREE_MARKS and ch in tables.punct_ids else PERIOD if ch in _SENTENCE_ENDS else COMMA
+                    keep = (
+                        ch
+                        if ch in _FREE_MARKS and ch in tables.punct_ids
+                        else PERIOD
+                        if ch in _SENTENCE_ENDS
+                        else COMMA
+                    )
                 fixed[pos] = tables.punct_ids[keep]
                 line, col = line + 1, 0
                 continue
@@ -171,7 +184,9 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
             if n_chars is None and col == FREE_MAX_LINE:
                 raise TangError(f"line {line + 1} of the prefix is longer than {FREE_MAX_LINE} characters")
             if col == 0 and line < len(acrostic) and acrostic[line] != ch:
-                raise TangError(f"line {line + 1} of the prefix starts with {ch!r} but the acrostic asks for {acrostic[line]!r}")
+                raise TangError(
+                    f"line {line + 1} of the prefix starts with {ch!r} but the acrostic asks for {acrostic[line]!r}"
+                )
             fixed[pos] = vocab.stoi[ch]
             col += 1
         if n_lines is None and len(fixed) > FREE_MAX_CHARS:
@@ -183,8 +198,9 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
 
 def _tone_mask(plan: Plan, tables: VocabTables, which: tuple[int, ...], line: int, col: int, strict: bool):
     """The tones one of the still-possible variants takes here, as a mask (None: anything goes)."""
-    tones = allowed_tones([plan.variants[i].lines if strict else plan.variants[i].loose_lines for i in which],
-                          line, col)
+    tones = allowed_tones(
+        [plan.variants[i].lines if strict else plan.variants[i].loose_lines for i in which], line, col
+    )
     if tones == {PING, ZE}:
         return None
     return tables.ping if PING in tones else tables.ze
@@ -207,7 +223,9 @@ def allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CStat
     return _prosody_allowed(plan, tables, settings, s, novelty)
 
 
-def _prosody_allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty) -> Allowed:
+def _prosody_allowed(
+    plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty
+) -> Allowed:
     mask, notes = tables.hanzi, []
     where = f"line {s.line + 1}, character {s.col + 1}"
     if settings.rhyme and plan.rhyme_position(s.line, s.col):

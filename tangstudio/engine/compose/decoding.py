@@ -1,9 +1,9 @@
 """From a model's logits and a constraint mask to the distribution shown and the character chosen.
 
-    p = softmax(logits)                          the model alone (what `removed_mass` is measured on)
-    q = softmax(logits / T) restricted to the mask, renormalised       what is shown and sampled
-    top-k keeps the k likeliest of q; top-p the smallest head of q whose mass reaches p
-    T = 0 is greedy: the argmax inside the mask (q is then shown at T = 1)
+p = softmax(logits)                          the model alone (what `removed_mass` is measured on)
+q = softmax(logits / T) restricted to the mask, renormalised       what is shown and sampled
+top-k keeps the k likeliest of q; top-p the smallest head of q whose mass reaches p
+T = 0 is greedy: the argmax inside the mask (q is then shown at T = 1)
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def constrained(logits: Tensor, mask: Tensor, temperature: float) -> Distributio
     return Distribution(model_probs, probs, min(max(removed, 0.0), 1.0))
 
 
-def top_candidates(probs: Tensor, itos: list[str], k: int = TOP, names: dict[int, str] | None = None) -> list[tuple[str, float]]:
+def top_candidates(
+    probs: Tensor, itos: list[str], k: int = TOP, names: dict[int, str] | None = None
+) -> list[tuple[str, float]]:
     """The k likeliest entries with positive probability, as (character, probability)."""
     values, ids = torch.topk(probs, min(k, probs.numel()))
     out = []

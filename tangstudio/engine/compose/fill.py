@@ -26,8 +26,14 @@ from tangstudio.engine.errors import TangError
 class Filler:
     """Fill-in composition for bilstm models (fixed forms only: the grid must be known)."""
 
-    def __init__(self, loaded, settings: ComposeSettings | None = None, *, novelty=None,
-                 tables: VocabTables | None = None) -> None:
+    def __init__(
+        self,
+        loaded,
+        settings: ComposeSettings | None = None,
+        *,
+        novelty=None,
+        tables: VocabTables | None = None,
+    ) -> None:
         if getattr(loaded.model, "causal", True):
             raise TangError("filling needs a bilstm model; a left-to-right model composes with the Composer")
         self.loaded, self.model, self.vocab = loaded, loaded.model, loaded.vocab
@@ -37,7 +43,11 @@ class Filler:
         self.tables = tables or tables_for(self.vocab)
         self.plan = C.make_plan(self.settings, self.tables)
         self.novelty = novelty
-        seed = self.settings.seed if self.settings.seed is not None else int.from_bytes(os.urandom(4), "little") % (2**31)
+        seed = (
+            self.settings.seed
+            if self.settings.seed is not None
+            else int.from_bytes(os.urandom(4), "little") % (2**31)
+        )
         self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
         n, m = self.plan.n_lines, self.plan.n_chars
@@ -100,7 +110,7 @@ class Filler:
                 groups = narrowed or groups
                 used.add(t)
         start = line * (m + 1)
-        before = self.tokens[start:start + col]
+        before = self.tokens[start : start + col]
         line_text = "" if MASK in before else "".join(self.vocab.itos[t] for t in before)
         return C.CState(position, line, col, tuple(strict), tuple(loose), groups, frozenset(used), line_text)
 
@@ -133,7 +143,11 @@ class Filler:
         line, col = self._where(position)
         if col == self.plan.n_chars:
             raise TangError(f"position {position + 1} is the line's punctuation, fixed by the form")
-        if char in LINE_ENDS or char not in self.vocab.stoi or not bool(self.tables.hanzi[self.vocab.stoi[char]]):
+        if (
+            char in LINE_ENDS
+            or char not in self.vocab.stoi
+            or not bool(self.tables.hanzi[self.vocab.stoi[char]])
+        ):
             raise TangError(f"{char!r} is not a character in the model's vocabulary")
         self.tokens[position] = self.vocab.stoi[char]
         self.fixed.add(position)
@@ -150,9 +164,16 @@ class Filler:
         s = self.settings
         token = pick(dist.probs, s.temperature, s.top_k, s.top_p, self.generator)
         self.tokens[position] = token
-        self.info[position] = StepInfo(position, top_candidates(dist.probs, self.vocab.itos), dist.removed_mass,
-                                       self.vocab.itos[token], float(dist.probs[token]), float(dist.model_probs[token]),
-                                       False, list(allowed.notes))
+        self.info[position] = StepInfo(
+            position,
+            top_candidates(dist.probs, self.vocab.itos),
+            dist.removed_mass,
+            self.vocab.itos[token],
+            float(dist.probs[token]),
+            float(dist.model_probs[token]),
+            False,
+            list(allowed.notes),
+        )
 
     def sample(self) -> str:
         """Fill every empty position, left to right."""
@@ -184,10 +205,21 @@ class Filler:
             if p in self.info:
                 steps.append(self.info[p])
             else:
-                steps.append(StepInfo(p, [(self.vocab.itos[self.tokens[p]], 1.0)], 0.0, self.vocab.itos[self.tokens[p]],
-                                      1.0, 1.0, True))
+                steps.append(
+                    StepInfo(
+                        p,
+                        [(self.vocab.itos[self.tokens[p]], 1.0)],
+                        0.0,
+                        self.vocab.itos[self.tokens[p]],
+                        1.0,
+                        1.0,
+                        True,
+                    )
+                )
         backoffs = [n for s in steps for n in s.notes]
-        result = ComposeResult(text, self.plan.form, steps, check.get("rhyme_group"), check, backoffs, seed=self.seed)
+        result = ComposeResult(
+            text, self.plan.form, steps, check.get("rhyme_group"), check, backoffs, seed=self.seed
+        )
         if self.novelty is not None:
             result.copied_lines = self.novelty.copied_lines(text)
             result.longest_shared = self.novelty.longest_shared(text)

@@ -51,10 +51,18 @@ class _Preview:
 class Composer:
     """Step-by-step generation with a causal model (rnn, lstm, gru) under the form's constraints."""
 
-    def __init__(self, loaded, settings: ComposeSettings | None = None, *, novelty=None,
-                 tables: VocabTables | None = None) -> None:
+    def __init__(
+        self,
+        loaded,
+        settings: ComposeSettings | None = None,
+        *,
+        novelty=None,
+        tables: VocabTables | None = None,
+    ) -> None:
         if not getattr(loaded.model, "causal", True):
-            raise TangError("a bilstm model fills in characters from both sides; compose with the Filler instead")
+            raise TangError(
+                "a bilstm model fills in characters from both sides; compose with the Filler instead"
+            )
         self.loaded = loaded
         self.model = loaded.model
         self.vocab = loaded.vocab
@@ -70,7 +78,11 @@ class Composer:
         if settings is not None:
             self.settings = settings
         self.plan = C.make_plan(self.settings, self.tables)
-        self.seed = self.settings.seed if self.settings.seed is not None else int.from_bytes(os.urandom(4), "little") % (2**31)
+        self.seed = (
+            self.settings.seed
+            if self.settings.seed is not None
+            else int.from_bytes(os.urandom(4), "little") % (2**31)
+        )
         self.generator = torch.Generator().manual_seed(self.seed)
         device = next(self.model.parameters()).device
         self._device = device
@@ -106,7 +118,13 @@ class Composer:
     def backoffs(self) -> list[str]:
         notes = [n for s in self.history for n in s.notes]
         last = self._frames[-1].cstate
-        if self.plan.regulated and self.settings.tones == "strict" and not last.strict and last.loose and last.pos > 0:
+        if (
+            self.plan.regulated
+            and self.settings.tones == "strict"
+            and not last.strict
+            and last.loose
+            and last.pos > 0
+        ):
             notes.append("the strict tone pattern could not be kept (given characters break it)")
         if self.plan.regulated and self.settings.tones != "off" and not last.loose and last.pos > 0:
             notes.append("the tone pattern could not be kept (given characters break it)")
@@ -162,7 +180,9 @@ class Composer:
             if token < 0:
                 raise TangError(f"{char!r} is not in the model's vocabulary")
             if not bool(preview.allowed.mask[token]):
-                raise TangError(f"{char!r} is not allowed at position {info.position + 1} (form, rhyme or tone)")
+                raise TangError(
+                    f"{char!r} is not allowed at position {info.position + 1} (form, rhyme or tone)"
+                )
             info = self._info(self._frames[-1], preview.allowed, preview.dist, token)
         self._commit(token)
         self.history.append(info)
@@ -209,8 +229,16 @@ class Composer:
             check = check_poem(text, self.plan.form, self.vocab.script).to_dict()
         group = check["rhyme_group"] if check and check.get("rhyme_group") else self.rhyme_group
         log_prob = sum(math.log(max(s.model_prob, 1e-300)) for s in self.history)
-        result = ComposeResult(text, self.plan.form, list(self.history), group, check, self.backoffs,
-                               log_prob=log_prob, seed=self.seed)
+        result = ComposeResult(
+            text,
+            self.plan.form,
+            list(self.history),
+            group,
+            check,
+            self.backoffs,
+            log_prob=log_prob,
+            seed=self.seed,
+        )
         if self.novelty is not None and text:
             result.copied_lines = self.novelty.copied_lines(text)
             result.longest_shared = self.novelty.longest_shared(text)

@@ -21,7 +21,9 @@ def load_model(ref: str = DEFAULT, device: str = "cpu"):
     if ref == DEFAULT:
         target = paths.shipped_models_dir() / DEFAULT
         if not (target / "meta.json").is_file():
-            raise TangError(f"no default model ships in {target} yet: train one with `{TRAIN_HINT}` "
-                            "and pass --model my-run (a run name, run directory or checkpoint directory)")
+            raise TangError(
+                f"no default model ships in {target} yet: train one with `{TRAIN_HINT}` "
+                "and pass --model my-run (a run name, run directory or checkpoint directory)"
+            )
         return load_checkpoint(target, device)
     return load_checkpoint(ref, device)

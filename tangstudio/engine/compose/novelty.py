@@ -60,7 +60,7 @@ class CorpusIndex:
         n = len(text)
         while i < n:
             j = max(j, i)
-            while j < n and self._may_occur(text, i, j + 1) and text[i:j + 1] in corpus:
+            while j < n and self._may_occur(text, i, j + 1) and text[i : j + 1] in corpus:
                 j += 1
             if j - i > len(best):
                 best = text[i:j]
@@ -76,7 +76,7 @@ class CorpusIndex:
         for size, table in self._grams:
             if end - start < size:
                 break
-            code = torch.tensor([_hash(text[end - size:end])])
+            code = torch.tensor([_hash(text[end - size : end])])
             k = int(torch.searchsorted(table, code))
             if k >= len(table) or int(table[k]) != int(code):
                 return False
@@ -108,7 +108,7 @@ def _gram_tables(text: str) -> list:
             break
         h = torch.zeros(len(codes) - size + 1, dtype=torch.int64)
         for k in range(size):  # int64 arithmetic wraps mod 2⁶⁴, as _hash does
-            h = h * _BASE + codes[k:len(codes) - size + 1 + k]
+            h = h * _BASE + codes[k : len(codes) - size + 1 + k]
         tables.append((size, torch.unique(h)))
     return tables
 
@@ -131,6 +131,8 @@ def index_for_model(loaded) -> CorpusIndex | None:
     name = corpus.get("name") if isinstance(corpus, dict) else corpus
     script = meta.get("script") or loaded.vocab.script
     try:
-        return corpus_index(str(name or "tang"), script, corpus.get("fingerprint") if isinstance(corpus, dict) else None)
+        return corpus_index(
+            str(name or "tang"), script, corpus.get("fingerprint") if isinstance(corpus, dict) else None
+        )
     except TangError:
         return None

@@ -8,8 +8,9 @@ from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings
 from tangstudio.engine.errors import TangError
 
 
-def compose_many(loaded, settings: ComposeSettings, n: int, *, beam: int = 0, novelty="auto",
-                 refine_rounds: int = 2) -> tuple[list[ComposeResult], list[str]]:
+def compose_many(
+    loaded, settings: ComposeSettings, n: int, *, beam: int = 0, novelty="auto", refine_rounds: int = 2
+) -> tuple[list[ComposeResult], list[str]]:
     """n poems (sampled, beam-searched, or filled for a bilstm) and notes worth showing the person.
 
     Poem k is sampled with seed + k, so any one poem of a seeded batch can be reproduced alone.
@@ -28,12 +29,16 @@ def compose_many(loaded, settings: ComposeSettings, n: int, *, beam: int = 0, no
             notes.append("the model's training corpus is not available here: copied lines were not checked")
     trained_on = parse_forms(loaded.meta.get("forms"))
     if settings.form == "free" and trained_on is not None and "other" not in trained_on:
-        notes.append(f"this model was trained on {loaded.meta.get('forms')} verse only: it has never begun a "
-                     "free-form poem, so expect it to drift into one of the forms it knows")
+        notes.append(
+            f"this model was trained on {loaded.meta.get('forms')} verse only: it has never begun a "
+            "free-form poem, so expect it to drift into one of the forms it knows"
+        )
     causal = getattr(loaded.model, "causal", True)
     if beam:
         if not causal:
-            raise TangError("--beam needs a left-to-right model (rnn, lstm, gru); a bilstm composes by filling")
+            raise TangError(
+                "--beam needs a left-to-right model (rnn, lstm, gru); a bilstm composes by filling"
+            )
         from tangstudio.engine.compose.beam import beam_search
 
         if n > beam:

@@ -23,7 +23,6 @@ from tangstudio.engine.corpus.vocab import EOS, MASK
 from tangstudio.engine.errors import TangError
 
 
-
 @dataclass
 class CharScore:
     char: str
@@ -33,8 +32,13 @@ class CharScore:
     alternatives: list[tuple[str, float]] = field(default_factory=list)  # top 5 at this position
 
     def to_dict(self) -> dict:
-        return {"char": self.char, "prob": round(self.prob, 6), "surprisal_bits": round(self.surprisal_bits, 4),
-                "rank": self.rank, "alternatives": [[c, round(p, 6)] for c, p in self.alternatives]}
+        return {
+            "char": self.char,
+            "prob": round(self.prob, 6),
+            "surprisal_bits": round(self.surprisal_bits, 4),
+            "rank": self.rank,
+            "alternatives": [[c, round(p, 6)] for c, p in self.alternatives],
+        }
 
 
 @dataclass
@@ -47,9 +51,14 @@ class PoemScore:
     ppl_kind: str  # causal | pseudo
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "form": self.form, "perplexity": round(self.perplexity, 4),
-                "bits_per_char": round(self.bits_per_char, 4), "ppl_kind": self.ppl_kind,
-                "chars": [c.to_dict() for c in self.chars]}
+        return {
+            "text": self.text,
+            "form": self.form,
+            "perplexity": round(self.perplexity, 4),
+            "bits_per_char": round(self.bits_per_char, 4),
+            "ppl_kind": self.ppl_kind,
+            "chars": [c.to_dict() for c in self.chars],
+        }
 
 
 def normalise(text: str) -> str:
@@ -66,7 +75,9 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
 
     text = normalise(text)
     if not text:
-        raise TangError("nothing to score: give a poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。")
+        raise TangError(
+            "nothing to score: give a poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"
+        )
     vocab, model = loaded.vocab, loaded.model
     check_chars(text, tables_for(vocab), "the poem")
     form = form or classify(text)
@@ -81,7 +92,9 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
         rows = seq[None].repeat(n, 1)
         positions = torch.arange(1, len(ids), device=device)
         rows[torch.arange(n, device=device), positions] = MASK
-        logits = model(rows, torch.full((n,), len(ids), device=device))[torch.arange(n, device=device), positions]
+        logits = model(rows, torch.full((n,), len(ids), device=device))[
+            torch.arange(n, device=device), positions
+        ]
         kind = "pseudo"
     logp = torch.log_softmax(logits.float().cpu(), -1)
     targets = torch.tensor(ids[1:])
@@ -90,10 +103,19 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
     top = torch.topk(logp, 5, dim=-1)
     chars = []
     for t, token in enumerate(ids[1:]):
-        alts = [(EOS_MARK if i == EOS else vocab.itos[i], math.exp(v))
-                for v, i in zip(top.values[t].tolist(), top.indices[t].tolist())]
+        alts = [
+            (EOS_MARK if i == EOS else vocab.itos[i], math.exp(v))
+            for v, i in zip(top.values[t].tolist(), top.indices[t].tolist())
+        ]
         p = float(picked[t])
-        chars.append(CharScore(EOS_MARK if token == EOS else vocab.itos[token], math.exp(p), -p / math.log(2),
-                               int(ranks[t]), alts))
+        chars.append(
+            CharScore(
+                EOS_MARK if token == EOS else vocab.itos[token],
+                math.exp(p),
+                -p / math.log(2),
+                int(ranks[t]),
+                alts,
+            )
+        )
     nats = -float(picked.mean())
     return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), kind)

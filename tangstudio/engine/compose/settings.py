@@ -85,9 +85,13 @@ class StepInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "position": self.position, "chosen": self.chosen, "prob": round(self.chosen_prob, 6),
-            "model_prob": round(self.model_prob, 6), "removed_mass": round(self.removed_mass, 6),
-            "forced": self.forced, "candidates": [[c, round(p, 6)] for c, p in self.candidates],
+            "position": self.position,
+            "chosen": self.chosen,
+            "prob": round(self.chosen_prob, 6),
+            "model_prob": round(self.model_prob, 6),
+            "removed_mass": round(self.removed_mass, 6),
+            "forced": self.forced,
+            "candidates": [[c, round(p, 6)] for c, p in self.candidates],
             **({"notes": self.notes} if self.notes else {}),
         }
 
@@ -113,10 +117,16 @@ class ComposeResult:
 
     def to_dict(self, with_steps: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "text": self.text, "form": self.form, "rhyme_group": self.rhyme_group,
-            "check": _check_summary(self.check), "backed_off": self.backed_off, "backoffs": self.backoffs,
-            "copied_lines": self.copied_lines, "longest_shared_span": self.longest_shared,
-            "log_prob": None if self.log_prob is None else round(self.log_prob, 4), "seed": self.seed,
+            "text": self.text,
+            "form": self.form,
+            "rhyme_group": self.rhyme_group,
+            "check": _check_summary(self.check),
+            "backed_off": self.backed_off,
+            "backoffs": self.backoffs,
+            "copied_lines": self.copied_lines,
+            "longest_shared_span": self.longest_shared,
+            "log_prob": None if self.log_prob is None else round(self.log_prob, 4),
+            "seed": self.seed,
         }
         if with_steps:
             data["steps"] = [s.to_dict() for s in self.steps]
@@ -126,6 +136,15 @@ class ComposeResult:
 def _check_summary(check: dict | None) -> dict | None:
     if check is None:
         return None
-    keys = ("form_ok", "rhyme_ok", "rhyme_group", "first_line_rhymes", "tones_loose_ok", "tones_strict_ok",
-            "variant", "warnings", "ok")
+    keys = (
+        "form_ok",
+        "rhyme_ok",
+        "rhyme_group",
+        "first_line_rhymes",
+        "tones_loose_ok",
+        "tones_strict_ok",
+        "variant",
+        "warnings",
+        "ok",
+    )
     return {k: check.get(k) for k in keys}

@@ -74,7 +74,9 @@ def _build(vocab: Vocab) -> VocabTables:
     V, script = len(vocab), vocab.script
     for mark in (COMMA, PERIOD):
         if mark not in vocab.stoi:
-            raise TangError(f"this model's vocabulary has no {mark!r}, so it cannot write lines; train it on poems with punctuation")
+            raise TangError(
+                f"this model's vocabulary has no {mark!r}, so it cannot write lines; train it on poems with punctuation"
+            )
     hanzi = [False] * V
     ping = [False] * V
     ze = [False] * V
@@ -104,7 +106,15 @@ def _build(vocab: Vocab) -> VocabTables:
     line_end[list(punct_ids.values())] = True
     assert EOS < vocab.first_char_id
     return VocabTables(
-        vocab=vocab, hanzi=torch.tensor(hanzi), ping=torch.tensor(ping), ze=torch.tensor(ze),
-        group_index=group_index, group_masks=group_masks, rhymable=group_masks.any(0),
-        tones_of=tones_of, groups_of=groups_of, punct_ids=punct_ids, line_end=line_end,
+        vocab=vocab,
+        hanzi=torch.tensor(hanzi),
+        ping=torch.tensor(ping),
+        ze=torch.tensor(ze),
+        group_index=group_index,
+        group_masks=group_masks,
+        rhymable=group_masks.any(0),
+        tones_of=tones_of,
+        groups_of=groups_of,
+        punct_ids=punct_ids,
+        line_end=line_end,
     )

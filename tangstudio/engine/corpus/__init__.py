@@ -36,7 +36,8 @@ class Corpus:
         """Poems of the given forms (a spec string or a set; None = all) and split."""
         chosen = parse_forms(forms) if isinstance(forms, str) or forms is None else frozenset(forms)
         return [
-            p for p in self.poems
+            p
+            for p in self.poems
             if (chosen is None or p.form in chosen)
             and (split is None or p.split == split)
             and (include_lost or not p.lost)
@@ -65,5 +66,9 @@ def _load(name: str, script: str, path: str, version: int | None) -> Corpus:
         if cleaned is None:
             continue
         poem_id = str(row[0])
-        poems.append(Poem(poem_id, title, author, cleaned.text, classify(cleaned.text), split_of(poem_id), cleaned.lost))
+        poems.append(
+            Poem(
+                poem_id, title, author, cleaned.text, classify(cleaned.text), split_of(poem_id), cleaned.lost
+            )
+        )
     return Corpus(name, script, raw.source, raw.fingerprint, len(raw.rows), poems, dict(counts))

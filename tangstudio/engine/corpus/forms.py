@@ -18,7 +18,14 @@ FORMS: dict[str, tuple[int, int]] = {  # name -> (lines, characters per line)
     "wulv": (8, 5),
     "qilv": (8, 7),
 }
-FORM_NAMES_ZH = {"wujue": "五言绝句", "qijue": "七言绝句", "wulv": "五言律诗", "qilv": "七言律诗", "other": "其他", "free": "自由"}
+FORM_NAMES_ZH = {
+    "wujue": "五言绝句",
+    "qijue": "七言绝句",
+    "wulv": "五言律诗",
+    "qilv": "七言律诗",
+    "other": "其他",
+    "free": "自由",
+}
 ALL_FORMS = (*FORMS, "other")
 REGULATED = frozenset(FORMS)
 

@@ -72,7 +72,9 @@ def _poem_id(*parts: str) -> str:
 
 def _check_body(path: Path, where: str, body: str) -> None:
     if len(body) > MAX_POEM_CHARS:
-        raise TangError(f"{path}: {where} is {len(body):,} characters long; a poem may have at most {MAX_POEM_CHARS:,}")
+        raise TangError(
+            f"{path}: {where} is {len(body):,} characters long; a poem may have at most {MAX_POEM_CHARS:,}"
+        )
 
 
 def _rows_from_json(path: Path, text: str, strict: bool) -> list[list]:
@@ -81,13 +83,17 @@ def _rows_from_json(path: Path, text: str, strict: bool) -> list[list]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TangError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise TangError(
+            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
     if isinstance(data, dict):
         data = [data]
     shaped = isinstance(data, list) and any(isinstance(d, dict) and "paragraphs" in d for d in data)
     if not shaped:
         if strict:
-            raise TangError(f"{path}: JSON of the wrong shape; expected a list of poems with a 'paragraphs' list of strings")
+            raise TangError(
+                f"{path}: JSON of the wrong shape; expected a list of poems with a 'paragraphs' list of strings"
+            )
         return []
     rows = []
     for index, item in enumerate(data):
@@ -133,19 +139,27 @@ def read_poems(path: Path, fmt: str = "auto") -> list[list]:
     if not path.exists():
         raise TangError(f"{path}: no such file or folder")
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*.json") if p.is_file()) if fmt != "text" else sorted(path.rglob("*.txt"))
+        files = (
+            sorted(p for p in path.rglob("*.json") if p.is_file())
+            if fmt != "text"
+            else sorted(path.rglob("*.txt"))
+        )
         if not files:
             raise TangError(f"{path}: the folder holds no {'.txt' if fmt == 'text' else '.json'} files")
         rows = []
         for file in files:
             text = _read_text(file)
-            rows.extend(_rows_from_text(file, text) if fmt == "text" else _rows_from_json(file, text, strict=False))
+            rows.extend(
+                _rows_from_text(file, text) if fmt == "text" else _rows_from_json(file, text, strict=False)
+            )
         if not rows:
             raise TangError(f"{path}: none of its {len(files)} JSON files holds poems with 'paragraphs'")
         return rows
     text = _read_text(path)
     kind = _detect_format(text) if fmt == "auto" else fmt
-    rows = _rows_from_json(path, text, strict=True) if kind == "chinese-poetry" else _rows_from_text(path, text)
+    rows = (
+        _rows_from_json(path, text, strict=True) if kind == "chinese-poetry" else _rows_from_text(path, text)
+    )
     if not rows:
         raise TangError(f"{path}: no poems found")
     return rows
@@ -166,14 +180,20 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
         "fields": ["id", "title", "author", "paragraphs"],
         "poems": rows,
     }
-    blob = lzma.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), preset=6)
+    blob = lzma.compress(
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), preset=6
+    )
     root = paths.corpora_dir()
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
     try:
         (staging / CORPUS_FILE).write_bytes(blob)
         (staging / "meta.json").write_text(
-            json.dumps({"name": name, "poems": len(rows), "script": document["script"], "source": str(path)}, ensure_ascii=False, indent=2),
+            json.dumps(
+                {"name": name, "poems": len(rows), "script": document["script"], "source": str(path)},
+                ensure_ascii=False,
+                indent=2,
+            ),
             encoding="utf-8",
         )
         old = None
@@ -186,7 +206,13 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
             shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {"name": name, "poems": len(rows), "usable": usable, "script": document["script"], "path": str(target)}
+    return {
+        "name": name,
+        "poems": len(rows),
+        "usable": usable,
+        "script": document["script"],
+        "path": str(target),
+    }
 
 
 def list_imported() -> list[dict]:
@@ -197,5 +223,12 @@ def list_imported() -> list[dict]:
             try:
                 out.append(json.loads(meta.read_text("utf-8")))
             except (OSError, ValueError):
-                out.append({"name": meta.parent.name, "poems": "?", "script": "?", "source": "(unreadable meta.json)"})
+                out.append(
+                    {
+                        "name": meta.parent.name,
+                        "poems": "?",
+                        "script": "?",
+                        "source": "(unreadable meta.json)",
+                    }
+                )
     return out

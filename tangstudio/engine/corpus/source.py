@@ -47,13 +47,17 @@ def read_raw(name: str) -> RawCorpus:
     path = corpus_path(name)
     if not path.is_file():
         known = ", ".join(available_corpora())
-        raise TangError(f"unknown corpus {name!r}; available: {known} (import one with `tangstudio corpus import`)")
+        raise TangError(
+            f"unknown corpus {name!r}; available: {known} (import one with `tangstudio corpus import`)"
+        )
     blob = path.read_bytes()
     try:
         document = json.loads(lzma.decompress(blob))
         rows = document["poems"]
     except (lzma.LZMAError, ValueError, KeyError, TypeError) as exc:
-        raise TangError(f"corpus {name!r} at {path} is damaged ({exc.__class__.__name__}); re-import it") from None
+        raise TangError(
+            f"corpus {name!r} at {path} is damaged ({exc.__class__.__name__}); re-import it"
+        ) from None
     return RawCorpus(
         name=name,
         source=document.get("source", str(path)),

@@ -25,7 +25,10 @@ def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool =
     hanzi = Counter({c: n for c, n in chars.items() if is_hanzi(c)})
     total_hanzi = sum(hanzi.values())
     ranked = [n for _, n in hanzi.most_common()]
-    coverage = {f"top_{k // 1000}k": (sum(ranked[:k]) / total_hanzi if total_hanzi else 0.0) for k in (1000, 3000, 5000)}
+    coverage = {
+        f"top_{k // 1000}k": (sum(ranked[:k]) / total_hanzi if total_hanzi else 0.0)
+        for k in (1000, 3000, 5000)
+    }
     train_texts = (p.text for p in poems if p.split == "train")
     vocab = Vocab.build(train_texts, corpus.script)
     line_lengths = Counter()

@@ -38,8 +38,12 @@ class BiLSTMCharLM(nn.Module):
         self.config = config
         E, H = config.embed, config.hidden
         self.embedding = make_embedding(config.vocab_size, E, PAD)
-        self.forward_lstm = make_recurrent("lstm", E, H, config.layers, config.dropout, config.impl, config.forget_bias)
-        self.backward_lstm = make_recurrent("lstm", E, H, config.layers, config.dropout, config.impl, config.forget_bias)
+        self.forward_lstm = make_recurrent(
+            "lstm", E, H, config.layers, config.dropout, config.impl, config.forget_bias
+        )
+        self.backward_lstm = make_recurrent(
+            "lstm", E, H, config.layers, config.dropout, config.impl, config.forget_bias
+        )
         self.left_edge = nn.Parameter(torch.zeros(H))  # →h_{−1}: nothing read yet on the left
         self.right_edge = nn.Parameter(torch.zeros(H))  # ←h_n: nothing read yet on the right
         self.combine = nn.Linear(2 * H, H)  # W, b

@@ -31,8 +31,15 @@ class CausalCharLM(nn.Module):
             raise ValueError(f"{config.arch} is not a causal architecture")
         self.config = config
         self.embedding = make_embedding(config.vocab_size, config.embed, PAD)
-        self.rnn = make_recurrent(config.arch, config.embed, config.hidden, config.layers, config.dropout, config.impl,
-                                  config.forget_bias)
+        self.rnn = make_recurrent(
+            config.arch,
+            config.embed,
+            config.hidden,
+            config.layers,
+            config.dropout,
+            config.impl,
+            config.forget_bias,
+        )
         self.head = OutputHead(config.hidden, config.vocab_size, config.embed, config.tied, config.dropout)
 
     def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -49,7 +56,9 @@ class CausalCharLM(nn.Module):
         """The state before the first input (the start token)."""
         weight = self.embedding.weight
         device = weight.device if device is None else torch.device(device)
-        return zero_state(self.config.arch, self.config.layers, batch_size, self.config.hidden, device, weight.dtype)
+        return zero_state(
+            self.config.arch, self.config.layers, batch_size, self.config.hidden, device, weight.dtype
+        )
 
     def step(self, token_ids: Tensor, state: State) -> tuple[Tensor, State]:
         """Feed one character per row; return the next character's logits [B, V] and the new state."""

@@ -121,24 +121,38 @@ class CellStack(nn.Module):
     state stops changing and its outputs are zero, so padding never reaches the final state.
     """
 
-    def __init__(self, kind: str, input_size: int, hidden_size: int, layers: int, dropout: float = 0.0) -> None:
+    def __init__(
+        self, kind: str, input_size: int, hidden_size: int, layers: int, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         self.kind = kind
         self.input_size = input_size
         self.hidden_size = hidden_size
-        self.cells = nn.ModuleList(CELLS[kind](input_size if i == 0 else hidden_size, hidden_size) for i in range(layers))
+        self.cells = nn.ModuleList(
+            CELLS[kind](input_size if i == 0 else hidden_size, hidden_size) for i in range(layers)
+        )
         self.dropout = nn.Dropout(dropout)
 
-    def init_state(self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None) -> State:
+    def init_state(
+        self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> State:
         zeros = torch.zeros(len(self.cells), batch_size, self.hidden_size, device=device, dtype=dtype)
         return (zeros, zeros.clone()) if self.kind == "lstm" else zeros
 
-    def forward(self, x: Tensor, state: State | None = None, lengths: Tensor | None = None) -> tuple[Tensor, State]:
+    def forward(
+        self, x: Tensor, state: State | None = None, lengths: Tensor | None = None
+    ) -> tuple[Tensor, State]:
         B, T, _ = x.shape
         if state is None:
             state = self.init_state(B, x.device, x.dtype)
-        per_layer = [(state[0][i], state[1][i]) if self.kind == "lstm" else state[i] for i in range(len(self.cells))]
-        alive = None if lengths is None else torch.arange(T, device=x.device)[None, :] < lengths.to(x.device)[:, None]
+        per_layer = [
+            (state[0][i], state[1][i]) if self.kind == "lstm" else state[i] for i in range(len(self.cells))
+        ]
+        alive = (
+            None
+            if lengths is None
+            else torch.arange(T, device=x.device)[None, :] < lengths.to(x.device)[:, None]
+        )
         outputs = []
         for t in range(T):
             inp = x[:, t]
@@ -184,7 +198,9 @@ def _check_pair(fused: nn.RNNBase, stack: CellStack) -> None:
 
 
 def _fused_layer(fused: nn.RNNBase, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    return tuple(getattr(fused, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))  # type: ignore[return-value]
+    return tuple(
+        getattr(fused, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    )  # type: ignore[return-value]
 
 
 @torch.no_grad()
@@ -199,7 +215,11 @@ def copy_fused_to_cells(fused: nn.RNNBase, stack: CellStack) -> None:
             cell.b.copy_(b_ih + b_hh)
         elif stack.kind == "lstm":  # PyTorch stacks the gates as i, f, g (= C̃), o
             for linear, wx, wh, bx, bh in zip(
-                (cell.W_i, cell.W_f, cell.W_C, cell.W_o), w_ih.chunk(4), w_hh.chunk(4), b_ih.chunk(4), b_hh.chunk(4)
+                (cell.W_i, cell.W_f, cell.W_C, cell.W_o),
+                w_ih.chunk(4),
+                w_hh.chunk(4),
+                b_ih.chunk(4),
+                b_hh.chunk(4),
             ):
                 linear.weight.copy_(torch.cat([wh, wx], dim=1))
                 linear.bias.copy_(bx + bh)

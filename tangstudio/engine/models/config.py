@@ -49,8 +49,11 @@ class ModelConfig:
         if not 0.0 <= float(self.dropout) < 1.0:
             raise TangError(f"dropout must be in [0, 1), got {self.dropout}")
         self.dropout = float(self.dropout)
-        if isinstance(self.forget_bias, bool) or not isinstance(self.forget_bias, (int, float)) \
-                or not -10 <= self.forget_bias <= 10:
+        if (
+            isinstance(self.forget_bias, bool)
+            or not isinstance(self.forget_bias, (int, float))
+            or not -10 <= self.forget_bias <= 10
+        ):
             raise TangError(f"forget_bias must be a number between -10 and 10, got {self.forget_bias!r}")
         self.forget_bias = float(self.forget_bias)
         if not isinstance(self.tied, bool):

@@ -15,8 +15,15 @@ from tangstudio.engine.models.cells import CellStack
 FUSED: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
-def make_recurrent(kind: str, input_size: int, hidden_size: int, layers: int, dropout: float, impl: str,
-                   forget_bias: float = 0.0) -> nn.Module:
+def make_recurrent(
+    kind: str,
+    input_size: int,
+    hidden_size: int,
+    layers: int,
+    dropout: float,
+    impl: str,
+    forget_bias: float = 0.0,
+) -> nn.Module:
     """A batch-first stack of `layers` cells; `(x, state) -> (outputs, state)` either way."""
     between = dropout if layers > 1 else 0.0  # dropout between layers only, like nn.LSTM
     if impl == "cells":
@@ -42,11 +49,13 @@ def init_forget_bias(stack: nn.Module, value: float) -> None:
         return
     for layer in range(stack.num_layers):  # PyTorch stacks the gates as i, f, g, o; b = b_ih + b_hh
         h = stack.hidden_size
-        getattr(stack, f"bias_ih_l{layer}")[h:2 * h].fill_(value)
-        getattr(stack, f"bias_hh_l{layer}")[h:2 * h].zero_()
+        getattr(stack, f"bias_ih_l{layer}")[h : 2 * h].fill_(value)
+        getattr(stack, f"bias_hh_l{layer}")[h : 2 * h].zero_()
 
 
-def zero_state(kind: str, layers: int, batch_size: int, hidden_size: int, device: torch.device, dtype: torch.dtype):
+def zero_state(
+    kind: str, layers: int, batch_size: int, hidden_size: int, device: torch.device, dtype: torch.dtype
+):
     """The state before the first character: zeros, [layers, B, H] (a pair (h, C) for the LSTM)."""
     h = torch.zeros(layers, batch_size, hidden_size, device=device, dtype=dtype)
     return (h, torch.zeros_like(h)) if kind == "lstm" else h

@@ -1,6 +1,6 @@
 """One entry point to build any architecture — torch is imported only when a model is built.
 
-    model = build_model(ModelConfig(arch="lstm", vocab_size=len(vocab)))
+model = build_model(ModelConfig(arch="lstm", vocab_size=len(vocab)))
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def convert_impl(model: Any, impl: str) -> Any:
             copy_fused_to_cells(source, target)
         else:
             target.load_state_dict(source.state_dict())
-    rest = {k: v for k, v in model.state_dict().items() if not any(k.startswith(f"{name}.") for name in recurrent)}
+    rest = {
+        k: v for k, v in model.state_dict().items() if not any(k.startswith(f"{name}.") for name in recurrent)
+    }
     missing, unexpected = new.load_state_dict(rest, strict=False)
     if unexpected or not all(any(k.startswith(f"{name}.") for name in recurrent) for k in missing):
         raise RuntimeError(f"convert_impl: weights did not line up ({unexpected or missing})")

@@ -13,13 +13,43 @@ loaded on first use. The public API, used by the CLI, the studio and the compose
 from tangstudio.engine.prosody.checker import CharResult, CheckResult, LineResult, check_poem, split_lines
 from tangstudio.engine.prosody.groups import GROUPS, PING_GROUPS, group_class, group_label, group_tone
 from tangstudio.engine.prosody.patterns import (
-    EITHER, PING, ZE, Variant, allowed_tones, consistent, fits, line_pattern, loosen, patterns, variants,
+    EITHER,
+    PING,
+    ZE,
+    Variant,
+    allowed_tones,
+    consistent,
+    fits,
+    line_pattern,
+    loosen,
+    patterns,
+    variants,
 )
 from tangstudio.engine.prosody.tables import readings, rhyme_groups, tones
 
 __all__ = [
-    "CharResult", "CheckResult", "LineResult", "check_poem", "split_lines",
-    "GROUPS", "PING_GROUPS", "group_class", "group_label", "group_tone",
-    "EITHER", "PING", "ZE", "Variant", "allowed_tones", "consistent", "fits", "line_pattern", "loosen", "patterns", "variants",
-    "readings", "rhyme_groups", "tones",
+    "CharResult",
+    "CheckResult",
+    "LineResult",
+    "check_poem",
+    "split_lines",
+    "GROUPS",
+    "PING_GROUPS",
+    "group_class",
+    "group_label",
+    "group_tone",
+    "EITHER",
+    "PING",
+    "ZE",
+    "Variant",
+    "allowed_tones",
+    "consistent",
+    "fits",
+    "line_pattern",
+    "loosen",
+    "patterns",
+    "variants",
+    "readings",
+    "rhyme_groups",
+    "tones",
 ]

@@ -34,8 +34,13 @@ _GROUP_ORDER = {g: i for i, g in enumerate(GROUPS)}
 
 def is_han(ch: str) -> bool:
     cp = ord(ch)
-    return (0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF
-            or 0x20000 <= cp <= 0x3134F or ch == "〇")
+    return (
+        0x3400 <= cp <= 0x4DBF
+        or 0x4E00 <= cp <= 0x9FFF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x20000 <= cp <= 0x3134F
+        or ch == "〇"
+    )
 
 
 def split_lines(text: str) -> list[str]:
@@ -45,8 +50,12 @@ def split_lines(text: str) -> list[str]:
         raise TangError("empty poem: give its lines, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。")
     for line in lines:
         for ch in line:
-            if not (is_han(ch) or ch == LOST or 0xE000 <= ord(ch) <= 0xF8FF):  # PUA: rare hanzi in old corpora
-                raise TangError(f"not Chinese: {ch!r} in {line!r}; a poem is Chinese characters and punctuation")
+            if not (
+                is_han(ch) or ch == LOST or 0xE000 <= ord(ch) <= 0xF8FF
+            ):  # PUA: rare hanzi in old corpora
+                raise TangError(
+                    f"not Chinese: {ch!r} in {line!r}; a poem is Chinese characters and punctuation"
+                )
     return lines
 
 
@@ -65,7 +74,9 @@ def resolve_form(lines: list[str], form: str) -> str:
     n_lines, n_chars = SHAPES[form]
     if len(lines) != n_lines or any(n != n_chars for n in lengths):
         got = ", ".join(map(str, lengths))
-        raise TangError(f"{form} needs {n_lines} lines of {n_chars} characters; got {len(lines)} lines of {got}")
+        raise TangError(
+            f"{form} needs {n_lines} lines of {n_chars} characters; got {len(lines)} lines of {got}"
+        )
     return form
 
 
@@ -76,7 +87,9 @@ class CharResult:
     expected: str | None = None  # 平 / 仄 of the strict pattern; None outside regulated forms
     free: bool = False  # the loose rule leaves this position free
     ok: bool = True  # fits the strict pattern (or is unknown)
-    kind: str | None = None  # None | "tone" (breaks the loose rule) | "strict" (only the strict one) | "unknown"
+    kind: str | None = (
+        None  # None | "tone" (breaks the loose rule) | "strict" (only the strict one) | "unknown"
+    )
 
     @property
     def mark(self) -> str:
@@ -147,7 +160,9 @@ def _choose_rhyme(ends: list[frozenset[str]], first: frozenset[str]) -> tuple[st
     return next((g for g in tied if g in first), tied[0]), best
 
 
-def _score(variant: Variant, char_tones: list[list[frozenset[str]]], first_rhymes: bool) -> tuple[int, int, int]:
+def _score(
+    variant: Variant, char_tones: list[list[frozenset[str]]], first_rhymes: bool
+) -> tuple[int, int, int]:
     loose = strict = 0
     for pattern, line in zip(variant.lines, char_tones):
         free = free_positions(len(pattern))
@@ -214,8 +229,14 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
                 c.kind = "strict" if j in free else "tone"
             chars.append(c)
         rhyme_position = i % 2 == 1 or (i == 0 and first_rhymes)
-        lr = LineResult(line, chars, pattern, chosen.loose_lines[i] if chosen else None,
-                        _sorted_groups(end_groups[i]), rhyme_position)
+        lr = LineResult(
+            line,
+            chars,
+            pattern,
+            chosen.loose_lines[i] if chosen else None,
+            _sorted_groups(end_groups[i]),
+            rhyme_position,
+        )
         if rhyme_position and (regulated or rhyme_group):
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
         if regulated:
@@ -227,11 +248,21 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         results.append(lr)
     if not regulated:
         shape = ", ".join(str(len(line)) for line in lines)
-        warnings.insert(0, f"not a regulated form ({len(lines)} lines of {shape} characters): tones not checked")
+        warnings.insert(
+            0, f"not a regulated form ({len(lines)} lines of {shape} characters): tones not checked"
+        )
 
     return CheckResult(
-        text=text, form=form, script=script, lines=results, form_ok=regulated,
-        rhyme_ok=rhyme_ok, rhyme_group=rhyme_group, first_line_rhymes=first_rhymes,
-        tones_loose_ok=regulated and loose_bad == 0, tones_strict_ok=regulated and strict_bad == 0,
-        variant=chosen.name if chosen else None, warnings=warnings,
+        text=text,
+        form=form,
+        script=script,
+        lines=results,
+        form_ok=regulated,
+        rhyme_ok=rhyme_ok,
+        rhyme_group=rhyme_group,
+        first_line_rhymes=first_rhymes,
+        tones_loose_ok=regulated and loose_bad == 0,
+        tones_strict_ok=regulated and strict_bad == 0,
+        variant=chosen.name if chosen else None,
+        warnings=warnings,
     )

@@ -26,7 +26,12 @@ from tangstudio.engine.errors import TangError
 PING, ZE, EITHER = "平", "仄", "中"
 SHAPES: dict[str, tuple[int, int]] = {"wujue": (4, 5), "qijue": (4, 7), "wulv": (8, 5), "qilv": (8, 7)}
 # Five-character line by (2nd tone, last tone).
-_FIVE = {(ZE, ZE): "仄仄平平仄", (PING, PING): "平平仄仄平", (PING, ZE): "平平平仄仄", (ZE, PING): "仄仄仄平平"}
+_FIVE = {
+    (ZE, ZE): "仄仄平平仄",
+    (PING, PING): "平平仄仄平",
+    (PING, ZE): "平平平仄仄",
+    (ZE, PING): "仄仄仄平平",
+}
 
 
 def _other(tone: str) -> str:
@@ -115,11 +120,16 @@ def allowed_tones(candidates: Sequence[Sequence[str]], line: int, position: int)
     return frozenset(out)
 
 
-def consistent(candidates: Sequence[Sequence[str]], written: Sequence[Sequence[frozenset[str]]]) -> list[list[str]]:
+def consistent(
+    candidates: Sequence[Sequence[str]], written: Sequence[Sequence[frozenset[str]]]
+) -> list[list[str]]:
     """The patterns that the tones written so far (per line, per character) still fit.
 
     A decoder keeps this list as it goes: after each character, drop the patterns it broke, then ask
     `allowed_tones` for the next position.
     """
-    return [list(lines) for lines in candidates
-            if all(fits(lines[i][j], t) for i, line in enumerate(written) for j, t in enumerate(line))]
+    return [
+        list(lines)
+        for lines in candidates
+        if all(fits(lines[i][j], t) for i, line in enumerate(written) for j, t in enumerate(line))
+    ]

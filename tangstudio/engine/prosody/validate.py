@@ -91,5 +91,8 @@ def strains_agreement(labels: Mapping[str, str], poems: Iterable[Poem]) -> dict:
                         c["agree"] += 1
                     else:
                         disagree[ch] += 1
-    return {"counts": c, "share": c["agree"] / c["compared"] if c["compared"] else 0.0,
-            "disagree_top": disagree.most_common(12)}
+    return {
+        "counts": c,
+        "share": c["agree"] / c["compared"] if c["compared"] else 0.0,
+        "disagree_top": disagree.most_common(12),
+    }

@@ -13,9 +13,16 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "LoadedModel": "checkpoint", "load_checkpoint": "checkpoint", "resolve_checkpoint": "checkpoint",
-    "MetricsFollower": "metrics", "MetricsWriter": "metrics", "read_metrics": "metrics",
-    "RunDir": "rundir", "RunSummary": "rundir", "list_runs": "rundir", "open_run": "rundir",
+    "LoadedModel": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "resolve_checkpoint": "checkpoint",
+    "MetricsFollower": "metrics",
+    "MetricsWriter": "metrics",
+    "read_metrics": "metrics",
+    "RunDir": "rundir",
+    "RunSummary": "rundir",
+    "list_runs": "rundir",
+    "open_run": "rundir",
 }
 __all__ = list(_EXPORTS)
 

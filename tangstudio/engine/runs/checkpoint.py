@@ -61,15 +61,22 @@ def _tensors_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
     return st_save({k: v.detach().to("cpu").clone().contiguous() for k, v in tensors.items()})
 
 
-def save_checkpoint(directory: Path, state_dict: dict[str, torch.Tensor], meta: dict,
-                    train_tensors: dict[str, torch.Tensor] | None = None, train_meta: dict | None = None) -> None:
+def save_checkpoint(
+    directory: Path,
+    state_dict: dict[str, torch.Tensor],
+    meta: dict,
+    train_tensors: dict[str, torch.Tensor] | None = None,
+    train_meta: dict | None = None,
+) -> None:
     """Write weights (+ optional training state) and then meta.json, each atomically."""
     directory = Path(directory)
     weights = _tensors_bytes(state_dict)
     if train_tensors is not None:
         state_bytes = _tensors_bytes(train_tensors)
         write_bytes_atomic(directory / STATE, state_bytes)
-        write_text_atomic(directory / STATE_META, json.dumps({**(train_meta or {}), "sha256": _sha256(state_bytes)}))
+        write_text_atomic(
+            directory / STATE_META, json.dumps({**(train_meta or {}), "sha256": _sha256(state_bytes)})
+        )
     write_bytes_atomic(directory / WEIGHTS, weights)
     full = {"format": FORMAT, "version": VERSION, **meta, "weights_sha256": _sha256(weights)}
     write_text_atomic(directory / META, json.dumps(full, ensure_ascii=False, indent=1))
@@ -93,7 +100,9 @@ def _read_tensors(path: Path, expected_sha: str | None) -> dict[str, torch.Tenso
     except FileNotFoundError:
         raise TangError(f"checkpoint file {path} is missing") from None
     if expected_sha is None or _sha256(blob) != expected_sha:
-        raise TangError(f"checkpoint file {path} does not match its recorded sha256 (truncated or tampered with)")
+        raise TangError(
+            f"checkpoint file {path} does not match its recorded sha256 (truncated or tampered with)"
+        )
     from safetensors import SafetensorError
     from safetensors.torch import load as st_load
 
@@ -108,7 +117,9 @@ def read_meta(directory: Path) -> dict:
     if meta.get("format") != FORMAT:
         raise TangError(f"{directory} is not a tangstudio checkpoint")
     if meta.get("version", 0) > VERSION:
-        raise TangError(f"checkpoint {directory} was written by a newer tangstudio (format {meta.get('version')})")
+        raise TangError(
+            f"checkpoint {directory} was written by a newer tangstudio (format {meta.get('version')})"
+        )
     return meta
 
 
@@ -141,7 +152,9 @@ def resolve_checkpoint(target: str | Path, which: str = "best") -> Path:
     raise TangError(f"no checkpoint or run at {path}")
 
 
-def load_checkpoint(target: str | Path, device: str | torch.device = "cpu", which: str = "best") -> LoadedModel:
+def load_checkpoint(
+    target: str | Path, device: str | torch.device = "cpu", which: str = "best"
+) -> LoadedModel:
     """Rebuild a trained model for inference; the public entry point for composer and studio."""
     from tangstudio.engine.corpus.vocab import Vocab
     from tangstudio.engine.models import ModelConfig, build_model
@@ -156,7 +169,9 @@ def load_checkpoint(target: str | Path, device: str | torch.device = "cpu", whic
     except (KeyError, TypeError, ValueError) as exc:
         raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
     if getattr(config, "vocab_size", len(vocab)) != len(vocab):
-        raise TangError(f"checkpoint {directory}: vocabulary size {len(vocab)} does not match the model's {config.vocab_size}")
+        raise TangError(
+            f"checkpoint {directory}: vocabulary size {len(vocab)} does not match the model's {config.vocab_size}"
+        )
     weights = read_weights(directory, meta)
     model = build_model(config)
     try:

@@ -139,9 +139,17 @@ def summarize(run: RunDir) -> RunSummary:
             break
     kind = "pseudo" if config.get("arch") == "bilstm" else "causal"
     return RunSummary(
-        name=run.name, path=run.path, arch=str(config.get("arch", "?")), params=params, steps=steps,
-        best_val_loss=best["val_loss"] if best else None, best_val_ppl=best.get("val_ppl") if best else None,
-        ppl_kind=kind, status=status, corpus=str(config.get("corpus", "?")), forms=str(config.get("forms", "?")),
+        name=run.name,
+        path=run.path,
+        arch=str(config.get("arch", "?")),
+        params=params,
+        steps=steps,
+        best_val_loss=best["val_loss"] if best else None,
+        best_val_ppl=best.get("val_ppl") if best else None,
+        ppl_kind=kind,
+        status=status,
+        corpus=str(config.get("corpus", "?")),
+        forms=str(config.get("forms", "?")),
     )
 
 

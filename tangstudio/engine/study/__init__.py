@@ -7,9 +7,24 @@ architecture in turn, then one table and one figure that put them side by side.
 Runs are ordinary runs named `<prefix>-<arch>` in the home, so the studio can overlay them.
 """
 
-from tangstudio.engine.study.compare import (ArchResult, EvalPoint, StudyResult, parse_archs, plan_study, run_study,
-                                             study_path)
+from tangstudio.engine.study.compare import (
+    ArchResult,
+    EvalPoint,
+    StudyResult,
+    parse_archs,
+    plan_study,
+    run_study,
+    study_path,
+)
 from tangstudio.engine.study.plot import plot_curves
 
-__all__ = ["ArchResult", "EvalPoint", "StudyResult", "parse_archs", "plan_study", "plot_curves", "run_study",
-           "study_path"]
+__all__ = [
+    "ArchResult",
+    "EvalPoint",
+    "StudyResult",
+    "parse_archs",
+    "plan_study",
+    "plot_curves",
+    "run_study",
+    "study_path",
+]

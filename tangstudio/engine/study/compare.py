@@ -132,9 +132,13 @@ def plan_study(base: TrainConfig, archs: list[str], prefix: str) -> list[TrainCo
         raise TangError("give the comparison a budget: --minutes or --steps per architecture")
     check_name(prefix)
     if study_path(prefix).exists():
-        raise TangError(f"a study named {prefix!r} already exists ({study_path(prefix)}); choose another --prefix")
+        raise TangError(
+            f"a study named {prefix!r} already exists ({study_path(prefix)}); choose another --prefix"
+        )
     eval_every = base.eval_every
-    log_every = math.gcd(eval_every, base.log_every)  # every evaluation follows a train event (see module doc)
+    log_every = math.gcd(
+        eval_every, base.log_every
+    )  # every evaluation follows a train event (see module doc)
     configs = []
     for arch in parse_archs(archs):
         name = check_name(f"{prefix}-{arch}")
@@ -193,17 +197,34 @@ class _Recorder:
 def _summarize(config: TrainConfig, result, recorder: _Recorder, lengths: list[int]) -> ArchResult:
     cum = cumulative_chars(lengths, config.batch_size, config.seed, result.step)
     chars_at = lambda step: cum[min(step, len(cum) - 1)]  # noqa: E731
-    curve = [EvalPoint(step=e["step"], elapsed_s=e["elapsed_s"], train_s=e["elapsed_s"] - e["overhead_before"],
-                       chars=chars_at(e["step"]), val_loss=e["val_loss"], val_ppl=e["val_ppl"])
-             for e in recorder.evals]
+    curve = [
+        EvalPoint(
+            step=e["step"],
+            elapsed_s=e["elapsed_s"],
+            train_s=e["elapsed_s"] - e["overhead_before"],
+            chars=chars_at(e["step"]),
+            val_loss=e["val_loss"],
+            val_ppl=e["val_ppl"],
+        )
+        for e in recorder.evals
+    ]
     best = min(curve, key=lambda p: p.val_loss, default=None)
     return ArchResult(
-        arch=config.arch, run=config.run, path=str(result.path), params=recorder.start.get("params"),
-        status=result.status, steps=result.step, epochs=result.epoch, elapsed_s=result.elapsed_s,
-        train_s=result.elapsed_s - recorder.overhead_s, chars_seen=chars_at(result.step),
+        arch=config.arch,
+        run=config.run,
+        path=str(result.path),
+        params=recorder.start.get("params"),
+        status=result.status,
+        steps=result.step,
+        epochs=result.epoch,
+        elapsed_s=result.elapsed_s,
+        train_s=result.elapsed_s - recorder.overhead_s,
+        chars_seen=chars_at(result.step),
         chars_per_s=statistics.median(recorder.rates) if recorder.rates else None,
-        best_val_loss=best.val_loss if best else None, best_val_ppl=best.val_ppl if best else None,
-        ppl_kind=config.ppl_kind, curve=curve,
+        best_val_loss=best.val_loss if best else None,
+        best_val_ppl=best.val_ppl if best else None,
+        ppl_kind=config.ppl_kind,
+        curve=curve,
     )
 
 
@@ -227,9 +248,14 @@ def apply_target(archs: list[ArchResult], target: float | None) -> tuple[float |
     return target, rule
 
 
-def run_study(base: TrainConfig, archs: list[str], prefix: str | None = None, target_loss: float | None = None,
-              on_event: Callable[[str, dict], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> StudyResult:
+def run_study(
+    base: TrainConfig,
+    archs: list[str],
+    prefix: str | None = None,
+    target_loss: float | None = None,
+    on_event: Callable[[str, dict], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> StudyResult:
     """Train `archs` one after the other with `base`'s options; `on_event(arch, event)` sees every event.
 
     If a run is interrupted (should_stop), the study stops there and summarises what it has.
@@ -243,7 +269,9 @@ def run_study(base: TrainConfig, archs: list[str], prefix: str | None = None, ta
     prefix = prefix or default_prefix()
     configs = plan_study(base, parse_archs(archs), prefix)
     first = configs[0]
-    data = load_training_data(first.corpus, first.script, first.forms, first.max_len)  # errors before any run starts
+    data = load_training_data(
+        first.corpus, first.script, first.forms, first.max_len
+    )  # errors before any run starts
     lengths = [len(s) for s in data.train]
     started = datetime.now().isoformat(timespec="seconds")
     results: list[ArchResult] = []
@@ -263,8 +291,15 @@ def run_study(base: TrainConfig, archs: list[str], prefix: str | None = None, ta
             break
     target, rule = apply_target(results, target_loss)
     shared = {k: v for k, v in first.to_dict().items() if k not in ("arch", "run")}
-    study = StudyResult(prefix=prefix, archs=results, target_loss=target, target_rule=rule, config=shared,
-                        started=started, stopped_early=stopped)
+    study = StudyResult(
+        prefix=prefix,
+        archs=results,
+        target_loss=target,
+        target_rule=rule,
+        config=shared,
+        started=started,
+        stopped_early=stopped,
+    )
     write_text_atomic(study_path(prefix), json.dumps(study.to_dict(), ensure_ascii=False, indent=2) + "\n")
     return study
 
@@ -285,17 +320,28 @@ def load_studies(prefixes: str | list[str]) -> StudyResult:
         common = sorted((set(first.config) & set(study.config)) - {"device"})
         differ = [k for k in common if first.config[k] != study.config[k]]
         if differ:
-            raise TangError(f"studies {first.prefix!r} and {study.prefix!r} differ in {differ[0]} "
-                            f"({first.config[differ[0]]!r} vs {study.config[differ[0]]!r}); they cannot share a table")
+            raise TangError(
+                f"studies {first.prefix!r} and {study.prefix!r} differ in {differ[0]} "
+                f"({first.config[differ[0]]!r} vs {study.config[differ[0]]!r}); they cannot share a table"
+            )
         for arch in study.archs:
             if any(a.arch == arch.arch for a in archs):
-                raise TangError(f"architecture {arch.arch!r} is in more than one of the studies {', '.join(names)}")
+                raise TangError(
+                    f"architecture {arch.arch!r} is in more than one of the studies {', '.join(names)}"
+                )
             archs.append(dataclasses.replace(arch, target_step=None, target_train_s=None, target_chars=None))
     archs.sort(key=lambda a: ARCH_NAMES.index(a.arch))
     given = first.target_loss if first.target_rule == TARGET_RULE_GIVEN else None
     target, rule = apply_target(archs, given)
-    return StudyResult(prefix="+".join(names), archs=archs, target_loss=target, target_rule=rule, config=first.config,
-                       started=min(s.started for s in studies), stopped_early=any(s.stopped_early for s in studies))
+    return StudyResult(
+        prefix="+".join(names),
+        archs=archs,
+        target_loss=target,
+        target_rule=rule,
+        config=first.config,
+        started=min(s.started for s in studies),
+        stopped_early=any(s.stopped_early for s in studies),
+    )
 
 
 def load_study(prefix: str) -> StudyResult:

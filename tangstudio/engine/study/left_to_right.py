@@ -22,8 +22,9 @@ def sample_poems(poems: list, limit: int, seed: int = 0) -> list:
     return [poems[i] for i in sorted(order.tolist())]
 
 
-def left_to_right_loss(bilstm_target: str, causal_target: str | None = None, poems: int = 200,
-                       split: str = "val", seed: int = 0) -> dict:
+def left_to_right_loss(
+    bilstm_target: str, causal_target: str | None = None, poems: int = 200, split: str = "val", seed: int = 0
+) -> dict:
     """Mean nats/token of the BiLSTM written left to right, its usual pseudo-loss, and (optionally)
     a causal run's loss, all on the same sample of `split` poems and the same tokens."""
     import torch
@@ -40,8 +41,9 @@ def left_to_right_loss(bilstm_target: str, causal_target: str | None = None, poe
     if loaded.causal:
         raise TangError(f"{bilstm_target!r} is a causal model; left-to-right scoring is for the BiLSTM")
     meta = loaded.meta
-    chosen = sample_poems(load_corpus(meta["corpus"]["name"], loaded.vocab.script).select(meta["forms"], split),
-                          poems, seed)
+    chosen = sample_poems(
+        load_corpus(meta["corpus"]["name"], loaded.vocab.script).select(meta["forms"], split), poems, seed
+    )
     seqs = [loaded.vocab.encode_poem(p.text, p.form) for p in chosen]
     by_length: dict[int, list[list[int]]] = {}
     for seq in seqs:
@@ -56,11 +58,19 @@ def left_to_right_loss(bilstm_target: str, causal_target: str | None = None, poe
                 logits = loaded.model(inputs, lengths)[:, t]
                 nats += float(F.cross_entropy(logits.float(), full[:, t], ignore_index=PAD, reduction="sum"))
                 count += len(group)
-    result = {"poems": len(chosen), "tokens": count, "bilstm_left_to_right": nats / count,
-              "bilstm_pseudo": evaluate(loaded, poems=chosen)["loss"], "bilstm_run": meta.get("run")}
+    result = {
+        "poems": len(chosen),
+        "tokens": count,
+        "bilstm_left_to_right": nats / count,
+        "bilstm_pseudo": evaluate(loaded, poems=chosen)["loss"],
+        "bilstm_run": meta.get("run"),
+    }
     if causal_target is not None:
         causal = load_checkpoint(causal_target)
-        result.update(causal_run=causal.meta.get("run"), causal_arch=causal.config.arch,
-                      causal=evaluate(causal, poems=chosen)["loss"])
+        result.update(
+            causal_run=causal.meta.get("run"),
+            causal_arch=causal.config.arch,
+            causal=evaluate(causal, poems=chosen)["loss"],
+        )
     result["bilstm_left_to_right_ppl"] = math.exp(result["bilstm_left_to_right"])
     return result

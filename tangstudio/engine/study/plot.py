@@ -50,15 +50,28 @@ def plot_curves(study, path: str | Path) -> Path:
         if not arch.curve:
             continue
         label = arch.arch + ("" if arch.causal else " (pseudo-loss, not comparable)")
-        style = {"color": COLORS.get(arch.arch), "marker": "o", "markersize": 3, "linewidth": 1.6,
-                 "linestyle": "-" if arch.causal else "--", "label": label}
+        style = {
+            "color": COLORS.get(arch.arch),
+            "marker": "o",
+            "markersize": 3,
+            "linewidth": 1.6,
+            "linestyle": "-" if arch.causal else "--",
+            "label": label,
+        }
         by_time.plot([p.train_s / 60 for p in arch.curve], [p.val_loss for p in arch.curve], **style)
         by_chars.plot([p.chars / 1e6 for p in arch.curve], [p.val_loss for p in arch.curve], **style)
     if study.target_loss is not None:
         for axis in (by_time, by_chars):
             axis.axhline(study.target_loss, color="grey", linewidth=0.8, linestyle=":")
-        by_time.annotate(f"target {study.target_loss:.3f}", (0, study.target_loss), xycoords=("axes fraction", "data"),
-                         xytext=(4, 3), textcoords="offset points", fontsize=8, color="grey")
+        by_time.annotate(
+            f"target {study.target_loss:.3f}",
+            (0, study.target_loss),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=8,
+            color="grey",
+        )
     c = study.config
     by_time.set_xlabel("training time (min, evaluations excluded)")
     by_chars.set_xlabel("characters seen (millions)")
@@ -66,8 +79,11 @@ def plot_curves(study, path: str | Path) -> Path:
     for axis in (by_time, by_chars):
         axis.grid(True, alpha=0.3)
     by_chars.legend(fontsize=8)
-    fig.suptitle(f"{c['corpus']} · {c['forms']} · {c['layers']}×{c['hidden']} hidden, embed {c['embed']}, "
-                 f"batch {c['batch_size']} · seed {c['seed']}", fontsize=10)
+    fig.suptitle(
+        f"{c['corpus']} · {c['forms']} · {c['layers']}×{c['hidden']} hidden, embed {c['embed']}, "
+        f"batch {c['batch_size']} · seed {c['seed']}",
+        fontsize=10,
+    )
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)

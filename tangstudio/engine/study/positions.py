@@ -21,8 +21,9 @@ def bucket_labels(edges: tuple[int, ...]) -> list[str]:
     return labels + [f"{edges[-1] + 1}+"]
 
 
-def loss_by_position(target: str, edges: tuple[int, ...] = DEFAULT_EDGES, split: str = "val",
-                     max_tokens: int = 8192) -> dict:
+def loss_by_position(
+    target: str, edges: tuple[int, ...] = DEFAULT_EDGES, split: str = "val", max_tokens: int = 8192
+) -> dict:
     """Mean loss per position bucket of run/checkpoint `target`'s best checkpoint on `split`.
 
     Returns {"run", "arch", "ppl_kind", "labels", "loss": [...], "count": [...]}, NaN for an empty bucket.
@@ -55,12 +56,26 @@ def loss_by_position(target: str, edges: tuple[int, ...] = DEFAULT_EDGES, split:
                 targets[:, 0] = PAD
                 positions = torch.arange(targets.shape[1])  # logits[:, t] predicts token t
             logits = model(inputs, lengths)
-            losses = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                     ignore_index=PAD, reduction="none").reshape(targets.shape).double()
+            losses = (
+                F.cross_entropy(
+                    logits.float().reshape(-1, logits.shape[-1]),
+                    targets.reshape(-1),
+                    ignore_index=PAD,
+                    reduction="none",
+                )
+                .reshape(targets.shape)
+                .double()
+            )
             real = targets != PAD
             bucket = torch.bucketize(positions, boundaries, right=False).expand_as(targets)
             nats.index_add_(0, bucket[real], losses[real])
             count.index_add_(0, bucket[real], torch.ones_like(losses[real]))
     means = [float(n / c) if c else math.nan for n, c in zip(nats, count)]
-    return {"run": meta.get("run"), "arch": loaded.config.arch, "ppl_kind": "causal" if loaded.causal else "pseudo",
-            "labels": bucket_labels(edges), "loss": means, "count": [int(c) for c in count]}
+    return {
+        "run": meta.get("run"),
+        "arch": loaded.config.arch,
+        "ppl_kind": "causal" if loaded.causal else "pseudo",
+        "labels": bucket_labels(edges),
+        "loss": means,
+        "count": [int(c) for c in count],
+    }

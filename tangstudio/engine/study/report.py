@@ -6,10 +6,21 @@ BiLSTM's much lower pseudo-perplexity as a better language model.
 
 from __future__ import annotations
 
-HEADERS = ["arch", "params", "chars/s", "steps", "train time", "val loss (ppl)", "pseudo-loss (pseudo-ppl)",
-           "to target", "status"]
-PSEUDO_NOTE = ("Pseudo-perplexity (BiLSTM) predicts each character from both sides without seeing it; it is not "
-               "comparable with causal perplexity, and the BiLSTM is not held to the causal target.")
+HEADERS = [
+    "arch",
+    "params",
+    "chars/s",
+    "steps",
+    "train time",
+    "val loss (ppl)",
+    "pseudo-loss (pseudo-ppl)",
+    "to target",
+    "status",
+]
+PSEUDO_NOTE = (
+    "Pseudo-perplexity (BiLSTM) predicts each character from both sides without seeing it; it is not "
+    "comparable with causal perplexity, and the BiLSTM is not held to the causal target."
+)
 
 
 def _loss(arch) -> str:
@@ -29,17 +40,19 @@ def _target(arch, study) -> str:
 def table_rows(study) -> list[list[str]]:
     rows = []
     for a in study.archs:
-        rows.append([
-            a.arch,
-            "–" if a.params is None else f"{a.params:,}",
-            "–" if a.chars_per_s is None else f"{a.chars_per_s:,.0f}",
-            f"{a.steps:,}",
-            f"{a.train_s / 60:.1f} min",
-            _loss(a) if a.causal else "–",
-            "–" if a.causal else _loss(a),
-            _target(a, study),
-            a.status,
-        ])
+        rows.append(
+            [
+                a.arch,
+                "–" if a.params is None else f"{a.params:,}",
+                "–" if a.chars_per_s is None else f"{a.chars_per_s:,.0f}",
+                f"{a.steps:,}",
+                f"{a.train_s / 60:.1f} min",
+                _loss(a) if a.causal else "–",
+                "–" if a.causal else _loss(a),
+                _target(a, study),
+                a.status,
+            ]
+        )
     return rows
 
 

@@ -17,16 +17,17 @@ import torch
 from tangstudio.engine.corpus.vocab import MASK, PAD
 
 
-def plan_epoch(lengths: list[int], batch_size: int, seed: int, epoch: int, world: int = 1,
-               pool_batches: int = 50) -> list[list[int]]:
+def plan_epoch(
+    lengths: list[int], batch_size: int, seed: int, epoch: int, world: int = 1, pool_batches: int = 50
+) -> list[list[int]]:
     """Global batches (lists of sequence indices) for one epoch, each of exactly `batch_size`."""
     gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     order = torch.randperm(len(lengths), generator=gen).tolist()
     pool = batch_size * pool_batches
     batches: list[list[int]] = []
     for start in range(0, len(order), pool):
-        chunk = sorted(order[start:start + pool], key=lambda i: lengths[i])
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     if batch_size < world:
         raise ValueError(f"a global batch of {batch_size} cannot be shared by {world} processes")
     shuffled = torch.randperm(len(batches), generator=gen).tolist()
@@ -53,12 +54,24 @@ class Batch:
         return 1.0 - self.real_slots / self.slots if self.slots else 0.0
 
     def to(self, device: torch.device, non_blocking: bool = False) -> "Batch":
-        return Batch(self.inputs.to(device, non_blocking=non_blocking), self.targets.to(device, non_blocking=non_blocking),
-                     self.lengths.to(device, non_blocking=non_blocking), self.chars, self.slots, self.real_slots)
+        return Batch(
+            self.inputs.to(device, non_blocking=non_blocking),
+            self.targets.to(device, non_blocking=non_blocking),
+            self.lengths.to(device, non_blocking=non_blocking),
+            self.chars,
+            self.slots,
+            self.real_slots,
+        )
 
     def pin_memory(self) -> "Batch":
-        return Batch(self.inputs.pin_memory(), self.targets.pin_memory(), self.lengths, self.chars, self.slots,
-                     self.real_slots)
+        return Batch(
+            self.inputs.pin_memory(),
+            self.targets.pin_memory(),
+            self.lengths,
+            self.chars,
+            self.slots,
+            self.real_slots,
+        )
 
 
 def pad(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -18,7 +18,9 @@ ARCH_NAMES = ("rnn", "lstm", "gru", "bilstm")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_EPOCHS = 10
 # Options that may differ when a run is resumed: how long and where it trains, not what it is.
-RESUMABLE_CHANGES = frozenset({"epochs", "steps", "minutes", "device", "eval_every", "log_every", "samples", "resume"})
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "steps", "minutes", "device", "eval_every", "log_every", "samples", "resume"}
+)
 EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its --seed
 
 
@@ -76,9 +78,17 @@ class TrainConfig:
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
         if len(budgets) > 1:
             raise TangError(f"give only one of --epochs, --steps, --minutes (got {', '.join(budgets)})")
-        positive = {"embed": self.embed, "hidden": self.hidden, "layers": self.layers, "batch_size": self.batch_size,
-                    "eval_every": self.eval_every, "log_every": self.log_every, "max_len": self.max_len,
-                    "lr": self.lr, "clip": self.clip}
+        positive = {
+            "embed": self.embed,
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "batch_size": self.batch_size,
+            "eval_every": self.eval_every,
+            "log_every": self.log_every,
+            "max_len": self.max_len,
+            "lr": self.lr,
+            "clip": self.clip,
+        }
         for name in ("epochs", "steps", "minutes"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
@@ -127,12 +137,15 @@ class TrainConfig:
     def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> "TrainConfig":
         """The stored config, with only budget/placement options taken from what the user gave now."""
         merged = TrainConfig.from_dict({k: v for k, v in stored.items() if k != "resume"})
-        conflicts = [n for n in sorted(given - RESUMABLE_CHANGES - {"run"})
-                     if getattr(self, n) != getattr(merged, n)]
+        conflicts = [
+            n for n in sorted(given - RESUMABLE_CHANGES - {"run"}) if getattr(self, n) != getattr(merged, n)
+        ]
         if conflicts:
             name = conflicts[0]
-            raise TangError(f"cannot change --{name.replace('_', '-')} when resuming run {merged.run!r} "
-                            f"(it was {getattr(merged, name)!r}); start a new run instead")
+            raise TangError(
+                f"cannot change --{name.replace('_', '-')} when resuming run {merged.run!r} "
+                f"(it was {getattr(merged, name)!r}); start a new run instead"
+            )
         if given & {"epochs", "steps", "minutes"}:
             merged.epochs = merged.steps = merged.minutes = None
         for name in given & RESUMABLE_CHANGES:

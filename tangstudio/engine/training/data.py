@@ -33,8 +33,10 @@ def check_vocab(vocab: Vocab | None, train_poems: list[Poem], corpus: str, scrip
     """The vocabulary the train split gives now; a checkpoint's must be identical to it."""
     built = Vocab.build((p.text for p in train_poems), script)
     if vocab is not None and (vocab.itos != built.itos or vocab.script != script):
-        raise TangError(f"the checkpoint's vocabulary ({len(vocab)} tokens) does not match corpus {corpus!r} "
-                        f"as it is now ({len(built)} tokens); was the corpus re-imported or changed?")
+        raise TangError(
+            f"the checkpoint's vocabulary ({len(vocab)} tokens) does not match corpus {corpus!r} "
+            f"as it is now ({len(built)} tokens); was the corpus re-imported or changed?"
+        )
     return vocab or built
 
 
@@ -50,8 +52,9 @@ def eval_subset(poems: list[Poem], limit: int, seed: int) -> list[Poem]:
     return [poems[i] for i in sorted(order.tolist())]
 
 
-def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab: Vocab | None = None,
-                       eval_poems: int = 0) -> TrainingData:
+def load_training_data(
+    corpus: str, script: str, forms: str, max_len: int, vocab: Vocab | None = None, eval_poems: int = 0
+) -> TrainingData:
     """Train sequences and val poems; `vocab` (from a checkpoint) must match the corpus if given."""
     data = load_corpus(corpus, script)
     train_poems = data.select(forms, "train")
@@ -59,7 +62,9 @@ def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab
     if not train_poems:
         raise TangError(f"corpus {corpus!r} has no train poems of forms {forms!r}")
     if not val_poems:
-        raise TangError(f"corpus {corpus!r} has no validation poems of forms {forms!r}; choose more forms or a larger corpus")
+        raise TangError(
+            f"corpus {corpus!r} has no validation poems of forms {forms!r}; choose more forms or a larger corpus"
+        )
     vocab = check_vocab(vocab, train_poems, corpus, script)
     encoded = encode_poems(train_poems, vocab)
     kept = [seq for seq in encoded if len(seq) <= max_len]
@@ -68,4 +73,6 @@ def load_training_data(corpus: str, script: str, forms: str, max_len: int, vocab
     from tangstudio.engine.training.config import EVAL_SUBSET_SEED
 
     val_poems = eval_subset(val_poems, eval_poems, EVAL_SUBSET_SEED)
-    return TrainingData(corpus, data.fingerprint, script, forms, vocab, kept, val_poems, len(encoded) - len(kept))
+    return TrainingData(
+        corpus, data.fingerprint, script, forms, vocab, kept, val_poems, len(encoded) - len(kept)
+    )

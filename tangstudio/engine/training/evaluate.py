@@ -34,8 +34,13 @@ def _batches_by_length(seqs: list[list[int]], max_tokens: int) -> list[list[list
 
 
 @torch.no_grad()
-def loss_sums(model: torch.nn.Module, seqs: list[list[int]], device: torch.device | str = "cpu",
-              max_tokens: int = 8192, autocast: bool = False) -> tuple[float, int]:
+def loss_sums(
+    model: torch.nn.Module,
+    seqs: list[list[int]],
+    device: torch.device | str = "cpu",
+    max_tokens: int = 8192,
+    autocast: bool = False,
+) -> tuple[float, int]:
     """(total nats, counted tokens) over the sequences, in eval mode; the caller's mode is restored."""
     causal = bool(getattr(model, "causal", True))
     was_training = model.training
@@ -55,8 +60,12 @@ def loss_sums(model: torch.nn.Module, seqs: list[list[int]], device: torch.devic
             inputs, targets = inputs.to(device), targets.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                 logits = model(inputs, lengths.to(device))
-            nats = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                   ignore_index=PAD, reduction="sum")
+            nats = F.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]),
+                targets.reshape(-1),
+                ignore_index=PAD,
+                reduction="sum",
+            )
             total += nats.double()
             count += sum(len(s) - 1 for s in group)
     finally:
@@ -76,9 +85,18 @@ def summarize(nats: float, count: int, ppl_kind: str, poems: int) -> dict:
     }
 
 
-def evaluate(model_or_loaded, vocab=None, poems: list[Poem] | None = None, *, device: torch.device | str | None = None,
-             max_tokens: int = 8192, autocast: bool = False, rank: int = 0, world: int = 1,
-             all_reduce: Callable[[list[float]], list[float]] | None = None) -> dict:
+def evaluate(
+    model_or_loaded,
+    vocab=None,
+    poems: list[Poem] | None = None,
+    *,
+    device: torch.device | str | None = None,
+    max_tokens: int = 8192,
+    autocast: bool = False,
+    rank: int = 0,
+    world: int = 1,
+    all_reduce: Callable[[list[float]], list[float]] | None = None,
+) -> dict:
     """Mean loss, bits/char, perplexity and tokens counted on `poems` (Poem objects or raw texts).
 
     Accepts a model or a LoadedModel (`load_checkpoint`). Under DDP each rank takes every
@@ -91,7 +109,10 @@ def evaluate(model_or_loaded, vocab=None, poems: list[Poem] | None = None, *, de
     poems = list(poems or [])
     if device is None:
         device = next(model.parameters()).device
-    seqs = [vocab.encode_poem(p.text, p.form) if isinstance(p, Poem) else vocab.encode_poem(p, None) for p in poems]
+    seqs = [
+        vocab.encode_poem(p.text, p.form) if isinstance(p, Poem) else vocab.encode_poem(p, None)
+        for p in poems
+    ]
     nats, count = loss_sums(model, seqs[rank::world], device, max_tokens, autocast)
     if all_reduce is not None:
         nats, count = all_reduce([nats, float(count)])
@@ -124,5 +145,13 @@ def evaluate_checkpoint(target, split: str = "val", device: str = "cpu") -> dict
     if not poems:
         raise TangError(f"corpus {corpus_name!r} has no {split} poems of forms {forms!r}")
     result = evaluate(loaded, poems=poems, device=dev)
-    return {"run": meta.get("run"), "checkpoint": str(loaded.path), "step": meta.get("step"), "arch": loaded.config.arch,
-            "corpus": corpus_name, "forms": forms, "split": split, **result}
+    return {
+        "run": meta.get("run"),
+        "checkpoint": str(loaded.path),
+        "step": meta.get("step"),
+        "arch": loaded.config.arch,
+        "corpus": corpus_name,
+        "forms": forms,
+        "split": split,
+        **result,
+    }

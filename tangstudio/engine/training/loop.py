@@ -39,8 +39,19 @@ from tangstudio.engine.training.sample import sample_poems
 from tangstudio.engine.training.schedule import lr_at, warmup_steps
 
 Callback = Callable[[dict], None]
-METRIC_KEYS = ("event", "step", "epoch", "train_loss", "val_loss", "val_ppl", "lr", "chars_per_s", "elapsed_s",
-               "pad_fraction", "ppl_kind")
+METRIC_KEYS = (
+    "event",
+    "step",
+    "epoch",
+    "train_loss",
+    "val_loss",
+    "val_ppl",
+    "lr",
+    "chars_per_s",
+    "elapsed_s",
+    "pad_fraction",
+    "ppl_kind",
+)
 
 
 @dataclass
@@ -70,8 +81,12 @@ def given_options(config: TrainConfig) -> set[str]:
     return {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(default, f.name)}
 
 
-def train(config: TrainConfig, callbacks: Callback | Iterable[Callback] | None = None,
-          should_stop: Callable[[], bool] | None = None, given: set[str] | None = None) -> RunResult:
+def train(
+    config: TrainConfig,
+    callbacks: Callback | Iterable[Callback] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    given: set[str] | None = None,
+) -> RunResult:
     """Train (or resume) the run `config.run`; returns when the budget is spent or `should_stop()` says so.
 
     `given` names the options the user set explicitly; on resume only budget/device options among
@@ -87,18 +102,27 @@ def train(config: TrainConfig, callbacks: Callback | Iterable[Callback] | None =
         raise
     except BaseException as exc:
         if info.enabled and not isinstance(exc, KeyboardInterrupt):
-            print(f"tangstudio: rank {info.rank} of {info.world} stopped: {type(exc).__name__}: {exc}. "
-                  f"The last checkpoint of run {config.run!r} is intact; resume with: {resume_command(config.run)}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"tangstudio: rank {info.rank} of {info.world} stopped: {type(exc).__name__}: {exc}. "
+                f"The last checkpoint of run {config.run!r} is intact; resume with: {resume_command(config.run)}",
+                file=sys.stderr,
+                flush=True,
+            )
         raise
     finally:
         D.shutdown(info)
 
 
 class _Trainer:
-    def __init__(self, config: TrainConfig, info: D.DistInfo, device: torch.device,
-                 callbacks: Callback | Iterable[Callback] | None, should_stop: Callable[[], bool] | None,
-                 given: set[str] | None) -> None:
+    def __init__(
+        self,
+        config: TrainConfig,
+        info: D.DistInfo,
+        device: torch.device,
+        callbacks: Callback | Iterable[Callback] | None,
+        should_stop: Callable[[], bool] | None,
+        given: set[str] | None,
+    ) -> None:
         self.info, self.device = info, device
         self.should_stop = should_stop
         if callbacks is None:
@@ -107,7 +131,9 @@ class _Trainer:
             self.callbacks = [callbacks]
         else:
             self.callbacks = list(callbacks)
-        self.given = (given if given is not None else given_options(config)) | ({"resume"} if config.resume else set())
+        self.given = (given if given is not None else given_options(config)) | (
+            {"resume"} if config.resume else set()
+        )
         self.config = config
         self.bf16 = uses_bf16(device)
         self.writer: MetricsWriter | None = None
@@ -136,14 +162,18 @@ class _Trainer:
                     if not run.exists():
                         raise TangError(f"cannot resume: unknown run {config.run!r} (no {run.config_path})")
                     if not (run.last_dir / ckpt.META).is_file():
-                        raise TangError(f"cannot resume run {config.run!r}: it has no checkpoint yet; start it again "
-                                        f"under a new name")
+                        raise TangError(
+                            f"cannot resume run {config.run!r}: it has no checkpoint yet; start it again "
+                            f"under a new name"
+                        )
                     if run.is_running():
                         raise TangError(f"run {config.run!r} is being trained by another process right now")
                     config = config.merged_for_resume(run.config(), self.given)
                 elif run.exists():
-                    raise TangError(f"run {config.run!r} already exists at {run.path}; add --resume to continue it "
-                                    f"or choose another --run name")
+                    raise TangError(
+                        f"run {config.run!r} already exists at {run.path}; add --resume to continue it "
+                        f"or choose another --run name"
+                    )
                 verdict = {"config": config.to_dict(), "path": str(run.path)}
             except TangError as exc:
                 verdict = {"error": str(exc)}
@@ -187,29 +217,50 @@ class _Trainer:
         from tangstudio.engine.models import ModelConfig, build_model, count_parameters
 
         torch.manual_seed(cfg.seed)
-        self.model_config = ModelConfig(arch=cfg.arch, vocab_size=len(data.vocab), embed=cfg.embed, hidden=cfg.hidden,
-                                        layers=cfg.layers, dropout=cfg.dropout, tied=cfg.tied, impl=cfg.impl,
-                                        forget_bias=cfg.forget_bias)
+        self.model_config = ModelConfig(
+            arch=cfg.arch,
+            vocab_size=len(data.vocab),
+            embed=cfg.embed,
+            hidden=cfg.hidden,
+            layers=cfg.layers,
+            dropout=cfg.dropout,
+            tied=cfg.tied,
+            impl=cfg.impl,
+            forget_bias=cfg.forget_bias,
+        )
         model = build_model(self.model_config)
         if resume:
             try:
                 model.load_state_dict(resume["weights"])
             except RuntimeError as exc:
-                raise TangError(f"run {cfg.run!r}: its checkpoint does not fit the configured model "
-                                f"({str(exc).splitlines()[0]})") from None
+                raise TangError(
+                    f"run {cfg.run!r}: its checkpoint does not fit the configured model "
+                    f"({str(exc).splitlines()[0]})"
+                ) from None
         self.model = model.to(self.device)
         self.params = count_parameters(model)
         # On CUDA the fused AdamW kernel updates every parameter in one launch.
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=(0.9, 0.99),
-                                           weight_decay=cfg.weight_decay, fused=self.device.type == "cuda" or None)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(),
+            lr=cfg.lr,
+            betas=(0.9, 0.99),
+            weight_decay=cfg.weight_decay,
+            fused=self.device.type == "cuda" or None,
+        )
         torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank)  # dropout stream, one per rank
         self.mask_gen = torch.Generator().manual_seed(cfg.seed * 7_919 + 1 + self.info.rank)
-        counters = {"step": 0, "epoch": 0, "batch_pos": 0, "elapsed_s": 0.0, "best_val_loss": None,
-                    "best_val_ppl": None}
+        counters = {
+            "step": 0,
+            "epoch": 0,
+            "batch_pos": 0,
+            "elapsed_s": 0.0,
+            "best_val_loss": None,
+            "best_val_ppl": None,
+        }
         if resume:
             for saved, current in zip(resume["optim"]["param_groups"], self.optimizer.param_groups):
                 for key in ("fused", "foreach", "capturable", "differentiable"):  # this device's kernels,
-                    if key in current:                                            # not the saving one's
+                    if key in current:  # not the saving one's
                         saved[key] = current[key]
             self.optimizer.load_state_dict(resume["optim"])
             rng = resume["rng"]
@@ -227,8 +278,15 @@ class _Trainer:
         except BaseException as exc:
             if self.info.is_main and self.writer is not None:
                 status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                self.emit({"event": "done", "status": status, "step": counters.get("step", 0),
-                           "error": f"{type(exc).__name__}: {exc}"}, log=True)
+                self.emit(
+                    {
+                        "event": "done",
+                        "status": status,
+                        "step": counters.get("step", 0),
+                        "error": f"{type(exc).__name__}: {exc}",
+                    },
+                    log=True,
+                )
             raise
         finally:
             if self.info.is_main and self.run_dir is not None:
@@ -260,25 +318,44 @@ class _Trainer:
         cfg, info, data = self.config, self.info, self.data
         lengths = [len(s) for s in data.train]
         if cfg.batch_size < info.world:
-            raise TangError(f"--batch-size {cfg.batch_size} is the global batch; it must be at least the number of "
-                            f"processes ({info.world})")
+            raise TangError(
+                f"--batch-size {cfg.batch_size} is the global batch; it must be at least the number of "
+                f"processes ({info.world})"
+            )
         steps_per_epoch = len(plan_epoch(lengths, cfg.batch_size, cfg.seed, 0, info.world))
         if steps_per_epoch == 0:
             raise TangError(f"too few train poems for --batch-size {cfg.batch_size}")
         kind, amount = cfg.budget
-        total = int(amount) if kind == "steps" else (int(amount) * steps_per_epoch if kind == "epochs" else None)
+        total = (
+            int(amount) if kind == "steps" else (int(amount) * steps_per_epoch if kind == "epochs" else None)
+        )
         budget_s = amount * 60 if kind == "minutes" else None
         warm = warmup_steps(cfg.warmup, total)
         step, epoch, pos = int(c["step"]), int(c["epoch"]), int(c["batch_pos"])
         start_step, elapsed_before = step, float(c["elapsed_s"])
         self.best_loss, self.best_ppl = c["best_val_loss"], c["best_val_ppl"]
         self.last_eval: dict = {}
-        self.emit({"event": "start", "run": cfg.run, "path": str(self.run_dir.path), "params": self.params,
-                   "device": str(self.device), "bf16": self.bf16, "world": info.world, "total_steps": total,
-                   "minutes": cfg.minutes, "steps_per_epoch": steps_per_epoch, "train_poems": len(data.train),
-                   "val_poems": len(data.val_poems), "dropped": data.dropped, "vocab_size": len(data.vocab),
-                   "resumed_from": start_step if cfg.resume else None, "ppl_kind": cfg.ppl_kind,
-                   "config": cfg.to_dict()})
+        self.emit(
+            {
+                "event": "start",
+                "run": cfg.run,
+                "path": str(self.run_dir.path),
+                "params": self.params,
+                "device": str(self.device),
+                "bf16": self.bf16,
+                "world": info.world,
+                "total_steps": total,
+                "minutes": cfg.minutes,
+                "steps_per_epoch": steps_per_epoch,
+                "train_poems": len(data.train),
+                "val_poems": len(data.val_poems),
+                "dropped": data.dropped,
+                "vocab_size": len(data.vocab),
+                "resumed_from": start_step if cfg.resume else None,
+                "ppl_kind": cfg.ppl_kind,
+                "config": cfg.to_dict(),
+            }
+        )
         t0 = time.monotonic()
         window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0, "t": t0}
         last_log: dict = {"train_loss": None, "chars_per_s": None, "pad_fraction": None}
@@ -313,8 +390,12 @@ class _Trainer:
                 group["lr"] = lr
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 logits = self.net(batch.inputs, batch.lengths)
-            nats = F.cross_entropy(logits.float().reshape(-1, vocab_size), batch.targets.reshape(-1),
-                                   ignore_index=PAD, reduction="sum")
+            nats = F.cross_entropy(
+                logits.float().reshape(-1, vocab_size),
+                batch.targets.reshape(-1),
+                ignore_index=PAD,
+                reduction="sum",
+            )
             # Mean over the GLOBAL batch's characters; DDP averages over ranks, hence × world.
             loss = nats * (info.world / global_chars)
             self.optimizer.zero_grad(set_to_none=True)
@@ -339,15 +420,35 @@ class _Trainer:
 
             if step % cfg.log_every == 0 or finishing or stop:
                 nats_sum, chars, slots, real = D.sum_floats(
-                    info, [float(window["nats"]), window["chars"], window["slots"], window["real"]], self.device)
+                    info,
+                    [float(window["nats"]), window["chars"], window["slots"], window["real"]],
+                    self.device,
+                )
                 now = time.monotonic()
                 world_rate = chars / max(now - window["t"], 1e-9)
-                last_log = {"train_loss": nats_sum / max(chars, 1), "chars_per_s": world_rate,
-                            "pad_fraction": 1.0 - real / max(slots, 1)}
-                self.emit({"event": "train", "step": step, "epoch": epoch_f, "lr": lr, "elapsed_s": elapsed(),
-                           **last_log}, log=True)
-                window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0,
-                          "t": now}
+                last_log = {
+                    "train_loss": nats_sum / max(chars, 1),
+                    "chars_per_s": world_rate,
+                    "pad_fraction": 1.0 - real / max(slots, 1),
+                }
+                self.emit(
+                    {
+                        "event": "train",
+                        "step": step,
+                        "epoch": epoch_f,
+                        "lr": lr,
+                        "elapsed_s": elapsed(),
+                        **last_log,
+                    },
+                    log=True,
+                )
+                window = {
+                    "nats": torch.zeros((), device=self.device),
+                    "chars": 0,
+                    "slots": 0,
+                    "real": 0,
+                    "t": now,
+                }
 
             counters = {"step": step, "epoch": epoch, "batch_pos": pos, "elapsed_s": elapsed()}
             if step % cfg.eval_every == 0 and not stop:
@@ -359,9 +460,20 @@ class _Trainer:
                 eta = (total - step) * session / max(step - start_step, 1)
             else:
                 eta = max(budget_s - elapsed(), 0.0) if budget_s else None
-            self.emit({"event": "progress", "step": step, "total_steps": total, "fraction": min(done_share, 1.0),
-                       "epoch": epoch_f, "lr": lr, "eta_s": eta, "elapsed_s": elapsed(),
-                       "val_ppl": self.last_eval.get("val_ppl"), **last_log})
+            self.emit(
+                {
+                    "event": "progress",
+                    "step": step,
+                    "total_steps": total,
+                    "fraction": min(done_share, 1.0),
+                    "epoch": epoch_f,
+                    "lr": lr,
+                    "eta_s": eta,
+                    "elapsed_s": elapsed(),
+                    "val_ppl": self.last_eval.get("val_ppl"),
+                    **last_log,
+                }
+            )
             if stop:
                 status = "interrupted"
                 break
@@ -374,23 +486,63 @@ class _Trainer:
             self._evaluate_and_save(counters, epoch_f)
         elif status == "interrupted":
             self._save("last", counters, epoch_f, with_state=True)
-        self.emit({"event": "done", "status": status, "step": step, "epoch": epoch_f, "elapsed_s": elapsed(),
-                   "val_loss": self.best_loss, "val_ppl": self.best_ppl, "train_loss": last_log["train_loss"],
-                   "chars_per_s": last_log["chars_per_s"], "pad_fraction": last_log["pad_fraction"]}, log=True)
-        return RunResult(cfg.run, self.run_dir.path, status, step, epoch_f, self.best_loss, self.best_ppl,
-                         cfg.ppl_kind, elapsed(), resume_command(cfg.run))
+        self.emit(
+            {
+                "event": "done",
+                "status": status,
+                "step": step,
+                "epoch": epoch_f,
+                "elapsed_s": elapsed(),
+                "val_loss": self.best_loss,
+                "val_ppl": self.best_ppl,
+                "train_loss": last_log["train_loss"],
+                "chars_per_s": last_log["chars_per_s"],
+                "pad_fraction": last_log["pad_fraction"],
+            },
+            log=True,
+        )
+        return RunResult(
+            cfg.run,
+            self.run_dir.path,
+            status,
+            step,
+            epoch_f,
+            self.best_loss,
+            self.best_ppl,
+            cfg.ppl_kind,
+            elapsed(),
+            resume_command(cfg.run),
+        )
 
     # ---- evaluation and checkpoints ---------------------------------------------------------------
     def _evaluate_and_save(self, counters: dict, epoch_f: float) -> None:
         info = self.info
-        result = evaluate(self.model, self.data.vocab, self.data.val_poems, device=self.device, autocast=self.bf16,
-                          rank=info.rank, world=info.world,
-                          all_reduce=(lambda v: D.sum_floats(info, v, self.device)) if info.enabled else None)
+        result = evaluate(
+            self.model,
+            self.data.vocab,
+            self.data.val_poems,
+            device=self.device,
+            autocast=self.bf16,
+            rank=info.rank,
+            world=info.world,
+            all_reduce=(lambda v: D.sum_floats(info, v, self.device)) if info.enabled else None,
+        )
         step = counters["step"]
         self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}
-        self.emit({"event": "eval", "step": step, "epoch": epoch_f, "val_loss": result["loss"], "val_ppl": result["ppl"],
-                   "val_bits_per_char": result["bits_per_char"], "val_chars": result["chars"], "val_poems": result["poems"],
-                   "elapsed_s": counters["elapsed_s"]}, log=True)
+        self.emit(
+            {
+                "event": "eval",
+                "step": step,
+                "epoch": epoch_f,
+                "val_loss": result["loss"],
+                "val_ppl": result["ppl"],
+                "val_bits_per_char": result["bits_per_char"],
+                "val_chars": result["chars"],
+                "val_poems": result["poems"],
+                "elapsed_s": counters["elapsed_s"],
+            },
+            log=True,
+        )
         if info.is_main and self.config.samples > 0:
             self._log_samples(step)
         improved = self.best_loss is None or result["loss"] < self.best_loss
@@ -403,34 +555,62 @@ class _Trainer:
         chosen = parse_forms(self.config.forms)
         forms = sorted(chosen) if chosen else ["wujue", "qijue", "wulv", "qilv", "other"]
         wanted = [forms[i % len(forms)] for i in range(self.config.samples)]
-        texts = sample_poems(self.model, self.data.vocab, wanted, seed=self.config.seed + step, device=self.device)
+        texts = sample_poems(
+            self.model, self.data.vocab, wanted, seed=self.config.seed + step, device=self.device
+        )
         with open(self.run_dir.samples_path, "a", encoding="utf-8", buffering=1) as handle:
             for form, text in zip(wanted, texts):
                 record = {"step": step, "form": form, "text": text, "time": now_iso()}
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 self.emit({"event": "sample", **record})
 
-    def _save(self, which: str, counters: dict, epoch_f: float, with_state: bool, val: dict | None = None) -> None:
+    def _save(
+        self, which: str, counters: dict, epoch_f: float, with_state: bool, val: dict | None = None
+    ) -> None:
         rng = D.gather_objects(self.info, S.rng_snapshot(self.mask_gen, self.device)) if with_state else None
         if not self.info.is_main:
             return
         cfg = self.config
         val = val or {}
         meta = {
-            "run": cfg.run, "arch": cfg.arch, "model": self.model_config.to_dict(), "params": self.params,
-            "vocab": self.data.vocab.to_dict(), "script": cfg.script,
-            "corpus": {"name": cfg.corpus, "fingerprint": self.data.fingerprint}, "forms": cfg.forms,
-            "step": counters["step"], "epoch": epoch_f, "val_loss": val.get("loss"),
-            "val_ppl": val.get("ppl"), "val_bits_per_char": val.get("bits_per_char"), "ppl_kind": cfg.ppl_kind,
-            "best_val_loss": self.best_loss, "train_config": cfg.to_dict(), "created": now_iso(),
+            "run": cfg.run,
+            "arch": cfg.arch,
+            "model": self.model_config.to_dict(),
+            "params": self.params,
+            "vocab": self.data.vocab.to_dict(),
+            "script": cfg.script,
+            "corpus": {"name": cfg.corpus, "fingerprint": self.data.fingerprint},
+            "forms": cfg.forms,
+            "step": counters["step"],
+            "epoch": epoch_f,
+            "val_loss": val.get("loss"),
+            "val_ppl": val.get("ppl"),
+            "val_bits_per_char": val.get("bits_per_char"),
+            "ppl_kind": cfg.ppl_kind,
+            "best_val_loss": self.best_loss,
+            "train_config": cfg.to_dict(),
+            "created": now_iso(),
         }
         directory = self.run_dir.checkpoints / which
         if with_state:
-            tensors, info = S.pack(self.optimizer, rng, {**counters, "best_val_loss": self.best_loss,
-                                                          "best_val_ppl": self.best_ppl})
+            tensors, info = S.pack(
+                self.optimizer,
+                rng,
+                {**counters, "best_val_loss": self.best_loss, "best_val_ppl": self.best_ppl},
+            )
             ckpt.save_checkpoint(directory, self.model.state_dict(), meta, tensors, info)
         else:
             ckpt.save_checkpoint(directory, self.model.state_dict(), meta)
-        self.emit({"event": "checkpoint", "step": counters["step"], "epoch": epoch_f, "kind": which,
-                   "path": str(directory), "val_loss": meta["val_loss"], "val_ppl": meta["val_ppl"],
-                   "elapsed_s": counters["elapsed_s"]}, log=True)
+        self.emit(
+            {
+                "event": "checkpoint",
+                "step": counters["step"],
+                "epoch": epoch_f,
+                "kind": which,
+                "path": str(directory),
+                "val_loss": meta["val_loss"],
+                "val_ppl": meta["val_ppl"],
+                "elapsed_s": counters["elapsed_s"],
+            },
+            log=True,
+        )

@@ -23,8 +23,14 @@ def _allowed(logits: torch.Tensor, first_char: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def sample_poems(model: torch.nn.Module, vocab, forms: list[str], temperature: float = 0.8, seed: int = 0,
-                 device: torch.device | str = "cpu") -> list[str]:
+def sample_poems(
+    model: torch.nn.Module,
+    vocab,
+    forms: list[str],
+    temperature: float = 0.8,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> list[str]:
     was_training = model.training
     model.eval()
     gen = torch.Generator(device="cpu").manual_seed(seed)

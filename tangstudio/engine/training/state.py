@@ -23,8 +23,9 @@ def rng_restore(states: dict[str, torch.Tensor], mask_gen: torch.Generator, devi
         torch.cuda.set_rng_state(states["cuda"].to(torch.uint8), device)
 
 
-def pack(optimizer: torch.optim.Optimizer, rng_per_rank: list[dict[str, torch.Tensor]],
-         counters: dict) -> tuple[dict[str, torch.Tensor], dict]:
+def pack(
+    optimizer: torch.optim.Optimizer, rng_per_rank: list[dict[str, torch.Tensor]], counters: dict
+) -> tuple[dict[str, torch.Tensor], dict]:
     sd = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, object] = {}
@@ -37,7 +38,12 @@ def pack(optimizer: torch.optim.Optimizer, rng_per_rank: list[dict[str, torch.Te
     for rank, states in enumerate(rng_per_rank):
         for name, value in states.items():
             tensors[f"rng.{rank}.{name}"] = value
-    info = {"param_groups": sd["param_groups"], "optim_scalars": scalars, "world": len(rng_per_rank), **counters}
+    info = {
+        "param_groups": sd["param_groups"],
+        "optim_scalars": scalars,
+        "world": len(rng_per_rank),
+        **counters,
+    }
     return tensors, info
 
 

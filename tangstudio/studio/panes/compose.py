@@ -21,7 +21,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tangstudio.studio.composing import (
-    FORMS, TONES, Step, as_step, default_model_available, is_causal, list_models,
+    FORMS,
+    TONES,
+    Step,
+    as_step,
+    default_model_available,
+    is_causal,
+    list_models,
 )
 from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.widgets.poem_view import PoemView
@@ -32,8 +38,10 @@ __all__ = ["ComposePane", "default_model_available"]
 PLAY_INTERVAL_S = 0.12  # a 七律 in about 8 s: fast enough to finish, slow enough to watch
 EOS_MARK = "<eos>"
 MASKED = "□"
-NO_MODEL = ("No model yet. Train one: F2 (Model) → t, wait for its first checkpoint, then choose it "
-            "here. Or open a run: tangstudio --run NAME.")
+NO_MODEL = (
+    "No model yet. Train one: F2 (Model) → t, wait for its first checkpoint, then choose it "
+    "here. Or open a run: tangstudio --run NAME."
+)
 
 
 class PoemScroll(VerticalScroll):
@@ -70,14 +78,22 @@ class ComposePane(Pane):
 
     def compose(self) -> ComposeResult:
         models = list_models()
-        preferred = [target for label, target in models if self.preferred_run and label == f"run {self.preferred_run}"]
+        preferred = [
+            target for label, target in models if self.preferred_run and label == f"run {self.preferred_run}"
+        ]
         if preferred:
             models.sort(key=lambda m: m[1] != preferred[0])
         with Vertical(id="compose-settings"):
             with Horizontal(classes="settings-row"):
                 yield Label("model", classes="field-label")
-                yield Select(models, value=models[0][1] if models else Select.NULL, allow_blank=True,
-                             prompt="no model yet", id="cp-model", compact=True)
+                yield Select(
+                    models,
+                    value=models[0][1] if models else Select.NULL,
+                    allow_blank=True,
+                    prompt="no model yet",
+                    id="cp-model",
+                    compact=True,
+                )
                 yield Label("form", classes="field-label")
                 yield Select(FORMS, value="qijue", allow_blank=False, id="cp-form", compact=True)
                 yield Select(TONES, value="loose", allow_blank=False, id="cp-tones", compact=True)
@@ -145,7 +161,10 @@ class ComposePane(Pane):
             acrostic=self.query_one("#cp-acrostic", Input).value.strip(),
             prefix=self.query_one("#cp-prefix", Input).value.strip(),
             rhyme=self.query_one("#cp-rhyme", Checkbox).value,
-            tones=str(self.query_one("#cp-tones", Select).value), seed=self.seed, **values)
+            tones=str(self.query_one("#cp-tones", Select).value),
+            seed=self.seed,
+            **values,
+        )
 
     @on(Select.Changed, "#cp-model")
     def _model_changed(self, event: Select.Changed) -> None:
@@ -206,7 +225,9 @@ class ComposePane(Pane):
         try:
             loaded, novelty = load_model(target)
         except TangError as exc:
-            self.app.call_from_thread(self._load_failed, f"{exc} — choose another model, or train one (F2 → t).")
+            self.app.call_from_thread(
+                self._load_failed, f"{exc} — choose another model, or train one (F2 → t)."
+            )
             return
         except Exception as exc:  # noqa: BLE001 — a corrupt checkpoint must not take the studio down
             self.app.call_from_thread(self._load_failed, f"could not load {target}: {exc}")
@@ -230,7 +251,10 @@ class ComposePane(Pane):
     @property
     def script(self) -> str:
         vocab = getattr(self.loaded, "vocab", None)
-        return str(getattr(vocab, "script", None) or (getattr(self.loaded, "meta", None) or {}).get("script", "simplified"))
+        return str(
+            getattr(vocab, "script", None)
+            or (getattr(self.loaded, "meta", None) or {}).get("script", "simplified")
+        )
 
     def _error(self, message: str, title: str = "Compose") -> None:
         self._stop_play()
@@ -260,8 +284,12 @@ class ComposePane(Pane):
             self.notify("the model is still loading …", title="Compose")
             return False
         if self.composer is None:
-            self.notify(NO_MODEL if self.loaded is None else "fix the settings, then n starts a poem",
-                        title="Compose", severity="warning", timeout=8)
+            self.notify(
+                NO_MODEL if self.loaded is None else "fix the settings, then n starts a poem",
+                title="Compose",
+                severity="warning",
+                timeout=8,
+            )
             return False
         return True
 
@@ -304,13 +332,17 @@ class ComposePane(Pane):
         try:
             if self.filling:
                 if self.composer.done:
-                    self.notify("every position is filled: p refines them, ← → and 1–0 change one.", title="Compose")
+                    self.notify(
+                        "every position is filled: p refines them, ← → and 1–0 change one.", title="Compose"
+                    )
                     return False
                 self.composer.sample()
             else:
                 if self.composer.done:
                     self._stop_play()
-                    self.notify("the poem is complete: w saves it, c copies it, n starts another.", title="Compose")
+                    self.notify(
+                        "the poem is complete: w saves it, c copies it, n starts another.", title="Compose"
+                    )
                     return False
                 self.composer.step()
                 self._follow_forced()
@@ -422,7 +454,9 @@ class ComposePane(Pane):
             for p, char in enumerate(text):
                 info = self.composer.info.get(p)
                 probs.append(info.chosen_prob if info is not None else (None if char == MASKED else 1.0))
-            self.query_one(PoemView).show_poem(list(text), probs, form, self.script, done=True, selected=self.selected)
+            self.query_one(PoemView).show_poem(
+                list(text), probs, form, self.script, done=True, selected=self.selected
+            )
             try:
                 candidates = self.composer.candidates(self.selected)
             except Exception:  # noqa: BLE001 — a fixed position has no distribution to show
@@ -491,7 +525,9 @@ class ComposePane(Pane):
         except TangError:
             check = None  # an unfinished poem has no verdict; save it anyway
         try:
-            path = save_poem(text, self.steps(), self.composer.settings, self.model_target or "", self.script, check)
+            path = save_poem(
+                text, self.steps(), self.composer.settings, self.model_target or "", self.script, check
+            )
         except OSError as exc:
             self.notify(f"could not save: {exc}", title="Compose", severity="error")
             return

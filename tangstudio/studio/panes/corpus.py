@@ -18,24 +18,45 @@ from tangstudio.bars import line_length_rows
 from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
 from tangstudio.studio.panes.base import Pane
 
-FORM_CHOICES = [("all forms", "all"), ("regulated (4 forms)", "regulated"), ("五绝 wujue", "wujue"),
-                ("七绝 qijue", "qijue"), ("五律 wulv", "wulv"), ("七律 qilv", "qilv"), ("other", "other")]
+FORM_CHOICES = [
+    ("all forms", "all"),
+    ("regulated (4 forms)", "regulated"),
+    ("五绝 wujue", "wujue"),
+    ("七绝 qijue", "qijue"),
+    ("五律 wulv", "wulv"),
+    ("七律 qilv", "qilv"),
+    ("other", "other"),
+]
 
 
 def corpus_names() -> list[str]:
     from tangstudio.engine.corpus.importer import list_imported
 
-    return ["tang", *[str(m.get("name")) for m in list_imported() if m.get("name") and m.get("name") != "tang"]]
+    return [
+        "tang",
+        *[str(m.get("name")) for m in list_imported() if m.get("name") and m.get("name") != "tang"],
+    ]
 
 
 def summary_table(data: dict) -> Table:
-    table = Table(title=f"{data['corpus']} · {data['script']} · {data['forms_filter']}", title_justify="left",
-                  title_style="bold", show_header=False, box=None, padding=(0, 1))
+    table = Table(
+        title=f"{data['corpus']} · {data['script']} · {data['forms_filter']}",
+        title_justify="left",
+        title_style="bold",
+        show_header=False,
+        box=None,
+        padding=(0, 1),
+    )
     table.add_column(justify="right", style="dim", no_wrap=True)
     table.add_column(justify="right", no_wrap=True)
-    rows = [("poems in source", f"{data['raw_poems']:,}"), ("poems selected", f"{data['poems']:,}"),
-            ("characters", f"{data['characters']:,}"), ("hanzi", f"{data['hanzi']:,}"),
-            ("distinct hanzi", f"{data['distinct_chars']:,}"), ("vocabulary (train)", f"{data['vocab_size']:,}")]
+    rows = [
+        ("poems in source", f"{data['raw_poems']:,}"),
+        ("poems selected", f"{data['poems']:,}"),
+        ("characters", f"{data['characters']:,}"),
+        ("hanzi", f"{data['hanzi']:,}"),
+        ("distinct hanzi", f"{data['distinct_chars']:,}"),
+        ("vocabulary (train)", f"{data['vocab_size']:,}"),
+    ]
     rows += [(f"top {k[4:]} cover", f"{v:.2%}") for k, v in data["coverage"].items()]
     for label, value in rows:
         table.add_row(label, value)
@@ -62,8 +83,12 @@ class CorpusPane(Pane):
             yield Label("corpus", classes="field-label")
             yield Select([(n, n) for n in names], value=self.corpus, allow_blank=False, id="corpus-name")
             yield Label("script", classes="field-label")
-            yield Select([("simplified", "simplified"), ("traditional", "traditional")], value="simplified",
-                         allow_blank=False, id="corpus-script")
+            yield Select(
+                [("simplified", "simplified"), ("traditional", "traditional")],
+                value="simplified",
+                allow_blank=False,
+                id="corpus-script",
+            )
             yield Label("forms", classes="field-label")
             yield Select(FORM_CHOICES, value="all", allow_blank=False, id="corpus-forms")
         yield LoadingIndicator(id="corpus-loading")
@@ -96,8 +121,11 @@ class CorpusPane(Pane):
         self.load()
 
     def filters(self) -> tuple[str, str, str]:
-        return (str(self.query_one("#corpus-name", Select).value), str(self.query_one("#corpus-script", Select).value),
-                str(self.query_one("#corpus-forms", Select).value))
+        return (
+            str(self.query_one("#corpus-name", Select).value),
+            str(self.query_one("#corpus-script", Select).value),
+            str(self.query_one("#corpus-forms", Select).value),
+        )
 
     def load(self) -> None:
         self.query_one("#corpus-loading").display = True
@@ -112,8 +140,9 @@ class CorpusPane(Pane):
         try:
             data = corpus_stats(corpus(name, script), forms)
         except TangError as exc:
-            self.app.call_from_thread(self._failed, f"{exc} — choose another corpus, or import one with "
-                                      "`tangstudio corpus import`.")
+            self.app.call_from_thread(
+                self._failed, f"{exc} — choose another corpus, or import one with `tangstudio corpus import`."
+            )
             return
         except Exception as exc:  # a broken file must not take the studio down
             self.app.call_from_thread(self._failed, f"could not read corpus {name!r}: {exc}")
@@ -130,12 +159,21 @@ class CorpusPane(Pane):
         self.stats = data
         card = lambda name: self.query_one(f"#card-{name}", Static)  # noqa: E731
         card("summary").update(summary_table(data))
-        card("forms").update(bar_table("Poems per form (whole corpus)",
-                                       [(f"{FORM_NAMES_ZH.get(f, f)}", n) for f, n in data["forms"].items()]))
+        card("forms").update(
+            bar_table(
+                "Poems per form (whole corpus)",
+                [(f"{FORM_NAMES_ZH.get(f, f)}", n) for f, n in data["forms"].items()],
+            )
+        )
         card("splits").update(bar_table("Splits (selected)", list(data["splits"].items())))
         card("lengths").update(bar_table("Line lengths", line_length_rows(data["line_lengths"], longest=11)))
         card("chars").update(bar_table("Top characters", [(c, n) for c, n in data["top_chars"][:12]]))
         card("authors").update(bar_table("Top authors", [(a, n) for a, n in data["top_authors"][:12]]))
-        card("cleaning").update(bar_table("Cleaning (poems touched)", [(k.replace("_", " "), n)
-                                                                        for k, n in data["cleaning"].items()], width=10))
+        card("cleaning").update(
+            bar_table(
+                "Cleaning (poems touched)",
+                [(k.replace("_", " "), n) for k, n in data["cleaning"].items()],
+                width=10,
+            )
+        )
         self.query_one("#corpus-source", Static).update(Text(f"source: {data['source']}", style="dim"))

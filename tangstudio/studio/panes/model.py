@@ -37,7 +37,11 @@ FIELDS = [
 ]
 SHORT_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "bilstm": "BiLSTM"}
 BUDGETS = [("minutes", "minutes"), ("steps", "steps"), ("epochs", "epochs")]
-BUDGET_LIMITS = {"minutes": Number(0.1, 100_000), "steps": Integer(1, 100_000_000), "epochs": Integer(1, 10_000)}
+BUDGET_LIMITS = {
+    "minutes": Number(0.1, 100_000),
+    "steps": Integer(1, 100_000_000),
+    "epochs": Integer(1, 10_000),
+}
 SPEED_BATCH_LEN = 40  # a 七绝 with its start and end tokens is 34 long; 五律 42
 
 
@@ -63,25 +67,51 @@ class ModelPane(Pane):
 
         self.archs = ARCHS
         with Horizontal(id="model-top"):
-            yield OptionList(*[Option(SHORT_NAMES.get(name, name), id=name) for name in ARCHS], id="arch-list")
+            yield OptionList(
+                *[Option(SHORT_NAMES.get(name, name), id=name) for name in ARCHS], id="arch-list"
+            )
             with Grid(id="hyper"):
                 for name, label, validator, integer in FIELDS:
                     yield Label(label, classes="field-label")
-                    yield Input(_value_text(DEFAULTS[name]), id=f"hp-{name}", type="integer" if integer else "number",
-                                validators=[validator], compact=True, valid_empty=False)
+                    yield Input(
+                        _value_text(DEFAULTS[name]),
+                        id=f"hp-{name}",
+                        type="integer" if integer else "number",
+                        validators=[validator],
+                        compact=True,
+                        valid_empty=False,
+                    )
                 yield Label("budget", classes="field-label")
                 with Horizontal(classes="budget"):
-                    yield Input("10", id="hp-budget", type="number", validators=[BUDGET_LIMITS["minutes"]], compact=True)
-                    yield Select(BUDGETS, value="minutes", allow_blank=False, id="hp-budget-unit", compact=True)
+                    yield Input(
+                        "10",
+                        id="hp-budget",
+                        type="number",
+                        validators=[BUDGET_LIMITS["minutes"]],
+                        compact=True,
+                    )
+                    yield Select(
+                        BUDGETS, value="minutes", allow_blank=False, id="hp-budget-unit", compact=True
+                    )
                 yield Label("corpus", classes="field-label")
                 names = corpus_names()
-                yield Select([(n, n) for n in names], value=self.corpus if self.corpus in names else "tang",
-                             allow_blank=False, id="hp-corpus", compact=True)
+                yield Select(
+                    [(n, n) for n in names],
+                    value=self.corpus if self.corpus in names else "tang",
+                    allow_blank=False,
+                    id="hp-corpus",
+                    compact=True,
+                )
                 yield Label("forms", classes="field-label")
                 yield Select(FORM_CHOICES, value="regulated", allow_blank=False, id="hp-forms", compact=True)
                 yield Label("script", classes="field-label")
-                yield Select([("simplified", "simplified"), ("traditional", "traditional")], value="simplified",
-                             allow_blank=False, id="hp-script", compact=True)
+                yield Select(
+                    [("simplified", "simplified"), ("traditional", "traditional")],
+                    value="simplified",
+                    allow_blank=False,
+                    id="hp-script",
+                    compact=True,
+                )
         with VerticalScroll(id="arch-info"):
             yield Static(id="arch-equations")
             yield Static(id="arch-when")
@@ -195,7 +225,11 @@ class ModelPane(Pane):
         if pending or self.params is None:
             cost.update(Text("counting parameters …", style="dim"))
             return
-        line = Text.assemble(("parameters ", "dim"), (f"{self.params:,}", "bold"), (f" · vocabulary {self.vocab_size:,}", "dim"))
+        line = Text.assemble(
+            ("parameters ", "dim"),
+            (f"{self.params:,}", "bold"),
+            (f" · vocabulary {self.vocab_size:,}", "dim"),
+        )
         if self.speed is not None:
             line.append(f" · {self.speed:,.0f} chars/s here", style="bold")
             line.append(f" · one epoch ≈ {_minutes(self.train_chars / self.speed)}", style="dim")
@@ -220,8 +254,14 @@ class ModelPane(Pane):
         from tangstudio.engine.models import ModelConfig, build_model
 
         vocab_size, train_chars = self._vocab(options)
-        config = ModelConfig(arch=options["arch"], vocab_size=vocab_size, embed=options["embed"],
-                             hidden=options["hidden"], layers=options["layers"], dropout=options["dropout"])
+        config = ModelConfig(
+            arch=options["arch"],
+            vocab_size=vocab_size,
+            embed=options["embed"],
+            hidden=options["hidden"],
+            layers=options["layers"],
+            dropout=options["dropout"],
+        )
         return build_model(config), vocab_size, train_chars
 
     @work(thread=True, exclusive=True, group="model-count")
@@ -266,7 +306,9 @@ class ModelPane(Pane):
 
             def step() -> None:
                 logits = model(batch[:, :-1])
-                loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
+                loss = torch.nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1)
+                )
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -285,7 +327,11 @@ class ModelPane(Pane):
             return
 
         def done() -> None:
-            self.params, self.vocab_size, self.train_chars = sum(p.numel() for p in model.parameters()), vocab_size, train_chars
+            self.params, self.vocab_size, self.train_chars = (
+                sum(p.numel() for p in model.parameters()),
+                vocab_size,
+                train_chars,
+            )
             self.speed = speed
             self._show_cost()
 

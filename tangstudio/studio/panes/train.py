@@ -98,8 +98,12 @@ class TrainPane(Pane):
     def _open_initial(self, run: str) -> None:
         path = Path(run).expanduser() if ("/" in run or os.sep in run) else self.runs_root / run
         if not path.is_dir():
-            self.notify(f"no run {run!r} in {self.runs_root}; the list shows the runs there.",
-                        title="Train", severity="error", timeout=8)
+            self.notify(
+                f"no run {run!r} in {self.runs_root}; the list shows the runs there.",
+                title="Train",
+                severity="error",
+                timeout=8,
+            )
             return
         self.add_run(path, show=True, highlight=True)
 
@@ -132,7 +136,9 @@ class TrainPane(Pane):
 
     def _label(self, follower: RunFollower) -> Text:
         key = str(follower.path)
-        return Text.assemble(("■ ", rich_color(self.run_colors[key])), follower.name, (f"  {follower.arch}", "dim"))
+        return Text.assemble(
+            ("■ ", rich_color(self.run_colors[key])), follower.name, (f"  {follower.arch}", "dim")
+        )
 
     def highlighted(self) -> RunFollower | None:
         runs = self.query_one("#run-list", SelectionList)
@@ -141,7 +147,11 @@ class TrainPane(Pane):
         return self.followers.get(str(runs.get_option_at_index(runs.highlighted).value))
 
     def shown(self) -> list[RunFollower]:
-        return [self.followers[k] for k in self.query_one("#run-list", SelectionList).selected if k in self.followers]
+        return [
+            self.followers[k]
+            for k in self.query_one("#run-list", SelectionList).selected
+            if k in self.followers
+        ]
 
     # The timer --------------------------------------------------------------------------------
 
@@ -174,8 +184,12 @@ class TrainPane(Pane):
             del self.processes[name]
             failure = process.failure()
             if failure:
-                self.notify(f"run {name} failed: {failure}\nfull log: {process.log_path}", title="Training",
-                            severity="error", timeout=15)
+                self.notify(
+                    f"run {name} failed: {failure}\nfull log: {process.log_path}",
+                    title="Training",
+                    severity="error",
+                    timeout=15,
+                )
             elif process.stopping:
                 self.notify(f"run {name} stopped with a checkpoint; press r to resume it.", title="Training")
             else:
@@ -204,8 +218,12 @@ class TrainPane(Pane):
         details = self.query_one("#run-details", Static)
         samples = self.query_one("#run-samples", Static)
         if run is None:
-            details.update(Text("No runs yet.\nPress n to set one up in the Model pane, or a to attach a run folder.",
-                                style="dim"))
+            details.update(
+                Text(
+                    "No runs yet.\nPress n to set one up in the Model pane, or a to attach a run folder.",
+                    style="dim",
+                )
+            )
             samples.update("")
             return
         table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
@@ -220,7 +238,11 @@ class TrainPane(Pane):
             ("status", Text(status, style=style)),
             ("arch", f"{run.arch} · {_size(run.config)}"),
             ("data", f"{run.config.get('corpus', '?')} · {run.config.get('forms', '?')}"),
-            ("step", f"{run.step:,}" + (f" · epoch {_fmt(train.get('epoch'), '{:.2f}')}" if "epoch" in train else "")),
+            (
+                "step",
+                f"{run.step:,}"
+                + (f" · epoch {_fmt(train.get('epoch'), '{:.2f}')}" if "epoch" in train else ""),
+            ),
             ("train loss", _fmt(train.get("train_loss"), "{:.4f}")),
             ("val loss", _fmt(last_eval.get("val_loss"), "{:.4f}")),
             (f"val ppl{pseudo}", _fmt(last_eval.get("val_ppl"), "{:.2f}")),
@@ -235,8 +257,11 @@ class TrainPane(Pane):
             table.add_row(label, value)
         details.update(table)
         shown = run.samples[:3]
-        samples.update(Text("\n".join(shown), overflow="ellipsis", no_wrap=True) if shown
-                       else Text("samples appear here after each evaluation", style="dim"))
+        samples.update(
+            Text("\n".join(shown), overflow="ellipsis", no_wrap=True)
+            if shown
+            else Text("samples appear here after each evaluation", style="dim")
+        )
 
     # Actions ----------------------------------------------------------------------------------
 
@@ -259,8 +284,11 @@ class TrainPane(Pane):
         follower = self.add_run(self.runs_root / name, show=True, highlight=True)
         if not follower.config:
             follower.config = {k: v for k, v in options.items() if v is not None}
-        self.notify(f"{'resumed' if options.get('resume') else 'started'} run {name} "
-                    f"({options.get('arch', '?')}); s stops it.", title="Training")
+        self.notify(
+            f"{'resumed' if options.get('resume') else 'started'} run {name} "
+            f"({options.get('arch', '?')}); s stops it.",
+            title="Training",
+        )
         self.refresh_view()
         return name
 
@@ -293,8 +321,11 @@ class TrainPane(Pane):
             self.notify(f"{run.name} is still running.", severity="warning")
             return
         if run.path.parent != self.runs_root:
-            self.notify(f"{run.name} is outside your runs folder; copy it to {self.runs_root} to resume it.",
-                        severity="warning", timeout=8)
+            self.notify(
+                f"{run.name} is outside your runs folder; copy it to {self.runs_root} to resume it.",
+                severity="warning",
+                timeout=8,
+            )
             return
         self.start_run({"run": run.name, "resume": True})
 
@@ -308,13 +339,18 @@ class TrainPane(Pane):
                 return
             folder = Path(path).expanduser().resolve()
             if folder.exists() and not folder.is_dir():
-                self.notify(f"{folder} is a file; give the run's folder (the one holding metrics.jsonl).",
-                            severity="error")
+                self.notify(
+                    f"{folder} is a file; give the run's folder (the one holding metrics.jsonl).",
+                    severity="error",
+                )
                 return
             self.add_run(folder, show=True, highlight=True)
             if not (folder / "metrics.jsonl").exists():
-                self.notify(f"{folder} has no metrics.jsonl yet; the curve fills in when it appears.",
-                            severity="warning", timeout=8)
+                self.notify(
+                    f"{folder} has no metrics.jsonl yet; the curve fills in when it appears.",
+                    severity="warning",
+                    timeout=8,
+                )
             self.refresh_view()
 
         self.app.push_screen(AttachScreen(), attach)

@@ -14,10 +14,23 @@ from textual_plotext import PlotextPlot
 from tangstudio.studio.follow import RunFollower, downsample
 
 METRICS = ("loss", "ppl", "lr", "speed")
-METRIC_TITLES = {"loss": "loss (nats/char)", "ppl": "perplexity", "lr": "learning rate", "speed": "characters/s"}
+METRIC_TITLES = {
+    "loss": "loss (nats/char)",
+    "ppl": "perplexity",
+    "lr": "learning rate",
+    "speed": "characters/s",
+}
 # One colour per run, as RGB so plotext and Rich (the run list) show the same one.
-COLORS = ((0, 200, 220), (255, 150, 30), (90, 210, 90), (220, 90, 220), (240, 220, 60), (90, 140, 255),
-          (240, 80, 80), (200, 200, 200))
+COLORS = (
+    (0, 200, 220),
+    (255, 150, 30),
+    (90, 210, 90),
+    (220, 90, 220),
+    (240, 220, 60),
+    (90, 140, 255),
+    (240, 80, 80),
+    (200, 200, 200),
+)
 
 
 def rich_color(rgb: tuple[int, int, int]) -> str:
@@ -69,12 +82,25 @@ class LossChart(PlotextPlot):
     def _series(self, run: RunFollower) -> list[tuple[str, list[float], list[float], str]]:
         name = run.name
         if self.metric == "loss":
-            return [(f"{name} train", [s for s, _ in run.train], [v for _, v in run.train], "braille"),
-                    (f"{name} val", [s for s, _, _ in run.val], [v for _, v, _ in run.val], "dot")]
+            return [
+                (f"{name} train", [s for s, _ in run.train], [v for _, v in run.train], "braille"),
+                (f"{name} val", [s for s, _, _ in run.val], [v for _, v, _ in run.val], "dot"),
+            ]
         if self.metric == "ppl":
             kind = " (pseudo)" if run.ppl_kind == "pseudo" else ""
-            return [(f"{name} train{kind}", [s for s, _ in run.train], [_exp(v) for _, v in run.train], "braille"),
-                    (f"{name} val{kind}", [s for s, _, _ in run.val],
-                     [p if p is not None else _exp(v) for _, v, p in run.val], "dot")]
+            return [
+                (
+                    f"{name} train{kind}",
+                    [s for s, _ in run.train],
+                    [_exp(v) for _, v in run.train],
+                    "braille",
+                ),
+                (
+                    f"{name} val{kind}",
+                    [s for s, _, _ in run.val],
+                    [p if p is not None else _exp(v) for _, v, p in run.val],
+                    "dot",
+                ),
+            ]
         points = run.lr if self.metric == "lr" else run.speed
         return [(name, [s for s, _ in points], [v for _, v in points], "braille")]

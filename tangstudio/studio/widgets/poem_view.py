@@ -48,7 +48,9 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
         found = sorted(rhyme_groups(last, script)) if last else []
         groups[n] = ("/".join(found[:2]) if found else "", None)
     try:
-        result = check_poem(text, form=form if form in ("wujue", "qijue", "wulv", "qilv") else "auto", script=script)
+        result = check_poem(
+            text, form=form if form in ("wujue", "qijue", "wulv", "qilv") else "auto", script=script
+        )
     except TangError:
         result = None  # not the full shape yet: marks only, no verdict
     if result is not None and result.form_ok:
@@ -62,18 +64,26 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
             if line.rhyme_position and result.rhyme_group:
                 label = result.rhyme_group if line.rhymes else ("/".join(line.groups[:2]) or "？")
             groups[n] = (label, line.rhymes if line.rhyme_position else None)
-    return {"marks": marks, "kinds": kinds, "groups": groups,
-            "summary": _summary(result) if result is not None and result.form_ok else None}
+    return {
+        "marks": marks,
+        "kinds": kinds,
+        "groups": groups,
+        "summary": _summary(result) if result is not None and result.form_ok else None,
+    }
 
 
 def _summary(result) -> Text:
     parts = Text()
     parts.append(f"{result.variant or result.form} · ", style="dim")
-    parts.append("rhyme " + ("✓ " + (result.rhyme_group or "") if result.rhyme_ok else "✗"),
-                 style="green" if result.rhyme_ok else "red")
+    parts.append(
+        "rhyme " + ("✓ " + (result.rhyme_group or "") if result.rhyme_ok else "✗"),
+        style="green" if result.rhyme_ok else "red",
+    )
     parts.append(" · ", style="dim")
-    parts.append("tones " + ("strict ✓" if result.tones_strict_ok else "loose ✓" if result.tones_loose_ok else "✗"),
-                 style="green" if result.tones_loose_ok else "red")
+    parts.append(
+        "tones " + ("strict ✓" if result.tones_strict_ok else "loose ✓" if result.tones_loose_ok else "✗"),
+        style="green" if result.tones_loose_ok else "red",
+    )
     if result.warnings:
         parts.append(" · " + "; ".join(result.warnings[:2]), style="yellow")
     return parts
@@ -84,11 +94,22 @@ class PoemView(Static):
 
     DEFAULT_CSS = "PoemView { height: auto; }"
 
-    def show_poem(self, chars: list[str], probs: list[float | None], form: str = "auto", script: str = "simplified",
-                  done: bool = False, selected: int | None = None) -> None:
+    def show_poem(
+        self,
+        chars: list[str],
+        probs: list[float | None],
+        form: str = "auto",
+        script: str = "simplified",
+        done: bool = False,
+        selected: int | None = None,
+    ) -> None:
         text = "".join(chars)
         try:
-            info = prosody_marks(text, form, script) if text else {"marks": [], "kinds": [], "groups": {}, "summary": None}
+            info = (
+                prosody_marks(text, form, script)
+                if text
+                else {"marks": [], "kinds": [], "groups": {}, "summary": None}
+            )
         except Exception:  # noqa: BLE001 — prosody tables missing must not break composing
             info = {"marks": [], "kinds": [], "groups": {}, "summary": None}
         out = Text()
@@ -107,7 +128,10 @@ class PoemView(Static):
                     continue
                 mark = info["marks"][hanzi_index] if hanzi_index < len(info["marks"]) else "？"
                 kind = info["kinds"][hanzi_index] if hanzi_index < len(info["kinds"]) else None
-                marks.append(mark, style={"tone": "bold red", "strict": "yellow", "unknown": "dim"}.get(kind or "", "dim"))
+                marks.append(
+                    mark,
+                    style={"tone": "bold red", "strict": "yellow", "unknown": "dim"}.get(kind or "", "dim"),
+                )
                 hanzi_index += 1
             if n == len(clauses) - 1 and not done:
                 line.append("▁", style="bold cyan")

@@ -21,8 +21,14 @@ class ProbBars(Static):
 
     DEFAULT_CSS = "ProbBars { height: auto; }"
 
-    def show_step(self, position: int | None, candidates: list[tuple[str, float]], chosen: str | None,
-                  removed_mass: float | None = None, bar_width: int = 14) -> None:
+    def show_step(
+        self,
+        position: int | None,
+        candidates: list[tuple[str, float]],
+        chosen: str | None,
+        removed_mass: float | None = None,
+        bar_width: int = 14,
+    ) -> None:
         table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
         table.add_column(style="bold", no_wrap=True)  # key
         table.add_column(no_wrap=True)  # char
@@ -32,10 +38,17 @@ class ProbBars(Static):
         for key, (char, prob) in zip(KEYS, candidates):
             shown = _shown(char)
             row_style = "reverse" if char == chosen else ""
-            table.add_row(key, Text(shown, style=f"bold {tint(prob)}"), Text(bar(prob, top, bar_width), style=tint(prob)),
-                          f"{prob:6.1%}", style=row_style)
-        title = Text.assemble((f"position {position + 1}" if position is not None else "the first position", "bold"),
-                              (f" · chose {_shown(chosen)}" if chosen and candidates else "", "dim"))
+            table.add_row(
+                key,
+                Text(shown, style=f"bold {tint(prob)}"),
+                Text(bar(prob, top, bar_width), style=tint(prob)),
+                f"{prob:6.1%}",
+                style=row_style,
+            )
+        title = Text.assemble(
+            (f"position {position + 1}" if position is not None else "the first position", "bold"),
+            (f" · chose {_shown(chosen)}" if chosen and candidates else "", "dim"),
+        )
         if removed_mass is not None:
             title.append("\nconstraints removed ", style="dim")
             title.append(f"{removed_mass:.1%}", style="bold yellow" if removed_mass > 0.5 else "bold")
