@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-from benchmarks.common import Row, machine  # noqa: E402
+from benchmarks.common import Row, machine
 
 EMBED, HIDDEN, LAYERS, CLASSIC_SLOTS = 128, 256, 2, 125
 

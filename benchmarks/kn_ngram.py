@@ -17,7 +17,7 @@ level is interpolated with the uniform distribution, so no probability is ever z
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 
@@ -30,7 +30,7 @@ class KneserNey:
         self.discount: list[float] = []
         self.vocab_size = 0
 
-    def fit(self, sequences: Iterable[Sequence[int]], vocab_size: int) -> "KneserNey":
+    def fit(self, sequences: Iterable[Sequence[int]], vocab_size: int) -> KneserNey:
         n = self.order
         top: Counter = Counter()
         for seq in sequences:

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import zipfile
 from collections import Counter, defaultdict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +69,7 @@ def is_han(ch: str) -> bool:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def t2s(text: str) -> str:
     import opencc
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_studio_support import (  # noqa: F401  (fixtures)
     copy_run,
     errors,
@@ -18,6 +17,7 @@ from test_studio_support import (  # noqa: F401  (fixtures)
     trained_runs,
     write_fake_run,
 )
+
 from tangstudio.studio.app import create_app
 
 

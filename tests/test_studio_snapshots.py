@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from test_studio_support import no_blink, no_shipped_models, seeded_model_run, settle, write_fake_run  # noqa: F401
+
 from tangstudio.studio.app import create_app
 
 SIZES = [(80, 24), (160, 48)]

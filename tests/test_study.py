@@ -103,14 +103,14 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
 
 
 def test_given_target_and_the_characters_count(tiny_corpus, home):
-    from tangstudio.engine.study import run_study
+    import torch
+
     from tangstudio.engine.errors import TangError
+    from tangstudio.engine.study import run_study
     from tangstudio.engine.study.compare import cumulative_chars, load_studies, study_path
     from tangstudio.engine.training import TrainConfig
     from tangstudio.engine.training.batching import plan_epoch
     from tangstudio.engine.training.data import load_training_data
-
-    import torch
 
     torch.set_num_threads(1)
     base = TrainConfig(

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_studio_support import copy_run, no_shipped_models, trained_runs  # noqa: F401
 
 pytestmark = [

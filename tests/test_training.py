@@ -10,8 +10,8 @@ import torch
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.training import TrainConfig, train
-from tangstudio.engine.training.evaluate import evaluate
 from tangstudio.engine.training.batching import causal_batch, masked_batch, plan_epoch, shard
+from tangstudio.engine.training.evaluate import evaluate
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-from tangstudio.cli.app import app
 from tangstudio.cli import (
     check_cmd,
     compare_cmd,
@@ -20,7 +19,8 @@ from tangstudio.cli import (
     score_cmd,
     stats_cmd,
     train_cmd,
-)  # noqa: F401  (registration)
+)
+from tangstudio.cli.app import app
 
 __all__ = ["app", "main"]
 

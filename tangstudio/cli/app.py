@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,14 +28,14 @@ app = typer.Typer(
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
-    home: Optional[Path] = typer.Option(
+    home: Path | None = typer.Option(
         None,
         "--home",
         envvar="TANGSTUDIO_HOME",
         help="Folder for runs, imported corpora and models (default: the platform's user data folder).",
         show_default=False,
     ),
-    run: Optional[str] = typer.Option(None, "--run", help="Open the studio on this run."),
+    run: str | None = typer.Option(None, "--run", help="Open the studio on this run."),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     if home is not None:

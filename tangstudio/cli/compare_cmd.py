@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Optional
 
 import typer
 
@@ -23,13 +22,13 @@ def compare(
     archs: str = typer.Option(
         "rnn,lstm,gru,bilstm", "--archs", help="Architectures to compare, comma-separated."
     ),
-    minutes: Optional[float] = typer.Option(
+    minutes: float | None = typer.Option(
         None,
         "--minutes",
         help=f"Training minutes per architecture (wall time, evaluations included). Default: {DEFAULT_MINUTES:g}.",
         show_default=False,
     ),
-    steps: Optional[int] = typer.Option(
+    steps: int | None = typer.Option(
         None, "--steps", help="Training steps per architecture, instead of --minutes.", show_default=False
     ),
     corpus: str = typer.Option("tang", "--corpus", help="The bundled 'tang' or an imported corpus."),
@@ -48,32 +47,32 @@ def compare(
     eval_every: int = typer.Option(
         100, "--eval-every", help="Evaluate on the val split every N steps (the curves' resolution)."
     ),
-    eval_poems: Optional[int] = typer.Option(
+    eval_poems: int | None = typer.Option(
         None,
         "--eval-poems",
         help="Val poems in each periodic evaluation (a fixed subset; 0 = the whole split). Default: the engine's.",
         show_default=False,
     ),
-    target_loss: Optional[float] = typer.Option(
+    target_loss: float | None = typer.Option(
         None,
         "--target-loss",
         help="Val loss (nats/char) to time each architecture to. Default: the worst causal architecture's best.",
         show_default=False,
     ),
-    prefix: Optional[str] = typer.Option(
+    prefix: str | None = typer.Option(
         None, "--prefix", help="Runs are named PREFIX-ARCH. Default: study-DATE-TIME.", show_default=False
     ),
-    plot: Optional[str] = typer.Option(
+    plot: str | None = typer.Option(
         None, "--plot", help="Save the val-loss curves to this PNG.", show_default=False
     ),
-    threads: Optional[int] = typer.Option(
+    threads: int | None = typer.Option(
         None,
         "--threads",
         help="CPU threads for torch (the same for every architecture). Default: torch's choice.",
         show_default=False,
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or mps."),
-    show: Optional[str] = typer.Option(
+    show: str | None = typer.Option(
         None,
         "--show",
         help="Print (and with --plot, draw) the saved study PREFIX again, or several as one table (PREFIX,PREFIX); trains nothing.",
@@ -226,7 +225,7 @@ def _run(base, names: list[str], prefix: str, target_loss: float | None, quiet: 
 
     received: list[int] = []
 
-    def on_signal(signum, frame) -> None:  # noqa: ARG001
+    def on_signal(signum, frame) -> None:
         if received:
             raise KeyboardInterrupt
         received.append(signum)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from tangstudio.cli.app import app
@@ -38,7 +36,7 @@ def generate(
     ),
     tones: str = typer.Option("loose", "--tones", help="平仄 patterns: strict, loose (一三五不论) or off."),
     n: int = typer.Option(5, "-n", "--poems", help="How many poems."),
-    seed: Optional[int] = typer.Option(
+    seed: int | None = typer.Option(
         None,
         "--seed",
         help="Make the output reproducible (poem #k uses seed + k − 1, so any one can be redrawn alone).",

@@ -12,7 +12,6 @@ import os
 import sys
 import time
 from datetime import datetime
-from typing import Optional
 
 import typer
 
@@ -24,78 +23,78 @@ def train(
     headless: bool = typer.Option(
         False, "--headless", help="Train in this terminal instead of opening the studio."
     ),
-    arch: Optional[str] = typer.Option(
+    arch: str | None = typer.Option(
         None, "--arch", help="rnn, lstm, gru or bilstm. Default: lstm.", show_default=False
     ),
-    corpus: Optional[str] = typer.Option(
+    corpus: str | None = typer.Option(
         None, "--corpus", help="The bundled 'tang' or an imported corpus. Default: tang.", show_default=False
     ),
-    forms: Optional[str] = typer.Option(
+    forms: str | None = typer.Option(
         None, "--forms", help="all, regulated, or e.g. wujue,qijue. Default: regulated.", show_default=False
     ),
-    script: Optional[str] = typer.Option(
+    script: str | None = typer.Option(
         None, "--script", help="simplified or traditional. Default: simplified.", show_default=False
     ),
-    embed: Optional[int] = typer.Option(
+    embed: int | None = typer.Option(
         None, "--embed", help="Embedding size. Default: 256.", show_default=False
     ),
-    hidden: Optional[int] = typer.Option(
+    hidden: int | None = typer.Option(
         None, "--hidden", help="Hidden units per layer. Default: 512.", show_default=False
     ),
-    layers: Optional[int] = typer.Option(
+    layers: int | None = typer.Option(
         None, "--layers", help="Recurrent layers. Default: 2.", show_default=False
     ),
-    dropout: Optional[float] = typer.Option(
+    dropout: float | None = typer.Option(
         None, "--dropout", help="Dropout. Default: 0.2.", show_default=False
     ),
-    forget_bias: Optional[float] = typer.Option(
+    forget_bias: float | None = typer.Option(
         None,
         "--forget-bias",
         help="LSTM/BiLSTM: the forget gate's bias at initialisation (1 keeps memory from the first step). Default: 0, PyTorch's initialisation.",
         show_default=False,
     ),
     tied: bool = typer.Option(False, "--tied", help="Tie the output layer to the embedding."),
-    impl: Optional[str] = typer.Option(
+    impl: str | None = typer.Option(
         None,
         "--impl",
         help="fused (fast kernels) or cells (the readable cells, slow). Default: fused.",
         show_default=False,
     ),
-    lr: Optional[float] = typer.Option(
+    lr: float | None = typer.Option(
         None, "--lr", help="Peak learning rate (AdamW). Default: 2e-3.", show_default=False
     ),
-    weight_decay: Optional[float] = typer.Option(
+    weight_decay: float | None = typer.Option(
         None, "--weight-decay", help="AdamW weight decay. Default: 0.01.", show_default=False
     ),
-    batch_size: Optional[int] = typer.Option(
+    batch_size: int | None = typer.Option(
         None,
         "--batch-size",
         help="Poems per step (global, over all processes). Default: 64.",
         show_default=False,
     ),
-    epochs: Optional[int] = typer.Option(
+    epochs: int | None = typer.Option(
         None,
         "--epochs",
         help="Train this many passes over the data (default 10 if no budget is given).",
         show_default=False,
     ),
-    steps: Optional[int] = typer.Option(None, "--steps", help="Train this many steps.", show_default=False),
-    minutes: Optional[float] = typer.Option(
+    steps: int | None = typer.Option(None, "--steps", help="Train this many steps.", show_default=False),
+    minutes: float | None = typer.Option(
         None, "--minutes", help="Train for this many minutes.", show_default=False
     ),
-    warmup: Optional[int] = typer.Option(
+    warmup: int | None = typer.Option(
         None, "--warmup", help="Warm-up steps. Default: 200.", show_default=False
     ),
-    min_lr_ratio: Optional[float] = typer.Option(
+    min_lr_ratio: float | None = typer.Option(
         None, "--min-lr-ratio", help="Cosine floor as a share of --lr. Default: 0.1.", show_default=False
     ),
-    clip: Optional[float] = typer.Option(
+    clip: float | None = typer.Option(
         None, "--clip", help="Gradient-norm clipping. Default: 1.0.", show_default=False
     ),
-    device: Optional[str] = typer.Option(
+    device: str | None = typer.Option(
         None, "--device", help="auto, cpu, cuda or mps. Default: auto.", show_default=False
     ),
-    run: Optional[str] = typer.Option(
+    run: str | None = typer.Option(
         None,
         "--run",
         "--run-name",
@@ -104,44 +103,44 @@ def train(
         "Default: ARCH-DATE-TIME.",
         show_default=False,
     ),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed. Default: 0.", show_default=False),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed. Default: 0.", show_default=False),
     resume: bool = typer.Option(
         False,
         "--resume",
         help="Continue the run named by --run from its last checkpoint. A budget given with it "
         "(--minutes, --steps, --epochs) is the run's new total, counted from its start.",
     ),
-    eval_every: Optional[int] = typer.Option(
+    eval_every: int | None = typer.Option(
         None,
         "--eval-every",
         help="Evaluate on the val split every N steps. Default: 500.",
         show_default=False,
     ),
-    eval_poems: Optional[int] = typer.Option(
+    eval_poems: int | None = typer.Option(
         None,
         "--eval-poems",
         help="Evaluate on a fixed sample of this many val poems during training (0 = all; `tangstudio eval` always uses all). Default: 500.",
         show_default=False,
     ),
-    log_every: Optional[int] = typer.Option(
+    log_every: int | None = typer.Option(
         None, "--log-every", help="Log training loss every N steps. Default: 20.", show_default=False
     ),
-    samples: Optional[int] = typer.Option(
+    samples: int | None = typer.Option(
         None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False
     ),
-    max_len: Optional[int] = typer.Option(
+    max_len: int | None = typer.Option(
         None,
         "--max-len",
         help="Leave out train poems longer than this many tokens. Default: 256.",
         show_default=False,
     ),
-    mask_min: Optional[float] = typer.Option(
+    mask_min: float | None = typer.Option(
         None,
         "--mask-min",
         help="BiLSTM: least share of masked characters. Default: 0.15.",
         show_default=False,
     ),
-    mask_max: Optional[float] = typer.Option(
+    mask_max: float | None = typer.Option(
         None,
         "--mask-max",
         help="BiLSTM: largest share of masked characters. Default: 0.30.",
@@ -190,7 +189,7 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
     # launcher), so only a single process escalates, and only on a second signal a moment later.
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
 
-    def on_signal(signum, frame) -> None:  # noqa: ARG001
+    def on_signal(signum, frame) -> None:
         if received:
             if not distributed and time.monotonic() - first_at[0] > 1.0:
                 raise KeyboardInterrupt  # a second Ctrl+C: stop now, without the checkpoint

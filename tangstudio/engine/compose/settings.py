@@ -38,7 +38,7 @@ class ComposeSettings:
     def __post_init__(self) -> None:
         self.validate()
 
-    def validate(self) -> "ComposeSettings":
+    def validate(self) -> ComposeSettings:
         if self.form == "other":  # what `check` and the corpus call verse of no regular shape
             self.form = "free"
         if self.form not in FORMS:

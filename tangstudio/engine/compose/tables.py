@@ -104,7 +104,7 @@ def _build(vocab: Vocab) -> VocabTables:
     punct_ids = {m: vocab.stoi[m] for m in LINE_ENDS if m in vocab.stoi}
     line_end = torch.zeros(V, dtype=torch.bool)
     line_end[list(punct_ids.values())] = True
-    assert EOS < vocab.first_char_id
+    assert vocab.first_char_id > EOS
     return VocabTables(
         vocab=vocab,
         hanzi=torch.tensor(hanzi),

@@ -17,7 +17,7 @@ from tangstudio.engine.corpus.script import check_script, convert_many
 from tangstudio.engine.corpus.source import BUNDLED, available_corpora, corpus_path, read_raw
 from tangstudio.engine.corpus.splits import split_of
 
-__all__ = ["Corpus", "Poem", "load_corpus", "available_corpora", "parse_forms", "forms_label", "BUNDLED"]
+__all__ = ["BUNDLED", "Corpus", "Poem", "available_corpora", "forms_label", "load_corpus", "parse_forms"]
 
 _SEP = "\x1f"
 

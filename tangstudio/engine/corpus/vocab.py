@@ -29,7 +29,7 @@ class Vocab:
         self.stoi = {s: i for i, s in enumerate(self.itos)}
 
     @classmethod
-    def build(cls, texts: Iterable[str], script: str, min_count: int = 1) -> "Vocab":
+    def build(cls, texts: Iterable[str], script: str, min_count: int = 1) -> Vocab:
         counts = Counter()
         for text in texts:
             counts.update(text)
@@ -67,7 +67,7 @@ class Vocab:
         return {"script": self.script, "itos": self.itos}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Vocab":
+    def from_dict(cls, data: dict) -> Vocab:
         try:
             itos = list(data["itos"])
         except (KeyError, TypeError):

@@ -27,17 +27,17 @@ class ArchInfo:
     causal: bool
     equations: str
     when_to_pick: str
-    builder: Callable[["ModelConfig"], Any]
+    builder: Callable[[ModelConfig], Any]
     note: str = ""
 
 
-def _build_causal(config: "ModelConfig") -> Any:
+def _build_causal(config: ModelConfig) -> Any:
     from tangstudio.engine.models.causal import CausalCharLM
 
     return CausalCharLM(config)
 
 
-def _build_bilstm(config: "ModelConfig") -> Any:
+def _build_bilstm(config: ModelConfig) -> Any:
     from tangstudio.engine.models.bilstm import BiLSTMCharLM
 
     return BiLSTMCharLM(config)

@@ -67,7 +67,7 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "ModelConfig":
+    def from_dict(cls, data: Any) -> ModelConfig:
         """Rebuild from `to_dict()` output; unknown or missing keys are errors, not guesses."""
         if not isinstance(data, dict):
             raise TangError("model config must be a table of settings")

@@ -93,7 +93,7 @@ class StudyResult:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "StudyResult":
+    def from_dict(cls, data: dict) -> StudyResult:
         archs = [ArchResult(**{**a, "curve": [EvalPoint(**p) for p in a["curve"]]}) for a in data["archs"]]
         return cls(**{**data, "archs": archs})
 

@@ -53,7 +53,7 @@ class Batch:
     def pad_fraction(self) -> float:
         return 1.0 - self.real_slots / self.slots if self.slots else 0.0
 
-    def to(self, device: torch.device, non_blocking: bool = False) -> "Batch":
+    def to(self, device: torch.device, non_blocking: bool = False) -> Batch:
         return Batch(
             self.inputs.to(device, non_blocking=non_blocking),
             self.targets.to(device, non_blocking=non_blocking),
@@ -63,7 +63,7 @@ class Batch:
             self.real_slots,
         )
 
-    def pin_memory(self) -> "Batch":
+    def pin_memory(self) -> Batch:
         return Batch(
             self.inputs.pin_memory(),
             self.targets.pin_memory(),

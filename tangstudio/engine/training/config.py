@@ -62,7 +62,7 @@ class TrainConfig:
         if self.run is None:
             self.run = f"{self.arch}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         if self.arch not in ARCH_NAMES:
             raise TangError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCH_NAMES)}")
         if self.device not in DEVICES:
@@ -127,14 +127,14 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise TangError(f"unknown training option(s): {', '.join(unknown)}")
         return cls(**data)
 
-    def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> "TrainConfig":
+    def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> TrainConfig:
         """The stored config, with only budget/placement options taken from what the user gave now."""
         merged = TrainConfig.from_dict({k: v for k, v in stored.items() if k != "resume"})
         conflicts = [

@@ -124,9 +124,9 @@ def evaluate(
 def evaluate_checkpoint(target, split: str = "val", device: str = "cpu") -> dict:
     """`tangstudio eval`: a run's best checkpoint on its own corpus and forms, after checking the
     corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless)."""
+    from tangstudio.engine.compose.model_ref import load_model
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.compose.model_ref import load_model
     from tangstudio.engine.training.data import check_vocab
     from tangstudio.engine.training.device import resolve_device
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-
 WARMUP_SHARE = 0.1  # warm-up never takes more than this share of the budget (time-boxed runs too)
 
 

@@ -12,7 +12,7 @@ class Pane(Container):
 
     _seen = False
 
-    def on_pane_shown(self, _message: "Pane.Shown") -> None:
+    def on_pane_shown(self, _message: Pane.Shown) -> None:
         first, self._seen = not self._seen, True
         self.when_shown(first)
 

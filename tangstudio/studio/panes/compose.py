@@ -229,7 +229,7 @@ class ComposePane(Pane):
                 self._load_failed, f"{exc} — choose another model, or train one (F2 → t)."
             )
             return
-        except Exception as exc:  # noqa: BLE001 — a corrupt checkpoint must not take the studio down
+        except Exception as exc:
             self.app.call_from_thread(self._load_failed, f"could not load {target}: {exc}")
             return
         self.app.call_from_thread(self._loaded, target, loaded, novelty)
@@ -459,7 +459,7 @@ class ComposePane(Pane):
             )
             try:
                 candidates = self.composer.candidates(self.selected)
-            except Exception:  # noqa: BLE001 — a fixed position has no distribution to show
+            except Exception:
                 candidates = []
             current = text[self.selected] if self.selected < len(text) else None
             bars.show_step(self.selected, candidates, current, None)
@@ -506,7 +506,7 @@ class ComposePane(Pane):
             return None
         try:
             return self.novelty.longest_shared(self.poem_text()) or None
-        except Exception:  # noqa: BLE001 — the novelty report is a nicety, never a failure
+        except Exception:
             return None
 
     def action_save(self) -> None:

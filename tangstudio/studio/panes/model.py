@@ -13,8 +13,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.css.query import NoMatches
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -275,7 +275,7 @@ class ModelPane(Pane):
         except TangError as exc:
             self.app.call_from_thread(self._show_cost, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 — never let a bad size take the studio down
+        except Exception as exc:
             self.app.call_from_thread(self._show_cost, f"cannot build this model: {exc}")
             return
 
@@ -321,7 +321,7 @@ class ModelPane(Pane):
                 if steps >= 50:
                     break
             speed = steps * options["batch_size"] * (SPEED_BATCH_LEN - 1) / (time.perf_counter() - start)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.app.call_from_thread(self.notify, f"could not measure: {exc}", severity="error")
             self.app.call_from_thread(self._show_cost)
             return

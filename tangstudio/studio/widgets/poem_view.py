@@ -110,7 +110,7 @@ class PoemView(Static):
                 if text
                 else {"marks": [], "kinds": [], "groups": {}, "summary": None}
             )
-        except Exception:  # noqa: BLE001 — prosody tables missing must not break composing
+        except Exception:
             info = {"marks": [], "kinds": [], "groups": {}, "summary": None}
         out = Text()
         hanzi_index = 0
