@@ -46,3 +46,8 @@ def line_length_rows(line_lengths: dict[str, int], longest: int) -> list[tuple[s
     shown = [(f"{k} chars", n) for k, n in lengths if int(k) <= longest]
     rest = sum(n for k, n in lengths if int(k) > longest)
     return shown + ([(f">{longest} chars", rest)] if rest else [])
+
+
+def cleaning_rows(cleaning: dict[str, int]) -> list[tuple[str, int]]:
+    """The cleaning counters as words (`notes_removed` → `notes removed`), the same in the CLI and the studio."""
+    return [(key.replace("_", " "), n) for key, n in cleaning.items()]

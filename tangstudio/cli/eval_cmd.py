@@ -17,23 +17,31 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Evaluate a checkpoint: nats/char over body + punctuation + end token, bits/char, perplexity."""
-    from tangstudio.cli.render import console, print_json
-    from tangstudio.engine.training.evaluate import evaluate_checkpoint
+    from tangstudio.cli.render import console, print_json, working
+    from tangstudio.engine.compose.model_ref import resolve_model
+    from tangstudio.engine.errors import TangError
 
-    result = evaluate_checkpoint(run, split=split, device=device)
+    # Wrong names are refused before torch and the corpus load (seconds), not after.
+    if split not in ("val", "test", "train"):
+        raise TangError(f"unknown split {split!r}; choose val, test or train")
+    resolve_model(run)
+    with working("loading torch") as shown:
+        from tangstudio.engine.training.evaluate import evaluate_checkpoint
+
+        result = evaluate_checkpoint(run, split=split, device=device, progress=shown.update)
     if as_json:
         print_json(result)
         return
     from rich.table import Table
 
     pseudo = result["ppl_kind"] == "pseudo"
-    table = Table(
-        title=f"{result['run']} · {result['arch']} · step {result['step']} · {result['split']} split",
-        title_justify="left",
-        show_header=False,
-        box=None,
-        padding=(0, 1),
+    # The title is printed on its own line: a table's title wraps at the table's width, which is
+    # only as wide as its two columns.
+    console.print(
+        f"[bold]{result['run']} · {result['arch']} · step {result['step']} · {result['split']} split[/bold]",
+        highlight=False,
     )
+    table = Table(show_header=False, box=None, padding=(0, 1))
     table.add_column(style="bold", justify="right")
     table.add_column(justify="right")
     for label, value in [

@@ -74,11 +74,16 @@ def generate(
     if not 0 <= beam <= MAX_BEAM:
         raise TangError(f"--beam must be between 0 (sample) and {MAX_BEAM}, got {beam}")
 
-    from tangstudio.engine.compose.model_ref import load_model
-    from tangstudio.engine.compose.run import compose_many
+    from tangstudio.cli.render import working
+    from tangstudio.engine.compose.model_ref import load_model, resolve_model
 
-    loaded = load_model(model)
-    results, notes = compose_many(loaded, settings, n, beam=beam)
+    resolve_model(model)  # a wrong name is refused before torch loads
+    with working(f"loading {model}") as shown:
+        from tangstudio.engine.compose.run import compose_many
+
+        loaded = load_model(model)
+        shown.update(f"composing {n} poem{'s' if n > 1 else ''}")
+        results, notes = compose_many(loaded, settings, n, beam=beam)
     if as_json:
         from tangstudio.cli.render import print_json
 
@@ -164,6 +169,10 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                     alts,
                 )
             console.print(table)
+            console.print(
+                "[dim]p: the probability the character was drawn with (temperature, top-k/top-p and "
+                "the form's rules applied) · model p: the model's own probability of it[/dim]"
+            )
         else:
             for clause in split_clauses(r.text):
                 console.print(f"  {clause}")

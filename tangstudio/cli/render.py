@@ -4,10 +4,50 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 
 console = Console()
+# Progress goes to stderr, and only when stderr is a terminal: piped output stays the result alone.
+err_console = Console(stderr=True)
+
+
+class Working:
+    """What a command says it is doing: `update(what)` for a phase, `update(what, done, total)` for a bar."""
+
+    def __init__(self, progress=None, task=None) -> None:
+        self._progress = progress
+        self._task = task
+
+    def update(self, what: str, done: int = 0, total: int | None = None) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=what, total=total, completed=done)
+
+
+@contextmanager
+def working(what: str, on: Console | None = None) -> Iterator[Working]:
+    """A spinner (a bar once a total is known) saying what long work is doing, gone when it ends.
+
+    Nothing at all when the console is not a terminal (a pipe, a log file), so scripts reading the
+    output see only the result.
+    """
+    target = on or err_console
+    if not target.is_terminal:
+        yield Working()
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        console=target,
+        transient=True,
+    ) as progress:
+        yield Working(progress, progress.add_task(what, total=None))
 
 
 def print_json(data: object) -> None:

@@ -19,16 +19,21 @@ def score(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
 ) -> None:
     """Per-character probability, surprisal and rank of a poem under a model, and its perplexity."""
-    from tangstudio.engine.compose.model_ref import load_model
-    from tangstudio.engine.compose.score import score_poem
+    from tangstudio.cli.render import working
+    from tangstudio.engine.compose.model_ref import load_model, resolve_model
     from tangstudio.engine.compose.settings import FORMS
     from tangstudio.engine.errors import TangError
 
     if form != "auto" and form not in (*FORMS, "other"):
         raise TangError(f"unknown form {form!r}; choose auto, {', '.join(FORMS)}")
     poem = read_poem(poem)
-    loaded = load_model(model)
-    result = score_poem(loaded, poem, None if form == "auto" else form)
+    resolve_model(model)  # a wrong name is refused before torch loads
+    with working(f"loading {model}") as shown:
+        loaded = load_model(model)
+        from tangstudio.engine.compose.score import score_poem
+
+        shown.update("scoring")
+        result = score_poem(loaded, poem, None if form == "auto" else form)
     if as_json:
         from tangstudio.cli.render import print_json
 
@@ -37,11 +42,16 @@ def score(
     show_score(result)
 
 
+def _shown(char: str) -> str:
+    """The end token as a word: `<eos>` took five columns in a table sized for one character."""
+    return "end" if char == "<eos>" else char
+
+
 def show_score(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.generate_cmd import _fmt, _prob_style
+    from tangstudio.cli.generate_cmd import _prob_style
     from tangstudio.cli.render import console
 
     line = Text("  ")
@@ -49,20 +59,27 @@ def show_score(result) -> None:
         if c.char != "<eos>":
             line.append(c.char, style=_prob_style(c.prob))
     console.print(line)
-    table = Table(box=None, header_style="dim", padding=(0, 1))
-    for col in ("#", "char", "p", "bits", "rank", "the model's top 5"):
-        table.add_column(col, justify="left" if col in ("char", "the model's top 5") else "right")
+    # Every probability with three decimals (a tiny one reads 0.000; its bits say how tiny), so the
+    # columns line up and the row fits 80 columns without wrapping the top 5.
+    table = Table(box=None, header_style="dim", padding=(0, 1), pad_edge=False)
+    for col in ("#", "char", "p", "bits", "rank"):
+        table.add_column(col, justify="left" if col == "char" else "right", no_wrap=True, min_width=len(col))
+    table.add_column("the model's top 5", no_wrap=True, overflow="ellipsis")
     for i, c in enumerate(result.chars, 1):
-        alts = "  ".join(f"{a} {_fmt(p)}" for a, p in c.alternatives)
+        alts = "  ".join(f"{_shown(a)} {p:.3f}" for a, p in c.alternatives)
         table.add_row(
             str(i),
-            Text(c.char, style=_prob_style(c.prob)),
-            f"{c.prob:.4f}",
+            Text(_shown(c.char), style=_prob_style(c.prob)),
+            f"{c.prob:.3f}",
             f"{c.surprisal_bits:.2f}",
             str(c.rank),
             alts,
         )
     console.print(table)
+    console.print(
+        "[dim]p: the character's probability under the model · bits: its surprisal, −log₂ p · "
+        "rank: its place among the model's guesses[/dim]"
+    )
     kind = (
         "pseudo-perplexity (each character given all the others)"
         if result.ppl_kind == "pseudo"

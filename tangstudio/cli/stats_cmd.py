@@ -20,11 +20,14 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Corpus statistics: poems, characters, vocabulary, forms, line lengths, top characters and authors, splits, cleaning."""
-    from tangstudio.cli.render import print_json
+    from tangstudio.cli.render import print_json, working
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.corpus.stats import corpus_stats
 
-    data = corpus_stats(load_corpus(corpus, script), forms, include_lost=include_lost)
+    with working(f"loading corpus {corpus}") as shown:
+        loaded = load_corpus(corpus, script)
+        shown.update("counting")
+        data = corpus_stats(loaded, forms, include_lost=include_lost)
     if as_json:
         print_json(data)
         return
@@ -35,7 +38,7 @@ def show_stats(data: dict) -> None:
     from rich.columns import Columns
     from rich.table import Table
 
-    from tangstudio.bars import bar_table, line_length_rows
+    from tangstudio.bars import bar_table, cleaning_rows, line_length_rows
     from tangstudio.cli.render import console
     from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
 
@@ -64,7 +67,7 @@ def show_stats(data: dict) -> None:
         "Poems per form (whole corpus)", [(f"{FORM_NAMES_ZH[f]} {f}", n) for f, n in data["forms"].items()]
     )
     splits = bar_table("Splits", list(data["splits"].items()))
-    cleaning = bar_table("Cleaning (poems touched)", list(data["cleaning"].items()), width=20)
+    cleaning = bar_table("Cleaning (poems touched)", cleaning_rows(data["cleaning"]), width=20)
     console.print(Columns([forms, splits]))
     console.print()
     shown = line_length_rows(data["line_lengths"], longest=12)

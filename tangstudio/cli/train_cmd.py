@@ -322,6 +322,8 @@ class RichView(PlainView):
         )
         self.progress.__enter__()
         self.task = self.progress.add_task("training", total=1000, info="", eta="–")
+        self.val_ppl: float | None = None
+        self.last_progress: dict | None = None
         return self
 
     def __exit__(self, *exc) -> None:
@@ -330,19 +332,31 @@ class RichView(PlainView):
     def say(self, text: str) -> None:
         self.progress.console.print(text, highlight=False, markup=False)
 
+    def _show(self, event: dict) -> None:
+        eta = event.get("eta_s")
+        eta_text = "–" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
+        total = event.get("total_steps")
+        step = f"step {event['step']}" + (f"/{total}" if total else "")
+        info = (
+            f"{step} · loss {_fmt(event.get('train_loss'), '.3f')} · val {_ppl_label(self.kind)} "
+            f"{_fmt(self.val_ppl, '.1f')} · {_fmt(event.get('chars_per_s'), ',.0f')} chars/s"
+        )
+        self.progress.update(self.task, completed=1000 * event["fraction"], info=info, eta=eta_text)
+
     def on_event(self, event: dict) -> None:
-        if event.get("event") == "progress":
-            eta = event.get("eta_s")
-            eta_text = "–" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
-            total = event.get("total_steps")
-            step = f"step {event['step']}" + (f"/{total}" if total else "")
-            info = (
-                f"{step} · loss {_fmt(event.get('train_loss'), '.3f')} · val {_ppl_label(self.kind)} "
-                f"{_fmt(event.get('val_ppl'), '.1f')} · {_fmt(event.get('chars_per_s'), ',.0f')} chars/s"
-            )
-            self.progress.update(self.task, completed=1000 * event["fraction"], info=info, eta=eta_text)
+        kind = event.get("event")
+        if kind == "progress":
+            self.last_progress = event
+            if event.get("val_ppl") is not None:
+                self.val_ppl = event["val_ppl"]
+            self._show(event)
             return
-        if event.get("event") == "train":
+        if kind in ("eval", "done") and event.get("val_ppl") is not None:
+            # The final evaluation comes after the last progress event: without this the bar ended on "–".
+            self.val_ppl = event["val_ppl"]
+            if self.last_progress is not None:
+                self._show(self.last_progress)
+        if kind == "train":
             return  # the bar shows it
         if event.get("event") == "start":
             self.progress.update(self.task, description=event["run"])

@@ -7,6 +7,8 @@ directory, a run directory, or the name of a run in the home.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 
@@ -14,8 +16,10 @@ DEFAULT = "default"
 TRAIN_HINT = "tangstudio train --headless --run my-run"
 
 
-def load_model(ref: str = DEFAULT, device: str = "cpu"):
-    from tangstudio.engine.runs.checkpoint import load_checkpoint
+def resolve_model(ref: str = DEFAULT) -> Path:
+    """The checkpoint directory `ref` names, or one clear line; reads no weights and imports no torch,
+    so a command can refuse a wrong name at once, before anything heavy loads."""
+    from tangstudio.engine.runs.checkpoint import resolve_checkpoint
 
     ref = (ref or DEFAULT).strip()
     if ref == DEFAULT:
@@ -25,5 +29,11 @@ def load_model(ref: str = DEFAULT, device: str = "cpu"):
                 f"no default model ships in {target} yet: train one with `{TRAIN_HINT}` "
                 "and pass --model my-run (a run name, run directory or checkpoint directory)"
             )
-        return load_checkpoint(target, device)
-    return load_checkpoint(ref, device)
+        return target
+    return resolve_checkpoint(ref)
+
+
+def load_model(ref: str = DEFAULT, device: str = "cpu"):
+    from tangstudio.engine.runs.checkpoint import load_checkpoint
+
+    return load_checkpoint(resolve_model(ref), device)

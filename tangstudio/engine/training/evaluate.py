@@ -40,8 +40,11 @@ def loss_sums(
     device: torch.device | str = "cpu",
     max_tokens: int = 8192,
     autocast: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> tuple[float, int]:
-    """(total nats, counted tokens) over the sequences, in eval mode; the caller's mode is restored."""
+    """(total nats, counted tokens) over the sequences, in eval mode; the caller's mode is restored.
+
+    `on_batch(done, total)` after each batch lets a face show progress (the CLI's bar)."""
     causal = bool(getattr(model, "causal", True))
     was_training = model.training
     model.eval()
@@ -49,7 +52,8 @@ def loss_sums(
     total = torch.zeros((), dtype=torch.float64, device=device)
     count = 0
     try:
-        for group in _batches_by_length(seqs, max_tokens):
+        groups = _batches_by_length(seqs, max_tokens)
+        for done, group in enumerate(groups, 1):
             if causal:
                 batch = causal_batch(group)
                 inputs, targets, lengths = batch.inputs, batch.targets, batch.lengths
@@ -68,6 +72,8 @@ def loss_sums(
             )
             total += nats.double()
             count += sum(len(s) - 1 for s in group)
+            if on_batch is not None:
+                on_batch(done, len(groups))
     finally:
         model.train(was_training)
     return float(total), count
@@ -96,6 +102,7 @@ def evaluate(
     rank: int = 0,
     world: int = 1,
     all_reduce: Callable[[list[float]], list[float]] | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Mean loss, bits/char, perplexity and tokens counted on `poems` (Poem objects or raw texts).
 
@@ -113,7 +120,7 @@ def evaluate(
         vocab.encode_poem(p.text, p.form) if isinstance(p, Poem) else vocab.encode_poem(p, None)
         for p in poems
     ]
-    nats, count = loss_sums(model, seqs[rank::world], device, max_tokens, autocast)
+    nats, count = loss_sums(model, seqs[rank::world], device, max_tokens, autocast, on_batch)
     if all_reduce is not None:
         nats, count = all_reduce([nats, float(count)])
         count = int(round(count))
@@ -121,9 +128,21 @@ def evaluate(
     return summarize(nats, count, kind, len(poems))
 
 
-def evaluate_checkpoint(target, split: str = "val", device: str = "cpu") -> dict:
+def evaluate_checkpoint(
+    target,
+    split: str = "val",
+    device: str = "cpu",
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> dict:
     """`tangstudio eval`: a run's best checkpoint on its own corpus and forms, after checking the
-    corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless)."""
+    corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless).
+
+    `progress(what, done, total)` says which phase runs (total None: no count yet), for a face to show."""
+
+    def say(what: str, done: int = 0, total: int | None = None) -> None:
+        if progress is not None:
+            progress(what, done, total)
+
     from tangstudio.engine.compose.model_ref import load_model
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.errors import TangError
@@ -133,18 +152,23 @@ def evaluate_checkpoint(target, split: str = "val", device: str = "cpu") -> dict
     if split not in ("val", "test", "train"):
         raise TangError(f"unknown split {split!r}; choose val, test or train")
     dev = resolve_device(device)
+    say(f"loading {target}")
     loaded = load_model(str(target), dev)  # `default` is the shipped model
     meta = loaded.meta
     try:
         corpus_name, forms = meta["corpus"]["name"], meta["forms"]
     except (KeyError, TypeError):
         raise TangError(f"checkpoint {loaded.path} does not say which corpus it was trained on") from None
+    say(f"loading corpus {corpus_name}")
     corpus = load_corpus(corpus_name, loaded.vocab.script)
+    say("checking the vocabulary")
     check_vocab(loaded.vocab, corpus.select(forms, "train"), corpus_name, loaded.vocab.script)
     poems = corpus.select(forms, split)
     if not poems:
         raise TangError(f"corpus {corpus_name!r} has no {split} poems of forms {forms!r}")
-    result = evaluate(loaded, poems=poems, device=dev)
+    what = f"evaluating {len(poems):,} {split} poems"
+    say(what)
+    result = evaluate(loaded, poems=poems, device=dev, on_batch=lambda done, total: say(what, done, total))
     return {
         "run": meta.get("run"),
         "checkpoint": str(loaded.path),

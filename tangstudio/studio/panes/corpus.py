@@ -14,7 +14,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Label, LoadingIndicator, Select, Static
 
 from tangstudio.bars import bar_table as _bar_table
-from tangstudio.bars import line_length_rows
+from tangstudio.bars import cleaning_rows, line_length_rows
 from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
 from tangstudio.studio.panes.base import Pane
 
@@ -172,7 +172,7 @@ class CorpusPane(Pane):
         card("cleaning").update(
             bar_table(
                 "Cleaning (poems touched)",
-                [(k.replace("_", " "), n) for k, n in data["cleaning"].items()],
+                cleaning_rows(data["cleaning"]),
                 width=10,
             )
         )

@@ -1,0 +1,144 @@
+"""What the CLI prints for a person at an 80-column terminal and for a pipe (issue 16, items 1, 2, 4, 12).
+
+Real subprocesses with COLUMNS=80 and stdout/stderr as pipes, as a script would run them; the
+terminal-only progress display is checked on a Rich console forced to act as a terminal.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from studio_helpers import copy_run
+
+from tangstudio.cli.render import working
+
+POEM = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
+
+
+def tangstudio(*args: str, home: Path, columns: int = 80) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": str(columns), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+# Progress: on a terminal only -------------------------------------------------------------------
+
+
+def test_working_shows_what_is_done_on_a_terminal_and_nothing_otherwise() -> None:
+    from rich.console import Console
+
+    terminal = io.StringIO()
+    with working("loading the model", on=Console(file=terminal, force_terminal=True, width=80)) as shown:
+        shown.update("evaluating 12 poems", 3, 10)
+    assert "loading the model" in terminal.getvalue() or "evaluating 12 poems" in terminal.getvalue()
+
+    pipe = io.StringIO()
+    with working("loading the model", on=Console(file=pipe, force_terminal=False, width=80)) as shown:
+        shown.update("evaluating 12 poems", 3, 10)
+    assert pipe.getvalue() == ""
+
+
+def test_a_wrong_run_name_is_refused_before_torch_loads(home: Path) -> None:
+    """`eval nosuch` answers at once: the name is checked before torch or the corpus is imported."""
+    script = (
+        "import sys\n"
+        "from tangstudio.cli import main\n"
+        "sys.argv = ['tangstudio', '{cmd}', {args}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code, 'torch' in sys.modules)\n"
+    )
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "TANGSTUDIO_MODELS": str(home / "no-models")}
+    for cmd, args in (
+        ("eval", "'nosuch'"),
+        ("eval", "'default'"),
+        ("generate", "'--model', 'nosuch'"),
+        ("score", f"'{POEM}', '--model', 'nosuch'"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", script.format(cmd=cmd, args=args)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert done.stdout.strip() == "exit 2 False", (cmd, args, done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: "), done.stderr
+
+
+# eval ----------------------------------------------------------------------------------------------
+
+
+def test_eval_title_is_one_line_and_a_pipe_gets_only_the_result(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    done = tangstudio("eval", "tiny-gru", home=home)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress display on a pipe
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("tiny-gru · gru · step 2 · val split")
+    assert "perplexity" in done.stdout
+
+
+# the headless training bar --------------------------------------------------------------------------
+
+
+def test_training_bar_shows_the_val_perplexity_of_the_final_eval() -> None:
+    from tangstudio.cli.train_cmd import RichView
+
+    with RichView() as view:
+        view.on_event({"event": "start", "run": "r", "ppl_kind": "causal", "total_steps": 81, "minutes": None,
+                       "resumed_from": None, "config": {"arch": "gru"}, "params": 1, "device": "cpu",
+                       "world": 1, "path": "/tmp/r"})  # fmt: skip
+        view.on_event({"event": "progress", "step": 81, "total_steps": 81, "fraction": 1.0, "eta_s": 0,
+                       "val_ppl": None, "train_loss": 6.5, "chars_per_s": 1000.0})  # fmt: skip
+        info = view.progress.tasks[0].fields["info"]
+        assert "val ppl –" in info
+        view.on_event({"event": "eval", "step": 81, "val_loss": 6.59, "val_bits_per_char": 9.5,
+                       "val_ppl": 724.96})  # fmt: skip
+        info = view.progress.tasks[0].fields["info"]
+        assert "val ppl 725.0" in info, info
+
+
+# score / generate / stats at 80 columns ------------------------------------------------------------
+
+
+def test_score_fits_80_columns_with_one_number_format(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    done = tangstudio("score", POEM, "--model", "tiny-gru", home=home)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert len(rows) == 25  # 20 hanzi, 4 punctuation marks and the end: one line each, nothing wrapped
+    for row in rows:
+        assert len(row) <= 80
+        numbers = re.findall(r"\d+\.\d+", row)
+        assert numbers and all(re.fullmatch(r"\d+\.\d{3}", n) for n in numbers[:1] + numbers[2:]), row
+    assert "<eos>" not in done.stdout and "end" in rows[-1]
+    assert "bits: its surprisal" in done.stdout
+
+
+def test_generate_show_probs_explains_its_columns(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    done = tangstudio("generate", "--model", "tiny-gru", "-n", "1", "--seed", "1", "--show-probs", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "model p" in done.stdout
+    legend = " ".join(done.stdout.split())
+    assert "p: the probability the character was drawn with" in legend
+    assert "model p: the model's own probability" in legend
+
+
+@pytest.mark.parametrize("corpus_args", [()], ids=["tang"])
+def test_stats_names_cleaning_rules_in_words(home: Path, corpus_args: tuple) -> None:
+    done = tangstudio("stats", *corpus_args, home=home)
+    assert done.returncode == 0, done.stderr
+    assert "notes removed" in done.stdout and "empty dropped" in done.stdout
+    assert "notes_removed" not in done.stdout and "_" not in done.stdout.split("source:")[0]
+    assert ">12 chars" in done.stdout and "coverage of top 5k" in done.stdout
+    assert done.stderr == ""
