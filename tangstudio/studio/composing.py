@@ -5,7 +5,9 @@ composer engine's constructor is small. No Textual here; torch only inside `load
 
 Causal models compose with the engine's `Composer` (step, preview, choose, undo over cached
 state); BiLSTM models with its `Filler` (candidates at any position given both sides, set, sample,
-refine).
+refine). `CausalSession` and `FillSession` put one small interface over the two (advance, pick,
+undo, move, play, apply_sampling; text, steps, probs, panel), so the pane never asks which kind
+of model it has; the engine objects keep their own state.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ FORMS = [
     ("free", "free"),
 ]
 TONES = [("tones: loose", "loose"), ("tones: strict", "strict"), ("tones: off", "off")]
+EOS_MARK = "<eos>"  # the end of a free poem among the candidates (engine.compose.settings.EOS_MARK)
 
 
 @dataclass
@@ -91,12 +94,16 @@ def list_models() -> list[tuple[str, str]]:
 
 
 def load_model(target: str):
-    """(LoadedModel, corpus index for the novelty check or None); torch. TangError says what to do."""
-    from tangstudio.engine.compose.novelty import index_for_model
+    """(LoadedModel, corpus index for the novelty check); torch. TangError says what to do.
+
+    The index loads in a background thread (novelty.BackgroundIndex): composing may start at
+    once, and the copy check, first needed at the end of the first line, waits for it there.
+    """
+    from tangstudio.engine.compose.novelty import index_in_background
     from tangstudio.engine.runs.checkpoint import load_checkpoint
 
     loaded = load_checkpoint(target, device="cpu")
-    return loaded, index_for_model(loaded)
+    return loaded, index_in_background(loaded)
 
 
 def is_causal(loaded: Any) -> bool:
@@ -149,3 +156,186 @@ def save_poem(
     }
     write_text_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     return path
+
+
+# Sessions: one small interface over the engine's two ways of writing ---------------------------
+
+MASKED = "□"  # an empty position of a BiLSTM grid
+
+
+class CausalSession:
+    """Left to right (rnn, lstm, gru): the engine's Composer writes, previews, retakes and undoes.
+
+    `cursor` is the text position the side panel describes (None: follow the last character).
+    """
+
+    filling = False
+    hint = ""
+
+    def __init__(self, composer: Any) -> None:
+        self.engine = composer
+        self.cursor: int | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.engine.text)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.engine.done)
+
+    @property
+    def settings(self) -> Any:
+        return self.engine.settings
+
+    @property
+    def selected(self) -> int | None:
+        return self.cursor
+
+    @property
+    def backoffs(self) -> list[str]:
+        return list(self.engine.backoffs)
+
+    def steps(self) -> list[Step]:
+        return [as_step(s) for s in self.engine.history]
+
+    def probs(self) -> list[float | None]:
+        return [s.chosen_prob for s in self.steps() if s.chosen != EOS_MARK]
+
+    def panel(self) -> Step | None:
+        """The step the candidates panel shows: the one under the cursor, else the last choice."""
+        steps = self.steps()
+        if self.cursor is not None and self.cursor < len(steps):
+            return steps[self.cursor]
+        last = self.engine.last_choice()
+        return None if last is None else steps[last]
+
+    def advance(self) -> str | None:
+        if self.done:
+            return "the poem is complete: w saves it, c copies it, n starts another."
+        self.engine.step()
+        self.engine.follow_forced()
+        self.cursor = None
+        return None
+
+    def pick(self, index: int) -> str | None:
+        if self.engine.last_choice() is None:
+            return "press Space first: then 1–0 replace the sampled character."
+        self.engine.retake(index)
+        self.cursor = None
+        return None
+
+    def undo(self) -> None:
+        self.engine.take_back()
+        self.cursor = None
+
+    def move(self, delta: int) -> None:
+        n = len(self.text)
+        if not n:
+            return
+        here = n - 1 if self.cursor is None else self.cursor
+        self.cursor = min(max(here + delta, 0), n - 1)
+
+    def play(self) -> bool:
+        """True: the pane writes on at a visible pace (a timer calling `advance`)."""
+        return True
+
+    def apply_sampling(self, settings: Any) -> bool:
+        self.engine.update_sampling(settings)
+        return True
+
+
+class FillSession:
+    """Filling a grid (bilstm): any position, given both sides; the engine's Filler keeps it all."""
+
+    filling = True
+    hint = "fill mode: ← → select · 1–0 set · Space fill · p refine"
+
+    def __init__(self, filler: Any) -> None:
+        self.engine = filler
+        free = self.free()
+        self.cursor: int = free[0] if free else 0
+
+    @property
+    def text(self) -> str:
+        return str(self.engine.text)
+
+    @property
+    def done(self) -> bool:
+        return bool(self.engine.done)
+
+    @property
+    def settings(self) -> Any:
+        return self.engine.settings
+
+    @property
+    def selected(self) -> int | None:
+        return self.cursor
+
+    @property
+    def backoffs(self) -> list[str]:
+        return []
+
+    def free(self) -> list[int]:
+        return list(self.engine.free_positions())
+
+    def steps(self) -> list[Step]:
+        out = []
+        for p, char in enumerate(self.text):
+            info = self.engine.step_info(p)
+            if info is not None:
+                out.append(as_step(info))
+            elif char != MASKED:
+                out.append(Step(p, [(char, 1.0)], 0.0, char, 1.0, forced=True))
+        return out
+
+    def probs(self) -> list[float | None]:
+        out: list[float | None] = []
+        for p, char in enumerate(self.text):
+            info = self.engine.step_info(p)
+            out.append(info.chosen_prob if info is not None else (None if char == MASKED else 1.0))
+        return out
+
+    def panel(self) -> Step | None:
+        text = self.text
+        candidates = [(str(c), float(p)) for c, p in self.engine.candidates(self.cursor)]
+        current = text[self.cursor] if self.cursor < len(text) else ""
+        return Step(self.cursor, candidates, 0.0, current, 0.0)
+
+    def advance(self) -> str | None:
+        if self.done:
+            return "every position is filled: p refines them, ← → and 1–0 change one."
+        self.engine.sample()
+        return None
+
+    def pick(self, index: int) -> str | None:
+        self.engine.choose(self.cursor, index)
+        return None
+
+    def undo(self) -> None:
+        self.engine.unset(self.cursor)
+
+    def move(self, delta: int) -> None:
+        free = self.free()
+        if not free:
+            return
+        here = free.index(self.cursor) if self.cursor in free else 0
+        self.cursor = free[(here + delta) % len(free)]
+
+    def play(self) -> bool:
+        """Refine every free position at once (a few rounds of Gibbs sampling); no timer."""
+        self.engine.refine(2)
+        return False
+
+    def apply_sampling(self, settings: Any) -> bool:
+        """A grid's knobs are read at each resampling; a new grid keeps things simple: False."""
+        return False
+
+
+Session = CausalSession | FillSession
+
+
+def make_session(loaded: Any, settings: Any, novelty: Any = None) -> Session:
+    """The session that fits the model; TangError for settings the engine refuses."""
+    engine = make_composer(loaded, settings, novelty)
+    return CausalSession(engine) if is_causal(loaded) else FillSession(engine)

@@ -116,7 +116,7 @@ class Filler:
 
     @torch.inference_mode()
     def _distribution(self, position: int):
-        line, col = self._where(position)
+        _line, col = self._where(position)
         if position in self.fixed:
             return C.Allowed(self.tables.onehot(self.tokens[position]), forced=True), None
         tokens = list(self.tokens)
@@ -131,7 +131,7 @@ class Filler:
 
     def candidates(self, position: int, k: int = 10) -> list[tuple[str, float]]:
         """The top k characters for `position` given everything else, after constraints."""
-        allowed, dist = self._distribution(position)
+        _allowed, dist = self._distribution(position)
         if dist is None:
             return [(self.vocab.itos[self.tokens[position]], 1.0)]
         return top_candidates(dist.probs, self.vocab.itos, k)
@@ -140,7 +140,7 @@ class Filler:
 
     def set(self, position: int, char: str) -> None:
         """Fix a character at `position` (0-based text index); it stays through sample and refine."""
-        line, col = self._where(position)
+        _line, col = self._where(position)
         if col == self.plan.n_chars:
             raise TangError(f"position {position + 1} is the line's punctuation, fixed by the form")
         if (
@@ -153,11 +153,40 @@ class Filler:
         self.fixed.add(position)
 
     def unset(self, position: int) -> None:
-        line, col = self._where(position)
+        _line, col = self._where(position)
         if col == self.plan.n_chars:
             return
         self.fixed.discard(position)
         self.tokens[position] = MASK
+        self.info.pop(position, None)
+
+    def choose(self, position: int, index: int) -> StepInfo | None:
+        """Set `position` to its candidate `index` (0-based), keeping the probability it had there."""
+        allowed, dist = self._distribution(position)
+        if dist is None:
+            return None
+        candidates = top_candidates(dist.probs, self.vocab.itos)
+        if index >= len(candidates):
+            return None
+        char, prob = candidates[index]
+        self.set(position, char)
+        token = self.vocab.stoi[char]
+        info = StepInfo(
+            position,
+            candidates,
+            dist.removed_mass,
+            char,
+            float(prob),
+            float(dist.model_probs[token]),
+            False,
+            list(allowed.notes),
+        )
+        self.info[position] = info
+        return info
+
+    def step_info(self, position: int) -> StepInfo | None:
+        """How `position` was written (None: empty, or given by the form, acrostic or prefix)."""
+        return self.info.get(position)
 
     def _resample(self, position: int) -> None:
         allowed, dist = self._distribution(position)

@@ -30,6 +30,7 @@ from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
 
 _NAMES = {EOS: EOS_MARK}
+SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "rhyme", "tones")  # read at every step
 
 
 @dataclass
@@ -211,6 +212,51 @@ class Composer:
             self.history.pop()
         self._preview = None
         return k
+
+    # ----------------------------------------------------------------- what a person does
+
+    def update_sampling(self, settings: ComposeSettings) -> None:
+        """Take the knobs that may change mid-poem (sampling, rhyme, tones) from `settings`.
+
+        The form, acrostic and prefix stay: they shape the whole poem and need `restart`.
+        """
+        settings.validate()
+        for name in SAMPLING_KNOBS:
+            setattr(self.settings, name, getattr(settings, name))
+        self._preview = None
+
+    def last_choice(self) -> int | None:
+        """Index in `history` of the last step the sampler or a person chose (not forced, not prefix)."""
+        for i in range(len(self.history) - 1, self.prefix_len - 1, -1):
+            if not self.history[i].forced:
+                return i
+        return None
+
+    def follow_forced(self) -> None:
+        """Write the characters the form forces next (punctuation, acrostic, prefix, locked lines)."""
+        while not self.done and self.preview().forced:
+            self.choose()
+
+    def take_back(self) -> bool:
+        """Undo the last choice and the forced characters after it; False when there is none."""
+        last = self.last_choice()
+        if last is None:
+            return False
+        self.undo(len(self.history) - last)
+        return True
+
+    def retake(self, index: int) -> StepInfo | None:
+        """Replace the last choice by its candidate `index` (0-based), then the forced characters."""
+        last = self.last_choice()
+        if last is None:
+            return None
+        candidates = self.history[last].candidates
+        if index >= len(candidates):
+            return None
+        self.undo(len(self.history) - last)
+        info = self.choose(candidates[index][0])
+        self.follow_forced()
+        return info
 
     def finish(self) -> ComposeResult:
         """Write the rest of the poem and return it."""

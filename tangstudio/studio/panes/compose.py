@@ -18,26 +18,25 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive, var
+from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tangstudio.studio.composing import (
     FORMS,
     TONES,
+    Session,
     Step,
-    as_step,
     default_model_available,
-    is_causal,
     list_models,
 )
 from tangstudio.studio.panes.base import Pane
-from tangstudio.studio.widgets.poem_view import PoemView
-from tangstudio.studio.widgets.prob_bars import KEYS, ProbBars
+from tangstudio.studio.widgets.poem_view import PoemState, PoemView
+from tangstudio.studio.widgets.prob_bars import KEYS, PanelState, ProbBars
 
 __all__ = ["ComposePane", "default_model_available"]
 
 PLAY_INTERVAL_S = 0.12  # a 七律 in about 8 s: fast enough to finish, slow enough to watch
-EOS_MARK = "<eos>"
-MASKED = "□"
 NO_MODEL = (
     "No model yet. Train one: F2 (Model) → t, wait for its first checkpoint, then choose it "
     "here. Or open a run: tangstudio --run NAME."
@@ -50,7 +49,23 @@ class PoemScroll(VerticalScroll):
     can_focus = True
 
 
+class StatusLine(Static):
+    """One line under the poem: the model, the mean probability, what to do next."""
+
+    line: reactive[Text] = reactive(Text)
+
+    def watch_line(self, line: Text) -> None:
+        self.update(line)
+
+
 class ComposePane(Pane):
+    """Settings on top, the poem and its candidates below; the writing itself is a Session's.
+
+    The pane turns keys into calls on `session` (composing.CausalSession or FillSession) and then
+    publishes what they changed in three reactives (`poem`, `panel`, `status`); the widgets are
+    bound to them and redraw themselves.
+    """
+
     BINDINGS = [
         Binding("space", "step", "Next char"),
         *[Binding(key, f"pick({n})", f"Pick {key}", show=False) for n, key in enumerate(KEYS)],
@@ -64,17 +79,20 @@ class ComposePane(Pane):
         Binding("escape", "focus_poem", "Poem", show=False),
     ]
 
+    poem: var[PoemState] = var(PoemState)
+    panel: var[PanelState] = var(PanelState)
+    status: var[Text] = var(Text)
+
     def __init__(self, run: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.preferred_run = run  # `tangstudio --run NAME`: compose with that run's model when it has one
         self.loaded = None
         self.novelty = None
         self.model_target: str | None = None
-        self.composer = None  # engine Composer (causal) or Filler (bilstm)
-        self.selected = 0  # fill mode: the position the panel describes
+        self.session: Session | None = None
         self.seed: int | None = None  # fixed by tests and snapshots; None samples differently each poem
         self.loading = False
-        self._play_timer = None
+        self._play_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         models = list_models()
@@ -111,9 +129,9 @@ class ComposePane(Pane):
                 yield Input("", id="cp-prefix", compact=True)
         with Horizontal(id="compose-main"):
             with PoemScroll(id="poem-scroll"):
-                yield PoemView(id="poem")
-            yield ProbBars(Text("loading …", style="dim"), id="candidates")
-        yield Static(id="compose-status")
+                yield PoemView(id="poem").data_bind(state=ComposePane.poem)
+            yield ProbBars(id="candidates").data_bind(panel=ComposePane.panel)
+        yield StatusLine(id="compose-status").data_bind(line=ComposePane.status)
 
     def when_shown(self, first: bool) -> None:
         if first:
@@ -127,9 +145,32 @@ class ComposePane(Pane):
     def action_focus_poem(self) -> None:
         self.focus_first()
 
+    # What tests and the app read -------------------------------------------------------------
+
+    @property
+    def composer(self):
+        """The engine object writing the poem (Composer or Filler), or None."""
+        return self.session.engine if self.session is not None else None
+
     @property
     def filling(self) -> bool:
-        return self.loaded is not None and not is_causal(self.loaded)
+        return self.session is not None and self.session.filling
+
+    @property
+    def selected(self) -> int | None:
+        return self.session.selected if self.session is not None else None
+
+    def steps(self) -> list[Step]:
+        """Every written position with its candidates and probability, in order."""
+        return self.session.steps() if self.session is not None else []
+
+    def poem_text(self) -> str:
+        return self.session.text if self.session is not None else ""
+
+    @property
+    def script(self) -> str:
+        vocab = self.loaded.vocab if self.loaded is not None else None
+        return str(vocab.script) if vocab is not None else "simplified"
 
     # Settings and model ----------------------------------------------------------------------
 
@@ -189,19 +230,17 @@ class ComposePane(Pane):
         event.stop()
         if self.loaded is None:  # also the widgets' own Changed messages while mounting
             return
-        if self.composer is None or self.filling:
+        if self.session is None or self.session.filling:
             self.action_new()
             self.focus_first()
             return
         from tangstudio.engine.errors import TangError
 
         try:
-            new = self.settings()
+            self.session.apply_sampling(self.settings())
         except TangError as exc:
             self._error(str(exc), "Compose settings")
             return
-        for name in ("temperature", "top_k", "top_p", "rhyme", "tones"):
-            setattr(self.composer.settings, name, getattr(new, name))
         self.notify("applies from the next character.", title="Compose")
         self.focus_first()
 
@@ -209,11 +248,10 @@ class ComposePane(Pane):
         select = self.query_one("#cp-model", Select)
         self._stop_play()
         if select.is_blank():
-            self.loaded, self.composer = None, None
-            self.query_one("#candidates", ProbBars).clear(NO_MODEL)
-            self._redraw()
+            self.loaded, self.session = None, None
+            self._show(NO_MODEL)
             return
-        self.query_one("#candidates", ProbBars).clear("loading the model …")
+        self._show("loading the model …")
         self.loading = True
         self._load(str(select.value))
 
@@ -236,10 +274,9 @@ class ComposePane(Pane):
 
     def _load_failed(self, message: str) -> None:
         self.loading = False
-        self.loaded, self.composer = None, None
-        self.query_one("#candidates", ProbBars).clear(message)
+        self.loaded, self.session = None, None
         self.notify(message, title="Compose", severity="error", timeout=10)
-        self._redraw()
+        self._show(message)
 
     def _loaded(self, target: str, loaded, novelty) -> None:
         self.loading = False
@@ -247,14 +284,6 @@ class ComposePane(Pane):
         self.action_new()
 
     # Composing -------------------------------------------------------------------------------
-
-    @property
-    def script(self) -> str:
-        vocab = getattr(self.loaded, "vocab", None)
-        return str(
-            getattr(vocab, "script", None)
-            or (getattr(self.loaded, "meta", None) or {}).get("script", "simplified")
-        )
 
     def _error(self, message: str, title: str = "Compose") -> None:
         self._stop_play()
@@ -266,24 +295,22 @@ class ComposePane(Pane):
             self.notify(NO_MODEL, title="Compose", severity="warning", timeout=8)
             return
         from tangstudio.engine.errors import TangError
-        from tangstudio.studio.composing import make_composer
+        from tangstudio.studio.composing import make_session
 
         try:
-            self.composer = make_composer(self.loaded, self.settings(), self.novelty)
+            self.session = make_session(self.loaded, self.settings(), self.novelty)
         except TangError as exc:
-            self.composer = None
-            self.query_one("#candidates", ProbBars).clear(f"{exc}")
+            self.session = None
             self._error(f"{exc}", "Compose settings")
-            self._redraw()
+            self._show(f"{exc}")
             return
-        self.selected = self._free_positions()[0] if self.filling and self._free_positions() else 0
-        self._redraw()
+        self._publish()
 
     def _ready(self) -> bool:
         if self.loading:
             self.notify("the model is still loading …", title="Compose")
             return False
-        if self.composer is None:
+        if self.session is None:
             self.notify(
                 NO_MODEL if self.loaded is None else "fix the settings, then n starts a poem",
                 title="Compose",
@@ -293,125 +320,39 @@ class ComposePane(Pane):
             return False
         return True
 
-    def steps(self) -> list[Step]:
-        """Every written position with its candidates and probability, in order."""
-        if self.composer is None:
-            return []
-        if not self.filling:
-            return [as_step(s) for s in self.composer.history]
-        out = []
-        for p, token_char in enumerate(self.composer.text):
-            info = self.composer.info.get(p)
-            if info is not None:
-                out.append(as_step(info))
-            elif token_char != MASKED:
-                out.append(Step(p, [(token_char, 1.0)], 0.0, token_char, 1.0, forced=True))
-        return out
+    def _do(self, change) -> bool:
+        """Run one change on the session; a message it returns is shown, a TangError too. True: done."""
+        from tangstudio.engine.errors import TangError
 
-    def _last_choice(self) -> int | None:
-        """Index in the history of the last step a person or the sampler chose (not forced)."""
-        history = self.composer.history
-        for i in range(len(history) - 1, getattr(self.composer, "prefix_len", 0) - 1, -1):
-            if not history[i].forced:
-                return i
-        return None
-
-    def _follow_forced(self) -> None:
-        """Write the characters the form forces (punctuation, acrostic) right after a choice."""
-        while not self.composer.done:
-            if not self.composer.preview().forced:
-                return
-            self.composer.choose()
+        try:
+            message = change(self.session)
+        except TangError as exc:
+            self._error(str(exc))
+            self._publish()
+            return False
+        if message:
+            self._stop_play()
+            self.notify(message, title="Compose")
+            return False
+        self._publish()
+        return True
 
     def action_step(self) -> bool:
         """Sample the next character (fill mode: every empty position); False when there is nothing to do."""
-        if not self._ready():
-            return False
-        from tangstudio.engine.errors import TangError
-
-        try:
-            if self.filling:
-                if self.composer.done:
-                    self.notify(
-                        "every position is filled: p refines them, ← → and 1–0 change one.", title="Compose"
-                    )
-                    return False
-                self.composer.sample()
-            else:
-                if self.composer.done:
-                    self._stop_play()
-                    self.notify(
-                        "the poem is complete: w saves it, c copies it, n starts another.", title="Compose"
-                    )
-                    return False
-                self.composer.step()
-                self._follow_forced()
-        except TangError as exc:
-            self._error(str(exc))
-            return False
-        self._redraw()
-        return True
+        return self._ready() and self._do(lambda s: s.advance())
 
     def action_pick(self, index: int) -> None:
-        if not self._ready():
-            return
-        from tangstudio.engine.errors import TangError
-
-        try:
-            if self.filling:
-                candidates = self.composer.candidates(self.selected)
-                if index < len(candidates):
-                    self.composer.set(self.selected, candidates[index][0])
-                    self._remember_fill(self.selected, candidates, index)
-                self._redraw()
-                return
-            last = self._last_choice()
-            if last is None:
-                self.notify("press Space first: then 1–0 replace the sampled character.", title="Compose")
-                return
-            candidates = self.composer.history[last].candidates
-            if index >= len(candidates):
-                return
-            self.composer.undo(len(self.composer.history) - last)
-            self.composer.choose(candidates[index][0])
-            self._follow_forced()
-        except TangError as exc:
-            self._error(str(exc))
-        self._redraw()
-
-    def _remember_fill(self, position: int, candidates: list, index: int) -> None:
-        """A fill position set by hand keeps the probability it had among its candidates."""
-        from tangstudio.engine.compose import StepInfo
-
-        char, prob = candidates[index]
-        self.composer.info[position] = StepInfo(position, list(candidates), 0.0, char, float(prob))
+        if self._ready():
+            self._do(lambda s: s.pick(index))
 
     def action_undo(self) -> None:
-        if not self._ready():
-            return
-        self._stop_play()
-        if self.filling:
-            self.composer.unset(self.selected)
-            self.composer.info.pop(self.selected, None)
-        else:
-            last = self._last_choice()
-            if last is None:
-                return
-            self.composer.undo(len(self.composer.history) - last)
-        self._redraw()
+        if self._ready():
+            self._stop_play()
+            self._do(lambda s: s.undo())
 
     def action_move(self, delta: int) -> None:
-        if not self.filling or self.composer is None:
-            return
-        free = self._free_positions()
-        if not free:
-            return
-        here = free.index(self.selected) if self.selected in free else 0
-        self.selected = free[(here + delta) % len(free)]
-        self._redraw()
-
-    def _free_positions(self) -> list[int]:
-        return list(self.composer.free_positions()) if self.filling and self.composer is not None else []
+        if self.session is not None and self.session.filling:
+            self._do(lambda s: s.move(delta))
 
     def action_play(self) -> None:
         if self._play_timer is not None:
@@ -419,19 +360,16 @@ class ComposePane(Pane):
             return
         if not self._ready():
             return
-        if self.filling:
-            from tangstudio.engine.errors import TangError
+        continuous = [False]
 
-            try:
-                self.composer.refine(2)
-            except TangError as exc:
-                self._error(str(exc))
-            self._redraw()
-            return
-        self._play_timer = self.set_interval(PLAY_INTERVAL_S, self._play_tick)
+        def play(session) -> None:
+            continuous[0] = session.play()
+
+        if self._do(play) and continuous[0]:
+            self._play_timer = self.set_interval(PLAY_INTERVAL_S, self._play_tick)
 
     def _play_tick(self) -> None:
-        if self.composer is None or self.composer.done or not self.action_step():
+        if self.session is None or self.session.done or not self.action_step():
             self._stop_play()
 
     def _stop_play(self) -> None:
@@ -439,59 +377,56 @@ class ComposePane(Pane):
             self._play_timer.stop()
             self._play_timer = None
 
-    # Output ----------------------------------------------------------------------------------
+    # What the widgets show -------------------------------------------------------------------
 
-    def poem_text(self) -> str:
-        return str(self.composer.text) if self.composer is not None else ""
+    def _show(self, message: str) -> None:
+        """No poem to show: a message in the panel, an empty poem and the status line."""
+        self.panel = PanelState(message=message)
+        self.poem = PoemState(form=self._form())
+        self.status = self._status_line()
 
-    def _redraw(self) -> None:
-        text = self.poem_text()
-        done = bool(self.composer is not None and self.composer.done)
-        form = str(self.query_one("#cp-form", Select).value)
-        bars = self.query_one("#candidates", ProbBars)
-        if self.filling and self.composer is not None:
-            probs = []
-            for p, char in enumerate(text):
-                info = self.composer.info.get(p)
-                probs.append(info.chosen_prob if info is not None else (None if char == MASKED else 1.0))
-            self.query_one(PoemView).show_poem(
-                list(text), probs, form, self.script, done=True, selected=self.selected
-            )
-            try:
-                candidates = self.composer.candidates(self.selected)
-            except Exception:
-                candidates = []
-            current = text[self.selected] if self.selected < len(text) else None
-            bars.show_step(self.selected, candidates, current, None)
+    def _form(self) -> str:
+        return str(self.query_one("#cp-form", Select).value)
+
+    def _publish(self) -> None:
+        """Hand the session's state to the reactives the widgets are bound to."""
+        session = self.session
+        if session is None:
+            return
+        done = session.done or session.filling  # a grid shows no "next character" cursor
+        self.poem = PoemState(
+            tuple(session.text), tuple(session.probs()), self._form(), self.script, done, session.selected
+        )
+        step = session.panel()
+        if step is None:
+            self.panel = PanelState(None, (), None, None, message=None)
         else:
-            steps = self.steps()
-            probs = [s.chosen_prob for s in steps if s.chosen != EOS_MARK]
-            self.query_one(PoemView).show_poem(list(text), probs, form, self.script, done=done)
-            if self.composer is not None:
-                last = self._last_choice()
-                if last is not None:
-                    s = steps[last]
-                    bars.show_step(s.position, s.candidates, s.chosen, s.removed_mass)
-                else:
-                    bars.show_step(None, [], None)
-        self._status(done)
+            self.panel = PanelState(
+                step.position,
+                tuple(step.candidates),
+                step.chosen or None,
+                None if session.filling else step.removed_mass,
+                message=None,
+            )
+        self.status = self._status_line()
 
-    def _status(self, done: bool) -> None:
+    def _status_line(self) -> Text:
         parts: list[tuple[str, str]] = []
         if self.loaded is not None:
             parts.append((_model_label(self.model_target), "dim"))
-        steps = [s for s in self.steps() if not s.forced]
-        if steps:
-            mean = sum(s.chosen_prob for s in steps) / len(steps)
-            parts.append((f"{len(steps)} chosen · mean p {mean:.2f}", "dim"))
-        if self.filling:
-            parts.append(("fill mode: ← → select · 1–0 set · Space fill · p refine", "dim"))
-        elif done:
+        session = self.session
+        chosen = [s for s in session.steps() if not s.forced] if session is not None else []
+        if chosen:
+            mean = sum(s.chosen_prob for s in chosen) / len(chosen)
+            parts.append((f"{len(chosen)} chosen · mean p {mean:.2f}", "dim"))
+        if session is not None and session.hint:
+            parts.append((session.hint, "dim"))
+        elif session is not None and session.done:
             parts.append(("complete: w save · c copy · n new", "bold green"))
             shared = self._longest_shared()
             if shared:
                 parts.append((f"longest span shared with the corpus: {shared}", "dim"))
-        backoffs = getattr(self.composer, "backoffs", None) if self.composer is not None else None
+        backoffs = session.backoffs if session is not None else []
         if backoffs:
             parts.append((f"relaxed: {backoffs[-1]}", "yellow"))
         status = Text()
@@ -499,7 +434,7 @@ class ComposePane(Pane):
             if i:
                 status.append(" · ", style="dim")
             status.append(text, style=style)
-        self.query_one("#compose-status", Static).update(status)
+        return status
 
     def _longest_shared(self) -> str | None:
         if self.novelty is None or not self.poem_text():
@@ -509,9 +444,11 @@ class ComposePane(Pane):
         except Exception:
             return None
 
+    # Output ----------------------------------------------------------------------------------
+
     def action_save(self) -> None:
         text = self.poem_text()
-        if not text:
+        if not text or self.session is None:
             self.notify("nothing to save yet: Space writes the first character.", title="Compose")
             return
         from tangstudio.engine.errors import TangError
@@ -526,7 +463,7 @@ class ComposePane(Pane):
             check = None  # an unfinished poem has no verdict; save it anyway
         try:
             path = save_poem(
-                text, self.steps(), self.composer.settings, self.model_target or "", self.script, check
+                text, self.steps(), self.session.settings, self.model_target or "", self.script, check
             )
         except OSError as exc:
             self.notify(f"could not save: {exc}", title="Compose", severity="error")

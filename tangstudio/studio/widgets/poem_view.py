@@ -7,7 +7,10 @@ for tones and, once the poem has its full shape, for the checker's verdict.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from tangstudio.studio.widgets.tint import tint
@@ -89,10 +92,33 @@ def _summary(result) -> Text:
     return parts
 
 
+@dataclass(frozen=True)
+class PoemState:
+    """What the poem view shows; assigning a new one to `PoemView.state` redraws it."""
+
+    chars: tuple[str, ...] = ()
+    probs: tuple[float | None, ...] = ()
+    form: str = "auto"
+    script: str = "simplified"
+    done: bool = False
+    selected: int | None = None
+
+
 class PoemView(Static):
-    """Renders characters + probabilities; `cursor` marks where the next character goes."""
+    """Renders characters + probabilities; `cursor` marks where the next character goes.
+
+    `state` is reactive: the pane binds it to its own (`data_bind`) and the view redraws itself
+    when the poem changes, instead of the pane calling a redraw after each key.
+    """
 
     DEFAULT_CSS = "PoemView { height: auto; }"
+
+    state: reactive[PoemState] = reactive(PoemState, layout=True)
+
+    def watch_state(self, state: PoemState) -> None:
+        self.show_poem(
+            list(state.chars), list(state.probs), state.form, state.script, state.done, state.selected
+        )
 
     def show_poem(
         self,

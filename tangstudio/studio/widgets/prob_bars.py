@@ -6,8 +6,12 @@ person sees when the model "wanted" something the rules forbade.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from tangstudio.bars import bar
@@ -16,10 +20,41 @@ from tangstudio.studio.widgets.tint import tint
 KEYS = "1234567890"
 
 
+@dataclass(frozen=True)
+class PanelState:
+    """What the panel shows: a step's candidates, or a message when there is no step."""
+
+    position: int | None = None
+    candidates: tuple[tuple[str, float], ...] = ()
+    chosen: str | None = None
+    removed_mass: float | None = None
+    message: str | None = "loading …"
+    notes: tuple[tuple[str, str], ...] = ()  # (text, style) lines below the bars
+
+
 class ProbBars(Static):
-    """Shows a `StepInfo`-like record: candidates [(char, prob)], chosen, removed mass."""
+    """Shows a `StepInfo`-like record: candidates [(char, prob)], chosen, removed mass.
+
+    `panel` is reactive (bound to the compose pane's own): the widget redraws when it changes.
+    """
 
     DEFAULT_CSS = "ProbBars { height: auto; }"
+
+    panel: reactive[PanelState] = reactive(PanelState, layout=True)
+
+    def watch_panel(self, panel: PanelState) -> None:
+        if panel.message is not None:
+            self.clear(panel.message)
+            return
+        shown = step_renderable(panel.position, list(panel.candidates), panel.chosen, panel.removed_mass)
+        if panel.notes:
+            from rich.console import Group
+
+            extra = Text()
+            for text, style in panel.notes:
+                extra.append("\n" + text, style=style)
+            shown = Group(shown, extra)
+        self.update(shown)
 
     def show_step(
         self,
@@ -29,35 +64,7 @@ class ProbBars(Static):
         removed_mass: float | None = None,
         bar_width: int = 14,
     ) -> None:
-        table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
-        table.add_column(style="bold", no_wrap=True)  # key
-        table.add_column(no_wrap=True)  # char
-        table.add_column(no_wrap=True, overflow="crop")  # bar
-        table.add_column(justify="right", no_wrap=True)  # percent
-        top = max((p for _, p in candidates), default=0.0)
-        for key, (char, prob) in zip(KEYS, candidates):
-            shown = _shown(char)
-            row_style = "reverse" if char == chosen else ""
-            table.add_row(
-                key,
-                Text(shown, style=f"bold {tint(prob)}"),
-                Text(bar(prob, top, bar_width), style=tint(prob)),
-                f"{prob:6.1%}",
-                style=row_style,
-            )
-        title = Text.assemble(
-            (f"position {position + 1}" if position is not None else "the first position", "bold"),
-            (f" · chose {_shown(chosen)}" if chosen and candidates else "", "dim"),
-        )
-        if removed_mass is not None:
-            title.append("\nconstraints removed ", style="dim")
-            title.append(f"{removed_mass:.1%}", style="bold yellow" if removed_mass > 0.5 else "bold")
-        if not candidates:
-            self.update(Text.assemble(title, ("\n\nSpace samples the first character.", "dim")))
-            return
-        from rich.console import Group
-
-        self.update(Group(title, table))
+        self.update(step_renderable(position, candidates, chosen, removed_mass, bar_width))
 
     def clear(self, message: str = "") -> None:
         self.update(Text(message, style="dim"))
@@ -66,3 +73,41 @@ class ProbBars(Static):
 def _shown(char: str) -> str:
     """Punctuation and the end of the poem as something visible."""
     return {"<eos>": "⏎ end", "\n": "⏎"}.get(char, char)
+
+
+def step_renderable(
+    position: int | None,
+    candidates: list[tuple[str, float]],
+    chosen: str | None,
+    removed_mass: float | None = None,
+    bar_width: int = 14,
+) -> RenderableType:
+    """The step as a title over a table of candidates with bars."""
+    table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
+    table.add_column(style="bold", no_wrap=True)  # key
+    table.add_column(no_wrap=True)  # char
+    table.add_column(no_wrap=True, overflow="crop")  # bar
+    table.add_column(justify="right", no_wrap=True)  # percent
+    top = max((p for _, p in candidates), default=0.0)
+    for key, (char, prob) in zip(KEYS, candidates):
+        shown = _shown(char)
+        row_style = "reverse" if char == chosen else ""
+        table.add_row(
+            key,
+            Text(shown, style=f"bold {tint(prob)}"),
+            Text(bar(prob, top, bar_width), style=tint(prob)),
+            f"{prob:6.1%}",
+            style=row_style,
+        )
+    title = Text.assemble(
+        (f"position {position + 1}" if position is not None else "the first position", "bold"),
+        (f" · chose {_shown(chosen)}" if chosen and candidates else "", "dim"),
+    )
+    if removed_mass is not None:
+        title.append("\nconstraints removed ", style="dim")
+        title.append(f"{removed_mass:.1%}", style="bold yellow" if removed_mass > 0.5 else "bold")
+    if not candidates:
+        return Text.assemble(title, ("\n\nSpace samples the first character.", "dim"))
+    from rich.console import Group
+
+    return Group(title, table)
