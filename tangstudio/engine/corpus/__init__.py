@@ -17,7 +17,17 @@ from tangstudio.engine.corpus.script import check_script, convert_many
 from tangstudio.engine.corpus.source import BUNDLED, available_corpora, corpus_path, read_raw
 from tangstudio.engine.corpus.splits import split_of
 
-__all__ = ["BUNDLED", "Corpus", "Poem", "available_corpora", "forms_label", "load_corpus", "parse_forms"]
+__all__ = [
+    "BUNDLED",
+    "Corpus",
+    "Poem",
+    "available_corpora",
+    "build_corpus",
+    "corpus_arrays",
+    "forms_label",
+    "load_corpus",
+    "parse_forms",
+]
 
 _SEP = "\x1f"
 
@@ -45,15 +55,45 @@ class Corpus:
 
 
 def load_corpus(name: str = BUNDLED, script: str = "simplified") -> Corpus:
-    """Load, convert and clean a corpus; cached per file version, so a re-import is seen."""
+    """Load, convert and clean a corpus; cached per file version, so a re-import is seen.
+
+    The cleaned result is kept on disk (`corpus/cache.py`), so only the first process after an
+    install or an import pays for converting and cleaning.
+    """
     check_script(script)
     path = corpus_path(name)
-    version = path.stat().st_mtime_ns if path.is_file() else None
-    return _load(name, script, str(path), version)
+    return _load(name, script, str(path), _version(path))
+
+
+def corpus_arrays(name: str = BUNDLED, script: str = "simplified"):
+    """The cleaned corpus as flat (memory-mapped) arrays: what the novelty index reads, no Poem objects."""
+    check_script(script)
+    path = corpus_path(name)
+    return _arrays(name, script, str(path), _version(path))
+
+
+def _version(path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=4)
-def _load(name: str, script: str, path: str, version: int | None) -> Corpus:
+def _arrays(name: str, script: str, path: str, version: tuple[int, int] | None):
+    from tangstudio.engine.corpus.cache import load_arrays
+
+    return load_arrays(name, script)[0]  # the Poem objects of a fresh build are not kept
+
+
+@lru_cache(maxsize=4)
+def _load(name: str, script: str, path: str, version: tuple[int, int] | None) -> Corpus:
+    return _arrays(name, script, path, version).to_corpus()
+
+
+def build_corpus(name: str, script: str) -> Corpus:
+    """Read, convert and clean a corpus from its source (seconds); `load_corpus` keeps the result."""
     raw = read_raw(name)
     # One OpenCC call for the whole corpus: title, author and body joined by control characters.
     packed = [_SEP.join((str(r[1]), str(r[2]), "\x1e".join(map(str, r[3])))) for r in raw.rows]
