@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import sys
 
-from tangstudio.cli import (
+# Imported for their side effect: each command module registers itself on `app`.
+from tangstudio.cli import (  # noqa: F401
     check_cmd,
     compare_cmd,
     corpus_cmd,
     eval_cmd,
     generate_cmd,
+    lab_cmd,
     runs_cmd,
     score_cmd,
     stats_cmd,

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""The lab half of docs/study.md, as the exact CLI commands it ran (one at a time, one thread each).
+
+    TANGSTUDIO_HOME=/work/tsstudy python scripts/lab_study.py digits [--dry-run]
+    TANGSTUDIO_HOME=/work/tsstudy python scripts/lab_study.py headline
+
+`digits`: for rnn, lstm and gru, a 3-point learning-rate sweep (seed 0), then seeds 1 and 2 at
+each architecture's best val accuracy, then the BiLSTM at the LSTM's best rate (3 seeds); all
+with the same fixed --steps. `headline`: one LSTM 1×128 with about five CPU-minutes of steps.
+Each command and the load average before it are appended to <home>/lab/digits_log.jsonl; the
+runs themselves hold every figure (metrics.jsonl has CPU and wall seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STEPS = 2000
+LRS = ("1e-3", "3e-3", "1e-2")
+ARCHS = ("rnn", "lstm", "gru")
+HEADLINE_STEPS = 20000
+
+
+def home() -> Path:
+    return Path(os.environ["TANGSTUDIO_HOME"])
+
+
+def run(argv: list[str], dry: bool) -> None:
+    line = " ".join(["tangstudio", *argv])
+    print(line, flush=True)
+    if dry:
+        return
+    load = os.getloadavg()
+    t0, c0 = time.time(), os.times()
+    code = subprocess.call([sys.executable, "-m", "tangstudio", *argv])
+    c1 = os.times()
+    log = home() / "lab" / "digits_log.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as handle:
+        record = {
+            "command": line,
+            "exit": code,
+            "load_before": load,
+            "load_after": os.getloadavg(),
+            "wall_s": time.time() - t0,
+            "child_cpu_s": (c1.children_user + c1.children_system) - (c0.children_user + c0.children_system),
+        }
+        handle.write(json.dumps(record) + "\n")
+
+
+def best_val_acc(name: str) -> float:
+    path = home() / "runs" / name / "metrics.jsonl"
+    accs = [json.loads(x).get("val_acc") for x in path.read_text().splitlines() if '"eval"' in x]
+    return max(a for a in accs if a is not None)
+
+
+def train(name: str, arch: str, lr: str, seed: int, steps: int, dry: bool) -> None:
+    if (home() / "runs" / name / "config.toml").exists():
+        print(f"# {name} exists, skipped", flush=True)
+        return
+    run(
+        [
+            "lab",
+            "digits",
+            "train",
+            "--run",
+            name,
+            "--arch",
+            arch,
+            "--hidden",
+            "128",
+            "--lr",
+            lr,
+            "--seed",
+            str(seed),
+            "--steps",
+            str(steps),
+            "--eval-every",
+            "200",
+            "--threads",
+            "1",
+        ],
+        dry,
+    )
+
+
+def digits(dry: bool) -> None:
+    for arch in ARCHS:
+        for lr in LRS:
+            train(f"lab-{arch}-lr{lr}-s0", arch, lr, 0, STEPS, dry)
+    best = {}
+    for arch in ARCHS:
+        best[arch] = LRS[1] if dry else max(LRS, key=lambda lr: best_val_acc(f"lab-{arch}-lr{lr}-s0"))
+        for seed in (1, 2):
+            train(f"lab-{arch}-lr{best[arch]}-s{seed}", arch, best[arch], seed, STEPS, dry)
+    for seed in (0, 1, 2):
+        train(f"lab-bilstm-lr{best['lstm']}-s{seed}", "bilstm", best["lstm"], seed, STEPS, dry)
+
+
+def headline(dry: bool, lr: str) -> None:
+    train(f"lab-lstm-5min-lr{lr}", "lstm", lr, 0, HEADLINE_STEPS, dry)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("part", choices=("digits", "headline"))
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--lr", default="3e-3")
+    args = parser.parse_args()
+    digits(args.dry_run) if args.part == "digits" else headline(args.dry_run, args.lr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""`tangstudio lab ...`: the seed article's own experiments (digits row by row, long memory).
+
+Every import of numpy, torch or the lab engine happens inside the command functions, so
+`tangstudio lab --help` stays as light as the rest of the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from tangstudio.cli.app import app
+
+lab = typer.Typer(
+    help="The seed article's experiments: digits read row by row, long memory, vanishing gradients.",
+    no_args_is_help=True,
+)
+digits = typer.Typer(
+    help="Handwritten digits read one 28-pixel row per step (seed §4).", no_args_is_help=True
+)
+memory = typer.Typer(
+    help="Long memory: recall a symbol after T distractors (seed §2–§3).", no_args_is_help=True
+)
+app.add_typer(lab, name="lab")
+lab.add_typer(digits, name="digits")
+lab.add_typer(memory, name="memory")
+
+ARCH_HELP = "rnn, lstm, gru or bilstm."
+
+
+@digits.command("train")
+def digits_train(
+    run: str = typer.Option(..., "--run", help="Name of the new run (or the run to resume)."),
+    arch: str = typer.Option("lstm", "--arch", help=ARCH_HELP),
+    hidden: int = typer.Option(128, "--hidden", help="Hidden units per layer."),
+    layers: int = typer.Option(1, "--layers", help="Recurrent layers."),
+    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (AdamW, warm-up then cosine)."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Digits per step."),
+    steps: int | None = typer.Option(
+        None, "--steps", help="Budget in steps (the fair one: load cannot change it)."
+    ),
+    minutes: float | None = typer.Option(None, "--minutes", help="Budget in wall-clock minutes."),
+    seed: int = typer.Option(0, "--seed", help="Initialisation and batch order."),
+    eval_every: int = typer.Option(
+        200, "--eval-every", help="Steps between evaluations on the 1,000 val digits."
+    ),
+    threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
+    impl: str = typer.Option("fused", "--impl", help="fused (fast kernels) or cells (the readable cells)."),
+    forget_bias: float = typer.Option(
+        0.0, "--forget-bias", help="LSTM/BiLSTM: forget-gate bias at initialisation."
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run from its last checkpoint."),
+    as_json: bool = typer.Option(False, "--json", help="Print each event as one JSON line."),
+) -> None:
+    """Train a many-to-one classifier on the 8,000 train digits; best checkpoint by val accuracy."""
+    from tangstudio.engine.lab.config import LabConfig
+
+    config = LabConfig(
+        run=run,
+        task="digits",
+        arch=arch,
+        hidden=hidden,
+        layers=layers,
+        lr=lr,
+        batch_size=batch_size,
+        steps=steps,
+        minutes=minutes,
+        seed=seed,
+        eval_every=eval_every,
+        threads=threads,
+        impl=impl,
+        forget_bias=forget_bias,
+        resume=resume,
+    )
+    given = {name for name, value in _given_options().items() if value}
+    if resume and steps is None and minutes is None:
+        config.steps = 1  # placeholder for validation; the stored budget is kept
+        given.discard("steps")
+    raise typer.Exit(_run_training(config, given, as_json))
+
+
+def _given_options() -> dict[str, bool]:
+    """Which options the user typed (on resume only those may change the stored config)."""
+    argv = sys.argv[1:]
+    names = ("steps", "minutes", "eval_every", "threads", "resume")
+    return {n: f"--{n.replace('_', '-')}" in argv for n in names}
+
+
+def _run_training(config, given: set[str], as_json: bool) -> int:
+    import signal
+
+    from tangstudio.engine.lab.train import resume_command, train_lab
+
+    received: list[int] = []
+
+    def on_signal(signum, frame) -> None:
+        received.append(signum)
+
+    def on_event(event: dict) -> None:
+        kind = event.get("event")
+        if as_json:
+            if kind != "progress":
+                print(json.dumps(event, ensure_ascii=False), flush=True)
+            return
+        if kind == "start":
+            print(
+                f"{event['run']}: {event['arch']} on {event['task']}, {event['params']:,} parameters",
+                flush=True,
+            )
+        elif kind == "eval":
+            print(
+                f"step {event['step']:>6}  val loss {event['val_loss']:.4f}  val acc {event['val_acc']:.2%}"
+                f"  ({event['cpu_s']:.0f} CPU-s, {event['elapsed_s']:.0f} s)",
+                flush=True,
+            )
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        result = train_lab(config, callback=on_event, should_stop=lambda: bool(received), given=given)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if result.status == "interrupted":
+        print(f"stopped at step {result.step}; resume with: {resume_command(result.run)}", file=sys.stderr)
+        return 143 if received and received[0] == signal.SIGTERM else 130
+    if not as_json:
+        print(
+            f"done: step {result.step}, best val accuracy {result.best_val_acc:.2%}; "
+            f"{result.cpu_s:.0f} CPU-s, {result.elapsed_s:.0f} s wall. "
+            f"Test it with: tangstudio lab digits eval {result.run}"
+        )
+    return 0
+
+
+@digits.command("eval")
+def digits_eval(
+    run: str = typer.Argument(..., help="A lab digits run (name or folder)."),
+    split: str = typer.Option("test", "--split", help="test, val or train."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Accuracy, per-class accuracy and the confusion matrix of a run's best checkpoint."""
+    from tangstudio.cli.render import console, print_json
+    from tangstudio.engine.lab.train import evaluate_digits
+
+    result = evaluate_digits(run, split=split)
+    if as_json:
+        print_json(result)
+        return
+    from rich.table import Table
+
+    console.print(
+        f"[bold]{result['run']}[/bold] · {result['arch']} · step {result['step']} · {split} split: "
+        f"accuracy [bold]{result['accuracy']:.2%}[/bold] on {result['count']:,} digits "
+        f"(loss {result['loss']:.4f} nats)"
+    )
+    table = Table(
+        title="confusion matrix (rows: true digit, columns: predicted)", title_justify="left", box=None
+    )
+    table.add_column("true", justify="right", style="bold")
+    for c in range(10):
+        table.add_column(str(c), justify="right")
+    table.add_column("accuracy", justify="right")
+    for t, row in enumerate(result["confusion"]):
+        cells = [
+            f"[bold green]{n}[/]" if t == p else (f"[red]{n}[/]" if n else "[dim]·[/]")
+            for p, n in enumerate(row)
+        ]
+        acc = result["per_class"][t]
+        table.add_row(str(t), *cells, "–" if acc is None else f"{acc:.1%}")
+    console.print(table)
+    console.print(
+        f"{len(result['misclassified'])} misclassified; see them with: tangstudio lab digits show {run} --wrong"
+    )
+
+
+@digits.command("show")
+def digits_show(
+    run: str = typer.Argument(..., help="A lab digits run (name or folder)."),
+    index: int = typer.Option(0, "--index", help="Which digit of the split (0 = its first)."),
+    split: str = typer.Option("test", "--split", help="test, val or train."),
+    wrong: bool = typer.Option(False, "--wrong", help="Count --index among the misclassified digits only."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Draw a digit with half blocks and the class probabilities after each row the network reads."""
+    from tangstudio.cli.render import console, print_json
+    from tangstudio.engine.lab.inspect import digit_reading, half_block_lines
+
+    reading = digit_reading(run, index=index, split=split, wrong_only=wrong)
+    if as_json:
+        print_json({k: v for k, v in reading.items() if k != "image"})
+        return
+    verdict = "right" if reading["predicted"] == reading["label"] else "wrong"
+    console.print(
+        f"{split} digit {index} (index {reading['digit_index']} of 10,000): true {reading['label']}, "
+        f"read as [bold]{reading['predicted']}[/bold] ({verdict}) by {reading['run']} · {reading['arch']}"
+    )
+    for line in half_block_lines(reading["image"]):
+        console.print("  " + line, highlight=False)
+    from rich.table import Table
+
+    table = Table(title="P(class) after each row (%)", title_justify="left", box=None, padding=(0, 1))
+    table.add_column("row", justify="right", style="dim")
+    for c in range(10):
+        table.add_column(str(c), justify="right")
+    table.add_column("best", justify="right")
+    for row, probs in enumerate(reading["probs_by_row"], start=1):
+        best = max(range(10), key=lambda c: probs[c])
+        cells = [
+            (
+                f"[bold reverse]{p * 100:.0f}[/]"
+                if c == best
+                else (f"{p * 100:.0f}" if p >= 0.005 else "[dim]·[/]")
+            )
+            for c, p in enumerate(probs)
+        ]
+        table.add_row(str(row), *cells, str(best))
+    console.print(table)
+    knows = reading["knows_at_row"]
+    console.print(
+        f"settles on {reading['predicted']} from row {knows} on" if knows else "never settles on one class",
+        highlight=False,
+    )
