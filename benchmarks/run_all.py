@@ -108,7 +108,7 @@ def print_table(results: list[tuple[str, list[Row], str | None, float]], header:
             for row in rows:
                 table.add_row(*cells(row))
         Console().print(table)
-    for name, _, why, seconds in results:
+    for name, _, why, _seconds in results:
         if why:
             print(f"skipped {name}: {why}")
     print("module times: " + ", ".join(f"{name} {seconds:.0f} s" for name, _, _, seconds in results))

@@ -1,12 +1,15 @@
-"""Shared fixtures: every test gets its own tangstudio home, and a tiny corpus when it asks."""
+"""Shared fixtures: every test gets its own tangstudio home, a tiny corpus when it asks, and (for
+the studio tests) tiny trained runs made once per session and copied into each test's home."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 TINY_POEMS = 240
+TINY_ARCHS = ("gru", "bilstm")
 
 
 @pytest.fixture(autouse=True)
@@ -38,3 +41,98 @@ def tiny_corpus(tiny_corpus_file: Path, home: Path) -> str:
 
     import_corpus(tiny_corpus_file, "tiny")
     return "tiny"
+
+
+@pytest.fixture
+def no_shipped_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No shipped default model, so what a studio test shows does not change when one ships.
+
+    Not autouse: the studio test modules ask for it with `pytestmark`; others test the shipped model.
+    """
+    monkeypatch.setenv("TANGSTUDIO_MODELS", str(tmp_path / "no-shipped-models"))
+
+
+@pytest.fixture(scope="session")
+def trained_runs(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file: Path) -> Path:
+    """Run folders of tiny gru and bilstm models trained for 2 steps on the tiny corpus."""
+    root = tmp_path_factory.mktemp("studio-trained")
+    previous = os.environ.get("TANGSTUDIO_HOME")
+    os.environ["TANGSTUDIO_HOME"] = str(root)
+    try:
+        from tangstudio.engine.corpus.importer import import_corpus
+        from tangstudio.engine.training import TrainConfig, train
+
+        import_corpus(tiny_corpus_file, "tiny")
+        for arch in TINY_ARCHS:
+            train(
+                TrainConfig(
+                    arch=arch,
+                    corpus="tiny",
+                    embed=16,
+                    hidden=32,
+                    layers=1,
+                    steps=2,
+                    eval_every=2,
+                    log_every=1,
+                    samples=0,
+                    warmup=1,
+                    seed=0,
+                    run=f"tiny-{arch}",
+                )
+            )
+    finally:
+        if previous is None:
+            os.environ.pop("TANGSTUDIO_HOME", None)
+        else:
+            os.environ["TANGSTUDIO_HOME"] = previous
+    return root / "runs"
+
+
+@pytest.fixture(scope="session")
+def seeded_model_run(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file: Path) -> Path:
+    """A run folder holding an untrained gru built from a fixed seed (its output layer sharpened so the
+    probabilities spread): what snapshots show does not move when the training code changes."""
+    import torch
+
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.models import ModelConfig, build_model
+    from tangstudio.engine.runs.checkpoint import save_checkpoint
+
+    root = tmp_path_factory.mktemp("studio-seeded")
+    previous = os.environ.get("TANGSTUDIO_HOME")
+    os.environ["TANGSTUDIO_HOME"] = str(root / "home")
+    try:
+        from tangstudio.engine.corpus import load_corpus
+        from tangstudio.engine.corpus.importer import import_corpus
+
+        import_corpus(tiny_corpus_file, "tiny")
+        corpus = load_corpus("tiny", "simplified")
+        vocab = Vocab.build((p.text for p in corpus.select("regulated", "train")), "simplified")
+    finally:
+        if previous is None:
+            os.environ.pop("TANGSTUDIO_HOME", None)
+        else:
+            os.environ["TANGSTUDIO_HOME"] = previous
+    config = ModelConfig(arch="gru", vocab_size=len(vocab), embed=16, hidden=32, layers=1, dropout=0.0)
+    torch.manual_seed(0)
+    model = build_model(config)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "head" in name:
+                parameter.mul_(40.0)
+    run = root / "seeded-gru"
+    (run / "config.toml").parent.mkdir(parents=True, exist_ok=True)
+    (run / "config.toml").write_text('arch = "gru"\ncorpus = "tiny"\n', encoding="utf-8")
+    meta = {
+        "run": "seeded-gru",
+        "arch": "gru",
+        "model": config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "script": "simplified",
+        "corpus": {"name": "tiny", "fingerprint": corpus.fingerprint},
+        "forms": "regulated",
+        "step": 0,
+        "ppl_kind": "causal",
+    }
+    save_checkpoint(run / "checkpoints" / "best", model.state_dict(), meta)
+    return run

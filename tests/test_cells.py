@@ -18,7 +18,7 @@ from tangstudio.engine.models.layers import FUSED
 
 torch.set_num_threads(1)
 KINDS = ["rnn", "lstm", "gru"]
-I, H, L, B, T = 5, 7, 2, 4, 9
+I, H, L, B, T = 5, 7, 2, 4, 9  # noqa: E741  (the sizes named as in the equations)
 
 
 def _states_close(a, b, atol=1e-5) -> bool:
@@ -157,3 +157,18 @@ def test_forget_bias_starts_every_layer_forget_gate_where_asked(impl: str) -> No
         assert all(torch.allclose(b, torch.ones(H)) for b in _forget_biases(cells))
         x = torch.randn(B, T, I)
         assert torch.allclose(remedied(x)[0], cells(x)[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cells_start_from_the_fused_modules_initialisation(kind: str) -> None:
+    """Both paths draw every parameter from U(±1/√hidden): the same bound, whatever the input size."""
+    hidden, inputs = 64, 96  # nn.Linear's own bound would be 1/√(64 + 96) ≈ 0.079, not 0.125
+    torch.manual_seed(0)
+    stack = CellStack(kind, inputs, hidden, layers=2)
+    fused = FUSED[kind](inputs, hidden, num_layers=2, batch_first=True)
+    bound = hidden**-0.5
+    for path in (stack, fused):
+        for name, parameter in path.named_parameters():
+            largest = parameter.detach().abs().max().item()
+            assert largest <= bound, name
+            assert largest > 0.9 * bound, f"{name} starts from a smaller bound than the fused modules"

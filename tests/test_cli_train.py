@@ -136,7 +136,7 @@ def test_signal_checkpoints_and_resume_finishes(tiny_corpus, home, sig, code):
     while time.monotonic() < deadline and not (metrics.is_file() and '"train"' in metrics.read_text()):
         time.sleep(0.1)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
     assert "resume with: tangstudio train --headless --run sig --resume" in err
     last = json.loads(metrics.read_text().splitlines()[-1])

@@ -406,7 +406,7 @@ def test_top_k_and_top_p_heads():
     from tangstudio.engine.compose.decoding import head, pick, truncate
 
     probs = torch.tensor([0.05, 0.4, 0.3, 0.2, 0.05])
-    ids, kept = head(probs, 0, 0.65)
+    ids, _kept = head(probs, 0, 0.65)
     assert ids.tolist() == [1, 2]  # 0.4 then 0.3 reaches 0.65
     assert head(probs, 2, 1.0)[0].tolist() == [1, 2]
     assert head(probs, 0, 1.0)[0].tolist() == [0, 1, 2, 3, 4]

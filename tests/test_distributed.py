@@ -134,7 +134,7 @@ def test_a_dying_rank_stops_the_job_and_keeps_the_checkpoint(tiny_corpus, home):
     victim = _worker_with_rank(proc.pid, 1)
     assert victim is not None
     os.kill(victim, signal.SIGKILL)
-    out, err = proc.communicate(timeout=150)
+    _out, err = proc.communicate(timeout=150)
     assert proc.returncode != 0
     assert (
         "rank 0 of 2 stopped" in err
@@ -179,7 +179,7 @@ def test_ctrl_c_under_torchrun_checkpoints_on_all_ranks_agreeing(tiny_corpus, ho
     while time.monotonic() < deadline and not meta.is_file():
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)  # the launcher forwards it to both workers
-    out, err = proc.communicate(timeout=150)
+    _out, err = proc.communicate(timeout=150)
     assert "resume with: tangstudio train --headless --run halt --resume" in err
     events = [json.loads(x) for x in (home / "runs" / "halt" / "metrics.jsonl").read_text().splitlines()]
     assert events[-1]["status"] == "interrupted"

@@ -29,7 +29,7 @@ def _save(directory: Path, arch: str, corpus: str, script: str = "traditional") 
     from tangstudio.engine.runs.checkpoint import save_checkpoint
 
     texts = [p.text for p in load_corpus(corpus, script).poems]
-    vocab = Vocab.build(texts + ["春夏秋冬床前明月光"], script)
+    vocab = Vocab.build([*texts, "春夏秋冬床前明月光"], script)
     torch.manual_seed(0)
     config = ModelConfig(arch, len(vocab), embed=16, hidden=24, layers=1)
     model = build_model(config)
@@ -154,7 +154,7 @@ def test_score_json_and_table(run, home):
     poem = "白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"
     data = json.loads(tangstudio("score", poem, "--model", run, "--json", home=home).stdout)
     assert data["form"] == "wujue" and data["ppl_kind"] == "causal"
-    assert [c["char"] for c in data["chars"]] == list(poem) + ["<eos>"]
+    assert [c["char"] for c in data["chars"]] == [*poem, "<eos>"]
     assert data["perplexity"] > 1 and all(0 < c["prob"] <= 1 and c["rank"] >= 1 for c in data["chars"])
     table = tangstudio("score", poem, "--model", run, home=home)
     assert table.returncode == 0 and "perplexity" in table.stdout

@@ -140,7 +140,7 @@ def test_bilstm_gradient_from_prediction_to_its_own_input_is_zero(impl: str) -> 
     for t in (0, 3, T - 1):
         model.zero_grad()
         real = (t < lengths).float()[:, None]  # logits past a row's end are unused garbage
-        grad = _embedding_grad(model, inputs, lengths, lambda logits: logits[:, t] * real)
+        grad = _embedding_grad(model, inputs, lengths, lambda logits, t=t, real=real: logits[:, t] * real)
         assert torch.count_nonzero(grad[:, t]) == 0, f"d logits_{t} / d e_{t} must be zero"
         for row, n in enumerate(lengths.tolist()):
             assert torch.count_nonzero(grad[row, n:]) == 0, "padding must not reach any real prediction"

@@ -7,18 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_studio_support import (  # noqa: F401  (fixtures)
-    copy_run,
-    errors,
-    no_shipped_models,
-    settle,
-    shown_text,
-    sync,
-    trained_runs,
-    write_fake_run,
-)
+from studio_helpers import copy_run, errors, settle, shown_text, sync, write_fake_run
 
 from tangstudio.studio.app import create_app
+
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
 
 def studio(**options):

@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_studio_support import no_blink, no_shipped_models, seeded_model_run, settle, write_fake_run  # noqa: F401
+from studio_helpers import no_blink, settle, write_fake_run
 
 from tangstudio.studio.app import create_app
+
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
 SIZES = [(80, 24), (160, 48)]
 

@@ -77,7 +77,7 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
 
     for arch in ("lstm", "bilstm"):  # the position buckets add up to the val loss the engine counted
         split = loss_by_position(f"s-{arch}")
-        mean = sum(l * c for l, c in zip(split["loss"], split["count"]) if c) / sum(split["count"])
+        mean = sum(loss * c for loss, c in zip(split["loss"], split["count"]) if c) / sum(split["count"])
         assert mean == pytest.approx(archs[arch]["best_val_loss"], abs=1e-6)
         assert split["ppl_kind"] == archs[arch]["ppl_kind"] and split["count"][0] > 0
 

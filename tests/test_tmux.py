@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from test_studio_support import copy_run, no_shipped_models, trained_runs  # noqa: F401
+from studio_helpers import copy_run
 
 pytestmark = [
+    pytest.mark.usefixtures("no_shipped_models"),
     pytest.mark.tmux,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
 ]

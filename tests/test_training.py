@@ -158,7 +158,7 @@ def test_rank_shards_partition_each_global_batch():
     lengths = [10 + (i * 7) % 40 for i in range(500)]
     for batch in plan_epoch(lengths, 32, seed=3, epoch=0, world=3):
         shards = [shard(batch, r, 3) for r in range(3)]
-        assert sorted(sum(shards, [])) == sorted(batch) and all(shards)
+        assert sorted(x for s in shards for x in s) == sorted(batch) and all(shards)
 
 
 def test_batches_count_chars_and_masks():
@@ -167,7 +167,7 @@ def test_batches_count_chars_and_masks():
     assert batch.chars == 4 + 2  # chars + <eos> per poem, start never a target
     assert batch.targets[1].tolist() == [30, 3, 0, 0]
     gen = torch.Generator().manual_seed(0)
-    masked = masked_batch([[5] + list(range(20, 60)) + [3]], gen, 0.15, 0.30)
+    masked = masked_batch([[5, *range(20, 60), 3]], gen, 0.15, 0.30)
     share = (masked.inputs == 4).float().mean().item()
     assert 0.05 < share < 0.45 and masked.inputs[0, 0] == 5 and masked.targets[0, 0] == 0
 

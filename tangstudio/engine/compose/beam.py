@@ -90,7 +90,7 @@ def beam_search(
                 allowed[b].forced,
                 list(allowed[b].notes),
             )
-            nxt = _Hyp(total, C.advance(plan, tables, h.cstate, token), h.path + (info,))
+            nxt = _Hyp(total, C.advance(plan, tables, h.cstate, token), (*h.path, info))
             if nxt.cstate.done:
                 finished.append(nxt)
             else:

@@ -9,16 +9,18 @@ setting, which other code — training — relies on).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
-def step(model: torch.nn.Module, tokens: torch.Tensor, state):
+def step(model: Any, tokens: torch.Tensor, state):
     """model.step(tokens, state) with oneDNN's RNN path off for the call."""
     backend = torch.backends.mkldnn
     previous = backend.enabled
     if not previous or tokens.device.type != "cpu":
         return model.step(tokens, state)
-    backend.enabled = False
+    backend.enabled = False  # type: ignore[assignment]  # a descriptor; torch's stubs type it as one
     try:
         return model.step(tokens, state)
     finally:

@@ -19,7 +19,7 @@ def is_hanzi(char: str) -> bool:
 def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool = False) -> dict:
     chosen = parse_forms(forms)
     poems = corpus.select(chosen, include_lost=include_lost)
-    chars = Counter()
+    chars: Counter[str] = Counter()
     for poem in poems:
         chars.update(poem.text)
     hanzi = Counter({c: n for c, n in chars.items() if is_hanzi(c)})
@@ -31,7 +31,7 @@ def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool =
     }
     train_texts = (p.text for p in poems if p.split == "train")
     vocab = Vocab.build(train_texts, corpus.script)
-    line_lengths = Counter()
+    line_lengths: Counter[int] = Counter()
     for poem in poems:
         line_lengths.update(clause_lengths(poem.text))
     all_forms = Counter(p.form for p in corpus.select(None, include_lost=include_lost))

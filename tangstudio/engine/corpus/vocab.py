@@ -30,7 +30,7 @@ class Vocab:
 
     @classmethod
     def build(cls, texts: Iterable[str], script: str, min_count: int = 1) -> Vocab:
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for text in texts:
             counts.update(text)
         chars = sorted((c for c, n in counts.items() if n >= min_count), key=lambda c: (-counts[c], c))

@@ -15,6 +15,18 @@ from torch import Tensor, nn
 State = Tensor | tuple[Tensor, Tensor]
 
 
+@torch.no_grad()
+def _init_like_fused(module: nn.Module, hidden_size: int) -> None:
+    """Every weight and bias uniform in ±1/√hidden, as nn.LSTM and nn.GRU start.
+
+    nn.Linear would use ±1/√fan_in, and a gate's fan-in here is hidden + input, so without this the
+    cells would start from smaller weights than the fused path they are compared with.
+    """
+    bound = hidden_size**-0.5
+    for parameter in module.parameters():
+        parameter.uniform_(-bound, bound)
+
+
 class RNNCell(nn.Module):
     """The vanilla cell (the article's BasicRNNCell):
 
@@ -61,6 +73,7 @@ class LSTMCell(nn.Module):
         self.W_i = nn.Linear(n, hidden_size)
         self.W_C = nn.Linear(n, hidden_size)
         self.W_o = nn.Linear(n, hidden_size)
+        _init_like_fused(self, hidden_size)
 
     def forward(self, x: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         h_prev, C_prev = state
@@ -98,6 +111,7 @@ class GRUCell(nn.Module):
         self.W_z = nn.Linear(n, hidden_size)
         self.W_x = nn.Linear(input_size, hidden_size)  # the candidate's input part
         self.W_h = nn.Linear(hidden_size, hidden_size)  # the candidate's recurrent part, reset by r_t
+        _init_like_fused(self, hidden_size)
 
     def forward(self, x: Tensor, h_prev: Tensor) -> Tensor:
         hx = torch.cat([h_prev, x], dim=-1)  # [h_{t−1}, x_t]
@@ -145,7 +159,7 @@ class CellStack(nn.Module):
         B, T, _ = x.shape
         if state is None:
             state = self.init_state(B, x.device, x.dtype)
-        per_layer = [
+        per_layer: list[State] = [
             (state[0][i], state[1][i]) if self.kind == "lstm" else state[i] for i in range(len(self.cells))
         ]
         alive = (
@@ -167,14 +181,16 @@ class CellStack(nn.Module):
             outputs.append(inp if alive is None else inp * alive[:, t, None].to(inp.dtype))
         out = torch.stack(outputs, dim=1)
         if self.kind == "lstm":
-            return out, (torch.stack([s[0] for s in per_layer]), torch.stack([s[1] for s in per_layer]))
-        return out, torch.stack(per_layer)
+            pairs = [s for s in per_layer if isinstance(s, tuple)]
+            return out, (torch.stack([h for h, _ in pairs]), torch.stack([c for _, c in pairs]))
+        return out, torch.stack([s for s in per_layer if isinstance(s, Tensor)])
 
 
 def _keep_where(alive: Tensor, new: State, old: State) -> State:
     mask = alive[:, None]
-    if isinstance(new, tuple):
-        return tuple(torch.where(mask, n, o) for n, o in zip(new, old))  # type: ignore[return-value]
+    if isinstance(new, tuple) and isinstance(old, tuple):
+        return torch.where(mask, new[0], old[0]), torch.where(mask, new[1], old[1])
+    assert isinstance(new, Tensor) and isinstance(old, Tensor)
     return torch.where(mask, new, old)
 
 
@@ -209,11 +225,11 @@ def copy_fused_to_cells(fused: nn.RNNBase, stack: CellStack) -> None:
     _check_pair(fused, stack)
     for layer, cell in enumerate(stack.cells):
         w_ih, w_hh, b_ih, b_hh = _fused_layer(fused, layer)
-        if stack.kind == "rnn":  # h = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)
+        if isinstance(cell, RNNCell):  # h = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)
             cell.U.copy_(w_ih.T)
             cell.W.copy_(w_hh.T)
             cell.b.copy_(b_ih + b_hh)
-        elif stack.kind == "lstm":  # PyTorch stacks the gates as i, f, g (= C̃), o
+        elif isinstance(cell, LSTMCell):  # PyTorch stacks the gates as i, f, g (= C̃), o
             for linear, wx, wh, bx, bh in zip(
                 (cell.W_i, cell.W_f, cell.W_C, cell.W_o),
                 w_ih.chunk(4),
@@ -224,6 +240,7 @@ def copy_fused_to_cells(fused: nn.RNNBase, stack: CellStack) -> None:
                 linear.weight.copy_(torch.cat([wh, wx], dim=1))
                 linear.bias.copy_(bx + bh)
         else:  # GRU: PyTorch stacks r, z', n, with z' = 1 − z
+            assert isinstance(cell, GRUCell)
             (wr, wz, wn), (hr, hz, hn) = w_ih.chunk(3), w_hh.chunk(3)
             (br, bz, bn), (cr, cz, cn) = b_ih.chunk(3), b_hh.chunk(3)
             cell.W_r.weight.copy_(torch.cat([hr, wr], dim=1))
@@ -243,11 +260,11 @@ def copy_cells_to_fused(stack: CellStack, fused: nn.RNNBase) -> None:
     for layer, cell in enumerate(stack.cells):
         w_ih, w_hh, b_ih, b_hh = _fused_layer(fused, layer)
         b_hh.zero_()
-        if stack.kind == "rnn":
+        if isinstance(cell, RNNCell):
             w_ih.copy_(cell.U.T)
             w_hh.copy_(cell.W.T)
             b_ih.copy_(cell.b)
-        elif stack.kind == "lstm":
+        elif isinstance(cell, LSTMCell):
             H = stack.hidden_size
             for k, linear in enumerate((cell.W_i, cell.W_f, cell.W_C, cell.W_o)):
                 rows = slice(k * H, (k + 1) * H)
@@ -255,6 +272,7 @@ def copy_cells_to_fused(stack: CellStack, fused: nn.RNNBase) -> None:
                 w_ih[rows].copy_(linear.weight[:, H:])
                 b_ih[rows].copy_(linear.bias)
         else:
+            assert isinstance(cell, GRUCell)
             H = stack.hidden_size
             r, z, n = slice(0, H), slice(H, 2 * H), slice(2 * H, 3 * H)
             w_hh[r].copy_(cell.W_r.weight[:, :H])

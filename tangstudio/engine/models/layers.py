@@ -6,13 +6,16 @@ ends here means the causal and bidirectional models differ only in how they read
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tangstudio.engine.models.cells import CellStack
+from tangstudio.engine.models.cells import CellStack, LSTMCell
 
-FUSED: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+# Callables rather than type[nn.RNNBase]: the subclasses take (input_size, hidden_size, ...), the base a mode first.
+FUSED: dict[str, Callable[..., nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def make_recurrent(
@@ -26,6 +29,7 @@ def make_recurrent(
 ) -> nn.Module:
     """A batch-first stack of `layers` cells; `(x, state) -> (outputs, state)` either way."""
     between = dropout if layers > 1 else 0.0  # dropout between layers only, like nn.LSTM
+    stack: nn.Module
     if impl == "cells":
         stack = CellStack(kind, input_size, hidden_size, layers, between)
     else:
@@ -45,8 +49,10 @@ def init_forget_bias(stack: nn.Module, value: float) -> None:
     """
     if isinstance(stack, CellStack):
         for cell in stack.cells:
+            assert isinstance(cell, LSTMCell)
             cell.W_f.bias.fill_(value)
         return
+    assert isinstance(stack, nn.LSTM)
     for layer in range(stack.num_layers):  # PyTorch stacks the gates as i, f, g, o; b = b_ih + b_hh
         h = stack.hidden_size
         getattr(stack, f"bias_ih_l{layer}")[h : 2 * h].fill_(value)

@@ -19,7 +19,7 @@ REGULATED = ("wujue", "qijue", "wulv", "qilv")
 def coverage(poems: Iterable[Poem], script: str) -> dict:
     """Distinct characters (types) and occurrences (tokens) that get a tone and a 平水韵 group."""
     counts = Counter(ch for p in poems for ch in p.text if is_han(ch))
-    out = {"types": len(counts), "tokens": sum(counts.values())}
+    out: dict[str, object] = {"types": len(counts), "tokens": sum(counts.values())}
     for key, lookup in (("tone", tones), ("group", rhyme_groups)):
         known = [c for c in counts if lookup(c, script)]
         out[f"{key}_types"] = len(known)

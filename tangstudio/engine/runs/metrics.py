@@ -27,7 +27,8 @@ class MetricsWriter:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8", buffering=1)
+        # One file kept open across many appends, closed by close(): a with-block cannot span them.
+        self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
 
     def write(self, event: dict) -> dict:
         record = {**event, "time": event.get("time") or now_iso()}

@@ -11,14 +11,15 @@ The BiLSTM sees both sides at every position, so its rows are pseudo-losses and 
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 DEFAULT_EDGES = (6, 12, 24, 36, 48)  # five-character lines are 6 tokens with punctuation, seven are 8
 
 
 def bucket_labels(edges: tuple[int, ...]) -> list[str]:
     bounds = [0, *edges]
-    labels = [f"{lo + 1}–{hi}" for lo, hi in zip(bounds, bounds[1:])]
-    return labels + [f"{edges[-1] + 1}+"]
+    labels = [f"{lo + 1}–{hi}" for lo, hi in pairwise(bounds)]
+    return [*labels, f"{edges[-1] + 1}+"]
 
 
 def loss_by_position(

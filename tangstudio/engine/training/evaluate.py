@@ -123,7 +123,7 @@ def evaluate(
     nats, count = loss_sums(model, seqs[rank::world], device, max_tokens, autocast, on_batch)
     if all_reduce is not None:
         nats, count = all_reduce([nats, float(count)])
-        count = int(round(count))
+        count = round(count)
     kind = "causal" if getattr(model, "causal", True) else "pseudo"
     return summarize(nats, count, kind, len(poems))
 

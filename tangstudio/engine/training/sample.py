@@ -7,6 +7,8 @@ character — fine for a handful of short samples.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from tangstudio.engine.corpus.vocab import EOS, MASK
@@ -24,7 +26,7 @@ def _allowed(logits: torch.Tensor, first_char: int) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_poems(
-    model: torch.nn.Module,
+    model: Any,  # a causal LM or the BiLSTM: build_model's result
     vocab,
     forms: list[str],
     temperature: float = 0.8,
@@ -53,7 +55,7 @@ def sample_poems(
                     token = torch.tensor([nxt], device=device)
             else:
                 for _ in range(limit):
-                    inputs = torch.tensor([ids + [MASK]], device=device)
+                    inputs = torch.tensor([[*ids, MASK]], device=device)
                     logits = model(inputs, torch.tensor([len(ids) + 1], device=device))[0, -1]
                     probs = torch.softmax(_allowed(logits.float(), first) / temperature, -1).cpu()
                     nxt = int(torch.multinomial(probs, 1, generator=gen))

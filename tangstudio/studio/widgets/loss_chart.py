@@ -66,7 +66,7 @@ class LossChart(PlotextPlot):
         width = max(10, self.size.width - 12)
         plotted = 0
         for run, color in self.runs:
-            for label, xs, ys, marker in self._series(run):
+            for _label, xs, ys, marker in self._series(run):
                 if not xs:
                     continue
                 xs, ys = downsample(xs, ys, width)
