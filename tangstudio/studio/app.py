@@ -55,6 +55,7 @@ class TangStudio(App):
         self.corpus_name = corpus
         self.warm_torch = warm_torch
         self.notices: list[tuple[str, str, str]] = []
+        self.exit_notes: list[str] = []  # printed by the launcher once the screen is restored
         self.initial_pane = pane or self._default_pane()
 
     def _default_pane(self) -> str:
@@ -124,7 +125,12 @@ class TangStudio(App):
     def action_show_pane(self, pane: str) -> None:
         if pane not in PANES:
             return
-        self.query_one("#panes", TabbedContent).active = pane
+        tabs = self.query_one("#panes", TabbedContent)
+        if tabs.active != pane:
+            # Drop the old pane's focus first: until the new pane's widget takes it, the footer would
+            # still offer the old pane's keys (the Compose keys under the Corpus pane, right after F1).
+            self.screen.set_focus(None)
+        tabs.active = pane
         self.call_after_refresh(self._focus_pane, pane)
 
     def _focus_pane(self, pane: str, tries: int = 20) -> None:
@@ -149,6 +155,20 @@ class TangStudio(App):
             self.notify("the studio is still starting; try again in a moment.")
             return
         await target.run_action(action)
+
+    async def action_quit(self) -> None:
+        """Quit at once; runs this studio started get their SIGINT now and finish their checkpoint on
+        their own, and the terminal says so after the screen is restored."""
+        try:
+            stopping = self.query_one(TrainPane).stop_all()
+        except NoMatches:
+            stopping = []
+        if stopping:
+            self.exit_notes.append(
+                f"stopping {', '.join(stopping)}: writing a checkpoint, then exiting on its own "
+                "(resume with r in the Train pane, or `tangstudio train --headless --run NAME --resume`)"
+            )
+        self.exit()
 
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen

@@ -37,6 +37,15 @@ def unique_run_name(runs_root: Path, base: str) -> str:
     return name
 
 
+def next_run_name(runs_root: Path, arch: str) -> str:
+    """`gru-1`, `gru-2`, …: the first number whose run folder does not exist yet."""
+    base = re.sub(r"[^A-Za-z0-9_.-]", "-", arch).strip("-.") or "run"
+    n = 1
+    while (runs_root / f"{base}-{n}").exists():
+        n += 1
+    return f"{base}-{n}"
+
+
 class TrainingProcess:
     """One child `tangstudio train --headless --json` process and its stderr log."""
 
@@ -73,8 +82,8 @@ class TrainingProcess:
         return self.process.poll()
 
     def stop(self) -> None:
-        """SIGINT: the trainer checkpoints and exits."""
-        if self.process.poll() is None:
+        """SIGINT: the trainer checkpoints and exits. Only once: a second SIGINT stops it without a checkpoint."""
+        if self.process.poll() is None and not self.stopping:
             self.stopping = True
             self.process.send_signal(signal.SIGINT)
 

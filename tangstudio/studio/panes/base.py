@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
+from textual.widgets import Input, Select, TextArea
+
+FIELDS = (Input, Select, TextArea)
 
 
 class Pane(Container):
+    # Esc leaves a field in every pane, as the help says; the focus lands on the pane's own list or
+    # view (not nowhere), so the pane's keys (`t`, `e`, …) work again at once. A pane may bind Esc itself.
+    BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False)]
+
     class Shown(Message):
         """The pane's tab became active (the app posts it, also for the first pane after the first frame)."""
 
@@ -18,6 +26,19 @@ class Pane(Container):
 
     def when_shown(self, first: bool) -> None:
         """Start loading on `first`; refresh anything that may be stale otherwise."""
+
+    def action_leave_field(self) -> None:
+        focused = self.screen.focused
+        if focused is None or not isinstance(focused, FIELDS):
+            return
+        home = next(
+            (w for w in self.query("*") if w.focusable and w.display and not isinstance(w, FIELDS)),
+            None,
+        )
+        if home is not None:
+            home.focus()
+        else:
+            self.screen.set_focus(None)
 
     def focus_first(self) -> None:
         for widget in self.query("*"):

@@ -103,7 +103,13 @@ class ModelPane(Pane):
                     compact=True,
                 )
                 yield Label("forms", classes="field-label")
-                yield Select(FORM_CHOICES, value="regulated", allow_blank=False, id="hp-forms", compact=True)
+                yield Select(
+                    [(label.removesuffix(" (4 forms)"), value) for label, value in FORM_CHOICES],
+                    value="regulated",
+                    allow_blank=False,
+                    id="hp-forms",
+                    compact=True,
+                )  # short labels: at 80 columns the field showed `regulated (4`
                 yield Label("script", classes="field-label")
                 yield Select(
                     [("simplified", "simplified"), ("traditional", "traditional")],
@@ -342,7 +348,9 @@ class ModelPane(Pane):
         if problems:
             self.notify("fix the form first: " + " · ".join(problems), title="Model", severity="error")
             return
-        self.post_message(StartTraining(options))
+        # Evaluations and samples paced by the budget (about 8 a run), so a short run shows its
+        # validation curve and samples while it trains, not only at the end.
+        self.post_message(StartTraining({**options, "eval_every": 0}))
 
 
 def _minutes(seconds: float) -> str:

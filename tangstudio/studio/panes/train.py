@@ -22,10 +22,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from tangstudio.studio.attached import forget, load_attached, remember, run_problem
 from tangstudio.studio.follow import RunFollower, find_runs, format_duration
 from tangstudio.studio.messages import ShowPane
 from tangstudio.studio.panes.base import Pane
-from tangstudio.studio.trainproc import TrainingProcess, unique_run_name
+from tangstudio.studio.trainproc import TrainingProcess, next_run_name, unique_run_name
 from tangstudio.studio.widgets.loss_chart import COLORS, METRICS, LossChart, rich_color
 
 POLL_S = 0.2  # 5 Hz: curves look live, the UI thread spends microseconds per tick
@@ -56,6 +57,7 @@ class TrainPane(Pane):
         Binding("r", "resume", "Resume"),
         Binding("n", "new", "New run"),
         Binding("a", "attach", "Attach"),
+        Binding("x", "forget", "Forget", show=False),
     ]
 
     def __init__(self, run: str | None = None, **kwargs) -> None:
@@ -87,6 +89,8 @@ class TrainPane(Pane):
             self.scan(initial=True)
         except NoMatches:  # the app quit before this (lazily mounted) pane got its children
             return
+        for folder in load_attached():  # attached from outside the home in an earlier session
+            self.add_run(folder, show=False)
         if self.initial_run:
             self._open_initial(self.initial_run)
         runs = self.query_one("#run-list", SelectionList)
@@ -233,7 +237,7 @@ class TrainPane(Pane):
         pseudo = " (pseudo)" if run.ppl_kind == "pseudo" else ""
         status = self._status(run)
         style = {"running": "green", "failed": "red", "stopping": "yellow"}.get(status, "")
-        rows = [
+        rows: list[tuple[str, str | Text]] = [
             ("run", Text(run.name, style=f"bold {rich_color(self.run_colors[str(run.path)])}")),
             ("status", Text(status, style=style)),
             ("arch", f"{run.arch} · {_size(run.config)}"),
@@ -272,8 +276,12 @@ class TrainPane(Pane):
     def start_run(self, options: dict) -> str | None:
         """Start `tangstudio train --headless` with these options in a child process and follow it."""
         options = dict(options)
-        base = options.get("run") or f"{options.get('arch', 'run')}-{len(find_runs(self.runs_root)) + 1}"
-        name = options["run"] if options.get("resume") else unique_run_name(self.runs_root, str(base))
+        if options.get("resume"):
+            name = options["run"]
+        elif options.get("run"):
+            name = unique_run_name(self.runs_root, str(options["run"]))
+        else:
+            name = next_run_name(self.runs_root, str(options.get("arch", "run")))
         options["run"] = name
         try:
             process = TrainingProcess(name, options, self.log_dir)
@@ -284,9 +292,9 @@ class TrainPane(Pane):
         follower = self.add_run(self.runs_root / name, show=True, highlight=True)
         if not follower.config:
             follower.config = {k: v for k, v in options.items() if v is not None}
+        arch = options.get("arch") or follower.arch  # a resume names only the run: its config knows the arch
         self.notify(
-            f"{'resumed' if options.get('resume') else 'started'} run {name} "
-            f"({options.get('arch', '?')}); s stops it.",
+            f"{'resumed' if options.get('resume') else 'started'} run {name} ({arch}); s stops it.",
             title="Training",
         )
         self.refresh_view()
@@ -338,12 +346,12 @@ class TrainPane(Pane):
             if not path:
                 return
             folder = Path(path).expanduser().resolve()
-            if folder.exists() and not folder.is_dir():
-                self.notify(
-                    f"{folder} is a file; give the run's folder (the one holding metrics.jsonl).",
-                    severity="error",
-                )
+            problem = run_problem(folder)
+            if problem:
+                self.notify(problem, title="Attach", severity="error", timeout=8)
                 return
+            if folder.parent != self.runs_root.resolve():
+                remember(folder)  # shown again next time, until x forgets it
             self.add_run(folder, show=True, highlight=True)
             if not (folder / "metrics.jsonl").exists():
                 self.notify(
@@ -355,10 +363,37 @@ class TrainPane(Pane):
 
         self.app.push_screen(AttachScreen(), attach)
 
+    def action_forget(self) -> None:
+        """Take an attached run off the list (its folder stays); runs in the home stay listed."""
+        run = self.highlighted()
+        if run is None:
+            return
+        if run.path.resolve().parent == self.runs_root.resolve():
+            self.notify(
+                f"{run.name} is in your runs folder; x forgets only runs attached from elsewhere.",
+                severity="warning",
+            )
+            return
+        forget(run.path)
+        key = str(run.path)
+        runs = self.query_one("#run-list", SelectionList)
+        runs.remove_option_at_index(list(self.followers).index(key))
+        del self.followers[key]
+        self.labelled.pop(key, None)
+        self.notify(f"forgot {run.path}; the folder itself is untouched.", title="Train")
+        self.refresh_view()
+
+    def stop_all(self) -> list[str]:
+        """Stop every run this studio started (each writes a checkpoint); the names of those still running."""
+        running = [name for name, process in self.processes.items() if process.poll() is None]
+        for name in running:
+            if not self.processes[name].stopping:  # a second SIGINT would stop it without a checkpoint
+                self.processes[name].stop()
+        return running
+
     def on_unmount(self) -> None:
         """Runs this studio started stop with it (with a checkpoint); resume them next time."""
-        for process in self.processes.values():
-            process.stop()
+        self.stop_all()
 
 
 def _size(config: dict) -> str:

@@ -8,6 +8,7 @@ widget's width first: a 100k-step run costs the same to draw as a 100-step one.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from textual_plotext import PlotextPlot
 
@@ -41,6 +42,26 @@ def _exp(value: float) -> float:
     return math.exp(min(value, 50.0))
 
 
+def step_ticks(lo: float, hi: float, most: int = 6) -> list[int]:
+    """Whole-number ticks for the step axis, 1-2-5 spaced (plotext's own read `20.0 31.2 42.5`)."""
+    first, last = math.ceil(lo), math.floor(hi)
+    if last < first:
+        return [round((lo + hi) / 2)]
+    span = last - first
+    size = next(s for s in _nice_sizes() if span // s + 1 <= most)
+    start = math.ceil(first / size) * size
+    return list(range(start, last + 1, size))
+
+
+def _nice_sizes() -> Iterator[int]:
+    """1, 2, 5, 10, 20, 50, …"""
+    scale = 1
+    while True:
+        for base in (1, 2, 5):
+            yield base * scale
+        scale *= 10
+
+
 class LossChart(PlotextPlot):
     """Plots every given run; each run keeps one colour, train as a line and val as points."""
 
@@ -65,13 +86,18 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         width = max(10, self.size.width - 12)
         plotted = 0
+        steps: list[float] = []
         for run, color in self.runs:
             for _label, xs, ys, marker in self._series(run):
                 if not xs:
                     continue
                 xs, ys = downsample(xs, ys, width)
                 plt.plot(xs, ys, color=color, marker=marker)  # the run list shows each run's colour
+                steps += (xs[0], xs[-1])
                 plotted += 1
+        if steps:
+            ticks = step_ticks(min(steps), max(steps), most=max(2, min(6, width // 10)))
+            plt.xticks([float(t) for t in ticks], [f"{t:,}" for t in ticks])
         legend = " · line: train, dots: val" if self.metric in ("loss", "ppl") else ""
         plt.title(METRIC_TITLES[self.metric] + (legend if plotted else " — no points yet"))
         if self.metric == "ppl":

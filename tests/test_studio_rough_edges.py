@@ -1,0 +1,248 @@
+"""Issue 16's rough edges in the studio (items 3, 6, 9, 11, 14), each driven as a person would.
+
+Pilot tests on the real app, with the tiny corpus and made-up run folders (item 10, the evaluation
+cadence, is in test_cadence.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from studio_helpers import settle, shown_text, sync, write_fake_run
+from textual.widgets import Input, Select
+
+from tangstudio.studio.app import create_app
+
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
+
+
+def studio(**options):
+    options.setdefault("warm_torch", False)
+    return create_app(**options)
+
+
+def screen_text(app) -> str:
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
+async def attach(pilot, path: str) -> None:
+    from tangstudio.studio.panes.train import AttachScreen
+
+    await pilot.press("a")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, AttachScreen)
+    pilot.app.screen.query_one(Input).value = path
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+# 3. Attach ---------------------------------------------------------------------------------------
+
+
+@sync
+async def test_attach_refuses_what_is_not_a_run_and_remembers_runs_from_elsewhere(
+    home: Path, tmp_path: Path
+) -> None:
+    elsewhere = write_fake_run(tmp_path / "server", "remote-gru", "gru", 100, 50)
+    (tmp_path / "empty").mkdir()
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        for bad, why in (
+            ("/nonexistent/run", "no such folder"),
+            (str(tmp_path / "empty"), "is not a run folder"),
+            (str(elsewhere / "config.toml"), "is a file"),
+        ):
+            await attach(pilot, bad)
+            severity, _title, message = app.notices[-1]
+            assert severity == "error" and why in message and "\n" not in message
+            assert not pane.followers  # nothing joined the list
+        await attach(pilot, str(elsewhere))
+        assert str(elsewhere.resolve()) in pane.followers
+    remembered = json.loads((home / "attached.json").read_text("utf-8"))
+    assert remembered == {"runs": [str(elsewhere.resolve())]}
+
+    app = studio(pane="train")  # a restart still lists it, until x forgets it
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        assert str(elsewhere.resolve()) in pane.followers
+        app.query_one("#run-list").focus()
+        await pilot.press("x")
+        await pilot.pause()
+        assert not pane.followers
+    assert json.loads((home / "attached.json").read_text("utf-8")) == {"runs": []}
+    assert elsewhere.is_dir()  # forgetting never deletes
+
+
+# 9. Train pane texts ----------------------------------------------------------------------------
+
+
+def test_new_runs_take_the_next_free_number(tmp_path: Path) -> None:
+    from tangstudio.studio.trainproc import next_run_name
+
+    assert next_run_name(tmp_path, "gru") == "gru-1"
+    (tmp_path / "gru-1").mkdir()
+    (tmp_path / "lstm-2").mkdir()
+    assert next_run_name(tmp_path, "gru") == "gru-2"  # not gru-3: other archs' runs do not count
+    (tmp_path / "gru-2").mkdir()
+    assert next_run_name(tmp_path, "gru") == "gru-3"
+
+
+@sync
+async def test_a_resume_names_the_runs_arch(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tangstudio.studio.panes.train as train_pane
+
+    class NoChild:
+        """Stands in for the child process (what is tested is the pane's text, not the trainer)."""
+
+        def __init__(self, name: str, options: dict, log_dir: Path) -> None:
+            self.stopping = False
+
+        def poll(self) -> int | None:
+            return None
+
+        def stop(self) -> None:
+            self.stopping = True
+
+    monkeypatch.setattr(train_pane, "TrainingProcess", NoChild)
+    write_fake_run(home, "gru-1", "gru", 100, 50)
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.query_one("#run-list").focus()
+        await pilot.press("r")
+        await pilot.pause()
+        messages = [m for _s, _t, m in app.notices]
+        assert any(m.startswith("resumed run gru-1 (gru)") for m in messages), messages
+        # a new run from the Model pane gets the next free number
+        pane = app.query_one("#train-pane")
+        assert pane.start_run({"arch": "gru", "steps": 10}) == "gru-2"
+
+
+def test_step_axis_ticks_are_whole_numbers() -> None:
+    from tangstudio.studio.widgets.loss_chart import step_ticks
+
+    assert step_ticks(20, 42.5) == [20, 25, 30, 35, 40]
+    assert step_ticks(0, 9200) == [0, 2000, 4000, 6000, 8000]
+    assert step_ticks(3, 3) == [3]
+    for lo, hi in ((1, 7), (10, 300), (0.4, 81.6), (123, 130_000)):
+        ticks = step_ticks(lo, hi)
+        assert ticks and all(isinstance(t, int) and lo <= t <= hi for t in ticks)
+        assert len(ticks) <= 6
+
+
+# 6. Focus and Esc --------------------------------------------------------------------------------
+
+
+@sync
+async def test_esc_leaves_a_model_field_and_its_keys_work_again(tiny_corpus: str) -> None:
+    app = studio(pane="model", corpus=tiny_corpus)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        field = app.query_one("#hp-hidden", Input)
+        field.focus()
+        await pilot.pause()
+        assert app.focused is field
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.focused, (Input, Select))
+        assert app.focused is not None and app.query_one("#model-pane") in app.focused.ancestors
+        bindings = app.screen.active_bindings
+        assert "t" in bindings and "e" in bindings
+
+
+@sync
+async def test_the_focused_control_stands_out(tiny_corpus: str) -> None:
+    app = studio(pane="model", corpus=tiny_corpus)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        forms, script = app.query_one("#hp-forms", Select), app.query_one("#hp-script", Select)
+        forms.focus()
+        await pilot.pause()
+        focused_bg = forms.query_one("SelectCurrent").styles.background
+        plain_bg = script.query_one("SelectCurrent").styles.background
+        field = app.query_one("#hp-embed", Input)
+        field.focus()
+        await pilot.pause()
+        input_bg = field.styles.background
+        other_bg = app.query_one("#hp-hidden", Input).styles.background
+
+    def distance(a, b) -> int:
+        return sum(abs(x - y) for x, y in zip(a.rgb, b.rgb))
+
+    assert distance(focused_bg, plain_bg) >= 60, (focused_bg, plain_bg)
+    assert distance(input_bg, other_bg) >= 60, (input_bg, other_bg)
+
+
+# 11. 80×24 -------------------------------------------------------------------------------------------
+
+
+@sync
+async def test_model_forms_field_is_whole_at_80x24(tiny_corpus: str) -> None:
+    app = studio(pane="model", corpus=tiny_corpus)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+    assert "regulated" in text and "regulated (4" not in text
+
+
+@sync
+async def test_corpus_cards_show_their_last_rows(tiny_corpus: str) -> None:
+    app = studio(pane="corpus", corpus=tiny_corpus)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for card in ("summary", "lengths", "cleaning"):
+            static = app.query_one(f"#card-{card}")
+            lines = shown_text(static).rstrip().splitlines()
+            assert static.region.height >= len(lines), (card, static.region, lines)
+        assert "top 5k cover" in shown_text(app.query_one("#card-summary"))
+
+
+@sync
+async def test_after_f1_the_footer_never_offers_the_compose_keys(home: Path) -> None:
+    app = studio(pane="compose")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        compose = app.query_one("#compose-pane")
+        assert app.focused is not None and compose in app.focused.ancestors_with_self
+        await pilot.press("f1")  # checked right after the key, before the corpus pane takes the focus
+        assert app.focused is None or compose not in app.focused.ancestors_with_self
+        await settle(pilot)
+        assert app.focused is not None and app.query_one("#corpus-pane") in app.focused.ancestors
+
+
+# 14. Quitting while a run is stopped ---------------------------------------------------------------
+
+
+@sync
+async def test_quitting_stops_the_studios_runs_and_says_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tangstudio.studio.panes.train as train_pane
+
+    signals: list[str] = []
+
+    class Child:
+        def __init__(self, name: str, options: dict, log_dir: Path) -> None:
+            self.name, self.stopping = name, False
+
+        def poll(self) -> int | None:
+            return None
+
+        def stop(self) -> None:
+            signals.append(self.name)
+            self.stopping = True
+
+    monkeypatch.setattr(train_pane, "TrainingProcess", Child)
+    app = studio(pane="train")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.query_one("#train-pane").start_run({"arch": "gru", "steps": 10})
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert signals == ["gru-1"]
+    assert app.exit_notes and app.exit_notes[0].startswith("stopping gru-1: writing a checkpoint")
