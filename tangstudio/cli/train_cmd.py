@@ -128,6 +128,13 @@ def train(
     samples: int | None = typer.Option(
         None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False
     ),
+    checkpoint_every: float | None = typer.Option(
+        None,
+        "--checkpoint-every",
+        help="Also write the last checkpoint after this many minutes, whichever of this and "
+        "--eval-every comes first. Default: 2.",
+        show_default=False,
+    ),
     max_len: int | None = typer.Option(
         None,
         "--max-len",
@@ -197,18 +204,29 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
         received.append(signum)
         first_at.append(time.monotonic())
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    # SIGHUP (the terminal closed, without nohup) stops like SIGTERM: checkpoint, then exit.
+    stopping = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {s: signal.signal(s, on_signal) for s in stopping}
     view = make_view(quiet=quiet, as_json=as_json)
     try:
         with view:
             result = train_engine(
                 config, callbacks=view.on_event, should_stop=lambda: bool(received), given=given
             )
+    except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; the previous checkpoint is whole
+        from tangstudio.engine.training.loop import resume_command
+
+        print(
+            "stopped at once by a second interrupt, without a new checkpoint; the last one is intact\n"
+            f"resume with: {resume_command(config.run)}",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
     if result.status == "interrupted":
-        code = 143 if received and received[0] == signal.SIGTERM else 130
+        code = 128 + int(received[0]) if received and received[0] != signal.SIGINT else 130
         if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the job
             print(
                 f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"
@@ -300,7 +318,7 @@ class PlainView(QuietView):
             self.say(f"best checkpoint at step {event['step']} → {event['path']}")
         elif kind == "done":
             self.say(
-                f"{event['status']} at step {event['step']} after {event['elapsed_s']:.0f} s; "
+                f"{event['status']} at step {event['step']} after {_fmt(event.get('elapsed_s'), '.0f')} s; "
                 f"best val {_ppl_label(self.kind)} {_fmt(event.get('val_ppl'), '.2f')}"
             )
 

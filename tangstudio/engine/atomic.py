@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
+import shutil
+import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +22,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; run folders are meant to be copied and shared
+        fault_point("rename")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -25,3 +31,167 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+# ---- whole folders: a checkpoint is switched in as one unit ------------------------------------
+
+RENAME_EXCHANGE = 2  # linux/fs.h: swap two paths in one step
+
+
+def write_file_synced(path: Path, data: bytes) -> None:
+    """Write a new file inside a folder no reader looks at yet, and fsync it before it is switched in."""
+    with open(path, "wb") as handle:
+        half = len(data) // 2
+        handle.write(data[:half])
+        handle.flush()
+        fault_point("write")  # a kill here leaves a torn file, as a power cut would
+        handle.write(data[half:])
+        handle.flush()
+        fault_point("fsync")
+        os.fsync(handle.fileno())
+    os.chmod(path, 0o644)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (new names, renames) durable; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths atomically (Linux renameat2); False where the system cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # a file system that cannot exchange
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def old_name(target: Path) -> Path:
+    """Where the fallback swap parks the previous folder for the moment between its two renames."""
+    return target.with_name(f".{target.name}.old")
+
+
+def swap_in_dir(new: Path, target: Path) -> None:
+    """Put the complete folder `new` at `target` in one step; the previous `target` stays whole until then.
+
+    On Linux the two folders are exchanged atomically, then the old one (now at `new`) is removed.
+    Elsewhere the old folder is renamed aside first; `recover_dir` puts it back if a crash falls
+    between the two renames, so `target` is never lost.
+    """
+    new, target = Path(new), Path(target)
+    fault_point("rename")
+    if not target.exists():
+        os.rename(new, target)
+        fsync_dir(target.parent)
+        return
+    if _exchange(new, target):
+        fsync_dir(target.parent)
+        fault_point("remove")
+        shutil.rmtree(new, ignore_errors=True)
+        return
+    parked = old_name(target)
+    shutil.rmtree(parked, ignore_errors=True)
+    os.rename(target, parked)
+    fault_point("rename")
+    os.rename(new, target)
+    fsync_dir(target.parent)
+    shutil.rmtree(parked, ignore_errors=True)
+
+
+def recover_dir(target: Path) -> None:
+    """After a crash: bring back a folder the fallback swap had parked, if nothing replaced it."""
+    target = Path(target)
+    parked = old_name(target)
+    if parked.is_dir() and not target.exists():
+        os.rename(parked, target)
+        fsync_dir(target.parent)
+    elif parked.exists():
+        shutil.rmtree(parked, ignore_errors=True)
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files and folders a killed writer left in `folder` (`.*.tmp`); returns them."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+# ---- the test-only fault hook -------------------------------------------------------------------
+
+FAULT_ENV = "TANGSTUDIO_FAULT"
+FAULT_LOG_ENV = "TANGSTUDIO_FAULT_LOG"
+_fault_state: dict[str, object] = {"spec": None, "parsed": None, "counts": {}}
+
+
+def _parse_fault(spec: str) -> tuple[str, str, int]:
+    action, point, nth = spec.split(":")
+    if action not in ("kill", "enospc", "log", "pause", "interrupt") or not point:
+        raise ValueError(spec)
+    return action, point, int(nth)
+
+
+def fault_point(point: str) -> None:
+    """A place where the test suite may kill this process or fill its disk (TANGSTUDIO_FAULT).
+
+    `kill:rename:3` sends SIGKILL to this process at its third rename of a checkpoint;
+    `enospc:write:2` fails the second write and every later one with "No space left on device";
+    `pause:step:5` stops the process (SIGSTOP) at its fifth step, holding what it holds, until a test
+    sends SIGCONT; `interrupt:write:3` raises KeyboardInterrupt there, as a second Ctrl+C does;
+    `log:any:0` appends each point's name to the file named by TANGSTUDIO_FAULT_LOG, which lets a
+    test count the moments a run passes through. Points: write, fsync, rename, remove, step.
+    Unset, this costs one dictionary lookup.
+    """
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    if spec != _fault_state["spec"]:
+        _fault_state.update(spec=spec, parsed=_parse_fault(spec), counts={})
+    action, wanted, nth = _fault_state["parsed"]  # type: ignore[misc]
+    if action == "log":
+        with open(os.environ[FAULT_LOG_ENV], "a", encoding="utf-8") as handle:
+            handle.write(point + "\n")
+        return
+    if wanted not in ("any", point):
+        return
+    counts: dict[str, int] = _fault_state["counts"]  # type: ignore[assignment]
+    counts[wanted] = counts.get(wanted, 0) + 1
+    if counts[wanted] < nth:
+        return
+    if counts[wanted] == nth:
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif action == "pause":
+            os.kill(os.getpid(), signal.SIGSTOP)
+        elif action == "interrupt":
+            raise KeyboardInterrupt
+    if action == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), point)

@@ -4,20 +4,40 @@ A checkpoint directory holds `model.safetensors` and `meta.json` (architecture, 
 script, corpus name + fingerprint, forms, step, validation loss and its kind, and the sha256 of
 the weights file). `last/` also holds the training state for `--resume`: optimizer moments and RNG
 states as tensors in `train_state.safetensors`, counters and scalars in `train_state.json`.
-Nothing is ever unpickled; each file is written atomically and meta.json is written last, so its
-sha256 is the commit point: a torn or edited weights file fails the check instead of loading.
+Nothing is ever unpickled.
+
+A checkpoint folder is one unit: it is written in full to a hidden temporary folder next to it
+(every file fsynced), then switched in with one atomic exchange (`atomic.swap_in_dir`), so the
+previous checkpoint stays whole until the new one is complete, and a crash at any moment leaves
+one or the other, never a mix. meta.json and train_state.json carry the same `checkpoint_id` and
+step, and loading checks both and every sha256, so a set that does not belong together is refused
+instead of resuming wrongly. Loading also refuses anything that is not a regular file, sizes that
+do not match the safetensors header, shapes that do not match meta.json (before a model is built),
+and weights that are not finite.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
+import shutil
+import stat
+import struct
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine import paths
-from tangstudio.engine.atomic import write_bytes_atomic, write_text_atomic
+from tangstudio.engine.atomic import (
+    fsync_dir,
+    recover_dir,
+    remove_leftovers,
+    swap_in_dir,
+    write_file_synced,
+)
 from tangstudio.engine.errors import TangError
 
 if TYPE_CHECKING:  # torch loads only when tensors are read or written: `runs list` reads JSON alone
@@ -29,6 +49,8 @@ WEIGHTS = "model.safetensors"
 META = "meta.json"
 STATE = "train_state.safetensors"
 STATE_META = "train_state.json"
+MAX_JSON_BYTES = 64 << 20  # meta.json holds the vocabulary: a few hundred KB, never this
+MAX_HEADER_BYTES = 16 << 20  # a safetensors header lists names, dtypes and shapes
 
 
 @dataclass
@@ -68,38 +90,148 @@ def save_checkpoint(
     train_tensors: dict[str, torch.Tensor] | None = None,
     train_meta: dict | None = None,
 ) -> None:
-    """Write weights (+ optional training state) and then meta.json, each atomically."""
+    """Write weights (+ optional training state) into a new folder, then switch it in as one unit.
+
+    Non-finite weights are never written: a diverged model must not become `best` or `last`.
+    """
     directory = Path(directory)
+    if not all_finite(state_dict):
+        raise TangError(f"refusing to write checkpoint {directory}: the weights are not finite (NaN or inf)")
+    checkpoint_id = secrets.token_hex(8)
     weights = _tensors_bytes(state_dict)
-    if train_tensors is not None:
-        state_bytes = _tensors_bytes(train_tensors)
-        write_bytes_atomic(directory / STATE, state_bytes)
-        write_text_atomic(
-            directory / STATE_META, json.dumps({**(train_meta or {}), "sha256": _sha256(state_bytes)})
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
+    try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes 0700; run folders are meant to be copied and shared
+        if train_tensors is not None:
+            state_bytes = _tensors_bytes(train_tensors)
+            write_file_synced(tmp / STATE, state_bytes)
+            info = {
+                **(train_meta or {}),
+                "step": meta.get("step"),
+                "checkpoint_id": checkpoint_id,
+                "sha256": _sha256(state_bytes),
+            }
+            write_file_synced(tmp / STATE_META, json.dumps(info).encode("utf-8"))
+        write_file_synced(tmp / WEIGHTS, weights)
+        full = {
+            "format": FORMAT,
+            "version": VERSION,
+            **meta,
+            "checkpoint_id": checkpoint_id,
+            "weights_sha256": _sha256(weights),
+        }
+        write_file_synced(tmp / META, json.dumps(full, ensure_ascii=False, indent=1).encode("utf-8"))
+        fsync_dir(tmp)
+        swap_in_dir(tmp, directory)
+    finally:  # after the swap `tmp` holds the previous checkpoint, or nothing
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def clean_checkpoints(folder: Path) -> list[Path]:
+    """Before training a run (under its lock): finish or undo what a killed writer left behind.
+
+    Temporary folders are deleted (the checkpoint they replaced is still in place), and a folder
+    parked by the non-Linux swap is put back. Returns what was removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    for name in ("best", "last"):
+        recover_dir(folder / name)
+    return remove_leftovers(folder)
+
+
+def all_finite(tensors: dict[str, torch.Tensor]) -> bool:
+    import torch
+
+    floats = [t.detach() for t in tensors.values() if t.is_floating_point()]
+    return not floats or bool(torch.stack([torch.isfinite(t).all() for t in floats]).all())
+
+
+def _regular_file(path: Path, limit: int | None = None) -> int:
+    """The size of `path` when it is a regular file (not a symlink, device or folder) under `limit`."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise TangError(f"checkpoint file {path} is missing") from None
+    except OSError as exc:
+        raise TangError(f"checkpoint file {path} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise TangError(
+            f"checkpoint file {path} is not a regular file (a link, folder or device); refusing it"
         )
-    write_bytes_atomic(directory / WEIGHTS, weights)
-    full = {"format": FORMAT, "version": VERSION, **meta, "weights_sha256": _sha256(weights)}
-    write_text_atomic(directory / META, json.dumps(full, ensure_ascii=False, indent=1))
+    if limit is not None and info.st_size > limit:
+        raise TangError(f"checkpoint file {path} is too large ({info.st_size:,} bytes) to be what it claims")
+    return info.st_size
+
+
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    size = _regular_file(path, limit)
+    try:
+        with open(path, "rb", opener=_no_follow) as handle:
+            data = handle.read(size + 1)
+    except OSError as exc:
+        raise TangError(f"checkpoint file {path} cannot be read ({exc.strerror})") from None
+    if len(data) != size:
+        raise TangError(f"checkpoint file {path} changed while it was read; try again")
+    return data
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
 
 
 def _read_json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TangError(f"checkpoint file {path} is missing") from None
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(_read_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise TangError(f"checkpoint file {path} is truncated or damaged (not valid JSON)") from None
     if not isinstance(data, dict):
         raise TangError(f"checkpoint file {path} is damaged (not a JSON object)")
     return data
 
 
-def _read_tensors(path: Path, expected_sha: str | None) -> dict[str, torch.Tensor]:
+def tensor_shapes(path: Path) -> dict[str, list[int]]:
+    """Names and shapes from a safetensors header, checked against the file's size; reads no tensor."""
+    size = _regular_file(path)
+    damaged = f"checkpoint file {path} is truncated or damaged (bad safetensors header)"
     try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        raise TangError(f"checkpoint file {path} is missing") from None
-    if expected_sha is None or _sha256(blob) != expected_sha:
+        with open(path, "rb", opener=_no_follow) as handle:
+            head = handle.read(8)
+            if len(head) != 8:
+                raise TangError(damaged)
+            (length,) = struct.unpack("<Q", head)
+            if length > min(MAX_HEADER_BYTES, size - 8):
+                raise TangError(damaged)
+            header = json.loads(handle.read(length).decode("utf-8"))
+    except OSError as exc:
+        raise TangError(f"checkpoint file {path} cannot be read ({exc.strerror})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise TangError(damaged) from None
+    if not isinstance(header, dict):
+        raise TangError(damaged)
+    shapes, end = {}, 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            shape = [int(d) for d in entry["shape"]]
+            start, stop = (int(o) for o in entry["data_offsets"])
+        except (TypeError, KeyError, ValueError):
+            raise TangError(damaged) from None
+        if min(shape, default=0) < 0 or not 0 <= start <= stop:
+            raise TangError(damaged)
+        shapes[name], end = shape, max(end, stop)
+    if 8 + length + end != size:
+        raise TangError(f"checkpoint file {path} is truncated or padded: its header and size disagree")
+    return shapes
+
+
+def _read_tensors(path: Path, expected_sha: object) -> dict[str, torch.Tensor]:
+    tensor_shapes(path)  # a regular file whose size is what its header says, before reading it all
+    blob = _read_bytes(path)
+    if not isinstance(expected_sha, str) or _sha256(blob) != expected_sha:
         raise TangError(
             f"checkpoint file {path} does not match its recorded sha256 (truncated or tampered with)"
         )
@@ -116,7 +248,10 @@ def read_meta(directory: Path) -> dict:
     meta = _read_json(Path(directory) / META)
     if meta.get("format") != FORMAT:
         raise TangError(f"{directory} is not a tangstudio checkpoint")
-    if meta.get("version", 0) > VERSION:
+    version = meta.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TangError(f"checkpoint {directory} is damaged (its format version {version!r} is not a number)")
+    if version > VERSION:
         raise TangError(
             f"checkpoint {directory} was written by a newer tangstudio (format {meta.get('version')})"
         )
@@ -124,13 +259,27 @@ def read_meta(directory: Path) -> dict:
 
 
 def read_weights(directory: Path, meta: dict | None = None) -> dict[str, torch.Tensor]:
+    """The weights, checked by sha256 and refused unless every value is finite."""
     meta = meta if meta is not None else read_meta(directory)
-    return _read_tensors(Path(directory) / WEIGHTS, meta.get("weights_sha256"))
+    weights = _read_tensors(Path(directory) / WEIGHTS, meta.get("weights_sha256"))
+    if not all_finite(weights):
+        raise TangError(
+            f"checkpoint {directory} holds weights that are not finite (NaN or inf): the run diverged; "
+            f"refusing to load it"
+        )
+    return weights
 
 
-def read_train_state(directory: Path) -> tuple[dict[str, torch.Tensor], dict]:
+def read_train_state(directory: Path, meta: dict | None = None) -> tuple[dict[str, torch.Tensor], dict]:
+    """The optimizer/RNG state, refused unless it was written with this folder's meta.json."""
     directory = Path(directory)
+    meta = meta if meta is not None else read_meta(directory)
     info = _read_json(directory / STATE_META)
+    if info.get("step") != meta.get("step") or info.get("checkpoint_id") != meta.get("checkpoint_id"):
+        raise TangError(
+            f"checkpoint {directory} is inconsistent: its training state (step {info.get('step')}) "
+            f"was not written with its weights (step {meta.get('step')}); refusing to resume from it"
+        )
     return _read_tensors(directory / STATE, info.get("sha256")), info
 
 
@@ -156,6 +305,8 @@ def load_checkpoint(
     target: str | Path, device: str | torch.device = "cpu", which: str = "best"
 ) -> LoadedModel:
     """Rebuild a trained model for inference; the public entry point for composer and studio."""
+    import torch
+
     from tangstudio.engine.corpus.vocab import Vocab
     from tangstudio.engine.models import ModelConfig, build_model
 
@@ -171,6 +322,13 @@ def load_checkpoint(
     if getattr(config, "vocab_size", len(vocab)) != len(vocab):
         raise TangError(
             f"checkpoint {directory}: vocabulary size {len(vocab)} does not match the model's {config.vocab_size}"
+        )
+    with torch.device("meta"):  # shapes only: nothing is allocated for what meta.json claims
+        expected = {k: list(v.shape) for k, v in build_model(config).state_dict().items()}
+    found = tensor_shapes(directory / WEIGHTS)
+    if found != expected:
+        raise TangError(
+            f"checkpoint {directory} does not fit its architecture (meta.json and the weights' shapes differ)"
         )
     weights = read_weights(directory, meta)
     model = build_model(config)

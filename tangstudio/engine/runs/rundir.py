@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from tangstudio.engine import paths
-from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs.checkpoint import META, read_meta
 from tangstudio.engine.runs.config import read_config
+from tangstudio.engine.runs.lock import RunLock, holder_alive
 from tangstudio.engine.runs.metrics import read_metrics
 
 LOCK = "run.lock"
@@ -40,11 +39,9 @@ class RunDir:
     def config(self) -> dict:
         return read_config(self.config_path)
 
-    def mark_running(self) -> None:
-        write_text_atomic(self.lock_path, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
-
-    def mark_stopped(self) -> None:
-        self.lock_path.unlink(missing_ok=True)
+    def lock(self) -> RunLock:
+        """Take the run's lock (the folder must exist); one line and no lock if another process holds it."""
+        return RunLock.acquire(self.lock_path, self.name)
 
     def _lock(self) -> dict | None:
         try:
@@ -70,14 +67,7 @@ def _foreign(lock: dict) -> bool:
 
 
 def _alive_pid(lock: dict) -> int | None:
-    try:
-        pid = int(lock["pid"])
-        os.kill(pid, 0)
-    except PermissionError:  # alive, but someone else's
-        return pid
-    except (OSError, KeyError, ValueError, TypeError):
-        return None
-    return pid
+    return holder_alive(lock)  # also None when the pid now belongs to a later process
 
 
 def check_name(name: str) -> str:

@@ -19,7 +19,17 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_EPOCHS = 10
 # Options that may differ when a run is resumed: how long and where it trains, not what it is.
 RESUMABLE_CHANGES = frozenset(
-    {"epochs", "steps", "minutes", "device", "eval_every", "log_every", "samples", "resume"}
+    {
+        "epochs",
+        "steps",
+        "minutes",
+        "device",
+        "eval_every",
+        "log_every",
+        "samples",
+        "resume",
+        "checkpoint_every",
+    }
 )
 EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its --seed
 
@@ -54,6 +64,7 @@ class TrainConfig:
     log_every: int = 20
     eval_poems: int = 500  # periodic evals use this fixed subset of the val split (0 = all of it)
     samples: int = 3  # poems sampled at each evaluation
+    checkpoint_every: float = 2.0  # minutes: `last` is also written this often, between evaluations
     max_len: int = 256  # training sequences longer than this (start + chars + end) are left out
     mask_min: float = 0.15  # BiLSTM: share of character positions masked, drawn per poem
     mask_max: float = 0.30
@@ -97,6 +108,12 @@ class TrainConfig:
                 raise TangError(f"--{name.replace('_', '-')} must be positive (got {value})")
         if not 0 <= self.dropout < 1:
             raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
+        if self.samples < 0:
+            raise TangError(f"--samples must be 0 or positive (got {self.samples})")
+        if not 0 < self.checkpoint_every < 1e6:
+            raise TangError(
+                f"--checkpoint-every must be a positive number of minutes (got {self.checkpoint_every})"
+            )
         if self.eval_poems < 0:
             raise TangError(f"--eval-poems must be 0 (all) or positive (got {self.eval_poems})")
         if not -10 <= self.forget_bias <= 10:

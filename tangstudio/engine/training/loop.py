@@ -9,8 +9,11 @@ cross-rank sums), which keeps a GPU busy.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import math
+import os
 import shlex
 import sys
 import time
@@ -21,11 +24,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from tangstudio.engine import paths
+from tangstudio.engine.atomic import fault_point, remove_leftovers
 from tangstudio.engine.corpus.forms import parse_forms
 from tangstudio.engine.corpus.vocab import PAD, Vocab
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs import checkpoint as ckpt
 from tangstudio.engine.runs.config import write_config
+from tangstudio.engine.runs.lock import RunLock
 from tangstudio.engine.runs.metrics import MetricsWriter, now_iso, trim_after
 from tangstudio.engine.runs.rundir import RunDir, run_path
 from tangstudio.engine.training import distributed as D
@@ -71,8 +77,31 @@ class RunResult:
         return {**dataclasses.asdict(self), "path": str(self.path)}
 
 
+@dataclass
+class Counters:
+    """Where the loop stands; kept live so a failure is logged at the step it happened."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_pos: int = 0
+    elapsed_s: float = 0.0
+    best_val_loss: float | None = None
+    best_val_ppl: float | None = None
+
+
 def resume_command(name: str) -> str:
-    return f"tangstudio train --headless --run {shlex.quote(name)} --resume"
+    """The command that continues run `name`, with --home when the home is not the platform default."""
+    home = os.environ.get("TANGSTUDIO_HOME")
+    where = f"--home {shlex.quote(str(paths.home()))} " if home else ""
+    return f"tangstudio {where}train --headless --run {shlex.quote(name)} --resume"
+
+
+def _diverged(step: int, what: str, value: float, saved: int | None) -> TangError:
+    kept = f"the last checkpoint (step {saved}) is intact" if saved is not None else "nothing was saved"
+    return TangError(
+        f"training diverged at step {step}: the {what} is {value} (not finite); {kept}; "
+        f"start again with a lower --lr or --clip"
+    )
 
 
 def given_options(config: TrainConfig) -> set[str]:
@@ -100,6 +129,12 @@ def train(
         return _Trainer(config, info, device, callbacks, should_stop, given).run()
     except TangError:
         raise
+    except OSError as exc:  # a full disk, a folder made read-only: one line, the checkpoint is intact
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise TangError(
+            f"run {config.run!r} stopped: {exc.strerror or exc}{where}; the last checkpoint is intact; "
+            f"resume with: {resume_command(config.run or '')}"
+        ) from None
     except BaseException as exc:
         if info.enabled and not isinstance(exc, KeyboardInterrupt):
             print(
@@ -138,6 +173,17 @@ class _Trainer:
         self.bf16 = uses_bf16(device)
         self.writer: MetricsWriter | None = None
         self.run_dir: RunDir | None = None
+        self.lock: RunLock | None = None
+        self.created_dir = False  # this process made the run folder: remove it if nothing was written
+        self.config_written = False  # ...and its config.toml, until training starts
+        self.fresh_resume = False  # --resume of a run killed before its first checkpoint: from step 0
+        self.live = Counters()
+        self.best_loss: float | None = None
+        self.best_ppl: float | None = None
+        self.last_eval: dict = {}
+        self.saved_step: int | None = None  # the step of the newest `last` checkpoint
+        self.last_save_t = time.monotonic()
+        self.save_s = 0.0  # time spent writing checkpoints, for the --checkpoint-every cost
 
     # ---- events -------------------------------------------------------------------------------
     def emit(self, event: dict, log: bool = False) -> None:
@@ -158,22 +204,24 @@ class _Trainer:
         if self.info.is_main:
             try:
                 config, run = self.config, run_path(self.config.run)
+                self._take_lock(run)  # before the data load: a second trainer is refused at once
                 if config.resume:
                     if not run.exists():
-                        raise TangError(f"cannot resume: unknown run {config.run!r} (no {run.config_path})")
-                    if not (run.last_dir / ckpt.META).is_file():
                         raise TangError(
-                            f"cannot resume run {config.run!r}: it has no checkpoint yet; start it again "
-                            f"under a new name"
+                            f"cannot resume run {config.run!r}: it stopped before its configuration was "
+                            f"written (no {run.config_path}); start it again without --resume"
                         )
-                    if run.is_running():
-                        raise TangError(f"run {config.run!r} is being trained by another process right now")
+                    if not (run.last_dir / ckpt.META).is_file():
+                        self.fresh_resume = True  # killed before its first checkpoint: start over
                     config = config.merged_for_resume(run.config(), self.given)
                 elif run.exists():
                     raise TangError(
                         f"run {config.run!r} already exists at {run.path}; add --resume to continue it "
                         f"or choose another --run name"
                     )
+                if not config.resume:  # written before the data load: a run killed during it resumes
+                    write_config(run.config_path, config.to_dict())
+                    self.config_written = True
                 verdict = {"config": config.to_dict(), "path": str(run.path)}
             except TangError as exc:
                 verdict = {"error": str(exc)}
@@ -184,9 +232,32 @@ class _Trainer:
             raise TangError(verdict["error"])
         return verdict
 
+    def _take_lock(self, run: RunDir) -> None:
+        """Lock the run folder (creating it for a new run) and clear what a killed writer left."""
+        if not run.path.is_dir():
+            if self.config.resume:
+                raise TangError(f"cannot resume: unknown run {self.config.run!r} (no {run.path})")
+            run.path.mkdir(parents=True)
+            self.created_dir = True
+        self.run_dir = run
+        self.lock = run.lock()
+        ckpt.clean_checkpoints(run.checkpoints)
+        remove_leftovers(run.path)
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        if self.created_dir and self.run_dir is not None and self.writer is None:
+            with contextlib.suppress(OSError):  # a new run that failed before training: no burnt name
+                if self.config_written:
+                    self.run_dir.config_path.unlink()
+                self.run_dir.path.rmdir()
+
     def _load_resume_state(self) -> dict | None:
         """Rank 0 reads the last checkpoint and hands it to the other ranks in memory."""
-        if not self.config.resume:
+        fresh = D.broadcast_object(self.info, self.fresh_resume)
+        if not self.config.resume or fresh:
             return None
         bundle = None
         if self.info.is_main:
@@ -194,7 +265,7 @@ class _Trainer:
                 directory = self.run_dir.last_dir
                 meta = ckpt.read_meta(directory)
                 weights = ckpt.read_weights(directory, meta)
-                tensors, info = ckpt.read_train_state(directory)
+                tensors, info = ckpt.read_train_state(directory, meta)
                 optim_sd, rng = S.unpack(tensors, info)
                 bundle = {"meta": meta, "weights": weights, "optim": optim_sd, "rng": rng, "info": info}
             except TangError as exc:
@@ -206,6 +277,15 @@ class _Trainer:
 
     # ---- the run ------------------------------------------------------------------------------
     def run(self) -> RunResult:
+        try:
+            return self._run()
+        finally:
+            if self.info.is_main:
+                if self.writer is not None:
+                    self.writer.close()
+                self._release()
+
+    def _run(self) -> RunResult:
         verdict = self._decide_config()
         cfg = self.config = TrainConfig.from_dict(verdict["config"])
         self.run_dir = RunDir(Path(verdict["path"]))
@@ -269,31 +349,33 @@ class _Trainer:
             else:  # a different number of processes: data order is still exact, dropout draws are not
                 torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank + resume["info"]["step"])
             counters.update({k: resume["info"][k] for k in counters if k in resume["info"]})
+            self.saved_step = int(resume["info"]["step"])
+        self.live = Counters(**counters)
         self.net = D.wrap(self.model, self.info, self.device)
 
         if self.info.is_main:
-            self._open_run_dir(counters["step"] if resume else None)
+            self._open_run_dir(counters["step"] if cfg.resume else None)
         try:
-            result = self._loop(counters)
+            return self._loop(counters)
         except BaseException as exc:
             if self.info.is_main and self.writer is not None:
                 status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                self.emit(
-                    {
-                        "event": "done",
-                        "status": status,
-                        "step": counters.get("step", 0),
-                        "error": f"{type(exc).__name__}: {exc}",
-                    },
-                    log=True,
-                )
+                error = str(exc) if isinstance(exc, TangError) else f"{type(exc).__name__}: {exc}"
+                with contextlib.suppress(OSError):  # on a full disk this line cannot be written either
+                    self.emit(
+                        {
+                            "event": "done",
+                            "status": status,
+                            "step": self.live.step,
+                            "epoch": self.live.epoch,
+                            "elapsed_s": self.live.elapsed_s,
+                            "val_loss": self.best_loss,
+                            "val_ppl": self.best_ppl,
+                            "error": error,
+                        },
+                        log=True,
+                    )
             raise
-        finally:
-            if self.info.is_main and self.run_dir is not None:
-                self.run_dir.mark_stopped()
-                if self.writer is not None:
-                    self.writer.close()
-        return result
 
     def _open_run_dir(self, resumed_step: int | None) -> None:
         run = self.run_dir
@@ -301,7 +383,8 @@ class _Trainer:
         write_config(run.config_path, self.config.to_dict())
         if resumed_step is not None:
             trim_after(run.metrics_path, resumed_step)
-        run.mark_running()
+            if self.fresh_resume and run.samples_path.is_file():
+                run.samples_path.write_text("", encoding="utf-8")
         self.writer = MetricsWriter(run.metrics_path)
 
     # ---- steps --------------------------------------------------------------------------------
@@ -334,7 +417,8 @@ class _Trainer:
         step, epoch, pos = int(c["step"]), int(c["epoch"]), int(c["batch_pos"])
         start_step, elapsed_before = step, float(c["elapsed_s"])
         self.best_loss, self.best_ppl = c["best_val_loss"], c["best_val_ppl"]
-        self.last_eval: dict = {}
+        self.last_eval = {}
+        save_every_s = cfg.checkpoint_every * 60
         self.emit(
             {
                 "event": "start",
@@ -356,7 +440,7 @@ class _Trainer:
                 "config": cfg.to_dict(),
             }
         )
-        t0 = time.monotonic()
+        t0 = self.last_save_t = time.monotonic()
         window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0, "t": t0}
         last_log: dict = {"train_loss": None, "chars_per_s": None, "pad_fraction": None}
         plan: list[list[int]] | None = None
@@ -403,6 +487,9 @@ class _Trainer:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
             self.optimizer.step()
             step, pos = step + 1, pos + 1
+            live = self.live
+            live.step, live.epoch, live.batch_pos, live.elapsed_s = step, epoch, pos, elapsed()
+            fault_point("step")
             window["nats"] += nats.detach()
             window["chars"] += batch.chars
             window["slots"] += batch.slots
@@ -411,11 +498,12 @@ class _Trainer:
 
             # Stop decisions: every step in one process; at logging steps under DDP (one sync).
             check = not info.enabled or step % cfg.log_every == 0
-            stop = time_up = False
+            stop = time_up = save_due = False
             if check:
                 stop = bool(self.should_stop()) if self.should_stop else False
                 time_up = budget_s is not None and elapsed() >= budget_s
-                stop, time_up = D.any_rank(info, [stop, time_up], self.device)
+                save_due = time.monotonic() - self.last_save_t >= save_every_s
+                stop, time_up, save_due = D.any_rank(info, [stop, time_up, save_due], self.device)
             finishing = time_up or (total is not None and step >= total)
 
             if step % cfg.log_every == 0 or finishing or stop:
@@ -426,6 +514,8 @@ class _Trainer:
                 )
                 now = time.monotonic()
                 world_rate = chars / max(now - window["t"], 1e-9)
+                if not math.isfinite(nats_sum):
+                    raise _diverged(step, "training loss", nats_sum / max(chars, 1), self.saved_step)
                 last_log = {
                     "train_loss": nats_sum / max(chars, 1),
                     "chars_per_s": world_rate,
@@ -453,6 +543,8 @@ class _Trainer:
             counters = {"step": step, "epoch": epoch, "batch_pos": pos, "elapsed_s": elapsed()}
             if step % cfg.eval_every == 0 and not stop:
                 self._evaluate_and_save(counters, epoch_f)
+            elif save_due and not stop and not finishing:  # by wall time, between evaluations
+                self._save("last", counters, epoch_f, with_state=True)
 
             done_share = progress_fraction()
             session = time.monotonic() - t0
@@ -528,6 +620,8 @@ class _Trainer:
             all_reduce=(lambda v: D.sum_floats(info, v, self.device)) if info.enabled else None,
         )
         step = counters["step"]
+        if not math.isfinite(result["loss"]):
+            raise _diverged(step, "validation loss", result["loss"], self.saved_step)
         self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}
         self.emit(
             {
@@ -568,8 +662,14 @@ class _Trainer:
         self, which: str, counters: dict, epoch_f: float, with_state: bool, val: dict | None = None
     ) -> None:
         rng = D.gather_objects(self.info, S.rng_snapshot(self.mask_gen, self.device)) if with_state else None
+        if with_state:
+            self.last_save_t = time.monotonic()  # every rank, so the next wall-time save agrees
         if not self.info.is_main:
             return
+        started = time.perf_counter()
+        weights = self.model.state_dict()
+        if not ckpt.all_finite(weights):
+            raise _diverged(counters["step"], "model's weights", math.nan, self.saved_step)
         cfg = self.config
         val = val or {}
         meta = {
@@ -598,9 +698,12 @@ class _Trainer:
                 rng,
                 {**counters, "best_val_loss": self.best_loss, "best_val_ppl": self.best_ppl},
             )
-            ckpt.save_checkpoint(directory, self.model.state_dict(), meta, tensors, info)
+            ckpt.save_checkpoint(directory, weights, meta, tensors, info)
+            self.saved_step = counters["step"]
         else:
-            ckpt.save_checkpoint(directory, self.model.state_dict(), meta)
+            ckpt.save_checkpoint(directory, weights, meta)
+        save_s = time.perf_counter() - started
+        self.save_s += save_s
         self.emit(
             {
                 "event": "checkpoint",
@@ -611,6 +714,7 @@ class _Trainer:
                 "val_loss": meta["val_loss"],
                 "val_ppl": meta["val_ppl"],
                 "elapsed_s": counters["elapsed_s"],
+                "save_s": round(save_s, 4),
             },
             log=True,
         )

@@ -1,0 +1,136 @@
+"""The run lock: one process trains a run at a time, and a lock left by a dead process never blocks.
+
+`run.lock` holds JSON (pid, host, the process's start time) for readers such as `runs list` and the
+studio. Where the system has `flock` (Linux, macOS), the kernel holds the lock itself and lets go
+when the process dies, however it dies, so a stale file is simply taken over. Elsewhere the file is
+created exclusively, and a file whose process is dead, or whose pid now belongs to a process that
+started later (pid reuse), is recovered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from pathlib import Path
+
+from tangstudio.engine.errors import TangError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def process_start(pid: int) -> str | None:
+    """The start time of process `pid` in clock ticks since boot (Linux /proc), or None if unknown."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    fields = text[text.rfind(")") + 2 :].split()  # the command name may hold spaces and parentheses
+    return fields[19] if len(fields) > 19 else None
+
+
+def lock_info() -> dict:
+    pid = os.getpid()
+    return {"pid": pid, "host": socket.gethostname(), "started": process_start(pid)}
+
+
+def holder_alive(info: dict) -> int | None:
+    """The pid named by a lock when that very process still runs on this host, else None."""
+    try:
+        pid = int(info["pid"])
+        os.kill(pid, 0)
+    except PermissionError:  # alive, but someone else's
+        pid = int(info["pid"])
+    except (OSError, KeyError, ValueError, TypeError, OverflowError):
+        return None
+    started = info.get("started")
+    if started is not None and process_start(pid) not in (None, str(started)):
+        return None  # the pid was reused by a later process
+    return pid
+
+
+def read_lock(path: Path) -> dict | None:
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _busy(name: str, info: dict | None) -> TangError:
+    who = f" (pid {info.get('pid')} on {info.get('host')})" if info else ""
+    return TangError(f"run {name!r} is being trained by another process right now{who}")
+
+
+class RunLock:
+    """Held from before the data is loaded until the trainer exits; `release()` is idempotent."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self.fd = Path(path), fd
+
+    @classmethod
+    def acquire(cls, path: Path, name: str) -> RunLock:
+        path = Path(path)
+        for _ in range(20):
+            lock = cls._try_flock(path, name) if fcntl is not None else cls._try_exclusive(path, name)
+            if lock is not None:
+                return lock
+        raise _busy(name, read_lock(path))
+
+    @classmethod
+    def _try_flock(cls, path: Path, name: str) -> RunLock | None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise _busy(name, read_lock(path)) from None
+            try:  # the holder before us may have unlinked the file between our open and flock
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                return None
+            previous = read_lock(path)
+            if previous and previous.get("host") not in (None, socket.gethostname()):
+                raise TangError(
+                    f"run {name!r} is locked by host {previous.get('host')} (pid {previous.get('pid')}); "
+                    f"if nothing trains it there, delete {path}"
+                )
+            data = json.dumps(lock_info()).encode("utf-8")
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            raise
+        return cls(path, fd)
+
+    @classmethod
+    def _try_exclusive(cls, path: Path, name: str) -> RunLock | None:  # pragma: no cover - no flock
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            info = read_lock(path)
+            if info is not None and holder_alive(info) is not None:
+                raise _busy(name, info) from None
+            path.unlink(missing_ok=True)  # stale: its process is gone or its pid was reused
+            return None
+        os.write(fd, json.dumps(lock_info()).encode("utf-8"))
+        os.fsync(fd)
+        return cls(path, fd)
+
+    def release(self) -> None:
+        if self.fd < 0:
+            return
+        try:
+            self.path.unlink(missing_ok=True)  # while still held, so no newcomer locks a doomed file
+        finally:
+            os.close(self.fd)
+            self.fd = -1

@@ -1,0 +1,24 @@
+"""The `lab` fixture of the fault-injection suite; the harness itself is in harness.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from harness import Lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file: Path) -> Lab:
+    import torch
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("faults")
+    logs = root / "logs"
+    logs.mkdir()
+    made = Lab(root / "home", logs)
+    imported = made.cli("corpus", "import", str(tiny_corpus_file), "--name", "tiny")
+    assert imported.code == 0, imported.output
+    reference = made.train("ref")
+    assert reference.code == 0, reference.output
+    return made
