@@ -61,9 +61,12 @@ def beam_search(
     use_novelty = novelty if settings.novelty else None
     device = next(model.parameters()).device
 
+    from tangstudio.engine.compose.generator import primer_ids
+
     state = model.init_state(1, device)
-    logits, state = stepping.step(model, torch.tensor([vocab.start_id(settings.form)], device=device), state)
-    hyps = [_Hyp(0.0, C.CState(), ())]
+    for token in [*primer_ids(settings, tables), vocab.start_id(settings.form)]:
+        logits, state = stepping.step(model, torch.tensor([token], device=device), state)
+    hyps = [_Hyp(0.0, C.start_state(plan), ())]
     finished: list[_Hyp] = []
     for _ in range(plan.max_len + 1):
         logp = torch.log_softmax(logits.float().cpu(), -1)  # [B, V]

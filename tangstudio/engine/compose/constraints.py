@@ -52,6 +52,25 @@ class Plan:
     prefix_len: int
     acrostic_ids: tuple[int, ...]
     variants: tuple[Variant, ...] = ()
+    theme_ids: tuple[int, ...] = ()  # 藏字: characters the poem must contain somewhere
+
+    def open_slots(self, pos: int) -> int:
+        """How many character places from `pos` on (this one included) the decoder still chooses.
+
+        Fixed forms count exactly (punctuation, acrostic and prefix places are not open); free verse
+        counts the places left before it must close, less one in every line for its mark.
+        """
+        if self.n_lines is None:
+            left = max(0, FREE_MAX_CHARS - 1 - pos)
+            return left * FREE_MAX_LINE // (FREE_MAX_LINE + 1)
+        m = self.n_chars + 1
+        count = 0
+        for p in range(pos, self.length or 0):
+            line, col = divmod(p, m)
+            if col == self.n_chars or p in self.fixed or (col == 0 and line < len(self.acrostic_ids)):
+                continue
+            count += 1
+        return count
 
     @property
     def regulated(self) -> bool:
@@ -60,20 +79,30 @@ class Plan:
     @property
     def length(self) -> int | None:
         """Text length of a complete fixed-form poem, punctuation included."""
-        return None if self.n_lines is None else self.n_lines * (self.n_chars + 1)
+        return None if self.n_lines is None else self.n_lines * (self.chars_per_line + 1)
+
+    @property
+    def chars_per_line(self) -> int:
+        """Characters in each line of a regulated form (fixed-form code only: free verse has none)."""
+        if self.n_chars is None:
+            raise ValueError(f"{self.form} has no fixed line length")
+        return self.n_chars
 
     @property
     def max_len(self) -> int:
         return self.length if self.length is not None else FREE_MAX_CHARS + FREE_MAX_CHARS // 2
 
     def rhyme_position(self, line: int, col: int) -> bool:
-        return self.regulated and col == self.n_chars - 1 and line % 2 == 1
+        return self.n_chars is not None and col == self.n_chars - 1 and line % 2 == 1
 
     def sets_rhyme(self, line: int, col: int, char_tones: frozenset[str]) -> bool:
         """Does the character written here join the rhyme? Every even line's end does; so does line
         1's end when it is a 平 character (首句入韵: a level first line must rhyme with the rest)."""
         return self.rhyme_position(line, col) or (
-            self.regulated and line == 0 and col == self.n_chars - 1 and char_tones == frozenset({PING})
+            self.n_chars is not None
+            and line == 0
+            and col == self.n_chars - 1
+            and char_tones == frozenset({PING})
         )
 
 
@@ -91,6 +120,13 @@ class CState:
     line_text: str = ""
     last: str = ""  # the last text character written
     done: bool = False
+    theme_left: frozenset[int] = frozenset()  # theme characters not written yet
+
+
+def start_state(plan: Plan) -> CState:
+    """The state before the first character: theme characters the prefix or acrostic give are done."""
+    given = set(plan.fixed.values()) | set(plan.acrostic_ids)
+    return CState(theme_left=frozenset(t for t in plan.theme_ids if t not in given))
 
 
 @dataclass
@@ -193,7 +229,22 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
             raise TangError(f"the prefix is longer than a free poem may be ({FREE_MAX_CHARS} characters)")
 
     found = tuple(variants(form)) if n_lines is not None else ()
-    return Plan(form, n_lines, n_chars, fixed, len(fixed), tuple(vocab.stoi[c] for c in acrostic), found)
+    plan = Plan(form, n_lines, n_chars, fixed, len(fixed), tuple(vocab.stoi[c] for c in acrostic), found)
+    theme = "".join(dict.fromkeys(ch for ch in typed_verse(settings.theme) if ch not in LINE_ENDS + "，, 、"))
+    if theme:
+        bad = [ch for ch in theme if not is_han(ch)]
+        if bad:
+            raise TangError(f"the theme must be Chinese characters, not {''.join(bad)!r}")
+        check_chars(theme, tables, "the theme")
+        ids = tuple(vocab.stoi[c] for c in theme)
+        plan = replace(plan, theme_ids=ids)
+        left = start_state(plan).theme_left
+        room = plan.open_slots(plan.prefix_len)
+        if len(left) > room:
+            raise TangError(
+                f"the theme needs {len(left)} places but {form} leaves {room} open after the prefix and acrostic"
+            )
+    return plan
 
 
 def _tone_mask(plan: Plan, tables: VocabTables, which: tuple[int, ...], line: int, col: int, strict: bool):
@@ -220,7 +271,37 @@ def allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CStat
         return _free_allowed(plan, tables, s)
     if s.col == 0 and s.line < len(plan.acrostic_ids):
         return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
-    return _prosody_allowed(plan, tables, settings, s, novelty)
+    return _theme(plan, tables, s, _prosody_allowed(plan, tables, settings, s, novelty))
+
+
+THEME_SLACK = 2  # start placing theme characters this many open places before the last chance
+
+
+def _theme(plan: Plan, tables: VocabTables, s: CState, found: Allowed) -> Allowed:
+    """Make room for the theme characters not written yet (藏字), planning from the places left.
+
+    While more places remain than characters, the model writes freely (a theme character it picks
+    itself counts). Within THEME_SLACK places of the last chance, a place where a theme character
+    fits the rhyme and tones takes one; at the last chance one is placed even against the
+    pattern, and the note says so. The theme is never dropped.
+    """
+    if not s.theme_left or found.forced:
+        return found
+    left = len(s.theme_left)
+    slots = plan.open_slots(s.pos)
+    if slots > left + THEME_SLACK:
+        return found
+    theme = torch.zeros_like(tables.hanzi)
+    theme[list(s.theme_left)] = True
+    fitting = found.mask & theme
+    if bool(fitting.any()):
+        return Allowed(fitting, notes=found.notes)
+    if slots > left:
+        return found
+    chars = "".join(tables.vocab.itos[t] for t in sorted(s.theme_left))
+    where = f"line {s.line + 1}, character {s.col + 1}"
+    note = f"{where}: theme character ({chars}) placed against the rhyme or tone pattern, its last chance"
+    return Allowed(theme & tables.hanzi, notes=[*found.notes, note])
 
 
 def _prosody_allowed(
@@ -251,7 +332,7 @@ def _prosody_allowed(
                     mask = mask & tone
                 else:
                     notes.append(f"{where}: no character fits the tone pattern; tones relaxed")
-    if novelty is not None and s.col == plan.n_chars - 1:
+    if novelty is not None and plan.n_chars is not None and s.col == plan.n_chars - 1:
         blocked = [tables.vocab.stoi[c] for c in novelty.completions(s.line_text) if c in tables.vocab.stoi]
         if blocked:
             fresh = mask.clone()
@@ -267,25 +348,26 @@ def _free_allowed(plan: Plan, tables: VocabTables, s: CState) -> Allowed:
     if s.col == 0:
         if s.line < len(plan.acrostic_ids):
             return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
-        may_end = s.line >= FREE_MIN_LINES and s.last in _SENTENCE_ENDS
+        may_end = s.line >= FREE_MIN_LINES and s.last in _SENTENCE_ENDS and not s.theme_left
         if may_end and s.pos >= FREE_MAX_CHARS:
             return Allowed(tables.onehot(EOS), forced=True)
         mask = tables.hanzi.clone()
         mask[EOS] = may_end
-        return Allowed(mask)
+        return _theme(plan, tables, s, Allowed(mask))
     if s.pos >= FREE_MAX_CHARS or (s.line + 1 < FREE_MIN_LINES and s.pos >= FREE_MAX_CHARS - 1):
         return Allowed(tables.onehot(tables.period), forced=True)
     marks = torch.zeros_like(tables.hanzi)
     marks[[tables.punct_ids[m] for m in _FREE_MARKS if m in tables.punct_ids]] = True
     if s.col >= FREE_MAX_LINE:
         return Allowed(marks)
-    return Allowed(tables.hanzi | marks)
+    return _theme(plan, tables, s, Allowed(tables.hanzi | marks))
 
 
 def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState:
     """The state after writing `token_id` (assumed allowed)."""
     if token_id == EOS:
         return replace(s, done=True)
+    theme_left = s.theme_left - {token_id} if token_id in s.theme_left else s.theme_left
     ch = tables.vocab.itos[token_id]
     if ch in LINE_ENDS:
         done = plan.length is not None and s.pos + 1 >= plan.length
@@ -301,7 +383,9 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
                 narrowed = mine if groups is None else (groups & mine)
                 groups = narrowed or groups
             used = used | {token_id}
-    return CState(s.pos + 1, s.line, s.col + 1, strict, loose, groups, used, s.line_text + ch, ch, False)
+    return CState(
+        s.pos + 1, s.line, s.col + 1, strict, loose, groups, used, s.line_text + ch, ch, False, theme_left
+    )
 
 
 def rhyme_group(s: CState) -> str | None:
@@ -312,3 +396,45 @@ def rhyme_group(s: CState) -> str | None:
 
     order = {g: i for i, g in enumerate(GROUPS)}
     return min(s.groups, key=order.__getitem__)
+
+
+def refusal(
+    plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, allowed: Allowed, token: int
+) -> str | None:
+    """Why `token` may not be written at state `s` (None: it may), in words a person can act on."""
+    if bool(allowed.mask[token]):
+        return None
+    vocab = tables.vocab
+    ch = EOS_NAME if token == EOS else vocab.itos[token]
+    where = f"line {s.line + 1}, character {s.col + 1}"
+    if allowed.forced:
+        wanted = vocab.itos[int(allowed.mask.nonzero()[0])]
+        return f"{where} is {wanted}, set by the form, the acrostic or the prefix"
+    if ch in LINE_ENDS or not bool(tables.hanzi[token]):
+        if plan.regulated:
+            return f"{ch!r} cannot go at {where}: the form writes the punctuation itself"
+        return f"{ch!r} cannot go at {where}"
+    if settings.rhyme and plan.rhyme_position(s.line, s.col):
+        rhyme = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
+        if not bool(rhyme[token]):
+            if s.groups is None:
+                return f"{ch} cannot end {where}: it is in no 平 rhyme group"
+            return (
+                f"{ch} does not rhyme: the end of line {s.line + 1} must be in {'/'.join(sorted(s.groups))}"
+            )
+    if plan.regulated and settings.tones != "off":
+        which = s.strict if settings.tones == "strict" and s.strict else s.loose
+        if which:
+            tone = _tone_mask(
+                plan, tables, which, s.line, s.col, settings.tones == "strict" and bool(s.strict)
+            )
+            if tone is not None and not bool(tone[token]):
+                has = "/".join(sorted(tables.tones_of[token])) or "of no known tone"
+                wants = PING if tone is tables.ping else ZE
+                return f"{ch} is {has}, but {where} takes a {wants} character here (tones {settings.tones})"
+    if s.col == (plan.n_chars or 0) - 1:
+        return f"{ch} would complete a line of the training corpus (novelty)"
+    return f"{ch} is not allowed at {where}"
+
+
+EOS_NAME = "<eos>"

@@ -11,13 +11,14 @@ short poem; the constraints at a position come from the characters written every
 
 from __future__ import annotations
 
+import math
 import os
 
 import torch
 
 from tangstudio.engine.compose import constraints as C
 from tangstudio.engine.compose.decoding import constrained, pick, top_candidates
-from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings, StepInfo
+from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings, Judgement, StepInfo
 from tangstudio.engine.compose.tables import LINE_ENDS, VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS, MASK
 from tangstudio.engine.errors import TangError
@@ -40,6 +41,11 @@ class Filler:
         self.settings = settings or ComposeSettings()
         if not self.settings.regulated:
             raise TangError("a bilstm fills a fixed grid: choose wujue, qijue, wulv or qilv")
+        if self.settings.theme or self.settings.primer:
+            raise TangError(
+                "a theme or a primer is read left to right; a bilstm fills a grid: type the characters "
+                "you want where they should go (or use a rnn, lstm or gru model)"
+            )
         self.tables = tables or tables_for(self.vocab)
         self.plan = C.make_plan(self.settings, self.tables)
         self.novelty = novelty
@@ -67,6 +73,7 @@ class Filler:
                 self.tokens[p] = self.plan.acrostic_ids[line]
                 self.fixed.add(p)
         self.lines = n
+        self.given = frozenset(self.fixed)  # punctuation, acrostic and prefix: never refilled
 
     # ------------------------------------------------------------------ reading
 
@@ -183,6 +190,45 @@ class Filler:
         )
         self.info[position] = info
         return info
+
+    def judge(self, position: int, char: str) -> Judgement:
+        """How likely `char` is at `position` given both sides, and whether the form allows it there."""
+        allowed, dist = self._distribution(position)
+        token = self.vocab.stoi.get(char, -1)
+        if dist is None or token < 0:
+            reason = (
+                f"{char!r} is not in the model's vocabulary"
+                if token < 0
+                else f"position {position + 1} is set by the form, the acrostic or the prefix"
+            )
+            return Judgement(char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason)
+        p = float(dist.model_probs[token])
+        rank = int((dist.model_probs > dist.model_probs[token]).sum()) + 1
+        reason = C.refusal(self.plan, self.tables, self.settings, self._cstate(position), allowed, token)
+        shown = float(dist.probs[token]) if reason is None else 0.0
+        return Judgement(char, position, shown, p, -math.log2(max(p, 1e-300)), rank, reason)
+
+    def write(self, position: int, char: str) -> Judgement:
+        """Set a character a person typed at `position`; TangError (why) if it breaks the form."""
+        judgement = self.judge(position, char)
+        if not judgement.fits:
+            raise TangError(judgement.reason or f"{char!r} is not allowed here")
+        self.set(position, char)
+        self.info[position] = StepInfo(
+            position, [(char, judgement.prob)], 0.0, char, judgement.prob, judgement.model_prob
+        )
+        return judgement
+
+    def reroll(self, line: int) -> None:
+        """Refill every position of `line` (0-based) the form does not give, from both sides."""
+        if not 0 <= line < self.plan.n_lines:
+            raise TangError(f"line must be between 1 and {self.plan.n_lines}, got {line + 1}")
+        m = self.plan.n_chars
+        positions = [p for p in range(line * (m + 1), line * (m + 1) + m) if p not in self.given]
+        for p in positions:
+            self.unset(p)
+        for p in positions:
+            self._resample(p)
 
     def step_info(self, position: int) -> StepInfo | None:
         """How `position` was written (None: empty, or given by the form, acrostic or prefix)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
@@ -24,10 +24,11 @@ from torch import Tensor
 from tangstudio.engine.compose import constraints as C
 from tangstudio.engine.compose import stepping
 from tangstudio.engine.compose.decoding import Distribution, constrained, pick, top_candidates
-from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, StepInfo
+from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, Judgement, StepInfo
 from tangstudio.engine.compose.tables import VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.prosody import fits
 
 _NAMES = {EOS: EOS_MARK}
 SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "rhyme", "tones")  # read at every step
@@ -47,6 +48,22 @@ class _Preview:
     allowed: C.Allowed
     dist: Distribution
     info: StepInfo
+
+
+def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
+    """The primer as the model reads it before the poem: [<form>, primer…, 。] (pytorch-book's
+    `prefix_words`); the poem then starts from its own start token with that state. [] for none."""
+    from tangstudio.engine.corpus.poem import typed_verse
+
+    primer = typed_verse(settings.primer)
+    if not primer:
+        return []
+    C.check_chars("".join(c for c in primer if c not in "，。！？；"), tables, "the primer")
+    vocab = tables.vocab
+    ids = [vocab.start_id(settings.form), *(vocab.stoi[c] for c in primer if c in vocab.stoi)]
+    if primer[-1] not in "。！？" and "。" in vocab.stoi:
+        ids.append(vocab.stoi["。"])
+    return ids
 
 
 class Composer:
@@ -88,9 +105,9 @@ class Composer:
         device = next(self.model.parameters()).device
         self._device = device
         state = self.model.init_state(1, device)
-        start = torch.tensor([self.vocab.start_id(self.plan.form)], device=device)
-        logits, state = stepping.step(self.model, start, state)
-        self._frames = [_Frame(state, logits[0].float().cpu(), C.CState())]
+        for token in [*primer_ids(self.settings, self.tables), self.vocab.start_id(self.plan.form)]:
+            logits, state = stepping.step(self.model, torch.tensor([token], device=device), state)
+        self._frames = [_Frame(state, logits[0].float().cpu(), C.start_state(self.plan))]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
         while len(self.history) < self.plan.prefix_len:
@@ -257,6 +274,109 @@ class Composer:
         info = self.choose(candidates[index][0])
         self.follow_forced()
         return info
+
+    @torch.inference_mode()
+    def judge(self, char: str) -> Judgement:
+        """How likely `char` is as the next character, its rank, and whether the form allows it."""
+        self.preview()
+        preview = self._preview
+        assert preview is not None
+        position = preview.info.position
+        token = EOS if char == EOS_MARK else self.vocab.stoi.get(char, -1)
+        if token < 0:
+            reason = f"{char!r} is not in the model's vocabulary"
+            return Judgement(char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason)
+        model_probs = preview.dist.model_probs
+        p = float(model_probs[token])
+        rank = int((model_probs > model_probs[token]).sum()) + 1
+        reason = C.refusal(
+            self.plan, self.tables, self.settings, self._frames[-1].cstate, preview.allowed, token
+        )
+        shown = float(preview.dist.probs[token]) if reason is None else 0.0
+        return Judgement(char, position, shown, p, -math.log2(max(p, 1e-300)), rank, reason)
+
+    def write(self, char: str) -> Judgement:
+        """Write a character a person typed, then what the form forces; TangError (why) if it breaks the form."""
+        if self.done:
+            raise TangError("the poem is finished; undo or start a new one")
+        judgement = self.judge(char)
+        if not judgement.fits:
+            raise TangError(judgement.reason or f"{char!r} is not allowed here")
+        self.choose(char)
+        self.follow_forced()
+        return judgement
+
+    def line_start(self, line: int) -> int:
+        """Text position (= history index) where `line` (0-based) begins in the poem as written."""
+        if self.plan.regulated:
+            return line * (self.plan.n_chars + 1)
+        starts = [0] + [i + 1 for i, c in enumerate(self.text) if c in "，。！？；"]
+        if line >= len(starts):
+            raise TangError(f"line {line + 1} is not written yet")
+        return starts[line]
+
+    @torch.inference_mode()
+    def reroll(self, line: int, locked: frozenset[int] | set[int] = frozenset()) -> None:
+        """Resample `line` and every line after it, keeping the `locked` later lines byte for byte.
+
+        The rule (a left-to-right model cannot revise the past): everything before the line stays,
+        the line and the ones after it are sampled again, and each locked later line is written
+        back as given at its place (a prefix-like constraint the sampler walks through). The rhyme
+        group and the tone pattern are narrowed to what the locked lines need before sampling, so
+        the new lines agree with them where the form allows.
+        """
+        if line in locked:
+            raise TangError(f"line {line + 1} is locked: unlock it first")
+        text = self.text
+        start = self.line_start(line)
+        if start > len(text) or (start == len(text) and not text):
+            raise TangError(f"line {line + 1} is not written yet")
+        if start < self.prefix_len:
+            raise TangError(f"line {line + 1} is part of the prefix you gave; change the prefix instead")
+        later = sorted(k for k in locked if k > line)
+        if later and not self.plan.regulated:
+            raise TangError("locked later lines need a fixed form (free verse lines have no fixed place)")
+        keep: dict[int, int] = {}
+        for k in later:
+            first = self.line_start(k)
+            for col in range(self.plan.n_chars):
+                if first + col < len(text):
+                    keep[first + col] = self.vocab.stoi[text[first + col]]
+        self.undo(len(self.history) - start)
+        base = self.plan
+        self._narrow_for(keep)
+        self.plan = replace(base, fixed={**base.fixed, **keep})
+        try:
+            while not self.done:
+                self.step()
+        finally:
+            self.plan = base
+            self._preview = None
+
+    def _narrow_for(self, keep: dict[int, int]) -> None:
+        """Narrow the rhyme groups and tone variants at the top frame to fit characters fixed later."""
+        frame = self._frames[-1]
+        s = frame.cstate
+        groups, strict, loose, theme_left = s.groups, s.strict, s.loose, s.theme_left
+        m = self.plan.n_chars + 1
+        for pos, token in keep.items():
+            line, col = divmod(pos, m)
+            t = self.tables.tones_of[token]
+            if self.plan.rhyme_position(line, col) and self.tables.groups_of[token]:
+                narrowed = (
+                    self.tables.groups_of[token] if groups is None else groups & self.tables.groups_of[token]
+                )
+                groups = narrowed or groups
+            theme_left = theme_left - {token}
+            fit_strict = tuple(i for i in strict if fits(self.plan.variants[i].lines[line][col], t))
+            fit_loose = tuple(i for i in loose if fits(self.plan.variants[i].loose_lines[line][col], t))
+            strict = fit_strict or strict
+            loose = fit_loose or loose
+        self._frames[-1] = _Frame(
+            frame.state,
+            frame.logits,
+            replace(s, groups=groups, strict=strict, loose=loose, theme_left=theme_left),
+        )
 
     def finish(self) -> ComposeResult:
         """Write the rest of the poem and return it."""

@@ -13,13 +13,16 @@ from tangstudio.engine.errors import TangError
 FORMS = ("wujue", "qijue", "wulv", "qilv", "free")
 TONE_MODES = ("strict", "loose", "off")
 EOS_MARK = "<eos>"  # how the end of a free-form poem shows among the candidates
+MAX_SEED = 2**63 - 1_000_001  # torch seeds are 64-bit; poem #k uses seed + k − 1
+MAX_TYPED = 2_000  # characters of a prefix or acrostic as typed (a free poem has at most 120)
+MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regulated: 4 or 8)
 
 
 @dataclass
 class ComposeSettings:
     """What to write and how to sample it.
 
-    `form`, `acrostic` and `prefix` shape the poem and are read when a Composer starts; the
+    `form`, `acrostic`, `prefix`, `theme` and `primer` shape the poem and are read when a Composer starts; the
     sampling knobs (temperature, top_k, top_p) and the rhyme/tone switches are read at every step,
     so the studio can change them mid-poem. temperature 0 means greedy.
     """
@@ -34,6 +37,8 @@ class ComposeSettings:
     tones: str = "loose"
     seed: int | None = None
     novelty: bool = True  # forbid completing a line that is a line of the training corpus
+    theme: str = ""  # 藏字: characters the poem must contain somewhere ("月,秋" or "月秋")
+    primer: str = ""  # text read by the model before the poem, to set its mood; never printed
 
     def __post_init__(self) -> None:
         self.validate()
@@ -51,9 +56,34 @@ class ComposeSettings:
             raise TangError(f"top-k must be 0 (off) or a positive whole number, got {self.top_k}")
         if not isinstance(self.top_p, (int, float)) or not 0 < self.top_p <= 1:
             raise TangError(f"top-p must be in (0, 1], got {self.top_p}")
-        if self.seed is not None and (not isinstance(self.seed, int) or self.seed < 0):
-            raise TangError(f"seed must be a whole number ≥ 0, got {self.seed}")
+        if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
+            raise TangError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
+        self._check_text()
         return self
+
+    def _check_text(self) -> None:
+        """The typed fields: bounded, real text, and an acrostic that holds characters at all.
+
+        The CLI and the studio's compose fields both come through here, so a 40,000-character
+        acrostic or one of only 「，。！？」 is refused in one line instead of running for minutes
+        or being silently dropped.
+        """
+        import unicodedata
+
+        from tangstudio.engine.typed_text import check_typed
+
+        check_typed(self.prefix, "the prefix", MAX_TYPED)
+        check_typed(self.acrostic, "the acrostic", MAX_TYPED)
+        letters = [ch for ch in self.acrostic if unicodedata.category(ch)[0] in "LN"]
+        if self.acrostic.strip() and not letters:
+            raise TangError(
+                f"the acrostic {self.acrostic.strip()!r} has no characters, only punctuation; "
+                f"give the characters that should open the lines"
+            )
+        if len(letters) > MAX_ACROSTIC:
+            raise TangError(
+                f"the acrostic has {len(letters):,} characters; a poem here has at most {MAX_ACROSTIC} lines"
+            )
 
     @property
     def regulated(self) -> bool:
@@ -148,3 +178,39 @@ def _check_summary(check: dict | None) -> dict | None:
         "ok",
     )
     return {k: check.get(k) for k in keys}
+
+
+@dataclass
+class Judgement:
+    """A character a person typed, weighed before it is written: how likely, and whether the form allows it."""
+
+    char: str
+    position: int
+    prob: float  # in the distribution shown (constraints and temperature applied); 0 when refused
+    model_prob: float  # under the model alone
+    surprisal_bits: float  # −log₂ model_prob
+    rank: int  # 1 = the model's own first choice
+    reason: str | None = None  # why the form refuses it (None: it fits 平仄, rhyme and layout)
+
+    @property
+    def fits(self) -> bool:
+        return self.reason is None
+
+    def describe(self) -> str:
+        head = (
+            f"{self.char}: p {self.model_prob:.2%} under the model · {self.surprisal_bits:.1f} bits · "
+            f"rank {self.rank}"
+        )
+        return head + (" · fits the form" if self.fits else f" · refused: {self.reason}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "char": self.char,
+            "position": self.position,
+            "prob": round(self.prob, 6),
+            "model_prob": round(self.model_prob, 6),
+            "surprisal_bits": round(self.surprisal_bits, 4),
+            "rank": self.rank,
+            "fits": self.fits,
+            "reason": self.reason,
+        }

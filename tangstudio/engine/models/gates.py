@@ -1,0 +1,192 @@
+"""Inside the network: the gates and state of every layer at every character, for the trained weights.
+
+The values are read through the teaching cells of `cells.py` (filled from the fused kernels by
+`copy_fused_to_cells`, which computes exactly the same function), with forward hooks on their
+gate layers, so what is shown is what the cells compute and no equation is written twice:
+
+    LSTM   f̄, ī, ō  the mean forget / input / output gate over the layer's units, and ‖C_t‖
+    GRU    r̄, z̄     the mean reset and update gate (z near 1: the state is replaced), and ‖h_t‖
+    RNN    ‖h_t‖
+
+The full state vectors come back too (`hidden`, `cell`), for `inspect` and for pinning one unit.
+Position t of a trace is the network after reading input t; for a poem fed as
+[<form>, x_0, x_1, …] the character x_k is input k + 1.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from tangstudio.engine.models.cells import CellStack, copy_fused_to_cells
+
+GATE_NAMES: dict[str, tuple[str, ...]] = {
+    "lstm": ("f", "i", "o", "‖c‖"),
+    "gru": ("r", "z", "‖h‖"),
+    "rnn": ("‖h‖",),
+}
+_GATE_LAYERS = {"lstm": ("W_f", "W_i", "W_o"), "gru": ("W_r", "W_z"), "rnn": ()}
+
+_CELLS: weakref.WeakKeyDictionary[nn.Module, CellStack] = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class GateTrace:
+    """Per input position: the summary values of each layer and the full state vectors."""
+
+    kind: str
+    names: tuple[str, ...]
+    values: Tensor  # float [B, T, layers, len(names)]
+    hidden: Tensor  # float [B, T, layers, H]: h_t
+    cell: Tensor | None  # float [B, T, layers, H]: C_t (LSTM only)
+
+    def rows(self, row: int = 0, start: int = 0) -> list[list[dict[str, float]]]:
+        """values of one batch row from `start` on, as [position][layer] -> {name: value}."""
+        out = []
+        for t in range(start, self.values.shape[1]):
+            out.append(
+                [
+                    {n: round(float(v), 4) for n, v in zip(self.names, self.values[row, t, layer].tolist())}
+                    for layer in range(self.values.shape[2])
+                ]
+            )
+        return out
+
+
+def kind_of(model: nn.Module) -> str | None:
+    """'lstm', 'gru' or 'rnn' for a causal model whose gates can be read; None otherwise."""
+    config = getattr(model, "config", None)
+    kind = getattr(config, "arch", None)
+    if not getattr(model, "causal", False) or kind not in GATE_NAMES:
+        return None
+    return str(kind)
+
+
+def readable_cells(model: nn.Module) -> CellStack:
+    """The model's recurrent layers as teaching cells with the trained weights (made once per model)."""
+    rnn = model.rnn  # type: ignore[union-attr]
+    if isinstance(rnn, CellStack):
+        return rnn
+    stack = _CELLS.get(model)
+    if stack is None:
+        kind = kind_of(model)
+        if kind is None:
+            raise ValueError("gates are read from a causal rnn, lstm or gru")
+        stack = CellStack(kind, rnn.input_size, rnn.hidden_size, rnn.num_layers)
+        copy_fused_to_cells(rnn, stack)
+        stack.to(next(rnn.parameters()).device).eval()
+        _CELLS[model] = stack
+    return stack
+
+
+@torch.inference_mode()
+def trace(model: nn.Module, ids: Tensor) -> GateTrace:
+    """Read ids [B, T] (or [T]) through the cells; the network starts from the zero state."""
+    if ids.dim() == 1:
+        ids = ids[None]
+    kind = kind_of(model)
+    if kind is None:
+        raise ValueError("gates are read from a causal rnn, lstm or gru")
+    stack = readable_cells(model)
+    layers = len(stack.cells)
+    gates: list[dict[str, list[Tensor]]] = [{n: [] for n in _GATE_LAYERS[kind]} for _ in range(layers)]
+    states: list[list[Tensor | tuple[Tensor, Tensor]]] = [[] for _ in range(layers)]
+    hooks = []
+    for layer, cell in enumerate(stack.cells):
+        hooks.append(cell.register_forward_hook(_keep(states[layer])))
+        for name in _GATE_LAYERS[kind]:
+            hooks.append(getattr(cell, name).register_forward_hook(_keep_sigmoid(gates[layer][name])))
+    was_training = model.training
+    model.eval()
+    try:
+        embedded = model.embedding(ids)  # type: ignore[operator]
+        stack(embedded.to(next(stack.parameters()).dtype))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    hidden = torch.stack(
+        [
+            torch.stack([s[0] if isinstance(s, tuple) else s for s in states[layer]], 1)
+            for layer in range(layers)
+        ],
+        2,
+    ).float()  # [B, T, L, H]
+    cell_state = (
+        torch.stack([torch.stack([s[1] for s in states[layer]], 1) for layer in range(layers)], 2).float()  # type: ignore[index]
+        if kind == "lstm"
+        else None
+    )
+    columns = []
+    for name in _GATE_LAYERS[kind]:
+        columns.append(
+            torch.stack([torch.stack(gates[layer][name], 1) for layer in range(layers)], 2).mean(-1)
+        )
+    norm = (cell_state if cell_state is not None else hidden).norm(dim=-1)
+    columns.append(norm)
+    values = torch.stack([c.float() for c in columns], -1)  # [B, T, L, names]
+    return GateTrace(
+        kind, GATE_NAMES[kind], values.cpu(), hidden.cpu(), None if cell_state is None else cell_state.cpu()
+    )
+
+
+def _keep(into: list):
+    def hook(_module: nn.Module, _inputs: tuple, output) -> None:
+        into.append(output)
+
+    return hook
+
+
+def _keep_sigmoid(into: list):
+    def hook(_module: nn.Module, _inputs: tuple, output: Tensor) -> None:
+        into.append(torch.sigmoid(output))
+
+    return hook
+
+
+def poem_trace(loaded, text: str, form: str) -> GateTrace | None:
+    """The trace of `text` read as the model read it while writing: the form's start token first.
+
+    Position k + 1 of the trace is character k of the text; None for a model without readable gates.
+    """
+    if kind_of(loaded.model) is None or not text:
+        return None
+    vocab = loaded.vocab
+    ids = [vocab.start_id(None if form in ("free", "other") else form)] + [vocab.stoi.get(c, 1) for c in text]
+    device = next(loaded.model.parameters()).device
+    return trace(loaded.model, torch.tensor(ids, device=device))
+
+
+def poem_gates(loaded, text: str, form: str) -> list[list[dict[str, float]]]:
+    """Per character of `text`, the gate values of every layer ([] for a model without gates)."""
+    found = poem_trace(loaded, text, form)
+    return [] if found is None else found.rows(0, start=1)
+
+
+def unit_series(found: GateTrace, unit: str, start: int = 1) -> list[float]:
+    """One unit's value along the trace; `unit` is 'h<layer>:<index>' or 'c<layer>:<index>' (0-based)."""
+    which, layer, index = parse_unit(unit)
+    source = found.hidden if which == "h" else found.cell
+    if source is None:
+        raise ValueError("only an LSTM has a cell state c; pin an h unit")
+    if layer >= source.shape[2] or index >= source.shape[3]:
+        raise ValueError(f"the model has {source.shape[2]} layers of {source.shape[3]} units")
+    return [float(v) for v in source[0, start:, layer, index]]
+
+
+def parse_unit(unit: str) -> tuple[str, int, int]:
+    """'h1:37' -> ('h', 1, 37); ValueError with the expected shape otherwise."""
+    text = unit.strip().lower()
+    try:
+        which, rest = text[0], text[1:]
+        layer, index = (int(x) for x in rest.split(":"))
+    except (IndexError, ValueError):
+        raise ValueError(
+            f"a unit is written h<layer>:<index> or c<layer>:<index>, e.g. h1:37, not {unit!r}"
+        ) from None
+    if which not in "hc" or layer < 0 or index < 0:
+        raise ValueError(f"a unit is written h<layer>:<index> or c<layer>:<index>, e.g. h1:37, not {unit!r}")
+    return which, layer, index

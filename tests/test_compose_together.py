@@ -1,0 +1,239 @@
+"""Writing with the model and looking inside it: gates, typed characters, lock and reroll, theme, primer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tangstudio.engine.compose.settings import ComposeSettings
+from tangstudio.engine.errors import TangError
+
+torch.set_num_threads(1)
+
+FORMS = ("wujue", "qijue", "wulv", "qilv", "free")
+SHAPE = {"wujue": (4, 5), "qijue": (4, 7), "wulv": (8, 5), "qilv": (8, 7)}
+EXTRA = [
+    "床前明月光，疑是地上霜。举头望明月，低头思故乡。",
+    "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。",
+]
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.vocab import Vocab
+
+    poems = load_corpus("tang", "simplified").select("regulated", "train")[:300]
+    return Vocab.build([p.text for p in poems] + EXTRA, "simplified")
+
+
+def _loaded(vocab, arch="lstm", seed=0, **sizes):
+    from tangstudio.engine.models import ModelConfig, build_model
+    from tangstudio.engine.runs.checkpoint import LoadedModel
+
+    torch.manual_seed(seed)
+    config = ModelConfig(arch, len(vocab), **{"embed": 16, "hidden": 24, "layers": 2, **sizes})
+    return LoadedModel(build_model(config).eval(), vocab, config, {})
+
+
+@pytest.fixture(scope="module")
+def lm(vocab):
+    return _loaded(vocab)
+
+
+def _composer(lm, **kw):
+    from tangstudio.engine.compose.generator import Composer
+
+    return Composer(lm, ComposeSettings(**kw))
+
+
+# ---------------------------------------------------------------- gates
+
+
+def _direct(model, ids: torch.Tensor, kind: str):
+    """The gates recomputed straight from the fused kernel's weights (PyTorch's layout), no cells."""
+    rnn = model.rnn
+    x = model.embedding(ids[None])[0]
+    H, layers = rnn.hidden_size, rnn.num_layers
+    h = [torch.zeros(H) for _ in range(layers)]
+    c = [torch.zeros(H) for _ in range(layers)]
+    rows = []
+    for t in range(len(ids)):
+        inp, per_layer = x[t], []
+        for layer in range(layers):
+            w_ih, w_hh = getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")
+            b = getattr(rnn, f"bias_ih_l{layer}") + getattr(rnn, f"bias_hh_l{layer}")
+            if kind == "lstm":
+                i, f, g, o = (w_ih @ inp + w_hh @ h[layer] + b).chunk(4)
+                i, f, o, g = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o), torch.tanh(g)
+                c[layer] = f * c[layer] + i * g
+                h[layer] = o * torch.tanh(c[layer])
+                per_layer.append([f.mean(), i.mean(), o.mean(), c[layer].norm()])
+            elif kind == "gru":
+                xr, xz, xn = (w_ih @ inp + getattr(rnn, f"bias_ih_l{layer}")).chunk(3)
+                hr, hz, hn = (w_hh @ h[layer] + getattr(rnn, f"bias_hh_l{layer}")).chunk(3)
+                r, z_torch = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
+                n = torch.tanh(xn + r * hn)
+                h[layer] = (1 - z_torch) * n + z_torch * h[layer]
+                per_layer.append(
+                    [r.mean(), (1 - z_torch).mean(), h[layer].norm()]
+                )  # the article's z = 1 − z'
+            else:
+                h[layer] = torch.tanh(w_ih @ inp + w_hh @ h[layer] + b)
+                per_layer.append([h[layer].norm()])
+            inp = h[layer]
+        rows.append(per_layer)
+    return torch.tensor([[[float(v) for v in layer] for layer in row] for row in rows]), torch.stack(h)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_gate_values_from_the_cells_match_a_direct_recomputation(vocab, kind):
+    from tangstudio.engine.models.gates import GATE_NAMES, poem_gates, trace
+
+    lm = _loaded(vocab, kind, seed=3)
+    text = "床前明月光，疑是地上霜。"
+    ids = torch.tensor([vocab.start_id("wujue"), *(vocab.stoi[c] for c in text)])
+    with torch.no_grad():
+        expected, last_h = _direct(lm.model, ids, kind)
+        found = trace(lm.model, ids)
+    assert found.names == GATE_NAMES[kind]
+    assert torch.allclose(found.values[0], expected, atol=1e-5)
+    assert torch.allclose(found.hidden[0, -1], last_h, atol=1e-5)
+    rows = poem_gates(lm, text, "wujue")  # one row per character, the start token left out
+    assert len(rows) == len(text) and len(rows[0]) == 2
+    assert rows[0][0][GATE_NAMES[kind][0]] == pytest.approx(float(expected[1, 0, 0]), abs=1e-4)
+
+
+def test_gates_are_not_read_from_a_bilstm(vocab):
+    from tangstudio.engine.models.gates import kind_of, poem_gates
+
+    bi = _loaded(vocab, "bilstm")
+    assert kind_of(bi.model) is None and poem_gates(bi, "床前", "wujue") == []
+
+
+# ---------------------------------------------------------------- typing
+
+
+def test_a_typed_character_shows_its_odds_and_the_model_continues(lm):
+    c = _composer(lm, form="wujue", seed=1)
+    judgement = c.judge("明")
+    assert judgement.fits and 0 < judgement.model_prob < 1 and judgement.rank >= 1
+    assert judgement.surprisal_bits == pytest.approx(
+        -torch.log2(torch.tensor(judgement.model_prob)).item(), 1e-4
+    )
+    c.write("明")
+    assert c.text == "明"
+    c.finish()
+    assert c.text.startswith("明") and len(c.text) == 24
+
+
+def test_typed_characters_that_break_the_form_are_refused_with_a_message(lm):
+    c = _composer(lm, form="wujue", seed=2)
+    with pytest.raises(TangError, match="punctuation"):
+        c.write("，")  # line 1 has five characters before its comma
+    assert c.text == ""
+    for _ in range(5):
+        c.step()
+    c.follow_forced()
+    c.step()  # line 2, character 2: a place the loose pattern (一三五不论) still decides
+    # Tones: find a character of the wrong tone for the next place, by the constraint itself.
+    allowed_next = c.preview()
+    judged = [c.judge(ch) for ch in "明月光霜思乡望地上是"]
+    refused = [j for j in judged if not j.fits]
+    assert refused, [j.describe() for j in judged]
+    with pytest.raises(TangError) as error:
+        c.write(refused[0].char)
+    assert refused[0].char in str(error.value) and ("平" in str(error.value) or "仄" in str(error.value))
+    assert len(c.text) == 7 and allowed_next.position == 7
+    with pytest.raises(TangError, match="vocabulary"):
+        c.write("😀")
+
+
+# ---------------------------------------------------------------- lock and reroll
+
+
+@pytest.mark.parametrize("form", ["qijue", "wulv"])
+def test_a_reroll_keeps_locked_lines_byte_for_byte(lm, form):
+    n_lines, n_chars = SHAPE[form]
+    for seed in range(6):
+        c = _composer(lm, form=form, seed=seed, temperature=1.3)
+        before = c.finish().text
+        lines = lambda t: [t[i * (n_chars + 1) : (i + 1) * (n_chars + 1)] for i in range(n_lines)]  # noqa: E731
+        locked = {0, n_lines - 1}
+        c.reroll(2, locked)
+        after = c.text
+        assert len(after) == len(before)
+        for k in locked:
+            assert lines(after)[k] == lines(before)[k]
+        assert lines(after)[1] == lines(before)[1]  # before the rerolled line nothing changes
+    changed = 0
+    for seed in range(6):
+        c = _composer(lm, form=form, seed=seed, temperature=1.3)
+        before = c.finish().text
+        c.reroll(1)
+        changed += c.text != before
+    assert changed >= 4  # a reroll does resample
+
+
+def test_a_reroll_of_a_locked_line_or_the_prefix_is_refused(lm):
+    c = _composer(lm, form="wujue", seed=0, prefix="床前明月光，")
+    c.finish()
+    with pytest.raises(TangError, match="locked"):
+        c.reroll(1, {1})
+    with pytest.raises(TangError, match="prefix"):
+        c.reroll(0)
+
+
+def test_bilstm_reroll_refills_only_that_line(vocab):
+    from tangstudio.engine.compose.fill import Filler
+
+    bi = _loaded(vocab, "bilstm")
+    f = Filler(bi, ComposeSettings(form="qijue", seed=4))
+    f.refine(1)
+    before = f.text
+    f.reroll(2)
+    after = f.text
+    for k in (0, 1, 3):
+        assert after[k * 8 : (k + 1) * 8] == before[k * 8 : (k + 1) * 8]
+
+
+# ---------------------------------------------------------------- theme and primer
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_theme_characters_always_appear_over_200_seeded_poems(lm, form):
+    from tangstudio.engine.compose.tables import tables_for
+
+    tables = tables_for(lm.vocab)
+    from tangstudio.engine.compose.generator import Composer
+
+    for seed in range(200):
+        settings = ComposeSettings(form=form, theme="月,秋", seed=seed, temperature=1.2)
+        result = Composer(lm, settings, tables=tables).finish()
+        assert "月" in result.text and "秋" in result.text, (seed, result.text)
+        if form != "free":
+            n_lines, n_chars = SHAPE[form]
+            assert len(result.text) == n_lines * (n_chars + 1)
+
+
+def test_theme_that_cannot_fit_or_is_not_chinese_is_an_error(lm):
+    with pytest.raises(TangError, match="places"):
+        _composer(lm, form="wujue", theme="明月光霜思乡望地上是春眠不觉晓处闻啼鸟夜来")
+    with pytest.raises(TangError, match="Chinese"):
+        _composer(lm, form="wujue", theme="moon")
+
+
+def test_theme_in_beam_search_too(lm):
+    from tangstudio.engine.compose.beam import beam_search
+
+    for result in beam_search(lm, ComposeSettings(form="wujue", theme="秋"), 4, 2):
+        assert "秋" in result.text
+
+
+def test_primer_changes_the_poem_but_is_not_printed(lm):
+    plain = _composer(lm, form="wujue", seed=5, temperature=1.0)
+    primed = _composer(lm, form="wujue", seed=5, temperature=1.0, primer="大漠孤烟直，长河落日圆。")
+    p0, p1 = plain.preview().candidates, primed.preview().candidates
+    assert [round(p, 6) for _, p in p0] != [round(p, 6) for _, p in p1]  # the model read the primer
+    text = primed.finish().text
+    assert "大漠" not in text and len(text) == 24 and primed.history[0].position == 0
