@@ -13,6 +13,7 @@ import time
 import typer
 
 from tangstudio.cli.app import app
+from tangstudio.engine.models.archs import ARCH_NAMES, is_causal
 
 DEFAULT_MINUTES = 5.0
 
@@ -20,7 +21,7 @@ DEFAULT_MINUTES = 5.0
 @app.command()
 def compare(
     archs: str = typer.Option(
-        "rnn,lstm,gru,bilstm", "--archs", help="Architectures to compare, comma-separated."
+        ",".join(ARCH_NAMES), "--archs", help="Architectures to compare, comma-separated."
     ),
     minutes: float | None = typer.Option(
         None,
@@ -136,9 +137,9 @@ def compare(
         require_matplotlib()
         check_plot_path(plot)
     if threads is not None:
-        import torch
+        from tangstudio.engine.training.device import set_threads
 
-        torch.set_num_threads(threads)
+        set_threads(threads)
     study = _run(base, names, prefix, target_loss, quiet=as_json)
     plot_path = None
     if plot is not None and any(a.curve for a in study.archs):
@@ -261,7 +262,7 @@ class _PlainView(_QuietView):
 
     def on_event(self, arch: str, event: dict) -> None:
         kind = event.get("event")
-        label = " (pseudo)" if event.get("ppl_kind") == "pseudo" or arch == "bilstm" else ""
+        label = " (pseudo)" if event.get("ppl_kind") == "pseudo" or not is_causal(arch) else ""
         if kind == "start":
             self.say(f"{arch}: run {event['run']} · {event['params']:,} params · {event['device']}")
         elif kind == "eval":
@@ -306,7 +307,7 @@ class _RichView(_PlainView):
             self.progress.start_task(task)
         elif kind == "progress":
             val = event.get("val_ppl")
-            label = "pseudo-ppl" if arch == "bilstm" else "ppl"
+            label = "ppl" if is_causal(arch) else "pseudo-ppl"
             info = (
                 f"step {event['step']} · loss {event['train_loss'] or 0:.3f} · val {label} "
                 f"{'–' if val is None else f'{val:.1f}'} · {event.get('chars_per_s') or 0:,.0f} chars/s"

@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs.metrics import MetricsFollower
 from tangstudio.engine.runs.rundir import RunDir
 
@@ -78,7 +79,7 @@ class RunFollower:
 
     @property
     def ppl_kind(self) -> str:
-        kind = self.last_eval.get("ppl_kind") or ("pseudo" if self.arch == "bilstm" else "causal")
+        kind = self.last_eval.get("ppl_kind") or ppl_kind(self.arch)
         return str(kind)
 
     def poll(self) -> bool:

@@ -1,8 +1,12 @@
 """What each architecture is, in words and equations — importable without torch.
 
 The studio's model pane and the CLI's `--help` texts show this metadata; importing torch costs
-about a second, so this module (and everything it imports) must stay torch-free. The builders
-import the torch modules only when a model is actually built.
+about a second, so this module (and everything it imports) must stay torch-free. Each entry names
+its model class as "module:Class", imported only when a model is actually built; a name rather
+than a lazy import, so the import-linter contract "archs never imports torch" holds statically.
+
+This is the one registry: the name lists (`ARCH_NAMES`, `CAUSAL_ARCHS`) and the question "is this
+architecture causal?" (`is_causal`) are asked here, never re-derived from the name string.
 
 The equations are the seed article's (see docs and `shared/seed/DIGEST.md`), written in Unicode
 so a terminal can show them as they are.
@@ -10,7 +14,7 @@ so a terminal can show them as they are.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,24 +27,22 @@ class ArchInfo:
     """One architecture: its name, how it is explained, and how to build it."""
 
     name: str
+    label: str  # the short name lists and legends show: RNN, LSTM, GRU, BiLSTM
     title: str
     causal: bool
     equations: str
     when_to_pick: str
-    builder: Callable[[ModelConfig], Any]
+    builder: str  # "module:Class" of the nn.Module, imported by build()
     note: str = ""
 
+    def build(self, config: ModelConfig) -> Any:
+        """A fresh model of this architecture (imports torch and the model's module now)."""
+        module, _, cls = self.builder.partition(":")
+        return getattr(importlib.import_module(module), cls)(config)
 
-def _build_causal(config: ModelConfig) -> Any:
-    from tangstudio.engine.models.causal import CausalCharLM
 
-    return CausalCharLM(config)
-
-
-def _build_bilstm(config: ModelConfig) -> Any:
-    from tangstudio.engine.models.bilstm import BiLSTMCharLM
-
-    return BiLSTMCharLM(config)
+_CAUSAL = "tangstudio.engine.models.causal:CausalCharLM"
+_BILSTM = "tangstudio.engine.models.bilstm:BiLSTMCharLM"
 
 
 RNN_EQUATIONS = """\
@@ -57,9 +59,9 @@ o_t = σ(W_o·[h_{t−1}, x_t] + b_o)
 h_t = o_t × tanh(C_t)"""
 
 GRU_EQUATIONS = """\
-r_t = σ(W_r·[h_{t−1}, x_t])
-z_t = σ(W_z·[h_{t−1}, x_t])
-h̃_t = tanh(W·[r_t × h_{t−1}, x_t])
+r_t = σ(W_r·[h_{t−1}, x_t] + b_r)
+z_t = σ(W_z·[h_{t−1}, x_t] + b_z)
+h̃_t = tanh(W·[r_t × h_{t−1}, x_t] + b)
 h_t = (1 − z_t) × h_{t−1} + z_t × h̃_t"""
 
 BILSTM_EQUATIONS = """\
@@ -72,39 +74,43 @@ P(x_t | x_{<t}, x_{>t}) = softmax(V·tanh(W·[→h_{t−1}, ←h_{t+1}] + b))
 ARCHS: dict[str, ArchInfo] = {
     "rnn": ArchInfo(
         name="rnn",
+        label="RNN",
         title="Vanilla RNN (tanh)",
         causal=True,
         equations=RNN_EQUATIONS,
         when_to_pick="The baseline: fastest and smallest, but early characters fade, so lines drift.",
-        builder=_build_causal,
+        builder=_CAUSAL,
     ),
     "lstm": ArchInfo(
         name="lstm",
+        label="LSTM",
         title="LSTM",
         causal=True,
         equations=LSTM_EQUATIONS,
         when_to_pick="The classic choice: gates keep rhyme and form across a whole poem.",
-        builder=_build_causal,
+        builder=_CAUSAL,
     ),
     "gru": ArchInfo(
         name="gru",
+        label="GRU",
         title="GRU",
         causal=True,
         equations=GRU_EQUATIONS,
         when_to_pick="Nearly LSTM quality with three weight blocks instead of four: trains faster.",
-        builder=_build_causal,
+        builder=_CAUSAL,
         note=(
             "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
-            "h̃_t = tanh(W_x·x_t + r_t × (W_h·h_{t−1})); PyTorch's z is 1 − z_t here."
+            "h̃_t = tanh(W_x·x_t + b_x + r_t × (W_h·h_{t−1} + b_h)); PyTorch's z is 1 − z_t here."
         ),
     ),
     "bilstm": ArchInfo(
         name="bilstm",
+        label="BiLSTM",
         title="Bidirectional LSTM (fill-in)",
         causal=False,
         equations=BILSTM_EQUATIONS,
         when_to_pick="Fills masked characters from both sides; not a left-to-right generator.",
-        builder=_build_bilstm,
+        builder=_BILSTM,
         note="Its loss is a pseudo-likelihood (each character given all others), not comparable to causal perplexity.",
     ),
 }
@@ -113,6 +119,24 @@ IMPLS: dict[str, str] = {
     "fused": "PyTorch's fused nn.RNN/LSTM/GRU: fast",
     "cells": "the readable cells in cells.py, one equation per line: for teaching, slow",
 }
+
+
+ARCH_NAMES: tuple[str, ...] = tuple(ARCHS)
+CAUSAL_ARCHS: tuple[str, ...] = tuple(name for name, info in ARCHS.items() if info.causal)
+
+
+def is_causal(arch: str) -> bool:
+    """Does `arch` predict the next character (rnn, lstm, gru), rather than fill in (bilstm)?
+
+    An unknown name counts as causal, as a run folder of an older or foreign model is read.
+    """
+    info = ARCHS.get(arch)
+    return info.causal if info is not None else True
+
+
+def ppl_kind(arch: str) -> str:
+    """ "causal" perplexity for a next-character model, "pseudo" for the BiLSTM's fill-in loss."""
+    return "causal" if is_causal(arch) else "pseudo"
 
 
 def arch_choices() -> str:

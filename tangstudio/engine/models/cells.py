@@ -216,7 +216,7 @@ def _check_pair(fused: nn.RNNBase, stack: CellStack) -> None:
 def _fused_layer(fused: nn.RNNBase, layer: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     return tuple(
         getattr(fused, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    )  # type: ignore[return-value]
+    )
 
 
 @torch.no_grad()

@@ -20,7 +20,7 @@ def build_model(config: ModelConfig) -> Any:
     info = ARCHS.get(config.arch)
     if info is None:  # pragma: no cover - validate() already refuses it
         raise TangError(f"unknown architecture {config.arch!r}; choose one of: {arch_choices()}")
-    return info.builder(config)
+    return info.build(config)
 
 
 def count_parameters(model: Any) -> int:

@@ -239,7 +239,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         )
         if rhyme_position and (regulated or rhyme_group):
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
-        if regulated:
+        if regulated and pattern is not None:
             lr.warnings = _line_warnings(line_tones, rhyming=pattern[-1] == PING)
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs.checkpoint import META, read_meta
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.lock import RunLock, holder_alive
@@ -127,7 +128,7 @@ def summarize(run: RunDir) -> RunSummary:
             except TangError:
                 params = None
             break
-    kind = "pseudo" if config.get("arch") == "bilstm" else "causal"
+    kind = ppl_kind(str(config.get("arch", "")))
     return RunSummary(
         name=run.name,
         path=run.path,

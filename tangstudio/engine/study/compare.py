@@ -19,6 +19,7 @@ What is measured, and why it is measured this way:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -196,7 +197,10 @@ class _Recorder:
 
 def _summarize(config: TrainConfig, result, recorder: _Recorder, lengths: list[int]) -> ArchResult:
     cum = cumulative_chars(lengths, config.batch_size, config.seed, result.step)
-    chars_at = lambda step: cum[min(step, len(cum) - 1)]  # noqa: E731
+
+    def chars_at(step: int) -> int:
+        return cum[min(step, len(cum) - 1)]
+
     curve = [
         EvalPoint(
             step=e["step"],
@@ -211,7 +215,7 @@ def _summarize(config: TrainConfig, result, recorder: _Recorder, lengths: list[i
     best = min(curve, key=lambda p: p.val_loss, default=None)
     return ArchResult(
         arch=config.arch,
-        run=config.run,
+        run=str(config.run),  # set by TrainConfig.__post_init__
         path=str(result.path),
         params=recorder.start.get("params"),
         status=result.status,
@@ -240,7 +244,8 @@ def apply_target(archs: list[ArchResult], target: float | None) -> tuple[float |
     if target is None:
         if not pool:
             return None, "no evaluation finished"
-        target, rule = max(a.best_val_loss for a in pool), TARGET_RULE_WORST
+        target = max(a.best_val_loss or 0.0 for a in pool)  # never None in the pool
+        rule = TARGET_RULE_WORST
     for arch in pool:
         hit = next((p for p in arch.curve if p.val_loss <= target + 1e-12), None)
         if hit is not None:
@@ -278,9 +283,9 @@ def run_study(
     stopped = False
     for config in configs:
         recorder = _Recorder()
-        callbacks = [recorder.on_event]
+        callbacks: list[Callable[[dict], None]] = [recorder.on_event]
         if on_event is not None:
-            callbacks.append(lambda event, arch=config.arch: on_event(arch, event))
+            callbacks.append(functools.partial(on_event, config.arch))
         load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         result = train(config, callbacks=callbacks, should_stop=should_stop, given=None)
         results.append(_summarize(config, result, recorder, lengths))

@@ -13,8 +13,11 @@ from pathlib import Path
 
 from tangstudio.engine.atomic import write_bytes_atomic
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.models.archs import ARCH_NAMES
 
-COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "bilstm": "#9467bd"}
+# One colour per architecture, in the registry's order (an architecture added later gets the next).
+PALETTE = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+COLORS = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(ARCH_NAMES)}
 
 
 def require_matplotlib() -> None:

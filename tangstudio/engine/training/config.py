@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.models.archs import ARCH_NAMES, ppl_kind
 
-ARCH_NAMES = ("rnn", "lstm", "gru", "bilstm")
+if TYPE_CHECKING:
+    from tangstudio.engine.models.config import ModelConfig
+
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_EPOCHS = 10
 # Options that may differ when a run is resumed: how long and where it trains, not what it is.
@@ -85,7 +88,7 @@ class TrainConfig:
         if self.script not in ("simplified", "traditional"):
             raise TangError(f"unknown script {self.script!r}; choose simplified or traditional")
         if not self.resume:
-            paths.check_name(self.run, "run")
+            paths.check_name(self.run or "", "run")  # never None: __post_init__ names the run
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
         if len(budgets) > 1:
             raise TangError(f"give only one of --epochs, --steps, --minutes (got {', '.join(budgets)})")
@@ -138,7 +141,24 @@ class TrainConfig:
 
     @property
     def ppl_kind(self) -> str:
-        return "pseudo" if self.arch == "bilstm" else "causal"
+        return ppl_kind(self.arch)
+
+    def model_config(self, vocab_size: int) -> ModelConfig:
+        """The model these options describe, every shape option included (forget bias, tied, impl):
+        the one translation from training options to a model, for the trainer and the studio."""
+        from tangstudio.engine.models.config import ModelConfig
+
+        return ModelConfig(
+            arch=self.arch,
+            vocab_size=vocab_size,
+            embed=self.embed,
+            hidden=self.hidden,
+            layers=self.layers,
+            dropout=self.dropout,
+            tied=self.tied,
+            impl=self.impl,
+            forget_bias=self.forget_bias,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

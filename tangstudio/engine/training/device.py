@@ -28,6 +28,11 @@ def resolve_device(name: str = "auto", local_rank: int | None = None) -> torch.d
     raise TangError(f"unknown device {name!r}; choose auto, cpu, cuda or mps")
 
 
+def set_threads(threads: int) -> None:
+    """Intra-op CPU threads for this process (the CLI's --threads), so the CLI never imports torch."""
+    torch.set_num_threads(threads)
+
+
 def uses_bf16(device: torch.device) -> bool:
     """bf16 autocast on CUDA cards that support it; everything else trains in fp32."""
     return device.type == "cuda" and torch.cuda.is_bf16_supported()

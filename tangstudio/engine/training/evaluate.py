@@ -22,7 +22,8 @@ from tangstudio.engine.training.batching import causal_batch, pad
 
 def _batches_by_length(seqs: list[list[int]], max_tokens: int) -> list[list[list[int]]]:
     ordered = sorted(seqs, key=len)
-    batches, current = [], []
+    batches: list[list[list[int]]] = []
+    current: list[list[int]] = []
     for seq in ordered:
         if current and len(seq) * (len(current) + 1) > max_tokens:
             batches.append(current)
@@ -122,8 +123,8 @@ def evaluate(
     ]
     nats, count = loss_sums(model, seqs[rank::world], device, max_tokens, autocast, on_batch)
     if all_reduce is not None:
-        nats, count = all_reduce([nats, float(count)])
-        count = round(count)
+        nats, summed = all_reduce([nats, float(count)])
+        count = round(summed)
     kind = "causal" if getattr(model, "causal", True) else "pseudo"
     return summarize(nats, count, kind, len(poems))
 
@@ -153,7 +154,7 @@ def evaluate_checkpoint(
         raise TangError(f"unknown split {split!r}; choose val, test or train")
     dev = resolve_device(device)
     say(f"loading {target}")
-    loaded = load_model(str(target), dev)  # `default` is the shipped model
+    loaded = load_model(str(target), str(dev))  # `default` is the shipped model
     meta = loaded.meta
     try:
         corpus_name, forms = meta["corpus"]["name"], meta["forms"]

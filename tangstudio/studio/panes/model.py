@@ -7,7 +7,7 @@ loaded, never on the UI thread. `t` hands the settings to the train pane.
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.css.query import NoMatches
+from textual.timer import Timer
 from textual.validation import Integer, Number
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
@@ -35,14 +36,12 @@ FIELDS = [
     ("lr", "learning rate", Number(1e-6, 1.0), False),
     ("batch_size", "batch size", Integer(1, 4096), True),
 ]
-SHORT_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "bilstm": "BiLSTM"}
 BUDGETS = [("minutes", "minutes"), ("steps", "steps"), ("epochs", "epochs")]
 BUDGET_LIMITS = {
     "minutes": Number(0.1, 100_000),
     "steps": Integer(1, 100_000_000),
     "epochs": Integer(1, 10_000),
 }
-SPEED_BATCH_LEN = 40  # a 七绝 with its start and end tokens is 34 long; 五律 42
 
 
 def _value_text(value: float) -> str:
@@ -61,15 +60,14 @@ class ModelPane(Pane):
         self._vocab_cache: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (vocab size, train chars)
         self.params: int | None = None
         self.speed: float | None = None
+        self._count_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         from tangstudio.engine.models.archs import ARCHS
 
         self.archs = ARCHS
         with Horizontal(id="model-top"):
-            yield OptionList(
-                *[Option(SHORT_NAMES.get(name, name), id=name) for name in ARCHS], id="arch-list"
-            )
+            yield OptionList(*[Option(info.label, id=name) for name, info in ARCHS.items()], id="arch-list")
             with Grid(id="hyper"):
                 for name, label, validator, integer in FIELDS:
                     yield Label(label, classes="field-label")
@@ -211,7 +209,7 @@ class ModelPane(Pane):
         self.speed = None
         if not self._seen:
             return
-        if getattr(self, "_count_timer", None) is not None:
+        if self._count_timer is not None:
             self._count_timer.stop()
         self._count_timer = self.set_timer(0.3, self._start_count)
 
@@ -256,19 +254,13 @@ class ModelPane(Pane):
             self._vocab_cache[key] = (len(vocab), sum(len(p.text) + 1 for p in poems))
         return self._vocab_cache[key]
 
-    def _build(self, options: dict):
-        from tangstudio.engine.models import ModelConfig, build_model
+    def _build(self, options: dict) -> tuple[Any, int, int]:
+        """The model a run started from this form would train (TrainConfig.model_config)."""
+        from tangstudio.engine.models import build_model
+        from tangstudio.engine.training.config import TrainConfig
 
         vocab_size, train_chars = self._vocab(options)
-        config = ModelConfig(
-            arch=options["arch"],
-            vocab_size=vocab_size,
-            embed=options["embed"],
-            hidden=options["hidden"],
-            layers=options["layers"],
-            dropout=options["dropout"],
-        )
-        return build_model(config), vocab_size, train_chars
+        return build_model(TrainConfig(**options).model_config(vocab_size)), vocab_size, train_chars
 
     @work(thread=True, exclusive=True, group="model-count")
     def _count(self, options: dict) -> None:
@@ -301,44 +293,21 @@ class ModelPane(Pane):
 
     @work(thread=True, exclusive=True, group="model-speed")
     def _measure(self, options: dict) -> None:
-        """Time a few training steps on a random batch: chars/s on this machine, with these sizes."""
-        import torch
+        """The trainer's own steps, timed (engine measure_speed): chars/s on this machine."""
+        from tangstudio.engine.training.config import TrainConfig
+        from tangstudio.engine.training.speed import measure_speed
 
         try:
-            model, vocab_size, train_chars = self._build(options)
-            model.train()
-            optimizer = torch.optim.AdamW(model.parameters(), lr=options["lr"])
-            batch = torch.randint(5, vocab_size, (options["batch_size"], SPEED_BATCH_LEN))
-
-            def step() -> None:
-                logits = model(batch[:, :-1])
-                loss = torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1)
-                )
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-
-            step()  # warm-up: allocation and kernel choice
-            start, steps = time.perf_counter(), 0
-            while steps < 2 or time.perf_counter() - start < 1.0:
-                step()
-                steps += 1
-                if steps >= 50:
-                    break
-            speed = steps * options["batch_size"] * (SPEED_BATCH_LEN - 1) / (time.perf_counter() - start)
+            vocab_size, train_chars = self._vocab(options)
+            measured = measure_speed(TrainConfig(**options), vocab_size)
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"could not measure: {exc}", severity="error")
             self.app.call_from_thread(self._show_cost)
             return
 
         def done() -> None:
-            self.params, self.vocab_size, self.train_chars = (
-                sum(p.numel() for p in model.parameters()),
-                vocab_size,
-                train_chars,
-            )
-            self.speed = speed
+            self.params, self.vocab_size, self.train_chars = measured.params, vocab_size, train_chars
+            self.speed = measured.chars_per_s
             self._show_cost()
 
         self.app.call_from_thread(done)
