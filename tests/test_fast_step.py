@@ -128,3 +128,18 @@ def test_shipped_model_from_safetensors_gives_the_torch_top10_over_a_seeded_poem
             token = torch.multinomial(probs, 1, generator=generator)
     assert worst < 1e-4  # logits of size ~10 agree to float32 rounding
     np.testing.assert_allclose(np_logits[0], ref, rtol=TOL, atol=1e-4)
+
+
+@pytest.mark.parametrize("arch", ["rnn", "lstm", "gru", "bilstm"])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("tied, embed", [(False, 16), (True, 16), (True, 24)])
+@pytest.mark.parametrize("impl", ["fused", "cells"])
+def test_written_down_shapes_match_the_built_model(arch, layers, tied, embed, impl):
+    from tangstudio.engine.models.shapes import fused_causal_shapes
+
+    config = ModelConfig(arch, 60, embed=embed, hidden=24, layers=layers, tied=tied, impl=impl)
+    shapes = fused_causal_shapes(config)
+    if arch == "bilstm" or impl == "cells":
+        assert shapes is None  # built on the meta device instead
+    else:
+        assert shapes == {k: list(v.shape) for k, v in build_model(config).state_dict().items()}

@@ -1,0 +1,37 @@
+"""The state_dict shapes of a fused causal model, from its config alone — no torch, nothing allocated.
+
+`load_checkpoint` compares the weights file's shapes with what meta.json's config implies before it
+builds anything, so a tampered config cannot make it allocate gigabytes. Building the model on
+PyTorch's meta device answers the same question, but its initialisers then run through
+torch._refs, which imports torch._dynamo: seconds on every load. For the models the composer
+uses (rnn, lstm, gru on the fused kernels) the shapes are simple enough to write down; anything
+else returns None and is built on the meta device. tests/test_fast_step.py checks these against
+`build_model(config).state_dict()` for every such architecture, depth and head.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def fused_causal_shapes(config: Any) -> dict[str, list[int]] | None:
+    """{name: shape} of CausalCharLM's state_dict for a fused rnn/lstm/gru config, else None."""
+    if config.arch not in GATES or getattr(config, "impl", "fused") != "fused":
+        return None
+    V, E, H, G = config.vocab_size, config.embed, config.hidden, GATES[config.arch]
+    shapes: dict[str, list[int]] = {"embedding.weight": [V, E]}
+    for k in range(config.layers):
+        shapes[f"rnn.weight_ih_l{k}"] = [G * H, E if k == 0 else H]
+        shapes[f"rnn.weight_hh_l{k}"] = [G * H, H]
+        shapes[f"rnn.bias_ih_l{k}"] = [G * H]
+        shapes[f"rnn.bias_hh_l{k}"] = [G * H]
+    if config.tied:
+        if H != E:
+            shapes["head.proj.weight"] = [E, H]
+        shapes["head.bias"] = [V]
+    else:
+        shapes["head.V.weight"] = [V, H]
+        shapes["head.V.bias"] = [V]
+    return shapes
