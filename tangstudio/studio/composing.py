@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tangstudio.engine.runs.layout import CHECKPOINTS, has_checkpoint
+
 FORMS = [
     ("七绝 qijue", "qijue"),
     ("五绝 wujue", "wujue"),
@@ -52,12 +54,6 @@ def as_step(info: Any) -> Step:
     )
 
 
-def _has_checkpoint(path: Path) -> bool:
-    return (path / "meta.json").is_file() or any(
-        (path / "checkpoints" / w / "meta.json").is_file() for w in ("best", "last")
-    )
-
-
 def default_model_path() -> Path:
     from tangstudio.engine import paths
 
@@ -66,14 +62,14 @@ def default_model_path() -> Path:
 
 def default_model_available() -> bool:
     try:
-        return _has_checkpoint(default_model_path())
+        return has_checkpoint(default_model_path())
     except OSError:
         return False
 
 
 def _newest_first(run: Path) -> tuple[float, str]:
     try:
-        return (-(run / "checkpoints").stat().st_mtime, run.name)
+        return (-(run / CHECKPOINTS).stat().st_mtime, run.name)
     except OSError:
         return (0.0, run.name)
 
@@ -87,7 +83,7 @@ def list_models() -> list[tuple[str, str]]:
         models.append(("default", str(default_model_path())))
     root = paths.runs_dir()
     if root.is_dir():
-        runs = [run for run in root.iterdir() if run.is_dir() and _has_checkpoint(run)]
+        runs = [run for run in root.iterdir() if run.is_dir() and has_checkpoint(run)]
         for run in sorted(runs, key=_newest_first):
             models.append((f"run {run.name}", str(run)))
     return models

@@ -18,12 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tangstudio.engine.models.archs import ppl_kind
+from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES, looks_like_run
 from tangstudio.engine.runs.metrics import MetricsFollower
 from tangstudio.engine.runs.rundir import RunDir
-
-METRICS = "metrics.jsonl"
-SAMPLES = "samples.jsonl"
-CONFIG = "config.toml"
 
 
 def downsample(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:
@@ -227,9 +224,7 @@ def find_runs(root: Path) -> list[Path]:
     """Run directories under `root`: any folder with a config.toml or metrics.jsonl."""
     if not root.is_dir():
         return []
-    return sorted(
-        p for p in root.iterdir() if p.is_dir() and ((p / CONFIG).is_file() or (p / METRICS).is_file())
-    )
+    return sorted(p for p in root.iterdir() if p.is_dir() and looks_like_run(p))
 
 
 def format_duration(seconds: float | None) -> str:

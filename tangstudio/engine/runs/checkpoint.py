@@ -39,16 +39,13 @@ from tangstudio.engine.atomic import (
     write_file_synced,
 )
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs.layout import META, STATE, STATE_META, WEIGHTS
 
 if TYPE_CHECKING:  # torch loads only when tensors are read or written: `runs list` reads JSON alone
     import torch
 
 FORMAT = "tangstudio-checkpoint"
 VERSION = 1
-WEIGHTS = "model.safetensors"
-META = "meta.json"
-STATE = "train_state.safetensors"
-STATE_META = "train_state.json"
 MAX_JSON_BYTES = 64 << 20  # meta.json holds the vocabulary: a few hundred KB, never this
 MAX_HEADER_BYTES = 16 << 20  # a safetensors header lists names, dtypes and shapes
 

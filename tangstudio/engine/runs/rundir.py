@@ -10,13 +10,12 @@ from pathlib import Path
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
+from tangstudio.engine.runs import layout
+from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs.checkpoint import META, read_meta
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.lock import RunLock, holder_alive
 from tangstudio.engine.runs.metrics import read_metrics
-
-LOCK = "run.lock"
-
 
 @dataclass(frozen=True)
 class RunDir:
@@ -26,13 +25,13 @@ class RunDir:
     def name(self) -> str:
         return self.path.name
 
-    config_path = property(lambda self: self.path / "config.toml")
-    metrics_path = property(lambda self: self.path / "metrics.jsonl")
-    samples_path = property(lambda self: self.path / "samples.jsonl")
-    checkpoints = property(lambda self: self.path / "checkpoints")
-    best_dir = property(lambda self: self.path / "checkpoints" / "best")
-    last_dir = property(lambda self: self.path / "checkpoints" / "last")
-    lock_path = property(lambda self: self.path / LOCK)
+    config_path = property(lambda self: self.path / layout.CONFIG)
+    metrics_path = property(lambda self: self.path / layout.METRICS)
+    samples_path = property(lambda self: self.path / layout.SAMPLES)
+    checkpoints = property(lambda self: self.path / layout.CHECKPOINTS)
+    best_dir = property(lambda self: layout.checkpoint_dir(self.path, layout.BEST))
+    last_dir = property(lambda self: layout.checkpoint_dir(self.path, layout.LAST))
+    lock_path = property(lambda self: self.path / layout.LOCK)
 
     def exists(self) -> bool:
         return self.config_path.is_file()

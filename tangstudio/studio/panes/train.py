@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from tangstudio.engine.runs import layout
 from tangstudio.studio.attached import forget, load_attached, remember, run_problem
 from tangstudio.studio.follow import RunFollower, find_runs, format_duration
 from tangstudio.studio.messages import ShowPane
@@ -353,7 +354,7 @@ class TrainPane(Pane):
             if folder.parent != self.runs_root.resolve():
                 remember(folder)  # shown again next time, until x forgets it
             self.add_run(folder, show=True, highlight=True)
-            if not (folder / "metrics.jsonl").exists():
+            if not (folder / layout.METRICS).exists():
                 self.notify(
                     f"{folder} has no metrics.jsonl yet; the curve fills in when it appears.",
                     severity="warning",
@@ -410,6 +411,6 @@ def _fmt(value, pattern: str) -> str:
 
 def _mtime(path: Path) -> float:
     try:
-        return (path / "metrics.jsonl").stat().st_mtime
+        return (path / layout.METRICS).stat().st_mtime
     except OSError:
         return path.stat().st_mtime
