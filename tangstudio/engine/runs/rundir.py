@@ -11,11 +11,11 @@ from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs import layout
-from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs.checkpoint import META, read_meta
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.lock import RunLock, holder_alive
 from tangstudio.engine.runs.metrics import read_metrics
+
 
 @dataclass(frozen=True)
 class RunDir:
