@@ -77,7 +77,9 @@ def test_a_wrong_run_name_is_refused_before_torch_loads(home: Path) -> None:
 # eval ----------------------------------------------------------------------------------------------
 
 
-def test_eval_title_is_one_line_and_a_pipe_gets_only_the_result(trained_runs: Path, home: Path) -> None:
+def test_eval_title_is_one_line_and_a_pipe_gets_only_the_result(
+    trained_runs: Path, tiny_corpus: str, home: Path
+) -> None:
     copy_run(trained_runs, home, "tiny-gru")
     done = tangstudio("eval", "tiny-gru", home=home)
     assert done.returncode == 0, done.stderr
@@ -110,12 +112,17 @@ def test_training_bar_shows_the_val_perplexity_of_the_final_eval() -> None:
 # score / generate / stats at 80 columns ------------------------------------------------------------
 
 
-def test_score_fits_80_columns_with_one_number_format(trained_runs: Path, home: Path) -> None:
+def test_score_fits_80_columns_with_one_number_format(
+    trained_runs: Path, tiny_corpus: str, home: Path
+) -> None:
+    from tangstudio.engine.corpus import load_corpus
+
     copy_run(trained_runs, home, "tiny-gru")
-    done = tangstudio("score", POEM, "--model", "tiny-gru", home=home)
+    poem = next(p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train"))
+    done = tangstudio("score", poem, "--model", "tiny-gru", home=home)
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if re.match(r"^\s*\d+\s", line)]
-    assert len(rows) == 25  # 20 hanzi, 4 punctuation marks and the end: one line each, nothing wrapped
+    assert len(rows) == len(poem) + 1  # every character and the end: one line each, nothing wrapped
     for row in rows:
         assert len(row) <= 80
         numbers = re.findall(r"\d+\.\d+", row)
@@ -124,7 +131,7 @@ def test_score_fits_80_columns_with_one_number_format(trained_runs: Path, home: 
     assert "bits: its surprisal" in done.stdout
 
 
-def test_generate_show_probs_explains_its_columns(trained_runs: Path, home: Path) -> None:
+def test_generate_show_probs_explains_its_columns(trained_runs: Path, tiny_corpus: str, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
     done = tangstudio("generate", "--model", "tiny-gru", "-n", "1", "--seed", "1", "--show-probs", home=home)
     assert done.returncode == 0, done.stderr

@@ -113,7 +113,8 @@ def train(
     eval_every: int | None = typer.Option(
         None,
         "--eval-every",
-        help="Evaluate on the val split every N steps. Default: 500.",
+        help="Evaluate (and sample) on the val split every N steps; 0: about 8 times per run, from its "
+        "budget. Default: 500, or 0 with --minutes.",
         show_default=False,
     ),
     eval_poems: int | None = typer.Option(
@@ -165,6 +166,10 @@ def train(
         from tangstudio.engine.errors import TangError
 
         raise TangError("--resume needs --run NAME: the run to continue (see `tangstudio runs list`)")
+    if "minutes" in given and "eval_every" not in given and not resume:
+        # A time budget says nothing of the step count: 500 steps may never come in a short run.
+        options["eval_every"] = 0
+        given.add("eval_every")
     config = TrainConfig(**{k: options[k] for k in given})
     config.validate()
     if not headless:

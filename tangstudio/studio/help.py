@@ -24,7 +24,8 @@ step in **Compose** (F4).
 | `F1` `F2` `F3` `F4` | Corpus, Model, Train, Compose |
 | `Ctrl+P` | command palette: every action by name |
 | `?` | this help (`Esc` closes it) |
-| `Tab` / `Shift+Tab` | move between fields |
+| `Tab` / `Shift+Tab` | move between fields (the focused one is highlighted) |
+| `Esc` | leave a field, so the pane's keys work again |
 | `Ctrl+Q` | quit |
 
 ## Corpus
@@ -43,11 +44,13 @@ the form; `e` measures the training speed on this machine; `t` starts a run with
 | `s` | stop the highlighted run (it writes a checkpoint first) |
 | `r` | resume the highlighted run |
 | `n` | new run (set it up in the Model pane) |
-| `a` | attach any run folder, e.g. one copied from a server |
+| `a` | attach any run folder, e.g. one copied from a server (remembered until `x`) |
+| `x` | forget the highlighted attached run (its folder stays) |
 
 Runs written by `tangstudio train --headless` in another shell appear by themselves and their
-curves fill in live. Runs started here train in their own process; quitting the studio stops them
-with a checkpoint (resume with `r` next time).
+curves fill in live. Runs started here train in their own process, with about 8 evaluations and
+samples spread over their budget; quitting the studio stops them with a checkpoint (resume with
+`r` next time).
 
 ## Compose
 | key | action |

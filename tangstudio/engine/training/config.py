@@ -63,7 +63,7 @@ class TrainConfig:
     run: str | None = None
     seed: int = 0
     resume: bool = False
-    eval_every: int = 500
+    eval_every: int = 500  # 0: about 8 evaluations per run, from its budget (training/cadence.py)
     log_every: int = 20
     eval_poems: int = 500  # periodic evals use this fixed subset of the val split (0 = all of it)
     samples: int = 3  # poems sampled at each evaluation
@@ -97,7 +97,6 @@ class TrainConfig:
             "hidden": self.hidden,
             "layers": self.layers,
             "batch_size": self.batch_size,
-            "eval_every": self.eval_every,
             "log_every": self.log_every,
             "max_len": self.max_len,
             "lr": self.lr,
@@ -111,6 +110,8 @@ class TrainConfig:
                 raise TangError(f"--{name.replace('_', '-')} must be positive (got {value})")
         if not 0 <= self.dropout < 1:
             raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
+        if self.eval_every < 0:
+            raise TangError(f"--eval-every must be 0 (from the budget) or positive (got {self.eval_every})")
         if self.samples < 0:
             raise TangError(f"--samples must be 0 or positive (got {self.samples})")
         if not 0 < self.checkpoint_every < 1e6:

@@ -37,6 +37,7 @@ from tangstudio.engine.runs.rundir import RunDir, run_path
 from tangstudio.engine.training import distributed as D
 from tangstudio.engine.training import state as S
 from tangstudio.engine.training.batching import Batch, causal_batch, masked_batch, plan_epoch, shard
+from tangstudio.engine.training.cadence import AUTO, Cadence
 from tangstudio.engine.training.config import TrainConfig
 from tangstudio.engine.training.data import load_training_data
 from tangstudio.engine.training.device import resolve_device, uses_bf16
@@ -419,6 +420,7 @@ class _Trainer:
         self.best_loss, self.best_ppl = c["best_val_loss"], c["best_val_ppl"]
         self.last_eval = {}
         save_every_s = cfg.checkpoint_every * 60
+        cadence = Cadence(total, budget_s, last_step=step, last_elapsed_s=elapsed_before)  # eval_every 0
         self.emit(
             {
                 "event": "start",
@@ -498,15 +500,20 @@ class _Trainer:
 
             # Stop decisions: every step in one process; at logging steps under DDP (one sync).
             check = not info.enabled or step % cfg.log_every == 0
-            stop = time_up = save_due = False
+            stop = time_up = save_due = eval_due = False
             if check:
                 stop = bool(self.should_stop()) if self.should_stop else False
                 time_up = budget_s is not None and elapsed() >= budget_s
                 save_due = time.monotonic() - self.last_save_t >= save_every_s
-                stop, time_up, save_due = D.any_rank(info, [stop, time_up, save_due], self.device)
+                eval_due = cfg.eval_every == AUTO and cadence.due(step, elapsed())
+                stop, time_up, save_due, eval_due = D.any_rank(
+                    info, [stop, time_up, save_due, eval_due], self.device
+                )
             finishing = time_up or (total is not None and step >= total)
 
-            if step % cfg.log_every == 0 or finishing or stop:
+            # Automatic cadence: also a first point right after the first step, so a curve starts at once.
+            first = cfg.eval_every == AUTO and step == start_step + 1
+            if step % cfg.log_every == 0 or finishing or stop or first:
                 nats_sum, chars, slots, real = D.sum_floats(
                     info,
                     [float(window["nats"]), window["chars"], window["slots"], window["real"]],
@@ -541,8 +548,10 @@ class _Trainer:
                 }
 
             counters = {"step": step, "epoch": epoch, "batch_pos": pos, "elapsed_s": elapsed()}
-            if step % cfg.eval_every == 0 and not stop:
+            if (eval_due if cfg.eval_every == AUTO else step % cfg.eval_every == 0) and not stop:
+                began = time.monotonic()
                 self._evaluate_and_save(counters, epoch_f)
+                cadence.evaluated(step, elapsed(), time.monotonic() - began)
             elif save_due and not stop and not finishing:  # by wall time, between evaluations
                 self._save("last", counters, epoch_f, with_state=True)
 
