@@ -2,7 +2,9 @@
 
 Each command lives in its own module and registers itself on `app`. `main()` turns the engine's
 `TangError` and every usage error (a missing argument, `--temperature abc`) into one line on
-stderr and exit code 2, so bad input never shows a traceback or a multi-line box.
+stderr and exit code 2, so bad input never shows a traceback or a multi-line box; a failure of
+the system the person can fix (a full disk, a read-only or missing home) is one line and exit 2
+as well. Every such line escapes control characters (`errors.say`).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _click_exceptions() -> tuple[type, type, type]:
 
 
 def main() -> None:
-    from tangstudio.cli.errors import report_and_exit
+    from tangstudio.cli.errors import describe_os_error, report_and_exit, say
     from tangstudio.engine.errors import TangError
 
     UsageError, ClickException, Abort = _click_exceptions()
@@ -54,11 +56,17 @@ def main() -> None:
         message = exc.format_message().strip()
         if message:  # empty for a group called without a command: its help was just printed
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
-            print(f"error: {message}{where}", file=sys.stderr)
+            say(f"{message}{where}")
         sys.exit(2)
     except ClickException as exc:
-        print(f"error: {exc.format_message()}", file=sys.stderr)
+        say(exc.format_message())
         sys.exit(exc.exit_code)
     except (Abort, KeyboardInterrupt):
         sys.exit(130)
+    except BrokenPipeError:  # `tangstudio runs list | head`: the reader left, nothing to report
+        sys.stderr.close()
+        sys.exit(0)
+    except OSError as exc:  # a full disk, a read-only home, a file where a folder should be
+        say(describe_os_error(exc))
+        sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)

@@ -55,5 +55,13 @@ POEM_HELP = "The poem, e.g. 床前明月光，疑是地上霜。举头望明月�
 
 
 def read_poem(argument: str) -> str:
-    """`-` reads the poem from stdin, so a file of verse can be piped in (`tangstudio check - < poem.txt`)."""
-    return sys.stdin.read() if argument == "-" else argument
+    """`-` reads the poem from stdin, so a file of verse can be piped in (`tangstudio check - < poem.txt`).
+
+    Either way the text passes `typed_text`'s gate: strict UTF-8, no control characters, and at
+    most MAX_POEM_CHARS characters (stdin is read only that far), or one line saying why not.
+    """
+    from tangstudio.engine.typed_text import MAX_POEM_CHARS, check_typed, decode_input
+
+    if argument == "-":
+        return decode_input(sys.stdin.buffer.read(MAX_POEM_CHARS * 4 + 1), "the poem on stdin")
+    return check_typed(argument, "the poem")

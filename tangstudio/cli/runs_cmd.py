@@ -10,6 +10,10 @@ runs_app = typer.Typer(help="List and inspect training runs.", no_args_is_help=T
 app.add_typer(runs_app, name="runs")
 
 
+def _num(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
 def _ppl(value, kind: str) -> str:
     if value is None:
         return "–"
@@ -19,6 +23,8 @@ def _ppl(value, kind: str) -> str:
 @runs_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
     """Every run in the home: name, architecture, parameters, steps, best val perplexity, status."""
+    from rich.markup import escape
+
     from tangstudio.cli.render import console, print_json
     from tangstudio.engine import paths
     from tangstudio.engine.runs import list_runs
@@ -45,17 +51,22 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
         table.add_column(column, justify=justify)
     for r in runs:
         table.add_row(
-            r.name,
-            r.arch,
+            escape(r.name),
+            escape(r.arch),
             "–" if r.params is None else f"{r.params:,}",
             f"{r.steps:,}",
             _ppl(r.best_val_ppl, r.ppl_kind),
             r.status,
-            f"{r.corpus}/{r.forms}",
+            escape(f"{r.corpus}/{r.forms}"),
         )
     console.print(table)
     if any(r.ppl_kind == "pseudo" for r in runs):
         console.print("[dim](pseudo) = BiLSTM pseudo-perplexity, not comparable with causal perplexity[/dim]")
+    for r in runs:
+        for problem in r.problems:
+            console.print(
+                f"[yellow]{escape(r.name)}: {escape(problem)}[/yellow]", highlight=False, soft_wrap=True
+            )
 
 
 @runs_app.command("show")
@@ -63,33 +74,42 @@ def show(
     run: str = typer.Argument(..., help="Run name or directory."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """One run: its configuration, progress, evaluations, checkpoints and latest samples."""
-    import json
+    """One run: its configuration, progress, evaluations, checkpoints and latest samples.
+
+    A damaged run is still shown, as far as it can be read, with one line per damaged file.
+    """
+    from rich.markup import escape
 
     from tangstudio.cli.render import console, print_json
-    from tangstudio.engine.runs import open_run, read_metrics
-    from tangstudio.engine.runs.checkpoint import META
-    from tangstudio.engine.runs.rundir import summarize
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.runs import open_run
+    from tangstudio.engine.runs.metrics import read_jsonl
+    from tangstudio.engine.runs.rundir import check_weights, checkpoint_metas, summarize
+    from tangstudio.engine.runs.schema import check_sample
 
     handle = open_run(run)
     summary = summarize(handle)
-    evals = [e for e in read_metrics(handle.metrics_path) if e.get("event") == "eval"]
-    samples = read_metrics(handle.samples_path)[-3:]
-    checkpoints = {}
-    for which, directory in (("best", handle.best_dir), ("last", handle.last_dir)):
-        if (directory / META).is_file():
-            try:
-                meta = json.loads((directory / META).read_text(encoding="utf-8"))
-                checkpoints[which] = {
-                    "path": str(directory),
-                    "step": meta.get("step"),
-                    "val_loss": meta.get("val_loss"),
-                }
-            except ValueError:
-                checkpoints[which] = {"path": str(directory), "damaged": True}
+    evals = [e for e in read_jsonl(handle.metrics_path).events if e.get("event") == "eval"]
+    samples = read_jsonl(handle.samples_path, check_sample).events[-3:]
+    metas, _ = checkpoint_metas(handle)  # their problems are in summary.problems already
+    summary.problems += check_weights(handle, metas)
+    if any(not p.startswith(("metrics.jsonl:", "samples.jsonl:")) for p in summary.problems):
+        summary.status = "damaged"
+    checkpoints = {
+        which: {
+            "path": str(handle.best_dir if which == "best" else handle.last_dir),
+            "step": meta.get("step"),
+            "val_loss": meta.get("val_loss"),
+        }
+        for which, meta in metas.items()
+    }
+    try:
+        config = handle.config()
+    except TangError:
+        config = {}  # named in summary.problems
     data = {
         **summary.to_dict(),
-        "config": handle.config(),
+        "config": config,
         "evals": evals,
         "checkpoints": checkpoints,
         "samples": samples,
@@ -100,16 +120,18 @@ def show(
     from rich.table import Table
 
     console.print(
-        f"[bold]{summary.name}[/bold] · {summary.arch} · {summary.status} · {summary.steps:,} steps · "
+        f"[bold]{escape(summary.name)}[/bold] · {escape(summary.arch)} · {summary.status} · {summary.steps:,} steps · "
         f"best val {'pseudo-ppl' if summary.ppl_kind == 'pseudo' else 'ppl'} "
         f"{_ppl(summary.best_val_ppl, 'causal')}"
     )
-    console.print(f"[dim]{summary.path}[/dim]")
+    console.print(f"[dim]{escape(str(summary.path))}[/dim]")
+    for problem in summary.problems:
+        console.print(f"[bold red]damaged:[/bold red] {escape(problem)}", highlight=False, soft_wrap=True)
     config = Table(show_header=False, box=None, padding=(0, 1), title="config", title_justify="left")
     config.add_column(style="bold", justify="right")
     config.add_column()
     for key, value in data["config"].items():
-        config.add_row(key, str(value))
+        config.add_row(escape(key), escape(str(value)))
     console.print(config)
     if evals:
         table = Table(title="evaluations (last 10)", title_justify="left")
@@ -125,14 +147,15 @@ def show(
             table.add_row(
                 str(e["step"]),
                 f"{e.get('epoch') or 0:.2f}",
-                f"{e['val_loss']:.4f}",
+                _num(e.get("val_loss"), ".4f"),
                 f"{e.get('val_bits_per_char') or 0:.3f}",
-                f"{e['val_ppl']:.2f}",
+                _num(e.get("val_ppl"), ".2f"),
             )
         console.print(table)
     for which, info in checkpoints.items():
-        console.print(f"checkpoint {which}: step {info.get('step')} → {info['path']}")
+        console.print(f"checkpoint {which}: step {info.get('step')} → {escape(info['path'])}")
     for sample in samples:
         console.print(
-            f"sample step {sample.get('step')} ({sample.get('form')}): {sample.get('text')}", highlight=False
+            escape(f"sample step {sample.get('step')} ({sample.get('form')}): {sample.get('text')}"),
+            highlight=False,
         )

@@ -2,19 +2,24 @@
 
 The writer appends whole lines and flushes each one, so a follower (the studio, `tail -f`) sees
 complete events promptly. A reader can still catch the file mid-write, so every reader here keeps
-an incomplete last line back until its newline arrives instead of failing on it.
+an incomplete last line back until its newline arrives instead of failing on it. Every line read
+goes through the schema (`schema.check_event`): a damaged one is skipped and counted, never
+allowed to break `runs list`, `--resume` or the studio.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tangstudio.engine.atomic import write_text_atomic
+from tangstudio.engine.runs.schema import MAX_JSONL_BYTES, DamagedFile, check_event, jsonl_events
 
 
 def now_iso() -> str:
@@ -46,51 +51,97 @@ class MetricsWriter:
         self.close()
 
 
-def _parse_lines(chunk: str) -> list[dict]:
-    events = []
-    for line in chunk.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue  # a line damaged by a crash long ago: skip it, keep the rest
-        if isinstance(value, dict):
-            events.append(value)
-    return events
-
-
 def read_metrics(path: Path) -> list[dict]:
-    """Every complete event in the file (an unfinished last line is ignored)."""
-    follower = MetricsFollower(path)
-    return follower.read_new()
+    """Every complete, valid event in the file (an unfinished last line is ignored)."""
+    return read_jsonl(path).events
+
+
+@dataclass
+class JsonlRead:
+    """What a read of a JSONL file gave: its valid records and what was wrong with the rest."""
+
+    events: list[dict] = field(default_factory=list)
+    skipped: int = 0  # damaged lines left out
+    first_skip: str | None = None  # "line 7: step 'abc' is not a whole number ≥ 0"
+    damage: str | None = None  # the whole file is unusable (a folder, a device, too large)
+
+    def problems(self, name: str) -> list[str]:
+        """One line per problem, naming the file: what `runs list/show` print."""
+        out = [f"{name}: {self.damage}"] if self.damage else []
+        if self.skipped:
+            out.append(
+                f"{name}: {self.skipped} damaged line{'s' * (self.skipped != 1)} skipped ({self.first_skip})"
+            )
+        return out
+
+
+def read_jsonl(
+    path: Path, check: Callable[[object], tuple[dict | None, str | None]] = check_event
+) -> JsonlRead:
+    """Read a whole JSONL file through the schema; a missing file is simply empty."""
+    follower = MetricsFollower(path, check)
+    events = follower.read_new()
+    return JsonlRead(events, follower.skipped, follower.first_skip, follower.damage)
 
 
 class MetricsFollower:
-    """Reads only what was appended since the last call; holds back a half-written last line."""
+    """Reads only what was appended since the last call; holds back a half-written last line.
 
-    def __init__(self, path: Path) -> None:
+    Lines that are not valid events are skipped and counted (`skipped`, `first_skip`); a path that
+    is not a regular file (a folder, /dev/zero) is never read and sets `damage` instead.
+    """
+
+    def __init__(
+        self, path: Path, check: Callable[[object], tuple[dict | None, str | None]] = check_event
+    ) -> None:
         self.path = Path(path)
+        self.check = check
         self.offset = 0
         self._partial = b""
+        self._lines = 0  # complete lines read so far, to name a damaged one by its number
         self.restarts = 0  # times the file was rewritten under us: a reader should drop what it had
+        self.skipped = 0
+        self.first_skip: str | None = None
+        self.damage: str | None = None
 
     def read_new(self) -> list[dict]:
         try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self.damage = f"cannot be read ({exc.strerror or exc})"
+            return []
+        if not stat.S_ISREG(info.st_mode):
+            self.damage = "is a folder, not a file" if stat.S_ISDIR(info.st_mode) else "is not a regular file"
+            return []
+        if info.st_size > MAX_JSONL_BYTES:
+            self.damage = f"is {info.st_size:,} bytes, more than the {MAX_JSONL_BYTES:,} it may be"
+            return []
+        self.damage = None
+        try:
             with open(self.path, "rb") as handle:
                 if os.fstat(handle.fileno()).st_size < self.offset:  # rewritten (resume trimmed it)
-                    self.offset, self._partial = 0, b""
+                    self.offset, self._partial, self._lines = 0, b"", 0
+                    self.skipped, self.first_skip = 0, None
                     self.restarts += 1
                 handle.seek(self.offset)
-                data = handle.read()
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
+                data = handle.read(MAX_JSONL_BYTES)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self.damage = f"cannot be read ({exc.strerror or exc})"
             return []
         self.offset += len(data)
         data = self._partial + data
         cut = data.rfind(b"\n") + 1
         self._partial = data[cut:]
-        return _parse_lines(data[:cut].decode("utf-8", errors="replace"))
+        text = data[:cut].decode("utf-8", errors="replace")
+        events, skipped, first = jsonl_events(text, self.check, self._lines + 1)
+        self._lines += text.count("\n")
+        self.skipped += skipped
+        self.first_skip = self.first_skip or first
+        return events
 
 
 def follow(path: Path, poll_s: float = 0.5, stop: Callable[[], bool] | None = None) -> Iterator[dict]:
@@ -106,10 +157,18 @@ def follow(path: Path, poll_s: float = 0.5, stop: Callable[[], bool] | None = No
         time.sleep(poll_s)
 
 
-def trim_after(path: Path, step: int) -> None:
-    """On resume, drop events logged after the checkpoint we restart from (they will be redone)."""
+def trim_after(path: Path, step: int) -> int:
+    """On resume, drop events logged after the checkpoint we restart from (they will be redone).
+
+    Damaged lines are dropped too; returns how many. A metrics path that is not a file (a folder,
+    a device) is refused before anything is written into the run.
+    """
     path = Path(path)
+    read = read_jsonl(path)
+    if read.damage:
+        raise DamagedFile(path, read.damage)
     if not path.is_file():
-        return
-    kept = [e for e in read_metrics(path) if int(e.get("step", 0)) <= step and e.get("event") != "done"]
+        return 0
+    kept = [e for e in read.events if e["step"] <= step and e.get("event") != "done"]
     write_text_atomic(path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept))
+    return read.skipped

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs import layout
-from tangstudio.engine.runs.checkpoint import META, read_meta
+from tangstudio.engine.runs.checkpoint import META, STATE, STATE_META, WEIGHTS, read_meta
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.lock import RunLock, holder_alive
-from tangstudio.engine.runs.metrics import read_metrics
+from tangstudio.engine.runs.metrics import read_jsonl
+from tangstudio.engine.runs.schema import (
+    MAX_CONFIG_BYTES,
+    DamagedFile,
+    check_meta_summary,
+    check_sample,
+    check_train_state,
+    read_bytes,
+    read_text,
+)
+
+MAX_WEIGHTS_BYTES = 16 << 30  # larger than any model this project trains; /dev/zero is refused anyway
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,8 @@ class RunDir:
     lock_path = property(lambda self: self.path / layout.LOCK)
 
     def exists(self) -> bool:
-        return self.config_path.is_file()
+        """True when the run's config.toml is there, even damaged (it is then reported, not ignored)."""
+        return os.path.lexists(self.config_path)
 
     def config(self) -> dict:
         return read_config(self.config_path)
@@ -98,35 +111,105 @@ class RunSummary:
     best_val_loss: float | None
     best_val_ppl: float | None
     ppl_kind: str
-    status: str  # running | finished | interrupted | failed | stopped (died without saying)
+    status: str  # running | finished | interrupted | failed | stopped (died without saying) | damaged
     corpus: str
     forms: str
+    # One line per problem, naming the file: "config.toml: not valid TOML (...)",
+    # "metrics.jsonl: 2 damaged lines skipped (line 7: ...)". Any but skipped lines make it `damaged`.
+    problems: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {**self.__dict__, "path": str(self.path)}
 
 
+def problem_line(run: RunDir, exc: TangError) -> str:
+    """`file: reason` for a DamagedFile inside the run, else the error's own line."""
+    if isinstance(exc, DamagedFile):
+        try:
+            return f"{exc.path.relative_to(run.path)}: {exc.reason}"
+        except ValueError:
+            pass
+    return str(exc)
+
+
+def checkpoint_metas(run: RunDir) -> tuple[dict[str, dict], list[str]]:
+    """The meta.json of `best` and `last` that read cleanly, and a problem line for each that does not."""
+    metas: dict[str, dict] = {}
+    problems: list[str] = []
+    for which, directory in (("best", run.best_dir), ("last", run.last_dir)):
+        if not os.path.lexists(directory / META):
+            continue
+        try:
+            metas[which] = check_meta_summary(read_meta(directory), directory / META)
+        except TangError as exc:
+            problems.append(problem_line(run, exc))
+    return metas, problems
+
+
+def check_weights(run: RunDir, metas: dict[str, dict]) -> list[str]:
+    """Problem lines for weight and training-state files that are not what meta.json recorded.
+
+    Torch-free (sha256 of the bytes), so `runs show` can vouch for a checkpoint without loading it.
+    """
+    import hashlib
+
+    problems = []
+    for which, meta in metas.items():
+        directory = run.best_dir if which == "best" else run.last_dir
+        files = [(directory / WEIGHTS, meta.get("weights_sha256"))]
+        if os.path.lexists(directory / STATE_META):
+            try:
+                info = json.loads(read_text(directory / STATE_META, MAX_CONFIG_BYTES))
+                if not isinstance(info, dict):
+                    raise DamagedFile(directory / STATE_META, "not a JSON object")
+                check_train_state(info, directory / STATE_META)
+                files.append((directory / STATE, info.get("sha256")))
+            except TangError as exc:
+                problems.append(problem_line(run, exc))
+            except (FileNotFoundError, ValueError, RecursionError):
+                problems.append(f"{(directory / STATE_META).relative_to(run.path)}: not valid JSON")
+        for path, expected in files:
+            try:
+                blob = read_bytes(path, MAX_WEIGHTS_BYTES)
+            except FileNotFoundError:
+                problems.append(f"{path.relative_to(run.path)}: missing")
+                continue
+            except TangError as exc:
+                problems.append(problem_line(run, exc))
+                continue
+            if hashlib.sha256(blob).hexdigest() != expected:
+                problems.append(f"{path.relative_to(run.path)}: does not match its recorded sha256")
+    return problems
+
+
 def summarize(run: RunDir) -> RunSummary:
-    config = run.config()
-    events = read_metrics(run.metrics_path)
-    steps = max((int(e.get("step", 0)) for e in events), default=0)
+    """What `runs list` shows of one run; a damaged file is named in `problems`, never raised."""
+    problems: list[str] = []
+    try:
+        config = run.config()
+    except TangError as exc:
+        config = {}
+        problems.append(problem_line(run, exc))
+    metrics = read_jsonl(run.metrics_path)
+    samples = read_jsonl(run.samples_path, check_sample)
+    problems += [p for p in metrics.problems("metrics.jsonl") + samples.problems("samples.jsonl")]
+    metas, meta_problems = checkpoint_metas(run)
+    problems += meta_problems
+    events = metrics.events
+    steps = max((e["step"] for e in events), default=0)
     evals = [e for e in events if e.get("event") == "eval" and e.get("val_loss") is not None]
     best = min(evals, key=lambda e: e["val_loss"], default=None)
     done = [e for e in events if e.get("event") == "done"]
-    if run.is_running():
+    damaged = bool(meta_problems or metrics.damage or samples.damage or not config)
+    if damaged:
+        status = "damaged"
+    elif run.is_running():
         status = "running"
     elif done:
         status = str(done[-1].get("status", "finished"))
     else:
         status = "stopped"
-    params = None
-    for directory in (run.best_dir, run.last_dir):
-        if (directory / META).is_file():
-            try:
-                params = read_meta(directory).get("params")
-            except TangError:
-                params = None
-            break
+    params = next((m.get("params") for m in metas.values()), None)
     kind = ppl_kind(str(config.get("arch", "")))
     return RunSummary(
         name=run.name,
@@ -140,19 +223,23 @@ def summarize(run: RunDir) -> RunSummary:
         status=status,
         corpus=str(config.get("corpus", "?")),
         forms=str(config.get("forms", "?")),
+        problems=problems,
     )
 
 
 def list_runs() -> list[RunSummary]:
+    """Every run folder in the home, damaged ones included (shown as such, never skipped).
+
+    Hidden folders (a checkpoint or import being written) are not runs.
+    """
     root = paths.runs_dir()
     if not root.is_dir():
         return []
     summaries = []
     for path in sorted(root.iterdir()):
         run = RunDir(path)
-        if run.exists():
-            try:
-                summaries.append(summarize(run))
-            except TangError:
-                continue  # a damaged run must not hide the others
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        if run.exists() or os.path.lexists(run.metrics_path) or os.path.lexists(run.checkpoints):
+            summaries.append(summarize(run))
     return summaries

@@ -48,7 +48,14 @@ def pack(
 
 
 def unpack(tensors: dict[str, torch.Tensor], info: dict) -> tuple[dict, list[dict[str, torch.Tensor]]]:
-    """(optimizer state_dict, RNG states per rank) from what `pack` wrote."""
+    """(optimizer state_dict, RNG states per rank) from what `pack` wrote.
+
+    `info` is checked first (`schema.check_train_state`): a hand-edited train_state.json is one
+    line naming the file, not an error deep inside the optimizer.
+    """
+    from tangstudio.engine.runs.schema import check_train_state
+
+    check_train_state(info, "checkpoints/last/train_state.json")
     state: dict[int, dict] = {}
     rng: dict[int, dict[str, torch.Tensor]] = {}
     for name, value in tensors.items():
