@@ -28,6 +28,7 @@ FORMS = [
     ("free", "free"),
 ]
 TONES = [("tones: loose", "loose"), ("tones: strict", "strict"), ("tones: off", "off")]
+LINE_MARKS = "，。！？；"
 EOS_MARK = "<eos>"  # the end of a free poem among the candidates (engine.compose.settings.EOS_MARK)
 
 
@@ -120,7 +121,11 @@ def make_composer(loaded: Any, settings, novelty=None):
 def save_poem(
     text: str, steps: list[Step], settings: Any, model: str, script: str, check: dict | None
 ) -> Path:
-    """Write the poem, its settings and every step's probabilities as JSON under `<home>/poems/`."""
+    """Write the poem, its settings and every step's probabilities under `<home>/poems/`.
+
+    Two files with one stem: Markdown to read (engine.compose.export) and JSON to reuse; returns
+    the JSON's path (the Markdown sits beside it with `.md`).
+    """
     from tangstudio.engine import paths
     from tangstudio.engine.atomic import write_text_atomic
 
@@ -151,6 +156,10 @@ def save_poem(
         "saved": datetime.now().isoformat(timespec="seconds"),
     }
     write_text_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    from tangstudio.engine.compose.export import poem_markdown
+
+    markdown = poem_markdown(text, steps, settings.to_dict(), model=model, check=check)
+    write_text_atomic(path.with_suffix(".md"), markdown)
     return path
 
 
@@ -171,6 +180,8 @@ class CausalSession:
     def __init__(self, composer: Any) -> None:
         self.engine = composer
         self.cursor: int | None = None
+        self.locked: set[int] = set()  # lines (0-based) a reroll keeps
+        self.typed: Any = None  # the Judgement of the last character a person typed
 
     @property
     def text(self) -> str:
@@ -236,9 +247,50 @@ class CausalSession:
         """True: the pane writes on at a visible pace (a timer calling `advance`)."""
         return True
 
+    def write(self, text: str) -> str | None:
+        """Write what a person typed at the end of the poem; TangError (why, with its odds) if refused."""
+        from tangstudio.engine.errors import TangError
+
+        for char in text:
+            if self.done:
+                return "the poem is complete: n starts another, Backspace takes a character back."
+            judgement = self.engine.judge(char)
+            if not judgement.fits:
+                self.typed = judgement
+                raise TangError(judgement.describe())
+            self.typed = self.engine.write(char)
+        self.cursor = None
+        return None
+
+    def cursor_line(self) -> int:
+        """The line (0-based) under the cursor, or the last line written."""
+        text = self.text
+        at = len(text) - 1 if self.cursor is None else self.cursor
+        return sum(1 for c in text[: max(at, 0)] if c in LINE_MARKS)
+
+    def toggle_lock(self) -> str:
+        line = self.cursor_line()
+        if line in self.locked:
+            self.locked.discard(line)
+            return f"line {line + 1} unlocked."
+        self.locked.add(line)
+        return f"line {line + 1} locked: r on another line rerolls it and keeps this one."
+
+    def reroll(self) -> str:
+        line = self.cursor_line()
+        self.engine.reroll(line, frozenset(self.locked))
+        self.typed = None
+        kept = sorted(k + 1 for k in self.locked if k > line)
+        return f"rerolled line {line + 1} onward" + (
+            f", kept line {', '.join(map(str, kept))}" if kept else ""
+        )
+
     def apply_sampling(self, settings: Any) -> bool:
         self.engine.update_sampling(settings)
         return True
+
+    def clear_marks(self) -> None:
+        self.typed = None
 
 
 class FillSession:
@@ -251,6 +303,8 @@ class FillSession:
         self.engine = filler
         free = self.free()
         self.cursor: int = free[0] if free else 0
+        self.locked: set[int] = set()  # a grid refills one line only: locks are informative
+        self.typed: Any = None
 
     @property
     def text(self) -> str:
@@ -322,6 +376,42 @@ class FillSession:
         """Refine every free position at once (a few rounds of Gibbs sampling); no timer."""
         self.engine.refine(2)
         return False
+
+    def write(self, text: str) -> str | None:
+        """Set what a person typed at the selected position, then move to the next free one."""
+        from tangstudio.engine.errors import TangError
+
+        for char in text:
+            judgement = self.engine.judge(self.cursor, char)
+            self.typed = judgement
+            if not judgement.fits:
+                raise TangError(judgement.describe())
+            self.engine.write(self.cursor, char)
+            self.move(1)
+        return None
+
+    def cursor_line(self) -> int:
+        return self.cursor // (self.engine.plan.n_chars + 1)
+
+    def toggle_lock(self) -> str:
+        line = self.cursor_line()
+        if line in self.locked:
+            self.locked.discard(line)
+            return f"line {line + 1} unlocked."
+        self.locked.add(line)
+        return f"line {line + 1} locked (a BiLSTM reroll refills only the line it is asked to)."
+
+    def reroll(self) -> str:
+        line = self.cursor_line()
+        if line in self.locked:
+            from tangstudio.engine.errors import TangError
+
+            raise TangError(f"line {line + 1} is locked: unlock it first (l)")
+        self.engine.reroll(line)
+        return f"refilled line {line + 1} from both sides."
+
+    def clear_marks(self) -> None:
+        self.typed = None
 
     def apply_sampling(self, settings: Any) -> bool:
         """A grid's knobs are read at each resampling; a new grid keeps things simple: False."""

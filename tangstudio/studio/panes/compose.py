@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive, var
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
@@ -36,6 +37,7 @@ from tangstudio.studio.widgets.prob_bars import KEYS, PanelState, ProbBars
 
 __all__ = ["ComposePane", "default_model_available"]
 
+FOOTER_ROOM = 120  # columns the footer needs for the compose keys and the app's
 PLAY_INTERVAL_S = 0.12  # a 七律 in about 8 s: fast enough to finish, slow enough to watch
 NO_MODEL = (
     "No model yet. Train one: F2 (Model) → t, wait for its first checkpoint, then choose it "
@@ -47,6 +49,33 @@ class PoemScroll(VerticalScroll):
     """The poem area takes the focus, so Space, digits and Backspace reach the composer, not a field."""
 
     can_focus = True
+
+
+class UnitPrompt(ModalScreen[str | None]):
+    """Which unit colours the poem: h<layer>:<index> or c<layer>:<index>; empty clears it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    UnitPrompt { align: center middle; }
+    UnitPrompt > Vertical { width: 56; height: auto; padding: 1 2; background: $panel; }
+    """
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Pin a unit: h<layer>:<index> or c<layer>:<index> (0-based), e.g. h1:37.")
+            yield Label("`tangstudio inspect RUN` lists the telling ones. Empty: none.", classes="dim")
+            yield Input(self.value, id="unit-input", placeholder="h1:37")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class StatusLine(Static):
@@ -66,14 +95,25 @@ class ComposePane(Pane):
     bound to them and redraw themselves.
     """
 
+    DEFAULT_CSS = """
+    #cp-theme { width: 1fr; max-width: 34; }
+    #cp-primer { width: 1fr; }
+    """
+
     BINDINGS = [
         Binding("space", "step", "Next char"),
         *[Binding(key, f"pick({n})", f"Pick {key}", show=False) for n, key in enumerate(KEYS)],
         Binding("backspace", "undo", "Undo"),
+        Binding("u", "bring_back", "Previous poem", show=False),
         Binding("p", "play", "Play"),
         Binding("n", "new", "New"),
         Binding("w", "save", "Save"),
+        Binding("W", "screenshot", "SVG", show=False),
         Binding("c", "copy", "Copy"),
+        Binding("g", "gates", "Gates"),
+        Binding("l", "lock", "Lock line", show=False),
+        Binding("r", "reroll", "Reroll line", show=False),
+        Binding("number_sign", "pin", "Pin unit", show=False),
         Binding("left", "move(-1)", "←", show=False),
         Binding("right", "move(1)", "→", show=False),
         Binding("escape", "focus_poem", "Poem", show=False),
@@ -90,9 +130,15 @@ class ComposePane(Pane):
         self.novelty = None
         self.model_target: str | None = None
         self.session: Session | None = None
+        self._previous: tuple | None = None  # the poem a new one replaced: `u` brings it back
         self.seed: int | None = None  # fixed by tests and snapshots; None samples differently each poem
         self.loading = False
         self._play_timer: Timer | None = None
+        self._footer_wide: bool | None = None
+        self.show_gates = False  # `g`: heat strips of the gates under each line, values in the panel
+        self.pinned: str | None = None  # `#`: colour the poem by one unit (h1:37, c0:5)
+        self._trace_key: tuple | None = None
+        self._trace = None  # engine.models.gates.GateTrace of the poem as written, or None
 
     def compose(self) -> ComposeResult:
         models = list_models()
@@ -107,7 +153,7 @@ class ComposePane(Pane):
                 yield Select(
                     models,
                     value=models[0][1] if models else Select.NULL,
-                    allow_blank=True,
+                    allow_blank=not models,  # "no model yet" only when there is none
                     prompt="no model yet",
                     id="cp-model",
                     compact=True,
@@ -127,11 +173,34 @@ class ComposePane(Pane):
                 yield Input("", id="cp-acrostic", placeholder="春夏秋冬", compact=True)
                 yield Label("prefix", classes="field-label")
                 yield Input("", id="cp-prefix", compact=True)
+            with Horizontal(classes="settings-row"):
+                yield Label("藏字", classes="field-label")
+                yield Input("", id="cp-theme", placeholder="月,秋 (the poem must hold them)", compact=True)
+                yield Label("primer", classes="field-label")
+                yield Input("", id="cp-primer", placeholder="read before the poem, not shown", compact=True)
         with Horizontal(id="compose-main"):
             with PoemScroll(id="poem-scroll"):
                 yield PoemView(id="poem").data_bind(state=ComposePane.poem)
             yield ProbBars(id="candidates").data_bind(panel=ComposePane.panel)
         yield StatusLine(id="compose-status").data_bind(line=ComposePane.status)
+
+    def on_resize(self) -> None:
+        self._fit_footer()
+
+    def _fit_footer(self) -> None:
+        """Below FOOTER_ROOM columns the footer keeps the app's keys (F1–F4, ?) and the compose keys
+        move to the status line; otherwise the app's keys would be cut off (issue 16, item 11)."""
+        wide = self.app.size.width >= FOOTER_ROOM
+        if wide == self._footer_wide:
+            return
+        self._footer_wide = wide
+        from dataclasses import replace
+
+        shown = {b.key for b in self.BINDINGS if isinstance(b, Binding) and b.show}
+        for key, bindings in self._bindings.key_to_bindings.items():
+            self._bindings.key_to_bindings[key] = [replace(b, show=wide and key in shown) for b in bindings]
+        self.refresh_bindings()
+        self.status = self._status_line()
 
     def when_shown(self, first: bool) -> None:
         if first:
@@ -179,6 +248,7 @@ class ComposePane(Pane):
         models = list_models()
         current = select.value
         with self.prevent(Select.Changed):
+            select._allow_blank = not models  # Textual has no public setter; the blank means "no model"
             select.set_options(models)
             if any(target == current for _, target in models):
                 select.value = current
@@ -201,6 +271,8 @@ class ComposePane(Pane):
             form=str(self.query_one("#cp-form", Select).value),
             acrostic=self.query_one("#cp-acrostic", Input).value.strip(),
             prefix=self.query_one("#cp-prefix", Input).value.strip(),
+            theme=self.query_one("#cp-theme", Input).value.strip(),
+            primer=self.query_one("#cp-primer", Input).value.strip(),
             rhyme=self.query_one("#cp-rhyme", Checkbox).value,
             tones=str(self.query_one("#cp-tones", Select).value),
             seed=self.seed,
@@ -214,9 +286,9 @@ class ComposePane(Pane):
             self._load_selected()
 
     @on(Select.Changed, "#cp-form")
-    @on(Input.Submitted, "#cp-acrostic, #cp-prefix")
+    @on(Input.Submitted, "#cp-acrostic, #cp-prefix, #cp-theme, #cp-primer")
     def _shape_changed(self, event) -> None:
-        """Form, acrostic and prefix shape the whole poem: start a new one."""
+        """Form, acrostic, prefix, theme and primer shape the whole poem: start a new one."""
         event.stop()
         if self.loaded is not None:
             self.action_new()
@@ -298,12 +370,53 @@ class ComposePane(Pane):
         from tangstudio.studio.composing import make_session
 
         try:
-            self.session = make_session(self.loaded, self.settings(), self.novelty)
+            session = make_session(self.loaded, self.settings(), self.novelty)
         except TangError as exc:
             self.session = None
             self._error(f"{exc}", "Compose settings")
             self._show(f"{exc}")
             return
+        self._keep_previous()
+        self.session = session
+        self._publish()
+
+    def _keep_previous(self) -> None:
+        """Keep the poem being replaced (if anything was chosen in it) so `u` can bring it back."""
+        old = self.session
+        if old is None or not any(not s.forced for s in old.steps()):
+            return
+        model = self.query_one("#cp-model", Select).value
+        self._previous = (old, self.loaded, self.novelty, self.model_target, old.settings.form, model)
+        self.notify("the previous poem is kept: u brings it back.", title="Compose")
+
+    def action_bring_back(self) -> None:
+        """Swap the current poem with the one the last new poem replaced (form and model included)."""
+        if self._previous is None:
+            self.notify("no earlier poem to bring back.", title="Compose")
+            return
+        self._stop_play()
+        session, loaded, novelty, target, form, model = self._previous
+        current = self.session
+        if current is not None:
+            here = self.query_one("#cp-model", Select).value
+            self._previous = (
+                current,
+                self.loaded,
+                self.novelty,
+                self.model_target,
+                current.settings.form,
+                here,
+            )
+        else:
+            self._previous = None
+        self.session, self.loaded, self.novelty, self.model_target = session, loaded, novelty, target
+        with self.prevent(Select.Changed):
+            self.query_one("#cp-form", Select).value = (
+                form if form in dict((v, v) for _, v in FORMS) else "qijue"
+            )
+            select = self.query_one("#cp-model", Select)
+            if any(value == model for _, value in list_models()):
+                select.value = model
         self._publish()
 
     def _ready(self) -> bool:
@@ -320,10 +433,12 @@ class ComposePane(Pane):
             return False
         return True
 
-    def _do(self, change) -> bool:
+    def _do(self, change, typed: bool = False) -> bool:
         """Run one change on the session; a message it returns is shown, a TangError too. True: done."""
         from tangstudio.engine.errors import TangError
 
+        if not typed and self.session is not None:
+            self.session.clear_marks()
         try:
             message = change(self.session)
         except TangError as exc:
@@ -348,11 +463,139 @@ class ComposePane(Pane):
     def action_undo(self) -> None:
         if self._ready():
             self._stop_play()
+            nothing = not any(not s.forced for s in self.session.steps())
+            if nothing and self._previous is not None:  # a fresh poem: Backspace brings the last one back
+                self.action_bring_back()
+                return
             self._do(lambda s: s.undo())
 
     def action_move(self, delta: int) -> None:
-        if self.session is not None and self.session.filling:
+        if self.session is not None:
             self._do(lambda s: s.move(delta))
+
+    def action_lock(self) -> None:
+        """Lock or unlock the line under the cursor (a reroll keeps locked lines)."""
+        if self._ready():
+            session = self.session
+            self.notify(session.toggle_lock(), title="Compose")
+            self._publish()
+
+    def action_reroll(self) -> None:
+        """Sample the line under the cursor again (a causal model: that line and the rest, locks kept)."""
+        if not self._ready():
+            return
+        self._stop_play()
+        notice: list[str] = []
+
+        def reroll(session) -> None:
+            notice.append(session.reroll())
+
+        if self._do(reroll) and notice:
+            self.notify(notice[0], title="Compose")
+
+    def write(self, text: str) -> bool:
+        """Write characters a person typed (or an IME delivered) at the cursor; False if refused."""
+        if not self._ready():
+            return False
+        self._stop_play()
+        return self._do(lambda s: s.write(text), typed=True)
+
+    def on_key(self, event) -> None:
+        """Chinese characters typed into the poem area are written there (an IME sends them as keys)."""
+        char = event.character
+        if not char or len(char) != 1 or self.app.focused is not self.query_one("#poem-scroll"):
+            return
+        if "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or char >= "\U00020000":
+            event.stop()
+            event.prevent_default()
+            self.write(char)
+
+    def on_paste(self, event) -> None:
+        """Pasted text (or what some IMEs deliver as a paste) goes into the poem when the poem has focus."""
+        if self.app.focused is not self.query_one("#poem-scroll"):
+            return
+        text = "".join(c for c in event.text if not c.isspace())
+        if text:
+            event.stop()
+            self.write(text)
+
+    def action_gates(self) -> None:
+        """Show or hide what the network does at each character (causal models)."""
+        if self.session is not None and self.session.filling:
+            self.notify("the gate view reads left-to-right models (rnn, lstm, gru).", title="Compose")
+            return
+        self.show_gates = not self.show_gates
+        self.notify(
+            "gate view on: ← → choose the character the panel describes."
+            if self.show_gates
+            else "gate view off.",
+            title="Compose",
+        )
+        self._publish()
+
+    def action_pin(self) -> None:
+        """Ask which unit to colour the poem by (empty: none)."""
+
+        def pinned(unit: str | None) -> None:
+            if unit is None:
+                return
+            unit = unit.strip()
+            if unit:
+                from tangstudio.engine.models.gates import parse_unit
+
+                try:
+                    which, _layer, _index = parse_unit(unit)
+                except ValueError as exc:
+                    self._error(str(exc))
+                    return
+                if which == "c" and self.loaded is not None and self.loaded.meta.get("arch") != "lstm":
+                    self._error("only an LSTM has a cell state c; pin an h unit, e.g. h0:5")
+                    return
+            self.pinned = unit or None
+            self._publish()
+
+        self.app.push_screen(UnitPrompt(self.pinned or ""), pinned)
+
+    def _traced_view(self, session) -> tuple:
+        """(gates per character, gate names, pinned values) for the poem view; computed off the UI thread."""
+        if session.filling or not (self.show_gates or self.pinned) or not session.text or self.loaded is None:
+            return None, (), None
+        key = (id(self.loaded), session.settings.form, session.text)
+        if key != self._trace_key:
+            self._trace_key = key
+            self._trace = None
+            self._read_gates(key, session.text, session.settings.form)
+            return None, (), None
+        found = self._trace
+        if found is None:
+            return None, (), None
+        gates = tuple(tuple(tuple(layer) for layer in per) for per in found.values[0, 1:].tolist())
+        pin = None
+        if self.pinned:
+            from tangstudio.engine.models.gates import unit_series
+
+            try:
+                pin = tuple(unit_series(found, self.pinned))
+            except ValueError as exc:
+                self.pinned = None
+                self.notify(str(exc), title="Compose", severity="error")
+        return (gates if self.show_gates else None), found.names, pin
+
+    @work(thread=True, exclusive=True, group="compose-gates")
+    def _read_gates(self, key: tuple, text: str, form: str) -> None:
+        from tangstudio.engine.models.gates import poem_trace
+
+        try:
+            found = poem_trace(self.loaded, text, form)
+        except Exception as exc:  # a model whose gates cannot be read: say so once, keep composing
+            self.app.call_from_thread(self._error, f"could not read the gates: {exc}")
+            return
+        self.app.call_from_thread(self._gates_read, key, found)
+
+    def _gates_read(self, key: tuple, found) -> None:
+        if key == self._trace_key:
+            self._trace = found
+            self._publish()
 
     def action_play(self) -> None:
         if self._play_timer is not None:
@@ -394,12 +637,32 @@ class ComposePane(Pane):
         if session is None:
             return
         done = session.done or session.filling  # a grid shows no "next character" cursor
+        gates, names, pin = self._traced_view(session)
         self.poem = PoemState(
-            tuple(session.text), tuple(session.probs()), self._form(), self.script, done, session.selected
+            tuple(session.text),
+            tuple(session.probs()),
+            self._form(),
+            self.script,
+            done,
+            session.selected,
+            gates=gates,
+            gate_names=names,
+            pin=pin,
+            pin_label=self.pinned or "",
+            locked=tuple(sorted(session.locked)),
         )
+        notes = self._gate_notes(session, gates, names) if gates else ()
+        if session.typed is not None:
+            j = session.typed
+            notes = (
+                (f"\nyou typed {j.char}", "bold"),
+                (f"p {j.model_prob:.2%} · {j.surprisal_bits:.1f} bits · rank {j.rank}", ""),
+                ("fits 平仄 and rhyme ✓" if j.fits else f"✗ {j.reason}", "green" if j.fits else "bold red"),
+                *notes,
+            )
         step = session.panel()
         if step is None:
-            self.panel = PanelState(None, (), None, None, message=None)
+            self.panel = PanelState(None, (), None, None, message=None, notes=notes)
         else:
             self.panel = PanelState(
                 step.position,
@@ -407,8 +670,22 @@ class ComposePane(Pane):
                 step.chosen or None,
                 None if session.filling else step.removed_mass,
                 message=None,
+                notes=notes,
             )
         self.status = self._status_line()
+
+    def _gate_notes(self, session, gates: tuple, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """The gate values of the character under the cursor (the last one when the cursor follows)."""
+        at = session.selected if session.selected is not None else len(gates) - 1
+        if not 0 <= at < len(gates):
+            return ()
+        lines = [(f"\ngates at {session.text[at]} (character {at + 1})", "bold")]
+        for layer, values in enumerate(gates[at]):
+            shown = "  ".join(
+                f"{n} {v:.2f}" if not n.startswith("‖") else f"{n} {v:.1f}" for n, v in zip(names, values)
+            )
+            lines.append((f"L{layer + 1}  {shown}", ""))
+        return tuple(lines)
 
     def _status_line(self) -> Text:
         parts: list[tuple[str, str]] = []
@@ -426,6 +703,8 @@ class ComposePane(Pane):
             shared = self._longest_shared()
             if shared:
                 parts.append((f"longest span shared with the corpus: {shared}", "dim"))
+        if self._footer_wide is False:
+            parts.append(("Space next · ⌫ undo · ? keys", "dim"))
         backoffs = session.backoffs if session is not None else []
         if backoffs:
             parts.append((f"relaxed: {backoffs[-1]}", "yellow"))
@@ -468,7 +747,23 @@ class ComposePane(Pane):
         except OSError as exc:
             self.notify(f"could not save: {exc}", title="Compose", severity="error")
             return
-        self.notify(f"saved to {path}", title="Poem saved")
+        self.notify(f"saved to {path.with_suffix('.md')} (and .json beside it)", title="Poem saved")
+
+    def action_screenshot(self) -> None:
+        """Save the screen as SVG under `<home>/poems/` (Textual's save_screenshot)."""
+        from datetime import datetime
+
+        from tangstudio.engine import paths
+
+        folder = paths.home() / "poems"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-compose.svg"
+            path = self.app.save_screenshot(name, str(folder))
+        except OSError as exc:
+            self.notify(f"could not save the screenshot: {exc}", title="Compose", severity="error")
+            return
+        self.notify(f"screenshot saved to {path}", title="Compose")
 
     def action_copy(self) -> None:
         text = self.poem_text()

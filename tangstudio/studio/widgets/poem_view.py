@@ -77,7 +77,7 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
 
 def _summary(result) -> Text:
     parts = Text()
-    parts.append(f"{result.variant or result.form} · ", style="dim")
+    parts.append(f"{result.variant or result.form}\n", style="dim")  # its own line: no wrap at 80 columns
     parts.append(
         "rhyme " + ("✓ " + (result.rhyme_group or "") if result.rhyme_ok else "✗"),
         style="green" if result.rhyme_ok else "red",
@@ -88,7 +88,7 @@ def _summary(result) -> Text:
         style="green" if result.tones_loose_ok else "red",
     )
     if result.warnings:
-        parts.append(" · " + "; ".join(result.warnings[:2]), style="yellow")
+        parts.append("\n" + "; ".join(result.warnings[:2]), style="yellow")
     return parts
 
 
@@ -102,6 +102,11 @@ class PoemState:
     script: str = "simplified"
     done: bool = False
     selected: int | None = None
+    gates: tuple | None = None  # per character: per layer, the gate values (engine.models.gates)
+    gate_names: tuple[str, ...] = ()
+    pin: tuple[float, ...] | None = None  # per character: the pinned unit's value
+    pin_label: str = ""
+    locked: tuple[int, ...] = ()  # lines (0-based) a reroll keeps
 
 
 class PoemView(Static):
@@ -117,7 +122,17 @@ class PoemView(Static):
 
     def watch_state(self, state: PoemState) -> None:
         self.show_poem(
-            list(state.chars), list(state.probs), state.form, state.script, state.done, state.selected
+            list(state.chars),
+            list(state.probs),
+            state.form,
+            state.script,
+            state.done,
+            state.selected,
+            gates=state.gates,
+            gate_names=state.gate_names,
+            pin=state.pin,
+            pin_label=state.pin_label,
+            locked=state.locked,
         )
 
     def show_poem(
@@ -128,8 +143,16 @@ class PoemView(Static):
         script: str = "simplified",
         done: bool = False,
         selected: int | None = None,
+        *,
+        gates: tuple | None = None,
+        gate_names: tuple[str, ...] = (),
+        pin: tuple[float, ...] | None = None,
+        pin_label: str = "",
+        locked: tuple[int, ...] = (),
     ) -> None:
         text = "".join(chars)
+        strips = gate_strips(gates, gate_names) if gates else None
+        pin_scale = max((abs(v) for v in pin), default=0.0) or 1.0 if pin else 1.0
         try:
             info = (
                 prosody_marks(text, form, script)
@@ -146,6 +169,8 @@ class PoemView(Static):
             for i in ids:
                 char = chars[i]
                 style = f"bold {tint(probs[i] if i < len(probs) else None)}"
+                if pin is not None and i < len(pin):
+                    style += f" on {diverging(pin[i] / pin_scale)}"
                 if i == selected:
                     style += " reverse"
                 line.append(char, style=style)
@@ -164,13 +189,72 @@ class PoemView(Static):
             label, ok = info["groups"].get(n, ("", None))
             if label:
                 marks.append("  " + label, style={True: "green", False: "bold red"}.get(ok, "dim"))
+            if n in locked:
+                line.append("  locked", style="bold cyan")
             out.append_text(line)
             out.append("\n")
             out.append_text(marks)
             out.append("\n")
+            if strips is not None:
+                for label, values in strips:
+                    strip = Text()
+                    for i in ids:
+                        value = values[i] if i < len(values) else None
+                        strip.append("██", style=heat(value) if value is not None else "rgb(60,60,60)")
+                    strip.append("  " + label, style="dim")
+                    out.append_text(strip)
+                    out.append("\n")
         if not clauses:
             out.append("▁", style="bold cyan")
             out.append("\n")
         if info["summary"] is not None:
             out.append_text(info["summary"])
+            out.append("\n")
+        if text:
+            unknown = "？" in info["marks"]
+            out.append(LEGEND + (" ？ not in the tables" if unknown else ""), style="dim")
+        if pin is not None:
+            out.append(f"\ncoloured by unit {pin_label}: ", style="dim")
+            out.append("  ", style=f"on {diverging(-1.0)}")
+            out.append(" low  ", style="dim")
+            out.append("  ", style=f"on {diverging(1.0)}")
+            out.append(" high", style="dim")
         self.update(out)
+
+
+LEGEND = "平 level 仄 oblique 中 either (several readings)"
+MAIN_GATE = {"f": "f (kept)", "z": "z (replaced)", "‖h‖": "‖h‖"}
+
+
+def gate_strips(gates: tuple, names: tuple[str, ...]) -> list[tuple[str, list[float | None]]]:
+    """One strip per layer of its telling gate (LSTM f, GRU z, RNN ‖h‖ scaled to its maximum)."""
+    if not gates or not names:
+        return []
+    name = next((n for n in ("f", "z", "‖h‖") if n in names), names[0])
+    k = names.index(name)
+    layers = len(gates[0])
+    out = []
+    for layer in range(layers):
+        values = [float(per[layer][k]) for per in gates]
+        if name.startswith("‖"):
+            top = max(values, default=0.0) or 1.0
+            values = [v / top for v in values]
+        out.append((f"L{layer + 1} {MAIN_GATE.get(name, name)}", list(values)))
+    return out
+
+
+def heat(value: float) -> str:
+    """0 → dark blue, ½ → teal, 1 → yellow (a viridis-like ramp that reads on dark backgrounds)."""
+    t = min(1.0, max(0.0, value))
+    r = round(68 + t * (253 - 68))
+    g = round(1 + t * (231 - 1))
+    b = round(84 + t * (37 - 84)) if t > 0.5 else round(84 + t * 2 * (140 - 84))
+    return f"rgb({r},{g},{b})"
+
+
+def diverging(value: float) -> str:
+    """-1 → blue, 0 → grey, +1 → red: a unit's value as a background, as in Karpathy's figures."""
+    t = min(1.0, max(-1.0, value))
+    if t >= 0:
+        return f"rgb({round(60 + 170 * t)},{round(60 - 20 * t)},{round(60 - 20 * t)})"
+    return f"rgb({round(60 + 20 * t)},{round(60 + 20 * t)},{round(60 - 170 * t)})"

@@ -1,0 +1,83 @@
+"""A poem as Markdown: the text, the settings that made it, and every character's probability.
+
+One renderer for the studio's `w` and `generate --format md`, so a saved poem and a generated
+one read alike. Torch-free: it takes the steps as written (StepInfo, or anything with the same
+fields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+FORM_TITLES = {"wujue": "五绝", "qijue": "七绝", "wulv": "五律", "qilv": "七律", "free": "free verse"}
+SETTING_KEYS = (
+    "form",
+    "acrostic",
+    "prefix",
+    "theme",
+    "primer",
+    "temperature",
+    "top_k",
+    "top_p",
+    "rhyme",
+    "tones",
+    "seed",
+)
+
+
+def poem_markdown(
+    text: str,
+    steps: Iterable[Any],
+    settings: Mapping[str, Any],
+    *,
+    model: str = "",
+    check: Mapping[str, Any] | None = None,
+    title: str | None = None,
+) -> str:
+    """Markdown for one poem: its lines, a settings table and a per-character table."""
+    from tangstudio.engine.corpus.poem import split_clauses
+
+    form = str(settings.get("form", ""))
+    out = [f"## {title or FORM_TITLES.get(form, form or 'poem')}", ""]
+    out += [f"    {line}" for line in split_clauses(text)] or ["    (empty)"]
+    out.append("")
+    if check:
+        verdict = []
+        for label, key in (("form", "form_ok"), ("rhyme", "rhyme_ok"), ("tones", "tones_loose_ok")):
+            if key in check:
+                verdict.append(f"{label} {'✓' if check[key] else '✗'}")
+        if check.get("rhyme_group"):
+            verdict.append(f"韵 {check['rhyme_group']}")
+        if verdict:
+            out += [" · ".join(verdict), ""]
+    out += ["| setting | value |", "|---|---|"]
+    if model:
+        out.append(f"| model | {_cell(model)} |")
+    for key in SETTING_KEYS:
+        value = settings.get(key)
+        if value not in (None, ""):
+            out.append(f"| {key.replace('_', '-')} | {_cell(str(value))} |")
+    out += ["", "| # | char | p | model p | top alternatives |", "|---:|:---:|---:|---:|---|"]
+    for step in steps:
+        chosen = str(step.chosen)
+        if chosen == "<eos>":
+            continue
+        forced = bool(getattr(step, "forced", False))
+        model_prob = getattr(step, "model_prob", None)
+        alternatives = ", ".join(f"{c} {p:.3f}" for c, p in list(step.candidates)[:5] if c != chosen)
+        out.append(
+            f"| {int(step.position) + 1} | {chosen} | {'given' if forced else f'{step.chosen_prob:.3f}'} | "
+            f"{'' if model_prob is None or forced else f'{model_prob:.3f}'} | {_cell(alternatives)} |"
+        )
+    out.append("")
+    out.append(
+        "p: the probability the character had in the distribution sampled from (constraints and "
+        "temperature applied); model p: under the model alone; given: set by the form, the acrostic, "
+        "the prefix or a locked line."
+    )
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

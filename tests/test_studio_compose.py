@@ -1,0 +1,178 @@
+"""Pilot tests of writing together in the Compose pane: gates, typing, lock and reroll, theme, export."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from studio_helpers import copy_run, errors, settle, shown_text, sync
+
+from tangstudio.studio.app import create_app
+
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
+
+
+def studio(**options):
+    options.setdefault("warm_torch", False)
+    return create_app(**options)
+
+
+async def _wait_for(pilot, condition, seconds: float = 30) -> bool:
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    return condition()
+
+
+async def _ready(pilot, name: str = "tiny-gru"):
+    await settle(pilot)
+    pane = pilot.app.query_one("#compose-pane")
+    assert await _wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
+    pane.seed = 5
+    pane.action_new()
+    pane.focus_first()
+    return pane
+
+
+@sync
+async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press("space", "space", "space")
+        await pilot.press("g")
+        assert await _wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
+        assert len(pane.poem.gates) == len(pane.poem_text()) and pane.poem.gate_names == ("r", "z", "‖h‖")
+        shown = shown_text(pane.query_one("#poem"))
+        assert "L1 z (replaced)" in shown and "██" in shown
+        await pilot.press("left")
+        assert pane.session.cursor == len(pane.poem_text()) - 2
+        panel = shown_text(pane.query_one("#candidates"))
+        assert f"gates at {pane.poem_text()[-2]}" in panel and "z " in panel
+        await pilot.press("g")
+        assert pane.poem.gates is None
+
+
+@sync
+async def test_typing_a_character_shows_its_odds_and_refuses_what_breaks_the_form(
+    trained_runs: Path, home: Path
+) -> None:
+    from textual.widgets import Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        pane.query_one("#cp-form", Select).value = "wujue"
+        await pilot.pause()
+        pane.focus_first()
+        assert pane.write("山")
+        assert pane.poem_text() == "山"
+        panel = shown_text(pane.query_one("#candidates"))
+        assert "you typed 山" in panel and "bits" in panel and "rank" in panel
+        # The comma comes after five characters: typing one now is refused with a message.
+        assert not pane.write("，")
+        assert pane.poem_text() == "山"
+        assert any("punctuation" in message for _s, _t, message in app.notices)
+        await pilot.press("space")  # the model continues from the typed character
+        assert len(pane.poem_text()) == 2 and pane.poem_text()[0] == "山"
+
+
+@sync
+async def test_lock_line_one_and_reroll_line_three(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        while not pane.session.done:
+            pane.action_step()
+        before = pane.poem_text()
+        pane.session.cursor = 0
+        await pilot.press("l")
+        assert pane.session.locked == {0} and pane.poem.locked == (0,)
+        pane.session.cursor = 17  # line 3 of a 七绝
+        for _try in range(5):
+            await pilot.press("r")
+            if pane.poem_text() != before:
+                break
+        after = pane.poem_text()
+        assert after[:16] == before[:16]  # lines 1 and 2 byte for byte
+        assert after != before and len(after) == len(before)
+        assert "locked" in shown_text(pane.query_one("#poem"))
+
+
+@sync
+async def test_theme_field_and_markdown_export(trained_runs: Path, home: Path) -> None:
+    from textual.widgets import Input
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        field = pane.query_one("#cp-theme", Input)
+        field.value = "月,秋"
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pane.session.settings.theme == "月,秋"
+        await pilot.press("u")  # the poem the theme replaced was empty: nothing to bring back
+        while not pane.session.done:
+            pane.action_step()
+        text = pane.poem_text()
+        assert "月" in text and "秋" in text
+        await pilot.press("w")
+        saved = sorted((home / "poems").glob("*.md"))
+        assert len(saved) == 1
+        markdown = saved[0].read_text("utf-8")
+        assert "| theme | 月,秋 |" in markdown and "| # | char | p |" in markdown
+        assert json.loads(saved[0].with_suffix(".json").read_text("utf-8"))["text"] == text
+        await pilot.press("W")
+        assert list((home / "poems").glob("*.svg"))
+
+
+@sync
+async def test_a_new_form_keeps_the_old_poem_for_u(trained_runs: Path, home: Path) -> None:
+    from textual.widgets import Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press("space", "space")
+        written = pane.poem_text()
+        assert app.query_one("#cp-model", Select).is_blank() is False
+        pane.query_one("#cp-form", Select).value = "wulv"
+        await pilot.pause()
+        assert pane.poem_text() == "" and pane.session.settings.form == "wulv"
+        pane.focus_first()
+        await pilot.press("backspace")  # an empty new poem: Backspace brings the old one back
+        assert pane.poem_text() == written
+        assert pane.query_one("#cp-form", Select).value == "qijue"
+        await pilot.press("u")  # and u swaps again
+        assert pane.session.settings.form == "wulv"
+
+
+@sync
+async def test_model_list_offers_no_blank_when_models_exist(trained_runs: Path, home: Path) -> None:
+    from textual.widgets import Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        select = app.query_one("#cp-model", Select)
+        labels = [str(prompt) for prompt, _value in select._options]
+        assert not any("no model yet" in label for label in labels), labels
+
+
+@sync
+async def test_help_explains_the_new_keys_and_zhong(home: Path) -> None:
+    from tangstudio.studio.help import HELP
+
+    for key in ("`g`", "`l`", "`r`", "`u`", "`W`", "`#`", "中"):
+        assert key in HELP, key
