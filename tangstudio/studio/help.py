@@ -57,20 +57,36 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 |---|---|
 | `Space` | sample the next character |
 | `1`–`9`, `0` | take candidate 1–10 instead |
-| `Backspace` | undo one character |
+| `Backspace` | undo one character (in a fresh poem: bring the previous one back) |
+| type 月 | write your own character (any IME, or paste): the panel shows its probability, surprisal and rank, and whether it fits the 平仄 and rhyme; one that breaks the form is refused with the reason; the model continues from it |
+| `←` `→` | move the cursor over the written characters (the panel describes the one under it) |
+| `l` | lock / unlock the line under the cursor |
+| `r` | reroll the line under the cursor (see below) |
+| `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖); the panel lists every gate of the cursor's character |
+| `#` | pin a unit (`h1:37`, `c0:5`; `tangstudio inspect RUN` lists telling ones) and colour the poem by its value; empty clears |
 | `p` | play the rest at a visible pace (`p` again pauses) |
 | `n` | new poem with the settings above |
-| `w` | save the poem, its settings and every probability (JSON, in your tangstudio home) |
+| `u` | bring back the poem that the last new poem (or a new form or model) replaced; `u` again swaps back |
+| `w` | save the poem as Markdown (settings and every character's probability) and JSON, in `<home>/poems/` |
+| `W` | save an SVG screenshot of the screen in `<home>/poems/` |
 | `c` | copy the poem |
 | `Esc` | leave a settings field (Enter in a field applies it) |
 
-Temperature, top-k, top-p, rhyme and tones apply from the next character; form, 藏头 (acrostic)
-and prefix start a new poem. **BiLSTM models fill instead:** `←` `→` select a position, the panel
-shows its candidates given both sides, `1`–`0` set it, `Space` fills every empty position, `p`
-refines them all.
+Temperature, top-k, top-p, rhyme and tones apply from the next character; form, 藏头 (acrostic),
+prefix, 藏字 (theme: characters the poem must contain, placed by the decoder where they still fit)
+and primer (text the model reads before the poem, not shown) start a new poem.
+
+**Reroll rule.** A left-to-right model cannot revise the past: `r` keeps every line before the
+cursor's line and samples that line and all after it again; locked later lines are written back
+byte for byte at their place, and the rhyme and tone pattern are narrowed to fit them first.
+**BiLSTM models fill instead:** `←` `→` select a position, the panel shows its candidates given
+both sides, `1`–`0` set it, `Space` fills every empty position, `p` refines them all, `r` refills
+only the cursor's line.
 
 Each character is tinted by the probability it had when chosen (bright: likely, red: a surprise).
-Under every line: 平 / 仄 of each character and the rhyme group at the line end; violations are red.
+Under every line: the tone of each character — 平 level, 仄 oblique, 中 either (a character with
+several readings of different tones, e.g. 中 itself or 看, which fits both), ？ not in the tables —
+and the rhyme group at the line end; violations are red.
 """
 
 
