@@ -13,6 +13,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file: Path) -> Lab
     import torch
 
     torch.set_num_threads(1)
+    # Import once here what every child would import again: the CLI, the trainer, and the modules
+    # torch loads on the first optimizer (3 s), so a forked run costs a fraction of a second.
+    import safetensors.torch  # noqa: F401
+
+    import tangstudio.cli
+    import tangstudio.engine.training.loop  # noqa: F401
+
+    torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])
     root = tmp_path_factory.mktemp("faults")
     logs = root / "logs"
     logs.mkdir()
