@@ -3,8 +3,9 @@
 Accepted: chinese-poetry JSON (a file, or a folder of them: a list of objects with `paragraphs`,
 and `title` or `rhythmic`, `author`, `id`), and plain UTF-8 text (one poem per line, optionally
 `title:body`). Everything is validated in memory first, written to a temporary folder, and
-renamed into place, so a failed import never leaves half a corpus and never touches an existing
-one unless `force` is given and the new one is complete.
+switched into place (`atomic.swap_in_dir`: one exchange on Linux), so a failed import never leaves
+half a corpus and never touches an existing one unless `force` is given and the new one is
+complete; an import killed between the fallback's two renames is undone on the next import.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from tangstudio.engine import paths
+from tangstudio.engine.atomic import recover_dir, swap_in_dir
 from tangstudio.engine.corpus.clean import clean_body
 from tangstudio.engine.corpus.script import guess_script
 from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE
@@ -34,12 +36,15 @@ def check_name(name: str, force: bool) -> Path:
     if name == BUNDLED:
         raise TangError(f"{BUNDLED!r} is the bundled corpus; choose another name")
     target = paths.corpora_dir() / name
+    recover_dir(target)  # an import --force killed between its two renames: the old corpus comes back
     if (target / CORPUS_FILE).exists() and not force:
         raise TangError(f"corpus {name!r} already exists; pass --force to replace it")
     return target
 
 
 def _read_text(path: Path) -> str:
+    if path.exists() and not path.is_file():  # a folder named like a file, a device, a pipe
+        raise TangError(f"{path}: not a regular file")
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -48,7 +53,10 @@ def _read_text(path: Path) -> str:
         raise TangError(f"{path}: the file is empty")
     if size > MAX_FILE_BYTES:
         raise TangError(f"{path}: {size / 1e6:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB limit")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TangError(f"{path}: cannot read ({exc.strerror})") from None
     if b"\x00" in data[:65536]:
         raise TangError(f"{path}: looks like a binary file, not UTF-8 text or JSON")
     try:
@@ -86,6 +94,8 @@ def _rows_from_json(path: Path, text: str, strict: bool) -> list[list]:
         raise TangError(
             f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:  # e.g. 100,000 nested brackets: no poem file is shaped like that
+        raise TangError(f"{path}: JSON nested too deeply to be a list of poems") from None
     if isinstance(data, dict):
         data = [data]
     shaped = isinstance(data, list) and any(isinstance(d, dict) and "paragraphs" in d for d in data)
@@ -142,7 +152,7 @@ def read_poems(path: Path, fmt: str = "auto") -> list[list]:
         files = (
             sorted(p for p in path.rglob("*.json") if p.is_file())
             if fmt != "text"
-            else sorted(path.rglob("*.txt"))
+            else sorted(p for p in path.rglob("*.txt") if p.is_file())
         )
         if not files:
             raise TangError(f"{path}: the folder holds no {'.txt' if fmt == 'text' else '.json'} files")
@@ -196,14 +206,7 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
             ),
             encoding="utf-8",
         )
-        old = None
-        if target.exists():
-            old = root / f".{name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-        staging.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in_dir(staging, target)  # one atomic exchange where the system has it; else recoverable
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {
@@ -219,10 +222,17 @@ def list_imported() -> list[dict]:
     root = paths.corpora_dir()
     out = []
     if root.is_dir():
+        for parked in root.glob(".*.old"):  # an import --force killed between its two renames
+            recover_dir(root / parked.name[1:-4])
         for meta in sorted(root.glob("*/meta.json")):
+            if meta.parent.name.startswith("."):  # an import being written, or one parked aside
+                continue
             try:
-                out.append(json.loads(meta.read_text("utf-8")))
-            except (OSError, ValueError):
+                info = json.loads(meta.read_text("utf-8"))
+                if not isinstance(info, dict):
+                    raise ValueError("not an object")
+                out.append(info)
+            except (OSError, ValueError, RecursionError):
                 out.append(
                     {
                         "name": meta.parent.name,

@@ -32,14 +32,21 @@ class RawCorpus:
 def corpus_path(name: str) -> Path:
     if name == BUNDLED:
         return BUNDLED_FILE
-    return paths.corpora_dir() / name / CORPUS_FILE
+    from tangstudio.engine.atomic import recover_dir
+
+    folder = paths.corpora_dir() / name
+    recover_dir(folder)  # an `import --force` killed between its renames: the old corpus comes back
+    return folder / CORPUS_FILE
 
 
 def available_corpora() -> list[str]:
     imported = []
     root = paths.corpora_dir()
     if root.is_dir():
-        imported = sorted(p.parent.name for p in root.glob(f"*/{CORPUS_FILE}"))
+        # Hidden folders are imports being written or parked aside, never corpora of their own.
+        imported = sorted(
+            p.parent.name for p in root.glob(f"*/{CORPUS_FILE}") if not p.parent.name.startswith(".")
+        )
     return [BUNDLED, *imported]
 
 

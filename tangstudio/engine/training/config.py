@@ -7,6 +7,7 @@ stay None; when none of epochs/steps/minutes is given, `epochs` falls back to DE
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,10 @@ class TrainConfig:
             self.run = f"{self.arch}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
     def validate(self) -> TrainConfig:
+        for option in dataclasses.fields(self):  # NaN passes every `<= 0` test below; inf overflows
+            value = getattr(self, option.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise TangError(f"--{option.name.replace('_', '-')} must be a finite number (got {value})")
         if self.arch not in ARCH_NAMES:
             raise TangError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCH_NAMES)}")
         if self.device not in DEVICES:
