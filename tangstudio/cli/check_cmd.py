@@ -30,6 +30,12 @@ def check(
 
         script = guess_script(poem)
     result = check_poem(poem, form=form, script=script)
+    chars = [c for line in result.lines for c in line.chars]
+    if chars and all(c.kind == "unknown" for c in chars):  # all "✓" would be silently wrong
+        from tangstudio.engine.errors import TangError
+
+        missing = "".join(dict.fromkeys(c.char for c in chars))
+        raise TangError(f"none of the characters is in the tone tables ({missing[:20]}); nothing to check")
     if as_json:
         print_json(result.to_dict())
         return
@@ -37,6 +43,7 @@ def check(
 
 
 def show_check(result) -> None:
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -60,7 +67,8 @@ def show_check(result) -> None:
             )
         rhyme = Text()
         if line.rhymes is not None:
-            group = result.rhyme_group if line.rhymes else "/".join(line.groups) or "?"
+            # Characters missing from the tables (𠀀) can leave a line "rhyming" with no known group.
+            group = (result.rhyme_group if line.rhymes else "/".join(line.groups)) or "?"
             rhyme.append(
                 ("✓ " if line.rhymes else "✗ ") + group, style="green" if line.rhymes else "bold red"
             )
@@ -71,7 +79,7 @@ def show_check(result) -> None:
         table.add_row("", marks, line.loose_pattern or "", "", "")
     console.print(table)
     for warning in result.warnings:
-        console.print(f"[yellow]⚠ {warning}[/yellow]")
+        console.print(f"[yellow]⚠ {escape(warning)}[/yellow]")
 
     def flag(ok: bool) -> str:
         return "[green]✓[/green]" if ok else "[bold red]✗[/bold red]"
@@ -80,8 +88,8 @@ def show_check(result) -> None:
     parts = [f"[bold]{name}[/bold] ({result.form}, {result.script})"]
     if result.form_ok:
         parts.append(result.variant or "")
-    rhyme = group_label(result.rhyme_group) if result.rhyme_group else "none"
-    parts.append(f"rhyme {rhyme} {flag(result.rhyme_ok)}")
+    rhyme_name = group_label(result.rhyme_group) if result.rhyme_group else "none"
+    parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
     if result.form_ok:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")
     parts.append(f"warnings {len(result.warnings)}")
