@@ -25,6 +25,14 @@ def generate(
     prefix: str = typer.Option(
         "", "--prefix", "-p", help="Continue from this text (the opening of a line or several lines)."
     ),
+    theme: str = typer.Option(
+        "",
+        "--theme",
+        help="藏字: characters every poem must contain somewhere, e.g. 月,秋 (placed by the decoder).",
+    ),
+    primer: str = typer.Option(
+        "", "--primer", help="Text the model reads before the poem to set its mood; not printed."
+    ),
     temperature: float = typer.Option(0.8, "--temperature", "-t", help="Sampling temperature; 0 is greedy."),
     top_k: int = typer.Option(0, "--top-k", help="Sample from the k likeliest characters only (0: off)."),
     top_p: float = typer.Option(
@@ -52,6 +60,16 @@ def generate(
     as_json: bool = typer.Option(
         False, "--json", help="Print JSON: per poem the text, checks and every step's top 10 candidates."
     ),
+    output: str = typer.Option(
+        "text",
+        "--format",
+        help="text (the default), json (same as --json) or md (Markdown with probabilities).",
+    ),
+    gates: bool = typer.Option(
+        False,
+        "--gates",
+        help="With JSON: each character's gate values per layer (LSTM f/i/o/‖c‖, GRU r/z, RNN ‖h‖).",
+    ),
 ) -> None:
     """Compose poems: sampled or beam-searched, with the form, acrostic, rhyme and tones as real constraints."""
     from tangstudio.engine.compose.settings import ComposeSettings
@@ -61,6 +79,8 @@ def generate(
         form=form,
         acrostic=acrostic,
         prefix=prefix,
+        theme=theme,
+        primer=primer,
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,
@@ -69,6 +89,11 @@ def generate(
         seed=seed,
         novelty=novelty,
     )
+    if output not in ("text", "json", "md"):
+        raise TangError(f"--format must be text, json or md, got {output!r}")
+    as_json = as_json or output == "json"
+    if gates and not as_json:
+        raise TangError("--gates adds the gate values to the JSON: use it with --json or --format json")
     if not 1 <= n <= MAX_POEMS:
         raise TangError(f"-n must be between 1 and {MAX_POEMS}, got {n}")
     if not 0 <= beam <= MAX_BEAM:
@@ -87,15 +112,41 @@ def generate(
     if as_json:
         from tangstudio.cli.render import print_json
 
+        poems = [r.to_dict() for r in results]
+        if gates:
+            from tangstudio.engine.models.gates import kind_of, poem_gates
+
+            if kind_of(loaded.model) is None:
+                raise TangError("--gates reads a left-to-right model (rnn, lstm, gru); this one is a bilstm")
+            for poem, r in zip(poems, results):
+                rows = poem_gates(loaded, r.text, r.form)
+                poem["gates"] = [{"char": c, "layers": row} for c, row in zip(r.text, rows)]
         print_json(
             {
                 "model": str(getattr(loaded, "path", model)),
                 "settings": settings.to_dict(),
                 "beam": beam,
                 "notes": notes,
-                "poems": [r.to_dict() for r in results],
+                "poems": poems,
             }
         )
+        return
+    if output == "md":
+        from tangstudio.engine.compose.export import poem_markdown
+
+        parts = [f"<!-- {note} -->" for note in notes]
+        for k, r in enumerate(results, 1):
+            parts.append(
+                poem_markdown(
+                    r.text,
+                    r.steps,
+                    {**settings.to_dict(), "seed": r.seed},
+                    model=model,
+                    check=r.check,
+                    title=f"#{k}",
+                )
+            )
+        typer.echo("\n".join(parts), nl=False)
         return
     show_poems(results, notes, show_probs)
 

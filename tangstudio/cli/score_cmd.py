@@ -17,6 +17,11 @@ def score(
         "auto", "--form", "-f", help="auto (from the shape), wujue, qijue, wulv, qilv or free."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
+    gates: bool = typer.Option(
+        False,
+        "--gates",
+        help="Add each character's gate values per layer (LSTM f/i/o/‖c‖, GRU r/z, RNN ‖h‖).",
+    ),
 ) -> None:
     """Per-character probability, surprisal and rank of a poem under a model, and its perplexity."""
     from tangstudio.cli.render import working
@@ -34,12 +39,51 @@ def score(
 
         shown.update("scoring")
         result = score_poem(loaded, poem, None if form == "auto" else form)
+        rows = None
+        if gates:
+            from tangstudio.engine.models.gates import kind_of, poem_gates
+
+            if kind_of(loaded.model) is None:
+                raise TangError("--gates reads a left-to-right model (rnn, lstm, gru); this one is a bilstm")
+            shown.update("reading the gates")
+            rows = poem_gates(loaded, result.text, result.form)
     if as_json:
         from tangstudio.cli.render import print_json
 
-        print_json(result.to_dict())
+        data = result.to_dict()
+        if rows is not None:
+            data["gates"] = [{"char": c, "layers": row} for c, row in zip(result.text, rows)]
+        print_json(data)
         return
     show_score(result)
+    if rows is not None:
+        show_gates(result.text, rows)
+
+
+def show_gates(text: str, rows: list[list[dict[str, float]]]) -> None:
+    """One row per character: every layer's gate values (means over its units) and state norm."""
+    from rich.table import Table
+
+    from tangstudio.cli.render import console
+
+    if not rows:
+        return
+    table = Table(box=None, header_style="dim", padding=(0, 1), pad_edge=False, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("char")
+    for layer, values in enumerate(rows[0], 1):
+        for name in values:
+            table.add_column(f"L{layer} {name}", justify="right", no_wrap=True)
+    for i, (char, row) in enumerate(zip(text, rows), 1):
+        cells = [
+            f"{v:.2f}" if not name.startswith("‖") else f"{v:.1f}"
+            for layer in row
+            for name, v in layer.items()
+        ]
+        table.add_row(str(i), char, *cells)
+    console.print()
+    console.print("[dim]gates: the mean over each layer's units after reading the character[/dim]")
+    console.print(table)
 
 
 def _shown(char: str) -> str:
