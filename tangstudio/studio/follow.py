@@ -17,10 +17,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES, looks_like_run
 from tangstudio.engine.runs.metrics import MetricsFollower
 from tangstudio.engine.runs.rundir import RunDir
+from tangstudio.engine.runs.schema import MAX_CONFIG_BYTES, MAX_JSONL_BYTES, read_bytes, read_text
 
 
 def downsample(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:
@@ -103,14 +105,16 @@ class RunFollower:
         return changed
 
     def _reset(self) -> None:
-        self.train.clear(), self.val.clear(), self.lr.clear(), self.speed.clear()
+        for series in (self.train, self.val, self.lr, self.speed):
+            series.clear()
         self.last_train, self.last_eval, self.done = {}, {}, None
 
     def _read_config(self) -> None:
+        """Read through the schema's gate: a folder, /dev/zero or a FIFO at config.toml is never read."""
         try:
-            self.config = tomllib.loads((self.path / CONFIG).read_text(encoding="utf-8"))
+            self.config = tomllib.loads(read_text(self.path / CONFIG, MAX_CONFIG_BYTES))
             self.config_error = None
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, TangError, tomllib.TOMLDecodeError, RecursionError) as exc:
             self.config_error = f"config.toml unreadable: {exc}"
 
     def _add(self, event: dict) -> None:
@@ -141,16 +145,17 @@ class RunFollower:
             mtime = path.stat().st_mtime_ns
             if mtime == self.samples_mtime:
                 return
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
+            data = read_bytes(path, MAX_JSONL_BYTES)  # never a device or a folder
+        except (OSError, TangError):
             return
+        lines = data.decode("utf-8", errors="replace").splitlines()
         self.samples_mtime = mtime
         latest: list[str] = []
         latest_step = None
         for line in lines:  # one poem a line, or one record with a list: keep those of the last step
             try:
                 record = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             texts = sample_texts(record)
             if not texts:

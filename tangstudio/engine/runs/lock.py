@@ -54,9 +54,12 @@ def holder_alive(info: dict) -> int | None:
 
 
 def read_lock(path: Path) -> dict | None:
+    """The lock's JSON, or None when there is none or it is damaged (never reads a device or folder)."""
+    from tangstudio.engine.runs.schema import read_text
+
     try:
-        info = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
+        info = json.loads(read_text(Path(path), 64 << 10))
+    except (OSError, ValueError, RecursionError, TangError):
         return None
     return info if isinstance(info, dict) else None
 

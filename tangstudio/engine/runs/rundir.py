@@ -14,7 +14,7 @@ from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs import layout
 from tangstudio.engine.runs.checkpoint import META, STATE, STATE_META, WEIGHTS, read_meta
 from tangstudio.engine.runs.config import read_config
-from tangstudio.engine.runs.lock import RunLock, holder_alive
+from tangstudio.engine.runs.lock import RunLock, holder_alive, read_lock
 from tangstudio.engine.runs.metrics import read_jsonl
 from tangstudio.engine.runs.schema import (
     MAX_CONFIG_BYTES,
@@ -57,11 +57,7 @@ class RunDir:
         return RunLock.acquire(self.lock_path, self.name)
 
     def _lock(self) -> dict | None:
-        try:
-            info = json.loads(self.lock_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return info if isinstance(info, dict) else None
+        return read_lock(self.lock_path)  # None when absent or damaged; never reads a device
 
     def local_pid(self) -> int | None:
         """The pid of the process training this run, when it runs on this host and is alive."""
