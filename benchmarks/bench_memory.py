@@ -102,7 +102,7 @@ def rows(quick: bool = False) -> list[Row]:
             "MiB",
             "minimal Textual app, one Static",
             minimal,
-            "",
+            "≤ 400 MiB",
         ),
     ]
 

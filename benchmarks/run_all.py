@@ -27,10 +27,17 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import Row, machine  # noqa: E402
 
 # The order; any other bench_*.py found in the folder runs after these.
-PREFERRED = ["bench_train", "bench_compose", "bench_corpus", "bench_startup", "bench_memory"]
+PREFERRED = ["bench_train", "bench_compose", "bench_corpus", "bench_startup", "bench_launch", "bench_memory"]
 DOC = ROOT / "docs" / "benchmarks.md"
 BUDGET_S = 570  # the whole suite must finish in under 10 minutes
-CAP_S = {"bench_train": 200, "bench_compose": 150, "bench_memory": 200, "bench_archs": 150}  # others: 90 s
+CAP_S = {  # others: 90 s
+    "bench_train": 200,
+    "bench_compose": 150,
+    "bench_memory": 200,
+    "bench_archs": 150,
+    "bench_startup": 150,  # generate, score and check each start torch
+    "bench_launch": 150,  # the studio launched in tmux, warm and cold, then Space presses
+}
 RESERVE_S = 30  # kept back for each module still to run, so a slow one cannot starve the rest
 ROWS_MARK = "BENCH_ROWS_JSON "
 
