@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""Set up (once) and run tangstudio from a fresh clone: `python3 scripts/dev.py app|test [args]`.
+"""Set up (once) and run tangstudio from a fresh clone: `python3 scripts/dev.py app|test|check [args]`.
+
+`check` is what CI runs (.ci/run): ruff lint, ruff format --check, mypy, the import-linter
+contracts, then the whole suite under coverage (subprocesses included) with the floor from
+pyproject.toml. Every step runs even when an earlier one fails, and the exit status is non-zero
+if any failed, so one CI log shows everything that is wrong.
 
 Idempotent: the first run creates `.venv`, installs torch 2.13.0 (on this project's machines the CPU
 wheel on local disk; an unpinned `torch` would pull a multi-GB CUDA build) only when the venv has no torch yet, then installs this
@@ -13,6 +18,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -47,9 +53,33 @@ def ensure_environment() -> None:
         STAMP.write_text(wanted)
 
 
+def check(pytest_args: list[str]) -> int:
+    """Run every static check and the covered test suite; 1 if any of them failed."""
+    steps = [
+        ("ruff check", [str(BIN / "ruff"), "check", "."]),
+        ("ruff format", [str(BIN / "ruff"), "format", "--check", "."]),
+        ("mypy", [str(BIN / "mypy")]),  # files and options: [tool.mypy]
+        ("import contracts", [str(BIN / "lint-imports")]),  # [tool.importlinter]
+        (
+            "tests + coverage",  # floor: [tool.coverage.report] fail_under
+            [str(PYTHON), "-m", "pytest", "--cov", "--cov-report=term", *(pytest_args or ["-n", "auto"])],
+        ),
+    ]
+    results = []
+    for name, command in steps:
+        say(f"{name}: {' '.join([Path(command[0]).name, *command[1:]])}")
+        start = time.monotonic()
+        code = subprocess.run(command, cwd=ROOT).returncode
+        results.append((name, code, time.monotonic() - start))
+    print("\ncheck summary", file=sys.stderr)
+    for name, code, seconds in results:
+        print(f"  {'ok  ' if code == 0 else 'FAIL'}  {name:<18} {seconds:6.1f} s", file=sys.stderr)
+    return 1 if any(code != 0 for _, code, _ in results) else 0
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"app", "test", "setup"}:
-        raise SystemExit("usage: python3 scripts/dev.py app|test|setup [args...]")
+    if len(sys.argv) < 2 or sys.argv[1] not in {"app", "test", "setup", "check"}:
+        raise SystemExit("usage: python3 scripts/dev.py app|test|check|setup [args...]")
     command, rest = sys.argv[1], sys.argv[2:]
     ensure_environment()
     os.chdir(ROOT)
@@ -59,6 +89,8 @@ def main() -> None:
         # The whole suite runs on every core (pytest-xdist); given arguments go to pytest as they are.
         args = rest or ["-n", "auto"]
         os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
+    elif command == "check":
+        sys.exit(check(rest))
 
 
 if __name__ == "__main__":

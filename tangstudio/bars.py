@@ -6,6 +6,8 @@ already depend on it (Textual renders Rich tables), and the engine never imports
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 
 BAR = "█"
@@ -19,7 +21,7 @@ def bar(value: float, maximum: float, width: int = 30) -> str:
     return BAR * (eighths // 8) + (PARTIAL[eighths % 8] if eighths % 8 else "")
 
 
-def bar_table(title: str, rows: list[tuple[str, float]], width: int = 30, fmt: str = "{:,}") -> Table:
+def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 30, fmt: str = "{:,}") -> Table:
     """label · value · bar, the bars scaled to the largest value."""
     table = Table(
         title=title,

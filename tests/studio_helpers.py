@@ -76,6 +76,16 @@ async def settle(pilot, rounds: int = 2) -> None:
     await pilot.pause()
 
 
+async def wait_until(pilot, condition, rounds: int = 500) -> None:
+    """Pause until `condition()` holds: a bounded number of event-loop rounds, no wall-clock timeout,
+    so a loaded machine makes the test slower, never wrong."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause()
+    assert condition(), f"still not true after {rounds} rounds"
+
+
 def no_blink(app) -> None:
     from textual.widgets import Input
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from studio_helpers import copy_run, errors, settle, shown_text, sync, write_fake_run
+from studio_helpers import copy_run, errors, settle, shown_text, sync, wait_until, write_fake_run
 
 from tangstudio.studio.app import create_app
 
@@ -26,18 +26,23 @@ def studio(**options):
 async def test_function_keys_switch_panes_and_help_opens_and_closes(tiny_corpus: str) -> None:
     app = studio(pane="corpus", corpus=tiny_corpus)
     async with app.run_test(size=(100, 30)) as pilot:
-        tabs = app.query_one("#panes")
-        await pilot.pause()  # let mounting settle first: under load the first key can arrive mid-mount
-        for key, pane in (("f2", "model"), ("f3", "train"), ("f4", "compose"), ("f1", "corpus")):
-            await pilot.press(key)
-            await pilot.pause()
-            assert tabs.active == pane
-        await pilot.press("question_mark")
         from tangstudio.studio.help import HelpScreen
 
-        assert isinstance(app.screen, HelpScreen)
+        tabs = app.query_one("#panes")
+
+        def focus_in(pane: str) -> bool:
+            return (
+                app.focused is not None and app.query_one(f"#{pane}-pane") in app.focused.ancestors_with_self
+            )
+
+        await wait_until(pilot, lambda: focus_in("corpus"))  # conditions, not sleeps: load only slows them
+        for key, pane in (("f2", "model"), ("f3", "train"), ("f4", "compose"), ("f1", "corpus")):
+            await pilot.press(key)
+            await wait_until(pilot, lambda pane=pane: tabs.active == pane and focus_in(pane))
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("escape")
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
 
 def test_first_frame_is_drawn_before_torch_is_imported(home: Path) -> None:

@@ -10,6 +10,7 @@ as well. Every such line escapes control characters (`errors.say`).
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 # Imported for their side effect: each command module registers itself on `app`.
 from tangstudio.cli import (  # noqa: F401
@@ -29,7 +30,7 @@ from tangstudio.cli.app import app
 __all__ = ["app", "main"]
 
 
-def _click_exceptions() -> tuple[type, type, type]:
+def _click_exceptions() -> tuple[Any, Any, Any]:
     """(UsageError, ClickException, Abort) of the Click that Typer runs on.
 
     Typer ≥ 0.27 vendors Click as `typer._click` and keeps `Abort` in `typer.exceptions`;
@@ -39,7 +40,7 @@ def _click_exceptions() -> tuple[type, type, type]:
         from typer._click.exceptions import ClickException, UsageError
         from typer.exceptions import Abort
     except ImportError:  # pragma: no cover - depends on the installed Typer
-        from click.exceptions import Abort, ClickException, UsageError
+        from click.exceptions import Abort, ClickException, UsageError  # type: ignore[assignment]
     return UsageError, ClickException, Abort
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import typer
 
 from tangstudio.cli.app import app
@@ -39,7 +41,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
     from rich.table import Table
 
     table = Table(title=f"runs in {paths.runs_dir()}", title_justify="left")
-    for column, justify in [
+    columns: list[tuple[str, Literal["left", "right"]]] = [
         ("name", "left"),
         ("arch", "left"),
         ("params", "right"),
@@ -47,7 +49,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
         ("best val ppl", "right"),
         ("status", "left"),
         ("corpus/forms", "left"),
-    ]:
+    ]
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for r in runs:
         table.add_row(
@@ -153,7 +156,7 @@ def show(
             )
         console.print(table)
     for which, info in checkpoints.items():
-        console.print(f"checkpoint {which}: step {info.get('step')} → {escape(info['path'])}")
+        console.print(f"checkpoint {which}: step {info.get('step')} → {escape(str(info['path']))}")
     for sample in samples:
         console.print(
             escape(f"sample step {sample.get('step')} ({sample.get('form')}): {sample.get('text')}"),

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tangstudio.studio.commands import StudioCommands
 from tangstudio.studio.messages import ShowPane, StartTraining
+from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.panes.compose import ComposePane
 from tangstudio.studio.panes.corpus import CorpusPane
 from tangstudio.studio.panes.model import ModelPane
@@ -88,7 +89,7 @@ class TangStudio(App):
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
-        pane = self.query_one(f"#{self.initial_pane}-pane")
+        pane = self.query_one(f"#{self.initial_pane}-pane", Pane)
         self._focus_pane(self.initial_pane)
         pane.post_message(pane.Shown())
         if self.warm_torch:
@@ -134,10 +135,11 @@ class TangStudio(App):
         self.call_after_refresh(self._focus_pane, pane)
 
     def _focus_pane(self, pane: str, tries: int = 20) -> None:
-        """Put the focus inside a pane so its keys work; tab switches blur the old pane's widget on their own
-        schedule, so check again shortly until the focus has landed (at most a second)."""
+        """Put the focus inside a pane so its keys work. A tab switch blurs the old pane's widget during a
+        later refresh, so look again after each refresh (not after a wall-clock delay, which a loaded
+        machine can outrun) until the focus has landed, at most `tries` refreshes."""
         try:
-            widget = self.query_one(f"#{pane}-pane")
+            widget = self.query_one(f"#{pane}-pane", Pane)
         except NoMatches:
             widget = None
         if widget is not None and self.focused is not None and widget in self.focused.ancestors_with_self:
@@ -145,7 +147,7 @@ class TangStudio(App):
         if widget is not None and self.query_one("#panes", TabbedContent).active == pane:
             widget.focus_first()
         if tries:
-            self.set_timer(0.05, lambda: self._focus_pane(pane, tries - 1))
+            self.call_after_refresh(self._focus_pane, pane, tries - 1)
 
     async def action_pane_action(self, pane: str, action: str) -> None:
         self.action_show_pane(pane)
@@ -183,10 +185,10 @@ class TangStudio(App):
     def _announce(self, pane: str, tries: int = 20) -> None:
         """Tell a pane it is shown (it loads what it needs the first time); waits for a pane still mounting."""
         try:
-            widget = self.query_one(f"#{pane}-pane")
+            widget = self.query_one(f"#{pane}-pane", Pane)
         except NoMatches:
             if tries:
-                self.set_timer(0.05, lambda: self._announce(pane, tries - 1))
+                self.call_after_refresh(self._announce, pane, tries - 1)
             return
         widget.post_message(widget.Shown())
 
