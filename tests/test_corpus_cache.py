@@ -197,3 +197,14 @@ def test_a_read_only_file_system_falls_back_to_memory(mine, home, notes, monkeyp
     assert built is not None and len(data) == 3
     assert not C.cache_path(mine, "simplified").exists()
     assert len(notes) == 1 and "Read-only file system" in notes[0] and "built in memory" in notes[0]
+
+
+def test_a_child_process_builds_the_cache_and_is_fresh_tells(mine, notes):
+    assert not C.is_fresh(mine, "simplified")
+    assert C.build_in_child(mine, "simplified")
+    assert C.is_fresh(mine, "simplified")
+    data, built = C.load_arrays(mine, "simplified", build=_never)
+    assert built is None and len(data) == 3
+    path = C.cache_path(mine, "simplified")
+    path.write_bytes(path.read_bytes()[:-8])
+    assert not C.is_fresh(mine, "simplified")

@@ -203,22 +203,42 @@ def corpus_index(name: str, script: str, fingerprint: str | None = None) -> Corp
     return CorpusIndex.from_arrays(corpus_arrays(name, script))
 
 
-def index_for_model(loaded) -> CorpusIndex | None:
-    """The index of the corpus a model was trained on, or None if that corpus is not available here."""
-    from tangstudio.engine.errors import TangError
-
+def _trained_on(loaded) -> tuple[str, str, str | None]:
+    """(corpus name, script, fingerprint or None) a model was trained on, from its meta."""
     meta = getattr(loaded, "meta", {}) or {}
     corpus = meta.get("corpus") or {}
     name = corpus.get("name") if isinstance(corpus, dict) else corpus
     script = meta.get("script") or loaded.vocab.script
+    return str(name or "tang"), str(script), corpus.get("fingerprint") if isinstance(corpus, dict) else None
+
+
+def index_for_model(loaded) -> CorpusIndex | None:
+    """The index of the corpus a model was trained on, or None if that corpus is not available here."""
+    from tangstudio.engine.errors import TangError
+
     try:
-        return corpus_index(
-            str(name or "tang"), script, corpus.get("fingerprint") if isinstance(corpus, dict) else None
-        )
+        return corpus_index(*_trained_on(loaded))
     except TangError:
         return None
 
 
 def index_in_background(loaded) -> BackgroundIndex:
-    """`index_for_model`, loading in a thread: the studio composes before the index is there."""
-    return BackgroundIndex(lambda: index_for_model(loaded))
+    """`index_for_model`, loading in a thread: the studio composes before the index is there.
+
+    A missing corpus cache is built in a child process first (`cache.build_in_child`), so the
+    cleaning does not hold this process's GIL while the model loads and the screen draws.
+    """
+
+    def load() -> CorpusIndex | None:
+        from tangstudio.engine.corpus import cache
+        from tangstudio.engine.errors import TangError
+
+        name, script, _ = _trained_on(loaded)
+        try:
+            if not cache.is_fresh(name, script):
+                cache.build_in_child(name, script)
+        except TangError:
+            return None
+        return index_for_model(loaded)
+
+    return BackgroundIndex(load)

@@ -406,6 +406,53 @@ _lock = threading.Lock()  # one build per process at a time: two panes asking at
 _unwritable: set[str] = set()  # folders already reported as not writable
 
 
+def is_fresh(name: str, script: str) -> bool:
+    """True when a cache file for this key exists and its header and size are right (no checksum)."""
+    path = cache_path(name, script)
+    try:
+        with open(path, "rb") as handle:
+            first = handle.read(len(MAGIC) + 8)
+            if len(first) < len(MAGIC) + 8 or first[: len(MAGIC)] != MAGIC:
+                return False
+            n = int.from_bytes(first[len(MAGIC) :], "little")
+            header = json.loads(handle.read(min(n, 1 << 20)).decode("utf-8"))
+        size = path.stat().st_size
+        return (
+            header.get("format") == FORMAT
+            and header.get("key") == key_for(name, script)
+            and size == _align(len(MAGIC) + 8 + n) + int(header["payload"])
+        )
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
+        return False
+
+
+_CHILD = "import sys; from tangstudio.engine.corpus.cache import load_arrays; load_arrays(sys.argv[1], sys.argv[2])"
+
+
+def build_in_child(name: str, script: str, timeout: float = 600) -> bool:
+    """Build the cache in a separate process; True if the cache is fresh afterwards.
+
+    The studio builds a missing cache this way: cleaning 57k poems is Python work that, in a thread,
+    would hold the GIL against the model loading and the first frames; a child runs on the other
+    core. Its one-line notices go to the same stderr. False (then build in this process) when the
+    child cannot start, fails, or could not write the file (a read-only cache folder).
+    """
+    import subprocess
+
+    try:
+        subprocess.run(
+            [sys.executable, "-c", _CHILD, name, script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return is_fresh(name, script)
+
+
 def key_for(name: str, script: str) -> dict[str, str]:
     return {"name": name, "script": script, "source": source_fingerprint(name), "code": code_version()}
 
