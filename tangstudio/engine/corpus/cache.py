@@ -434,7 +434,7 @@ def build_in_child(name: str, script: str, timeout: float = 600) -> bool:
 
     The studio builds a missing cache this way: cleaning 57k poems is Python work that, in a thread,
     would hold the GIL against the model loading and the first frames; a child runs on the other
-    core. Its one-line notices go to the same stderr. False (then build in this process) when the
+    core. Its one-line notices are dropped (a studio has no stderr to show). False (then build here) when the
     child cannot start, fails, or could not write the file (a read-only cache folder).
     """
     import subprocess
