@@ -266,12 +266,19 @@ def test_longest_shared_span_is_the_longest_common_substring():
     assert index.longest_shared("青山依山尽，黄河入江流。") == "依山尽，黄河入"
     assert index.longest_shared("龘") == ""
     assert index.completions("白日依山") == frozenset("尽")
-    # The n-gram prefilter (used once many poems are asked about) never changes the answer.
-    index._span_queries = 100
-    for text in ("青山依山尽，黄河入江流。", "处处闻啼鸟。白日", "春眠不觉晓，处处闻啼鸟。", "龘龘"):
-        plain = CorpusIndex(["白日依山尽，黄河入海流。", "春眠不觉晓，处处闻啼鸟。"]).longest_shared(text)
-        assert index.longest_shared(text) == plain
-    assert index._gram_cache is not None
+    # The same answer as trying every substring, longest and earliest first (the definition).
+    corpus = "\n".join(["白日依山尽，黄河入海流。", "春眠不觉晓，处处闻啼鸟。"])
+    for text in (
+        "青山依山尽，黄河入江流。",
+        "处处闻啼鸟。白日",
+        "春眠不觉晓，处处闻啼鸟。",
+        "龘龘",
+        "尽，黄尽，黄河",
+    ):
+        spans = [
+            text[i:j] for n in range(len(text), 0, -1) for i in range(len(text) - n + 1) for j in [i + n]
+        ]
+        assert index.longest_shared(text) == next((s for s in spans if s in corpus), "")
 
 
 # ---------------------------------------------------------------- choose, preview, undo, settings

@@ -248,7 +248,8 @@ def line_tables(chars: np.ndarray) -> dict[str, np.ndarray]:
     keep = ends - starts >= 2
     starts, ends = starts[keep], ends[keep]
     lines = np.sort(span_hashes(chars, starts, ends))
-    lines = lines[np.concatenate(([True], lines[1:] != lines[:-1]))]  # np.unique hashes: 5x slower
+    if len(lines):  # sorted, then repeats dropped: np.unique hashes instead, 5x slower here
+        lines = lines[np.concatenate(([True], lines[1:] != lines[:-1]))]
     prefixes = span_hashes(chars, starts, ends - 1)
     last = chars[ends - 1].astype(np.uint32)
     order = np.lexsort((last, prefixes))
