@@ -107,7 +107,7 @@ def test_minutes_budget_json_output_and_runs_show(tiny_corpus, home):
     assert "timed" in table.stdout and "finished" in table.stdout
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)])
 def test_signal_checkpoints_and_resume_finishes(tiny_corpus, home, sig, code):
     proc = subprocess.Popen(
         [
@@ -138,7 +138,7 @@ def test_signal_checkpoints_and_resume_finishes(tiny_corpus, home, sig, code):
     proc.send_signal(sig)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
-    assert "resume with: tangstudio train --headless --run sig --resume" in err
+    assert f"resume with: tangstudio --home {home} train --headless --run sig --resume" in err
     last = json.loads(metrics.read_text().splitlines()[-1])
     assert last["event"] == "done" and last["status"] == "interrupted"
     stopped_at = last["step"]

@@ -138,7 +138,8 @@ def test_a_dying_rank_stops_the_job_and_keeps_the_checkpoint(tiny_corpus, home):
     assert proc.returncode != 0
     assert (
         "rank 0 of 2 stopped" in err
-        and "is intact; resume with: tangstudio train --headless --run dies --resume" in err
+        and "is intact; resume with: tangstudio --home " in err
+        and "train --headless --run dies --resume" in err
     )
     params(home / "runs" / "dies")  # the last checkpoint still loads (its sha256 verifies)
     events = [json.loads(x) for x in (home / "runs" / "dies" / "metrics.jsonl").read_text().splitlines()]
@@ -180,7 +181,7 @@ def test_ctrl_c_under_torchrun_checkpoints_on_all_ranks_agreeing(tiny_corpus, ho
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)  # the launcher forwards it to both workers
     _out, err = proc.communicate(timeout=150)
-    assert "resume with: tangstudio train --headless --run halt --resume" in err
+    assert "resume with: tangstudio --home " in err and "train --headless --run halt --resume" in err
     events = [json.loads(x) for x in (home / "runs" / "halt" / "metrics.jsonl").read_text().splitlines()]
     assert events[-1]["status"] == "interrupted"
     assert json.loads(meta.read_text())["step"] == events[-1]["step"]
