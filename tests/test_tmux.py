@@ -1,10 +1,13 @@
-"""The real app in a real terminal: launch under tmux, switch panes, compose, quit; assert on the screen text."""
+"""The real app in a real terminal: a newcomer's first session under tmux, asserted on the screen text."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -47,31 +50,88 @@ class Tmux:
         )
 
 
-def test_launch_switch_compose_quit(trained_runs: Path, home: Path, tmp_path: Path) -> None:
-    copy_run(trained_runs, home, "tiny-gru")
+def wait_until(predicate, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return predicate()
+
+
+def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: Path, tmp_path: Path) -> None:
+    """Launch, compose a 七绝 picking one candidate by its digit, save it, start a GRU run from the
+    Model pane and see its first curve point, attach a run a headless trainer is writing, quit."""
+    copy_run(trained_runs, home, "tiny-gru")  # a model to compose with
+    server = tmp_path / "server-home"  # a headless run elsewhere, as if synced from a server
+    shutil.copytree(home / "corpora", server / "corpora")
+    remote = subprocess.Popen(
+        [sys.executable, "-m", "tangstudio", "--home", str(server), "train", "--headless", "--quiet",
+         "--arch", "gru", "--corpus", tiny_corpus, "--embed", "8", "--hidden", "16", "--layers", "1",
+         "--batch-size", "8", "--steps", "100000", "--log-every", "1", "--samples", "0", "--run", "remote"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     tmux = Tmux(f"tangstudio-test-{os.getpid()}")
-    env = f"TANGSTUDIO_HOME={shlex.quote(str(home))} TANGSTUDIO_MODELS={shlex.quote(os.environ['TANGSTUDIO_MODELS'])}"
-    command = f"env {env} {shlex.quote(sys.executable)} -m tangstudio"
+    env = (
+        f"TANGSTUDIO_HOME={shlex.quote(str(home))} "
+        f"TANGSTUDIO_MODELS={shlex.quote(os.environ['TANGSTUDIO_MODELS'])} OMP_NUM_THREADS=1"
+    )
+    # The shell stays after the studio so the lines it prints on quitting can be read.
+    command = f"env {env} {shlex.quote(sys.executable)} -m tangstudio; echo EXIT=$?; sleep 120"
     tmux("new-session", "-d", "-s", "studio", "-x", "120", "-y", "40", command)
+    key = lambda *keys: tmux("send-keys", "-t", "studio", *keys)  # noqa: E731
     try:
-        tmux.wait_for("Compose")  # the tabs are painted
         tmux.wait_for("poems in source")  # no default model ships here: it opens on the corpus
-        tmux("send-keys", "-t", "studio", "F3")
-        tmux.wait_for("Space shows/hides")
-        assert "tiny-gru" in tmux.screen()
-        tmux("send-keys", "-t", "studio", "F4")
+
+        # Compose a 七绝 (the default form): sample one character, take candidate 2 instead, play on.
+        key("F4")
         tmux.wait_for("run tiny-gru")
-        tmux.wait_for("Next char")  # the footer shows the compose keys
-        time.sleep(1.0)  # the model loads in a worker
-        for _ in range(3):
-            tmux("send-keys", "-t", "studio", "Space")
+        tmux.wait_for("Space samples the first")  # the model has loaded
+        key("Space")
+        tmux.wait_for("position")
+        key("2")
+        key("p")
+        tmux.wait_for("complete", timeout=90)
+        key("w")
+        assert wait_until(lambda: list((home / "poems").glob("*.json")), 20), tmux.screen()
+        saved = json.loads(next((home / "poems").glob("*.json")).read_text("utf-8"))
+        assert saved["settings"]["form"] == "qijue"
+
+        # A small GRU from the Model pane: sizes typed over the selected defaults, Esc, then t.
+        key("F2")
+        tmux.wait_for("the seed article's equations")
+        key("Down")  # LSTM → GRU
+        tmux.wait_for("GRU —")
+        for value in ("16", "32", "1"):  # embed, hidden, layers (a field selects its text when entered)
+            key("Tab")
+            time.sleep(0.5)  # at a person's pace: a key typed before the field has the focus is lost
+            key("-l", value)
             time.sleep(0.3)
-        screen = tmux.wait_for("position")
-        assert "chose" in screen
-        tmux("send-keys", "-t", "studio", "C-q")
-        end = time.monotonic() + 20
-        while tmux.alive() and time.monotonic() < end:
-            time.sleep(0.2)
-        assert not tmux.alive()
+        key("Escape")  # leaves the field, so t trains
+        tmux.wait_for("t Train")  # the footer offers the pane's keys again
+        key("t")
+        tmux.wait_for("run  gru-1", timeout=30)
+        tmux.wait_for("started run gru-1 (gru)", timeout=10)
+        assert wait_until(lambda: re.search(r"train loss\s+\d", tmux.screen()), 120), tmux.screen()
+
+        # Attach the headless run by its folder.
+        assert wait_until(lambda: (server / "runs" / "remote" / "metrics.jsonl").is_file(), 120)
+        key("a")
+        tmux.wait_for("Follow a run folder")
+        key("-l", str(server / "runs" / "remote"))
+        key("Enter")
+        tmux.wait_for("remote")
+        assert wait_until(lambda: re.search(r"run  remote", tmux.screen()), 20), tmux.screen()
+
+        key("C-q")
+        screen = tmux.wait_for("EXIT=0", timeout=30)
+        assert "stopping gru-1: writing a checkpoint" in screen
+        # The run stops on its own with a checkpoint after the studio is gone.
+        lock = home / "runs" / "gru-1" / "run.lock"
+        assert wait_until(lambda: not lock.exists(), 120)
+        assert (home / "runs" / "gru-1" / "checkpoints" / "last" / "meta.json").is_file()
     finally:
         tmux("kill-server", check=False)
+        remote.send_signal(signal.SIGINT)
+        remote.wait(60)

@@ -149,6 +149,18 @@ class TangStudio(App):
         if tries:
             self.call_after_refresh(self._focus_pane, pane, tries - 1)
 
+    def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self._keep_focus)
+
+    def _keep_focus(self) -> None:
+        """Focus lost to nothing (a late Hide of the old pane's widget, a widget that went away) goes
+        back to the shown pane, so its keys keep working without a Tab."""
+        if self.focused is not None or self.screen is not self.screen_stack[0]:
+            return
+        tabs = self.query("#panes")
+        if tabs:
+            self._focus_pane(str(tabs.first(TabbedContent).active), tries=0)
+
     async def action_pane_action(self, pane: str, action: str) -> None:
         self.action_show_pane(pane)
         try:
