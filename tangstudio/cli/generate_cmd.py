@@ -155,23 +155,11 @@ def _fmt(p: float) -> str:
     return f"{p:.2f}" if p >= 0.01 else f"{p:.4f}"
 
 
-def _prob_style(p: float) -> str:
-    if p >= 0.5:
-        return "bold green"
-    if p >= 0.2:
-        return "green"
-    if p >= 0.05:
-        return "yellow"
-    if p >= 0.01:
-        return "dark_orange"
-    return "red"
-
-
 def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import console, prob_style
     from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
     from tangstudio.engine.corpus.poem import split_clauses
 
@@ -199,7 +187,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
             for s in r.steps:
                 if s.chosen == "<eos>":
                     continue
-                line.append(s.chosen, style="dim" if s.forced else _prob_style(s.chosen_prob))
+                line.append(s.chosen, style="dim" if s.forced else prob_style(s.chosen_prob))
                 if s.chosen in "。！？":
                     console.print(line)
                     line = Text("  ")
@@ -214,7 +202,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 alts = "  ".join(f"{c} {_fmt(p)}" for c, p in s.candidates[:6] if c != s.chosen)
                 table.add_row(
                     str(s.position + 1),
-                    Text(s.chosen, style=_prob_style(s.chosen_prob)),
+                    Text(s.chosen, style=prob_style(s.chosen_prob)),
                     f"{s.chosen_prob:.3f}",
                     f"{s.model_prob:.3f}",
                     alts,

@@ -52,3 +52,16 @@ def working(what: str, on: Console | None = None) -> Iterator[Working]:
 
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def prob_style(p: float) -> str:
+    """The colour of a character by the model's probability for it (generate --show-probs, score)."""
+    if p >= 0.5:
+        return "bold green"
+    if p >= 0.2:
+        return "green"
+    if p >= 0.05:
+        return "yellow"
+    if p >= 0.01:
+        return "dark_orange"
+    return "red"

@@ -95,13 +95,12 @@ def show_score(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.generate_cmd import _prob_style
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import console, prob_style
 
     line = Text("  ")
     for c in result.chars:
         if c.char != "<eos>":
-            line.append(c.char, style=_prob_style(c.prob))
+            line.append(c.char, style=prob_style(c.prob))
     console.print(line)
     # Every probability with three decimals (a tiny one reads 0.000; its bits say how tiny), so the
     # columns line up and the row fits 80 columns without wrapping the top 5.
@@ -113,7 +112,7 @@ def show_score(result) -> None:
         alts = "  ".join(f"{_shown(a)} {p:.3f}" for a, p in c.alternatives)
         table.add_row(
             str(i),
-            Text(_shown(c.char), style=_prob_style(c.prob)),
+            Text(_shown(c.char), style=prob_style(c.prob)),
             f"{c.prob:.3f}",
             f"{c.surprisal_bits:.2f}",
             str(c.rank),

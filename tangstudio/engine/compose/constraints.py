@@ -271,7 +271,7 @@ def allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CStat
         return _free_allowed(plan, tables, s)
     if s.col == 0 and s.line < len(plan.acrostic_ids):
         return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
-    return _theme(plan, tables, s, _prosody_allowed(plan, tables, settings, s, novelty))
+    return _theme(plan, tables, s, prosody_allowed(plan, tables, settings, s, novelty))
 
 
 THEME_SLACK = 2  # start placing theme characters this many open places before the last chance
@@ -304,7 +304,7 @@ def _theme(plan: Plan, tables: VocabTables, s: CState, found: Allowed) -> Allowe
     return Allowed(theme & tables.hanzi, notes=[*found.notes, note])
 
 
-def _prosody_allowed(
+def prosody_allowed(
     plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty
 ) -> Allowed:
     mask, notes = tables.hanzi, []

@@ -133,7 +133,7 @@ class Filler:
         logits = self.model.fill_logits(ids)[0, position + 1].float().cpu()
         cstate = self._cstate(position)
         novelty = self.novelty if (self.settings.novelty and len(cstate.line_text) == col) else None
-        allowed = C._prosody_allowed(self.plan, self.tables, self.settings, cstate, novelty)
+        allowed = C.prosody_allowed(self.plan, self.tables, self.settings, cstate, novelty)
         return allowed, constrained(logits, allowed.mask, self.settings.temperature)
 
     def candidates(self, position: int, k: int = 10) -> list[tuple[str, float]]:

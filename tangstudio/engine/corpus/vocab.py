@@ -60,9 +60,6 @@ class Vocab:
     def unknown_chars(self, text: str) -> list[str]:
         return sorted({c for c in text if c not in self.stoi})
 
-    def is_char(self, token_id: int) -> bool:
-        return token_id >= self.first_char_id
-
     def to_dict(self) -> dict:
         return {"script": self.script, "itos": self.itos}
 

@@ -17,7 +17,6 @@ from tangstudio.engine.prosody.groups import GROUPS, group_tone
 
 DATA = Path(__file__).parent / "data"
 PING, ZE = "平", "仄"
-EMPTY: frozenset[str] = frozenset()
 
 
 def _rows(name: str):
@@ -31,12 +30,6 @@ def _rows(name: str):
 def _traditional() -> dict[str, tuple[str, ...]]:
     """char -> readings: group names, or a bare 平/仄 where the source knew only the tone."""
     return {row[0]: tuple(row[1].split()) for row in _rows("pingshui.tsv")}
-
-
-@lru_cache(maxsize=1)
-def sources() -> dict[str, str]:
-    """char -> where its readings came from: p (平水韵 table), v (via a variant form), g (广韵)."""
-    return {row[0]: row[2] for row in _rows("pingshui.tsv")}
 
 
 @lru_cache(maxsize=1)

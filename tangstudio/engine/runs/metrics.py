@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,19 +141,6 @@ class MetricsFollower:
         self.skipped += skipped
         self.first_skip = self.first_skip or first
         return events
-
-
-def follow(path: Path, poll_s: float = 0.5, stop: Callable[[], bool] | None = None) -> Iterator[dict]:
-    """Yield events as they are appended, until a `done` event or `stop()` says so."""
-    follower = MetricsFollower(path)
-    while True:
-        for event in follower.read_new():
-            yield event
-            if event.get("event") == "done":
-                return
-        if stop is not None and stop():
-            return
-        time.sleep(poll_s)
 
 
 def trim_after(path: Path, step: int) -> int:

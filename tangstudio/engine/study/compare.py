@@ -33,9 +33,9 @@ from pathlib import Path
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.training.config import ARCH_NAMES, TrainConfig
+from tangstudio.engine.models.archs import ARCH_NAMES
+from tangstudio.engine.training.config import TrainConfig
 
-DEFAULT_EVAL_EVERY = 100
 TARGET_RULE_GIVEN = "given with --target-loss"
 TARGET_RULE_WORST = "the worst causal architecture's best val loss, so every causal architecture reaches it"
 

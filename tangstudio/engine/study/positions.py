@@ -36,7 +36,7 @@ def loss_by_position(
     from tangstudio.engine.corpus.vocab import PAD
     from tangstudio.engine.runs.checkpoint import load_checkpoint
     from tangstudio.engine.training.batching import causal_batch, pad
-    from tangstudio.engine.training.evaluate import _batches_by_length
+    from tangstudio.engine.training.evaluate import batches_by_length
 
     loaded = load_checkpoint(target)
     meta, model = loaded.meta, loaded.model
@@ -46,7 +46,7 @@ def loss_by_position(
     count = torch.zeros(len(edges) + 1, dtype=torch.float64)
     boundaries = torch.tensor(edges)
     with torch.no_grad():
-        for group in _batches_by_length(seqs, max_tokens):
+        for group in batches_by_length(seqs, max_tokens):
             if loaded.causal:
                 batch = causal_batch(group)
                 inputs, targets, lengths = batch.inputs, batch.targets, batch.lengths

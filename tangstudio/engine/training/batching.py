@@ -49,10 +49,6 @@ class Batch:
     slots: int  # input slots processed, padding included
     real_slots: int  # input slots holding a real token
 
-    @property
-    def pad_fraction(self) -> float:
-        return 1.0 - self.real_slots / self.slots if self.slots else 0.0
-
     def to(self, device: torch.device, non_blocking: bool = False) -> Batch:
         return Batch(
             self.inputs.to(device, non_blocking=non_blocking),

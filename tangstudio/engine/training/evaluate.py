@@ -20,7 +20,7 @@ from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.training.batching import causal_batch, pad
 
 
-def _batches_by_length(seqs: list[list[int]], max_tokens: int) -> list[list[list[int]]]:
+def batches_by_length(seqs: list[list[int]], max_tokens: int) -> list[list[list[int]]]:
     ordered = sorted(seqs, key=len)
     batches: list[list[list[int]]] = []
     current: list[list[int]] = []
@@ -53,7 +53,7 @@ def loss_sums(
     total = torch.zeros((), dtype=torch.float64, device=device)
     count = 0
     try:
-        groups = _batches_by_length(seqs, max_tokens)
+        groups = batches_by_length(seqs, max_tokens)
         for done, group in enumerate(groups, 1):
             if causal:
                 batch = causal_batch(group)
