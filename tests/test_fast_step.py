@@ -143,3 +143,51 @@ def test_written_down_shapes_match_the_built_model(arch, layers, tied, embed, im
         assert shapes is None  # built on the meta device instead
     else:
         assert shapes == {k: list(v.shape) for k, v in build_model(config).state_dict().items()}
+
+
+POEMS = ["床前明月光，疑是地上霜。举头望明月，低头思故乡。", "春眠不觉晓 处处闻啼鸟 夜来风雨声 花落知多少"]
+
+
+@pytest.mark.parametrize("poem", POEMS)
+def test_score_without_torch_matches_score_poem(poem):
+    from tangstudio.engine.compose.fast_model import load_fast, score_fast
+    from tangstudio.engine.compose.model_ref import load_model
+    from tangstudio.engine.compose.score import score_poem
+
+    fast = score_fast(load_fast("default"), poem)
+    ref = score_poem(load_model("default"), poem)
+    assert (fast.text, fast.form, fast.ppl_kind) == (ref.text, ref.form, ref.ppl_kind)
+    assert fast.perplexity == pytest.approx(ref.perplexity, rel=1e-4)
+    for a, b in zip(fast.chars, ref.chars, strict=True):
+        assert a.char == b.char and a.prob == pytest.approx(b.prob, rel=1e-4, abs=1e-7)
+        assert abs(a.rank - b.rank) <= 1 and (a.rank == b.rank or a.prob < 1e-3)  # only near-ties move
+        assert [c for c, _ in a.alternatives[:3]] == [c for c, _ in b.alternatives[:3]]
+
+
+def test_score_path_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tangstudio.engine.compose.fast_model import load_fast, score_fast\n"
+        f"r = score_fast(load_fast('default'), {POEMS[0]!r})\n"
+        "assert 1 < r.perplexity < 10000, r.perplexity\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_models_without_a_fast_path_are_left_to_torch(tmp_path):
+    from tangstudio.engine.compose.fast_model import load_fast
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.runs.checkpoint import save_checkpoint
+
+    vocab = Vocab.build(POEMS[:1] * 2, "simplified")
+    for arch, impl in (("bilstm", "fused"), ("lstm", "cells")):
+        config = ModelConfig(arch, len(vocab), embed=8, hidden=8, layers=1, impl=impl)
+        folder = tmp_path / f"{arch}-{impl}"
+        meta = {"model": config.to_dict(), "vocab": vocab.to_dict(), "step": 0}
+        save_checkpoint(folder, build_model(config).state_dict(), meta)
+        assert load_fast(str(folder)) is None

@@ -12,59 +12,16 @@ pseudo-likelihood: each character given all the others), one batch row per posit
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import torch
 
+from tangstudio.engine.compose.score_result import CharScore, PoemScore, normalise
 from tangstudio.engine.compose.settings import EOS_MARK
 from tangstudio.engine.corpus.forms import classify
-from tangstudio.engine.corpus.poem import CLAUSE_END, typed_verse
 from tangstudio.engine.corpus.vocab import EOS, MASK
 from tangstudio.engine.errors import TangError
 
-
-@dataclass
-class CharScore:
-    char: str
-    prob: float
-    surprisal_bits: float
-    rank: int  # 1 = the model's first choice
-    alternatives: list[tuple[str, float]] = field(default_factory=list)  # top 5 at this position
-
-    def to_dict(self) -> dict:
-        return {
-            "char": self.char,
-            "prob": round(self.prob, 6),
-            "surprisal_bits": round(self.surprisal_bits, 4),
-            "rank": self.rank,
-            "alternatives": [[c, round(p, 6)] for c, p in self.alternatives],
-        }
-
-
-@dataclass
-class PoemScore:
-    text: str
-    form: str
-    chars: list[CharScore]  # the poem's characters (punctuation included), then <eos>
-    perplexity: float
-    bits_per_char: float
-    ppl_kind: str  # causal | pseudo
-
-    def to_dict(self) -> dict:
-        return {
-            "text": self.text,
-            "form": self.form,
-            "perplexity": round(self.perplexity, 4),
-            "bits_per_char": round(self.bits_per_char, 4),
-            "ppl_kind": self.ppl_kind,
-            "chars": [c.to_dict() for c in self.chars],
-        }
-
-
-def normalise(text: str) -> str:
-    """A whole poem as typed → corpus text; a poem ends with a mark, so a missing last one is added."""
-    text = typed_verse(text)
-    return text + "。" if text and text[-1] not in CLAUSE_END else text
+__all__ = ["CharScore", "PoemScore", "normalise", "score_poem"]
 
 
 @torch.inference_mode()

@@ -1,0 +1,152 @@
+"""A shipped or trained causal model read for numpy inference, without importing torch.
+
+Importing torch costs more than everything `tangstudio score` does with a small recurrent net, so
+a fused rnn/lstm/gru checkpoint is read here as it is for torch — meta.json validated, the
+weights' shapes compared with the config before anything is read, the file checked against its
+sha256, every value finite — but into numpy arrays for `fast_step.FastStep`. Anything without a
+fast path (a bilstm, the teaching cells) gives None, and the caller loads it with torch.
+
+`score_fast` fills the same PoemScore as `score.score_poem`, to float32 rounding (tested).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tangstudio.engine.compose.fast_step import FastStep, single_thread_blas
+from tangstudio.engine.compose.score_result import CharScore, PoemScore, normalise
+from tangstudio.engine.compose.settings import EOS_MARK
+from tangstudio.engine.errors import TangError
+
+
+@dataclass
+class FastLoaded:
+    """What LoadedModel holds, with a FastStep in place of the nn.Module."""
+
+    fast: FastStep
+    vocab: Any
+    config: Any
+    meta: dict
+    path: Path
+    causal: bool = True
+
+
+def load_fast(ref: str = "default") -> FastLoaded | None:
+    """The model `ref` names, ready for numpy inference; None when it needs torch (bilstm, cells)."""
+    from tangstudio.engine.compose.model_ref import resolve_model
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.models.config import ModelConfig
+    from tangstudio.engine.models.shapes import fused_causal_shapes
+    from tangstudio.engine.runs import checkpoint as ckpt
+
+    directory = resolve_model(ref)
+    meta = ckpt.read_meta(directory)
+    try:
+        config = ModelConfig.from_dict(meta["model"])
+        vocab = Vocab.from_dict(meta["vocab"])
+    except TangError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
+    expected = fused_causal_shapes(config)
+    if expected is None:
+        return None
+    if config.vocab_size != len(vocab):
+        raise TangError(
+            f"checkpoint {directory}: vocabulary size {len(vocab)} does not match the model's {config.vocab_size}"
+        )
+    path = directory / ckpt.WEIGHTS
+    if ckpt.tensor_shapes(path) != expected:
+        raise TangError(
+            f"checkpoint {directory} does not fit its architecture (meta.json and the weights' shapes differ)"
+        )
+    weights = _read_checked(path, meta.get("weights_sha256"))
+    single_thread_blas()
+    fast = FastStep.from_weights(config.arch, weights, config.layers, config.tied)
+    return FastLoaded(fast, vocab, config, meta, directory)
+
+
+def _read_checked(path: Path, expected_sha: object) -> dict[str, np.ndarray]:
+    """The weights as numpy arrays, refused unless the file matches its sha256 and every value is finite."""
+    import hashlib
+
+    from safetensors import SafetensorError
+    from safetensors.numpy import load
+
+    blob = path.read_bytes()
+    if not isinstance(expected_sha, str) or hashlib.sha256(blob).hexdigest() != expected_sha:
+        raise TangError(
+            f"checkpoint file {path} does not match its recorded sha256 (truncated or tampered with)"
+        )
+    try:
+        weights = load(blob)
+    except (SafetensorError, ValueError, RuntimeError) as exc:
+        raise TangError(f"checkpoint file {path} cannot be read ({exc})") from None
+    if not all(np.isfinite(w).all() for w in weights.values() if w.dtype.kind == "f"):
+        raise TangError(f"checkpoint file {path} holds weights that are not finite (NaN or inf)")
+    return weights
+
+
+def _check_chars(text: str, vocab: Any) -> None:
+    """constraints.check_chars without its torch import: one line naming the unknown characters."""
+    unknown = vocab.unknown_chars(text)
+    if not unknown:
+        return
+    from tangstudio.engine.corpus.script import SCRIPTS, convert
+
+    other = next(s for s in SCRIPTS if s != vocab.script)
+    converted = convert(text, other, vocab.script)
+    hint = ""
+    if converted != text and not vocab.unknown_chars(converted):
+        hint = f"; the model writes {vocab.script} characters: try {converted!r}"
+    raise TangError(f"the poem has characters not in the model's vocabulary: {''.join(unknown)}{hint}")
+
+
+def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemScore:
+    """`score.score_poem` for a causal model, one numpy step per character."""
+    from tangstudio.engine.corpus.forms import classify
+    from tangstudio.engine.corpus.vocab import EOS
+
+    text = normalise(text)
+    if not text:
+        raise TangError(
+            "nothing to score: give a poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"
+        )
+    vocab = loaded.vocab
+    _check_chars(text, vocab)
+    form = form or classify(text)
+    ids = vocab.encode_poem(text, None if form == "other" else form)
+    state = loaded.fast.init_state(1)
+    rows = []
+    for token in ids[:-1]:  # logits[t] predicts ids[t + 1]
+        logits, state = loaded.fast.step(np.array([token]), state)
+        rows.append(logits[0])
+    logits = np.stack(rows)
+    shifted = logits - logits.max(-1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    targets = np.array(ids[1:])
+    picked = logp[np.arange(len(targets)), targets]
+    ranks = (logp > picked[:, None]).sum(-1) + 1
+    top = np.argsort(-logp, axis=-1, kind="stable")[:, :5]
+    chars = []
+    for t, token in enumerate(ids[1:]):
+        alts = [
+            (EOS_MARK if i == EOS else vocab.itos[i], math.exp(float(logp[t, i]))) for i in top[t].tolist()
+        ]
+        p = float(picked[t])
+        chars.append(
+            CharScore(
+                EOS_MARK if token == EOS else vocab.itos[token],
+                math.exp(p),
+                -p / math.log(2),
+                int(ranks[t]),
+                alts,
+            )
+        )
+    nats = -float(picked.astype(np.float64).mean())
+    return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), "causal")
