@@ -291,7 +291,7 @@ def resolve_checkpoint(target: str | Path, which: str = "best") -> Path:
         return path
     ckpts = path / "checkpoints"
     for name in (which, "last" if which == "best" else "best"):
-        if (ckpts / name / META).is_file():
+        if os.path.lexists(ckpts / name / META):  # a damaged one is refused on reading, not skipped
             return ckpts / name
     if path.is_dir():
         raise TangError(f"{path} has no checkpoint yet")

@@ -56,6 +56,21 @@ class RunDir:
         """Take the run's lock (the folder must exist); one line and no lock if another process holds it."""
         return RunLock.acquire(self.lock_path, self.name)
 
+    def check_files(self) -> None:
+        """Raise DamagedFile unless config.toml reads cleanly and the JSONL logs are files, if present.
+
+        Called before a resume writes anything: a run whose metrics.jsonl is a folder is refused
+        whole, not half-resumed, and a meta.json that is a folder or device is not taken for "no
+        checkpoint yet" (which would start over). Damaged lines inside the logs are dropped.
+        """
+        self.config()
+        metas = [directory / META for directory in (self.best_dir, self.last_dir)]
+        for path in (self.metrics_path, self.samples_path, *metas):
+            if os.path.lexists(path) and not path.is_file():
+                raise DamagedFile(
+                    path, "is a folder, not a file" if path.is_dir() else "is not a regular file"
+                )
+
     def _lock(self) -> dict | None:
         return read_lock(self.lock_path)  # None when absent or damaged; never reads a device
 

@@ -214,6 +214,7 @@ class _Trainer:
                         )
                     if not (run.last_dir / ckpt.META).is_file():
                         self.fresh_resume = True  # killed before its first checkpoint: start over
+                    run.check_files()  # a damaged run is refused before anything is written into it
                     config = config.merged_for_resume(run.config(), self.given)
                 elif run.exists():
                     raise TangError(
