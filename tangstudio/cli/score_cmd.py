@@ -24,7 +24,10 @@ def score(
     ),
 ) -> None:
     """Per-character probability, surprisal and rank of a poem under a model, and its perplexity."""
+    import os
+
     from tangstudio.cli.render import working
+    from tangstudio.engine.compose.fast_model import load_fast, score_fast
     from tangstudio.engine.compose.model_ref import load_model, resolve_model
     from tangstudio.engine.compose.settings import FORMS
     from tangstudio.engine.errors import TangError
@@ -34,12 +37,17 @@ def score(
     poem = read_poem(poem)
     resolve_model(model)  # a wrong name is refused before torch loads
     with working(f"loading {model}") as shown:
-        loaded = load_model(model)
-        from tangstudio.engine.compose.score import score_poem
-
-        shown.update("scoring")
-        result = score_poem(loaded, poem, None if form == "auto" else form)
         rows = None
+        fast = None if gates or os.environ.get("TANGSTUDIO_STEP") == "torch" else load_fast(model)
+        if fast is not None:  # a fused rnn/lstm/gru: numpy, torch never imported (fast_model.py)
+            shown.update("scoring")
+            result = score_fast(fast, poem, None if form == "auto" else form)
+        else:
+            loaded = load_model(model)
+            from tangstudio.engine.compose.score import score_poem
+
+            shown.update("scoring")
+            result = score_poem(loaded, poem, None if form == "auto" else form)
         if gates:
             from tangstudio.engine.models.gates import kind_of, poem_gates
 
