@@ -35,6 +35,12 @@ print("\\n" + json.dumps(heavy))
         ["runs", "--help"],
         ["eval", "--help"],
         ["score", "--help"],
+        ["lab", "--help"],
+        ["lab", "digits", "train", "--help"],
+        ["lab", "digits", "eval", "--help"],
+        ["lab", "digits", "show", "--help"],
+        ["lab", "memory", "run", "--help"],
+        ["lab", "memory", "show", "--help"],
     ],
 )
 def test_help_does_not_import_torch_or_textual(argv):

@@ -222,3 +222,151 @@ def digits_show(
         f"settles on {reading['predicted']} from row {knows} on" if knows else "never settles on one class",
         highlight=False,
     )
+
+
+def _int_list(text: str, what: str) -> tuple[int, ...]:
+    from tangstudio.engine.errors import TangError
+
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise TangError(f"{what} must be whole numbers separated by commas, got {text!r}") from None
+    if not values:
+        raise TangError(f"{what} must name at least one value")
+    return values
+
+
+@memory.command("run")
+def memory_run(
+    archs: str = typer.Option(
+        "rnn,lstm,gru",
+        "--archs",
+        help="Cells to compare: rnn, lstm, gru, and lstm-fbN (an LSTM whose forget gate starts at bias N).",
+    ),
+    distances: str = typer.Option(
+        "10,50,100,200", "--distances", help="Distances T between cause and effect."
+    ),
+    seeds: int = typer.Option(3, "--seeds", help="Seeds per cell (0 … N−1)."),
+    steps: int = typer.Option(
+        800, "--steps", help="Training steps for every cell (fixed: load cannot change it)."
+    ),
+    hidden: int = typer.Option(64, "--hidden", help="Hidden units."),
+    lr: str = typer.Option(
+        "3e-3", "--lr", help="Peak learning rate, or one per cell in --archs order (1e-3,3e-3,3e-3)."
+    ),
+    batch_size: int = typer.Option(64, "--batch-size", help="Sequences per step."),
+    grad_distance: int = typer.Option(
+        100, "--grad-distance", help="The T at which gradient norms are recorded."
+    ),
+    name: str = typer.Option("memory", "--name", help="Saved as <home>/lab/NAME.json."),
+    png: str | None = typer.Option(None, "--png", help="Also draw the charts into this PNG."),
+    threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
+) -> None:
+    """Train RNN, LSTM and GRU to recall the first symbol after T distractors; accuracy against T."""
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.lab.memory import parse_series, run_memory_study, save_results
+
+    chosen = tuple(a.strip() for a in archs.split(",") if a.strip())
+    for series in chosen:
+        parse_series(series)
+    if not chosen:
+        raise TangError(f"--archs takes rnn, lstm, gru and lstm-fbN, got {archs!r}")
+    Ts = _int_list(distances, "--distances")
+    if not 1 <= seeds <= 20 or not 1 <= steps <= 1_000_000:
+        raise TangError("--seeds must be 1–20 and --steps 1–1,000,000")
+    try:
+        rates = [float(v) for v in lr.split(",")]
+    except ValueError:
+        raise TangError(f"--lr must be a number or numbers separated by commas, got {lr!r}") from None
+    if len(rates) == 1:
+        rates *= len(chosen)
+    if len(rates) != len(chosen) or not all(0 < r <= 1 for r in rates):
+        raise TangError(f"--lr needs one rate in (0, 1] or one per cell of --archs, got {lr!r}")
+    if grad_distance not in Ts:
+        raise TangError(f"--grad-distance {grad_distance} must be one of --distances {distances}")
+    if png:
+        from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
+
+        require_matplotlib()
+        check_plot_path(png)
+
+    def on_result(r: dict) -> None:
+        print(
+            f"{r['arch']:>4}  T={r['distance']:<4} seed {r['seed']}  accuracy {r['accuracy']:.1%}  ({r['cpu_s']:.1f} CPU-s)",
+            flush=True,
+        )
+
+    study = run_memory_study(
+        chosen,
+        Ts,
+        tuple(range(seeds)),
+        steps,
+        hidden,
+        dict(zip(chosen, rates)),
+        batch_size,
+        grad_distance,
+        threads,
+        on_result,
+    )
+    path = save_results(study, name)
+    print(f"saved {path}")
+    _show_memory(study, png)
+
+
+@memory.command("show")
+def memory_show(
+    name: str = typer.Argument("memory", help="A saved study (name under <home>/lab, or a .json path)."),
+    png: str | None = typer.Option(None, "--png", help="Draw the charts into this PNG."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Accuracy against T (mean ± sd over seeds) and the gradient norms, drawn in the terminal."""
+    from tangstudio.engine.lab.memory import load_results, summary
+
+    study = load_results(name)
+    if as_json:
+        from tangstudio.cli.render import print_json
+
+        print_json(
+            {"settings": study["settings"], "summary": summary(study), "gradients": study["gradients"]}
+        )
+        return
+    if png:
+        from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
+
+        require_matplotlib()
+        check_plot_path(png)
+    _show_memory(study, png)
+
+
+def _show_memory(study: dict, png: str | None) -> None:
+    from rich.table import Table
+
+    from tangstudio.cli.render import console
+    from tangstudio.engine.lab.charts import memory_text_charts
+    from tangstudio.engine.lab.memory import summary
+
+    s = study["settings"]
+    table = Table(
+        title=f"recall after T steps: accuracy, mean ± sd over {len(s['seeds'])} seeds (chance 12.5%); "
+        f"{s['steps']} steps, batch {s['batch_size']}, hidden {s['hidden']}, lr {s['lr']}",
+        title_justify="left",
+        box=None,
+    )
+    table.add_column("arch", style="bold")
+    for T in s["distances"]:
+        table.add_column(f"T={T}", justify="right")
+    rows = summary(study)
+    for arch in s["archs"]:
+        cells = []
+        for T in s["distances"]:
+            row = next((r for r in rows if r["arch"] == arch and r["distance"] == T), None)
+            cells.append("–" if row is None else f"{row['mean']:.1%} ± {row['sd']:.1%}")
+        table.add_row(arch, *cells)
+    console.print(table)
+    width = max(40, min(console.width, 100))
+    for chart in memory_text_charts(study, width=width, height=16):
+        print(chart)
+    if png:
+        from tangstudio.engine.lab.charts import memory_png
+
+        print(f"wrote {memory_png(study, png)}")

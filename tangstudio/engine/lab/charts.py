@@ -1,0 +1,117 @@
+"""The memory study's two charts: accuracy against T, and ‖∂L_T/∂h_t‖ against T − t.
+
+As text with plotext (for the terminal and the studio) and as a PNG with matplotlib (for the docs).
+Gradient norms span many orders of magnitude, so both draw them on a log scale, each curve
+divided by its own value at T − t = 0: what matters is how fast it falls with distance.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from tangstudio.engine.atomic import write_bytes_atomic
+
+COLORS = {"rnn": "red", "lstm": "blue", "gru": "green", "lstm-fb2": "cyan"}
+HEX = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "lstm-fb2": "#17becf"}
+FLOOR = 1e-30  # below this a norm is drawn at the floor (it is zero in float32 anyway)
+
+
+def relative_norms(norms: list[float]) -> list[float]:
+    """norms[t] / norms[T], ordered by distance T − t = 0, 1, 2, …"""
+    last = norms[-1] or 1.0
+    return [max(n / last, FLOOR) for n in reversed(norms)]
+
+
+def memory_text_charts(study: dict, width: int = 80, height: int = 16) -> list[str]:
+    """Two plotext charts as strings (ANSI colour included)."""
+    import plotext as plt
+
+    from tangstudio.engine.lab.memory import summary
+
+    rows = summary(study)
+    charts = []
+    plt.clear_figure()
+    plt.theme("clear")
+    plt.plot_size(width, height)
+    for arch in study["settings"]["archs"]:
+        mine = [r for r in rows if r["arch"] == arch]
+        plt.plot(
+            [r["distance"] for r in mine],
+            [100 * r["mean"] for r in mine],
+            label=arch,
+            color=COLORS.get(arch),
+            marker="dot",
+        )
+    plt.hline(100 / 8, "gray")
+    plt.ylim(0, 100)
+    plt.title("recall accuracy (%) against distance T (mean of seeds; grey: chance)")
+    plt.xlabel("T")
+    charts.append(plt.build())
+    grads = study.get("gradients") or {}
+    for when in ("init", "trained"):
+        if not grads:
+            break
+        plt.clear_figure()
+        plt.theme("clear")
+        plt.plot_size(width, height)
+        for arch, g in grads.items():
+            rel = relative_norms(g[when])
+            plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], label=arch, color=COLORS.get(arch))
+        label = "at initialisation" if when == "init" else "after training"
+        plt.title(
+            f"log10 ‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖ against T − t, {label} (T={study['settings']['grad_distance']})"
+        )
+        plt.xlabel("T − t")
+        charts.append(plt.build())
+    return charts
+
+
+def memory_png(study: dict, path: str | Path) -> Path:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tangstudio.engine.lab.memory import summary
+
+    rows = summary(study)
+    settings = study["settings"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    ax = axes[0]
+    for arch in settings["archs"]:
+        mine = [r for r in rows if r["arch"] == arch]
+        ax.errorbar(
+            [r["distance"] for r in mine],
+            [100 * r["mean"] for r in mine],
+            yerr=[100 * r["sd"] for r in mine],
+            label=arch,
+            color=HEX.get(arch),
+            marker="o",
+            capsize=3,
+        )
+    ax.axhline(100 / 8, color="gray", linestyle=":", label="chance")
+    ax.set_xlabel("distance T (steps between the symbol and the query)")
+    ax.set_ylabel("recall accuracy, % (mean ± sd)")
+    ax.set_ylim(0, 102)
+    ax.set_title(f"{len(settings['seeds'])} seeds, {settings['steps']} steps, hidden {settings['hidden']}")
+    ax.legend()
+    for ax, when in zip(axes[1:], ("init", "trained")):
+        for arch, g in (study.get("gradients") or {}).items():
+            ax.semilogy(relative_norms(g[when]), label=arch, color=HEX.get(arch))
+        ax.set_xlabel("T − t")
+        ax.set_ylabel("‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖")
+        ax.set_title(
+            ("at initialisation" if when == "init" else "after training")
+            + f", T = {settings['grad_distance']}"
+        )
+        ax.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    path = Path(path)
+    write_bytes_atomic(path, buffer.getvalue())
+    return path

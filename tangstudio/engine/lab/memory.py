@@ -1,0 +1,188 @@
+"""The long-memory study: accuracy against distance T for each cell, and gradient norms.
+
+Every (architecture, T, seed) trains a one-layer classifier in memory (no run folder: there are
+dozens and each takes seconds) with the same steps, batch, rate and batches (tasks.py: a batch is a
+function of seed and step), then is scored on 1,000 held-out sequences at that T. Chance is 1/8.
+At one distance (`grad_distance`) the gradient norms ‖∂L_T/∂h_t‖ are recorded at initialisation
+and after training, for seed 0. Results are one JSON file under <home>/lab/, which `lab memory
+show` and the studio's Lab pane read without torch.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tangstudio.engine import paths
+from tangstudio.engine.atomic import write_text_atomic
+from tangstudio.engine.errors import TangError
+
+DEFAULT_ARCHS = ("rnn", "lstm", "gru")
+DEFAULT_DISTANCES = (10, 50, 100, 200)
+GRAD_BATCH = 64
+
+
+def parse_series(name: str) -> tuple[str, float]:
+    """A series of the study: "rnn", "lstm", "gru", or "lstm-fb2" (an LSTM whose forget gate starts
+    at b_f = 2, σ(2) ≈ 0.88, instead of PyTorch's b_f ≈ 0, σ ≈ ½) → (cell, forget bias)."""
+    cell, _, rest = name.partition("-fb")
+    if cell not in ("rnn", "lstm", "gru") or (rest and cell != "lstm"):
+        raise TangError(f"unknown memory series {name!r}: use rnn, lstm, gru or lstm-fbN (forget bias N)")
+    try:
+        bias = float(rest) if rest else 0.0
+    except ValueError:
+        raise TangError(
+            f"unknown memory series {name!r}: the forget bias after -fb must be a number"
+        ) from None
+    if not -10 <= bias <= 10:
+        raise TangError(f"memory series {name!r}: forget bias must be between -10 and 10")
+    return cell, bias
+
+
+def results_path(name: str = "memory") -> Path:
+    return paths.home() / "lab" / f"{paths.check_name(name, 'memory study')}.json"
+
+
+def run_memory_study(
+    archs: tuple[str, ...] = DEFAULT_ARCHS,
+    distances: tuple[int, ...] = DEFAULT_DISTANCES,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    steps: int = 800,
+    hidden: int = 64,
+    lr: float | dict[str, float] = 3e-3,
+    batch_size: int = 64,
+    grad_distance: int = 100,
+    threads: int = 1,
+    on_result: Callable[[dict], None] | None = None,
+) -> dict:
+    """Train every cell of the grid and return the whole study as a JSON-ready dict.
+
+    `lr` is one rate for all, or one per architecture (each at its own best, from a sweep).
+    """
+    rates = lr if isinstance(lr, dict) else {arch: lr for arch in archs}
+    import torch
+
+    from tangstudio.engine.lab.config import LabConfig
+    from tangstudio.engine.lab.gradients import cell_grad_norms
+    from tangstudio.engine.lab.models import ClassifierConfig, build_classifier, count_parameters
+    from tangstudio.engine.lab.tasks import MemoryTask
+    from tangstudio.engine.lab.train import classify, train_lab
+
+    torch.set_num_threads(threads)
+    runs: list[dict] = []
+    gradients: dict[str, dict[str, list[float]]] = {}
+    for T in distances:
+        task = MemoryTask(T)
+        test = task.split("test")
+        for arch in archs:
+            cell, forget_bias = parse_series(arch)
+            for seed in seeds:
+                config = LabConfig(
+                    run=f"memory-{arch}-T{T}-s{seed}",
+                    task="memory",
+                    distance=T,
+                    arch=cell,
+                    forget_bias=forget_bias,
+                    hidden=hidden,
+                    lr=rates[arch],
+                    batch_size=batch_size,
+                    steps=steps,
+                    seed=seed,
+                    eval_every=steps,
+                    log_every=steps,
+                    threads=threads,
+                )
+                want_grads = grad_distance == T and seed == seeds[0]
+                if want_grads:
+                    torch.manual_seed(seed)  # the very initial weights train_lab starts from
+                    fresh = build_classifier(
+                        ClassifierConfig(cell, task.input_size, task.classes, hidden, forget_bias=forget_bias)
+                    )
+                    x, y = torch.from_numpy(test.x[:GRAD_BATCH]), torch.from_numpy(test.y[:GRAD_BATCH])
+                    before = cell_grad_norms(fresh, x, y)
+                cpu0, wall0 = time.process_time(), time.monotonic()
+                result = train_lab(config, persist=False)
+                cpu_s, wall_s = time.process_time() - cpu0, time.monotonic() - wall0
+                assert result.model is not None
+                probs = classify(result.model, test.x)
+                accuracy = float((probs.argmax(axis=1) == test.y).mean())
+                record = {
+                    "arch": arch,
+                    "distance": T,
+                    "seed": seed,
+                    "accuracy": accuracy,
+                    "params": count_parameters(result.model),
+                    "cpu_s": cpu_s,
+                    "wall_s": wall_s,
+                }
+                runs.append(record)
+                if want_grads:
+                    after = cell_grad_norms(result.model, x, y)
+                    gradients[arch] = {"init": before, "trained": after}
+                if on_result is not None:
+                    on_result(record)
+    return {
+        "kind": "lab-memory",
+        "settings": {
+            "archs": list(archs),
+            "distances": list(distances),
+            "seeds": list(seeds),
+            "steps": steps,
+            "hidden": hidden,
+            "lr": rates,
+            "batch_size": batch_size,
+            "grad_distance": grad_distance,
+            "threads": threads,
+            "chance": 1 / 8,
+        },
+        "runs": runs,
+        "gradients": gradients,
+    }
+
+
+def save_results(study: dict, name: str = "memory") -> Path:
+    path = results_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(study, indent=1))
+    return path
+
+
+def load_results(name_or_path: str | Path = "memory") -> dict:
+    text = str(name_or_path)
+    path = Path(text).expanduser() if text.endswith(".json") or "/" in text else results_path(text)
+    try:
+        study = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TangError(f"no memory study at {path}; run one with: tangstudio lab memory run") from None
+    except (OSError, ValueError) as exc:
+        raise TangError(f"{path} is not a readable memory study ({exc})") from None
+    if not isinstance(study, dict) or study.get("kind") != "lab-memory":
+        raise TangError(f"{path} is not a memory study")
+    return study
+
+
+def summary(study: dict) -> list[dict]:
+    """Accuracy mean ± sd over seeds, one row per (arch, T), in the study's order."""
+    rows = []
+    settings = study["settings"]
+    for arch in settings["archs"]:
+        for T in settings["distances"]:
+            accs = [r["accuracy"] for r in study["runs"] if r["arch"] == arch and r["distance"] == T]
+            if not accs:
+                continue
+            cpu = [r["cpu_s"] for r in study["runs"] if r["arch"] == arch and r["distance"] == T]
+            rows.append(
+                {
+                    "arch": arch,
+                    "distance": T,
+                    "mean": statistics.fmean(accs),
+                    "sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                    "seeds": len(accs),
+                    "accuracies": accs,
+                    "cpu_s": statistics.fmean(cpu),
+                }
+            )
+    return rows

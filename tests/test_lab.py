@@ -1,0 +1,224 @@
+"""The lab: many-to-one models, the memory task, gradient norms and the digits CLI end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.lab.gradients import cell_grad_norms, hidden_grad_norms
+from tangstudio.engine.lab.inspect import half_block_lines, knows_at
+from tangstudio.engine.lab.models import ClassifierConfig, build_classifier, recurrent_parameters, to_cells
+from tangstudio.engine.lab.tasks import DISTRACTORS, QUERY, SYMBOLS, MemoryTask, memory_sequences
+
+ARCHS = ("rnn", "lstm", "gru", "bilstm")
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_many_to_one_shapes_and_cells_agree(arch):
+    torch.manual_seed(0)
+    model = build_classifier(ClassifierConfig(arch, 28, 10, hidden=12))
+    x = torch.randn(5, 28, 28)
+    logits = model(x)
+    assert logits.shape == (5, 10)
+    assert torch.allclose(to_cells(model)(x), logits, atol=1e-5)
+    by_row = model.prefix_logits(x)
+    assert by_row.shape == (5, 28, 10)
+    assert torch.allclose(by_row[:, -1], logits, atol=1e-5)  # after the last row: the model's answer
+
+
+def test_one_directional_models_read_only_the_past():
+    torch.manual_seed(0)
+    model = build_classifier(ClassifierConfig("lstm", 28, 10, hidden=12))
+    x = torch.randn(2, 28, 28)
+    changed = x.clone()
+    changed[:, 20:] += 1.0
+    assert torch.allclose(model.prefix_logits(x)[:, :20], model.prefix_logits(changed)[:, :20])
+
+
+def test_bilstm_reads_both_directions():
+    torch.manual_seed(0)
+    model = build_classifier(ClassifierConfig("bilstm", 28, 10, hidden=12))
+    assert recurrent_parameters(model) == 2 * recurrent_parameters(
+        build_classifier(ClassifierConfig("lstm", 28, 10, hidden=12))
+    )
+    x = torch.randn(2, 28, 28)
+    h = 12
+    # Each half is one direction's final state: forward after row 28, backward after row 1.
+    forward, _ = model.rnn(x)
+    back, _ = model.rnn_back(x.flip(1))
+    assert torch.allclose(model.features(x), torch.cat([forward[:, -1], back[:, -1]], -1))
+    # So the last row moves the forward half at once and the first row the backward half at once:
+    # each end of the image is read last (freshest) by one of the directions.
+    for row, half in ((27, slice(0, h)), (0, slice(h, 2 * h))):
+        changed = x.clone()
+        changed[:, row] += 1.0
+        assert (model.features(changed) - model.features(x))[:, half].abs().max() > 1e-2
+    assert model(x).shape == (2, 10)
+
+
+def test_memory_sequences_put_the_target_exactly_T_steps_before_the_query():
+    rng = np.random.default_rng(3)
+    for T in (1, 2, 10, 57):
+        tokens, targets = memory_sequences(200, T, rng)
+        assert tokens.shape == (200, T + 1)
+        assert (tokens[:, 0] == targets).all() and (targets < SYMBOLS).all()
+        assert (tokens[:, T] == QUERY).all()
+        assert ((tokens[:, 1:T] >= SYMBOLS) & (tokens[:, 1:T] < SYMBOLS + DISTRACTORS)).all()
+        query_at = np.argmax(tokens == QUERY, axis=1)
+        assert (query_at - 0 == T).all()  # cause at 0, effect at T: the distance is exact
+    assert set(targets.tolist()) == set(range(SYMBOLS))  # every symbol occurs
+    with pytest.raises(TangError):
+        memory_sequences(1, 0, rng)
+
+
+def test_memory_batches_depend_on_seed_and_step_only():
+    task = MemoryTask(10)
+    a, b = task.train_batch(5, 8, 1), task.train_batch(5, 8, 1)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y)
+    assert not np.array_equal(task.train_batch(6, 8, 1).y, a.y) or not np.array_equal(
+        task.train_batch(6, 8, 1).x, a.x
+    )
+    assert a.x.shape == (8, 11, task.input_size)
+    assert (a.x[np.arange(8), 0].argmax(-1) == a.y).all()
+
+
+@pytest.mark.parametrize("a", [0.5, 0.9, 1.1])
+def test_gradient_norms_of_a_linear_rnn_are_powers_of_a(a):
+    """h_t = a·h_{t−1} + x_t, L = Σ h_T: ∂L/∂h_t = a^(T−t)·1, so the norm is a^(T−t)·√H."""
+    H, T = 4, 12
+    xs = torch.randn(3, T, H)
+    norms = hidden_grad_norms(lambda x, h: a * h + x, torch.zeros(3, H), xs, lambda h: h.sum())
+    assert len(norms) == T
+    for t, norm in enumerate(norms):
+        assert math.isclose(norm, a ** (T - 1 - t) * math.sqrt(H), rel_tol=1e-5)
+        assert math.isclose(norm / norms[-1], a ** (T - 1 - t), rel_tol=1e-5)
+
+
+def test_gradient_norms_through_the_cells_match_autograd_on_the_fused_model():
+    torch.manual_seed(1)
+    model = build_classifier(ClassifierConfig("rnn", 5, 3, hidden=6))
+    x, y = torch.randn(4, 7, 5), torch.tensor([0, 1, 2, 0])
+    norms = cell_grad_norms(model, x, y)
+    assert len(norms) == 7
+    # The last state's gradient is the head's: dL/dh_T = Vᵀ(softmax − onehot), row by row.
+    with torch.no_grad():
+        out, _ = model.rnn(x)
+        p = torch.softmax(model.head(out[:, -1]), -1) - torch.nn.functional.one_hot(y, 3)
+        expected = (p @ model.head.weight).norm(dim=-1).mean()
+    assert math.isclose(norms[-1], float(expected), rel_tol=1e-5)
+    with pytest.raises(TangError):
+        cell_grad_norms(build_classifier(ClassifierConfig("bilstm", 5, 3, hidden=6)), x, y)
+
+
+def test_half_blocks_and_when_it_knows():
+    image = np.zeros((4, 3), dtype=np.uint8)
+    image[0, 0] = image[1, 1] = image[0, 2] = image[1, 2] = image[3, 0] = 255
+    assert half_block_lines(image) == ["▀▄█", "▄  "]
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7]])
+    assert knows_at(probs) == 2
+    assert knows_at(np.array([[0.1, 0.9], [0.2, 0.8]])) == 1
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+@pytest.mark.slow
+def test_digits_train_eval_show_and_resume_through_the_cli(home):
+    out = cli(
+        "lab",
+        "digits",
+        "train",
+        "--run",
+        "d1",
+        "--arch",
+        "gru",
+        "--hidden",
+        "16",
+        "--steps",
+        "30",
+        "--eval-every",
+        "15",
+        home=home,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "best val accuracy" in out.stdout
+    result = json.loads(cli("lab", "digits", "eval", "d1", "--json", home=home).stdout)
+    assert result["count"] == 1000 and result["split"] == "test"
+    assert sum(map(sum, result["confusion"])) == 1000
+    assert math.isclose(result["accuracy"], sum(result["confusion"][i][i] for i in range(10)) / 1000)
+    assert len(result["misclassified"]) == 1000 - sum(result["confusion"][i][i] for i in range(10))
+    text = cli("lab", "digits", "eval", "d1", home=home).stdout
+    assert "confusion matrix" in text and "accuracy" in text
+    shown = cli("lab", "digits", "show", "d1", "--index", "3", home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert any(ch in shown.stdout for ch in "▀▄█") and "P(class) after each row" in shown.stdout
+    reading = json.loads(cli("lab", "digits", "show", "d1", "--index", "3", "--json", home=home).stdout)
+    assert len(reading["probs_by_row"]) == 28
+    assert all(math.isclose(sum(p), 1.0, rel_tol=1e-4) for p in reading["probs_by_row"])
+    listed = cli("runs", "list", home=home).stdout
+    assert "d1" in listed and "digits" in listed
+    resumed = cli("lab", "digits", "train", "--run", "d1", "--resume", "--steps", "45", home=home)
+    assert resumed.returncode == 0, resumed.stderr
+    events = [json.loads(x) for x in (home / "runs" / "d1" / "metrics.jsonl").read_text().splitlines()]
+    assert max(e["step"] for e in events) == 45
+    assert [e["status"] for e in events if e["event"] == "done"] == ["finished"]  # the first done was trimmed
+
+
+def test_cli_errors_are_one_line_exit_2(home):
+    for args in (
+        ["lab", "digits", "train", "--run", "x", "--arch", "transformer", "--steps", "1"],
+        ["lab", "digits", "train", "--run", "x"],
+        ["lab", "digits", "eval", "nope"],
+        ["lab", "memory", "show", "nothing"],
+        ["lab", "memory", "run", "--archs", "lstm-fbx"],
+    ):
+        out = cli(*args, home=home)
+        assert out.returncode == 2, (args, out.stderr)
+        assert out.stderr.startswith("error:") and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+@pytest.mark.slow
+def test_memory_run_and_show(home, tmp_path):
+    png = tmp_path / "m.png"
+    out = cli(
+        "lab",
+        "memory",
+        "run",
+        "--archs",
+        "rnn,lstm-fb2",
+        "--distances",
+        "3,5",
+        "--seeds",
+        "2",
+        "--steps",
+        "5",
+        "--grad-distance",
+        "5",
+        "--png",
+        str(png),
+        home=home,
+    )
+    assert out.returncode == 0, out.stderr
+    assert png.stat().st_size > 1000
+    summary = json.loads(cli("lab", "memory", "show", "--json", home=home).stdout)
+    assert {(r["arch"], r["distance"]) for r in summary["summary"]} == {
+        ("rnn", 3),
+        ("rnn", 5),
+        ("lstm-fb2", 3),
+        ("lstm-fb2", 5),
+    }
+    assert all(r["seeds"] == 2 for r in summary["summary"])
+    assert len(summary["gradients"]["rnn"]["init"]) == 6  # T + 1 steps
