@@ -63,7 +63,7 @@ class Plan:
         if self.n_lines is None:
             left = max(0, FREE_MAX_CHARS - 1 - pos)
             return left * FREE_MAX_LINE // (FREE_MAX_LINE + 1)
-        m = self.n_chars + 1
+        m = self.chars_per_line + 1
         count = 0
         for p in range(pos, self.length or 0):
             line, col = divmod(p, m)
@@ -80,6 +80,13 @@ class Plan:
     def length(self) -> int | None:
         """Text length of a complete fixed-form poem, punctuation included."""
         return None if self.n_lines is None else self.n_lines * (self.chars_per_line + 1)
+
+    @property
+    def line_count(self) -> int:
+        """Lines of a regulated form (fixed-form code only: free verse has no fixed count)."""
+        if self.n_lines is None:
+            raise ValueError(f"{self.form} has no fixed number of lines")
+        return self.n_lines
 
     @property
     def chars_per_line(self) -> int:

@@ -56,8 +56,8 @@ class Filler:
         )
         self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
-        n, m = self.plan.n_lines, self.plan.n_chars
-        self.length = self.plan.length
+        n, m = self.plan.line_count, self.plan.chars_per_line
+        self.length = n * (m + 1)
         self.tokens: list[int] = [MASK] * self.length
         self.fixed: set[int] = set()
         self.info: dict[int, StepInfo] = {}
@@ -93,11 +93,11 @@ class Filler:
     def _where(self, position: int) -> tuple[int, int]:
         if not 0 <= position < self.length:
             raise TangError(f"position must be between 1 and {self.length}, got {position + 1}")
-        return divmod(position, self.plan.n_chars + 1)
+        return divmod(position, self.plan.chars_per_line + 1)
 
     def _cstate(self, position: int) -> C.CState:
         """The constraint state at `position` given every other written character."""
-        m, plan, tables = self.plan.n_chars, self.plan, self.tables
+        m, plan, tables = self.plan.chars_per_line, self.plan, self.tables
         line, col = self._where(position)
         strict, loose = list(range(len(plan.variants))), list(range(len(plan.variants)))
         groups: frozenset[str] | None = None
@@ -148,7 +148,7 @@ class Filler:
     def set(self, position: int, char: str) -> None:
         """Fix a character at `position` (0-based text index); it stays through sample and refine."""
         _line, col = self._where(position)
-        if col == self.plan.n_chars:
+        if col == self.plan.chars_per_line:
             raise TangError(f"position {position + 1} is the line's punctuation, fixed by the form")
         if (
             char in LINE_ENDS
@@ -161,7 +161,7 @@ class Filler:
 
     def unset(self, position: int) -> None:
         _line, col = self._where(position)
-        if col == self.plan.n_chars:
+        if col == self.plan.chars_per_line:
             return
         self.fixed.discard(position)
         self.tokens[position] = MASK
@@ -195,6 +195,7 @@ class Filler:
         """How likely `char` is at `position` given both sides, and whether the form allows it there."""
         allowed, dist = self._distribution(position)
         token = self.vocab.stoi.get(char, -1)
+        reason: str | None
         if dist is None or token < 0:
             reason = (
                 f"{char!r} is not in the model's vocabulary"
@@ -221,9 +222,9 @@ class Filler:
 
     def reroll(self, line: int) -> None:
         """Refill every position of `line` (0-based) the form does not give, from both sides."""
-        if not 0 <= line < self.plan.n_lines:
-            raise TangError(f"line must be between 1 and {self.plan.n_lines}, got {line + 1}")
-        m = self.plan.n_chars
+        if not 0 <= line < self.plan.line_count:
+            raise TangError(f"line must be between 1 and {self.plan.line_count}, got {line + 1}")
+        m = self.plan.chars_per_line
         positions = [p for p in range(line * (m + 1), line * (m + 1) + m) if p not in self.given]
         for p in positions:
             self.unset(p)

@@ -191,6 +191,7 @@ class Composer:
         if preview is None:
             self.preview()
             preview = self._preview
+            assert preview is not None  # preview() always leaves one
         token = preview.token
         info = preview.info
         if char is not None and char != info.chosen:
@@ -283,6 +284,7 @@ class Composer:
         assert preview is not None
         position = preview.info.position
         token = EOS if char == EOS_MARK else self.vocab.stoi.get(char, -1)
+        reason: str | None
         if token < 0:
             reason = f"{char!r} is not in the model's vocabulary"
             return Judgement(char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason)
@@ -309,7 +311,7 @@ class Composer:
     def line_start(self, line: int) -> int:
         """Text position (= history index) where `line` (0-based) begins in the poem as written."""
         if self.plan.regulated:
-            return line * (self.plan.n_chars + 1)
+            return line * (self.plan.chars_per_line + 1)
         starts = [0] + [i + 1 for i, c in enumerate(self.text) if c in "，。！？；"]
         if line >= len(starts):
             raise TangError(f"line {line + 1} is not written yet")
@@ -339,7 +341,7 @@ class Composer:
         keep: dict[int, int] = {}
         for k in later:
             first = self.line_start(k)
-            for col in range(self.plan.n_chars):
+            for col in range(self.plan.chars_per_line):
                 if first + col < len(text):
                     keep[first + col] = self.vocab.stoi[text[first + col]]
         self.undo(len(self.history) - start)
@@ -358,7 +360,7 @@ class Composer:
         frame = self._frames[-1]
         s = frame.cstate
         groups, strict, loose, theme_left = s.groups, s.strict, s.loose, s.theme_left
-        m = self.plan.n_chars + 1
+        m = self.plan.chars_per_line + 1
         for pos, token in keep.items():
             line, col = divmod(pos, m)
             t = self.tables.tones_of[token]

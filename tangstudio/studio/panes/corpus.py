@@ -6,6 +6,8 @@ the pane shows a loading indicator meanwhile and a notification if the corpus ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -63,7 +65,7 @@ def summary_table(data: dict) -> Table:
     return table
 
 
-def bar_table(title: str, rows: list[tuple[str, float]], width: int = 18) -> Table:
+def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 18) -> Table:
     """The pane's cards are narrow: shorter bars than the CLI's."""
     return _bar_table(title, rows, width=width)
 
