@@ -96,10 +96,12 @@ def load_model(target: str):
     The index loads in a background thread (novelty.BackgroundIndex): composing may start at
     once, and the copy check, first needed at the end of the first line, waits for it there.
     """
+    from tangstudio.engine.compose.fast_step import for_model
     from tangstudio.engine.compose.novelty import index_in_background
     from tangstudio.engine.runs.checkpoint import load_checkpoint
 
     loaded = load_checkpoint(target, device="cpu")
+    for_model(loaded.model)  # the numpy step's weights are transposed here, not on the first Space
     return loaded, index_in_background(loaded)
 
 
