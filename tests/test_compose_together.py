@@ -237,3 +237,54 @@ def test_primer_changes_the_poem_but_is_not_printed(lm):
     assert [round(p, 6) for _, p in p0] != [round(p, 6) for _, p in p1]  # the model read the primer
     text = primed.finish().text
     assert "大漠" not in text and len(text) == 24 and primed.history[0].position == 0
+
+
+# ---------------------------------------------------------------- interpretable units
+
+
+def test_correlation_and_auc_are_right_on_known_columns():
+    from tangstudio.engine.models.units import auc, column_ranks, pearson
+
+    y = torch.tensor([0.0, 1, 2, 3, 4, 5])
+    x = torch.stack([y, -y, torch.tensor([1.0, 0, 1, 0, 1, 0])], 1)
+    r = pearson(x, y)
+    assert r[0] == pytest.approx(1.0) and r[1] == pytest.approx(-1.0) and abs(float(r[2])) < 0.6
+    labels = torch.tensor([0.0, 0, 0, 1, 1, 1])
+    a = auc(column_ranks(x), labels)
+    assert float(a[0]) == pytest.approx(1.0) and float(a[1]) == pytest.approx(0.0)
+
+
+def test_labels_of_a_poem():
+    from tangstudio.engine.models.units import labels_for
+
+    got = labels_for("床前明月光，疑是地上霜。", "wujue")
+    assert got["line_position"][:7] == [0, 1, 2, 3, 4, 5, 0]
+    assert got["line_end"][5] == 1.0 and got["line_end"][4] == 0.0
+    assert got["rhyme_position"][10] == 1.0 and sum(got["rhyme_position"]) == 1.0  # 霜 ends line 2
+    assert got["next_ping"][2] == 1.0  # 明 is 平
+    assert got["next_ping"][3] == 0.0  # 月 is 仄
+
+
+def test_rank_units_finds_a_unit_planted_to_count_the_line(vocab):
+    """A GRU whose unit 3 of layer 0 is wired to count characters since the last mark must come first."""
+    from tangstudio.engine.models.units import rank_units
+
+    lm = _loaded(vocab, "rnn", seed=1, layers=1)
+    rnn = lm.model.rnn
+    with torch.no_grad():
+        rnn.weight_hh_l0[3].zero_()
+        rnn.weight_ih_l0[3].zero_()
+        rnn.bias_hh_l0[3] = 0.0
+        rnn.weight_hh_l0[3, 3] = 1.0  # h3 ← tanh(h3 + 0.2): grows along the line …
+        rnn.bias_ih_l0[3] = 0.2
+        lm.model.embedding.weight[:, 0] = 0.0
+        for token in (vocab.stoi["，"], vocab.stoi["。"], vocab.start_id("wujue")):
+            lm.model.embedding.weight[token, 0] = (
+                1.0  # … the marks and the start reset it (input 0 is theirs)
+            )
+        rnn.weight_ih_l0[3, 0] = -50.0
+    poems = [(p, "wujue") for p in EXTRA] * 6
+    report = rank_units(lm, poems, top=3)
+    line = next(q for q in report.quantities if q.name == "line_position")
+    assert line.top[0].unit == "h0:3" and line.tracked and line.chance < 0.5
+    assert {q.name for q in report.quantities} >= {"line_position", "poem_position", "line_end", "next_ping"}

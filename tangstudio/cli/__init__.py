@@ -19,6 +19,7 @@ from tangstudio.cli import (  # noqa: F401
     corpus_cmd,
     eval_cmd,
     generate_cmd,
+    inspect_cmd,
     lab_cmd,
     runs_cmd,
     score_cmd,
