@@ -65,7 +65,7 @@ def cell_grad_norms(model: SequenceClassifier, x: Tensor, y: Tensor) -> list[flo
         raise TangError("gradient norms are drawn for one-layer rnn, lstm or gru classifiers")
     cells = to_cells(model)
     cells.train()
-    cell = cells.rnn.cells[0]  # type: ignore[union-attr,index]
+    cell: Any = cells.rnn.cells[0]  # type: ignore[index]
     batch, hidden = x.shape[0], model.config.hidden
     zeros = torch.zeros(batch, hidden)
     lstm = model.config.kind == "lstm"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -67,7 +68,7 @@ def kind_of(model: nn.Module) -> str | None:
 
 def readable_cells(model: nn.Module) -> CellStack:
     """The model's recurrent layers as teaching cells with the trained weights (made once per model)."""
-    rnn = model.rnn  # type: ignore[union-attr]
+    rnn: Any = model.rnn  # a fused nn.RNN/LSTM/GRU or a CellStack
     if isinstance(rnn, CellStack):
         return rnn
     stack = _CELLS.get(model)
@@ -116,7 +117,7 @@ def trace(model: nn.Module, ids: Tensor) -> GateTrace:
         2,
     ).float()  # [B, T, L, H]
     cell_state = (
-        torch.stack([torch.stack([s[1] for s in states[layer]], 1) for layer in range(layers)], 2).float()  # type: ignore[index]
+        torch.stack([torch.stack([s[1] for s in states[layer]], 1) for layer in range(layers)], 2).float()
         if kind == "lstm"
         else None
     )

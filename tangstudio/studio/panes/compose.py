@@ -462,6 +462,7 @@ class ComposePane(Pane):
 
     def action_undo(self) -> None:
         if self._ready():
+            assert self.session is not None  # _ready() says so
             self._stop_play()
             nothing = not any(not s.forced for s in self.session.steps())
             if nothing and self._previous is not None:  # a fresh poem: Backspace brings the last one back
@@ -477,6 +478,7 @@ class ComposePane(Pane):
         """Lock or unlock the line under the cursor (a reroll keeps locked lines)."""
         if self._ready():
             session = self.session
+            assert session is not None  # _ready() says so
             self.notify(session.toggle_lock(), title="Compose")
             self._publish()
 

@@ -239,7 +239,8 @@ def gate_strips(gates: tuple, names: tuple[str, ...]) -> list[tuple[str, list[fl
         if name.startswith("‖"):
             top = max(values, default=0.0) or 1.0
             values = [v / top for v in values]
-        out.append((f"L{layer + 1} {MAIN_GATE.get(name, name)}", list(values)))
+        shown: list[float | None] = list(values)
+        out.append((f"L{layer + 1} {MAIN_GATE.get(name, name)}", shown))
     return out
 
 
