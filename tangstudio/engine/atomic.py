@@ -130,7 +130,7 @@ def recover_dir(target: Path) -> None:
 
 def remove_leftovers(folder: Path) -> list[Path]:
     """Delete the temporary files and folders a killed writer left in `folder` (`.*.tmp`); returns them."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(Path(folder).iterdir())
     except OSError:
@@ -149,7 +149,15 @@ def remove_leftovers(folder: Path) -> list[Path]:
 
 FAULT_ENV = "TANGSTUDIO_FAULT"
 FAULT_LOG_ENV = "TANGSTUDIO_FAULT_LOG"
-_fault_state: dict[str, object] = {"spec": None, "parsed": None, "counts": {}}
+
+
+class _FaultState:
+    spec: str | None = None
+    action, wanted, nth = "", "", 0
+    counts: dict[str, int] = {}  # noqa: RUF012 - replaced whole when the spec changes
+
+
+_fault = _FaultState()
 
 
 def _parse_fault(spec: str) -> tuple[str, str, int]:
@@ -173,16 +181,16 @@ def fault_point(point: str) -> None:
     spec = os.environ.get(FAULT_ENV)
     if not spec:
         return
-    if spec != _fault_state["spec"]:
-        _fault_state.update(spec=spec, parsed=_parse_fault(spec), counts={})
-    action, wanted, nth = _fault_state["parsed"]  # type: ignore[misc]
+    if spec != _fault.spec:
+        _fault.action, _fault.wanted, _fault.nth = _parse_fault(spec)
+        _fault.spec, _fault.counts = spec, {}
+    action, wanted, nth, counts = _fault.action, _fault.wanted, _fault.nth, _fault.counts
     if action == "log":
         with open(os.environ[FAULT_LOG_ENV], "a", encoding="utf-8") as handle:
             handle.write(point + "\n")
         return
     if wanted not in ("any", point):
         return
-    counts: dict[str, int] = _fault_state["counts"]  # type: ignore[assignment]
     counts[wanted] = counts.get(wanted, 0) + 1
     if counts[wanted] < nth:
         return

@@ -352,7 +352,12 @@ class _Trainer:
                 torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank + resume["info"]["step"])
             counters.update({k: resume["info"][k] for k in counters if k in resume["info"]})
             self.saved_step = int(resume["info"]["step"])
-        self.live = Counters(**counters)
+        self.live = Counters(
+            step=int(counters["step"] or 0),
+            epoch=int(counters["epoch"] or 0),
+            batch_pos=int(counters["batch_pos"] or 0),
+            elapsed_s=float(counters["elapsed_s"] or 0.0),
+        )
         self.net = D.wrap(self.model, self.info, self.device)
 
         if self.info.is_main:
@@ -381,6 +386,7 @@ class _Trainer:
 
     def _open_run_dir(self, resumed_step: int | None) -> None:
         run = self.run_dir
+        assert run is not None, "the run folder is decided first"
         run.path.mkdir(parents=True, exist_ok=True)
         write_config(run.config_path, self.config.to_dict())
         if resumed_step is not None:

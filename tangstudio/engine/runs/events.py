@@ -1,0 +1,109 @@
+"""The events the trainer emits, as TypedDicts: the documented schema of `metrics.jsonl` (torch-free).
+
+The training loop hands every event to its callbacks (the CLI's views, the studio, tests); rank 0
+also appends `train`, `eval`, `checkpoint` and `done` events to `metrics.jsonl`, one JSON object a
+line. A logged line always carries every key of `LoggedBase` (null where it does not apply), then
+the keys of its kind. `start`, `progress` and `sample` go to callbacks only (samples have their own
+file, `samples.jsonl`). Numbers are nats per character for losses and seconds for times; `step` is
+the number of optimizer steps done, counted from the run's start across resumes.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+EventName = Literal["start", "train", "progress", "eval", "sample", "checkpoint", "done"]
+LOGGED: tuple[str, ...] = ("train", "eval", "checkpoint", "done")  # the kinds in metrics.jsonl
+
+
+class LoggedBase(TypedDict):
+    """Keys of every metrics.jsonl line (the loop's METRIC_KEYS), null when they do not apply."""
+
+    event: str
+    step: int
+    epoch: float | None  # epochs done, with the share of the current one
+    train_loss: float | None
+    val_loss: float | None
+    val_ppl: float | None  # exp(val_loss); a pseudo-perplexity for the BiLSTM (see ppl_kind)
+    lr: float | None
+    chars_per_s: float | None  # over all processes
+    elapsed_s: float | None  # training time since the run's start, resumes included
+    pad_fraction: float | None  # padding share of the batches since the last train line
+    ppl_kind: Literal["causal", "pseudo"]
+    time: str  # ISO time the line was written (added by MetricsWriter)
+
+
+class TrainEvent(LoggedBase):
+    """Every `log_every` steps: the mean training loss over the steps since the previous one."""
+
+
+class EvalEvent(LoggedBase):
+    """Every `eval_every` steps and at the end: the validation split (or its fixed subset)."""
+
+    val_bits_per_char: float
+    val_chars: int
+    val_poems: int
+
+
+class CheckpointEvent(LoggedBase):
+    """A checkpoint folder switched in (`best` after an improved eval, `last` with training state)."""
+
+    kind: Literal["best", "last"]
+    path: str
+    save_s: float  # seconds spent writing it (the --checkpoint-every cost)
+
+
+class DoneEvent(LoggedBase, total=False):
+    """The last line of a session: finished, interrupted (a signal) or failed (`error` says why)."""
+
+    status: Literal["finished", "interrupted", "failed"]
+    error: str
+
+
+class StartEvent(TypedDict):
+    """Callbacks only: what is about to train."""
+
+    event: Literal["start"]
+    run: str
+    path: str
+    params: int
+    device: str
+    bf16: bool
+    world: int
+    total_steps: int | None
+    minutes: float | None
+    steps_per_epoch: int
+    train_poems: int
+    val_poems: int
+    dropped: int
+    vocab_size: int
+    resumed_from: int | None  # the step a --resume continues from (0: it had no checkpoint yet)
+    ppl_kind: str
+    config: dict
+
+
+class ProgressEvent(TypedDict, total=False):
+    """Callbacks only, every step: what a progress bar shows."""
+
+    event: Literal["progress"]
+    step: int
+    total_steps: int | None
+    fraction: float
+    epoch: float
+    lr: float
+    eta_s: float | None
+    elapsed_s: float
+    val_ppl: float | None
+    train_loss: float | None
+    chars_per_s: float | None
+    pad_fraction: float | None
+
+
+class SampleEvent(TypedDict):
+    """Callbacks only (and one samples.jsonl line): a poem sampled at an evaluation."""
+
+    event: Literal["sample"]
+    step: int
+    form: str
+    text: str
+    time: str
