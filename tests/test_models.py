@@ -45,6 +45,25 @@ def test_the_registry_lists_four_architectures_with_their_equations() -> None:
         assert info.when_to_pick and "\n" not in info.when_to_pick
 
 
+def test_every_gate_equation_shows_its_bias() -> None:
+    """The cells add a bias to every gate, and so do nn.LSTM and nn.GRU: the shown equations say so."""
+    for arch, biases in (("lstm", ("b_f", "b_i", "b_C", "b_o")), ("gru", ("b_r", "b_z", "+ b)"))):
+        for bias in biases:
+            assert bias in ARCHS[arch].equations, (arch, bias)
+    assert "b_x" in ARCHS["gru"].note and "b_h" in ARCHS["gru"].note
+
+
+def test_causality_and_names_are_asked_of_the_registry() -> None:
+    from tangstudio.engine.models.archs import ARCH_NAMES, CAUSAL_ARCHS, is_causal, ppl_kind
+    from tangstudio.engine.training.config import TrainConfig
+
+    assert tuple(ARCHS) == ARCH_NAMES and CAUSAL_ARCHS == ("rnn", "lstm", "gru")
+    assert [is_causal(a) for a in ARCH_NAMES] == [ARCHS[a].causal for a in ARCH_NAMES]
+    assert [ppl_kind(a) for a in ARCH_NAMES] == ["causal", "causal", "causal", "pseudo"]
+    assert [TrainConfig(arch=a).ppl_kind for a in ARCH_NAMES] == [ppl_kind(a) for a in ARCH_NAMES]
+    assert is_causal("an-older-arch")  # a run of an unknown model is read as causal
+
+
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("arch", list(ARCHS))
 def test_every_architecture_builds_and_scores_every_position(arch: str, impl: str) -> None:
