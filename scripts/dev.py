@@ -30,8 +30,8 @@ STAMP = VENV / ".tangstudio-installed"
 TORCH = os.environ.get("TANGSTUDIO_TORCH", "torch==2.13.0")
 
 
-def say(message: str) -> None:
-    print(f"[setup] {message}", file=sys.stderr, flush=True)
+def say(message: str, tag: str = "setup") -> None:
+    print(f"[{tag}] {message}", file=sys.stderr, flush=True)
 
 
 def pip(*args: str) -> None:
@@ -67,7 +67,7 @@ def check(pytest_args: list[str]) -> int:
     ]
     results = []
     for name, command in steps:
-        say(f"{name}: {' '.join([Path(command[0]).name, *command[1:]])}")
+        say(f"{name}: {' '.join([Path(command[0]).name, *command[1:]])}", tag="check")
         start = time.monotonic()
         code = subprocess.run(command, cwd=ROOT).returncode
         results.append((name, code, time.monotonic() - start))
