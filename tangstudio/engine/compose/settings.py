@@ -74,6 +74,8 @@ class ComposeSettings:
 
         check_typed(self.prefix, "the prefix", MAX_TYPED)
         check_typed(self.acrostic, "the acrostic", MAX_TYPED)
+        check_typed(self.theme, "the theme", MAX_TYPED)
+        check_typed(self.primer, "the primer", MAX_TYPED)
         letters = [ch for ch in self.acrostic if unicodedata.category(ch)[0] in "LN"]
         if self.acrostic.strip() and not letters:
             raise TangError(
