@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import lzma
+import os
 import re
 import shutil
 import tempfile
@@ -197,6 +198,7 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
     try:
+        os.chmod(staging, 0o755)  # mkdtemp makes 0700; a home is meant to be copied and shared
         (staging / CORPUS_FILE).write_bytes(blob)
         (staging / "meta.json").write_text(
             json.dumps(
