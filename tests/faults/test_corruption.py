@@ -287,3 +287,31 @@ def test_import_force_killed_between_renames_loses_no_corpus(base, tmp_path, tin
     listed = in_child(cli_main("corpus", "list"), home, tmp_path / "list.txt")
     assert listed.code == 0 and "tiny" in listed.output and ".tiny" not in listed.output, listed.output
     assert (corpora / "tiny" / "meta.json").is_file()
+
+
+def test_bad_metric_lines_are_skipped_by_the_follower_and_dropped_by_a_resume(base, tmp_path):
+    from tangstudio.engine.runs.metrics import read_jsonl
+    from tangstudio.studio.follow import RunFollower
+
+    home = tmp_path / "home"
+    shutil.copytree(base, home, symlinks=True)
+    metrics = home / "runs" / RUN / "metrics.jsonl"
+    good = read_jsonl(metrics).events
+    bad = [
+        '{"event":"train","step":null}',
+        '{"event":"train","step":"abc"}',
+        '{"event":"train","step":1e400}',
+    ]
+    with open(metrics, "a", encoding="utf-8") as handle:
+        handle.write("\n".join([*bad, '{"event":"eval","step":3,"val_loss":"x"}']) + "\n")
+    follower = RunFollower(home / "runs" / RUN)
+    follower.poll()
+    assert follower.step == 4 and follower.status() == "finished"
+    read = read_jsonl(metrics)
+    assert read.events == good and read.skipped == 4 and "step None" in (read.first_skip or "")
+    resumed = in_child(
+        cli_main("train", "--headless", "--run", RUN, "--resume", "--steps", "6"), home, tmp_path / "r"
+    )
+    assert resumed.code == 0, resumed.output
+    after = read_jsonl(metrics)
+    assert after.skipped == 0 and max(e["step"] for e in after.events) == 6
