@@ -71,6 +71,51 @@ def test_compose_pane(snap_compare, seeded_model_run: Path, home: Path, size) ->
     assert snap_compare(app, terminal_size=size, run_before=_prepare([write_some]))
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_compose_form_dropdown_open(snap_compare, seeded_model_run: Path, home: Path, size) -> None:
+    """Issue 16 item 5: the opened form dropdown shows every row whole (no half-drawn CJK)."""
+    import shutil
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
+
+    async def open_forms(pilot) -> None:
+        pilot.app.query_one("#cp-form").focus()
+        await pilot.pause()
+        await pilot.press("enter")
+
+    app = create_app(pane="compose", warm_torch=False)
+    assert snap_compare(app, terminal_size=size, run_before=_prepare([open_forms]))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_compose_gate_view_and_a_typed_character(
+    snap_compare, seeded_model_run: Path, home: Path, size
+) -> None:
+    import asyncio
+    import shutil
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
+
+    async def write_and_look(pilot) -> None:
+        pane = pilot.app.query_one("#compose-pane")
+        pane.seed = 3
+        pane.action_new()
+        for _ in range(6):
+            pane.action_step()
+        pane.write(pane.composer.preview().candidates[1][0])  # typed by hand: the second candidate
+        pane.focus_first()
+        await pilot.press("g")
+        for _ in range(400):
+            if pane.poem.gates is not None:
+                break
+            await asyncio.sleep(0.05)
+            await pilot.pause()
+        await pilot.press("left")
+
+    app = create_app(pane="compose", warm_torch=False)
+    assert snap_compare(app, terminal_size=size, run_before=_prepare([write_and_look]))
+
+
 def test_too_small(snap_compare, home: Path) -> None:
     app = create_app(pane="train", warm_torch=False)
     assert snap_compare(app, terminal_size=(60, 20))

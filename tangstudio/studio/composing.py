@@ -20,13 +20,17 @@ from typing import Any
 
 from tangstudio.engine.runs.layout import CHECKPOINTS, has_checkpoint
 
+# The dropdown's rows stay ASCII: Textual cuts every screen line at the edges of the widgets under
+# an open overlay, and a double-width character straddling such a cut is drawn as two spaces (the
+# 七 of "七绝 qijue" went missing, issue 16 item 5). The Chinese name shows beside the dropdown.
 FORMS = [
-    ("七绝 qijue", "qijue"),
-    ("五绝 wujue", "wujue"),
-    ("七律 qilv", "qilv"),
-    ("五律 wulv", "wulv"),
+    ("qijue 7×4", "qijue"),
+    ("wujue 5×4", "wujue"),
+    ("qilv 7×8", "qilv"),
+    ("wulv 5×8", "wulv"),
     ("free", "free"),
 ]
+FORM_NAMES = {"qijue": "七绝", "wujue": "五绝", "qilv": "七律", "wulv": "五律", "free": "自由"}
 TONES = [("tones: loose", "loose"), ("tones: strict", "strict"), ("tones: off", "off")]
 LINE_MARKS = "，。！？；"
 EOS_MARK = "<eos>"  # the end of a free poem among the candidates (engine.compose.settings.EOS_MARK)

@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from tangstudio.studio.composing import (
+    FORM_NAMES,
     FORMS,
     TONES,
     Session,
@@ -96,6 +97,7 @@ class ComposePane(Pane):
     """
 
     DEFAULT_CSS = """
+    #cp-form-name { padding: 0 0 0 1; }
     #cp-theme { width: 1fr; max-width: 34; }
     #cp-primer { width: 1fr; }
     """
@@ -160,6 +162,7 @@ class ComposePane(Pane):
                 )
                 yield Label("form", classes="field-label")
                 yield Select(FORMS, value="qijue", allow_blank=False, id="cp-form", compact=True)
+                yield Label(FORM_NAMES["qijue"], id="cp-form-name")
                 yield Select(TONES, value="loose", allow_blank=False, id="cp-tones", compact=True)
                 yield Checkbox("rhyme", True, id="cp-rhyme", compact=True)
             with Horizontal(classes="settings-row"):
@@ -290,6 +293,7 @@ class ComposePane(Pane):
     def _shape_changed(self, event) -> None:
         """Form, acrostic, prefix, theme and primer shape the whole poem: start a new one."""
         event.stop()
+        self.query_one("#cp-form-name", Label).update(FORM_NAMES.get(self._form(), ""))
         if self.loaded is not None:
             self.action_new()
             self.focus_first()
@@ -411,9 +415,8 @@ class ComposePane(Pane):
             self._previous = None
         self.session, self.loaded, self.novelty, self.model_target = session, loaded, novelty, target
         with self.prevent(Select.Changed):
-            self.query_one("#cp-form", Select).value = (
-                form if form in dict((v, v) for _, v in FORMS) else "qijue"
-            )
+            self.query_one("#cp-form", Select).value = form if form in FORM_NAMES else "qijue"
+            self.query_one("#cp-form-name", Label).update(FORM_NAMES.get(form, ""))
             select = self.query_one("#cp-model", Select)
             if any(value == model for _, value in list_models()):
                 select.value = model
@@ -528,9 +531,7 @@ class ComposePane(Pane):
             return
         self.show_gates = not self.show_gates
         self.notify(
-            "gate view on: ← → choose the character the panel describes."
-            if self.show_gates
-            else "gate view off.",
+            "gate view on (← → pick a character)." if self.show_gates else "gate view off.",
             title="Compose",
         )
         self._publish()
@@ -673,6 +674,7 @@ class ComposePane(Pane):
                 None if session.filling else step.removed_mass,
                 message=None,
                 notes=notes,
+                limit=5 if notes else 10,  # room for the notes at 80×24
             )
         self.status = self._status_line()
 

@@ -222,7 +222,7 @@ class PoemView(Static):
         self.update(out)
 
 
-LEGEND = "平 level 仄 oblique 中 either (several readings)"
+LEGEND = "平 level 仄 oblique 中 several readings"  # 中 fits either tone (help, `?`)
 MAIN_GATE = {"f": "f (kept)", "z": "z (replaced)", "‖h‖": "‖h‖"}
 
 

@@ -30,6 +30,7 @@ class PanelState:
     removed_mass: float | None = None
     message: str | None = "loading …"
     notes: tuple[tuple[str, str], ...] = ()  # (text, style) lines below the bars
+    limit: int = 10  # candidates shown (fewer when notes need the room)
 
 
 class ProbBars(Static):
@@ -46,7 +47,8 @@ class ProbBars(Static):
         if panel.message is not None:
             self.clear(panel.message)
             return
-        shown = step_renderable(panel.position, list(panel.candidates), panel.chosen, panel.removed_mass)
+        candidates = list(panel.candidates)[: panel.limit]
+        shown = step_renderable(panel.position, candidates, panel.chosen, panel.removed_mass)
         if panel.notes:
             from rich.console import Group
 
