@@ -105,8 +105,14 @@ def load_model(target: str):
     from tangstudio.engine.runs.checkpoint import load_checkpoint
 
     loaded = load_checkpoint(target, device="cpu")
-    for_model(loaded.model)  # the numpy step's weights are transposed here, not on the first Space
-    return loaded, index_in_background(loaded)
+    novelty = index_in_background(loaded)
+    # Work the first Space would otherwise do on the UI thread, done here in the loading worker:
+    for_model(loaded.model)  # the numpy step's weights, transposed once
+    if is_causal(loaded):
+        from tangstudio.engine.compose.tables import tables_for
+
+        tables_for(loaded.vocab)  # the vocabulary's tone and rhyme masks (cached per vocabulary)
+    return loaded, novelty
 
 
 def is_causal(loaded: Any) -> bool:
