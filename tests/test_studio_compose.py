@@ -176,3 +176,27 @@ async def test_help_explains_the_new_keys_and_zhong(home: Path) -> None:
 
     for key in ("`g`", "`l`", "`r`", "`u`", "`W`", "`#`", "中"):
         assert key in HELP, key
+
+
+@sync
+async def test_cursor_moves_by_line_and_a_unit_can_be_pinned(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        while not pane.session.done:
+            pane.action_step()
+        await pilot.press("up")
+        assert pane.session.cursor == 31 - 8  # same column, one line up (a 七绝: 8 cells a line)
+        await pilot.press("up", "up", "up")
+        assert pane.session.cursor == 7 and pane.session.cursor_line() == 0
+        await pilot.press("number_sign")
+        await pilot.pause()
+        await pilot.press(*"h0:3", "enter")
+        assert await _wait_for(pilot, lambda: pane.poem.pin is not None), errors(app)
+        assert len(pane.poem.pin) == len(pane.poem_text()) and pane.poem.pin_label == "h0:3"
+        assert "coloured by unit h0:3" in shown_text(pane.query_one("#poem"))
+        await pilot.press("number_sign")
+        await pilot.pause()
+        await pilot.press(*"x9", "enter")  # not a unit: one line, and nothing pinned changes
+        assert any("h<layer>:<index>" in message for message in errors(app))

@@ -180,6 +180,27 @@ def save_poem(
 MASKED = "□"  # an empty position of a BiLSTM grid
 
 
+def line_spans(text: str) -> list[tuple[int, int]]:
+    """(first, last) text index of each line, its closing mark included."""
+    spans, start = [], 0
+    for i, c in enumerate(text):
+        if c in LINE_MARKS:
+            spans.append((start, i))
+            start = i + 1
+    if start < len(text):
+        spans.append((start, len(text) - 1))
+    return spans
+
+
+def _other_line(text: str, at: int, delta: int) -> int:
+    """The index `delta` lines up or down from `at`, in the same column where the line is long enough."""
+    spans = line_spans(text)
+    here = next((k for k, (a, b) in enumerate(spans) if a <= at <= b), len(spans) - 1)
+    target = min(max(here + delta, 0), len(spans) - 1)
+    first, last = spans[target]
+    return min(first + (at - spans[here][0]), last)
+
+
 class CausalSession:
     """Left to right (rnn, lstm, gru): the engine's Composer writes, previews, retakes and undoes.
 
@@ -258,6 +279,11 @@ class CausalSession:
     def play(self) -> bool:
         """True: the pane writes on at a visible pace (a timer calling `advance`)."""
         return True
+
+    def move_line(self, delta: int) -> None:
+        text = self.text
+        if text:
+            self.cursor = _other_line(text, len(text) - 1 if self.cursor is None else self.cursor, delta)
 
     def write(self, text: str) -> str | None:
         """Write what a person typed at the end of the poem; TangError (why, with its odds) if refused."""
@@ -388,6 +414,12 @@ class FillSession:
         """Refine every free position at once (a few rounds of Gibbs sampling); no timer."""
         self.engine.refine(2)
         return False
+
+    def move_line(self, delta: int) -> None:
+        target = _other_line(self.text, self.cursor, delta)
+        free = self.free()
+        if free:
+            self.cursor = min(free, key=lambda p: (abs(p - target), p))
 
     def write(self, text: str) -> str | None:
         """Set what a person typed at the selected position, then move to the next free one."""

@@ -59,7 +59,7 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 | `1`–`9`, `0` | take candidate 1–10 instead |
 | `Backspace` | undo one character (in a fresh poem: bring the previous one back) |
 | type 月 | write your own character (any IME, or paste): the panel shows its probability, surprisal and rank, and whether it fits the 平仄 and rhyme; one that breaks the form is refused with the reason; the model continues from it |
-| `←` `→` | move the cursor over the written characters (the panel describes the one under it) |
+| `←` `→` `↑` `↓` | move the cursor over the written characters, by character or by line (the panel describes the one under it) |
 | `l` | lock / unlock the line under the cursor |
 | `r` | reroll the line under the cursor (see below) |
 | `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖); the panel lists every gate of the cursor's character |

@@ -118,6 +118,8 @@ class ComposePane(Pane):
         Binding("number_sign", "pin", "Pin unit", show=False),
         Binding("left", "move(-1)", "←", show=False),
         Binding("right", "move(1)", "→", show=False),
+        Binding("up", "move_line(-1)", "↑", show=False),
+        Binding("down", "move_line(1)", "↓", show=False),
         Binding("escape", "focus_poem", "Poem", show=False),
     ]
 
@@ -523,6 +525,10 @@ class ComposePane(Pane):
         if text:
             event.stop()
             self.write(text)
+
+    def action_move_line(self, delta: int) -> None:
+        if self.session is not None:
+            self._do(lambda s: s.move_line(delta))
 
     def action_gates(self) -> None:
         """Show or hide what the network does at each character (causal models)."""
