@@ -336,6 +336,11 @@ async def test_attach_follows_a_run_written_by_a_separate_headless_process(
         env={**os.environ},
     )
     try:
+        import time
+
+        end = time.monotonic() + 90  # attach refuses a folder that is not a run yet
+        while not (elsewhere / "runs" / "remote" / "config.toml").is_file() and time.monotonic() < end:
+            time.sleep(0.2)
         app = studio(pane="train")
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
