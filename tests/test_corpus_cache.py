@@ -208,3 +208,11 @@ def test_a_child_process_builds_the_cache_and_is_fresh_tells(mine, notes):
     path = C.cache_path(mine, "simplified")
     path.write_bytes(path.read_bytes()[:-8])
     assert not C.is_fresh(mine, "simplified")
+
+
+def test_the_cache_lives_in_the_home_when_one_is_given_else_the_user_cache_folder(home, monkeypatch):
+    import platformdirs
+
+    assert C.cache_dir() == home / "cache"
+    monkeypatch.delenv("TANGSTUDIO_HOME")
+    assert C.cache_dir() == platformdirs.user_cache_path("tangstudio", appauthor=False)
