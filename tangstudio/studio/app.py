@@ -18,11 +18,13 @@ from tangstudio.studio.messages import ShowPane, StartTraining
 from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.panes.compose import ComposePane
 from tangstudio.studio.panes.corpus import CorpusPane
+from tangstudio.studio.panes.lab import LabPane
 from tangstudio.studio.panes.model import ModelPane
 from tangstudio.studio.panes.train import TrainPane
 
-PANES = ("corpus", "model", "train", "compose")
+PANES = ("corpus", "model", "train", "compose", "lab")
 MIN_SIZE = (80, 24)
+PANE_KEYS = Binding.Group("panes")
 
 
 def _import_torch() -> None:
@@ -34,10 +36,13 @@ class TangStudio(App):
     TITLE = "Tang Studio"
     COMMANDS = App.COMMANDS | {StudioCommands}
     BINDINGS = [
-        Binding("f1", "show_pane('corpus')", "Corpus"),
-        Binding("f2", "show_pane('model')", "Model"),
-        Binding("f3", "show_pane('train')", "Train"),
-        Binding("f4", "show_pane('compose')", "Compose"),
+        # One footer entry, `f1 f2 f3 f4 f5 panes`: the tabs name the panes, and at 80 columns the keys
+        # of the pane, the pane switches and `?` all fit only this way.
+        Binding("f1", "show_pane('corpus')", "Corpus", group=PANE_KEYS),
+        Binding("f2", "show_pane('model')", "Model", group=PANE_KEYS),
+        Binding("f3", "show_pane('train')", "Train", group=PANE_KEYS),
+        Binding("f4", "show_pane('compose')", "Compose", group=PANE_KEYS),
+        Binding("f5", "show_pane('lab')", "Lab", group=PANE_KEYS),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -75,6 +80,7 @@ class TangStudio(App):
             "model": ("Model", lambda: ModelPane(self.corpus_name, id="model-pane")),
             "train": ("Train", lambda: TrainPane(run=self.initial_run, id="train-pane")),
             "compose": ("Compose", lambda: ComposePane(run=self.initial_run, id="compose-pane")),
+            "lab": ("Lab", lambda: LabPane(id="lab-pane")),
         }
         with TabbedContent(initial=self.initial_pane, id="panes"):
             for name, (title, make) in panes.items():
@@ -122,6 +128,14 @@ class TangStudio(App):
         screen = self.screen
         screen.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "-too-small")
         screen.set_class(width >= 140, "-wide")
+        try:
+            footer = self.query_one(Footer)
+        except NoMatches:
+            return
+        # Narrow windows: keys without padding and no palette hint (Ctrl+P still works), so the pane
+        # switches and `?` still fit at 80 columns.
+        footer.compact = width < 120
+        footer.show_command_palette = width >= 100
 
     def action_show_pane(self, pane: str) -> None:
         if pane not in PANES:
@@ -174,7 +188,7 @@ class TangStudio(App):
         """Quit at once; runs this studio started get their SIGINT now and finish their checkpoint on
         their own, and the terminal says so after the screen is restored."""
         try:
-            stopping = self.query_one(TrainPane).stop_all()
+            stopping = self.query_one(TrainPane).stop_all() + self.query_one(LabPane).stop_all()
         except NoMatches:
             stopping = []
         if stopping:

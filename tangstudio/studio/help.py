@@ -16,12 +16,13 @@ every character being chosen.
 
 **The basic flow:** look at the data in **Corpus** (F1) → pick an architecture and its size in
 **Model** (F2) and press `t` to train → watch the curves in **Train** (F3) → write a poem step by
-step in **Compose** (F4).
+step in **Compose** (F4). The **Lab** (F5) runs the seed article's own experiment: digits read one
+row per step, trained live, then watched row by row.
 
 ## Everywhere
 | key | action |
 |---|---|
-| `F1` `F2` `F3` `F4` | Corpus, Model, Train, Compose |
+| `F1` `F2` `F3` `F4` `F5` | Corpus, Model, Train, Compose, Lab |
 | `Ctrl+P` | command palette: every action by name |
 | `?` | this help (`Esc` closes it) |
 | `Tab` / `Shift+Tab` | move between fields (the focused one is highlighted) |
@@ -87,6 +88,23 @@ Each character is tinted by the probability it had when chosen (bright: likely, 
 Under every line: the tone of each character — 平 level, 仄 oblique, 中 either (a character with
 several readings of different tones, e.g. 中 itself or 看, which fits both), ？ not in the tables —
 and the rhyme group at the line end; violations are red.
+
+## Lab
+The seed article's digits experiment (28 rows of 28 pixels, one row per step, the class read after
+the last row) and its long-memory claim.
+
+| key | action |
+|---|---|
+| `↑` `↓` then `t` | pick RNN, LSTM, GRU or BiLSTM and train it on the 8,000 train digits (1,500 steps, about a CPU-minute) |
+| `Space` | overlay the highlighted run's accuracy and loss curves with the others |
+| `s` | stop the highlighted run (it writes a checkpoint first) |
+| `v` | next view: curves · a digit read row by row · confusion matrix · long-memory chart |
+| `→` `←` | (digit view) read one more row / one fewer: the rows read are lit, ten bars show P(class) |
+| `p` | (digit view) play the rows one by one |
+| `]` `[` | next / previous digit; in the confusion view, the next misclassified digit |
+| `w` | (digit view) only the digits the model gets wrong |
+
+The same from a shell: `tangstudio lab digits train|eval|show` and `tangstudio lab memory run|show`.
 """
 
 

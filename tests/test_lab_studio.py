@@ -1,0 +1,159 @@
+"""The Lab pane (F5): Pilot tests on a real tiny digits run, and snapshots at 80×24 and 160×48."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from studio_helpers import errors, no_blink, settle, shown_text, sync, wait_until
+
+from tangstudio.studio.app import create_app
+
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture(scope="session")
+def lab_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny GRU digits run (4 steps, hidden 8, seed 0), trained once per session."""
+    import os
+
+    from tangstudio.engine.lab.config import LabConfig
+    from tangstudio.engine.lab.train import train_lab
+
+    root = tmp_path_factory.mktemp("lab-home")
+    previous = os.environ.get("TANGSTUDIO_HOME")
+    os.environ["TANGSTUDIO_HOME"] = str(root)
+    try:
+        train_lab(LabConfig(run="lab-gru-demo", arch="gru", hidden=8, steps=4, eval_every=2, log_every=1))
+    finally:
+        if previous is None:
+            del os.environ["TANGSTUDIO_HOME"]
+        else:
+            os.environ["TANGSTUDIO_HOME"] = previous
+    return root / "runs" / "lab-gru-demo"
+
+
+@pytest.fixture
+def lab_run(lab_run_dir: Path, home: Path) -> str:
+    import shutil
+
+    shutil.copytree(lab_run_dir, home / "runs" / lab_run_dir.name)
+    return lab_run_dir.name
+
+
+async def _to_digit_view(pilot) -> None:
+    pane = pilot.app.query_one("#lab-pane")
+    await pilot.press("v")
+    await wait_until(pilot, lambda: pane.reading is not None)
+    await settle(pilot)
+
+
+@sync
+async def test_f5_opens_the_lab_and_steps_through_a_digit(lab_run: str) -> None:
+    app = create_app(pane="corpus", warm_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.query_one("#panes").active == "lab"
+        pane = app.query_one("#lab-pane")
+        assert [r.name for r in pane.runs.values()] == [lab_run]
+        assert pane.view == "curves" and pane.shown()[0].val  # the run's evaluations are on the chart
+        await _to_digit_view(pilot)
+        assert pane.view == "digit" and pane.rows_read == 0
+        for _ in range(5):
+            await pilot.press("right")
+        await settle(pilot)
+        assert pane.rows_read == 5
+        assert "row 5/28: says" in shown_text(app.query_one("#lab-digit-info"))
+        bars = shown_text(app.query_one("#lab-bars"))
+        assert bars.count("%") == 10  # ten probability bars
+        expected = pane.reading["probs"][0][4]
+        assert f"{expected[0] * 100:5.1f}%" in bars.splitlines()[0]  # class 0's bar: P after row 5
+        await pilot.press("left")
+        assert pane.rows_read == 4
+        await pilot.press("right_square_bracket")
+        assert pane.position == 1 and pane.rows_read == 0
+        await pilot.press("v")  # confusion matrix and the mistakes
+        await settle(pilot)
+        assert pane.view == "confusion"
+        info = shown_text(app.query_one("#lab-wrong-info"))
+        wrong = len(pane.reading["wrong"])
+        assert f"mistake 1 of {wrong}" in info and "read as" in info
+        assert sum(map(sum, pane.reading["confusion"])) == 1000
+        await pilot.press("right_square_bracket")
+        assert "mistake 2 of" in shown_text(app.query_one("#lab-wrong-info"))
+        await pilot.press("v")
+        await settle(pilot)
+        assert pane.view == "memory"
+        assert "tangstudio lab memory run" in shown_text(app.query_one("#lab-memory-table"))
+        assert errors(app) == []
+
+
+@sync
+async def test_lab_pane_with_no_runs_says_what_to_do(home: Path) -> None:
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        assert "press t" in shown_text(app.query_one("#lab-details"))
+        await pilot.press("v")
+        await settle(pilot)
+        assert "press t" in shown_text(app.query_one("#lab-digit-info"))
+
+
+@pytest.mark.slow
+@sync
+async def test_t_trains_a_run_live_in_a_child_process(home: Path) -> None:
+    import tangstudio.studio.panes.lab as lab
+
+    app = create_app(pane="lab", warm_torch=False)
+    old = lab.TRAIN_STEPS
+    lab.TRAIN_STEPS = 30
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("t")
+            pane = app.query_one("#lab-pane")
+            assert list(pane.processes) == ["lab-lstm"]
+            process = pane.processes["lab-lstm"]
+            process.process.wait(timeout=300)
+            await wait_until(pilot, lambda: not pane.processes, rounds=2000)
+            run = pane.highlighted()
+            await wait_until(pilot, lambda: run.status == "finished", rounds=2000)
+            assert run.step == 30 and run.val
+            assert (home / "runs" / "lab-lstm" / "checkpoints" / "best" / "model.safetensors").is_file()
+    finally:
+        lab.TRAIN_STEPS = old
+
+
+def _prepare(steps=()):
+    async def run_before(pilot) -> None:
+        no_blink(pilot.app)
+        await settle(pilot)
+        for step in steps:
+            await step(pilot)
+        await settle(pilot)
+
+    return run_before
+
+
+async def _read_twelve_rows(pilot) -> None:
+    await _to_digit_view(pilot)
+    for _ in range(12):
+        await pilot.press("right")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lab_pane_digit_view(snap_compare, lab_run: str, size) -> None:
+    app = create_app(pane="lab", warm_torch=False)
+    assert snap_compare(app, terminal_size=size, run_before=_prepare([_read_twelve_rows]))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lab_pane_curves(snap_compare, lab_run: str, size) -> None:
+    app = create_app(pane="lab", warm_torch=False)
+    assert snap_compare(app, terminal_size=size, run_before=_prepare())
