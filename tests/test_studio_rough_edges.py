@@ -215,6 +215,17 @@ async def test_after_f1_the_footer_never_offers_the_compose_keys(home: Path) -> 
         assert app.focused is not None and app.query_one("#corpus-pane") in app.focused.ancestors
 
 
+@sync
+async def test_at_80_columns_the_footer_keeps_the_pane_switches_and_help(home: Path) -> None:
+    write_fake_run(home, "gru-demo", "gru", 100, 50)
+    app = studio(pane="train")  # the pane with the most keys of its own
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+    assert "v Chart" in footer and "a Attach" in footer
+    assert "f1 f2 f3 f4" in footer and "panes" in footer and footer.rstrip().endswith("? Help")
+
+
 # 14. Quitting while a run is stopped ---------------------------------------------------------------
 
 
