@@ -6,7 +6,8 @@ names the file and what is wrong with it. So every read here goes through two ga
 
 - `read_text`: the path must be a regular file (not a folder, a device such as /dev/zero, or a
   FIFO that would block) no larger than the limit for its kind, and valid UTF-8;
-- a hand-written schema per file: metrics and samples lines (`check_event`, `check_sample`),
+- a hand-written schema per file: metrics and samples lines (`check_event`, `check_sample`; the
+  numeric keys are those `events.py` documents as floats),
   config.toml (`check_config`), a checkpoint's meta.json as `runs` shows it (`check_meta_summary`),
   and the training state's param groups (`check_train_state`).
 
@@ -33,18 +34,19 @@ CONFIG_END = "# end of config.toml"  # written last: a file that starts with CON
 # Keys every training run's config.toml has had since the first release: a file written before the
 # end marker existed must still have all of these, so a cut-short old file is caught as well.
 CORE_CONFIG_KEYS = ("arch", "corpus", "forms", "script", "embed", "hidden", "layers", "lr", "batch_size")
-STEP_KEYS = ("step",)
-NUMBER_KEYS = (
-    "epoch",
-    "train_loss",
-    "val_loss",
-    "val_ppl",
-    "val_bits_per_char",
-    "lr",
-    "chars_per_s",
-    "elapsed_s",
-    "pad_fraction",
-)
+
+
+def _float_keys() -> tuple[str, ...]:
+    """The keys events.py declares as floats: one schema, documented there and checked here."""
+    from tangstudio.engine.runs import events
+
+    kinds = (events.LoggedBase, events.EvalEvent, events.CheckpointEvent)
+    return tuple(
+        dict.fromkeys(k for kind in kinds for k, t in kind.__annotations__.items() if "float" in str(t))
+    )
+
+
+NUMBER_KEYS = _float_keys()  # epoch, train_loss, val_loss, val_ppl, lr, ..., val_bits_per_char, save_s
 
 
 class DamagedFile(TangError):
