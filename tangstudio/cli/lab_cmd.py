@@ -370,3 +370,108 @@ def _show_memory(study: dict, png: str | None) -> None:
         from tangstudio.engine.lab.charts import memory_png
 
         print(f"wrote {memory_png(study, png)}")
+
+
+@lab.command("speed")
+def lab_speed(
+    steps: int = typer.Option(60, "--steps", help="Timed training steps per model (after 5 warm-up steps)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    """LSTM, GRU and RNN on digits: parameters and training speed, interleaved step by step, one thread."""
+    import os
+
+    from tangstudio.cli.render import console, print_json
+    from tangstudio.engine.lab.speed import interleaved_speed
+
+    load = os.getloadavg()[0]
+    rows = interleaved_speed(steps=steps)
+    if as_json:
+        print_json({"load_before": load, "rows": rows})
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"batch 64 digits, one thread, {steps} interleaved steps each; load {load:.1f}",
+        title_justify="left",
+    )
+    for col in ("model", "params", "recurrent", "CPU ms/step", "wall ms/step", "speed vs LSTM"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for r in rows:
+        table.add_row(
+            r["model"],
+            f"{r['params']:,}",
+            f"{r['recurrent_params']:,}",
+            f"{r['cpu_ms_per_step']:.1f}",
+            f"{r['wall_ms_per_step']:.1f}",
+            f"×{r['speed_vs_lstm']:.2f}",
+        )
+    console.print(table)
+
+
+@digits.command("report")
+def digits_report(
+    prefix: str = typer.Option(
+        "lab-", "--prefix", help="Report the lab digits runs whose names start with this."
+    ),
+    png: str | None = typer.Option(None, "--png", help="Draw every run's val accuracy into this PNG."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    """The study's digits tables: learning-rate sweep, seeds (mean ± sd of test accuracy), CPU cost."""
+    from tangstudio.cli.render import console, print_json
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.lab.report import collect, digits_png, seed_summary
+
+    if png:
+        from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
+
+        require_matplotlib()
+        check_plot_path(png)
+    rows = collect(prefix)
+    if not rows:
+        raise TangError(f"no finished lab digits runs named {prefix}* in this home")
+    summary = seed_summary(rows)
+    if as_json:
+        print_json({"runs": [{k: v for k, v in r.items() if k != "curve"} for r in rows], "summary": summary})
+    else:
+        from rich.table import Table
+
+        table = Table(title="every run", title_justify="left")
+        for col in ("run", "params", "steps", "best val", "test", "CPU s", "wall s", "val ≥ 97 % at"):
+            table.add_column(col, justify="left" if col == "run" else "right")
+        for r in rows:
+            reach = (
+                "–"
+                if r["val_97_step"] is None
+                else f"step {r['val_97_step']} · {r['val_97_cpu_s']:.0f} CPU-s"
+            )
+            table.add_row(
+                r["run"],
+                f"{r['params']:,}",
+                str(r["steps"]),
+                f"{r['best_val_acc']:.1%}",
+                f"{r['test_acc']:.1%}",
+                f"{r['cpu_s']:.0f}",
+                f"{r['wall_s']:.0f}",
+                reach,
+            )
+        console.print(table)
+        table = Table(
+            title="each architecture at its best rate (picked on val, seed 0)", title_justify="left"
+        )
+        for col in ("arch", "lr", "seeds", "test accuracy", "CPU s/run", "reached 97 % val", "CPU s to 97 %"):
+            table.add_column(col, justify="left" if col == "arch" else "right")
+        for s in summary:
+            table.add_row(
+                s["arch"],
+                f"{s['lr']:g}",
+                str(s["seeds"]),
+                f"{s['test_mean']:.2%} ± {s['test_sd']:.2%}",
+                f"{s['cpu_s_mean']:.0f}",
+                s["reached_97"],
+                "–" if s["cpu_s_to_97"] is None else f"{s['cpu_s_to_97']:.0f}",
+            )
+        console.print(table)
+    if png:
+        digits_png(rows, png)
+        if not as_json:
+            print(f"wrote {png}")
