@@ -15,6 +15,7 @@ Position t of a trace is the network after reading input t; for a poem fed as
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ GATE_NAMES: dict[str, tuple[str, ...]] = {
 _GATE_LAYERS = {"lstm": ("W_f", "W_i", "W_o"), "gru": ("W_r", "W_z"), "rnn": ()}
 
 _CELLS: weakref.WeakKeyDictionary[nn.Module, CellStack] = weakref.WeakKeyDictionary()
+_READING = threading.Lock()  # one trace at a time: the hooks of two would fill each other's lists
 
 
 @dataclass
@@ -91,6 +93,11 @@ def trace(model: nn.Module, ids: Tensor) -> GateTrace:
     kind = kind_of(model)
     if kind is None:
         raise ValueError("gates are read from a causal rnn, lstm or gru")
+    with _READING:
+        return _trace(model, ids, kind)
+
+
+def _trace(model: nn.Module, ids: Tensor, kind: str) -> GateTrace:
     stack = readable_cells(model)
     layers = len(stack.cells)
     gates: list[dict[str, list[Tensor]]] = [{n: [] for n in _GATE_LAYERS[kind]} for _ in range(layers)]

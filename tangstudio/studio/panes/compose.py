@@ -569,6 +569,8 @@ class ComposePane(Pane):
         """(gates per character, gate names, pinned values) for the poem view; computed off the UI thread."""
         if session.filling or not (self.show_gates or self.pinned) or not session.text or self.loaded is None:
             return None, (), None
+        if self._play_timer is not None:
+            return None, (), None
         key = (id(self.loaded), session.settings.form, session.text)
         if key != self._trace_key:
             self._trace_key = key
@@ -628,6 +630,8 @@ class ComposePane(Pane):
         if self._play_timer is not None:
             self._play_timer.stop()
             self._play_timer = None
+            if self.show_gates or self.pinned:
+                self._publish()  # the gates wait for the end of play (a trace per character is wasted)
 
     # What the widgets show -------------------------------------------------------------------
 
@@ -692,9 +696,10 @@ class ComposePane(Pane):
         lines = [(f"\ngates at {session.text[at]} (character {at + 1})", "bold")]
         for layer, values in enumerate(gates[at]):
             shown = "  ".join(
-                f"{n} {v:.2f}" if not n.startswith("‖") else f"{n} {v:.1f}" for n, v in zip(names, values)
+                f"{n} {v:.2f}".replace(" 0.", " .") if not n.startswith("‖") else f"{n} {v:.1f}"
+                for n, v in zip(names, values)
             )
-            lines.append((f"L{layer + 1}  {shown}", ""))
+            lines.append((f"L{layer + 1} {shown}", ""))
         return tuple(lines)
 
     def _status_line(self) -> Text:
