@@ -288,3 +288,20 @@ def test_rank_units_finds_a_unit_planted_to_count_the_line(vocab):
     line = next(q for q in report.quantities if q.name == "line_position")
     assert line.top[0].unit == "h0:3" and line.tracked and line.chance < 0.5
     assert {q.name for q in report.quantities} >= {"line_position", "poem_position", "line_end", "next_ping"}
+
+
+def test_two_traces_at_once_do_not_mix(vocab):
+    """The studio reads gates in worker threads; two at once once filled each other's hook lists."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tangstudio.engine.models.gates import trace
+
+    lm = _loaded(vocab, "lstm", seed=4)
+    a = torch.tensor([vocab.start_id("wujue"), *(vocab.stoi[c] for c in "床前明月光，")])
+    b = torch.tensor([vocab.start_id("wujue"), *(vocab.stoi[c] for c in "春眠不觉晓，处处")])
+    alone_a, alone_b = trace(lm.model, a), trace(lm.model, b)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda ids: trace(lm.model, ids), [a, b] * 6))
+    for i, found in enumerate(results):
+        expected = alone_a if i % 2 == 0 else alone_b
+        assert torch.allclose(found.values, expected.values)
