@@ -90,6 +90,33 @@ class Counters:
     best_val_ppl: float | None = None
 
 
+@dataclass
+class _Window:
+    """What the steps since the last `train` line add up to (the loss stays on the device)."""
+
+    nats: torch.Tensor
+    t: float
+    chars: int = 0
+    slots: int = 0
+    real: int = 0
+
+    def add(self, nats: torch.Tensor, batch: Batch) -> None:
+        self.nats += nats.detach()
+        self.chars += batch.chars
+        self.slots += batch.slots
+        self.real += batch.real_slots
+
+
+@dataclass
+class _Stops:
+    """The loop's decisions after a step, agreed between ranks."""
+
+    stop: bool = False  # asked to stop (a signal, the studio): checkpoint and leave
+    time_up: bool = False  # the --minutes budget is spent
+    save_due: bool = False  # --checkpoint-every has passed since the last `last/`
+    eval_due: bool = False  # the automatic cadence (--eval-every 0) wants an evaluation
+
+
 def resume_command(name: str) -> str:
     """The command that continues run `name`, with --home when the home is not the platform default."""
     home = os.environ.get("TANGSTUDIO_HOME")
@@ -329,7 +356,7 @@ class _Trainer:
             weight_decay=cfg.weight_decay,
             fused=self.device.type == "cuda" or None,
         )
-        torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank)  # dropout stream, one per rank
+        self._seed_dropout()
         self.mask_gen = torch.Generator().manual_seed(cfg.seed * 7_919 + 1 + self.info.rank)
         counters = {
             "step": 0,
@@ -349,7 +376,7 @@ class _Trainer:
             if len(rng) == self.info.world:
                 S.rng_restore(rng[self.info.rank], self.mask_gen, self.device)
             else:  # a different number of processes: data order is still exact, dropout draws are not
-                torch.manual_seed(cfg.seed * 1_000_033 + 17 + self.info.rank + resume["info"]["step"])
+                self._seed_dropout(int(resume["info"]["step"]))
             counters.update({k: resume["info"][k] for k in counters if k in resume["info"]})
             self.saved_step = int(resume["info"]["step"])
         self.live = Counters(
@@ -383,6 +410,10 @@ class _Trainer:
                         log=True,
                     )
             raise
+
+    def _seed_dropout(self, offset: int = 0) -> None:
+        """The dropout stream, one per rank (offset by the step when a resume cannot restore it)."""
+        torch.manual_seed(self.config.seed * 1_000_033 + 17 + self.info.rank + offset)
 
     def _open_run_dir(self, resumed_step: int | None) -> None:
         run = self.run_dir
@@ -450,7 +481,7 @@ class _Trainer:
             }
         )
         t0 = self.last_save_t = time.monotonic()
-        window = {"nats": torch.zeros((), device=self.device), "chars": 0, "slots": 0, "real": 0, "t": t0}
+        window = self._new_window(t0)
         last_log: dict = {"train_loss": None, "chars_per_s": None, "pad_fraction": None}
         plan: list[list[int]] | None = None
         lr = cfg.lr
@@ -479,80 +510,30 @@ class _Trainer:
             batch = self._batch([data.train[i] for i in shard(global_batch, info.rank, info.world)])
 
             lr = lr_at(step, progress_fraction(), cfg.lr, warm, cfg.min_lr_ratio)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                logits = self.net(batch.inputs, batch.lengths)
-            nats = F.cross_entropy(
-                logits.float().reshape(-1, vocab_size),
-                batch.targets.reshape(-1),
-                ignore_index=PAD,
-                reduction="sum",
-            )
-            # Mean over the GLOBAL batch's characters; DDP averages over ranks, hence × world.
-            loss = nats * (info.world / global_chars)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
-            self.optimizer.step()
+            nats = self._step(batch, lr, global_chars, vocab_size)
             step, pos = step + 1, pos + 1
             live = self.live
             live.step, live.epoch, live.batch_pos, live.elapsed_s = step, epoch, pos, elapsed()
             fault_point("step")
-            window["nats"] += nats.detach()
-            window["chars"] += batch.chars
-            window["slots"] += batch.slots
-            window["real"] += batch.real_slots
+            window.add(nats, batch)
             epoch_f = round(epoch + pos / steps_per_epoch, 4)
 
             # Stop decisions: every step in one process; at logging steps under DDP (one sync).
-            check = not info.enabled or step % cfg.log_every == 0
-            stop = time_up = save_due = eval_due = False
-            if check:
-                stop = bool(self.should_stop()) if self.should_stop else False
-                time_up = budget_s is not None and elapsed() >= budget_s
-                save_due = time.monotonic() - self.last_save_t >= save_every_s
-                eval_due = cfg.eval_every == AUTO and cadence.due(step, elapsed())
-                stop, time_up, save_due, eval_due = D.any_rank(
-                    info, [stop, time_up, save_due, eval_due], self.device
+            stops = _Stops()
+            if not info.enabled or step % cfg.log_every == 0:
+                stops = self._should_stop(
+                    budget_s is not None and elapsed() >= budget_s,
+                    time.monotonic() - self.last_save_t >= save_every_s,
+                    cfg.eval_every == AUTO and cadence.due(step, elapsed()),
                 )
+            stop, time_up, save_due, eval_due = stops.stop, stops.time_up, stops.save_due, stops.eval_due
             finishing = time_up or (total is not None and step >= total)
 
             # Automatic cadence: also a first point right after the first step, so a curve starts at once.
             first = cfg.eval_every == AUTO and step == start_step + 1
             if step % cfg.log_every == 0 or finishing or stop or first:
-                nats_sum, chars, slots, real = D.sum_floats(
-                    info,
-                    [float(window["nats"]), window["chars"], window["slots"], window["real"]],
-                    self.device,
-                )
-                now = time.monotonic()
-                world_rate = chars / max(now - window["t"], 1e-9)
-                if not math.isfinite(nats_sum):
-                    raise _diverged(step, "training loss", nats_sum / max(chars, 1), self.saved_step)
-                last_log = {
-                    "train_loss": nats_sum / max(chars, 1),
-                    "chars_per_s": world_rate,
-                    "pad_fraction": 1.0 - real / max(slots, 1),
-                }
-                self.emit(
-                    {
-                        "event": "train",
-                        "step": step,
-                        "epoch": epoch_f,
-                        "lr": lr,
-                        "elapsed_s": elapsed(),
-                        **last_log,
-                    },
-                    log=True,
-                )
-                window = {
-                    "nats": torch.zeros((), device=self.device),
-                    "chars": 0,
-                    "slots": 0,
-                    "real": 0,
-                    "t": now,
-                }
+                last_log = self._log(window, step, epoch_f, lr, elapsed())
+                window = self._new_window(time.monotonic())
 
             counters = {"step": step, "epoch": epoch, "batch_pos": pos, "elapsed_s": elapsed()}
             if (eval_due if cfg.eval_every == AUTO else step % cfg.eval_every == 0) and not stop:
@@ -621,6 +602,53 @@ class _Trainer:
             elapsed(),
             resume_command(cfg.run),
         )
+
+    def _new_window(self, t: float) -> _Window:
+        return _Window(torch.zeros((), device=self.device), t)
+
+    def _step(self, batch: Batch, lr: float, global_chars: int, vocab_size: int) -> torch.Tensor:
+        """One optimizer step; returns the batch's summed loss in nats, still on the device."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            logits = self.net(batch.inputs, batch.lengths)
+        nats = F.cross_entropy(
+            logits.float().reshape(-1, vocab_size),
+            batch.targets.reshape(-1),
+            ignore_index=PAD,
+            reduction="sum",
+        )
+        # Mean over the GLOBAL batch's characters; DDP averages over ranks, hence × world.
+        loss = nats * (self.info.world / global_chars)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
+        self.optimizer.step()
+        return nats
+
+    def _should_stop(self, time_up: bool, save_due: bool, eval_due: bool) -> _Stops:
+        """Ask `should_stop` and agree with the other ranks on every decision (one collective)."""
+        stop = bool(self.should_stop()) if self.should_stop else False
+        flags = D.any_rank(self.info, [stop, time_up, save_due, eval_due], self.device)
+        return _Stops(*(bool(f) for f in flags))
+
+    def _log(self, window: _Window, step: int, epoch_f: float, lr: float, elapsed_s: float) -> dict:
+        """The `train` line over the window (summed over ranks); a non-finite loss stops the run."""
+        nats_sum, chars, slots, real = D.sum_floats(
+            self.info, [float(window.nats), window.chars, window.slots, window.real], self.device
+        )
+        if not math.isfinite(nats_sum):
+            raise _diverged(step, "training loss", nats_sum / max(chars, 1), self.saved_step)
+        shown = {
+            "train_loss": nats_sum / max(chars, 1),
+            "chars_per_s": chars / max(time.monotonic() - window.t, 1e-9),
+            "pad_fraction": 1.0 - real / max(slots, 1),
+        }
+        self.emit(
+            {"event": "train", "step": step, "epoch": epoch_f, "lr": lr, "elapsed_s": elapsed_s, **shown},
+            log=True,
+        )
+        return shown
 
     # ---- evaluation and checkpoints ---------------------------------------------------------------
     def _evaluate_and_save(self, counters: dict, epoch_f: float) -> None:
