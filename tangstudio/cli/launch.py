@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 
@@ -17,20 +16,16 @@ def launch_studio(run: str | None = None, pane: str | None = None, train_config:
         )
     import asyncio
 
-    from tangstudio.studio.app import create_app
+    from tangstudio.studio.app import create_app, leave
 
     app = create_app(run=run, pane=pane, train_config=train_config)
+    app.leave_at_once = True  # Ctrl+Q restores the terminal and ends the process itself
 
     async def run_then_leave() -> None:
-        await app.run_async()  # returns once the terminal is restored
-        for note in app.exit_notes:  # e.g. runs still writing their checkpoint
-            print(note, file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Leave now, from inside the loop: `App.run()` would then join every worker thread (one still
-        # importing torch or loading a corpus held the prompt back for seconds) and the interpreter's
-        # teardown with torch loaded took another 1.2–1.5 s. Nothing is left to write: training
-        # children are separate processes that finish their checkpoint on their own.
-        os._exit(app.return_code or 0)
+        await app.run_async()  # other ways out (an error): returns once the terminal is restored
+        # Leave from inside the loop: `App.run()` would then join every worker thread (one still
+        # importing torch or loading a corpus held the prompt back for seconds). Nothing is left to
+        # write: training children are separate processes that finish their checkpoint on their own.
+        leave(app.exit_notes, app.return_code or 0)
 
     asyncio.run(run_then_leave())

@@ -7,6 +7,10 @@ imported in a worker thread after the first refresh so the first paint never wai
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import NoReturn
+
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -25,6 +29,20 @@ from tangstudio.studio.panes.train import TrainPane
 PANES = ("corpus", "model", "train", "compose", "lab")
 MIN_SIZE = (80, 24)
 PANE_KEYS = Binding.Group("panes")
+
+
+def leave(notes: list[str], code: int) -> NoReturn:
+    """Print what the person should know (runs still writing their checkpoint) and end the process
+    without the interpreter's teardown, which took 1.2–1.5 s with torch loaded; worker threads (one
+    may still be importing torch or loading a corpus) are not waited for either."""
+    err = sys.__stderr__  # the real one: while the app runs, Textual captures sys.stdout/sys.stderr
+    for note in notes:
+        if err is not None:
+            print(note, file=err)
+    for stream in (sys.__stdout__, err):
+        if stream is not None:
+            stream.flush()
+    os._exit(code)
 
 
 def _import_torch() -> None:
@@ -62,6 +80,7 @@ class TangStudio(App):
         self.warm_torch = warm_torch
         self.notices: list[tuple[str, str, str]] = []
         self.exit_notes: list[str] = []  # printed by the launcher once the screen is restored
+        self.leave_at_once = False  # the launcher sets it: quit ends the process (never in tests)
         self.initial_pane = pane or self._default_pane()
 
     def _default_pane(self) -> str:
@@ -196,6 +215,13 @@ class TangStudio(App):
                 f"stopping {', '.join(stopping)}: writing a checkpoint, then exiting on its own "
                 "(resume with r in the Train pane, or `tangstudio train --headless --run NAME --resume`)"
             )
+        if self.leave_at_once and self._driver is not None:
+            # Textual's own teardown unmounts every widget of five panes first: about a second on a
+            # busy machine. Nothing in it needs to run (the runs got their signal above), so restore
+            # the terminal exactly as Textual does and leave.
+            self._driver.stop_application_mode()
+            self._driver.close()  # drains what the writer thread still holds
+            leave(self.exit_notes, 0)
         self.exit()
 
     def action_help(self) -> None:
