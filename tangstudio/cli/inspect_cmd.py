@@ -57,6 +57,7 @@ def show_units(report) -> None:
     from rich.table import Table
 
     from tangstudio.cli.render import console
+    from tangstudio.engine.models.units import CAVEATS
 
     console.print(
         f"[bold]{report.arch}[/bold] · {report.layers} layers × {report.hidden} units · "
@@ -70,6 +71,8 @@ def show_units(report) -> None:
         console.print()
         style = "green" if q.tracked else "yellow"
         console.print(f"[bold]{q.label}[/bold] ({q.samples} positions)  [{style}]{q.verdict()}[/{style}]")
+        if q.name in CAVEATS:
+            console.print(f"[dim]note: {CAVEATS[q.name]}[/dim]")
         table = Table(box=None, header_style="dim", padding=(0, 1), pad_edge=False)
         table.add_column("#", justify="right")
         table.add_column("unit")

@@ -32,6 +32,11 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "rhyme_position": ("next is a rhyme position", "auc"),
     "next_ping": ("next character is 平 (vs 仄)", "auc"),
 }
+CAVEATS = {
+    "next_ping": "in regulated verse the pattern and the position largely fix the next tone: a unit "
+    "may track those rather than tones",
+    "poem_position": "position in the poem and in the line are related (r of the two labels is not 0)",
+}
 WELL = {"r": 0.5, "auc": 0.8}  # |r| or max(AUC, 1 − AUC) from which a unit is said to track it
 MARKS = "，。！？；"
 
@@ -85,6 +90,7 @@ class QuantityReport:
             "chance": round(self.chance, 4),
             "tracked": self.tracked,
             "verdict": self.verdict(),
+            "caveat": CAVEATS.get(self.name),
             "top": [u.to_dict() for u in self.top],
         }
 
