@@ -305,3 +305,19 @@ def test_two_traces_at_once_do_not_mix(vocab):
     for i, found in enumerate(results):
         expected = alone_a if i % 2 == 0 else alone_b
         assert torch.allclose(found.values, expected.values)
+
+
+def test_bilstm_takes_typed_characters_where_they_fit_and_refuses_the_rest(vocab):
+    from tangstudio.engine.compose.fill import Filler
+
+    bi = _loaded(vocab, "bilstm")
+    f = Filler(bi, ComposeSettings(form="wujue", seed=1))
+    judged = f.write(0, "明")
+    assert f.text[0] == "明" and judged.fits and 0 < judged.model_prob < 1
+    assert f.step_info(0).chosen == "明"
+    with pytest.raises(TangError, match=r"punctuation|form"):
+        f.write(5, "明")  # the comma's place
+    with pytest.raises(TangError):
+        f.write(1, "，")
+    with pytest.raises(TangError, match="theme or a primer"):
+        Filler(bi, ComposeSettings(form="wujue", theme="月"))
