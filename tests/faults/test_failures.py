@@ -248,3 +248,28 @@ def test_tmp_is_not_a_checkpoint(lab, tmp_path: Path):
     (folder / "last").mkdir()
     removed = clean_checkpoints(folder)
     assert [p.name for p in removed] == [".last.abc.tmp"] and (folder / "last").is_dir()
+
+
+def test_a_reader_never_sees_a_checkpoint_being_switched_in(lab, monkeypatch):
+    """The studio loads `best` of a run that is training: when a new folder is switched in between
+    the reader's meta.json and its weights, the load is retried on the new folder, not refused."""
+    from tangstudio.engine.runs import checkpoint as ckpt
+
+    assert lab.train("reader", "--steps", "8").code == 0
+    best = lab.home / "runs" / "reader" / "checkpoints" / "best"
+    meta, weights = ckpt.read_meta(best), ckpt.read_weights(best)
+    fields = {
+        k: v for k, v in meta.items() if k not in ("format", "version", "checkpoint_id", "weights_sha256")
+    }
+    real_read_weights = ckpt.read_weights
+    swaps = []
+
+    def trainer_saves_first(directory, meta=None):  # the real reader, after a real save in between
+        if not swaps:
+            ckpt.save_checkpoint(best, {k: v + 1 for k, v in weights.items()}, {**fields, "step": 9})
+            swaps.append(1)
+        return real_read_weights(directory, meta)
+
+    monkeypatch.setattr(ckpt, "read_weights", trainer_saves_first)
+    loaded = ckpt.load_checkpoint(best)
+    assert swaps and loaded.meta["step"] == 9  # the first attempt mixed old meta and new weights

@@ -301,13 +301,36 @@ def resolve_checkpoint(target: str | Path, which: str = "best") -> Path:
 def load_checkpoint(
     target: str | Path, device: str | torch.device = "cpu", which: str = "best"
 ) -> LoadedModel:
-    """Rebuild a trained model for inference; the public entry point for composer and studio."""
+    """Rebuild a trained model for inference; the public entry point for composer and studio.
+
+    A trainer may switch a new folder in while this reads (the studio loads `best` of a run that
+    is training): a failure on a folder that was replaced meanwhile is retried on the new one.
+    """
+    for attempt in range(3):
+        directory = resolve_checkpoint(target, which)
+        before = _folder_id(directory)
+        try:
+            return _load_from(directory, device)
+        except TangError:
+            if attempt == 2 or _folder_id(directory) == before:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _folder_id(directory: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(directory)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _load_from(directory: Path, device: str | torch.device) -> LoadedModel:
     import torch
 
     from tangstudio.engine.corpus.vocab import Vocab
     from tangstudio.engine.models import ModelConfig, build_model
 
-    directory = resolve_checkpoint(target, which)
     meta = read_meta(directory)
     try:
         config = ModelConfig.from_dict(meta["model"])
