@@ -200,3 +200,25 @@ async def test_cursor_moves_by_line_and_a_unit_can_be_pinned(trained_runs: Path,
         await pilot.pause()
         await pilot.press(*"x9", "enter")  # not a unit: one line, and nothing pinned changes
         assert any("h<layer>:<index>" in message for message in errors(app))
+
+
+@sync
+async def test_a_new_model_keeps_the_old_poem_with_its_own_model(trained_runs: Path, home: Path) -> None:
+    from textual.widgets import Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    copy_run(trained_runs, home, "tiny-bilstm")
+    app = studio(pane="compose", run="tiny-gru")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        assert not pane.filling, errors(app)
+        await pilot.press("space", "space", "space")
+        written, gru = pane.poem_text(), pane.loaded
+        select = pane.query_one("#cp-model", Select)
+        select.value = next(value for _label, value in select._options if str(value).endswith("tiny-bilstm"))
+        assert await _wait_for(pilot, lambda: pane.filling), errors(app)
+        pane.focus_first()
+        await pilot.press("u")
+        assert pane.poem_text() == written and not pane.filling
+        assert pane.loaded is gru and pane.model_target.endswith("tiny-gru")
+        assert str(select.value).endswith("tiny-gru")

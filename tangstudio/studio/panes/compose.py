@@ -135,6 +135,7 @@ class ComposePane(Pane):
         self.model_target: str | None = None
         self.session: Session | None = None
         self._previous: tuple | None = None  # the poem a new one replaced: `u` brings it back
+        self._session_target: str | None = None  # the model the current poem is written with
         self.seed: int | None = None  # fixed by tests and snapshots; None samples differently each poem
         self.loading = False
         self._play_timer: Timer | None = None
@@ -384,6 +385,7 @@ class ComposePane(Pane):
             return
         self._keep_previous()
         self.session = session
+        self._session_target = self.model_target
         self._publish()
 
     def _keep_previous(self) -> None:
@@ -391,8 +393,9 @@ class ComposePane(Pane):
         old = self.session
         if old is None or not any(not s.forced for s in old.steps()):
             return
-        model = self.query_one("#cp-model", Select).value
-        self._previous = (old, self.loaded, self.novelty, self.model_target, old.settings.form, model)
+        # The old poem's own model: when a new model has just loaded, self.loaded is already the new one.
+        target = self._session_target
+        self._previous = (old, old.engine.loaded, old.engine.novelty, target, old.settings.form, target)
         self.notify("the previous poem is kept: u brings it back.", title="Compose")
 
     def action_bring_back(self) -> None:
@@ -404,18 +407,12 @@ class ComposePane(Pane):
         session, loaded, novelty, target, form, model = self._previous
         current = self.session
         if current is not None:
-            here = self.query_one("#cp-model", Select).value
-            self._previous = (
-                current,
-                self.loaded,
-                self.novelty,
-                self.model_target,
-                current.settings.form,
-                here,
-            )
+            here = self._session_target
+            self._previous = (current, self.loaded, self.novelty, here, current.settings.form, here)
         else:
             self._previous = None
         self.session, self.loaded, self.novelty, self.model_target = session, loaded, novelty, target
+        self._session_target = target
         with self.prevent(Select.Changed):
             self.query_one("#cp-form", Select).value = form if form in FORM_NAMES else "qijue"
             self.query_one("#cp-form-name", Label).update(FORM_NAMES.get(form, ""))
