@@ -315,14 +315,21 @@ def memory_run(
 
 @memory.command("show")
 def memory_show(
-    name: str = typer.Argument("memory", help="A saved study (name under <home>/lab, or a .json path)."),
+    names: list[str] = typer.Argument(
+        None,
+        help="Saved studies (names under <home>/lab, or .json paths); several are merged. Default: memory.",
+    ),
     png: str | None = typer.Option(None, "--png", help="Draw the charts into this PNG."),
+    save: str | None = typer.Option(None, "--save", help="Save the (merged) study as <home>/lab/NAME.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Accuracy against T (mean ± sd over seeds) and the gradient norms, drawn in the terminal."""
-    from tangstudio.engine.lab.memory import load_results, summary
+    from tangstudio.engine.lab.memory import load_results, merge_results, save_results, summary
 
-    study = load_results(name)
+    studies = [load_results(n) for n in (names or ["memory"])]
+    study = studies[0] if len(studies) == 1 else merge_results(studies)
+    if save:
+        print(f"saved {save_results(study, save)}")
     if as_json:
         from tangstudio.cli.render import print_json
 

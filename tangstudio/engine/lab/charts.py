@@ -77,12 +77,20 @@ def memory_png(study: dict, path: str | Path) -> Path:
 
     from tangstudio.engine.lab.memory import summary
 
-    rows = summary(study)
+    rows_ = summary(study)
     settings = study["settings"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    by_distance = study.get("gradients_by_distance") or {
+        str(settings["grad_distance"]): study.get("gradients") or {}
+    }
+    panels = 1 + 2 * len(by_distance)
+    rows = (panels + 2) // 3
+    fig, grid = plt.subplots(rows, 3, figsize=(15, 4.2 * rows), squeeze=False)
+    axes = list(grid.flat)
+    for extra in axes[panels:]:
+        extra.axis("off")
     ax = axes[0]
     for arch in settings["archs"]:
-        mine = [r for r in rows if r["arch"] == arch]
+        mine = [r for r in rows_ if r["arch"] == arch]
         ax.errorbar(
             [r["distance"] for r in mine],
             [100 * r["mean"] for r in mine],
@@ -98,16 +106,16 @@ def memory_png(study: dict, path: str | Path) -> Path:
     ax.set_ylim(0, 102)
     ax.set_title(f"{len(settings['seeds'])} seeds, {settings['steps']} steps, hidden {settings['hidden']}")
     ax.legend()
-    for ax, when in zip(axes[1:], ("init", "trained")):
-        for arch, g in (study.get("gradients") or {}).items():
-            ax.semilogy(relative_norms(g[when]), label=arch, color=HEX.get(arch))
-        ax.set_xlabel("T − t")
-        ax.set_ylabel("‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖")
-        ax.set_title(
-            ("at initialisation" if when == "init" else "after training")
-            + f", T = {settings['grad_distance']}"
-        )
-        ax.legend()
+    slots = iter(axes[1:panels])
+    for distance, grads in by_distance.items():
+        for when in ("init", "trained"):
+            ax = next(slots)
+            for arch, g in grads.items():
+                ax.semilogy(relative_norms(g[when]), label=arch, color=HEX.get(arch))
+            ax.set_xlabel("T − t")
+            ax.set_ylabel("‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖")
+            ax.set_title(("at initialisation" if when == "init" else "after training") + f", T = {distance}")
+            ax.legend()
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)

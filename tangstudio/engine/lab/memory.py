@@ -164,6 +164,27 @@ def load_results(name_or_path: str | Path = "memory") -> dict:
     return study
 
 
+def merge_results(studies: list[dict]) -> dict:
+    """Studies of the same cells and settings at different distances, as one (e.g. a long
+    distance run as its own process). Gradient norms are kept per distance: the first study's
+    at its grad_distance under "gradients", every study's under "gradients_by_distance"."""
+    if not studies:
+        raise TangError("nothing to merge")
+    first = studies[0]["settings"]
+    same = ("archs", "seeds", "steps", "hidden", "lr", "batch_size")
+    for other in studies[1:]:
+        if any(other["settings"][k] != first[k] for k in same):
+            raise TangError("memory studies can only be merged when all but their distances agree")
+    distances = sorted({T for s in studies for T in s["settings"]["distances"]})
+    by_distance = {str(s["settings"]["grad_distance"]): s["gradients"] for s in studies}
+    return {
+        **studies[0],
+        "settings": {**first, "distances": distances},
+        "runs": [r for s in studies for r in s["runs"]],
+        "gradients_by_distance": by_distance,
+    }
+
+
 def summary(study: dict) -> list[dict]:
     """Accuracy mean ± sd over seeds, one row per (arch, T), in the study's order."""
     rows = []
