@@ -171,9 +171,11 @@ def merge_results(studies: list[dict]) -> dict:
     if not studies:
         raise TangError("nothing to merge")
     first = studies[0]["settings"]
-    same = ("archs", "seeds", "steps", "hidden", "lr", "batch_size")
+    same = ("seeds", "steps", "hidden", "lr", "batch_size")
     for other in studies[1:]:
-        if any(other["settings"][k] != first[k] for k in same):
+        if sorted(other["settings"]["archs"]) != sorted(first["archs"]) or any(
+            other["settings"][k] != first[k] for k in same
+        ):
             raise TangError("memory studies can only be merged when all but their distances agree")
     distances = sorted({T for s in studies for T in s["settings"]["distances"]})
     by_distance = {str(s["settings"]["grad_distance"]): s["gradients"] for s in studies}

@@ -78,7 +78,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="Vanilla RNN (tanh)",
         causal=True,
         equations=RNN_EQUATIONS,
-        when_to_pick="The baseline: fastest and smallest, but early characters fade, so lines drift.",
+        when_to_pick="The baseline: smallest and fastest per step, but it forgets; digits read row by row: 93.4 % test vs the LSTM's 96.4 % (docs/study.md).",
         builder=_CAUSAL,
     ),
     "lstm": ArchInfo(
@@ -87,7 +87,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="LSTM",
         causal=True,
         equations=LSTM_EQUATIONS,
-        when_to_pick="The classic choice: gates keep rhyme and form across a whole poem.",
+        when_to_pick="The classic gated cell: 96.4 % on digits read row by row (RNN 93.4 %); on poems at small budgets it starts slowest (docs/study.md).",
         builder=_CAUSAL,
     ),
     "gru": ArchInfo(
@@ -96,7 +96,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="GRU",
         causal=True,
         equations=GRU_EQUATIONS,
-        when_to_pick="Nearly LSTM quality with three weight blocks instead of four: trains faster.",
+        when_to_pick="LSTM quality with ¾ of its weights (digits: 97.5 % vs 96.4 %), but on this CPU a step took 1.4× the LSTM's, not less (docs/study.md).",
         builder=_CAUSAL,
         note=(
             "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
@@ -109,7 +109,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="Bidirectional LSTM (fill-in)",
         causal=False,
         equations=BILSTM_EQUATIONS,
-        when_to_pick="Fills masked characters from both sides; not a left-to-right generator.",
+        when_to_pick="Fills masked characters from both sides; not a left-to-right generator. On digits it uses both directions: 96.9 %, 71–85 % with one removed.",
         builder=_BILSTM,
         note="Its loss is a pseudo-likelihood (each character given all others), not comparable to causal perplexity.",
     ),
