@@ -10,9 +10,11 @@ started later (pid reuse), is recovered.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import socket
+import stat
 from pathlib import Path
 
 from tangstudio.engine.errors import TangError
@@ -86,8 +88,20 @@ class RunLock:
 
     @classmethod
     def _try_flock(cls, path: Path, name: str) -> RunLock | None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        not_a_file = TangError(
+            f"{path} is not a regular file (a link, folder or device); delete it to train run {name!r}"
+        )
         try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except (IsADirectoryError, NotADirectoryError):
+            raise not_a_file from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a symbolic link, which O_NOFOLLOW refuses
+                raise not_a_file from None
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise not_a_file
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
