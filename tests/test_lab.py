@@ -222,3 +222,44 @@ def test_memory_run_and_show(home, tmp_path):
     }
     assert all(r["seeds"] == 2 for r in summary["summary"])
     assert len(summary["gradients"]["rnn"]["init"]) == 6  # T + 1 steps
+
+
+def test_memory_studies_at_different_distances_merge_into_one():
+    from tangstudio.engine.lab.memory import merge_results, summary
+
+    def study(distances, archs, accuracy):
+        settings = {
+            "archs": archs,
+            "distances": distances,
+            "seeds": [0, 1],
+            "steps": 5,
+            "hidden": 4,
+            "lr": {a: 0.01 for a in archs},
+            "batch_size": 2,
+            "grad_distance": distances[0],
+        }
+        runs = [
+            {"arch": a, "distance": T, "seed": s, "accuracy": accuracy + s / 10, "cpu_s": 1.0}
+            for T in distances
+            for a in archs
+            for s in (0, 1)
+        ]
+        return {
+            "kind": "lab-memory",
+            "settings": settings,
+            "runs": runs,
+            "gradients": {a: {"init": [1.0]} for a in archs},
+        }
+
+    merged = merge_results([study([10, 50], ["rnn", "lstm"], 0.5), study([200], ["lstm", "rnn"], 0.1)])
+    assert merged["settings"]["distances"] == [10, 50, 200]
+    rows = {(r["arch"], r["distance"]): r for r in summary(merged)}
+    assert len(rows) == 6 and rows[("rnn", 200)]["seeds"] == 2
+    assert math.isclose(rows[("lstm", 200)]["mean"], 0.15) and math.isclose(
+        rows[("lstm", 10)]["sd"], 0.0707106781, rel_tol=1e-6
+    )
+    assert set(merged["gradients_by_distance"]) == {"10", "200"}
+    other = study([100], ["rnn", "lstm"], 0.5)
+    other["settings"]["steps"] = 6
+    with pytest.raises(TangError):
+        merge_results([study([10], ["rnn", "lstm"], 0.5), other])

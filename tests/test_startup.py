@@ -41,6 +41,8 @@ print("\\n" + json.dumps(heavy))
         ["lab", "digits", "show", "--help"],
         ["lab", "memory", "run", "--help"],
         ["lab", "memory", "show", "--help"],
+        ["lab", "digits", "report", "--help"],
+        ["lab", "speed", "--help"],
     ],
 )
 def test_help_does_not_import_torch_or_textual(argv):
