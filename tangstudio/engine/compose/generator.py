@@ -66,6 +66,20 @@ def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
     return ids
 
 
+THEME_LEAN = 8.0  # how much likelier a theme character is made while it is still to be written
+
+
+def _lean_to_theme(dist: Distribution, theme_left: frozenset[int]) -> Distribution:
+    """Make the theme characters not written yet THEME_LEAN times likelier (then renormalise), so
+    they tend to come where the model already half-wants them, well before the decoder must force
+    them in the last open places (constraints._theme)."""
+    ids = list(theme_left)
+    probs = dist.probs.clone()
+    probs[ids] = probs[ids] * THEME_LEAN
+    total = float(probs.sum())
+    return Distribution(dist.model_probs, probs / total if total > 0 else dist.probs, dist.removed_mass)
+
+
 class Composer:
     """Step-by-step generation with a causal model (rnn, lstm, gru) under the form's constraints."""
 
@@ -167,6 +181,8 @@ class Composer:
         novelty = self.novelty if self.settings.novelty else None
         allowed = C.allowed(self.plan, self.tables, self.settings, frame.cstate, novelty)
         dist = constrained(frame.logits, allowed.mask, self.settings.temperature)
+        if frame.cstate.theme_left and not allowed.forced:
+            dist = _lean_to_theme(dist, frame.cstate.theme_left)
         s = self.settings
         token = pick(dist.probs, s.temperature, s.top_k, s.top_p, self.generator)
         self._preview = _Preview(key, token, allowed, dist, self._info(frame, allowed, dist, token))
