@@ -49,13 +49,14 @@ class Step:
 
 
 def as_step(info: Any) -> Step:
+    """The pane's view of an engine StepInfo (the top 10 candidates, plain floats)."""
     return Step(
-        int(getattr(info, "position", 0)),
-        [(str(c), float(p)) for c, p in getattr(info, "candidates", [])][:10],
-        float(getattr(info, "removed_mass", 0.0) or 0.0),
-        str(getattr(info, "chosen", "")),
-        float(getattr(info, "chosen_prob", 0.0) or 0.0),
-        bool(getattr(info, "forced", False)),
+        int(info.position),
+        [(str(c), float(p)) for c, p in info.candidates][:10],
+        float(info.removed_mass or 0.0),
+        str(info.chosen),
+        float(info.chosen_prob or 0.0),
+        bool(info.forced),
     )
 
 
