@@ -230,8 +230,8 @@ def index_in_background(loaded) -> BackgroundIndex:
 
         name, script, _ = _trained_on(loaded)
         try:
-            if not cache.is_fresh(name, script):
-                cache.build_in_child(name, script)
+            if not cache.is_fresh(name, script) and cache.can_write(name, script):
+                cache.build_in_child(name, script)  # else built here, in memory (read-only cache)
         except TangError:
             return None
         return index_for_model(loaded)

@@ -427,6 +427,16 @@ def is_fresh(name: str, script: str) -> bool:
         return False
 
 
+def can_write(name: str, script: str) -> bool:
+    """Whether the cache file's folder exists or can be made, and may be written to."""
+    folder = cache_path(name, script).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
 _CHILD = "import sys; from tangstudio.engine.corpus.cache import load_arrays; load_arrays(sys.argv[1], sys.argv[2])"
 
 
