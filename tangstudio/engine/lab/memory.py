@@ -165,23 +165,26 @@ def load_results(name_or_path: str | Path = "memory") -> dict:
 
 
 def merge_results(studies: list[dict]) -> dict:
-    """Studies of the same cells and settings at different distances, as one (e.g. a long
-    distance run as its own process). Gradient norms are kept per distance: the first study's
+    """Studies with the same training settings at different distances (or of different cells),
+    as one: e.g. the longest distance run as its own process. Gradient norms are kept per distance: the first study's
     at its grad_distance under "gradients", every study's under "gradients_by_distance"."""
     if not studies:
         raise TangError("nothing to merge")
     first = studies[0]["settings"]
-    same = ("seeds", "steps", "hidden", "lr", "batch_size")
+    same = ("seeds", "steps", "hidden", "batch_size")
     for other in studies[1:]:
-        if sorted(other["settings"]["archs"]) != sorted(first["archs"]) or any(
-            other["settings"][k] != first[k] for k in same
+        rates = other["settings"]["lr"]
+        if any(other["settings"][k] != first[k] for k in same) or any(
+            first["lr"].get(arch, rate) != rate for arch, rate in rates.items()
         ):
-            raise TangError("memory studies can only be merged when all but their distances agree")
+            raise TangError("memory studies can only be merged when their training settings agree")
     distances = sorted({T for s in studies for T in s["settings"]["distances"]})
+    archs = list(dict.fromkeys(a for s in studies for a in s["settings"]["archs"]))
+    rates = {a: r for s in studies for a, r in s["settings"]["lr"].items()}
     by_distance = {str(s["settings"]["grad_distance"]): s["gradients"] for s in studies}
     return {
         **studies[0],
-        "settings": {**first, "distances": distances},
+        "settings": {**first, "distances": distances, "archs": archs, "lr": rates},
         "runs": [r for s in studies for r in s["runs"]],
         "gradients_by_distance": by_distance,
     }
