@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
+from tangstudio.engine.runs.layout import looks_like_run
 
 FILE = "attached.json"
 
@@ -54,6 +55,6 @@ def run_problem(folder: Path) -> str | None:
         return f"no such folder: {folder}"
     if not folder.is_dir():
         return f"{folder} is a file; give the run's folder (the one holding metrics.jsonl)"
-    if not ((folder / "config.toml").is_file() or (folder / "metrics.jsonl").is_file()):
+    if not looks_like_run(folder):
         return f"{folder} is not a run folder (it has no config.toml or metrics.jsonl)"
     return None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs.layout import META
 
 DEFAULT = "default"
 TRAIN_HINT = "tangstudio train --headless --run my-run"
@@ -24,7 +25,7 @@ def resolve_model(ref: str = DEFAULT) -> Path:
     ref = (ref or DEFAULT).strip()
     if ref == DEFAULT:
         target = paths.shipped_models_dir() / DEFAULT
-        if not (target / "meta.json").is_file():
+        if not (target / META).is_file():
             raise TangError(
                 f"no default model ships in {target} yet: train one with `{TRAIN_HINT}` "
                 "and pass --model my-run (a run name, run directory or checkpoint directory)"
