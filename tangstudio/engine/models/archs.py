@@ -96,7 +96,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="GRU",
         causal=True,
         equations=GRU_EQUATIONS,
-        when_to_pick="LSTM quality with ¾ of its weights (digits: 97.5 % vs 96.4 %), but on this CPU a step took 1.4× the LSTM's, not less (docs/study.md).",
+        when_to_pick="LSTM quality with ¾ of its weights (digits: 97.5 % vs 96.4 %), but on this CPU a step took 1.2–1.4× the LSTM's, not less (docs/study.md).",
         builder=_CAUSAL,
         note=(
             "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
