@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -167,7 +168,7 @@ def train(
         if info.enabled and not isinstance(exc, KeyboardInterrupt):
             print(
                 f"tangstudio: rank {info.rank} of {info.world} stopped: {type(exc).__name__}: {exc}. "
-                f"The last checkpoint of run {config.run!r} is intact; resume with: {resume_command(config.run)}",
+                f"The last checkpoint of run {config.run!r} is intact; resume with: {resume_command(config.run or '')}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -213,12 +214,19 @@ class _Trainer:
         self.last_save_t = time.monotonic()
         self.save_s = 0.0  # time spent writing checkpoints, for the --checkpoint-every cost
 
+    @property
+    def folder(self) -> RunDir:
+        """The run folder; rank 0 knows it from `_decide_config` on, before anything reads or writes it."""
+        if self.run_dir is None:
+            raise RuntimeError("the run folder is used before it was decided")
+        return self.run_dir
+
     # ---- events -------------------------------------------------------------------------------
     def emit(self, event: dict, log: bool = False) -> None:
         if not self.info.is_main:
             return
         if log:
-            record = {key: None for key in METRIC_KEYS}
+            record: dict = {key: None for key in METRIC_KEYS}
             record.update(event)
             record["ppl_kind"] = self.config.ppl_kind
             event = self.writer.write(record) if self.writer else record
@@ -231,7 +239,7 @@ class _Trainer:
         verdict: dict
         if self.info.is_main:
             try:
-                config, run = self.config, run_path(self.config.run)
+                config, run = self.config, run_path(self.config.run or "")
                 self._take_lock(run)  # before the data load: a second trainer is refused at once
                 if config.resume:
                     if not run.exists():
@@ -256,7 +264,7 @@ class _Trainer:
                 verdict = {"error": str(exc)}
         else:
             verdict = {}
-        verdict = D.broadcast_object(self.info, verdict)
+        verdict = cast(dict, D.broadcast_object(self.info, verdict))
         if "error" in verdict:
             raise TangError(verdict["error"])
         return verdict
@@ -291,7 +299,7 @@ class _Trainer:
         bundle = None
         if self.info.is_main:
             try:
-                directory = self.run_dir.last_dir
+                directory = self.folder.last_dir
                 meta = ckpt.read_meta(directory)
                 weights = ckpt.read_weights(directory, meta)
                 tensors, info = ckpt.read_train_state(directory, meta)
@@ -299,7 +307,7 @@ class _Trainer:
                 bundle = {"meta": meta, "weights": weights, "optim": optim_sd, "rng": rng, "info": info}
             except TangError as exc:
                 bundle = {"error": str(exc)}
-        bundle = D.broadcast_object(self.info, bundle)
+        bundle = cast(dict, D.broadcast_object(self.info, bundle))
         if "error" in bundle:
             raise TangError(bundle["error"])
         return bundle
@@ -388,7 +396,7 @@ class _Trainer:
         self.net = D.wrap(self.model, self.info, self.device)
 
         if self.info.is_main:
-            self._open_run_dir(counters["step"] if cfg.resume else None)
+            self._open_run_dir(int(counters["step"] or 0) if cfg.resume else None)
         try:
             return self._loop(counters)
         except BaseException as exc:
@@ -463,7 +471,7 @@ class _Trainer:
             {
                 "event": "start",
                 "run": cfg.run,
-                "path": str(self.run_dir.path),
+                "path": str(self.folder.path),
                 "params": self.params,
                 "device": str(self.device),
                 "bf16": self.bf16,
@@ -545,6 +553,7 @@ class _Trainer:
 
             done_share = progress_fraction()
             session = time.monotonic() - t0
+            eta: float | None
             if total:
                 eta = (total - step) * session / max(step - start_step, 1)
             else:
@@ -591,8 +600,8 @@ class _Trainer:
             log=True,
         )
         return RunResult(
-            cfg.run,
-            self.run_dir.path,
+            cfg.run or "",
+            self.folder.path,
             status,
             step,
             epoch_f,
@@ -600,7 +609,7 @@ class _Trainer:
             self.best_ppl,
             cfg.ppl_kind,
             elapsed(),
-            resume_command(cfg.run),
+            resume_command(cfg.run or ""),
         )
 
     def _new_window(self, t: float) -> _Window:
@@ -696,7 +705,7 @@ class _Trainer:
         texts = sample_poems(
             self.model, self.data.vocab, wanted, seed=self.config.seed + step, device=self.device
         )
-        with open(self.run_dir.samples_path, "a", encoding="utf-8", buffering=1) as handle:
+        with open(self.folder.samples_path, "a", encoding="utf-8", buffering=1) as handle:
             for form, text in zip(wanted, texts):
                 record = {"step": step, "form": form, "text": text, "time": now_iso()}
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -735,11 +744,11 @@ class _Trainer:
             "train_config": cfg.to_dict(),
             "created": now_iso(),
         }
-        directory = self.run_dir.checkpoints / which
+        directory = self.folder.checkpoints / which
         if with_state:
             tensors, info = S.pack(
                 self.optimizer,
-                rng,
+                cast(list, rng),
                 {**counters, "best_val_loss": self.best_loss, "best_val_ppl": self.best_ppl},
             )
             ckpt.save_checkpoint(directory, weights, meta, tensors, info)
