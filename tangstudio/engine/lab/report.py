@@ -70,8 +70,20 @@ def best_rates(rows: list[dict]) -> dict[str, float]:
     return {arch: lr for arch, (_, lr) in best.items()}
 
 
+def same_budget(rows: list[dict]) -> list[dict]:
+    """The runs with the most common step budget (the sweep's): a longer extra run, such as the
+    five-minute LSTM, is listed but never mixed into the sweep or the seeds."""
+    from collections import Counter
+
+    if not rows:
+        return rows
+    steps = Counter(r["steps"] for r in rows).most_common(1)[0][0]
+    return [r for r in rows if r["steps"] == steps]
+
+
 def seed_summary(rows: list[dict]) -> list[dict]:
-    """Test accuracy mean ± sd over the seeds at each architecture's picked rate."""
+    """Test accuracy mean ± sd over the seeds at each architecture's picked rate (same budget only)."""
+    rows = same_budget(rows)
     picked = best_rates(rows)
     out = []
     for arch, lr in picked.items():
@@ -107,7 +119,7 @@ def digits_png(rows: list[dict], path: str | Path) -> Path:
     from tangstudio.engine.atomic import write_bytes_atomic
     from tangstudio.engine.study.plot import COLORS
 
-    picked = best_rates(rows)
+    picked = best_rates(same_budget(rows))
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.4))
     seen: set[str] = set()
     for r in rows:
