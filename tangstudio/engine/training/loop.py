@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import cast
 
 import torch
-import torch.nn.functional as F
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import fault_point, remove_leftovers
 from tangstudio.engine.corpus.forms import parse_forms
-from tangstudio.engine.corpus.vocab import PAD, Vocab
+from tangstudio.engine.corpus.vocab import Vocab
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs import checkpoint as ckpt
 from tangstudio.engine.runs.config import write_config
@@ -45,6 +44,7 @@ from tangstudio.engine.training.device import resolve_device, uses_bf16
 from tangstudio.engine.training.evaluate import evaluate
 from tangstudio.engine.training.sample import sample_poems
 from tangstudio.engine.training.schedule import lr_at, warmup_steps
+from tangstudio.engine.training.step import make_optimizer, train_step
 
 Callback = Callable[[dict], None]
 METRIC_KEYS = (
@@ -356,14 +356,7 @@ class _Trainer:
                 ) from None
         self.model = model.to(self.device)
         self.params = count_parameters(model)
-        # On CUDA the fused AdamW kernel updates every parameter in one launch.
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(),
-            lr=cfg.lr,
-            betas=(0.9, 0.99),
-            weight_decay=cfg.weight_decay,
-            fused=self.device.type == "cuda" or None,
-        )
+        self.optimizer = make_optimizer(self.model.parameters(), cfg, self.device)
         self._seed_dropout()
         self.mask_gen = torch.Generator().manual_seed(cfg.seed * 7_919 + 1 + self.info.rank)
         counters = {
@@ -619,21 +612,10 @@ class _Trainer:
         """One optimizer step; returns the batch's summed loss in nats, still on the device."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            logits = self.net(batch.inputs, batch.lengths)
-        nats = F.cross_entropy(
-            logits.float().reshape(-1, vocab_size),
-            batch.targets.reshape(-1),
-            ignore_index=PAD,
-            reduction="sum",
-        )
         # Mean over the GLOBAL batch's characters; DDP averages over ranks, hence × world.
-        loss = nats * (self.info.world / global_chars)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
-        self.optimizer.step()
-        return nats
+        return train_step(
+            self.net, self.optimizer, batch, self.config.clip, self.bf16, self.info.world / global_chars
+        )
 
     def _should_stop(self, time_up: bool, save_due: bool, eval_due: bool) -> _Stops:
         """Ask `should_stop` and agree with the other ranks on every decision (one collective)."""
