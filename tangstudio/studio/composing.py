@@ -202,20 +202,11 @@ def _other_line(text: str, at: int, delta: int) -> int:
     return min(first + (at - spans[here][0]), last)
 
 
-class CausalSession:
-    """Left to right (rnn, lstm, gru): the engine's Composer writes, previews, retakes and undoes.
+class _EngineSession:
+    """What both session kinds read straight off their engine (Composer or Filler) and cursor."""
 
-    `cursor` is the text position the side panel describes (None: follow the last character).
-    """
-
-    filling = False
-    hint = ""
-
-    def __init__(self, composer: Any) -> None:
-        self.engine = composer
-        self.cursor: int | None = None
-        self.locked: set[int] = set()  # lines (0-based) a reroll keeps
-        self.typed: Any = None  # the Judgement of the last character a person typed
+    engine: Any
+    cursor: int | None
 
     @property
     def text(self) -> str:
@@ -232,6 +223,22 @@ class CausalSession:
     @property
     def selected(self) -> int | None:
         return self.cursor
+
+
+class CausalSession(_EngineSession):
+    """Left to right (rnn, lstm, gru): the engine's Composer writes, previews, retakes and undoes.
+
+    `cursor` is the text position the side panel describes (None: follow the last character).
+    """
+
+    filling = False
+    hint = ""
+
+    def __init__(self, composer: Any) -> None:
+        self.engine = composer
+        self.cursor: int | None = None
+        self.locked: set[int] = set()  # lines (0-based) a reroll keeps
+        self.typed: Any = None  # the Judgement of the last character a person typed
 
     @property
     def backoffs(self) -> list[str]:
@@ -332,7 +339,7 @@ class CausalSession:
         self.typed = None
 
 
-class FillSession:
+class FillSession(_EngineSession):
     """Filling a grid (bilstm): any position, given both sides; the engine's Filler keeps it all."""
 
     filling = True
@@ -344,22 +351,6 @@ class FillSession:
         self.cursor: int = free[0] if free else 0
         self.locked: set[int] = set()  # a grid refills one line only: locks are informative
         self.typed: Any = None
-
-    @property
-    def text(self) -> str:
-        return str(self.engine.text)
-
-    @property
-    def done(self) -> bool:
-        return bool(self.engine.done)
-
-    @property
-    def settings(self) -> Any:
-        return self.engine.settings
-
-    @property
-    def selected(self) -> int | None:
-        return self.cursor
 
     @property
     def backoffs(self) -> list[str]:
