@@ -153,18 +153,9 @@ def forms_fitting(n_lines: int) -> list[str]:
 
 def check_chars(text: str, tables: VocabTables, what: str) -> None:
     """Characters missing from the vocabulary: one line naming them, and the fix if a script change helps."""
-    vocab = tables.vocab
-    unknown = vocab.unknown_chars(text)
-    if not unknown:
-        return
-    from tangstudio.engine.corpus.script import SCRIPTS, convert
+    from tangstudio.engine.corpus.script import refuse_unknown
 
-    other = next(s for s in SCRIPTS if s != vocab.script)
-    converted = convert(text, other, vocab.script)
-    hint = ""
-    if converted != text and not vocab.unknown_chars(converted):
-        hint = f"; the model writes {vocab.script} characters: try {converted!r}"
-    raise TangError(f"{what} has characters not in the model's vocabulary: {''.join(unknown)}{hint}")
+    refuse_unknown(text, tables.vocab, what)
 
 
 def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:

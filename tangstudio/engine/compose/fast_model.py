@@ -11,7 +11,6 @@ fast path (a bilstm, the teaching cells) gives None, and the caller loads it wit
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from tangstudio.engine.compose.fast_step import FastStep, single_thread_blas
-from tangstudio.engine.compose.score_result import CharScore, PoemScore, normalise
-from tangstudio.engine.compose.settings import EOS_MARK
+from tangstudio.engine.compose.score_result import PoemScore, normalise, poem_score
 from tangstudio.engine.errors import TangError
 
 
@@ -39,20 +37,12 @@ class FastLoaded:
 def load_fast(ref: str = "default") -> FastLoaded | None:
     """The model `ref` names, ready for numpy inference; None when it needs torch (bilstm, cells)."""
     from tangstudio.engine.compose.model_ref import resolve_model
-    from tangstudio.engine.corpus.vocab import Vocab
-    from tangstudio.engine.models.config import ModelConfig
     from tangstudio.engine.models.shapes import fused_causal_shapes
     from tangstudio.engine.runs import checkpoint as ckpt
 
     directory = resolve_model(ref)
     meta = ckpt.read_meta(directory)
-    try:
-        config = ModelConfig.from_dict(meta["model"])
-        vocab = Vocab.from_dict(meta["vocab"])
-    except TangError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
+    config, vocab = ckpt.read_config(directory, meta)
     expected = fused_causal_shapes(config)
     if expected is None:
         return None
@@ -92,25 +82,10 @@ def _read_checked(path: Path, expected_sha: object) -> dict[str, np.ndarray]:
     return weights
 
 
-def _check_chars(text: str, vocab: Any) -> None:
-    """constraints.check_chars without its torch import: one line naming the unknown characters."""
-    unknown = vocab.unknown_chars(text)
-    if not unknown:
-        return
-    from tangstudio.engine.corpus.script import SCRIPTS, convert
-
-    other = next(s for s in SCRIPTS if s != vocab.script)
-    converted = convert(text, other, vocab.script)
-    hint = ""
-    if converted != text and not vocab.unknown_chars(converted):
-        hint = f"; the model writes {vocab.script} characters: try {converted!r}"
-    raise TangError(f"the poem has characters not in the model's vocabulary: {''.join(unknown)}{hint}")
-
-
 def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemScore:
     """`score.score_poem` for a causal model, one numpy step per character."""
     from tangstudio.engine.corpus.forms import classify
-    from tangstudio.engine.corpus.vocab import EOS
+    from tangstudio.engine.corpus.script import refuse_unknown
 
     text = normalise(text)
     if not text:
@@ -118,7 +93,7 @@ def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemSc
             "nothing to score: give a poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"
         )
     vocab = loaded.vocab
-    _check_chars(text, vocab)
+    refuse_unknown(text, vocab, "the poem")
     form = form or classify(text)
     ids = vocab.encode_poem(text, None if form == "other" else form)
     state = loaded.fast.init_state(1)
@@ -133,20 +108,6 @@ def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemSc
     picked = logp[np.arange(len(targets)), targets]
     ranks = (logp > picked[:, None]).sum(-1) + 1
     top = np.argsort(-logp, axis=-1, kind="stable")[:, :5]
-    chars = []
-    for t, token in enumerate(ids[1:]):
-        alts = [
-            (EOS_MARK if i == EOS else vocab.itos[i], math.exp(float(logp[t, i]))) for i in top[t].tolist()
-        ]
-        p = float(picked[t])
-        chars.append(
-            CharScore(
-                EOS_MARK if token == EOS else vocab.itos[token],
-                math.exp(p),
-                -p / math.log(2),
-                int(ranks[t]),
-                alts,
-            )
-        )
+    best = [[(i, float(logp[t, i])) for i in row] for t, row in enumerate(top.tolist())]
     nats = -float(picked.astype(np.float64).mean())
-    return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), "causal")
+    return poem_score(text, form, vocab, ids[1:], picked.tolist(), ranks.tolist(), best, nats, "causal")

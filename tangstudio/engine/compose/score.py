@@ -11,14 +11,11 @@ pseudo-likelihood: each character given all the others), one batch row per posit
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from tangstudio.engine.compose.score_result import CharScore, PoemScore, normalise
-from tangstudio.engine.compose.settings import EOS_MARK
+from tangstudio.engine.compose.score_result import CharScore, PoemScore, normalise, poem_score
 from tangstudio.engine.corpus.forms import classify
-from tangstudio.engine.corpus.vocab import EOS, MASK
+from tangstudio.engine.corpus.vocab import MASK
 from tangstudio.engine.errors import TangError
 
 __all__ = ["CharScore", "PoemScore", "normalise", "score_poem"]
@@ -58,21 +55,6 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
     picked = logp[torch.arange(len(targets)), targets]
     ranks = (logp > picked[:, None]).sum(-1) + 1
     top = torch.topk(logp, 5, dim=-1)
-    chars = []
-    for t, token in enumerate(ids[1:]):
-        alts = [
-            (EOS_MARK if i == EOS else vocab.itos[i], math.exp(v))
-            for v, i in zip(top.values[t].tolist(), top.indices[t].tolist())
-        ]
-        p = float(picked[t])
-        chars.append(
-            CharScore(
-                EOS_MARK if token == EOS else vocab.itos[token],
-                math.exp(p),
-                -p / math.log(2),
-                int(ranks[t]),
-                alts,
-            )
-        )
+    best = [list(zip(i, v)) for i, v in zip(top.indices.tolist(), top.values.tolist())]
     nats = -float(picked.mean())
-    return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), kind)
+    return poem_score(text, form, vocab, ids[1:], picked.tolist(), ranks.tolist(), best, nats, kind)

@@ -6,9 +6,13 @@ models, what `tangstudio score` uses when it can) fill in the same PoemScore.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
+from tangstudio.engine.compose.settings import EOS_MARK
 from tangstudio.engine.corpus.poem import CLAUSE_END, typed_verse
+from tangstudio.engine.corpus.vocab import EOS
 
 
 @dataclass
@@ -47,6 +51,32 @@ class PoemScore:
             "ppl_kind": self.ppl_kind,
             "chars": [c.to_dict() for c in self.chars],
         }
+
+
+def poem_score(
+    text: str,
+    form: str,
+    vocab: Any,
+    targets: list[int],
+    picked: list[float],
+    ranks: list[int],
+    top: list[list[tuple[int, float]]],
+    nats: float,
+    kind: str,
+) -> PoemScore:
+    """The PoemScore from per-position log-probs, whichever library computed them (torch or numpy).
+
+    `picked[t]` is the log-prob of `targets[t]`, `top[t]` the five best (id, log-prob) pairs there.
+    """
+
+    def name(i: int) -> str:
+        return EOS_MARK if i == EOS else str(vocab.itos[i])
+
+    chars = [
+        CharScore(name(token), math.exp(p), -p / math.log(2), rank, [(name(i), math.exp(v)) for i, v in best])
+        for token, p, rank, best in zip(targets, picked, ranks, top)
+    ]
+    return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), kind)
 
 
 def normalise(text: str) -> str:

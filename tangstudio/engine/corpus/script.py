@@ -7,6 +7,7 @@ OpenCC leaves alone and converting once costs a few hundred milliseconds.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from tangstudio.engine.errors import TangError
 
@@ -18,6 +19,22 @@ def check_script(script: str) -> str:
     if script not in SCRIPTS:
         raise TangError(f"unknown script {script!r}; choose simplified or traditional")
     return script
+
+
+def refuse_unknown(text: str, vocab: Any, what: str) -> None:
+    """Characters missing from `vocab`: one line naming them, and the fix if a script change helps.
+
+    Torch-free, so both constraints.check_chars and the numpy scorer (fast_model) use it.
+    """
+    unknown = vocab.unknown_chars(text)
+    if not unknown:
+        return
+    other = next(s for s in SCRIPTS if s != vocab.script)
+    converted = convert(text, other, vocab.script)
+    hint = ""
+    if converted != text and not vocab.unknown_chars(converted):
+        hint = f"; the model writes {vocab.script} characters: try {converted!r}"
+    raise TangError(f"{what} has characters not in the model's vocabulary: {''.join(unknown)}{hint}")
 
 
 @lru_cache(maxsize=4)

@@ -255,6 +255,19 @@ def read_meta(directory: Path) -> dict:
     return meta
 
 
+def read_config(directory: Path, meta: dict) -> tuple[Any, Any]:
+    """The ModelConfig and Vocab meta.json describes, or one line; torch-free, so fast_model shares it."""
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.models.config import ModelConfig
+
+    try:
+        return ModelConfig.from_dict(meta["model"]), Vocab.from_dict(meta["vocab"])
+    except TangError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
+
+
 def read_weights(directory: Path, meta: dict | None = None) -> dict[str, torch.Tensor]:
     """The weights, checked by sha256 and refused unless every value is finite."""
     meta = meta if meta is not None else read_meta(directory)
@@ -328,17 +341,10 @@ def _folder_id(directory: Path) -> tuple[int, int] | None:
 def _load_from(directory: Path, device: str | torch.device) -> LoadedModel:
     import torch
 
-    from tangstudio.engine.corpus.vocab import Vocab
-    from tangstudio.engine.models import ModelConfig, build_model
+    from tangstudio.engine.models import build_model
 
     meta = read_meta(directory)
-    try:
-        config = ModelConfig.from_dict(meta["model"])
-        vocab = Vocab.from_dict(meta["vocab"])
-    except TangError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
+    config, vocab = read_config(directory, meta)
     if getattr(config, "vocab_size", len(vocab)) != len(vocab):
         raise TangError(
             f"checkpoint {directory}: vocabulary size {len(vocab)} does not match the model's {config.vocab_size}"
