@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from compose_helpers import build_vocab, composer, tiny_lm
 
 from tangstudio.engine.compose.settings import ComposeSettings, StepInfo
 from tangstudio.engine.errors import TangError
@@ -21,31 +22,16 @@ SHAPE = {"wujue": (4, 5), "qijue": (4, 7), "wulv": (8, 5), "qilv": (8, 7)}
 
 @pytest.fixture(scope="module")
 def vocab():
-    from tangstudio.engine.corpus import load_corpus
-    from tangstudio.engine.corpus.vocab import Vocab
-
-    poems = load_corpus("tang", "simplified").select("regulated", "train")[:400]
-    return Vocab.build([p.text for p in poems] + EXTRA, "simplified")
+    return build_vocab(EXTRA, 400)
 
 
-def _loaded(vocab, arch="lstm", seed=0, **sizes):
-    from tangstudio.engine.models import ModelConfig, build_model
-    from tangstudio.engine.runs.checkpoint import LoadedModel
-
-    torch.manual_seed(seed)
-    config = ModelConfig(arch, len(vocab), **{"embed": 16, "hidden": 24, "layers": 1, **sizes})
-    return LoadedModel(build_model(config).eval(), vocab, config, {})
+_loaded = tiny_lm
+_composer = composer
 
 
 @pytest.fixture(scope="module")
 def lm(vocab):
     return _loaded(vocab)
-
-
-def _composer(lm, **kw):
-    from tangstudio.engine.compose.generator import Composer
-
-    return Composer(lm, ComposeSettings(**kw))
 
 
 def _lines(text: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from compose_helpers import build_vocab, composer, tiny_lm
 
 from tangstudio.engine.compose.settings import ComposeSettings
 from tangstudio.engine.errors import TangError
@@ -20,20 +21,11 @@ EXTRA = [
 
 @pytest.fixture(scope="module")
 def vocab():
-    from tangstudio.engine.corpus import load_corpus
-    from tangstudio.engine.corpus.vocab import Vocab
-
-    poems = load_corpus("tang", "simplified").select("regulated", "train")[:300]
-    return Vocab.build([p.text for p in poems] + EXTRA, "simplified")
+    return build_vocab(EXTRA, 300)
 
 
 def _loaded(vocab, arch="lstm", seed=0, **sizes):
-    from tangstudio.engine.models import ModelConfig, build_model
-    from tangstudio.engine.runs.checkpoint import LoadedModel
-
-    torch.manual_seed(seed)
-    config = ModelConfig(arch, len(vocab), **{"embed": 16, "hidden": 24, "layers": 2, **sizes})
-    return LoadedModel(build_model(config).eval(), vocab, config, {})
+    return tiny_lm(vocab, arch, seed, **{"layers": 2, **sizes})
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +33,7 @@ def lm(vocab):
     return _loaded(vocab)
 
 
-def _composer(lm, **kw):
-    from tangstudio.engine.compose.generator import Composer
-
-    return Composer(lm, ComposeSettings(**kw))
+_composer = composer
 
 
 # ---------------------------------------------------------------- gates
