@@ -16,29 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# Tiny: embed 16, hidden 32; 16 steps with an evaluation (best + last) every 8.
-ARGS = [
-    "--corpus",
-    "tiny",
-    "--embed",
-    "16",
-    "--hidden",
-    "32",
-    "--layers",
-    "1",
-    "--batch-size",
-    "16",
-    "--samples",
-    "1",
-    "--steps",
-    "16",
-    "--eval-every",
-    "8",
-    "--log-every",
-    "4",
-    "--eval-poems",
-    "20",
-]
+
+def tiny_args(steps: int, eval_every: int, log_every: int) -> list[str]:
+    """`train` options for a tiny run (embed 16, hidden 32, one layer): shared by the fault files."""
+    return [
+        *("--corpus", "tiny", "--embed", "16", "--hidden", "32", "--layers", "1"),
+        *("--batch-size", "16", "--samples", "1", "--eval-poems", "20"),
+        *("--steps", str(steps), "--eval-every", str(eval_every), "--log-every", str(log_every)),
+    ]
+
+
+# 16 steps with an evaluation (best + last) every 8.
+ARGS = tiny_args(16, 8, 4)
 
 
 @dataclass

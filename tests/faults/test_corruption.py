@@ -28,34 +28,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from harness import Outcome, cli_main, fork_start
+from harness import Outcome, cli_main, fork_start, tiny_args
 
 pytestmark = pytest.mark.slow
 
 HANG_S = 60  # far above any of these calls (< 3 s); only a read of /dev/zero or a FIFO gets here
 RUN = "r"
-BUILD = [
-    "--corpus",
-    "tiny",
-    "--embed",
-    "16",
-    "--hidden",
-    "32",
-    "--layers",
-    "1",
-    "--batch-size",
-    "16",
-    "--samples",
-    "1",
-    "--steps",
-    "4",
-    "--eval-every",
-    "2",
-    "--log-every",
-    "2",
-    "--eval-poems",
-    "20",
-]
+BUILD = tiny_args(4, 2, 2)
 DAMAGES = ("truncate", "bitflip", "garbage", "folder", "devzero")
 ALWAYS_SEEN = ("garbage", "folder", "devzero")  # damage no reader can mistake for a valid file
 GARBAGE = b"\x00\xff\xfe not a tangstudio file \x9c\x80\n" * 3
