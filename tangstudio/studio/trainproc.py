@@ -49,17 +49,11 @@ def next_run_name(runs_root: Path, arch: str) -> str:
 class TrainingProcess:
     """One child `tangstudio train --headless --json` process and its stderr log."""
 
+    COMMAND: tuple[str, ...] = ("train", "--headless", "--json")  # after `python -m tangstudio`
+
     def __init__(self, name: str, options: dict, log_dir: Path) -> None:
         self.name = name
-        self.argv = [
-            sys.executable,
-            "-m",
-            "tangstudio",
-            "train",
-            "--headless",
-            "--json",
-            *option_args(options),
-        ]
+        self.argv = [sys.executable, "-m", "tangstudio", *self.COMMAND, *option_args(options)]
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         with open(self.log_path, "wb") as log:

@@ -11,8 +11,6 @@ in a worker thread, so the UI never waits for torch.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -26,7 +24,7 @@ from textual.widgets.selection_list import Selection
 from textual_plotext import PlotextPlot
 
 from tangstudio.studio.panes.base import Pane
-from tangstudio.studio.trainproc import TrainingProcess, option_args, unique_run_name
+from tangstudio.studio.trainproc import TrainingProcess, unique_run_name
 from tangstudio.studio.widgets.lab_views import (
     LabRun,
     confusion_table,
@@ -52,29 +50,7 @@ TRAIN_STEPS = 1500  # about a CPU-minute for an LSTM 1×128: ~97 % val accuracy
 class LabProcess(TrainingProcess):
     """`tangstudio lab digits train --json` in its own session; stop (SIGINT) and failure as for poems."""
 
-    def __init__(self, name: str, options: dict, log_dir: Path) -> None:
-        self.name = name
-        self.argv = [
-            sys.executable,
-            "-m",
-            "tangstudio",
-            "lab",
-            "digits",
-            "train",
-            "--json",
-            *option_args(options),
-        ]
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{name}.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                start_new_session=True,
-            )
-        self.stopping = False
+    COMMAND = ("lab", "digits", "train", "--json")
 
 
 class LabPane(Pane):
