@@ -331,20 +331,10 @@ class _Trainer:
         data = load_training_data(cfg.corpus, cfg.script, cfg.forms, cfg.max_len, vocab, cfg.eval_poems)
         self.data = data
 
-        from tangstudio.engine.models import ModelConfig, build_model, count_parameters
+        from tangstudio.engine.models import build_model, count_parameters
 
         torch.manual_seed(cfg.seed)
-        self.model_config = ModelConfig(
-            arch=cfg.arch,
-            vocab_size=len(data.vocab),
-            embed=cfg.embed,
-            hidden=cfg.hidden,
-            layers=cfg.layers,
-            dropout=cfg.dropout,
-            tied=cfg.tied,
-            impl=cfg.impl,
-            forget_bias=cfg.forget_bias,
-        )
+        self.model_config = cfg.model_config(len(data.vocab))
         model = build_model(self.model_config)
         if resume:
             try:
