@@ -441,7 +441,8 @@ def test_each_character_costs_one_model_step_never_a_reread(vocab):
 
 
 def test_quality_report_metrics_and_unconstrained_sampler(lm):
-    from benchmarks.quality_report import _metrics, sample_unconstrained
+    from benchmarks.quality_report import _metrics
+    from tangstudio.engine.compose.unconstrained import sample_unconstrained
     from tangstudio.engine.compose.novelty import CorpusIndex
 
     index = CorpusIndex(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])

@@ -22,6 +22,42 @@ def bucket_labels(edges: tuple[int, ...]) -> list[str]:
     return [*labels, f"{edges[-1] + 1}+"]
 
 
+def token_losses(loaded, poems: list, max_tokens: int = 8192):
+    """Yield (poem, losses) with losses[i] the nats of predicting body character i (the last: <eos>).
+
+    Counted exactly like `evaluate`: a causal model predicts token i+1 from the tokens before it,
+    the BiLSTM predicts each token from both sides without seeing it (a pseudo-loss)."""
+    import torch
+    import torch.nn.functional as F
+
+    from tangstudio.engine.corpus.vocab import PAD
+    from tangstudio.engine.training.batching import causal_batch, pad
+    from tangstudio.engine.training.evaluate import batches_by_length
+
+    model = loaded.model
+    encoded = [(loaded.vocab.encode_poem(p.text, p.form), p) for p in poems]
+    poem_of = {id(seq): poem for seq, poem in encoded}  # batches_by_length regroups the same lists
+    with torch.no_grad():
+        for group in batches_by_length([seq for seq, _ in encoded], max_tokens):
+            if loaded.causal:
+                batch = causal_batch(group)
+                inputs, targets, lengths = batch.inputs, batch.targets, batch.lengths
+            else:
+                inputs, lengths = pad(group)
+                targets = inputs[:, 1:]  # the start token is given, never predicted
+            logits = model(inputs, lengths)
+            if not loaded.causal:
+                logits = logits[:, 1:]
+            losses = F.cross_entropy(
+                logits.float().reshape(-1, logits.shape[-1]),
+                targets.reshape(-1),
+                ignore_index=PAD,
+                reduction="none",
+            ).reshape(targets.shape)
+            for row, seq in enumerate(group):
+                yield poem_of[id(seq)], losses[row, : len(seq) - 1].double().tolist()
+
+
 def loss_by_position(
     target: str, edges: tuple[int, ...] = DEFAULT_EDGES, split: str = "val", max_tokens: int = 8192
 ) -> dict:
@@ -29,54 +65,27 @@ def loss_by_position(
 
     Returns {"run", "arch", "ppl_kind", "labels", "loss": [...], "count": [...]}, NaN for an empty bucket.
     """
-    import torch
-    import torch.nn.functional as F
+    from bisect import bisect_left
 
     from tangstudio.engine.corpus import load_corpus
-    from tangstudio.engine.corpus.vocab import PAD
     from tangstudio.engine.runs.checkpoint import load_checkpoint
-    from tangstudio.engine.training.batching import causal_batch, pad
-    from tangstudio.engine.training.evaluate import batches_by_length
 
     loaded = load_checkpoint(target)
-    meta, model = loaded.meta, loaded.model
+    meta = loaded.meta
     poems = load_corpus(meta["corpus"]["name"], loaded.vocab.script).select(meta["forms"], split)
-    seqs = [loaded.vocab.encode_poem(p.text, p.form) for p in poems]
-    nats = torch.zeros(len(edges) + 1, dtype=torch.float64)
-    count = torch.zeros(len(edges) + 1, dtype=torch.float64)
-    boundaries = torch.tensor(edges)
-    with torch.no_grad():
-        for group in batches_by_length(seqs, max_tokens):
-            if loaded.causal:
-                batch = causal_batch(group)
-                inputs, targets, lengths = batch.inputs, batch.targets, batch.lengths
-                positions = torch.arange(1, targets.shape[1] + 1)  # logits[:, t] predicts token t+1
-            else:
-                inputs, lengths = pad(group)
-                targets = inputs.clone()
-                targets[:, 0] = PAD
-                positions = torch.arange(targets.shape[1])  # logits[:, t] predicts token t
-            logits = model(inputs, lengths)
-            losses = (
-                F.cross_entropy(
-                    logits.float().reshape(-1, logits.shape[-1]),
-                    targets.reshape(-1),
-                    ignore_index=PAD,
-                    reduction="none",
-                )
-                .reshape(targets.shape)
-                .double()
-            )
-            real = targets != PAD
-            bucket = torch.bucketize(positions, boundaries, right=False).expand_as(targets)
-            nats.index_add_(0, bucket[real], losses[real])
-            count.index_add_(0, bucket[real], torch.ones_like(losses[real]))
-    means = [float(n / c) if c else math.nan for n, c in zip(nats, count)]
+    nats = [0.0] * (len(edges) + 1)
+    count = [0] * (len(edges) + 1)
+    for _, losses in token_losses(loaded, poems, max_tokens):
+        for i, loss in enumerate(losses):
+            bucket = bisect_left(edges, i + 1)  # position i+1: the (i+1)-th predicted token
+            nats[bucket] += loss
+            count[bucket] += 1
+    means = [n / c if c else math.nan for n, c in zip(nats, count)]
     return {
         "run": meta.get("run"),
         "arch": loaded.config.arch,
         "ppl_kind": "causal" if loaded.causal else "pseudo",
         "labels": bucket_labels(edges),
         "loss": means,
-        "count": [int(c) for c in count],
+        "count": count,
     }

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""The poem half of docs/study.md (Part II), as the exact CLI commands it ran, one at a time, one thread.
+
+    TANGSTUDIO_HOME=/work/tsstudy python scripts/poem_study.py train [--dry-run]
+    TANGSTUDIO_HOME=/work/tsstudy python scripts/poem_study.py report [--json out.json]
+
+`train`, on 五绝 (1 layer, embedding 64, batch 32, dropout 0.1, a fixed --steps so the machine's load
+cannot change the schedule):
+1. equal hidden size (128): a 3-point learning-rate sweep for each of rnn, lstm, gru and bilstm (seed 0);
+2. seeds 1 and 2 at each architecture's best rate (lowest val loss), so every cell has 3 seeds;
+3. equal recurrent-parameter count (the LSTM-128's 99,328): rnn 284, gru 152 and bilstm 83 hidden units,
+   at the rate their architecture chose in step 1, seeds 0–2.
+A run that already finished is skipped, so an interrupted study continues where it stopped. Each command
+and the load average around it are appended to <home>/poems/log.jsonl.
+
+`report` reads the best checkpoints and prints, per architecture and size (mean ± sd over the seeds):
+val perplexity, the loss at rhyme positions against the other line ends
+(`engine/study/rhyme.py`), the rhyme rate of unconstrained samples, and for the BiLSTM its loss written
+left to right (its right side masked) beside its pseudo-loss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STEPS = 1500
+LRS = ("1e-3", "3e-3", "1e-2")
+ARCHS = ("rnn", "lstm", "gru", "bilstm")
+BASE_HIDDEN = 128
+EQUAL_PARAMS_HIDDEN = {"rnn": 284, "gru": 152, "bilstm": 83}  # recurrent weights ≈ LSTM-128's 99,328
+SEEDS = (0, 1, 2)
+COMMON = [
+    "--headless",
+    "--forms", "wujue",
+    "--embed", "64",
+    "--layers", "1",
+    "--dropout", "0.1",
+    "--batch-size", "32",
+    "--steps", str(STEPS),
+    "--warmup", "100",
+    "--eval-every", "100",
+    "--eval-poems", "0",
+    "--samples", "0",
+    "--quiet",
+]  # fmt: skip
+
+
+def home() -> Path:
+    return Path(os.environ["TANGSTUDIO_HOME"])
+
+
+def run_name(arch: str, hidden: int, lr: str, seed: int) -> str:
+    return f"poem-{arch}-h{hidden}-lr{lr}-s{seed}"
+
+
+def finished(name: str) -> bool:
+    path = home() / "runs" / name / "metrics.jsonl"
+    if not path.exists():
+        return False
+    return any('"done"' in line and '"finished"' in line for line in path.read_text().splitlines())
+
+
+def best_val_loss(name: str) -> float:
+    path = home() / "runs" / name / "metrics.jsonl"
+    losses = [json.loads(x)["val_loss"] for x in path.read_text().splitlines() if '"event": "eval"' in x]
+    return min(losses)
+
+
+def train(arch: str, hidden: int, lr: str, seed: int, dry: bool) -> str:
+    name = run_name(arch, hidden, lr, seed)
+    argv = ["train", *COMMON, "--arch", arch, "--hidden", str(hidden), "--lr", lr, "--seed", str(seed)]
+    argv += ["--run", name]
+    line = " ".join(["tangstudio", *argv])
+    if finished(name):
+        print(f"done already: {name}", flush=True)
+        return name
+    print(line, flush=True)
+    if dry:
+        return name
+    load = os.getloadavg()
+    t0, c0 = time.time(), os.times()
+    code = subprocess.call(
+        [sys.executable, "-m", "tangstudio", *argv], env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    c1 = os.times()
+    log = home() / "poems" / "log.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "command": line,
+        "exit": code,
+        "load_before": load,
+        "load_after": os.getloadavg(),
+        "wall_s": time.time() - t0,
+        "child_cpu_s": (c1.children_user + c1.children_system) - (c0.children_user + c0.children_system),
+    }
+    with open(log, "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+    if code != 0:
+        raise SystemExit(f"error: {name} exited {code}")
+    return name
+
+
+def best_lr(arch: str, dry: bool) -> str:
+    if dry:
+        return LRS[1]
+    return min(LRS, key=lambda lr: best_val_loss(run_name(arch, BASE_HIDDEN, lr, 0)))
+
+
+def train_all(dry: bool) -> None:
+    for arch in ARCHS:
+        for lr in LRS:
+            train(arch, BASE_HIDDEN, lr, 0, dry)
+    chosen = {arch: best_lr(arch, dry) for arch in ARCHS}
+    print(f"best rates: {chosen}", flush=True)
+    for arch in ARCHS:
+        for seed in SEEDS[1:]:
+            train(arch, BASE_HIDDEN, chosen[arch], seed, dry)
+    for arch, hidden in EQUAL_PARAMS_HIDDEN.items():
+        for seed in SEEDS:
+            train(arch, hidden, chosen[arch], seed, dry)
+
+
+def mean_sd(values: list[float]) -> str:
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def measure(name: str, arch: str, poems: int) -> dict:
+    from tangstudio.engine.study.rhyme import rhyme_position_loss, unconstrained_rhyme_rate
+
+    row: dict = {"run": name, "best_val_loss": best_val_loss(name), **rhyme_position_loss(name)}
+    if arch == "bilstm":
+        from tangstudio.engine.study.left_to_right import left_to_right_loss
+
+        row["left_to_right_loss"] = left_to_right_loss(name, poems=0)["bilstm_left_to_right"]
+    else:
+        row["sampled"] = unconstrained_rhyme_rate(name, "wujue", poems)
+    return row
+
+
+def report(json_path: str | None, poems: int) -> None:
+    from tangstudio.engine.study.rhyme import corpus_rhyme_rate
+
+    chosen = {arch: best_lr(arch, False) for arch in ARCHS}
+    sweep = [(arch, lr, best_val_loss(run_name(arch, BASE_HIDDEN, lr, 0))) for arch in ARCHS for lr in LRS]
+    groups: dict[str, list[dict]] = {}
+    for arch, hidden in [(arch, BASE_HIDDEN) for arch in ARCHS] + list(EQUAL_PARAMS_HIDDEN.items()):
+        names = [run_name(arch, hidden, chosen[arch], seed) for seed in SEEDS]
+        groups[f"{arch}-{hidden}"] = [measure(n, arch, poems) for n in names if finished(n)]
+    corpus = corpus_rhyme_rate("wujue")
+    print("Best val loss (nats/char) by peak learning rate, seed 0, hidden 128:\n")
+    print("| arch | " + " | ".join(f"lr {lr}" for lr in LRS) + " |\n|---|" + "---|" * len(LRS))
+    for arch in ARCHS:
+        print(f"| {arch} | " + " | ".join(f"{loss:.3f}" for a, _, loss in sweep if a == arch) + " |")
+    print(
+        "\n| arch | hidden | seeds | val loss (ppl) | line 2 (first rhyme) | line 4 (echo rhyme) | lines 1, 3 ends"
+        " | unconstrained: 五绝 shape | … and rhyming |\n|---|---|---|---|---|---|---|---|---|"
+    )
+    for key, rows in groups.items():
+        if not rows:
+            continue
+        arch, hidden = key.rsplit("-", 1)
+        loss = [r["best_val_loss"] for r in rows]
+        ppl = statistics.mean(math.exp(v) for v in loss)
+        cells = [mean_sd([r[k] for r in rows]) for k in ("first_rhyme", "echo_rhyme", "odd_end")]
+        if arch == "bilstm":
+            cells += ["– (not causal)", "–"]
+        else:
+            cells += [mean_sd([100 * r["sampled"][k] for r in rows]) + " %" for k in ("form", "rhyme")]
+        print(
+            f"| {arch} | {hidden} | {len(rows)} | {mean_sd(loss)} ({ppl:.1f}) | " + " | ".join(cells) + " |"
+        )
+    print(
+        f"\nval 五绝 ({corpus['poems']}): {100 * corpus['real']:.1f} % rhyme by the checker;"
+        f" with the last line taken from the next poem, {100 * corpus['last_line_swapped']:.1f} %."
+    )
+    bi = [r for key, rows in groups.items() if key.startswith("bilstm") for r in rows]
+    if bi:
+        print(
+            "\n| bilstm run | pseudo-loss (both sides) | left to right (right side masked) |\n|---|---|---|"
+        )
+        for r in bi:
+            print(f"| {r['run']} | {r['best_val_loss']:.3f} | {r['left_to_right_loss']:.3f} |")
+    if json_path:
+        data = {"chosen_lr": chosen, "sweep": sweep, "groups": groups, "corpus": corpus}
+        Path(json_path).write_text(json.dumps(data, indent=1, ensure_ascii=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("phase", choices=["train", "report"])
+    parser.add_argument("--dry-run", action="store_true", help="print the commands, train nothing")
+    parser.add_argument("--json", dest="json_path", help="report: also write the figures here")
+    parser.add_argument("--poems", type=int, default=200, help="report: unconstrained samples per run")
+    args = parser.parse_args()
+    if "TANGSTUDIO_HOME" not in os.environ:
+        raise SystemExit("error: set TANGSTUDIO_HOME to the study's home folder")
+    if args.phase == "train":
+        train_all(args.dry_run)
+    else:
+        report(args.json_path, args.poems)
+
+
+if __name__ == "__main__":
+    main()
