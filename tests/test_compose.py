@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from compose_helpers import build_vocab, composer, tiny_lm
@@ -396,25 +397,40 @@ def test_score_matches_the_model_and_counts_like_evaluation(lm, vocab):
 
 
 def test_top_k_and_top_p_heads():
-    from tangstudio.engine.compose.decoding import head, pick, truncate
+    from tangstudio.engine.compose.decoding import head, make_rng, pick, softmax, truncate
 
-    probs = torch.tensor([0.05, 0.4, 0.3, 0.2, 0.05])
+    probs = np.array([0.05, 0.4, 0.3, 0.2, 0.05], dtype=np.float32)
     ids, _kept = head(probs, 0, 0.65)
     assert ids.tolist() == [1, 2]  # 0.4 then 0.3 reaches 0.65
     assert head(probs, 2, 1.0)[0].tolist() == [1, 2]
     assert head(probs, 0, 1.0)[0].tolist() == [0, 1, 2, 3, 4]
     assert truncate(probs, 3, 0.5).tolist() == pytest.approx([0, 0.4, 0.3, 0, 0])
-    gen = torch.Generator().manual_seed(0)
+    gen = make_rng(0)
     draws = [pick(probs, 1.0, 0, 0.65, gen) for _ in range(300)]
     assert set(draws) == {1, 2} and 0.45 < draws.count(1) / 300 < 0.70
     # A long flat tail beyond the first 256 candidates: the head falls back to a full sort.
-    flat = torch.full((1000,), 1 / 1000)
+    flat = np.full(1000, 1 / 1000, dtype=np.float32)
     assert len(head(flat, 0, 0.9)[0]) == 900
     assert pick(probs, 0, 0, 0.1, gen) == 1
     assert {pick(probs, 1.0, 2, 1.0, gen) for _ in range(200)} == {1, 2}
     # top-k 1 of a wide distribution: rejection rarely succeeds, the fallback draws inside the head.
-    wide = torch.softmax(torch.randn(1000, generator=gen), -1)
-    assert {pick(wide, 1.0, 1, 1.0, gen) for _ in range(5)} == {int(torch.argmax(wide))}
+    wide = softmax(gen.standard_normal(1000).astype(np.float32))
+    assert {pick(wide, 1.0, 1, 1.0, gen) for _ in range(5)} == {int(np.argmax(wide))}
+
+
+@pytest.mark.parametrize("spread", [0.1, 1.0, 4.0, 12.0])
+def test_top_ids_equal_a_full_sort(spread):
+    """The thresholded top-k gives what sorting everything gives, peaked or flat, with zeros masked in."""
+    from tangstudio.engine.compose.decoding import softmax, top_ids
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        logits = (rng.standard_normal(3000) * spread).astype(np.float32)
+        mask = rng.random(3000) < 0.7
+        probs = softmax(logits, mask)
+        for k in (1, 10, 40):
+            expected = np.argsort(-probs, kind="stable")[:k]
+            assert probs[top_ids(probs, k)].tolist() == probs[expected].tolist()
 
 
 def test_each_character_costs_one_model_step_never_a_reread(vocab):
@@ -442,8 +458,8 @@ def test_each_character_costs_one_model_step_never_a_reread(vocab):
 
 def test_quality_report_metrics_and_unconstrained_sampler(lm):
     from benchmarks.quality_report import _metrics
-    from tangstudio.engine.compose.unconstrained import sample_unconstrained
     from tangstudio.engine.compose.novelty import CorpusIndex
+    from tangstudio.engine.compose.unconstrained import sample_unconstrained
 
     index = CorpusIndex(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
     poems = [

@@ -100,13 +100,13 @@ def generate(
         raise TangError(f"--beam must be between 0 (sample) and {MAX_BEAM}, got {beam}")
 
     from tangstudio.cli.render import working
-    from tangstudio.engine.compose.model_ref import load_model, resolve_model
+    from tangstudio.engine.compose.model_ref import load_for_composing, resolve_model
 
     resolve_model(model)  # a wrong name is refused before torch loads
     with working(f"loading {model}") as shown:
         from tangstudio.engine.compose.run import compose_many
 
-        loaded = load_model(model)
+        loaded = load_for_composing(model, need_torch=gates)
         shown.update(f"composing {n} poem{'s' if n > 1 else ''}")
         results, notes = compose_many(loaded, settings, n, beam=beam)
     if as_json:

@@ -24,11 +24,10 @@ def score(
     ),
 ) -> None:
     """Per-character probability, surprisal and rank of a poem under a model, and its perplexity."""
-    import os
 
     from tangstudio.cli.render import working
-    from tangstudio.engine.compose.fast_model import load_fast, score_fast
-    from tangstudio.engine.compose.model_ref import load_model, resolve_model
+    from tangstudio.engine.compose.fast_model import FastLoaded, score_fast
+    from tangstudio.engine.compose.model_ref import load_for_composing, resolve_model
     from tangstudio.engine.compose.settings import FORMS
     from tangstudio.engine.errors import TangError
 
@@ -38,12 +37,11 @@ def score(
     resolve_model(model)  # a wrong name is refused before torch loads
     with working(f"loading {model}") as shown:
         rows = None
-        fast = None if gates or os.environ.get("TANGSTUDIO_STEP") == "torch" else load_fast(model)
-        if fast is not None:  # a fused rnn/lstm/gru: numpy, torch never imported (fast_model.py)
+        loaded = load_for_composing(model, need_torch=gates)
+        if isinstance(loaded, FastLoaded):  # a fused rnn/lstm/gru: numpy, torch never imported
             shown.update("scoring")
-            result = score_fast(fast, poem, None if form == "auto" else form)
+            result = score_fast(loaded, poem, None if form == "auto" else form)
         else:
-            loaded = load_model(model)
             from tangstudio.engine.compose.score import score_poem
 
             shown.update("scoring")

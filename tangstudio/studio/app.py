@@ -78,6 +78,7 @@ class TangStudio(App):
         self.train_config = train_config
         self.corpus_name = corpus
         self.warm_torch = warm_torch
+        self._torch_warming = False
         self.notices: list[tuple[str, str, str]] = []
         self.exit_notes: list[str] = []  # printed by the launcher once the screen is restored
         self.leave_at_once = False  # the launcher sets it: quit ends the process (never in tests)
@@ -117,8 +118,8 @@ class TangStudio(App):
         pane = self.query_one(f"#{self.initial_pane}-pane", Pane)
         self._focus_pane(self.initial_pane)
         pane.post_message(pane.Shown())
-        if self.warm_torch:
-            self.run_worker(_import_torch, thread=True, group="warm", name="import torch")
+        if self.initial_pane != "compose":
+            self._warm_torch()
         if self.train_config is not None:
             self.query_one(TrainPane).start_run(self.train_config)
 
@@ -232,6 +233,8 @@ class TangStudio(App):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id != "compose":
+            self._warm_torch()
         self._announce(str(event.pane.id))
 
     def _announce(self, pane: str, tries: int = 20) -> None:
@@ -243,6 +246,16 @@ class TangStudio(App):
                 self.call_after_refresh(self._announce, pane, tries - 1)
             return
         widget.post_message(widget.Shown())
+
+    def _warm_torch(self) -> None:
+        """Import torch in a thread once, for the panes that measure or train (composing needs none).
+
+        Never while the compose pane is the first one shown: the import takes seconds of CPU, much
+        of it holding the GIL, and would slow the first characters a new user writes. The first
+        switch to another pane starts it."""
+        if self.warm_torch and not self._torch_warming:
+            self._torch_warming = True
+            self.run_worker(_import_torch, thread=True, group="warm", name="import torch")
 
     def on_show_pane(self, message: ShowPane) -> None:
         self.action_show_pane(message.pane)

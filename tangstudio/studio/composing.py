@@ -1,7 +1,7 @@
 """The compose pane's link to the engine: which models exist, loading one, making a composer.
 
 Kept apart from the pane so the pane's code reads as UI, and so the one place that knows the
-composer engine's constructor is small. No Textual here; torch only inside `load_model`.
+composer engine's constructor is small. No Textual here; torch only for a model that needs it.
 
 Causal models compose with the engine's `Composer` (step, preview, choose, undo over cached
 state); BiLSTM models with its `Filler` (candidates at any position given both sides, set, sample,
@@ -96,20 +96,19 @@ def list_models() -> list[tuple[str, str]]:
 
 
 def load_model(target: str):
-    """(LoadedModel, corpus index for the novelty check); torch. TangError says what to do.
+    """(loaded model, corpus index for the novelty check). TangError says what to do.
 
-    The index loads in a background thread (novelty.BackgroundIndex): composing may start at
-    once, and the copy check, first needed at the end of the first line, waits for it there.
+    A fused rnn/lstm/gru loads into numpy (`load_for_composing`), so the first Space never waits
+    for torch; the rest load with torch. The index loads in a background thread
+    (novelty.BackgroundIndex): composing may start at once, and the copy check, first needed at
+    the end of the first line, waits for it there.
     """
-    from tangstudio.engine.compose.fast_step import for_model
+    from tangstudio.engine.compose.model_ref import load_for_composing
     from tangstudio.engine.compose.novelty import index_in_background
-    from tangstudio.engine.runs.checkpoint import load_checkpoint
 
-    loaded = load_checkpoint(target, device="cpu")
+    loaded = load_for_composing(target)
     novelty = index_in_background(loaded)
-    # Work the first Space would otherwise do on the UI thread, done here in the loading worker:
-    for_model(loaded.model)  # the numpy step's weights, transposed once
-    if is_causal(loaded):
+    if is_causal(loaded):  # work the first Space would otherwise do on the UI thread
         from tangstudio.engine.compose.tables import tables_for
 
         tables_for(loaded.vocab)  # the vocabulary's tone and rhyme masks (cached per vocabulary)
@@ -117,7 +116,7 @@ def load_model(target: str):
 
 
 def is_causal(loaded: Any) -> bool:
-    return bool(getattr(loaded.model, "causal", True))
+    return bool(getattr(loaded, "causal", True))
 
 
 def make_composer(loaded: Any, settings, novelty=None):

@@ -8,16 +8,18 @@ construction rather than by luck. Files:
     tables.py       per-vocabulary masks: hanzi, 平/仄, 平水韵 groups, punctuation
     constraints.py  the plan (form layout, acrostic, prefix) and the per-step allowed set
     decoding.py     temperature / top-k / top-p / greedy choice from a constrained distribution
+    steppers.py     the one door to a model: numpy logits from a FastStep or from a torch module
     generator.py    Composer: cached recurrent state, preview/choose/undo, settings mid-poem
     beam.py         beam search over whole poems
     fill.py         Filler: BiLSTM models compose by filling masked positions
     novelty.py      corpus line index: no copied lines, longest span shared with the corpus
     score.py        per-character probability and surprisal of a given poem
-    model_ref.py    `--model default|RUN|PATH` to a loaded model
+    model_ref.py    `--model default|RUN|PATH` to a loaded model (numpy when it can: load_for_composing)
     run.py          compose_many: n poems sampled, beam-searched or filled (CLI, report, studio)
 
-Importing this package does not import torch; the submodules do, and the names below that need
-torch are loaded on first access (`from tangstudio.engine.compose import Composer`).
+Importing this package does not import torch, and neither does composing with a model read by
+`load_for_composing` (a fused rnn/lstm/gru): masks, distribution, draw and the model's step are numpy.
+The names below are loaded on first access (`from tangstudio.engine.compose import Composer`).
 """
 
 from __future__ import annotations

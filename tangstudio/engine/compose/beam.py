@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from tangstudio.engine.compose import constraints as C
-from tangstudio.engine.compose import stepping
-from tangstudio.engine.compose.decoding import top_candidates
+from tangstudio.engine.compose.decoding import softmax, top_candidates
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, StepInfo
+from tangstudio.engine.compose.steppers import stepper_for
 from tangstudio.engine.compose.tables import VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
@@ -33,14 +33,12 @@ class _Hyp:
     path: tuple[StepInfo, ...]
 
 
-def _select(state, index: torch.Tensor):
-    """Reorder a recurrent state (h or (h, c), batch on dim 1) to follow the surviving hypotheses."""
-    if isinstance(state, tuple):
-        return tuple(s.index_select(1, index) for s in state)
-    return state.index_select(1, index)
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return z
 
 
-@torch.inference_mode()
 def beam_search(
     loaded,
     settings: ComposeSettings,
@@ -51,45 +49,47 @@ def beam_search(
     tables: VocabTables | None = None,
 ) -> list[ComposeResult]:
     """The n best poems (n ≤ width) of a beam of `width`, best first."""
-    if not getattr(loaded.model, "causal", True):
+    if not getattr(loaded, "causal", True):
         raise TangError("beam search needs a left-to-right model; a bilstm composes by filling")
     if width < 1:
         raise TangError(f"beam width must be at least 1, got {width}")
-    model, vocab = loaded.model, loaded.vocab
+    vocab = loaded.vocab
+    stepper = stepper_for(loaded)
     tables = tables or tables_for(vocab)
     plan = C.make_plan(settings, tables)
     use_novelty = novelty if settings.novelty else None
-    device = next(model.parameters()).device
 
     from tangstudio.engine.compose.generator import primer_ids
 
-    state = model.init_state(1, device)
+    state = stepper.init_state(1)
     for token in [*primer_ids(settings, tables), vocab.start_id(settings.form)]:
-        logits, state = stepping.step(model, torch.tensor([token], device=device), state)
+        logits, state = stepper.step([token], state)
     hyps = [_Hyp(0.0, C.start_state(plan), ())]
     finished: list[_Hyp] = []
     for _ in range(plan.max_len + 1):
-        logp = torch.log_softmax(logits.float().cpu(), -1)  # [B, V]
+        logp = _log_softmax(logits)  # [B, V]
         allowed = [C.allowed(plan, tables, settings, h.cstate, use_novelty) for h in hyps]
-        masks = torch.stack([a.mask for a in allowed])
-        scored = logp.masked_fill(~masks, float("-inf"))
-        probs = torch.softmax(scored, -1)  # shown: renormalised inside the mask
-        totals = scored + torch.tensor([h.score for h in hyps])[:, None]
-        flat = totals.flatten()
-        k = min(width, int(torch.isfinite(flat).sum()))
-        best, index = torch.topk(flat, k)
+        masks = np.stack([a.mask for a in allowed])
+        scored = np.where(masks, logp, np.float32(-np.inf))
+        probs = softmax(logp, masks)  # shown: renormalised inside the mask
+        totals = scored + np.array([h.score for h in hyps], dtype=np.float32)[:, None]
+        flat = totals.ravel()
+        k = min(width, int(np.isfinite(flat).sum()))
+        index = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+        index = index[np.argsort(-flat[index], kind="stable")]
         V = logp.shape[1]
         survivors, rows, tokens = [], [], []
-        for total, idx in zip(best.tolist(), index.tolist()):
+        for idx in index.tolist():
+            total = float(flat[idx])
             b, token = divmod(idx, V)
             h = hyps[b]
             info = StepInfo(
                 h.cstate.pos,
                 top_candidates(probs[b], vocab.itos, names=_NAMES),
-                1.0 - float(logp[b][masks[b]].exp().sum()),
+                1.0 - float(np.exp(logp[b][masks[b]]).sum()),
                 _NAMES.get(token, vocab.itos[token]),
                 float(probs[b, token]),
-                float(logp[b, token].exp()),
+                float(np.exp(logp[b, token])),
                 allowed[b].forced,
                 list(allowed[b].notes),
             )
@@ -104,8 +104,8 @@ def beam_search(
             break
         if finished and len(finished) >= n and max(f.score for f in finished) >= survivors[0].score:
             break  # scores only fall as poems grow: no open hypothesis can win any more
-        state = _select(state, torch.tensor(rows, device=device))
-        logits, state = stepping.step(model, torch.tensor(tokens, device=device), state)
+        state = stepper.select(state, rows)
+        logits, state = stepper.step(tokens, state)
         hyps = survivors
     finished.sort(key=lambda h: -h.score)
     return [_result(plan, tables, settings, h, novelty) for h in finished[: max(1, min(n, width))]]

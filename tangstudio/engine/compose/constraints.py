@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-import torch
+import numpy as np
 
 from tangstudio.engine.compose.settings import FORMS, ComposeSettings
 from tangstudio.engine.compose.tables import COMMA, LINE_ENDS, PERIOD, VocabTables
@@ -138,7 +138,7 @@ def start_state(plan: Plan) -> CState:
 
 @dataclass
 class Allowed:
-    mask: torch.Tensor  # bool[V]
+    mask: np.ndarray  # bool[V]
     forced: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -289,7 +289,7 @@ def _theme(plan: Plan, tables: VocabTables, s: CState, found: Allowed) -> Allowe
     slots = plan.open_slots(s.pos)
     if slots > left + THEME_SLACK:
         return found
-    theme = torch.zeros_like(tables.hanzi)
+    theme = np.zeros_like(tables.hanzi)
     theme[list(s.theme_left)] = True
     fitting = found.mask & theme
     if bool(fitting.any()):
@@ -312,7 +312,7 @@ def prosody_allowed(
         if bool((mask & rhyme).any()):
             mask = mask & rhyme
             if s.rhymes_used:  # prefer a rhyme character not used yet, when there is one
-                fresh = mask.clone()
+                fresh = mask.copy()
                 fresh[list(s.rhymes_used)] = False
                 mask = fresh if bool(fresh.any()) else mask
         else:
@@ -333,7 +333,7 @@ def prosody_allowed(
     if novelty is not None and plan.n_chars is not None and s.col == plan.n_chars - 1:
         blocked = [tables.vocab.stoi[c] for c in novelty.completions(s.line_text) if c in tables.vocab.stoi]
         if blocked:
-            fresh = mask.clone()
+            fresh = mask.copy()
             fresh[blocked] = False
             if bool(fresh.any()):
                 mask = fresh
@@ -349,12 +349,12 @@ def _free_allowed(plan: Plan, tables: VocabTables, s: CState) -> Allowed:
         may_end = s.line >= FREE_MIN_LINES and s.last in _SENTENCE_ENDS and not s.theme_left
         if may_end and s.pos >= FREE_MAX_CHARS:
             return Allowed(tables.onehot(EOS), forced=True)
-        mask = tables.hanzi.clone()
+        mask = tables.hanzi.copy()
         mask[EOS] = may_end
         return _theme(plan, tables, s, Allowed(mask))
     if s.pos >= FREE_MAX_CHARS or (s.line + 1 < FREE_MIN_LINES and s.pos >= FREE_MAX_CHARS - 1):
         return Allowed(tables.onehot(tables.period), forced=True)
-    marks = torch.zeros_like(tables.hanzi)
+    marks = np.zeros_like(tables.hanzi)
     marks[[tables.punct_ids[m] for m in _FREE_MARKS if m in tables.punct_ids]] = True
     if s.col >= FREE_MAX_LINE:
         return Allowed(marks)
@@ -406,7 +406,7 @@ def refusal(
     ch = EOS_NAME if token == EOS else vocab.itos[token]
     where = f"line {s.line + 1}, character {s.col + 1}"
     if allowed.forced:
-        wanted = vocab.itos[int(allowed.mask.nonzero()[0])]
+        wanted = vocab.itos[int(np.flatnonzero(allowed.mask)[0])]
         return f"{where} is {wanted}, set by the form, the acrostic or the prefix"
     if ch in LINE_ENDS or not bool(tables.hanzi[token]):
         if plan.regulated:

@@ -11,7 +11,7 @@ fast path (a bilstm, the teaching cells) gives None, and the caller loads it wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,10 @@ from tangstudio.engine.errors import TangError
 
 @dataclass
 class FastLoaded:
-    """What LoadedModel holds, with a FastStep in place of the nn.Module."""
+    """What LoadedModel holds, with a FastStep in place of the nn.Module.
+
+    `model` is the same checkpoint as a torch module, loaded on first use: what only torch does (the
+    gates read through the cells, `inspect`) still works, and pays for torch only when asked."""
 
     fast: FastStep
     vocab: Any
@@ -32,6 +35,19 @@ class FastLoaded:
     meta: dict
     path: Path
     causal: bool = True
+    _model: Any = field(default=None, repr=False)
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            from tangstudio.engine.runs.checkpoint import load_checkpoint
+
+            self._model = load_checkpoint(self.path, device="cpu").model
+        return self._model
+
+    @property
+    def ppl_kind(self) -> str:
+        return str(self.meta.get("ppl_kind", "causal"))
 
 
 def load_fast(ref: str = "default") -> FastLoaded | None:

@@ -17,7 +17,7 @@ import os
 import torch
 
 from tangstudio.engine.compose import constraints as C
-from tangstudio.engine.compose.decoding import constrained, pick, top_candidates
+from tangstudio.engine.compose.decoding import constrained, make_rng, pick, top_candidates
 from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings, Judgement, StepInfo
 from tangstudio.engine.compose.tables import LINE_ENDS, VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS, MASK
@@ -35,7 +35,7 @@ class Filler:
         novelty=None,
         tables: VocabTables | None = None,
     ) -> None:
-        if getattr(loaded.model, "causal", True):
+        if getattr(loaded, "causal", True):
             raise TangError("filling needs a bilstm model; a left-to-right model composes with the Composer")
         self.loaded, self.model, self.vocab = loaded, loaded.model, loaded.vocab
         self.settings = settings or ComposeSettings()
@@ -55,7 +55,7 @@ class Filler:
             else int.from_bytes(os.urandom(4), "little") % (2**31)
         )
         self.seed = seed
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = make_rng(seed)
         n, m = self.plan.line_count, self.plan.chars_per_line
         self.length = n * (m + 1)
         self.tokens: list[int] = [MASK] * self.length
@@ -130,7 +130,7 @@ class Filler:
         tokens[position] = MASK
         device = next(self.model.parameters()).device
         ids = torch.tensor([[self.vocab.start_id(self.plan.form), *tokens, EOS]], device=device)
-        logits = self.model.fill_logits(ids)[0, position + 1].float().cpu()
+        logits = self.model.fill_logits(ids)[0, position + 1].float().cpu().numpy()
         cstate = self._cstate(position)
         novelty = self.novelty if (self.settings.novelty and len(cstate.line_text) == col) else None
         allowed = C.prosody_allowed(self.plan, self.tables, self.settings, cstate, novelty)
@@ -264,7 +264,7 @@ class Filler:
             self.sample()
         free = self.free_positions()
         for _ in range(rounds):
-            order = torch.randperm(len(free), generator=self.generator).tolist()
+            order = self.generator.permutation(len(free)).tolist()
             for i in order:
                 self._resample(free[i])
         return self.text

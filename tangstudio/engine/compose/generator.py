@@ -18,13 +18,12 @@ import math
 import os
 from dataclasses import dataclass, replace
 
-import torch
-from torch import Tensor
+import numpy as np
 
 from tangstudio.engine.compose import constraints as C
-from tangstudio.engine.compose import stepping
-from tangstudio.engine.compose.decoding import Distribution, constrained, pick, top_candidates
+from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, Judgement, StepInfo
+from tangstudio.engine.compose.steppers import stepper_for
 from tangstudio.engine.compose.tables import VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
@@ -37,7 +36,7 @@ SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "rhyme", "tones")  # read at 
 @dataclass
 class _Frame:
     state: object  # the model's recurrent state after everything written so far
-    logits: Tensor  # float[V]: the next character's logits
+    logits: np.ndarray  # float32[V]: the next character's logits
     cstate: C.CState
 
 
@@ -74,8 +73,8 @@ def _lean_to_theme(dist: Distribution, theme_left: frozenset[int]) -> Distributi
     they tend to come where the model already half-wants them, well before the decoder must force
     them in the last open places (constraints._theme)."""
     ids = list(theme_left)
-    probs = dist.probs.clone()
-    probs[ids] = probs[ids] * THEME_LEAN
+    probs = dist.probs.copy()
+    probs[ids] *= np.float32(THEME_LEAN)
     total = float(probs.sum())
     return Distribution(dist.model_probs, probs / total if total > 0 else dist.probs, dist.removed_mass)
 
@@ -91,12 +90,12 @@ class Composer:
         novelty=None,
         tables: VocabTables | None = None,
     ) -> None:
-        if not getattr(loaded.model, "causal", True):
+        if not getattr(loaded, "causal", True):
             raise TangError(
                 "a bilstm model fills in characters from both sides; compose with the Filler instead"
             )
         self.loaded = loaded
-        self.model = loaded.model
+        self.stepper = stepper_for(loaded)
         self.vocab = loaded.vocab
         self.tables = tables or tables_for(self.vocab)
         self.novelty = novelty  # a novelty.CorpusIndex, or None to skip the corpus checks
@@ -104,7 +103,6 @@ class Composer:
 
     # ----------------------------------------------------------------- lifecycle
 
-    @torch.inference_mode()
     def restart(self, settings: ComposeSettings | None = None) -> None:
         """Start over (with new settings if given): the form, acrostic and prefix are read here."""
         if settings is not None:
@@ -115,13 +113,11 @@ class Composer:
             if self.settings.seed is not None
             else int.from_bytes(os.urandom(4), "little") % (2**31)
         )
-        self.generator = torch.Generator().manual_seed(self.seed)
-        device = next(self.model.parameters()).device
-        self._device = device
-        state = self.model.init_state(1, device)
+        self.generator = make_rng(self.seed)
+        state = self.stepper.init_state(1)
         for token in [*primer_ids(self.settings, self.tables), self.vocab.start_id(self.plan.form)]:
-            logits, state = stepping.step(self.model, torch.tensor([token], device=device), state)
-        self._frames = [_Frame(state, logits[0].float().cpu(), C.start_state(self.plan))]
+            logits, state = self.stepper.step([token], state)
+        self._frames = [_Frame(state, logits[0], C.start_state(self.plan))]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
         while len(self.history) < self.plan.prefix_len:
@@ -168,7 +164,6 @@ class Composer:
         s = self.settings
         return (s.temperature, s.top_k, s.top_p, s.rhyme, s.tones, s.novelty, len(self.history))
 
-    @torch.inference_mode()
     def preview(self) -> StepInfo:
         """The next step's distribution and a sampled suggestion, not committed (stable until it is)."""
         if self.done:
@@ -176,7 +171,7 @@ class Composer:
         key = self._key()
         if self._preview is not None and self._preview.key == key:
             return self._preview.info
-        self.settings.validate()
+        self.settings.validate_sampling()
         frame = self._frames[-1]
         novelty = self.novelty if self.settings.novelty else None
         allowed = C.allowed(self.plan, self.tables, self.settings, frame.cstate, novelty)
@@ -200,7 +195,6 @@ class Composer:
             notes=list(allowed.notes),
         )
 
-    @torch.inference_mode()
     def choose(self, char: str | None = None) -> StepInfo:
         """Commit `char` (any character the constraints allow here), or the previewed suggestion."""
         preview = self._preview if (self._preview is not None and self._preview.key == self._key()) else None
@@ -235,8 +229,8 @@ class Composer:
         if cstate.done:  # nothing more will be read from the model: skip its step
             self._frames.append(_Frame(frame.state, frame.logits, cstate))
             return
-        logits, state = stepping.step(self.model, torch.tensor([token], device=self._device), frame.state)
-        self._frames.append(_Frame(state, logits[0].float().cpu(), cstate))
+        logits, state = self.stepper.step([token], frame.state)
+        self._frames.append(_Frame(state, logits[0], cstate))
 
     def undo(self, n: int = 1) -> int:
         """Take back up to n steps (never into the prefix); returns how many were undone."""
@@ -292,7 +286,6 @@ class Composer:
         self.follow_forced()
         return info
 
-    @torch.inference_mode()
     def judge(self, char: str) -> Judgement:
         """How likely `char` is as the next character, its rank, and whether the form allows it."""
         self.preview()
@@ -333,7 +326,6 @@ class Composer:
             raise TangError(f"line {line + 1} is not written yet")
         return starts[line]
 
-    @torch.inference_mode()
     def reroll(self, line: int, locked: frozenset[int] | set[int] = frozenset()) -> None:
         """Resample `line` and every line after it, keeping the `locked` later lines byte for byte.
 

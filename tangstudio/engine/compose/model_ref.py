@@ -3,10 +3,15 @@
 `default` is the model shipped in the checkout's models/default/ (a checkpoint directory:
 model.safetensors + meta.json). Anything else is what `load_checkpoint` accepts: a checkpoint
 directory, a run directory, or the name of a run in the home.
+
+`load_for_composing` is what composing asks for: a fused rnn/lstm/gru is read straight into numpy
+(`fast_model.load_fast`), so `generate` and the studio write a poem without ever importing torch;
+a bilstm or the teaching cells load with torch. TANGSTUDIO_STEP=torch forces torch for every model.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tangstudio.engine import paths
@@ -38,3 +43,14 @@ def load_model(ref: str = DEFAULT, device: str = "cpu"):
     from tangstudio.engine.runs.checkpoint import load_checkpoint
 
     return load_checkpoint(resolve_model(ref), device)
+
+
+def load_for_composing(ref: str = DEFAULT, need_torch: bool = False):
+    """The model `ref` names, loaded the cheapest way that composes with it (see the module's doc)."""
+    if not need_torch and os.environ.get("TANGSTUDIO_STEP", "").lower() != "torch":
+        from tangstudio.engine.compose.fast_model import load_fast
+
+        fast = load_fast(ref)
+        if fast is not None:
+            return fast
+    return load_model(ref)

@@ -48,6 +48,14 @@ class ComposeSettings:
             self.form = "free"
         if self.form not in FORMS:
             raise TangError(f"unknown form {self.form!r}; choose one of: {', '.join(FORMS)}")
+        self.validate_sampling()
+        if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
+            raise TangError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
+        self._check_text()
+        return self
+
+    def validate_sampling(self) -> None:
+        """The knobs that may change mid-poem, checked at every step (the typed text is checked once)."""
         if self.tones not in TONE_MODES:
             raise TangError(f"unknown tone mode {self.tones!r}; choose one of: {', '.join(TONE_MODES)}")
         if not isinstance(self.temperature, (int, float)) or not 0 <= self.temperature <= 10:
@@ -56,10 +64,6 @@ class ComposeSettings:
             raise TangError(f"top-k must be 0 (off) or a positive whole number, got {self.top_k}")
         if not isinstance(self.top_p, (int, float)) or not 0 < self.top_p <= 1:
             raise TangError(f"top-p must be in (0, 1], got {self.top_p}")
-        if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
-            raise TangError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
-        self._check_text()
-        return self
 
     def _check_text(self) -> None:
         """The typed fields: bounded, real text, and an acrostic that holds characters at all.

@@ -1,16 +1,17 @@
-"""Per-vocabulary lookup tables, turned into boolean masks once so a step's masking is a few tensor ops.
+"""Per-vocabulary lookup tables, turned into boolean masks once so a step's masking is a few array ops.
 
 Looking up the tones of 7,000 characters costs tens of milliseconds; doing it at every step would
 cost more than the model. So each vocabulary gets, once: which ids are Chinese characters, which
 may be read 平 or 仄 (a character with both readings, or none known, fits either, as in the
-checker), and one mask per 平水韵 平 group.
+checker), and one mask per 平水韵 平 group. The masks are numpy arrays: composing never waits
+for torch to import.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from tangstudio.engine.corpus.vocab import EOS, Vocab
 from tangstudio.engine.errors import TangError
@@ -24,16 +25,16 @@ LINE_ENDS = "，。！？；：、"  # what may close a line in a prefix
 @dataclass
 class VocabTables:
     vocab: Vocab
-    hanzi: torch.Tensor  # bool[V]: a Chinese character (not punctuation, specials, □ or latin)
-    ping: torch.Tensor  # bool[V]: hanzi that may be read 平 (or whose tone is unknown)
-    ze: torch.Tensor  # bool[V]: hanzi that may be read 仄 (or whose tone is unknown)
+    hanzi: np.ndarray  # bool[V]: a Chinese character (not punctuation, specials, □ or latin)
+    ping: np.ndarray  # bool[V]: hanzi that may be read 平 (or whose tone is unknown)
+    ze: np.ndarray  # bool[V]: hanzi that may be read 仄 (or whose tone is unknown)
     group_index: dict[str, int]  # 平 group -> row of group_masks
-    group_masks: torch.Tensor  # bool[G, V]
-    rhymable: torch.Tensor  # bool[V]: hanzi in at least one 平 group
+    group_masks: np.ndarray  # bool[G, V]
+    rhymable: np.ndarray  # bool[V]: hanzi in at least one 平 group
     tones_of: list[frozenset[str]]  # per id
     groups_of: list[frozenset[str]]  # per id: its 平 groups only
     punct_ids: dict[str, int]  # line-ending marks present in the vocabulary
-    line_end: torch.Tensor  # bool[V]: the ids of punct_ids
+    line_end: np.ndarray  # bool[V]: the ids of punct_ids
 
     @property
     def comma(self) -> int:
@@ -43,16 +44,16 @@ class VocabTables:
     def period(self) -> int:
         return self.punct_ids[PERIOD]
 
-    def onehot(self, token_id: int) -> torch.Tensor:
-        mask = torch.zeros_like(self.hanzi)
+    def onehot(self, token_id: int) -> np.ndarray:
+        mask = np.zeros_like(self.hanzi)
         mask[token_id] = True
         return mask
 
-    def rhyme_mask(self, groups: frozenset[str]) -> torch.Tensor:
+    def rhyme_mask(self, groups: frozenset[str]) -> np.ndarray:
         rows = [self.group_index[g] for g in groups if g in self.group_index]
         if not rows:
-            return torch.zeros_like(self.hanzi)
-        return self.group_masks[rows].any(0)
+            return np.zeros_like(self.hanzi)
+        return np.asarray(self.group_masks[rows].any(axis=0))
 
 
 _CACHE: dict[int, tuple[Vocab, VocabTables]] = {}
@@ -97,22 +98,22 @@ def _build(vocab: Vocab) -> VocabTables:
         groups_of[i] = g
         for x in g:
             members[group_index[x]].append(i)
-    group_masks = torch.zeros(len(PING_GROUPS), V, dtype=torch.bool)
+    group_masks = np.zeros((len(PING_GROUPS), V), dtype=bool)
     for row, ids in enumerate(members):
         if ids:
             group_masks[row, ids] = True
     punct_ids = {m: vocab.stoi[m] for m in LINE_ENDS if m in vocab.stoi}
-    line_end = torch.zeros(V, dtype=torch.bool)
+    line_end = np.zeros(V, dtype=bool)
     line_end[list(punct_ids.values())] = True
     assert vocab.first_char_id > EOS
     return VocabTables(
         vocab=vocab,
-        hanzi=torch.tensor(hanzi),
-        ping=torch.tensor(ping),
-        ze=torch.tensor(ze),
+        hanzi=np.array(hanzi, dtype=bool),
+        ping=np.array(ping, dtype=bool),
+        ze=np.array(ze, dtype=bool),
         group_index=group_index,
         group_masks=group_masks,
-        rhymable=group_masks.any(0),
+        rhymable=np.asarray(group_masks.any(axis=0)),
         tones_of=tones_of,
         groups_of=groups_of,
         punct_ids=punct_ids,

@@ -10,36 +10,36 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 
 def sample_unconstrained(
     loaded: Any, form: str, seed: int, temperature: float = 0.8, top_p: float = 0.95
 ) -> str:
-    """One poem from a causal model (`loaded` from `load_checkpoint`/`load_model`), seeded."""
-    import torch
-
-    from tangstudio.engine.compose.decoding import truncate
-    from tangstudio.engine.compose.stepping import step
+    """One poem from a causal model (`load_checkpoint`, `load_model` or `load_fast`), seeded."""
+    from tangstudio.engine.compose.decoding import make_rng, pick, softmax
+    from tangstudio.engine.compose.steppers import stepper_for
     from tangstudio.engine.compose.tables import LINE_ENDS
     from tangstudio.engine.corpus.vocab import EOS
     from tangstudio.engine.prosody.patterns import SHAPES
 
-    model, vocab = loaded.model, loaded.vocab
+    vocab = loaded.vocab
+    stepper = stepper_for(loaded)
     n_lines, n_chars = SHAPES[form]
     limit = 2 * n_lines * (n_chars + 1)
-    gen = torch.Generator().manual_seed(seed)
-    banned = torch.zeros(len(vocab), dtype=torch.bool)
-    banned[: vocab.first_char_id] = True
-    banned[EOS] = False
+    rng = make_rng(seed)
+    allowed = np.ones(len(vocab), dtype=bool)
+    allowed[: vocab.first_char_id] = False
+    allowed[EOS] = True
     out: list[str] = []
-    with torch.inference_mode():
-        state = model.init_state(1)
-        logits, state = step(model, torch.tensor([vocab.start_id(form)]), state)
-        for _ in range(limit):
-            probs = torch.softmax((logits[0].float() / temperature).masked_fill(banned, float("-inf")), -1)
-            token = int(torch.multinomial(truncate(probs, 0, top_p), 1, generator=gen))
-            if token == EOS:
-                break
-            out.append(vocab.itos[token])
-            logits, state = step(model, torch.tensor([token]), state)
+    state = stepper.init_state(1)
+    logits, state = stepper.step([vocab.start_id(form)], state)
+    for _ in range(limit):
+        probs = softmax(logits[0] / np.float32(temperature), allowed)
+        token = pick(probs, temperature, 0, top_p, rng)
+        if token == EOS:
+            break
+        out.append(vocab.itos[token])
+        logits, state = stepper.step([token], state)
     text = "".join(out)
     return text if not text or text[-1] in LINE_ENDS else text + "。"

@@ -19,7 +19,7 @@ marked 中 ("either") in the loose patterns.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tangstudio.engine.errors import TangError
 
@@ -64,14 +64,16 @@ class Variant:
     start: str  # 平 (平起) or 仄 (仄起): the tone of line 1's 2nd character
     first_line_rhymes: bool
     lines: tuple[str, ...]  # strict line patterns such as "仄仄平平仄"
+    # The same lines with the loose rule's free places as 中: made once, since the decoder reads them
+    # at every character (a property here cost more than the model's step).
+    loose_lines: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "loose_lines", tuple(loosen(p) for p in self.lines))
 
     @property
     def name(self) -> str:
         return f"{self.start}起首句{'入' if self.first_line_rhymes else '不入'}韵"
-
-    @property
-    def loose_lines(self) -> tuple[str, ...]:
-        return tuple(loosen(p) for p in self.lines)
 
 
 def shape(form: str) -> tuple[int, int]:
