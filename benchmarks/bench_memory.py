@@ -6,7 +6,8 @@
   short) and checkpoint. Baseline: an interpreter that only imports torch, the floor any
   training process pays.
 - Studio: the real `create_app()` inside `App.run_test()` once the first paint is done and its
-  start-up workers (the torch warm-up) have finished, i.e. the idle studio ready to compose;
+  start-up workers (the default model read into numpy, the copy-check index) have finished, i.e.
+  the idle studio ready to compose (torch is not loaded for that any more);
   against a minimal Textual app with one Static measured the same way.
 
 Every child gets a throwaway TANGSTUDIO_HOME.
@@ -53,7 +54,7 @@ import asyncio, os
 async def main():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await app.workers.wait_for_complete()  # the studio's start-up work (torch warm-up) included
+        await app.workers.wait_for_complete()  # the start-up workers: the model load, the index
 """
     + "\n".join("        " + line for line in REPORT.splitlines())
     + """
@@ -97,7 +98,7 @@ def rows(quick: bool = False) -> list[Row]:
             "",
         ),
         Row(
-            "peak RSS, studio started and idle, torch loaded (MiB)",
+            "peak RSS, studio started and idle on Compose, default model loaded (MiB)",
             studio,
             "MiB",
             "minimal Textual app, one Static",

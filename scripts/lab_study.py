@@ -3,10 +3,12 @@
 
     TANGSTUDIO_HOME=/work/tsstudy python scripts/lab_study.py digits [--dry-run]
     TANGSTUDIO_HOME=/work/tsstudy python scripts/lab_study.py headline
+    TANGSTUDIO_HOME=/work/tsstudy python scripts/lab_study.py equal-params
 
 `digits`: for rnn, lstm and gru, a 3-point learning-rate sweep (seed 0), then seeds 1 and 2 at
 each architecture's best val accuracy, then the BiLSTM at the LSTM's best rate (3 seeds); all
-with the same fixed --steps. `headline`: one LSTM 1×128 with about five CPU-minutes of steps.
+with the same fixed --steps. `headline`: one LSTM 1×128 with about five CPU-minutes of steps. `equal-params`: the RNN and the GRU
+with as many recurrent weights as the LSTM-128 (270 and 150 units), 3 seeds each, at their rates.
 Each command and the load average before it are appended to <home>/lab/digits_log.jsonl; the
 runs themselves hold every figure (metrics.jsonl has CPU and wall seconds).
 """
@@ -16,10 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from study_log import run_logged
 
 STEPS = 2000
 LRS = ("1e-3", "3e-3", "1e-2")
@@ -32,26 +33,9 @@ def home() -> Path:
 
 
 def run(argv: list[str], dry: bool) -> None:
-    line = " ".join(["tangstudio", *argv])
-    print(line, flush=True)
-    if dry:
-        return
-    load = os.getloadavg()
-    t0, c0 = time.time(), os.times()
-    code = subprocess.call([sys.executable, "-m", "tangstudio", *argv])
-    c1 = os.times()
-    log = home() / "lab" / "digits_log.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a") as handle:
-        record = {
-            "command": line,
-            "exit": code,
-            "load_before": load,
-            "load_after": os.getloadavg(),
-            "wall_s": time.time() - t0,
-            "child_cpu_s": (c1.children_user + c1.children_system) - (c0.children_user + c0.children_system),
-        }
-        handle.write(json.dumps(record) + "\n")
+    print(" ".join(["tangstudio", *argv]), flush=True)
+    if not dry:
+        run_logged(argv, home() / "lab" / "digits_log.jsonl")
 
 
 def best_val_acc(name: str) -> float:
@@ -60,7 +44,7 @@ def best_val_acc(name: str) -> float:
     return max(a for a in accs if a is not None)
 
 
-def train(name: str, arch: str, lr: str, seed: int, steps: int, dry: bool) -> None:
+def train(name: str, arch: str, lr: str, seed: int, steps: int, dry: bool, hidden: int = 128) -> None:
     if (home() / "runs" / name / "config.toml").exists():
         print(f"# {name} exists, skipped", flush=True)
         return
@@ -74,7 +58,7 @@ def train(name: str, arch: str, lr: str, seed: int, steps: int, dry: bool) -> No
             "--arch",
             arch,
             "--hidden",
-            "128",
+            str(hidden),
             "--lr",
             lr,
             "--seed",
@@ -103,17 +87,32 @@ def digits(dry: bool) -> None:
         train(f"lab-bilstm-lr{best['lstm']}-s{seed}", "bilstm", best["lstm"], seed, STEPS, dry)
 
 
+# Recurrent weights equal to the LSTM-128's 80,896 (input 28): rnn 270 → 81,000, gru 150 → 81,000.
+EQUAL_PARAMS = {"rnn": (270, "3e-3"), "gru": (150, "1e-2")}  # at the rate each chose at 128 units
+
+
+def equal_params(dry: bool) -> None:
+    for arch, (hidden, lr) in EQUAL_PARAMS.items():
+        for seed in (0, 1, 2):
+            train(f"lab-{arch}-h{hidden}-lr{lr}-s{seed}", arch, lr, seed, STEPS, dry, hidden)
+
+
 def headline(dry: bool, lr: str) -> None:
     train(f"lab-lstm-5min-lr{lr}", "lstm", lr, 0, HEADLINE_STEPS, dry)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("part", choices=("digits", "headline"))
+    parser.add_argument("part", choices=("digits", "headline", "equal-params"))
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--lr", default="3e-3")
     args = parser.parse_args()
-    digits(args.dry_run) if args.part == "digits" else headline(args.dry_run, args.lr)
+    if args.part == "digits":
+        digits(args.dry_run)
+    elif args.part == "equal-params":
+        equal_params(args.dry_run)
+    else:
+        headline(args.dry_run, args.lr)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,9 @@ import json
 import math
 import os
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from study_log import run_logged
 
 STEPS = 1500
 LRS = ("1e-3", "3e-3", "1e-2")
@@ -85,24 +84,7 @@ def train(arch: str, hidden: int, lr: str, seed: int, dry: bool) -> str:
     print(line, flush=True)
     if dry:
         return name
-    load = os.getloadavg()
-    t0, c0 = time.time(), os.times()
-    code = subprocess.call(
-        [sys.executable, "-m", "tangstudio", *argv], env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
-    c1 = os.times()
-    log = home() / "poems" / "log.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    record = {
-        "command": line,
-        "exit": code,
-        "load_before": load,
-        "load_after": os.getloadavg(),
-        "wall_s": time.time() - t0,
-        "child_cpu_s": (c1.children_user + c1.children_system) - (c0.children_user + c0.children_system),
-    }
-    with open(log, "a") as handle:
-        handle.write(json.dumps(record) + "\n")
+    code = run_logged(argv, home() / "poems" / "log.jsonl", {**os.environ, "OMP_NUM_THREADS": "1"})
     if code != 0:
         raise SystemExit(f"error: {name} exited {code}")
     return name
