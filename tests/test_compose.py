@@ -476,3 +476,18 @@ def test_quality_report_metrics_and_unconstrained_sampler(lm):
     text = sample_unconstrained(lm, "wujue", seed=0)
     assert text and text[-1] in "，。！？；：、"
     assert sample_unconstrained(lm, "wujue", seed=0) == text
+
+
+def test_the_draw_follows_the_distribution_tail_included():
+    """The two-part draw (likely characters first, the tail only when reached) is exact: frequencies
+    over many draws match the probabilities, for characters above and below the LIKELY bar."""
+    from tangstudio.engine.compose.decoding import LIKELY, _sample, make_rng
+
+    probs = np.array([0.5, 0.3] + [0.2 / 1000] * 1000, dtype=np.float32)  # the tail is under the bar
+    assert probs[2] < probs.max() * LIKELY
+    rng = make_rng(1)
+    total = float(probs.sum(dtype=np.float64))
+    draws = np.array([_sample(probs, total, rng) for _ in range(20000)])
+    counts = np.bincount(draws, minlength=probs.size)
+    assert abs(counts[0] / 20000 - 0.5) < 0.015 and abs(counts[1] / 20000 - 0.3) < 0.015
+    assert abs(counts[2:].sum() / 20000 - 0.2) < 0.015 and (counts[2:] > 0).sum() > 900

@@ -127,27 +127,48 @@ def _draw(cdf: np.ndarray, rng: np.random.Generator) -> int:
     return min(int(np.searchsorted(cdf, u)), len(cdf) - 1)
 
 
+LIKELY = 1e-3  # characters above this share of the maximum: a few hundred, holding nearly all the mass
+
+
+def _sample(probs: np.ndarray, total: float, rng: np.random.Generator) -> int:
+    """One exact draw from `probs` (summing to `total`) by inverse CDF, likeliest characters first.
+
+    A running sum over the whole vocabulary costs more than the rest of a step's masking; the
+    characters above LIKELY × the maximum hold nearly all the mass, so the draw walks their running
+    sum, and sums the rest only on the rare draw that lands beyond them."""
+    bar = float(probs.max()) * LIKELY
+    likely = np.flatnonzero(probs >= bar)
+    cdf = np.cumsum(probs[likely], dtype=np.float64)
+    u = rng.random() * total
+    if u < cdf[-1]:
+        return int(likely[min(int(np.searchsorted(cdf, u)), len(likely) - 1)])
+    rest = np.flatnonzero((probs < bar) & (probs > 0))
+    if rest.size == 0:
+        return int(likely[-1])
+    tail = np.cumsum(probs[rest], dtype=np.float64)
+    return int(rest[min(int(np.searchsorted(tail, u - cdf[-1])), len(rest) - 1)])
+
+
 def pick(probs: np.ndarray, temperature: float, top_k: int, top_p: float, rng: np.random.Generator) -> int:
     """Greedy at T = 0; otherwise one draw from the top-k / top-p head.
 
     Sorting (or a large top-k) every step costs more than all the masking, so the draw is by
-    rejection instead: draw x from the whole distribution by inverse CDF, keep it if it lies in
-    the head — fewer than k characters and less than p of the mass are strictly likelier than x —
-    else draw again. Accepted draws follow the renormalised head exactly, and with top-p 0.95 a
-    draw is kept at least 95 % of the time.
+    rejection instead: draw x from the whole distribution, keep it if it lies in the head — fewer
+    than k characters and less than p of the mass are strictly likelier than x — else draw again.
+    Accepted draws follow the renormalised head exactly, and with top-p 0.95 a draw is kept at
+    least 95 % of the time.
     """
     if temperature == 0:
         return int(np.argmax(probs))
-    cdf = np.cumsum(probs, dtype=np.float64)
-    total = float(cdf[-1])
+    total = float(probs.sum(dtype=np.float64))
     for _ in range(64):
-        x = _draw(cdf, rng)
+        x = _sample(probs, total, rng)
         if probs[x] <= 0:
             continue
         ahead = probs > probs[x]
-        if top_k > 0 and int(ahead.sum()) >= top_k:
+        if top_k > 0 and int(np.count_nonzero(ahead)) >= top_k:
             continue
-        if top_p < 1.0 and float(probs[ahead].sum()) >= top_p * total:
+        if top_p < 1.0 and float(np.dot(probs, ahead)) >= top_p * total:
             continue
         return x
     ids, kept = head(probs, top_k, top_p)  # a head of tiny mass (a small top-k): draw inside it
