@@ -110,13 +110,13 @@ def train_all(dry: bool) -> None:
             train(arch, hidden, chosen[arch], seed, dry)
 
 
-def mean_sd(values: list[float]) -> str:
+def mean_sd(values: list[float], digits: int = 3) -> str:
     values = [v for v in values if not math.isnan(v)]
     if not values:
         return "–"
     if len(values) == 1:
-        return f"{values[0]:.3f}"
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
 def measure(name: str, arch: str, poems: int) -> dict:
@@ -160,7 +160,7 @@ def report(json_path: str | None, poems: int) -> None:
         if arch == "bilstm":
             cells += ["– (not causal)", "–"]
         else:
-            cells += [mean_sd([100 * r["sampled"][k] for r in rows]) + " %" for k in ("form", "rhyme")]
+            cells += [mean_sd([100 * r["sampled"][k] for r in rows], 1) + " %" for k in ("form", "rhyme")]
         print(
             f"| {arch} | {hidden} | {len(rows)} | {mean_sd(loss)} ({ppl:.1f}) | " + " | ".join(cells) + " |"
         )
