@@ -3,6 +3,7 @@
 
     TANGSTUDIO_HOME=/work/tsstudy python scripts/poem_study.py train [--dry-run]
     TANGSTUDIO_HOME=/work/tsstudy python scripts/poem_study.py report [--json out.json]
+    TANGSTUDIO_HOME=/work/tsstudy python scripts/poem_study.py chart [--json out.json] [--png docs/study_poems.png]
 
 `train`, on 五绝 (1 layer, embedding 64, batch 32, dropout 0.1, a fixed --steps so the machine's load
 cannot change the schedule):
@@ -180,19 +181,68 @@ def report(json_path: str | None, poems: int) -> None:
         Path(json_path).write_text(json.dumps(data, indent=1, ensure_ascii=False))
 
 
+def chart(report_json: str, png: str) -> None:
+    """docs/study_poems.png: val loss against step (mean of the seeds) and the loss at line ends."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tangstudio.engine.study.plot import COLORS
+
+    data = json.loads(Path(report_json).read_text())
+    fig, (curves, ends) = plt.subplots(1, 2, figsize=(13, 4.8))
+    keys = [k for k, rows in data["groups"].items() if rows]
+    for key in keys:
+        arch, hidden = key.rsplit("-", 1)
+        series = []
+        for row in data["groups"][key]:
+            path = home() / "runs" / row["run"] / "metrics.jsonl"
+            evals = [json.loads(x) for x in path.read_text().splitlines() if '"event": "eval"' in x]
+            series.append({e["step"]: e["val_loss"] for e in evals})
+        steps = sorted(set.intersection(*(set(s) for s in series)))
+        mean = [statistics.mean(s[t] for s in series) for t in steps]
+        style = "--" if arch == "bilstm" else ("-" if int(hidden) == BASE_HIDDEN else ":")
+        curves.plot(steps, mean, style, color=COLORS[arch], label=f"{arch}-{hidden}")
+    curves.set(xlabel="step (batch of 32 poems)", ylabel="val loss, nats/token (bilstm: pseudo)")
+    curves.set_title("wujue (5-character quatrains), each cell at its rate, mean of 3 seeds", fontsize=10)
+    curves.legend(fontsize=8)
+    roles = (
+        ("first_rhyme", "line 2 end"),
+        ("echo_rhyme", "line 4 end (echo)"),
+        ("odd_end", "lines 1, 3 ends"),
+    )
+    width = 0.8 / len(roles)
+    for i, (role, label) in enumerate(roles):
+        values = [statistics.mean(r[role] for r in data["groups"][k]) for k in keys]
+        errors = [statistics.stdev(r[role] for r in data["groups"][k]) for k in keys]
+        x = [j + i * width for j in range(len(keys))]
+        ends.bar(x, values, width, yerr=errors, label=label, capsize=2)
+    ends.set_xticks([j + width for j in range(len(keys))], keys, rotation=30, fontsize=8)
+    ends.set_ylim(5.5, 7.2)
+    ends.set(ylabel="val loss at the position, nats")
+    ends.set_title("where the rhyme is: the echo is predicted from line 2", fontsize=10)
+    ends.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("phase", choices=["train", "report"])
+    parser.add_argument("phase", choices=["train", "report", "chart"])
     parser.add_argument("--dry-run", action="store_true", help="print the commands, train nothing")
     parser.add_argument("--json", dest="json_path", help="report: also write the figures here")
     parser.add_argument("--poems", type=int, default=200, help="report: unconstrained samples per run")
+    parser.add_argument("--png", default="docs/study_poems.png", help="chart: where the figure goes")
     args = parser.parse_args()
     if "TANGSTUDIO_HOME" not in os.environ:
         raise SystemExit("error: set TANGSTUDIO_HOME to the study's home folder")
     if args.phase == "train":
         train_all(args.dry_run)
-    else:
+    elif args.phase == "report":
         report(args.json_path, args.poems)
+    else:
+        chart(args.json_path or str(home() / "poems" / "report.json"), args.png)
 
 
 if __name__ == "__main__":
