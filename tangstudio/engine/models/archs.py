@@ -96,7 +96,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="GRU",
         causal=True,
         equations=GRU_EQUATIONS,
-        when_to_pick="Near-LSTM quality with ¾ of its weights (五绝 ppl 158 vs 154; digits 97.5 % vs 96.4 %), but on this CPU no faster per step (docs/study.md).",
+        when_to_pick="Near-LSTM quality with ¾ of its weights (五绝 ppl 158 vs 154; digits 97.5 % vs 96.4 %); on this CPU ≤ 9 % faster on poems, slower on digits (docs/study.md).",
         builder=_CAUSAL,
         note=(
             "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
