@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tangstudio.engine.compose import constraints as C
-from tangstudio.engine.compose.decoding import softmax, top_candidates
+from tangstudio.engine.compose.decoding import log_softmax, softmax, top_candidates
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, StepInfo
 from tangstudio.engine.compose.steppers import stepper_for
 from tangstudio.engine.compose.tables import VocabTables, tables_for
@@ -31,12 +31,6 @@ class _Hyp:
     score: float
     cstate: C.CState
     path: tuple[StepInfo, ...]
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits.astype(np.float32) - logits.max(axis=-1, keepdims=True)
-    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    return z
 
 
 def beam_search(
@@ -67,7 +61,7 @@ def beam_search(
     hyps = [_Hyp(0.0, C.start_state(plan), ())]
     finished: list[_Hyp] = []
     for _ in range(plan.max_len + 1):
-        logp = _log_softmax(logits)  # [B, V]
+        logp = log_softmax(logits)  # [B, V]
         allowed = [C.allowed(plan, tables, settings, h.cstate, use_novelty) for h in hyps]
         masks = np.stack([a.mask for a in allowed])
         scored = np.where(masks, logp, np.float32(-np.inf))

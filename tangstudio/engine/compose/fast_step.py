@@ -31,6 +31,15 @@ from dataclasses import dataclass
 import numpy as np
 
 ARCHS = ("rnn", "lstm", "gru")
+
+
+def torch_forced() -> bool:
+    """TANGSTUDIO_STEP=torch: every step on torch, for comparing the two paths (read in one place)."""
+    import os
+
+    return os.environ.get("TANGSTUDIO_STEP", "").lower() == "torch"
+
+
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 State = np.ndarray | tuple[np.ndarray, np.ndarray]  # [layers, B, H] (h, or (h, c) for the LSTM)

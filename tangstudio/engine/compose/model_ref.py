@@ -11,7 +11,6 @@ a bilstm or the teaching cells load with torch. TANGSTUDIO_STEP=torch forces tor
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from tangstudio.engine import paths
@@ -47,7 +46,9 @@ def load_model(ref: str = DEFAULT, device: str = "cpu"):
 
 def load_for_composing(ref: str = DEFAULT, need_torch: bool = False):
     """The model `ref` names, loaded the cheapest way that composes with it (see the module's doc)."""
-    if not need_torch and os.environ.get("TANGSTUDIO_STEP", "").lower() != "torch":
+    from tangstudio.engine.compose.fast_step import torch_forced
+
+    if not need_torch and not torch_forced():
         from tangstudio.engine.compose.fast_model import load_fast
 
         fast = load_fast(ref)

@@ -15,12 +15,13 @@ the torch step, for comparing the two.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
 
-_FORCE_TORCH = os.environ.get("TANGSTUDIO_STEP", "").lower() == "torch"
+from tangstudio.engine.compose.fast_step import torch_forced
+
+_FORCE_TORCH = torch_forced()
 
 
 def step(model: Any, tokens: torch.Tensor, state):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tangstudio.engine.corpus.poem import split_clauses
+from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
 
 
 def line_end_roles(text: str) -> dict[int, str]:
@@ -24,7 +24,7 @@ def line_end_roles(text: str) -> dict[int, str]:
     roles: dict[int, str] = {}
     index = 0
     for number, clause in enumerate(split_clauses(text), start=1):
-        body = clause.rstrip("，。！？；：、")
+        body = clause.rstrip(CLAUSE_END)
         if body:
             last = index + len(body) - 1
             roles[last] = "odd_end" if number % 2 else ("first_rhyme" if number == 2 else "echo_rhyme")
