@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import typer
 
 from tangstudio.cli.app import app
@@ -22,14 +20,59 @@ def _ppl(value, kind: str) -> str:
     return f"{value:.2f}" + (" (pseudo)" if kind == "pseudo" else "")
 
 
+def _count(value: int | None) -> str:
+    """Parameters in at most 6 cells (2,602 · 41.3k · 4.13M): the list fits 80 columns."""
+    if value is None:
+        return "–"
+    if value >= 1_000_000:
+        return f"{value / 1e6:.2f}M"
+    return f"{value / 1e3:.1f}k" if value >= 100_000 else f"{value:,}"
+
+
+def _runs_table(title: str, runs: list, lab: bool):
+    """One borderless table; every column but the name keeps its width (no_wrap), so at 80 columns
+    a long name folds onto a second line instead of a status or corpus being cut to "interrupt…"."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("name", overflow="fold", header_style="bold")
+    for column in (
+        "arch",
+        "params",
+        "steps",
+        "val acc" if lab else "val ppl",
+        "status",
+        "task" if lab else "corpus",
+    ):
+        right = column in ("params", "steps", "val acc", "val ppl")
+        table.add_column(column, justify="right" if right else "left", no_wrap=True, header_style="bold")
+    for r in runs:
+        if lab:
+            measure = "–" if r.best_val_acc is None else f"{r.best_val_acc:.1%}"
+        else:
+            measure = _ppl(r.best_val_ppl, "causal") + ("*" if r.ppl_kind == "pseudo" else "")
+        table.add_row(
+            escape(r.name),
+            escape(r.arch),
+            _count(r.params),
+            f"{r.steps:,}",
+            measure,
+            r.status,
+            escape(r.corpus if lab or r.forms in ("", "?") else f"{r.corpus}/{r.forms}"),
+        )
+    return table
+
+
 @runs_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
-    """Every run in the home: name, architecture, parameters, steps, best val perplexity, status."""
+    """Every run in the home, poem runs first, then the lab's classifiers in a table of their own."""
     from rich.markup import escape
 
     from tangstudio.cli.render import console, print_json
     from tangstudio.engine import paths
     from tangstudio.engine.runs import list_runs
+    from tangstudio.engine.runs.kinds import LAB
 
     runs = list_runs()
     if as_json:
@@ -38,33 +81,17 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
     if not runs:
         console.print(f"no runs yet in {paths.runs_dir()} (start one with `tangstudio train --headless`)")
         return
-    from rich.table import Table
-
-    table = Table(title=f"runs in {paths.runs_dir()}", title_justify="left")
-    columns: list[tuple[str, Literal["left", "right"]]] = [
-        ("name", "left"),
-        ("arch", "left"),
-        ("params", "right"),
-        ("steps", "right"),
-        ("best val ppl", "right"),
-        ("status", "left"),
-        ("corpus/forms", "left"),
-    ]
-    for column, justify in columns:
-        table.add_column(column, justify=justify)
-    for r in runs:
-        table.add_row(
-            escape(r.name),
-            escape(r.arch),
-            "–" if r.params is None else f"{r.params:,}",
-            f"{r.steps:,}",
-            _ppl(r.best_val_ppl, r.ppl_kind),
-            r.status,
-            escape(f"{r.corpus}/{r.forms}"),
-        )
-    console.print(table)
-    if any(r.ppl_kind == "pseudo" for r in runs):
-        console.print("[dim](pseudo) = BiLSTM pseudo-perplexity, not comparable with causal perplexity[/dim]")
+    poems = [r for r in runs if r.kind != LAB]
+    labs = [r for r in runs if r.kind == LAB]
+    console.print(f"runs in {escape(str(paths.runs_dir()))}", highlight=False, soft_wrap=True)
+    if poems:
+        console.print(_runs_table("poem models", poems, lab=False))
+        if any(r.ppl_kind == "pseudo" for r in poems):
+            console.print("[dim]* BiLSTM pseudo-perplexity, not comparable with causal perplexity[/dim]")
+    if labs:
+        if poems:
+            console.print()
+        console.print(_runs_table("lab classifiers (F5, `tangstudio lab`)", labs, lab=True))
     for r in runs:
         for problem in r.problems:
             console.print(

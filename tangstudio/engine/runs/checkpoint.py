@@ -189,6 +189,10 @@ def _read_json(path: Path) -> dict:
     return data
 
 
+    if meta.get("kind") == "lab":  # a lab classifier has no vocabulary: say what it is instead
+        from tangstudio.engine.runs.kinds import lab_refusal
+
+        raise TangError(lab_refusal(directory, meta))
 def tensor_shapes(path: Path) -> dict[str, list[int]]:
     """Names and shapes from a safetensors header, checked against the file's size; reads no tensor."""
     size = _regular_file(path)

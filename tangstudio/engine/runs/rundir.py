@@ -14,6 +14,7 @@ from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs import layout
 from tangstudio.engine.runs.checkpoint import META, STATE, STATE_META, WEIGHTS, read_meta
 from tangstudio.engine.runs.config import read_config
+from tangstudio.engine.runs.kinds import LAB, POEM, run_kind
 from tangstudio.engine.runs.lock import RunLock, holder_alive, read_lock
 from tangstudio.engine.runs.metrics import read_jsonl
 from tangstudio.engine.runs.schema import (
@@ -128,6 +129,8 @@ class RunSummary:
     # One line per problem, naming the file: "config.toml: not valid TOML (...)",
     # "metrics.jsonl: 2 damaged lines skipped (line 7: ...)". Any but skipped lines make it `damaged`.
     problems: list[str] = field(default_factory=list)
+    kind: str = "poem"  # poem | lab (runs/kinds.py): lab runs list apart from the poem runs
+    best_val_acc: float | None = None  # lab runs: their measure is accuracy, not perplexity
 
     def to_dict(self) -> dict:
         return {**self.__dict__, "path": str(self.path)}
@@ -221,7 +224,8 @@ def summarize(run: RunDir) -> RunSummary:
     else:
         status = "stopped"
     params = next((m.get("params") for m in metas.values()), None)
-    kind = ppl_kind(str(config.get("arch", "")))
+    side = LAB if config.get("kind") == LAB else run_kind(run.path) if not config else POEM
+    kind = "accuracy" if side == LAB else ppl_kind(str(config.get("arch", "")))
     return RunSummary(
         name=run.name,
         path=run.path,
@@ -236,12 +240,15 @@ def summarize(run: RunDir) -> RunSummary:
         forms=str(config.get("forms", "?")),
         problems=problems,
     )
+        best_val_acc=max((e["val_acc"] for e in evals if isinstance(e.get("val_acc"), float)), default=None),
+        kind=side,
 
 
-def list_runs() -> list[RunSummary]:
+def list_runs(kind: str | None = None) -> list[RunSummary]:
     """Every run folder in the home, damaged ones included (shown as such, never skipped).
 
-    Hidden folders (a checkpoint or import being written) are not runs.
+    `kind` keeps only poem or only lab runs (runs/kinds.py); None lists both. Hidden folders (a
+    checkpoint or import being written) are not runs.
     """
     root = paths.runs_dir()
     if not root.is_dir():
@@ -253,4 +260,4 @@ def list_runs() -> list[RunSummary]:
             continue
         if run.exists() or os.path.lexists(run.metrics_path) or os.path.lexists(run.checkpoints):
             summaries.append(summarize(run))
-    return summaries
+    return [r for r in summaries if kind is None or r.kind == kind]

@@ -1,0 +1,86 @@
+"""Digits runs stay on the lab side (issue 25, item 3).
+
+A lab classifier trains into the same `<home>/runs/` as the poem models. Poem commands must answer
+in one line what it is, and the listings the poem side reads (charts, pickers, `runs list`'s poem
+table) must not offer it. Real subprocesses on a real (tiny) lab run, as a person meets them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from studio_helpers import copy_run
+
+
+def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "80", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=180
+    )
+
+
+@pytest.fixture
+def lab_and_poem_runs(trained_runs: Path, home: Path) -> Path:
+    copy_run(trained_runs, home, "tiny-gru")
+    done = tangstudio(
+        "lab", "digits", "train", "--run", "lab-bilstm", "--arch", "bilstm", "--hidden", "4",
+        "--steps", "2", "--eval-every", "2", home=home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return home / "runs"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("generate", "--model", "lab-bilstm", "-n", "1"),
+        ("score", "床前明月光，疑是地上霜。", "--model", "lab-bilstm"),
+        ("eval", "lab-bilstm"),
+    ],
+    ids=["generate", "score", "eval"],
+)
+def test_poem_commands_say_a_lab_run_is_a_digits_classifier(
+    lab_and_poem_runs: Path, home: Path, args
+) -> None:
+    done = tangstudio(*args, home=home)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: "), done.stderr
+    assert "lab-bilstm is a digits classifier, not a poem model" in done.stderr
+    assert "malformed" not in done.stderr
+
+
+def test_poem_listings_leave_lab_runs_out(lab_and_poem_runs: Path) -> None:
+    from tangstudio.engine.runs import list_runs
+    from tangstudio.engine.runs.kinds import LAB, POEM, poem_runs, run_kind
+
+    assert [p.name for p in poem_runs(lab_and_poem_runs)] == ["tiny-gru"]
+    assert run_kind(lab_and_poem_runs / "lab-bilstm") == LAB
+    assert run_kind(lab_and_poem_runs / "lab-bilstm" / "checkpoints" / "best") == LAB
+    assert run_kind(lab_and_poem_runs / "tiny-gru") == POEM
+    assert [r.name for r in list_runs(kind=POEM)] == ["tiny-gru"]
+    [lab] = list_runs(kind=LAB)
+    assert lab.name == "lab-bilstm" and lab.ppl_kind == "accuracy" and lab.best_val_acc is not None
+    assert len(list_runs()) == 2
+
+
+def test_runs_list_shows_lab_runs_in_their_own_table(lab_and_poem_runs: Path, home: Path) -> None:
+    done = tangstudio("runs", "list", home=home)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert (
+        out.index("poem models")
+        < out.index("tiny-gru")
+        < out.index("lab classifiers")
+        < out.index("lab-bilstm")
+    )
+    lab_rows = out[out.index("lab classifiers") :]
+    assert "digits" in lab_rows and "%" in lab_rows  # accuracy, not a perplexity
+    listed = {
+        r["name"]: r["kind"] for r in json.loads(tangstudio("runs", "list", "--json", home=home).stdout)
+    }
+    assert listed == {"tiny-gru": "poem", "lab-bilstm": "lab"}
