@@ -239,9 +239,9 @@ def summarize(run: RunDir) -> RunSummary:
         corpus=str(config.get("corpus", "?")),
         forms=str(config.get("forms", "?")),
         problems=problems,
-    )
         best_val_acc=max((e["val_acc"] for e in evals if isinstance(e.get("val_acc"), float)), default=None),
         kind=side,
+    )
 
 
 def list_runs(kind: str | None = None) -> list[RunSummary]:
