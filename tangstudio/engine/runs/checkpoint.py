@@ -189,10 +189,6 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-    if meta.get("kind") == "lab":  # a lab classifier has no vocabulary: say what it is instead
-        from tangstudio.engine.runs.kinds import lab_refusal
-
-        raise TangError(lab_refusal(directory, meta))
 def tensor_shapes(path: Path) -> dict[str, list[int]]:
     """Names and shapes from a safetensors header, checked against the file's size; reads no tensor."""
     size = _regular_file(path)
@@ -264,6 +260,10 @@ def read_config(directory: Path, meta: dict) -> tuple[Any, Any]:
     from tangstudio.engine.corpus.vocab import Vocab
     from tangstudio.engine.models.config import ModelConfig
 
+    if meta.get("kind") == "lab":  # a lab classifier has no vocabulary: say what it is instead
+        from tangstudio.engine.runs.kinds import lab_refusal
+
+        raise TangError(lab_refusal(directory, meta))
     try:
         return ModelConfig.from_dict(meta["model"]), Vocab.from_dict(meta["vocab"])
     except TangError:
