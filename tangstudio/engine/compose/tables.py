@@ -15,7 +15,8 @@ import numpy as np
 
 from tangstudio.engine.corpus.vocab import EOS, Vocab
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.prosody import PING_GROUPS, rhyme_groups, tones
+from tangstudio.engine.prosody import PING_GROUPS, tones
+from tangstudio.engine.prosody.tables import rhyming_groups  # rare rhyme readings left out (還 in 一先)
 from tangstudio.engine.prosody.checker import is_han
 
 COMMA, PERIOD = "，", "。"
@@ -94,7 +95,7 @@ def _build(vocab: Vocab) -> VocabTables:
         tones_of[i] = t
         ping[i] = not t or "平" in t
         ze[i] = not t or "仄" in t
-        g = frozenset(x for x in rhyme_groups(ch, script) if x in group_index)
+        g = frozenset(x for x in rhyming_groups(ch, script) if x in group_index)
         groups_of[i] = g
         for x in g:
             members[group_index[x]].append(i)

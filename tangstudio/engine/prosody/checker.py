@@ -22,7 +22,7 @@ from tangstudio.engine.corpus.poem import CLAUSE_END
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
 from tangstudio.engine.prosody.patterns import EITHER, PING, SHAPES, Variant, fits, free_positions, variants
-from tangstudio.engine.prosody.tables import rhyme_groups, tones
+from tangstudio.engine.prosody.tables import rhyming_groups, tones
 
 FORMS = (*SHAPES, "other")
 LOST = "□"
@@ -129,7 +129,7 @@ class CheckResult:
     first_line_rhymes: bool
     tones_loose_ok: bool
     tones_strict_ok: bool
-    variant: str | None  # e.g. "仄起首句不入韵"
+    variant: str | None  # e.g. "仄起首句不入韵"; "平起首句出韵": the 入韵 pattern, line 1 off the rhyme
     warnings: list[str]  # human-readable, e.g. "line 3: 孤平"
 
     @property
@@ -199,7 +199,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     lines = split_lines(text)
     form = resolve_form(lines, form)
     char_tones = [[tones(ch, script) if ch != LOST else frozenset() for ch in line] for line in lines]
-    end_groups = [rhyme_groups(line[-1], script) for line in lines]
+    # At a line end only the readings poets rhymed on count (還 is not a 一先 rhyme): tables.rhyming_groups.
+    end_groups = [rhyming_groups(line[-1], script) for line in lines]
     regulated = form in SHAPES
 
     even = range(1, len(lines), 2)
@@ -214,8 +215,16 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         chosen = min(variants(form), key=lambda v: _score(v, char_tones, first_rhymes))
         loose_bad, strict_bad, _ = _score(chosen, char_tones, first_rhymes)
 
+    # A pattern whose line 1 ends on 平 is the 首句入韵 one; if line 1 then is not in the rhyme, the
+    # name must not say it rhymes: 出韵 (out of the rhyme), with a warning naming both groups.
+    off_first = chosen is not None and chosen.first_line_rhymes and not first_rhymes
     results: list[LineResult] = []
     warnings: list[str] = []
+    if off_first and rhyme_group is not None and end_groups[0]:
+        heard = "/".join(_sorted_groups(end_groups[0]))
+        warnings.append(
+            f"line 1: 首句出韵 — it ends on 平 as a rhyming first line does, but {lines[0][-1]} is {heard}, not {rhyme_group}"
+        )
     for i, (line, line_tones) in enumerate(zip(lines, char_tones)):
         pattern = chosen.lines[i] if chosen else None
         free = free_positions(len(line)) if chosen else frozenset()
@@ -228,7 +237,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
                 c.ok = False
                 c.kind = "strict" if j in free else "tone"
             chars.append(c)
-        rhyme_position = i % 2 == 1 or (i == 0 and first_rhymes)
+        rhyme_position = i % 2 == 1 or (i == 0 and (first_rhymes or off_first))
         lr = LineResult(
             line,
             chars,
@@ -263,6 +272,6 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         first_line_rhymes=first_rhymes,
         tones_loose_ok=regulated and loose_bad == 0,
         tones_strict_ok=regulated and strict_bad == 0,
-        variant=chosen.name if chosen else None,
+        variant=(f"{chosen.start}起首句出韵" if off_first else chosen.name) if chosen else None,
         warnings=warnings,
     )

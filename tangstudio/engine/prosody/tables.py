@@ -67,4 +67,30 @@ def rhyme_groups(char: str, script: str = "simplified") -> frozenset[str]:
     return frozenset(r for r in readings(char, script) if r in _GROUP_SET)
 
 
+@lru_cache(maxsize=1)
+def _rare() -> dict[str, frozenset[str]]:
+    """traditional char -> the 平 groups the Tang poets (almost) never rhymed it in (rare_rhymes.tsv)."""
+    rare: dict[str, set[str]] = {}
+    for row in _rows("rare_rhymes.tsv"):
+        rare.setdefault(row[0], set()).add(row[1])
+    return {char: frozenset(groups) for char, groups in rare.items()}
+
+
+@lru_cache(maxsize=65536)
+def rhyming_groups(char: str, script: str = "simplified") -> frozenset[str]:
+    """The groups a character counts in at a rhyme position: `rhyme_groups` less the readings the
+    corpus (almost) never rhymes (還 is in 一先 as xuán, but rhymes there 8 times in 582; see
+    scripts/build_rhyme_usage.py). Inside a line every reading still counts, as `tones` does."""
+    rare = _rare()
+    if check_script(script) == "traditional":
+        candidates: str | tuple[str, ...] = char
+    else:
+        candidates = _s2t().get(char, char)
+    found: set[str] = set()
+    for trad in candidates:
+        groups = {r for r in _traditional().get(trad, ()) if r in _GROUP_SET}
+        found |= groups - rare.get(trad, frozenset())
+    return frozenset(found) or rhyme_groups(char, script)
+
+
 _GROUP_SET = frozenset(GROUPS)

@@ -1,0 +1,79 @@
+"""Rhyme positions (issue 25, item 15): the first line's verdict, and readings poets never rhymed on.
+
+- A 七绝 whose line 1 ends on 平 but outside the rhyme was named "平起首句入韵" while the JSON said
+  `first_line_rhymes: false`. The name must agree with the verdict.
+- 還/还 is in 一先 (xuán) as well as 十五删 (huán), and counted as a 一先 rhyme. The Tang poets rhyme
+  it in 十五删 (the corpus count is in rare_rhymes.tsv), so at a line end only that reading counts,
+  for the checker and for the composer's rhyme masks alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tangstudio.engine.prosody import check_poem
+from tangstudio.engine.prosody.tables import rhyme_groups, rhyming_groups
+
+OFF_FIRST = "秋风零叶月苍苍，独宿芦花三尺寒。谁家玉笛吹杨柳，万里关山一梦残。"  # 苍 七阳, rhyme 十四寒
+FIRST_RHYMES = "秋风零叶月阑干，独宿芦花三尺寒。谁家玉笛吹杨柳，万里关山一梦残。"  # 干 十四寒
+# A 一先 poem whose line 4 ends on 还: before, 还 "rhymed" through its xuán reading.
+HUAN_IN_XIAN = "白日依山尽，青云上九天。孤舟何处去，明月照人还。"
+
+
+def check_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", "check", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_the_variant_name_agrees_with_whether_line_one_rhymes() -> None:
+    off = check_poem(OFF_FIRST)
+    assert off.rhyme_group == "十四寒" and off.first_line_rhymes is False
+    assert "首句入韵" not in (off.variant or "")
+    assert off.variant is not None and off.variant.endswith("首句出韵")
+    assert off.lines[0].rhymes is False  # shown ✗ in its rhyme column
+    assert any(w.startswith("line 1: 首句出韵") and "七阳" in w and "十四寒" in w for w in off.warnings)
+
+    on = check_poem(FIRST_RHYMES)
+    assert on.first_line_rhymes is True and on.variant is not None and on.variant.endswith("首句入韵")
+    assert on.lines[0].rhymes is True and not any("出韵" in w for w in on.warnings)
+
+
+def test_check_cli_text_and_json_say_the_same_about_line_one() -> None:
+    text = check_cli(OFF_FIRST)
+    assert text.returncode == 0, text.stderr
+    assert "首句入韵" not in text.stdout and "首句出韵" in text.stdout
+    data = json.loads(check_cli(OFF_FIRST, "--json").stdout)
+    assert data["first_line_rhymes"] is False and "入韵" not in data["variant"]
+
+
+def test_a_reading_never_rhymed_does_not_count_at_a_rhyme_position() -> None:
+    assert rhyme_groups("还") >= {"一先", "十五删"}  # the table keeps every reading
+    assert "一先" not in rhyming_groups("还") and "十五删" in rhyming_groups("还")
+    assert "一先" not in rhyming_groups("還", "traditional")
+    assert rhyming_groups("看") == rhyme_groups("看")  # both readings are rhymed: both kept
+    assert rhyming_groups("天") == rhyme_groups("天")
+
+    r = check_poem(HUAN_IN_XIAN)
+    assert r.rhyme_group in ("一先", "十五删")
+    assert r.rhyme_ok is False  # 天 (一先) and 还 (十五删) do not rhyme
+    assert "一先" not in r.lines[3].groups
+
+
+def test_the_composer_does_not_offer_a_rare_reading_as_a_rhyme() -> None:
+    from tangstudio.engine.compose.tables import tables_for
+    from tangstudio.engine.corpus.vocab import Vocab
+
+    vocab = Vocab.build(["白日依山尽，青云上九天。明月照人还，年关山。"], "simplified")
+    t = tables_for(vocab)
+    xian, shan = t.group_masks[t.group_index["一先"]], t.group_masks[t.group_index["十五删"]]
+    assert not xian[vocab.stoi["还"]] and shan[vocab.stoi["还"]]
+    assert xian[vocab.stoi["天"]] and xian[vocab.stoi["年"]]
