@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tangstudio.engine import forms  # noqa: E402
 from tangstudio.engine.corpus import load_corpus  # noqa: E402
-from tangstudio.engine.corpus.forms import FORM_NAMES_ZH  # noqa: E402
 from tangstudio.engine.prosody.validate import REGULATED, coverage, regulated_figures, strains_agreement  # noqa: E402
 
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
@@ -104,7 +104,8 @@ def render(cov: dict[str, dict], figs: dict, strains: dict | None, seconds: dict
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for form, c in [*((f, by_form[f]) for f in REGULATED), ("all", total)]:
-        name = f"{FORM_NAMES_ZH[form]} {form}" if form in FORM_NAMES_ZH else "**all**"
+        found = forms.find(form) if form != "all" else None
+        name = f"{found.zh} {form}" if found else "**all**"
         n = c["poems"]
         out.append(
             f"| {name} | {n:,} | {pct(c['rhyme'], n)} | {pct(c['loose'], n)} | {pct(c['strict'], n)} "

@@ -23,7 +23,7 @@ def test_stats_json_on_bundled_corpus(home):
     assert data["raw_poems"] == 57607
     for key in ("poems", "characters", "vocab_size", "forms", "splits", "top_chars", "top_authors"):
         assert key in data
-    assert set(data["forms"]) == {"wujue", "qijue", "wulv", "qilv", "other"}
+    assert set(data["forms"]) == {"wujue", "qijue", "wulv", "qilv", "free"}
     total = sum(data["splits"].values())
     assert total == data["poems"]
     assert abs(data["splits"]["train"] / total - 0.9) < 0.02

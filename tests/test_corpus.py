@@ -86,7 +86,7 @@ def test_lost_poems_are_excluded_by_default(tang):
             "风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。",
             "qilv",
         ),
-        ("君不见黄河之水天上来，奔流到海不复回。", "other"),
+        ("君不见黄河之水天上来，奔流到海不复回。", "free"),
     ],
 )
 def test_classify(text, form):

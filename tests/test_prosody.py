@@ -222,9 +222,9 @@ def test_lone_level_tone_and_three_level_tail_warnings() -> None:
     assert r.rhyme_ok and r.rhyme_group == "一东"
 
 
-def test_auto_form_accepts_any_shape_as_other() -> None:
+def test_auto_form_accepts_any_shape_as_free() -> None:
     r = check_poem("床前明月光，疑是地上霜。举头望明月，低头思故乡。春眠不觉晓。")
-    assert r.form == "other" and not r.form_ok and not r.tones_loose_ok
+    assert r.form == "free" and not r.form_ok and not r.tones_loose_ok
     assert all(c.expected is None for line in r.lines for c in line.chars)
     assert r.warnings and "not a regulated form" in r.warnings[0]
 
@@ -270,7 +270,7 @@ def test_checker_over_real_regulated_poems() -> None:
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.prosody.validate import regulated_figures
 
-    poems = [p for p in load_corpus("tang", "simplified").poems if p.form != "other" and not p.lost][::97]
+    poems = [p for p in load_corpus("tang", "simplified").poems if p.form != "free" and not p.lost][::97]
     figs = regulated_figures(poems, "simplified")
     total = sum(c["poems"] for c in figs["by_form"].values())
     rhyme = sum(c["rhyme"] for c in figs["by_form"].values()) / total

@@ -48,7 +48,7 @@ def show_check(result) -> None:
     from rich.text import Text
 
     from tangstudio.cli.render import console
-    from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
+    from tangstudio.engine import forms
     from tangstudio.engine.prosody import group_label
 
     table = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
@@ -84,7 +84,8 @@ def show_check(result) -> None:
     def flag(ok: bool) -> str:
         return "[green]✓[/green]" if ok else "[bold red]✗[/bold red]"
 
-    name = FORM_NAMES_ZH.get(result.form, result.form)
+    found = forms.find(result.form)
+    name = found.zh if found else result.form
     parts = [f"[bold]{name}[/bold] ({result.form}, {result.script})"]
     if result.form_ok:
         parts.append(result.variant or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tangstudio.cli.app import app
+from tangstudio.engine import forms
 
 MAX_POEMS = 1000
 MAX_BEAM = 64
@@ -18,7 +19,9 @@ def generate(
         "-m",
         help="default (the shipped model), a run name, a run directory or a checkpoint directory.",
     ),
-    form: str = typer.Option("qijue", "--form", "-f", help="wujue, qijue, wulv, qilv or free."),
+    form: str = typer.Option(
+        forms.DEFAULT.name, "--form", "-f", help=f"{', '.join(forms.NAMES)}; or 五绝, 七绝, 五律, 七律, 古体."
+    ),
     acrostic: str = typer.Option(
         "", "--acrostic", "-a", help="藏头诗: each character opens a line, in order."
     ),
@@ -160,13 +163,14 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from rich.text import Text
 
     from tangstudio.cli.render import console, prob_style
-    from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
     from tangstudio.engine.corpus.poem import split_clauses
+    from tangstudio.engine.hanzi import SENTENCE_ENDS
 
     for note in notes:
         console.print(f"[dim]{note}[/dim]")
     for k, r in enumerate(results, 1):
-        head = Text(f"#{k} {FORM_NAMES_ZH.get(r.form, r.form)}", style="bold")
+        found = forms.find(r.form)
+        head = Text(f"#{k} {found.zh if found else r.form}", style="bold")
         if r.check:
             c = r.check
             head.append(f"  韵 {r.rhyme_group or '—'}", style="cyan")
@@ -188,7 +192,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 if s.chosen == "<eos>":
                     continue
                 line.append(s.chosen, style="dim" if s.forced else prob_style(s.chosen_prob))
-                if s.chosen in "。！？":
+                if s.chosen in SENTENCE_ENDS:
                     console.print(line)
                     line = Text("  ")
             if line.plain.strip():

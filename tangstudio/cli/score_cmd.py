@@ -14,7 +14,7 @@ def score(
         "default", "--model", "-m", help="default, a run name, a run directory or a checkpoint directory."
     ),
     form: str = typer.Option(
-        "auto", "--form", "-f", help="auto (from the shape), wujue, qijue, wulv, qilv or free."
+        "auto", "--form", "-f", help="auto (from the shape), wujue, qijue, wulv, qilv or free (or 七绝 ...)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
     gates: bool = typer.Option(
@@ -26,13 +26,14 @@ def score(
     """Per-character probability, surprisal and rank of a poem under a model, and its perplexity."""
 
     from tangstudio.cli.render import working
+    from tangstudio.engine import forms
     from tangstudio.engine.compose.fast_model import FastLoaded, score_fast
     from tangstudio.engine.compose.model_ref import load_for_composing, resolve_model
-    from tangstudio.engine.compose.settings import FORMS
     from tangstudio.engine.errors import TangError
 
-    if form != "auto" and form not in (*FORMS, "other"):
-        raise TangError(f"unknown form {form!r}; choose auto, {', '.join(FORMS)}")
+    if form != "auto" and forms.find(form) is None:
+        raise TangError(f"unknown form {form!r}; choose auto, {', '.join(forms.NAMES)}")
+    form = form if form == "auto" else forms.canonical(form)
     poem = read_poem(poem)
     resolve_model(model)  # a wrong name is refused before torch loads
     with working(f"loading {model}") as shown:

@@ -40,7 +40,7 @@ def show_stats(data: dict) -> None:
 
     from tangstudio.bars import bar_table, cleaning_rows, line_length_rows
     from tangstudio.cli.render import console
-    from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
+    from tangstudio.engine import forms as registry
 
     summary = Table(
         title=f"{data['corpus']} · {data['script']} · forms: {data['forms_filter']}",
@@ -64,7 +64,7 @@ def show_stats(data: dict) -> None:
     console.print(summary)
     console.print()
     forms = bar_table(
-        "Poems per form (whole corpus)", [(f"{FORM_NAMES_ZH[f]} {f}", n) for f, n in data["forms"].items()]
+        "Poems per form (whole corpus)", [(f"{registry.get(f).zh} {f}", n) for f, n in data["forms"].items()]
     )
     splits = bar_table("Splits", list(data["splits"].items()))
     cleaning = bar_table("Cleaning (poems touched)", cleaning_rows(data["cleaning"]), width=20)

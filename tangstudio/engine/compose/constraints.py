@@ -25,20 +25,20 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tangstudio.engine.compose.settings import FORMS, ComposeSettings
+from tangstudio.engine import forms
+from tangstudio.engine.compose.settings import ComposeSettings
 from tangstudio.engine.compose.tables import COMMA, LINE_ENDS, PERIOD, VocabTables
 from tangstudio.engine.corpus.poem import typed_verse
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import SENTENCE_ENDS as _SENTENCE_ENDS
+from tangstudio.engine.hanzi import is_han
 from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, variants
-from tangstudio.engine.prosody.checker import is_han
-from tangstudio.engine.prosody.patterns import SHAPES
 
 FREE_MAX_CHARS = 120  # a free poem is closed with 。 when it reaches this many characters
 FREE_MAX_LINE = 12
 FREE_MIN_LINES = 2
-_FREE_MARKS = "，。！？"
-_SENTENCE_ENDS = "。！？"
+_FREE_MARKS = "，。！？"  # the marks a free poem may write (no ；: the corpus's free verse rarely has it)
 
 
 @dataclass(frozen=True)
@@ -144,11 +144,12 @@ class Allowed:
 
 
 def line_shape(form: str) -> tuple[int | None, int | None]:
-    return SHAPES.get(form, (None, None))
+    found = forms.find(form)
+    return (found.lines, found.chars) if found else (None, None)
 
 
 def forms_fitting(n_lines: int) -> list[str]:
-    return [f for f in FORMS if f == "free" or SHAPES[f][0] >= n_lines]
+    return [f.name for f in forms.FORMS if f.lines is None or f.lines >= n_lines]
 
 
 def check_chars(text: str, tables: VocabTables, what: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-FORM_TITLES = {"wujue": "五绝", "qijue": "七绝", "wulv": "五律", "qilv": "七律", "free": "free verse"}
 SETTING_KEYS = (
     "form",
     "acrostic",
@@ -37,9 +36,11 @@ def poem_markdown(
 ) -> str:
     """Markdown for one poem: its lines, a settings table and a per-character table."""
     from tangstudio.engine.corpus.poem import split_clauses
+    from tangstudio.engine.forms import find
 
     form = str(settings.get("form", ""))
-    out = [f"## {title or FORM_TITLES.get(form, form or 'poem')}", ""]
+    found = find(form)
+    out = [f"## {title or (found.short if found else form or 'poem')}", ""]
     out += [f"    {line}" for line in split_clauses(text)] or ["    (empty)"]
     out.append("")
     if check:

@@ -111,7 +111,7 @@ def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemSc
     vocab = loaded.vocab
     refuse_unknown(text, vocab, "the poem")
     form = form or classify(text)
-    ids = vocab.encode_poem(text, None if form == "other" else form)
+    ids = vocab.encode_poem(text, form)
     state = loaded.fast.init_state(1)
     rows = []
     for token in ids[:-1]:  # logits[t] predicts ids[t + 1]

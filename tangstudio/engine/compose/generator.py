@@ -27,6 +27,7 @@ from tangstudio.engine.compose.steppers import stepper_for
 from tangstudio.engine.compose.tables import VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import LINE_MARKS, PERIOD, SENTENCE_ENDS
 from tangstudio.engine.prosody import fits
 
 _NAMES = {EOS: EOS_MARK}
@@ -57,11 +58,11 @@ def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
     primer = typed_verse(settings.primer)
     if not primer:
         return []
-    C.check_chars("".join(c for c in primer if c not in "，。！？；"), tables, "the primer")
+    C.check_chars("".join(c for c in primer if c not in LINE_MARKS), tables, "the primer")
     vocab = tables.vocab
     ids = [vocab.start_id(settings.form), *(vocab.stoi[c] for c in primer if c in vocab.stoi)]
-    if primer[-1] not in "。！？" and "。" in vocab.stoi:
-        ids.append(vocab.stoi["。"])
+    if primer[-1] not in SENTENCE_ENDS and PERIOD in vocab.stoi:
+        ids.append(vocab.stoi[PERIOD])
     return ids
 
 
@@ -321,7 +322,7 @@ class Composer:
         """Text position (= history index) where `line` (0-based) begins in the poem as written."""
         if self.plan.regulated:
             return line * (self.plan.chars_per_line + 1)
-        starts = [0] + [i + 1 for i, c in enumerate(self.text) if c in "，。！？；"]
+        starts = [0] + [i + 1 for i, c in enumerate(self.text) if c in LINE_MARKS]
         if line >= len(starts):
             raise TangError(f"line {line + 1} is not written yet")
         return starts[line]

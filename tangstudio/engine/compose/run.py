@@ -17,7 +17,7 @@ def compose_many(
     `novelty="auto"` loads the index of the model's training corpus (None skips the corpus checks).
     """
     from tangstudio.engine.compose.tables import tables_for
-    from tangstudio.engine.corpus.forms import parse_forms
+    from tangstudio.engine.forms import FREE, parse_many
 
     notes: list[str] = []
     tables = tables_for(loaded.vocab)
@@ -27,8 +27,8 @@ def compose_many(
         novelty = index_for_model(loaded)
         if novelty is None:
             notes.append("the model's training corpus is not available here: copied lines were not checked")
-    trained_on = parse_forms(loaded.meta.get("forms"))
-    if settings.form == "free" and trained_on is not None and "other" not in trained_on:
+    trained_on = parse_many(loaded.meta.get("forms"))
+    if settings.form == FREE.name and trained_on is not None and FREE.name not in trained_on:
         notes.append(
             f"this model was trained on {loaded.meta.get('forms')} verse only: it has never begun a "
             "free-form poem, so expect it to drift into one of the forms it knows"

@@ -35,7 +35,7 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
     vocab, model = loaded.vocab, loaded.model
     check_chars(text, tables_for(vocab), "the poem")
     form = form or classify(text)
-    ids = vocab.encode_poem(text, None if form == "other" else form)
+    ids = vocab.encode_poem(text, form)
     device = next(model.parameters()).device
     seq = torch.tensor(ids, device=device)
     if getattr(model, "causal", True):

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tangstudio.engine import forms
 from tangstudio.engine.errors import TangError
 
-FORMS = ("wujue", "qijue", "wulv", "qilv", "free")
+FORMS = forms.NAMES  # the composer writes every form of the registry, `free` included
 TONE_MODES = ("strict", "loose", "off")
 EOS_MARK = "<eos>"  # how the end of a free-form poem shows among the candidates
 MAX_SEED = 2**63 - 1_000_001  # torch seeds are 64-bit; poem #k uses seed + k − 1
@@ -27,7 +28,7 @@ class ComposeSettings:
     so the studio can change them mid-poem. temperature 0 means greedy.
     """
 
-    form: str = "qijue"
+    form: str = forms.DEFAULT.name
     acrostic: str = ""
     prefix: str = ""
     temperature: float = 0.8
@@ -44,10 +45,10 @@ class ComposeSettings:
         self.validate()
 
     def validate(self) -> ComposeSettings:
-        if self.form == "other":  # what `check` and the corpus call verse of no regular shape
-            self.form = "free"
-        if self.form not in FORMS:
+        found = forms.find(self.form)  # any spelling: `other` (older files), 七绝, 七言绝句 ...
+        if found is None:
             raise TangError(f"unknown form {self.form!r}; choose one of: {', '.join(FORMS)}")
+        self.form = found.name
         self.validate_sampling()
         if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
             raise TangError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
@@ -93,7 +94,7 @@ class ComposeSettings:
 
     @property
     def regulated(self) -> bool:
-        return self.form != "free"
+        return forms.is_regulated(self.form)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

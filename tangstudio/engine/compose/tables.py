@@ -15,12 +15,13 @@ import numpy as np
 
 from tangstudio.engine.corpus.vocab import EOS, Vocab
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import CLAUSE_END, COMMA, PERIOD, is_han
 from tangstudio.engine.prosody import PING_GROUPS, tones
 from tangstudio.engine.prosody.tables import rhyming_groups  # rare rhyme readings left out (還 in 一先)
-from tangstudio.engine.prosody.checker import is_han
 
-COMMA, PERIOD = "，", "。"
-LINE_ENDS = "，。！？；：、"  # what may close a line in a prefix
+__all__ = ["COMMA", "LINE_ENDS", "PERIOD", "VocabTables", "tables_for"]
+
+LINE_ENDS = CLAUSE_END  # what may close a line in a prefix
 
 
 @dataclass

@@ -21,11 +21,11 @@ def sample_unconstrained(
     from tangstudio.engine.compose.steppers import stepper_for
     from tangstudio.engine.compose.tables import LINE_ENDS
     from tangstudio.engine.corpus.vocab import EOS
-    from tangstudio.engine.prosody.patterns import SHAPES
+    from tangstudio.engine.forms import get
 
     vocab = loaded.vocab
     stepper = stepper_for(loaded)
-    n_lines, n_chars = SHAPES[form]
+    n_lines, n_chars = get(form).shape()
     limit = 2 * n_lines * (n_chars + 1)
     rng = make_rng(seed)
     allowed = np.ones(len(vocab), dtype=bool)

@@ -12,7 +12,7 @@ no parsing of the poems themselves:
 
     chars         u32[N]   code points of every poem text, each followed by "\\n"
     offsets       i64[n+1] poem i is chars[offsets[i] : offsets[i+1] - 1]
-    form split    u8[n]    indices into ALL_FORMS and SPLITS
+    form split    u8[n]    indices into engine.forms.NAMES and SPLITS
     lost          u8[n]    1 when the poem has □ (characters lost in transmission)
     meta          u8[...]  UTF-8 JSON [[id, title, author], ...] (read only when poems are asked for)
     line_hashes   u64[L]   sorted hashes of every line of the corpus (a clause without its mark)
@@ -54,9 +54,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tangstudio.engine.corpus.forms import ALL_FORMS
 from tangstudio.engine.corpus.poem import CLAUSE_END
 from tangstudio.engine.corpus.splits import SPLITS
+from tangstudio.engine.forms import NAMES
 
 if TYPE_CHECKING:
     from tangstudio.engine.corpus import Corpus
@@ -77,7 +77,19 @@ _ARRAYS: dict[str, str] = {  # name -> dtype, in file order
     "prefix_ends": "<u4",
 }
 # The modules whose code decides what a cleaned poem is: a change to any of them is a new cache.
-_CODE = ("__init__.py", "cache.py", "clean.py", "forms.py", "poem.py", "script.py", "source.py", "splits.py")
+# The form registry and the marks sit one folder up: their order and sets decide the stored codes.
+_CODE = (
+    "__init__.py",
+    "cache.py",
+    "clean.py",
+    "forms.py",
+    "poem.py",
+    "script.py",
+    "source.py",
+    "splits.py",
+    "../forms.py",
+    "../hanzi.py",
+)
 
 
 def _stderr(message: str) -> None:
@@ -222,7 +234,7 @@ class CorpusArrays:
         from tangstudio.engine.corpus.poem import Poem
 
         meta = json.loads(self.arrays["meta"].tobytes().decode("utf-8"))
-        forms = [ALL_FORMS[i] for i in self.arrays["form"].tolist()]
+        forms = [NAMES[i] for i in self.arrays["form"].tolist()]
         splits = [SPLITS[i] for i in self.arrays["split"].tolist()]
         lost = self.arrays["lost"].tolist()
         poems = [
@@ -272,7 +284,7 @@ def arrays_from_texts(texts: list[str]) -> dict[str, np.ndarray]:
 def arrays_from_corpus(corpus: Corpus) -> CorpusArrays:
     poems = corpus.poems
     arrays = arrays_from_texts([p.text for p in poems])
-    form_ix = {f: i for i, f in enumerate(ALL_FORMS)}
+    form_ix = {f: i for i, f in enumerate(NAMES)}
     split_ix = {s: i for i, s in enumerate(SPLITS)}
     arrays["form"] = np.fromiter((form_ix[p.form] for p in poems), dtype=np.uint8, count=len(poems))
     arrays["split"] = np.fromiter((split_ix[p.split] for p in poems), dtype=np.uint8, count=len(poems))

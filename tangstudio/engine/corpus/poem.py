@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Characters that close a clause (句). A "line" of regulated verse is one clause.
-CLAUSE_END = "，。！？；：、"
+from tangstudio.engine.hanzi import CLAUSE_END, COMMA, PERIOD
+
+__all__ = ["CLAUSE_END", "Poem", "clause_lengths", "split_clauses", "typed_verse"]
 _CLAUSE = re.compile(f"[^{CLAUSE_END}]+[{CLAUSE_END}]?")
 _CLAUSE_BREAK = re.compile(f"[{CLAUSE_END}]+")
 _ASCII_MARKS = str.maketrans({",": "，", ".": "。", "!": "！", "?": "？", ";": "；", ":": "："})
@@ -18,7 +19,7 @@ class Poem:
     title: str
     author: str
     text: str  # cleaned body, e.g. "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
-    form: str  # wujue | qijue | wulv | qilv | other
+    form: str  # a name of engine.forms: wujue | qijue | wulv | qilv | free
     split: str  # train | val | test
     lost: bool = False  # contains □ (characters lost in transmission)
 
@@ -51,6 +52,6 @@ def typed_verse(text: str) -> str:
         out.append(piece)
         clauses += sum(ch in CLAUSE_END for ch in piece)
         if piece[-1] not in CLAUSE_END:
-            out.append("。" if clauses % 2 else "，")
+            out.append(PERIOD if clauses % 2 else COMMA)
             clauses += 1
     return "".join(out + pieces[-1:])

@@ -6,14 +6,10 @@ from __future__ import annotations
 from collections import Counter
 
 from tangstudio.engine.corpus import Corpus, forms_label, parse_forms
-from tangstudio.engine.corpus.forms import ALL_FORMS
 from tangstudio.engine.corpus.poem import CLAUSE_END, clause_lengths
 from tangstudio.engine.corpus.vocab import Vocab
-
-
-def is_hanzi(char: str) -> bool:
-    code = ord(char)
-    return 0x3400 <= code <= 0x9FFF or 0x20000 <= code <= 0x3134F or 0xF900 <= code <= 0xFAFF
+from tangstudio.engine.forms import NAMES
+from tangstudio.engine.hanzi import is_han
 
 
 def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool = False) -> dict:
@@ -22,7 +18,7 @@ def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool =
     chars: Counter[str] = Counter()
     for poem in poems:
         chars.update(poem.text)
-    hanzi = Counter({c: n for c, n in chars.items() if is_hanzi(c)})
+    hanzi = Counter({c: n for c, n in chars.items() if is_han(c)})
     total_hanzi = sum(hanzi.values())
     ranked = [n for _, n in hanzi.most_common()]
     coverage = {
@@ -47,7 +43,7 @@ def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool =
         "distinct_chars": len(hanzi),
         "vocab_size": len(vocab),
         "coverage": coverage,
-        "forms": {form: all_forms.get(form, 0) for form in ALL_FORMS},
+        "forms": {form: all_forms.get(form, 0) for form in NAMES},
         "splits": {s: sum(1 for p in poems if p.split == s) for s in ("train", "val", "test")},
         "line_lengths": {str(k): v for k, v in sorted(line_lengths.items()) if k > 0},
         "top_chars": [[c, n] for c, n in hanzi.most_common(20)],

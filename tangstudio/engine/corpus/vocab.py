@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.forms import FREE, START_ORDER, find
 
 SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>", "<mask>")
-FORM_STARTS = ("free", "wujue", "qijue", "wulv", "qilv")
+FORM_STARTS = tuple(f.name for f in START_ORDER)  # the registry's order: shipped ids never move
 PAD, UNK, BOS, EOS, MASK = range(5)
 
 
@@ -34,7 +35,7 @@ class Vocab:
         for text in texts:
             counts.update(text)
         chars = sorted((c for c, n in counts.items() if n >= min_count), key=lambda c: (-counts[c], c))
-        return cls([*SPECIALS, *(f"<{f}>" for f in FORM_STARTS), *chars], script)
+        return cls([*SPECIALS, *(f.start_token for f in START_ORDER), *chars], script)
 
     def __len__(self) -> int:
         return len(self.itos)
@@ -44,8 +45,8 @@ class Vocab:
         return len(SPECIALS) + len(FORM_STARTS)
 
     def start_id(self, form: str | None) -> int:
-        """The first input of a poem: its form's start token (`other`/None → <free>)."""
-        return self.stoi.get(f"<{form}>", self.stoi["<free>"])
+        """The first input of a poem: its form's start token (any spelling; unknown/None → <free>)."""
+        return self.stoi.get((find(form) or FREE).start_token, self.stoi[FREE.start_token])
 
     def encode(self, text: str) -> list[int]:
         return [self.stoi.get(c, UNK) for c in text]

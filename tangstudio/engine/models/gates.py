@@ -163,7 +163,7 @@ def poem_trace(loaded, text: str, form: str) -> GateTrace | None:
     if kind_of(loaded.model) is None or not text:
         return None
     vocab = loaded.vocab
-    ids = [vocab.start_id(None if form in ("free", "other") else form)] + [vocab.stoi.get(c, 1) for c in text]
+    ids = [vocab.start_id(form)] + [vocab.stoi.get(c, 1) for c in text]
     device = next(loaded.model.parameters()).device
     return trace(loaded.model, torch.tensor(ids, device=device))
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from tangstudio.engine.hanzi import LINE_MARKS
 from tangstudio.engine.models.gates import kind_of, trace
 
 QUANTITIES: dict[str, tuple[str, str]] = {
@@ -38,7 +39,7 @@ CAVEATS = {
     "poem_position": "position in the poem and in the line are related (r of the two labels is not 0)",
 }
 WELL = {"r": 0.5, "auc": 0.8}  # |r| or max(AUC, 1 − AUC) from which a unit is said to track it
-MARKS = "，。！？；"
+MARKS = LINE_MARKS
 
 
 @dataclass
@@ -117,10 +118,12 @@ class UnitsReport:
 
 def labels_for(text: str, form: str) -> dict[str, list[float | None]]:
     """Per character of `text` (the one about to be predicted), the five quantities (None: not defined)."""
+    from tangstudio.engine.forms import find
     from tangstudio.engine.prosody import PING, ZE, tones
 
     out: dict[str, list[float | None]] = {k: [] for k in QUANTITIES}
-    n_chars = {"wujue": 5, "wulv": 5, "qijue": 7, "qilv": 7}.get(form)
+    found = find(form)
+    n_chars = found.chars if found else None
     line = col = 0
     for k, ch in enumerate(text):
         out["line_position"].append(float(col))

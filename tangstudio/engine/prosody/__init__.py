@@ -6,7 +6,7 @@ loaded on first use. The public API, used by the CLI, the studio and the compose
     tones("看") -> frozenset({"平", "仄"})          rhyme_groups("东") -> frozenset({"一东"})
     group_tone("一东") -> "平"                      group_label("一先") -> "下平一先"
     check_poem(text, form="auto", script="simplified") -> CheckResult (with .to_dict())
-    patterns("wujue", first_line_rhymes=False, loose=False) -> [["平平平仄仄", ...], [...]]
+    patterns(form, first_line_rhymes=False, loose=False) -> [["平平平仄仄", ...], [...]]
     allowed_tones(candidates, line, position), fits(expected, tones), consistent(candidates, written_tones)
 """
 

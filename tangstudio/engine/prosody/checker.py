@@ -18,29 +18,28 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from tangstudio.engine.corpus.poem import CLAUSE_END
+from tangstudio.engine import forms
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import CLAUSE_END, LOST, is_han
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
-from tangstudio.engine.prosody.patterns import EITHER, PING, SHAPES, Variant, fits, free_positions, variants
+from tangstudio.engine.prosody.patterns import EITHER, PING, Variant, fits, free_positions, variants
 from tangstudio.engine.prosody.tables import rhyming_groups, tones
 
-FORMS = (*SHAPES, "other")
-LOST = "□"
+__all__ = [
+    "LOST",
+    "CharResult",
+    "CheckResult",
+    "LineResult",
+    "check_poem",
+    "is_han",
+    "resolve_form",
+    "split_lines",
+]
+
 # Clause breaks: the corpus's full-width marks, their ASCII look-alikes, and white space.
 _BREAK = re.compile(f"[{CLAUSE_END}.,;:!?\\s]+")
 _QUOTES = str.maketrans("", "", "「」『』“”‘’《》\"'（）()")
 _GROUP_ORDER = {g: i for i, g in enumerate(GROUPS)}
-
-
-def is_han(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        0x3400 <= cp <= 0x4DBF
-        or 0x4E00 <= cp <= 0x9FFF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x20000 <= cp <= 0x3134F
-        or ch == "〇"
-    )
 
 
 def split_lines(text: str) -> list[str]:
@@ -60,24 +59,22 @@ def split_lines(text: str) -> list[str]:
 
 
 def resolve_form(lines: list[str], form: str) -> str:
-    """`auto` names the form by shape (`other` if none fits); an explicit form must fit its shape."""
+    """`auto` names the form by shape (`free` if none fits); an explicit form must fit its shape.
+
+    Any spelling the registry reads is taken (`other`, `七绝`, `七言绝句`); the name returned is its own.
+    """
     lengths = [len(line) for line in lines]
     if form == "auto":
-        for name, (n_lines, n_chars) in SHAPES.items():
-            if len(lines) == n_lines and all(n == n_chars for n in lengths):
-                return name
-        return "other"
-    if form in ("other", "free"):  # the composer calls unshaped verse `free`
-        return "other"
-    if form not in SHAPES:
-        raise TangError(f"unknown form {form!r}; choose auto, {', '.join(FORMS)}")
-    n_lines, n_chars = SHAPES[form]
-    if len(lines) != n_lines or any(n != n_chars for n in lengths):
+        return forms.by_shape(lengths).name
+    found = forms.find(form)
+    if found is None:
+        raise TangError(f"unknown form {form!r}; choose auto, {', '.join(forms.NAMES)}")
+    if found.regulated and not found.fits(lengths):
         got = ", ".join(map(str, lengths))
         raise TangError(
-            f"{form} needs {n_lines} lines of {n_chars} characters; got {len(lines)} lines of {got}"
+            f"{found.name} needs {found.lines} lines of {found.chars} characters; got {len(lines)} lines of {got}"
         )
-    return form
+    return found.name
 
 
 @dataclass
@@ -187,11 +184,11 @@ def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
 
 
 def check_poem(text: str, form: str = "auto", script: str = "simplified") -> CheckResult:
-    """Check a poem; `form` is auto, wujue, qijue, wulv, qilv or other.
+    """Check a poem; `form` is auto or any name of `engine.forms` (free for verse of no fixed shape).
 
     Raises TangError for bad input: no lines, characters that are not Chinese, an unknown form, or
     a shape that does not fit an explicit form. With form="auto" a poem of any shape is annotated
-    (form "other", form_ok False) rather than rejected, which suits callers checking generated text.
+    (form "free", form_ok False) rather than rejected, which suits callers checking generated text.
     """
     from tangstudio.engine.corpus.script import check_script
 
@@ -201,7 +198,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     char_tones = [[tones(ch, script) if ch != LOST else frozenset() for ch in line] for line in lines]
     # At a line end only the readings poets rhymed on count (還 is not a 一先 rhyme): tables.rhyming_groups.
     end_groups = [rhyming_groups(line[-1], script) for line in lines]
-    regulated = form in SHAPES
+    regulated = forms.is_regulated(form)
 
     even = range(1, len(lines), 2)
     rhyme_group, _ = _choose_rhyme([end_groups[i] for i in even], end_groups[0])

@@ -21,31 +21,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tangstudio.engine.errors import TangError
+from tangstudio.engine import forms
+from tangstudio.engine.forms import PING, ZE, line_pattern
 
-PING, ZE, EITHER = "平", "仄", "中"
-SHAPES: dict[str, tuple[int, int]] = {"wujue": (4, 5), "qijue": (4, 7), "wulv": (8, 5), "qilv": (8, 7)}
-# Five-character line by (2nd tone, last tone).
-_FIVE = {
-    (ZE, ZE): "仄仄平平仄",
-    (PING, PING): "平平仄仄平",
-    (PING, ZE): "平平平仄仄",
-    (ZE, PING): "仄仄仄平平",
-}
+__all__ = [
+    "EITHER",
+    "PING",
+    "ZE",
+    "Variant",
+    "allowed_tones",
+    "consistent",
+    "fits",
+    "free_positions",
+    "line_pattern",
+    "loosen",
+    "patterns",
+    "shape",
+    "variant",
+    "variants",
+]
 
-
-def _other(tone: str) -> str:
-    return PING if tone == ZE else ZE
-
-
-def line_pattern(length: int, second: str, last: str) -> str:
-    """The standard line of 5 or 7 characters whose 2nd character is `second` and last is `last`."""
-    if length == 5:
-        return _FIVE[(second, last)]
-    if length == 7:
-        core = _FIVE[(_other(second), last)]
-        return _other(core[0]) * 2 + core
-    raise TangError(f"regulated lines have 5 or 7 characters, not {length}")
+EITHER = "中"
 
 
 def free_positions(length: int) -> frozenset[int]:
@@ -77,21 +73,13 @@ class Variant:
 
 
 def shape(form: str) -> tuple[int, int]:
-    try:
-        return SHAPES[form]
-    except KeyError:
-        raise TangError(f"unknown regulated form {form!r}; choose {', '.join(SHAPES)}") from None
+    """(lines, characters per line) of a regulated form; TangError for the free form or an unknown name."""
+    return forms.get(form).shape()
 
 
 def variant(form: str, start: str, first_line_rhymes: bool) -> Variant:
-    n_lines, length = shape(form)
-    lines, second = [], start
-    for i in range(n_lines):
-        if i > 0:
-            second = _other(second) if i % 2 else second  # 对 inside a couplet, 粘 across couplets
-        last = PING if (i % 2 or (i == 0 and first_line_rhymes)) else ZE
-        lines.append(line_pattern(length, second, last))
-    return Variant(form, start, first_line_rhymes, tuple(lines))
+    found = forms.get(form)
+    return Variant(found.name, start, first_line_rhymes, found.tone_pattern(start, first_line_rhymes))
 
 
 def variants(form: str, first_line_rhymes: bool | None = None) -> list[Variant]:

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Mapping
 
 from tangstudio.engine.corpus.poem import CLAUSE_END, Poem, split_clauses
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.prosody.checker import check_poem, is_han
+from tangstudio.engine.forms import REGULATED as _REGULATED
+from tangstudio.engine.hanzi import is_han
+from tangstudio.engine.prosody.checker import check_poem
 from tangstudio.engine.prosody.tables import rhyme_groups, tones
 
-REGULATED = ("wujue", "qijue", "wulv", "qilv")
+REGULATED = tuple(f.name for f in _REGULATED)
 
 
 def coverage(poems: Iterable[Poem], script: str) -> dict:

@@ -29,6 +29,7 @@ from tangstudio.engine.atomic import fault_point, remove_leftovers
 from tangstudio.engine.corpus.forms import parse_forms
 from tangstudio.engine.corpus.vocab import Vocab
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.forms import NAMES as FORM_NAMES
 from tangstudio.engine.runs import checkpoint as ckpt
 from tangstudio.engine.runs.config import write_config
 from tangstudio.engine.runs.lock import RunLock
@@ -672,7 +673,7 @@ class _Trainer:
 
     def _log_samples(self, step: int) -> None:
         chosen = parse_forms(self.config.forms)
-        forms = sorted(chosen) if chosen else ["wujue", "qijue", "wulv", "qilv", "other"]
+        forms = sorted(chosen) if chosen else list(FORM_NAMES)
         wanted = [forms[i % len(forms)] for i in range(self.config.samples)]
         texts = sample_poems(
             self.model, self.data.vocab, wanted, seed=self.config.seed + step, device=self.device

@@ -12,8 +12,7 @@ from typing import Any
 import torch
 
 from tangstudio.engine.corpus.vocab import EOS, MASK
-
-SAMPLE_FORMS = {"wujue": 30, "qijue": 40, "wulv": 56, "qilv": 72, "other": 120}
+from tangstudio.engine.forms import FREE, find
 
 
 def _allowed(logits: torch.Tensor, first_char: int) -> torch.Tensor:
@@ -40,8 +39,8 @@ def sample_poems(
     texts = []
     try:
         for form in forms:
-            limit = SAMPLE_FORMS.get(form, 120)
-            ids = [vocab.start_id(None if form == "other" else form)]
+            limit = (find(form) or FREE).sample_chars
+            ids = [vocab.start_id(form)]
             if getattr(model, "causal", True):
                 state = model.init_state(1)
                 token = torch.tensor([ids[0]], device=device)

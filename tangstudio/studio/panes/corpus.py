@@ -17,17 +17,13 @@ from textual.widgets import Label, LoadingIndicator, Select, Static
 
 from tangstudio.bars import bar_table as _bar_table
 from tangstudio.bars import cleaning_rows, line_length_rows
-from tangstudio.engine.corpus.forms import FORM_NAMES_ZH
+from tangstudio.engine import forms
 from tangstudio.studio.panes.base import Pane
 
 FORM_CHOICES = [
     ("all forms", "all"),
     ("regulated (4 forms)", "regulated"),
-    ("五绝 wujue", "wujue"),
-    ("七绝 qijue", "qijue"),
-    ("五律 wulv", "wulv"),
-    ("七律 qilv", "qilv"),
-    ("other", "other"),
+    *((f.label, f.name) for f in forms.FORMS),
 ]
 
 
@@ -164,7 +160,7 @@ class CorpusPane(Pane):
         card("forms").update(
             bar_table(
                 "Poems per form (whole corpus)",
-                [(f"{FORM_NAMES_ZH.get(f, f)}", n) for f, n in data["forms"].items()],
+                [((found.zh if (found := forms.find(f)) else f), n) for f, n in data["forms"].items()],
             )
         )
         card("splits").update(bar_table("Splits (selected)", list(data["splits"].items())))

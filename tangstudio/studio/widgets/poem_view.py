@@ -13,9 +13,10 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tangstudio.engine import forms
+from tangstudio.engine.hanzi import LINE_MARKS as LINE_ENDS
 from tangstudio.studio.widgets.tint import tint
 
-LINE_ENDS = "，。？！；"
 FULL_SPACE = "\u3000"  # one full-width cell, so marks line up under the characters
 
 
@@ -51,9 +52,7 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
         found = sorted(rhyme_groups(last, script)) if last else []
         groups[n] = ("/".join(found[:2]) if found else "", None)
     try:
-        result = check_poem(
-            text, form=form if form in ("wujue", "qijue", "wulv", "qilv") else "auto", script=script
-        )
+        result = check_poem(text, form=form if forms.is_regulated(form) else "auto", script=script)
     except TangError:
         result = None  # not the full shape yet: marks only, no verdict
     if result is not None and result.form_ok:

@@ -1,0 +1,136 @@
+"""Counting the planner's statistics from the train split — what scripts/build_planner.py writes.
+
+For every train poem: its line keywords (`corpus.keywords.KeywordModel`, the same extraction the
+model is trained with, so the planner proposes words the model has learnt to read) and its title
+words (the characters and adjacent pairs of `corpus.titles.clean_title`, function characters
+left out). Then three tables, all plain counts so the file says what was seen, not a model:
+
+- `positions`: how often each keyword is the keyword of a line in each quarter of its poem
+  (first lines open a scene, last lines turn to the feeling: 归, 愁, 泪 come late);
+- `title_pairs`: for each title word, the keywords of lines under titles holding it, the best
+  TOP_TITLE by positive PMI (送 → 别, 离, 故人; 秋 → 雁, 霜, 落叶);
+- `keyword_pairs`: for each keyword, the keywords of other lines of the same poem, the best
+  TOP_PAIR by positive PMI, so a plan keeps one season and one scene.
+
+Counting is deterministic: poems in corpus order, ties broken by the word itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import Any
+
+from tangstudio.engine.corpus.keywords import STOP, KeywordModel
+from tangstudio.engine.corpus.titles import clean_title
+
+BUCKETS = 4  # quarters of a poem: a 绝句's four lines, a 律诗's four couplets
+MIN_KEYWORD = 5  # lines a keyword needs to be proposed at all
+MIN_TITLE_WORD = 3  # poems a title word needs to count
+MIN_PAIR = 2  # co-occurrences a pair needs to be kept
+TOP_TITLE = 40
+TOP_PAIR = 30
+FORMAT = "tangstudio-planner"
+VERSION = 1
+
+
+def bucket(line: int, lines: int) -> int:
+    """The quarter of the poem that line `line` (0-based) of `lines` falls in."""
+    return min(BUCKETS - 1, line * BUCKETS // max(lines, 1))
+
+
+def title_words(title: str) -> list[str]:
+    """The words of a cleaned title the planner reads: its characters and adjacent pairs, no function characters."""
+    chars = [c for c in title if c not in STOP]
+    pairs = [a + b for a, b in pairwise(title) if a != b and a not in STOP and b not in STOP]
+    return list(dict.fromkeys(chars + pairs))
+
+
+def _pmi(pair: int, a: int, b: int, total: int) -> float:
+    return math.log(pair * total / (a * b))
+
+
+def _top(pairs: dict[str, Counter[str]], own: dict[str, int], other: dict[str, int], total: int, keep: int):
+    """For each word, its partners with positive PMI, best first (ties by partner), at most `keep`."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for word in sorted(pairs):
+        scored = [
+            (_pmi(c, own[word], other[k], total), k, c)
+            for k, c in pairs[word].items()
+            if c >= MIN_PAIR and k in other
+        ]
+        best = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))[:keep]
+        if best:
+            out[word] = [(k, c) for _, k, c in best]
+    return out
+
+
+def count(poems: Iterable[tuple[str, str]], keyword_model: KeywordModel) -> dict[str, Any]:
+    """The planner table (a JSON-able dict) from (raw title, text) pairs of the train split."""
+    positions: dict[str, list[int]] = defaultdict(lambda: [0] * BUCKETS)
+    keyword_poems: Counter[str] = Counter()
+    title_lines: Counter[str] = Counter()
+    title_poems: Counter[str] = Counter()
+    title_kw: dict[str, Counter[str]] = defaultdict(Counter)
+    kw_kw: dict[str, Counter[str]] = defaultdict(Counter)
+    lines_total = poems_total = 0
+    for raw_title, text in poems:
+        keywords = keyword_model.line_keywords(text)
+        present = [k for k in keywords if k]
+        if not present:
+            continue
+        poems_total += 1
+        lines_total += len(present)
+        for i, k in enumerate(keywords):
+            if k:
+                positions[k][bucket(i, len(keywords))] += 1
+        distinct = sorted(set(present))
+        keyword_poems.update(distinct)
+        for a in distinct:
+            for b in distinct:
+                if a != b:
+                    kw_kw[a][b] += 1
+        words = title_words(clean_title(raw_title))
+        title_poems.update(words)
+        for w in words:
+            title_lines[w] += len(present)
+            title_kw[w].update(present)
+    line_count = {k: sum(v) for k, v in positions.items()}
+    kept = sorted((k for k, n in line_count.items() if n >= MIN_KEYWORD), key=lambda k: (-line_count[k], k))
+    kept_set = set(kept)
+    known_titles = {w for w, n in title_poems.items() if n >= MIN_TITLE_WORD}
+    title_top = _top(
+        {w: title_kw[w] for w in known_titles},
+        dict(title_lines),
+        {k: line_count[k] for k in kept_set},
+        lines_total,
+        TOP_TITLE,
+    )
+    pair_top = _top(
+        {k: kw_kw[k] for k in kept_set},
+        dict(keyword_poems),
+        {k: keyword_poems[k] for k in kept_set},
+        poems_total,
+        TOP_PAIR,
+    )
+    index = {k: i for i, k in enumerate(kept)}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "poems": poems_total,
+        "lines": lines_total,
+        "keywords": kept,
+        "positions": [positions[k] for k in kept],
+        "keyword_poems": [keyword_poems[k] for k in kept],
+        "title_words": sorted(title_top),
+        "title_lines": [title_lines[w] for w in sorted(title_top)],
+        "title_pairs": [_flat(title_top[w], index) for w in sorted(title_top)],
+        "keyword_pairs": [_flat(pair_top.get(k, []), index) for k in kept],
+    }
+
+
+def _flat(pairs: list[tuple[str, int]], index: dict[str, int]) -> list[int]:
+    """[(keyword, count), …] as one flat list of ints [id, count, id, count, …] (a smaller file)."""
+    return [x for k, c in pairs for x in (index[k], c)]

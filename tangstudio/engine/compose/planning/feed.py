@@ -1,0 +1,59 @@
+"""The title and the plan as a plan-reading model is fed them (docs/ARCHITECTURE.md, corpus/vocab.py):
+
+    <title> t1 … tn  <form-start>  <kw> k1 [k2]  line 1 …，  <kw> k1 [k2]  line 2 … <eos>
+
+Everything here is given, never sampled: the composer steps these ids through the model and
+samples only the poem. A model whose vocabulary has no markers (trained before titles and plans)
+cannot read either, and is refused here in one line when a title or plan is asked of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tangstudio.engine.corpus.titles import clean_title
+from tangstudio.engine.errors import TangError
+
+OLD_MODEL = (
+    "this model was trained before titles and plans and cannot read {what}; "
+    "leave it out, or compose with a model trained with them"
+)
+
+
+def check_readable(vocab, title: str, plan: Sequence[str]) -> None:
+    """Refuse a title or an explicit keyword for a model that cannot read them (one line)."""
+    if vocab.has_plan:
+        return
+    if title.strip():
+        raise TangError(OLD_MODEL.format(what="a title"))
+    if any(plan):
+        raise TangError(OLD_MODEL.format(what="a plan"))
+
+
+def title_ids(vocab, title: str) -> list[int]:
+    """[<title>, chars…] for the cleaned title ([] for none or for a model without markers)."""
+    cleaned = clean_title(title)
+    if not cleaned or not vocab.has_plan:
+        return []
+    _refuse_unknown(vocab, cleaned, "the title")
+    return [vocab.title_id, *(vocab.stoi[c] for c in cleaned)]
+
+
+def keyword_ids(vocab, keyword: str) -> list[int]:
+    """[<kw>, k1, k2] for a line's keyword ([] for none or for a model without markers)."""
+    if not keyword or not vocab.has_plan:
+        return []
+    _refuse_unknown(vocab, keyword, f"the keyword {keyword}")
+    return [vocab.keyword_id, *(vocab.stoi[c] for c in keyword)]
+
+
+def _refuse_unknown(vocab, text: str, what: str) -> None:
+    from tangstudio.engine.corpus.script import refuse_unknown
+
+    refuse_unknown(text, vocab, what)
+
+
+def can_write(vocab):
+    """A predicate for the planner: every character of the word is one the model knows."""
+    first = vocab.first_char_id
+    return lambda word: all(vocab.stoi.get(c, 0) >= first for c in word)

@@ -1,0 +1,117 @@
+"""The planner (issue 21 §2): its table, determinism, the plan checks, and theme lines (issue 25 item 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tangstudio.engine.compose.planning import build, theme
+from tangstudio.engine.compose.planning.check import check_plan, check_title, parse_plan
+from tangstudio.engine.compose.planning.planner import propose
+from tangstudio.engine.compose.planning.table import PlannerTable, load_table, write_table
+from tangstudio.engine.compose.settings import ComposeSettings
+from tangstudio.engine.corpus.keywords import KeywordModel
+from tangstudio.engine.errors import TangError
+
+TINY = [
+    ("送友人", "青山横北郭，白水绕东城。此地一为别，孤蓬万里征。"),
+    ("送别", "山中相送罢，日暮掩柴扉。春草明年绿，王孙归不归。"),
+    ("秋夜", "秋夜明月照，寒山落叶声。孤灯照客梦，雁过故乡城。"),
+    ("秋思", "秋风落叶下，明月照寒山。雁声何处起，故乡归未还。"),
+    ("春望", "春风花满城，柳色绿江边。莺啼春日暖，花落故园前。"),
+] * 4
+
+
+def test_the_build_is_deterministic_and_reads_back(tmp_path, monkeypatch):
+    monkeypatch.setattr("tangstudio.engine.corpus.keywords.MIN_DF", 2)
+    monkeypatch.setattr(build, "MIN_KEYWORD", 1)
+    monkeypatch.setattr(build, "MIN_TITLE_WORD", 1)
+    model = KeywordModel.build(text for _, text in TINY)
+    first = build.count(TINY, model)
+    second = build.count(list(TINY), KeywordModel.build(text for _, text in TINY))
+    assert first == second
+    a, b = tmp_path / "a.json.xz", tmp_path / "b.json.xz"
+    write_table(first, a)
+    write_table(second, b)
+    assert a.read_bytes() == b.read_bytes()
+    table = PlannerTable.from_dict(first)
+    assert table.keywords and set(table.title) <= set(build.title_words("送友人送别秋夜秋思春望"))
+    # 秋 in a title calls for the autumn poems' keywords, not the spring poem's
+    ids, _ = table.title["秋"]
+    called = {table.keywords[i] for i in ids}
+    assert called and not called & {"春风", "莺啼", "柳色"}
+
+
+def test_the_shipped_table_is_compact_and_loads():
+    from tangstudio.engine.compose.planning.table import table_path
+
+    assert table_path("simplified").stat().st_size < 3_000_000
+    table = load_table("simplified")
+    assert len(table.keywords) > 1000 and "月" in table.index
+    assert table.log_prior.shape == (build.BUCKETS, len(table.keywords))
+
+
+def test_same_seed_same_plan_and_seeds_differ():
+    plans = [propose("送友人", 4, seed=s) for s in range(8)]
+    assert plans == [propose("送友人", 4, seed=s) for s in range(8)]
+    assert len({tuple(p) for p in plans}) > 1
+    for plan in plans + [propose("", 8, seed=s) for s in range(4)]:
+        assert all(plan) and len(set(plan)) == len(plan)
+        assert len(set("".join(plan))) == len("".join(plan))  # no character shared either
+
+
+def test_the_title_steers_the_plan():
+    autumn = {k for s in range(10) for k in propose("秋夜", 4, seed=s)}
+    spring = {k for s in range(10) for k in propose("春日", 4, seed=s)}
+    assert any("秋" in k or k in {"萤", "雁", "霜", "砧", "杵"} for k in autumn)
+    assert autumn != spring
+
+
+def test_given_keywords_stay_and_allowed_is_respected():
+    plan = propose("送友人", 4, seed=3, given=["山", "-", "", "-"])
+    assert plan[0] == "山" and plan[2] == "" and plan[1] and plan[3]
+    assert "山" not in plan[1] + plan[3]
+    only = propose("", 4, seed=0, allowed=lambda w: w in {"月", "江", "花"})
+    assert set(only) <= {"月", "江", "花", ""} and only.count("") == 1
+    assert "月" not in propose("秋夜", 4, seed=1, exclude=["月"])
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["送友人 abc", "秋夜1", "送\x07友"],
+)
+def test_a_title_with_latin_digits_or_controls_is_refused(title):
+    with pytest.raises(TangError, match="title"):
+        check_title(title)
+
+
+@pytest.mark.parametrize(
+    ("plan", "form", "match"),
+    [
+        (["山", "水", "月"], "qijue", "has 3 keywords but qijue has 4 lines"),
+        (["山", "水", "月", "a"], "qijue", "Chinese characters"),
+        (["山", "水", "明月光", "归"], "qijue", "one or two"),
+        (["山", "\x1b", "月", "归"], "qijue", "control"),
+    ],
+)
+def test_a_bad_plan_is_refused_in_one_line(plan, form, match):
+    with pytest.raises(TangError, match=match) as err:
+        ComposeSettings(form=form, plan=plan)
+    assert "\n" not in str(err.value)
+
+
+def test_parse_plan_reads_the_ways_a_person_types_it():
+    assert parse_plan("山,水,-,归") == ["山", "水", "-", "归"]
+    assert parse_plan("山，水、月 归") == ["山", "水", "月", "归"]
+    assert parse_plan("山,,月,归") == ["山", "", "月", "归"]
+    assert parse_plan("  ") == []
+    assert check_plan(["山", "-", "", "归"], "wujue") == ["山", "-", "", "归"]
+
+
+def test_theme_lines_are_spread_and_seeded():
+    table = load_table("simplified")
+    lines = [theme.assign_lines([1], ["雁"], [0, 1, 2, 3], 4, s, table)[1] for s in range(40)]
+    assert lines == [theme.assign_lines([1], ["雁"], [0, 1, 2, 3], 4, s, table)[1] for s in range(40)]
+    assert len(set(lines)) >= 3  # not always the same line, and never only the last
+    two = theme.assign_lines([1, 2], ["雁", "酒"], [1, 3], 4, 0, table)
+    assert sorted(two.values()) == [1, 3]
+    assert theme.assign_lines([1, 2, 3], ["雁", "酒", "月"], [2], 4, 0, table) == {1: 2}
