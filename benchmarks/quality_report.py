@@ -14,6 +14,12 @@ prosody checker over all poems (a poem of the wrong shape fails all of them), di
 the poems' characters and within-line bigrams, the share of lines that are lines of the corpus,
 the mean longest span shared with the corpus, and how many poems needed a relaxed constraint. With
 constraints on, form and rhyme compliance must be 100 %.
+
+The craft's proxies (issue 22, engine/compose/craft/proxies.py) come with every row: the share of
+characters repeating one already in the poem, the 对仗 score of the 律诗's 颔联 and 颈联 (mean
+aligned PMI), the critic's mean score (models/critic/), distinct-2 and the copy span. A reference
+row, "real (test)", measures n real test-split poems of the form the same way (their copy span
+against the train split only, since the whole-corpus index holds the poems themselves).
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from tangstudio.engine.compose.unconstrained import sample_unconstrained
 FORMS = ("wujue", "qijue", "wulv", "qilv")
 
 
-def _metrics(texts: list[str], form: str, script: str, index, backoffs: int | None) -> dict:
+def _metrics(
+    texts: list[str], form: str, script: str, index, backoffs: int | None, critic=None, lm=None
+) -> dict:
     from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.prosody import check_poem
@@ -58,7 +66,13 @@ def _metrics(texts: list[str], form: str, script: str, index, backoffs: int | No
         if index is not None:
             spans.append(len(index.longest_shared(text)))
     n = len(texts) or 1
+    from tangstudio.engine.compose.craft.proxies import proxies
+
+    craft = proxies(texts, form, script, critic=critic, lm=lm)
     return {
+        "repeated": craft["repeated"],
+        "duizhang": craft["duizhang"],
+        "critic": craft["critic"],
         "poems": len(texts),
         "form": form_ok / n,
         "rhyme": rhyme_ok / n,
@@ -75,6 +89,7 @@ def _metrics(texts: list[str], form: str, script: str, index, backoffs: int | No
 def report(model: str, n: int, forms=FORMS, log=sys.stderr) -> dict:
     import torch
 
+    from tangstudio.engine.compose.craft.critic import lm_from_steps, lm_of_text
     from tangstudio.engine.compose.model_ref import load_model
     from tangstudio.engine.compose.novelty import index_for_model
     from tangstudio.engine.compose.run import compose_many
@@ -84,6 +99,7 @@ def report(model: str, n: int, forms=FORMS, log=sys.stderr) -> dict:
     loaded = load_model(model)
     index = index_for_model(loaded)
     script = loaded.vocab.script
+    critic, fast, real_texts, train_index = _reference(model, loaded, forms, n)
     out = {
         "model": str(loaded.path),
         "arch": loaded.config.arch,
@@ -99,13 +115,48 @@ def report(model: str, n: int, forms=FORMS, log=sys.stderr) -> dict:
                 loaded, ComposeSettings(form=form, seed=0, tones=tones), n, novelty=index
             )
             settings[label] = _metrics(
-                [r.text for r in results], form, script, index, sum(r.backed_off for r in results)
+                [r.text for r in results],
+                form,
+                script,
+                index,
+                sum(r.backed_off for r in results),
+                critic,
+                [lm_from_steps(r.steps) for r in results],
             )
         off_texts = [sample_unconstrained(loaded, form, seed) for seed in range(n)] if loaded.causal else []
         settings["constraints_off"] = _metrics(off_texts, form, script, index, None) if off_texts else None
+        real = real_texts[form]
+        lm = [lm_of_text(fast, t, form) for t in real] if fast is not None and critic is not None else None
+        settings["real_test"] = _metrics(real, form, script, train_index, None, critic, lm)
         out["forms"][form] = settings
         print(f"{form}: {time.perf_counter() - start:.1f} s", file=log)
     return out
+
+
+def _reference(model: str, loaded, forms, n: int):
+    """The critic (None if none ships), the numpy model for real poems' log-probs, n real test
+    poems per form (seeded draw), and an index of the train split for their copy span."""
+    import random
+
+    from tangstudio.engine.compose.fast_model import load_fast
+    from tangstudio.engine.compose.novelty import CorpusIndex, _trained_on
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.errors import TangError
+
+    try:
+        from tangstudio.engine.compose.craft.critic import load_critic
+
+        critic = load_critic()
+    except TangError:
+        critic = None
+    name, script, _ = _trained_on(loaded)
+    corpus = load_corpus(name, script)
+    real = {}
+    for form in forms:
+        pool = [p.text for p in corpus.select({form}, "test")]
+        real[form] = random.Random(f"real-{form}").sample(pool, min(n, len(pool)))
+    train_index = CorpusIndex([p.text for p in corpus.select(None, "train")])
+    return critic, load_fast(model), real, train_index
 
 
 def print_table(data: dict) -> None:
@@ -119,6 +170,9 @@ def print_table(data: dict) -> None:
         "copied_lines",
         "mean_longest_span",
         "backed_off",
+        "repeated",
+        "duizhang",
+        "critic",
     )
     print(
         f"model {data['model']} ({data['arch']}, val ppl {data['val_ppl']}), {data['poems_per_form']} poems per form and setting"
@@ -130,15 +184,15 @@ def print_table(data: dict) -> None:
             ("on", both["constraints_on"]),
             ("on, --tones strict", both["constraints_on_strict"]),
             ("off", both["constraints_off"]),
+            ("real (test)", both.get("real_test")),
         ):
             if m is None:
                 continue
             cells = []
             for c in cols:
                 v = m[c]
-                cells.append(
-                    "—" if v is None else f"{v:.2f}" if c == "mean_longest_span" else f"{100 * v:.1f} %"
-                )
+                plain = c in ("mean_longest_span", "duizhang", "critic")
+                cells.append("—" if v is None else f"{v:.2f}" if plain else f"{100 * v:.1f} %")
             print(f"| {form} | {label} | " + " | ".join(cells) + " |")
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tangstudio.engine.compose import constraints as C
+from tangstudio.engine.compose.craft.steer import steer
 from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, Judgement, StepInfo
 from tangstudio.engine.compose.steppers import stepper_for
@@ -31,7 +32,15 @@ from tangstudio.engine.hanzi import LINE_MARKS, PERIOD, SENTENCE_ENDS
 from tangstudio.engine.prosody import fits
 
 _NAMES = {EOS: EOS_MARK}
-SAMPLING_KNOBS = ("temperature", "top_k", "top_p", "rhyme", "tones")  # read at every step
+SAMPLING_KNOBS = (
+    "temperature",
+    "top_k",
+    "top_p",
+    "rhyme",
+    "tones",
+    "repeat_penalty",
+    "duizhang",
+)  # read at every step
 
 
 @dataclass
@@ -163,7 +172,17 @@ class Composer:
 
     def _key(self) -> tuple:
         s = self.settings
-        return (s.temperature, s.top_k, s.top_p, s.rhyme, s.tones, s.novelty, len(self.history))
+        return (
+            s.temperature,
+            s.top_k,
+            s.top_p,
+            s.rhyme,
+            s.tones,
+            s.novelty,
+            s.repeat_penalty,
+            s.duizhang,
+            len(self.history),
+        )
 
     def preview(self) -> StepInfo:
         """The next step's distribution and a sampled suggestion, not committed (stable until it is)."""
@@ -179,6 +198,16 @@ class Composer:
         dist = constrained(frame.logits, allowed.mask, self.settings.temperature)
         if frame.cstate.theme_left and not allowed.forced:
             dist = _lean_to_theme(dist, frame.cstate.theme_left)
+        if not allowed.forced:  # no lazy repeats, and 对仗 in a 律诗's middle couplets (craft/)
+            dist = steer(
+                dist,
+                plan=self.plan,
+                tables=self.tables,
+                settings=self.settings,
+                cstate=frame.cstate,
+                history=self.history,
+                text=self.text,
+            )
         s = self.settings
         token = pick(dist.probs, s.temperature, s.top_k, s.top_p, self.generator)
         self._preview = _Preview(key, token, allowed, dist, self._info(frame, allowed, dist, token))
@@ -314,7 +343,7 @@ class Composer:
         judgement = self.judge(char)
         if not judgement.fits:
             raise TangError(judgement.reason or f"{char!r} is not allowed here")
-        self.choose(char)
+        self.choose(char).typed = True
         self.follow_forced()
         return judgement
 

@@ -17,6 +17,9 @@ EOS_MARK = "<eos>"  # how the end of a free-form poem shows among the candidates
 MAX_SEED = 2**63 - 1_000_001  # torch seeds are 64-bit; poem #k uses seed + k − 1
 MAX_TYPED = 2_000  # characters of a prefix or acrostic as typed (a free poem has at most 120)
 MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regulated: 4 or 8)
+REPEAT_PENALTY = 1.5  # defaults chosen on the val split (docs/quality.md)
+DUIZHANG = 0.8
+MAX_STRENGTH = 10.0
 
 
 @dataclass
@@ -40,6 +43,8 @@ class ComposeSettings:
     novelty: bool = True  # forbid completing a line that is a line of the training corpus
     theme: str = ""  # 藏字: characters the poem must contain somewhere ("月,秋" or "月秋")
     primer: str = ""  # text read by the model before the poem, to set its mood; never printed
+    repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
+    duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -65,6 +70,9 @@ class ComposeSettings:
             raise TangError(f"top-k must be 0 (off) or a positive whole number, got {self.top_k}")
         if not isinstance(self.top_p, (int, float)) or not 0 < self.top_p <= 1:
             raise TangError(f"top-p must be in (0, 1], got {self.top_p}")
+        for name, value in (("repeat penalty", self.repeat_penalty), ("duizhang strength", self.duizhang)):
+            if not isinstance(value, (int, float)) or not 0 <= value <= MAX_STRENGTH:
+                raise TangError(f"the {name} must be between 0 (off) and {MAX_STRENGTH:g}, got {value}")
 
     def _check_text(self) -> None:
         """The typed fields: bounded, real text, and an acrostic that holds characters at all.
@@ -119,6 +127,7 @@ class StepInfo:
     model_prob: float = 0.0
     forced: bool = False
     notes: list[str] = field(default_factory=list)  # constraints relaxed at this step
+    typed: bool = False  # written by a person (Composer.write): never a lazy repeat (craft/)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +156,8 @@ class ComposeResult:
     longest_shared: str | None = None  # longest span shared with the corpus (None: not checked)
     log_prob: float | None = None  # sum of the model's log-probabilities of the written characters
     seed: int | None = None  # the seed that reproduces this poem (sampling only)
+    critic: dict | None = None  # the critic's score and its terms (best of K: craft/best_of.py)
+    drafts: list[ComposeResult] = field(default_factory=list)  # best of K: all K, best first
 
     @property
     def backed_off(self) -> bool:
@@ -165,6 +176,13 @@ class ComposeResult:
             "log_prob": None if self.log_prob is None else round(self.log_prob, 4),
             "seed": self.seed,
         }
+        if self.critic is not None:
+            data["critic"] = self.critic
+        if self.drafts:
+            data["drafts"] = [
+                {"text": d.text, "seed": d.seed, "critic": d.critic, "check": _check_summary(d.check)}
+                for d in self.drafts
+            ]
         if with_steps:
             data["steps"] = [s.to_dict() for s in self.steps]
         return data

@@ -1,0 +1,10 @@
+"""The composer's craft: what a poet does beyond keeping the form (issue 22).
+
+    repetition.py   no lazy repeats: a penalty on characters already in the poem, 叠字 spared
+    pairing.py      对仗: lines 4 and 6 lean toward characters that answer lines 3 and 5
+    critic.py       a finished poem's score: causal and bidirectional model, 对仗, repetition
+    bidi.py         the critic's small BiLSTM read into numpy (no torch on the compose path)
+    best_of.py      best of K: sample K drafts, rank them by the critic
+
+All numpy: composing never imports torch (import-linter contract).
+"""

@@ -1,0 +1,129 @@
+"""The critic: a finished poem read whole and scored, so the best of K drafts can be kept.
+
+    score = w · standardise(features) + b,   features:
+      lm   mean log-probability of the poem's characters under the causal model (left to right)
+      bi   mean log P(x_t | every other character) under a small BiLSTM (bidi.py): the right side
+           is what a left-to-right sampler never saw when it wrote x_t
+      dz   mean 对仗 PMI of a 律诗's 颔联 and 颈联 (0 for a 绝句: it has none)
+      rep  share of characters that repeat one already in the poem
+
+The weights are not guessed: scripts/fit_critic.py fits them as a logistic regression of "real"
+(val-split poems) against "ours" (our samples of the same forms at the composer's defaults), so the
+score is the log-odds that a poem is a real one, and it is reported on the test split
+(docs/quality.md). They live beside the BiLSTM in models/critic/critic.json.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tangstudio.engine.compose.craft.bidi import Bidi, load_bidi
+from tangstudio.engine.compose.craft.repetition import repeated_share
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import is_han
+
+FEATURES = ("lm", "bi", "dz", "rep")
+CRITIC = "critic"  # the folder under the shipped models
+WEIGHTS_FILE = "critic.json"
+
+
+def dz_feature(text: str, script: str) -> float:
+    from tangstudio.engine.prosody.duizhang import report
+
+    found = report(text, script)
+    return float(np.mean([c.score for c in found])) if found else 0.0
+
+
+def hanzi_positions(text: str) -> list[int]:
+    return [i for i, c in enumerate(text) if is_han(c)]
+
+
+def lm_from_steps(steps) -> float:
+    """Mean causal log-probability of the written characters, from a composer's StepInfo list
+    (each step's model_prob is the model's own, before masks, temperature and the craft's lean)."""
+    logs = [np.log(max(s.model_prob, 1e-30)) for s in steps if len(s.chosen) == 1 and is_han(s.chosen)]
+    return float(np.mean(logs)) if logs else 0.0
+
+
+def lm_of_text(loaded, text: str, form: str) -> float:
+    """The same mean for a given text (a real poem), one numpy step per character."""
+    from tangstudio.engine.compose.fast_model import score_fast
+
+    score = score_fast(loaded, text, form)
+    logs = [np.log(max(c.prob, 1e-30)) for c in score.chars if len(c.char) == 1 and is_han(c.char)]
+    return float(np.mean(logs)) if logs else 0.0
+
+
+@dataclass
+class Critic:
+    bidi: Bidi
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    info: dict
+
+    def bi_many(self, texts: list[str], form: str) -> list[float]:
+        """Mean bidirectional log-probability of each text's characters (equal lengths batch)."""
+        vocab = self.bidi.vocab
+        out: list[float] = [0.0] * len(texts)
+        by_len: dict[int, list[int]] = {}
+        encoded = []
+        for k, text in enumerate(texts):
+            ids = [vocab.start_id(form), *(vocab.stoi.get(c, 1) for c in text), 3]
+            encoded.append(ids)
+            by_len.setdefault(len(ids), []).append(k)
+        for idx in by_len.values():
+            logp = self.bidi.scorer.log_probs(np.array([encoded[k] for k in idx]))
+            for row, k in zip(logp, idx):
+                pos = [p + 1 for p in hanzi_positions(texts[k])]  # +1: the start token
+                out[k] = float(row[pos].mean()) if pos else 0.0
+        return out
+
+    def features(self, texts: list[str], form: str, lm: list[float], script: str) -> np.ndarray:
+        bi = self.bi_many(texts, form)
+        rows = [[lm[k], bi[k], dz_feature(t, script), repeated_share(t)] for k, t in enumerate(texts)]
+        return np.array(rows, dtype=np.float64)
+
+    def score_rows(self, rows: np.ndarray) -> np.ndarray:
+        return ((rows - self.mean) / self.scale) @ self.weights + self.bias
+
+    def score(self, texts: list[str], form: str, lm: list[float], script: str) -> list[dict]:
+        """Per text: the critic's score and each feature, for `--json` and the studio."""
+        rows = self.features(texts, form, lm, script)
+        scores = self.score_rows(rows)
+        return [
+            {"critic": round(float(s), 4), **{f: round(float(v), 4) for f, v in zip(FEATURES, row)}}
+            for s, row in zip(scores, rows)
+        ]
+
+
+def critic_dir() -> Path:
+    from tangstudio.engine.paths import shipped_models_dir
+
+    return shipped_models_dir() / CRITIC
+
+
+@lru_cache(maxsize=2)
+def load_critic(directory: str | None = None) -> Critic:
+    """The shipped critic (models/critic/): the BiLSTM and the fitted weights, no torch."""
+    folder = Path(directory) if directory else critic_dir()
+    path = folder / WEIGHTS_FILE
+    if not path.is_file():
+        raise TangError(
+            f"no critic ships in {folder}: --candidates needs models/critic/ (scripts/fit_critic.py)"
+        )
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Critic(
+        load_bidi(folder),
+        np.array([data["mean"][f] for f in FEATURES]),
+        np.array([data["scale"][f] for f in FEATURES]),
+        np.array([data["weights"][f] for f in FEATURES]),
+        float(data["bias"]),
+        data,
+    )

@@ -1,0 +1,53 @@
+"""The craft's proxies over a set of poems of one form, as the quality report and the tuning read them.
+
+    repeated    pooled share of characters repeating one already in their poem (real poems ≈ 2.7 %)
+    duizhang    mean 对仗 PMI over the 颔联 and 颈联 of the 律诗 among them (None for 绝句)
+    critic      mean critic score (the log-odds of "real"; None without a critic)
+    distinct_2  distinct within-line bigrams over all bigrams
+    copy_span   mean longest span shared with a corpus index (None without one)
+
+One function for samples and real poems alike, so a reference row of real test poems is measured
+exactly as our rows are.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from tangstudio.engine.compose.craft.repetition import repeat_counts
+from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
+
+
+def duizhang_mean(texts: list[str], script: str) -> float | None:
+    from tangstudio.engine.prosody.duizhang import report
+
+    scores = [c.score for t in texts for c in report(t, script)]
+    return statistics.mean(scores) if scores else None
+
+
+def distinct_2(texts: list[str]) -> float:
+    bigrams = []
+    for text in texts:
+        for clause in split_clauses(text):
+            line = clause.rstrip(CLAUSE_END)
+            bigrams += [line[i : i + 2] for i in range(len(line) - 1)]
+    return len(set(bigrams)) / max(1, len(bigrams))
+
+
+def proxies(
+    texts: list[str], form: str, script: str, *, index=None, critic=None, lm: list[float] | None = None
+) -> dict:
+    rep, total = repeat_counts(texts)
+    out: dict = {
+        "poems": len(texts),
+        "repeated": rep / total if total else 0.0,
+        "duizhang": duizhang_mean(texts, script),
+        "critic": None,
+        "distinct_2": distinct_2(texts),
+        "copy_span": statistics.mean(len(index.longest_shared(t)) for t in texts)
+        if index and texts
+        else None,
+    }
+    if critic is not None and lm is not None and texts:
+        out["critic"] = float(critic.score_rows(critic.features(texts, form, lm, script)).mean())
+    return out

@@ -1,0 +1,48 @@
+"""The craft's lean on one step's distribution: the repetition penalty, then the 对仗 bias.
+
+Applied by the Composer after the form's masks and the temperature, before the draw, and only at
+positions the sampler chooses (a forced place has one character anyway). Both knobs are read from
+the settings at every step, so the studio can change them mid-poem; 0 turns either off.
+"""
+
+from __future__ import annotations
+
+from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
+from tangstudio.engine.compose.craft.repetition import apply_penalty, load_diezi, penalised_ids
+from tangstudio.engine.compose.decoding import Distribution
+
+
+def exempt_ids(plan) -> frozenset[int]:
+    """What the person asked for (acrostic, theme, prefix) is never a lazy repeat."""
+    return frozenset(plan.acrostic_ids) | frozenset(plan.theme_ids) | frozenset(plan.fixed.values())
+
+
+def steer(dist: Distribution, *, plan, tables, settings, cstate, history, text: str) -> Distribution:
+    """`dist` with the repetition penalty and the 对仗 bias applied (the model's own p untouched)."""
+    probs = dist.probs
+    if settings.repeat_penalty > 0:
+        stoi = tables.vocab.stoi
+        written = [(stoi[s.chosen], s.forced or s.typed) for s in history if s.chosen in stoi]
+        ids = penalised_ids(
+            written, cstate.line_text, load_diezi(tables.vocab.script), stoi, exempt_ids(plan)
+        )
+        probs = apply_penalty(probs, ids, settings.repeat_penalty)
+    if settings.duizhang > 0 and plan.regulated:
+        a = aligned_char(plan.form, plan.n_chars, cstate.line, cstate.col, text)
+        bias = bias_for(tables) if a is not None else None
+        if bias is not None and a is not None:
+            probs = bias.apply(probs, a, settings.duizhang)
+    if probs is dist.probs:
+        return dist
+    return Distribution(dist.model_probs, probs, dist.removed_mass)
+
+
+def pairing_hint(plan, tables, cstate, text: str, k: int = 3) -> tuple[str, list[tuple[str, float]]] | None:
+    """While line 4 or 6 of a 律诗 is written: the aligned character above and its best answers."""
+    if not plan.regulated:
+        return None
+    a = aligned_char(plan.form, plan.n_chars, cstate.line, cstate.col, text)
+    bias = bias_for(tables) if a is not None else None
+    if a is None or bias is None:
+        return None
+    return a, bias.partners(a, k)

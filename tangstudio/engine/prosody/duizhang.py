@@ -1,0 +1,217 @@
+"""对仗: how well the two lines of a 律诗 middle couplet answer each other, position by position.
+
+In a 律诗 the 颔联 (lines 3–4) and the 颈联 (lines 5–6) pair up character by character: 山 against
+水, 红 against 绿, noun against noun. Rather than hand-written word classes, the pairing is
+measured from the corpus itself: every aligned pair (line 3's i-th character, line 4's i-th) of
+the train split's 律诗 middle couplets is counted, and a pair scores by its pointwise mutual
+information, how much likelier the two are to face each other than chance:
+
+    PMI(a, b) = log( (c(a,b) − δ) / E(a,b) ),   E(a,b) = c(a)·c(b) / 2N   (a ≠ b; c(a)²/4N for a = b)
+
+with c(a,b) the unordered pair's count (山/水 and 水/山 are one pair), c(a) how often a fills
+either side, N the pairs counted and δ = 0.5 an absolute discount that keeps a pair seen twice
+from looking like a law. A pair seen fewer than MIN_PAIR times is not stored; it scores
+min(0, log(0.5 / E)): zero when chance would not have shown it either, negative when two common
+characters that should have met often never did. A couplet scores the mean PMI of its aligned
+pairs; each pair reads as strong (PMI ≥ STRONG), against (PMI < 0) or weak (between).
+
+The counts live in data/duizhang.<script>.tsv, built deterministically by scripts/build_duizhang.py
+and described in docs/prosody.md; they are read on first use, never at import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from tangstudio.engine.hanzi import is_han
+
+DATA = Path(__file__).parent / "data"
+MIDDLE = ((2, 3), (4, 5))  # 颔联 and 颈联: 0-based line indices of a 律诗
+COUPLET_NAMES = ("颔联", "颈联")
+LV_FORMS = ("wulv", "qilv")
+MIN_PAIR = 2  # pairs seen fewer times are not stored
+DISCOUNT = 0.5
+STRONG = 1.0  # PMI at or above which a pair counts as a real answer (e ≈ 2.7 × chance)
+_MARKS = "，。！？；、"
+
+
+def table_path(script: str) -> Path:
+    return DATA / f"duizhang.{script}.tsv"
+
+
+def poem_lines(text: str) -> list[str]:
+    """The lines of a poem written with full-width marks, marks dropped."""
+    lines, cur = [], []
+    for ch in text:
+        if ch in _MARKS:
+            if cur:
+                lines.append("".join(cur))
+            cur = []
+        elif not ch.isspace():
+            cur.append(ch)
+    if cur:
+        lines.append("".join(cur))
+    return lines
+
+
+def middle_couplets(text: str) -> list[tuple[str, str]]:
+    """The 颔联 and 颈联 of an eight-line poem of equal lines ([] for anything else)."""
+    lines = poem_lines(text)
+    if len(lines) != 8 or len({len(line) for line in lines}) != 1:
+        return []
+    return [(lines[a], lines[b]) for a, b in MIDDLE]
+
+
+@dataclass
+class PairCounts:
+    """The mined counts: unordered aligned pairs, each character's side count, and the total."""
+
+    pairs: Counter = field(default_factory=Counter)  # (a, b) with a <= b -> count
+    sides: Counter = field(default_factory=Counter)  # char -> times it filled either side
+    total: int = 0  # aligned pairs counted (N)
+
+    def add(self, left: str, right: str) -> None:
+        for a, b in zip(left, right):
+            if not (is_han(a) and is_han(b)):  # a lost-character mark pairs with nothing
+                continue
+            self.pairs[(a, b) if a <= b else (b, a)] += 1
+            self.sides[a] += 1
+            self.sides[b] += 1
+            self.total += 1
+
+
+def mine(texts: Iterable[str]) -> PairCounts:
+    """Count the aligned pairs of every 律诗 middle couplet among `texts`."""
+    counts = PairCounts()
+    for text in texts:
+        for left, right in middle_couplets(text):
+            counts.add(left, right)
+    return counts
+
+
+def write_table(counts: PairCounts, path: Path, source: str) -> None:
+    """Side counts, then the pairs seen at least MIN_PAIR times, in a fixed order (deterministic)."""
+    rows = [
+        "# 对仗 pair counts: aligned characters of 律诗 lines 3/4 and 5/6 (docs/prosody.md)",
+        f"# source: {source}; pairs kept from {MIN_PAIR} sightings",
+        f"=\t{counts.total}",
+    ]
+    rows += [f"{ch}\t{n}" for ch, n in sorted(counts.sides.items())]
+    rows += [f"{a}\t{b}\t{n}" for (a, b), n in sorted(counts.pairs.items()) if n >= MIN_PAIR]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def read_counts(path: Path) -> PairCounts:
+    counts = PairCounts()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            cols = line.rstrip("\n").split("\t")
+            if cols[0] == "=":
+                counts.total = int(cols[1])
+            elif len(cols) == 2:
+                counts.sides[cols[0]] = int(cols[1])
+            else:
+                counts.pairs[(cols[0], cols[1])] = int(cols[2])
+    return counts
+
+
+class PairTable:
+    """PMI of aligned pairs from mined counts (see the module docstring for the formula)."""
+
+    def __init__(self, counts: PairCounts) -> None:
+        self.counts = counts
+        self.total = max(1, counts.total)
+        self.partners: dict[str, dict[str, int]] = {}
+        for (a, b), n in counts.pairs.items():
+            if n >= MIN_PAIR:
+                self.partners.setdefault(a, {})[b] = n
+                self.partners.setdefault(b, {})[a] = n
+
+    def expected(self, a: str, b: str) -> float:
+        ca, cb = self.counts.sides.get(a, 0), self.counts.sides.get(b, 0)
+        return ca * cb / (4 * self.total) if a == b else ca * cb / (2 * self.total)
+
+    def pmi(self, a: str, b: str) -> float:
+        e = self.expected(a, b)
+        if e <= 0:
+            return 0.0
+        n = self.partners.get(a, {}).get(b, 0)
+        if n >= MIN_PAIR:
+            return math.log((n - DISCOUNT) / e)
+        return min(0.0, math.log(DISCOUNT / e))
+
+    def row(self, a: str, stoi: dict[str, int], sides: np.ndarray) -> np.ndarray:
+        """PMI(a, b) for every b of a vocabulary at once (float32[V]); `sides` from `side_counts`."""
+        ca = self.counts.sides.get(a, 0)
+        out = np.zeros(len(sides), dtype=np.float32)
+        if ca == 0:
+            return out
+        e = ca * sides / (2.0 * self.total)
+        with np.errstate(divide="ignore"):
+            unseen = np.where(e > 0, np.minimum(0.0, np.log(DISCOUNT / np.maximum(e, 1e-30))), 0.0)
+        out[:] = unseen
+        for b, n in self.partners.get(a, {}).items():
+            j = stoi.get(b)
+            if j is not None:
+                out[j] = math.log((n - DISCOUNT) / self.expected(a, b))
+        return out
+
+    def side_counts(self, itos: list[str]) -> np.ndarray:
+        return np.array([self.counts.sides.get(c, 0) for c in itos], dtype=np.float64)
+
+
+@lru_cache(maxsize=2)
+def load_table(script: str = "simplified") -> PairTable | None:
+    """The shipped table for a script (None if none was built for it)."""
+    path = table_path(script)
+    return PairTable(read_counts(path)) if path.exists() else None
+
+
+def label(pmi: float) -> str:
+    return "strong" if pmi >= STRONG else "against" if pmi < 0 else "weak"
+
+
+@dataclass
+class CoupletReport:
+    """One middle couplet: its name, lines, mean aligned PMI and every pair with its label."""
+
+    name: str
+    left: str
+    right: str
+    score: float
+    pairs: list[tuple[str, str, float, str]]
+
+    def to_dict(self) -> dict:
+        return {
+            "couplet": self.name,
+            "lines": [self.left, self.right],
+            "score": round(self.score, 3),
+            "pairs": [{"pair": a + b, "pmi": round(p, 3), "label": lab} for a, b, p, lab in self.pairs],
+        }
+
+
+def couplet_score(table: PairTable, left: str, right: str) -> float:
+    scores = [table.pmi(a, b) for a, b in zip(left, right)]
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def report(text: str, script: str = "simplified", table: PairTable | None = None) -> list[CoupletReport]:
+    """The 对仗 of each middle couplet of an eight-line poem ([] for other shapes or no table)."""
+    table = table or load_table(script)
+    if table is None:
+        return []
+    out = []
+    for name, (left, right) in zip(COUPLET_NAMES, middle_couplets(text)):
+        pairs = [(a, b, table.pmi(a, b), label(table.pmi(a, b))) for a, b in zip(left, right)]
+        score = sum(p for _, _, p, _ in pairs) / len(pairs)
+        out.append(CoupletReport(name, left, right, score, pairs))
+    return out

@@ -1,0 +1,181 @@
+"""The composer's craft (issue 22): the repetition penalty, the 对仗 table and bias, best of K.
+
+Tiny untrained models: what is checked is how the penalty and the bias reshape a distribution,
+measured as ratios of the probabilities shown with the knob on and off at the same state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from compose_helpers import build_vocab, composer, tiny_lm
+
+from tangstudio.engine.compose.craft.repetition import (
+    apply_penalty,
+    deliberate,
+    load_diezi,
+    mine_diezi,
+    penalised_ids,
+    repeated_share,
+)
+from tangstudio.engine.prosody import duizhang as D
+
+PLAIN = "山"  # not a 叠字 character of the corpus (doubled in 0.2 % of its uses)
+DOUBLED = "萧"  # 萧萧: doubled in about a fifth of its uses
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return tiny_lm(build_vocab(["山水月风萧花"], 60))
+
+
+def _ratio(c, a: str, b: str) -> float:
+    return c.judge(a).prob / c.judge(b).prob
+
+
+def _state(lm, penalty: float, steps, **kw):
+    c = composer(lm, form="free", seed=1, repeat_penalty=penalty, duizhang=0, **kw)
+    for how, ch in steps:
+        c.write(ch) if how == "typed" else c.choose(ch)
+    return c
+
+
+def test_the_shipped_diezi_list_has_the_corpus_doublings_and_not_the_accidents():
+    diezi = load_diezi("simplified")
+    assert DOUBLED in diezi and "悠" in diezi
+    assert PLAIN not in diezi and "光" not in diezi
+
+
+def test_a_character_chosen_earlier_is_penalised_by_exp_strength(lm):
+    steps = [("chosen", PLAIN), ("chosen", "水")]
+    off, on = _state(lm, 0.0, steps), _state(lm, 2.0, steps)
+    # 山 and 水 both written: penalised alike, so against 月 (unwritten) both drop by e^-2
+    assert _ratio(on, PLAIN, "月") == pytest.approx(math.exp(-2.0) * _ratio(off, PLAIN, "月"), rel=1e-3)
+    assert _ratio(on, "风", "月") == pytest.approx(_ratio(off, "风", "月"), rel=1e-3)
+
+
+def test_diezi_is_spared_right_after_itself_once_but_not_a_third_time(lm):
+    once = [("chosen", DOUBLED)]
+    assert _ratio(_state(lm, 2.0, once), DOUBLED, "月") == pytest.approx(
+        _ratio(_state(lm, 0.0, once), DOUBLED, "月"), rel=1e-3
+    )
+    twice = [("chosen", DOUBLED), ("chosen", DOUBLED)]
+    assert _ratio(_state(lm, 2.0, twice), DOUBLED, "月") == pytest.approx(
+        math.exp(-2.0) * _ratio(_state(lm, 0.0, twice), DOUBLED, "月"), rel=1e-3
+    )
+    # a plain character right after itself is not 叠字: penalised
+    plain = [("chosen", PLAIN)]
+    assert _ratio(_state(lm, 2.0, plain), PLAIN, "月") == pytest.approx(
+        math.exp(-2.0) * _ratio(_state(lm, 0.0, plain), PLAIN, "月"), rel=1e-3
+    )
+
+
+def test_typed_acrostic_and_theme_characters_are_exempt(lm):
+    typed = [("typed", PLAIN), ("chosen", "水")]
+    assert _ratio(_state(lm, 3.0, typed), PLAIN, "月") == pytest.approx(
+        _ratio(_state(lm, 0.0, typed), PLAIN, "月"), rel=1e-3
+    )
+    for kw in ({"acrostic": "山水"}, {"prefix": "山水，"}):
+        off = _state(lm, 0.0, [], **kw)
+        on = _state(lm, 3.0, [], **kw)
+        off.follow_forced(), on.follow_forced()
+        off.choose("花"), on.choose("花")
+        assert _ratio(on, PLAIN, "月") == pytest.approx(_ratio(off, PLAIN, "月"), rel=1e-3)
+        assert _ratio(on, "花", "月") == pytest.approx(math.exp(-3.0) * _ratio(off, "花", "月"), rel=1e-3)
+
+
+def test_penalised_ids_and_apply_penalty_directly():
+    stoi = {"萧": 1, "山": 2, "月": 3}
+    assert penalised_ids([(1, False)], "萧", frozenset("萧"), stoi, frozenset()) == []
+    assert penalised_ids([(1, False)], "萧萧", frozenset("萧"), stoi, frozenset()) == [1]
+    assert penalised_ids([(2, False), (3, True)], "山", frozenset(), stoi, frozenset()) == [2]
+    assert penalised_ids([(2, False)], "", frozenset(), stoi, frozenset({2})) == []
+    p = np.array([0.25, 0.25, 0.5], dtype=np.float32)
+    q = apply_penalty(p, [2], math.log(2))
+    assert q.sum() == pytest.approx(1.0) and q[2] / q[0] == pytest.approx(1.0)
+
+
+def test_diezi_mining_on_a_hand_made_corpus():
+    doubled, seen = mine_diezi(["萧萧风雨夜，山山月。", "萧萧萧何处，悠悠。", "月，月。"])
+    assert doubled["萧"] == 2  # 萧萧 once, and 萧萧萧 counts once (a doubling, then a third)
+    assert doubled["山"] == 1 and doubled["悠"] == 1
+    assert doubled["月"] == 0  # across a mark is not adjacent
+    assert seen["萧"] == 5
+    assert repeated_share("山水山，月。") == pytest.approx(1 / 4)
+    kept = deliberate(doubled, seen)
+    assert kept == {}  # nothing reaches DIEZI_MIN doublings in so small a corpus
+
+
+# ---------------------------------------------------------------- 对仗
+
+
+def _lv(l3: str, l4: str, l5: str, l6: str) -> str:
+    filler = "甲乙丙丁戊"
+    lines = [filler, filler, l3, l4, l5, l6, filler, filler]
+    return "".join(line + ("，" if i % 2 == 0 else "。") for i, line in enumerate(lines))
+
+
+def test_duizhang_mining_counts_aligned_pairs_of_the_middle_couplets_only():
+    a = _lv("山月白云高", "水风红雨低", "春花千里远", "秋叶万家深")
+    b = _lv("水风红雨低", "山月白云高", "春花千里远", "秋叶万家深")  # 山/水 the other way round
+    jue = "山月白云高，水风红雨低。春花千里远，秋叶万家深。"  # a 绝句 has no middle couplets
+    ragged = a.replace("山月白云高", "山月白云")
+    counts = D.mine([a, b, jue, ragged])
+    assert counts.total == 20
+    assert counts.pairs[("山", "水")] == 2 and counts.pairs[("春", "秋")] == 2
+    assert ("甲", "甲") not in counts.pairs  # lines 1-2 and 7-8 are not read
+    assert counts.sides["山"] == 2 and counts.sides["秋"] == 2
+    table = D.PairTable(counts)
+    # E(山,水) = c(山)c(水)/2N = 2·2/40; PMI = log((2 − ½)/E)
+    assert table.pmi("山", "水") == pytest.approx(math.log(1.5 / 0.1))
+    assert table.pmi("水", "山") == table.pmi("山", "水")
+    assert table.pmi("山", "风") == 0.0  # never met, but chance would not have shown it either
+    assert D.label(table.pmi("山", "水")) == "strong"
+    found = D.report(a, table=table)
+    assert [c.name for c in found] == ["颔联", "颈联"]
+    assert found[0].score == pytest.approx(math.log(15))
+    assert [p[3] for p in found[0].pairs] == ["strong"] * 5
+
+
+def test_duizhang_table_round_trips_and_drops_rare_pairs(tmp_path):
+    a = _lv("山月白云高", "水风红雨低", "春花千里远", "秋叶万家深")
+    counts = D.mine([a, a, _lv("山木石江远", "月天人花深", "甲乙丙丁戊", "戊丁丙乙甲")])
+    path = tmp_path / "t.tsv"
+    D.write_table(counts, path, "test")
+    back = D.read_counts(path)
+    assert back.total == counts.total and back.sides == counts.sides
+    assert ("山", "月") not in back.pairs  # seen once: below MIN_PAIR
+    assert back.pairs[("山", "水")] == 2
+    assert D.PairTable(back).pmi("山", "水") == pytest.approx(D.PairTable(counts).pmi("山", "水"))
+
+
+def test_common_characters_that_never_face_each_other_score_against():
+    counts = D.PairCounts()
+    for _ in range(50):
+        counts.add("山月", "水风")
+    counts.add("花", "叶")
+    counts.add("花", "叶")
+    table = D.PairTable(counts)
+    assert table.pmi("山", "风") < 0 and D.label(table.pmi("山", "风")) == "against"
+
+
+def test_the_bias_leans_line_4_toward_the_answer_of_line_3(lm):
+    from tangstudio.engine.compose.craft.pairing import bias_for
+
+    c0 = composer(lm, form="wulv", seed=3, repeat_penalty=0, duizhang=0, tones="off", novelty=False)
+    c1 = composer(lm, form="wulv", seed=3, repeat_penalty=0, duizhang=1.0, tones="off", novelty=False)
+    for c in (c0, c1):
+        while c.position < 12:  # lines 1-2 and line 3 to its first character
+            c.step()
+        c.choose("山")
+        while c.position < 18:
+            c.step()
+    assert c0.text == c1.text  # the bias does not touch lines 1-3
+    bias = bias_for(c1.tables)
+    row = bias.row("山")
+    a, b = "水", "风"
+    expect = math.exp(row[c1.vocab.stoi[a]] - row[c1.vocab.stoi[b]])
+    assert _ratio(c1, a, b) == pytest.approx(expect * _ratio(c0, a, b), rel=1e-3)
+    assert row[c1.vocab.stoi[a]] > 1.0  # 山 ↔ 水 is a strong pair in the shipped table
