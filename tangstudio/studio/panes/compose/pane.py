@@ -1,0 +1,448 @@
+"""Compose pane: write a poem one character at a time and watch every choice.
+
+Space samples the next character and the panel beside the poem shows the ten best candidates of
+that step (the sampled one highlighted) and how much probability the constraints removed; a number
+key takes another candidate instead, Backspace undoes, `p` plays the rest at a visible pace.
+Punctuation, acrostic and prefix characters are forced by the form and follow on their own.
+Each character keeps the tint of the probability it had; under each line its 平仄 and rhyme group.
+
+BiLSTM models fill instead: ← → select a position, the panel shows its candidates given both
+sides, a number key sets it, Space fills every empty position, `p` refines them all.
+Loading the model runs in a worker; a step is milliseconds and runs on the UI thread.
+
+This module is the pane: keys become calls on a `Session` (sessions.py), and what they changed is
+published to three reactives (`poem`, `panel`, `status`) that the widgets are bound to. The rest
+lives beside it: the fields (settings_bar.py), the side panel (panel.py), the status line
+(status.py), the gate view (gates.py), the swapped-out poem (previous.py), and output (export.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import var
+from textual.widgets import Checkbox, Input, Select
+
+from tangstudio.studio.composing import Step
+from tangstudio.studio.panes.base import Pane
+from tangstudio.studio.panes.compose import export
+from tangstudio.studio.panes.compose.gates import GateLens
+from tangstudio.studio.panes.compose.loading import load_in_background
+from tangstudio.studio.panes.compose.panel import panel_state
+from tangstudio.studio.panes.compose.playback import Player
+from tangstudio.studio.panes.compose.poem_area import PoemScroll
+from tangstudio.studio.panes.compose.previous import Kept, worth_keeping
+from tangstudio.studio.panes.compose.settings_bar import SettingsBar
+from tangstudio.studio.panes.compose.status import (
+    FOOTER_ROOM,
+    StatusLine,
+    longest_shared,
+    show_keys,
+    status_text,
+)
+from tangstudio.studio.sessions import Session
+from tangstudio.studio.widgets.poem_view import PoemState, PoemView
+from tangstudio.studio.widgets.prob_bars import KEYS, PanelState, ProbBars
+
+NO_MODEL = (
+    "No model yet. Train one: F2 (Model) → t, wait for its first checkpoint, then choose it "
+    "here. Or open a run: tangstudio --run NAME."
+)
+
+
+class ComposePane(Pane):
+    """Settings on top, the poem and its candidates below; the writing itself is a Session's."""
+
+    BINDINGS = [
+        Binding("space", "step", "Next char"),
+        *[Binding(key, f"pick({n})", f"Pick {key}", show=False) for n, key in enumerate(KEYS)],
+        Binding("backspace", "undo", "Undo"),
+        Binding("u", "bring_back", "Previous poem", show=False),
+        Binding("p", "play", "Play"),
+        Binding("n", "new", "New"),
+        Binding("w", "save", "Save"),
+        Binding("W", "screenshot", "SVG", show=False),
+        Binding("c", "copy", "Copy"),
+        Binding("g", "gates", "Gates"),
+        Binding("l", "lock", "Lock line", show=False),
+        Binding("r", "reroll", "Reroll line", show=False),
+        Binding("number_sign", "pin", "Pin unit", show=False),
+        Binding("left", "move(-1)", "←", show=False),
+        Binding("right", "move(1)", "→", show=False),
+        Binding("up", "move_line(-1)", "↑", show=False),
+        Binding("down", "move_line(1)", "↓", show=False),
+        Binding("escape", "focus_poem", "Poem", show=False),
+    ]
+
+    poem: var[PoemState] = var(PoemState)
+    panel: var[PanelState] = var(PanelState)
+    status: var[Text] = var(Text)
+
+    def __init__(self, run: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.preferred_run = run  # `tangstudio --run NAME`: compose with that run's model when it has one
+        self.loaded: Any = None  # the engine's loaded model (numpy FastLoaded, or torch)
+        self.novelty: Any = None  # its corpus index (novelty.BackgroundIndex)
+        self.model_target: str | None = None
+        self.session: Session | None = None
+        self.previous: Kept | None = None  # the poem a new one replaced: `u` brings it back
+        self._session_target: str | None = None  # the model the current poem is written with
+        self.seed: int | None = None  # fixed by tests and snapshots; None samples differently each poem
+        self.loading = False
+        self.player = Player(self, self._play_step, self._play_stopped)  # `p`
+        self._footer_wide: bool | None = None
+        self.lens = GateLens(self)  # `g` and `#`: the gate view and the pinned unit
+
+    def compose(self) -> ComposeResult:
+        yield SettingsBar(self.preferred_run, id="compose-settings")
+        with Horizontal(id="compose-main"):  # a drafts view (best of K) would switch with the poem here
+            with PoemScroll(id="poem-scroll"):
+                yield PoemView(id="poem").data_bind(state=ComposePane.poem)
+            yield ProbBars(id="candidates").data_bind(panel=ComposePane.panel)
+        yield StatusLine(id="compose-status").data_bind(line=ComposePane.status)
+
+    @property
+    def bar(self) -> SettingsBar:
+        return self.query_one(SettingsBar)
+
+    def on_resize(self) -> None:
+        self._fit_footer()
+
+    def _fit_footer(self) -> None:
+        wide = self.app.size.width >= FOOTER_ROOM
+        if wide != self._footer_wide:
+            self._footer_wide = wide
+            show_keys(self, self.BINDINGS, wide)
+            self.status = self._status_line()
+
+    def when_shown(self, first: bool) -> None:
+        if first:
+            self._load_selected()
+        else:  # runs may have written checkpoints since
+            self.bar.refresh_models(may_choose=self.loaded is None and not self.loading)
+
+    def focus_first(self) -> None:
+        self.query_one("#poem-scroll").focus()
+
+    def action_focus_poem(self) -> None:
+        self.focus_first()
+
+    # What tests and the app read -------------------------------------------------------------
+
+    @property
+    def composer(self) -> Any:
+        """The engine object writing the poem (Composer or Filler), or None."""
+        return self.session.engine if self.session is not None else None
+
+    @property
+    def filling(self) -> bool:
+        return self.session is not None and self.session.filling
+
+    @property
+    def selected(self) -> int | None:
+        return self.session.selected if self.session is not None else None
+
+    def steps(self) -> list[Step]:
+        """Every written position with its candidates and probability, in order."""
+        return self.session.steps() if self.session is not None else []
+
+    def poem_text(self) -> str:
+        return self.session.text if self.session is not None else ""
+
+    @property
+    def script(self) -> str:
+        vocab = self.loaded.vocab if self.loaded is not None else None
+        return str(vocab.script) if vocab is not None else "simplified"
+
+    def settings(self):
+        """The engine's ComposeSettings from the fields (raises TangError with the bad field)."""
+        return self.bar.read(self.seed)
+
+    # Settings and model ----------------------------------------------------------------------
+
+    @on(Select.Changed, "#cp-model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if self._seen:
+            self._load_selected()
+
+    @on(Select.Changed, "#cp-form")
+    @on(Input.Submitted, "#cp-acrostic, #cp-prefix, #cp-theme, #cp-primer")
+    def _shape_changed(self, event: Message) -> None:
+        """Form, acrostic, prefix, theme and primer shape the whole poem: start a new one."""
+        event.stop()
+        self.bar.show_form()
+        if self.loaded is not None:
+            self.action_new()
+            self.focus_first()
+
+    @on(Select.Changed, "#cp-tones")
+    @on(Checkbox.Changed)
+    @on(Input.Submitted, "#cp-temperature, #cp-top_k, #cp-top_p")
+    def _sampling_changed(self, event: Message) -> None:
+        """Sampling knobs and the rhyme/tone switches apply from the next character, mid-poem."""
+        event.stop()
+        if self.loaded is None:  # also the widgets' own Changed messages while mounting
+            return
+        if self.session is None or self.session.filling:
+            self.action_new()
+            self.focus_first()
+            return
+        from tangstudio.engine.errors import TangError
+
+        try:
+            self.session.apply_sampling(self.settings())
+        except TangError as exc:
+            self.error(str(exc), "Compose settings")
+            return
+        self.notify("applies from the next character.", title="Compose")
+        self.focus_first()
+
+    def _load_selected(self) -> None:
+        self.player.stop()
+        target = self.bar.model
+        if target is None:
+            self.loaded, self.session = None, None
+            self._show(NO_MODEL)
+            return
+        self._show("loading the model …")
+        self.loading = True
+        load_in_background(self, target)
+
+    def load_failed(self, message: str) -> None:
+        self.loading = False
+        self.loaded, self.session = None, None
+        self.notify(message, title="Compose", severity="error", timeout=10)
+        self._show(message)
+
+    def loaded_model(self, target: str, loaded: Any, novelty: Any) -> None:
+        self.loading = False
+        self.loaded, self.novelty, self.model_target = loaded, novelty, target
+        self.action_new()
+
+    # Composing -------------------------------------------------------------------------------
+
+    def error(self, message: str, title: str = "Compose") -> None:
+        """A refusal or failure: stop playing and say it (one line, as the CLI would)."""
+        self.player.stop()
+        self.notify(message, title=title, severity="error", timeout=10)
+
+    def action_new(self) -> None:
+        self.player.stop()
+        if self.loaded is None:
+            self.notify(NO_MODEL, title="Compose", severity="warning", timeout=8)
+            return
+        from tangstudio.engine.errors import TangError
+        from tangstudio.studio.sessions import make_session
+
+        try:
+            session = make_session(self.loaded, self.settings(), self.novelty)
+        except TangError as exc:
+            self.session = None
+            self.error(f"{exc}", "Compose settings")
+            self._show(f"{exc}")
+            return
+        self._keep_previous()
+        self.session = session
+        self._session_target = self.model_target
+        self.publish()
+
+    def _keep_previous(self) -> None:
+        """Keep the poem being replaced (if anything was chosen in it) so `u` can bring it back."""
+        if not worth_keeping(self.session):
+            return
+        assert self.session is not None  # worth_keeping says so
+        # The old poem's own model: when a new model has just loaded, self.loaded is already the new one.
+        self.previous = Kept(self.session, self._session_target)
+        self.notify("the previous poem is kept: u brings it back.", title="Compose")
+
+    def action_bring_back(self) -> None:
+        """Swap the current poem with the one the last new poem replaced (form and model included)."""
+        kept = self.previous
+        if kept is None:
+            self.notify("no earlier poem to bring back.", title="Compose")
+            return
+        self.player.stop()
+        current = self.session
+        self.previous = Kept(current, self._session_target) if current is not None else None
+        self.session, self.loaded, self.novelty = kept.session, kept.loaded, kept.novelty
+        self.model_target = self._session_target = kept.target
+        self.bar.show_form(kept.form)
+        self.bar.select_model(kept.target)
+        self.publish()
+
+    def _ready(self) -> bool:
+        if self.loading:
+            self.notify("the model is still loading …", title="Compose")
+            return False
+        if self.session is None:
+            self.notify(
+                NO_MODEL if self.loaded is None else "fix the settings, then n starts a poem",
+                title="Compose",
+                severity="warning",
+                timeout=8,
+            )
+            return False
+        return True
+
+    def _do(self, change: Callable[[Session], str | None], typed: bool = False) -> bool:
+        """Run one change on the session; a message it returns is shown, a TangError too. True: done."""
+        from tangstudio.engine.errors import TangError
+
+        session = self.session
+        assert session is not None  # every caller checked
+        if not typed:
+            session.clear_marks()
+        try:
+            message = change(session)
+        except TangError as exc:
+            self.error(str(exc))
+            self.publish()
+            return False
+        if message:
+            self.player.stop()
+            self.notify(message, title="Compose")
+            return False
+        self.publish()
+        return True
+
+    def action_step(self) -> bool:
+        """Sample the next character (fill mode: every empty position); False when there is nothing to do."""
+        return self._ready() and self._do(lambda s: s.advance())
+
+    def action_pick(self, index: int) -> None:
+        if self._ready():
+            self._do(lambda s: s.pick(index))
+
+    def action_undo(self) -> None:
+        if self._ready():
+            self.player.stop()
+            if not worth_keeping(self.session) and self.previous is not None:
+                self.action_bring_back()  # a fresh poem: Backspace brings the last one back
+                return
+            self._do(lambda s: s.undo())
+
+    def action_move(self, delta: int) -> None:
+        if self.session is not None:
+            self._do(lambda s: s.move(delta))
+
+    def action_move_line(self, delta: int) -> None:
+        if self.session is not None:
+            self._do(lambda s: s.move_line(delta))
+
+    def action_lock(self) -> None:
+        """Lock or unlock the line under the cursor (a reroll keeps locked lines)."""
+        if self._ready():
+            assert self.session is not None  # _ready() says so
+            self.notify(self.session.toggle_lock(), title="Compose")
+            self.publish()
+
+    def action_reroll(self) -> None:
+        """Sample the line under the cursor again (a causal model: that line and the rest, locks kept)."""
+        if not self._ready():
+            return
+        self.player.stop()
+        notice: list[str] = []
+
+        def reroll(session: Session) -> None:
+            notice.append(session.reroll())
+
+        if self._do(reroll) and notice:
+            self.notify(notice[0], title="Compose")
+
+    def write(self, text: str) -> bool:
+        """Write characters a person typed (or an IME delivered) at the cursor; False if refused."""
+        if not self._ready():
+            return False
+        self.player.stop()
+        return self._do(lambda s: s.write(text), typed=True)
+
+    @on(PoemScroll.Typed)
+    def _typed(self, event: PoemScroll.Typed) -> None:
+        self.write(event.text)
+
+    def action_gates(self) -> None:
+        """Show or hide what the network does at each character (causal models)."""
+        self.notify(self.lens.toggle(self.session), title="Compose")
+        self.publish()
+
+    def action_pin(self) -> None:
+        """Ask which unit to colour the poem by (empty: none)."""
+        self.lens.ask_pin(self.loaded)
+
+    def action_play(self) -> None:
+        if self.player.playing:
+            self.player.stop()
+            return
+        if not self._ready():
+            return
+        continuous = [False]
+
+        def play(session: Session) -> None:
+            continuous[0] = session.play()
+
+        if self._do(play) and continuous[0]:
+            self.player.start()
+
+    def _play_step(self) -> bool:
+        return self.session is not None and not self.session.done and self.action_step()
+
+    def _play_stopped(self) -> None:
+        if self.lens.on or self.lens.pinned:
+            self.publish()  # the gates wait for the end of play (a trace per character is wasted)
+
+    # What the widgets show -------------------------------------------------------------------
+
+    def _show(self, message: str) -> None:
+        """No poem to show: a message in the panel, an empty poem and the status line."""
+        self.panel = PanelState(message=message)
+        self.poem = PoemState(form=self.bar.form)
+        self.status = self._status_line()
+
+    def publish(self) -> None:
+        """Hand the session's state to the reactives the widgets are bound to."""
+        session = self.session
+        if session is None:
+            return
+        view = self.lens.view(session, self.loaded, playing=self.player.playing)
+        self.poem = PoemState(
+            tuple(session.text),
+            tuple(session.probs()),
+            self.bar.form,
+            self.script,
+            session.done or session.filling,  # a grid shows no "next character" cursor
+            session.selected,
+            gates=view.gates,
+            gate_names=view.names,
+            pin=view.pin,
+            pin_label=self.lens.pinned or "",
+            locked=tuple(sorted(session.locked)),
+        )
+        self.panel = panel_state(session, view.gates, view.names)
+        self.status = self._status_line()
+
+    def _status_line(self) -> Text:
+        model = self.model_target if self.loaded is not None else None
+        shared = lambda: longest_shared(self.novelty, self.poem_text())  # noqa: E731  (asked only when done)
+        return status_text(model, self.session, shared, keys_here=self._footer_wide is False)
+
+    # Output ----------------------------------------------------------------------------------
+
+    def _say(self, said: export.Said) -> None:
+        self.notify(said.message, title=said.title, severity=said.severity)
+
+    def action_save(self) -> None:
+        self._say(export.save(self.session, self.model_target or "", self.script))
+
+    def action_screenshot(self) -> None:
+        self._say(export.screenshot(self.app))
+
+    def action_copy(self) -> None:
+        self._say(export.copy(self.app, self.poem_text()))

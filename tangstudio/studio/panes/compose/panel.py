@@ -1,0 +1,65 @@
+"""What the side panel beside the poem shows: a step's candidates, and notes below them.
+
+The notes are the character a person typed (its odds and whether the form allows it) and, with
+the gate view on, the gate values at the character under the cursor. A pure function of the
+session and the gate view, so it is tested through the pane and read here in one place. A
+"best of K drafts" view is another panel: give it its own module beside this one and let the
+pane choose which one `panel` shows.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tangstudio.studio.widgets.prob_bars import PanelState
+
+if TYPE_CHECKING:
+    from tangstudio.studio.panes.compose.gates import Gates
+    from tangstudio.studio.sessions import Session
+
+Notes = tuple[tuple[str, str], ...]  # (text, style) lines below the bars
+
+
+def panel_state(session: Session, gates: Gates | None, names: tuple[str, ...]) -> PanelState:
+    """The panel for the session's current step, with the typed character and the gates as notes."""
+    notes = gate_notes(session, gates, names) if gates else ()
+    notes = typed_notes(session) + notes
+    step = session.panel()
+    if step is None:
+        return PanelState(None, (), None, None, message=None, notes=notes)
+    return PanelState(
+        step.position,
+        tuple(step.candidates),
+        step.chosen or None,
+        None if session.filling else step.removed_mass,
+        message=None,
+        notes=notes,
+        limit=5 if notes else 10,  # room for the notes at 80×24
+    )
+
+
+def typed_notes(session: Session) -> Notes:
+    """What the model made of the last character a person typed: odds, surprise, rank, and the form's verdict."""
+    j = session.typed
+    if j is None:
+        return ()
+    return (
+        (f"\nyou typed {j.char}", "bold"),
+        (f"p {j.model_prob:.2%} · {j.surprisal_bits:.1f} bits · rank {j.rank}", ""),
+        ("fits 平仄 and rhyme ✓" if j.fits else f"✗ {j.reason}", "green" if j.fits else "bold red"),
+    )
+
+
+def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
+    """The gate values of the character under the cursor (the last one when the cursor follows)."""
+    at = session.selected if session.selected is not None else len(gates) - 1
+    if not 0 <= at < len(gates):
+        return ()
+    lines = [(f"\ngates at {session.text[at]} (character {at + 1})", "bold")]
+    for layer, values in enumerate(gates[at]):
+        shown = "  ".join(
+            f"{n} {v:.2f}".replace(" 0.", " .") if not n.startswith("‖") else f"{n} {v:.1f}"
+            for n, v in zip(names, values)
+        )
+        lines.append((f"L{layer + 1} {shown}", ""))
+    return tuple(lines)

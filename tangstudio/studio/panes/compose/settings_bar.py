@@ -1,0 +1,149 @@
+"""The settings bar above the poem: what to write (model, form, 藏头, prefix, 藏字, primer) and how
+to sample it (temperature, top-k, top-p, tones, rhyme).
+
+Its defaults are the engine's (`ComposeSettings()`), never re-typed here, so the studio and
+`tangstudio generate` start from the same settings. `read()` turns the fields into a
+ComposeSettings (a TangError names the bad field). The fields' Changed and Submitted messages
+bubble up to the pane, which decides what they do (a new poem, or from the next character).
+
+Room for what comes next: a 题 (title) field belongs on the third row beside 藏字 and is read
+in `read()` like the others; an editable per-line plan gets its own row, yielded at the end of
+`compose()`, so the poem below keeps its place.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Checkbox, Input, Label, Select
+
+from tangstudio.engine.compose.settings import ComposeSettings
+from tangstudio.studio.composing import FORM_NAMES, FORMS, TONES, list_models
+
+DEFAULTS = ComposeSettings()  # the engine's defaults: the fields start from these
+SAMPLING = (("temperature", float), ("top_k", int), ("top_p", float))  # typed numbers, parsed here
+
+
+class SettingsBar(Vertical):
+    """Three rows of compact fields; the pane reads them through `read()` and `form`."""
+
+    DEFAULT_CSS = """
+    #cp-form-name { padding: 0 0 0 1; }
+    #cp-theme { width: 1fr; max-width: 34; }
+    #cp-primer { width: 1fr; }
+    """
+
+    def __init__(self, preferred_run: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.preferred_run = preferred_run  # `tangstudio --run NAME`: offered first when it has a model
+
+    def compose(self) -> ComposeResult:
+        models = list_models()
+        first = f"run {self.preferred_run}" if self.preferred_run else None
+        if any(label == first for label, _ in models):
+            models.sort(key=lambda m: m[0] != first)
+        with Horizontal(classes="settings-row"):
+            yield Label("model", classes="field-label")
+            yield Select(
+                models,
+                value=models[0][1] if models else Select.NULL,
+                allow_blank=not models,  # "no model yet" only when there is none
+                prompt="no model yet",
+                id="cp-model",
+                compact=True,
+            )
+            yield Label("form", classes="field-label")
+            yield Select(FORMS, value=DEFAULTS.form, allow_blank=False, id="cp-form", compact=True)
+            yield Label(FORM_NAMES[DEFAULTS.form], id="cp-form-name")
+            yield Select(TONES, value=DEFAULTS.tones, allow_blank=False, id="cp-tones", compact=True)
+            yield Checkbox("rhyme", DEFAULTS.rhyme, id="cp-rhyme", compact=True)
+        with Horizontal(classes="settings-row"):
+            yield Label("temp", classes="field-label")
+            yield Input(str(DEFAULTS.temperature), id="cp-temperature", type="number", compact=True)
+            yield Label("top-k", classes="field-label")
+            yield Input(str(DEFAULTS.top_k), id="cp-top_k", type="integer", compact=True)
+            yield Label("top-p", classes="field-label")
+            yield Input(str(DEFAULTS.top_p), id="cp-top_p", type="number", compact=True)
+            yield Label("藏头", classes="field-label")
+            yield Input(DEFAULTS.acrostic, id="cp-acrostic", placeholder="春夏秋冬", compact=True)
+            yield Label("prefix", classes="field-label")
+            yield Input(DEFAULTS.prefix, id="cp-prefix", compact=True)
+        with Horizontal(classes="settings-row"):
+            yield Label("藏字", classes="field-label")
+            yield Input(
+                DEFAULTS.theme, id="cp-theme", placeholder="月,秋 (the poem must hold them)", compact=True
+            )
+            yield Label("primer", classes="field-label")
+            yield Input(
+                DEFAULTS.primer, id="cp-primer", placeholder="read before the poem, not shown", compact=True
+            )
+
+    # What the pane reads -----------------------------------------------------------------------
+
+    @property
+    def form(self) -> str:
+        return str(self.query_one("#cp-form", Select).value)
+
+    def read(self, seed: int | None) -> ComposeSettings:
+        """The engine's ComposeSettings from the fields (raises TangError with the bad field)."""
+        from tangstudio.engine.errors import TangError
+
+        numbers: dict[str, float] = {}
+        for name, cast in SAMPLING:
+            raw = self.query_one(f"#cp-{name}", Input).value.strip()
+            try:
+                numbers[name] = cast(raw)
+            except ValueError:
+                raise TangError(f"{name.replace('_', '-')} must be a number, got {raw!r}") from None
+
+        def text(name: str) -> str:
+            return self.query_one(f"#cp-{name}", Input).value.strip()
+
+        return ComposeSettings(
+            form=self.form,
+            acrostic=text("acrostic"),
+            prefix=text("prefix"),
+            theme=text("theme"),
+            primer=text("primer"),
+            rhyme=self.query_one("#cp-rhyme", Checkbox).value,
+            tones=str(self.query_one("#cp-tones", Select).value),
+            seed=seed,
+            temperature=numbers["temperature"],
+            top_k=int(numbers["top_k"]),
+            top_p=numbers["top_p"],
+        )
+
+    # What the pane changes ---------------------------------------------------------------------
+
+    def show_form(self, form: str | None = None) -> None:
+        """Set the form (None: keep it) and show its Chinese name beside the dropdown."""
+        if form is not None:
+            with self.prevent(Select.Changed):
+                self.query_one("#cp-form", Select).value = form if form in FORM_NAMES else DEFAULTS.form
+        self.query_one("#cp-form-name", Label).update(FORM_NAMES.get(self.form, ""))
+
+    def select_model(self, target: str | None) -> None:
+        """Show `target` as the chosen model, if it is still offered (no Changed: nothing reloads)."""
+        select = self.query_one("#cp-model", Select)
+        with self.prevent(Select.Changed):
+            if any(value == target for _, value in list_models()):
+                select.value = target
+
+    def refresh_models(self, may_choose: bool) -> None:
+        """Offer the models there are now; `may_choose`: pick the first (posts Changed: it loads)."""
+        select = self.query_one("#cp-model", Select)
+        models = list_models()
+        current = select.value
+        with self.prevent(Select.Changed):
+            select._allow_blank = not models  # Textual has no public setter; the blank means "no model"
+            select.set_options(models)
+            if any(target == current for _, target in models):
+                select.value = current
+        if may_choose and models:
+            select.value = models[0][1]
+
+    @property
+    def model(self) -> str | None:
+        """The chosen model's target, None when there is none."""
+        select = self.query_one("#cp-model", Select)
+        return None if select.is_blank() else str(select.value)
