@@ -107,8 +107,17 @@ def show_score(result) -> None:
     line = Text("  ")
     for c in result.chars:
         if c.char != "<eos>":
-            line.append(c.char, style=prob_style(c.prob))
+            line.append(c.char, style=prob_style(c.prob) if c.known else "magenta underline")
     console.print(line)
+    if result.unknown:
+        from tangstudio.engine.compose.score_result import UNKNOWN
+
+        known = sum(c.known for c in result.chars)
+        console.print(
+            f"[magenta]{''.join(result.unknown)}: {UNKNOWN}; scored around (the model reads <unk> "
+            f"there), the perplexity is over the other {known} positions[/magenta]",
+            highlight=False,
+        )
     # Every probability with three decimals (a tiny one reads 0.000; its bits say how tiny), so the
     # columns line up and the row fits 80 columns without wrapping the top 5.
     table = Table(box=None, header_style="dim", padding=(0, 1), pad_edge=False)
@@ -117,6 +126,16 @@ def show_score(result) -> None:
     table.add_column("the model's top 5", no_wrap=True, overflow="ellipsis")
     for i, c in enumerate(result.chars, 1):
         alts = "  ".join(f"{_shown(a)} {p:.3f}" for a, p in c.alternatives)
+        if not c.known:  # a typo: no probability of its own, the model's guesses still shown
+            table.add_row(
+                str(i),
+                Text(c.char, style="magenta"),
+                "–",
+                "–",
+                "–",
+                Text(f"unknown · {alts}", style="magenta"),
+            )
+            continue
         table.add_row(
             str(i),
             Text(_shown(c.char), style=prob_style(c.prob)),

@@ -100,8 +100,8 @@ def _read_checked(path: Path, expected_sha: object) -> dict[str, np.ndarray]:
 
 def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemScore:
     """`score.score_poem` for a causal model, one numpy step per character."""
+    from tangstudio.engine.compose.score_result import scorable
     from tangstudio.engine.corpus.forms import classify
-    from tangstudio.engine.corpus.script import refuse_unknown
 
     text = normalise(text)
     if not text:
@@ -109,7 +109,7 @@ def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemSc
             "nothing to score: give a poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"
         )
     vocab = loaded.vocab
-    refuse_unknown(text, vocab, "the poem")
+    scorable(text, vocab)  # a typo is scored around and marked; a wrong script is refused
     form = form or classify(text)
     ids = vocab.encode_poem(text, form)
     state = loaded.fast.init_state(1)

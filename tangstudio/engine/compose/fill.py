@@ -198,11 +198,13 @@ class Filler:
         reason: str | None
         if dist is None or token < 0:
             reason = (
-                f"{char!r} is not in the model's vocabulary"
+                f"{char} is not in this model's vocabulary"
                 if token < 0
                 else f"position {position + 1} is set by the form, the acrostic or the prefix"
             )
-            return Judgement(char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason)
+            return Judgement(
+                char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason, known=token >= 0
+            )
         p = float(dist.model_probs[token])
         rank = int((dist.model_probs > dist.model_probs[token]).sum()) + 1
         reason = C.refusal(self.plan, self.tables, self.settings, self._cstate(position), allowed, token)

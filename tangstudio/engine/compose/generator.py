@@ -325,8 +325,8 @@ class Composer:
         token = EOS if char == EOS_MARK else self.vocab.stoi.get(char, -1)
         reason: str | None
         if token < 0:
-            reason = f"{char!r} is not in the model's vocabulary"
-            return Judgement(char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason)
+            reason = f"{char} is not in this model's vocabulary"
+            return Judgement(char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason, known=False)
         model_probs = preview.dist.model_probs
         p = float(model_probs[token])
         rank = int((model_probs > model_probs[token]).sum()) + 1

@@ -24,8 +24,7 @@ __all__ = ["CharScore", "PoemScore", "normalise", "score_poem"]
 @torch.inference_mode()
 def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
     """Score `text` under a loaded model; the form (for the start token) is read off the shape unless given."""
-    from tangstudio.engine.compose.constraints import check_chars
-    from tangstudio.engine.compose.tables import tables_for
+    from tangstudio.engine.compose.score_result import scorable
 
     text = normalise(text)
     if not text:
@@ -33,7 +32,7 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
             "nothing to score: give a poem, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。"
         )
     vocab, model = loaded.vocab, loaded.model
-    check_chars(text, tables_for(vocab), "the poem")
+    scorable(text, vocab)  # a typo is scored around and marked; a wrong script is refused
     form = form or classify(text)
     ids = vocab.encode_poem(text, form)
     device = next(model.parameters()).device

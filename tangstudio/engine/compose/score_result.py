@@ -12,7 +12,9 @@ from typing import Any
 
 from tangstudio.engine.compose.settings import EOS_MARK
 from tangstudio.engine.corpus.poem import CLAUSE_END, typed_verse
-from tangstudio.engine.corpus.vocab import EOS
+from tangstudio.engine.corpus.vocab import EOS, UNK
+
+UNKNOWN = "not in this model's vocabulary"
 
 
 @dataclass
@@ -22,14 +24,19 @@ class CharScore:
     surprisal_bits: float
     rank: int  # 1 = the model's first choice
     alternatives: list[tuple[str, float]] = field(default_factory=list)  # top 5 at this position
+    # False for a character the model has no token for (a typo such as 搂): the model reads <unk>
+    # there and goes on, the position has no probability, and the perplexity leaves it out.
+    known: bool = True
 
     def to_dict(self) -> dict:
         return {
             "char": self.char,
-            "prob": round(self.prob, 6),
-            "surprisal_bits": round(self.surprisal_bits, 4),
-            "rank": self.rank,
+            "known": self.known,
+            "prob": round(self.prob, 6) if self.known else None,
+            "surprisal_bits": round(self.surprisal_bits, 4) if self.known else None,
+            "rank": self.rank if self.known else None,
             "alternatives": [[c, round(p, 6)] for c, p in self.alternatives],
+            **({} if self.known else {"note": UNKNOWN}),
         }
 
 
@@ -41,6 +48,7 @@ class PoemScore:
     perplexity: float
     bits_per_char: float
     ppl_kind: str  # causal | pseudo
+    unknown: list[str] = field(default_factory=list)  # characters not in the vocabulary, left out
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +57,7 @@ class PoemScore:
             "perplexity": round(self.perplexity, 4),
             "bits_per_char": round(self.bits_per_char, 4),
             "ppl_kind": self.ppl_kind,
+            "unknown": self.unknown,
             "chars": [c.to_dict() for c in self.chars],
         }
 
@@ -67,16 +76,46 @@ def poem_score(
     """The PoemScore from per-position log-probs, whichever library computed them (torch or numpy).
 
     `picked[t]` is the log-prob of `targets[t]`, `top[t]` the five best (id, log-prob) pairs there.
+    A target that is <unk> (a character outside the vocabulary, see `scorable`) is marked unknown
+    and left out of the perplexity: `nats` is recomputed here over the known positions alone.
     """
 
     def name(i: int) -> str:
         return EOS_MARK if i == EOS else str(vocab.itos[i])
 
+    written = [*text, EOS_MARK]  # targets[t] is the t-th character of the text, then the end
     chars = [
-        CharScore(name(token), math.exp(p), -p / math.log(2), rank, [(name(i), math.exp(v)) for i, v in best])
-        for token, p, rank, best in zip(targets, picked, ranks, top)
+        CharScore(
+            name(token) if token != UNK else written[t],
+            math.exp(p) if token != UNK else 0.0,
+            -p / math.log(2) if token != UNK else math.inf,
+            rank if token != UNK else 0,
+            [(name(i), math.exp(v)) for i, v in best],
+            known=token != UNK,
+        )
+        for t, (token, p, rank, best) in enumerate(zip(targets, picked, ranks, top))
     ]
-    return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), kind)
+    known = [p for token, p in zip(targets, picked) if token != UNK]
+    if len(known) < len(picked):
+        nats = -math.fsum(known) / len(known)
+    unknown = list(dict.fromkeys(c.char for c in chars if not c.known))
+    return PoemScore(text, form, chars, math.exp(nats), nats / math.log(2), kind, unknown)
+
+
+def scorable(text: str, vocab: Any, what: str = "the poem") -> None:
+    """Refuse only what cannot be scored: no character of the poem in the vocabulary, or a poem in
+    the other script (the one-line error then gives the converted text). A few unknown characters
+    (a typo) are scored around: the model reads <unk> in their place (`poem_score`)."""
+    from tangstudio.engine.corpus.script import SCRIPTS, convert, refuse_unknown
+
+    unknown = set(vocab.unknown_chars(text))
+    if not unknown:
+        return
+    other = next(s for s in SCRIPTS if s != vocab.script)
+    converted = convert(text, other, vocab.script)
+    wrong_script = converted != text and not vocab.unknown_chars(converted)
+    if wrong_script or all(c in unknown or c in CLAUSE_END for c in text):
+        refuse_unknown(text, vocab, what)  # one line, with the converted text when that is the fix
 
 
 def normalise(text: str) -> str:

@@ -216,17 +216,24 @@ class Judgement:
     surprisal_bits: float  # −log₂ model_prob
     rank: int  # 1 = the model's own first choice
     reason: str | None = None  # why the form refuses it (None: it fits 平仄, rhyme and layout)
+    known: bool = True  # False: the model has no token for it (no odds to give, only that)
 
     @property
     def fits(self) -> bool:
         return self.reason is None
 
+    @property
+    def odds(self) -> str:
+        """What the model makes of it in one line: p, bits and rank, or "not in this model's vocabulary"."""
+        if not self.known:
+            from tangstudio.engine.compose.score_result import UNKNOWN
+
+            return UNKNOWN
+        return f"p {self.model_prob:.2%} · {self.surprisal_bits:.1f} bits · rank {self.rank}"
+
     def describe(self) -> str:
-        head = (
-            f"{self.char}: p {self.model_prob:.2%} under the model · {self.surprisal_bits:.1f} bits · "
-            f"rank {self.rank}"
-        )
-        return head + (" · fits the form" if self.fits else f" · refused: {self.reason}")
+        odds = self.odds.replace(" · ", " under the model · ", 1) if self.known else self.odds
+        return f"{self.char}: {odds}" + (" · fits the form" if self.fits else f" · refused: {self.reason}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -234,8 +241,9 @@ class Judgement:
             "position": self.position,
             "prob": round(self.prob, 6),
             "model_prob": round(self.model_prob, 6),
-            "surprisal_bits": round(self.surprisal_bits, 4),
-            "rank": self.rank,
+            "surprisal_bits": round(self.surprisal_bits, 4) if self.known else None,  # not inf: JSON
+            "rank": self.rank if self.known else None,
+            "known": self.known,
             "fits": self.fits,
             "reason": self.reason,
         }

@@ -1,0 +1,85 @@
+"""`score` with a typo (issue 25, item 8): the rest is scored, the character is marked unknown.
+
+`score "…更上一层搂。"` used to refuse the whole poem for one character outside the vocabulary. Now the
+model reads <unk> there, that position has no probability and is left out of the perplexity, and
+both the table and the JSON say "not in this model's vocabulary". A poem with no known character,
+or one in the other script (the fix is the converted text), is still refused in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from studio_helpers import copy_run
+
+TYPO = "龘"  # in no tiny vocabulary
+
+
+def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "80", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+@pytest.fixture
+def poem_and_typo(trained_runs: Path, tiny_corpus: str, home: Path) -> tuple[str, str]:
+    from tangstudio.engine.corpus import load_corpus
+
+    copy_run(trained_runs, home, "tiny-gru")
+    poem = next(p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train"))
+    return poem, poem[:3] + TYPO + poem[4:]
+
+
+def test_score_json_marks_the_unknown_character_and_scores_the_rest(poem_and_typo, home: Path) -> None:
+    poem, typo = poem_and_typo
+    done = tangstudio("score", typo, "--model", "tiny-gru", "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["unknown"] == [TYPO]
+    [bad] = [c for c in data["chars"] if not c["known"]]
+    assert bad["char"] == TYPO and bad["note"] == "not in this model's vocabulary"
+    assert bad["prob"] is None and bad["rank"] is None and len(bad["alternatives"]) == 5
+    known = [c for c in data["chars"] if c["known"]]
+    assert len(known) == len(poem)  # every other character and the end
+    nats = -sum(math.log(c["prob"]) for c in known) / len(known)
+    assert data["perplexity"] == pytest.approx(math.exp(nats), rel=1e-3)  # the typo is left out
+
+
+def test_score_table_says_which_character_is_unknown(poem_and_typo, home: Path) -> None:
+    _, typo = poem_and_typo
+    done = tangstudio("score", typo, "--model", "tiny-gru", home=home)
+    assert done.returncode == 0, done.stderr
+    assert f"{TYPO}: not in this model's vocabulary" in " ".join(done.stdout.split())
+    row = next(line for line in done.stdout.splitlines() if line.split()[:2] == ["4", TYPO])
+    assert "unknown" in row and len(row) <= 80
+
+
+def test_only_unscorable_poems_are_refused(poem_and_typo, home: Path) -> None:
+    done = tangstudio("score", TYPO * 5, "--model", "tiny-gru", home=home)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "not in the model's vocabulary" in done.stderr
+
+
+def test_the_composer_says_a_typed_character_is_not_in_the_vocabulary(trained_runs: Path) -> None:
+    from tangstudio.engine.compose.generator import Composer
+    from tangstudio.engine.compose.model_ref import load_for_composing
+    from tangstudio.engine.compose.settings import ComposeSettings
+
+    composer = Composer(
+        load_for_composing(str(trained_runs / "tiny-gru")), ComposeSettings(form="wujue", seed=1)
+    )
+    judged = composer.judge(TYPO)
+    assert not judged.known and not judged.fits
+    assert judged.odds == "not in this model's vocabulary"
+    assert "inf" not in judged.describe() and judged.reason == f"{TYPO} is not in this model's vocabulary"
+    data = judged.to_dict()
+    assert data["known"] is False and data["surprisal_bits"] is None
+    json.dumps(data, allow_nan=False)  # no Infinity in the JSON
+    assert composer.judge(composer.preview().candidates[0][0]).odds.startswith("p ")
