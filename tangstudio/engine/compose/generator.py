@@ -23,6 +23,8 @@ import numpy as np
 from tangstudio.engine.compose import constraints as C
 from tangstudio.engine.compose.craft.steer import steer
 from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
+from tangstudio.engine.compose.planning.poem_plan import make_poem_plan
+from tangstudio.engine.compose.planning.theme import lean as lean_to_theme
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, Judgement, StepInfo
 from tangstudio.engine.compose.steppers import stepper_for
 from tangstudio.engine.compose.tables import VocabTables, tables_for
@@ -48,6 +50,7 @@ class _Frame:
     state: object  # the model's recurrent state after everything written so far
     logits: np.ndarray  # float32[V]: the next character's logits
     cstate: C.CState
+    base: tuple | None = None  # (state, logits) before the next line's keyword was fed (planning/feed.py)
 
 
 @dataclass
@@ -73,20 +76,6 @@ def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
     if primer[-1] not in SENTENCE_ENDS and PERIOD in vocab.stoi:
         ids.append(vocab.stoi[PERIOD])
     return ids
-
-
-THEME_LEAN = 8.0  # how much likelier a theme character is made while it is still to be written
-
-
-def _lean_to_theme(dist: Distribution, theme_left: frozenset[int]) -> Distribution:
-    """Make the theme characters not written yet THEME_LEAN times likelier (then renormalise), so
-    they tend to come where the model already half-wants them, well before the decoder must force
-    them in the last open places (constraints._theme)."""
-    ids = list(theme_left)
-    probs = dist.probs.copy()
-    probs[ids] *= np.float32(THEME_LEAN)
-    total = float(probs.sum())
-    return Distribution(dist.model_probs, probs / total if total > 0 else dist.probs, dist.removed_mass)
 
 
 class Composer:
@@ -124,10 +113,12 @@ class Composer:
             else int.from_bytes(os.urandom(4), "little") % (2**31)
         )
         self.generator = make_rng(self.seed)
+        self.poem_plan = make_poem_plan(self.settings, self.vocab, self.plan, self.seed)
         state = self.stepper.init_state(1)
-        for token in [*primer_ids(self.settings, self.tables), self.vocab.start_id(self.plan.form)]:
+        given = [*primer_ids(self.settings, self.tables), *self.poem_plan.title_ids(self.vocab)]
+        for token in [*given, self.vocab.start_id(self.plan.form)]:
             logits, state = self.stepper.step([token], state)
-        self._frames = [_Frame(state, logits[0], C.start_state(self.plan))]
+        self._frames = [self._fed(_Frame(state, logits[0], C.start_state(self.plan)))]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
         while len(self.history) < self.plan.prefix_len:
@@ -197,7 +188,9 @@ class Composer:
         allowed = C.allowed(self.plan, self.tables, self.settings, frame.cstate, novelty)
         dist = constrained(frame.logits, allowed.mask, self.settings.temperature)
         if frame.cstate.theme_left and not allowed.forced:
-            dist = _lean_to_theme(dist, frame.cstate.theme_left)
+            c = frame.cstate
+            width = self.plan.n_chars or C.FREE_MAX_LINE
+            dist = lean_to_theme(dist, c.theme_left, self.poem_plan.theme_lines, c.line, c.col, width)
         if not allowed.forced:  # no lazy repeats, and 对仗 in a 律诗's middle couplets (craft/)
             dist = steer(
                 dist,
@@ -260,7 +253,37 @@ class Composer:
             self._frames.append(_Frame(frame.state, frame.logits, cstate))
             return
         logits, state = self.stepper.step([token], frame.state)
-        self._frames.append(_Frame(state, logits[0], cstate))
+        new = _Frame(state, logits[0], cstate)
+        self._frames.append(self._fed(new) if cstate.line != frame.cstate.line else new)
+
+    def _fed(self, frame: _Frame) -> _Frame:
+        """`frame` (at a line's start) after the model read that line's keyword, if the plan has one."""
+        ids = self.poem_plan.keyword_ids(self.vocab, frame.cstate.line)
+        if not ids:
+            return frame
+        state, logits = frame.state, frame.logits
+        for token in ids:
+            out, state = self.stepper.step([token], state)
+            logits = out[0]
+        return _Frame(state, logits, frame.cstate, base=(frame.state, frame.logits))
+
+    def set_keyword(self, line: int, keyword: str) -> None:
+        """Give `line` (not begun yet, or about to be rewritten) a new keyword; '' for none.
+
+        The top frame is fed again when it is that line's start, so the next character reads it.
+        """
+        from tangstudio.engine.compose.planning.check import check_plan
+
+        check_plan([keyword], "free")
+        keywords = self.poem_plan.keywords
+        keywords += [""] * (line + 1 - len(keywords))
+        keywords[line] = keyword
+        self.poem_plan.keyword_ids(self.vocab, line)  # unknown characters: one line, nothing changed
+        top = self._frames[-1]
+        if top.cstate.line == line and top.cstate.col == 0 and self.poem_plan.reads:
+            state, logits = top.base if top.base is not None else (top.state, top.logits)
+            self._frames[-1] = self._fed(_Frame(state, logits, top.cstate))
+        self._preview = None
 
     def undo(self, n: int = 1) -> int:
         """Take back up to n steps (never into the prefix); returns how many were undone."""
@@ -356,7 +379,9 @@ class Composer:
             raise TangError(f"line {line + 1} is not written yet")
         return starts[line]
 
-    def reroll(self, line: int, locked: frozenset[int] | set[int] = frozenset()) -> None:
+    def reroll(
+        self, line: int, locked: frozenset[int] | set[int] = frozenset(), keyword: str | None = None
+    ) -> None:
         """Resample `line` and every line after it, keeping the `locked` later lines byte for byte.
 
         The rule (a left-to-right model cannot revise the past): everything before the line stays,
@@ -383,6 +408,8 @@ class Composer:
                 if first + col < len(text):
                     keep[first + col] = self.vocab.stoi[text[first + col]]
         self.undo(len(self.history) - start)
+        if keyword is not None:  # a new keyword for the line: the model reads it before rewriting
+            self.set_keyword(line, keyword)
         base = self.plan
         self._narrow_for(keep)
         self.plan = replace(base, fixed={**base.fixed, **keep})
@@ -444,6 +471,8 @@ class Composer:
             self.backoffs,
             log_prob=log_prob,
             seed=self.seed,
+            title=self.poem_plan.title,
+            plan=list(self.poem_plan.keywords),
         )
         if self.novelty is not None and text:
             result.copied_lines = self.novelty.copied_lines(text)

@@ -43,6 +43,8 @@ class ComposeSettings:
     novelty: bool = True  # forbid completing a line that is a line of the training corpus
     theme: str = ""  # 藏字: characters the poem must contain somewhere ("月,秋" or "月秋")
     primer: str = ""  # text read by the model before the poem, to set its mood; never printed
+    title: str = ""  # the poem's subject, read by a plan-reading model before the form's start token
+    plan: list[str] = field(default_factory=list)  # a keyword per line: '' none, '-' left to the planner
     repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
     duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
 
@@ -89,6 +91,7 @@ class ComposeSettings:
         check_typed(self.acrostic, "the acrostic", MAX_TYPED)
         check_typed(self.theme, "the theme", MAX_TYPED)
         check_typed(self.primer, "the primer", MAX_TYPED)
+        self._check_plan()
         letters = [ch for ch in self.acrostic if unicodedata.category(ch)[0] in "LN"]
         if self.acrostic.strip() and not letters:
             raise TangError(
@@ -99,6 +102,13 @@ class ComposeSettings:
             raise TangError(
                 f"the acrostic has {len(letters):,} characters; a poem here has at most {MAX_ACROSTIC} lines"
             )
+
+    def _check_plan(self) -> None:
+        """Title and plan: Chinese only, a keyword of one or two characters, one per line of the form."""
+        from tangstudio.engine.compose.planning.check import check_plan, check_title
+
+        check_title(self.title)
+        self.plan = check_plan(self.plan, self.form)
 
     @property
     def regulated(self) -> bool:
@@ -156,6 +166,8 @@ class ComposeResult:
     longest_shared: str | None = None  # longest span shared with the corpus (None: not checked)
     log_prob: float | None = None  # sum of the model's log-probabilities of the written characters
     seed: int | None = None  # the seed that reproduces this poem (sampling only)
+    title: str = ""  # the title the model read ('' none)
+    plan: list[str] = field(default_factory=list)  # the keyword each line was written after ('' none)
     critic: dict | None = None  # the critic's score and its terms (best of K: craft/best_of.py)
     drafts: list[ComposeResult] = field(default_factory=list)  # best of K: all K, best first
 
@@ -175,6 +187,8 @@ class ComposeResult:
             "longest_shared_span": self.longest_shared,
             "log_prob": None if self.log_prob is None else round(self.log_prob, 4),
             "seed": self.seed,
+            "title": self.title,
+            "plan": self.plan,
         }
         if self.critic is not None:
             data["critic"] = self.critic
