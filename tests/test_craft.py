@@ -179,3 +179,34 @@ def test_the_bias_leans_line_4_toward_the_answer_of_line_3(lm):
     expect = math.exp(row[c1.vocab.stoi[a]] - row[c1.vocab.stoi[b]])
     assert _ratio(c1, a, b) == pytest.approx(expect * _ratio(c0, a, b), rel=1e-3)
     assert row[c1.vocab.stoi[a]] > 1.0  # 山 ↔ 水 is a strong pair in the shipped table
+
+
+def test_check_reports_each_middle_couplet_with_labelled_pairs():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def run(poem: str) -> dict:
+        out = subprocess.run(
+            [sys.executable, "-m", "tangstudio", "check", poem, "--json"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    lv = run(
+        "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。"
+    )
+    names = [c["couplet"] for c in lv["duizhang"]]
+    assert names == ["颔联", "颈联"]
+    first = lv["duizhang"][0]
+    assert first["lines"] == ["感时花溅泪", "恨别鸟惊心"]
+    table = D.load_table("simplified")
+    pmis = [table.pmi(a, b) for a, b in zip("感时花溅泪", "恨别鸟惊心")]
+    assert first["score"] == pytest.approx(sum(pmis) / 5, abs=1e-3)
+    assert [p["label"] for p in first["pairs"]] == [D.label(x) for x in pmis]
+    assert run("床前明月光，疑是地上霜。举头望明月，低头思故乡。")["duizhang"] == []

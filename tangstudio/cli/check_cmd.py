@@ -36,10 +36,39 @@ def check(
 
         missing = "".join(dict.fromkeys(c.char for c in chars))
         raise TangError(f"none of the characters is in the tone tables ({missing[:20]}); nothing to check")
+    couplets = duizhang_of(result)
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "duizhang": [c.to_dict() for c in couplets]})
         return
     show_check(result)
+    show_duizhang(couplets)
+
+
+def duizhang_of(result) -> list:
+    """对仗 of a 律诗's 颔联 and 颈联 (engine/prosody/duizhang.py); [] for other forms."""
+    from tangstudio.engine.prosody.duizhang import LV_FORMS, report_lines
+
+    if result.form not in LV_FORMS:
+        return []
+    return report_lines(["".join(c.char for c in line.chars) for line in result.lines], result.script)
+
+
+def show_duizhang(couplets) -> None:
+    from rich.text import Text
+
+    from tangstudio.cli.render import console
+
+    style = {"strong": "green", "weak": "yellow", "against": "bold red"}
+    for c in couplets:
+        line = Text(f"{c.name} 对仗 {c.score:+.2f}  ", style="bold")
+        for a, b, pmi, label in c.pairs:
+            line.append(f"{a}↔{b} {pmi:+.1f} {label}  ", style=style[label])
+        console.print(line)
+    if couplets:
+        console.print(
+            "[dim]对仗: mean PMI of the aligned pairs of lines 3/4 and 5/6, mined from the train split's 律诗 "
+            "(docs/prosody.md); strong ≥ 1, against < 0[/dim]"
+        )
 
 
 def show_check(result) -> None:

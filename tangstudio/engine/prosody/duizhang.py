@@ -206,12 +206,22 @@ def couplet_score(table: PairTable, left: str, right: str) -> float:
 
 def report(text: str, script: str = "simplified", table: PairTable | None = None) -> list[CoupletReport]:
     """The 对仗 of each middle couplet of an eight-line poem ([] for other shapes or no table)."""
+    return report_lines(poem_lines(text), script, table)
+
+
+def report_lines(
+    lines: list[str], script: str = "simplified", table: PairTable | None = None
+) -> list[CoupletReport]:
+    """`report` for a poem already split into lines (what `check` holds)."""
+    if len(lines) != 8 or len({len(line) for line in lines}) != 1:
+        return []
     table = table or load_table(script)
     if table is None:
         return []
     out = []
-    for name, (left, right) in zip(COUPLET_NAMES, middle_couplets(text)):
-        pairs = [(a, b, table.pmi(a, b), label(table.pmi(a, b))) for a, b in zip(left, right)]
+    for name, (a, b) in zip(COUPLET_NAMES, MIDDLE):
+        left, right = lines[a], lines[b]
+        pairs = [(x, y, table.pmi(x, y), label(table.pmi(x, y))) for x, y in zip(left, right)]
         score = sum(p for _, _, p, _ in pairs) / len(pairs)
         out.append(CoupletReport(name, left, right, score, pairs))
     return out
