@@ -83,3 +83,18 @@ def test_the_composer_says_a_typed_character_is_not_in_the_vocabulary(trained_ru
     assert data["known"] is False and data["surprisal_bits"] is None
     json.dumps(data, allow_nan=False)  # no Infinity in the JSON
     assert composer.judge(composer.preview().candidates[0][0]).odds.startswith("p ")
+
+
+def test_the_studio_panel_shows_the_engines_words_for_an_unknown_character(trained_runs: Path) -> None:
+    from types import SimpleNamespace
+
+    from tangstudio.engine.compose.generator import Composer
+    from tangstudio.engine.compose.model_ref import load_for_composing
+    from tangstudio.engine.compose.settings import ComposeSettings
+    from tangstudio.studio.panes.compose.panel import typed_notes
+
+    composer = Composer(
+        load_for_composing(str(trained_runs / "tiny-gru")), ComposeSettings(form="wujue", seed=1)
+    )
+    shown = " ".join(text for text, _ in typed_notes(SimpleNamespace(typed=composer.judge(TYPO))))
+    assert "not in this model's vocabulary" in shown and "inf" not in shown and "rank" not in shown

@@ -45,7 +45,7 @@ def typed_notes(session: Session) -> Notes:
         return ()
     return (
         (f"\nyou typed {j.char}", "bold"),
-        (f"p {j.model_prob:.2%} · {j.surprisal_bits:.1f} bits · rank {j.rank}", ""),
+        (j.odds, ""),  # p · bits · rank, or "not in this model's vocabulary" (engine: Judgement.odds)
         ("fits 平仄 and rhyme ✓" if j.fits else f"✗ {j.reason}", "green" if j.fits else "bold red"),
     )
 
