@@ -36,6 +36,12 @@ def generate(
     primer: str = typer.Option(
         "", "--primer", help="Text the model reads before the poem to set its mood; not printed."
     ),
+    title: str = typer.Option(
+        "", "--title", help="题: the poem's subject, read by the model; the planner plans its lines from it."
+    ),
+    plan: str = typer.Option(
+        "", "--plan", help="A keyword per line, e.g. 山,水,月,归 ('-' leaves a line to the planner)."
+    ),
     temperature: float = typer.Option(0.8, "--temperature", "-t", help="Sampling temperature; 0 is greedy."),
     top_k: int = typer.Option(0, "--top-k", help="Sample from the k likeliest characters only (0: off)."),
     top_p: float = typer.Option(
@@ -75,6 +81,7 @@ def generate(
     ),
 ) -> None:
     """Compose poems: sampled or beam-searched, with the form, acrostic, rhyme and tones as real constraints."""
+    from tangstudio.engine.compose.planning.check import parse_plan
     from tangstudio.engine.compose.settings import ComposeSettings
     from tangstudio.engine.errors import TangError
 
@@ -84,6 +91,8 @@ def generate(
         prefix=prefix,
         theme=theme,
         primer=primer,
+        title=title,
+        plan=parse_plan(plan),
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,
@@ -101,6 +110,8 @@ def generate(
         raise TangError(f"-n must be between 1 and {MAX_POEMS}, got {n}")
     if not 0 <= beam <= MAX_BEAM:
         raise TangError(f"--beam must be between 0 (sample) and {MAX_BEAM}, got {beam}")
+    if beam and (settings.title.strip() or settings.plan):
+        raise TangError("--beam does not read a title or plan yet; leave out --beam to sample with them")
 
     from tangstudio.cli.render import working
     from tangstudio.engine.compose.model_ref import load_for_composing, resolve_model
@@ -186,6 +197,9 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 f"  longest span in corpus: {r.longest_shared or '—'} ({len(r.longest_shared)})", style="dim"
             )
         console.print(head)
+        if r.title or any(r.plan):
+            plan = " · ".join(k or "—" for k in r.plan)
+            console.print(Text(f"  题 {r.title or '—'}  纲 {plan or '—'}", style="dim"))
         if show_probs:
             line = Text("  ")
             for s in r.steps:
