@@ -32,7 +32,9 @@ FREE_LINES = 4  # lines planned for free verse, whose length is not known ahead
 # Single characters the keyword extraction keeps (they are not function words in its sense) but a
 # plan should not propose: pronouns, numerals, directions and a few verbs of saying. Useful inside a
 # line, they give the line nothing to be about. Two-character words holding them stay (明月 中秋).
-SKIP = frozenset("尔我吾汝予余伊彼斯兹乃焉或等由呈言十二三四五六七八九百千万上下中大小子")
+SKIP = frozenset(
+    "尔我吾汝予余伊彼斯兹乃焉或等由呈言十二三四五六七八九百千万上下中大小子" + "爾茲萬"
+)  # + traditional
 
 
 def propose(
