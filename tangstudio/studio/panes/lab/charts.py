@@ -1,0 +1,78 @@
+"""The Lab pane's charts: accuracy and loss of the shown runs, and the long-memory study.
+
+Drawn with plotext into PlotextPlot widgets; every function clears and redraws, so calling one
+again after a poll is all it takes to follow a run.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from tangstudio.studio.widgets.lab_views import LabRun
+
+MEMORY_COLORS = {"rnn": "red", "lstm": "blue", "gru": "green"}
+
+
+def draw_curves(
+    acc: PlotextPlot, loss: PlotextPlot, runs: list[LabRun], colors: dict[str, tuple[int, int, int]]
+) -> None:
+    """Accuracy (%) and loss (nats) against step: a line for training, dots for validation."""
+    for chart, index, title, unit in ((acc, 2, "accuracy (%)", 100.0), (loss, 1, "loss (nats)", 1.0)):
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        for run in runs:
+            color = colors[str(run.path)]
+            if run.train:
+                plt.plot(
+                    [p[0] for p in run.train],
+                    [p[index] * unit for p in run.train],
+                    color=color,
+                    marker="braille",
+                )
+            if run.val:
+                plt.scatter(
+                    [p[0] for p in run.val], [p[index] * unit for p in run.val], color=color, marker="dot"
+                )
+        plt.title(title)
+        plt.xlabel("step")
+        chart.refresh()
+
+
+def draw_memory(chart: PlotextPlot, table: Static) -> None:
+    """Recall accuracy against the distance T, per architecture (`tangstudio lab memory run` writes it)."""
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.lab.memory import load_results, summary
+
+    plt = chart.plt
+    plt.clear_data()
+    plt.clear_figure()
+    try:
+        study = load_results("memory")
+    except TangError:
+        plt.title("no memory study yet")
+        chart.refresh()
+        table.update(Text("Run one with: tangstudio lab memory run  (a few CPU-minutes)", style="dim"))
+        return
+    rows = summary(study)
+    lines = Text()
+    for arch in study["settings"]["archs"]:
+        mine = [r for r in rows if r["arch"] == arch]
+        plt.plot(
+            [r["distance"] for r in mine],
+            [100 * r["mean"] for r in mine],
+            label=arch,
+            color=MEMORY_COLORS.get(arch, "cyan"),
+            marker="dot",
+        )
+        lines.append(f"{arch:>9} ", style="bold")
+        lines.append("  ".join(f"T={r['distance']}: {r['mean']:.0%}±{r['sd']:.0%}" for r in mine) + "\n")
+    plt.hline(100 / 8, "gray")
+    plt.ylim(0, 100)
+    s = study["settings"]
+    plt.title(f"accuracy % vs T · {len(s['seeds'])} seeds, {s['steps']} steps · grey: chance")
+    plt.xlabel("T")
+    chart.refresh()
+    table.update(lines)

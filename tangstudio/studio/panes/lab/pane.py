@@ -1,0 +1,349 @@
+"""Lab pane (F5): the seed article's digits experiment, trained live and read row by row.
+
+Pick an architecture and press `t`: the pane starts `tangstudio lab digits train` in a child
+process (as the Train pane does) and follows its run folder; accuracy and loss of every shown run
+are overlaid. Then `v` cycles the views: the curves; one test digit read row by row (the rows
+already read are lit and ten probability bars move as each row arrives); the confusion matrix
+with the misclassified digits to browse; and the long-memory study's chart
+(`tangstudio lab memory run` writes it). The model is loaded and the 1,000 test digits are read
+in a worker thread, so the UI never waits for torch.
+
+This module is the pane (keys, the poll, which view shows); beside it: the runs list
+(run_list.py), the charts (charts.py), the digit views (digits.py) and training (training.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Label, OptionList, SelectionList, Static
+from textual_plotext import PlotextPlot
+
+from tangstudio.studio.panes.base import Pane
+from tangstudio.studio.panes.lab.charts import draw_curves, draw_memory
+from tangstudio.studio.panes.lab.digits import ROWS, Browse, confusion_view, digit_view
+from tangstudio.studio.panes.lab.run_list import NO_RUNS, RunList
+from tangstudio.studio.panes.lab.training import LabProcess, ended, start_run
+from tangstudio.studio.widgets.lab_views import LabRun
+
+ARCHS = ("rnn", "lstm", "gru", "bilstm")
+VIEWS = ("curves", "digit", "confusion", "memory")
+VIEW_TITLES = {
+    "curves": "accuracy and loss · line: train, dots: val",
+    "digit": "a test digit read row by row · ← → one row · p play · [ ] digit · w mistakes only",
+    "confusion": "test confusion matrix (rows: truth) · [ ] browse the misclassified digits",
+    "memory": "long memory: recall after T steps (tangstudio lab memory run)",
+}
+POLL_S = 0.5
+SCAN_EVERY = 8
+PLAY_S = 0.15  # a row every 0.15 s: a digit in about 4 s
+
+
+class LabPane(Pane):
+    BINDINGS = [
+        Binding("t", "train", "Train"),
+        Binding("s", "stop", "Stop"),
+        Binding("v", "cycle_view", "View"),
+        Binding("right,l", "row(1)", "Next row", key_display="→"),
+        Binding("left,h", "row(-1)", "Row ←", show=False),
+        Binding("p", "play", "Play"),
+        Binding("right_square_bracket", "digit(1)", "Next digit", key_display="]"),
+        Binding("left_square_bracket", "digit(-1)", "Prev digit", show=False),
+        Binding("w", "wrong_only", "Mistakes", show=False),
+        Binding("e", "reload", "Reload model", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.processes: dict[str, LabProcess] = {}
+        self.browse = Browse()
+        self.reading: dict[str, Any] | None = None  # what the worker computed for the highlighted run
+        self._ticks = 0
+        self._player: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="lab-side"):
+                yield Label("Architecture · t trains", classes="dim")
+                yield OptionList(*ARCHS, id="lab-archs")
+                yield Label("Runs · Space overlays", classes="dim")
+                yield SelectionList[str](id="lab-runs")
+                yield Static(id="lab-details")
+            with Vertical(id="lab-main"):
+                yield Static(id="lab-view-title")
+                with ContentSwitcher(initial="lab-curves", id="lab-views"):
+                    with Vertical(id="lab-curves"):
+                        yield PlotextPlot(id="lab-acc-chart")
+                        yield PlotextPlot(id="lab-loss-chart")
+                    with Horizontal(id="lab-digit"):
+                        yield Static(id="lab-digit-image")
+                        with Vertical(id="lab-digit-side"):
+                            yield Static(id="lab-digit-info")
+                            yield Static(id="lab-bars")
+                    with Horizontal(id="lab-confusion"):
+                        yield Static(id="lab-matrix")
+                        with Vertical(id="lab-wrong-side"):
+                            yield Static(id="lab-wrong-info")
+                            yield Static(id="lab-wrong-image")
+                    with Vertical(id="lab-memory"):
+                        yield PlotextPlot(id="lab-memory-chart")
+                        yield Static(id="lab-memory-table")
+
+    def on_mount(self) -> None:
+        from tangstudio.engine import paths
+
+        self.runs_root = paths.runs_dir()
+        self.log_dir = paths.home() / "logs"
+        self.run_list = RunList(self.query_one("#lab-runs", SelectionList))
+        archs = self.query_one("#lab-archs", OptionList)
+        archs.highlighted = ARCHS.index("lstm")
+        self.scan()
+        runs = self.query_one("#lab-runs", SelectionList)
+        if runs.option_count:
+            runs.highlighted = runs.option_count - 1
+        self.set_interval(POLL_S, self.tick)
+        self._show_view()
+
+    def when_shown(self, first: bool) -> None:
+        self.scan()
+        if self.view in ("digit", "confusion"):
+            self.load_reading()
+
+    # What tests read -------------------------------------------------------------------------
+
+    @property
+    def runs(self) -> dict[str, LabRun]:
+        return self.run_list.runs
+
+    @property
+    def view(self) -> str:
+        return self.browse.view
+
+    @property
+    def rows_read(self) -> int:
+        return self.browse.rows_read
+
+    @property
+    def position(self) -> int:
+        return self.browse.position
+
+    def highlighted(self) -> LabRun | None:
+        return self.run_list.highlighted()
+
+    def shown(self) -> list[LabRun]:
+        return self.run_list.shown()
+
+    # Runs ------------------------------------------------------------------------------------
+
+    def scan(self) -> None:
+        if self.run_list.scan(self.runs_root):
+            self.refresh_curves()
+
+    def tick(self) -> None:
+        self._ticks += 1
+        if self._ticks % SCAN_EVERY == 0:
+            self.scan()
+        changed = self.run_list.poll()
+        for name, process in list(self.processes.items()):
+            if process.poll() is None:
+                continue
+            del self.processes[name]
+            message, failed = ended(name, process)
+            if failed:
+                self.notify(message, title="Lab", severity="error", timeout=12)
+            else:
+                self.notify(message, title="Lab")
+        if changed:
+            self.refresh_curves()
+            self.refresh_details()
+
+    @on(SelectionList.SelectedChanged, "#lab-runs")
+    def _overlay_changed(self) -> None:
+        self.refresh_curves()
+
+    @on(SelectionList.SelectionHighlighted, "#lab-runs")
+    def _run_highlighted(self) -> None:
+        self.refresh_details()
+        self.reading = None
+        if self.view in ("digit", "confusion"):
+            self.load_reading()
+
+    def refresh_details(self) -> None:
+        self.query_one("#lab-details", Static).update(self.run_list.details())
+
+    def refresh_curves(self) -> None:
+        if self.view == "curves":
+            acc, loss = (
+                self.query_one("#lab-acc-chart", PlotextPlot),
+                self.query_one("#lab-loss-chart", PlotextPlot),
+            )
+            draw_curves(acc, loss, self.shown(), self.run_list.colors)
+
+    # Views -----------------------------------------------------------------------------------
+
+    def action_cycle_view(self) -> None:
+        self.browse.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._show_view()
+
+    def _show_view(self) -> None:
+        self.query_one("#lab-views", ContentSwitcher).current = f"lab-{self.view}"
+        self.query_one("#lab-view-title", Static).update(
+            Text.assemble(
+                (f" {self.view} ", "reverse"), " ", (VIEW_TITLES[self.view] + " · v: next view", "dim")
+            )
+        )
+        self.refresh_details()
+        self.browse.position = 0  # each view starts at its first digit, the confusion view fully read
+        self.browse.rows_read = ROWS if self.view == "confusion" else 0
+        if self.view == "curves":
+            self.refresh_curves()
+        elif self.view == "memory":
+            draw_memory(
+                self.query_one("#lab-memory-chart", PlotextPlot), self.query_one("#lab-memory-table", Static)
+            )
+        elif self.reading is None:
+            self.load_reading()
+        else:
+            self.refresh_digit()
+
+    def load_reading(self) -> None:
+        run = self.highlighted()
+        if run is None:
+            self._say(NO_RUNS)
+            return
+        if not (run.path / "checkpoints").is_dir():
+            self._say(f"{run.name} has no checkpoint yet (the first comes with the first evaluation).")
+            return
+        self._say(f"reading the 1,000 test digits with {run.name} …")
+        self._read_test_digits(str(run.path))
+
+    def _say(self, message: str) -> None:
+        for target in ("#lab-digit-info", "#lab-wrong-info"):
+            self.query_one(target, Static).update(Text(message, style="dim"))
+
+    @work(thread=True, exclusive=True, group="lab-read")
+    def _read_test_digits(self, path: str) -> None:
+        from tangstudio.engine.errors import TangError
+        from tangstudio.studio.panes.lab.digits import read_test_digits
+
+        try:
+            reading = read_test_digits(path)
+        except TangError as exc:
+            self.app.call_from_thread(self._say, str(exc))
+            return
+        self.app.call_from_thread(self._loaded, path, reading)
+
+    def _loaded(self, path: str, reading: dict[str, Any]) -> None:
+        run = self.highlighted()
+        if run is None or str(run.path) != path:
+            return
+        self.reading = reading
+        browsed = self.browse.digits(reading)
+        self.browse.position = min(self.position, len(browsed) - 1) if browsed else 0
+        self.browse.rows_read = ROWS if self.view == "confusion" else self.rows_read
+        self.refresh_digit()
+
+    def refresh_digit(self) -> None:
+        reading = self.reading
+        if reading is None:
+            return
+        if self.view == "confusion":
+            matrix, info, image = confusion_view(reading, self.browse)
+            self.query_one("#lab-matrix", Static).update(matrix)
+            self.query_one("#lab-wrong-info", Static).update(info)
+            self.query_one("#lab-wrong-image", Static).update(image)
+            return
+        shown = digit_view(reading, self.browse, room=self.query_one("#lab-digit-side").size.width)
+        if shown is None:
+            self._say("no misclassified test digits to show")
+            return
+        image, info, bars = shown
+        self.query_one("#lab-digit-image", Static).update(image)
+        self.query_one("#lab-digit-info", Static).update(info)
+        self.query_one("#lab-bars", Static).update(bars)
+
+    def action_row(self, delta: int) -> None:
+        if self.view != "digit":
+            return
+        self.browse.rows_read = max(0, min(ROWS, self.rows_read + delta))
+        self.refresh_digit()
+
+    def action_play(self) -> None:
+        if self.view != "digit":
+            return
+        if self._player is not None:
+            self._player.stop()
+            self._player = None
+            return
+        if self.rows_read >= ROWS:
+            self.browse.rows_read = 0
+        self._player = self.set_interval(PLAY_S, self._play_step)
+
+    def _play_step(self) -> None:
+        if self.rows_read >= ROWS or self.view != "digit":
+            if self._player is not None:
+                self._player.stop()
+            self._player = None
+            return
+        self.action_row(1)
+
+    def action_digit(self, delta: int) -> None:
+        browsed = self.browse.digits(self.reading)
+        if self.view not in ("digit", "confusion") or not browsed:
+            return
+        self.browse.position = (self.position + delta) % len(browsed)
+        self.browse.rows_read = 0 if self.view == "digit" else ROWS
+        self.refresh_digit()
+
+    def action_wrong_only(self) -> None:
+        self.browse.wrong_only = not self.browse.wrong_only
+        self.browse.position = 0
+        self.refresh_digit()
+
+    def action_reload(self) -> None:
+        self.reading = None
+        if self.view in ("digit", "confusion"):
+            self.load_reading()
+
+    # Training --------------------------------------------------------------------------------
+
+    def action_train(self) -> None:
+        from tangstudio.studio.panes import lab  # the budget is read at call time: a test shortens it
+
+        archs = self.query_one("#lab-archs", OptionList)
+        arch = ARCHS[archs.highlighted or 0]
+        try:
+            process = start_run(self.runs_root, self.log_dir, arch, lab.TRAIN_STEPS)
+        except OSError as exc:
+            self.notify(f"could not start training: {exc}", title="Lab", severity="error")
+            return
+        self.processes[process.name] = process
+        self.run_list.highlight(self.run_list.add(self.runs_root / process.name, show=True))
+        self.notify(
+            f"training {process.name}: {arch} 1×128, {lab.TRAIN_STEPS:,} steps, one thread", title="Lab"
+        )
+        if self.view != "curves":
+            self.browse.view = "digit"
+            self.action_cycle_view()  # back to the curves, where the run shows
+
+    def action_stop(self) -> None:
+        run = self.highlighted()
+        process = self.processes.get(run.name) if run else None
+        if process is None:
+            self.notify("the highlighted run is not training from this studio.", title="Lab")
+            return
+        process.stop()
+
+    def stop_all(self) -> list[str]:
+        names = []
+        for name, process in self.processes.items():
+            if process.poll() is None:
+                process.stop()
+                names.append(name)
+        return names
