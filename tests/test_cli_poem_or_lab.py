@@ -64,7 +64,7 @@ def test_poem_listings_leave_lab_runs_out(lab_and_poem_runs: Path) -> None:
     assert run_kind(lab_and_poem_runs / "tiny-gru") == POEM
     assert [r.name for r in list_runs(kind=POEM)] == ["tiny-gru"]
     [lab] = list_runs(kind=LAB)
-    assert lab.name == "lab-bilstm" and lab.ppl_kind == "accuracy" and lab.best_val_acc is not None
+    assert lab.name == "lab-bilstm" and lab.ppl_kind is None and lab.best_val_acc is not None
     assert len(list_runs()) == 2
 
 

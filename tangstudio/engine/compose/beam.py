@@ -43,7 +43,7 @@ def beam_search(
     tables: VocabTables | None = None,
 ) -> list[ComposeResult]:
     """The n best poems (n ≤ width) of a beam of `width`, best first."""
-    if not getattr(loaded, "causal", True):
+    if not loaded.causal:
         raise TangError("beam search needs a left-to-right model; a bilstm composes by filling")
     if width < 1:
         raise TangError(f"beam width must be at least 1, got {width}")

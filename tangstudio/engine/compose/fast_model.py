@@ -20,6 +20,7 @@ import numpy as np
 from tangstudio.engine.compose.fast_step import FastStep, single_thread_blas
 from tangstudio.engine.compose.score_result import PoemScore, normalise, poem_score
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.models.archs import PplKind, ppl_kind_of
 
 
 @dataclass
@@ -46,8 +47,8 @@ class FastLoaded:
         return self._model
 
     @property
-    def ppl_kind(self) -> str:
-        return str(self.meta.get("ppl_kind", "causal"))
+    def ppl_kind(self) -> PplKind:
+        return ppl_kind_of(self.causal)
 
 
 def load_fast(ref: str = "default") -> FastLoaded | None:

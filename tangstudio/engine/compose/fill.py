@@ -35,7 +35,7 @@ class Filler:
         novelty=None,
         tables: VocabTables | None = None,
     ) -> None:
-        if getattr(loaded, "causal", True):
+        if loaded.causal:
             raise TangError("filling needs a bilstm model; a left-to-right model composes with the Composer")
         self.loaded, self.model, self.vocab = loaded, loaded.model, loaded.vocab
         self.settings = settings or ComposeSettings()

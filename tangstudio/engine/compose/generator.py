@@ -89,7 +89,7 @@ class Composer:
         novelty=None,
         tables: VocabTables | None = None,
     ) -> None:
-        if not getattr(loaded, "causal", True):
+        if not loaded.causal:
             raise TangError(
                 "a bilstm model fills in characters from both sides; compose with the Filler instead"
             )

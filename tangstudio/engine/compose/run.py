@@ -33,7 +33,7 @@ def compose_many(
             f"this model was trained on {loaded.meta.get('forms')} verse only: it has never begun a "
             "free-form poem, so expect it to drift into one of the forms it knows"
         )
-    causal = getattr(loaded, "causal", True)
+    causal = loaded.causal
     if beam:
         if not causal:
             raise TangError(

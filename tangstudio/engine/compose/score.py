@@ -17,6 +17,7 @@ from tangstudio.engine.compose.score_result import CharScore, PoemScore, normali
 from tangstudio.engine.corpus.forms import classify
 from tangstudio.engine.corpus.vocab import MASK
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.models.archs import ppl_kind_of
 
 __all__ = ["CharScore", "PoemScore", "normalise", "score_poem"]
 
@@ -37,9 +38,8 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
     ids = vocab.encode_poem(text, form)
     device = next(model.parameters()).device
     seq = torch.tensor(ids, device=device)
-    if getattr(model, "causal", True):
+    if loaded.causal:
         logits = model(seq[None, :-1])[0]  # logits[t] predicts ids[t + 1]
-        kind = "causal"
     else:
         n = len(ids) - 1  # positions 1..len-1 are predicted, each with itself masked
         rows = seq[None].repeat(n, 1)
@@ -48,7 +48,7 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
         logits = model(rows, torch.full((n,), len(ids), device=device))[
             torch.arange(n, device=device), positions
         ]
-        kind = "pseudo"
+    kind = ppl_kind_of(loaded.causal)
     logp = torch.log_softmax(logits.float().cpu(), -1)
     targets = torch.tensor(ids[1:])
     picked = logp[torch.arange(len(targets)), targets]

@@ -56,11 +56,11 @@ class ClassifierConfig:
     @property
     def kind(self) -> str:
         """The cell each direction runs."""
-        return "lstm" if self.arch == "bilstm" else self.arch
+        return ARCHS[self.arch].cell
 
     @property
     def bidirectional(self) -> bool:
-        return self.arch == "bilstm"
+        return ARCHS[self.arch].bidirectional
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

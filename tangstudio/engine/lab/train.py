@@ -386,7 +386,7 @@ class _Loop:
             "step": c["step"],
             "val_loss": (val or {}).get("loss"),
             "val_acc": (val or {}).get("accuracy"),
-            "ppl_kind": "accuracy",
+            "measure": "accuracy",  # not a perplexity: events.py's ppl_kind is causal or pseudo
             "train_config": cfg.to_dict(),
             "created": now_iso(),
         }

@@ -5,8 +5,10 @@ about a second, so this module (and everything it imports) must stay torch-free.
 its model class as "module:Class", imported only when a model is actually built; a name rather
 than a lazy import, so the import-linter contract "archs never imports torch" holds statically.
 
-This is the one registry: the name lists (`ARCH_NAMES`, `CAUSAL_ARCHS`) and the question "is this
-architecture causal?" (`is_causal`) are asked here, never re-derived from the name string.
+This is the one registry: the name lists (`ARCH_NAMES`, `CAUSAL_ARCHS`), the question "is this
+architecture causal?" (`is_causal`), which perplexity its loss is (`ppl_kind`, `ppl_kind_of`) and
+which recurrent cell it runs (`cell`, `pairs_state`) are asked here, never re-derived from the name
+string.
 
 The equations are the seed article's (see docs and `shared/seed/DIGEST.md`), written in Unicode
 so a terminal can show them as they are.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # only for annotations; never imported at run time
     from tangstudio.engine.models.config import ModelConfig
@@ -34,6 +36,13 @@ class ArchInfo:
     when_to_pick: str
     builder: str  # "module:Class" of the nn.Module, imported by build()
     note: str = ""
+    cell: str = ""  # the recurrent cell each direction runs (a key of ARCHS): rnn, lstm or gru
+    bidirectional: bool = False
+
+    @property
+    def pairs_state(self) -> bool:
+        """Whether its state is an (h, c) pair, as the LSTM's is, rather than h alone."""
+        return (self.cell or self.name) == "lstm"
 
     def build(self, config: ModelConfig) -> Any:
         """A fresh model of this architecture (imports torch and the model's module now)."""
@@ -80,6 +89,7 @@ ARCHS: dict[str, ArchInfo] = {
         equations=RNN_EQUATIONS,
         when_to_pick="The baseline: smallest and fastest per step, but it forgets: 五绝 ppl 164 vs the LSTM's 154, digits 93.4 % vs 96.4 %, nothing recalled 50 steps back (docs/study.md).",
         builder=_CAUSAL,
+        cell="rnn",
     ),
     "lstm": ArchInfo(
         name="lstm",
@@ -89,6 +99,7 @@ ARCHS: dict[str, ArchInfo] = {
         equations=LSTM_EQUATIONS,
         when_to_pick="The classic gated cell, best on 五绝 (ppl 154; GRU 158, RNN 164); digits 96.4 % (RNN 93.4 %); long memory only with --forget-bias (docs/study.md).",
         builder=_CAUSAL,
+        cell="lstm",
     ),
     "gru": ArchInfo(
         name="gru",
@@ -102,6 +113,7 @@ ARCHS: dict[str, ArchInfo] = {
             "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
             "h̃_t = tanh(W_x·x_t + b_x + r_t × (W_h·h_{t−1} + b_h)); PyTorch's z is 1 − z_t here."
         ),
+        cell="gru",
     ),
     "bilstm": ArchInfo(
         name="bilstm",
@@ -112,6 +124,8 @@ ARCHS: dict[str, ArchInfo] = {
         when_to_pick="Fills masked characters from both sides, not left to right: the right side is worth 0.07–0.12 nats on 五绝; digits 96.9 %, 71–85 % with one side removed.",
         builder=_BILSTM,
         note="Its loss is a pseudo-likelihood (each character given all others), not comparable to causal perplexity.",
+        cell="lstm",
+        bidirectional=True,
     ),
 }
 
@@ -134,9 +148,29 @@ def is_causal(arch: str) -> bool:
     return info.causal if info is not None else True
 
 
-def ppl_kind(arch: str) -> str:
+PplKind = Literal["causal", "pseudo"]
+
+
+def ppl_kind_of(causal: bool) -> PplKind:
+    """The one rule: a next-character model's loss is a perplexity, a fill-in model's a pseudo one."""
+    return "causal" if causal else "pseudo"
+
+
+def ppl_kind(arch: str) -> PplKind:
     """ "causal" perplexity for a next-character model, "pseudo" for the BiLSTM's fill-in loss."""
-    return "causal" if is_causal(arch) else "pseudo"
+    return ppl_kind_of(is_causal(arch))
+
+
+def cell_of(arch: str) -> str:
+    """The recurrent cell an architecture runs (bilstm → lstm); TangError-free: unknown names pass."""
+    info = ARCHS.get(arch)
+    return info.cell if info is not None else arch
+
+
+def pairs_state(kind: str) -> bool:
+    """Whether a cell or architecture keeps an (h, c) pair (lstm, bilstm) rather than h alone."""
+    info = ARCHS.get(kind)
+    return info.pairs_state if info is not None else False
 
 
 def arch_choices() -> str:

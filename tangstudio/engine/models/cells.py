@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from tangstudio.engine.models.archs import pairs_state
+
 State = Tensor | tuple[Tensor, Tensor]
 
 
@@ -140,6 +142,7 @@ class CellStack(nn.Module):
     ) -> None:
         super().__init__()
         self.kind = kind
+        self.paired = pairs_state(kind)  # the LSTM's (h, c) state rather than h alone
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.cells = nn.ModuleList(
@@ -151,7 +154,7 @@ class CellStack(nn.Module):
         self, batch_size: int, device: torch.device | None = None, dtype: torch.dtype | None = None
     ) -> State:
         zeros = torch.zeros(len(self.cells), batch_size, self.hidden_size, device=device, dtype=dtype)
-        return (zeros, zeros.clone()) if self.kind == "lstm" else zeros
+        return (zeros, zeros.clone()) if self.paired else zeros
 
     def forward(
         self, x: Tensor, state: State | None = None, lengths: Tensor | None = None
@@ -160,7 +163,7 @@ class CellStack(nn.Module):
         if state is None:
             state = self.init_state(B, x.device, x.dtype)
         per_layer: list[State] = [
-            (state[0][i], state[1][i]) if self.kind == "lstm" else state[i] for i in range(len(self.cells))
+            (state[0][i], state[1][i]) if self.paired else state[i] for i in range(len(self.cells))
         ]
         alive = (
             None
@@ -177,10 +180,10 @@ class CellStack(nn.Module):
                 if alive is not None:  # rows already past their end keep their state
                     new = _keep_where(alive[:, t], new, per_layer[i])
                 per_layer[i] = new
-                inp = new[0] if self.kind == "lstm" else new
+                inp = new[0] if self.paired else new
             outputs.append(inp if alive is None else inp * alive[:, t, None].to(inp.dtype))
         out = torch.stack(outputs, dim=1)
-        if self.kind == "lstm":
+        if self.paired:
             pairs = [s for s in per_layer if isinstance(s, tuple)]
             return out, (torch.stack([h for h, _ in pairs]), torch.stack([c for _, c in pairs]))
         return out, torch.stack([s for s in per_layer if isinstance(s, Tensor)])

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tangstudio.engine.models.archs import pairs_state
 from tangstudio.engine.models.cells import CellStack, LSTMCell
 
 # Callables rather than type[nn.RNNBase]: the subclasses take (input_size, hidden_size, ...), the base a mode first.
@@ -34,7 +35,7 @@ def make_recurrent(
         stack = CellStack(kind, input_size, hidden_size, layers, between)
     else:
         stack = FUSED[kind](input_size, hidden_size, num_layers=layers, dropout=between, batch_first=True)
-    if kind == "lstm" and forget_bias:
+    if pairs_state(kind) and forget_bias:
         init_forget_bias(stack, forget_bias)
     return stack
 
@@ -64,7 +65,7 @@ def zero_state(
 ):
     """The state before the first character: zeros, [layers, B, H] (a pair (h, C) for the LSTM)."""
     h = torch.zeros(layers, batch_size, hidden_size, device=device, dtype=dtype)
-    return (h, torch.zeros_like(h)) if kind == "lstm" else h
+    return (h, torch.zeros_like(h)) if pairs_state(kind) else h
 
 
 class OutputHead(nn.Module):

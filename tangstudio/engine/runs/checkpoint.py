@@ -39,6 +39,7 @@ from tangstudio.engine.atomic import (
     write_file_synced,
 )
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.models.archs import PplKind, is_causal, ppl_kind_of
 from tangstudio.engine.runs.layout import META, STATE, STATE_META, WEIGHTS
 
 if TYPE_CHECKING:  # torch loads only when tensors are read or written: `runs list` reads JSON alone
@@ -62,11 +63,12 @@ class LoadedModel:
 
     @property
     def causal(self) -> bool:
-        return bool(getattr(self.model, "causal", True))
+        """Next-character model (rnn, lstm, gru) or fill-in (bilstm): the registry says, by the config's arch."""
+        return is_causal(self.config.arch)
 
     @property
-    def ppl_kind(self) -> str:
-        return self.meta.get("ppl_kind", "causal")
+    def ppl_kind(self) -> PplKind:
+        return ppl_kind_of(self.causal)
 
 
 def _sha256(data: bytes) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.models.archs import ppl_kind
+from tangstudio.engine.models.archs import PplKind, ppl_kind
 from tangstudio.engine.runs import layout
 from tangstudio.engine.runs.checkpoint import META, STATE, STATE_META, WEIGHTS, read_meta
 from tangstudio.engine.runs.config import read_config
@@ -122,7 +122,7 @@ class RunSummary:
     steps: int
     best_val_loss: float | None
     best_val_ppl: float | None
-    ppl_kind: str
+    ppl_kind: PplKind | None  # None for a lab run: its measure is accuracy (best_val_acc), not perplexity
     status: str  # running | finished | interrupted | failed | stopped (died without saying) | damaged
     corpus: str
     forms: str
@@ -225,7 +225,7 @@ def summarize(run: RunDir) -> RunSummary:
         status = "stopped"
     params = next((m.get("params") for m in metas.values()), None)
     side = LAB if config.get("kind") == LAB else run_kind(run.path) if not config else POEM
-    kind = "accuracy" if side == LAB else ppl_kind(str(config.get("arch", "")))
+    kind = None if side == LAB else ppl_kind(str(config.get("arch", "")))
     return RunSummary(
         name=run.name,
         path=run.path,

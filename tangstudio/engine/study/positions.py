@@ -68,6 +68,7 @@ def loss_by_position(
     from bisect import bisect_left
 
     from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.models.archs import ppl_kind_of
     from tangstudio.engine.runs.checkpoint import load_checkpoint
 
     loaded = load_checkpoint(target)
@@ -84,7 +85,7 @@ def loss_by_position(
     return {
         "run": meta.get("run"),
         "arch": loaded.config.arch,
-        "ppl_kind": "causal" if loaded.causal else "pseudo",
+        "ppl_kind": ppl_kind_of(loaded.causal),
         "labels": bucket_labels(edges),
         "loss": means,
         "count": count,

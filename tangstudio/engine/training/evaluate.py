@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from tangstudio.engine.corpus import Poem
 from tangstudio.engine.corpus.vocab import PAD
+from tangstudio.engine.models.archs import ppl_kind_of
 from tangstudio.engine.training.batching import causal_batch, pad
 
 
@@ -46,7 +47,7 @@ def loss_sums(
     """(total nats, counted tokens) over the sequences, in eval mode; the caller's mode is restored.
 
     `on_batch(done, total)` after each batch lets a face show progress (the CLI's bar)."""
-    causal = bool(getattr(model, "causal", True))
+    causal = bool(model.causal)  # build_model's models say it (archs.ARCHS[arch].causal)
     was_training = model.training
     model.eval()
     device = torch.device(device)
@@ -125,7 +126,7 @@ def evaluate(
     if all_reduce is not None:
         nats, summed = all_reduce([nats, float(count)])
         count = round(summed)
-    kind = "causal" if getattr(model, "causal", True) else "pseudo"
+    kind = ppl_kind_of(model.causal)
     return summarize(nats, count, kind, len(poems))
 
 

@@ -41,7 +41,7 @@ def sample_poems(
         for form in forms:
             limit = (find(form) or FREE).sample_chars
             ids = [vocab.start_id(form)]
-            if getattr(model, "causal", True):
+            if model.causal:
                 state = model.init_state(1)
                 token = torch.tensor([ids[0]], device=device)
                 for _ in range(limit):
