@@ -13,6 +13,10 @@ from pathlib import Path
 
 import typer
 
+from tangstudio.cli import richfix
+
+richfix.apply()  # Rich's wrap measured a trailing space in characters: help lines lost a word to "…"
+
 app = typer.Typer(
     name="tangstudio",
     help="Train small recurrent networks on the Complete Tang Poems and compose classical Chinese verse.\n\n"

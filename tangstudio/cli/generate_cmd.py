@@ -192,11 +192,10 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 ("strict", c["tones_strict_ok"]),
             ):
                 head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
-        if r.longest_shared is not None:
-            head.append(
-                f"  longest span in corpus: {r.longest_shared or '—'} ({len(r.longest_shared)})", style="dim"
-            )
         console.print(head)
+        if r.longest_shared is not None:  # its own line: beside the checks it wrapped at 80 columns
+            span = f"{r.longest_shared} ({len(r.longest_shared)} characters)" if r.longest_shared else "—"
+            console.print(Text(f"  longest span also in the corpus: {span}", style="dim"))
         if r.title or any(r.plan):
             plan = " · ".join(k or "—" for k in r.plan)
             console.print(Text(f"  题 {r.title or '—'}  纲 {plan or '—'}", style="dim"))

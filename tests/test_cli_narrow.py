@@ -1,0 +1,91 @@
+"""The CLI at 80 columns (issue 25, item 14): nothing cut to "…", no header wrapped mid-phrase.
+
+- `generate --help` read "藏头诗: each character opens … line": Rich measured a wrapped line's trailing
+  space in characters, not cells, so a help line holding Chinese lost its last word (cli/richfix.py).
+- `runs list` cut "interrupt…" and "tang/reg…": the columns now keep their width and a long name folds.
+- `generate`'s header wrapped "longest span in / corpus:": the span has a line of its own.
+
+Real subprocesses with COLUMNS=80, as a person at a narrow terminal runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from studio_helpers import copy_run
+
+COMMANDS = [
+    ("generate",), ("check",), ("score",), ("train",), ("eval",), ("inspect",), ("compare",), ("stats",),
+    ("runs", "list"), ("lab", "digits", "train"),
+]  # fmt: skip
+
+
+def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "80", "OMP_NUM_THREADS": "1"}
+    env.pop("NO_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def _fits(text: str) -> None:
+    for line in text.splitlines():
+        assert cell_len(line) <= 80, line
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_cuts_no_word_at_80_columns(command: tuple[str, ...], home: Path) -> None:
+    done = tangstudio(*command, "--help", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "…" not in done.stdout, done.stdout
+    _fits(done.stdout)
+
+
+def test_generate_help_keeps_the_acrostic_sentence_whole(home: Path) -> None:
+    done = tangstudio("generate", "--help", home=home)
+    words = " ".join(done.stdout.replace("│", " ").split())
+    assert "each character opens a line, in order" in words
+
+
+def test_runs_list_keeps_status_and_corpus_whole_at_80_columns(home: Path) -> None:
+    from tangstudio.engine.runs.config import write_config
+    from tangstudio.engine.training.config import TrainConfig
+
+    for name, status in (("lstm-20261204-231530-long-name", "interrupted"), ("gru-large", "finished")):
+        folder = home / "runs" / name
+        folder.mkdir(parents=True)
+        write_config(folder / "config.toml", TrainConfig(arch="lstm", run=name, steps=1500).to_dict())
+        events = [
+            {"event": "eval", "step": 1500, "val_loss": 5.7, "val_ppl": 312.44, "time": 1},
+            {"event": "done", "step": 1500, "status": status, "time": 2},
+        ]
+        (folder / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    done = tangstudio("runs", "list", home=home)
+    assert done.returncode == 0, done.stderr
+    assert "…" not in done.stdout
+    assert "interrupted" in done.stdout and "tang/regulated" in done.stdout and "finished" in done.stdout
+    _fits(done.stdout)
+    lines = done.stdout.splitlines()  # the long name folds onto the next line, whole
+    at = next(i for i, line in enumerate(lines) if line.startswith("lstm-2026"))
+    assert (lines[at].split()[0] + lines[at + 1].split()[0]) == "lstm-20261204-231530-long-name"
+
+
+def test_generate_header_is_one_line_at_80_columns(trained_runs: Path, tiny_corpus: str, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    done = tangstudio(
+        "generate", "--model", "tiny-gru", "-n", "2", "--seed", "1", "--form", "qilv", home=home
+    )
+    assert done.returncode == 0, done.stderr
+    _fits(done.stdout)
+    heads = [line for line in done.stdout.splitlines() if line.startswith("#")]
+    assert len(heads) == 2 and all("strict" in h for h in heads)
+    spans = [line for line in done.stdout.splitlines() if "longest span" in line]
+    assert len(spans) == 2 and all(
+        line.strip().startswith("longest span also in the corpus:") for line in spans
+    )
