@@ -120,7 +120,6 @@ class ComposePane(Pane):
         if wide != self._footer_wide:
             self._footer_wide = wide
             show_keys(self, self.BINDINGS, wide)
-            self.status = self._status_line()
 
     def when_shown(self, first: bool) -> None:
         if first:
@@ -244,10 +243,10 @@ class ComposePane(Pane):
 
         try:
             session = make_session(self.loaded, self.settings(), self.novelty)
-        except TangError as exc:
-            self.session = None
+        except TangError as exc:  # a refused setting leaves the poem in progress as it was
             self.error(f"{exc}", "Compose settings")
-            self._show(f"{exc}")
+            if self.session is None:
+                self._show(f"{exc}")
             return
         self._keep_previous()
         self.session = session
@@ -431,7 +430,7 @@ class ComposePane(Pane):
     def _status_line(self) -> Text:
         model = self.model_target if self.loaded is not None else None
         shared = lambda: longest_shared(self.novelty, self.poem_text())  # noqa: E731  (asked only when done)
-        return status_text(model, self.session, shared, keys_here=self._footer_wide is False)
+        return status_text(model, self.session, shared)
 
     # Output ----------------------------------------------------------------------------------
 

@@ -1,6 +1,5 @@
-"""The status line under the poem: which model, how the choices went, what to do next.
-
-On a narrow terminal it also carries the first compose keys, which the footer has no room for.
+"""The status line under the poem (which model, how the choices went, what to do next), and which
+compose keys the footer has room for.
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ from textual.widgets import Static
 if TYPE_CHECKING:
     from tangstudio.studio.sessions import Session
 
-FOOTER_ROOM = 120  # columns the footer needs for the compose keys and the app's
+FOOTER_ROOM = 120  # columns the footer needs for all the compose keys and the app's
+NARROW_KEYS = {"space": "Next", "backspace": "Undo", "p": "Play", "n": "New", "w": "Save"}  # below it
 
 
 class StatusLine(Static):
@@ -39,14 +39,11 @@ def model_label(target: str | None) -> str:
     return "default model" if path.name == "default" else f"run {path.name}"
 
 
-def status_text(
-    model: str | None, session: Session | None, shared: Callable[[], str | None], keys_here: bool
-) -> Text:
+def status_text(model: str | None, session: Session | None, shared: Callable[[], str | None]) -> Text:
     """The status line's text.
 
     `model`: the loaded model's target (None: no model). `shared()`: the longest span the finished
-    poem shares with the corpus (asked only then: it may wait for the corpus index). `keys_here`: the footer has no room for the compose keys, so the
-    line names the first ones.
+    poem shares with the corpus (asked only then: it may wait for the corpus index).
     """
     parts: list[tuple[str, str]] = []
     if model is not None:
@@ -62,8 +59,6 @@ def status_text(
         span = shared()
         if span:
             parts.append((f"longest span shared with the corpus: {span}", "dim"))
-    if keys_here:
-        parts.append(("Space next · ⌫ undo · ? keys", "dim"))
     backoffs = session.backoffs if session is not None else []
     if backoffs:
         parts.append((f"relaxed: {backoffs[-1]}", "yellow"))
@@ -86,9 +81,15 @@ def longest_shared(novelty: Any, text: str) -> str | None:
 
 
 def show_keys(widget: Widget, declared: Iterable[Binding | Any], wide: bool) -> None:
-    """Below FOOTER_ROOM columns the footer keeps the app's keys (F1–F4, ?) and the compose keys
-    move to the status line; otherwise the app's keys would be cut off (issue 16, item 11)."""
-    shown = {b.key for b in declared if isinstance(b, Binding) and b.show}
+    """Which of the widget's keys the footer shows: all those declared shown when the window is
+    wide, else the first five with one-word names (NARROW_KEYS), so the app's keys (^q, F1–F5, ?)
+    still fit at 80 columns (issue 16, item 11) and the compose keys show too (issue 25, item 2)."""
+    shown = {b.key: b.description for b in declared if isinstance(b, Binding) and b.show}
     for key, bindings in widget._bindings.key_to_bindings.items():
-        widget._bindings.key_to_bindings[key] = [replace(b, show=wide and key in shown) for b in bindings]
+        widget._bindings.key_to_bindings[key] = [
+            replace(b, show=key in shown, description=shown.get(key, b.description))
+            if wide
+            else replace(b, show=key in NARROW_KEYS, description=NARROW_KEYS.get(key, b.description))
+            for b in bindings
+        ]
     widget.refresh_bindings()

@@ -1,0 +1,106 @@
+"""Issue 25 ("the first hour, round three"), studio items: each one as a newcomer meets it, in Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from studio_helpers import copy_run, errors, settle, sync
+
+from tangstudio.studio.app import create_app
+
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
+
+
+def studio(**options):
+    options.setdefault("warm_torch", False)
+    return create_app(**options)
+
+
+def screen_text(app) -> str:
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
+async def _wait_for(pilot, condition, seconds: float = 30) -> bool:
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    return condition()
+
+
+async def _ready(pilot):
+    await settle(pilot)
+    pane = pilot.app.query_one("#compose-pane")
+    assert await _wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
+    pane.seed = 5
+    pane.action_new()
+    pane.focus_first()
+    return pane
+
+
+# 1. A refused setting keeps the poem; a valid one keeps the old poem for `u` ------------------------
+
+
+@sync
+async def test_a_refused_setting_leaves_the_poem_in_progress(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press(*["space"] * 9)
+        written = pane.poem_text()
+        assert len(written) >= 9
+        pane.query_one("#cp-prefix").focus()
+        await pilot.press(*"abc", "enter")
+        await settle(pilot)
+        assert any("prefix" in e for e in errors(app)), errors(app)
+        assert pane.poem_text() == written and pane.session is not None  # the poem is as it was
+        assert "".join(pane.poem.chars) == written  # and still shown
+        await pilot.press("escape", "space")  # and writing goes on
+        assert pane.poem_text().startswith(written) and len(pane.poem_text()) > len(written)
+
+
+@sync
+async def test_a_valid_setting_starts_a_new_poem_and_u_brings_the_old_back(
+    trained_runs: Path, home: Path
+) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press(*["space"] * 9)
+        written = pane.poem_text()
+        pane.query_one("#cp-prefix").focus()
+        await pilot.press(*"abc", "enter")  # refused: nothing is replaced, nothing is kept
+        await settle(pilot)
+        assert pane.previous is None
+        field = pane.query_one("#cp-prefix")
+        field.value = ""
+        field.focus()
+        await pilot.press("enter")  # valid: a new poem, the old one kept
+        await settle(pilot)
+        assert pane.poem_text() != written and pane.previous is not None
+        await pilot.press("escape", "u")
+        assert pane.poem_text() == written
+
+
+# 2. The compose keys in the footer at 80×24 and 100×30 ---------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
+@sync
+async def test_the_compose_footer_shows_the_compose_keys_on_a_small_terminal(
+    trained_runs: Path, home: Path, size: tuple[int, int]
+) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=size) as pilot:
+        await _ready(pilot)
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+    for key in ("space Next", "⌫ Undo", "p Play", "n New", "w Save"):
+        assert key in footer, footer
+    assert "panes" in footer and "? Help" in footer  # the app's keys still fit
