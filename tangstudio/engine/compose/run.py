@@ -33,6 +33,9 @@ def compose_many(
             f"this model was trained on {loaded.meta.get('forms')} verse only: it has never begun a "
             "free-form poem, so expect it to drift into one of the forms it knows"
         )
+    from tangstudio.engine.compose.notes import settings_notes
+
+    notes += settings_notes(settings)  # allowed, but not silently: a short acrostic leaves lines free
     causal = loaded.causal
     if beam:
         if not causal:
