@@ -5,4 +5,6 @@ Textual. The engine (`tangstudio.engine`) has no UI imports; the two faces are `
 (Typer, headless) and `tangstudio.studio` (Textual).
 """
 
+# The one source of the version: pyproject.toml reads it ([tool.setuptools.dynamic]) and
+# `tangstudio --version` prints it beside the shipped models' checksums (engine/version.py).
 __version__ = "0.1.0"

@@ -40,14 +40,16 @@ def root(
         show_default=False,
     ),
     run: str | None = typer.Option(None, "--run", help="Open the studio on this run."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version, the shipped models and their sha256, and exit."
+    ),
 ) -> None:
     if home is not None:
         os.environ["TANGSTUDIO_HOME"] = str(home)
     if version:
-        from tangstudio import __version__
+        from tangstudio.engine.version import version_lines
 
-        typer.echo(f"tangstudio {__version__}")
+        typer.echo("\n".join(version_lines()))
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
         from tangstudio.cli.launch import launch_studio

@@ -3,19 +3,28 @@
 The home comes from `--home` (which sets TANGSTUDIO_HOME), then TANGSTUDIO_HOME, then the
 platform's user data folder. Tests point TANGSTUDIO_HOME at a temporary folder so they never touch
 the real one.
+
+The shipped models live in the checkout's top-level models/ (the card, models/README.md, sits
+there). setup.py maps that folder to the package `tangstudio._models`, every subfolder included, so
+a wheel carries it as site-packages/tangstudio/_models and an editable install maps the same name
+back to the checkout's folder; `shipped_models_dir` asks importlib.resources for that package, never
+for a path beside the source, so `pip install`, `pipx install` and a checkout all find one copy.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from functools import cache
 from pathlib import Path
 
 import platformdirs
 
 from tangstudio.engine.errors import TangError
 
+# The checkout's root: what a source tree run without installing falls back to (shipped_models_dir).
 REPO_ROOT = Path(__file__).resolve().parents[2]
+MODELS_PACKAGE = "tangstudio._models"  # the name setup.py gives the models/ folder
 # Names that become one folder under the home (runs, corpora): never a path, never hidden.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -59,5 +68,28 @@ def corpora_dir() -> Path:
 
 
 def shipped_models_dir() -> Path:
-    """The `models/` folder of the checkout, where the default model ships."""
-    return Path(os.environ.get("TANGSTUDIO_MODELS", REPO_ROOT / "models"))
+    """The folder of the shipped models (default/, and any other subfolder): TANGSTUDIO_MODELS, else
+    the installed package `tangstudio._models` (see the module's doc)."""
+    override = os.environ.get("TANGSTUDIO_MODELS")
+    return Path(override) if override else packaged_models_dir()
+
+
+@cache
+def packaged_models_dir() -> Path:
+    """Where importlib.resources finds `tangstudio._models`: site-packages/tangstudio/_models from a
+    wheel, the checkout's models/ from an editable install.
+
+    models/__init__.py makes it a regular package: setuptools' editable finder does not import a
+    namespace package mapped under a regular one, and `files` of a namespace package is no Path. Only
+    a source tree that was never installed (PYTHONPATH=., or an editable install older than the
+    mapping) lacks the package; it falls back to its own models/.
+    """
+    from importlib import resources  # here: --help and the studio's first frame never ask
+
+    try:
+        root = resources.files(MODELS_PACKAGE)
+    except ModuleNotFoundError:
+        return REPO_ROOT / "models"
+    if not isinstance(root, Path):  # pragma: no cover - only an install left zipped (an egg, a zipapp)
+        raise TangError(f"the shipped models are inside an archive ({root}): install tangstudio unpacked")
+    return root
