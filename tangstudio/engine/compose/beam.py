@@ -7,6 +7,17 @@ All hypotheses step together as one batch of the model; each carries its own con
 (immutable, so branching copies nothing) and its path of StepInfo. A fixed form has one length,
 so scores compare without length normalisation; a free poem that ends is set aside and the
 search stops once no open hypothesis can beat the best finished one.
+
+Plain beam search is known to find bland, repetitive text (the likeliest sequences repeat
+themselves: "春日落花花"; Holtzman et al. 2020), and its N best differ in a character or two. Two
+optional terms, which `generate` turns on (run.py: BEAM_DIVERSITY, BEAM_REPEAT), change what is
+searched for, not what is reported (`log_prob` stays the model's own):
+
+- diverse beam search (Vijayakumar et al. 2018): the beam is split into one group per poem asked
+  for; the groups step in turn, and a character costs `diversity` nats more for every earlier group
+  that chose it at the same place in this step (Hamming diversity), so each group finds its own poem;
+- a repeat penalty: a character costs `repeat_penalty` nats for each time the poem already holds it
+  (punctuation and forced places are free), as regulated verse avoids repeated characters.
 """
 
 from __future__ import annotations
@@ -24,13 +35,41 @@ from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
 
 _NAMES = {EOS: EOS_MARK}
+# What `generate --beam` searches with (run.py), in nats: chosen by eye on the shipped model, where
+# plain beam search gave 4 poems differing in one or two characters of line 4, with 春风 three
+# times each; at 1.0 each group writes its own poem, and none repeats a character.
+DIVERSITY = 1.0
+REPEAT_PENALTY = 1.0
 
 
 @dataclass(frozen=True)
 class _Hyp:
-    score: float
+    score: float  # what the search ranks by: the log-prob less the penalties
     cstate: C.CState
     path: tuple[StepInfo, ...]
+    logp: float = 0.0  # the model's own log-prob of the path (ComposeResult.log_prob)
+    tokens: tuple[int, ...] = ()  # the characters written (for the repeat penalty)
+    group: int = 0
+
+
+def describe(width: int, n: int, diversity: float, repeat_penalty: float) -> str:
+    """The note `generate` prints, so the person knows the poems are not the plain N best."""
+    costs = []
+    head = f"beam search of width {width}"
+    if diversity > 0 and n > 1:
+        widths = group_widths(width, n)
+        head = f"diverse beam search: {len(widths)} groups of {'/'.join(map(str, widths))}, one poem each"
+        costs.append(f"{diversity:g} nats for a character an earlier group chose at the same place")
+    if repeat_penalty > 0:
+        what = "one" if costs else "a character"
+        costs.append(f"{repeat_penalty:g}{'' if costs else ' nats'} for {what} the poem already holds")
+    return head + (f" (costs: {'; '.join(costs)})" if costs else "")
+
+
+def group_widths(width: int, n: int) -> list[int]:
+    """One group per poem asked for (at most `width`), the width shared out, the first groups widest."""
+    groups = max(1, min(n, width))
+    return [width // groups + (g < width % groups) for g in range(groups)]
 
 
 def beam_search(
@@ -41,8 +80,14 @@ def beam_search(
     *,
     novelty=None,
     tables: VocabTables | None = None,
+    diversity: float = 0.0,
+    repeat_penalty: float = 0.0,
 ) -> list[ComposeResult]:
-    """The n best poems (n ≤ width) of a beam of `width`, best first."""
+    """The n best poems (n ≤ width) of a beam of `width`, likeliest first.
+
+    With `diversity` > 0 the beam is split into n groups and each gives its best poem (see the
+    module's doc); with 0 it is one beam and gives its n best, as plain beam search does.
+    """
     if not loaded.causal:
         raise TangError("beam search needs a left-to-right model; a bilstm composes by filling")
     if width < 1:
@@ -52,57 +97,102 @@ def beam_search(
     tables = tables or tables_for(vocab)
     plan = C.make_plan(settings, tables)
     use_novelty = novelty if settings.novelty else None
+    widths = group_widths(width, n) if diversity > 0 else [width]
+    wanted = 1 if diversity > 0 else n  # poems each group gives
 
     from tangstudio.engine.compose.generator import primer_ids
 
     state = stepper.init_state(1)
     for token in [*primer_ids(settings, tables), vocab.start_id(settings.form)]:
         logits, state = stepper.step([token], state)
-    hyps = [_Hyp(0.0, C.start_state(plan), ())]
-    finished: list[_Hyp] = []
+    hyps = [_Hyp(0.0, C.start_state(plan), (), group=g) for g in range(len(widths))]
+    state = stepper.select(state, [0] * len(hyps))
+    logits = np.repeat(logits, len(hyps), axis=0)
+    finished: list[list[_Hyp]] = [[] for _ in widths]
+    closed = [False] * len(widths)
     for _ in range(plan.max_len + 1):
         logp = log_softmax(logits)  # [B, V]
         allowed = [C.allowed(plan, tables, settings, h.cstate, use_novelty) for h in hyps]
         masks = np.stack([a.mask for a in allowed])
-        scored = np.where(masks, logp, np.float32(-np.inf))
         probs = softmax(logp, masks)  # shown: renormalised inside the mask
-        totals = scored + np.array([h.score for h in hyps], dtype=np.float32)[:, None]
-        flat = totals.ravel()
-        k = min(width, int(np.isfinite(flat).sum()))
-        index = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
-        index = index[np.argsort(-flat[index], kind="stable")]
         V = logp.shape[1]
-        survivors, rows, tokens = [], [], []
-        for idx in index.tolist():
-            total = float(flat[idx])
-            b, token = divmod(idx, V)
-            h = hyps[b]
-            info = StepInfo(
-                h.cstate.pos,
-                top_candidates(probs[b], vocab.itos, names=_NAMES),
-                1.0 - float(np.exp(logp[b][masks[b]]).sum()),
-                _NAMES.get(token, vocab.itos[token]),
-                float(probs[b, token]),
-                float(np.exp(logp[b, token])),
-                allowed[b].forced,
-                list(allowed[b].notes),
-            )
-            nxt = _Hyp(total, C.advance(plan, tables, h.cstate, token), (*h.path, info))
-            if nxt.cstate.done:
-                finished.append(nxt)
-            else:
-                survivors.append(nxt)
-                rows.append(b)
-                tokens.append(token)
+        chosen_here = np.zeros(V, dtype=np.float32)  # how many earlier groups chose each token now
+        survivors: list[_Hyp] = []
+        rows: list[int] = []
+        tokens: list[int] = []
+        for g, group_width in enumerate(widths):
+            members = [b for b, h in enumerate(hyps) if h.group == g]
+            if closed[g] or not members:
+                continue
+            totals = np.full((len(members), V), -np.inf, dtype=np.float32)
+            for r, b in enumerate(members):
+                h = hyps[b]
+                row = np.where(masks[b], logp[b], np.float32(-np.inf)) + np.float32(h.score)
+                if diversity > 0:
+                    row = row - np.float32(diversity) * chosen_here
+                if repeat_penalty > 0 and h.tokens:
+                    seen = np.bincount(np.array(h.tokens), minlength=V)[:V] * tables.hanzi
+                    row = row - np.float32(repeat_penalty) * seen.astype(np.float32)
+                totals[r] = row
+            flat = totals.ravel()
+            k = min(group_width, int(np.isfinite(flat).sum()))
+            if k == 0:
+                closed[g] = True
+                continue
+            index = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+            index = index[np.argsort(-flat[index], kind="stable")]
+            open_here: list[_Hyp] = []
+            open_rows: list[int] = []
+            open_tokens: list[int] = []
+            for idx in index.tolist():
+                r, token = divmod(idx, V)
+                b = members[r]
+                h = hyps[b]
+                chosen_here[token] += 1
+                info = StepInfo(
+                    h.cstate.pos,
+                    top_candidates(probs[b], vocab.itos, names=_NAMES),
+                    1.0 - float(np.exp(logp[b][masks[b]]).sum()),
+                    _NAMES.get(token, vocab.itos[token]),
+                    float(probs[b, token]),
+                    float(np.exp(logp[b, token])),
+                    allowed[b].forced,
+                    list(allowed[b].notes),
+                )
+                nxt = _Hyp(
+                    float(flat[idx]),
+                    C.advance(plan, tables, h.cstate, token),
+                    (*h.path, info),
+                    h.logp + float(logp[b, token]),
+                    (*h.tokens, token),
+                    g,
+                )
+                if nxt.cstate.done:
+                    finished[g].append(nxt)
+                else:
+                    open_here.append(nxt)
+                    open_rows.append(b)
+                    open_tokens.append(token)
+            done_g = finished[g]
+            if not open_here or (
+                len(done_g) >= wanted and max(f.score for f in done_g) >= open_here[0].score
+            ):  # scores only fall as poems grow: no open hypothesis of this group can win any more
+                closed[g] = True
+                continue
+            survivors += open_here
+            rows += open_rows
+            tokens += open_tokens
         if not survivors:
             break
-        if finished and len(finished) >= n and max(f.score for f in finished) >= survivors[0].score:
-            break  # scores only fall as poems grow: no open hypothesis can win any more
         state = stepper.select(state, rows)
         logits, state = stepper.step(tokens, state)
         hyps = survivors
-    finished.sort(key=lambda h: -h.score)
-    return [_result(plan, tables, settings, h, novelty) for h in finished[: max(1, min(n, width))]]
+    best: list[_Hyp] = []
+    for done_g in finished:
+        best += sorted(done_g, key=lambda h: -h.score)[:wanted]
+    best = best[: max(1, min(n, width))]
+    best.sort(key=lambda h: -h.logp)
+    return [_result(plan, tables, settings, h, novelty) for h in best]
 
 
 def _result(plan: C.Plan, tables: VocabTables, settings: ComposeSettings, h: _Hyp, novelty) -> ComposeResult:
@@ -114,7 +204,7 @@ def _result(plan: C.Plan, tables: VocabTables, settings: ComposeSettings, h: _Hy
         check = check_poem(text, settings.form, tables.vocab.script).to_dict()
     group = (check or {}).get("rhyme_group") or C.rhyme_group(h.cstate)
     backoffs = [note for s in h.path for note in s.notes]
-    result = ComposeResult(text, settings.form, list(h.path), group, check, backoffs, log_prob=h.score)
+    result = ComposeResult(text, settings.form, list(h.path), group, check, backoffs, log_prob=h.logp)
     if novelty is not None:
         result.copied_lines = novelty.copied_lines(text)
         result.longest_shared = novelty.longest_shared(text)

@@ -42,10 +42,15 @@ def compose_many(
             raise TangError(
                 "--beam needs a left-to-right model (rnn, lstm, gru); a bilstm composes by filling"
             )
-        from tangstudio.engine.compose.beam import beam_search
+        from functools import partial
 
+        from tangstudio.engine.compose import beam as B
+
+        # Diverse groups and a repeat penalty: the plain N best differ in a character (beam.py).
+        beam_search = partial(B.beam_search, diversity=B.DIVERSITY, repeat_penalty=B.REPEAT_PENALTY)
         if n > beam:
             notes.append(f"a beam of {beam} yields at most {beam} poems")
+        notes.append(B.describe(beam, n, B.DIVERSITY, B.REPEAT_PENALTY))  # not the plain N best: say so
         return beam_search(loaded, settings, beam, n, novelty=novelty, tables=tables), notes
 
     results = []
