@@ -103,7 +103,7 @@ def test_parse_plan_reads_the_ways_a_person_types_it():
     assert parse_plan("山,水,-,归") == ["山", "水", "-", "归"]
     assert parse_plan("山，水、月 归") == ["山", "水", "月", "归"]
     assert parse_plan("山,,月,归") == ["山", "", "月", "归"]
-    assert parse_plan("  ") == []
+    assert parse_plan("  ") == [] and parse_plan(",,,") == []
     assert check_plan(["山", "-", "", "归"], "wujue") == ["山", "-", "", "归"]
 
 
@@ -115,3 +115,14 @@ def test_theme_lines_are_spread_and_seeded():
     two = theme.assign_lines([1, 2], ["雁", "酒"], [1, 3], 4, 0, table)
     assert sorted(two.values()) == [1, 3]
     assert theme.assign_lines([1, 2, 3], ["雁", "酒", "月"], [2], 4, 0, table) == {1: 2}
+
+
+def test_another_keyword_differs_and_keeps_the_other_lines_apart():
+    from tangstudio.engine.compose.planning.planner import another_keyword
+
+    plan = propose("秋夜", 4, seed=2)
+    for seed in range(5):
+        new = another_keyword(plan, 1, title="秋夜", seed=seed)
+        assert new and new != plan[1]
+        assert not set(new) & set(plan[0] + plan[2] + plan[3])
+    assert another_keyword(plan, 1, title="秋夜", seed=9) == another_keyword(plan, 1, title="秋夜", seed=9)

@@ -63,6 +63,7 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 | `←` `→` `↑` `↓` | move the cursor over the written characters, by character or by line (the panel describes the one under it) |
 | `l` | lock / unlock the line under the cursor |
 | `r` | reroll the line under the cursor (see below) |
+| `k` | a new keyword from the planner for the line under the cursor, and that line rerolled (a model trained with plans) |
 | `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖); the panel lists every gate of the cursor's character |
 | `#` | pin a unit (`h1:37`, `c0:5`; `tangstudio inspect RUN` lists telling ones) and colour the poem by its value; empty clears |
 | `p` | play the rest at a visible pace (`p` again pauses) |
@@ -76,6 +77,12 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 Temperature, top-k, top-p, rhyme and tones apply from the next character; form, 藏头 (acrostic),
 prefix, 藏字 (theme: characters the poem must contain, placed by the decoder where they still fit)
 and primer (text the model reads before the poem, not shown) start a new poem.
+
+**题 and 纲 (a model trained with titles and plans).** Enter in 题 plans a keyword for every line
+from the title and starts a new poem; the plan shows in 纲 (`山,水,月,归`; `-` leaves a line to
+the planner, an empty entry gives it none). Edit 纲 and press Enter: before a poem (or after one)
+a new poem starts with it, mid-poem the lines not begun yet read their new keywords. A model
+trained before plans refuses both in one line; 藏字 still gets a line of its own.
 
 **Reroll rule.** A left-to-right model cannot revise the past: `r` keeps every line before the
 cursor's line and samples that line and all after it again; locked later lines are written back

@@ -408,8 +408,9 @@ class Composer:
                 if first + col < len(text):
                     keep[first + col] = self.vocab.stoi[text[first + col]]
         self.undo(len(self.history) - start)
-        if keyword is not None:  # a new keyword for the line: the model reads it before rewriting
-            self.set_keyword(line, keyword)
+        if self.poem_plan.reads:  # the line's keyword (a new one if given) is read again before it
+            kept = self.poem_plan.keywords[line] if line < len(self.poem_plan.keywords) else ""
+            self.set_keyword(line, kept if keyword is None else keyword)
         base = self.plan
         self._narrow_for(keep)
         self.plan = replace(base, fixed={**base.fixed, **keep})

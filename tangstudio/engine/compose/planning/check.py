@@ -51,7 +51,8 @@ def parse_plan(text: str) -> list[str]:
         return []
     for sep in _SEPARATORS[1:]:
         text = text.replace(sep, ",")
-    return [part.strip() for part in text.split(",")]
+    parts = [part.strip() for part in text.split(",")]
+    return parts if any(parts) else []  # ",,," (as the studio shows a poem with no keywords) is no plan
 
 
 def check_plan(plan: Sequence[str], form: str) -> list[str]:

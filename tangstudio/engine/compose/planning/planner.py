@@ -115,3 +115,23 @@ def _draw(table: PlannerTable, score: np.ndarray, rng: np.random.Generator) -> s
 def plan_length(lines: int | None) -> int:
     """How many lines to plan for a form with `lines` lines (None: free verse)."""
     return lines if lines is not None else FREE_LINES
+
+
+def another_keyword(
+    keywords: Sequence[str],
+    line: int,
+    *,
+    title: str = "",
+    seed: int,
+    allowed: Callable[[str], bool] | None = None,
+    script: str = "simplified",
+) -> str:
+    """A new keyword for `line`, unlike its current one and fitting the other lines' (a reroll's)."""
+    lines = max(len(keywords), line + 1)
+    given = [*keywords, *[""] * (lines - len(keywords))]
+    old = given[line]
+    given[line] = TO_PLAN
+    plan = propose(
+        title, lines, seed=seed, given=given, allowed=allowed, exclude=[old] if old else [], script=script
+    )
+    return plan[line]

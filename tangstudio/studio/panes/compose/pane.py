@@ -36,6 +36,7 @@ from tangstudio.studio.panes.compose import export
 from tangstudio.studio.panes.compose.gates import GateLens
 from tangstudio.studio.panes.compose.loading import load_in_background
 from tangstudio.studio.panes.compose.panel import panel_state
+from tangstudio.studio.panes.compose.plan_keys import PlanDesk
 from tangstudio.studio.panes.compose.playback import Player
 from tangstudio.studio.panes.compose.poem_area import PoemScroll
 from tangstudio.studio.panes.compose.previous import Kept, worth_keeping
@@ -73,6 +74,7 @@ class ComposePane(Pane):
         Binding("g", "gates", "Gates"),
         Binding("l", "lock", "Lock line", show=False),
         Binding("r", "reroll", "Reroll line", show=False),
+        Binding("k", "new_keyword", "New keyword", show=False),
         Binding("number_sign", "pin", "Pin unit", show=False),
         Binding("left", "move(-1)", "←", show=False),
         Binding("right", "move(1)", "→", show=False),
@@ -99,6 +101,7 @@ class ComposePane(Pane):
         self.player = Player(self, self._play_step, self._play_stopped)  # `p`
         self._footer_wide: bool | None = None
         self.lens = GateLens(self)  # `g` and `#`: the gate view and the pinned unit
+        self.plan_desk = PlanDesk(self)  # 题, 纲 and `k`: the poem's title and plan
 
     def compose(self) -> ComposeResult:
         yield SettingsBar(self.preferred_run, id="compose-settings")
@@ -173,10 +176,12 @@ class ComposePane(Pane):
             self._load_selected()
 
     @on(Select.Changed, "#cp-form")
-    @on(Input.Submitted, "#cp-acrostic, #cp-prefix, #cp-theme, #cp-primer")
+    @on(Input.Submitted, "#cp-acrostic, #cp-prefix, #cp-theme, #cp-primer, #cp-title, #cp-plan")
     def _shape_changed(self, event: Message) -> None:
-        """Form, acrostic, prefix, theme and primer shape the whole poem: start a new one."""
+        """Form, acrostic, prefix, theme and primer shape the whole poem: start a new one (题 and 纲: PlanDesk)."""
         event.stop()
+        if isinstance(event, Input.Submitted) and event.input.id in ("cp-title", "cp-plan"):
+            return self.plan_desk.submitted(str(event.input.id))
         self.bar.show_form()
         if self.loaded is not None:
             self.action_new()
@@ -251,6 +256,7 @@ class ComposePane(Pane):
         self._keep_previous()
         self.session = session
         self._session_target = self.model_target
+        self.plan_desk.show()
         self.publish()
 
     def _keep_previous(self) -> None:
@@ -348,13 +354,18 @@ class ComposePane(Pane):
         if not self._ready():
             return
         self.player.stop()
+        self._noted(lambda s: s.reroll())
+
+    def _noted(self, change: Callable[[Session], str]) -> None:
+        """A change that always happens and says what it did (a reroll): its words as a notice."""
         notice: list[str] = []
-
-        def reroll(session: Session) -> None:
-            notice.append(session.reroll())
-
-        if self._do(reroll) and notice:
+        if self._do(lambda s: notice.append(change(s))) and notice:
             self.notify(notice[0], title="Compose")
+
+    def action_new_keyword(self) -> None:
+        """`k`: the line under the cursor gets a new keyword from the planner and is written again."""
+        if self._ready():
+            self.plan_desk.new_keyword()
 
     def write(self, text: str) -> bool:
         """Write characters a person typed (or an IME delivered) at the cursor; False if refused."""

@@ -6,9 +6,9 @@ Its defaults are the engine's (`ComposeSettings()`), never re-typed here, so the
 ComposeSettings (a TangError names the bad field). The fields' Changed and Submitted messages
 bubble up to the pane, which decides what they do (a new poem, or from the next character).
 
-Room for what comes next: a 题 (title) field belongs on the third row beside 藏字 and is read
-in `read()` like the others; an editable per-line plan gets its own row, yielded at the end of
-`compose()`, so the poem below keeps its place.
+The 题 (title) sits on the third row beside 藏字; the plan (纲: a keyword per line, as
+`generate --plan` takes it) has its own row, the last, so the poem below keeps its place. The
+pane writes the plan a poem was given back into that row (`show_plan`), where it can be edited.
 """
 
 from __future__ import annotations
@@ -29,13 +29,16 @@ class SettingsBar(Vertical):
 
     DEFAULT_CSS = """
     #cp-form-name { padding: 0 0 0 1; }
-    #cp-theme { width: 1fr; max-width: 34; }
+    #cp-theme { width: 1fr; max-width: 24; }
+    #cp-title { width: 1fr; max-width: 20; }
+    #cp-plan { width: 1fr; }
     #cp-primer { width: 1fr; }
     """
 
     def __init__(self, preferred_run: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.preferred_run = preferred_run  # `tangstudio --run NAME`: offered first when it has a model
+        self._plan_form = DEFAULTS.form  # the form the 纲 row's plan was written for
 
     def compose(self) -> ComposeResult:
         models = list_models()
@@ -73,9 +76,16 @@ class SettingsBar(Vertical):
             yield Input(
                 DEFAULTS.theme, id="cp-theme", placeholder="月,秋 (the poem must hold them)", compact=True
             )
+            yield Label("题", classes="field-label")
+            yield Input(DEFAULTS.title, id="cp-title", placeholder="送友人", compact=True)
             yield Label("primer", classes="field-label")
             yield Input(
                 DEFAULTS.primer, id="cp-primer", placeholder="read before the poem, not shown", compact=True
+            )
+        with Horizontal(classes="settings-row"):
+            yield Label("纲", classes="field-label")
+            yield Input(
+                "", id="cp-plan", placeholder="a keyword per line: 山,水,-,归 (- the planner's)", compact=True
             )
 
     # What the pane reads -----------------------------------------------------------------------
@@ -99,8 +109,12 @@ class SettingsBar(Vertical):
         def text(name: str) -> str:
             return self.query_one(f"#cp-{name}", Input).value.strip()
 
+        from tangstudio.engine.compose.planning.check import parse_plan
+
         return ComposeSettings(
             form=self.form,
+            title=text("title"),
+            plan=parse_plan(text("plan")),
             acrostic=text("acrostic"),
             prefix=text("prefix"),
             theme=text("theme"),
@@ -121,6 +135,13 @@ class SettingsBar(Vertical):
             with self.prevent(Select.Changed):
                 self.query_one("#cp-form", Select).value = form if form in FORM_NAMES else DEFAULTS.form
         self.query_one("#cp-form-name", Label).update(FORM_NAMES.get(self.form, ""))
+        if self.form != self._plan_form:  # a plan is a keyword per line of one form: not another's
+            self._plan_form = self.form
+            self.show_plan([])
+
+    def show_plan(self, keywords: list[str]) -> None:
+        """Show the plan a poem is written with, editable (no Submitted: nothing restarts)."""
+        self.query_one("#cp-plan", Input).value = ",".join(keywords)
 
     def select_model(self, target: str | None) -> None:
         """Show `target` as the chosen model, if it is still offered (no Changed: nothing reloads)."""
