@@ -84,3 +84,51 @@ async def test_title_field_plans_the_poem_and_the_plan_can_be_edited_and_rerolle
         await pilot.press("enter")  # a bad keyword: one line, the poem and its plan kept
         assert any("must be Chinese characters" in e for e in errors(app)), errors(app)
         assert len(pane.poem_text()) == 9 and pane.composer.poem_plan.keywords[2:] == ["月", "山"]
+
+
+@sync
+async def test_an_old_model_refuses_a_title_and_keeps_the_poem(tiny_corpus_file: Path, home: Path) -> None:
+    import torch
+    from textual.widgets import Input
+
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.importer import import_corpus
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.models import ModelConfig, build_model
+    from tangstudio.engine.runs.checkpoint import save_checkpoint
+
+    import_corpus(tiny_corpus_file, "tiny")
+    corpus = load_corpus("tiny", "simplified")
+    vocab = Vocab.build((p.text for p in corpus.select("regulated", "train")), "simplified", markers=False)
+    config = ModelConfig(arch="gru", vocab_size=len(vocab), embed=16, hidden=32, layers=1, dropout=0.0)
+    torch.manual_seed(0)
+    meta = {
+        "run": "old-gru",
+        "arch": "gru",
+        "model": config.to_dict(),
+        "vocab": vocab.to_dict(),
+        "script": "simplified",
+        "corpus": {"name": "tiny", "fingerprint": corpus.fingerprint},
+        "forms": "regulated",
+        "step": 0,
+        "ppl_kind": "causal",
+    }
+    run = home / "runs" / "old-gru"
+    run.mkdir(parents=True)
+    (run / "config.toml").write_text('arch = "gru"\ncorpus = "tiny"\n', encoding="utf-8")
+    save_checkpoint(run / "checkpoints" / "best", build_model(config).state_dict(), meta)
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        assert await _wait_for(pilot, lambda: pane.session is not None), errors(app)
+        pane.focus_first()
+        await pilot.press("space", "space")
+        written = pane.poem_text()
+        pane.query_one("#cp-title", Input).focus()
+        await pilot.press("秋", "enter")
+        assert any("cannot read a title" in e for e in errors(app)), errors(app)
+        assert pane.session is not None and pane.poem_text() == written
+        pane.focus_first()
+        await pilot.press("k")
+        assert any("cannot read a keyword" in e for e in errors(app)), errors(app)

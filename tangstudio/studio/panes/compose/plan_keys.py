@@ -102,6 +102,11 @@ class PlanDesk:
             pane.bar.show_plan([])
         if pane.loaded is None:
             return
+        typed = pane.query_one(f"#{field}").value.strip()
+        if typed and not pane.loaded.vocab.has_plan:  # refused before anything changes: the poem stays
+            what = "a title" if field == "cp-title" else "a plan"
+            pane.error(f"this model was trained before titles and plans and cannot read {what}")
+            return
         session = pane.session
         if field == "cp-title" or session is None or session.done or session.filling or not session.text:
             pane.action_new()
