@@ -6,6 +6,14 @@ import typer
 
 from tangstudio.cli.app import app
 
+# The other conditions a model with a plan is scored under (engine/training/plan_data.py).
+CONDITION_LABELS = {
+    "ppl_untitled": "… with nothing given",
+    "ppl_title": "… with its title only",
+    "ppl_other_title": "… with another poem's title",
+    "ppl_plan": "… with its plan only",
+}
+
 
 @app.command("eval")
 def eval_(
@@ -14,9 +22,16 @@ def eval_(
     ),
     split: str = typer.Option("val", "--split", help="val, test or train."),
     device: str = typer.Option("cpu", "--device", help="auto, cpu, cuda or mps."),
+    author: str | None = typer.Option(
+        None, "--author", help="Only this poet's poems of the split (e.g. 白居易).", show_default=False
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Evaluate a checkpoint: nats/char over body + punctuation + end token, bits/char, perplexity."""
+    """Evaluate a checkpoint: nats/char over body + punctuation + end token, bits/char, perplexity.
+
+    A model that reads titles and plans is scored five ways on the same characters: with its own
+    title and keywords (ppl, as trained), with nothing (ppl_untitled: compare this with older
+    models and the 4-gram), with its title alone, with another poem's title, and with the plan alone."""
     from tangstudio.cli.render import console, print_json, working
     from tangstudio.engine.compose.model_ref import resolve_model
     from tangstudio.engine.errors import TangError
@@ -28,7 +43,7 @@ def eval_(
     with working("loading torch") as shown:
         from tangstudio.engine.training.evaluate import evaluate_checkpoint
 
-        result = evaluate_checkpoint(run, split=split, device=device, progress=shown.update)
+        result = evaluate_checkpoint(run, split=split, device=device, progress=shown.update, author=author)
     if as_json:
         print_json(result)
         return
@@ -45,12 +60,13 @@ def eval_(
     table.add_column(style="bold", justify="right")
     table.add_column(justify="right")
     for label, value in [
-        ("corpus / forms", f"{result['corpus']} / {result['forms']}"),
+        ("corpus / forms", f"{result['corpus']} / {result['forms']}" + (f" / {author}" if author else "")),
         ("poems", f"{result['poems']:,}"),
         ("characters evaluated", f"{result['chars']:,}"),
         ("loss (nats/char)", f"{result['loss']:.4f}"),
         ("bits/char", f"{result['bits_per_char']:.4f}"),
         ("pseudo-perplexity" if pseudo else "perplexity", f"{result['ppl']:.2f}"),
+        *[(CONDITION_LABELS[key], f"{result[key]:.2f}") for key in CONDITION_LABELS if key in result],
     ]:
         table.add_row(label, value)
     console.print(table)

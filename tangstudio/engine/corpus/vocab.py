@@ -2,8 +2,14 @@
 
 Ids 0–4 are special: <pad> (ignored by the loss), <unk>, <bos>, <eos>, <mask> (the BiLSTM's
 "unknown here" input). Then one start token per form, so a poem's first input can say what shape
-it should take, then the characters by descending frequency (ties by code point, so the same
-corpus always gives the same ids).
+it should take; then, in vocabularies built since titles and plans (MARKERS), `<title>` and `<kw>`;
+then the characters by descending frequency (ties by code point, so the same corpus always gives
+the same ids). Older vocabularies have no markers: `first_char_id` counts the leading `<…>`
+tokens, so both kinds read alike, and `has_plan` says whether a model can read a title and plan.
+
+A planned poem reads (see training/plan_data.py, which builds it, and ARCHITECTURE.md):
+
+    <title> 送 友 人 <wulv> <kw> 青 山 青山横北郭， <kw> 白 水 白水绕东城。 … <eos>
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from tangstudio.engine.forms import FREE, START_ORDER, find
 SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>", "<mask>")
 FORM_STARTS = tuple(f.name for f in START_ORDER)  # the registry's order: shipped ids never move
 PAD, UNK, BOS, EOS, MASK = range(5)
+MARKERS = ("<title>", "<kw>")  # the title follows <title>; a line's keyword follows <kw>
 
 
 @dataclass
@@ -30,19 +37,37 @@ class Vocab:
         self.stoi = {s: i for i, s in enumerate(self.itos)}
 
     @classmethod
-    def build(cls, texts: Iterable[str], script: str, min_count: int = 1) -> Vocab:
+    def build(cls, texts: Iterable[str], script: str, min_count: int = 1, markers: bool = True) -> Vocab:
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(text)
         chars = sorted((c for c, n in counts.items() if n >= min_count), key=lambda c: (-counts[c], c))
-        return cls([*SPECIALS, *(f.start_token for f in START_ORDER), *chars], script)
+        starts = [f.start_token for f in START_ORDER]
+        return cls([*SPECIALS, *starts, *(MARKERS if markers else ()), *chars], script)
 
     def __len__(self) -> int:
         return len(self.itos)
 
     @property
     def first_char_id(self) -> int:
-        return len(SPECIALS) + len(FORM_STARTS)
+        """Ids below this are special tokens (specials, form starts, markers), never characters."""
+        first = len(SPECIALS) + len(FORM_STARTS)
+        while first < len(self.itos) and self.itos[first] in MARKERS:
+            first += 1
+        return first
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether this vocabulary (and so its model) reads a title and per-line keywords."""
+        return all(m in self.stoi for m in MARKERS)
+
+    @property
+    def title_id(self) -> int:
+        return self.stoi["<title>"]
+
+    @property
+    def keyword_id(self) -> int:
+        return self.stoi["<kw>"]
 
     def start_id(self, form: str | None) -> int:
         """The first input of a poem: its form's start token (any spelling; unknown/None → <free>)."""

@@ -30,6 +30,11 @@ class ModelConfig:
     tied: bool = False
     impl: str = "fused"
     forget_bias: float = 0.0  # LSTM only: b_f at initialisation (0 = PyTorch's init; 1 is the classic remedy)
+    # Training-only regularisation of AWD-LSTM (models/regularize.py); causal fused models only.
+    dropout_in: float = 0.0  # locked dropout on the embeddings
+    weight_drop: float = 0.0  # DropConnect on the hidden-to-hidden weights
+    embed_dropout: float = 0.0  # whole characters dropped from the embedding
+    locked: bool = False  # the output dropout (`dropout`) with one mask per sequence, not per step
 
     def __post_init__(self) -> None:
         self.validate()
@@ -58,6 +63,15 @@ class ModelConfig:
         self.forget_bias = float(self.forget_bias)
         if not isinstance(self.tied, bool):
             raise TangError(f"tied must be true or false, got {self.tied!r}")
+        for name in ("dropout_in", "weight_drop", "embed_dropout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                raise TangError(f"{name} must be a number in [0, 1), got {value!r}")
+            setattr(self, name, float(value))
+        if not isinstance(self.locked, bool):
+            raise TangError(f"locked must be true or false, got {self.locked!r}")
+        if self.weight_drop and self.impl != "fused":
+            raise TangError("weight_drop applies to the fused kernels only (impl fused)")
 
     @property
     def causal(self) -> bool:

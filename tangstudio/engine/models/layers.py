@@ -87,8 +87,9 @@ class OutputHead(nn.Module):
         else:
             self.V = nn.Linear(in_features, vocab_size)
 
-    def forward(self, h: Tensor, embedding_weight: Tensor) -> Tensor:
-        h = self.dropout(h)
+    def forward(self, h: Tensor, embedding_weight: Tensor, dropout: bool = True) -> Tensor:
+        if dropout:  # False: the caller already dropped (locked dropout, one mask per sequence)
+            h = self.dropout(h)
         if self.tied:
             return F.linear(self.proj(h), embedding_weight, self.bias)
         return self.V(h)

@@ -33,8 +33,12 @@ class LoggedBase(TypedDict):
     time: str  # ISO time the line was written (added by MetricsWriter)
 
 
-class TrainEvent(LoggedBase):
+class TrainEvent(LoggedBase, total=False):
     """Every `log_every` steps: the mean training loss over the steps since the previous one."""
+
+    # How many steps train_loss averages: --log-every, but fewer in the first line after a resume
+    # from a checkpoint between two train lines (absent in runs from before it was recorded).
+    window_steps: int
 
 
 class EvalEvent(LoggedBase):
@@ -43,6 +47,18 @@ class EvalEvent(LoggedBase):
     val_bits_per_char: float
     val_chars: int
     val_poems: int
+
+
+class PlannedEvalFields(TypedDict, total=False):
+    """Models that read a title and plan: val_loss is counted with neither (comparable with older
+    models); these give the same poems with their own title and every keyword."""
+
+    val_loss_planned: float
+    val_ppl_planned: float
+
+
+class PlannedEvalEvent(EvalEvent, PlannedEvalFields):
+    """An eval line of a model with a plan."""
 
 
 class CheckpointEvent(LoggedBase):
@@ -76,6 +92,7 @@ class StartEvent(TypedDict):
     train_poems: int
     val_poems: int
     dropped: int
+    unknown_chars: int | None  # --init-from: train characters outside the source's vocabulary
     vocab_size: int
     resumed_from: int | None  # the step a --resume continues from (0: it had no checkpoint yet)
     ppl_kind: str

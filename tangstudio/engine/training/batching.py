@@ -87,6 +87,17 @@ def causal_batch(seqs: list[list[int]]) -> Batch:
     return Batch(inputs.contiguous(), targets.contiguous(), lengths, chars, inputs.numel(), chars)
 
 
+def planned_batch(items: list[tuple[list[int], list[bool]]]) -> Batch:
+    """Like `causal_batch`, for poems with a title and plan (training/plan_data.py): the given
+    tokens (title, keywords) are read but never targets, so `chars` counts the poem alone."""
+    from tangstudio.engine.training.plan_data import targets_of
+
+    inputs, lengths = pad([ids[:-1] for ids, _ in items])
+    targets, _ = pad([targets_of(ids, scored) for ids, scored in items])
+    chars = sum(sum(scored[1:]) for _, scored in items)
+    return Batch(inputs, targets, lengths, chars, inputs.numel(), int(lengths.sum()))
+
+
 def masked_batch(seqs: list[list[int]], gen: torch.Generator, mask_min: float, mask_max: float) -> Batch:
     """BiLSTM: predict every token at its own position; a random 15–30 % of inputs become <mask>.
 

@@ -72,6 +72,16 @@ class TrainConfig:
     max_len: int = 256  # training sequences longer than this (start + chars + end) are left out
     mask_min: float = 0.15  # BiLSTM: share of character positions masked, drawn per poem
     mask_max: float = 0.30
+    dropout_in: float = 0.0  # AWD-LSTM (models/regularize.py): locked dropout on the embeddings,
+    weight_drop: float = 0.0  # DropConnect on the hidden-to-hidden weights,
+    embed_dropout: float = 0.0  # whole characters dropped,
+    locked: bool = False  # and the output dropout with one mask per sequence
+    init_from: str | None = None  # start from this model's weights and vocabulary (training/init_from.py)
+    author: str | None = None  # train on this poet's poems only (the splits stay the md5 buckets)
+    plan: bool = True  # causal models read the poem's title and one keyword per line (plan_data.py)
+    title_drop: float = 0.4  # ... each dropped at random, so the model writes with or without them
+    plan_drop: float = 0.35
+    keyword_drop: float = 0.2
 
     def __post_init__(self) -> None:
         if self.run is None:
@@ -133,6 +143,14 @@ class TrainConfig:
             raise TangError(f"--warmup must be 0 or positive (got {self.warmup})")
         if not 0 <= self.min_lr_ratio <= 1:
             raise TangError(f"--min-lr-ratio must be in [0, 1] (got {self.min_lr_ratio})")
+        for name in ("dropout_in", "weight_drop", "embed_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise TangError(f"--{name.replace('_', '-')} must be in [0, 1) (got {getattr(self, name)})")
+        if self.weight_drop and self.impl != "fused":
+            raise TangError("--weight-drop needs the fused kernels (--impl fused)")
+        for name in ("title_drop", "plan_drop", "keyword_drop"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise TangError(f"--{name.replace('_', '-')} must be in [0, 1] (got {getattr(self, name)})")
         if not 0 <= self.mask_min <= self.mask_max < 1:
             raise TangError("mask_min/mask_max must satisfy 0 <= min <= max < 1")
         return self
@@ -164,6 +182,10 @@ class TrainConfig:
             tied=self.tied,
             impl=self.impl,
             forget_bias=self.forget_bias,
+            dropout_in=self.dropout_in,
+            weight_drop=self.weight_drop,
+            embed_dropout=self.embed_dropout,
+            locked=self.locked,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tangstudio.engine.corpus import Poem, load_corpus
+from tangstudio.engine.corpus.authors import by_author
+from tangstudio.engine.corpus.keywords import KeywordModel
 from tangstudio.engine.corpus.vocab import Vocab
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.training.plan_data import PlannedPoem, plan_poems
 
 
 @dataclass
@@ -23,15 +26,29 @@ class TrainingData:
     train: list[list[int]]  # encoded train poems that fit max_len
     val_poems: list[Poem]  # the (possibly subsampled) val poems evaluated during training
     dropped: int  # train poems longer than max_len, left out of training
+    plans: list[PlannedPoem] | None = None  # the same poems with title and keywords (plan_data.py)
+    keyword_model: KeywordModel | None = None  # the train split's, for the val poems' plans
+
+    @property
+    def lengths(self) -> list[int]:
+        """Each train sequence's length as batched: with title and every keyword when planned."""
+        if self.plans is not None:
+            return [p.full_length for p in self.plans]
+        return [len(s) for s in self.train]
 
 
 def encode_poems(poems: list[Poem], vocab: Vocab) -> list[list[int]]:
     return [vocab.encode_poem(p.text, p.form) for p in poems]
 
 
-def check_vocab(vocab: Vocab | None, train_poems: list[Poem], corpus: str, script: str) -> Vocab:
-    """The vocabulary the train split gives now; a checkpoint's must be identical to it."""
-    built = Vocab.build((p.text for p in train_poems), script)
+def check_vocab(
+    vocab: Vocab | None, train_poems: list[Poem], corpus: str, script: str, markers: bool = True
+) -> Vocab:
+    """The vocabulary the train split gives now; a checkpoint's must be identical to it.
+
+    A new vocabulary has the plan markers when `markers` says the model will read a plan."""
+    markers = vocab.has_plan if vocab is not None else markers
+    built = Vocab.build((p.text for p in train_poems), script, markers=markers)
     if vocab is not None and (vocab.itos != built.itos or vocab.script != script):
         raise TangError(
             f"the checkpoint's vocabulary ({len(vocab)} tokens) does not match corpus {corpus!r} "
@@ -53,26 +70,57 @@ def eval_subset(poems: list[Poem], limit: int, seed: int) -> list[Poem]:
 
 
 def load_training_data(
-    corpus: str, script: str, forms: str, max_len: int, vocab: Vocab | None = None, eval_poems: int = 0
+    corpus: str,
+    script: str,
+    forms: str,
+    max_len: int,
+    vocab: Vocab | None = None,
+    eval_poems: int = 0,
+    plan: bool = False,
+    author: str | None = None,
+    check: bool = True,
 ) -> TrainingData:
-    """Train sequences and val poems; `vocab` (from a checkpoint) must match the corpus if given."""
+    """Train sequences and val poems; `vocab` (from a checkpoint) must match the corpus if given.
+
+    With `plan` (a causal model whose vocabulary has the markers), each train poem also carries
+    its cleaned title and one keyword per line, read from the train split by TF-IDF. `author`
+    keeps one poet's poems (train and val); `check=False` takes `vocab` as it is (a run started
+    with --init-from reads the source model's vocabulary, not the corpus's)."""
     data = load_corpus(corpus, script)
-    train_poems = data.select(forms, "train")
-    val_poems = data.select(forms, "val")
+    train_poems = by_author(data.select(forms, "train"), author, data.poems)
+    val_poems = by_author(data.select(forms, "val"), author, data.poems)
     if not train_poems:
         raise TangError(f"corpus {corpus!r} has no train poems of forms {forms!r}")
     if not val_poems:
         raise TangError(
             f"corpus {corpus!r} has no validation poems of forms {forms!r}; choose more forms or a larger corpus"
         )
-    vocab = check_vocab(vocab, train_poems, corpus, script)
+    if check or vocab is None:
+        vocab = check_vocab(vocab, train_poems, corpus, script, markers=plan)
     encoded = encode_poems(train_poems, vocab)
-    kept = [seq for seq in encoded if len(seq) <= max_len]
+    keyword_model = plans = None
+    if plan and vocab.has_plan:  # keywords by the whole corpus's statistics, even for one poet
+        keyword_model = KeywordModel.build(p.text for p in data.select(forms, "train"))
+        planned = plan_poems(train_poems, keyword_model, vocab)
+        fits = [p.full_length <= max_len for p in planned]
+        plans = [p for p, fit in zip(planned, fits) if fit]
+    else:
+        fits = [len(seq) <= max_len for seq in encoded]
+    kept = [seq for seq, fit in zip(encoded, fits) if fit]
     if not kept:
         raise TangError(f"every train poem is longer than max_len={max_len}")
     from tangstudio.engine.training.config import EVAL_SUBSET_SEED
 
     val_poems = eval_subset(val_poems, eval_poems, EVAL_SUBSET_SEED)
     return TrainingData(
-        corpus, data.fingerprint, script, forms, vocab, kept, val_poems, len(encoded) - len(kept)
+        corpus,
+        data.fingerprint,
+        script,
+        forms,
+        vocab,
+        kept,
+        val_poems,
+        len(encoded) - len(kept),
+        plans,
+        keyword_model,
     )

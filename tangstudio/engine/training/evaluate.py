@@ -11,22 +11,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 
 from tangstudio.engine.corpus import Poem
+from tangstudio.engine.corpus.keywords import KeywordModel
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.models.archs import ppl_kind_of
-from tangstudio.engine.training.batching import causal_batch, pad
+from tangstudio.engine.training.batching import causal_batch, pad, planned_batch
+
+Item = TypeVar("Item", list[int], tuple[list[int], list[bool]])
 
 
-def batches_by_length(seqs: list[list[int]], max_tokens: int) -> list[list[list[int]]]:
-    ordered = sorted(seqs, key=len)
-    batches: list[list[list[int]]] = []
-    current: list[list[int]] = []
+def _length(item: list[int] | tuple[list[int], list[bool]]) -> int:
+    return len(item[0]) if isinstance(item, tuple) else len(item)
+
+
+def batches_by_length(seqs: list[Item], max_tokens: int) -> list[list[Item]]:
+    ordered = sorted(seqs, key=_length)
+    batches: list[list[Item]] = []
+    current: list[Item] = []
     for seq in ordered:
-        if current and len(seq) * (len(current) + 1) > max_tokens:
+        if current and _length(seq) * (len(current) + 1) > max_tokens:
             batches.append(current)
             current = []
         current.append(seq)
@@ -38,7 +46,7 @@ def batches_by_length(seqs: list[list[int]], max_tokens: int) -> list[list[list[
 @torch.no_grad()
 def loss_sums(
     model: torch.nn.Module,
-    seqs: list[list[int]],
+    seqs: list[list[int]] | list[tuple[list[int], list[bool]]],
     device: torch.device | str = "cpu",
     max_tokens: int = 8192,
     autocast: bool = False,
@@ -57,7 +65,7 @@ def loss_sums(
         groups = batches_by_length(seqs, max_tokens)
         for done, group in enumerate(groups, 1):
             if causal:
-                batch = causal_batch(group)
+                batch = planned_batch(group) if isinstance(group[0], tuple) else causal_batch(group)
                 inputs, targets, lengths = batch.inputs, batch.targets, batch.lengths
             else:
                 inputs, lengths = pad(group)
@@ -73,7 +81,7 @@ def loss_sums(
                 reduction="sum",
             )
             total += nats.double()
-            count += sum(len(s) - 1 for s in group)
+            count += int((targets != PAD).sum())
             if on_batch is not None:
                 on_batch(done, len(groups))
     finally:
@@ -105,11 +113,15 @@ def evaluate(
     world: int = 1,
     all_reduce: Callable[[list[float]], list[float]] | None = None,
     on_batch: Callable[[int, int], None] | None = None,
+    condition: str = "untitled",
+    keyword_model: KeywordModel | None = None,
 ) -> dict:
     """Mean loss, bits/char, perplexity and tokens counted on `poems` (Poem objects or raw texts).
 
     Accepts a model or a LoadedModel (`load_checkpoint`). Under DDP each rank takes every
     `world`-th poem and `all_reduce` sums the (nats, count) pairs, so the result is global.
+    `condition` (plan_data.CONDITIONS) says what a model with a plan is given besides the poem,
+    its keywords read by `keyword_model`; "untitled" is the plain poem, the same tokens counted.
     """
     model = getattr(model_or_loaded, "model", model_or_loaded)
     vocab = vocab if vocab is not None else getattr(model_or_loaded, "vocab", None)
@@ -118,10 +130,19 @@ def evaluate(
     poems = list(poems or [])
     if device is None:
         device = next(model.parameters()).device
-    seqs = [
-        vocab.encode_poem(p.text, p.form) if isinstance(p, Poem) else vocab.encode_poem(p, None)
-        for p in poems
-    ]
+    seqs: list[list[int]] | list[tuple[list[int], list[bool]]]
+    if condition != "untitled":
+        if keyword_model is None or not vocab.has_plan:
+            raise ValueError(f"condition {condition!r} needs a model with a plan and a keyword model")
+        from tangstudio.engine.training.plan_data import condition_items, plan_poems
+
+        planned = plan_poems([p for p in poems if isinstance(p, Poem)], keyword_model, vocab)
+        seqs = condition_items(planned, vocab, condition)
+    else:
+        seqs = [
+            vocab.encode_poem(p.text, p.form) if isinstance(p, Poem) else vocab.encode_poem(p, None)
+            for p in poems
+        ]
     nats, count = loss_sums(model, seqs[rank::world], device, max_tokens, autocast, on_batch)
     if all_reduce is not None:
         nats, summed = all_reduce([nats, float(count)])
@@ -135,6 +156,7 @@ def evaluate_checkpoint(
     split: str = "val",
     device: str = "cpu",
     progress: Callable[[str, int, int | None], None] | None = None,
+    author: str | None = None,
 ) -> dict:
     """`tangstudio eval`: a run's best checkpoint on its own corpus and forms, after checking the
     corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless).
@@ -165,12 +187,34 @@ def evaluate_checkpoint(
     corpus = load_corpus(corpus_name, loaded.vocab.script)
     say("checking the vocabulary")
     check_vocab(loaded.vocab, corpus.select(forms, "train"), corpus_name, loaded.vocab.script)
-    poems = corpus.select(forms, split)
+    from tangstudio.engine.corpus.authors import by_author
+
+    poems = by_author(corpus.select(forms, split), author, corpus.poems)
     if not poems:
         raise TangError(f"corpus {corpus_name!r} has no {split} poems of forms {forms!r}")
-    what = f"evaluating {len(poems):,} {split} poems"
-    say(what)
-    result = evaluate(loaded, poems=poems, device=dev, on_batch=lambda done, total: say(what, done, total))
+    conditions = ["untitled"]
+    keyword_model = None
+    if loaded.vocab.has_plan and loaded.config.causal:
+        from tangstudio.engine.corpus.keywords import KeywordModel
+        from tangstudio.engine.training.plan_data import CONDITIONS
+
+        say("reading the train split's keywords")
+        keyword_model = KeywordModel.build(p.text for p in corpus.select(forms, "train"))
+        conditions = list(CONDITIONS)
+    results = {}
+    for condition in conditions:
+        what = f"evaluating {len(poems):,} {split} poems" + (f" ({condition})" if len(conditions) > 1 else "")
+        say(what)
+        results[condition] = evaluate(
+            loaded,
+            poems=poems,
+            device=dev,
+            on_batch=lambda done, total, what=what: say(what, done, total),
+            condition=condition,
+            keyword_model=keyword_model,
+        )
+    result = results[conditions[0]]
+    extra = {f"ppl_{c}": r["ppl"] for c, r in results.items() if c != "planned"}
     return {
         "run": meta.get("run"),
         "checkpoint": str(loaded.path),
@@ -179,5 +223,7 @@ def evaluate_checkpoint(
         "corpus": corpus_name,
         "forms": forms,
         "split": split,
+        "author": author,
         **result,
+        **extra,
     }

@@ -30,6 +30,7 @@ from tangstudio.engine.corpus.forms import parse_forms
 from tangstudio.engine.corpus.vocab import Vocab
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.forms import NAMES as FORM_NAMES
+from tangstudio.engine.models.archs import is_causal
 from tangstudio.engine.runs import checkpoint as ckpt
 from tangstudio.engine.runs.config import write_config
 from tangstudio.engine.runs.lock import RunLock
@@ -37,12 +38,21 @@ from tangstudio.engine.runs.metrics import MetricsWriter, now_iso, trim_after
 from tangstudio.engine.runs.rundir import RunDir, run_path
 from tangstudio.engine.training import distributed as D
 from tangstudio.engine.training import state as S
-from tangstudio.engine.training.batching import Batch, causal_batch, masked_batch, plan_epoch, shard
+from tangstudio.engine.training.batching import (
+    Batch,
+    causal_batch,
+    masked_batch,
+    plan_epoch,
+    planned_batch,
+    shard,
+)
 from tangstudio.engine.training.cadence import AUTO, Cadence
 from tangstudio.engine.training.config import TrainConfig
 from tangstudio.engine.training.data import load_training_data
 from tangstudio.engine.training.device import resolve_device, uses_bf16
 from tangstudio.engine.training.evaluate import evaluate
+from tangstudio.engine.training.init_from import adopt, read_source, run_vocab, transplant, unknown_share
+from tangstudio.engine.training.plan_data import PlanDrops, draw
 from tangstudio.engine.training.sample import sample_poems
 from tangstudio.engine.training.schedule import lr_at, warmup_steps
 from tangstudio.engine.training.step import make_optimizer, train_step
@@ -101,8 +111,10 @@ class _Window:
     chars: int = 0
     slots: int = 0
     real: int = 0
+    steps: int = 0  # fewer than --log-every in the first window after a mid-window resume
 
     def add(self, nats: torch.Tensor, batch: Batch) -> None:
+        self.steps += 1
         self.nats += nats.detach()
         self.chars += batch.chars
         self.slots += batch.slots
@@ -134,6 +146,14 @@ def _diverged(step: int, what: str, value: float, saved: int | None) -> TangErro
     )
 
 
+def _next_move(config: TrainConfig) -> str:
+    """What is true after a failure: a run whose config.toml was never written cannot be resumed."""
+    name = config.run or ""
+    if not run_path(name).config_path.is_file():
+        return f"nothing was saved; start it again with the same command (--run {shlex.quote(name)})"
+    return f"the last checkpoint is intact; resume with: {resume_command(name)}"
+
+
 def given_options(config: TrainConfig) -> set[str]:
     """Options a programmatic caller set away from the defaults (the CLI passes its own set)."""
     default = TrainConfig(run=config.run)
@@ -152,6 +172,8 @@ def train(
     them may differ from the stored config. Raises TangError for bad input before writing anything.
     """
     config = dataclasses.replace(config).validate()
+    if config.init_from and not config.resume:  # the source's shape and script, before anything is written
+        config = adopt(config, given if given is not None else given_options(config))[0]
     info = D.from_env()
     device = resolve_device(config.device, info.local_rank if info.enabled else None)
     D.init(info, device)
@@ -162,8 +184,7 @@ def train(
     except OSError as exc:  # a full disk, a folder made read-only: one line, the checkpoint is intact
         where = f" ({exc.filename})" if exc.filename else ""
         raise TangError(
-            f"run {config.run!r} stopped: {exc.strerror or exc}{where}; the last checkpoint is intact; "
-            f"resume with: {resume_command(config.run or '')}"
+            f"run {config.run!r} stopped: {exc.strerror or exc}{where}; {_next_move(config)}"
         ) from None
     except BaseException as exc:
         if info.enabled and not isinstance(exc, KeyboardInterrupt):
@@ -329,7 +350,22 @@ class _Trainer:
         self.run_dir = RunDir(Path(verdict["path"]))
         resume = self._load_resume_state()
         vocab = Vocab.from_dict(resume["meta"]["vocab"]) if resume else None
-        data = load_training_data(cfg.corpus, cfg.script, cfg.forms, cfg.max_len, vocab, cfg.eval_poems)
+        source = None
+        plan = cfg.plan and is_causal(cfg.arch)
+        if cfg.init_from and not resume:
+            source = read_source(cfg.init_from)
+            vocab = run_vocab(source, plan)
+        data = load_training_data(
+            cfg.corpus,
+            cfg.script,
+            cfg.forms,
+            cfg.max_len,
+            vocab,
+            cfg.eval_poems,
+            plan,
+            cfg.author,
+            check=not cfg.init_from,
+        )
         self.data = data
 
         from tangstudio.engine.models import build_model, count_parameters
@@ -345,6 +381,8 @@ class _Trainer:
                     f"run {cfg.run!r}: its checkpoint does not fit the configured model "
                     f"({str(exc).splitlines()[0]})"
                 ) from None
+        elif source is not None:
+            transplant(model, source, data.vocab)
         self.model = model.to(self.device)
         self.params = count_parameters(model)
         self.optimizer = make_optimizer(self.model.parameters(), cfg, self.device)
@@ -419,8 +457,16 @@ class _Trainer:
         self.writer = MetricsWriter(run.metrics_path)
 
     # ---- steps --------------------------------------------------------------------------------
-    def _batch(self, seqs: list[list[int]]) -> Batch:
-        if self.model.causal:
+    def _batch(self, global_batch: list[int], step: int) -> Batch:
+        data, info = self.data, self.info
+        mine = shard(global_batch, info.rank, info.world)
+        seqs = [data.train[i] for i in mine]
+        if data.plans is not None:  # titles and keywords dropped by a draw of (seed, step): resume-exact
+            gen = torch.Generator().manual_seed(self.config.seed * 1_000_003 + step * 7 + 5)
+            drops = PlanDrops(self.config.title_drop, self.config.plan_drop, self.config.keyword_drop)
+            items = draw([data.plans[i] for i in global_batch], data.vocab, drops, gen)
+            batch = planned_batch(shard(items, info.rank, info.world))
+        elif self.model.causal:
             batch = causal_batch(seqs)
         else:
             batch = masked_batch(seqs, self.mask_gen, self.config.mask_min, self.config.mask_max)
@@ -430,7 +476,8 @@ class _Trainer:
 
     def _loop(self, c: dict) -> RunResult:
         cfg, info, data = self.config, self.info, self.data
-        lengths = [len(s) for s in data.train]
+        lengths = data.lengths  # as batched: planned poems with their title and keywords
+        chars_of = [len(s) - 1 for s in data.train]  # what the loss counts, plan or not
         if cfg.batch_size < info.world:
             raise TangError(
                 f"--batch-size {cfg.batch_size} is the global batch; it must be at least the number of "
@@ -466,6 +513,7 @@ class _Trainer:
                 "train_poems": len(data.train),
                 "val_poems": len(data.val_poems),
                 "dropped": data.dropped,
+                "unknown_chars": unknown_share(data.train)[0] if cfg.init_from else None,
                 "vocab_size": len(data.vocab),
                 "resumed_from": start_step if cfg.resume else None,
                 "ppl_kind": cfg.ppl_kind,
@@ -498,8 +546,8 @@ class _Trainer:
                 epoch, pos, plan = epoch + 1, 0, None
                 continue
             global_batch = plan[pos]
-            global_chars = sum(lengths[i] - 1 for i in global_batch)
-            batch = self._batch([data.train[i] for i in shard(global_batch, info.rank, info.world)])
+            global_chars = sum(chars_of[i] for i in global_batch)
+            batch = self._batch(global_batch, step)
 
             lr = lr_at(step, progress_fraction(), cfg.lr, warm, cfg.min_lr_ratio)
             nats = self._step(batch, lr, global_chars, vocab_size)
@@ -627,7 +675,8 @@ class _Trainer:
             "pad_fraction": 1.0 - real / max(slots, 1),
         }
         self.emit(
-            {"event": "train", "step": step, "epoch": epoch_f, "lr": lr, "elapsed_s": elapsed_s, **shown},
+            {"event": "train", "step": step, "epoch": epoch_f, "lr": lr, "elapsed_s": elapsed_s, **shown}
+            | {"window_steps": window.steps},  # the steps train_loss averages: labelled, as a resume cuts it
             log=True,
         )
         return shown
@@ -649,6 +698,21 @@ class _Trainer:
         if not math.isfinite(result["loss"]):
             raise _diverged(step, "validation loss", result["loss"], self.saved_step)
         self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}
+        planned: dict = {}
+        if self.data.plans is not None:  # the same poems with their title and plan: how it composes
+            with_plan = evaluate(
+                self.model,
+                self.data.vocab,
+                self.data.val_poems,
+                device=self.device,
+                autocast=self.bf16,
+                rank=info.rank,
+                world=info.world,
+                all_reduce=(lambda v: D.sum_floats(info, v, self.device)) if info.enabled else None,
+                condition="planned",
+                keyword_model=self.data.keyword_model,
+            )
+            planned = {"val_loss_planned": with_plan["loss"], "val_ppl_planned": with_plan["ppl"]}
         self.emit(
             {
                 "event": "eval",
@@ -660,15 +724,21 @@ class _Trainer:
                 "val_chars": result["chars"],
                 "val_poems": result["poems"],
                 "elapsed_s": counters["elapsed_s"],
+                **planned,
             },
             log=True,
         )
         if info.is_main and self.config.samples > 0:
             self._log_samples(step)
         improved = self.best_loss is None or result["loss"] < self.best_loss
-        if improved:
+        if improved:  # "best" changes only once best/ holds it (issue 26: a failed save left it claimed)
+            before = self.best_loss, self.best_ppl
             self.best_loss, self.best_ppl = result["loss"], result["ppl"]
-            self._save("best", counters, epoch_f, with_state=False, val=result)
+            try:
+                self._save("best", counters, epoch_f, with_state=False, val=result)
+            except BaseException:
+                self.best_loss, self.best_ppl = before
+                raise
         self._save("last", counters, epoch_f, with_state=True, val=result)
 
     def _log_samples(self, step: int) -> None:

@@ -1,0 +1,95 @@
+"""`train --init-from` and `--author` (issue 21 §4): the source's vocabulary and weights carried
+over by token, the markers added, unknown characters counted, and bad input refused in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs.checkpoint import load_checkpoint
+from tangstudio.engine.training import TrainConfig, train
+
+pytestmark = pytest.mark.slow
+TINY = {"corpus": "tiny", "embed": 12, "hidden": 16, "layers": 1, "batch_size": 8, "samples": 0, "warmup": 1}
+POET = "太宗皇帝"  # 56 train, 2 val and 6 test poems in the tiny corpus
+
+
+def source_run(name: str = "src") -> Path:
+    """A tiny LSTM trained without plans: its vocabulary has no markers, like the old shipped model."""
+    result = train(TrainConfig(arch="lstm", steps=2, eval_every=2, plan=False, run=name, **TINY))  # type: ignore[arg-type]
+    return result.path
+
+
+def test_init_from_carries_weights_by_token_and_adds_the_markers(tiny_corpus, home) -> None:
+    source = load_checkpoint(source_run())
+    assert not source.vocab.has_plan
+    events: list[dict] = []
+    result = train(
+        TrainConfig(
+            init_from="src",
+            author=POET,
+            steps=1,
+            eval_every=1,
+            lr=1e-12,  # one step that moves nothing: what is loaded is what was carried over
+            run="ft",
+            corpus="tiny",
+            batch_size=8,
+            samples=0,
+            warmup=0,
+        ),
+        callbacks=events.append,
+    )
+    tuned = load_checkpoint(result.path, which="last")
+    assert tuned.vocab.has_plan
+    assert tuned.config.hidden == 16 and tuned.config.embed == 12, "the source's shape is taken over"
+    old, new = source.model.embedding.weight, tuned.model.embedding.weight
+    first = source.vocab.first_char_id
+    for char in [*source.vocab.itos[first : first + 3], *source.vocab.itos[-3:]]:
+        assert torch.allclose(new[tuned.vocab.stoi[char]], old[source.vocab.stoi[char]], atol=1e-6)
+    assert tuned.vocab.stoi["<kw>"] == source.vocab.first_char_id + 1
+    start = next(e for e in events if e["event"] == "start")
+    assert start["unknown_chars"] == 0, "the tiny corpus's own vocabulary covers its poet"
+    assert start["train_poems"] == 56
+
+
+def test_init_from_counts_characters_outside_the_vocabulary(tiny_corpus, home) -> None:
+    source_run()
+    # The same corpus in the other script: most traditional forms are outside a simplified vocabulary.
+    events: list[dict] = []
+    with pytest.raises(TangError, match="another script"):
+        train(TrainConfig(init_from="src", script="traditional", steps=1, run="x", **TINY))  # type: ignore[arg-type]
+    train(
+        TrainConfig(init_from="src", steps=1, eval_every=1, run="ok", corpus="tiny", batch_size=8, samples=0),
+        callbacks=events.append,
+    )
+    start = next(e for e in events if e["event"] == "start")
+    assert start["unknown_chars"] is not None
+
+
+def test_bad_author_and_init_from_are_one_line_exit_2(tiny_corpus, home) -> None:
+    source_run()
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "OMP_NUM_THREADS": "1"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    unknown = cli(
+        "train", "--headless", "--corpus", "tiny", "--author", "太宗", "--steps", "1", "--run", "a1"
+    )
+    assert unknown.returncode == 2 and "closest: 太宗皇帝" in unknown.stderr
+    assert len(unknown.stderr.strip().splitlines()) == 1
+    shape = cli(
+        "train", "--headless", "--corpus", "tiny", "--init-from", "src", "--hidden", "64", "--run", "a2"
+    )
+    assert shape.returncode == 2 and "--hidden" in shape.stderr and "Traceback" not in shape.stderr
+    missing = cli("train", "--headless", "--corpus", "tiny", "--init-from", "nope", "--run", "a3")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert not (home / "runs" / "a1").exists() and not (home / "runs" / "a2").exists()
