@@ -93,3 +93,21 @@ def test_bad_author_and_init_from_are_one_line_exit_2(tiny_corpus, home) -> None
     missing = cli("train", "--headless", "--corpus", "tiny", "--init-from", "nope", "--run", "a3")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert not (home / "runs" / "a1").exists() and not (home / "runs" / "a2").exists()
+
+
+def test_by_author_keeps_one_poet_and_names_the_closest() -> None:
+    from tangstudio.engine.corpus.authors import by_author
+    from tangstudio.engine.corpus.poem import Poem
+
+    poems = [
+        Poem("1", "t", "白居易", "春风。", "other", "train"),
+        Poem("2", "t", "李白", "秋月。", "other", "train"),
+        Poem("3", "t", "白居易", "夏雨。", "other", "test"),
+    ]
+    train_only = [p for p in poems if p.split == "train"]
+    assert [p.id for p in by_author(train_only, "白居易", poems)] == ["1"]
+    assert by_author(poems, None) == poems
+    with pytest.raises(TangError, match="closest: 白居易"):
+        by_author(poems, "白居")
+    with pytest.raises(TangError, match="no poems in this selection"):
+        by_author([p for p in poems if p.author == "李白"], "白居易", poems)

@@ -17,6 +17,9 @@ def stats(
     include_lost: bool = typer.Option(
         False, "--include-lost", help="Count poems with □ (lost characters) too."
     ),
+    author: str | None = typer.Option(
+        None, "--author", help="One poet's poems only (e.g. 白居易).", show_default=False
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Corpus statistics: poems, characters, vocabulary, forms, line lengths, top characters and authors, splits, cleaning."""
@@ -27,7 +30,7 @@ def stats(
     with working(f"loading corpus {corpus}") as shown:
         loaded = load_corpus(corpus, script)
         shown.update("counting")
-        data = corpus_stats(loaded, forms, include_lost=include_lost)
+        data = corpus_stats(loaded, forms, include_lost=include_lost, author=author)
     if as_json:
         print_json(data)
         return
@@ -52,6 +55,7 @@ def show_stats(data: dict) -> None:
     summary.add_column(style="bold", justify="right")
     summary.add_column(justify="right")
     for label, value in [
+        *([("poet", data["author"])] if data.get("author") else []),
         ("poems in source", f"{data['raw_poems']:,}"),
         ("poems (cleaned, selected)", f"{data['poems']:,}"),
         ("characters (with punctuation)", f"{data['characters']:,}"),

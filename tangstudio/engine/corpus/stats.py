@@ -6,15 +6,18 @@ from __future__ import annotations
 from collections import Counter
 
 from tangstudio.engine.corpus import Corpus, forms_label, parse_forms
+from tangstudio.engine.corpus.authors import by_author
 from tangstudio.engine.corpus.poem import CLAUSE_END, clause_lengths
 from tangstudio.engine.corpus.vocab import Vocab
 from tangstudio.engine.forms import NAMES
 from tangstudio.engine.hanzi import is_han
 
 
-def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool = False) -> dict:
+def corpus_stats(
+    corpus: Corpus, forms: str | None = "all", include_lost: bool = False, author: str | None = None
+) -> dict:
     chosen = parse_forms(forms)
-    poems = corpus.select(chosen, include_lost=include_lost)
+    poems = by_author(corpus.select(chosen, include_lost=include_lost), author, corpus.poems)
     chars: Counter[str] = Counter()
     for poem in poems:
         chars.update(poem.text)
@@ -35,6 +38,7 @@ def corpus_stats(corpus: Corpus, forms: str | None = "all", include_lost: bool =
         "corpus": corpus.name,
         "script": corpus.script,
         "forms_filter": forms_label(chosen),
+        "author": author,
         "source": corpus.source,
         "raw_poems": corpus.raw_count,
         "poems": len(poems),
