@@ -35,3 +35,15 @@ def fused_causal_shapes(config: Any) -> dict[str, list[int]] | None:
         shapes["head.V.weight"] = [V, H]
         shapes["head.V.bias"] = [V]
     return shapes
+
+
+def parameter_count(config: Any) -> int | None:
+    """`count_parameters(build_model(config))` without torch, for a fused rnn/lstm/gru; else None.
+
+    The Model pane shows the count as the form changes: building the model meant importing torch
+    (3.6 s at load 12) and allocating it, for a sum of products these shapes already give.
+    """
+    import math
+
+    shapes = fused_causal_shapes(config)
+    return None if shapes is None else sum(math.prod(shape) for shape in shapes.values())

