@@ -193,7 +193,7 @@ def test_a_read_only_file_system_falls_back_to_memory(mine, home, notes, monkeyp
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(C.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr("tempfile.mkstemp", read_only)  # atomic.write_bytes_atomic makes the temporary
     data, built = C.load_arrays(mine, "simplified")
     assert built is not None and len(data) == 3
     assert not C.cache_path(mine, "simplified").exists()

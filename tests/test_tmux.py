@@ -98,6 +98,35 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
         saved = json.loads(next((home / "poems").glob("*.json")).read_text("utf-8"))
         assert saved["settings"]["form"] == "qijue"
 
+        # A refused setting leaves the poem as it was; a valid one starts a new poem and keeps the old
+        # one for u (issue 25 item 1). Ten Tabs from the poem reach the prefix field.
+        first_line = saved["text"].split("，")[0]
+        assert first_line in tmux.screen()
+
+        def to_prefix() -> None:
+            for _ in range(10):
+                key("Tab")
+                time.sleep(0.3)  # at a person's pace
+
+        to_prefix()
+        key("-l", "abc")
+        key("Enter")
+        tmux.wait_for("Compose settings")  # the error's title (its line wraps in the toast)
+        # The poem is still there, still finished (once the toast no longer covers it).
+        assert wait_until(lambda: first_line in tmux.screen() and "complete" in tmux.screen(), 30), (
+            tmux.screen()
+        )
+        to_prefix()
+        key("BSpace")  # the field's text was selected on entering: now it is empty, a valid prefix
+        key("Enter")
+        tmux.wait_for("Space samples the first")  # a new, empty poem (the old one kept: a toast says so)
+        key("Escape")
+        time.sleep(0.5)  # Esc then u at once would read as Alt+u
+        key("u")
+        assert wait_until(lambda: first_line in tmux.screen() and "complete" in tmux.screen(), 20), (
+            tmux.screen()
+        )
+
         # A small GRU from the Model pane: sizes typed over the selected defaults, Esc, then t.
         key("F2")
         tmux.wait_for("the seed article's equations")

@@ -110,6 +110,9 @@ def compare(
     if minutes is None and steps is None:
         minutes = DEFAULT_MINUTES
     names = parse_archs(archs)
+    from tangstudio.engine.corpus.source import corpus_path
+
+    corpus_path(corpus)  # a corpus name, never a path: refused before any run is written
     base = TrainConfig(
         corpus=corpus,
         forms=forms,

@@ -118,51 +118,76 @@ def generate(
 
     resolve_model(model)  # a wrong name is refused before torch loads
     with working(f"loading {model}") as shown:
-        from tangstudio.engine.compose.run import compose_many
+        from tangstudio.engine.compose.run import compose_stream
 
         loaded = load_for_composing(model, need_torch=gates)
         shown.update(f"composing {n} poem{'s' if n > 1 else ''}")
-        results, notes = compose_many(loaded, settings, n, beam=beam)
+        notes, poems = compose_stream(loaded, settings, n, beam=beam)
+    results: list = []
+    try:  # each poem is shown as soon as it is finished; Ctrl+C keeps what was shown (exit 130)
+        if as_json:
+            for _ in _shown_one_by_one(poems, results):  # one JSON document: printed whole, below
+                pass
+        elif output == "md":
+            _stream_markdown(poems, results, notes, settings, model)
+        else:
+            show_poems(_shown_one_by_one(poems, results), notes, show_probs)
+    except KeyboardInterrupt:
+        if as_json:  # the poems finished so far, marked as cut short
+            _print_json(loaded, model, settings, beam, notes, results, gates, interrupted=True)
+        raise typer.Exit(130) from None
     if as_json:
-        from tangstudio.cli.render import print_json
+        _print_json(loaded, model, settings, beam, notes, results, gates)
 
-        poems = [r.to_dict() for r in results]
-        if gates:
-            from tangstudio.engine.models.gates import kind_of, poem_gates
 
-            if kind_of(loaded.model) is None:
-                raise TangError("--gates reads a left-to-right model (rnn, lstm, gru); this one is a bilstm")
-            for poem, r in zip(poems, results):
-                rows = poem_gates(loaded, r.text, r.form)
-                poem["gates"] = [{"char": c, "layers": row} for c, row in zip(r.text, rows)]
-        print_json(
-            {
-                "model": str(getattr(loaded, "path", model)),
-                "settings": settings.to_dict(),
-                "beam": beam,
-                "notes": notes,
-                "poems": poems,
-            }
+def _shown_one_by_one(poems, results: list):
+    """The poems as they come, each kept in `results` (and past the test hook `poem`) once shown."""
+    from tangstudio.engine.atomic import fault_point
+
+    for r in poems:
+        if results:
+            fault_point("poem")  # between two poems: where a test presses Ctrl+C
+        results.append(r)
+        yield r
+
+
+def _stream_markdown(poems, results: list, notes: list[str], settings, model: str) -> None:
+    """The parts `--format md` prints, joined by newlines as before, each poem as it is finished."""
+    from tangstudio.engine.compose.export import poem_markdown
+
+    parts = (f"<!-- {note} -->" for note in notes)
+    for k, part in enumerate(parts):
+        typer.echo(("\n" if k else "") + part, nl=False)
+    for k, r in enumerate(_shown_one_by_one(poems, results), 1):
+        text = poem_markdown(
+            r.text, r.steps, {**settings.to_dict(), "seed": r.seed}, model=model, check=r.check, title=f"#{k}"
         )
-        return
-    if output == "md":
-        from tangstudio.engine.compose.export import poem_markdown
+        typer.echo(("\n" if notes or k > 1 else "") + text, nl=False)
 
-        parts = [f"<!-- {note} -->" for note in notes]
-        for k, r in enumerate(results, 1):
-            parts.append(
-                poem_markdown(
-                    r.text,
-                    r.steps,
-                    {**settings.to_dict(), "seed": r.seed},
-                    model=model,
-                    check=r.check,
-                    title=f"#{k}",
-                )
-            )
-        typer.echo("\n".join(parts), nl=False)
-        return
-    show_poems(results, notes, show_probs)
+
+def _print_json(
+    loaded, model: str, settings, beam: int, notes, results, gates: bool, interrupted=False
+) -> None:
+    from tangstudio.cli.render import print_json
+    from tangstudio.engine.errors import TangError
+
+    poems = [r.to_dict() for r in results]
+    if gates:
+        from tangstudio.engine.models.gates import kind_of, poem_gates
+
+        if kind_of(loaded.model) is None:
+            raise TangError("--gates reads a left-to-right model (rnn, lstm, gru); this one is a bilstm")
+        for poem, r in zip(poems, results):
+            rows = poem_gates(loaded, r.text, r.form)
+            poem["gates"] = [{"char": c, "layers": row} for c, row in zip(r.text, rows)]
+    document = {
+        "model": str(getattr(loaded, "path", model)),
+        "settings": settings.to_dict(),
+        "beam": beam,
+        "notes": notes,
+        "poems": poems,
+    }
+    print_json({**document, "interrupted": True} if interrupted else document)
 
 
 def _fmt(p: float) -> str:

@@ -113,14 +113,14 @@ def show(
     from tangstudio.cli.render import console, print_json
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.runs import open_run
-    from tangstudio.engine.runs.metrics import read_jsonl
+    from tangstudio.engine.runs.metrics import read_jsonl_tail, read_kind
     from tangstudio.engine.runs.rundir import check_weights, checkpoint_metas, summarize
     from tangstudio.engine.runs.schema import check_sample
 
     handle = open_run(run)
     summary = summarize(handle)
-    evals = [e for e in read_jsonl(handle.metrics_path).events if e.get("event") == "eval"]
-    samples = read_jsonl(handle.samples_path, check_sample).events[-3:]
+    evals = read_kind(handle.metrics_path, "eval")  # streamed: train lines are never parsed or kept
+    samples = read_jsonl_tail(handle.samples_path, check_sample).events[-3:]
     metas, _ = checkpoint_metas(handle)  # their problems are in summary.problems already
     summary.problems += check_weights(handle, metas)
     if any(not p.startswith(("metrics.jsonl:", "samples.jsonl:")) for p in summary.problems):

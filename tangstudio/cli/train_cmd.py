@@ -170,6 +170,10 @@ def train(
         # A time budget says nothing of the step count: 500 steps may never come in a short run.
         options["eval_every"] = 0
         given.add("eval_every")
+    if corpus is not None:  # a corpus name, never a path: refused before the run's folder is made
+        from tangstudio.engine.corpus.source import corpus_path
+
+        corpus_path(corpus)
     config = TrainConfig(**{k: options[k] for k in given})
     config.validate()
     if not headless:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
+import glob
 import os
 import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+def write_bytes_atomic(path: Path, data: bytes, point: str = "rename") -> None:
+    """Write `path` as a temporary file beside it (`.NAME.XXXX.tmp`), fsynced, renamed over it.
+
+    `point` names the fault point just before the rename (where a kill leaves the temporary
+    behind: `sole_writer` clears such leftovers)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -22,7 +29,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; run folders are meant to be copied and shared
-        fault_point("rename")
+        fault_point(point)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -31,6 +38,57 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def temporaries_of(path: Path) -> list[Path]:
+    """The temporary files `write_bytes_atomic(path, …)` leaves when it is killed before its rename."""
+    path = Path(path)
+    try:
+        return [p for p in path.parent.glob(f".{glob.escape(path.name)}.*.tmp") if p.is_file()]
+    except OSError:
+        return []
+
+
+@contextlib.contextmanager
+def exclusive(lock_path: Path, wait: bool = True) -> Iterator[bool]:
+    """Hold a kernel flock on `lock_path` (created if missing) for the block; yields whether it is held.
+
+    False where it cannot be taken: a read-only folder, no flock (Windows), or, with `wait=False`,
+    another process holding it. The kernel lets go when the holder dies, however it dies.
+    """
+    try:
+        import fcntl
+
+        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except (ImportError, OSError):
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except OSError:  # held elsewhere (LOCK_NB), or a file system without locks
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing lets go of the lock
+
+
+@contextlib.contextmanager
+def sole_writer(path: Path) -> Iterator[bool]:
+    """Hold an exclusive lock (`.NAME.lock` beside `path`) for rebuilding `path`, and under it delete
+    the temporaries a killed writer left (no live writer can own one while we hold the lock).
+
+    Yields False, clearing nothing, where the lock cannot be taken (a read-only folder, no flock):
+    the caller then writes as before, and concurrent writers still each rename a whole file.
+    """
+    path = Path(path)
+    with exclusive(path.with_name(f".{path.name}.lock")) as held:
+        if held:
+            for stale in temporaries_of(path):
+                stale.unlink(missing_ok=True)
+        yield held
 
 
 # ---- whole folders: a checkpoint is switched in as one unit ------------------------------------
@@ -52,16 +110,30 @@ def write_file_synced(path: Path, data: bytes) -> None:
     os.chmod(path, 0o644)
 
 
+# fsync on a folder fails with these where the file system cannot sync folders at all: only this
+# is ignored. Anything else (EIO above all) means the new names may not be on the disk, and is
+# raised like a file's fsync error, which stops a run (issue 26: EIO was swallowed, exit 0).
+_CANNOT_SYNC_DIR = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF})
+
+
 def fsync_dir(path: Path) -> None:
-    """Make a folder's entries (new names, renames) durable; a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
+    """Make a folder's entries (new names, renames) durable; a no-op where folders cannot be synced.
+
+    Windows cannot open a folder at all; elsewhere a folder that cannot be opened for reading
+    (write and search permission only) is also skipped, as there is no way to sync it.
+    """
+    if sys.platform == "win32":
         return
     try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except PermissionError:
+        return
+    try:
+        fault_point("dirsync")
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as exc:
+        if exc.errno not in _CANNOT_SYNC_DIR:
+            raise
     finally:
         os.close(fd)
 
@@ -162,7 +234,7 @@ _fault = _FaultState()
 
 def _parse_fault(spec: str) -> tuple[str, str, int]:
     action, point, nth = spec.split(":")
-    if action not in ("kill", "enospc", "log", "pause", "interrupt") or not point:
+    if action not in ("kill", "enospc", "eio", "log", "pause", "interrupt") or not point:
         raise ValueError(spec)
     return action, point, int(nth)
 
@@ -174,8 +246,10 @@ def fault_point(point: str) -> None:
     `enospc:write:2` fails the second write and every later one with "No space left on device";
     `pause:step:5` stops the process (SIGSTOP) at its fifth step, holding what it holds, until a test
     sends SIGCONT; `interrupt:write:3` raises KeyboardInterrupt there, as a second Ctrl+C does;
+    `eio:dirsync:1` fails the first folder fsync with EIO (a dying disk), once;
     `log:any:0` appends each point's name to the file named by TANGSTUDIO_FAULT_LOG, which lets a
-    test count the moments a run passes through. Points: write, fsync, rename, remove, step.
+    test count the moments a run passes through. Points: write, fsync, dirsync (a folder's fsync),
+    rename, remove, step, cache (the corpus cache's write) and poem (`generate`, between poems).
     Unset, this costs one dictionary lookup.
     """
     spec = os.environ.get(FAULT_ENV)
@@ -201,5 +275,7 @@ def fault_point(point: str) -> None:
             os.kill(os.getpid(), signal.SIGSTOP)
         elif action == "interrupt":
             raise KeyboardInterrupt
+        elif action == "eio":
+            raise OSError(errno.EIO, os.strerror(errno.EIO), point)
     if action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), point)

@@ -27,18 +27,35 @@ def _unsafe(ch: str) -> bool:
     return category in ("Cc", "Cs") or ch in _BIDI
 
 
+# In a message, also what splits or hides a line without being a control character (issue 26):
+# line and paragraph separators (U+2028, U+2029: a second line for anything that splits lines),
+# invisible format characters (U+200B, U+FEFF, joiners) and combining marks (which fuse with the
+# character before them, so a quoted "x\u0301" shows as something else).
+_HIDDEN = frozenset(("Zl", "Zp", "Cf", "Mn", "Me"))
+
+
+def _escaped(ch: str) -> bool:
+    return _unsafe(ch) or (ord(ch) > 0x7F and unicodedata.category(ch) in _HIDDEN)
+
+
 def printable(text: str) -> str:
-    """`text` with control characters, lone surrogates and bidi overrides written as escapes."""
-    if not any(_unsafe(ch) for ch in text):
+    """`text` with control characters, lone surrogates, bidi overrides, line separators, invisible
+    format characters and combining marks written as escapes: what a message quotes stays one
+    visible line."""
+    if text.isascii() and text.isprintable():
+        return text
+    if not any(_escaped(ch) for ch in text):
         return text
     out = []
     for ch in text:
-        if not _unsafe(ch):
+        if not _escaped(ch):
             out.append(ch)
         elif ord(ch) < 0x100:
             out.append(f"\\x{ord(ch):02x}")
-        else:
+        elif ord(ch) <= 0xFFFF:
             out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
     return "".join(out)
 
 

@@ -3,7 +3,7 @@
 p = softmax(logits)                          the model alone (what `removed_mass` is measured on)
 q = softmax(logits / T) restricted to the mask, renormalised       what is shown and sampled
 top-k keeps the k likeliest of q; top-p the smallest head of q whose mass reaches p
-T = 0 is greedy: the argmax inside the mask (q is then shown at T = 1)
+T = 0 is greedy: the argmax inside the mask (q is then shown at T = 1); so is any T below 1e-4
 
 Plain numpy over float32 arrays, drawn from a numpy Generator: a step's masking, top 10 and draw
 cost tens of microseconds, and composing never has to import torch.
@@ -16,6 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 
 TOP = 10
+# Below this a temperature is greedy: logits / T overflows float32 from about T = 2e-38 (a NaN
+# distribution, issue 26's IndexError), and already at 1e-4 a gap of 0.01 nats between the two
+# likeliest characters is 100 nats, a weight of e^-100 that float32 rounds to nothing.
+GREEDY_BELOW = 1e-4
+
+
+def is_greedy(temperature: float) -> bool:
+    """T = 0, or a T so small that sampling at it is the argmax anyway."""
+    return temperature < GREEDY_BELOW
 
 
 @dataclass
@@ -45,7 +54,7 @@ def constrained(logits: np.ndarray, mask: np.ndarray, temperature: float) -> Dis
     logits = np.asarray(logits, dtype=np.float32)
     model_probs = softmax(logits)
     removed = 1.0 - float(np.dot(model_probs, mask))  # the mass the constraints keep, summed in BLAS
-    scaled = logits / np.float32(temperature) if temperature > 0 else logits
+    scaled = logits if is_greedy(temperature) else logits / np.float32(temperature)
     return Distribution(model_probs, softmax(scaled, mask), min(max(removed, 0.0), 1.0))
 
 
@@ -165,7 +174,7 @@ def pick(probs: np.ndarray, temperature: float, top_k: int, top_p: float, rng: n
     Accepted draws follow the renormalised head exactly, and with top-p 0.95 a draw is kept at
     least 95 % of the time.
     """
-    if temperature == 0:
+    if is_greedy(temperature):
         return int(np.argmax(probs))
     total = float(probs.sum(dtype=np.float64))
     for _ in range(64):

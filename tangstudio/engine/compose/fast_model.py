@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from tangstudio.engine.compose.fast_step import FastStep, single_thread_blas
-from tangstudio.engine.compose.score_result import PoemScore, normalise, poem_score
+from tangstudio.engine.compose.score_result import CHUNK, PoemScore, chunk_scores, normalise, poem_score
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import PplKind, ppl_kind_of
 
@@ -52,13 +52,22 @@ class FastLoaded:
 
 
 def load_fast(ref: str = "default") -> FastLoaded | None:
-    """The model `ref` names, ready for numpy inference; None when it needs torch (bilstm, cells)."""
+    """The model `ref` names, ready for numpy inference; None when it needs torch (bilstm, cells).
+
+    Read like `load_checkpoint`: meta.json and the weights through one descriptor of the folder,
+    retried if a trainer switched a new checkpoint in meanwhile (`checkpoint.read_stable`)."""
     from tangstudio.engine.compose.model_ref import resolve_model
+    from tangstudio.engine.runs.checkpoint import read_stable
+
+    return read_stable(resolve_model(ref), "best", _read_fast)
+
+
+def _read_fast(folder: Any) -> FastLoaded | None:
     from tangstudio.engine.models.shapes import fused_causal_shapes
     from tangstudio.engine.runs import checkpoint as ckpt
 
-    directory = resolve_model(ref)
-    meta = ckpt.read_meta(directory)
+    directory = folder.path
+    meta = ckpt.read_meta(folder)
     config, vocab = ckpt.read_config(directory, meta)
     expected = fused_causal_shapes(config)
     if expected is None:
@@ -67,25 +76,25 @@ def load_fast(ref: str = "default") -> FastLoaded | None:
         raise TangError(
             f"checkpoint {directory}: vocabulary size {len(vocab)} does not match the model's {config.vocab_size}"
         )
-    path = directory / ckpt.WEIGHTS
-    if ckpt.tensor_shapes(path) != expected:
+    if folder.tensor_shapes(ckpt.WEIGHTS) != expected:
         raise TangError(
             f"checkpoint {directory} does not fit its architecture (meta.json and the weights' shapes differ)"
         )
-    weights = _read_checked(path, meta.get("weights_sha256"))
+    weights = _read_checked(folder, ckpt.WEIGHTS, meta.get("weights_sha256"))
     single_thread_blas()
     fast = FastStep.from_weights(config.arch, weights, config.layers, config.tied)
     return FastLoaded(fast, vocab, config, meta, directory)
 
 
-def _read_checked(path: Path, expected_sha: object) -> dict[str, np.ndarray]:
+def _read_checked(folder: Any, name: str, expected_sha: object) -> dict[str, np.ndarray]:
     """The weights as numpy arrays, refused unless the file matches its sha256 and every value is finite."""
     import hashlib
 
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
-    blob = path.read_bytes()
+    path = folder.path / name
+    blob = folder.read(name)
     if not isinstance(expected_sha, str) or hashlib.sha256(blob).hexdigest() != expected_sha:
         raise TangError(
             f"checkpoint file {path} does not match its recorded sha256 (truncated or tampered with)"
@@ -113,18 +122,20 @@ def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemSc
     scorable(text, vocab)  # a typo is scored around and marked; a wrong script is refused
     form = form or classify(text)
     ids = vocab.encode_poem(text, form)
+    targets = np.array(ids[1:])  # logits[t] predicts ids[t + 1]
     state = loaded.fast.init_state(1)
-    rows = []
-    for token in ids[:-1]:  # logits[t] predicts ids[t + 1]
+    picked: list[float] = []
+    ranks: list[int] = []
+    best: list[list] = []
+    rows: list[np.ndarray] = []
+    for t, token in enumerate(ids[:-1]):  # the state carries over; the log-probs go a chunk at a time
         logits, state = loaded.fast.step(np.array([token]), state)
         rows.append(logits[0])
-    logits = np.stack(rows)
-    shifted = logits - logits.max(-1, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
-    targets = np.array(ids[1:])
-    picked = logp[np.arange(len(targets)), targets]
-    ranks = (logp > picked[:, None]).sum(-1) + 1
-    top = np.argsort(-logp, axis=-1, kind="stable")[:, :5]
-    best = [[(i, float(logp[t, i])) for i in row] for t, row in enumerate(top.tolist())]
-    nats = -float(picked.astype(np.float64).mean())
-    return poem_score(text, form, vocab, ids[1:], picked.tolist(), ranks.tolist(), best, nats, "causal")
+        if len(rows) == CHUNK or t == len(ids) - 2:
+            p, r, b = chunk_scores(np.stack(rows), targets[t + 1 - len(rows) : t + 1])
+            picked.extend(p)
+            ranks.extend(r)
+            best.extend(b)
+            rows = []
+    nats = -float(np.mean(np.array(picked, dtype=np.float64)))
+    return poem_score(text, form, vocab, ids[1:], picked, ranks, best, nats, "causal")

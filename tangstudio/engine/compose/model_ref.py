@@ -26,7 +26,13 @@ def resolve_model(ref: str = DEFAULT) -> Path:
     so a command can refuse a wrong name at once, before anything heavy loads."""
     from tangstudio.engine.runs.checkpoint import resolve_checkpoint
 
-    ref = (ref or DEFAULT).strip()
+    if not isinstance(ref, str) or not ref.strip():
+        # `--model "$RUN"` with RUN unset must not quietly mean the shipped model (issue 26).
+        raise TangError(
+            "the model to use is empty (an unset variable?): give `default`, a run name, a run directory "
+            "or a checkpoint directory"
+        )
+    ref = ref.strip()
     if ref == DEFAULT:
         target = paths.shipped_models_dir() / DEFAULT
         if not (target / META).is_file():

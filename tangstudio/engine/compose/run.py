@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings
@@ -16,6 +17,19 @@ def compose_many(
     Poem k is sampled with seed + k, so any one poem of a seeded batch can be reproduced alone.
     `novelty="auto"` loads the index of the model's training corpus (None skips the corpus checks).
     """
+    notes, poems = compose_stream(
+        loaded, settings, n, beam=beam, novelty=novelty, refine_rounds=refine_rounds
+    )
+    return list(poems), notes
+
+
+def compose_stream(
+    loaded, settings: ComposeSettings, n: int, *, beam: int = 0, novelty="auto", refine_rounds: int = 2
+) -> tuple[list[str], Iterator[ComposeResult]]:
+    """`compose_many`'s notes at once, and its poems one by one as each is finished, so a caller can
+    show each at once and keep what it showed if stopped (`generate -n 1000`, Ctrl+C). The
+    arguments are checked, and the novelty index loaded, before this returns; a beam search
+    finishes all its poems together."""
     from tangstudio.engine.compose.tables import tables_for
     from tangstudio.engine.forms import FREE, parse_many
 
@@ -51,19 +65,22 @@ def compose_many(
         if n > beam:
             notes.append(f"a beam of {beam} yields at most {beam} poems")
         notes.append(B.describe(beam, n, B.DIVERSITY, B.REPEAT_PENALTY))  # not the plain N best: say so
-        return beam_search(loaded, settings, beam, n, novelty=novelty, tables=tables), notes
+        return notes, iter(beam_search(loaded, settings, beam, n, novelty=novelty, tables=tables))
+    return notes, _one_by_one(loaded, settings, n, causal, novelty, tables, refine_rounds)
 
-    results = []
+
+def _one_by_one(
+    loaded, settings: ComposeSettings, n: int, causal: bool, novelty, tables, refine_rounds: int
+) -> Iterator[ComposeResult]:
     for k in range(n):
         one = replace(settings, seed=None if settings.seed is None else settings.seed + k)
         if causal:
             from tangstudio.engine.compose.generator import Composer
 
-            results.append(Composer(loaded, one, novelty=novelty, tables=tables).finish())
+            yield Composer(loaded, one, novelty=novelty, tables=tables).finish()
         else:
             from tangstudio.engine.compose.fill import Filler
 
             filler = Filler(loaded, one, novelty=novelty, tables=tables)
             filler.refine(refine_rounds)
-            results.append(filler.result())
-    return results, notes
+            yield filler.result()

@@ -5,17 +5,26 @@
 
 Counted like the training evaluation (start token given, every character and <eos> predicted), so
 a poem's perplexity sits on the same scale as a run's validation perplexity. A causal model reads
-the poem once, left to right; a bilstm scores each position with only that position masked (a
-pseudo-likelihood: each character given all the others), one batch row per position.
+the poem once, left to right; a bilstm scores each position given all the others (a
+pseudo-likelihood), which one pass gives, as the BiLSTM never reads the character it predicts.
+Log-probs, ranks and the top five are worked out a chunk of positions at a time, so the memory
+does not grow with the poem's length times the vocabulary.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from tangstudio.engine.compose.score_result import CharScore, PoemScore, normalise, poem_score
+from tangstudio.engine.compose.score_result import (
+    CHUNK,
+    CharScore,
+    PoemScore,
+    chunk_scores,
+    normalise,
+    poem_score,
+)
 from tangstudio.engine.corpus.forms import classify
-from tangstudio.engine.corpus.vocab import MASK
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind_of
 
@@ -41,19 +50,21 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
     if loaded.causal:
         logits = model(seq[None, :-1])[0]  # logits[t] predicts ids[t + 1]
     else:
-        n = len(ids) - 1  # positions 1..len-1 are predicted, each with itself masked
-        rows = seq[None].repeat(n, 1)
-        positions = torch.arange(1, len(ids), device=device)
-        rows[torch.arange(n, device=device), positions] = MASK
-        logits = model(rows, torch.full((n,), len(ids), device=device))[
-            torch.arange(n, device=device), positions
-        ]
+        # The BiLSTM never reads the character it predicts (models/bilstm.py: position t combines
+        # the forward state at t−1 with the backward one at t+1), so masking position t alone
+        # changes nothing at t: one pass over the poem gives each position's logits exactly as one
+        # row per masked position did, without that N × N × V batch (tested against it).
+        logits = model(seq[None], torch.tensor([len(ids)], device=device))[0, 1:]
     kind = ppl_kind_of(loaded.causal)
-    logp = torch.log_softmax(logits.float().cpu(), -1)
-    targets = torch.tensor(ids[1:])
-    picked = logp[torch.arange(len(targets)), targets]
-    ranks = (logp > picked[:, None]).sum(-1) + 1
-    top = torch.topk(logp, 5, dim=-1)
-    best = [list(zip(i, v)) for i, v in zip(top.indices.tolist(), top.values.tolist())]
-    nats = -float(picked.mean())
-    return poem_score(text, form, vocab, ids[1:], picked.tolist(), ranks.tolist(), best, nats, kind)
+    targets = np.array(ids[1:])
+    picked: list[float] = []
+    ranks: list[int] = []
+    best: list[list] = []
+    for start in range(0, len(targets), CHUNK):  # the log-probs a chunk at a time (issue 26)
+        chunk = logits[start : start + CHUNK].float().cpu().numpy()
+        p, r, b = chunk_scores(chunk, targets[start : start + CHUNK])
+        picked.extend(p)
+        ranks.extend(r)
+        best.extend(b)
+    nats = -float(np.mean(np.array(picked, dtype=np.float64)))
+    return poem_score(text, form, vocab, ids[1:], picked, ranks, best, nats, kind)

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from tangstudio.engine.compose.settings import EOS_MARK
 from tangstudio.engine.corpus.poem import CLAUSE_END, typed_verse
 from tangstudio.engine.corpus.vocab import EOS, UNK
@@ -122,3 +124,28 @@ def normalise(text: str) -> str:
     """A whole poem as typed → corpus text; a poem ends with a mark, so a missing last one is added."""
     text = typed_verse(text)
     return text + "。" if text and text[-1] not in CLAUSE_END else text
+
+
+# Positions scored at a time: a 5,000-character poem once held its whole (positions × vocabulary)
+# log-probs, their argsort and a comparison matrix at once (986 MB with the default model, issue
+# 26); in chunks of this many, the working memory is a few MB whatever the poem's length.
+CHUNK = 256
+TOP_K = 5
+
+
+def chunk_scores(logits: np.ndarray, targets: np.ndarray) -> tuple[list[float], list[int], list[list]]:
+    """For a chunk of positions (logits float32[c, V], the ids they should predict): each target's
+    log-prob, its rank (1 = the model's first choice) and the five best (id, log-prob) pairs."""
+    logits = np.asarray(logits, dtype=np.float32)
+    shifted = logits - logits.max(-1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    rows = np.arange(len(targets))
+    picked = logp[rows, targets]
+    ranks = (logp > picked[:, None]).sum(-1) + 1
+    k = min(TOP_K, logp.shape[-1])
+    head = np.argpartition(-logp, k - 1, axis=-1)[:, :k]
+    values = np.take_along_axis(logp, head, -1)
+    order = np.lexsort((head, -values), axis=-1)  # likeliest first; equal ones by id, as a stable sort
+    head, values = np.take_along_axis(head, order, -1), np.take_along_axis(values, order, -1)
+    best = [list(zip(h, v)) for h, v in zip(head.tolist(), values.tolist())]
+    return picked.tolist(), ranks.tolist(), best

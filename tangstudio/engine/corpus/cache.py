@@ -25,8 +25,9 @@ script, and a fingerprint of the cleaning code itself (the sources of the module
 what a cleaned poem is, and OpenCC's version) — and a CRC-32 of the arrays. A file whose key
 differs (stale), whose size or checksum is wrong (truncated, corrupt) is rebuilt, with one line
 on stderr saying why; it is never trusted and never a traceback. Writes go to a temporary file
-renamed over the old one, so a reader sees a whole old file or a whole new one, and two
-processes building at once both succeed (the later rename wins; both files are the same). A
+renamed over the old one (`atomic.write_bytes_atomic`), so a reader sees a whole old file or a
+whole new one. Builders of one file take turns under a lock beside it: a second process waits and
+reads what the first wrote, and under the lock the temporary a killed build left is deleted. A
 folder that cannot be written (read-only, full) only costs the speed: the corpus is built in
 memory and used, with one line saying so.
 
@@ -43,7 +44,6 @@ import itertools
 import json
 import os
 import sys
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable
@@ -54,6 +54,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tangstudio.engine.atomic import sole_writer, write_bytes_atomic
+from tangstudio.engine.corpus.line_hashes import line_hash, span_hashes  # noqa: F401 - line_hash: novelty imports it from here
 from tangstudio.engine.corpus.poem import CLAUSE_END
 from tangstudio.engine.corpus.splits import SPLITS
 from tangstudio.engine.forms import NAMES
@@ -81,6 +83,7 @@ _ARRAYS: dict[str, str] = {  # name -> dtype, in file order
 _CODE = (
     "__init__.py",
     "cache.py",
+    "line_hashes.py",
     "clean.py",
     "forms.py",
     "poem.py",
@@ -149,53 +152,6 @@ def source_fingerprint(name: str) -> str:
     except OSError:
         read_raw(name)  # raises the one-line "unknown corpus" error
         raise
-
-
-_BASE = 0x100000001B3  # odd, so it has an inverse mod 2⁶⁴ (span hashes from prefix sums)
-_MASK = (1 << 64) - 1
-_LENGTH_MIX = 0x9E3779B97F4A7C15
-
-
-def line_hash(line: str) -> int:
-    """The 64-bit hash the line tables are sorted by: Σ ord(cᵢ)·B^(L−1−i) mod 2⁶⁴, mixed with L.
-
-    `span_hashes` computes the same value for every span of the corpus at once in numpy.
-    """
-    h = 0
-    for ch in line:
-        h = (h * _BASE + ord(ch)) & _MASK
-    return _mix(h ^ ((len(line) * _LENGTH_MIX) & _MASK))
-
-
-def _mix(h: int) -> int:
-    """splitmix64's finaliser (Python ints), so nearby lines do not get nearby hashes."""
-    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK
-    return h ^ (h >> 31)
-
-
-def span_hashes(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """line_hash(text[s:e]) for every (s, e), vectorised: prefix sums of c[m]·B⁻ᵐ, times B^(e−1).
-
-    uint64 arithmetic wraps mod 2⁶⁴, which is exactly the modulus `line_hash` uses.
-    """
-    n = len(chars)
-    inverse = pow(_BASE, -1, 1 << 64)
-    with np.errstate(over="ignore"):
-        up = np.full(n + 1, _BASE, dtype=np.uint64)
-        up[0] = 1
-        up = np.cumprod(up, dtype=np.uint64)  # B^k
-        down = np.full(n, inverse, dtype=np.uint64)
-        down[0] = 1
-        down = np.cumprod(down, dtype=np.uint64)  # B^-k
-        prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(chars.astype(np.uint64) * down, dtype=np.uint64, out=prefix[1:])
-        h = (prefix[ends] - prefix[starts]) * up[ends - 1]
-        lengths = (ends - starts).astype(np.uint64)
-        h ^= lengths * np.uint64(_LENGTH_MIX)
-        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return h ^ (h >> np.uint64(31))
 
 
 # ------------------------------------------------------------------------- the arrays
@@ -398,19 +354,8 @@ def decode(path: Path, key: dict[str, str]) -> CorpusArrays:
 
 
 def write(path: Path, blob: bytes) -> None:
-    """Temp file in the same folder, then rename: readers see a whole file or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Temp file in the same folder, then rename (atomic.py, fault point `cache`): a whole file or none."""
+    write_bytes_atomic(path, blob, point="cache")
 
 
 # ------------------------------------------------------------------------- the entry point
@@ -488,33 +433,55 @@ def load_arrays(
     `build` makes the Corpus from the source (the cleaning pipeline); by default the one in
     `tangstudio.engine.corpus`. Raises only the TangError of an unknown or damaged source.
     """
+    from tangstudio.engine import paths
+
+    paths.check_name(name, "corpus")  # the file's name: never a path out of the cache folder
     with _lock:
         key = key_for(name, script)
         path = cache_path(name, script)
-        why = None
-        if path.is_file():
-            try:
-                return decode(path, key), None
-            except CacheInvalid as exc:
-                why = str(exc)
-            except OSError as exc:
-                why = f"cannot be read ({exc.strerror or exc.__class__.__name__})"
-        if build is None:
-            from tangstudio.engine.corpus import build_corpus
+        found, why = _read_cached(path, key)
+        if found is not None:
+            return found, None
+        # One builder at a time per file (a second waits, then reads what the first wrote); under
+        # that lock the temporaries of a killed build are deleted (issue 26: ~29 MB each, forever).
+        with sole_writer(path):
+            found, why = _read_cached(path, key) if path.is_file() else (None, why)
+            if found is not None:
+                return found, None
+            return _build(name, script, path, key, why, build)
 
-            def build() -> Corpus:
-                return build_corpus(name, script)
 
-        corpus = build()
-        data = arrays_from_corpus(corpus)
-        if why:
-            report(f"corpus cache {path} {why}: rebuilt it")
-        try:
-            write(path, encode(data, key))
-        except OSError as exc:
-            folder = str(path.parent)
-            if folder not in _unwritable:
-                _unwritable.add(folder)
-                reason = exc.strerror or exc.__class__.__name__
-                report(f"cannot write the corpus cache in {folder} ({reason}): the corpus is built in memory")
-        return data, corpus
+def _read_cached(path: Path, key: dict) -> tuple[CorpusArrays | None, str | None]:
+    """(the cached arrays, None), or (None, why the file cannot be used; None when it is absent)."""
+    if not path.is_file():
+        return None, None
+    try:
+        return decode(path, key), None
+    except CacheInvalid as exc:
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc.__class__.__name__})"
+
+
+def _build(
+    name: str, script: str, path: Path, key: dict, why: str | None, build: Callable[[], Corpus] | None
+) -> tuple[CorpusArrays, Any]:
+    if build is None:
+        from tangstudio.engine.corpus import build_corpus
+
+        def build() -> Corpus:
+            return build_corpus(name, script)
+
+    corpus = build()
+    data = arrays_from_corpus(corpus)
+    if why:
+        report(f"corpus cache {path} {why}: rebuilt it")
+    try:
+        write(path, encode(data, key))
+    except OSError as exc:
+        folder = str(path.parent)
+        if folder not in _unwritable:
+            _unwritable.add(folder)
+            reason = exc.strerror or exc.__class__.__name__
+            report(f"cannot write the corpus cache in {folder} ({reason}): the corpus is built in memory")
+    return data, corpus

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from tangstudio.engine import paths
-from tangstudio.engine.atomic import recover_dir, swap_in_dir
+from tangstudio.engine.atomic import exclusive, recover_dir, swap_in_dir
 from tangstudio.engine.corpus.clean import clean_body
 from tangstudio.engine.corpus.script import guess_script
 from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE
@@ -196,21 +196,20 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
     )
     root = paths.corpora_dir()
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=root))
-    try:
-        os.chmod(staging, 0o755)  # mkdtemp makes 0700; a home is meant to be copied and shared
-        (staging / CORPUS_FILE).write_bytes(blob)
-        (staging / "meta.json").write_text(
-            json.dumps(
-                {"name": name, "poems": len(rows), "script": document["script"], "source": str(path)},
-                ensure_ascii=False,
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
-        swap_in_dir(staging, target)  # one atomic exchange where the system has it; else recoverable
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    meta = {"name": name, "poems": len(rows), "script": document["script"], "source": str(path)}
+    with exclusive(root.parent / IMPORT_LOCK) as held:  # one import at a time: its leftovers are known dead
+        if held:
+            clear_staging(root)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))
+        try:
+            os.chmod(staging, 0o755)  # mkdtemp makes 0700; a home is meant to be copied and shared
+            (staging / CORPUS_FILE).write_bytes(blob)
+            (staging / "meta.json").write_text(
+                json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            swap_in_dir(staging, target)  # one atomic exchange where the system has it; else recoverable
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return {
         "name": name,
         "poems": len(rows),
@@ -220,10 +219,29 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
     }
 
 
+IMPORT_LOCK = ".corpora.lock"  # beside corpora/ in the home, so it is never an entry of it
+
+
+def clear_staging(root: Path) -> list[Path]:
+    """Delete the staging folders of imports that were killed (`.NAME.XXXX.tmp`, and `.NAME.XXXX`
+    from before they were marked), 5 MB each in issue 26's probe. Call only under IMPORT_LOCK: no
+    live import then owns one. A folder parked aside (`.NAME.old`) is left to `recover_dir`."""
+    removed = []
+    for entry in root.iterdir():
+        hidden = entry.name.startswith(".") and not entry.name.endswith(".old")
+        if hidden and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
 def list_imported() -> list[dict]:
     root = paths.corpora_dir()
     out = []
     if root.is_dir():
+        with exclusive(root.parent / IMPORT_LOCK, wait=False) as held:  # no import running: clear what died
+            if held:
+                clear_staging(root)
         for parked in root.glob(".*.old"):  # an import --force killed between its two renames
             recover_dir(root / parked.name[1:-4])
         for meta in sorted(root.glob("*/meta.json")):

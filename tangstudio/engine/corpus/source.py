@@ -30,8 +30,12 @@ class RawCorpus:
 
 
 def corpus_path(name: str) -> Path:
+    """Where corpus `name` is stored. A name is one folder under the home, checked on every command
+    that reads one (issue 26: `--corpus ../../x` read and wrote outside the home); a corpus from
+    elsewhere comes in through `corpus import`."""
     if name == BUNDLED:
         return BUNDLED_FILE
+    paths.check_name(name, "corpus")
     from tangstudio.engine.atomic import recover_dir
 
     folder = paths.corpora_dir() / name

@@ -23,12 +23,11 @@ import json
 import os
 import secrets
 import shutil
-import stat
-import struct
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import (
@@ -40,6 +39,7 @@ from tangstudio.engine.atomic import (
 )
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import PplKind, is_causal, ppl_kind_of
+from tangstudio.engine.runs.folder_fd import OpenFolder, opened
 from tangstudio.engine.runs.layout import META, STATE, STATE_META, WEIGHTS
 
 if TYPE_CHECKING:  # torch loads only when tensors are read or written: `runs list` reads JSON alone
@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # torch loads only when tensors are read or written: `runs li
 FORMAT = "tangstudio-checkpoint"
 VERSION = 1
 MAX_JSON_BYTES = 64 << 20  # meta.json holds the vocabulary: a few hundred KB, never this
-MAX_HEADER_BYTES = 16 << 20  # a safetensors header lists names, dtypes and shapes
+T = TypeVar("T")
 
 
 @dataclass
@@ -148,91 +148,18 @@ def all_finite(tensors: dict[str, torch.Tensor]) -> bool:
     return not floats or bool(torch.stack([torch.isfinite(t).all() for t in floats]).all())
 
 
-def _regular_file(path: Path, limit: int | None = None) -> int:
-    """The size of `path` when it is a regular file (not a symlink, device or folder) under `limit`."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        raise TangError(f"checkpoint file {path} is missing") from None
-    except OSError as exc:
-        raise TangError(f"checkpoint file {path} cannot be read ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise TangError(
-            f"checkpoint file {path} is not a regular file (a link, folder or device); refusing it"
-        )
-    if limit is not None and info.st_size > limit:
-        raise TangError(f"checkpoint file {path} is too large ({info.st_size:,} bytes) to be what it claims")
-    return info.st_size
-
-
-def _read_bytes(path: Path, limit: int | None = None) -> bytes:
-    size = _regular_file(path, limit)
-    try:
-        with open(path, "rb", opener=_no_follow) as handle:
-            data = handle.read(size + 1)
-    except OSError as exc:
-        raise TangError(f"checkpoint file {path} cannot be read ({exc.strerror})") from None
-    if len(data) != size:
-        raise TangError(f"checkpoint file {path} changed while it was read; try again")
-    return data
-
-
-def _no_follow(path: str, flags: int) -> int:
-    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(_read_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise TangError(f"checkpoint file {path} is truncated or damaged (not valid JSON)") from None
-    if not isinstance(data, dict):
-        raise TangError(f"checkpoint file {path} is damaged (not a JSON object)")
-    return data
-
-
 def tensor_shapes(path: Path) -> dict[str, list[int]]:
-    """Names and shapes from a safetensors header, checked against the file's size; reads no tensor."""
-    size = _regular_file(path)
-    damaged = f"checkpoint file {path} is truncated or damaged (bad safetensors header)"
-    try:
-        with open(path, "rb", opener=_no_follow) as handle:
-            head = handle.read(8)
-            if len(head) != 8:
-                raise TangError(damaged)
-            (length,) = struct.unpack("<Q", head)
-            if length > min(MAX_HEADER_BYTES, size - 8):
-                raise TangError(damaged)
-            header = json.loads(handle.read(length).decode("utf-8"))
-    except OSError as exc:
-        raise TangError(f"checkpoint file {path} cannot be read ({exc.strerror})") from None
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise TangError(damaged) from None
-    if not isinstance(header, dict):
-        raise TangError(damaged)
-    shapes, end = {}, 0
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            shape = [int(d) for d in entry["shape"]]
-            start, stop = (int(o) for o in entry["data_offsets"])
-        except (TypeError, KeyError, ValueError):
-            raise TangError(damaged) from None
-        if min(shape, default=0) < 0 or not 0 <= start <= stop:
-            raise TangError(damaged)
-        shapes[name], end = shape, max(end, stop)
-    if 8 + length + end != size:
-        raise TangError(f"checkpoint file {path} is truncated or padded: its header and size disagree")
-    return shapes
+    """Names and shapes from a safetensors file's header, checked against its size; reads no tensor."""
+    with opened(Path(path).parent) as folder:
+        return folder.tensor_shapes(Path(path).name)
 
 
-def _read_tensors(path: Path, expected_sha: object) -> dict[str, torch.Tensor]:
-    tensor_shapes(path)  # a regular file whose size is what its header says, before reading it all
-    blob = _read_bytes(path)
+def _read_tensors(folder: OpenFolder, name: str, expected_sha: object) -> dict[str, torch.Tensor]:
+    folder.tensor_shapes(name)  # a regular file whose size is what its header says, before reading it all
+    blob = folder.read(name)
     if not isinstance(expected_sha, str) or _sha256(blob) != expected_sha:
         raise TangError(
-            f"checkpoint file {path} does not match its recorded sha256 (truncated or tampered with)"
+            f"checkpoint file {folder.path / name} does not match its recorded sha256 (truncated or tampered with)"
         )
     from safetensors import SafetensorError
     from safetensors.torch import load as st_load
@@ -240,11 +167,13 @@ def _read_tensors(path: Path, expected_sha: object) -> dict[str, torch.Tensor]:
     try:
         return st_load(blob)
     except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise TangError(f"checkpoint file {path} cannot be read ({exc})") from None
+        raise TangError(f"checkpoint file {folder.path / name} cannot be read ({exc})") from None
 
 
-def read_meta(directory: Path) -> dict:
-    meta = _read_json(Path(directory) / META)
+def read_meta(directory: Path | OpenFolder) -> dict:
+    with opened(directory) as folder:
+        meta = folder.read_json(META, MAX_JSON_BYTES)
+        directory = folder.path
     if meta.get("format") != FORMAT:
         raise TangError(f"{directory} is not a tangstudio checkpoint")
     version = meta.get("version", 0)
@@ -274,10 +203,12 @@ def read_config(directory: Path, meta: dict) -> tuple[Any, Any]:
         raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
 
 
-def read_weights(directory: Path, meta: dict | None = None) -> dict[str, torch.Tensor]:
+def read_weights(directory: Path | OpenFolder, meta: dict | None = None) -> dict[str, torch.Tensor]:
     """The weights, checked by sha256 and refused unless every value is finite."""
-    meta = meta if meta is not None else read_meta(directory)
-    weights = _read_tensors(Path(directory) / WEIGHTS, meta.get("weights_sha256"))
+    with opened(directory) as folder:
+        meta = meta if meta is not None else read_meta(folder)
+        weights = _read_tensors(folder, WEIGHTS, meta.get("weights_sha256"))
+        directory = folder.path
     if not all_finite(weights):
         raise TangError(
             f"checkpoint {directory} holds weights that are not finite (NaN or inf): the run diverged; "
@@ -286,17 +217,19 @@ def read_weights(directory: Path, meta: dict | None = None) -> dict[str, torch.T
     return weights
 
 
-def read_train_state(directory: Path, meta: dict | None = None) -> tuple[dict[str, torch.Tensor], dict]:
+def read_train_state(
+    directory: Path | OpenFolder, meta: dict | None = None
+) -> tuple[dict[str, torch.Tensor], dict]:
     """The optimizer/RNG state, refused unless it was written with this folder's meta.json."""
-    directory = Path(directory)
-    meta = meta if meta is not None else read_meta(directory)
-    info = _read_json(directory / STATE_META)
-    if info.get("step") != meta.get("step") or info.get("checkpoint_id") != meta.get("checkpoint_id"):
-        raise TangError(
-            f"checkpoint {directory} is inconsistent: its training state (step {info.get('step')}) "
-            f"was not written with its weights (step {meta.get('step')}); refusing to resume from it"
-        )
-    return _read_tensors(directory / STATE, info.get("sha256")), info
+    with opened(directory) as folder:
+        meta = meta if meta is not None else read_meta(folder)
+        info = folder.read_json(STATE_META, MAX_JSON_BYTES)
+        if info.get("step") != meta.get("step") or info.get("checkpoint_id") != meta.get("checkpoint_id"):
+            raise TangError(
+                f"checkpoint {folder.path} is inconsistent: its training state (step {info.get('step')}) "
+                f"was not written with its weights (step {meta.get('step')}); refusing to resume from it"
+            )
+        return _read_tensors(folder, STATE, info.get("sha256")), info
 
 
 def resolve_checkpoint(target: str | Path, which: str = "best") -> Path:
@@ -323,16 +256,27 @@ def load_checkpoint(
     """Rebuild a trained model for inference; the public entry point for composer and studio.
 
     A trainer may switch a new folder in while this reads (the studio loads `best` of a run that
-    is training): a failure on a folder that was replaced meanwhile is retried on the new one.
+    is training): the folder is read through one descriptor, and retried if it was replaced.
+    """
+    return read_stable(target, which, lambda folder: _load_from(folder, device))
+
+
+def read_stable(target: str | Path, which: str, reader: Callable[[OpenFolder], T]) -> T:
+    """`reader(folder)` on the checkpoint `target` names, its files read through one descriptor.
+
+    Both files come from one folder, so an exchange between two reads cannot mix two checkpoints
+    (issue 26). If the trainer deleted the folder held (after switching a new one in) before its
+    files were read, that read fails; it is retried on the folder now at the path, three times at
+    most. A failure on a folder still in place is the checkpoint's own, and is raised at once.
     """
     for attempt in range(3):
         directory = resolve_checkpoint(target, which)
-        before = _folder_id(directory)
-        try:
-            return _load_from(directory, device)
-        except TangError:
-            if attempt == 2 or _folder_id(directory) == before:
-                raise
+        with OpenFolder(directory) as folder:
+            try:
+                return reader(folder)
+            except TangError:
+                if attempt == 2 or _folder_id(directory) == folder.identity():
+                    raise
     raise AssertionError("unreachable")
 
 
@@ -344,12 +288,13 @@ def _folder_id(directory: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
-def _load_from(directory: Path, device: str | torch.device) -> LoadedModel:
+def _load_from(folder: OpenFolder, device: str | torch.device) -> LoadedModel:
     import torch
 
     from tangstudio.engine.models import build_model
 
-    meta = read_meta(directory)
+    directory = folder.path
+    meta = read_meta(folder)
     config, vocab = read_config(directory, meta)
     if getattr(config, "vocab_size", len(vocab)) != len(vocab):
         raise TangError(
@@ -361,12 +306,12 @@ def _load_from(directory: Path, device: str | torch.device) -> LoadedModel:
     if expected is None:
         with torch.device("meta"):  # shapes only: nothing is allocated for what meta.json claims
             expected = {k: list(v.shape) for k, v in build_model(config).state_dict().items()}
-    found = tensor_shapes(directory / WEIGHTS)
+    found = folder.tensor_shapes(WEIGHTS)
     if found != expected:
         raise TangError(
             f"checkpoint {directory} does not fit its architecture (meta.json and the weights' shapes differ)"
         )
-    weights = read_weights(directory, meta)
+    weights = read_weights(folder, meta)
     model = build_model(config)
     try:
         model.load_state_dict(weights)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tangstudio.engine.atomic import write_text_atomic
-from tangstudio.engine.runs.schema import MAX_JSONL_BYTES, DamagedFile, check_event, jsonl_events
+from tangstudio.engine.runs.schema import MAX_JSONL_BYTES, DamagedFile, check_event, jsonl_events, read_upto
 
 
 def now_iso() -> str:
@@ -83,6 +83,59 @@ def read_jsonl(
     return JsonlRead(events, follower.skipped, follower.first_skip, follower.damage)
 
 
+# A listing needs a run's last step, its status and its latest evaluations, not every line: a file
+# larger than this is read from its end (issue 26: a 200 MB metrics.jsonl made `runs list` take
+# 7.5 s and 1.76 GB). Below it, the whole file is read and every damaged line is counted.
+TAIL_FROM_BYTES = 4 << 20
+TAIL_BYTES = 256 << 10  # about 800 lines: the last status and step, many times over
+
+
+def read_jsonl_tail(
+    path: Path, check: Callable[[object], tuple[dict | None, str | None]] = check_event
+) -> JsonlRead:
+    """`read_jsonl` for a file up to TAIL_FROM_BYTES; for a larger one, only its last TAIL_BYTES.
+
+    The partial first line of the tail is dropped; damaged lines are counted within the tail and
+    numbered within it ("line 3 of the last 256 KB"), since their numbers in the file are unknown.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return read_jsonl(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_size <= TAIL_FROM_BYTES:
+        return read_jsonl(path, check)  # small, missing or not a file: the full read says what it is
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(info.st_size - TAIL_BYTES, 0))
+            data = handle.read(TAIL_BYTES)
+    except OSError as exc:
+        return JsonlRead(damage=f"cannot be read ({exc.strerror or exc})")
+    data = data[data.find(b"\n") + 1 : data.rfind(b"\n") + 1]  # whole lines only
+    events, skipped, first = jsonl_events(data.decode("utf-8", errors="replace"), check)
+    if first:
+        first += f" of the last {TAIL_BYTES >> 10} KB"
+    return JsonlRead(events, skipped, first, None)
+
+
+def read_kind(path: Path, kind: str) -> list[dict]:
+    """Every valid event of one kind (`eval`), streamed: the other lines are never parsed or kept."""
+    needle = f'"{kind}"'.encode()
+    events: list[dict] = []
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JSONL_BYTES:
+            return []  # never opened: a FIFO would hang; the summary names the damage
+        with open(path, "rb", buffering=1 << 20) as handle:
+            for line in handle:
+                if needle not in line or not line.endswith(b"\n"):
+                    continue
+                found, _, _ = jsonl_events(line.decode("utf-8", errors="replace"), check_event)
+                events += [e for e in found if e.get("event") == kind]
+    except OSError:
+        return []
+    return events
+
+
 class MetricsFollower:
     """Reads only what was appended since the last call; holds back a half-written last line.
 
@@ -99,6 +152,10 @@ class MetricsFollower:
         self._partial = b""
         self._lines = 0  # complete lines read so far, to name a damaged one by its number
         self.restarts = 0  # times the file was rewritten under us: a reader should drop what it had
+        # (device, inode) of the file read so far. A resume rewrites metrics.jsonl as a new file
+        # (temp + rename), which may already be longer than our offset by the next poll: only its
+        # identity tells (issue 26: a size check seeked mid-line and called a valid file damaged).
+        self._identity: tuple[int, int] | None = None
         self.skipped = 0
         self.first_skip: str | None = None
         self.damage: str | None = None
@@ -120,12 +177,15 @@ class MetricsFollower:
         self.damage = None
         try:
             with open(self.path, "rb") as handle:
-                if os.fstat(handle.fileno()).st_size < self.offset:  # rewritten (resume trimmed it)
+                now = os.fstat(handle.fileno())
+                identity = (now.st_dev, now.st_ino)
+                if now.st_size < self.offset or self._identity not in (None, identity):  # rewritten
                     self.offset, self._partial, self._lines = 0, b"", 0
                     self.skipped, self.first_skip = 0, None
                     self.restarts += 1
+                self._identity = identity
                 handle.seek(self.offset)
-                data = handle.read(MAX_JSONL_BYTES)
+                data = read_upto(handle, MAX_JSONL_BYTES)
         except FileNotFoundError:
             return []
         except OSError as exc:

@@ -16,7 +16,7 @@ from tangstudio.engine.runs.checkpoint import META, STATE, STATE_META, WEIGHTS, 
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.kinds import LAB, POEM, run_kind
 from tangstudio.engine.runs.lock import RunLock, holder_alive, read_lock
-from tangstudio.engine.runs.metrics import read_jsonl
+from tangstudio.engine.runs.metrics import read_jsonl_tail
 from tangstudio.engine.runs.schema import (
     MAX_CONFIG_BYTES,
     DamagedFile,
@@ -204,15 +204,16 @@ def summarize(run: RunDir) -> RunSummary:
     except TangError as exc:
         config = {}
         problems.append(problem_line(run, exc))
-    metrics = read_jsonl(run.metrics_path)
-    samples = read_jsonl(run.samples_path, check_sample)
+    metrics = read_jsonl_tail(run.metrics_path)  # a large file: its end (steps, status) is enough
+    samples = read_jsonl_tail(run.samples_path, check_sample)
     problems += [p for p in metrics.problems("metrics.jsonl") + samples.problems("samples.jsonl")]
     metas, meta_problems = checkpoint_metas(run)
     problems += meta_problems
     events = metrics.events
     steps = max((e["step"] for e in events), default=0)
     evals = [e for e in events if e.get("event") == "eval" and e.get("val_loss") is not None]
-    best = min(evals, key=lambda e: e["val_loss"], default=None)
+    # The best is what best/ holds, never an evaluation whose save failed or was killed (issue 26).
+    best = metas.get("best")
     done = [e for e in events if e.get("event") == "done"]
     damaged = bool(meta_problems or metrics.damage or samples.damage or not config)
     if damaged:
@@ -232,7 +233,7 @@ def summarize(run: RunDir) -> RunSummary:
         arch=str(config.get("arch", "?")),
         params=params,
         steps=steps,
-        best_val_loss=best["val_loss"] if best else None,
+        best_val_loss=best.get("val_loss") if best else None,
         best_val_ppl=best.get("val_ppl") if best else None,
         ppl_kind=kind,
         status=status,

@@ -23,7 +23,7 @@ import math
 import os
 import stat
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, BinaryIO, TypeGuard
 
 from tangstudio.engine.errors import TangError
 
@@ -57,6 +57,19 @@ class DamagedFile(TangError):
         super().__init__(f"{path} is damaged: {reason}")
 
 
+def read_upto(handle: BinaryIO, most: int) -> bytes:
+    """At most `most` bytes, read a MB at a time: `read(most)` allocates `most` bytes up front
+    (512 MB for every poll of a metrics file, whatever its size)."""
+    chunks, total = [], 0
+    while total < most:
+        chunk = handle.read(min(1 << 20, most - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def read_bytes(path: Path, limit: int) -> bytes:
     """The bytes of a regular file of at most `limit` bytes; FileNotFoundError passes through.
 
@@ -77,7 +90,7 @@ def read_bytes(path: Path, limit: int) -> bytes:
         raise DamagedFile(path, f"is {info.st_size:,} bytes, more than the {limit:,} such a file may be")
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
+            data = read_upto(handle, limit + 1)
     except FileNotFoundError:
         raise
     except OSError as exc:
