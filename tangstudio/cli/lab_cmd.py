@@ -32,6 +32,7 @@ ARCH_HELP = "rnn, lstm, gru or bilstm."
 
 @digits.command("train")
 def digits_train(
+    ctx: typer.Context,
     run: str = typer.Option(..., "--run", help="Name of the new run (or the run to resume)."),
     arch: str = typer.Option("lstm", "--arch", help=ARCH_HELP),
     hidden: int = typer.Option(128, "--hidden", help="Hidden units per layer."),
@@ -74,29 +75,18 @@ def digits_train(
         forget_bias=forget_bias,
         resume=resume,
     )
-    given = {name for name, value in _given_options().items() if value}
+    from tangstudio.cli.options import given_options
+
+    given = given_options(ctx) - {"as_json"}
     if resume and steps is None and minutes is None:
         config.steps = 1  # placeholder for validation; the stored budget is kept
         given.discard("steps")
     raise typer.Exit(_run_training(config, given, as_json))
 
 
-def _given_options() -> dict[str, bool]:
-    """Which options the user typed (on resume only those may change the stored config)."""
-    argv = sys.argv[1:]
-    names = ("steps", "minutes", "eval_every", "threads", "resume")
-    return {n: f"--{n.replace('_', '-')}" in argv for n in names}
-
-
 def _run_training(config, given: set[str], as_json: bool) -> int:
-    import signal
-
+    from tangstudio.cli.stopping import StopSignals
     from tangstudio.engine.lab.train import resume_command, train_lab
-
-    received: list[int] = []
-
-    def on_signal(signum, frame) -> None:
-        received.append(signum)
 
     def on_event(event: dict) -> None:
         kind = event.get("event")
@@ -116,15 +106,22 @@ def _run_training(config, given: set[str], as_json: bool) -> int:
                 flush=True,
             )
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        result = train_lab(config, callback=on_event, should_stop=lambda: bool(received), given=given)
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with StopSignals() as stop:
+        try:
+            result = train_lab(config, callback=on_event, should_stop=stop.requested, given=given)
+        except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; the previous checkpoint is whole
+            print(
+                "stopped at once by a second interrupt, without a new checkpoint; the last one is intact\n"
+                f"resume with: {resume_command(config.run, config.task)}",
+                file=sys.stderr,
+            )
+            return 130
     if result.status == "interrupted":
-        print(f"stopped at step {result.step}; resume with: {resume_command(result.run)}", file=sys.stderr)
-        return 143 if received and received[0] == signal.SIGTERM else 130
+        print(
+            f"stopped at step {result.step}; resume with: {resume_command(result.run, config.task)}",
+            file=sys.stderr,
+        )
+        return stop.exit_code()
     if not as_json:
         print(
             f"done: step {result.step}, best val accuracy {result.best_val_acc:.2%}; "

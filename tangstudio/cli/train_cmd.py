@@ -20,6 +20,7 @@ from tangstudio.cli.app import app
 
 @app.command()
 def train(
+    ctx: typer.Context,
     headless: bool = typer.Option(
         False, "--headless", help="Train in this terminal instead of opening the studio."
     ),
@@ -158,10 +159,11 @@ def train(
     as_json: bool = typer.Option(False, "--json", help="Print the metrics events as JSON lines on stdout."),
 ) -> None:
     """Train a model on the poems. Without --headless, opens the studio's train pane with these settings."""
-    options = {k: v for k, v in locals().items() if k not in ("headless", "quiet", "as_json")}
+    options = {k: v for k, v in locals().items() if k not in ("ctx", "headless", "quiet", "as_json")}
+    from tangstudio.cli.options import given_options
     from tangstudio.engine.training.config import TrainConfig
 
-    given = {k for k, v in options.items() if v is not None and v is not False}
+    given = given_options(ctx) - {"headless", "quiet", "as_json"}
     if resume and run is None:
         from tangstudio.engine.errors import TangError
 
@@ -194,48 +196,27 @@ def train(
 
 
 def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = False) -> int:
-    """Train with signal handling and the chosen rendering; returns the exit code."""
-    import signal
-
+    """Train with signal handling (cli/stopping.py) and the chosen rendering; returns the exit code."""
+    from tangstudio.cli.stopping import StopSignals
+    from tangstudio.engine.runs.session import resume_command
     from tangstudio.engine.training import train as train_engine
 
-    received: list[int] = []
-    first_at: list[float] = []
-    # Under torchrun a Ctrl+C reaches each worker twice (from the terminal and forwarded by the
-    # launcher), so only a single process escalates, and only on a second signal a moment later.
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-
-    def on_signal(signum, frame) -> None:
-        if received:
-            if not distributed and time.monotonic() - first_at[0] > 1.0:
-                raise KeyboardInterrupt  # a second Ctrl+C: stop now, without the checkpoint
-            return
-        received.append(signum)
-        first_at.append(time.monotonic())
-
-    # SIGHUP (the terminal closed, without nohup) stops like SIGTERM: checkpoint, then exit.
-    stopping = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
-    previous = {s: signal.signal(s, on_signal) for s in stopping}
     view = make_view(quiet=quiet, as_json=as_json)
-    try:
-        with view:
-            result = train_engine(
-                config, callbacks=view.on_event, should_stop=lambda: bool(received), given=given
+    with StopSignals() as stop:
+        try:
+            with view:
+                result = train_engine(
+                    config, callbacks=view.on_event, should_stop=stop.requested, given=given
+                )
+        except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; the previous checkpoint is whole
+            print(
+                "stopped at once by a second interrupt, without a new checkpoint; the last one is intact\n"
+                f"resume with: {resume_command(config.run)}",
+                file=sys.stderr,
             )
-    except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; the previous checkpoint is whole
-        from tangstudio.engine.training.loop import resume_command
-
-        print(
-            "stopped at once by a second interrupt, without a new checkpoint; the last one is intact\n"
-            f"resume with: {resume_command(config.run)}",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+            return 130
     if result.status == "interrupted":
-        code = 128 + int(received[0]) if received and received[0] != signal.SIGINT else 130
+        code = stop.exit_code()
         if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the job
             print(
                 f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"

@@ -1,11 +1,12 @@
-"""Training a lab classifier: the poem runs' folders, metrics, checkpoints and resume, a small loop.
+"""Training a lab classifier: an ordinary run folder, metrics, checkpoints and resume, a small loop.
 
 A lab run is an ordinary run folder (`<home>/runs/<name>/`: config.toml, metrics.jsonl,
-checkpoints/{best,last}/ as safetensors + JSON via engine/runs/checkpoint.py, run.lock), so
-`runs list` shows it and the studio can follow it. The loop itself is far simpler than the poem
-loop (fixed-length sequences, one class per sequence), so it is its own: AdamW, warm-up + cosine
-from engine/training/schedule.py, clipping, an evaluation on the whole val split every
-`eval_every` steps, `best/` chosen by val accuracy and `last/` with the optimizer for `--resume`.
+checkpoints/{best,last}/ as safetensors + JSON, run.lock), held through the same `RunSession` as a
+poem run, so `runs list` shows it and the studio can follow it. The loop itself is far simpler than
+the poem loop (fixed-length sequences, one class per sequence): the trainers' AdamW
+(training/step.py), warm-up + cosine (training/schedule.py), clipping, the budget read as the poem
+loop reads it (training/cadence.Budget), an evaluation on the whole val split every `eval_every`
+steps, `best/` chosen by val accuracy and `last/` with the optimizer for `--resume`.
 
 Batches are a function of (seed, step) (see tasks.py), so a resumed run repeats nothing and
 skips nothing, and `--steps` fixes the whole schedule whatever the machine's load. Every event
@@ -22,11 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.lab.classify import (
+    EVAL_CHUNK,
+    LoadedClassifier,
+    classify,
+    evaluate_digits,
+    load_lab_checkpoint,
+    score,
+)
 from tangstudio.engine.lab.config import LabConfig
 from tangstudio.engine.lab.models import (
     ClassifierConfig,
@@ -36,14 +44,26 @@ from tangstudio.engine.lab.models import (
 )
 from tangstudio.engine.lab.tasks import Batch, make_task
 from tangstudio.engine.runs import checkpoint as ckpt
-from tangstudio.engine.runs.config import write_config
-from tangstudio.engine.runs.metrics import MetricsWriter, now_iso, trim_after
-from tangstudio.engine.runs.rundir import RunDir, run_path
+from tangstudio.engine.runs.metrics import now_iso
+from tangstudio.engine.runs.rundir import run_path
+from tangstudio.engine.runs.session import Callback, RunSession
+from tangstudio.engine.runs.session import resume_command as _resume_command
 from tangstudio.engine.training import state as S
+from tangstudio.engine.training.cadence import Budget
 from tangstudio.engine.training.schedule import lr_at, warmup_steps
+from tangstudio.engine.training.step import make_optimizer
 
-Callback = Callable[[dict], None]
-EVAL_CHUNK = 500
+__all__ = [
+    "EVAL_CHUNK",
+    "LabResult",
+    "LoadedClassifier",
+    "classify",
+    "evaluate_digits",
+    "load_lab_checkpoint",
+    "resume_command",
+    "score",
+    "train_lab",
+]
 
 
 @dataclass
@@ -66,43 +86,17 @@ class LabResult:
         return data
 
 
-def resume_command(name: str) -> str:
-    return f"tangstudio lab digits train --run {name} --resume"
+def command_for(task: str) -> str:
+    """The CLI command that trains a lab run of `task` (the resume hint's)."""
+    return f"lab {task} train"
+
+
+def resume_command(name: str, task: str = "digits") -> str:
+    return _resume_command(name, command_for(task))
 
 
 def _tensors(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(batch.x), torch.from_numpy(batch.y)
-
-
-@torch.no_grad()
-def classify(model: SequenceClassifier, x: np.ndarray) -> np.ndarray:
-    """Class probabilities [N, classes] for inputs [N, T, I], in chunks."""
-    model.eval()
-    out = [
-        torch.softmax(model(torch.from_numpy(x[i : i + EVAL_CHUNK])), dim=-1)
-        for i in range(0, len(x), EVAL_CHUNK)
-    ]
-    return torch.cat(out).numpy()
-
-
-def score(probs: np.ndarray, labels: np.ndarray) -> dict:
-    """Loss (nats), accuracy, per-class accuracy and the confusion matrix (rows: truth)."""
-    classes = probs.shape[1]
-    predicted = probs.argmax(axis=1)
-    confusion = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
-    per_class = [
-        float(confusion[c, c] / confusion[c].sum()) if confusion[c].sum() else None for c in range(classes)
-    ]
-    picked = np.clip(probs[np.arange(len(labels)), labels], 1e-12, None)
-    return {
-        "count": len(labels),
-        "loss": float(-np.log(picked).mean()),
-        "accuracy": float((predicted == labels).mean()),
-        "per_class": per_class,
-        "confusion": confusion.tolist(),
-        "predicted": predicted.tolist(),
-    }
 
 
 def train_lab(
@@ -114,59 +108,46 @@ def train_lab(
 ) -> LabResult:
     """Train (or resume) a lab run; with `persist=False` nothing is written and the model is returned."""
     torch.set_num_threads(config.threads)
-    run: RunDir | None = None
+    session: RunSession | None = None
     resume: dict | None = None
-    lock = None
     if persist:
         config = dataclasses.replace(config).validate()
-        run = run_path(config.run)
-        if config.resume and not run.exists():
-            raise TangError(f"cannot resume: unknown run {config.run!r} (no {run.config_path})")
-        if not config.resume and run.exists():
-            raise TangError(
-                f"run {config.run!r} already exists at {run.path}; add --resume to continue it or choose another --run name"
-            )
-        run.path.mkdir(parents=True, exist_ok=True)
-        lock = run.lock()  # one trainer per run; a dead trainer's lock never blocks
+        session = RunSession(run_path(config.run), callback, command=command_for(config.task))
         try:
-            ckpt.clean_checkpoints(run.checkpoints)
+            has_checkpoint = session.claim(config.resume)
             if config.resume:
-                config = config.merged_for_resume(run.config(), given or set())
-                if (run.last_dir / ckpt.META).is_file():
-                    meta = ckpt.read_meta(run.last_dir)
-                    tensors, info = ckpt.read_train_state(run.last_dir, meta)
+                config = config.merged_for_resume(session.run.config(), given or set())
+                if has_checkpoint:
+                    last = session.run.last_dir
+                    meta = ckpt.read_meta(last)
+                    tensors, info = ckpt.read_train_state(last, meta)
                     optim_sd, _ = S.unpack(tensors, info)
-                    resume = {
-                        "weights": ckpt.read_weights(run.last_dir, meta),
-                        "optim": optim_sd,
-                        "info": info,
-                    }
+                    resume = {"weights": ckpt.read_weights(last, meta), "optim": optim_sd, "info": info}
         except BaseException:
-            lock.release()
+            session.close()
             raise
     else:
         config = dataclasses.replace(config, run=config.run or "memory")
         if config.task == "memory" and config.distance is None:
             raise TangError("the memory task needs a distance")
     try:
-        return _Loop(config, run, resume, callback, should_stop).run()
+        return _Loop(config, session, resume, callback, should_stop).run()
     finally:
-        if lock is not None:
-            lock.release()
+        if session is not None:
+            session.close()
 
 
 class _Loop:
     def __init__(
         self,
         config: LabConfig,
-        run: RunDir | None,
+        session: RunSession | None,
         resume: dict | None,
         callback: Callback | None,
         should_stop: Callable[[], bool] | None,
     ) -> None:
-        self.config, self.run_dir, self.resume = config, run, resume
+        self.config, self.session, self.resume = config, session, resume
         self.callback, self.should_stop = callback, should_stop
-        self.writer: MetricsWriter | None = None
         self.task = make_task(config.task, config.distance)
         torch.manual_seed(config.seed)
         self.model_config = ClassifierConfig(
@@ -180,9 +161,7 @@ class _Loop:
         )
         self.model = build_classifier(self.model_config)
         self.params = count_parameters(self.model)
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=config.lr, betas=(0.9, 0.99), weight_decay=config.weight_decay
-        )
+        self.optimizer = make_optimizer(self.model.parameters(), config, torch.device("cpu"))
         self.counters: dict[str, Any] = {
             "step": 0,
             "elapsed_s": 0.0,
@@ -190,6 +169,7 @@ class _Loop:
             "best_val_acc": None,
             "best_val_loss": None,
         }
+        self.last_val_acc: float | None = None
         if resume:
             self.model.load_state_dict(resume["weights"])
             self.optimizer.load_state_dict(resume["optim"])
@@ -198,37 +178,25 @@ class _Loop:
         self.val_x, self.val_y = val.x, val.y
 
     def emit(self, event: dict, log: bool = True) -> None:
-        if log and self.writer is not None:
-            event = self.writer.write(event)
-        if self.callback is not None:
+        if self.session is not None:
+            self.session.emit(event, log=log)
+        elif self.callback is not None:
             self.callback(event)
 
     def run(self) -> LabResult:
-        run = self.run_dir
-        if run is not None:
-            run.path.mkdir(parents=True, exist_ok=True)
-            write_config(run.config_path, self.config.to_dict())
-            if self.resume:
-                trim_after(run.metrics_path, int(self.counters["step"]))
-            self.writer = MetricsWriter(run.metrics_path)
+        if self.session is not None:
+            self.session.open(self.config.to_dict(), int(self.counters["step"]) if self.resume else None)
         try:
             return self._loop()
         except BaseException as exc:
-            if self.writer is not None:
-                status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                self.emit(
-                    {"event": "done", "status": status, "step": self.counters["step"], "error": repr(exc)}
-                )
+            if self.session is not None:
+                self.session.fail(exc, {"step": self.counters["step"]})
             raise
-        finally:
-            if self.writer is not None:
-                self.writer.close()
 
     def _loop(self) -> LabResult:
         cfg, c = self.config, self.counters
-        kind, amount = cfg.budget
-        total = int(amount) if kind == "steps" else None
-        budget_s = amount * 60 if kind == "minutes" else None
+        budget = Budget.of(cfg.budget)
+        total = budget.total_steps
         warm = warmup_steps(cfg.warmup, total)
         step = int(c["step"])
         wall0, cpu0 = time.monotonic(), time.process_time()
@@ -239,9 +207,6 @@ class _Loop:
 
         def cpu() -> float:
             return cpu_before + time.process_time() - cpu0
-
-        def progress() -> float:
-            return step / total if total else (elapsed() / budget_s if budget_s else 0.0)
 
         self.emit(
             {
@@ -260,10 +225,10 @@ class _Loop:
         window = {"nats": 0.0, "right": 0, "n": 0, "t": time.monotonic()}
         status, lr, last_eval_step = "finished", cfg.lr, None
         self.model.train()
-        while not (total is not None and step >= total):
+        while not budget.reached(step):
             batch = self.task.train_batch(step, cfg.batch_size, cfg.seed)
             x, y = _tensors(batch)
-            lr = lr_at(step, progress(), cfg.lr, warm, cfg.min_lr_ratio)
+            lr = lr_at(step, budget.fraction(step, elapsed()), cfg.lr, warm, cfg.min_lr_ratio)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             logits = self.model(x)
@@ -277,8 +242,7 @@ class _Loop:
             window["right"] += int((logits.argmax(-1) == y).sum())
             window["n"] += len(y)
             stop = bool(self.should_stop()) if self.should_stop else False
-            time_up = budget_s is not None and elapsed() >= budget_s
-            finishing = time_up or (total is not None and step >= total)
+            finishing = budget.time_up(elapsed()) or budget.reached(step)
             if step % cfg.log_every == 0 or finishing or stop:
                 now = time.monotonic()
                 self.emit(
@@ -304,7 +268,7 @@ class _Loop:
                     "event": "progress",
                     "step": step,
                     "total_steps": total,
-                    "fraction": min(progress(), 1.0),
+                    "fraction": min(budget.fraction(step, elapsed()), 1.0),
                     "elapsed_s": elapsed(),
                 },
                 log=False,
@@ -315,7 +279,7 @@ class _Loop:
             if finishing:
                 break
         c.update(step=step, elapsed_s=elapsed(), cpu_s=cpu())
-        if status == "interrupted" and self.run_dir is not None:
+        if status == "interrupted" and self.session is not None:
             self._save("last", with_state=True)
         elif last_eval_step != step:
             self._evaluate_and_save(step)
@@ -332,13 +296,13 @@ class _Loop:
         )
         return LabResult(
             cfg.run,
-            self.run_dir.path if self.run_dir else None,
+            self.session.run.path if self.session else None,
             status,
             step,
             self.params,
             c["best_val_acc"],
             c["best_val_loss"],
-            getattr(self, "last_val_acc", None),
+            self.last_val_acc,
             elapsed(),
             cpu(),
             self.model,
@@ -367,14 +331,14 @@ class _Loop:
         )
         if improved:
             c["best_val_acc"], c["best_val_loss"] = result["accuracy"], result["loss"]
-        if self.run_dir is None:
+        if self.session is None:
             return
         if improved:
             self._save("best", with_state=False, val=result)
         self._save("last", with_state=True, val=result)
 
     def _save(self, which: str, with_state: bool, val: dict | None = None) -> None:
-        assert self.run_dir is not None
+        assert self.session is not None
         c, cfg = self.counters, self.config
         meta = {
             "kind": "lab",
@@ -390,69 +354,5 @@ class _Loop:
             "train_config": cfg.to_dict(),
             "created": now_iso(),
         }
-        directory = self.run_dir.checkpoints / which
-        if with_state:
-            tensors, info = S.pack(self.optimizer, [{"torch": torch.get_rng_state()}], dict(c))
-            ckpt.save_checkpoint(directory, self.model.state_dict(), meta, tensors, info)
-        else:
-            ckpt.save_checkpoint(directory, self.model.state_dict(), meta)
-        self.emit({"event": "checkpoint", "step": c["step"], "kind": which, "path": str(directory)})
-
-
-@dataclass
-class LoadedClassifier:
-    model: SequenceClassifier
-    meta: dict
-    path: Path
-
-    @property
-    def task(self) -> str:
-        return str(self.meta.get("task", "digits"))
-
-
-def load_lab_checkpoint(target: str | Path, which: str = "best") -> LoadedClassifier:
-    """A lab run's classifier, verified by sha256 like every checkpoint; never unpickled."""
-    directory = ckpt.resolve_checkpoint(target, which)
-    meta = ckpt.read_meta(directory)
-    if meta.get("kind") != "lab":
-        raise TangError(
-            f"{target} is not a lab run (a poem model); lab commands need a run from `lab ... train`"
-        )
-    model = build_classifier(ClassifierConfig.from_dict(meta.get("classifier")))
-    try:
-        model.load_state_dict(ckpt.read_weights(directory, meta))
-    except RuntimeError as exc:
-        raise TangError(
-            f"checkpoint {directory} does not fit its classifier ({str(exc).splitlines()[0]})"
-        ) from None
-    model.eval()
-    return LoadedClassifier(model, meta, directory)
-
-
-def evaluate_digits(target: str | Path, split: str = "test") -> dict:
-    """Accuracy, per-class accuracy and the confusion matrix of a digits run on one split."""
-    from tangstudio.engine.lab.tasks import DigitsTask
-
-    loaded = load_lab_checkpoint(target)
-    if loaded.task != "digits":
-        raise TangError(f"run {target} was trained on the {loaded.task} task, not on digits")
-    data = DigitsTask().split(split)
-    probs = classify(loaded.model, data.x)
-    result = score(probs, data.y)
-    wrong = [
-        {"index": int(i), "label": int(t), "predicted": int(p), "confidence": float(probs[k, p])}
-        for k, (i, t, p) in enumerate(
-            zip(data.index if data.index is not None else [], data.y, result["predicted"])
-        )
-        if t != p
-    ]
-    del result["predicted"]
-    return {
-        "run": loaded.meta.get("run"),
-        "arch": loaded.meta.get("arch"),
-        "step": loaded.meta.get("step"),
-        "params": loaded.meta.get("params"),
-        "split": split,
-        **result,
-        "misclassified": wrong,
-    }
+        state = S.pack(self.optimizer, [{"torch": torch.get_rng_state()}], dict(c)) if with_state else None
+        self.session.save(which, self.model.state_dict(), meta, state)

@@ -9,22 +9,28 @@ instead of a hand-written step that leaves some of them out.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.training.batching import Batch
-from tangstudio.engine.training.config import TrainConfig
 
 BETAS = (0.9, 0.99)
 
 
+class OptimizerSettings(Protocol):
+    """What the optimizer reads of a config: a poem run's TrainConfig or a lab run's LabConfig."""
+
+    lr: float
+    weight_decay: float
+
+
 def make_optimizer(
-    parameters: Iterable[torch.nn.Parameter], config: TrainConfig, device: torch.device
+    parameters: Iterable[torch.nn.Parameter], config: OptimizerSettings, device: torch.device
 ) -> torch.optim.AdamW:
-    """The trainer's AdamW; on CUDA the fused kernel updates every parameter in one launch."""
+    """The trainers' AdamW (poems and the lab); on CUDA the fused kernel updates every parameter in one launch."""
     return torch.optim.AdamW(
         parameters,
         lr=config.lr,

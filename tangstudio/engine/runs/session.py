@@ -1,0 +1,208 @@
+"""One run session: what a trainer does to its run folder, whatever it trains.
+
+The poem trainer (`training/trainer.py`) and the lab's (`lab/train.py`) both hold a run the same
+way, through this class: the kernel lock taken before anything else, a new run's folder refused if
+it exists and a resume refused if there is nothing to continue, the leftovers of a killed writer
+cleared, `config.toml` written, `metrics.jsonl` trimmed to the checkpoint a resume continues from
+and appended to one whole line at a time, `best/` and `last/` switched in as whole folders, the
+`done` line when a session stops for any reason, and the command that resumes it. A future trainer
+(fine-tuning, a new task) gets all of it by holding a `RunSession`.
+
+Events leave through `emit`: to the callbacks (the CLI's views, the studio, tests) and, for the
+logged kinds, to metrics.jsonl. Under DDP only rank 0 writes or calls back (`main=False` elsewhere).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from tangstudio.engine import paths
+from tangstudio.engine.atomic import remove_leftovers
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs import checkpoint as ckpt
+from tangstudio.engine.runs.config import write_config
+from tangstudio.engine.runs.lock import RunLock
+from tangstudio.engine.runs.metrics import MetricsWriter, trim_after
+from tangstudio.engine.runs.rundir import RunDir
+
+Callback = Callable[[dict], None]
+POEM_COMMAND = "train --headless"
+
+
+def resume_command(name: str, command: str = POEM_COMMAND) -> str:
+    """The command that continues run `name`, with --home when the home is not the platform default."""
+    where = f"--home {shlex.quote(str(paths.home()))} " if os.environ.get("TANGSTUDIO_HOME") else ""
+    return f"tangstudio {where}{command} --run {shlex.quote(name)} --resume"
+
+
+def callbacks_of(callbacks: Callback | Iterable[Callback] | None) -> list[Callback]:
+    if callbacks is None:
+        return []
+    return [callbacks] if callable(callbacks) else list(callbacks)
+
+
+def failure_status(exc: BaseException) -> str:
+    """`interrupted` for a second Ctrl+C (KeyboardInterrupt), `failed` for anything else."""
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+
+
+def failure_text(exc: BaseException) -> str:
+    """A TangError's own line; anything else with its type, as the `done` line's `error`."""
+    return str(exc) if isinstance(exc, TangError) else f"{type(exc).__name__}: {exc}"
+
+
+class RunSession:
+    """A trainer's hold on `<home>/runs/<name>/` from the lock to the last line.
+
+    `base` is what every logged line carries before its own keys (the poem runs' null base keys and
+    their `ppl_kind`; empty for lab runs). `command` is the CLI command that trains this kind of
+    run, for the resume hint.
+    """
+
+    def __init__(
+        self,
+        run: RunDir,
+        callbacks: Callback | Iterable[Callback] | None = None,
+        *,
+        command: str = POEM_COMMAND,
+        base: Mapping[str, Any] | None = None,
+        main: bool = True,
+    ) -> None:
+        self.run = run
+        self.callbacks = callbacks_of(callbacks)
+        self.command = command
+        self.base = dict(base or {})
+        self.main = main
+        self.lock: RunLock | None = None
+        self.writer: MetricsWriter | None = None
+        self.created_dir = False  # this process made the folder: removed again if nothing was written
+        self.config_written = False  # ...and its config.toml, until training starts
+        self.saved_step: int | None = None  # the step of the newest `last/`
+        self.save_s = 0.0  # time spent writing checkpoints
+
+    @property
+    def resume_command(self) -> str:
+        return resume_command(self.run.name, self.command)
+
+    # ---- claim and open ------------------------------------------------------------------------
+    def claim(self, resume: bool) -> bool:
+        """Lock the folder (making it for a new run), clear a killed writer's leftovers and check the
+        request: a new run must not exist, a resumed one must. Returns whether `last/` holds a
+        checkpoint to continue from (False: a resume of a run killed before its first one)."""
+        run = self.run
+        if not run.path.is_dir():
+            if resume:
+                raise TangError(f"cannot resume: unknown run {run.name!r} (no {run.path})")
+            run.path.mkdir(parents=True)
+            self.created_dir = True
+        self.lock = run.lock()  # one trainer per run; a dead trainer's lock never blocks
+        ckpt.clean_checkpoints(run.checkpoints)
+        remove_leftovers(run.path)
+        if resume:
+            if not run.exists():
+                raise TangError(
+                    f"cannot resume run {run.name!r}: it stopped before its configuration was "
+                    f"written (no {run.config_path}); start it again without --resume"
+                )
+            run.check_files()  # a damaged run is refused before anything is written into it
+            return (run.last_dir / ckpt.META).is_file()
+        if run.exists():
+            raise TangError(
+                f"run {run.name!r} already exists at {run.path}; add --resume to continue it "
+                f"or choose another --run name"
+            )
+        return False
+
+    def write_config(self, config: Mapping[str, Any]) -> None:
+        write_config(self.run.config_path, dict(config))
+        self.config_written = True
+
+    def open(self, config: Mapping[str, Any], resumed_step: int | None, clear_samples: bool = False) -> None:
+        """Start writing: config.toml, metrics.jsonl cut back to `resumed_step` on a resume."""
+        run = self.run
+        run.path.mkdir(parents=True, exist_ok=True)
+        self.write_config(config)
+        if resumed_step is not None:
+            trim_after(run.metrics_path, resumed_step)
+            if clear_samples and run.samples_path.is_file():
+                run.samples_path.write_text("", encoding="utf-8")
+        self.writer = MetricsWriter(run.metrics_path)
+
+    def close(self) -> None:
+        """Close the log and release the lock; a new run that never began training leaves no folder."""
+        if self.writer is not None:
+            self.writer.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        if self.created_dir and self.writer is None:
+            with contextlib.suppress(OSError):  # no burnt name for a run that failed before training
+                if self.config_written:
+                    self.run.config_path.unlink()
+                self.run.path.rmdir()
+
+    # ---- events --------------------------------------------------------------------------------
+    def emit(self, event: Mapping[str, Any], log: bool = False) -> dict:
+        """Hand an event to the callbacks; a logged one is first written to metrics.jsonl (with `time`)."""
+        record = dict(event)
+        if not self.main:
+            return record
+        if log:
+            record = {
+                **{k: None for k in self.base},
+                **record,
+                **{k: v for k, v in self.base.items() if v is not None},
+            }
+            if self.writer is not None:
+                record = self.writer.write(record)
+        for callback in self.callbacks:
+            callback(record)
+        return record
+
+    def fail(self, exc: BaseException, fields: Mapping[str, Any]) -> None:
+        """The `done` line of a session that stopped on an exception (a full disk cannot take it either)."""
+        if not self.main or self.writer is None:
+            return
+        with contextlib.suppress(OSError):
+            self.emit(
+                {"event": "done", "status": failure_status(exc), **fields, "error": failure_text(exc)},
+                log=True,
+            )
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+    def save(
+        self,
+        which: str,
+        weights: Mapping[str, Any],
+        meta: Mapping[str, Any],
+        state: tuple[Mapping[str, Any], Mapping[str, Any]] | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> float:
+        """Switch in `best/` or `last/` (with the training state), log the `checkpoint` line; returns
+        the seconds it took. `fields` are the line's extra keys (epoch, val_loss ...)."""
+        started = time.perf_counter()
+        directory = self.run.checkpoints / which
+        if state is not None:
+            ckpt.save_checkpoint(directory, dict(weights), dict(meta), dict(state[0]), dict(state[1]))
+            self.saved_step = int(meta["step"])
+        else:
+            ckpt.save_checkpoint(directory, dict(weights), dict(meta))
+        save_s = time.perf_counter() - started
+        self.save_s += save_s
+        self.emit(
+            {
+                "event": "checkpoint",
+                "step": meta["step"],
+                **(fields or {}),
+                "kind": which,
+                "path": str(directory),
+                "save_s": round(save_s, 4),
+            },
+            log=True,
+        )
+        return save_s
