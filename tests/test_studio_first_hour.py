@@ -104,3 +104,34 @@ async def test_the_compose_footer_shows_the_compose_keys_on_a_small_terminal(
     for key in ("space Next", "⌫ Undo", "p Play", "n New", "w Save"):
         assert key in footer, footer
     assert "panes" in footer and "? Help" in footer  # the app's keys still fit
+
+
+# 13. The quit message names the run ---------------------------------------------------------------
+
+
+@sync
+async def test_the_quit_message_prints_the_runs_real_name(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tangstudio.studio.panes.train as train_pane
+
+    class Child:  # a child that never exits on its own: it is stopping when the studio quits
+        def __init__(self, name: str, options: dict, log_dir: Path) -> None:
+            self.name, self.stopping = name, False
+
+        def poll(self) -> int | None:
+            return None
+
+        def stop(self) -> None:
+            self.stopping = True
+
+    monkeypatch.setattr(train_pane, "TrainingProcess", Child)
+    app = studio(pane="train")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.query_one("#train-pane").start_run({"arch": "gru", "steps": 10})
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    notes = " ".join(app.exit_notes)
+    assert "tangstudio train --headless --run gru-1 --resume" in notes, notes
+    assert "NAME" not in notes

@@ -207,14 +207,22 @@ class TangStudio(App):
     async def action_quit(self) -> None:
         """Quit at once; runs this studio started get their SIGINT now and finish their checkpoint on
         their own, and the terminal says so after the screen is restored."""
+        from tangstudio.studio.panes.lab import LabProcess
+        from tangstudio.studio.trainproc import TrainingProcess, resume_command
+
         try:
-            stopping = self.query_one(TrainPane).stop_all() + self.query_one(LabPane).stop_all()
+            poems, digits = self.query_one(TrainPane).stop_all(), self.query_one(LabPane).stop_all()
         except NoMatches:
-            stopping = []
-        if stopping:
+            poems, digits = [], []
+        for name in poems:  # each run by its own name, with the command that resumes it
             self.exit_notes.append(
-                f"stopping {', '.join(stopping)}: writing a checkpoint, then exiting on its own "
-                "(resume with r in the Train pane, or `tangstudio train --headless --run NAME --resume`)"
+                f"stopping {name}: writing a checkpoint, then exiting on its own (resume with r in the "
+                f"Train pane, or `{resume_command(TrainingProcess.COMMAND, name)}`)"
+            )
+        for name in digits:
+            self.exit_notes.append(
+                f"stopping {name}: writing a checkpoint, then exiting on its own "
+                f"(resume with `{resume_command(LabProcess.COMMAND, name)}`)"
             )
         if self.leave_at_once and self._driver is not None:
             # Textual's own teardown unmounts every widget of five panes first: about a second on a

@@ -46,6 +46,14 @@ def next_run_name(runs_root: Path, arch: str) -> str:
     return f"{base}-{n}"
 
 
+def resume_command(command: tuple[str, ...], name: str) -> str:
+    """The shell command that continues run `name` (`command` is a process's COMMAND, JSON output dropped)."""
+    import shlex
+
+    words = [w for w in command if w != "--json"]
+    return shlex.join(["tangstudio", *words, "--run", name, "--resume"])
+
+
 class TrainingProcess:
     """One child `tangstudio train --headless --json` process and its stderr log."""
 
