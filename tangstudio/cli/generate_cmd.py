@@ -6,6 +6,7 @@ import typer
 
 from tangstudio.cli.app import app
 from tangstudio.engine import forms
+from tangstudio.engine.compose.settings import DEFAULT_CANDIDATES, DUIZHANG, REPEAT_PENALTY
 
 MAX_POEMS = 1000
 MAX_BEAM = 64
@@ -63,6 +64,23 @@ def generate(
         "--novelty/--allow-copies",
         help="Refuse to complete a line that is a line of the training corpus.",
     ),
+    repeat_penalty: float = typer.Option(
+        REPEAT_PENALTY,
+        "--repeat-penalty",
+        help="Make a character already in the poem exp(this) times less likely (0: off; 叠字 and given "
+        "characters spared).",
+    ),
+    duizhang: float = typer.Option(
+        DUIZHANG,
+        "--duizhang",
+        help="律诗: lines 4 and 6 lean toward characters that pair with lines 3 and 5 (对仗; 0: off).",
+    ),
+    candidates: int = typer.Option(
+        DEFAULT_CANDIDATES,
+        "--candidates",
+        "-k",
+        help="Sample this many drafts of each poem and keep the one the critic scores best (--json lists all).",
+    ),
     show_probs: bool = typer.Option(
         False, "--show-probs", help="Colour each character by its probability and list its top alternatives."
     ),
@@ -100,6 +118,8 @@ def generate(
         tones=tones,
         seed=seed,
         novelty=novelty,
+        repeat_penalty=repeat_penalty,
+        duizhang=duizhang,
     )
     if output not in ("text", "json", "md"):
         raise TangError(f"--format must be text, json or md, got {output!r}")
@@ -110,6 +130,9 @@ def generate(
         raise TangError(f"-n must be between 1 and {MAX_POEMS}, got {n}")
     if not 0 <= beam <= MAX_BEAM:
         raise TangError(f"--beam must be between 0 (sample) and {MAX_BEAM}, got {beam}")
+    from tangstudio.engine.compose.craft.best_of import best_of_k, check_candidates
+
+    check_candidates(candidates, beam)
     if beam and (settings.title.strip() or settings.plan):
         raise TangError("--beam does not read a title or plan yet; leave out --beam to sample with them")
 
@@ -122,7 +145,8 @@ def generate(
 
         loaded = load_for_composing(model, need_torch=gates)
         shown.update(f"composing {n} poem{'s' if n > 1 else ''}")
-        notes, poems = compose_stream(loaded, settings, n, beam=beam)
+        notes, poems = compose_stream(loaded, settings, n * candidates, beam=beam)
+        poems = best_of_k(poems, candidates, loaded)
     results: list = []
     try:  # each poem is shown as soon as it is finished; Ctrl+C keeps what was shown (exit 130)
         if as_json:
@@ -217,6 +241,8 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 ("strict", c["tones_strict_ok"]),
             ):
                 head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
+        if r.critic is not None:
+            head.append(f"  critic {r.critic['critic']:+.2f} (best of {len(r.drafts)})", style="magenta")
         console.print(head)
         if r.longest_shared is not None:  # its own line: beside the checks it wrapped at 80 columns
             span = f"{r.longest_shared} ({len(r.longest_shared)} characters)" if r.longest_shared else "—"

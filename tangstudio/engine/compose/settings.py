@@ -20,6 +20,7 @@ MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regu
 REPEAT_PENALTY = 1.5  # defaults chosen on the val split (docs/quality.md)
 DUIZHANG = 0.8
 MAX_STRENGTH = 10.0
+DEFAULT_CANDIDATES = 1  # generate --candidates: drafts per poem, ranked by the critic (craft/best_of.py)
 
 
 @dataclass

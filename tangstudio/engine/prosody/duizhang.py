@@ -165,6 +165,11 @@ class PairTable:
                 out[j] = math.log((n - DISCOUNT) / self.expected(a, b))
         return out
 
+    def best_partners(self, a: str, k: int = 3, min_count: int = 10) -> list[tuple[str, float]]:
+        """The k characters that answer `a` best among pairs seen at least `min_count` times."""
+        found = [(b, self.pmi(a, b)) for b, n in self.partners.get(a, {}).items() if n >= min_count]
+        return sorted(found, key=lambda x: (-x[1], x[0]))[:k]
+
     def side_counts(self, itos: list[str]) -> np.ndarray:
         return np.array([self.counts.sides.get(c, 0) for c in itos], dtype=np.float64)
 

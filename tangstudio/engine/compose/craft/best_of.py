@@ -9,6 +9,7 @@ best-of-K view, so a person can take any of them instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from tangstudio.engine.compose.craft.critic import Critic, lm_from_steps
@@ -62,3 +63,25 @@ def compose_best(
             best = drafts[0]
         out.append(best)
     return out
+
+
+def grouped(drafts: Iterable[ComposeResult], k: int, critic: Critic, script: str) -> Iterator[ComposeResult]:
+    """Each run of k consecutive drafts (what compose_many gives for n·k poems: draft j of poem i at
+    seed + i·k + j) ranked by the critic; the best is yielded with all k attached, best first."""
+    batch: list[ComposeResult] = []
+    for draft in drafts:
+        batch.append(draft)
+        if len(batch) == k:
+            ranked = rank(batch, critic, script)
+            ranked[0].drafts = ranked
+            yield ranked[0]
+            batch = []
+
+
+def best_of_k(drafts: Iterable[ComposeResult], k: int, loaded) -> Iterable[ComposeResult]:
+    """`generate --candidates k`: the drafts as they come when k = 1, else each k ranked (grouped)."""
+    if k <= 1:
+        return drafts
+    from tangstudio.engine.compose.craft.critic import load_critic
+
+    return grouped(drafts, k, load_critic(), loaded.vocab.script)

@@ -71,9 +71,15 @@ class BidiScorer:
         self.right_edge = get("right_edge")
         self.combine_w = np.ascontiguousarray(get("combine.weight").T)
         self.combine_b = get("combine.bias")
-        self.proj = np.ascontiguousarray(get("head.proj.weight").T) if "head.proj.weight" in weights else None
-        self.head_w = np.ascontiguousarray(self.embedding.T)
-        self.head_b = get("head.bias")
+        if "head.V.weight" in weights:  # untied: its own output matrix
+            self.proj = None
+            self.head_w = np.ascontiguousarray(get("head.V.weight").T)
+            self.head_b = get("head.V.bias")
+        else:  # tied to the embedding, through a projection when hidden ≠ embed
+            proj = weights.get("head.proj.weight")
+            self.proj = None if proj is None else np.ascontiguousarray(get("head.proj.weight").T)
+            self.head_w = np.ascontiguousarray(self.embedding.T)
+            self.head_b = get("head.bias")
 
     def log_probs(self, ids: np.ndarray) -> np.ndarray:
         """ids (B, T) of equal-length sequences -> log P(ids[b, t] | the rest), float32 (B, T)."""
@@ -107,10 +113,32 @@ class Bidi:
 
 def load_bidi(directory: Path) -> Bidi:
     """A bilstm checkpoint folder (model.safetensors + meta.json) read without torch, sha256 checked."""
-    from tangstudio.engine.compose.fast_model import _read_checked
     from tangstudio.engine.runs import checkpoint as ckpt
 
     meta = ckpt.read_meta(directory)
     config, vocab = ckpt.read_config(directory, meta)
-    weights = _read_checked(directory / ckpt.WEIGHTS, meta.get("weights_sha256"))
+    weights = _read_weights(directory / ckpt.WEIGHTS, meta.get("weights_sha256"))
     return Bidi(BidiScorer(weights, config.layers), vocab, meta, directory)
+
+
+def _read_weights(path: Path, expected_sha: object) -> dict[str, np.ndarray]:
+    """The arrays of a safetensors file, refused unless it matches its sha256 and is all finite."""
+    import hashlib
+
+    from safetensors.numpy import load
+
+    from tangstudio.engine.errors import TangError
+
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise TangError(f"cannot read the critic's weights {path} ({exc.strerror})") from None
+    if not isinstance(expected_sha, str) or hashlib.sha256(blob).hexdigest() != expected_sha:
+        raise TangError(f"the critic's weights {path} do not match their recorded sha256")
+    try:
+        weights = load(blob)
+    except Exception as exc:  # safetensors raises its own error types for a damaged header
+        raise TangError(f"the critic's weights {path} cannot be read ({exc})") from None
+    if not all(np.isfinite(w).all() for w in weights.values() if w.dtype.kind == "f"):
+        raise TangError(f"the critic's weights {path} hold values that are not finite")
+    return weights

@@ -10,6 +10,7 @@ from __future__ import annotations
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
 from tangstudio.engine.compose.craft.repetition import apply_penalty, load_diezi, penalised_ids
 from tangstudio.engine.compose.decoding import Distribution
+from tangstudio.engine.prosody.duizhang import LV_FORMS
 
 
 def exempt_ids(plan) -> frozenset[int]:
@@ -37,12 +38,17 @@ def steer(dist: Distribution, *, plan, tables, settings, cstate, history, text: 
     return Distribution(dist.model_probs, probs, dist.removed_mass)
 
 
-def pairing_hint(plan, tables, cstate, text: str, k: int = 3) -> tuple[str, list[tuple[str, float]]] | None:
-    """While line 4 or 6 of a 律诗 is written: the aligned character above and its best answers."""
-    if not plan.regulated:
+def pairing_hint(plan, text: str, candidates: list[str], script: str, k: int = 3) -> dict | None:
+    """While line 4 or 6 of a 律诗 is written (the studio's panel): the character above this place,
+    the corpus's best answers to it, and the PMI of each of the step's candidates against it."""
+    if not plan.regulated or plan.form not in LV_FORMS:
         return None
-    a = aligned_char(plan.form, plan.n_chars, cstate.line, cstate.col, text)
-    bias = bias_for(tables) if a is not None else None
-    if a is None or bias is None:
+    from tangstudio.engine.prosody.duizhang import label, load_table
+
+    line, col = divmod(len(text), plan.chars_per_line + 1)
+    a = aligned_char(plan.form, plan.n_chars, line, col, text)
+    table = load_table(script) if a is not None else None
+    if a is None or table is None:
         return None
-    return a, bias.partners(a, k)
+    pairs = [(c, table.pmi(a, c), label(table.pmi(a, c))) for c in candidates if len(c) == 1]
+    return {"line": line + 1, "aligned": a, "best": table.best_partners(a, k), "candidates": pairs}
