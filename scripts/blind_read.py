@@ -71,17 +71,35 @@ def machine_poems(args) -> list[dict]:
     for form in FORMS:
         settings = replace(ComposeSettings(form=form, seed=args.seed), **knobs)
         settings.validate()
-        for r in compose_best(loaded, settings, args.n // 4, args.candidates, critic=critic, novelty=index):
-            out.append(
-                {
-                    "text": r.text,
-                    "form": form,
-                    "origin": "machine",
-                    "seed": r.seed,
-                    "settings": {**knobs, "candidates": args.candidates},
-                }
-            )
+        titles = subjects(form, args.n // 4, args.seed) if args.titles == "val" else [""] * (args.n // 4)
+        for i, title in enumerate(titles):
+            # Poem i keeps the seeds it had without titles (seed + i·k + j); its title is the i-th drawn.
+            given = replace(settings, title=title, seed=args.seed + i * args.candidates)
+            for r in compose_best(loaded, given, 1, args.candidates, critic=critic, novelty=index):
+                out.append(
+                    {
+                        "text": r.text,
+                        "form": form,
+                        "origin": "machine",
+                        "seed": r.seed,
+                        "title": title,
+                        "plan": list(getattr(r, "plan", None) or []),
+                        "settings": {**knobs, "candidates": args.candidates, "titles": args.titles},
+                    }
+                )
     return out
+
+
+def subjects(form: str, n: int, seed: int) -> list[str]:
+    """Titles for our poems: cleaned titles of validation poems of the form, drawn at random (seeded).
+    Never the test split's, whose poems are on the sheet."""
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.titles import clean_title
+
+    pool = sorted(
+        {clean_title(p.title) for p in load_corpus("tang", "simplified").select({form}, "val")} - {""}
+    )
+    return random.Random(f"titles-{form}-{seed}").sample(pool, n)
 
 
 def real_poems(n: int, seed: int) -> list[dict]:
@@ -234,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--repeat-penalty", type=float)
     m.add_argument("--duizhang", type=float)
     m.add_argument("--candidates", type=int, default=1)
+    m.add_argument(
+        "--titles",
+        choices=("none", "val"),
+        default="none",
+        help="give each of our poems a subject: the cleaned title of a random validation poem (a model "
+        "that reads plans then writes to the planner's plan for it); the sheet shows no titles either way",
+    )
     s = sub.add_parser("score", help="read the ratings against the key")
     s.add_argument("--key", required=True)
     s.add_argument("--ratings", required=True)
