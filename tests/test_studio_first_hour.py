@@ -135,3 +135,28 @@ async def test_the_quit_message_prints_the_runs_real_name(
     notes = " ".join(app.exit_notes)
     assert "tangstudio train --headless --run gru-1 --resume" in notes, notes
     assert "NAME" not in notes
+
+
+# 11. The toast for a refused typed character keeps the tone ----------------------------------------
+
+
+@sync
+async def test_the_toast_for_a_refused_character_names_the_tones(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press("space", "space", "space")  # by the fourth place of line 1 the tones are set
+        composer = pane.composer
+        refused = None
+        for char in composer.vocab.itos:
+            if len(char) == 1 and "\u4e00" <= char <= "\u9fff":
+                reason = composer.judge(char).reason or ""
+                if "takes a" in reason:
+                    refused = char
+                    break
+        assert refused is not None, "no character is refused for its tone here"
+        assert not pane.write(refused)
+        message = errors(app)[-1]
+    assert f"{refused} is " in message
+    assert "(level)" in message and ("(oblique)" in message or "of no known tone" in message), message

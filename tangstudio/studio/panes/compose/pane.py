@@ -35,7 +35,7 @@ from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.panes.compose import export
 from tangstudio.studio.panes.compose.gates import GateLens
 from tangstudio.studio.panes.compose.loading import load_in_background
-from tangstudio.studio.panes.compose.panel import panel_state
+from tangstudio.studio.panes.compose.panel import gloss_tones, panel_state
 from tangstudio.studio.panes.compose.plan_keys import PlanDesk
 from tangstudio.studio.panes.compose.playback import Player
 from tangstudio.studio.panes.compose.poem_area import PoemScroll
@@ -236,7 +236,7 @@ class ComposePane(Pane):
     def error(self, message: str, title: str = "Compose") -> None:
         """A refusal or failure: stop playing and say it (one line, as the CLI would)."""
         self.player.stop()
-        self.notify(message, title=title, severity="error", timeout=10)
+        self.notify(gloss_tones(message), title=title, severity="error", timeout=10)
 
     def action_new(self) -> None:
         self.player.stop()
