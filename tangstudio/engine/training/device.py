@@ -18,7 +18,10 @@ def resolve_device(name: str = "auto", local_rank: int | None = None) -> torch.d
     if name == "cuda":
         if not torch.cuda.is_available():
             raise TangError("--device cuda was asked for but no CUDA GPU is available to PyTorch")
-        return torch.device("cuda", local_rank if local_rank is not None else torch.cuda.current_device())
+        if local_rank is None:
+            return torch.device("cuda", torch.cuda.current_device())
+        # More ranks than GPUs (two ranks on one GPU, as benchmarks/gpu_check.sh runs) share them in turn.
+        return torch.device("cuda", local_rank % torch.cuda.device_count())
     if name == "mps":
         if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
             raise TangError("--device mps was asked for but Apple's Metal backend is not available")

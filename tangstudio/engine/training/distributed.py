@@ -36,10 +36,19 @@ def from_env() -> DistInfo:
     return DistInfo(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def shares_gpu() -> bool:
+    """More ranks on this node than GPUs: NCCL refuses two ranks on one GPU ("Duplicate GPU
+    detected"), so such ranks talk through gloo, which all-reduces CUDA tensors too. One GPU lent
+    for a check (benchmarks/gpu_check.sh) still runs the DDP path this way; real jobs have one
+    rank per GPU and use NCCL."""
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+    return local_world > torch.cuda.device_count()
+
+
 def init(info: DistInfo, device: torch.device) -> None:
     if not info.enabled or dist.is_initialized():
         return
-    backend = "nccl" if device.type == "cuda" else "gloo"
+    backend = "nccl" if device.type == "cuda" and not shares_gpu() else "gloo"
     if device.type == "cuda":
         torch.cuda.set_device(device)
     # A peer that dies makes the survivors' next collective fail (closed connection) rather than
