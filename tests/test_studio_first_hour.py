@@ -160,3 +160,45 @@ async def test_the_toast_for_a_refused_character_names_the_tones(trained_runs: P
         message = errors(app)[-1]
     assert f"{refused} is " in message
     assert "(level)" in message and ("(oblique)" in message or "of no known tone" in message), message
+
+
+# 14. At 80 columns: gate values never part from their names; an acrostic's first character given -----
+
+
+@sync
+async def test_gate_values_fit_the_panel_at_80_columns(trained_runs: Path, home: Path) -> None:
+    from rich.cells import cell_len
+
+    from tangstudio.studio.panes.compose.panel import gate_notes
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press("space", "space")
+        room = pane.query_one("#candidates").content_region.width
+        names = ("f", "i", "o", "‖c‖")  # an LSTM's: the longest gate line there is
+        gates = tuple(((0.52, 0.48, 0.61, 14.2), (0.5, 0.5, 0.5, 3.1)) for _ in pane.poem_text())
+        lines = [text.strip("\n") for text, _ in gate_notes(pane.session, gates, names)]
+    assert all(cell_len(line) <= room for line in lines), (room, lines)
+    assert any("‖c‖ 14.2" in line for line in lines), lines
+    assert any(line.startswith("L2 f .50") for line in lines), lines
+
+
+@sync
+async def test_after_an_acrostic_character_the_panel_offers_the_next_one(
+    trained_runs: Path, home: Path
+) -> None:
+    from studio_helpers import shown_text
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        pane.query_one("#cp-acrostic").value = "春夏秋冬"
+        pane.action_new()
+        await pilot.press("space")  # places the given 春; nothing sampled yet
+        await settle(pilot)
+        assert pane.poem_text() == "春"
+        panel = shown_text(pane.query_one("#candidates"))
+    assert "Space samples the next character" in panel and "first character" not in panel, panel

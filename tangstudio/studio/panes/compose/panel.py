@@ -25,6 +25,8 @@ def panel_state(session: Session, gates: Gates | None, names: tuple[str, ...]) -
     notes = gate_notes(session, gates, names) if gates else ()
     notes = typed_notes(session) + notes
     step = session.panel()
+    if step is None and session.text and not session.filling:  # the acrostic or prefix opened it
+        return PanelState(message=f"{session.text} given.\n\nSpace samples the next character.")
     if step is None:
         return PanelState(None, (), None, None, message=None, notes=notes)
     return PanelState(
@@ -57,11 +59,11 @@ def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
         return ()
     lines = [(f"\ngates at {session.text[at]} (character {at + 1})", "bold")]
     for layer, values in enumerate(gates[at]):
-        shown = "  ".join(
+        shown = [
             f"{n} {v:.2f}".replace(" 0.", " .") if not n.startswith("‖") else f"{n} {v:.1f}"
             for n, v in zip(names, values)
-        )
-        lines.append((f"L{layer + 1} {shown}", ""))
+        ]
+        lines += [(line, "") for line in _wrap(f"L{layer + 1}", shown)]
     return tuple(lines)
 
 
@@ -73,3 +75,19 @@ def gloss_tones(message: str) -> str:
     straddles the edge of a widget under an overlay as blanks, and "月 is   , but this place takes
     a 平" lost the one word that mattered (issue 25 item 11). The name survives any cut."""
     return "".join(TONE_WORDS.get(c, c) for c in message)
+
+
+GATE_WIDTH = 30  # cells a gate line may take: the panel is 34 columns at 80, less its padding
+
+
+def _wrap(head: str, items: list[str]) -> list[str]:
+    """`head` and the items two spaces apart, a new indented line before an item that would not fit,
+    so a name and its value never part ("‖c‖ / 14.2" at 80 columns, issue 25 item 14)."""
+    lines, line, first = [], head, True
+    for item in items:
+        if not first and len(line) + 2 + len(item) > GATE_WIDTH:
+            lines.append(line)
+            line, first = " " * len(head), True
+        line += (" " if first else "  ") + item
+        first = False
+    return [*lines, line]
