@@ -84,7 +84,9 @@ def test_diverse_beams_give_different_poems_on_the_shipped_model() -> None:
     loaded = load_for_composing("default")
     settings = ComposeSettings(form="qijue", seed=1, novelty=False)
     plain = B.beam_search(loaded, settings, 4, 2)
-    diverse = B.beam_search(loaded, settings, 4, 2, diversity=B.DIVERSITY, repeat_penalty=B.REPEAT_PENALTY)
+    diverse = B.beam_search(
+        loaded, settings, 4, 2, diversity=B.DIVERSITY, repeat_penalty=settings.repeat_penalty
+    )
     assert len(diverse) == 2 and diverse[0].log_prob >= diverse[1].log_prob
     assert _differ(diverse[0].text, diverse[1].text) >= len(diverse[0].text) // 4
     assert _differ(diverse[0].text, diverse[1].text) > _differ(plain[0].text, plain[1].text)

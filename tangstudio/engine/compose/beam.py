@@ -10,7 +10,7 @@ search stops once no open hypothesis can beat the best finished one.
 
 Plain beam search is known to find bland, repetitive text (the likeliest sequences repeat
 themselves: "春日落花花"; Holtzman et al. 2020), and its N best differ in a character or two. Two
-optional terms, which `generate` turns on (run.py: BEAM_DIVERSITY, BEAM_REPEAT), change what is
+optional terms, which `generate` turns on (run.py: DIVERSITY, and --repeat-penalty), change what is
 searched for, not what is reported (`log_prob` stays the model's own):
 
 - diverse beam search (Vijayakumar et al. 2018): the beam is split into one group per poem asked
@@ -37,9 +37,8 @@ from tangstudio.engine.errors import TangError
 _NAMES = {EOS: EOS_MARK}
 # What `generate --beam` searches with (run.py), in nats: chosen by eye on the shipped model, where
 # plain beam search gave 4 poems differing in one or two characters of line 4, with 春风 three
-# times each; at 1.0 each group writes its own poem, and none repeats a character.
+# times each; at 1.0 each group writes its own poem. The repeat penalty is --repeat-penalty's.
 DIVERSITY = 1.0
-REPEAT_PENALTY = 1.0
 
 
 @dataclass(frozen=True)

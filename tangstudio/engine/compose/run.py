@@ -60,11 +60,13 @@ def compose_stream(
 
         from tangstudio.engine.compose import beam as B
 
-        # Diverse groups and a repeat penalty: the plain N best differ in a character (beam.py).
-        beam_search = partial(B.beam_search, diversity=B.DIVERSITY, repeat_penalty=B.REPEAT_PENALTY)
+        # Diverse groups and the repeat penalty (--repeat-penalty): the plain N best differ in a
+        # character and repeat themselves (beam.py).
+        penalty = settings.repeat_penalty
+        beam_search = partial(B.beam_search, diversity=B.DIVERSITY, repeat_penalty=penalty)
         if n > beam:
             notes.append(f"a beam of {beam} yields at most {beam} poems")
-        notes.append(B.describe(beam, n, B.DIVERSITY, B.REPEAT_PENALTY))  # not the plain N best: say so
+        notes.append(B.describe(beam, n, B.DIVERSITY, penalty))  # not the plain N best: say so
         return notes, iter(beam_search(loaded, settings, beam, n, novelty=novelty, tables=tables))
     return notes, _one_by_one(loaded, settings, n, causal, novelty, tables, refine_rounds)
 
