@@ -109,7 +109,7 @@ def targets_of(ids: list[int], scored: list[bool]) -> list[int]:
 # The conditions a model with a plan is evaluated under (`tangstudio eval`):
 #   planned      its own title and every keyword: how it was trained to be used
 #   untitled     nothing given: the old sequence, comparable with older models and the 4-gram
-#   title        its own title, no plan;  other_title  the next poem's title, no plan
+#   title        its own title, no plan;  other_title  another poem's title, no plan
 #   plan         every keyword, no title
 # title − other_title is what the title is worth; untitled − plan what the plan is worth.
 CONDITIONS = ("planned", "untitled", "title", "other_title", "plan")
@@ -125,8 +125,8 @@ def condition_items(
         title: Sequence[int] | None = None
         if condition in ("planned", "title"):
             title = poem.title
-        elif condition == "other_title":
-            title = poems[(i + 1) % len(poems)].title
+        elif condition == "other_title":  # half the list away: neighbours are often one set (宫词 一, 二)
+            title = poems[(i + len(poems) // 2) % len(poems)].title
         keep = [condition in ("planned", "plan")] * len(poem.lines)
         items.append(assemble(poem, vocab, title, keep))
     return items

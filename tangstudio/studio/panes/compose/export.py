@@ -62,8 +62,48 @@ def screenshot(app: App) -> Said:
 
 
 def copy(app: App, text: str) -> Said:
-    """Copy the poem; the line says where it went."""
+    """Copy the poem and say where it went (issue 25 item 17: "copied" under tmux copied nothing).
+
+    Three places, because no one of them is sure: the terminal's clipboard through OSC 52 (which
+    many terminals, and tmux unless `set-clipboard on`, ignore), tmux's paste buffer when running
+    inside tmux (`tmux load-buffer`), and a file, `<home>/poems/copied.txt`, that is always there.
+    """
     if not text:
         return Said("nothing to copy yet.")
     app.copy_to_clipboard(text)
-    return Said("poem copied to the clipboard.")
+    places = ["sent to the terminal as OSC 52"]
+    if _into_tmux_buffer(text):
+        places.insert(0, "in tmux's paste buffer (prefix ] pastes it)")
+    path = _into_file(text)
+    if path is not None:
+        places.append(f"written to {path}")
+    return Said("poem " + ", ".join(places) + ".")
+
+
+def _into_tmux_buffer(text: str) -> bool:
+    """Inside tmux ($TMUX set): load the poem into its paste buffer; False if not in tmux or it fails."""
+    import os
+    import shutil
+    import subprocess
+
+    if not os.environ.get("TMUX") or shutil.which("tmux") is None:
+        return False
+    try:
+        done = subprocess.run(["tmux", "load-buffer", "-"], input=text.encode("utf-8"), capture_output=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def _into_file(text: str):
+    """`<home>/poems/copied.txt` (written atomically); None if it cannot be written."""
+    from tangstudio.engine import paths
+    from tangstudio.engine.atomic import write_text_atomic
+
+    path = paths.home() / "poems" / "copied.txt"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, text + "\n")
+    except OSError:
+        return None
+    return path
