@@ -202,3 +202,53 @@ async def test_after_an_acrostic_character_the_panel_offers_the_next_one(
         assert pane.poem_text() == "春"
         panel = shown_text(pane.query_one("#candidates"))
     assert "Space samples the next character" in panel and "first character" not in panel, panel
+
+
+# 17. `c` says where the poem went ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(__import__("shutil").which("tmux") is None, reason="tmux is not installed")
+@sync
+async def test_c_under_tmux_puts_the_poem_in_its_paste_buffer_and_says_so(
+    trained_runs: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+
+    socket = f"tangstudio-copy-{os.getpid()}"
+    tmux = ["tmux", "-L", socket]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "copy"], check=True, timeout=20)
+    try:
+        path = subprocess.run(
+            [*tmux, "display-message", "-p", "#{socket_path}"], capture_output=True, text=True, timeout=20
+        ).stdout.strip()
+        monkeypatch.setenv("TMUX", f"{path},0,0")  # as inside that server's session
+        copy_run(trained_runs, home, "tiny-gru")
+        app = studio(pane="compose")
+        async with app.run_test(size=(120, 36)) as pilot:
+            pane = await _ready(pilot)
+            await pilot.press("space", "space", "c")
+            poem = pane.poem_text()
+        said = app.notices[-1][2]
+        buffer = subprocess.run([*tmux, "show-buffer"], capture_output=True, text=True, timeout=20).stdout
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True, timeout=20)
+    assert buffer == poem
+    assert "tmux's paste buffer" in said and "OSC 52" in said
+    assert (home / "poems" / "copied.txt").read_text("utf-8").strip() == poem and "copied.txt" in said
+
+
+@sync
+async def test_c_outside_tmux_says_osc_52_and_the_file(
+    trained_runs: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press("space", "c")
+        poem = pane.poem_text()
+    said = app.notices[-1][2]
+    assert "OSC 52" in said and "paste buffer" not in said and "clipboard." not in said
+    assert (home / "poems" / "copied.txt").read_text("utf-8").strip() == poem

@@ -89,7 +89,9 @@ def _into_tmux_buffer(text: str) -> bool:
     if not os.environ.get("TMUX") or shutil.which("tmux") is None:
         return False
     try:
-        done = subprocess.run(["tmux", "load-buffer", "-"], input=text.encode("utf-8"), capture_output=True, timeout=5)
+        done = subprocess.run(
+            ["tmux", "load-buffer", "-"], input=text.encode("utf-8"), capture_output=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
