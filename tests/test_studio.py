@@ -200,6 +200,28 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(
         assert app.query_one("#panes").active == "train"
 
 
+@sync
+async def test_model_pane_fine_tunes_a_poet_from_a_model(tiny_corpus: str, monkeypatch) -> None:
+    """poet + start from → train --author … --init-from …, without the shape the source fixes."""
+    from textual.widgets import Input
+
+    from tangstudio.studio.panes.train import TrainPane
+
+    started: list[dict] = []
+    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: started.append(options))
+    app = studio(pane="model")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#model-pane")
+        pane.query_one("#hp-author", Input).value = "白居易"
+        pane.query_one("#hp-init-from", Input).value = "default"
+        await pilot.pause()
+        pane.query_one("#arch-list").focus()
+        await pilot.press("t")
+        await pilot.pause()
+        assert started and started[0]["author"] == "白居易" and started[0]["init_from"] == "default"
+        assert not {"arch", "embed", "hidden", "layers", "script"} & set(started[0])
+
+
 # Train -----------------------------------------------------------------------------------------
 
 
@@ -409,7 +431,7 @@ async def test_compose_a_wujue_step_by_step_choose_undo_save_copy(trained_runs: 
         assert len(saved) == 1
         document = json.loads(saved[0].read_text("utf-8"))
         assert document["text"] == text and document["settings"]["form"] == "wujue"
-        assert [s["char"] for s in document["steps"]] == list(text)
+        assert [s["chosen"] for s in document["steps"]] == list(text)  # the CLI's step format
         await pilot.press("c")
         assert app.clipboard == text
 

@@ -45,6 +45,7 @@ class Step:
     chosen: str
     chosen_prob: float
     forced: bool = False
+    model_prob: float | None = None  # under the model alone (None: a given character of a fill grid)
 
 
 def as_step(info: Any) -> Step:
@@ -56,6 +57,7 @@ def as_step(info: Any) -> Step:
         str(info.chosen),
         float(info.chosen_prob or 0.0),
         bool(info.forced),
+        float(info.model_prob or 0.0),
     )
 
 
@@ -139,6 +141,7 @@ def save_poem(
     """
     from tangstudio.engine import paths
     from tangstudio.engine.atomic import write_text_atomic
+    from tangstudio.engine.compose.export import step_record
 
     folder = paths.home() / "poems"
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -152,17 +155,7 @@ def save_poem(
         "model": model,
         "script": script,
         "settings": settings.to_dict(),
-        "steps": [
-            {
-                "position": s.position,
-                "char": s.chosen,
-                "prob": s.chosen_prob,
-                "removed_mass": s.removed_mass,
-                "forced": s.forced,
-                "candidates": [[c, p] for c, p in s.candidates],
-            }
-            for s in steps
-        ],
+        "steps": [step_record(s) for s in steps],  # as `generate --json` writes them
         "check": check,
         "saved": datetime.now().isoformat(timespec="seconds"),
     }

@@ -1,8 +1,9 @@
-"""A poem as Markdown: the text, the settings that made it, and every character's probability.
+"""A poem as Markdown and its steps as JSON records: one export format for both faces.
 
 One renderer for the studio's `w` and `generate --format md`, so a saved poem and a generated
-one read alike. Torch-free: it takes the steps as written (StepInfo, or anything with the same
-fields).
+one read alike, and one step record (`step_record`) for the studio's saved JSON and the CLI's
+`--json` (StepInfo.to_dict), so both say `chosen` and `model_prob` (issue 25 item 12).
+Torch-free: it takes the steps as written (StepInfo, or anything with the same fields).
 """
 
 from __future__ import annotations
@@ -78,6 +79,24 @@ def poem_markdown(
         "the prefix or a locked line."
     )
     return "\n".join(out) + "\n"
+
+
+def step_record(step: Any) -> dict[str, Any]:
+    """One written position as JSON: what was chosen, its probability as sampled and under the model
+    alone (null where the studio has none: a fill grid's given character), what the constraints
+    removed, whether the form forced it, and the top candidates."""
+    model_prob = getattr(step, "model_prob", None)
+    notes = list(getattr(step, "notes", None) or [])
+    return {
+        "position": int(step.position),
+        "chosen": str(step.chosen),
+        "prob": round(float(step.chosen_prob), 6),
+        "model_prob": None if model_prob is None else round(float(model_prob), 6),
+        "removed_mass": round(float(step.removed_mass), 6),
+        "forced": bool(getattr(step, "forced", False)),
+        "candidates": [[c, round(float(p), 6)] for c, p in step.candidates],
+        **({"notes": notes} if notes else {}),
+    }
 
 
 def _cell(text: str) -> str:

@@ -141,16 +141,9 @@ class StepInfo:
     typed: bool = False  # written by a person (Composer.write): never a lazy repeat (craft/)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "position": self.position,
-            "chosen": self.chosen,
-            "prob": round(self.chosen_prob, 6),
-            "model_prob": round(self.model_prob, 6),
-            "removed_mass": round(self.removed_mass, 6),
-            "forced": self.forced,
-            "candidates": [[c, round(p, 6)] for c, p in self.candidates],
-            **({"notes": self.notes} if self.notes else {}),
-        }
+        from tangstudio.engine.compose.export import step_record  # the one step format of both faces
+
+        return step_record(self)
 
 
 @dataclass

@@ -36,6 +36,8 @@ FIELDS = [
     ("lr", "learning rate", Number(1e-6, 1.0), False),
     ("batch_size", "batch size", Integer(1, 4096), True),
 ]
+# What `train --init-from` takes over from the source model (engine/training/init_from.py SHAPE).
+SOURCE_FIXES = ("arch", "embed", "hidden", "layers", "script")
 BUDGETS = [("minutes", "minutes"), ("steps", "steps"), ("epochs", "epochs")]
 BUDGET_LIMITS = {
     "minutes": Number(0.1, 100_000),
@@ -116,6 +118,11 @@ class ModelPane(Pane):
                     id="hp-script",
                     compact=True,
                 )
+                # A poet's style: fine-tune a trained model on one poet (train --init-from/--author).
+                yield Label("poet", classes="field-label")
+                yield Input(placeholder="all poets", id="hp-author", compact=True)
+                yield Label("start from", classes="field-label")
+                yield Input(placeholder="scratch, default", id="hp-init-from", compact=True)
         with VerticalScroll(id="arch-info"):
             yield Static(id="arch-equations")
             yield Static(id="arch-when")
@@ -166,6 +173,13 @@ class ModelPane(Pane):
             options[unit] = float(budget.value) if unit == "minutes" else int(float(budget.value))
         for name in ("corpus", "forms", "script"):
             options[name] = str(self.query_one(f"#hp-{name}", Select).value)
+        for name in ("author", "init_from"):
+            value = self.query_one(f"#hp-{name.replace('_', '-')}", Input).value.strip()
+            if value:
+                options[name] = value
+        if "init_from" in options:  # the source model fixes the shape and the script
+            for name in SOURCE_FIXES:
+                options.pop(name, None)
         return options, problems
 
     # Reacting --------------------------------------------------------------------------------

@@ -282,7 +282,8 @@ class TrainPane(Pane):
         elif options.get("run"):
             name = unique_run_name(self.runs_root, str(options["run"]))
         else:
-            name = next_run_name(self.runs_root, str(options.get("arch", "run")))
+            base = options.get("arch") or ("finetune" if options.get("init_from") else "run")
+            name = next_run_name(self.runs_root, str(base))
         options["run"] = name
         try:
             process = TrainingProcess(name, options, self.log_dir)
