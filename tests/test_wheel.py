@@ -1,10 +1,19 @@
 """Installed like any tool (issue 24): the wheel carries models/, and a clean venv composes with it.
 
 The wheel is built from a copy of this checkout (so a stale build/ or a half-written egg-info here
-cannot leak in) and installed into a fresh venv without system site-packages, torch first exactly
-as the README says (TANGSTUDIO_TORCH, as scripts/dev.py reads it; on this project's machines the
-local CPU wheel). Every command then runs from a folder outside the checkout with an empty home, so
-the only models it can find are the ones inside the installed wheel.
+cannot leak in) and installed into a fresh venv without system site-packages. Every command then
+runs from a folder outside the checkout with an empty home, so the only models it can find are the
+ones inside the installed wheel.
+
+Torch. The README installs `torch==2.13.0` first; unpacking its ~700 MB takes a minute or more
+on this project's 2-core machines, most of the test. So by default the fresh venv gets this
+interpreter's torch instead, through one .pth line naming a folder of links to torch and to the
+packages torch requires, and nothing else. That is the same install of the same pinned wheel
+(scripts/dev.py put it in this venv with `pip install torch==2.13.0`, TANGSTUDIO_TORCH), and pip
+sees it as installed exactly as it would the one the README's first command leaves; what this
+test is about (the tangstudio wheel, every other dependency resolved from its metadata, the
+models found inside it) is unchanged, and neither tangstudio nor its other dependencies can leak
+in through that folder. TANGSTUDIO_WHEEL_TORCH=install runs the README's own first command instead.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ SKIP_COPY = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", ".coverage*"
 )
 HAS_DEFAULT = (MODELS / "default" / "meta.json").is_file()
+FULL_TORCH_INSTALL = os.environ.get("TANGSTUDIO_WHEEL_TORCH") == "install"
 # Set by the test run or by a developer's shell; none may steer the installed copy back to this checkout.
 LEAKY_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "TANGSTUDIO_MODELS", "TANGSTUDIO_HOME", "PIP_TARGET")
 
@@ -39,6 +49,35 @@ def shipped_files() -> list[str]:
         for path in MODELS.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts and not path.name.startswith(".")
     )
+
+
+def torch_links(folder: Path) -> Path:
+    """`folder` filled with links to this interpreter's torch and what torch requires (recursively,
+    extras left out): every top-level file or package of those distributions, their .dist-info too."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    folder.mkdir()
+    seen: set[str] = set()
+    todo = ["torch"]
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        dist = metadata.distribution(name)
+        for spec in dist.requires or []:
+            requirement = Requirement(spec)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+        for top in {file.parts[0] for file in dist.files or []} - {"..", "__pycache__"}:
+            link = folder / top
+            if not link.exists():
+                link.symlink_to(Path(str(dist.locate_file(top))))
+    assert (folder / "torch").is_dir()
+    return folder
 
 
 def sha256(path: Path) -> str:
@@ -127,7 +166,10 @@ def test_version_names_the_package_and_the_shipped_models_weights(tmp_path: Path
     assert (
         lines[1] == f"default model: {meta['run']} sha256 {sha256(MODELS / 'default' / 'model.safetensors')}"
     )
-    assert lines[-1] == f"models from {MODELS}"  # the editable install maps tangstudio._models here
+    shipped = Path(lines[-1].removeprefix("models from "))  # this checkout's models/ when installed editable
+    assert sha256(shipped / "default" / "model.safetensors") == sha256(
+        MODELS / "default" / "model.safetensors"
+    )
 
 
 def test_version_lists_every_model_folder_and_a_changed_weight(tmp_path: Path) -> None:
@@ -163,10 +205,22 @@ def test_a_clean_venv_composes_outside_the_checkout(wheel: Path, tmp_path: Path)
     env = {key: value for key, value in env.items() if not key.startswith(("COV_CORE", "COVERAGE_"))}
     env |= {"TANGSTUDIO_HOME": str(tmp_path / "home"), "COLUMNS": "120", "PYTHONNOUSERSITE": "1"}
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-compile"]
-    try:
+    if FULL_TORCH_INSTALL:
         # torch pinned in the same resolution as the wheel: what README's two commands install, without
         # a second start of pip (an unpinned torch is what would pull a CUDA build from PyPI).
-        done = subprocess.run([*pip, TORCH, str(wheel)], capture_output=True, text=True, env=env, timeout=600)
+        requirements = [TORCH, str(wheel)]
+    else:
+        (site,) = (
+            (env_dir / "lib").glob("python3*/site-packages")
+            if os.name != "nt"
+            else [env_dir / "Lib" / "site-packages"]
+        )
+        (site / "torch-from-the-test-venv.pth").write_text(
+            f"{torch_links(tmp_path / 'torch')}\n", encoding="utf-8"
+        )
+        requirements = [str(wheel)]
+    try:
+        done = subprocess.run([*pip, *requirements], capture_output=True, text=True, env=env, timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
         outside = tmp_path / "elsewhere"
         outside.mkdir()
@@ -182,6 +236,9 @@ def test_a_clean_venv_composes_outside_the_checkout(wheel: Path, tmp_path: Path)
         where = json.loads(run(str(python), "-c", WHERE))
         shipped = Path(where["package"]) / "_models"  # site-packages/tangstudio/_models
         assert Path(where["models"]) == shipped and ROOT not in shipped.parents, where
+        from importlib.metadata import version as installed
+
+        assert FULL_TORCH_INSTALL or where["torch"] == installed("torch"), where  # the linked torch works
 
         lines = run(tangstudio, "--version").splitlines()
         from tangstudio import __version__
@@ -207,7 +264,9 @@ WHERE = """
 import json, tangstudio
 from pathlib import Path
 from tangstudio.engine.paths import shipped_models_dir
-print(json.dumps({"package": str(Path(tangstudio.__file__).parent), "models": str(shipped_models_dir())}))
+import torch
+print(json.dumps({"package": str(Path(tangstudio.__file__).parent), "models": str(shipped_models_dir()),
+                  "torch": torch.__version__}))
 """
 
 # The studio's first frame on a fresh home: it opens on Compose (only when a default model ships)
