@@ -1,7 +1,8 @@
 """Rhyme positions (issue 25, item 15): the first line's verdict, and readings poets never rhymed on.
 
 - A 七绝 whose line 1 ends on 平 but outside the rhyme was named "平起首句入韵" while the JSON said
-  `first_line_rhymes: false`. The name must agree with the verdict.
+  `first_line_rhymes: false`. The name must agree with the verdict: 首句入韵, 首句不入韵, 首句借邻韵
+  (a neighbouring group, an accepted licence) or 首句出韵 (out of the rhyme, with a warning).
 - 還/还 is in 一先 (xuán) as well as 十五删 (huán), and counted as a 一先 rhyme. The Tang poets rhyme
   it in 十五删 (the corpus count is in rare_rhymes.tsv), so at a line end only that reading counts,
   for the checker and for the composer's rhyme masks alike.
@@ -17,7 +18,11 @@ import sys
 from tangstudio.engine.prosody import check_poem
 from tangstudio.engine.prosody.tables import rhyme_groups, rhyming_groups
 
-OFF_FIRST = "秋风零叶月苍苍，独宿芦花三尺寒。谁家玉笛吹杨柳，万里关山一梦残。"  # 苍 七阳, rhyme 十四寒
+OFF_FIRST = "秋风零叶月茫茫，独宿芦花三尺寒。谁家玉笛吹杨柳，万里关山一梦残。"  # 茫 七阳, rhyme 十四寒
+# 埋 is 九佳, the rhyme 十灰: a neighbouring group (邻韵), which a first line may borrow (corpus poem).
+BORROWED = "逐鹿群雄姓几埋，杜君何得尚存台。醉乡另有乾坤在，那见糟丘付劫灰。"
+# 否 reads 平 (十一尤) or 仄 (二十五有); not in the rhyme 六麻, so line 1 is read 仄: 首句不入韵.
+EITHER_END = "能入城中乞食否，莫辞尘土汚袈裟。欲知住处东城下，绕竹泉声是白家。"
 FIRST_RHYMES = "秋风零叶月阑干，独宿芦花三尺寒。谁家玉笛吹杨柳，万里关山一梦残。"  # 干 十四寒
 # A 一先 poem whose line 4 ends on 还: before, 还 "rhymed" through its xuán reading.
 HUAN_IN_XIAN = "白日依山尽，青云上九天。孤舟何处去，明月照人还。"
@@ -45,6 +50,32 @@ def test_the_variant_name_agrees_with_whether_line_one_rhymes() -> None:
     on = check_poem(FIRST_RHYMES)
     assert on.first_line_rhymes is True and on.variant is not None and on.variant.endswith("首句入韵")
     assert on.lines[0].rhymes is True and not any("出韵" in w for w in on.warnings)
+
+    borrowed = check_poem(BORROWED)
+    assert borrowed.rhyme_group == "十灰" and borrowed.variant == "仄起首句借邻韵" and not borrowed.warnings
+
+    either = check_poem(EITHER_END)
+    assert either.first_line_rhymes is False and either.variant == "仄起首句不入韵"
+
+
+def test_no_variant_name_contradicts_the_first_lines_rhyme_over_the_corpus() -> None:
+    """Over 600 regulated Tang poems: the name says 首句入韵 exactly when line 1 is in the rhyme."""
+    import random
+
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.errors import TangError
+
+    poems = load_corpus("tang", "simplified").select("regulated", "train")
+    seen = set()
+    for poem in random.Random(0).sample(poems, 600):
+        try:
+            r = check_poem(poem.text)
+        except TangError:
+            continue  # a lost character
+        name = r.variant or ""
+        seen.add(name[2:])
+        assert name.endswith("首句入韵") == r.first_line_rhymes, (poem.text, name, r.rhyme_group)
+    assert {"首句入韵", "首句不入韵", "首句借邻韵", "首句出韵"} <= seen
 
 
 def test_check_cli_text_and_json_say_the_same_about_line_one() -> None:

