@@ -31,7 +31,11 @@ def eval_(
 
     A model that reads titles and plans is scored five ways on the same characters: with its own
     title and keywords (ppl, as trained), with nothing (ppl_untitled: compare this with older
-    models and the 4-gram), with its title alone, with another poem's title, and with the plan alone."""
+    models and the 4-gram), with its title alone, with another poem's title, and with the plan alone.
+
+    This is compute, not waiting: every character of the split goes through the model and its full
+    softmax (the shipped model's 91,482 val characters: about 9.5 CPU-seconds, measured at load 11,
+    where the wall time was 51 s). A bar on stderr follows the batches."""
     from tangstudio.cli.render import console, print_json, working
     from tangstudio.engine.compose.model_ref import resolve_model
     from tangstudio.engine.errors import TangError
