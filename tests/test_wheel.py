@@ -84,10 +84,8 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_wheel(work: Path) -> Path:
     """tangstudio's wheel, as `pip wheel .` builds it (with this interpreter's setuptools when it has one)."""
-    work = tmp_path_factory.mktemp("wheel")
     source = work / "src"
     shutil.copytree(ROOT, source, ignore=SKIP_COPY)
     isolation = ["--no-build-isolation"] if _has_setuptools() else []
@@ -119,7 +117,7 @@ def _has_setuptools() -> bool:
     return importlib.util.find_spec("setuptools") is not None
 
 
-def test_the_wheel_carries_every_file_of_models(wheel: Path) -> None:
+def check_contents(wheel: Path) -> None:
     """Whatever models/ holds (default/, a critic/ added later, the card) is in the wheel, and nowhere else."""
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {f"tangstudio/_models/{name}" for name in shipped_files()}
@@ -193,8 +191,12 @@ def test_version_lists_every_model_folder_and_a_changed_weight(tmp_path: Path) -
 
 @pytest.mark.slow
 @pytest.mark.wheel
-@pytest.mark.skipif(not HAS_DEFAULT, reason="no default model in this checkout")
-def test_a_clean_venv_composes_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+def test_the_wheel_carries_models_and_composes_in_a_clean_venv(tmp_path: Path) -> None:
+    """One test, so that pytest-xdist builds the wheel once (a module fixture is built once per worker)."""
+    wheel = build_wheel(tmp_path / "wheel")
+    check_contents(wheel)
+    if not HAS_DEFAULT:
+        pytest.skip("no default model in this checkout to compose with")
     env_dir = tmp_path / "venv"
     # No pip inside (ensurepip alone takes ~10 s here): this interpreter's pip installs into it
     # through --python, exactly as the venv's own pip would.
