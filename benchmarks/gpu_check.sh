@@ -25,7 +25,7 @@ fi
 export PYTHONUNBUFFERED=1
 BUDGET=465      # seconds: no step starts, or runs, past 7¾ minutes
 DEVICE=cuda
-RUN_FOR=(--minutes 0.4)  # each timed run trains 24 s, so it ends on time whatever the speed
+RUN_FOR=(--minutes 0.3)  # each timed run trains 18 s, so it ends on time whatever the speed
 GPU_LOG=10      # a train line every 10 steps on the GPU, every 5 on the CPU: the timed windows
 CPU_LOG=5
 SHAPE=()        # the default recipe: no size options
@@ -73,19 +73,19 @@ train_args() {
 # short logged too (and says so), so a slow start costs the figure's precision, not the figure.
 read_step() { step "read-$1" 10 "$PY" benchmarks/gpu_check.py recipe "$OUT" "$1" "$TANGSTUDIO_HOME/runs/$1"; }
 
-step info 40 "$PY" benchmarks/gpu_check.py info "$OUT" --device "$DEVICE" || exit 1
-step device-tests 100 "$PY" -m pytest tests/test_training_gpu.py -q -p no:cacheprovider
+step info 30 "$PY" benchmarks/gpu_check.py info "$OUT" --device "$DEVICE" || exit 1
+step device-tests 90 "$PY" -m pytest tests/test_training_gpu.py -q -p no:cacheprovider
 if [ "$DEVICE" = cuda ]; then
-  step throughput 70 "$PY" benchmarks/gpu_check.py throughput "$OUT"
+  step throughput 60 "$PY" benchmarks/gpu_check.py throughput "$OUT"
 fi
 train_args recipe-gpu "$DEVICE" "$GPU_LOG"
-step recipe-gpu 75 "$PY" -m tangstudio "${TRAIN[@]}"
+step recipe-gpu 85 "$PY" -m tangstudio "${TRAIN[@]}"
 read_step recipe-gpu
 train_args recipe-cpu cpu "$CPU_LOG"
-step recipe-cpu 65 "$PY" -m tangstudio "${TRAIN[@]}"
+step recipe-cpu 70 "$PY" -m tangstudio "${TRAIN[@]}"
 read_step recipe-cpu
 train_args ddp "$DEVICE" "$GPU_LOG"
-step torchrun-2 75 "$PY" -m torch.distributed.run --standalone --nproc-per-node=2 -m tangstudio "${TRAIN[@]}"
+step torchrun-2 85 "$PY" -m torch.distributed.run --standalone --nproc-per-node=2 -m tangstudio "${TRAIN[@]}"
 step two-ranks 5 grep -q "2 process(es)" "$OUT/torchrun-2.log"
 read_step ddp
 
