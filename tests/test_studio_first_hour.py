@@ -252,3 +252,33 @@ async def test_c_outside_tmux_says_osc_52_and_the_file(
     said = app.notices[-1][2]
     assert "OSC 52" in said and "paste buffer" not in said and "clipboard." not in said
     assert (home / "poems" / "copied.txt").read_text("utf-8").strip() == poem
+
+
+# 12. One export format for both faces --------------------------------------------------------------
+
+
+@sync
+async def test_w_saves_steps_as_the_cli_writes_them_with_the_models_probability(
+    trained_runs: Path, home: Path
+) -> None:
+    import json
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot)
+        await pilot.press("space", "space", "space")
+        cli_keys = set(pane.composer.history[0].to_dict())  # StepInfo.to_dict: what `generate --json` prints
+        await pilot.press("w")
+        await settle(pilot)
+    saved = next((home / "poems").glob("*.json"))
+    document = json.loads(saved.read_text("utf-8"))
+    steps = document["steps"]
+    assert steps and all(set(s) == cli_keys for s in steps), (cli_keys, steps[0])
+    assert all(0 < s["model_prob"] <= 1 for s in steps if not s["forced"])
+    rows = [
+        line for line in saved.with_suffix(".md").read_text("utf-8").splitlines() if line.startswith("| 1 |")
+    ]
+    assert rows, "no row for the first character"
+    model_p = rows[0].split("|")[4].strip()
+    assert model_p and 0 < float(model_p) <= 1, rows[0]  # the "model p" column is filled
