@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,25 @@ def test_generate_header_is_one_line_at_80_columns(trained_runs: Path, tiny_corp
     assert len(spans) == 2 and all(
         line.strip().startswith("longest span also in the corpus:") for line in spans
     )
+
+
+@pytest.mark.parametrize("command", [("eval",), ("inspect",), ("runs", "show")], ids=" ".join)
+def test_help_paragraphs_are_wrapped_to_the_terminal_not_to_the_source(
+    command: tuple[str, ...], home: Path
+) -> None:
+    """Typer kept the docstring's own line breaks after the first paragraph: "compare this with older"
+    then "models and the 4-gram" on the next line. Every line of a paragraph but its last is now full."""
+    done = tangstudio(*command, "--help", home=home)
+    assert done.returncode == 0, done.stderr
+    description = done.stdout.split("╭")[0].splitlines()[3:]  # after the usage line
+    paragraphs: list[list[str]] = [[]]
+    for line in description:
+        if line.strip():
+            paragraphs[-1].append(line.rstrip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    for paragraph in paragraphs:
+        for line, after in pairwise(paragraph):
+            first_word = after.split()[0]
+            # the next word would not have fitted (the text is drawn one cell in from each edge)
+            assert cell_len(line) + 1 + cell_len(first_word) > 79, (line, after)

@@ -1,4 +1,6 @@
-"""One fix to Rich's word wrap, so a help line holding Chinese is not cut to "…" (issue 25, item 14).
+"""Two fixes to how help is drawn at 80 columns (issue 25, item 14).
+
+1. Rich's word wrap, so a help line holding Chinese is not cut to "…".
 
 `Text.rstrip_end(size)` drops the whitespace a wrapped line carries past `size`, but it measures the
 line in characters (`len`) where the size is in terminal cells. A line with wide characters is
@@ -6,8 +8,15 @@ shorter in characters than in cells, so its trailing space is kept, the line is 
 and a table column (overflow "ellipsis", as Typer's help uses) cuts its last word: at 80 columns
 `generate --help` read "藏头诗: each character opens … line". The same method measured in cells
 (whitespace is one cell a character, so the crop is still in characters) is applied once, when the
-CLI starts; it changes nothing for text without wide characters. Checked at COLUMNS=80 by
-tests/test_cli_narrow.py.
+CLI starts; it changes nothing for text without wide characters.
+
+2. Typer (0.28) keeps the single line breaks of a command's docstring after its first paragraph,
+so `eval --help` printed the source's 100-column lines re-wrapped at 80: "… compare this with
+older" / "models and the 4-gram …". Each such paragraph is unwrapped (its line breaks become
+spaces) before Rich wraps it to the terminal, as Typer does for the first paragraph; a paragraph
+that starts with Click's "\b" keeps its lines.
+
+Both are checked at COLUMNS=80 by tests/test_cli_narrow.py.
 """
 
 from __future__ import annotations
@@ -25,5 +34,18 @@ def _rstrip_end(self: Text, size: int) -> None:
             self.right_crop(min(len(whitespace.group(0)), excess))
 
 
+def _fix_linebreaks(paragraphs: list[str], markup_mode: str) -> str:
+    """Typer's `_fix_linebreaks`, with each paragraph's single line breaks joined (not Markdown)."""
+    if markup_mode == "markdown":
+        return "\n\n".join(paragraphs)
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split("\n")) for p in paragraphs)
+
+
 def apply() -> None:
     Text.rstrip_end = _rstrip_end  # type: ignore[method-assign]
+    try:
+        from typer import rich_utils
+    except ImportError:  # pragma: no cover - Typer without Rich help
+        return
+    if hasattr(rich_utils, "_fix_linebreaks"):
+        rich_utils._fix_linebreaks = _fix_linebreaks  # type: ignore[assignment]
