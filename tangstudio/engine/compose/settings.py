@@ -17,8 +17,8 @@ EOS_MARK = "<eos>"  # how the end of a free-form poem shows among the candidates
 MAX_SEED = 2**63 - 1_000_001  # torch seeds are 64-bit; poem #k uses seed + k − 1
 MAX_TYPED = 2_000  # characters of a prefix or acrostic as typed (a free poem has at most 120)
 MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regulated: 4 or 8)
-REPEAT_PENALTY = 1.5  # defaults chosen on the val split (docs/quality.md)
-DUIZHANG = 0.8
+REPEAT_PENALTY = 1.0  # defaults chosen on the val split (docs/quality.md)
+DUIZHANG = 0.4
 MAX_STRENGTH = 10.0
 DEFAULT_CANDIDATES = 1  # generate --candidates: drafts per poem, ranked by the critic (craft/best_of.py)
 
