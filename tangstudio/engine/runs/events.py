@@ -10,27 +10,36 @@ the number of optimizer steps done, counted from the run's start across resumes.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 EventName = Literal["start", "train", "progress", "eval", "sample", "checkpoint", "done"]
 LOGGED: tuple[str, ...] = ("train", "eval", "checkpoint", "done")  # the kinds in metrics.jsonl
 
 
 class LoggedBase(TypedDict):
-    """Keys of every metrics.jsonl line (the loop's METRIC_KEYS), null when they do not apply."""
+    """Keys of every metrics.jsonl line (METRIC_KEYS), null when they do not apply.
+
+    A trainer builds a line with `event`, `step` and the keys of its kind; its `RunSession` adds
+    the others as null, the run's `ppl_kind`, and the writer the `time`. So a line as read has
+    every key: NotRequired only says the trainer may leave them to the session.
+    """
 
     event: str
     step: int
-    epoch: float | None  # epochs done, with the share of the current one
-    train_loss: float | None
-    val_loss: float | None
-    val_ppl: float | None  # exp(val_loss); a pseudo-perplexity for the BiLSTM (see ppl_kind)
-    lr: float | None
-    chars_per_s: float | None  # over all processes
-    elapsed_s: float | None  # training time since the run's start, resumes included
-    pad_fraction: float | None  # padding share of the batches since the last train line
-    ppl_kind: Literal["causal", "pseudo"]
-    time: str  # ISO time the line was written (added by MetricsWriter)
+    epoch: NotRequired[float | None]  # epochs done, with the share of the current one
+    train_loss: NotRequired[float | None]
+    val_loss: NotRequired[float | None]
+    val_ppl: NotRequired[float | None]  # exp(val_loss); a pseudo-perplexity for the BiLSTM (see ppl_kind)
+    lr: NotRequired[float | None]
+    chars_per_s: NotRequired[float | None]  # over all processes
+    elapsed_s: NotRequired[float | None]  # training time since the run's start, resumes included
+    pad_fraction: NotRequired[float | None]  # padding share of the batches since the last train line
+    ppl_kind: NotRequired[Literal["causal", "pseudo"]]
+    time: NotRequired[str]  # ISO time the line was written (added by MetricsWriter)
+
+
+# The base keys in the order a line has them (`time` comes last, from the writer).
+METRIC_KEYS: tuple[str, ...] = tuple(k for k in LoggedBase.__annotations__ if k != "time")
 
 
 class TrainEvent(LoggedBase, total=False):

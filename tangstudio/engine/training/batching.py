@@ -11,6 +11,7 @@ so the gradient — is the same whatever the number of processes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 
@@ -36,7 +37,11 @@ def plan_epoch(
     return [batches[i] for i in shuffled if len(batches[i]) == batch_size]
 
 
-def shard(batch: list[int], rank: int, world: int) -> list[int]:
+T = TypeVar("T")
+
+
+def shard(batch: list[T], rank: int, world: int) -> list[T]:
+    """This rank's share of a global batch (poem indices, or planned items)."""
     return batch[rank::world]
 
 
