@@ -147,6 +147,35 @@ async def _read_twelve_rows(pilot) -> None:
         await pilot.press("right")
 
 
+def _screen(app) -> str:
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
+@sync
+async def test_the_row_pointer_stands_left_of_the_digit_and_each_view_offers_its_own_keys(
+    lab_run: str,
+) -> None:
+    """Issue 25 item 10: "◀5 ▌ 2.3%" read as a mark on class 5; the memory view listed →, p and ]."""
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#lab-pane")
+        assert "→ Row" not in _screen(app).splitlines()[-1]  # the curves: no digit keys
+        await _to_digit_view(pilot)
+        await pilot.press(*["right"] * 5)
+        image = shown_text(pane.query_one("#lab-digit-image")).splitlines()
+        footer = _screen(app).splitlines()[-1]
+        assert "◀" not in "".join(image)
+        assert [n for n, line in enumerate(image) if line.startswith("▶")] == [2]  # rows 5–6: line 3
+        assert "→ Row" in footer and "] Digit" in footer and "p Play" in footer and "? Help" in footer
+        await pilot.press("v", "v")  # confusion, then memory
+        await settle(pilot)
+        assert pane.view == "memory"
+        footer = _screen(app).splitlines()[-1]
+    assert "→ Row" not in footer and "] Digit" not in footer and "p Play" not in footer, footer
+    assert "View" in footer
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_lab_pane_digit_view(snap_compare, lab_run: str, size) -> None:
     app = create_app(pane="lab", warm_torch=False)

@@ -43,6 +43,8 @@ VIEW_TITLES = {
 POLL_S = 0.5
 SCAN_EVERY = 8
 PLAY_S = 0.15  # a row every 0.15 s: a digit in about 4 s
+DIGIT_ONLY = ("row", "play")  # actions of the digit view alone
+BROWSING = ("digit", "wrong_only")  # actions of the views that browse test digits
 
 
 class LabPane(Pane):
@@ -50,10 +52,10 @@ class LabPane(Pane):
         Binding("t", "train", "Train"),
         Binding("s", "stop", "Stop"),
         Binding("v", "cycle_view", "View"),
-        Binding("right,l", "row(1)", "Next row", key_display="→"),
+        Binding("right,l", "row(1)", "Row", key_display="→"),
         Binding("left,h", "row(-1)", "Row ←", show=False),
         Binding("p", "play", "Play"),
-        Binding("right_square_bracket", "digit(1)", "Next digit", key_display="]"),
+        Binding("right_square_bracket", "digit(1)", "Digit", key_display="]"),
         Binding("left_square_bracket", "digit(-1)", "Prev digit", show=False),
         Binding("w", "wrong_only", "Mistakes", show=False),
         Binding("e", "reload", "Reload model", show=False),
@@ -109,6 +111,15 @@ class LabPane(Pane):
             runs.highlighted = runs.option_count - 1
         self.set_interval(POLL_S, self.tick)
         self._show_view()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The digit keys only where they act: rows and play in the digit view, browsing there and in
+        the confusion view, so the curves and memory footers do not offer →, p and ] (issue 25 item 10)."""
+        if action in DIGIT_ONLY:
+            return self.view == "digit"
+        if action in BROWSING:
+            return self.view in ("digit", "confusion")
+        return True
 
     def when_shown(self, first: bool) -> None:
         self.scan()
@@ -193,6 +204,7 @@ class LabPane(Pane):
 
     def _show_view(self) -> None:
         self.query_one("#lab-views", ContentSwitcher).current = f"lab-{self.view}"
+        self.refresh_bindings()  # the footer offers this view's keys (check_action)
         self.query_one("#lab-view-title", Static).update(
             Text.assemble(
                 (f" {self.view} ", "reverse"), " ", (VIEW_TITLES[self.view] + " · v: next view", "dim")
