@@ -92,7 +92,7 @@ def test_candidates_keeps_the_draft_the_critic_scores_best():
     critic = load_critic()
     for i, poem in enumerate(poems):
         drafts = poem["drafts"]
-        assert sorted(d["seed"] for d in drafts) == [5 + 3 * i, 6 + 3 * i, 7 + 3 * i]
+        assert sorted(d["seed"] for d in drafts) == [5 + i + j * 2**32 for j in range(3)]
         texts = [d["text"] for d in drafts]
         # rescored here from the texts alone (the causal model teacher-forced, not the sampler's steps)
         again = critic.score(texts, "wulv", [lm_of_text(loaded, t, "wulv") for t in texts], "simplified")
@@ -100,6 +100,11 @@ def test_candidates_keeps_the_draft_the_critic_scores_best():
             assert d["critic"]["critic"] == pytest.approx(s["critic"], abs=2e-3)
         best = max(range(3), key=lambda k: again[k]["critic"])
         assert poem["text"] == texts[best] == texts[0]
+        # poem #i+1 of the batch is what `-n 1 --seed 5+i` gives with the same K, drafts and choice
+        alone = json.loads(
+            _generate("-f", "wulv", "-n", "1", "--candidates", "3", "--seed", str(5 + i), "--json").stdout
+        )
+        assert alone["poems"][0]["text"] == poem["text"]
         # each draft is the first draw at its seed: no selection beyond the critic's
         for d in drafts:
             redrawn = Composer(loaded, ComposeSettings(form="wulv", seed=d["seed"]), novelty=index).finish()

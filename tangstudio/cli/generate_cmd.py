@@ -75,11 +75,12 @@ def generate(
         "--duizhang",
         help="律诗: lines 4 and 6 lean toward characters that pair with lines 3 and 5 (对仗; 0: off).",
     ),
-    candidates: int = typer.Option(
-        DEFAULT_CANDIDATES,
+    candidates: int | None = typer.Option(
+        None,
         "--candidates",
         "-k",
-        help="Sample this many drafts of each poem and keep the one the critic scores best (--json lists all).",
+        help=f"Sample this many drafts of each poem and keep the one the critic scores best (--json lists "
+        f"all). Default {DEFAULT_CANDIDATES} (1 with --beam, a bilstm, or no critic shipped).",
     ),
     show_probs: bool = typer.Option(
         False, "--show-probs", help="Colour each character by its probability and list its top alternatives."
@@ -130,8 +131,10 @@ def generate(
         raise TangError(f"-n must be between 1 and {MAX_POEMS}, got {n}")
     if not 0 <= beam <= MAX_BEAM:
         raise TangError(f"--beam must be between 0 (sample) and {MAX_BEAM}, got {beam}")
-    from tangstudio.engine.compose.craft.best_of import best_of_k, check_candidates
+    from tangstudio.engine.compose.craft.best_of import best_of_k, check_candidates, critic_available
 
+    if candidates is None:  # the default: best of K where it can be, else the first draw
+        candidates = DEFAULT_CANDIDATES if not beam and critic_available() else 1
     check_candidates(candidates, beam)
     if beam and (settings.title.strip() or settings.plan):
         raise TangError("--beam does not read a title or plan yet; leave out --beam to sample with them")
@@ -145,8 +148,10 @@ def generate(
 
         loaded = load_for_composing(model, need_torch=gates)
         shown.update(f"composing {n} poem{'s' if n > 1 else ''}")
-        notes, poems = compose_stream(loaded, settings, n * candidates, beam=beam)
-        poems = best_of_k(poems, candidates, loaded)
+        if not loaded.causal:  # a bilstm fills: there is no left-to-right draft to draw again
+            candidates = 1
+        notes, poems = compose_stream(loaded, settings, n, beam=beam)
+        poems = best_of_k(poems, candidates, loaded, settings)
     results: list = []
     try:  # each poem is shown as soon as it is finished; Ctrl+C keeps what was shown (exit 130)
         if as_json:

@@ -1,8 +1,9 @@
 """Best of K: sample K drafts of each poem and keep the one the critic scores highest.
 
-A poet writes many drafts and keeps one; a sampler's first draw is only a draw. Poem i (0-based)
-of a seeded batch draws its K drafts at seeds seed + i·K … seed + i·K + K − 1, so every draft of
-every poem can be redrawn alone with `--seed`. The drafts stay attached to the kept poem, ranked
+A poet writes many drafts and keeps one; a sampler's first draw is only a draw. A poem's first
+draft is drawn at the poem's own seed (poem #k of a seeded batch at seed + k − 1, as without
+drafts), and draft j at that seed + j·STRIDE, so `-n 1 --seed S --candidates K` redraws any one
+poem of a batch, drafts and choice included, and K = 1 is exactly the old first draw. The drafts stay attached to the kept poem, ranked
 (`result.drafts`, best first, each with its critic scores), for `--json` and the studio's
 best-of-K view, so a person can take any of them instead.
 """
@@ -13,10 +14,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from tangstudio.engine.compose.craft.critic import Critic, lm_from_steps
-from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings
+from tangstudio.engine.compose.settings import MAX_SEED, ComposeResult, ComposeSettings
 from tangstudio.engine.errors import TangError
 
 MAX_CANDIDATES = 64
+STRIDE = 2**32  # draft j of the poem at seed s: s + j·STRIDE (far from the batch's s + 1, s + 2 …)
+
+
+def draft_seed(seed: int, j: int) -> int:
+    return (seed + j * STRIDE) % (MAX_SEED + 1)
 
 
 def check_candidates(k: int, beam: int = 0) -> None:
@@ -38,6 +44,20 @@ def rank(drafts: list[ComposeResult], critic: Critic, script: str) -> list[Compo
     return sorted(drafts, key=lambda d: -(d.critic or {}).get("critic", 0.0))
 
 
+def drafts_of(
+    first: ComposeResult, k: int, loaded, settings: ComposeSettings, *, novelty, tables
+) -> list[ComposeResult]:
+    """The poem's k drafts: `first` (drawn at the poem's seed) and k − 1 more at draft_seed(seed, j)."""
+    from tangstudio.engine.compose.generator import Composer
+
+    seed = first.seed if first.seed is not None else 0
+    more = [
+        Composer(loaded, replace(settings, seed=draft_seed(seed, j)), novelty=novelty, tables=tables).finish()
+        for j in range(1, k)
+    ]
+    return [first, *more]
+
+
 def compose_best(
     loaded, settings: ComposeSettings, n: int, k: int, *, critic: Critic | None, novelty=None, tables=None
 ) -> list[ComposeResult]:
@@ -49,39 +69,48 @@ def compose_best(
     tables = tables or tables_for(loaded.vocab)
     out = []
     for i in range(n):
-        drafts = []
-        for j in range(k):
-            seed = None if settings.seed is None else settings.seed + i * k + j
-            drafts.append(
-                Composer(loaded, replace(settings, seed=seed), novelty=novelty, tables=tables).finish()
-            )
+        one = replace(settings, seed=None if settings.seed is None else settings.seed + i)
+        first = Composer(loaded, one, novelty=novelty, tables=tables).finish()
         if k > 1 and critic is not None:
-            drafts = rank(drafts, critic, loaded.vocab.script)
-            best = drafts[0]
-            best.drafts = drafts
-        else:
-            best = drafts[0]
-        out.append(best)
+            ranked = rank(
+                drafts_of(first, k, loaded, one, novelty=novelty, tables=tables), critic, loaded.vocab.script
+            )
+            ranked[0].drafts = ranked
+            first = ranked[0]
+        out.append(first)
     return out
 
 
-def grouped(drafts: Iterable[ComposeResult], k: int, critic: Critic, script: str) -> Iterator[ComposeResult]:
-    """Each run of k consecutive drafts (what compose_many gives for n·k poems: draft j of poem i at
-    seed + i·k + j) ranked by the critic; the best is yielded with all k attached, best first."""
-    batch: list[ComposeResult] = []
-    for draft in drafts:
-        batch.append(draft)
-        if len(batch) == k:
-            ranked = rank(batch, critic, script)
-            ranked[0].drafts = ranked
-            yield ranked[0]
-            batch = []
-
-
-def best_of_k(drafts: Iterable[ComposeResult], k: int, loaded) -> Iterable[ComposeResult]:
-    """`generate --candidates k`: the drafts as they come when k = 1, else each k ranked (grouped)."""
+def best_of_k(
+    poems: Iterable[ComposeResult], k: int, loaded, settings: ComposeSettings
+) -> Iterable[ComposeResult]:
+    """`generate --candidates k`: each poem as it comes (its first draft) with k − 1 more drafts
+    drawn beside it, ranked by the critic; the poems unchanged when k = 1."""
     if k <= 1:
-        return drafts
+        return poems
     from tangstudio.engine.compose.craft.critic import load_critic
+    from tangstudio.engine.compose.novelty import index_for_model
+    from tangstudio.engine.compose.tables import tables_for
 
-    return grouped(drafts, k, load_critic(), loaded.vocab.script)
+    critic = load_critic()
+    novelty = index_for_model(loaded)
+    tables = tables_for(loaded.vocab)
+
+    def ranked() -> Iterator[ComposeResult]:
+        for first in poems:
+            drafts = drafts_of(first, k, loaded, settings, novelty=novelty, tables=tables)
+            best = rank(drafts, critic, loaded.vocab.script)
+            best[0].drafts = best
+            yield best[0]
+
+    return ranked()
+
+
+def critic_available() -> bool:
+    """Whether a critic ships here (the default K falls back to 1 without one; an asked-for K errs)."""
+    from tangstudio.engine.compose.craft.critic import WEIGHTS_FILE, critic_dir
+
+    try:
+        return (critic_dir() / WEIGHTS_FILE).is_file()
+    except TangError:
+        return False
