@@ -113,6 +113,11 @@ def test_one_form_name_on_both_faces(heads: str, home: Path) -> None:
     assert checked["form"] == "free"
     text = tangstudio("check", free_verse, home=home).stdout
     assert "(free," in text and "other" not in text
+    assert "other" not in tangstudio("check", "--help", home=home).stdout  # the help names it free too
+    assert (
+        json.loads(tangstudio("check", free_verse, "--form", "古体", "--json", home=home).stdout)["form"]
+        == "free"
+    )
     made = tangstudio(
         "generate", "-m", "tiny-gru", "--form", "free", "-n", "1", "--seed", "1", "--json", home=home
     )

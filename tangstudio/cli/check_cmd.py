@@ -6,7 +6,9 @@ import typer
 
 from tangstudio.cli.app import POEM_HELP, app, read_poem
 
-FORM_HELP = "auto, wujue, qijue, wulv, qilv, or other (also: free) for verse of no regular shape."
+FORM_HELP = (
+    "auto, wujue, qijue, wulv, qilv, or free for verse of no regular shape; or 五绝, 七绝, 五律, 七律, 古体."
+)
 
 
 @app.command()
