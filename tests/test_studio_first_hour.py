@@ -282,3 +282,25 @@ async def test_w_saves_steps_as_the_cli_writes_them_with_the_models_probability(
     assert rows, "no row for the first character"
     model_p = rows[0].split("|")[4].strip()
     assert model_p and 0 < float(model_p) <= 1, rows[0]  # the "model p" column is filled
+
+
+# 9. The Model pane's LSTM advice, worded for the pane -----------------------------------------------
+
+
+@sync
+async def test_the_lstm_advice_names_a_command_not_a_missing_field(home: Path) -> None:
+    from studio_helpers import shown_text
+    from textual.widgets import OptionList
+
+    from tangstudio.engine.models.archs import ARCH_NAMES
+
+    app = studio(pane="model")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#model-pane")
+        pane.query_one("#arch-list", OptionList).highlighted = ARCH_NAMES.index("lstm")
+        await settle(pilot)
+        advice = " ".join(shown_text(pane.query_one("#arch-when")).split())
+        assert "LSTM" in str(pane.query_one("#arch-equations").border_title)
+    assert "forget-gate bias" in advice and "tangstudio train --arch lstm --forget-bias 1" in advice, advice
+    assert "only with --forget-bias" not in advice

@@ -214,7 +214,7 @@ class ModelPane(Pane):
         equations = self.query_one("#arch-equations", Static)
         equations.border_title = f"{info.title} — the seed article's equations"
         equations.update(Text(info.equations))
-        when = Text.assemble(("When to pick: ", "bold"), info.when_to_pick)
+        when = Text.assemble(("When to pick: ", "bold"), for_this_pane(info.when_to_pick))
         if info.note:
             when.append("\n" + info.note, style="dim")
         self.query_one("#arch-when", Static).update(when)
@@ -348,3 +348,19 @@ def _minutes(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+PANE_WORDS = {  # the registry's advice names CLI options this pane has no field for
+    "only with --forget-bias": (
+        "only with a forget-gate bias, which this pane leaves at 0: `tangstudio train --arch lstm "
+        "--forget-bias 1`"
+    ),
+}
+
+
+def for_this_pane(advice: str) -> str:
+    """The architecture's advice as this pane can follow it: an option it has no field for is given
+    as the command that sets it (issue 25 item 9: "long memory only with --forget-bias")."""
+    for cli, words in PANE_WORDS.items():
+        advice = advice.replace(cli, words)
+    return advice
