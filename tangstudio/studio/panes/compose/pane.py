@@ -32,7 +32,7 @@ from textual.widgets import Checkbox, Input, Select
 
 from tangstudio.studio.composing import Step
 from tangstudio.studio.panes.base import Pane
-from tangstudio.studio.panes.compose import export
+from tangstudio.studio.panes.compose import drafts, export
 from tangstudio.studio.panes.compose.gates import GateLens
 from tangstudio.studio.panes.compose.loading import load_in_background
 from tangstudio.studio.panes.compose.panel import gloss_tones, panel_state
@@ -75,6 +75,7 @@ class ComposePane(Pane):
         Binding("l", "lock", "Lock line", show=False),
         Binding("r", "reroll", "Reroll line", show=False),
         Binding("k", "new_keyword", "New keyword", show=False),
+        Binding("b", "best_of", "Best of K", show=False),
         Binding("number_sign", "pin", "Pin unit", show=False),
         Binding("left", "move(-1)", "←", show=False),
         Binding("right", "move(1)", "→", show=False),
@@ -102,6 +103,7 @@ class ComposePane(Pane):
         self._footer_wide: bool | None = None
         self.lens = GateLens(self)  # `g` and `#`: the gate view and the pinned unit
         self.plan_desk = PlanDesk(self)  # 题, 纲 and `k`: the poem's title and plan
+        self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
 
     def compose(self) -> ComposeResult:
         yield SettingsBar(self.preferred_run, id="compose-settings")
@@ -323,8 +325,33 @@ class ComposePane(Pane):
         return self._ready() and self._do(lambda s: s.advance())
 
     def action_pick(self, index: int) -> None:
-        if self._ready():
+        if self.drafts is not None:  # the panel lists best-of-K drafts: the key takes one
+            self._take_draft(index)
+        elif self._ready():
             self._do(lambda s: s.pick(index))
+
+    def action_best_of(self) -> None:
+        """K drafts with these settings, ranked by the critic, in the panel (drafts.py)."""
+        from tangstudio.engine.errors import TangError
+
+        if self.loaded is None or self.loading:
+            self._ready()
+            return
+        try:
+            self.drafts = drafts.draw(self.loaded, self.settings(), self.novelty)
+        except TangError as exc:
+            self.error(str(exc))
+            return
+        self.panel = drafts.drafts_panel(self.drafts)
+
+    def _take_draft(self, index: int) -> None:
+        found, self.drafts = self.drafts, None
+        assert found is not None
+        session = drafts.take(self.loaded, found, index, self.novelty)
+        if session is not None:
+            self._keep_previous()
+            self.session, self._session_target = session, self.model_target
+        self.publish()
 
     def action_undo(self) -> None:
         if self._ready():
@@ -418,6 +445,7 @@ class ComposePane(Pane):
 
     def publish(self) -> None:
         """Hand the session's state to the reactives the widgets are bound to."""
+        self.drafts = None
         session = self.session
         if session is None:
             return

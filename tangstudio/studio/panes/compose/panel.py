@@ -23,7 +23,7 @@ Notes = tuple[tuple[str, str], ...]  # (text, style) lines below the bars
 def panel_state(session: Session, gates: Gates | None, names: tuple[str, ...]) -> PanelState:
     """The panel for the session's current step, with the typed character and the gates as notes."""
     notes = gate_notes(session, gates, names) if gates else ()
-    notes = typed_notes(session) + notes
+    notes = typed_notes(session) + pairing_notes(session) + notes
     step = session.panel()
     if step is None and session.text and not session.filling:  # the acrostic or prefix opened it
         return PanelState(message=f"{session.text} given.\n\nSpace samples the next character.")
@@ -49,6 +49,31 @@ def typed_notes(session: Session) -> Notes:
         (f"\nyou typed {j.char}", "bold"),
         (j.odds, ""),  # p · bits · rank, or "not in this model's vocabulary" (engine: Judgement.odds)
         ("fits 平仄 and rhyme ✓" if j.fits else f"✗ {j.reason}", "green" if j.fits else "bold red"),
+    )
+
+
+def pairing_notes(session: Session) -> Notes:
+    """In lines 4 and 6 of a 律诗: the character of line 3 or 5 this place answers (对仗), the
+    corpus's best answers to it, and how each of the step's first candidates pairs with it."""
+    step = session.panel()
+    plan = getattr(session.engine, "plan", None)
+    if step is None or plan is None or session.filling:
+        return ()
+    from tangstudio.engine.compose.craft.steer import pairing_hint
+
+    names = list(dict.fromkeys([step.chosen, *(c for c, _ in step.candidates[:4])]))
+    hint = pairing_hint(plan, session.text[: step.position], names, session.engine.vocab.script)
+    if hint is None:
+        return ()
+    chosen = next((p for c, p, _ in hint["candidates"] if c == step.chosen), None)
+    head = f"\n对仗 with line {hint['line'] - 1}: {hint['aligned']}"
+    if chosen is not None:
+        head += f" ↔ {step.chosen} {chosen:+.1f}"
+    best = " ".join(f"{b} {p:+.1f}" for b, p in hint["best"])
+    return (
+        (head, "bold"),
+        (f"corpus pairs {best}" if best else "", "dim"),
+        ("  ".join(f"{c} {p:+.1f}" for c, p, _ in hint["candidates"]), ""),
     )
 
 

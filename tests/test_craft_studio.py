@@ -1,0 +1,79 @@
+"""The craft in the studio: the 对仗 notes while lines 4 and 6 are written, and best of K (`b`)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from compose_helpers import build_vocab, composer, tiny_lm
+from studio_helpers import copy_run, errors, settle, shown_text, sync
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_panel_names_the_aligned_character_and_each_candidates_pair():
+    from tangstudio.engine.prosody.duizhang import load_table
+    from tangstudio.studio.panes.compose.panel import pairing_notes
+    from tangstudio.studio.sessions import CausalSession
+
+    lm = tiny_lm(build_vocab(["山水"], 60))
+    c = composer(lm, form="wulv", seed=2, tones="off", novelty=False)
+    session = CausalSession(c)
+    while len(c.text) < 12:  # lines 1 and 2, then line 3's first character
+        session.advance()
+    assert pairing_notes(session) == ()  # line 3 answers nothing
+    while len(c.text) < 19:  # the rest of line 3, then line 4's first character
+        session.advance()
+    notes = [text for text, _ in pairing_notes(session)]
+    step = session.panel()
+    above = c.text[12]
+    assert notes[0].strip().startswith(f"对仗 with line 3: {above} ↔ {step.chosen}")
+    table = load_table("simplified")
+    first = step.candidates[0][0]
+    assert f"{first} {table.pmi(above, first):+.1f}" in notes[2]
+
+
+@pytest.fixture
+def models_with_critic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Shipped models: only the critic (no default model, so the studio shows what the test trained)."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "critic").symlink_to(ROOT / "models" / "critic")
+    monkeypatch.setenv("TANGSTUDIO_MODELS", str(folder))
+    return folder
+
+
+async def _wait_for(pilot, condition, seconds: float = 30) -> bool:
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    return condition()
+
+
+@sync
+async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
+    trained_runs: Path, home: Path, models_with_critic: Path
+) -> None:
+    from tangstudio.studio.app import create_app
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pane = pilot.app.query_one("#compose-pane")
+        assert await _wait_for(pilot, lambda: pane.session is not None), errors(app)
+        pane.seed = 11
+        pane.action_new()
+        await pilot.press("b")
+        drafts = pane.drafts
+        assert drafts is not None, errors(app)
+        scores = [d.critic["critic"] for d in drafts.ranked]
+        assert len(scores) == 5 and scores == sorted(scores, reverse=True)
+        shown = shown_text(pane.query_one("#candidates"))
+        assert "best of 5 drafts" in shown and drafts.ranked[1].text in shown
+        await pilot.press("2")
+        assert pane.drafts is None
+        assert pane.session.text == drafts.ranked[1].text and pane.session.done
