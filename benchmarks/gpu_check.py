@@ -142,7 +142,7 @@ def rows(out: Path) -> list[Row]:
         label = recipe_label(on_gpu)
         found.append(
             Row(
-                f"default recipe ({label}): ms per training step, {gpu}",
+                f"new default's recipe ({label}): ms per training step, {gpu}",
                 on_gpu["step_s"] * 1e3,
                 "ms",
                 f"the same on this machine's CPU ({on_cpu['timed_steps']} timed steps)",
@@ -151,7 +151,7 @@ def rows(out: Path) -> list[Row]:
         )
         found.append(
             Row(
-                f"default recipe ({label}): chars/s, {gpu}",
+                f"new default's recipe ({label}): chars/s, {gpu}",
                 on_gpu["chars_s"],
                 "chars/s",
                 "the same on this machine's CPU",

@@ -4,8 +4,8 @@
 #   1. the device tests (tests/test_training_gpu.py: bf16 training of every architecture, resume);
 #   2. training speed, GPU against this machine's CPU in the same script: bench_train's fixed model
 #      (emb 128, 2×LSTM 256; GPU bf16 batch 512, CPU fp32 batch 128);
-#   3. the default recipe (whatever `tangstudio train` trains with no options) through the real
-#      trainer: ms per step and chars/s on the GPU, then the same on the CPU;
+#   3. the new default model's recipe (RECIPE below) through the real trainer: ms per step and
+#      chars/s on the GPU, then the same on the CPU;
 #   4. a 2-process torchrun on the one GPU (ranks share it through gloo; NCCL wants one GPU per
 #      rank), against the 1-process run of step 3.
 # It ends with a Markdown section (docs/benchmarks.md's columns) to paste into docs/benchmarks.md.
@@ -28,13 +28,15 @@ DEVICE=cuda
 RUN_FOR=(--minutes 0.3)  # each timed run trains 18 s, so it ends on time whatever the speed
 GPU_LOG=10      # a train line every 10 steps on the GPU, every 5 on the CPU: the timed windows
 CPU_LOG=5
-SHAPE=()        # the default recipe: no size options
+# The new default model's recipe: scripts/default_recipes.sh's winner (r-base), from the shipped
+# model; keep the two in step.
+RECIPE=(--init-from default --forms regulated --batch-size 64 --dropout 0.15)
 CAP_SCALE=1
 if [ "${1:-}" = "--dry-run-on-cpu" ]; then
   DEVICE=cpu GPU_LOG=2 CPU_LOG=2
   RUN_FOR=(--steps 8)      # tiny runs: a step count gives the timed windows even on a loaded machine
   BUDGET=1800 CAP_SCALE=4  # a busy 2-core machine: the budget is the GPU machine's, not this one's
-  SHAPE=(--embed 16 --hidden 32 --layers 1 --batch-size 16)
+  RECIPE=(--embed 16 --hidden 32 --layers 1 --batch-size 16)
 else
   export CUDA_VISIBLE_DEVICES="${CUDA_VISIBLE_DEVICES:-0}"  # one GPU, even on a machine with several
 fi
@@ -67,7 +69,7 @@ step() {
 # no evaluation before the end and a small one then, no samples, no checkpoint before the end.
 train_args() {
   TRAIN=(train --headless --device "$2" "${RUN_FOR[@]}" --log-every "$3" --eval-every 100000
-    --eval-poems 100 --samples 0 --checkpoint-every 30 "${SHAPE[@]}" --run-name "$1")
+    --eval-poems 100 --samples 0 --checkpoint-every 30 "${RECIPE[@]}" --run-name "$1")
 }
 # read NAME: the run's step time and chars/s into $OUT/NAME.json; it reads what a run that was cut
 # short logged too (and says so), so a slow start costs the figure's precision, not the figure.
