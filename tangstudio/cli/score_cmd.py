@@ -133,7 +133,7 @@ def show_score(result) -> None:
                 "–",
                 "–",
                 "–",
-                Text(f"unknown · {alts}", style="magenta"),
+                Text(alts, style="magenta"),  # as wide as any row's: the narrow columns keep their width
             )
             continue
         table.add_row(
