@@ -304,3 +304,96 @@ async def test_the_lstm_advice_names_a_command_not_a_missing_field(home: Path) -
         assert "LSTM" in str(pane.query_one("#arch-equations").border_title)
     assert "forget-gate bias" in advice and "tangstudio train --arch lstm --forget-bias 1" in advice, advice
     assert "only with --forget-bias" not in advice
+
+
+# 4. The Train pane's details tick between log lines; a stop's one-step loss is not a curve point -----
+
+
+class _Running:
+    """A child the studio started that is still training (poll() None): the run's status is running."""
+
+    stopping = False
+
+    def poll(self) -> int | None:
+        return None
+
+    def stop(self) -> None:
+        self.stopping = True
+
+
+@sync
+async def test_elapsed_and_eta_tick_between_log_lines(home: Path) -> None:
+    from studio_helpers import shown_text, write_fake_run
+
+    write_fake_run(home, "gru-slow", "gru", steps=20, decay=50, budget_steps=400)  # elapsed 10 s at step 20
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        run = pane.highlighted()
+        pane.processes[run.name] = _Running()
+        now = [1000.0]
+        run.clock = lambda: now[0]
+        run.read_at = now[0]  # the last line was read just now
+        pane.tick()
+        before = " ".join(shown_text(pane.query_one("#run-details")).split())
+        now[0] += 40  # forty seconds and no new line
+        pane.tick()
+        after = " ".join(shown_text(pane.query_one("#run-details")).split())
+    assert "elapsed 0:10" in before and "ETA 3:10" in before, before  # (400 − 20) × 10 s / 20
+    assert "elapsed 0:50" in after and "ETA 2:30" in after, after
+
+
+@sync
+async def test_a_stops_one_step_loss_stays_off_the_curve(home: Path) -> None:
+    import json
+
+    from studio_helpers import shown_text, write_fake_run
+
+    run_dir = write_fake_run(home, "gru-stopped", "gru", steps=40, decay=50)
+    lines = (run_dir / "metrics.jsonl").read_text("utf-8").splitlines()
+    marked = [json.loads(line) for line in lines]
+    for event in marked:
+        if event["event"] == "train":
+            event["window_steps"] = 10  # each line the mean of ten steps
+    stop = {"event": "train", "step": 41, "train_loss": 0.5, "window_steps": 1, "elapsed_s": 20.5}
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in [*marked, stop]), "utf-8")
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        run = pane.highlighted()
+        details = " ".join(shown_text(pane.query_one("#run-details")).split())
+    assert [step for step, _ in run.train] == [10, 20, 30, 40]  # the one-step line is not a point
+    assert min(loss for _, loss in run.train) > 3.0
+    assert "0.5000 (last 1 step only)" in details, details
+
+
+# 5. r on a finished run says so and offers a larger budget -------------------------------------------
+
+
+@sync
+async def test_r_on_a_finished_run_offers_twice_its_budget(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from studio_helpers import write_fake_run
+
+    from tangstudio.studio.panes.train import TrainPane
+
+    run_dir = write_fake_run(home, "gru-done", "gru", steps=40, decay=50, budget_steps=40)
+    with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"event": "done", "step": 40, "status": "finished"}) + "\n")
+    started: list[dict] = []
+    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: started.append(options))
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.query_one("#run-list").focus()
+        await pilot.press("r")
+        said = app.notices[-1][2]
+        assert not started  # nothing runs on the first r
+        await pilot.press("r")
+    assert "finished" in said and "40 steps" in said and "r again" in said and "80 steps" in said, said
+    assert started == [{"run": "gru-done", "resume": True, "steps": 80}]

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +65,12 @@ class RunFollower:
     config_mtime: int = 0  # a resume rewrites config.toml (e.g. a new budget): read it again then
     samples: list[str] = field(default_factory=list)
     samples_mtime: int = 0
+    # A train line averaging fewer steps than the others (the last one of a stopped run, one step
+    # long): (step, loss, steps averaged). Kept off the curve, where it read as a drop (issue 25 item 4).
+    short_train: tuple[float, float, int] | None = None
+    full_window: float = 0.0  # the most steps a train line has averaged (--log-every)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    read_at: float | None = None  # clock() when the latest elapsed_s arrived: the live clock's base
     _metrics: MetricsFollower = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +116,7 @@ class RunFollower:
         for series in (self.train, self.val, self.lr, self.speed):
             series.clear()
         self.last_train, self.last_eval, self.done = {}, {}, None
+        self.short_train, self.full_window, self.read_at = None, 0.0, None
 
     def _read_config(self) -> None:
         """Read through the schema's gate: a folder, /dev/zero or a FIFO at config.toml is never read."""
@@ -125,10 +134,19 @@ class RunFollower:
             return
         if step is None:
             return
+        if _number(event.get("elapsed_s")) is not None:
+            self.read_at = self.clock()
         if kind == "train":
             self.last_train = event
+            window = _number(event.get("window_steps"))
+            if window is not None:
+                self.full_window = max(self.full_window, window)
             if (loss := _number(event.get("train_loss"))) is not None:
-                self.train.append((step, loss))
+                if window is not None and window < self.full_window:
+                    self.short_train = (step, loss, int(window))
+                else:
+                    self.train.append((step, loss))
+                    self.short_train = None
             if (lr := _number(event.get("lr"))) is not None:
                 self.lr.append((step, lr))
             if (cps := _number(event.get("chars_per_s"))) is not None:
@@ -194,8 +212,23 @@ class RunFollower:
                 return value
         return None
 
-    def eta_s(self) -> float | None:
-        """Seconds left from the run's budget (steps, minutes or epochs) and its pace so far."""
+    def live_elapsed_s(self, running: bool) -> float | None:
+        """`elapsed_s` of the latest line, plus the time since it was read while the run is running:
+        a run logging every 40 s no longer shows the same elapsed time for 40 s (issue 25 item 4)."""
+        elapsed = self.elapsed_s
+        if elapsed is None or not running or self.read_at is None:
+            return elapsed
+        return elapsed + max(0.0, self.clock() - self.read_at)
+
+    def eta_s(self, running: bool = False) -> float | None:
+        """Seconds left from the run's budget (steps, minutes or epochs) and its pace so far; counting
+        down between log lines while the run is running."""
+        eta = self._eta_at_last_line()
+        if eta is None or not running or self.read_at is None:
+            return eta
+        return max(0.0, eta - max(0.0, self.clock() - self.read_at))
+
+    def _eta_at_last_line(self) -> float | None:
         elapsed, step = self.elapsed_s, self.step
         if elapsed is None or self.done is not None:
             return None

@@ -70,6 +70,7 @@ class TrainPane(Pane):
         self.processes: dict[str, TrainingProcess] = {}
         self.metric = "loss"
         self._ticks = 0
+        self._offered: tuple[str, str, float] | None = None  # (run, budget key, value) a second r takes
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -173,6 +174,8 @@ class TrainPane(Pane):
         if changed:
             self._relabel()
             self.refresh_view()
+        elif current is not None and self._status(current) == "running":
+            self._show_details(current)  # elapsed and ETA tick between log lines
 
     def _relabel(self) -> None:
         """A run started here is listed before its config.toml exists: name its arch once it does."""
@@ -248,13 +251,16 @@ class TrainPane(Pane):
                 f"{run.step:,}"
                 + (f" · epoch {_fmt(train.get('epoch'), '{:.2f}')}" if "epoch" in train else ""),
             ),
-            ("train loss", _fmt(train.get("train_loss"), "{:.4f}")),
+            ("train loss", _train_loss(run)),
             ("val loss", _fmt(last_eval.get("val_loss"), "{:.4f}")),
             (f"val ppl{pseudo}", _fmt(last_eval.get("val_ppl"), "{:.2f}")),
             ("lr", _fmt(train.get("lr"), "{:.2e}")),
             ("chars/s", _fmt(train.get("chars_per_s"), "{:,.0f}")),
-            ("elapsed", format_duration(run.elapsed_s)),
-            ("ETA", "done" if status == "finished" else format_duration(run.eta_s())),
+            ("elapsed", format_duration(run.live_elapsed_s(running=status == "running"))),
+            (
+                "ETA",
+                "done" if status == "finished" else format_duration(run.eta_s(running=status == "running")),
+            ),
         ]
         if run.config_error:
             rows.append(("problem", Text(run.config_error, style="red")))
@@ -330,6 +336,9 @@ class TrainPane(Pane):
         if self._status(run) in ("running", "stopping"):
             self.notify(f"{run.name} is still running.", severity="warning")
             return
+        if self._status(run) == "finished":
+            self._train_on(run)
+            return
         if run.path.parent != self.runs_root:
             self.notify(
                 f"{run.name} is outside your runs folder; copy it to {self.runs_root} to resume it.",
@@ -338,6 +347,28 @@ class TrainPane(Pane):
             )
             return
         self.start_run({"run": run.name, "resume": True})
+
+    def _train_on(self, run: RunFollower) -> None:
+        """A finished run: the first r says so and offers twice its budget; the second r trains on to it.
+
+        Resuming a finished run used to do one more step and finish again, silently (issue 25 item 5).
+        """
+        offer = larger_budget(run.config)
+        if offer is None:
+            self.notify(f"{run.name} has finished its budget.", title="Training")
+            return
+        key, value = offer
+        if self._offered != (run.name, key, value):
+            self._offered = (run.name, key, value)
+            self.notify(
+                f"{run.name} is finished: it spent its budget of {_budget(key, run.config[key])}. "
+                f"Press r again to train on to {_budget(key, value)}.",
+                title="Training",
+                timeout=10,
+            )
+            return
+        self._offered = None
+        self.start_run({"run": run.name, "resume": True, key: value})
 
     def action_new(self) -> None:
         self.notify("set up the run here, then press t to train.", title="New run")
@@ -402,6 +433,30 @@ def _size(config: dict) -> str:
     if "hidden" not in config:
         return "?"
     return f"{config.get('layers', 1)}×{config['hidden']} e{config.get('embed', '?')}"
+
+
+BUDGET_KEYS = ("steps", "minutes", "epochs")  # a run's budget, as config.toml and --resume name it
+
+
+def larger_budget(config: dict) -> tuple[str, float] | None:
+    """(key, value) of twice the run's budget, whole steps kept whole; None when it has none."""
+    for key in BUDGET_KEYS:
+        value = config.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            return key, (int(value) * 2 if isinstance(value, int) else float(value) * 2)
+    return None
+
+
+def _budget(key: str, value: float) -> str:
+    return f"{value:,} {key}" if isinstance(value, int) else f"{value:g} {key}"
+
+
+def _train_loss(run: RunFollower) -> str:
+    """The latest training loss; a short last line (a stop mid-window) says how few steps it averages."""
+    if run.short_train is not None:
+        _step, loss, steps = run.short_train
+        return f"{loss:.4f} (last {steps} step{'s' if steps != 1 else ''} only)"
+    return _fmt(run.last_train.get("train_loss"), "{:.4f}")
 
 
 def _fmt(value, pattern: str) -> str:
