@@ -92,16 +92,6 @@ def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
     return tuple(lines)
 
 
-TONE_WORDS = {"平": "平 (level)", "仄": "仄 (oblique)"}
-
-
-def gloss_tones(message: str) -> str:
-    """平 and 仄 with their names beside them, for a toast: Textual draws a wide character that
-    straddles the edge of a widget under an overlay as blanks, and "月 is   , but this place takes
-    a 平" lost the one word that mattered (issue 25 item 11). The name survives any cut."""
-    return "".join(TONE_WORDS.get(c, c) for c in message)
-
-
 GATE_WIDTH = 30  # cells a gate line may take: the panel is 34 columns at 80, less its padding
 
 
@@ -116,3 +106,13 @@ def _wrap(head: str, items: list[str]) -> list[str]:
         line += (" " if first else "  ") + item
         first = False
     return [*lines, line]
+
+
+TONE_WORDS = {"平": "平 (level)", "仄": "仄 (oblique)"}
+
+
+def gloss_tones(message: str) -> str:
+    """平 and 仄 with their names beside them, for a toast: Textual draws a wide character that
+    straddles the edge of a widget under an overlay as blanks, and "月 is   , but this place takes
+    a 平" lost the one word that mattered (issue 25 item 11). The name survives any cut."""
+    return "".join(TONE_WORDS.get(c, c) for c in message)
