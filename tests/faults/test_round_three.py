@@ -51,7 +51,7 @@ def _third_save(lab, run: str) -> tuple[int, int]:
     """(its first write, its switch's rename), counted as the fault hook counts: the third checkpoint
     a tiny run saves is `best` at step 16 (best@8 and last@8 come before it)."""
     points = lab.points(f"count-{run}")
-    switches = [i for i, p in enumerate(points) if p == "rename" and points[i - 1] == "dirsync"]
+    switches = [i for i, p in enumerate(points) if p == "rename" and points[i - 1] in ("dirsync", "fsync")]
     third = switches[2]
     begins = switches[1] + 1 + points[switches[1] + 1 :].index("write")
     return points[: begins + 1].count("write"), points[: third + 1].count("rename")
