@@ -2,7 +2,7 @@
 
     python -m benchmarks.quality_report --model RUN [-n 200] [--json report.json]
 
-For each fixed form, n poems are sampled twice (temperature 0.8, top-p 0.95, seeds 0..n−1):
+For each fixed form, n poems are sampled twice (the composer's defaults, seeds 0..n−1):
 
 - constraints on: `tangstudio generate`'s defaults — form masks, rhyme, loose tones, novelty;
   and once more with `--tones strict`;

@@ -6,7 +6,7 @@ import typer
 
 from tangstudio.cli.app import app
 from tangstudio.engine import forms
-from tangstudio.engine.compose.settings import DEFAULT_CANDIDATES, DUIZHANG, REPEAT_PENALTY
+from tangstudio.engine.compose.settings import DEFAULT_CANDIDATES, DUIZHANG, REPEAT_PENALTY, TEMPERATURE
 
 MAX_POEMS = 1000
 MAX_BEAM = 64
@@ -43,7 +43,9 @@ def generate(
     plan: str = typer.Option(
         "", "--plan", help="A keyword per line, e.g. 山,水,月,归 ('-' leaves a line to the planner)."
     ),
-    temperature: float = typer.Option(0.8, "--temperature", "-t", help="Sampling temperature; 0 is greedy."),
+    temperature: float = typer.Option(
+        TEMPERATURE, "--temperature", "-t", help="Sampling temperature; 0 is greedy."
+    ),
     top_k: int = typer.Option(0, "--top-k", help="Sample from the k likeliest characters only (0: off)."),
     top_p: float = typer.Option(
         0.95, "--top-p", help="Sample from the smallest head of the distribution holding this mass."
