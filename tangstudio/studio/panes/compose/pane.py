@@ -30,7 +30,6 @@ from textual.message import Message
 from textual.reactive import var
 from textual.widgets import Checkbox, Input, Select
 
-from tangstudio.studio.composing import Step
 from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.panes.compose import drafts, export
 from tangstudio.studio.panes.compose.gates import GateLens
@@ -40,6 +39,7 @@ from tangstudio.studio.panes.compose.plan_keys import PlanDesk
 from tangstudio.studio.panes.compose.playback import Player
 from tangstudio.studio.panes.compose.poem_area import PoemScroll
 from tangstudio.studio.panes.compose.previous import Kept, worth_keeping
+from tangstudio.studio.panes.compose.readout import PoemReadout
 from tangstudio.studio.panes.compose.settings_bar import SettingsBar
 from tangstudio.studio.panes.compose.status import (
     FOOTER_ROOM,
@@ -58,7 +58,7 @@ NO_MODEL = (
 )
 
 
-class ComposePane(Pane):
+class ComposePane(PoemReadout, Pane):
     """Settings on top, the poem and its candidates below; the writing itself is a Session's."""
 
     BINDINGS = [
@@ -107,7 +107,7 @@ class ComposePane(Pane):
 
     def compose(self) -> ComposeResult:
         yield SettingsBar(self.preferred_run, id="compose-settings")
-        with Horizontal(id="compose-main"):  # a drafts view (best of K) would switch with the poem here
+        with Horizontal(id="compose-main"):  # best-of-K drafts show in the side panel (drafts.py)
             with PoemScroll(id="poem-scroll"):
                 yield PoemView(id="poem").data_bind(state=ComposePane.poem)
             yield ProbBars(id="candidates").data_bind(panel=ComposePane.panel)
@@ -137,33 +137,6 @@ class ComposePane(Pane):
 
     def action_focus_poem(self) -> None:
         self.focus_first()
-
-    # What tests and the app read -------------------------------------------------------------
-
-    @property
-    def composer(self) -> Any:
-        """The engine object writing the poem (Composer or Filler), or None."""
-        return self.session.engine if self.session is not None else None
-
-    @property
-    def filling(self) -> bool:
-        return self.session is not None and self.session.filling
-
-    @property
-    def selected(self) -> int | None:
-        return self.session.selected if self.session is not None else None
-
-    def steps(self) -> list[Step]:
-        """Every written position with its candidates and probability, in order."""
-        return self.session.steps() if self.session is not None else []
-
-    def poem_text(self) -> str:
-        return self.session.text if self.session is not None else ""
-
-    @property
-    def script(self) -> str:
-        vocab = self.loaded.vocab if self.loaded is not None else None
-        return str(vocab.script) if vocab is not None else "simplified"
 
     def settings(self):
         """The engine's ComposeSettings from the fields (raises TangError with the bad field)."""
@@ -216,8 +189,7 @@ class ComposePane(Pane):
         target = self.bar.model
         if target is None:
             self.loaded, self.session = None, None
-            self._show(NO_MODEL)
-            return
+            return self._show(NO_MODEL)
         self._show("loading the model …")
         self.loading = True
         load_in_background(self, target)
