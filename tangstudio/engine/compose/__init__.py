@@ -24,7 +24,19 @@ The names below are loaded on first access (`from tangstudio.engine.compose impo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tangstudio.engine.compose.settings import FORMS, TONE_MODES, ComposeResult, ComposeSettings, StepInfo
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers; nothing imported at run time
+    from tangstudio.engine.compose.beam import beam_search as beam_search
+    from tangstudio.engine.compose.fill import Filler as Filler
+    from tangstudio.engine.compose.generator import Composer as Composer
+    from tangstudio.engine.compose.model_ref import load_model as load_model
+    from tangstudio.engine.compose.novelty import CorpusIndex as CorpusIndex
+    from tangstudio.engine.compose.novelty import index_for_model as index_for_model
+    from tangstudio.engine.compose.run import compose_many as compose_many
+    from tangstudio.engine.compose.score import score_poem as score_poem
 
 _LAZY = {
     "Composer": "generator",

@@ -33,6 +33,7 @@ from tangstudio.engine.compose.steppers import stepper_for
 from tangstudio.engine.compose.tables import VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs.loaded import Loaded
 
 _NAMES = {EOS: EOS_MARK}
 # What `generate --beam` searches with (run.py), in nats: chosen by eye on the shipped model, where
@@ -72,7 +73,7 @@ def group_widths(width: int, n: int) -> list[int]:
 
 
 def beam_search(
-    loaded,
+    loaded: Loaded,
     settings: ComposeSettings,
     width: int,
     n: int = 1,

@@ -56,7 +56,7 @@ def load_fast(ref: str = "default") -> FastLoaded | None:
 
     Read like `load_checkpoint`: meta.json and the weights through one descriptor of the folder,
     retried if a trainer switched a new checkpoint in meanwhile (`checkpoint.read_stable`)."""
-    from tangstudio.engine.compose.model_ref import resolve_model
+    from tangstudio.engine.compose.refs import resolve_model
     from tangstudio.engine.runs.checkpoint import read_stable
 
     return read_stable(resolve_model(ref), "best", _read_fast)

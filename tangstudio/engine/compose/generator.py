@@ -32,6 +32,7 @@ from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import LINE_MARKS, PERIOD, SENTENCE_ENDS
 from tangstudio.engine.prosody import fits
+from tangstudio.engine.runs.loaded import Loaded
 
 _NAMES = {EOS: EOS_MARK}
 SAMPLING_KNOBS = (
@@ -83,7 +84,7 @@ class Composer:
 
     def __init__(
         self,
-        loaded,
+        loaded: Loaded,
         settings: ComposeSettings | None = None,
         *,
         novelty=None,

@@ -1,8 +1,4 @@
-"""`--model default|RUN|PATH` to a loaded model, with one clear line when there is none.
-
-`default` is the model shipped in the checkout's models/default/ (a checkpoint directory:
-model.safetensors + meta.json). Anything else is what `load_checkpoint` accepts: a checkpoint
-directory, a run directory, or the name of a run in the home.
+"""`--model default|RUN|PATH` to a loaded model (the name resolved by `refs.resolve_model`).
 
 `load_for_composing` is what composing asks for: a fused rnn/lstm/gru is read straight into numpy
 (`fast_model.load_fast`), so `generate` and the studio write a poem without ever importing torch;
@@ -11,37 +7,9 @@ a bilstm or the teaching cells load with torch. TANGSTUDIO_STEP=torch forces tor
 
 from __future__ import annotations
 
-from pathlib import Path
+from tangstudio.engine.compose.refs import DEFAULT, TRAIN_HINT, resolve_model
 
-from tangstudio.engine import paths
-from tangstudio.engine.errors import TangError
-from tangstudio.engine.runs.layout import META
-
-DEFAULT = "default"
-TRAIN_HINT = "tangstudio train --headless --run my-run"
-
-
-def resolve_model(ref: str = DEFAULT) -> Path:
-    """The checkpoint directory `ref` names, or one clear line; reads no weights and imports no torch,
-    so a command can refuse a wrong name at once, before anything heavy loads."""
-    from tangstudio.engine.runs.checkpoint import resolve_checkpoint
-
-    if not isinstance(ref, str) or not ref.strip():
-        # `--model "$RUN"` with RUN unset must not quietly mean the shipped model (issue 26).
-        raise TangError(
-            "the model to use is empty (an unset variable?): give `default`, a run name, a run directory "
-            "or a checkpoint directory"
-        )
-    ref = ref.strip()
-    if ref == DEFAULT:
-        target = paths.shipped_models_dir() / DEFAULT
-        if not (target / META).is_file():
-            raise TangError(
-                f"no default model ships in {target} yet: train one with `{TRAIN_HINT}` "
-                "and pass --model my-run (a run name, run directory or checkpoint directory)"
-            )
-        return target
-    return resolve_checkpoint(ref)
+__all__ = ["DEFAULT", "TRAIN_HINT", "load_for_composing", "load_model", "resolve_model"]
 
 
 def load_model(ref: str = DEFAULT, device: str = "cpu"):

@@ -7,10 +7,17 @@ from dataclasses import replace
 
 from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs.loaded import Loaded
 
 
 def compose_many(
-    loaded, settings: ComposeSettings, n: int, *, beam: int = 0, novelty="auto", refine_rounds: int = 2
+    loaded: Loaded,
+    settings: ComposeSettings,
+    n: int,
+    *,
+    beam: int = 0,
+    novelty="auto",
+    refine_rounds: int = 2,
 ) -> tuple[list[ComposeResult], list[str]]:
     """n poems (sampled, beam-searched, or filled for a bilstm) and notes worth showing the person.
 
@@ -24,7 +31,13 @@ def compose_many(
 
 
 def compose_stream(
-    loaded, settings: ComposeSettings, n: int, *, beam: int = 0, novelty="auto", refine_rounds: int = 2
+    loaded: Loaded,
+    settings: ComposeSettings,
+    n: int,
+    *,
+    beam: int = 0,
+    novelty="auto",
+    refine_rounds: int = 2,
 ) -> tuple[list[str], Iterator[ComposeResult]]:
     """`compose_many`'s notes at once, and its poems one by one as each is finished, so a caller can
     show each at once and keep what it showed if stopped (`generate -n 1000`, Ctrl+C). The

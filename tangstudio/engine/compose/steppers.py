@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tangstudio.engine.runs.loaded import Loaded
+
 
 class Stepper(Protocol):
     def init_state(self, batch: int = 1) -> Any: ...
@@ -75,7 +77,7 @@ class TorchStepper:
         return state.index_select(1, index)
 
 
-def stepper_for(loaded: Any) -> Stepper:
+def stepper_for(loaded: Loaded) -> Stepper:
     """The numpy stepper for a model loaded without torch (`loaded.fast`), else the torch one."""
     fast = getattr(loaded, "fast", None)
     if fast is not None:

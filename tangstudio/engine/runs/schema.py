@@ -192,7 +192,7 @@ def check_config(data: object, path: Path, complete: bool) -> dict:
     missing = [key for key in CORE_CONFIG_KEYS if key not in data]
     if missing and not complete:
         raise DamagedFile(path, f"was cut short: no {', '.join(missing)}")
-    from tangstudio.engine.training.config import TrainConfig  # torch-free
+    from tangstudio.engine.runs.train_config import TrainConfig  # torch-free
 
     for field in dataclasses.fields(TrainConfig):
         if field.name not in data:

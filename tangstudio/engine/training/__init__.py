@@ -11,6 +11,12 @@ handing its options to the studio — does not import torch before the first fra
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and readers; nothing imported at run time
+    from tangstudio.engine.training.config import TrainConfig as TrainConfig
+    from tangstudio.engine.training.loop import RunResult as RunResult
+    from tangstudio.engine.training.loop import train as train
 
 _EXPORTS = {"TrainConfig": "config", "RunResult": "loop", "train": "loop"}
 __all__ = list(_EXPORTS)
