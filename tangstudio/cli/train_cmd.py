@@ -155,6 +155,64 @@ def train(
         help="BiLSTM: largest share of masked characters. Default: 0.30.",
         show_default=False,
     ),
+    dropout_in: float | None = typer.Option(
+        None,
+        "--dropout-in",
+        help="AWD-LSTM: locked dropout on the embeddings (one mask per poem). Default: 0.",
+        show_default=False,
+    ),
+    weight_drop: float | None = typer.Option(
+        None,
+        "--weight-drop",
+        help="AWD-LSTM: DropConnect on the hidden-to-hidden weights. Default: 0.",
+        show_default=False,
+    ),
+    embed_dropout: float | None = typer.Option(
+        None,
+        "--embed-dropout",
+        help="AWD-LSTM: drop whole characters from the embedding. Default: 0.",
+        show_default=False,
+    ),
+    locked: bool = typer.Option(
+        False, "--locked", help="AWD-LSTM: output dropout with one mask per poem instead of per step."
+    ),
+    init_from: str | None = typer.Option(
+        None,
+        "--init-from",
+        help="Start from this model's weights and vocabulary (`default`, a run, or a checkpoint folder); "
+        "its shape and script are taken over. Characters outside its vocabulary become <unk>.",
+        show_default=False,
+    ),
+    author: str | None = typer.Option(
+        None,
+        "--author",
+        help="Train on one poet's poems (e.g. 白居易); the splits stay the same md5 buckets.",
+        show_default=False,
+    ),
+    plan: bool | None = typer.Option(
+        None,
+        "--plan/--no-plan",
+        help="Causal models read each poem's title and one keyword per line. Default: on.",
+        show_default=False,
+    ),
+    title_drop: float | None = typer.Option(
+        None,
+        "--title-drop",
+        help="Share of poems trained without their title. Default: 0.4.",
+        show_default=False,
+    ),
+    plan_drop: float | None = typer.Option(
+        None,
+        "--plan-drop",
+        help="Share of poems trained without any keyword. Default: 0.35.",
+        show_default=False,
+    ),
+    keyword_drop: float | None = typer.Option(
+        None,
+        "--keyword-drop",
+        help="Share of the other poems' line keywords left out. Default: 0.2.",
+        show_default=False,
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors and the resume hint."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics events as JSON lines on stdout."),
 ) -> None:
@@ -281,6 +339,11 @@ class PlainView(QuietView):
                 f"run {event['run']} · {event['config']['arch']} · {event['params']:,} params · {event['device']}"
                 f" · {event['world']} process(es) · {budget}{resumed} · {event['path']}"
             )
+            if event.get("unknown_chars"):
+                self.say(
+                    f"{event['unknown_chars']:,} train characters are outside the vocabulary of "
+                    f"--init-from {event['config']['init_from']} and are read as <unk>"
+                )
         elif kind == "progress" and time.monotonic() - self.last_train >= 3 * PLAIN_EVERY_S:
             self.last_train = time.monotonic()  # slow steps: still say something every 30 s
             total = event.get("total_steps")
