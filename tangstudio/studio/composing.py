@@ -17,21 +17,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tangstudio.engine import forms
+from tangstudio.engine.hanzi import LINE_MARKS as LINE_MARKS
 from tangstudio.engine.runs.layout import CHECKPOINTS, has_checkpoint
 
 # The dropdown's rows stay ASCII: Textual cuts every screen line at the edges of the widgets under
 # an open overlay, and a double-width character straddling such a cut is drawn as two spaces (the
 # 七 of "七绝 qijue" went missing, issue 16 item 5). The Chinese name shows beside the dropdown.
-FORMS = [
-    ("qijue 7×4", "qijue"),
-    ("wujue 5×4", "wujue"),
-    ("qilv 7×8", "qilv"),
-    ("wulv 5×8", "wulv"),
-    ("free", "free"),
-]
-FORM_NAMES = {"qijue": "七绝", "wujue": "五绝", "qilv": "七律", "wulv": "五律", "free": "自由"}
+_SHOWN = (forms.QIJUE, forms.WUJUE, forms.QILV, forms.WULV, forms.FREE)  # the dropdown's order
+FORMS = [(f"{f.name} {f.chars}×{f.lines}" if f.regulated else f.name, f.name) for f in _SHOWN]
+FORM_NAMES = {f.name: f.short for f in _SHOWN}
 TONES = [("tones: loose", "loose"), ("tones: strict", "strict"), ("tones: off", "off")]
-LINE_MARKS = "，。！？；"
 EOS_MARK = "<eos>"  # the end of a free poem among the candidates (engine.compose.settings.EOS_MARK)
 
 
@@ -117,7 +113,7 @@ def load_model(target: str):
 
 
 def is_causal(loaded: Any) -> bool:
-    return bool(getattr(loaded, "causal", True))
+    return bool(loaded.causal)
 
 
 def make_composer(loaded: Any, settings, novelty=None):
