@@ -48,7 +48,8 @@ def table_path(script: str) -> Path:
 
 def poem_lines(text: str) -> list[str]:
     """The lines of a poem written with full-width marks, marks dropped."""
-    lines, cur = [], []
+    lines: list[str] = []
+    cur: list[str] = []
     for ch in text:
         if ch in _MARKS:
             if cur:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -106,7 +107,7 @@ class Bidi:
     """The shipped critic model: its scorer, its vocabulary and where it came from."""
 
     scorer: BidiScorer
-    vocab: object
+    vocab: Any  # the critic's own Vocab (corpus.vocab.Vocab)
     meta: dict
     path: Path
 
