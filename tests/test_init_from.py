@@ -16,8 +16,24 @@ from tangstudio.engine.runs.checkpoint import load_checkpoint
 from tangstudio.engine.training import TrainConfig, train
 
 pytestmark = pytest.mark.slow
-TINY = {"corpus": "tiny", "embed": 12, "hidden": 16, "layers": 1, "batch_size": 8, "samples": 0, "warmup": 1}
-POET = "太宗皇帝"  # 56 train, 2 val and 6 test poems in the tiny corpus
+TINY = {"corpus": "poets", "embed": 12, "hidden": 16, "layers": 1, "batch_size": 8, "samples": 0, "warmup": 1}
+POET = "太宗皇帝"  # 56 train, 2 val and 6 test poems in this corpus
+
+
+@pytest.fixture
+def tiny_corpus(home: Path, tmp_path: Path) -> str:
+    """The tiny corpus's 240 poems with their poets (the plain-text tiny corpus has no authors)."""
+    import json
+
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.importer import import_corpus
+
+    poems = [p for p in load_corpus("tang", "traditional").poems if p.form != "other" and not p.lost][:240]
+    rows = [{"id": p.id, "title": p.title, "author": p.author, "paragraphs": [p.text]} for p in poems]
+    path = tmp_path / "poets.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    import_corpus(path, "poets")
+    return "poets"
 
 
 def source_run(name: str = "src") -> Path:
@@ -38,7 +54,7 @@ def test_init_from_carries_weights_by_token_and_adds_the_markers(tiny_corpus, ho
             eval_every=1,
             lr=1e-12,  # one step that moves nothing: what is loaded is what was carried over
             run="ft",
-            corpus="tiny",
+            corpus="poets",
             batch_size=8,
             samples=0,
             warmup=0,
@@ -65,7 +81,9 @@ def test_init_from_counts_characters_outside_the_vocabulary(tiny_corpus, home) -
     with pytest.raises(TangError, match="another script"):
         train(TrainConfig(init_from="src", script="traditional", steps=1, run="x", **TINY))  # type: ignore[arg-type]
     train(
-        TrainConfig(init_from="src", steps=1, eval_every=1, run="ok", corpus="tiny", batch_size=8, samples=0),
+        TrainConfig(
+            init_from="src", steps=1, eval_every=1, run="ok", corpus="poets", batch_size=8, samples=0
+        ),
         callbacks=events.append,
     )
     start = next(e for e in events if e["event"] == "start")
@@ -82,15 +100,15 @@ def test_bad_author_and_init_from_are_one_line_exit_2(tiny_corpus, home) -> None
         )
 
     unknown = cli(
-        "train", "--headless", "--corpus", "tiny", "--author", "太宗", "--steps", "1", "--run", "a1"
+        "train", "--headless", "--corpus", "poets", "--author", "太宗", "--steps", "1", "--run", "a1"
     )
     assert unknown.returncode == 2 and "closest: 太宗皇帝" in unknown.stderr
     assert len(unknown.stderr.strip().splitlines()) == 1
     shape = cli(
-        "train", "--headless", "--corpus", "tiny", "--init-from", "src", "--hidden", "64", "--run", "a2"
+        "train", "--headless", "--corpus", "poets", "--init-from", "src", "--hidden", "64", "--run", "a2"
     )
     assert shape.returncode == 2 and "--hidden" in shape.stderr and "Traceback" not in shape.stderr
-    missing = cli("train", "--headless", "--corpus", "tiny", "--init-from", "nope", "--run", "a3")
+    missing = cli("train", "--headless", "--corpus", "poets", "--init-from", "nope", "--run", "a3")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert not (home / "runs" / "a1").exists() and not (home / "runs" / "a2").exists()
 
