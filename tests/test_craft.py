@@ -149,6 +149,9 @@ def test_duizhang_table_round_trips_and_drops_rare_pairs(tmp_path):
     assert ("山", "月") not in back.pairs  # seen once: below MIN_PAIR
     assert back.pairs[("山", "水")] == 2
     assert D.PairTable(back).pmi("山", "水") == pytest.approx(D.PairTable(counts).pmi("山", "水"))
+    lazy = D.PairTable.from_file(path)  # what load_table reads: partners parsed on demand
+    for a, b in (("山", "水"), ("水", "山"), ("山", "月"), ("春", "秋"), ("山", "山"), ("云", "雨")):
+        assert lazy.pmi(a, b) == pytest.approx(D.PairTable(counts).pmi(a, b))
 
 
 def test_common_characters_that_never_face_each_other_score_against():

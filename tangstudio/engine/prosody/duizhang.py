@@ -98,31 +98,76 @@ def mine(texts: Iterable[str]) -> PairCounts:
 
 
 def write_table(counts: PairCounts, path: Path, source: str) -> None:
-    """Side counts, then the pairs seen at least MIN_PAIR times, in a fixed order (deterministic)."""
+    """One line per character: its side count, then every partner seen at least MIN_PAIR times with
+    the pair's count (each pair under both characters), in a fixed order (deterministic). One line
+    per character lets `load_table` read only the side counts at start and a character's partners
+    when it is first asked about (a 律诗's generate reads a few of the 6,000)."""
+    partners: dict[str, list[str]] = {}
+    for (a, b), n in sorted(counts.pairs.items()):
+        if n >= MIN_PAIR:
+            partners.setdefault(a, []).append(f"{b},{n}")
+            if b != a:
+                partners.setdefault(b, []).append(f"{a},{n}")
     rows = [
         "# 对仗 pair counts: aligned characters of 律诗 lines 3/4 and 5/6 (docs/prosody.md)",
         f"# source: {source}; pairs kept from {MIN_PAIR} sightings",
+        "# character, times it filled either side, then partner,pair-count ...",
         f"=\t{counts.total}",
     ]
-    rows += [f"{ch}\t{n}" for ch, n in sorted(counts.sides.items())]
-    rows += [f"{a}\t{b}\t{n}" for (a, b), n in sorted(counts.pairs.items()) if n >= MIN_PAIR]
+    rows += [f"{ch}\t{n}\t{' '.join(sorted(partners.get(ch, [])))}" for ch, n in sorted(counts.sides.items())]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
+def _read_raw(path: Path) -> tuple[int, dict[str, int], dict[str, str]]:
+    """(total, side counts, each character's unparsed partner list)."""
+    total, sides, raw = 0, {}, {}
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if not line or line[0] == "#":
+            continue
+        cols = line.split("\t")
+        if cols[0] == "=":
+            total = int(cols[1])
+            continue
+        sides[cols[0]] = int(cols[1])
+        if len(cols) > 2 and cols[2]:
+            raw[cols[0]] = cols[2]
+    return total, sides, raw
+
+
+def _parse(text: str) -> dict[str, int]:
+    found = {}
+    for item in text.split(" "):
+        b, n = item.split(",")
+        found[b] = int(n)
+    return found
+
+
 def read_counts(path: Path) -> PairCounts:
-    counts = PairCounts()
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            cols = line.rstrip("\n").split("\t")
-            if cols[0] == "=":
-                counts.total = int(cols[1])
-            elif len(cols) == 2:
-                counts.sides[cols[0]] = int(cols[1])
-            else:
-                counts.pairs[(cols[0], cols[1])] = int(cols[2])
+    """The counts a table file holds (pairs below MIN_PAIR were not written)."""
+    total, sides, raw = _read_raw(path)
+    counts = PairCounts(total=total)
+    counts.sides.update(sides)
+    for a, text in raw.items():
+        for b, n in _parse(text).items():
+            counts.pairs[(a, b) if a <= b else (b, a)] = n
     return counts
+
+
+class _LazyPartners:
+    """A character's partners parsed from the file's line the first time it is asked for."""
+
+    def __init__(self, raw: dict[str, str]) -> None:
+        self.raw = raw
+        self.parsed: dict[str, dict[str, int]] = {}
+
+    def get(self, a: str, default: dict[str, int] | None = None) -> dict[str, int]:
+        found = self.parsed.get(a)
+        if found is None:
+            text = self.raw.get(a)
+            if text is None:
+                return default if default is not None else {}
+            found = self.parsed[a] = _parse(text)
+        return found
 
 
 class PairTable:
@@ -131,11 +176,22 @@ class PairTable:
     def __init__(self, counts: PairCounts) -> None:
         self.counts = counts
         self.total = max(1, counts.total)
-        self.partners: dict[str, dict[str, int]] = {}
+        partners: dict[str, dict[str, int]] = {}
         for (a, b), n in counts.pairs.items():
             if n >= MIN_PAIR:
-                self.partners.setdefault(a, {})[b] = n
-                self.partners.setdefault(b, {})[a] = n
+                partners.setdefault(a, {})[b] = n
+                partners.setdefault(b, {})[a] = n
+        self.partners: dict[str, dict[str, int]] | _LazyPartners = partners
+
+    @classmethod
+    def from_file(cls, path: Path) -> PairTable:
+        """A table file read for use: side counts now, partners on demand."""
+        total, sides, raw = _read_raw(path)
+        counts = PairCounts(total=total)
+        counts.sides.update(sides)
+        table = cls(counts)
+        table.partners = _LazyPartners(raw)
+        return table
 
     def expected(self, a: str, b: str) -> float:
         ca, cb = self.counts.sides.get(a, 0), self.counts.sides.get(b, 0)
@@ -179,7 +235,7 @@ class PairTable:
 def load_table(script: str = "simplified") -> PairTable | None:
     """The shipped table for a script (None if none was built for it)."""
     path = table_path(script)
-    return PairTable(read_counts(path)) if path.exists() else None
+    return PairTable.from_file(path) if path.exists() else None
 
 
 def label(pmi: float) -> str:
