@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ def classify(model: SequenceClassifier, x: np.ndarray) -> np.ndarray:
     return torch.cat(out).numpy()
 
 
-def score(probs: np.ndarray, labels: np.ndarray) -> dict:
+def score(probs: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     """Loss (nats), accuracy, per-class accuracy and the confusion matrix (rows: truth)."""
     classes = probs.shape[1]
     predicted = probs.argmax(axis=1)
@@ -54,7 +55,7 @@ def score(probs: np.ndarray, labels: np.ndarray) -> dict:
 @dataclass
 class LoadedClassifier:
     model: SequenceClassifier
-    meta: dict
+    meta: dict[str, Any]
     path: Path
 
     @property
@@ -81,7 +82,7 @@ def load_lab_checkpoint(target: str | Path, which: str = "best") -> LoadedClassi
     return LoadedClassifier(model, meta, directory)
 
 
-def evaluate_digits(target: str | Path, split: str = "test") -> dict:
+def evaluate_digits(target: str | Path, split: str = "test") -> dict[str, Any]:
     """Accuracy, per-class accuracy and the confusion matrix of a digits run on one split."""
     from tangstudio.engine.lab.tasks import DigitsTask
 

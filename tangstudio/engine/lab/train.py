@@ -80,7 +80,7 @@ class LabResult:
     cpu_s: float
     model: SequenceClassifier | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in dataclasses.asdict(self).items() if k != "model"}
         data["path"] = str(self.path) if self.path else None
         return data
@@ -109,7 +109,7 @@ def train_lab(
     """Train (or resume) a lab run; with `persist=False` nothing is written and the model is returned."""
     torch.set_num_threads(config.threads)
     session: RunSession | None = None
-    resume: dict | None = None
+    resume: dict[str, Any] | None = None
     if persist:
         config = dataclasses.replace(config).validate()
         session = RunSession(run_path(config.run), callback, command=command_for(config.task))
@@ -142,7 +142,7 @@ class _Loop:
         self,
         config: LabConfig,
         session: RunSession | None,
-        resume: dict | None,
+        resume: dict[str, Any] | None,
         callback: Callback | None,
         should_stop: Callable[[], bool] | None,
     ) -> None:
@@ -177,7 +177,7 @@ class _Loop:
         val = self.task.split("val")
         self.val_x, self.val_y = val.x, val.y
 
-    def emit(self, event: dict, log: bool = True) -> None:
+    def emit(self, event: dict[str, Any], log: bool = True) -> None:
         if self.session is not None:
             self.session.emit(event, log=log)
         elif self.callback is not None:
@@ -337,7 +337,7 @@ class _Loop:
             self._save("best", with_state=False, val=result)
         self._save("last", with_state=True, val=result)
 
-    def _save(self, which: str, with_state: bool, val: dict | None = None) -> None:
+    def _save(self, which: str, with_state: bool, val: dict[str, Any] | None = None) -> None:
         assert self.session is not None
         c, cfg = self.counters, self.config
         meta = {

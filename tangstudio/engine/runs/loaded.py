@@ -17,7 +17,7 @@ class Loaded(Protocol):
 
     vocab: Any  # corpus.vocab.Vocab
     config: Any  # models.config.ModelConfig
-    meta: dict
+    meta: dict[str, Any]
     path: Path
 
     @property

@@ -26,11 +26,12 @@ from tangstudio.engine.atomic import remove_leftovers
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs import checkpoint as ckpt
 from tangstudio.engine.runs.config import write_config
+from tangstudio.engine.runs.layout import META
 from tangstudio.engine.runs.lock import RunLock
 from tangstudio.engine.runs.metrics import MetricsWriter, trim_after
 from tangstudio.engine.runs.rundir import RunDir
 
-Callback = Callable[[dict], None]
+Callback = Callable[[dict[str, Any]], None]
 POEM_COMMAND = "train --headless"
 
 
@@ -110,7 +111,7 @@ class RunSession:
                     f"written (no {run.config_path}); start it again without --resume"
                 )
             run.check_files()  # a damaged run is refused before anything is written into it
-            return (run.last_dir / ckpt.META).is_file()
+            return bool((run.last_dir / META).is_file())
         if run.exists():
             raise TangError(
                 f"run {run.name!r} already exists at {run.path}; add --resume to continue it "
@@ -147,7 +148,7 @@ class RunSession:
                 self.run.path.rmdir()
 
     # ---- events --------------------------------------------------------------------------------
-    def emit(self, event: Mapping[str, Any], log: bool = False) -> dict:
+    def emit(self, event: Mapping[str, Any], log: bool = False) -> dict[str, Any]:
         """Hand an event to the callbacks; a logged one is first written to metrics.jsonl (with `time`)."""
         record = dict(event)
         if not self.main:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs.events import METRIC_KEYS
@@ -42,7 +43,7 @@ class RunResult:
     elapsed_s: float
     resume_command: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "path": str(self.path)}
 
 

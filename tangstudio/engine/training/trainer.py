@@ -68,7 +68,7 @@ def diverged(step: int, what: str, value: float, saved: int | None) -> TangError
     )
 
 
-def restore_optimizer(optimizer: torch.optim.Optimizer, saved: dict) -> None:
+def restore_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
     """Load a saved optimizer state with this device's kernel flags, not the saving one's."""
     for group, current in zip(saved["param_groups"], optimizer.param_groups):
         for key in ("fused", "foreach", "capturable", "differentiable"):
@@ -98,7 +98,7 @@ class Trainer:
         self.session: RunSession | None = None  # rank 0's from `_decide_config`; a silent one elsewhere
         self.fresh_resume = False  # --resume of a run killed before its first checkpoint: from step 0
         self.live = Counters()
-        self.last_eval: dict = {}
+        self.last_eval: dict[str, Any] = {}
         self.saved_step: int | None = None  # the step of the newest `last` checkpoint
         self.last_save_t = time.monotonic()
 
@@ -114,9 +114,9 @@ class Trainer:
             self.session.emit(event, log=log)
 
     # ---- setup --------------------------------------------------------------------------------
-    def _decide_config(self) -> dict:
+    def _decide_config(self) -> dict[str, Any]:
         """Rank 0 claims the run and checks the resume request; every rank gets its verdict."""
-        verdict: dict = {}
+        verdict: dict[str, Any] = {}
         if self.info.is_main:
             config = self.config
             base = {**dict.fromkeys(METRIC_KEYS), "ppl_kind": config.ppl_kind}
@@ -131,14 +131,14 @@ class Trainer:
                 verdict = {"config": config.to_dict(), "path": str(self.session.run.path)}
             except TangError as exc:
                 verdict = {"error": str(exc)}
-        verdict = cast(dict, D.broadcast_object(self.info, verdict))
+        verdict = cast(dict[str, Any], D.broadcast_object(self.info, verdict))
         if "error" in verdict:
             raise TangError(verdict["error"])
         if self.session is None:
             self.session = RunSession(RunDir(Path(verdict["path"])), main=False)
         return verdict
 
-    def _load_resume_state(self) -> dict | None:
+    def _load_resume_state(self) -> dict[str, Any] | None:
         """Rank 0 reads the last checkpoint and hands it to the other ranks in memory."""
         fresh = D.broadcast_object(self.info, self.fresh_resume)
         if not self.config.resume or fresh:
@@ -154,7 +154,7 @@ class Trainer:
                 bundle = {"meta": meta, "weights": weights, "optim": optim_sd, "rng": rng, "info": info}
             except TangError as exc:
                 bundle = {"error": str(exc)}
-        bundle = cast(dict, D.broadcast_object(self.info, bundle))
+        bundle = cast(dict[str, Any], D.broadcast_object(self.info, bundle))
         if "error" in bundle:
             raise TangError(bundle["error"])
         return bundle
@@ -377,7 +377,7 @@ class Trainer:
         flags = D.any_rank(self.info, [stop, time_up, save_due, eval_due], self.device)
         return Stops(*(bool(f) for f in flags))
 
-    def _log(self, window: Window, step: int, epoch_f: float, lr: float, elapsed_s: float) -> dict:
+    def _log(self, window: Window, step: int, epoch_f: float, lr: float, elapsed_s: float) -> dict[str, Any]:
         """The `train` line over the window (summed over ranks); a non-finite loss stops the run."""
         nats_sum, chars, slots, real = D.sum_floats(
             self.info, [float(window.nats), window.chars, window.slots, window.real], self.device
@@ -395,7 +395,7 @@ class Trainer:
         return {k: line.get(k) for k in ("train_loss", "chars_per_s", "pad_fraction")}
 
     # ---- evaluation and checkpoints ---------------------------------------------------------------
-    def _evaluate(self, **condition: Any) -> dict:
+    def _evaluate(self, **condition: Any) -> dict[str, Any]:
         info = self.info
         return evaluate(
             self.model, self.data.vocab, self.data.val_poems, device=self.device, autocast=self.bf16,
@@ -448,7 +448,7 @@ class Trainer:
                 )
                 self.emit(record)
 
-    def _save(self, which: str, epoch_f: float, with_state: bool, val: dict | None = None) -> None:
+    def _save(self, which: str, epoch_f: float, with_state: bool, val: dict[str, Any] | None = None) -> None:
         rng = D.gather_objects(self.info, S.rng_snapshot(self.mask_gen, self.device)) if with_state else None
         if with_state:
             self.last_save_t = time.monotonic()  # every rank, so the next wall-time save agrees
@@ -459,14 +459,14 @@ class Trainer:
         if not ckpt.all_finite(weights):
             raise diverged(live.step, "model's weights", math.nan, self.saved_step)
         meta = checkpoint_meta(self, epoch_f, val or {})
-        state = S.pack(self.optimizer, cast(list, rng), live.to_info()) if with_state else None
+        state = S.pack(self.optimizer, cast(list[Any], rng), live.to_info()) if with_state else None
         fields = {"epoch": epoch_f, "val_loss": meta["val_loss"], "val_ppl": meta["val_ppl"]}
         self.session.save(which, weights, meta, state, {**fields, "elapsed_s": live.elapsed_s})
         if with_state:
             self.saved_step = live.step
 
 
-def checkpoint_meta(trainer: Trainer, epoch_f: float, val: dict) -> dict:
+def checkpoint_meta(trainer: Trainer, epoch_f: float, val: dict[str, Any]) -> dict[str, Any]:
     """meta.json of a poem checkpoint: what the model is, what it was trained on, how it scored."""
     cfg, live = trainer.config, trainer.live
     return {
