@@ -83,11 +83,11 @@ def compose_best(
 
 def best_of_k(
     poems: Iterable[ComposeResult], k: int, loaded, settings: ComposeSettings
-) -> Iterable[ComposeResult]:
+) -> Iterator[ComposeResult]:
     """`generate --candidates k`: each poem as it comes (its first draft) with k − 1 more drafts
     drawn beside it, ranked by the critic; the poems unchanged when k = 1."""
     if k <= 1:
-        return poems
+        return iter(poems)
     from tangstudio.engine.compose.craft.critic import load_critic
     from tangstudio.engine.compose.novelty import index_for_model
     from tangstudio.engine.compose.tables import tables_for
