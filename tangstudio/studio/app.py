@@ -18,7 +18,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tangstudio.studio.commands import StudioCommands
-from tangstudio.studio.messages import ShowPane, StartTraining
+from tangstudio.studio.messages import PANES, ShowPane, StartTraining
 from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.panes.compose import ComposePane
 from tangstudio.studio.panes.corpus import CorpusPane
@@ -26,7 +26,6 @@ from tangstudio.studio.panes.lab import LabPane
 from tangstudio.studio.panes.model import ModelPane
 from tangstudio.studio.panes.train import TrainPane
 
-PANES = ("corpus", "model", "train", "compose", "lab")
 MIN_SIZE = (80, 24)
 PANE_KEYS = Binding.Group("panes")
 
