@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tangstudio.engine.models.archs import pairs_state
+
 ARCHS = ("rnn", "lstm", "gru")
 
 
@@ -125,13 +127,13 @@ class FastStep:
 
     def init_state(self, batch: int = 1) -> State:
         h = np.zeros((len(self.layers), batch, self.hidden), dtype=np.float32)
-        return (h, np.zeros_like(h)) if self.arch == "lstm" else h
+        return (h, np.zeros_like(h)) if pairs_state(self.arch) else h
 
     def step(self, tokens: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         """Logits [B, V] for the next character after `tokens` [B], and the new state."""
         x = self.embedding[np.asarray(tokens, dtype=np.int64)]
         H = self.hidden
-        if self.arch == "lstm":
+        if pairs_state(self.arch):
             hs, cs = state
             new_h, new_c = np.empty_like(hs), np.empty_like(cs)
             for k, layer in enumerate(self.layers):

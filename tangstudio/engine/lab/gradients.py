@@ -23,6 +23,7 @@ from torch import Tensor
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.lab.models import SequenceClassifier, to_cells
+from tangstudio.engine.models.archs import pairs_state
 
 State = Any  # a Tensor [B, H], or (h, C) for the LSTM
 
@@ -68,7 +69,7 @@ def cell_grad_norms(model: SequenceClassifier, x: Tensor, y: Tensor) -> list[flo
     cell: Any = cells.rnn.cells[0]  # type: ignore[index]
     batch, hidden = x.shape[0], model.config.hidden
     zeros = torch.zeros(batch, hidden)
-    lstm = model.config.kind == "lstm"
+    lstm = pairs_state(model.config.kind)
     state0: State = (zeros, zeros.clone()) if lstm else zeros
 
     def loss_of_last(h: Tensor) -> Tensor:

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from tangstudio.engine.models.archs import pairs_state
 from tangstudio.engine.models.cells import CellStack, copy_fused_to_cells
 
 GATE_NAMES: dict[str, tuple[str, ...]] = {
@@ -125,7 +126,7 @@ def _trace(model: nn.Module, ids: Tensor, kind: str) -> GateTrace:
     ).float()  # [B, T, L, H]
     cell_state = (
         torch.stack([torch.stack([s[1] for s in states[layer]], 1) for layer in range(layers)], 2).float()
-        if kind == "lstm"
+        if pairs_state(kind)
         else None
     )
     columns = []
