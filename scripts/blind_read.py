@@ -71,7 +71,10 @@ def machine_poems(args) -> list[dict]:
     for form in FORMS:
         settings = replace(ComposeSettings(form=form, seed=args.seed), **knobs)
         settings.validate()
-        titles = subjects(form, args.n // 4, args.seed) if args.titles == "val" else [""] * (args.n // 4)
+        known = loaded.vocab.stoi
+        titles = (
+            subjects(form, args.n // 4, args.seed, known) if args.titles == "val" else [""] * (args.n // 4)
+        )
         for i, title in enumerate(titles):
             # Poem i keeps the seeds it had without titles (seed + i·k + j); its title is the i-th drawn.
             given = replace(settings, title=title, seed=args.seed + i * args.candidates)
@@ -90,15 +93,15 @@ def machine_poems(args) -> list[dict]:
     return out
 
 
-def subjects(form: str, n: int, seed: int) -> list[str]:
+def subjects(form: str, n: int, seed: int, known: dict) -> list[str]:
     """Titles for our poems: cleaned titles of validation poems of the form, drawn at random (seeded).
-    Never the test split's, whose poems are on the sheet."""
+    Never the test split's, whose poems are on the sheet; only titles the model can read (every
+    character in its vocabulary), which the composer otherwise refuses."""
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.corpus.titles import clean_title
 
-    pool = sorted(
-        {clean_title(p.title) for p in load_corpus("tang", "simplified").select({form}, "val")} - {""}
-    )
+    titles = {clean_title(p.title) for p in load_corpus("tang", "simplified").select({form}, "val")}
+    pool = sorted(t for t in titles if t and all(c in known for c in t))
     return random.Random(f"titles-{form}-{seed}").sample(pool, n)
 
 
