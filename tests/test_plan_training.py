@@ -155,3 +155,15 @@ def test_embedding_dropout_drops_whole_characters() -> None:
     zero_rows = (out[0] == 0).all(dim=1)
     assert zero_rows.any() and not zero_rows.all()
     assert torch.equal((out[1] == 0).all(dim=1), zero_rows), "a dropped character is dropped everywhere"
+
+
+def test_planned_poem_keeps_every_character_of_odd_punctuation() -> None:
+    """Doubled marks and a last line without one: the given tokens change, never the characters counted."""
+    text = "青山横北郭，，白水绕东城。」此地一为别"
+    poem = Poem("p2", "t", "a", text, "other", "train")
+    vocab = vocab_for(text)
+    planned = plan_poem(poem, ["青山", "白水"], vocab)
+    for condition in ("planned", "untitled", "plan"):
+        (ids, scored), *_ = condition_items([planned], vocab, condition)
+        counted = [t for t in targets_of(ids, scored) if t != PAD]
+        assert vocab.decode(counted) == text, condition

@@ -16,13 +16,14 @@ resumed run draws the same masks as an uninterrupted one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from tangstudio.engine.corpus.keywords import KeywordModel
-from tangstudio.engine.corpus.poem import Poem, split_clauses
+from tangstudio.engine.corpus.poem import CLAUSE_END, Poem
 from tangstudio.engine.corpus.titles import clean_title
 from tangstudio.engine.corpus.vocab import EOS, PAD, Vocab
 
@@ -50,9 +51,19 @@ class PlannedPoem:
         return title + 1 + sum(len(line) for _, line in self.lines) + keywords + 1
 
 
+_LINES = re.compile(f"[^{CLAUSE_END}]*[{CLAUSE_END}]+|[^{CLAUSE_END}]+$")
+
+
+def covering_lines(text: str) -> list[str]:
+    """The poem's lines with every character kept: each clause takes the whole run of marks after it
+    (`split_clauses` keeps one, so "。」" or "，，" would lose characters the loss must count)."""
+    return _LINES.findall(text)
+
+
 def plan_poem(poem: Poem, keywords: list[str], vocab: Vocab) -> PlannedPoem:
     title = tuple(vocab.encode(clean_title(poem.title)))
-    lines = split_clauses(poem.text)
+    lines = covering_lines(poem.text)
+    keywords = [*keywords, *[""] * (len(lines) - len(keywords))]  # never drop a line for want of one
     pairs = tuple((tuple(vocab.encode(k)), tuple(vocab.encode(line))) for k, line in zip(keywords, lines))
     return PlannedPoem(title, vocab.start_id(poem.form), pairs)
 
