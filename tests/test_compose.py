@@ -76,6 +76,23 @@ def test_hundreds_of_samples_all_have_the_form_rhyme_and_tones(vocab, arch, coun
         assert not result.backoffs
 
 
+def test_strict_tones_line_one_rhymes_exactly_when_the_kept_pattern_says(lm):
+    """A 中 character (平 and 仄) ending line 1 used to leave 首句入韵 kept with line 1 off the
+    rhyme, which the checker reads as 首句不入韵 broken at a free place (19 of these 160 seeds)."""
+    from tangstudio.engine.prosody import check_poem
+
+    first_rhyming = 0
+    for k in range(160):
+        form = FIXED[k % 4]
+        result = _composer(lm, form=form, tones="strict", seed=5000 + k, temperature=1.5, top_p=1.0).finish()
+        check = check_poem(result.text, form)
+        assert check.rhyme_ok and check.tones_strict_ok, (result.text, check.variant)
+        assert ("首句入韵" in (check.variant or "")) == check.first_line_rhymes, (result.text, check.variant)
+        assert not result.backoffs
+        first_rhyming += check.first_line_rhymes
+    assert 0 < first_rhyming < 160
+
+
 def test_free_form_ends_after_a_sentence_end(lm):
     for seed in range(8):
         result = _composer(lm, form="free", seed=seed, temperature=1.2).finish()

@@ -128,6 +128,9 @@ class CState:
     last: str = ""  # the last text character written
     done: bool = False
     theme_left: frozenset[int] = frozenset()  # theme characters not written yet
+    # The 平 rhyme groups of line 1's last character: under strict tones the rhyme joins them or
+    # avoids them so that line 1 rhymes exactly when the kept pattern says it does (_first_rhymes).
+    first_groups: frozenset[str] = frozenset()
 
 
 def start_state(plan: Plan) -> CState:
@@ -303,13 +306,48 @@ def _theme(plan: Plan, tables: VocabTables, s: CState, found: Allowed) -> Allowe
     return Allowed(theme & tables.hanzi, notes=[*found.notes, note])
 
 
+def _first_rhymes(plan: Plan, settings: ComposeSettings, s: CState) -> bool | None:
+    """Must line 1 rhyme (True), must it not (False), or may it do either (None)?
+
+    The checker names the pattern that agrees with whether line 1 rhymes before the one that fits
+    a free place better, so under strict tones line 1 has to do what every strictly kept pattern
+    says: a 中 character (看, 否: 平 and 仄) ending it decides nothing by its tone alone.
+    """
+    if settings.tones != "strict" or not s.strict:
+        return None
+    kinds = {plan.variants[i].first_line_rhymes for i in s.strict}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _rhyme_mask(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState) -> np.ndarray | None:
+    """The characters the rhyme allows here (None: no rhyme is due at this place).
+
+    Every even line's end rhymes. Under strict tones line 1's end must be a rhyme character when
+    only 首句入韵 patterns are kept, and the even lines' rhyme joins or avoids line 1's groups as
+    the kept patterns say (`_first_rhymes`), so the checker reads the pattern the composer kept.
+    """
+    if not settings.rhyme or plan.n_chars is None or s.col != plan.n_chars - 1:
+        return None
+    first = _first_rhymes(plan, settings, s)
+    if s.line == 0:
+        return tables.rhymable if first else None
+    if not plan.rhyme_position(s.line, s.col):
+        return None
+    rhyme = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
+    if first is True and s.first_groups:
+        rhyme = rhyme & tables.rhyme_mask(s.first_groups)
+    elif first is False and s.first_groups:
+        rhyme = rhyme & ~tables.rhyme_mask(s.first_groups)
+    return rhyme
+
+
 def prosody_allowed(
     plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty
 ) -> Allowed:
     mask, notes = tables.hanzi, []
     where = f"line {s.line + 1}, character {s.col + 1}"
-    if settings.rhyme and plan.rhyme_position(s.line, s.col):
-        rhyme = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
+    rhyme = _rhyme_mask(plan, tables, settings, s)
+    if rhyme is not None:
         if bool((mask & rhyme).any()):
             mask = mask & rhyme
             if s.rhymes_used:  # prefer a rhyme character not used yet, when there is one
@@ -372,10 +410,13 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
         done = plan.length is not None and s.pos + 1 >= plan.length
         return replace(s, pos=s.pos + 1, line=s.line + 1, col=0, line_text="", last=ch, done=done)
     strict, loose, groups, used = s.strict, s.loose, s.groups, s.rhymes_used
+    first_groups = s.first_groups
     if plan.regulated:
         t = tables.tones_of[token_id]
         strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
         loose = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
+        if s.line == 0 and s.col == plan.chars_per_line - 1:
+            first_groups = tables.groups_of[token_id]
         if plan.sets_rhyme(s.line, s.col, t):
             mine = tables.groups_of[token_id]
             if mine:
@@ -383,7 +424,18 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
                 groups = narrowed or groups
             used = used | {token_id}
     return CState(
-        s.pos + 1, s.line, s.col + 1, strict, loose, groups, used, s.line_text + ch, ch, False, theme_left
+        s.pos + 1,
+        s.line,
+        s.col + 1,
+        strict,
+        loose,
+        groups,
+        used,
+        s.line_text + ch,
+        ch,
+        False,
+        theme_left,
+        first_groups,
     )
 
 
@@ -413,14 +465,20 @@ def refusal(
         if plan.regulated:
             return f"{ch!r} cannot go at {where}: the form writes the punctuation itself"
         return f"{ch!r} cannot go at {where}"
-    if settings.rhyme and plan.rhyme_position(s.line, s.col):
-        rhyme = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
-        if not bool(rhyme[token]):
-            if s.groups is None:
-                return f"{ch} cannot end {where}: it is in no 平 rhyme group"
+    rhyme = _rhyme_mask(plan, tables, settings, s)
+    if rhyme is not None and not bool(rhyme[token]):
+        if s.line == 0:
             return (
-                f"{ch} does not rhyme: the end of line {s.line + 1} must be in {'/'.join(sorted(s.groups))}"
+                f"{ch} cannot end {where}: the pattern kept rhymes line 1, and {ch} is in no 平 rhyme group"
             )
+        plain = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
+        if bool(plain[token]):
+            first = "/".join(sorted(s.first_groups))
+            joins = "must rhyme in" if _first_rhymes(plan, settings, s) else "must not rhyme in"
+            return f"{ch} does not fit the tones strict pattern kept: the rhyme {joins} line 1's {first}"
+        if s.groups is None:
+            return f"{ch} cannot end {where}: it is in no 平 rhyme group"
+        return f"{ch} does not rhyme: the end of line {s.line + 1} must be in {'/'.join(sorted(s.groups))}"
     if plan.regulated and settings.tones != "off":
         which = s.strict if settings.tones == "strict" and s.strict else s.loose
         if which:
