@@ -8,10 +8,14 @@ set -eu
 POET=${1:-白居易}
 MINUTES=${2:-4}
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-tangstudio eval default --split test --author "$POET" --json > "poet-before.json"
+tangstudio eval default --split val --author "$POET" --json > "poet-before-val.json"
 for LR in 3e-4 1e-3; do
   tangstudio train --headless --init-from default --author "$POET" --minutes "$MINUTES" --lr "$LR" \
       --warmup 10 --batch-size 32 --eval-every 40 --eval-poems 0 --samples 0 --run "poet-$LR"
 done
 for LR in 3e-4 1e-3; do tangstudio eval "poet-$LR" --split val --author "$POET" --json > "poet-$LR-val.json"; done
+# Choose the learning rate whose best checkpoint has the lowest ppl_untitled on val, then read the
+# test split once for it and for the shipped model:
+#   tangstudio eval default --split test --author "$POET" --json
+#   tangstudio eval poet-<chosen lr> --split test --author "$POET" --json
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
