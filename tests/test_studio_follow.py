@@ -160,3 +160,19 @@ def test_tint_runs_from_red_to_green() -> None:
 
     assert tint(1.0) == "rgb(64,255,64)" and tint(1e-6) == "rgb(255,64,64)"
     assert tint(None).startswith("rgb(160")
+
+
+def test_lab_runs_stay_out_of_the_poem_chart_and_the_model_picker(home) -> None:
+    """Issue 25 item 3: a digits run is neither overlaid on the poem curves nor offered to compose."""
+    from tangstudio.studio.composing import list_models
+    from tangstudio.studio.follow import find_runs
+
+    runs = home / "runs"
+    for name, kind in (("poems-1", ""), ("lab-bilstm", 'kind = "lab"\n')):
+        (runs / name / "checkpoints" / "best").mkdir(parents=True)
+        (runs / name / "config.toml").write_text(kind + 'arch = "lstm"\n', encoding="utf-8")
+        (runs / name / "metrics.jsonl").write_text("", encoding="utf-8")
+        (runs / name / "checkpoints" / "best" / "meta.json").write_text("{}", encoding="utf-8")
+    assert [p.name for p in find_runs(runs)] == ["poems-1"]
+    offered = [label for label, _ in list_models()]
+    assert "run poems-1" in offered and "run lab-bilstm" not in offered

@@ -86,7 +86,9 @@ def list_models() -> list[tuple[str, str]]:
         models.append(("default", str(default_model_path())))
     root = paths.runs_dir()
     if root.is_dir():
-        runs = [run for run in root.iterdir() if run.is_dir() and has_checkpoint(run)]
+        from tangstudio.engine.runs.kinds import is_poem_run  # a digits classifier composes nothing
+
+        runs = [run for run in root.iterdir() if run.is_dir() and has_checkpoint(run) and is_poem_run(run)]
         for run in sorted(runs, key=_newest_first):
             models.append((f"run {run.name}", str(run)))
     return models

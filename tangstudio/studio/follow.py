@@ -21,7 +21,8 @@ from pathlib import Path
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
-from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES, looks_like_run
+from tangstudio.engine.runs.kinds import poem_runs
+from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES
 from tangstudio.engine.runs.metrics import MetricsFollower
 from tangstudio.engine.runs.rundir import RunDir
 from tangstudio.engine.runs.schema import MAX_CONFIG_BYTES, MAX_JSONL_BYTES, read_bytes, read_text
@@ -259,10 +260,10 @@ def sample_texts(record) -> list[str]:
 
 
 def find_runs(root: Path) -> list[Path]:
-    """Run directories under `root`: any folder with a config.toml or metrics.jsonl."""
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and looks_like_run(p))
+    """Poem run directories under `root` (a config.toml or metrics.jsonl): the Train pane's chart
+    overlays them, so a lab run's 1,500 digit steps never squash the poem curves (issue 25 item 3);
+    lab runs have the Lab pane."""
+    return poem_runs(root)
 
 
 def format_duration(seconds: float | None) -> str:
