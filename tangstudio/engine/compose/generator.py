@@ -79,6 +79,16 @@ def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
     return ids
 
 
+def backoff_notes(history: list[StepInfo], regulated: bool, tones: str, last: C.CState) -> list[str]:
+    """What the poem could not keep: each step's own notes, then the tone pattern given characters broke."""
+    notes = [n for s in history for n in s.notes]
+    if regulated and tones == "strict" and not last.strict and last.loose and last.pos > 0:
+        notes.append("the strict tone pattern could not be kept (given characters break it)")
+    if regulated and tones != "off" and not last.loose and last.pos > 0:
+        notes.append("the tone pattern could not be kept (given characters break it)")
+    return notes
+
+
 class Composer:
     """Step-by-step generation with a causal model (rnn, lstm, gru) under the form's constraints."""
 
@@ -146,19 +156,7 @@ class Composer:
 
     @property
     def backoffs(self) -> list[str]:
-        notes = [n for s in self.history for n in s.notes]
-        last = self._frames[-1].cstate
-        if (
-            self.plan.regulated
-            and self.settings.tones == "strict"
-            and not last.strict
-            and last.loose
-            and last.pos > 0
-        ):
-            notes.append("the strict tone pattern could not be kept (given characters break it)")
-        if self.plan.regulated and self.settings.tones != "off" and not last.loose and last.pos > 0:
-            notes.append("the tone pattern could not be kept (given characters break it)")
-        return notes
+        return backoff_notes(self.history, self.plan.regulated, self.settings.tones, self._frames[-1].cstate)
 
     # ----------------------------------------------------------------- writing
 
