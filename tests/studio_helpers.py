@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -117,3 +118,14 @@ def shown_text(static) -> str:
         console = Console(width=200, record=True, file=sink)
         console.print(static.content)
     return console.export_text()
+
+
+async def wait_for(pilot, condition, seconds: float = 30) -> bool:
+    """Whether `condition()` became true within `seconds` (polled with pauses): for conditions a
+    test wants to branch on rather than require, where `wait_until` would fail the test."""
+    for _ in range(int(seconds * 20)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    return condition()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from compose_helpers import build_vocab, composer, tiny_lm
-from studio_helpers import copy_run, errors, settle, shown_text, sync
+from studio_helpers import copy_run, errors, settle, shown_text, sync, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,15 +43,6 @@ def models_with_critic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-async def _wait_for(pilot, condition, seconds: float = 30) -> bool:
-    for _ in range(int(seconds * 20)):
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-        await pilot.pause()
-    return condition()
-
-
 @sync
 async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
     trained_runs: Path, home: Path, models_with_critic: Path
@@ -64,7 +54,7 @@ async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         pane = pilot.app.query_one("#compose-pane")
-        assert await _wait_for(pilot, lambda: pane.session is not None), errors(app)
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
         pane.seed = 11
         pane.action_new()
         await pilot.press("b")

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from pathlib import Path
 
 import pytest
-from studio_helpers import errors, settle, sync
+from studio_helpers import errors, settle, sync, wait_for
 
 from tangstudio.studio.app import create_app
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
-
-
-async def _wait_for(pilot, condition, seconds: float = 30) -> bool:
-    for _ in range(int(seconds * 20)):
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-        await pilot.pause()
-    return condition()
 
 
 def _plan_field(pane) -> str:
@@ -40,7 +30,7 @@ async def test_title_field_plans_the_poem_and_the_plan_can_be_edited_and_rerolle
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         pane = app.query_one("#compose-pane")
-        assert await _wait_for(pilot, lambda: pane.session is not None), errors(app)
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
         vocab = pane.loaded.vocab
         assert vocab.has_plan and all(c in vocab.stoi for c in "秋夜月山")
         pane.seed = 5
@@ -121,7 +111,7 @@ async def test_an_old_model_refuses_a_title_and_keeps_the_poem(tiny_corpus_file:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         pane = app.query_one("#compose-pane")
-        assert await _wait_for(pilot, lambda: pane.session is not None), errors(app)
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
         pane.focus_first()
         await pilot.press("space", "space")
         written = pane.poem_text()

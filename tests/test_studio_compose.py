@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
-from studio_helpers import copy_run, errors, settle, shown_text, sync
+from studio_helpers import copy_run, errors, settle, shown_text, sync, wait_for
 
 from tangstudio.studio.app import create_app
 
@@ -19,19 +18,10 @@ def studio(**options):
     return create_app(**options)
 
 
-async def _wait_for(pilot, condition, seconds: float = 30) -> bool:
-    for _ in range(int(seconds * 20)):
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-        await pilot.pause()
-    return condition()
-
-
 async def _ready(pilot, name: str = "tiny-gru"):
     await settle(pilot)
     pane = pilot.app.query_one("#compose-pane")
-    assert await _wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
+    assert await wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
     pane.seed = 5
     pane.action_new()
     pane.focus_first()
@@ -46,7 +36,7 @@ async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path
         pane = await _ready(pilot)
         await pilot.press("space", "space", "space")
         await pilot.press("g")
-        assert await _wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
+        assert await wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
         assert len(pane.poem.gates) == len(pane.poem_text()) and pane.poem.gate_names == ("r", "z", "‖h‖")
         shown = shown_text(pane.query_one("#poem"))
         assert "L1 z (replaced)" in shown and "██" in shown
@@ -193,7 +183,7 @@ async def test_cursor_moves_by_line_and_a_unit_can_be_pinned(trained_runs: Path,
         await pilot.press("number_sign")
         await pilot.pause()
         await pilot.press(*"h0:3", "enter")
-        assert await _wait_for(pilot, lambda: pane.poem.pin is not None), errors(app)
+        assert await wait_for(pilot, lambda: pane.poem.pin is not None), errors(app)
         assert len(pane.poem.pin) == len(pane.poem_text()) and pane.poem.pin_label == "h0:3"
         assert "coloured by unit h0:3" in shown_text(pane.query_one("#poem"))
         await pilot.press("number_sign")
@@ -216,7 +206,7 @@ async def test_a_new_model_keeps_the_old_poem_with_its_own_model(trained_runs: P
         written, gru = pane.poem_text(), pane.loaded
         select = pane.query_one("#cp-model", Select)
         select.value = next(value for _label, value in select._options if str(value).endswith("tiny-bilstm"))
-        assert await _wait_for(pilot, lambda: pane.filling), errors(app)
+        assert await wait_for(pilot, lambda: pane.filling), errors(app)
         pane.focus_first()
         await pilot.press("u")
         assert pane.poem_text() == written and not pane.filling

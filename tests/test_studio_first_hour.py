@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from studio_helpers import copy_run, errors, settle, sync
+from studio_helpers import copy_run, errors, settle, sync, wait_for
 
 from tangstudio.studio.app import create_app
 
@@ -22,19 +21,10 @@ def screen_text(app) -> str:
     return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
 
 
-async def _wait_for(pilot, condition, seconds: float = 30) -> bool:
-    for _ in range(int(seconds * 20)):
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-        await pilot.pause()
-    return condition()
-
-
 async def _ready(pilot):
     await settle(pilot)
     pane = pilot.app.query_one("#compose-pane")
-    assert await _wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
+    assert await wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
     pane.seed = 5
     pane.action_new()
     pane.focus_first()
