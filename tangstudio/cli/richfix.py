@@ -48,4 +48,4 @@ def apply() -> None:
     except ImportError:  # pragma: no cover - Typer without Rich help
         return
     if hasattr(rich_utils, "_fix_linebreaks"):
-        rich_utils._fix_linebreaks = _fix_linebreaks  # type: ignore[assignment]
+        rich_utils._fix_linebreaks = _fix_linebreaks

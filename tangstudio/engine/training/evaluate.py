@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -62,7 +62,9 @@ def loss_sums(
     total = torch.zeros((), dtype=torch.float64, device=device)
     count = 0
     try:
-        groups = batches_by_length(seqs, max_tokens)
+        # One kind per call (a split is all plain or all planned), so Item is either; mypy cannot
+        # pick a constraint of the TypeVar from the union, hence the cast.
+        groups: list[list[Any]] = batches_by_length(cast("list[Any]", seqs), max_tokens)
         for done, group in enumerate(groups, 1):
             if causal:
                 batch = planned_batch(group) if isinstance(group[0], tuple) else causal_batch(group)
@@ -151,6 +153,11 @@ def evaluate(
     return summarize(nats, count, kind, len(poems))
 
 
+def _progress(say: Callable[[str, int, int | None], None], what: str) -> Callable[[int, int], None]:
+    """`on_batch` for one phase: `say(what, done, total)` after each batch."""
+    return lambda done, total: say(what, done, total)
+
+
 def evaluate_checkpoint(
     target,
     split: str = "val",
@@ -209,7 +216,7 @@ def evaluate_checkpoint(
             loaded,
             poems=poems,
             device=dev,
-            on_batch=lambda done, total, what=what: say(what, done, total),
+            on_batch=_progress(say, what),
             condition=condition,
             keyword_model=keyword_model,
         )
