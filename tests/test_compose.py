@@ -93,6 +93,29 @@ def test_strict_tones_line_one_rhymes_exactly_when_the_kept_pattern_says(lm):
     assert 0 < first_rhyming < 160
 
 
+def test_strict_tones_rhyme_joins_or_avoids_line_one_and_says_why(vocab):
+    """Line 2's end under strict tones once line 1 ended on a 十二文 character that did not set the
+    rhyme: with only 首句入韵 patterns kept the rhyme must be 十二文, with only 不入韵 ones it must not."""
+    from tangstudio.engine.compose import constraints as C
+    from tangstudio.engine.compose.tables import tables_for
+
+    tables = tables_for(vocab)
+    settings = ComposeSettings(form="wulv", tones="strict")
+    plan = C.make_plan(settings, tables)
+    wen = next(i for i, g in enumerate(tables.groups_of) if g == frozenset({"十二文"}))
+    other = next(i for i, g in enumerate(tables.groups_of) if g and "十二文" not in g)
+    for rhymes in (True, False):
+        kept = tuple(i for i, v in enumerate(plan.variants) if v.first_line_rhymes == rhymes)
+        s = C.CState(pos=10, line=1, col=4, strict=kept, loose=kept, first_groups=frozenset({"十二文"}))
+        allowed = C.allowed(plan, tables, settings, s)
+        assert bool(allowed.mask[wen]) == rhymes and bool(allowed.mask[other]) != rhymes
+        refused = C.refusal(plan, tables, settings, s, allowed, other if rhymes else wen)
+        assert refused is not None
+        assert f"must {'' if rhymes else 'not '}rhyme in line 1's 十二文" in refused
+        loose = ComposeSettings(form="wulv", tones="loose")  # loose tones: any rhyme, as before
+        assert C.allowed(plan, tables, loose, s).mask[[wen, other]].all()
+
+
 def test_free_form_ends_after_a_sentence_end(lm):
     for seed in range(8):
         result = _composer(lm, form="free", seed=seed, temperature=1.2).finish()
