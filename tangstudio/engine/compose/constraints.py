@@ -8,7 +8,8 @@ masks on character positions:
 - rhyme: the last character of every even line must share one 平水韵 平 group with the others;
   the group is open until the first rhyme position is written (line 1's end, if it is a 平
   character: 首句入韵), then narrows to that character's groups (a character in two groups keeps
-  both open until a later rhyme decides);
+  both open until a later rhyme decides); under strict tones line 1 rhymes exactly when the kept
+  patterns say so, even when a 中 character (平 and 仄) ends it (`_rhyme_mask`);
 - tones: of the four pattern variants (平起/仄起, first line rhymed or not), keep those that every
   character so far fits, and allow at the next position only the tones one of them still takes.
 
