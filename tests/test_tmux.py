@@ -103,21 +103,34 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
         first_line = saved["text"].split("，")[0]
         assert first_line in tmux.screen()
 
-        def to_prefix() -> None:
-            for _ in range(10):
-                key("Tab")
-                time.sleep(0.3)  # at a person's pace
+        def prefix_holds(text: str) -> bool:
+            after = [ln.split("prefix", 1)[1] for ln in tmux.screen().splitlines() if "prefix" in ln]
+            empty = lambda a: not any(c.isascii() and c.isalpha() for c in a)  # noqa: E731
+            return any(a.strip().startswith(text) if text else empty(a) for a in after)
 
-        to_prefix()
-        key("-l", "abc")
+        def into_prefix(keys: tuple[str, ...], shows: str) -> None:
+            """Esc to the poem, ten Tabs to the prefix field, then the keys, until the field shows
+            them: on a loaded machine a key typed before the field has the focus is lost."""
+            for _ in range(3):
+                key("Escape")
+                time.sleep(0.6)  # Esc then Tab at once would read as Alt+Tab
+                for _ in range(10):
+                    key("Tab")
+                    time.sleep(0.4)  # at a person's pace
+                time.sleep(0.6)
+                key(*keys)
+                if wait_until(lambda: prefix_holds(shows), 5):
+                    return
+            raise AssertionError(f"the prefix field never showed {shows!r}:\n{tmux.screen()}")
+
+        into_prefix(("-l", "abc"), "abc")
         key("Enter")
         tmux.wait_for("Compose settings")  # the error's title (its line wraps in the toast)
         # The poem is still there, still finished (once the toast no longer covers it).
         assert wait_until(lambda: first_line in tmux.screen() and "complete" in tmux.screen(), 30), (
             tmux.screen()
         )
-        to_prefix()
-        key("BSpace")  # the field's text was selected on entering: now it is empty, a valid prefix
+        into_prefix(("End", "C-u"), "")  # the field emptied (End, then delete to its start): a valid prefix
         key("Enter")
         tmux.wait_for("Space samples the first")  # a new, empty poem (the old one kept: a toast says so)
         key("Escape")
