@@ -129,3 +129,22 @@ async def wait_for(pilot, condition, seconds: float = 30) -> bool:
         await asyncio.sleep(0.05)
         await pilot.pause()
     return condition()
+
+
+def studio(**options):
+    """The real app, as the CLI makes it, without warming torch in the background."""
+    from tangstudio.studio.app import create_app
+
+    options.setdefault("warm_torch", False)
+    return create_app(**options)
+
+
+async def compose_ready(pilot):
+    """The Compose pane once its model has loaded, on a new poem at seed 5, the poem focused."""
+    await settle(pilot)
+    pane = pilot.app.query_one("#compose-pane")
+    assert await wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
+    pane.seed = 5
+    pane.action_new()
+    pane.focus_first()
+    return pane

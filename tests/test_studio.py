@@ -7,16 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from studio_helpers import copy_run, errors, settle, shown_text, sync, wait_until, write_fake_run
-
-from tangstudio.studio.app import create_app
+from studio_helpers import copy_run, errors, settle, shown_text, studio, sync, wait_until, write_fake_run
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
-
-
-def studio(**options):
-    options.setdefault("warm_torch", False)
-    return create_app(**options)
 
 
 # The shell -------------------------------------------------------------------------------------

@@ -6,26 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from studio_helpers import copy_run, errors, settle, shown_text, sync, wait_for
-
-from tangstudio.studio.app import create_app
+from studio_helpers import compose_ready, copy_run, errors, settle, shown_text, studio, sync, wait_for
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
-
-
-def studio(**options):
-    options.setdefault("warm_torch", False)
-    return create_app(**options)
-
-
-async def _ready(pilot, name: str = "tiny-gru"):
-    await settle(pilot)
-    pane = pilot.app.query_one("#compose-pane")
-    assert await wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
-    pane.seed = 5
-    pane.action_new()
-    pane.focus_first()
-    return pane
 
 
 @sync
@@ -33,7 +16,7 @@ async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press("space", "space", "space")
         await pilot.press("g")
         assert await wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
@@ -57,7 +40,7 @@ async def test_typing_a_character_shows_its_odds_and_refuses_what_breaks_the_for
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         pane.query_one("#cp-form", Select).value = "wujue"
         await pilot.pause()
         pane.focus_first()
@@ -78,7 +61,7 @@ async def test_lock_line_one_and_reroll_line_three(trained_runs: Path, home: Pat
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         while not pane.session.done:
             pane.action_step()
         before = pane.poem_text()
@@ -103,7 +86,7 @@ async def test_theme_field_and_markdown_export(trained_runs: Path, home: Path) -
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         field = pane.query_one("#cp-theme", Input)
         field.value = "月,秋"
         field.focus()
@@ -132,7 +115,7 @@ async def test_a_new_form_keeps_the_old_poem_for_u(trained_runs: Path, home: Pat
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press("space", "space")
         written = pane.poem_text()
         assert app.query_one("#cp-model", Select).is_blank() is False
@@ -173,7 +156,7 @@ async def test_cursor_moves_by_line_and_a_unit_can_be_pinned(trained_runs: Path,
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         while not pane.session.done:
             pane.action_step()
         await pilot.press("up")
@@ -200,7 +183,7 @@ async def test_a_new_model_keeps_the_old_poem_with_its_own_model(trained_runs: P
     copy_run(trained_runs, home, "tiny-bilstm")
     app = studio(pane="compose", run="tiny-gru")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         assert not pane.filling, errors(app)
         await pilot.press("space", "space", "space")
         written, gru = pane.poem_text(), pane.loaded

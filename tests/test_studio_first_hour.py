@@ -5,30 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from studio_helpers import copy_run, errors, settle, sync, wait_for
-
-from tangstudio.studio.app import create_app
+from studio_helpers import compose_ready, copy_run, errors, settle, studio, sync
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
 
-def studio(**options):
-    options.setdefault("warm_torch", False)
-    return create_app(**options)
-
-
 def screen_text(app) -> str:
     return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
-
-
-async def _ready(pilot):
-    await settle(pilot)
-    pane = pilot.app.query_one("#compose-pane")
-    assert await wait_for(pilot, lambda: pane.session is not None), errors(pilot.app)
-    pane.seed = 5
-    pane.action_new()
-    pane.focus_first()
-    return pane
 
 
 # 1. A refused setting keeps the poem; a valid one keeps the old poem for `u` ------------------------
@@ -39,7 +22,7 @@ async def test_a_refused_setting_leaves_the_poem_in_progress(trained_runs: Path,
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press(*["space"] * 9)
         written = pane.poem_text()
         assert len(written) >= 9
@@ -60,7 +43,7 @@ async def test_a_valid_setting_starts_a_new_poem_and_u_brings_the_old_back(
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press(*["space"] * 9)
         written = pane.poem_text()
         pane.query_one("#cp-prefix").focus()
@@ -88,7 +71,7 @@ async def test_the_compose_footer_shows_the_compose_keys_on_a_small_terminal(
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=size) as pilot:
-        await _ready(pilot)
+        await compose_ready(pilot)
         await settle(pilot)
         footer = screen_text(app).splitlines()[-1]
     for key in ("space Next", "⌫ Undo", "p Play", "n New", "w Save"):
@@ -135,7 +118,7 @@ async def test_the_toast_for_a_refused_character_names_the_tones(trained_runs: P
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press("space", "space", "space")  # by the fourth place of line 1 the tones are set
         composer = pane.composer
         refused = None
@@ -164,7 +147,7 @@ async def test_gate_values_fit_the_panel_at_80_columns(trained_runs: Path, home:
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(80, 24)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press("space", "space")
         room = pane.query_one("#candidates").content_region.width
         names = ("f", "i", "o", "‖c‖")  # an LSTM's: the longest gate line there is
@@ -184,7 +167,7 @@ async def test_after_an_acrostic_character_the_panel_offers_the_next_one(
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         pane.query_one("#cp-acrostic").value = "春夏秋冬"
         pane.action_new()
         await pilot.press("space")  # places the given 春; nothing sampled yet
@@ -216,7 +199,7 @@ async def test_c_under_tmux_puts_the_poem_in_its_paste_buffer_and_says_so(
         copy_run(trained_runs, home, "tiny-gru")
         app = studio(pane="compose")
         async with app.run_test(size=(120, 36)) as pilot:
-            pane = await _ready(pilot)
+            pane = await compose_ready(pilot)
             await pilot.press("space", "space", "c")
             poem = pane.poem_text()
         said = app.notices[-1][2]
@@ -236,7 +219,7 @@ async def test_c_outside_tmux_says_osc_52_and_the_file(
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press("space", "c")
         poem = pane.poem_text()
     said = app.notices[-1][2]
@@ -256,7 +239,7 @@ async def test_w_saves_steps_as_the_cli_writes_them_with_the_models_probability(
     copy_run(trained_runs, home, "tiny-gru")
     app = studio(pane="compose")
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await _ready(pilot)
+        pane = await compose_ready(pilot)
         await pilot.press("space", "space", "space")
         cli_keys = set(pane.composer.history[0].to_dict())  # StepInfo.to_dict: what `generate --json` prints
         await pilot.press("w")

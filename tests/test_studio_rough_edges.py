@@ -10,17 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from studio_helpers import settle, shown_text, sync, write_fake_run
+from studio_helpers import settle, shown_text, studio, sync, write_fake_run
 from textual.widgets import Input, Select
 
-from tangstudio.studio.app import create_app
-
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
-
-
-def studio(**options):
-    options.setdefault("warm_torch", False)
-    return create_app(**options)
 
 
 def screen_text(app) -> str:
