@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from tangstudio.cli.app import app
+
+if TYPE_CHECKING:
+    from tangstudio.engine.corpus.stats import CorpusStats
 
 
 @app.command()
@@ -37,7 +42,7 @@ def stats(
     show_stats(data)
 
 
-def show_stats(data: dict) -> None:
+def show_stats(data: CorpusStats) -> None:
     from rich.columns import Columns
     from rich.table import Table
 

@@ -23,7 +23,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from tangstudio.engine.corpus.cache import CorpusArrays, arrays_from_texts, line_hash
+from tangstudio.engine.corpus.cache import CorpusArrays, arrays_from_texts
+from tangstudio.engine.corpus.line_hashes import line_hash
 from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
 
 

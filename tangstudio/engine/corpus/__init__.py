@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tangstudio.engine.corpus.clean import clean_body
 from tangstudio.engine.corpus.forms import classify, forms_label, parse_forms
@@ -16,6 +18,11 @@ from tangstudio.engine.corpus.poem import Poem
 from tangstudio.engine.corpus.script import check_script, convert_many
 from tangstudio.engine.corpus.source import BUNDLED, available_corpora, corpus_path, read_raw
 from tangstudio.engine.corpus.splits import split_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from tangstudio.engine.corpus.cache import CorpusArrays
 
 __all__ = [
     "BUNDLED",
@@ -42,7 +49,9 @@ class Corpus:
     poems: list[Poem]  # all cleaned poems, the lost ones included (flagged)
     cleaning: dict[str, int] = field(default_factory=dict)
 
-    def select(self, forms=None, split: str | None = None, include_lost: bool = False) -> list[Poem]:
+    def select(
+        self, forms: str | Iterable[str] | None = None, split: str | None = None, include_lost: bool = False
+    ) -> list[Poem]:
         """Poems of the given forms (a spec string or a set; None = all) and split."""
         chosen = parse_forms(forms) if isinstance(forms, str) or forms is None else frozenset(forms)
         return [
@@ -65,14 +74,14 @@ def load_corpus(name: str = BUNDLED, script: str = "simplified") -> Corpus:
     return _load(name, script, str(path), _version(path))
 
 
-def corpus_arrays(name: str = BUNDLED, script: str = "simplified"):
+def corpus_arrays(name: str = BUNDLED, script: str = "simplified") -> CorpusArrays:
     """The cleaned corpus as flat (memory-mapped) arrays: what the novelty index reads, no Poem objects."""
     check_script(script)
     path = corpus_path(name)
     return _arrays(name, script, str(path), _version(path))
 
 
-def _version(path) -> tuple[int, int] | None:
+def _version(path: Path) -> tuple[int, int] | None:
     try:
         stat = path.stat()
     except OSError:
@@ -81,7 +90,7 @@ def _version(path) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=4)
-def _arrays(name: str, script: str, path: str, version: tuple[int, int] | None):
+def _arrays(name: str, script: str, path: str, version: tuple[int, int] | None) -> CorpusArrays:
     from tangstudio.engine.corpus.cache import load_arrays
 
     return load_arrays(name, script)[0]  # the Poem objects of a fresh build are not kept
@@ -98,7 +107,7 @@ def build_corpus(name: str, script: str) -> Corpus:
     # One OpenCC call for the whole corpus: title, author and body joined by control characters.
     packed = [_SEP.join((str(r[1]), str(r[2]), "\x1e".join(map(str, r[3])))) for r in raw.rows]
     converted = convert_many(packed, raw.script, script)
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     poems: list[Poem] = []
     for row, text in zip(raw.rows, converted):
         title, author, body = text.split(_SEP, 2)

@@ -46,7 +46,7 @@ class Cleaned:
     lost: bool
 
 
-def clean_body(paragraphs: list[str], counts: Counter) -> Cleaned | None:
+def clean_body(paragraphs: list[str], counts: Counter[str]) -> Cleaned | None:
     """Clean one poem's body; tally which rules touched it in `counts`. None means dropped."""
     raw = "".join(p for p in paragraphs if isinstance(p, str))
     text = raw

@@ -18,12 +18,13 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any, TypedDict
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import exclusive, recover_dir, swap_in_dir
 from tangstudio.engine.corpus.clean import clean_body
 from tangstudio.engine.corpus.script import guess_script
-from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE
+from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE, RawRow
 from tangstudio.engine.errors import TangError
 
 FORMATS = ("auto", "chinese-poetry", "text")
@@ -86,7 +87,7 @@ def _check_body(path: Path, where: str, body: str) -> None:
         )
 
 
-def _rows_from_json(path: Path, text: str, strict: bool) -> list[list]:
+def _rows_from_json(path: Path, text: str, strict: bool) -> list[RawRow]:
     """Rows from one chinese-poetry JSON file. With strict=False a file of another shape
     (e.g. authors.tang.json beside the poems) yields nothing instead of an error."""
     try:
@@ -123,8 +124,8 @@ def _rows_from_json(path: Path, text: str, strict: bool) -> list[list]:
     return rows
 
 
-def _rows_from_text(path: Path, text: str) -> list[list]:
-    rows = []
+def _rows_from_text(path: Path, text: str) -> list[RawRow]:
+    rows: list[RawRow] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line:
@@ -142,7 +143,7 @@ def _detect_format(text: str) -> str:
     return "chinese-poetry" if text.lstrip()[:1] in "[{" else "text"
 
 
-def read_poems(path: Path, fmt: str = "auto") -> list[list]:
+def read_poems(path: Path, fmt: str = "auto") -> list[RawRow]:
     """Validate and read every poem at `path` (a file or a folder of JSON files) into rows."""
     if fmt not in FORMATS:
         raise TangError(f"unknown format {fmt!r}; choose {', '.join(FORMATS)}")
@@ -176,7 +177,17 @@ def read_poems(path: Path, fmt: str = "auto") -> list[list]:
     return rows
 
 
-def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False) -> dict:
+class Imported(TypedDict):
+    """What `import_corpus` reports: counts, the script guessed, and where the corpus now lives."""
+
+    name: str
+    poems: int
+    usable: int
+    script: str
+    path: str
+
+
+def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False) -> Imported:
     target = check_name(name, force)
     rows = read_poems(path, fmt)
     from collections import Counter
@@ -185,9 +196,10 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
     if usable == 0:
         raise TangError(f"{path}: every poem is empty after cleaning; nothing to import")
     sample = "".join("".join(r[3]) for r in rows[:2000])
+    script = guess_script(sample)
     document = {
         "source": f"imported from {Path(path).name}",
-        "script": guess_script(sample),
+        "script": script,
         "fields": ["id", "title", "author", "paragraphs"],
         "poems": rows,
     }
@@ -196,7 +208,7 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
     )
     root = paths.corpora_dir()
     root.mkdir(parents=True, exist_ok=True)
-    meta = {"name": name, "poems": len(rows), "script": document["script"], "source": str(path)}
+    meta = {"name": name, "poems": len(rows), "script": script, "source": str(path)}
     with exclusive(root.parent / IMPORT_LOCK) as held:  # one import at a time: its leftovers are known dead
         if held:
             clear_staging(root)
@@ -214,7 +226,7 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
         "name": name,
         "poems": len(rows),
         "usable": usable,
-        "script": document["script"],
+        "script": script,
         "path": str(target),
     }
 
@@ -235,9 +247,10 @@ def clear_staging(root: Path) -> list[Path]:
     return removed
 
 
-def list_imported() -> list[dict]:
+def list_imported() -> list[dict[str, Any]]:
+    """Each imported corpus's meta.json as stored (JSON objects: the CLI and the studio show them)."""
     root = paths.corpora_dir()
-    out = []
+    out: list[dict[str, Any]] = []
     if root.is_dir():
         with exclusive(root.parent / IMPORT_LOCK, wait=False) as held:  # no import running: clear what died
             if held:

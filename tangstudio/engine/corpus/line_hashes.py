@@ -8,6 +8,7 @@ new cache.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 _BASE = 0x100000001B3  # odd, so it has an inverse mod 2⁶⁴ (span hashes from prefix sums)
 _MASK = (1 << 64) - 1
@@ -32,7 +33,9 @@ def _mix(h: int) -> int:
     return h ^ (h >> 31)
 
 
-def span_hashes(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def span_hashes(
+    chars: npt.NDArray[np.integer], starts: npt.NDArray[np.integer], ends: npt.NDArray[np.integer]
+) -> npt.NDArray[np.uint64]:
     """line_hash(text[s:e]) for every (s, e), vectorised: prefix sums of c[m]·B⁻ᵐ, times B^(e−1).
 
     uint64 arithmetic wraps mod 2⁶⁴, which is exactly the modulus `line_hash` uses.
@@ -53,4 +56,5 @@ def span_hashes(chars: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.n
         h ^= lengths * np.uint64(_LENGTH_MIX)
         h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return h ^ (h >> np.uint64(31))
+        mixed: npt.NDArray[np.uint64] = h ^ (h >> np.uint64(31))
+        return mixed

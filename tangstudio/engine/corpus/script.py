@@ -7,9 +7,12 @@ OpenCC leaves alone and converting once costs a few hundred milliseconds.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.errors import TangError
+
+if TYPE_CHECKING:
+    import opencc
 
 SCRIPTS = ("simplified", "traditional")
 _CONFIG = {("traditional", "simplified"): "t2s", ("simplified", "traditional"): "s2t"}
@@ -38,7 +41,7 @@ def refuse_unknown(text: str, vocab: Any, what: str) -> None:
 
 
 @lru_cache(maxsize=4)
-def _converter(config: str):
+def _converter(config: str) -> opencc.OpenCC:
     import opencc
 
     return opencc.OpenCC(config)
@@ -47,7 +50,8 @@ def _converter(config: str):
 def convert(text: str, source: str, target: str) -> str:
     if source == target:
         return text
-    return _converter(_CONFIG[(source, target)]).convert(text)
+    converted: str = _converter(_CONFIG[(source, target)]).convert(text)
+    return converted
 
 
 def convert_many(texts: list[str], source: str, target: str) -> list[str]:

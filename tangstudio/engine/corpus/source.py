@@ -11,6 +11,7 @@ import json
 import lzma
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
@@ -19,13 +20,16 @@ BUNDLED = "tang"
 BUNDLED_FILE = Path(__file__).with_name("data") / "tang.json.xz"
 CORPUS_FILE = "corpus.json.xz"
 
+# One stored poem as JSON has it: [id, title, author, paragraphs]; read from a file, so not yet checked.
+RawRow: TypeAlias = list[Any]
+
 
 @dataclass(frozen=True)
 class RawCorpus:
     name: str
     source: str
     script: str  # the script the stored text is in
-    rows: list[list]  # [id, title, author, paragraphs]
+    rows: list[RawRow]  # [id, title, author, paragraphs]
     fingerprint: str  # sha256 of the stored file, first 16 hex digits
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TypedDict
 
 from tangstudio.engine.corpus import Corpus, forms_label, parse_forms
 from tangstudio.engine.corpus.authors import by_author
@@ -13,9 +14,33 @@ from tangstudio.engine.forms import NAMES
 from tangstudio.engine.hanzi import is_han
 
 
+class CorpusStats(TypedDict):
+    """The statistics document: one shape for the CLI table, the studio cards and `--json`."""
+
+    corpus: str
+    script: str
+    forms_filter: str
+    author: str | None
+    source: str
+    raw_poems: int
+    poems: int
+    characters: int
+    hanzi: int
+    distinct_chars: int
+    vocab_size: int
+    coverage: dict[str, float]  # top_1k, top_3k, top_5k: share of all Hanzi
+    forms: dict[str, int]
+    splits: dict[str, int]
+    line_lengths: dict[str, int]  # clause length (as a JSON key) -> clauses
+    top_chars: list[tuple[str, int]]  # (char, count): a [char, count] pair in JSON
+    top_authors: list[tuple[str, int]]  # (author, poems)
+    punctuation: dict[str, int]
+    cleaning: dict[str, int]
+
+
 def corpus_stats(
     corpus: Corpus, forms: str | None = "all", include_lost: bool = False, author: str | None = None
-) -> dict:
+) -> CorpusStats:
     chosen = parse_forms(forms)
     poems = by_author(corpus.select(chosen, include_lost=include_lost), author, corpus.poems)
     chars: Counter[str] = Counter()
@@ -50,8 +75,8 @@ def corpus_stats(
         "forms": {form: all_forms.get(form, 0) for form in NAMES},
         "splits": {s: sum(1 for p in poems if p.split == s) for s in ("train", "val", "test")},
         "line_lengths": {str(k): v for k, v in sorted(line_lengths.items()) if k > 0},
-        "top_chars": [[c, n] for c, n in hanzi.most_common(20)],
-        "top_authors": [[a, n] for a, n in Counter(p.author for p in poems).most_common(20)],
+        "top_chars": hanzi.most_common(20),
+        "top_authors": Counter(p.author for p in poems).most_common(20),
         "punctuation": {c: chars.get(c, 0) for c in CLAUSE_END},
         "cleaning": {
             "notes_removed": corpus.cleaning.get("notes_removed", 0),

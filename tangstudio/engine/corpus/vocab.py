@@ -15,8 +15,9 @@ A planned poem reads (see training/plan_data.py, which builds it, and ARCHITECTU
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.forms import FREE, START_ORDER, find
@@ -25,6 +26,13 @@ SPECIALS = ("<pad>", "<unk>", "<bos>", "<eos>", "<mask>")
 FORM_STARTS = tuple(f.name for f in START_ORDER)  # the registry's order: shipped ids never move
 PAD, UNK, BOS, EOS, MASK = range(5)
 MARKERS = ("<title>", "<kw>")  # the title follows <title>; a line's keyword follows <kw>
+
+
+class VocabDict(TypedDict):
+    """A vocabulary as checkpoint metadata stores it."""
+
+    script: str
+    itos: list[str]
 
 
 @dataclass
@@ -86,11 +94,11 @@ class Vocab:
     def unknown_chars(self, text: str) -> list[str]:
         return sorted({c for c in text if c not in self.stoi})
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> VocabDict:
         return {"script": self.script, "itos": self.itos}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Vocab:
+    def from_dict(cls, data: Mapping[str, Any]) -> Vocab:
         try:
             itos = list(data["itos"])
         except (KeyError, TypeError):
