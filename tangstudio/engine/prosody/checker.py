@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from tangstudio.engine import forms
 from tangstudio.engine.errors import TangError
@@ -133,7 +135,8 @@ class CheckResult:
     def ok(self) -> bool:
         return self.form_ok and self.rhyme_ok and self.tones_loose_ok
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data: asdict's nesting, plus each line's and character's marks."""
         data = asdict(self)
         for line, raw in zip(self.lines, data["lines"]):
             raw["loose_ok"], raw["strict_ok"] = line.loose_ok, line.strict_ok
@@ -143,7 +146,7 @@ class CheckResult:
         return data
 
 
-def _sorted_groups(groups) -> list[str]:
+def _sorted_groups(groups: Iterable[str]) -> list[str]:
     return sorted(groups, key=_GROUP_ORDER.__getitem__)
 
 

@@ -74,8 +74,8 @@ def middle_couplets(text: str) -> list[tuple[str, str]]:
 class PairCounts:
     """The mined counts: unordered aligned pairs, each character's side count, and the total."""
 
-    pairs: Counter = field(default_factory=Counter)  # (a, b) with a <= b -> count
-    sides: Counter = field(default_factory=Counter)  # char -> times it filled either side
+    pairs: Counter[tuple[str, str]] = field(default_factory=Counter)  # (a, b) with a <= b -> count
+    sides: Counter[str] = field(default_factory=Counter)  # char -> times it filled either side
     total: int = 0  # aligned pairs counted (N)
 
     def add(self, left: str, right: str) -> None:
@@ -252,7 +252,7 @@ class CoupletReport:
     score: float
     pairs: list[tuple[str, str, float, str]]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "couplet": self.name,
             "lines": [self.left, self.right],

@@ -9,6 +9,7 @@ character can stand for several traditional ones (干 = 干 乾 幹 榦).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +20,7 @@ DATA = Path(__file__).parent / "data"
 PING, ZE = "平", "仄"
 
 
-def _rows(name: str):
+def _rows(name: str) -> Iterator[list[str]]:
     with open(DATA / name, encoding="utf-8") as f:
         for line in f:
             if not line.startswith("#"):

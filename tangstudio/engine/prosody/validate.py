@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import TypedDict
 
 from tangstudio.engine.corpus.poem import CLAUSE_END, Poem, split_clauses
 from tangstudio.engine.errors import TangError
@@ -18,7 +19,19 @@ from tangstudio.engine.prosody.tables import rhyme_groups, tones
 REGULATED = tuple(f.name for f in _REGULATED)
 
 
-def coverage(poems: Iterable[Poem], script: str) -> dict:
+class RegulatedFigures(TypedDict):
+    by_form: dict[str, Counter[str]]  # form -> poems, lines, rhyme, loose, strict, ... counts
+    warnings: Counter[str]
+    skipped: int  # poems the checker refused
+
+
+class StrainsAgreement(TypedDict):
+    counts: Counter[str]  # poems, lines, aligned, compared, agree
+    share: float  # agree / compared
+    disagree_top: list[tuple[str, int]]
+
+
+def coverage(poems: Iterable[Poem], script: str) -> dict[str, object]:
     """Distinct characters (types) and occurrences (tokens) that get a tone and a 平水韵 group."""
     counts = Counter(ch for p in poems for ch in p.text if is_han(ch))
     out: dict[str, object] = {"types": len(counts), "tokens": sum(counts.values())}
@@ -30,14 +43,14 @@ def coverage(poems: Iterable[Poem], script: str) -> dict:
     return out
 
 
-def regulated_figures(poems: Iterable[Poem], script: str) -> dict:
+def regulated_figures(poems: Iterable[Poem], script: str) -> RegulatedFigures:
     """Per form: poems, and how many pass the rhyme, loose and strict tone rules; warning counts.
 
     Poems with lost characters are left out, and so are poems the checker refuses (stray marks
     such as ● or digits in the source text), counted as `skipped`.
     """
-    by_form: dict[str, Counter] = {f: Counter() for f in REGULATED}
-    warnings: Counter = Counter()
+    by_form: dict[str, Counter[str]] = {f: Counter() for f in REGULATED}
+    warnings: Counter[str] = Counter()
     skipped = 0
     for p in poems:
         if p.form not in by_form or p.lost:
@@ -61,7 +74,7 @@ def regulated_figures(poems: Iterable[Poem], script: str) -> dict:
     return {"by_form": by_form, "warnings": warnings, "skipped": skipped}
 
 
-def strains_agreement(labels: Mapping[str, str], poems: Iterable[Poem]) -> dict:
+def strains_agreement(labels: Mapping[str, str], poems: Iterable[Poem]) -> StrainsAgreement:
     """Agreement with chinese-poetry's strains labels (平/仄/○ per character, by poem id).
 
     Only lines that align with the poem text (same clause count, same clause length) count, and
@@ -69,8 +82,8 @@ def strains_agreement(labels: Mapping[str, str], poems: Iterable[Poem]) -> dict:
     not disagree, and ○ means the generator did not know. Poems are read in traditional script,
     the script the labels were generated from.
     """
-    c: Counter = Counter()
-    disagree: Counter = Counter()
+    c: Counter[str] = Counter()
+    disagree: Counter[str] = Counter()
     for p in poems:
         strains = labels.get(p.id)
         if strains is None:
