@@ -17,14 +17,31 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from torch import Tensor, nn
 
 from tangstudio.engine.models.archs import pairs_state
 from tangstudio.engine.models.cells import CellStack, copy_fused_to_cells
+
+if TYPE_CHECKING:
+    from tangstudio.engine.corpus.vocab import Vocab
+
+_Hook = Callable[[nn.Module, tuple[Any, ...], Any], None]
+
+
+class ModelWithVocab(Protocol):
+    """What reading a poem's gates needs of a loaded model: runs.loaded.Loaded is one (a layer up)."""
+
+    @property
+    def model(self) -> nn.Module: ...
+
+    @property
+    def vocab(self) -> Vocab: ...
+
 
 GATE_NAMES: dict[str, tuple[str, ...]] = {
     "lstm": ("f", "i", "o", "‖c‖"),
@@ -142,21 +159,21 @@ def _trace(model: nn.Module, ids: Tensor, kind: str) -> GateTrace:
     )
 
 
-def _keep(into: list):
-    def hook(_module: nn.Module, _inputs: tuple, output) -> None:
+def _keep(into: list[Tensor | tuple[Tensor, Tensor]]) -> _Hook:
+    def hook(_module: nn.Module, _inputs: tuple[Any, ...], output: Tensor | tuple[Tensor, Tensor]) -> None:
         into.append(output)
 
     return hook
 
 
-def _keep_sigmoid(into: list):
-    def hook(_module: nn.Module, _inputs: tuple, output: Tensor) -> None:
+def _keep_sigmoid(into: list[Tensor]) -> _Hook:
+    def hook(_module: nn.Module, _inputs: tuple[Any, ...], output: Tensor) -> None:
         into.append(torch.sigmoid(output))
 
     return hook
 
 
-def poem_trace(loaded, text: str, form: str) -> GateTrace | None:
+def poem_trace(loaded: ModelWithVocab, text: str, form: str) -> GateTrace | None:
     """The trace of `text` read as the model read it while writing: the form's start token first.
 
     Position k + 1 of the trace is character k of the text; None for a model without readable gates.
@@ -169,7 +186,7 @@ def poem_trace(loaded, text: str, form: str) -> GateTrace | None:
     return trace(loaded.model, torch.tensor(ids, device=device))
 
 
-def poem_gates(loaded, text: str, form: str) -> list[list[dict[str, float]]]:
+def poem_gates(loaded: ModelWithVocab, text: str, form: str) -> list[list[dict[str, float]]]:
     """Per character of `text`, the gate values of every layer ([] for a model without gates)."""
     found = poem_trace(loaded, text, form)
     return [] if found is None else found.rows(0, start=1)

@@ -34,7 +34,8 @@ def locked_dropout(x: Tensor, p: float, training: bool) -> Tensor:
 def embedding_dropout(embedding: nn.Embedding, ids: Tensor, p: float, training: bool) -> Tensor:
     """Look ids up in an embedding whose rows are each dropped with probability p."""
     if not training or p <= 0:
-        return embedding(ids)
+        looked_up: Tensor = embedding(ids)
+        return looked_up
     weight = embedding.weight
     mask = weight.new_empty(weight.shape[0], 1).bernoulli_(1 - p) / (1 - p)
     return F.embedding(ids, weight * mask, embedding.padding_idx)
@@ -43,9 +44,11 @@ def embedding_dropout(embedding: nn.Embedding, ids: Tensor, p: float, training: 
 def weight_dropped_call(rnn: nn.Module, p: float, training: bool, *args: object) -> tuple[Tensor, object]:
     """Run `rnn(*args)` with every `weight_hh_l*` thinned by one DropConnect mask for this call."""
     if not training or p <= 0:
-        return rnn(*args)
+        out: tuple[Tensor, object] = rnn(*args)
+        return out
     params = dict(rnn.named_parameters())
     thinned = {
         name: F.dropout(weight, p, training=True) for name, weight in params.items() if "weight_hh" in name
     }
-    return functional_call(rnn, {**params, **thinned}, args)
+    thinned_out: tuple[Tensor, object] = functional_call(rnn, {**params, **thinned}, args)
+    return thinned_out

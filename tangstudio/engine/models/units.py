@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from tangstudio.engine.hanzi import LINE_MARKS
-from tangstudio.engine.models.gates import kind_of, trace
+from tangstudio.engine.models.cells import CellStack
+from tangstudio.engine.models.gates import ModelWithVocab, kind_of, trace
 
 QUANTITIES: dict[str, tuple[str, str]] = {
     "line_position": ("position in the line", "r"),
@@ -47,7 +49,7 @@ class UnitScore:
     unit: str  # h<layer>:<index> or c<layer>:<index>, 0-based
     value: float  # r, or AUC
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"unit": self.unit, "value": round(self.value, 4)}
 
 
@@ -82,7 +84,7 @@ class QuantityReport:
             return f"unit {best.unit} tracks it ({figure}; chance {self.chance:.2f})"
         return f"no single unit tracks it well: the best is {best.unit} ({figure}; chance {self.chance:.2f})"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "quantity": self.name,
             "label": self.label,
@@ -105,7 +107,7 @@ class UnitsReport:
     positions: int
     quantities: list[QuantityReport] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "arch": self.arch,
             "layers": self.layers,
@@ -145,7 +147,9 @@ def labels_for(text: str, form: str) -> dict[str, list[float | None]]:
     return out
 
 
-def collect(loaded, poems: list[tuple[str, str]], batch: int = 64) -> tuple[Tensor, list[str], dict]:
+def collect(
+    loaded: ModelWithVocab, poems: list[tuple[str, str]], batch: int = 64
+) -> tuple[Tensor, list[str], dict[str, list[float | None]]]:
     """Unit values [N, U] at every position of `poems` ((text, form) pairs), their names, the labels."""
     model, vocab = loaded.model, loaded.vocab
     device = next(model.parameters()).device
@@ -185,7 +189,8 @@ def pearson(x: Tensor, y: Tensor) -> Tensor:
     x = x - x.mean(0)
     y = y - y.mean()
     denominator = x.norm(dim=0) * y.norm()
-    return (x * y[:, None]).sum(0) / denominator.clamp_min(1e-12)
+    r: Tensor = (x * y[:, None]).sum(0) / denominator.clamp_min(1e-12)
+    return r
 
 
 def column_ranks(x: Tensor) -> Tensor:
@@ -209,7 +214,9 @@ def auc(ranks: Tensor, y: Tensor) -> Tensor:
     return (ranks[positives].sum(0).double() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def rank_units(loaded, poems: list[tuple[str, str]], top: int = 10, seed: int = 0) -> UnitsReport:
+def rank_units(
+    loaded: ModelWithVocab, poems: list[tuple[str, str]], top: int = 10, seed: int = 0
+) -> UnitsReport:
     """Rank every hidden and cell unit by how well it tracks each quantity over `poems`."""
     kind = kind_of(loaded.model)
     if kind is None:
@@ -217,10 +224,11 @@ def rank_units(loaded, poems: list[tuple[str, str]], top: int = 10, seed: int = 
     values, names, labels = collect(loaded, poems)
     values = values.float()
     ranks_all: Tensor | None = None
-    rnn = loaded.model.rnn
+    # A causal model's recurrent stack (kind_of said so): the fused kernel or the teaching cells.
+    rnn = cast("nn.RNNBase | CellStack", loaded.model.rnn)
     report = UnitsReport(
         kind,
-        int(rnn.num_layers if hasattr(rnn, "num_layers") else len(rnn.cells)),
+        len(rnn.cells) if isinstance(rnn, CellStack) else int(rnn.num_layers),
         int(rnn.hidden_size),
         len(poems),
         int(values.shape[0]),
@@ -252,7 +260,7 @@ def rank_units(loaded, poems: list[tuple[str, str]], top: int = 10, seed: int = 
     return report
 
 
-def val_poems(loaded, limit: int = 400, seed: int = 0) -> list[tuple[str, str]]:
+def val_poems(loaded: ModelWithVocab, limit: int = 400, seed: int = 0) -> list[tuple[str, str]]:
     """A sample of the validation split of the corpus the model was trained on, as (text, form)."""
     from tangstudio.engine.corpus import load_corpus
 
