@@ -157,12 +157,12 @@ def show(
     console.print(f"[dim]{escape(str(summary.path))}[/dim]")
     for problem in summary.problems:
         console.print(f"[bold red]damaged:[/bold red] {escape(problem)}", highlight=False, soft_wrap=True)
-    config = Table(show_header=False, box=None, padding=(0, 1), title="config", title_justify="left")
-    config.add_column(style="bold", justify="right")
-    config.add_column()
+    config_table = Table(show_header=False, box=None, padding=(0, 1), title="config", title_justify="left")
+    config_table.add_column(style="bold", justify="right")
+    config_table.add_column()
     for key, value in data["config"].items():
-        config.add_row(escape(key), escape(str(value)))
-    console.print(config)
+        config_table.add_row(escape(key), escape(str(value)))
+    console.print(config_table)
     if evals:
         table = Table(title="evaluations (last 10)", title_justify="left")
         for column in (

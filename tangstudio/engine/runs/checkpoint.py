@@ -58,7 +58,7 @@ class LoadedModel:
     model: torch.nn.Module
     vocab: Any  # tangstudio.engine.corpus.vocab.Vocab
     config: Any  # tangstudio.engine.models.ModelConfig
-    meta: dict
+    meta: dict[str, Any]
     path: Path = field(default_factory=Path)
 
     @property
@@ -85,9 +85,9 @@ def _tensors_bytes(tensors: dict[str, torch.Tensor]) -> bytes:
 def save_checkpoint(
     directory: Path,
     state_dict: dict[str, torch.Tensor],
-    meta: dict,
+    meta: dict[str, Any],
     train_tensors: dict[str, torch.Tensor] | None = None,
-    train_meta: dict | None = None,
+    train_meta: dict[str, Any] | None = None,
 ) -> None:
     """Write weights (+ optional training state) into a new folder, then switch it in as one unit.
 
@@ -170,7 +170,7 @@ def _read_tensors(folder: OpenFolder, name: str, expected_sha: object) -> dict[s
         raise TangError(f"checkpoint file {folder.path / name} cannot be read ({exc})") from None
 
 
-def read_meta(directory: Path | OpenFolder) -> dict:
+def read_meta(directory: Path | OpenFolder) -> dict[str, Any]:
     with opened(directory) as folder:
         meta = folder.read_json(META, MAX_JSON_BYTES)
         directory = folder.path
@@ -186,7 +186,7 @@ def read_meta(directory: Path | OpenFolder) -> dict:
     return meta
 
 
-def read_config(directory: Path, meta: dict) -> tuple[Any, Any]:
+def read_config(directory: Path, meta: dict[str, Any]) -> tuple[Any, Any]:
     """The ModelConfig and Vocab meta.json describes, or one line; torch-free, so fast_model shares it."""
     from tangstudio.engine.corpus.vocab import Vocab
     from tangstudio.engine.models.config import ModelConfig
@@ -203,7 +203,7 @@ def read_config(directory: Path, meta: dict) -> tuple[Any, Any]:
         raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
 
 
-def read_weights(directory: Path | OpenFolder, meta: dict | None = None) -> dict[str, torch.Tensor]:
+def read_weights(directory: Path | OpenFolder, meta: dict[str, Any] | None = None) -> dict[str, torch.Tensor]:
     """The weights, checked by sha256 and refused unless every value is finite."""
     with opened(directory) as folder:
         meta = meta if meta is not None else read_meta(folder)
@@ -218,8 +218,8 @@ def read_weights(directory: Path | OpenFolder, meta: dict | None = None) -> dict
 
 
 def read_train_state(
-    directory: Path | OpenFolder, meta: dict | None = None
-) -> tuple[dict[str, torch.Tensor], dict]:
+    directory: Path | OpenFolder, meta: dict[str, Any] | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The optimizer/RNG state, refused unless it was written with this folder's meta.json."""
     with opened(directory) as folder:
         meta = meta if meta is not None else read_meta(folder)

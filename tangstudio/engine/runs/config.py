@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -25,14 +26,14 @@ from tangstudio.engine.runs.schema import (
 )
 
 
-def write_config(path: Path, config: dict) -> None:
+def write_config(path: Path, config: dict[str, Any]) -> None:
     """The options as TOML between CONFIG_HEAD and CONFIG_END, so a reader knows a cut-short file
     (files from before the marker lines have neither, and are checked for their core options)."""
     clean = {k: v for k, v in config.items() if v is not None}
     write_text_atomic(path, CONFIG_HEAD + "\n" + tomli_w.dumps(clean) + CONFIG_END + "\n")
 
 
-def read_config(path: Path) -> dict:
+def read_config(path: Path) -> dict[str, Any]:
     """The run's options, checked against TrainConfig's types; a damaged file is one line naming it.
 
     A file that is not TOML, was cut short (no CONFIG_END, or missing core options), or holds a

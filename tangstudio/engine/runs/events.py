@@ -10,7 +10,7 @@ the number of optimizer steps done, counted from the run's start across resumes.
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 EventName = Literal["start", "train", "progress", "eval", "sample", "checkpoint", "done"]
 LOGGED: tuple[str, ...] = ("train", "eval", "checkpoint", "done")  # the kinds in metrics.jsonl
@@ -105,7 +105,7 @@ class StartEvent(TypedDict):
     vocab_size: int
     resumed_from: int | None  # the step a --resume continues from (0: it had no checkpoint yet)
     ppl_kind: str
-    config: dict
+    config: dict[str, Any]
 
 
 class ProgressEvent(TypedDict, total=False):

@@ -24,6 +24,7 @@ import stat
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine.errors import TangError
 
@@ -104,7 +105,7 @@ class OpenFolder:
             raise TangError(f"checkpoint file {self.path / name} changed while it was read; try again")
         return data
 
-    def read_json(self, name: str, limit: int) -> dict:
+    def read_json(self, name: str, limit: int) -> dict[str, Any]:
         where = self.path / name
         try:
             data = json.loads(self.read(name, limit).decode("utf-8"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs.layout import CHECKPOINT_KINDS, CONFIG, META, checkpoint_dir, looks_like_run
@@ -79,7 +80,7 @@ def poem_runs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and looks_like_run(p) and is_poem_run(p))
 
 
-def lab_refusal(directory: Path, meta: dict) -> str:
+def lab_refusal(directory: Path, meta: dict[str, Any]) -> str:
     """The one line for a poem command given a lab checkpoint: "lab-bilstm is a digits classifier,
     not a poem model", naming the run (not its checkpoints/best folder) and pointing to `lab`."""
     directory = Path(directory)

@@ -16,6 +16,7 @@ import os
 import socket
 import stat
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine.errors import TangError
 
@@ -35,12 +36,12 @@ def process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
-def lock_info() -> dict:
+def lock_info() -> dict[str, Any]:
     pid = os.getpid()
     return {"pid": pid, "host": socket.gethostname(), "started": process_start(pid)}
 
 
-def holder_alive(info: dict) -> int | None:
+def holder_alive(info: dict[str, Any]) -> int | None:
     """The pid named by a lock when that very process still runs on this host, else None."""
     try:
         pid = int(info["pid"])
@@ -55,7 +56,7 @@ def holder_alive(info: dict) -> int | None:
     return pid
 
 
-def read_lock(path: Path) -> dict | None:
+def read_lock(path: Path) -> dict[str, Any] | None:
     """The lock's JSON, or None when there is none or it is damaged (never reads a device or folder)."""
     from tangstudio.engine.runs.schema import read_text
 
@@ -66,7 +67,7 @@ def read_lock(path: Path) -> dict | None:
     return info if isinstance(info, dict) else None
 
 
-def _busy(name: str, info: dict | None) -> TangError:
+def _busy(name: str, info: dict[str, Any] | None) -> TangError:
     who = f" (pid {info.get('pid')} on {info.get('host')})" if info else ""
     return TangError(f"run {name!r} is being trained by another process right now{who}")
 

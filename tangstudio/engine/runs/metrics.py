@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.runs.schema import MAX_JSONL_BYTES, DamagedFile, check_event, jsonl_events, read_upto
@@ -34,7 +35,7 @@ class MetricsWriter:
         # One file kept open across many appends, closed by close(): a with-block cannot span them.
         self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
 
-    def write(self, event: dict) -> dict:
+    def write(self, event: dict[str, Any]) -> dict[str, Any]:
         record = {**event, "time": event.get("time") or now_iso()}
         self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._file.flush()
@@ -50,7 +51,7 @@ class MetricsWriter:
         self.close()
 
 
-def read_metrics(path: Path) -> list[dict]:
+def read_metrics(path: Path) -> list[dict[str, Any]]:
     """Every complete, valid event in the file (an unfinished last line is ignored)."""
     return read_jsonl(path).events
 
@@ -59,7 +60,7 @@ def read_metrics(path: Path) -> list[dict]:
 class JsonlRead:
     """What a read of a JSONL file gave: its valid records and what was wrong with the rest."""
 
-    events: list[dict] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
     skipped: int = 0  # damaged lines left out
     first_skip: str | None = None  # "line 7: step 'abc' is not a whole number ≥ 0"
     damage: str | None = None  # the whole file is unusable (a folder, a device, too large)
@@ -75,7 +76,7 @@ class JsonlRead:
 
 
 def read_jsonl(
-    path: Path, check: Callable[[object], tuple[dict | None, str | None]] = check_event
+    path: Path, check: Callable[[object], tuple[dict[str, Any] | None, str | None]] = check_event
 ) -> JsonlRead:
     """Read a whole JSONL file through the schema; a missing file is simply empty."""
     follower = MetricsFollower(path, check)
@@ -91,7 +92,7 @@ TAIL_BYTES = 256 << 10  # about 800 lines: the last status and step, many times 
 
 
 def read_jsonl_tail(
-    path: Path, check: Callable[[object], tuple[dict | None, str | None]] = check_event
+    path: Path, check: Callable[[object], tuple[dict[str, Any] | None, str | None]] = check_event
 ) -> JsonlRead:
     """`read_jsonl` for a file up to TAIL_FROM_BYTES; for a larger one, only its last TAIL_BYTES.
 
@@ -117,10 +118,10 @@ def read_jsonl_tail(
     return JsonlRead(events, skipped, first, None)
 
 
-def read_kind(path: Path, kind: str) -> list[dict]:
+def read_kind(path: Path, kind: str) -> list[dict[str, Any]]:
     """Every valid event of one kind (`eval`), streamed: the other lines are never parsed or kept."""
     needle = f'"{kind}"'.encode()
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_JSONL_BYTES:
@@ -144,7 +145,7 @@ class MetricsFollower:
     """
 
     def __init__(
-        self, path: Path, check: Callable[[object], tuple[dict | None, str | None]] = check_event
+        self, path: Path, check: Callable[[object], tuple[dict[str, Any] | None, str | None]] = check_event
     ) -> None:
         self.path = Path(path)
         self.check = check
@@ -160,7 +161,7 @@ class MetricsFollower:
         self.first_skip: str | None = None
         self.damage: str | None = None
 
-    def read_new(self) -> list[dict]:
+    def read_new(self) -> list[dict[str, Any]]:
         try:
             info = os.stat(self.path)
         except FileNotFoundError:

@@ -7,14 +7,16 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import PplKind, ppl_kind
 from tangstudio.engine.runs import layout
-from tangstudio.engine.runs.checkpoint import META, STATE, STATE_META, WEIGHTS, read_meta
+from tangstudio.engine.runs.checkpoint import read_meta
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.kinds import LAB, POEM, run_kind
+from tangstudio.engine.runs.layout import META, STATE, STATE_META, WEIGHTS
 from tangstudio.engine.runs.lock import RunLock, holder_alive, read_lock
 from tangstudio.engine.runs.metrics import read_jsonl_tail
 from tangstudio.engine.runs.schema import (
@@ -50,7 +52,7 @@ class RunDir:
         """True when the run's config.toml is there, even damaged (it is then reported, not ignored)."""
         return os.path.lexists(self.config_path)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return read_config(self.config_path)
 
     def lock(self) -> RunLock:
@@ -72,7 +74,7 @@ class RunDir:
                     path, "is a folder, not a file" if path.is_dir() else "is not a regular file"
                 )
 
-    def _lock(self) -> dict | None:
+    def _lock(self) -> dict[str, Any] | None:
         return read_lock(self.lock_path)  # None when absent or damaged; never reads a device
 
     def local_pid(self) -> int | None:
@@ -87,11 +89,11 @@ class RunDir:
         return info is not None and (_foreign(info) or _alive_pid(info) is not None)
 
 
-def _foreign(lock: dict) -> bool:
+def _foreign(lock: dict[str, Any]) -> bool:
     return lock.get("host") not in (None, socket.gethostname())
 
 
-def _alive_pid(lock: dict) -> int | None:
+def _alive_pid(lock: dict[str, Any]) -> int | None:
     return holder_alive(lock)  # also None when the pid now belongs to a later process
 
 
@@ -132,7 +134,7 @@ class RunSummary:
     kind: str = "poem"  # poem | lab (runs/kinds.py): lab runs list apart from the poem runs
     best_val_acc: float | None = None  # lab runs: their measure is accuracy, not perplexity
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "path": str(self.path)}
 
 
@@ -146,9 +148,9 @@ def problem_line(run: RunDir, exc: TangError) -> str:
     return str(exc)
 
 
-def checkpoint_metas(run: RunDir) -> tuple[dict[str, dict], list[str]]:
+def checkpoint_metas(run: RunDir) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """The meta.json of `best` and `last` that read cleanly, and a problem line for each that does not."""
-    metas: dict[str, dict] = {}
+    metas: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     for which, directory in (("best", run.best_dir), ("last", run.last_dir)):
         if not os.path.lexists(directory / META):
@@ -160,7 +162,7 @@ def checkpoint_metas(run: RunDir) -> tuple[dict[str, dict], list[str]]:
     return metas, problems
 
 
-def check_weights(run: RunDir, metas: dict[str, dict]) -> list[str]:
+def check_weights(run: RunDir, metas: dict[str, dict[str, Any]]) -> list[str]:
     """Problem lines for weight and training-state files that are not what meta.json recorded.
 
     Torch-free (sha256 of the bytes), so `runs show` can vouch for a checkpoint without loading it.

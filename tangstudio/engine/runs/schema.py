@@ -117,7 +117,7 @@ def _is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_event(value: object) -> tuple[dict | None, str | None]:
+def check_event(value: object) -> tuple[dict[str, Any] | None, str | None]:
     """(event, None) for a usable metrics line, (None, reason) for one to skip.
 
     Every event has a string `event` and a whole, non-negative `step`. Numbers are numbers or
@@ -145,7 +145,7 @@ def check_event(value: object) -> tuple[dict | None, str | None]:
     return clean, None
 
 
-def check_sample(value: object) -> tuple[dict | None, str | None]:
+def check_sample(value: object) -> tuple[dict[str, Any] | None, str | None]:
     """(record, None) for a samples.jsonl line with a whole step and a text string, else (None, reason)."""
     if not isinstance(value, dict):
         return None, f"a JSON {type(value).__name__}, not an object"
@@ -179,7 +179,7 @@ def _field_types(annotation: str) -> tuple[type, ...]:
     return tuple(kinds)
 
 
-def check_config(data: object, path: Path, complete: bool) -> dict:
+def check_config(data: object, path: Path, complete: bool) -> dict[str, Any]:
     """A run's config.toml as a dict whose known keys have the types TrainConfig declares.
 
     `complete` says the file ended with CONFIG_END; without it (runs written before the marker) the
@@ -204,7 +204,7 @@ def check_config(data: object, path: Path, complete: bool) -> dict:
     return data
 
 
-def check_meta_summary(meta: dict, path: Path) -> dict:
+def check_meta_summary(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     """The few meta.json values `runs list/show` print: step, params, val_loss of the right types."""
     step = meta.get("step")
     if step is not None and (not _is_int(step) or step < 0):
@@ -219,7 +219,7 @@ def check_meta_summary(meta: dict, path: Path) -> dict:
     return meta
 
 
-def check_train_state(info: dict, path: Path | str) -> dict:
+def check_train_state(info: dict[str, Any], path: Path | str) -> dict[str, Any]:
     """train_state.json: a list of param groups (objects with a numeric lr and integer params)
     and integer counters, before any of it reaches the optimizer."""
     groups = info.get("param_groups")
@@ -247,11 +247,11 @@ def check_train_state(info: dict, path: Path | str) -> dict:
 
 def jsonl_events(
     text: str, check: Any = check_event, first_line: int = 1
-) -> tuple[list[dict], int, str | None]:
+) -> tuple[list[dict[str, Any]], int, str | None]:
     """(valid records, lines skipped, why the first was skipped) from complete JSONL text."""
     import json
 
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     skipped, first = 0, None
     for number, line in enumerate(text.splitlines(), first_line):
         line = line.strip()
