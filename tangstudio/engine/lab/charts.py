@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine.atomic import write_bytes_atomic
 
@@ -23,7 +24,7 @@ def relative_norms(norms: list[float]) -> list[float]:
     return [max(n / last, FLOOR) for n in reversed(norms)]
 
 
-def memory_text_charts(study: dict, width: int = 80, height: int = 16) -> list[str]:
+def memory_text_charts(study: dict[str, Any], width: int = 80, height: int = 16) -> list[str]:
     """Two plotext charts as strings (ANSI colour included)."""
     import plotext as plt
 
@@ -67,7 +68,7 @@ def memory_text_charts(study: dict, width: int = 80, height: int = 16) -> list[s
     return charts
 
 
-def memory_png(study: dict, path: str | Path) -> Path:
+def memory_png(study: dict[str, Any], path: str | Path) -> Path:
     import io
 
     import matplotlib

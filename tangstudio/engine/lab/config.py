@@ -88,13 +88,13 @@ class LabConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> LabConfig:
+    def from_dict(cls, data: dict[str, Any]) -> LabConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         if data.get("kind") != LAB_KIND:
             raise TangError('this run is not a lab run (its config.toml has no kind = "lab")')
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def merged_for_resume(self, stored: dict, given: set[str]) -> LabConfig:
+    def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> LabConfig:
         """The stored config with only budget options taken from this one."""
         base = LabConfig.from_dict(stored)
         changed = {

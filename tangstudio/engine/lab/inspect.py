@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,9 @@ def knows_at(probs_by_row: np.ndarray) -> int | None:
     return row + 1 if row < len(tops) else None
 
 
-def digit_reading(target: str | Path, index: int = 0, split: str = "test", wrong_only: bool = False) -> dict:
+def digit_reading(
+    target: str | Path, index: int = 0, split: str = "test", wrong_only: bool = False
+) -> dict[str, Any]:
     """One digit of a split read by a run, with the ten class probabilities after each row."""
     import torch
 

@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
@@ -56,8 +57,8 @@ def run_memory_study(
     batch_size: int = 64,
     grad_distance: int = 100,
     threads: int = 1,
-    on_result: Callable[[dict], None] | None = None,
-) -> dict:
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
     """Train every cell of the grid and return the whole study as a JSON-ready dict.
 
     `lr` is one rate for all, or one per architecture (each at its own best, from a sweep).
@@ -72,7 +73,7 @@ def run_memory_study(
     from tangstudio.engine.lab.train import classify, train_lab
 
     torch.set_num_threads(threads)
-    runs: list[dict] = []
+    runs: list[dict[str, Any]] = []
     gradients: dict[str, dict[str, list[float]]] = {}
     for T in distances:
         task = MemoryTask(T)
@@ -143,14 +144,14 @@ def run_memory_study(
     }
 
 
-def save_results(study: dict, name: str = "memory") -> Path:
+def save_results(study: dict[str, Any], name: str = "memory") -> Path:
     path = results_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(study, indent=1))
     return path
 
 
-def load_results(name_or_path: str | Path = "memory") -> dict:
+def load_results(name_or_path: str | Path = "memory") -> dict[str, Any]:
     text = str(name_or_path)
     path = Path(text).expanduser() if text.endswith(".json") or "/" in text else results_path(text)
     try:
@@ -164,7 +165,7 @@ def load_results(name_or_path: str | Path = "memory") -> dict:
     return study
 
 
-def merge_results(studies: list[dict]) -> dict:
+def merge_results(studies: list[dict[str, Any]]) -> dict[str, Any]:
     """Studies with the same training settings at different distances (or of different cells),
     as one: e.g. the longest distance run as its own process. Gradient norms are kept per distance: the first study's
     at its grad_distance under "gradients", every study's under "gradients_by_distance"."""
@@ -190,7 +191,7 @@ def merge_results(studies: list[dict]) -> dict:
     }
 
 
-def summary(study: dict) -> list[dict]:
+def summary(study: dict[str, Any]) -> list[dict[str, Any]]:
     """Accuracy mean ± sd over seeds, one row per (arch, T), in the study's order."""
     rows = []
     settings = study["settings"]

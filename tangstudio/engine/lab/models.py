@@ -93,14 +93,15 @@ class SequenceClassifier(nn.Module):
     def features(self, x: Tensor) -> Tensor:
         """The final state(s) the class is read from: [B, H] or [B, 2H]."""
         out, _ = self.rnn(x)
-        last = out[:, -1]
+        last: Tensor = out[:, -1]
         if self.rnn_back is None:
             return last
         back, _ = self.rnn_back(x.flip(1))
         return torch.cat([last, back[:, -1]], dim=-1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))
+        logits: Tensor = self.head(self.features(x))
+        return logits
 
     @torch.no_grad()
     def prefix_logits(self, x: Tensor) -> Tensor:
@@ -111,7 +112,8 @@ class SequenceClassifier(nn.Module):
         """
         out, _ = self.rnn(x)
         if self.rnn_back is None:
-            return self.head(out)
+            every_step: Tensor = self.head(out)
+            return every_step
         steps = []
         for t in range(x.shape[1]):
             back, _ = self.rnn_back(x[:, : t + 1].flip(1))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
+from typing import Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
@@ -18,7 +19,7 @@ from tangstudio.engine.runs.metrics import read_metrics
 TARGET = 0.97  # the issue's bar for the LSTM: 97 % test accuracy
 
 
-def collect(prefix: str = "lab-") -> list[dict]:
+def collect(prefix: str = "lab-") -> list[dict[str, Any]]:
     """One row per finished lab digits run whose name starts with `prefix`."""
     from tangstudio.engine.lab.train import evaluate_digits
 
@@ -61,7 +62,7 @@ def collect(prefix: str = "lab-") -> list[dict]:
     return rows
 
 
-def best_rates(rows: list[dict]) -> dict[str, float]:
+def best_rates(rows: list[dict[str, Any]]) -> dict[str, float]:
     """Each architecture's rate with the best seed-0 val accuracy (the sweep's pick; test unseen)."""
     best: dict[str, tuple[float, float]] = {}
     for r in rows:
@@ -70,7 +71,7 @@ def best_rates(rows: list[dict]) -> dict[str, float]:
     return {arch: lr for arch, (_, lr) in best.items()}
 
 
-def same_budget(rows: list[dict]) -> list[dict]:
+def same_budget(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The runs with the most common step budget (the sweep's): a longer extra run, such as the
     five-minute LSTM, is listed but never mixed into the sweep or the seeds."""
     from collections import Counter
@@ -81,7 +82,7 @@ def same_budget(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r["steps"] == steps]
 
 
-def seed_summary(rows: list[dict]) -> list[dict]:
+def seed_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Test accuracy mean ± sd over the seeds at each architecture's picked rate (same budget only)."""
     rows = same_budget(rows)
     picked = best_rates(rows)
@@ -107,7 +108,7 @@ def seed_summary(rows: list[dict]) -> list[dict]:
     return out
 
 
-def digits_png(rows: list[dict], path: str | Path) -> Path:
+def digits_png(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """Val accuracy against step (left) and CPU seconds (right), every run; sweep runs thin."""
     import io
 
@@ -154,7 +155,7 @@ def digits_png(rows: list[dict], path: str | Path) -> Path:
     return Path(path)
 
 
-def direction_ablation(target: str | Path, split: str = "test") -> dict:
+def direction_ablation(target: str | Path, split: str = "test") -> dict[str, Any]:
     """Does a BiLSTM classifier use both directions? Test accuracy with each half of its features
     (the forward final state →h_T, the backward final state ←h_1) replaced by its mean over the
     split: if accuracy falls when either half is removed, the decision rests on both."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from typing import Any
 
 CONFIGS: tuple[tuple[str, str, int], ...] = (
     ("lstm-128", "lstm", 128),
@@ -23,7 +24,9 @@ CONFIGS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def interleaved_speed(steps: int = 60, warmup: int = 5, batch_size: int = 64, threads: int = 1) -> list[dict]:
+def interleaved_speed(
+    steps: int = 60, warmup: int = 5, batch_size: int = 64, threads: int = 1
+) -> list[dict[str, Any]]:
     """Median seconds per training step of each config, taking turns step by step."""
     import torch
     import torch.nn.functional as F

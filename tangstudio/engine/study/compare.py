@@ -29,12 +29,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ARCH_NAMES
 from tangstudio.engine.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    from tangstudio.engine.training.loop import RunResult
 
 TARGET_RULE_GIVEN = "given with --target-loss"
 TARGET_RULE_WORST = "the worst causal architecture's best val loss, so every causal architecture reaches it"
@@ -83,18 +87,18 @@ class StudyResult:
     archs: list[ArchResult]
     target_loss: float | None
     target_rule: str
-    config: dict  # the shared training options (arch and run name vary)
+    config: dict[str, Any]  # the shared training options (arch and run name vary)
     started: str
     stopped_early: bool = False
 
     def get(self, arch: str) -> ArchResult | None:
         return next((a for a in self.archs if a.arch == arch), None)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> StudyResult:
+    def from_dict(cls, data: dict[str, Any]) -> StudyResult:
         archs = [ArchResult(**{**a, "curve": [EvalPoint(**p) for p in a["curve"]]}) for a in data["archs"]]
         return cls(**{**data, "archs": archs})
 
@@ -170,14 +174,14 @@ class _Recorder:
     """Listens to one run's events: keeps train rates and evaluations, times the evaluation overhead."""
 
     def __init__(self) -> None:
-        self.start: dict = {}
+        self.start: dict[str, Any] = {}
         self.rates: list[float] = []
-        self.evals: list[dict] = []
+        self.evals: list[dict[str, Any]] = []
         self.overhead_s = 0.0
         self._logged_at: tuple[int, float] | None = None
         self._eval_step: int | None = None
 
-    def on_event(self, event: dict) -> None:
+    def on_event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         now = time.monotonic()
         if kind == "start":
@@ -195,7 +199,7 @@ class _Recorder:
             self._eval_step = None
 
 
-def _summarize(config: TrainConfig, result, recorder: _Recorder, lengths: list[int]) -> ArchResult:
+def _summarize(config: TrainConfig, result: RunResult, recorder: _Recorder, lengths: list[int]) -> ArchResult:
     cum = cumulative_chars(lengths, config.batch_size, config.seed, result.step)
 
     def chars_at(step: int) -> int:
@@ -258,7 +262,7 @@ def run_study(
     archs: list[str],
     prefix: str | None = None,
     target_loss: float | None = None,
-    on_event: Callable[[str, dict], None] | None = None,
+    on_event: Callable[[str, dict[str, Any]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> StudyResult:
     """Train `archs` one after the other with `base`'s options; `on_event(arch, event)` sees every event.
@@ -283,7 +287,7 @@ def run_study(
     stopped = False
     for config in configs:
         recorder = _Recorder()
-        callbacks: list[Callable[[dict], None]] = [recorder.on_event]
+        callbacks: list[Callable[[dict[str, Any]], None]] = [recorder.on_event]
         if on_event is not None:
             callbacks.append(functools.partial(on_event, config.arch))
         load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None

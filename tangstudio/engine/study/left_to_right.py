@@ -11,9 +11,12 @@ side by side honestly. It costs one pass per position, so it runs on a fixed sam
 from __future__ import annotations
 
 import math
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
-def sample_poems(poems: list, limit: int, seed: int = 0) -> list:
+def sample_poems(poems: list[T], limit: int, seed: int = 0) -> list[T]:
     if limit <= 0 or len(poems) <= limit:
         return poems
     import torch
@@ -24,7 +27,7 @@ def sample_poems(poems: list, limit: int, seed: int = 0) -> list:
 
 def left_to_right_loss(
     bilstm_target: str, causal_target: str | None = None, poems: int = 200, split: str = "val", seed: int = 0
-) -> dict:
+) -> dict[str, Any]:
     """Mean nats/token of the BiLSTM written left to right, its usual pseudo-loss, and (optionally)
     a causal run's loss, all on the same sample of `split` poems and the same tokens."""
     import torch

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tangstudio.engine.atomic import write_bytes_atomic
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ARCH_NAMES
+
+if TYPE_CHECKING:
+    from tangstudio.engine.study.compare import StudyResult
 
 # One colour per architecture, in the registry's order (an architecture added later gets the next).
 PALETTE = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -39,7 +43,7 @@ def check_plot_path(path: str | Path) -> Path:
     return path
 
 
-def plot_curves(study, path: str | Path) -> Path:
+def plot_curves(study: StudyResult, path: str | Path) -> Path:
     """Draw `study` (a StudyResult) to `path` atomically; returns the path."""
     require_matplotlib()
     path = check_plot_path(path)

@@ -11,7 +11,13 @@ The BiLSTM sees both sides at every position, so its rows are pseudo-losses and 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tangstudio.engine.corpus.poem import Poem
+    from tangstudio.engine.runs.loaded import Loaded
 
 DEFAULT_EDGES = (6, 12, 24, 36, 48)  # five-character lines are 6 tokens with punctuation, seven are 8
 
@@ -22,7 +28,9 @@ def bucket_labels(edges: tuple[int, ...]) -> list[str]:
     return [*labels, f"{edges[-1] + 1}+"]
 
 
-def token_losses(loaded, poems: list, max_tokens: int = 8192):
+def token_losses(
+    loaded: Loaded, poems: Sequence[Poem], max_tokens: int = 8192
+) -> Iterator[tuple[Poem, list[float]]]:
     """Yield (poem, losses) with losses[i] the nats of predicting body character i (the last: <eos>).
 
     Counted exactly like `evaluate`: a causal model predicts token i+1 from the tokens before it,
@@ -60,7 +68,7 @@ def token_losses(loaded, poems: list, max_tokens: int = 8192):
 
 def loss_by_position(
     target: str, edges: tuple[int, ...] = DEFAULT_EDGES, split: str = "val", max_tokens: int = 8192
-) -> dict:
+) -> dict[str, Any]:
     """Mean loss per position bucket of run/checkpoint `target`'s best checkpoint on `split`.
 
     Returns {"run", "arch", "ppl_kind", "labels", "loss": [...], "count": [...]}, NaN for an empty bucket.

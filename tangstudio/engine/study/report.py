@@ -6,6 +6,11 @@ BiLSTM's much lower pseudo-perplexity as a better language model.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tangstudio.engine.study.compare import ArchResult, StudyResult
+
 HEADERS = [
     "arch",
     "params",
@@ -23,21 +28,21 @@ PSEUDO_NOTE = (
 )
 
 
-def _loss(arch) -> str:
+def _loss(arch: ArchResult) -> str:
     if arch.best_val_loss is None:
         return "–"
     return f"{arch.best_val_loss:.3f} ({arch.best_val_ppl:.1f})"
 
 
-def _target(arch, study) -> str:
-    if arch.target_step is not None:
+def _target(arch: ArchResult, study: StudyResult) -> str:
+    if arch.target_step is not None and arch.target_train_s is not None and arch.target_chars is not None:
         return f"{arch.target_train_s / 60:.1f} min · {arch.target_chars / 1e6:.2f} M chars"
     if not arch.causal and any(a.causal for a in study.archs):
         return "n/a (pseudo)"
     return "not reached"
 
 
-def table_rows(study) -> list[list[str]]:
+def table_rows(study: StudyResult) -> list[list[str]]:
     rows = []
     for a in study.archs:
         rows.append(
@@ -56,13 +61,13 @@ def table_rows(study) -> list[list[str]]:
     return rows
 
 
-def target_line(study) -> str:
+def target_line(study: StudyResult) -> str:
     if study.target_loss is None:
         return "no target: no evaluation finished"
     return f"target val loss {study.target_loss:.3f} nats/char: {study.target_rule}"
 
 
-def markdown_table(study) -> str:
+def markdown_table(study: StudyResult) -> str:
     lines = ["| " + " | ".join(HEADERS) + " |", "|" + "|".join("---" for _ in HEADERS) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(study)]
     return "\n".join(lines) + "\n"
