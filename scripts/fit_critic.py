@@ -1,20 +1,26 @@
-"""Fit the critic's weights on the val split and report it on the test split; ship models/critic/.
+"""Fit the critic's weights on the val split, report them held out, and ship models/critic/.
 
-    python scripts/fit_critic.py --checkpoint RUN_DIR/checkpoints/best [--n 80] [--ship]
+    python scripts/fit_critic.py --drafts drafts-val.jsonl --terms DIR [--n 200] [--checkpoint BILSTM] [--ship]
 
-Real poems: n per form drawn at random from the split. Ours: the first n poems at seeds 0.. (val)
-or 10000.. (test) per form, sampled at the composer's defaults with K = 1 (what the critic is asked
-to rank). Features per poem (craft/critic.py): lm, bi, dz, rep. The weights are a logistic
-regression on the val features (standardised, L2 1e-2, Newton steps) of two questions pooled with
-equal weight: real against ours, and real against the same real poems with their lines shuffled.
-Alone, the first question is answered by the sampler's fingerprint — real poems are less probable
-under the model than its own samples — so a critic fitted on it alone prefers improbable drafts,
-and ranks a real poem's shuffled lines above the poem itself (measured: 39 of 40 times). The signs
-are fixed rather than left to the fit: the model terms and 对仗 may only add (lm, bi, dz ≥ 0) and
-repetition may only cost (rep ≤ 0); a term whose fitted sign is the wrong one is dropped and the
-rest refitted. The score is a log-odds of "real and in order". --features FILE keeps (or, if it exists, reuses) the measured features. Printed: on val and on test, per form and feature, the share
-of (real, ours) pairs of one form that the feature — and the fitted critic — ranks real first (AUC).
-With --ship, the BiLSTM (model.safetensors, meta.json) and critic.json go to models/critic/.
+Ours: drafts of the default model at the composer's defaults after val titles
+(scripts/critic_drafts.py --split val --k 8: every draft best-of-K would rank). Real: n val poems
+per form drawn at random, and every val poem whose title a draft took (for the title-matched
+pairs). Features per poem (craft/critic.py): lm, bi, dz, rep, colloc, disc; colloc and disc come
+from DIR (scripts/fit_disc.py, fitted on the train split only), the BiLSTM from --checkpoint (the
+shipped one by default). The weights are a logistic regression (standardised, L2 1e-2, Newton
+steps) of two questions pooled with equal weight: real against ours, and real against the same
+real poems with their lines shuffled — alone, the first is partly answered by the sampler's
+fingerprint (real poems are less probable under the model than its own samples), and a critic
+must still know a poem from its lines out of order. The signs are fixed rather than left to the
+fit: rep may only cost, every other term only add; a wrong-signed term is dropped and the rest
+refitted. The score is a log-odds of "real and in order".
+
+Printed, held out (2-fold: fitted on the titles of even index, scored on the odd, and back): per
+form the share of (real, ours) pairs that each feature, the previous critic (the critic.json it
+replaces) and the new critic rank real first (AUC), and the pairwise accuracy pooled over forms,
+also for a real poem against our drafts after its own title. The shipped weights are the fit on
+all of val. With --ship: critic.json, colloc.safetensors and disc.safetensors (and the BiLSTM when
+--checkpoint names another) go to models/critic/. Never the test split.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ import random
 import shutil
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,41 +71,49 @@ def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 25) ->
     return w[:-1], float(w[-1])
 
 
-def features(critic, loaded, corpus, split: str, n: int, seed0: int, log, knobs: dict) -> dict:
-    from tangstudio.engine.compose.craft.critic import lm_from_steps, lm_of_text
-    from tangstudio.engine.compose.generator import Composer
-    from tangstudio.engine.compose.novelty import index_for_model
-    from tangstudio.engine.compose.settings import ComposeSettings
-    from tangstudio.engine.compose.tables import tables_for
+def real_sample(corpus, form: str, n: int, titles: set[str]) -> tuple[list[str], list[str]]:
+    """n val poems of the form (seeded draw) and every val poem whose title a draft was given."""
+    from tangstudio.engine.corpus.titles import clean_title
+
+    pool = corpus.select({form}, "val")
+    drawn = random.Random(f"critic-val-{form}").sample(range(len(pool)), min(n, len(pool)))
+    keep = sorted(set(drawn) | {k for k, p in enumerate(pool) if clean_title(p.title) in titles})
+    return [pool[k].text for k in keep], [clean_title(pool[k].title) for k in keep]
+
+
+def features(critic, loaded, corpus, drafts: list[dict], n: int, log) -> dict:
+    """Per form: the features of our drafts (lm from the composer's steps), of real val poems and of
+    those poems with their lines shuffled, with the title and the fold (title index parity) of each."""
+    from tangstudio.engine.compose.craft.critic import lm_of_text
 
     script = loaded.vocab.script
-    index = index_for_model(loaded)
-    tables = tables_for(loaded.vocab)
     out = {}
     for form in FORMS:
         start = time.perf_counter()
-        pool = [p.text for p in corpus.select({form}, split)]
-        real = random.Random(f"critic-{split}-{form}").sample(pool, min(n, len(pool)))
-        real_f = critic.features(real, form, [lm_of_text(loaded, t, form) for t in real], script)
-        results = [
-            Composer(
-                loaded,
-                replace(ComposeSettings(form=form), seed=seed0 + k, **knobs),
-                novelty=index,
-                tables=tables,
-            ).finish()
-            for k in range(n)
-        ]
-        ours = [r.text for r in results]
-        ours_f = critic.features(ours, form, [lm_from_steps(r.steps) for r in results], script)
+        mine = [d for d in drafts if d["form"] == form]
+        real, real_titles = real_sample(corpus, form, n, {d["title"] for d in mine})
         shuf = [shuffle_lines(t, random.Random(f"shuffle-{k}")) for k, t in enumerate(real)]
-        shuf_f = critic.features(shuf, form, [lm_of_text(loaded, t, form) for t in shuf], script)
-        out[form] = {"real": real_f, "ours": ours_f, "shuf": shuf_f}
-        print(f"{split} {form}: {time.perf_counter() - start:.0f} s", file=log)
+        out[form] = {
+            "ours": critic.features([d["text"] for d in mine], form, [d["lm"] for d in mine], script),
+            "real": critic.features(real, form, [lm_of_text(loaded, t, form) for t in real], script),
+            "shuf": critic.features(shuf, form, [lm_of_text(loaded, t, form) for t in shuf], script),
+            "ours_title": [d["title"] for d in mine],
+            "real_title": real_titles,
+            "ours_fold": np.array([d["i"] % 2 for d in mine]),
+            "real_fold": np.arange(len(real)) % 2,
+        }
+        print(f"{form}: {len(mine)} drafts, {len(real)} real, {time.perf_counter() - start:.0f} s", file=log)
     return out
 
 
-SIGNS = {"lm": 1.0, "bi": 1.0, "dz": 1.0, "rep": -1.0}  # fixed signs (see the module's doc)
+SIGNS = {
+    "lm": 1.0,
+    "bi": 1.0,
+    "dz": 1.0,
+    "rep": -1.0,
+    "colloc": 1.0,
+    "disc": 1.0,
+}  # fixed signs (see the module's doc)
 
 
 def fit_signed(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, float]:
@@ -116,112 +129,150 @@ def fit_signed(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> tuple[np
         keep.remove(wrong[0])
 
 
-def save_features(path: Path, val: dict, test: dict) -> None:
-    arrays = {
-        f"{split}_{form}_{kind}": d[kind]
-        for split, data in (("val", val), ("test", test))
-        for form, d in data.items()
-        for kind in ("real", "ours", "shuf")
-    }
-    np.savez(path, **arrays)
+def stack(data: dict, fold: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The fit's rows: per form real against ours and real against shuffled, equally weighted
+    (each real poem appears in both questions), limited to one fold when fold is given."""
+    xs, ys = [], []
+    for d in data.values():
+        r = d["real"] if fold is None else d["real"][d["real_fold"] == fold]
+        s = d["shuf"] if fold is None else d["shuf"][d["real_fold"] == fold]
+        o = d["ours"] if fold is None else d["ours"][d["ours_fold"] == fold]
+        xs += [r, o, r, s]
+        ys += [np.ones(len(r)), np.zeros(len(o)), np.ones(len(r)), np.zeros(len(s))]
+    return np.vstack(xs), np.concatenate(ys)
 
 
-def load_features(path: Path) -> tuple[dict, dict]:
-    data = np.load(path)
-    out: dict = {"val": {}, "test": {}}
-    for name in data.files:
-        split, form, kind = name.split("_")
-        out[split].setdefault(form, {})[kind] = data[name]
-    return out["val"], out["test"]
+def fit(data: dict, fold: int | None, names: tuple[str, ...]):
+    x, y = stack(data, fold)
+    mean, scale = x.mean(0), x.std(0) + 1e-9
+    w, b = fit_signed((x - mean) / scale, y, names)
+    return mean, scale, w, b
 
 
-def table(data: dict, critic, label: str) -> dict:
+def held_out_scores(data: dict, names) -> dict:
+    """Each poem scored by the critic fitted on the other fold (2-fold by title index parity)."""
+    out = {form: {k: np.zeros(len(d[k])) for k in ("real", "ours", "shuf")} for form, d in data.items()}
+    for fold in (0, 1):
+        mean, scale, w, b = fit(data, fold, names)
+        for form, d in data.items():
+            for kind, fk in (("real", "real_fold"), ("ours", "ours_fold"), ("shuf", "real_fold")):
+                pick = d[fk] != fold
+                out[form][kind][pick] = ((d[kind][pick] - mean) / scale) @ w + b
+    return out
+
+
+def old_scores(old: dict, rows: np.ndarray) -> np.ndarray:
+    """The previous critic (its critic.json) on the same poems: its four terms only."""
+    four = ("lm", "bi", "dz", "rep")
+    mean = np.array([old["mean"][f] for f in four])
+    scale = np.array([old["scale"][f] for f in four])
+    w = np.array([old["weights"][f] for f in four])
+    return ((rows[:, :4] - mean) / scale) @ w + old["bias"]
+
+
+def report(data: dict, held: dict, old: dict | None) -> dict:
     from tangstudio.engine.compose.craft.critic import FEATURES
 
-    rows = {}
-    for other in ("ours", "shuf"):
-        print(f"\n{label}: share of (real, {other}) pairs ranked real first")
-        print("| form | " + " | ".join(FEATURES) + " | critic |")
-        print("|---|" + "---|" * (len(FEATURES) + 1))
-        for form, d in data.items():
-            cells = {f: auc(d["real"][:, i], d[other][:, i]) for i, f in enumerate(FEATURES)}
-            cells["critic"] = auc(critic.score_rows(d["real"]), critic.score_rows(d[other]))
-            rows[f"{form}_vs_{other}"] = cells
-            print(f"| {form} | " + " | ".join(f"{cells[f]:.2f}" for f in (*FEATURES, "critic")) + " |")
+    rows: dict = {}
+    print("\nval, share of (real, ours) pairs of one form ranked real first (AUC); critic: held out (2-fold)")
+    print(
+        "| form | real | ours | "
+        + " | ".join(FEATURES)
+        + " | old critic | **critic** | critic, real vs shuffled |"
+    )
+    print("|---|---|---|" + "---|" * (len(FEATURES) + 3))
+    wins = pairs = tw = tp = 0
+    for form, d in data.items():
+        cells = {f: auc(d["real"][:, i], d["ours"][:, i]) for i, f in enumerate(FEATURES)}
+        if old is not None:
+            cells["old_critic"] = auc(old_scores(old, d["real"]), old_scores(old, d["ours"]))
+        h = held[form]
+        cells["critic"] = auc(h["real"], h["ours"])
+        cells["critic_vs_shuf"] = auc(h["real"], h["shuf"])
+        diff = h["real"][:, None] - h["ours"][None, :]
+        wins += int((diff > 0).sum())
+        pairs += diff.size
+        same = np.array(d["real_title"])[:, None] == np.array(d["ours_title"])[None, :]
+        tw += int(((diff > 0) & same).sum())
+        tp += int(same.sum())
+        rows[form] = {k: round(v, 4) for k, v in cells.items()} | {
+            "real": len(h["real"]),
+            "ours": len(h["ours"]),
+        }
+        print(
+            f"| {form} | {len(h['real'])} | {len(h['ours'])} | "
+            + " | ".join(f"{cells[f]:.2f}" for f in FEATURES)
+            + f" | {cells.get('old_critic', float('nan')):.2f} | **{cells['critic']:.2f}** | {cells['critic_vs_shuf']:.2f} |"
+        )
+    rows["pairwise_same_form"] = round(wins / pairs, 4)
+    rows["pairwise_same_title"] = round(tw / tp, 4) if tp else None
+    print(
+        f"\nheld out: a real val poem ranked above our draft of the same form in {wins / pairs:.1%} of {pairs} pairs;"
+    )
+    if tp:
+        print(f"above our draft after its own title in {tw / tp:.1%} of {tp} pairs")
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", required=True, help="the bilstm checkpoint folder")
+    parser.add_argument("--drafts", required=True, help="scripts/critic_drafts.py --split val output")
+    parser.add_argument("--terms", required=True, help="scripts/fit_disc.py --out folder")
+    parser.add_argument("--checkpoint", help="a bilstm checkpoint folder (default: the shipped critic's)")
     parser.add_argument("--model", default="default")
-    parser.add_argument("--n", type=int, default=80)
+    parser.add_argument("--n", type=int, default=200, help="real val poems per form (and the titled ones)")
     parser.add_argument("--ship", action="store_true")
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=1.0,
-        help="our poems' temperature (1: the model's own distribution)",
-    )
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--features", help="an .npz to keep the measured features in (reused if it exists)")
     args = parser.parse_args(argv)
 
     from tangstudio.engine.compose.craft.bidi import load_bidi
+    from tangstudio.engine.compose.craft.colloc import load_colloc
     from tangstudio.engine.compose.craft.critic import FEATURES, WEIGHTS_FILE, Critic, critic_dir
+    from tangstudio.engine.compose.craft.disc import load_disc
     from tangstudio.engine.compose.model_ref import load_for_composing
     from tangstudio.engine.corpus import load_corpus
 
     loaded = load_for_composing(args.model)
-    bidi = load_bidi(Path(args.checkpoint))
+    bidi_dir = Path(args.checkpoint) if args.checkpoint else critic_dir()
+    bidi = load_bidi(bidi_dir)
+    terms_dir = Path(args.terms)
+    terms = json.loads((terms_dir / "terms.json").read_text(encoding="utf-8"))
+    colloc, disc = load_colloc(terms_dir, terms["colloc"]), load_disc(terms_dir, terms["disc"])
     corpus = load_corpus("tang", loaded.vocab.script)
     k = len(FEATURES)
-    probe = Critic(bidi, np.zeros(k), np.ones(k), np.zeros(k), 0.0, {})
-    knobs = {"temperature": args.temperature, "top_p": args.top_p}
-    cached = Path(args.features) if args.features else None
-    if cached is not None and cached.exists():
-        val, test = load_features(cached)
-    else:
-        val = features(probe, loaded, corpus, "val", args.n, 0, sys.stderr, knobs)
-        test = features(probe, loaded, corpus, "test", args.n, 10_000, sys.stderr, knobs)
-        if cached is not None:
-            save_features(cached, val, test)
-    # two questions pooled, equally weighted: real against ours, and real against its lines shuffled
-    x = np.vstack([np.vstack([d["real"], d["ours"], d["real"], d["shuf"]]) for d in val.values()])
-    y = np.concatenate(
-        [
-            np.r_[
-                np.ones(len(d["real"])),
-                np.zeros(len(d["ours"])),
-                np.ones(len(d["real"])),
-                np.zeros(len(d["shuf"])),
-            ]
-            for d in val.values()
-        ]
+    probe = Critic(bidi, np.zeros(k), np.ones(k), np.zeros(k), 0.0, {}, colloc, disc)
+    drafts = [json.loads(line) for line in Path(args.drafts).read_text(encoding="utf-8").splitlines()]
+    data = features(probe, loaded, corpus, drafts, args.n, sys.stderr)
+    old_path = critic_dir() / WEIGHTS_FILE
+    old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.is_file() else None
+    held = held_out_scores(data, FEATURES)
+    rows = report(data, held, old)
+    mean, scale, w, b = fit(data, None, FEATURES)
+    print(
+        "weights (standardised, all val):", dict(zip(FEATURES, np.round(w, 3).tolist())), "bias", round(b, 3)
     )
-    mean, scale = x.mean(0), x.std(0) + 1e-9
-    w, b = fit_signed((x - mean) / scale, y, FEATURES)
-    critic = Critic(bidi, mean, scale, w, b, {})
-    print("weights (standardised):", dict(zip(FEATURES, np.round(w, 3).tolist())), "bias", round(b, 3))
-    val_rows = table(val, critic, "val (fitted here)")
-    test_rows = table(test, critic, "test (held out)")
+    per_form = {f: sum(1 for d in drafts if d["form"] == f) for f in FORMS}
     info = {
         "features": list(FEATURES),
         "mean": dict(zip(FEATURES, mean.tolist())),
         "scale": dict(zip(FEATURES, scale.tolist())),
         "weights": dict(zip(FEATURES, w.tolist())),
         "bias": b,
-        "fitted_on": f"val split: {args.n} real poems and {args.n} of ours per form (seeds 0..; {knobs}, "
-        "the composer's other defaults)",
+        "fitted_on": f"val split: real val poems ({args.n} drawn per form and those whose titles the drafts "
+        f"took) against our drafts {per_form} after val titles at the composer's defaults "
+        "(scripts/critic_drafts.py --split val), pooled with real against its lines shuffled",
         "causal_model": str(args.model),
-        "auc_val": val_rows,
-        "auc_test": test_rows,
+        "colloc": terms["colloc"],
+        "disc": terms["disc"],
+        "auc_val_held_out": rows,
     }
     if args.ship:
         target = critic_dir()
         target.mkdir(parents=True, exist_ok=True)
-        for name in ("model.safetensors", "meta.json"):
-            shutil.copyfile(Path(args.checkpoint) / name, target / name)
+        names = ["model.safetensors", "meta.json"] if bidi_dir.resolve() != target.resolve() else []
+        for name in names:
+            shutil.copyfile(bidi_dir / name, target / name)
+        for name in (terms["colloc"]["file"], terms["disc"]["file"]):
+            shutil.copyfile(terms_dir / name, target / name)
         (target / WEIGHTS_FILE).write_text(
             json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )

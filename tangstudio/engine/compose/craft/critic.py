@@ -1,16 +1,24 @@
 """The critic: a finished poem read whole and scored, so the best of K drafts can be kept.
 
     score = w · standardise(features) + b,   features:
-      lm   mean log-probability of the poem's characters under the causal model (left to right)
-      bi   mean log P(x_t | every other character) under a small BiLSTM (bidi.py): the right side
-           is what a left-to-right sampler never saw when it wrote x_t
-      dz   mean 对仗 PMI of a 律诗's 颔联 and 颈联 (0 for a 绝句: it has none)
-      rep  share of characters that repeat one already in the poem
+      lm    mean log-probability of the poem's characters under the causal model (left to right)
+      bi    mean log P(x_t | every other character) under a small BiLSTM (bidi.py): the right side
+            is what a left-to-right sampler never saw when it wrote x_t
+      dz    mean 对仗 PMI of a 律诗's 颔联 and 颈联 (0 for a 绝句: it has none)
+      rep   share of characters that repeat one already in the poem
+      colloc mean PMI of the poem's within-line bigrams, counted on the train split (colloc.py):
+            real lines are made of words, ours of characters that do not belong together
+      disc  log-odds of a logistic regression on hashed character n-grams trained to tell real
+            train-split poems from our drafts (disc.py; scripts/fit_disc.py)
 
+lm and bi alone cannot tell our drafts from real poems — a sampler's drafts are what its model
+finds likely, so real poems score *lower* on lm — and colloc and disc are the terms that can (docs/quality.md).
 The weights are not guessed: scripts/fit_critic.py fits them as a logistic regression of "real"
-(val-split poems) against "ours" (our samples of the same forms at the composer's defaults), so the
-score is the log-odds that a poem is a real one, and it is reported on the test split
-(docs/quality.md). They live beside the BiLSTM in models/critic/critic.json.
+(val-split poems) against "ours" (drafts after val titles at the composer's defaults), pooled with
+"real against its lines shuffled", with the signs held (rep ≤ 0, every other term ≥ 0), so the score
+is a log-odds that a poem is a real one in order. They live in models/critic/critic.json, beside
+the BiLSTM (model.safetensors), the collocation table (colloc.safetensors) and the classifier
+(disc.safetensors).
 """
 
 from __future__ import annotations
@@ -23,11 +31,14 @@ from pathlib import Path
 import numpy as np
 
 from tangstudio.engine.compose.craft.bidi import Bidi, load_bidi
+from tangstudio.engine.compose.craft.colloc import Colloc, load_colloc
+from tangstudio.engine.compose.craft.disc import Disc, load_disc
 from tangstudio.engine.compose.craft.repetition import repeated_share
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import is_han
 
-FEATURES = ("lm", "bi", "dz", "rep")
+FEATURES = ("lm", "bi", "dz", "rep", "colloc", "disc")
+LATER = ("colloc", "disc")  # terms a critic fitted before them lacks: they then weigh nothing
 CRITIC = "critic"  # the folder under the shipped models
 WEIGHTS_FILE = "critic.json"
 
@@ -67,6 +78,8 @@ class Critic:
     weights: np.ndarray
     bias: float
     info: dict
+    colloc: Colloc | None = None  # None: an older critic, or fit_critic measuring the others
+    disc: Disc | None = None
 
     def bi_many(self, texts: list[str], form: str) -> list[float]:
         """Mean bidirectional log-probability of each text's characters (equal lengths batch)."""
@@ -87,7 +100,13 @@ class Critic:
 
     def features(self, texts: list[str], form: str, lm: list[float], script: str) -> np.ndarray:
         bi = self.bi_many(texts, form)
-        rows = [[lm[k], bi[k], dz_feature(t, script), repeated_share(t)] for k, t in enumerate(texts)]
+        zeros = [0.0] * len(texts)
+        colloc = self.colloc.score(texts) if self.colloc is not None else zeros
+        disc = self.disc.score(texts) if self.disc is not None else zeros
+        rows = [
+            [lm[k], bi[k], dz_feature(t, script), repeated_share(t), colloc[k], disc[k]]
+            for k, t in enumerate(texts)
+        ]
         return np.array(rows, dtype=np.float64)
 
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -111,19 +130,28 @@ def critic_dir() -> Path:
 
 @lru_cache(maxsize=2)
 def load_critic(directory: str | None = None) -> Critic:
-    """The shipped critic (models/critic/): the BiLSTM and the fitted weights, no torch."""
+    """The shipped critic (models/critic/): its models, tables and fitted weights, no torch; a
+    damaged or mismatched file is refused with one line (TangError)."""
     folder = Path(directory) if directory else critic_dir()
     path = folder / WEIGHTS_FILE
     if not path.is_file():
         raise TangError(
             f"no critic ships in {folder}: --candidates needs models/critic/ (scripts/fit_critic.py)"
         )
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return Critic(
-        load_bidi(folder),
-        np.array([data["mean"][f] for f in FEATURES]),
-        np.array([data["scale"][f] for f in FEATURES]),
-        np.array([data["weights"][f] for f in FEATURES]),
-        float(data["bias"]),
-        data,
-    )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        absent = {"mean": 0.0, "scale": 1.0, "weights": 0.0}
+        has = set(data["features"])
+        arrays = [
+            np.array([float(data[key][f]) if f in has or f not in LATER else absent[key] for f in FEATURES])
+            for key in ("mean", "scale", "weights")
+        ]
+        bias = float(data["bias"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TangError(f"the critic's {path} is malformed ({type(exc).__name__}: {exc})") from None
+    if not all(np.isfinite(a).all() for a in arrays) or not np.isfinite(bias) or (arrays[1] <= 0).any():
+        raise TangError(f"the critic's {path} holds weights that are not finite or scales not positive")
+    colloc = load_colloc(folder, data.get("colloc")) if "colloc" in has else None
+    disc = load_disc(folder, data.get("disc")) if "disc" in has else None
+    mean, scale, weights = arrays
+    return Critic(load_bidi(folder), mean, scale, weights, bias, data, colloc, disc)
