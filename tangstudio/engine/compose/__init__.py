@@ -52,7 +52,7 @@ _LAZY = {
 __all__ = ["FORMS", "TONE_MODES", "ComposeResult", "ComposeSettings", "StepInfo", *_LAZY]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         from importlib import import_module
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from tangstudio.engine.compose import constraints as C
 from tangstudio.engine.compose.decoding import log_softmax, softmax, top_candidates
+from tangstudio.engine.compose.line_index import LineIndex
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, StepInfo
 from tangstudio.engine.compose.steppers import stepper_for
 from tangstudio.engine.compose.tables import VocabTables, tables_for
@@ -78,7 +79,7 @@ def beam_search(
     width: int,
     n: int = 1,
     *,
-    novelty=None,
+    novelty: LineIndex | None = None,
     tables: VocabTables | None = None,
     diversity: float = 0.0,
     repeat_penalty: float = 0.0,
@@ -195,7 +196,9 @@ def beam_search(
     return [_result(plan, tables, settings, h, novelty) for h in best]
 
 
-def _result(plan: C.Plan, tables: VocabTables, settings: ComposeSettings, h: _Hyp, novelty) -> ComposeResult:
+def _result(
+    plan: C.Plan, tables: VocabTables, settings: ComposeSettings, h: _Hyp, novelty: LineIndex | None
+) -> ComposeResult:
     text = "".join(s.chosen for s in h.path if s.chosen != EOS_MARK)
     check = None
     if plan.regulated:

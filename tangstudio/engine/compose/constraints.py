@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from tangstudio.engine import forms
+from tangstudio.engine.compose.line_index import LineIndex
 from tangstudio.engine.compose.settings import ComposeSettings
 from tangstudio.engine.compose.tables import COMMA, LINE_ENDS, PERIOD, VocabTables
 from tangstudio.engine.corpus.poem import typed_verse
@@ -147,15 +148,6 @@ class Allowed:
     notes: list[str] = field(default_factory=list)
 
 
-def line_shape(form: str) -> tuple[int | None, int | None]:
-    found = forms.find(form)
-    return (found.lines, found.chars) if found else (None, None)
-
-
-def forms_fitting(n_lines: int) -> list[str]:
-    return [f.name for f in forms.FORMS if f.lines is None or f.lines >= n_lines]
-
-
 def check_chars(text: str, tables: VocabTables, what: str) -> None:
     """Characters missing from the vocabulary: one line naming them, and the fix if a script change helps."""
     from tangstudio.engine.corpus.script import refuse_unknown
@@ -167,7 +159,8 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
     """Check the form, acrostic and prefix against each other and the vocabulary; fix the layout."""
     settings.validate()
     form = settings.form
-    n_lines, n_chars = line_shape(form)
+    shape = forms.find(form)  # the registry's lines × characters; None × None for a free poem
+    n_lines, n_chars = (shape.lines, shape.chars) if shape else (None, None)
     vocab = tables.vocab
 
     acrostic = "".join(ch for ch in typed_verse(settings.acrostic) if ch not in LINE_ENDS)
@@ -177,7 +170,7 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
             raise TangError(f"the acrostic must be Chinese characters, not {''.join(bad)!r}")
         check_chars(acrostic, tables, "the acrostic")
         if n_lines is not None and len(acrostic) > n_lines:
-            fits = ", ".join(forms_fitting(len(acrostic)))
+            fits = ", ".join(f.name for f in forms.FORMS if f.lines is None or f.lines >= len(acrostic))
             raise TangError(
                 f"the acrostic has {len(acrostic)} characters but {form} has {n_lines} lines; "
                 f"forms that fit: {fits}"
@@ -250,7 +243,9 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
     return plan
 
 
-def _tone_mask(plan: Plan, tables: VocabTables, which: tuple[int, ...], line: int, col: int, strict: bool):
+def _tone_mask(
+    plan: Plan, tables: VocabTables, which: tuple[int, ...], line: int, col: int, strict: bool
+) -> np.ndarray | None:
     """The tones one of the still-possible variants takes here, as a mask (None: anything goes)."""
     tones = allowed_tones(
         [plan.variants[i].lines if strict else plan.variants[i].loose_lines for i in which], line, col
@@ -260,7 +255,9 @@ def _tone_mask(plan: Plan, tables: VocabTables, which: tuple[int, ...], line: in
     return tables.ping if PING in tones else tables.ze
 
 
-def allowed(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty=None) -> Allowed:
+def allowed(
+    plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty: LineIndex | None = None
+) -> Allowed:
     """The mask of what may come next at state `s` (never empty while the poem is not done)."""
     if s.done:
         raise TangError("the poem is finished; undo or start a new one")
@@ -343,7 +340,7 @@ def _rhyme_mask(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: C
 
 
 def prosody_allowed(
-    plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty
+    plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty: LineIndex | None
 ) -> Allowed:
     mask, notes = tables.hanzi, []
     where = f"line {s.line + 1}, character {s.col + 1}"

@@ -45,7 +45,7 @@ def softmax(logits: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
     """log softmax over the last axis (float32): beam search's scores."""
-    z = np.asarray(logits, dtype=np.float32) - logits.max(axis=-1, keepdims=True)
+    z: np.ndarray = np.asarray(logits, dtype=np.float32) - logits.max(axis=-1, keepdims=True)
     z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
     return z
 

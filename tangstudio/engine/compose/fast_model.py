@@ -33,7 +33,7 @@ class FastLoaded:
     fast: FastStep
     vocab: Any
     config: Any
-    meta: dict
+    meta: dict[str, Any]
     path: Path
     causal: bool = True
     _model: Any = field(default=None, repr=False)
@@ -65,6 +65,7 @@ def load_fast(ref: str = "default") -> FastLoaded | None:
 def _read_fast(folder: Any) -> FastLoaded | None:
     from tangstudio.engine.models.shapes import fused_causal_shapes
     from tangstudio.engine.runs import checkpoint as ckpt
+    from tangstudio.engine.runs.layout import WEIGHTS
 
     directory = folder.path
     meta = ckpt.read_meta(folder)
@@ -76,11 +77,11 @@ def _read_fast(folder: Any) -> FastLoaded | None:
         raise TangError(
             f"checkpoint {directory}: vocabulary size {len(vocab)} does not match the model's {config.vocab_size}"
         )
-    if folder.tensor_shapes(ckpt.WEIGHTS) != expected:
+    if folder.tensor_shapes(WEIGHTS) != expected:
         raise TangError(
             f"checkpoint {directory} does not fit its architecture (meta.json and the weights' shapes differ)"
         )
-    weights = _read_checked(folder, ckpt.WEIGHTS, meta.get("weights_sha256"))
+    weights = _read_checked(folder, WEIGHTS, meta.get("weights_sha256"))
     single_thread_blas()
     fast = FastStep.from_weights(config.arch, weights, config.layers, config.tied)
     return FastLoaded(fast, vocab, config, meta, directory)
@@ -126,7 +127,7 @@ def score_fast(loaded: FastLoaded, text: str, form: str | None = None) -> PoemSc
     state = loaded.fast.init_state(1)
     picked: list[float] = []
     ranks: list[int] = []
-    best: list[list] = []
+    best: list[list[tuple[int, float]]] = []
     rows: list[np.ndarray] = []
     for t, token in enumerate(ids[:-1]):  # the state carries over; the log-probs go a chunk at a time
         logits, state = loaded.fast.step(np.array([token]), state)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
@@ -117,7 +118,7 @@ class FastStep:
         return cls(arch, embedding, stack, head_w, head_b, proj)
 
     @classmethod
-    def from_model(cls, model) -> FastStep:
+    def from_model(cls, model: Any) -> FastStep:
         """From a fused CausalCharLM's parameters (copied: the model may go on training)."""
         config = model.config
         weights = {k: v.detach().cpu().float().numpy() for k, v in model.state_dict().items()}
@@ -218,9 +219,11 @@ def single_thread_blas() -> bool:
 
 
 # ---------------------------------------------------------------------- for a torch model
+# `model` is a torch nn.Module, typed Any: this module is the composer's torch-free path
+# (import-linter counts even a TYPE_CHECKING import of torch).
 
 
-def supports(model) -> bool:
+def supports(model: Any) -> bool:
     """A fused causal model (rnn, lstm, gru) in eval mode, float32 on the CPU, stepping as built.
 
     A model whose `step` was replaced on the instance (a wrapper that counts or traces steps) is
@@ -237,19 +240,19 @@ def supports(model) -> bool:
     return weight.device.type == "cpu" and str(weight.dtype) == "torch.float32"
 
 
-def weights_version(model) -> tuple:
+def weights_version(model: Any) -> tuple[tuple[int, int], ...]:
     """Changes whenever a parameter is replaced or modified in place (an optimizer step, a load)."""
     return tuple((p.data_ptr(), p._version) for p in model.parameters())
 
 
-def for_model(model) -> FastStep | None:
+def for_model(model: Any) -> FastStep | None:
     """The model's FastStep, made on first use and remade when its weights change; None if unsupported."""
     if not supports(model):
         return None
     version = weights_version(model)
     cached = model.__dict__.get("_fast_step")
     if cached is not None and cached[0] == version:
-        return cached[1]
+        return cast(FastStep, cached[1])  # stored below, beside its version
     single_thread_blas()
     fast = FastStep.from_model(model)
     model.__dict__["_fast_step"] = (version, fast)

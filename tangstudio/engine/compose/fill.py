@@ -17,11 +17,13 @@ import os
 import torch
 
 from tangstudio.engine.compose import constraints as C
-from tangstudio.engine.compose.decoding import constrained, make_rng, pick, top_candidates
+from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
+from tangstudio.engine.compose.line_index import LineIndex
 from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings, Judgement, StepInfo
 from tangstudio.engine.compose.tables import LINE_ENDS, VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS, MASK
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs.loaded import Loaded
 
 
 class Filler:
@@ -29,10 +31,10 @@ class Filler:
 
     def __init__(
         self,
-        loaded,
+        loaded: Loaded,
         settings: ComposeSettings | None = None,
         *,
-        novelty=None,
+        novelty: LineIndex | None = None,
         tables: VocabTables | None = None,
     ) -> None:
         if loaded.causal:
@@ -122,7 +124,7 @@ class Filler:
         return C.CState(position, line, col, tuple(strict), tuple(loose), groups, frozenset(used), line_text)
 
     @torch.inference_mode()
-    def _distribution(self, position: int):
+    def _distribution(self, position: int) -> tuple[C.Allowed, Distribution | None]:
         _line, col = self._where(position)
         if position in self.fixed:
             return C.Allowed(self.tables.onehot(self.tokens[position]), forced=True), None
@@ -239,6 +241,7 @@ class Filler:
 
     def _resample(self, position: int) -> None:
         allowed, dist = self._distribution(position)
+        assert dist is not None, "only a fixed position has no distribution, and it is never resampled"
         s = self.settings
         token = pick(dist.probs, s.temperature, s.top_k, s.top_p, self.generator)
         self.tokens[position] = token

@@ -23,6 +23,7 @@ import numpy as np
 from tangstudio.engine.compose import constraints as C
 from tangstudio.engine.compose.craft.steer import steer
 from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
+from tangstudio.engine.compose.line_index import LineIndex
 from tangstudio.engine.compose.planning.poem_plan import make_poem_plan
 from tangstudio.engine.compose.planning.theme import lean as lean_to_theme
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, Judgement, StepInfo
@@ -51,12 +52,14 @@ class _Frame:
     state: object  # the model's recurrent state after everything written so far
     logits: np.ndarray  # float32[V]: the next character's logits
     cstate: C.CState
-    base: tuple | None = None  # (state, logits) before the next line's keyword was fed (planning/feed.py)
+    base: tuple[object, np.ndarray] | None = (
+        None  # (state, logits) before the next line's keyword was fed (planning/feed.py)
+    )
 
 
 @dataclass
 class _Preview:
-    key: tuple
+    key: tuple[object, ...]
     token: int
     allowed: C.Allowed
     dist: Distribution
@@ -97,7 +100,7 @@ class Composer:
         loaded: Loaded,
         settings: ComposeSettings | None = None,
         *,
-        novelty=None,
+        novelty: LineIndex | None = None,
         tables: VocabTables | None = None,
     ) -> None:
         if not loaded.causal:
@@ -160,7 +163,7 @@ class Composer:
 
     # ----------------------------------------------------------------- writing
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[object, ...]:
         s = self.settings
         return (
             s.temperature,

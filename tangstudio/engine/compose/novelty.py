@@ -20,12 +20,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tangstudio.engine.corpus.cache import CorpusArrays, arrays_from_texts
 from tangstudio.engine.corpus.line_hashes import line_hash
 from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
+
+if TYPE_CHECKING:
+    from tangstudio.engine.runs.loaded import Loaded
 
 
 class LineSet:
@@ -174,7 +178,8 @@ class BackgroundIndex:
         return self.ready and self._index is not None
 
     @property
-    def lines(self):
+    def lines(self) -> LineSet | frozenset[str]:
+        """What `line in …` asks: the index's lines (an empty set when the corpus is missing)."""
         index = self.wait()
         return index.lines if index is not None else frozenset()
 
@@ -199,7 +204,7 @@ def corpus_index(name: str, script: str, fingerprint: str | None = None) -> Corp
     return CorpusIndex.from_arrays(corpus_arrays(name, script))
 
 
-def _trained_on(loaded) -> tuple[str, str, str | None]:
+def _trained_on(loaded: Loaded) -> tuple[str, str, str | None]:
     """(corpus name, script, fingerprint or None) a model was trained on, from its meta."""
     meta = getattr(loaded, "meta", {}) or {}
     corpus = meta.get("corpus") or {}
@@ -208,7 +213,7 @@ def _trained_on(loaded) -> tuple[str, str, str | None]:
     return str(name or "tang"), str(script), corpus.get("fingerprint") if isinstance(corpus, dict) else None
 
 
-def index_for_model(loaded) -> CorpusIndex | None:
+def index_for_model(loaded: Loaded) -> CorpusIndex | None:
     """The index of the corpus a model was trained on, or None if that corpus is not available here."""
     from tangstudio.engine.errors import TangError
 
@@ -218,7 +223,7 @@ def index_for_model(loaded) -> CorpusIndex | None:
         return None
 
 
-def index_in_background(loaded) -> BackgroundIndex:
+def index_in_background(loaded: Loaded) -> BackgroundIndex:
     """`index_for_model`, loading in a thread: the studio composes before the index is there.
 
     A missing corpus cache is built in a child process first (`cache.build_in_child`), so the

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
 
+from tangstudio.engine.compose.line_index import LineIndex
 from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs.loaded import Loaded
+
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.tables import VocabTables
 
 
 def compose_many(
@@ -16,7 +21,7 @@ def compose_many(
     n: int,
     *,
     beam: int = 0,
-    novelty="auto",
+    novelty: LineIndex | Literal["auto"] | None = "auto",
     refine_rounds: int = 2,
 ) -> tuple[list[ComposeResult], list[str]]:
     """n poems (sampled, beam-searched, or filled for a bilstm) and notes worth showing the person.
@@ -36,7 +41,7 @@ def compose_stream(
     n: int,
     *,
     beam: int = 0,
-    novelty="auto",
+    novelty: LineIndex | Literal["auto"] | None = "auto",
     refine_rounds: int = 2,
 ) -> tuple[list[str], Iterator[ComposeResult]]:
     """`compose_many`'s notes at once, and its poems one by one as each is finished, so a caller can
@@ -85,7 +90,13 @@ def compose_stream(
 
 
 def _one_by_one(
-    loaded, settings: ComposeSettings, n: int, causal: bool, novelty, tables, refine_rounds: int
+    loaded: Loaded,
+    settings: ComposeSettings,
+    n: int,
+    causal: bool,
+    novelty: LineIndex | None,
+    tables: VocabTables,
+    refine_rounds: int,
 ) -> Iterator[ComposeResult]:
     for k in range(n):
         one = replace(settings, seed=None if settings.seed is None else settings.seed + k)

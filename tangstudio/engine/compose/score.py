@@ -27,12 +27,13 @@ from tangstudio.engine.compose.score_result import (
 from tangstudio.engine.corpus.forms import classify
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind_of
+from tangstudio.engine.runs.loaded import Loaded
 
 __all__ = ["CharScore", "PoemScore", "normalise", "score_poem"]
 
 
 @torch.inference_mode()
-def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
+def score_poem(loaded: Loaded, text: str, form: str | None = None) -> PoemScore:
     """Score `text` under a loaded model; the form (for the start token) is read off the shape unless given."""
     from tangstudio.engine.compose.score_result import scorable
 
@@ -59,7 +60,7 @@ def score_poem(loaded, text: str, form: str | None = None) -> PoemScore:
     targets = np.array(ids[1:])
     picked: list[float] = []
     ranks: list[int] = []
-    best: list[list] = []
+    best: list[list[tuple[int, float]]] = []
     for start in range(0, len(targets), CHUNK):  # the log-probs a chunk at a time (issue 26)
         chunk = logits[start : start + CHUNK].float().cpu().numpy()
         p, r, b = chunk_scores(chunk, targets[start : start + CHUNK])

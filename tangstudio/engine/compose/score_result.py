@@ -30,7 +30,7 @@ class CharScore:
     # there and goes on, the position has no probability, and the perplexity leaves it out.
     known: bool = True
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "char": self.char,
             "known": self.known,
@@ -52,7 +52,7 @@ class PoemScore:
     ppl_kind: str  # causal | pseudo
     unknown: list[str] = field(default_factory=list)  # characters not in the vocabulary, left out
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "form": self.form,
@@ -133,7 +133,9 @@ CHUNK = 256
 TOP_K = 5
 
 
-def chunk_scores(logits: np.ndarray, targets: np.ndarray) -> tuple[list[float], list[int], list[list]]:
+def chunk_scores(
+    logits: np.ndarray, targets: np.ndarray
+) -> tuple[list[float], list[int], list[list[tuple[int, float]]]]:
     """For a chunk of positions (logits float32[c, V], the ids they should predict): each target's
     log-prob, its rank (1 = the model's first choice) and the five best (id, log-prob) pairs."""
     logits = np.asarray(logits, dtype=np.float32)

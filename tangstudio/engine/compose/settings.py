@@ -155,7 +155,7 @@ class ComposeResult:
     form: str
     steps: list[StepInfo]
     rhyme_group: str | None = None
-    check: dict | None = None  # prosody.check_poem(...).to_dict() for fixed forms
+    check: dict[str, Any] | None = None  # prosody.check_poem(...).to_dict() for fixed forms
     backoffs: list[str] = field(default_factory=list)  # constraints that had to be relaxed, and where
     copied_lines: list[str] = field(default_factory=list)  # lines that are lines of the corpus
     longest_shared: str | None = None  # longest span shared with the corpus (None: not checked)
@@ -163,7 +163,7 @@ class ComposeResult:
     seed: int | None = None  # the seed that reproduces this poem (sampling only)
     title: str = ""  # the title the model read ('' none)
     plan: list[str] = field(default_factory=list)  # the keyword each line was written after ('' none)
-    critic: dict | None = None  # the critic's score and its terms (best of K: craft/best_of.py)
+    critic: dict[str, Any] | None = None  # the critic's score and its terms (best of K: craft/best_of.py)
     drafts: list[ComposeResult] = field(default_factory=list)  # best of K: all K, best first
 
     @property
@@ -197,7 +197,7 @@ class ComposeResult:
         return data
 
 
-def _check_summary(check: dict | None) -> dict | None:
+def _check_summary(check: dict[str, Any] | None) -> dict[str, Any] | None:
     if check is None:
         return None
     keys = (

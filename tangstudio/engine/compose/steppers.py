@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tangstudio.engine.compose.fast_step import FastStep
+from tangstudio.engine.compose.fast_step import State as FastState
 from tangstudio.engine.runs.loaded import Loaded
 
 
@@ -34,13 +36,13 @@ class Stepper(Protocol):
 class NumpyStepper:
     """A FastStep (numpy float32): the state is [layers, B, H] arrays."""
 
-    def __init__(self, fast: Any) -> None:
+    def __init__(self, fast: FastStep) -> None:
         self.fast = fast
 
-    def init_state(self, batch: int = 1) -> Any:
+    def init_state(self, batch: int = 1) -> FastState:
         return self.fast.init_state(batch)
 
-    def step(self, tokens: Sequence[int], state: Any) -> tuple[np.ndarray, Any]:
+    def step(self, tokens: Sequence[int], state: Any) -> tuple[np.ndarray, FastState]:
         return self.fast.step(np.asarray(tokens, dtype=np.int64), state)
 
     def select(self, state: Any, rows: Sequence[int]) -> Any:

@@ -19,12 +19,13 @@ from typing import Any
 
 import torch
 
-from tangstudio.engine.compose.fast_step import torch_forced
+from tangstudio.engine.compose.fast_step import FastStep, torch_forced
+from tangstudio.engine.models.cells import State
 
 _FORCE_TORCH = torch_forced()
 
 
-def step(model: Any, tokens: torch.Tensor, state):
+def step(model: Any, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
     """model.step(tokens, state): on the numpy fast path when the model allows it, else on torch."""
     if not _FORCE_TORCH and tokens.device.type == "cpu":
         from tangstudio.engine.compose.fast_step import for_model
@@ -35,22 +36,28 @@ def step(model: Any, tokens: torch.Tensor, state):
     return torch_step(model, tokens, state)
 
 
-def _fast(fast, tokens: torch.Tensor, state):
+def _fast(fast: FastStep, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
     """The numpy step with torch tensors in and out (zero-copy both ways)."""
-    np_state = tuple(s.numpy() for s in state) if isinstance(state, tuple) else state.numpy()
+    np_state = (state[0].numpy(), state[1].numpy()) if isinstance(state, tuple) else state.numpy()
     logits, new = fast.step(tokens.numpy(), np_state)
-    out = tuple(torch.from_numpy(s) for s in new) if isinstance(new, tuple) else torch.from_numpy(new)
+    out: State = (
+        (torch.from_numpy(new[0]), torch.from_numpy(new[1]))
+        if isinstance(new, tuple)
+        else torch.from_numpy(new)
+    )
     return torch.from_numpy(logits), out
 
 
-def torch_step(model: Any, tokens: torch.Tensor, state):
+def torch_step(model: Any, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
     """model.step(tokens, state) with oneDNN's RNN path off for the call."""
     backend = torch.backends.mkldnn
     previous = backend.enabled
     if not previous or tokens.device.type != "cpu":
-        return model.step(tokens, state)
+        stepped: tuple[torch.Tensor, State] = model.step(tokens, state)
+        return stepped
     backend.enabled = False  # type: ignore[assignment]  # a descriptor; torch's stubs type it as one
     try:
-        return model.step(tokens, state)
+        stepped = model.step(tokens, state)
+        return stepped
     finally:
         backend.enabled = previous
