@@ -61,7 +61,7 @@ def left_to_right_loss(
                 logits = loaded.model(inputs, lengths)[:, t]
                 nats += float(F.cross_entropy(logits.float(), full[:, t], ignore_index=PAD, reduction="sum"))
                 count += len(group)
-    result = {
+    result: dict[str, Any] = {
         "poems": len(chosen),
         "tokens": count,
         "bilstm_left_to_right": nats / count,

@@ -22,7 +22,7 @@ _EXPORTS = {"TrainConfig": "config", "RunResult": "loop", "train": "loop"}
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _EXPORTS:
         return getattr(importlib.import_module(f"tangstudio.engine.training.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

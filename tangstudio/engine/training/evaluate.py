@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +21,10 @@ from tangstudio.engine.corpus.keywords import KeywordModel
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.models.archs import ppl_kind_of
 from tangstudio.engine.training.batching import causal_batch, pad, planned_batch
+
+if TYPE_CHECKING:
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.runs.loaded import Loaded
 
 Item = TypeVar("Item", list[int], tuple[list[int], list[bool]])
 
@@ -91,7 +95,8 @@ def loss_sums(
     return float(total), count
 
 
-def summarize(nats: float, count: int, ppl_kind: str, poems: int) -> dict:
+def summarize(nats: float, count: int, ppl_kind: str, poems: int) -> dict[str, Any]:
+    """loss (nats per counted token), bits_per_char, ppl, ppl_kind, chars (tokens counted), poems."""
     loss = nats / count if count else float("nan")
     return {
         "loss": loss,
@@ -104,8 +109,8 @@ def summarize(nats: float, count: int, ppl_kind: str, poems: int) -> dict:
 
 
 def evaluate(
-    model_or_loaded,
-    vocab=None,
+    model_or_loaded: torch.nn.Module | Loaded,
+    vocab: Vocab | None = None,
     poems: list[Poem] | None = None,
     *,
     device: torch.device | str | None = None,
@@ -117,7 +122,7 @@ def evaluate(
     on_batch: Callable[[int, int], None] | None = None,
     condition: str = "untitled",
     keyword_model: KeywordModel | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Mean loss, bits/char, perplexity and tokens counted on `poems` (Poem objects or raw texts).
 
     Accepts a model or a LoadedModel (`load_checkpoint`). Under DDP each rank takes every
@@ -125,7 +130,7 @@ def evaluate(
     `condition` (plan_data.CONDITIONS) says what a model with a plan is given besides the poem,
     its keywords read by `keyword_model`; "untitled" is the plain poem, the same tokens counted.
     """
-    model = getattr(model_or_loaded, "model", model_or_loaded)
+    model = cast(torch.nn.Module, getattr(model_or_loaded, "model", model_or_loaded))  # a Loaded holds one
     vocab = vocab if vocab is not None else getattr(model_or_loaded, "vocab", None)
     if vocab is None:
         raise ValueError("evaluate() needs a vocabulary with a bare model")
@@ -149,7 +154,7 @@ def evaluate(
     if all_reduce is not None:
         nats, summed = all_reduce([nats, float(count)])
         count = round(summed)
-    kind = ppl_kind_of(model.causal)
+    kind = ppl_kind_of(bool(model.causal))
     return summarize(nats, count, kind, len(poems))
 
 
@@ -159,12 +164,12 @@ def _progress(say: Callable[[str, int, int | None], None], what: str) -> Callabl
 
 
 def evaluate_checkpoint(
-    target,
+    target: str,
     split: str = "val",
     device: str = "cpu",
     progress: Callable[[str, int, int | None], None] | None = None,
     author: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """`tangstudio eval`: a run's best checkpoint on its own corpus and forms, after checking the
     corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless).
 

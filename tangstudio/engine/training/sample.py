@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from tangstudio.engine.corpus.vocab import EOS, MASK
+from tangstudio.engine.corpus.vocab import EOS, MASK, Vocab
 from tangstudio.engine.forms import FREE, find
 
 
@@ -26,7 +26,7 @@ def _allowed(logits: torch.Tensor, first_char: int) -> torch.Tensor:
 @torch.no_grad()
 def sample_poems(
     model: Any,  # a causal LM or the BiLSTM: build_model's result
-    vocab,
+    vocab: Vocab,
     forms: list[str],
     temperature: float = 0.8,
     seed: int = 0,

@@ -6,6 +6,8 @@ param groups, counters — to JSON. Each rank's RNG is kept, so dropout continue
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
@@ -24,8 +26,8 @@ def rng_restore(states: dict[str, torch.Tensor], mask_gen: torch.Generator, devi
 
 
 def pack(
-    optimizer: torch.optim.Optimizer, rng_per_rank: list[dict[str, torch.Tensor]], counters: dict
-) -> tuple[dict[str, torch.Tensor], dict]:
+    optimizer: torch.optim.Optimizer, rng_per_rank: list[dict[str, torch.Tensor]], counters: dict[str, Any]
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     sd = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, object] = {}
@@ -47,7 +49,9 @@ def pack(
     return tensors, info
 
 
-def unpack(tensors: dict[str, torch.Tensor], info: dict) -> tuple[dict, list[dict[str, torch.Tensor]]]:
+def unpack(
+    tensors: dict[str, torch.Tensor], info: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, torch.Tensor]]]:
     """(optimizer state_dict, RNG states per rank) from what `pack` wrote.
 
     `info` is checked first (`schema.check_train_state`): a hand-edited train_state.json is one
@@ -56,7 +60,7 @@ def unpack(tensors: dict[str, torch.Tensor], info: dict) -> tuple[dict, list[dic
     from tangstudio.engine.runs.schema import check_train_state
 
     check_train_state(info, "checkpoints/last/train_state.json")
-    state: dict[int, dict] = {}
+    state: dict[int, dict[str, Any]] = {}
     rng: dict[int, dict[str, torch.Tensor]] = {}
     for name, value in tensors.items():
         kind, index, key = name.split(".", 2)
