@@ -9,10 +9,14 @@ cannot read either, and is refused here in one line when a title or plan is aske
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tangstudio.engine.corpus.titles import clean_title
 from tangstudio.engine.errors import TangError
+
+if TYPE_CHECKING:
+    from tangstudio.engine.corpus.vocab import Vocab
 
 OLD_MODEL = (
     "this model was trained before titles and plans and cannot read {what}; "
@@ -20,7 +24,7 @@ OLD_MODEL = (
 )
 
 
-def check_readable(vocab, title: str, plan: Sequence[str]) -> None:
+def check_readable(vocab: Vocab, title: str, plan: Sequence[str]) -> None:
     """Refuse a title or an explicit keyword for a model that cannot read them (one line)."""
     if vocab.has_plan:
         return
@@ -30,7 +34,7 @@ def check_readable(vocab, title: str, plan: Sequence[str]) -> None:
         raise TangError(OLD_MODEL.format(what="a plan"))
 
 
-def title_ids(vocab, title: str) -> list[int]:
+def title_ids(vocab: Vocab, title: str) -> list[int]:
     """[<title>, chars…] for the cleaned title ([] for none or for a model without markers)."""
     cleaned = clean_title(title)
     if not cleaned or not vocab.has_plan:
@@ -39,7 +43,7 @@ def title_ids(vocab, title: str) -> list[int]:
     return [vocab.title_id, *(vocab.stoi[c] for c in cleaned)]
 
 
-def keyword_ids(vocab, keyword: str) -> list[int]:
+def keyword_ids(vocab: Vocab, keyword: str) -> list[int]:
     """[<kw>, k1, k2] for a line's keyword ([] for none or for a model without markers)."""
     if not keyword or not vocab.has_plan:
         return []
@@ -47,13 +51,13 @@ def keyword_ids(vocab, keyword: str) -> list[int]:
     return [vocab.keyword_id, *(vocab.stoi[c] for c in keyword)]
 
 
-def _refuse_unknown(vocab, text: str, what: str) -> None:
+def _refuse_unknown(vocab: Vocab, text: str, what: str) -> None:
     from tangstudio.engine.corpus.script import refuse_unknown
 
     refuse_unknown(text, vocab, what)
 
 
-def can_write(vocab):
+def can_write(vocab: Vocab) -> Callable[[str], bool]:
     """A predicate for the planner: every character of the word is one the model knows."""
     first = vocab.first_char_id
     return lambda word: all(vocab.stoi.get(c, 0) >= first for c in word)

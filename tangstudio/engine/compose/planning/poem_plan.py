@@ -14,11 +14,17 @@ Made once when a poem starts (`Composer.restart`), from the settings and the com
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tangstudio.engine.compose.planning import feed, theme
 from tangstudio.engine.compose.planning.check import TO_PLAN
 from tangstudio.engine.corpus.titles import clean_title
 from tangstudio.engine.errors import TangError
+
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.constraints import Plan
+    from tangstudio.engine.compose.settings import ComposeSettings
+    from tangstudio.engine.corpus.vocab import Vocab
 
 
 @dataclass
@@ -28,19 +34,19 @@ class PoemPlan:
     theme_lines: dict[int, int] = field(default_factory=dict)  # theme token → the line planned for it
     reads: bool = False  # whether the model reads the title and keywords
 
-    def title_ids(self, vocab) -> list[int]:
+    def title_ids(self, vocab: Vocab) -> list[int]:
         return feed.title_ids(vocab, self.title) if self.reads else []
 
-    def keyword_ids(self, vocab, line: int) -> list[int]:
+    def keyword_ids(self, vocab: Vocab, line: int) -> list[int]:
         if not self.reads or line >= len(self.keywords):
             return []
         return feed.keyword_ids(vocab, self.keywords[line])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"title": self.title, "plan": list(self.keywords)}
 
 
-def _open_lines(cplan) -> list[int]:
+def _open_lines(cplan: Plan) -> list[int]:
     """Lines of a fixed form with at least one place the decoder chooses (not all prefix)."""
     if cplan.n_lines is None:
         return []
@@ -52,7 +58,7 @@ def _open_lines(cplan) -> list[int]:
     ]
 
 
-def make_poem_plan(settings, vocab, cplan, seed: int) -> PoemPlan:
+def make_poem_plan(settings: ComposeSettings, vocab: Vocab, cplan: Plan, seed: int) -> PoemPlan:
     """The plan for one poem (see the module docstring); TangError for what a model cannot read."""
     from tangstudio.engine.compose.planning.planner import plan_length, propose
     from tangstudio.engine.compose.planning.table import load_table
