@@ -1,11 +1,14 @@
 """Build the planner's table from the train split (deterministic): title words → line keywords.
 
-    python scripts/build_planner.py [--script simplified]
+    python scripts/build_planner.py [--script simplified] [--forms regulated]
 
 Writes tangstudio/engine/compose/planning/data/planner.<script>.json.xz (engine/compose/planning/
 build.py says what is counted and why). Only train-split poems are read, so the val and test
-poems that measure the model never shaped a plan. Composing reads the file; it never counts
-keywords itself (that takes seconds over the corpus).
+poems that measure the model never shaped a plan; and only those of the forms the shipped default
+model was trained on (regulated), with the keyword extraction over those same poems, so every word
+the planner proposes is one the model has read as a line's keyword (a table counted over every
+form offered 到时, 我今, 五字: keywords of free verse that the regulated model never saw as one).
+Composing reads the file; it never counts keywords itself (that takes seconds over the corpus).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--script", default="simplified", choices=("simplified", "traditional"))
+    parser.add_argument("--forms", default="regulated", help="the forms the shipped default reads")
     args = parser.parse_args(argv)
 
     from tangstudio.engine.compose.planning.build import count
@@ -29,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     from tangstudio.engine.corpus.keywords import KeywordModel
 
     corpus = load_corpus("tang", args.script)
-    train = corpus.select(None, "train")
+    train = corpus.select(args.forms, "train")
     keyword_model = KeywordModel.build(p.text for p in train)
     table = count(((p.title, p.text) for p in train), keyword_model)
-    table["source"] = f"tang {args.script}, train split, {len(train)} poems"
+    table["source"] = f"tang {args.script}, train split, {args.forms}, {len(train)} poems"
     path = table_path(args.script)
     write_table(table, path)
     print(

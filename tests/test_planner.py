@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tangstudio.engine.compose.planning import build, theme
@@ -70,8 +71,9 @@ def test_given_keywords_stay_and_allowed_is_respected():
     plan = propose("送友人", 4, seed=3, given=["山", "-", "", "-"])
     assert plan[0] == "山" and plan[2] == "" and plan[1] and plan[3]
     assert "山" not in plan[1] + plan[3]
-    only = propose("", 4, seed=0, allowed=lambda w: w in {"月", "江", "花"})
-    assert set(only) <= {"月", "江", "花", ""} and only.count("") == 1
+    words = {"雁", "故人", "明月"}  # each heads enough train lines to be proposed (MIN_LINES)
+    only = propose("", 4, seed=0, allowed=lambda w: w in words)
+    assert set(only) <= words | {""} and only.count("") == 1
     assert "月" not in propose("秋夜", 4, seed=1, exclude=["月"])
 
 
@@ -126,3 +128,78 @@ def test_another_keyword_differs_and_keeps_the_other_lines_apart():
         assert new and new != plan[1]
         assert not set(new) & set(plan[0] + plan[2] + plan[3])
     assert another_keyword(plan, 1, title="秋夜", seed=9) == another_keyword(plan, 1, title="秋夜", seed=9)
+
+
+def _hand_table(**override) -> dict:
+    """A planner table written by hand: four keywords under the title word 秋, 10,000 lines."""
+    table = {
+        "format": build.FORMAT,
+        "version": build.VERSION,
+        "poems": 2000,
+        "lines": 10_000,
+        "keywords": ["雁", "鸥", "舟", "柳"],
+        "positions": [[100, 100, 100, 100], [100, 100, 100, 100], [500] * 4, [500] * 4],
+        "keyword_poems": [300, 300, 1500, 1500],
+        "keyword_df": [300, 300, 1500, 1500],
+        "title_words": ["秋"],
+        "title_lines": [1000],
+        "title_pairs": [[0, 40, 1, 40]],  # 秋 calls for 雁 and 鸥 equally
+        "keyword_pairs": [[], [], [], []],
+    }
+    return {**table, **override}
+
+
+def test_a_rare_keyword_loses_to_a_common_one_with_the_same_pmi(monkeypatch):
+    # Everything equal but how common each word is (train poems holding it): the common one wins.
+    table = PlannerTable.from_dict(_hand_table(keyword_df=[3000, 300, 1500, 1500]))
+    drawn = [propose("秋", 1, seed=s, table=table)[0] for s in range(200)]
+    assert drawn.count("雁") > 3 * drawn.count("鸥")
+    # The same raw PMI, log(50·10000 / (100·1000)) = log(5·10000 / (100·100)) = log 5, but 雁 heads
+    # ten times the lines: smoothed (build.ALPHA < 1), the common word's PMI is the higher.
+    monkeypatch.setattr("tangstudio.engine.compose.planning.table.SHRINK", 0.0)  # PMI alone
+    same_pmi = _hand_table(
+        positions=[[250] * 4, [25] * 4, [500] * 4, [500] * 4], title_lines=[100], title_pairs=[[0, 50, 1, 5]]
+    )
+    ids, pmi = PlannerTable.from_dict(same_pmi).title["秋"]
+    smoothed = dict(zip(ids.tolist(), pmi.tolist()))
+    assert smoothed[0] > smoothed[1] + 0.3 and smoothed[1] > 0
+    monkeypatch.setattr(build, "ALPHA", 1.0)  # unsmoothed: the two are equal, as counted
+    ids, pmi = PlannerTable.from_dict(same_pmi).title["秋"]
+    assert pmi.tolist() == pytest.approx([np.log(5)] * 2)
+
+
+def test_smoothed_marginal_lifts_rare_words_and_keeps_the_mass():
+    counts = {"月": 1000, "莱": 10}
+    share = build.smoothed_marginal(counts, 2020)
+    assert share["莱"] > 10 / 2020 and share["月"] < 1000 / 2020
+    assert sum(share.values()) == pytest.approx(1010 / 2020)
+    as_array = build.smoothed_marginal(np.array([1000.0, 10.0]), 2020)
+    assert as_array.tolist() == pytest.approx([share["月"], share["莱"]])
+
+
+def test_pronoun_pairs_and_skip_characters_are_never_proposed():
+    from tangstudio.engine.compose.planning.planner import skipped
+
+    assert skipped("君去") and skipped("知君") and skipped("我今") and skipped("我")
+    assert not skipped("明月") and not skipped("中秋") and not skipped("故人")
+    table = load_table("simplified")
+    plans = [k for s in range(20) for t in ("送友人", "赠别", "") for k in propose(t, 8, seed=s, table=table)]
+    assert plans and not any(skipped(k) for k in plans)
+
+
+def test_a_keyword_heading_few_train_lines_is_never_proposed(monkeypatch):
+    from tangstudio.engine.compose.planning import planner
+
+    table = PlannerTable.from_dict(_hand_table(positions=[[5, 5, 5, 5], [100] * 4, [500] * 4, [500] * 4]))
+    monkeypatch.setattr(planner, "MIN_LINES", 50)
+    drawn = {k for s in range(50) for k in propose("秋", 3, seed=s, table=table)}
+    assert "雁" not in drawn and drawn <= {"鸥", "舟", "柳"}
+    monkeypatch.setattr(planner, "MIN_LINES", 0)
+    assert "雁" in {k for s in range(50) for k in propose("秋", 3, seed=s, table=table)}
+
+
+def test_the_shipped_table_counts_the_regulated_train_poems_with_their_document_frequency():
+    table = load_table("simplified")
+    assert "regulated" in table.source and "train" in table.source
+    assert table.log_df.max() == 0 and table.log_df.min() < -3  # common and rare words told apart
+    assert table.log_df[table.index["明月"]] > table.log_df[table.index["猨啼"]]

@@ -7,10 +7,14 @@ left out). Then three tables, all plain counts so the file says what was seen, n
 
 - `positions`: how often each keyword is the keyword of a line in each quarter of its poem
   (first lines open a scene, last lines turn to the feeling: 归, 愁, 泪 come late);
-- `title_pairs`: for each title word, the keywords of lines under titles holding it, the best
-  TOP_TITLE by positive PMI (送 → 别, 离, 故人; 秋 → 雁, 霜, 落叶);
-- `keyword_pairs`: for each keyword, the keywords of other lines of the same poem, the best
-  TOP_PAIR by positive PMI, so a plan keeps one season and one scene.
+- `title_pairs`: for each title word, the keywords of lines under titles holding it: of those
+  with positive smoothed PMI (smoothed_marginal), the TOP_TITLE seen with it most (送 → 别, 离,
+  故人; 秋 → 雁, 霜, 落叶);
+- `keyword_pairs`: for each keyword, the keywords of other lines of the same poem, chosen the
+  same way (TOP_PAIR), so a plan keeps one season and one scene;
+- `keyword_df`: the train poems each keyword occurs in (the keyword model's document frequency),
+  the planner's measure of how common a word is: a line keyword's own count says little, since
+  TF-IDF makes 月 and 山 the keyword of few lines although they are in thousands of poems.
 
 Counting is deterministic: poems in corpus order, ties broken by the word itself.
 """
@@ -30,8 +34,9 @@ BUCKETS = 4  # quarters of a poem: a 绝句's four lines, a 律诗's four couple
 MIN_KEYWORD = 5  # lines a keyword needs to be proposed at all
 MIN_TITLE_WORD = 3  # poems a title word needs to count
 MIN_PAIR = 2  # co-occurrences a pair needs to be kept
-TOP_TITLE = 40
+TOP_TITLE = 60
 TOP_PAIR = 30
+ALPHA = 0.75  # context-distribution smoothing of PMI (smoothed_marginal)
 FORMAT = "tangstudio-planner"
 VERSION = 1
 
@@ -48,22 +53,38 @@ def title_words(title: str) -> list[str]:
     return list(dict.fromkeys(chars + pairs))
 
 
-def _pmi(pair: int, a: int, b: int, total: int) -> float:
-    return math.log(pair * total / (a * b))
+def smoothed_marginal(counts, total: float):
+    """p_α(k) = count(k)^α / Σ count^α · (Σ count / total): each keyword's share, flattened by ALPHA.
+
+    Context-distribution smoothing (Levy, Goldberg & Dagan 2015): with α = 1 this is count / total
+    and PMI(w, k) = log p(k | w) − log p(k) is raw PMI, which a keyword seen on a handful of lines
+    tops by chance (a title word's best partners were 莱, 呌, 到时); α < 1 raises the rare keywords'
+    share, so their PMI drops and a common image that really goes with the word (故人, 杨柳) wins.
+    Works on a numpy array (table.py) as on a dict of counts (here); same numbers either way.
+    """
+    if isinstance(counts, dict):
+        norm = sum(c**ALPHA for c in counts.values())
+        scale = sum(counts.values()) / (norm * total)
+        return {k: c**ALPHA * scale for k, c in counts.items()}
+    powered = counts**ALPHA
+    return powered * (counts.sum() / (powered.sum() * total))
 
 
 def _top(pairs: dict[str, Counter[str]], own: dict[str, int], other: dict[str, int], total: int, keep: int):
-    """For each word, its partners with positive PMI, best first (ties by partner), at most `keep`."""
+    """For each word, at most `keep` partners with positive smoothed PMI, most co-occurrences first (ties by partner)."""
+    share = smoothed_marginal(other, total)
     out: dict[str, list[tuple[str, int]]] = {}
     for word in sorted(pairs):
         scored = [
-            (_pmi(c, own[word], other[k], total), k, c)
+            (math.log(c / own[word]) - math.log(share[k]), k, c)
             for k, c in pairs[word].items()
             if c >= MIN_PAIR and k in other
         ]
-        best = sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))[:keep]
+        # Of the partners the word really calls for (smoothed PMI > 0), the ones seen with it most:
+        # ranked by PMI alone the kept `keep` were all rare words (its top 40 for 送 held 到时, 科).
+        best = sorted(((c, k) for s, k, c in scored if s > 0), key=lambda s: (-s[0], s[1]))[:keep]
         if best:
-            out[word] = [(k, c) for _, k, c in best]
+            out[word] = [(k, c) for c, k in best]
     return out
 
 
@@ -124,6 +145,7 @@ def count(poems: Iterable[tuple[str, str]], keyword_model: KeywordModel) -> dict
         "keywords": kept,
         "positions": [positions[k] for k in kept],
         "keyword_poems": [keyword_poems[k] for k in kept],
+        "keyword_df": [keyword_model.df.get(k, 0) for k in kept],
         "title_words": sorted(title_top),
         "title_lines": [title_lines[w] for w in sorted(title_top)],
         "title_pairs": [_flat(title_top[w], index) for w in sorted(title_top)],
