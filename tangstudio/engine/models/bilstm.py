@@ -17,13 +17,16 @@ masks to extend it to the right. Trained with random masking, its loss is a pseu
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.config import ModelConfig
-from tangstudio.engine.models.layers import OutputHead, make_embedding, make_recurrent
+from tangstudio.engine.models.layers import HeadInputs, OutputHead, make_embedding, make_recurrent
 
 
 class BiLSTMCharLM(nn.Module):
@@ -49,7 +52,9 @@ class BiLSTMCharLM(nn.Module):
         self.combine = nn.Linear(2 * H, H)  # W, b
         self.head = OutputHead(H, config.vocab_size, E, config.tied, config.dropout)  # V
 
-    def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
+    def forward(
+        self, inputs: Tensor, lengths: Tensor | None = None, features: bool = False
+    ) -> Tensor | HeadInputs:
         """logits[:, t] scores x_t given inputs[:, <t] and inputs[:, >t] up to the row's length.
 
         Without `lengths`, each row ends at its last non-<pad> token.
@@ -73,11 +78,12 @@ class BiLSTMCharLM(nn.Module):
         right = torch.where(at_end[..., None], self.right_edge.to(right.dtype), right)
 
         h = torch.tanh(self.combine(torch.cat([left, right], dim=-1)))
-        return self.head(h, self.embedding.weight)
+        head_inputs = self.head.inputs(h, self.embedding.weight)
+        return head_inputs if features else F.linear(*head_inputs)
 
     def fill_logits(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
         """The fill entry point: put <mask> where characters are unknown, read logits there."""
-        return self.forward(inputs, lengths)
+        return cast(Tensor, self.forward(inputs, lengths))
 
     def init_state(self, batch_size: int, device: torch.device | str | None = None):
         raise TangError("bilstm reads both directions, so it cannot write left to right; use fill_logits")

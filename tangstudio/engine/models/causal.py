@@ -14,11 +14,12 @@ poem so far.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.models.config import ModelConfig
-from tangstudio.engine.models.layers import OutputHead, make_embedding, make_recurrent, zero_state
+from tangstudio.engine.models.layers import HeadInputs, OutputHead, make_embedding, make_recurrent, zero_state
 from tangstudio.engine.models.regularize import embedding_dropout, locked_dropout, weight_dropped_call
 
 State = Tensor | tuple[Tensor, Tensor]
@@ -46,20 +47,24 @@ class CausalCharLM(nn.Module):
         )
         self.head = OutputHead(config.hidden, config.vocab_size, config.embed, config.tied, config.dropout)
 
-    def forward(self, inputs: Tensor, lengths: Tensor | None = None) -> Tensor:
+    def forward(
+        self, inputs: Tensor, lengths: Tensor | None = None, features: bool = False
+    ) -> Tensor | HeadInputs:
         """logits[:, t] scores the character at t+1 given inputs[:, :t+1].
 
         `lengths` is accepted for a common signature but not needed: with right padding, a
         causal model's real positions never see the padding after them, and the padded
-        positions' logits are ignored by the loss.
+        positions' logits are ignored by the loss. `features=True` returns the head's inputs
+        instead of the logits (OutputHead.inputs), for a loss that never forms them.
         """
         c, on = self.config, self.training
         x = embedding_dropout(self.embedding, inputs, c.embed_dropout, on)
         x = locked_dropout(x, c.dropout_in, on)
         h, _ = weight_dropped_call(self.rnn, c.weight_drop, on, x)
         if c.locked:
-            return self.head(locked_dropout(h, c.dropout, on), self.embedding.weight, dropout=False)
-        return self.head(h, self.embedding.weight)
+            h = locked_dropout(h, c.dropout, on)
+        head_inputs = self.head.inputs(h, self.embedding.weight, dropout=not c.locked)
+        return head_inputs if features else F.linear(*head_inputs)
 
     def init_state(self, batch_size: int, device: torch.device | str | None = None) -> State:
         """The state before the first input (the start token)."""

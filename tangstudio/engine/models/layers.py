@@ -15,6 +15,8 @@ from torch import Tensor, nn
 from tangstudio.engine.models.archs import pairs_state
 from tangstudio.engine.models.cells import CellStack, LSTMCell
 
+HeadInputs = tuple[Tensor, Tensor, Tensor]  # (x, weight, bias) of the output head's last linear map
+
 # Callables rather than type[nn.RNNBase]: the subclasses take (input_size, hidden_size, ...), the base a mode first.
 FUSED: dict[str, Callable[..., nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -88,11 +90,19 @@ class OutputHead(nn.Module):
             self.V = nn.Linear(in_features, vocab_size)
 
     def forward(self, h: Tensor, embedding_weight: Tensor, dropout: bool = True) -> Tensor:
+        x, weight, bias = self.inputs(h, embedding_weight, dropout)
+        return F.linear(x, weight, bias)
+
+    def inputs(self, h: Tensor, embedding_weight: Tensor, dropout: bool = True) -> HeadInputs:
+        """What the last linear map reads: (x, weight [V, D], bias [V]); logits = x·weightᵀ + bias.
+
+        Training computes the loss from these without forming the logits (training/head_loss.py).
+        """
         if dropout:  # False: the caller already dropped (locked dropout, one mask per sequence)
             h = self.dropout(h)
         if self.tied:
-            return F.linear(self.proj(h), embedding_weight, self.bias)
-        return self.V(h)
+            return self.proj(h), embedding_weight, self.bias
+        return h, self.V.weight, self.V.bias
 
 
 def make_embedding(vocab_size: int, embed: int, pad_id: int) -> nn.Embedding:

@@ -38,6 +38,10 @@ RESUMABLE_CHANGES = frozenset(
         "checkpoint_every",
     }
 )
+# Options added after runs were already stored, with the value that reproduces those runs: a
+# config.toml without them resumes exactly as it was trained.
+LEGACY = {"budget_len": 0, "loss_chunk": 0, "head_bf16": "off"}
+HEAD_BF16 = ("auto", "on", "off")
 EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its --seed
 
 
@@ -85,6 +89,11 @@ class TrainConfig:
     title_drop: float = 0.4  # ... each dropped at random, so the model writes with or without them
     plan_drop: float = 0.35
     keyword_drop: float = 0.2
+    # Long poems (issue 24, docs/long_poems.md): a batch holds at most batch_size × budget_len token
+    # slots, so batches of long poems hold fewer of them (0: always batch_size poems);
+    budget_len: int = 96
+    loss_chunk: int = 4096  # the head and loss on scored rows only, this many at a time (0: full logits)
+    head_bf16: str = "auto"  # the head's matmuls in bf16: auto (where the device has bf16 units) | on | off
 
     def __post_init__(self) -> None:
         if self.run is None:
@@ -154,6 +163,15 @@ class TrainConfig:
         for name in ("title_drop", "plan_drop", "keyword_drop"):
             if not 0 <= getattr(self, name) <= 1:
                 raise TangError(f"--{name.replace('_', '-')} must be in [0, 1] (got {getattr(self, name)})")
+        for name in ("budget_len", "loss_chunk"):
+            if getattr(self, name) < 0:
+                raise TangError(
+                    f"--{name.replace('_', '-')} must be 0 (off) or positive (got {getattr(self, name)})"
+                )
+        if self.head_bf16 == "on" and not self.loss_chunk:
+            raise TangError("--head-bf16 on needs the chunked head (--loss-chunk above 0)")
+        if self.head_bf16 not in HEAD_BF16:
+            raise TangError(f"--head-bf16 must be one of {', '.join(HEAD_BF16)} (got {self.head_bf16!r})")
         if not 0 <= self.mask_min <= self.mask_max < 1:
             raise TangError("mask_min/mask_max must satisfy 0 <= min <= max < 1")
         return self
@@ -200,7 +218,12 @@ class TrainConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise TangError(f"unknown training option(s): {', '.join(unknown)}")
-        return cls(**data)
+        return cls(**{**LEGACY, **data})
+
+    @property
+    def batch_tokens(self) -> int:
+        """The most token slots (poems × longest length) a batch may hold; 0: no bound."""
+        return self.batch_size * self.budget_len
 
     def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> TrainConfig:
         """The stored config, with only budget/placement options taken from what the user gave now."""

@@ -37,6 +37,61 @@ def plan_epoch(
     return [batches[i] for i in shuffled if len(batches[i]) == batch_size]
 
 
+def plan_epoch_tokens(
+    lengths: list[int],
+    batch_size: int,
+    tokens: int,
+    seed: int,
+    epoch: int,
+    world: int = 1,
+    pool_batches: int = 50,
+) -> list[list[int]]:
+    """Global batches for one epoch, each of at most `batch_size` poems AND at most `tokens` slots
+    (poems × the longest poem's length), so a batch of long poems costs what a batch of short ones
+    does, in time and in memory (issue 24: 128 poems of 255 tokens held 5.4 GB).
+
+    The same shuffle and length-sorted pools as `plan_epoch`, from the same (seed, epoch) generator,
+    so a resumed run rebuilds it exactly; unlike it, every poem is in exactly one batch (batches
+    differ in size anyway). A batch too small to give every process a poem joins the one before it.
+    """
+    if batch_size < world:
+        raise ValueError(f"a global batch of {batch_size} cannot be shared by {world} processes")
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    order = torch.randperm(len(lengths), generator=gen).tolist()
+    pool = batch_size * pool_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+        batch: list[int] = []
+        for i in chunk:  # ascending, so this poem is the longest of its batch so far
+            if batch and (len(batch) == batch_size or (len(batch) + 1) * lengths[i] > tokens):
+                batches.append(batch)
+                batch = []
+            batch.append(i)
+        if batch:
+            batches.append(batch)
+    merged: list[list[int]] = []
+    for batch in batches:
+        if len(batch) < world and merged:
+            merged[-1] = merged[-1] + batch
+        else:
+            merged.append(batch)
+    if merged and len(merged[0]) < world:
+        raise ValueError(f"too few poems for {world} processes")
+    shuffled = torch.randperm(len(merged), generator=gen).tolist()
+    return [merged[i] for i in shuffled]
+
+
+def epoch_plan(
+    lengths: list[int], batch_size: int, tokens: int, seed: int, epoch: int, world: int = 1
+) -> list[list[int]]:
+    """The trainer's plan: under a token budget (`tokens` > 0, --budget-len) batch sizes vary and
+    the count may differ by a few from epoch to epoch; with none, `batch_size` poems each."""
+    if tokens:
+        return plan_epoch_tokens(lengths, batch_size, tokens, seed, epoch, world)
+    return plan_epoch(lengths, batch_size, seed, epoch, world)
+
+
 T = TypeVar("T")
 
 

@@ -39,3 +39,18 @@ def set_threads(threads: int) -> None:
 def uses_bf16(device: torch.device) -> bool:
     """bf16 autocast on CUDA cards that support it; everything else trains in fp32."""
     return device.type == "cuda" and torch.cuda.is_bf16_supported()
+
+
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bf16 matmuls run on native units here: a CUDA card with bf16, or a CPU with
+    avx512_bf16 or AMX (oneDNN emulates bf16 elsewhere, which is slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            flags = next((line for line in handle if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags

@@ -55,7 +55,7 @@ def measure_speed(
     """Time the trainer's step on `config` for about `seconds` (at least 2, at most `max_steps` steps)."""
     from tangstudio.engine.models import build_model, count_parameters
     from tangstudio.engine.training.device import resolve_device, uses_bf16
-    from tangstudio.engine.training.step import make_optimizer, train_step
+    from tangstudio.engine.training.step import head_settings, make_optimizer, train_step
 
     config.validate()
     vocab_size = vocab_size if vocab_size is not None else train_vocab_size(config)
@@ -68,9 +68,10 @@ def measure_speed(
     batch = _made_up_batch(config, vocab_size, model.causal, torch.Generator().manual_seed(config.seed))
     batch = batch.to(device)
     scale = 1.0 / max(batch.chars, 1)
+    head = head_settings(config, device)
 
     def step() -> None:
-        train_step(model, optimizer, batch, config.clip, bf16, scale)
+        train_step(model, optimizer, batch, config.clip, bf16, scale, head)
 
     step()  # warm-up: allocation and kernel choice
     if device.type == "cuda":

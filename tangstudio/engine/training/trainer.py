@@ -42,8 +42,8 @@ from tangstudio.engine.training import state as S
 from tangstudio.engine.training.batching import (
     Batch,
     causal_batch,
+    epoch_plan,
     masked_batch,
-    plan_epoch,
     planned_batch,
     shard,
 )
@@ -57,7 +57,7 @@ from tangstudio.engine.training.plan_data import PlanDrops, draw
 from tangstudio.engine.training.progress import Counters, Stops, Window
 from tangstudio.engine.training.sample import sample_poems
 from tangstudio.engine.training.schedule import lr_at, warmup_steps
-from tangstudio.engine.training.step import make_optimizer, train_step
+from tangstudio.engine.training.step import head_settings, make_optimizer, train_step
 
 
 def diverged(step: int, what: str, value: float, saved: int | None) -> TangError:
@@ -170,6 +170,7 @@ class Trainer:
     def _run(self) -> tuple[str, float, float]:
         verdict = self._decide_config()
         cfg = self.config = TrainConfig.from_dict(verdict["config"])
+        self.head = head_settings(cfg, self.device)
         resume = self._load_resume_state()
         vocab = Vocab.from_dict(resume["meta"]["vocab"]) if resume else None
         source = None
@@ -256,7 +257,7 @@ class Trainer:
                 f"--batch-size {cfg.batch_size} is the global batch; it must be at least the number of "
                 f"processes ({info.world})"
             )
-        steps_per_epoch = len(plan_epoch(lengths, cfg.batch_size, cfg.seed, 0, info.world))
+        steps_per_epoch = len(epoch_plan(lengths, cfg.batch_size, cfg.batch_tokens, cfg.seed, 0, info.world))
         if steps_per_epoch == 0:
             raise TangError(f"too few train poems for --batch-size {cfg.batch_size}")
         budget = Budget.of(cfg.budget, steps_per_epoch)
@@ -289,7 +290,7 @@ class Trainer:
         self.model.train()
         while not budget.reached(step):
             if plan is None:
-                plan = plan_epoch(lengths, cfg.batch_size, cfg.seed, epoch, info.world)
+                plan = epoch_plan(lengths, cfg.batch_size, cfg.batch_tokens, cfg.seed, epoch, info.world)
             if pos >= len(plan):
                 epoch, pos, plan = epoch + 1, 0, None
                 continue
@@ -368,7 +369,13 @@ class Trainer:
             group["lr"] = lr
         # Mean over the GLOBAL batch's characters; DDP averages over ranks, hence × world.
         return train_step(
-            self.net, self.optimizer, batch, self.config.clip, self.bf16, self.info.world / global_chars
+            self.net,
+            self.optimizer,
+            batch,
+            self.config.clip,
+            self.bf16,
+            self.info.world / global_chars,
+            self.head,
         )
 
     def _should_stop(self, time_up: bool, save_due: bool, eval_due: bool) -> Stops:
