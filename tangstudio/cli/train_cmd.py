@@ -213,6 +213,29 @@ def train(
         help="Share of the other poems' line keywords left out. Default: 0.2.",
         show_default=False,
     ),
+    budget_len: int | None = typer.Option(
+        None,
+        "--budget-len",
+        help="Token budget per batch, as a poem length: a batch holds at most batch-size × this many "
+        "token slots, so batches of long poems hold fewer poems and cost what short ones do in time and "
+        "memory. 0: always batch-size poems. Default: 96.",
+        show_default=False,
+    ),
+    loss_chunk: int | None = typer.Option(
+        None,
+        "--loss-chunk",
+        help="Compute the output layer and its loss only where a character is scored, this many "
+        "positions at a time, never holding the whole batch's logits. 0: the plain full-logits path. "
+        "Default: 4096.",
+        show_default=False,
+    ),
+    head_bf16: str | None = typer.Option(
+        None,
+        "--head-bf16",
+        help="Output layer matmuls in bf16 (softmax and loss stay fp32): auto (where the CPU has "
+        "avx512_bf16/AMX or on CUDA), on, off. Needs --loss-chunk above 0. Default: auto.",
+        show_default=False,
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors and the resume hint."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics events as JSON lines on stdout."),
 ) -> None:
