@@ -9,7 +9,7 @@ for torch to import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class VocabTables:
     groups_of: list[frozenset[str]]  # per id: its 平 groups only
     punct_ids: dict[str, int]  # line-ending marks present in the vocabulary
     line_end: np.ndarray  # bool[V]: the ids of punct_ids
+    # What others build once per vocabulary and keep here, so every composer of it shares them
+    # (craft/pairing.py's PairBias); never part of equality.
+    caches: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def comma(self) -> int:

@@ -12,10 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from tangstudio.engine.compose.craft.critic import Critic, lm_from_steps
 from tangstudio.engine.compose.settings import MAX_SEED, ComposeResult, ComposeSettings
 from tangstudio.engine.errors import TangError
+
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.line_index import LineIndex
+    from tangstudio.engine.compose.tables import VocabTables
+    from tangstudio.engine.runs.loaded import Loaded
 
 MAX_CANDIDATES = 64
 STRIDE = 2**32  # draft j of the poem at seed s: s + j·STRIDE (far from the batch's s + 1, s + 2 …)
@@ -45,7 +51,13 @@ def rank(drafts: list[ComposeResult], critic: Critic, script: str) -> list[Compo
 
 
 def drafts_of(
-    first: ComposeResult, k: int, loaded, settings: ComposeSettings, *, novelty, tables
+    first: ComposeResult,
+    k: int,
+    loaded: Loaded,
+    settings: ComposeSettings,
+    *,
+    novelty: LineIndex | None,
+    tables: VocabTables | None,
 ) -> list[ComposeResult]:
     """The poem's k drafts: `first` (drawn at the poem's seed) and k − 1 more at draft_seed(seed, j)."""
     from tangstudio.engine.compose.generator import Composer
@@ -59,7 +71,14 @@ def drafts_of(
 
 
 def compose_best(
-    loaded, settings: ComposeSettings, n: int, k: int, *, critic: Critic | None, novelty=None, tables=None
+    loaded: Loaded,
+    settings: ComposeSettings,
+    n: int,
+    k: int,
+    *,
+    critic: Critic | None,
+    novelty: LineIndex | None = None,
+    tables: VocabTables | None = None,
 ) -> list[ComposeResult]:
     """n poems, each the critic's best of k drafts (k = 1: the first draw, no critic needed)."""
     from tangstudio.engine.compose.generator import Composer
@@ -82,7 +101,7 @@ def compose_best(
 
 
 def best_of_k(
-    poems: Iterable[ComposeResult], k: int, loaded, settings: ComposeSettings
+    poems: Iterable[ComposeResult], k: int, loaded: Loaded, settings: ComposeSettings
 ) -> Iterator[ComposeResult]:
     """`generate --candidates k`: each poem as it comes (its first draft) with k − 1 more drafts
     drawn beside it, ranked by the critic; the poems unchanged when k = 1."""

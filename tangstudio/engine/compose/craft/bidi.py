@@ -99,7 +99,8 @@ class BidiScorer:
         logits -= logits.max(axis=2, keepdims=True)
         logz = np.log(np.exp(logits).sum(axis=2))
         picked = np.take_along_axis(logits, ids[..., None], axis=2)[..., 0]
-        return picked - logz
+        log_probs: np.ndarray = picked - logz
+        return log_probs
 
 
 @dataclass
@@ -108,17 +109,18 @@ class Bidi:
 
     scorer: BidiScorer
     vocab: Any  # the critic's own Vocab (corpus.vocab.Vocab)
-    meta: dict
+    meta: dict[str, Any]
     path: Path
 
 
 def load_bidi(directory: Path) -> Bidi:
     """A bilstm checkpoint folder (model.safetensors + meta.json) read without torch, sha256 checked."""
     from tangstudio.engine.runs import checkpoint as ckpt
+    from tangstudio.engine.runs.layout import WEIGHTS
 
     meta = ckpt.read_meta(directory)
     config, vocab = ckpt.read_config(directory, meta)
-    weights = _read_weights(directory / ckpt.WEIGHTS, meta.get("weights_sha256"))
+    weights = _read_weights(directory / WEIGHTS, meta.get("weights_sha256"))
     return Bidi(BidiScorer(weights, config.layers), vocab, meta, directory)
 
 

@@ -95,7 +95,7 @@ def build_colloc(texts: Iterable[str], min_count: int = MIN_COUNT) -> Colloc:
 NAMES = ("chars", "char_counts", "pairs", "pair_counts")
 
 
-def save_colloc(colloc: Colloc, folder: Path) -> dict:
+def save_colloc(colloc: Colloc, folder: Path) -> dict[str, object]:
     """Write colloc.safetensors; return what critic.json records of it."""
     from safetensors.numpy import save
 

@@ -6,6 +6,9 @@
             is what a left-to-right sampler never saw when it wrote x_t
       dz    mean 对仗 PMI of a 律诗's 颔联 and 颈联 (0 for a 绝句: it has none)
       rep   share of characters that repeat one already in the poem
+      rhyme 1 if the poem keeps its form's rhyme (prosody.check_poem), else 0: our drafts always do
+            (the composer's masks), so it never changes which draft is kept; it is how the critic
+            knows a 绝句 from the same lines out of order
       colloc mean PMI of the poem's within-line bigrams, counted on the train split (colloc.py):
             real lines are made of words, ours of characters that do not belong together
       disc  log-odds of a logistic regression on hashed character n-grams trained to tell real
@@ -24,9 +27,11 @@ the BiLSTM (model.safetensors), the collocation table (colloc.safetensors) and t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,8 +42,12 @@ from tangstudio.engine.compose.craft.repetition import repeated_share
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import is_han
 
-FEATURES = ("lm", "bi", "dz", "rep", "colloc", "disc")
-LATER = ("colloc", "disc")  # terms a critic fitted before them lacks: they then weigh nothing
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.fast_model import FastLoaded
+    from tangstudio.engine.compose.settings import StepInfo
+
+FEATURES = ("lm", "bi", "dz", "rep", "rhyme", "colloc", "disc")
+LATER = ("rhyme", "colloc", "disc")  # terms a critic fitted before them lacks: they then weigh nothing
 CRITIC = "critic"  # the folder under the shipped models
 WEIGHTS_FILE = "critic.json"
 
@@ -50,18 +59,27 @@ def dz_feature(text: str, script: str) -> float:
     return float(np.mean([c.score for c in found])) if found else 0.0
 
 
+def rhyme_feature(text: str, form: str, script: str) -> float:
+    from tangstudio.engine.prosody import check_poem
+
+    try:
+        return float(check_poem(text, form, script).rhyme_ok)
+    except TangError:  # not a poem of the form at all
+        return 0.0
+
+
 def hanzi_positions(text: str) -> list[int]:
     return [i for i, c in enumerate(text) if is_han(c)]
 
 
-def lm_from_steps(steps) -> float:
+def lm_from_steps(steps: Iterable[StepInfo]) -> float:
     """Mean causal log-probability of the written characters, from a composer's StepInfo list
     (each step's model_prob is the model's own, before masks, temperature and the craft's lean)."""
     logs = [np.log(max(s.model_prob, 1e-30)) for s in steps if len(s.chosen) == 1 and is_han(s.chosen)]
     return float(np.mean(logs)) if logs else 0.0
 
 
-def lm_of_text(loaded, text: str, form: str) -> float:
+def lm_of_text(loaded: FastLoaded, text: str, form: str) -> float:
     """The same mean for a given text (a real poem), one numpy step per character."""
     from tangstudio.engine.compose.fast_model import score_fast
 
@@ -77,7 +95,7 @@ class Critic:
     scale: np.ndarray
     weights: np.ndarray
     bias: float
-    info: dict
+    info: dict[str, Any]
     colloc: Colloc | None = None  # None: an older critic, or fit_critic measuring the others
     disc: Disc | None = None
 
@@ -104,15 +122,24 @@ class Critic:
         colloc = self.colloc.score(texts) if self.colloc is not None else zeros
         disc = self.disc.score(texts) if self.disc is not None else zeros
         rows = [
-            [lm[k], bi[k], dz_feature(t, script), repeated_share(t), colloc[k], disc[k]]
+            [
+                lm[k],
+                bi[k],
+                dz_feature(t, script),
+                repeated_share(t),
+                rhyme_feature(t, form, script),
+                colloc[k],
+                disc[k],
+            ]
             for k, t in enumerate(texts)
         ]
         return np.array(rows, dtype=np.float64)
 
     def score_rows(self, rows: np.ndarray) -> np.ndarray:
-        return ((rows - self.mean) / self.scale) @ self.weights + self.bias
+        scores: np.ndarray = ((rows - self.mean) / self.scale) @ self.weights + self.bias
+        return scores
 
-    def score(self, texts: list[str], form: str, lm: list[float], script: str) -> list[dict]:
+    def score(self, texts: list[str], form: str, lm: list[float], script: str) -> list[dict[str, float]]:
         """Per text: the critic's score and each feature, for `--json` and the studio."""
         rows = self.features(texts, form, lm, script)
         scores = self.score_rows(rows)

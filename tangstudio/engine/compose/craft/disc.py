@@ -81,7 +81,7 @@ class Disc:
         return out
 
 
-def save_disc(disc: Disc, folder: Path) -> dict:
+def save_disc(disc: Disc, folder: Path) -> dict[str, object]:
     """Write disc.safetensors; return what critic.json records of it (with its sha256)."""
     from safetensors.numpy import save
 

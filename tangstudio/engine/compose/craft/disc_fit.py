@@ -35,7 +35,8 @@ def balance(labels: list[int], groups: list[str]) -> np.ndarray:
     """Weights that give every (group, label) cell the same total, mean weight 1."""
     cells = Counter(zip(groups, labels))
     w = np.array([1.0 / cells[(g, y)] for g, y in zip(groups, labels)])
-    return w * len(w) / w.sum()
+    weights: np.ndarray = w * len(w) / w.sum()
+    return weights
 
 
 def fit_disc(

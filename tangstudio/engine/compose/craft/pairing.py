@@ -12,9 +12,14 @@ a factor of 400 at strength 1). Rows are computed once per aligned character and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 
 from tangstudio.engine.prosody.duizhang import LV_FORMS, MIDDLE, PairTable, label, load_table
+
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.tables import VocabTables
 
 CLIP = 3.0
 _SECOND = {b: a for a, b in MIDDLE}  # line 4 answers line 3, line 6 answers line 5 (0-based 3→2, 5→4)
@@ -59,13 +64,13 @@ def aligned_char(form: str, n_chars: int | None, line: int, col: int, text: str)
     return text[first] if first < len(text) else None
 
 
-def bias_for(tables) -> PairBias | None:
+def bias_for(tables: VocabTables) -> PairBias | None:
     """The PairBias of a composer's VocabTables (None when no table was built for the script),
     kept on the tables so every composer of one vocabulary shares its cached rows."""
-    if not hasattr(tables, "_pair_bias"):
+    if "pair_bias" not in tables.caches:
         table = load_table(tables.vocab.script)
-        tables._pair_bias = None if table is None else PairBias(table, tables.vocab.itos)
-    return tables._pair_bias
+        tables.caches["pair_bias"] = None if table is None else PairBias(table, tables.vocab.itos)
+    return cast("PairBias | None", tables.caches["pair_bias"])  # put there just above
 
 
 def describe(a: str, b: str, table: PairTable) -> str:

@@ -13,9 +13,14 @@ exactly as our rows are.
 from __future__ import annotations
 
 import statistics
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.repetition import repeat_counts
 from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
+
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.craft.critic import Critic
+    from tangstudio.engine.compose.line_index import LineIndex
 
 
 def duizhang_mean(texts: list[str], script: str) -> float | None:
@@ -35,10 +40,17 @@ def distinct_2(texts: list[str]) -> float:
 
 
 def proxies(
-    texts: list[str], form: str, script: str, *, index=None, critic=None, lm: list[float] | None = None
-) -> dict:
+    texts: list[str],
+    form: str,
+    script: str,
+    *,
+    index: LineIndex | None = None,
+    critic: Critic | None = None,
+    lm: list[float] | None = None,
+) -> dict[str, Any]:
+    """poems, repeated, duizhang, critic, distinct_2 and copy_span (see the module's doc) for `texts`."""
     rep, total = repeat_counts(texts)
-    out: dict = {
+    out: dict[str, Any] = {
         "poems": len(texts),
         "repeated": rep / total if total else 0.0,
         "duizhang": duizhang_mean(texts, script),

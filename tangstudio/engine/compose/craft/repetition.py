@@ -35,11 +35,11 @@ def diezi_path(script: str) -> Path:
     return DATA / f"diezi.{script}.tsv"
 
 
-def mine_diezi(texts: Iterable[str]) -> tuple[Counter, Counter]:
+def mine_diezi(texts: Iterable[str]) -> tuple[Counter[str], Counter[str]]:
     """(doublings, occurrences) per character: how often it stands twice in a row inside a line
     (萧萧 counts once), and how often it occurs at all."""
-    counts: Counter = Counter()
-    seen: Counter = Counter()
+    counts: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
     for text in texts:
         seen.update(text)
         prev = ""
@@ -55,7 +55,7 @@ def mine_diezi(texts: Iterable[str]) -> tuple[Counter, Counter]:
     return counts, seen
 
 
-def deliberate(doubled: Counter, seen: Counter) -> dict[str, int]:
+def deliberate(doubled: Counter[str], seen: Counter[str]) -> dict[str, int]:
     """The characters doubled often enough, absolutely and as a share of their uses, to be 叠字."""
     return {ch: n for ch, n in sorted(doubled.items()) if n >= DIEZI_MIN and n >= DIEZI_SHARE * seen[ch]}
 

@@ -7,18 +7,34 @@ the settings at every step, so the studio can change them mid-poem; 0 turns eith
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
 from tangstudio.engine.compose.craft.repetition import apply_penalty, load_diezi, penalised_ids
 from tangstudio.engine.compose.decoding import Distribution
 from tangstudio.engine.prosody.duizhang import LV_FORMS
 
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.constraints import CState, Plan
+    from tangstudio.engine.compose.settings import ComposeSettings, StepInfo
+    from tangstudio.engine.compose.tables import VocabTables
 
-def exempt_ids(plan) -> frozenset[int]:
+
+def exempt_ids(plan: Plan) -> frozenset[int]:
     """What the person asked for (acrostic, theme, prefix) is never a lazy repeat."""
     return frozenset(plan.acrostic_ids) | frozenset(plan.theme_ids) | frozenset(plan.fixed.values())
 
 
-def steer(dist: Distribution, *, plan, tables, settings, cstate, history, text: str) -> Distribution:
+def steer(
+    dist: Distribution,
+    *,
+    plan: Plan,
+    tables: VocabTables,
+    settings: ComposeSettings,
+    cstate: CState,
+    history: list[StepInfo],
+    text: str,
+) -> Distribution:
     """`dist` with the repetition penalty and the 对仗 bias applied (the model's own p untouched)."""
     probs = dist.probs
     if settings.repeat_penalty > 0:
@@ -38,7 +54,9 @@ def steer(dist: Distribution, *, plan, tables, settings, cstate, history, text: 
     return Distribution(dist.model_probs, probs, dist.removed_mass)
 
 
-def pairing_hint(plan, text: str, candidates: list[str], script: str, k: int = 3) -> dict | None:
+def pairing_hint(
+    plan: Plan, text: str, candidates: list[str], script: str, k: int = 3
+) -> dict[str, Any] | None:
     """While line 4 or 6 of a 律诗 is written (the studio's panel): the character above this place,
     the corpus's best answers to it, and the PMI of each of the step's candidates against it."""
     if not plan.regulated or plan.form not in LV_FORMS:
