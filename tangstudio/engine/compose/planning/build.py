@@ -25,10 +25,13 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from tangstudio.engine.corpus.keywords import STOP, KeywordModel
 from tangstudio.engine.corpus.titles import clean_title
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BUCKETS = 4  # quarters of a poem: a 绝句's four lines, a 律诗's four couplets
 MIN_KEYWORD = 5  # lines a keyword needs to be proposed at all
@@ -53,7 +56,11 @@ def title_words(title: str) -> list[str]:
     return list(dict.fromkeys(chars + pairs))
 
 
-def smoothed_marginal(counts, total: float):
+@overload
+def smoothed_marginal(counts: dict[str, int], total: float) -> dict[str, float]: ...
+@overload
+def smoothed_marginal(counts: np.ndarray, total: float) -> np.ndarray: ...
+def smoothed_marginal(counts: dict[str, int] | np.ndarray, total: float) -> dict[str, float] | np.ndarray:
     """p_α(k) = count(k)^α / Σ count^α · (Σ count / total): each keyword's share, flattened by ALPHA.
 
     Context-distribution smoothing (Levy, Goldberg & Dagan 2015): with α = 1 this is count / total
@@ -67,10 +74,13 @@ def smoothed_marginal(counts, total: float):
         scale = sum(counts.values()) / (norm * total)
         return {k: c**ALPHA * scale for k, c in counts.items()}
     powered = counts**ALPHA
-    return powered * (counts.sum() / (powered.sum() * total))
+    shares: np.ndarray = powered * (counts.sum() / (powered.sum() * total))
+    return shares
 
 
-def _top(pairs: dict[str, Counter[str]], own: dict[str, int], other: dict[str, int], total: int, keep: int):
+def _top(
+    pairs: dict[str, Counter[str]], own: dict[str, int], other: dict[str, int], total: int, keep: int
+) -> dict[str, list[tuple[str, int]]]:
     """For each word, at most `keep` partners with positive smoothed PMI, most co-occurrences first (ties by partner)."""
     share = smoothed_marginal(other, total)
     out: dict[str, list[tuple[str, int]]] = {}

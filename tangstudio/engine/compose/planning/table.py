@@ -89,7 +89,8 @@ SHRINK = 5.0  # co-occurrences at which a pair's PMI counts half: PMI alone favo
 
 def _shrunk(pmi: np.ndarray, count: np.ndarray) -> np.ndarray:
     """PMI discounted by the evidence behind it, c / (c + SHRINK): a pair seen twice says little."""
-    return (pmi * count / (count + SHRINK)).astype(np.float32)
+    shrunk: np.ndarray = (pmi * count / (count + SHRINK)).astype(np.float32)
+    return shrunk
 
 
 def _unflat(flat: list[int]) -> tuple[np.ndarray, np.ndarray]:
