@@ -5,7 +5,7 @@
 Ours: drafts of the default model at the composer's defaults after val titles
 (scripts/critic_drafts.py --split val --k 8: every draft best-of-K would rank). Real: n val poems
 per form drawn at random, and every val poem whose title a draft took (for the title-matched
-pairs). Features per poem (craft/critic.py): lm, bi, dz, rep, colloc, disc; colloc and disc come
+pairs). Features per poem (craft/critic.py): lm, bi, dz, rep, rhyme, colloc, disc; colloc and disc come
 from DIR (scripts/fit_disc.py, fitted on the train split only), the BiLSTM from --checkpoint (the
 shipped one by default). The weights are a logistic regression (standardised, L2 1e-2, Newton
 steps) of two questions pooled with equal weight: real against ours, and real against the same
@@ -221,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint", help="a bilstm checkpoint folder (default: the shipped critic's)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--n", type=int, default=200, help="real val poems per form (and the titled ones)")
+    parser.add_argument("--old", help="the critic.json to compare with (default: the shipped one)")
     parser.add_argument("--ship", action="store_true")
     args = parser.parse_args(argv)
 
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     probe = Critic(bidi, np.zeros(k), np.ones(k), np.zeros(k), 0.0, {}, colloc, disc)
     drafts = [json.loads(line) for line in Path(args.drafts).read_text(encoding="utf-8").splitlines()]
     data = features(probe, loaded, corpus, drafts, args.n, sys.stderr)
-    old_path = critic_dir() / WEIGHTS_FILE
+    old_path = Path(args.old) if args.old else critic_dir() / WEIGHTS_FILE
     old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.is_file() else None
     held = held_out_scores(data, FEATURES)
     rows = report(data, held, old)

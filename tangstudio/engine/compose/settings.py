@@ -21,7 +21,7 @@ TEMPERATURE = 0.9  # defaults chosen on the val split (docs/quality.md)
 REPEAT_PENALTY = 1.0
 DUIZHANG = 0.4
 MAX_STRENGTH = 10.0
-DEFAULT_CANDIDATES = 1  # generate --candidates: drafts per poem, ranked by the critic (craft/best_of.py)
+DEFAULT_CANDIDATES = 4  # generate --candidates: drafts per poem, ranked by the critic (docs/quality.md)
 
 
 @dataclass
