@@ -17,7 +17,7 @@ masks to extend it to the right. Trained with random masking, its loss is a pseu
 
 from __future__ import annotations
 
-from typing import cast
+from typing import NoReturn, cast
 
 import torch
 import torch.nn.functional as F
@@ -85,10 +85,10 @@ class BiLSTMCharLM(nn.Module):
         """The fill entry point: put <mask> where characters are unknown, read logits there."""
         return cast(Tensor, self.forward(inputs, lengths))
 
-    def init_state(self, batch_size: int, device: torch.device | str | None = None):
+    def init_state(self, batch_size: int, device: torch.device | str | None = None) -> NoReturn:
         raise TangError("bilstm reads both directions, so it cannot write left to right; use fill_logits")
 
-    def step(self, token_ids: Tensor, state):
+    def step(self, token_ids: Tensor, state: object) -> NoReturn:
         raise TangError("bilstm reads both directions, so it cannot write left to right; use fill_logits")
 
 

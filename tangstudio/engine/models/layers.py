@@ -64,7 +64,7 @@ def init_forget_bias(stack: nn.Module, value: float) -> None:
 
 def zero_state(
     kind: str, layers: int, batch_size: int, hidden_size: int, device: torch.device, dtype: torch.dtype
-):
+) -> Tensor | tuple[Tensor, Tensor]:
     """The state before the first character: zeros, [layers, B, H] (a pair (h, C) for the LSTM)."""
     h = torch.zeros(layers, batch_size, hidden_size, device=device, dtype=dtype)
     return (h, torch.zeros_like(h)) if pairs_state(kind) else h
