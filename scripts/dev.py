@@ -58,7 +58,7 @@ def check(pytest_args: list[str]) -> int:
     steps = [
         ("ruff check", [str(BIN / "ruff"), "check", "."]),
         ("ruff format", [str(BIN / "ruff"), "format", "--check", "."]),
-        ("mypy", [str(BIN / "mypy")]),  # files and options: [tool.mypy]
+        ("mypy", [str(BIN / "mypy")]),  # files and options: [tool.mypy]; the engine under --strict
         ("import contracts", [str(BIN / "lint-imports")]),  # [tool.importlinter]
         (
             "tests + coverage",  # floor: [tool.coverage.report] fail_under
