@@ -116,8 +116,16 @@ class Critic:
                 out[k] = float(row[pos].mean()) if pos else 0.0
         return out
 
-    def features(self, texts: list[str], form: str, lm: list[float], script: str) -> np.ndarray:
-        bi = self.bi_many(texts, form)
+    def skipped(self) -> set[str]:
+        """Terms that weigh nothing and cost time (the BiLSTM pass): not computed when scoring."""
+        return {f for f, w in zip(FEATURES, self.weights) if w == 0 and f == "bi"}
+
+    def features(
+        self, texts: list[str], form: str, lm: list[float], script: str, skip: set[str] | None = None
+    ) -> np.ndarray:
+        """One row of FEATURES per text; a term in `skip` is its mean (it weighs nothing)."""
+        skip = skip or set()
+        bi = self.bi_many(texts, form) if "bi" not in skip else [float(self.mean[1])] * len(texts)
         zeros = [0.0] * len(texts)
         colloc = self.colloc.score(texts) if self.colloc is not None else zeros
         disc = self.disc.score(texts) if self.disc is not None else zeros
@@ -141,10 +149,14 @@ class Critic:
 
     def score(self, texts: list[str], form: str, lm: list[float], script: str) -> list[dict[str, float]]:
         """Per text: the critic's score and each feature, for `--json` and the studio."""
-        rows = self.features(texts, form, lm, script)
+        skip = self.skipped()
+        rows = self.features(texts, form, lm, script, skip)
         scores = self.score_rows(rows)
         return [
-            {"critic": round(float(s), 4), **{f: round(float(v), 4) for f, v in zip(FEATURES, row)}}
+            {
+                "critic": round(float(s), 4),
+                **{f: round(float(v), 4) for f, v in zip(FEATURES, row) if f not in skip},
+            }
             for s, row in zip(scores, rows)
         ]
 
