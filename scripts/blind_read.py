@@ -77,7 +77,7 @@ def machine_poems(args) -> list[dict]:
         )
         for i, title in enumerate(titles):
             # Poem i keeps the seeds it had without titles (seed + i·k + j); its title is the i-th drawn.
-            given = replace(settings, title=title, seed=args.seed + i * args.candidates)
+            given = replace(settings, title=title, seed=args.seed + i * args.candidates, planner=args.planner)
             for r in compose_best(loaded, given, 1, args.candidates, critic=critic, novelty=index):
                 out.append(
                     {
@@ -87,7 +87,12 @@ def machine_poems(args) -> list[dict]:
                         "seed": r.seed,
                         "title": title,
                         "plan": list(getattr(r, "plan", None) or []),
-                        "settings": {**knobs, "candidates": args.candidates, "titles": args.titles},
+                        "settings": {
+                            **knobs,
+                            "candidates": args.candidates,
+                            "titles": args.titles,
+                            "planner": args.planner,
+                        },
                     }
                 )
     return out
@@ -256,11 +261,16 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--duizhang", type=float)
     m.add_argument("--candidates", type=int, default=1)
     m.add_argument(
+        "--planner",
+        action="store_true",
+        help="with --titles val, the planner gives every line a keyword (sheet C); off: the title alone",
+    )
+    m.add_argument(
         "--titles",
         choices=("none", "val"),
         default="none",
-        help="give each of our poems a subject: the cleaned title of a random validation poem (a model "
-        "that reads plans then writes to the planner's plan for it); the sheet shows no titles either way",
+        help="give each of our poems a subject: the cleaned title of a random validation poem, read by "
+        "the model (with --planner, also planned); the sheet shows no titles either way",
     )
     s = sub.add_parser("score", help="read the ratings against the key")
     s.add_argument("--key", required=True)

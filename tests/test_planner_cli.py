@@ -61,7 +61,9 @@ def _tiny_run(tiny_corpus, home, name: str, markers: bool) -> str:
 
 
 def test_a_title_is_planned_and_the_json_carries_title_and_plan(planned_run, home):
-    args = ("generate", "-m", planned_run, "-n", "2", "--seed", "7", "--allow-copies", "--json")
+    args = ("generate", "-m", planned_run, "-n", "2", "--seed", "7", "--allow-copies", "--json", "--planner")
+    alone = json.loads(tangstudio(*args[:-1], "--title", "送友人", home=home).stdout)
+    assert all(not any(p["plan"]) for p in alone["poems"])  # without --planner the title is read alone
     result = tangstudio(*args, "--title", "送友人", home=home)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)

@@ -78,16 +78,24 @@ def test_title_and_plan_are_fed_before_their_places_and_never_sampled(lm):
     assert all(vocab.stoi[s.chosen] >= first for s in result.steps)  # markers are never written
 
 
-def test_a_title_alone_gets_a_seeded_plan_from_the_planner(lm):
-    a = Composer(lm, ComposeSettings(form="qijue", title="秋夜", seed=5)).finish()
-    b = Composer(lm, ComposeSettings(form="qijue", title="秋夜", seed=5)).finish()
+def test_with_the_planner_a_title_gets_a_seeded_plan(lm):
+    a = Composer(lm, ComposeSettings(form="qijue", title="秋夜", seed=5, planner=True)).finish()
+    b = Composer(lm, ComposeSettings(form="qijue", title="秋夜", seed=5, planner=True)).finish()
     assert a.plan == b.plan and a.text == b.text
     assert len(a.plan) == 4 and all(a.plan)
     others = {
-        tuple(Composer(lm, ComposeSettings(form="qijue", title="秋夜", seed=s)).poem_plan.keywords)
+        tuple(
+            Composer(lm, ComposeSettings(form="qijue", title="秋夜", seed=s, planner=True)).poem_plan.keywords
+        )
         for s in range(6)
     }
     assert len(others) > 1
+
+
+def test_by_default_a_title_is_read_alone_with_no_keywords(lm):
+    c = Composer(lm, ComposeSettings(form="qijue", title="秋夜", seed=5))
+    assert c.poem_plan.title == "秋夜" and not any(c.poem_plan.keywords)
+    assert c.poem_plan.title_ids(lm.vocab)  # the title is still fed
 
 
 def test_dash_leaves_a_line_to_the_planner(lm):
@@ -146,3 +154,10 @@ def test_a_plan_reading_model_gets_the_theme_as_a_keyword(lm):
     assert c.poem_plan.keywords[line] == "月"
     assert all(k == "" for i, k in enumerate(c.poem_plan.keywords) if i != line)
     assert "月" in c.finish().text
+
+
+def test_a_dash_alone_lets_the_planner_plan_every_line(lm):
+    c = Composer(lm, ComposeSettings(form="wulv", title="秋夜", plan=["-"], seed=3))
+    assert len(c.poem_plan.keywords) == 8 and all(c.poem_plan.keywords)
+    same = Composer(lm, ComposeSettings(form="wulv", title="秋夜", seed=3, planner=True))
+    assert same.poem_plan.keywords == c.poem_plan.keywords

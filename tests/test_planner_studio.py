@@ -20,7 +20,7 @@ def _plan_field(pane) -> str:
 
 
 @sync
-async def test_title_field_plans_the_poem_and_the_plan_can_be_edited_and_rerolled(
+async def test_title_field_then_a_planned_plan_that_can_be_edited_and_rerolled(
     seeded_model_run: Path, home: Path
 ) -> None:
     from textual.widgets import Input
@@ -38,6 +38,12 @@ async def test_title_field_plans_the_poem_and_the_plan_can_be_edited_and_rerolle
 
         pane.query_one("#cp-title", Input).focus()
         await pilot.press("秋", "夜", "enter")
+        await pilot.pause()
+        assert pane.composer.poem_plan.title == "秋夜", errors(app)
+        assert not any(pane.composer.poem_plan.keywords)  # a title alone: read with no keywords
+
+        pane.query_one("#cp-plan", Input).focus()
+        await pilot.press("-", "enter")  # '-' alone: the planner plans every line
         await pilot.pause()
         composer = pane.composer
         assert composer.poem_plan.title == "秋夜", errors(app)

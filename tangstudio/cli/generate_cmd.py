@@ -6,7 +6,13 @@ import typer
 
 from tangstudio.cli.app import app
 from tangstudio.engine import forms
-from tangstudio.engine.compose.settings import DEFAULT_CANDIDATES, DUIZHANG, REPEAT_PENALTY, TEMPERATURE
+from tangstudio.engine.compose.settings import (
+    DEFAULT_CANDIDATES,
+    DUIZHANG,
+    PLANNER,
+    REPEAT_PENALTY,
+    TEMPERATURE,
+)
 
 MAX_POEMS = 1000
 MAX_BEAM = 64
@@ -38,10 +44,18 @@ def generate(
         "", "--primer", help="Text the model reads before the poem to set its mood; not printed."
     ),
     title: str = typer.Option(
-        "", "--title", help="题: the poem's subject, read by the model; the planner plans its lines from it."
+        "",
+        "--title",
+        help="题: the poem's subject, read by the model (with --planner, also the plan's source).",
     ),
     plan: str = typer.Option(
-        "", "--plan", help="A keyword per line, e.g. 山,水,月,归 ('-' leaves a line to the planner)."
+        "", "--plan", help="A keyword per line, e.g. 山,水,月,归 ('-' leaves a line to the planner; '-' alone, every line)."
+    ),
+    planner: bool = typer.Option(
+        PLANNER,
+        "--planner/--no-planner",
+        help="With no --plan, let the planner give every line a keyword (from the title, or from nothing). "
+        "Off: a title is read alone (measured better; docs/quality.md).",
     ),
     temperature: float = typer.Option(
         TEMPERATURE, "--temperature", "-t", help="Sampling temperature; 0 is greedy."
@@ -114,6 +128,7 @@ def generate(
         primer=primer,
         title=title,
         plan=parse_plan(plan),
+        planner=planner,
         temperature=temperature,
         top_k=top_k,
         top_p=top_p,

@@ -79,9 +79,10 @@ Temperature, top-k, top-p, rhyme and tones apply from the next character; form, 
 prefix, 藏字 (theme: characters the poem must contain, placed by the decoder where they still fit)
 and primer (text the model reads before the poem, not shown) start a new poem.
 
-**题 and 纲 (a model trained with titles and plans).** Enter in 题 plans a keyword for every line
-from the title and starts a new poem; the plan shows in 纲 (`山,水,月,归`; `-` leaves a line to
-the planner, an empty entry gives it none). Edit 纲 and press Enter: before a poem (or after one)
+**题 and 纲 (a model trained with titles and plans).** Enter in 题 starts a new poem that the model
+writes after the title, with no keywords (measured to read better than the planner's). 纲 holds a
+keyword per line (`山,水,月,归`; `-` leaves a line to the planner, an empty entry gives it none;
+`-` alone lets the planner plan every line from the title). Edit 纲 and press Enter: before a poem (or after one)
 a new poem starts with it, mid-poem the lines not begun yet read their new keywords. A model
 trained before plans refuses both in one line; 藏字 still gets a line of its own.
 

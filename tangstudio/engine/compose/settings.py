@@ -20,6 +20,9 @@ MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regu
 TEMPERATURE = 0.9  # defaults chosen on the val split (docs/quality.md)
 REPEAT_PENALTY = 1.0
 DUIZHANG = 0.4
+# A title alone is read without keywords: on val titles the planner's keywords made the first draws
+# read less like real poems (critic −0.41 against 0.27 for the title alone; docs/quality.md, "Planner").
+PLANNER = False
 MAX_STRENGTH = 10.0
 DEFAULT_CANDIDATES = 4  # generate --candidates: drafts per poem, ranked by the critic (docs/quality.md)
 
@@ -47,6 +50,7 @@ class ComposeSettings:
     primer: str = ""  # text read by the model before the poem, to set its mood; never printed
     title: str = ""  # the poem's subject, read by a plan-reading model before the form's start token
     plan: list[str] = field(default_factory=list)  # a keyword per line: '' none, '-' left to the planner
+    planner: bool = PLANNER  # with no plan given, the planner proposes every line's keyword
     repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
     duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
 

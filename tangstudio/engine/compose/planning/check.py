@@ -57,6 +57,8 @@ def parse_plan(text: str) -> list[str]:
 
 def check_plan(plan: Sequence[str], form: str) -> list[str]:
     entries = list(plan)
+    if entries == [TO_PLAN]:  # '-' alone: the planner plans every line (poem_plan expands it)
+        return entries
     for k in entries:
         if not isinstance(k, str):
             raise TangError(f"a plan keyword must be text, got {k!r}")
@@ -77,7 +79,7 @@ def check_plan(plan: Sequence[str], form: str) -> list[str]:
     if lines is not None and len(entries) != lines:
         raise TangError(
             f"the plan has {len(entries)} keyword{'s' if len(entries) != 1 else ''} but {form} has "
-            f"{lines} lines: give one per line ('-' leaves a line to the planner, an empty one gives it none)"
+            f"{lines} lines: give one per line ('-' leaves a line to the planner, an empty one gives it none), or '-' alone"
         )
     if len(entries) > MAX_PLAN_LINES:
         raise TangError(f"the plan has {len(entries)} lines; a poem here has at most {MAX_PLAN_LINES}")

@@ -3,8 +3,10 @@
 Made once when a poem starts (`Composer.restart`), from the settings and the composer's seed:
 
 - a model that reads plans (`vocab.has_plan`) is fed the cleaned title and, before each line,
-  its keyword. The keywords are the person's where given; '-' entries, and every line when only
-  a title is given, are drawn by the planner with the poem's seed, so a seeded poem keeps its plan;
+  its keyword. The keywords are the person's where given; '-' entries, and every line when no plan
+  is given and `settings.planner` is on, are drawn by the planner with the poem's seed, so a seeded
+  poem keeps its plan. Off by default: a title alone is read with no keywords, because the
+  planner's keywords measurably made poems read less like real ones (settings.PLANNER);
 - a model trained before plans is refused a title or plan (feed.check_readable), and its plan
   is empty;
 - on either kind, each 藏字 theme character is planned into a line of its own (theme.py); a
@@ -67,7 +69,9 @@ def make_poem_plan(settings: ComposeSettings, vocab: Vocab, cplan: Plan, seed: i
     reads = vocab.has_plan
     title = clean_title(settings.title) if reads else ""
     lines = max(plan_length(cplan.n_lines), len(settings.plan))
-    given = list(settings.plan) or [TO_PLAN if title else ""] * lines
+    given = list(settings.plan) or [TO_PLAN if settings.planner else ""] * lines
+    if given == [TO_PLAN]:  # '-' alone: every line's keyword from the planner
+        given = [TO_PLAN] * lines
     given += [""] * (lines - len(given))
     table = None
     theme_ids = list(cplan.theme_ids)

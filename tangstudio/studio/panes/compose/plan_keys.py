@@ -95,7 +95,7 @@ class PlanDesk:
             self.pane.bar.show_plan(plan)
 
     def submitted(self, field: str) -> None:
-        """题: the planner plans every line from it (纲 cleared), a new poem. 纲: mid-poem the lines
+        """题: a new poem written after it (纲 cleared: no keywords unless the person asks). 纲: mid-poem the lines
         still to write take it; before a poem or after one, a new poem starts with it."""
         pane = self.pane
         if field == "cp-title":
