@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The new default model's recipe, chosen in short equal-budget runs (issue 21 §3), then trained long.
+# The default model's recipe, chosen in short equal-budget runs (issue 21 §3), then trained long: two legs.
 #
 # Every candidate starts from the previously shipped model (--init-from default: its 2x512 LSTM, its
 # script and vocabulary, with the <title>/<kw> markers added) and learns to read titles and plans:
@@ -16,3 +16,15 @@ tangstudio "${COMMON[@]}" --run r-awd-light --dropout 0.2 --locked --weight-drop
 # back to ~1e-3 and decays by cosine to 1e-4 over steps 200-3000.
 tangstudio train --headless --run r-base --resume --steps 3000 --eval-every 200
 python scripts/ship_default_model.py r-base
+
+# Leg 2 (2026-12-05): both candidates start from leg 1 (now the shipped default), 300 steps, lr 3e-4
+# cosine to 3e-5, seed 1; AWD light won on val (73.21 against 74.52) and ran 3,000 steps from leg 1.
+LEG2=(train --headless --init-from default --forms regulated --batch-size 64 --lr 3e-4 --warmup 20
+      --eval-poems 500 --samples 0)
+tangstudio "${LEG2[@]}" --steps 300 --eval-every 150 --seed 1 --run l2-base --dropout 0.15
+tangstudio "${LEG2[@]}" --steps 300 --eval-every 150 --seed 1 --run l2-awd-light --dropout 0.2 --locked --weight-drop 0.15
+# While it trains, keep a copy of `last` every 6 minutes for checkpoint averaging (it did not help:
+# models/README.md), in another shell:
+#   python scripts/average_checkpoints.py --keep ~/.local/share/tangstudio/runs/l2-long --every 6
+tangstudio "${LEG2[@]}" --steps 3000 --eval-every 250 --seed 2 --run l2-long --dropout 0.2 --locked --weight-drop 0.15
+python scripts/ship_default_model.py l2-long
