@@ -49,7 +49,9 @@ def generate(
         help="题: the poem's subject, read by the model (with --planner, also the plan's source).",
     ),
     plan: str = typer.Option(
-        "", "--plan", help="A keyword per line, e.g. 山,水,月,归 ('-' leaves a line to the planner; '-' alone, every line)."
+        "",
+        "--plan",
+        help="A keyword per line, e.g. 山,水,月,归 ('-' leaves a line to the planner; '-' alone, every line).",
     ),
     planner: bool = typer.Option(
         PLANNER,
@@ -270,8 +272,8 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
             span = f"{r.longest_shared} ({len(r.longest_shared)} characters)" if r.longest_shared else "—"
             console.print(Text(f"  longest span also in the corpus: {span}", style="dim"))
         if r.title or any(r.plan):
-            plan = " · ".join(k or "—" for k in r.plan)
-            console.print(Text(f"  题 {r.title or '—'}  纲 {plan or '—'}", style="dim"))
+            plan = "  纲 " + " · ".join(k or "—" for k in r.plan) if any(r.plan) else ""
+            console.print(Text(f"  题 {r.title or '—'}{plan}", style="dim"))
         if show_probs:
             line = Text("  ")
             for s in r.steps:
