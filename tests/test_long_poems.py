@@ -10,7 +10,14 @@ from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models import ModelConfig, build_model
 from tangstudio.engine.training import TrainConfig, train
-from tangstudio.engine.training.batching import causal_batch, epoch_plan, plan_epoch, plan_epoch_tokens, shard
+from tangstudio.engine.training.batching import (
+    causal_batch,
+    epoch_plan,
+    min_poems,
+    plan_epoch,
+    plan_epoch_tokens,
+    shard,
+)
 from tangstudio.engine.training.head_loss import head_loss
 from tangstudio.engine.training.step import HeadSettings, step_loss
 
@@ -26,13 +33,23 @@ def test_token_plan_covers_every_poem_once_within_the_budget(world):
     plan = plan_epoch_tokens(lengths, 32, 32 * 64, seed=5, epoch=2, world=world)
     seen = sorted(i for batch in plan for i in batch)
     assert seen == list(range(len(lengths)))  # every poem, exactly once
+    floor = min_poems(32)
     for batch in plan:
-        assert len(batch) >= world and all(shard(batch, r, world) for r in range(world))
+        assert len(batch) >= floor and all(shard(batch, r, world) for r in range(world))
         longest = max(lengths[i] for i in batch)
-        # within the budget and the poem cap, except a batch merged to give every process a poem
-        assert len(batch) <= 32 + world - 1 and (len(batch) - world + 1) * longest <= 32 * 64
+        # within the budget and the poem cap, except at the floor or a pool's last batch merged in
+        assert len(batch) < 32 + floor and (len(batch) * longest <= 32 * 64 or len(batch) < 2 * floor)
     sizes = {len(b) for b in plan}
     assert 32 in sizes and min(sizes) < 32  # short poems fill the cap, long ones fewer per batch
+
+
+def test_token_plan_is_the_same_for_any_number_of_processes_and_refuses_too_many():
+    lengths = lengths_with_long_tail()
+    assert plan_epoch_tokens(lengths, 32, 2048, 1, 0, world=1) == plan_epoch_tokens(
+        lengths, 32, 2048, 1, 0, world=8
+    )
+    with pytest.raises(TangError, match="too few for 9 processes"):
+        plan_epoch_tokens(lengths, 32, 2048, 1, 0, world=9)
 
 
 def test_token_plan_is_a_function_of_seed_and_epoch():

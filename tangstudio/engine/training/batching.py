@@ -16,6 +16,7 @@ from typing import TypeVar
 import torch
 
 from tangstudio.engine.corpus.vocab import MASK, PAD
+from tangstudio.engine.errors import TangError
 
 
 def plan_epoch(
@@ -37,6 +38,13 @@ def plan_epoch(
     return [batches[i] for i in shuffled if len(batches[i]) == batch_size]
 
 
+def min_poems(batch_size: int) -> int:
+    """The fewest poems a token budget leaves in a batch: a quarter of batch_size, so a batch of
+    the longest poems still averages over several, and a run of up to that many processes shares
+    every batch. It depends on batch_size alone, so the plan is the same for any number of processes."""
+    return max(1, batch_size // 4)
+
+
 def plan_epoch_tokens(
     lengths: list[int],
     batch_size: int,
@@ -46,40 +54,42 @@ def plan_epoch_tokens(
     world: int = 1,
     pool_batches: int = 50,
 ) -> list[list[int]]:
-    """Global batches for one epoch, each of at most `batch_size` poems AND at most `tokens` slots
-    (poems × the longest poem's length), so a batch of long poems costs what a batch of short ones
-    does, in time and in memory (issue 24: 128 poems of 255 tokens held 5.4 GB).
+    """Global batches for one epoch, each of at most `batch_size` poems and at most `tokens` slots
+    (poems × the longest poem's length), but never fewer than `min_poems(batch_size)` poems, so a
+    batch of long poems costs about what a batch of short ones does, in time and in memory
+    (issue 24: 128 poems of 255 tokens held 5.4 GB).
 
     The same shuffle and length-sorted pools as `plan_epoch`, from the same (seed, epoch) generator,
     so a resumed run rebuilds it exactly; unlike it, every poem is in exactly one batch (batches
-    differ in size anyway). A batch too small to give every process a poem joins the one before it.
+    differ in size anyway): a pool's last batch, if under the floor, joins the one before it.
     """
-    if batch_size < world:
-        raise ValueError(f"a global batch of {batch_size} cannot be shared by {world} processes")
+    floor = min_poems(batch_size)
+    if floor < world:
+        raise TangError(
+            f"a token budget keeps at least {floor} poems (a quarter of --batch-size {batch_size}) in a "
+            f"batch, too few for {world} processes; raise --batch-size or set --budget-len 0"
+        )
     gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     order = torch.randperm(len(lengths), generator=gen).tolist()
     pool = batch_size * pool_batches
     batches: list[list[int]] = []
     for start in range(0, len(order), pool):
-        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+        first = len(batches)
         batch: list[int] = []
-        for i in chunk:  # ascending, so this poem is the longest of its batch so far
-            if batch and (len(batch) == batch_size or (len(batch) + 1) * lengths[i] > tokens):
+        for i in sorted(order[start : start + pool], key=lambda i: lengths[i]):
+            # ascending, so poem i is the longest of its batch so far
+            if len(batch) == batch_size or (len(batch) >= floor and (len(batch) + 1) * lengths[i] > tokens):
                 batches.append(batch)
                 batch = []
             batch.append(i)
-        if batch:
-            batches.append(batch)
-    merged: list[list[int]] = []
-    for batch in batches:
-        if len(batch) < world and merged:
-            merged[-1] = merged[-1] + batch
+        if len(batch) < floor and len(batches) > first:
+            batches[-1] = batches[-1] + batch
         else:
-            merged.append(batch)
-    if merged and len(merged[0]) < world:
-        raise ValueError(f"too few poems for {world} processes")
-    shuffled = torch.randperm(len(merged), generator=gen).tolist()
-    return [merged[i] for i in shuffled]
+            batches.append(batch)
+    if any(len(b) < world for b in batches):
+        raise TangError(f"too few train poems to share every batch among {world} processes")
+    shuffled = torch.randperm(len(batches), generator=gen).tolist()
+    return [batches[i] for i in shuffled]
 
 
 def epoch_plan(

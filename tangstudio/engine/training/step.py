@@ -66,7 +66,12 @@ class HeadOptions(Protocol):
 
 
 def head_settings(config: HeadOptions, device: torch.device) -> HeadSettings:
-    """The step's head path from --loss-chunk and --head-bf16 (auto: where bf16 units exist)."""
+    """The step's head path from --loss-chunk and --head-bf16 (auto: where bf16 units exist).
+
+    With bf16 each process rounds its own share of the gradient, so N processes under DDP train
+    like one only up to bf16 rounding (as CUDA's autocast always did); --head-bf16 off makes them
+    match exactly (tests/test_distributed.py).
+    """
     bf16 = config.head_bf16 == "on" or (config.head_bf16 == "auto" and fast_bf16(device))
     return HeadSettings(config.loss_chunk, bf16 and config.loss_chunk > 0)
 
