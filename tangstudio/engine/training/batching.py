@@ -39,10 +39,10 @@ def plan_epoch(
 
 
 def min_poems(batch_size: int) -> int:
-    """The fewest poems a token budget leaves in a batch: a quarter of batch_size, so a batch of
-    the longest poems still averages over several, and a run of up to that many processes shares
-    every batch. It depends on batch_size alone, so the plan is the same for any number of processes."""
-    return max(1, batch_size // 4)
+    """The fewest poems a token budget leaves in a batch: an eighth of batch_size, so a run of up to
+    that many processes can share every batch. It depends on batch_size alone, so the plan is the
+    same for any number of processes."""
+    return max(1, batch_size // 8)
 
 
 def plan_epoch_tokens(
@@ -61,12 +61,13 @@ def plan_epoch_tokens(
 
     The same shuffle and length-sorted pools as `plan_epoch`, from the same (seed, epoch) generator,
     so a resumed run rebuilds it exactly; unlike it, every poem is in exactly one batch (batches
-    differ in size anyway): a pool's last batch, if under the floor, joins the one before it.
+    differ in size anyway): a pool's last batch, if under the floor, is redrawn with the one before
+    it into two batches that both keep the floor and the budget.
     """
     floor = min_poems(batch_size)
     if floor < world:
         raise TangError(
-            f"a token budget keeps at least {floor} poems (a quarter of --batch-size {batch_size}) in a "
+            f"a token budget keeps at least {floor} poems (an eighth of --batch-size {batch_size}) in a "
             f"batch, too few for {world} processes; raise --batch-size or set --budget-len 0"
         )
     gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
@@ -82,8 +83,10 @@ def plan_epoch_tokens(
                 batches.append(batch)
                 batch = []
             batch.append(i)
-        if len(batch) < floor and len(batches) > first:
-            batches[-1] = batches[-1] + batch
+        if len(batch) < floor and len(batches) > first:  # too short: redraw the last two batches
+            both = batches.pop() + batch
+            fits = min(batch_size, max(floor, tokens // lengths[both[-1]]), len(both) - floor)
+            batches.extend([both] if fits < floor else [both[:-fits], both[-fits:]])
         else:
             batches.append(batch)
     if any(len(b) < world for b in batches):
