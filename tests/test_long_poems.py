@@ -186,3 +186,29 @@ def test_resume_is_exact_with_the_long_poem_options(tiny_corpus, options):
     b = load_checkpoint("split", which="last").model.state_dict()
     for key in a:
         assert torch.allclose(a[key], b[key], atol=1e-6, rtol=0), key
+
+
+@pytest.mark.parametrize("arch", ["lstm", "bilstm"])
+def test_evaluation_sums_the_same_nats_without_the_full_logits(arch):
+    from tangstudio.engine.training.evaluate import loss_sums
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch=arch, vocab_size=30, embed=8, hidden=12, layers=1, dropout=0.3))
+    seqs = [[5, 9, 10, 11, 3], [6, 12, 3], [5, *range(7, 29), 3], [6, 20, 21, 3]]
+    nats, count = loss_sums(model, seqs, max_tokens=40)
+    assert model.training  # the caller's mode restored
+    model.eval()
+    want, n = 0.0, 0
+    for seq in seqs:  # one poem at a time, full logits
+        if model.causal:
+            batch = causal_batch([seq])
+            inputs, targets = batch.inputs, batch.targets
+        else:
+            inputs = torch.tensor([seq])
+            targets = inputs.clone()
+            targets[:, 0] = PAD
+        with torch.no_grad():
+            logits = model(inputs, torch.tensor([inputs.shape[1]]))
+        want += float(F.cross_entropy(logits[0], targets[0], ignore_index=PAD, reduction="sum"))
+        n += int((targets != PAD).sum())
+    assert count == n and abs(nats - want) < 1e-4 * want

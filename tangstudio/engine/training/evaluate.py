@@ -14,13 +14,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import torch
-import torch.nn.functional as F
 
 from tangstudio.engine.corpus import Poem
 from tangstudio.engine.corpus.keywords import KeywordModel
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.models.archs import ppl_kind_of
 from tangstudio.engine.training.batching import causal_batch, pad, planned_batch
+from tangstudio.engine.training.head_loss import head_loss
 
 if TYPE_CHECKING:
     from tangstudio.engine.corpus.vocab import Vocab
@@ -79,13 +79,9 @@ def loss_sums(
                 targets[:, 0] = PAD
             inputs, targets = inputs.to(device), targets.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                logits = model(inputs, lengths.to(device))
-            nats = F.cross_entropy(
-                logits.float().reshape(-1, logits.shape[-1]),
-                targets.reshape(-1),
-                ignore_index=PAD,
-                reduction="sum",
-            )
+                features, weight, bias = model(inputs, lengths.to(device), features=True)
+            # the head in fp32 on scored rows, a chunk at a time: never the batch's B×T×V logits
+            nats = head_loss(features.float(), weight, bias, targets, bf16=False)[0]
             total += nats.double()
             count += int((targets != PAD).sum())
             if on_batch is not None:

@@ -13,8 +13,7 @@ their softmax and their backward. `head_loss` computes the same summed cross-ent
   while the log-sum-exp, the loss and every accumulated gradient stay in fp32.
 
 Backward only scales the stored gradients by the incoming one: the loss is linear in its output, so
-nothing is recomputed. The price is that the gradients are computed even when nobody calls
-backward, so this is for training steps only; evaluation keeps the plain logits path.
+nothing is recomputed. Without grad mode (evaluation) only the loss is computed.
 """
 
 from __future__ import annotations
@@ -48,7 +47,14 @@ def _softmax_grad_(z: Tensor, bias: Tensor | None, targets: Tensor) -> Tensor:
 class _HeadLoss(torch.autograd.Function):
     @staticmethod
     def forward(
-        ctx: Any, h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor, chunk: int, bf16: bool
+        ctx: Any,
+        h: Tensor,
+        weight: Tensor,
+        bias: Tensor | None,
+        targets: Tensor,
+        chunk: int,
+        bf16: bool,
+        grads: bool,
     ) -> Tensor:
         mm_dtype = torch.bfloat16 if bf16 else torch.float32
         w = weight.detach().to(mm_dtype)
@@ -78,11 +84,14 @@ class _HeadLoss(torch.autograd.Function):
                     z = z_f32[: z.shape[0]]
                     z.copy_(zc[s0 : s0 + step])
                 nats += _softmax_grad_(z, b, tc[s0 : s0 + step])
+                if not grads:  # evaluation: the loss alone
+                    continue
                 grad_b += z.sum(0)
                 if z_f32 is not None:
                     zc[s0 : s0 + step].copy_(z)
-            grad_h[start : start + n] = (zc @ w).to(grad_h.dtype)
-            grad_w += (zc.T @ hc).float()
+            if grads:
+                grad_h[start : start + n] = (zc @ w).to(grad_h.dtype)
+                grad_w += (zc.T @ hc).float()
         ctx.save_for_backward(grad_h, grad_w.to(weight.dtype), grad_b.to(weight.dtype))
         ctx.has_bias = bias is not None
         return nats
@@ -91,7 +100,7 @@ class _HeadLoss(torch.autograd.Function):
     def backward(ctx: Any, grad_out: Tensor) -> tuple[Tensor | None, ...]:
         grad_h, grad_w, grad_b = ctx.saved_tensors
         grad_bias = grad_b * grad_out if ctx.has_bias else None
-        return grad_h * grad_out, grad_w * grad_out, grad_bias, None, None, None
+        return grad_h * grad_out, grad_w * grad_out, grad_bias, None, None, None, None
 
 
 def head_loss(
@@ -113,5 +122,6 @@ def head_loss(
     if h.shape[0] == 0:
         return features.sum() * 0.0, 0
     # torch's Function.apply has no annotations (and untyped_calls_exclude cannot name a subclass's).
-    nats: Tensor = _HeadLoss.apply(h, weight, bias, t, max(1, chunk), bf16)  # type: ignore[no-untyped-call]
+    grads = torch.is_grad_enabled() and (features.requires_grad or weight.requires_grad)
+    nats: Tensor = _HeadLoss.apply(h, weight, bias, t, max(1, chunk), bf16, grads)  # type: ignore[no-untyped-call]
     return nats, int(keep.numel())
