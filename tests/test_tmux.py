@@ -145,11 +145,22 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
         tmux.wait_for("the seed article's equations")
         key("Down")  # LSTM → GRU
         tmux.wait_for("GRU —")
-        for value in ("16", "32", "1"):  # embed, hidden, layers (a field selects its text when entered)
-            key("Tab")
-            time.sleep(0.5)  # at a person's pace: a key typed before the field has the focus is lost
-            key("-l", value)
-            time.sleep(0.3)
+        sizes = (("embed", "16"), ("hidden", "32"), ("layers", "1"))
+        for _ in range(3):  # under CI load a key can land before Tab has moved the focus: start over
+            for _field, value in sizes:  # a field selects its text when entered, so typing replaces it
+                key("Tab")
+                time.sleep(0.8)  # at a person's pace: a key typed before the field has the focus is lost
+                key("-l", value)
+                time.sleep(0.3)
+            shown = lambda: all(re.search(rf"{f}\s+{v}\b", tmux.screen()) for f, v in sizes)  # noqa: E731
+            if wait_until(shown, 5):
+                break
+            key("F1")  # back to a known place: F2 puts the focus on the architecture list (GRU kept)
+            tmux.wait_for("poems in source")
+            key("F2")
+            tmux.wait_for("GRU —")
+            time.sleep(0.5)
+        assert all(re.search(rf"{f}\s+{v}\b", tmux.screen()) for f, v in sizes), tmux.screen()
         key("Escape")  # leaves the field, so t trains
         tmux.wait_for("t Train")  # the footer offers the pane's keys again
         key("t")
