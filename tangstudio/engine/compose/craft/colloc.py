@@ -16,7 +16,6 @@ critic.json records α, N₁, N₂ and the file's sha256. numpy only, a searchso
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tangstudio.engine.compose.craft.disc import lines_of
+from tangstudio.engine.compose.craft.table_file import load_arrays, save_arrays
 from tangstudio.engine.errors import TangError
 
 COLLOC_FILE = "colloc.safetensors"
@@ -96,38 +96,18 @@ NAMES = ("chars", "char_counts", "pairs", "pair_counts")
 
 
 def save_colloc(colloc: Colloc, folder: Path) -> dict[str, object]:
-    """Write colloc.safetensors; return what critic.json records of it."""
-    from safetensors.numpy import save
-
-    blob = save({name: getattr(colloc, name) for name in NAMES})
-    (folder / COLLOC_FILE).write_bytes(blob)
-    return {
-        "file": COLLOC_FILE,
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        "n_uni": colloc.n_uni,
-        "n_bi": colloc.n_bi,
-        "alpha": colloc.alpha,
-    }
+    """Write colloc.safetensors; return what critic.json records of it (with its sha256)."""
+    entry = save_arrays(folder, COLLOC_FILE, {name: getattr(colloc, name) for name in NAMES})
+    return {**entry, "n_uni": colloc.n_uni, "n_bi": colloc.n_bi, "alpha": colloc.alpha}
 
 
 def load_colloc(folder: Path, info: object) -> Colloc:
     """The table as critic.json describes it, or one line saying what is wrong."""
-    if not isinstance(info, dict):
-        raise TangError(f"the critic's {folder / 'critic.json'} has no valid 'colloc' entry")
-    path = folder / str(info.get("file", COLLOC_FILE))
+    path, arrays, entry = load_arrays(folder, info, "colloc", COLLOC_FILE, "collocation table")
     try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise TangError(f"cannot read the critic's collocation table {path} ({exc.strerror})") from None
-    if hashlib.sha256(blob).hexdigest() != info.get("sha256"):
-        raise TangError(f"the critic's collocation table {path} does not match its recorded sha256")
-    from safetensors.numpy import load
-
-    try:
-        arrays = load(blob)
         found = [arrays[name] for name in NAMES]
-        sizes = [float(info[k]) for k in ("n_uni", "n_bi", "alpha")]
-    except Exception as exc:  # a damaged header, a missing array or entry
+        sizes = [float(entry[k]) for k in ("n_uni", "n_bi", "alpha")]
+    except Exception as exc:  # a missing array or entry
         raise TangError(f"the critic's collocation table {path} cannot be read ({exc})") from None
     chars, char_counts, pairs, pair_counts = found
     if (

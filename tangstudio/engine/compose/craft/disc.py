@@ -17,13 +17,13 @@ the file's sha256; anything else is refused with one line.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from tangstudio.engine.compose.craft.table_file import load_arrays, save_arrays
 from tangstudio.engine.errors import TangError
 
 DISC_FILE = "disc.safetensors"
@@ -83,37 +83,17 @@ class Disc:
 
 def save_disc(disc: Disc, folder: Path) -> dict[str, object]:
     """Write disc.safetensors; return what critic.json records of it (with its sha256)."""
-    from safetensors.numpy import save
-
-    blob = save({"weights": disc.weights.astype(np.float32)})
-    (folder / DISC_FILE).write_bytes(blob)
-    return {
-        "file": DISC_FILE,
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        "buckets": disc.buckets,
-        "orders": list(disc.orders),
-        "bias": disc.bias,
-    }
+    entry = save_arrays(folder, DISC_FILE, {"weights": disc.weights.astype(np.float32)})
+    return {**entry, "buckets": disc.buckets, "orders": list(disc.orders), "bias": disc.bias}
 
 
 def load_disc(folder: Path, info: object) -> Disc:
     """The term as critic.json describes it, or one line saying what is wrong."""
-    if not isinstance(info, dict):
-        raise TangError(f"the critic's {folder / 'critic.json'} has no valid 'disc' entry")
-    path = folder / str(info.get("file", DISC_FILE))
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise TangError(f"cannot read the critic's classifier {path} ({exc.strerror})") from None
-    if hashlib.sha256(blob).hexdigest() != info.get("sha256"):
-        raise TangError(f"the critic's classifier {path} does not match its recorded sha256")
-    from safetensors.numpy import load
-
-    try:
-        weights = load(blob)["weights"]
-    except Exception as exc:  # safetensors raises its own types for a damaged header
-        raise TangError(f"the critic's classifier {path} cannot be read ({exc})") from None
-    orders, buckets, bias = info.get("orders"), info.get("buckets"), info.get("bias")
+    path, arrays, entry = load_arrays(folder, info, "disc", DISC_FILE, "classifier")
+    if "weights" not in arrays:
+        raise TangError(f"the critic's classifier {path} cannot be read (it holds no 'weights')")
+    weights = arrays["weights"]
+    orders, buckets, bias = entry.get("orders"), entry.get("buckets"), entry.get("bias")
     if (
         weights.ndim != 1
         or weights.shape[0] != buckets
