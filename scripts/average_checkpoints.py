@@ -44,6 +44,7 @@ def average(out: Path, sources: list[Path]) -> dict:
             if meta.get(key) != first.get(key):
                 raise TangError(f"{source} differs from {sources[0]} in its {key}: cannot average them")
     total: dict[str, torch.Tensor] = {}
+    dtypes: dict[str, torch.dtype] = {}
     for source, meta in zip(sources, metas):
         weights = read_weights(source, meta)
         if total and weights.keys() != total.keys():
@@ -54,8 +55,8 @@ def average(out: Path, sources: list[Path]) -> dict:
                     f"{source}: {name} has shape {list(tensor.shape)}, not {list(total[name].shape)}"
                 )
             total[name] = total.get(name, torch.zeros_like(tensor, dtype=torch.float64)) + tensor.double()
-    dtypes = read_weights(sources[-1], metas[-1])
-    mean = {name: (t / len(sources)).to(dtypes[name].dtype) for name, t in total.items()}
+            dtypes[name] = tensor.dtype
+    mean = {name: (t / len(sources)).to(dtypes[name]) for name, t in total.items()}
     last = max(metas, key=lambda m: m.get("step") or 0)
     meta = {
         k: v for k, v in last.items() if k not in ("format", "version", "checkpoint_id", "weights_sha256")

@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 FORMS = ("wujue", "qijue", "wulv", "qilv")
-LINES = {"wujue": 4, "qijue": 4, "wulv": 8, "qilv": 8}
 MODES = ("untitled", "title, no plan", "title + planner")
 
 
@@ -33,6 +32,7 @@ def main() -> None:
     import numpy as np
     from blind_read import subjects
 
+    from tangstudio.engine import forms
     from tangstudio.engine.compose.craft.best_of import compose_best
     from tangstudio.engine.compose.craft.critic import lm_from_steps, load_critic
     from tangstudio.engine.compose.craft.repetition import repeated_share
@@ -47,6 +47,7 @@ def main() -> None:
     rows: dict[str, list[dict]] = {m: [] for m in MODES}
     for form in FORMS:
         titles = subjects(form, args.n, args.seed, loaded.vocab.stoi)
+        lines, _ = forms.get(form).shape()
         for mode in MODES:
             texts, lms = [], []
             for i, title in enumerate(titles):
@@ -54,7 +55,9 @@ def main() -> None:
                 if mode != "untitled":
                     settings = replace(settings, title=title)
                 if mode == "title, no plan":
-                    settings = replace(settings, plan=[""] * LINES[form])
+                    settings = replace(settings, plan=[""] * lines)
+                if mode == "title + planner":
+                    settings = replace(settings, planner=True)
                 settings.validate()
                 (r,) = compose_best(loaded, settings, 1, 1, critic=None, novelty=index)
                 texts.append(r.text)
