@@ -308,6 +308,22 @@ def test_longest_shared_span_is_the_longest_common_substring():
         assert index.longest_shared(text) == next((s for s in spans if s in corpus), "")
 
 
+def test_longest_shared_span_matches_the_definition_on_random_text():
+    """A small alphabet repeats characters and pairs everywhere: the bigram start, the one-character
+    answers (no two corpus characters in a row) and the corpus's last position all get exercised."""
+    import random
+
+    from tangstudio.engine.compose.novelty import CorpusIndex
+
+    rng = random.Random(7)
+    for _ in range(60):
+        poems = ["".join(rng.choice("山水月风，。") for _ in range(rng.randint(1, 12))) for _ in range(3)]
+        index, corpus = CorpusIndex(poems), "\n".join(poems)
+        text = "".join(rng.choice("山水月风花龘，") for _ in range(rng.randint(1, 10)))
+        spans = [text[i : i + n] for n in range(len(text), 0, -1) for i in range(len(text) - n + 1)]
+        assert index.longest_shared(text) == next((s for s in spans if s in corpus), "")
+
+
 # ---------------------------------------------------------------- choose, preview, undo, settings
 
 
