@@ -9,7 +9,7 @@ plans the lines) is what best-of-K ranks. Titles are the cleaned titles of the s
 the form (only those the model can read), drawn at random with a fixed seed. Poem i of form f is
 drawn at seed SEED0[split] + i and its draft j (--k > 1) at best_of.draft_seed(that seed, j), the
 seeds `generate --candidates` uses, so the first K of a poem's drafts are what best-of-K would
-rank. Each line: form, title, i, j, seed, text, lm (the causal mean log-probability from the
+rank. Each line: form, title, i, j, seed, temperature, text, lm (the causal mean log-probability from the
 composer's own steps, a critic feature). The file is appended to and an interrupted run resumes.
 """
 
@@ -46,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000, help="poems per form")
     parser.add_argument("--k", type=int, default=1, help="drafts per poem")
     parser.add_argument("--model", default="default")
+    parser.add_argument(
+        "--temperatures",
+        default="",
+        help="comma list: poem i is drawn at temperature i mod len (a classifier trained on drafts "
+        "of one temperature cannot judge others); default: the composer's",
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
 
@@ -67,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             d = json.loads(line)
             done.add((d["form"], d["i"], d["j"]))
     titles = {f: split_titles(f, args.split, args.n, loaded.vocab.stoi) for f in FORMS}
+    temps = [float(t) for t in args.temperatures.split(",") if t.strip()]
     start = time.perf_counter()
     with out.open("a", encoding="utf-8") as fh:
         for i in range(args.n):  # forms interleaved: a stopped run still has every form
@@ -76,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     seed = draft_seed(SEED0[args.split] + i, j)
                     settings = replace(ComposeSettings(form=form), seed=seed, title=titles[form][i])
+                    if temps:
+                        settings = replace(settings, temperature=temps[i % len(temps)])
                     r = Composer(loaded, settings, novelty=index, tables=tables).finish()
                     row = {"form": form, "title": titles[form][i], "i": i, "j": j, "seed": seed}
+                    row["temperature"] = settings.temperature
                     row |= {"text": r.text, "lm": round(lm_from_steps(r.steps), 5)}
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()

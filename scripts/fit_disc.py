@@ -7,7 +7,7 @@ Our drafts: scripts/critic_drafts.py --split train (the default model at the com
 after titles of train poems). Real: up to --real train-split poems per form (seeded draw), the four
 regulated forms; every (form, label) cell weighs the same (disc_fit.balance). Never the val split
 (the critic's weights are fitted there) nor the test split. --holdout keeps the drafts of every
-fifth title and as many unseen train poems per form out of the fit and prints the AUC on them, per
+fifth title and HOLD (600) unseen train poems per form out of the fit and prints the AUC on them, per
 form — the measurement that chose the settings; without it the fit uses everything and writes
 DIR/disc.safetensors, DIR/colloc.safetensors (the bigram counts of every train-split poem) and
 DIR/terms.json (what critic.json records of both; scripts/fit_critic.py --terms DIR).
@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 FORMS = ("wujue", "qijue", "wulv", "qilv")
+HOLD = 600  # --holdout: real train poems per form kept out of the fit and scored
 
 
 def auc(real, ours) -> float:
@@ -66,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     held = [d for d in drafts if args.holdout and d["i"] % 5 == 0]
     fit_on = [d for d in drafts if not (args.holdout and d["i"] % 5 == 0)]
     texts, labels, groups = [], [], []
+    hold = HOLD if args.holdout else 0  # unseen real poems, the first of each form's shuffled pool
     for form in FORMS:
-        real = real_poems(form, args.real)
+        real = real_poems(form, args.real, skip=hold)
         texts += real
         labels += [1] * len(real)
         groups += [form] * len(real)
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| form | real (unseen train) | ours (unseen titles) | AUC |\n|---|---|---|---|")
         for form in FORMS:
             mine = [d["text"] for d in held if d["form"] == form]
-            real = real_poems(form, max(len(mine), 100), skip=args.real)
+            real = real_poems(form, HOLD)
             print(f"| {form} | {len(real)} | {len(mine)} | {auc(disc.score(real), disc.score(mine)):.3f} |")
         return 0
     if not args.out:
