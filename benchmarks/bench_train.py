@@ -11,7 +11,8 @@ second of full training steps (forward, backward, clipping, AdamW), each of the 
 on. Ours is timed on batches at evenly spaced quantiles of its epoch's batch lengths (so long
 batches weigh what they weigh in an epoch); rounds alternate between the recipes so a noisy shared
 machine hurts both alike. `--rss` also runs the recipe's longest batches in a forked child and
-reports its peak RSS (ru_maxrss, data included).
+reports its peak RSS (ru_maxrss, data included). Both recipes run with the trainer's allocator
+settings (training/memory.py), unless TANGSTUDIO_KEEP_ALLOCATOR=1.
 
 Also: model FLOPs per character × chars/s against a plain matmul's FLOP/s measured in this run,
 i.e. how much of the machine's dense-matmul speed the training step turns into useful work.
@@ -249,6 +250,9 @@ def run(
     variants_wanted: dict[str, tuple[int, str]] | None = None,
 ) -> dict:
     """Both recipes on the CPU, rounds alternating; the figures of one forms' row."""
+    from tangstudio.engine.training.memory import tame_cpu_memory
+
+    tame_cpu_memory()  # as `tangstudio train` runs (TANGSTUDIO_KEEP_ALLOCATOR=1: as before, for comparison)
     dev = torch.device("cpu")
     data = load_ours(forms)
     head = head_of(loss_chunk, head_bf16)

@@ -279,6 +279,9 @@ def train(
 def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = False) -> int:
     """Train with signal handling (cli/stopping.py) and the chosen rendering; returns the exit code."""
     from tangstudio.cli.stopping import StopSignals
+    from tangstudio.engine.training.memory import tame_cpu_memory
+
+    tame_cpu_memory()  # before torch is imported: its caches read the environment once
     from tangstudio.engine.runs.session import resume_command
     from tangstudio.engine.training import train as train_engine
 

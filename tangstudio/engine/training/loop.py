@@ -25,6 +25,7 @@ from tangstudio.engine.training import distributed as D
 from tangstudio.engine.training.config import TrainConfig
 from tangstudio.engine.training.device import resolve_device
 from tangstudio.engine.training.init_from import adopt
+from tangstudio.engine.training.memory import tame_cpu_memory
 from tangstudio.engine.training.trainer import Trainer
 
 __all__ = ["METRIC_KEYS", "RunResult", "given_options", "resume_command", "train"]
@@ -74,6 +75,7 @@ def train(
     them may differ from the stored config. Raises TangError for bad input before writing anything.
     """
     config = dataclasses.replace(config).validate()
+    tame_cpu_memory()  # a no-op when the CLI did it already (training/memory.py)
     given = given if given is not None else given_options(config)
     if config.init_from and not config.resume:  # the source's shape and script, before anything is written
         config = adopt(config, given)[0]

@@ -1,0 +1,49 @@
+"""training/memory.py: the per-shape caches go off before torch reads them, unless the user says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tangstudio.engine.training.memory import CACHES, tame_cpu_memory
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in [*CACHES, "TANGSTUDIO_KEEP_ALLOCATOR"]:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_sets_the_caches_off(clean_env) -> None:
+    done = tame_cpu_memory()
+    assert {name: os.environ[name] for name in CACHES} == CACHES
+    assert set(CACHES) <= set(done)
+
+
+def test_a_value_the_user_gave_is_kept(clean_env) -> None:
+    clean_env.setenv("LRU_CACHE_CAPACITY", "1024")
+    done = tame_cpu_memory()
+    assert os.environ["LRU_CACHE_CAPACITY"] == "1024" and "LRU_CACHE_CAPACITY" not in done
+    assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == "0"
+
+
+def test_keep_allocator_leaves_everything_alone(clean_env) -> None:
+    clean_env.setenv("TANGSTUDIO_KEEP_ALLOCATOR", "1")
+    assert tame_cpu_memory() == {}
+    assert not any(name in os.environ for name in CACHES)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_the_mmap_threshold_is_fixed_on_glibc() -> None:
+    """In a child: the value mallopt accepted is reported (so the call really reached glibc)."""
+    code = "from tangstudio.engine.training.memory import tame_cpu_memory as t; print(t().get('M_MMAP_THRESHOLD'))"
+    env = {k: v for k, v in os.environ.items() if k != "TANGSTUDIO_KEEP_ALLOCATOR"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    import platform
+
+    expected = str(32 << 20) if platform.libc_ver()[0] == "glibc" else "None"
+    assert out.stdout.strip() == expected
