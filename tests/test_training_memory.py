@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tangstudio.engine.training.memory import CACHES, tame_cpu_memory
+from tangstudio.engine.training.memory import CACHES, has_long_poems, tame_cpu_memory
 
 
 @pytest.fixture
@@ -37,13 +37,22 @@ def test_keep_allocator_leaves_everything_alone(clean_env) -> None:
     assert not any(name in os.environ for name in CACHES)
 
 
+def test_long_poems_are_any_form_beyond_the_regulated_four() -> None:
+    assert has_long_poems("all") and has_long_poems(None) and has_long_poems("wujue,free")
+    assert not has_long_poems("regulated") and not has_long_poems("qilv,五绝")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_the_mmap_threshold_is_fixed_on_glibc() -> None:
+@pytest.mark.parametrize("forms", ["all", "regulated"])
+def test_the_mmap_threshold_is_fixed_on_glibc_for_long_poems(forms: str) -> None:
     """In a child: the value mallopt accepted is reported (so the call really reached glibc)."""
-    code = "from tangstudio.engine.training.memory import tame_cpu_memory as t; print(t().get('M_MMAP_THRESHOLD'))"
-    env = {k: v for k, v in os.environ.items() if k != "TANGSTUDIO_KEEP_ALLOCATOR"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     import platform
 
-    expected = str(32 << 20) if platform.libc_ver()[0] == "glibc" else "None"
-    assert out.stdout.strip() == expected
+    code = (
+        "from tangstudio.engine.training.memory import tame_cpu_memory as t; "
+        f"print(t({forms!r}).get('M_MMAP_THRESHOLD'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TANGSTUDIO_KEEP_ALLOCATOR"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    glibc = platform.libc_ver()[0] == "glibc"
+    assert out.stdout.strip() == (str(32 << 20) if glibc and forms == "all" else "None")

@@ -281,7 +281,7 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
     from tangstudio.cli.stopping import StopSignals
     from tangstudio.engine.training.memory import tame_cpu_memory
 
-    tame_cpu_memory()  # before torch is imported: its caches read the environment once
+    tame_cpu_memory(config.forms)  # before torch is imported: its caches read the environment once
     from tangstudio.engine.runs.session import resume_command
     from tangstudio.engine.training import train as train_engine
 

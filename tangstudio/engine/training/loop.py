@@ -75,7 +75,7 @@ def train(
     them may differ from the stored config. Raises TangError for bad input before writing anything.
     """
     config = dataclasses.replace(config).validate()
-    tame_cpu_memory()  # a no-op when the CLI did it already (training/memory.py)
+    tame_cpu_memory(config.forms)  # the CLI did it already, before torch (training/memory.py)
     given = given if given is not None else given_options(config)
     if config.init_from and not config.resume:  # the source's shape and script, before anything is written
         config = adopt(config, given)[0]

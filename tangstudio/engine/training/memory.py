@@ -16,8 +16,9 @@ left as it was, still climbing: 988–1,119 MB by step 160–240):
 The caches are read when libtorch first needs them, so `tame_cpu_memory()` runs before torch is
 imported (the CLI's `train --headless`, which the studio's runs use too) and again in `train()`
 for programmatic callers; a value already in the environment is left as it is, so a user can
-put the caches back (`LRU_CACHE_CAPACITY=1024`). The price is a few per cent of speed in
-`benchmarks/bench_train.py` on long poems; a run on short poems has few shapes either way.
+put the caches back (`LRU_CACHE_CAPACITY=1024`). The caches cost nothing measurable; the fixed
+threshold costs `--forms all` about 3 % of its speed and is left out for the regulated forms alone
+(`bench_train.py`: −13 % there, where few shapes leave little to fragment).
 """
 
 from __future__ import annotations
@@ -33,12 +34,27 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
 _ENV_OFF = "TANGSTUDIO_KEEP_ALLOCATOR"  # set to 1 to leave every cache and the allocator alone
 
 
-def tame_cpu_memory() -> dict[str, str]:
-    """Turn off the per-shape caches and fix glibc's mmap threshold; returns what was set."""
+def has_long_poems(forms: str | None) -> bool:
+    """Does a run on these forms (`all`, `regulated`, a list) train on poems beyond the four
+    regulated forms, whose lengths give a batch plan hundreds of shapes?"""
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.forms import REGULATED_NAMES, parse_many
+
+    try:
+        chosen = parse_many(forms)
+    except TangError:  # refused with its own line where the config is checked
+        return True
+    return chosen is None or not chosen <= REGULATED_NAMES
+
+
+def tame_cpu_memory(forms: str | None = "all") -> dict[str, str]:
+    """Turn off the per-shape caches and, for runs with long poems, fix glibc's mmap threshold;
+    returns what was set. Regulated poems alone keep the threshold sliding: they have few shapes,
+    and fresh mappings cost their steps 13 % (bench_train --forms regulated)."""
     if os.environ.get(_ENV_OFF) == "1":
         return {}
     done = {name: value for name, value in CACHES.items() if os.environ.setdefault(name, value) == value}
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+    if has_long_poems(forms) and platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
             if libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1:
