@@ -52,7 +52,15 @@ def test_the_mmap_threshold_is_fixed_on_glibc_for_long_poems(forms: str) -> None
         "from tangstudio.engine.training.memory import tame_cpu_memory as t; "
         f"print(t({forms!r}).get('M_MMAP_THRESHOLD'))"
     )
-    env = {k: v for k, v in os.environ.items() if k != "TANGSTUDIO_KEEP_ALLOCATOR"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TANGSTUDIO_KEEP_ALLOCATOR", "MALLOC_MMAP_THRESHOLD_")
+    }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     glibc = platform.libc_ver()[0] == "glibc"
     assert out.stdout.strip() == (str(32 << 20) if glibc and forms == "all" else "None")
+    # glibc's own variable, set by the user, is theirs: no mallopt over it
+    env["MALLOC_MMAP_THRESHOLD_"] = str(1 << 20)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "None"

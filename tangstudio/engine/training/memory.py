@@ -54,7 +54,8 @@ def tame_cpu_memory(forms: str | None = "all") -> dict[str, str]:
     if os.environ.get(_ENV_OFF) == "1":
         return {}
     done = {name: value for name, value in CACHES.items() if os.environ.setdefault(name, value) == value}
-    if has_long_poems(forms) and platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    if has_long_poems(forms) and glibc and "MALLOC_MMAP_THRESHOLD_" not in os.environ:  # a user's own kept
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
             if libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1:
