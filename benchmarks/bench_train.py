@@ -252,9 +252,8 @@ def run(
     """Both recipes on the CPU, rounds alternating; the figures of one forms' row."""
     from tangstudio.engine.training.memory import tame_cpu_memory
 
-    tame_cpu_memory(
-        forms
-    )  # as `tangstudio train` runs (TANGSTUDIO_KEEP_ALLOCATOR=1: as before, for comparison)
+    # as `tangstudio train` runs (TANGSTUDIO_KEEP_ALLOCATOR=1: as before, for comparison)
+    tame_cpu_memory(forms)
     dev = torch.device("cpu")
     data = load_ours(forms)
     head = head_of(loss_chunk, head_bf16)

@@ -13,9 +13,14 @@ from tangstudio.engine.training.memory import CACHES, has_long_poems, tame_cpu_m
 
 @pytest.fixture
 def clean_env(monkeypatch):
+    """The variables unset for the test and put back as they were after it (tame_cpu_memory writes
+    os.environ itself, which monkeypatch would not undo)."""
+    saved = dict(os.environ)
     for name in [*CACHES, "TANGSTUDIO_KEEP_ALLOCATOR"]:
         monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    yield monkeypatch
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_sets_the_caches_off(clean_env) -> None:

@@ -1,11 +1,11 @@
-"""A long CPU run's memory, kept flat (issue 24, docs/long_poems.md "The long run's memory").
+"""A long CPU run's memory, kept flat (issue 24; docs/long_poems.md, "The real trainer").
 
 Token-budget batches give a run of long poems hundreds of distinct batch shapes, and each new
 shape left native memory behind: a 2×256 LSTM on `--forms all` peaked at 1,477 MB by step 80 and
 kept climbing, while its Python objects and live tensors stayed the same. Two caches and one
 allocator habit hold it, and all three must go for the peak to stop moving (measured one at a time
-and together, same run: with all three, 936 MB at step 80 and 942 MB at step 240; with any one
-left as it was, still climbing: 988–1,119 MB by step 160–240):
+and together, same run: with all three, 978 MB from step 60 to 240, and in-process 992 MB from
+step 240 to 480; with any one left as it was, still climbing: 988–1,119 MB by step 160–240):
 
 - ideep's computation cache (`LRU_CACHE_CAPACITY`, 1024 entries by default): one entry per shape;
 - oneDNN's primitive cache (`ONEDNN_PRIMITIVE_CACHE_CAPACITY`, 1024): the same;
