@@ -205,14 +205,10 @@ def time_ours(model, optimizer, batches, head) -> tuple[float, float]:
 
 
 def head_of(loss_chunk: int, head_bf16: str):
+    from tangstudio.engine.training.config import TrainConfig
     from tangstudio.engine.training.step import head_settings
 
-    class Options:
-        pass
-
-    options = Options()
-    options.loss_chunk, options.head_bf16 = loss_chunk, head_bf16  # type: ignore[attr-defined]
-    return head_settings(options, torch.device("cpu"))  # type: ignore[arg-type]
+    return head_settings(TrainConfig(loss_chunk=loss_chunk, head_bf16=head_bf16), torch.device("cpu"))
 
 
 def peak_rss_child(data, batch_size: int, budget_len: int, head, longest: int = 3) -> float:
