@@ -64,6 +64,7 @@ def machine_poems(args) -> list[dict]:
             ("top_p", args.top_p),
             ("repeat_penalty", args.repeat_penalty),
             ("duizhang", args.duizhang),
+            ("line_drafts", args.line_drafts),
         )
         if v is not None
     }
@@ -89,6 +90,7 @@ def machine_poems(args) -> list[dict]:
                         "plan": list(getattr(r, "plan", None) or []),
                         "settings": {
                             **knobs,
+                            "line_drafts": given.line_drafts,
                             "candidates": args.candidates,
                             "titles": args.titles,
                             "planner": args.planner,
@@ -259,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--top-p", type=float)
     m.add_argument("--repeat-penalty", type=float)
     m.add_argument("--duizhang", type=float)
+    m.add_argument(
+        "--line-drafts", type=int, help="each line the best of this many (default: the composer's)"
+    )
     m.add_argument("--candidates", type=int, default=1)
     m.add_argument(
         "--planner",

@@ -503,7 +503,7 @@ def test_each_character_costs_one_model_step_never_a_reread(vocab):
 
     lm.model.step = counting_step
     lm.model.forward = no_reread
-    comp = _composer(lm, form="qilv", seed=0)
+    comp = _composer(lm, form="qilv", seed=0, line_drafts=1)  # drafts: test_craft_line_drafts.py
     result = comp.finish()
     # The start token, then every character but the last (nothing reads the model after 。).
     assert len(calls) == len(result.text) and all(shape == (1,) for shape in calls)

@@ -58,8 +58,8 @@ async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
         pane.seed = 11
         pane.action_new()
         await pilot.press("b")
+        assert await wait_for(pilot, lambda: pane.drafts is not None), errors(app)
         drafts = pane.drafts
-        assert drafts is not None, errors(app)
         scores = [d.critic["critic"] for d in drafts.ranked]
         assert len(scores) == 5 and scores == sorted(scores, reverse=True)
         shown = shown_text(pane.query_one("#candidates"))

@@ -49,7 +49,9 @@ def old_lm():
 
 
 def _recording(lm, **kw) -> tuple[Composer, Recorder]:
-    c = Composer(lm, ComposeSettings(**kw))
+    # one draft a line: the record is then every token read once, in order (drafts read each line
+    # m times from the same fed state: test_craft_line_drafts.py)
+    c = Composer(lm, ComposeSettings(**{"line_drafts": 1, **kw}))
     rec = Recorder(c.stepper)
     c.stepper = rec
     c.restart()

@@ -431,6 +431,9 @@ async def test_compose_a_wujue_step_by_step_choose_undo_save_copy(trained_runs: 
 
 @sync
 async def test_compose_play_finishes_a_qijue(trained_runs: Path, home: Path) -> None:
+    from dataclasses import replace
+
+    from tangstudio.engine.compose.generator import Composer
     from tangstudio.engine.corpus.forms import classify
 
     copy_run(trained_runs, home, "tiny-gru")
@@ -442,6 +445,11 @@ async def test_compose_play_finishes_a_qijue(trained_runs: Path, home: Path) -> 
         assert await _wait_for(pilot, lambda: pane.composer.done, 30)
         assert classify(pane.poem_text()) == "qijue"
         assert "complete" in shown_text(pane.query_one("#compose-status"))
+        # each line the best of its drafts, as `generate` writes the poem at the same seed
+        engine = pane.composer
+        assert engine.settings.line_drafts > 1
+        again = Composer(pane.loaded, replace(engine.settings, seed=engine.seed), novelty=engine.novelty)
+        assert again.finish().text == pane.poem_text()
 
 
 @sync

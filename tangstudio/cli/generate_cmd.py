@@ -9,6 +9,7 @@ from tangstudio.engine import forms
 from tangstudio.engine.compose.settings import (
     DEFAULT_CANDIDATES,
     DUIZHANG,
+    LINE_DRAFTS,
     PLANNER,
     REPEAT_PENALTY,
     TEMPERATURE,
@@ -100,6 +101,13 @@ def generate(
         help=f"Sample this many drafts of each poem and keep the one the critic scores best (--json lists "
         f"all). Default {DEFAULT_CANDIDATES} (1 with --beam, a bilstm, or no critic shipped).",
     ),
+    line_drafts: int | None = typer.Option(
+        None,
+        "--line-drafts",
+        "-L",
+        help=f"Draw each line this many times and keep the one the model finds likeliest (1: off). "
+        f"Default {LINE_DRAFTS} (1 with --beam).",
+    ),
     show_probs: bool = typer.Option(
         False, "--show-probs", help="Colour each character by its probability and list its top alternatives."
     ),
@@ -140,7 +148,10 @@ def generate(
         novelty=novelty,
         repeat_penalty=repeat_penalty,
         duizhang=duizhang,
+        line_drafts=line_drafts if line_drafts is not None else (1 if beam else LINE_DRAFTS),
     )
+    if beam and settings.line_drafts > 1:
+        raise TangError("--line-drafts samples each line several times and --beam searches: choose one")
     if output not in ("text", "json", "md"):
         raise TangError(f"--format must be text, json or md, got {output!r}")
     as_json = as_json or output == "json"
@@ -266,7 +277,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
             ):
                 head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
         if r.critic is not None:
-            head.append(f"  critic {r.critic['critic']:+.2f} (best of {len(r.drafts)})", style="magenta")
+            head.append(f"  critic {r.critic['critic']:.2f}/5 (best of {len(r.drafts)})", style="magenta")
         console.print(head)
         if r.longest_shared is not None:  # its own line: beside the checks it wrapped at 80 columns
             span = f"{r.longest_shared} ({len(r.longest_shared)} characters)" if r.longest_shared else "—"

@@ -53,7 +53,7 @@ class Session(Protocol):
     def steps(self) -> list[Step]: ...
     def probs(self) -> list[float | None]: ...
     def panel(self) -> Step | None: ...
-    def advance(self) -> str | None: ...
+    def advance(self, drafted: bool = False) -> str | None: ...
     def pick(self, index: int) -> str | None: ...
     def undo(self) -> None: ...
     def move(self, delta: int) -> None: ...
@@ -148,10 +148,15 @@ class CausalSession(_EngineSession):
         last = self.engine.last_choice()
         return None if last is None else steps[last]
 
-    def advance(self) -> str | None:
+    def advance(self, drafted: bool = False) -> str | None:
+        """Space: the next character as sampled. drafted (`p`): from the best of the settings'
+        line drafts of its line (craft/line_drafts.py), so a played poem is the poem `generate` writes."""
         if self.done:
             return "the poem is complete: w saves it, c copies it, n starts another."
-        self.engine.step()
+        if drafted:
+            self.engine.step_drafted()
+        else:
+            self.engine.step()
         self.engine.follow_forced()
         self.cursor = None
         return None
@@ -274,7 +279,7 @@ class FillSession(_EngineSession):
         current = text[self.cursor] if self.cursor < len(text) else ""
         return Step(self.cursor, candidates, 0.0, current, 0.0)
 
-    def advance(self) -> str | None:
+    def advance(self, drafted: bool = False) -> str | None:
         if self.done:
             return "every position is filled: p refines them, ← → and 1–0 change one."
         self.engine.sample()

@@ -44,7 +44,8 @@ SAMPLING_KNOBS = (
     "tones",
     "repeat_penalty",
     "duizhang",
-)  # read at every step
+    "line_drafts",
+)  # read at every step (line_drafts at each line's start)
 
 
 @dataclass
@@ -135,6 +136,10 @@ class Composer:
         self._frames = [self._fed(_Frame(state, logits[0], C.start_state(self.plan)))]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
+        self._drafted: tuple[int, list[tuple[_Frame, StepInfo]]] | None = (
+            None  # (where, the kept line's rest)
+        )
+        self._line_draws = 0  # lines drafted so far: part of each drafting's seed
         while len(self.history) < self.plan.prefix_len:
             self.step()
         self.prefix_len = len(self.history)
@@ -152,6 +157,11 @@ class Composer:
     @property
     def position(self) -> int:
         return self._frames[-1].cstate.pos
+
+    @property
+    def line(self) -> int:
+        """The line (0-based) the next character belongs to."""
+        return self._frames[-1].cstate.line
 
     @property
     def rhyme_group(self) -> str | None:
@@ -248,6 +258,52 @@ class Composer:
         self.preview()
         return self.choose()
 
+    def step_drafted(self) -> StepInfo:
+        """Commit the next position from the best of `line_drafts` drafts of the rest of its line
+        (craft/line_drafts.py), drawn when a line starts or after anything changed the line under
+        way (an undo, a typed or picked character); a plain `step` when line_drafts is 1. The kept
+        draft's steps and model states are put back one at a time, never recomputed."""
+        if self.settings.line_drafts <= 1 or self.done:
+            return self.step()
+        here = len(self.history)
+        kept = self._drafted
+        if kept is None or not self._on_course(*kept):
+            kept = self._drafted = (here, self._draft_line())
+        frame, info = kept[1][here - kept[0]]
+        self._frames.append(frame)
+        self.history.append(info)
+        self._preview = None
+        return info
+
+    def _on_course(self, start: int, rest: list[tuple[_Frame, StepInfo]]) -> bool:
+        """Whether the poem still follows the kept draft that began at `start`, with some left."""
+        here = len(self.history)
+        if not start <= here < start + len(rest):
+            return False
+        return [info.chosen for _, info in rest[: here - start]] == [s.chosen for s in self.history[start:]]
+
+    def _draft_line(self) -> list[tuple[_Frame, StepInfo]]:
+        """The kept draft of the rest of this line. The drafts draw from their own random stream,
+        seeded by the poem's seed, the place and how many lines were drafted before, so a preview
+        drawn meanwhile (the studio's panel, a typed character judged) does not change them and `p`
+        in the studio writes the poem `generate` writes at the same seed."""
+        from tangstudio.engine.compose.craft.line_drafts import best_rest_of_line
+
+        stream = np.random.Generator(np.random.PCG64([self.seed, len(self.history), self._line_draws]))
+        self._line_draws += 1
+        saved, self.generator, self._preview = self.generator, stream, None
+        try:
+            return best_rest_of_line(self, self.settings.line_drafts)
+        finally:
+            self.generator = saved
+
+    def taken_back(self, start: int) -> list[tuple[_Frame, StepInfo]]:
+        """Undo everything written since history index `start`, returning it (each step with the
+        model state after it) so that `step_drafted` can put it back without running the model."""
+        taken = list(zip(self._frames[start + 1 :], self.history[start:]))
+        self.undo(len(self.history) - start)
+        return taken
+
     def _commit(self, token: int) -> None:
         frame = self._frames[-1]
         cstate = C.advance(self.plan, self.tables, frame.cstate, token)
@@ -286,6 +342,7 @@ class Composer:
             state, logits = top.base if top.base is not None else (top.state, top.logits)
             self._frames[-1] = self._fed(_Frame(state, logits, top.cstate))
         self._preview = None
+        self._drafted = None
 
     def undo(self, n: int = 1) -> int:
         """Take back up to n steps (never into the prefix); returns how many were undone."""
@@ -294,6 +351,7 @@ class Composer:
             self._frames.pop()
             self.history.pop()
         self._preview = None
+        self._drafted = None  # what is written next is drawn afresh (a reroll is a new draw)
         return k
 
     # ----------------------------------------------------------------- what a person does
@@ -307,6 +365,7 @@ class Composer:
         for name in SAMPLING_KNOBS:
             setattr(self.settings, name, getattr(settings, name))
         self._preview = None
+        self._drafted = None
 
     def last_choice(self) -> int | None:
         """Index in `history` of the last step the sampler or a person chose (not forced, not prefix)."""
@@ -418,7 +477,7 @@ class Composer:
         self.plan = replace(base, fixed={**base.fixed, **keep})
         try:
             while not self.done:
-                self.step()
+                self.step_drafted()
         finally:
             self.plan = base
             self._preview = None
@@ -449,9 +508,9 @@ class Composer:
         )
 
     def finish(self) -> ComposeResult:
-        """Write the rest of the poem and return it."""
+        """Write the rest of the poem (each line the best of `line_drafts`) and return it."""
         while not self.done:
-            self.step()
+            self.step_drafted()
         return self.result()
 
     # ----------------------------------------------------------------- the result

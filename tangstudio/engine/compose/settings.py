@@ -24,7 +24,12 @@ DUIZHANG = 0.4
 # read less like real poems (critic −0.41 against 0.27 for the title alone; docs/quality.md, "Planner").
 PLANNER = False
 MAX_STRENGTH = 10.0
-DEFAULT_CANDIDATES = 8  # generate --candidates: drafts per poem, ranked by the critic (docs/quality.md)
+# Each line drawn LINE_DRAFTS times, the likeliest kept (craft/line_drafts.py), and the critic's best
+# of DEFAULT_CANDIDATES such poems (generate --candidates): the best expected reader score on val
+# within 1.5 s for a 七律 (8 × 2: 0.98 s; 8 × 4: 1.5 s; docs/quality.md, "Line drafts").
+DEFAULT_CANDIDATES = 2
+LINE_DRAFTS = 8
+MAX_LINE_DRAFTS = 64
 
 
 @dataclass
@@ -53,6 +58,9 @@ class ComposeSettings:
     planner: bool = PLANNER  # with no plan given, the planner proposes every line's keyword
     repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
     duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
+    line_drafts: int = (
+        LINE_DRAFTS  # a poem written whole (finish, `p`) keeps the best of this many drafts of each line
+    )
 
     def __post_init__(self) -> None:
         self.validate()
@@ -81,6 +89,11 @@ class ComposeSettings:
         for name, value in (("repeat penalty", self.repeat_penalty), ("duizhang strength", self.duizhang)):
             if not isinstance(value, (int, float)) or not 0 <= value <= MAX_STRENGTH:
                 raise TangError(f"the {name} must be between 0 (off) and {MAX_STRENGTH:g}, got {value}")
+        drafts = self.line_drafts
+        if isinstance(drafts, bool) or not isinstance(drafts, int) or not 1 <= drafts <= MAX_LINE_DRAFTS:
+            raise TangError(
+                f"line drafts must be a whole number from 1 (off) to {MAX_LINE_DRAFTS}, got {drafts}"
+            )
 
     def _check_text(self) -> None:
         """The typed fields: bounded, real text, and an acrostic that holds characters at all.

@@ -2,7 +2,8 @@
 
     repeated    pooled share of characters repeating one already in their poem (real poems ≈ 2.7 %)
     duizhang    mean 对仗 PMI over the 颔联 and 颈联 of the 律诗 among them (None for 绝句)
-    critic      mean critic score (the log-odds of "real"; None without a critic)
+    critic      mean critic score (a reader's expected overall rating, 1–5; None without a critic)
+    lm          mean log-probability of the characters under the causal model (None unless given)
     distinct_2  distinct within-line bigrams over all bigrams
     copy_span   mean longest span shared with a corpus index (None without one)
 
@@ -48,13 +49,14 @@ def proxies(
     critic: Critic | None = None,
     lm: list[float] | None = None,
 ) -> dict[str, Any]:
-    """poems, repeated, duizhang, critic, distinct_2 and copy_span (see the module's doc) for `texts`."""
+    """poems, repeated, duizhang, critic, lm, distinct_2 and copy_span (see the module's doc) for `texts`."""
     rep, total = repeat_counts(texts)
     out: dict[str, Any] = {
         "poems": len(texts),
         "repeated": rep / total if total else 0.0,
         "duizhang": duizhang_mean(texts, script),
         "critic": None,
+        "lm": statistics.mean(lm) if lm else None,
         "distinct_2": distinct_2(texts),
         "copy_span": statistics.mean(len(index.longest_shared(t)) for t in texts)
         if index and texts

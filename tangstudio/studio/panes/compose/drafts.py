@@ -40,10 +40,10 @@ def draw(loaded: Any, settings: Any, novelty: Any, k: int = STUDIO_K) -> Drafts:
 
 def drafts_panel(drafts: Drafts) -> PanelState:
     """The ranked drafts as the panel's message: key, critic score, and the poem on one line."""
-    lines = [f"best of {len(drafts.ranked)} drafts (critic: higher reads more like a real poem)"]
+    lines = [f"best of {len(drafts.ranked)} drafts (critic: a blind reader's expected score, 1–5)"]
     for key, d in zip(KEYS, drafts.ranked):
         score = (d.critic or {}).get("critic", 0.0)
-        lines.append(f"{key}  {score:+.2f}  {d.text}")
+        lines.append(f"{key}  {score:.2f}  {d.text}")
     lines.append("a number key takes that draft; any other key goes on with the poem")
     return PanelState(message="\n".join(lines))
 
@@ -57,5 +57,5 @@ def take(loaded: Any, drafts: Drafts, index: int, novelty: Any) -> Any:
     draft = drafts.ranked[index]
     session = make_session(loaded, replace(drafts.settings, seed=draft.seed), novelty)
     while not session.done:
-        session.advance()
+        session.advance(drafted=True)  # as compose_best wrote it: each line the best of its drafts
     return session

@@ -2,13 +2,15 @@
 
 Space samples the next character and the panel beside the poem shows the ten best candidates of
 that step (the sampled one highlighted) and how much probability the constraints removed; a number
-key takes another candidate instead, Backspace undoes, `p` plays the rest at a visible pace.
+key takes another candidate instead, Backspace undoes, `p` plays the rest at a visible pace
+(each line the best of its drafts, as `generate` writes it; `b` lists whole drafts to take).
 Punctuation, acrostic and prefix characters are forced by the form and follow on their own.
 Each character keeps the tint of the probability it had; under each line its 平仄 and rhyme group.
 
 BiLSTM models fill instead: ← → select a position, the panel shows its candidates given both
 sides, a number key sets it, Space fills every empty position, `p` refines them all.
-Loading the model runs in a worker; a step is milliseconds and runs on the UI thread.
+Loading the model and drawing `b`'s drafts run in workers; a step is milliseconds and runs on the
+UI thread (drafting a line at `p`, tens of milliseconds).
 
 This module is the pane: keys become calls on a `Session` (sessions.py), and what they changed is
 published to three reactives (`poem`, `panel`, `status`) that the widgets are bound to. The rest
@@ -303,18 +305,43 @@ class ComposePane(PoemReadout, Pane):
             self._do(lambda s: s.pick(index))
 
     def action_best_of(self) -> None:
-        """K drafts with these settings, ranked by the critic, in the panel (drafts.py)."""
+        """K drafts with these settings, ranked by the critic, in the panel (drafts.py). Drawn in a
+        worker thread: K drafts of a 七律, each line the best of its drafts, take a couple of seconds."""
         from tangstudio.engine.errors import TangError
 
         if self.loaded is None or self.loading:
             self._ready()
             return
         try:
-            self.drafts = drafts.draw(self.loaded, self.settings(), self.novelty)
+            settings = self.settings()
         except TangError as exc:
             self.error(str(exc))
             return
-        self.panel = drafts.drafts_panel(self.drafts)
+        loaded, novelty = self.loaded, self.novelty
+        self.drafts = None
+        self.panel = PanelState(message=f"drawing {drafts.STUDIO_K} drafts …")
+        self.run_worker(
+            lambda: self._draw_drafts(loaded, settings, novelty),
+            thread=True,
+            exclusive=True,
+            group="compose-drafts",
+        )
+
+    def _draw_drafts(self, loaded: Any, settings: Any, novelty: Any) -> None:
+        """In a worker thread: the drafts, handed back to the UI thread (or why there are none)."""
+        from tangstudio.engine.errors import TangError
+
+        try:
+            found = drafts.draw(loaded, settings, novelty)
+        except TangError as exc:
+            self.app.call_from_thread(self.error, str(exc))
+            return
+        self.app.call_from_thread(self._drafts_drawn, found, loaded)
+
+    def _drafts_drawn(self, found: drafts.Drafts, loaded: Any) -> None:
+        if loaded is self.loaded:  # not for a model swapped meanwhile
+            self.drafts = found
+            self.panel = drafts.drafts_panel(found)
 
     def _take_draft(self, index: int) -> None:
         found, self.drafts = self.drafts, None
@@ -401,7 +428,13 @@ class ComposePane(PoemReadout, Pane):
             self.player.start()
 
     def _play_step(self) -> bool:
-        return self.session is not None and not self.session.done and self.action_step()
+        """One tick of `p`: the next character of the best of the line's drafts."""
+        return (
+            self.session is not None
+            and not self.session.done
+            and self._ready()
+            and self._do(lambda s: s.advance(drafted=True))
+        )
 
     def _play_stopped(self) -> None:
         if self.lens.on or self.lens.pinned:

@@ -1,0 +1,85 @@
+"""Line drafts: each line sampled m times from the same cached state, the likeliest kept.
+
+    score(line) = mean over the line's sampled characters c of  ln p_model(c | title, poem so far) − λ·r(c)
+
+where p_model is the model's own probability (before masks, temperature and the craft's lean), r(c)
+is 1 when c repeats a character already in the poem (the repetition penalty's rule: 叠字, forced
+and typed characters spared) and λ the repeat penalty. Forced places (marks, acrostic, prefix) are
+the same in every draft and left out.
+
+Why lines and not whole poems: blind readers' overall scores of our poems follow the causal
+model's mean log-probability (Spearman ρ ≈ 0.5 within a sheet over the 96 poems of readings A–G,
+docs/quality.md), and one unlikely line is enough to lose a reader. Choosing among m drafts of
+each line in turn lifts every line; choosing among K whole poems only lifts the average, and costs
+the same per draw. The choice is greedy, line by line: a left-to-right model cannot revise the
+past, and each line is judged given the lines already kept, which is what ties it to them.
+
+The kept draft's steps, each with the model state after it, are put back one at a time by
+Composer.step_drafted: the studio's `p` shows the line being written, each step holding the
+distribution it was drawn from, and the model is not run again for it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from tangstudio.engine.compose.craft.repetition import load_diezi, penalised_ids
+from tangstudio.engine.compose.craft.steer import exempt_ids
+from tangstudio.engine.hanzi import LINE_MARKS, is_han
+
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.generator import Composer
+    from tangstudio.engine.compose.settings import StepInfo
+
+
+def line_score(history: list[StepInfo], start: int, penalty: float, repeats: RepeatRule) -> float:
+    """The score above for history[start:], the steps of one line (or the rest of one)."""
+    terms = []
+    for i in range(start, len(history)):
+        step = history[i]
+        if step.forced or step.typed or len(step.chosen) != 1 or not is_han(step.chosen):
+            continue
+        lazy = penalty > 0 and repeats.is_repeat(history[:i], step.chosen)
+        terms.append(math.log(max(step.model_prob, 1e-30)) - (penalty if lazy else 0.0))
+    return sum(terms) / len(terms) if terms else 0.0
+
+
+class RepeatRule:
+    """Whether a character repeats one the poem already holds, by the penalty's own rule."""
+
+    def __init__(self, composer: Composer) -> None:
+        self.stoi = composer.vocab.stoi
+        self.diezi = load_diezi(composer.vocab.script)
+        self.exempt = exempt_ids(composer.plan)
+
+    def is_repeat(self, before: list[StepInfo], char: str) -> bool:
+        written = [(self.stoi[s.chosen], s.forced or s.typed) for s in before if s.chosen in self.stoi]
+        text = "".join(s.chosen for s in before)
+        cut = max((text.rfind(m) for m in LINE_MARKS), default=-1)
+        ids = penalised_ids(written, text[cut + 1 :], self.diezi, self.stoi, self.exempt)
+        return self.stoi.get(char, -1) in ids
+
+
+def write_rest_of_line(composer: Composer) -> None:
+    """Sample on until the line under way is closed (its mark written) or the poem is done."""
+    line = composer.line
+    while not composer.done and composer.line == line:
+        composer.step()
+
+
+def best_rest_of_line(composer: Composer, m: int) -> list[tuple[Any, StepInfo]]:
+    """The best of m drafts of the rest of the current line, as Composer.taken_back gives it (each
+    step with the model state after it); the composer is left where it was."""
+    start = len(composer.history)
+    penalty = composer.settings.repeat_penalty
+    repeats = RepeatRule(composer)
+    best: list[tuple[Any, StepInfo]] = []
+    best_score = -math.inf
+    for _ in range(m):
+        write_rest_of_line(composer)
+        score = line_score(composer.history, start, penalty, repeats)
+        taken = composer.taken_back(start)
+        if score > best_score:
+            best_score, best = score, taken
+    return best

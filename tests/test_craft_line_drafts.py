@@ -1,0 +1,138 @@
+"""Line drafts (craft/line_drafts.py): each line the best of m drafts, scored by the model and the repeat rule.
+
+Tiny untrained models: what is checked is the score, which draft is kept, that the poem is left as
+it was while drafting, and that keeping the best of m lifts the model's log-probability.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from compose_helpers import build_vocab, composer, tiny_lm
+
+from tangstudio.engine.compose.craft.critic import lm_from_steps
+from tangstudio.engine.compose.craft.line_drafts import (
+    RepeatRule,
+    best_rest_of_line,
+    line_score,
+    write_rest_of_line,
+)
+from tangstudio.engine.compose.settings import StepInfo
+
+
+@pytest.fixture(scope="module")
+def lm():
+    return tiny_lm(build_vocab(["山水月风萧花"], 60))
+
+
+def _step(char: str, p: float, forced: bool = False, typed: bool = False) -> StepInfo:
+    return StepInfo(0, [], 0.0, char, p, model_prob=p, forced=forced, typed=typed)
+
+
+def test_a_line_scores_its_mean_log_prob_less_the_penalty_for_each_lazy_repeat(lm):
+    rule = RepeatRule(composer(lm, form="free", seed=1))
+    history = [
+        _step("山", 0.5),
+        _step("，", 0.9, forced=True),
+        _step("水", 0.25),  # fresh
+        _step("山", 0.1),  # repeats line 1's 山: costs the penalty
+        _step("萧", 0.2),  # fresh
+        _step("萧", 0.3),  # 萧萧 right after itself: a 叠字, spared
+        _step("月", 0.4, typed=True),  # typed by a person: the same in every draft, left out
+        _step("。", 0.8, forced=True),
+    ]
+    logs = [math.log(p) for p in (0.25, 0.1, 0.2, 0.3)]
+    assert line_score(history, 2, 2.0, rule) == pytest.approx((sum(logs) - 2.0) / 4)
+    assert line_score(history, 2, 0.0, rule) == pytest.approx(sum(logs) / 4)
+
+
+def test_the_best_scored_draft_is_kept_and_the_poem_left_as_it_was(lm):
+    def at_mid_line():
+        c = composer(lm, form="wulv", seed=7, line_drafts=1)
+        c.step()
+        c.step()
+        return c
+
+    c = at_mid_line()
+    before, n = c.text, len(c.history)
+    kept = [info.chosen for _, info in best_rest_of_line(c, 6)]
+    assert (c.text, len(c.history)) == (before, n)
+    # the same six drafts, drawn by hand from a twin at the same seed and place, and scored
+    twin = at_mid_line()
+    rule = RepeatRule(twin)
+    drafts = []
+    for _ in range(6):
+        write_rest_of_line(twin)
+        rest = [s.chosen for s in twin.history[n:]]
+        drafts.append((rest, line_score(twin.history, n, twin.settings.repeat_penalty, rule)))
+        twin.undo(len(twin.history) - n)
+    assert len({tuple(rest) for rest, _ in drafts}) > 1  # a real choice
+    assert kept == max(drafts, key=lambda d: d[1])[0]
+    assert len(kept) == 4 and kept[-1] == "，"  # the line's last three characters and its mark
+
+
+def test_keeping_the_best_of_eight_lines_lifts_the_poems_log_probability():
+    import torch
+
+    peaked = tiny_lm(build_vocab(["山水月风萧花"], 60), seed=2)
+    with torch.no_grad():  # an untrained model is nearly uniform: give its output layer some opinions
+        peaked.model.head.V.weight.mul_(8.0)
+
+    def lms(m: int) -> np.ndarray:
+        return np.array(
+            [
+                lm_from_steps(composer(peaked, form="wujue", seed=s, line_drafts=m).finish().steps)
+                for s in range(8)
+            ]
+        )
+
+    one, eight = lms(1), lms(8)
+    # +0.23 nats a character here; a random pick among the drafts would move it by ±0.03
+    assert eight.mean() > one.mean() + 0.1, (one, eight)
+
+
+def test_the_drafted_line_is_written_one_character_at_a_time_as_finish_writes_it(lm):
+    whole = composer(lm, form="qijue", seed=3, line_drafts=4).finish().text
+    c = composer(lm, form="qijue", seed=3, line_drafts=4)
+    shown = []
+    while not c.done:
+        shown.append(c.step_drafted().chosen)
+    assert "".join(shown) == whole == c.text
+
+
+def test_an_undone_line_is_drawn_afresh_not_replayed(lm):
+    c = composer(lm, form="wujue", seed=3, line_drafts=4)
+    c.finish()
+    first = c.text
+    c.reroll(1)
+    assert c.text[:6] == first[:6] and c.text[6:12] != first[6:12]
+
+
+def test_a_typed_character_mid_line_makes_the_rest_of_the_line_drawn_again(lm):
+    c = composer(lm, form="wujue", seed=3, line_drafts=4)
+    kept = c.step_drafted().chosen
+    second = c.preview()  # what the kept line writes next is not what the person types
+    typed = next(ch for ch in "山水月风花" if ch not in (kept, second.chosen) and c.judge(ch).fits)
+    c.write(typed)
+    while not c.done:
+        c.step_drafted()
+    assert c.text[1] == typed and len(c.text) == 24
+
+
+def test_m_drafts_cost_m_model_steps_a_character_and_the_kept_one_is_not_run_again(lm):
+    calls = []
+    step = lm.model.step
+
+    def counting_step(tokens, state):
+        calls.append(tokens.shape)
+        return step(tokens, state)
+
+    lm.model.step = counting_step
+    try:
+        result = composer(lm, form="qilv", seed=0, line_drafts=3).finish()
+    finally:
+        lm.model.step = step
+    # the start token, then each character but the poem's last in each of the three drafts of its line
+    assert len(calls) == 1 + 3 * (len(result.text) - 1)
