@@ -136,9 +136,8 @@ class Composer:
         self._frames = [self._fed(_Frame(state, logits[0], C.start_state(self.plan)))]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
-        self._drafted: tuple[int, list[tuple[_Frame, StepInfo]]] | None = (
-            None  # (where, the kept line's rest)
-        )
+        # step_drafted's kept line: where it began, and its steps with the model state after each
+        self._drafted: tuple[int, list[tuple[_Frame, StepInfo]]] | None = None
         self._line_draws = 0  # lines drafted so far: part of each drafting's seed
         while len(self.history) < self.plan.prefix_len:
             self.step()
