@@ -67,3 +67,41 @@ async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
         await pilot.press("2")
         assert pane.drafts is None
         assert pane.session.text == drafts.ranked[1].text and pane.session.done
+
+
+@sync
+async def test_the_drafts_field_sets_how_many_drafts_p_keeps_of_each_line(
+    trained_runs: Path, home: Path
+) -> None:
+    from dataclasses import replace
+
+    from textual.widgets import Input
+
+    from tangstudio.engine.compose.generator import Composer
+    from tangstudio.studio.app import create_app
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pane = pilot.app.query_one("#compose-pane")
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+        field = pane.query_one("#cp-line_drafts", Input)
+        assert field.value == "8"
+        field.value = "65"
+        await field.action_submit()
+        await pilot.pause()
+        assert any("line drafts must be a whole number from 1" in e for e in errors(app))
+        field.value = "1"
+        await field.action_submit()
+        await pilot.pause()
+        await pilot.press("p")
+        assert await wait_for(pilot, lambda: pane.composer.done, 30), errors(app)
+        engine = pane.composer
+        assert engine.settings.line_drafts == 1
+        # each line as first drawn: the poem plain sampling writes at this seed, not the drafted one
+        plain = Composer(pane.loaded, replace(engine.settings, seed=engine.seed), novelty=engine.novelty)
+        drafted = Composer(
+            pane.loaded, replace(engine.settings, seed=engine.seed, line_drafts=8), novelty=engine.novelty
+        )
+        assert plain.finish().text == pane.poem_text() != drafted.finish().text

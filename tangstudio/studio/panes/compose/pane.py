@@ -166,7 +166,7 @@ class ComposePane(PoemReadout, Pane):
 
     @on(Select.Changed, "#cp-tones")
     @on(Checkbox.Changed)
-    @on(Input.Submitted, "#cp-temperature, #cp-top_k, #cp-top_p")
+    @on(Input.Submitted, "#cp-temperature, #cp-top_k, #cp-top_p, #cp-line_drafts")
     def _sampling_changed(self, event: Message) -> None:
         """Sampling knobs and the rhyme/tone switches apply from the next character, mid-poem."""
         event.stop()

@@ -1,5 +1,5 @@
 """The settings bar above the poem: what to write (model, form, 藏头, prefix, 藏字, primer) and how
-to sample it (temperature, top-k, top-p, tones, rhyme).
+to sample it (temperature, top-k, top-p, line drafts, tones, rhyme).
 
 Its defaults are the engine's (`ComposeSettings()`), never re-typed here, so the studio and
 `tangstudio generate` start from the same settings. `read()` turns the fields into a
@@ -21,7 +21,12 @@ from tangstudio.engine.compose.settings import ComposeSettings
 from tangstudio.studio.composing import FORM_NAMES, FORMS, TONES, list_models
 
 DEFAULTS = ComposeSettings()  # the engine's defaults: the fields start from these
-SAMPLING = (("temperature", float), ("top_k", int), ("top_p", float))  # typed numbers, parsed here
+SAMPLING = (  # typed numbers, parsed here
+    ("temperature", float),
+    ("top_k", int),
+    ("top_p", float),
+    ("line_drafts", int),  # `p` keeps each line's best of this many (1: every line as first drawn)
+)
 
 
 class SettingsBar(Vertical):
@@ -67,6 +72,8 @@ class SettingsBar(Vertical):
             yield Input(str(DEFAULTS.top_k), id="cp-top_k", type="integer", compact=True)
             yield Label("top-p", classes="field-label")
             yield Input(str(DEFAULTS.top_p), id="cp-top_p", type="number", compact=True)
+            yield Label("drafts", classes="field-label")
+            yield Input(str(DEFAULTS.line_drafts), id="cp-line_drafts", type="integer", compact=True)
             yield Label("藏头", classes="field-label")
             yield Input(DEFAULTS.acrostic, id="cp-acrostic", placeholder="春夏秋冬", compact=True)
             yield Label("prefix", classes="field-label")
@@ -125,6 +132,7 @@ class SettingsBar(Vertical):
             temperature=numbers["temperature"],
             top_k=int(numbers["top_k"]),
             top_p=numbers["top_p"],
+            line_drafts=int(numbers["line_drafts"]),
         )
 
     # What the pane changes ---------------------------------------------------------------------
