@@ -128,10 +128,10 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
             raise AssertionError(f"the field never showed {shows!r}:\n{tmux.screen()}")
 
         def into_prefix(keys: tuple[str, ...], shows: str) -> None:
-            """Ten Tabs from the poem to the prefix field; keys a short Tab left in 藏头 are taken out."""
-            into_field(10, lambda text: field_holds("prefix", text), keys, shows)
+            """Eleven Tabs from the poem to the prefix field; keys a short Tab left in 藏头 are taken out."""
+            into_field(11, lambda text: field_holds("prefix", text), keys, shows)
             if not field_holds("藏头", "", until="prefix"):
-                into_field(9, lambda text: field_holds("藏头", text, until="prefix"), ("End", "C-u"), "")
+                into_field(10, lambda text: field_holds("藏头", text, until="prefix"), ("End", "C-u"), "")
 
         into_prefix(("-l", "abc"), "abc")
         key("Enter")

@@ -281,12 +281,15 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
     from tangstudio.cli.stopping import StopSignals
     from tangstudio.engine.training.memory import tame_cpu_memory
 
-    tame_cpu_memory(config.forms)  # before torch is imported: its caches read the environment once
-    from tangstudio.engine.runs.session import resume_command
-    from tangstudio.engine.training import train as train_engine
-
-    view = make_view(quiet=quiet, as_json=as_json)
+    # The handlers go in before torch and the corpus load (seconds): a stop asked while the trainer
+    # starts is kept, not lost — a process started with SIGINT ignored (a background job, a test
+    # worker) would otherwise drop it until now.
     with StopSignals() as stop:
+        tame_cpu_memory(config.forms)  # before torch is imported: its caches read the environment once
+        from tangstudio.engine.runs.session import resume_command
+        from tangstudio.engine.training import train as train_engine
+
+        view = make_view(quiet=quiet, as_json=as_json)
         try:
             with view:
                 result = train_engine(
