@@ -1,6 +1,9 @@
 """Fit the critic's weights to what blind readers scored, report them held out by sheet, and ship them.
 
-    python scripts/fit_critic_readers.py [--sheets docs/blind] [--l2 10] [--ship]
+    python scripts/fit_critic_readers.py [--sheets docs/blind] [--only A,B,B2,C,D,E,F,G] [--l2 10] [--ship]
+
+The shipped weights are the fit on sheets A–G (`--only A,B,B2,C,D,E,F,G`): the sheets read after
+it (H, H2, I) are its held-out test.
 
 Why: the critic fitted by scripts/fit_critic.py answers "is this a real poem or one of ours?", and it
 does (held-out AUC 0.74–0.94), but the readers did not prefer the drafts it kept: over the machine
@@ -39,10 +42,11 @@ sys.path.insert(0, str(ROOT))
 SIGNS = {"lm": 1.0, "bi": 1.0, "dz": 1.0, "rep": -1.0, "rhyme": 1.0, "colloc": 1.0, "disc": 1.0}
 
 
-def read_sheets(folder: Path) -> list[dict]:
-    """The machine poems of every scored sheet: text, form, title, sheet and the reader's ratings."""
+def read_sheets(folder: Path, only: set[str] | None = None) -> list[dict]:
+    """The machine poems of every scored sheet (or of those in `only`): text, form, title, sheet and
+    the reader's ratings."""
     rows = []
-    for sheet in sorted(p for p in folder.iterdir() if p.is_dir()):
+    for sheet in sorted(p for p in folder.iterdir() if p.is_dir() and (only is None or p.name in only)):
         key_path, ratings_path = sheet / "key.json", sheet / "ratings.csv"
         if not key_path.is_file() or not ratings_path.is_file():
             continue
@@ -152,10 +156,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", default=str(ROOT / "docs" / "blind"))
+    parser.add_argument("--only", help="comma-separated sheet names (default: every scored sheet)")
     parser.add_argument("--l2", type=float, default=10.0)
     parser.add_argument("--ship", action="store_true")
     args = parser.parse_args(argv)
-    rows = read_sheets(Path(args.sheets))
+    rows = read_sheets(Path(args.sheets), set(args.only.split(",")) if args.only else None)
     if len({r["sheet"] for r in rows}) < 2:
         print("error: need at least two scored sheets (key.json and ratings.csv)", file=sys.stderr)
         return 2

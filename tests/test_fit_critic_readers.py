@@ -41,6 +41,7 @@ def test_it_reads_only_the_machine_poems_of_scored_sheets_and_needs_two(tmp_path
     rows = F.read_sheets(tmp_path)
     assert len(rows) == 24 and {r["sheet"] for r in rows} == {"F", "G"}
     assert all(1 <= r["overall"] <= 5 and r["form"] in ("wujue", "qijue", "wulv", "qilv") for r in rows)
+    assert {r["sheet"] for r in F.read_sheets(tmp_path, {"G"})} == {"G"}
     shutil.rmtree(tmp_path / "G")
     assert F.main(["--sheets", str(tmp_path)]) == 2
     assert "at least two scored sheets" in capsys.readouterr().err
