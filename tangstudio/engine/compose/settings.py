@@ -26,7 +26,7 @@ PLANNER = False
 MAX_STRENGTH = 10.0
 # Each line drawn LINE_DRAFTS times, the likeliest kept (craft/line_drafts.py), and the critic's best
 # of DEFAULT_CANDIDATES such poems (generate --candidates): the best expected reader score on val
-# within 1.5 s for a 七律 (8 × 2: 0.98 s; 8 × 4: 1.5 s; docs/quality.md, "Line drafts").
+# within 1.5 s for a 七律 (8 × 2: 0.92 s; 8 × 4: 1.6 s; docs/quality.md, "Where it stands").
 DEFAULT_CANDIDATES = 2
 LINE_DRAFTS = 8
 MAX_LINE_DRAFTS = 64
@@ -58,9 +58,8 @@ class ComposeSettings:
     planner: bool = PLANNER  # with no plan given, the planner proposes every line's keyword
     repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
     duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
-    line_drafts: int = (
-        LINE_DRAFTS  # a poem written whole (finish, `p`) keeps the best of this many drafts of each line
-    )
+    # a poem written whole (finish, `generate`, the studio's `p`) keeps the best of this many drafts of each line
+    line_drafts: int = LINE_DRAFTS
 
     def __post_init__(self) -> None:
         self.validate()
