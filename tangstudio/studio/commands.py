@@ -45,7 +45,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("New poem", "Start again with the composer settings", "app.pane_action('compose', 'new')"),
     (
         "Play the rest of the poem",
-        "Sample the remaining characters at a visible pace",
+        "Write the remaining lines at a visible pace, each the best of its drafts",
         "app.pane_action('compose', 'play')",
     ),
     (

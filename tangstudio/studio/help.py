@@ -64,10 +64,10 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 | `l` | lock / unlock the line under the cursor |
 | `r` | reroll the line under the cursor (see below) |
 | `k` | a new keyword from the planner for the line under the cursor, and that line rerolled (a model trained with plans) |
-| `b` | best of 5: five drafts with these settings ranked by the critic (scores shown); a number key takes one |
+| `b` | best of 5: five drafts with these settings ranked by the critic (a blind reader's expected score, 1–5); a number key takes one |
 | `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖); the panel lists every gate of the cursor's character |
 | `#` | pin a unit (`h1:37`, `c0:5`; `tangstudio inspect RUN` lists telling ones) and colour the poem by its value; empty clears |
-| `p` | play the rest at a visible pace (`p` again pauses) |
+| `p` | play the rest at a visible pace, each line the best of `drafts` tries by the model's likelihood (`p` again pauses) |
 | `n` | new poem with the settings above |
 | `u` | bring back the poem that the last new poem (or a new form or model) replaced; `u` again swaps back |
 | `w` | save the poem as Markdown (settings and every character's probability) and JSON, in `<home>/poems/` |
@@ -75,7 +75,8 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 | `c` | copy the poem |
 | `Esc` | leave a settings field (Enter in a field applies it) |
 
-Temperature, top-k, top-p, rhyme and tones apply from the next character; form, 藏头 (acrostic),
+Temperature, top-k, top-p, drafts (how many tries `p` keeps the best of, per line; 1: plain
+sampling), rhyme and tones apply from the next character; form, 藏头 (acrostic),
 prefix, 藏字 (theme: characters the poem must contain, placed by the decoder where they still fit)
 and primer (text the model reads before the poem, not shown) start a new poem.
 
