@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from compose_helpers import build_vocab, composer, tiny_lm
@@ -43,10 +46,9 @@ def models_with_critic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@sync
-async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
-    trained_runs: Path, home: Path, models_with_critic: Path
-) -> None:
+@contextlib.asynccontextmanager
+async def _composing_with_tiny_gru(trained_runs: Path, home: Path) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The studio on its Compose pane with the test's tiny GRU loaded: (app, pilot, pane)."""
     from tangstudio.studio.app import create_app
 
     copy_run(trained_runs, home, "tiny-gru")
@@ -55,6 +57,14 @@ async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
         await settle(pilot)
         pane = pilot.app.query_one("#compose-pane")
         assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+        yield app, pilot, pane
+
+
+@sync
+async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
+    trained_runs: Path, home: Path, models_with_critic: Path
+) -> None:
+    async with _composing_with_tiny_gru(trained_runs, home) as (app, pilot, pane):
         pane.seed = 11
         pane.action_new()
         await pilot.press("b")
@@ -78,14 +88,8 @@ async def test_the_drafts_field_sets_how_many_drafts_p_keeps_of_each_line(
     from textual.widgets import Input
 
     from tangstudio.engine.compose.generator import Composer
-    from tangstudio.studio.app import create_app
 
-    copy_run(trained_runs, home, "tiny-gru")
-    app = create_app(pane="compose", warm_torch=False)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        pane = pilot.app.query_one("#compose-pane")
-        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+    async with _composing_with_tiny_gru(trained_runs, home) as (app, pilot, pane):
         field = pane.query_one("#cp-line_drafts", Input)
         assert field.value == "8"
         field.value = "65"
