@@ -3,7 +3,7 @@
     python scripts/fit_critic_readers.py [--sheets docs/blind] [--only A,B,B2,C,D,E,F,G] [--l2 10] [--ship]
 
 The shipped weights are the fit on sheets A–G (`--only A,B,B2,C,D,E,F,G`): the sheets read after
-it (H, H2, I) are its held-out test.
+it (H, H2, H3, I) are its held-out test.
 
 Why: the critic fitted by scripts/fit_critic.py answers "is this a real poem or one of ours?", and it
 does (held-out AUC 0.74–0.94), but the readers did not prefer the drafts it kept: over the machine
