@@ -39,7 +39,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SIGNS = {"lm": 1.0, "bi": 1.0, "dz": 1.0, "rep": -1.0, "rhyme": 1.0, "colloc": 1.0, "disc": 1.0}
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from fit_critic import SIGNS  # noqa: E402  (the signs every critic fit holds; rhyme, absent, adds)
 
 
 def read_sheets(folder: Path, only: set[str] | None = None) -> list[dict]:
@@ -152,7 +154,7 @@ def per_sheet(pred: np.ndarray, y: np.ndarray, sheets: np.ndarray) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tangstudio.engine.compose.craft.critic import FEATURES, WEIGHTS_FILE, critic_dir
+    from tangstudio.engine.compose.craft.critic import FEATURES, WEIGHTS_FILE, critic_dir, load_critic
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", default=str(ROOT / "docs" / "blind"))
@@ -170,9 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     names = tuple(FEATURES)
     print(f"{len(rows)} machine poems on {len(set(sheets))} sheets: {', '.join(sorted(set(sheets)))}")
     old = json.loads((critic_dir() / WEIGHTS_FILE).read_text(encoding="utf-8"))
-    old_score = ((x - [old["mean"][f] for f in names]) / [old["scale"][f] for f in names]) @ [
-        old["weights"][f] for f in names
-    ]
+    old_score = load_critic().score_rows(x)  # the shipped critic, which --ship would replace
     print("held out by sheet, mean within-sheet Spearman ρ with the readers' overall:")
     for k, name in enumerate(names):
         print(f"  {name:7s} alone   {per_sheet(x[:, k], y, sheets):+.2f}")
