@@ -81,6 +81,7 @@ def summarise(per_form: dict, script: str, index, critic) -> dict:
         if all(rows[f]["lm"] is not None for f in rows)
         else None,
         "distinct_2": statistics.mean(rows[f]["distinct_2"] for f in rows),
+        "seasons": statistics.mean(rows[f]["seasons"] for f in rows),
         "copy_span": statistics.mean(rows[f]["copy_span"] for f in rows) if index else None,
         "per_form": {f: {k: v for k, v in r.items()} for f, r in rows.items()},
     }
@@ -134,7 +135,16 @@ def main(argv: list[str] | None = None) -> int:
         out[label]["seconds"] = round(time.perf_counter() - start, 1)
         out[label]["knobs"] = knobs
         print(f"{label}: {out[label]['seconds']} s", file=sys.stderr)
-    cols = ("form_rhyme_tones_ok", "repeated", "duizhang", "critic", "lm", "distinct_2", "copy_span")
+    cols = (
+        "form_rhyme_tones_ok",
+        "repeated",
+        "duizhang",
+        "critic",
+        "lm",
+        "distinct_2",
+        "seasons",
+        "copy_span",
+    )
     print("| setting | " + " | ".join(cols) + " |")
     print("|---|" + "---|" * len(cols))
     for label, row in out.items():
@@ -145,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 "—"
                 if v is None
                 else f"{100 * v:.1f} %"
-                if c in ("form_rhyme_tones_ok", "repeated", "distinct_2")
+                if c in ("form_rhyme_tones_ok", "repeated", "distinct_2", "seasons")
                 else f"{v:.2f}"
             )
         print(f"| {label} | " + " | ".join(cells) + " |")

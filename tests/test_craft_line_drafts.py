@@ -14,7 +14,7 @@ from compose_helpers import build_vocab, composer, tiny_lm
 
 from tangstudio.engine.compose.craft.critic import lm_from_steps
 from tangstudio.engine.compose.craft.line_drafts import (
-    RepeatRule,
+    DraftRules,
     best_rest_of_line,
     line_score,
     write_rest_of_line,
@@ -32,7 +32,7 @@ def _step(char: str, p: float, forced: bool = False, typed: bool = False) -> Ste
 
 
 def test_a_line_scores_its_mean_log_prob_less_the_penalty_for_each_lazy_repeat(lm):
-    rule = RepeatRule(composer(lm, form="free", seed=1))
+    c = composer(lm, form="free", seed=1)
     history = [
         _step("山", 0.5),
         _step("，", 0.9, forced=True),
@@ -44,8 +44,8 @@ def test_a_line_scores_its_mean_log_prob_less_the_penalty_for_each_lazy_repeat(l
         _step("。", 0.8, forced=True),
     ]
     logs = [math.log(p) for p in (0.25, 0.1, 0.2, 0.3)]
-    assert line_score(history, 2, 2.0, rule) == pytest.approx((sum(logs) - 2.0) / 4)
-    assert line_score(history, 2, 0.0, rule) == pytest.approx(sum(logs) / 4)
+    assert line_score(history, 2, DraftRules(c, 2.0, 0.0)) == pytest.approx((sum(logs) - 2.0) / 4)
+    assert line_score(history, 2, DraftRules(c, 0.0, 0.0)) == pytest.approx(sum(logs) / 4)
 
 
 def test_the_best_scored_draft_is_kept_and_the_poem_left_as_it_was(lm):
@@ -61,12 +61,12 @@ def test_the_best_scored_draft_is_kept_and_the_poem_left_as_it_was(lm):
     assert (c.text, len(c.history)) == (before, n)
     # the same six drafts, drawn by hand from a twin at the same seed and place, and scored
     twin = at_mid_line()
-    rule = RepeatRule(twin)
+    rules = DraftRules.of(twin)
     drafts = []
     for _ in range(6):
         write_rest_of_line(twin)
         rest = [s.chosen for s in twin.history[n:]]
-        drafts.append((rest, line_score(twin.history, n, twin.settings.repeat_penalty, rule)))
+        drafts.append((rest, line_score(twin.history, n, rules)))
         twin.undo(len(twin.history) - n)
     assert len({tuple(rest) for rest, _ in drafts}) > 1  # a real choice
     assert kept == max(drafts, key=lambda d: d[1])[0]

@@ -12,6 +12,7 @@ from tangstudio.engine.compose.settings import (
     LINE_DRAFTS,
     PLANNER,
     REPEAT_PENALTY,
+    SEASON,
     TEMPERATURE,
 )
 
@@ -94,6 +95,12 @@ def generate(
         "--duizhang",
         help="律诗: lines 4 and 6 lean toward characters that pair with lines 3 and 5 (对仗; 0: off).",
     ),
+    season: float = typer.Option(
+        SEASON,
+        "--season",
+        help="Once the title or the poem names a season, make another season's words (西风 in spring) "
+        "exp(this) times less likely (0: off).",
+    ),
     candidates: int | None = typer.Option(
         None,
         "--candidates",
@@ -148,6 +155,7 @@ def generate(
         novelty=novelty,
         repeat_penalty=repeat_penalty,
         duizhang=duizhang,
+        season=season,
         line_drafts=line_drafts if line_drafts is not None else (1 if beam else LINE_DRAFTS),
     )
     if beam and settings.line_drafts > 1:

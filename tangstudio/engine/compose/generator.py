@@ -44,6 +44,7 @@ SAMPLING_KNOBS = (
     "tones",
     "repeat_penalty",
     "duizhang",
+    "season",
     "line_drafts",
 )  # read at every step (line_drafts at each line's start)
 
@@ -183,6 +184,7 @@ class Composer:
             s.novelty,
             s.repeat_penalty,
             s.duizhang,
+            s.season,
             len(self.history),
         )
 

@@ -20,6 +20,8 @@ MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regu
 TEMPERATURE = 0.9  # defaults chosen on the val split (docs/quality.md)
 REPEAT_PENALTY = 2.0  # repeats at the real poems' level (1.7 % against 2.1 % on val; 1.0: 3.1 %)
 DUIZHANG = 0.4
+# Once a season is named, the other seasons' markers lean away (craft/season.py; docs/quality.md).
+SEASON = 2.0
 # A title alone is read without keywords: on val titles the planner's keywords made the first draws
 # read less like real poems (critic −0.41 against 0.27 for the title alone; docs/quality.md, "Planner").
 PLANNER = False
@@ -58,6 +60,7 @@ class ComposeSettings:
     planner: bool = PLANNER  # with no plan given, the planner proposes every line's keyword
     repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
     duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
+    season: float = SEASON  # q(c) × exp(−this) where c would name a season the poem has not (0: off)
     # a poem written whole (finish, `generate`, the studio's `p`) keeps the best of this many drafts of each line
     line_drafts: int = LINE_DRAFTS
 
@@ -85,7 +88,12 @@ class ComposeSettings:
             raise TangError(f"top-k must be 0 (off) or a positive whole number, got {self.top_k}")
         if not isinstance(self.top_p, (int, float)) or not 0 < self.top_p <= 1:
             raise TangError(f"top-p must be in (0, 1], got {self.top_p}")
-        for name, value in (("repeat penalty", self.repeat_penalty), ("duizhang strength", self.duizhang)):
+        strengths = (
+            ("repeat penalty", self.repeat_penalty),
+            ("duizhang strength", self.duizhang),
+            ("season strength", self.season),
+        )
+        for name, value in strengths:
             if not isinstance(value, (int, float)) or not 0 <= value <= MAX_STRENGTH:
                 raise TangError(f"the {name} must be between 0 (off) and {MAX_STRENGTH:g}, got {value}")
         drafts = self.line_drafts

@@ -1,10 +1,13 @@
 """Line drafts: each line sampled m times from the same cached state, the likeliest kept.
 
-    score(line) = mean over the line's sampled characters c of  ln p_model(c | title, poem so far) − λ·r(c)
+    score(line) = mean over the line's sampled characters c of
+                  ln p_model(c | title, poem so far) − λ·r(c) − μ·s(c)
 
 where p_model is the model's own probability (before masks, temperature and the craft's lean), r(c)
 is 1 when c repeats a character already in the poem (the repetition penalty's rule: 叠字, forced
-and typed characters spared) and λ the repeat penalty. Forced places (marks, acrostic, prefix) are
+and typed characters spared), s(c) is 1 when c names a season the poem has not named (season.py),
+and λ, μ are the repeat penalty and the season strength: the same terms that leaned on the draw, so
+the choice does not bring back what the lean kept out. Forced places (marks, acrostic, prefix) are
 the same in every draft and left out.
 
 Why lines and not whole poems: blind readers' overall scores of our poems follow the causal
@@ -25,6 +28,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.repetition import load_diezi, penalised_ids
+from tangstudio.engine.compose.craft.season import lexicon
 from tangstudio.engine.compose.craft.steer import exempt_ids
 from tangstudio.engine.hanzi import LINE_MARKS, is_han
 
@@ -33,31 +37,50 @@ if TYPE_CHECKING:
     from tangstudio.engine.compose.settings import StepInfo
 
 
-def line_score(history: list[StepInfo], start: int, penalty: float, repeats: RepeatRule) -> float:
+def line_score(history: list[StepInfo], start: int, rules: DraftRules) -> float:
     """The score above for history[start:], the steps of one line (or the rest of one)."""
     terms = []
     for i in range(start, len(history)):
         step = history[i]
         if step.forced or step.typed or len(step.chosen) != 1 or not is_han(step.chosen):
             continue
-        lazy = penalty > 0 and repeats.is_repeat(history[:i], step.chosen)
-        terms.append(math.log(max(step.model_prob, 1e-30)) - (penalty if lazy else 0.0))
+        terms.append(math.log(max(step.model_prob, 1e-30)) - rules.cost(history[:i], step.chosen))
     return sum(terms) / len(terms) if terms else 0.0
 
 
-class RepeatRule:
-    """Whether a character repeats one the poem already holds, by the penalty's own rule."""
+class DraftRules:
+    """What a drafted character costs beyond its log-probability, by the craft's own rules."""
 
-    def __init__(self, composer: Composer) -> None:
+    def __init__(self, composer: Composer, repeat_penalty: float, season: float) -> None:
+        self.repeat_penalty = repeat_penalty
+        self.season = season
         self.stoi = composer.vocab.stoi
         self.diezi = load_diezi(composer.vocab.script)
         self.exempt = exempt_ids(composer.plan)
+        self.lexicon = lexicon(composer.vocab.script)
+        self.title = composer.settings.title
 
-    def is_repeat(self, before: list[StepInfo], char: str) -> bool:
-        written = [(self.stoi[s.chosen], s.forced or s.typed) for s in before if s.chosen in self.stoi]
+    @classmethod
+    def of(cls, composer: Composer) -> DraftRules:
+        """The rules at the composer's current strengths."""
+        return cls(composer, composer.settings.repeat_penalty, composer.settings.season)
+
+    def cost(self, before: list[StepInfo], char: str) -> float:
         text = "".join(s.chosen for s in before)
-        cut = max((text.rfind(m) for m in LINE_MARKS), default=-1)
-        ids = penalised_ids(written, text[cut + 1 :], self.diezi, self.stoi, self.exempt)
+        line_text = text[max((text.rfind(m) for m in LINE_MARKS), default=-1) + 1 :]
+        cost = 0.0
+        if self.repeat_penalty > 0 and self.is_repeat(before, line_text, char):
+            cost += self.repeat_penalty
+        if self.season > 0:
+            named = self.lexicon.seasons_in(self.title + "\n" + text)
+            if self.lexicon.off_season(named, line_text, char):
+                cost += self.season
+        return cost
+
+    def is_repeat(self, before: list[StepInfo], line_text: str, char: str) -> bool:
+        """Whether `char` repeats a character the poem already holds, by the penalty's own rule."""
+        written = [(self.stoi[s.chosen], s.forced or s.typed) for s in before if s.chosen in self.stoi]
+        ids = penalised_ids(written, line_text, self.diezi, self.stoi, self.exempt)
         return self.stoi.get(char, -1) in ids
 
 
@@ -72,13 +95,12 @@ def best_rest_of_line(composer: Composer, m: int) -> list[tuple[Any, StepInfo]]:
     """The best of m drafts of the rest of the current line, as Composer.taken_back gives it (each
     step with the model state after it); the composer is left where it was."""
     start = len(composer.history)
-    penalty = composer.settings.repeat_penalty
-    repeats = RepeatRule(composer)
+    rules = DraftRules.of(composer)
     best: list[tuple[Any, StepInfo]] = []
     best_score = -math.inf
     for _ in range(m):
         write_rest_of_line(composer)
-        score = line_score(composer.history, start, penalty, repeats)
+        score = line_score(composer.history, start, rules)
         taken = composer.taken_back(start)
         if score > best_score:
             best_score, best = score, taken

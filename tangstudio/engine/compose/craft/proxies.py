@@ -5,6 +5,7 @@
     critic      mean critic score (a reader's expected overall rating, 1–5; None without a critic)
     lm          mean log-probability of the characters under the causal model (None unless given)
     distinct_2  distinct within-line bigrams over all bigrams
+    seasons     share of poems naming more than one season (season.py's lexicon; real val ≈ 7 %)
     copy_span   mean longest span shared with a corpus index (None without one)
 
 One function for samples and real poems alike, so a reference row of real test poems is measured
@@ -17,6 +18,7 @@ import statistics
 from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.repetition import repeat_counts
+from tangstudio.engine.compose.craft.season import lexicon
 from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
 
 if TYPE_CHECKING:
@@ -40,6 +42,11 @@ def distinct_2(texts: list[str]) -> float:
     return len(set(bigrams)) / max(1, len(bigrams))
 
 
+def season_clashes(texts: list[str], script: str) -> float:
+    lex = lexicon(script)
+    return sum(lex.clashes(t) for t in texts) / max(1, len(texts))
+
+
 def proxies(
     texts: list[str],
     form: str,
@@ -49,7 +56,7 @@ def proxies(
     critic: Critic | None = None,
     lm: list[float] | None = None,
 ) -> dict[str, Any]:
-    """poems, repeated, duizhang, critic, lm, distinct_2 and copy_span (see the module's doc) for `texts`."""
+    """poems, repeated, duizhang, critic, lm, distinct_2, seasons and copy_span (see the module's doc)."""
     rep, total = repeat_counts(texts)
     out: dict[str, Any] = {
         "poems": len(texts),
@@ -58,6 +65,7 @@ def proxies(
         "critic": None,
         "lm": statistics.mean(lm) if lm else None,
         "distinct_2": distinct_2(texts),
+        "seasons": season_clashes(texts, script),
         "copy_span": statistics.mean(len(index.longest_shared(t)) for t in texts)
         if index and texts
         else None,

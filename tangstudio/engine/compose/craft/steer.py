@@ -1,8 +1,8 @@
-"""The craft's lean on one step's distribution: the repetition penalty, then the 对仗 bias.
+"""The craft's lean on one step's distribution: the repetition penalty, the season, the 对仗 bias.
 
 Applied by the Composer after the form's masks and the temperature, before the draw, and only at
-positions the sampler chooses (a forced place has one character anyway). Both knobs are read from
-the settings at every step, so the studio can change them mid-poem; 0 turns either off.
+positions the sampler chooses (a forced place has one character anyway). The knobs are read from
+the settings at every step, so the studio can change them mid-poem; 0 turns any of them off.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
 from tangstudio.engine.compose.craft.repetition import apply_penalty, load_diezi, penalised_ids
+from tangstudio.engine.compose.craft.season import lexicon, off_season_ids
 from tangstudio.engine.compose.decoding import Distribution
 from tangstudio.engine.prosody.duizhang import LV_FORMS
 
@@ -35,15 +36,20 @@ def steer(
     history: list[StepInfo],
     text: str,
 ) -> Distribution:
-    """`dist` with the repetition penalty and the 对仗 bias applied (the model's own p untouched)."""
+    """`dist` with the repetition penalty, the season and the 对仗 bias applied (the model's own p
+    untouched)."""
     probs = dist.probs
+    stoi = tables.vocab.stoi
     if settings.repeat_penalty > 0:
-        stoi = tables.vocab.stoi
         written = [(stoi[s.chosen], s.forced or s.typed) for s in history if s.chosen in stoi]
         ids = penalised_ids(
             written, cstate.line_text, load_diezi(tables.vocab.script), stoi, exempt_ids(plan)
         )
         probs = apply_penalty(probs, ids, settings.repeat_penalty)
+    if settings.season > 0:
+        lex = lexicon(tables.vocab.script)
+        named = lex.seasons_in(settings.title + "\n" + text)
+        probs = apply_penalty(probs, off_season_ids(lex, named, cstate.line_text, stoi), settings.season)
     if settings.duizhang > 0 and plan.regulated:
         a = aligned_char(plan.form, plan.n_chars, cstate.line, cstate.col, text)
         bias = bias_for(tables) if a is not None else None
