@@ -17,7 +17,8 @@ constraints on, form and rhyme compliance must be 100 %.
 
 The craft's proxies (issue 22, engine/compose/craft/proxies.py) come with every row: the share of
 characters repeating one already in the poem, the 对仗 score of the 律诗's 颔联 and 颈联 (mean
-aligned PMI), the critic's mean score (models/critic/), distinct-2 and the copy span. A reference
+aligned PMI), the critic's mean score (models/critic/), the share of poems naming two seasons,
+distinct-2 and the copy span. A reference
 row, "real (test)", measures n real test-split poems of the form the same way (their copy span
 against the train split only, since the whole-corpus index holds the poems themselves).
 """
@@ -73,6 +74,7 @@ def _metrics(
         "repeated": craft["repeated"],
         "duizhang": craft["duizhang"],
         "critic": craft["critic"],
+        "seasons": craft["seasons"],
         "poems": len(texts),
         "form": form_ok / n,
         "rhyme": rhyme_ok / n,
@@ -173,6 +175,7 @@ def print_table(data: dict) -> None:
         "repeated",
         "duizhang",
         "critic",
+        "seasons",
     )
     print(
         f"model {data['model']} ({data['arch']}, val ppl {data['val_ppl']}), {data['poems_per_form']} poems per form and setting"
