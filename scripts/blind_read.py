@@ -65,6 +65,8 @@ def machine_poems(args) -> list[dict]:
             ("repeat_penalty", args.repeat_penalty),
             ("duizhang", args.duizhang),
             ("line_drafts", args.line_drafts),
+            ("season", args.season),
+            ("guidance", args.guidance),
         )
         if v is not None
     }
@@ -91,6 +93,8 @@ def machine_poems(args) -> list[dict]:
                         "settings": {
                             **knobs,
                             "line_drafts": given.line_drafts,
+                            "season": given.season,
+                            "guidance": given.guidance,
                             "candidates": args.candidates,
                             "titles": args.titles,
                             "planner": args.planner,
@@ -264,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument(
         "--line-drafts", type=int, help="each line the best of this many (default: the composer's)"
     )
+    m.add_argument("--season", type=float, help="the season lean (default: the composer's)")
+    m.add_argument("--guidance", type=float, help="title guidance (default: the composer's)")
     m.add_argument("--candidates", type=int, default=1)
     m.add_argument(
         "--planner",

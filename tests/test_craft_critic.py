@@ -118,6 +118,8 @@ def test_candidates_keeps_the_draft_the_critic_scores_best():
         (("--candidates", "3", "--beam", "2"), "choose one"),
         (("--repeat-penalty", "-1"), "repeat penalty must be between 0"),
         (("--duizhang", "11"), "duizhang strength must be between 0"),
+        (("--season", "-2"), "season strength must be between 0"),
+        (("--guidance", "6"), "title guidance must be between 0"),
         (("--line-drafts", "0"), "line drafts must be a whole number from 1"),
         (("--line-drafts", "3", "--beam", "2"), "choose one"),
     ],

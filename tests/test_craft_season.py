@@ -111,5 +111,10 @@ def test_a_season_strength_out_of_range_is_refused():
 def test_the_proxy_counts_the_poems_naming_two_seasons():
     from tangstudio.engine.compose.craft.proxies import season_clashes
 
-    poems = ["西风吹雨绕山廊，不知何处深春里。", "秋风起兮白云飞。", "千秋万岁名。", "明月北风里，青山四海春。"]
+    poems = [
+        "西风吹雨绕山廊，不知何处深春里。",
+        "秋风起兮白云飞。",
+        "千秋万岁名。",
+        "明月北风里，青山四海春。",
+    ]
     assert season_clashes(poems, "simplified") == pytest.approx(2 / 4)

@@ -90,8 +90,10 @@ async def test_the_drafts_field_sets_how_many_drafts_p_keeps_of_each_line(
     from tangstudio.engine.compose.generator import Composer
 
     async with _composing_with_tiny_gru(trained_runs, home) as (app, pilot, pane):
+        from tangstudio.engine.compose.settings import LINE_DRAFTS
+
         field = pane.query_one("#cp-line_drafts", Input)
-        assert field.value == "8"
+        assert field.value == str(LINE_DRAFTS)
         field.value = "65"
         await field.action_submit()
         await pilot.pause()

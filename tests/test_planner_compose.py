@@ -50,8 +50,9 @@ def old_lm():
 
 def _recording(lm, **kw) -> tuple[Composer, Recorder]:
     # one draft a line: the record is then every token read once, in order (drafts read each line
-    # m times from the same fed state: test_craft_line_drafts.py)
-    c = Composer(lm, ComposeSettings(**{"line_drafts": 1, **kw}))
+    # m times from the same fed state: test_craft_line_drafts.py); no title guidance, which reads
+    # the poem a second time without its title (test_craft_guidance.py)
+    c = Composer(lm, ComposeSettings(**{"line_drafts": 1, "guidance": 0.0, **kw}))
     rec = Recorder(c.stepper)
     c.stepper = rec
     c.restart()

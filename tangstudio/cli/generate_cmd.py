@@ -9,6 +9,7 @@ from tangstudio.engine import forms
 from tangstudio.engine.compose.settings import (
     DEFAULT_CANDIDATES,
     DUIZHANG,
+    GUIDANCE,
     LINE_DRAFTS,
     PLANNER,
     REPEAT_PENALTY,
@@ -101,6 +102,12 @@ def generate(
         help="Once the title or the poem names a season, make another season's words (西风 in spring) "
         "exp(this) times less likely (0: off).",
     ),
+    guidance: float = typer.Option(
+        GUIDANCE,
+        "--guidance",
+        help="With --title: read the poem twice, with and without its title, and lean each character "
+        "toward what the title adds (log q = log p(·|title) + this × log[p(·|title)/p(·)]; 0: off).",
+    ),
     candidates: int | None = typer.Option(
         None,
         "--candidates",
@@ -156,6 +163,7 @@ def generate(
         repeat_penalty=repeat_penalty,
         duizhang=duizhang,
         season=season,
+        guidance=guidance,
         line_drafts=line_drafts if line_drafts is not None else (1 if beam else LINE_DRAFTS),
     )
     if beam and settings.line_drafts > 1:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from tangstudio.engine.compose import constraints as C
+from tangstudio.engine.compose.craft.guidance import guided
 from tangstudio.engine.compose.craft.steer import steer
 from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
 from tangstudio.engine.compose.line_index import LineIndex
@@ -130,11 +131,17 @@ class Composer:
         )
         self.generator = make_rng(self.seed)
         self.poem_plan = make_poem_plan(self.settings, self.vocab, self.plan, self.seed)
-        state = self.stepper.init_state(1)
-        given = [*primer_ids(self.settings, self.tables), *self.poem_plan.title_ids(self.vocab)]
-        for token in [*given, self.vocab.start_id(self.plan.form)]:
-            logits, state = self.stepper.step([token], state)
-        self._frames = [self._fed(_Frame(state, logits[0], C.start_state(self.plan)))]
+        primer = primer_ids(self.settings, self.tables)
+        title = self.poem_plan.title_ids(self.vocab)
+        start = self.vocab.start_id(self.plan.form)
+        state, logits = self._read([*primer, *title, start])
+        # Title guidance (craft/guidance.py): a second state reads the poem without its title.
+        self._guided = self.settings.guidance > 0 and bool(title)
+        if self._guided:
+            untitled, logits_untitled = self._read([*primer, start])
+            state = (state, untitled)
+            logits = guided(logits, logits_untitled, self.settings.guidance)
+        self._frames = [self._fed(_Frame(state, logits, C.start_state(self.plan)))]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
         # step_drafted's kept line: where it began, and its steps with the model state after each
@@ -305,14 +312,33 @@ class Composer:
         self.undo(len(self.history) - start)
         return taken
 
+    def _read(self, tokens: list[int]) -> tuple[object, np.ndarray]:
+        """The state and next-character logits after a fresh state reads `tokens` (one row)."""
+        state = self.stepper.init_state(1)
+        for token in tokens:
+            logits, state = self.stepper.step([token], state)
+        return state, logits[0]
+
+    def _advance(self, token: int, state: object) -> tuple[np.ndarray, object]:
+        """The next logits and state after reading `token`: the model's, or with title guidance the
+        two readings' (each its own batch-1 step: two are cheaper than one step of a batch of two)."""
+        if not self._guided:
+            out, state = self.stepper.step([token], state)
+            return out[0], state
+        assert isinstance(state, tuple)
+        titled, untitled = state
+        out_titled, titled = self.stepper.step([token], titled)
+        out_untitled, untitled = self.stepper.step([token], untitled)
+        return guided(out_titled[0], out_untitled[0], self.settings.guidance), (titled, untitled)
+
     def _commit(self, token: int) -> None:
         frame = self._frames[-1]
         cstate = C.advance(self.plan, self.tables, frame.cstate, token)
         if cstate.done:  # nothing more will be read from the model: skip its step
             self._frames.append(_Frame(frame.state, frame.logits, cstate))
             return
-        logits, state = self.stepper.step([token], frame.state)
-        new = _Frame(state, logits[0], cstate)
+        logits, state = self._advance(token, frame.state)
+        new = _Frame(state, logits, cstate)
         self._frames.append(self._fed(new) if cstate.line != frame.cstate.line else new)
 
     def _fed(self, frame: _Frame) -> _Frame:
@@ -322,8 +348,7 @@ class Composer:
             return frame
         state, logits = frame.state, frame.logits
         for token in ids:
-            out, state = self.stepper.step([token], state)
-            logits = out[0]
+            logits, state = self._advance(token, state)
         return _Frame(state, logits, frame.cstate, base=(frame.state, frame.logits))
 
     def set_keyword(self, line: int, keyword: str) -> None:

@@ -23,15 +23,22 @@ DUIZHANG = 0.4
 # Once a season is named, the other seasons' words lean away (craft/season.py): on val, poems naming
 # two seasons 16.2 % -> 0.6 % at 2, 0.0 % at 3, lm and critic unmoved (real val 5.6 %; docs/quality.md).
 SEASON = 3.0
+# With a title, the model is read with and without it and the title's evidence weighed 1 + this
+# (craft/guidance.py): on val titles the title explains 3× more of the poem (0.033 -> 0.105 nats a
+# character), distinct-2 88.7 -> 90.4 %, the critic within its noise (2.06 -> 2.03); readers of sheet K
+# named 10 and 12 of our 12 poems, every earlier reader 12 (docs/quality.md, "Fifth stop").
+GUIDANCE = 1.5
+MAX_GUIDANCE = 5.0
 # A title alone is read without keywords: on val titles the planner's keywords made the first draws
 # read less like real poems (critic −0.41 against 0.27 for the title alone; docs/quality.md, "Planner").
 PLANNER = False
 MAX_STRENGTH = 10.0
 # Each line drawn LINE_DRAFTS times, the likeliest kept (craft/line_drafts.py), and the critic's best
 # of DEFAULT_CANDIDATES such poems (generate --candidates): the best expected reader score on val
-# within 1.5 s for a 七律 (8 × 2: 0.92 s; 8 × 4: 1.6 s; docs/quality.md, "Where it stands").
-DEFAULT_CANDIDATES = 2
-LINE_DRAFTS = 8
+# within 1.5 s for a titled 七律, whose guidance reads the model twice (12 × 1: 1.1 s, critic 2.03;
+# 8 × 2: 1.4–1.5 s, 2.03; untitled 12 × 1 and 8 × 2 both 2.07; docs/quality.md, "Fifth stop").
+DEFAULT_CANDIDATES = 1
+LINE_DRAFTS = 12
 MAX_LINE_DRAFTS = 64
 
 
@@ -62,6 +69,9 @@ class ComposeSettings:
     repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
     duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
     season: float = SEASON  # q(c) × exp(−this) where c would name a season the poem has not (0: off)
+    guidance: float = (
+        GUIDANCE  # the title's pull: log q = log p(·|title) + this × its log-ratio to p(·) (0: off)
+    )
     # a poem written whole (finish, `generate`, the studio's `p`) keeps the best of this many drafts of each line
     line_drafts: int = LINE_DRAFTS
 
@@ -97,6 +107,9 @@ class ComposeSettings:
         for name, value in strengths:
             if not isinstance(value, (int, float)) or not 0 <= value <= MAX_STRENGTH:
                 raise TangError(f"the {name} must be between 0 (off) and {MAX_STRENGTH:g}, got {value}")
+        g = self.guidance
+        if isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g <= MAX_GUIDANCE:
+            raise TangError(f"the title guidance must be between 0 (off) and {MAX_GUIDANCE:g}, got {g}")
         drafts = self.line_drafts
         if isinstance(drafts, bool) or not isinstance(drafts, int) or not 1 <= drafts <= MAX_LINE_DRAFTS:
             raise TangError(

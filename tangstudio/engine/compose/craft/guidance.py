@@ -1,0 +1,31 @@
+"""Title guidance: the model read twice, with its title and without, and the difference weighed up.
+
+    log q(c) = log p(c | title, poem so far) + γ · [log p(c | title, poem so far) − log p(c | poem so far)]
+
+Classifier-free guidance (Ho & Salimans 2022), as Sanchez et al. (2023, "Stay on topic with
+classifier-free guidance") use it for language models: the default model was trained with its
+title dropped 40 % of the time, so it knows both distributions, and the bracket is the evidence the
+title gives for each character. γ = 0 is the model as it is; γ > 0 leans every character toward
+what the title calls for. Why: the model barely follows a title (test ppl 66.5 with its own title,
+69.6 with another poem's: docs/quality.md), so a poem titled 苏武庙 rarely mentions Su Wu, and
+blind readers say our poems have "no occasion" under them.
+
+The two readings go through the model as one batch of two rows (row 0 with the title, row 1
+without), so the cost is one batched step per character, not two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+def guided(with_title: np.ndarray, without: np.ndarray, strength: float) -> np.ndarray:
+    """The guided logits (a log-distribution up to a constant) from the two readings' logits."""
+    lc = log_softmax(with_title.astype(np.float64))
+    lu = log_softmax(without.astype(np.float64))
+    return (lc + strength * (lc - lu)).astype(np.float32)
