@@ -20,12 +20,14 @@ import numpy as np
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max()
-    return shifted - np.log(np.exp(shifted).sum())
+    shifted: np.ndarray = logits - logits.max()
+    out: np.ndarray = shifted - np.log(np.exp(shifted).sum())
+    return out
 
 
 def guided(with_title: np.ndarray, without: np.ndarray, strength: float) -> np.ndarray:
     """The guided logits (a log-distribution up to a constant) from the two readings' logits."""
     lc = log_softmax(with_title.astype(np.float64))
     lu = log_softmax(without.astype(np.float64))
-    return (lc + strength * (lc - lu)).astype(np.float32)
+    out: np.ndarray = (lc + strength * (lc - lu)).astype(np.float32)
+    return out
