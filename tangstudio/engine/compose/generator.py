@@ -60,6 +60,14 @@ class _Frame:
     )
 
 
+@dataclass(frozen=True)
+class _TwoReadings:
+    """Title guidance's state: the model's after reading the poem with its title, and without."""
+
+    titled: object
+    untitled: object
+
+
 @dataclass
 class _Preview:
     key: tuple[object, ...]
@@ -139,7 +147,7 @@ class Composer:
         self._guided = self.settings.guidance > 0 and bool(title)
         if self._guided:
             untitled, logits_untitled = self._read([*primer, start])
-            state = (state, untitled)
+            state = _TwoReadings(state, untitled)
             logits = guided(logits, logits_untitled, self.settings.guidance)
         self._frames = [self._fed(_Frame(state, logits, C.start_state(self.plan)))]
         self.history: list[StepInfo] = []
@@ -325,11 +333,10 @@ class Composer:
         if not self._guided:
             out, state = self.stepper.step([token], state)
             return out[0], state
-        assert isinstance(state, tuple)
-        titled, untitled = state
-        out_titled, titled = self.stepper.step([token], titled)
-        out_untitled, untitled = self.stepper.step([token], untitled)
-        return guided(out_titled[0], out_untitled[0], self.settings.guidance), (titled, untitled)
+        assert isinstance(state, _TwoReadings)
+        out_titled, titled = self.stepper.step([token], state.titled)
+        out_untitled, untitled = self.stepper.step([token], state.untitled)
+        return guided(out_titled[0], out_untitled[0], self.settings.guidance), _TwoReadings(titled, untitled)
 
     def _commit(self, token: int) -> None:
         frame = self._frames[-1]
