@@ -32,7 +32,7 @@ python scripts/ship_default_model.py l2-long
 # Leg 3 (2026-12-05, fifth stop; not shipped yet): both candidates from the shipped default (leg 2),
 # 300 steps, lr 3e-4, seed 1, AWD light. On the regulated val split, untitled, every character
 # scored one numpy step at a time (scripts/eval_regulated.py): default 72.62, l3-reg 73.04,
-# l3-all 72.72 (all Tang forms: 57 k poems against 35 k regulated; 2,177 train characters outside
+# l3-all 72.72 (every Tang form, not only the regulated ones; 2,177 train characters outside
 # the vocabulary are read as <unk>).
 LEG3=(train --headless --init-from default --batch-size 64 --lr 3e-4 --warmup 20 --eval-poems 500
       --samples 0 --dropout 0.2 --locked --weight-drop 0.15)
