@@ -21,11 +21,11 @@ TEMPERATURE = 0.9  # defaults chosen on the val split (docs/quality.md)
 REPEAT_PENALTY = 2.0  # repeats at the real poems' level (1.7 % against 2.1 % on val; 1.0: 3.1 %)
 DUIZHANG = 0.4
 # Once a season is named, the other seasons' words lean away (craft/season.py): on val, poems naming
-# two seasons 16.2 % -> 0.6 % at 2, 0.0 % at 3, lm and critic unmoved (real val 5.6 %; docs/quality.md).
+# two seasons 17.5 % -> 0.6 % at 2, 0.0 % at 3, lm and critic unmoved (real val 5.6 %; docs/quality.md).
 SEASON = 3.0
 # With a title, the model is read with and without it and the title's evidence weighed 1 + this
 # (craft/guidance.py): on val titles the title explains 3× more of the poem (0.033 -> 0.105 nats a
-# character), distinct-2 88.7 -> 90.4 %, the critic within its noise (2.06 -> 2.03); readers of sheet K
+# character), distinct-2 87.4 -> 90.4 %, the critic within its noise (2.06 -> 2.03); readers of sheet K
 # named 10 and 12 of our 12 poems, every earlier reader 12 (docs/quality.md, "Fifth stop").
 GUIDANCE = 1.5
 MAX_GUIDANCE = 5.0
@@ -69,9 +69,8 @@ class ComposeSettings:
     repeat_penalty: float = REPEAT_PENALTY  # q(c) × exp(−this) for characters already written (craft/)
     duizhang: float = DUIZHANG  # 律诗 lines 4 and 6 lean to pairs of lines 3 and 5 (0: off)
     season: float = SEASON  # q(c) × exp(−this) where c would name a season the poem has not (0: off)
-    guidance: float = (
-        GUIDANCE  # the title's pull: log q = log p(·|title) + this × its log-ratio to p(·) (0: off)
-    )
+    # the title's pull: log q = log p(·|title) + this × log[p(·|title) / p(·)] (0: off; craft/guidance.py)
+    guidance: float = GUIDANCE
     # a poem written whole (finish, `generate`, the studio's `p`) keeps the best of this many drafts of each line
     line_drafts: int = LINE_DRAFTS
 
