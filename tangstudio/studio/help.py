@@ -83,7 +83,7 @@ and primer (text the model reads before the poem, not shown) start a new poem.
 **题 and 纲 (a model trained with titles and plans).** Enter in 题 starts a new poem that the model
 writes after the title, with no keywords (measured to read better than the planner's); the model
 also reads the poem without the title and every character leans toward what the title adds (title
-guidance 1.5, `--guidance` in `generate`), so the panel's probabilities are the guided ones. 纲 holds a
+guidance, the engine's default; `--guidance` in `generate`), so the panel's probabilities are the guided ones. 纲 holds a
 keyword per line (`山,水,月,归`; `-` leaves a line to the planner, an empty entry gives it none;
 `-` alone lets the planner plan every line from the title). Edit 纲 and press Enter: before a poem (or after one)
 a new poem starts with it, mid-poem the lines not begun yet read their new keywords. A model

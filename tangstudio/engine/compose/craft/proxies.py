@@ -5,7 +5,7 @@
     critic      mean critic score (a reader's expected overall rating, 1–5; None without a critic)
     lm          mean log-probability of the characters under the causal model (None unless given)
     distinct_2  distinct within-line bigrams over all bigrams
-    seasons     share of poems naming more than one season (season.py's lexicon; real val ≈ 7 %)
+    seasons     share of poems naming more than one season (season.py's lexicon; real val ≈ 5 %)
     copy_span   mean longest span shared with a corpus index (None without one)
 
 One function for samples and real poems alike, so a reference row of real test poems is measured
