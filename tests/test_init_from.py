@@ -129,3 +129,42 @@ def test_by_author_keeps_one_poet_and_names_the_closest() -> None:
         by_author(poems, "白居")
     with pytest.raises(TangError, match="no poems in this selection"):
         by_author([p for p in poems if p.author == "李白"], "白居易", poems)
+
+
+def test_eval_scores_an_init_from_run_on_other_forms(tiny_corpus, home) -> None:
+    """Leg 3's case: a run that started from a regulated-verse model and trained on every form reads
+    the source's vocabulary, so `eval` must not refuse it for differing from its own train split,
+    and `--forms` scores it on the regulated poems the composer writes."""
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.training.evaluate import evaluate_checkpoint
+
+    train(TrainConfig(arch="lstm", steps=2, eval_every=2, forms="regulated", run="reg", **TINY))  # type: ignore[arg-type]
+    wide = {**TINY, "forms": "all", "steps": 1, "eval_every": 1}
+    train(
+        TrainConfig(
+            init_from="reg",
+            run="wide",
+            **{k: v for k, v in wide.items() if k not in ("embed", "hidden", "layers")},
+        )
+    )  # type: ignore[arg-type]
+
+    own = evaluate_checkpoint("wide", split="val")
+    assert own["forms"] == own["trained_forms"] == "all"
+    assert own["unknown_chars"] > 0, "free verse holds characters the regulated vocabulary lacks"
+    regulated = evaluate_checkpoint("wide", split="val", forms="regulated")
+    assert (regulated["forms"], regulated["trained_forms"]) == ("regulated", "all")
+    expected = load_corpus("poets", "simplified").select("regulated", "val")
+    assert regulated["poems"] == len(expected) < own["poems"]
+
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "tangstudio", "eval", "wide", *a],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    shown = run("--forms", "regulated")
+    assert shown.returncode == 0 and "trained on" in shown.stdout and "all" in shown.stdout
+    bad = run("--forms", "sonnet")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "sonnet" in bad.stderr

@@ -25,6 +25,12 @@ def eval_(
     author: str | None = typer.Option(
         None, "--author", help="Only this poet's poems of the split (e.g. 白居易).", show_default=False
     ),
+    forms: str | None = typer.Option(
+        None,
+        "--forms",
+        help="Score these forms (all, regulated, or e.g. wujue,qijue). Default: the forms it was trained on.",
+        show_default=False,
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Evaluate a checkpoint: nats/char over body + punctuation + end token, bits/char, perplexity.
@@ -43,11 +49,17 @@ def eval_(
     # Wrong names are refused before torch and the corpus load (seconds), not after.
     if split not in ("val", "test", "train"):
         raise TangError(f"unknown split {split!r}; choose val, test or train")
+    if forms is not None:
+        from tangstudio.engine.corpus.forms import parse_forms
+
+        parse_forms(forms)
     resolve_model(run)
     with working("loading torch") as shown:
         from tangstudio.engine.training.evaluate import evaluate_checkpoint
 
-        result = evaluate_checkpoint(run, split=split, device=device, progress=shown.update, author=author)
+        result = evaluate_checkpoint(
+            run, split=split, device=device, progress=shown.update, author=author, forms=forms
+        )
     if as_json:
         print_json(result)
         return
@@ -65,8 +77,10 @@ def eval_(
     table.add_column(justify="right")
     for label, value in [
         ("corpus / forms", f"{result['corpus']} / {result['forms']}" + (f" / {author}" if author else "")),
+        *[("trained on", result["trained_forms"])] * (result["trained_forms"] != result["forms"]),
         ("poems", f"{result['poems']:,}"),
         ("characters evaluated", f"{result['chars']:,}"),
+        *[("read as <unk>", f"{result['unknown_chars']:.2%}")] * (result["unknown_chars"] > 0),
         ("loss (nats/char)", f"{result['loss']:.4f}"),
         ("bits/char", f"{result['bits_per_char']:.4f}"),
         ("pseudo-perplexity" if pseudo else "perplexity", f"{result['ppl']:.2f}"),

@@ -165,9 +165,17 @@ def evaluate_checkpoint(
     device: str = "cpu",
     progress: Callable[[str, int, int | None], None] | None = None,
     author: str | None = None,
+    forms: str | None = None,
 ) -> dict[str, Any]:
-    """`tangstudio eval`: a run's best checkpoint on its own corpus and forms, after checking the
-    corpus still gives the checkpoint's vocabulary (else the numbers would be meaningless).
+    """`tangstudio eval`: a run's best checkpoint on its own corpus and forms (or `forms`), after
+    checking the corpus still gives the checkpoint's vocabulary (else the numbers would be
+    meaningless).
+
+    A run started with --init-from reads its source model's vocabulary, not the one its own train
+    split would give, so it is not checked against the corpus; the share of the split's characters
+    read as <unk> is reported instead (`unknown_chars`). `forms` scores a model on other forms than
+    it was trained on (leg 3's all-forms model on the regulated poems the composer writes), so
+    that two models trained on different forms meet on the same text.
 
     `progress(what, done, total)` says which phase runs (total None: no count yet), for a face to show."""
 
@@ -188,13 +196,16 @@ def evaluate_checkpoint(
     loaded = load_model(str(target), str(dev))  # `default` is the shipped model
     meta = loaded.meta
     try:
-        corpus_name, forms = meta["corpus"]["name"], meta["forms"]
+        corpus_name, trained_forms = meta["corpus"]["name"], meta["forms"]
     except (KeyError, TypeError):
         raise TangError(f"checkpoint {loaded.path} does not say which corpus it was trained on") from None
+    forms = forms or trained_forms
     say(f"loading corpus {corpus_name}")
     corpus = load_corpus(corpus_name, loaded.vocab.script)
-    say("checking the vocabulary")
-    check_vocab(loaded.vocab, corpus.select(forms, "train"), corpus_name, loaded.vocab.script)
+    inherited = bool((meta.get("train_config") or {}).get("init_from"))
+    if not inherited:
+        say("checking the vocabulary")
+        check_vocab(loaded.vocab, corpus.select(trained_forms, "train"), corpus_name, loaded.vocab.script)
     from tangstudio.engine.corpus.authors import by_author
 
     poems = by_author(corpus.select(forms, split), author, corpus.poems)
@@ -207,7 +218,7 @@ def evaluate_checkpoint(
         from tangstudio.engine.training.plan_data import CONDITIONS
 
         say("reading the train split's keywords")
-        keyword_model = KeywordModel.build(p.text for p in corpus.select(forms, "train"))
+        keyword_model = KeywordModel.build(p.text for p in corpus.select(trained_forms, "train"))
         conditions = list(CONDITIONS)
     results = {}
     for condition in conditions:
@@ -230,8 +241,17 @@ def evaluate_checkpoint(
         "arch": loaded.config.arch,
         "corpus": corpus_name,
         "forms": forms,
+        "trained_forms": trained_forms,
         "split": split,
         "author": author,
+        "unknown_chars": _unknown_share(loaded.vocab, poems),
         **result,
         **extra,
     }
+
+
+def _unknown_share(vocab: Vocab, poems: list[Poem]) -> float:
+    """The share of the poems' body characters the vocabulary reads as <unk>: they are scored as
+    one token, which flatters a perplexity when the share is large."""
+    chars = [c for p in poems for c in p.text if c not in "，。"]
+    return sum(c not in vocab.stoi for c in chars) / max(1, len(chars))
