@@ -10,7 +10,9 @@ is the rhyme of the regulated Tang poems (every split: these are facts about the
 measure of a model) whose even lines it ends. The poem's rhyme is taken from its *other* even-line
 endings (the group most of them share, when at least half do), so the character does not vote for
 itself. A group is rare when the character has at least MIN_USES such rhyme uses and the group
-holds less than MAX_SHARE of them. Rows: traditional character, group, uses in that group, all
+holds less than MAX_SHARE of them, or when it has at least MIN_EVIDENCE uses and none in the group
+(吾 rhymes in 七虞 9 times of 11 and never in 六麻: a 六麻 poem ending on 金吾 reads as a broken
+rhyme, as two of the three blind readers of sheet M said). Rows: traditional character, group, uses in that group, all
 rhyme uses. `tables.rhyming_groups` drops these groups at rhyme positions.
 
 Usage: python scripts/build_rhyme_usage.py   (reads the bundled corpus; about 10 s)
@@ -33,6 +35,7 @@ from tangstudio.engine.prosody.tables import DATA, PING, rhyme_groups  # noqa: E
 
 MIN_USES = 20
 MAX_SHARE = 0.05
+MIN_EVIDENCE = 5
 OUT = DATA / "rare_rhymes.tsv"
 
 
@@ -70,19 +73,20 @@ def main() -> None:
     in_group, uses = count_uses()
     rows = []
     for char in sorted(uses):
-        if uses[char] < MIN_USES:
+        if uses[char] < MIN_EVIDENCE:
             continue
         for group in sorted(ping_groups(char)):
             n = in_group[char][group]
-            if n < MAX_SHARE * uses[char]:
+            if (uses[char] >= MIN_USES and n < MAX_SHARE * uses[char]) or n == 0:
                 rows.append(f"{char}\t{group}\t{n}\t{uses[char]}")
     header = (
         "# char\trare rhyme group\trhyme uses in it\tall rhyme uses (regulated Tang poems). "
-        f"Built by scripts/build_rhyme_usage.py: groups under {MAX_SHARE:.0%} of at least {MIN_USES} uses.\n"
+        f"Built by scripts/build_rhyme_usage.py: groups under {MAX_SHARE:.0%} of at least {MIN_USES} uses, "
+        f"or never used by a character with at least {MIN_EVIDENCE}.\n"
     )
     OUT.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
     print(
-        f"{len(rows)} rare rhyme readings of {sum(1 for c in uses if uses[c] >= MIN_USES)} characters → {OUT}"
+        f"{len(rows)} rare rhyme readings of {sum(1 for c in uses if uses[c] >= MIN_EVIDENCE)} characters → {OUT}"
     )
 
 

@@ -26,6 +26,11 @@ EITHER_END = "能入城中乞食否，莫辞尘土汚袈裟。欲知住处东城
 FIRST_RHYMES = "秋风零叶月阑干，独宿芦花三尺寒。谁家玉笛吹杨柳，万里关山一梦残。"  # 干 十四寒
 # A 一先 poem whose line 4 ends on 还: before, 还 "rhymed" through its xuán reading.
 HUAN_IN_XIAN = "白日依山尽，青云上九天。孤舟何处去，明月照人还。"
+# Sheet M's 苏武庙 (ours): a 六麻 poem ending on 金吾, heard by two of its three readers as a broken rhyme.
+JINWU_IN_MA = (
+    "庙前荒草生元化，谁道功名作汉家。四海无人吹赤角，五天征客起黄沙。"
+    "翔龙岂有青鸾驭，曲水犹为白马车。醉罢笙歌还自笑，使君何用读金吾。"
+)
 
 
 def check_cli(*args: str) -> subprocess.CompletedProcess:
@@ -92,6 +97,11 @@ def test_a_reading_never_rhymed_does_not_count_at_a_rhyme_position() -> None:
     assert "一先" not in rhyming_groups("還", "traditional")
     assert rhyming_groups("看") == rhyme_groups("看")  # both readings are rhymed: both kept
     assert rhyming_groups("天") == rhyme_groups("天")
+
+    # Fewer than 20 rhyme uses, but none in the group: 吾 rhymes in 七虞 (9 of 11), never in 六麻.
+    assert "六麻" in rhyme_groups("吾") and rhyming_groups("吾") == {"七虞"}
+    jinwu = check_poem(JINWU_IN_MA)
+    assert jinwu.rhyme_group == "六麻" and jinwu.rhyme_ok is False and jinwu.lines[7].rhymes is False
 
     r = check_poem(HUAN_IN_XIAN)
     assert r.rhyme_group in ("一先", "十五删")
