@@ -54,6 +54,22 @@ def test_the_composer_samples_from_the_guided_distribution_at_every_step(lm):
     assert np.allclose(_logp(guided_c), before)  # both readings' states are kept, not recomputed
 
 
+def test_model_prob_is_the_titled_readings_not_the_guided_one(lm):
+    """What the critic, the line drafts and `--json` call the model's probability stays the model's
+    own, p(c | title, poem so far): guidance steers the sampling only."""
+    kw = {"form": "wujue", "seed": 2, "line_drafts": 1}
+    guided_c = composer(lm, title="送友人", guidance=2.0, **kw)
+    titled = composer(lm, title="送友人", guidance=0.0, **kw)
+    for ch in ["山", "水", "月"]:
+        own = np.exp(log_softmax(titled._frames[-1].logits.astype(np.float64)))
+        sampled = np.exp(_logp(guided_c))
+        step_g, step_t = guided_c.choose(ch), titled.choose(ch)
+        token = lm.vocab.stoi[ch]
+        assert step_g.model_prob == pytest.approx(own[token], rel=1e-4)
+        assert step_g.model_prob == pytest.approx(step_t.model_prob, rel=1e-4)
+        assert step_g.model_prob != pytest.approx(sampled[token], rel=1e-3)
+
+
 def test_no_title_or_gamma_zero_is_the_model_as_it_is(lm):
     kw = {"form": "qijue", "seed": 9, "line_drafts": 2}
     plain = composer(lm, **kw).finish().text

@@ -50,9 +50,13 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return z
 
 
-def constrained(logits: np.ndarray, mask: np.ndarray, temperature: float) -> Distribution:
+def constrained(
+    logits: np.ndarray, mask: np.ndarray, temperature: float, own: np.ndarray | None = None
+) -> Distribution:
+    """q from `logits` under the mask and temperature; p (and the mass the mask removes) from the
+    model's `own` logits when sampling follows others (title guidance), else from `logits`."""
     logits = np.asarray(logits, dtype=np.float32)
-    model_probs = softmax(logits)
+    model_probs = softmax(logits if own is None else np.asarray(own, dtype=np.float32))
     removed = 1.0 - float(np.dot(model_probs, mask))  # the mass the constraints keep, summed in BLAS
     scaled = logits if is_greedy(temperature) else logits / np.float32(temperature)
     return Distribution(model_probs, softmax(scaled, mask), min(max(removed, 0.0), 1.0))

@@ -62,10 +62,14 @@ class _Frame:
 
 @dataclass(frozen=True)
 class _TwoReadings:
-    """Title guidance's state: the model's after reading the poem with its title, and without."""
+    """Title guidance's state: the model's after reading the poem with its title, and without;
+    `own` is the titled reading's next-character logits, the model's own distribution, which
+    StepInfo.model_prob reports (and the critic and the line drafts score) while sampling follows
+    the guided one."""
 
     titled: object
     untitled: object
+    own: np.ndarray
 
 
 @dataclass
@@ -147,7 +151,7 @@ class Composer:
         self._guided = self.settings.guidance > 0 and bool(title)
         if self._guided:
             untitled, logits_untitled = self._read([*primer, start])
-            state = _TwoReadings(state, untitled)
+            state = _TwoReadings(state, untitled, logits)
             logits = guided(logits, logits_untitled, self.settings.guidance)
         self._frames = [self._fed(_Frame(state, logits, C.start_state(self.plan)))]
         self.history: list[StepInfo] = []
@@ -214,7 +218,8 @@ class Composer:
         frame = self._frames[-1]
         novelty = self.novelty if self.settings.novelty else None
         allowed = C.allowed(self.plan, self.tables, self.settings, frame.cstate, novelty)
-        dist = constrained(frame.logits, allowed.mask, self.settings.temperature)
+        own = frame.state.own if isinstance(frame.state, _TwoReadings) else None
+        dist = constrained(frame.logits, allowed.mask, self.settings.temperature, own)
         if frame.cstate.theme_left and not allowed.forced:
             c = frame.cstate
             width = self.plan.n_chars or C.FREE_MAX_LINE
@@ -336,7 +341,8 @@ class Composer:
         assert isinstance(state, _TwoReadings)
         out_titled, titled = self.stepper.step([token], state.titled)
         out_untitled, untitled = self.stepper.step([token], state.untitled)
-        return guided(out_titled[0], out_untitled[0], self.settings.guidance), _TwoReadings(titled, untitled)
+        own = out_titled[0]
+        return guided(own, out_untitled[0], self.settings.guidance), _TwoReadings(titled, untitled, own)
 
     def _commit(self, token: int) -> None:
         frame = self._frames[-1]

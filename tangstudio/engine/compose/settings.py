@@ -164,7 +164,8 @@ class StepInfo:
     `candidates` are the top 10 of the distribution actually sampled from (constraints applied,
     temperature applied, renormalised); `removed_mass` is the share of the model's own
     (temperature 1) probability that the constraints took away; `model_prob` is the chosen
-    character's probability under the model alone. `forced` marks positions with one allowed
+    character's probability under the model alone (with a title, the titled reading's, title
+    guidance left out: craft/guidance.py). `forced` marks positions with one allowed
     character (punctuation, acrostic, prefix).
     """
 
