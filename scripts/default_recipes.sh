@@ -43,5 +43,18 @@ tangstudio "${LEG3[@]}" --steps 300 --eval-every 150 --seed 1 --forms all --run 
 tangstudio "${LEG3[@]}" --minutes 85 --eval-every 1000 --seed 2 --forms all --run l3-all-long
 # Result (23:02 UTC): step 9,255 in 85 minutes (paused 9 minutes for a CI check); best all-forms val
 # ppl 89.63; on the regulated val split untitled (scripts/eval_regulated.py) 66.76 against 72.62 for
-# the shipped default. Not shipped yet: test figures, ship_default_model.py, the critic's refit and a
-# blind reading come first.
+# leg 2. Shipped at the sixth stop, scored on the regulated poems the composer writes (test untitled
+# 62.91 against 68.17), and the critic's lm scale refitted to it:
+python scripts/ship_default_model.py l3-all-long --forms regulated
+python scripts/fit_critic_readers.py --only A,B,B2,C,D,E,F,G --ship
+
+# Leg 4 (sixth stop, 2026-12-05; an experiment): more text again. The Song poems of the same npm
+# package (poet.song.*.json: 254,248 poems, 192 k of them regulated) imported as a corpus, leg 3
+# trained on their regulated verse, then brought back to the Tang poems of every form.
+#   npm pack chinese-poetry@2.0.1 && tar xzf chinese-poetry-2.0.1.tgz --wildcards 'package/dist/quantangshi/poet.song.*.json'
+tangstudio corpus import package/dist/quantangshi --name song
+LEG4=(train --headless --batch-size 64 --lr 3e-4 --warmup 20 --eval-poems 500 --samples 0 --dropout 0.2
+      --locked --weight-drop 0.15)
+tangstudio "${LEG4[@]}" --init-from default --corpus song --forms regulated --minutes 70 --eval-every 1000 --seed 3 --run l4-song
+tangstudio "${LEG4[@]}" --init-from l4-song --corpus tang --forms all --minutes 20 --eval-every 500 --seed 4 --run l4-tang
+python scripts/eval_regulated.py default l4-tang l4-song
