@@ -17,6 +17,7 @@ from tangstudio.engine.compose.craft.repetition import (
     deliberate,
     load_diezi,
     mine_diezi,
+    penalised_counts,
     penalised_ids,
     repeated_share,
 )
@@ -70,6 +71,30 @@ def test_diezi_is_spared_right_after_itself_once_but_not_a_third_time(lm):
     assert _ratio(_state(lm, 2.0, plain), PLAIN, "月") == pytest.approx(
         math.exp(-2.0) * _ratio(_state(lm, 0.0, plain), PLAIN, "月"), rel=1e-3
     )
+
+
+def test_each_earlier_use_costs_the_penalty_again(lm):
+    """A third 山 pays e^-2 twice (a frequency penalty): the pull of a title word cannot buy four
+    of it for the price of one repeat. A 叠字 pair counts once."""
+    once = [("chosen", PLAIN), ("chosen", "水")]
+    twice = [("chosen", PLAIN), ("chosen", "水"), ("chosen", PLAIN)]
+    for steps, n in ((once, 1), (twice, 2)):
+        on, off = _state(lm, 2.0, steps), _state(lm, 0.0, steps)
+        assert _ratio(on, PLAIN, "月") == pytest.approx(
+            math.exp(-2.0 * n) * _ratio(off, PLAIN, "月"), rel=1e-3
+        )
+    pair_then_other = [("chosen", DOUBLED), ("chosen", DOUBLED), ("chosen", "水")]
+    on, off = _state(lm, 2.0, pair_then_other), _state(lm, 0.0, pair_then_other)
+    assert _ratio(on, DOUBLED, "月") == pytest.approx(math.exp(-2.0) * _ratio(off, DOUBLED, "月"), rel=1e-3)
+    stoi = {"山": 2, "水": 3}
+    assert penalised_counts(
+        [(2, False), (3, False), (2, False), (2, True)], "", frozenset(), stoi, frozenset()
+    ) == {
+        2: 2,
+        3: 1,
+    }
+    q = apply_penalty(np.full(4, 0.25, dtype=np.float32), {1: 2, 2: 1}, math.log(2))
+    assert q[0] / q[1] == pytest.approx(4.0) and q[0] / q[2] == pytest.approx(2.0)
 
 
 def test_typed_acrostic_and_theme_characters_are_exempt(lm):

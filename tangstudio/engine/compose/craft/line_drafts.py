@@ -4,8 +4,8 @@
                   ln p_model(c | title, poem so far) − λ·r(c) − μ·s(c)
 
 where p_model is the model's own probability (before masks, temperature and the craft's lean), r(c)
-is 1 when c repeats a character already in the poem (the repetition penalty's rule: 叠字, forced
-and typed characters spared), s(c) is 1 when c names a season the poem has not named (season.py),
+is the times c is already in the poem (the repetition penalty's rule: 叠字, forced and typed
+characters spared), s(c) is 1 when c names a season the poem has not named (season.py),
 and λ, μ are the repeat penalty and the season strength: the same terms that leaned on the draw, so
 the choice does not bring back what the lean kept out. Forced places (marks, acrostic, prefix) are
 the same in every draft and left out.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tangstudio.engine.compose.craft.repetition import load_diezi, penalised_ids
+from tangstudio.engine.compose.craft.repetition import load_diezi, penalised_counts
 from tangstudio.engine.compose.craft.season import lexicon
 from tangstudio.engine.compose.craft.steer import exempt_ids
 from tangstudio.engine.hanzi import LINE_MARKS, is_han
@@ -69,19 +69,19 @@ class DraftRules:
         text = "".join(s.chosen for s in before)
         line_text = text[max((text.rfind(m) for m in LINE_MARKS), default=-1) + 1 :]
         cost = 0.0
-        if self.repeat_penalty > 0 and self.is_repeat(before, line_text, char):
-            cost += self.repeat_penalty
+        if self.repeat_penalty > 0:
+            cost += self.repeat_penalty * self.repeats(before, line_text, char)
         if self.season > 0:
             named = self.lexicon.seasons_in(self.title + "\n" + text)
             if self.lexicon.off_season(named, line_text, char):
                 cost += self.season
         return cost
 
-    def is_repeat(self, before: list[StepInfo], line_text: str, char: str) -> bool:
-        """Whether `char` repeats a character the poem already holds, by the penalty's own rule."""
+    def repeats(self, before: list[StepInfo], line_text: str, char: str) -> int:
+        """How many times `char` is already in the poem, by the penalty's own rule."""
         written = [(self.stoi[s.chosen], s.forced or s.typed) for s in before if s.chosen in self.stoi]
-        ids = penalised_ids(written, line_text, self.diezi, self.stoi, self.exempt)
-        return self.stoi.get(char, -1) in ids
+        counts = penalised_counts(written, line_text, self.diezi, self.stoi, self.exempt)
+        return counts.get(self.stoi.get(char, -1), 0)
 
 
 def write_rest_of_line(composer: Composer) -> None:

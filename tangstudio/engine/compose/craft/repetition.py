@@ -3,9 +3,15 @@
 Real Tang poems repeat a character already in the poem at 2.7 % of their characters; a sampler
 left alone repeats about 7 % (月光留月), because a recurrent model that has just written 月 finds
 月 likely again. The penalty divides the probability of every character already written by
-exp(strength) before the draw (the CTRL-style repetition penalty, on probabilities):
+exp(strength) for each time it was written, before the draw (the CTRL-style repetition penalty,
+on probabilities, counted like a frequency penalty):
 
-    q'(c) ∝ q(c) · exp(−strength · [c already in the poem])
+    q'(c) ∝ q(c) · exp(−strength · n(c)),   n(c) = times c is already in the poem
+
+Counting matters when something pulls hard toward one character: under the title 夜 with title
+guidance, a 五律 of the sixth stop wrote 夜 four times (晓夜夜泠泠，残灯夜未扃 … 夜雨滴寒星), each
+repeat paying the same e^−2 as the first. 2.3 % of the regulated val poems use a character three
+times or more (a 叠字 counted once); 4.1 % of the 169 machine poems of the blind sheets did.
 
 Two kinds of repeat are not lazy and are spared:
 - 叠字 (萧萧, 悠悠): right after a character that the train split doubles at adjacent positions
@@ -95,6 +101,30 @@ def repeat_counts(texts: Iterable[str]) -> tuple[int, int]:
     return rep, total
 
 
+def penalised_counts(
+    written: list[tuple[int, bool]],
+    line_text: str,
+    diezi: frozenset[str],
+    stoi: dict[str, int],
+    exempt: frozenset[int],
+) -> dict[int, int]:
+    """The token ids to penalise next, each with the times it was written by choice (not forced,
+    not exempt; a 叠字 pair counted once), less the previous character when it may be doubled
+    here (叠字)."""
+    used: Counter[int] = Counter()
+    previous = None
+    for t, forced in written:
+        if not forced and t not in exempt and t != previous:
+            used[t] += 1
+        previous = t
+    if line_text:
+        prev = line_text[-1]
+        doubled_already = len(line_text) >= 2 and line_text[-2] == prev
+        if prev in diezi and not doubled_already:
+            used.pop(stoi.get(prev, -1), None)
+    return dict(used)
+
+
 def penalised_ids(
     written: list[tuple[int, bool]],
     line_text: str,
@@ -102,22 +132,21 @@ def penalised_ids(
     stoi: dict[str, int],
     exempt: frozenset[int],
 ) -> list[int]:
-    """The token ids to penalise next: characters written by choice (not forced, not exempt),
-    less the previous character when it may be doubled here (叠字)."""
-    used = {t for t, forced in written if not forced and t not in exempt}
-    if line_text:
-        prev = line_text[-1]
-        doubled_already = len(line_text) >= 2 and line_text[-2] == prev
-        if prev in diezi and not doubled_already:
-            used.discard(stoi.get(prev, -1))
-    return sorted(used)
+    """The ids of `penalised_counts`, sorted."""
+    return sorted(penalised_counts(written, line_text, diezi, stoi, exempt))
 
 
-def apply_penalty(probs: np.ndarray, ids: list[int], strength: float) -> np.ndarray:
-    """probs with `ids` scaled by exp(−strength), renormalised (unchanged if nothing is left)."""
+def apply_penalty(probs: np.ndarray, ids: list[int] | dict[int, int], strength: float) -> np.ndarray:
+    """probs with `ids` scaled by exp(−strength), or by exp(−strength · count) when `ids` maps each
+    id to a count; renormalised (unchanged if nothing is left)."""
     if not ids or strength <= 0:
         return probs
     out = probs.copy()
-    out[ids] *= np.float32(np.exp(-strength))
+    if isinstance(ids, dict):
+        index = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        counts = np.fromiter(ids.values(), dtype=np.float32, count=len(ids))
+        out[index] *= np.exp(-np.float32(strength) * counts)
+    else:
+        out[ids] *= np.float32(np.exp(-strength))
     total = float(out.sum())
     return out / np.float32(total) if total > 0 else probs

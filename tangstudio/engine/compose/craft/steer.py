@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
-from tangstudio.engine.compose.craft.repetition import apply_penalty, load_diezi, penalised_ids
+from tangstudio.engine.compose.craft.repetition import apply_penalty, load_diezi, penalised_counts
 from tangstudio.engine.compose.craft.season import lexicon, off_season_ids
 from tangstudio.engine.compose.decoding import Distribution
 from tangstudio.engine.prosody.duizhang import LV_FORMS
@@ -42,10 +42,10 @@ def steer(
     stoi = tables.vocab.stoi
     if settings.repeat_penalty > 0:
         written = [(stoi[s.chosen], s.forced or s.typed) for s in history if s.chosen in stoi]
-        ids = penalised_ids(
+        counts = penalised_counts(
             written, cstate.line_text, load_diezi(tables.vocab.script), stoi, exempt_ids(plan)
         )
-        probs = apply_penalty(probs, ids, settings.repeat_penalty)
+        probs = apply_penalty(probs, counts, settings.repeat_penalty)
     if settings.season > 0:
         lex = lexicon(tables.vocab.script)
         named = lex.seasons_in(settings.title + "\n" + text)
