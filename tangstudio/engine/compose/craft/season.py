@@ -2,9 +2,10 @@
 
 Every blind reader so far named season clashes as a tell of our poems (西风 in 深春, 北风 beside
 四海春, 红树 by 花香; docs/blind/G–I; 杨花 beside 草叶黄 under an autumn title on sheet M). Real
-poems mostly keep to one: under the lexicon below, 5.2 % of the regulated val poems name two seasons (a 春雪, or 春 and 秋 set against each other on
-purpose), against 17 % of ours at the defaults of the fourth stop (docs/quality.md). So, like the
-repetition penalty, this leans on the distribution before the draw:
+poems mostly keep to one: under the lexicon below, 5.2 % of the regulated val poems name two
+seasons (a 春雪, or 春 and 秋 set against each other on purpose), against 17 % of ours at the
+defaults of the fourth stop (docs/quality.md). So, like the repetition penalty, this leans on the
+distribution before the draw:
 
     q'(c) ∝ q(c) · exp(−strength · [writing c completes a word of a season the poem has not named])
 
@@ -14,8 +15,9 @@ and words the train split ties to it: `scripts/season_markers.py` lists the word
 70 % of their document frequency (normalised per season) in poems whose title names that season;
 those kept are the ones whose plain sense is the season, plus 雪 and 北风, weaker ties (63 %, 43 %)
 that readers named. The sixth stop added the words of at least 70 % whose plain sense is the
-season (杨花, 柳色, 三月, 芳草, 蝉声, 霜风 …), which moved the real poems' share from 5.0 to 5.2 %. Inside the NOT_SEASONS words the season character is not the season (千秋 a
-thousand years, 春秋 the Annals, 阳春 the tune, 如雪 a likeness).
+season (杨花, 柳色, 三月, 芳草, 蝉声, 霜风 …), which moved the real poems' share from 5.0 to 5.2 %.
+Inside the NOT_SEASONS words the season character is not the season (千秋 a thousand years, 春秋
+the Annals, 阳春 the tune, 如雪 a likeness).
 """
 
 from __future__ import annotations
