@@ -6,8 +6,8 @@ Classifier-free guidance (Ho & Salimans 2022), as Sanchez et al. (2023, "Stay on
 classifier-free guidance") use it for language models: the default model was trained with its
 title dropped 40 % of the time, so it knows both distributions, and the bracket is the evidence the
 title gives for each character. γ = 0 is the model as it is; γ > 0 leans every character toward
-what the title calls for. Why: the model barely follows a title (test ppl 66.5 with its own title,
-69.6 with another poem's: docs/quality.md), so a poem titled 苏武庙 rarely mentions Su Wu, and
+what the title calls for. Why: the model barely follows a title (test ppl 61.2 with its own title,
+64.5 with another poem's, leg 3: models/README.md), so a poem titled 苏武庙 rarely mentions Su Wu, and
 blind readers say our poems have "no occasion" under them.
 
 The composer keeps both readings' recurrent states and steps each as its own batch of one: in
