@@ -18,7 +18,6 @@ from tangstudio.engine.compose.craft.repetition import (
     load_diezi,
     mine_diezi,
     penalised_counts,
-    penalised_ids,
     repeated_share,
 )
 from tangstudio.engine.prosody import duizhang as D
@@ -111,12 +110,12 @@ def test_typed_acrostic_and_theme_characters_are_exempt(lm):
         assert _ratio(on, "花", "月") == pytest.approx(math.exp(-3.0) * _ratio(off, "花", "月"), rel=1e-3)
 
 
-def test_penalised_ids_and_apply_penalty_directly():
+def test_penalised_counts_and_apply_penalty_directly():
     stoi = {"萧": 1, "山": 2, "月": 3}
-    assert penalised_ids([(1, False)], "萧", frozenset("萧"), stoi, frozenset()) == []
-    assert penalised_ids([(1, False)], "萧萧", frozenset("萧"), stoi, frozenset()) == [1]
-    assert penalised_ids([(2, False), (3, True)], "山", frozenset(), stoi, frozenset()) == [2]
-    assert penalised_ids([(2, False)], "", frozenset(), stoi, frozenset({2})) == []
+    assert penalised_counts([(1, False)], "萧", frozenset("萧"), stoi, frozenset()) == {}
+    assert penalised_counts([(1, False)], "萧萧", frozenset("萧"), stoi, frozenset()) == {1: 1}
+    assert penalised_counts([(2, False), (3, True)], "山", frozenset(), stoi, frozenset()) == {2: 1}
+    assert penalised_counts([(2, False)], "", frozenset(), stoi, frozenset({2})) == {}
     p = np.array([0.25, 0.25, 0.5], dtype=np.float32)
     q = apply_penalty(p, [2], math.log(2))
     assert q.sum() == pytest.approx(1.0) and q[2] / q[0] == pytest.approx(1.0)

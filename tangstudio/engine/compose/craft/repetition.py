@@ -125,17 +125,6 @@ def penalised_counts(
     return dict(used)
 
 
-def penalised_ids(
-    written: list[tuple[int, bool]],
-    line_text: str,
-    diezi: frozenset[str],
-    stoi: dict[str, int],
-    exempt: frozenset[int],
-) -> list[int]:
-    """The ids of `penalised_counts`, sorted."""
-    return sorted(penalised_counts(written, line_text, diezi, stoi, exempt))
-
-
 def apply_penalty(probs: np.ndarray, ids: list[int] | dict[int, int], strength: float) -> np.ndarray:
     """probs with `ids` scaled by exp(−strength), or by exp(−strength · count) when `ids` maps each
     id to a count; renormalised (unchanged if nothing is left)."""
