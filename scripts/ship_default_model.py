@@ -57,12 +57,12 @@ def main() -> None:
         corpus = load_corpus(meta["corpus"]["name"], meta["script"])
         forms = args.forms or meta["forms"]
         for split in ("val", "test"):  # a model with a plan: every condition (eval's ppl_* keys)
-            start = time.perf_counter()  # (eval checks the vocabulary against the corpus)
+            start = time.perf_counter()  # (eval checks the vocabulary, unless the run took its source's)
             figures[split] = evaluate_checkpoint(str(args.out), split=split, forms=forms)
             figures[split]["seconds"] = time.perf_counter() - start
         vocab = loaded.vocab
         encode = lambda poems: [vocab.encode_poem(p.text, p.form) for p in poems]  # noqa: E731
-        # The 4-gram reads the same train text the model read (its forms), in its vocabulary.
+        # The 4-gram reads the train text of the model's corpus and forms (leg 4 also read Song poems).
         train = corpus.select(meta["forms"], split="train")
         figures["kn4_test"] = kn_perplexity(
             encode(train), encode(corpus.select(forms, split="test")), len(vocab), 4
