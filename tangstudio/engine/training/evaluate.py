@@ -244,14 +244,16 @@ def evaluate_checkpoint(
         "trained_forms": trained_forms,
         "split": split,
         "author": author,
-        "unknown_chars": _unknown_share(loaded.vocab, poems),
+        "unknown_chars": _unknown_share(loaded.vocab, poems),  # as train's start event counts them
         **result,
         **extra,
     }
 
 
 def _unknown_share(vocab: Vocab, poems: list[Poem]) -> float:
-    """The share of the poems' body characters the vocabulary reads as <unk>: they are scored as
-    one token, which flatters a perplexity when the share is large."""
-    chars = [c for p in poems for c in p.text if c not in "，。"]
-    return sum(c not in vocab.stoi for c in chars) / max(1, len(chars))
+    """The share of the poems' characters the vocabulary reads as <unk>: they are scored as one
+    token, which flatters a perplexity when the share is large."""
+    from tangstudio.engine.training.init_from import unknown_share
+
+    unknown, total = unknown_share([vocab.encode_poem(p.text, p.form) for p in poems])
+    return unknown / max(1, total)
