@@ -12,8 +12,8 @@ endings (the group most of them share, when at least half do), so the character 
 itself. A group is rare when the character has at least MIN_USES such rhyme uses and the group
 holds less than MAX_SHARE of them, or when it has at least MIN_EVIDENCE uses and none in the group
 (吾 rhymes in 七虞 9 times of 11 and never in 六麻: a 六麻 poem ending on 金吾 reads as a broken
-rhyme, as two of the three blind readers of sheet M said). Rows: traditional character, group, uses in that group, all
-rhyme uses. `tables.rhyming_groups` drops these groups at rhyme positions.
+rhyme, as two of the three blind readers of sheet M said). Rows: traditional character, group,
+uses in that group, all rhyme uses. `tables.rhyming_groups` drops these groups at rhyme positions.
 
 Usage: python scripts/build_rhyme_usage.py   (reads the bundled corpus; about 10 s)
 """

@@ -76,12 +76,16 @@ def eval_(
     table = Table(show_header=False, box=None, padding=(0, 1))
     table.add_column(style="bold", justify="right")
     table.add_column(justify="right")
+    trained_on = (
+        [("trained on", result["trained_forms"])] if result["trained_forms"] != result["forms"] else []
+    )
+    unknown = [("read as <unk>", f"{result['unknown_chars']:.2%}")] if result["unknown_chars"] > 0 else []
     for label, value in [
         ("corpus / forms", f"{result['corpus']} / {result['forms']}" + (f" / {author}" if author else "")),
-        *[("trained on", result["trained_forms"])] * (result["trained_forms"] != result["forms"]),
+        *trained_on,
         ("poems", f"{result['poems']:,}"),
         ("characters evaluated", f"{result['chars']:,}"),
-        *[("read as <unk>", f"{result['unknown_chars']:.2%}")] * (result["unknown_chars"] > 0),
+        *unknown,
         ("loss (nats/char)", f"{result['loss']:.4f}"),
         ("bits/char", f"{result['bits_per_char']:.4f}"),
         ("pseudo-perplexity" if pseudo else "perplexity", f"{result['ppl']:.2f}"),
