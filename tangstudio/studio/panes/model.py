@@ -236,7 +236,10 @@ class ModelPane(Pane):
         self._count(options)
 
     def _show_cost(self, error: str | None = None, pending: bool = False) -> None:
-        cost = self.query_one("#model-cost", Static)
+        try:
+            cost = self.query_one("#model-cost", Static)
+        except NoMatches:  # a count worker finished after the app quit and took the pane down
+            return
         if error:
             cost.update(Text(error, style="red"))
             return
