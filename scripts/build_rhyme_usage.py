@@ -15,6 +15,14 @@ holds less than MAX_SHARE of them, or when it has at least MIN_EVIDENCE uses and
 rhyme, as two of the three blind readers of sheet M said). Rows: traditional character, group,
 uses in that group, all rhyme uses. `tables.rhyming_groups` drops these groups at rhyme positions.
 
+It also writes prosody/data/level_at_line_end.tsv: characters with a 平 and a 仄 reading that the
+Tang poets end lines on almost only as 平. A line end is where a reader hears a tone, and he hears
+the common reading there: 間 ends an even (rhyming, 平) line 639 times and an odd line (3, 5, 7:
+仄 ends) 43 times, so a first line ending on 汉川间 before a 六麻 rhyme reads as a first line that
+fails to rhyme (two of the three readers of sheet P said so), not as 仄 jiàn. A character is listed
+when it ends at least MIN_END_USES lines of the regulated poems and under MAX_ODD_SHARE of those
+are odd lines after the first (line 1 may rhyme, so it says nothing). `tables.end_tones` reads it.
+
 Usage: python scripts/build_rhyme_usage.py   (reads the bundled corpus; about 10 s)
 """
 
@@ -31,12 +39,15 @@ from tangstudio.engine.corpus import load_corpus  # noqa: E402
 from tangstudio.engine.errors import TangError  # noqa: E402
 from tangstudio.engine.prosody.checker import split_lines  # noqa: E402
 from tangstudio.engine.prosody.groups import group_tone  # noqa: E402
-from tangstudio.engine.prosody.tables import DATA, PING, rhyme_groups  # noqa: E402
+from tangstudio.engine.prosody.tables import DATA, PING, rhyme_groups, tones  # noqa: E402
 
 MIN_USES = 20
 MAX_SHARE = 0.05
 MIN_EVIDENCE = 5
+MIN_END_USES = 10
+MAX_ODD_SHARE = 0.1
 OUT = DATA / "rare_rhymes.tsv"
+LEVEL_OUT = DATA / "level_at_line_end.tsv"
 
 
 def ping_groups(char: str) -> frozenset[str]:
@@ -60,16 +71,53 @@ def count_uses() -> tuple[dict[str, Counter], Counter]:
             votes = Counter(g for groups in others for g in groups)
             if not votes:
                 continue
-            group, n = votes.most_common(1)[0]
-            if n * 2 < len(others):
-                continue  # no clear rhyme without this line
+            ranked = votes.most_common(2)
+            group, n = ranked[0]
+            if n * 2 < len(others) or (len(ranked) > 1 and ranked[1][1] == n):
+                # No clear rhyme without this line; a tie is no rhyme either (a 绝句 whose other end
+                # is 書, in 六鱼 and 四支), and breaking it by Counter order, which follows frozenset
+                # order, would change the table with PYTHONHASHSEED.
+                continue
             uses[char] += 1
             if group in ping_groups(char):
                 in_group[char][group] += 1
     return in_group, uses
 
 
+def count_line_ends() -> tuple[Counter, Counter]:
+    """(char -> even-line ends, char -> odd-line ends after line 1), for characters read 平 and 仄."""
+    even: Counter = Counter()
+    odd: Counter = Counter()
+    for poem in load_corpus("tang", "traditional").select("regulated", None):
+        try:
+            lines = split_lines(poem.text)
+        except TangError:
+            continue
+        for i, line in enumerate(lines):
+            if i == 0 or len(tones(line[-1], "traditional")) < 2:
+                continue
+            (even if i % 2 == 1 else odd)[line[-1]] += 1
+    return even, odd
+
+
+def write_level_at_line_end() -> None:
+    even, odd = count_line_ends()
+    rows = [
+        f"{char}\t{even[char]}\t{odd[char]}"
+        for char in sorted(set(even) | set(odd))
+        if even[char] + odd[char] >= MIN_END_USES and odd[char] < MAX_ODD_SHARE * (even[char] + odd[char])
+    ]
+    header = (
+        "# char\teven-line ends (平)\todd-line ends after line 1 (仄) in the regulated Tang poems. "
+        f"Built by scripts/build_rhyme_usage.py: characters read 平 and 仄 that end at least {MIN_END_USES} "
+        f"lines, under {MAX_ODD_SHARE:.0%} of them odd ones; at a line end they are heard 平.\n"
+    )
+    LEVEL_OUT.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    print(f"{len(rows)} characters heard 平 at a line end → {LEVEL_OUT}")
+
+
 def main() -> None:
+    write_level_at_line_end()
     in_group, uses = count_uses()
     rows = []
     for char in sorted(uses):

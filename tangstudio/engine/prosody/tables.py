@@ -80,7 +80,7 @@ def _rare() -> dict[str, frozenset[str]]:
 @lru_cache(maxsize=65536)
 def rhyming_groups(char: str, script: str = "simplified") -> frozenset[str]:
     """The groups a character counts in at a rhyme position: `rhyme_groups` less the readings the
-    corpus (almost) never rhymes (還 is in 一先 as xuán, but rhymes there 8 times in 582; see
+    corpus (almost) never rhymes (還 is in 一先 as xuán, but rhymes there 7 times in 581; see
     scripts/build_rhyme_usage.py). Inside a line every reading still counts, as `tones` does."""
     rare = _rare()
     if check_script(script) == "traditional":
