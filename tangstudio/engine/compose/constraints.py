@@ -252,7 +252,9 @@ def _tone_mask(
     )
     if tones == {PING, ZE}:
         return None
-    return tables.ping if PING in tones else tables.ze
+    if PING in tones:
+        return tables.ping
+    return tables.ze_end if col == plan.chars_per_line - 1 else tables.ze
 
 
 def allowed(
@@ -410,7 +412,7 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
     strict, loose, groups, used = s.strict, s.loose, s.groups, s.rhymes_used
     first_groups = s.first_groups
     if plan.regulated:
-        t = tables.tones_of[token_id]
+        t = tables.tones_at(token_id, line_end=s.col == plan.chars_per_line - 1)
         strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
         loose = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
         if s.line == 0 and s.col == plan.chars_per_line - 1:
@@ -484,7 +486,10 @@ def refusal(
                 plan, tables, which, s.line, s.col, settings.tones == "strict" and bool(s.strict)
             )
             if tone is not None and not bool(tone[token]):
-                has = "/".join(sorted(tables.tones_of[token])) or "of no known tone"
+                line_end = s.col == plan.chars_per_line - 1
+                has = "/".join(sorted(tables.tones_at(token, line_end))) or "of no known tone"
+                if line_end and tables.end_tones_of[token] != tables.tones_of[token]:
+                    has += " at a line end (the Tang poets end lines on it as 平)"
                 wants = PING if tone is tables.ping else ZE
                 return f"{ch} is {has}, but {where} takes a {wants} character here (tones {settings.tones})"
     if s.col == (plan.n_chars or 0) - 1:

@@ -108,7 +108,7 @@ class Filler:
             pl, pc = divmod(p, m + 1)
             if p == position or t == MASK or pc == m:
                 continue
-            tones = tables.tones_of[t]
+            tones = tables.tones_at(t, line_end=pc == m - 1)
             if tones:
                 strict = [i for i in strict if plan.variants[i].lines[pl][pc] in tones]
                 loose = [i for i in loose if plan.variants[i].loose_lines[pl][pc] in ("中", *tones)]

@@ -16,7 +16,7 @@ import numpy as np
 from tangstudio.engine.corpus.vocab import EOS, Vocab
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, COMMA, PERIOD, is_han
-from tangstudio.engine.prosody import PING_GROUPS, tones
+from tangstudio.engine.prosody import PING_GROUPS, end_tones, tones
 from tangstudio.engine.prosody.tables import rhyming_groups  # rare rhyme readings left out (還 in 一先)
 
 __all__ = ["COMMA", "LINE_ENDS", "PERIOD", "VocabTables", "tables_for"]
@@ -30,11 +30,13 @@ class VocabTables:
     hanzi: np.ndarray  # bool[V]: a Chinese character (not punctuation, specials, □ or latin)
     ping: np.ndarray  # bool[V]: hanzi that may be read 平 (or whose tone is unknown)
     ze: np.ndarray  # bool[V]: hanzi that may be read 仄 (or whose tone is unknown)
+    ze_end: np.ndarray  # bool[V]: the same at a line end, where 間, 中, 行 are heard 平 (prosody.end_tones)
     group_index: dict[str, int]  # 平 group -> row of group_masks
     group_masks: np.ndarray  # bool[G, V]
     rhymable: np.ndarray  # bool[V]: hanzi in at least one 平 group
     tones_of: list[frozenset[str]]  # per id
     groups_of: list[frozenset[str]]  # per id: its 平 groups only
+    end_tones_of: list[frozenset[str]]  # per id: its tones where it ends a line
     punct_ids: dict[str, int]  # line-ending marks present in the vocabulary
     line_end: np.ndarray  # bool[V]: the ids of punct_ids
     # What others build once per vocabulary and keep here, so every composer of it shares them
@@ -48,6 +50,10 @@ class VocabTables:
     @property
     def period(self) -> int:
         return self.punct_ids[PERIOD]
+
+    def tones_at(self, token_id: int, line_end: bool) -> frozenset[str]:
+        """The tones `token_id` is heard in: at a line end, the common reading (prosody.end_tones)."""
+        return self.end_tones_of[token_id] if line_end else self.tones_of[token_id]
 
     def onehot(self, token_id: int) -> np.ndarray:
         mask = np.zeros_like(self.hanzi)
@@ -86,7 +92,9 @@ def _build(vocab: Vocab) -> VocabTables:
     hanzi = [False] * V
     ping = [False] * V
     ze = [False] * V
+    ze_end = [False] * V
     tones_of: list[frozenset[str]] = [frozenset()] * V
+    end_tones_of: list[frozenset[str]] = [frozenset()] * V
     groups_of: list[frozenset[str]] = [frozenset()] * V
     group_index = {g: i for i, g in enumerate(PING_GROUPS)}
     members: list[list[int]] = [[] for _ in PING_GROUPS]
@@ -99,6 +107,8 @@ def _build(vocab: Vocab) -> VocabTables:
         tones_of[i] = t
         ping[i] = not t or "平" in t
         ze[i] = not t or "仄" in t
+        end_tones_of[i] = end_tones(ch, script)
+        ze_end[i] = not t or "仄" in end_tones_of[i]
         g = frozenset(x for x in rhyming_groups(ch, script) if x in group_index)
         groups_of[i] = g
         for x in g:
@@ -116,11 +126,13 @@ def _build(vocab: Vocab) -> VocabTables:
         hanzi=np.array(hanzi, dtype=bool),
         ping=np.array(ping, dtype=bool),
         ze=np.array(ze, dtype=bool),
+        ze_end=np.array(ze_end, dtype=bool),
         group_index=group_index,
         group_masks=group_masks,
         rhymable=np.asarray(group_masks.any(axis=0)),
         tones_of=tones_of,
         groups_of=groups_of,
+        end_tones_of=end_tones_of,
         punct_ids=punct_ids,
         line_end=line_end,
     )

@@ -4,6 +4,7 @@ Everything runs offline from two committed tables (data/, built by scripts/build
 loaded on first use. The public API, used by the CLI, the studio and the composer:
 
     tones("看") -> frozenset({"平", "仄"})          rhyme_groups("东") -> frozenset({"一东"})
+    end_tones("间") -> frozenset({"平"})            (heard at a line end: build_rhyme_usage.py)
     group_tone("一东") -> "平"                      group_label("一先") -> "下平一先"
     check_poem(text, form="auto", script="simplified") -> CheckResult (with .to_dict())
     patterns(form, first_line_rhymes=False, loose=False) -> [["平平平仄仄", ...], [...]]
@@ -25,7 +26,7 @@ from tangstudio.engine.prosody.patterns import (
     patterns,
     variants,
 )
-from tangstudio.engine.prosody.tables import readings, rhyme_groups, tones
+from tangstudio.engine.prosody.tables import end_tones, readings, rhyme_groups, tones
 
 __all__ = [
     "EITHER",
@@ -40,6 +41,7 @@ __all__ = [
     "allowed_tones",
     "check_poem",
     "consistent",
+    "end_tones",
     "fits",
     "group_class",
     "group_label",

@@ -6,7 +6,8 @@ Rules checked, for 绝句 and 律诗:
 - tones: the poem fits one of the four pattern variants (`patterns.py`), loosely (一三五不论) or
   strictly (every position as in the standard line);
 - warnings: 孤平 (a rhyming line whose last five characters hold a single 平 before the rhyme, not
-  next to it: 仄平仄仄平) and 三平尾 (a line ending on three 平 characters).
+  next to it: 仄平仄仄平), 三平尾 (a line ending on three 平 characters), and a 仄 line end on a
+  character the Tang poets end lines on as 平 (间, 中: prosody.end_tones), which a reader hears 平.
 
 A character with readings in both tone classes counts as either; one with no known reading fits
 anything and is reported as unknown, so a gap in the tables never looks like a broken rule.
@@ -24,8 +25,8 @@ from tangstudio.engine import forms
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, LOST, is_han
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
-from tangstudio.engine.prosody.patterns import EITHER, PING, Variant, fits, free_positions, variants
-from tangstudio.engine.prosody.tables import neighbours, rhyming_groups, tones
+from tangstudio.engine.prosody.patterns import EITHER, PING, ZE, Variant, fits, free_positions, variants
+from tangstudio.engine.prosody.tables import end_tones, neighbours, rhyming_groups, tones
 
 __all__ = [
     "LOST",
@@ -272,6 +273,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
         if regulated and pattern is not None:
             lr.warnings = _line_warnings(line_tones, rhyming=pattern[-1] == PING)
+            if pattern[-1] == ZE and len(line_tones[-1]) > 1 and end_tones(line[-1], script) == {PING}:
+                lr.warnings.append(
+                    f"{line[-1]} read 仄 at a 仄 line end, but the Tang poets end lines on it as 平"
+                )
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:

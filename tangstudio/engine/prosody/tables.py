@@ -62,6 +62,30 @@ def tones(char: str, script: str = "simplified") -> frozenset[str]:
     return frozenset(_tone_of(r) for r in readings(char, script))
 
 
+@lru_cache(maxsize=1)
+def _level_at_line_end() -> frozenset[str]:
+    """traditional chars read 平 and 仄 that end lines almost only as 平 (level_at_line_end.tsv)."""
+    return frozenset(row[0] for row in _rows("level_at_line_end.tsv"))
+
+
+@lru_cache(maxsize=65536)
+def end_tones(char: str, script: str = "simplified") -> frozenset[str]:
+    """The tones a reader hears when `char` ends a line: `tones`, except that a character the Tang
+    poets end lines on almost only as 平 (間, 中, 行, 深: scripts/build_rhyme_usage.py) is 平 there,
+    so a composed line never ends on 汉川间 where the pattern wants 仄 or line 1 does not rhyme.
+    A simplified character takes the union over its traditional candidates, as `tones` does."""
+    level = _level_at_line_end()
+    if check_script(script) == "traditional":
+        candidates: str | tuple[str, ...] = char
+    else:
+        candidates = _s2t().get(char, char)
+    found: set[str] = set()
+    for trad in candidates:
+        heard = tones(trad, "traditional")
+        found |= {PING} if trad in level and heard == {PING, ZE} else heard
+    return frozenset(found)
+
+
 @lru_cache(maxsize=65536)
 def rhyme_groups(char: str, script: str = "simplified") -> frozenset[str]:
     """The 平水韵 groups of every reading ("一东", "十五翰", ...); empty if none is known."""
