@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,47 @@ def test_usage_errors_are_one_line_too(home):
         result = tangstudio(*args, home=home)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
+
+
+def test_import_without_the_lines_of_tangs_held_out_poems(tmp_path, home):
+    """`corpus import --without-lines-of tang`: the Song collection holds Tang poems word for word
+    (24 of the regulated test poems) and lines of others; a model trained on the import and scored on
+    Tang's val or test poems must not have read them. Train poems may stay: they are trained on anyway."""
+    from tangstudio.engine.corpus import load_corpus
+
+    tang = load_corpus("tang", "traditional")
+    val = next(p for p in tang.poems if p.split == "val" and p.form == "qijue" and not p.lost)
+    test = next(p for p in tang.poems if p.split == "test" and p.form == "wulv" and not p.lost)
+    held = {line for p in tang.poems if p.split != "train" for line in re.split("[，。？！；：]", p.text)}
+    train = next(
+        p
+        for p in tang.poems
+        if p.split == "train"
+        and p.form == "wujue"
+        and not p.lost
+        and not any(line in held for line in re.split("[，。？！；：]", p.text) if line)
+    )
+    borrowed = test.text.split("，")[0]  # one line of a test poem inside a poem of its own
+    poems = [
+        {"id": "a", "title": "抄", "author": "某", "paragraphs": [val.text]},
+        {"id": "b", "title": "借", "author": "某", "paragraphs": [f"{borrowed}，秋風滿故山。"]},
+        {"id": "c", "title": "讀", "author": "某", "paragraphs": [train.text]},
+        {"id": "d", "title": "新", "author": "某", "paragraphs": ["孤鶴下寒汀，殘陽照野亭。"]},
+    ]
+    path = tmp_path / "poet.song.0.json"
+    path.write_text(json.dumps(poems, ensure_ascii=False), encoding="utf-8")
+
+    result = tangstudio(
+        "corpus", "import", str(path), "--name", "song", "--without-lines-of", "tang", home=home
+    )
+    assert result.returncode == 0, result.stderr
+    assert "left out 2 poems sharing a line with tang's val or test poems" in result.stdout
+    kept = load_corpus("song", "traditional").poems
+    assert sorted(p.title for p in kept) == ["新", "讀"]
+
+    refused = tangstudio(
+        "corpus", "import", str(path), "--name", "other", "--without-lines-of", "nope", home=home
+    )
+    assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0
+    assert "no corpus named 'nope'" in refused.stderr
+    assert not (home / "corpora" / "other").exists()

@@ -24,17 +24,28 @@ def import_(
         "auto", "--format", help="auto, chinese-poetry or text (one poem per line, optionally title:body)."
     ),
     force: bool = typer.Option(False, "--force", help="Replace an existing corpus of that name."),
+    without_lines_of: str = typer.Option(
+        None,
+        "--without-lines-of",
+        metavar="CORPUS",
+        help="Leave out every poem that shares a line (5+ characters) with CORPUS's val or test poems, "
+        "so a model trained on both is never scored on poems it has read (e.g. tang).",
+    ),
 ) -> None:
     """Import a corpus into your tangstudio home; nothing is written unless every file is valid."""
     from tangstudio.cli.render import console
     from tangstudio.engine.corpus.importer import import_corpus
 
     with console.status(f"Reading {path} …"):
-        result = import_corpus(path, name, fmt, force)
+        result = import_corpus(path, name, fmt, force, without_lines_of)
     console.print(
         f"imported [bold]{result['poems']:,}[/bold] poems ({result['usable']:,} usable after cleaning, "
         f"{result['script']}) as [bold]{name}[/bold] → {result['path']}"
     )
+    if without_lines_of is not None:
+        console.print(
+            f"left out {result['overlapping']:,} poems sharing a line with {without_lines_of}'s val or test poems"
+        )
     console.print(f"try: tangstudio stats --corpus {name}")
 
 

@@ -23,9 +23,11 @@ from typing import Any, TypedDict
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import exclusive, recover_dir, swap_in_dir
 from tangstudio.engine.corpus.clean import clean_body
+from tangstudio.engine.corpus.poem import split_clauses
 from tangstudio.engine.corpus.script import guess_script
-from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE, RawRow
+from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE, RawRow, available_corpora
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import CLAUSE_END
 
 FORMATS = ("auto", "chinese-poetry", "text")
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -185,10 +187,44 @@ class Imported(TypedDict):
     usable: int
     script: str
     path: str
+    overlapping: int  # poems left out for sharing a line with another corpus's val or test poems
 
 
-def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False) -> Imported:
+MIN_SHARED_LINE = 5  # a shared line of four characters is a commonplace (何处不), not a copy
+
+
+def _long_lines(text: str) -> list[str]:
+    return [c.rstrip(CLAUSE_END) for c in split_clauses(text) if len(c.rstrip(CLAUSE_END)) >= MIN_SHARED_LINE]
+
+
+def held_out_lines(corpus: str, script: str) -> frozenset[str]:
+    """Every line of five characters or more of `corpus`'s val and test poems, in `script`."""
+    from tangstudio.engine.corpus import load_corpus
+
+    poems = load_corpus(corpus, script).poems
+    return frozenset(line for p in poems if p.split in ("val", "test") for line in _long_lines(p.text))
+
+
+def without_overlap(rows: list[RawRow], held: frozenset[str]) -> list[RawRow]:
+    """The rows none of whose lines is a held-out line: a model trained on the import and scored on
+    the other corpus must not have read the poems it is scored on (the Song collection holds Tang
+    poems word for word, and lines of others)."""
+    from collections import Counter
+
+    def shares(row: RawRow) -> bool:
+        cleaned = clean_body(row[3], Counter())
+        return cleaned is not None and any(line in held for line in _long_lines(cleaned.text))
+
+    return [r for r in rows if not shares(r)]
+
+
+def import_corpus(
+    path: Path, name: str, fmt: str = "auto", force: bool = False, without_lines_of: str | None = None
+) -> Imported:
     target = check_name(name, force)
+    if without_lines_of is not None and without_lines_of not in available_corpora():
+        known = ", ".join(available_corpora())
+        raise TangError(f"no corpus named {without_lines_of!r} to leave the lines of out (corpora: {known})")
     rows = read_poems(path, fmt)
     from collections import Counter
 
@@ -197,6 +233,12 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
         raise TangError(f"{path}: every poem is empty after cleaning; nothing to import")
     sample = "".join("".join(r[3]) for r in rows[:2000])
     script = guess_script(sample)
+    overlapping = 0
+    if without_lines_of is not None:
+        kept = without_overlap(rows, held_out_lines(without_lines_of, script))
+        overlapping = len(rows) - len(kept)
+        usable -= overlapping
+        rows = kept
     document = {
         "source": f"imported from {Path(path).name}",
         "script": script,
@@ -226,6 +268,7 @@ def import_corpus(path: Path, name: str, fmt: str = "auto", force: bool = False)
         "name": name,
         "poems": len(rows),
         "usable": usable,
+        "overlapping": overlapping,
         "script": script,
         "path": str(target),
     }
