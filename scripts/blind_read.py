@@ -81,6 +81,20 @@ def machine_poems(args) -> list[dict]:
         for i, title in enumerate(titles):
             # Poem i keeps the seeds it had without titles (seed + i·k + j); its title is the i-th drawn.
             given = replace(settings, title=title, seed=args.seed + i * args.candidates, planner=args.planner)
+            lent: dict = {}
+            if args.plans == "retrieved":
+                from retrieved_plans import borrowed_plan, nearest_poem
+
+                source, similarity = nearest_poem(title, form, args.seed + i)
+                given = replace(given, plan=borrowed_plan(source, known))
+                lent = {
+                    "plan_from": {
+                        "id": source.id,
+                        "title": source.title,
+                        "author": source.author,
+                        "similarity": round(similarity, 3),
+                    }
+                }
             for r in compose_best(loaded, given, 1, args.candidates, critic=critic, novelty=index):
                 out.append(
                     {
@@ -98,6 +112,7 @@ def machine_poems(args) -> list[dict]:
                             "candidates": args.candidates,
                             "titles": args.titles,
                             "planner": args.planner,
+                            **lent,
                         },
                     }
                 )
@@ -275,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         "--planner",
         action="store_true",
         help="with --titles val, the planner gives every line a keyword (sheet C); off: the title alone",
+    )
+    m.add_argument(
+        "--plans",
+        choices=("none", "retrieved"),
+        default="none",
+        help="with --titles val, 'retrieved': each poem reads the plan of the train poem of its form with the "
+        "nearest title (scripts/retrieved_plans.py; sheet P)",
     )
     m.add_argument(
         "--titles",
