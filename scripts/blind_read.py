@@ -50,7 +50,13 @@ def machine_poems(args) -> list[dict]:
     from tangstudio.engine.compose.settings import ComposeSettings
 
     check_candidates(args.candidates)
+    if args.plans == "retrieved" and args.titles != "val":
+        raise BadInput(
+            "--plans retrieved borrows the plan of the poem with the nearest title: give --titles val"
+        )
     loaded = load_for_composing(args.model)
+    if args.plans == "retrieved" and loaded.vocab.script != "simplified":
+        raise BadInput("--plans retrieved reads the simplified corpus: use a model of simplified script")
     index = index_for_model(loaded)
     critic = None
     if args.candidates > 1:

@@ -19,9 +19,10 @@ It also writes prosody/data/level_at_line_end.tsv: characters with a 平 and a �
 Tang poets end lines on almost only as 平. A line end is where a reader hears a tone, and he hears
 the common reading there: 間 ends an even (rhyming, 平) line 639 times and an odd line (3, 5, 7:
 仄 ends) 43 times, so a first line ending on 汉川间 before a 六麻 rhyme reads as a first line that
-fails to rhyme (two of the three readers of sheet P said so), not as 仄 jiàn. A character is listed
-when it ends at least MIN_END_USES lines of the regulated poems and under MAX_ODD_SHARE of those
-are odd lines after the first (line 1 may rhyme, so it says nothing). `tables.end_tones` reads it.
+fails to rhyme (two of the three readers of sheet P said so), not as 仄 jiàn. Line 1 is left out
+of both counts (it may rhyme, so it says nothing). A character is listed when it ends at least
+MIN_END_USES lines after line 1 of the regulated poems and under MAX_ODD_SHARE of those are odd
+lines. `tables.end_tones` reads it.
 
 Usage: python scripts/build_rhyme_usage.py   (reads the bundled corpus; about 10 s)
 """
@@ -110,7 +111,7 @@ def write_level_at_line_end() -> None:
     header = (
         "# char\teven-line ends (平)\todd-line ends after line 1 (仄) in the regulated Tang poems. "
         f"Built by scripts/build_rhyme_usage.py: characters read 平 and 仄 that end at least {MIN_END_USES} "
-        f"lines, under {MAX_ODD_SHARE:.0%} of them odd ones; at a line end they are heard 平.\n"
+        f"lines after line 1, under {MAX_ODD_SHARE:.0%} of them odd ones; at a line end they are heard 平.\n"
     )
     LEVEL_OUT.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
     print(f"{len(rows)} characters heard 平 at a line end → {LEVEL_OUT}")

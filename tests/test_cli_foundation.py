@@ -116,6 +116,26 @@ def test_import_without_the_lines_of_tangs_held_out_poems(tmp_path, home):
     assert "left out 2 poems sharing a line with tang's val or test poems" in result.stdout
     kept = load_corpus("song", "traditional").poems
     assert sorted(p.title for p in kept) == ["新", "讀"]
+    listed = tangstudio("corpus", "list", home=home)
+    assert "without 2 poems sharing lines with tang's val/test" in listed.stdout.replace("\n", "")
+
+    # Compared in simplified script, where variant forms are one character: a line of the val poem
+    # spelt with other variants (爲 for 為 …) is still the same line.
+    line = next(
+        line
+        for p in tang.poems
+        if p.split == "val"
+        for line in re.split("[，。？！；：]", p.text)
+        if "為" in line and len(line) >= 5
+    )
+    variant = line.replace("為", "爲")  # one line of a val poem, otherwise new
+    only_copies = [{"id": "e", "title": "抄", "author": "某", "paragraphs": [f"{variant}，殘陽照野亭。"]}]
+    path.write_text(json.dumps(only_copies, ensure_ascii=False), encoding="utf-8")
+    empty = tangstudio(
+        "corpus", "import", str(path), "--name", "copies", "--without-lines-of", "tang", home=home
+    )
+    assert empty.returncode == 2 and "nothing to import" in empty.stderr
+    assert not (home / "corpora" / "copies").exists()
 
     refused = tangstudio(
         "corpus", "import", str(path), "--name", "other", "--without-lines-of", "nope", home=home

@@ -73,3 +73,12 @@ def test_check_warns_of_a_level_heard_character_at_a_ze_line_end() -> None:
     # … and a 中 character the poets do end 仄 lines on (看: 102 odd ends) is not warned of.
     kan = check_poem("独坐高楼上，秋风入户寒。白云随意看，明月照栏杆。", "wujue")
     assert not any("Tang poets end lines" in w for w in kan.warnings)
+
+
+def test_the_studio_marks_a_written_line_end_as_it_is_heard() -> None:
+    from tangstudio.studio.widgets.poem_view import prosody_marks
+
+    assert prosody_marks(OPENING + "间，", "qijue", "simplified")["marks"][-1] == "平"
+    # Not yet a line end (no mark after it): either reading may still stand.
+    assert prosody_marks(OPENING + "间", "qijue", "simplified")["marks"][-1] == "中"
+    assert prosody_marks("白云随意看，", "wujue", "simplified")["marks"][-1] == "中"

@@ -24,7 +24,7 @@ def import_(
         "auto", "--format", help="auto, chinese-poetry or text (one poem per line, optionally title:body)."
     ),
     force: bool = typer.Option(False, "--force", help="Replace an existing corpus of that name."),
-    without_lines_of: str = typer.Option(
+    without_lines_of: str | None = typer.Option(
         None,
         "--without-lines-of",
         metavar="CORPUS",
@@ -61,10 +61,13 @@ def list_() -> None:
     table.add_row("tang", "57,607", "traditional (converted on load)", "bundled: chinese-poetry@2.0.1 (MIT)")
     for meta in list_imported():
         poems = meta.get("poems")
+        source = str(meta.get("source"))
+        if meta.get("without_lines_of"):
+            source += f" (without {meta.get('left_out')} poems sharing lines with {meta['without_lines_of']}'s val/test)"
         table.add_row(
             str(meta.get("name")),
             f"{poems:,}" if isinstance(poems, int) else str(poems),
             str(meta.get("script")),
-            str(meta.get("source")),
+            source,
         )
     console.print(table)

@@ -197,25 +197,26 @@ def _long_lines(text: str) -> list[str]:
     return [c.rstrip(CLAUSE_END) for c in split_clauses(text) if len(c.rstrip(CLAUSE_END)) >= MIN_SHARED_LINE]
 
 
-def held_out_lines(corpus: str, script: str) -> frozenset[str]:
-    """Every line of five characters or more of `corpus`'s val and test poems, in `script`."""
+def held_out_lines(corpus: str) -> frozenset[str]:
+    """Every line of five characters or more of `corpus`'s val and test poems, in simplified script:
+    training reads simplified by default, where variant forms (為 爲, 裏 裡) are one character."""
     from tangstudio.engine.corpus import load_corpus
 
-    poems = load_corpus(corpus, script).poems
+    poems = load_corpus(corpus, "simplified").poems
     return frozenset(line for p in poems if p.split in ("val", "test") for line in _long_lines(p.text))
 
 
-def without_overlap(rows: list[RawRow], held: frozenset[str]) -> list[RawRow]:
-    """The rows none of whose lines is a held-out line: a model trained on the import and scored on
-    the other corpus must not have read the poems it is scored on (the Song collection holds Tang
-    poems word for word, and lines of others)."""
+def without_overlap(rows: list[RawRow], script: str, held: frozenset[str]) -> list[RawRow]:
+    """The rows none of whose lines, in simplified script, is a held-out line: a model trained on the
+    import and scored on the other corpus must not have read the poems it is scored on (the Song
+    collection holds Tang poems word for word, and lines of others)."""
     from collections import Counter
 
-    def shares(row: RawRow) -> bool:
-        cleaned = clean_body(row[3], Counter())
-        return cleaned is not None and any(line in held for line in _long_lines(cleaned.text))
+    from tangstudio.engine.corpus.script import convert_many
 
-    return [r for r in rows if not shares(r)]
+    cleaned = [clean_body(r[3], Counter()) for r in rows]
+    texts = convert_many([c.text if c is not None else "" for c in cleaned], script, "simplified")
+    return [r for r, text in zip(rows, texts) if not any(line in held for line in _long_lines(text))]
 
 
 def import_corpus(
@@ -235,10 +236,14 @@ def import_corpus(
     script = guess_script(sample)
     overlapping = 0
     if without_lines_of is not None:
-        kept = without_overlap(rows, held_out_lines(without_lines_of, script))
+        kept = without_overlap(rows, script, held_out_lines(without_lines_of))
         overlapping = len(rows) - len(kept)
         usable -= overlapping
         rows = kept
+        if usable == 0:
+            raise TangError(
+                f"{path}: every poem shares a line with {without_lines_of}'s val or test poems; nothing to import"
+            )
     document = {
         "source": f"imported from {Path(path).name}",
         "script": script,
@@ -250,7 +255,10 @@ def import_corpus(
     )
     root = paths.corpora_dir()
     root.mkdir(parents=True, exist_ok=True)
-    meta = {"name": name, "poems": len(rows), "script": script, "source": str(path)}
+    meta: dict[str, Any] = {"name": name, "poems": len(rows), "script": script, "source": str(path)}
+    if without_lines_of is not None:
+        meta["without_lines_of"] = without_lines_of
+        meta["left_out"] = overlapping
     with exclusive(root.parent / IMPORT_LOCK) as held:  # one import at a time: its leftovers are known dead
         if held:
             clear_staging(root)

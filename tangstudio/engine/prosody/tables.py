@@ -75,10 +75,7 @@ def end_tones(char: str, script: str = "simplified") -> frozenset[str]:
     so a composed line never ends on 汉川间 where the pattern wants 仄 or line 1 does not rhyme.
     A simplified character takes the union over its traditional candidates, as `tones` does."""
     level = _level_at_line_end()
-    if check_script(script) == "traditional":
-        candidates: str | tuple[str, ...] = char
-    else:
-        candidates = _s2t().get(char, char)
+    candidates = char if check_script(script) == "traditional" else _s2t().get(char, char)
     found: set[str] = set()
     for trad in candidates:
         heard = tones(trad, "traditional")

@@ -36,12 +36,17 @@ def split_clauses(chars: list[str]) -> list[list[int]]:
 def prosody_marks(text: str, form: str, script: str) -> dict:
     """Per-character marks and line verdicts: {'marks': [...], 'kinds': [...], 'groups': {line: (label, ok)}}."""
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.prosody import EITHER, check_poem, rhyme_groups, tones
+    from tangstudio.engine.prosody import EITHER, check_poem, end_tones, rhyme_groups, tones
 
     hanzi = [c for c in text if c not in LINE_ENDS]
     marks = []
-    for c in hanzi:
-        t = tones(c, script)
+    for i, c in enumerate(text):
+        if c in LINE_ENDS:
+            continue
+        # A written line's last character is heard in its common reading there (间: 平), as the
+        # composer and the checker read it.
+        line_end = i + 1 < len(text) and text[i + 1] in LINE_ENDS
+        t = end_tones(c, script) if line_end else tones(c, script)
         marks.append(next(iter(t)) if len(t) == 1 else (EITHER if t else "？"))
     kinds: list[str | None] = [None] * len(hanzi)
     groups: dict[int, tuple[str, bool | None]] = {}
