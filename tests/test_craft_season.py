@@ -44,6 +44,16 @@ def test_a_word_is_off_season_only_once_another_season_is_named():
     assert not lex.off_season(frozenset({"spring", "autumn"}), "", "秋")  # a title naming both
 
 
+def test_a_festival_names_the_season_of_its_date():
+    lex = lexicon("simplified")
+    # Sheet O's 兴庆池侍宴 opened a spring feast (三春) and closed on the Double Ninth (重阳).
+    assert lex.seasons_in("今日重阳虽未醉") == {"autumn"}
+    assert lex.clashes("绮筵新宴礼三春，玉辇登临下瑞宾。今日重阳虽未醉，谢公台榭正相亲。")
+    assert lex.off_season(frozenset({"spring"}), "今日重", "阳")
+    assert lex.seasons_in("端午") == {"summer"} and lex.seasons_in("守岁") == {"winter"}
+    assert lex.seasons_in("上元灯") == {"spring"} and lex.seasons_in("七夕") == {"autumn"}
+
+
 def test_the_traditional_lexicon_is_converted():
     lex = lexicon("traditional")
     assert lex.seasons_in("東風") == {"spring"} and lex.seasons_in("東风") == frozenset()
