@@ -77,7 +77,8 @@ def end_tones(char: str, script: str = "simplified") -> frozenset[str]:
     level = _level_at_line_end()
     candidates = char if check_script(script) == "traditional" else _s2t().get(char, char)
     if not any(trad in level for trad in candidates):
-        return tones(char, script)  # most characters: what `tones` says (every composer builds this per character)
+        # Most characters: what `tones` says (every composer's tables ask for each character).
+        return tones(char, script)
     found: set[str] = set()
     for trad in candidates:
         heard = tones(trad, "traditional")
