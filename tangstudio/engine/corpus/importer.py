@@ -225,7 +225,7 @@ def import_corpus(
     target = check_name(name, force)
     if without_lines_of is not None and without_lines_of not in available_corpora():
         known = ", ".join(available_corpora())
-        raise TangError(f"no corpus named {without_lines_of!r} to leave the lines of out (corpora: {known})")
+        raise TangError(f"--without-lines-of: no corpus named {without_lines_of!r} (corpora: {known})")
     rows = read_poems(path, fmt)
     from collections import Counter
 

@@ -1,6 +1,7 @@
 """Prosody: 平仄 tones and 平水韵 rhyme groups of characters, and a checker for regulated verse.
 
-Everything runs offline from two committed tables (data/, built by scripts/build_prosody.py),
+Everything runs offline from committed tables (data/: the readings and the simplified forms built by
+scripts/build_prosody.py, the corpus's rhyme and line-end usage by scripts/build_rhyme_usage.py),
 loaded on first use. The public API, used by the CLI, the studio and the composer:
 
     tones("看") -> frozenset({"平", "仄"})          rhyme_groups("东") -> frozenset({"一东"})
