@@ -38,16 +38,19 @@ def _s2t() -> dict[str, str]:
     return {row[0]: row[1] for row in _rows("s2t.tsv")}
 
 
+def _traditional_forms(char: str, script: str) -> str:
+    """The traditional characters the tables know `char` by: itself in traditional script, else its
+    traditional candidates. A character without a mapping is its own traditional form (also a
+    traditional character typed in simplified text), so looking it up directly is right."""
+    return char if check_script(script) == "traditional" else _s2t().get(char, char)
+
+
 @lru_cache(maxsize=65536)
 def readings(char: str, script: str = "simplified") -> tuple[str, ...]:
     """Every reading of a character (group names or bare 平/仄), traditional candidates united."""
     table = _traditional()
-    if check_script(script) == "traditional":
-        return table.get(char, ())
-    # A character without a mapping is its own traditional form (also a traditional character
-    # typed in simplified text), so looking it up directly is right.
     found: dict[str, None] = {}
-    for trad in _s2t().get(char, char):
+    for trad in _traditional_forms(char, script):
         found.update(dict.fromkeys(table.get(trad, ())))
     return tuple(found)
 
@@ -72,10 +75,11 @@ def _level_at_line_end() -> frozenset[str]:
 def end_tones(char: str, script: str = "simplified") -> frozenset[str]:
     """The tones a reader hears when `char` ends a line: `tones`, except that a character the Tang
     poets end lines on almost only as 平 (間, 中, 行, 深: scripts/build_rhyme_usage.py) is 平 there,
-    so a composed line never ends on 汉川间 where the pattern wants 仄 or line 1 does not rhyme.
-    A simplified character takes the union over its traditional candidates, as `tones` does."""
+    so the composer does not choose 汉川间 to end a line where the pattern wants 仄 or line 1 does
+    not rhyme. A simplified character takes the union over its traditional candidates, as `tones`
+    does."""
     level = _level_at_line_end()
-    candidates = char if check_script(script) == "traditional" else _s2t().get(char, char)
+    candidates = _traditional_forms(char, script)
     if not any(trad in level for trad in candidates):
         # Most characters: what `tones` says (every composer's tables ask for each character).
         return tones(char, script)
@@ -107,12 +111,8 @@ def rhyming_groups(char: str, script: str = "simplified") -> frozenset[str]:
     corpus (almost) never rhymes (還 is in 一先 as xuán, but rhymes there 7 times in 581; see
     scripts/build_rhyme_usage.py). Inside a line every reading still counts, as `tones` does."""
     rare = _rare()
-    if check_script(script) == "traditional":
-        candidates: str | tuple[str, ...] = char
-    else:
-        candidates = _s2t().get(char, char)
     found: set[str] = set()
-    for trad in candidates:
+    for trad in _traditional_forms(char, script):
         groups = {r for r in _traditional().get(trad, ()) if r in _GROUP_SET}
         found |= groups - rare.get(trad, frozenset())
     return frozenset(found) or rhyme_groups(char, script)
