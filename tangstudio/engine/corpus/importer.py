@@ -22,7 +22,7 @@ from typing import Any, TypedDict
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import exclusive, recover_dir, swap_in_dir
-from tangstudio.engine.corpus.clean import clean_body
+from tangstudio.engine.corpus.clean import Cleaned, clean_body
 from tangstudio.engine.corpus.poem import split_clauses
 from tangstudio.engine.corpus.script import guess_script
 from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE, RawRow, available_corpora
@@ -206,15 +206,14 @@ def held_out_lines(corpus: str) -> frozenset[str]:
     return frozenset(line for p in poems if p.split in ("val", "test") for line in _long_lines(p.text))
 
 
-def without_overlap(rows: list[RawRow], script: str, held: frozenset[str]) -> list[RawRow]:
-    """The rows none of whose lines, in simplified script, is a held-out line: a model trained on the
-    import and scored on the other corpus must not have read the poems it is scored on (the Song
-    collection holds Tang poems word for word, and lines of others)."""
-    from collections import Counter
-
+def without_overlap(
+    rows: list[RawRow], cleaned: list[Cleaned | None], script: str, held: frozenset[str]
+) -> list[RawRow]:
+    """The rows none of whose cleaned lines, in simplified script, is a held-out line: a model trained
+    on the import and scored on the other corpus must not have read the poems it is scored on (the
+    Song collection holds Tang poems word for word, and lines of others)."""
     from tangstudio.engine.corpus.script import convert_many
 
-    cleaned = [clean_body(r[3], Counter()) for r in rows]
     texts = convert_many([c.text if c is not None else "" for c in cleaned], script, "simplified")
     return [r for r, text in zip(rows, texts) if not any(line in held for line in _long_lines(text))]
 
@@ -229,14 +228,15 @@ def import_corpus(
     rows = read_poems(path, fmt)
     from collections import Counter
 
-    usable = sum(1 for r in rows if clean_body(r[3], Counter()) is not None)
+    cleaned = [clean_body(r[3], Counter()) for r in rows]  # once: counted here, read by the filter
+    usable = sum(1 for c in cleaned if c is not None)
     if usable == 0:
         raise TangError(f"{path}: every poem is empty after cleaning; nothing to import")
     sample = "".join("".join(r[3]) for r in rows[:2000])
     script = guess_script(sample)
     overlapping = 0
     if without_lines_of is not None:
-        kept = without_overlap(rows, script, held_out_lines(without_lines_of))
+        kept = without_overlap(rows, cleaned, script, held_out_lines(without_lines_of))
         overlapping = len(rows) - len(kept)
         usable -= overlapping
         rows = kept
