@@ -16,9 +16,11 @@ from tangstudio.engine.compose.craft.repetition import (
     apply_penalty,
     deliberate,
     load_diezi,
+    load_variants,
     mine_diezi,
     penalised_counts,
     repeated_share,
+    spelling_ids,
 )
 from tangstudio.engine.prosody import duizhang as D
 
@@ -119,6 +121,33 @@ def test_penalised_counts_and_apply_penalty_directly():
     p = np.array([0.25, 0.25, 0.5], dtype=np.float32)
     q = apply_penalty(p, [2], math.log(2))
     assert q.sum() == pytest.approx(1.0) and q[2] / q[0] == pytest.approx(1.0)
+
+
+def test_the_shipped_variant_groups_join_spellings_and_not_distinct_words():
+    groups = load_variants("simplified")
+    group_of = {c: g for g in groups for c in g}
+    assert "猿" in group_of["猨"] and "杯" in group_of["桮"] and set("窗牕窓窻") <= set(group_of["窗"])
+    for a, b in ("复覆", "霜孀", "七漆", "沈沉"):  # yitizi's pairs that are two words in Tang verse
+        assert b not in group_of.get(a, a)
+    assert len(group_of) == sum(len(g) for g in groups)  # each character in one group only
+    traditional = {c: g for g in load_variants("traditional") for c in g}
+    assert "猿" in traditional["猨"] and "階" in traditional["堦"]  # 阶 converted, 堦 kept
+
+
+def test_a_word_written_in_one_spelling_penalises_the_others():
+    lm = tiny_lm(build_vocab(["猨猿杯桮月"], 60))
+    steps = [("chosen", "猨"), ("chosen", "桮")]
+    off, on = _state(lm, 0.0, steps), _state(lm, 2.0, steps)
+    drop = math.exp(-2.0)
+    assert _ratio(on, "猿", "月") == pytest.approx(drop * _ratio(off, "猿", "月"), rel=1e-3)
+    assert _ratio(on, "杯", "月") == pytest.approx(drop * _ratio(off, "杯", "月"), rel=1e-3)
+    stoi = lm.vocab.stoi
+    counts = penalised_counts(
+        [(stoi["猨"], False), (stoi["猿"], False)], "猨猿", frozenset(), stoi, frozenset(),
+        spelling_ids(stoi, "simplified"),
+    )  # fmt: skip
+    assert counts[stoi["猿"]] == 2 and counts[stoi["猨"]] == 2
+    assert spelling_ids({"猨": 1, "山": 2}, "simplified") == {}  # a spelling with no other in the vocabulary
 
 
 def test_diezi_mining_on_a_hand_made_corpus():

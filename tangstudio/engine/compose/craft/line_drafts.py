@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tangstudio.engine.compose.craft.repetition import load_diezi, penalised_counts
+from tangstudio.engine.compose.craft.repetition import load_diezi, penalised_counts, spellings_for
 from tangstudio.engine.compose.craft.season import lexicon
 from tangstudio.engine.compose.craft.steer import exempt_ids
 from tangstudio.engine.hanzi import LINE_MARKS, is_han
@@ -57,6 +57,7 @@ class DraftRules:
         self.stoi = composer.vocab.stoi
         self.diezi = load_diezi(composer.vocab.script)
         self.exempt = exempt_ids(composer.plan)
+        self.spellings = spellings_for(composer.tables)
         self.lexicon = lexicon(composer.vocab.script)
         self.title = composer.settings.title
 
@@ -80,7 +81,7 @@ class DraftRules:
     def repeats(self, before: list[StepInfo], line_text: str, char: str) -> int:
         """How many times `char` is already in the poem, by the penalty's own rule."""
         written = [(self.stoi[s.chosen], s.forced or s.typed) for s in before if s.chosen in self.stoi]
-        counts = penalised_counts(written, line_text, self.diezi, self.stoi, self.exempt)
+        counts = penalised_counts(written, line_text, self.diezi, self.stoi, self.exempt, self.spellings)
         return counts.get(self.stoi.get(char, -1), 0)
 
 

@@ -20,6 +20,11 @@ Two kinds of repeat are not lazy and are spared:
   that same character is not penalised — once: a third in a row is;
 - characters the person asked for — acrostic, theme, prefix, anything forced — neither count as
   written nor are penalised.
+
+A word written in another spelling is a repeat too: all six readers of the seventh stop's sheets Q
+and R named 猨响 … 猿声 in one couplet. data/variants.tsv lists 233 groups of spellings Tang
+verse uses as one word (猨 猿, 杯 桮, 窗 牕 窓 窻), hand-kept from yitizi's variant pairs; writing
+one counts as writing each of the others.
 """
 
 from __future__ import annotations
@@ -28,8 +33,12 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tangstudio.engine.compose.tables import VocabTables
 
 DATA = Path(__file__).parent / "data"
 DIEZI_MIN = 5  # doubled at least this often in the train split to count as deliberate
@@ -39,6 +48,42 @@ _MARKS = "，。！？；、"
 
 def diezi_path(script: str) -> Path:
     return DATA / f"diezi.{script}.tsv"
+
+
+def variants_path() -> Path:
+    return DATA / "variants.tsv"
+
+
+@lru_cache(maxsize=2)
+def load_variants(script: str = "simplified") -> tuple[str, ...]:
+    """The groups of variant spellings (data/variants.tsv), each character converted for
+    traditional script (a character OpenCC leaves alone stays as it is)."""
+    with open(variants_path(), encoding="utf-8") as f:
+        groups = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    if script != "simplified":
+        from tangstudio.engine.corpus.script import convert_many
+
+        groups = ["".join(dict.fromkeys(convert_many(list(g), "simplified", script))) for g in groups]
+    return tuple(g for g in groups if len(g) > 1)
+
+
+def spelling_ids(stoi: dict[str, int], script: str) -> dict[int, tuple[int, ...]]:
+    """token id -> the ids of its other spellings in this vocabulary (only ids that have one)."""
+    out: dict[int, tuple[int, ...]] = {}
+    for group in load_variants(script):
+        ids = [stoi[c] for c in group if c in stoi]
+        for t in ids:
+            others = tuple(o for o in ids if o != t)
+            if others:
+                out[t] = others
+    return out
+
+
+def spellings_for(tables: VocabTables) -> dict[int, tuple[int, ...]]:
+    """spelling_ids of a composer's vocabulary, built once and kept on its VocabTables."""
+    if "spellings" not in tables.caches:
+        tables.caches["spellings"] = spelling_ids(tables.vocab.stoi, tables.vocab.script)
+    return cast("dict[int, tuple[int, ...]]", tables.caches["spellings"])
 
 
 def mine_diezi(texts: Iterable[str]) -> tuple[Counter[str], Counter[str]]:
@@ -107,15 +152,18 @@ def penalised_counts(
     diezi: frozenset[str],
     stoi: dict[str, int],
     exempt: frozenset[int],
+    spellings: dict[int, tuple[int, ...]] | None = None,
 ) -> dict[int, int]:
     """The token ids to penalise next, each with the times it was written by choice (not forced,
-    not exempt; a 叠字 pair counted once), less the previous character when it may be doubled
-    here (叠字)."""
+    not exempt; a 叠字 pair counted once) in any of its spellings, less the previous character
+    when it may be doubled here (叠字)."""
     used: Counter[int] = Counter()
     previous = None
     for t, forced in written:
         if not forced and t not in exempt and t != previous:
             used[t] += 1
+            for other in (spellings or {}).get(t, ()):
+                used[other] += 1
         previous = t
     if line_text:
         prev = line_text[-1]

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
-from tangstudio.engine.compose.craft.repetition import apply_penalty, load_diezi, penalised_counts
+from tangstudio.engine.compose.craft.repetition import (
+    apply_penalty,
+    load_diezi,
+    penalised_counts,
+    spellings_for,
+)
 from tangstudio.engine.compose.craft.season import lexicon, off_season_ids
 from tangstudio.engine.compose.decoding import Distribution
 from tangstudio.engine.prosody.duizhang import LV_FORMS
@@ -43,7 +48,12 @@ def steer(
     if settings.repeat_penalty > 0:
         written = [(stoi[s.chosen], s.forced or s.typed) for s in history if s.chosen in stoi]
         counts = penalised_counts(
-            written, cstate.line_text, load_diezi(tables.vocab.script), stoi, exempt_ids(plan)
+            written,
+            cstate.line_text,
+            load_diezi(tables.vocab.script),
+            stoi,
+            exempt_ids(plan),
+            spellings_for(tables),
         )
         probs = apply_penalty(probs, counts, settings.repeat_penalty)
     if settings.season > 0:
