@@ -88,36 +88,59 @@ def test_each_earlier_use_costs_the_penalty_again(lm):
     on, off = _state(lm, 2.0, pair_then_other), _state(lm, 0.0, pair_then_other)
     assert _ratio(on, DOUBLED, "月") == pytest.approx(math.exp(-2.0) * _ratio(off, DOUBLED, "月"), rel=1e-3)
     stoi = {"山": 2, "水": 3}
-    assert penalised_counts(
-        [(2, False), (3, False), (2, False), (2, True)], "", frozenset(), stoi, frozenset()
-    ) == {
-        2: 2,
-        3: 1,
-    }
+    assert penalised_counts([2, 3, 2], "", frozenset(), stoi) == {2: 2, 3: 1}
     q = apply_penalty(np.full(4, 0.25, dtype=np.float32), {1: 2, 2: 1}, math.log(2))
     assert q[0] / q[1] == pytest.approx(4.0) and q[0] / q[2] == pytest.approx(2.0)
 
 
-def test_typed_acrostic_and_theme_characters_are_exempt(lm):
+def test_typed_and_forced_characters_count_as_written_but_an_unwritten_theme_character_is_spared(lm):
+    """What the person asked for is never refused, but once in the poem it is not echoed (the
+    studio's typed 山, a prefix's or an acrostic's 花): until the eighth stop such characters did not
+    count, and `--theme 月,秋` wrote 月月月临春. A theme character still to be written is never
+    penalised, even when another theme character or a spelling of it is in the poem."""
     typed = [("typed", PLAIN), ("chosen", "水")]
     assert _ratio(_state(lm, 3.0, typed), PLAIN, "月") == pytest.approx(
-        _ratio(_state(lm, 0.0, typed), PLAIN, "月"), rel=1e-3
+        math.exp(-3.0) * _ratio(_state(lm, 0.0, typed), PLAIN, "月"), rel=1e-3
     )
     for kw in ({"acrostic": "山水"}, {"prefix": "山水，"}):
         off = _state(lm, 0.0, [], **kw)
         on = _state(lm, 3.0, [], **kw)
         off.follow_forced(), on.follow_forced()
         off.choose("花"), on.choose("花")
-        assert _ratio(on, PLAIN, "月") == pytest.approx(_ratio(off, PLAIN, "月"), rel=1e-3)
+        assert _ratio(on, PLAIN, "月") == pytest.approx(math.exp(-3.0) * _ratio(off, PLAIN, "月"), rel=1e-3)
         assert _ratio(on, "花", "月") == pytest.approx(math.exp(-3.0) * _ratio(off, "花", "月"), rel=1e-3)
+    themed = [("chosen", "水")]
+    off, on = _state(lm, 0.0, themed, theme="水花"), _state(lm, 3.0, themed, theme="水花")
+    # 花 not yet written: spared (both carry the theme lean, so the ratio compares like with like)
+    assert _ratio(on, "花", "月") == pytest.approx(_ratio(off, "花", "月"), rel=1e-3)
+    assert _ratio(on, "水", "月") == pytest.approx(math.exp(-3.0) * _ratio(off, "水", "月"), rel=1e-3)
+    stoi = {"山": 2, "水": 3}
+    assert penalised_counts([2], "", frozenset(), stoi, theme=frozenset({3})) == {2: 1}
+    assert penalised_counts([2, 3], "", frozenset(), stoi, theme=frozenset({3})) == {2: 1, 3: 1}
+    apes = {"猨": 4, "猿": 5}
+    spellings = {4: (5,), 5: (4,)}
+    assert penalised_counts([4], "", frozenset(), apes, frozenset({5}), spellings) == {4: 1}  # 猿 spared
+    assert penalised_counts([4], "", frozenset(), apes, frozenset(), spellings) == {4: 1, 5: 1}
+
+
+def test_a_keyword_written_in_its_line_counts_keyword_echo_more_there():
+    """A plan-reading model copies its line's keyword and goes on copying it (秋风秋夜雨 under 秋):
+    once written in its own line, the keyword's characters count KEYWORD_ECHO times more."""
+    from tangstudio.engine.compose.craft.repetition import KEYWORD_ECHO
+
+    stoi = {"秋": 1, "风": 2, "萧": 3}
+    assert penalised_counts([1, 2], "秋风", frozenset(), stoi, keyword="秋") == {1: 1 + KEYWORD_ECHO, 2: 1}
+    assert penalised_counts([1, 2], "", frozenset(), stoi, keyword="秋") == {1: 1, 2: 1}  # another line
+    assert penalised_counts([2], "风", frozenset(), stoi, keyword="秋") == {2: 1}  # not written yet
+    assert penalised_counts([3], "萧", frozenset("萧"), stoi, keyword="萧") == {}  # 萧萧 still allowed
 
 
 def test_penalised_counts_and_apply_penalty_directly():
     stoi = {"萧": 1, "山": 2, "月": 3}
-    assert penalised_counts([(1, False)], "萧", frozenset("萧"), stoi, frozenset()) == {}
-    assert penalised_counts([(1, False)], "萧萧", frozenset("萧"), stoi, frozenset()) == {1: 1}
-    assert penalised_counts([(2, False), (3, True)], "山", frozenset(), stoi, frozenset()) == {2: 1}
-    assert penalised_counts([(2, False)], "", frozenset(), stoi, frozenset({2})) == {}
+    assert penalised_counts([1], "萧", frozenset("萧"), stoi) == {}
+    assert penalised_counts([1, 1], "萧萧", frozenset("萧"), stoi) == {1: 1}
+    assert penalised_counts([2, 3], "山", frozenset(), stoi) == {2: 1, 3: 1}
+    assert penalised_counts([2], "", frozenset(), stoi, frozenset({2})) == {2: 1}  # a written theme char
     p = np.array([0.25, 0.25, 0.5], dtype=np.float32)
     q = apply_penalty(p, [2], math.log(2))
     assert q.sum() == pytest.approx(1.0) and q[2] / q[0] == pytest.approx(1.0)
@@ -143,9 +166,8 @@ def test_a_word_written_in_one_spelling_penalises_the_others():
     assert _ratio(on, "杯", "月") == pytest.approx(drop * _ratio(off, "杯", "月"), rel=1e-3)
     stoi = lm.vocab.stoi
     counts = penalised_counts(
-        [(stoi["猨"], False), (stoi["猿"], False)], "猨猿", frozenset(), stoi, frozenset(),
-        spelling_ids(stoi, "simplified"),
-    )  # fmt: skip
+        [stoi["猨"], stoi["猿"]], "猨猿", frozenset(), stoi, spellings=spelling_ids(stoi, "simplified")
+    )
     assert counts[stoi["猿"]] == 2 and counts[stoi["猨"]] == 2
     assert spelling_ids({"猨": 1, "山": 2}, "simplified") == {}  # a spelling with no other in the vocabulary
 

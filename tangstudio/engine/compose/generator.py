@@ -233,6 +233,7 @@ class Composer:
                 cstate=frame.cstate,
                 history=self.history,
                 text=self.text,
+                keyword=self.poem_plan.keyword_read(frame.cstate.line),
             )
         s = self.settings
         token = pick(dist.probs, s.temperature, s.top_k, s.top_p, self.generator)

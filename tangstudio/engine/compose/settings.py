@@ -177,7 +177,7 @@ class StepInfo:
     model_prob: float = 0.0
     forced: bool = False
     notes: list[str] = field(default_factory=list)  # constraints relaxed at this step
-    typed: bool = False  # written by a person (Composer.write): never a lazy repeat (craft/)
+    typed: bool = False  # written by a person (Composer.write): never refused as a lazy repeat (craft/)
 
     def to_dict(self) -> dict[str, Any]:
         from tangstudio.engine.compose.export import step_record  # the one step format of both faces

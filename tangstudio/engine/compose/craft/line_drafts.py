@@ -27,9 +27,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tangstudio.engine.compose.craft.repetition import load_diezi, penalised_counts, spellings_for
+from tangstudio.engine.compose.craft.repetition import (
+    load_diezi,
+    penalised_counts,
+    spellings_for,
+    written_ids,
+)
 from tangstudio.engine.compose.craft.season import lexicon
-from tangstudio.engine.compose.craft.steer import exempt_ids
 from tangstudio.engine.hanzi import LINE_MARKS, is_han
 
 if TYPE_CHECKING:
@@ -56,10 +60,11 @@ class DraftRules:
         self.season = season
         self.stoi = composer.vocab.stoi
         self.diezi = load_diezi(composer.vocab.script)
-        self.exempt = exempt_ids(composer.plan)
+        self.theme = frozenset(composer.plan.theme_ids)
         self.spellings = spellings_for(composer.tables)
         self.lexicon = lexicon(composer.vocab.script)
         self.title = composer.settings.title
+        self.poem_plan = composer.poem_plan
 
     @classmethod
     def of(cls, composer: Composer) -> DraftRules:
@@ -80,8 +85,16 @@ class DraftRules:
 
     def repeats(self, before: list[StepInfo], line_text: str, char: str) -> int:
         """How many times `char` is already in the poem, by the penalty's own rule."""
-        written = [(self.stoi[s.chosen], s.forced or s.typed) for s in before if s.chosen in self.stoi]
-        counts = penalised_counts(written, line_text, self.diezi, self.stoi, self.exempt, self.spellings)
+        line = sum(s.chosen in LINE_MARKS for s in before)
+        counts = penalised_counts(
+            written_ids(before, self.stoi),
+            line_text,
+            self.diezi,
+            self.stoi,
+            self.theme,
+            self.spellings,
+            self.poem_plan.keyword_read(line),
+        )
         return counts.get(self.stoi.get(char, -1), 0)
 
 

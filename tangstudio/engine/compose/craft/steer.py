@@ -15,6 +15,7 @@ from tangstudio.engine.compose.craft.repetition import (
     load_diezi,
     penalised_counts,
     spellings_for,
+    written_ids,
 )
 from tangstudio.engine.compose.craft.season import lexicon, off_season_ids
 from tangstudio.engine.compose.decoding import Distribution
@@ -26,11 +27,6 @@ if TYPE_CHECKING:
     from tangstudio.engine.compose.tables import VocabTables
 
 
-def exempt_ids(plan: Plan) -> frozenset[int]:
-    """What the person asked for (acrostic, theme, prefix) is never a lazy repeat."""
-    return frozenset(plan.acrostic_ids) | frozenset(plan.theme_ids) | frozenset(plan.fixed.values())
-
-
 def steer(
     dist: Distribution,
     *,
@@ -40,20 +36,21 @@ def steer(
     cstate: CState,
     history: list[StepInfo],
     text: str,
+    keyword: str = "",
 ) -> Distribution:
     """`dist` with the repetition penalty, the season and the 对仗 bias applied (the model's own p
     untouched)."""
     probs = dist.probs
     stoi = tables.vocab.stoi
     if settings.repeat_penalty > 0:
-        written = [(stoi[s.chosen], s.forced or s.typed) for s in history if s.chosen in stoi]
         counts = penalised_counts(
-            written,
+            written_ids(history, stoi),
             cstate.line_text,
             load_diezi(tables.vocab.script),
             stoi,
-            exempt_ids(plan),
+            frozenset(plan.theme_ids),
             spellings_for(tables),
+            keyword,
         )
         probs = apply_penalty(probs, counts, settings.repeat_penalty)
     if settings.season > 0:

@@ -40,9 +40,11 @@ class PoemPlan:
         return feed.title_ids(vocab, self.title) if self.reads else []
 
     def keyword_ids(self, vocab: Vocab, line: int) -> list[int]:
-        if not self.reads or line >= len(self.keywords):
-            return []
-        return feed.keyword_ids(vocab, self.keywords[line])
+        return feed.keyword_ids(vocab, self.keyword_read(line))
+
+    def keyword_read(self, line: int) -> str:
+        """The keyword the model reads before `line` ('' for none, or for a model that cannot)."""
+        return self.keywords[line] if self.reads and line < len(self.keywords) else ""
 
     def to_dict(self) -> dict[str, object]:
         return {"title": self.title, "plan": list(self.keywords)}
