@@ -116,3 +116,28 @@ def test_help_paragraphs_are_wrapped_to_the_terminal_not_to_the_source(
             first_word = after.split()[0]
             # the next word would not have fitted (the text is drawn one cell in from each edge)
             assert cell_len(line) + 1 + cell_len(first_word) > 79, (line, after)
+
+
+def test_a_table_in_a_pipe_is_printed_whole_not_cut_to_80_columns(monkeypatch):
+    """`compare … | tail` printed 124,1… and fini…: in a pipe with no COLUMNS, a table keeps its
+    natural width; with COLUMNS (a narrow terminal) it still fits it."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from tangstudio.cli.render import print_table
+
+    table = Table()
+    for name in ("arch", "params", "val ppl", "status", "seconds", "note"):
+        table.add_column(name)
+    table.add_row("bilstm", "124,176", "(3611.20)", "finished", "12,345.6", "pseudo-perplexity of the BiLSTM")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    piped = Console(file=io.StringIO(), width=40)
+    print_table(table, on=piped)
+    text = piped.file.getvalue()
+    assert "124,176" in text and "(3611.20)" in text and "finished" in text and "…" not in text
+    monkeypatch.setenv("COLUMNS", "40")
+    narrow = Console(file=io.StringIO(), width=40)
+    print_table(table, on=narrow)
+    assert all(cell_len(line) <= 40 for line in narrow.file.getvalue().splitlines())

@@ -310,3 +310,6 @@ def test_bilstm_takes_typed_characters_where_they_fit_and_refuses_the_rest(vocab
         f.write(1, "，")
     with pytest.raises(TangError, match="theme or a primer"):
         Filler(bi, ComposeSettings(form="wujue", theme="月"))
+    for asked in ({"title": "秋夜"}, {"plan": ["山", "", "", ""]}, {"planner": True}):
+        with pytest.raises(TangError, match="a title or a plan"):
+            Filler(bi, ComposeSettings(form="wujue", **asked))

@@ -115,4 +115,4 @@ def test_an_old_model_refuses_a_title_in_one_line(tiny_corpus, home):
     # A model of its own: the shipped default reads titles since 8febd67.
     old = _tiny_run(tiny_corpus, home, "tiny-old", markers=False)
     result = tangstudio("generate", "-m", old, "-n", "1", "--title", "送友人", home=home)
-    _one_line_error(result, "trained before titles and plans")
+    _one_line_error(result, "trained without titles and plans")

@@ -142,7 +142,7 @@ def test_a_keyword_the_model_cannot_write_is_refused(lm):
 def test_an_old_model_refuses_a_title_or_plan_but_still_plans_the_theme(old_lm):
     assert not old_lm.vocab.has_plan
     for kw in ({"title": "送友人"}, {"plan": ["山", "-", "-", "-"]}):
-        with pytest.raises(TangError, match="before titles and plans"):
+        with pytest.raises(TangError, match="without titles and plans"):
             Composer(old_lm, ComposeSettings(form="wujue", **kw))
     c, rec = _recording(old_lm, form="wujue", theme="月", seed=2)
     result = c.finish()

@@ -296,3 +296,13 @@ def test_multi_reading_characters_count_as_either_in_the_checker() -> None:
     assert not c.ok and c.kind == "tone"
     c = with_char(0, "山")  # only 平, where 仄 is due
     assert not c.ok and c.kind == "tone"
+
+
+def test_a_ze_rhymed_quatrain_is_named_as_such_and_still_not_a_regulated_rhyme() -> None:
+    """江雪 rhymes on 入声九屑 (绝 灭 雪): `check` says 仄韵 rather than "none", and keeps ✗."""
+    jiangxue = check_poem("千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江雪。")
+    assert jiangxue.ze_rhyme == "九屑" and jiangxue.rhyme_group is None and not jiangxue.rhyme_ok
+    ping = check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。")
+    assert ping.rhyme_group == "十一尤" and ping.ze_rhyme is None
+    unrhymed = check_poem("千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江月。")  # 月 is 六月, not 九屑
+    assert unrhymed.ze_rhyme is None

@@ -27,6 +27,10 @@ def check(
     from tangstudio.engine.prosody import check_poem
 
     poem = read_poem(poem)
+    if script not in ("auto", "simplified", "traditional"):
+        from tangstudio.engine.errors import TangError
+
+        raise TangError(f"unknown script {script!r}; choose simplified, traditional or auto")
     if script == "auto":
         from tangstudio.engine.corpus.script import guess_script
 
@@ -78,7 +82,7 @@ def show_check(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import console, print_table
     from tangstudio.engine import forms
     from tangstudio.engine.prosody import group_label
 
@@ -108,7 +112,7 @@ def show_check(result) -> None:
         notes = Text(" ".join(line.warnings), style="yellow")
         table.add_row(str(i), chars, line.pattern or "", rhyme, notes)
         table.add_row("", marks, line.loose_pattern or "", "", "")
-    console.print(table)
+    print_table(table)
     for warning in result.warnings:
         console.print(f"[yellow]⚠ {escape(warning)}[/yellow]")
 
@@ -121,6 +125,8 @@ def show_check(result) -> None:
     if result.form_ok:
         parts.append(result.variant or "")
     rhyme_name = group_label(result.rhyme_group) if result.rhyme_group else "none"
+    if result.ze_rhyme:  # it rhymes, on 仄: say so rather than "none"
+        rhyme_name = f"仄韵 {group_label(result.ze_rhyme)} (regulated verse rhymes on 平)"
     parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
     if result.form_ok:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")

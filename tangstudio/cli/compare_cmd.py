@@ -198,7 +198,7 @@ def _show(prefix: str, plot: str | None, as_json: bool, positions: bool, markdow
     if rows:
         from rich.table import Table
 
-        from tangstudio.cli.render import console
+        from tangstudio.cli.render import print_table
 
         table = Table(title=POSITIONS_TITLE, title_justify="left")
         for i, label in enumerate(rows[0]):
@@ -206,7 +206,7 @@ def _show(prefix: str, plot: str | None, as_json: bool, positions: bool, markdow
         for row in rows[1:-1]:
             table.add_row(*row)
         table.add_row(*rows[-1], style="dim")
-        console.print(table)
+        print_table(table)
 
 
 POSITIONS_TITLE = "val loss (nats/char) by position in the poem, best checkpoints"
@@ -330,7 +330,7 @@ class _RichView(_PlainView):
 def _print_table(study, plot_path) -> None:
     from rich.table import Table
 
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import console, print_table
     from tangstudio.engine.study.report import HEADERS, PSEUDO_NOTE, table_rows, target_line
 
     table = Table(title=f"architecture study {study.prefix}", title_justify="left")
@@ -338,7 +338,7 @@ def _print_table(study, plot_path) -> None:
         table.add_column(name, justify="left" if name in ("arch", "status") else "right")
     for row in table_rows(study):
         table.add_row(*row)
-    console.print(table)
+    print_table(table)
     console.print(target_line(study) + ".", highlight=False)
     if any(not a.causal for a in study.archs):
         console.print(PSEUDO_NOTE, highlight=False)

@@ -54,7 +54,7 @@ def list_() -> None:
     """List the bundled corpus and every imported one."""
     from rich.table import Table
 
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import print_table
     from tangstudio.engine.corpus.importer import list_imported
 
     table = Table("name", "poems", "script", "source")
@@ -70,4 +70,4 @@ def list_() -> None:
             str(meta.get("script")),
             source,
         )
-    console.print(table)
+    print_table(table)

@@ -43,7 +43,7 @@ def eval_(
     softmax (91,482 regulated val characters: about 9.5 CPU-seconds, measured at load 11, where the
     wall time was 51 s; the shipped model is trained on every form, whose val split holds 173,277,
     so `--forms regulated` scores it on the verse it writes in about half the time). A bar on stderr follows the batches."""
-    from tangstudio.cli.render import console, print_json, working
+    from tangstudio.cli.render import console, print_json, print_table, working
     from tangstudio.engine.compose.model_ref import resolve_model
     from tangstudio.engine.errors import TangError
 
@@ -92,7 +92,7 @@ def eval_(
         *[(CONDITION_LABELS[key], f"{result[key]:.2f}") for key in CONDITION_LABELS if key in result],
     ]:
         table.add_row(label, value)
-    console.print(table)
+    print_table(table)
     if pseudo:
         console.print(
             "[dim]BiLSTM: each character predicted from both sides (pseudo-likelihood); "

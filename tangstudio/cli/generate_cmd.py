@@ -106,7 +106,7 @@ def generate(
         GUIDANCE,
         "--guidance",
         help="With --title: read the poem twice, with and without its title, and lean each character "
-        "toward what the title adds (log q = log p(·|title) + this × log[p(·|title)/p(·)]; 0: off).",
+        "toward what the title adds (log q = log p(·|title) + this × log(p(·|title) / p(·)); 0: off).",
     ),
     candidates: int | None = typer.Option(
         None,
@@ -273,7 +273,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console, prob_style
+    from tangstudio.cli.render import console, print_table, prob_style
     from tangstudio.engine.corpus.poem import split_clauses
     from tangstudio.engine.hanzi import SENTENCE_ENDS
 
@@ -326,7 +326,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                     f"{s.model_prob:.3f}",
                     alts,
                 )
-            console.print(table)
+            print_table(table)
             console.print(
                 "[dim]p: the probability the character was drawn with (temperature, top-k/top-p and "
                 "the form's rules applied) · model p: the model's own probability of it[/dim]"

@@ -56,7 +56,7 @@ def inspect(
 def show_units(report) -> None:
     from rich.table import Table
 
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import console, print_table
     from tangstudio.engine.models.units import CAVEATS
 
     console.print(
@@ -79,4 +79,4 @@ def show_units(report) -> None:
         table.add_column(q.stat if q.stat == "r" else "AUC", justify="right")
         for i, unit in enumerate(q.top, 1):
             table.add_row(str(i), unit.unit, f"{unit.value:+.3f}" if q.stat == "r" else f"{unit.value:.3f}")
-        console.print(table)
+        print_table(table)

@@ -138,7 +138,7 @@ def digits_eval(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Accuracy, per-class accuracy and the confusion matrix of a run's best checkpoint."""
-    from tangstudio.cli.render import console, print_json
+    from tangstudio.cli.render import console, print_json, print_table
     from tangstudio.engine.lab.train import evaluate_digits
 
     result = evaluate_digits(run, split=split)
@@ -166,7 +166,7 @@ def digits_eval(
         ]
         acc = result["per_class"][t]
         table.add_row(str(t), *cells, "–" if acc is None else f"{acc:.1%}")
-    console.print(table)
+    print_table(table)
     console.print(
         f"{len(result['misclassified'])} misclassified; see them with: tangstudio lab digits show {run} --wrong"
     )
@@ -181,7 +181,7 @@ def digits_show(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Draw a digit with half blocks and the class probabilities after each row the network reads."""
-    from tangstudio.cli.render import console, print_json
+    from tangstudio.cli.render import console, print_json, print_table
     from tangstudio.engine.lab.inspect import digit_reading, half_block_lines
 
     reading = digit_reading(run, index=index, split=split, wrong_only=wrong)
@@ -213,7 +213,7 @@ def digits_show(
             for c, p in enumerate(probs)
         ]
         table.add_row(str(row), *cells, str(best))
-    console.print(table)
+    print_table(table)
     knows = reading["knows_at_row"]
     console.print(
         f"settles on {reading['predicted']} from row {knows} on" if knows else "never settles on one class",
@@ -345,7 +345,7 @@ def memory_show(
 def _show_memory(study: dict, png: str | None) -> None:
     from rich.table import Table
 
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import console, print_table
     from tangstudio.engine.lab.charts import memory_text_charts
     from tangstudio.engine.lab.memory import summary
 
@@ -366,7 +366,7 @@ def _show_memory(study: dict, png: str | None) -> None:
             row = next((r for r in rows if r["arch"] == arch and r["distance"] == T), None)
             cells.append("–" if row is None else f"{row['mean']:.1%} ± {row['sd']:.1%}")
         table.add_row(arch, *cells)
-    console.print(table)
+    print_table(table)
     width = max(40, min(console.width, 100))
     for chart in memory_text_charts(study, width=width, height=16):
         print(chart)
@@ -384,7 +384,7 @@ def lab_speed(
     """LSTM, GRU and RNN on digits: parameters and training speed, interleaved step by step, one thread."""
     import os
 
-    from tangstudio.cli.render import console, print_json
+    from tangstudio.cli.render import print_json, print_table
     from tangstudio.engine.lab.speed import interleaved_speed
 
     load = os.getloadavg()[0]
@@ -409,7 +409,7 @@ def lab_speed(
             f"{r['wall_ms_per_step']:.1f}",
             f"×{r['speed_vs_lstm']:.2f}",
         )
-    console.print(table)
+    print_table(table)
 
 
 @digits.command("report")
@@ -421,7 +421,7 @@ def digits_report(
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
     """The study's digits tables: learning-rate sweep, seeds (mean ± sd of test accuracy), CPU cost."""
-    from tangstudio.cli.render import console, print_json
+    from tangstudio.cli.render import print_json, print_table
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.lab.report import collect, digits_png, seed_summary
 
@@ -432,7 +432,10 @@ def digits_report(
         check_plot_path(png)
     rows = collect(prefix)
     if not rows:
-        raise TangError(f"no finished lab digits runs named {prefix}* in this home")
+        raise TangError(
+            f"no finished lab digits runs named {prefix}* in this home; for runs named otherwise, "
+            "give --prefix (the start of their names)"
+        )
     summary = seed_summary(rows)
     if as_json:
         print_json({"runs": [{k: v for k, v in r.items() if k != "curve"} for r in rows], "summary": summary})
@@ -458,7 +461,7 @@ def digits_report(
                 f"{r['wall_s']:.0f}",
                 reach,
             )
-        console.print(table)
+        print_table(table)
         table = Table(
             title="each architecture at its best rate (picked on val, seed 0)", title_justify="left"
         )
@@ -474,7 +477,7 @@ def digits_report(
                 s["reached_97"],
                 "–" if s["cpu_s_to_97"] is None else f"{s['cpu_s_to_97']:.0f}",
             )
-        console.print(table)
+        print_table(table)
     if png:
         digits_png(rows, png)
         if not as_json:

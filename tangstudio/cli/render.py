@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 
 console = Console()
 # Progress goes to stderr, and only when stderr is a terminal: piped output stays the result alone.
 err_console = Console(stderr=True)
+
+
+def print_table(table: Any, on: Console | None = None) -> None:
+    """Print a table whole. In a terminal (or with COLUMNS set) Rich fits it to that width; in a
+    pipe or a log it assumed 80 columns, and a wider table came out with its numbers cut (124,1…),
+    so there it is printed at its natural width instead."""
+    out = on or console
+    if out.is_terminal or os.environ.get("COLUMNS"):
+        out.print(table)
+        return
+    from rich.measure import Measurement
+
+    natural = Measurement.get(out, out.options.update(width=10_000), table).maximum
+    # print(width=) is capped at the console's width: a console of the table's width, same file.
+    Console(file=out.file, width=max(out.width, natural), no_color=out.no_color).print(table)
 
 
 class Working:

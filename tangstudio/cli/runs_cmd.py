@@ -110,7 +110,7 @@ def show(
     """
     from rich.markup import escape
 
-    from tangstudio.cli.render import console, print_json
+    from tangstudio.cli.render import console, print_json, print_table
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.runs import open_run
     from tangstudio.engine.runs.metrics import read_jsonl_tail, read_kind
@@ -181,7 +181,7 @@ def show(
                 f"{e.get('val_bits_per_char') or 0:.3f}",
                 _num(e.get("val_ppl"), ".2f"),
             )
-        console.print(table)
+        print_table(table)
     for which, info in checkpoints.items():
         console.print(f"checkpoint {which}: step {info.get('step')} → {escape(str(info['path']))}")
     for sample in samples:

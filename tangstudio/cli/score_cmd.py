@@ -71,7 +71,7 @@ def show_gates(text: str, rows: list[list[dict[str, float]]]) -> None:
     """One row per character: every layer's gate values (means over its units) and state norm."""
     from rich.table import Table
 
-    from tangstudio.cli.render import console
+    from tangstudio.cli.render import console, print_table
 
     if not rows:
         return
@@ -90,7 +90,7 @@ def show_gates(text: str, rows: list[list[dict[str, float]]]) -> None:
         table.add_row(str(i), char, *cells)
     console.print()
     console.print("[dim]gates: the mean over each layer's units after reading the character[/dim]")
-    console.print(table)
+    print_table(table)
 
 
 def _shown(char: str) -> str:
@@ -102,7 +102,7 @@ def show_score(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console, prob_style
+    from tangstudio.cli.render import console, print_table, prob_style
 
     line = Text("  ")
     for c in result.chars:
@@ -144,7 +144,7 @@ def show_score(result) -> None:
             str(c.rank),
             alts,
         )
-    console.print(table)
+    print_table(table)
     console.print(
         "[dim]p: the character's probability under the model · bits: its surprisal, −log₂ p · "
         "rank: its place among the model's guesses[/dim]"

@@ -90,7 +90,7 @@ def beam_search(
     module's doc); with 0 it is one beam and gives its n best, as plain beam search does.
     """
     if not loaded.causal:
-        raise TangError("beam search needs a left-to-right model; a bilstm composes by filling")
+        raise TangError("beam search needs a left-to-right model; a bilstm fills its grid from both sides")
     if width < 1:
         raise TangError(f"beam width must be at least 1, got {width}")
     vocab = loaded.vocab

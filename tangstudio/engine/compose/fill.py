@@ -48,6 +48,11 @@ class Filler:
                 "a theme or a primer is read left to right; a bilstm fills a grid: type the characters "
                 "you want where they should go (or use a rnn, lstm or gru model)"
             )
+        if self.settings.title.strip() or any(self.settings.plan) or self.settings.planner:
+            raise TangError(
+                "a title or a plan is read before the poem, left to right; a bilstm fills a grid and reads "
+                "neither: leave them out (or use a rnn, lstm or gru model)"
+            )
         self.tables = tables or tables_for(self.vocab)
         self.plan = C.make_plan(self.settings, self.tables)
         self.novelty = novelty

@@ -15,6 +15,8 @@ import numpy as np
 from tangstudio.engine.compose.settings import EOS_MARK
 from tangstudio.engine.corpus.poem import CLAUSE_END, typed_verse
 from tangstudio.engine.corpus.vocab import EOS, UNK
+from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import is_han
 
 UNKNOWN = "not in this model's vocabulary"
 
@@ -113,6 +115,9 @@ def scorable(text: str, vocab: Any, what: str = "the poem") -> None:
     unknown = set(vocab.unknown_chars(text))
     if not unknown:
         return
+    if not any(is_han(c) for c in text):  # the checker's words for the same input (`check abc`)
+        shown = "".join(c for c in text if c not in CLAUSE_END)[:20]
+        raise TangError(f"not Chinese: {shown!r}; a poem is Chinese characters and punctuation")
     other = next(s for s in SCRIPTS if s != vocab.script)
     converted = convert(text, other, vocab.script)
     wrong_script = converted != text and not vocab.unknown_chars(converted)

@@ -29,7 +29,9 @@ def by_author(
         return chosen
     counts = Counter(p.author for p in (everyone if everyone is not None else poems))
     if name in counts:
-        raise TangError(f"{name} has no poems in this selection (forms and split); choose more forms")
+        raise TangError(
+            f"{name} has no poems in this selection (forms and split); widen --forms or try another --split"
+        )
     close = difflib.get_close_matches(name, list(counts), n=5, cutoff=0.3)
     hint = f"; closest: {', '.join(close)}" if close else ""
     raise TangError(f"no poet named {name!r} in this corpus{hint}")

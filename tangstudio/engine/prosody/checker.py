@@ -26,7 +26,7 @@ from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, LOST, is_han
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
 from tangstudio.engine.prosody.patterns import EITHER, PING, ZE, Variant, fits, free_positions, variants
-from tangstudio.engine.prosody.tables import end_tones, neighbours, rhyming_groups, tones
+from tangstudio.engine.prosody.tables import end_tones, neighbours, rhyme_groups, rhyming_groups, tones
 
 __all__ = [
     "LOST",
@@ -131,6 +131,9 @@ class CheckResult:
     tones_strict_ok: bool
     variant: str | None  # e.g. "仄起首句不入韵"; "平起首句出韵": the 入韵 pattern, line 1 off the rhyme
     warnings: list[str]  # human-readable, e.g. "line 3: 孤平"
+    # With no 平 rhyme: the 仄 group every even line ends in, if one does (a 仄韵 poem such as 柳宗元's
+    # 江雪 rhymes, but on 仄, which regulated verse does not: rhyme_ok stays False).
+    ze_rhyme: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -301,4 +304,14 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         tones_strict_ok=regulated and strict_bad == 0,
         variant=_variant_name(chosen, off_first, borrowed, rhyme_group),
         warnings=warnings,
+        ze_rhyme=None if rhyme_group is not None else _ze_rhyme([lines[i][-1] for i in even], script),
     )
+
+
+def _ze_rhyme(ends: list[str], script: str) -> str | None:
+    """The first 仄 group (in GROUPS order) that every one of `ends` belongs to, if any."""
+    if not ends:
+        return None
+    shared = frozenset.intersection(*(rhyme_groups(ch, script) for ch in ends))
+    ze = [g for g in GROUPS if g in shared and group_tone(g) == ZE]
+    return ze[0] if ze else None

@@ -3,7 +3,7 @@
     <title> t1 … tn  <form-start>  <kw> k1 [k2]  line 1 …，  <kw> k1 [k2]  line 2 … <eos>
 
 Everything here is given, never sampled: the composer steps these ids through the model and
-samples only the poem. A model whose vocabulary has no markers (trained before titles and plans)
+samples only the poem. A model whose vocabulary has no markers (trained before titles and plans, or with --no-plan)
 cannot read either, and is refused here in one line when a title or plan is asked of it.
 """
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tangstudio.engine.corpus.vocab import Vocab
 
 OLD_MODEL = (
-    "this model was trained before titles and plans and cannot read {what}; "
+    "this model was trained without titles and plans and cannot read {what}; "
     "leave it out, or compose with a model trained with them"
 )
 

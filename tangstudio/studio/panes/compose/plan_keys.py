@@ -12,7 +12,7 @@ from typing import Any
 
 from tangstudio.engine.errors import TangError
 
-NO_PLAN = "this model was trained before titles and plans: it cannot read a keyword"
+NO_PLAN = "this model was trained without titles and plans: it cannot read a keyword"
 
 
 def _composer(session: Any) -> Any:
@@ -105,7 +105,7 @@ class PlanDesk:
         typed = pane.query_one(f"#{field}").value.strip()
         if typed and not pane.loaded.vocab.has_plan:  # refused before anything changes: the poem stays
             what = "a title" if field == "cp-title" else "a plan"
-            pane.error(f"this model was trained before titles and plans and cannot read {what}")
+            pane.error(f"this model was trained without titles and plans and cannot read {what}")
             return
         session = pane.session
         if field == "cp-title" or session is None or session.done or session.filling or not session.text:
