@@ -170,6 +170,8 @@ def test_digits_train_eval_show_and_resume_through_the_cli(home):
     assert all(math.isclose(sum(p), 1.0, rel_tol=1e-4) for p in reading["probs_by_row"])
     listed = cli("runs", "list", home=home).stdout
     assert "d1" in listed and "digits" in listed
+    shown_run = cli("runs", "show", "d1", home=home).stdout  # a classifier: accuracy, not perplexity
+    assert "best val accuracy" in shown_run and "val accuracy" in shown_run and "bits/char" not in shown_run
     resumed = cli("lab", "digits", "train", "--run", "d1", "--resume", "--steps", "45", home=home)
     assert resumed.returncode == 0, resumed.stderr
     events = [json.loads(x) for x in (home / "runs" / "d1" / "metrics.jsonl").read_text().splitlines()]

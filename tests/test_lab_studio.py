@@ -186,3 +186,20 @@ def test_lab_pane_digit_view(snap_compare, lab_run: str, size) -> None:
 def test_lab_pane_curves(snap_compare, lab_run: str, size) -> None:
     app = create_app(pane="lab", warm_torch=False)
     assert snap_compare(app, terminal_size=size, run_before=_prepare())
+
+
+@sync
+async def test_run_naming_a_lab_run_opens_the_lab_on_it(lab_run: str, home: Path) -> None:
+    """`tangstudio --run d1` on a digits run opened the poem Train pane, which plotted it as
+    "loss (nats/char)": a lab run now opens the Lab pane with that run highlighted."""
+    import shutil
+
+    shutil.copytree(home / "runs" / lab_run, home / "runs" / "zz-other")  # listed last
+    app = create_app(run=lab_run, warm_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        assert app.initial_pane == "lab" and app.initial_run is None
+        pane = app.query_one("#lab-pane")
+        assert pane.run_list.highlighted() is not None and pane.run_list.highlighted().name == lab_run
+        assert not errors(app)

@@ -149,10 +149,16 @@ def show(
         return
     from rich.table import Table
 
-    console.print(
-        f"[bold]{escape(summary.name)}[/bold] · {escape(summary.arch)} · {summary.status} · {summary.steps:,} steps · "
-        f"best val {'pseudo-ppl' if summary.ppl_kind == 'pseudo' else 'ppl'} "
+    lab = summary.ppl_kind is None  # a lab classifier: its measure is accuracy, not perplexity
+    best = (
+        f"best val accuracy {_num(summary.best_val_acc, '.1%')}"
+        if lab
+        else f"best val {'pseudo-ppl' if summary.ppl_kind == 'pseudo' else 'ppl'} "
         f"{_ppl(summary.best_val_ppl, 'causal')}"
+    )
+    console.print(
+        f"[bold]{escape(summary.name)}[/bold] · {escape(summary.arch)} · {summary.status} · "
+        f"{summary.steps:,} steps · {best}"
     )
     console.print(f"[dim]{escape(str(summary.path))}[/dim]")
     for problem in summary.problems:
@@ -165,15 +171,18 @@ def show(
     console.print(config_table)
     if evals:
         table = Table(title="evaluations (last 10)", title_justify="left")
-        for column in (
-            "step",
-            "epoch",
-            "val loss",
-            "bits/char",
-            "pseudo-ppl" if summary.ppl_kind == "pseudo" else "ppl",
-        ):
+        measure = "pseudo-ppl" if summary.ppl_kind == "pseudo" else "ppl"
+        columns = (
+            ("step", "val loss", "val accuracy")
+            if lab
+            else ("step", "epoch", "val loss", "bits/char", measure)
+        )
+        for column in columns:
             table.add_column(column, justify="right")
         for e in evals[-10:]:
+            if lab:
+                table.add_row(str(e["step"]), _num(e.get("val_loss"), ".4f"), _num(e.get("val_acc"), ".1%"))
+                continue
             table.add_row(
                 str(e["step"]),
                 f"{e.get('epoch') or 0:.2f}",

@@ -74,6 +74,9 @@ class TangStudio(App):
     ) -> None:
         super().__init__()
         self.initial_run = run
+        self.lab_run: str | None = None  # `--run` naming a lab classifier opens the Lab pane on it
+        if run and _is_lab_run(run):
+            self.lab_run, self.initial_run = run, None
         self.train_config = train_config
         self.corpus_name = corpus
         self.warm_torch = warm_torch
@@ -81,7 +84,7 @@ class TangStudio(App):
         self.notices: list[tuple[str, str, str]] = []
         self.exit_notes: list[str] = []  # printed by the launcher once the screen is restored
         self.leave_at_once = False  # the launcher sets it: quit ends the process (never in tests)
-        self.initial_pane = pane or self._default_pane()
+        self.initial_pane = pane or ("lab" if self.lab_run else self._default_pane())
 
     def _default_pane(self) -> str:
         if self.train_config is not None or self.initial_run:
@@ -99,7 +102,7 @@ class TangStudio(App):
             "model": ("Model", lambda: ModelPane(self.corpus_name, id="model-pane")),
             "train": ("Train", lambda: TrainPane(run=self.initial_run, id="train-pane")),
             "compose": ("Compose", lambda: ComposePane(run=self.initial_run, id="compose-pane")),
-            "lab": ("Lab", lambda: LabPane(id="lab-pane")),
+            "lab": ("Lab", lambda: LabPane(run=self.lab_run, id="lab-pane")),
         }
         with TabbedContent(initial=self.initial_pane, id="panes"):
             for name, (title, make) in panes.items():
@@ -270,6 +273,14 @@ class TangStudio(App):
     def on_start_training(self, message: StartTraining) -> None:
         self.action_show_pane("train")
         self.query_one(TrainPane).start_run(message.options)
+
+
+def _is_lab_run(run: str) -> bool:
+    from tangstudio.engine import paths
+    from tangstudio.engine.runs.kinds import LAB, run_kind
+
+    folder = paths.runs_dir() / run
+    return folder.is_dir() and run_kind(folder) == LAB
 
 
 def create_app(

@@ -61,8 +61,9 @@ class LabPane(Pane):
         Binding("e", "reload", "Reload model", show=False),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, run: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.initial_run = run  # `tangstudio --run NAME` on a lab run: highlighted first
         self.processes: dict[str, LabProcess] = {}
         self.browse = Browse()
         self.reading: dict[str, Any] | None = None  # what the worker computed for the highlighted run
@@ -108,7 +109,10 @@ class LabPane(Pane):
         self.scan()
         runs = self.query_one("#lab-runs", SelectionList)
         if runs.option_count:
-            runs.highlighted = runs.option_count - 1
+            names = [r.name for r in self.run_list.runs.values()]
+            runs.highlighted = (
+                names.index(self.initial_run) if self.initial_run in names else runs.option_count - 1
+            )
         self.set_interval(POLL_S, self.tick)
         self._show_view()
 
