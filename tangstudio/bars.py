@@ -45,7 +45,7 @@ def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 30, fm
 def line_length_rows(line_lengths: dict[str, int], longest: int) -> list[tuple[str, int]]:
     """Clause lengths up to `longest` one by one, the rest in one row (a few long clauses are noise)."""
     lengths = sorted(line_lengths.items(), key=lambda kv: int(kv[0]))
-    shown = [(f"{k} chars", n) for k, n in lengths if int(k) <= longest]
+    shown = [(f"{k} char{'' if int(k) == 1 else 's'}", n) for k, n in lengths if int(k) <= longest]
     rest = sum(n for k, n in lengths if int(k) > longest)
     return shown + ([(f">{longest} chars", rest)] if rest else [])
 

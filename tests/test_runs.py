@@ -134,3 +134,17 @@ def test_list_runs_reports_status_and_best(trained, tiny_corpus):
     assert runs["g"].status == "finished" and runs["g"].steps == 4 and runs["g"].arch == "gru"
     assert runs["g"].params > 0 and runs["g"].best_val_ppl > 1 and runs["g"].ppl_kind == "causal"
     assert runs["b"].status == "interrupted" and runs["b"].ppl_kind == "pseudo" and runs["b"].steps == 1
+    assert runs["g"].author == ""
+    config = runs["g"].path / "config.toml"  # as `train --author 白居易` writes it: one poet's poems
+    text = config.read_text(encoding="utf-8").replace("# end of", 'author = "白居易"\n# end of')
+    config.write_text(text, encoding="utf-8")
+    assert {r.name: r for r in list_runs()}["g"].author == "白居易"
+    import io
+
+    from rich.console import Console
+
+    from tangstudio.cli.runs_cmd import _runs_table
+
+    shown = Console(file=io.StringIO(), width=120)
+    shown.print(_runs_table("poem models", [r for r in list_runs() if r.name == "g"], lab=False))
+    assert "· 白居易" in shown.file.getvalue()  # `runs list` says the run is one poet's

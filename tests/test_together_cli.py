@@ -26,6 +26,8 @@ def test_generate_markdown_with_a_theme_and_a_primer(run, home):
     for poem in poems:
         assert "月" in poem and "秋" in poem, poem
     assert "| # | char | p | model p | top alternatives |" in out
+    for knob in ("repeat-penalty", "duizhang", "season", "guidance", "line-drafts", "seed"):
+        assert f"| {knob} | " in out, knob  # every knob of the draw: the poem can be written again
 
 
 def test_generate_json_with_gates_and_score_gates(run, home):

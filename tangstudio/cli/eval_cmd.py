@@ -39,10 +39,10 @@ def eval_(
     title and keywords (ppl, as trained), with nothing (ppl_untitled: compare this with older
     models and the 4-gram), with its title alone, with another poem's title, and with the plan alone.
 
-    This is compute, not waiting: every character of the split goes through the model and its full
-    softmax (91,482 regulated val characters: about 9.5 CPU-seconds, measured at load 11, where the
-    wall time was 51 s; the shipped model is trained on every form, whose val split holds 173,277,
-    so `--forms regulated` scores it on the verse it writes in about half the time). A bar on stderr follows the batches."""
+    Every character of the split goes through the model and its full softmax: the 91,482 regulated
+    val characters take about 10 CPU-seconds. The shipped model is trained on every form, whose val
+    split holds 173,277, so `--forms regulated` scores it on the verse it writes in about half the
+    time. A bar on stderr follows the batches."""
     from tangstudio.cli.render import console, print_json, print_table, working
     from tangstudio.engine.compose.model_ref import resolve_model
     from tangstudio.engine.errors import TangError

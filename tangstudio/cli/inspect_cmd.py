@@ -20,8 +20,10 @@ def inspect(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the tables."),
 ) -> None:
-    """Rank hidden and cell units by how well they track line position, poem position, line ends,
-    rhyme positions and the next character's 平/仄 over the val split (Pearson r or AUC)."""
+    """Rank units by how well they track line and poem position, line ends, rhymes and 平/仄.
+
+    Hidden and cell units over the val split: line position, poem position, line ends, rhyme
+    positions and the next character's 平/仄 (Pearson r or AUC)."""
     from tangstudio.engine.errors import TangError
 
     if not 1 <= top <= 100:

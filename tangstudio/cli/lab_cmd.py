@@ -30,6 +30,11 @@ lab.add_typer(memory, name="memory")
 ARCH_HELP = "rnn, lstm, gru or bilstm."
 
 
+def _secs(seconds: float) -> str:
+    """A short run's seconds to a tenth (a 2 s run said 0 CPU-s, 0 s wall), a long one's whole."""
+    return f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
+
+
 @digits.command("train")
 def digits_train(
     ctx: typer.Context,
@@ -102,7 +107,7 @@ def _run_training(config, given: set[str], as_json: bool) -> int:
         elif kind == "eval":
             print(
                 f"step {event['step']:>6}  val loss {event['val_loss']:.4f}  val acc {event['val_acc']:.2%}"
-                f"  ({event['cpu_s']:.0f} CPU-s, {event['elapsed_s']:.0f} s)",
+                f"  ({_secs(event['cpu_s'])} CPU-s, {_secs(event['elapsed_s'])} s)",
                 flush=True,
             )
 
@@ -125,7 +130,7 @@ def _run_training(config, given: set[str], as_json: bool) -> int:
     if not as_json:
         print(
             f"done: step {result.step}, best val accuracy {result.best_val_acc:.2%}; "
-            f"{result.cpu_s:.0f} CPU-s, {result.elapsed_s:.0f} s wall. "
+            f"{_secs(result.cpu_s)} CPU-s, {_secs(result.elapsed_s)} s wall. "
             f"Test it with: tangstudio lab digits eval {result.run}"
         )
     return 0
@@ -190,7 +195,7 @@ def digits_show(
         return
     verdict = "right" if reading["predicted"] == reading["label"] else "wrong"
     console.print(
-        f"{split} digit {index} (index {reading['digit_index']} of 10,000): true {reading['label']}, "
+        f"{split} digit {index} (digit {reading['digit_index']} of the dataset's 10,000): true {reading['label']}, "
         f"read as [bold]{reading['predicted']}[/bold] ({verdict}) by {reading['run']} · {reading['arch']}"
     )
     for line in half_block_lines(reading["image"]):

@@ -59,7 +59,10 @@ def _runs_table(title: str, runs: list, lab: bool):
             f"{r.steps:,}",
             measure,
             r.status,
-            escape(r.corpus if lab or r.forms in ("", "?") else f"{r.corpus}/{r.forms}"),
+            escape(
+                (r.corpus if lab or r.forms in ("", "?") else f"{r.corpus}/{r.forms}")
+                + (f" · {r.author}" if r.author else "")
+            ),
         )
     return table
 

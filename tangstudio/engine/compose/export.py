@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+# Every knob that changes the draw, so a saved poem can be written again from its table.
 SETTING_KEYS = (
     "form",
+    "title",
+    "plan",
+    "planner",
     "acrostic",
     "prefix",
     "theme",
@@ -22,6 +26,12 @@ SETTING_KEYS = (
     "top_p",
     "rhyme",
     "tones",
+    "novelty",
+    "repeat_penalty",
+    "duizhang",
+    "season",
+    "guidance",
+    "line_drafts",
     "seed",
 )
 
@@ -58,6 +68,8 @@ def poem_markdown(
         out.append(f"| model | {_cell(model)} |")
     for key in SETTING_KEYS:
         value = settings.get(key)
+        if isinstance(value, (list, tuple)):  # the plan: one keyword a line, - for none
+            value = ",".join(str(v) or "-" for v in value) if any(value) else ""
         if value not in (None, ""):
             out.append(f"| {key.replace('_', '-')} | {_cell(str(value))} |")
     out += ["", "| # | char | p | model p | top alternatives |", "|---:|:---:|---:|---:|---|"]

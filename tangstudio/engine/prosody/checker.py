@@ -75,7 +75,8 @@ def resolve_form(lines: list[str], form: str) -> str:
     if found.regulated and not found.fits(lengths):
         got = ", ".join(map(str, lengths))
         raise TangError(
-            f"{found.name} needs {found.lines} lines of {found.chars} characters; got {len(lines)} lines of {got}"
+            f"{found.name} needs {found.lines} lines of {found.chars} characters; got {len(lines)} "
+            f"line{'' if len(lines) == 1 else 's'} of {got}"
         )
     return found.name
 

@@ -133,6 +133,7 @@ class RunSummary:
     problems: list[str] = field(default_factory=list)
     kind: str = "poem"  # poem | lab (runs/kinds.py): lab runs list apart from the poem runs
     best_val_acc: float | None = None  # lab runs: their measure is accuracy, not perplexity
+    author: str = ""  # a run trained on one poet's poems (train --author): not the whole corpus
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "path": str(self.path)}
@@ -244,6 +245,7 @@ def summarize(run: RunDir) -> RunSummary:
         problems=problems,
         best_val_acc=max((e["val_acc"] for e in evals if isinstance(e.get("val_acc"), float)), default=None),
         kind=side,
+        author=str(config.get("author") or ""),
     )
 
 
