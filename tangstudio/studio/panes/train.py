@@ -42,7 +42,7 @@ class AttachScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="attach-box"):
-            yield Label("Follow a run folder (one with metrics.jsonl), e.g. one copied from a server:")
+            yield Static("Follow a run folder (one with metrics.jsonl), e.g. one copied from a server:")
             yield Input(placeholder="/path/to/runs/NAME", id="attach-path")
             yield Label("Enter: attach · Esc: cancel", classes="dim")
 
@@ -455,7 +455,7 @@ def _train_loss(run: RunFollower) -> str:
     """The latest training loss; a short last line (a stop mid-window) says how few steps it averages."""
     if run.short_train is not None:
         _step, loss, steps = run.short_train
-        return f"{loss:.4f} (last {steps} step{'s' if steps != 1 else ''} only)"
+        return f"{loss:.4f} ({steps} step{'s' if steps != 1 else ''})"  # short: the side panel is narrow
     return _fmt(run.last_train.get("train_loss"), "{:.4f}")
 
 

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Input, Static
 
 if TYPE_CHECKING:
     from tangstudio.studio.panes.compose.pane import ComposePane
@@ -47,8 +47,9 @@ class UnitPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Pin a unit: h<layer>:<index> or c<layer>:<index> (0-based), e.g. h1:37.")
-            yield Label("`tangstudio inspect RUN` lists the telling ones. Empty: none.", classes="dim")
+            # Static, not Label: a Label keeps its one line and the dialog cut it ("(0-", "Emp").
+            yield Static("Pin a unit: h<layer>:<index> or c<layer>:<index> (0-based), e.g. h1:37.")
+            yield Static("`tangstudio inspect RUN` lists the telling ones. Empty: none.", classes="dim")
             yield Input(self.value, id="unit-input", placeholder="h1:37")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

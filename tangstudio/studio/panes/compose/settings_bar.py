@@ -81,7 +81,7 @@ class SettingsBar(Vertical):
         with Horizontal(classes="settings-row"):
             yield Label("藏字", classes="field-label")
             yield Input(
-                DEFAULTS.theme, id="cp-theme", placeholder="月,秋 (the poem must hold them)", compact=True
+                DEFAULTS.theme, id="cp-theme", placeholder="月,秋: must appear", compact=True
             )
             yield Label("题", classes="field-label")
             yield Input(DEFAULTS.title, id="cp-title", placeholder="送友人", compact=True)

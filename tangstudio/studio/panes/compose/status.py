@@ -58,7 +58,7 @@ def status_text(model: str | None, session: Session | None, shared: Callable[[],
         parts.append(("complete: w save · c copy · n new", "bold green"))
         span = shared()
         if span:
-            parts.append((f"longest span shared with the corpus: {span}", "dim"))
+            parts.append((f"longest corpus span: {span}", "dim"))
     backoffs = session.backoffs if session is not None else []
     if backoffs:
         parts.append((f"relaxed: {backoffs[-1]}", "yellow"))
