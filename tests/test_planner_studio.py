@@ -128,3 +128,43 @@ async def test_an_old_model_refuses_a_title_and_keeps_the_poem(tiny_corpus_file:
         pane.focus_first()
         await pilot.press("k")
         assert any("cannot read a keyword" in e for e in errors(app)), errors(app)
+
+
+@sync
+async def test_a_cleared_theme_leaves_no_keywords_in_the_next_poems_plan(
+    seeded_model_run: Path, home: Path
+) -> None:
+    """The 纲 row shows the plan a poem was written with; a theme's characters are that poem's line
+    keywords. They stayed in the row and were read as the person's plan by every poem after, the
+    theme long cleared. Until the row is edited, a new poem is asked with what the person typed."""
+    from textual.widgets import Input
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+        pane.seed = 3
+        theme = pane.query_one("#cp-theme", Input)
+        theme.focus()
+        await pilot.press("月", "秋", "enter")
+        await pilot.pause()
+        shown = _plan_field(pane)
+        assert "月" in shown and "秋" in shown, (shown, errors(app))  # the theme's planned lines
+        theme.value = ""
+        theme.focus()
+        await pilot.press("enter")  # the theme cleared: a new poem
+        await pilot.pause()
+        assert not any(pane.composer.poem_plan.keywords), pane.composer.poem_plan.keywords
+        assert _plan_field(pane) == ""
+
+        plan = pane.query_one("#cp-plan", Input)  # a plan the person types is theirs, and kept
+        plan.value = "山,-,-,-"
+        plan.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pane.composer.poem_plan.keywords[0] == "山", errors(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert pane.composer.poem_plan.keywords[0] == "山", errors(app)

@@ -99,7 +99,9 @@ class PlanDesk:
         still to write take it; before a poem or after one, a new poem starts with it."""
         pane = self.pane
         if field == "cp-title":
-            pane.bar.show_plan([])
+            pane.bar.clear_plan()
+        else:
+            pane.bar.own_plan()
         if pane.loaded is None:
             return
         typed = pane.query_one(f"#{field}").value.strip()

@@ -44,6 +44,11 @@ class SettingsBar(Vertical):
         super().__init__(**kwargs)
         self.preferred_run = preferred_run  # `tangstudio --run NAME`: offered first when it has a model
         self._plan_form = DEFAULTS.form  # the form the 纲 row's plan was written for
+        # The 纲 row shows the plan a poem was written with, which may hold keywords a theme or the
+        # planner chose for that poem; until the person edits the row, a new poem is asked with what
+        # they typed, not with those (a cleared theme's 秋 and 月 stayed in every later poem's plan).
+        self._shown_plan = ""
+        self._asked_plan = ""
 
     def compose(self) -> ComposeResult:
         models = list_models()
@@ -121,7 +126,7 @@ class SettingsBar(Vertical):
         return ComposeSettings(
             form=self.form,
             title=text("title"),
-            plan=parse_plan(text("plan")),
+            plan=parse_plan(self.asked_plan()),
             acrostic=text("acrostic"),
             prefix=text("prefix"),
             theme=text("theme"),
@@ -145,11 +150,28 @@ class SettingsBar(Vertical):
         self.query_one("#cp-form-name", Label).update(FORM_NAMES.get(self.form, ""))
         if self.form != self._plan_form:  # a plan is a keyword per line of one form: not another's
             self._plan_form = self.form
-            self.show_plan([])
+            self.clear_plan()
 
     def show_plan(self, keywords: list[str]) -> None:
         """Show the plan a poem is written with, editable (no Submitted: nothing restarts)."""
-        self.query_one("#cp-plan", Input).value = ",".join(keywords)
+        field = self.query_one("#cp-plan", Input)
+        if field.value != self._shown_plan:  # the person's own plan, typed since the last poem
+            self._asked_plan = field.value
+        self._shown_plan = field.value = ",".join(keywords)
+
+    def clear_plan(self) -> None:
+        """No plan: the row emptied and nothing asked (a new title or form)."""
+        self.query_one("#cp-plan", Input).value = self._shown_plan = self._asked_plan = ""
+
+    def own_plan(self) -> None:
+        """The person submitted the 纲 row: what it holds now is their plan, keywords shown or not."""
+        self._asked_plan = self._shown_plan = self.query_one("#cp-plan", Input).value
+
+    def asked_plan(self) -> str:
+        """The plan a new poem is asked with: the row as the person left it, or, when it still shows
+        the last poem's plan unedited, what they had typed before that poem."""
+        typed = self.query_one("#cp-plan", Input).value
+        return (self._asked_plan if typed == self._shown_plan else typed).strip()
 
     def select_model(self, target: str | None) -> None:
         """Show `target` as the chosen model, if it is still offered (no Changed: nothing reloads)."""
