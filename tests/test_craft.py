@@ -13,6 +13,7 @@ import pytest
 from compose_helpers import build_vocab, composer, tiny_lm
 
 from tangstudio.engine.compose.craft.repetition import (
+    BREAK,
     apply_penalty,
     deliberate,
     load_diezi,
@@ -89,6 +90,14 @@ def test_each_earlier_use_costs_the_penalty_again(lm):
     assert _ratio(on, DOUBLED, "月") == pytest.approx(math.exp(-2.0) * _ratio(off, DOUBLED, "月"), rel=1e-3)
     stoi = {"山": 2, "水": 3}
     assert penalised_counts([2, 3, 2], "", frozenset(), stoi) == {2: 2, 3: 1}
+    # a mark between two 山 ends any 叠字 pair: 山。山 is two of them (written_ids puts BREAK there)
+    assert penalised_counts([3, 2, BREAK, 2], "山", frozenset("山"), stoi) == {3: 1}  # 叠字 right after
+    assert penalised_counts([3, 2, BREAK, 2, 3], "山水", frozenset(), stoi) == {2: 2, 3: 2}
+    from types import SimpleNamespace as Step
+
+    from tangstudio.engine.compose.craft.repetition import written_ids
+
+    assert written_ids([Step(chosen=c) for c in ("山", "。", "山", "<eos>")], stoi) == [2, BREAK, 2, BREAK]
     q = apply_penalty(np.full(4, 0.25, dtype=np.float32), {1: 2, 2: 1}, math.log(2))
     assert q[0] / q[1] == pytest.approx(4.0) and q[0] / q[2] == pytest.approx(2.0)
 
@@ -121,6 +130,20 @@ def test_typed_and_forced_characters_count_as_written_but_an_unwritten_theme_cha
     spellings = {4: (5,), 5: (4,)}
     assert penalised_counts([4], "", frozenset(), apes, frozenset({5}), spellings) == {4: 1}  # 猿 spared
     assert penalised_counts([4], "", frozenset(), apes, frozenset(), spellings) == {4: 1, 5: 1}
+
+
+def test_the_composer_reads_the_lines_keyword_and_the_characters_given_ahead(lm):
+    """End to end: after 山, the line's keyword, 山 pays 1 + KEYWORD_ECHO times the penalty; and in
+    line 1 of an acrostic 山水, 水 (line 2's opening, given ahead) already counts once."""
+    from tangstudio.engine.compose.craft.repetition import KEYWORD_ECHO
+
+    planned = [("chosen", PLAIN)]
+    off, on = _state(lm, 0.0, planned, plan=[PLAIN]), _state(lm, 2.0, planned, plan=[PLAIN])
+    echo = math.exp(-2.0 * (1 + KEYWORD_ECHO))
+    assert _ratio(on, PLAIN, "月") == pytest.approx(echo * _ratio(off, PLAIN, "月"), rel=1e-3)
+    off, on = _state(lm, 0.0, [], acrostic="山水"), _state(lm, 2.0, [], acrostic="山水")
+    off.follow_forced(), on.follow_forced()  # 山 written; line 2 will open with 水
+    assert _ratio(on, "水", "月") == pytest.approx(math.exp(-2.0) * _ratio(off, "水", "月"), rel=1e-3)
 
 
 def test_a_keyword_written_in_its_line_counts_keyword_echo_more_there():

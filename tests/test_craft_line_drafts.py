@@ -46,6 +46,35 @@ def test_a_line_scores_its_mean_log_prob_less_the_penalty_for_each_lazy_repeat(l
     logs = [math.log(p) for p in (0.25, 0.1, 0.2, 0.3)]
     assert line_score(history, 2, DraftRules(c, 2.0, 0.0)) == pytest.approx((sum(logs) - 2.0) / 4)
     assert line_score(history, 2, DraftRules(c, 0.0, 0.0)) == pytest.approx(sum(logs) / 4)
+    # A draft that only ended the poem (free verse) has no line to score: it scored 0, beat every
+    # real line, and free poems stopped after two lines; now it loses to any line.
+    ended = [*history, _step("<eos>", 0.05)]
+    assert line_score(ended, len(history), DraftRules(c, 2.0, 0.0)) == -math.inf
+
+
+def test_free_verse_ends_by_one_draw_not_by_the_drafts():
+    """At a free line's start the ending is decided by one draw, as without drafts. A model that
+    ends a poem at 40 % of its chances: among 8 drafts one nearly always ended it, and every poem
+    stopped after the two lines free verse must have; now drafted poems run as long as plain ones."""
+    import torch
+
+    from tangstudio.engine.compose.generator import Composer
+    from tangstudio.engine.compose.settings import ComposeSettings
+    from tangstudio.engine.corpus.vocab import EOS
+
+    eager = tiny_lm(build_vocab(["山水月风萧花"], 60))
+    with torch.no_grad():
+        eager.model.head.V.bias[EOS] += math.log(0.4 * len(eager.vocab))
+
+    def lines(drafts: int) -> list[int]:
+        out = []
+        for seed in range(8):
+            text = Composer(eager, ComposeSettings(form="free", seed=seed, line_drafts=drafts)).finish().text
+            out.append(sum(text.count(m) for m in "，。！？；"))
+        return out
+
+    drafted, plain = lines(8), lines(1)
+    assert sum(drafted) >= 0.8 * sum(plain) and max(drafted) > 2, (drafted, plain)
 
 
 def test_the_best_scored_draft_is_kept_and_the_poem_left_as_it_was(lm):

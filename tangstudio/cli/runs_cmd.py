@@ -116,6 +116,7 @@ def show(
     from tangstudio.cli.render import console, print_json, print_table
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.runs import open_run
+    from tangstudio.engine.runs.kinds import LAB
     from tangstudio.engine.runs.metrics import read_jsonl_tail, read_kind
     from tangstudio.engine.runs.rundir import check_weights, checkpoint_metas, summarize
     from tangstudio.engine.runs.schema import check_sample
@@ -152,7 +153,7 @@ def show(
         return
     from rich.table import Table
 
-    lab = summary.ppl_kind is None  # a lab classifier: its measure is accuracy, not perplexity
+    lab = summary.kind == LAB  # a lab classifier: its measure is accuracy, not perplexity
     best = (
         f"best val accuracy {_num(summary.best_val_acc, '.1%')}"
         if lab

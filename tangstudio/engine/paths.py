@@ -63,6 +63,11 @@ def runs_dir() -> Path:
     return home() / "runs"
 
 
+def run_folder(run: str) -> Path:
+    """A run as the studio's `--run` takes it: a path when it has a separator, else a name here."""
+    return Path(run).expanduser() if ("/" in run or os.sep in run) else runs_dir() / run
+
+
 def corpora_dir() -> Path:
     return home() / "corpora"
 

@@ -276,10 +276,10 @@ class TangStudio(App):
 
 
 def _is_lab_run(run: str) -> bool:
-    from tangstudio.engine import paths
+    from tangstudio.engine.paths import run_folder
     from tangstudio.engine.runs.kinds import LAB, run_kind
 
-    folder = paths.runs_dir() / run
+    folder = run_folder(run)
     return folder.is_dir() and run_kind(folder) == LAB
 
 

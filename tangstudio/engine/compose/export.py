@@ -68,8 +68,8 @@ def poem_markdown(
         out.append(f"| model | {_cell(model)} |")
     for key in SETTING_KEYS:
         value = settings.get(key)
-        if isinstance(value, (list, tuple)):  # the plan: one keyword a line, - for none
-            value = ",".join(str(v) or "-" for v in value) if any(value) else ""
+        if isinstance(value, (list, tuple)):  # the plan as `--plan` reads it back ('' a line without)
+            value = ",".join(map(str, value)) if any(value) else ""
         if value not in (None, ""):
             out.append(f"| {key.replace('_', '-')} | {_cell(str(value))} |")
     out += ["", "| # | char | p | model p | top alternatives |", "|---:|:---:|---:|---:|---|"]

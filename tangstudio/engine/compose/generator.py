@@ -290,6 +290,15 @@ class Composer:
         here = len(self.history)
         kept = self._drafted
         if kept is None or not self._on_course(*kept):
+            if (
+                self.plan.n_lines is None
+                and self._frames[-1].cstate.col == 0
+                and self.preview().chosen == EOS_MARK
+            ):
+                # Free verse may end at a line's start: one draw decides, as without drafts. Among
+                # drafts an ending scored 0 (no character to average) and beat every line, so
+                # free poems stopped after two lines (real ones: a median of 12).
+                return self.choose()
             kept = self._drafted = (here, self._draft_line())
         frame, info = kept[1][here - kept[0]]
         self._frames.append(frame)

@@ -102,7 +102,9 @@ class TrainPane(Pane):
         self.refresh_view()
 
     def _open_initial(self, run: str) -> None:
-        path = Path(run).expanduser() if ("/" in run or os.sep in run) else self.runs_root / run
+        from tangstudio.engine.paths import run_folder
+
+        path = run_folder(run)
         if not path.is_dir():
             self.notify(
                 f"no run {run!r} in {self.runs_root}; the list shows the runs there.",

@@ -4,8 +4,8 @@
                   ln p_model(c | title, poem so far) − λ·r(c) − μ·s(c)
 
 where p_model is the model's own probability (before masks, temperature and the craft's lean), r(c)
-is the times c is already in the poem (the repetition penalty's rule: 叠字, forced and typed
-characters spared), s(c) is 1 when c names a season the poem has not named (season.py),
+is the times c counts as in the poem (the repetition penalty's rule, craft/steer.repeat_counts:
+叠字 spared, a theme character until written, a line's keyword counted more once in it), s(c) is 1 when c names a season the poem has not named (season.py),
 and λ, μ are the repeat penalty and the season strength: the same terms that leaned on the draw, so
 the choice does not bring back what the lean kept out. Forced places (marks, acrostic, prefix) are
 the same in every draft and left out.
@@ -27,14 +27,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tangstudio.engine.compose.craft.repetition import (
-    load_diezi,
-    penalised_counts,
-    spellings_for,
-    written_ids,
-)
 from tangstudio.engine.compose.craft.season import lexicon
-from tangstudio.engine.hanzi import LINE_MARKS, is_han
+from tangstudio.engine.compose.craft.steer import repeat_counts
+from tangstudio.engine.compose.tables import LINE_ENDS
+from tangstudio.engine.hanzi import is_han
 
 if TYPE_CHECKING:
     from tangstudio.engine.compose.generator import Composer
@@ -49,7 +45,7 @@ def line_score(history: list[StepInfo], start: int, rules: DraftRules) -> float:
         if step.forced or step.typed or len(step.chosen) != 1 or not is_han(step.chosen):
             continue
         terms.append(math.log(max(step.model_prob, 1e-30)) - rules.cost(history[:i], step.chosen))
-    return sum(terms) / len(terms) if terms else 0.0
+    return sum(terms) / len(terms) if terms else -math.inf  # nothing chosen: no line to prefer
 
 
 class DraftRules:
@@ -58,13 +54,9 @@ class DraftRules:
     def __init__(self, composer: Composer, repeat_penalty: float, season: float) -> None:
         self.repeat_penalty = repeat_penalty
         self.season = season
-        self.stoi = composer.vocab.stoi
-        self.diezi = load_diezi(composer.vocab.script)
-        self.theme = frozenset(composer.plan.theme_ids)
-        self.spellings = spellings_for(composer.tables)
+        self.composer = composer
         self.lexicon = lexicon(composer.vocab.script)
         self.title = composer.settings.title
-        self.poem_plan = composer.poem_plan
 
     @classmethod
     def of(cls, composer: Composer) -> DraftRules:
@@ -73,7 +65,7 @@ class DraftRules:
 
     def cost(self, before: list[StepInfo], char: str) -> float:
         text = "".join(s.chosen for s in before)
-        line_text = text[max((text.rfind(m) for m in LINE_MARKS), default=-1) + 1 :]
+        line_text = text[max((text.rfind(m) for m in LINE_ENDS), default=-1) + 1 :]
         cost = 0.0
         if self.repeat_penalty > 0:
             cost += self.repeat_penalty * self.repeats(before, line_text, char)
@@ -84,18 +76,12 @@ class DraftRules:
         return cost
 
     def repeats(self, before: list[StepInfo], line_text: str, char: str) -> int:
-        """How many times `char` is already in the poem, by the penalty's own rule."""
-        line = sum(s.chosen in LINE_MARKS for s in before)
-        counts = penalised_counts(
-            written_ids(before, self.stoi),
-            line_text,
-            self.diezi,
-            self.stoi,
-            self.theme,
-            self.spellings,
-            self.poem_plan.keyword_read(line),
-        )
-        return counts.get(self.stoi.get(char, -1), 0)
+        """How many times `char` counts as in the poem, by the penalty's own rule (craft/steer.py)."""
+        c = self.composer
+        line = sum(s.chosen in LINE_ENDS for s in before)  # as CState.line counts them
+        keyword = c.poem_plan.keyword_read(line)
+        counts = repeat_counts(c.plan, c.tables, before, line, line_text, keyword)
+        return counts.get(c.vocab.stoi.get(char, -1), 0)
 
 
 def write_rest_of_line(composer: Composer) -> None:
@@ -116,6 +102,6 @@ def best_rest_of_line(composer: Composer, m: int) -> list[tuple[Any, StepInfo]]:
         write_rest_of_line(composer)
         score = line_score(composer.history, start, rules)
         taken = composer.taken_back(start)
-        if score > best_score:
+        if score > best_score or not best:  # a draft that only ended the poem is kept only if all did
             best_score, best = score, taken
     return best

@@ -160,10 +160,16 @@ def repeat_counts(texts: Iterable[str]) -> tuple[int, int]:
     return rep, total
 
 
+BREAK = -1  # in a list of written ids: a mark, which is no word and ends any 叠字 pair
+
+
 def written_ids(history: Iterable[StepInfo], stoi: dict[str, int]) -> list[int]:
-    """The ids of the Chinese characters a poem holds so far, however each got there (marks and
-    the end token are not words and are never penalised)."""
-    return [stoi[s.chosen] for s in history if len(s.chosen) == 1 and is_han(s.chosen) and s.chosen in stoi]
+    """The ids of the Chinese characters a poem holds so far, however each got there, with BREAK
+    for each mark or end token (never penalised; 楼。楼 is a repeat, not a 叠字)."""
+    return [
+        stoi[s.chosen] if len(s.chosen) == 1 and is_han(s.chosen) and s.chosen in stoi else BREAK
+        for s in history
+    ]
 
 
 def penalised_counts(
@@ -182,6 +188,9 @@ def penalised_counts(
     used: Counter[int] = Counter()
     previous = None
     for t in written:
+        if t == BREAK:
+            previous = None
+            continue
         if t != previous:
             used[t] += 1
             for other in (spellings or {}).get(t, ()):

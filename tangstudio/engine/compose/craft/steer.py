@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
 from tangstudio.engine.compose.craft.repetition import (
+    BREAK,
     apply_penalty,
     load_diezi,
     penalised_counts,
@@ -25,6 +26,29 @@ if TYPE_CHECKING:
     from tangstudio.engine.compose.constraints import CState, Plan
     from tangstudio.engine.compose.settings import ComposeSettings, StepInfo
     from tangstudio.engine.compose.tables import VocabTables
+
+
+def repeat_counts(
+    plan: Plan, tables: VocabTables, history: list[StepInfo], line: int, line_text: str, keyword: str
+) -> dict[int, int]:
+    """What the repetition penalty weighs at the next place (the sampler's and the line drafts'):
+    each character the poem holds, and those the person gave for places still ahead — a later
+    line's acrostic character, a locked line below the one being rewritten — which the poem will
+    hold (a 冬 written in line 1 of 春夏秋冬 is a repeat once line 4 opens with it)."""
+    stoi = tables.vocab.stoi
+    pos = len(history)
+    ahead = [t for p, t in plan.fixed.items() if p > pos and tables.hanzi[t]]
+    ahead += list(plan.acrostic_ids[line + 1 :])
+    written = [*written_ids(history, stoi), BREAK, *ahead]
+    return penalised_counts(
+        written,
+        line_text,
+        load_diezi(tables.vocab.script),
+        stoi,
+        frozenset(plan.theme_ids),
+        spellings_for(tables),
+        keyword,
+    )
 
 
 def steer(
@@ -43,15 +67,7 @@ def steer(
     probs = dist.probs
     stoi = tables.vocab.stoi
     if settings.repeat_penalty > 0:
-        counts = penalised_counts(
-            written_ids(history, stoi),
-            cstate.line_text,
-            load_diezi(tables.vocab.script),
-            stoi,
-            frozenset(plan.theme_ids),
-            spellings_for(tables),
-            keyword,
-        )
+        counts = repeat_counts(plan, tables, history, cstate.line, cstate.line_text, keyword)
         probs = apply_penalty(probs, counts, settings.repeat_penalty)
     if settings.season > 0:
         lex = lexicon(tables.vocab.script)

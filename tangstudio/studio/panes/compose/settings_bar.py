@@ -85,9 +85,7 @@ class SettingsBar(Vertical):
             yield Input(DEFAULTS.prefix, id="cp-prefix", compact=True)
         with Horizontal(classes="settings-row"):
             yield Label("藏字", classes="field-label")
-            yield Input(
-                DEFAULTS.theme, id="cp-theme", placeholder="月,秋: must appear", compact=True
-            )
+            yield Input(DEFAULTS.theme, id="cp-theme", placeholder="月,秋: must appear", compact=True)
             yield Label("题", classes="field-label")
             yield Input(DEFAULTS.title, id="cp-title", placeholder="送友人", compact=True)
             yield Label("primer", classes="field-label")
@@ -154,10 +152,7 @@ class SettingsBar(Vertical):
 
     def show_plan(self, keywords: list[str]) -> None:
         """Show the plan a poem is written with, editable (no Submitted: nothing restarts)."""
-        field = self.query_one("#cp-plan", Input)
-        if field.value != self._shown_plan:  # the person's own plan, typed since the last poem
-            self._asked_plan = field.value
-        self._shown_plan = field.value = ",".join(keywords)
+        self._shown_plan = self.query_one("#cp-plan", Input).value = ",".join(keywords)
 
     def clear_plan(self) -> None:
         """No plan: the row emptied and nothing asked (a new title or form)."""
@@ -168,10 +163,12 @@ class SettingsBar(Vertical):
         self._asked_plan = self._shown_plan = self.query_one("#cp-plan", Input).value
 
     def asked_plan(self) -> str:
-        """The plan a new poem is asked with: the row as the person left it, or, when it still shows
-        the last poem's plan unedited, what they had typed before that poem."""
+        """The plan a new poem is asked with: the row as the person left it (theirs from now on),
+        or, when it still shows the last poem's plan unedited, what they asked that poem with."""
         typed = self.query_one("#cp-plan", Input).value
-        return (self._asked_plan if typed == self._shown_plan else typed).strip()
+        if typed != self._shown_plan:
+            self.own_plan()
+        return self._asked_plan.strip()
 
     def select_model(self, target: str | None) -> None:
         """Show `target` as the chosen model, if it is still offered (no Changed: nothing reloads)."""

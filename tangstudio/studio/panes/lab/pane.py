@@ -109,10 +109,11 @@ class LabPane(Pane):
         self.scan()
         runs = self.query_one("#lab-runs", SelectionList)
         if runs.option_count:
-            names = [r.name for r in self.run_list.runs.values()]
-            runs.highlighted = (
-                names.index(self.initial_run) if self.initial_run in names else runs.option_count - 1
-            )
+            runs.highlighted = runs.option_count - 1
+            wanted = paths.run_folder(self.initial_run).resolve() if self.initial_run else None
+            for run in self.run_list.runs.values():
+                if run.path.resolve() == wanted:
+                    self.run_list.highlight(run)
         self.set_interval(POLL_S, self.tick)
         self._show_view()
 
