@@ -95,9 +95,12 @@ def test_each_earlier_use_costs_the_penalty_again(lm):
     assert penalised_counts([3, 2, BREAK, 2, 3], "山水", frozenset(), stoi) == {2: 2, 3: 2}
     from types import SimpleNamespace as Step
 
-    from tangstudio.engine.compose.craft.repetition import written_ids
+    from tangstudio.engine.compose.craft.repetition import han_ids_for, written_ids
+    from tangstudio.engine.compose.tables import tables_for
 
     assert written_ids([Step(chosen=c) for c in ("山", "。", "山", "<eos>")], stoi) == [2, BREAK, 2, BREAK]
+    tables = tables_for(build_vocab(["山水。"], 5))
+    assert set(han_ids_for(tables)) >= set("山水") and not set(han_ids_for(tables)) & set("，。<eos>")
     q = apply_penalty(np.full(4, 0.25, dtype=np.float32), {1: 2, 2: 1}, math.log(2))
     assert q[0] / q[1] == pytest.approx(4.0) and q[0] / q[2] == pytest.approx(2.0)
 

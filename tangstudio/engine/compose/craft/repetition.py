@@ -47,8 +47,6 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from tangstudio.engine.hanzi import is_han
-
 if TYPE_CHECKING:
     from tangstudio.engine.compose.settings import StepInfo
     from tangstudio.engine.compose.tables import VocabTables
@@ -163,13 +161,19 @@ def repeat_counts(texts: Iterable[str]) -> tuple[int, int]:
 BREAK = -1  # in a list of written ids: a mark, which is no word and ends any 叠字 pair
 
 
-def written_ids(history: Iterable[StepInfo], stoi: dict[str, int]) -> list[int]:
+def written_ids(history: Iterable[StepInfo], han_ids: dict[str, int]) -> list[int]:
     """The ids of the Chinese characters a poem holds so far, however each got there, with BREAK
-    for each mark or end token (never penalised; 楼。楼 is a repeat, not a 叠字)."""
-    return [
-        stoi[s.chosen] if len(s.chosen) == 1 and is_han(s.chosen) and s.chosen in stoi else BREAK
-        for s in history
-    ]
+    for each mark or end token (never penalised; 楼。楼 is a repeat, not a 叠字). `han_ids`: the
+    vocabulary's Chinese characters only (han_ids_for), one lookup a step."""
+    return [han_ids.get(s.chosen, BREAK) for s in history]
+
+
+def han_ids_for(tables: VocabTables) -> dict[str, int]:
+    """char -> id for the vocabulary's Chinese characters, built once and kept on its VocabTables."""
+    if "han_ids" not in tables.caches:
+        itos = tables.vocab.itos
+        tables.caches["han_ids"] = {itos[i]: int(i) for i in np.flatnonzero(tables.hanzi)}
+    return cast("dict[str, int]", tables.caches["han_ids"])
 
 
 def penalised_counts(
@@ -185,17 +189,12 @@ def penalised_counts(
     spellings (a 叠字 pair counted once) and KEYWORD_ECHO more for a character of the line's
     `keyword` already in the line, less the previous character when it may be doubled here (叠字)
     and the theme characters not written yet."""
-    used: Counter[int] = Counter()
-    previous = None
-    for t in written:
-        if t == BREAK:
-            previous = None
-            continue
-        if t != previous:
-            used[t] += 1
-            for other in (spellings or {}).get(t, ()):
-                used[other] += 1
-        previous = t
+    # A character right after itself (萧萧) is one use; BREAK is no character and ends a run.
+    used = Counter(t for t, before in zip(written, [BREAK, *written]) if t != before and t != BREAK)
+    if spellings:
+        for t, n in list(used.items()):
+            for other in spellings.get(t, ()):
+                used[other] += n
     for ch in set(keyword).intersection(line_text):
         used[stoi[ch]] += KEYWORD_ECHO
     if line_text:

@@ -13,6 +13,7 @@ from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
 from tangstudio.engine.compose.craft.repetition import (
     BREAK,
     apply_penalty,
+    han_ids_for,
     load_diezi,
     penalised_counts,
     spellings_for,
@@ -39,7 +40,7 @@ def repeat_counts(
     pos = len(history)
     ahead = [t for p, t in plan.fixed.items() if p > pos and tables.hanzi[t]]
     ahead += list(plan.acrostic_ids[line + 1 :])
-    written = [*written_ids(history, stoi), BREAK, *ahead]
+    written = [*written_ids(history, han_ids_for(tables)), BREAK, *ahead]
     return penalised_counts(
         written,
         line_text,
