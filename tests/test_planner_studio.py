@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from studio_helpers import errors, settle, sync, wait_for
@@ -11,6 +14,18 @@ from studio_helpers import errors, settle, sync, wait_for
 from tangstudio.studio.app import create_app
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
+
+
+@asynccontextmanager
+async def _compose_pane(run: Path, home: Path) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The studio on the Compose pane with `run` (a plan-reading model) loaded: (app, pilot, pane)."""
+    shutil.copytree(run, home / "runs" / run.name)
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane")
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+        yield app, pilot, pane
 
 
 def _plan_field(pane) -> str:
@@ -25,12 +40,7 @@ async def test_title_field_then_a_planned_plan_that_can_be_edited_and_rerolled(
 ) -> None:
     from textual.widgets import Input
 
-    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
-    app = create_app(pane="compose", warm_torch=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        pane = app.query_one("#compose-pane")
-        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+    async with _compose_pane(seeded_model_run, home) as (app, pilot, pane):
         vocab = pane.loaded.vocab
         assert vocab.has_plan and all(c in vocab.stoi for c in "秋夜月山")
         pane.seed = 5
@@ -139,12 +149,7 @@ async def test_a_cleared_theme_leaves_no_keywords_in_the_next_poems_plan(
     theme long cleared. Until the row is edited, a new poem is asked with what the person typed."""
     from textual.widgets import Input
 
-    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
-    app = create_app(pane="compose", warm_torch=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        pane = app.query_one("#compose-pane")
-        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+    async with _compose_pane(seeded_model_run, home) as (app, pilot, pane):
         pane.seed = 3
         theme = pane.query_one("#cp-theme", Input)
         theme.focus()
