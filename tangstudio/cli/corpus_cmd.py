@@ -39,7 +39,8 @@ def import_(
     with console.status(f"Reading {path} …"):
         result = import_corpus(path, name, fmt, force, without_lines_of)
     console.print(
-        f"imported [bold]{result['poems']:,}[/bold] poem{'' if result['poems'] == 1 else 's'} ({result['usable']:,} usable after cleaning, "
+        f"imported [bold]{result['poems']:,}[/bold] poem{'' if result['poems'] == 1 else 's'} "
+        f"({result['usable']:,} usable after cleaning, "
         f"{result['script']}) as [bold]{name}[/bold] → {result['path']}"
     )
     if without_lines_of is not None:

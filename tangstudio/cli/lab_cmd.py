@@ -195,7 +195,8 @@ def digits_show(
         return
     verdict = "right" if reading["predicted"] == reading["label"] else "wrong"
     console.print(
-        f"{split} digit {index} (digit {reading['digit_index']} of the dataset's 10,000): true {reading['label']}, "
+        f"{split} digit {index} (digit {reading['digit_index']} of the dataset's 10,000): "
+        f"true {reading['label']}, "
         f"read as [bold]{reading['predicted']}[/bold] ({verdict}) by {reading['run']} · {reading['arch']}"
     )
     for line in half_block_lines(reading["image"]):

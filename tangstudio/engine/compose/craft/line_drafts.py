@@ -5,10 +5,11 @@
 
 where p_model is the model's own probability (before masks, temperature and the craft's lean), r(c)
 is the times c counts as in the poem (the repetition penalty's rule, craft/steer.repeat_counts:
-叠字 spared, a theme character until written, a line's keyword counted more once in it), s(c) is 1 when c names a season the poem has not named (season.py),
-and λ, μ are the repeat penalty and the season strength: the same terms that leaned on the draw, so
-the choice does not bring back what the lean kept out. Forced places (marks, acrostic, prefix) are
-the same in every draft and left out.
+叠字 spared, a theme character until written, a line's keyword counted more once in it), s(c) is
+1 when c names a season the poem has not named (season.py), and λ, μ are the repeat penalty and
+the season strength: the same terms that leaned on the draw, so the choice does not bring back
+what the lean kept out. Forced places (marks, acrostic, prefix) are the same in every draft and
+left out.
 
 Why lines and not whole poems: blind readers' overall scores of our poems follow the causal
 model's mean log-probability (Spearman ρ ≈ 0.5 within a sheet over the 96 poems of readings A–G,

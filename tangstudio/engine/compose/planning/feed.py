@@ -3,8 +3,9 @@
     <title> t1 … tn  <form-start>  <kw> k1 [k2]  line 1 …，  <kw> k1 [k2]  line 2 … <eos>
 
 Everything here is given, never sampled: the composer steps these ids through the model and
-samples only the poem. A model whose vocabulary has no markers (trained before titles and plans, or with --no-plan)
-cannot read either, and is refused here in one line when a title or plan is asked of it.
+samples only the poem. A model whose vocabulary has no markers (trained before titles and plans,
+or with --no-plan) cannot read either, and is refused here in one line when a title or plan is
+asked of it.
 """
 
 from __future__ import annotations
