@@ -72,7 +72,8 @@ def compose_stream(
     if beam:
         if not causal:
             raise TangError(
-                "--beam needs a left-to-right model (rnn, lstm, gru); a bilstm fills its grid from both sides: leave --beam out"
+                "--beam needs a left-to-right model (rnn, lstm, gru); a bilstm fills its grid from "
+                "both sides: leave --beam out"
             )
         from functools import partial
 
