@@ -85,6 +85,7 @@ def train(
     try:
         trainer = Trainer(config, info, device, callbacks, should_stop, given)
         status, epoch, elapsed_s = trainer.run()
+        D.barrier(info)  # every rank done with its collectives before any tears gloo down
     except TangError:
         raise
     except OSError as exc:  # a full disk, a folder made read-only: one line, the checkpoint is intact
