@@ -9,7 +9,9 @@ for torch to import.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -22,6 +24,9 @@ from tangstudio.engine.prosody.tables import rhyming_groups  # rare rhyme readin
 __all__ = ["COMMA", "LINE_ENDS", "PERIOD", "VocabTables", "tables_for"]
 
 LINE_ENDS = CLAUSE_END  # what may close a line in a prefix
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,8 +45,14 @@ class VocabTables:
     punct_ids: dict[str, int]  # line-ending marks present in the vocabulary
     line_end: np.ndarray  # bool[V]: the ids of punct_ids
     # What others build once per vocabulary and keep here, so every composer of it shares them
-    # (craft/pairing.py's PairBias); never part of equality.
+    # (craft/pairing.py's PairBias, craft/repetition.py's spellings); never part of equality.
     caches: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    def cached(self, name: str, build: Callable[[], T]) -> T:
+        """What `build` makes for this vocabulary: made on first use, then shared (`caches`)."""
+        if name not in self.caches:
+            self.caches[name] = build()
+        return cast("T", self.caches[name])
 
     @property
     def comma(self) -> int:

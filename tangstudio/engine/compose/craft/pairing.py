@@ -12,7 +12,7 @@ a factor of 400 at strength 1). Rows are computed once per aligned character and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -67,10 +67,12 @@ def aligned_char(form: str, n_chars: int | None, line: int, col: int, text: str)
 def bias_for(tables: VocabTables) -> PairBias | None:
     """The PairBias of a composer's VocabTables (None when no table was built for the script),
     kept on the tables so every composer of one vocabulary shares its cached rows."""
-    if "pair_bias" not in tables.caches:
+
+    def build() -> PairBias | None:
         table = load_table(tables.vocab.script)
-        tables.caches["pair_bias"] = None if table is None else PairBias(table, tables.vocab.itos)
-    return cast("PairBias | None", tables.caches["pair_bias"])  # put there just above
+        return None if table is None else PairBias(table, tables.vocab.itos)
+
+    return tables.cached("pair_bias", build)
 
 
 def describe(a: str, b: str, table: PairTable) -> str:

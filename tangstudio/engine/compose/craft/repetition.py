@@ -43,7 +43,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -93,9 +93,7 @@ def spelling_ids(stoi: dict[str, int], script: str) -> dict[int, tuple[int, ...]
 
 def spellings_for(tables: VocabTables) -> dict[int, tuple[int, ...]]:
     """spelling_ids of a composer's vocabulary, built once and kept on its VocabTables."""
-    if "spellings" not in tables.caches:
-        tables.caches["spellings"] = spelling_ids(tables.vocab.stoi, tables.vocab.script)
-    return cast("dict[int, tuple[int, ...]]", tables.caches["spellings"])
+    return tables.cached("spellings", lambda: spelling_ids(tables.vocab.stoi, tables.vocab.script))
 
 
 def mine_diezi(texts: Iterable[str]) -> tuple[Counter[str], Counter[str]]:
@@ -170,10 +168,8 @@ def written_ids(history: Iterable[StepInfo], han_ids: dict[str, int]) -> list[in
 
 def han_ids_for(tables: VocabTables) -> dict[str, int]:
     """char -> id for the vocabulary's Chinese characters, built once and kept on its VocabTables."""
-    if "han_ids" not in tables.caches:
-        itos = tables.vocab.itos
-        tables.caches["han_ids"] = {itos[i]: int(i) for i in np.flatnonzero(tables.hanzi)}
-    return cast("dict[str, int]", tables.caches["han_ids"])
+    itos = tables.vocab.itos
+    return tables.cached("han_ids", lambda: {itos[i]: int(i) for i in np.flatnonzero(tables.hanzi)})
 
 
 def penalised_counts(
