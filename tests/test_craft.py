@@ -314,3 +314,24 @@ def test_check_reports_each_middle_couplet_with_labelled_pairs():
     assert first["score"] == pytest.approx(sum(pmis) / 5, abs=1e-3)
     assert [p["label"] for p in first["pairs"]] == [D.label(x) for x in pmis]
     assert run("床前明月光，疑是地上霜。举头望明月，低头思故乡。")["duizhang"] == []
+
+
+def test_beam_search_weighs_repeats_by_the_samplers_rule():
+    """Beam search's repeat penalty counts as the sampler's does (craft/steer.repeat_counts): a 叠字
+    right after itself is spared, and another spelling of a written word is a repeat. Until the
+    ninth stop it counted exact characters, so 萧萧 paid and 猨 … 猿 did not."""
+    from tangstudio.engine.compose.beam import _Hyp, _repeats
+
+    lm = tiny_lm(build_vocab(["萧猨猿山月"], 60))
+    stoi = lm.vocab.stoi
+
+    def weighed(chars: str) -> np.ndarray:
+        c = composer(lm, form="free", seed=1, repeat_penalty=2.0, duizhang=0)
+        for ch in chars:
+            c.choose(ch)
+        hyp = _Hyp(0.0, c._frames[-1].cstate, tuple(c.history))
+        return _repeats(c.plan, c.tables, hyp, len(lm.vocab))
+
+    assert weighed(DOUBLED)[stoi[DOUBLED]] == 0  # 萧 then 萧: 叠字
+    assert weighed(DOUBLED + DOUBLED)[stoi[DOUBLED]] == 1  # a third 萧 repeats the pair
+    assert weighed("猨" + PLAIN)[stoi["猿"]] == 1 and weighed("猨" + PLAIN)[stoi["月"]] == 0

@@ -16,8 +16,9 @@ searched for, not what is reported (`log_prob` stays the model's own):
 - diverse beam search (Vijayakumar et al. 2018): the beam is split into one group per poem asked
   for; the groups step in turn, and a character costs `diversity` nats more for every earlier group
   that chose it at the same place in this step (Hamming diversity), so each group finds its own poem;
-- a repeat penalty: a character costs `repeat_penalty` nats for each time the poem already holds it
-  (punctuation and forced places are free), as regulated verse avoids repeated characters.
+- a repeat penalty: a character costs `repeat_penalty` nats for each time it counts as in the poem,
+  by the sampler's own rule (craft/steer.repeat_counts: 叠字 spared, spellings of one word one
+  character, an acrostic character still ahead already counted), as regulated verse avoids repeats.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ class _Hyp:
     cstate: C.CState
     path: tuple[StepInfo, ...]
     logp: float = 0.0  # the model's own log-prob of the path (ComposeResult.log_prob)
-    tokens: tuple[int, ...] = ()  # the characters written (for the repeat penalty)
     group: int = 0
 
 
@@ -131,9 +131,8 @@ def beam_search(
                 row = np.where(masks[b], logp[b], np.float32(-np.inf)) + np.float32(h.score)
                 if diversity > 0:
                     row = row - np.float32(diversity) * chosen_here
-                if repeat_penalty > 0 and h.tokens:
-                    seen = np.bincount(np.array(h.tokens), minlength=V)[:V] * tables.hanzi
-                    row = row - np.float32(repeat_penalty) * seen.astype(np.float32)
+                if repeat_penalty > 0:
+                    row = row - np.float32(repeat_penalty) * _repeats(plan, tables, h, V)
                 totals[r] = row
             flat = totals.ravel()
             k = min(group_width, int(np.isfinite(flat).sum()))
@@ -165,7 +164,6 @@ def beam_search(
                     C.advance(plan, tables, h.cstate, token),
                     (*h.path, info),
                     h.logp + float(logp[b, token]),
-                    (*h.tokens, token),
                     g,
                 )
                 if nxt.cstate.done:
@@ -194,6 +192,17 @@ def beam_search(
     best = best[: max(1, min(n, width))]
     best.sort(key=lambda h: -h.logp)
     return [_result(plan, tables, settings, h, novelty) for h in best]
+
+
+def _repeats(plan: C.Plan, tables: VocabTables, h: _Hyp, size: int) -> np.ndarray:
+    """float32[V]: how many times each character counts as in the hypothesis's poem."""
+    from tangstudio.engine.compose.craft.steer import repeat_counts
+
+    out = np.zeros(size, dtype=np.float32)
+    counts = repeat_counts(plan, tables, list(h.path), h.cstate.line, h.cstate.line_text, "")
+    if counts:
+        out[list(counts)] = list(counts.values())
+    return out
 
 
 def _result(
