@@ -159,6 +159,11 @@ def test_a_keyword_written_in_its_line_counts_keyword_echo_more_there():
     assert penalised_counts([1, 2], "", frozenset(), stoi, keyword="秋") == {1: 1, 2: 1}  # another line
     assert penalised_counts([2], "风", frozenset(), stoi, keyword="秋") == {2: 1}  # not written yet
     assert penalised_counts([3], "萧", frozenset("萧"), stoi, keyword="萧") == {}  # 萧萧 still allowed
+    # the keyword written in another spelling is echoed too: 猨 under the keyword 猿
+    apes = {"猨": 4, "猿": 5, "风": 2}
+    spellings = {4: (5,), 5: (4,)}
+    echoed = penalised_counts([4, 2], "猨风", frozenset(), apes, spellings=spellings, keyword="猿")
+    assert echoed == {4: 1 + KEYWORD_ECHO, 5: 1 + KEYWORD_ECHO, 2: 1}
 
 
 def test_penalised_counts_and_apply_penalty_directly():

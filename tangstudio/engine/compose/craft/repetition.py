@@ -183,7 +183,7 @@ def penalised_counts(
 ) -> dict[int, int]:
     """The token ids to penalise next, each with the times the poem holds it in any of its
     spellings (a 叠字 pair counted once) and KEYWORD_ECHO more for a character of the line's
-    `keyword` already in the line, less the previous character when it may be doubled here (叠字)
+    `keyword` already in the line (in any of its spellings), less the previous character when it may be doubled here (叠字)
     and the theme characters not written yet."""
     # A character right after itself (萧萧) is one use; BREAK is no character and ends a run.
     used = Counter(t for t, before in zip(written, [BREAK, *written]) if t != before and t != BREAK)
@@ -191,8 +191,14 @@ def penalised_counts(
         for t, n in list(used.items()):
             for other in spellings.get(t, ()):
                 used[other] += n
-    for ch in set(keyword).intersection(line_text):
-        used[stoi[ch]] += KEYWORD_ECHO
+    in_line = {stoi[ch] for ch in line_text if ch in stoi}
+    for ch in set(keyword):
+        if ch not in stoi:
+            continue
+        word = {stoi[ch], *(spellings or {}).get(stoi[ch], ())}  # the keyword in any spelling
+        if word & in_line:
+            for t in word:
+                used[t] += KEYWORD_ECHO
     if line_text:
         prev = line_text[-1]
         doubled_already = len(line_text) >= 2 and line_text[-2] == prev
