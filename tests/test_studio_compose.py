@@ -195,3 +195,49 @@ async def test_a_new_model_keeps_the_old_poem_with_its_own_model(trained_runs: P
         assert pane.poem_text() == written and not pane.filling
         assert pane.loaded is gru and pane.model_target.endswith("tiny-gru")
         assert str(select.value).endswith("tiny-gru")
+
+
+@sync
+async def test_a_bilstm_sets_aside_the_title_and_plan_a_left_to_right_model_left(
+    trained_runs: Path, home: Path
+) -> None:
+    """题 and 纲 typed for an LSTM stay in their rows when the person switches to a bilstm, which
+    reads neither: its poems are filled without them and a warning says so, where every new poem
+    was refused until the rows were cleared. Back on the LSTM, the rows are read again."""
+    from textual.widgets import Input, Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    copy_run(trained_runs, home, "tiny-bilstm")
+    app = studio(pane="compose", run="tiny-gru")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        title = "".join(c for c in pane.loaded.vocab.itos if "\u4e00" <= c <= "\u9fff")[:3]
+        pane.query_one("#cp-title", Input).value = title
+        select = pane.query_one("#cp-model", Select)
+        select.value = next(value for _label, value in select._options if str(value).endswith("tiny-bilstm"))
+        assert await wait_for(pilot, lambda: pane.filling), errors(app)
+        assert not errors(app)
+        assert any("reads no 题" in message for _s, _t, message in app.notices)
+        assert pane.query_one("#cp-title", Input).value == title
+        await pilot.press("space")
+        assert "□" not in pane.poem_text() and not errors(app)
+        select.value = next(value for _label, value in select._options if str(value).endswith("tiny-gru"))
+        assert await wait_for(pilot, lambda: not pane.filling), errors(app)
+        assert pane.composer.settings.title == title and not errors(app)
+
+
+def test_a_model_without_titles_and_plans_sets_aside_only_those_rows() -> None:
+    from compose_helpers import build_vocab, tiny_lm
+
+    from tangstudio.engine.compose.settings import ComposeSettings
+    from tangstudio.studio.composing import readable_settings
+
+    from tangstudio.engine.corpus.vocab import Vocab
+
+    lm = tiny_lm(Vocab.build(build_vocab(["月"], 5).itos[5:], "simplified", markers=False))
+    assert not lm.vocab.has_plan
+    asked = ComposeSettings(title="月", plan=["月", "", "", ""], theme="月")
+    kept, warning = readable_settings(lm, asked)
+    assert (kept.title, kept.plan, kept.theme) == ("", [], "月")
+    assert "trained without titles and plans and reads no 题, 纲" in warning
+    assert readable_settings(lm, ComposeSettings(theme="月")) == (ComposeSettings(theme="月"), "")

@@ -118,6 +118,31 @@ def is_causal(loaded: Any) -> bool:
     return bool(loaded.causal)
 
 
+# What a model reads before the poem, by the studio's name for each row.
+READ_BEFORE_THE_POEM = {"title": "题", "plan": "纲", "theme": "藏字", "primer": "primer"}
+
+
+def readable_settings(loaded: Any, settings: Any) -> tuple[Any, str]:
+    """`settings` less what the model cannot read, and a warning naming the rows set aside ('' for
+    none). A bilstm fills a grid from both sides and reads no title, plan, theme or primer; a model
+    trained without titles and plans reads neither. The rows keep what the person typed, for the
+    next model that reads it: switching models no longer refuses every new poem until they are
+    cleared. (Submitting a 题 or 纲 the model cannot read is still refused: plan_keys.py.)"""
+    if not is_causal(loaded):
+        names, why = ("title", "plan", "theme", "primer"), "a bilstm fills the grid from both sides"
+    elif not loaded.vocab.has_plan:
+        names, why = ("title", "plan"), "this model was trained without titles and plans"
+    else:
+        return settings, ""
+    unread = [READ_BEFORE_THE_POEM[name] for name in names if getattr(settings, name)]
+    if not unread:
+        return settings, ""
+    from dataclasses import replace
+
+    cleared = {name: [] if name == "plan" else "" for name in names}
+    return replace(settings, **cleared), f"{why} and reads no {', '.join(unread)}: set aside for it, kept in the rows"
+
+
 def make_composer(loaded: Any, settings, novelty=None):
     """The engine's Composer (rnn, lstm, gru) or Filler (bilstm); TangError for settings it refuses."""
     if is_causal(loaded):

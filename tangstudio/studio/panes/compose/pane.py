@@ -220,15 +220,19 @@ class ComposePane(PoemReadout, Pane):
             self.notify(NO_MODEL, title="Compose", severity="warning", timeout=8)
             return
         from tangstudio.engine.errors import TangError
+        from tangstudio.studio.composing import readable_settings
         from tangstudio.studio.sessions import make_session
 
         try:
-            session = make_session(self.loaded, self.settings(), self.novelty)
+            settings, set_aside = readable_settings(self.loaded, self.settings())
+            session = make_session(self.loaded, settings, self.novelty)
         except TangError as exc:  # a refused setting leaves the poem in progress as it was
             self.error(f"{exc}", "Compose settings")
             if self.session is None:
                 self._show(f"{exc}")
             return
+        if set_aside:
+            self.notify(set_aside, title="Compose", severity="warning", timeout=8)
         self._keep_previous()
         self.session = session
         self._session_target = self.model_target
