@@ -230,9 +230,8 @@ def test_a_model_without_titles_and_plans_sets_aside_only_those_rows() -> None:
     from compose_helpers import build_vocab, tiny_lm
 
     from tangstudio.engine.compose.settings import ComposeSettings
-    from tangstudio.studio.composing import readable_settings
-
     from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.studio.composing import readable_settings
 
     lm = tiny_lm(Vocab.build(build_vocab(["月"], 5).itos[5:], "simplified", markers=False))
     assert not lm.vocab.has_plan

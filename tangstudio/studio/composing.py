@@ -128,6 +128,7 @@ def readable_settings(loaded: Any, settings: Any) -> tuple[Any, str]:
     trained without titles and plans reads neither. The rows keep what the person typed, for the
     next model that reads it: switching models no longer refuses every new poem until they are
     cleared. (Submitting a 题 or 纲 the model cannot read is still refused: plan_keys.py.)"""
+    names: tuple[str, ...]
     if not is_causal(loaded):
         names, why = ("title", "plan", "theme", "primer"), "a bilstm fills the grid from both sides"
     elif not loaded.vocab.has_plan:
@@ -140,7 +141,9 @@ def readable_settings(loaded: Any, settings: Any) -> tuple[Any, str]:
     from dataclasses import replace
 
     cleared = {name: [] if name == "plan" else "" for name in names}
-    return replace(settings, **cleared), f"{why} and reads no {', '.join(unread)}: set aside for it, kept in the rows"
+    return replace(
+        settings, **cleared
+    ), f"{why} and reads no {', '.join(unread)}: set aside for it, kept in the rows"
 
 
 def make_composer(loaded: Any, settings, novelty=None):

@@ -132,7 +132,7 @@ def beam_search(
                 if diversity > 0:
                     row = row - np.float32(diversity) * chosen_here
                 if repeat_penalty > 0:
-                    row = row - np.float32(repeat_penalty) * _repeats(plan, tables, h, V)
+                    row -= np.float32(repeat_penalty) * _repeats(plan, tables, h, V)
                 totals[r] = row
             flat = totals.ravel()
             k = min(group_width, int(np.isfinite(flat).sum()))
