@@ -57,7 +57,8 @@ _BILSTM = "tangstudio.engine.models.bilstm:BiLSTMCharLM"
 RNN_EQUATIONS = """\
 S_t = f(X_t·U + S_{t−1}·W)        f = tanh
     = f([X_t, S_{t−1}]·[U; W])    (the concatenation view: stack U over W)
-O_t = g(S_t·V)                    g = softmax over the next character"""
+O_t = g(S_t·V)                    g = softmax over the next character
+(row vectors, as the article writes them: X_t is 1×m, U is m×n)"""
 
 LSTM_EQUATIONS = """\
 f_t = σ(W_f·[h_{t−1}, x_t] + b_f)
@@ -65,13 +66,15 @@ i_t = σ(W_i·[h_{t−1}, x_t] + b_i)
 C̃_t = tanh(W_C·[h_{t−1}, x_t] + b_C)
 C_t = f_t × C_{t−1} + i_t × C̃_t
 o_t = σ(W_o·[h_{t−1}, x_t] + b_o)
-h_t = o_t × tanh(C_t)"""
+h_t = o_t × tanh(C_t)
+(× element-wise; [h_{t−1}, x_t] the two joined; σ the sigmoid)"""
 
 GRU_EQUATIONS = """\
 r_t = σ(W_r·[h_{t−1}, x_t] + b_r)
 z_t = σ(W_z·[h_{t−1}, x_t] + b_z)
 h̃_t = tanh(W·[r_t × h_{t−1}, x_t] + b)
-h_t = (1 − z_t) × h_{t−1} + z_t × h̃_t"""
+h_t = (1 − z_t) × h_{t−1} + z_t × h̃_t
+(× element-wise; z_t near 1 replaces the old state by h̃_t)"""
 
 BILSTM_EQUATIONS = """\
 →h_t = LSTM(x_t, →h_{t−1})        forward, over x_1 … x_t
