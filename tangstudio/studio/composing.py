@@ -141,9 +141,8 @@ def readable_settings(loaded: Any, settings: Any) -> tuple[Any, str]:
     from dataclasses import replace
 
     cleared = {name: [] if name == "plan" else "" for name in names}
-    return replace(
-        settings, **cleared
-    ), f"{why} and reads no {', '.join(unread)}: set aside for it, kept in the rows"
+    warning = f"{why} and reads no {', '.join(unread)}: set aside for it, kept in the rows"
+    return replace(settings, **cleared), warning
 
 
 def make_composer(loaded: Any, settings, novelty=None):

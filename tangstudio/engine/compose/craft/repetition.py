@@ -183,8 +183,8 @@ def penalised_counts(
 ) -> dict[int, int]:
     """The token ids to penalise next, each with the times the poem holds it in any of its
     spellings (a 叠字 pair counted once) and KEYWORD_ECHO more for a character of the line's
-    `keyword` already in the line (in any of its spellings), less the previous character when it may be doubled here (叠字)
-    and the theme characters not written yet."""
+    `keyword` already in the line (in any of its spellings), less the previous character when it
+    may be doubled here (叠字) and the theme characters not written yet."""
     # A character right after itself (萧萧) is one use; BREAK is no character and ends a run.
     used = Counter(t for t, before in zip(written, [BREAK, *written]) if t != before and t != BREAK)
     if spellings:
