@@ -148,3 +148,32 @@ def test_list_runs_reports_status_and_best(trained, tiny_corpus):
     shown = Console(file=io.StringIO(), width=120)
     shown.print(_runs_table("poem models", [r for r in list_runs() if r.name == "g"], lab=False))
     assert "· 白居易" in shown.file.getvalue()  # `runs list` says the run is one poet's
+
+
+def test_output_lost_after_the_done_line_leaves_the_run_interrupted(tiny_corpus, home):
+    """A terminal closed with the trainer (SIGHUP, then EIO on the next print): the `done` line said
+    interrupted, and printing it failed; the run must not gain a second `done` line saying failed."""
+    import errno
+
+    from tangstudio.engine.training import TrainConfig, train
+
+    def closed_terminal(event: dict) -> None:
+        if event.get("event") == "done":
+            raise OSError(errno.EIO, "Input/output error")
+
+    config = TrainConfig(
+        corpus=tiny_corpus,
+        arch="gru",
+        embed=8,
+        hidden=8,
+        layers=1,
+        batch_size=16,
+        steps=50,
+        samples=0,
+        run="h",
+    )
+    with pytest.raises(TangError, match="Input/output error"):
+        train(config, callbacks=closed_terminal, should_stop=lambda: True)
+    done = [e for e in read_metrics(home / "runs" / "h" / "metrics.jsonl") if e["event"] == "done"]
+    assert [d["status"] for d in done] == ["interrupted"]
+    assert {r.name: r for r in list_runs()}["h"].status == "interrupted"

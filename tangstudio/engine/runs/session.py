@@ -85,6 +85,7 @@ class RunSession:
         self.config_written = False  # ...and its config.toml, until training starts
         self.saved_step: int | None = None  # the step of the newest `last/`
         self.save_s = 0.0  # time spent writing checkpoints
+        self.done_logged = False  # a session has one `done` line: `fail` never adds a second
 
     @property
     def resume_command(self) -> str:
@@ -161,13 +162,18 @@ class RunSession:
             }
             if self.writer is not None:
                 record = self.writer.write(record)
+                self.done_logged |= record.get("event") == "done"
         for callback in self.callbacks:
             callback(record)
         return record
 
     def fail(self, exc: BaseException, fields: Mapping[str, Any]) -> None:
-        """The `done` line of a session that stopped on an exception (a full disk cannot take it either)."""
-        if not self.main or self.writer is None:
+        """The `done` line of a session that stopped on an exception (a full disk cannot take it either).
+
+        Nothing when the session already logged its `done` line: the run's outcome was settled there,
+        and what fails after it (printing that line to a terminal that has just closed) must not turn
+        an interrupted run into a failed one with a second, contradicting line."""
+        if not self.main or self.writer is None or self.done_logged:
             return
         with contextlib.suppress(OSError):
             self.emit(
