@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,59 @@ def test_resume_through_the_studio_keeps_the_runs_own_options(tiny_corpus, home,
     assert (
         json.loads((home / "runs" / "small" / "checkpoints" / "last" / "meta.json").read_text())["step"] == 4
     )
+
+
+def _drain(fd: int, until: Callable[[], bool], seconds: float) -> None:
+    """Read a pseudo-terminal's output (so the child never blocks on a full one) until `until()`."""
+    import select
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not until():
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                return
+
+
+def test_closing_the_terminal_leaves_the_run_interrupted(tiny_corpus, home):
+    """`train --headless` in a terminal that closes (tmux kill-session): its SIGHUP, and EIO on every
+    later print. The run stops with its checkpoint, one `done` line, interrupted, exit 129."""
+    import pty
+
+    leader, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tangstudio", "train", "--headless", *SMALL, "--steps", "100000",
+         "--log-every", "1", "--run", "hup"],
+        stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env=env_for(home), start_new_session=True,
+    )  # fmt: skip
+    os.close(terminal)
+    metrics = home / "runs" / "hup" / "metrics.jsonl"
+    _drain(leader, lambda: metrics.is_file() and '"train"' in metrics.read_text(), 60)
+    os.close(leader)  # the terminal is gone: the child's next write fails with EIO
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(timeout=60) == 129
+    done = [e for e in map(json.loads, metrics.read_text().splitlines()) if e["event"] == "done"]
+    assert [d["status"] for d in done] == ["interrupted"], done
+    meta = json.loads((home / "runs" / "hup" / "checkpoints" / "last" / "meta.json").read_text())
+    assert meta["step"] == done[0]["step"]
+    listed = json.loads(cli("runs", "list", "--json", home=home).stdout)
+    assert listed[0]["status"] == "interrupted"
+
+
+def test_a_pipe_whose_reader_left_stops_the_run_with_a_checkpoint(tiny_corpus, home):
+    """`train --headless --json | head -1`: EPIPE is a stop as SIGPIPE (exit 141), never a failure."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tangstudio", "train", "--headless", *SMALL, "--steps", "100000",
+         "--log-every", "1", "--json", "--run", "pipe"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for(home),
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline()  # the first train line
+    proc.stdout.close()  # the reader leaves
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141, err
+    assert b"resume with:" in err and b"Traceback" not in err
+    metrics = home / "runs" / "pipe" / "metrics.jsonl"
+    done = [e for e in map(json.loads, metrics.read_text().splitlines()) if e["event"] == "done"]
+    assert [d["status"] for d in done] == ["interrupted"], done

@@ -37,6 +37,14 @@ class StopSignals:
         self.received.append(signum)
         self.first_at = time.monotonic()
 
+    def ask(self, signum: int) -> None:
+        """A stop asked for without the signal: the output went away (a terminal closed before its
+        SIGHUP arrived, a pipe's reader left). It counts as that signal for the exit code, and never
+        as a second one: a stop asked this way always writes its checkpoint."""
+        if not self.received:
+            self.received.append(signum)
+            self.first_at = time.monotonic()
+
     def requested(self) -> bool:
         return bool(self.received)
 

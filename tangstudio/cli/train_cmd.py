@@ -1,17 +1,24 @@
 """`tangstudio train`: open the studio on a training configuration, or train here with --headless.
 
 Headless output: a Rich progress bar in a terminal, plain timestamped lines otherwise (nohup, log
-files), nothing with --quiet, metrics as JSON lines with --json. Ctrl+C / SIGTERM let the current
-step finish, write a checkpoint and exit 130 / 143 with the command that resumes the run.
+files), nothing with --quiet, metrics as JSON lines with --json. Ctrl+C / SIGTERM / SIGHUP let the
+current step finish, write a checkpoint and exit 130 / 143 / 129 with the command that resumes the
+run. Output that goes away (a closed terminal: EIO; a pipe's reader gone: EPIPE) is a stop too, never
+a failure: the stream is pointed at /dev/null and the run stops as SIGHUP / SIGPIPE would stop it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TextIO
 
 import typer
 
@@ -289,29 +296,93 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
         from tangstudio.engine.runs.session import resume_command
         from tangstudio.engine.training import train as train_engine
 
-        view = make_view(quiet=quiet, as_json=as_json)
+        view = Guarded(make_view(quiet=quiet, as_json=as_json), stop.ask)
         try:
             with view:
                 result = train_engine(
                     config, callbacks=view.on_event, should_stop=stop.requested, given=given
                 )
         except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; the previous checkpoint is whole
-            print(
+            tell(
                 "stopped at once by a second interrupt, without a new checkpoint; the last one is intact\n"
-                f"resume with: {resume_command(config.run)}",
-                file=sys.stderr,
+                f"resume with: {resume_command(config.run)}"
             )
             return 130
     if result.status == "interrupted":
         code = stop.exit_code()
         if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for the job
-            print(
+            tell(
                 f"stopped at step {result.step}; checkpoint saved in {result.path / 'checkpoints' / 'last'}\n"
-                f"resume with: {result.resume_command}",
-                file=sys.stderr,
+                f"resume with: {result.resume_command}"
             )
         return code
     return 0
+
+
+# ---- output that goes away ---------------------------------------------------------------------
+
+# What a write to vanished output raises, and the signal whose stop it stands for: a closed
+# terminal gives EIO (its SIGHUP may come before or after), a pipe whose reader left gives EPIPE.
+OUTPUT_GONE = {errno.EIO: "SIGHUP", errno.EPIPE: "SIGPIPE"}
+
+
+def output_gone(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in OUTPUT_GONE
+
+
+def silence(stream: TextIO) -> None:
+    """Point the stream's descriptor at /dev/null, so later writes (Rich's refresh thread, the
+    interpreter's last flush, which would otherwise exit 120) go nowhere instead of failing again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+
+
+def tell(text: str) -> None:
+    """A line on stderr that may find no terminal left: the run's outcome stands either way."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except OSError as exc:
+        if not output_gone(exc):
+            raise
+        silence(sys.stderr)
+
+
+class Guarded:
+    """A view whose output may vanish mid-run. Printing to a closed terminal used to fail the run
+    (a second `done` line, "failed", after the checkpoint of its SIGHUP had been written); here it
+    silences stdout and asks the run to stop as the matching signal would: checkpoint, interrupted,
+    resumable, exit 129 (or 141)."""
+
+    def __init__(self, view: Any, ask_stop: Callable[[int], None]) -> None:
+        self.view = view
+        self.ask_stop = ask_stop
+        self.gone = False
+
+    def __enter__(self) -> Guarded:
+        self._call(self.view.__enter__)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._call(self.view.__exit__, *exc)  # even when gone: it stops Rich's refresh thread
+
+    def on_event(self, event: dict) -> None:
+        if not self.gone:
+            self._call(self.view.on_event, event)
+
+    def _call(self, method: Callable[..., Any], *args: Any) -> None:
+        try:
+            method(*args)
+        except OSError as exc:
+            if not output_gone(exc):
+                raise
+            self.gone = True
+            silence(sys.stdout)
+            name = OUTPUT_GONE[int(exc.errno or 0)]
+            self.ask_stop(int(getattr(signal, name, signal.SIGTERM)))
 
 
 # ---- rendering the engine's events -------------------------------------------------------------
