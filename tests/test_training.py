@@ -202,3 +202,17 @@ def test_schedule_warms_up_then_decays_to_the_floor():
     assert lr_at(1000, 1.0, 1.0, 10) == pytest.approx(0.1)
     # A time-boxed run (steps unknown) leaves warm-up once a tenth of its time is used.
     assert lr_at(3, 0.1, 1.0, 200) > 0.9
+
+
+def test_an_unknown_poet_is_refused_before_the_run_folder_is_made(tiny_corpus, home):
+    """Refused after the folder was made, the run lived a moment: a studio scanning the runs then
+    listed it for good, "waiting" with default settings. The runs folder must not even be touched."""
+    import time
+
+    runs = home / "runs"
+    runs.mkdir(parents=True)
+    time.sleep(0.05)  # past the file system's timestamp granularity
+    before = runs.stat().st_mtime_ns
+    with pytest.raises(TangError, match="no poet named"):
+        train(tiny(tiny_corpus, steps=2, run="ghost", author="不存在"))
+    assert list(runs.iterdir()) == [] and runs.stat().st_mtime_ns == before

@@ -23,6 +23,7 @@ from tangstudio.engine.runs.rundir import run_path
 from tangstudio.engine.runs.session import Callback, resume_command
 from tangstudio.engine.training import distributed as D
 from tangstudio.engine.training.config import TrainConfig
+from tangstudio.engine.training.data import check_selection
 from tangstudio.engine.training.device import resolve_device
 from tangstudio.engine.training.init_from import adopt
 from tangstudio.engine.training.memory import tame_cpu_memory
@@ -79,6 +80,8 @@ def train(
     given = given if given is not None else given_options(config)
     if config.init_from and not config.resume:  # the source's shape and script, before anything is written
         config = adopt(config, given)[0]
+    if not config.resume:  # an unknown poet or an empty selection: refused before the run's folder is made
+        check_selection(config.corpus, config.script, config.forms, config.author)
     info = D.from_env()
     device = resolve_device(config.device, info.local_rank if info.enabled else None)
     D.init(info, device)
