@@ -258,6 +258,43 @@ async def test_train_pane_finds_a_run_that_appears_later(home: Path) -> None:
 
 
 @sync
+async def test_train_pane_details_ask_for_a_run_when_runs_are_listed(home: Path) -> None:
+    """ "No runs yet" only with an empty list; runs listed and none highlighted: a prompt to pick one."""
+    app = studio(pane="train")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        pane = app.query_one("#train-pane")
+        details = app.query_one("#run-details")
+        assert "No runs yet" in shown_text(details)
+        write_fake_run(home, "late", "rnn", 50, 30)
+        assert await _wait_for(pilot, lambda: "late" in {f.name for f in pane.followers.values()}, 30)
+        pane.refresh_view()
+        if pane.highlighted() is None:
+            assert "No runs yet" not in shown_text(details) and "Select a run" in shown_text(details)
+        else:
+            assert "late" in shown_text(details)
+
+
+@sync
+async def test_train_pane_drops_a_run_whose_folder_vanished(home: Path) -> None:
+    """A `train` refused after making its folder left a ghost entry listed for good."""
+    import shutil
+
+    write_fake_run(home, "kept", "gru", 100, 40)
+    gone = write_fake_run(home, "gone", "lstm", 100, 50)
+    app = studio(pane="train")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        pane = app.query_one("#train-pane")
+        assert {f.name for f in pane.followers.values()} == {"kept", "gone"}
+        shutil.rmtree(gone)
+        assert await _wait_for(pilot, lambda: len(pane.followers) == 1, 30)
+        assert [f.name for f in pane.followers.values()] == ["kept"]
+        assert app.query_one("#run-list").option_count == 1
+        assert [f.name for f in pane.shown()] == ["kept"] and not errors(app)
+
+
+@sync
 async def test_opening_an_unknown_run_is_a_notification(home: Path) -> None:
     app = studio(run="nope")
     async with app.run_test(size=(100, 30)) as pilot:

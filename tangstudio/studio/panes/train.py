@@ -118,12 +118,35 @@ class TrainPane(Pane):
     # Runs -------------------------------------------------------------------------------------
 
     def scan(self, initial: bool = False) -> None:
-        """Add run folders that appeared since the last look (started elsewhere, or copied in)."""
+        """Add run folders that appeared since the last look (started elsewhere, or copied in) and
+        drop those that vanished."""
+        self._drop_vanished()
         paths = [p for p in find_runs(self.runs_root) if str(p) not in self.followers]
         if initial:  # show the newest few; the rest are one Space away
             newest = sorted(paths, key=lambda p: _mtime(p), reverse=True)[:DEFAULT_SHOWN]
         for path in paths:
             self.add_run(path, show=path in newest if initial else True)
+
+    def _drop_vanished(self) -> None:
+        """Take runs whose folder is gone off the list: a `train` refused after making its folder (or
+        a run deleted by hand) stayed listed for good, "waiting" with default settings. A run this
+        studio is starting stays until its process ends: its folder comes a moment after the list entry."""
+        vanished = [
+            key
+            for key, follower in self.followers.items()
+            if not follower.path.is_dir()
+            and ((process := self.processes.get(follower.name)) is None or process.poll() is not None)
+        ]
+        for key in vanished:
+            self._remove(key)
+        if vanished:
+            self.refresh_view()
+
+    def _remove(self, key: str) -> None:
+        runs = self.query_one("#run-list", SelectionList)
+        runs.remove_option_at_index(list(self.followers).index(key))
+        del self.followers[key]
+        self.labelled.pop(key, None)
 
     def add_run(self, path: Path, show: bool = True, highlight: bool = False) -> RunFollower:
         key = str(path)
@@ -229,10 +252,7 @@ class TrainPane(Pane):
         samples = self.query_one("#run-samples", Static)
         if run is None:
             details.update(
-                Text(
-                    "No runs yet.\nPress n to set one up in the Model pane, or a to attach a run folder.",
-                    style="dim",
-                )
+                Text(_no_run_text(self.query_one("#run-list", SelectionList).option_count), style="dim")
             )
             samples.update("")
             return
@@ -410,11 +430,7 @@ class TrainPane(Pane):
             )
             return
         forget(run.path)
-        key = str(run.path)
-        runs = self.query_one("#run-list", SelectionList)
-        runs.remove_option_at_index(list(self.followers).index(key))
-        del self.followers[key]
-        self.labelled.pop(key, None)
+        self._remove(str(run.path))
         self.notify(f"forgot {run.path}; the folder itself is untouched.", title="Train")
         self.refresh_view()
 
@@ -429,6 +445,13 @@ class TrainPane(Pane):
     def on_unmount(self) -> None:
         """Runs this studio started stop with it (with a checkpoint); resume them next time."""
         self.stop_all()
+
+
+def _no_run_text(listed: int) -> str:
+    """The details panel with no run highlighted: "No runs yet" only when the list is empty."""
+    if listed:
+        return "Select a run in the list (↑ ↓) to see its details.\nn sets up a new one, a attaches a folder."
+    return "No runs yet.\nPress n to set one up in the Model pane, or a to attach a run folder."
 
 
 def _size(config: dict) -> str:
