@@ -259,7 +259,8 @@ async def test_train_pane_finds_a_run_that_appears_later(home: Path) -> None:
 
 @sync
 async def test_train_pane_details_ask_for_a_run_when_runs_are_listed(home: Path) -> None:
-    """ "No runs yet" only with an empty list; runs listed and none highlighted: a prompt to pick one."""
+    """The details say "No runs yet" only with an empty list; with runs listed and none highlighted,
+    they ask for one."""
     app = studio(pane="train")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -292,6 +293,26 @@ async def test_train_pane_drops_a_run_whose_folder_vanished(home: Path) -> None:
         assert [f.name for f in pane.followers.values()] == ["kept"]
         assert app.query_one("#run-list").option_count == 1
         assert [f.name for f in pane.shown()] == ["kept"] and not errors(app)
+
+
+def test_a_short_last_train_line_says_what_its_loss_is(tmp_path: Path) -> None:
+    """A stop mid-window logs a train line over fewer steps: "5.9681 (3 steps)" said too little."""
+    from tangstudio.studio.follow import RunFollower
+    from tangstudio.studio.panes.train import _train_loss
+
+    run = tmp_path / "r"
+    run.mkdir()
+    lines = [(20, 6.5, 20), (40, 6.2, 20), (43, 5.9681, 3)]
+    (run / "metrics.jsonl").write_text(
+        "".join(
+            json.dumps({"event": "train", "step": s, "train_loss": x, "window_steps": w}) + "\n"
+            for s, x, w in lines
+        ),
+        encoding="utf-8",
+    )
+    follower = RunFollower(run)
+    follower.poll()
+    assert str(_train_loss(follower)) == "5.9681, mean of the last 3 steps"
 
 
 @sync

@@ -476,11 +476,13 @@ def _budget(key: str, value: float) -> str:
     return f"{value:,} {key}" if isinstance(value, int) else f"{value:g} {key}"
 
 
-def _train_loss(run: RunFollower) -> str:
-    """The latest training loss; a short last line (a stop mid-window) says how few steps it averages."""
+def _train_loss(run: RunFollower) -> str | Text:
+    """The latest training loss; a short last line (a stop mid-window) says what it is, the mean of
+    how few steps ("5.9681 (3 steps)" read as a riddle). Wrapped under the number in the narrow panel."""
     if run.short_train is not None:
         _step, loss, steps = run.short_train
-        return f"{loss:.4f} ({steps} step{'s' if steps != 1 else ''})"  # short: the side panel is narrow
+        what = "the last step alone" if steps == 1 else f"mean of the last {steps} steps"
+        return Text.assemble(f"{loss:.4f}", (f", {what}", "dim"), no_wrap=False, overflow="fold")
     return _fmt(run.last_train.get("train_loss"), "{:.4f}")
 
 
