@@ -339,7 +339,7 @@ async def test_a_stops_one_step_loss_stays_off_the_curve(home: Path) -> None:
         details = " ".join(shown_text(pane.query_one("#run-details")).split())
     assert [step for step, _ in run.train] == [10, 20, 30, 40]  # the one-step line is not a point
     assert min(loss for _, loss in run.train) > 3.0
-    assert "0.5000 (1 step)" in details, details
+    assert "0.5000, the last step alone" in details, details
 
 
 # 5. r on a finished run says so and offers a larger budget -------------------------------------------
