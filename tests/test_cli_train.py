@@ -314,3 +314,57 @@ def test_a_pipe_whose_reader_left_stops_the_run_with_a_checkpoint(tiny_corpus, h
     metrics = home / "runs" / "pipe" / "metrics.jsonl"
     done = [e for e in map(json.loads, metrics.read_text().splitlines()) if e["event"] == "done"]
     assert [d["status"] for d in done] == ["interrupted"], done
+
+
+def test_the_plain_log_says_the_warm_up_the_last_train_loss_and_a_spent_budget(tiny_corpus, home):
+    """Without a terminal: a shortened warm-up is said at the start (runs show keeps the asked 200),
+    the last train loss shows even when the 10 s limit held every train line back, and a resume whose
+    budget is already spent says so instead of only "finished"."""
+    result = cli("train", "--headless", *SMALL, "--steps", "12", "--log-every", "5", "--run", "w", home=home)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(
+        line.endswith("warm-up: 1 step, not 200: it takes at most a tenth of the 12-step budget")
+        for line in lines
+    )
+    assert any(" step 12 epoch " in line and " loss " in line for line in lines), result.stdout
+    again = cli("train", "--headless", "--run", "w", "--resume", "--steps", "6", home=home)
+    assert again.returncode == 0, again.stderr
+    assert "run w is at step 12: its budget of 6 steps is already spent" in again.stdout, again.stdout
+    assert "warm-up" not in again.stdout and "finished at step 12" in again.stdout
+
+
+def test_the_progress_bar_stops_before_the_final_line():
+    """The bar was redrawn under "interrupted at step 201 …", with values from before the stop."""
+    import io
+
+    from rich.console import Console
+
+    from tangstudio.cli.train_cmd import RichView
+
+    out = io.StringIO()
+    view = RichView(console=Console(file=out, force_terminal=True, width=160))
+    config = {"arch": "lstm", "warmup": 200}
+    start = {"event": "start", "run": "t2", "path": "/runs/t2", "params": 1000, "device": "cpu", "world": 1,
+             "total_steps": 1000, "minutes": None, "ppl_kind": "causal", "config": config, "warmup_steps": 100}  # fmt: skip
+    progress = {
+        "event": "progress",
+        "total_steps": 1000,
+        "eta_s": 10.0,
+        "train_loss": 6.4,
+        "chars_per_s": 900.0,
+    }
+    with view:
+        view.on_event(start)
+        view.on_event({**progress, "step": 200, "fraction": 0.2, "val_ppl": 598.1})
+        view.on_event(
+            {"event": "eval", "step": 200, "val_loss": 6.27, "val_bits_per_char": 9.0, "val_ppl": 528.88}
+        )
+        view.on_event({**progress, "step": 201, "fraction": 0.201, "val_ppl": 528.88})
+        view.on_event(
+            {"event": "done", "status": "interrupted", "step": 201, "elapsed_s": 6.0, "val_ppl": 528.88}
+        )
+    text = out.getvalue()
+    before, after = text.split("interrupted at step 201 after 6 s")
+    assert "ETA" not in after and "━" not in after, after  # nothing drawn after the final line
+    assert "step 201/1000" in before.rsplit("ETA", 2)[-2] and "val ppl 528.9" in before.rsplit("ETA", 2)[-2]

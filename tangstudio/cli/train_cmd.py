@@ -132,7 +132,11 @@ def train(
         show_default=False,
     ),
     log_every: int | None = typer.Option(
-        None, "--log-every", help="Log training loss every N steps. Default: 20.", show_default=False
+        None,
+        "--log-every",
+        help="Log training loss every N steps (metrics.jsonl, --json, the studio). Without a terminal the "
+        "plain log prints at most one train line per 10 s, and the last one. Default: 20.",
+        show_default=False,
     ),
     samples: int | None = typer.Option(
         None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False
@@ -418,11 +422,14 @@ class JsonView(QuietView):
 
 
 class PlainView(QuietView):
-    """Timestamped lines for logs: every eval/best checkpoint/done, train lines every 10 s."""
+    """Timestamped lines for logs: every eval/best checkpoint/done, train lines at most every 10 s
+    (a log of a long run stays readable whatever --log-every is) and the last one before `done`,
+    so a short run's log shows its train loss too."""
 
     def __init__(self) -> None:
         self.last_train = 0.0
         self.kind = "causal"
+        self.unsaid_train: dict | None = None  # the latest train line the 10 s limit held back
 
     def say(self, text: str) -> None:
         print(f"{datetime.now().strftime('%Y-%m-%d %H:%M:%S')} {text}", flush=True)
@@ -444,6 +451,8 @@ class PlainView(QuietView):
                     f"{event['unknown_chars']:,} train characters are outside the vocabulary of "
                     f"--init-from {event['config']['init_from']} and are read as <unk>"
                 )
+            for note in start_notes(event):
+                self.say(note)
         elif kind == "progress" and time.monotonic() - self.last_train >= 3 * PLAIN_EVERY_S:
             self.last_train = time.monotonic()  # slow steps: still say something every 30 s
             total = event.get("total_steps")
@@ -454,13 +463,13 @@ class PlainView(QuietView):
                 + f" ({event['fraction']:.0%})"
                 + ("" if eta is None else f", ETA {time.strftime('%H:%M:%S', time.gmtime(eta))}")
             )
-        elif kind == "train" and time.monotonic() - self.last_train >= PLAIN_EVERY_S:
-            self.last_train = time.monotonic()
-            self.say(
-                f"step {event['step']} epoch {event['epoch']:.2f} loss {event['train_loss']:.4f} lr {event['lr']:.2e} "
-                f"{event['chars_per_s']:,.0f} chars/s pad {event['pad_fraction']:.1%}"
-            )
+        elif kind == "train":
+            if time.monotonic() - self.last_train >= PLAIN_EVERY_S:
+                self._say_train(event)
+            else:
+                self.unsaid_train = event
         elif kind == "eval":
+            self._say_unsaid_train()  # the train loss beside the val loss, in step order
             self.say(
                 f"eval step {event['step']}: val loss {event['val_loss']:.4f} nats/char, "
                 f"{event['val_bits_per_char']:.3f} bits/char, {_ppl_label(self.kind)} {event['val_ppl']:.2f}"
@@ -470,14 +479,53 @@ class PlainView(QuietView):
         elif kind == "checkpoint" and event.get("kind") == "best":
             self.say(f"best checkpoint at step {event['step']} → {event['path']}")
         elif kind == "done":
+            self._say_unsaid_train()
             self.say(
                 f"{event['status']} at step {event['step']} after {_fmt(event.get('elapsed_s'), '.0f')} s; "
                 f"best val {_ppl_label(self.kind)} {_fmt(event.get('val_ppl'), '.2f')}"
             )
 
+    def _say_unsaid_train(self) -> None:
+        if self.unsaid_train is not None:
+            self._say_train(self.unsaid_train)
+
+    def _say_train(self, event: dict) -> None:
+        self.last_train = time.monotonic()
+        self.unsaid_train = None
+        self.say(
+            f"step {event['step']} epoch {event['epoch']:.2f} loss {event['train_loss']:.4f} lr {event['lr']:.2e} "
+            f"{event['chars_per_s']:,.0f} chars/s pad {event['pad_fraction']:.1%}"
+        )
+
+
+def start_notes(start: dict) -> list[str]:
+    """What the start line cannot say: a warm-up shorter than asked (runs show keeps the asked one), a
+    resume with nothing left to train."""
+    notes = []
+    config, steps = start["config"], start.get("total_steps")
+    asked, warm = config.get("warmup"), start.get("warmup_steps")
+    if start.get("budget_met"):
+        budget = f"{steps} steps" if steps else f"{start['minutes']} min"
+        at = start.get("resumed_from")
+        notes.append(
+            f"run {start['run']} is at step {at}: its budget of {budget} is already spent, so nothing is "
+            "trained; give a larger --steps, --minutes or --epochs (the run's new total) to train on"
+        )
+    elif steps and isinstance(asked, int) and isinstance(warm, int) and warm < asked:
+        notes.append(
+            f"warm-up: {warm} step{'s' if warm != 1 else ''}, not {asked}: "
+            f"it takes at most a tenth of the {steps}-step budget"
+        )
+    return notes
+
 
 class RichView(PlainView):
-    """A live progress bar with step, loss, val perplexity, chars/s and ETA; events print above it."""
+    """A live progress bar with step, loss, val perplexity, chars/s and ETA; events print above it.
+    It stops at `done`, showing the run's last state, so the final lines come after it."""
+
+    def __init__(self, console: Any = None) -> None:
+        super().__init__()
+        self.console = console  # a Rich Console (tests record one); None: Rich's own, on stdout
 
     def __enter__(self):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -490,6 +538,7 @@ class RichView(PlainView):
             TimeElapsedColumn(),
             TextColumn("ETA {task.fields[eta]}"),
             transient=False,
+            console=self.console,
         )
         self.progress.__enter__()
         self.task = self.progress.add_task("training", total=1000, info="", eta="–")
@@ -522,16 +571,30 @@ class RichView(PlainView):
                 self.val_ppl = event["val_ppl"]
             self._show(event)
             return
-        if kind in ("eval", "done") and event.get("val_ppl") is not None:
+        if kind == "eval" and event.get("val_ppl") is not None:
             # The final evaluation comes after the last progress event: without this the bar ended on "–".
             self.val_ppl = event["val_ppl"]
             if self.last_progress is not None:
                 self._show(self.last_progress)
+        if kind == "done":
+            self._finish(event)
         if kind == "train":
             return  # the bar shows it
         if event.get("event") == "start":
             self.progress.update(self.task, description=event["run"])
         super().on_event(event)
+
+    def _finish(self, done: dict) -> None:
+        """Show the run's last state and stop the bar before the final lines: redrawn under them, it
+        read as stale (the values from before the final evaluation or the stop)."""
+        if self.val_ppl is None:  # no evaluation this session: the best one, from the done line
+            self.val_ppl = done.get("val_ppl")
+        if self.last_progress is not None:
+            final = {**self.last_progress, "step": done["step"]}
+            if done.get("train_loss") is not None:
+                final["train_loss"] = done["train_loss"]
+            self._show(final)
+        self.progress.stop()
 
 
 def make_view(quiet: bool, as_json: bool):

@@ -106,6 +106,8 @@ class StartEvent(TypedDict):
     resumed_from: int | None  # the step a --resume continues from (0: it had no checkpoint yet)
     ppl_kind: str
     config: dict[str, Any]
+    warmup_steps: int  # the warm-up as run: config's warmup, capped at a tenth of a step budget
+    budget_met: bool  # a --resume whose budget is already spent: no step, only the final evaluation
 
 
 class ProgressEvent(TypedDict, total=False):

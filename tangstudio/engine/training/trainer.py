@@ -266,6 +266,7 @@ class Trainer:
         start_step, elapsed_before = step, live.elapsed_s
         save_every_s = cfg.checkpoint_every * 60
         cadence = budget.cadence(last_step=step, last_elapsed_s=elapsed_before)  # for eval_every 0
+        budget_met = cfg.resume and (budget.reached(step) or budget.time_up(elapsed_before))
         self.emit(
             StartEvent(
                 event="start", run=cfg.run or "", path=str(self.folder.path), params=self.params,
@@ -274,7 +275,7 @@ class Trainer:
                 val_poems=len(data.val_poems), dropped=data.dropped,
                 unknown_chars=unknown_share(data.train)[0] if cfg.init_from else None,
                 vocab_size=len(data.vocab), resumed_from=start_step if cfg.resume else None,
-                ppl_kind=cfg.ppl_kind, config=cfg.to_dict(),
+                ppl_kind=cfg.ppl_kind, config=cfg.to_dict(), warmup_steps=warm, budget_met=budget_met,
             )
         )  # fmt: skip
         t0 = self.last_save_t = time.monotonic()
@@ -288,7 +289,7 @@ class Trainer:
             return elapsed_before + time.monotonic() - t0
 
         self.model.train()
-        while not budget.reached(step):
+        while not budget.reached(step) and not budget_met:  # a spent time budget takes no step either
             if plan is None:
                 plan = epoch_plan(lengths, cfg.batch_size, cfg.batch_tokens, cfg.seed, epoch, info.world)
             if pos >= len(plan):
