@@ -186,6 +186,12 @@ def test_cli_errors_are_one_line_exit_2(home):
         ["lab", "digits", "eval", "nope"],
         ["lab", "memory", "show", "nothing"],
         ["lab", "memory", "run", "--archs", "lstm-fbx"],
+        # Numbers that tracebacked (StatisticsError, numpy's negative seed, torch's 0 threads):
+        ["lab", "speed", "--steps", "0"],
+        ["lab", "speed", "--steps", "-2"],
+        ["lab", "memory", "run", "--batch-size", "-1"],
+        ["lab", "memory", "run", "--threads", "0"],
+        ["lab", "digits", "train", "--run", "x", "--steps", "1", "--seed", "-1"],
     ):
         out = cli(*args, home=home)
         assert out.returncode == 2, (args, out.stderr)
@@ -265,3 +271,15 @@ def test_memory_studies_at_different_distances_merge_into_one():
     other["settings"]["steps"] = 6
     with pytest.raises(TangError):
         merge_results([study([10], ["rnn", "lstm"], 0.5), other])
+
+
+def test_a_bad_memory_grid_is_refused_before_the_first_cell_trains(home):
+    """A bad T or batch size surfaced (or tracebacked) only after the cells before it had trained."""
+    from tangstudio.engine.lab.memory import run_memory_study
+
+    trained = []
+    for kwargs in ({"distances": (3, 0)}, {"batch_size": 0}, {"hidden": 0}, {"seeds": (0, -1)}):
+        grid = {"distances": (3,), "seeds": (0,), "steps": 2, "hidden": 4, "grad_distance": 3, **kwargs}
+        with pytest.raises(TangError):
+            run_memory_study(("rnn",), **grid, on_result=trained.append)
+    assert trained == []

@@ -15,6 +15,8 @@ from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ARCHS, IMPLS, arch_choices
 
 LAB_KIND = "lab"
+MAX_SEED = 2**32 - 1  # numpy's and torch's generators both take it; a negative seed tracebacked in numpy
+MAX_FORGET_BIAS = 10.0  # σ(10) ≈ 0.99995: any larger is the same gate, and NaN is refused before training
 # What may change when a run is resumed: how long it trains, not what it is.
 RESUMABLE = frozenset({"steps", "minutes", "eval_every", "log_every", "threads", "resume"})
 
@@ -73,6 +75,12 @@ class LabConfig:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise TangError(f"--{name.replace('_', '-')} must be between {low} and {high}, got {value}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise TangError(f"--seed must be a whole number from 0 to {MAX_SEED:,}, got {self.seed}")
+        if not -MAX_FORGET_BIAS <= self.forget_bias <= MAX_FORGET_BIAS:
+            raise TangError(
+                f"--forget-bias must be between {-MAX_FORGET_BIAS:g} and {MAX_FORGET_BIAS:g}, got {self.forget_bias}"
+            )
         if self.task == "memory" and self.distance is None:
             raise TangError("the memory task needs --distance")
         self.corpus = "digits" if self.task == "digits" else f"memory-T{self.distance}"

@@ -47,6 +47,50 @@ def results_path(name: str = "memory") -> Path:
     return paths.home() / "lab" / f"{paths.check_name(name, 'memory study')}.json"
 
 
+def check_grid(
+    archs: tuple[str, ...],
+    distances: tuple[int, ...],
+    seeds: tuple[int, ...],
+    steps: int,
+    hidden: int,
+    rates: dict[str, float],
+    batch_size: int,
+    grad_distance: int,
+    threads: int,
+) -> None:
+    """Every cell of the grid as the trainer will check it, before the first one trains: a bad
+    batch size or T used to surface (or traceback) only after the cells before it had run."""
+    from tangstudio.engine.lab.config import LabConfig
+    from tangstudio.engine.lab.tasks import check_distance
+
+    if not archs or not distances or not seeds:
+        raise TangError("a memory study needs at least one cell, one distance and one seed")
+    for T in distances:
+        check_distance(T)
+    if grad_distance not in distances:
+        raise TangError(f"--grad-distance {grad_distance} must be one of the distances {list(distances)}")
+    for arch in archs:
+        cell, forget_bias = parse_series(arch)
+        if arch not in rates:
+            raise TangError(f"no learning rate for {arch}")
+        for seed in seeds:
+            LabConfig(
+                run="memory",
+                task="memory",
+                distance=distances[0],
+                arch=cell,
+                forget_bias=forget_bias,
+                hidden=hidden,
+                lr=rates[arch],
+                batch_size=batch_size,
+                steps=steps,
+                seed=seed,
+                eval_every=max(steps, 1),  # as the study trains: once, at the end
+                log_every=max(steps, 1),
+                threads=threads,
+            ).validate()
+
+
 def run_memory_study(
     archs: tuple[str, ...] = DEFAULT_ARCHS,
     distances: tuple[int, ...] = DEFAULT_DISTANCES,
@@ -64,6 +108,7 @@ def run_memory_study(
     `lr` is one rate for all, or one per architecture (each at its own best, from a sweep).
     """
     rates = lr if isinstance(lr, dict) else {arch: lr for arch in archs}
+    check_grid(archs, distances, seeds, steps, hidden, rates, batch_size, grad_distance, threads)
     import torch
 
     from tangstudio.engine.lab.config import LabConfig

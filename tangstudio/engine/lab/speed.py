@@ -15,6 +15,10 @@ import statistics
 import time
 from typing import Any
 
+from tangstudio.engine.errors import TangError
+
+MAX_STEPS = 100_000
+
 CONFIGS: tuple[tuple[str, str, int], ...] = (
     ("lstm-128", "lstm", 128),
     ("gru-128", "gru", 128),
@@ -24,10 +28,23 @@ CONFIGS: tuple[tuple[str, str, int], ...] = (
 )
 
 
+def check_speed_options(steps: int, warmup: int, batch_size: int, threads: int) -> None:
+    """One line for a budget that times nothing (--steps 0 took the median of no steps: a traceback)."""
+    for name, value, low, high in (
+        ("steps", steps, 1, MAX_STEPS),
+        ("warmup", warmup, 0, MAX_STEPS),
+        ("batch_size", batch_size, 1, 8000),
+        ("threads", threads, 1, 256),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise TangError(f"--{name.replace('_', '-')} must be between {low:,} and {high:,}, got {value}")
+
+
 def interleaved_speed(
     steps: int = 60, warmup: int = 5, batch_size: int = 64, threads: int = 1
 ) -> list[dict[str, Any]]:
     """Median seconds per training step of each config, taking turns step by step."""
+    check_speed_options(steps, warmup, batch_size, threads)
     import torch
     import torch.nn.functional as F
 

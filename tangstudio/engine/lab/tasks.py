@@ -26,6 +26,14 @@ MEMORY_VAL = 1_000
 MAX_DISTANCE = 2_000
 
 
+def check_distance(distance: int) -> int:
+    """`distance` when it is a T the memory task can build, else one clear line (the memory study
+    checks every T before it trains the first cell, so a bad last T does not cost the others)."""
+    if isinstance(distance, bool) or not isinstance(distance, int) or not 1 <= distance <= MAX_DISTANCE:
+        raise TangError(f"distance T must be a whole number between 1 and {MAX_DISTANCE}, got {distance!r}")
+    return distance
+
+
 def memory_sequences(count: int, distance: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """`count` sequences of length distance + 1 and their targets.
 
@@ -35,8 +43,7 @@ def memory_sequences(count: int, distance: int, rng: np.random.Generator) -> tup
 
     The target is s, so the cause and the effect are exactly `distance` steps apart.
     """
-    if isinstance(distance, bool) or not isinstance(distance, int) or not 1 <= distance <= MAX_DISTANCE:
-        raise TangError(f"distance T must be a whole number between 1 and {MAX_DISTANCE}, got {distance!r}")
+    check_distance(distance)
     tokens = np.empty((count, distance + 1), dtype=np.int64)
     targets = rng.integers(0, SYMBOLS, size=count)
     tokens[:, 0] = targets
