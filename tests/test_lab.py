@@ -128,8 +128,9 @@ def test_half_blocks_and_when_it_knows():
     assert knows_at(np.array([[0.1, 0.9], [0.2, 0.8]])) == 1
 
 
-def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120", "OMP_NUM_THREADS": "1"}
+def cli(*args: str, home: Path, columns: int = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": str(columns), "OMP_NUM_THREADS": "1"}
+    env.pop("FORCE_COLOR", None)  # stdout is a pipe here: what a pipe gets is what is tested
     return subprocess.run(
         [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=300
     )
@@ -232,32 +233,37 @@ def test_memory_run_and_show(home, tmp_path):
     assert len(summary["gradients"]["rnn"]["init"]) == 6  # T + 1 steps
 
 
+def fake_study(distances, archs, accuracy, seeds=(0, 1)):
+    """A memory study as `lab memory run` saves it, without training: what the readers are given."""
+    settings = {
+        "archs": list(archs),
+        "distances": list(distances),
+        "seeds": list(seeds),
+        "steps": 5,
+        "hidden": 4,
+        "lr": {a: 0.003 for a in archs},
+        "batch_size": 2,
+        "grad_distance": distances[0],
+    }
+    runs = [
+        {"arch": a, "distance": T, "seed": s, "accuracy": accuracy + s / 10, "cpu_s": 1.0}
+        for T in distances
+        for a in archs
+        for s in seeds
+    ]
+    norms = [0.25, 0.5, 1.0]
+    return {
+        "kind": "lab-memory",
+        "settings": settings,
+        "runs": runs,
+        "gradients": {a: {"init": norms, "trained": norms} for a in archs},
+    }
+
+
 def test_memory_studies_at_different_distances_merge_into_one():
     from tangstudio.engine.lab.memory import merge_results, summary
 
-    def study(distances, archs, accuracy):
-        settings = {
-            "archs": archs,
-            "distances": distances,
-            "seeds": [0, 1],
-            "steps": 5,
-            "hidden": 4,
-            "lr": {a: 0.01 for a in archs},
-            "batch_size": 2,
-            "grad_distance": distances[0],
-        }
-        runs = [
-            {"arch": a, "distance": T, "seed": s, "accuracy": accuracy + s / 10, "cpu_s": 1.0}
-            for T in distances
-            for a in archs
-            for s in (0, 1)
-        ]
-        return {
-            "kind": "lab-memory",
-            "settings": settings,
-            "runs": runs,
-            "gradients": {a: {"init": [1.0]} for a in archs},
-        }
+    study = fake_study
 
     merged = merge_results([study([10, 50], ["rnn", "lstm"], 0.5), study([200], ["lstm", "rnn"], 0.1)])
     assert merged["settings"]["distances"] == [10, 50, 200]
@@ -283,3 +289,39 @@ def test_a_bad_memory_grid_is_refused_before_the_first_cell_trains(home):
         with pytest.raises(TangError):
             run_memory_study(("rnn",), **grid, on_result=trained.append)
     assert trained == []
+
+
+def test_the_memory_study_runs_the_lstm_with_its_forget_gate_open_by_default():
+    """With rnn,lstm,gru a student saw the plain LSTM (f ≈ ½) forget fastest and nothing said why."""
+    import inspect
+
+    from tangstudio.cli.lab_cmd import memory_run
+    from tangstudio.engine.lab.memory import DEFAULT_ARCHS, lstm_note
+
+    assert "lstm-fb2" in DEFAULT_ARCHS and "lstm" in DEFAULT_ARCHS
+    assert inspect.signature(memory_run).parameters["archs"].default.default == ",".join(DEFAULT_ARCHS)
+    assert lstm_note(fake_study([3], DEFAULT_ARCHS, 0.5)) is None
+    note = lstm_note(fake_study([3], ["rnn", "lstm", "gru"], 0.5))
+    assert note and "forget bias 0" in note and "lstm-fb2" in note
+
+
+def test_memory_show_in_a_pipe_reads_as_plain_text(home):
+    """No ANSI escapes in a pipe, the rates as one number, "1 seed" with no "± 0.0%", the heading
+    whole at 80 columns, and the note on why the plain LSTM forgets."""
+    from tangstudio.engine.lab.memory import save_results
+
+    save_results(fake_study([3, 5], ["rnn", "lstm"], 0.5, seeds=(0,)), "m1")
+    out = cli("lab", "memory", "show", "m1", home=home, columns=80)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "\x1b[" not in text
+    assert "lr 0.003" in text and "{" not in text
+    assert "1 seeds" not in text and "±" not in text
+    assert "50.0%" in text
+    heading = next(line for line in text.splitlines() if line.startswith("recall accuracy after T"))
+    assert "1 seed" in heading and "chance 12.5%" in heading  # one line, not wrapped
+    assert all(len(line.rstrip()) <= 80 for line in text.splitlines()[:6])
+    assert "lstm-fb2" in text and "forget bias 0" in text
+    save_results(fake_study([3], ["rnn", "lstm", "lstm-fb2"], 0.5), "m2")
+    both = cli("lab", "memory", "show", "m2", home=home, columns=80).stdout
+    assert "note:" not in both and "55.0% ± 7.1%" in both  # two seeds: a spread was measured

@@ -35,6 +35,31 @@ def _secs(seconds: float) -> str:
     return f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
 
 
+def _plural(count: int, word: str) -> str:
+    """ "1 seed", "3 seeds": the tables said "over 1 seeds"."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _spread(mean: float, sd: float, runs: int, fmt: str) -> str:
+    """mean ± sd, or the mean alone from one run: "± 0.0%" claimed a spread nobody measured."""
+    return f"{mean:{fmt}}" if runs < 2 else f"{mean:{fmt}} ± {sd:{fmt}}"
+
+
+def _rates(rates: dict[str, float]) -> str:
+    """A study's learning rates as a person writes them: one number when every cell shares it
+    (the summary printed the Python dict {'rnn': 0.003, ...}), else each cell's."""
+    if len(set(rates.values())) == 1:
+        return f"{next(iter(rates.values())):g}"
+    return ", ".join(f"{arch} {rate:g}" for arch, rate in rates.items())
+
+
+def _in_colour() -> bool:
+    """Charts carry ANSI colour only to a terminal: in a pipe or a file they were escape noise."""
+    from tangstudio.cli.render import console
+
+    return console.is_terminal and not console.no_color
+
+
 @digits.command("train")
 def digits_train(
     ctx: typer.Context,
@@ -242,9 +267,10 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
 @memory.command("run")
 def memory_run(
     archs: str = typer.Option(
-        "rnn,lstm,gru",
+        "rnn,lstm,lstm-fb2,gru",  # memory.DEFAULT_ARCHS (not imported: --help stays light)
         "--archs",
-        help="Cells to compare: rnn, lstm, gru, and lstm-fbN (an LSTM whose forget gate starts at bias N).",
+        help="Cells to compare: rnn, lstm, gru, and lstm-fbN (an LSTM whose forget gate starts at bias N; "
+        "lstm-fb2 beside lstm shows why PyTorch's bias 0 forgets).",
     ),
     distances: str = typer.Option(
         "10,50,100,200", "--distances", help="Distances T between cause and effect."
@@ -265,7 +291,7 @@ def memory_run(
     png: str | None = typer.Option(None, "--png", help="Also draw the charts into this PNG."),
     threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
 ) -> None:
-    """Train RNN, LSTM and GRU to recall the first symbol after T distractors; accuracy against T."""
+    """Train RNN, LSTM (forget bias 0 and 2) and GRU to recall the first symbol after T distractors."""
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.lab.memory import parse_series, run_memory_study, save_results
 
@@ -353,15 +379,18 @@ def _show_memory(study: dict, png: str | None) -> None:
 
     from tangstudio.cli.render import console, print_table
     from tangstudio.engine.lab.charts import memory_text_charts
-    from tangstudio.engine.lab.memory import summary
+    from tangstudio.engine.lab.memory import lstm_note, summary
 
     s = study["settings"]
-    table = Table(
-        title=f"recall after T steps: accuracy, mean ± sd over {len(s['seeds'])} seeds (chance 12.5%); "
-        f"{s['steps']} steps, batch {s['batch_size']}, hidden {s['hidden']}, lr {s['lr']}",
-        title_justify="left",
-        box=None,
+    seeds = len(s["seeds"])
+    spread = f"mean ± sd of {seeds} seeds" if seeds > 1 else "1 seed, so no spread"
+    # Two lines above the table, not its title: Rich wrapped a long title to the table's width.
+    console.print(f"recall accuracy after T steps ({spread}; chance 12.5%)", highlight=False)
+    console.print(
+        f"{_plural(s['steps'], 'step')}, batch {s['batch_size']}, hidden {s['hidden']}, lr {_rates(s['lr'])}",
+        highlight=False,
     )
+    table = Table(box=None)
     table.add_column("arch", style="bold")
     for T in s["distances"]:
         table.add_column(f"T={T}", justify="right")
@@ -370,12 +399,15 @@ def _show_memory(study: dict, png: str | None) -> None:
         cells = []
         for T in s["distances"]:
             row = next((r for r in rows if r["arch"] == arch and r["distance"] == T), None)
-            cells.append("–" if row is None else f"{row['mean']:.1%} ± {row['sd']:.1%}")
+            cells.append("–" if row is None else _spread(row["mean"], row["sd"], row["seeds"], ".1%"))
         table.add_row(arch, *cells)
     print_table(table)
     width = max(40, min(console.width, 100))
-    for chart in memory_text_charts(study, width=width, height=16):
+    for chart in memory_text_charts(study, width=width, height=16, color=_in_colour()):
         print(chart)
+    note = lstm_note(study)
+    if note:
+        console.print(note, highlight=False)
     if png:
         from tangstudio.engine.lab.charts import memory_png
 
@@ -401,7 +433,7 @@ def lab_speed(
     from rich.table import Table
 
     table = Table(
-        title=f"batch 64 digits, one thread, {steps} interleaved steps each; load {load:.1f}",
+        title=f"batch 64 digits, one thread, {_plural(steps, 'interleaved step')} each; load {load:.1f}",
         title_justify="left",
     )
     for col in ("model", "params", "recurrent", "CPU ms/step", "wall ms/step", "speed vs LSTM"):

@@ -14,6 +14,8 @@ from typing import Any
 from tangstudio.engine.atomic import write_bytes_atomic
 
 COLORS = {"rnn": "red", "lstm": "blue", "gru": "green", "lstm-fb2": "cyan"}
+# Without colour (a pipe, a file) each series is told apart by its letter instead.
+MARKS = {"rnn": "r", "lstm": "l", "gru": "g", "lstm-fb2": "f"}
 HEX = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "lstm-fb2": "#17becf"}
 FLOOR = 1e-30  # below this a norm is drawn at the floor (it is zero in float32 anyway)
 
@@ -24,8 +26,18 @@ def relative_norms(norms: list[float]) -> list[float]:
     return [max(n / last, FLOOR) for n in reversed(norms)]
 
 
-def memory_text_charts(study: dict[str, Any], width: int = 80, height: int = 16) -> list[str]:
-    """Two plotext charts as strings (ANSI colour included)."""
+def _series_style(arch: str, color: bool, marker: str | None) -> dict[str, Any]:
+    """plotext's colour and marker for a series: coloured in a terminal, lettered without colour."""
+    if color:
+        return {"color": COLORS.get(arch), "marker": marker}
+    return {"marker": MARKS.get(arch, "*")}
+
+
+def memory_text_charts(
+    study: dict[str, Any], width: int = 80, height: int = 16, color: bool = True
+) -> list[str]:
+    """Two plotext charts as strings: ANSI colour for a terminal, plain text (series told apart by
+    letter) with `color=False`, for a pipe or a file where the escapes were noise (`| cat -v`)."""
     import plotext as plt
 
     from tangstudio.engine.lab.memory import summary
@@ -41,14 +53,13 @@ def memory_text_charts(study: dict[str, Any], width: int = 80, height: int = 16)
             [r["distance"] for r in mine],
             [100 * r["mean"] for r in mine],
             label=arch,
-            color=COLORS.get(arch),
-            marker="dot",
+            **_series_style(arch, color, "dot"),
         )
     plt.hline(100 / 8, "gray")
     plt.ylim(0, 100)
     plt.title("recall accuracy (%) against distance T (mean of seeds; grey: chance)")
     plt.xlabel("T")
-    charts.append(plt.build())
+    charts.append(_finish(plt.build(), color))
     grads = study.get("gradients") or {}
     for when in ("init", "trained"):
         if not grads:
@@ -58,14 +69,28 @@ def memory_text_charts(study: dict[str, Any], width: int = 80, height: int = 16)
         plt.plot_size(width, height)
         for arch, g in grads.items():
             rel = relative_norms(g[when])
-            plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], label=arch, color=COLORS.get(arch))
+            plt.plot(
+                list(range(len(rel))),
+                [math.log10(v) for v in rel],
+                label=arch,
+                **_series_style(arch, color, None),
+            )
         label = "at initialisation" if when == "init" else "after training"
         plt.title(
             f"log10 ‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖ against T − t, {label} (T={study['settings']['grad_distance']})"
         )
         plt.xlabel("T − t")
-        charts.append(plt.build())
+        charts.append(_finish(plt.build(), color))
     return charts
+
+
+def _finish(chart: str, color: bool) -> str:
+    """The chart as built, or without its escapes: the clear theme still colours the lines."""
+    if color:
+        return chart
+    import plotext as plt
+
+    return str(plt.uncolorize(chart))
 
 
 def memory_png(study: dict[str, Any], path: str | Path) -> Path:

@@ -21,7 +21,9 @@ from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.errors import TangError
 
-DEFAULT_ARCHS = ("rnn", "lstm", "gru")
+# lstm-fb2 beside the plain LSTM: PyTorch starts the forget gate at b_f = 0 (f ≈ ½), so the plain
+# LSTM alone forgets fastest of the three and seems to contradict the article (docs/study.md §2).
+DEFAULT_ARCHS = ("rnn", "lstm", "lstm-fb2", "gru")
 DEFAULT_DISTANCES = (10, 50, 100, 200)
 GRAD_BATCH = 64
 
@@ -89,6 +91,18 @@ def check_grid(
                 log_every=max(steps, 1),
                 threads=threads,
             ).validate()
+
+
+def lstm_note(study: dict[str, Any]) -> str | None:
+    """Why the plain LSTM loses: said under a study that shows `lstm` without `lstm-fb2`, where a
+    student would otherwise read the article's claim reversed with nothing to explain it."""
+    archs = study["settings"]["archs"]
+    if "lstm" not in archs or "lstm-fb2" in archs:
+        return None
+    return (
+        "note: lstm starts at forget bias 0 (PyTorch's), so f ≈ ½ and it forgets fast; "
+        "add lstm-fb2 (bias 2, f ≈ 0.88) to --archs to see the gate remember."
+    )
 
 
 def run_memory_study(
