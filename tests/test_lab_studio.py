@@ -82,10 +82,13 @@ async def test_f5_opens_the_lab_and_steps_through_a_digit(lab_run: str) -> None:
         assert pane.view == "confusion"
         info = shown_text(app.query_one("#lab-wrong-info"))
         wrong = len(pane.reading["wrong"])
-        assert f"mistake 1 of {wrong}" in info and "read as" in info
+        assert (
+            f"mistake 0 of 0–{wrong - 1} · test digit {pane.reading['wrong'][0]}" in info
+            and "read as" in info
+        )
         assert sum(map(sum, pane.reading["confusion"])) == 1000
         await pilot.press("right_square_bracket")
-        assert "mistake 2 of" in shown_text(app.query_one("#lab-wrong-info"))
+        assert "mistake 1 of" in shown_text(app.query_one("#lab-wrong-info"))
         await pilot.press("v")
         await settle(pilot)
         assert pane.view == "memory"
@@ -203,3 +206,68 @@ async def test_run_naming_a_lab_run_opens_the_lab_on_it(lab_run: str, home: Path
         pane = app.query_one("#lab-pane")
         assert pane.run_list.highlighted() is not None and pane.run_list.highlighted().name == lab_run
         assert not errors(app)
+
+
+def _reading(count: int = 5) -> dict:
+    """What read_test_digits hands the views, for `count` test digits (0 and 3 misread)."""
+    import numpy as np
+
+    labels = np.arange(count) % 10
+    predicted = labels.copy()
+    predicted[[0, 3]] = 9
+    probs = np.full((count, 28, 10), 0.1)
+    return {
+        "run": "r",
+        "arch": "gru",
+        "images": np.zeros((count, 28, 28), dtype=np.uint8),
+        "labels": labels,
+        "probs": probs,
+        "predicted": predicted,
+        "accuracy": 0.6,
+        "confusion": [[0] * 10 for _ in range(10)],
+        "per_class": [None] * 10,
+        "wrong": [0, 3],
+        "knows": [None] * count,
+    }
+
+
+def test_the_pane_numbers_digits_from_0_as_the_cli_does() -> None:
+    """The pane said "test digit 1/1000" for what `lab digits show --index 0` calls test digit 0."""
+    from tangstudio.studio.panes.lab.digits import Browse, confusion_view, digit_view
+
+    reading = _reading()
+    _, info, _ = digit_view(reading, Browse(view="digit", position=0), room=40)
+    assert "test digit 0: a 0" in info.plain
+    _, info, _ = digit_view(reading, Browse(view="digit", position=2), room=40)
+    assert "test digit 2: a 2" in info.plain
+    _, info, _ = digit_view(reading, Browse(view="digit", position=1, wrong_only=True), room=40)
+    assert "mistake 1 of 0–1 · test digit 3" in info.plain  # `show --wrong --index 1`
+    _, info, _ = confusion_view(reading, Browse(view="confusion", position=0))
+    assert "mistake 0 of 0–1 · test digit 0" in info.plain
+
+
+@sync
+async def test_the_memory_view_shows_the_newest_study_of_any_name(home: Path) -> None:
+    """After `lab memory run --name m1` the view said "no memory study yet": it read memory.json only."""
+    import os
+
+    from test_lab import fake_study
+
+    from tangstudio.engine.lab.memory import save_results
+
+    old = save_results(fake_study([3], ["rnn", "gru"], 0.2), "memory")
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # written long ago: m1 is the newest
+    save_results(fake_study([3, 5], ["rnn", "lstm"], 0.5, seeds=(0,)), "m1")
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        await pilot.press("v", "v", "v")
+        await settle(pilot)
+        pane = app.query_one("#lab-pane")
+        assert pane.view == "memory"
+        table = shown_text(app.query_one("#lab-memory-table"))
+        assert "study m1" in table and "no memory study" not in table
+        assert "T=5: 50%" in table and "±" not in table  # one seed: no spread
+        assert "lstm-fb2" in table  # the note on the plain LSTM's forget gate
+        assert errors(app) == []

@@ -105,6 +105,24 @@ def lstm_note(study: dict[str, Any]) -> str | None:
     )
 
 
+def saved_studies() -> list[Path]:
+    """The memory studies saved under <home>/lab, newest first (by when each was written)."""
+    folder = paths.home() / "lab"
+    found = [p for p in folder.glob("*.json") if p.is_file()] if folder.is_dir() else []
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+
+
+def latest_results() -> tuple[Path, dict[str, Any]] | None:
+    """The newest readable memory study of any name (a `--name m1` run is as much a study as
+    `memory.json`), or None when there is none; files that are not memory studies are passed over."""
+    for path in saved_studies():
+        try:
+            return path, load_results(path)
+        except TangError:
+            continue
+    return None
+
+
 def run_memory_study(
     archs: tuple[str, ...] = DEFAULT_ARCHS,
     distances: tuple[int, ...] = DEFAULT_DISTANCES,

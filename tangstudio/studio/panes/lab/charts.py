@@ -10,9 +10,8 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from tangstudio.engine.lab.charts import COLORS  # the CLI's colours, lstm-fb2 included (torch-free)
 from tangstudio.studio.widgets.lab_views import LabRun
-
-MEMORY_COLORS = {"rnn": "red", "lstm": "blue", "gru": "green"}
 
 
 def draw_curves(
@@ -42,37 +41,50 @@ def draw_curves(
 
 
 def draw_memory(chart: PlotextPlot, table: Static) -> None:
-    """Recall accuracy against the distance T, per architecture (`tangstudio lab memory run` writes it)."""
-    from tangstudio.engine.errors import TangError
-    from tangstudio.engine.lab.memory import load_results, summary
+    """Recall accuracy against the distance T, per architecture, of the newest saved study: a study
+    saved with `--name m1` is shown as well as memory.json, and the title says which one it is."""
+    from tangstudio.engine.lab.memory import latest_results, lstm_note, summary
 
     plt = chart.plt
     plt.clear_data()
     plt.clear_figure()
-    try:
-        study = load_results("memory")
-    except TangError:
+    found = latest_results()
+    if found is None:
         plt.title("no memory study yet")
         chart.refresh()
         table.update(Text("Run one with: tangstudio lab memory run  (a few CPU-minutes)", style="dim"))
         return
+    path, study = found
     rows = summary(study)
-    lines = Text()
+    lines = Text.assemble(
+        ("study ", "dim"), (path.stem, "bold"), (" · the newest saved memory study\n", "dim")
+    )
     for arch in study["settings"]["archs"]:
         mine = [r for r in rows if r["arch"] == arch]
         plt.plot(
             [r["distance"] for r in mine],
             [100 * r["mean"] for r in mine],
             label=arch,
-            color=MEMORY_COLORS.get(arch, "cyan"),
+            color=COLORS.get(arch, "magenta"),
             marker="dot",
         )
         lines.append(f"{arch:>9} ", style="bold")
-        lines.append("  ".join(f"T={r['distance']}: {r['mean']:.0%}±{r['sd']:.0%}" for r in mine) + "\n")
+        lines.append("  ".join(f"T={r['distance']}: {_accuracy(r)}" for r in mine) + "\n")
+    note = lstm_note(study)
+    if note:
+        lines.append(note, style="dim")
     plt.hline(100 / 8, "gray")
     plt.ylim(0, 100)
     s = study["settings"]
-    plt.title(f"accuracy % vs T · {len(s['seeds'])} seeds, {s['steps']} steps · grey: chance")
+    seeds = len(s["seeds"])
+    plt.title(
+        f"{path.stem}: accuracy % vs T · {seeds} seed{'s' if seeds != 1 else ''}, {s['steps']} steps · grey: chance"
+    )
     plt.xlabel("T")
     chart.refresh()
     table.update(lines)
+
+
+def _accuracy(row: dict) -> str:
+    """mean±sd over seeds, or the mean alone from one seed (no spread was measured)."""
+    return f"{row['mean']:.0%}" if row["seeds"] < 2 else f"{row['mean']:.0%}±{row['sd']:.0%}"

@@ -37,6 +37,16 @@ class Browse:
         return list(range(len(reading["labels"])))
 
 
+def where(browsed: list[int], position: int, mistakes: bool) -> str:
+    """Which digit this is, numbered from 0 as the CLI numbers it: "test digit 7" is
+    `lab digits show RUN --index 7`, "mistake 0 of 0–36 · test digit 512" is `--wrong --index 0`
+    (the pane said "test digit 1/1000" for the CLI's digit 0). Short: the side is narrow at 80×24."""
+    i = position % len(browsed)
+    if mistakes:
+        return f"mistake {i} of 0–{len(browsed) - 1} · test digit {browsed[i]}"
+    return f"test digit {browsed[i]}"
+
+
 def confusion_view(reading: dict[str, Any], browse: Browse) -> tuple[RenderableType, Text, RenderableType]:
     """(matrix, info, image) for the confusion view: the browsed mistake is reversed in the matrix."""
     browsed = browse.digits(reading)
@@ -52,7 +62,7 @@ def confusion_view(reading: dict[str, Any], browse: Browse) -> tuple[RenderableT
     predicted = int(reading["predicted"][k])
     info = Text.assemble(
         (f"{reading['run']} · test accuracy {reading['accuracy']:.1%}\n", "bold"),
-        f"mistake {browse.position % len(browsed) + 1} of {len(browsed)}: ",
+        f"{where(browsed, browse.position, mistakes=True)}: ",
         f"a {int(reading['labels'][k])} read as ",
         (str(predicted), "bold red"),
         f" ({probs[predicted]:.0%})",
@@ -82,10 +92,9 @@ def digit_view(reading: dict[str, Any], browse: Browse, room: int) -> tuple[Text
             (" ✓" if best == label else " ✗", "green" if best == label else "red"),
         )
     knows = reading["knows"][k]
-    scope = "mistake" if browse.wrong_only else "test digit"
     info = Text.assemble(
         (f"{reading['run']} · {reading['arch']}", "bold"),
-        f"\n{scope} {browse.position % len(browsed) + 1}/{len(browsed)}: a {label}\n",
+        f"\n{where(browsed, browse.position, mistakes=browse.wrong_only)}: a {label}\n",
         verdict,
         f"\nsettles at row {knows}" if knows else "\nnever settles",
     )
