@@ -182,9 +182,9 @@ def digits_eval(
         f"accuracy [bold]{result['accuracy']:.2%}[/bold] on {result['count']:,} digits "
         f"(loss {result['loss']:.4f} nats)"
     )
-    table = Table(
-        title="confusion matrix (rows: true digit, columns: predicted)", title_justify="left", box=None
-    )
+    # Above the table, not its title: Rich wraps a title to the table's width (…columns:⏎predicted).
+    console.print("confusion matrix: a row per true digit, a column per digit read", highlight=False)
+    table = Table(box=None)
     table.add_column("true", justify="right", style="bold")
     for c in range(10):
         table.add_column(str(c), justify="right")
@@ -219,8 +219,9 @@ def digits_show(
         print_json({k: v for k, v in reading.items() if k != "image"})
         return
     verdict = "right" if reading["predicted"] == reading["label"] else "wrong"
+    mistake = f"mistake {index} with --wrong; " if wrong else ""  # --index counted the mistakes only
     console.print(
-        f"{split} digit {index} (digit {reading['digit_index']} of the dataset's 10,000): "
+        f"{split} digit {reading['position']} ({mistake}digit {reading['digit_index']} of the dataset's 10,000): "
         f"true {reading['label']}, "
         f"read as [bold]{reading['predicted']}[/bold] ({verdict}) by {reading['run']} · {reading['arch']}"
     )
@@ -487,7 +488,7 @@ def digits_report(
             reach = (
                 "–"
                 if r["val_97_step"] is None
-                else f"step {r['val_97_step']} · {r['val_97_cpu_s']:.0f} CPU-s"
+                else f"step {r['val_97_step']} · {_secs(r['val_97_cpu_s'] or 0)} CPU-s"
             )
             table.add_row(
                 r["run"],
@@ -495,25 +496,26 @@ def digits_report(
                 str(r["steps"]),
                 f"{r['best_val_acc']:.1%}",
                 f"{r['test_acc']:.1%}",
-                f"{r['cpu_s']:.0f}",
-                f"{r['wall_s']:.0f}",
+                _secs(r["cpu_s"]),
+                _secs(r["wall_s"]),
                 reach,
             )
         print_table(table)
         table = Table(
             title="each architecture at its best rate (picked on val, seed 0)", title_justify="left"
         )
-        for col in ("arch", "lr", "seeds", "test accuracy", "CPU s/run", "reached 97 % val", "CPU s to 97 %"):
+        # Short headers: the long ones wrapped in two lines at 80 columns.
+        for col in ("arch", "lr", "seeds", "test", "CPU s/run", "val ≥ 97 %", "CPU s to 97 %"):
             table.add_column(col, justify="left" if col == "arch" else "right")
         for s in summary:
             table.add_row(
                 s["arch"],
                 f"{s['lr']:g}",
                 str(s["seeds"]),
-                f"{s['test_mean']:.2%} ± {s['test_sd']:.2%}",
-                f"{s['cpu_s_mean']:.0f}",
+                _spread(s["test_mean"], s["test_sd"], s["seeds"], ".2%"),
+                _secs(s["cpu_s_mean"]),
                 s["reached_97"],
-                "–" if s["cpu_s_to_97"] is None else f"{s['cpu_s_to_97']:.0f}",
+                "–" if s["cpu_s_to_97"] is None else _secs(s["cpu_s_to_97"]),
             )
         print_table(table)
     if png:
