@@ -328,6 +328,25 @@ def test_memory_show_in_a_pipe_reads_as_plain_text(home):
     assert "note:" not in both and "55.0% ± 7.1%" in both  # two seeds: a spread was measured
 
 
+def test_saved_studies_pass_over_a_file_removed_while_listed(home, monkeypatch):
+    """A study deleted between the listing and the stat raised FileNotFoundError in the Lab pane."""
+    from tangstudio.engine.lab import memory
+
+    kept = memory.save_results(fake_study([3], ["rnn"], 0.5), "kept")
+    os.utime(kept, (1_000_000_000, 1_000_000_000))
+    gone = memory.save_results(fake_study([3], ["gru"], 0.5), "gone")
+    real_glob = Path.glob
+
+    def glob_then_remove(self, pattern):
+        yield from real_glob(self, pattern)
+        gone.unlink(missing_ok=True)  # removed by another process just after the folder was listed
+
+    monkeypatch.setattr(Path, "glob", glob_then_remove)
+    assert memory.saved_studies() == [kept]
+    found = memory.latest_results()
+    assert found is not None and found[0] == kept
+
+
 def _digits_rows(hidden, accuracies):
     return [
         {

@@ -11,15 +11,19 @@ show` and the studio's Lab pane read without torch.
 from __future__ import annotations
 
 import json
+import stat
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.errors import TangError
+
+if TYPE_CHECKING:
+    from tangstudio.engine.lab.config import LabConfig
 
 # lstm-fb2 beside the plain LSTM: PyTorch starts the forget gate at b_f = 0 (f ≈ ½), so the plain
 # LSTM alone forgets fastest of the three and seems to contradict the article (docs/study.md §2).
@@ -62,7 +66,6 @@ def check_grid(
 ) -> None:
     """Every cell of the grid as the trainer will check it, before the first one trains: a bad
     batch size or T used to surface (or traceback) only after the cells before it had run."""
-    from tangstudio.engine.lab.config import LabConfig
     from tangstudio.engine.lab.tasks import check_distance
 
     if not archs or not distances or not seeds:
@@ -72,25 +75,37 @@ def check_grid(
     if grad_distance not in distances:
         raise TangError(f"--grad-distance {grad_distance} must be one of the distances {list(distances)}")
     for arch in archs:
-        cell, forget_bias = parse_series(arch)
+        parse_series(arch)
         if arch not in rates:
             raise TangError(f"no learning rate for {arch}")
-        for seed in seeds:
-            LabConfig(
-                run="memory",
-                task="memory",
-                distance=distances[0],
-                arch=cell,
-                forget_bias=forget_bias,
-                hidden=hidden,
-                lr=rates[arch],
-                batch_size=batch_size,
-                steps=steps,
-                seed=seed,
-                eval_every=max(steps, 1),  # as the study trains: once, at the end
-                log_every=max(steps, 1),
-                threads=threads,
-            ).validate()
+        for T in distances:
+            for seed in seeds:
+                cell_config(arch, T, seed, steps, hidden, rates[arch], batch_size, threads).validate()
+
+
+def cell_config(
+    arch: str, distance: int, seed: int, steps: int, hidden: int, lr: float, batch_size: int, threads: int
+) -> LabConfig:
+    """The one cell (series, T, seed) of the grid as the study trains it, and as `check_grid` checks it
+    beforehand: one construction, so the check cannot drift from what is trained."""
+    from tangstudio.engine.lab.config import LabConfig
+
+    cell, forget_bias = parse_series(arch)
+    return LabConfig(
+        run=f"memory-{arch}-T{distance}-s{seed}",
+        task="memory",
+        distance=distance,
+        arch=cell,
+        forget_bias=forget_bias,
+        hidden=hidden,
+        lr=lr,
+        batch_size=batch_size,
+        steps=steps,
+        seed=seed,
+        eval_every=max(steps, 1),  # once, at the end
+        log_every=max(steps, 1),
+        threads=threads,
+    )
 
 
 def lstm_note(study: dict[str, Any]) -> str | None:
@@ -108,8 +123,16 @@ def lstm_note(study: dict[str, Any]) -> str | None:
 def saved_studies() -> list[Path]:
     """The memory studies saved under <home>/lab, newest first (by when each was written)."""
     folder = paths.home() / "lab"
-    found = [p for p in folder.glob("*.json") if p.is_file()] if folder.is_dir() else []
-    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    listed = list(folder.glob("*.json")) if folder.is_dir() else []
+    stamped = []
+    for path in listed:
+        try:  # one stat per file, and a file removed since the glob is passed over, not a traceback
+            info = path.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            stamped.append((info.st_mtime_ns, path.name, path))
+    return [path for *_, path in sorted(stamped, reverse=True)]
 
 
 def latest_results() -> tuple[Path, dict[str, Any]] | None:
@@ -143,7 +166,6 @@ def run_memory_study(
     check_grid(archs, distances, seeds, steps, hidden, rates, batch_size, grad_distance, threads)
     import torch
 
-    from tangstudio.engine.lab.config import LabConfig
     from tangstudio.engine.lab.gradients import cell_grad_norms
     from tangstudio.engine.lab.models import ClassifierConfig, build_classifier, count_parameters
     from tangstudio.engine.lab.tasks import MemoryTask
@@ -158,21 +180,7 @@ def run_memory_study(
         for arch in archs:
             cell, forget_bias = parse_series(arch)
             for seed in seeds:
-                config = LabConfig(
-                    run=f"memory-{arch}-T{T}-s{seed}",
-                    task="memory",
-                    distance=T,
-                    arch=cell,
-                    forget_bias=forget_bias,
-                    hidden=hidden,
-                    lr=rates[arch],
-                    batch_size=batch_size,
-                    steps=steps,
-                    seed=seed,
-                    eval_every=steps,
-                    log_every=steps,
-                    threads=threads,
-                )
+                config = cell_config(arch, T, seed, steps, hidden, rates[arch], batch_size, threads)
                 want_grads = grad_distance == T and seed == seeds[0]
                 if want_grads:
                     torch.manual_seed(seed)  # the very initial weights train_lab starts from
