@@ -328,6 +328,42 @@ def test_memory_show_in_a_pipe_reads_as_plain_text(home):
     assert "note:" not in both and "55.0% ± 7.1%" in both  # two seeds: a spread was measured
 
 
+def test_the_lr_example_in_memory_run_help_fits_the_default_cells(home):
+    """The help showed three rates, (1e-3,3e-3,3e-3), for the four default cells: copied, it was refused."""
+    import inspect
+
+    from tangstudio.cli.lab_cmd import memory_run
+    from tangstudio.engine.lab.memory import DEFAULT_ARCHS
+
+    help_text = inspect.signature(memory_run).parameters["lr"].default.help
+    example = re.search(r"\((?:e\.g\. )?([0-9e.,-]+)", help_text)
+    assert example, help_text
+    rates = example.group(1)
+    assert len(rates.split(",")) == len(DEFAULT_ARCHS), help_text
+    out = cli("lab", "memory", "run", "--lr", rates, "--grad-distance", "7", home=home)
+    assert out.returncode == 2 and "--grad-distance" in out.stderr, out.stderr  # past the --lr check
+
+
+def test_memory_show_with_no_name_shows_the_newest_study_as_the_pane_does(home):
+    """After `lab memory run --name m1`, `lab memory show` read memory.json while the Lab pane showed m1."""
+    from tangstudio.engine.lab.memory import save_results
+
+    out = cli("lab", "memory", "show", home=home)
+    assert out.returncode == 2 and "tangstudio lab memory run" in out.stderr, out.stderr
+    old = save_results(fake_study([3], ["rnn", "gru"], 0.2), "memory")
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # written long ago: m1 is the newest
+    save_results(fake_study([3, 5], ["rnn", "lstm"], 0.5, seeds=(0,)), "m1")
+    out = cli("lab", "memory", "show", home=home, columns=80)
+    assert out.returncode == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    assert first.startswith("study m1 ") and "newest" in first  # which study, in one line
+    assert "T=5" in out.stdout
+    shown = json.loads(cli("lab", "memory", "show", "--json", home=home).stdout)  # the line went to stderr
+    assert shown["settings"]["distances"] == [3, 5]
+    named = json.loads(cli("lab", "memory", "show", "memory", "--json", home=home).stdout)
+    assert named["settings"]["archs"] == ["rnn", "gru"]  # a name still picks that study
+
+
 def test_saved_studies_pass_over_a_file_removed_while_listed(home, monkeypatch):
     """A study deleted between the listing and the stat raised FileNotFoundError in the Lab pane."""
     from tangstudio.engine.lab import memory

@@ -282,7 +282,10 @@ def memory_run(
     ),
     hidden: int = typer.Option(64, "--hidden", help="Hidden units."),
     lr: str = typer.Option(
-        "3e-3", "--lr", help="Peak learning rate, or one per cell in --archs order (1e-3,3e-3,3e-3)."
+        "3e-3",
+        "--lr",
+        help="Peak learning rate, or one per cell in --archs order "
+        "(e.g. 1e-3,3e-3,3e-3,1e-2 for rnn,lstm,lstm-fb2,gru).",
     ),
     batch_size: int = typer.Option(64, "--batch-size", help="Sequences per step."),
     grad_distance: int = typer.Option(
@@ -347,16 +350,34 @@ def memory_run(
 def memory_show(
     names: list[str] = typer.Argument(
         None,
-        help="Saved studies (names under <home>/lab, or .json paths); several are merged. Default: memory.",
+        help="Saved studies (names under <home>/lab, or .json paths); several are merged. "
+        "Default: the newest saved study, as the studio's Lab pane shows.",
     ),
     png: str | None = typer.Option(None, "--png", help="Draw the charts into this PNG."),
     save: str | None = typer.Option(None, "--save", help="Save the (merged) study as <home>/lab/NAME.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Accuracy against T (mean ± sd over seeds) and the gradient norms, drawn in the terminal."""
-    from tangstudio.engine.lab.memory import load_results, merge_results, save_results, summary
+    from tangstudio.engine.lab.memory import (
+        latest_results,
+        load_results,
+        merge_results,
+        save_results,
+        summary,
+    )
 
-    studies = [load_results(n) for n in (names or ["memory"])]
+    if names:
+        studies = [load_results(n) for n in names]
+    else:  # the study the Lab pane shows, of any name: `run --name m1` then `show` showed memory.json
+        found = latest_results()
+        if found is None:
+            from tangstudio.engine.errors import TangError
+
+            raise TangError("no memory study saved yet; run one with: tangstudio lab memory run")
+        path, newest = found
+        studies = [newest]
+        line = f"study {path.stem} · the newest saved memory study (name another to show it)"
+        print(line, file=sys.stderr if as_json else sys.stdout, flush=True)  # --json: stdout stays JSON
     study = studies[0] if len(studies) == 1 else merge_results(studies)
     if save:
         print(f"saved {save_results(study, save)}")
