@@ -83,12 +83,12 @@ async def test_f5_opens_the_lab_and_steps_through_a_digit(lab_run: str) -> None:
         info = shown_text(app.query_one("#lab-wrong-info"))
         wrong = len(pane.reading["wrong"])
         assert (
-            f"mistake 0 of 0–{wrong - 1} · test digit {pane.reading['wrong'][0]}" in info
+            f"mistake 0 (of {wrong}; --wrong --index 0) · test digit {pane.reading['wrong'][0]}" in info
             and "read as" in info
         )
         assert sum(map(sum, pane.reading["confusion"])) == 1000
         await pilot.press("right_square_bracket")
-        assert "mistake 1 of" in shown_text(app.query_one("#lab-wrong-info"))
+        assert "mistake 1 (of" in shown_text(app.query_one("#lab-wrong-info"))
         await pilot.press("v")
         await settle(pilot)
         assert pane.view == "memory"
@@ -232,7 +232,8 @@ def _reading(count: int = 5) -> dict:
 
 
 def test_the_pane_numbers_digits_from_0_as_the_cli_does() -> None:
-    """The pane said "test digit 1/1000" for what `lab digits show --index 0` calls test digit 0."""
+    """The pane said "test digit 1/1000" for what `lab digits show --index 0` calls test digit 0, then
+    "mistake 3 of 0–36" (an index beside a range) and "mistake 0 of 0–0" for one mistake."""
     from tangstudio.studio.panes.lab.digits import Browse, confusion_view, digit_view
 
     reading = _reading()
@@ -241,9 +242,12 @@ def test_the_pane_numbers_digits_from_0_as_the_cli_does() -> None:
     _, info, _ = digit_view(reading, Browse(view="digit", position=2), room=40)
     assert "test digit 2: a 2" in info.plain
     _, info, _ = digit_view(reading, Browse(view="digit", position=1, wrong_only=True), room=40)
-    assert "mistake 1 of 0–1 · test digit 3" in info.plain  # `show --wrong --index 1`
+    assert "mistake 1 (of 2; --wrong --index 1) · test digit 3" in info.plain
     _, info, _ = confusion_view(reading, Browse(view="confusion", position=0))
-    assert "mistake 0 of 0–1 · test digit 0" in info.plain
+    assert "mistake 0 (of 2; --wrong --index 0) · test digit 0" in info.plain
+    reading["wrong"] = [3]  # one mistake read "mistake 0 of 0–0"
+    _, info, _ = confusion_view(reading, Browse(view="confusion", position=0))
+    assert "mistake 0 (of 1; --wrong --index 0) · test digit 3" in info.plain
 
 
 @sync

@@ -39,11 +39,13 @@ class Browse:
 
 def where(browsed: list[int], position: int, mistakes: bool) -> str:
     """Which digit this is, numbered from 0 as the CLI numbers it: "test digit 7" is
-    `lab digits show RUN --index 7`, "mistake 0 of 0–36 · test digit 512" is `--wrong --index 0`
-    (the pane said "test digit 1/1000" for the CLI's digit 0). Short: the side is narrow at 80×24."""
+    `lab digits show RUN --index 7`, "mistake 3 (of 37; --wrong --index 3) · test digit 512" is
+    `--wrong --index 3` (the pane said "test digit 1/1000" for the CLI's digit 0, then "mistake 3 of
+    0–36", an index beside a range, and "mistake 0 of 0–0" for one mistake). Short: the side is
+    narrow at 80×24."""
     i = position % len(browsed)
     if mistakes:
-        return f"mistake {i} of 0–{len(browsed) - 1} · test digit {browsed[i]}"
+        return f"mistake {i} (of {len(browsed)}; --wrong --index {i}) · test digit {browsed[i]}"
     return f"test digit {browsed[i]}"
 
 
