@@ -2,7 +2,9 @@
 
 SIGINT (Ctrl+C), SIGTERM and SIGHUP (the terminal closed, without nohup) ask the trainer to stop:
 it finishes the step, writes `last/` and returns `interrupted`. A second Ctrl+C more than a second
-later stops at once (KeyboardInterrupt), without the checkpoint; the previous one is whole. Under
+later stops at once (KeyboardInterrupt), without the checkpoint; the previous one is whole. Any
+other signal after the first waits for the checkpoint too: a closed terminal's SIGHUP may come
+after its EIO had already asked for the stop (`ask`), and a shell re-sends SIGHUP to its jobs. Under
 torchrun a Ctrl+C reaches each worker twice (from the terminal and forwarded by the launcher), so
 there only the first signal counts. The exit code says which signal stopped it (130 for SIGINT,
 128 + its number otherwise), as a shell expects.
@@ -31,9 +33,10 @@ class StopSignals:
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.received:
-            if not self.distributed and time.monotonic() - self.first_at > 1.0:
+            late = time.monotonic() - self.first_at > 1.0
+            if signum == signal.SIGINT and late and not self.distributed:
                 raise KeyboardInterrupt  # a second Ctrl+C: stop now, without the checkpoint
-            return
+            return  # any other repeat (the SIGHUP after its EIO, a shell re-sending it) waits
         self.received.append(signum)
         self.first_at = time.monotonic()
 

@@ -519,6 +519,9 @@ def start_notes(start: dict) -> list[str]:
     return notes
 
 
+REDRAW_S = 0.25  # the progress bar is redrawn at most this often
+
+
 class RichView(PlainView):
     """A live progress bar with step, loss, val perplexity, chars/s and ETA; events print above it.
     It stops at `done`, showing the run's last state, so the final lines come after it."""
@@ -539,7 +542,13 @@ class RichView(PlainView):
             TextColumn("ETA {task.fields[eta]}"),
             transient=False,
             console=self.console,
+            # Drawn from the training thread only (`_show`), never from Rich's refresh thread: a
+            # write to a closed terminal must fail where Guarded sees it, at once. Drawn from a
+            # thread of its own, the EIO killed that thread and the run went on blind to it.
+            auto_refresh=False,
         )
+        self.drawn_at = 0.0
+        self.was_terminal = self.progress.console.is_terminal
         self.progress.__enter__()
         self.task = self.progress.add_task("training", total=1000, info="", eta="–")
         self.val_ppl: float | None = None
@@ -552,7 +561,7 @@ class RichView(PlainView):
     def say(self, text: str) -> None:
         self.progress.console.print(text, highlight=False, markup=False)
 
-    def _show(self, event: dict) -> None:
+    def _show(self, event: dict, now: bool = False) -> None:
         eta = event.get("eta_s")
         eta_text = "–" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
         total = event.get("total_steps")
@@ -562,6 +571,13 @@ class RichView(PlainView):
             f"{_fmt(self.val_ppl, '.1f')} · {_fmt(event.get('chars_per_s'), ',.0f')} chars/s"
         )
         self.progress.update(self.task, completed=1000 * event["fraction"], info=info, eta=eta_text)
+        if now or time.monotonic() - self.drawn_at >= REDRAW_S:
+            self.drawn_at = time.monotonic()
+            if self.was_terminal and not self.progress.console.is_terminal:
+                # A hung-up terminal is no terminal (isatty's ioctl fails with EIO), so Rich stops
+                # drawing to it and nothing would ever write and fail: say what happened.
+                raise OSError(errno.EIO, "the terminal went away")
+            self.progress.refresh()
 
     def on_event(self, event: dict) -> None:
         kind = event.get("event")
@@ -593,7 +609,8 @@ class RichView(PlainView):
             final = {**self.last_progress, "step": done["step"]}
             if done.get("train_loss") is not None:
                 final["train_loss"] = done["train_loss"]
-            self._show(final)
+            final["eta_s"] = None  # nothing left to wait for
+            self._show(final, now=True)
         self.progress.stop()
 
 
