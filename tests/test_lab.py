@@ -443,3 +443,24 @@ def test_digits_eval_and_report_read_well_at_80_columns(home, tiny_digits_run):
     reading = json.loads(cli("lab", "digits", "show", tiny_digits_run, "--json", "--wrong", home=home).stdout)
     shown = cli("lab", "digits", "show", tiny_digits_run, "--wrong", home=home).stdout
     assert shown.startswith(f"test digit {reading['position']} (mistake 0 with --wrong;")
+
+
+def test_a_lab_run_whose_pipe_reader_left_stops_with_its_checkpoint(home):
+    """`lab digits train --json | head -1`: EPIPE is a stop as SIGPIPE (exit 141), as for `train
+    --headless`, never a failed run nor a traceback (both trainers share stopping.Guarded)."""
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tangstudio", "lab", "digits", "train", "--run", "p1", "--hidden", "8",
+         "--steps", "100000", "--eval-every", "1", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline()  # the start line
+    proc.stdout.close()  # the reader leaves
+    try:
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 141, err
+    assert b"resume with:" in err and b"Traceback" not in err
+    events = [json.loads(line) for line in (home / "runs" / "p1" / "metrics.jsonl").read_text().splitlines()]
+    assert [e["status"] for e in events if e["event"] == "done"] == ["interrupted"]

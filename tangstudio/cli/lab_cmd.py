@@ -114,13 +114,22 @@ def digits_train(
     raise typer.Exit(_run_training(config, given, as_json))
 
 
-def _run_training(config, given: set[str], as_json: bool) -> int:
-    from tangstudio.cli.stopping import StopSignals
-    from tangstudio.engine.lab.train import resume_command, train_lab
+class _LabLines:
+    """What a lab run prints as it trains: one line at the start and at each evaluation (JSON lines
+    with --json). A view for `stopping.Guarded`, which turns output that went away into a stop."""
 
-    def on_event(event: dict) -> None:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def __enter__(self) -> _LabLines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def on_event(self, event: dict) -> None:
         kind = event.get("event")
-        if as_json:
+        if self.as_json:
             if kind != "progress":
                 print(json.dumps(event, ensure_ascii=False), flush=True)
             return
@@ -136,27 +145,31 @@ def _run_training(config, given: set[str], as_json: bool) -> int:
                 flush=True,
             )
 
+
+def _run_training(config, given: set[str], as_json: bool) -> int:
+    from tangstudio.cli.stopping import Guarded, StopSignals, tell
+    from tangstudio.engine.lab.train import resume_command, train_lab
+
     with StopSignals() as stop:
+        view = Guarded(_LabLines(as_json), stop.ask)
         try:
-            result = train_lab(config, callback=on_event, should_stop=stop.requested, given=given)
+            with view:
+                result = train_lab(config, callback=view.on_event, should_stop=stop.requested, given=given)
         except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; the previous checkpoint is whole
-            print(
+            tell(
                 "stopped at once by a second interrupt, without a new checkpoint; the last one is intact\n"
-                f"resume with: {resume_command(config.run, config.task)}",
-                file=sys.stderr,
+                f"resume with: {resume_command(config.run, config.task)}"
             )
             return 130
     if result.status == "interrupted":
-        print(
-            f"stopped at step {result.step}; resume with: {resume_command(result.run, config.task)}",
-            file=sys.stderr,
-        )
+        tell(f"stopped at step {result.step}; resume with: {resume_command(result.run, config.task)}")
         return stop.exit_code()
     if not as_json:
-        print(
+        tell(
             f"done: step {result.step}, best val accuracy {result.best_val_acc:.2%}; "
             f"{_secs(result.cpu_s)} CPU-s, {_secs(result.elapsed_s)} s wall. "
-            f"Test it with: tangstudio lab digits eval {result.run}"
+            f"Test it with: tangstudio lab digits eval {result.run}",
+            sys.stdout,
         )
     return 0
 

@@ -8,15 +8,23 @@ after its EIO had already asked for the stop (`ask`), and a shell re-sends SIGHU
 torchrun a Ctrl+C reaches each worker twice (from the terminal and forwarded by the launcher), so
 there only the first signal counts. The exit code says which signal stopped it (130 for SIGINT,
 128 + its number otherwise), as a shell expects.
+
+Output that goes away (a closed terminal: EIO; a pipe whose reader left: EPIPE) is a stop too,
+never a failure (`Guarded`, `tell`): the stream is pointed at /dev/null and the run stops as SIGHUP
+or SIGPIPE would stop it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import signal
+import sys
 import time
+from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 
 class StopSignals:
@@ -64,3 +72,71 @@ class StopSignals:
     def __exit__(self, *exc: object) -> None:
         for s, handler in self.previous.items():
             signal.signal(s, handler)
+
+
+# ---- output that goes away (both trainers) -------------------------------------------------------
+
+# What a write to vanished output raises, and the signal whose stop it stands for: a closed
+# terminal gives EIO (its SIGHUP may come before or after), a pipe whose reader left gives EPIPE.
+OUTPUT_GONE = {errno.EIO: "SIGHUP", errno.EPIPE: "SIGPIPE"}
+
+
+def output_gone(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in OUTPUT_GONE
+
+
+def silence(stream: TextIO) -> None:
+    """Point the stream's descriptor at /dev/null, so later writes (Rich's refresh thread, the
+    interpreter's last flush, which would otherwise exit 120) go nowhere instead of failing again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+
+
+def tell(text: str, stream: TextIO | None = None) -> None:
+    """A line (on stderr unless told) that may find no terminal left: the run's outcome stands
+    either way."""
+    stream = stream or sys.stderr
+    try:
+        print(text, file=stream, flush=True)
+    except OSError as exc:
+        if not output_gone(exc):
+            raise
+        silence(stream)
+
+
+class Guarded:
+    """A view whose output may vanish mid-run. Printing to a closed terminal used to fail the run
+    (a second `done` line, "failed", after the checkpoint of its SIGHUP had been written); here it
+    silences stdout and asks the run to stop as the matching signal would: checkpoint, interrupted,
+    resumable, exit 129 (or 141)."""
+
+    def __init__(self, view: Any, ask_stop: Callable[[int], None]) -> None:
+        self.view = view
+        self.ask_stop = ask_stop
+        self.gone = False
+
+    def __enter__(self) -> Guarded:
+        self._call(self.view.__enter__)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._call(self.view.__exit__, *exc)  # even when gone: it stops Rich's refresh thread
+
+    def on_event(self, event: dict) -> None:
+        if not self.gone:
+            self._call(self.view.on_event, event)
+
+    def _call(self, method: Callable[..., Any], *args: Any) -> None:
+        try:
+            method(*args)
+        except OSError as exc:
+            if not output_gone(exc):
+                raise
+            self.gone = True
+            silence(sys.stdout)
+            name = OUTPUT_GONE[int(exc.errno or 0)]
+            self.ask_stop(int(getattr(signal, name, signal.SIGTERM)))

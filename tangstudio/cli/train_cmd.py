@@ -9,16 +9,13 @@ a failure: the stream is pointed at /dev/null and the run stops as SIGHUP / SIGP
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
-import signal
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
 import typer
 
@@ -289,7 +286,7 @@ def train(
 
 def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = False) -> int:
     """Train with signal handling (cli/stopping.py) and the chosen rendering; returns the exit code."""
-    from tangstudio.cli.stopping import StopSignals
+    from tangstudio.cli.stopping import Guarded, StopSignals, tell
     from tangstudio.engine.training.memory import tame_cpu_memory
 
     # The handlers go in before torch and the corpus load (seconds): a stop asked while the trainer
@@ -321,72 +318,6 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
             )
         return code
     return 0
-
-
-# ---- output that goes away ---------------------------------------------------------------------
-
-# What a write to vanished output raises, and the signal whose stop it stands for: a closed
-# terminal gives EIO (its SIGHUP may come before or after), a pipe whose reader left gives EPIPE.
-OUTPUT_GONE = {errno.EIO: "SIGHUP", errno.EPIPE: "SIGPIPE"}
-
-
-def output_gone(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in OUTPUT_GONE
-
-
-def silence(stream: TextIO) -> None:
-    """Point the stream's descriptor at /dev/null, so later writes (Rich's refresh thread, the
-    interpreter's last flush, which would otherwise exit 120) go nowhere instead of failing again."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, stream.fileno())
-        finally:
-            os.close(null)
-
-
-def tell(text: str) -> None:
-    """A line on stderr that may find no terminal left: the run's outcome stands either way."""
-    try:
-        print(text, file=sys.stderr, flush=True)
-    except OSError as exc:
-        if not output_gone(exc):
-            raise
-        silence(sys.stderr)
-
-
-class Guarded:
-    """A view whose output may vanish mid-run. Printing to a closed terminal used to fail the run
-    (a second `done` line, "failed", after the checkpoint of its SIGHUP had been written); here it
-    silences stdout and asks the run to stop as the matching signal would: checkpoint, interrupted,
-    resumable, exit 129 (or 141)."""
-
-    def __init__(self, view: Any, ask_stop: Callable[[int], None]) -> None:
-        self.view = view
-        self.ask_stop = ask_stop
-        self.gone = False
-
-    def __enter__(self) -> Guarded:
-        self._call(self.view.__enter__)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._call(self.view.__exit__, *exc)  # even when gone: it stops Rich's refresh thread
-
-    def on_event(self, event: dict) -> None:
-        if not self.gone:
-            self._call(self.view.on_event, event)
-
-    def _call(self, method: Callable[..., Any], *args: Any) -> None:
-        try:
-            method(*args)
-        except OSError as exc:
-            if not output_gone(exc):
-                raise
-            self.gone = True
-            silence(sys.stdout)
-            name = OUTPUT_GONE[int(exc.errno or 0)]
-            self.ask_stop(int(getattr(signal, name, signal.SIGTERM)))
 
 
 # ---- rendering the engine's events -------------------------------------------------------------
