@@ -316,11 +316,15 @@ class ComposePane(PoemReadout, Pane):
         if self.loaded is None or self.loading:
             self._ready()
             return
+        from tangstudio.studio.composing import readable_settings
+
         try:
-            settings = self.settings()
+            settings, set_aside = readable_settings(self.loaded, self.settings())
         except TangError as exc:
             self.error(str(exc))
             return
+        if set_aside:
+            self.notify(set_aside, title="Compose", severity="warning", timeout=8)
         loaded, novelty = self.loaded, self.novelty
         self.drafts = None
         self.panel = PanelState(message=f"drawing {drafts.STUDIO_K} drafts …")
