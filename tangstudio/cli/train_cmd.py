@@ -369,7 +369,7 @@ class PlainView(QuietView):
         kind = event.get("event")
         if kind == "start":
             self.kind = event["ppl_kind"]
-            budget = f"{event['total_steps']} steps" if event["total_steps"] else f"{event['minutes']} min"
+            budget = _budget(event)
             resumed = (
                 f", resuming at step {event['resumed_from']}" if event.get("resumed_from") is not None else ""
             )
@@ -429,20 +429,26 @@ class PlainView(QuietView):
         )
 
 
+def _budget(start: dict) -> str:
+    """The run's budget as the start line says it: its steps (--epochs are counted in steps), or
+    its minutes."""
+    return f"{start['total_steps']} steps" if start.get("total_steps") else f"{start['minutes']:g} min"
+
+
 def start_notes(start: dict) -> list[str]:
     """What the start line cannot say: a warm-up shorter than asked (runs show keeps the asked one), a
     resume with nothing left to train."""
     notes = []
     config, steps = start["config"], start.get("total_steps")
     asked, warm = config.get("warmup"), start.get("warmup_steps")
+    warmed = (start.get("resumed_from") or 0) >= (warm or 0) > 0  # a resume past the warm-up: old news
     if start.get("budget_met"):
-        budget = f"{steps} steps" if steps else f"{start['minutes']} min"
         at = start.get("resumed_from")
         notes.append(
-            f"run {start['run']} is at step {at}: its budget of {budget} is already spent, so nothing is "
+            f"run {start['run']} is at step {at}: its budget of {_budget(start)} is already spent, so nothing is "
             "trained; give a larger --steps, --minutes or --epochs (the run's new total) to train on"
         )
-    elif steps and isinstance(asked, int) and isinstance(warm, int) and warm < asked:
+    elif steps and isinstance(asked, int) and isinstance(warm, int) and warm < asked and not warmed:
         notes.append(
             f"warm-up: {warm} step{'s' if warm != 1 else ''}, not {asked}: "
             f"it takes at most a tenth of the {steps}-step budget"

@@ -118,7 +118,8 @@ def is_causal(loaded: Any) -> bool:
     return bool(loaded.causal)
 
 
-# What a model reads before the poem, by the studio's name for each row.
+# The rows a model may be unable to use, by the studio's name for each: the title, plan and primer
+# are read before the poem; the theme is a constraint a bilstm's grid cannot place.
 READ_BEFORE_THE_POEM = {"title": "题", "plan": "纲", "theme": "藏字", "primer": "primer"}
 
 
@@ -141,7 +142,9 @@ def readable_settings(loaded: Any, settings: Any) -> tuple[Any, str]:
     from dataclasses import replace
 
     cleared = {name: [] if name == "plan" else "" for name in names}
-    warning = f"{why} and reads no {', '.join(unread)}: set aside for it, kept in the rows"
+    warning = (
+        f"{why} and reads no {', '.join(unread)}: ignored for this model (still in their rows for the next)"
+    )
     return replace(settings, **cleared), warning
 
 

@@ -450,7 +450,7 @@ class TrainPane(Pane):
 def _no_run_text(listed: int) -> str:
     """The details panel with no run highlighted: "No runs yet" only when the list is empty."""
     if listed:
-        return "Select a run in the list (↑ ↓) to see its details.\nn sets up a new one, a attaches a folder."
+        return "Select a run in the list (↑ ↓) to see its details.\nPress n to set up a new one, a to attach a folder."
     return "No runs yet.\nPress n to set one up in the Model pane, or a to attach a run folder."
 
 
