@@ -63,7 +63,9 @@ def describe(width: int, n: int, diversity: float, repeat_penalty: float) -> str
         costs.append(f"{diversity:g} nats for a character an earlier group chose at the same place")
     if repeat_penalty > 0:
         what = "one" if costs else "a character"
-        costs.append(f"{repeat_penalty:g}{'' if costs else ' nats'} for {what} the poem already holds")
+        costs.append(
+            f"{repeat_penalty:g}{'' if costs else ' nats'} for {what} the poem already holds or is given ahead"
+        )
     return head + (f" (costs: {'; '.join(costs)})" if costs else "")
 
 
