@@ -53,6 +53,20 @@ def test_help_does_not_import_torch_or_textual(argv):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def test_checking_a_poem_imports_neither_numpy_nor_torch(home):
+    """`check` needs no model: the 对仗 table it reads for a 律诗 is plain Python. numpy (60 ms
+    here), which the table's composer bias uses, loads only when the composer asks."""
+    qilv = "城阙辅三秦，风烟望五津。与君离别意，同是宦游人。海内存知己，天涯若比邻。无为在歧路，儿女共沾巾。"
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=["check", qilv])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "颔联" in out.stdout
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["opencc"]  # the script's reading
+
+
 def test_listing_runs_reads_json_without_torch(tmp_path):
     """`runs list` / `runs show` only read JSON and TOML: they must not pay torch's import."""
     import os

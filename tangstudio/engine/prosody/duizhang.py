@@ -27,10 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tangstudio.engine.hanzi import is_han
+
+if TYPE_CHECKING:  # numpy is for the composer's bias only: `check` reads the table without it
+    import numpy as np
 
 DATA = Path(__file__).parent / "data"
 MIDDLE = ((2, 3), (4, 5))  # 颔联 and 颈联: 0-based line indices of a 律诗
@@ -208,6 +210,8 @@ class PairTable:
 
     def row(self, a: str, stoi: dict[str, int], sides: np.ndarray) -> np.ndarray:
         """PMI(a, b) for every b of a vocabulary at once (float32[V]); `sides` from `side_counts`."""
+        import numpy as np
+
         ca = self.counts.sides.get(a, 0)
         out = np.zeros(len(sides), dtype=np.float32)
         if ca == 0:
@@ -228,6 +232,8 @@ class PairTable:
         return sorted(found, key=lambda x: (-x[1], x[0]))[:k]
 
     def side_counts(self, itos: list[str]) -> np.ndarray:
+        import numpy as np
+
         return np.array([self.counts.sides.get(c, 0) for c in itos], dtype=np.float64)
 
 
