@@ -84,7 +84,7 @@ def select_poems(data: Corpus, corpus: str, forms: str, author: str | None) -> t
 
 def check_selection(corpus: str, script: str, forms: str, author: str | None) -> None:
     """Refuse a selection with nothing to train on before a new run's folder is made: refused after
-    it, the folder lived a moment and a studio scanning the runs listed a ghost run (issue 30 item 2).
+    it, the folder lived a moment and a studio scanning the runs listed a ghost run.
     The corpus stays in this process's cache, so the trainer's load after it costs nothing more."""
     select_poems(load_corpus(corpus, script), corpus, forms, author)
 
