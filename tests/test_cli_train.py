@@ -345,7 +345,7 @@ def test_a_pipe_whose_reader_left_stops_the_run_with_a_checkpoint(tiny_corpus, h
 
 
 def test_the_plain_log_says_the_warm_up_the_last_train_loss_and_a_spent_budget(tiny_corpus, home):
-    """Without a terminal: a shortened warm-up is said at the start (runs show keeps the asked 200),
+    """Without a terminal: a shortened warm-up is said at the start (runs show gives both figures),
     the last train loss shows even when the 10 s limit held every train line back, and a resume whose
     budget is already spent says so instead of only "finished"."""
     result = cli("train", "--headless", *SMALL, "--steps", "12", "--log-every", "5", "--run", "w", home=home)
@@ -356,6 +356,9 @@ def test_the_plain_log_says_the_warm_up_the_last_train_loss_and_a_spent_budget(t
         for line in lines
     )
     assert any(" step 12 epoch " in line and " loss " in line for line in lines), result.stdout
+    assert (
+        "200 (1 in effect: at most a tenth of the step budget)" in cli("runs", "show", "w", home=home).stdout
+    )
     again = cli("train", "--headless", "--run", "w", "--resume", "--steps", "6", home=home)
     assert again.returncode == 0, again.stderr
     assert "run w is at step 12: its budget of 6 steps is already spent" in again.stdout, again.stdout

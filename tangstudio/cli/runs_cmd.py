@@ -102,6 +102,22 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
             )
 
 
+def _warmup_in_effect(config: dict) -> int | None:
+    """The warm-up a run of --steps takes: at most a tenth of its budget (the trainer's rule). None
+    for a budget in minutes or epochs, whose step count the config does not say."""
+    from tangstudio.engine.training.schedule import warmup_steps
+
+    steps, warmup = config.get("steps"), config.get("warmup")
+    if (
+        not isinstance(steps, int)
+        or not isinstance(warmup, int)
+        or config.get("epochs")
+        or config.get("minutes")
+    ):
+        return None
+    return warmup_steps(warmup, steps)
+
+
 @runs_app.command("show")
 def show(
     run: str = typer.Argument(..., help="Run name or directory."),
@@ -170,8 +186,12 @@ def show(
     config_table = Table(show_header=False, box=None, padding=(0, 1), title="config", title_justify="left")
     config_table.add_column(style="bold", justify="right")
     config_table.add_column()
+    in_effect = _warmup_in_effect(data["config"])
     for key, value in data["config"].items():
-        config_table.add_row(escape(key), escape(str(value)))
+        shown = str(value)
+        if key == "warmup" and in_effect is not None and in_effect != value:
+            shown += f" ({in_effect} in effect: at most a tenth of the step budget)"
+        config_table.add_row(escape(key), escape(shown))
     console.print(config_table)
     if evals:
         table = Table(title="evaluations (last 10)", title_justify="left")
