@@ -40,11 +40,6 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _spread(mean: float, sd: float, runs: int, fmt: str) -> str:
-    """mean ± sd, or the mean alone from one run: "± 0.0%" claimed a spread nobody measured."""
-    return f"{mean:{fmt}}" if runs < 2 else f"{mean:{fmt}} ± {sd:{fmt}}"
-
-
 def _rates(rates: dict[str, float]) -> str:
     """A study's learning rates as a person writes them: one number when every cell shares it
     (the summary printed the Python dict {'rnn': 0.003, ...}), else each cell's."""
@@ -415,12 +410,13 @@ def _show_memory(study: dict, png: str | None) -> None:
     from tangstudio.cli.render import console, print_table
     from tangstudio.engine.lab.charts import memory_text_charts
     from tangstudio.engine.lab.memory import lstm_note, summary
+    from tangstudio.engine.lab.report import spread
 
     s = study["settings"]
     seeds = len(s["seeds"])
-    spread = f"mean ± sd of {seeds} seeds" if seeds > 1 else "1 seed, so no spread"
+    over = f"mean ± sd of {seeds} seeds" if seeds > 1 else "1 seed, so no spread"
     # Two lines above the table, not its title: Rich wrapped a long title to the table's width.
-    console.print(f"recall accuracy after T steps ({spread}; chance 12.5%)", highlight=False)
+    console.print(f"recall accuracy after T steps ({over}; chance 12.5%)", highlight=False)
     console.print(
         f"{_plural(s['steps'], 'step')}, batch {s['batch_size']}, hidden {s['hidden']}, lr {_rates(s['lr'])}",
         highlight=False,
@@ -434,7 +430,7 @@ def _show_memory(study: dict, png: str | None) -> None:
         cells = []
         for T in s["distances"]:
             row = next((r for r in rows if r["arch"] == arch and r["distance"] == T), None)
-            cells.append("–" if row is None else _spread(row["mean"], row["sd"], row["seeds"], ".1%"))
+            cells.append("–" if row is None else spread(row["mean"], row["sd"], row["seeds"], ".1%"))
         table.add_row(arch, *cells)
     print_table(table)
     width = max(40, min(console.width, 100))
@@ -496,7 +492,7 @@ def digits_report(
     """The study's digits tables: learning-rate sweep, seeds (mean ± sd of test accuracy), CPU cost."""
     from tangstudio.cli.render import print_json, print_table
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.lab.report import collect, digits_png, seed_summary
+    from tangstudio.engine.lab.report import collect, digits_png, seed_summary, spread
 
     if png:
         from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
@@ -546,7 +542,7 @@ def digits_report(
                 s["arch"],
                 f"{s['lr']:g}",
                 str(s["seeds"]),
-                _spread(s["test_mean"], s["test_sd"], s["seeds"], ".2%"),
+                spread(s["test_mean"], s["test_sd"], s["seeds"], ".2%"),
                 _secs(s["cpu_s_mean"]),
                 s["reached_97"],
                 "–" if s["cpu_s_to_97"] is None else _secs(s["cpu_s_to_97"]),

@@ -436,8 +436,8 @@ def _budget(start: dict) -> str:
 
 
 def start_notes(start: dict) -> list[str]:
-    """What the start line cannot say: a warm-up shorter than asked (runs show keeps the asked one), a
-    resume with nothing left to train."""
+    """What the start line cannot say: a warm-up shorter than asked (runs show gives both), a resume
+    with nothing left to train."""
     notes = []
     config, steps = start["config"], start.get("total_steps")
     asked, warm = config.get("warmup"), start.get("warmup_steps")

@@ -110,6 +110,12 @@ def seed_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def spread(mean: float, sd: float, runs: int, fmt: str, sep: str = " ± ") -> str:
+    """mean ± sd over seeds, or the mean alone from one run: "± 0.0%" claimed a spread nobody
+    measured (the CLI's tables and the Lab pane both say it this way)."""
+    return f"{mean:{fmt}}" if runs < 2 else f"{mean:{fmt}}{sep}{sd:{fmt}}"
+
+
 def size_label(rows: list[dict[str, Any]]) -> str:
     """The runs' layers×hidden as the title says it ("1×128", or "1×16, 2×64" for mixed sizes):
     the title said 1×128 whatever size the runs were."""

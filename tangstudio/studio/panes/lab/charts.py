@@ -44,6 +44,7 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
     """Recall accuracy against the distance T, per architecture, of the newest saved study: a study
     saved with `--name m1` is shown as well as memory.json, and the title says which one it is."""
     from tangstudio.engine.lab.memory import latest_results, lstm_note, summary
+    from tangstudio.engine.lab.report import spread
 
     plt = chart.plt
     plt.clear_data()
@@ -69,7 +70,12 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
             marker="dot",
         )
         lines.append(f"{arch:>9} ", style="bold")
-        lines.append("  ".join(f"T={r['distance']}: {_accuracy(r)}" for r in mine) + "\n")
+        lines.append(
+            "  ".join(
+                f"T={r['distance']}: {spread(r['mean'], r['sd'], r['seeds'], '.0%', sep='±')}" for r in mine
+            )
+            + "\n"
+        )
     note = lstm_note(study)
     if note:
         lines.append(note, style="dim")
@@ -83,8 +89,3 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
     plt.xlabel("T")
     chart.refresh()
     table.update(lines)
-
-
-def _accuracy(row: dict) -> str:
-    """mean±sd over seeds, or the mean alone from one seed (no spread was measured)."""
-    return f"{row['mean']:.0%}" if row["seeds"] < 2 else f"{row['mean']:.0%}±{row['sd']:.0%}"
