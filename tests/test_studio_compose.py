@@ -240,3 +240,34 @@ def test_a_model_without_titles_and_plans_sets_aside_only_those_rows() -> None:
     assert (kept.title, kept.plan, kept.theme) == ("", [], "月")
     assert "trained without titles and plans and reads no 题, 纲" in warning
     assert readable_settings(lm, ComposeSettings(theme="月")) == (ComposeSettings(theme="月"), "")
+
+
+@sync
+async def test_the_poem_takes_back_the_focus_a_passing_hide_gave_the_tab_bar(trained_runs: Path, home: Path) -> None:
+    """Under load a layout pass while a model loads can drop the pane from one frame: Textual's Hide
+    hands the focus to the tab bar, where Space did nothing (seen in CI). The Show takes it back,
+    unless the person moved it meanwhile."""
+    from textual import events
+    from textual.widgets import Input
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        scroll = pane.query_one("#poem-scroll")
+        await settle(pilot)
+        assert app.focused is scroll
+        scroll.post_message(events.Hide())
+        assert await wait_for(pilot, lambda: app.focused is not scroll)
+        scroll.post_message(events.Show())
+        assert await wait_for(pilot, lambda: app.focused is scroll)
+        await pilot.press("space")
+        assert len(pane.poem_text()) == 1 and not errors(app)
+
+        scroll.post_message(events.Hide())
+        assert await wait_for(pilot, lambda: app.focused is not scroll)
+        title = pane.query_one("#cp-title", Input)
+        title.focus()
+        scroll.post_message(events.Show())
+        await settle(pilot)
+        assert app.focused is title

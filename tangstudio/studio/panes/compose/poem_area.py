@@ -13,10 +13,30 @@ def is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or char >= "\U00020000"
 
 
+_NOT_LOST = object()
+
+
 class PoemScroll(VerticalScroll):
     """The scrolling area around the poem view; the compose pane's keys act on it."""
 
     can_focus = True
+    # What Textual moved the focus to when a Hide took it from here (_NOT_LOST: it did not).
+    _focus_went_to: object = _NOT_LOST
+
+    def _on_hide(self, event: events.Hide) -> None:
+        """A layout pass while a model loads can drop the pane from one frame (a Hide, then a Show):
+        Textual then hands the focus to the tab bar, where Space and the digits do nothing."""
+        had_focus = self.has_focus
+        super()._on_hide(event)
+        if had_focus:
+            self._focus_went_to = self.screen.focused
+
+    def _on_show(self, event: events.Show) -> None:
+        """Back on screen: take the focus back, unless someone has moved it since the Hide."""
+        super()._on_show(event)
+        went, self._focus_went_to = self._focus_went_to, _NOT_LOST
+        if went is not _NOT_LOST and self.screen.focused is went:
+            self.focus()
 
     class Typed(Message):
         """Characters a person typed (an IME sends them as keys) or pasted into the poem."""
