@@ -243,7 +243,9 @@ def test_a_model_without_titles_and_plans_sets_aside_only_those_rows() -> None:
 
 
 @sync
-async def test_the_poem_takes_back_the_focus_a_passing_hide_gave_the_tab_bar(trained_runs: Path, home: Path) -> None:
+async def test_the_poem_takes_back_the_focus_a_passing_hide_gave_the_tab_bar(
+    trained_runs: Path, home: Path
+) -> None:
     """Under load a layout pass while a model loads can drop the pane from one frame: Textual's Hide
     hands the focus to the tab bar, where Space did nothing (seen in CI). The Show takes it back,
     unless the person moved it meanwhile."""
