@@ -27,6 +27,9 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".tangstudio-installed"
+# Every core; an idle worker takes tests queued on the other, so one long test near the end of a
+# worker's share (the tmux session, the wheel install) does not hold the whole run up.
+PARALLEL = ["-n", "auto", "--dist", "worksteal"]
 TORCH = os.environ.get("TANGSTUDIO_TORCH", "torch==2.13.0")
 
 
@@ -62,7 +65,7 @@ def check(pytest_args: list[str]) -> int:
         ("import contracts", [str(BIN / "lint-imports")]),  # [tool.importlinter]
         (
             "tests + coverage",  # floor: [tool.coverage.report] fail_under
-            [str(PYTHON), "-m", "pytest", "--cov", "--cov-report=term", *(pytest_args or ["-n", "auto"])],
+            [str(PYTHON), "-m", "pytest", "--cov", "--cov-report=term", *(pytest_args or PARALLEL)],
         ),
     ]
     results = []
@@ -87,7 +90,7 @@ def main() -> None:
         os.execv(str(BIN / "tangstudio"), [str(BIN / "tangstudio"), *rest])
     elif command == "test":
         # The whole suite runs on every core (pytest-xdist); given arguments go to pytest as they are.
-        args = rest or ["-n", "auto"]
+        args = rest or PARALLEL
         os.execv(str(PYTHON), [str(PYTHON), "-m", "pytest", *args])
     elif command == "check":
         sys.exit(check(rest))
