@@ -111,3 +111,33 @@ async def test_the_drafts_field_sets_how_many_drafts_p_keeps_of_each_line(
             pane.loaded, replace(engine.settings, seed=engine.seed, line_drafts=8), novelty=engine.novelty
         )
         assert plain.finish().text == pane.poem_text() != drafted.finish().text
+
+
+@sync
+async def test_best_of_k_sets_aside_a_title_the_model_cannot_read_and_says_so(
+    tiny_corpus: str, home: Path, models_with_critic: Path
+) -> None:
+    """`b` on a model trained without titles and plans: the 题 typed stays in its row, the drafts are
+    drawn without it, and a warning says so (they were refused before the rows were cleared)."""
+    from textual.widgets import Input
+
+    from tangstudio.engine.runs.train_config import TrainConfig
+    from tangstudio.engine.training import train
+    from tangstudio.studio.app import create_app
+
+    train(TrainConfig(arch="gru", corpus=tiny_corpus, embed=16, hidden=32, layers=1, steps=2, eval_every=2,
+                      log_every=1, samples=0, warmup=1, seed=0, plan=False, run="tiny-plain"))  # fmt: skip
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pane = pilot.app.query_one("#compose-pane")
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+        assert not pane.loaded.vocab.has_plan
+        title = "".join(c for c in pane.loaded.vocab.itos if "\u4e00" <= c <= "\u9fff")[:2]
+        pane.query_one("#cp-title", Input).value = title
+        pane.seed = 3
+        await pilot.press("b")
+        assert await wait_for(pilot, lambda: pane.drafts is not None), errors(app)
+        assert not errors(app)
+        assert any("reads no 题: ignored for this model" in message for _s, _t, message in app.notices)
+        assert pane.drafts.settings.title == "" and pane.query_one("#cp-title", Input).value == title
