@@ -106,6 +106,10 @@ class ComposePane(PoemReadout, Pane):
         self.lens = GateLens(self)  # `g` and `#`: the gate view and the pinned unit
         self.plan_desk = PlanDesk(self)  # 题, 纲 and `k`: the poem's title and plan
         self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
+        # The shaping fields (bar.shape()) as the current poem began, and the last change told about:
+        # typed fields apply at Enter or `n`, so Space, `p` and 1–0 check them first (fields_first).
+        self.begun_with: tuple[str, ...] | None = None
+        self._told: tuple[str, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield SettingsBar(self.preferred_run, id="compose-settings")
@@ -237,7 +241,30 @@ class ComposePane(PoemReadout, Pane):
         self.session = session
         self._session_target = self.model_target
         self.plan_desk.show()
+        self.remember_fields()
         self.publish()
+
+    def remember_fields(self) -> None:
+        """The current poem now goes with the fields as they are (a new poem, a plan taken mid-poem)."""
+        self.begun_with, self._told = self.bar.shape(), None
+
+    def fields_first(self) -> bool:
+        """Fields typed without Enter since this poem began: a poem with nothing written yet starts
+        again with them (as `n` would), one under way is left alone and the person told once.
+        False when the new poem was refused (the error is shown; the key does nothing)."""
+        if self.session is None or self.loading or self.loaded is None:
+            return True
+        now = self.bar.shape()
+        if now == self.begun_with:
+            return True
+        if not worth_keeping(self.session):
+            before = self.session
+            self.action_new()
+            return self.session is not before
+        if now != self._told:
+            self._told = now
+            self.notify("the fields changed since this poem began: n starts one with them.", title="Compose")
+        return True
 
     def _keep_previous(self) -> None:
         """Keep the poem being replaced (if anything was chosen in it) so `u` can bring it back."""
@@ -261,6 +288,7 @@ class ComposePane(PoemReadout, Pane):
         self.model_target = self._session_target = kept.target
         self.bar.show_form(kept.form)
         self.bar.select_model(kept.target)
+        self.remember_fields()
         self.publish()
 
     def _ready(self) -> bool:
@@ -300,12 +328,12 @@ class ComposePane(PoemReadout, Pane):
 
     def action_step(self) -> bool:
         """Sample the next character (fill mode: every empty position); False when there is nothing to do."""
-        return self._ready() and self._do(lambda s: s.advance())
+        return self._ready() and self.fields_first() and self._do(lambda s: s.advance())
 
     def action_pick(self, index: int) -> None:
         if self.drafts is not None:  # the panel lists best-of-K drafts: the key takes one
             self._take_draft(index)
-        elif self._ready():
+        elif self._ready() and self.fields_first():
             self._do(lambda s: s.pick(index))
 
     def action_best_of(self) -> None:
@@ -358,6 +386,7 @@ class ComposePane(PoemReadout, Pane):
         if session is not None:
             self._keep_previous()
             self.session, self._session_target = session, self.model_target
+            self.remember_fields()
         self.publish()
 
     def action_undo(self) -> None:
@@ -425,7 +454,7 @@ class ComposePane(PoemReadout, Pane):
         if self.player.playing:
             self.player.stop()
             return
-        if not self._ready():
+        if not self._ready() or not self.fields_first():
             return
         continuous = [False]
 

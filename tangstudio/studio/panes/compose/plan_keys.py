@@ -115,6 +115,7 @@ class PlanDesk:
         else:
             pane._noted(lambda s: apply_plan(s, pane.bar.read(pane.seed).plan))
             self.show()
+            pane.remember_fields()
         pane.focus_first()
 
     def new_keyword(self) -> None:

@@ -27,6 +27,8 @@ SAMPLING = (  # typed numbers, parsed here
     ("top_p", float),
     ("line_drafts", int),  # `p` keeps each line's best of this many (1: every line as first drawn)
 )
+# The typed text a poem is begun with (纲 aside: asked_plan decides what of it a poem is asked with).
+SHAPE_FIELDS = ("title", "acrostic", "prefix", "theme", "primer")
 
 
 class SettingsBar(Vertical):
@@ -169,6 +171,18 @@ class SettingsBar(Vertical):
         if typed != self._shown_plan:
             self.own_plan()
         return self._asked_plan.strip()
+
+    def would_ask_plan(self) -> str:
+        """What `asked_plan()` would return, without taking the row as the person's own: a look
+        (the pane compares it with what the poem began with) must not change what a poem is asked."""
+        typed = self.query_one("#cp-plan", Input).value
+        return (typed if typed != self._shown_plan else self._asked_plan).strip()
+
+    def shape(self) -> tuple[str, ...]:
+        """The fields that shape a whole poem, as a new poem would be asked with them (no side
+        effects): the pane keeps what a poem began with and compares before Space, `p` and 1–0."""
+        texts = tuple(self.query_one(f"#cp-{name}", Input).value.strip() for name in SHAPE_FIELDS)
+        return (self.form, *texts, self.would_ask_plan())
 
     def select_model(self, target: str | None) -> None:
         """Show `target` as the chosen model, if it is still offered (no Changed: nothing reloads)."""

