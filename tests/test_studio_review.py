@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from studio_helpers import compose_ready, errors, studio, sync
+from studio_helpers import compose_ready, copy_run, errors, studio, sync
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
@@ -66,3 +66,14 @@ async def test_a_poem_whose_plan_the_pane_wrote_back_is_not_restarted(
         pane.focus_first()
         await pilot.press("1")
         assert pane.composer.poem_plan.keywords[:2] == ["月", "山"], errors(app)
+
+
+@sync
+async def test_the_ctrl_c_hint_shows_no_markup(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await compose_ready(pilot)
+        await pilot.press("ctrl+c")
+        hints = [m for _s, title, m in app.notices if title == "Do you want to quit?"]
+        assert hints and "ctrl+q" in hints[-1] and "[b]" not in hints[-1], app.notices

@@ -142,6 +142,14 @@ class TangStudio(App):
         del self.notices[:-50]
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C: say how to quit, as Textual does, but in plain text (its hint carries [b] markup,
+        which `notify` above shows as typed)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app", title="Do you want to quit?")
+                return
+
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
