@@ -47,6 +47,7 @@ def _click_exceptions() -> tuple[Any, Any, Any]:
 
 def main() -> None:
     from tangstudio.cli.errors import describe_os_error, report_and_exit, say
+    from tangstudio.cli.stopping import OutputGone, gone_exit_code, output_gone, silence
     from tangstudio.engine.errors import TangError
 
     UsageError, ClickException, Abort = _click_exceptions()
@@ -65,10 +66,14 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (Abort, KeyboardInterrupt):
         sys.exit(130)
-    except BrokenPipeError:  # `tangstudio runs list | head`: the reader left, nothing to report
-        sys.stderr.close()
-        sys.exit(0)
-    except OSError as exc:  # a full disk, a read-only home, a file where a folder should be
+    except OutputGone as exc:  # `tangstudio generate | head -1`: the reader left, nothing to report
+        silence(sys.stdout)  # the interpreter's last flush would fail again
+        sys.exit(exc.code)
+    except OSError as exc:
+        if output_gone(exc):  # the same, where Typer did not see it (its own help, say)
+            silence(sys.stdout)
+            sys.exit(gone_exit_code(exc))
+        # a full disk, a read-only home, a file where a folder should be
         say(describe_os_error(exc))
         sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)

@@ -10,15 +10,33 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from tangstudio.cli import richfix
+from tangstudio.cli.stopping import OutputGone, gone_exit_code, output_gone
 
 richfix.apply()  # Rich's wrap measured a trailing space in characters: help lines lost a word to "…"
 
+
+class _Group(TyperGroup):
+    """The root group: a command whose output vanished (`generate | head -1`) raises `OutputGone`
+    past Typer, which would otherwise end it with a silent exit 1; `main()` gives it 141."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if output_gone(exc):
+                raise OutputGone(gone_exit_code(exc)) from exc
+            raise
+
+
 app = typer.Typer(
     name="tangstudio",
+    cls=_Group,
     help="Train small recurrent networks on the Complete Tang Poems and compose classical Chinese verse.\n\n"
     "Run with no command to open the studio.",
     no_args_is_help=False,

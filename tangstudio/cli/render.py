@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -11,9 +12,19 @@ from typing import Any
 
 from rich.console import Console
 
-console = Console()
+
+class _Console(Console):
+    """A Console that lets a broken pipe reach `main()`. Rich's own answer is a silent exit 1,
+    which a shell reads as a failure; `main()` turns it into 141, as SIGPIPE would end a command."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+console = _Console()
 # Progress goes to stderr, and only when stderr is a terminal: piped output stays the result alone.
-err_console = Console(stderr=True)
+err_console = _Console(stderr=True)
 
 
 def print_table(table: Any, on: Console | None = None) -> None:
@@ -28,7 +39,7 @@ def print_table(table: Any, on: Console | None = None) -> None:
 
     natural = Measurement.get(out, out.options.update(width=10_000), table).maximum
     # print(width=) is capped at the console's width: a console of the table's width, same file.
-    Console(file=out.file, width=max(out.width, natural), no_color=out.no_color).print(table)
+    _Console(file=out.file, width=max(out.width, natural), no_color=out.no_color).print(table)
 
 
 class Working:

@@ -85,6 +85,22 @@ def output_gone(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in OUTPUT_GONE
 
 
+def gone_exit_code(exc: BaseException) -> int:
+    """The exit code a shell expects of a command whose output vanished: 128 + the number of the
+    signal that vanishing stands for (141 for SIGPIPE, 129 for SIGHUP)."""
+    name = OUTPUT_GONE.get(getattr(exc, "errno", None) or 0, "SIGPIPE")
+    return 128 + int(getattr(signal, name, signal.SIGTERM))
+
+
+class OutputGone(Exception):
+    """A command's output vanished. Not an OSError, so that Typer (which turns EPIPE into a silent
+    exit 1) lets it through to `main()`, which exits with `code` as the matching signal would."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def silence(stream: TextIO) -> None:
     """Point the stream's descriptor at /dev/null, so later writes (Rich's refresh thread, the
     interpreter's last flush, which would otherwise exit 120) go nowhere instead of failing again."""
