@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from studio_helpers import compose_ready, copy_run, errors, studio, sync
+from studio_helpers import compose_ready, copy_run, errors, settle, studio, sync
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
@@ -77,3 +77,21 @@ async def test_the_ctrl_c_hint_shows_no_markup(trained_runs: Path, home: Path) -
         await pilot.press("ctrl+c")
         hints = [m for _s, title, m in app.notices if title == "Do you want to quit?"]
         assert hints and "ctrl+q" in hints[-1] and "[b]" not in hints[-1], app.notices
+
+
+@sync
+async def test_pane_keys_do_nothing_behind_the_too_small_notice(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(60, 20)) as pilot:
+        pane = await compose_ready(pilot)
+        assert app.screen.has_class("-too-small")
+        session = pane.session
+        await pilot.press("space", "n", "p", "1", "山")
+        await settle(pilot)
+        assert pane.session is session and pane.poem_text() == "", pane.poem_text()
+        await pilot.resize_terminal(120, 36)
+        await settle(pilot)
+        pane.focus_first()
+        await pilot.press("space")
+        assert len(pane.poem_text()) == 1, errors(app)

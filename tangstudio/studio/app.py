@@ -156,7 +156,10 @@ class TangStudio(App):
     def _fit(self, width: int, height: int) -> None:
         """Below the minimum size say so instead of drawing a broken layout; wide windows get more columns."""
         screen = self.screen
-        screen.set_class(width < MIN_SIZE[0] or height < MIN_SIZE[1], "-too-small")
+        too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        if too_small != screen.has_class("-too-small"):
+            screen.set_class(too_small, "-too-small")
+            screen.refresh_bindings()  # the panes' keys go (Pane.check_action), and come back
         screen.set_class(width >= 140, "-wide")
         try:
             footer = self.query_one(Footer)

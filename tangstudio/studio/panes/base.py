@@ -24,6 +24,16 @@ class Pane(Container):
         first, self._seen = not self._seen, True
         self.when_shown(first)
 
+    @property
+    def too_small(self) -> bool:
+        """The app covers the panes with "window too small" (class `-too-small`, app._fit)."""
+        return self.screen.has_class("-too-small")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No pane key acts behind the too-small notice: a poem replaced or a run started there is
+        unseen. The app's own keys (quit, help, the pane switches) still work."""
+        return not self.too_small
+
     def when_shown(self, first: bool) -> None:
         """Start loading on `first`; refresh anything that may be stale otherwise."""
 

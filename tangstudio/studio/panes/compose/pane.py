@@ -439,7 +439,8 @@ class ComposePane(PoemReadout, Pane):
 
     @on(PoemScroll.Typed)
     def _typed(self, event: PoemScroll.Typed) -> None:
-        self.write(event.text)
+        if not self.too_small:  # as the pane's keys (Pane.check_action): nothing written unseen
+            self.write(event.text)
 
     def action_gates(self) -> None:
         """Show or hide what the network does at each character (causal models)."""
