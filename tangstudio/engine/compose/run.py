@@ -51,6 +51,7 @@ def compose_stream(
     from tangstudio.engine.compose.tables import tables_for
     from tangstudio.engine.forms import FREE, parse_many
 
+    settings.check_seed_range(n)
     notes: list[str] = []
     tables = tables_for(loaded.vocab)
     if novelty == "auto":

@@ -14,7 +14,7 @@ from tangstudio.engine.errors import TangError
 FORMS = forms.NAMES  # the composer writes every form of the registry, `free` included
 TONE_MODES = ("strict", "loose", "off")
 EOS_MARK = "<eos>"  # how the end of a free-form poem shows among the candidates
-MAX_SEED = 2**63 - 1_000_001  # torch seeds are 64-bit; poem #k uses seed + k − 1
+MAX_SEED = 2**63 - 1  # the largest signed 64-bit seed; poem #k uses seed + k − 1 (check_seed_range)
 MAX_TYPED = 2_000  # characters of a prefix or acrostic as typed (a free poem has at most 120)
 MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regulated: 4 or 8)
 TEMPERATURE = 0.9  # defaults chosen on the val split (docs/quality.md)
@@ -87,6 +87,16 @@ class ComposeSettings:
             raise TangError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
         self._check_text()
         return self
+
+    def check_seed_range(self, n: int) -> None:
+        """Poem #k of a batch is drawn at seed + k − 1: check the last one too, before the first is
+        written, so a batch never stops with an error after its first poems were printed. (Best of K's
+        drafts wrap around below MAX_SEED + 1, so they need no check.)"""
+        if self.seed is not None and self.seed + n - 1 > MAX_SEED:
+            raise TangError(
+                f"{n} poems from seed {self.seed} would use seeds up to {self.seed + n - 1} (poem #k uses "
+                f"seed + k − 1), past the largest, {MAX_SEED}: give a seed of at most {MAX_SEED - n + 1}"
+            )
 
     def validate_sampling(self) -> None:
         """The knobs that may change mid-poem, checked at every step (the typed text is checked once)."""

@@ -1,0 +1,47 @@
+"""A user review's findings about what `generate`, `score` and `check` say: real subprocesses on the
+shipped model, as a person runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+LARGEST_SEED = 2**63 - 1  # torch's and numpy's seeds: a signed 64-bit number
+
+
+def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=180
+    )
+
+
+def refused(done: subprocess.CompletedProcess) -> str:
+    """The one error line of a refused command, which printed nothing else."""
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+# --seed: the whole range of a batch, checked before its first poem ------------------------------
+
+
+def test_a_batch_whose_last_seed_is_too_large_is_refused_before_its_first_poem(home: Path) -> None:
+    line = refused(
+        tangstudio("generate", "-n", "2", "--form", "wujue", "--seed", str(LARGEST_SEED), home=home)
+    )
+    assert f"the largest, {LARGEST_SEED}" in line
+    assert f"at most {LARGEST_SEED - 1}" in line
+
+
+def test_the_largest_seed_is_the_true_64_bit_bound_and_its_drafts_are_drawn(home: Path) -> None:
+    top = ("generate", "-n", "1", "--form", "wujue", "--candidates", "2", "--seed")
+    done = tangstudio(*top, str(LARGEST_SEED), home=home)
+    assert done.returncode == 0, done.stderr
+    assert "#1" in done.stdout
+    over = refused(tangstudio(*top, str(LARGEST_SEED + 1), home=home))
+    assert f"from 0 to {LARGEST_SEED}," in over
