@@ -45,3 +45,16 @@ def test_the_largest_seed_is_the_true_64_bit_bound_and_its_drafts_are_drawn(home
     assert "#1" in done.stdout
     over = refused(tangstudio(*top, str(LARGEST_SEED + 1), home=home))
     assert f"from 0 to {LARGEST_SEED}," in over
+
+
+# Output formats ----------------------------------------------------------------------------------
+
+
+def test_json_and_another_format_at_once_is_refused(home: Path) -> None:
+    for other in ("md", "text"):
+        line = refused(
+            tangstudio("generate", "-n", "1", "--form", "wujue", "--json", "--format", other, home=home)
+        )
+        assert f"--json and --format {other}" in line
+    done = tangstudio("generate", "-n", "1", "--form", "wujue", "--json", "--format", "json", home=home)
+    assert done.returncode == 0 and done.stdout.lstrip().startswith("{"), done.stderr

@@ -23,6 +23,7 @@ MAX_BEAM = 64
 
 @app.command()
 def generate(
+    ctx: typer.Context,
     model: str = typer.Option(
         "default",
         "--model",
@@ -170,6 +171,7 @@ def generate(
         raise TangError("--line-drafts samples each line several times and --beam searches: choose one")
     if output not in ("text", "json", "md"):
         raise TangError(f"--format must be text, json or md, got {output!r}")
+    _one_format(ctx, as_json, output)
     as_json = as_json or output == "json"
     if gates and not as_json:
         raise TangError("--gates adds the gate values to the JSON: use it with --json or --format json")
@@ -213,6 +215,16 @@ def generate(
         raise typer.Exit(130) from None
     if as_json:
         _print_json(loaded, model, settings, beam, notes, results, gates)
+
+
+def _one_format(ctx: typer.Context, as_json: bool, output: str) -> None:
+    """`--json --format md` used to print JSON without a word: two formats asked at once is a
+    mistake to name, not one to settle silently. `--json --format json` asks for one."""
+    from tangstudio.cli.options import given_options
+    from tangstudio.engine.errors import TangError
+
+    if as_json and output != "json" and given_options(ctx, ["output"]):
+        raise TangError(f"--json and --format {output} ask for two output formats: give one of them")
 
 
 def _shown_one_by_one(poems, results: list):
