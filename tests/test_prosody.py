@@ -229,6 +229,13 @@ def test_auto_form_accepts_any_shape_as_free() -> None:
     assert r.warnings and "not a regulated form" in r.warnings[0]
 
 
+def test_a_regulated_shape_checked_as_free_is_not_called_unregulated() -> None:
+    r = check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "free")
+    assert r.form == "free" and not r.tones_loose_ok
+    assert "not a regulated form" not in r.warnings[0]
+    assert r.warnings[0] == "the shape of a 五言绝句 (wujue), checked as free verse: tones not checked"
+
+
 def test_input_may_use_ascii_punctuation_or_newlines() -> None:
     a = check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。")
     b = check_poem("白日依山尽\n黄河入海流\n欲穷千里目\n更上一层楼\n")

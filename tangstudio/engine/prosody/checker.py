@@ -207,6 +207,16 @@ def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
     return out
 
 
+def _unregulated_warning(lines: list[str]) -> str:
+    """Why the tones went unchecked. A poem of a regulated shape checked as free verse (`--form
+    free`) is not "not a regulated form": it was asked to be read as free verse, so say that."""
+    shaped = forms.by_shape([len(line) for line in lines])
+    if shaped.regulated:
+        return f"the shape of a {shaped.zh} ({shaped.name}), checked as free verse: tones not checked"
+    shape = ", ".join(str(len(line)) for line in lines)
+    return f"not a regulated form ({len(lines)} lines of {shape} characters): tones not checked"
+
+
 def check_poem(text: str, form: str = "auto", script: str = "simplified") -> CheckResult:
     """Check a poem; `form` is auto or any name of `engine.forms` (free for verse of no fixed shape).
 
@@ -287,10 +297,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             warnings.append(f"line {i + 1}: no reading known for {''.join(unknown)}")
         results.append(lr)
     if not regulated:
-        shape = ", ".join(str(len(line)) for line in lines)
-        warnings.insert(
-            0, f"not a regulated form ({len(lines)} lines of {shape} characters): tones not checked"
-        )
+        warnings.insert(0, _unregulated_warning(lines))
 
     return CheckResult(
         text=text,
