@@ -95,3 +95,24 @@ async def test_pane_keys_do_nothing_behind_the_too_small_notice(trained_runs: Pa
         pane.focus_first()
         await pilot.press("space")
         assert len(pane.poem_text()) == 1, errors(app)
+
+
+@sync
+async def test_esc_on_the_pane_tabs_goes_back_to_the_poem(trained_runs: Path, home: Path) -> None:
+    from textual.widgets._tabbed_content import ContentTabs
+
+    copy_run(trained_runs, home, "tiny-gru")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        await pilot.pause()
+        for _ in range(30):  # Tab until the pane tabs have the focus
+            if isinstance(app.focused, ContentTabs):
+                break
+            await pilot.press("tab")
+        assert isinstance(app.focused, ContentTabs), app.focused
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is not None and pane in app.focused.ancestors_with_self, app.focused
+        await pilot.press("space")
+        assert len(pane.poem_text()) == 1, errors(app)

@@ -16,6 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets._tabbed_content import ContentTabs
 
 from tangstudio.studio.commands import StudioCommands
 from tangstudio.studio.messages import PANES, ShowPane, StartTraining
@@ -62,6 +63,7 @@ class TangStudio(App):
         Binding("f5", "show_pane('lab')", "Lab", group=PANE_KEYS),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("escape", "leave_tabs", "Back to the pane", show=False),
     ]
 
     def __init__(
@@ -195,6 +197,17 @@ class TangStudio(App):
             widget.focus_first()
         if tries:
             self.call_after_refresh(self._focus_pane, pane, tries - 1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc is the app's only while the pane tabs have the focus (elsewhere a field or screen has its own)."""
+        if action == "leave_tabs":
+            return isinstance(self.focused, ContentTabs)
+        return True
+
+    def action_leave_tabs(self) -> None:
+        """Esc on the pane tabs (Tab reaches them from a pane): back inside the shown pane, so its keys
+        work again, as "Esc leaves any field" promises."""
+        self._focus_pane(str(self.query_one("#panes", TabbedContent).active), tries=0)
 
     def on_descendant_blur(self, _event: events.DescendantBlur) -> None:
         self.call_after_refresh(self._keep_focus)
