@@ -58,3 +58,20 @@ def test_json_and_another_format_at_once_is_refused(home: Path) -> None:
         assert f"--json and --format {other}" in line
     done = tangstudio("generate", "-n", "1", "--form", "wujue", "--json", "--format", "json", home=home)
     assert done.returncode == 0 and done.stdout.lstrip().startswith("{"), done.stderr
+
+
+# Characters named in a message: as typed, never re-spelt -----------------------------------------
+
+
+def test_offending_characters_are_listed_in_typed_order_each_once(home: Path) -> None:
+    title = refused(tangstudio("generate", "-n", "1", "--title", "hello", home=home))
+    assert title.endswith("not h, e, l, o")
+    primer = refused(tangstudio("generate", "-n", "1", "--primer", "hello", home=home))
+    assert primer.endswith("vocabulary: h, e, l, o")
+
+
+def test_a_poem_of_unknown_characters_only_is_nothing_to_score(home: Path) -> None:
+    line = refused(tangstudio("score", "龘龘龘龘龘，龘龘龘龘龘。", home=home))
+    assert line == "error: nothing to score: every character is outside the model's vocabulary (龘)"
+    one = tangstudio("score", "龘日依山尽，黄河入海流。", home=home)  # one unknown: scored around
+    assert one.returncode == 0, one.stderr

@@ -75,7 +75,7 @@ def test_score_table_says_which_character_is_unknown(poem_and_typo, home: Path, 
 def test_only_unscorable_poems_are_refused(poem_and_typo, home: Path) -> None:
     done = tangstudio("score", TYPO * 5, "--model", "tiny-gru", home=home)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
-    assert "not in the model's vocabulary" in done.stderr
+    assert "nothing to score: every character is outside the model's vocabulary" in done.stderr
 
 
 def test_the_composer_says_a_typed_character_is_not_in_the_vocabulary(trained_runs: Path) -> None:

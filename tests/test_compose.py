@@ -453,7 +453,9 @@ def test_score_matches_the_model_and_counts_like_evaluation(lm, vocab):
     # The composer's probabilities agree with the scorer's when nothing is masked away.
     comp = _composer(lm, form="wujue", prefix=poem, rhyme=False, tones="off", novelty=False)
     assert [h.model_prob for h in comp.history] == pytest.approx([c.prob for c in s.chars[:-1]], rel=1e-4)
-    with pytest.raises(TangError, match="not in the model's vocabulary"):
+    with pytest.raises(
+        TangError, match="nothing to score: every character is outside the model's vocabulary"
+    ):
         score_poem(lm, "𪚥𪚥𪚥")
     bl = _loaded(vocab, "bilstm")
     assert score_poem(bl, poem).ppl_kind == "pseudo"

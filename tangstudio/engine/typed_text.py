@@ -11,6 +11,7 @@ any message that echoes what a person typed shows control characters as escapes.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from tangstudio.engine.errors import TangError
 
@@ -57,6 +58,17 @@ def printable(text: str) -> str:
         else:
             out.append(f"\\U{ord(ch):08x}")
     return "".join(out)
+
+
+def listed(chars: Iterable[str]) -> str:
+    """Characters a message names, each once, in the order they were typed and apart ("h, e, l, o"):
+    joined, de-duplicated and sorted they read as another word ('helo', 'ehlo') that the person never
+    typed. A space or an invisible character shows as its escape."""
+    shown = []
+    for ch in dict.fromkeys(chars):
+        visible = printable(ch)
+        shown.append(visible if visible == ch and not ch.isspace() else repr(ch))
+    return ", ".join(shown)
 
 
 def check_typed(text: str, what: str, limit: int = MAX_POEM_CHARS) -> str:

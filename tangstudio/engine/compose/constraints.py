@@ -36,6 +36,7 @@ from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import SENTENCE_ENDS as _SENTENCE_ENDS
 from tangstudio.engine.hanzi import is_han
 from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, variants
+from tangstudio.engine.typed_text import listed
 
 FREE_MAX_CHARS = 120  # a free poem is closed with 。 when it reaches this many characters
 FREE_MAX_LINE = 12
@@ -167,7 +168,7 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
     if acrostic:
         bad = [ch for ch in acrostic if not is_han(ch)]
         if bad:
-            raise TangError(f"the acrostic must be Chinese characters, not {''.join(bad)!r}")
+            raise TangError(f"the acrostic must be Chinese characters, not {listed(bad)}")
         check_chars(acrostic, tables, "the acrostic")
         if n_lines is not None and len(acrostic) > n_lines:
             fits = ", ".join(f.name for f in forms.FORMS if f.lines is None or f.lines >= len(acrostic))
@@ -230,7 +231,7 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
     if theme:
         bad = [ch for ch in theme if not is_han(ch)]
         if bad:
-            raise TangError(f"the theme must be Chinese characters, not {''.join(bad)!r}")
+            raise TangError(f"the theme must be Chinese characters, not {listed(bad)}")
         check_chars(theme, tables, "the theme")
         ids = tuple(vocab.stoi[c] for c in theme)
         plan = replace(plan, theme_ids=ids)

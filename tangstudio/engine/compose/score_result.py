@@ -17,6 +17,7 @@ from tangstudio.engine.corpus.poem import CLAUSE_END, typed_verse
 from tangstudio.engine.corpus.vocab import EOS, UNK
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import is_han
+from tangstudio.engine.typed_text import listed
 
 UNKNOWN = "not in this model's vocabulary"
 
@@ -112,7 +113,7 @@ def scorable(text: str, vocab: Any, what: str = "the poem") -> None:
     (a typo) are scored around: the model reads <unk> in their place (`poem_score`)."""
     from tangstudio.engine.corpus.script import SCRIPTS, convert, refuse_unknown
 
-    unknown = set(vocab.unknown_chars(text))
+    unknown = vocab.unknown_chars(text)
     if not unknown:
         return
     if not any(is_han(c) for c in text):  # the checker's words for the same input (`check abc`)
@@ -121,8 +122,12 @@ def scorable(text: str, vocab: Any, what: str = "the poem") -> None:
     other = next(s for s in SCRIPTS if s != vocab.script)
     converted = convert(text, other, vocab.script)
     wrong_script = converted != text and not vocab.unknown_chars(converted)
-    if wrong_script or all(c in unknown or c in CLAUSE_END for c in text):
+    if wrong_script:
         refuse_unknown(text, vocab, what)  # one line, with the converted text when that is the fix
+    if all(c in unknown or c in CLAUSE_END for c in text):
+        raise TangError(
+            f"nothing to score: every character is outside the model's vocabulary ({listed(unknown)})"
+        )
 
 
 def normalise(text: str) -> str:

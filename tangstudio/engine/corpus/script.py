@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.typed_text import listed
 
 if TYPE_CHECKING:
     import opencc
@@ -37,7 +38,7 @@ def refuse_unknown(text: str, vocab: Any, what: str) -> None:
     hint = ""
     if converted != text and not vocab.unknown_chars(converted):
         hint = f"; the model writes {vocab.script} characters: try {converted!r}"
-    raise TangError(f"{what} has characters not in the model's vocabulary: {''.join(unknown)}{hint}")
+    raise TangError(f"{what} has characters not in the model's vocabulary: {listed(unknown)}{hint}")
 
 
 @lru_cache(maxsize=4)

@@ -92,7 +92,8 @@ class Vocab:
         return "".join(self.itos[i] for i in ids if i >= first)
 
     def unknown_chars(self, text: str) -> list[str]:
-        return sorted({c for c in text if c not in self.stoi})
+        """Each character outside the vocabulary once, in the order of the text (messages list them)."""
+        return list(dict.fromkeys(c for c in text if c not in self.stoi))
 
     def to_dict(self) -> VocabDict:
         return {"script": self.script, "itos": self.itos}

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from tangstudio.engine import forms
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import is_han
-from tangstudio.engine.typed_text import check_typed
+from tangstudio.engine.typed_text import check_typed, listed
 
 MAX_TITLE_TYPED = 60
 MAX_KEYWORD = 2
@@ -39,8 +39,7 @@ def check_title(title: str) -> str:
     check_typed(title, "the title", MAX_TITLE_TYPED)
     bad = _foreign(title)
     if bad:
-        shown = "".join(dict.fromkeys(bad))
-        raise TangError(f"the title must be Chinese characters, not {shown!r}")
+        raise TangError(f"the title must be Chinese characters, not {listed(bad)}")
     return title
 
 
@@ -67,9 +66,7 @@ def check_plan(plan: Sequence[str], form: str) -> list[str]:
             continue
         bad = [ch for ch in k if not is_han(ch)]
         if bad:
-            raise TangError(
-                f"plan keyword {k!r}: keywords must be Chinese characters, not {''.join(dict.fromkeys(bad))!r}"
-            )
+            raise TangError(f"plan keyword {k!r}: keywords must be Chinese characters, not {listed(bad)}")
         if len(k) > MAX_KEYWORD:
             raise TangError(f"plan keyword {k!r} has {len(k)} characters; a keyword has one or two")
     if not entries:
