@@ -75,3 +75,22 @@ def test_a_poem_of_unknown_characters_only_is_nothing_to_score(home: Path) -> No
     assert line == "error: nothing to score: every character is outside the model's vocabulary (龘)"
     one = tangstudio("score", "龘日依山尽，黄河入海流。", home=home)  # one unknown: scored around
     assert one.returncode == 0, one.stderr
+
+
+# --format md: forced by the form, given by the person --------------------------------------------
+
+
+def test_markdown_tells_the_forms_marks_from_the_persons_characters(home: Path) -> None:
+    import json
+
+    args = ("generate", "-n", "1", "--form", "wujue", "--acrostic", "春夏", "--seed", "3")
+    steps = json.loads(tangstudio(*args, "--json", home=home).stdout)["poems"][0]["steps"]
+    md = tangstudio(*args, "--format", "md", home=home).stdout
+    rows = {
+        int(r.split("|")[1]): r.split("|")[3].strip()
+        for r in md.splitlines()
+        if r.startswith("| ") and r.split("|")[1].strip().isdigit()
+    }
+    forced = [s for s in steps if s["forced"] and s["chosen"] != "<eos>"]
+    assert {rows[s["position"] + 1] for s in forced if s["chosen"] in "，。"} == {"forced"}
+    assert [rows[s["position"] + 1] for s in forced if s["chosen"] in "春夏"] == ["given", "given"]

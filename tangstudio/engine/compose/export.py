@@ -80,17 +80,27 @@ def poem_markdown(
         forced = bool(getattr(step, "forced", False))
         model_prob = getattr(step, "model_prob", None)
         alternatives = ", ".join(f"{c} {p:.3f}" for c, p in list(step.candidates)[:5] if c != chosen)
+        p = _fixed_by(chosen) if forced else f"{step.chosen_prob:.3f}"
         out.append(
-            f"| {int(step.position) + 1} | {chosen} | {'given' if forced else f'{step.chosen_prob:.3f}'} | "
+            f"| {int(step.position) + 1} | {chosen} | {p} | "
             f"{'' if model_prob is None or forced else f'{model_prob:.3f}'} | {_cell(alternatives)} |"
         )
     out.append("")
     out.append(
         "p: the probability the character had in the distribution sampled from (constraints and "
-        "temperature applied); model p: under the model alone; given: set by the form, the acrostic, "
-        "the prefix or a locked line."
+        "temperature applied); model p: under the model alone; forced: a line's mark, set by the form; "
+        "given: set by the person (the acrostic, the prefix or a locked line)."
     )
     return "\n".join(out) + "\n"
+
+
+def _fixed_by(chosen: str) -> str:
+    """What set a forced position, as the JSON's `forced` and the person tell them apart: a line's
+    mark is the form's (`forced`), a character the person's (`given`: acrostic, prefix, locked line).
+    Every mark used to read `given`, as though the person had typed it."""
+    from tangstudio.engine.hanzi import LINE_MARKS
+
+    return "forced" if chosen in LINE_MARKS else "given"
 
 
 def step_record(step: Any) -> dict[str, Any]:
