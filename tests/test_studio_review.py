@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from studio_helpers import compose_ready, copy_run, errors, settle, studio, sync
+from studio_helpers import compose_ready, copy_run, errors, settle, shown_text, studio, sync
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
@@ -116,3 +116,25 @@ async def test_esc_on_the_pane_tabs_goes_back_to_the_poem(trained_runs: Path, ho
         assert app.focused is not None and pane in app.focused.ancestors_with_self, app.focused
         await pilot.press("space")
         assert len(pane.poem_text()) == 1, errors(app)
+
+
+@sync
+async def test_a_fill_grid_gives_no_verdicts_on_empty_places(trained_runs: Path, home: Path) -> None:
+    copy_run(trained_runs, home, "tiny-bilstm")
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        assert pane.filling and "□" in pane.poem_text(), errors(app)
+
+        def shown() -> tuple[str, str]:
+            return shown_text(pane.query_one("#poem")), shown_text(pane.query_one("#candidates"))
+
+        poem, panel = shown()
+        assert "✓" not in poem and "not in the tables" not in poem, poem
+        assert "rhyme —" in poem and "chose □" not in panel, (poem, panel)
+        await pilot.press("1")  # one place filled: still no verdict on the rest
+        poem, panel = shown()
+        assert "□" in pane.poem_text() and "✓" not in poem and "not in the tables" not in poem, poem
+        await pilot.press("space")  # every place filled: the checker's verdict
+        poem, _panel = shown()
+        assert "□" not in pane.poem_text() and "rhyme —" not in poem and "tones —" not in poem, poem

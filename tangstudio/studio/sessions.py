@@ -277,6 +277,8 @@ class FillSession(_EngineSession):
         text = self.text
         candidates = [(str(c), float(p)) for c, p in self.engine.candidates(self.cursor)]
         current = text[self.cursor] if self.cursor < len(text) else ""
+        if current == MASKED:  # nothing chosen here yet: the panel says "chose" nothing
+            current = ""
         return Step(self.cursor, candidates, 0.0, current, 0.0)
 
     def advance(self, drafted: bool = False) -> str | None:

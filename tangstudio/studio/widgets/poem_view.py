@@ -18,6 +18,7 @@ from tangstudio.engine.hanzi import LINE_MARKS as LINE_ENDS
 from tangstudio.studio.widgets.tint import tint
 
 FULL_SPACE = "\u3000"  # one full-width cell, so marks line up under the characters
+EMPTY = "□"  # a BiLSTM grid's place not filled yet (sessions.MASKED): no tone, no rhyme, no verdict
 
 
 def split_clauses(chars: list[str]) -> list[list[int]]:
@@ -43,6 +44,9 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
     for i, c in enumerate(text):
         if c in LINE_ENDS:
             continue
+        if c == EMPTY:  # nothing to hear yet: a blank, not "？ not in the tables"
+            marks.append(FULL_SPACE)
+            continue
         # A written line's last character is heard in its common reading there (间: 平), as the
         # composer and the checker read it.
         line_end = i + 1 < len(text) and text[i + 1] in LINE_ENDS
@@ -60,37 +64,55 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
         result = check_poem(text, form=form if forms.is_regulated(form) else "auto", script=script)
     except TangError:
         result = None  # not the full shape yet: marks only, no verdict
+    rhyme_open = False  # a rhyme place still empty: no rhyme verdict yet
     if result is not None and result.form_ok:
         k = 0
         for n, line in enumerate(result.lines):
             for char in line.chars:
                 if k < len(kinds):
-                    kinds[k] = char.kind
+                    kinds[k] = None if hanzi[k] == EMPTY else char.kind
                 k += 1
+            open_end = n < len(complete) and _line_end(text, complete[n]) == EMPTY
+            rhyme_open = rhyme_open or (open_end and bool(line.rhyme_position))
             label = line.groups[0] if line.groups else ""
             if line.rhyme_position and result.rhyme_group:
                 label = result.rhyme_group if line.rhymes else ("/".join(line.groups[:2]) or "？")
-            groups[n] = (label, line.rhymes if line.rhyme_position else None)
+            groups[n] = ("", None) if open_end else (label, line.rhymes if line.rhyme_position else None)
     return {
         "marks": marks,
         "kinds": kinds,
         "groups": groups,
-        "summary": _summary(result) if result is not None and result.form_ok else None,
+        "summary": _summary(result, rhyme_open, EMPTY in text)
+        if result is not None and result.form_ok
+        else None,
     }
 
 
-def _summary(result) -> Text:
+def _line_end(text: str, ids: list[int]) -> str:
+    """A complete line's last character (before its punctuation)."""
+    return text[ids[-2]] if len(ids) >= 2 else ""
+
+
+def _summary(result, rhyme_open: bool = False, tones_open: bool = False) -> Text:
+    """The checker's verdict under the poem; "—" for what empty grid places leave undecided."""
     parts = Text()
     parts.append(f"{result.variant or result.form}\n", style="dim")  # its own line: no wrap at 80 columns
-    parts.append(
-        "rhyme " + ("✓ " + (result.rhyme_group or "") if result.rhyme_ok else "✗"),
-        style="green" if result.rhyme_ok else "red",
-    )
+    if rhyme_open:
+        parts.append("rhyme —", style="dim")
+    else:
+        parts.append(
+            "rhyme " + ("✓ " + (result.rhyme_group or "") if result.rhyme_ok else "✗"),
+            style="green" if result.rhyme_ok else "red",
+        )
     parts.append(" · ", style="dim")
-    parts.append(
-        "tones " + ("strict ✓" if result.tones_strict_ok else "loose ✓" if result.tones_loose_ok else "✗"),
-        style="green" if result.tones_loose_ok else "red",
-    )
+    if tones_open:
+        parts.append("tones —", style="dim")
+    else:
+        parts.append(
+            "tones "
+            + ("strict ✓" if result.tones_strict_ok else "loose ✓" if result.tones_loose_ok else "✗"),
+            style="green" if result.tones_loose_ok else "red",
+        )
     if result.warnings:
         parts.append("\n" + "; ".join(result.warnings[:2]), style="yellow")
     return parts
