@@ -18,6 +18,19 @@ COLORS = {"rnn": "red", "lstm": "blue", "gru": "green", "lstm-fb2": "cyan"}
 MARKS = {"rnn": "r", "lstm": "l", "gru": "g", "lstm-fb2": "f"}
 HEX = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "lstm-fb2": "#17becf"}
 FLOOR = 1e-30  # below this a norm is drawn at the floor (it is zero in float32 anyway)
+# matplotlib's mathtext: typed plainly, "L_T" showed its underscore instead of a subscript.
+GRAD_AXIS = r"$\|\partial L_T / \partial h_t\| \;/\; \|\partial L_T / \partial h_T\|$"
+
+
+def accuracy_axis(seeds: int) -> str:
+    """The PNG's accuracy axis: a spread is claimed only where there are seeds to spread."""
+    return "recall accuracy, % (mean ± sd)" if seeds > 1 else "recall accuracy, % (one seed)"
+
+
+def accuracy_title(settings: dict[str, Any]) -> str:
+    """The PNG's accuracy panel title, "1 seed" and not "1 seeds"."""
+    n = len(settings["seeds"])
+    return f"{n} seed{'' if n == 1 else 's'}, {settings['steps']} steps, hidden {settings['hidden']}"
 
 
 def relative_norms(norms: list[float]) -> list[float]:
@@ -115,12 +128,13 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
     for extra in axes[panels:]:
         extra.axis("off")
     ax = axes[0]
+    several = len(settings["seeds"]) > 1
     for arch in settings["archs"]:
         mine = [r for r in rows_ if r["arch"] == arch]
         ax.errorbar(
             [r["distance"] for r in mine],
             [100 * r["mean"] for r in mine],
-            yerr=[100 * r["sd"] for r in mine],
+            yerr=[100 * r["sd"] for r in mine] if several else None,
             label=arch,
             color=HEX.get(arch),
             marker="o",
@@ -128,9 +142,9 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
         )
     ax.axhline(100 / 8, color="gray", linestyle=":", label="chance")
     ax.set_xlabel("distance T (steps between the symbol and the query)")
-    ax.set_ylabel("recall accuracy, % (mean ± sd)")
+    ax.set_ylabel(accuracy_axis(len(settings["seeds"])))
     ax.set_ylim(0, 102)
-    ax.set_title(f"{len(settings['seeds'])} seeds, {settings['steps']} steps, hidden {settings['hidden']}")
+    ax.set_title(accuracy_title(settings))
     ax.legend()
     slots = iter(axes[1:panels])
     for distance, grads in by_distance.items():
@@ -139,7 +153,7 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
             for arch, g in grads.items():
                 ax.semilogy(relative_norms(g[when]), label=arch, color=HEX.get(arch))
             ax.set_xlabel("T − t")
-            ax.set_ylabel("‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖")
+            ax.set_ylabel(GRAD_AXIS)
             ax.set_title(("at initialisation" if when == "init" else "after training") + f", T = {distance}")
             ax.legend()
     fig.tight_layout()
