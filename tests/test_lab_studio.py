@@ -275,3 +275,23 @@ async def test_the_memory_view_shows_the_newest_study_of_any_name(home: Path) ->
         assert "T=5: 50%" in table and "±" not in table  # one seed: no spread
         assert "lstm-fb2" in table  # the note on the plain LSTM's forget gate
         assert errors(app) == []
+
+
+@sync
+async def test_lab_keys_do_nothing_behind_the_too_small_notice(lab_run: str) -> None:
+    """The Lab pane's own check_action (which keys each view offers) also asks the Pane base, so `v`
+    does not switch views unseen behind the too-small notice."""
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(60, 20)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        pane = app.query_one("#lab-pane")
+        assert app.screen.has_class("-too-small") and pane.view == "curves"
+        await pilot.press("v", "v")
+        await settle(pilot)
+        assert pane.view == "curves"
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        pane.focus_first()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: pane.view != "curves")

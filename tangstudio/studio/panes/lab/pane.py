@@ -119,7 +119,10 @@ class LabPane(Pane):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The digit keys only where they act: rows and play in the digit view, browsing there and in
-        the confusion view, so the curves and memory footers do not offer →, p and ] (issue 25 item 10)."""
+        the confusion view, so the curves and memory footers do not offer →, p and ] (issue 25 item 10);
+        none behind the too-small notice (Pane.check_action)."""
+        if not super().check_action(action, parameters):
+            return False
         if action in DIGIT_ONLY:
             return self.view == "digit"
         if action in BROWSING:
