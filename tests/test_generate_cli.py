@@ -158,7 +158,7 @@ def test_score_json_and_table(run, home):
     assert data["perplexity"] > 1 and all(0 < c["prob"] <= 1 and c["rank"] >= 1 for c in data["chars"])
     table = tangstudio("score", poem, "--model", run, home=home)
     assert table.returncode == 0 and "perplexity" in table.stdout
-    _one_line_error(tangstudio("score", "龘龘龘", "--model", run, home=home), "not in the model's vocabulary")
+    _one_line_error(tangstudio("score", "龘龘龘", "--model", run, home=home), "nothing to score")
 
 
 def test_a_poem_typed_one_line_per_row_scores_and_checks_like_the_punctuated_one(run, home):
