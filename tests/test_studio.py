@@ -458,7 +458,9 @@ async def test_compose_a_wujue_step_by_step_choose_undo_save_copy(trained_runs: 
         assert pane.composer is not None, errors(app)
         pane.seed = 7
         pane.query_one("#cp-form", Select).value = "wujue"
-        await pilot.pause()
+        # The new form's poem starts when Select.Changed is handled: on a loaded machine, after more
+        # than one pause (Space before it wrote on the old poem, which the new one then replaced).
+        await wait_until(pilot, lambda: pane.composer.settings.form == "wujue")
         assert pane.composer.settings.form == "wujue"
         pane.focus_first()
 
