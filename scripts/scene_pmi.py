@@ -78,16 +78,11 @@ class PoemCooccurrence:
         return float(np.mean(values)) if values else 0.0
 
 
-def spearman(x: list[float], y: list[float]) -> float:
-    rx = np.argsort(np.argsort(x)).astype(float)
-    ry = np.argsort(np.argsort(y)).astype(float)
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sheets", type=Path, default=ROOT / "docs" / "blind")
     args = parser.parse_args()
+    from fit_critic_readers import spearman  # ties (the readers' whole-number scores) share a rank
     from place_count import places_in
 
     corpus = load_corpus("tang", "simplified")
@@ -119,9 +114,9 @@ def main() -> int:
         f"sheets, ours: scene {np.mean(ours):.3f} over {len(ours)} ratings; real {np.mean(real):.3f} over {len(real)}"
     )
     print(
-        f"Spearman rho with the reader's overall (less the sheet's mean for ours): scene {spearman(ours, target):+.3f}"
+        f"Spearman rho with the reader's overall (less the sheet's mean for ours): scene {spearman(np.array(ours), np.array(target)):+.3f}"
     )
-    print(f"  places named: {spearman([-p for p in places], target):+.3f} (fewer places, higher)")
+    print(f"  places named: {spearman(-np.array(places), np.array(target)):+.3f} (fewer places, higher)")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tangstudio.engine.compose.settings import UNFILLED
 from tangstudio.studio.composing import EOS_MARK, LINE_MARKS, Step, as_step, is_causal, make_composer
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class Session(Protocol):
     def clear_marks(self) -> None: ...
 
 
-MASKED = "□"  # an empty position of a BiLSTM grid
+MASKED = UNFILLED  # an empty position of a BiLSTM grid, as the engine writes it
 
 
 def line_spans(text: str) -> list[tuple[int, int]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tangstudio.engine.hanzi import LINE_MARKS
+
 # Every knob that changes the draw, so a saved poem can be written again from its table.
 SETTING_KEYS = (
     "form",
@@ -98,8 +100,6 @@ def _fixed_by(chosen: str) -> str:
     """What set a forced position, as the JSON's `forced` and the person tell them apart: a line's
     mark is the form's (`forced`), a character the person's (`given`: acrostic, prefix, locked line).
     Every mark used to read `given`, as though the person had typed it."""
-    from tangstudio.engine.hanzi import LINE_MARKS
-
     return "forced" if chosen in LINE_MARKS else "given"
 
 

@@ -19,7 +19,7 @@ import torch
 from tangstudio.engine.compose import constraints as C
 from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
 from tangstudio.engine.compose.line_index import LineIndex
-from tangstudio.engine.compose.settings import ComposeResult, ComposeSettings, Judgement, StepInfo
+from tangstudio.engine.compose.settings import UNFILLED, ComposeResult, ComposeSettings, Judgement, StepInfo
 from tangstudio.engine.compose.tables import LINE_ENDS, VocabTables, tables_for
 from tangstudio.engine.corpus.vocab import EOS, MASK
 from tangstudio.engine.errors import TangError
@@ -86,7 +86,7 @@ class Filler:
 
     @property
     def text(self) -> str:
-        return "".join("□" if t == MASK else self.vocab.itos[t] for t in self.tokens)
+        return "".join(UNFILLED if t == MASK else self.vocab.itos[t] for t in self.tokens)
 
     @property
     def done(self) -> bool:

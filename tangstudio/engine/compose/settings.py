@@ -14,6 +14,7 @@ from tangstudio.engine.errors import TangError
 FORMS = forms.NAMES  # the composer writes every form of the registry, `free` included
 TONE_MODES = ("strict", "loose", "off")
 EOS_MARK = "<eos>"  # how the end of a free-form poem shows among the candidates
+UNFILLED = "□"  # how a BiLSTM grid (fill.py) shows a place not filled yet
 MAX_SEED = 2**63 - 1  # the largest signed 64-bit seed; poem #k uses seed + k − 1 (check_seed_range)
 MAX_TYPED = 2_000  # characters of a prefix or acrostic as typed (a free poem has at most 120)
 MAX_ACROSTIC = 30  # lines a free poem can open with an acrostic character (regulated: 4 or 8)

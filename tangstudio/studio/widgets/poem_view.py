@@ -14,11 +14,12 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tangstudio.engine import forms
+from tangstudio.engine.compose.settings import UNFILLED
 from tangstudio.engine.hanzi import LINE_MARKS as LINE_ENDS
 from tangstudio.studio.widgets.tint import tint
 
 FULL_SPACE = "\u3000"  # one full-width cell, so marks line up under the characters
-EMPTY = "□"  # a BiLSTM grid's place not filled yet (sessions.MASKED): no tone, no rhyme, no verdict
+EMPTY = UNFILLED  # a BiLSTM grid's place not filled yet: no tone, no rhyme, no verdict
 
 
 def split_clauses(chars: list[str]) -> list[list[int]]:
