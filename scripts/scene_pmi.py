@@ -17,7 +17,7 @@ number of places named (scripts/place_count.py). A lean on the sampler is worth 
 clearly above the causal model's 0.29 (docs/quality.md, "What the overall score measures").
 
 Measured 2026-12-06 (docs/quality.md, "Tenth stop"): regulated val 0.457, ours on the sheets 0.356,
-the real poems there 0.425; ρ −0.22 (places named: +0.04). Our poems whose lines hold together by
+the real poems there 0.425; ρ −0.22 (places named: +0.05). Our poems whose lines hold together by
 this measure were scored lower, not higher: it was not built.
 """
 
