@@ -28,6 +28,17 @@ PSEUDO_NOTE = (
 )
 
 
+def duration(seconds: float) -> str:
+    """A training span as a person reads it: "42 s" under a minute, "3.5 min" from there on.
+
+    Minutes alone printed a 40-second run as "0.0 min", as if nothing had trained; rounding to
+    whole seconds first keeps 59.7 s from reading as "60 s" instead of "1.0 min".
+    """
+    if round(seconds) < 60:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
 def _loss(arch: ArchResult) -> str:
     if arch.best_val_loss is None:
         return "–"
@@ -36,7 +47,7 @@ def _loss(arch: ArchResult) -> str:
 
 def _target(arch: ArchResult, study: StudyResult) -> str:
     if arch.target_step is not None and arch.target_train_s is not None and arch.target_chars is not None:
-        return f"{arch.target_train_s / 60:.1f} min · {arch.target_chars / 1e6:.2f} M chars"
+        return f"{duration(arch.target_train_s)} · {arch.target_chars / 1e6:.2f} M chars"
     if not arch.causal and any(a.causal for a in study.archs):
         return "n/a (pseudo)"
     return "not reached"
@@ -51,7 +62,7 @@ def table_rows(study: StudyResult) -> list[list[str]]:
                 "–" if a.params is None else f"{a.params:,}",
                 "–" if a.chars_per_s is None else f"{a.chars_per_s:,.0f}",
                 f"{a.steps:,}",
-                f"{a.train_s / 60:.1f} min",
+                duration(a.train_s),
                 _loss(a) if a.causal else "–",
                 "–" if a.causal else _loss(a),
                 _target(a, study),
