@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from studio_helpers import errors, settle, sync, wait_for
 
 
 def tangstudio(*args: str, home: Path, columns: int = 200) -> subprocess.CompletedProcess:
@@ -84,3 +88,64 @@ def test_compare_show_prints_a_short_study_in_seconds_not_zero_minutes(home: Pat
     table = tangstudio("compare", "--show", "short", home=home)
     assert table.returncode == 0, table.stderr
     assert "42 s" in table.stdout and "0.7 min" not in table.stdout
+
+
+# 2. A long title is cut to what the model reads, and the person is told -------------------------
+
+LONG_TITLE = "与袁补阙寻蔡拾遗会此公出行后蔡有五韵诗见赠以此篇答焉"  # 26 characters, a real Tang title
+
+
+def test_generate_says_when_a_long_title_was_cut_and_is_silent_for_a_short_one(home: Path) -> None:
+    from tangstudio.engine.corpus.titles import MAX_TITLE
+
+    base = ("generate", "-n", "1", "--form", "wujue", "--seed", "1", "--title")
+    done = tangstudio(*base, LONG_TITLE, home=home)
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stdout.splitlines() if "cut" in line]
+    assert said == [f"title cut to its first {MAX_TITLE} characters (of 26): {LONG_TITLE[:MAX_TITLE]}"]
+    short = tangstudio(*base, LONG_TITLE[:MAX_TITLE], home=home)  # exactly the limit: nothing cut
+    assert short.returncode == 0, short.stderr
+    assert "cut" not in short.stdout + short.stderr
+    as_json = tangstudio(*base, LONG_TITLE, "--json", home=home)
+    assert any("cut" in note for note in json.loads(as_json.stdout)["notes"])
+
+
+def _long_title_for(vocab) -> str:
+    """A title of 15 characters the model knows (a tiny corpus's model knows few of LONG_TITLE's)."""
+    from tangstudio.engine.corpus.titles import cut_title
+    from tangstudio.engine.hanzi import is_han
+
+    known = [
+        c for c in vocab.itos if len(c) == 1 and is_han(c) and c not in "一二三四五六七八九十百千两〇零其首"
+    ]
+    title = "".join(known[:15])
+    assert cut_title(title) == (title[:12], 15)
+    return title
+
+
+@pytest.mark.usefixtures("no_shipped_models")
+@sync
+async def test_the_studio_notifies_once_when_a_long_title_is_cut(seeded_model_run: Path, home: Path) -> None:
+    from textual.widgets import Input
+
+    from tangstudio.studio.app import create_app
+    from tangstudio.studio.panes.compose.pane import ComposePane
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#compose-pane", ComposePane)
+        assert await wait_for(pilot, lambda: pane.session is not None), errors(app)
+        title = _long_title_for(pane.loaded.vocab)
+        field = pane.query_one("#cp-title", Input)
+        field.value = title
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pane.composer.poem_plan.title == title[:12], errors(app)
+        told = [m for _s, _t, m in app.notices if "cut" in m]
+        assert told == [f"title cut to its first 12 characters (of 15): {title[:12]}"]
+        pane.action_new()  # the same title again: told once, not at every new poem
+        await pilot.pause()
+        assert len([m for _s, _t, m in app.notices if "cut" in m]) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from tangstudio.engine import forms
 from tangstudio.engine.compose.settings import ComposeSettings
 from tangstudio.engine.corpus.poem import typed_verse
+from tangstudio.engine.corpus.titles import MAX_TITLE, cut_title
 
 _MARKS = "，。！？；：、,.!?;: "
 
@@ -35,6 +36,19 @@ def acrostic_note(settings: ComposeSettings) -> str | None:
     )
 
 
+def title_note(settings: ComposeSettings) -> str | None:
+    """A title longer than the model reads is cut to its start (corpus/titles.py, rule 5); say so.
+
+    The model was trained on titles of at most MAX_TITLE characters, so the rest is not read;
+    without a note the end of a long title simply had no effect, and nobody could tell why.
+    """
+    cut = cut_title(settings.title)
+    if cut is None:
+        return None
+    kept, given = cut
+    return f"title cut to its first {MAX_TITLE} characters (of {given}): {kept}"
+
+
 def settings_notes(settings: ComposeSettings) -> list[str]:
     """Every note the settings call for, in the order they are shown."""
-    return [note for note in (acrostic_note(settings),) if note]
+    return [note for note in (acrostic_note(settings), title_note(settings)) if note]

@@ -33,10 +33,27 @@ _NOT_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 def clean_title(title: str) -> str:
     """The subject in a corpus title, by the rules in this module's docstring ('' when none)."""
+    return _subject(title)[:MAX_TITLE]
+
+
+def cut_title(title: str) -> tuple[str, int] | None:
+    """(what is kept, how many characters the subject had) when rule 5 cut the subject, else None.
+
+    Cutting is right for the corpus, but a person who typed a long title must be told that the
+    model reads only its start (the composers' notes say so), not find the rest gone silently.
+    """
+    subject = _subject(title)
+    if len(subject) <= MAX_TITLE:
+        return None
+    return subject[:MAX_TITLE], len(subject)
+
+
+def _subject(title: str) -> str:
+    """Rules 1-5 of the module's docstring, all but the length limit."""
     text = _BRACKETS.sub(" ", title)
     parts = [p for p in text.split() if p and not _NUMBER_PART.match(p)]
     if not parts:
         return ""
     subject = _SET_COUNT.sub("", parts[-1])
     subject = _OCCASION.sub("", subject)
-    return _NOT_HAN.sub("", subject)[:MAX_TITLE]
+    return _NOT_HAN.sub("", subject)

@@ -110,6 +110,7 @@ class ComposePane(PoemReadout, Pane):
         # typed fields apply at Enter or `n`, so Space, `p` and 1–0 check them first (fields_first).
         self.begun_with: tuple[str, ...] | None = None
         self._told: tuple[str, ...] | None = None
+        self._title_told: str | None = None  # the long title last said to be cut (once per title)
 
     def compose(self) -> ComposeResult:
         yield SettingsBar(self.preferred_run, id="compose-settings")
@@ -237,12 +238,23 @@ class ComposePane(PoemReadout, Pane):
             return
         if set_aside:
             self.notify(set_aside, title="Compose", severity="warning", timeout=8)
+        self._tell_title_cut(settings)
         self._keep_previous()
         self.session = session
         self._session_target = self.model_target
         self.plan_desk.show()
         self.remember_fields()
         self.publish()
+
+    def _tell_title_cut(self, settings: Any) -> None:
+        """A title longer than the model reads is cut to its start: say so, once per title typed
+        (the CLI prints the same engine note), so the end of a long 题 never vanishes silently."""
+        from tangstudio.engine.compose.notes import title_note
+
+        note = title_note(settings)
+        if note and settings.title != self._title_told:
+            self.notify(note, title="Compose", timeout=8)
+        self._title_told = settings.title if note else None
 
     def remember_fields(self) -> None:
         """The current poem now goes with the fields as they are (a new poem, a plan taken mid-poem)."""
@@ -353,6 +365,7 @@ class ComposePane(PoemReadout, Pane):
             return
         if set_aside:
             self.notify(set_aside, title="Compose", severity="warning", timeout=8)
+        self._tell_title_cut(settings)
         loaded, novelty = self.loaded, self.novelty
         self.drafts = None
         self.panel = PanelState(message=f"drawing {drafts.STUDIO_K} drafts …")
