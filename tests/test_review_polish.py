@@ -149,3 +149,28 @@ async def test_the_studio_notifies_once_when_a_long_title_is_cut(seeded_model_ru
         pane.action_new()  # the same title again: told once, not at every new poem
         await pilot.pause()
         assert len([m for _s, _t, m in app.notices if "cut" in m]) == 1
+
+
+# 3. The Compose pane's placeholders read as hints, whole at 80 columns --------------------------
+
+
+@pytest.mark.usefixtures("no_shipped_models")
+@sync
+async def test_compose_placeholders_read_as_hints_and_fit_at_80_columns() -> None:
+    """A placeholder holding Chinese is marked as an example ("e.g."), so "送友人" is never taken for a
+    title already typed; one in plain English describes the field. Each is shown whole at 80×24."""
+    from rich.cells import cell_len
+    from textual.widgets import Input
+
+    from tangstudio.engine.hanzi import is_han
+    from tangstudio.studio.app import create_app
+
+    app = create_app(pane="compose", warm_torch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        fields = [f for f in app.query(Input) if (f.id or "").startswith("cp-") and f.placeholder]
+        assert {f.id for f in fields} >= {"cp-acrostic", "cp-theme", "cp-title", "cp-primer", "cp-plan"}
+        for field in fields:
+            hint = str(field.placeholder)
+            assert "e.g. " in hint or not any(is_han(c) for c in hint), f"{field.id}: {hint!r} looks typed"
+            assert cell_len(hint) <= field.size.width, f"{field.id}: {hint!r} is cut at 80 columns"

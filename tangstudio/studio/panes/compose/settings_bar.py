@@ -27,6 +27,16 @@ SAMPLING = (  # typed numbers, parsed here
     ("top_p", float),
     ("line_drafts", int),  # `p` keeps each line's best of this many (1: every line as first drawn)
 )
+# The text fields' hints. An example alone ("送友人") looked like a title already typed, so each
+# hint opens with "e.g." or says what the field does in English; each fits its field whole at 80
+# columns (a test measures them), where 藏头 is 9 cells wide and 藏字, 题 and primer about 20.
+HINTS = {
+    "acrostic": "e.g. 春夏",
+    "theme": "e.g. 月秋 must appear",
+    "title": "e.g. 送友人",
+    "primer": "read first, not shown",
+    "plan": "a keyword per line, e.g. 山,水,-,归 (- leaves it to the planner)",
+}
 # The typed text a poem is begun with (纲 aside: asked_plan decides what of it a poem is asked with).
 SHAPE_FIELDS = ("title", "acrostic", "prefix", "theme", "primer")
 
@@ -82,23 +92,19 @@ class SettingsBar(Vertical):
             yield Label("drafts", classes="field-label")
             yield Input(str(DEFAULTS.line_drafts), id="cp-line_drafts", type="integer", compact=True)
             yield Label("藏头", classes="field-label")
-            yield Input(DEFAULTS.acrostic, id="cp-acrostic", placeholder="春夏秋冬", compact=True)
+            yield Input(DEFAULTS.acrostic, id="cp-acrostic", placeholder=HINTS["acrostic"], compact=True)
             yield Label("prefix", classes="field-label")
             yield Input(DEFAULTS.prefix, id="cp-prefix", compact=True)
         with Horizontal(classes="settings-row"):
             yield Label("藏字", classes="field-label")
-            yield Input(DEFAULTS.theme, id="cp-theme", placeholder="月,秋: must appear", compact=True)
+            yield Input(DEFAULTS.theme, id="cp-theme", placeholder=HINTS["theme"], compact=True)
             yield Label("题", classes="field-label")
-            yield Input(DEFAULTS.title, id="cp-title", placeholder="送友人", compact=True)
+            yield Input(DEFAULTS.title, id="cp-title", placeholder=HINTS["title"], compact=True)
             yield Label("primer", classes="field-label")
-            yield Input(
-                DEFAULTS.primer, id="cp-primer", placeholder="read before the poem, not shown", compact=True
-            )
+            yield Input(DEFAULTS.primer, id="cp-primer", placeholder=HINTS["primer"], compact=True)
         with Horizontal(classes="settings-row"):
             yield Label("纲", classes="field-label")
-            yield Input(
-                "", id="cp-plan", placeholder="a keyword per line: 山,水,-,归 (- the planner's)", compact=True
-            )
+            yield Input("", id="cp-plan", placeholder=HINTS["plan"], compact=True)
 
     # What the pane reads -----------------------------------------------------------------------
 
