@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from studio_helpers import errors, settle, sync, wait_for
+from studio_helpers import copy_run, errors, settle, sync, wait_for
 
 
 def tangstudio(*args: str, home: Path, columns: int = 200) -> subprocess.CompletedProcess:
@@ -174,3 +174,40 @@ async def test_compose_placeholders_read_as_hints_and_fit_at_80_columns() -> Non
             hint = str(field.placeholder)
             assert "e.g. " in hint or not any(is_han(c) for c in hint), f"{field.id}: {hint!r} looks typed"
             assert cell_len(hint) <= field.size.width, f"{field.id}: {hint!r} is cut at 80 columns"
+
+
+# 4. `runs list` and `eval` name which perplexity each shows --------------------------------------
+
+
+def _cells(line: str) -> list[str]:
+    return [cell for cell in line.split("  ") if cell.strip()]
+
+
+def test_runs_list_and_eval_say_which_perplexity_each_shows(
+    trained_runs: Path, tiny_corpus: str, home: Path
+) -> None:
+    """The list's figure is training's best, untitled; eval headlines the model as trained. Each is
+    named, and the list's figure is the one eval reports as untitled (the tiny val split is whole)."""
+    copy_run(trained_runs, home, "tiny-gru")
+    listed = tangstudio("runs", "list", home=home)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("name"))
+    assert "untitled ppl" in header
+    row = next(line for line in lines if line.startswith("tiny-gru"))
+    shown = row.split()[header.split().index("arch") + 3]  # name, arch, params, steps, then the figure
+    note = " ".join(lines[lines.index(row) + 1 :])
+    assert "untitled ppl:" in note and "no title or plan" in note and "as trained" in note
+    assert "best_val_ppl" in json.loads(tangstudio("runs", "list", "--json", home=home).stdout)[0]
+
+    scored = json.loads(tangstudio("eval", "tiny-gru", "--json", home=home).stdout)
+    assert scored["ppl_condition"] == "planned"  # a new key; the old ones stay
+    assert {"ppl", "ppl_untitled", "ppl_title", "ppl_plan"} <= set(scored)
+    assert shown == f"{scored['ppl_untitled']:.2f}" != f"{scored['ppl']:.2f}"
+    text = tangstudio("eval", "tiny-gru", home=home).stdout
+    rows = {
+        cells[0].strip(): cells[-1].strip() for cells in map(_cells, text.splitlines()) if len(cells) >= 2
+    }
+    assert rows["perplexity, as trained"] == f"{scored['ppl']:.2f}"
+    assert rows["… untitled (nothing given)"] == shown
+    assert "as trained: each poem read after its own title and plan" in " ".join(text.split())

@@ -8,7 +8,7 @@ from tangstudio.cli.app import app
 
 # The other conditions a model with a plan is scored under (engine/training/plan_data.py).
 CONDITION_LABELS = {
-    "ppl_untitled": "… with nothing given",
+    "ppl_untitled": "… untitled (nothing given)",
     "ppl_title": "… with its title only",
     "ppl_other_title": "… with another poem's title",
     "ppl_plan": "… with its plan only",
@@ -102,7 +102,7 @@ def eval_(
         *unknown,
         ("loss (nats/char)", f"{result['loss']:.4f}"),
         ("bits/char", f"{result['bits_per_char']:.4f}"),
-        ("pseudo-perplexity" if pseudo else "perplexity", f"{result['ppl']:.2f}"),
+        (_headline(result), f"{result['ppl']:.2f}"),
         *[(CONDITION_LABELS[key], f"{result[key]:.2f}") for key in CONDITION_LABELS if key in result],
     ]:
         table.add_row(label, value)
@@ -112,3 +112,20 @@ def eval_(
             "[dim]BiLSTM: each character predicted from both sides (pseudo-likelihood); "
             "not comparable with a causal model's perplexity.[/dim]"
         )
+    elif result.get("ppl_condition") == "planned":
+        console.print(f"[dim]{AS_TRAINED_NOTE}[/dim]", highlight=False)
+
+
+# `runs list` shows training's untitled figure and this command headlines another: each is named.
+AS_TRAINED_NOTE = (
+    "as trained: each poem read after its own title and plan; untitled: nothing given (the "
+    "figure `runs list` shows from training)."
+)
+
+
+def _headline(result: dict) -> str:
+    """The headline perplexity's label, naming what the model read: a model with titles and plans
+    is scored as trained, others (and a `runs list` figure) untitled; a BiLSTM's is pseudo."""
+    if result["ppl_kind"] == "pseudo":
+        return "pseudo-perplexity"
+    return "perplexity, as trained" if result.get("ppl_condition") == "planned" else "perplexity, untitled"

@@ -20,6 +20,16 @@ def _ppl(value, kind: str) -> str:
     return f"{value:.2f}" + (" (pseudo)" if kind == "pseudo" else "")
 
 
+# The figure a poem run lists is its training evaluations' best, each val poem read bare: no title,
+# no plan. `eval` headlines a model that reads them as trained (each poem's own title and plan), a
+# lower figure; without these words a person saw two perplexities for one model and no reason.
+PPL_COLUMN = "untitled ppl"
+PPL_NOTE = (
+    "untitled ppl: training's best, each val poem read with no title or plan; "
+    "`tangstudio eval RUN` also gives the perplexity as trained (own title and plan)."
+)
+
+
 def _count(value: int | None) -> str:
     """Parameters in at most 6 cells (2,602 · 41.3k · 4.13M): the list fits 80 columns."""
     if value is None:
@@ -41,11 +51,11 @@ def _runs_table(title: str, runs: list, lab: bool):
         "arch",
         "params",
         "steps",
-        "val acc" if lab else "val ppl",
+        "val acc" if lab else PPL_COLUMN,
         "status",
         "task" if lab else "corpus",
     ):
-        right = column in ("params", "steps", "val acc", "val ppl")
+        right = column in ("params", "steps", "val acc", PPL_COLUMN)
         table.add_column(column, justify="right" if right else "left", no_wrap=True, header_style="bold")
     for r in runs:
         if lab:
@@ -91,6 +101,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
         console.print(_runs_table("poem models", poems, lab=False))
         if any(r.ppl_kind == "pseudo" for r in poems):
             console.print("[dim]* BiLSTM pseudo-perplexity, not comparable with causal perplexity[/dim]")
+        if any(r.ppl_kind == "causal" and r.best_val_ppl is not None for r in poems):
+            console.print(f"[dim]{escape(PPL_NOTE)}[/dim]", highlight=False)
     if labs:
         if poems:
             console.print()
@@ -173,7 +185,7 @@ def show(
     best = (
         f"best val accuracy {_num(summary.best_val_acc, '.1%')}"
         if lab
-        else f"best val {'pseudo-ppl' if summary.ppl_kind == 'pseudo' else 'ppl'} "
+        else f"best val {'pseudo-ppl' if summary.ppl_kind == 'pseudo' else PPL_COLUMN} "
         f"{_ppl(summary.best_val_ppl, 'causal')}"
     )
     console.print(
@@ -195,7 +207,7 @@ def show(
     console.print(config_table)
     if evals:
         table = Table(title="evaluations (last 10)", title_justify="left")
-        measure = "pseudo-ppl" if summary.ppl_kind == "pseudo" else "ppl"
+        measure = "pseudo-ppl" if summary.ppl_kind == "pseudo" else PPL_COLUMN
         columns = (
             ("step", "val loss", "val accuracy")
             if lab

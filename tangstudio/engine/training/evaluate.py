@@ -250,6 +250,7 @@ def evaluate_checkpoint(
         "author": author,
         "unknown_chars": _unknown_share(loaded.vocab, poems),  # as train's start event counts them
         **result,
+        "ppl_condition": conditions[0],  # what `ppl` read: "planned" (as trained) or "untitled"
         **extra,
     }
 
