@@ -211,3 +211,60 @@ def test_runs_list_and_eval_say_which_perplexity_each_shows(
     assert rows["perplexity, as trained"] == f"{scored['ppl']:.2f}"
     assert rows["… untitled (nothing given)"] == shown
     assert "as trained: each poem read after its own title and plan" in " ".join(text.split())
+
+
+# 5. generate: --candidates in plain words; a note when greedy decoding repeats one poem ----------
+
+
+def _option_help(help_text: str, option: str) -> str:
+    """One option's description in `--help`, its wrapped lines joined (the box drawn by Rich)."""
+    rows = [line.strip("│ ").rstrip("│").strip() for line in help_text.splitlines()]
+    start = next(i for i, row in enumerate(rows) if row.startswith(option))
+    words = [rows[start].split("  ")[-1].strip()]
+    for row in rows[start + 1 :]:
+        if row.startswith("-"):
+            break
+        words.append(row.strip())
+    return " ".join(words)
+
+
+def test_candidates_help_says_k_drafts_the_critic_keeps_the_best_and_json_lists_all(home: Path) -> None:
+    from tangstudio.engine.compose.settings import DEFAULT_CANDIDATES
+
+    done = tangstudio("generate", "--help", home=home, columns=100)
+    assert done.returncode == 0, done.stderr
+    said = _option_help(done.stdout, "--candidates")
+    assert said.startswith("Write K drafts of each poem and print only the one the critic rates best")
+    assert "--json lists all K drafts" in said
+    assert f"Default {DEFAULT_CANDIDATES}" in said
+    if DEFAULT_CANDIDATES == 1:  # "Default 1 (1 with --beam …)" read as if something changed
+        assert "(1 with" not in said
+
+
+def _poems(*args: str, home: Path) -> dict:
+    done = tangstudio("generate", "--form", "wujue", "--seed", "1", "--json", *args, home=home)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+GREEDY = "greedy decoding (-t 0) writes the same poem each time"
+
+
+def test_greedy_decoding_says_once_that_its_poems_are_the_same(home: Path) -> None:
+    greedy = _poems("-t", "0", "-n", "3", home=home)
+    assert len({p["text"] for p in greedy["poems"]}) == 1  # what happens: one poem three times
+    assert sum(GREEDY in note for note in greedy["notes"]) == 1
+    text = tangstudio("generate", "--form", "wujue", "--seed", "1", "-t", "0", "-n", "3", home=home)
+    assert text.returncode == 0, text.stderr
+    assert [line for line in text.stdout.splitlines() if "greedy" in line] == [
+        f"{GREEDY}: raise -t to vary them"
+    ]
+    one = tangstudio("generate", "--form", "wujue", "--seed", "1", "-t", "0", "-n", "1", home=home)
+    assert "greedy" not in one.stdout + one.stderr  # one poem repeats nothing
+
+
+def test_greedy_poems_made_different_by_the_planner_get_no_note(home: Path) -> None:
+    """The planner draws each poem's keywords from its seed, so greedy poems differ: no note."""
+    planned = _poems("-t", "0", "-n", "3", "--planner", "--title", "秋夜", home=home)
+    assert len({p["text"] for p in planned["poems"]}) > 1
+    assert not any("greedy" in note for note in planned["notes"])

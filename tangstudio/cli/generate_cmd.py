@@ -21,6 +21,19 @@ MAX_POEMS = 1000
 MAX_BEAM = 64
 
 
+def _candidates_help(default: int) -> str:
+    """--candidates in plain words: K drafts, the critic keeps the best, --json shows all K. The
+    fallbacks are named only when the default is more than one draft: "Default 1 (1 with --beam …)"
+    read as if something changed."""
+    said = (
+        "Write K drafts of each poem and print only the one the critic rates best; --json lists all "
+        "K drafts with their scores."
+    )
+    if default == 1:
+        return f"{said} Default 1: a single draft, no critic."
+    return f"{said} Default {default} (1 with --beam, a bilstm, or where no critic ships)."
+
+
 @app.command()
 def generate(
     ctx: typer.Context,
@@ -113,8 +126,9 @@ def generate(
         None,
         "--candidates",
         "-k",
-        help=f"Sample this many drafts of each poem and keep the one the critic scores best (--json lists "
-        f"all). Default {DEFAULT_CANDIDATES} (1 with --beam, a bilstm, or no critic shipped).",
+        metavar="K",
+        help=_candidates_help(DEFAULT_CANDIDATES),
+        show_default=False,
     ),
     line_drafts: int | None = typer.Option(
         None,
@@ -213,8 +227,32 @@ def generate(
         if as_json:  # the poems finished so far, marked as cut short
             _print_json(loaded, model, settings, beam, notes, results, gates, interrupted=True)
         raise typer.Exit(130) from None
+    repeated = _greedy_note(settings.temperature, [r.text for r in results])
     if as_json:
-        _print_json(loaded, model, settings, beam, notes, results, gates)
+        _print_json(
+            loaded, model, settings, beam, [*notes, *([repeated] if repeated else [])], results, gates
+        )
+    elif repeated:
+        _print_note_after(repeated, markdown=output == "md")
+
+
+def _greedy_note(temperature: float, texts: list[str]) -> str | None:
+    """Greedy decoding takes the likeliest character at every step, so `-t 0 -n 5` printed one poem
+    five times without a word. Said only when the poems really are alike: with the planner (or a
+    theme placed by the seed) each poem's seed still changes its keywords, and so its poem."""
+    if temperature != 0 or len(texts) < 2 or len(set(texts)) > 1:
+        return None
+    return "greedy decoding (-t 0) writes the same poem each time: raise -t to vary them"
+
+
+def _print_note_after(note: str, markdown: bool) -> None:
+    """A note about the poems already printed: dim in the terminal, a comment in Markdown."""
+    if markdown:
+        typer.echo(f"\n<!-- {note} -->")
+        return
+    from tangstudio.cli.render import console
+
+    console.print(f"[dim]{note}[/dim]", highlight=False)
 
 
 def _one_format(ctx: typer.Context, as_json: bool, output: str) -> None:
