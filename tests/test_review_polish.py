@@ -268,3 +268,51 @@ def test_greedy_poems_made_different_by_the_planner_get_no_note(home: Path) -> N
     planned = _poems("-t", "0", "-n", "3", "--planner", "--title", "秋夜", home=home)
     assert len({p["text"] for p in planned["poems"]}) > 1
     assert not any("greedy" in note for note in planned["notes"])
+
+
+# 6. The gate strips carry their colour scale ------------------------------------------------------
+
+
+def _spans_of(text, line_start: str) -> list[tuple[str, str]]:
+    """(characters, style) of each span on the line of a Rich Text that starts with `line_start`."""
+    plain = text.plain
+    start = plain.index(line_start)
+    end = plain.index("\n", start) if "\n" in plain[start:] else len(plain)
+    return [
+        (plain[max(s.start, start) : min(s.end, end)], str(s.style))
+        for s in text.spans
+        if s.start < end and s.end > start
+    ]
+
+
+@sync
+async def test_gate_strips_come_with_a_legend_in_their_own_colours() -> None:
+    """A strip of a GRU whose z is 0 at one character and 1 at the next: the legend under it runs
+    from the colour the strip paints for 0 to the one it paints for 1, and says what bright means."""
+    from textual.app import App, ComposeResult
+
+    from tangstudio.studio.widgets.poem_view import PoemView
+
+    class Host(App):
+        def compose(self) -> ComposeResult:
+            yield PoemView(id="poem")
+
+    async with Host().run_test() as pilot:
+        view = pilot.app.query_one("#poem", PoemView)
+        names = ("r", "z", "‖h‖")  # a GRU's gates, as engine.models.gates names them
+        view.show_poem(
+            ["山", "月"], [0.5, 0.5], gates=(((0.3, 0.0, 0.2),), ((0.3, 1.0, 0.4),)), gate_names=names
+        )
+        text = view.content
+        strip = [style for chars, style in _spans_of(text, "████") if chars == "██"]
+        low, high = strip[0], strip[1]  # z = 0 at 山, z = 1 at 月
+        assert "gates 0 " in text.plain, text.plain
+        legend = text.plain[text.plain.index("gates 0 ") :].split("\n")[0]
+        assert legend.startswith("gates 0 █████ 1") and "bright: state replaced" in legend
+        blocks = [style for chars, style in _spans_of(text, "gates 0 ") if chars == "█"]
+        assert blocks[0] == low and blocks[-1] == high and len(set(blocks)) == 5
+
+        view.show_poem(["山"], [0.5], gates=(((0.9, 0.1, 0.2, 1.0),),), gate_names=("f", "i", "o", "‖c‖"))
+        assert "bright: memory kept" in view.content.plain  # an LSTM's strip is its forget gate
+        view.show_poem(["山"], [0.5])  # no gate view: no legend
+        assert "gates 0" not in view.content.plain

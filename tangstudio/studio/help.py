@@ -65,7 +65,7 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 | `r` | reroll the line under the cursor (see below) |
 | `k` | a new keyword from the planner for the line under the cursor, and that line rerolled (a model trained with plans) |
 | `b` | best of 5: five drafts with these settings ranked by the critic (a blind reader's expected score, 1–5); a number key takes one |
-| `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖); the panel lists every gate of the cursor's character |
+| `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖), its colour scale in a legend below the poem; the panel lists every gate of the cursor's character |
 | `#` | pin a unit (`h1:37`, `c0:5`; `tangstudio inspect RUN` lists telling ones) and colour the poem by its value; empty clears |
 | `p` | play the rest at a visible pace, each line the best of `drafts` tries by the model's likelihood (`p` again pauses) |
 | `n` | new poem with the settings above |

@@ -240,6 +240,9 @@ class PoemView(Static):
         if text:
             unknown = "？" in info["marks"]
             out.append(LEGEND + (" ？ not in the tables" if unknown else ""), style="dim")
+        if strips:
+            out.append("\n")
+            out.append_text(gate_legend(gate_names))
         if pin is not None:
             out.append(f"\ncoloured by unit {pin_label}: ", style="dim")
             out.append("  ", style=f"on {diverging(-1.0)}")
@@ -253,11 +256,36 @@ LEGEND = "平 level 仄 oblique 中 several readings"  # 中 fits either tone (h
 MAIN_GATE = {"f": "f (kept)", "z": "z (replaced)", "‖h‖": "‖h‖"}
 
 
+# What a strip's bright end means, and its top value, by the gate drawn: the colours alone did not
+# say whether bright was a gate open or shut, nor, for ‖h‖, of what it was a share.
+GATE_SCALE = {
+    "f": ("1", "bright: memory kept"),
+    "z": ("1", "bright: state replaced"),
+    "‖h‖": ("max", "‖h‖ / the poem's largest"),
+}
+
+
+def telling_gate(names: tuple[str, ...]) -> str:
+    """The gate a strip draws: LSTM f, GRU z, RNN ‖h‖ (else the first there is)."""
+    return next((n for n in ("f", "z", "‖h‖") if n in names), names[0])
+
+
+def gate_legend(names: tuple[str, ...]) -> Text:
+    """One line under the strips: their colour scale in their own colours, low to high, and what
+    the bright end means for the gate drawn, so a student reads "bright" without guessing."""
+    top, meaning = GATE_SCALE.get(telling_gate(names), ("1", ""))
+    legend = Text("gates 0 ", style="dim")
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        legend.append("█", style=heat(t))
+    legend.append(f" {top}" + (f" · {meaning}" if meaning else ""), style="dim")
+    return legend
+
+
 def gate_strips(gates: tuple, names: tuple[str, ...]) -> list[tuple[str, list[float | None]]]:
     """One strip per layer of its telling gate (LSTM f, GRU z, RNN ‖h‖ scaled to its maximum)."""
     if not gates or not names:
         return []
-    name = next((n for n in ("f", "z", "‖h‖") if n in names), names[0])
+    name = telling_gate(names)
     k = names.index(name)
     layers = len(gates[0])
     out = []
