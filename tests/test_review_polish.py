@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 from studio_helpers import copy_run, errors, settle, sync, wait_for
+from textual.widgets import Static
 
 
 def tangstudio(*args: str, home: Path, columns: int = 200) -> subprocess.CompletedProcess:
@@ -273,7 +275,14 @@ def test_greedy_poems_made_different_by_the_planner_get_no_note(home: Path) -> N
 # 6. The gate strips carry their colour scale ------------------------------------------------------
 
 
-def _spans_of(text, line_start: str) -> list[tuple[str, str]]:
+def _shown(view: Static) -> Text:
+    """The Rich Text a Static shows (PoemView updates itself with one)."""
+    content = view.content
+    assert isinstance(content, Text)
+    return content
+
+
+def _spans_of(text: Text, line_start: str) -> list[tuple[str, str]]:
     """(characters, style) of each span on the line of a Rich Text that starts with `line_start`."""
     plain = text.plain
     start = plain.index(line_start)
@@ -303,7 +312,7 @@ async def test_gate_strips_come_with_a_legend_in_their_own_colours() -> None:
         view.show_poem(
             ["山", "月"], [0.5, 0.5], gates=(((0.3, 0.0, 0.2),), ((0.3, 1.0, 0.4),)), gate_names=names
         )
-        text = view.content
+        text = _shown(view)
         strip = [style for chars, style in _spans_of(text, "████") if chars == "██"]
         low, high = strip[0], strip[1]  # z = 0 at 山, z = 1 at 月
         assert "gates 0 " in text.plain, text.plain
@@ -313,6 +322,6 @@ async def test_gate_strips_come_with_a_legend_in_their_own_colours() -> None:
         assert blocks[0] == low and blocks[-1] == high and len(set(blocks)) == 5
 
         view.show_poem(["山"], [0.5], gates=(((0.9, 0.1, 0.2, 1.0),),), gate_names=("f", "i", "o", "‖c‖"))
-        assert "bright: memory kept" in view.content.plain  # an LSTM's strip is its forget gate
+        assert "bright: memory kept" in _shown(view).plain  # an LSTM's strip is its forget gate
         view.show_poem(["山"], [0.5])  # no gate view: no legend
-        assert "gates 0" not in view.content.plain
+        assert "gates 0" not in _shown(view).plain
