@@ -53,6 +53,22 @@ def test_help_does_not_import_torch_or_textual(argv):
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "--headless", "--corpus", "nope", "--run", "n"], "unknown corpus 'nope'"),
+        (["compare", "--corpus", "nope", "--steps", "2"], "unknown corpus 'nope'"),
+        (["train", "--headless", "--arch", "transformer", "--run", "t"], "unknown architecture"),
+        (["eval", "ghost"], "unknown run"),
+    ],
+)
+def test_a_mistyped_name_is_refused_before_torch_loads(argv, message, home):
+    """A wrong corpus, architecture or run is a one-line error at once, not after torch's seconds."""
+    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True)
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "torch" not in json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def test_checking_a_poem_imports_neither_numpy_nor_torch(home):
     """`check` needs no model: the 对仗 table it reads for a 律诗 is plain Python. numpy (60 ms
     here), which the table's composer bias uses, loads only when the composer asks."""

@@ -110,9 +110,9 @@ def compare(
     if minutes is None and steps is None:
         minutes = DEFAULT_MINUTES
     names = parse_archs(archs)
-    from tangstudio.engine.corpus.source import corpus_path
+    from tangstudio.engine.corpus.source import existing_corpus_path
 
-    corpus_path(corpus)  # a corpus name, never a path: refused before any run is written
+    existing_corpus_path(corpus)  # a name, never a path, and one there: refused before a run is written
     base = TrainConfig(
         corpus=corpus,
         forms=forms,

@@ -262,9 +262,9 @@ def train(
         options["eval_every"] = 0
         given.add("eval_every")
     if corpus is not None:  # a corpus name, never a path: refused before the run's folder is made
-        from tangstudio.engine.corpus.source import corpus_path
+        from tangstudio.engine.corpus.source import existing_corpus_path
 
-        corpus_path(corpus)
+        existing_corpus_path(corpus)
     config = TrainConfig(**{k: options[k] for k in given})
     config.validate()
     if not headless:

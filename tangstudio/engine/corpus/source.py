@@ -58,13 +58,22 @@ def available_corpora() -> list[str]:
     return [BUNDLED, *imported]
 
 
-def read_raw(name: str) -> RawCorpus:
+def existing_corpus_path(name: str) -> Path:
+    """`corpus_path` of a corpus that is there; else the one-line error naming those that are.
+
+    Commands call it before they import torch (seconds), so a mistyped name is refused at once.
+    """
     path = corpus_path(name)
     if not path.is_file():
         known = ", ".join(available_corpora())
         raise TangError(
             f"unknown corpus {name!r}; available: {known} (import one with `tangstudio corpus import`)"
         )
+    return path
+
+
+def read_raw(name: str) -> RawCorpus:
+    path = existing_corpus_path(name)
     blob = path.read_bytes()
     try:
         document = json.loads(lzma.decompress(blob))
