@@ -4,7 +4,10 @@ the studio tests) tiny trained runs made once per session and copied into each t
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,12 +15,97 @@ TINY_POEMS = 240
 TINY_ARCHS = ("gru", "bilstm")
 
 
+@pytest.fixture(scope="session")
+def tang_cache_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus's cache (simplified script), built once per test process.
+
+    A fresh home builds it again on its first poem (about 4 s, twice that traced by coverage), and
+    some thirty tests compose with the shipped model in a fresh home.
+    """
+    from tangstudio.engine.corpus.cache import cache_path, load_arrays
+
+    root = tmp_path_factory.mktemp("tang-cache")
+    with _home_at(root):
+        load_arrays("tang", "simplified")  # not corpus_arrays: its in-process memo would write nothing
+        return cache_path("tang", "simplified")
+
+
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh TANGSTUDIO_HOME per test, so no test reads or writes the user's real one."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """A fresh TANGSTUDIO_HOME per test, so no test reads or writes the user's real one.
+
+    Its cache folder holds the bundled corpus's cache already (a hard link to one built once),
+    unless the test is marked `own_corpus_cache` because it watches that folder. The cache is
+    replaced by renames, never written in place, so a test's rebuild never reaches the shared file.
+    """
     path = tmp_path / "home"
     monkeypatch.setenv("TANGSTUDIO_HOME", str(path))
+    if request.node.get_closest_marker("own_corpus_cache") is None:
+        shared: Path = request.getfixturevalue("tang_cache_file")
+        folder = path / "cache" / "corpus"
+        folder.mkdir(parents=True)
+        os.link(shared, folder / shared.name)
     return path
+
+
+@contextmanager
+def _home_at(root: Path) -> Iterator[None]:
+    """TANGSTUDIO_HOME set to `root` for a session fixture's set-up (monkeypatch is per test)."""
+    previous = os.environ.get("TANGSTUDIO_HOME")
+    os.environ["TANGSTUDIO_HOME"] = str(root)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TANGSTUDIO_HOME", None)
+        else:
+            os.environ["TANGSTUDIO_HOME"] = previous
+
+
+class Tracing:
+    """Stops coverage's tracer for the bulk of a long pure-Python check, when the run measures it.
+
+    The sweeps draw hundreds of poems through the lines their first draws already cover, and traced
+    they cost 1.7 to 2 times as much; every draw is still checked. Without coverage it does nothing.
+    """
+
+    def __init__(self, cov: Any) -> None:
+        self.cov = cov
+        self.stopped = False
+
+    def stop(self) -> None:
+        if self.cov is not None and not self.stopped:
+            self.cov.stop()
+            self.stopped = True
+
+    def start(self) -> None:
+        if self.stopped:
+            self.cov.start()
+            self.stopped = False
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+    def sweep(self, count: int, traced: int = 24) -> Iterator[int]:
+        """`range(count)`, traced for its first `traced` steps only."""
+        for k in range(count):
+            if k == traced:
+                self.stop()
+            yield k
+        self.start()
+
+
+@pytest.fixture
+def tracing(request: pytest.FixtureRequest) -> Iterator[Tracing]:
+    cov = request.getfixturevalue("cov") if request.config.pluginmanager.hasplugin("_cov") else None
+    tracing = Tracing(cov)
+    yield tracing
+    tracing.start()  # a sweep that failed part-way: the tests after it are traced again
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +144,7 @@ def no_shipped_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def trained_runs(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file: Path) -> Path:
     """Run folders of tiny gru and bilstm models trained for 2 steps on the tiny corpus."""
     root = tmp_path_factory.mktemp("studio-trained")
-    previous = os.environ.get("TANGSTUDIO_HOME")
-    os.environ["TANGSTUDIO_HOME"] = str(root)
-    try:
+    with _home_at(root):
         from tangstudio.engine.corpus.importer import import_corpus
         from tangstudio.engine.training import TrainConfig, train
 
@@ -80,11 +166,6 @@ def trained_runs(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file: Pat
                     run=f"tiny-{arch}",
                 )
             )
-    finally:
-        if previous is None:
-            os.environ.pop("TANGSTUDIO_HOME", None)
-        else:
-            os.environ["TANGSTUDIO_HOME"] = previous
     return root / "runs"
 
 
@@ -99,20 +180,13 @@ def seeded_model_run(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_file:
     from tangstudio.engine.runs.checkpoint import save_checkpoint
 
     root = tmp_path_factory.mktemp("studio-seeded")
-    previous = os.environ.get("TANGSTUDIO_HOME")
-    os.environ["TANGSTUDIO_HOME"] = str(root / "home")
-    try:
+    with _home_at(root / "home"):
         from tangstudio.engine.corpus import load_corpus
         from tangstudio.engine.corpus.importer import import_corpus
 
         import_corpus(tiny_corpus_file, "tiny")
         corpus = load_corpus("tiny", "simplified")
         vocab = Vocab.build((p.text for p in corpus.select("regulated", "train")), "simplified")
-    finally:
-        if previous is None:
-            os.environ.pop("TANGSTUDIO_HOME", None)
-        else:
-            os.environ["TANGSTUDIO_HOME"] = previous
     config = ModelConfig(arch="gru", vocab_size=len(vocab), embed=16, hidden=32, layers=1, dropout=0.0)
     torch.manual_seed(0)
     model = build_model(config)

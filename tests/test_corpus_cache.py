@@ -15,6 +15,8 @@ from tangstudio.engine.corpus import build_corpus
 from tangstudio.engine.corpus import cache as C
 from tangstudio.engine.corpus.importer import import_corpus
 
+pytestmark = pytest.mark.own_corpus_cache  # these tests watch the cache folder from empty
+
 POEMS = [
     "静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。",
     "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。",

@@ -30,7 +30,8 @@ from pathlib import Path
 import pytest
 from harness import Outcome, cli_main, fork_start, tiny_args
 
-pytestmark = pytest.mark.slow
+# Homes here are copies of a whole trained home (copytree needs the folder absent).
+pytestmark = [pytest.mark.slow, pytest.mark.own_corpus_cache]
 
 HANG_S = 60  # far above any of these calls (< 3 s); only a read of /dev/zero or a FIFO gets here
 RUN = "r"
