@@ -57,13 +57,13 @@ def assert_form(text: str, form: str) -> None:
 
 
 @pytest.mark.parametrize("arch,count", [("lstm", 240), ("gru", 40), ("rnn", 40)])
-def test_hundreds_of_samples_all_have_the_form_rhyme_and_tones(vocab, arch, count):
+def test_hundreds_of_samples_all_have_the_form_rhyme_and_tones(vocab, arch, count, tracing):
     """Every sixth poem keeps the best of the default line drafts; the rest sample each line once,
     ten times faster, through the same constraints."""
     from tangstudio.engine.prosody import check_poem
 
     lm = _loaded(vocab, arch)
-    for k in range(count):
+    for k in tracing.sweep(count):
         form = FIXED[k % 4]
         tones = ("loose", "strict", "off")[k % 3]
         drafts = {} if k % 6 == 0 else {"line_drafts": 1}
@@ -79,14 +79,14 @@ def test_hundreds_of_samples_all_have_the_form_rhyme_and_tones(vocab, arch, coun
         assert not result.backoffs
 
 
-def test_strict_tones_line_one_rhymes_exactly_when_the_kept_pattern_says(lm):
+def test_strict_tones_line_one_rhymes_exactly_when_the_kept_pattern_says(lm, tracing):
     """A 中 character (平 and 仄) ending line 1 used to leave 首句入韵 kept with line 1 off the
     rhyme, which the checker reads as 首句不入韵 broken at a free place (19 of these 160 seeds, each
     poem then the best of 12 line drafts)."""
     from tangstudio.engine.prosody import check_poem
 
     first_rhyming = 0
-    for k in range(160):
+    for k in tracing.sweep(160):
         form = FIXED[k % 4]
         drafts = {} if k % 4 == 0 else {"line_drafts": 1}  # the default drafts for one poem in four
         result = _composer(
@@ -125,7 +125,8 @@ def test_strict_tones_rhyme_joins_or_avoids_line_one_and_says_why(vocab):
 
 def test_free_form_ends_after_a_sentence_end(lm):
     for seed in range(8):
-        result = _composer(lm, form="free", seed=seed, temperature=1.2).finish()
+        drafts = {} if seed < 2 else {"line_drafts": 1}  # line drafts cost 12 times; two poems keep them
+        result = _composer(lm, form="free", seed=seed, temperature=1.2, **drafts).finish()
         text = result.text
         assert text and text[-1] in "。！？", text
         assert len(_lines(text)) >= 2
@@ -138,7 +139,8 @@ def test_constraints_off_still_keep_the_shape_but_not_the_rhyme(lm):
 
     rhymed = 0
     for seed in range(16):
-        result = _composer(lm, form="wulv", rhyme=False, tones="off", seed=seed).finish()
+        drafts = {} if seed < 4 else {"line_drafts": 1}  # line drafts cost 12 times; four poems keep them
+        result = _composer(lm, form="wulv", rhyme=False, tones="off", seed=seed, **drafts).finish()
         assert_form(result.text, "wulv")
         rhymed += check_poem(result.text, "wulv").rhyme_ok
     assert rhymed < 16  # an untrained model rarely rhymes by chance: the mask is what makes it rhyme
@@ -232,12 +234,13 @@ def test_rhyme_group_is_fixed_at_the_first_rhyme_position(lm):
     assert result.rhyme_group in shared
 
 
-def test_a_level_first_line_joins_the_rhyme(lm):
+def test_a_level_first_line_joins_the_rhyme(lm, tracing):
     from tangstudio.engine.prosody import check_poem, rhyme_groups, tones
 
     level = 0
-    for seed in range(40):
-        result = _composer(lm, form="qijue", seed=seed, temperature=1.5, top_p=1.0).finish()
+    for seed in tracing.sweep(40, traced=8):
+        drafts = {} if seed < 8 else {"line_drafts": 1}  # line drafts cost 12 times; eight poems keep them
+        result = _composer(lm, form="qijue", seed=seed, temperature=1.5, top_p=1.0, **drafts).finish()
         ends = [line[-2] for line in _lines(result.text)]
         if tones(ends[0]) == frozenset({"平"}) and rhyme_groups(ends[0]):
             level += 1

@@ -145,7 +145,8 @@ def test_typed_characters_that_break_the_form_are_refused_with_a_message(lm):
 def test_a_reroll_keeps_locked_lines_byte_for_byte(lm, form):
     n_lines, n_chars = SHAPE[form]
     for seed in range(6):
-        c = _composer(lm, form=form, seed=seed, temperature=1.3)
+        drafts = {} if seed < 2 else {"line_drafts": 1}  # line drafts cost 12 times; two poems keep them
+        c = _composer(lm, form=form, seed=seed, temperature=1.3, **drafts)
         before = c.finish().text
         lines = lambda t: [t[i * (n_chars + 1) : (i + 1) * (n_chars + 1)] for i in range(n_lines)]  # noqa: E731
         locked = {0, n_lines - 1}
@@ -157,7 +158,7 @@ def test_a_reroll_keeps_locked_lines_byte_for_byte(lm, form):
         assert lines(after)[1] == lines(before)[1]  # before the rerolled line nothing changes
     changed = 0
     for seed in range(6):
-        c = _composer(lm, form=form, seed=seed, temperature=1.3)
+        c = _composer(lm, form=form, seed=seed, temperature=1.3, line_drafts=1)
         before = c.finish().text
         c.reroll(1)
         changed += c.text != before
@@ -190,17 +191,17 @@ def test_bilstm_reroll_refills_only_that_line(vocab):
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_theme_characters_always_appear_over_hundreds_of_seeded_poems(lm, form):
+def test_theme_characters_always_appear_over_hundreds_of_seeded_poems(lm, form, tracing):
     from tangstudio.engine.compose.tables import tables_for
 
     tables = tables_for(lm.vocab)
     from tangstudio.engine.compose.generator import Composer
 
     # Free verse runs to about five times a 五绝's length: 100 of its poems cost what 200 of a 律诗 do.
-    for seed in range(100 if form == "free" else 200):
-        # The constraint is the sampler's, at every step: 200 poems draw each line once, and 20 also
+    for seed in tracing.sweep(100 if form == "free" else 200):
+        # The constraint is the sampler's, at every step: 200 poems draw each line once, and 5 also
         # keep the best of the default line drafts (which replay the sampler's steps, 12 times the cost).
-        drafts = ComposeSettings().line_drafts if seed < 20 else 1
+        drafts = ComposeSettings().line_drafts if seed < 5 else 1
         settings = ComposeSettings(form=form, theme="月,秋", seed=seed, temperature=1.2, line_drafts=drafts)
         result = Composer(lm, settings, tables=tables).finish()
         assert "月" in result.text and "秋" in result.text, (seed, result.text)

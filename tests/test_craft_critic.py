@@ -83,7 +83,10 @@ def test_candidates_keeps_the_draft_the_critic_scores_best():
     from tangstudio.engine.compose.novelty import index_for_model
     from tangstudio.engine.compose.settings import ComposeSettings
 
-    done = _generate("-f", "wulv", "-n", "2", "--candidates", "3", "--seed", "5", "--json")
+    # One draft a line: the choice among K whole poems is what is tested, and line drafts cost 12 times.
+    done = _generate(
+        "-f", "wulv", "-n", "2", "--candidates", "3", "--seed", "5", "--line-drafts", "1", "--json"
+    )
     assert done.returncode == 0, done.stderr
     poems = json.loads(done.stdout)["poems"]
     assert len(poems) == 2
@@ -102,12 +105,26 @@ def test_candidates_keeps_the_draft_the_critic_scores_best():
         assert poem["text"] == texts[best] == texts[0]
         # poem #i+1 of the batch is what `-n 1 --seed 5+i` gives with the same K, drafts and choice
         alone = json.loads(
-            _generate("-f", "wulv", "-n", "1", "--candidates", "3", "--seed", str(5 + i), "--json").stdout
+            _generate(
+                "-f",
+                "wulv",
+                "-n",
+                "1",
+                "--candidates",
+                "3",
+                "--seed",
+                str(5 + i),
+                "--line-drafts",
+                "1",
+                "--json",
+            ).stdout
         )
         assert alone["poems"][0]["text"] == poem["text"]
         # each draft is the first draw at its seed: no selection beyond the critic's
         for d in drafts:
-            redrawn = Composer(loaded, ComposeSettings(form="wulv", seed=d["seed"]), novelty=index).finish()
+            redrawn = Composer(
+                loaded, ComposeSettings(form="wulv", seed=d["seed"], line_drafts=1), novelty=index
+            ).finish()
             assert redrawn.text == d["text"]
 
 
