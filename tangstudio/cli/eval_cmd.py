@@ -118,8 +118,8 @@ def eval_(
 
 # `runs list` shows training's untitled figure and this command headlines another: each is named.
 AS_TRAINED_NOTE = (
-    "as trained: each poem read after its own title and plan; untitled: nothing given (the "
-    "figure `runs list` shows from training)."
+    "as trained: each poem read after its own title and plan; untitled: nothing given (what "
+    "`runs list` shows, there on training's val sample)."
 )
 
 

@@ -20,13 +20,14 @@ def _ppl(value, kind: str) -> str:
     return f"{value:.2f}" + (" (pseudo)" if kind == "pseudo" else "")
 
 
-# The figure a poem run lists is its training evaluations' best, each val poem read bare: no title,
-# no plan. `eval` headlines a model that reads them as trained (each poem's own title and plan), a
-# lower figure; without these words a person saw two perplexities for one model and no reason.
+# The figure a poem run lists is its training evaluations' best, on training's fixed val sample
+# (--eval-poems, 500 by default), each poem read bare: no title, no plan. `eval` reads the whole val
+# split and headlines a model that reads them as trained (each poem's own title and plan), a lower
+# figure; without these words a person saw two perplexities for one model and no reason.
 PPL_COLUMN = "untitled ppl"
 PPL_NOTE = (
-    "untitled ppl: training's best, each val poem read with no title or plan; "
-    "`tangstudio eval RUN` also gives the perplexity as trained (own title and plan)."
+    "untitled ppl: training's best on its val sample, each poem read with no title or plan; "
+    "`tangstudio eval RUN` reads the whole val split, untitled and as trained (own title and plan)."
 )
 
 
