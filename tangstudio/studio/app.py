@@ -15,8 +15,7 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Static, TabbedContent, TabPane
-from textual.widgets._tabbed_content import ContentTabs
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
 from tangstudio.studio.commands import StudioCommands
 from tangstudio.studio.messages import PANES, ShowPane, StartTraining
@@ -201,7 +200,7 @@ class TangStudio(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc is the app's only while the pane tabs have the focus (elsewhere a field or screen has its own)."""
         if action == "leave_tabs":
-            return isinstance(self.focused, ContentTabs)
+            return isinstance(self.focused, Tabs)  # the pane tabs, the studio's only Tabs
         return True
 
     def action_leave_tabs(self) -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tangstudio.engine.compose.generator import Composer
     from tangstudio.engine.compose.settings import ComposeSettings, Judgement
 
-__all__ = ["MASKED", "CausalSession", "FillSession", "Session", "line_spans", "make_session"]
+__all__ = ["CausalSession", "FillSession", "Session", "line_spans", "make_session"]
 
 
 class Session(Protocol):
@@ -66,9 +66,6 @@ class Session(Protocol):
     def reroll(self) -> str: ...
     def apply_sampling(self, settings: ComposeSettings) -> bool: ...
     def clear_marks(self) -> None: ...
-
-
-MASKED = UNFILLED  # an empty position of a BiLSTM grid, as the engine writes it
 
 
 def line_spans(text: str) -> list[tuple[int, int]]:
@@ -263,7 +260,7 @@ class FillSession(_EngineSession):
             info = self.engine.step_info(p)
             if info is not None:
                 out.append(as_step(info))
-            elif char != MASKED:
+            elif char != UNFILLED:
                 out.append(Step(p, [(char, 1.0)], 0.0, char, 1.0, forced=True))
         return out
 
@@ -271,14 +268,14 @@ class FillSession(_EngineSession):
         out: list[float | None] = []
         for p, char in enumerate(self.text):
             info = self.engine.step_info(p)
-            out.append(info.chosen_prob if info is not None else (None if char == MASKED else 1.0))
+            out.append(info.chosen_prob if info is not None else (None if char == UNFILLED else 1.0))
         return out
 
     def panel(self) -> Step | None:
         text = self.text
         candidates = [(str(c), float(p)) for c, p in self.engine.candidates(self.cursor)]
         current = text[self.cursor] if self.cursor < len(text) else ""
-        if current == MASKED:  # nothing chosen here yet: the panel says "chose" nothing
+        if current == UNFILLED:  # nothing chosen here yet: the panel says "chose" nothing
             current = ""
         return Step(self.cursor, candidates, 0.0, current, 0.0)
 

@@ -19,7 +19,6 @@ from tangstudio.engine.hanzi import LINE_MARKS as LINE_ENDS
 from tangstudio.studio.widgets.tint import tint
 
 FULL_SPACE = "\u3000"  # one full-width cell, so marks line up under the characters
-EMPTY = UNFILLED  # a BiLSTM grid's place not filled yet: no tone, no rhyme, no verdict
 
 
 def split_clauses(chars: list[str]) -> list[list[int]]:
@@ -45,7 +44,7 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
     for i, c in enumerate(text):
         if c in LINE_ENDS:
             continue
-        if c == EMPTY:  # nothing to hear yet: a blank, not "？ not in the tables"
+        if c == UNFILLED:  # nothing to hear yet: a blank, not "？ not in the tables"
             marks.append(FULL_SPACE)
             continue
         # A written line's last character is heard in its common reading there (间: 平), as the
@@ -71,9 +70,9 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
         for n, line in enumerate(result.lines):
             for char in line.chars:
                 if k < len(kinds):
-                    kinds[k] = None if hanzi[k] == EMPTY else char.kind
+                    kinds[k] = None if hanzi[k] == UNFILLED else char.kind
                 k += 1
-            open_end = n < len(complete) and _line_end(text, complete[n]) == EMPTY
+            open_end = n < len(complete) and _line_end(text, complete[n]) == UNFILLED
             rhyme_open = rhyme_open or (open_end and bool(line.rhyme_position))
             label = line.groups[0] if line.groups else ""
             if line.rhyme_position and result.rhyme_group:
@@ -83,7 +82,7 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
         "marks": marks,
         "kinds": kinds,
         "groups": groups,
-        "summary": _summary(result, rhyme_open, EMPTY in text)
+        "summary": _summary(result, rhyme_open, UNFILLED in text)
         if result is not None and result.form_ok
         else None,
     }
