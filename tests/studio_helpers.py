@@ -7,6 +7,8 @@ import json
 import math
 import os
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 
@@ -137,6 +139,14 @@ def studio(**options):
 
     options.setdefault("warm_torch", False)
     return create_app(**options)
+
+
+@asynccontextmanager
+async def composing(size: tuple[int, int] = (120, 36)) -> AsyncIterator[tuple]:
+    """(app, pilot, pane): the studio opened on Compose at `size`, its pane `compose_ready`."""
+    app = studio(pane="compose")
+    async with app.run_test(size=size) as pilot:
+        yield app, pilot, await compose_ready(pilot)
 
 
 async def compose_ready(pilot):

@@ -3,11 +3,10 @@ behind the too-small screen, Esc on the tab bar, and a BiLSTM grid's verdicts on
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from studio_helpers import compose_ready, copy_run, errors, settle, shown_text, studio, sync
+from studio_helpers import composing, copy_run, errors, settle, shown_text, sync
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
@@ -18,10 +17,8 @@ async def test_a_title_typed_without_enter_starts_the_poem_it_names(
 ) -> None:
     from textual.widgets import Input
 
-    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = await compose_ready(pilot)
+    copy_run(seeded_model_run.parent, home, seeded_model_run.name)
+    async with composing((120, 40)) as (app, pilot, pane):
         pane.query_one("#cp-title", Input).focus()
         await pilot.press("秋", "夜", "escape")  # no Enter
         await pilot.press("space")
@@ -43,10 +40,8 @@ async def test_a_poem_whose_plan_the_pane_wrote_back_is_not_restarted(
 ) -> None:
     from textual.widgets import Input
 
-    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = await compose_ready(pilot)
+    copy_run(seeded_model_run.parent, home, seeded_model_run.name)
+    async with composing((120, 40)) as (app, pilot, pane):
         pane.query_one("#cp-title", Input).focus()
         await pilot.press("秋", "夜", "enter")
         pane.query_one("#cp-plan", Input).focus()
@@ -71,9 +66,7 @@ async def test_a_poem_whose_plan_the_pane_wrote_back_is_not_restarted(
 @sync
 async def test_the_ctrl_c_hint_shows_no_markup(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        await compose_ready(pilot)
+    async with composing((120, 36)) as (app, pilot, _pane):
         await pilot.press("ctrl+c")
         hints = [m for _s, title, m in app.notices if title == "Do you want to quit?"]
         assert hints and "ctrl+q" in hints[-1] and "[b]" not in hints[-1], app.notices
@@ -82,9 +75,7 @@ async def test_the_ctrl_c_hint_shows_no_markup(trained_runs: Path, home: Path) -
 @sync
 async def test_pane_keys_do_nothing_behind_the_too_small_notice(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(60, 20)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing((60, 20)) as (app, pilot, pane):
         assert app.screen.has_class("-too-small")
         session = pane.session
         await pilot.press("space", "n", "p", "1", "山")
@@ -102,9 +93,7 @@ async def test_esc_on_the_pane_tabs_goes_back_to_the_poem(trained_runs: Path, ho
     from textual.widgets._tabbed_content import ContentTabs
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing((120, 36)) as (app, pilot, pane):
         await pilot.pause()
         for _ in range(30):  # Tab until the pane tabs have the focus
             if isinstance(app.focused, ContentTabs):
@@ -121,9 +110,7 @@ async def test_esc_on_the_pane_tabs_goes_back_to_the_poem(trained_runs: Path, ho
 @sync
 async def test_a_fill_grid_gives_no_verdicts_on_empty_places(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-bilstm")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing((120, 36)) as (app, pilot, pane):
         assert pane.filling and "□" in pane.poem_text(), errors(app)
 
         def shown() -> tuple[str, str]:
