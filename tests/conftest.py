@@ -19,7 +19,7 @@ TINY_ARCHS = ("gru", "bilstm")
 def tang_cache_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled corpus's cache (simplified script), built once per test process.
 
-    A fresh home builds it again on its first poem (about 4 s, twice that traced by coverage), and
+    A fresh home builds it again on its first poem (about 4 s, more traced by coverage), and
     some thirty tests compose with the shipped model in a fresh home.
     """
     from tangstudio.engine.corpus.cache import cache_path, load_arrays
