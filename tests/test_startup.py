@@ -69,6 +69,41 @@ def test_a_mistyped_name_is_refused_before_torch_loads(argv, message, home):
     assert "torch" not in json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["train", "--headless", "--arch", "gru", "--steps", "2", "--run", "r"], "run 'r' already exists"),
+        (["train", "--headless", "--run", "ghost", "--resume"], "unknown run 'ghost'"),
+        (["train", "--headless", "--run", "r", "--resume", "--hidden", "64"], "cannot change --hidden"),
+        (["train", "--headless", "--run", "r", "--resume", "--arch", "lstm"], "cannot change --arch"),
+        (
+            ["lab", "digits", "train", "--run", "x", "--arch", "transformer", "--steps", "1"],
+            "unknown architecture",
+        ),
+        (["lab", "digits", "train", "--run", "x", "--steps", "1", "--seed", "-1"], "--seed must be"),
+        (["lab", "digits", "train", "--run", "r", "--steps", "1"], "run 'r' already exists"),
+        (["lab", "digits", "train", "--run", "ghost", "--resume"], "unknown run 'ghost'"),
+        (["lab", "digits", "eval", "ghost"], "unknown run 'ghost'"),
+        (["lab", "digits", "show", "ghost"], "unknown run 'ghost'"),
+    ],
+)
+def test_a_taken_or_missing_run_is_refused_before_torch_loads(argv, message, home):
+    """What the trainer would refuse under the run's lock (a name taken, nothing to resume, a model
+    that cannot change) is said at once too, not after torch and the corpus have loaded."""
+    from tangstudio.engine.runs.config import write_config
+    from tangstudio.engine.runs.train_config import TrainConfig
+
+    (home / "runs" / "r").mkdir(parents=True)  # a run killed after writing its config
+    write_config(
+        home / "runs" / "r" / "config.toml", TrainConfig(arch="gru", hidden=32, steps=2, run="r").to_dict()
+    )
+    before = {p: p.read_bytes() for p in (home / "runs").rglob("*") if p.is_file()}
+    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True)
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "torch" not in json.loads(out.stdout.strip().splitlines()[-1])
+    assert {p: p.read_bytes() for p in (home / "runs").rglob("*") if p.is_file()} == before
+
+
 def test_checking_a_poem_imports_neither_numpy_nor_torch(home):
     """`check` needs no model: the 对仗 table it reads for a 律诗 is plain Python. numpy (60 ms
     here), which the table's composer bias uses, loads only when the composer asks."""

@@ -106,6 +106,9 @@ def digits_train(
     if resume and steps is None and minutes is None:
         config.steps = 1  # placeholder for validation; the stored budget is kept
         given.discard("steps")
+    from tangstudio.engine.runs.session import preflight
+
+    preflight(config.validate(), given)  # before torch loads: a wrong option or name answers at once
     raise typer.Exit(_run_training(config, given, as_json))
 
 
@@ -177,6 +180,9 @@ def digits_eval(
 ) -> None:
     """Accuracy, per-class accuracy and the confusion matrix of a run's best checkpoint."""
     from tangstudio.cli.render import console, print_json, print_table
+    from tangstudio.engine.runs.checkpoint import resolve_checkpoint
+
+    resolve_checkpoint(run)  # an unknown run is refused before torch loads
     from tangstudio.engine.lab.train import evaluate_digits
 
     result = evaluate_digits(run, split=split)
@@ -220,6 +226,9 @@ def digits_show(
 ) -> None:
     """Draw a digit with half blocks and the class probabilities after each row the network reads."""
     from tangstudio.cli.render import console, print_json, print_table
+    from tangstudio.engine.runs.checkpoint import resolve_checkpoint
+
+    resolve_checkpoint(run)  # an unknown run is refused before torch loads
     from tangstudio.engine.lab.inspect import digit_reading, half_block_lines
 
     reading = digit_reading(run, index=index, split=split, wrong_only=wrong)

@@ -281,6 +281,10 @@ def train(
         # and the child refuses any option that differs from them.
         launch_studio(pane="train", train_config={**{k: options[k] for k in given}, "run": config.run})
         return
+    if config.run and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone claims the run
+        from tangstudio.engine.runs.session import preflight
+
+        preflight(config, given)
     raise typer.Exit(run_headless(config, given, quiet=quiet, as_json=as_json))
 
 

@@ -19,7 +19,7 @@ import os
 import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import remove_leftovers
@@ -29,7 +29,7 @@ from tangstudio.engine.runs.config import write_config
 from tangstudio.engine.runs.layout import META
 from tangstudio.engine.runs.lock import RunLock
 from tangstudio.engine.runs.metrics import MetricsWriter, trim_after
-from tangstudio.engine.runs.rundir import RunDir
+from tangstudio.engine.runs.rundir import RunDir, run_path
 
 Callback = Callable[[dict[str, Any]], None]
 POEM_COMMAND = "train --headless"
@@ -55,6 +55,50 @@ def failure_status(exc: BaseException) -> str:
 def failure_text(exc: BaseException) -> str:
     """A TangError's own line; anything else with its type, as the `done` line's `error`."""
     return str(exc) if isinstance(exc, TangError) else f"{type(exc).__name__}: {exc}"
+
+
+def check_request(run: RunDir, resume: bool) -> None:
+    """Refuse a new run whose folder holds a run, and a resume of a run that has nothing to resume.
+
+    `RunSession.claim` asks under the run's lock; a face may also ask before it imports torch and
+    loads the corpus (seconds), so that a mistyped name is refused at once. Reads only."""
+    if resume and not run.path.is_dir():
+        raise TangError(f"cannot resume: unknown run {run.name!r} (no {run.path})")
+    if resume and not run.exists():
+        raise TangError(
+            f"cannot resume run {run.name!r}: it stopped before its configuration was "
+            f"written (no {run.config_path}); start it again without --resume"
+        )
+    if not resume and run.exists():
+        raise TangError(
+            f"run {run.name!r} already exists at {run.path}; add --resume to continue it "
+            f"or choose another --run name"
+        )
+
+
+class Resumable(Protocol):
+    """A trainer's config as `preflight` reads it (TrainConfig, LabConfig)."""
+
+    run: str | None
+    resume: bool
+
+    def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> Any: ...
+
+
+def preflight(config: Resumable, given: set[str]) -> None:
+    """Say at once what a trainer would refuse only after torch and its data have loaded (seconds):
+    a new run whose name is taken, a resume of nothing, a damaged run, a resume that changes what
+    cannot change. The trainer asks again under the run's lock (`claim`); this only reads. A run
+    being trained now is left to the lock, whose refusal names the process that holds it."""
+    if not config.run:
+        return
+    run = run_path(config.run)
+    if run.path.is_dir() and run.is_running():
+        return
+    check_request(run, config.resume)
+    if config.resume:
+        run.check_files()
+        config.merged_for_resume(run.config(), given)
 
 
 class RunSession:
@@ -98,26 +142,16 @@ class RunSession:
         checkpoint to continue from (False: a resume of a run killed before its first one)."""
         run = self.run
         if not run.path.is_dir():
-            if resume:
-                raise TangError(f"cannot resume: unknown run {run.name!r} (no {run.path})")
+            check_request(run, resume)
             run.path.mkdir(parents=True)
             self.created_dir = True
         self.lock = run.lock()  # one trainer per run; a dead trainer's lock never blocks
         ckpt.clean_checkpoints(run.checkpoints)
         remove_leftovers(run.path)
+        check_request(run, resume)  # again under the lock: the folder may have changed since
         if resume:
-            if not run.exists():
-                raise TangError(
-                    f"cannot resume run {run.name!r}: it stopped before its configuration was "
-                    f"written (no {run.config_path}); start it again without --resume"
-                )
             run.check_files()  # a damaged run is refused before anything is written into it
             return bool((run.last_dir / META).is_file())
-        if run.exists():
-            raise TangError(
-                f"run {run.name!r} already exists at {run.path}; add --resume to continue it "
-                f"or choose another --run name"
-            )
         return False
 
     def write_config(self, config: Mapping[str, Any]) -> None:
