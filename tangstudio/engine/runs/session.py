@@ -79,8 +79,11 @@ def check_request(run: RunDir, resume: bool) -> None:
 class Resumable(Protocol):
     """A trainer's config as `preflight` reads it (TrainConfig, LabConfig)."""
 
-    run: str | None
-    resume: bool
+    @property
+    def run(self) -> str | None: ...
+
+    @property
+    def resume(self) -> bool: ...
 
     def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> Any: ...
 
