@@ -3,6 +3,8 @@ the AWD-LSTM regularisation (issue 21)."""
 
 from __future__ import annotations
 
+import json
+
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
@@ -62,6 +64,41 @@ def test_keywords_skip_doubled_characters() -> None:
     model = KeywordModel.build(poems)
     first, second = model.line_keywords(poems[0])
     assert "萧" not in first and "悠" not in second
+
+
+def test_the_train_splits_keyword_model_is_kept_and_counted_afresh_when_its_texts_change(
+    tiny_corpus, tiny_corpus_file, home, monkeypatch
+) -> None:
+    """`eval` and planned training read the kept table, not 51k poems again; another corpus import,
+    a damaged file or an unwritable folder never gives a wrong table."""
+    from tangstudio.engine.corpus import keywords, load_corpus
+    from tangstudio.engine.corpus.importer import import_corpus
+
+    monkeypatch.setattr(keywords, "MIN_DF", 2)  # a tiny corpus has few words in 50 poems
+    corpus = load_corpus(tiny_corpus)
+    counted = KeywordModel.build(p.text for p in corpus.select("regulated", "train"))
+    assert counted.df and keywords.train_keyword_model(corpus, "regulated") == counted
+    [kept] = (home / "cache" / "keywords").glob(f"{tiny_corpus}.*.json")
+    record = json.loads(kept.read_text(encoding="utf-8"))
+    word = next(iter(record["df"]))
+    record["df"][word] = record["df"][word] + 1  # marked: a table read from the file says so
+    kept.write_text(json.dumps(record), encoding="utf-8")
+    assert keywords.train_keyword_model(corpus, "regulated").df[word] == counted.df[word] + 1
+
+    lines = tiny_corpus_file.read_text(encoding="utf-8").splitlines()  # half the poems: other texts
+    half = home / "half.txt"
+    half.write_text("\n".join(lines[: len(lines) // 2]) + "\n", encoding="utf-8")
+    import_corpus(half, tiny_corpus, force=True)
+    smaller = load_corpus(tiny_corpus)
+    fresh = KeywordModel.build(p.text for p in smaller.select("regulated", "train"))
+    assert fresh != counted and keywords.train_keyword_model(smaller, "regulated") == fresh
+
+    kept.write_bytes(b"\x00{not json")
+    assert keywords.train_keyword_model(smaller, "regulated") == fresh
+    assert json.loads(kept.read_text(encoding="utf-8"))["df"] == fresh.df  # replaced by a whole one
+    kept.unlink()
+    kept.mkdir()  # a place that cannot be written (root writes through a read-only folder): only time is lost
+    assert keywords.train_keyword_model(smaller, "regulated") == fresh
 
 
 # ---- the tokens ---------------------------------------------------------------------------------

@@ -28,13 +28,21 @@ more often than grammar, which is what the reader said our poems lack.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.corpus.poem import CLAUSE_END, split_clauses
+
+if TYPE_CHECKING:
+    from tangstudio.engine.corpus import Corpus
 
 MIN_DF = 50
 STOP = frozenset(
@@ -45,9 +53,10 @@ STOP = frozenset(
 def _candidates(line: str) -> list[str]:
     chars = [c for c in line if c not in CLAUSE_END]
     doubled = {a for a, b in pairwise(chars) if a == b}
+    skip = STOP | doubled if doubled else STOP
     # Pairs first: a pair as rare as its character is a word, and names the line better (孤舟, not 孤).
-    words = [a + b for a, b in pairwise(chars) if a != b and not {a, b} & (STOP | doubled)]
-    words += [c for c in chars if c not in STOP and c not in doubled]
+    words = [a + b for a, b in pairwise(chars) if a != b and a not in skip and b not in skip]
+    words += [c for c in chars if c not in skip]
     return words
 
 
@@ -81,3 +90,46 @@ class KeywordModel:
             best = max(words, key=lambda w: (tf[w] * self.idf(w), -words.index(w)), default="")
             out.append(best)
         return out
+
+
+def train_keyword_model(corpus: Corpus, forms: str) -> KeywordModel:
+    """The keyword model of `corpus`'s train poems of `forms`, kept in the cache folder.
+
+    Counting 51k poems takes seconds, and `eval` and every planned training start counted the same
+    ones again. One file per corpus, script and forms, holding the digest of the texts it counted
+    and of this module: other texts (a re-import, a changed cleaning) or other code count afresh
+    and replace it. A damaged file is counted afresh; a cache folder that cannot be written only
+    costs the time."""
+    from tangstudio.engine.atomic import write_bytes_atomic
+    from tangstudio.engine.corpus.cache import cache_dir
+
+    texts = [p.text for p in corpus.select(forms, "train")]
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update("\0".join(texts).encode("utf-8"))
+    key = digest.hexdigest()
+    label = hashlib.sha256(f"{corpus.name}\0{corpus.script}\0{forms}".encode()).hexdigest()[:12]
+    path = cache_dir() / "keywords" / f"{corpus.name}.{corpus.script}.{label}.json"
+    kept = _read_kept(path, key)
+    if kept is not None:
+        return kept
+    model = KeywordModel.build(texts)
+    with contextlib.suppress(OSError):
+        record = {"key": key, "poems": model.poems, "df": model.df}
+        write_bytes_atomic(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    return model
+
+
+def _read_kept(path: Path, key: str) -> KeywordModel | None:
+    """The model kept at `path` when it was counted from the texts `key` names; None otherwise."""
+    try:
+        record: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("key") != key:
+        return None
+    df, poems = record.get("df"), record.get("poems")
+    if not isinstance(poems, int) or poems < 1 or not isinstance(df, dict):
+        return None
+    if not all(isinstance(w, str) and isinstance(c, int) and 0 < c <= poems for w, c in df.items()):
+        return None
+    return KeywordModel(df, poems)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tangstudio.engine.corpus import Corpus, Poem, load_corpus
 from tangstudio.engine.corpus.authors import by_author
-from tangstudio.engine.corpus.keywords import KeywordModel
+from tangstudio.engine.corpus.keywords import KeywordModel, train_keyword_model
 from tangstudio.engine.corpus.vocab import Vocab
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.training.plan_data import PlannedPoem, plan_poems
@@ -113,7 +113,7 @@ def load_training_data(
     encoded = encode_poems(train_poems, vocab)
     keyword_model = plans = None
     if plan and vocab.has_plan:  # keywords by the whole corpus's statistics, even for one poet
-        keyword_model = KeywordModel.build(p.text for p in data.select(forms, "train"))
+        keyword_model = train_keyword_model(data, forms)
         planned = plan_poems(train_poems, keyword_model, vocab)
         fits = [p.full_length <= max_len for p in planned]
         plans = [p for p, fit in zip(planned, fits) if fit]

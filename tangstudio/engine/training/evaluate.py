@@ -218,11 +218,11 @@ def evaluate_checkpoint(
     conditions = ["untitled"]
     keyword_model = None
     if loaded.vocab.has_plan and loaded.config.causal:
-        from tangstudio.engine.corpus.keywords import KeywordModel
+        from tangstudio.engine.corpus.keywords import train_keyword_model
         from tangstudio.engine.training.plan_data import CONDITIONS
 
         say("reading the train split's keywords")
-        keyword_model = KeywordModel.build(p.text for p in corpus.select(trained_forms, "train"))
+        keyword_model = train_keyword_model(corpus, trained_forms)
         conditions = list(CONDITIONS[:1] if as_trained else CONDITIONS)
     results = {}
     for condition in conditions:
