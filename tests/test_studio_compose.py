@@ -6,7 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from studio_helpers import compose_ready, copy_run, errors, settle, shown_text, studio, sync, wait_for
+from studio_helpers import (
+    compose_ready,
+    composing,
+    copy_run,
+    errors,
+    settle,
+    shown_text,
+    studio,
+    sync,
+    wait_for,
+)
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
@@ -14,9 +24,7 @@ pytestmark = pytest.mark.usefixtures("no_shipped_models")
 @sync
 async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         await pilot.press("space", "space", "space")
         await pilot.press("g")
         assert await wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
@@ -38,9 +46,7 @@ async def test_typing_a_character_shows_its_odds_and_refuses_what_breaks_the_for
     from textual.widgets import Select
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         pane.query_one("#cp-form", Select).value = "wujue"
         await pilot.pause()
         pane.focus_first()
@@ -59,9 +65,7 @@ async def test_typing_a_character_shows_its_odds_and_refuses_what_breaks_the_for
 @sync
 async def test_lock_line_one_and_reroll_line_three(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (_app, pilot, pane):
         while not pane.session.done:
             pane.action_step()
         before = pane.poem_text()
@@ -84,9 +88,7 @@ async def test_theme_field_and_markdown_export(trained_runs: Path, home: Path) -
     from textual.widgets import Input
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (_app, pilot, pane):
         field = pane.query_one("#cp-theme", Input)
         field.value = "月,秋"
         field.focus()
@@ -113,9 +115,7 @@ async def test_a_new_form_keeps_the_old_poem_for_u(trained_runs: Path, home: Pat
     from textual.widgets import Select
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         await pilot.press("space", "space")
         written = pane.poem_text()
         assert app.query_one("#cp-model", Select).is_blank() is False
@@ -154,9 +154,7 @@ async def test_help_explains_the_new_keys_and_zhong(home: Path) -> None:
 @sync
 async def test_cursor_moves_by_line_and_a_unit_can_be_pinned(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         while not pane.session.done:
             pane.action_step()
         await pilot.press("up")
@@ -253,9 +251,7 @@ async def test_the_poem_takes_back_the_focus_a_passing_hide_gave_the_tab_bar(
     from textual.widgets import Input
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         scroll = pane.query_one("#poem-scroll")
         await settle(pilot)
         assert app.focused is scroll

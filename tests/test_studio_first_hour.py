@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from studio_helpers import compose_ready, copy_run, errors, settle, studio, sync
+from studio_helpers import compose_ready, composing, copy_run, errors, settle, studio, sync
 
 pytestmark = pytest.mark.usefixtures("no_shipped_models")
 
@@ -20,9 +20,7 @@ def screen_text(app) -> str:
 @sync
 async def test_a_refused_setting_leaves_the_poem_in_progress(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         await pilot.press(*["space"] * 9)
         written = pane.poem_text()
         assert len(written) >= 9
@@ -41,9 +39,7 @@ async def test_a_valid_setting_starts_a_new_poem_and_u_brings_the_old_back(
     trained_runs: Path, home: Path
 ) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (_app, pilot, pane):
         await pilot.press(*["space"] * 9)
         written = pane.poem_text()
         pane.query_one("#cp-prefix").focus()
@@ -116,9 +112,7 @@ async def test_the_quit_message_prints_the_runs_real_name(
 @sync
 async def test_the_toast_for_a_refused_character_names_the_tones(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         await pilot.press("space", "space", "space")  # by the fourth place of line 1 the tones are set
         composer = pane.composer
         refused = None
@@ -145,9 +139,7 @@ async def test_gate_values_fit_the_panel_at_80_columns(trained_runs: Path, home:
     from tangstudio.studio.panes.compose.panel import gate_notes
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(80, 24)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing((80, 24)) as (_app, pilot, pane):
         await pilot.press("space", "space")
         room = pane.query_one("#candidates").content_region.width
         names = ("f", "i", "o", "‖c‖")  # an LSTM's: the longest gate line there is
@@ -165,9 +157,7 @@ async def test_after_an_acrostic_character_the_panel_offers_the_next_one(
     from studio_helpers import shown_text
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (_app, pilot, pane):
         pane.query_one("#cp-acrostic").value = "春夏秋冬"
         pane.action_new()
         await pilot.press("space")  # places the given 春; nothing sampled yet
@@ -197,9 +187,7 @@ async def test_c_under_tmux_puts_the_poem_in_its_paste_buffer_and_says_so(
         ).stdout.strip()
         monkeypatch.setenv("TMUX", f"{path},0,0")  # as inside that server's session
         copy_run(trained_runs, home, "tiny-gru")
-        app = studio(pane="compose")
-        async with app.run_test(size=(120, 36)) as pilot:
-            pane = await compose_ready(pilot)
+        async with composing() as (app, pilot, pane):
             await pilot.press("space", "space", "c")
             poem = pane.poem_text()
         said = app.notices[-1][2]
@@ -217,9 +205,7 @@ async def test_c_outside_tmux_says_osc_52_and_the_file(
 ) -> None:
     monkeypatch.delenv("TMUX", raising=False)
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (app, pilot, pane):
         await pilot.press("space", "c")
         poem = pane.poem_text()
     said = app.notices[-1][2]
@@ -237,9 +223,7 @@ async def test_w_saves_steps_as_the_cli_writes_them_with_the_models_probability(
     import json
 
     copy_run(trained_runs, home, "tiny-gru")
-    app = studio(pane="compose")
-    async with app.run_test(size=(120, 36)) as pilot:
-        pane = await compose_ready(pilot)
+    async with composing() as (_app, pilot, pane):
         await pilot.press("space", "space", "space")
         cli_keys = set(pane.composer.history[0].to_dict())  # StepInfo.to_dict: what `generate --json` prints
         await pilot.press("w")
