@@ -215,8 +215,6 @@ def test_memory_run_and_show(home, tmp_path):
         "2",
         "--steps",
         "5",
-        "--grad-distance",
-        "5",
         "--png",
         str(png),
         home=home,
@@ -231,7 +229,8 @@ def test_memory_run_and_show(home, tmp_path):
         ("lstm-fb2", 5),
     }
     assert all(r["seeds"] == 2 for r in summary["summary"])
-    assert len(summary["gradients"]["rnn"]["init"]) == 6  # T + 1 steps
+    # No --grad-distance and no 100 among the distances: the longest, T = 5 (T + 1 steps).
+    assert summary["settings"]["grad_distance"] == 5 and len(summary["gradients"]["rnn"]["init"]) == 6
 
 
 def fake_study(distances, archs, accuracy, seeds=(0, 1)):

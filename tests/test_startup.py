@@ -60,6 +60,11 @@ def test_help_does_not_import_torch_or_textual(argv):
         (["compare", "--corpus", "nope", "--steps", "2"], "unknown corpus 'nope'"),
         (["train", "--headless", "--arch", "transformer", "--run", "t"], "unknown architecture"),
         (["eval", "ghost"], "unknown run"),
+        (["train", "--headless", "--forms", "sonnet", "--run", "f"], "unknown form 'sonnet'"),
+        (["compare", "--forms", "sonnet", "--steps", "2"], "unknown form 'sonnet'"),
+        (["train", "--headless", "--init-from", "ghost", "--run", "i"], "unknown run 'ghost'"),
+        (["lab", "digits", "report", "--prefix", "nope"], "no finished lab digits runs named nope"),
+        (["lab", "memory", "run", "--distances", "0"], "distance T must be"),
     ],
 )
 def test_a_mistyped_name_is_refused_before_torch_loads(argv, message, home):

@@ -305,8 +305,12 @@ def memory_run(
         "(e.g. 1e-3,3e-3,3e-3,1e-2 for rnn,lstm,lstm-fb2,gru).",
     ),
     batch_size: int = typer.Option(64, "--batch-size", help="Sequences per step."),
-    grad_distance: int = typer.Option(
-        100, "--grad-distance", help="The T at which gradient norms are recorded."
+    grad_distance: int | None = typer.Option(
+        None,
+        "--grad-distance",
+        help="The T at which gradient norms are recorded: one of --distances. "
+        "Default: 100 when --distances holds it, else the longest.",
+        show_default=False,
     ),
     name: str = typer.Option("memory", "--name", help="Saved as <home>/lab/NAME.json."),
     png: str | None = typer.Option(None, "--png", help="Also draw the charts into this PNG."),
@@ -322,6 +326,12 @@ def memory_run(
     if not chosen:
         raise TangError(f"--archs takes rnn, lstm, gru and lstm-fbN, got {archs!r}")
     Ts = _int_list(distances, "--distances")
+    from tangstudio.engine.lab.tasks import check_distance
+
+    for T in Ts:  # a bad T is named before --grad-distance is compared with them
+        check_distance(T)
+    if grad_distance is None:
+        grad_distance = 100 if 100 in Ts else max(Ts)
     if not 1 <= seeds <= 20 or not 1 <= steps <= 1_000_000:
         raise TangError("--seeds must be 1–20 and --steps 1–1,000,000")
     try:

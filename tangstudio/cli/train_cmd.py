@@ -281,6 +281,10 @@ def train(
         # and the child refuses any option that differs from them.
         launch_studio(pane="train", train_config={**{k: options[k] for k in given}, "run": config.run})
         return
+    if config.init_from:  # a mistyped model is refused before torch loads, as the run name below
+        from tangstudio.engine.compose.refs import resolve_model
+
+        resolve_model(config.init_from)
     if config.run and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone claims the run
         from tangstudio.engine.runs.session import preflight
 

@@ -22,8 +22,6 @@ TARGET = 0.97  # the issue's bar for the LSTM: 97 % test accuracy
 
 def collect(prefix: str = "lab-") -> list[dict[str, Any]]:
     """One row per finished lab digits run whose name starts with `prefix`."""
-    from tangstudio.engine.lab.train import evaluate_digits
-
     root = paths.runs_dir()
     rows = []
     for path in sorted(root.glob(f"{prefix}*")) if root.is_dir() else []:
@@ -39,6 +37,8 @@ def collect(prefix: str = "lab-") -> list[dict[str, Any]]:
             continue
         evals = [e for e in events if e.get("event") == "eval"]
         reached = next((e for e in evals if e["val_acc"] >= TARGET), None)
+        from tangstudio.engine.lab.train import evaluate_digits  # torch: only when a run is there
+
         test = evaluate_digits(path, "test")
         rows.append(
             {

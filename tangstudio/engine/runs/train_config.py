@@ -114,6 +114,9 @@ class TrainConfig:
             raise TangError(f"unknown implementation {self.impl!r}; choose one of {', '.join(IMPLS)}")
         if self.script not in ("simplified", "traditional"):
             raise TangError(f"unknown script {self.script!r}; choose simplified or traditional")
+        from tangstudio.engine.corpus.forms import parse_forms  # torch-free
+
+        parse_forms(self.forms)
         if not self.resume:
             paths.check_name(self.run or "", "run")  # never None: __post_init__ names the run
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
