@@ -65,6 +65,11 @@ def test_help_does_not_import_torch_or_textual(argv):
         (["train", "--headless", "--init-from", "ghost", "--run", "i"], "unknown run 'ghost'"),
         (["lab", "digits", "report", "--prefix", "nope"], "no finished lab digits runs named nope"),
         (["lab", "memory", "run", "--distances", "0"], "distance T must be"),
+        (["train", "--headless", "--author", "李白白", "--run", "a"], "no poet named '李白白'"),
+        (
+            ["train", "--headless", "--init-from", "default", "--author", "李白白", "--run", "a"],
+            "closest: 李白",
+        ),
     ],
 )
 def test_a_mistyped_name_is_refused_before_torch_loads(argv, message, home):

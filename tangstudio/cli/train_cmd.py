@@ -284,7 +284,13 @@ def train(
     if config.init_from:  # a mistyped model is refused before torch loads, as the run name below
         from tangstudio.engine.compose.refs import resolve_model
 
-        resolve_model(config.init_from)
+        source = resolve_model(config.init_from)
+    if config.author and not config.resume:  # an unknown poet: after the corpus loads, not torch too
+        from tangstudio.engine.corpus.selection import check_selection
+        from tangstudio.engine.runs.checkpoint import read_meta
+
+        script = read_meta(source)["vocab"]["script"] if config.init_from else config.script
+        check_selection(config.corpus, script, config.forms, config.author)
     if config.run and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone claims the run
         from tangstudio.engine.runs.session import preflight
 

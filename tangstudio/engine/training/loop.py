@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tangstudio.engine.corpus.selection import check_selection
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs.events import METRIC_KEYS
 from tangstudio.engine.runs.rundir import run_path
 from tangstudio.engine.runs.session import Callback, resume_command
 from tangstudio.engine.training import distributed as D
 from tangstudio.engine.training.config import TrainConfig
-from tangstudio.engine.training.data import check_selection
 from tangstudio.engine.training.device import resolve_device
 from tangstudio.engine.training.init_from import adopt
 from tangstudio.engine.training.memory import tame_cpu_memory
