@@ -113,6 +113,24 @@ def test_bad_author_and_init_from_are_one_line_exit_2(tiny_corpus, home) -> None
     assert not (home / "runs" / "a1").exists() and not (home / "runs" / "a2").exists()
 
 
+def test_a_lab_model_with_an_author_is_refused_in_one_line(tiny_corpus, home) -> None:
+    """`--author` reads the source's script before torch loads; a classifier has none to read."""
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "OMP_NUM_THREADS": "1"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    trained = cli(
+        "lab", "digits", "train", "--run", "d1", "--steps", "1", "--hidden", "4", "--eval-every", "1"
+    )
+    assert trained.returncode == 0, trained.stderr
+    refused = cli("train", "--headless", "--init-from", "d1", "--author", "李白", "--run", "p1")
+    assert refused.returncode == 2 and "not a poem model" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not (home / "runs" / "p1").exists()
+
+
 def test_by_author_keeps_one_poet_and_names_the_closest() -> None:
     from tangstudio.engine.corpus.authors import by_author
     from tangstudio.engine.corpus.poem import Poem

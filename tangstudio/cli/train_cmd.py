@@ -289,7 +289,9 @@ def train(
         from tangstudio.engine.corpus.selection import check_selection
         from tangstudio.engine.runs.checkpoint import read_meta
 
-        script = read_meta(source)["vocab"]["script"] if config.init_from else config.script
+        # A fine-tune writes in its source's script; a source that is no poem model is refused later.
+        vocab = read_meta(source).get("vocab") if config.init_from else None
+        script = vocab.get("script", config.script) if isinstance(vocab, dict) else config.script
         check_selection(config.corpus, script, config.forms, config.author)
     if config.run and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone claims the run
         from tangstudio.engine.runs.session import preflight
