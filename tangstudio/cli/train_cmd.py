@@ -281,23 +281,29 @@ def train(
         # and the child refuses any option that differs from them.
         launch_studio(pane="train", train_config={**{k: options[k] for k in given}, "run": config.run})
         return
-    if config.init_from:  # a mistyped model is refused before torch loads, as the run name below
-        from tangstudio.engine.compose.refs import resolve_model
+    refuse_early(config, given)
+    raise typer.Exit(run_headless(config, given, quiet=quiet, as_json=as_json))
 
-        source = resolve_model(config.init_from)
-    if config.author and not config.resume:  # an unknown poet: after the corpus loads, not torch too
-        from tangstudio.engine.corpus.selection import check_selection
+
+def refuse_early(config, given: set[str]) -> None:
+    """What the trainer would refuse only after torch loads (seconds), said at once: an unknown
+    --init-from model, an unknown poet, a run name taken or nothing to resume (session.preflight)."""
+    script = config.script
+    if config.init_from:
+        from tangstudio.engine.compose.refs import resolve_model
         from tangstudio.engine.runs.checkpoint import read_meta
 
         # A fine-tune writes in its source's script; a source that is no poem model is refused later.
-        vocab = read_meta(source).get("vocab") if config.init_from else None
-        script = vocab.get("script", config.script) if isinstance(vocab, dict) else config.script
+        vocab = read_meta(resolve_model(config.init_from)).get("vocab")
+        script = vocab.get("script", script) if isinstance(vocab, dict) else script
+    if config.author and not config.resume:  # after the corpus loads, which training needs anyway
+        from tangstudio.engine.corpus.selection import check_selection
+
         check_selection(config.corpus, script, config.forms, config.author)
     if config.run and os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone claims the run
         from tangstudio.engine.runs.session import preflight
 
         preflight(config, given)
-    raise typer.Exit(run_headless(config, given, quiet=quiet, as_json=as_json))
 
 
 def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = False) -> int:
