@@ -4,22 +4,23 @@
 Why: the blind readers follow the model, about one point of their overall score per nat of loss
 (docs/quality.md, twelfth stop). Issue 22's 2.5 needs a regulated val perplexity near 47 (untitled).
 The shipped 2×512 LSTM is at 59 after about 8 hours on this project's 2-core CPU. A device session
-has 15 minutes in all, so everything happens in one prepared call: a 2×768 LSTM (the largest
-whose `generate -n 1` should stay within 1.5 s: 1.45× the shipped model's time per poem; see
-models/README.md, "The next model, on a GPU"), first on every form of the Song poems that share
-no line with a Tang val or test poem, then on every Tang form, as legs 4 and 5 did.
+has 15 minutes in all, so everything happens in one prepared call, with two chains sharing the GPU:
+"wide", a 2×768 LSTM from scratch (the widest whose `generate -n 1` should stay within 1.5 s), and
+"cont", the shipped model trained on. Each reads every form of the Song poems that share no line
+with a Tang val or test poem, then every Tang form, as legs 4 and 5 did (models/README.md, "The
+next model, on a GPU").
 
     python scripts/gpu_leg.py pack                  # here, once: .gpu/ (the wheels the device
                                                     # lacks, the clean Song poems as text)
     device `run`: command "python3 scripts/gpu_leg.py train", carry [".gpu"], timeout_s 590
     python scripts/gpu_leg.py unpack FILES_AT       # here: the runs into your runs folder
-    python scripts/eval_regulated.py default gpu-tang   # compare; ship with ship_default_model.py
+    python scripts/eval_regulated.py default wide-tang cont-tang   # compare; ship_default_model.py
     python scripts/gpu_leg.py train --dry-run-on-cpu    # every step, tiny, on this CPU
 
 `pack` needs the `song-clean` corpus (scripts/default_recipes.sh, leg 5). The device has no
 network and returns at most 8 files of 16 MiB: `train` imports the Song text there, trains both
-phases within its budget, and returns the runs (config, metrics, best checkpoint) as a tar cut into
-15 MiB parts with a manifest of checksums; `unpack` checks and joins them.
+chains within its budget, and returns the runs (config, metrics, each chain's best checkpoint) as a
+tar cut into 15 MiB parts with its checksum; `unpack` checks and joins them.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,13 +53,17 @@ MANIFEST = "manifest.json"
 BUDGET_S = 540  # the device call's timeout is 590 s: 50 s for the start of Python and the return
 SONG_SHARE = 0.75  # of the training time left after the import
 
-# The model and its two phases. Unmeasured on a GPU (none was lent when this was written): a first
-# guess scaled from the CPU legs (batch 64, lr 3e-4 from a trained model; here from scratch, 4× the batch).
-MODEL = ["--arch", "lstm", "--embed", "384", "--hidden", "768", "--layers", "2", "--tied"]
-REGULARISE = ["--dropout", "0.2", "--locked", "--weight-drop", "0.15"]
-SONG_PHASE = ["--batch-size", "256", "--lr", "2e-3", "--warmup", "200", "--seed", "7", "--eval-poems", "500"]
-TANG_PHASE = ["--batch-size", "128", "--lr", "5e-4", "--warmup", "50", "--seed", "8", "--eval-poems", "500"]
+# Two chains share the GPU (a small LSTM leaves most of it idle), so one call also says whether width
+# or more epochs of the shipped shape pays. Unmeasured on a GPU (none was lent when this was written):
+# first guesses from the CPU legs (batch 64, lr 3e-4 from a trained model).
+WIDE = ["--arch", "lstm", "--embed", "384", "--hidden", "768", "--layers", "2", "--tied"]
 TINY = ["--arch", "lstm", "--embed", "16", "--hidden", "32", "--layers", "1", "--tied"]
+REGULARISE = ["--dropout", "0.2", "--locked", "--weight-drop", "0.15"]
+WIDE_SONG = ["--batch-size", "256", "--lr", "2e-3", "--warmup", "200", "--seed", "7"]  # from scratch
+WIDE_TANG = ["--batch-size", "128", "--lr", "5e-4", "--warmup", "50", "--seed", "8"]
+CONT_SONG = ["--batch-size", "128", "--lr", "3e-4", "--warmup", "50", "--seed", "9"]  # from the shipped model
+CONT_TANG = ["--batch-size", "128", "--lr", "2e-4", "--warmup", "50", "--seed", "10"]
+RETURN_BYTES = 63 * 2**20  # a call returns 64 MiB in all: both checkpoints (43.6 + 22.1 MB) fit
 
 
 def song_lines(poems, max_body: int = MAX_BODY) -> list[str]:
@@ -87,19 +94,27 @@ def pack(out: Path) -> None:
     print(f"{out}: {len(lines):,} Song poems, {size:.1f} MiB with the wheels")
 
 
-def bundle(run_dirs: list[Path], out: Path, part_bytes: int = PART_BYTES) -> list[Path]:
-    """The runs' config and metrics, and the last one's best checkpoint, as a tar in parts.
-
-    One checkpoint only: a 2×768 model is 43 MB of the 64 MiB a call returns. The last run that
-    has one is the product (the Tang phase), or, if that phase never saved, the Song phase.
-    """
-    kept = [run for run in run_dirs if (run / "checkpoints" / "best").exists()][-1:]
+def bundle(
+    run_dirs: list[Path], weights_of: list[Path], out: Path, part_bytes: int = PART_BYTES
+) -> list[Path]:
+    """The runs' config and metrics, and the best checkpoints of `weights_of` (in that order, while
+    they fit in what a call returns), as a tar in parts with its checksum."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for run in run_dirs:
-            for name in ("config.toml", "metrics.jsonl", "checkpoints/best"):
-                if (run / name).exists() and (name != "checkpoints/best" or run in kept):
+            for name in ("config.toml", "metrics.jsonl"):
+                if (run / name).exists():
                     tar.add(run / name, arcname=f"{run.name}/{name}")
+        for run in weights_of:
+            best = run / "checkpoints" / "best"
+            size = sum(f.stat().st_size for f in best.iterdir())
+            if buffer.tell() + size > RETURN_BYTES:
+                print(
+                    f"!! {run.name}: its checkpoint ({size / 1e6:.1f} MB) does not fit; left there",
+                    flush=True,
+                )
+                continue
+            tar.add(best, arcname=f"{run.name}/checkpoints/best")
     blob = buffer.getvalue()
     parts = []
     for index, start in enumerate(range(0, len(blob), part_bytes)):
@@ -126,20 +141,37 @@ def unbundle(folder: Path, runs: Path) -> list[str]:
     return names
 
 
-def tangstudio(args: list[str], env: dict[str, str], deadline: float) -> int:
-    """One `tangstudio` command, killed at the deadline (the budget is the device call's)."""
+def tangstudio(args: list[str], env: dict[str, str], deadline: float, label: str = "") -> int:
+    """One `tangstudio` command, its lines marked with `label` (two chains print at once), killed at
+    the deadline (the budget is the device call's); 124 when it was."""
     left = deadline - time.monotonic()
     if left < 10:
-        print(f"!! skipped, the budget is spent: tangstudio {' '.join(args)}", flush=True)
+        print(f"!! {label} skipped, the budget is spent: tangstudio {' '.join(args)}", flush=True)
         return 124
-    print(f"== tangstudio {' '.join(args)}", flush=True)
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "tangstudio", *args], env=env, cwd=ROOT, timeout=left
-        ).returncode
-    except subprocess.TimeoutExpired:
-        print("!! timed out", flush=True)
+    print(f"== {label} tangstudio {' '.join(args)}", flush=True)
+    command = [sys.executable, "-m", "tangstudio", *args]
+    with subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        timer = threading.Timer(left, proc.kill)
+        timer.start()
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            print(f"{label} {line}", end="", flush=True)
+        code = proc.wait()
+        timed_out = not timer.is_alive()
+        timer.cancel()
+    if timed_out:
+        print(f"!! {label} timed out", flush=True)
         return 124
+    return code
+
+
+def _product(runs: Path, chain: list[tuple[str, list[str]]]) -> Path | None:
+    for name, _ in reversed(chain):
+        if not name.endswith("-init") and (runs / name / "checkpoints" / "best").exists():
+            return runs / name
+    return None
 
 
 def train(dry_run: bool, out: Path, budget_s: float) -> int:
@@ -159,32 +191,50 @@ def train(dry_run: bool, out: Path, budget_s: float) -> int:
     if dry_run:
         text = "\n".join(text.splitlines()[:3000])
     (home / "song.txt").write_text(text, encoding="utf-8")
-    device, model = ("cpu", TINY) if dry_run else ("cuda", MODEL)
-    common = ["train", "--headless", "--device", device, *REGULARISE, "--eval-every", "0", "--samples", "0",
-              "--checkpoint-every", "1"]  # fmt: skip
+    device, wide = ("cpu", TINY) if dry_run else ("cuda", WIDE)
     song_text = str(home / "song.txt")
-    rc = tangstudio(["corpus", "import", song_text, "--name", "song-gpu", "--format", "text"], env, deadline)
+    rc = tangstudio(
+        ["corpus", "import", song_text, "--name", "song-gpu", "--format", "text"], env, deadline, "[song]"
+    )
     # --minutes counts training only: 2.5 minutes of the rest go to loading, evaluating, saving
     left_min = (deadline - time.monotonic()) / 60 - 2.5
-    song_min, tang_min = (0.15, 0.1) if dry_run else (left_min * SONG_SHARE, left_min * (1 - SONG_SHARE))
-    # gpu-init: one step on the regulated Tang poems, for the shipped model's vocabulary (Song's is 60 %
-    # larger, and the composer's step streams the output layer); shape and vocabulary then carry over.
-    phases = [
-        ("gpu-init", [*model, "--corpus", "tang", "--forms", "regulated", "--steps", "1", "--eval-poems", "20"]),
-        ("gpu-song", [*SONG_PHASE, "--init-from", "gpu-init", "--corpus", "song-gpu", "--forms", "all",
-                      "--minutes", f"{song_min:.2f}"]),
-        ("gpu-tang", [*TANG_PHASE, "--init-from", "gpu-song", "--corpus", "tang", "--forms", "all",
-                      "--minutes", f"{tang_min:.2f}"]),
-    ]  # fmt: skip
-    for name, phase in phases:
-        if rc == 0:  # each phase starts from the one before (its best checkpoint)
-            rc = tangstudio([*common, *phase, "--run", name], env, deadline)
-    runs = [home / "runs" / name for name, _ in phases[1:] if (home / "runs" / name).exists()]
-    parts = bundle(runs, out) if runs else []
-    print(
-        f"== returned {[p.name for p in parts]} of {[r.name for r in runs]} in {time.monotonic() - start:.0f} s; rc {rc}"
+    song, tang = (
+        ("0.15", "0.10")
+        if dry_run
+        else (f"{left_min * SONG_SHARE:.2f}", f"{left_min * (1 - SONG_SHARE):.2f}")
     )
-    return rc
+    # wide-init: one step on the regulated Tang poems, for the shipped model's vocabulary (Song's is 60 %
+    # larger, and the composer's step streams the output layer); shape and vocabulary then carry over.
+    chains = [
+        [("wide-init", [*wide, "--corpus", "tang", "--forms", "regulated", "--steps", "1", "--eval-poems", "20"]),
+         ("wide-song", [*WIDE_SONG, "--init-from", "wide-init", "--corpus", "song-gpu", "--minutes", song]),
+         ("wide-tang", [*WIDE_TANG, "--init-from", "wide-song", "--corpus", "tang", "--minutes", tang])],
+        [("cont-song", [*CONT_SONG, "--init-from", "default", "--corpus", "song-gpu", "--minutes", song]),
+         ("cont-tang", [*CONT_TANG, "--init-from", "cont-song", "--corpus", "tang", "--minutes", tang])],
+    ]  # fmt: skip
+    common = ["train", "--headless", "--device", device, *REGULARISE, "--forms", "all", "--eval-every", "0",
+              "--eval-poems", "500", "--samples", "0", "--checkpoint-every", "1"]  # fmt: skip
+
+    def run_chain(chain: list[tuple[str, list[str]]]) -> int:
+        code = rc
+        for name, phase in chain:
+            if code == 0:  # each phase starts from the one before (its best checkpoint)
+                code = tangstudio([*common, *phase, "--run", name], env, deadline, f"[{name}]")
+        return code
+
+    with ThreadPoolExecutor(len(chains)) as pool:
+        codes = list(pool.map(run_chain, chains))
+    runs = home / "runs"
+    trained = [runs / name for chain in chains for name, _ in chain if not name.endswith("-init")]
+    trained = [run for run in trained if run.exists()]
+    # each chain's product: its last run that saved a best checkpoint (the Tang phase, else the Song one)
+    weights_of = [run for run in (_product(runs, chain) for chain in chains) if run is not None]
+    parts = bundle(trained, weights_of, out)
+    took = time.monotonic() - start
+    print(
+        f"== returned {[p.name for p in parts]} of {[r.name for r in trained]} in {took:.0f} s; exit {codes}"
+    )
+    return max(codes)
 
 
 def main() -> int:

@@ -24,14 +24,14 @@ def gpu_leg():
 
 
 def test_a_run_comes_back_whole_through_small_parts(gpu_leg, seeded_model_run: Path, tmp_path: Path) -> None:
-    """The last run's checkpoint comes back bit for bit; an earlier run's, only its config and metrics."""
+    """A chosen run's checkpoint comes back bit for bit; another run's, only its config and metrics."""
     from tangstudio.engine.runs.checkpoint import read_weights
 
     out, runs = tmp_path / "out", tmp_path / "runs"
     out.mkdir()
     runs.mkdir()
     song = shutil.copytree(seeded_model_run, tmp_path / "there" / "gpu-song")
-    parts = gpu_leg.bundle([song, seeded_model_run], out, part_bytes=50_000)
+    parts = gpu_leg.bundle([song, seeded_model_run], [seeded_model_run], out, part_bytes=50_000)
     assert len(parts) > 2 and all(p.stat().st_size <= 50_000 for p in parts)
 
     assert gpu_leg.unbundle(out, runs) == sorted(["gpu-song", seeded_model_run.name])
@@ -49,7 +49,7 @@ def test_a_damaged_part_or_a_run_already_here_is_refused(
     out, runs = tmp_path / "out", tmp_path / "runs"
     out.mkdir()
     runs.mkdir()
-    parts = gpu_leg.bundle([seeded_model_run], out, part_bytes=50_000)
+    parts = gpu_leg.bundle([seeded_model_run], [seeded_model_run], out, part_bytes=50_000)
     (runs / seeded_model_run.name).mkdir()
     (runs / seeded_model_run.name / "mine.txt").write_text("keep", encoding="utf-8")
     with pytest.raises(SystemExit, match="already there"):
@@ -86,3 +86,20 @@ def test_the_song_text_keeps_whole_short_poems_with_titles_the_importer_reads(
         ("春日寄友", ["春风吹柳绿，细雨湿花红。"]),
         ("", ["白日依山尽，黄河入海流。"]),
     ]
+
+
+def test_a_checkpoint_beyond_what_a_call_returns_is_left_there(
+    gpu_leg, seeded_model_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first product comes back; the next would overflow the 64 MiB, so only its metrics do."""
+    out, runs = tmp_path / "out", tmp_path / "runs"
+    out.mkdir()
+    runs.mkdir()
+    other = shutil.copytree(seeded_model_run, tmp_path / "there" / "cont-tang")
+    size = sum(f.stat().st_size for f in (seeded_model_run / "checkpoints" / "best").iterdir())
+    monkeypatch.setattr(gpu_leg, "RETURN_BYTES", int(size * 1.5))
+    gpu_leg.bundle([seeded_model_run, other], [seeded_model_run, other], out)
+    gpu_leg.unbundle(out, runs)
+    assert (runs / seeded_model_run.name / "checkpoints" / "best").is_dir()
+    assert (runs / "cont-tang" / "config.toml").exists()
+    assert not (runs / "cont-tang" / "checkpoints").exists()
