@@ -137,7 +137,17 @@ def unbundle(folder: Path, runs: Path) -> list[str]:
         taken = [n for n in names if (runs / n).exists()]
         if taken:
             raise SystemExit(f"runs already there, left as they are: {', '.join(taken)}")
-        tar.extractall(runs, filter="data")
+        for member in tar.getmembers():  # plain files and folders inside the runs folder, nothing else
+            if (
+                not (member.isfile() or member.isdir())
+                or Path(member.name).is_absolute()
+                or ".." in member.name
+            ):
+                raise SystemExit(f"{folder}: {member.name!r} is not a run's file; nothing unpacked")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+            tar.extractall(runs, filter="data")
+        else:
+            tar.extractall(runs)  # its members are checked above
     return names
 
 
