@@ -81,3 +81,24 @@ def test_cuda_resume_and_sampling(tiny_corpus):
     loaded = load_checkpoint("gpu-resume", device="cuda")
     texts = sample_poems(loaded.model, loaded.vocab, ["wujue", "qilv"], device="cuda")
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=needs_cuda)])
+@pytest.mark.parametrize(("arch", "weight_drop"), [("lstm", 0.0), ("lstm", 0.15), ("bilstm", 0.0)])
+def test_the_recurrence_runs_in_fp32_under_bf16_autocast(device, arch, weight_drop):
+    """Autocast would send a cuDNN LSTM to fp16 (not bf16), where unscaled gradients underflow, and a
+    CPU LSTM to oneDNN's bf16, which many CPUs lack: the recurrent layers must see fp32, and the
+    gradient must reach their weights, while the output layer stays in bf16."""
+    from tangstudio.engine.models import ModelConfig, build_model
+
+    config = ModelConfig(arch=arch, vocab_size=50, embed=16, hidden=32, layers=1, weight_drop=weight_drop)
+    model = build_model(config).to(device).train()
+    stack = model.rnn if arch == "lstm" else model.forward_lstm
+    seen: list[torch.dtype] = []
+    stack.register_forward_hook(lambda _module, _inputs, output: seen.append(output[0].dtype))
+    with torch.autocast(device, dtype=torch.bfloat16):
+        logits = model(torch.randint(4, 50, (3, 9), device=device))
+    assert seen == [torch.float32] and logits.dtype == torch.bfloat16
+    logits.float().sum().backward()
+    grads = [p.grad for name, p in stack.named_parameters() if "weight_hh" in name]
+    assert grads and all(g is not None and g.dtype == torch.float32 and g.abs().sum() > 0 for g in grads)

@@ -26,7 +26,13 @@ from torch import Tensor, nn
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.config import ModelConfig
-from tangstudio.engine.models.layers import HeadInputs, OutputHead, make_embedding, make_recurrent
+from tangstudio.engine.models.layers import (
+    HeadInputs,
+    OutputHead,
+    fp32_recurrence,
+    make_embedding,
+    make_recurrent,
+)
 
 
 class BiLSTMCharLM(nn.Module):
@@ -63,14 +69,15 @@ class BiLSTMCharLM(nn.Module):
         lengths = _row_lengths(inputs) if lengths is None else _checked(lengths, B, T, inputs.device)
         x = self.embedding(inputs)
 
-        # Forward direction: position t has read x_0 … x_t. Padding lies to the right, so it
-        # only reaches positions past the end, whose logits nobody uses.
-        fwd, _ = self.forward_lstm(x)
-        # Backward direction: reverse each row within its length (the padding stays at the
-        # end), read left to right, and reverse back: position t has read x_t … x_{n−1}, so
-        # each row starts at its own real end and padding never reaches a real position.
-        # (No pack_padded_sequence needed: we never use the final state.)
-        bwd = _reverse_rows(self.backward_lstm(_reverse_rows(x, lengths))[0], lengths)
+        with fp32_recurrence(x.device):
+            # Forward direction: position t has read x_0 … x_t. Padding lies to the right, so it
+            # only reaches positions past the end, whose logits nobody uses.
+            fwd, _ = self.forward_lstm(x.float())
+            # Backward direction: reverse each row within its length (the padding stays at the
+            # end), read left to right, and reverse back: position t has read x_t … x_{n−1}, so
+            # each row starts at its own real end and padding never reaches a real position.
+            # (No pack_padded_sequence needed: we never use the final state.)
+            bwd = _reverse_rows(self.backward_lstm(_reverse_rows(x.float(), lengths))[0], lengths)
 
         left = torch.cat([self.left_edge.expand(B, 1, -1).to(fwd.dtype), fwd[:, :-1]], dim=1)  # →h_{t−1}
         right = torch.cat([bwd[:, 1:], torch.zeros_like(bwd[:, :1])], dim=1)  # ←h_{t+1}

@@ -19,7 +19,14 @@ from torch import Tensor, nn
 
 from tangstudio.engine.corpus.vocab import PAD
 from tangstudio.engine.models.config import ModelConfig
-from tangstudio.engine.models.layers import HeadInputs, OutputHead, make_embedding, make_recurrent, zero_state
+from tangstudio.engine.models.layers import (
+    HeadInputs,
+    OutputHead,
+    fp32_recurrence,
+    make_embedding,
+    make_recurrent,
+    zero_state,
+)
 from tangstudio.engine.models.regularize import embedding_dropout, locked_dropout, weight_dropped_call
 
 State = Tensor | tuple[Tensor, Tensor]
@@ -60,7 +67,8 @@ class CausalCharLM(nn.Module):
         c, on = self.config, self.training
         x = embedding_dropout(self.embedding, inputs, c.embed_dropout, on)
         x = locked_dropout(x, c.dropout_in, on)
-        h, _ = weight_dropped_call(self.rnn, c.weight_drop, on, x)
+        with fp32_recurrence(x.device):
+            h, _ = weight_dropped_call(self.rnn, c.weight_drop, on, x.float())
         if c.locked:
             h = locked_dropout(h, c.dropout, on)
         head_inputs = self.head.inputs(h, self.embedding.weight, dropout=not c.locked)

@@ -6,7 +6,8 @@ ends here means the causal and bidirectional models differ only in how they read
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +20,23 @@ HeadInputs = tuple[Tensor, Tensor, Tensor]  # (x, weight, bias) of the output he
 
 # Callables rather than type[nn.RNNBase]: the subclasses take (input_size, hidden_size, ...), the base a mode first.
 FUSED: dict[str, Callable[..., nn.RNNBase]] = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+@contextmanager
+def fp32_recurrence(device: torch.device) -> Iterator[None]:
+    """Run the recurrent layers outside autocast, in fp32.
+
+    On CUDA, autocast sends a cuDNN RNN to fp16 whatever dtype it was asked for (PyTorch's
+    _cudnn_rnn wrapper casts to half), and fp16 without loss scaling rounds away the small
+    gradients that long memory lives on; on a CPU, a bf16 LSTM needs oneDNN's bf16 support, which
+    many CPUs lack. In fp32 (TF32 matmuls on recent cards) the recurrence keeps its gradients, and
+    the output layer, where bf16 pays, keeps its autocast.
+    """
+    if device.type not in ("cuda", "cpu"):  # no autocast to leave (and no torch.autocast there before 2.5)
+        yield
+        return
+    with torch.autocast(device.type, enabled=False):
+        yield
 
 
 def make_recurrent(
