@@ -45,13 +45,20 @@ sys.path.insert(0, str(ROOT))
 
 PACK = ROOT / ".gpu"  # ignored by git; named in the device call's carry
 SONG_TEXT = "song.txt.xz"
-WHEELS = ("opencc==1.4.2", "platformdirs==4.14.9", "typer==0.28.0", "click==8.5.1")
+WHEELS = (  # what the trainer imports that the device image lacks, or has in another version
+    "opencc==1.4.2",
+    "platformdirs==4.14.9",
+    "tomli-w==1.2.0",
+    "typer==0.28.0",
+    "click==8.5.1",
+    "annotated-doc==0.0.7",
+)
 # Characters with punctuation: every regulated poem and most 古体, within the 64 MiB a call carries.
 MAX_BODY = 120
 PART_BYTES = 15 * 2**20  # under the 16 MiB a returned file may hold
 MANIFEST = "manifest.json"
 BUDGET_S = 540  # the device call's timeout is 590 s: 50 s for the start of Python and the return
-SONG_SHARE = 0.75  # of the training time left after the import
+SONG_SHARE = 0.75  # of the time left when a Song phase starts, less two starts (phase_minutes)
 
 # Two chains share the GPU (a small LSTM leaves most of it idle), so one call also says whether width
 # or more epochs of the shipped shape pays. Unmeasured on a GPU (none was lent when this was written):
@@ -184,6 +191,26 @@ def _product(runs: Path, chain: list[tuple[str, list[str]]]) -> Path | None:
     return None
 
 
+# What `train` needs there, imported once before any phase starts: a missing one fails in seconds,
+# while device time is left to fix it and call again.
+PRECHECK = (
+    "import opencc, platformdirs, tomli_w, typer, torch, tangstudio.cli.app, tangstudio.engine.runs.session, "
+    "tangstudio.engine.training.trainer, tangstudio.engine.corpus.importer; "
+    "assert torch.cuda.is_available() or {dry}, 'torch sees no CUDA GPU'"
+)
+START_MIN = 0.75  # a phase's start, last evaluation and save, beyond its --minutes
+
+
+def phase_minutes(name: str, deadline: float, dry_run: bool) -> str:
+    """--minutes for a phase starting now: the Song phases take SONG_SHARE of what is left after
+    two starts, a Tang phase all that is left after one (both chains have the same deadline)."""
+    if dry_run:
+        return "0.15" if name.endswith("-song") else "0.10"
+    left = (deadline - time.monotonic()) / 60
+    minutes = (left - 2 * START_MIN) * SONG_SHARE if name.endswith("-song") else left - START_MIN
+    return f"{max(minutes, 0.2):.2f}"
+
+
 def train(dry_run: bool, out: Path, budget_s: float) -> int:
     start = time.monotonic()
     deadline = start + budget_s
@@ -197,54 +224,64 @@ def train(dry_run: bool, out: Path, budget_s: float) -> int:
             check=True,
         )  # fmt: skip
         env["PYTHONPATH"] = f"{site}{os.pathsep}{ROOT}"
+    check = subprocess.run([sys.executable, "-c", PRECHECK.format(dry=dry_run)], env=env, cwd=ROOT)
+    if check.returncode != 0:
+        print("!! the device lacks what the trainer imports (above); nothing was trained", flush=True)
+        return 1
     text = lzma.decompress((PACK / SONG_TEXT).read_bytes()).decode("utf-8")
     if dry_run:
         text = "\n".join(text.splitlines()[:3000])
     (home / "song.txt").write_text(text, encoding="utf-8")
     device, wide = ("cpu", TINY) if dry_run else ("cuda", WIDE)
     song_text = str(home / "song.txt")
-    rc = tangstudio(
+    imported = tangstudio(
         ["corpus", "import", song_text, "--name", "song-gpu", "--format", "text"], env, deadline, "[song]"
-    )
-    # --minutes counts training only: 2.5 minutes of the rest go to loading, evaluating, saving
-    left_min = (deadline - time.monotonic()) / 60 - 2.5
-    song, tang = (
-        ("0.15", "0.10")
-        if dry_run
-        else (f"{left_min * SONG_SHARE:.2f}", f"{left_min * (1 - SONG_SHARE):.2f}")
     )
     # wide-init: one step on the regulated Tang poems, for the shipped model's vocabulary (Song's is 60 %
     # larger, and the composer's step streams the output layer); shape and vocabulary then carry over.
     chains = [
         [("wide-init", [*wide, "--corpus", "tang", "--forms", "regulated", "--steps", "1", "--eval-poems", "20"]),
-         ("wide-song", [*WIDE_SONG, "--init-from", "wide-init", "--corpus", "song-gpu", "--minutes", song]),
-         ("wide-tang", [*WIDE_TANG, "--init-from", "wide-song", "--corpus", "tang", "--minutes", tang])],
-        [("cont-song", [*CONT_SONG, "--init-from", "default", "--corpus", "song-gpu", "--minutes", song]),
-         ("cont-tang", [*CONT_TANG, "--init-from", "cont-song", "--corpus", "tang", "--minutes", tang])],
+         ("wide-song", [*WIDE_SONG, "--init-from", "wide-init", "--corpus", "song-gpu"]),
+         ("wide-tang", [*WIDE_TANG, "--init-from", "wide-song", "--corpus", "tang"])],
+        [("cont-song", [*CONT_SONG, "--init-from", "default", "--corpus", "song-gpu"]),
+         ("cont-tang", [*CONT_TANG, "--init-from", "cont-song", "--corpus", "tang"])],
     ]  # fmt: skip
     common = ["train", "--headless", "--device", device, *REGULARISE, "--forms", "all", "--eval-every", "0",
               "--eval-poems", "500", "--samples", "0", "--checkpoint-every", "1"]  # fmt: skip
+    runs = home / "runs"
+    returning = threading.Lock()
+
+    def send_back() -> list[Path]:
+        """Bundle what exists now, so a call cut short still returns the phases that finished."""
+        with returning:
+            trained = [runs / n for chain in chains for n, _ in chain if not n.endswith("-init")]
+            trained = [run for run in trained if run.exists()]
+            # each chain's product: its last run with a best checkpoint (the Tang phase, else the Song one)
+            weights_of = [run for run in (_product(runs, chain) for chain in chains) if run is not None]
+            for stale in out.glob("runs.tar.*"):
+                stale.unlink()
+            return bundle(trained, weights_of, out) if trained else []
 
     def run_chain(chain: list[tuple[str, list[str]]]) -> int:
-        code = rc
+        code = imported
         for name, phase in chain:
             if code == 0:  # each phase starts from the one before (its best checkpoint)
-                code = tangstudio([*common, *phase, "--run", name], env, deadline, f"[{name}]")
+                budget = (
+                    [] if name.endswith("-init") else ["--minutes", phase_minutes(name, deadline, dry_run)]
+                )
+                code = tangstudio([*common, *phase, *budget, "--run", name], env, deadline, f"[{name}]")
+                send_back()
         return code
 
     with ThreadPoolExecutor(len(chains)) as pool:
         codes = list(pool.map(run_chain, chains))
-    runs = home / "runs"
-    trained = [runs / name for chain in chains for name, _ in chain if not name.endswith("-init")]
-    trained = [run for run in trained if run.exists()]
-    # each chain's product: its last run that saved a best checkpoint (the Tang phase, else the Song one)
-    weights_of = [run for run in (_product(runs, chain) for chain in chains) if run is not None]
-    parts = bundle(trained, weights_of, out)
+    parts = send_back()
+    products = [run.name for run in (_product(runs, chain) for chain in chains) if run is not None]
     took = time.monotonic() - start
     print(
-        f"== returned {[p.name for p in parts]} of {[r.name for r in trained]} in {took:.0f} s; exit {codes}"
+        f"== returned {[p.name for p in parts]} (checkpoints of {products}) in {took:.0f} s; phases exit {codes}"
     )
-    return max(codes)
+    return 0 if products else 1  # a phase stopped at the deadline (124) still returned its checkpoints
 
 
 def main() -> int:

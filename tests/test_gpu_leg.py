@@ -103,3 +103,18 @@ def test_a_checkpoint_beyond_what_a_call_returns_is_left_there(
     assert (runs / seeded_model_run.name / "checkpoints" / "best").is_dir()
     assert (runs / "cont-tang" / "config.toml").exists()
     assert not (runs / "cont-tang" / "checkpoints").exists()
+
+
+def test_each_phase_is_given_what_is_left_of_the_call(gpu_leg) -> None:
+    """A Song phase takes three quarters of what is left after two starts, a Tang phase all but one
+    start; never less than the trainer accepts, however late a phase begins."""
+    import time
+
+    now = time.monotonic()
+    assert float(gpu_leg.phase_minutes("wide-song", now + 480, dry_run=False)) == pytest.approx(
+        4.875, abs=0.02
+    )
+    assert float(gpu_leg.phase_minutes("cont-tang", now + 150, dry_run=False)) == pytest.approx(
+        1.75, abs=0.02
+    )
+    assert gpu_leg.phase_minutes("wide-tang", now + 10, dry_run=False) == "0.20"
