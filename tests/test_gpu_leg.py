@@ -91,7 +91,7 @@ def test_the_song_text_keeps_whole_short_poems_with_titles_the_importer_reads(
 def test_a_checkpoint_beyond_what_a_call_returns_is_left_there(
     gpu_leg, seeded_model_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The first product comes back; the next would overflow the 64 MiB, so only its metrics do."""
+    """The first product comes back; the next would overflow the 64 MiB, so only its config and metrics do."""
     out, runs = tmp_path / "out", tmp_path / "runs"
     out.mkdir()
     runs.mkdir()
