@@ -294,8 +294,7 @@ def refuse_early(config, given: set[str]) -> None:
         from tangstudio.engine.runs.checkpoint import read_meta
 
         # A fine-tune writes in its source's script; a source that is no poem model is refused later.
-        vocab = read_meta(resolve_model(config.init_from)).get("vocab")
-        script = vocab.get("script", script) if isinstance(vocab, dict) else script
+        script = read_meta(resolve_model(config.init_from)).get("script") or script
     if config.author and not config.resume:  # after the corpus loads, which training needs anyway
         from tangstudio.engine.corpus.selection import check_selection
 
