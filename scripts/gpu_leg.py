@@ -5,10 +5,11 @@ Why: the blind readers follow the model, about one point of their overall score 
 (docs/quality.md, twelfth stop). Issue 22's 2.5 needs a regulated val perplexity near 47 (untitled).
 The shipped 2×512 LSTM is at 59 after about 8 hours on this project's 2-core CPU. A device session
 has 15 minutes in all, so everything happens in one prepared call, with two chains sharing the GPU:
-"wide", a 2×768 LSTM from scratch (near the composer's limit: `generate -n 1` 1.6–1.7 s here for
-1.2–1.3 s, against 1.5 s asked), and "cont", the shipped model trained on, in the shipped shape. Each reads every form of the Song poems that share no line
-with a Tang val or test poem, then every Tang form, as legs 4 and 5 did (models/README.md, "The
-next model, on a GPU").
+"wide", a 2×768 LSTM from scratch, and "cont", the shipped model trained on in its own shape. The
+wide one is near the composer's limit: `generate -n 1` took 1.6–1.7 s here with an untrained
+2×768 model, against 1.2–1.3 s for the shipped one and the 1.5 s asked. Each chain reads every form
+of the Song poems that share no line with a Tang val or test poem, then every Tang form, as legs 4
+and 5 did (models/README.md, "The next model, on a GPU").
 
     python scripts/gpu_leg.py pack                  # here, once: .gpu/ (the wheels the device
                                                     # lacks, the clean Song poems as text)
