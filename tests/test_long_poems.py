@@ -127,6 +127,26 @@ def test_a_models_step_loss_matches_its_logits(arch, tied):
     assert abs(float((bf16 - plain).detach())) / batch.chars < 0.01
 
 
+def test_a_batch_moved_to_a_device_brings_its_scored_slots_and_the_step_reads_them():
+    """The trainer moves each batch with `to` (pinned first on CUDA): the scored slots travel with it,
+    found on the CPU, and the chunked head scores exactly those rows."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(arch="lstm", vocab_size=30, embed=8, hidden=12, layers=1, dropout=0.0))
+    batch = causal_batch([[5, 9, 10, 11, 3], [6, 12, 3], [5, *range(7, 29), 3]])
+    moved = batch.to(torch.device("cpu"))
+    assert moved.scored is not None
+    assert moved.scored.tolist() == (batch.targets.reshape(-1) != PAD).nonzero().squeeze(1).tolist()
+    head = HeadSettings(chunk=4)
+    assert torch.allclose(step_loss(model, moved, False, head), step_loss(model, batch, False, head))
+    # Half of the slots given: the step scores those alone, so it read what came with the batch.
+    half = causal_batch([[5, 9, 10, 11, 3], [6, 12, 3], [5, *range(7, 29), 3]])
+    half.scored = moved.scored[::2]
+    features, weight, bias = model(half.inputs, half.lengths, features=True)
+    want = head_loss(features, weight, bias, half.targets, 4, scored=moved.scored[::2])
+    assert want[1] == len(moved.scored[::2]) < batch.chars
+    assert torch.allclose(step_loss(model, half, False, head), want[0])
+
+
 def test_long_poem_options_are_checked():
     for options, message in (
         ({"budget_len": -1}, "--budget-len"),

@@ -121,6 +121,14 @@ class Batch:
     chars: int  # real predicted tokens (characters + <eos>) in this shard
     slots: int  # input slots processed, padding included
     real_slots: int  # input slots holding a real token
+    # Flat indices of the scored target slots (targets != PAD), found here on the CPU: found on a
+    # GPU (a nonzero) they would make the host wait for the device once a step.
+    scored: torch.Tensor | None = None
+
+    def scored_slots(self) -> torch.Tensor:
+        if self.scored is not None:
+            return self.scored
+        return (self.targets.reshape(-1) != PAD).nonzero().squeeze(1)
 
     def to(self, device: torch.device, non_blocking: bool = False) -> Batch:
         return Batch(
@@ -130,6 +138,7 @@ class Batch:
             self.chars,
             self.slots,
             self.real_slots,
+            self.scored_slots().to(device, non_blocking=non_blocking),
         )
 
     def pin_memory(self) -> Batch:
@@ -140,6 +149,7 @@ class Batch:
             self.chars,
             self.slots,
             self.real_slots,
+            self.scored_slots().pin_memory(),
         )
 
 

@@ -110,13 +110,16 @@ def head_loss(
     targets: Tensor,
     chunk: int = DEFAULT_CHUNK,
     bf16: bool = False,
+    scored: Tensor | None = None,
 ) -> tuple[Tensor, int]:
     """(summed nats over the scored targets, how many were scored) for features [..., H] and targets [...].
 
     `weight` [V, H] and `bias` [V] are the head's last linear map (models' `head_inputs`).
+    `scored`, the flat indices of the targets that are not PAD, may come with the batch (`Batch.to`
+    finds them on the CPU); otherwise they are found here, which on a GPU waits for it.
     """
     flat_t = targets.reshape(-1)
-    keep = (flat_t != PAD).nonzero().squeeze(1)
+    keep = (flat_t != PAD).nonzero().squeeze(1) if scored is None else scored
     h = features.reshape(-1, features.shape[-1]).index_select(0, keep)
     t = flat_t.index_select(0, keep)
     if h.shape[0] == 0:
