@@ -84,3 +84,28 @@ def test_runs_list_shows_lab_runs_in_their_own_table(lab_and_poem_runs: Path, ho
         r["name"]: r["kind"] for r in json.loads(tangstudio("runs", "list", "--json", home=home).stdout)
     }
     assert listed == {"tiny-gru": "poem", "lab-bilstm": "lab"}
+
+
+def test_each_trainer_refuses_to_resume_the_other_kind_of_run_naming_the_right_command(
+    lab_and_poem_runs: Path, home: Path
+) -> None:
+    """`train --resume` of a digits run once said "unknown training option(s): kind, task, threads"."""
+    before = {p: p.read_bytes() for p in sorted(lab_and_poem_runs.rglob("*")) if p.is_file()}
+    for args, line in (
+        (
+            ("train", "--headless", "--run", "lab-bilstm", "--resume"),
+            "lab-bilstm is a lab digits run, not a poem run: resume it with tangstudio",
+        ),
+        (
+            ("lab", "digits", "train", "--run", "tiny-gru", "--resume"),
+            "tiny-gru is a poem run, not a lab run: resume it with tangstudio",
+        ),
+    ):
+        done = tangstudio(*args, home=home)
+        assert done.returncode == 2, (done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and line in done.stderr, done.stderr
+    assert "lab digits train --run lab-bilstm --resume" in tangstudio(
+        "train", "--headless", "--run", "lab-bilstm", "--resume", home=home
+    ).stderr
+    after = {p: p.read_bytes() for p in sorted(lab_and_poem_runs.rglob("*")) if p.is_file()}
+    assert after == before
