@@ -72,6 +72,24 @@ def test_tampered_or_truncated_weights_are_refused(trained, damage):
         load_checkpoint(trained)
 
 
+def test_runs_list_calls_a_run_with_damaged_best_weights_damaged_not_finished(trained):
+    """`generate --model g` would refuse these weights, so the listing must not call the run finished;
+    `last`'s weights are left to `runs show` (and to the resume that reads them)."""
+    assert {r.name: r for r in list_runs()}["g"].status == "finished"
+    last = trained / "checkpoints" / "last" / "model.safetensors"
+    blob = bytearray(last.read_bytes())
+    blob[-3] ^= 0xFF
+    last.write_bytes(bytes(blob))
+    assert {r.name: r for r in list_runs()}["g"].status == "finished"
+    best = trained / "checkpoints" / "best" / "model.safetensors"
+    blob = bytearray(best.read_bytes())
+    blob[-3] ^= 0xFF
+    best.write_bytes(bytes(blob))
+    listed = {r.name: r for r in list_runs()}["g"]
+    assert listed.status == "damaged"
+    assert listed.problems == ["checkpoints/best/model.safetensors: does not match its recorded sha256"]
+
+
 def test_damaged_meta_and_train_state_are_refused(trained):
     meta = trained / "checkpoints" / "best" / "meta.json"
     meta.write_text(meta.read_text(encoding="utf-8")[:40], encoding="utf-8")

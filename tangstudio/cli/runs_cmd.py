@@ -147,17 +147,14 @@ def show(
     from tangstudio.engine.runs import open_run
     from tangstudio.engine.runs.kinds import LAB
     from tangstudio.engine.runs.metrics import read_jsonl_tail, read_kind
-    from tangstudio.engine.runs.rundir import check_weights, checkpoint_metas, summarize
+    from tangstudio.engine.runs.rundir import checkpoint_metas, summarize
     from tangstudio.engine.runs.schema import check_sample
 
     handle = open_run(run)
-    summary = summarize(handle)
+    summary = summarize(handle, weights=("best", "last"))
     evals = read_kind(handle.metrics_path, "eval")  # streamed: train lines are never parsed or kept
     samples = read_jsonl_tail(handle.samples_path, check_sample).events[-3:]
     metas, _ = checkpoint_metas(handle)  # their problems are in summary.problems already
-    summary.problems += check_weights(handle, metas)
-    if any(not p.startswith(("metrics.jsonl:", "samples.jsonl:")) for p in summary.problems):
-        summary.status = "damaged"
     checkpoints = {
         which: {
             "path": str(handle.best_dir if which == "best" else handle.last_dir),

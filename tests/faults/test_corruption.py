@@ -203,11 +203,13 @@ def test_a_damaged_file_gives_one_line_or_is_shown_damaged(base, tmp_path, relat
         if reader in LISTING or reader == "follower":
             assert outcome.code == 0, said
             assert snapshot(run) == before, f"{said}\nwrote into the damaged run"
-            if reader in LISTING and (how in ALWAYS_SEEN or name in ("config.toml", "meta.json")):
-                if how == "bitflip":
+            best_weights = relative == "checkpoints/best/model.safetensors"  # both check its sha256
+            if reader in LISTING and (best_weights or how in ALWAYS_SEEN or name in ("config.toml", "meta.json")):
+                if how == "bitflip" and not best_weights:
                     continue
                 if relative.startswith("checkpoints/") and reader == "runs list" and name != "meta.json":
-                    continue  # `runs list` reads meta.json alone; `runs show` checks the rest
+                    if not best_weights:
+                        continue  # `runs list` reads meta.json and best's weights; `runs show` the rest
                 if name in ("run.lock",):
                     continue  # a damaged lock is a stale lock: nothing to report
                 assert "damaged" in outcome.output and name.split(".")[0] in outcome.output, said

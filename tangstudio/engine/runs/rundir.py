@@ -199,8 +199,14 @@ def check_weights(run: RunDir, metas: dict[str, dict[str, Any]]) -> list[str]:
     return problems
 
 
-def summarize(run: RunDir) -> RunSummary:
-    """What `runs list` shows of one run; a damaged file is named in `problems`, never raised."""
+def summarize(run: RunDir, weights: tuple[str, ...] = ("best",)) -> RunSummary:
+    """What `runs list` shows of one run; a damaged file is named in `problems`, never raised.
+
+    The weights of the checkpoints named in `weights` are checked against their recorded sha256
+    (about 15 ms for the shipped model's 22 MB): `best` is what `generate --model` loads, so a run
+    whose best weights are damaged is listed as damaged, not finished. A running run's are not
+    checked, since a checkpoint may be replaced between reading its meta.json and its weights.
+    """
     problems: list[str] = []
     try:
         config = run.config()
@@ -211,17 +217,19 @@ def summarize(run: RunDir) -> RunSummary:
     samples = read_jsonl_tail(run.samples_path, check_sample)
     problems += [p for p in metrics.problems("metrics.jsonl") + samples.problems("samples.jsonl")]
     metas, meta_problems = checkpoint_metas(run)
-    problems += meta_problems
+    running = run.is_running()
+    weight_problems = [] if running else check_weights(run, {k: m for k, m in metas.items() if k in weights})
+    problems += meta_problems + weight_problems
     events = metrics.events
     steps = max((e["step"] for e in events), default=0)
     evals = [e for e in events if e.get("event") == "eval" and e.get("val_loss") is not None]
     # The best is what best/ holds, never an evaluation whose save failed or was killed (issue 26).
     best = metas.get("best")
     done = [e for e in events if e.get("event") == "done"]
-    damaged = bool(meta_problems or metrics.damage or samples.damage or not config)
+    damaged = bool(meta_problems or weight_problems or metrics.damage or samples.damage or not config)
     if damaged:
         status = "damaged"
-    elif run.is_running():
+    elif running:
         status = "running"
     elif done:
         status = str(done[-1].get("status", "finished"))
