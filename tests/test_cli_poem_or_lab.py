@@ -104,8 +104,9 @@ def test_each_trainer_refuses_to_resume_the_other_kind_of_run_naming_the_right_c
         done = tangstudio(*args, home=home)
         assert done.returncode == 2, (done.stdout, done.stderr)
         assert done.stderr.count("\n") == 1 and line in done.stderr, done.stderr
-    assert "lab digits train --run lab-bilstm --resume" in tangstudio(
-        "train", "--headless", "--run", "lab-bilstm", "--resume", home=home
-    ).stderr
+    assert (
+        "lab digits train --run lab-bilstm --resume"
+        in tangstudio("train", "--headless", "--run", "lab-bilstm", "--resume", home=home).stderr
+    )
     after = {p: p.read_bytes() for p in sorted(lab_and_poem_runs.rglob("*")) if p.is_file()}
     assert after == before

@@ -204,12 +204,14 @@ def test_a_damaged_file_gives_one_line_or_is_shown_damaged(base, tmp_path, relat
             assert outcome.code == 0, said
             assert snapshot(run) == before, f"{said}\nwrote into the damaged run"
             best_weights = relative == "checkpoints/best/model.safetensors"  # both check its sha256
-            if reader in LISTING and (best_weights or how in ALWAYS_SEEN or name in ("config.toml", "meta.json")):
+            if reader in LISTING and (
+                best_weights or how in ALWAYS_SEEN or name in ("config.toml", "meta.json")
+            ):
                 if how == "bitflip" and not best_weights:
                     continue
-                if relative.startswith("checkpoints/") and reader == "runs list" and name != "meta.json":
-                    if not best_weights:
-                        continue  # `runs list` reads meta.json and best's weights; `runs show` the rest
+                listed_only = reader == "runs list" and name != "meta.json" and not best_weights
+                if relative.startswith("checkpoints/") and listed_only:
+                    continue  # `runs list` reads meta.json and best's weights; `runs show` the rest
                 if name in ("run.lock",):
                     continue  # a damaged lock is a stale lock: nothing to report
                 assert "damaged" in outcome.output and name.split(".")[0] in outcome.output, said
