@@ -109,3 +109,20 @@ def test_the_studio_panel_shows_the_engines_words_for_an_unknown_character(train
     )
     shown = " ".join(text for text, _ in typed_notes(SimpleNamespace(typed=composer.judge(TYPO))))
     assert "not in this model's vocabulary" in shown and "inf" not in shown and "rank" not in shown
+
+
+def test_score_refuses_a_form_the_poem_cannot_have_in_checks_words(poem_and_typo, home: Path) -> None:
+    """`score --form qijue` on a 五绝 once gave a perplexity under the wrong form's start, exit 0."""
+    from tangstudio.engine import forms
+    from tangstudio.engine.prosody.checker import split_lines
+
+    poem, _ = poem_and_typo
+    own = forms.by_shape([len(line) for line in split_lines(poem)]).name
+    other = next(name for name in ("wujue", "qijue", "wulv", "qilv") if name != own)
+    scored = tangstudio("score", poem, "--model", "tiny-gru", "--form", other, home=home)
+    checked = tangstudio("check", poem, "--form", other, home=home)
+    assert scored.returncode == checked.returncode == 2, (scored.stdout, scored.stderr)
+    assert scored.stderr == checked.stderr and scored.stderr.count("\n") == 1
+    assert f"{other} needs" in scored.stderr and scored.stdout == ""
+    fits = tangstudio("score", poem, "--model", "tiny-gru", "--form", own, "--json", home=home)
+    assert fits.returncode == 0 and json.loads(fits.stdout)["form"] == own, fits.stderr

@@ -35,6 +35,10 @@ def score(
         raise TangError(f"unknown form {form!r}; choose auto, {', '.join(forms.NAMES)}")
     form = form if form == "auto" else forms.canonical(form)
     poem = read_poem(poem)
+    if form != "auto":  # a form the poem's shape cannot have is refused, as `check --form` does
+        from tangstudio.engine.prosody.checker import resolve_form, split_lines
+
+        resolve_form(split_lines(poem), form)
     resolve_model(model)  # a wrong name is refused before torch loads
     with working(f"loading {model}") as shown:
         rows = None
