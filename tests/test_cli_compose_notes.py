@@ -129,3 +129,24 @@ def test_one_form_name_on_both_faces(heads: str, home: Path) -> None:
         )
         assert done.returncode == 0, (name, done.stderr)
         assert json.loads(done.stdout)["poems"][0]["form"] == form
+
+
+@pytest.mark.parametrize(
+    ("form", "said"), [("qilv", "never written a 七言律诗"), ("free", "never begun a free-form")]
+)
+def test_a_form_the_model_never_trained_on_is_said_for_every_form(form: str, said: str) -> None:
+    """Only free verse was named once: a wujue-only model wrote a 七律 without a word."""
+    import dataclasses
+
+    from tangstudio.engine.compose.model_ref import load_for_composing
+    from tangstudio.engine.compose.run import compose_stream
+    from tangstudio.engine.compose.settings import ComposeSettings
+
+    loaded = load_for_composing("default")
+    wujue_only = dataclasses.replace(loaded, meta={**loaded.meta, "forms": "wujue"})
+    notes, _ = compose_stream(wujue_only, ComposeSettings(form=form, seed=1), 1, novelty=None)
+    assert [n for n in notes if "trained on wujue verse only" in n and said in n], notes
+    for trained in ("wujue", "regulated", "all"):
+        fitting = dataclasses.replace(loaded, meta={**loaded.meta, "forms": trained})
+        notes, _ = compose_stream(fitting, ComposeSettings(form="wujue", seed=1), 1, novelty=None)
+        assert not [n for n in notes if "verse only" in n], (trained, notes)

@@ -49,7 +49,7 @@ def compose_stream(
     arguments are checked, and the novelty index loaded, before this returns; a beam search
     finishes all its poems together."""
     from tangstudio.engine.compose.tables import tables_for
-    from tangstudio.engine.forms import FREE, parse_many
+    from tangstudio.engine.forms import FREE, get, parse_many
 
     settings.check_seed_range(n)
     notes: list[str] = []
@@ -61,10 +61,13 @@ def compose_stream(
         if novelty is None:
             notes.append("the model's training corpus is not available here: copied lines were not checked")
     trained_on = parse_many(loaded.meta.get("forms"))
-    if settings.form == FREE.name and trained_on is not None and FREE.name not in trained_on:
+    if trained_on is not None and settings.form not in trained_on:
+        only = f"this model was trained on {loaded.meta.get('forms')} verse only"
         notes.append(
-            f"this model was trained on {loaded.meta.get('forms')} verse only: it has never begun a "
-            "free-form poem, so expect it to drift into one of the forms it knows"
+            f"{only}: it has never begun a free-form poem, so expect it to drift into one of the forms it knows"
+            if settings.form == FREE.name
+            else f"{only}: it has never written a {get(settings.form).zh}, so the form is held by the "
+            "constraints alone; expect weaker lines"
         )
     from tangstudio.engine.compose.notes import settings_notes
 
