@@ -463,3 +463,19 @@ def test_a_lab_run_whose_pipe_reader_left_stops_with_its_checkpoint(home):
     assert b"resume with:" in err and b"Traceback" not in err
     events = [json.loads(line) for line in (home / "runs" / "p1" / "metrics.jsonl").read_text().splitlines()]
     assert [e["status"] for e in events if e["event"] == "done"] == ["interrupted"]
+
+
+def test_report_reads_every_digits_run_whatever_its_name(home):
+    """The README says `lab digits report` reports every lab run; it once read `lab-*` alone, so a
+    run trained as the README's `--run NAME` example was "no finished lab digits runs"."""
+    from tangstudio.engine.lab.config import LabConfig
+    from tangstudio.engine.lab.train import train_lab
+
+    empty = cli("lab", "digits", "report", home=home)
+    assert empty.returncode == 2 and "no finished lab digits runs in this home" in empty.stderr
+    train_lab(LabConfig(run="d1", arch="gru", hidden=4, steps=2, eval_every=2, log_every=2))
+    report = cli("lab", "digits", "report", "--json", home=home)
+    assert report.returncode == 0, report.stderr
+    assert [r["run"] for r in json.loads(report.stdout)["runs"]] == ["d1"]
+    only = cli("lab", "digits", "report", "--prefix", "lab-", home=home)
+    assert only.returncode == 2 and "named lab-*" in only.stderr

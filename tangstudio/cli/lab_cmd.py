@@ -503,7 +503,7 @@ def lab_speed(
 @digits.command("report")
 def digits_report(
     prefix: str = typer.Option(
-        "lab-", "--prefix", help="Report the lab digits runs whose names start with this."
+        "", "--prefix", help="Only the lab digits runs whose names start with this (default: every one)."
     ),
     png: str | None = typer.Option(None, "--png", help="Draw every run's val accuracy into this PNG."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
@@ -521,8 +521,10 @@ def digits_report(
     rows = collect(prefix)
     if not rows:
         raise TangError(
-            f"no finished lab digits runs named {prefix}* in this home; for runs named otherwise, "
-            "give --prefix (the start of their names)"
+            f"no finished lab digits runs named {prefix}* in this home; see `tangstudio runs list`"
+            if prefix
+            else "no finished lab digits runs in this home; train one with "
+            "`tangstudio lab digits train --arch lstm --steps 500 --run NAME`"
         )
     summary = seed_summary(rows)
     if as_json:
