@@ -93,6 +93,9 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     put("shape2.json", b'[{"paragraphs": "not a list"}]', "paragraphs")
     put("huge.txt", "月".encode() * (50 * 1024 * 1024 // 3), "at most")
     put("punct.txt", "，。，。\n".encode(), "empty after cleaning")
+    put(
+        "english.txt", b"hello world\nRoses are red, violets are blue.\n", "no poem holds a Chinese character"
+    )
     return cases
 
 
@@ -109,6 +112,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
         "shape2.json",
         "huge.txt",
         "punct.txt",
+        "english.txt",
     ],
 )
 def test_bad_inputs_fail_cleanly(tmp_path, home, case):

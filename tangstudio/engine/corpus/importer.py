@@ -27,7 +27,7 @@ from tangstudio.engine.corpus.poem import split_clauses
 from tangstudio.engine.corpus.script import guess_script
 from tangstudio.engine.corpus.source import BUNDLED, CORPUS_FILE, RawRow, available_corpora
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.hanzi import CLAUSE_END
+from tangstudio.engine.hanzi import CLAUSE_END, is_han
 
 FORMATS = ("auto", "chinese-poetry", "text")
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -232,6 +232,8 @@ def import_corpus(
     usable = sum(1 for c in cleaned if c is not None)
     if usable == 0:
         raise TangError(f"{path}: every poem is empty after cleaning; nothing to import")
+    if not any(c is not None and any(map(is_han, c.text)) for c in cleaned):
+        raise TangError(f"{path}: no poem holds a Chinese character; nothing to import")
     sample = "".join("".join(r[3]) for r in rows[:2000])
     script = guess_script(sample)
     overlapping = 0
