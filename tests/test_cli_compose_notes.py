@@ -55,6 +55,14 @@ def test_a_short_acrostic_says_which_lines_start_freely(heads: str, home: Path) 
     )
 
 
+def test_a_refused_acrostic_prints_its_error_alone(heads: str, home: Path) -> None:
+    """`--acrostic abc` once printed "the acrostic abc opens lines 1-3 of 4" before refusing it."""
+    for acrostic in ("abc", heads[0] + "a"):
+        done = tangstudio("generate", "-m", "tiny-gru", "--form", "wujue", "--acrostic", acrostic, home=home)
+        assert done.returncode == 2 and done.stdout == "", (done.stdout, done.stderr)
+        assert done.stderr.startswith("error: the acrostic must be Chinese characters")
+
+
 def test_a_full_acrostic_says_nothing_and_a_long_one_is_refused(heads: str, home: Path) -> None:
     full = tangstudio("generate", "-m", "tiny-gru", "--form", "wujue", "--acrostic", heads[:4], "-n", "1",
                       "--seed", "1", "--json", home=home)  # fmt: skip

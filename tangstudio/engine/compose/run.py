@@ -48,12 +48,14 @@ def compose_stream(
     show each at once and keep what it showed if stopped (`generate -n 1000`, Ctrl+C). The
     arguments are checked, and the novelty index loaded, before this returns; a beam search
     finishes all its poems together."""
+    from tangstudio.engine.compose.constraints import make_plan
     from tangstudio.engine.compose.tables import tables_for
     from tangstudio.engine.forms import FREE, get, parse_many
 
     settings.check_seed_range(n)
     notes: list[str] = []
     tables = tables_for(loaded.vocab)
+    make_plan(settings, tables)  # a refused acrostic or prefix says so before any note about it
     if novelty == "auto":
         from tangstudio.engine.compose.novelty import index_for_model
 
