@@ -296,6 +296,25 @@ def test_novelty_refuses_to_complete_a_corpus_line(lm):
     assert result.longest_shared.startswith("床前明月光")
 
 
+def test_a_corpus_line_the_person_typed_is_not_called_copied(lm):
+    """`generate --prefix 白日依山尽` once ended with "copied from the corpus: 白日依山尽"."""
+    from tangstudio.engine.compose.novelty import CorpusIndex
+
+    index = CorpusIndex(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
+    comp = _composer(lm, form="wujue", prefix="床前明月光，", seed=0, novelty=False, tones="off")
+    comp.novelty = index
+    result = comp.finish()
+    assert result.text.startswith("床前明月光，") and result.copied_lines == []
+    text = "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
+    assert index.copied_lines(text, given=6) == ["疑是地上霜", "举头望明月", "低头思故乡"]
+    assert index.copied_lines(text, given=5) == index.copied_lines(text, given=6)  # the mark is no line
+    assert (
+        index.copied_lines(text, given=4)
+        == index.copied_lines(text)
+        == ["床前明月光", *index.copied_lines(text, 6)]
+    )
+
+
 def test_longest_shared_span_is_the_longest_common_substring():
     from tangstudio.engine.compose.novelty import CorpusIndex
 

@@ -220,6 +220,6 @@ def _result(
     backoffs = [note for s in h.path for note in s.notes]
     result = ComposeResult(text, settings.form, list(h.path), group, check, backoffs, log_prob=h.logp)
     if novelty is not None:
-        result.copied_lines = novelty.copied_lines(text)
+        result.copied_lines = novelty.copied_lines(text, plan.prefix_len)
         result.longest_shared = novelty.longest_shared(text)
     return result

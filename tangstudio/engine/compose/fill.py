@@ -307,6 +307,6 @@ class Filler:
             text, self.plan.form, steps, check.get("rhyme_group"), check, backoffs, seed=self.seed
         )
         if self.novelty is not None:
-            result.copied_lines = self.novelty.copied_lines(text)
+            result.copied_lines = self.novelty.copied_lines(text, self.plan.prefix_len)
             result.longest_shared = self.novelty.longest_shared(text)
         return result

@@ -586,6 +586,6 @@ class Composer:
             plan=list(self.poem_plan.keywords),
         )
         if self.novelty is not None and text:
-            result.copied_lines = self.novelty.copied_lines(text)
+            result.copied_lines = self.novelty.copied_lines(text, self.plan.prefix_len)
             result.longest_shared = self.novelty.longest_shared(text)
         return result

@@ -15,8 +15,9 @@ class LineIndex(Protocol):
         """The characters that would turn `line_start` into a line of the corpus."""
         ...
 
-    def copied_lines(self, text: str) -> list[str]:
-        """The lines of `text` that are lines of the corpus."""
+    def copied_lines(self, text: str, given: int = 0) -> list[str]:
+        """The lines of `text` that are lines of the corpus, but for those within its first `given`
+        characters (a prefix the person typed)."""
         ...
 
     def longest_shared(self, text: str) -> str:

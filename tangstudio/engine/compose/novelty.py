@@ -92,8 +92,16 @@ class CorpusIndex:
         lo, n = _find(self._prefix_hashes, line_hash(line_start))
         return frozenset(map(chr, self._prefix_ends[lo : lo + n].tolist())) if n else frozenset()
 
-    def copied_lines(self, text: str) -> list[str]:
-        return [line for c in split_clauses(text) if (line := c.rstrip(CLAUSE_END)) in self.lines]
+    def copied_lines(self, text: str, given: int = 0) -> list[str]:
+        """The lines of `text` that are whole corpus lines, but for those within its first `given`
+        characters: a line the person typed as the prefix is theirs, not a copy the model made."""
+        copied, at = [], 0
+        for clause in split_clauses(text):
+            at = text.index(clause, at) + len(clause)
+            line = clause.rstrip(CLAUSE_END)
+            if line in self.lines and at - (len(clause) - len(line)) > given:
+                copied.append(line)
+        return copied
 
     def longest_shared(self, text: str) -> str:
         """The longest substring of `text` (punctuation included) that occurs in the corpus.
@@ -200,9 +208,9 @@ class BackgroundIndex:
         index = self.wait()
         return index.completions(line_start) if index is not None else frozenset()
 
-    def copied_lines(self, text: str) -> list[str]:
+    def copied_lines(self, text: str, given: int = 0) -> list[str]:
         index = self.wait()
-        return index.copied_lines(text) if index is not None else []
+        return index.copied_lines(text, given) if index is not None else []
 
     def longest_shared(self, text: str) -> str:
         index = self.wait()
