@@ -69,6 +69,10 @@ def root(
 
         typer.echo("\n".join(version_lines()))
         raise typer.Exit()
+    if home is not None:
+        from tangstudio.engine import paths
+
+        paths.home()  # a file or a broken link as the home: every command refuses it alike, at once
     if ctx.invoked_subcommand is None:
         from tangstudio.cli.launch import launch_studio
 

@@ -234,6 +234,9 @@ REFUSED: dict[str, object] = {
     "corpus import of 100,000-deep JSON": (_deep_json, None),
     "--home a file": (lambda tmp: ["--home", str(tmp / "afile"), "runs", "list"], None),
     "--home /dev/null": (["--home", "/dev/null", "runs", "list"], None),
+    # generate reads no run folder of the home: it once composed into a home that was a file
+    "generate --home a file": (lambda tmp: ["--home", str(tmp / "afile"), "generate", "-n", "1"], None),
+    "check --home /dev/null": (["--home", "/dev/null", "check", "床前明月光，疑是地上霜。"], None),
     "train --run 'ab\\n'": (["train", "--headless", *TRAIN, "--run", "ab\n"], None),
     "score with ESC, BEL and NUL": (["score", "--model", "m", "\x1b[31m\x07\x00abc"], None),
     "generate --form free --acrostic of 40,000 characters": (
