@@ -213,6 +213,10 @@ def test_runs_list_and_eval_say_which_perplexity_each_shows(
     assert rows["perplexity, as trained"] == f"{scored['ppl']:.2f}"
     assert rows["… untitled (nothing given)"] == shown
     assert "as trained: each poem read after its own title and plan" in " ".join(text.split())
+    assert "untitled: nothing given" in " ".join(text.split())
+    alone = " ".join(tangstudio("eval", "tiny-gru", "--as-trained", home=home).stdout.split())
+    assert "as trained: each poem read after its own title and plan." in alone  # no untitled row:
+    assert "untitled" not in alone  # its footer no longer explains one
 
 
 # 5. generate: --candidates in plain words; a note when greedy decoding repeats one poem ----------

@@ -62,7 +62,7 @@ def show_units(report) -> None:
     from tangstudio.engine.models.units import CAVEATS
 
     console.print(
-        f"[bold]{report.arch}[/bold] · {report.layers} layers × {report.hidden} units · "
+        f"[bold]{report.arch}[/bold] · {report.layers} layer{'s' * (report.layers != 1)} × {report.hidden} units · "
         f"{report.poems} val poems · {report.positions} positions"
     )
     console.print(

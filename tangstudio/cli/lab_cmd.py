@@ -65,9 +65,13 @@ def digits_train(
     lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (AdamW, warm-up then cosine)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Digits per step."),
     steps: int | None = typer.Option(
-        None, "--steps", help="Budget in steps (the fair one: load cannot change it)."
+        None,
+        "--steps",
+        help="Budget in steps: this or --minutes for a new run (steps are the fair one: load cannot change them).",
     ),
-    minutes: float | None = typer.Option(None, "--minutes", help="Budget in wall-clock minutes."),
+    minutes: float | None = typer.Option(
+        None, "--minutes", help="Budget in wall-clock minutes: this or --steps for a new run."
+    ),
     seed: int = typer.Option(0, "--seed", help="Initialisation and batch order."),
     eval_every: int = typer.Option(
         200, "--eval-every", help="Steps between evaluations on the 1,000 val digits."
@@ -80,7 +84,10 @@ def digits_train(
     resume: bool = typer.Option(False, "--resume", help="Continue the run from its last checkpoint."),
     as_json: bool = typer.Option(False, "--json", help="Print each event as one JSON line."),
 ) -> None:
-    """Train a many-to-one classifier on the 8,000 train digits; best checkpoint by val accuracy."""
+    """Train a many-to-one classifier on the 8,000 train digits; best checkpoint by val accuracy.
+
+    A new run needs one budget, --steps N or --minutes M; a resume keeps its own unless one is given.
+    """
     from tangstudio.engine.lab.config import LabConfig
 
     config = LabConfig(
