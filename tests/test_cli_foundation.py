@@ -47,6 +47,8 @@ def test_corpus_import_and_list(tmp_path, home):
     assert result.returncode == 0, result.stderr
     listed = tangstudio("corpus", "list", home=home)
     assert "mine" in listed.stdout
+    stats = json.loads(tangstudio("stats", "--corpus", "mine", "--json", home=home).stdout)
+    assert stats["poems"] == 1 and stats["top_authors"] == []  # a text file names no poet: "" is none
     again = tangstudio("corpus", "import", str(poems), "--name", "mine", home=home)
     assert again.returncode == 2
     assert again.stderr.strip().count("\n") == 0 and "already exists" in again.stderr

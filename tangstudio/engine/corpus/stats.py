@@ -76,7 +76,7 @@ def corpus_stats(
         "splits": {s: sum(1 for p in poems if p.split == s) for s in ("train", "val", "test")},
         "line_lengths": {str(k): v for k, v in sorted(line_lengths.items()) if k > 0},
         "top_chars": hanzi.most_common(20),
-        "top_authors": Counter(p.author for p in poems).most_common(20),
+        "top_authors": Counter(p.author for p in poems if p.author.strip()).most_common(20),  # not ""
         "punctuation": {c: chars.get(c, 0) for c in CLAUSE_END},
         "cleaning": {
             "notes_removed": corpus.cleaning.get("notes_removed", 0),
