@@ -21,8 +21,13 @@ def bar(value: float, maximum: float, width: int = 30) -> str:
     return BAR * (eighths // 8) + (PARTIAL[eighths % 8] if eighths % 8 else "")
 
 
-def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 30, fmt: str = "{:,}") -> Table:
-    """label · value · bar, the bars scaled to the largest value."""
+NO_POETS = "no poet is named in this corpus"
+
+
+def bar_table(
+    title: str, rows: Sequence[tuple[str, float]], width: int = 30, fmt: str = "{:,}", empty: str = ""
+) -> Table:
+    """label · value · bar, the bars scaled to the largest value; `empty` says why there are no rows."""
     table = Table(
         title=title,
         title_justify="left",
@@ -39,6 +44,8 @@ def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 30, fm
     top = max((v for _, v in rows), default=0)
     for (label, value), shown in zip(rows, values):
         table.add_row(label, shown, bar(value, top, width))
+    if not rows and empty:
+        table.add_row("", "", f"[dim]{empty}[/dim]")
     return table
 
 

@@ -15,8 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Label, LoadingIndicator, Select, Static
 
+from tangstudio.bars import NO_POETS, cleaning_rows, line_length_rows
 from tangstudio.bars import bar_table as _bar_table
-from tangstudio.bars import cleaning_rows, line_length_rows
 from tangstudio.engine import forms
 from tangstudio.studio.panes.base import Pane
 
@@ -61,9 +61,9 @@ def summary_table(data: dict) -> Table:
     return table
 
 
-def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 18) -> Table:
+def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 18, empty: str = "") -> Table:
     """The pane's cards are narrow: shorter bars than the CLI's."""
-    return _bar_table(title, rows, width=width)
+    return _bar_table(title, rows, width=width, empty=empty)
 
 
 class CorpusPane(Pane):
@@ -166,7 +166,9 @@ class CorpusPane(Pane):
         card("splits").update(bar_table("Splits (selected)", list(data["splits"].items())))
         card("lengths").update(bar_table("Line lengths", line_length_rows(data["line_lengths"], longest=11)))
         card("chars").update(bar_table("Top characters", [(c, n) for c, n in data["top_chars"][:12]]))
-        card("authors").update(bar_table("Top authors", [(a, n) for a, n in data["top_authors"][:12]]))
+        card("authors").update(
+            bar_table("Top authors", [(a, n) for a, n in data["top_authors"][:12]], empty=NO_POETS)
+        )
         card("cleaning").update(
             bar_table(
                 "Cleaning (poems touched)",
