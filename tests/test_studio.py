@@ -316,6 +316,34 @@ def test_a_short_last_train_line_says_what_its_loss_is(tmp_path: Path) -> None:
     assert str(_train_loss(follower)) == "5.9681, mean of the last 3 steps"
 
 
+@pytest.mark.parametrize("finished", [False, True])
+def test_the_train_curve_goes_on_after_a_resume_and_to_a_finished_runs_last_step(
+    tmp_path: Path, finished: bool
+) -> None:
+    """A stop at step 13 logged a 12-step line; every 10-step line after the resume was then "short"
+    and the curve ended at the stop for good. A headless 30-step run drew one point, at step 20."""
+    from tangstudio.studio.follow import RunFollower
+
+    run = tmp_path / "r"
+    run.mkdir()
+    events = [
+        {"event": "train", "step": 1, "train_loss": 9.0, "window_steps": 1},
+        {"event": "train", "step": 13, "train_loss": 8.0, "window_steps": 12},
+        {"event": "done", "status": "interrupted", "step": 13},
+        {"event": "train", "step": 14, "train_loss": 7.9, "window_steps": 1},
+        {"event": "train", "step": 20, "train_loss": 7.5, "window_steps": 6},
+        {"event": "train", "step": 30, "train_loss": 7.0, "window_steps": 10},
+    ]
+    if finished:
+        events.append({"event": "done", "status": "finished", "step": 30})
+    (run / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    follower = RunFollower(run)
+    follower.poll()
+    # The one-step line after the resume is one step's loss: left off, as a stop's last step is.
+    assert [step for step, _ in follower.train] == [1, 13, 20, *([30] if finished else [])]
+    assert (follower.short_train is None) == finished
+
+
 @sync
 async def test_opening_an_unknown_run_is_a_notification(home: Path) -> None:
     app = studio(run="nope")

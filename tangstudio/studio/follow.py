@@ -127,11 +127,20 @@ class RunFollower:
         except (OSError, TangError, tomllib.TOMLDecodeError, RecursionError) as exc:
             self.config_error = f"config.toml unreadable: {exc}"
 
+    def _release_short(self) -> None:
+        """A short line that is no longer the last goes on the curve (once dropped, the curve ended at
+        a stop and never went on after the resume), unless it is one step's loss alone: noise."""
+        if self.short_train is not None and self.short_train[2] > 1:
+            self.train.append(self.short_train[:2])
+        self.short_train = None
+
     def _add(self, event: dict) -> None:
         kind = event.get("event")
         step = _number(event.get("step"))
         if kind == "done":
             self.done = event
+            if event.get("status") == "finished":  # the budget's last steps: a point like the others
+                self._release_short()
             return
         if step is None:
             return
@@ -143,11 +152,11 @@ class RunFollower:
             if window is not None:
                 self.full_window = max(self.full_window, window)
             if (loss := _number(event.get("train_loss"))) is not None:
+                self._release_short()  # a line came after it: the run went on (a resume), not its end
                 if window is not None and window < self.full_window:
                     self.short_train = (step, loss, int(window))
                 else:
                     self.train.append((step, loss))
-                    self.short_train = None
             if (lr := _number(event.get("lr"))) is not None:
                 self.lr.append((step, lr))
             if (cps := _number(event.get("chars_per_s"))) is not None:
