@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 from compose_helpers import build_vocab, composer, tiny_lm
+from rich.cells import cell_len
 from studio_helpers import copy_run, errors, settle, shown_text, sync, wait_for
+
+from tangstudio.studio.panes.compose.drafts import draft_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +76,8 @@ async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
         scores = [d.critic["critic"] for d in drafts.ranked]
         assert len(scores) == 5 and scores == sorted(scores, reverse=True)
         shown = shown_text(pane.query_one("#candidates"))
-        assert "best of 5 drafts" in shown and drafts.ranked[1].text in shown
+        assert "best of 5 drafts" in shown
+        assert all(row in shown.splitlines() for row in draft_rows(drafts.ranked[1].text))  # a couplet a row
         await pilot.press("2")
         assert pane.drafts is None
         assert pane.session.text == drafts.ranked[1].text and pane.session.done
@@ -141,3 +145,51 @@ async def test_best_of_k_sets_aside_a_title_the_model_cannot_read_and_says_so(
         assert not errors(app)
         assert any("reads no 题: ignored for this model" in message for _s, _t, message in app.notices)
         assert pane.drafts.settings.title == "" and pane.query_one("#cp-title", Input).value == title
+
+
+@sync
+async def test_drafts_that_arrive_after_another_key_are_dropped(
+    trained_runs: Path, home: Path, models_with_critic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`b` then Space at once: the drafts came seconds later and the next number key took a draft
+    in place of the step's candidate; the panel's own line says any other key goes on."""
+    import threading
+
+    from tangstudio.studio.panes.compose import drafts
+
+    spaced, draw = threading.Event(), drafts.draw
+
+    def slow_draw(*args, **kwargs):  # a 七律's drafts take seconds: they finish after the Space
+        assert spaced.wait(30)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(drafts, "draw", slow_draw)
+    async with _composing_with_tiny_gru(trained_runs, home) as (app, pilot, pane):
+        pane.seed = 11
+        pane.action_new()
+        await pilot.press("b", "space")
+        spaced.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pane.drafts is None and "drafts" not in shown_text(pane.query_one("#candidates"))
+        written = "".join(pane.session.text)
+        await pilot.press("1")  # the step's first candidate in place of the one drawn, not a draft
+        assert not pane.session.done and len("".join(pane.session.text)) == len(written) == 1
+
+
+def test_the_drafts_panel_shows_what_fits_and_says_how_many() -> None:
+    from types import SimpleNamespace
+
+    from tangstudio.studio.panes.compose.drafts import Drafts, drafts_panel
+
+    qilv = "春风一夜入楼台，夏日开筵对御杯。秋草在中何所似，冬云无处自相催。" * 2
+    ranked = [SimpleNamespace(text=qilv, critic={"critic": 3.0 - i / 10}) for i in range(5)]
+    found = Drafts(ranked, None)
+    panel, shown = drafts_panel(found)
+    assert shown == 5 and panel.message is not None and "fit here" not in panel.message
+    rows = panel.message.splitlines()
+    assert "春风一夜入楼台，夏日开筵对御杯" in rows and not any(r.startswith(("。", "，")) for r in rows)
+    panel, shown = drafts_panel(found, rows=16, width=31)  # the 80×24 panel
+    assert shown == 2 and panel.message is not None and "2 of 5 fit here" in panel.message
+    assert sum(-(-cell_len(r) // 31) for r in panel.message.splitlines()) <= 16
+    assert drafts_panel(found, rows=3, width=31)[1] == 1  # always one, however short

@@ -38,14 +38,41 @@ def draw(loaded: Any, settings: Any, novelty: Any, k: int = STUDIO_K) -> Drafts:
     return Drafts(best.drafts or [best], seeded)
 
 
-def drafts_panel(drafts: Drafts) -> PanelState:
-    """The ranked drafts as the panel's message: key, critic score, and the poem on one line."""
-    lines = [f"best of {len(drafts.ranked)} drafts (critic: a blind reader's expected score, 1–5)"]
+HEAD = "best of {k} drafts · critic score 1–5"  # the critic: a blind reader's expected score
+FOOT = "a number key takes a draft; any other key goes on"
+
+
+def draft_rows(text: str) -> list[str]:
+    """A draft a couplet to a row, without the couplet's closing mark, so no row starts with a
+    mark and a 七言 couplet (30 cells) fits the narrow panel."""
+    from tangstudio.engine.corpus.poem import split_clauses
+
+    clauses = split_clauses(text)
+    return ["".join(clauses[i : i + 2]).rstrip("。！？；，") for i in range(0, len(clauses), 2)]
+
+
+def drafts_panel(drafts: Drafts, rows: int = 10_000, width: int = 10_000) -> tuple[PanelState, int]:
+    """The ranked drafts that fit the panel's `rows` × `width` cells, each under its key and
+    critic score, and how many were shown: a number key takes only a draft the person can see."""
+    from rich.cells import cell_len
+
+    def height(line: str) -> int:
+        return max(1, -(-cell_len(line) // max(width, 1)))
+
+    head, k = HEAD.format(k=len(drafts.ranked)), len(drafts.ranked)
+    partial = f"{{}} of {k} fit here; {FOOT}"  # the longest foot: its rows are kept free
+    lines, left, shown = [head], rows - height(head) - height(partial.format(k)), 0
     for key, d in zip(KEYS, drafts.ranked):
         score = (d.critic or {}).get("critic", 0.0)
-        lines.append(f"{key}  {score:.2f}  {d.text}")
-    lines.append("a number key takes that draft; any other key goes on with the poem")
-    return PanelState(message="\n".join(lines))
+        block = [f"{key}  {score:.2f}", *draft_rows(d.text)]
+        need = sum(map(height, block))
+        if shown and need > left:
+            break
+        lines += block
+        left -= need
+        shown += 1
+    lines.append(FOOT if shown == k else partial.format(shown))
+    return PanelState(message="\n".join(lines)), shown
 
 
 def take(loaded: Any, drafts: Drafts, index: int, novelty: Any) -> Any:

@@ -106,6 +106,8 @@ class ComposePane(PoemReadout, Pane):
         self.lens = GateLens(self)  # `g` and `#`: the gate view and the pinned unit
         self.plan_desk = PlanDesk(self)  # 题, 纲 and `k`: the poem's title and plan
         self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
+        self._drafts_shown = 0  # how many of them fit the panel: the keys that take one
+        self._drawing = 0  # which `b` the drafts being drawn answer (publish() moves it on)
         # The shaping fields (bar.shape()) as the current poem began, and the last change told about:
         # typed fields apply at Enter or `n`, so Space, `p` and 1–0 check them first (fields_first).
         self.begun_with: tuple[str, ...] | None = None
@@ -369,14 +371,16 @@ class ComposePane(PoemReadout, Pane):
         loaded, novelty = self.loaded, self.novelty
         self.drafts = None
         self.panel = PanelState(message=f"drawing {drafts.STUDIO_K} drafts …")
+        self._drawing += 1  # publish() moves it on: drafts that arrive after another key are dropped
+        drawing = self._drawing
         self.run_worker(
-            lambda: self._draw_drafts(loaded, settings, novelty),
+            lambda: self._draw_drafts(loaded, settings, novelty, drawing),
             thread=True,
             exclusive=True,
             group="compose-drafts",
         )
 
-    def _draw_drafts(self, loaded: Any, settings: Any, novelty: Any) -> None:
+    def _draw_drafts(self, loaded: Any, settings: Any, novelty: Any, drawing: int) -> None:
         """In a worker thread: the drafts, handed back to the UI thread (or why there are none)."""
         from tangstudio.engine.errors import TangError
 
@@ -385,16 +389,24 @@ class ComposePane(PoemReadout, Pane):
         except TangError as exc:
             self.app.call_from_thread(self.error, str(exc))
             return
-        self.app.call_from_thread(self._drafts_drawn, found, loaded)
+        self.app.call_from_thread(self._drafts_drawn, found, loaded, drawing)
 
-    def _drafts_drawn(self, found: drafts.Drafts, loaded: Any) -> None:
-        if loaded is self.loaded:  # not for a model swapped meanwhile
+    def _drafts_drawn(self, found: drafts.Drafts, loaded: Any, drawing: int) -> None:
+        # Not for a model swapped meanwhile, nor after a key that went on with the poem: a number
+        # key would then take a draft in place of the step's candidate it was meant for.
+        if loaded is self.loaded and drawing == self._drawing:
+            panel = self.query_one(ProbBars)
+            rows = self.query_one("#compose-main").content_size.height
             self.drafts = found
-            self.panel = drafts.drafts_panel(found)
+            self.panel, self._drafts_shown = drafts.drafts_panel(found, rows, panel.content_size.width)
 
     def _take_draft(self, index: int) -> None:
-        found, self.drafts = self.drafts, None
+        found = self.drafts
         assert found is not None
+        if self._drafts_shown <= index < len(found.ranked):
+            self.notify(f"draft {index + 1} is not shown: the window is too short for it", title="Compose")
+            return
+        self.drafts = None
         session = drafts.take(self.loaded, found, index, self.novelty)
         if session is not None:
             self._keep_previous()
@@ -502,6 +514,7 @@ class ComposePane(PoemReadout, Pane):
     def publish(self) -> None:
         """Hand the session's state to the reactives the widgets are bound to."""
         self.drafts = None
+        self._drawing += 1
         session = self.session
         if session is None:
             return
