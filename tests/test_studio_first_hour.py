@@ -354,3 +354,35 @@ async def test_r_on_a_finished_run_offers_twice_its_budget(
         await pilot.press("r")
     assert "finished" in said and "40 steps" in said and "r again" in said and "80 steps" in said, said
     assert started == [{"run": "gru-done", "resume": True, "steps": 80}]
+
+
+# Ctrl+Q with a poem not saved asks once; a saved (or copied) one quits at once -------------------
+
+
+@sync
+async def test_ctrl_q_with_an_unsaved_poem_asks_once_and_a_saved_one_quits(
+    trained_runs: Path, home: Path
+) -> None:
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing() as (app, pilot, _pane):
+        await pilot.press("ctrl+q")  # a fresh poem: nothing to lose
+        await pilot.pause()
+        assert app._exit, "a fresh poem asked before quitting"
+
+    async with composing() as (app, pilot, _pane):
+        await pilot.press(*["space"] * 6)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app._exit, "quit with a poem not saved"
+        assert any("the poem is not saved" in m for _s, _t, m in app.notices), app.notices
+        await pilot.press("w")  # saved
+        await pilot.pause()
+        assert list((home / "poems").glob("*.json"))
+        await pilot.press("space")  # changed since: it asks again
+        app._quit_asked_at = float("-inf")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app._exit
+        await pilot.press("ctrl+q")  # again, at once: quits without it
+        await pilot.pause()
+        assert app._exit

@@ -27,6 +27,7 @@ from tangstudio.studio.panes.model import ModelPane
 from tangstudio.studio.panes.train import TrainPane
 
 MIN_SIZE = (80, 24)
+QUIT_AGAIN_S = 8.0  # a second Ctrl+Q this soon after "the poem is not saved" quits without it
 PANE_KEYS = Binding.Group("panes")
 
 
@@ -85,6 +86,7 @@ class TangStudio(App):
         self.notices: list[tuple[str, str, str]] = []
         self.exit_notes: list[str] = []  # printed by the launcher once the screen is restored
         self.leave_at_once = False  # the launcher sets it: quit ends the process (never in tests)
+        self._quit_asked_at = float("-inf")  # when Ctrl+Q last said the poem is not saved
         self.initial_pane = pane or ("lab" if self.lab_run else self._default_pane())
 
     def _default_pane(self) -> str:
@@ -231,10 +233,13 @@ class TangStudio(App):
 
     async def action_quit(self) -> None:
         """Quit at once; runs this studio started get their SIGINT now and finish their checkpoint on
-        their own, and the terminal says so after the screen is restored."""
+        their own, and the terminal says so after the screen is restored. A poem not saved or copied
+        asks first: Ctrl+Q again within QUIT_AGAIN_S quits without it."""
         from tangstudio.studio.panes.lab import LabProcess
         from tangstudio.studio.trainproc import TrainingProcess, resume_command
 
+        if self._poem_would_be_lost():
+            return
         try:
             poems, digits = self.query_one(TrainPane).stop_all(), self.query_one(LabPane).stop_all()
         except NoMatches:
@@ -257,6 +262,25 @@ class TangStudio(App):
             self._driver.close()  # drains what the writer thread still holds
             leave(self.exit_notes, 0)
         self.exit()
+
+    def _poem_would_be_lost(self) -> bool:
+        """True (and says so) at the first Ctrl+Q while the Compose pane holds an unsaved poem."""
+        import time
+
+        try:
+            compose = self.query_one(ComposePane)
+        except NoMatches:
+            return False
+        asked, self._quit_asked_at = self._quit_asked_at, time.monotonic()
+        if not compose.unsaved_poem() or self._quit_asked_at - asked < QUIT_AGAIN_S:
+            return False
+        self.notify(
+            "the poem is not saved: w saves it, c copies it; Ctrl+Q again quits without it",
+            title="Quit",
+            severity="warning",
+            timeout=QUIT_AGAIN_S,
+        )
+        return True
 
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen

@@ -27,7 +27,7 @@ row per step, trained live, then watched row by row.
 | `?` | this help (`Esc` closes it) |
 | `Tab` / `Shift+Tab` | move between fields (the focused one is highlighted) |
 | `Esc` | leave a field, so the pane's keys work again |
-| `Ctrl+Q` | quit |
+| `Ctrl+Q` | quit (a poem not saved or copied: it asks once, `Ctrl+Q` again quits) |
 
 ## Corpus
 Choose the corpus, the script (simplified / traditional) and a form filter; the tables follow.

@@ -107,6 +107,7 @@ class ComposePane(PoemReadout, Pane):
         self.plan_desk = PlanDesk(self)  # 题, 纲 and `k`: the poem's title and plan
         self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
         self._drafts_shown = 0  # how many of them fit the panel: the keys that take one
+        self._kept_text: str | None = None  # the poem as last saved or copied: quitting loses nothing
         self._drawing = 0  # which `b` the drafts being drawn answer (publish() moves it on)
         # The shaping fields (bar.shape()) as the current poem began, and the last change told about:
         # typed fields apply at Enter or `n`, so Space, `p` and 1–0 check them first (fields_first).
@@ -545,11 +546,21 @@ class ComposePane(PoemReadout, Pane):
     def _say(self, said: export.Said) -> None:
         self.notify(said.message, title=said.title, severity=said.severity)
 
+    def unsaved_poem(self) -> bool:
+        """A poem with a character chosen, changed since it was last saved or copied (Ctrl+Q asks)."""
+        return worth_keeping(self.session) and self.poem_text() != self._kept_text
+
     def action_save(self) -> None:
-        self._say(export.save(self.session, self.model_target or "", self.script))
+        said = export.save(self.session, self.model_target or "", self.script)
+        if said.severity != "error":
+            self._kept_text = self.poem_text()
+        self._say(said)
 
     def action_screenshot(self) -> None:
         self._say(export.screenshot(self.app))
 
     def action_copy(self) -> None:
-        self._say(export.copy(self.app, self.poem_text()))
+        said = export.copy(self.app, self.poem_text())
+        if said.severity != "error":
+            self._kept_text = self.poem_text()
+        self._say(said)
