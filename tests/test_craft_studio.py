@@ -36,7 +36,14 @@ def test_the_panel_names_the_aligned_character_and_each_candidates_pair():
     assert notes[0].strip().startswith(f"对仗 with line 3: {above} ↔ {step.chosen}")
     table = load_table("simplified")
     first = step.candidates[0][0]
-    assert f"{first} {table.pmi(above, first):+.1f}" in notes[2]
+    assert f"{first} {table.pmi(above, first):+.1f}" in notes[-1] + " ".join(notes[2:])
+    # No row wider than the 80-column panel's text, so no pair is ever cut between its rows.
+    from rich.cells import cell_len
+
+    from tangstudio.studio.panes.compose.panel import GATE_WIDTH
+
+    assert all(cell_len(n.strip("\n")) <= GATE_WIDTH for n in notes[1:]), notes
+    assert not any(n.strip().startswith(("+", "-")) for n in notes), notes  # a score with its character
 
 
 @pytest.fixture

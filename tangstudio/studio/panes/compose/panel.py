@@ -69,11 +69,12 @@ def pairing_notes(session: Session) -> Notes:
     head = f"\n对仗 with line {hint['line'] - 1}: {hint['aligned']}"
     if chosen is not None:
         head += f" ↔ {step.chosen} {chosen:+.1f}"
-    best = " ".join(f"{b} {p:+.1f}" for b, p in hint["best"])
+    best = [f"{b} {p:+.1f}" for b, p in hint["best"]]
+    # Wrapped between pairs, never inside one: "孤" on a row and its "+2.7" on the next read as two things.
     return (
         (head, "bold"),
-        (f"corpus pairs {best}" if best else "", "dim"),
-        ("  ".join(f"{c} {p:+.1f}" for c, p, _ in hint["candidates"]), ""),
+        *((line, "dim") for line in (_wrap("corpus pairs", best) if best else [""])),
+        *((line, "") for line in _wrap("these", [f"{c} {p:+.1f}" for c, p, _ in hint["candidates"]])),
     )
 
 
@@ -98,11 +99,13 @@ GATE_WIDTH = 30  # cells a gate line may take: the panel is 34 columns at 80, le
 def _wrap(head: str, items: list[str]) -> list[str]:
     """`head` and the items two spaces apart, a new indented line before an item that would not fit,
     so a name and its value never part ("‖c‖ / 14.2" at 80 columns, issue 25 item 14)."""
+    from rich.cells import cell_len  # a hanzi takes two cells: len() let "孤 +2.7" overflow and part
+
     lines, line, first = [], head, True
     for item in items:
-        if not first and len(line) + 2 + len(item) > GATE_WIDTH:
+        if not first and cell_len(line) + 2 + cell_len(item) > GATE_WIDTH:
             lines.append(line)
-            line, first = " " * len(head), True
+            line, first = " " * cell_len(head), True
         line += (" " if first else "  ") + item
         first = False
     return [*lines, line]
