@@ -40,6 +40,24 @@ async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path
 
 
 @sync
+async def test_the_gates_shown_are_those_of_the_step_the_panel_shows(trained_runs: Path, home: Path) -> None:
+    """At a line's end the panel showed "position 7 · chose 条" and, below it, "gates at ，"."""
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing() as (app, pilot, pane):
+        await pilot.press("g")
+        for _ in range(12):
+            await pilot.press("space")
+            if pane.poem_text()[-1:] in ("，", "。"):
+                break
+        assert pane.poem_text()[-1:] in ("，", "。"), pane.poem_text()
+        assert await wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
+        panel = " ".join(shown_text(pane.query_one("#candidates")).split())
+        step = pane.session.panel()  # the cursor follows: the gates are the panel's own step's
+        assert f"gates at {pane.poem_text()[step.position]} (character {step.position + 1})" in panel, panel
+        assert step.position == len(pane.poem_text()) - 2  # the character before the mark
+
+
+@sync
 async def test_typing_a_character_shows_its_odds_and_refuses_what_breaks_the_form(
     trained_runs: Path, home: Path
 ) -> None:

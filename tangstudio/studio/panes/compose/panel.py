@@ -79,8 +79,16 @@ def pairing_notes(session: Session) -> Notes:
 
 
 def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
-    """The gate values of the character under the cursor (the last one when the cursor follows)."""
-    at = session.selected if session.selected is not None else len(gates) - 1
+    """The gate values of the character under the cursor; when the cursor follows, of the step the
+    panel shows above them (the last character drawn: a line's closing mark is not drawn)."""
+    step = session.panel()
+    at = (
+        session.selected
+        if session.selected is not None
+        else step.position
+        if step is not None and step.position is not None
+        else len(gates) - 1
+    )
     if not 0 <= at < len(gates):
         return ()
     lines = [(f"\ngates at {session.text[at]} (character {at + 1})", "bold")]
