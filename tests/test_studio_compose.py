@@ -189,6 +189,15 @@ async def test_cursor_moves_by_line_and_a_unit_can_be_pinned(trained_runs: Path,
         await pilot.pause()
         await pilot.press(*"x9", "enter")  # not a unit: one line, and nothing pinned changes
         assert any("h<layer>:<index>" in message for message in errors(app))
+        await pilot.press("number_sign")
+        await pilot.pause()
+        from textual.widgets import Input
+
+        app.screen.query_one(Input).value = "h9:99999"  # a unit the model does not have
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("the model has 1 layer of" in message for message in errors(app)), errors(app)
+        assert pane.poem.pin_label == "h0:3"  # the unit pinned before stays
 
 
 @sync

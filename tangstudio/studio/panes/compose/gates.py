@@ -88,12 +88,25 @@ class GateLens:
                 from tangstudio.engine.models.gates import parse_unit
 
                 try:
-                    which, _layer, _index = parse_unit(unit)
+                    which, layer, index = parse_unit(unit)
                 except ValueError as exc:
                     self.pane.error(str(exc))
                     return
                 if which == "c" and loaded is not None and loaded.meta.get("arch") != "lstm":
                     self.pane.error("only an LSTM has a cell state c; pin an h unit, e.g. h0:5")
+                    return
+                shape = (loaded.meta.get("model") or {}) if loaded is not None else {}
+                layers, hidden = shape.get("layers"), shape.get("hidden")
+                if (
+                    isinstance(layers, int)
+                    and isinstance(hidden, int)
+                    and (layer >= layers or index >= hidden)
+                ):
+                    # Refused here, the unit pinned before stays; found later, it was dropped with it.
+                    self.pane.error(
+                        f"the model has {layers} layer{'s' * (layers != 1)} of {hidden} units: "
+                        f"h0:0 … h{layers - 1}:{hidden - 1}"
+                    )
                     return
             self.pinned = unit or None
             self.pane.publish()
