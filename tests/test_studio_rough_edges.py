@@ -171,6 +171,26 @@ async def test_the_focused_control_stands_out(tiny_corpus: str) -> None:
     assert distance(input_bg, other_bg) >= 60, (input_bg, other_bg)
 
 
+@sync
+async def test_a_typed_budget_survives_choosing_its_unit(tiny_corpus: str) -> None:
+    """Typing 30 and then choosing steps gave "budget 2000 steps": the unit's default over the number."""
+    app = studio(pane="model", corpus=tiny_corpus)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        budget, unit = app.query_one("#hp-budget", Input), app.query_one("#hp-budget-unit", Select)
+        unit.value = "steps"  # the minutes' default: each unit's own default
+        await pilot.pause()
+        assert budget.value == "2000"
+        budget.value = "30"
+        unit.value = "epochs"  # a number the unit takes stays
+        await pilot.pause()
+        assert budget.value == "30"
+        budget.value = "0.5"
+        unit.value = "steps"  # a number it refuses (half a step) becomes its default
+        await pilot.pause()
+        assert budget.value == "2000"
+
+
 # 11. 80×24 -------------------------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ BUDGET_LIMITS = {
     "steps": Integer(1, 100_000_000),
     "epochs": Integer(1, 10_000),
 }
+BUDGET_DEFAULTS = {"minutes": "10", "steps": "2000", "epochs": "1"}  # each unit's, when chosen
 
 
 def _value_text(value: float) -> str:
@@ -84,7 +85,7 @@ class ModelPane(Pane):
                 yield Label("budget", classes="field-label")
                 with Horizontal(classes="budget"):
                     yield Input(
-                        "10",
+                        BUDGET_DEFAULTS["minutes"],
                         id="hp-budget",
                         type="number",
                         validators=[BUDGET_LIMITS["minutes"]],
@@ -199,9 +200,15 @@ class ModelPane(Pane):
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
         if event.select.id == "hp-budget-unit":
-            budget = self.query_one("#hp-budget", Input)
-            budget.validators = [BUDGET_LIMITS[str(event.value)]]
-            budget.value = {"minutes": "10", "steps": "2000", "epochs": "1"}[str(event.value)]
+            budget, unit = self.query_one("#hp-budget", Input), str(event.value)
+            budget.validators = [BUDGET_LIMITS[unit]]
+            # A number the person typed is kept (typed first, its unit chosen after: "30", then
+            # steps); a unit's default, or a number the new unit refuses, becomes its default.
+            if (
+                budget.value.strip() in BUDGET_DEFAULTS.values()
+                or not BUDGET_LIMITS[unit].validate(budget.value).is_valid
+            ):
+                budget.value = BUDGET_DEFAULTS[unit]
         self._schedule_count()
 
     @on(Button.Pressed, "#train-button")
