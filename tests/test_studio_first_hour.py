@@ -160,6 +160,10 @@ async def test_after_an_acrostic_character_the_panel_offers_the_next_one(
     async with composing() as (_app, pilot, pane):
         pane.query_one("#cp-acrostic").value = "春夏秋冬"
         pane.action_new()
+        await settle(pilot)
+        before = " ".join(shown_text(pane.query_one("#candidates")).split())
+        # It said "Space samples the first character", and Space placed 春 without sampling.
+        assert "春 is given (the acrostic's or prefix's): Space places it." in before, before
         await pilot.press("space")  # places the given 春; nothing sampled yet
         await settle(pilot)
         assert pane.poem_text() == "春"

@@ -27,6 +27,8 @@ def panel_state(session: Session, gates: Gates | None, names: tuple[str, ...]) -
     step = session.panel()
     if step is None and session.text and not session.filling:  # the acrostic or prefix opened it
         return PanelState(message=f"{session.text} given.\n\nSpace samples the next character.")
+    if step is None and not session.text and not session.filling and (first := _given_first(session)):
+        return PanelState(message=f"{first} is given (the acrostic's or prefix's): Space places it.")
     if step is None:
         return PanelState(None, (), None, None, message=None, notes=notes)
     return PanelState(
@@ -50,6 +52,15 @@ def typed_notes(session: Session) -> Notes:
         (j.odds, ""),  # p · bits · rank, or "not in this model's vocabulary" (engine: Judgement.odds)
         ("fits 平仄 and rhyme ✓" if j.fits else f"✗ {j.reason}", "green" if j.fits else "bold red"),
     )
+
+
+def _given_first(session: Session) -> str:
+    """The poem's first character when the person gave it (an acrostic or a prefix), else ""."""
+    plan = getattr(session.engine, "plan", None)
+    if plan is None:
+        return ""
+    given = plan.fixed.get(0, plan.acrostic_ids[0] if plan.acrostic_ids else None)
+    return session.engine.vocab.itos[given] if given is not None else ""
 
 
 def pairing_notes(session: Session) -> Notes:
