@@ -296,3 +296,17 @@ async def test_the_poem_takes_back_the_focus_a_passing_hide_gave_the_tab_bar(
         scroll.post_message(events.Show())
         await settle(pilot)
         assert app.focused is title
+
+
+def test_a_poem_saved_from_a_shipped_model_names_it_as_generate_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The studio recorded "model: /…/models/default" where `generate --format md` says "default"."""
+    from tangstudio.studio.composing import shipped_name
+
+    shipped = tmp_path / "models"
+    (shipped / "default").mkdir(parents=True)
+    monkeypatch.setenv("TANGSTUDIO_MODELS", str(shipped))
+    assert shipped_name(str(shipped / "default")) == "default"
+    assert shipped_name(str(tmp_path / "runs" / "mine")) == str(tmp_path / "runs" / "mine")
+    assert shipped_name("tiny-gru") == "tiny-gru"

@@ -159,6 +159,17 @@ def make_composer(loaded: Any, settings, novelty=None):
     return Filler(loaded, settings, novelty=novelty)
 
 
+def shipped_name(model: str) -> str:
+    """A shipped model by its name (`default`), as `generate --format md` records it, not by the
+    folder the studio loaded it from (`…/site-packages/tangstudio/_models/default`)."""
+    from tangstudio.engine import paths
+
+    folder = Path(model)
+    if folder.is_absolute() and folder.parent.resolve() == paths.shipped_models_dir().resolve():
+        return folder.name
+    return model
+
+
 def save_poem(
     text: str, steps: list[Step], settings: Any, model: str, script: str, check: dict | None
 ) -> Path:
@@ -177,6 +188,7 @@ def save_poem(
     n = 2
     while path.exists():
         path, n = folder / f"{stamp}-{settings.form}-{n}.json", n + 1
+    model = shipped_name(model)
     document = {
         "text": text,
         "form": settings.form,
