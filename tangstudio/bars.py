@@ -22,6 +22,7 @@ def bar(value: float, maximum: float, width: int = 30) -> str:
 
 
 NO_POETS = "no poet is named in this corpus"
+NO_POEMS = "no poems in this selection"
 
 
 def bar_table(

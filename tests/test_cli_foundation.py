@@ -49,6 +49,10 @@ def test_corpus_import_and_list(tmp_path, home):
     assert "mine" in listed.stdout
     stats = json.loads(tangstudio("stats", "--corpus", "mine", "--json", home=home).stdout)
     assert stats["poems"] == 1 and stats["top_authors"] == []  # a text file names no poet: "" is none
+    said = " ".join(tangstudio("stats", "--corpus", "mine", home=home).stdout.split())
+    assert "no poet is named in this corpus" in said
+    said = " ".join(tangstudio("stats", "--corpus", "mine", "--forms", "qilv", home=home).stdout.split())
+    assert "no poems in this selection" in said and "no poet is named" not in said
     again = tangstudio("corpus", "import", str(poems), "--name", "mine", home=home)
     assert again.returncode == 2
     assert again.stderr.strip().count("\n") == 0 and "already exists" in again.stderr

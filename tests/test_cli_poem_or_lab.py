@@ -110,3 +110,15 @@ def test_each_trainer_refuses_to_resume_the_other_kind_of_run_naming_the_right_c
     )
     after = {p: p.read_bytes() for p in sorted(lab_and_poem_runs.rglob("*")) if p.is_file()}
     assert after == before
+
+
+def test_a_damaged_run_resumed_by_either_trainer_names_the_damaged_file(home: Path) -> None:
+    """With neither config.toml nor a meta.json to read, a run's kind is unknown: the refusal is the
+    damage, not a guess that it is a poem run."""
+    broken = home / "runs" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "config.toml").write_text("garbage = [", encoding="utf-8")
+    for args in (("lab", "digits", "train"), ("train", "--headless")):
+        done = tangstudio(*args, "--run", "broken", "--resume", home=home)
+        assert done.returncode == 2 and "config.toml is damaged" in done.stderr, done.stderr
+        assert "poem run" not in done.stderr and "lab digits run" not in done.stderr

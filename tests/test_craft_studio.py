@@ -200,3 +200,38 @@ def test_the_drafts_panel_shows_what_fits_and_says_how_many() -> None:
     assert shown == 2 and panel.message is not None and "2 of 5 fit here" in panel.message
     assert sum(-(-cell_len(r) // 31) for r in panel.message.splitlines()) <= 16
     assert drafts_panel(found, rows=3, width=31)[1] == 1  # always one, however short
+    # Just tall enough for all five with the short foot: all five, not "4 of 5" for the long one.
+    whole = drafts_panel(found, width=31)[0].message or ""
+    tall = sum(-(-cell_len(r) // 31) for r in whole.splitlines())  # the rows all five take
+    panel, shown = drafts_panel(found, rows=tall, width=31)
+    assert shown == 5 and panel.message is not None and "fit here" not in panel.message
+
+
+@sync
+async def test_a_gate_trace_arriving_while_drafts_are_drawn_keeps_them(
+    trained_runs: Path, home: Path, models_with_critic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a key: a trace that arrives (`g` on) publishes without going on, and the drafts stay."""
+    import threading
+
+    from tangstudio.studio.panes.compose import drafts
+
+    arrived, draw = threading.Event(), drafts.draw
+
+    def slow_draw(*args, **kwargs):
+        assert arrived.wait(30)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(drafts, "draw", slow_draw)
+    async with _composing_with_tiny_gru(trained_runs, home) as (app, pilot, pane):
+        pane.seed = 11
+        pane.action_new()
+        await pilot.press("b")
+        pane.publish(went_on=False)  # what the gate lens does when its trace arrives
+        assert "drawing" in shown_text(pane.query_one("#candidates"))
+        arrived.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pane.drafts is not None
+        pane.publish(went_on=False)  # and once they are shown
+        assert pane.drafts is not None and "best of 5" in shown_text(pane.query_one("#candidates"))

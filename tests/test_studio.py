@@ -341,7 +341,11 @@ def test_the_train_curve_goes_on_after_a_resume_and_to_a_finished_runs_last_step
     follower.poll()
     # The one-step line after the resume is one step's loss: left off, as a stop's last step is.
     assert [step for step, _ in follower.train] == [1, 13, 20, *([30] if finished else [])]
-    assert (follower.short_train is None) == finished
+    from tangstudio.studio.panes.train import _train_loss
+
+    assert str(_train_loss(follower)) == "7.0000, mean of the last 10 steps"  # finished or not
+    follower.poll()
+    assert len(follower.train) == (4 if finished else 3)  # read again: no point twice
 
 
 @sync

@@ -309,4 +309,5 @@ def test_a_poem_saved_from_a_shipped_model_names_it_as_generate_does(
     monkeypatch.setenv("TANGSTUDIO_MODELS", str(shipped))
     assert shipped_name(str(shipped / "default")) == "default"
     assert shipped_name(str(tmp_path / "runs" / "mine")) == str(tmp_path / "runs" / "mine")
+    assert shipped_name(str(shipped / "critic")) == str(shipped / "critic")  # not a --model name
     assert shipped_name("tiny-gru") == "tiny-gru"

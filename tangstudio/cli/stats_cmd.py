@@ -46,7 +46,7 @@ def show_stats(data: CorpusStats) -> None:
     from rich.columns import Columns
     from rich.table import Table
 
-    from tangstudio.bars import NO_POETS, bar_table, cleaning_rows, line_length_rows
+    from tangstudio.bars import NO_POEMS, NO_POETS, bar_table, cleaning_rows, line_length_rows
     from tangstudio.cli.render import console
     from tangstudio.engine import forms as registry
 
@@ -83,6 +83,11 @@ def show_stats(data: CorpusStats) -> None:
     console.print(Columns([bar_table("Line lengths (clauses)", shown, width=24), cleaning]))
     console.print()
     chars = bar_table("Top 20 characters", [(c, n) for c, n in data["top_chars"]], width=20)
-    authors = bar_table("Top 20 authors", [(a, n) for a, n in data["top_authors"]], width=20, empty=NO_POETS)
+    authors = bar_table(
+        "Top 20 authors",
+        [(a, n) for a, n in data["top_authors"]],
+        width=20,
+        empty=NO_POETS if data["poems"] else NO_POEMS,
+    )
     console.print(Columns([chars, authors]))
     console.print(f"[dim]source: {data['source']}[/dim]")

@@ -86,7 +86,7 @@ class TangStudio(App):
         self.notices: list[tuple[str, str, str]] = []
         self.exit_notes: list[str] = []  # printed by the launcher once the screen is restored
         self.leave_at_once = False  # the launcher sets it: quit ends the process (never in tests)
-        self._quit_asked_at = float("-inf")  # when Ctrl+Q last said the poem is not saved
+        self._quit_asked = (float("-inf"), "")  # when Ctrl+Q last said a poem is not saved, and which
         self.initial_pane = pane or ("lab" if self.lab_run else self._default_pane())
 
     def _default_pane(self) -> str:
@@ -271,9 +271,14 @@ class TangStudio(App):
             compose = self.query_one(ComposePane)
         except NoMatches:
             return False
-        asked, self._quit_asked_at = self._quit_asked_at, time.monotonic()
-        if not compose.unsaved_poem() or self._quit_asked_at - asked < QUIT_AGAIN_S:
+        if not compose.unsaved_poem():
             return False
+        # Quit at the second Ctrl+Q only for the poem the warning was about: saved, then changed,
+        # it asks again however soon.
+        (asked, about), now = self._quit_asked, time.monotonic()
+        if now - asked < QUIT_AGAIN_S and about == compose.poem_text():
+            return False
+        self._quit_asked = (now, compose.poem_text())
         self.notify(
             "the poem is not saved: w saves it, c copies it; Ctrl+Q again quits without it",
             title="Quit",

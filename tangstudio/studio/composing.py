@@ -160,13 +160,10 @@ def make_composer(loaded: Any, settings, novelty=None):
 
 
 def shipped_name(model: str) -> str:
-    """A shipped model by its name (`default`), as `generate --format md` records it, not by the
-    folder the studio loaded it from (`…/site-packages/tangstudio/_models/default`)."""
-    from tangstudio.engine import paths
-
-    folder = Path(model)
-    if folder.is_absolute() and folder.parent.resolve() == paths.shipped_models_dir().resolve():
-        return folder.name
+    """The shipped default model by its name, `default`, as `generate --format md` records it (and
+    `--model default` reads it), not by the folder the studio loaded it from."""
+    if Path(model).is_absolute() and Path(model).resolve() == default_model_path().resolve():
+        return "default"
     return model
 
 

@@ -127,20 +127,23 @@ class RunFollower:
         except (OSError, TangError, tomllib.TOMLDecodeError, RecursionError) as exc:
             self.config_error = f"config.toml unreadable: {exc}"
 
-    def _release_short(self) -> None:
+    def _release_short(self, keep: bool = False) -> None:
         """A short line that is no longer the last goes on the curve (once dropped, the curve ended at
-        a stop and never went on after the resume), unless it is one step's loss alone: noise."""
-        if self.short_train is not None and self.short_train[2] > 1:
-            self.train.append(self.short_train[:2])
-        self.short_train = None
+        a stop and never went on after the resume), unless it is one step's loss alone: noise.
+        `keep`: it stays the latest line (a finished run), so the readout still says what it is."""
+        short = self.short_train
+        if short is not None and short[2] > 1 and (not self.train or self.train[-1] != short[:2]):
+            self.train.append(short[:2])
+        if not keep:
+            self.short_train = None
 
     def _add(self, event: dict) -> None:
         kind = event.get("event")
         step = _number(event.get("step"))
         if kind == "done":
             self.done = event
-            if event.get("status") == "finished":  # the budget's last steps: a point like the others
-                self._release_short()
+            if event.get("status") == "finished":  # the budget's last steps: a point like the others,
+                self._release_short(keep=True)  # and still the readout's "mean of the last N steps"
             return
         if step is None:
             return

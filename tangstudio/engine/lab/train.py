@@ -44,6 +44,7 @@ from tangstudio.engine.lab.models import (
 )
 from tangstudio.engine.lab.tasks import Batch, make_task
 from tangstudio.engine.runs import checkpoint as ckpt
+from tangstudio.engine.runs.kinds import lab_command
 from tangstudio.engine.runs.metrics import now_iso
 from tangstudio.engine.runs.rundir import run_path
 from tangstudio.engine.runs.session import Callback, RunSession
@@ -86,13 +87,8 @@ class LabResult:
         return data
 
 
-def command_for(task: str) -> str:
-    """The CLI command that trains a lab run of `task` (the resume hint's)."""
-    return f"lab {task} train"
-
-
 def resume_command(name: str, task: str = "digits") -> str:
-    return _resume_command(name, command_for(task))
+    return _resume_command(name, lab_command(task))
 
 
 def _tensors(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,7 +108,7 @@ def train_lab(
     resume: dict[str, Any] | None = None
     if persist:
         config = dataclasses.replace(config).validate()
-        session = RunSession(run_path(config.run), callback, command=command_for(config.task))
+        session = RunSession(run_path(config.run), callback, command=lab_command(config.task))
         try:
             has_checkpoint = session.claim(config.resume)
             if config.resume:

@@ -47,6 +47,19 @@ def _meta_kind(folder: Path) -> tuple[str | None, str | None]:
     return None, None
 
 
+def stated_kind(folder: Path) -> str | None:
+    """`lab` or `poem` as the run's config.toml or a meta.json says it; None when neither reads."""
+    kind, _ = _config_kind(Path(folder))
+    if kind is None:
+        kind, _ = _meta_kind(Path(folder))
+    return None if kind is None else (LAB if kind == LAB else POEM)
+
+
+def lab_command(task: str) -> str:
+    """The CLI command that trains a lab run of `task` (the resume hints')."""
+    return f"lab {task} train"
+
+
 def run_kind(folder: Path) -> str:
     """`lab` for a lab run (or lab checkpoint folder), else `poem` (damaged runs included: they are
     poem runs as far as anyone can tell, and are shown as damaged where poem runs are listed)."""

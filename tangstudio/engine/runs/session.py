@@ -26,7 +26,7 @@ from tangstudio.engine.atomic import remove_leftovers
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs import checkpoint as ckpt
 from tangstudio.engine.runs.config import write_config
-from tangstudio.engine.runs.kinds import POEM, lab_task, run_kind
+from tangstudio.engine.runs.kinds import POEM, lab_command, lab_task, stated_kind
 from tangstudio.engine.runs.layout import META
 from tangstudio.engine.runs.lock import RunLock
 from tangstudio.engine.runs.metrics import MetricsWriter, trim_after
@@ -109,14 +109,14 @@ def preflight(config: Resumable, given: set[str]) -> None:
 def check_kind(run: RunDir, wanted: str) -> None:
     """A resume by the other trainer (a lab run by `train`, a poem run by `lab digits train`) gets
     one line naming the command that continues it, not the other config's unknown options."""
-    stored = run_kind(run.path)
-    if stored == wanted:
+    stored = stated_kind(run.path)
+    if stored is None or stored == wanted:  # unreadable: check_files names the damaged file
         return
     if stored == POEM:
         raise TangError(f"{run.name} is a poem run, not a lab run: resume it with {resume_command(run.name)}")
     task = lab_task(run.path)
     how = (
-        f"resume it with {resume_command(run.name, f'lab {task} train')}"
+        f"resume it with {resume_command(run.name, lab_command(task))}"
         if task == "digits"
         else f"`tangstudio lab {task} run` makes such runs"
     )

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Label, LoadingIndicator, Select, Static
 
-from tangstudio.bars import NO_POETS, cleaning_rows, line_length_rows
+from tangstudio.bars import NO_POEMS, NO_POETS, cleaning_rows, line_length_rows
 from tangstudio.bars import bar_table as _bar_table
 from tangstudio.engine import forms
 from tangstudio.studio.panes.base import Pane
@@ -167,7 +167,11 @@ class CorpusPane(Pane):
         card("lengths").update(bar_table("Line lengths", line_length_rows(data["line_lengths"], longest=11)))
         card("chars").update(bar_table("Top characters", [(c, n) for c, n in data["top_chars"][:12]]))
         card("authors").update(
-            bar_table("Top authors", [(a, n) for a, n in data["top_authors"][:12]], empty=NO_POETS)
+            bar_table(
+                "Top authors",
+                [(a, n) for a, n in data["top_authors"][:12]],
+                empty=NO_POETS if data["poems"] else NO_POEMS,
+            )
         )
         card("cleaning").update(
             bar_table(

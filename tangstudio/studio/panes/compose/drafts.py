@@ -15,7 +15,7 @@ from typing import Any
 
 from tangstudio.studio.widgets.prob_bars import KEYS, PanelState
 
-STUDIO_K = 5  # drafts shown: five fit the panel at 80×24 with their scores
+STUDIO_K = 5  # drafts drawn; the panel shows those that fit (three 五绝 at 80×24, all five when taller)
 
 
 @dataclass
@@ -46,9 +46,10 @@ def draft_rows(text: str) -> list[str]:
     """A draft a couplet to a row, without the couplet's closing mark, so no row starts with a
     mark and a 七言 couplet (30 cells) fits the narrow panel."""
     from tangstudio.engine.corpus.poem import split_clauses
+    from tangstudio.engine.hanzi import CLAUSE_END
 
     clauses = split_clauses(text)
-    return ["".join(clauses[i : i + 2]).rstrip("。！？；，") for i in range(0, len(clauses), 2)]
+    return ["".join(clauses[i : i + 2]).rstrip(CLAUSE_END) for i in range(0, len(clauses), 2)]
 
 
 def drafts_panel(drafts: Drafts, rows: int = 10_000, width: int = 10_000) -> tuple[PanelState, int]:
@@ -59,19 +60,28 @@ def drafts_panel(drafts: Drafts, rows: int = 10_000, width: int = 10_000) -> tup
     def height(line: str) -> int:
         return max(1, -(-cell_len(line) // max(width, 1)))
 
-    head, k = HEAD.format(k=len(drafts.ranked)), len(drafts.ranked)
-    partial = f"{{}} of {k} fit here; {FOOT}"  # the longest foot: its rows are kept free
-    lines, left, shown = [head], rows - height(head) - height(partial.format(k)), 0
-    for key, d in zip(KEYS, drafts.ranked):
-        score = (d.critic or {}).get("critic", 0.0)
-        block = [f"{key}  {score:.2f}", *draft_rows(d.text)]
-        need = sum(map(height, block))
-        if shown and need > left:
-            break
-        lines += block
-        left -= need
-        shown += 1
-    lines.append(FOOT if shown == k else partial.format(shown))
+    k = len(drafts.ranked)
+    head = HEAD.format(k=k)
+    blocks = [
+        [f"{key}  {(d.critic or {}).get('critic', 0.0):.2f}", *draft_rows(d.text)]
+        for key, d in zip(KEYS, drafts.ranked)
+    ]
+
+    def fitting(left: int) -> int:  # how many blocks fit in `left` rows (always the first)
+        shown = 0
+        for block in blocks:
+            left -= sum(map(height, block))
+            if shown and left < 0:
+                break
+            shown += 1
+        return shown
+
+    partial = f"{{}} of {k} fit here; {FOOT}"  # the longer foot, when not all fit
+    shown = fitting(rows - height(head) - height(FOOT))
+    if shown < k:  # its rows come off the drafts'
+        shown = fitting(rows - height(head) - height(partial.format(k)))
+    foot = FOOT if shown == k else partial.format(shown)
+    lines = [head, *(row for block in blocks[:shown] for row in block), foot]
     return PanelState(message="\n".join(lines)), shown
 
 

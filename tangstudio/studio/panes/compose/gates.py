@@ -157,4 +157,4 @@ class GateLens:
     def _arrived(self, key: tuple, found: Any) -> None:
         if key == self._key:
             self._trace = found
-            self.pane.publish()
+            self.pane.publish(went_on=False)  # not a key: drafts shown or being drawn stay

@@ -108,7 +108,8 @@ class ComposePane(PoemReadout, Pane):
         self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
         self._drafts_shown = 0  # how many of them fit the panel: the keys that take one
         self._kept_text: str | None = None  # the poem as last saved or copied: quitting loses nothing
-        self._drawing = 0  # which `b` the drafts being drawn answer (publish() moves it on)
+        self._drawing = 0  # which `b` the drafts being drawn answer (a key that goes on moves it on)
+        self._drafts_busy = False  # drafts are being drawn: the panel says so until they come
         # The shaping fields (bar.shape()) as the current poem began, and the last change told about:
         # typed fields apply at Enter or `n`, so Space, `p` and 1–0 check them first (fields_first).
         self.begun_with: tuple[str, ...] | None = None
@@ -129,6 +130,8 @@ class ComposePane(PoemReadout, Pane):
 
     def on_resize(self) -> None:
         self._fit_footer()
+        if self.drafts is not None:  # the keys take what fits the panel now
+            self.call_after_refresh(self._show_drafts)
 
     def _fit_footer(self) -> None:
         wide = self.app.size.width >= FOOTER_ROOM
@@ -370,9 +373,11 @@ class ComposePane(PoemReadout, Pane):
             self.notify(set_aside, title="Compose", severity="warning", timeout=8)
         self._tell_title_cut(settings)
         loaded, novelty = self.loaded, self.novelty
+        self.player.stop()  # `b` during `p`: the drafts, not the next tick, answer it
         self.drafts = None
         self.panel = PanelState(message=f"drawing {drafts.STUDIO_K} drafts …")
-        self._drawing += 1  # publish() moves it on: drafts that arrive after another key are dropped
+        self._drawing += 1  # a key that goes on with the poem moves it on: later drafts are dropped
+        self._drafts_busy = True
         drawing = self._drawing
         self.run_worker(
             lambda: self._draw_drafts(loaded, settings, novelty, drawing),
@@ -386,20 +391,29 @@ class ComposePane(PoemReadout, Pane):
         from tangstudio.engine.errors import TangError
 
         try:
-            found = drafts.draw(loaded, settings, novelty)
+            found: drafts.Drafts | str = drafts.draw(loaded, settings, novelty)
         except TangError as exc:
-            self.app.call_from_thread(self.error, str(exc))
-            return
+            found = str(exc)
         self.app.call_from_thread(self._drafts_drawn, found, loaded, drawing)
 
-    def _drafts_drawn(self, found: drafts.Drafts, loaded: Any, drawing: int) -> None:
+    def _drafts_drawn(self, found: drafts.Drafts | str, loaded: Any, drawing: int) -> None:
         # Not for a model swapped meanwhile, nor after a key that went on with the poem: a number
         # key would then take a draft in place of the step's candidate it was meant for.
-        if loaded is self.loaded and drawing == self._drawing:
-            panel = self.query_one(ProbBars)
+        if loaded is not self.loaded or drawing != self._drawing:
+            return
+        self._drafts_busy = False
+        if isinstance(found, str):  # why there are none
+            self.error(found)
+            return
+        self.drafts = found
+        self._show_drafts()
+
+    def _show_drafts(self) -> None:
+        """The drafts that fit the panel as it is now; the number keys take those."""
+        if self.drafts is not None:
             rows = self.query_one("#compose-main").content_size.height
-            self.drafts = found
-            self.panel, self._drafts_shown = drafts.drafts_panel(found, rows, panel.content_size.width)
+            width = self.query_one(ProbBars).content_size.width
+            self.panel, self._drafts_shown = drafts.drafts_panel(self.drafts, rows, width)
 
     def _take_draft(self, index: int) -> None:
         found = self.drafts
@@ -502,7 +516,9 @@ class ComposePane(PoemReadout, Pane):
 
     def _play_stopped(self) -> None:
         if self.lens.on or self.lens.pinned:
-            self.publish()  # the gates wait for the end of play (a trace per character is wasted)
+            self.publish(
+                went_on=False
+            )  # the gates wait for the end of play (a trace per character is wasted)
 
     # What the widgets show -------------------------------------------------------------------
 
@@ -512,10 +528,16 @@ class ComposePane(PoemReadout, Pane):
         self.poem = PoemState(form=self.bar.form)
         self.status = self._status_line()
 
-    def publish(self) -> None:
-        """Hand the session's state to the reactives the widgets are bound to."""
-        self.drafts = None
-        self._drawing += 1
+    def publish(self, went_on: bool = True) -> None:
+        """Hand the session's state to the reactives the widgets are bound to.
+
+        `went_on`: a key went on with the poem, so drafts shown or being drawn are dropped. A gate
+        trace that arrives, or the end of play, publishes with False: the drafts panel stays.
+        """
+        keep_drafts = not went_on and (self.drafts is not None or self._drafts_busy)
+        if not keep_drafts:
+            self.drafts, self._drafts_busy = None, False
+            self._drawing += 1
         session = self.session
         if session is None:
             return
@@ -533,7 +555,8 @@ class ComposePane(PoemReadout, Pane):
             pin_label=self.lens.pinned or "",
             locked=tuple(sorted(session.locked)),
         )
-        self.panel = panel_state(session, view.gates, view.names)
+        if not keep_drafts:
+            self.panel = panel_state(session, view.gates, view.names)
         self.status = self._status_line()
 
     def _status_line(self) -> Text:

@@ -28,7 +28,7 @@ def panel_state(session: Session, gates: Gates | None, names: tuple[str, ...]) -
     if step is None and session.text and not session.filling:  # the acrostic or prefix opened it
         return PanelState(message=f"{session.text} given.\n\nSpace samples the next character.")
     if step is None and not session.text and not session.filling and (first := _given_first(session)):
-        return PanelState(message=f"{first} is given (the acrostic's or prefix's): Space places it.")
+        return PanelState(message=f"{first} is given (the acrostic's): Space places it.")
     if step is None:
         return PanelState(None, (), None, None, message=None, notes=notes)
     return PanelState(
@@ -55,12 +55,11 @@ def typed_notes(session: Session) -> Notes:
 
 
 def _given_first(session: Session) -> str:
-    """The poem's first character when the person gave it (an acrostic or a prefix), else ""."""
+    """The poem's first character when the acrostic gives it, else "" (a prefix is placed at once)."""
     plan = getattr(session.engine, "plan", None)
     if plan is None:
         return ""
-    given = plan.fixed.get(0, plan.acrostic_ids[0] if plan.acrostic_ids else None)
-    return session.engine.vocab.itos[given] if given is not None else ""
+    return session.engine.vocab.itos[plan.acrostic_ids[0]] if plan.acrostic_ids else ""
 
 
 def pairing_notes(session: Session) -> Notes:
