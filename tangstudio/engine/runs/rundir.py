@@ -203,10 +203,10 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best",)) -> RunSummary:
     """What `runs list` shows of one run; a damaged file is named in `problems`, never raised.
 
     The weights of the checkpoints named in `weights` are checked against their recorded sha256
-    (read whole: about 15 ms for the shipped model's 22 MB, more for larger ones): `best` is what
-    `generate --model` loads, so a run
-    whose best weights are damaged is listed as damaged, not finished. A running run's are not
-    checked, since a checkpoint may be replaced between reading its meta.json and its weights.
+    (read whole: about 15 ms for the shipped model's 22 MB, more for larger ones). `best` is what
+    `generate --model` loads, so a run whose best weights are damaged is listed as damaged, not
+    finished. A running run's are not checked: a checkpoint may be replaced between the reading of
+    its meta.json and of its weights.
     """
     problems: list[str] = []
     try:

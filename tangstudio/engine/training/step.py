@@ -86,9 +86,10 @@ def step_loss(net: Any, batch: Batch, bf16: bool, head: HeadSettings = PLAIN) ->
         )
     if head.chunk > 0:
         features, weight, bias = out
-        return head_loss(features, weight, bias, batch.targets, head.chunk, head.bf16 or bf16, batch.scored)[
-            0
-        ]
+        nats, _ = head_loss(
+            features, weight, bias, batch.targets, head.chunk, head.bf16 or bf16, batch.scored
+        )
+        return nats
     logits = out
     return F.cross_entropy(
         logits.float().reshape(-1, logits.shape[-1]),
