@@ -379,13 +379,18 @@ async def test_ctrl_q_with_an_unsaved_poem_asks_once_and_a_saved_one_quits(
         await pilot.pause()
         assert not app._exit, "quit with a poem not saved"
         assert any("the poem is not saved" in m for _s, _t, m in app.notices), app.notices
-        await pilot.press("w")  # saved
+        await pilot.press("space")  # written on, as `p` goes on playing, but not saved:
+        await pilot.press("ctrl+q")  # Ctrl+Q again quits without it
+        await pilot.pause()
+        assert app._exit
+
+    async with composing() as (app, pilot, _pane):
+        await pilot.press(*["space"] * 6, "ctrl+q", "w")  # asked, then saved
         await pilot.pause()
         assert list((home / "poems").glob("*.json"))
-        await pilot.press("space")  # changed since the warning and the save: it asks again, at once
-        await pilot.press("ctrl+q")
+        await pilot.press("space", "ctrl+q")  # changed since the save: it asks again, however soon
         await pilot.pause()
         assert not app._exit
-        await pilot.press("ctrl+q")  # again, at once: quits without it
+        await pilot.press("ctrl+q")
         await pilot.pause()
         assert app._exit

@@ -86,7 +86,7 @@ class TangStudio(App):
         self.notices: list[tuple[str, str, str]] = []
         self.exit_notes: list[str] = []  # printed by the launcher once the screen is restored
         self.leave_at_once = False  # the launcher sets it: quit ends the process (never in tests)
-        self._quit_asked = (float("-inf"), "")  # when Ctrl+Q last said a poem is not saved, and which
+        self._quit_asked = (float("-inf"), 0)  # when Ctrl+Q last said a poem is not saved; saves then
         self.initial_pane = pane or ("lab" if self.lab_run else self._default_pane())
 
     def _default_pane(self) -> str:
@@ -273,12 +273,13 @@ class TangStudio(App):
             return False
         if not compose.unsaved_poem():
             return False
-        # Quit at the second Ctrl+Q only for the poem the warning was about: saved, then changed,
-        # it asks again however soon.
-        (asked, about), now = self._quit_asked, time.monotonic()
-        if now - asked < QUIT_AGAIN_S and about == compose.poem_text():
+        # The second Ctrl+Q quits unless the poem was saved or copied in between (and has changed
+        # since, or it would not be unsaved): then it asks again, however soon.
+        (asked, kept), now = self._quit_asked, time.monotonic()
+        if now - asked < QUIT_AGAIN_S and kept == compose.kept_count:
             return False
-        self._quit_asked = (now, compose.poem_text())
+        self._quit_asked = (now, compose.kept_count)
+        compose.player.stop()  # `p` playing: the poem does not change under the question
         self.notify(
             "the poem is not saved: w saves it, c copies it; Ctrl+Q again quits without it",
             title="Quit",

@@ -108,6 +108,7 @@ class ComposePane(PoemReadout, Pane):
         self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
         self._drafts_shown = 0  # how many of them fit the panel: the keys that take one
         self._kept_text: str | None = None  # the poem as last saved or copied: quitting loses nothing
+        self.kept_count = 0  # saves and copies so far (Ctrl+Q asks again after one)
         self._drawing = 0  # which `b` the drafts being drawn answer (a key that goes on moves it on)
         self._drafts_busy = False  # drafts are being drawn: the panel says so until they come
         # The shaping fields (bar.shape()) as the current poem began, and the last change told about:
@@ -576,7 +577,7 @@ class ComposePane(PoemReadout, Pane):
     def action_save(self) -> None:
         said = export.save(self.session, self.model_target or "", self.script)
         if said.severity != "error":
-            self._kept_text = self.poem_text()
+            self._kept_text, self.kept_count = self.poem_text(), self.kept_count + 1
         self._say(said)
 
     def action_screenshot(self) -> None:
@@ -585,5 +586,5 @@ class ComposePane(PoemReadout, Pane):
     def action_copy(self) -> None:
         said = export.copy(self.app, self.poem_text())
         if said.severity != "error":
-            self._kept_text = self.poem_text()
+            self._kept_text, self.kept_count = self.poem_text(), self.kept_count + 1
         self._say(said)
