@@ -154,23 +154,29 @@ async def test_best_of_k_sets_aside_a_title_the_model_cannot_read_and_says_so(
         assert pane.drafts.settings.title == "" and pane.query_one("#cp-title", Input).value == title
 
 
+def _held_draws(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Drafts drawn only once the returned event is set: what a person does meanwhile comes first."""
+    import threading
+
+    from tangstudio.studio.panes.compose import drafts
+
+    release, draw = threading.Event(), drafts.draw
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert release.wait(30)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(drafts, "draw", held)
+    return release
+
+
 @sync
 async def test_drafts_that_arrive_after_another_key_are_dropped(
     trained_runs: Path, home: Path, models_with_critic: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`b` then Space at once: the drafts came seconds later and the next number key took a draft
     in place of the step's candidate; the panel's own line says any other key goes on."""
-    import threading
-
-    from tangstudio.studio.panes.compose import drafts
-
-    spaced, draw = threading.Event(), drafts.draw
-
-    def slow_draw(*args, **kwargs):  # a 七律's drafts take seconds: they finish after the Space
-        assert spaced.wait(30)
-        return draw(*args, **kwargs)
-
-    monkeypatch.setattr(drafts, "draw", slow_draw)
+    spaced = _held_draws(monkeypatch)  # a 七律's drafts take seconds: they finish after the Space
     async with _composing_with_tiny_gru(trained_runs, home) as (app, pilot, pane):
         pane.seed = 11
         pane.action_new()
@@ -212,17 +218,7 @@ async def test_a_gate_trace_arriving_while_drafts_are_drawn_keeps_them(
     trained_runs: Path, home: Path, models_with_critic: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not a key: a trace that arrives (`g` on) publishes without going on, and the drafts stay."""
-    import threading
-
-    from tangstudio.studio.panes.compose import drafts
-
-    arrived, draw = threading.Event(), drafts.draw
-
-    def slow_draw(*args, **kwargs):
-        assert arrived.wait(30)
-        return draw(*args, **kwargs)
-
-    monkeypatch.setattr(drafts, "draw", slow_draw)
+    arrived = _held_draws(monkeypatch)
     async with _composing_with_tiny_gru(trained_runs, home) as (app, pilot, pane):
         pane.seed = 11
         pane.action_new()
