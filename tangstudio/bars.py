@@ -21,8 +21,9 @@ def bar(value: float, maximum: float, width: int = 30) -> str:
     return BAR * (eighths // 8) + (PARTIAL[eighths % 8] if eighths % 8 else "")
 
 
-NO_POETS = "no poet is named in this corpus"
-NO_POEMS = "no poems in this selection"
+def no_authors(poems: int) -> str:
+    """What an empty top-authors table says: the selection has poems but names no poet, or none."""
+    return "no poet is named in this corpus" if poems else "no poems in this selection"
 
 
 def bar_table(

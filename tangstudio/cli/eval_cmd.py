@@ -113,14 +113,16 @@ def eval_(
             "not comparable with a causal model's perplexity.[/dim]"
         )
     elif result.get("ppl_condition") == "planned":
-        note = AS_TRAINED_NOTE if "ppl_untitled" in result else AS_TRAINED  # --as-trained: no untitled row
+        note = (
+            AS_TRAINED_NOTE if "ppl_untitled" in result else f"{AS_TRAINED}."
+        )  # --as-trained: no untitled row
         console.print(f"[dim]{note}[/dim]", highlight=False)
 
 
 # `runs list` shows training's untitled figure and this command headlines another: each is named.
-AS_TRAINED = "as trained: each poem read after its own title and plan."
+AS_TRAINED = "as trained: each poem read after its own title and plan"
 AS_TRAINED_NOTE = (
-    f"{AS_TRAINED[:-1]}; untitled: nothing given (what `runs list` shows, there on training's val sample)."
+    f"{AS_TRAINED}; untitled: nothing given (what `runs list` shows, there on training's val sample)."
 )
 
 

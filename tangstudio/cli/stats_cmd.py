@@ -46,7 +46,7 @@ def show_stats(data: CorpusStats) -> None:
     from rich.columns import Columns
     from rich.table import Table
 
-    from tangstudio.bars import NO_POEMS, NO_POETS, bar_table, cleaning_rows, line_length_rows
+    from tangstudio.bars import bar_table, cleaning_rows, line_length_rows, no_authors
     from tangstudio.cli.render import console
     from tangstudio.engine import forms as registry
 
@@ -84,10 +84,7 @@ def show_stats(data: CorpusStats) -> None:
     console.print()
     chars = bar_table("Top 20 characters", [(c, n) for c, n in data["top_chars"]], width=20)
     authors = bar_table(
-        "Top 20 authors",
-        [(a, n) for a, n in data["top_authors"]],
-        width=20,
-        empty=NO_POETS if data["poems"] else NO_POEMS,
+        "Top 20 authors", [(a, n) for a, n in data["top_authors"]], width=20, empty=no_authors(data["poems"])
     )
     console.print(Columns([chars, authors]))
     console.print(f"[dim]source: {data['source']}[/dim]")

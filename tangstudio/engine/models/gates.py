@@ -198,9 +198,19 @@ def unit_series(found: GateTrace, unit: str, start: int = 1) -> list[float]:
     source = found.hidden if which == "h" else found.cell
     if source is None:
         raise ValueError("only an LSTM has a cell state c; pin an h unit")
-    if layer >= source.shape[2] or index >= source.shape[3]:
-        raise ValueError(f"the model has {source.shape[2]} layers of {source.shape[3]} units")
+    if (refused := out_of_range(layer, index, source.shape[2], source.shape[3])) is not None:
+        raise ValueError(refused)
     return [float(v) for v in source[0, start:, layer, index]]
+
+
+def out_of_range(layer: int, index: int, layers: int, hidden: int) -> str | None:
+    """Why unit (layer, index) is not in a model of `layers` × `hidden` units, or None when it is."""
+    if layer < layers and index < hidden:
+        return None
+    return (
+        f"the model has {layers} layer{'s' * (layers != 1)} of {hidden} units: "
+        f"h0:0 … h{layers - 1}:{hidden - 1}"
+    )
 
 
 def parse_unit(unit: str) -> tuple[str, int, int]:

@@ -15,8 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Label, LoadingIndicator, Select, Static
 
-from tangstudio.bars import NO_POEMS, NO_POETS, cleaning_rows, line_length_rows
 from tangstudio.bars import bar_table as _bar_table
+from tangstudio.bars import cleaning_rows, line_length_rows, no_authors
 from tangstudio.engine import forms
 from tangstudio.studio.panes.base import Pane
 
@@ -170,7 +170,7 @@ class CorpusPane(Pane):
             bar_table(
                 "Top authors",
                 [(a, n) for a, n in data["top_authors"][:12]],
-                empty=NO_POETS if data["poems"] else NO_POEMS,
+                empty=no_authors(data["poems"]),
             )
         )
         card("cleaning").update(

@@ -85,7 +85,7 @@ class GateLens:
                 return
             unit = unit.strip()
             if unit:
-                from tangstudio.engine.models.gates import parse_unit
+                from tangstudio.engine.models.gates import out_of_range, parse_unit
 
                 try:
                     which, layer, index = parse_unit(unit)
@@ -97,16 +97,14 @@ class GateLens:
                     return
                 shape = (loaded.meta.get("model") or {}) if loaded is not None else {}
                 layers, hidden = shape.get("layers"), shape.get("hidden")
-                if (
-                    isinstance(layers, int)
-                    and isinstance(hidden, int)
-                    and (layer >= layers or index >= hidden)
-                ):
-                    # Refused here, the unit pinned before stays; found later, it was dropped with it.
-                    self.pane.error(
-                        f"the model has {layers} layer{'s' * (layers != 1)} of {hidden} units: "
-                        f"h0:0 … h{layers - 1}:{hidden - 1}"
-                    )
+                # Refused here, the unit pinned before stays; found later, it was dropped with it.
+                refused = (
+                    out_of_range(layer, index, layers, hidden)
+                    if isinstance(layers, int) and isinstance(hidden, int)
+                    else None
+                )
+                if refused is not None:
+                    self.pane.error(refused)
                     return
             self.pinned = unit or None
             self.pane.publish()

@@ -517,9 +517,8 @@ class ComposePane(PoemReadout, Pane):
 
     def _play_stopped(self) -> None:
         if self.lens.on or self.lens.pinned:
-            self.publish(
-                went_on=False
-            )  # the gates wait for the end of play (a trace per character is wasted)
+            # The gates wait for the end of play (a trace per character is wasted); not a key.
+            self.publish(went_on=False)
 
     # What the widgets show -------------------------------------------------------------------
 
@@ -574,17 +573,17 @@ class ComposePane(PoemReadout, Pane):
         """A poem with a character chosen, changed since it was last saved or copied (Ctrl+Q asks)."""
         return worth_keeping(self.session) and self.poem_text() != self._kept_text
 
-    def action_save(self) -> None:
-        said = export.save(self.session, self.model_target or "", self.script)
+    def _kept(self, said: export.Said) -> None:
+        """Say how a save or copy went; one that worked keeps the poem (Ctrl+Q then loses nothing)."""
         if said.severity != "error":
             self._kept_text, self.kept_count = self.poem_text(), self.kept_count + 1
         self._say(said)
+
+    def action_save(self) -> None:
+        self._kept(export.save(self.session, self.model_target or "", self.script))
 
     def action_screenshot(self) -> None:
         self._say(export.screenshot(self.app))
 
     def action_copy(self) -> None:
-        said = export.copy(self.app, self.poem_text())
-        if said.severity != "error":
-            self._kept_text, self.kept_count = self.poem_text(), self.kept_count + 1
-        self._say(said)
+        self._kept(export.copy(self.app, self.poem_text()))

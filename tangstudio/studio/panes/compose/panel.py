@@ -57,9 +57,7 @@ def typed_notes(session: Session) -> Notes:
 def _given_first(session: Session) -> str:
     """The poem's first character when the acrostic gives it, else "" (a prefix is placed at once)."""
     plan = getattr(session.engine, "plan", None)
-    if plan is None:
-        return ""
-    return session.engine.vocab.itos[plan.acrostic_ids[0]] if plan.acrostic_ids else ""
+    return session.engine.vocab.itos[plan.acrostic_ids[0]] if plan is not None and plan.acrostic_ids else ""
 
 
 def pairing_notes(session: Session) -> Notes:
