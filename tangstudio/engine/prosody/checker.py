@@ -4,7 +4,8 @@ Rules checked, for 绝句 and 律诗:
 - shape: 4 or 8 lines of 5 or 7 characters (an explicit form with the wrong shape is bad input);
 - rhyme: the even lines end on 平 characters sharing one 平水韵 group; line 1 may rhyme too;
 - tones: the poem fits one of the four pattern variants (`patterns.py`), loosely (一三五不论) or
-  strictly (every position as in the standard line);
+  strictly (every position as in the standard line); a 平平平仄仄 line may take its accepted form
+  平平仄平仄 (仄仄平平仄平仄 in seven characters);
 - warnings: 孤平 (a rhyming line whose last five characters hold a single 平 before the rhyme, not
   next to it: 仄平仄仄平), 三平尾 (a line ending on three 平 characters), and a 仄 line end on a
   character the Tang poets end lines on as 平 (间, 中: prosody.end_tones), which a reader hears 平.
@@ -165,16 +166,41 @@ def _choose_rhyme(ends: list[frozenset[str]], first: frozenset[str]) -> tuple[st
     return next((g for g in tied if g in first), tied[0]), best
 
 
+# The one accepted variant of a regulated line (特定格式, "特拗"): 平平平仄仄 may be written
+# 平平仄平仄, the 3rd and 4th tones swapped, provided its 1st is 平; in a seven-character line,
+# 仄仄平平仄平仄 with its 3rd 平 (杜甫 何时倚虚幌, 孟浩然 野旷天低树). It is a 律句, not a
+# fault: the handbooks (王力《汉语诗律学》) count it with the standard lines.
+_SWAPPED = {"平平平仄仄": "平平仄平仄"}
+
+
+def _breaks(pattern: str, line: list[frozenset[str]], free: frozenset[int]) -> tuple[int, int]:
+    strict = [j for j, (expected, t) in enumerate(zip(pattern, line)) if not fits(expected, t)]
+    return sum(j not in free for j in strict), len(strict)
+
+
+def _judged(pattern: str, line: list[frozenset[str]]) -> tuple[str, frozenset[int]]:
+    """The pattern a line is judged by, with the positions the loose rule frees: the standard one,
+    or its 平平仄平仄 form when the line fits that better (its core then has no free place)."""
+    free = free_positions(len(pattern))
+    head, core = pattern[:-5], pattern[-5:]
+    if core not in _SWAPPED:
+        return pattern, free
+    swapped = head + _SWAPPED[core]
+    swapped_free = free - set(range(len(head), len(pattern)))
+    if _breaks(swapped, line, swapped_free) < _breaks(pattern, line, free):
+        return swapped, frozenset(swapped_free)
+    return pattern, free
+
+
 def _score(
     variant: Variant, char_tones: list[list[frozenset[str]]], first_rhymes: bool
 ) -> tuple[int, int, int]:
     loose = strict = 0
     for pattern, line in zip(variant.lines, char_tones):
-        free = free_positions(len(pattern))
-        for j, (expected, t) in enumerate(zip(pattern, line)):
-            if not fits(expected, t):
-                strict += 1
-                loose += j not in free
+        judged, free = _judged(pattern, line)
+        line_loose, line_strict = _breaks(judged, line, free)
+        loose += line_loose
+        strict += line_strict
     return loose, strict, int(variant.first_line_rhymes != first_rhymes)
 
 
@@ -202,7 +228,10 @@ def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
         can_ping = [i for i, t in enumerate(core[:4]) if PING in t or not t]
         if len(can_ping) == 1 and can_ping[0] != 3:
             out.append("孤平")
-    if len(line) >= 3 and all(t == {PING} for t in line[-3:]):
+    # At a 平 rhyme the last character is heard in its 平 reading (更上千层看: kān), so only the
+    # two before it need to be 平 alone.
+    tail = [*line[-3:-1], frozenset({PING}) if rhyming and PING in line[-1] else line[-1]]
+    if len(line) >= 3 and all(t == {PING} for t in tail):
         out.append("三平尾")
     return out
 
@@ -263,8 +292,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             f"line 1: 首句出韵 — it ends on 平 as a rhyming first line does, but {lines[0][-1]} is {heard}, not {rhyme_group}"
         )
     for i, (line, line_tones) in enumerate(zip(lines, char_tones)):
-        pattern = chosen.lines[i] if chosen else None
-        free = free_positions(len(line)) if chosen else frozenset()
+        pattern, free = _judged(chosen.lines[i], line_tones) if chosen else (None, frozenset())
         chars = []
         for j, (ch, t) in enumerate(zip(line, line_tones)):
             c = CharResult(ch, sorted(t), expected=pattern[j] if pattern else None, free=j in free)
@@ -279,7 +307,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             line,
             chars,
             pattern,
-            chosen.loose_lines[i] if chosen else None,
+            "".join(EITHER if j in free else t for j, t in enumerate(pattern)) if pattern else None,
             _sorted_groups(end_groups[i]),
             rhyme_position,
         )

@@ -4,7 +4,8 @@ The tables are read on first use (a few tens of milliseconds) so that importing 
 free. A character keeps every reading it has: 看 is both 平 (十四寒) and 仄 (十五翰), and the
 checker lets such a character count as either. Simplified characters are looked up through their
 traditional candidates (s2t.tsv) and take the union of their readings, because one simplified
-character can stand for several traditional ones (干 = 干 乾 幹 榦).
+character can stand for several traditional ones (干 = 干 乾 幹 榦); a character of the Tang poems
+takes only the candidates the poems write it for (tang_sources.tsv: 家 is 家, never the 仄 傢).
 """
 
 from __future__ import annotations
@@ -38,11 +39,24 @@ def _s2t() -> dict[str, str]:
     return {row[0]: row[1] for row in _rows("s2t.tsv")}
 
 
+@lru_cache(maxsize=1)
+def _tang_sources() -> dict[str, str]:
+    return {row[0]: row[1] for row in _rows("tang_sources.tsv")}
+
+
+def s2t_candidates(char: str) -> str:
+    """Every traditional character OpenCC lists for a simplified one (itself when it lists none)."""
+    return _s2t().get(char, char)
+
+
 def _traditional_forms(char: str, script: str) -> str:
-    """The traditional characters the tables know `char` by: itself in traditional script, else its
-    traditional candidates. A character without a mapping is its own traditional form (also a
-    traditional character typed in simplified text), so looking it up directly is right."""
-    return char if check_script(script) == "traditional" else _s2t().get(char, char)
+    """The traditional characters the tables know `char` by: itself in traditional script, else the
+    candidates the Tang poems write it for, else all of OpenCC's (scripts/build_tang_sources.py). A
+    character without a mapping is its own traditional form (also a traditional character typed in
+    simplified text), so looking it up directly is right."""
+    if check_script(script) == "traditional":
+        return char
+    return _tang_sources().get(char) or s2t_candidates(char)
 
 
 @lru_cache(maxsize=65536)

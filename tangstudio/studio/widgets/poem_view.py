@@ -37,7 +37,7 @@ def split_clauses(chars: list[str]) -> list[list[int]]:
 def prosody_marks(text: str, form: str, script: str) -> dict:
     """Per-character marks and line verdicts: {'marks': [...], 'kinds': [...], 'groups': {line: (label, ok)}}."""
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.prosody import EITHER, check_poem, end_tones, rhyme_groups, tones
+    from tangstudio.engine.prosody import EITHER, GROUPS, check_poem, end_tones, rhyme_groups, tones
 
     hanzi = [c for c in text if c not in LINE_ENDS]
     marks = []
@@ -58,7 +58,8 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
     complete = [ids for ids in clauses if text[ids[-1]] in LINE_ENDS]
     for n, ids in enumerate(complete):
         last = text[ids[-2]] if len(ids) >= 2 else ""
-        found = sorted(rhyme_groups(last, script)) if last else []
+        # In the 平水韵's own order, 平 groups first: a line's rhyme, not 二十五有/五物 before 十一尤.
+        found = sorted(rhyme_groups(last, script), key=GROUPS.index) if last else []
         groups[n] = ("/".join(found[:2]) if found else "", None)
     try:
         result = check_poem(text, form=form if forms.is_regulated(form) else "auto", script=script)

@@ -1,0 +1,64 @@
+"""Readings a poet hears, and a line form the handbooks accept (a poet's review, fifteenth stop).
+
+- 家, 同, 画, 暗, 具 took the readings of every traditional character OpenCC lists for them (傢 仄,
+  衕 仄, 畵 六麻, 闇 侵, 俱 平), so 白家依山尽 passed the tones and 一屏画 rhymed in 六麻. Now a character
+  of the Tang poems takes only the traditional characters the poems write it for
+  (prosody/data/tang_sources.tsv, scripts/build_tang_sources.py).
+- 平平仄平仄 (仄仄平平仄平仄) is the accepted form of a 平平平仄仄 line: 杜甫's 月夜 failed the tones.
+- 三平尾 was missed when the rhyme character also has a 仄 reading (更上千层看).
+"""
+
+from __future__ import annotations
+
+from tangstudio.engine.prosody import check_poem, rhyme_groups, tones
+from tangstudio.engine.prosody.tables import s2t_candidates
+
+YUE_YE = "今夜鄜州月，闺中只独看。遥怜小儿女，未解忆长安。香雾云鬟湿，清辉玉臂寒。何时倚虚幌，双照泪痕干。"
+DENG_QUE_LOU = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"
+
+
+def test_a_simplified_character_takes_the_readings_of_what_the_tang_poems_write_it_for() -> None:
+    assert "傢" in s2t_candidates("家") and "衕" in s2t_candidates("同")  # OpenCC lists them
+    assert tones("家") == {"平"} and tones("同") == {"平"}
+    assert tones("暗") == {"仄"} and tones("画") == {"仄"} and tones("具") == {"仄"}
+    assert "六麻" not in rhyme_groups("画") and "十二侵" not in rhyme_groups("暗")
+    # A character the poems write for distinct words keeps them all: 干 (干, 乾) and 幹 (枝幹, 仄).
+    assert tones("干") == {"平", "仄"}
+    # Traditional script reads each character as it is.
+    assert tones("傢", "traditional") == {"仄"}
+
+
+def test_a_wrong_tone_in_a_simplified_character_is_caught() -> None:
+    broken = DENG_QUE_LOU.replace("白日", "白家").replace("千里", "千同")
+    result = check_poem(broken)
+    assert not result.tones_loose_ok
+    assert [c.char for line in result.lines for c in line.chars if c.kind == "tone"] == ["家", "同"]
+    assert not check_poem(DENG_QUE_LOU.replace("黄河入海流", "春风入酒家").replace("一层楼", "一屏画")).rhyme_ok
+
+
+def test_the_swapped_form_of_a_level_level_line_is_a_regulated_line() -> None:
+    result = check_poem(YUE_YE)
+    assert result.tones_loose_ok and result.rhyme_ok
+    assert result.lines[2].pattern == "平平仄平仄" and result.lines[6].pattern == "平平仄平仄"
+    assert check_poem("移舟泊烟渚，日暮客愁新。野旷天低树，江清月近人。").tones_loose_ok
+    # Its first character must be 平: 独怜小儿女 (仄平仄平仄) is neither form.
+    broken = check_poem(YUE_YE.replace("遥怜", "独怜"))
+    assert not broken.tones_loose_ok and not broken.lines[2].loose_ok
+    # Seven characters: 仄仄平平仄平仄, its 3rd 平.
+    chu_sai = "秦时明月汉时关，万里长征人未还。但使龙城飞将在，不教胡马度阴山。"
+    seven = check_poem(chu_sai.replace("飞将在", "有人在"))
+    assert seven.tones_loose_ok and seven.lines[2].pattern == "仄仄平平仄平仄"
+    assert not check_poem(chu_sai.replace("龙城飞将在", "鹿城有人在")).tones_loose_ok
+
+
+def test_a_level_rhyme_ending_three_level_tones_is_flagged() -> None:
+    kan = check_poem(DENG_QUE_LOU.replace("一层楼", "千层看"))  # 看: 平 kān at a 平 rhyme
+    assert "line 4: 三平尾" in kan.warnings
+    assert "line 4: 三平尾" in check_poem(DENG_QUE_LOU.replace("一层楼", "千层楼")).warnings
+
+
+def test_the_studio_names_a_lines_rhyme_group_before_its_other_readings() -> None:
+    from tangstudio.studio.widgets.poem_view import prosody_marks
+
+    groups = prosody_marks("春风吹客衣，江上意何不，", "wulv", "simplified")["groups"]
+    assert groups[1][0].startswith("十一尤")
