@@ -479,3 +479,38 @@ def test_report_reads_every_digits_run_whatever_its_name(home):
     assert [r["run"] for r in json.loads(report.stdout)["runs"]] == ["d1"]
     only = cli("lab", "digits", "report", "--prefix", "lab-", home=home)
     assert only.returncode == 2 and "named lab-*" in only.stderr
+
+
+def test_lab_input_a_student_got_wrong_is_refused_before_anything_trains(home, tmp_path):
+    """A student's review: a cell or distance named twice trained twice and showed a spread of 0 from
+    "two seeds"; a bad --name was found after the whole grid had trained; a rerun replaced the saved
+    study without a word; --forget-bias was taken (and recorded) for an RNN or GRU, which have no
+    forget gate; a bad --png was called --plot."""
+    from tangstudio.engine.lab.memory import results_path, save_results
+
+    quick = ["--seeds", "1", "--steps", "1", "--hidden", "4"]
+    for args, said in (
+        (["--archs", "rnn,rnn", "--distances", "5"], "--archs names rnn twice"),
+        (["--archs", "rnn", "--distances", "5,5"], "--distances names 5 twice"),
+        (["--archs", "rnn", "--distances", "5", "--name", "../../x"], "memory study name"),
+    ):
+        out = cli("lab", "memory", "run", *args, *quick, home=home)
+        assert out.returncode == 2 and said in out.stderr, out.stderr
+        assert "accuracy" not in out.stdout  # nothing trained
+    saved = save_results(fake_study([3], ["rnn"], 0.2), "memory")
+    before = saved.read_bytes()
+    out = cli("lab", "memory", "run", "--archs", "rnn", "--distances", "5", *quick, home=home)
+    assert out.returncode == 2 and "--replace" in out.stderr and saved.read_bytes() == before, out.stderr
+    assert results_path("memory") == saved
+    out = cli("lab", "memory", "show", "memory", "memory", home=home)
+    assert out.returncode == 2 and "both hold rnn at T=3 seed 0" in out.stderr, out.stderr
+    for args in (
+        ["lab", "digits", "train", "--run", "y", "--arch", "rnn", "--forget-bias", "2", "--steps", "1"],
+        ["lab", "digits", "train", "--run", "y", "--arch", "gru", "--forget-bias", "1", "--steps", "1"],
+        ["train", "--headless", "--run", "z", "--arch", "gru", "--forget-bias", "2", "--steps", "1"],
+    ):
+        out = cli(*args, home=home)
+        assert out.returncode == 2 and f"a {args[args.index('--arch') + 1]} has none" in out.stderr, out.stderr
+        assert not (home / "runs" / args[args.index("--run") + 1]).exists()
+    out = cli("lab", "digits", "report", "--png", str(tmp_path / "missing" / "r.png"), home=home)
+    assert out.returncode == 2 and out.stderr.startswith("error: --png: folder"), out.stderr

@@ -289,6 +289,16 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
     return values
 
 
+def _refuse_repeats(values, option: str) -> None:
+    """A cell or distance named twice trained twice and counted as two seeds of one."""
+    from tangstudio.engine.errors import TangError
+
+    seen: set = set()
+    twice = [v for v in values if v in seen or seen.add(v)]
+    if twice:
+        raise TangError(f"{option} names {twice[0]} twice: give each once")
+
+
 @memory.command("run")
 def memory_run(
     archs: str = typer.Option(
@@ -320,19 +330,28 @@ def memory_run(
         show_default=False,
     ),
     name: str = typer.Option("memory", "--name", help="Saved as <home>/lab/NAME.json."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite a saved study of the same --name."),
     png: str | None = typer.Option(None, "--png", help="Also draw the charts into this PNG."),
     threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
 ) -> None:
     """Train RNN, LSTM (forget bias 0 and 2) and GRU to recall the first symbol after T distractors."""
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.lab.memory import parse_series, run_memory_study, save_results
+    from tangstudio.engine.lab.memory import parse_series, results_path, run_memory_study, save_results
 
     chosen = tuple(a.strip() for a in archs.split(",") if a.strip())
     for series in chosen:
         parse_series(series)
     if not chosen:
         raise TangError(f"--archs takes rnn, lstm, gru and lstm-fbN, got {archs!r}")
+    _refuse_repeats(chosen, "--archs")
     Ts = _int_list(distances, "--distances")
+    _refuse_repeats(Ts, "--distances")
+    # Where it will be saved, said before the grid trains (a bad name used to end a long study).
+    saved = results_path(name)
+    if saved.exists() and not replace:
+        raise TangError(
+            f"a memory study named {name!r} is saved already ({saved}): give another --name, or --replace"
+        )
     from tangstudio.engine.lab.tasks import check_distance
 
     for T in Ts:  # a bad T is named before --grad-distance is compared with them
@@ -354,8 +373,8 @@ def memory_run(
     if png:
         from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
 
-        require_matplotlib()
-        check_plot_path(png)
+        require_matplotlib("--png")
+        check_plot_path(png, "--png")
 
     def on_result(r: dict) -> None:
         print(
@@ -425,8 +444,8 @@ def memory_show(
     if png:
         from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
 
-        require_matplotlib()
-        check_plot_path(png)
+        require_matplotlib("--png")
+        check_plot_path(png, "--png")
     _show_memory(study, png)
 
 
@@ -523,8 +542,8 @@ def digits_report(
     if png:
         from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
 
-        require_matplotlib()
-        check_plot_path(png)
+        require_matplotlib("--png")
+        check_plot_path(png, "--png")
     rows = collect(prefix)
     if not rows:
         raise TangError(

@@ -12,7 +12,7 @@ from typing import Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.models.archs import ARCHS, IMPLS, arch_choices
+from tangstudio.engine.models.archs import ARCHS, IMPLS, arch_choices, check_forget_bias
 
 LAB_KIND = "lab"
 MAX_SEED = 2**32 - 1  # numpy's and torch's generators both take it; a negative seed tracebacked in numpy
@@ -81,6 +81,7 @@ class LabConfig:
             raise TangError(
                 f"--forget-bias must be between {-MAX_FORGET_BIAS:g} and {MAX_FORGET_BIAS:g}, got {self.forget_bias}"
             )
+        check_forget_bias(self.arch, self.forget_bias)
         if self.task == "memory" and self.distance is None:
             raise TangError("the memory task needs --distance")
         self.corpus = "digits" if self.task == "digits" else f"memory-T{self.distance}"

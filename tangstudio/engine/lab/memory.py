@@ -264,6 +264,14 @@ def merge_results(studies: list[dict[str, Any]]) -> dict[str, Any]:
             first["lr"].get(arch, rate) != rate for arch, rate in rates.items()
         ):
             raise TangError("memory studies can only be merged when their training settings agree")
+    seen: set[tuple[str, int, int]] = set()
+    for run in (r for s in studies for r in s["runs"]):
+        key = (run["arch"], run["distance"], run["seed"])
+        if key in seen:  # the same run twice would count as two seeds and show a spread of 0
+            raise TangError(
+                f"these studies both hold {key[0]} at T={key[1]} seed {key[2]}: merge studies of different cells or distances"
+            )
+        seen.add(key)
     distances = sorted({T for s in studies for T in s["settings"]["distances"]})
     archs = list(dict.fromkeys(a for s in studies for a in s["settings"]["archs"]))
     rates = {a: r for s in studies for a, r in s["settings"]["lr"].items()}

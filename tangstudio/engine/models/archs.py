@@ -20,6 +20,8 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from tangstudio.engine.errors import TangError
+
 if TYPE_CHECKING:  # only for annotations; never imported at run time
     from tangstudio.engine.models.config import ModelConfig
 
@@ -90,7 +92,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="Vanilla RNN (tanh)",
         causal=True,
         equations=RNN_EQUATIONS,
-        when_to_pick="The baseline: smallest and fastest per step, but it forgets: 五绝 ppl 164 vs the LSTM's 154, digits 93.4 % vs 96.4 %, nothing recalled 50 steps back (docs/study.md).",
+        when_to_pick="The baseline: smallest and fastest per step, but it forgets: 五绝 ppl 164 vs the LSTM's 154, digits 93.4 % vs 96.4 %, nothing recalled 50 steps back, as with the GRU and the default LSTM (docs/study.md).",
         builder=_CAUSAL,
         cell="rnn",
     ),
@@ -110,7 +112,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="GRU",
         causal=True,
         equations=GRU_EQUATIONS,
-        when_to_pick="Near-LSTM quality with ¾ of its weights (五绝 ppl 158 vs 154; digits 97.5 % vs 96.4 %); on this CPU ≤ 9 % faster on poems, slower on digits (docs/study.md).",
+        when_to_pick="Near-LSTM quality with ¾ of its weights (五绝 ppl 158 vs 154; digits 97.5 % vs 96.4 %); on this CPU ≤ 9 % faster on poems, slower on digits; forgets like the RNN and the default LSTM: nothing recalled 50 steps back (docs/study.md).",
         builder=_CAUSAL,
         note=(
             "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
@@ -174,6 +176,13 @@ def pairs_state(kind: str) -> bool:
     """Whether a cell or architecture keeps an (h, c) pair (lstm, bilstm) rather than h alone."""
     info = ARCHS.get(kind)
     return info.pairs_state if info is not None else False
+
+
+def check_forget_bias(arch: str, forget_bias: float) -> None:
+    """Only a cell with a forget gate has its bias to set: an RNN or GRU run recorded
+    `forget_bias = 2.0` in its config and trained exactly as without it."""
+    if forget_bias and arch in ARCHS and not pairs_state(arch):
+        raise TangError(f"--forget-bias sets the LSTM's forget gate; a {arch} has none (lstm or bilstm only)")
 
 
 def arch_choices() -> str:

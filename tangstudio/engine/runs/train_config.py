@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.models.archs import ARCH_NAMES, ppl_kind
+from tangstudio.engine.models.archs import ARCH_NAMES, check_forget_bias, ppl_kind
 
 if TYPE_CHECKING:
     from tangstudio.engine.models.config import ModelConfig
@@ -152,6 +152,7 @@ class TrainConfig:
             raise TangError(f"--eval-poems must be 0 (all) or positive (got {self.eval_poems})")
         if not -10 <= self.forget_bias <= 10:
             raise TangError(f"--forget-bias must be between -10 and 10 (got {self.forget_bias})")
+        check_forget_bias(self.arch, self.forget_bias)
         if self.weight_decay < 0:
             raise TangError(f"--weight-decay must be 0 or positive (got {self.weight_decay})")
         if self.warmup < 0:

@@ -24,22 +24,23 @@ PALETTE = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 COLORS = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(ARCH_NAMES)}
 
 
-def require_matplotlib() -> None:
-    """Fail early (before hours of training) if the figure could not be drawn."""
+def require_matplotlib(option: str = "--plot") -> None:
+    """Fail early (before hours of training) if the figure could not be drawn. `option` is the
+    name the user typed: `compare --plot`, `lab ... --png`."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise TangError("--plot needs matplotlib: pip install 'tangstudio[plot]'") from None
+        raise TangError(f"{option} needs matplotlib: pip install 'tangstudio[plot]'") from None
 
 
-def check_plot_path(path: str | Path) -> Path:
+def check_plot_path(path: str | Path, option: str = "--plot") -> Path:
     path = Path(path).expanduser()
     if path.suffix.lower() != ".png":
-        raise TangError(f"--plot writes a PNG; give a path ending in .png (got {str(path)!r})")
+        raise TangError(f"{option} writes a PNG; give a path ending in .png (got {str(path)!r})")
     if path.is_dir():
-        raise TangError(f"--plot {str(path)!r} is a folder")
+        raise TangError(f"{option} {str(path)!r} is a folder")
     if not path.parent.is_dir():
-        raise TangError(f"--plot: folder {str(path.parent)!r} does not exist")
+        raise TangError(f"{option}: folder {str(path.parent)!r} does not exist")
     return path
 
 

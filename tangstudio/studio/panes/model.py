@@ -219,7 +219,10 @@ class ModelPane(Pane):
     def _show_arch(self) -> None:
         info = self.archs[self.arch]
         equations = self.query_one("#arch-equations", Static)
-        equations.border_title = f"{info.title} — the seed article's equations"
+        # The article gives the RNN and LSTM equations and draws the BiLSTM: its box holds ours.
+        equations.border_title = f"{info.title} — " + (
+            "the seed article's equations" if info.causal else "its equations (the article draws it, §5)"
+        )
         equations.update(Text(info.equations))
         when = Text.assemble(("When to pick: ", "bold"), for_this_pane(info.when_to_pick))
         if info.note:
