@@ -116,7 +116,7 @@ def beam_search(
     for _ in range(plan.max_len + 1):
         logp = log_softmax(logits)  # [B, V]
         allowed = [C.allowed(plan, tables, settings, h.cstate, use_novelty) for h in hyps]
-        masks = np.stack([a.mask for a in allowed])
+        masks = np.stack([a.drawn for a in allowed])
         probs = softmax(logp, masks)  # shown: renormalised inside the mask
         V = logp.shape[1]
         chosen_here = np.zeros(V, dtype=np.float32)  # how many earlier groups chose each token now

@@ -144,9 +144,16 @@ def start_state(plan: Plan) -> CState:
 
 @dataclass
 class Allowed:
-    mask: np.ndarray  # bool[V]
+    mask: np.ndarray  # bool[V]: what may be written here, by the composer or by a person
     forced: bool = False
     notes: list[str] = field(default_factory=list)
+    # bool[V], when narrower than `mask`: what the composer draws from on its own, without the rare
+    # spellings a person may still type (VocabTables.writes: 鴈 beside 雁).
+    sampled: np.ndarray | None = None
+
+    @property
+    def drawn(self) -> np.ndarray:
+        return self.mask if self.sampled is None else self.sampled
 
 
 def check_chars(text: str, tables: VocabTables, what: str) -> None:
@@ -271,10 +278,18 @@ def allowed(
         if s.col == plan.n_chars:
             return Allowed(tables.onehot(tables.comma if s.line % 2 == 0 else tables.period), forced=True)
     else:
-        return _free_allowed(plan, tables, s)
+        return _common_spellings(tables, _free_allowed(plan, tables, s))
     if s.col == 0 and s.line < len(plan.acrostic_ids):
         return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
-    return _theme(plan, tables, s, prosody_allowed(plan, tables, settings, s, novelty))
+    return _common_spellings(tables, _theme(plan, tables, s, prosody_allowed(plan, tables, settings, s, novelty)))
+
+
+def _common_spellings(tables: VocabTables, found: Allowed) -> Allowed:
+    """`found`, drawing only common spellings where any is left (a theme's rare one stays placeable)."""
+    drawn = found.mask & tables.writes
+    if found.forced or np.array_equal(drawn, found.mask) or not bool(drawn.any()):
+        return found
+    return Allowed(found.mask, notes=found.notes, sampled=drawn)
 
 
 THEME_SLACK = 2  # start placing theme characters this many open places before the last chance

@@ -219,7 +219,7 @@ class Composer:
         novelty = self.novelty if self.settings.novelty else None
         allowed = C.allowed(self.plan, self.tables, self.settings, frame.cstate, novelty)
         own = frame.state.own if isinstance(frame.state, _TwoReadings) else None
-        dist = constrained(frame.logits, allowed.mask, self.settings.temperature, own)
+        dist = constrained(frame.logits, allowed.drawn, self.settings.temperature, own)
         if frame.cstate.theme_left and not allowed.forced:
             c = frame.cstate
             width = self.plan.n_chars or C.FREE_MAX_LINE

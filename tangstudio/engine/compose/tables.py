@@ -33,6 +33,10 @@ T = TypeVar("T")
 class VocabTables:
     vocab: Vocab
     hanzi: np.ndarray  # bool[V]: a Chinese character (not punctuation, specials, □ or latin)
+    # bool[V]: the hanzi the composer writes on its own: in simplified script, not a rarer spelling of
+    # a word whose common one is in the vocabulary (鴈 beside 雁, 劒 beside 剑: data/variants.tsv); a
+    # person may still type, theme or acrostic one.
+    writes: np.ndarray
     ping: np.ndarray  # bool[V]: hanzi that may be read 平 (or whose tone is unknown)
     ze: np.ndarray  # bool[V]: hanzi that may be read 仄 (or whose tone is unknown)
     ze_end: np.ndarray  # bool[V]: the same at a line end, where 間, 中, 行 are heard 平 (prosody.end_tones)
@@ -93,6 +97,32 @@ def tables_for(vocab: Vocab) -> VocabTables:
     return tables
 
 
+def _rare_spellings(vocab: Vocab) -> np.ndarray:
+    """bool[V]: a spelling of a word outside GB 2312, the standard set of simplified characters,
+    when another spelling of it (its data/variants.tsv group) inside the set is in the vocabulary:
+    鴈 beside 雁, 劒 beside 剑. Simplified text only: the readers of simplified poems took these for
+    slips of the script, while a traditional text writes them as the Tang copies do."""
+    from tangstudio.engine.compose.craft.repetition import load_variants
+
+    rare = np.zeros(len(vocab), dtype=bool)
+    if vocab.script != "simplified":
+        return rare
+    for group in load_variants(vocab.script):
+        present = [c for c in group if c in vocab.stoi]
+        standard = [c for c in present if _in_gb2312(c)]
+        if standard:
+            rare[[vocab.stoi[c] for c in present if c not in standard]] = True
+    return rare
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _build(vocab: Vocab) -> VocabTables:
     V, script = len(vocab), vocab.script
     for mark in (COMMA, PERIOD):
@@ -135,6 +165,7 @@ def _build(vocab: Vocab) -> VocabTables:
     return VocabTables(
         vocab=vocab,
         hanzi=np.array(hanzi, dtype=bool),
+        writes=np.array(hanzi, dtype=bool) & ~_rare_spellings(vocab),
         ping=np.array(ping, dtype=bool),
         ze=np.array(ze, dtype=bool),
         ze_end=np.array(ze_end, dtype=bool),
