@@ -458,7 +458,9 @@ class Composer:
         token = EOS if char == EOS_MARK else self.vocab.stoi.get(char, -1)
         reason: str | None
         if token < 0:
-            reason = f"{char} is not in this model's vocabulary"
+            from tangstudio.engine.corpus.script import script_hint
+
+            reason = f"{char} is not in this model's vocabulary{script_hint(char, self.vocab)}"
             return Judgement(char, position, 0.0, 0.0, math.inf, len(self.vocab.itos), reason, known=False)
         model_probs = preview.dist.model_probs
         p = float(model_probs[token])
