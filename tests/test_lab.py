@@ -514,3 +514,20 @@ def test_lab_input_a_student_got_wrong_is_refused_before_anything_trains(home, t
         assert not (home / "runs" / args[args.index("--run") + 1]).exists()
     out = cli("lab", "digits", "report", "--png", str(tmp_path / "missing" / "r.png"), home=home)
     assert out.returncode == 2 and out.stderr.startswith("error: --png: folder"), out.stderr
+
+
+def test_the_report_names_the_runs_its_summary_leaves_out(home):
+    """The summary kept the most common step budget only, and an architecture whose runs were all of
+    another budget vanished from "each architecture at its best rate" without a word."""
+    from tangstudio.engine.lab.config import LabConfig
+    from tangstudio.engine.lab.train import train_lab
+
+    for run, arch, steps in (("g1", "gru", 2), ("g2", "gru", 2), ("r1", "rnn", 4)):
+        train_lab(LabConfig(run=run, arch=arch, hidden=4, steps=steps, eval_every=2, log_every=2))
+    report = cli("lab", "digits", "report", home=home, columns=200)
+    assert report.returncode == 0, report.stderr
+    assert "the summary compares runs of 2 steps, hidden 4, 1 layer, fused; not in it, being of another " in report.stdout
+    assert "setting: r1 (rnn, 4 steps, hidden 4)" in report.stdout
+    data = json.loads(cli("lab", "digits", "report", "--json", home=home).stdout)
+    assert data["left_out"] == ["r1"] and [s["arch"] for s in data["summary"]] == ["gru"]
+    assert data["summary_setting"] == {"steps": 2, "hidden": 4, "layers": 1, "impl": "fused"}

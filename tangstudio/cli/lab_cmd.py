@@ -537,7 +537,15 @@ def digits_report(
     """The study's digits tables: learning-rate sweep, seeds (mean ± sd of test accuracy), CPU cost."""
     from tangstudio.cli.render import print_json, print_table
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.lab.report import collect, digits_png, seed_summary, spread
+    from tangstudio.engine.lab.report import (
+        collect,
+        digits_png,
+        left_out,
+        same_budget,
+        seed_summary,
+        setting,
+        spread,
+    )
 
     if png:
         from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
@@ -553,8 +561,18 @@ def digits_report(
             "`tangstudio lab digits train --arch lstm --steps 500 --run NAME`"
         )
     summary = seed_summary(rows)
+    steps, hidden, layers, impl = setting(same_budget(rows)[0])
+    compared = f"{steps} steps, hidden {hidden}, {layers} layer{'s' if layers > 1 else ''}, {impl}"
+    others = left_out(rows)
     if as_json:
-        print_json({"runs": [{k: v for k, v in r.items() if k != "curve"} for r in rows], "summary": summary})
+        print_json(
+            {
+                "runs": [{k: v for k, v in r.items() if k != "curve"} for r in rows],
+                "summary": summary,
+                "summary_setting": {"steps": steps, "hidden": hidden, "layers": layers, "impl": impl},
+                "left_out": [r["run"] for r in others],
+            }
+        )
     else:
         from rich.table import Table
 
@@ -595,6 +613,13 @@ def digits_report(
                 "–" if s["cpu_s_to_97"] is None else _secs(s["cpu_s_to_97"]),
             )
         print_table(table)
+        from tangstudio.cli.render import console
+
+        note = f"the summary compares runs of {compared}"
+        if others:
+            named = ", ".join(f"{r['run']} ({r['arch']}, {r['steps']} steps, hidden {r['hidden']})" for r in others)
+            note += f"; not in it, being of another setting: {named} (a --prefix picks runs of one setting)"
+        console.print(f"[dim]{note}[/dim]", highlight=False)
     if png:
         digits_png(rows, png)
         if not as_json:

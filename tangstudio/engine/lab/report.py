@@ -48,6 +48,7 @@ def collect(prefix: str = "") -> list[dict[str, Any]]:
                 "seed": int(config["seed"]),
                 "hidden": int(config["hidden"]),
                 "layers": int(config.get("layers", 1)),
+                "impl": str(config.get("impl", "fused")),
                 "steps": int(done[-1]["step"]),
                 "params": test["params"],
                 "best_val_acc": max(e["val_acc"] for e in evals),
@@ -73,15 +74,27 @@ def best_rates(rows: list[dict[str, Any]]) -> dict[str, float]:
     return {arch: lr for arch, (_, lr) in best.items()}
 
 
+def setting(row: dict[str, Any]) -> tuple[int, int, int, str]:
+    """What a fair comparison holds fixed besides the seed and rate: budget, size and kernels."""
+    return row["steps"], row["hidden"], row.get("layers", 1), row.get("impl", "fused")
+
+
 def same_budget(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The runs with the most common step budget (the sweep's): a longer extra run, such as the
-    five-minute LSTM, is listed but never mixed into the sweep or the seeds."""
+    """The runs of the most common setting (the sweep's step budget, width, depth and kernels): a
+    longer extra run, such as the five-minute LSTM, is listed but never mixed into the sweep or the
+    seeds. `left_out` names the others, so that an architecture is never dropped without a word."""
     from collections import Counter
 
     if not rows:
         return rows
-    steps = Counter(r["steps"] for r in rows).most_common(1)[0][0]
-    return [r for r in rows if r["steps"] == steps]
+    common = Counter(setting(r) for r in rows).most_common(1)[0][0]
+    return [r for r in rows if setting(r) == common]
+
+
+def left_out(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs `same_budget` leaves out of the summary."""
+    kept = {id(r) for r in same_budget(rows)}
+    return [r for r in rows if id(r) not in kept]
 
 
 def seed_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
