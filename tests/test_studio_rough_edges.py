@@ -279,3 +279,33 @@ async def test_quitting_stops_the_studios_runs_and_says_so(
         await pilot.pause()
     assert signals == ["gru-1"]
     assert app.exit_notes and app.exit_notes[0].startswith("stopping gru-1: writing a checkpoint")
+
+
+@sync
+async def test_r_on_an_attached_mirror_never_resumes_the_home_run_of_its_name(home: Path, tmp_path: Path) -> None:
+    """An engineer's review: `r` twice on an attached, finished mirror of home run r1 trained the home
+    r1 on (its config rewritten to a larger budget): the finished check came before the outside one,
+    and the studio's processes are keyed by name."""
+    done = json.dumps({"event": "done", "status": "finished", "step": 100, "elapsed_s": 50.0}) + "\n"
+    mine = write_fake_run(home, "r1", "gru", 100, 50, budget_steps=100, partial_tail=done)
+    mirror = write_fake_run(tmp_path / "mirror", "r1", "gru", 100, 50, budget_steps=100, partial_tail=done)
+    config_before = (mine / "config.toml").read_bytes()
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        await attach(pilot, str(mirror))
+        runs = app.query_one("#run-list")
+        runs.focus()
+        keys = [str(runs.get_option_at_index(i).value) for i in range(runs.option_count)]
+        runs.highlighted = keys.index(str(mirror.resolve()))
+        await pilot.pause()
+        assert pane.highlighted().path == mirror.resolve()
+        assert "attached" in str(runs.get_option_at_index(runs.highlighted).prompt)
+        for _ in range(2):
+            await pilot.press("r")
+            await pilot.pause()
+        severity, _title, message = app.notices[-1]
+        assert "outside your runs folder" in message, app.notices
+        assert not pane.processes
+    assert (mine / "config.toml").read_bytes() == config_before

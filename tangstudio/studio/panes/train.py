@@ -167,9 +167,19 @@ class TrainPane(Pane):
 
     def _label(self, follower: RunFollower) -> Text:
         key = str(follower.path)
+        # An attached folder may share a home run's name (a mirror of it): say which is which.
+        where = "" if self._in_home(follower) else "  attached"
         return Text.assemble(
-            ("■ ", rich_color(self.run_colors[key])), follower.name, (f"  {follower.arch}", "dim")
+            ("■ ", rich_color(self.run_colors[key])), follower.name, (f"  {follower.arch}{where}", "dim")
         )
+
+    def _in_home(self, run: RunFollower) -> bool:
+        return run.path.parent == self.runs_root
+
+    def _own_process(self, run: RunFollower) -> TrainingProcess | None:
+        """The child this studio started for `run`: only a home run has one. A folder attached from
+        elsewhere under the same name is another run, which `s` and `r` must not take for it."""
+        return self.processes.get(run.name) if self._in_home(run) else None
 
     def highlighted(self) -> RunFollower | None:
         runs = self.query_one("#run-list", SelectionList)
@@ -242,7 +252,7 @@ class TrainPane(Pane):
         self._show_details(self.highlighted())
 
     def _status(self, follower: RunFollower) -> str:
-        process = self.processes.get(follower.name)
+        process = self._own_process(follower)
         if process is not None and process.poll() is None:
             return "stopping" if process.stopping else "running"
         return follower.status()
@@ -335,7 +345,7 @@ class TrainPane(Pane):
         if run is None:
             self.notify("no run highlighted", severity="warning")
             return
-        process = self.processes.get(run.name)
+        process = self._own_process(run)
         if process is not None and process.poll() is None:
             process.stop()
         elif (pid := run.lock_pid()) is not None:
@@ -358,15 +368,15 @@ class TrainPane(Pane):
         if self._status(run) in ("running", "stopping"):
             self.notify(f"{run.name} is still running.", severity="warning")
             return
-        if self._status(run) == "finished":
-            self._train_on(run)
-            return
-        if run.path.parent != self.runs_root:
+        if not self._in_home(run):  # before anything else: a finished mirror resumed the home run
             self.notify(
                 f"{run.name} is outside your runs folder; copy it to {self.runs_root} to resume it.",
                 severity="warning",
                 timeout=8,
             )
+            return
+        if self._status(run) == "finished":
+            self._train_on(run)
             return
         self.start_run({"run": run.name, "resume": True})
 
