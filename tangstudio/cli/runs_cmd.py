@@ -151,7 +151,7 @@ def show(
     from tangstudio.engine.runs.schema import check_sample
 
     handle = open_run(run)
-    summary = summarize(handle, weights=("best", "last"))
+    summary = summarize(handle)
     evals = read_kind(handle.metrics_path, "eval")  # streamed: train lines are never parsed or kept
     samples = read_jsonl_tail(handle.samples_path, check_sample).events[-3:]
     metas, _ = checkpoint_metas(handle)  # their problems are in summary.problems already

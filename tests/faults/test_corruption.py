@@ -299,3 +299,20 @@ def test_bad_metric_lines_are_skipped_by_the_follower_and_dropped_by_a_resume(ba
     assert resumed.code == 0, resumed.output
     after = read_jsonl(metrics)
     assert after.skipped == 0 and max(e["step"] for e in after.events) == 6
+
+
+def test_runs_list_agrees_with_runs_show_and_a_mirrors_foreign_lock_does_not_outlive_its_done_line(base, tmp_path):
+    """An engineer's review: `runs list` said finished for a run whose last/ weights `runs show` called
+    damaged, and running for a finished mirror that kept its server's run.lock (rsync without --delete)."""
+    home = tmp_path / "home"
+    shutil.copytree(base, home, symlinks=True)
+    run = home / "runs" / RUN
+    (run / "run.lock").write_text(json.dumps({"pid": 1, "host": "gpu-box", "started": "1"}), encoding="utf-8")
+    listed = in_child(cli_main("runs", "list", "--json"), home, tmp_path / "list.txt")
+    assert json.loads(listed.output)[0]["status"] == "finished", listed.output
+    damage(run / "checkpoints" / "last" / "model.safetensors", "truncate")
+    for command in (("runs", "list", "--json"), ("runs", "show", RUN, "--json")):
+        shown = in_child(cli_main(*command), home, tmp_path / "shown.txt")
+        data = json.loads(shown.output)
+        row = data[0] if isinstance(data, list) else data
+        assert row["status"] == "damaged" and any("last/model.safetensors" in p for p in row["problems"]), row
