@@ -180,6 +180,8 @@ def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp
         (["train", "--headless", "--min-lr-ratio", "1.5", "--run", "m"], "--min-lr-ratio must be in [0, 1]"),
         (["train", "--headless", "--warmup", "-5", "--run", "u"], "--warmup must be 0 or positive"),
         (["train", "--headless", "--forget-bias", "20", "--run", "f"], "--forget-bias must be between"),
+        # An engineer's review: "," named no form and trained on every poem.
+        (["train", "--headless", "--forms", ",", "--run", "v"], "--forms ',' names no form"),
     ]
     for args, message in cases:
         result = cli(*args, home=home)
