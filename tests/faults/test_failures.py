@@ -155,7 +155,9 @@ def test_disk_full_stops_in_one_line_and_the_run_resumes_after(lab, tmp_path):
         assert out.code == 2 and "Traceback" not in out.output, out.output
         errors = [line for line in out.lines if line.startswith("error:")]
         assert len(errors) == 1 and "No space left on device" in errors[0], out.output
-        assert "resume with: tangstudio --home" in errors[0]
+        # "the last checkpoint is intact; resume with: …", or, full before the first one was
+        # whole, "no checkpoint was written yet; a resume starts it from step 0: …"
+        assert ": tangstudio --home" in errors[0] and errors[0].endswith("--resume")
         if real:
             subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
             resumed = lab.cli("--home", str(home), "train", "--headless", "--run", "full", "--resume")
@@ -273,3 +275,15 @@ def test_a_reader_never_sees_a_checkpoint_being_switched_in(lab, monkeypatch):
     monkeypatch.setattr(ckpt, "read_weights", trainer_saves_first)
     loaded = ckpt.load_checkpoint(best)
     assert swaps and loaded.meta["step"] == 9  # the first attempt mixed old meta and new weights
+
+
+def test_a_disk_full_before_the_first_checkpoint_does_not_promise_one(lab):
+    """An engineer's review: a full disk at best/'s first write said "the last checkpoint is intact",
+    and the resume it offered started from step 0."""
+    out = lab.train("nospace", fault="enospc:write:1")
+    assert out.code == 2 and not (lab.home / "runs" / "nospace" / "checkpoints" / "last").exists()
+    errors = [line for line in out.lines if line.startswith("error:")]
+    assert len(errors) == 1 and "no checkpoint was written yet; a resume starts it from step 0" in errors[0]
+    assert "intact" not in errors[0]
+    resumed = lab.resume("nospace")
+    assert resumed.code == 0 and lab.same_as("nospace"), resumed.output

@@ -19,6 +19,7 @@ from typing import Any
 
 from tangstudio.engine.corpus.selection import check_selection
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.runs import layout
 from tangstudio.engine.runs.events import METRIC_KEYS
 from tangstudio.engine.runs.rundir import run_path
 from tangstudio.engine.runs.session import Callback, resume_command
@@ -52,8 +53,11 @@ class RunResult:
 def _next_move(config: TrainConfig) -> str:
     """What is true after a failure: a run whose config.toml was never written cannot be resumed."""
     name = config.run or ""
-    if not run_path(name).config_path.is_file():
+    run = run_path(name)
+    if not run.config_path.is_file():
         return f"nothing was saved; start it again with the same command (--run {shlex.quote(name)})"
+    if not (run.last_dir / layout.META).is_file():  # stopped before its first checkpoint was whole
+        return f"no checkpoint was written yet; a resume starts it from step 0: {resume_command(name)}"
     return f"the last checkpoint is intact; resume with: {resume_command(name)}"
 
 
