@@ -176,3 +176,16 @@ def test_lab_runs_stay_out_of_the_poem_chart_and_the_model_picker(home) -> None:
     assert [p.name for p in find_runs(runs)] == ["poems-1"]
     offered = [label for label, _ in list_models()]
     assert "run poems-1" in offered and "run lab-bilstm" not in offered
+
+
+def test_a_finished_runs_elapsed_time_is_its_done_lines(tmp_path: Path) -> None:
+    """An engineer's review: the CLI said "finished … after 143 s" and the studio "elapsed 2:04", the
+    last train line's time, before the final evaluation and checkpoint."""
+    run = tmp_path / "r"
+    run.mkdir()
+    done = json.dumps({"event": "done", "status": "finished", "step": 3, "elapsed_s": 143.0}) + "\n"
+    (run / "metrics.jsonl").write_text(_event(1, 5.0) + _event(3, 3.0) + done, encoding="utf-8")
+    follower = RunFollower(run)
+    follower.poll()
+    assert follower.elapsed_s == 143.0 and follower.live_elapsed_s(running=False) == 143.0
+    assert format_duration(follower.elapsed_s) == "2:23"

@@ -220,7 +220,9 @@ class RunFollower:
 
     @property
     def elapsed_s(self) -> float | None:
-        for event in (self.last_train, self.last_eval):
+        # The done line's time first: the trainer's own "finished … after 143 s", where the last train
+        # line (2:04) missed the final evaluation and checkpoint.
+        for event in (self.done or {}, self.last_train, self.last_eval):
             if (value := _number(event.get("elapsed_s"))) is not None:
                 return value
         return None
