@@ -189,3 +189,28 @@ def test_a_finished_runs_elapsed_time_is_its_done_lines(tmp_path: Path) -> None:
     follower.poll()
     assert follower.elapsed_s == 143.0 and follower.live_elapsed_s(running=False) == 143.0
     assert format_duration(follower.elapsed_s) == "2:23"
+
+
+def test_a_damaged_config_shows_the_run_damaged_as_runs_list_does(tmp_path: Path) -> None:
+    """An engineer's review: config.toml cut to 300 bytes, or `hidden = "64"`, and the studio said
+    finished with its arch, beside `runs list`'s damaged."""
+    from tangstudio.engine.runs.schema import CONFIG_END, CONFIG_HEAD
+
+    run = tmp_path / "r"
+    run.mkdir()
+    done = json.dumps({"event": "done", "status": "finished", "step": 3, "elapsed_s": 3.0}) + "\n"
+    (run / "metrics.jsonl").write_text(_event(1, 5.0) + done, encoding="utf-8")
+    whole = f'{CONFIG_HEAD}\narch = "gru"\ncorpus = "tang"\nhidden = 64\n{CONFIG_END}\n'
+    for text, said in (
+        (whole, None),
+        (whole[: whole.index("hidden")], "cut short"),
+        (whole.replace("hidden = 64", 'hidden = "64"'), "hidden = '64' is not a valid int"),
+        ('arch = "gru"\nhidden = "64"\n', "is not a valid int"),  # hand-written: its types
+    ):
+        (run / "config.toml").write_text(text, encoding="utf-8")
+        follower = RunFollower(run)
+        follower.poll()
+        if said is None:
+            assert follower.status() == "finished" and follower.config_error is None
+        else:
+            assert follower.status() == "damaged" and said in (follower.config_error or ""), follower.config_error

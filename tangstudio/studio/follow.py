@@ -25,7 +25,16 @@ from tangstudio.engine.runs.kinds import poem_runs
 from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES
 from tangstudio.engine.runs.metrics import MetricsFollower
 from tangstudio.engine.runs.rundir import RunDir
-from tangstudio.engine.runs.schema import MAX_CONFIG_BYTES, MAX_JSONL_BYTES, read_bytes, read_text
+from tangstudio.engine.runs.config import read_config
+from tangstudio.engine.runs.schema import (
+    CONFIG_END,
+    CONFIG_HEAD,
+    MAX_CONFIG_BYTES,
+    MAX_JSONL_BYTES,
+    check_config,
+    read_bytes,
+    read_text,
+)
 
 
 def downsample(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:
@@ -122,10 +131,22 @@ class RunFollower:
     def _read_config(self) -> None:
         """Read through the schema's gate: a folder, /dev/zero or a FIFO at config.toml is never read."""
         try:
-            self.config = tomllib.loads(read_text(self.path / CONFIG, MAX_CONFIG_BYTES))
+            text = read_text(self.path / CONFIG, MAX_CONFIG_BYTES)
+            self.config = tomllib.loads(text)
             self.config_error = None
         except (OSError, TangError, tomllib.TOMLDecodeError, RecursionError) as exc:
             self.config_error = f"config.toml unreadable: {exc}"
+            return
+        # What `runs list` checks, so that a config cut short or holding a wrong type is damaged here
+        # too (an engineer's review: the list said finished beside `runs list`'s damaged). A config
+        # written by hand, without the trainer's head and end lines, is checked for its types only.
+        try:
+            if text.startswith(CONFIG_HEAD) or CONFIG_END in text:
+                read_config(self.path / CONFIG)
+            else:
+                check_config(self.config, self.path / CONFIG, complete=True)
+        except (OSError, TangError) as exc:
+            self.config_error = str(exc)
 
     def _release_short(self, keep: bool = False) -> None:
         """A short line that is no longer the last goes on the curve (once dropped, the curve ended at
@@ -205,7 +226,9 @@ class RunFollower:
         return RunDir(self.path).local_pid()
 
     def status(self, alive: bool | None = None) -> str:
-        """running | finished | interrupted | failed | stopped | waiting (no events yet)."""
+        """running | damaged (its config.toml) | finished | interrupted | failed | stopped | waiting."""
+        if self.config_error is not None and not (alive if alive is not None else RunDir(self.path).is_running()):
+            return "damaged"
         if self.done is not None:
             return str(self.done.get("status", "finished"))
         if alive is None:
