@@ -15,8 +15,10 @@ from tangstudio.engine.compose.craft.repetition import (
     apply_penalty,
     han_ids_for,
     load_diezi,
+    load_doubled,
     penalised_counts,
     spellings_for,
+    stutter,
     written_ids,
 )
 from tangstudio.engine.compose.craft.season import lexicon, off_season_ids
@@ -70,6 +72,11 @@ def steer(
     if settings.repeat_penalty > 0:
         counts = repeat_counts(plan, tables, history, cstate.line, cstate.line_text, keyword)
         probs = apply_penalty(probs, counts, settings.repeat_penalty)
+        stuttered = stoi.get(stutter(cstate.line_text, load_doubled(tables.vocab.script)) or "", -1)
+        if stuttered >= 0 and probs[stuttered] < probs.sum():  # never the only character left
+            probs = probs.copy()
+            probs[stuttered] = 0.0
+            probs = probs / probs.sum()
     if settings.season > 0:
         lex = lexicon(tables.vocab.script)
         named = lex.seasons_in(settings.title + "\n" + text)
