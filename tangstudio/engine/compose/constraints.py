@@ -134,6 +134,10 @@ class CState:
     # The 平 rhyme groups of line 1's last character: under strict tones the rhyme joins them or
     # avoids them so that line 1 rhymes exactly when the kept pattern says it does (_first_rhymes).
     first_groups: frozenset[str] = frozenset()
+    # Given characters (a prefix) that broke every pattern still possible: the pattern they broke is
+    # kept for the characters that follow, rather than dropped with every tone rule after them.
+    forgiven: int = 0
+    unrhymed: tuple[int, ...] = ()  # lines (from 1) a given character ended off every 平 rhyme group
 
 
 def start_state(plan: Plan) -> CState:
@@ -426,11 +430,16 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
         done = plan.length is not None and s.pos + 1 >= plan.length
         return replace(s, pos=s.pos + 1, line=s.line + 1, col=0, line_text="", last=ch, done=done)
     strict, loose, groups, used = s.strict, s.loose, s.groups, s.rhymes_used
+    forgiven, unrhymed = s.forgiven, s.unrhymed
     first_groups = s.first_groups
     if plan.regulated:
         t = tables.tones_at(token_id, line_end=s.col == plan.chars_per_line - 1)
         strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
-        loose = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
+        kept = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
+        if kept or not loose:
+            loose = kept
+        else:  # it broke them all: forgiven, and the patterns go on guiding the rest of the poem
+            forgiven += 1
         if s.line == 0 and s.col == plan.chars_per_line - 1:
             first_groups = tables.groups_of[token_id]
         if plan.sets_rhyme(s.line, s.col, t):
@@ -438,6 +447,8 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
             if mine:
                 narrowed = mine if groups is None else (groups & mine)
                 groups = narrowed or groups
+            elif plan.rhyme_position(s.line, s.col):
+                unrhymed = (*unrhymed, s.line + 1)
             used = used | {token_id}
     return CState(
         s.pos + 1,
@@ -452,6 +463,8 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
         False,
         theme_left,
         first_groups,
+        forgiven,
+        unrhymed,
     )
 
 
