@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     write_diezi(doubled, diezi_path(args.script), f"tang {args.script}, train split, {len(texts)} poems")
     print(f"{diezi_path(args.script)}: {len(doubled)} doubled characters")
     write_doubled(mined[0], doubled_path(args.script), f"tang {args.script}, train split, {len(texts)} poems")
-    print(f"{doubled_path(args.script)}: every character doubled at least a few times (stutters are the rest)")
+    print(
+        f"{doubled_path(args.script)}: every character doubled at least a few times (stutters are the rest)"
+    )
     return 0
 
 

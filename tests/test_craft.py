@@ -349,7 +349,9 @@ def test_a_doubling_the_corpus_never_writes_is_a_stutter_and_refused(lm):
 
     doubled = load_doubled("simplified")
     assert "夜" in doubled and PLAIN in doubled and "秋" not in doubled and "剪" not in doubled
-    assert stutter("秋", doubled) == "秋" and stutter("山", doubled) is None and stutter("萧萧", doubled) == "萧"
+    assert (
+        stutter("秋", doubled) == "秋" and stutter("山", doubled) is None and stutter("萧萧", doubled) == "萧"
+    )
     assert stutter("", doubled) is None
     autumn = [("chosen", "秋")]
     assert _ratio(_state(lm, 0.0, autumn), "秋", "月") > 0

@@ -29,5 +29,8 @@ def test_the_lines_after_a_breaking_prefix_keep_the_tone_pattern(lm) -> None:
         result = check_poem(poem, "wujue")
         assert result.lines[2].loose_ok and result.lines[3].loose_ok, (seed, poem, result.lines[2].pattern)
         notes = c.backoffs
-        assert "given characters break the tone pattern at 1 place; the characters written after them keep it" in notes
+        assert (
+            "given characters break the tone pattern at 1 place; the characters written after them keep it"
+            in notes
+        )
         assert "given characters end line 2 on no 平 rhyme: the poem cannot rhyme there" in notes

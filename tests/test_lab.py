@@ -510,7 +510,9 @@ def test_lab_input_a_student_got_wrong_is_refused_before_anything_trains(home, t
         ["train", "--headless", "--run", "z", "--arch", "gru", "--forget-bias", "2", "--steps", "1"],
     ):
         out = cli(*args, home=home)
-        assert out.returncode == 2 and f"a {args[args.index('--arch') + 1]} has none" in out.stderr, out.stderr
+        assert out.returncode == 2 and f"a {args[args.index('--arch') + 1]} has none" in out.stderr, (
+            out.stderr
+        )
         assert not (home / "runs" / args[args.index("--run") + 1]).exists()
     out = cli("lab", "digits", "report", "--png", str(tmp_path / "missing" / "r.png"), home=home)
     assert out.returncode == 2 and out.stderr.startswith("error: --png: folder"), out.stderr
@@ -526,8 +528,35 @@ def test_the_report_names_the_runs_its_summary_leaves_out(home):
         train_lab(LabConfig(run=run, arch=arch, hidden=4, steps=steps, eval_every=2, log_every=2))
     report = cli("lab", "digits", "report", home=home, columns=200)
     assert report.returncode == 0, report.stderr
-    assert "the summary compares runs of 2 steps, hidden 4, 1 layer, fused; not in it, being of another " in report.stdout
+    assert (
+        "the summary compares runs of 2 steps, hidden 4, 1 layer, fused; not in it, being of another "
+        in report.stdout
+    )
     assert "setting: r1 (rnn, 4 steps, hidden 4)" in report.stdout
     data = json.loads(cli("lab", "digits", "report", "--json", home=home).stdout)
     assert data["left_out"] == ["r1"] and [s["arch"] for s in data["summary"]] == ["gru"]
     assert data["summary_setting"] == {"steps": 2, "hidden": 4, "layers": 1, "impl": "fused"}
+
+
+def test_ctrl_c_in_a_memory_study_keeps_the_runs_that_finished(home):
+    """A student's review: interrupting `lab memory run` (tens of CPU-minutes at the defaults) kept
+    nothing. The runs that finished now come back with the interrupt, and the CLI saves them."""
+    from tangstudio.engine.lab.memory import StudyInterrupted, run_memory_study, save_results, summary
+
+    finished: list[dict] = []
+
+    def stop_after_two(record: dict) -> None:
+        finished.append(record)
+        if len(finished) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(StudyInterrupted) as stopped:
+        run_memory_study(("rnn", "gru"), (3, 5), (0, 1), steps=2, hidden=4, batch_size=2, grad_distance=5,
+                         on_result=stop_after_two)  # fmt: skip
+    study = stopped.value.study
+    assert study["interrupted"] and study["runs"] == finished
+    assert study["settings"]["archs"] == ["rnn"] and study["settings"]["distances"] == [3]
+    assert [(r["arch"], r["seeds"]) for r in summary(study)] == [("rnn", 2)]
+    save_results(study, "cut")
+    shown = cli("lab", "memory", "show", "cut", home=home, columns=120)
+    assert shown.returncode == 0 and "interrupted after 2 runs" in shown.stdout, shown.stderr

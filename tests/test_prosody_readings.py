@@ -33,7 +33,9 @@ def test_a_wrong_tone_in_a_simplified_character_is_caught() -> None:
     result = check_poem(broken)
     assert not result.tones_loose_ok
     assert [c.char for line in result.lines for c in line.chars if c.kind == "tone"] == ["家", "同"]
-    assert not check_poem(DENG_QUE_LOU.replace("黄河入海流", "春风入酒家").replace("一层楼", "一屏画")).rhyme_ok
+    assert not check_poem(
+        DENG_QUE_LOU.replace("黄河入海流", "春风入酒家").replace("一层楼", "一屏画")
+    ).rhyme_ok
 
 
 def test_the_swapped_form_of_a_level_level_line_is_a_regulated_line() -> None:

@@ -44,5 +44,9 @@ def test_a_traditional_vocabulary_keeps_its_spellings() -> None:
 def test_a_traditional_character_typed_to_a_simplified_model_gets_its_simplified_form(lm) -> None:
     """The studio said only "風 is not in this model's vocabulary"; the CLI already named 风."""
     judged = composer(lm, form="wulv", seed=0).judge("風")
-    assert not judged.fits and judged.reason == "風 is not in this model's vocabulary; the model writes simplified characters: try '风'"
+    assert (
+        not judged.fits
+        and judged.reason
+        == "風 is not in this model's vocabulary; the model writes simplified characters: try '风'"
+    )
     assert composer(lm, form="wulv", seed=0).judge("𪚥").reason == "𪚥 is not in this model's vocabulary"

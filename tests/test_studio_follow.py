@@ -213,4 +213,6 @@ def test_a_damaged_config_shows_the_run_damaged_as_runs_list_does(tmp_path: Path
         if said is None:
             assert follower.status() == "finished" and follower.config_error is None
         else:
-            assert follower.status() == "damaged" and said in (follower.config_error or ""), follower.config_error
+            assert follower.status() == "damaged" and said in (follower.config_error or ""), (
+                follower.config_error
+            )

@@ -282,7 +282,9 @@ async def test_quitting_stops_the_studios_runs_and_says_so(
 
 
 @sync
-async def test_r_on_an_attached_mirror_never_resumes_the_home_run_of_its_name(home: Path, tmp_path: Path) -> None:
+async def test_r_on_an_attached_mirror_never_resumes_the_home_run_of_its_name(
+    home: Path, tmp_path: Path
+) -> None:
     """An engineer's review: `r` twice on an attached, finished mirror of home run r1 trained the home
     r1 on (its config rewritten to a larger budget): the finished check came before the outside one,
     and the studio's processes are keyed by name."""
@@ -305,7 +307,7 @@ async def test_r_on_an_attached_mirror_never_resumes_the_home_run_of_its_name(ho
         for _ in range(2):
             await pilot.press("r")
             await pilot.pause()
-        severity, _title, message = app.notices[-1]
+        _severity, _title, message = app.notices[-1]
         assert "outside your runs folder" in message, app.notices
         assert not pane.processes
     assert (mine / "config.toml").read_bytes() == config_before

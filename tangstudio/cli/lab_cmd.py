@@ -294,9 +294,10 @@ def _refuse_repeats(values, option: str) -> None:
     from tangstudio.engine.errors import TangError
 
     seen: set = set()
-    twice = [v for v in values if v in seen or seen.add(v)]
-    if twice:
-        raise TangError(f"{option} names {twice[0]} twice: give each once")
+    for value in values:
+        if value in seen:
+            raise TangError(f"{option} names {value} twice: give each once")
+        seen.add(value)
 
 
 @memory.command("run")
@@ -382,18 +383,32 @@ def memory_run(
             flush=True,
         )
 
-    study = run_memory_study(
-        chosen,
-        Ts,
-        tuple(range(seeds)),
-        steps,
-        hidden,
-        dict(zip(chosen, rates)),
-        batch_size,
-        grad_distance,
-        threads,
-        on_result,
-    )
+    from tangstudio.engine.lab.memory import StudyInterrupted
+
+    try:
+        study = run_memory_study(
+            chosen,
+            Ts,
+            tuple(range(seeds)),
+            steps,
+            hidden,
+            dict(zip(chosen, rates)),
+            batch_size,
+            grad_distance,
+            threads,
+            on_result,
+        )
+    except StudyInterrupted as stopped:  # Ctrl+C: the runs that finished are kept, not thrown away
+        done = len(stopped.study["runs"])
+        if done:
+            path = save_results(stopped.study, name)
+            print(
+                f"stopped after {done} run{'s' if done > 1 else ''}; saved them to {path} (marked interrupted)",
+                file=sys.stderr,
+            )
+        else:
+            print("stopped before the first run finished; nothing to save", file=sys.stderr)
+        raise typer.Exit(130) from None
     path = save_results(study, name)
     print(f"saved {path}")
     _show_memory(study, png)
@@ -460,6 +475,8 @@ def _show_memory(study: dict, png: str | None) -> None:
     s = study["settings"]
     seeds = len(s["seeds"])
     over = f"mean ± sd of {seeds} seeds" if seeds > 1 else "1 seed, so no spread"
+    if study.get("interrupted"):
+        over = f"up to {seeds} seeds: interrupted after {_plural(len(study['runs']), 'run')}"
     # Two lines above the table, not its title: Rich wrapped a long title to the table's width.
     console.print(f"recall accuracy after T steps ({over}; chance 12.5%)", highlight=False)
     console.print(
@@ -617,7 +634,9 @@ def digits_report(
 
         note = f"the summary compares runs of {compared}"
         if others:
-            named = ", ".join(f"{r['run']} ({r['arch']}, {r['steps']} steps, hidden {r['hidden']})" for r in others)
+            named = ", ".join(
+                f"{r['run']} ({r['arch']}, {r['steps']} steps, hidden {r['hidden']})" for r in others
+            )
             note += f"; not in it, being of another setting: {named} (a --prefix picks runs of one setting)"
         console.print(f"[dim]{note}[/dim]", highlight=False)
     if png:

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
+from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.kinds import poem_runs
 from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES
 from tangstudio.engine.runs.metrics import MetricsFollower
 from tangstudio.engine.runs.rundir import RunDir
-from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.schema import (
     CONFIG_END,
     CONFIG_HEAD,
@@ -227,7 +227,9 @@ class RunFollower:
 
     def status(self, alive: bool | None = None) -> str:
         """running | damaged (its config.toml) | finished | interrupted | failed | stopped | waiting."""
-        if self.config_error is not None and not (alive if alive is not None else RunDir(self.path).is_running()):
+        if self.config_error is not None and not (
+            alive if alive is not None else RunDir(self.path).is_running()
+        ):
             return "damaged"
         if self.done is not None:
             return str(self.done.get("status", "finished"))

@@ -301,7 +301,9 @@ def test_bad_metric_lines_are_skipped_by_the_follower_and_dropped_by_a_resume(ba
     assert after.skipped == 0 and max(e["step"] for e in after.events) == 6
 
 
-def test_runs_list_agrees_with_runs_show_and_a_mirrors_foreign_lock_does_not_outlive_its_done_line(base, tmp_path):
+def test_runs_list_agrees_with_runs_show_and_a_mirrors_foreign_lock_does_not_outlive_its_done_line(
+    base, tmp_path
+):
     """An engineer's review: `runs list` said finished for a run whose last/ weights `runs show` called
     damaged, and running for a finished mirror that kept its server's run.lock (rsync without --delete)."""
     home = tmp_path / "home"

@@ -285,7 +285,9 @@ def allowed(
         return _common_spellings(tables, _free_allowed(plan, tables, s))
     if s.col == 0 and s.line < len(plan.acrostic_ids):
         return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
-    return _common_spellings(tables, _theme(plan, tables, s, prosody_allowed(plan, tables, settings, s, novelty)))
+    return _common_spellings(
+        tables, _theme(plan, tables, s, prosody_allowed(plan, tables, settings, s, novelty))
+    )
 
 
 def _common_spellings(tables: VocabTables, found: Allowed) -> Allowed:

@@ -106,7 +106,9 @@ def backoff_notes(history: list[StepInfo], regulated: bool, tones: str, last: C.
         notes.append("the tone pattern could not be kept (given characters break it)")
     if regulated and tones != "off" and last.forgiven:
         places = f"{last.forgiven} place{'s' if last.forgiven > 1 else ''}"
-        notes.append(f"given characters break the tone pattern at {places}; the characters written after them keep it")
+        notes.append(
+            f"given characters break the tone pattern at {places}; the characters written after them keep it"
+        )
     if regulated and last.unrhymed:
         lines = " and ".join(str(n) for n in last.unrhymed)
         notes.append(f"given characters end line {lines} on no 平 rhyme: the poem cannot rhyme there")

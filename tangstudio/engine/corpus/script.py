@@ -33,11 +33,13 @@ def refuse_unknown(text: str, vocab: Any, what: str) -> None:
     unknown = vocab.unknown_chars(text)
     if not unknown:
         return
-    raise TangError(f"{what} has characters not in the model's vocabulary: {listed(unknown)}{script_hint(text, vocab)}")
+    raise TangError(
+        f"{what} has characters not in the model's vocabulary: {listed(unknown)}{script_hint(text, vocab)}"
+    )
 
 
 def script_hint(text: str, vocab: Any) -> str:
-    """"; the model writes simplified characters: try '风'" when the other script's spelling of
+    """ "; the model writes simplified characters: try '风'" when the other script's spelling of
     `text` is all in `vocab`, else "": typed 風 to a simplified model is a script slip, not a gap."""
     other = next(s for s in SCRIPTS if s != vocab.script)
     converted = convert(text, other, vocab.script)

@@ -164,6 +164,51 @@ def run_memory_study(
     """
     rates = lr if isinstance(lr, dict) else {arch: lr for arch in archs}
     check_grid(archs, distances, seeds, steps, hidden, rates, batch_size, grad_distance, threads)
+    settings: dict[str, Any] = {
+        "archs": list(archs),
+        "distances": list(distances),
+        "seeds": list(seeds),
+        "steps": steps,
+        "hidden": hidden,
+        "lr": rates,
+        "batch_size": batch_size,
+        "grad_distance": grad_distance,
+        "threads": threads,
+        "chance": 1 / 8,
+    }
+    study: dict[str, Any] = {"kind": "lab-memory", "settings": settings, "runs": [], "gradients": {}}
+    try:
+        _train_grid(study, on_result)
+    except KeyboardInterrupt:  # Ctrl+C keeps the runs already finished: a long grid is not thrown away
+        raise StudyInterrupted(_reached(study)) from None
+    return study
+
+
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl+C during a memory study, carrying the study of the runs that finished before it."""
+
+    def __init__(self, study: dict[str, Any]) -> None:
+        super().__init__()
+        self.study = study
+
+
+def _reached(study: dict[str, Any]) -> dict[str, Any]:
+    """An interrupted study, its settings listing only the cells and distances it has runs for."""
+    runs = study["runs"]
+    settings = study["settings"]
+    return {
+        **study,
+        "settings": {
+            **settings,
+            "archs": [a for a in settings["archs"] if any(r["arch"] == a for r in runs)],
+            "distances": [T for T in settings["distances"] if any(r["distance"] == T for r in runs)],
+        },
+        "interrupted": True,
+    }
+
+
+def _train_grid(study: dict[str, Any], on_result: Callable[[dict[str, Any]], None] | None) -> None:
+    """Train the grid of `study["settings"]` in order, adding each finished run to the study."""
     import torch
 
     from tangstudio.engine.lab.gradients import cell_grad_norms
@@ -171,21 +216,25 @@ def run_memory_study(
     from tangstudio.engine.lab.tasks import MemoryTask
     from tangstudio.engine.lab.train import classify, train_lab
 
-    torch.set_num_threads(threads)
-    runs: list[dict[str, Any]] = []
-    gradients: dict[str, dict[str, list[float]]] = {}
-    for T in distances:
+    g = study["settings"]
+    runs, gradients, seeds = study["runs"], study["gradients"], g["seeds"]
+    torch.set_num_threads(g["threads"])
+    for T in g["distances"]:
         task = MemoryTask(T)
         test = task.split("test")
-        for arch in archs:
+        for arch in g["archs"]:
             cell, forget_bias = parse_series(arch)
             for seed in seeds:
-                config = cell_config(arch, T, seed, steps, hidden, rates[arch], batch_size, threads)
-                want_grads = grad_distance == T and seed == seeds[0]
+                config = cell_config(
+                    arch, T, seed, g["steps"], g["hidden"], g["lr"][arch], g["batch_size"], g["threads"]
+                )
+                want_grads = g["grad_distance"] == T and seed == seeds[0]
                 if want_grads:
                     torch.manual_seed(seed)  # the very initial weights train_lab starts from
                     fresh = build_classifier(
-                        ClassifierConfig(cell, task.input_size, task.classes, hidden, forget_bias=forget_bias)
+                        ClassifierConfig(
+                            cell, task.input_size, task.classes, g["hidden"], forget_bias=forget_bias
+                        )
                     )
                     x, y = torch.from_numpy(test.x[:GRAD_BATCH]), torch.from_numpy(test.y[:GRAD_BATCH])
                     before = cell_grad_norms(fresh, x, y)
@@ -210,23 +259,6 @@ def run_memory_study(
                     gradients[arch] = {"init": before, "trained": after}
                 if on_result is not None:
                     on_result(record)
-    return {
-        "kind": "lab-memory",
-        "settings": {
-            "archs": list(archs),
-            "distances": list(distances),
-            "seeds": list(seeds),
-            "steps": steps,
-            "hidden": hidden,
-            "lr": rates,
-            "batch_size": batch_size,
-            "grad_distance": grad_distance,
-            "threads": threads,
-            "chance": 1 / 8,
-        },
-        "runs": runs,
-        "gradients": gradients,
-    }
 
 
 def save_results(study: dict[str, Any], name: str = "memory") -> Path:

@@ -141,7 +141,9 @@ def doubled_path(script: str) -> Path:
 
 
 def write_doubled(doubled: Counter[str], path: Path, source: str) -> None:
-    rows = [f"# characters doubled at adjacent positions at least {DIEZI_MIN} times ({source}), with the count"]
+    rows = [
+        f"# characters doubled at adjacent positions at least {DIEZI_MIN} times ({source}), with the count"
+    ]
     rows += [f"{ch}\t{n}" for ch, n in sorted(doubled.items()) if n >= DIEZI_MIN]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 

@@ -53,7 +53,12 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
     if found is None:
         plt.title("no memory study yet")
         chart.refresh()
-        table.update(Text("Run one with: tangstudio lab memory run  (48 runs: about 10–30 CPU-minutes; --seeds 1 --steps 200 for a first look)", style="dim"))
+        table.update(
+            Text(
+                "Run one with: tangstudio lab memory run  (48 runs: about 10–30 CPU-minutes; --seeds 1 --steps 200 for a first look)",
+                style="dim",
+            )
+        )
         return
     path, study = found
     rows = summary(study)
