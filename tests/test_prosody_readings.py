@@ -64,3 +64,10 @@ def test_the_studio_names_a_lines_rhyme_group_before_its_other_readings() -> Non
 
     groups = prosody_marks("春风吹客衣，江上意何不，", "wulv", "simplified")["groups"]
     assert groups[1][0].startswith("十一尤")
+
+
+def test_a_tied_rhyme_is_the_one_the_earliest_even_line_sets() -> None:
+    """登鹳雀楼 with 楼 changed to 台: 流 (十一尤) and 台 (十灰) tie, and the checker chose 十灰 by table
+    order, blaming line 2; the line that changed is line 4."""
+    result = check_poem(DENG_QUE_LOU.replace("一层楼", "一层台"))
+    assert result.rhyme_group == "十一尤" and result.lines[1].rhymes and not result.lines[3].rhymes

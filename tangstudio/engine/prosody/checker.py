@@ -157,13 +157,19 @@ def _sorted_groups(groups: Iterable[str]) -> list[str]:
 
 
 def _choose_rhyme(ends: list[frozenset[str]], first: frozenset[str]) -> tuple[str | None, int]:
-    """The 平 group shared by most even-line endings (ties: line 1's group, then table order)."""
+    """The 平 group shared by most even-line endings. Ties: line 1's group, then the group the
+    earliest even line sets (登鹳雀楼 with 楼 changed to 台 rhymes in 流's 十一尤, and line 4 is the
+    one out of it, not line 2), then table order."""
     counts = Counter(g for groups in ends for g in groups if group_tone(g) == PING)
     if not counts:
         return None, 0
     best = max(counts.values())
     tied = _sorted_groups(g for g, n in counts.items() if n == best)
-    return next((g for g in tied if g in first), tied[0]), best
+    for preferred in (first, *ends):
+        found = next((g for g in tied if g in preferred), None)
+        if found is not None:
+            return found, best
+    return tied[0], best
 
 
 # The one accepted variant of a regulated line (特定格式, "特拗"): 平平平仄仄 may be written
