@@ -71,3 +71,20 @@ def test_a_tied_rhyme_is_the_one_the_earliest_even_line_sets() -> None:
     order, blaming line 2; the line that changed is line 4."""
     result = check_poem(DENG_QUE_LOU.replace("一层楼", "一层台"))
     assert result.rhyme_group == "十一尤" and result.lines[1].rhymes and not result.lines[3].rhymes
+
+
+def test_a_diezi_facing_a_diezi_is_strong_parallelism() -> None:
+    """杜甫's 登高: 萧萧 against 滚滚 is the textbook 对仗, and 萧/滚 alone scored 0, "weak"."""
+    from tangstudio.engine.prosody.duizhang import aligned_pairs, couplet_score, label, load_table
+
+    table = load_table("simplified")
+    assert table is not None and label(table.pmi("萧", "滚")) == "weak"
+    pairs = aligned_pairs(table, "无边落木萧萧下", "不尽长江滚滚来")
+    assert [p[3] for p in pairs[4:6]] == ["叠字", "叠字"] and all(p[2] >= 1.0 for p in pairs[4:6])
+    assert pairs[6][3] != "叠字"  # 下/来: scored as itself
+    # One side doubled and the other not is no 叠字 pair; nor is the same 叠字 on both sides.
+    assert "叠字" not in [p[3] for p in aligned_pairs(table, "无边落木萧萧下", "不尽长江流水来")]
+    assert "叠字" not in [p[3] for p in aligned_pairs(table, "青山萧萧下", "白水萧萧来")]
+    assert couplet_score(table, "无边落木萧萧下", "不尽长江滚滚来") > sum(
+        table.pmi(a, b) for a, b in zip("无边落木萧萧下", "不尽长江滚滚来")
+    ) / 7

@@ -64,7 +64,7 @@ def show_duizhang(couplets) -> None:
 
     from tangstudio.cli.render import console
 
-    style = {"strong": "green", "weak": "yellow", "against": "bold red"}
+    style = {"strong": "green", "叠字": "green", "weak": "yellow", "against": "bold red"}
     for c in couplets:
         line = Text(f"{c.name} 对仗 {c.score:+.2f}  ", style="bold")
         for a, b, pmi, label in c.pairs:
@@ -73,7 +73,7 @@ def show_duizhang(couplets) -> None:
     if couplets:
         console.print(
             "[dim]对仗: mean PMI of the aligned pairs of lines 3/4 and 5/6, mined from the train split's 律诗 "
-            "(docs/prosody.md); strong ≥ 1, against < 0[/dim]"
+            "(docs/prosody.md); strong ≥ 1, against < 0; 叠字 facing 叠字 counts as strong[/dim]"
         )
 
 

@@ -13,7 +13,8 @@ either side, N the pairs counted and δ = 0.5 an absolute discount that keeps a 
 from looking like a law. A pair seen fewer than MIN_PAIR times is not stored; it scores
 min(0, log(0.5 / E)): zero when chance would not have shown it either, negative when two common
 characters that should have met often never did. A couplet scores the mean PMI of its aligned
-pairs; each pair reads as strong (PMI ≥ STRONG), against (PMI < 0) or weak (between).
+pairs; each pair reads as strong (PMI ≥ STRONG), against (PMI < 0) or weak (between), and a 叠字
+facing a 叠字 (萧萧／滚滚) as strong, whatever its characters (aligned_pairs).
 
 The counts live in data/duizhang.<script>.tsv, built deterministically by scripts/build_duizhang.py
 and described in docs/prosody.md; they are read on first use, never at import.
@@ -267,8 +268,25 @@ class CoupletReport:
         }
 
 
+def aligned_pairs(table: PairTable, left: str, right: str) -> list[tuple[str, str, float, str]]:
+    """Each aligned pair with its PMI and label. A 叠字 against a 叠字 at the same places (无边落木萧萧下
+    ／不尽长江滚滚来) is 对仗 by its form whatever the characters: both of its pairs count as strong
+    (at least STRONG, labelled 叠字), where 萧/滚 alone scored 0 ("weak") in a poet's review."""
+    doubled = {
+        i
+        for j in range(len(left) - 1)
+        if left[j] == left[j + 1] and right[j] == right[j + 1] and left[j] != right[j]
+        for i in (j, j + 1)
+    }
+    out = []
+    for i, (a, b) in enumerate(zip(left, right)):
+        pmi = table.pmi(a, b)
+        out.append((a, b, max(pmi, STRONG), "叠字") if i in doubled else (a, b, pmi, label(pmi)))
+    return out
+
+
 def couplet_score(table: PairTable, left: str, right: str) -> float:
-    scores = [table.pmi(a, b) for a, b in zip(left, right)]
+    scores = [p for _, _, p, _ in aligned_pairs(table, left, right)]
     return sum(scores) / len(scores) if scores else 0.0
 
 
@@ -289,7 +307,7 @@ def report_lines(
     out = []
     for name, (a, b) in zip(COUPLET_NAMES, MIDDLE):
         left, right = lines[a], lines[b]
-        pairs = [(x, y, table.pmi(x, y), label(table.pmi(x, y))) for x, y in zip(left, right)]
+        pairs = aligned_pairs(table, left, right)
         score = sum(p for _, _, p, _ in pairs) / len(pairs)
         out.append(CoupletReport(name, left, right, score, pairs))
     return out
