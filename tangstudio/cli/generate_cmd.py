@@ -68,7 +68,8 @@ def generate(
     plan: str = typer.Option(
         "",
         "--plan",
-        help="A keyword per line, e.g. 山,水,月,归 ('-' leaves a line to the planner; '-' alone, every line).",
+        help="A keyword per line, e.g. 山,水,月,归, read by the model (a lean, not forced: --theme places "
+        "characters) ('-' leaves a line to the planner; '-' alone, every line).",
     ),
     planner: bool = typer.Option(
         PLANNER,
