@@ -30,7 +30,7 @@ async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path
         assert await wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
         assert len(pane.poem.gates) == len(pane.poem_text()) and pane.poem.gate_names == ("r", "z", "‖h‖")
         shown = shown_text(pane.query_one("#poem"))
-        assert "L1 z (replaced)" in shown and "██" in shown
+        assert "L0 z (replaced)" in shown and "██" in shown
         await pilot.press("left")
         assert pane.session.cursor == len(pane.poem_text()) - 2
         panel = shown_text(pane.query_one("#candidates"))

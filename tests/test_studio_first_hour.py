@@ -147,7 +147,7 @@ async def test_gate_values_fit_the_panel_at_80_columns(trained_runs: Path, home:
         lines = [text.strip("\n") for text, _ in gate_notes(pane.session, gates, names)]
     assert all(cell_len(line) <= room for line in lines), (room, lines)
     assert any("‖c‖ 14.2" in line for line in lines), lines
-    assert any(line.startswith("L2 f .50") for line in lines), lines
+    assert any(line.startswith("L1 f .50") for line in lines), lines
 
 
 @sync

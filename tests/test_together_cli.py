@@ -45,7 +45,7 @@ def test_generate_json_with_gates_and_score_gates(run, home):
     data = json.loads(scored.stdout)
     assert [g["char"] for g in data["gates"]] == list(data["text"])
     table = tangstudio("score", text, "-m", run, "--gates", home=home)
-    assert table.returncode == 0 and "L1 f" in table.stdout and "L1 ‖c‖" in table.stdout
+    assert table.returncode == 0 and "L0 f" in table.stdout and "L0 ‖c‖" in table.stdout
 
 
 def test_bad_together_options_are_one_line_errors(run, home):

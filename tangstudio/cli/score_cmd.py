@@ -82,7 +82,7 @@ def show_gates(text: str, rows: list[list[dict[str, float]]]) -> None:
     table = Table(box=None, header_style="dim", padding=(0, 1), pad_edge=False, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("char")
-    for layer, values in enumerate(rows[0], 1):
+    for layer, values in enumerate(rows[0]):  # from 0, as inspect and the pins number layers (h0:271)
         for name in values:
             table.add_column(f"L{layer} {name}", justify="right", no_wrap=True)
     for i, (char, row) in enumerate(zip(text, rows), 1):
@@ -93,7 +93,7 @@ def show_gates(text: str, rows: list[list[dict[str, float]]]) -> None:
         ]
         table.add_row(str(i), char, *cells)
     console.print()
-    console.print("[dim]gates: the mean over each layer's units after reading the character[/dim]")
+    console.print("[dim]gates: the mean over each layer's units after reading the character; layers from 0, as inspect and the studio's pins (h0:271)[/dim]")
     print_table(table)
 
 

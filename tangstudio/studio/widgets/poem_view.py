@@ -295,7 +295,7 @@ def gate_strips(gates: tuple, names: tuple[str, ...]) -> list[tuple[str, list[fl
             top = max(values, default=0.0) or 1.0
             values = [v / top for v in values]
         shown: list[float | None] = list(values)
-        out.append((f"L{layer + 1} {MAIN_GATE.get(name, name)}", shown))
+        out.append((f"L{layer} {MAIN_GATE.get(name, name)}", shown))  # from 0, as the pins (h0:271)
     return out
 
 

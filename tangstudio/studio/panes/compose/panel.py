@@ -105,7 +105,7 @@ def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
             f"{n} {v:.2f}".replace(" 0.", " .") if not n.startswith("‖") else f"{n} {v:.1f}"
             for n, v in zip(names, values)
         ]
-        lines += [(line, "") for line in _wrap(f"L{layer + 1}", shown)]
+        lines += [(line, "") for line in _wrap(f"L{layer}", shown)]  # from 0, as the pins (h0:271)
     return tuple(lines)
 
 
