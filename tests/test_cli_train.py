@@ -401,3 +401,21 @@ def test_the_progress_bar_stops_before_the_final_line():
     before, after = text.split("interrupted at step 201 after 6 s")
     assert "ETA" not in after and "━" not in after, after  # nothing drawn after the final line
     assert "step 201/1000" in before.rsplit("ETA", 2)[-2] and "val ppl 528.9" in before.rsplit("ETA", 2)[-2]
+
+
+def test_a_hand_edited_config_that_no_run_could_hold_is_named_at_resume(tiny_corpus, home):
+    """An engineer's review: `layers = -1` in config.toml gave "layers must be between 1 and 16", and
+    a stray key "unknown training option(s)", neither naming the file that was wrong."""
+    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "e", home=home).returncode == 0
+    config = home / "runs" / "e" / "config.toml"
+    kept = config.read_text(encoding="utf-8")
+    for edit, said in (
+        (kept.replace("layers = 1", "layers = -1"), "--layers must be positive (got -1)"),
+        (kept.replace("layers = 1", "layers = 1\nbogus_key = 3"), "unknown training option(s): bogus_key"),
+    ):
+        assert edit != kept
+        config.write_text(edit, encoding="utf-8")
+        out = cli("train", "--headless", "--run", "e", "--resume", home=home)
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert f"run 'e' cannot be resumed: its config.toml is damaged ({said})" in out.stderr, out.stderr
+        assert config.read_text(encoding="utf-8") == edit  # nothing rewritten

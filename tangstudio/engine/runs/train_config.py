@@ -231,7 +231,11 @@ class TrainConfig:
 
     def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> TrainConfig:
         """The stored config, with only budget/placement options taken from what the user gave now."""
-        merged = TrainConfig.from_dict({k: v for k, v in stored.items() if k != "resume"})
+        try:  # a hand-edited file (layers = -1, a key of no option) is the file's fault: say which
+            merged = TrainConfig.from_dict({k: v for k, v in stored.items() if k != "resume"})
+            dataclasses.replace(merged, resume=True).validate()
+        except TangError as exc:
+            raise TangError(f"run {self.run!r} cannot be resumed: its config.toml is damaged ({exc})") from None
         conflicts = [
             n for n in sorted(given - RESUMABLE_CHANGES - {"run"}) if getattr(self, n) != getattr(merged, n)
         ]
