@@ -185,6 +185,10 @@ async def test_cursor_moves_by_line_and_a_unit_can_be_pinned(trained_runs: Path,
         assert await wait_for(pilot, lambda: pane.poem.pin is not None), errors(app)
         assert len(pane.poem.pin) == len(pane.poem_text()) and pane.poem.pin_label == "h0:3"
         assert "coloured by unit h0:3" in shown_text(pane.query_one("#poem"))
+        # The panel gives the pinned unit's value at the cursor (the colours say it only roughly).
+        at = pane.session.cursor
+        note = f"h0:3 at {pane.session.text[at]}: {pane.poem.pin[at]:+.2f}"
+        assert any(note in text for text, _ in pane.panel.notes), pane.panel.notes
         await pilot.press("number_sign")
         await pilot.pause()
         await pilot.press(*"x9", "enter")  # not a unit: one line, and nothing pinned changes

@@ -556,7 +556,8 @@ class ComposePane(PoemReadout, Pane):
             locked=tuple(sorted(session.locked)),
         )
         if not keep_drafts:
-            self.panel = panel_state(session, view.gates, view.names)
+            pin = (self.lens.pinned, view.pin) if self.lens.pinned and view.pin else None
+            self.panel = panel_state(session, view.gates, view.names, pin)
         self.status = self._status_line()
 
     def _status_line(self) -> Text:

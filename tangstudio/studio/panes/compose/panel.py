@@ -20,10 +20,16 @@ if TYPE_CHECKING:
 Notes = tuple[tuple[str, str], ...]  # (text, style) lines below the bars
 
 
-def panel_state(session: Session, gates: Gates | None, names: tuple[str, ...]) -> PanelState:
-    """The panel for the session's current step, with the typed character and the gates as notes."""
+def panel_state(
+    session: Session,
+    gates: Gates | None,
+    names: tuple[str, ...],
+    pin: tuple[str, tuple[float, ...]] | None = None,
+) -> PanelState:
+    """The panel for the session's current step, with the typed character, the gates and the
+    pinned unit's value (`pin`: its name and value per character) as notes."""
     notes = gate_notes(session, gates, names) if gates else ()
-    notes = typed_notes(session) + pairing_notes(session) + notes
+    notes = typed_notes(session) + pairing_notes(session) + notes + (pin_notes(session, *pin) if pin else ())
     step = session.panel()
     if step is None and session.text and not session.filling:  # the acrostic or prefix opened it
         return PanelState(message=f"{session.text} given.\n\nSpace samples the next character.")
@@ -89,15 +95,8 @@ def pairing_notes(session: Session) -> Notes:
 def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
     """The gate values of the character under the cursor; when the cursor follows, of the step the
     panel shows above them (the last character drawn: a line's closing mark is not drawn)."""
-    step = session.panel()
-    at = (
-        session.selected
-        if session.selected is not None
-        else step.position
-        if step is not None and step.position is not None
-        else len(gates) - 1
-    )
-    if not 0 <= at < len(gates):
+    at = _shown_at(session, len(gates))
+    if at is None:
         return ()
     lines = [(f"\ngates at {session.text[at]} (character {at + 1})", "bold")]
     for layer, values in enumerate(gates[at]):
@@ -107,6 +106,28 @@ def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
         ]
         lines += [(line, "") for line in _wrap(f"L{layer}", shown)]  # from 0, as the pins (h0:271)
     return tuple(lines)
+
+
+def _shown_at(session: Session, written: int) -> int | None:
+    """The character the notes describe: the cursor's, else the step the panel shows, else the last."""
+    step = session.panel()
+    at = (
+        session.selected
+        if session.selected is not None
+        else step.position
+        if step is not None and step.position is not None
+        else written - 1
+    )
+    return at if 0 <= at < written else None
+
+
+def pin_notes(session: Session, unit: str, values: tuple[float, ...]) -> Notes:
+    """The pinned unit's value at the character the notes describe: the poem's colours say it only
+    roughly (a student's review)."""
+    at = _shown_at(session, len(values))
+    if at is None:
+        return ()
+    return ((f"\n{unit} at {session.text[at]}: {values[at]:+.2f}", "bold"),)
 
 
 GATE_WIDTH = 30  # cells a gate line may take: the panel is 34 columns at 80, less its padding
