@@ -87,8 +87,16 @@ async def test_f5_opens_the_lab_and_steps_through_a_digit(lab_run: str) -> None:
             and "read as" in info
         )
         assert sum(map(sum, pane.reading["confusion"])) == 1000
+        assert not app.query_one("#lab-confusion").has_class("stacked")  # the digit beside the matrix
         await pilot.press("right_square_bracket")
         assert "mistake 1 (of" in shown_text(app.query_one("#lab-wrong-info"))
+        # At 80 columns the mistake was squeezed into 10 columns beside the matrix: it goes under it.
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert app.query_one("#lab-confusion").has_class("stacked")
+        info = app.query_one("#lab-wrong-info")
+        assert "mistake 1 (of" in shown_text(info) and "a wider window shows the digit" in shown_text(info)
+        assert info.size.width >= 50
         await pilot.press("v")
         await settle(pilot)
         assert pane.view == "memory"

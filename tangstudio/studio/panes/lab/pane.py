@@ -34,6 +34,7 @@ from tangstudio.studio.widgets.lab_views import LabRun
 
 ARCHS = ("rnn", "lstm", "gru", "bilstm")
 VIEWS = ("curves", "digit", "confusion", "memory")
+CONFUSION_SIDE_BY_SIDE = 76  # the view's width from which the mistake and its digit fit beside the matrix
 VIEW_TITLES = {
     "curves": "accuracy and loss · line: train, dots: val",
     "digit": "a test digit read row by row · ← → one row · p play · [ ] digit · w mistakes only",
@@ -97,6 +98,10 @@ class LabPane(Pane):
                     with Vertical(id="lab-memory"):
                         yield PlotextPlot(id="lab-memory-chart")
                         yield Static(id="lab-memory-table")
+
+    def on_resize(self) -> None:
+        if self.view == "confusion":
+            self.refresh_digit()
 
     def on_mount(self) -> None:
         from tangstudio.engine import paths
@@ -275,6 +280,13 @@ class LabPane(Pane):
             return
         if self.view == "confusion":
             matrix, info, image = confusion_view(reading, self.browse)
+            # Beside a matrix of 3-digit counts an 80-column window left the mistake 10 columns: the
+            # text wrapped a word a line and the digit showed as a sliver. There, the text goes under
+            # the matrix and the digit waits for a wider window.
+            stacked = self.query_one("#lab-main").size.width < CONFUSION_SIDE_BY_SIDE
+            self.query_one("#lab-confusion").set_class(stacked, "stacked")
+            if stacked and image:
+                info = Text.assemble(info, ("  (a wider window shows the digit)", "dim"))
             self.query_one("#lab-matrix", Static).update(matrix)
             self.query_one("#lab-wrong-info", Static).update(info)
             self.query_one("#lab-wrong-image", Static).update(image)
