@@ -406,7 +406,12 @@ def test_the_progress_bar_stops_before_the_final_line():
 def test_a_hand_edited_config_that_no_run_could_hold_is_named_at_resume(tiny_corpus, home):
     """An engineer's review: `layers = -1` in config.toml gave "layers must be between 1 and 16", and
     a stray key "unknown training option(s)", neither naming the file that was wrong."""
-    assert cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "e", home=home).returncode == 0
+    assert (
+        cli(
+            "train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "e", home=home
+        ).returncode
+        == 0
+    )
     config = home / "runs" / "e" / "config.toml"
     kept = config.read_text(encoding="utf-8")
     for edit, said in (

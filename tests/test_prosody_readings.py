@@ -85,6 +85,7 @@ def test_a_diezi_facing_a_diezi_is_strong_parallelism() -> None:
     # One side doubled and the other not is no 叠字 pair; nor is the same 叠字 on both sides.
     assert "叠字" not in [p[3] for p in aligned_pairs(table, "无边落木萧萧下", "不尽长江流水来")]
     assert "叠字" not in [p[3] for p in aligned_pairs(table, "青山萧萧下", "白水萧萧来")]
-    assert couplet_score(table, "无边落木萧萧下", "不尽长江滚滚来") > sum(
-        table.pmi(a, b) for a, b in zip("无边落木萧萧下", "不尽长江滚滚来")
-    ) / 7
+    assert (
+        couplet_score(table, "无边落木萧萧下", "不尽长江滚滚来")
+        > sum(table.pmi(a, b) for a, b in zip("无边落木萧萧下", "不尽长江滚滚来")) / 7
+    )

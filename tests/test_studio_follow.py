@@ -223,7 +223,9 @@ def test_the_model_pane_says_what_the_fused_kernels_add_to_the_equations_count()
     pane said 8,828,970; the difference is PyTorch's second bias per gate."""
     from tangstudio.studio.panes.model import second_biases
 
-    assert second_biases({"arch": "lstm", "layers": 2, "hidden": 512, "impl": "fused"}) == 8_828_970 - 8_824_874
+    assert (
+        second_biases({"arch": "lstm", "layers": 2, "hidden": 512, "impl": "fused"}) == 8_828_970 - 8_824_874
+    )
     assert second_biases({"arch": "gru", "layers": 1, "hidden": 128, "impl": "fused"}) == 3 * 128
     assert second_biases({"arch": "bilstm", "layers": 1, "hidden": 64, "impl": "fused"}) == 2 * 4 * 64
     assert second_biases({"arch": "lstm", "layers": 2, "hidden": 512, "impl": "cells"}) == 0

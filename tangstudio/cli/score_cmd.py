@@ -93,7 +93,9 @@ def show_gates(text: str, rows: list[list[dict[str, float]]]) -> None:
         ]
         table.add_row(str(i), char, *cells)
     console.print()
-    console.print("[dim]gates: the mean over each layer's units after reading the character; layers from 0, as inspect and the studio's pins (h0:271)[/dim]")
+    console.print(
+        "[dim]gates: the mean over each layer's units after reading the character; layers from 0, as inspect and the studio's pins (h0:271)[/dim]"
+    )
     print_table(table)
 
 

@@ -235,7 +235,9 @@ class TrainConfig:
             merged = TrainConfig.from_dict({k: v for k, v in stored.items() if k != "resume"})
             dataclasses.replace(merged, resume=True).validate()
         except TangError as exc:
-            raise TangError(f"run {self.run!r} cannot be resumed: its config.toml is damaged ({exc})") from None
+            raise TangError(
+                f"run {self.run!r} cannot be resumed: its config.toml is damaged ({exc})"
+            ) from None
         conflicts = [
             n for n in sorted(given - RESUMABLE_CHANGES - {"run"}) if getattr(self, n) != getattr(merged, n)
         ]
