@@ -73,13 +73,8 @@ def test_tampered_or_truncated_weights_are_refused(trained, damage):
 
 
 def test_runs_list_calls_a_run_with_damaged_best_weights_damaged_not_finished(trained):
-    """`generate --model g` would refuse these weights, so the listing must not call the run finished;
-    `last`'s weights are left to `runs show` (and to the resume that reads them)."""
-    assert {r.name: r for r in list_runs()}["g"].status == "finished"
-    last = trained / "checkpoints" / "last" / "model.safetensors"
-    blob = bytearray(last.read_bytes())
-    blob[-3] ^= 0xFF
-    last.write_bytes(bytes(blob))
+    """`generate --model g` would refuse these weights, and a resume `last`'s, so the listing must not
+    call the run finished (it once left `last` to `runs show`, which then disagreed with it)."""
     assert {r.name: r for r in list_runs()}["g"].status == "finished"
     best = trained / "checkpoints" / "best" / "model.safetensors"
     blob = bytearray(best.read_bytes())
@@ -88,6 +83,15 @@ def test_runs_list_calls_a_run_with_damaged_best_weights_damaged_not_finished(tr
     listed = {r.name: r for r in list_runs()}["g"]
     assert listed.status == "damaged"
     assert listed.problems == ["checkpoints/best/model.safetensors: does not match its recorded sha256"]
+    blob[-3] ^= 0xFF  # best mended; last damaged
+    best.write_bytes(bytes(blob))
+    last = trained / "checkpoints" / "last" / "model.safetensors"
+    blob = bytearray(last.read_bytes())
+    blob[-3] ^= 0xFF
+    last.write_bytes(bytes(blob))
+    listed = {r.name: r for r in list_runs()}["g"]
+    assert listed.status == "damaged"
+    assert listed.problems == ["checkpoints/last/model.safetensors: does not match its recorded sha256"]
 
 
 def test_damaged_meta_and_train_state_are_refused(trained):

@@ -14,10 +14,23 @@ from compose_helpers import build_vocab, composer, tiny_lm
 from tangstudio.engine.compose.tables import tables_for
 
 
+RARE = "鴈劒猨"
+
+
+def _favouring_rare(loaded):
+    """An untrained model whose output leans hard toward the rare spellings: without the rule it
+    would write them wherever the form allows."""
+    import torch
+
+    with torch.no_grad():
+        for ch in RARE:
+            loaded.model.head.V.bias[loaded.vocab.stoi[ch]] += 8.0
+    return loaded
+
+
 @pytest.fixture(scope="module")
 def lm():
-    # The spellings repeated so that an untrained model's even spread gives them real weight.
-    return tiny_lm(build_vocab(["鴈雁劒剑猨猿" * 40], 60))
+    return _favouring_rare(tiny_lm(build_vocab(["鴈雁劒剑猨猿"], 60)))
 
 
 def test_the_composer_never_writes_a_rare_spelling_beside_a_standard_one(lm) -> None:
@@ -25,8 +38,8 @@ def test_the_composer_never_writes_a_rare_spelling_beside_a_standard_one(lm) -> 
     t = tables_for(lm.vocab)
     for rare, standard in ("鴈雁", "劒剑", "猨猿"):
         assert t.hanzi[stoi[rare]] and not t.writes[stoi[rare]] and t.writes[stoi[standard]]
-    written = "".join(composer(lm, form="wulv", seed=s, temperature=3.0).finish().text for s in range(6))
-    assert not set(written) & set("鴈劒猨"), written
+    written = "".join(composer(lm, form="wulv", seed=s).finish().text for s in range(6))
+    assert not set(written) & set(RARE), written
     # The masks do not hide them from a person: typed, each is taken.
     c = composer(lm, form="wulv", seed=0)
     assert c.judge("鴈").reason is None
@@ -50,3 +63,16 @@ def test_a_traditional_character_typed_to_a_simplified_model_gets_its_simplified
         == "風 is not in this model's vocabulary; the model writes simplified characters: try '风'"
     )
     assert composer(lm, form="wulv", seed=0).judge("𪚥").reason == "𪚥 is not in this model's vocabulary"
+
+
+def test_the_bilstm_filler_draws_the_common_spellings_too(lm) -> None:
+    from tangstudio.engine.compose.fill import Filler
+    from tangstudio.engine.compose.settings import ComposeSettings
+
+    bi = _favouring_rare(tiny_lm(lm.vocab, arch="bilstm"))
+    written = ""
+    for seed in range(4):
+        f = Filler(bi, ComposeSettings(form="wulv", seed=seed))
+        f.sample()
+        written += f.result().text
+    assert not set(written) & set(RARE), written

@@ -282,15 +282,15 @@ def allowed(
         if s.col == plan.n_chars:
             return Allowed(tables.onehot(tables.comma if s.line % 2 == 0 else tables.period), forced=True)
     else:
-        return _common_spellings(tables, _free_allowed(plan, tables, s))
+        return common_spellings(tables, _free_allowed(plan, tables, s))
     if s.col == 0 and s.line < len(plan.acrostic_ids):
         return Allowed(tables.onehot(plan.acrostic_ids[s.line]), forced=True)
-    return _common_spellings(
+    return common_spellings(
         tables, _theme(plan, tables, s, prosody_allowed(plan, tables, settings, s, novelty))
     )
 
 
-def _common_spellings(tables: VocabTables, found: Allowed) -> Allowed:
+def common_spellings(tables: VocabTables, found: Allowed) -> Allowed:
     """`found`, drawing only common spellings where any is left (a theme's rare one stays placeable)."""
     drawn = found.mask & tables.writes
     if found.forced or np.array_equal(drawn, found.mask) or not bool(drawn.any()):

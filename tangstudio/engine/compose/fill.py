@@ -140,8 +140,10 @@ class Filler:
         logits = self.model.fill_logits(ids)[0, position + 1].float().cpu().numpy()
         cstate = self._cstate(position)
         novelty = self.novelty if (self.settings.novelty and len(cstate.line_text) == col) else None
-        allowed = C.prosody_allowed(self.plan, self.tables, self.settings, cstate, novelty)
-        return allowed, constrained(logits, allowed.mask, self.settings.temperature)
+        allowed = C.common_spellings(
+            self.tables, C.prosody_allowed(self.plan, self.tables, self.settings, cstate, novelty)
+        )
+        return allowed, constrained(logits, allowed.drawn, self.settings.temperature)
 
     def candidates(self, position: int, k: int = 10) -> list[tuple[str, float]]:
         """The top k characters for `position` given everything else, after constraints."""

@@ -98,12 +98,11 @@ def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
 
 
 def backoff_notes(history: list[StepInfo], regulated: bool, tones: str, last: C.CState) -> list[str]:
-    """What the poem could not keep: each step's own notes, then the tone pattern given characters broke."""
+    """What the poem could not keep: each step's own notes, then the tone pattern and the rhyme that
+    given characters broke (the loose pattern is never lost: constraints.advance forgives them)."""
     notes = [n for s in history for n in s.notes]
     if regulated and tones == "strict" and not last.strict and last.loose and last.pos > 0:
         notes.append("the strict tone pattern could not be kept (given characters break it)")
-    if regulated and tones != "off" and not last.loose and last.pos > 0:
-        notes.append("the tone pattern could not be kept (given characters break it)")
     if regulated and tones != "off" and last.forgiven:
         places = f"{last.forgiven} place{'s' if last.forgiven > 1 else ''}"
         notes.append(
