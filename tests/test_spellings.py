@@ -13,7 +13,6 @@ from compose_helpers import build_vocab, composer, tiny_lm
 
 from tangstudio.engine.compose.tables import tables_for
 
-
 RARE = "鴈劒猨"
 
 
