@@ -152,7 +152,7 @@ class Allowed:
     forced: bool = False
     notes: list[str] = field(default_factory=list)
     # bool[V], when narrower than `mask`: what the composer draws from on its own, without the rare
-    # spellings a person may still type (VocabTables.writes: 鴈 beside 雁).
+    # spellings a person may still type (VocabTables.rare_spelling: 鴈 beside 雁).
     sampled: np.ndarray | None = None
 
     @property
@@ -292,7 +292,7 @@ def allowed(
 
 def common_spellings(tables: VocabTables, found: Allowed) -> Allowed:
     """`found`, drawing only common spellings where any is left (a theme's rare one stays placeable)."""
-    drawn = found.mask & tables.writes
+    drawn = found.mask & ~tables.rare_spelling  # marks and the end of a free poem stay drawable
     if found.forced or np.array_equal(drawn, found.mask) or not bool(drawn.any()):
         return found
     return Allowed(found.mask, notes=found.notes, sampled=drawn)

@@ -33,10 +33,10 @@ T = TypeVar("T")
 class VocabTables:
     vocab: Vocab
     hanzi: np.ndarray  # bool[V]: a Chinese character (not punctuation, specials, □ or latin)
-    # bool[V]: the hanzi the composer writes on its own: in simplified script, not a rarer spelling of
-    # a word whose common one is in the vocabulary (鴈 beside 雁, 劒 beside 剑: data/variants.tsv); a
-    # person may still type, theme or acrostic one.
-    writes: np.ndarray
+    # bool[V]: in simplified script, a rarer spelling of a word whose common one is in the vocabulary
+    # (鴈 beside 雁, 劒 beside 剑: data/variants.tsv); the composer never draws one on its own, though
+    # a person may still type, theme or acrostic it.
+    rare_spelling: np.ndarray
     ping: np.ndarray  # bool[V]: hanzi that may be read 平 (or whose tone is unknown)
     ze: np.ndarray  # bool[V]: hanzi that may be read 仄 (or whose tone is unknown)
     ze_end: np.ndarray  # bool[V]: the same at a line end, where 間, 中, 行 are heard 平 (prosody.end_tones)
@@ -165,7 +165,7 @@ def _build(vocab: Vocab) -> VocabTables:
     return VocabTables(
         vocab=vocab,
         hanzi=np.array(hanzi, dtype=bool),
-        writes=np.array(hanzi, dtype=bool) & ~_rare_spellings(vocab),
+        rare_spelling=_rare_spellings(vocab),
         ping=np.array(ping, dtype=bool),
         ze=np.array(ze, dtype=bool),
         ze_end=np.array(ze_end, dtype=bool),
