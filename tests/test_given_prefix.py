@@ -34,3 +34,17 @@ def test_the_lines_after_a_breaking_prefix_keep_the_tone_pattern(lm) -> None:
             in notes
         )
         assert "given characters end line 2 on no 平 rhyme: the poem cannot rhyme there" in notes
+
+
+def test_nothing_given_is_never_blamed_on_given_characters(lm) -> None:
+    """A review of this stop's diff: with the rhyme and tones off, poems with no prefix were told
+    "given characters end line 2 and 4 on no 平 rhyme"."""
+    blamed = []
+    for seed in range(6):
+        c = composer(lm, form="wujue", seed=seed, tones="off", rhyme=False, line_drafts=1)
+        c.finish()
+        blamed += [n for n in c.backoffs if "given characters" in n]
+    assert not blamed, blamed
+    c = composer(lm, form="wujue", seed=0, prefix=PREFIX, rhyme=False, line_drafts=1)
+    c.finish()
+    assert not [n for n in c.backoffs if "no 平 rhyme" in n]  # rhyme off: nothing to say about it

@@ -134,8 +134,8 @@ class CState:
     # The 平 rhyme groups of line 1's last character: under strict tones the rhyme joins them or
     # avoids them so that line 1 rhymes exactly when the kept pattern says it does (_first_rhymes).
     first_groups: frozenset[str] = frozenset()
-    # Given characters (a prefix) that broke every pattern still possible: the pattern they broke is
-    # kept for the characters that follow, rather than dropped with every tone rule after them.
+    # Given characters (a prefix) that broke every pattern still possible; the pattern they broke (or
+    # a relaxed step broke) is kept for the characters that follow, not dropped with every tone rule.
     forgiven: int = 0
     unrhymed: tuple[int, ...] = ()  # lines (from 1) a given character ended off every 平 rhyme group
 
@@ -437,11 +437,12 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
     if plan.regulated:
         t = tables.tones_at(token_id, line_end=s.col == plan.chars_per_line - 1)
         strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
+        given = plan.fixed.get(s.pos) == token_id  # a prefix's: the person's, not the composer's
         kept = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
         if kept or not loose:
             loose = kept
         else:  # it broke them all: forgiven, and the patterns go on guiding the rest of the poem
-            forgiven += 1
+            forgiven += given
         if s.line == 0 and s.col == plan.chars_per_line - 1:
             first_groups = tables.groups_of[token_id]
         if plan.sets_rhyme(s.line, s.col, t):
@@ -449,7 +450,7 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
             if mine:
                 narrowed = mine if groups is None else (groups & mine)
                 groups = narrowed or groups
-            elif plan.rhyme_position(s.line, s.col):
+            elif given and plan.rhyme_position(s.line, s.col):
                 unrhymed = (*unrhymed, s.line + 1)
             used = used | {token_id}
     return CState(

@@ -97,7 +97,9 @@ def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
     return ids
 
 
-def backoff_notes(history: list[StepInfo], regulated: bool, tones: str, last: C.CState) -> list[str]:
+def backoff_notes(
+    history: list[StepInfo], regulated: bool, tones: str, last: C.CState, rhyme: bool = True
+) -> list[str]:
     """What the poem could not keep: each step's own notes, then the tone pattern and the rhyme that
     given characters broke (the loose pattern is never lost: constraints.advance forgives them)."""
     notes = [n for s in history for n in s.notes]
@@ -108,7 +110,7 @@ def backoff_notes(history: list[StepInfo], regulated: bool, tones: str, last: C.
         notes.append(
             f"given characters break the tone pattern at {places}; the characters written after them keep it"
         )
-    if regulated and last.unrhymed:
+    if regulated and rhyme and last.unrhymed:
         lines = " and ".join(str(n) for n in last.unrhymed)
         notes.append(f"given characters end line {lines} on no 平 rhyme: the poem cannot rhyme there")
     return notes
@@ -195,7 +197,8 @@ class Composer:
 
     @property
     def backoffs(self) -> list[str]:
-        return backoff_notes(self.history, self.plan.regulated, self.settings.tones, self._frames[-1].cstate)
+        s = self.settings
+        return backoff_notes(self.history, self.plan.regulated, s.tones, self._frames[-1].cstate, s.rhyme)
 
     # ----------------------------------------------------------------- writing
 
