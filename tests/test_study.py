@@ -202,3 +202,16 @@ def test_bad_input_is_one_line_exit_2_and_trains_nothing(tiny_corpus, home, tmp_
         assert isinstance(result.exception, TangError), (args, result.output, result.exception)
         assert message in str(result.exception), (args, str(result.exception))
     assert snapshot(home) == before
+
+
+def test_a_comparisons_forget_bias_goes_to_the_cells_that_have_a_forget_gate(home):
+    """A review of this stop's diff: once --forget-bias was refused for an RNN or GRU, `compare
+    --forget-bias 1` over the four architectures was refused whole."""
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.study.compare import plan_study
+    from tangstudio.engine.training.config import TrainConfig
+
+    configs = plan_study(TrainConfig(forget_bias=1.0, minutes=1), ["rnn", "lstm", "gru", "bilstm"], "fb")
+    assert [(c.arch, c.forget_bias) for c in configs] == [("rnn", 0.0), ("lstm", 1.0), ("gru", 0.0), ("bilstm", 1.0)]
+    with pytest.raises(TangError, match="none of these architectures has one"):
+        plan_study(TrainConfig(forget_bias=1.0, minutes=1), ["rnn", "gru"], "fb2")

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.models.archs import pairs_state
 from tangstudio.engine.models.archs import ARCH_NAMES
 from tangstudio.engine.training.config import TrainConfig
 
@@ -145,11 +146,19 @@ def plan_study(base: TrainConfig, archs: list[str], prefix: str) -> list[TrainCo
         eval_every, base.log_every
     )  # every evaluation follows a train event (see module doc)
     configs = []
-    for arch in parse_archs(archs):
+    chosen = parse_archs(archs)
+    gated = [arch for arch in chosen if pairs_state(arch)]
+    if base.forget_bias and not gated:
+        raise TangError("--forget-bias sets the LSTM's forget gate; none of these architectures has one")
+    for arch in chosen:
         name = check_name(f"{prefix}-{arch}")
         if run_path(name).exists():
             raise TangError(f"run {name!r} already exists; choose another --prefix")
-        configs.append(dataclasses.replace(base, arch=arch, run=name, log_every=log_every).validate())
+        # The forget bias is the LSTM's and BiLSTM's; the RNN and GRU beside them train without it.
+        forget_bias = base.forget_bias if arch in gated else 0.0
+        configs.append(
+            dataclasses.replace(base, arch=arch, run=name, log_every=log_every, forget_bias=forget_bias).validate()
+        )
     return configs
 
 
