@@ -424,3 +424,15 @@ def test_a_hand_edited_config_that_no_run_could_hold_is_named_at_resume(tiny_cor
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
         assert f"run 'e' cannot be resumed: its config.toml is damaged ({said})" in out.stderr, out.stderr
         assert config.read_text(encoding="utf-8") == edit  # nothing rewritten
+    # What an older version let a run record is read as it trained: a GRU's forget bias, `--forms ,`.
+    assert "forget_bias = 0.0" in kept
+    config.write_text(kept.replace("forget_bias = 0.0", "forget_bias = 2.0"), "utf-8")
+    out = cli("train", "--headless", "--run", "e", "--resume", "--steps", "3", home=home)
+    assert out.returncode == 0, out.stderr
+    import dataclasses
+
+    from tangstudio.engine.training.config import TrainConfig
+
+    stored = {**dataclasses.asdict(TrainConfig(run="e", arch="gru")), "forms": ",", "forget_bias": 2.0}
+    merged = TrainConfig(run="e", resume=True).merged_for_resume(stored, set())
+    assert merged.forms == "all" and merged.forget_bias == 0.0

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.models.archs import ARCH_NAMES, check_forget_bias, ppl_kind
+from tangstudio.engine.models.archs import ARCH_NAMES, check_forget_bias, pairs_state, ppl_kind
 
 if TYPE_CHECKING:
     from tangstudio.engine.models.config import ModelConfig
@@ -232,7 +232,7 @@ class TrainConfig:
     def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> TrainConfig:
         """The stored config, with only budget/placement options taken from what the user gave now."""
         try:  # a hand-edited file (layers = -1, a key of no option) is the file's fault: say which
-            merged = TrainConfig.from_dict({k: v for k, v in stored.items() if k != "resume"})
+            merged = TrainConfig.from_dict(_legacy({k: v for k, v in stored.items() if k != "resume"}))
             dataclasses.replace(merged, resume=True).validate()
         except TangError as exc:
             raise TangError(
@@ -253,3 +253,15 @@ class TrainConfig:
             setattr(merged, name, getattr(self, name))
         merged.run, merged.resume = self.run, True
         return merged
+
+
+def _legacy(stored: dict[str, Any]) -> dict[str, Any]:
+    """What older versions accepted and a run may have recorded, read as it trained: a forget bias on
+    an RNN or GRU (which has no forget gate: it changed nothing) and `--forms ,` (every form)."""
+    out = dict(stored)
+    if isinstance(out.get("arch"), str) and out["arch"] in ARCH_NAMES and not pairs_state(out["arch"]):
+        out["forget_bias"] = 0.0
+    forms = out.get("forms")
+    if isinstance(forms, str) and forms.strip() and not forms.replace(",", "").strip():
+        out["forms"] = "all"
+    return out
