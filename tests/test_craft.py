@@ -359,3 +359,21 @@ def test_a_doubling_the_corpus_never_writes_is_a_stutter_and_refused(lm):
     typed = _state(lm, 2.0, autumn)
     typed.write("秋")  # a person may still write it
     assert typed.text.endswith("秋秋")
+
+
+def test_beam_search_refuses_a_stutter_as_the_sampler_does():
+    """A review of this stop's diff: the stutter rule lived in the sampler's steer only, so `--beam`
+    could still write 秋秋. A model leaning hard toward 秋 shows it."""
+    import torch
+
+    from tangstudio.engine.compose.beam import beam_search
+    from tangstudio.engine.compose.settings import ComposeSettings
+
+    leaning = tiny_lm(build_vocab(["秋山水月"], 60))
+    with torch.no_grad():
+        leaning.model.head.V.bias[leaning.vocab.stoi["秋"]] += 8.0
+    settings = ComposeSettings(form="wujue", tones="off", rhyme=False, line_drafts=1)
+    on = beam_search(leaning, settings, 3, 1, repeat_penalty=2.0)  # what generate --beam passes
+    assert "秋" in on[0].text and "秋秋" not in on[0].text, on[0].text
+    off = beam_search(leaning, settings, 3, 1, repeat_penalty=0.0)
+    assert "秋秋" in off[0].text, off[0].text  # the rule is the craft's: off with the penalty

@@ -135,6 +135,7 @@ def beam_search(
                     row = row - np.float32(diversity) * chosen_here
                 if repeat_penalty > 0:
                     row -= np.float32(repeat_penalty) * _repeats(plan, tables, h, V)
+                    _refuse_stutter(row, h.cstate.line_text, tables)
                 totals[r] = row
             flat = totals.ravel()
             k = min(group_width, int(np.isfinite(flat).sum()))
@@ -194,6 +195,16 @@ def beam_search(
     best = best[: max(1, min(n, width))]
     best.sort(key=lambda h: -h.logp)
     return [_result(plan, tables, settings, h, novelty) for h in best]
+
+
+def _refuse_stutter(row: np.ndarray, line_text: str, tables: VocabTables) -> None:
+    """The sampler's stutter rule (craft/repetition.stutter) on a beam row, in place: the character
+    that would stutter is out, unless it is the only one left."""
+    from tangstudio.engine.compose.craft.repetition import load_doubled, stutter
+
+    token = tables.vocab.stoi.get(stutter(line_text, load_doubled(tables.vocab.script)) or "", -1)
+    if token >= 0 and np.isfinite(row[token]) and int(np.isfinite(row).sum()) > 1:
+        row[token] = -np.inf
 
 
 def _repeats(plan: C.Plan, tables: VocabTables, h: _Hyp, size: int) -> np.ndarray:
