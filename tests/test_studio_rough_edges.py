@@ -311,3 +311,29 @@ async def test_r_on_an_attached_mirror_never_resumes_the_home_run_of_its_name(
         assert "outside your runs folder" in message, app.notices
         assert not pane.processes
     assert (mine / "config.toml").read_bytes() == config_before
+
+
+@sync
+async def test_a_run_of_a_symlinked_home_is_the_homes_own(tmp_path: Path, monkeypatch) -> None:
+    """A review of this stop's diff: the attached check compared paths unresolved, so with a home
+    reached through a symlink its own runs were marked attached and `r` refused them."""
+    real = tmp_path / "real-home"
+    real.mkdir()
+    link = tmp_path / "link-home"
+    link.symlink_to(real)
+    monkeypatch.setenv("TANGSTUDIO_HOME", str(link))
+    write_fake_run(link, "r1", "gru", 100, 50)
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        (follower,) = pane.followers.values()
+        assert pane._in_home(follower)
+        # A run of the home reached by its real path (as `a` resolves it) is the home's too.
+        write_fake_run(real, "r2", "gru", 100, 50)
+        await attach(pilot, str(real / "runs" / "r2"))
+        await settle(pilot)
+        second = next(f for f in pane.followers.values() if f.name == "r2")
+        assert pane._in_home(second), (second.path, pane.runs_root)
+        runs = app.query_one("#run-list")
+        assert not any("attached" in str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count))

@@ -174,7 +174,9 @@ class TrainPane(Pane):
         )
 
     def _in_home(self, run: RunFollower) -> bool:
-        return run.path.parent == self.runs_root
+        # Resolved, as attach and forget compare them: a symlinked or relative home (TANGSTUDIO_HOME=h)
+        # made a run of the home look attached.
+        return run.path.resolve().parent == self.runs_root.resolve()
 
     def _own_process(self, run: RunFollower) -> TrainingProcess | None:
         """The child this studio started for `run`: only a home run has one. A folder attached from
