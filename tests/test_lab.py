@@ -532,7 +532,7 @@ def test_the_report_names_the_runs_its_summary_leaves_out(home):
         "the summary compares runs of 2 steps, hidden 4, 1 layer, fused; not in it, being of another "
         in report.stdout
     )
-    assert "setting: r1 (rnn, 4 steps, hidden 4)" in report.stdout
+    assert "setting: r1 (rnn, 4 steps) (a --prefix" in report.stdout  # what sets it apart, only
     data = json.loads(cli("lab", "digits", "report", "--json", home=home).stdout)
     assert data["left_out"] == ["r1"] and [s["arch"] for s in data["summary"]] == ["gru"]
     assert data["summary_setting"] == {"steps": 2, "hidden": 4, "layers": 1, "impl": "fused"}

@@ -336,4 +336,6 @@ async def test_a_run_of_a_symlinked_home_is_the_homes_own(tmp_path: Path, monkey
         second = next(f for f in pane.followers.values() if f.name == "r2")
         assert pane._in_home(second), (second.path, pane.runs_root)
         runs = app.query_one("#run-list")
-        assert not any("attached" in str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count))
+        assert not any(
+            "attached" in str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count)
+        )

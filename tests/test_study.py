@@ -212,6 +212,11 @@ def test_a_comparisons_forget_bias_goes_to_the_cells_that_have_a_forget_gate(hom
     from tangstudio.engine.training.config import TrainConfig
 
     configs = plan_study(TrainConfig(forget_bias=1.0, minutes=1), ["rnn", "lstm", "gru", "bilstm"], "fb")
-    assert [(c.arch, c.forget_bias) for c in configs] == [("rnn", 0.0), ("lstm", 1.0), ("gru", 0.0), ("bilstm", 1.0)]
+    assert [(c.arch, c.forget_bias) for c in configs] == [
+        ("rnn", 0.0),
+        ("lstm", 1.0),
+        ("gru", 0.0),
+        ("bilstm", 1.0),
+    ]
     with pytest.raises(TangError, match="none of these architectures has one"):
         plan_study(TrainConfig(forget_bias=1.0, minutes=1), ["rnn", "gru"], "fb2")

@@ -578,7 +578,8 @@ def digits_report(
             "`tangstudio lab digits train --arch lstm --steps 500 --run NAME`"
         )
     summary = seed_summary(rows)
-    steps, hidden, layers, impl = setting(same_budget(rows)[0])
+    compared_setting = setting(same_budget(rows)[0])
+    steps, hidden, layers, impl = compared_setting
     compared = f"{steps} steps, hidden {hidden}, {layers} layer{'s' if layers > 1 else ''}, {impl}"
     others = left_out(rows)
     if as_json:
@@ -634,12 +635,18 @@ def digits_report(
 
         note = f"the summary compares runs of {compared}"
         if others:
-            named = ", ".join(
-                f"{r['run']} ({r['arch']}, {r['steps']} steps, hidden {r['hidden']})" for r in others
-            )
+            named = ", ".join(f"{r['run']} ({r['arch']}, {_differs(r, compared_setting)})" for r in others)
             note += f"; not in it, being of another setting: {named} (a --prefix picks runs of one setting)"
         console.print(f"[dim]{note}[/dim]", highlight=False)
     if png:
         digits_png(rows, png)
         if not as_json:
             print(f"wrote {png}")
+
+
+def _differs(row: dict, compared: tuple) -> str:
+    """What sets a left-out run apart from the compared setting ("600 steps", "2 layers", "cells")."""
+    from tangstudio.engine.lab.report import setting
+
+    words = (lambda v: f"{v} steps", lambda v: f"hidden {v}", lambda v: f"{v} layers", str)
+    return ", ".join(say(mine) for say, mine, theirs in zip(words, setting(row), compared) if mine != theirs)

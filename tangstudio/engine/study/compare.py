@@ -157,7 +157,9 @@ def plan_study(base: TrainConfig, archs: list[str], prefix: str) -> list[TrainCo
         # The forget bias is the LSTM's and BiLSTM's; the RNN and GRU beside them train without it.
         forget_bias = base.forget_bias if arch in gated else 0.0
         configs.append(
-            dataclasses.replace(base, arch=arch, run=name, log_every=log_every, forget_bias=forget_bias).validate()
+            dataclasses.replace(
+                base, arch=arch, run=name, log_every=log_every, forget_bias=forget_bias
+            ).validate()
         )
     return configs
 
