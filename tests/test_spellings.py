@@ -7,7 +7,6 @@ such a spelling on its own; a person may still type one, and a traditional-scrip
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from compose_helpers import build_vocab, composer, tiny_lm
 

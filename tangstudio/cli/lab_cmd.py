@@ -648,5 +648,6 @@ def _differs(row: dict, compared: tuple) -> str:
     """What sets a left-out run apart from the compared setting ("600 steps", "2 layers", "cells")."""
     from tangstudio.engine.lab.report import setting
 
-    words = (lambda v: f"{v} steps", lambda v: f"hidden {v}", lambda v: f"{v} layers", str)
-    return ", ".join(say(mine) for say, mine, theirs in zip(words, setting(row), compared) if mine != theirs)
+    steps, hidden, layers, impl = setting(row)
+    said = (f"{steps} steps", f"hidden {hidden}", f"{layers} layers", impl)
+    return ", ".join(word for word, mine, theirs in zip(said, setting(row), compared) if mine != theirs)

@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING, Any
 from tangstudio.engine import paths
 from tangstudio.engine.atomic import write_text_atomic
 from tangstudio.engine.errors import TangError
-from tangstudio.engine.models.archs import pairs_state
-from tangstudio.engine.models.archs import ARCH_NAMES
+from tangstudio.engine.models.archs import ARCH_NAMES, pairs_state
 from tangstudio.engine.training.config import TrainConfig
 
 if TYPE_CHECKING:
