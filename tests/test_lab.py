@@ -560,3 +560,13 @@ def test_ctrl_c_in_a_memory_study_keeps_the_runs_that_finished(home):
     save_results(study, "cut")
     shown = cli("lab", "memory", "show", "cut", home=home, columns=120)
     assert shown.returncode == 0 and "interrupted after 2 runs" in shown.stdout, shown.stderr
+    from tangstudio.engine.lab.memory import merge_results
+
+    whole = {
+        **study,
+        "runs": [{**r, "distance": 7} for r in study["runs"]],
+        "settings": {**study["settings"], "distances": [7]},
+    }
+    del whole["interrupted"]
+    assert merge_results([whole, study])["interrupted"]  # a merge keeps the mark of its cut part
+    assert "interrupted" not in merge_results([whole])

@@ -313,6 +313,7 @@ def merge_results(studies: list[dict[str, Any]]) -> dict[str, Any]:
         "settings": {**first, "distances": distances, "archs": archs, "lr": rates},
         "runs": [r for s in studies for r in s["runs"]],
         "gradients_by_distance": by_distance,
+        **({"interrupted": True} if any(s.get("interrupted") for s in studies) else {}),
     }
 
 
