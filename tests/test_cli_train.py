@@ -424,6 +424,9 @@ def test_a_hand_edited_config_that_no_run_could_hold_is_named_at_resume(tiny_cor
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
         assert f"run 'e' cannot be resumed: its config.toml is damaged ({said})" in out.stderr, out.stderr
         assert config.read_text(encoding="utf-8") == edit  # nothing rewritten
+        listed = json.loads(cli("runs", "list", "--json", home=home).stdout)
+        row = next(r for r in listed if r["name"] == "e")
+        assert row["status"] == "damaged" and any(said in p for p in row["problems"]), row  # as it said
     # What an older version let a run record is read as it trained: a GRU's forget bias, `--forms ,`.
     assert "forget_bias = 0.0" in kept
     config.write_text(kept.replace("forget_bias = 0.0", "forget_bias = 2.0"), "utf-8")

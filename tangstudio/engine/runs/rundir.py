@@ -204,6 +204,20 @@ def check_weights(run: RunDir, metas: dict[str, dict[str, Any]]) -> list[str]:
     return problems
 
 
+def _unusable(config: dict[str, Any]) -> str | None:
+    """Why a poem run's config, read whole and of the right types, could not train (layers = -1, a
+    key of no option: a hand edit), or None. A resume refuses the same (TrainConfig.merged_for_resume)."""
+    if not config or config.get("kind") == LAB:
+        return None
+    from tangstudio.engine.runs.train_config import stored_config
+
+    try:
+        stored_config(config)
+    except TangError as exc:
+        return str(exc)
+    return None
+
+
 def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSummary:
     """What `runs list` shows of one run; a damaged file is named in `problems`, never raised.
 
@@ -220,6 +234,9 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
     except TangError as exc:
         config = {}
         problems.append(problem_line(run, exc))
+    unusable = _unusable(config)
+    if unusable is not None:
+        problems.append(f"config.toml: {unusable}")
     metrics = read_jsonl_tail(run.metrics_path)  # a large file: its end (steps, status) is enough
     samples = read_jsonl_tail(run.samples_path, check_sample)
     problems += [p for p in metrics.problems("metrics.jsonl") + samples.problems("samples.jsonl")]
@@ -238,7 +255,9 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
     # The best is what best/ holds, never an evaluation whose save failed or was killed (issue 26).
     best = metas.get("best")
     done = [e for e in events if e.get("event") == "done"]
-    damaged = bool(meta_problems or weight_problems or metrics.damage or samples.damage or not config)
+    damaged = bool(
+        meta_problems or weight_problems or metrics.damage or samples.damage or not config or unusable
+    )
     if damaged:
         status = "damaged"
     elif running:

@@ -232,8 +232,7 @@ class TrainConfig:
     def merged_for_resume(self, stored: dict[str, Any], given: set[str]) -> TrainConfig:
         """The stored config, with only budget/placement options taken from what the user gave now."""
         try:  # a hand-edited file (layers = -1, a key of no option) is the file's fault: say which
-            merged = TrainConfig.from_dict(_legacy({k: v for k, v in stored.items() if k != "resume"}))
-            dataclasses.replace(merged, resume=True).validate()
+            merged = stored_config(stored)
         except TangError as exc:
             raise TangError(
                 f"run {self.run!r} cannot be resumed: its config.toml is damaged ({exc})"
@@ -253,6 +252,15 @@ class TrainConfig:
             setattr(merged, name, getattr(self, name))
         merged.run, merged.resume = self.run, True
         return merged
+
+
+def stored_config(stored: dict[str, Any]) -> TrainConfig:
+    """A run's config.toml (already read and type-checked) as the TrainConfig it trained with;
+    TangError for values no run could hold (layers = -1, a key of no option): `runs list` lists the
+    run damaged for it, and a resume refuses it naming the file."""
+    config = TrainConfig.from_dict(_legacy({k: v for k, v in stored.items() if k != "resume"}))
+    dataclasses.replace(config, resume=True).validate()
+    return config
 
 
 def _legacy(stored: dict[str, Any]) -> dict[str, Any]:
