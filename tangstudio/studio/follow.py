@@ -21,20 +21,12 @@ from pathlib import Path
 
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
-from tangstudio.engine.runs.config import read_config
+from tangstudio.engine.runs.config import check_config_text
 from tangstudio.engine.runs.kinds import poem_runs
 from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES
 from tangstudio.engine.runs.metrics import MetricsFollower
 from tangstudio.engine.runs.rundir import RunDir
-from tangstudio.engine.runs.schema import (
-    CONFIG_END,
-    CONFIG_HEAD,
-    MAX_CONFIG_BYTES,
-    MAX_JSONL_BYTES,
-    check_config,
-    read_bytes,
-    read_text,
-)
+from tangstudio.engine.runs.schema import MAX_CONFIG_BYTES, MAX_JSONL_BYTES, read_bytes, read_text
 
 
 def downsample(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:
@@ -141,11 +133,8 @@ class RunFollower:
         # too (an engineer's review: the list said finished beside `runs list`'s damaged). A config
         # written by hand, without the trainer's head and end lines, is checked for its types only.
         try:
-            if text.startswith(CONFIG_HEAD) or CONFIG_END in text:
-                read_config(self.path / CONFIG)
-            else:
-                check_config(self.config, self.path / CONFIG, complete=True)
-        except (OSError, TangError) as exc:
+            check_config_text(text, self.config, self.path / CONFIG, hand_written_ok=True)
+        except TangError as exc:
             self.config_error = str(exc)
 
     def _release_short(self, keep: bool = False) -> None:

@@ -48,7 +48,15 @@ def read_config(path: Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise DamagedFile(path, f"not valid TOML ({exc})") from None
+    return check_config_text(text, data, path)
+
+
+def check_config_text(text: str, data: object, path: Path, hand_written_ok: bool = False) -> dict[str, Any]:
+    """`read_config`'s checks of a file already read and parsed: a file the trainer wrote (its head
+    and end lines) must end whole; then the types, and the core options of a file with no marker
+    lines, unless `hand_written_ok` (the studio's follower, which also shows folders made by hand)."""
+    marked = text.startswith(CONFIG_HEAD) or CONFIG_END in text
     complete = text.rstrip().endswith(CONFIG_END)
-    if (text.startswith(CONFIG_HEAD) or CONFIG_END in text) and not complete:
+    if marked and not complete:
         raise DamagedFile(path, f"was cut short (its last line is not {CONFIG_END!r})")
-    return check_config(data, path, complete)
+    return check_config(data, path, complete or (hand_written_ok and not marked))
