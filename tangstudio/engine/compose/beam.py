@@ -200,10 +200,10 @@ def beam_search(
 def _refuse_stutter(row: np.ndarray, line_text: str, tables: VocabTables) -> None:
     """The sampler's stutter rule (craft/repetition.stutter) on a beam row, in place: the character
     that would stutter is out, unless it is the only one left."""
-    from tangstudio.engine.compose.craft.repetition import load_doubled, stutter
+    from tangstudio.engine.compose.craft.repetition import stutter_id
 
-    token = tables.vocab.stoi.get(stutter(line_text, load_doubled(tables.vocab.script)) or "", -1)
-    if token >= 0 and np.isfinite(row[token]) and int(np.isfinite(row).sum()) > 1:
+    token = stutter_id(tables, line_text)
+    if token is not None and np.isfinite(row[token]) and int(np.isfinite(row).sum()) > 1:
         row[token] = -np.inf
 
 

@@ -172,6 +172,13 @@ def stutter(line_text: str, doubled: frozenset[str]) -> str | None:
     return None if last in doubled or not doubled else last
 
 
+def stutter_id(tables: VocabTables, line_text: str) -> int | None:
+    """`stutter` as a token id of the composer's vocabulary (None when nothing would stutter): what
+    the sampler (steer) and beam search both refuse next."""
+    char = stutter(line_text, load_doubled(tables.vocab.script))
+    return tables.vocab.stoi.get(char) if char else None
+
+
 @lru_cache(maxsize=2)
 def load_diezi(script: str = "simplified") -> frozenset[str]:
     """The characters the corpus doubles (empty when no list was built for the script)."""

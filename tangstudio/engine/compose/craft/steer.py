@@ -15,10 +15,9 @@ from tangstudio.engine.compose.craft.repetition import (
     apply_penalty,
     han_ids_for,
     load_diezi,
-    load_doubled,
     penalised_counts,
     spellings_for,
-    stutter,
+    stutter_id,
     written_ids,
 )
 from tangstudio.engine.compose.craft.season import lexicon, off_season_ids
@@ -72,8 +71,8 @@ def steer(
     if settings.repeat_penalty > 0:
         counts = repeat_counts(plan, tables, history, cstate.line, cstate.line_text, keyword)
         probs = apply_penalty(probs, counts, settings.repeat_penalty)
-        stuttered = stoi.get(stutter(cstate.line_text, load_doubled(tables.vocab.script)) or "", -1)
-        if stuttered >= 0 and probs[stuttered] < probs.sum():  # never the only character left
+        stuttered = stutter_id(tables, cstate.line_text)
+        if stuttered is not None and probs[stuttered] < probs.sum():  # never the only character left
             probs = probs.copy()
             probs[stuttered] = 0.0
             probs = probs / probs.sum()
