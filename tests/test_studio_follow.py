@@ -221,7 +221,7 @@ def test_a_damaged_config_shows_the_run_damaged_as_runs_list_does(tmp_path: Path
 def test_the_model_pane_says_what_the_fused_kernels_add_to_the_equations_count() -> None:
     """A student's review: the LSTM's equations give 8,824,874 parameters for the default sizes, the
     pane said 8,828,970; the difference is PyTorch's second bias per gate."""
-    from tangstudio.studio.panes.model import second_biases
+    from tangstudio.engine.models.shapes import second_biases
 
     assert (
         second_biases({"arch": "lstm", "layers": 2, "hidden": 512, "impl": "fused"}) == 8_828_970 - 8_824_874

@@ -47,3 +47,17 @@ def parameter_count(config: Any) -> int | None:
 
     shapes = fused_causal_shapes(config)
     return None if shapes is None else sum(math.prod(shape) for shape in shapes.values())
+
+
+def second_biases(options: dict[str, Any]) -> int:
+    """How many more parameters PyTorch's fused kernels hold than the equations show: a second bias
+    vector per gate (b_hh beside b_ih), in every layer and direction (the Model pane says so; a
+    student counting its equations got 8,824,874 where it said 8,828,970). The readable cells keep
+    one bias: 0 for them."""
+    from tangstudio.engine.models.archs import ARCHS, cell_of
+
+    arch = options.get("arch", "")
+    if options.get("impl", "fused") != "fused" or arch not in ARCHS:
+        return 0
+    directions = 1 if ARCHS[arch].causal else 2
+    return int(options.get("layers", 1)) * GATES[cell_of(arch)] * int(options.get("hidden", 0)) * directions

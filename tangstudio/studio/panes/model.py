@@ -266,6 +266,8 @@ class ModelPane(Pane):
             line.append(f" · one epoch ≈ {_minutes(self.train_chars / self.speed)}", style="dim")
         else:
             line.append(" · e: measure speed", style="dim")
+        from tangstudio.engine.models.shapes import second_biases
+
         extra = second_biases(self.settings()[0])
         if extra:  # the count follows PyTorch's kernels, not the equations above it: say by how much
             line.append(f" · {extra:,} of them b_hh, the kernels' second bias per gate", style="dim")
@@ -380,17 +382,3 @@ def for_this_pane(advice: str) -> str:
     for cli, words in PANE_WORDS.items():
         advice = advice.replace(cli, words)
     return advice
-
-
-def second_biases(options: dict) -> int:
-    """How many more parameters PyTorch's fused kernels hold than the equations show: a second bias
-    vector per gate (b_hh beside b_ih), in every layer and direction. A student counting the pane's
-    equations got 8,824,874 where it said 8,828,970; the readable cells keep one bias, and 0 here."""
-    from tangstudio.engine.models.archs import ARCHS, cell_of
-
-    arch = options.get("arch", "")
-    if options.get("impl", "fused") != "fused" or arch not in ARCHS:
-        return 0
-    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell_of(arch)]
-    directions = 1 if ARCHS[arch].causal else 2
-    return int(options.get("layers", 1)) * gates * int(options.get("hidden", 0)) * directions
