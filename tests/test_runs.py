@@ -72,23 +72,24 @@ def test_tampered_or_truncated_weights_are_refused(trained, damage):
         load_checkpoint(trained)
 
 
+def _flip_a_byte(path) -> None:
+    """Damage a file in place (flipping it twice mends it): its sha256 no longer matches."""
+    blob = bytearray(path.read_bytes())
+    blob[-3] ^= 0xFF
+    path.write_bytes(bytes(blob))
+
+
 def test_runs_list_calls_a_run_with_damaged_best_weights_damaged_not_finished(trained):
     """`generate --model g` would refuse these weights, and a resume `last`'s, so the listing must not
     call the run finished (it once left `last` to `runs show`, which then disagreed with it)."""
     assert {r.name: r for r in list_runs()}["g"].status == "finished"
     best = trained / "checkpoints" / "best" / "model.safetensors"
-    blob = bytearray(best.read_bytes())
-    blob[-3] ^= 0xFF
-    best.write_bytes(bytes(blob))
+    _flip_a_byte(best)
     listed = {r.name: r for r in list_runs()}["g"]
     assert listed.status == "damaged"
     assert listed.problems == ["checkpoints/best/model.safetensors: does not match its recorded sha256"]
-    blob[-3] ^= 0xFF  # best mended; last damaged
-    best.write_bytes(bytes(blob))
-    last = trained / "checkpoints" / "last" / "model.safetensors"
-    blob = bytearray(last.read_bytes())
-    blob[-3] ^= 0xFF
-    last.write_bytes(bytes(blob))
+    _flip_a_byte(best)  # best mended; last damaged
+    _flip_a_byte(trained / "checkpoints" / "last" / "model.safetensors")
     listed = {r.name: r for r in list_runs()}["g"]
     assert listed.status == "damaged"
     assert listed.problems == ["checkpoints/last/model.safetensors: does not match its recorded sha256"]
