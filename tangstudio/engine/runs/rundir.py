@@ -28,6 +28,7 @@ from tangstudio.engine.runs.schema import (
     read_bytes,
     read_text,
 )
+from tangstudio.engine.runs.train_config import stored_config
 
 MAX_WEIGHTS_BYTES = 16 << 30  # larger than any model this project trains; /dev/zero is refused anyway
 
@@ -209,8 +210,6 @@ def _unusable(config: dict[str, Any]) -> str | None:
     key of no option: a hand edit), or None. A resume refuses the same (TrainConfig.merged_for_resume)."""
     if not config or config.get("kind") == LAB:
         return None
-    from tangstudio.engine.runs.train_config import stored_config
-
     try:
         stored_config(config)
     except TangError as exc:
