@@ -289,6 +289,14 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
     return values
 
 
+def _check_png(png: str) -> None:
+    """A PNG the command will draw, checked before anything trains (matplotlib there, its folder)."""
+    from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
+
+    require_matplotlib("--png")
+    check_plot_path(png, "--png")
+
+
 def _refuse_repeats(values, option: str) -> None:
     """A cell or distance named twice trained twice and counted as two seeds of one."""
     from tangstudio.engine.errors import TangError
@@ -372,10 +380,7 @@ def memory_run(
     if grad_distance not in Ts:
         raise TangError(f"--grad-distance {grad_distance} must be one of --distances {distances}")
     if png:
-        from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
-
-        require_matplotlib("--png")
-        check_plot_path(png, "--png")
+        _check_png(png)
 
     def on_result(r: dict) -> None:
         print(
@@ -457,10 +462,7 @@ def memory_show(
         )
         return
     if png:
-        from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
-
-        require_matplotlib("--png")
-        check_plot_path(png, "--png")
+        _check_png(png)
     _show_memory(study, png)
 
 
@@ -565,10 +567,7 @@ def digits_report(
     )
 
     if png:
-        from tangstudio.engine.study.plot import check_plot_path, require_matplotlib
-
-        require_matplotlib("--png")
-        check_plot_path(png, "--png")
+        _check_png(png)
     rows = collect(prefix)
     if not rows:
         raise TangError(
@@ -648,6 +647,7 @@ def _differs(row: dict, compared: tuple) -> str:
     """What sets a left-out run apart from the compared setting ("600 steps", "2 layers", "cells")."""
     from tangstudio.engine.lab.report import setting
 
-    steps, hidden, layers, impl = setting(row)
+    mine = setting(row)
+    steps, hidden, layers, impl = mine
     said = (f"{steps} steps", f"hidden {hidden}", f"{layers} layers", impl)
-    return ", ".join(word for word, mine, theirs in zip(said, setting(row), compared) if mine != theirs)
+    return ", ".join(word for word, own, theirs in zip(said, mine, compared) if own != theirs)
