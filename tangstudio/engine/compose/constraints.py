@@ -292,10 +292,11 @@ def allowed(
 
 def common_spellings(tables: VocabTables, found: Allowed) -> Allowed:
     """`found`, drawing only common spellings where any is left (a theme's rare one stays placeable)."""
-    drawn = found.mask & ~tables.rare_spelling  # marks and the end of a free poem stay drawable
-    if found.forced or np.array_equal(drawn, found.mask) or not bool(drawn.any()):
+    rare_here = found.mask & tables.rare_spelling  # only hanzi: marks and a free poem's end stay
+    if found.forced or not bool(rare_here.any()):
         return found
-    return Allowed(found.mask, notes=found.notes, sampled=drawn)
+    drawn = found.mask ^ rare_here
+    return Allowed(found.mask, notes=found.notes, sampled=drawn) if bool(drawn.any()) else found
 
 
 THEME_SLACK = 2  # start placing theme characters this many open places before the last chance

@@ -224,8 +224,8 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
     (read whole: about 15 ms for the shipped model's 22 MB, three times that for `last` with its
     optimizer state). `best` is what `generate --model` loads and `last` what a resume does, so a
     run with either damaged is listed as damaged, not finished, as `runs show` says (an engineer's
-    review found `runs list` saying finished beside `runs show`'s damaged). A running run's are not checked: a checkpoint may be replaced between the reading of
-    its meta.json and of its weights.
+    review found `runs list` saying finished beside `runs show`'s damaged). A running run's are not
+    checked: a checkpoint may be replaced between the reading of its meta.json and of its weights.
     """
     problems: list[str] = []
     try:
