@@ -128,6 +128,30 @@ def test_step_axis_ticks_are_whole_numbers() -> None:
         assert len(ticks) <= 6
 
 
+@sync
+async def test_runs_past_the_eighth_keep_colours_of_their_own(home: Path) -> None:
+    """The palette holds eight colours; a ninth run used to take the first run's colour."""
+    for i in range(11):
+        write_fake_run(home, f"run-{i:02d}", "lstm", 50, 30)
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        colors = list(app.query_one("#train-pane").run_colors.values())
+    assert len(colors) == 11
+    assert len(set(colors)) == 11, colors
+
+
+def test_run_colours_stay_apart() -> None:
+    from itertools import combinations
+
+    from tangstudio.studio.widgets.loss_chart import COLORS, run_color
+
+    colors = [run_color(i) for i in range(24)]
+    assert colors[: len(COLORS)] == list(COLORS)
+    closest = min(sum((a - b) ** 2 for a, b in zip(x, y)) ** 0.5 for x, y in combinations(colors, 2))
+    assert closest > 20, closest
+
+
 # 6. Focus and Esc --------------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from tangstudio.studio.follow import RunFollower, find_runs, format_duration
 from tangstudio.studio.messages import ShowPane
 from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.trainproc import TrainingProcess, next_run_name, unique_run_name
-from tangstudio.studio.widgets.loss_chart import COLORS, METRICS, LossChart, rich_color
+from tangstudio.studio.widgets.loss_chart import METRICS, LossChart, rich_color, run_color
 
 POLL_S = 0.2  # 5 Hz: curves look live, the UI thread spends microseconds per tick
 SCAN_EVERY = 10  # ticks between looks for new run folders (2 s)
@@ -156,7 +156,7 @@ class TrainPane(Pane):
             follower.poll()
             self.followers[key] = follower
             self.labelled[key] = follower.arch
-            self.run_colors[key] = COLORS[len(self.run_colors) % len(COLORS)]
+            self.run_colors[key] = run_color(len(self.run_colors))
             runs.add_option(Selection(self._label(follower), key, show))
         elif show:
             runs.select(key)

@@ -7,6 +7,7 @@ widget's width first: a 100k-step run costs the same to draw as a 100-step one.
 
 from __future__ import annotations
 
+import colorsys
 import math
 from collections.abc import Iterator
 
@@ -32,6 +33,17 @@ COLORS = (
     (240, 80, 80),
     (200, 200, 200),
 )
+
+
+def run_color(index: int) -> tuple[int, int, int]:
+    """The colour of the `index`-th run listed: the eight above first, then hues a golden angle
+    apart, so a ninth run never takes the first one's colour and two runs are never confused."""
+    if index < len(COLORS):
+        return COLORS[index]
+    hue = (0.61803398875 * (index - len(COLORS)) + 0.07) % 1.0
+    lightness = 0.62 if index % 2 else 0.72
+    red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.75)
+    return (round(red * 255), round(green * 255), round(blue * 255))
 
 
 def rich_color(rgb: tuple[int, int, int]) -> str:

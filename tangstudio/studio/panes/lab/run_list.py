@@ -13,7 +13,7 @@ from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
 
 from tangstudio.studio.widgets.lab_views import LabRun, find_lab_runs
-from tangstudio.studio.widgets.loss_chart import COLORS, rich_color
+from tangstudio.studio.widgets.loss_chart import rich_color, run_color
 
 NO_RUNS = "No digit runs yet: pick an architecture and press t."
 
@@ -38,7 +38,7 @@ class RunList:
         run = LabRun(path)
         run.poll()
         self.runs[key] = run
-        self.colors[key] = COLORS[len(self.colors) % len(COLORS)]
+        self.colors[key] = run_color(len(self.colors))
         label = Text.assemble(("■ ", rich_color(self.colors[key])), run.name)
         self.widget.add_option(Selection(label, key, show))
         return run
