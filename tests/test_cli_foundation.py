@@ -149,3 +149,13 @@ def test_import_without_the_lines_of_tangs_held_out_poems(tmp_path, home):
     assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0
     assert "no corpus named 'nope'" in refused.stderr
     assert not (home / "corpora" / "other").exists()
+
+
+def test_a_command_group_named_alone_prints_its_help_and_exits_0(home):
+    """`tangstudio runs` is a question, not a usage error: Click's default exit 2 read as one."""
+    for group, command in (("runs", "list"), ("corpus", "import"), ("lab", "memory"), ("lab memory", "run")):
+        result = tangstudio(*group.split(), home=home)
+        assert result.returncode == 0, (group, result.stderr)
+        assert f"tangstudio {group}" in result.stdout and command in result.stdout, result.stdout
+    wrong = tangstudio("runs", "bogus", home=home)
+    assert wrong.returncode == 2 and "No such command" in wrong.stderr

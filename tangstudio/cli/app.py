@@ -47,6 +47,22 @@ app = typer.Typer(
 )
 
 
+def command_group(help_text: str) -> typer.Typer:
+    """A group of subcommands (`runs`, `lab`, `corpus`) that, named alone, prints its help and
+    exits 0: Click's `no_args_is_help` exits 2, which reads as a usage error to a script."""
+    group = typer.Typer(help=help_text, invoke_without_command=True)
+
+    @group.callback()
+    def _help_when_alone(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is None:
+            text = ctx.get_help()  # Typer's rich help prints itself and returns ""
+            if text:
+                typer.echo(text)
+            raise typer.Exit()
+
+    return group
+
+
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from tangstudio.cli.app import app
+from tangstudio.cli.app import app, command_group
 
-corpus_app = typer.Typer(
-    help="Import and list corpora (the bundled Tang corpus is always there).", no_args_is_help=True
-)
+corpus_app = command_group("Import and list corpora (the bundled Tang corpus is always there).")
 app.add_typer(corpus_app, name="corpus")
 
 

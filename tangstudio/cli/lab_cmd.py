@@ -11,18 +11,13 @@ import sys
 
 import typer
 
-from tangstudio.cli.app import app
+from tangstudio.cli.app import app, command_group
 
-lab = typer.Typer(
-    help="The seed article's experiments: digits read row by row, long memory, vanishing gradients.",
-    no_args_is_help=True,
+lab = command_group(
+    "The seed article's experiments: digits read row by row, long memory, vanishing gradients."
 )
-digits = typer.Typer(
-    help="Handwritten digits read one 28-pixel row per step (seed §4).", no_args_is_help=True
-)
-memory = typer.Typer(
-    help="Long memory: recall a symbol after T distractors (seed §2–§3).", no_args_is_help=True
-)
+digits = command_group("Handwritten digits read one 28-pixel row per step (seed §4).")
+memory = command_group("Long memory: recall a symbol after T distractors (seed §2–§3).")
 app.add_typer(lab, name="lab")
 lab.add_typer(digits, name="digits")
 lab.add_typer(memory, name="memory")

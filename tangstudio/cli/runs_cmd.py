@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from tangstudio.cli.app import app
+from tangstudio.cli.app import app, command_group
 
-runs_app = typer.Typer(help="List and inspect training runs.", no_args_is_help=True)
+runs_app = command_group("List and inspect training runs.")
 app.add_typer(runs_app, name="runs")
 
 
