@@ -560,6 +560,10 @@ def test_ctrl_c_in_a_memory_study_keeps_the_runs_that_finished(home):
     save_results(study, "cut")
     shown = cli("lab", "memory", "show", "cut", home=home, columns=120)
     assert shown.returncode == 0 and "interrupted after 2 runs" in shown.stdout, shown.stderr
+    from tangstudio.engine.lab.charts import accuracy_title
+
+    # the PNG's title (and the studio's, which shares the phrase) does not claim 2 seeds a cell
+    assert accuracy_title(study).startswith("up to 2 seeds: interrupted after 2 runs, 2 steps")
     from tangstudio.engine.lab.memory import merge_results
 
     whole = {

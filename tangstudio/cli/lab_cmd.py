@@ -465,7 +465,7 @@ def _show_memory(study: dict, png: str | None) -> None:
     from rich.table import Table
 
     from tangstudio.cli.render import console, print_table
-    from tangstudio.engine.lab.charts import memory_text_charts
+    from tangstudio.engine.lab.charts import memory_text_charts, seeds_phrase
     from tangstudio.engine.lab.memory import lstm_note, summary
     from tangstudio.engine.lab.report import spread
 
@@ -473,7 +473,7 @@ def _show_memory(study: dict, png: str | None) -> None:
     seeds = len(s["seeds"])
     over = f"mean ± sd of {seeds} seeds" if seeds > 1 else "1 seed, so no spread"
     if study.get("interrupted"):
-        over = f"up to {seeds} seeds: interrupted after {_plural(len(study['runs']), 'run')}"
+        over = seeds_phrase(study)
     # Two lines above the table, not its title: Rich wrapped a long title to the table's width.
     console.print(f"recall accuracy after T steps ({over}; chance 12.5%)", highlight=False)
     console.print(

@@ -27,10 +27,21 @@ def accuracy_axis(seeds: int) -> str:
     return "recall accuracy, % (mean ± sd)" if seeds > 1 else "recall accuracy, % (one seed)"
 
 
-def accuracy_title(settings: dict[str, Any]) -> str:
+def seeds_phrase(study: dict[str, Any]) -> str:
+    """ "1 seed", "3 seeds", or for a study stopped by Ctrl+C "up to 3 seeds: interrupted after 5
+    runs": its cells hold fewer seeds than it was started with, and a title must not claim them."""
+    n = len(study["settings"]["seeds"])
+    said = f"{n} seed{'' if n == 1 else 's'}"
+    if not study.get("interrupted"):
+        return said
+    runs = len(study["runs"])
+    return f"up to {said}: interrupted after {runs} run{'' if runs == 1 else 's'}"
+
+
+def accuracy_title(study: dict[str, Any]) -> str:
     """The PNG's accuracy panel title, "1 seed" and not "1 seeds"."""
-    n = len(settings["seeds"])
-    return f"{n} seed{'' if n == 1 else 's'}, {settings['steps']} steps, hidden {settings['hidden']}"
+    settings = study["settings"]
+    return f"{seeds_phrase(study)}, {settings['steps']} steps, hidden {settings['hidden']}"
 
 
 def relative_norms(norms: list[float]) -> list[float]:
@@ -144,7 +155,7 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
     ax.set_xlabel("distance T (steps between the symbol and the query)")
     ax.set_ylabel(accuracy_axis(len(settings["seeds"])))
     ax.set_ylim(0, 102)
-    ax.set_title(accuracy_title(settings))
+    ax.set_title(accuracy_title(study))
     ax.legend()
     slots = iter(axes[1:panels])
     for distance, grads in by_distance.items():

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tangstudio.engine.lab.charts import COLORS  # the CLI's colours, lstm-fb2 included (torch-free)
+from tangstudio.engine.lab.charts import COLORS, seeds_phrase  # the CLI's colours, lstm-fb2 included (torch-free)
 from tangstudio.studio.widgets.lab_views import LabRun
 
 
@@ -87,10 +87,7 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
     plt.hline(100 / 8, "gray")
     plt.ylim(0, 100)
     s = study["settings"]
-    seeds = len(s["seeds"])
-    plt.title(
-        f"{path.stem}: accuracy % vs T · {seeds} seed{'s' if seeds != 1 else ''}, {s['steps']} steps · grey: chance"
-    )
+    plt.title(f"{path.stem}: accuracy % vs T · {seeds_phrase(study)}, {s['steps']} steps · grey: chance")
     plt.xlabel("T")
     chart.refresh()
     table.update(lines)
