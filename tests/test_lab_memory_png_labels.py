@@ -65,4 +65,6 @@ def test_several_seeds_keep_their_spread() -> None:
     from tangstudio.engine.lab.charts import accuracy_axis, accuracy_title
 
     assert accuracy_axis(3) == "recall accuracy, % (mean ± sd)"
-    assert accuracy_title({"settings": {"seeds": [0, 1, 2], "steps": 5, "hidden": 4}, "runs": []}).startswith("3 seeds,")
+    assert accuracy_title({"settings": {"seeds": [0, 1, 2], "steps": 5, "hidden": 4}, "runs": []}).startswith(
+        "3 seeds,"
+    )

@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tangstudio.engine.lab.charts import COLORS, seeds_phrase  # the CLI's colours, lstm-fb2 included (torch-free)
+# the CLI's colours, lstm-fb2 included (torch-free)
+from tangstudio.engine.lab.charts import COLORS, seeds_phrase
 from tangstudio.studio.widgets.lab_views import LabRun
 
 
