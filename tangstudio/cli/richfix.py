@@ -21,6 +21,9 @@ Both are checked at COLUMNS=80 by tests/test_cli_narrow.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.cells import cell_len
 from rich.text import Text, _re_whitespace
 
@@ -41,11 +44,28 @@ def _fix_linebreaks(paragraphs: list[str], markup_mode: str) -> str:
     return "\n\n".join(p if p.startswith("\b") else " ".join(p.split("\n")) for p in paragraphs)
 
 
-def apply() -> None:
-    Text.rstrip_end = _rstrip_end  # type: ignore[method-assign]
+def _fix_typer_help() -> None:
+    """Put `_fix_linebreaks` into Typer's rich_utils, which is imported here and not at start-up:
+    it pulls in rich.markdown (about 0.15 s), and only a help page needs it."""
     try:
         from typer import rich_utils
     except ImportError:  # pragma: no cover - Typer without Rich help
         return
     if hasattr(rich_utils, "_fix_linebreaks"):
         rich_utils._fix_linebreaks = _fix_linebreaks
+
+
+def _fixing_first(format_help: Callable[..., None]) -> Callable[..., None]:
+    def format_help_fixed(self: Any, ctx: Any, formatter: Any) -> None:
+        _fix_typer_help()
+        format_help(self, ctx, formatter)
+
+    return format_help_fixed
+
+
+def apply() -> None:
+    Text.rstrip_end = _rstrip_end  # type: ignore[method-assign]
+    from typer import core
+
+    for command_class in (core.TyperCommand, core.TyperGroup):
+        command_class.format_help = _fixing_first(command_class.format_help)  # type: ignore[method-assign]
