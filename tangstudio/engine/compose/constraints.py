@@ -35,7 +35,7 @@ from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import SENTENCE_ENDS as _SENTENCE_ENDS
 from tangstudio.engine.hanzi import is_han
-from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, variants
+from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, tones, variants
 from tangstudio.engine.typed_text import listed
 
 FREE_MAX_CHARS = 120  # a free poem is closed with 。 when it reaches this many characters
@@ -152,7 +152,7 @@ class Allowed:
     forced: bool = False
     notes: list[str] = field(default_factory=list)
     # bool[V], when narrower than `mask`: what the composer draws from on its own, without the rare
-    # spellings a person may still type (VocabTables.rare_spelling: 鴈 beside 雁).
+    # spellings and unread characters a person may still type (VocabTables.not_drawn: 鴈 beside 雁, 㔉).
     sampled: np.ndarray | None = None
 
     @property
@@ -259,14 +259,14 @@ def _tone_mask(
     plan: Plan, tables: VocabTables, which: tuple[int, ...], line: int, col: int, strict: bool
 ) -> np.ndarray | None:
     """The tones one of the still-possible variants takes here, as a mask (None: anything goes)."""
-    tones = allowed_tones(
+    wanted = allowed_tones(
         [plan.variants[i].lines if strict else plan.variants[i].loose_lines for i in which], line, col
     )
-    if tones == {PING, ZE}:
+    if wanted == {PING, ZE}:
         return None
-    if PING in tones:
-        return tables.ping
-    return tables.ze_end if col == plan.chars_per_line - 1 else tables.ze
+    if col == plan.chars_per_line - 1:
+        return tables.ping_end if PING in wanted else tables.ze_end
+    return tables.ping if PING in wanted else tables.ze
 
 
 def allowed(
@@ -291,8 +291,9 @@ def allowed(
 
 
 def common_spellings(tables: VocabTables, found: Allowed) -> Allowed:
-    """`found`, drawing only common spellings where any is left (a theme's rare one stays placeable)."""
-    rare_here = found.mask & tables.rare_spelling  # only hanzi: marks and a free poem's end stay
+    """`found`, drawing only common spellings of characters with a known reading where any is left
+    (a theme's rare one stays placeable)."""
+    rare_here = found.mask & tables.not_drawn  # only hanzi: marks and a free poem's end stay
     if found.forced or not bool(rare_here.any()):
         return found
     drawn = found.mask ^ rare_here
@@ -520,10 +521,12 @@ def refusal(
             )
             if tone is not None and not bool(tone[token]):
                 line_end = s.col == plan.chars_per_line - 1
-                has = "/".join(sorted(tables.tones_at(token, line_end))) or "of no known tone"
-                if line_end and tables.end_tones_of[token] != tables.tones_of[token]:
-                    has += " at a line end (the Tang poets end lines on it as 平)"
-                wants = PING if tone is tables.ping else ZE
+                heard = tables.tones_at(token, line_end)
+                has = "/".join(sorted(heard)) or "of no known tone"
+                if heard and heard != tones(ch, tables.vocab.script):
+                    where_heard = "at a line end" if line_end else "inside a line"
+                    has += f" {where_heard} (the Tang poets use it so there)"
+                wants = PING if tone is tables.ping or tone is tables.ping_end else ZE
                 return f"{ch} is {has}, but {where} takes a {wants} character here (tones {settings.tones})"
     if s.col == (plan.n_chars or 0) - 1:
         return f"{ch} would complete a line of the training corpus (novelty)"

@@ -18,8 +18,12 @@ import numpy as np
 from tangstudio.engine.corpus.vocab import EOS, Vocab
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, COMMA, PERIOD, is_han
-from tangstudio.engine.prosody import PING_GROUPS, end_tones, tones
-from tangstudio.engine.prosody.tables import rhyming_groups  # rare rhyme readings left out (還 in 一先)
+from tangstudio.engine.prosody import PING_GROUPS, end_tones, inner_tones
+from tangstudio.engine.prosody.tables import (
+    PING,
+    ZE,
+    rhyming_groups,  # rare rhyme readings left out (還 in 一先)
+)
 
 __all__ = ["COMMA", "LINE_ENDS", "PERIOD", "VocabTables", "tables_for"]
 
@@ -37,13 +41,20 @@ class VocabTables:
     # (鴈 beside 雁, 劒 beside 剑: data/variants.tsv); the composer never draws one on its own, though
     # a person may still type, theme or acrostic it.
     rare_spelling: np.ndarray
-    ping: np.ndarray  # bool[V]: hanzi that may be read 平 (or whose tone is unknown)
-    ze: np.ndarray  # bool[V]: hanzi that may be read 仄 (or whose tone is unknown)
-    ze_end: np.ndarray  # bool[V]: the same at a line end, where 間, 中, 行 are heard 平 (prosody.end_tones)
+    # bool[V]: what the composer never draws on its own: the rare spellings, and characters of no
+    # known reading (㔉, 𥐻: 107 of the default's), whose tone no line can be judged by.
+    not_drawn: np.ndarray
+    # bool[V]: hanzi heard 平 inside a line (prosody.inner_tones: 不 is 仄 there, 吟 平), and at its
+    # end (prosody.end_tones: 間, 中, 行 are 平 there). A character of no known tone is in none of
+    # them: where the pattern fixes a tone, the composer writes only what is known to fit.
+    ping: np.ndarray
+    ze: np.ndarray
+    ping_end: np.ndarray
+    ze_end: np.ndarray
     group_index: dict[str, int]  # 平 group -> row of group_masks
     group_masks: np.ndarray  # bool[G, V]
     rhymable: np.ndarray  # bool[V]: hanzi in at least one 平 group
-    tones_of: list[frozenset[str]]  # per id
+    tones_of: list[frozenset[str]]  # per id: its tones inside a line (prosody.inner_tones)
     groups_of: list[frozenset[str]]  # per id: its 平 groups only
     end_tones_of: list[frozenset[str]]  # per id: its tones where it ends a line
     punct_ids: dict[str, int]  # line-ending marks present in the vocabulary
@@ -67,7 +78,8 @@ class VocabTables:
         return self.punct_ids[PERIOD]
 
     def tones_at(self, token_id: int, line_end: bool) -> frozenset[str]:
-        """The tones `token_id` is heard in: at a line end, the common reading (prosody.end_tones)."""
+        """The tones `token_id` is heard in: the common reading where the poets nearly always use one,
+        at a line end (prosody.end_tones) or inside it (prosody.inner_tones)."""
         return self.end_tones_of[token_id] if line_end else self.tones_of[token_id]
 
     def onehot(self, token_id: int) -> np.ndarray:
@@ -133,6 +145,7 @@ def _build(vocab: Vocab) -> VocabTables:
     hanzi = [False] * V
     ping = [False] * V
     ze = [False] * V
+    ping_end = [False] * V
     ze_end = [False] * V
     tones_of: list[frozenset[str]] = [frozenset()] * V
     end_tones_of: list[frozenset[str]] = [frozenset()] * V
@@ -144,12 +157,12 @@ def _build(vocab: Vocab) -> VocabTables:
         if len(ch) != 1 or not is_han(ch):
             continue
         hanzi[i] = True
-        t = tones(ch, script)
-        tones_of[i] = t
-        ping[i] = not t or "平" in t
-        ze[i] = not t or "仄" in t
+        tones_of[i] = inner_tones(ch, script)
+        ping[i] = PING in tones_of[i]
+        ze[i] = ZE in tones_of[i]
         end_tones_of[i] = end_tones(ch, script)
-        ze_end[i] = not t or "仄" in end_tones_of[i]
+        ping_end[i] = PING in end_tones_of[i]
+        ze_end[i] = ZE in end_tones_of[i]
         g = frozenset(x for x in rhyming_groups(ch, script) if x in group_index)
         groups_of[i] = g
         for x in g:
@@ -158,16 +171,21 @@ def _build(vocab: Vocab) -> VocabTables:
     for row, ids in enumerate(members):
         if ids:
             group_masks[row, ids] = True
+    rare_spelling = _rare_spellings(vocab)
+    hanzi_mask = np.array(hanzi, dtype=bool)
+    known_tone = np.array([bool(t) for t in tones_of], dtype=bool)
     punct_ids = {m: vocab.stoi[m] for m in LINE_ENDS if m in vocab.stoi}
     line_end = np.zeros(V, dtype=bool)
     line_end[list(punct_ids.values())] = True
     assert vocab.first_char_id > EOS
     return VocabTables(
         vocab=vocab,
-        hanzi=np.array(hanzi, dtype=bool),
-        rare_spelling=_rare_spellings(vocab),
+        hanzi=hanzi_mask,
+        rare_spelling=rare_spelling,
+        not_drawn=rare_spelling | (hanzi_mask & ~known_tone),
         ping=np.array(ping, dtype=bool),
         ze=np.array(ze, dtype=bool),
+        ping_end=np.array(ping_end, dtype=bool),
         ze_end=np.array(ze_end, dtype=bool),
         group_index=group_index,
         group_masks=group_masks,

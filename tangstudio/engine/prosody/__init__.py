@@ -6,6 +6,7 @@ loaded on first use. The public API, used by the CLI, the studio and the compose
 
     tones("看") -> frozenset({"平", "仄"})          rhyme_groups("东") -> frozenset({"一东"})
     end_tones("间") -> frozenset({"平"})            (heard at a line end: build_rhyme_usage.py)
+    inner_tones("不") -> frozenset({"仄"})          (heard inside a line: build_inner_tones.py)
     group_tone("一东") -> "平"                      group_label("一先") -> "下平一先"
     check_poem(text, form="auto", script="simplified") -> CheckResult (with .to_dict())
     patterns(form, first_line_rhymes=False, loose=False) -> [["平平平仄仄", ...], [...]]
@@ -27,7 +28,7 @@ from tangstudio.engine.prosody.patterns import (
     patterns,
     variants,
 )
-from tangstudio.engine.prosody.tables import end_tones, readings, rhyme_groups, tones
+from tangstudio.engine.prosody.tables import end_tones, inner_tones, readings, rhyme_groups, tones
 
 __all__ = [
     "EITHER",
@@ -47,6 +48,7 @@ __all__ = [
     "group_class",
     "group_label",
     "group_tone",
+    "inner_tones",
     "line_pattern",
     "loosen",
     "patterns",

@@ -27,7 +27,14 @@ from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, LOST, is_han
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
 from tangstudio.engine.prosody.patterns import EITHER, PING, ZE, Variant, fits, free_positions, variants
-from tangstudio.engine.prosody.tables import end_tones, neighbours, rhyme_groups, rhyming_groups, tones
+from tangstudio.engine.prosody.tables import (
+    end_tones,
+    inner_tones,
+    neighbours,
+    rhyme_groups,
+    rhyming_groups,
+    tones,
+)
 
 __all__ = [
     "LOST",
@@ -226,6 +233,24 @@ def _variant_name(chosen: Variant | None, off_first: bool, borrowed: bool, rhyme
     return chosen.name
 
 
+def _rare_readings_inside(
+    line: str, line_tones: list[frozenset[str]], pattern: str, free: frozenset[int], script: str
+) -> list[str]:
+    """Where a line passes only in a reading the poets almost never give a character inside a
+    line (不 as 平 fǒu, 吟 as 仄: prosody.inner_tones), as a reader hears the line: the verdict
+    keeps the reading (it exists), the warning says what a reader hears."""
+    found = []
+    for j, (ch, t) in enumerate(zip(line[:-1], line_tones)):
+        if j in free or len(t) < 2:
+            continue
+        heard = inner_tones(ch, script)
+        if pattern[j] not in heard:
+            found.append(
+                f"「{ch}」 read {pattern[j]} here, but the Tang poets use it inside a line as {'/'.join(sorted(heard))}"
+            )
+    return found
+
+
 def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
     """孤平 and 三平尾, flagged only when no choice of readings avoids them."""
     out = []
@@ -323,8 +348,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             lr.warnings = _line_warnings(line_tones, rhyming=pattern[-1] == PING)
             if pattern[-1] == ZE and len(line_tones[-1]) > 1 and end_tones(line[-1], script) == {PING}:
                 lr.warnings.append(
-                    f"{line[-1]} read 仄 at a 仄 line end, but the Tang poets end lines on it as 平"
+                    f"「{line[-1]}」 read 仄 at a 仄 line end, but the Tang poets end lines on it as 平"
                 )
+            if not any(c.kind == "tone" for c in chars):  # a line already broken says enough
+                lr.warnings += _rare_readings_inside(line, line_tones, pattern, free, script)
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:

@@ -104,6 +104,29 @@ def end_tones(char: str, script: str = "simplified") -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=1)
+def _heard_inside_line() -> dict[str, str]:
+    """traditional chars read 平 and 仄 that the poets use inside a line in one tone (heard_inside_line.tsv)."""
+    return {row[0]: row[3] for row in _rows("heard_inside_line.tsv")}
+
+
+@lru_cache(maxsize=65536)
+def inner_tones(char: str, script: str = "simplified") -> frozenset[str]:
+    """The tones a reader hears when `char` stands inside a line, where the pattern fixes a tone:
+    `tones`, except that a character the Tang poets use there almost only in one reading (不 仄,
+    吟 平, 徑 仄, 知 平: scripts/build_inner_tones.py) has that one, so the composer does not write
+    行人不相见 for 平平平仄仄. The union over a simplified character's traditional candidates."""
+    heard = _heard_inside_line()
+    candidates = _traditional_forms(char, script)
+    if not any(trad in heard for trad in candidates):
+        return tones(char, script)
+    found: set[str] = set()
+    for trad in candidates:
+        both = tones(trad, "traditional")
+        found |= {heard[trad]} if trad in heard and both == {PING, ZE} else both
+    return frozenset(found)
+
+
 @lru_cache(maxsize=65536)
 def rhyme_groups(char: str, script: str = "simplified") -> frozenset[str]:
     """The 平水韵 groups of every reading ("一东", "十五翰", ...); empty if none is known."""

@@ -37,7 +37,7 @@ def split_clauses(chars: list[str]) -> list[list[int]]:
 def prosody_marks(text: str, form: str, script: str) -> dict:
     """Per-character marks and line verdicts: {'marks': [...], 'kinds': [...], 'groups': {line: (label, ok)}}."""
     from tangstudio.engine.errors import TangError
-    from tangstudio.engine.prosody import EITHER, GROUPS, check_poem, end_tones, rhyme_groups, tones
+    from tangstudio.engine.prosody import EITHER, GROUPS, check_poem, end_tones, inner_tones, rhyme_groups
 
     hanzi = [c for c in text if c not in LINE_ENDS]
     marks = []
@@ -47,10 +47,10 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
         if c == UNFILLED:  # nothing to hear yet: a blank, not "？ not in the tables"
             marks.append(FULL_SPACE)
             continue
-        # A written line's last character is heard in its common reading there (间: 平), as the
-        # composer and the checker read it.
+        # A character is heard in its common reading at a line end (间: 平) and inside a line (不:
+        # 仄), as the composer reads it and the checker's warnings say.
         line_end = i + 1 < len(text) and text[i + 1] in LINE_ENDS
-        t = end_tones(c, script) if line_end else tones(c, script)
+        t = end_tones(c, script) if line_end else inner_tones(c, script)
         marks.append(next(iter(t)) if len(t) == 1 else (EITHER if t else "？"))
     kinds: list[str | None] = [None] * len(hanzi)
     groups: dict[int, tuple[str, bool | None]] = {}
