@@ -318,3 +318,36 @@ def test_bilstm_takes_typed_characters_where_they_fit_and_refuses_the_rest(vocab
     for asked in ({"title": "秋夜"}, {"plan": ["山", "", "", ""]}, {"planner": True}):
         with pytest.raises(TangError, match="a title or a plan"):
             Filler(bi, ComposeSettings(form="wujue", **asked))
+
+
+def test_the_gate_trace_reads_what_the_composer_read(lm):
+    """A student's review: `generate --title 秋夜 --plan … --gates` showed the gates of the bare poem,
+    identical to `score`'s, though the model had read the title and a keyword before each line.
+    The ids `read_ids` gives, run through the model, give each written character the probability
+    the composer drew it with, and the trace is taken at those places."""
+    from tangstudio.engine.models.gates import poem_trace, trace
+
+    c = _composer(
+        lm,
+        form="wujue",
+        seed=2,
+        title="秋夜",
+        plan=["月", "风", "霜", "归"],
+        primer="春眠不觉晓",
+        guidance=0.0,
+    )
+    c.finish()
+    ids, at = c.read_ids()
+    assert len(at) == len(c.text) and ids.count(lm.vocab.keyword_id) == 4 and lm.vocab.title_id in ids
+    with torch.no_grad():
+        logits = lm.model(torch.tensor([ids]))[0]
+    probs = torch.softmax(logits.float(), -1)
+    for k, step in enumerate(c.history):
+        assert float(probs[at[k] - 1, ids[at[k]]]) == pytest.approx(step.model_prob, rel=1e-4), k
+    with torch.no_grad():
+        whole = trace(lm.model, torch.tensor(ids))
+        found = poem_trace(lm, c.text, "wujue", (ids, at))
+        bare = poem_trace(lm, c.text, "wujue")
+    assert found is not None and bare is not None
+    assert torch.equal(found.hidden[0, 1:], whole.hidden[0, at])
+    assert not torch.allclose(found.values, bare.values)  # the bare poem is another computation

@@ -48,6 +48,18 @@ def test_generate_json_with_gates_and_score_gates(run, home):
     assert table.returncode == 0 and "L0 f" in table.stdout and "L0 ‖c‖" in table.stdout
 
 
+def test_generate_gates_are_those_of_what_the_model_read(run, home):
+    """With a primer the model read before the poem, the gates differ from `score`'s of the bare
+    poem (they were identical: the trace read the poem alone)."""
+    result = tangstudio(
+        "generate", "-m", run, "-n", "1", "--seed", "2", "--primer", "春夏", "--json", "--gates", home=home
+    )
+    poem = json.loads(result.stdout)["poems"][0]
+    scored = json.loads(tangstudio("score", poem["text"], "-m", run, "--json", "--gates", home=home).stdout)
+    assert [g["char"] for g in scored["gates"]] == [g["char"] for g in poem["gates"]]
+    assert scored["gates"][0]["layers"] != poem["gates"][0]["layers"]
+
+
 def test_bad_together_options_are_one_line_errors(run, home):
     _one_line_error(tangstudio("generate", "-m", run, "--gates", home=home), "--json")
     _one_line_error(tangstudio("generate", "-m", run, "--format", "xml", home=home), "text, json or md")

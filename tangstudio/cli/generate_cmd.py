@@ -299,12 +299,17 @@ def _print_json(
 
     poems = [r.to_dict() for r in results]
     if gates:
+        from tangstudio.engine.compose.generator import read_ids
+        from tangstudio.engine.compose.tables import tables_for
         from tangstudio.engine.models.gates import kind_of, poem_gates
 
         if kind_of(loaded.model) is None:
             raise TangError("--gates reads a left-to-right model (rnn, lstm, gru); this one is a bilstm")
+        tables = tables_for(loaded.vocab)
         for poem, r in zip(poems, results):
-            rows = poem_gates(loaded, r.text, r.form)
+            # as the model read it while writing: the primer, the title and each line's keyword too
+            read = read_ids(r.text, r.form, r.title, r.plan, settings, tables)
+            rows = poem_gates(loaded, r.text, r.form, read)
             poem["gates"] = [{"char": c, "layers": row} for c, row in zip(r.text, rows)]
     document = {
         "model": str(getattr(loaded, "path", model)),

@@ -25,6 +25,7 @@ from tangstudio.engine.compose.craft.guidance import guided
 from tangstudio.engine.compose.craft.steer import steer
 from tangstudio.engine.compose.decoding import Distribution, constrained, make_rng, pick, top_candidates
 from tangstudio.engine.compose.line_index import LineIndex
+from tangstudio.engine.compose.planning.feed import reading_ids
 from tangstudio.engine.compose.planning.poem_plan import make_poem_plan
 from tangstudio.engine.compose.planning.theme import lean as lean_to_theme
 from tangstudio.engine.compose.settings import EOS_MARK, ComposeResult, ComposeSettings, Judgement, StepInfo
@@ -79,6 +80,15 @@ class _Preview:
     allowed: C.Allowed
     dist: Distribution
     info: StepInfo
+
+
+def read_ids(
+    text: str, form: str, title: str, keywords: list[str], settings: ComposeSettings, tables: VocabTables
+) -> tuple[list[int], list[int]]:
+    """What the model read while it wrote `text` under `settings` (its primer first), and where
+    the text's characters sit in it: what a trace of its gates must read (feed.reading_ids)."""
+    before = primer_ids(settings, tables)
+    return reading_ids(tables.vocab, text, form, title, keywords, before)
 
 
 def primer_ids(settings: ComposeSettings, tables: VocabTables) -> list[int]:
@@ -573,6 +583,11 @@ class Composer:
         while not self.done:
             self.step_drafted()
         return self.result()
+
+    def read_ids(self) -> tuple[list[int], list[int]]:
+        """Every id the model read while writing the poem so far, and where its characters sit."""
+        return read_ids(self.text, self.plan.form, self.poem_plan.title, self.poem_plan.keywords,
+                        self.settings, self.tables)  # fmt: skip
 
     # ----------------------------------------------------------------- the result
 

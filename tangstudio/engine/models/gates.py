@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import torch
 from torch import Tensor, nn
 
+from tangstudio.engine.corpus.vocab import UNK
 from tangstudio.engine.models.archs import pairs_state
 from tangstudio.engine.models.cells import CellStack, copy_fused_to_cells
 
@@ -173,22 +174,39 @@ def _keep_sigmoid(into: list[Tensor]) -> _Hook:
     return hook
 
 
-def poem_trace(loaded: ModelWithVocab, text: str, form: str) -> GateTrace | None:
-    """The trace of `text` read as the model read it while writing: the form's start token first.
+def poem_trace(
+    loaded: ModelWithVocab, text: str, form: str, read: tuple[list[int], list[int]] | None = None
+) -> GateTrace | None:
+    """The trace of `text` read as the model read it while writing.
 
-    Position k + 1 of the trace is character k of the text; None for a model without readable gates.
+    `read` is what the composer fed it (compose.planning.feed.reading_ids: a primer, the title,
+    each line's keyword) and where the poem's characters sit in it; without it, the form's start
+    token and the text, as `score` reads a poem. Position k + 1 of the trace is character k of the
+    text (position 0, the input just before it); None for a model without readable gates.
     """
     if kind_of(loaded.model) is None or not text:
         return None
     vocab = loaded.vocab
-    ids = [vocab.start_id(form)] + [vocab.stoi.get(c, 1) for c in text]
+    if read is None:
+        read = [vocab.start_id(form)] + [vocab.stoi.get(c, UNK) for c in text], list(range(1, len(text) + 1))
+    ids, at = read
     device = next(loaded.model.parameters()).device
-    return trace(loaded.model, torch.tensor(ids, device=device))
+    found = trace(loaded.model, torch.tensor(ids, device=device))
+    keep = torch.tensor([at[0] - 1, *at], device=found.values.device)
+    return GateTrace(
+        found.kind,
+        found.names,
+        found.values[:, keep],
+        found.hidden[:, keep],
+        None if found.cell is None else found.cell[:, keep],
+    )
 
 
-def poem_gates(loaded: ModelWithVocab, text: str, form: str) -> list[list[dict[str, float]]]:
+def poem_gates(
+    loaded: ModelWithVocab, text: str, form: str, read: tuple[list[int], list[int]] | None = None
+) -> list[list[dict[str, float]]]:
     """Per character of `text`, the gate values of every layer ([] for a model without gates)."""
-    found = poem_trace(loaded, text, form)
+    found = poem_trace(loaded, text, form, read)
     return [] if found is None else found.rows(0, start=1)
 
 

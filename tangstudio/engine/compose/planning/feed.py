@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tangstudio.engine.corpus.titles import clean_title
+from tangstudio.engine.corpus.vocab import UNK
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import CLAUSE_END
 
 if TYPE_CHECKING:
     from tangstudio.engine.corpus.vocab import Vocab
@@ -50,6 +52,32 @@ def keyword_ids(vocab: Vocab, keyword: str) -> list[int]:
         return []
     _refuse_unknown(vocab, keyword, f"the keyword {keyword}")
     return [vocab.keyword_id, *(vocab.stoi[c] for c in keyword)]
+
+
+def reading_ids(
+    vocab: Vocab,
+    text: str,
+    form: str,
+    title: str = "",
+    keywords: Sequence[str] = (),
+    before: Sequence[int] = (),
+) -> tuple[list[int], list[int]]:
+    """Every id the composer fed the model while it wrote `text`, in order, and the index of each
+    character of `text` among them: `before` (a primer's ids), the title, the form's start, and each
+    line's keyword before the line. A trace of the gates must read these, not the bare poem: the
+    state that chose each character had read the title and the keywords too."""
+    ids = [*before, *title_ids(vocab, title), vocab.start_id(form)]
+    at: list[int] = []
+    line, line_start = 0, True
+    for char in text:
+        if line_start:
+            ids += keyword_ids(vocab, keywords[line] if line < len(keywords) else "")
+            line_start = False
+        at.append(len(ids))
+        ids.append(vocab.stoi.get(char, UNK))
+        if char in CLAUSE_END:
+            line, line_start = line + 1, True
+    return ids, at
 
 
 def _refuse_unknown(vocab: Vocab, text: str, what: str) -> None:

@@ -115,11 +115,14 @@ class GateLens:
         """What to draw now; starts reading the trace when the poem changed since the last one."""
         if session.filling or not (self.on or self.pinned) or not session.text or loaded is None or playing:
             return GateView()
-        key = (id(loaded), session.settings.form, session.text)
+        # what the model read while writing: the title and each line's keyword as well as the poem
+        read = session.engine.read_ids() if hasattr(session.engine, "read_ids") else None
+        key = (id(loaded), session.settings.form, session.text, None if read is None else tuple(read[0]))
         if key != self._key:
             self._key, self._trace = key, None
+            text, form = session.text, session.settings.form
             self.pane.run_worker(
-                lambda: self._read(key, loaded, session.text, session.settings.form),
+                lambda: self._read(key, loaded, text, form, read),
                 thread=True,
                 exclusive=True,
                 group="compose-gates",
@@ -140,13 +143,13 @@ class GateLens:
                 self.pane.notify(str(exc), title="Compose", severity="error")
         return GateView(gates if self.on else None, found.names, pin)
 
-    def _read(self, key: tuple, loaded: Any, text: str, form: str) -> None:
+    def _read(self, key: tuple, loaded: Any, text: str, form: str, read: Any) -> None:
         """In a worker thread: the trace, handed back to the UI thread."""
         from tangstudio.engine.models.gates import poem_trace
 
         app = self.pane.app
         try:
-            found = poem_trace(loaded, text, form)
+            found = poem_trace(loaded, text, form, read)
         except Exception as exc:  # a model whose gates cannot be read: say so once, keep composing
             app.call_from_thread(self.pane.error, f"could not read the gates: {exc}")
             return
