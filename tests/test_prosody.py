@@ -218,7 +218,7 @@ def test_lone_level_tone_and_three_level_tail_warnings() -> None:
         assert all(len(tones(c)) == 1 for c in line)
     r = check_poem(text, "wujue")
     assert r.lines[1].warnings == ["孤平"] and r.lines[3].warnings == ["三平尾"]
-    assert r.warnings == ["line 2: 孤平", "line 4: 三平尾"]
+    assert r.warnings == ["line 2: 孤平", "line 4: 三平尾", "重韵: 「东」 ends lines 2 and 4"]
     assert r.rhyme_ok and r.rhyme_group == "一东"
 
 
@@ -313,3 +313,20 @@ def test_a_ze_rhymed_quatrain_is_named_as_such_and_still_not_a_regulated_rhyme()
     assert ping.rhyme_group == "十一尤" and ping.ze_rhyme is None
     unrhymed = check_poem("千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江月。")  # 月 is 六月, not 九屑
     assert unrhymed.ze_rhyme is None
+    # 去 and 处 are both 上声 (qǔ, chǔ) and 去声 (qù, chù): both groups are named, not the first alone
+    seeker = check_poem("松下问童子，言师采药去。只在此山中，云深不知处。")
+    assert seeker.ze_rhyme == "六语/六御"
+
+
+def test_a_poet_review_of_check_lost_unknown_and_repeated_rhymes() -> None:
+    """An unknown or lost character at a rhyme place is no verdict, said so, never ✓ without a
+    word; one character rhyming twice (重韵) is named."""
+    lost = check_poem("床前明月光，疑是地上霜。举头望明月，低头思故□。")
+    assert "line 4: a lost character (□): its tone and rhyme are not judged" in lost.warnings
+    odd = check_poem("床前明月光，疑是地上霜。举头望明月，低头思故搘。")
+    assert "line 4: the rhyme is not judged: 「搘」 has no known reading" in odd.warnings
+    twice = check_poem("床前明月光，疑是地上光。举头望明月，低头思故光。")
+    assert "重韵: 「光」 ends lines 1, 2 and 4" in twice.warnings
+    assert not any(
+        "重韵" in w for w in check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。").warnings
+    )

@@ -101,8 +101,10 @@ def show_check(result) -> None:
                 c.mark, style=style or ("cyan" if c.mark == "平" else "blue" if c.mark == "仄" else "green")
             )
         rhyme = Text()
-        if line.rhymes is not None:
-            # Characters missing from the tables (𠀀) can leave a line "rhyming" with no known group.
+        if line.rhymes is not None and line.chars[-1].kind == "unknown":
+            # a character missing from the tables (𠀀) or lost (□): no verdict either way
+            rhyme.append("？ not judged", style="magenta")
+        elif line.rhymes is not None:
             group = (result.rhyme_group if line.rhymes else "/".join(line.groups)) or "?"
             rhyme.append(
                 ("✓ " if line.rhymes else "✗ ") + group, style="green" if line.rhymes else "bold red"
@@ -126,7 +128,8 @@ def show_check(result) -> None:
         parts.append(result.variant or "")
     rhyme_name = group_label(result.rhyme_group) if result.rhyme_group else "none"
     if result.ze_rhyme:  # it rhymes, on 仄: say so rather than "none"
-        rhyme_name = f"仄韵 {group_label(result.ze_rhyme)} (regulated verse rhymes on 平)"
+        named = "/".join(group_label(g) for g in result.ze_rhyme.split("/"))
+        rhyme_name = f"仄韵 {named} (regulated verse rhymes on 平)"
     parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
     if result.form_ok:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")

@@ -233,6 +233,19 @@ def _variant_name(chosen: Variant | None, off_first: bool, borrowed: bool, rhyme
     return chosen.name
 
 
+def _repeated_rhymes(lines: list[str], results: list[LineResult]) -> list[str]:
+    """重韵: one character rhyming twice (光 ending lines 2 and 4), a fault of regulated verse."""
+    ends: dict[str, list[int]] = {}
+    for i, (line, result) in enumerate(zip(lines, results)):
+        if result.rhyme_position and line[-1] != LOST:
+            ends.setdefault(line[-1], []).append(i + 1)
+    return [
+        f"重韵: 「{char}」 ends lines {', '.join(map(str, at[:-1]))} and {at[-1]}"
+        for char, at in ends.items()
+        if len(at) > 1
+    ]
+
+
 def _rare_readings_inside(
     line: str, line_tones: list[frozenset[str]], pattern: str, free: frozenset[int], script: str
 ) -> list[str]:
@@ -356,7 +369,12 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:
             warnings.append(f"line {i + 1}: no reading known for {''.join(unknown)}")
+        if LOST in line:
+            warnings.append(f"line {i + 1}: a lost character (□): its tone and rhyme are not judged")
+        if rhyme_position and lr.rhymes and not line_tones[-1] and line[-1] != LOST:
+            warnings.append(f"line {i + 1}: the rhyme is not judged: 「{line[-1]}」 has no known reading")
         results.append(lr)
+    warnings += _repeated_rhymes(lines, results)
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
 
@@ -378,9 +396,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
 
 
 def _ze_rhyme(ends: list[str], script: str) -> str | None:
-    """The first 仄 group (in GROUPS order) that every one of `ends` belongs to, if any."""
+    """The 仄 groups (in GROUPS order, "/"-joined) that every one of `ends` belongs to, if any: 去 and
+    处 (寻隐者不遇) are both 上声六语 and 去声六御, and picking the first would name the rarer one."""
     if not ends:
         return None
     shared = frozenset.intersection(*(rhyme_groups(ch, script) for ch in ends))
     ze = [g for g in GROUPS if g in shared and group_tone(g) == ZE]
-    return ze[0] if ze else None
+    return "/".join(ze) if ze else None

@@ -75,10 +75,14 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
                 k += 1
             open_end = n < len(complete) and _line_end(text, complete[n]) == UNFILLED
             rhyme_open = rhyme_open or (open_end and bool(line.rhyme_position))
-            label = line.groups[0] if line.groups else ""
-            if line.rhyme_position and result.rhyme_group:
-                label = result.rhyme_group if line.rhymes else ("/".join(line.groups[:2]) or "？")
-            groups[n] = ("", None) if open_end else (label, line.rhymes if line.rhyme_position else None)
+            # the groups of its last character, as while the line was written (術: 四寘/四质)
+            label = "/".join(line.groups[:2])
+            verdict = line.rhymes if line.rhyme_position else None
+            if line.rhyme_position and line.chars[-1].kind == "unknown":
+                label, verdict = "？", None  # no known reading (□, 𠀀): not judged
+            elif line.rhyme_position and result.rhyme_group:
+                label = result.rhyme_group if line.rhymes else (label or "？")
+            groups[n] = ("", None) if open_end else (label, verdict)
     return {
         "marks": marks,
         "kinds": kinds,
