@@ -88,6 +88,17 @@ async def test_best_of_k_lists_ranked_drafts_and_a_key_takes_one(
         await pilot.press("2")
         assert pane.drafts is None
         assert pane.session.text == drafts.ranked[1].text and pane.session.done
+        # saved, the poem says which draft it was and the critic's score of it (a poet's review)
+        await pilot.press("w")
+        await pilot.pause()
+        saved = sorted((home / "poems").glob("*.md"))
+        assert len(saved) == 1, saved
+        note = f"draft 2 of the best of 5 · critic score {scores[1]:.2f}"
+        assert note in saved[0].read_text(encoding="utf-8")
+        import json
+
+        origin = json.loads(saved[0].with_suffix(".json").read_text(encoding="utf-8"))["origin"]
+        assert origin == {"best_of": 5, "draft": 2, "critic": scores[1], "edited": False}
 
 
 @sync

@@ -167,8 +167,24 @@ def shipped_name(model: str) -> str:
     return model
 
 
+def _origin_note(origin: dict | None) -> str:
+    """ "draft 1 of the best of 5 · critic score 2.19" for a poem taken from the drafts."""
+    if not origin:
+        return ""
+    critic = origin.get("critic")
+    note = f"draft {origin['draft']} of the best of {origin['best_of']}"
+    note += f" · critic score {critic:.2f}" if isinstance(critic, (int, float)) else ""
+    return note + (" · edited after it was taken" if origin.get("edited") else "")
+
+
 def save_poem(
-    text: str, steps: list[Step], settings: Any, model: str, script: str, check: dict | None
+    text: str,
+    steps: list[Step],
+    settings: Any,
+    model: str,
+    script: str,
+    check: dict | None,
+    origin: dict | None = None,
 ) -> Path:
     """Write the poem, its settings and every step's probabilities under `<home>/poems/`.
 
@@ -196,9 +212,13 @@ def save_poem(
         "check": check,
         "saved": datetime.now().isoformat(timespec="seconds"),
     }
+    if origin:
+        document["origin"] = origin
     write_text_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     from tangstudio.engine.compose.export import poem_markdown
 
-    markdown = poem_markdown(text, steps, settings.to_dict(), model=model, check=check)
+    markdown = poem_markdown(
+        text, steps, settings.to_dict(), model=model, check=check, note=_origin_note(origin)
+    )
     write_text_atomic(path.with_suffix(".md"), markdown)
     return path

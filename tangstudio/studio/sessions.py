@@ -37,6 +37,7 @@ class Session(Protocol):
     hint: str  # a line for the status bar; "" for none
     locked: set[int]
     typed: Judgement | None
+    origin: dict[str, Any] | None  # a poem taken from the best-of-K drafts: which, and its score
 
     @property
     def engine(self) -> Composer | Filler: ...  # what writes (tests and the swap-back read it)
@@ -127,6 +128,7 @@ class CausalSession(_EngineSession):
         self.cursor: int | None = None
         self.locked: set[int] = set()  # lines (0-based) a reroll keeps
         self.typed: Judgement | None = None  # the Judgement of the last character a person typed
+        self.origin: dict[str, Any] | None = None
 
     @property
     def backoffs(self) -> list[str]:
@@ -246,6 +248,7 @@ class FillSession(_EngineSession):
         self.cursor = free[0] if free else 0
         self.locked: set[int] = set()  # a grid refills one line only: locks are informative
         self.typed: Judgement | None = None
+        self.origin: dict[str, Any] | None = None
 
     @property
     def backoffs(self) -> list[str]:

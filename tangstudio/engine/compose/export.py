@@ -46,8 +46,10 @@ def poem_markdown(
     model: str = "",
     check: Mapping[str, Any] | None = None,
     title: str | None = None,
+    note: str = "",
 ) -> str:
-    """Markdown for one poem: its lines, a settings table and a per-character table."""
+    """Markdown for one poem: its lines, a settings table and a per-character table; `note`, a
+    line under the verdict (where the poem came from)."""
     from tangstudio.engine.corpus.poem import split_clauses
     from tangstudio.engine.forms import find
 
@@ -65,6 +67,8 @@ def poem_markdown(
             verdict.append(f"韵 {check['rhyme_group']}")
         if verdict:
             out += [" · ".join(verdict), ""]
+    if note:
+        out += [note, ""]
     out += ["| setting | value |", "|---|---|"]
     if model:
         out.append(f"| model | {_cell(model)} |")

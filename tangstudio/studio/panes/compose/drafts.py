@@ -95,4 +95,11 @@ def take(loaded: Any, drafts: Drafts, index: int, novelty: Any) -> Any:
     session = make_session(loaded, replace(drafts.settings, seed=draft.seed), novelty)
     while not session.done:
         session.advance(drafted=True)  # as compose_best wrote it: each line the best of its drafts
+    # where the poem came from, for the saved file (export.save says whether it was edited since)
+    session.origin = {
+        "best_of": len(drafts.ranked),
+        "draft": index + 1,
+        "critic": (draft.critic or {}).get("critic"),
+        "text": session.text,
+    }
     return session

@@ -39,10 +39,21 @@ def save(session: Session | None, model: str, script: str) -> Said:
     except TangError:
         check = None  # an unfinished poem has no verdict; save it anyway
     try:
-        path = save_poem(text, session.steps(), session.settings, model, script, check)
+        path = save_poem(text, session.steps(), session.settings, model, script, check, _origin(session))
     except OSError as exc:
         return Said(f"could not save: {exc}", "error")
     return Said(f"saved to {path.with_suffix('.md')} (and .json beside it)", title="Poem saved")
+
+
+def _origin(session: Session) -> dict | None:
+    """A poem taken from the best-of-K drafts: which draft, its critic score, and whether the person
+    changed it after taking it (the score was the draft's, not the edited poem's)."""
+    origin = session.origin
+    if not origin:
+        return None
+    return {key: origin[key] for key in ("best_of", "draft", "critic")} | {
+        "edited": session.text != origin["text"]
+    }
 
 
 def screenshot(app: App) -> Said:
