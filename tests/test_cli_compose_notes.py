@@ -115,6 +115,14 @@ def test_generate_says_how_the_beam_searched(heads: str, home: Path) -> None:
     assert any(note.startswith("diverse beam search: 2 groups of 2/2") for note in data["notes"])
 
 
+def test_the_beam_note_counts_its_nats_in_english() -> None:
+    from tangstudio.engine.compose.beam import describe
+
+    assert "(costs: 1 nat for a character an earlier group" in describe(4, 2, 1.0, 2.0)
+    assert "2 for one the poem already holds" in describe(4, 2, 1.0, 2.0)
+    assert "(costs: 1.5 nats for a character the poem already holds" in describe(4, 1, 0.0, 1.5)
+
+
 def test_one_form_name_on_both_faces(heads: str, home: Path) -> None:
     free_verse = "床前明月光，疑是地上霜。举头望明月。"
     checked = json.loads(tangstudio("check", free_verse, "--json", home=home).stdout)

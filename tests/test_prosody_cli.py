@@ -31,6 +31,20 @@ def test_check_reports_tones_rhyme_and_summary() -> None:
     assert "loose ✓" in out.stdout and "strict ✓" in out.stdout
 
 
+def test_a_doubled_pair_facing_a_doubled_pair_is_shown_once() -> None:
+    """登高's 萧萧↔滚滚 read "萧↔滚 +1.0 叠字  萧↔滚 +1.0 叠字", like a row printed twice."""
+    denggao = "风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。"
+    out = subprocess.run(
+        [sys.executable, "-m", "tangstudio", "check", denggao],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "240", "NO_COLOR": "1"},
+        timeout=60,
+    )
+    head = next(line for line in out.stdout.splitlines() if line.startswith("颔联"))
+    assert "萧萧↔滚滚 +1.0 叠字" in head and head.count("叠字") == 1, head
+
+
 @pytest.mark.slow
 def test_check_json_traditional_and_violations() -> None:
     out = run("天門中斷楚江開，碧山東流至北回。兩岸青山相對出，孤帆一片日邊去。", "--json", "--form", "qijue")

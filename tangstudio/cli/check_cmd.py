@@ -67,7 +67,12 @@ def show_duizhang(couplets) -> None:
     style = {"strong": "green", "叠字": "green", "weak": "yellow", "against": "bold red"}
     for c in couplets:
         line = Text(f"{c.name} 对仗 {c.score:+.2f}  ", style="bold")
-        for a, b, pmi, label in c.pairs:
+        pairs = list(c.pairs)
+        for k, (a, b, pmi, label) in enumerate(pairs):
+            if label == "叠字" and k and pairs[k - 1][:2] == (a, b) and pairs[k - 1][3] == "叠字":
+                continue  # its second half: 萧萧↔滚滚 is one pair of words, shown once
+            doubled = label == "叠字" and k + 1 < len(pairs) and pairs[k + 1][:2] == (a, b)
+            a, b = (a * 2, b * 2) if doubled else (a, b)
             line.append(f"{a}↔{b} {pmi:+.1f} {label}  ", style=style[label])
         console.print(line)
     if couplets:

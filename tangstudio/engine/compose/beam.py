@@ -53,6 +53,10 @@ class _Hyp:
     group: int = 0
 
 
+def _nats(value: float) -> str:
+    return f"{value:g} nat{'' if value == 1 else 's'}"
+
+
 def describe(width: int, n: int, diversity: float, repeat_penalty: float) -> str:
     """The note `generate` prints, so the person knows the poems are not the plain N best."""
     costs = []
@@ -60,12 +64,11 @@ def describe(width: int, n: int, diversity: float, repeat_penalty: float) -> str
     if diversity > 0 and n > 1:
         widths = group_widths(width, n)
         head = f"diverse beam search: {len(widths)} groups of {'/'.join(map(str, widths))}, one poem each"
-        costs.append(f"{diversity:g} nats for a character an earlier group chose at the same place")
+        costs.append(f"{_nats(diversity)} for a character an earlier group chose at the same place")
     if repeat_penalty > 0:
         what = "one" if costs else "a character"
-        costs.append(
-            f"{repeat_penalty:g}{'' if costs else ' nats'} for {what} the poem already holds or is given ahead"
-        )
+        amount = f"{repeat_penalty:g}" if costs else _nats(repeat_penalty)
+        costs.append(f"{amount} for {what} the poem already holds or is given ahead")
     return head + (f" (costs: {'; '.join(costs)})" if costs else "")
 
 

@@ -180,8 +180,8 @@ def _choose_rhyme(ends: list[frozenset[str]], first: frozenset[str]) -> tuple[st
 
 
 # The one accepted variant of a regulated line (特定格式, "特拗"): 平平平仄仄 may be written
-# 平平仄平仄, the 3rd and 4th tones swapped, provided its 1st is 平; in a seven-character line,
-# 仄仄平平仄平仄 with its 3rd 平 (杜甫 何时倚虚幌, 孟浩然 野旷天低树). It is a 律句, not a
+# 平平仄平仄, the 3rd and 4th tones swapped, provided its 1st is 平 (杜甫 何时倚虚幌, 孟浩然
+# 移舟泊烟渚); in a seven-character line, 仄仄平平仄平仄 with its 3rd 平. It is a 律句, not a
 # fault: the handbooks (王力《汉语诗律学》) count it with the standard lines.
 _SWAPPED = {"平平平仄仄": "平平仄平仄"}
 
