@@ -206,6 +206,9 @@ def test_traditional_prefix_for_a_simplified_model_suggests_the_conversion(lm):
     assert trad and "風" not in vocab.stoi
     with pytest.raises(TangError, match="try '风'"):
         _composer(lm, form="wujue", prefix=trad)
+    # beside a character no script change mends, the one it does is still named (a poet's review)
+    with pytest.raises(TangError, match=r"𪚥, 風; the model writes simplified characters, where 風 is '风'$"):
+        _composer(lm, form="wulv", theme="𪚥風")
 
 
 def test_bad_settings_are_one_line_errors():

@@ -40,11 +40,18 @@ def refuse_unknown(text: str, vocab: Any, what: str) -> None:
 
 def script_hint(text: str, vocab: Any) -> str:
     """ "; the model writes simplified characters: try '风'" when the other script's spelling of
-    `text` is all in `vocab`, else "": typed 風 to a simplified model is a script slip, not a gap."""
+    `text` is all in `vocab` (typed 風 to a simplified model is a script slip, not a gap); the
+    characters it mends when it mends only some; else ""."""
     other = next(s for s in SCRIPTS if s != vocab.script)
     converted = convert(text, other, vocab.script)
     if converted != text and not vocab.unknown_chars(converted):
         return f"; the model writes {vocab.script} characters: try {converted!r}"
+    # Some of them only (鬱 beside a 龘 no script has): name the ones a change of script mends.
+    mended = [(c, convert(c, other, vocab.script)) for c in vocab.unknown_chars(text)]
+    mended = [(c, m) for c, m in mended if m != c and not vocab.unknown_chars(m)]
+    if mended:
+        said = ", ".join(f"{c} is {m!r}" for c, m in mended)
+        return f"; the model writes {vocab.script} characters, where {said}"
     return ""
 
 
