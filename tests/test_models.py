@@ -36,7 +36,7 @@ def _inputs(seed: int = 0) -> torch.Tensor:
 def test_the_registry_lists_four_architectures_with_their_equations() -> None:
     assert list(ARCHS) == ["rnn", "lstm", "gru", "bilstm"]
     assert [ARCHS[a].causal for a in ARCHS] == [True, True, True, False]
-    assert "S_t = f(X_t·U + S_{t−1}·W)" in ARCHS["rnn"].equations
+    assert "S_t = f(X_t·U + S_{t−1}·W + b)" in ARCHS["rnn"].equations
     assert "C_t = f_t × C_{t−1} + i_t × C̃_t" in ARCHS["lstm"].equations
     assert "h_t = (1 − z_t) × h_{t−1} + z_t × h̃_t" in ARCHS["gru"].equations
     for name, info in ARCHS.items():

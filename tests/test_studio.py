@@ -173,6 +173,15 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(
         )
         assert pane.params == expected
         assert "GRU" in str(pane.query_one("#arch-equations").border_title)
+        # the footer adds the count up, whole: embedding + cells + output (a student's review)
+        from tangstudio.engine.models.shapes import parameter_parts
+
+        parts = parameter_parts(ModelConfig(arch="gru", vocab_size=len(vocab), embed=8, hidden=12))
+        assert parts is not None and sum(parts.values()) == expected
+        footer = shown_text(pane.query_one("#model-cost"))
+        said = f"= embedding {parts['embedding']:,} + cells {parts['cells']:,} + output {parts['output']:,}"
+        second = "(cells: 72 of them b_hh, PyTorch's second bias)"  # 2 layers × 3 gates × 12 units
+        assert said in footer and second in footer, footer
 
         pane.query_one("#hp-hidden", Input).value = "0"
         await pilot.pause()

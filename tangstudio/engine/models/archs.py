@@ -57,10 +57,11 @@ _BILSTM = "tangstudio.engine.models.bilstm:BiLSTMCharLM"
 
 
 RNN_EQUATIONS = """\
-S_t = f(X_t·U + S_{t−1}·W)        f = tanh
-    = f([X_t, S_{t−1}]·[U; W])    (the concatenation view: stack U over W)
-O_t = g(S_t·V)                    g = softmax over the next character
-(row vectors, as the article writes them: X_t is 1×m, U is m×n)"""
+S_t = f(X_t·U + S_{t−1}·W + b)        f = tanh
+    = f([X_t, S_{t−1}]·[U; W] + b)    (the concatenation view: stack U over W)
+O_t = g(S_t·V + c)                    g = softmax over the next character
+(row vectors, as the article writes them: X_t is 1×m, U is m×n; the article leaves out the
+biases b and c, which the code keeps)"""
 
 LSTM_EQUATIONS = """\
 f_t = σ(W_f·[h_{t−1}, x_t] + b_f)

@@ -49,6 +49,23 @@ def parameter_count(config: Any) -> int | None:
     return None if shapes is None else sum(math.prod(shape) for shape in shapes.values())
 
 
+def parameter_parts(config: Any) -> dict[str, int] | None:
+    """The count by part, {"embedding", "cells", "output"}, for a fused rnn/lstm/gru config, else
+    None: a student adding up the equations misses the embedding and the output layer."""
+    import math
+
+    shapes = fused_causal_shapes(config)
+    if shapes is None:
+        return None
+    parts = {"embedding": 0, "cells": 0, "output": 0}
+    for name, shape in shapes.items():
+        part = (
+            "embedding" if name.startswith("embedding.") else "cells" if name.startswith("rnn.") else "output"
+        )
+        parts[part] += math.prod(shape)
+    return parts
+
+
 def second_biases(options: dict[str, Any]) -> int:
     """How many more parameters PyTorch's fused kernels hold than the equations show: a second bias
     vector per gate (b_hh beside b_ih), in every layer and direction (the Model pane says so; a

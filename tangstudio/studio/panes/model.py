@@ -62,6 +62,7 @@ class ModelPane(Pane):
         self.corpus = corpus
         self._vocab_cache: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (vocab size, train chars)
         self.params: int | None = None
+        self.parts: dict[str, int] | None = None  # the count by part (fused cells only)
         self.speed: float | None = None
         self._count_timer: Timer | None = None
 
@@ -268,9 +269,13 @@ class ModelPane(Pane):
             line.append(" · e: measure speed", style="dim")
         from tangstudio.engine.models.shapes import second_biases
 
-        extra = second_biases(self.settings()[0])
+        options = self.settings()[0]
+        if self.parts:  # what the equations above leave out: the embedding and the output layer
+            embedding, cells, output = (self.parts[k] for k in ("embedding", "cells", "output"))
+            line.append(f"\n= embedding {embedding:,} + cells {cells:,} + output {output:,}", style="dim")
+        extra = second_biases(options)
         if extra:  # the count follows PyTorch's kernels, not the equations above it: say by how much
-            line.append(f" · {extra:,} of them b_hh, the kernels' second bias per gate", style="dim")
+            line.append(f" (cells: {extra:,} of them b_hh, PyTorch's second bias)", style="dim")
         cost.update(line)
 
     # Workers ---------------------------------------------------------------------------------
@@ -300,11 +305,12 @@ class ModelPane(Pane):
         from tangstudio.engine.models import count_parameters
 
         try:
-            from tangstudio.engine.models.shapes import parameter_count
+            from tangstudio.engine.models.shapes import parameter_count, parameter_parts
             from tangstudio.engine.training.config import TrainConfig
 
             vocab_size, train_chars = self._vocab(options)  # fused rnn/lstm/gru: counted from shapes
-            params = parameter_count(TrainConfig(**options).model_config(vocab_size))
+            config = TrainConfig(**options).model_config(vocab_size)
+            params, parts = parameter_count(config), parameter_parts(config)
             if params is None:  # cells, bilstm: built (torch) and counted
                 model, vocab_size, train_chars = self._build(options)
                 params = count_parameters(model)
@@ -317,6 +323,7 @@ class ModelPane(Pane):
 
         def done() -> None:
             self.params, self.vocab_size, self.train_chars = params, vocab_size, train_chars
+            self.parts = parts
             self._show_cost()
 
         self.app.call_from_thread(done)
