@@ -439,3 +439,75 @@ def test_a_hand_edited_config_that_no_run_could_hold_is_named_at_resume(tiny_cor
     stored = {**dataclasses.asdict(TrainConfig(run="e", arch="gru")), "forms": ",", "forget_bias": 2.0}
     merged = TrainConfig(run="e", resume=True).merged_for_resume(stored, set())
     assert merged.forms == "all" and merged.forget_bias == 0.0
+
+
+def test_a_resume_never_writes_over_a_run_it_cannot_continue(tiny_corpus, home):
+    """An engineer's review: with last/ deleted, `--resume` started the run over from step 0, cut
+    its metrics back and replaced best/; a best/ of garbage was resumed over. Both are refused now,
+    in one line, and nothing in the run changes."""
+    import hashlib
+    import shutil
+
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "4", "--eval-every", "2", "--run", "k", home=home)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    run = home / "runs" / "k"
+
+    def state() -> tuple[str, str]:
+        best = hashlib.sha256((run / "checkpoints" / "best" / "model.safetensors").read_bytes()).hexdigest()
+        return best, (run / "metrics.jsonl").read_text(encoding="utf-8")
+
+    before = state()
+    shutil.rmtree(run / "checkpoints" / "last")
+    out = cli("train", "--headless", "--run", "k", "--resume", "--steps", "8", home=home)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert (
+        "run k has no last/ checkpoint to resume from, though it saved checkpoints (best/ at step"
+        in out.stderr
+    )
+    assert "--init-from k" in out.stderr and state() == before
+
+    meta = run / "checkpoints" / "best" / "meta.json"
+    meta.write_text("[]", encoding="utf-8")
+    out = cli("train", "--headless", "--run", "k", "--resume", "--steps", "8", home=home)
+    assert out.returncode == 2 and out.stderr.startswith("error: run k is damaged ("), out.stderr
+    assert "best/meta.json is damaged (not a JSON object)" in out.stderr and "runs show k" in out.stderr
+    assert meta.read_text(encoding="utf-8") == "[]" and state()[1] == before[1]
+
+
+def test_a_run_killed_before_its_first_checkpoint_still_starts_over(tiny_corpus, home):
+    """What the refusal above must not catch: nothing saved, so a resume begins at step 0."""
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "z", home=home)
+    assert made.returncode == 0, made.stderr
+    import shutil
+
+    run = home / "runs" / "z"
+    shutil.rmtree(run / "checkpoints")
+    (run / "metrics.jsonl").write_text(
+        "".join(
+            line + "\n"
+            for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+            if '"checkpoint"' not in line
+        ),
+        encoding="utf-8",
+    )
+    out = cli("train", "--headless", "--run", "z", "--resume", "--steps", "2", home=home)
+    assert out.returncode == 0, out.stderr
+
+
+def test_a_runs_last_standing_in_for_its_best_is_said(tiny_corpus, home):
+    """An engineer's review: with best/ deleted, `generate --model RUN` loaded last/ without a word."""
+    import shutil
+
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "3", "--run", "f", home=home)
+    assert made.returncode == 0, made.stderr
+    plain = cli("generate", "--model", "f", "-n", "1", "--form", "wujue", "--seed", "1", "--candidates", "1", home=home)  # fmt: skip
+    assert plain.returncode == 0 and "has no best/" not in plain.stderr, plain.stderr
+    shutil.rmtree(home / "runs" / "f" / "checkpoints" / "best")
+    for command in (["generate", "--model", "f", "-n", "1", "--form", "wujue", "--seed", "1", "--candidates", "1"],
+                    ["score", "白日依山尽，黄河入海流。", "--model", "f"]):  # fmt: skip
+        out = cli(*command, home=home)
+        assert out.returncode == 0, out.stderr
+        assert (
+            "note: f has no best/ checkpoint: using last/ (step 3), its latest weights, not its best"
+            in out.stderr
+        )

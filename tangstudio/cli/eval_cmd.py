@@ -51,8 +51,7 @@ def eval_(
     all, 26 s `--as-trained`, loading included). The shipped model is trained on every form, whose val
     split holds 173,277, so `--forms regulated` scores it on the verse it writes in about half the
     time. A bar on stderr follows the batches."""
-    from tangstudio.cli.render import console, print_json, print_table, working
-    from tangstudio.engine.compose.model_ref import resolve_model
+    from tangstudio.cli.render import console, print_json, print_table, resolve_model_said, working
     from tangstudio.engine.errors import TangError
 
     # Wrong names are refused before torch and the corpus load (seconds), not after.
@@ -62,7 +61,7 @@ def eval_(
         from tangstudio.engine.corpus.forms import parse_forms
 
         parse_forms(forms)
-    resolve_model(run)
+    resolve_model_said(run)  # a wrong name refused before torch loads; a stand-in named
     with working("loading torch") as shown:
         from tangstudio.engine.training.evaluate import evaluate_checkpoint
 

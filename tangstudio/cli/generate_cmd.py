@@ -202,10 +202,10 @@ def generate(
     if beam and (settings.title.strip() or settings.plan):
         raise TangError("--beam does not read a title or plan yet; leave out --beam to sample with them")
 
-    from tangstudio.cli.render import working
-    from tangstudio.engine.compose.model_ref import load_for_composing, resolve_model
+    from tangstudio.cli.render import resolve_model_said, working
+    from tangstudio.engine.compose.model_ref import load_for_composing
 
-    resolve_model(model)  # a wrong name is refused before torch loads
+    resolve_model_said(model)  # a wrong name refused before torch loads; a stand-in named
     with working(f"loading {model}") as shown:
         from tangstudio.engine.compose.run import compose_stream
 

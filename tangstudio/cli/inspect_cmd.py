@@ -30,10 +30,10 @@ def inspect(
         raise TangError(f"--top must be between 1 and 100, got {top}")
     if not 10 <= poems <= MAX_POEMS:
         raise TangError(f"--poems must be between 10 and {MAX_POEMS}, got {poems}")
-    from tangstudio.cli.render import working
-    from tangstudio.engine.compose.model_ref import load_model, resolve_model
+    from tangstudio.cli.render import resolve_model_said, working
+    from tangstudio.engine.compose.model_ref import load_model
 
-    resolve_model(model)  # a wrong name is refused before torch loads
+    resolve_model_said(model)  # a wrong name refused before torch loads; a stand-in named
     with working(f"loading {model}") as shown:
         loaded = load_model(model)
         from tangstudio.engine.models.gates import kind_of

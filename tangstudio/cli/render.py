@@ -93,3 +93,13 @@ def prob_style(p: float) -> str:
     if p >= 0.01:
         return "dark_orange"
     return "red"
+
+
+def resolve_model_said(ref: str) -> None:
+    """Refuse a wrong model name before torch loads, and say on stderr when a run's last/ stands in
+    for the best/ it lacks (engine.compose.refs.fallback_note)."""
+    from tangstudio.engine.compose.refs import fallback_note, resolve_model
+
+    note = fallback_note(ref, resolve_model(ref))
+    if note:
+        err_console.print(note, style="yellow", highlight=False)

@@ -25,10 +25,10 @@ def score(
 ) -> None:
     """Per-character probability, surprisal and rank of a poem under a model, and its perplexity."""
 
-    from tangstudio.cli.render import working
+    from tangstudio.cli.render import resolve_model_said, working
     from tangstudio.engine import forms
     from tangstudio.engine.compose.fast_model import FastLoaded, score_fast
-    from tangstudio.engine.compose.model_ref import load_for_composing, resolve_model
+    from tangstudio.engine.compose.model_ref import load_for_composing
     from tangstudio.engine.errors import TangError
 
     if form != "auto" and forms.find(form) is None:
@@ -39,7 +39,7 @@ def score(
         from tangstudio.engine.prosody.checker import resolve_form, split_lines
 
         resolve_form(split_lines(poem), form)
-    resolve_model(model)  # a wrong name is refused before torch loads
+    resolve_model_said(model)  # a wrong name refused before torch loads; a stand-in named
     with working(f"loading {model}") as shown:
         rows = None
         loaded = load_for_composing(model, need_torch=gates)

@@ -40,3 +40,18 @@ def resolve_model(ref: str = DEFAULT) -> Path:
             )
         return target
     return resolve_checkpoint(ref)
+
+
+def fallback_note(ref: str, directory: Path) -> str | None:
+    """A line saying that a run's `last/` stands in for the `best/` it lacks (none saved yet, or
+    deleted): the model composed with is then not the run's best, and that must not pass silently."""
+    if ref.strip() == DEFAULT or directory.name != "last" or directory.parent.name != "checkpoints":
+        return None
+    from tangstudio.engine.runs.checkpoint import read_meta
+
+    try:
+        step = read_meta(directory).get("step")
+    except TangError:
+        step = None
+    at = f" (step {step:,})" if isinstance(step, int) else ""
+    return f"note: {ref} has no best/ checkpoint: using last/{at}, its latest weights, not its best"

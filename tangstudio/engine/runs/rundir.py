@@ -205,6 +205,33 @@ def check_weights(run: RunDir, metas: dict[str, dict[str, Any]]) -> list[str]:
     return problems
 
 
+def resume_refusal(run: RunDir) -> str | None:
+    """Why resuming `run` would destroy what it holds, or None. An engineer's review: a run whose
+    last/ was deleted was "resumed" from step 0, which cut its metrics back and replaced its best/;
+    a run with a damaged best/ (a meta.json of garbage, weights not matching their sha256) was
+    resumed over it. A run killed before its first last/ checkpoint starts over."""
+    metas, problems = checkpoint_metas(run)
+    problems += check_weights(run, metas)
+    name = run.name
+    if problems:
+        return f"run {name} is damaged ({problems[0]}), and a resume would write over it: see `tangstudio runs show {name}`"
+    if "last" in metas:
+        return None
+    # A last/ the log says was saved, and is gone (deleted by hand): a kill during the first save
+    # can leave best/ without last/ and no such line, and that run starts over as it always did.
+    events = read_jsonl_tail(run.metrics_path).events
+    if not any(e.get("event") == "checkpoint" and e.get("kind") == "last" for e in events):
+        return None
+    where = f" (best/ at step {metas['best'].get('step')})" if "best" in metas else ""
+    instead = "train a new run" + (
+        "" if run.config().get("kind") == LAB else f", with --init-from {name} to start from its best"
+    )
+    return (
+        f"run {name} has no last/ checkpoint to resume from, though it saved checkpoints{where}: "
+        f"a resume would start it over and overwrite them; {instead}"
+    )
+
+
 def _unusable(config: dict[str, Any]) -> str | None:
     """Why a poem run's config, read whole and of the right types, could not train (layers = -1, a
     key of no option: a hand edit), or None. A resume refuses the same (TrainConfig.merged_for_resume)."""

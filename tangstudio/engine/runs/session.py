@@ -30,7 +30,7 @@ from tangstudio.engine.runs.kinds import POEM, lab_command, lab_task, stated_kin
 from tangstudio.engine.runs.layout import META
 from tangstudio.engine.runs.lock import RunLock
 from tangstudio.engine.runs.metrics import MetricsWriter, trim_after
-from tangstudio.engine.runs.rundir import RunDir, run_path
+from tangstudio.engine.runs.rundir import RunDir, resume_refusal, run_path
 
 Callback = Callable[[dict[str, Any]], None]
 POEM_COMMAND = "train --headless"
@@ -173,6 +173,9 @@ class RunSession:
         check_request(run, resume)  # again under the lock: the folder may have changed since
         if resume:
             run.check_files()  # a damaged run is refused before anything is written into it
+            refused = resume_refusal(run)
+            if refused is not None:
+                raise TangError(refused)
             return bool((run.last_dir / META).is_file())
         return False
 
