@@ -362,7 +362,26 @@ async def test_opening_an_unknown_run_is_a_notification(home: Path) -> None:
     app = studio(run="nope")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert any("nope" in m for m in errors(app))
+        assert any("nope" in m for _s, _t, m in app.notices)
+
+
+@sync
+async def test_a_run_asked_for_before_it_exists_is_selected_when_it_appears(home: Path) -> None:
+    """An engineer's review: `tangstudio --run live4` started beside the trainer (its folder comes
+    seconds later) left another run highlighted, and `r` resumed that one. Nothing is highlighted
+    until the run asked for appears, and then it is."""
+    write_fake_run(home, "c1", "lstm", 50, 30)
+    app = studio(run="live4")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        runs = pane.query_one("#run-list")
+        assert any("no run 'live4'" in m and "selected when it appears" in m for _s, _t, m in app.notices)
+        assert runs.highlighted is None
+        write_fake_run(home, "live4", "gru", 20, 30)
+        pane.scan()
+        await pilot.pause()
+        assert runs.get_option_at_index(runs.highlighted).value == str(home / "runs" / "live4")
 
 
 def _wait_for(pilot, predicate, timeout: float):

@@ -64,6 +64,7 @@ class TrainPane(Pane):
     def __init__(self, run: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.initial_run = run
+        self.awaited: Path | None = None  # the --run asked for, until its folder appears
         self.followers: dict[str, RunFollower] = {}
         self.run_colors: dict[str, tuple[int, int, int]] = {}
         self.labelled: dict[str, str] = {}  # the arch each list entry shows (it may arrive after the run)
@@ -96,7 +97,7 @@ class TrainPane(Pane):
         if self.initial_run:
             self._open_initial(self.initial_run)
         runs = self.query_one("#run-list", SelectionList)
-        if runs.highlighted is None and runs.option_count:
+        if runs.highlighted is None and runs.option_count and self.awaited is None:
             runs.highlighted = 0
         self.set_interval(POLL_S, self.tick)
         self.refresh_view()
@@ -106,10 +107,13 @@ class TrainPane(Pane):
 
         path = run_folder(run)
         if not path.is_dir():
+            # A run started elsewhere a moment ago (its folder comes seconds later): wait for it,
+            # with no other run highlighted meanwhile, so r and s cannot act on one not asked for.
+            self.awaited = path
             self.notify(
-                f"no run {run!r} in {self.runs_root}; the list shows the runs there.",
+                f"no run {run!r} in {self.runs_root} yet: it is selected when it appears.",
                 title="Train",
-                severity="error",
+                severity="warning",
                 timeout=8,
             )
             return
@@ -125,7 +129,10 @@ class TrainPane(Pane):
         if initial:  # show the newest few; the rest are one Space away
             newest = sorted(paths, key=lambda p: _mtime(p), reverse=True)[:DEFAULT_SHOWN]
         for path in paths:
-            self.add_run(path, show=path in newest if initial else True)
+            awaited = path == self.awaited
+            self.add_run(path, show=awaited or (path in newest if initial else True), highlight=awaited)
+            if awaited:
+                self.awaited = None
 
     def _drop_vanished(self) -> None:
         """Take runs whose folder is gone off the list: a `train` refused after making its folder (or
