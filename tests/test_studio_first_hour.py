@@ -394,3 +394,12 @@ async def test_ctrl_q_with_an_unsaved_poem_asks_once_and_a_saved_one_quits(
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert app._exit
+
+    async with composing() as (app, pilot, pane):  # an engineer's review: the poem kept for `u`
+        await pilot.press(*["space"] * 6, "n")
+        await pilot.pause()
+        assert pane.previous is not None and not pane.poem_text()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app._exit, "quit with the earlier poem not saved"
+        assert any("the earlier poem (u brings it back) is not saved" in m for _s, _t, m in app.notices)

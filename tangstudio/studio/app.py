@@ -271,7 +271,8 @@ class TangStudio(App):
             compose = self.query_one(ComposePane)
         except NoMatches:
             return False
-        if not compose.unsaved_poem():
+        lost = compose.unsaved_poem()
+        if not lost:
             return False
         # The second Ctrl+Q quits unless the poem was saved or copied in between (and has changed
         # since, or it would not be unsaved): then it asks again, however soon.
@@ -281,7 +282,7 @@ class TangStudio(App):
         self._quit_asked = (now, compose.kept_count)
         compose.player.stop()  # `p` playing: the poem does not change under the question
         self.notify(
-            "the poem is not saved: w saves it, c copies it; Ctrl+Q again quits without it",
+            f"{lost}; Ctrl+Q again quits without it",
             title="Quit",
             severity="warning",
             timeout=QUIT_AGAIN_S,

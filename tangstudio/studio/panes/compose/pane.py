@@ -107,7 +107,7 @@ class ComposePane(PoemReadout, Pane):
         self.plan_desk = PlanDesk(self)  # 题, 纲 and `k`: the poem's title and plan
         self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
         self._drafts_shown = 0  # how many of them fit the panel: the keys that take one
-        self._kept_text: str | None = None  # the poem as last saved or copied: quitting loses nothing
+        self._kept_texts: set[str] = set()  # poems as saved or copied: quitting loses none of them
         self.kept_count = 0  # saves and copies so far (Ctrl+Q asks again after one)
         self._drawing = 0  # which `b` the drafts being drawn answer (a key that goes on moves it on)
         self._drafts_busy = False  # drafts are being drawn: the panel says so until they come
@@ -570,14 +570,22 @@ class ComposePane(PoemReadout, Pane):
     def _say(self, said: export.Said) -> None:
         self.notify(said.message, title=said.title, severity=said.severity)
 
-    def unsaved_poem(self) -> bool:
-        """A poem with a character chosen, changed since it was last saved or copied (Ctrl+Q asks)."""
-        return worth_keeping(self.session) and self.poem_text() != self._kept_text
+    def unsaved_poem(self) -> str:
+        """What Ctrl+Q would lose ("" nothing): the poem, or the earlier one `u` brings back, with a
+        character chosen and not saved or copied as it stands (an engineer's review: `p`, `n`, Ctrl+Q
+        quit at once, and the poem kept for `u` was gone)."""
+        if worth_keeping(self.session) and self.poem_text() not in self._kept_texts:
+            return "the poem is not saved: w saves it, c copies it"
+        kept = self.previous
+        if kept is not None and worth_keeping(kept.session) and kept.session.text not in self._kept_texts:
+            return "the earlier poem (u brings it back) is not saved"
+        return ""
 
     def _kept(self, said: export.Said) -> None:
         """Say how a save or copy went; one that worked keeps the poem (Ctrl+Q then loses nothing)."""
         if said.severity != "error":
-            self._kept_text, self.kept_count = self.poem_text(), self.kept_count + 1
+            self._kept_texts.add(self.poem_text())
+            self.kept_count += 1
         self._say(said)
 
     def action_save(self) -> None:
