@@ -84,6 +84,16 @@ async def test_too_small_window_says_so_and_recovers(home: Path) -> None:
         await pilot.resize_terminal(240, 70)
         await pilot.pause()
         assert not notice.display and app.query_one("#panes").display
+        # resized while help is on top (an engineer's review: the notice stayed at 120×36)
+        await pilot.resize_terminal(60, 18)
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not notice.display and app.query_one("#panes").display
 
 
 @sync

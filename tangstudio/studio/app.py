@@ -157,8 +157,11 @@ class TangStudio(App):
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        """Below the minimum size say so instead of drawing a broken layout; wide windows get more columns."""
-        screen = self.screen
+        """Below the minimum size say so instead of drawing a broken layout; wide windows get more columns.
+
+        The main screen holds the message and the panes: a resize while help or a prompt is on top
+        marked that screen instead, and the main one kept saying "too small" at any size."""
+        screen = self.screen_stack[0] if self.screen_stack else self.screen
         too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         if too_small != screen.has_class("-too-small"):
             screen.set_class(too_small, "-too-small")
