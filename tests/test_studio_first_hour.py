@@ -403,3 +403,24 @@ async def test_ctrl_q_with_an_unsaved_poem_asks_once_and_a_saved_one_quits(
         await pilot.pause()
         assert not app._exit, "quit with the earlier poem not saved"
         assert any("the earlier poem (u brings it back) is not saved" in m for _s, _t, m in app.notices)
+
+
+@sync
+async def test_a_sampling_field_typed_without_enter_is_said_not_in_effect(
+    trained_runs: Path, home: Path
+) -> None:
+    """An engineer's review: `temp 99` typed and left with Esc stayed on screen while the poem went
+    on at 0.9, with no word. The next key that writes says so, once."""
+    from textual.widgets import Input
+
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing() as (app, pilot, pane):
+        await pilot.press("space")
+        pane.query_one("#cp-temperature", Input).value = "99"
+        await pilot.press("space", "space")
+        await pilot.pause()
+        told = [m for _s, _t, m in app.notices if "in effect" in m]
+        assert told == [
+            f"temp 99 ({pane.session.settings.temperature:g} in effect): Enter in a field applies it."
+        ]
+        assert pane.session.settings.temperature != 99

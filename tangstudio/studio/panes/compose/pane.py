@@ -115,6 +115,7 @@ class ComposePane(PoemReadout, Pane):
         # typed fields apply at Enter or `n`, so Space, `p` and 1–0 check them first (fields_first).
         self.begun_with: tuple[str, ...] | None = None
         self._told: tuple[str, ...] | None = None
+        self._told_sampling: tuple[str, ...] = ()  # sampling fields typed without Enter, told once
         self._title_told: str | None = None  # the long title last said to be cut (once per title)
 
     def compose(self) -> ComposeResult:
@@ -273,6 +274,10 @@ class ComposePane(PoemReadout, Pane):
         False when the new poem was refused (the error is shown; the key does nothing)."""
         if self.session is None or self.loading or self.loaded is None:
             return True
+        typed = self.bar.sampling_not_in_effect(self.session.settings)
+        if typed and tuple(typed) != self._told_sampling:
+            self._told_sampling = tuple(typed)
+            self.notify(f"{', '.join(typed)}: Enter in a field applies it.", title="Compose")
         now = self.bar.shape()
         if now == self.begun_with:
             return True

@@ -184,6 +184,22 @@ class SettingsBar(Vertical):
         typed = self.query_one("#cp-plan", Input).value
         return (typed if typed != self._shown_plan else self._asked_plan).strip()
 
+    def sampling_not_in_effect(self, applied: ComposeSettings) -> list[str]:
+        """ "temp 99 (0.9 in effect)" for each sampling field typed without Enter: it shows a value
+        the poem is not written with (an engineer's review: Esc left `temp 99` over sampling at 0.9)."""
+        differ = []
+        for name, cast in SAMPLING:
+            raw = self.query_one(f"#cp-{name}", Input).value.strip()
+            value = getattr(applied, name)
+            try:
+                same = cast(raw) == value
+            except ValueError:
+                same = False
+            if not same:
+                label = {"temperature": "temp", "line_drafts": "drafts"}.get(name, name.replace("_", "-"))
+                differ.append(f"{label} {raw or '(empty)'} ({value:g} in effect)")
+        return differ
+
     def shape(self) -> tuple[str, ...]:
         """The fields that shape a whole poem, as a new poem would be asked with them (no side
         effects): the pane keeps what a poem began with and compares before Space, `p` and 1–0."""
