@@ -38,8 +38,10 @@ def reader_gone(*args: str, home: Path) -> tuple[int, str]:
         ("generate", "-n", "1000", "--form", "wujue"),
         ("score", POEM),
         ("stats", "--corpus", "tiny"),
+        ("--help",),  # Rich's own exit on a closed pipe was 1 (an engineer's review)
+        ("train", "--help"),
     ],
-    ids=["generate", "score", "stats"],
+    ids=["generate", "score", "stats", "help", "train-help"],
 )
 def test_a_reader_that_leaves_early_ends_the_command_with_141_and_nothing_said(
     args: tuple[str, ...], tiny_corpus: str, home: Path

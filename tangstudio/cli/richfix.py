@@ -1,4 +1,4 @@
-"""Two fixes to how help is drawn at 80 columns (issue 25, item 14).
+"""Two fixes to how help is drawn at 80 columns (issue 25, item 14), and Rich's exit on a closed pipe.
 
 1. Rich's word wrap, so a help line holding Chinese is not cut to "…".
 
@@ -21,10 +21,14 @@ Both are checked at COLUMNS=80 by tests/test_cli_narrow.py.
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from rich.cells import cell_len
+from rich.console import Console
 from rich.text import Text, _re_whitespace
 
 
@@ -63,8 +67,18 @@ def _fixing_first(format_help: Callable[..., None]) -> Callable[..., None]:
     return format_help_fixed
 
 
+def _on_broken_pipe(self: Console) -> None:
+    """Rich's own, with the exit code of every other command whose reader left (141, SIGPIPE):
+    `tangstudio --help | head -1` exited 1, which reads as a failure to a script."""
+    self.quiet = True
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(128 + signal.SIGPIPE)
+
+
 def apply() -> None:
     Text.rstrip_end = _rstrip_end  # type: ignore[method-assign]
+    Console.on_broken_pipe = _on_broken_pipe  # type: ignore[method-assign]
     from typer import core
 
     for command_class in (core.TyperCommand, core.TyperGroup):
