@@ -159,3 +159,19 @@ def test_a_command_group_named_alone_prints_its_help_and_exits_0(home):
         assert f"tangstudio {group}" in result.stdout and command in result.stdout, result.stdout
     wrong = tangstudio("runs", "bogus", home=home)
     assert wrong.returncode == 2 and "No such command" in wrong.stderr
+
+
+def test_an_empty_home_or_one_inside_a_file_is_refused(home, tmp_path):
+    """An engineer's review: `--home ''` (an unset variable) wrote cache/ into the current folder,
+    and `--home afile/sub runs list` said "no runs yet" for a home nothing could ever be made in."""
+    empty = tangstudio("--home", "", "runs", "list", home=home)
+    assert (
+        empty.returncode == 2
+        and empty.stderr == "error: --home is empty (an unset variable?): give a folder\n"
+    )
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    inside = tangstudio("--home", str(afile / "sub"), "runs", "list", home=home)
+    assert inside.returncode == 2 and f"is inside {afile}, which is not a folder" in inside.stderr, (
+        inside.stderr
+    )

@@ -66,7 +66,7 @@ def command_group(help_text: str) -> typer.Typer:
 @app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
-    home: Path | None = typer.Option(
+    home: str | None = typer.Option(
         None,
         "--home",
         envvar="TANGSTUDIO_HOME",
@@ -79,7 +79,11 @@ def root(
     ),
 ) -> None:
     if home is not None:
-        os.environ["TANGSTUDIO_HOME"] = str(home)
+        if not home.strip():  # `--home "$H"` with H unset meant the current folder
+            from tangstudio.engine.errors import TangError
+
+            raise TangError("--home is empty (an unset variable?): give a folder")
+        os.environ["TANGSTUDIO_HOME"] = str(Path(home).expanduser())
     if version:
         from tangstudio.engine.version import version_lines
 

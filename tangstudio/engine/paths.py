@@ -56,6 +56,11 @@ def home() -> Path:
         raise TangError(
             f"the tangstudio home {path} is {kind}; give --home a folder (it is created if missing)"
         )
+    above = next((p for p in path.absolute().parents if os.path.lexists(p)), None)
+    if above is not None and not above.is_dir():  # afile/sub: nothing could ever be made there
+        raise TangError(
+            f"the tangstudio home {path} is inside {above}, which is not a folder; give --home a folder"
+        )
     return path
 
 
