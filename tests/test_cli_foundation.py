@@ -56,6 +56,12 @@ def test_corpus_import_and_list(tmp_path, home):
     again = tangstudio("corpus", "import", str(poems), "--name", "mine", home=home)
     assert again.returncode == 2
     assert again.stderr.strip().count("\n") == 0 and "already exists" in again.stderr
+    # a line of no Chinese character is not a poem (an engineer's review: "hello world" was one)
+    poems.write_text(poems.read_text(encoding="utf-8") + "hello world\nabc, def.\n", encoding="utf-8")
+    mixed = tangstudio("corpus", "import", str(poems), "--name", "mixed", home=home)
+    assert mixed.returncode == 0 and "left out 2 entries without a Chinese character" in mixed.stdout
+    stats = json.loads(tangstudio("stats", "--corpus", "mixed", "--json", home=home).stdout)
+    assert stats["poems"] == 1 and stats["forms"].get("free", 0) == 0
 
 
 def test_bad_options_exit_2_with_one_line(home, tmp_path):

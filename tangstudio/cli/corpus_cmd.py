@@ -41,6 +41,9 @@ def import_(
         f"({result['usable']:,} usable after cleaning, "
         f"{result['script']}) as [bold]{name}[/bold] → {result['path']}"
     )
+    if result["not_chinese"]:
+        n = result["not_chinese"]
+        console.print(f"left out {n:,} {'entry' if n == 1 else 'entries'} without a Chinese character")
     if without_lines_of is not None:
         console.print(
             f"left out {result['overlapping']:,} poems sharing a line with {without_lines_of}'s val or test poems"

@@ -188,6 +188,7 @@ class Imported(TypedDict):
     script: str
     path: str
     overlapping: int  # poems left out for sharing a line with another corpus's val or test poems
+    not_chinese: int  # entries left out for holding no Chinese character
 
 
 MIN_SHARED_LINE = 5  # a shared line of four characters is a commonplace (何处不), not a copy
@@ -229,10 +230,16 @@ def import_corpus(
     from collections import Counter
 
     cleaned = [clean_body(r[3], Counter()) for r in rows]  # once: counted here, read by the filter
+    if all(c is None for c in cleaned):
+        raise TangError(f"{path}: every poem is empty after cleaning; nothing to import")
+    # A line of no Chinese character is not a poem ("hello world" in a text file, a stray "标题:"'s
+    # colon): left out, and counted, rather than stored as verse that `stats` counts as 古体.
+    chinese = [c is None or any(map(is_han, c.text)) for c in cleaned]
+    not_chinese = chinese.count(False)
+    rows = [r for r, keep in zip(rows, chinese) if keep]
+    cleaned = [c for c, keep in zip(cleaned, chinese) if keep]
     usable = sum(1 for c in cleaned if c is not None)
     if usable == 0:
-        raise TangError(f"{path}: every poem is empty after cleaning; nothing to import")
-    if not any(c is not None and any(map(is_han, c.text)) for c in cleaned):
         raise TangError(f"{path}: no poem holds a Chinese character; nothing to import")
     sample = "".join("".join(r[3]) for r in rows[:2000])
     script = guess_script(sample)
@@ -279,6 +286,7 @@ def import_corpus(
         "poems": len(rows),
         "usable": usable,
         "overlapping": overlapping,
+        "not_chinese": not_chinese,
         "script": script,
         "path": str(target),
     }
