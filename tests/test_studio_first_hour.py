@@ -263,7 +263,7 @@ async def test_the_lstm_advice_names_a_command_not_a_missing_field(home: Path) -
         await settle(pilot)
         advice = " ".join(shown_text(pane.query_one("#arch-when")).split())
         assert "LSTM" in str(pane.query_one("#arch-equations").border_title)
-    assert "forget-gate bias" in advice and "tangstudio train --arch lstm --forget-bias 1" in advice, advice
+    assert "forget-gate bias" in advice and "tangstudio train --arch lstm --forget-bias 2" in advice, advice
     assert "only with --forget-bias" not in advice
 
 

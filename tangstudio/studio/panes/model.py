@@ -378,7 +378,7 @@ def _minutes(seconds: float) -> str:
 PANE_WORDS = {  # the registry's advice names CLI options this pane has no field for
     "only with --forget-bias": (
         "only with a forget-gate bias, which this pane leaves at 0: `tangstudio train --arch lstm "
-        "--forget-bias 1`"
+        "--forget-bias 2`"
     ),
 }
 
