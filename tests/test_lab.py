@@ -528,6 +528,9 @@ def test_the_report_names_the_runs_its_summary_leaves_out(home):
         train_lab(LabConfig(run=run, arch=arch, hidden=4, steps=steps, eval_every=2, log_every=2))
     report = cli("lab", "digits", "report", home=home, columns=200)
     assert report.returncode == 0, report.stderr
+    # one rate per architecture: no "best rate" is claimed (a student's review)
+    assert "each architecture at the one rate it was run at (no rate sweep)" in report.stdout
+    assert "best rate" not in report.stdout
     assert (
         "the summary compares runs of 2 steps, hidden 4, 1 layer, fused; not in it, being of another "
         in report.stdout

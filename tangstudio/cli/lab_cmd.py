@@ -14,7 +14,8 @@ import typer
 from tangstudio.cli.app import app, command_group
 
 lab = command_group(
-    "The seed article's experiments: digits read row by row, long memory, vanishing gradients."
+    "The seed article's experiments: digits read row by row (lab digits), long memory and its "
+    "vanishing gradients (lab memory run draws both), and the cells' speed (lab speed)."
 )
 digits = command_group("Handwritten digits read one 28-pixel row per step (seed §4).")
 memory = command_group("Long memory: recall a symbol after T distractors (seed §2–§3).")
@@ -526,7 +527,7 @@ def lab_speed(
         title=f"batch 64 digits, one thread, {_plural(steps, 'interleaved step')} each; load {load:.1f}",
         title_justify="left",
     )
-    for col in ("model", "params", "recurrent", "CPU ms/step", "wall ms/step", "speed vs LSTM"):
+    for col in ("model", "params", "cell (W_x, W_h, b)", "CPU ms/step", "wall ms/step", "speed vs LSTM"):
         table.add_column(col, justify="left" if col == "model" else "right")
     for r in rows:
         table.add_row(
@@ -608,9 +609,18 @@ def digits_report(
                 reach,
             )
         print_table(table)
-        table = Table(
-            title="each architecture at its best rate (picked on val, seed 0)", title_justify="left"
+        in_summary = same_budget(rows)
+        swept = any(
+            len({r["lr"] for r in in_summary if r["arch"] == arch}) > 1
+            for arch in {r["arch"] for r in in_summary}
         )
+        # "its best rate" claims a sweep: a report of one rate per architecture says so instead
+        title = (
+            "each architecture at its best rate (picked on val, seed 0)"
+            if swept
+            else "each architecture at the one rate it was run at (no rate sweep)"
+        )
+        table = Table(title=title, title_justify="left")
         # Short headers: the long ones wrapped in two lines at 80 columns.
         for col in ("arch", "lr", "seeds", "test", "CPU s/run", "val ≥ 97 %", "CPU s to 97 %"):
             table.add_column(col, justify="left" if col == "arch" else "right")

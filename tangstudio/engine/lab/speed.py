@@ -23,8 +23,8 @@ CONFIGS: tuple[tuple[str, str, int], ...] = (
     ("lstm-128", "lstm", 128),
     ("gru-128", "gru", 128),
     ("rnn-128", "rnn", 128),
-    ("gru-150 (≈ lstm-128 recurrent params)", "gru", 150),
-    ("rnn-270 (≈ lstm-128 recurrent params)", "rnn", 270),
+    ("gru-150 (≈ lstm-128 cell params)", "gru", 150),
+    ("rnn-270 (≈ lstm-128 cell params)", "rnn", 270),
 )
 
 

@@ -11,7 +11,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 # the CLI's colours, lstm-fb2 included (torch-free)
-from tangstudio.engine.lab.charts import COLORS, seeds_phrase
+from tangstudio.engine.lab.charts import COLORS, MARKS, seeds_phrase
 from tangstudio.studio.widgets.lab_views import LabRun
 
 
@@ -73,7 +73,7 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
             [100 * r["mean"] for r in mine],
             label=arch,
             color=COLORS.get(arch, "magenta"),
-            marker="dot",
+            marker=MARKS.get(arch, "*"),  # a letter as well as a colour: the legend tells them apart
         )
         lines.append(f"{arch:>9} ", style="bold")
         lines.append(
@@ -87,6 +87,8 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
         lines.append(note, style="dim")
     plt.hline(100 / 8, "gray")
     plt.ylim(0, 100)
+    distances = sorted({r["distance"] for r in rows})
+    plt.xticks(distances, [str(d) for d in distances])  # the distances run, not 2.5 3.8 5.0
     s = study["settings"]
     plt.title(f"{path.stem}: accuracy % vs T · {seeds_phrase(study)}, {s['steps']} steps · grey: chance")
     plt.xlabel("T")
