@@ -141,6 +141,23 @@ async def test_runs_past_the_eighth_keep_colours_of_their_own(home: Path) -> Non
     assert len(set(colors)) == 11, colors
 
 
+@sync
+async def test_a_bilstm_run_says_its_curve_is_a_pseudo_loss(home: Path) -> None:
+    """A student's review: p-bilstm's lower curve sat among the causal ones, unmarked."""
+    write_fake_run(home, "p-bilstm", "bilstm", 50, 30)
+    write_fake_run(home, "c-lstm", "lstm", 50, 30)
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        runs = app.query_one("#run-list")
+        labels = {
+            str(runs.get_option_at_index(i).value): str(runs.get_option_at_index(i).prompt)
+            for i in range(runs.option_count)
+        }
+    assert "bilstm · pseudo-loss" in labels[str(home / "runs" / "p-bilstm")]
+    assert "pseudo" not in labels[str(home / "runs" / "c-lstm")]
+
+
 def test_run_colours_stay_apart() -> None:
     from itertools import combinations
 

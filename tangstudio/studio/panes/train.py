@@ -176,8 +176,12 @@ class TrainPane(Pane):
         key = str(follower.path)
         # An attached folder may share a home run's name (a mirror of it): say which is which.
         where = "" if self._in_home(follower) else "  attached"
+        # a BiLSTM's loss is a pseudo-likelihood: drawn beside causal curves, it must say so
+        kind = " · pseudo-loss" if follower.ppl_kind == "pseudo" else ""
         return Text.assemble(
-            ("■ ", rich_color(self.run_colors[key])), follower.name, (f"  {follower.arch}{where}", "dim")
+            ("■ ", rich_color(self.run_colors[key])),
+            follower.name,
+            (f"  {follower.arch}{kind}{where}", "dim"),
         )
 
     def _in_home(self, run: RunFollower) -> bool:
