@@ -511,3 +511,13 @@ def test_a_runs_last_standing_in_for_its_best_is_said(tiny_corpus, home):
             "note: f has no best/ checkpoint: using last/ (step 3), its latest weights, not its best"
             in out.stderr
         )
+
+
+def test_train_without_headless_refuses_a_taken_name_as_headless_does(tiny_corpus, home):
+    """An engineer's review: `tangstudio train --run r1` (r1 taken) opened the studio, which renamed
+    the run r1-2 and started it at once; headless refuses the name. Both refuse it now."""
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "taken", home=home)
+    assert made.returncode == 0, made.stderr
+    out = cli("train", "--arch", "gru", *SMALL, "--steps", "2", "--run", "taken", home=home)
+    assert out.returncode == 2 and "taken" in out.stderr and "terminal" not in out.stderr, out.stderr
+    assert not (home / "runs" / "taken-2").exists()

@@ -268,6 +268,9 @@ def train(
     config = TrainConfig(**{k: options[k] for k in given})
     config.validate()
     if not headless:
+        # A run name taken, nothing to resume, an unknown poet or source: refused here as headless
+        # refuses them, not by a studio that renamed the run r1-2 and started it (an engineer's review).
+        refuse_early(config, given)
         if not sys.stdout.isatty():
             from tangstudio.engine.errors import TangError
 

@@ -345,7 +345,10 @@ class TrainPane(Pane):
         follower = self.add_run(self.runs_root / name, show=True, highlight=True)
         if not follower.config:
             follower.config = {k: v for k, v in options.items() if v is not None}
-        arch = options.get("arch") or follower.arch  # a resume names only the run: its config knows the arch
+        from tangstudio.engine.training.config import TrainConfig
+
+        # a resume names only the run (its config knows the arch); a new run without one gets the default
+        arch = options.get("arch") or (follower.arch if follower.arch != "?" else TrainConfig().arch)
         self.notify(
             f"{'resumed' if options.get('resume') else 'started'} run {name} ({arch}); s stops it.",
             title="Training",
