@@ -38,6 +38,12 @@ SETTING_KEYS = (
 )
 
 
+def _prob(p: float) -> str:
+    """Three decimals, or two significant digits below 0.001: a typed or unlikely character's 0.0004
+    read "0.000", as if the model had ruled it out."""
+    return f"{p:.3f}" if p >= 0.001 or p == 0 else f"{p:.2g}"
+
+
 def poem_markdown(
     text: str,
     steps: Iterable[Any],
@@ -85,11 +91,11 @@ def poem_markdown(
             continue
         forced = bool(getattr(step, "forced", False))
         model_prob = getattr(step, "model_prob", None)
-        alternatives = ", ".join(f"{c} {p:.3f}" for c, p in list(step.candidates)[:5] if c != chosen)
-        p = _fixed_by(chosen) if forced else f"{step.chosen_prob:.3f}"
+        alternatives = ", ".join(f"{c} {_prob(p)}" for c, p in list(step.candidates)[:5] if c != chosen)
+        p = _fixed_by(chosen) if forced else _prob(step.chosen_prob)
         out.append(
             f"| {int(step.position) + 1} | {chosen} | {p} | "
-            f"{'' if model_prob is None or forced else f'{model_prob:.3f}'} | {_cell(alternatives)} |"
+            f"{'' if model_prob is None or forced else _prob(model_prob)} | {_cell(alternatives)} |"
         )
     out.append("")
     out.append(
