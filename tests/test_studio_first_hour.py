@@ -424,3 +424,31 @@ async def test_a_sampling_field_typed_without_enter_is_said_not_in_effect(
             f"temp 99 ({pane.session.settings.temperature:g} in effect): Enter in a field applies it."
         ]
         assert pane.session.settings.temperature != 99
+
+
+@sync
+async def test_w_twice_on_the_same_poem_writes_it_once(trained_runs: Path, home: Path) -> None:
+    """An engineer's review: `w w w` wrote …-qijue.md, -2 and -3 of one unchanged poem."""
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing() as (app, pilot, _pane):
+        await pilot.press("space", "space", "w")
+        await pilot.pause()
+        await pilot.press("w")
+        await pilot.pause()
+        assert len(list((home / "poems").glob("*.md"))) == 1
+        assert any(m.startswith("already saved, unchanged: ") for _s, _t, m in app.notices), app.notices
+        await pilot.press("space", "w")  # changed: saved anew
+        await pilot.pause()
+        assert len(list((home / "poems").glob("*.md"))) == 2
+
+
+@sync
+async def test_a_save_that_fails_says_why_in_words(trained_runs: Path, home: Path) -> None:
+    """An engineer's review: "could not save: [Errno 17] File exists: '…/poems'"."""
+    copy_run(trained_runs, home, "tiny-gru")
+    (home / "poems").write_text("not a folder", encoding="utf-8")
+    async with composing() as (app, pilot, _pane):
+        await pilot.press("space", "w")
+        await pilot.pause()
+        said = [m for s, _t, m in app.notices if s == "error" and m.startswith("could not save")]
+        assert said and "Errno" not in said[0] and "a file stands where a folder should be" in said[0], said

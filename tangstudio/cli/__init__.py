@@ -46,9 +46,9 @@ def _click_exceptions() -> tuple[Any, Any, Any]:
 
 
 def main() -> None:
-    from tangstudio.cli.errors import describe_os_error, report_and_exit, say
+    from tangstudio.cli.errors import report_and_exit, say
     from tangstudio.cli.stopping import OutputGone, gone_exit_code, output_gone, silence
-    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.errors import TangError, describe_os_error
 
     UsageError, ClickException, Abort = _click_exceptions()
     try:

@@ -5,6 +5,7 @@ Each returns what the pane says (`Said`), so the pane stays a list of keys.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ class Said(NamedTuple):
     message: str
     severity: Severity = "information"
     title: str = "Compose"
+    path: Path | None = None  # the file written, if any
 
 
 def save(session: Session | None, model: str, script: str) -> Said:
@@ -41,8 +43,10 @@ def save(session: Session | None, model: str, script: str) -> Said:
     try:
         path = save_poem(text, session.steps(), session.settings, model, script, check, _origin(session))
     except OSError as exc:
-        return Said(f"could not save: {exc}", "error")
-    return Said(f"saved to {path.with_suffix('.md')} (and .json beside it)", title="Poem saved")
+        from tangstudio.engine.errors import describe_os_error
+
+        return Said(f"could not save: {describe_os_error(exc)}", "error")
+    return Said(f"saved to {path.with_suffix('.md')} (and .json beside it)", title="Poem saved", path=path)
 
 
 def _origin(session: Session) -> dict | None:
@@ -68,7 +72,9 @@ def screenshot(app: App) -> Said:
         name = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-compose.svg"
         path = app.save_screenshot(name, str(folder))
     except OSError as exc:
-        return Said(f"could not save the screenshot: {exc}", "error")
+        from tangstudio.engine.errors import describe_os_error
+
+        return Said(f"could not save the screenshot: {describe_os_error(exc)}", "error")
     return Said(f"screenshot saved to {path}")
 
 

@@ -21,6 +21,7 @@ lives beside it: the fields (settings_bar.py), the side panel (panel.py), the st
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -108,6 +109,7 @@ class ComposePane(PoemReadout, Pane):
         self.drafts: drafts.Drafts | None = None  # `b`: best-of-K drafts shown in the panel
         self._drafts_shown = 0  # how many of them fit the panel: the keys that take one
         self._kept_texts: set[str] = set()  # poems as saved or copied: quitting loses none of them
+        self._saved_to: dict[str, Path] = {}  # each poem saved, and where
         self.kept_count = 0  # saves and copies so far (Ctrl+Q asks again after one)
         self._drawing = 0  # which `b` the drafts being drawn answer (a key that goes on moves it on)
         self._drafts_busy = False  # drafts are being drawn: the panel says so until they come
@@ -594,7 +596,17 @@ class ComposePane(PoemReadout, Pane):
         self._say(said)
 
     def action_save(self) -> None:
-        self._kept(export.save(self.session, self.model_target or "", self.script))
+        """Save the poem; the same poem saved again is not written twice (`w w` made -2, -3 files)."""
+        earlier = self._saved_to.get(self.poem_text())
+        if earlier is not None and earlier.exists():
+            self._say(
+                export.Said(f"already saved, unchanged: {earlier.with_suffix('.md')}", title="Poem saved")
+            )
+            return
+        said = export.save(self.session, self.model_target or "", self.script)
+        if said.path is not None:
+            self._saved_to[self.poem_text()] = said.path
+        self._kept(said)
 
     def action_screenshot(self) -> None:
         self._say(export.screenshot(self.app))
