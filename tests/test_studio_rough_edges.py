@@ -158,6 +158,27 @@ async def test_a_bilstm_run_says_its_curve_is_a_pseudo_loss(home: Path) -> None:
     assert "pseudo" not in labels[str(home / "runs" / "c-lstm")]
 
 
+@sync
+async def test_a_damaged_run_says_so_in_the_list(home: Path) -> None:
+    """An engineer's review: `arch = 5` in a config.toml listed the run as arch 5, nothing more."""
+    write_fake_run(home, "d5", "lstm", 50, 30)
+    config = home / "runs" / "d5" / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('arch = "lstm"', "arch = 5"), encoding="utf-8"
+    )
+    write_fake_run(home, "ok", "gru", 50, 30)
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        runs = app.query_one("#run-list")
+        labels = {
+            str(runs.get_option_at_index(i).value): str(runs.get_option_at_index(i).prompt)
+            for i in range(runs.option_count)
+        }
+    assert labels[str(home / "runs" / "d5")].endswith("damaged"), labels
+    assert "damaged" not in labels[str(home / "runs" / "ok")]
+
+
 def test_run_colours_stay_apart() -> None:
     from itertools import combinations
 

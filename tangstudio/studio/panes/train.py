@@ -67,7 +67,7 @@ class TrainPane(Pane):
         self.awaited: Path | None = None  # the --run asked for, until its folder appears
         self.followers: dict[str, RunFollower] = {}
         self.run_colors: dict[str, tuple[int, int, int]] = {}
-        self.labelled: dict[str, str] = {}  # the arch each list entry shows (it may arrive after the run)
+        self.labelled: dict[str, str] = {}  # what each list entry shows (_label_key): it may change
         self.processes: dict[str, TrainingProcess] = {}
         self.metric = "loss"
         self._ticks = 0
@@ -162,7 +162,7 @@ class TrainPane(Pane):
             follower = RunFollower(path)
             follower.poll()
             self.followers[key] = follower
-            self.labelled[key] = follower.arch
+            self.labelled[key] = _label_key(follower)
             self.run_colors[key] = run_color(len(self.run_colors))
             runs.add_option(Selection(self._label(follower), key, show))
         elif show:
@@ -178,11 +178,14 @@ class TrainPane(Pane):
         where = "" if self._in_home(follower) else "  attached"
         # a BiLSTM's loss is a pseudo-likelihood: drawn beside causal curves, it must say so
         kind = " · pseudo-loss" if follower.ppl_kind == "pseudo" else ""
-        return Text.assemble(
+        label = Text.assemble(
             ("■ ", rich_color(self.run_colors[key])),
             follower.name,
             (f"  {follower.arch}{kind}{where}", "dim"),
         )
+        if follower.config_error is not None:  # seen in the list, not only in the details box
+            label.append("  damaged", style="red")
+        return label
 
     def _in_home(self, run: RunFollower) -> bool:
         # Resolved, as attach and forget compare them: a symlinked or relative home (TANGSTUDIO_HOME=h)
@@ -226,11 +229,12 @@ class TrainPane(Pane):
             self._show_details(current)  # elapsed and ETA tick between log lines
 
     def _relabel(self) -> None:
-        """A run started here is listed before its config.toml exists: name its arch once it does."""
+        """A run started here is listed before its config.toml exists: name its arch once it does (and
+        say "damaged" when its config turns out so)."""
         runs = self.query_one("#run-list", SelectionList)
         for index, (key, follower) in enumerate(self.followers.items()):
-            if self.labelled.get(key) != follower.arch:
-                self.labelled[key] = follower.arch
+            if self.labelled.get(key) != _label_key(follower):
+                self.labelled[key] = _label_key(follower)
                 runs.replace_option_prompt_at_index(index, self._label(follower))
 
     def _check_processes(self) -> None:
@@ -523,3 +527,8 @@ def _mtime(path: Path) -> float:
         return (path / layout.METRICS).stat().st_mtime
     except OSError:
         return path.stat().st_mtime
+
+
+def _label_key(follower: RunFollower) -> str:
+    """What a run's list entry shows that can change: its arch, and whether its config is damaged."""
+    return f"{follower.arch}|{follower.config_error is not None}"
