@@ -521,3 +521,21 @@ def test_train_without_headless_refuses_a_taken_name_as_headless_does(tiny_corpu
     out = cli("train", "--arch", "gru", *SMALL, "--steps", "2", "--run", "taken", home=home)
     assert out.returncode == 2 and "taken" in out.stderr and "terminal" not in out.stderr, out.stderr
     assert not (home / "runs" / "taken-2").exists()
+
+
+def test_resuming_a_run_whose_budget_is_spent_evaluates_nothing_again(tiny_corpus, home):
+    """An engineer's review: `train --resume` of a finished run appended another eval and two
+    checkpoint lines (and rewrote best/) each time, for no new step."""
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "3", "--run", "spent", home=home)
+    assert made.returncode == 0, made.stderr
+    metrics = home / "runs" / "spent" / "metrics.jsonl"
+    before = [json.loads(line) for line in metrics.read_text(encoding="utf-8").splitlines()]
+    best = (home / "runs" / "spent" / "checkpoints" / "best" / "meta.json").read_text(encoding="utf-8")
+    again = cli("train", "--headless", "--run", "spent", "--resume", home=home)
+    assert again.returncode == 0, again.stderr
+    after = [json.loads(line) for line in metrics.read_text(encoding="utf-8").splitlines()]
+    added = [e["event"] for e in after[len(before) :]]
+    assert "eval" not in added and "checkpoint" not in added, added
+    assert (home / "runs" / "spent" / "checkpoints" / "best" / "meta.json").read_text(
+        encoding="utf-8"
+    ) == best

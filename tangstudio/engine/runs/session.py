@@ -194,6 +194,19 @@ class RunSession:
                 run.samples_path.write_text("", encoding="utf-8")
         self.writer = MetricsWriter(run.metrics_path)
 
+    def logged_eval(self, step: int) -> dict[str, Any] | None:
+        """The evaluation the log holds at `step`, if any: a resume of a run whose budget is spent
+        need not evaluate and save it again (an engineer's review: a duplicate eval and two
+        checkpoint lines in metrics.jsonl each time)."""
+        from tangstudio.engine.runs.metrics import read_jsonl_tail
+
+        found = [
+            e
+            for e in read_jsonl_tail(self.run.metrics_path).events
+            if e.get("event") == "eval" and e.get("step") == step
+        ]
+        return found[-1] if found else None
+
     def close(self) -> None:
         """Close the log and release the lock; a new run that never began training leaves no folder."""
         if self.writer is not None:

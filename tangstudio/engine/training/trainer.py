@@ -349,6 +349,10 @@ class Trainer:
 
         live.elapsed_s = elapsed()
         epoch_f = round(epoch + pos / steps_per_epoch, 4)
+        if budget_met and not self.last_eval:  # a resume of a run already done: its last eval stands
+            logged = self.session.logged_eval(step) if self.session is not None else None
+            if D.any_rank(self.info, [logged is not None], self.device)[0]:  # every rank agrees
+                self.last_eval = logged or {"step": step}
         if status == "finished" and self.last_eval.get("step") != step:
             self._evaluate_and_save(epoch_f)
         elif status == "interrupted":
