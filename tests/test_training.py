@@ -216,3 +216,32 @@ def test_an_unknown_poet_is_refused_before_the_run_folder_is_made(tiny_corpus, h
     with pytest.raises(TangError, match="no poet named"):
         train(tiny(tiny_corpus, steps=2, run="ghost", author="不存在"))
     assert list(runs.iterdir()) == [] and runs.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        MemoryError(),
+        RuntimeError("[enforce fail at alloc_cpu.cpp:127] . DefaultCPUAllocator: can't allocate memory"),
+    ],
+)
+def test_running_out_of_memory_is_one_line_and_leaves_no_run(tiny_corpus, failure, monkeypatch):
+    """An engineer's review: sizes the checks accept can need tens of GB, and the allocator's failure
+    came out as a forty-line traceback. The allocation is made to fail here (the machine has the
+    memory); what is tested is what the trainer makes of it."""
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.training.trainer import Trainer
+
+    def fail(self):
+        raise failure
+
+    monkeypatch.setattr(Trainer, "run", fail)
+    with pytest.raises(
+        TangError, match=r"^run 'oom' ran out of memory \(embed 16, hidden 24, 2 layers, batch 16\)"
+    ):
+        train(tiny(tiny_corpus, run="oom", steps=2))
+    with pytest.raises(RuntimeError, match="something else"):  # other errors are not taken for it
+        monkeypatch.setattr(
+            Trainer, "run", lambda self: (_ for _ in ()).throw(RuntimeError("something else"))
+        )
+        train(tiny(tiny_corpus, run="oom2", steps=2))

@@ -68,6 +68,15 @@ def given_options(config: TrainConfig) -> set[str]:
     return {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(default, f.name)}
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """An allocation that failed: Python's MemoryError, torch's OutOfMemoryError (a RuntimeError),
+    or the CPU allocator's "can't allocate memory"."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc)
+    return "can't allocate memory" in text or "out of memory" in text.lower()
+
+
 def train(
     config: TrainConfig,
     callbacks: Callback | Iterable[Callback] | None = None,
@@ -99,6 +108,16 @@ def train(
         where = f" ({exc.filename})" if exc.filename else ""
         raise TangError(
             f"run {config.run!r} stopped: {exc.strerror or exc}{where}; {_next_move(config)}"
+        ) from None
+    except (MemoryError, RuntimeError) as exc:
+        if not _out_of_memory(exc):
+            raise
+        # Sizes the checks accept (hidden 8192, 16 layers) can need tens of GB: one line, not a
+        # forty-line allocator traceback (an engineer's review).
+        raise TangError(
+            f"run {config.run!r} ran out of memory (embed {config.embed}, hidden {config.hidden}, "
+            f"{config.layers} layers, batch {config.batch_size}): choose a smaller model or batch"
+            + ("" if not run_path(config.run or "").config_path.is_file() else f"; {_next_move(config)}")
         ) from None
     except BaseException as exc:
         if info.enabled and not isinstance(exc, KeyboardInterrupt):
