@@ -62,6 +62,8 @@ def test_corpus_import_and_list(tmp_path, home):
     assert mixed.returncode == 0 and "left out 2 entries without a Chinese character" in mixed.stdout
     stats = json.loads(tangstudio("stats", "--corpus", "mixed", "--json", home=home).stdout)
     assert stats["poems"] == 1 and stats["forms"].get("free", 0) == 0
+    meta = json.loads((home / "corpora" / "mixed" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["source"] == str(poems.resolve())  # not a path relative to where it was run from
 
 
 def test_bad_options_exit_2_with_one_line(home, tmp_path):

@@ -539,3 +539,18 @@ def test_resuming_a_run_whose_budget_is_spent_evaluates_nothing_again(tiny_corpu
     assert (home / "runs" / "spent" / "checkpoints" / "best" / "meta.json").read_text(
         encoding="utf-8"
     ) == best
+
+
+def test_a_copied_run_is_evaluated_under_its_own_name_and_quiet_json_is_refused(tiny_corpus, home):
+    """An engineer's review: after `cp -a runs/r2 runs/c4`, `eval c4` said "r2 · lstm …"; and
+    `train --json --quiet` was taken, --quiet silently ignored."""
+    import shutil
+
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "orig", home=home)
+    assert made.returncode == 0, made.stderr
+    shutil.copytree(home / "runs" / "orig", home / "runs" / "copy")
+    data = json.loads(cli("eval", "copy", "--json", home=home).stdout)
+    assert data["run"] == "copy", data["run"]
+    both = cli("train", "--headless", "--json", "--quiet", "--steps", "1", "--run", "q", home=home)
+    assert both.returncode == 2 and "--quiet and --json together" in both.stderr
+    assert not (home / "runs" / "q").exists()

@@ -253,6 +253,12 @@ def train(
     from tangstudio.engine.training.config import TrainConfig
 
     given = given_options(ctx) - {"headless", "quiet", "as_json"}
+    if quiet and as_json:
+        from tangstudio.engine.errors import TangError
+
+        raise TangError(
+            "--quiet and --json together: --json prints the metrics as JSON lines, --quiet nothing; choose one"
+        )
     if resume and run is None:
         from tangstudio.engine.errors import TangError
 

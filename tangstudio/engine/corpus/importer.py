@@ -264,7 +264,12 @@ def import_corpus(
     )
     root = paths.corpora_dir()
     root.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, Any] = {"name": name, "poems": len(rows), "script": script, "source": str(path)}
+    meta: dict[str, Any] = {
+        "name": name,
+        "poems": len(rows),
+        "script": script,
+        "source": str(Path(path).resolve()),
+    }
     if without_lines_of is not None:
         meta["without_lines_of"] = without_lines_of
         meta["left_out"] = overlapping

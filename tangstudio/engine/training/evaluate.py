@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import torch
@@ -239,7 +240,8 @@ def evaluate_checkpoint(
     result = results[conditions[0]]
     extra = {f"ppl_{c}": r["ppl"] for c, r in results.items() if c != "planned"}
     return {
-        "run": meta.get("run"),
+        # The folder's name: a run copied (`cp -a runs/r2 runs/c4`) keeps r2 in its meta.json.
+        "run": _run_name(loaded.path) or meta.get("run"),
         "checkpoint": str(loaded.path),
         "step": meta.get("step"),
         "arch": loaded.config.arch,
@@ -262,3 +264,8 @@ def _unknown_share(vocab: Vocab, poems: list[Poem]) -> float:
 
     unknown, total = unknown_share([vocab.encode_poem(p.text, p.form) for p in poems])
     return unknown / max(1, total)
+
+
+def _run_name(checkpoint: Path) -> str | None:
+    """The run a checkpoint folder belongs to (…/NAME/checkpoints/best), or None for a bare one."""
+    return checkpoint.parent.parent.name if checkpoint.parent.name == "checkpoints" else None
