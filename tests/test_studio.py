@@ -376,6 +376,20 @@ async def test_opening_an_unknown_run_is_a_notification(home: Path) -> None:
 
 
 @sync
+async def test_opening_a_folder_that_is_no_run_is_refused_as_attach_refuses_it(
+    home: Path, tmp_path: Path
+) -> None:
+    """An engineer's review: `tangstudio --run /some/folder` listed any folder as a run, "waiting"."""
+    folder = tmp_path / "not-a-run"
+    folder.mkdir()
+    app = studio(run=str(folder))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any(f"{folder} is not a run folder" in m for m in errors(app)), app.notices
+        assert app.query_one("#run-list").option_count == 0
+
+
+@sync
 async def test_a_run_asked_for_before_it_exists_is_selected_when_it_appears(home: Path) -> None:
     """An engineer's review: `tangstudio --run live4` started beside the trainer (its folder comes
     seconds later) left another run highlighted, and `r` resumed that one. Nothing is highlighted

@@ -104,9 +104,15 @@ class TrainPane(Pane):
 
     def _open_initial(self, run: str) -> None:
         from tangstudio.engine.paths import run_folder
+        from tangstudio.studio.attached import run_problem
 
         path = run_folder(run)
-        if not path.is_dir():
+        problem = run_problem(path)
+        if problem is not None and path.exists() and path.parent != self.runs_root:
+            # a folder given by path that is no run (an engineer's review: listed as a run, "waiting")
+            self.notify(problem, title="Train", severity="error", timeout=8)
+            return
+        if problem is not None:
             # A run started elsewhere a moment ago (its folder comes seconds later): wait for it,
             # with no other run highlighted meanwhile, so r and s cannot act on one not asked for.
             self.awaited = path
