@@ -31,6 +31,14 @@ def test_check_reports_tones_rhyme_and_summary() -> None:
     assert "loose ✓" in out.stdout and "strict ✓" in out.stdout
 
 
+def test_a_lone_level_tone_is_named_in_the_verdict_line() -> None:
+    """A poet's review: 孤平 sat beside "tones loose ✓" as a warning only; it is a fault of 律."""
+    out = run("白日依山尽，月明照古城。欲穷千里目，更上一层楼。")
+    verdict = " ".join(out.stdout.split())
+    assert "孤平 ✗ (line 2)" in verdict, out.stdout
+    assert "孤平 ✗" not in " ".join(run(POEM).stdout.split())
+
+
 def test_a_doubled_pair_facing_a_doubled_pair_is_shown_once() -> None:
     """登高's 萧萧↔滚滚 read "萧↔滚 +1.0 叠字  萧↔滚 +1.0 叠字", like a row printed twice."""
     denggao = "风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。"
