@@ -72,6 +72,8 @@ def test_bad_options_exit_2_with_one_line(home, tmp_path):
         ["stats", "--script", "cursive"],
         ["stats", "--forms", "sonnet"],
         ["corpus", "import", str(tmp_path / "missing.txt"), "--name", "x"],
+        ["generate", "--rhyme-group", "一董", "-n", "1"],
+        ["generate", "--rhyme-group", "一东", "--no-rhyme", "-n", "1"],
     ):
         result = tangstudio(*args, home=home)
         assert result.returncode == 2, (args, result.stderr)

@@ -581,3 +581,43 @@ def test_the_draw_follows_the_distribution_tail_included():
     counts = np.bincount(draws, minlength=probs.size)
     assert abs(counts[0] / 20000 - 0.5) < 0.015 and abs(counts[1] / 20000 - 0.3) < 0.015
     assert abs(counts[2:].sum() / 20000 - 0.2) < 0.015 and (counts[2:] > 0).sum() > 900
+
+
+@pytest.mark.parametrize("group", ["七阳", "下平一先", "十灰"])
+def test_a_chosen_rhyme_group_is_the_poems_rhyme(lm, group):
+    """A poet's first ask: `--rhyme-group 七阳`. Every even line (and a rhyming line 1) ends in it."""
+    from tangstudio.engine.prosody import check_poem
+
+    for seed in range(4):
+        for form in ("wujue", "qilv"):
+            result = _composer(lm, form=form, rhyme_group=group, seed=seed, temperature=1.5).finish()
+            check = check_poem(result.text, form)
+            assert check.rhyme_ok and check.rhyme_group == group.removeprefix("下平"), (
+                result.text,
+                check.rhyme_group,
+            )
+            assert not any("首句" in w for w in check.warnings), (
+                check.warnings
+            )  # line 1 rhymes in it or not at all
+
+
+def test_a_rhyme_group_out_of_place_is_refused():
+    with pytest.raises(TangError, match="unknown 平 rhyme group '一董'"):
+        ComposeSettings(form="wujue", rhyme_group="一董")
+    with pytest.raises(TangError, match="needs the rhyme on"):
+        ComposeSettings(form="wujue", rhyme_group="一东", rhyme=False)
+    with pytest.raises(TangError, match="no rhyme scheme"):
+        ComposeSettings(form="free", rhyme_group="一东")
+    assert ComposeSettings(form="wujue", rhyme_group=" 上平一东 ").rhyme_group == "一东"
+
+
+def test_the_filler_rhymes_in_a_chosen_group_too(vocab):
+    from tangstudio.engine.compose.fill import Filler
+    from tangstudio.engine.prosody import check_poem
+
+    bl = _loaded(vocab, "bilstm")
+    for seed in range(3):
+        f = Filler(bl, ComposeSettings(form="wujue", rhyme_group="七阳", seed=seed))
+        f.refine(2)
+        check = check_poem(f.result().text, "wujue")
+        assert check.rhyme_ok and check.rhyme_group == "七阳", f.result().text

@@ -88,6 +88,12 @@ def generate(
     rhyme: bool = typer.Option(
         True, "--rhyme/--no-rhyme", help="Even lines rhyme in one 平水韵 平 group (fixed forms)."
     ),
+    rhyme_group: str = typer.Option(
+        "",
+        "--rhyme-group",
+        help="The 平 group to rhyme in, as the 平水韵 names it: 一东, 七阳, 下平一先 … (default: the poem's own).",
+        show_default=False,
+    ),
     tones: str = typer.Option("loose", "--tones", help="平仄 patterns: strict, loose (一三五不论) or off."),
     n: int = typer.Option(5, "-n", "--poems", help="How many poems."),
     seed: int | None = typer.Option(
@@ -173,6 +179,7 @@ def generate(
         top_k=top_k,
         top_p=top_p,
         rhyme=rhyme,
+        rhyme_group=rhyme_group,
         tones=tones,
         seed=seed,
         novelty=novelty,

@@ -56,6 +56,7 @@ class Plan:
     acrostic_ids: tuple[int, ...]
     variants: tuple[Variant, ...] = ()
     theme_ids: tuple[int, ...] = ()  # 藏字: characters the poem must contain somewhere
+    rhyme_groups: frozenset[str] | None = None  # the 平 group a person chose to rhyme in (--rhyme-group)
 
     def open_slots(self, pos: int) -> int:
         """How many character places from `pos` on (this one included) the decoder still chooses.
@@ -143,7 +144,7 @@ class CState:
 def start_state(plan: Plan) -> CState:
     """The state before the first character: theme characters the prefix or acrostic give are done."""
     given = set(plan.fixed.values()) | set(plan.acrostic_ids)
-    return CState(theme_left=frozenset(t for t in plan.theme_ids if t not in given))
+    return CState(groups=plan.rhyme_groups, theme_left=frozenset(t for t in plan.theme_ids if t not in given))
 
 
 @dataclass
@@ -238,6 +239,8 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
 
     found = tuple(variants(form)) if n_lines is not None else ()
     plan = Plan(form, n_lines, n_chars, fixed, len(fixed), tuple(vocab.stoi[c] for c in acrostic), found)
+    if settings.rhyme_group:
+        plan = replace(plan, rhyme_groups=frozenset({settings.rhyme_group}))
     theme = "".join(dict.fromkeys(ch for ch in typed_verse(settings.theme) if ch not in LINE_ENDS + "，, 、"))
     if theme:
         bad = [ch for ch in theme if not is_han(ch)]
@@ -354,7 +357,11 @@ def _rhyme_mask(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: C
         return None
     first = _first_rhymes(plan, settings, s)
     if s.line == 0:
-        return tables.rhymable if first else None
+        chosen = plan.rhyme_groups
+        if first:
+            return tables.rhymable if chosen is None else tables.rhyme_mask(chosen)
+        # a chosen group: line 1 ends on a 仄 character, or on a 平 one of the group (首句入韵)
+        return tables.rhyme_mask(chosen) | ~tables.ping_end if chosen and first is None else None
     if not plan.rhyme_position(s.line, s.col):
         return None
     rhyme = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)

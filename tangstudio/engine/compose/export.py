@@ -27,6 +27,7 @@ SETTING_KEYS = (
     "top_k",
     "top_p",
     "rhyme",
+    "rhyme_group",
     "tones",
     "novelty",
     "repeat_penalty",

@@ -107,7 +107,7 @@ class Filler:
         m, plan, tables = self.plan.chars_per_line, self.plan, self.tables
         line, col = self._where(position)
         strict, loose = list(range(len(plan.variants))), list(range(len(plan.variants)))
-        groups: frozenset[str] | None = None
+        groups: frozenset[str] | None = plan.rhyme_groups
         used: set[int] = set()
         for p, t in enumerate(self.tokens):
             pl, pc = divmod(p, m + 1)

@@ -59,6 +59,7 @@ class ComposeSettings:
     top_k: int = 0
     top_p: float = 0.95
     rhyme: bool = True
+    rhyme_group: str = ""  # the 平 group the even lines rhyme in ("一东", "下平七阳"); "" the model's choice
     tones: str = "loose"
     seed: int | None = None
     novelty: bool = True  # forbid completing a line that is a line of the training corpus
@@ -84,10 +85,25 @@ class ComposeSettings:
             raise TangError(f"unknown form {self.form!r}; choose one of: {', '.join(FORMS)}")
         self.form = found.name
         self.validate_sampling()
+        if self.rhyme_group:
+            self.rhyme_group = self._chosen_group(found)
         if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
             raise TangError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
         self._check_text()
         return self
+
+    def _chosen_group(self, form: forms.Form) -> str:
+        """The 平 group a poet asked to rhyme in, as the tables name it ("下平七阳" → "七阳")."""
+        from tangstudio.engine.prosody import PING_GROUPS
+
+        name = self.rhyme_group.strip().removeprefix("上平").removeprefix("下平")
+        if name not in PING_GROUPS:
+            raise TangError(f"unknown 平 rhyme group {self.rhyme_group!r}; one of: {' '.join(PING_GROUPS)}")
+        if not form.regulated:
+            raise TangError(f"{form.name} has no rhyme scheme to set a group for; choose a regulated form")
+        if not self.rhyme:
+            raise TangError("a rhyme group needs the rhyme on (leave out --no-rhyme)")
+        return name
 
     def check_seed_range(self, n: int) -> None:
         """Poem #k of a batch is drawn at seed + k − 1: check the last one too, before the first is
