@@ -86,6 +86,20 @@ def test_check_warns_where_a_line_passes_only_in_the_rare_reading() -> None:
     assert not any("inside a line" in w for w in plain.warnings)
 
 
+def test_a_line_is_read_by_the_pattern_its_heard_tones_fit() -> None:
+    """何人去不得 fits 平平平仄仄 with 去 free and 不 仄; the checker judged it by the swapped form
+    平平仄平仄, which only 不 read 平 would make of it, and then warned of 不's rare reading."""
+    result = check_poem("寂寞阳关日，萧萧草木风。何人去不得，却忆故乡中。", "wujue")
+    assert result.lines[2].pattern == "平平平仄仄" and result.tones_loose_ok
+    assert not any("「不」" in w for w in result.warnings), result.warnings
+    # a line the swapped form fits as heard is still read by it (杜甫's 何时倚虚幌)
+    moon = check_poem(
+        "今夜鄜州月，闺中只独看。遥怜小儿女，未解忆长安。香雾云鬟湿，清辉玉臂寒。何时倚虚幌，双照泪痕干。",
+        "wulv",
+    )
+    assert moon.lines[6].pattern == "平平仄平仄"
+
+
 def test_the_studio_marks_them_as_heard() -> None:
     from tangstudio.studio.widgets.poem_view import prosody_marks
 

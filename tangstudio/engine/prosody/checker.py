@@ -191,26 +191,39 @@ def _breaks(pattern: str, line: list[frozenset[str]], free: frozenset[int]) -> t
     return sum(j not in free for j in strict), len(strict)
 
 
-def _judged(pattern: str, line: list[frozenset[str]]) -> tuple[str, frozenset[int]]:
+def _judged(
+    pattern: str, line: list[frozenset[str]], heard: list[frozenset[str]] | None = None
+) -> tuple[str, frozenset[int]]:
     """The pattern a line is judged by, with the positions the loose rule frees: the standard one,
-    or its 平平仄平仄 form when the line fits that better (its core then has no free place)."""
+    or its 平平仄平仄 form when the line fits that better (its core then has no free place).
+
+    "Better": fewer loose breaks with every reading (the verdict), then as a reader hears it
+    (`heard`: prosody.inner_tones), then fewer strict breaks. 何人去不得 passes either way and is
+    read 平平平仄仄 with 去 free and 不 仄, not the swapped form only 不 read 平 would give it."""
     free = free_positions(len(pattern))
     head, core = pattern[:-5], pattern[-5:]
     if core not in _SWAPPED:
         return pattern, free
     swapped = head + _SWAPPED[core]
-    swapped_free = free - set(range(len(head), len(pattern)))
-    if _breaks(swapped, line, swapped_free) < _breaks(pattern, line, free):
-        return swapped, frozenset(swapped_free)
-    return pattern, free
+    swapped_free = frozenset(free - set(range(len(head), len(pattern))))
+    ear = heard if heard is not None else line
+
+    def fit(p: str, f: frozenset[int]) -> tuple[int, int, int]:
+        loose, strict = _breaks(p, line, f)
+        return loose, _breaks(p, ear, f)[0], strict
+
+    return (swapped, swapped_free) if fit(swapped, swapped_free) < fit(pattern, free) else (pattern, free)
 
 
 def _score(
-    variant: Variant, char_tones: list[list[frozenset[str]]], first_rhymes: bool
+    variant: Variant,
+    char_tones: list[list[frozenset[str]]],
+    first_rhymes: bool,
+    heard: list[list[frozenset[str]]] | None = None,
 ) -> tuple[int, int, int]:
     loose = strict = 0
-    for pattern, line in zip(variant.lines, char_tones):
-        judged, free = _judged(pattern, line)
+    for k, (pattern, line) in enumerate(zip(variant.lines, char_tones)):
+        judged, free = _judged(pattern, line, heard[k] if heard is not None else None)
         line_loose, line_strict = _breaks(judged, line, free)
         loose += line_loose
         strict += line_strict
@@ -303,6 +316,11 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     lines = split_lines(text)
     form = resolve_form(lines, form)
     char_tones = [[tones(ch, script) if ch != LOST else frozenset() for ch in line] for line in lines]
+    # as a reader hears each character inside its line (不 仄): what picks the pattern a line is read by
+    heard = [
+        [inner_tones(ch, script) if j < len(line) - 1 and t else t for j, (ch, t) in enumerate(zip(line, ts))]
+        for line, ts in zip(lines, char_tones)
+    ]
     # At a line end only the readings poets rhymed on count (還 is not a 一先 rhyme): tables.rhyming_groups.
     end_groups = [rhyming_groups(line[-1], script) for line in lines]
     regulated = forms.is_regulated(form)
@@ -319,8 +337,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         # Fewest loose breaks first, then the variant that agrees with whether line 1 rhymes, then
         # fewest strict ones: a line 1 ending on a 中 character (否: 平 尤 or 仄 有) that does not
         # rhyme is 首句不入韵 even if the 入韵 pattern fits a free place better.
-        chosen = min(variants(form), key=lambda v: _preference(_score(v, char_tones, first_rhymes)))
-        loose_bad, strict_bad, _ = _score(chosen, char_tones, first_rhymes)
+        chosen = min(variants(form), key=lambda v: _preference(_score(v, char_tones, first_rhymes, heard)))
+        loose_bad, strict_bad, _ = _score(chosen, char_tones, first_rhymes, heard)
 
     # A pattern whose line 1 ends on 平 is the 首句入韵 one; if line 1 then is not in the rhyme, the
     # name must not say it rhymes: 借邻韵 when it ends in a neighbouring group (a licence), else
@@ -331,12 +349,12 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     results: list[LineResult] = []
     warnings: list[str] = []
     if off_first and rhyme_group is not None and end_groups[0]:
-        heard = "/".join(_sorted_groups(end_groups[0]))
+        groups_heard = "/".join(_sorted_groups(end_groups[0]))
         warnings.append(
-            f"line 1: 首句出韵 — it ends on 平 as a rhyming first line does, but {lines[0][-1]} is {heard}, not {rhyme_group}"
+            f"line 1: 首句出韵 — it ends on 平 as a rhyming first line does, but {lines[0][-1]} is {groups_heard}, not {rhyme_group}"
         )
     for i, (line, line_tones) in enumerate(zip(lines, char_tones)):
-        pattern, free = _judged(chosen.lines[i], line_tones) if chosen else (None, frozenset())
+        pattern, free = _judged(chosen.lines[i], line_tones, heard[i]) if chosen else (None, frozenset())
         chars = []
         for j, (ch, t) in enumerate(zip(line, line_tones)):
             c = CharResult(ch, sorted(t), expected=pattern[j] if pattern else None, free=j in free)
