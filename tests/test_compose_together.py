@@ -281,7 +281,29 @@ def test_rank_units_finds_a_unit_planted_to_count_the_line(vocab):
     report = rank_units(lm, poems, top=3)
     line = next(q for q in report.quantities if q.name == "line_position")
     assert line.top[0].unit == "h0:3" and line.tracked and line.chance < 0.5
+    from tangstudio.engine.models.units import untrained_twin
+
+    against = rank_units(lm, poems, top=3, untrained=untrained_twin(lm, seed=2))
+    assert next(q for q in against.quantities if q.name == "line_position").tracked  # beyond untrained too
     assert {q.name for q in report.quantities} >= {"line_position", "poem_position", "line_end", "next_ping"}
+
+
+def test_a_unit_is_said_to_track_only_beyond_the_untrained_network(vocab):
+    """A student's review: an LSTM trained 1 step at lr 1e-9 had "unit h0:28 tracks position in the
+    poem (r -0.60; chance 0.06)": the shuffled labels say nothing of what a network's units follow
+    before training. Set against an untrained twin, an untrained network tracks nothing; the
+    planted counter above still does."""
+    from tangstudio.engine.models.units import rank_units, untrained_twin
+
+    poems = [(p, "wujue") for p in EXTRA] * 6
+    lm = _loaded(vocab, "lstm", seed=5, layers=1)
+    report = rank_units(lm, poems, top=3, untrained=untrained_twin(lm, seed=6))
+    for q in report.quantities:
+        assert q.untrained is not None and not q.tracked, (q.name, q.strength, q.untrained)
+        assert "untrained" in q.verdict() and q.to_dict()["untrained"] == round(q.untrained, 4)
+    line = next(q for q in report.quantities if q.name == "line_position")
+    if line.strength >= 0.5:  # an untrained LSTM's unit may follow the line already: said so
+        assert "does no better than an untrained network" in line.verdict()
 
 
 def test_two_traces_at_once_do_not_mix(vocab):

@@ -37,7 +37,7 @@ def inspect(
     with working(f"loading {model}") as shown:
         loaded = load_model(model)
         from tangstudio.engine.models.gates import kind_of
-        from tangstudio.engine.models.units import rank_units, val_poems
+        from tangstudio.engine.models.units import rank_units, untrained_twin, val_poems
 
         if kind_of(loaded.model) is None:
             raise TangError("inspect reads a left-to-right model (rnn, lstm, gru); this one is a bilstm")
@@ -46,7 +46,7 @@ def inspect(
         if len(sample) < 10:
             raise TangError("the model's corpus has fewer than 10 val poems here; nothing to measure")
         shown.update(f"reading every unit over {len(sample)} poems")
-        report = rank_units(loaded, sample, top=top)
+        report = rank_units(loaded, sample, top=top, untrained=untrained_twin(loaded))
     if as_json:
         from tangstudio.cli.render import print_json
 
@@ -67,7 +67,8 @@ def show_units(report) -> None:
     )
     console.print(
         "[dim]units: h<layer>:<index> hidden, c<layer>:<index> cell (LSTM), 0-based; r: Pearson correlation; "
-        "AUC: 1 or 0 separate perfectly, 0.5 is chance; chance: the best figure with the labels shuffled[/dim]"
+        "AUC: 1 or 0 separate perfectly, 0.5 is chance; chance: the best figure with the labels shuffled; "
+        "untrained: the best figure of this network before training (a unit must beat it to track)[/dim]"
     )
     for q in report.quantities:
         console.print()

@@ -41,6 +41,7 @@ CAVEATS = {
     "poem_position": "position in the poem and in the line are related (r of the two labels is not 0)",
 }
 WELL = {"r": 0.5, "auc": 0.8}  # |r| or max(AUC, 1 − AUC) from which a unit is said to track it
+MARGIN = {"r": 0.1, "auc": 0.05}  # and by how much it must beat the same network untrained
 MARKS = LINE_MARKS
 
 
@@ -61,6 +62,9 @@ class QuantityReport:
     samples: int
     top: list[UnitScore]
     chance: float  # best |r| / max(AUC, 1 − AUC) with the labels shuffled
+    # the best figure of the same network untrained (seeded weights, same shape), or None: what the
+    # inputs alone give a unit, before any learning (a student's review: a 1-step model "tracked")
+    untrained: float | None = None
 
     @property
     def strength(self) -> float:
@@ -71,7 +75,9 @@ class QuantityReport:
 
     @property
     def tracked(self) -> bool:
-        return self.strength >= WELL[self.stat]
+        """Well enough, and clearly beyond what the same network does untrained."""
+        beyond = self.untrained is None or self.strength >= self.untrained + MARGIN[self.stat]
+        return self.strength >= WELL[self.stat] and beyond
 
     def verdict(self) -> str:
         if not self.top:
@@ -80,9 +86,16 @@ class QuantityReport:
         figure = f"r {best.value:+.2f}" if self.stat == "r" else f"AUC {best.value:.2f}"
         if self.stat == "auc" and best.value < 0.5:
             figure += ", low when it holds"
+        against = f"chance {self.chance:.2f}" + (
+            "" if self.untrained is None else f", untrained {self.untrained:.2f}"
+        )
         if self.tracked:
-            return f"unit {best.unit} tracks it ({figure}; chance {self.chance:.2f})"
-        return f"no single unit tracks it well: the best is {best.unit} ({figure}; chance {self.chance:.2f})"
+            return f"unit {best.unit} tracks it ({figure}; {against})"
+        if self.strength >= WELL[self.stat]:
+            return (
+                f"the best unit, {best.unit} ({figure}), does no better than an untrained network ({against})"
+            )
+        return f"no single unit tracks it well: the best is {best.unit} ({figure}; {against})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +104,7 @@ class QuantityReport:
             "stat": self.stat,
             "samples": self.samples,
             "chance": round(self.chance, 4),
+            "untrained": None if self.untrained is None else round(self.untrained, 4),
             "tracked": self.tracked,
             "verdict": self.verdict(),
             "caveat": CAVEATS.get(self.name),
@@ -215,12 +229,19 @@ def auc(ranks: Tensor, y: Tensor) -> Tensor:
 
 
 def rank_units(
-    loaded: ModelWithVocab, poems: list[tuple[str, str]], top: int = 10, seed: int = 0
+    loaded: ModelWithVocab,
+    poems: list[tuple[str, str]],
+    top: int = 10,
+    seed: int = 0,
+    untrained: ModelWithVocab | None = None,
 ) -> UnitsReport:
-    """Rank every hidden and cell unit by how well it tracks each quantity over `poems`."""
+    """Rank every hidden and cell unit by how well it tracks each quantity over `poems`; with
+    `untrained` (the same network before training: `untrained_twin`), each quantity also gets the
+    best figure it reaches, which a trained unit must clearly beat to be said to track it."""
     kind = kind_of(loaded.model)
     if kind is None:
         raise ValueError("units are read from a causal rnn, lstm or gru")
+    baseline = None if untrained is None else _best_strengths(untrained, poems)
     values, names, labels = collect(loaded, poems)
     values = values.float()
     ranks_all: Tensor | None = None
@@ -256,8 +277,32 @@ def rank_units(
             strength, chance = (scores - 0.5).abs(), float((null - 0.5).abs().max() + 0.5)
         order = strength.argsort(descending=True)[:top].tolist()
         best = [UnitScore(names[i], float(scores[i])) for i in order]
-        report.quantities.append(QuantityReport(key, label, stat, len(y), best, chance))
+        floor = None if baseline is None else baseline.get(key)
+        report.quantities.append(QuantityReport(key, label, stat, len(y), best, chance, floor))
     return report
+
+
+def _best_strengths(loaded: ModelWithVocab, poems: list[tuple[str, str]]) -> dict[str, float]:
+    """Each quantity's best |r| or max(AUC, 1 − AUC) over every unit of `loaded`."""
+    report = rank_units(loaded, poems, top=1)
+    return {q.name: q.strength for q in report.quantities}
+
+
+@dataclass
+class _Twin:
+    model: nn.Module
+    vocab: Any
+
+
+def untrained_twin(loaded: Any, seed: int = 0) -> _Twin:
+    """The same architecture and vocabulary with fresh, seeded weights: what a unit reads before any
+    training (an LSTM's units already follow the position from its inputs and state alone)."""
+    from tangstudio.engine.models import build_model
+
+    with torch.random.fork_rng():  # the caller's random state is left as it was
+        torch.manual_seed(seed)
+        model = build_model(loaded.config).eval()
+    return _Twin(model, loaded.vocab)
 
 
 def val_poems(loaded: ModelWithVocab, limit: int = 400, seed: int = 0) -> list[tuple[str, str]]:
