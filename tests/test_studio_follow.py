@@ -229,3 +229,13 @@ def test_the_model_pane_says_what_the_fused_kernels_add_to_the_equations_count()
     assert second_biases({"arch": "gru", "layers": 1, "hidden": 128, "impl": "fused"}) == 3 * 128
     assert second_biases({"arch": "bilstm", "layers": 1, "hidden": 64, "impl": "fused"}) == 2 * 4 * 64
     assert second_biases({"arch": "lstm", "layers": 2, "hidden": 512, "impl": "cells"}) == 0
+
+
+def test_an_empty_sample_is_said_so_not_a_blank_line() -> None:
+    """An engineer's review: an early model's empty poem was logged as "sample (wujue): "."""
+    from tangstudio.engine.runs.events import EMPTY_SAMPLE, sample_shown
+    from tangstudio.studio.follow import sample_texts
+
+    assert sample_texts({"step": 3, "form": "wujue", "text": ""}) == [EMPTY_SAMPLE]
+    assert sample_texts({"step": 3, "form": "wujue", "text": "春眠"}) == ["春眠"]
+    assert sample_shown("  ") == EMPTY_SAMPLE

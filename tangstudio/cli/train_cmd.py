@@ -436,7 +436,9 @@ class PlainView(QuietView):
                 f"{event['val_bits_per_char']:.3f} bits/char, {_ppl_label(self.kind)} {event['val_ppl']:.2f}"
             )
         elif kind == "sample":
-            self.say(f"sample ({event['form']}): {event['text']}")
+            from tangstudio.engine.runs.events import sample_shown
+
+            self.say(f"sample ({event['form']}): {sample_shown(event['text'])}")
         elif kind == "checkpoint" and event.get("kind") == "best":
             self.say(f"best checkpoint at step {event['step']} → {event['path']}")
         elif kind == "done":

@@ -22,6 +22,7 @@ from pathlib import Path
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs.config import check_config_text
+from tangstudio.engine.runs.events import sample_shown
 from tangstudio.engine.runs.kinds import poem_runs
 from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES
 from tangstudio.engine.runs.metrics import MetricsFollower
@@ -275,7 +276,7 @@ class RunFollower:
 def sample_texts(record) -> list[str]:
     """Poem texts from one samples.jsonl record, whatever shape the trainer gives it."""
     if isinstance(record, str):
-        return [record]
+        return [sample_shown(record)]
     if not isinstance(record, dict):
         return []
     for key in ("samples", "texts"):
@@ -283,7 +284,7 @@ def sample_texts(record) -> list[str]:
             return [t for item in record[key] for t in sample_texts(item)]
     for key in ("text", "poem", "sample"):
         if isinstance(record.get(key), str):
-            return [record[key]]
+            return [sample_shown(record[key])]
     return []
 
 

@@ -135,3 +135,11 @@ class SampleEvent(TypedDict):
     form: str
     text: str
     time: str
+
+
+EMPTY_SAMPLE = "(nothing: the model ended the poem at once)"
+
+
+def sample_shown(text: str) -> str:
+    """A sample as the faces show it: an early model's empty poem said so, not a blank line."""
+    return text if text.strip() else EMPTY_SAMPLE
