@@ -47,6 +47,8 @@ def test_corpus_import_and_list(tmp_path, home):
     assert result.returncode == 0, result.stderr
     listed = tangstudio("corpus", "list", home=home)
     assert "mine" in listed.stdout
+    listed = json.loads(tangstudio("corpus", "list", "--json", home=home).stdout)
+    assert [c["name"] for c in listed] == ["tang", "mine"] and listed[1]["poems"] == 1
     stats = json.loads(tangstudio("stats", "--corpus", "mine", "--json", home=home).stdout)
     assert stats["poems"] == 1 and stats["top_authors"] == []  # a text file names no poet: "" is none
     said = " ".join(tangstudio("stats", "--corpus", "mine", home=home).stdout.split())

@@ -52,13 +52,24 @@ def import_(
 
 
 @corpus_app.command("list")
-def list_() -> None:
+def list_(
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON, as `runs list --json` does."),
+) -> None:
     """List the bundled corpus and every imported one."""
     from rich.table import Table
 
-    from tangstudio.cli.render import print_table
+    from tangstudio.cli.render import print_json, print_table
     from tangstudio.engine.corpus.importer import list_imported
 
+    if as_json:
+        bundled = {
+            "name": "tang",
+            "poems": 57607,
+            "script": "traditional",
+            "source": "bundled: chinese-poetry@2.0.1 (MIT)",
+        }
+        print_json([bundled, *list_imported()])
+        return
     table = Table("name", "poems", "script", "source")
     table.add_row("tang", "57,607", "traditional (converted on load)", "bundled: chinese-poetry@2.0.1 (MIT)")
     for meta in list_imported():
