@@ -167,6 +167,7 @@ def test_digits_train_eval_show_and_resume_through_the_cli(home):
     shown = cli("lab", "digits", "show", "d1", "--index", "3", home=home)
     assert shown.returncode == 0, shown.stderr
     assert any(ch in shown.stdout for ch in "▀▄█") and "P(class) after each row" in shown.stdout
+    assert "note: a BiLSTM" not in shown.stdout  # the caveat is the BiLSTM's alone (below)
     reading = json.loads(cli("lab", "digits", "show", "d1", "--index", "3", "--json", home=home).stdout)
     assert len(reading["probs_by_row"]) == 28
     assert all(math.isclose(sum(p), 1.0, rel_tol=1e-4) for p in reading["probs_by_row"])
@@ -577,3 +578,25 @@ def test_ctrl_c_in_a_memory_study_keeps_the_runs_that_finished(home):
     del whole["interrupted"]
     assert merge_results([whole, study])["interrupted"]  # a merge keeps the mark of its cut part
     assert "interrupted" not in merge_results([whole])
+
+
+def test_a_bilstms_row_by_row_scores_carry_their_caveat(home):
+    """A student's review: the BiLSTM's P(class) after each row reruns its backward pass from the
+    row just read, an input it never trained on, and nothing said so beside "settles at row"."""
+    out = cli(
+        "lab",
+        "digits",
+        "train",
+        "--run",
+        "b1",
+        "--arch",
+        "bilstm",
+        "--hidden",
+        "8",
+        "--steps",
+        "2",
+        home=home,
+    )
+    assert out.returncode == 0, out.stderr
+    shown = cli("lab", "digits", "show", "b1", "--index", "0", home=home, columns=200)
+    assert shown.returncode == 0 and "note: a BiLSTM reads every row both ways" in shown.stdout, shown.stdout

@@ -271,6 +271,10 @@ def digits_show(
         f"settles on {reading['predicted']} from row {knows} on" if knows else "never settles on one class",
         highlight=False,
     )
+    if reading["arch"] == "bilstm":
+        from tangstudio.engine.lab.models import PREFIX_CAVEAT
+
+        console.print(f"[dim]note: {PREFIX_CAVEAT}[/dim]")
 
 
 def _int_list(text: str, what: str) -> tuple[int, ...]:

@@ -109,7 +109,9 @@ class SequenceClassifier(nn.Module):
 
         For a one-directional cell this is the head on every h_t; the BiLSTM's backward direction
         is rerun over each prefix (rows t … 1), so it too never sees a row that has not arrived.
-        """
+        That is an input it never trained on (its backward pass always started at row 28), so a
+        BiLSTM's scores before the last row, and the row it "settles" at, say less than a causal
+        cell's (PREFIX_CAVEAT, shown with them)."""
         out, _ = self.rnn(x)
         if self.rnn_back is None:
             every_step: Tensor = self.head(out)
@@ -119,6 +121,13 @@ class SequenceClassifier(nn.Module):
             back, _ = self.rnn_back(x[:, : t + 1].flip(1))
             steps.append(self.head(torch.cat([out[:, t], back[:, -1]], dim=-1)))
         return torch.stack(steps, dim=1)
+
+
+PREFIX_CAVEAT = (
+    "a BiLSTM reads every row both ways: before the last row its backward pass starts at the row "
+    "just read, which it never did in training, so its early scores and the row it settles at are "
+    "not comparable with a one-way cell's"
+)
 
 
 def build_classifier(config: ClassifierConfig) -> SequenceClassifier:

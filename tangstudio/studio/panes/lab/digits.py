@@ -99,6 +99,9 @@ def digit_view(reading: dict[str, Any], browse: Browse, room: int) -> tuple[Text
         f"\n{where(browsed, browse.position, mistakes=browse.wrong_only)}: a {label}\n",
         verdict,
         f"\nsettles at row {knows}" if knows else "\nnever settles",
+        ("\n(a BiLSTM's early rows: its backward pass starts mid-digit, untrained so)", "dim")
+        if reading["arch"] == "bilstm"
+        else "",
     )
     bars = prob_bars(probs, label, width=max(3, min(36, room - 15)))
     return digit_text(reading["images"][k], rows), info, bars
