@@ -452,3 +452,29 @@ async def test_a_save_that_fails_says_why_in_words(trained_runs: Path, home: Pat
         await pilot.pause()
         said = [m for s, _t, m in app.notices if s == "error" and m.startswith("could not save")]
         assert said and "Errno" not in said[0] and "a file stands where a folder should be" in said[0], said
+
+
+@sync
+async def test_the_rhyme_group_field_sets_the_poems_rhyme(trained_runs: Path, home: Path) -> None:
+    """A poet's first ask, in the studio too: 韵 七阳, Enter, and the poem rhymes in it."""
+    from textual.widgets import Input
+
+    from tangstudio.engine.prosody import check_poem
+
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing() as (app, pilot, pane):
+        field = pane.query_one("#cp-rhyme_group", Input)
+        field.focus()
+        field.value = "七阳"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pane.session.settings.rhyme_group == "七阳"
+        while not pane.session.done:
+            pane.session.advance()
+        check = check_poem(pane.session.text, pane.session.settings.form)
+        assert check.rhyme_ok and check.rhyme_group == "七阳", pane.session.text
+        field.focus()
+        field.value = "一董"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("rhyme group '一董'" in m for m in errors(app)), app.notices

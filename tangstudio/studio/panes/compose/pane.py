@@ -168,9 +168,12 @@ class ComposePane(PoemReadout, Pane):
             self._load_selected()
 
     @on(Select.Changed, "#cp-form")
-    @on(Input.Submitted, "#cp-acrostic, #cp-prefix, #cp-theme, #cp-primer, #cp-title, #cp-plan")
+    @on(
+        Input.Submitted,
+        "#cp-acrostic, #cp-prefix, #cp-theme, #cp-primer, #cp-title, #cp-plan, #cp-rhyme_group",
+    )
     def _shape_changed(self, event: Message) -> None:
-        """Form, acrostic, prefix, theme and primer shape the whole poem: start a new one (题 and 纲: PlanDesk)."""
+        """Form, acrostic, prefix, theme, primer and 韵 shape the whole poem: start a new one (题 and 纲: PlanDesk)."""
         event.stop()
         if isinstance(event, Input.Submitted) and event.input.id in ("cp-title", "cp-plan"):
             return self.plan_desk.submitted(str(event.input.id))

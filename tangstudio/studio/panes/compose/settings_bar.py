@@ -36,9 +36,10 @@ HINTS = {
     "title": "e.g. 送友人",
     "primer": "read first, not shown",
     "plan": "a keyword per line, e.g. 山,水,-,归 (- leaves it to the planner)",
+    "rhyme_group": "e.g. 七阳",
 }
 # The typed text a poem is begun with (纲 aside: asked_plan decides what of it a poem is asked with).
-SHAPE_FIELDS = ("title", "acrostic", "prefix", "theme", "primer")
+SHAPE_FIELDS = ("title", "acrostic", "prefix", "theme", "primer", "rhyme_group")
 
 
 class SettingsBar(Vertical):
@@ -49,6 +50,7 @@ class SettingsBar(Vertical):
     #cp-theme { width: 1fr; max-width: 24; }
     #cp-title { width: 1fr; max-width: 20; }
     #cp-plan { width: 1fr; }
+    #cp-rhyme_group { width: 10; }
     #cp-primer { width: 1fr; }
     """
 
@@ -105,6 +107,11 @@ class SettingsBar(Vertical):
         with Horizontal(classes="settings-row"):
             yield Label("纲", classes="field-label")
             yield Input("", id="cp-plan", placeholder=HINTS["plan"], compact=True)
+            # the 平 group to rhyme in (generate --rhyme-group): empty, the poem's own
+            yield Label("韵", classes="field-label")
+            yield Input(
+                DEFAULTS.rhyme_group, id="cp-rhyme_group", placeholder=HINTS["rhyme_group"], compact=True
+            )
 
     # What the pane reads -----------------------------------------------------------------------
 
@@ -138,6 +145,7 @@ class SettingsBar(Vertical):
             theme=text("theme"),
             primer=text("primer"),
             rhyme=self.query_one("#cp-rhyme", Checkbox).value,
+            rhyme_group=text("rhyme_group"),
             tones=str(self.query_one("#cp-tones", Select).value),
             seed=seed,
             temperature=numbers["temperature"],
