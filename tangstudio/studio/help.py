@@ -77,8 +77,9 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 
 Temperature, top-k, top-p, drafts (how many tries `p` keeps the best of, per line; 1: plain
 sampling), rhyme and tones apply from the next character; form, 藏头 (acrostic),
-prefix, 藏字 (theme: characters the poem must contain, placed by the decoder where they still fit)
-and primer (text the model reads before the poem, not shown) start a new poem.
+prefix, 藏字 (theme: characters the poem must contain, placed by the decoder where they still fit),
+primer (text the model reads before the poem, not shown) and 韵 (the 平 group to rhyme in, e.g.
+七阳; empty, the poem's own) start a new poem.
 
 **题 and 纲 (a model trained with titles and plans).** Enter in 题 starts a new poem that the model
 writes after the title, with no keywords (measured to read better than the planner's); the model
