@@ -64,6 +64,8 @@ async def test_f5_opens_the_lab_and_steps_through_a_digit(lab_run: str) -> None:
         assert pane.view == "curves" and pane.shown()[0].val  # the run's evaluations are on the chart
         await _to_digit_view(pilot)
         assert pane.view == "digit" and pane.rows_read == 0
+        before = shown_text(app.query_one("#lab-bars"))  # no made-up 10 % bars before a row is read
+        assert "%" not in before and "from the first row on" in before, before
         for _ in range(5):
             await pilot.press("right")
         await settle(pilot)

@@ -81,7 +81,7 @@ def digit_view(reading: dict[str, Any], browse: Browse, room: int) -> tuple[Text
     label = int(reading["labels"][k])
     rows = browse.rows_read
     if rows == 0:
-        probs = [0.1] * 10
+        probs = []
         verdict = Text("no row read yet: → reads one", style="dim")
     else:
         probs = reading["probs"][k][rows - 1]
@@ -103,7 +103,11 @@ def digit_view(reading: dict[str, Any], browse: Browse, room: int) -> tuple[Text
         if reading["arch"] == "bilstm"
         else "",
     )
-    bars = prob_bars(probs, label, width=max(3, min(36, room - 15)))
+    bars = (
+        prob_bars(probs, label, width=max(3, min(36, room - 15)))
+        if rows
+        else Text("the ten class probabilities show from the first row on", style="dim")
+    )  # not ten made-up 10 % bars: nothing has been read yet (a student's review)
     return digit_text(reading["images"][k], rows), info, bars
 
 
