@@ -554,3 +554,15 @@ def test_a_copied_run_is_evaluated_under_its_own_name_and_quiet_json_is_refused(
     both = cli("train", "--headless", "--json", "--quiet", "--steps", "1", "--run", "q", home=home)
     assert both.returncode == 2 and "--quiet and --json together" in both.stderr
     assert not (home / "runs" / "q").exists()
+
+
+def test_eval_of_a_run_whose_corpus_is_gone_names_the_run(tiny_corpus, home):
+    """An engineer's review: `eval RUN` said only "unknown corpus 'wj'"."""
+    import shutil
+
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "lost", home=home)
+    assert made.returncode == 0, made.stderr
+    shutil.rmtree(home / "corpora" / tiny_corpus)
+    out = cli("eval", "lost", home=home)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert f"lost was trained on corpus {tiny_corpus!r}, which is not in this home" in out.stderr, out.stderr

@@ -206,6 +206,14 @@ def evaluate_checkpoint(
         raise TangError(f"checkpoint {loaded.path} does not say which corpus it was trained on") from None
     forms = forms or trained_forms
     say(f"loading corpus {corpus_name}")
+    from tangstudio.engine.corpus.source import available_corpora
+
+    if corpus_name not in available_corpora():  # said with the run's name, not "unknown corpus 'wj'"
+        raise TangError(
+            f"{_run_name(loaded.path) or loaded.path} was trained on corpus {corpus_name!r}, which is not in "
+            f"this home (corpora: {', '.join(available_corpora())}): import it again with "
+            f"`tangstudio corpus import PATH --name {corpus_name}`"
+        )
     corpus = load_corpus(corpus_name, loaded.vocab.script)
     inherited = bool((meta.get("train_config") or {}).get("init_from"))
     if not inherited:
