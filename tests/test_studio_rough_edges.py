@@ -401,3 +401,18 @@ async def test_a_run_of_a_symlinked_home_is_the_homes_own(tmp_path: Path, monkey
         assert not any(
             "attached" in str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count)
         )
+
+
+@sync
+async def test_the_corpus_panes_scroller_shows_its_focus(home: Path) -> None:
+    """An engineer's review: one Tab stop of the Corpus pane (its scroller) showed no focus."""
+    app = studio(pane="corpus")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        body = app.query_one("#corpus-body")
+        app.set_focus(None)
+        await pilot.pause()
+        unfocused = body.styles.background
+        body.focus()
+        await pilot.pause()
+        assert app.focused is body and body.styles.background != unfocused
