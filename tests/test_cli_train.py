@@ -566,3 +566,18 @@ def test_eval_of_a_run_whose_corpus_is_gone_names_the_run(tiny_corpus, home):
     out = cli("eval", "lost", home=home)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert f"lost was trained on corpus {tiny_corpus!r}, which is not in this home" in out.stderr, out.stderr
+
+
+def test_replacing_a_corpus_runs_were_trained_on_says_so(tiny_corpus, tiny_corpus_file, home):
+    """An engineer's review: `corpus import --force` replaced a corpus under its runs without a word."""
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "user", home=home)
+    assert made.returncode == 0, made.stderr
+    again = cli("corpus", "import", str(tiny_corpus_file), "--name", tiny_corpus, "--force", home=home)
+    assert again.returncode == 0, again.stderr
+    said = " ".join(again.stdout.split())
+    assert (
+        f"note: user was trained on the corpus this replaced; their evaluations and copy checks now read the new {tiny_corpus}"
+        in said
+    )
+    fresh = cli("corpus", "import", str(tiny_corpus_file), "--name", "other", "--force", home=home)
+    assert "note:" not in fresh.stdout

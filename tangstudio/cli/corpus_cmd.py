@@ -48,6 +48,15 @@ def import_(
         console.print(
             f"left out {result['overlapping']:,} poems sharing a line with {without_lines_of}'s val or test poems"
         )
+    if force:
+        from tangstudio.engine.runs.rundir import runs_trained_on
+
+        users = runs_trained_on(name)
+        if users:  # an engineer's review: replaced without a word under runs trained on it
+            console.print(
+                f"[yellow]note: {', '.join(users)} {'was' if len(users) == 1 else 'were'} trained on the corpus "
+                f"this replaced; their evaluations and copy checks now read the new {name}[/yellow]"
+            )
     console.print(f"try: tangstudio stats --corpus {name}")
 
 

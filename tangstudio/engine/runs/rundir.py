@@ -314,6 +314,22 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
     )
 
 
+def runs_trained_on(corpus: str) -> list[str]:
+    """The runs of the home whose config.toml names `corpus` (read alone: no weights checked)."""
+    root = paths.runs_dir()
+    found = []
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        try:
+            config = RunDir(path).config()
+        except TangError:
+            continue
+        if config.get("corpus") == corpus:
+            found.append(path.name)
+    return found
+
+
 def list_runs(kind: str | None = None) -> list[RunSummary]:
     """Every run folder in the home, damaged ones included (shown as such, never skipped).
 
