@@ -468,6 +468,8 @@ def test_a_resume_never_writes_over_a_run_it_cannot_continue(tiny_corpus, home):
 
     meta = run / "checkpoints" / "best" / "meta.json"
     meta.write_text("[]", encoding="utf-8")
+    studio_way = cli("train", "--run", "k", "--resume", home=home)  # refused before a studio would open
+    assert studio_way.returncode == 2 and "run k is damaged" in studio_way.stderr, studio_way.stderr
     out = cli("train", "--headless", "--run", "k", "--resume", "--steps", "8", home=home)
     assert out.returncode == 2 and out.stderr.startswith("error: run k is damaged ("), out.stderr
     assert "best/meta.json is damaged (not a JSON object)" in out.stderr and "runs show k" in out.stderr
@@ -511,6 +513,11 @@ def test_a_runs_last_standing_in_for_its_best_is_said(tiny_corpus, home):
             "note: f has no best/ checkpoint: using last/ (step 3), its latest weights, not its best"
             in out.stderr
         )
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "3", "--run", "g", home=home)
+    assert made.returncode == 0, made.stderr
+    last = home / "runs" / "g" / "checkpoints" / "last"
+    asked = cli("score", "白日依山尽，黄河入海流。", "--model", str(last), home=home)  # last/ by its path
+    assert asked.returncode == 0 and "no best/" not in asked.stderr, asked.stderr
 
 
 def test_train_without_headless_refuses_a_taken_name_as_headless_does(tiny_corpus, home):

@@ -609,6 +609,20 @@ def test_a_rhyme_group_out_of_place_is_refused():
     with pytest.raises(TangError, match="no rhyme scheme"):
         ComposeSettings(form="free", rhyme_group="一东")
     assert ComposeSettings(form="wujue", rhyme_group=" 上平一东 ").rhyme_group == "一东"
+    assert ComposeSettings(form="wujue", rhyme_group="七陽").rhyme_group == "七阳"  # traditional, too
+    with pytest.raises(TangError, match="unknown 平 rhyme group '上平一先'"):  # 一先 is 下平
+        ComposeSettings(form="wujue", rhyme_group="上平一先")
+
+
+def test_a_chosen_rhyme_group_and_a_prefix_must_agree_and_line_one_is_told_why(lm):
+    """A review of the diff: a prefix rhyming elsewhere failed the rhyme in silence, and line 1's
+    end refused 东 with "the pattern kept rhymes line 1, and 东 is in no 平 rhyme group"."""
+    with pytest.raises(TangError, match="the prefix ends line 2 on 流 \\(十一尤\\), not in 七阳"):
+        _composer(lm, form="wujue", rhyme_group="七阳", prefix="白日依山尽，黄河入海流。")
+    c = _composer(lm, form="wujue", rhyme_group="七阳", prefix="春风吹柳")
+    said = c.judge("东").reason
+    assert said == "东 is 平 (一东): line 1 ends on a 仄 character or rhymes in 七阳, the group chosen", said
+    assert c.judge("看").reason is None  # 看 read 仄 may end line 1
 
 
 def test_the_filler_rhymes_in_a_chosen_group_too(vocab):

@@ -330,3 +330,9 @@ def test_a_poet_review_of_check_lost_unknown_and_repeated_rhymes() -> None:
     assert not any(
         "重韵" in w for w in check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。").warnings
     )
+    free = check_poem(
+        "君不见黄河之水天上来，奔流到海不复回。君不见高堂明镜悲白发，朝如青丝暮成雪。"
+        "人生得意须尽欢，莫使金樽空对月。天生我材必有用，千金散尽还复来。",
+        "free",
+    )
+    assert not any("重韵" in w for w in free.warnings)  # free verse's rhyme places are only guessed

@@ -37,6 +37,8 @@ def test_a_lone_level_tone_is_named_in_the_verdict_line() -> None:
     verdict = " ".join(out.stdout.split())
     assert "孤平 ✗ (line 2)" in verdict, out.stdout
     assert "孤平 ✗" not in " ".join(run(POEM).stdout.split())
+    data = json.loads(run("白日依山尽，月明照古城。欲穷千里目，更上一层楼。", "--json").stdout)
+    assert data["faults"] == ["line 2: 孤平"]  # the JSON names them too (a review of the diff)
 
 
 def test_a_doubled_pair_facing_a_doubled_pair_is_shown_once() -> None:

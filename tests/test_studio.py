@@ -387,6 +387,10 @@ async def test_opening_a_folder_that_is_no_run_is_refused_as_attach_refuses_it(
         await settle(pilot)
         assert any(f"{folder} is not a run folder" in m for m in errors(app)), app.notices
         assert app.query_one("#run-list").option_count == 0
+    app = studio(run=str(tmp_path / "nowhere" / "run"))  # a path outside the home is not waited for
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any("no such folder" in m for m in errors(app)), app.notices
 
 
 @sync

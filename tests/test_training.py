@@ -240,6 +240,9 @@ def test_running_out_of_memory_is_one_line_and_leaves_no_run(tiny_corpus, failur
         TangError, match=r"^run 'oom' ran out of memory \(embed 16, hidden 24, 2 layers, batch 16\)"
     ):
         train(tiny(tiny_corpus, run="oom", steps=2))
+    from tangstudio.engine import paths
+
+    assert not (paths.runs_dir() / "oom").exists()  # a new run that never trained leaves no folder
     with pytest.raises(RuntimeError, match="something else"):  # other errors are not taken for it
         monkeypatch.setattr(
             Trainer, "run", lambda self: (_ for _ in ()).throw(RuntimeError("something else"))

@@ -140,9 +140,7 @@ def show_check(result) -> None:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")
         # 孤平 and 三平尾 are faults of 律 in their own right, not notes beside a pass (a poet's review)
         for fault in ("孤平", "三平尾"):
-            lines = [
-                w.split(":")[0].removeprefix("line ") for w in result.warnings if w.endswith(f": {fault}")
-            ]
+            lines = [w.split(":")[0].removeprefix("line ") for w in result.faults if w.endswith(f": {fault}")]
             if lines:
                 parts.append(f"[bold red]{fault} ✗[/bold red] (line {', '.join(lines)})")
     parts.append(f"warnings {len(result.warnings)}")

@@ -241,6 +241,7 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
     plan = Plan(form, n_lines, n_chars, fixed, len(fixed), tuple(vocab.stoi[c] for c in acrostic), found)
     if settings.rhyme_group:
         plan = replace(plan, rhyme_groups=frozenset({settings.rhyme_group}))
+        _check_given_rhymes(plan, tables)
     theme = "".join(dict.fromkeys(ch for ch in typed_verse(settings.theme) if ch not in LINE_ENDS + "，, 、"))
     if theme:
         bad = [ch for ch in theme if not is_han(ch)]
@@ -256,6 +257,20 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
                 f"the theme needs {len(left)} places but {form} leaves {room} open after the prefix and acrostic"
             )
     return plan
+
+
+def _check_given_rhymes(plan: Plan, tables: VocabTables) -> None:
+    """A prefix that ends an even line outside the chosen rhyme group: one line, not a poem that
+    fails its rhyme in silence (`--rhyme-group 七阳 --prefix 白日依山尽，黄河入海流。`)."""
+    chosen = plan.rhyme_groups or frozenset()
+    for pos, token in sorted(plan.fixed.items()):
+        line, col = divmod(pos, plan.chars_per_line + 1)
+        groups = tables.groups_of[token]
+        if plan.rhyme_position(line, col) and groups and not groups & chosen:
+            raise TangError(
+                f"the prefix ends line {line + 1} on {tables.vocab.itos[token]} ({'/'.join(sorted(groups))}), "
+                f"not in {'/'.join(sorted(chosen))}, the rhyme group chosen: change one or the other"
+            )
 
 
 def _tone_mask(
@@ -361,7 +376,7 @@ def _rhyme_mask(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: C
         if first:
             return tables.rhymable if chosen is None else tables.rhyme_mask(chosen)
         # a chosen group: line 1 ends on a 仄 character, or on a 平 one of the group (首句入韵)
-        return tables.rhyme_mask(chosen) | ~tables.ping_end if chosen and first is None else None
+        return tables.rhyme_mask(chosen) | tables.ze_end if chosen and first is None else None
     if not plan.rhyme_position(s.line, s.col):
         return None
     rhyme = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
@@ -444,9 +459,11 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
     forgiven, unrhymed = s.forgiven, s.unrhymed
     first_groups = s.first_groups
     if plan.regulated:
-        t = tables.tones_at(token_id, line_end=s.col == plan.chars_per_line - 1)
-        strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
+        line_end = s.col == plan.chars_per_line - 1
         given = plan.fixed.get(s.pos) == token_id  # a prefix's: the person's, not the composer's
+        # the composer's own characters as heard; a person's in any reading, as the checker reads them
+        t = tables.given_tones(token_id, line_end) if given else tables.tones_at(token_id, line_end)
+        strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
         kept = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
         if kept or not loose:
             loose = kept
@@ -508,6 +525,12 @@ def refusal(
         return f"{ch!r} cannot go at {where}"
     rhyme = _rhyme_mask(plan, tables, settings, s)
     if rhyme is not None and not bool(rhyme[token]):
+        if s.line == 0 and plan.rhyme_groups:
+            chosen = "/".join(sorted(plan.rhyme_groups))
+            mine = "/".join(sorted(tables.groups_of[token])) or "no 平 group"
+            return (
+                f"{ch} is 平 ({mine}): line 1 ends on a 仄 character or rhymes in {chosen}, the group chosen"
+            )
         if s.line == 0:
             return (
                 f"{ch} cannot end {where}: the pattern kept rhymes line 1, and {ch} is in no 平 rhyme group"

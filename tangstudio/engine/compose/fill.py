@@ -113,7 +113,8 @@ class Filler:
             pl, pc = divmod(p, m + 1)
             if p == position or t == MASK or pc == m:
                 continue
-            tones = tables.tones_at(t, line_end=pc == m - 1)
+            given = plan.fixed.get(p) == t  # a person's character: any of its readings, as the checker
+            tones = tables.given_tones(t, pc == m - 1) if given else tables.tones_at(t, line_end=pc == m - 1)
             if tones:
                 strict = [i for i in strict if plan.variants[i].lines[pl][pc] in tones]
                 loose = [i for i in loose if plan.variants[i].loose_lines[pl][pc] in ("中", *tones)]

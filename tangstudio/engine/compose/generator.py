@@ -561,7 +561,8 @@ class Composer:
         m = self.plan.chars_per_line + 1
         for pos, token in keep.items():
             line, col = divmod(pos, m)
-            t = self.tables.tones_at(token, line_end=col == self.plan.chars_per_line - 1)
+            # kept text (locked lines, a person's words) in any reading, as the checker reads it
+            t = self.tables.given_tones(token, line_end=col == self.plan.chars_per_line - 1)
             if self.plan.rhyme_position(line, col) and self.tables.groups_of[token]:
                 narrowed = (
                     self.tables.groups_of[token] if groups is None else groups & self.tables.groups_of[token]

@@ -93,16 +93,21 @@ class ComposeSettings:
         return self
 
     def _chosen_group(self, form: forms.Form) -> str:
-        """The 平 group a poet asked to rhyme in, as the tables name it ("下平七阳" → "七阳")."""
+        """The 平 group a poet asked to rhyme in, as the tables name it ("下平七阳" → "七阳";
+        traditional 七陽 too). A 上平/下平 prefix must be the group's own half."""
+        from tangstudio.engine.corpus.script import convert
         from tangstudio.engine.prosody import PING_GROUPS
 
-        name = self.rhyme_group.strip().removeprefix("上平").removeprefix("下平")
-        if name not in PING_GROUPS:
-            raise TangError(f"unknown 平 rhyme group {self.rhyme_group!r}; one of: {' '.join(PING_GROUPS)}")
+        asked = self.rhyme_group.strip()
+        name = convert(asked, "traditional", "simplified")
+        half = name[:2] if name[:2] in ("上平", "下平") else ""
+        name = name.removeprefix(half)
+        if name not in PING_GROUPS or (half and (PING_GROUPS.index(name) < 15) != (half == "上平")):
+            raise TangError(f"unknown 平 rhyme group {asked!r}; one of: {' '.join(PING_GROUPS)}")
         if not form.regulated:
             raise TangError(f"{form.name} has no rhyme scheme to set a group for; choose a regulated form")
         if not self.rhyme:
-            raise TangError("a rhyme group needs the rhyme on (leave out --no-rhyme)")
+            raise TangError("a rhyme group needs the rhyme on")
         return name
 
     def check_seed_range(self, n: int) -> None:

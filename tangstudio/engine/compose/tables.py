@@ -18,7 +18,7 @@ import numpy as np
 from tangstudio.engine.corpus.vocab import EOS, Vocab
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, COMMA, PERIOD, is_han
-from tangstudio.engine.prosody import PING_GROUPS, end_tones, inner_tones
+from tangstudio.engine.prosody import PING_GROUPS, end_tones, inner_tones, tones
 from tangstudio.engine.prosody.tables import (
     PING,
     ZE,
@@ -45,8 +45,8 @@ class VocabTables:
     # known reading (㔉, 𥐻: 107 of the default's), whose tone no line can be judged by.
     not_drawn: np.ndarray
     # bool[V]: hanzi heard 平 inside a line (prosody.inner_tones: 不 is 仄 there, 吟 平), and at its
-    # end (prosody.end_tones: 間, 中, 行 are 平 there). A character of no known tone is in none of
-    # them: where the pattern fixes a tone, the composer writes only what is known to fit.
+    # end (prosody.end_tones: 間, 中, 行 are 平 there). A character of no known tone is in all of
+    # them, as the checker lets it fit, so a person may type one; `not_drawn` keeps the composer off it.
     ping: np.ndarray
     ze: np.ndarray
     ping_end: np.ndarray
@@ -55,6 +55,7 @@ class VocabTables:
     group_masks: np.ndarray  # bool[G, V]
     rhymable: np.ndarray  # bool[V]: hanzi in at least one 平 group
     tones_of: list[frozenset[str]]  # per id: its tones inside a line (prosody.inner_tones)
+    all_tones_of: list[frozenset[str]]  # per id: every reading's tone (prosody.tones), for given text
     groups_of: list[frozenset[str]]  # per id: its 平 groups only
     end_tones_of: list[frozenset[str]]  # per id: its tones where it ends a line
     punct_ids: dict[str, int]  # line-ending marks present in the vocabulary
@@ -81,6 +82,11 @@ class VocabTables:
         """The tones `token_id` is heard in: the common reading where the poets nearly always use one,
         at a line end (prosody.end_tones) or inside it (prosody.inner_tones)."""
         return self.end_tones_of[token_id] if line_end else self.tones_of[token_id]
+
+    def given_tones(self, token_id: int, line_end: bool) -> frozenset[str]:
+        """The tones a character a person gave (a prefix, a kept line) may stand for: every reading
+        inside a line, as the checker allows it, so 向晚意不适 given is not "relaxed" by its 不."""
+        return self.end_tones_of[token_id] if line_end else self.all_tones_of[token_id]
 
     def onehot(self, token_id: int) -> np.ndarray:
         mask = np.zeros_like(self.hanzi)
@@ -148,6 +154,7 @@ def _build(vocab: Vocab) -> VocabTables:
     ping_end = [False] * V
     ze_end = [False] * V
     tones_of: list[frozenset[str]] = [frozenset()] * V
+    all_tones_of: list[frozenset[str]] = [frozenset()] * V
     end_tones_of: list[frozenset[str]] = [frozenset()] * V
     groups_of: list[frozenset[str]] = [frozenset()] * V
     group_index = {g: i for i, g in enumerate(PING_GROUPS)}
@@ -158,11 +165,13 @@ def _build(vocab: Vocab) -> VocabTables:
             continue
         hanzi[i] = True
         tones_of[i] = inner_tones(ch, script)
-        ping[i] = PING in tones_of[i]
-        ze[i] = ZE in tones_of[i]
+        all_tones_of[i] = tones(ch, script)
+        unknown = not tones_of[i]  # fits any place, as the checker has it (typed); never drawn (not_drawn)
+        ping[i] = unknown or PING in tones_of[i]
+        ze[i] = unknown or ZE in tones_of[i]
         end_tones_of[i] = end_tones(ch, script)
-        ping_end[i] = PING in end_tones_of[i]
-        ze_end[i] = ZE in end_tones_of[i]
+        ping_end[i] = unknown or PING in end_tones_of[i]
+        ze_end[i] = unknown or ZE in end_tones_of[i]
         g = frozenset(x for x in rhyming_groups(ch, script) if x in group_index)
         groups_of[i] = g
         for x in g:
@@ -191,6 +200,7 @@ def _build(vocab: Vocab) -> VocabTables:
         group_masks=group_masks,
         rhymable=np.asarray(group_masks.any(axis=0)),
         tones_of=tones_of,
+        all_tones_of=all_tones_of,
         groups_of=groups_of,
         end_tones_of=end_tones_of,
         punct_ids=punct_ids,

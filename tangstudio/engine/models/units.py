@@ -92,9 +92,7 @@ class QuantityReport:
         if self.tracked:
             return f"unit {best.unit} tracks it ({figure}; {against})"
         if self.strength >= WELL[self.stat]:
-            return (
-                f"the best unit, {best.unit} ({figure}), does no better than an untrained network ({against})"
-            )
+            return f"the best unit, {best.unit} ({figure}), is not clearly better than an untrained network ({against})"
         return f"no single unit tracks it well: the best is {best.unit} ({figure}; {against})"
 
     def to_dict(self) -> dict[str, Any]:

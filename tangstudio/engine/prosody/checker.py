@@ -148,6 +148,12 @@ class CheckResult:
     def ok(self) -> bool:
         return self.form_ok and self.rhyme_ok and self.tones_loose_ok
 
+    @property
+    def faults(self) -> list[str]:
+        """孤平 and 三平尾, faults of 律 in their own right (a poet's review): "line 2: 孤平". They do
+        not change `ok` (the 二四六 rule), and `check` names them in its verdict line."""
+        return [w for w in self.warnings if w.endswith((": 孤平", ": 三平尾"))]
+
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data: asdict's nesting, plus each line's and character's marks."""
         data = asdict(self)
@@ -156,6 +162,7 @@ class CheckResult:
             for ch, raw_ch in zip(line.chars, raw["chars"]):
                 raw_ch["mark"] = ch.mark
         data["ok"] = self.ok
+        data["faults"] = self.faults
         return data
 
 
@@ -392,7 +399,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         if rhyme_position and lr.rhymes and not line_tones[-1] and line[-1] != LOST:
             warnings.append(f"line {i + 1}: the rhyme is not judged: 「{line[-1]}」 has no known reading")
         results.append(lr)
-    warnings += _repeated_rhymes(lines, results)
+    if regulated:  # a fault of regulated verse; free verse's rhyme places are only guessed
+        warnings += _repeated_rhymes(lines, results)
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
 

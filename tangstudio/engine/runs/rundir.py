@@ -214,7 +214,8 @@ def resume_refusal(run: RunDir) -> str | None:
     problems += check_weights(run, metas)
     name = run.name
     if problems:
-        return f"run {name} is damaged ({problems[0]}), and a resume would write over it: see `tangstudio runs show {name}`"
+        look = f": see `tangstudio runs show {name}`" if run.path.parent == paths.runs_dir() else ""
+        return f"run {name} is damaged ({problems[0]}), and a resume would write over it{look}"
     if "last" in metas:
         return None
     # A last/ the log says was saved, and is gone (deleted by hand): a kill during the first save

@@ -103,6 +103,9 @@ def preflight(config: Resumable, given: set[str]) -> None:
     if config.resume:
         check_kind(run, getattr(config, "kind", POEM))  # a TrainConfig has no kind: it trains poems
         run.check_files()
+        refused = resume_refusal(run)  # a damaged checkpoint, a last/ gone: before the studio opens
+        if refused is not None:
+            raise TangError(refused)
         config.merged_for_resume(run.config(), given)
 
 

@@ -116,8 +116,8 @@ def train(
         # forty-line allocator traceback (an engineer's review).
         raise TangError(
             f"run {config.run!r} ran out of memory (embed {config.embed}, hidden {config.hidden}, "
-            f"{config.layers} layers, batch {config.batch_size}): choose a smaller model or batch"
-            + ("" if not run_path(config.run or "").config_path.is_file() else f"; {_next_move(config)}")
+            f"{config.layers} layers, batch {config.batch_size}): train a new run with a smaller model "
+            "or batch (a resume keeps these sizes)"
         ) from None
     except BaseException as exc:
         if info.enabled and not isinstance(exc, KeyboardInterrupt):

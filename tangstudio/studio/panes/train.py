@@ -108,8 +108,9 @@ class TrainPane(Pane):
 
         path = run_folder(run)
         problem = run_problem(path)
-        if problem is not None and path.exists() and path.parent != self.runs_root:
-            # a folder given by path that is no run (an engineer's review: listed as a run, "waiting")
+        if problem is not None and path.parent != self.runs_root:
+            # a folder given by path that is no run, or none at all: only a run of the home is waited for
+            # (its folder comes a moment after `train --headless` starts); nothing else would appear
             self.notify(problem, title="Train", severity="error", timeout=8)
             return
         if problem is not None:
