@@ -40,7 +40,14 @@ OUT = DATA / "heard_inside_line.tsv"
 
 
 def count_fixed_places() -> dict[str, Counter]:
-    """traditional char read 平 and 仄 -> Counter of the tones its fixed inner places ask for."""
+    """traditional char read 平 and 仄 -> Counter of the tones its fixed inner places ask for.
+
+    Counted with the checker hearing every reading (its `inner_tones` is `tones` here): the checker
+    reads this table to choose a line's pattern, and counting through it would feed the table back
+    into itself, so a rebuild would not give the file it read."""
+    from tangstudio.engine.prosody import checker
+
+    checker.inner_tones = tones  # type: ignore[assignment]
     places: dict[str, Counter] = defaultdict(Counter)
     for poem in load_corpus("tang", "traditional").select("regulated", None):
         try:

@@ -141,6 +141,15 @@ async def test_runs_past_the_eighth_keep_colours_of_their_own(home: Path) -> Non
     assert len(set(colors)) == 11, colors
 
 
+def _list_labels(app) -> dict[str, str]:
+    """The Train list's entries: run folder -> what its line says."""
+    runs = app.query_one("#run-list")
+    return {
+        str(runs.get_option_at_index(i).value): str(runs.get_option_at_index(i).prompt)
+        for i in range(runs.option_count)
+    }
+
+
 @sync
 async def test_a_bilstm_run_says_its_curve_is_a_pseudo_loss(home: Path) -> None:
     """A student's review: p-bilstm's lower curve sat among the causal ones, unmarked."""
@@ -149,11 +158,7 @@ async def test_a_bilstm_run_says_its_curve_is_a_pseudo_loss(home: Path) -> None:
     app = studio(pane="train")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        runs = app.query_one("#run-list")
-        labels = {
-            str(runs.get_option_at_index(i).value): str(runs.get_option_at_index(i).prompt)
-            for i in range(runs.option_count)
-        }
+        labels = _list_labels(app)
     assert "bilstm · pseudo-loss" in labels[str(home / "runs" / "p-bilstm")]
     assert "pseudo" not in labels[str(home / "runs" / "c-lstm")]
 
@@ -170,11 +175,7 @@ async def test_a_damaged_run_says_so_in_the_list(home: Path) -> None:
     app = studio(pane="train")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        runs = app.query_one("#run-list")
-        labels = {
-            str(runs.get_option_at_index(i).value): str(runs.get_option_at_index(i).prompt)
-            for i in range(runs.option_count)
-        }
+        labels = _list_labels(app)
     assert labels[str(home / "runs" / "d5")].endswith("damaged"), labels
     assert "damaged" not in labels[str(home / "runs" / "ok")]
 

@@ -91,7 +91,7 @@ def generate(
     rhyme_group: str = typer.Option(
         "",
         "--rhyme-group",
-        help="The 平 group to rhyme in, as the 平水韵 names it: 一东, 七阳, 下平一先 … (default: the poem's own).",
+        help="The 平水韵 平 group to rhyme in, such as 一东 or 七阳. Default: the poem's own.",
         show_default=False,
     ),
     tones: str = typer.Option("loose", "--tones", help="平仄 patterns: strict, loose (一三五不论) or off."),

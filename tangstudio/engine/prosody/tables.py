@@ -92,16 +92,7 @@ def end_tones(char: str, script: str = "simplified") -> frozenset[str]:
     so the composer does not choose 汉川间 to end a line where the pattern wants 仄 or line 1 does
     not rhyme. A simplified character takes the union over its traditional candidates, as `tones`
     does."""
-    level = _level_at_line_end()
-    candidates = _traditional_forms(char, script)
-    if not any(trad in level for trad in candidates):
-        # Most characters: what `tones` says (every composer's tables ask for each character).
-        return tones(char, script)
-    found: set[str] = set()
-    for trad in candidates:
-        heard = tones(trad, "traditional")
-        found |= {PING} if trad in level and heard == {PING, ZE} else heard
-    return frozenset(found)
+    return _heard_as(char, script, {trad: PING for trad in _level_at_line_end()})
 
 
 @lru_cache(maxsize=1)
@@ -116,14 +107,20 @@ def inner_tones(char: str, script: str = "simplified") -> frozenset[str]:
     `tones`, except that a character the Tang poets use there almost only in one reading (不 仄,
     吟 平, 徑 仄, 知 平: scripts/build_inner_tones.py) has that one, so the composer does not write
     行人不相见 for 平平平仄仄. The union over a simplified character's traditional candidates."""
-    heard = _heard_inside_line()
+    return _heard_as(char, script, _heard_inside_line())
+
+
+def _heard_as(char: str, script: str, heard: dict[str, str]) -> frozenset[str]:
+    """`tones`, with each traditional candidate read both ways that `heard` lists taking the one
+    tone it gives; the union over a simplified character's candidates, as `tones` takes it."""
     candidates = _traditional_forms(char, script)
     if not any(trad in heard for trad in candidates):
+        # Most characters: what `tones` says (every composer's tables ask for each character).
         return tones(char, script)
     found: set[str] = set()
     for trad in candidates:
-        both = tones(trad, "traditional")
-        found |= {heard[trad]} if trad in heard and both == {PING, ZE} else both
+        every = tones(trad, "traditional")
+        found |= {heard[trad]} if trad in heard and every == {PING, ZE} else every
     return frozenset(found)
 
 

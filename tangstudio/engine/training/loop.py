@@ -109,17 +109,17 @@ def train(
         raise TangError(
             f"run {config.run!r} stopped: {exc.strerror or exc}{where}; {_next_move(config)}"
         ) from None
-    except (MemoryError, RuntimeError) as exc:
-        if not _out_of_memory(exc):
-            raise
-        # Sizes the checks accept (hidden 8192, 16 layers) can need tens of GB: one line, not a
-        # forty-line allocator traceback (an engineer's review).
-        raise TangError(
-            f"run {config.run!r} ran out of memory (embed {config.embed}, hidden {config.hidden}, "
-            f"{config.layers} layers, batch {config.batch_size}): train a new run with a smaller model "
-            "or batch (a resume keeps these sizes)"
-        ) from None
     except BaseException as exc:
+        if _out_of_memory(exc):
+            # Sizes the checks accept (hidden 8192, 16 layers) can need tens of GB: one line, not a
+            # forty-line allocator traceback (an engineer's review). Here, not in an `except` of its
+            # own: a bare `raise` there skipped this handler for every other RuntimeError (a rank
+            # whose peer died no longer said so).
+            raise TangError(
+                f"run {config.run!r} ran out of memory (embed {config.embed}, hidden {config.hidden}, "
+                f"{config.layers} layers, batch {config.batch_size}): train a new run with a smaller model "
+                "or batch (a resume keeps these sizes)"
+            ) from None
         if info.enabled and not isinstance(exc, KeyboardInterrupt):
             print(
                 f"tangstudio: rank {info.rank} of {info.world} stopped: {type(exc).__name__}: {exc}. "

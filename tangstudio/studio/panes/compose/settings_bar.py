@@ -35,7 +35,7 @@ HINTS = {
     "theme": "e.g. 月秋 must appear",
     "title": "e.g. 送友人",
     "primer": "read first, not shown",
-    "plan": "a keyword per line, e.g. 山,水,-,归 (- leaves it to the planner)",
+    "plan": "a keyword a line, e.g. 山,水,-,归 (-: the planner)",
     "rhyme_group": "e.g. 七阳",
 }
 # The typed text a poem is begun with (纲 aside: asked_plan decides what of it a poem is asked with).
