@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tangstudio.engine.hanzi import is_han  # noqa: E402
 from tangstudio.engine.prosody.groups import GROUPS, group_tone  # noqa: E402
 
 OUT = ROOT / "tangstudio" / "engine" / "prosody" / "data"
@@ -56,17 +57,6 @@ NAME_FIXES = {
 }
 SECTION_PREFIXES = ("上平聲", "下平聲", "上聲", "去聲", "入聲")
 MAP_MIN_SHARE = 0.6  # a 广韵 rhyme+tone maps to a group only when this share of its characters agree
-
-
-def is_han(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        0x3400 <= cp <= 0x4DBF
-        or 0x4E00 <= cp <= 0x9FFF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x20000 <= cp <= 0x3134F
-        or ch == "〇"
-    )
 
 
 @cache

@@ -68,3 +68,49 @@ def test_several_seeds_keep_their_spread() -> None:
     assert accuracy_title({"settings": {"seeds": [0, 1, 2], "steps": 5, "hidden": 4}, "runs": []}).startswith(
         "3 seeds,"
     )
+
+
+def test_an_lstm_cell_path_is_drawn_beside_its_hidden_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A study holding an LSTM's ∂L/∂C_t draws it as its own series in the terminal and the PNG,
+    and says how to read it; one saved before it (no init_C) draws as it did."""
+    from matplotlib.figure import Figure
+    from matplotlib.mathtext import MathTextParser
+
+    from tangstudio.engine.lab.charts import cell_path_note, memory_text_charts
+
+    study = one_seed_study()
+    study["gradients"]["lstm"] |= {"init_C": [0.5, 0.7, 1.0], "trained_C": [0.2, 0.5, 1.0]}
+    charts = memory_text_charts(study, width=80, height=16, color=False)
+    assert all("lstm C_t" in chart for chart in charts[1:]) and "lstm C_t" not in charts[0]
+    assert "rnn C_t" not in "".join(charts)
+    assert cell_path_note(study) is not None and cell_path_note(one_seed_study()) is None
+    assert "C_t" not in "".join(memory_text_charts(one_seed_study(), width=80, height=16, color=False))
+
+    legends: list[str] = []
+    real_savefig = Figure.savefig
+
+    def savefig(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            if legend is not None:
+                legends.extend(t.get_text() for t in legend.get_texts())
+        real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    from tangstudio.engine.lab.charts import memory_png
+
+    memory_png(study, tmp_path / "memory.png")
+    cell = [t for t in legends if t.startswith("lstm: ")]
+    assert len(cell) == 2, legends  # at initialisation and after training
+    MathTextParser("path").parse(cell[0].removeprefix("lstm: "))
+
+
+def test_every_series_of_a_study_has_its_own_colour_and_letter() -> None:
+    """lstm-fb1 and lstm-fb3 both drew as "*" in magenta; the usual four keep their looks."""
+    from tangstudio.engine.lab.charts import COLORS, MARKS, series_look
+
+    archs = ["rnn", "lstm", "lstm-fb1", "lstm-fb2", "lstm-fb3", "gru"]
+    looks = series_look(archs)
+    assert all(looks[a] == (COLORS[a], MARKS[a]) for a in ("rnn", "lstm", "lstm-fb2", "gru"))
+    assert len({c for c, _ in looks.values()}) == len(archs)
+    assert len({m for _, m in looks.values()}) == len(archs)

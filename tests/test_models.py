@@ -88,6 +88,25 @@ def test_parameter_count_matches_the_hand_formula() -> None:
     assert count_parameters(rnn_cells) == V * E + (E * H + H * H + H) + (2 * H * H + H) + (H * V + V)
 
 
+def test_a_bilstm_count_adds_up_by_part_as_a_student_adds_it_by_hand() -> None:
+    """The Model pane's "= embedding + cells + …" line: a BiLSTM's edges and combine layer named,
+    and every part matching its hand formula (two LSTM stacks, W of 2H × H plus b, V with its bias)."""
+    from tangstudio.engine.models.registry import parameter_parts_of
+
+    model = _build("bilstm", embed=16, hidden=32, layers=1, vocab_size=100)
+    parts = parameter_parts_of(model)
+    assert parts == {
+        "embedding": 100 * 16,
+        "cells": 2 * _lstm_layer(16, 32),
+        "edges": 2 * 32,
+        "combine": 2 * 32 * 32 + 32,
+        "output": 32 * 100 + 100,
+    }
+    assert sum(parts.values()) == count_parameters(model)
+    lstm = parameter_parts_of(_build("lstm", embed=16, hidden=32, layers=1, vocab_size=100))
+    assert list(lstm) == ["embedding", "cells", "output"]
+
+
 def test_parameter_counts_grow_as_expected_across_architectures() -> None:
     counts = {arch: count_parameters(_build(arch)) for arch in ARCHS}
     assert counts["rnn"] < counts["gru"] < counts["lstm"] < counts["bilstm"]

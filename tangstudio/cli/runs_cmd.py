@@ -65,7 +65,7 @@ def _runs_table(title: str, runs: list, lab: bool):
             measure = _ppl(r.best_val_ppl, "causal") + ("*" if r.ppl_kind == "pseudo" else "")
         table.add_row(
             escape(r.name),
-            escape(r.arch),
+            escape(r.arch + (" cells" if r.impl == "cells" else "")),  # one bias a gate: fewer params
             _count(r.params),
             f"{r.steps:,}",
             measure,

@@ -94,7 +94,8 @@ def show_gates(text: str, rows: list[list[dict[str, float]]]) -> None:
         table.add_row(str(i), char, *cells)
     console.print()
     console.print(
-        "[dim]gates: the mean over each layer's units after reading the character; layers from 0, as inspect and the studio's pins (h0:271)[/dim]"
+        "[dim]gates: the mean over each layer's units after reading the character; layers from 0, as inspect "
+        "and the studio's pins name them (h0:5 is unit 5 of layer 0)[/dim]"
     )
     print_table(table)
 

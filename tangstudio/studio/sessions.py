@@ -112,6 +112,20 @@ class _EngineSession:
     def selected(self) -> int | None:
         return self.cursor
 
+    locked: set[int]
+    lock_effect = ""  # what a lock does in this kind of session, said when a line is locked
+
+    def cursor_line(self) -> int:
+        raise NotImplementedError
+
+    def toggle_lock(self) -> str:
+        line = self.cursor_line()
+        if line in self.locked:
+            self.locked.discard(line)
+            return f"line {line + 1} unlocked."
+        self.locked.add(line)
+        return f"line {line + 1} locked{self.lock_effect}."
+
 
 class CausalSession(_EngineSession):
     """Left to right (rnn, lstm, gru): the engine's Composer writes, previews, retakes and undoes.
@@ -121,6 +135,7 @@ class CausalSession(_EngineSession):
 
     filling = False
     hint = ""
+    lock_effect = ": r on another line rerolls it and keeps this one"
     engine: Composer
 
     def __init__(self, composer: Composer) -> None:
@@ -209,14 +224,6 @@ class CausalSession(_EngineSession):
         at = len(text) - 1 if self.cursor is None else self.cursor
         return sum(1 for c in text[: max(at, 0)] if c in LINE_MARKS)
 
-    def toggle_lock(self) -> str:
-        line = self.cursor_line()
-        if line in self.locked:
-            self.locked.discard(line)
-            return f"line {line + 1} unlocked."
-        self.locked.add(line)
-        return f"line {line + 1} locked: r on another line rerolls it and keeps this one."
-
     def reroll(self) -> str:
         line = self.cursor_line()
         self.engine.reroll(line, frozenset(self.locked))
@@ -239,6 +246,7 @@ class FillSession(_EngineSession):
 
     filling = True
     hint = "fill mode: ← → select · 1–0 set · Space fill · p refine"
+    lock_effect = " (a BiLSTM reroll refills only the line it is asked to)"
     engine: Filler
     cursor: int
 
@@ -329,14 +337,6 @@ class FillSession(_EngineSession):
     def cursor_line(self) -> int:
         """The line (0-based) of the selected position: the line marks before it (the grid has them all)."""
         return sum(1 for c in self.text[: self.cursor] if c in LINE_MARKS)
-
-    def toggle_lock(self) -> str:
-        line = self.cursor_line()
-        if line in self.locked:
-            self.locked.discard(line)
-            return f"line {line + 1} unlocked."
-        self.locked.add(line)
-        return f"line {line + 1} locked (a BiLSTM reroll refills only the line it is asked to)."
 
     def reroll(self) -> str:
         line = self.cursor_line()

@@ -1,4 +1,4 @@
-"""The memory study's two charts: accuracy against T, and ‖∂L_T/∂h_t‖ against T − t.
+"""The memory study's charts: accuracy against T, and ‖∂L_T/∂h_t‖ (an LSTM's ‖∂L_T/∂C_t‖ too) against T − t.
 
 As text with plotext (for the terminal and the studio) and as a PNG with matplotlib (for the docs).
 Gradient norms span many orders of magnitude, so both draw them on a log scale, each curve
@@ -20,6 +20,18 @@ HEX = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "lstm-fb2": "#17be
 FLOOR = 1e-30  # below this a norm is drawn at the floor (it is zero in float32 anyway)
 # matplotlib's mathtext: typed plainly, "L_T" showed its underscore instead of a subscript.
 GRAD_AXIS = r"$\|\partial L_T / \partial h_t\| \;/\; \|\partial L_T / \partial h_T\|$"
+# With an LSTM's cell path drawn (dashed), each curve is over its own value at t = T.
+GRAD_AXIS_WITH_CELL = (
+    r"$\|\partial L_T / \partial h_t\|$, $\|\partial L_T / \partial C_t\|$ (dashed)"
+    + "\n"
+    + r"each over its value at $t = T$"
+)
+# Said under the gradient charts of a study that holds an LSTM's cell path (a longer title vanished).
+CELL_PATH_NOTE = (
+    "C_t: the same norm on an LSTM's cell state. Each curve is over its own value at T − t = 0, so "
+    "compare slopes: ∂L/∂C_T is ∂L/∂h_T times o_T·tanh′(C_T), small where C saturates, which lifts "
+    "the C_t curve's start."
+)
 
 
 def accuracy_axis(seeds: int) -> str:
@@ -50,11 +62,27 @@ def relative_norms(norms: list[float]) -> list[float]:
     return [max(n / last, FLOOR) for n in reversed(norms)]
 
 
-def _series_style(arch: str, color: bool, marker: str | None) -> dict[str, Any]:
+# For series beyond the four named above (lstm-fb1, lstm-fb3, …): each its own colour and letter,
+# where every one of them had drawn as "*" in magenta and two forget biases could not be told apart.
+SPARE_COLORS = ("magenta", "yellow", "orange", "white", "gray")
+SPARE_MARKS = "abcdehijkmnopqstuvwxyz"
+
+
+def series_look(archs: list[str]) -> dict[str, tuple[str, str]]:
+    """(plotext colour, letter) for each series of a study, the four usual ones as always."""
+    looks = {a: (COLORS[a], MARKS[a]) for a in archs if a in COLORS}
+    colors = [c for c in SPARE_COLORS if c not in {c for c, _ in looks.values()}]
+    marks = [m for m in SPARE_MARKS if m not in {m for _, m in looks.values()}]
+    for k, arch in enumerate(a for a in archs if a not in looks):
+        looks[arch] = (colors[k % len(colors)], marks[k % len(marks)])
+    return looks
+
+
+def _series_style(look: tuple[str, str], color: bool, marker: str | None) -> dict[str, Any]:
     """plotext's colour and marker for a series: coloured in a terminal, lettered without colour."""
     if color:
-        return {"color": COLORS.get(arch), "marker": marker}
-    return {"marker": MARKS.get(arch, "*")}
+        return {"color": look[0], "marker": marker}
+    return {"marker": look[1]}
 
 
 def memory_text_charts(
@@ -67,24 +95,27 @@ def memory_text_charts(
     from tangstudio.engine.lab.memory import summary
 
     rows = summary(study)
+    grads = study.get("gradients") or {}
+    looks = series_look(list(dict.fromkeys([*study["settings"]["archs"], *grads])))
     charts = []
     plt.clear_figure()
     plt.theme("clear")
     plt.plot_size(width, height)
     for arch in study["settings"]["archs"]:
         mine = [r for r in rows if r["arch"] == arch]
+        if not mine:  # plotext fails on a labelled series with no points
+            continue
         plt.plot(
             [r["distance"] for r in mine],
             [100 * r["mean"] for r in mine],
             label=arch,
-            **_series_style(arch, color, "dot"),
+            **_series_style(looks[arch], color, "dot"),
         )
     plt.hline(100 / 8, "gray")
     plt.ylim(0, 100)
     plt.title("recall accuracy (%) against distance T (mean of seeds; grey: chance)")
     plt.xlabel("T")
     charts.append(_finish(plt.build(), color))
-    grads = study.get("gradients") or {}
     for when in ("init", "trained"):
         if not grads:
             break
@@ -92,20 +123,51 @@ def memory_text_charts(
         plt.theme("clear")
         plt.plot_size(width, height)
         for arch, g in grads.items():
-            rel = relative_norms(g[when])
-            plt.plot(
-                list(range(len(rel))),
-                [math.log10(v) for v in rel],
-                label=arch,
-                **_series_style(arch, color, None),
-            )
-        label = "at initialisation" if when == "init" else "after training"
-        plt.title(
-            f"log10 ‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖ against T − t, {label} (T={study['settings']['grad_distance']})"
-        )
+            for rel, label, style in _gradient_series(arch, looks[arch], g, when, color):
+                plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], label=label, **style)
+        plt.title(_gradient_title(when, study["settings"]["grad_distance"], _has_cell_path(grads), width))
         plt.xlabel("T − t")
         charts.append(_finish(plt.build(), color))
     return charts
+
+
+def _gradient_title(when: str, distance: int, cell_path: bool, width: int) -> str:
+    """The longest title that fits: plotext drew none at all for one wider than the chart. With an
+    LSTM's C_t drawn the title says each curve is over its own end value, not over ‖∂L_T/∂h_T‖."""
+    label = "at initialisation" if when == "init" else "after training"
+    short = "initial" if when == "init" else "trained"
+    if cell_path:
+        titles = [
+            f"log10 ‖∂L_T/∂h_t‖, ‖∂L_T/∂C_t‖, each ÷ its value at t = T · {short} (T={distance})",
+            f"log10 ‖∂L/∂h_t‖, ‖∂L/∂C_t‖ ÷ value at t = T · {short}",
+        ]
+    else:
+        titles = [
+            f"log10 ‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖ against T − t, {label} (T={distance})",
+            f"log10 ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ · {short} (T={distance})",
+        ]
+    return next((t for t in titles if len(t) <= width - 4), f"log10 gradient · {short}")
+
+
+def _has_cell_path(grads: dict[str, Any]) -> bool:
+    return any("init_C" in g for g in grads.values())
+
+
+def cell_path_note(study: dict[str, Any]) -> str | None:
+    """CELL_PATH_NOTE where the study drew an LSTM's ∂L/∂C_t (studies before 2026-12-07 did not)."""
+    return CELL_PATH_NOTE if _has_cell_path(study.get("gradients") or {}) else None
+
+
+def _gradient_series(
+    arch: str, look: tuple[str, str], g: dict[str, list[float]], when: str, color: bool
+) -> list[tuple[list[float], str, dict[str, Any]]]:
+    """(relative norms, label, plotext style) of ∂L/∂h_t, and of an LSTM's ∂L/∂C_t where the study
+    holds it: the same colour, drawn in dots (capital letter without colour)."""
+    series = [(relative_norms(g[when]), arch, _series_style(look, color, None))]
+    if f"{when}_C" in g:
+        style = {"color": look[0], "marker": "dot"} if color else {"marker": look[1].upper()}
+        series.append((relative_norms(g[f"{when}_C"]), f"{arch} C_t", style))
+    return series
 
 
 def _finish(chart: str, color: bool) -> str:
@@ -163,8 +225,15 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
             ax = next(slots)
             for arch, g in grads.items():
                 ax.semilogy(relative_norms(g[when]), label=arch, color=HEX.get(arch))
+                if f"{when}_C" in g:
+                    ax.semilogy(
+                        relative_norms(g[f"{when}_C"]),
+                        label=f"{arch}: " + r"$\partial L_T / \partial C_t$",
+                        color=HEX.get(arch),
+                        linestyle="--",
+                    )
             ax.set_xlabel("T − t")
-            ax.set_ylabel(GRAD_AXIS)
+            ax.set_ylabel(GRAD_AXIS_WITH_CELL if _has_cell_path(grads) else GRAD_AXIS)
             ax.set_title(("at initialisation" if when == "init" else "after training") + f", T = {distance}")
             ax.legend()
     fig.tight_layout()

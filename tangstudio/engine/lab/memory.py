@@ -3,8 +3,8 @@
 Every (architecture, T, seed) trains a one-layer classifier in memory (no run folder: there are
 dozens and each takes seconds) with the same steps, batch, rate and batches (tasks.py: a batch is a
 function of seed and step), then is scored on 1,000 held-out sequences at that T. Chance is 1/8.
-At one distance (`grad_distance`) the gradient norms ‖∂L_T/∂h_t‖ are recorded at initialisation
-and after training, for seed 0. Results are one JSON file under <home>/lab/, which `lab memory
+At one distance (`grad_distance`) the gradient norms ‖∂L_T/∂h_t‖ (and an LSTM's ‖∂L_T/∂C_t‖) are
+recorded at initialisation and after training, for the first seed. Results are one JSON file under <home>/lab/, which `lab memory
 show` and the studio's Lab pane read without torch.
 """
 
@@ -207,6 +207,15 @@ def _reached(study: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def gradient_record(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, list[float]]:
+    """A series' saved norms: "init" and "trained" are ‖∂L_T/∂h_t‖ (what every study holds), and an
+    LSTM's cell path ‖∂L_T/∂C_t‖ is under "init_C" and "trained_C" (studies since 2026-12-07)."""
+    record = {"init": before["h"], "trained": after["h"]}
+    if "C" in before:
+        record |= {"init_C": before["C"], "trained_C": after["C"]}
+    return record
+
+
 def _train_grid(study: dict[str, Any], on_result: Callable[[dict[str, Any]], None] | None) -> None:
     """Train the grid of `study["settings"]` in order, adding each finished run to the study."""
     import torch
@@ -256,7 +265,7 @@ def _train_grid(study: dict[str, Any], on_result: Callable[[dict[str, Any]], Non
                 runs.append(record)
                 if want_grads:
                     after = cell_grad_norms(result.model, x, y)
-                    gradients[arch] = {"init": before, "trained": after}
+                    gradients[arch] = gradient_record(before, after)
                 if on_result is not None:
                     on_result(record)
 

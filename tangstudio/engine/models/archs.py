@@ -83,7 +83,8 @@ BILSTM_EQUATIONS = """\
 →h_t = LSTM(x_t, →h_{t−1})        forward, over x_1 … x_t
 ←h_t = LSTM(x_t, ←h_{t+1})        backward, over x_t … x_T
 P(x_t | x_{<t}, x_{>t}) = softmax(V·tanh(W·[→h_{t−1}, ←h_{t+1}] + b))
-(each direction runs the LSTM equations; x_t itself is never seen)"""
+(each direction runs the LSTM equations; x_t itself is never seen;
+ at the two ends, learnt edge vectors stand for the side not yet read)"""
 
 
 ARCHS: dict[str, ArchInfo] = {
@@ -117,7 +118,8 @@ ARCHS: dict[str, ArchInfo] = {
         builder=_CAUSAL,
         note=(
             "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
-            "h̃_t = tanh(W_x·x_t + b_x + r_t × (W_h·h_{t−1} + b_h)); PyTorch's z is 1 − z_t here."
+            "h̃_t = tanh(W_x·x_t + b_x + r_t × (W_h·h_{t−1} + b_h)), so the candidate has two biases "
+            "(the readable cells hold 4 bias vectors a layer, PyTorch's kernel 6); PyTorch's z is 1 − z_t here."
         ),
         cell="gru",
     ),

@@ -28,6 +28,30 @@ def count_parameters(model: Any) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+# A model's top-level parts, as the Model pane adds its count up (a tied output shares the embedding's
+# matrix, which named_parameters, like count_parameters, counts once, under the embedding).
+PART_OF = {
+    "embedding": "embedding",
+    "rnn": "cells",
+    "forward_lstm": "cells",
+    "backward_lstm": "cells",
+    "left_edge": "edges",
+    "right_edge": "edges",
+    "combine": "combine",
+    "head": "output",
+}
+
+
+def parameter_parts_of(model: Any) -> dict[str, int]:
+    """count_parameters(model) by part, in reading order: embedding, cells, (a BiLSTM's edges
+    →h_{−1} and ←h_n, and its combine layer W), output. Sums to count_parameters(model)."""
+    parts = dict.fromkeys(("embedding", "cells", "edges", "combine", "output", "other"), 0)
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            parts[PART_OF.get(name.split(".")[0], "other")] += p.numel()
+    return {k: v for k, v in parts.items() if v or k in ("embedding", "cells", "output")}
+
+
 def convert_impl(model: Any, impl: str) -> Any:
     """The same model on the other path (fused ↔ cells): same function, same trained weights.
 

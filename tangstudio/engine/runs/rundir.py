@@ -140,6 +140,9 @@ class RunSummary:
     kind: str = "poem"  # poem | lab (runs/kinds.py): lab runs list apart from the poem runs
     best_val_acc: float | None = None  # lab runs: their measure is accuracy, not perplexity
     author: str = ""  # a run trained on one poet's poems (train --author): not the whole corpus
+    # "cells" for a run on the readable cells: one bias a gate, so fewer parameters than the same
+    # network on PyTorch's fused kernels (b_ih and b_hh), and `runs list` says which it counted.
+    impl: str = "fused"
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "path": str(self.path)}
@@ -300,6 +303,7 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
         name=run.name,
         path=run.path,
         arch=str(config.get("arch", "?")),
+        impl=str(config.get("impl", "fused")),
         params=params,
         steps=steps,
         best_val_loss=best.get("val_loss") if best else None,

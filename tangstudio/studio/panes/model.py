@@ -62,7 +62,7 @@ class ModelPane(Pane):
         self.corpus = corpus
         self._vocab_cache: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (vocab size, train chars)
         self.params: int | None = None
-        self.parts: dict[str, int] | None = None  # the count by part (fused cells only)
+        self.parts: dict[str, int] | None = None  # the count by part
         self.speed: float | None = None
         self._count_timer: Timer | None = None
 
@@ -271,8 +271,8 @@ class ModelPane(Pane):
 
         options = self.settings()[0]
         if self.parts:  # what the equations above leave out: the embedding and the output layer
-            embedding, cells, output = (self.parts[k] for k in ("embedding", "cells", "output"))
-            line.append(f"\n= embedding {embedding:,} + cells {cells:,} + output {output:,}", style="dim")
+            added = " + ".join(f"{part} {count:,}" for part, count in self.parts.items())
+            line.append(f"\n= {added}", style="dim")
         extra = second_biases(options)
         if extra:  # the count follows PyTorch's kernels, not the equations above it: say by how much
             line.append(f" (cells: {extra:,} of them b_hh, PyTorch's second bias)", style="dim")
@@ -303,6 +303,7 @@ class ModelPane(Pane):
     def _count(self, options: dict) -> None:
         from tangstudio.engine.errors import TangError
         from tangstudio.engine.models import count_parameters
+        from tangstudio.engine.models.registry import parameter_parts_of
 
         try:
             from tangstudio.engine.models.shapes import parameter_count, parameter_parts
@@ -313,7 +314,7 @@ class ModelPane(Pane):
             params, parts = parameter_count(config), parameter_parts(config)
             if params is None:  # cells, bilstm: built (torch) and counted
                 model, vocab_size, train_chars = self._build(options)
-                params = count_parameters(model)
+                params, parts = count_parameters(model), parameter_parts_of(model)
         except TangError as exc:
             self.app.call_from_thread(self._show_cost, str(exc))
             return

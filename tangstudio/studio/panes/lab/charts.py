@@ -11,7 +11,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 # the CLI's colours, lstm-fb2 included (torch-free)
-from tangstudio.engine.lab.charts import COLORS, MARKS, seeds_phrase
+from tangstudio.engine.lab.charts import seeds_phrase, series_look
 from tangstudio.studio.widgets.lab_views import LabRun
 
 
@@ -66,14 +66,15 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
     lines = Text.assemble(
         ("study ", "dim"), (path.stem, "bold"), (" · the newest saved memory study\n", "dim")
     )
+    looks = series_look(study["settings"]["archs"])
     for arch in study["settings"]["archs"]:
         mine = [r for r in rows if r["arch"] == arch]
         plt.plot(
             [r["distance"] for r in mine],
             [100 * r["mean"] for r in mine],
             label=arch,
-            color=COLORS.get(arch, "magenta"),
-            marker=MARKS.get(arch, "*"),  # a letter as well as a colour: the legend tells them apart
+            color=looks[arch][0],
+            marker=looks[arch][1],  # a letter as well as a colour: the legend tells them apart
         )
         lines.append(f"{arch:>9} ", style="bold")
         lines.append(
