@@ -153,6 +153,48 @@ def test_model_form_defaults_are_the_trainers() -> None:
 
 
 @sync
+async def test_model_pane_start_from_counts_the_source_and_refuses_an_unknown_one(
+    tiny_corpus: str, seeded_model_run: Path, monkeypatch
+) -> None:
+    """ "start from default" made the count fail ('script') and trained at 2×512 while the form
+    said otherwise; an unknown source was left to a training process to fail."""
+    from textual.widgets import Input, Select
+
+    from tangstudio.engine.models import ModelConfig, count_parameters
+    from tangstudio.studio.panes.train import TrainPane
+
+    started: list[dict] = []
+    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: started.append(options))
+    app = studio(pane="model")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#model-pane")
+        pane.query_one("#hp-corpus", Select).value = tiny_corpus
+        pane.query_one("#hp-hidden", Input).value = "12"
+        pane.query_one("#hp-layers", Input).value = "2"
+        pane.query_one("#hp-init-from", Input).value = str(seeded_model_run)
+        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: pane.source_note != "" and pane.params is not None)
+        footer = shown_text(pane.query_one("#model-cost"))
+        assert "cannot build" not in footer and "gru 1×32, embedding 16" in footer, footer
+        assert "replace the form's" in footer, footer
+        meta = json.loads((seeded_model_run / "checkpoints" / "best" / "meta.json").read_text())
+        from tangstudio.engine.models import build_model
+
+        source = ModelConfig(**{**meta["model"], "dropout": 0.0})
+        assert pane.params == count_parameters(build_model(source))  # the source's size, not 2×12
+
+        pane.query_one("#hp-init-from", Input).value = "nosuchmodel"
+        await pilot.pause(0.5)
+        await settle(pilot)
+        pane.query_one("#arch-list").focus()
+        await pilot.press("t")
+        await settle(pilot)
+        assert started == [] and any("start from" in m and "nosuchmodel" in m for m in errors(app)), errors(
+            app
+        )
+
+
+@sync
 async def test_model_pane_counts_parameters_validates_and_starts_training(
     tiny_corpus: str, monkeypatch
 ) -> None:
@@ -213,7 +255,9 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(
 
 
 @sync
-async def test_model_pane_fine_tunes_a_poet_from_a_model(tiny_corpus: str, monkeypatch) -> None:
+async def test_model_pane_fine_tunes_a_poet_from_a_model(
+    tiny_corpus: str, seeded_model_run: Path, monkeypatch
+) -> None:
     """poet + start from → train --author … --init-from …, without the shape the source fixes."""
     from textual.widgets import Input
 
@@ -225,12 +269,14 @@ async def test_model_pane_fine_tunes_a_poet_from_a_model(tiny_corpus: str, monke
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#model-pane")
         pane.query_one("#hp-author", Input).value = "白居易"
-        pane.query_one("#hp-init-from", Input).value = "default"
+        pane.query_one("#hp-init-from", Input).value = str(seeded_model_run)
         await pilot.pause()
         pane.query_one("#arch-list").focus()
         await pilot.press("t")
         await pilot.pause()
-        assert started and started[0]["author"] == "白居易" and started[0]["init_from"] == "default"
+        assert (
+            started and started[0]["author"] == "白居易" and started[0]["init_from"] == str(seeded_model_run)
+        )
         assert not {"arch", "embed", "hidden", "layers", "script"} & set(started[0])
 
 

@@ -372,7 +372,9 @@ def _rhyme_mask(plan: Plan, tables: VocabTables, settings: ComposeSettings, s: C
         return None
     first = _first_rhymes(plan, settings, s)
     if s.line == 0:
-        chosen = plan.rhyme_groups
+        # the poet's group, narrowed to fit rhyme characters already fixed below (a locked line 2
+        # under a reroll of line 1): line 1 either joins that rhyme or ends 仄 (首句出韵 otherwise)
+        chosen = s.groups
         if first:
             return tables.rhymable if chosen is None else tables.rhyme_mask(chosen)
         # a chosen group: line 1 ends on a 仄 character, or on a 平 one of the group (首句入韵)

@@ -63,6 +63,7 @@ class ModelPane(Pane):
         self._vocab_cache: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (vocab size, train chars)
         self.params: int | None = None
         self.parts: dict[str, int] | None = None  # the count by part
+        self.source_note = ""  # with "start from": the source's shape, which replaces the form's
         self.speed: float | None = None
         self._count_timer: Timer | None = None
 
@@ -122,9 +123,9 @@ class ModelPane(Pane):
                 )
                 # A poet's style: fine-tune a trained model on one poet (train --init-from/--author).
                 yield Label("poet", classes="field-label")
-                yield Input(placeholder="all poets", id="hp-author", compact=True)
+                yield Input(placeholder="all, or e.g. 李白", id="hp-author", compact=True)
                 yield Label("start from", classes="field-label")
-                yield Input(placeholder="scratch, default", id="hp-init-from", compact=True)
+                yield Input(placeholder="scratch, or default", id="hp-init-from", compact=True)
         with VerticalScroll(id="arch-info"):
             yield Static(id="arch-equations")
             yield Static(id="arch-when")
@@ -276,6 +277,8 @@ class ModelPane(Pane):
         extra = second_biases(options)
         if extra:  # the count follows PyTorch's kernels, not the equations above it: say by how much
             line.append(f" (cells: {extra:,} of them b_hh, PyTorch's second bias)", style="dim")
+        if self.source_note and "init_from" in options:
+            line.append(f"\n{self.source_note}", style="bold")
         cost.update(line)
 
     # Workers ---------------------------------------------------------------------------------
@@ -290,6 +293,24 @@ class ModelPane(Pane):
             vocab = Vocab.build((p.text for p in poems), options["script"])
             self._vocab_cache[key] = (len(vocab), sum(len(p.text) + 1 for p in poems))
         return self._vocab_cache[key]
+
+    @staticmethod
+    def _from_source(options: dict) -> tuple[dict, str, int]:
+        """The options with the source model's shape and script (the form's sizes do not apply),
+        a line that says so, and the vocabulary size the run will have (the source's): the count
+        had failed on the missing script, and a run trained at 2×512 while the form said 1×64."""
+        from tangstudio.engine.models.archs import is_causal
+        from tangstudio.engine.training.config import TrainConfig
+        from tangstudio.engine.training.init_from import SHAPE, adopt, run_vocab
+
+        config, source = adopt(TrainConfig(**options), given=set())
+        taken = {name: getattr(config, name) for name in SHAPE}
+        note = (
+            f"start from {source.ref}: {config.arch} {config.layers}×{config.hidden}, embedding "
+            f"{config.embed}, {config.script}; its shape and script replace the form's"
+        )
+        vocab = run_vocab(source, config.plan and is_causal(config.arch))
+        return {**options, **taken, "script": config.script}, note, len(vocab)
 
     def _build(self, options: dict) -> tuple[Any, int, int]:
         """The model a run started from this form would train (TrainConfig.model_config)."""
@@ -309,7 +330,11 @@ class ModelPane(Pane):
             from tangstudio.engine.models.shapes import parameter_count, parameter_parts
             from tangstudio.engine.training.config import TrainConfig
 
+            source_note, source_vocab = "", None
+            if "init_from" in options:  # the source's shape and script, as `train --init-from` takes them
+                options, source_note, source_vocab = self._from_source(options)
             vocab_size, train_chars = self._vocab(options)  # fused rnn/lstm/gru: counted from shapes
+            vocab_size = source_vocab or vocab_size  # a fine-tune reads the source's vocabulary
             config = TrainConfig(**options).model_config(vocab_size)
             params, parts = parameter_count(config), parameter_parts(config)
             if params is None:  # cells, bilstm: built (torch) and counted
@@ -324,7 +349,7 @@ class ModelPane(Pane):
 
         def done() -> None:
             self.params, self.vocab_size, self.train_chars = params, vocab_size, train_chars
-            self.parts = parts
+            self.parts, self.source_note = parts, source_note
             self._show_cost()
 
         self.app.call_from_thread(done)
@@ -363,6 +388,15 @@ class ModelPane(Pane):
         if problems:
             self.notify("fix the form first: " + " · ".join(problems), title="Model", severity="error")
             return
+        if "init_from" in options:  # refused here in one line, not by a training process that fails
+            from tangstudio.engine.compose.refs import resolve_model
+            from tangstudio.engine.errors import TangError
+
+            try:
+                resolve_model(options["init_from"])
+            except TangError as exc:
+                self.notify(f"start from: {exc}", title="Model", severity="error")
+                return
         # Evaluations and samples paced by the budget (about 8 a run), so a short run shows its
         # validation curve and samples while it trains, not only at the end.
         self.post_message(StartTraining({**options, "eval_every": 0}))
