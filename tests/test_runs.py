@@ -200,3 +200,39 @@ def test_output_lost_after_the_done_line_leaves_the_run_interrupted(tiny_corpus,
     done = [e for e in read_metrics(home / "runs" / "h" / "metrics.jsonl") if e["event"] == "done"]
     assert [d["status"] for d in done] == ["interrupted"]
     assert {r.name: r for r in list_runs()}["h"].status == "interrupted"
+
+
+def test_a_run_that_lost_its_config_keeps_its_checkpoints(trained, tiny_corpus):
+    """A resume of a run without config.toml advised "start it again without --resume", and that
+    command overwrote both trained checkpoints and appended to the old metrics: both are refused."""
+    import hashlib
+
+    from tangstudio.engine.training import TrainConfig, train
+
+    (trained / "config.toml").unlink()
+
+    def state() -> dict[str, str]:
+        return {
+            str(p.relative_to(trained)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(trained.rglob("*"))
+            if p.is_file() and p.name != "run.lock"
+        }
+
+    before = state()
+    small = dict(corpus=tiny_corpus, arch="gru", embed=8, hidden=12, layers=1, batch_size=16, samples=0)
+    for resume in (True, False):
+        with pytest.raises(
+            TangError,
+            match=r"holds checkpoints/best/ and checkpoints/last/ and metrics.jsonl but no config.toml",
+        ):
+            train(TrainConfig(**small, steps=6, eval_every=2, run="g", resume=resume))
+    assert state() == before
+
+
+def test_the_resume_hint_names_the_home_as_an_absolute_path(tmp_path, monkeypatch):
+    """`--home relh` was repeated as given, so the hint worked only from the folder it ran in."""
+    from tangstudio.engine.runs.session import resume_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TANGSTUDIO_HOME", "relh")
+    assert resume_command("rr") == f"tangstudio --home {tmp_path / 'relh'} train --headless --run rr --resume"

@@ -25,6 +25,7 @@ from tangstudio.engine import paths
 from tangstudio.engine.atomic import remove_leftovers
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.runs import checkpoint as ckpt
+from tangstudio.engine.runs import layout
 from tangstudio.engine.runs.config import write_config
 from tangstudio.engine.runs.kinds import POEM, lab_command, lab_task, stated_kind
 from tangstudio.engine.runs.layout import META
@@ -38,7 +39,10 @@ POEM_COMMAND = "train --headless"
 
 def resume_command(name: str, command: str = POEM_COMMAND) -> str:
     """The command that continues run `name`, with --home when the home is not the platform default."""
-    where = f"--home {shlex.quote(str(paths.home()))} " if os.environ.get("TANGSTUDIO_HOME") else ""
+    # absolute: a relative --home works only from the folder the run was started in
+    where = (
+        f"--home {shlex.quote(str(paths.home().absolute()))} " if os.environ.get("TANGSTUDIO_HOME") else ""
+    )
     return f"tangstudio {where}{command} --run {shlex.quote(name)} --resume"
 
 
@@ -58,6 +62,17 @@ def failure_text(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, TangError) else f"{type(exc).__name__}: {exc}"
 
 
+def trained_files(run: RunDir) -> list[str]:
+    """What of a run's training is in its folder: its checkpoints, a metrics log with lines."""
+    kept = [f"{layout.CHECKPOINTS}/{d.name}/" for d in (run.best_dir, run.last_dir) if os.path.lexists(d)]
+    try:
+        if run.metrics_path.stat().st_size > 0:
+            kept.append(layout.METRICS)
+    except OSError:
+        pass
+    return kept
+
+
 def check_request(run: RunDir, resume: bool) -> None:
     """Refuse a new run whose folder holds a run, and a resume of a run that has nothing to resume.
 
@@ -65,6 +80,13 @@ def check_request(run: RunDir, resume: bool) -> None:
     loads the corpus (seconds), so that a mistyped name is refused at once. Reads only."""
     if resume and not run.path.is_dir():
         raise TangError(f"cannot resume: unknown run {run.name!r} (no {run.path})")
+    kept = trained_files(run) if not run.exists() else []
+    if kept:  # config.toml lost, the training kept: a "new" run here overwrote both checkpoints
+        raise TangError(
+            f"run {run.name!r} holds {' and '.join(kept)} but no {layout.CONFIG} ({run.config_path}): "
+            f"put it back to {'resume' if resume else 'continue'} the run, or move the folder away "
+            "to start a new run of this name"
+        )
     if resume and not run.exists():
         raise TangError(
             f"cannot resume run {run.name!r}: it stopped before its configuration was "
