@@ -61,6 +61,30 @@ def test_resume_continues_exactly(tiny_corpus, arch):
     assert abs(whole.best_val_loss - resumed.best_val_loss) < 1e-6
 
 
+def test_a_stop_asked_during_an_evaluation_ends_it_and_keeps_the_steps(tiny_corpus, home):
+    """Ctrl+C during an evaluation waited for all of it (11 s on a small model), silently, and a
+    second Ctrl+C then dropped the steps since the last checkpoint. The evaluation now ends at its
+    next batch and last/ is written at the step reached; the next evaluation the resume runs."""
+    from tangstudio.engine.runs.checkpoint import read_meta
+
+    calls = {"n": 0}
+
+    def stop_once_evaluating() -> bool:
+        calls["n"] += 1  # one call a step; the 5th step's call says no, its evaluation asks next
+        return calls["n"] > 5
+
+    result = train(
+        tiny(tiny_corpus, steps=20, eval_every=5, log_every=1, run="ev"), should_stop=stop_once_evaluating
+    )
+    assert result.status == "interrupted" and result.step == 5
+    events = [json.loads(x) for x in (home / "runs" / "ev" / "metrics.jsonl").read_text().splitlines()]
+    assert not [e for e in events if e["event"] == "eval"]  # the abandoned evaluation logged nothing
+    assert [e["status"] for e in events if e["event"] == "done"] == ["interrupted"]
+    assert read_meta(home / "runs" / "ev" / "checkpoints" / "last")["step"] == 5
+    resumed = train(TrainConfig(run="ev", resume=True))
+    assert resumed.status == "finished" and resumed.step == 20
+
+
 def test_metrics_file_has_the_agreed_keys(tiny_corpus, home):
     train(tiny(tiny_corpus, steps=6, eval_every=3, run="m", samples=2))
     run = home / "runs" / "m"

@@ -77,6 +77,10 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -
     optimizer.load_state_dict(saved)
 
 
+class EvaluationAbandoned(Exception):
+    """A stop asked while the validation poems were being scored (`Trainer._abandon_if_stopped`)."""
+
+
 class Trainer:
     """One training session of one poem run; `run()` returns (status, step, epoch, elapsed) when done."""
 
@@ -326,7 +330,9 @@ class Trainer:
             live.elapsed_s = elapsed()
             if (stops.eval_due if cfg.eval_every == AUTO else step % cfg.eval_every == 0) and not stops.stop:
                 began = time.monotonic()
-                self._evaluate_and_save(epoch_f)
+                if not self._evaluate_and_save(epoch_f):  # a stop came during it: stop here
+                    status = "interrupted"
+                    break
                 cadence.evaluated(step, elapsed(), time.monotonic() - began)
             elif stops.save_due and not stops.stop and not finishing:  # by wall time, between evaluations
                 self._save("last", epoch_f, with_state=True)
@@ -353,9 +359,10 @@ class Trainer:
             logged = self.session.logged_eval(step) if self.session is not None else None
             if D.any_rank(self.info, [logged is not None], self.device)[0]:  # every rank agrees
                 self.last_eval = logged or {"step": step}
-        if status == "finished" and self.last_eval.get("step") != step:
-            self._evaluate_and_save(epoch_f)
-        elif status == "interrupted":
+        final_eval_due = status == "finished" and self.last_eval.get("step") != step
+        if final_eval_due and not self._evaluate_and_save(epoch_f):  # stopped during it
+            status = "interrupted"
+        if status == "interrupted":
             self._save("last", epoch_f, with_state=True)
         done = DoneEvent(
             event="done", status=status, step=step, epoch=epoch_f, elapsed_s=elapsed(),
@@ -413,10 +420,25 @@ class Trainer:
             self.model, self.data.vocab, self.data.val_poems, device=self.device, autocast=self.bf16,
             rank=info.rank, world=info.world,
             all_reduce=(lambda v: D.sum_floats(info, v, self.device)) if info.enabled else None,
-            **condition,
+            on_batch=self._abandon_if_stopped if not info.enabled else None, **condition,
         )  # fmt: skip
 
-    def _evaluate_and_save(self, epoch_f: float) -> None:
+    def _abandon_if_stopped(self, _done: int, _total: int) -> None:
+        """A stop asked during an evaluation ends it at the next batch: one took 11 s on a small
+        model, with nothing said, and a second Ctrl+C then dropped the checkpoint. One process only:
+        under DDP every rank must finish the evaluation's all-reduce, so the stop waits for it."""
+        if self.should_stop is not None and self.should_stop():
+            raise EvaluationAbandoned
+
+    def _evaluate_and_save(self, epoch_f: float) -> bool:
+        """Evaluate, log, and save best/ and last/; False when a stop abandoned the evaluation
+        (nothing logged or saved: the caller writes last/ as for any stop)."""
+        try:
+            return self._evaluated_and_saved(epoch_f)
+        except EvaluationAbandoned:  # loss_sums has put the model back in training mode
+            return False
+
+    def _evaluated_and_saved(self, epoch_f: float) -> bool:
         live = self.live
         result = self._evaluate()
         step = live.step
@@ -444,6 +466,7 @@ class Trainer:
                 live.best_val_loss, live.best_val_ppl = before
                 raise
         self._save("last", epoch_f, with_state=True, val=result)
+        return True
 
     def _log_samples(self, step: int) -> None:
         chosen = parse_forms(self.config.forms)
