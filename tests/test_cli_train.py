@@ -212,7 +212,7 @@ def test_vocabulary_that_no_longer_matches_the_corpus(tiny_corpus, tiny_corpus_f
     changed = tmp_path / "changed.txt"
     lines = tiny_corpus_file.read_text(encoding="utf-8").splitlines()
     changed.write_text("\n".join(lines[len(lines) // 2 :]) + "\n", encoding="utf-8")  # other train poems
-    import_corpus(changed, "tiny", force=True)
+    import_corpus(changed, "tiny", force=True, orphan_runs=True)  # as asked: v can no longer evaluate
     before = snapshot(home / "runs")
     for args in (["eval", "v"], ["train", "--headless", "--run", "v", "--resume", "--steps", "6"]):
         result = cli(*args, home=home)
@@ -575,15 +575,31 @@ def test_eval_of_a_run_whose_corpus_is_gone_names_the_run(tiny_corpus, home):
     assert f"lost was trained on corpus {tiny_corpus!r}, which is not in this home" in out.stderr, out.stderr
 
 
-def test_replacing_a_corpus_runs_were_trained_on_says_so(tiny_corpus, tiny_corpus_file, home):
-    """An engineer's review: `corpus import --force` replaced a corpus under its runs without a word."""
+def test_replacing_a_corpus_runs_were_trained_on_is_refused_unless_asked(tiny_corpus, tiny_corpus_file, home):
+    """`corpus import --force` replaced a corpus under its runs and only then said so, wrongly ("their
+    evaluations now read the new corpus": they could no longer be evaluated or resumed at all)."""
     made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "user", home=home)
     assert made.returncode == 0, made.stderr
-    again = cli("corpus", "import", str(tiny_corpus_file), "--name", tiny_corpus, "--force", home=home)
+    stored = home / "corpora" / tiny_corpus
+    before = {p.name: p.read_bytes() for p in stored.iterdir() if p.is_file()}
+    refused = cli("corpus", "import", str(tiny_corpus_file), "--name", tiny_corpus, "--force", home=home)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "trained user" in refused.stderr and "--orphan-runs" in refused.stderr, refused.stderr
+    assert {p.name: p.read_bytes() for p in stored.iterdir() if p.is_file()} == before
+    again = cli(
+        "corpus",
+        "import",
+        str(tiny_corpus_file),
+        "--name",
+        tiny_corpus,
+        "--force",
+        "--orphan-runs",
+        home=home,
+    )
     assert again.returncode == 0, again.stderr
     said = " ".join(again.stdout.split())
     assert (
-        f"note: user was trained on the corpus this replaced; their evaluations and copy checks now read the new {tiny_corpus}"
+        f"note: user was trained on the corpus this replaced; where the new {tiny_corpus}'s vocabulary"
         in said
     )
     fresh = cli("corpus", "import", str(tiny_corpus_file), "--name", "other", "--force", home=home)

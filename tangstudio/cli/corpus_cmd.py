@@ -21,7 +21,14 @@ def import_(
     fmt: str = typer.Option(
         "auto", "--format", help="auto, chinese-poetry or text (one poem per line, optionally title:body)."
     ),
-    force: bool = typer.Option(False, "--force", help="Replace an existing corpus of that name."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing corpus of that name (refused if runs were trained on it)."
+    ),
+    orphan_runs: bool = typer.Option(
+        False,
+        "--orphan-runs",
+        help="With --force: replace it even though runs were trained on it (they may no longer evaluate or resume).",
+    ),
     without_lines_of: str | None = typer.Option(
         None,
         "--without-lines-of",
@@ -35,7 +42,7 @@ def import_(
     from tangstudio.engine.corpus.importer import import_corpus
 
     with console.status(f"Reading {path} …"):
-        result = import_corpus(path, name, fmt, force, without_lines_of)
+        result = import_corpus(path, name, fmt, force, without_lines_of, orphan_runs and force)
     console.print(
         f"imported [bold]{result['poems']:,}[/bold] poem{'' if result['poems'] == 1 else 's'} "
         f"({result['usable']:,} usable after cleaning, "
@@ -48,14 +55,15 @@ def import_(
         console.print(
             f"left out {result['overlapping']:,} poems sharing a line with {without_lines_of}'s val or test poems"
         )
-    if force:
+    if force and orphan_runs:
         from tangstudio.engine.runs.rundir import runs_trained_on
 
         users = runs_trained_on(name)
-        if users:  # an engineer's review: replaced without a word under runs trained on it
+        if users:  # replaced under runs trained on it, as asked: say what they can still do
             console.print(
                 f"[yellow]note: {', '.join(users)} {'was' if len(users) == 1 else 'were'} trained on the corpus "
-                f"this replaced; their evaluations and copy checks now read the new {name}[/yellow]"
+                f"this replaced; where the new {name}'s vocabulary differs, they can no longer be evaluated "
+                "or resumed (generate still reads them)[/yellow]"
             )
     console.print(f"try: tangstudio stats --corpus {name}")
 
