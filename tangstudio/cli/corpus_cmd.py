@@ -42,7 +42,11 @@ def import_(
     from tangstudio.engine.corpus.importer import import_corpus
 
     with console.status(f"Reading {path} …"):
-        result = import_corpus(path, name, fmt, force, without_lines_of, orphan_runs and force)
+        if force and not orphan_runs:
+            from tangstudio.engine.runs.rundir import refuse_replacing_a_used_corpus
+
+            refuse_replacing_a_used_corpus(name)
+        result = import_corpus(path, name, fmt, force, without_lines_of)
     console.print(
         f"imported [bold]{result['poems']:,}[/bold] poem{'' if result['poems'] == 1 else 's'} "
         f"({result['usable']:,} usable after cleaning, "

@@ -46,23 +46,6 @@ def check_name(name: str, force: bool) -> Path:
     return target
 
 
-def check_unused(name: str, target: Path) -> None:
-    """Refuse to replace a corpus that runs were trained on, before anything is read or written:
-    their vocabulary is its vocabulary, so `--force` left them unable to be evaluated or resumed,
-    and the old corpus was gone."""
-    if not (target / CORPUS_FILE).exists():
-        return
-    from tangstudio.engine.runs.rundir import runs_trained_on
-
-    users = runs_trained_on(name)
-    if users:
-        runs = ", ".join(users)
-        raise TangError(
-            f"corpus {name!r} trained {runs}: replaced, they could no longer be evaluated or resumed once "
-            "its vocabulary changes; import under another name, or add --orphan-runs to replace it anyway"
-        )
-
-
 def _read_text(path: Path) -> str:
     if path.exists() and not path.is_file():  # a folder named like a file, a device, a pipe
         raise TangError(f"{path}: not a regular file")
@@ -246,12 +229,9 @@ def import_corpus(
     fmt: str = "auto",
     force: bool = False,
     without_lines_of: str | None = None,
-    orphan_runs: bool = False,
 ) -> Imported:
     check_format(fmt)  # a bad option first, before what the import would do to the home
     target = check_name(name, force)
-    if force and not orphan_runs:
-        check_unused(name, target)
     if without_lines_of is not None and without_lines_of not in available_corpora():
         known = ", ".join(available_corpora())
         raise TangError(f"--without-lines-of: no corpus named {without_lines_of!r} (corpora: {known})")

@@ -335,6 +335,18 @@ def runs_trained_on(corpus: str) -> list[str]:
     return found
 
 
+def refuse_replacing_a_used_corpus(corpus: str) -> None:
+    """Before `corpus import --force` reads or writes anything: runs trained on the corpus read its
+    vocabulary, so replacing it left them unable to be evaluated or resumed, and the old one gone."""
+    users = runs_trained_on(corpus)
+    if users:
+        raise TangError(
+            f"corpus {corpus!r} trained {', '.join(users)}: replaced, they could no longer be evaluated or "
+            "resumed once its vocabulary changes; import under another name, or add --orphan-runs to "
+            "replace it anyway"
+        )
+
+
 def list_runs(kind: str | None = None) -> list[RunSummary]:
     """Every run folder in the home, damaged ones included (shown as such, never skipped).
 
