@@ -203,6 +203,7 @@ def generate(
         raise TangError(f"--beam must be between 0 (sample) and {MAX_BEAM}, got {beam}")
     from tangstudio.engine.compose.craft.best_of import best_of_k, check_candidates, critic_available
 
+    asked_candidates = candidates is not None and candidates > 1  # typed, not the default
     if candidates is None:  # the default: best of K where it can be, else the first draw
         candidates = DEFAULT_CANDIDATES if not beam and critic_available() else 1
     check_candidates(candidates, beam)
@@ -219,6 +220,7 @@ def generate(
         loaded = load_for_composing(model, need_torch=gates)
         shown.update(f"composing {n} poem{'s' if n > 1 else ''}")
         if not loaded.causal:  # a bilstm fills: there is no left-to-right draft to draw again
+            _refuse_candidates_for_a_filler(asked_candidates)
             candidates = 1
         notes, poems = compose_stream(loaded, settings, n, beam=beam)
         poems = best_of_k(poems, candidates, loaded, settings)
@@ -242,6 +244,18 @@ def generate(
         )
     elif repeated:
         _print_note_after(repeated, markdown=output == "md")
+
+
+def _refuse_candidates_for_a_filler(asked: bool) -> None:
+    """A bilstm has no drafts for the critic to rank, so a typed `-k 3` was dropped without a word;
+    refused as --beam, --gates and --title are. The default K stands down silently: it was not asked."""
+    from tangstudio.engine.errors import TangError
+
+    if asked:
+        raise TangError(
+            "--candidates ranks left-to-right drafts and a bilstm fills its grid from both sides: "
+            "leave --candidates out (or use a rnn, lstm or gru model)"
+        )
 
 
 def _greedy_note(temperature: float, texts: list[str]) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import sys
 import time
@@ -356,6 +357,19 @@ METRIC_EVENTS = ("train", "eval", "checkpoint", "done")
 PLAIN_EVERY_S = 10.0
 
 
+def eta_text(seconds: float) -> str:
+    """Time left as `HH:MM:SS`, with whole days in front past 24 hours (`3d 04:12:00`).
+
+    Both views say it through here: `time.gmtime` wrapped a months-long ETA at 24 hours (16:33:04)
+    and raised OverflowError past the platform's time_t, ending the run as failed."""
+    if not math.isfinite(seconds):
+        return "–"
+    days, rest = divmod(max(round(seconds), 0), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{days}d {clock}" if days else clock
+
+
 def _ppl_label(kind: str | None) -> str:
     return "pseudo-ppl" if kind == "pseudo" else "ppl"
 
@@ -422,7 +436,7 @@ class PlainView(QuietView):
                 f"step {event['step']}"
                 + (f"/{total}" if total else "")
                 + f" ({event['fraction']:.0%})"
-                + ("" if eta is None else f", ETA {time.strftime('%H:%M:%S', time.gmtime(eta))}")
+                + ("" if eta is None else f", ETA {eta_text(eta)}")
             )
         elif kind == "train":
             if time.monotonic() - self.last_train >= PLAIN_EVERY_S:
@@ -532,14 +546,14 @@ class RichView(PlainView):
 
     def _show(self, event: dict, now: bool = False) -> None:
         eta = event.get("eta_s")
-        eta_text = "–" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta))
+        shown_eta = "–" if eta is None else eta_text(eta)
         total = event.get("total_steps")
         step = f"step {event['step']}" + (f"/{total}" if total else "")
         info = (
             f"{step} · loss {_fmt(event.get('train_loss'), '.3f')} · val {_ppl_label(self.kind)} "
             f"{_fmt(self.val_ppl, '.1f')} · {_fmt(event.get('chars_per_s'), ',.0f')} chars/s"
         )
-        self.progress.update(self.task, completed=1000 * event["fraction"], info=info, eta=eta_text)
+        self.progress.update(self.task, completed=1000 * event["fraction"], info=info, eta=shown_eta)
         if now or time.monotonic() - self.drawn_at >= REDRAW_S:
             self.drawn_at = time.monotonic()
             if self.was_terminal and not self.progress.console.is_terminal:

@@ -27,6 +27,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS_PACKAGE = "tangstudio._models"  # the name setup.py gives the models/ folder
 # Names that become one folder under the home (runs, corpora): never a path, never hidden.
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# A run name that `--model` and `eval` read as something else: `default` is the shipped model
+# (compose/refs.py), so a run of that name trained and was then never the model used.
+SHIPPED_MODEL_NAME = "default"
 
 
 def check_name(name: str, what: str) -> str:
@@ -37,6 +40,28 @@ def check_name(name: str, what: str) -> str:
             f"starting with a letter or digit"
         )
     return name
+
+
+def check_new_run_name(name: str) -> str:
+    """`name` for a training run about to be created: one folder (check_name) that no `--model`
+    reads as the shipped model, refused the way `corpus import` refuses the bundled corpus's name.
+    Only new runs: a folder of that name from before this rule still lists and resumes."""
+    check_name(name, "run")
+    if name == SHIPPED_MODEL_NAME:
+        raise TangError(
+            f"{name!r} is the shipped model's name (`generate --model {name}` and `eval {name}` use it, "
+            "never a run): choose another --run name"
+        )
+    return name
+
+
+def home_args() -> list[str]:
+    """`--home` and the home as an absolute path when one was chosen (--home, TANGSTUDIO_HOME), for a
+    command printed to paste: a relative home works only from the folder it was given in, and none
+    at all resumes in the platform's home instead."""
+    if not os.environ.get("TANGSTUDIO_HOME"):
+        return []
+    return ["--home", str(home().absolute())]
 
 
 def home() -> Path:

@@ -47,11 +47,14 @@ def next_run_name(runs_root: Path, arch: str) -> str:
 
 
 def resume_command(command: tuple[str, ...], name: str) -> str:
-    """The shell command that continues run `name` (`command` is a process's COMMAND, JSON output dropped)."""
+    """The shell command that continues run `name` (`command` is a process's COMMAND, JSON output dropped),
+    with the studio's home when it was given one: without it, pasted, it resumed in the platform's home."""
     import shlex
 
+    from tangstudio.engine.paths import home_args
+
     words = [w for w in command if w != "--json"]
-    return shlex.join(["tangstudio", *words, "--run", name, "--resume"])
+    return shlex.join(["tangstudio", *home_args(), *words, "--run", name, "--resume"])
 
 
 class TrainingProcess:

@@ -194,9 +194,7 @@ def make_plan(settings: ComposeSettings, tables: VocabTables) -> Plan:
     if prefix:
         bad = [ch for ch in prefix if not (is_han(ch) or ch in LINE_ENDS)]
         if bad:
-            raise TangError(
-                f"the prefix must be Chinese characters and punctuation, not {''.join(dict.fromkeys(bad))!r}"
-            )
+            raise TangError(f"the prefix must be Chinese characters and punctuation, not {listed(bad)}")
         check_chars("".join(ch for ch in prefix if ch not in LINE_ENDS), tables, "the prefix")
         line = col = 0
         for pos, ch in enumerate(prefix):

@@ -38,11 +38,9 @@ POEM_COMMAND = "train --headless"
 
 
 def resume_command(name: str, command: str = POEM_COMMAND) -> str:
-    """The command that continues run `name`, with --home when the home is not the platform default."""
-    # absolute: a relative --home works only from the folder the run was started in
-    where = (
-        f"--home {shlex.quote(str(paths.home().absolute()))} " if os.environ.get("TANGSTUDIO_HOME") else ""
-    )
+    """The command that continues run `name`, with --home (absolute) when the home is not the
+    platform default: paths.home_args, which the studio's hint shares."""
+    where = "".join(f"{shlex.quote(word)} " for word in paths.home_args())
     return f"tangstudio {where}{command} --run {shlex.quote(name)} --resume"
 
 

@@ -42,6 +42,10 @@ RESUMABLE_CHANGES = frozenset(
 # config.toml without them resumes exactly as it was trained.
 LEGACY = {"budget_len": 0, "loss_chunk": 0, "head_bf16": "off"}
 HEAD_BF16 = ("auto", "on", "off")
+# The largest budget a person may ask for: far beyond any run that ends (a billion steps, a million
+# passes, 19 years), and a bound all the same: a 20-digit --steps trained until its ETA overflowed
+# the platform's time_t, ending the run as failed with a traceback.
+MAX_BUDGET: dict[str, int] = {"steps": 1_000_000_000, "epochs": 1_000_000, "minutes": 10_000_000}
 EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its --seed
 
 
@@ -99,7 +103,10 @@ class TrainConfig:
         if self.run is None:
             self.run = f"{self.arch}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
-    def validate(self) -> TrainConfig:
+    def validate(self, *, stored: bool = False) -> TrainConfig:
+        """These options, or one line naming the first wrong one. `stored`: a run's own config.toml,
+        whose budget is what it was trained with: bounds added since (MAX_BUDGET) hold only what a
+        person asks for now, so an older run still lists and resumes."""
         for option in dataclasses.fields(self):  # NaN passes every `<= 0` test below; inf overflows
             value = getattr(self, option.name)
             if isinstance(value, float) and not math.isfinite(value):
@@ -117,8 +124,8 @@ class TrainConfig:
         from tangstudio.engine.corpus.forms import parse_forms  # torch-free
 
         parse_forms(self.forms)
-        if not self.resume:
-            paths.check_name(self.run or "", "run")  # never None: __post_init__ names the run
+        if not self.resume:  # a new run; a folder already there keeps the name it has
+            paths.check_new_run_name(self.run or "")  # never None: __post_init__ names the run
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
         if len(budgets) > 1:
             raise TangError(f"give only one of --epochs, --steps, --minutes (got {', '.join(budgets)})")
@@ -138,6 +145,8 @@ class TrainConfig:
         for name, value in positive.items():
             if value <= 0:
                 raise TangError(f"--{name.replace('_', '-')} must be positive (got {value})")
+        if not stored:
+            self._check_budget_bound()
         if not 0 <= self.dropout < 1:
             raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
         if self.eval_every < 0:
@@ -177,8 +186,18 @@ class TrainConfig:
         if self.head_bf16 not in HEAD_BF16:
             raise TangError(f"--head-bf16 must be one of {', '.join(HEAD_BF16)} (got {self.head_bf16!r})")
         if not 0 <= self.mask_min <= self.mask_max < 1:
-            raise TangError("mask_min/mask_max must satisfy 0 <= min <= max < 1")
+            raise TangError(
+                f"--mask-min and --mask-max must satisfy 0 <= --mask-min <= --mask-max < 1 "
+                f"(got {self.mask_min:g} and {self.mask_max:g})"
+            )
         return self
+
+    def _check_budget_bound(self) -> None:
+        """The budget given within MAX_BUDGET, refused before a run folder exists."""
+        for name, most in MAX_BUDGET.items():
+            value = getattr(self, name)
+            if value is not None and value > most:
+                raise TangError(f"--{name} must be at most {most:,} (got {value:,})")
 
     @property
     def budget(self) -> tuple[str, float]:
@@ -259,7 +278,7 @@ def stored_config(stored: dict[str, Any]) -> TrainConfig:
     TangError for values no run could hold (layers = -1, a key of no option): `runs list` lists the
     run damaged for it, and a resume refuses it naming the file."""
     config = TrainConfig.from_dict(_legacy({k: v for k, v in stored.items() if k != "resume"}))
-    dataclasses.replace(config, resume=True).validate()
+    dataclasses.replace(config, resume=True).validate(stored=True)
     return config
 
 

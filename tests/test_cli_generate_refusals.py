@@ -1,0 +1,50 @@
+"""`tangstudio generate` refusing what it cannot do, in words that name what was typed: -k for a
+BiLSTM, and the characters of a prefix as typed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=180
+    )
+
+
+def refused(done: subprocess.CompletedProcess) -> str:
+    """The one error line of a refused command, which printed nothing else."""
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_candidates_typed_for_a_bilstm_are_refused_and_the_default_is_not(
+    trained_runs: Path, tiny_corpus, home: Path
+) -> None:
+    """`-k 3` on a BiLSTM was dropped without a word; --beam, --gates and --title are refused."""
+    shutil.copytree(trained_runs / "tiny-bilstm", home / "runs" / "bi")
+    fill = ("generate", "--model", "bi", "--form", "wujue", "-n", "1", "--seed", "1")
+    for typed in (["-k", "3"], ["--candidates", "2"]):
+        line = refused(tangstudio(*fill, *typed, home=home))
+        assert "--candidates" in line and "bilstm" in line and "leave --candidates out" in line
+    for quiet in ([], ["-k", "1"]):  # the default K, and one draft asked for: what a filler does
+        done = tangstudio(*fill, *quiet, home=home)
+        assert done.returncode == 0, done.stderr
+        assert "#1" in done.stdout
+
+
+def test_a_prefix_of_other_characters_names_each_as_typed(home: Path) -> None:
+    """`--prefix hello` said `not 'helo'`: a set had folded the two l's into a word never typed."""
+    line = refused(tangstudio("generate", "-n", "1", "--form", "wujue", "--prefix", "hello", home=home))
+    assert line.endswith("must be Chinese characters and punctuation, not h, e, l, o"), line

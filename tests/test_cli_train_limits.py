@@ -1,0 +1,200 @@
+"""`tangstudio train`'s limits and what it prints: the ETA past a day, a budget past any real run, the
+reserved run name `default`, the resume hint's home and the mask options' names."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TINY_MODEL = ["--embed", "16", "--hidden", "16", "--layers", "1", "--forms", "wujue"]
+SMALL = ["--corpus", "tiny", "--embed", "12", "--hidden", "16", "--layers", "1", "--batch-size", "16"]
+
+
+def tangstudio(*args: str, home: Path | None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tangstudio", *args],
+        capture_output=True,
+        text=True,
+        env=env_for(home),
+        cwd=cwd,
+        timeout=180,
+    )
+
+
+def env_for(home: Path | None) -> dict[str, str]:
+    """The test's environment; `home` None leaves the home to a `--home` on the command line."""
+    env = {k: v for k, v in os.environ.items() if k != "TANGSTUDIO_HOME"}
+    env.update({"COLUMNS": "120", "OMP_NUM_THREADS": "1"})
+    return {**env, "TANGSTUDIO_HOME": str(home)} if home is not None else env
+
+
+def refused(done: subprocess.CompletedProcess) -> str:
+    """The one error line of a refused command, which printed nothing else."""
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    return lines[0]
+
+
+# The ETA: days past 24 hours, never a time_t overflow ----------------------------------------------
+
+MONTHS = 104 * 86_400 + 7 * 3_600 + 5 * 60 + 9  # 104 days, 7:05:09
+
+
+def progress(eta_s: float) -> dict:
+    return {"event": "progress", "step": 1, "total_steps": 50_000_000, "fraction": 0.0, "eta_s": eta_s,
+            "val_ppl": None, "train_loss": 6.5, "chars_per_s": 100.0}  # fmt: skip
+
+
+def test_the_eta_counts_days_past_24_hours_and_never_wraps() -> None:
+    from tangstudio.cli.train_cmd import eta_text
+
+    assert eta_text(59) == "00:00:59"
+    assert eta_text(23 * 3_600 + 59 * 60 + 59) == "23:59:59"
+    assert eta_text(3 * 86_400 + 4 * 3_600 + 12 * 60) == "3d 04:12:00"
+    assert eta_text(MONTHS) == "104d 07:05:09"
+    assert eta_text(86_400e15) == "1000000000000000d 00:00:00"  # past time_t: no OverflowError
+
+
+def test_the_plain_log_says_a_months_long_eta_in_days(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--steps 50000000` printed `ETA 16:33:04`: strftime of gmtime wrapped at 24 hours."""
+    from tangstudio.cli.train_cmd import PlainView
+
+    view = PlainView()
+    view.on_event(progress(MONTHS))
+    assert capsys.readouterr().out.rstrip().endswith("step 1/50000000 (0%), ETA 104d 07:05:09")
+    view.last_train = 0.0  # the next progress line is due again
+    view.on_event(progress(86_400e15))  # gmtime raised OverflowError here: the run ended as failed
+    assert capsys.readouterr().out.rstrip().endswith("ETA 1000000000000000d 00:00:00")
+
+
+def test_the_progress_bar_says_a_months_long_eta_in_days() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tangstudio.cli.train_cmd import RichView
+
+    with RichView(console=Console(file=io.StringIO(), force_terminal=True, width=160)) as view:
+        view.on_event(progress(MONTHS))
+        assert view.progress.tasks[0].fields["eta"] == "104d 07:05:09"
+        view.on_event(progress(86_400e15))
+        assert view.progress.tasks[0].fields["eta"] == "1000000000000000d 00:00:00"
+
+
+# A budget past any real run: one line, before a run folder exists ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "budget, said",
+    [
+        (["--steps", "99999999999999999999"], "--steps must be at most 1,000,000,000"),
+        (["--epochs", "99999999999999999999"], "--epochs must be at most 1,000,000"),
+        (["--minutes", "1e300"], "--minutes must be at most 10,000,000"),
+    ],
+)
+def test_a_budget_past_the_bound_is_refused_before_the_run_exists(home: Path, budget, said) -> None:
+    """`--steps 99999999999999999999` trained until its ETA overflowed time_t: a traceback, exit 1
+    and a run left marked failed."""
+    line = refused(tangstudio("train", "--headless", "--run", "huge", *budget, *TINY_MODEL, home=home))
+    assert said in line
+    assert not (home / "runs" / "huge").exists()
+
+
+def test_a_stored_budget_past_the_bound_still_reads() -> None:
+    """The bound holds what a person asks for now; a run stored with a larger budget still lists."""
+    from tangstudio.engine.runs.train_config import TrainConfig, stored_config
+
+    stored = TrainConfig(run="old", steps=5_000_000_000).to_dict()
+    assert stored_config(stored).steps == 5_000_000_000
+
+
+# `default` is the shipped model, never a new run ---------------------------------------------------
+
+
+def test_a_new_run_named_default_is_refused(home: Path) -> None:
+    """It trained, and then `generate --model default` and `eval default` used the shipped model."""
+    line = refused(
+        tangstudio("train", "--headless", "--run", "default", "--steps", "3", *TINY_MODEL, home=home)
+    )
+    assert "'default' is the shipped model's name" in line and "choose another --run name" in line
+    assert not (home / "runs" / "default").exists()
+
+
+@pytest.mark.slow
+def test_an_old_run_named_default_still_lists_and_resumes(
+    trained_runs: Path, tiny_corpus, home: Path
+) -> None:
+    old = home / "runs" / "default"
+    shutil.copytree(trained_runs / "tiny-gru", old)
+    config = old / "config.toml"
+    config.write_text(config.read_text("utf-8").replace('"tiny-gru"', '"default"'), "utf-8")
+    listed = tangstudio("runs", "list", "--json", home=home)
+    assert listed.returncode == 0, listed.stderr
+    assert [(r["name"], r["status"]) for r in json.loads(listed.stdout)] == [("default", "finished")]
+    resumed = tangstudio("train", "--headless", "--run", "default", "--resume", "--steps", "3", home=home)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "finished at step 3" in resumed.stdout
+
+
+# The resume hint: the home as an absolute path -----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_resume_hint_after_ctrl_c_names_a_relative_home_absolutely(
+    tiny_corpus, home: Path, tmp_path: Path
+) -> None:
+    """From /tmp/x, `--home relh` printed `tangstudio --home relh …`: a hint for that folder alone."""
+    relative = home.relative_to(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tangstudio", "--home", str(relative), "train", "--headless", *SMALL,
+         "--steps", "100000", "--log-every", "1", "--run", "rr"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(None), cwd=tmp_path,
+    )  # fmt: skip
+    metrics = home / "runs" / "rr" / "metrics.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (metrics.is_file() and '"train"' in metrics.read_text()):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"resume with: tangstudio --home {home} train --headless --run rr --resume" in err
+
+
+def test_the_studio_resume_hint_names_its_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The studio said `tangstudio train --headless --run finetune-1 --resume` with no --home, so
+    pasted it resumed in the platform's home, not the one the studio was started with."""
+    from tangstudio.studio.trainproc import TrainingProcess, resume_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TANGSTUDIO_HOME", "rel home")
+    assert resume_command(TrainingProcess.COMMAND, "finetune-1") == shlex.join(
+        ["tangstudio", "--home", str(tmp_path / "rel home"), "train", "--headless", "--run", "finetune-1",
+         "--resume"]
+    )  # fmt: skip
+    monkeypatch.delenv("TANGSTUDIO_HOME")
+    assert resume_command(TrainingProcess.COMMAND, "finetune-1") == (
+        "tangstudio train --headless --run finetune-1 --resume"
+    )
+
+
+# Options named as they are typed -------------------------------------------------------------------
+
+
+def test_the_mask_options_are_named_as_typed(home: Path) -> None:
+    line = refused(
+        tangstudio("train", "--headless", "--arch", "bilstm", "--mask-min", "0.5", "--mask-max", "0.1",
+                   "--steps", "3", home=home)
+    )  # fmt: skip
+    assert "--mask-min" in line and "--mask-max" in line and "mask_min" not in line
+    assert "(got 0.5 and 0.1)" in line
