@@ -112,6 +112,33 @@ async def test_command_palette_lists_studio_actions(home: Path) -> None:
         assert app.query_one("#panes").active == "model"
 
 
+def test_every_pane_key_has_a_command_in_the_palette() -> None:
+    """The help says the palette has every action by name, and Ctrl+P `gate` found nothing: each
+    action a pane binds to a key (movement and the candidate picks aside) is in COMMANDS."""
+    from tangstudio.studio.commands import COMMANDS
+    from tangstudio.studio.panes.compose.pane import ComposePane
+    from tangstudio.studio.panes.lab.pane import LabPane
+    from tangstudio.studio.panes.model import ModelPane
+    from tangstudio.studio.panes.train import TrainPane
+
+    listed = {action for _title, _help, action in COMMANDS}
+    not_commands = ("move", "pick", "row", "focus_poem", "leave_field", "digit(-1)")
+    missing = [
+        f"{pane}: {binding.action}"
+        for pane, cls in (
+            ("compose", ComposePane),
+            ("lab", LabPane),
+            ("model", ModelPane),
+            ("train", TrainPane),
+        )
+        for binding in cls.BINDINGS
+        if not binding.action.startswith(not_commands)
+        and f"app.pane_action('{pane}', '{binding.action}')" not in listed
+    ]
+    assert missing == []
+    assert {f"app.show_pane('{pane}')" for pane in ("corpus", "model", "train", "compose", "lab")} <= listed
+
+
 # Corpus ----------------------------------------------------------------------------------------
 
 
