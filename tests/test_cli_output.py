@@ -149,3 +149,18 @@ def test_stats_names_cleaning_rules_in_words(home: Path, corpus_args: tuple) -> 
     assert "notes_removed" not in done.stdout and "_" not in done.stdout.split("source:")[0]
     assert ">12 chars" in done.stdout and "coverage of top 5k" in done.stdout
     assert done.stderr == ""
+
+
+def test_a_pipe_without_columns_keeps_each_line_whole(tmp_path: Path) -> None:
+    """Piped, Rich assumed 80 columns and broke `tangstudio train ⏎--headless` and paths in two."""
+    home = tmp_path / ("a-home-with-a-long-name-" * 3)
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"TANGSTUDIO_HOME": str(home)}
+    out = subprocess.run(
+        [sys.executable, "-m", "tangstudio", "runs", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("no runs yet"))
+    assert len(line) > 80 and line.endswith("(start one with `tangstudio train --headless`)"), out.stdout

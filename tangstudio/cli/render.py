@@ -17,6 +17,13 @@ class _Console(Console):
     """A Console that lets a broken pipe reach `main()`. Rich's own answer is a silent exit 1,
     which a shell reads as a failure; `main()` turns it into 141, as SIGPIPE would end a command."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # In a pipe or a log Rich assumed 80 columns and broke lines there, a hint's command or a
+        # path cut in two (`tangstudio train ⏎--headless`): a line stays whole unless a width was set.
+        if "soft_wrap" not in kwargs and not self.is_terminal and not os.environ.get("COLUMNS"):
+            self.soft_wrap = True
+
     def on_broken_pipe(self) -> None:
         self.quiet = True
         raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
