@@ -3,29 +3,11 @@ BiLSTM, and the characters of a prefix as typed."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-
-def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120", "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=180
-    )
-
-
-def refused(done: subprocess.CompletedProcess) -> str:
-    """The one error line of a refused command, which printed nothing else."""
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
+from cli_helpers import refused, tangstudio
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ reserved run name `default`, the resume hint's home and the mask options' names.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import signal
@@ -14,36 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import env_for, refused, tangstudio
 
 TINY_MODEL = ["--embed", "16", "--hidden", "16", "--layers", "1", "--forms", "wujue"]
 SMALL = ["--corpus", "tiny", "--embed", "12", "--hidden", "16", "--layers", "1", "--batch-size", "16"]
-
-
-def tangstudio(*args: str, home: Path | None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tangstudio", *args],
-        capture_output=True,
-        text=True,
-        env=env_for(home),
-        cwd=cwd,
-        timeout=180,
-    )
-
-
-def env_for(home: Path | None) -> dict[str, str]:
-    """The test's environment; `home` None leaves the home to a `--home` on the command line."""
-    env = {k: v for k, v in os.environ.items() if k != "TANGSTUDIO_HOME"}
-    env.update({"COLUMNS": "120", "OMP_NUM_THREADS": "1"})
-    return {**env, "TANGSTUDIO_HOME": str(home)} if home is not None else env
-
-
-def refused(done: subprocess.CompletedProcess) -> str:
-    """The one error line of a refused command, which printed nothing else."""
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
 
 
 # The ETA: days past 24 hours, never a time_t overflow ----------------------------------------------

@@ -102,7 +102,8 @@ async def test_the_quit_message_prints_the_runs_real_name(
         await pilot.press("ctrl+q")
         await pilot.pause()
     notes = " ".join(app.exit_notes)
-    assert "tangstudio train --headless --run gru-1 --resume" in notes, notes
+    # the studio's home (TANGSTUDIO_HOME here) named: pasted elsewhere, it resumes in the right one
+    assert f"tangstudio --home {home} train --headless --run gru-1 --resume" in notes, notes
     assert "NAME" not in notes
 
 

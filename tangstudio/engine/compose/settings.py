@@ -93,16 +93,12 @@ class ComposeSettings:
         return self
 
     def _chosen_group(self, form: forms.Form) -> str:
-        """The 平 group a poet asked to rhyme in, as the tables name it ("下平七阳" → "七阳";
-        traditional 七陽 too). A 上平/下平 prefix must be the group's own half."""
-        from tangstudio.engine.corpus.script import convert
+        """The 平 group a poet asked to rhyme in, as the tables name it (ping_group)."""
         from tangstudio.engine.prosody import PING_GROUPS
 
         asked = self.rhyme_group.strip()
-        name = convert(asked, "traditional", "simplified")
-        half = name[:2] if name[:2] in ("上平", "下平") else ""
-        name = name.removeprefix(half)
-        if name not in PING_GROUPS or (half and (PING_GROUPS.index(name) < 15) != (half == "上平")):
+        name = ping_group(asked)
+        if name is None:
             raise TangError(f"unknown 平 rhyme group {asked!r}; one of: {' '.join(PING_GROUPS)}")
         if not form.regulated:
             raise TangError(f"{form.name} has no rhyme scheme to set a group for; choose a regulated form")
@@ -187,6 +183,21 @@ class ComposeSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def ping_group(asked: str) -> str | None:
+    """The 平 group `asked` names, as the tables name it ("下平七阳" → "七阳"; traditional 七陽
+    too), or None when it names none. A 上平/下平 prefix must be the group's own half. The studio
+    asks before it builds settings, to list the groups beside the poem rather than in a toast."""
+    from tangstudio.engine.corpus.script import convert
+    from tangstudio.engine.prosody import PING_GROUPS
+
+    name = convert(asked.strip(), "traditional", "simplified")
+    half = name[:2] if name[:2] in ("上平", "下平") else ""
+    name = name.removeprefix(half)
+    if name not in PING_GROUPS or (half and (PING_GROUPS.index(name) < 15) != (half == "上平")):
+        return None
+    return name
 
 
 @dataclass

@@ -27,6 +27,13 @@ FORM_CHOICES = [
 ]
 
 
+def form_choices(script: str) -> list[tuple[str, str]]:
+    """The forms filter's choices, their Chinese short names (五绝, 五絕) in `script`."""
+    from tangstudio.engine.corpus.script import convert
+
+    return [(convert(label, "simplified", script), value) for label, value in FORM_CHOICES]
+
+
 def corpus_names() -> list[str]:
     from tangstudio.engine.corpus.importer import list_imported
 
@@ -59,6 +66,15 @@ def summary_table(data: dict) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def form_name(name: str, script: str) -> str:
+    """A form's Chinese name (五言绝句) in the script the corpus is shown in (五言絕句 for
+    traditional: the cards beside it are in that script); an unknown name as it is."""
+    from tangstudio.engine.corpus.script import convert
+
+    found = forms.find(name)
+    return convert(found.zh, "simplified", script) if found is not None else name
 
 
 def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 18, empty: str = "") -> Table:
@@ -112,8 +128,18 @@ class CorpusPane(Pane):
     @on(Select.Changed)
     def _filters_changed(self, event: Select.Changed) -> None:
         event.stop()
+        if event.select.id == "corpus-script":
+            self._name_forms(str(event.value))
         if self._seen:
             self.load()
+
+    def _name_forms(self, script: str) -> None:
+        """The forms filter's names in the chosen script, its choice kept (no Changed: no reload)."""
+        select = self.query_one("#corpus-forms", Select)
+        chosen = select.value
+        with self.prevent(Select.Changed):
+            select.set_options(form_choices(script))
+            select.value = chosen
 
     def action_reload(self) -> None:
         self.load()
@@ -160,7 +186,7 @@ class CorpusPane(Pane):
         card("forms").update(
             bar_table(
                 "Poems per form (whole corpus)",
-                [((found.zh if (found := forms.find(f)) else f), n) for f, n in data["forms"].items()],
+                [(form_name(f, data["script"]), n) for f, n in data["forms"].items()],
             )
         )
         card("splits").update(bar_table("Splits (selected)", list(data["splits"].items())))

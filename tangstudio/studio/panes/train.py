@@ -292,7 +292,9 @@ class TrainPane(Pane):
             return
         table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
         table.add_column(justify="right", style="dim", no_wrap=True, min_width=10)
-        table.add_column(no_wrap=True, overflow="ellipsis")
+        # Each value cut short with "…" (_one_line), but the train loss's note wraps between its
+        # words: a folding Text in a no_wrap column lost the characters at its fold ("the last ste").
+        table.add_column()
         train, last_eval = run.last_train, run.last_eval
         pseudo = " (pseudo)" if run.ppl_kind == "pseudo" else ""
         status = self._status(run)
@@ -321,7 +323,7 @@ class TrainPane(Pane):
         if run.config_error:
             rows.append(("problem", Text(run.config_error, style="red")))
         for label, value in rows:
-            table.add_row(label, value)
+            table.add_row(label, _one_line(value))
         details.update(table)
         shown = run.samples[:3]
         samples.update(
@@ -519,8 +521,17 @@ def _train_loss(run: RunFollower) -> str | Text:
     if run.short_train is not None:
         _step, loss, steps = run.short_train
         what = "the last step alone" if steps == 1 else f"mean of the last {steps} steps"
-        return Text.assemble(f"{loss:.4f}", (f", {what}", "dim"), no_wrap=False, overflow="fold")
+        return Text.assemble(f"{loss:.4f}", (f", {what}", "dim"), no_wrap=False)  # wraps at spaces
     return _fmt(run.last_train.get("train_loss"), "{:.4f}")
+
+
+def _one_line(value: str | Text) -> Text:
+    """A details value on one line, cut with "…" where the panel is too narrow; a Text that asks to
+    wrap (no_wrap=False: the train loss's note) keeps its own say."""
+    text = Text(value) if isinstance(value, str) else value
+    if text.no_wrap is None:
+        text.no_wrap, text.overflow = True, "ellipsis"
+    return text
 
 
 def _fmt(value, pattern: str) -> str:

@@ -34,8 +34,9 @@ def split_clauses(chars: list[str]) -> list[list[int]]:
     return lines
 
 
-def prosody_marks(text: str, form: str, script: str) -> dict:
-    """Per-character marks and line verdicts: {'marks': [...], 'kinds': [...], 'groups': {line: (label, ok)}}."""
+def prosody_marks(text: str, form: str, script: str, rhyme_note: str = "") -> dict:
+    """Per-character marks and line verdicts: {'marks': [...], 'kinds': [...], 'groups': {line: (label, ok)}}.
+    `rhyme_note`: said beside the rhyme's verdict ("rhyme off": written with the constraint off)."""
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.prosody import EITHER, GROUPS, check_poem, end_tones, inner_tones, rhyme_groups
 
@@ -87,7 +88,7 @@ def prosody_marks(text: str, form: str, script: str) -> dict:
         "marks": marks,
         "kinds": kinds,
         "groups": groups,
-        "summary": _summary(result, rhyme_open, UNFILLED in text)
+        "summary": _summary(result, rhyme_open, UNFILLED in text, rhyme_note)
         if result is not None and result.form_ok
         else None,
     }
@@ -98,8 +99,10 @@ def _line_end(text: str, ids: list[int]) -> str:
     return text[ids[-2]] if len(ids) >= 2 else ""
 
 
-def _summary(result, rhyme_open: bool = False, tones_open: bool = False) -> Text:
-    """The checker's verdict under the poem; "—" for what empty grid places leave undecided."""
+def _summary(result, rhyme_open: bool = False, tones_open: bool = False, rhyme_note: str = "") -> Text:
+    """The checker's verdict under the poem; "—" for what empty grid places leave undecided.
+    `rhyme_note`: "(rhyme off)" beside the rhyme's verdict: a rhyme checkbox toggled by a stray
+    Enter left only "rhyme ✗", with nothing saying the poem was not asked to rhyme."""
     parts = Text()
     parts.append(f"{result.variant or result.form}\n", style="dim")  # its own line: no wrap at 80 columns
     if rhyme_open:
@@ -109,6 +112,8 @@ def _summary(result, rhyme_open: bool = False, tones_open: bool = False) -> Text
             "rhyme " + ("✓ " + (result.rhyme_group or "") if result.rhyme_ok else "✗"),
             style="green" if result.rhyme_ok else "red",
         )
+        if rhyme_note:
+            parts.append(f" ({rhyme_note})", style="yellow")
     parts.append(" · ", style="dim")
     if tones_open:
         parts.append("tones —", style="dim")
@@ -138,6 +143,7 @@ class PoemState:
     pin: tuple[float, ...] | None = None  # per character: the pinned unit's value
     pin_label: str = ""
     locked: tuple[int, ...] = ()  # lines (0-based) a reroll keeps
+    rhyme_note: str = ""  # beside the rhyme's verdict: "rhyme off" (written without the constraint)
 
 
 class PoemView(Static):
@@ -164,6 +170,7 @@ class PoemView(Static):
             pin=state.pin,
             pin_label=state.pin_label,
             locked=state.locked,
+            rhyme_note=state.rhyme_note,
         )
 
     def show_poem(
@@ -180,13 +187,14 @@ class PoemView(Static):
         pin: tuple[float, ...] | None = None,
         pin_label: str = "",
         locked: tuple[int, ...] = (),
+        rhyme_note: str = "",
     ) -> None:
         text = "".join(chars)
         strips = gate_strips(gates, gate_names) if gates else None
         pin_scale = max((abs(v) for v in pin), default=0.0) or 1.0 if pin else 1.0
         try:
             info = (
-                prosody_marks(text, form, script)
+                prosody_marks(text, form, script, rhyme_note)
                 if text
                 else {"marks": [], "kinds": [], "groups": {}, "summary": None}
             )

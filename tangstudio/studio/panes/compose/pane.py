@@ -20,6 +20,7 @@ lives beside it: the fields (settings_bar.py), the side panel (panel.py), the st
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,13 @@ from tangstudio.studio.panes.base import Pane
 from tangstudio.studio.panes.compose import drafts, export
 from tangstudio.studio.panes.compose.gates import GateLens
 from tangstudio.studio.panes.compose.loading import load_in_background
-from tangstudio.studio.panes.compose.panel import gloss_tones, panel_state
+from tangstudio.studio.panes.compose.panel import gloss_tones, group_listing, panel_state
 from tangstudio.studio.panes.compose.plan_keys import PlanDesk
 from tangstudio.studio.panes.compose.playback import Player
 from tangstudio.studio.panes.compose.poem_area import PoemScroll
 from tangstudio.studio.panes.compose.previous import Kept, worth_keeping
 from tangstudio.studio.panes.compose.readout import PoemReadout
-from tangstudio.studio.panes.compose.settings_bar import SettingsBar
+from tangstudio.studio.panes.compose.settings_bar import SettingsBar, UnknownGroup
 from tangstudio.studio.panes.compose.status import (
     FOOTER_ROOM,
     StatusLine,
@@ -119,6 +120,9 @@ class ComposePane(PoemReadout, Pane):
         self._told: tuple[str, ...] | None = None
         self._told_sampling: tuple[str, ...] = ()  # sampling fields typed without Enter, told once
         self._title_told: str | None = None  # the long title last said to be cut (once per title)
+        # Poems with characters written while the rhyme was off, and each poem's text as last shown.
+        self._unrhymed: weakref.WeakSet[Session] = weakref.WeakSet()
+        self._published: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
 
     def compose(self) -> ComposeResult:
         yield SettingsBar(self.preferred_run, id="compose-settings")
@@ -155,9 +159,10 @@ class ComposePane(PoemReadout, Pane):
     def action_focus_poem(self) -> None:
         self.focus_first()
 
-    def settings(self):
-        """The engine's ComposeSettings from the fields (raises TangError with the bad field)."""
-        return self.bar.read(self.seed)
+    def settings(self, entered: str | None = None):
+        """The engine's ComposeSettings from the fields (raises TangError with the bad field);
+        `entered`: the field Enter was pressed in, checked first (SettingsBar.read)."""
+        return self.bar.read(self.seed, entered)
 
     # Settings and model ----------------------------------------------------------------------
 
@@ -178,9 +183,8 @@ class ComposePane(PoemReadout, Pane):
         if isinstance(event, Input.Submitted) and event.input.id in ("cp-title", "cp-plan"):
             return self.plan_desk.submitted(str(event.input.id))
         self.bar.show_form()
-        if self.loaded is not None:
-            self.action_new()
-            self.focus_first()
+        if self.loaded is not None and self.action_new(_entered(event)):
+            self.focus_first()  # refused, the focus stays in the field to mend (10–15 Tabs away)
 
     @on(Select.Changed, "#cp-tones")
     @on(Checkbox.Changed)
@@ -191,17 +195,18 @@ class ComposePane(PoemReadout, Pane):
         if self.loaded is None:  # also the widgets' own Changed messages while mounting
             return
         if self.session is None or self.session.filling:
-            self.action_new()
-            self.focus_first()
+            if self.action_new(_entered(event)):
+                self.focus_first()
             return
         from tangstudio.engine.errors import TangError
 
         try:
-            self.session.apply_sampling(self.settings())
+            self.session.apply_sampling(self.settings(_entered(event)))
         except TangError as exc:
-            self.error(str(exc), "Compose settings")
+            self.refused(exc)
             return
-        self.notify("applies from the next character.", title="Compose")
+        self.notify(f"{_applied(event)}applies from the next character.", title="Compose")
+        self.publish(went_on=False)  # the verdict says whether the rhyme is on (drafts shown stay)
         self.focus_first()
 
     def _load_selected(self) -> None:
@@ -232,23 +237,34 @@ class ComposePane(PoemReadout, Pane):
         self.player.stop()
         self.notify(gloss_tones(message), title=title, severity="error", timeout=10)
 
-    def action_new(self) -> None:
+    def refused(self, exc: Exception, title: str = "Compose settings") -> None:
+        """A setting refused: the error, and for a 韵 that names no group, the groups in the panel."""
+        self.error(str(exc), title)
+        if isinstance(exc, UnknownGroup):
+            self.drafts, self._drafts_busy = None, False  # the panel shows them no more: keys take none
+            self._drawing += 1
+            self.panel = PanelState(message=group_listing(exc.asked, self.script))
+
+    def action_new(self, entered: str | None = None) -> bool:
+        """A new poem with the fields as they are; False when there is none (no model, or a
+        setting refused: the poem in progress stays, and the error says which field). `entered`:
+        the field whose Enter asked for it, checked first."""
         self.player.stop()
         if self.loaded is None:
             self.notify(NO_MODEL, title="Compose", severity="warning", timeout=8)
-            return
+            return False
         from tangstudio.engine.errors import TangError
         from tangstudio.studio.composing import readable_settings
         from tangstudio.studio.sessions import make_session
 
         try:
-            settings, set_aside = readable_settings(self.loaded, self.settings())
+            settings, set_aside = readable_settings(self.loaded, self.settings(entered))
             session = make_session(self.loaded, settings, self.novelty)
         except TangError as exc:  # a refused setting leaves the poem in progress as it was
-            self.error(f"{exc}", "Compose settings")
             if self.session is None:
                 self._show(f"{exc}")
-            return
+            self.refused(exc)
+            return False
         if set_aside:
             self.notify(set_aside, title="Compose", severity="warning", timeout=8)
         self._tell_title_cut(settings)
@@ -258,6 +274,7 @@ class ComposePane(PoemReadout, Pane):
         self.plan_desk.show()
         self.remember_fields()
         self.publish()
+        return True
 
     def _tell_title_cut(self, settings: Any) -> None:
         """A title longer than the model reads is cut to its start: say so, once per title typed
@@ -287,9 +304,7 @@ class ComposePane(PoemReadout, Pane):
         if now == self.begun_with:
             return True
         if not worth_keeping(self.session):
-            before = self.session
-            self.action_new()
-            return self.session is not before
+            return self.action_new()
         if now != self._told:
             self._told = now
             self.notify("the fields changed since this poem began: n starts one with them.", title="Compose")
@@ -378,7 +393,7 @@ class ComposePane(PoemReadout, Pane):
         try:
             settings, set_aside = readable_settings(self.loaded, self.settings())
         except TangError as exc:
-            self.error(str(exc))
+            self.refused(exc, "Compose")
             return
         if set_aside:
             self.notify(set_aside, title="Compose", severity="warning", timeout=8)
@@ -470,11 +485,14 @@ class ComposePane(PoemReadout, Pane):
         self.player.stop()
         self._noted(lambda s: s.reroll())
 
-    def _noted(self, change: Callable[[Session], str]) -> None:
-        """A change that always happens and says what it did (a reroll): its words as a notice."""
+    def _noted(self, change: Callable[[Session], str]) -> bool:
+        """A change that always happens and says what it did (a reroll): its words as a notice.
+        False when it was refused (the error is shown)."""
         notice: list[str] = []
-        if self._do(lambda s: notice.append(change(s))) and notice:
+        done = self._do(lambda s: notice.append(change(s)))
+        if done and notice:
             self.notify(notice[0], title="Compose")
+        return done
 
     def action_new_keyword(self) -> None:
         """`k`: the line under the cursor gets a new keyword from the planner and is written again."""
@@ -564,11 +582,24 @@ class ComposePane(PoemReadout, Pane):
             pin=view.pin,
             pin_label=self.lens.pinned or "",
             locked=tuple(sorted(session.locked)),
+            rhyme_note=self._rhyme_note(session),
         )
         if not keep_drafts:
             pin = (self.lens.pinned, view.pin) if self.lens.pinned and view.pin else None
             self.panel = panel_state(session, view.gates, view.names, pin)
         self.status = self._status_line()
+
+    def _rhyme_note(self, session: Session) -> str:
+        """What the rhyme's verdict says beside it: "rhyme off" when the constraint is off, "rhyme
+        was off" when characters were written without it and it is on again, else "". A checkbox
+        toggled by a stray Enter left "rhyme ✗" under the poem with nothing saying why."""
+        before, text = self._published.get(session, ""), session.text
+        if not session.settings.rhyme and text != before and not before.startswith(text):  # not an undo
+            self._unrhymed.add(session)
+        self._published[session] = text
+        if not session.settings.rhyme:
+            return "rhyme off"
+        return "rhyme was off" if session in self._unrhymed else ""
 
     def _status_line(self) -> Text:
         model = self.model_target if self.loaded is not None else None
@@ -616,3 +647,25 @@ class ComposePane(PoemReadout, Pane):
 
     def action_copy(self) -> None:
         self._kept(export.copy(self.app, self.poem_text()))
+
+
+def _entered(event: Message) -> str | None:
+    """The field a message is about (cp-top_p), its id with the prefix left off (top_p)."""
+    control = getattr(event, "control", None)
+    name = getattr(control, "id", None)
+    return name.removeprefix("cp-") if isinstance(name, str) else None
+
+
+def _applied(event: Message) -> str:
+    """What a sampling change set, to open its notice with: "rhyme constraint off: " (a rhyme
+    toggled by a stray Enter said only "applies from the next character."), "top-k 5: "."""
+    if isinstance(event, Checkbox.Changed):
+        return f"rhyme constraint {'on' if event.value else 'off'}: "  # the one checkbox, #cp-rhyme
+    if isinstance(event, Select.Changed):
+        return f"tones {event.value}: "
+    if isinstance(event, Input.Submitted):
+        from tangstudio.studio.panes.compose.settings_bar import LABELS
+
+        name = _entered(event) or ""
+        return f"{LABELS.get(name, name)} {event.value.strip()}: "
+    return ""

@@ -148,6 +148,22 @@ def _wrap(head: str, items: list[str]) -> list[str]:
     return [*lines, line]
 
 
+def group_listing(asked: str, script: str) -> str:
+    """The panel's message when 韵 names no 平 group: the group its characters rhyme in, if any
+    (七羊: 羊 rhymes in 七阳), and the 30 groups, which a toast showed cut at the panel's edge."""
+    from tangstudio.engine.corpus.script import convert
+    from tangstudio.engine.prosody import PING_GROUPS, rhyme_groups
+
+    said = [f"韵 {asked} names no 平 (level) rhyme group."]
+    for char in dict.fromkeys(convert(asked, "traditional", "simplified")):
+        near = sorted(rhyme_groups(char) & set(PING_GROUPS), key=PING_GROUPS.index)
+        if near:
+            said.append(f"{char} rhymes in {' or '.join(near)}.")
+    said += ["", "上平 " + " ".join(PING_GROUPS[:15]), "", "下平 " + " ".join(PING_GROUPS[15:])]
+    said += ["", "Type one (七阳 or 下平七阳), then Enter."]
+    return convert("\n".join(said), "simplified", script)
+
+
 TONE_WORDS = {"平": "平 (level)", "仄": "仄 (oblique)"}
 
 

@@ -111,12 +111,13 @@ class PlanDesk:
             return
         session = pane.session
         if field == "cp-title" or session is None or session.done or session.filling or not session.text:
-            pane.action_new()
+            taken = pane.action_new()
         else:
-            pane._noted(lambda s: apply_plan(s, pane.bar.read(pane.seed).plan))
+            taken = pane._noted(lambda s: apply_plan(s, pane.bar.read(pane.seed).plan))
             self.show()
             pane.remember_fields()
-        pane.focus_first()
+        if taken:  # refused, the focus stays in the field to mend
+            pane.focus_first()
 
     def new_keyword(self) -> None:
         self.pane.player.stop()

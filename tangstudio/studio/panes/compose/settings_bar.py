@@ -13,11 +13,14 @@ pane writes the plan a poem was given back into that row (`show_plan`), where it
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Select
 
 from tangstudio.engine.compose.settings import ComposeSettings
+from tangstudio.engine.errors import TangError
 from tangstudio.studio.composing import FORM_NAMES, FORMS, TONES, list_models
 
 DEFAULTS = ComposeSettings()  # the engine's defaults: the fields start from these
@@ -40,6 +43,41 @@ HINTS = {
 }
 # The typed text a poem is begun with (纲 aside: asked_plan decides what of it a poem is asked with).
 SHAPE_FIELDS = ("title", "acrostic", "prefix", "theme", "primer", "rhyme_group")
+# Each field's label as the bar shows it, so an error names the field a person sees: the engine's
+# words are the CLI's ("line drafts", for --line-drafts), the field beside them says "drafts".
+LABELS = {
+    "temperature": "temp",
+    "top_k": "top-k",
+    "top_p": "top-p",
+    "line_drafts": "drafts",
+    "form": "form",
+    "acrostic": "藏头",
+    "prefix": "prefix",
+    "theme": "藏字",
+    "title": "题",
+    "primer": "primer",
+    "plan": "纲",
+    "rhyme_group": "韵",
+    "rhyme": "rhyme",
+    "tones": "tones",
+}
+
+
+class UnknownGroup(TangError):
+    """韵 holds no 平 group's name: a short message, and the pane lists the 30 groups in the
+    panel beside the poem, not in the toast, where Textual drew a wide character crossing the
+    panel's edge as blanks (十二侵 read "十  侵"), and ten seconds were short to read 30 names."""
+
+    def __init__(self, asked: str) -> None:
+        super().__init__(f"unknown 平 rhyme group {asked!r}: the 平 groups are listed beside the poem")
+        self.asked = asked
+
+
+def labelled(name: str, message: str) -> str:
+    """An error about field `name`, opening with its label ("drafts: line drafts must be …");
+    one that opens with it already ("top-p must be …") is left as it is."""
+    label = LABELS.get(name, name)
+    return message if message.startswith(f"{label} ") else f"{label}: {message}"
 
 
 class SettingsBar(Vertical):
@@ -119,22 +157,22 @@ class SettingsBar(Vertical):
     def form(self) -> str:
         return str(self.query_one("#cp-form", Select).value)
 
-    def read(self, seed: int | None) -> ComposeSettings:
-        """The engine's ComposeSettings from the fields (raises TangError with the bad field)."""
-        from tangstudio.engine.errors import TangError
-
-        numbers: dict[str, float] = {}
-        for name, cast in SAMPLING:
-            raw = self.query_one(f"#cp-{name}", Input).value.strip()
-            try:
-                numbers[name] = cast(raw)
-            except ValueError:
-                raise TangError(f"{name.replace('_', '-')} must be a number, got {raw!r}") from None
+    def read(self, seed: int | None, entered: str | None = None) -> ComposeSettings:
+        """The engine's ComposeSettings from the fields (raises TangError naming the bad field by
+        its label). `entered`: the field Enter was pressed in (line_drafts): its own value is
+        checked first, and a refusal of another field says that this one was not applied either."""
+        numbers = self._numbers(entered)
+        if isinstance(numbers, str):
+            raise TangError(numbers)
 
         def text(name: str) -> str:
             return self.query_one(f"#cp-{name}", Input).value.strip()
 
         from tangstudio.engine.compose.planning.check import parse_plan
+        from tangstudio.engine.compose.settings import ping_group
+
+        if text("rhyme_group") and ping_group(text("rhyme_group")) is None:
+            raise UnknownGroup(text("rhyme_group"))  # the pane lists the groups (not the toast)
 
         return ComposeSettings(
             form=self.form,
@@ -153,6 +191,28 @@ class SettingsBar(Vertical):
             top_p=numbers["top_p"],
             line_drafts=int(numbers["line_drafts"]),
         )
+
+    def _numbers(self, entered: str | None) -> dict[str, float] | str:
+        """The sampling fields as numbers, each checked on its own by the engine (the field
+        entered first), or the error about the first bad one, by its label."""
+        order = sorted(SAMPLING, key=lambda field: field[0] != entered)
+        numbers: dict[str, float] = {}
+        for name, cast in order:
+            raw = self.query_one(f"#cp-{name}", Input).value.strip()
+            try:
+                numbers[name] = cast(raw)
+                alone: dict[str, Any] = {name: numbers[name]}
+                ComposeSettings(**alone)  # this field checked, the others at their defaults
+            except ValueError:
+                problem = f"{LABELS[name]} must be a number, got {raw!r}"
+            except TangError as exc:
+                problem = labelled(name, str(exc))
+            else:
+                continue
+            if entered is not None and name != entered:
+                problem = f"{LABELS.get(entered, entered)} not applied: {problem}"
+            return problem
+        return numbers
 
     # What the pane changes ---------------------------------------------------------------------
 
@@ -204,8 +264,7 @@ class SettingsBar(Vertical):
             except ValueError:
                 same = False
             if not same:
-                label = {"temperature": "temp", "line_drafts": "drafts"}.get(name, name.replace("_", "-"))
-                differ.append(f"{label} {raw or '(empty)'} ({value:g} in effect)")
+                differ.append(f"{LABELS[name]} {raw or '(empty)'} ({value:g} in effect)")
         return differ
 
     def shape(self) -> tuple[str, ...]:
