@@ -164,3 +164,9 @@ def test_a_pipe_without_columns_keeps_each_line_whole(tmp_path: Path) -> None:
     )
     line = next(x for x in out.stdout.splitlines() if x.startswith("no runs yet"))
     assert len(line) > 80 and line.endswith("(start one with `tangstudio train --headless`)"), out.stdout
+
+
+def test_stats_names_the_forms_in_the_corpus_script(home: Path) -> None:
+    """`stats --script traditional` printed 五言绝句 beside traditional text (the studio's card too)."""
+    shown = tangstudio("stats", "--script", "traditional", "--forms", "wujue", home=home).stdout
+    assert "五言絕句 wujue" in shown and "七言律詩 qilv" in shown and "五言绝句" not in shown, shown

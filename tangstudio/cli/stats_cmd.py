@@ -48,7 +48,7 @@ def show_stats(data: CorpusStats) -> None:
 
     from tangstudio.bars import bar_table, cleaning_rows, line_length_rows, no_authors
     from tangstudio.cli.render import console
-    from tangstudio.engine import forms as registry
+    from tangstudio.engine.corpus.forms import form_name
 
     summary = Table(
         title=f"{data['corpus']} · {data['script']} · forms: {data['forms_filter']}",
@@ -73,7 +73,8 @@ def show_stats(data: CorpusStats) -> None:
     console.print(summary)
     console.print()
     forms = bar_table(
-        "Poems per form (whole corpus)", [(f"{registry.get(f).zh} {f}", n) for f, n in data["forms"].items()]
+        "Poems per form (whole corpus)",
+        [(f"{form_name(f, data['script'])} {f}", n) for f, n in data["forms"].items()],
     )
     splits = bar_table("Splits", list(data["splits"].items()))
     cleaning = bar_table("Cleaning (poems touched)", cleaning_rows(data["cleaning"]), width=20)

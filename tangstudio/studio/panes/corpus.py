@@ -18,6 +18,7 @@ from textual.widgets import Label, LoadingIndicator, Select, Static
 from tangstudio.bars import bar_table as _bar_table
 from tangstudio.bars import cleaning_rows, line_length_rows, no_authors
 from tangstudio.engine import forms
+from tangstudio.engine.corpus.forms import form_name
 from tangstudio.studio.panes.base import Pane
 
 FORM_CHOICES = [
@@ -66,15 +67,6 @@ def summary_table(data: dict) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
-
-
-def form_name(name: str, script: str) -> str:
-    """A form's Chinese name (五言绝句) in the script the corpus is shown in (五言絕句 for
-    traditional: the cards beside it are in that script); an unknown name as it is."""
-    from tangstudio.engine.corpus.script import convert
-
-    found = forms.find(name)
-    return convert(found.zh, "simplified", script) if found is not None else name
 
 
 def bar_table(title: str, rows: Sequence[tuple[str, float]], width: int = 18, empty: str = "") -> Table:
