@@ -114,3 +114,14 @@ def test_every_series_of_a_study_has_its_own_colour_and_letter() -> None:
     assert all(looks[a] == (COLORS[a], MARKS[a]) for a in ("rnn", "lstm", "lstm-fb2", "gru"))
     assert len({c for c, _ in looks.values()}) == len(archs)
     assert len({m for _, m in looks.values()}) == len(archs)
+
+
+def test_the_accuracy_chart_marks_the_distances_that_were_run() -> None:
+    """One distance drew an axis of 15 22.5 30 37.5 45 around its single point."""
+    from tangstudio.engine.lab.charts import memory_text_charts
+
+    study = one_seed_study()
+    study["settings"]["distances"] = [30]
+    study["runs"] = [dict(r, distance=30) for r in study["runs"] if r["distance"] == 2]
+    axis = memory_text_charts(study, width=80, height=16, color=False)[0].splitlines()[-2].split()
+    assert axis == ["30"], axis

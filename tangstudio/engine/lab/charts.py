@@ -113,6 +113,8 @@ def memory_text_charts(
         )
     plt.hline(100 / 8, "gray")
     plt.ylim(0, 100)
+    distances = sorted({r["distance"] for r in rows})
+    plt.xticks(distances, [str(d) for d in distances])  # the distances run, not 15 22.5 30 37.5 45
     plt.title("recall accuracy (%) against distance T (mean of seeds; grey: chance)")
     plt.xlabel("T")
     charts.append(_finish(plt.build(), color))
