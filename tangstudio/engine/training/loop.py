@@ -10,6 +10,7 @@ rank 0 also appends every train/eval/checkpoint/done event to metrics.jsonl (run
 from __future__ import annotations
 
 import dataclasses
+import errno
 import shlex
 import sys
 from collections.abc import Callable, Iterable
@@ -50,12 +51,18 @@ class RunResult:
         return {**dataclasses.asdict(self), "path": str(self.path)}
 
 
-def _next_move(config: TrainConfig) -> str:
-    """What is true after a failure: a run whose config.toml was never written cannot be resumed."""
+def _next_move(config: TrainConfig, exc: OSError | None = None) -> str:
+    """What is true after a failure: a run whose config.toml was never written cannot be resumed,
+    and one refused a folder's permission will be refused again until the folder is writable."""
     name = config.run or ""
     run = run_path(name)
     if not run.config_path.is_file():
-        return f"nothing was saved; start it again with the same command (--run {shlex.quote(name)})"
+        mend = (
+            "make the home writable (or give another --home), then "
+            if isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EROFS
+            else ""
+        )
+        return f"nothing was saved; {mend}start it again with the same command (--run {shlex.quote(name)})"
     if not (run.last_dir / layout.META).is_file():  # stopped before its first checkpoint was whole
         return f"no checkpoint was written yet; a resume starts it from step 0: {resume_command(name)}"
     return f"the last checkpoint is intact; resume with: {resume_command(name)}"
@@ -107,7 +114,7 @@ def train(
     except OSError as exc:  # a full disk, a folder made read-only: one line, the checkpoint is intact
         where = f" ({exc.filename})" if exc.filename else ""
         raise TangError(
-            f"run {config.run!r} stopped: {exc.strerror or exc}{where}; {_next_move(config)}"
+            f"run {config.run!r} stopped: {exc.strerror or exc}{where}; {_next_move(config, exc)}"
         ) from None
     except BaseException as exc:
         if _out_of_memory(exc):
