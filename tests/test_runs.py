@@ -236,3 +236,20 @@ def test_the_resume_hint_names_the_home_as_an_absolute_path(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TANGSTUDIO_HOME", "relh")
     assert resume_command("rr") == f"tangstudio --home {tmp_path / 'relh'} train --headless --run rr --resume"
+
+
+def test_a_run_killed_between_checkpoints_lists_the_step_it_resumes_from(trained):
+    """After a SIGKILL `runs list` showed the 800 steps logged, and the resume began at 788."""
+    from tangstudio.cli.runs_cmd import _runs_table
+
+    done = trained / "metrics.jsonl"
+    kept = [x for x in done.read_text().splitlines() if '"event": "done"' not in x]
+    kept.append(json.dumps({"event": "train", "step": 6, "train_loss": 5.0}))  # logged, never saved
+    done.write_text("\n".join(kept) + "\n")
+    [run] = list_runs()
+    assert run.status == "stopped" and run.steps == 6 and run.saved_step == 4
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(_runs_table("runs", [run], lab=False))
+    assert "6 (4 saved)" in console.export_text()

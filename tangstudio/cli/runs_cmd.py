@@ -67,7 +67,8 @@ def _runs_table(title: str, runs: list, lab: bool):
             escape(r.name),
             escape(r.arch + (" cells" if r.impl == "cells" else "")),  # one bias a gate: fewer params
             _count(r.params),
-            f"{r.steps:,}",
+            f"{r.steps:,}"
+            + ("" if r.saved_step is None or r.status == "running" else f" ({r.saved_step:,} saved)"),
             measure,
             r.status,
             escape(

@@ -143,6 +143,9 @@ class RunSummary:
     # "cells" for a run on the readable cells: one bias a gate, so fewer parameters than the same
     # network on PyTorch's fused kernels (b_ih and b_hh), and `runs list` says which it counted.
     impl: str = "fused"
+    # The step last/ holds, when it is behind `steps`: a run killed between checkpoints logged steps
+    # a resume will train again (`runs list` showed 800 and the resume began at 788).
+    saved_step: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "path": str(self.path)}
@@ -316,7 +319,14 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
         best_val_acc=max((e["val_acc"] for e in evals if isinstance(e.get("val_acc"), float)), default=None),
         kind=side,
         author=str(config.get("author") or ""),
+        saved_step=_behind(metas.get("last"), steps),
     )
+
+
+def _behind(last: dict[str, Any] | None, steps: int) -> int | None:
+    """last/'s step where it is behind the steps logged, else None."""
+    step = last.get("step") if last else None
+    return step if isinstance(step, int) and step < steps else None
 
 
 def runs_trained_on(corpus: str) -> list[str]:
