@@ -102,6 +102,8 @@ def test_a_new_run_named_default_is_refused(home: Path) -> None:
     )
     assert "'default' is the shipped model's name" in line and "choose another --run name" in line
     assert not (home / "runs" / "default").exists()
+    lab = refused(tangstudio("lab", "digits", "train", "--run", "default", "--steps", "1", home=home))
+    assert "'default' is the shipped model's name" in lab and not (home / "runs" / "default").exists()
 
 
 @pytest.mark.slow

@@ -178,6 +178,29 @@ def test_a_rerolled_first_line_rhymes_with_the_locked_lines_below_or_ends_ze(lm)
         assert t.ze_end[end1] or (t.groups_of[end1] & t.groups_of[end2]), (seed, c.text)
 
 
+def test_a_first_line_end_refused_by_the_rhyme_below_says_so(lm):
+    """Typing at line 1's end after a reroll under locked lines: a 平 character of another group was
+    refused as "the pattern kept rhymes line 1 … in no 平 rhyme group", at loose tones."""
+    for seed in range(8):
+        c = _composer(lm, form="qijue", seed=seed, temperature=1.3, line_drafts=1)
+        c.finish()
+        c.reroll(0, {1, 3})
+        t, ids = c.tables, [c.vocab.stoi[ch] for ch in c.text]
+        below = t.groups_of[ids[14]]
+        other = next(
+            (i for i, ch in enumerate(c.vocab.itos) if t.ping_end[i] and not t.ze_end[i]
+             and t.groups_of[i] and not (t.groups_of[i] & below)),
+            None,
+        )  # fmt: skip
+        if not below or other is None:
+            continue
+        c.undo(len(c.history) - 6)  # back to line 1's last character
+        reason = c.judge(c.vocab.itos[other]).reason
+        assert reason and "the rhyme of the lines below" in reason and "no 平" not in reason, reason
+        return
+    pytest.fail("no seed gave a case to judge")
+
+
 def test_a_reroll_of_a_locked_line_or_the_prefix_is_refused(lm):
     c = _composer(lm, form="wujue", seed=0, prefix="床前明月光，")
     c.finish()

@@ -70,7 +70,9 @@ def test_several_seeds_keep_their_spread() -> None:
     )
 
 
-def test_an_lstm_cell_path_is_drawn_beside_its_hidden_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_lstm_cell_path_is_drawn_beside_its_hidden_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A study holding an LSTM's ∂L/∂C_t draws it as its own series in the terminal and the PNG,
     and says how to read it; one saved before it (no init_C) draws as it did."""
     from matplotlib.figure import Figure
@@ -125,3 +127,30 @@ def test_the_accuracy_chart_marks_the_distances_that_were_run() -> None:
     study["runs"] = [dict(r, distance=30) for r in study["runs"] if r["distance"] == 2]
     axis = memory_text_charts(study, width=80, height=16, color=False)[0].splitlines()[-2].split()
     assert axis == ["30"], axis
+
+
+def test_a_series_and_its_cell_path_share_a_colour_in_the_png(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lstm-fb1 (no fixed colour) drew its h and its dashed C_t in two automatic colours."""
+    from matplotlib.figure import Figure
+
+    from tangstudio.engine.lab.charts import memory_png
+
+    study = one_seed_study()
+    study["settings"]["archs"].append("lstm-fb1")
+    study["runs"] += [dict(r, arch="lstm-fb1") for r in study["runs"] if r["arch"] == "lstm"]
+    study["gradients"]["lstm-fb1"] = {
+        "init": [0.01, 0.1, 1.0], "trained": [0.01, 0.1, 1.0], "init_C": [0.5, 0.7, 1.0], "trained_C": [0.2, 0.5, 1.0]
+    }  # fmt: skip
+    colours: dict[str, set[str]] = {}
+    real_savefig = Figure.savefig
+
+    def savefig(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        for line in fig.axes[1].get_lines():
+            colours.setdefault(str(line.get_label()).split(":")[0], set()).add(str(line.get_color()))
+        real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    memory_png(study, tmp_path / "memory.png")
+    assert len(colours["lstm-fb1"]) == 1, colours

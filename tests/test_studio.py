@@ -181,7 +181,7 @@ def test_model_form_defaults_are_the_trainers() -> None:
 
 @sync
 async def test_model_pane_start_from_counts_the_source_and_refuses_an_unknown_one(
-    tiny_corpus: str, seeded_model_run: Path, monkeypatch
+    tiny_corpus: str, seeded_model_run: Path, trained_runs: Path, monkeypatch
 ) -> None:
     """ "start from default" made the count fail ('script') and trained at 2×512 while the form
     said otherwise; an unknown source was left to a training process to fail."""
@@ -210,15 +210,15 @@ async def test_model_pane_start_from_counts_the_source_and_refuses_an_unknown_on
         source = ModelConfig(**{**meta["model"], "dropout": 0.0})
         assert pane.params == count_parameters(build_model(source))  # the source's size, not 2×12
 
-        pane.query_one("#hp-init-from", Input).value = "nosuchmodel"
-        await pilot.pause(0.5)
-        await settle(pilot)
-        pane.query_one("#arch-list").focus()
-        await pilot.press("t")
-        await settle(pilot)
-        assert started == [] and any("start from" in m and "nosuchmodel" in m for m in errors(app)), errors(
-            app
-        )
+        bilstm = str(trained_runs / "tiny-bilstm")
+        for source, said in (("nosuchmodel", "nosuchmodel"), (bilstm, "is a bilstm model")):
+            pane.query_one("#hp-init-from", Input).value = source
+            await pilot.pause(0.5)
+            await settle(pilot)
+            pane.query_one("#arch-list").focus()
+            await pilot.press("t")
+            await settle(pilot)
+            assert started == [] and any("start from" in m and said in m for m in errors(app)), errors(app)
 
 
 @sync

@@ -174,6 +174,15 @@ async def test_a_poem_written_with_the_rhyme_off_says_so(trained_runs: Path, hom
         assert app.notices[-1][2] == "rhyme constraint on: applies from the next character."
         verdict = next(line for line in shown_text(pane.query_one("#poem")).splitlines() if "rhyme" in line)
         assert "(rhyme was off)" in verdict, verdict  # written without it, whatever the box says now
+        while pane.session.text:  # undone back to where the writing without it began: nothing was
+            pane.action_undo()
+        await settle(pilot)
+        assert pane._rhyme_note(pane.session) == ""
+        while not pane.session.done:  # written again with the rhyme on
+            pane.action_step()
+        await settle(pilot)
+        verdict = next(line for line in shown_text(pane.query_one("#poem")).splitlines() if "rhyme" in line)
+        assert "off" not in verdict, verdict
         await pilot.press("escape", "n")
         await settle(pilot)
         while not pane.session.done:
@@ -206,3 +215,25 @@ async def test_an_unknown_rhyme_group_lists_the_groups_beside_the_poem(
         await settle(pilot)
         assert pane.session.settings.rhyme_group == "七阳"
         assert "十二侵" not in shown_text(pane.query_one("#candidates"))
+
+
+@sync
+async def test_an_unknown_rhyme_group_met_by_a_plan_mid_poem_lists_the_groups_too(
+    trained_runs: Path, home: Path
+) -> None:
+    """纲 + Enter mid-poem with 七羊 in 韵: the toast promised the groups beside the poem, and the
+    panel was redrawn as before, without them."""
+    from textual.widgets import Input
+
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing((120, 40)) as (app, pilot, pane):
+        pane.query_one("#poem-scroll").focus()
+        await pilot.press("space", "space")
+        await settle(pilot)
+        written = pane.session.text
+        pane.query_one("#cp-rhyme_group", Input).value = "七羊"
+        await enter_in(pilot, pane, "plan", "山")
+        said = errors(app)[-1]
+        assert "rhyme group '七羊'" in said and "listed beside the poem" in said, said
+        assert "羊 rhymes in 七阳" in shown_text(pane.query_one("#candidates"))
+        assert pane.session.text == written  # nothing changed

@@ -61,12 +61,18 @@ def test_resume_continues_exactly(tiny_corpus, arch):
     assert abs(whole.best_val_loss - resumed.best_val_loss) < 1e-6
 
 
-def test_a_stop_asked_during_an_evaluation_ends_it_and_keeps_the_steps(tiny_corpus, home):
+def test_a_stop_asked_during_an_evaluation_ends_it_and_keeps_the_steps(tiny_corpus, home, monkeypatch):
     """Ctrl+C during an evaluation waited for all of it (11 s on a small model), silently, and a
     second Ctrl+C then dropped the steps since the last checkpoint. The evaluation now ends at its
     next batch and last/ is written at the step reached; the next evaluation the resume runs."""
     from tangstudio.engine.runs.checkpoint import read_meta
 
+    import functools
+
+    import tangstudio.engine.training.trainer as trainer_module
+
+    # the tiny val split in batches of 64 tokens, so an evaluation has batches left to abandon
+    monkeypatch.setattr(trainer_module, "evaluate", functools.partial(trainer_module.evaluate, max_tokens=64))
     calls = {"n": 0}
 
     def stop_once_evaluating() -> bool:
@@ -83,6 +89,23 @@ def test_a_stop_asked_during_an_evaluation_ends_it_and_keeps_the_steps(tiny_corp
     assert read_meta(home / "runs" / "ev" / "checkpoints" / "last")["step"] == 5
     resumed = train(TrainConfig(run="ev", resume=True))
     assert resumed.status == "finished" and resumed.step == 20
+
+
+def test_a_stop_asked_as_an_evaluation_ends_keeps_it(tiny_corpus, home):
+    """A stop that comes with the last batch scored throws nothing away: the evaluation is logged
+    (and saved as best/), and the run stops at its next step."""
+    calls = {"n": 0}
+
+    def stop_once_evaluating() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 5  # asked first after the last (here the only) batch of step 5's evaluation
+
+    result = train(
+        tiny(tiny_corpus, steps=20, eval_every=5, log_every=1, run="ek"), should_stop=stop_once_evaluating
+    )
+    events = [json.loads(x) for x in (home / "runs" / "ek" / "metrics.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in events if e["event"] == "eval"] == [5]
+    assert result.status == "interrupted" and result.step == 6 and result.best_val_loss is not None
 
 
 def test_metrics_file_has_the_agreed_keys(tiny_corpus, home):
@@ -275,7 +298,7 @@ def test_running_out_of_memory_is_one_line_and_leaves_no_run(tiny_corpus, failur
 
 
 def test_a_run_refused_by_a_read_only_home_says_to_mend_it_first(home):
-    """"start it again with the same command" on a read-only home: the same command fails the same way."""
+    """ "start it again with the same command" on a read-only home: the same command fails the same way."""
     import errno as errno_
 
     from tangstudio.engine.training.loop import _next_move

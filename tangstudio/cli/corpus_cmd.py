@@ -42,9 +42,18 @@ def import_(
     from tangstudio.engine.corpus.importer import import_corpus
 
     with console.status(f"Reading {path} …"):
-        if force and not orphan_runs:
+        if orphan_runs and not force:
+            from tangstudio.engine.errors import TangError
+
+            raise TangError(
+                "--orphan-runs goes with --force: it lets --force replace a corpus runs were trained on"
+            )
+        if force and not orphan_runs:  # after what the import itself refuses first: the format, the name
+            from tangstudio.engine.corpus.importer import check_format, check_name
             from tangstudio.engine.runs.rundir import refuse_replacing_a_used_corpus
 
+            check_format(fmt)
+            check_name(name, force)
             refuse_replacing_a_used_corpus(name)
         result = import_corpus(path, name, fmt, force, without_lines_of)
     console.print(

@@ -507,6 +507,21 @@ def rhyme_group(s: CState) -> str | None:
     return min(s.groups, key=order.__getitem__)
 
 
+def _first_line_refusal(
+    plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, ch: str, token: int, where: str
+) -> str:
+    """Why line 1 may not end on `ch`: the rhyme a pattern kept asks of it, or the group it must
+    join if it ends 平 (chosen by the poet, or fixed by the lines below: a locked line, a filled grid)."""
+    mine = "/".join(sorted(tables.groups_of[token])) or "no 平 group"
+    if not s.groups:
+        return f"{ch} cannot end {where}: the pattern kept rhymes line 1, and {ch} is in no 平 rhyme group"
+    chosen = "/".join(sorted(s.groups))
+    why = "the group chosen" if s.groups == plan.rhyme_groups else "the rhyme of the lines below"
+    if _first_rhymes(plan, settings, s):
+        return f"{ch} ({mine}) cannot end {where}: the pattern kept rhymes line 1, in {chosen}, {why}"
+    return f"{ch} is 平 ({mine}): line 1 ends on a 仄 character or rhymes in {chosen}, {why}"
+
+
 def refusal(
     plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, allowed: Allowed, token: int
 ) -> str | None:
@@ -525,16 +540,8 @@ def refusal(
         return f"{ch!r} cannot go at {where}"
     rhyme = _rhyme_mask(plan, tables, settings, s)
     if rhyme is not None and not bool(rhyme[token]):
-        if s.line == 0 and plan.rhyme_groups:
-            chosen = "/".join(sorted(plan.rhyme_groups))
-            mine = "/".join(sorted(tables.groups_of[token])) or "no 平 group"
-            return (
-                f"{ch} is 平 ({mine}): line 1 ends on a 仄 character or rhymes in {chosen}, the group chosen"
-            )
         if s.line == 0:
-            return (
-                f"{ch} cannot end {where}: the pattern kept rhymes line 1, and {ch} is in no 平 rhyme group"
-            )
+            return _first_line_refusal(plan, tables, settings, s, ch, token, where)
         plain = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
         if bool(plain[token]):
             first = "/".join(sorted(s.first_groups))

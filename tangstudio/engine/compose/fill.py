@@ -118,8 +118,8 @@ class Filler:
             if tones:
                 strict = [i for i in strict if plan.variants[i].lines[pl][pc] in tones]
                 loose = [i for i in loose if plan.variants[i].loose_lines[pl][pc] in ("中", *tones)]
-            # Only the even lines fix the rhyme here: refining revisits line 1's end without a
-            # rhyme mask, so letting it narrow the group would make the order of visits matter.
+            # Only the even lines fix the rhyme here; line 1's end is held to it (仄, or in the
+            # group) but never narrows it, so the order in which refining visits them cannot matter.
             if plan.rhyme_position(pl, pc) and tables.groups_of[t]:
                 narrowed = tables.groups_of[t] if groups is None else groups & tables.groups_of[t]
                 groups = narrowed or groups

@@ -64,7 +64,7 @@ def relative_norms(norms: list[float]) -> list[float]:
 
 # For series beyond the four named above (lstm-fb1, lstm-fb3, …): each its own colour and letter,
 # where every one of them had drawn as "*" in magenta and two forget biases could not be told apart.
-SPARE_COLORS = ("magenta", "yellow", "orange", "white", "gray")
+SPARE_COLORS = ("magenta", "yellow", "orange")  # not gray (the chance line) nor white (light terminals)
 SPARE_MARKS = "abcdehijkmnopqstuvwxyz"
 
 
@@ -204,6 +204,10 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
         extra.axis("off")
     ax = axes[0]
     several = len(settings["seeds"]) > 1
+    looks = series_look(
+        list(dict.fromkeys([*settings["archs"], *(a for g in by_distance.values() for a in g)]))
+    )
+    colour = {arch: HEX.get(arch, look[0]) for arch, look in looks.items()}  # h and C_t of a series alike
     for arch in settings["archs"]:
         mine = [r for r in rows_ if r["arch"] == arch]
         ax.errorbar(
@@ -211,7 +215,7 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
             [100 * r["mean"] for r in mine],
             yerr=[100 * r["sd"] for r in mine] if several else None,
             label=arch,
-            color=HEX.get(arch),
+            color=colour[arch],
             marker="o",
             capsize=3,
         )
@@ -226,12 +230,12 @@ def memory_png(study: dict[str, Any], path: str | Path) -> Path:
         for when in ("init", "trained"):
             ax = next(slots)
             for arch, g in grads.items():
-                ax.semilogy(relative_norms(g[when]), label=arch, color=HEX.get(arch))
+                ax.semilogy(relative_norms(g[when]), label=arch, color=colour[arch])
                 if f"{when}_C" in g:
                     ax.semilogy(
                         relative_norms(g[f"{when}_C"]),
                         label=f"{arch}: " + r"$\partial L_T / \partial C_t$",
-                        color=HEX.get(arch),
+                        color=colour[arch],
                         linestyle="--",
                     )
             ax.set_xlabel("T − t")

@@ -49,7 +49,10 @@ class LabConfig:
     forms: str = "-"
 
     def validate(self) -> LabConfig:
-        paths.check_name(self.run, "run")
+        if self.resume:
+            paths.check_name(self.run, "run")
+        else:  # a new run: not `default` either, the name every model argument reads as the shipped one
+            paths.check_new_run_name(self.run)
         if self.arch not in ARCHS:
             raise TangError(f"unknown architecture {self.arch!r}; choose one of: {arch_choices()}")
         if self.impl not in IMPLS:

@@ -423,11 +423,11 @@ class Trainer:
             on_batch=self._abandon_if_stopped if not info.enabled else None, **condition,
         )  # fmt: skip
 
-    def _abandon_if_stopped(self, _done: int, _total: int) -> None:
+    def _abandon_if_stopped(self, done: int, total: int) -> None:
         """A stop asked during an evaluation ends it at the next batch: one took 11 s on a small
         model, with nothing said, and a second Ctrl+C then dropped the checkpoint. One process only:
         under DDP every rank must finish the evaluation's all-reduce, so the stop waits for it."""
-        if self.should_stop is not None and self.should_stop():
+        if done < total and self.should_stop is not None and self.should_stop():  # a finished one is kept
             raise EvaluationAbandoned
 
     def _evaluate_and_save(self, epoch_f: float) -> bool:
@@ -444,7 +444,6 @@ class Trainer:
         step = live.step
         if not math.isfinite(result["loss"]):
             raise diverged(step, "validation loss", result["loss"], self.saved_step)
-        self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}
         line = PlannedEvalEvent(
             event="eval", step=step, epoch=epoch_f, val_loss=result["loss"], val_ppl=result["ppl"],
             val_bits_per_char=result["bits_per_char"], val_chars=result["chars"], val_poems=result["poems"],
@@ -453,6 +452,7 @@ class Trainer:
         if self.data.plans is not None:  # the same poems with their title and plan: how it composes
             with_plan = self._evaluate(condition="planned", keyword_model=self.data.keyword_model)
             line["val_loss_planned"], line["val_ppl_planned"] = with_plan["loss"], with_plan["ppl"]
+        self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}  # both done
         self.emit(line, log=True)
         if self.info.is_main and self.config.samples > 0:
             self._log_samples(step)

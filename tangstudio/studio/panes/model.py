@@ -389,17 +389,30 @@ class ModelPane(Pane):
             self.notify("fix the form first: " + " · ".join(problems), title="Model", severity="error")
             return
         if "init_from" in options:  # refused here in one line, not by a training process that fails
-            from tangstudio.engine.compose.refs import resolve_model
             from tangstudio.engine.errors import TangError
 
             try:
-                resolve_model(options["init_from"])
+                check_source(options["init_from"])
             except TangError as exc:
                 self.notify(f"start from: {exc}", title="Model", severity="error")
                 return
         # Evaluations and samples paced by the budget (about 8 a run), so a short run shows its
         # validation curve and samples while it trains, not only at the end.
         self.post_message(StartTraining({**options, "eval_every": 0}))
+
+
+def check_source(ref: str) -> None:
+    """A model a fine-tune can start from, read without torch (the pane's key must not wait for
+    it): one that exists and writes left to right (init_from.read_source asks the same, later)."""
+    from tangstudio.engine.compose.refs import resolve_model
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.models.archs import ARCHS, is_causal
+    from tangstudio.engine.runs.checkpoint import read_meta
+
+    meta = read_meta(resolve_model(ref))
+    arch = str(meta.get("arch") or dict(meta.get("model") or {}).get("arch", ""))
+    if arch in ARCHS and not is_causal(arch):
+        raise TangError(f"{ref} is a {arch} model, which cannot start a causal poem model")
 
 
 def _minutes(seconds: float) -> str:

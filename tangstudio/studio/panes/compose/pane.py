@@ -121,7 +121,7 @@ class ComposePane(PoemReadout, Pane):
         self._told_sampling: tuple[str, ...] = ()  # sampling fields typed without Enter, told once
         self._title_told: str | None = None  # the long title last said to be cut (once per title)
         # Poems with characters written while the rhyme was off, and each poem's text as last shown.
-        self._unrhymed: weakref.WeakSet[Session] = weakref.WeakSet()
+        self._unrhymed: weakref.WeakKeyDictionary[Session, int] = weakref.WeakKeyDictionary()
         self._published: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
 
     def compose(self) -> ComposeResult:
@@ -593,9 +593,12 @@ class ComposePane(PoemReadout, Pane):
         """What the rhyme's verdict says beside it: "rhyme off" when the constraint is off, "rhyme
         was off" when characters were written without it and it is on again, else "". A checkbox
         toggled by a stray Enter left "rhyme ✗" under the poem with nothing saying why."""
-        before, text = self._published.get(session, ""), session.text
-        if not session.settings.rhyme and text != before and not before.startswith(text):  # not an undo
-            self._unrhymed.add(session)
+        text = session.text
+        before = self._published.get(session)  # None: first shown (a prefix, a grid: nobody wrote it)
+        if not session.settings.rhyme and before is not None and len(text) > len(before):
+            self._unrhymed.setdefault(session, len(before))  # where the writing without it began
+        if len(text) <= self._unrhymed.get(session, len(text)):
+            self._unrhymed.pop(session, None)  # undone back to before it: nothing was written without it
         self._published[session] = text
         if not session.settings.rhyme:
             return "rhyme off"

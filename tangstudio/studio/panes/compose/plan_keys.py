@@ -113,9 +113,17 @@ class PlanDesk:
         if field == "cp-title" or session is None or session.done or session.filling or not session.text:
             taken = pane.action_new()
         else:
-            taken = pane._noted(lambda s: apply_plan(s, pane.bar.read(pane.seed).plan))
-            self.show()
-            pane.remember_fields()
+            from tangstudio.engine.errors import TangError
+
+            try:
+                plan = pane.bar.read(pane.seed).plan
+            except TangError as exc:  # another field refused (an unknown 韵 lists the groups): nothing changes
+                pane.refused(exc, "Compose")
+                return
+            taken = pane._noted(lambda s: apply_plan(s, plan))
+            if taken:
+                self.show()
+                pane.remember_fields()
         if taken:  # refused, the focus stays in the field to mend
             pane.focus_first()
 
