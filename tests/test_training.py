@@ -65,11 +65,10 @@ def test_a_stop_asked_during_an_evaluation_ends_it_and_keeps_the_steps(tiny_corp
     """Ctrl+C during an evaluation waited for all of it (11 s on a small model), silently, and a
     second Ctrl+C then dropped the steps since the last checkpoint. The evaluation now ends at its
     next batch and last/ is written at the step reached; the next evaluation the resume runs."""
-    from tangstudio.engine.runs.checkpoint import read_meta
-
     import functools
 
     import tangstudio.engine.training.trainer as trainer_module
+    from tangstudio.engine.runs.checkpoint import read_meta
 
     # the tiny val split in batches of 64 tokens, so an evaluation has batches left to abandon
     monkeypatch.setattr(trainer_module, "evaluate", functools.partial(trainer_module.evaluate, max_tokens=64))

@@ -540,7 +540,14 @@ def lab_speed(
         title=f"batch 64 digits, one thread, {_plural(steps, 'interleaved step')} each; load {load:.1f}",
         title_justify="left",
     )
-    for col in ("model", "params", "cell (W_x, W_h, b_ih, b_hh)", "CPU ms/step", "wall ms/step", "speed vs LSTM"):
+    for col in (
+        "model",
+        "params",
+        "cell (W_x, W_h, b_ih, b_hh)",
+        "CPU ms/step",
+        "wall ms/step",
+        "speed vs LSTM",
+    ):
         table.add_column(col, justify="left" if col == "model" else "right")
     for r in rows:
         table.add_row(

@@ -117,7 +117,9 @@ class PlanDesk:
 
             try:
                 plan = pane.bar.read(pane.seed).plan
-            except TangError as exc:  # another field refused (an unknown 韵 lists the groups): nothing changes
+            except (
+                TangError
+            ) as exc:  # another field refused (an unknown 韵 lists the groups): nothing changes
                 pane.refused(exc, "Compose")
                 return
             taken = pane._noted(lambda s: apply_plan(s, plan))
