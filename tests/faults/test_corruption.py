@@ -260,7 +260,7 @@ def test_import_force_killed_between_renames_loses_no_corpus(base, tmp_path, tin
     corpora = home / "corpora"
     killed = wait(
         fork_start(
-            cli_main("corpus", "import", str(tiny_corpus_file), "--name", "tiny", "--force"),
+            cli_main("corpus", "import", str(tiny_corpus_file), "--name", "tiny", "--force", "--orphan-runs"),
             {"TANGSTUDIO_HOME": str(home), "TANGSTUDIO_FAULT": "kill:rename:1"},
             tmp_path / "kill.txt",
         ),
