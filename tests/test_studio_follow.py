@@ -136,6 +136,7 @@ def test_small_helpers(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert find_runs(tmp_path) == [tmp_path / "gru-1"]
     assert format_duration(3725) == "1:02:05" and format_duration(None) == "—"
+    assert format_duration(104 * 86_400 + 25_509) == "104d 07:05:09" and format_duration(float("inf")) == "—"
     assert sample_texts({"text": "x"}) == ["x"] and sample_texts(3) == []
 
 

@@ -296,9 +296,13 @@ def find_runs(root: Path) -> list[Path]:
 
 
 def format_duration(seconds: float | None) -> str:
-    if seconds is None:
+    """Elapsed or left, as the Train pane's narrow column holds it: 2:23, 1:02:05, and whole days in
+    front past 24 hours (3d 04:12:00), as the CLI's ETA says it (a months-long run read 2500:00:00)."""
+    if seconds is None or not math.isfinite(seconds):
         return "—"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
+    days, rest = divmod(max(round(seconds), 0), 86_400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}:{minutes:02d}:{secs:02d}"
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
