@@ -35,7 +35,7 @@ from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import SENTENCE_ENDS as _SENTENCE_ENDS
 from tangstudio.engine.hanzi import is_han
-from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, tones, variants
+from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, line_faults, tones, variants
 from tangstudio.engine.typed_text import listed
 
 FREE_MAX_CHARS = 120  # a free poem is closed with 。 when it reaches this many characters
@@ -285,6 +285,42 @@ def _tone_mask(
     return tables.ping if PING in wanted else tables.ze
 
 
+def _fault_guard(
+    plan: Plan, tables: VocabTables, which: tuple[int, ...], s: CState
+) -> tuple[np.ndarray, str] | None:
+    """The two faults the loose rule's free places allow, kept out: (mask, the fault's name).
+
+    一三五不论 frees the 5th of a 7-character line, but a line ending 仄平平 with it 平 ends in
+    三平尾; and in a line of 平平仄仄平 shape the first 平 freed to 仄 leaves the rhyme one 平 beside
+    it (孤平) unless the next free place turns 平 to rescue it (仄平平仄平, 拗救). The checker names
+    both as faults; the composer wrote them (1 poem in 100 at the defaults, 7 in 240 without line
+    drafts: a poet's review). Decided left to right: at the third place from the end, where every
+    pattern still possible ends alike; at line 1's end (which may rhyme or not), by ending it 仄
+    where a 平 end would make the fault. Characters are read in any reading, as the checker reads
+    them (`line_faults`), so a character read both ways never forces anything."""
+    n = plan.chars_per_line
+    if not which or n < 5:
+        return None
+    patterns = {plan.variants[i].lines[s.line] for i in which}
+    if s.col == n - 3:
+        if all(p.endswith("平平") for p in patterns):
+            return tables.ze, "三平尾"
+        if all(p.endswith("平平仄仄平") for p in patterns) and _read(tables, s.line_text, n - 5) == {ZE}:
+            return tables.ping, "孤平"
+    if s.col == n - 1 and len(s.line_text) == n - 1:
+        heard = [_read(tables, s.line_text, k) for k in range(n - 1)]
+        faults = line_faults([*heard, frozenset({PING})], rhyming=True)
+        if faults:
+            return tables.ze_end, faults[0]
+    return None
+
+
+def _read(tables: VocabTables, text: str, k: int) -> frozenset[str]:
+    """Every reading of the k-th character of `text` (none for one the vocabulary lacks)."""
+    token = tables.vocab.stoi.get(text[k], -1) if k < len(text) else -1
+    return tables.given_tones(token, line_end=False) if token >= 0 else frozenset()
+
+
 def allowed(
     plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty: LineIndex | None = None
 ) -> Allowed:
@@ -415,6 +451,9 @@ def prosody_allowed(
                     mask = mask & tone
                 else:
                     notes.append(f"{where}: no character fits the tone pattern; tones relaxed")
+            guard = _fault_guard(plan, tables, which, s)
+            if guard is not None and bool((mask & guard[0]).any()):
+                mask = mask & guard[0]
     if novelty is not None and plan.n_chars is not None and s.col == plan.n_chars - 1:
         blocked = [tables.vocab.stoi[c] for c in novelty.completions(s.line_text) if c in tables.vocab.stoi]
         if blocked:
@@ -565,6 +604,10 @@ def refusal(
                     has += f" {where_heard} (the Tang poets use it so there)"
                 wants = PING if tone is tables.ping or tone is tables.ping_end else ZE
                 return f"{ch} is {has}, but {where} takes a {wants} character here (tones {settings.tones})"
+            guard = _fault_guard(plan, tables, which, s)
+            if guard is not None and not bool(guard[0][token]):
+                wants = PING if guard[0] is tables.ping else ZE
+                return f"{ch} here would leave the line in {guard[1]}: {where} takes a {wants} character"
     if s.col == (plan.n_chars or 0) - 1:
         return f"{ch} would complete a line of the training corpus (novelty)"
     return f"{ch} is not allowed at {where}"

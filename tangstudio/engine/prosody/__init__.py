@@ -13,7 +13,14 @@ loaded on first use. The public API, used by the CLI, the studio and the compose
     allowed_tones(candidates, line, position), fits(expected, tones), consistent(candidates, written_tones)
 """
 
-from tangstudio.engine.prosody.checker import CharResult, CheckResult, LineResult, check_poem, split_lines
+from tangstudio.engine.prosody.checker import (
+    CharResult,
+    CheckResult,
+    LineResult,
+    check_poem,
+    line_faults,
+    split_lines,
+)
 from tangstudio.engine.prosody.groups import GROUPS, PING_GROUPS, group_class, group_label, group_tone
 from tangstudio.engine.prosody.patterns import (
     EITHER,
@@ -49,6 +56,7 @@ __all__ = [
     "group_label",
     "group_tone",
     "inner_tones",
+    "line_faults",
     "line_pattern",
     "loosen",
     "patterns",

@@ -284,8 +284,9 @@ def _rare_readings_inside(
     return found
 
 
-def _line_warnings(line: list[frozenset[str]], rhyming: bool) -> list[str]:
-    """孤平 and 三平尾, flagged only when no choice of readings avoids them."""
+def line_faults(line: list[frozenset[str]], rhyming: bool) -> list[str]:
+    """孤平 and 三平尾, flagged only when no choice of readings avoids them (the composer asks it too,
+    before it ends a line on 平: compose/constraints._fault_guard)."""
     out = []
     core = line[-5:]
     if rhyming:
@@ -383,7 +384,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         if rhyme_position and (regulated or rhyme_group):
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
         if regulated and pattern is not None:
-            lr.warnings = _line_warnings(line_tones, rhyming=pattern[-1] == PING)
+            lr.warnings = line_faults(line_tones, rhyming=pattern[-1] == PING)
             if pattern[-1] == ZE and len(line_tones[-1]) > 1 and end_tones(line[-1], script) == {PING}:
                 lr.warnings.append(
                     f"「{line[-1]}」 read 仄 at a 仄 line end, but the Tang poets end lines on it as 平"
