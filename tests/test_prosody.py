@@ -316,6 +316,9 @@ def test_a_ze_rhymed_quatrain_is_named_as_such_and_still_not_a_regulated_rhyme()
     # 去 and 处 are both 上声 (qǔ, chǔ) and 去声 (qù, chù): both groups are named, not the first alone
     seeker = check_poem("松下问童子，言师采药去。只在此山中，云深不知处。")
     assert seeker.ze_rhyme == "六语/六御"
+    # named by its 仄 rhyme, not a 平起/仄起 pattern of 律 (春晓 read 平起首句不入韵 while 晓 rhymes)
+    assert check_poem("春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。").variant == "仄韵首句入韵"
+    assert jiangxue.variant == "仄韵首句入韵" and seeker.variant == "仄韵首句不入韵"
 
 
 def test_a_poet_review_of_check_lost_unknown_and_repeated_rhymes() -> None:

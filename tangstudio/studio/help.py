@@ -99,8 +99,11 @@ only the cursor's line.
 
 Each character is tinted by the probability it had when chosen (bright: likely, red: a surprise).
 Under every line: the tone of each character — 平 level, 仄 oblique, 中 either (a character with
-several readings of different tones, e.g. 中 itself or 看, which fits both), ？ not in the tables —
-and the rhyme group at the line end; violations are red.
+several readings of different tones, e.g. 中 itself or 看), ？ not in the tables — and the rhyme
+group at the line end; violations are red. The checker lets a 中 character fit either tone. The
+composer, and a character you type, take it in the reading the Tang poets give it at that place
+(中 is 平 inside a line nearly always), so typing 中 where a 仄 belongs is refused; a prefix or a
+locked line keeps every reading.
 
 ## Lab
 The seed article's digits experiment (28 rows of 28 pixels, one row per step, the class read after

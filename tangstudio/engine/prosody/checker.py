@@ -404,6 +404,12 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         warnings += _repeated_rhymes(lines, results)
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
+    ze_rhyme = None if rhyme_group is not None else _ze_rhyme([lines[i][-1] for i in even], script)
+    variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group)
+    if ze_rhyme is not None and variant_name is not None:
+        # a 仄-rhymed poem (春晓) has no 平起/仄起 pattern of 律 to be named by; say whether line 1 rhymes
+        first_rhymes = bool(rhyme_groups(lines[0][-1], script) & frozenset(ze_rhyme.split("/")))
+        variant_name = f"仄韵首句{'入' if first_rhymes else '不入'}韵"
 
     return CheckResult(
         text=text,
@@ -416,9 +422,9 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         first_line_rhymes=first_rhymes,
         tones_loose_ok=regulated and loose_bad == 0,
         tones_strict_ok=regulated and strict_bad == 0,
-        variant=_variant_name(chosen, off_first, borrowed, rhyme_group),
+        variant=variant_name,
         warnings=warnings,
-        ze_rhyme=None if rhyme_group is not None else _ze_rhyme([lines[i][-1] for i in even], script),
+        ze_rhyme=ze_rhyme,
     )
 
 
