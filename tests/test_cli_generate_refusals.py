@@ -30,3 +30,14 @@ def test_a_prefix_of_other_characters_names_each_as_typed(home: Path) -> None:
     """`--prefix hello` said `not 'helo'`: a set had folded the two l's into a word never typed."""
     line = refused(tangstudio("generate", "-n", "1", "--form", "wujue", "--prefix", "hello", home=home))
     assert line.endswith("must be Chinese characters and punctuation, not h, e, l, o"), line
+
+
+def test_a_fault_of_a_given_line_is_named_in_the_header(home: Path) -> None:
+    """A prefix in 孤平 (客愁满故乡: 仄平仄仄平) printed `tones ✓` and nothing else: the header names
+    the fault, as `check` does."""
+    done = tangstudio(
+        "generate", "--form", "wujue", "--prefix", "客愁满故乡，", "--seed", "1", "-n", "1", home=home
+    )
+    assert done.returncode == 0, done.stderr
+    head = done.stdout.splitlines()[0]
+    assert "tones ✓" in head and "孤平 ✗" in head, head

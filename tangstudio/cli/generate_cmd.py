@@ -369,6 +369,12 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 ("strict", c["tones_strict_ok"]),
             ):
                 head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
+            for fault in sorted(
+                {w.split(": ")[-1] for w in c.get("warnings", []) if w.endswith(("孤平", "三平尾"))}
+            ):
+                head.append(
+                    f"  {fault} ✗", style="bold red"
+                )  # a fault of 律 beside a tones ✓ (a poet's review)
         if r.critic is not None:
             head.append(f"  critic {r.critic['critic']:.2f}/5 (best of {len(r.drafts)})", style="magenta")
         console.print(head)
