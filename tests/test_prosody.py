@@ -339,3 +339,16 @@ def test_a_poet_review_of_check_lost_unknown_and_repeated_rhymes() -> None:
         "free",
     )
     assert not any("重韵" in w for w in free.warnings)  # free verse's rhyme places are only guessed
+
+
+def test_a_couplet_that_does_not_stick_is_named_where_it_is() -> None:
+    """渭城曲, the textbook 失粘: line 3 (劝君) does not take line 2's 仄 at its 2nd character, and
+    the checker only marked line 4's correct characters as broken."""
+    weicheng = check_poem("渭城朝雨浥轻尘，客舍青青柳色新。劝君更尽一杯酒，西出阳关无故人。")
+    unstuck = [w for w in weicheng.warnings if "失粘" in w]
+    assert len(unstuck) == 1 and unstuck[0].startswith("line 3: 失粘") and "君 is 平" in unstuck[0]
+    denggao = check_poem(
+        "风急天高猿啸哀，渚清沙白鸟飞回。无边落木萧萧下，不尽长江滚滚来。"
+        "万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。"
+    )
+    assert not [w for w in denggao.warnings if "失粘" in w]

@@ -301,6 +301,22 @@ def line_faults(line: list[frozenset[str]], rhyming: bool) -> list[str]:
     return out
 
 
+def _unstuck(lines: list[str], heard: list[list[frozenset[str]]]) -> list[str]:
+    """失粘: the first line of a couplet takes the tone of the line before it at its 2nd character
+    (粘). Where it does not, no one pattern fits the poem and the breaks fall on the lines after
+    it (渭城曲's line 4 read as broken, though it answers line 3 rightly): the fault is named
+    where it is. Only characters of one reading as heard decide."""
+    found = []
+    for i in range(2, len(lines), 2):
+        before, now = heard[i - 1][1], heard[i][1]
+        if len(before) == 1 and len(now) == 1 and before != now:
+            found.append(
+                f"line {i + 1}: 失粘 — its 2nd character {lines[i][1]} is {next(iter(now))}, but line {i}'s "
+                f"{lines[i - 1][1]} is {next(iter(before))}: a couplet's first line sticks to the line before it"
+            )
+    return found
+
+
 def _unregulated_warning(lines: list[str]) -> str:
     """Why the tones went unchecked. A poem of a regulated shape checked as free verse (`--form
     free`) is not "not a regulated form": it was asked to be read as free verse, so say that."""
@@ -402,6 +418,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         results.append(lr)
     if regulated:  # a fault of regulated verse; free verse's rhyme places are only guessed
         warnings += _repeated_rhymes(lines, results)
+        if loose_bad:  # where one pattern fails, say where the couplets stop sticking (失粘)
+            warnings += _unstuck(lines, heard)
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
     ze_rhyme = None if rhyme_group is not None else _ze_rhyme([lines[i][-1] for i in even], script)
