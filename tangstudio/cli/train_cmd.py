@@ -358,16 +358,10 @@ PLAIN_EVERY_S = 10.0
 
 
 def eta_text(seconds: float) -> str:
-    """Time left as `HH:MM:SS`, with whole days in front past 24 hours (`3d 04:12:00`).
+    """Time left as `HH:MM:SS`, days in front past 24 hours; "–" for no finite figure."""
+    from tangstudio.engine.runs.events import duration_text
 
-    Both views say it through here: `time.gmtime` wrapped a months-long ETA at 24 hours (16:33:04)
-    and raised OverflowError past the platform's time_t, ending the run as failed."""
-    if not math.isfinite(seconds):
-        return "–"
-    days, rest = divmod(max(round(seconds), 0), 86_400)
-    hours, rest = divmod(rest, 3_600)
-    clock = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-    return f"{days}d {clock}" if days else clock
+    return duration_text(seconds) if math.isfinite(seconds) else "–"
 
 
 def _ppl_label(kind: str | None) -> str:

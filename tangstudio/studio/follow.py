@@ -22,7 +22,7 @@ from pathlib import Path
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ppl_kind
 from tangstudio.engine.runs.config import check_config_text
-from tangstudio.engine.runs.events import sample_shown
+from tangstudio.engine.runs.events import duration_text, sample_shown
 from tangstudio.engine.runs.kinds import poem_runs
 from tangstudio.engine.runs.layout import CONFIG, METRICS, SAMPLES
 from tangstudio.engine.runs.metrics import MetricsFollower
@@ -296,13 +296,7 @@ def find_runs(root: Path) -> list[Path]:
 
 
 def format_duration(seconds: float | None) -> str:
-    """Elapsed or left, as the Train pane's narrow column holds it: 2:23, 1:02:05, and whole days in
-    front past 24 hours (3d 04:12:00), as the CLI's ETA says it (a months-long run read 2500:00:00)."""
+    """Elapsed or left, as the Train pane's narrow column holds it (2:23, 1:02:05, 104d 07:05:09)."""
     if seconds is None or not math.isfinite(seconds):
         return "—"
-    days, rest = divmod(max(round(seconds), 0), 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return duration_text(seconds, compact=True)

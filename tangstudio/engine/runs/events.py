@@ -143,3 +143,18 @@ EMPTY_SAMPLE = "(nothing: the model ended the poem at once)"
 def sample_shown(text: str) -> str:
     """A sample as the faces show it: an early model's empty poem said so, not a blank line."""
     return text if text.strip() else EMPTY_SAMPLE
+
+
+def duration_text(seconds: float, compact: bool = False) -> str:
+    """A time span as both faces show it: `HH:MM:SS`, or with `compact` `M:SS` / `H:MM:SS` (the
+    Train pane's narrow column); whole days in front past 24 hours (`104d 07:05:09`) in both. The
+    caller says what a missing or infinite span is. `time.gmtime` had wrapped a months-long ETA at
+    24 hours and raised OverflowError past the platform's time_t."""
+    days, rest = divmod(max(round(seconds), 0), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}:{minutes:02d}:{secs:02d}"
+    if compact:
+        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}"
