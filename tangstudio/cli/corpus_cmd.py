@@ -48,14 +48,10 @@ def import_(
             raise TangError(
                 "--orphan-runs goes with --force: it lets --force replace a corpus runs were trained on"
             )
-        if force and not orphan_runs:  # after what the import itself refuses first: the format, the name
-            from tangstudio.engine.corpus.importer import check_format, check_name
-            from tangstudio.engine.runs.rundir import refuse_replacing_a_used_corpus
+        from tangstudio.engine.runs.rundir import refuse_replacing_a_used_corpus
 
-            check_format(fmt)
-            check_name(name, force)
-            refuse_replacing_a_used_corpus(name)
-        result = import_corpus(path, name, fmt, force, without_lines_of)
+        guard = refuse_replacing_a_used_corpus if force and not orphan_runs else None
+        result = import_corpus(path, name, fmt, force, without_lines_of, before_replacing=guard)
     console.print(
         f"imported [bold]{result['poems']:,}[/bold] poem{'' if result['poems'] == 1 else 's'} "
         f"({result['usable']:,} usable after cleaning, "
@@ -91,17 +87,17 @@ def list_(
     from tangstudio.cli.render import print_json, print_table
     from tangstudio.engine.corpus.importer import list_imported
 
+    bundled = {
+        "name": "tang",
+        "poems": 57607,
+        "script": "traditional",
+        "source": "bundled: chinese-poetry@2.0.1 (MIT)",
+    }
     if as_json:
-        bundled = {
-            "name": "tang",
-            "poems": 57607,
-            "script": "traditional",
-            "source": "bundled: chinese-poetry@2.0.1 (MIT)",
-        }
         print_json([bundled, *list_imported()])
         return
     table = Table("name", "poems", "script", "source")
-    table.add_row("tang", "57,607", "traditional (converted on load)", "bundled: chinese-poetry@2.0.1 (MIT)")
+    table.add_row("tang", f"{bundled['poems']:,}", "traditional (converted on load)", str(bundled["source"]))
     for meta in list_imported():
         poems = meta.get("poems")
         source = str(meta.get("source"))

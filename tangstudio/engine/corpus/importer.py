@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -229,9 +230,14 @@ def import_corpus(
     fmt: str = "auto",
     force: bool = False,
     without_lines_of: str | None = None,
+    before_replacing: Callable[[str], None] | None = None,
 ) -> Imported:
+    """`before_replacing(name)`, when a corpus of that name is there to be replaced, may refuse it:
+    the CLI asks the runs layer whether runs were trained on it (corpus may not import runs)."""
     check_format(fmt)  # a bad option first, before what the import would do to the home
     target = check_name(name, force)
+    if before_replacing is not None and (target / CORPUS_FILE).exists():
+        before_replacing(name)
     if without_lines_of is not None and without_lines_of not in available_corpora():
         known = ", ".join(available_corpora())
         raise TangError(f"--without-lines-of: no corpus named {without_lines_of!r} (corpora: {known})")
