@@ -299,7 +299,7 @@ def _fault_guard(
     where a 平 end would make the fault. Characters are read in any reading, as the checker reads
     them (`line_faults`), so a character read both ways never forces anything."""
     n = plan.chars_per_line
-    if not which or n < 5:
+    if not which or n < 5 or s.col not in (n - 3, n - 1):  # every other step: nothing to build
         return None
     patterns = {plan.variants[i].lines[s.line] for i in which}
     if s.col == n - 3:
