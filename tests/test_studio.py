@@ -171,6 +171,16 @@ async def test_corpus_pane_reports_an_unknown_corpus_without_crashing(home: Path
 # Model -----------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def started(monkeypatch) -> list[dict]:
+    """The options each run the studio would start (TrainPane.start_run), none started for real."""
+    from tangstudio.studio.panes.train import TrainPane
+
+    runs: list[dict] = []
+    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: runs.append(options))
+    return runs
+
+
 def test_model_form_defaults_are_the_trainers() -> None:
     from tangstudio.engine.training import TrainConfig
     from tangstudio.studio.panes.model import DEFAULTS
@@ -181,17 +191,14 @@ def test_model_form_defaults_are_the_trainers() -> None:
 
 @sync
 async def test_model_pane_start_from_counts_the_source_and_refuses_an_unknown_one(
-    tiny_corpus: str, seeded_model_run: Path, trained_runs: Path, monkeypatch
+    tiny_corpus: str, seeded_model_run: Path, trained_runs: Path, started: list[dict]
 ) -> None:
     """ "start from default" made the count fail ('script') and trained at 2×512 while the form
     said otherwise; an unknown source was left to a training process to fail."""
     from textual.widgets import Input, Select
 
     from tangstudio.engine.models import ModelConfig, count_parameters
-    from tangstudio.studio.panes.train import TrainPane
 
-    started: list[dict] = []
-    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: started.append(options))
     app = studio(pane="model")
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#model-pane")
@@ -223,17 +230,14 @@ async def test_model_pane_start_from_counts_the_source_and_refuses_an_unknown_on
 
 @sync
 async def test_model_pane_counts_parameters_validates_and_starts_training(
-    tiny_corpus: str, monkeypatch
+    tiny_corpus: str, started: list[dict]
 ) -> None:
     from textual.widgets import Input, OptionList, Select
 
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.corpus.vocab import Vocab
     from tangstudio.engine.models import ModelConfig, build_model, count_parameters
-    from tangstudio.studio.panes.train import TrainPane
 
-    started: list[dict] = []
-    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: started.append(options))
     app = studio(pane="model")
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#model-pane")
@@ -283,15 +287,11 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(
 
 @sync
 async def test_model_pane_fine_tunes_a_poet_from_a_model(
-    tiny_corpus: str, seeded_model_run: Path, monkeypatch
+    tiny_corpus: str, seeded_model_run: Path, started: list[dict]
 ) -> None:
     """poet + start from → train --author … --init-from …, without the shape the source fixes."""
     from textual.widgets import Input
 
-    from tangstudio.studio.panes.train import TrainPane
-
-    started: list[dict] = []
-    monkeypatch.setattr(TrainPane, "start_run", lambda self, options: started.append(options))
     app = studio(pane="model")
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#model-pane")
