@@ -15,6 +15,12 @@ holds less than MAX_SHARE of them, or when it has at least MIN_EVIDENCE uses and
 rhyme, as two of the three blind readers of sheet M said). Rows: traditional character, group,
 uses in that group, all rhyme uses. `tables.rhyming_groups` drops these groups at rhyme positions.
 
+The same count over the simplified poems writes prosody/data/rare_rhymes_simplified.tsv. A
+simplified character unites the readings of the traditional ones it stands for, but not every
+reading comes with it: 干 is written for 乾 where 乾 means "dry" (gān, 十四寒), while 乾 "heaven"
+(qián, 一先) stays 乾 in simplified text, so simplified 干 rhymes in 十四寒 and never in 一先, although
+the union says both (a poet's review: the composer ended a 一先 line on 干).
+
 It also writes prosody/data/level_at_line_end.tsv: characters with a 平 and a 仄 reading that the
 Tang poets end lines on almost only as 平. A line end is where a reader hears a tone, and he hears
 the common reading there: 間 ends an even (rhyming, 平) line 639 times and an odd line (3, 5, 7:
@@ -38,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from tangstudio.engine.corpus import load_corpus  # noqa: E402
 from tangstudio.engine.errors import TangError  # noqa: E402
+from tangstudio.engine.prosody import tables  # noqa: E402
 from tangstudio.engine.prosody.checker import split_lines  # noqa: E402
 from tangstudio.engine.prosody.groups import group_tone  # noqa: E402
 from tangstudio.engine.prosody.tables import DATA, PING, rhyme_groups, tones  # noqa: E402
@@ -48,27 +55,28 @@ MIN_EVIDENCE = 5
 MIN_END_USES = 10
 MAX_ODD_SHARE = 0.1
 OUT = DATA / "rare_rhymes.tsv"
+SIMPLIFIED_OUT = DATA / "rare_rhymes_simplified.tsv"
 LEVEL_OUT = DATA / "level_at_line_end.tsv"
 
 
-def ping_groups(char: str) -> frozenset[str]:
-    return frozenset(g for g in rhyme_groups(char, "traditional") if group_tone(g) == PING)
+def ping_groups(char: str, script: str = "traditional") -> frozenset[str]:
+    return frozenset(g for g in rhyme_groups(char, script) if group_tone(g) == PING)
 
 
-def count_uses() -> tuple[dict[str, Counter], Counter]:
+def count_uses(script: str = "traditional") -> tuple[dict[str, Counter], Counter]:
     """(char -> Counter of the rhyme groups it ended a line in, char -> all its rhyme uses)."""
     in_group: dict[str, Counter] = defaultdict(Counter)
     uses: Counter = Counter()
-    for poem in load_corpus("tang", "traditional").select("regulated", None):
+    for poem in load_corpus("tang", script).select("regulated", None):
         try:
             lines = split_lines(poem.text)
         except TangError:
             continue  # a lost character (●) in the text: the poem says nothing reliable
         ends = [lines[i][-1] for i in range(1, len(lines), 2)]
         for k, char in enumerate(ends):
-            if len(ping_groups(char)) < 2:
+            if len(ping_groups(char, script)) < 2:
                 continue
-            others = [ping_groups(e) for j, e in enumerate(ends) if j != k]
+            others = [ping_groups(e, script) for j, e in enumerate(ends) if j != k]
             votes = Counter(g for groups in others for g in groups)
             if not votes:
                 continue
@@ -80,7 +88,7 @@ def count_uses() -> tuple[dict[str, Counter], Counter]:
                 # order, would change the table with PYTHONHASHSEED.
                 continue
             uses[char] += 1
-            if group in ping_groups(char):
+            if group in ping_groups(char, script):
                 in_group[char][group] += 1
     return in_group, uses
 
@@ -117,26 +125,42 @@ def write_level_at_line_end() -> None:
     print(f"{len(rows)} characters heard 平 at a line end → {LEVEL_OUT}")
 
 
-def main() -> None:
-    write_level_at_line_end()
-    in_group, uses = count_uses()
+def write_rare_rhymes(script: str, out: Path) -> None:
+    """Write the rare (char, group) readings of `script`'s poems to `out`. For simplified text, only
+    those its traditional candidates' rows (rare_rhymes.tsv, written first) do not already drop."""
+    in_group, uses = count_uses(script)
+    already_dropped = (
+        (lambda char, group: group not in tables.source_rhyming_groups(char, script))
+        if script == "simplified"
+        else (lambda char, group: False)
+    )
     rows = []
     for char in sorted(uses):
         if uses[char] < MIN_EVIDENCE:
             continue
-        for group in sorted(ping_groups(char)):
+        for group in sorted(ping_groups(char, script)):
             n = in_group[char][group]
-            if (uses[char] >= MIN_USES and n < MAX_SHARE * uses[char]) or n == 0:
+            if ((uses[char] >= MIN_USES and n < MAX_SHARE * uses[char]) or n == 0) and not already_dropped(
+                char, group
+            ):
                 rows.append(f"{char}\t{group}\t{n}\t{uses[char]}")
     header = (
-        "# char\trare rhyme group\trhyme uses in it\tall rhyme uses (regulated Tang poems). "
+        f"# char\trare rhyme group\trhyme uses in it\tall rhyme uses (regulated Tang poems, {script}). "
         f"Built by scripts/build_rhyme_usage.py: groups under {MAX_SHARE:.0%} of at least {MIN_USES} uses, "
         f"or never used by a character with at least {MIN_EVIDENCE}.\n"
     )
-    OUT.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    out.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
     print(
-        f"{len(rows)} rare rhyme readings of {sum(1 for c in uses if uses[c] >= MIN_EVIDENCE)} characters → {OUT}"
+        f"{len(rows)} rare rhyme readings of {sum(1 for c in uses if uses[c] >= MIN_EVIDENCE)} characters → {out}"
     )
+
+
+def main() -> None:
+    write_level_at_line_end()
+    write_rare_rhymes("traditional", OUT)
+    tables._rare.cache_clear()  # the simplified pass reads the rows just written
+    tables.source_rhyming_groups.cache_clear()
+    write_rare_rhymes("simplified", SIMPLIFIED_OUT)
 
 
 if __name__ == "__main__":

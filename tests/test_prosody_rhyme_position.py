@@ -103,6 +103,12 @@ def test_a_reading_never_rhymed_does_not_count_at_a_rhyme_position() -> None:
     jinwu = check_poem(JINWU_IN_MA)
     assert jinwu.rhyme_group == "六麻" and jinwu.rhyme_ok is False and jinwu.lines[7].rhymes is False
 
+    # Simplified 干 is 乾 "dry" (十四寒); 乾 "heaven" (一先) stays 乾 in simplified text.
+    assert "一先" in rhyme_groups("干") and "一先" not in rhyming_groups("干")
+    assert "一先" in rhyming_groups("乾") and "一先" in rhyming_groups("乾", "traditional")
+    gan = check_poem("江南春色好，一夜到山前。何处花如雪，年年泪不干。")
+    assert gan.rhyme_group == "一先" and gan.rhyme_ok is False and gan.lines[3].rhymes is False
+
     r = check_poem(HUAN_IN_XIAN)
     assert r.rhyme_group in ("一先", "十五删")
     assert r.rhyme_ok is False  # 天 (一先) and 还 (十五删) do not rhyme
@@ -113,8 +119,9 @@ def test_the_composer_does_not_offer_a_rare_reading_as_a_rhyme() -> None:
     from tangstudio.engine.compose.tables import tables_for
     from tangstudio.engine.corpus.vocab import Vocab
 
-    vocab = Vocab.build(["白日依山尽，青云上九天。明月照人还，年关山。"], "simplified")
+    vocab = Vocab.build(["白日依山尽，青云上九天。明月照人还，年关山干。"], "simplified")
     t = tables_for(vocab)
     xian, shan = t.group_masks[t.group_index["一先"]], t.group_masks[t.group_index["十五删"]]
     assert not xian[vocab.stoi["还"]] and shan[vocab.stoi["还"]]
+    assert not xian[vocab.stoi["干"]] and t.group_masks[t.group_index["十四寒"]][vocab.stoi["干"]]
     assert xian[vocab.stoi["天"]] and xian[vocab.stoi["年"]]

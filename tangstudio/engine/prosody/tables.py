@@ -130,26 +130,38 @@ def rhyme_groups(char: str, script: str = "simplified") -> frozenset[str]:
     return frozenset(r for r in readings(char, script) if r in _GROUP_SET)
 
 
-@lru_cache(maxsize=1)
-def _rare() -> dict[str, frozenset[str]]:
-    """traditional char -> the 平 groups the Tang poets (almost) never rhymed it in (rare_rhymes.tsv)."""
+@lru_cache(maxsize=2)
+def _rare(name: str = "rare_rhymes.tsv") -> dict[str, frozenset[str]]:
+    """char -> the 平 groups the Tang poets (almost) never rhymed it in (rare_rhymes.tsv, traditional
+    characters; rare_rhymes_simplified.tsv, simplified ones)."""
     rare: dict[str, set[str]] = {}
-    for row in _rows("rare_rhymes.tsv"):
+    for row in _rows(name):
         rare.setdefault(row[0], set()).add(row[1])
     return {char: frozenset(groups) for char, groups in rare.items()}
+
+
+@lru_cache(maxsize=65536)
+def source_rhyming_groups(char: str, script: str = "simplified") -> frozenset[str]:
+    """`rhyme_groups` less each traditional candidate's readings the corpus (almost) never rhymes."""
+    rare = _rare()
+    found: set[str] = set()
+    for trad in _traditional_forms(char, script):
+        groups = {r for r in _traditional().get(trad, ()) if r in _GROUP_SET}
+        found |= groups - rare.get(trad, frozenset())
+    return frozenset(found)
 
 
 @lru_cache(maxsize=65536)
 def rhyming_groups(char: str, script: str = "simplified") -> frozenset[str]:
     """The groups a character counts in at a rhyme position: `rhyme_groups` less the readings the
     corpus (almost) never rhymes (還 is in 一先 as xuán, but rhymes there 7 times in 581; see
-    scripts/build_rhyme_usage.py). Inside a line every reading still counts, as `tones` does."""
-    rare = _rare()
-    found: set[str] = set()
-    for trad in _traditional_forms(char, script):
-        groups = {r for r in _traditional().get(trad, ()) if r in _GROUP_SET}
-        found |= groups - rare.get(trad, frozenset())
-    return frozenset(found) or rhyme_groups(char, script)
+    scripts/build_rhyme_usage.py). A simplified character also loses a reading that stayed with a
+    traditional form simplified text still writes: 干 stands for 乾 "dry" (十四寒), never for 乾
+    "heaven" (一先), which stays 乾. Inside a line every reading still counts, as `tones` does."""
+    found = source_rhyming_groups(char, script)
+    if check_script(script) == "simplified":
+        found -= _rare("rare_rhymes_simplified.tsv").get(char, frozenset())
+    return found or rhyme_groups(char, script)
 
 
 # Neighbouring 平 groups (邻韵): rhymes close enough that a first line, which need not rhyme, may
