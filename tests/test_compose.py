@@ -623,7 +623,10 @@ def test_a_chosen_rhyme_group_and_a_prefix_must_agree_and_line_one_is_told_why(l
         _composer(lm, form="wujue", rhyme_group="七阳", prefix="白日依山尽，黄河入海流。")
     c = _composer(lm, form="wujue", rhyme_group="七阳", prefix="春风吹柳")
     said = c.judge("东").reason
-    assert said == "东 is 平 (一东): line 1 ends on a 仄 character or rhymes in 七阳, the group chosen", said
+    assert said == (
+        "东 is 平 (一东): line 1 ends on a 仄 character or rhymes in 七阳, the group chosen"
+        " (or, typed, in its neighbour 三江: 首句借邻韵)"
+    ), said
     assert c.judge("看").reason is None  # 看 read 仄 may end line 1
 
 
@@ -637,3 +640,25 @@ def test_the_filler_rhymes_in_a_chosen_group_too(vocab):
         f.refine(2)
         check = check_poem(f.result().text, "wujue")
         assert check.rhyme_ok and check.rhyme_group == "七阳", f.result().text
+
+
+def test_a_person_may_end_line_one_in_a_neighbouring_group_and_the_rhyme_goes_on(lm):
+    """A poet's review: the studio refused 首句借邻韵, a licence `check` accepts. Typed, 江 (三江) may
+    end line 1 of a 七阳 poem; the even lines still rhyme in 七阳 and the checker names the licence.
+    The sampler itself keeps to the group (readers heard a borrowed line as a failed rhyme)."""
+    from tangstudio.engine.prosody import check_poem
+
+    c = _composer(lm, form="wujue", rhyme_group="七阳", prefix="春风吹柳")
+    assert c.judge("江").reason is None
+    assert c.judge("东").reason and "七阳" in c.judge("东").reason  # 一东 is no neighbour of 七阳
+    c.write("江")
+    result = c.finish()
+    check = check_poem(result.text, "wujue")
+    assert check.rhyme_group == "七阳" and check.rhyme_ok, result.text
+    assert "借邻韵" in check.variant, (result.text, check.variant)
+    for seed in range(6):  # never drawn: line 1 ends 仄 or in 七阳
+        drawn = _composer(lm, form="wujue", rhyme_group="七阳", seed=seed, temperature=1.5).finish().text
+        end = drawn[4]
+        t = _composer(lm, form="wujue").tables
+        token = t.vocab.stoi[end]
+        assert t.ze_end[token] or "七阳" in t.groups_of[token], drawn

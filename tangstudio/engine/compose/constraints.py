@@ -36,6 +36,7 @@ from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import SENTENCE_ENDS as _SENTENCE_ENDS
 from tangstudio.engine.hanzi import is_han
 from tangstudio.engine.prosody import PING, ZE, Variant, allowed_tones, fits, line_faults, tones, variants
+from tangstudio.engine.prosody.tables import neighbours
 from tangstudio.engine.typed_text import listed
 
 FREE_MAX_CHARS = 120  # a free poem is closed with 。 when it reaches this many characters
@@ -510,6 +511,10 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
             forgiven += given
         if s.line == 0 and s.col == plan.chars_per_line - 1:
             first_groups = tables.groups_of[token_id]
+            if _borrows_a_neighbour(tables, groups, token_id):
+                first_groups = (
+                    groups or first_groups
+                )  # 首句借邻韵 (typed: never drawn): line 1 counts as rhyming
         if plan.sets_rhyme(s.line, s.col, t):
             mine = tables.groups_of[token_id]
             if mine:
@@ -546,6 +551,15 @@ def rhyme_group(s: CState) -> str | None:
     return min(s.groups, key=order.__getitem__)
 
 
+def _borrows_a_neighbour(tables: VocabTables, groups: frozenset[str] | None, token: int) -> bool:
+    """Whether `token`, ending line 1 on 平 outside the poem's `groups`, is in one of their 邻韵:
+    首句借邻韵, a licence the checker accepts, so a person may type it there (the composer keeps to
+    the group itself; readers heard a borrowed first line as one that fails to rhyme)."""
+    if not groups or not tables.ping_end[token] or tables.groups_of[token] & groups:
+        return False
+    return bool(tables.groups_of[token] & frozenset().union(*(neighbours(g) for g in groups)))
+
+
 def _first_line_refusal(
     plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, ch: str, token: int, where: str
 ) -> str:
@@ -558,7 +572,9 @@ def _first_line_refusal(
     why = "the group chosen" if s.groups == plan.rhyme_groups else "the rhyme of the lines below"
     if _first_rhymes(plan, settings, s):
         return f"{ch} ({mine}) cannot end {where}: the pattern kept rhymes line 1, in {chosen}, {why}"
-    return f"{ch} is 平 ({mine}): line 1 ends on a 仄 character or rhymes in {chosen}, {why}"
+    near = "/".join(sorted(frozenset().union(*(neighbours(g) for g in s.groups)) - s.groups))
+    borrow = f" (or, typed, in its neighbour {near}: 首句借邻韵)" if near else ""
+    return f"{ch} is 平 ({mine}): line 1 ends on a 仄 character or rhymes in {chosen}, {why}{borrow}"
 
 
 def refusal(
@@ -578,9 +594,13 @@ def refusal(
             return f"{ch!r} cannot go at {where}: the form writes the punctuation itself"
         return f"{ch!r} cannot go at {where}"
     rhyme = _rhyme_mask(plan, tables, settings, s)
-    if rhyme is not None and not bool(rhyme[token]):
-        if s.line == 0:
+    borrowed = False
+    if s.line == 0 and rhyme is not None and not bool(rhyme[token]):
+        borrowed = _borrows_a_neighbour(tables, s.groups, token)
+        if not borrowed:
             return _first_line_refusal(plan, tables, settings, s, ch, token, where)
+        rhyme = None  # the tones below still judge it
+    if rhyme is not None and not bool(rhyme[token]):
         plain = tables.rhymable if s.groups is None else tables.rhyme_mask(s.groups)
         if bool(plain[token]):
             first = "/".join(sorted(s.first_groups))
@@ -608,6 +628,8 @@ def refusal(
             if guard is not None and not bool(guard[0][token]):
                 wants = PING if guard[0] is tables.ping else ZE
                 return f"{ch} here would leave the line in {guard[1]}: {where} takes a {wants} character"
+    if borrowed:
+        return None  # 首句借邻韵, and the tones allow it
     if s.col == (plan.n_chars or 0) - 1:
         return f"{ch} would complete a line of the training corpus (novelty)"
     return f"{ch} is not allowed at {where}"

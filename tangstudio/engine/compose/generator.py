@@ -285,7 +285,10 @@ class Composer:
             token = EOS if char == EOS_MARK else self.vocab.stoi.get(char, -1)
             if token < 0:
                 raise TangError(f"{char!r} is not in the model's vocabulary")
-            if not bool(preview.allowed.mask[token]):
+            if C.refusal(
+                self.plan, self.tables, self.settings, self._frames[-1].cstate, preview.allowed, token
+            ):
+                # the constraints' mask, and the licences a person may take that the sampler does not (借邻韵)
                 raise TangError(
                     f"{char!r} is not allowed at position {info.position + 1} (form, rhyme or tone)"
                 )
