@@ -9,7 +9,7 @@ costs a fraction of a second). The promise checked, for each of them:
 - `runs list`, `runs show` and the studio's follower finish and write nothing; where the damage is
   always detectable (garbage, a folder, a device, a truncated config or meta.json), they name the
   damaged file;
-- `eval`, `generate --run` and `train --resume` either work or refuse in exactly one `error:`
+- `eval`, `generate --model` and `train --resume` either work or refuse in exactly one `error:`
   line with exit code 2, and a refusal leaves every file of the run as it was (run.lock aside,
   which the trainer takes and releases).
 
@@ -76,18 +76,18 @@ READERS: dict[str, Callable[[], object]] = {
     "runs list": cli_main("runs", "list"),
     "runs show": cli_main("runs", "show", RUN),
     "eval": cli_main("eval", RUN, "--json"),
-    "generate --run": cli_main("generate", "--run", RUN, "--seed", "1", "--json"),
+    "generate --model": cli_main("generate", "--model", RUN, "-n", "1", "--seed", "1", "--json"),
     "train --resume": cli_main("train", "--headless", "--run", RUN, "--resume"),
     "follower": follow_run,
 }
 LISTING = ("runs list", "runs show")  # show a damaged run, exit 0
-USING = ("eval", "generate --run", "train --resume")  # work, or refuse in one line
+USING = ("eval", "generate --model", "train --resume")  # work, or refuse in one line
 
 
 def readers_of(relative: str) -> list[str]:
     """The commands that read this file of a run."""
     if relative.startswith("checkpoints/best/"):
-        return [*LISTING, "eval", "generate --run"]
+        return [*LISTING, "eval", "generate --model"]
     if relative.startswith("checkpoints/last/"):
         return [*LISTING, "train --resume"]
     return [*LISTING, "train --resume", "follower"]  # config, metrics, samples, run.lock
@@ -154,6 +154,16 @@ def snapshot(run: Path) -> dict[str, object]:
         else:
             out[key] = p.read_bytes()
     return out
+
+
+def test_every_reader_works_on_the_run_before_it_is_damaged(base, tmp_path):
+    """A reader that refuses an intact run proves nothing when it refuses a damaged one: `generate
+    --run`, an option generate never had, stopped at a usage error for every case of this suite."""
+    home = tmp_path / "home"
+    shutil.copytree(base, home, symlinks=True)  # train --resume writes
+    for reader, call in READERS.items():
+        outcome = in_child(call, home, tmp_path / f"{reader.replace(' ', '_')}.txt")
+        assert outcome.code == 0, f"{reader}: exit {outcome.code}\n{outcome.output[-1500:]}"
 
 
 def test_the_run_files_are_the_ones_this_suite_damages(base):
