@@ -71,6 +71,8 @@ python scripts/fit_critic_readers.py --only A,B,B2,C,D,E,F,G --ship
 tangstudio corpus import package/dist/quantangshi --name song-clean --without-lines-of tang
 tangstudio "${LEG4[@]}" --init-from l3-all-long --corpus song-clean --forms regulated --steps 5513 --eval-every 1000 --seed 3 --run l5-song
 tangstudio "${LEG4[@]}" --init-from l5-song --corpus tang --forms all --steps 2171 --eval-every 500 --seed 4 --run l5-tang
+python scripts/ship_default_model.py l5-tang --forms regulated
+python scripts/fit_critic_readers.py --only A,B,B2,C,D,E,F,G --ship
 # Leg 6 (thirteenth stop, 2026-12-06; measured, not shipped): leg 5 on every form of song-clean, then every
 # Tang form. Regulated val untitled (eval_regulated.py): leg 5 62.19, leg 6 61.51 (models/README.md).
 tangstudio "${LEG4[@]}" --init-from default --corpus song-clean --forms all --minutes 85 --eval-every 1000 --seed 5 --run l6-song
