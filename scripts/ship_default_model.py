@@ -3,6 +3,8 @@
 
     python scripts/ship_default_model.py RUN [--out models/default] [--forms regulated]
 
+RUN may be models/default itself, to measure the shipped model again (the corpus's cleaning changed).
+
 Copies the run's best checkpoint (model.safetensors + meta.json, verified by loading it), then
 evaluates it once on the val and test splits with the engine's counting, and fits the
 interpolated Kneser–Ney 4-gram baseline (benchmarks/kn_ngram.py) on the same train split and
@@ -43,7 +45,8 @@ def main() -> None:
     source = resolve_checkpoint(args.run)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in (WEIGHTS, META):
-        shutil.copy2(source / name, args.out / name)
+        if (args.out / name).resolve() != (source / name).resolve():  # `models/default` itself: re-measure only
+            shutil.copy2(source / name, args.out / name)
     loaded = load_checkpoint(args.out)
     meta = loaded.meta
     figures: dict = {

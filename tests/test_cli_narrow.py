@@ -10,6 +10,7 @@ Real subprocesses with COLUMNS=80, as a person at a narrow terminal runs them.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -79,6 +80,36 @@ def test_runs_list_keeps_status_and_corpus_whole_at_80_columns(home: Path) -> No
     lines = done.stdout.splitlines()  # the long name folds onto the next line, whole
     at = next(i for i, line in enumerate(lines) if line.startswith("lstm-2026"))
     assert (lines[at].split()[0] + lines[at + 1].split()[0]) == "lstm-20261204-231530-long-name"
+
+
+def test_runs_list_never_loses_a_name_at_80_columns_and_a_pipe_keeps_it_whole(
+    home: Path, monkeypatch
+) -> None:
+    """A review: with a steps cell like `440 (438 saved)` and a poet in the corpus cell, Rich shrank
+    the name column to nothing at 80 columns, and in a pipe a name folded (`runs list | grep` missed it)."""
+    from rich.console import Console
+
+    from tangstudio.cli.render import print_table
+    from tangstudio.cli.runs_cmd import _runs_table
+    from tangstudio.engine.runs.rundir import RunSummary
+
+    names = ("poet-bai-small-lstm-run", "wujue-rnn-tiny")
+    runs = [
+        RunSummary(name, home / name, "lstm", 5_530_666, 44_000, 5.7, 312.44, "causal", "interrupted",
+                   "tang", "regulated", author="白居易", saved_step=43_800)
+        for name in names
+    ]  # fmt: skip
+    terminal = Console(width=80, record=True)
+    terminal.print(_runs_table("poem models", runs, lab=False, width=80))
+    shown = terminal.export_text()
+    assert "…" not in shown and "43,800 saved" in shown and "白居易" in shown, shown
+    _fits(shown)
+    firsts = "".join(line.split()[0] for line in shown.splitlines()[3:] if line.strip() and line[0] != " ")
+    assert all(name in firsts for name in names), shown
+    monkeypatch.delenv("COLUMNS", raising=False)  # a pipe with no width set: the table's natural width
+    pipe = Console(file=io.StringIO(), width=80, force_terminal=False)
+    print_table(_runs_table("poem models", runs, lab=False, width=None), on=pipe)
+    assert any(line.startswith("poet-bai-small-lstm-run ") for line in pipe.file.getvalue().splitlines())
 
 
 def test_generate_header_is_one_line_at_80_columns(trained_runs: Path, tiny_corpus: str, home: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 
 import pytest
@@ -65,6 +66,20 @@ def test_cleaning_rules_are_applied_and_counted():
     lost = clean_body(["□□不覺曉，處處聞啼鳥。"], counts)
     assert lost.lost and counts["lost_characters"] == 1
     assert clean_body(["（闕）"], counts) is None and counts["empty_dropped"] == 1
+
+
+def test_a_mark_left_where_a_note_stood_is_not_doubled(tang):
+    """A review: 3,736 Tang poems ended …笑点头。。 (a note on its own line, `（…）。`, removed but its
+    。 kept), so every model learnt a second 。 and `eval` counted 25.08 characters a 五绝."""
+    counts = Counter()
+    assert clean_body(["穿耳胡僧笑点头。", "（一作…）。"], counts).text == "穿耳胡僧笑点头。"
+    assert clean_body(["谁为挂冠客？（注）。"], counts).text == "谁为挂冠客？"
+    assert clean_body(["直是吴儿听，（注）。"], counts).text == "直是吴儿听。"  # a poem ends a sentence
+    assert clean_body(["故来相值。（注），故来寻常事。"], counts).text == "故来相值。故来寻常事。"
+    assert counts["doubled_marks"] == 4
+    assert not any(re.search("[，。！？；：、]{2}", p.text) for p in tang.poems)
+    wujue = tang.select("wujue", "val")
+    assert sum(len(p.text) + 1 for p in wujue) == 25 * len(wujue)  # 20 characters, 4 marks, <eos>
 
 
 def test_lost_poems_are_excluded_by_default(tang):

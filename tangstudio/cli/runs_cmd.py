@@ -40,42 +40,63 @@ def _count(value: int | None) -> str:
     return f"{value / 1e3:.1f}k" if value >= 100_000 else f"{value:,}"
 
 
-def _runs_table(title: str, runs: list, lab: bool):
+NAME_MIN_WIDTH = 10
+
+
+def _runs_table(title: str, runs: list, lab: bool, width: int | None = None):
     """One borderless table; every column but the name keeps its width (no_wrap), so at 80 columns
-    a long name folds onto a second line instead of a status or corpus being cut to "interrupt…"."""
+    a long name folds onto a second line instead of a status or corpus being cut to "interrupt…".
+    Given the console's `width`, the name gets exactly the room the other columns leave (at least
+    NAME_MIN_WIDTH cells): left to Rich, a wide steps cell (`440 (438 saved)`) made it shrink the
+    name to nothing. In a pipe the table has its natural width (print_table)."""
+    from rich.cells import cell_len
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=None, padding=(0, 1), pad_edge=False)
-    table.add_column("name", overflow="fold", header_style="bold")
-    for column in (
+    # Cells of two lines keep the table in 80 columns: the saved step under the steps logged (12
+    # cells, not "44,000 (43,800 saved)"), the poet under the corpus, the header's two words.
+    measure_header = "val acc" if lab else PPL_COLUMN.replace(" ", "\n")
+    headers = (
+        "name",
         "arch",
         "params",
         "steps",
-        "val acc" if lab else PPL_COLUMN,
+        measure_header,
         "status",
         "task" if lab else "corpus",
-    ):
-        right = column in ("params", "steps", "val acc", PPL_COLUMN)
-        table.add_column(column, justify="right" if right else "left", no_wrap=True, header_style="bold")
+    )
+    rows = []
     for r in runs:
         if lab:
             measure = "–" if r.best_val_acc is None else f"{r.best_val_acc:.1%}"
         else:
             measure = _ppl(r.best_val_ppl, "causal") + ("*" if r.ppl_kind == "pseudo" else "")
-        table.add_row(
-            escape(r.name),
-            escape(r.arch + (" cells" if r.impl == "cells" else "")),  # one bias a gate: fewer params
-            _count(r.params),
-            f"{r.steps:,}"
-            + ("" if r.saved_step is None or r.status == "running" else f" ({r.saved_step:,} saved)"),
-            measure,
-            r.status,
-            escape(
+        rows.append(
+            (
+                r.name,
+                r.arch + (" cells" if r.impl == "cells" else ""),  # one bias a gate: fewer params
+                _count(r.params),
+                f"{r.steps:,}"
+                + ("" if r.saved_step is None or r.status == "running" else f"\n{r.saved_step:,} saved"),
+                measure,
+                r.status,
                 (r.corpus if lab or r.forms in ("", "?") else f"{r.corpus}/{r.forms}")
-                + (f" · {r.author}" if r.author else "")
-            ),
+                + (f"\n· {r.author}" if r.author else ""),
+            )
         )
+    widths = [
+        max(cell_len(line) for text in column for line in text.splitlines()) for column in zip(headers, *rows)
+    ]
+    name_width = None
+    if width is not None and sum(widths) + 2 * (len(widths) - 1) > width:
+        name_width = max(NAME_MIN_WIDTH, width - sum(widths[1:]) - 2 * (len(widths) - 1))
+    table = Table(title=title, title_justify="left", box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("name", overflow="fold", width=name_width, header_style="bold")
+    for column in headers[1:]:
+        right = column in ("params", "steps", "val acc", measure_header)
+        table.add_column(column, justify="right" if right else "left", no_wrap=True, header_style="bold")
+    for row in rows:
+        table.add_row(*(escape(text) for text in row))
     return table
 
 
@@ -84,7 +105,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
     """Every run in the home, poem runs first, then the lab's classifiers in a table of their own."""
     from rich.markup import escape
 
-    from tangstudio.cli.render import console, print_json
+    from tangstudio.cli.render import console, print_json, print_table
     from tangstudio.engine import paths
     from tangstudio.engine.runs import list_runs
     from tangstudio.engine.runs.kinds import LAB
@@ -100,7 +121,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
     labs = [r for r in runs if r.kind == LAB]
     console.print(f"runs in {escape(str(paths.runs_dir()))}", highlight=False, soft_wrap=True)
     if poems:
-        console.print(_runs_table("poem models", poems, lab=False))
+        print_table(_runs_table("poem models", poems, lab=False, width=console.width))
         if any(r.ppl_kind == "pseudo" for r in poems):
             console.print("[dim]* BiLSTM pseudo-perplexity, not comparable with causal perplexity[/dim]")
         if any(r.ppl_kind == "causal" and r.best_val_ppl is not None for r in poems):
@@ -108,7 +129,9 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.
     if labs:
         if poems:
             console.print()
-        console.print(_runs_table("lab classifiers (F5, `tangstudio lab`)", labs, lab=True))
+        print_table(
+            _runs_table("lab classifiers (F5, `tangstudio lab`)", labs, lab=True, width=console.width)
+        )
     for r in runs:
         for problem in r.problems:
             console.print(

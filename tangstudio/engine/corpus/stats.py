@@ -81,6 +81,7 @@ def corpus_stats(
         "cleaning": {
             "notes_removed": corpus.cleaning.get("notes_removed", 0),
             "punctuation_unified": corpus.cleaning.get("punctuation_unified", 0),
+            "doubled_marks": corpus.cleaning.get("doubled_marks", 0),
             "lost_characters": corpus.cleaning.get("lost_characters", 0),
             "lost_excluded": 0 if include_lost else sum(1 for p in corpus.poems if p.lost),
             "empty_dropped": corpus.cleaning.get("empty_dropped", 0),
