@@ -45,7 +45,8 @@ def main() -> None:
     source = resolve_checkpoint(args.run)
     args.out.mkdir(parents=True, exist_ok=True)
     for name in (WEIGHTS, META):
-        if (args.out / name).resolve() != (source / name).resolve():  # `models/default` itself: re-measure only
+        # RUN may be models/default itself: measure it again, copy nothing
+        if (args.out / name).resolve() != (source / name).resolve():
             shutil.copy2(source / name, args.out / name)
     loaded = load_checkpoint(args.out)
     meta = loaded.meta
