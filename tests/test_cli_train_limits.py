@@ -95,6 +95,17 @@ def test_a_stored_budget_past_the_bound_still_reads() -> None:
 # `default` is the shipped model, never a new run ---------------------------------------------------
 
 
+@pytest.mark.parametrize("seed", ["99999999999999999999", "9223372036854775808", "-1", "4294967296"])
+def test_a_seed_out_of_range_is_one_line_for_train_and_compare(home: Path, seed: str) -> None:
+    """A review: `--seed 99999999999999999999` tracebacked (torch's "Overflow when unpacking long
+    long") in train and compare, and train took -1; now both take 0 … 2**32 − 1, as the lab does."""
+    line = refused(tangstudio("train", "--headless", "--seed", seed, "--steps", "1", *TINY_MODEL, home=home))
+    assert line == f"error: --seed must be a whole number from 0 to 4,294,967,295, got {seed}"
+    compared = tangstudio("compare", "--seed", seed, "--steps", "1", *TINY_MODEL, home=home)
+    assert refused(compared) == line
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir())
+
+
 def test_a_new_run_named_default_is_refused(home: Path) -> None:
     """It trained, and then `generate --model default` and `eval default` used the shipped model."""
     line = refused(

@@ -13,9 +13,10 @@ from typing import Any
 from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import ARCHS, IMPLS, arch_choices, check_forget_bias
+from tangstudio.engine.runs.train_config import MAX_TRAIN_SEED
 
 LAB_KIND = "lab"
-MAX_SEED = 2**32 - 1  # numpy's and torch's generators both take it; a negative seed tracebacked in numpy
+MAX_SEED = MAX_TRAIN_SEED  # the poem trainer's bound; a negative seed tracebacked in numpy
 MAX_FORGET_BIAS = 10.0  # σ(10) ≈ 0.99995: any larger is the same gate, and NaN is refused before training
 # What may change when a run is resumed: how long it trains, not what it is.
 RESUMABLE = frozenset({"steps", "minutes", "eval_every", "log_every", "threads", "resume"})

@@ -45,6 +45,9 @@ HEAD_BF16 = ("auto", "on", "off")
 # The largest budget a person may ask for: far beyond any run that ends (a billion steps, a million
 # passes, 19 years), and a bound all the same: a 20-digit --steps trained until its ETA overflowed
 # the platform's time_t, ending the run as failed with a traceback.
+# A training seed is multiplied into others (seed · 1,000,033 + …, training/trainer.py) that torch
+# takes as a signed 64-bit number: 2**32 − 1 keeps every one of them in range, as the lab's does.
+MAX_TRAIN_SEED = 2**32 - 1
 MAX_BUDGET: dict[str, int] = {"steps": 1_000_000_000, "epochs": 1_000_000, "minutes": 10_000_000}
 EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its --seed
 
@@ -126,6 +129,9 @@ class TrainConfig:
         parse_forms(self.forms)
         if not self.resume:  # a new run; a folder already there keeps the name it has
             paths.check_new_run_name(self.run or "")  # never None: __post_init__ names the run
+        bad_seed = isinstance(self.seed, bool) or not isinstance(self.seed, int)
+        if bad_seed or (not stored and not 0 <= self.seed <= MAX_TRAIN_SEED):  # a run trained at -1 resumes
+            raise TangError(f"--seed must be a whole number from 0 to {MAX_TRAIN_SEED:,}, got {self.seed}")
         budgets = [name for name in ("epochs", "steps", "minutes") if getattr(self, name) is not None]
         if len(budgets) > 1:
             raise TangError(f"give only one of --epochs, --steps, --minutes (got {', '.join(budgets)})")
