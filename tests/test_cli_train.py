@@ -361,8 +361,11 @@ def test_the_plain_log_says_the_warm_up_the_last_train_loss_and_a_spent_budget(t
     assert (
         "200 (1 in effect: at most a tenth of the step budget)" in cli("runs", "show", "w", home=home).stdout
     )
+    config = home / "runs" / "w" / "config.toml"
+    before = config.read_bytes()
     again = cli("train", "--headless", "--run", "w", "--resume", "--steps", "6", home=home)
     assert again.returncode == 0, again.stderr
+    assert config.read_bytes() == before  # a review: it recorded steps = 6 for a 12-step run
     assert "run w is at step 12: its budget of 6 steps is already spent" in again.stdout, again.stdout
     assert "warm-up" not in again.stdout and "finished at step 12" in again.stdout
 

@@ -222,7 +222,11 @@ class Trainer:
         assert self.session is not None
         if self.info.is_main:
             resumed = self.live.step if cfg.resume else None
-            self.session.open(cfg.to_dict(), resumed, clear_samples=self.fresh_resume)
+            # A resume whose new budget is already spent trains nothing: the run keeps the budget it
+            # was trained with (a review: `--resume --steps 10` at step 40 recorded steps = 10).
+            spent = cfg.resume and self._budget_met(self._budget()[0])
+            config = self.session.run.config() if spent else cfg.to_dict()
+            self.session.open(config, resumed, clear_samples=self.fresh_resume)
         try:
             return self._loop()
         except BaseException as exc:
@@ -252,25 +256,33 @@ class Trainer:
             return batch.pin_memory().to(self.device, non_blocking=True)
         return batch.to(self.device)
 
-    def _loop(self) -> tuple[str, float, float]:
-        cfg, info, data, live = self.config, self.info, self.data, self.live
-        lengths = data.lengths  # as batched: planned poems with their title and keywords
-        chars_of = [len(s) - 1 for s in data.train]  # what the loss counts, plan or not
+    def _budget(self) -> tuple[Budget, int]:
+        """(the budget, steps per epoch): the run's --steps, --epochs or --minutes over its batches."""
+        cfg, info = self.config, self.info
         if cfg.batch_size < info.world:
             raise TangError(
                 f"--batch-size {cfg.batch_size} is the global batch; it must be at least the number of "
                 f"processes ({info.world})"
             )
-        steps_per_epoch = len(epoch_plan(lengths, cfg.batch_size, cfg.batch_tokens, cfg.seed, 0, info.world))
-        if steps_per_epoch == 0:
+        plan = epoch_plan(self.data.lengths, cfg.batch_size, cfg.batch_tokens, cfg.seed, 0, info.world)
+        if not plan:
             raise TangError(f"too few train poems for --batch-size {cfg.batch_size}")
-        budget = Budget.of(cfg.budget, steps_per_epoch)
+        return Budget.of(cfg.budget, len(plan)), len(plan)
+
+    def _budget_met(self, budget: Budget) -> bool:
+        return budget.reached(self.live.step) or budget.time_up(self.live.elapsed_s)
+
+    def _loop(self) -> tuple[str, float, float]:
+        cfg, info, data, live = self.config, self.info, self.data, self.live
+        lengths = data.lengths  # as batched: planned poems with their title and keywords
+        chars_of = [len(s) - 1 for s in data.train]  # what the loss counts, plan or not
+        budget, steps_per_epoch = self._budget()
         warm = warmup_steps(cfg.warmup, budget.total_steps)
         step, epoch, pos = live.step, live.epoch, live.batch_pos
         start_step, elapsed_before = step, live.elapsed_s
         save_every_s = cfg.checkpoint_every * 60
         cadence = budget.cadence(last_step=step, last_elapsed_s=elapsed_before)  # for eval_every 0
-        budget_met = cfg.resume and (budget.reached(step) or budget.time_up(elapsed_before))
+        budget_met = cfg.resume and self._budget_met(budget)
         self.emit(
             StartEvent(
                 event="start", run=cfg.run or "", path=str(self.folder.path), params=self.params,
