@@ -7,6 +7,7 @@ terminal-only progress display is checked on a Rich console forced to act as a t
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -170,3 +171,16 @@ def test_stats_names_the_forms_in_the_corpus_script(home: Path) -> None:
     """`stats --script traditional` printed 五言绝句 beside traditional text (the studio's card too)."""
     shown = tangstudio("stats", "--script", "traditional", "--forms", "wujue", home=home).stdout
     assert "五言絕句 wujue" in shown and "七言律詩 qilv" in shown and "五言绝句" not in shown, shown
+
+
+def test_json_output_is_strict_json_with_null_for_a_missing_number(capsys) -> None:
+    """`compare --show --positions --json` printed a bare NaN, which a strict JSON parser refuses."""
+    import math
+
+    from tangstudio.cli.render import print_json
+
+    print_json({"loss": [1.5, math.nan], "inf": math.inf, "deep": [{"x": -math.inf}], "n": 3})
+    out = capsys.readouterr().out
+    assert json.loads(out, parse_constant=lambda c: pytest.fail(f"bare {c}")) == {
+        "loss": [1.5, None], "inf": None, "deep": [{"x": None}], "n": 3
+    }  # fmt: skip

@@ -100,6 +100,12 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
     table_lines = [line for line in md.stdout.splitlines() if line.startswith("| ")]
     assert [line.split(" | ")[0] for line in table_lines[1:5]] == ["| rnn", "| lstm", "| gru", "| bilstm"]
     assert "target val loss" in md.stdout and table_lines[-1].startswith("| tokens")
+    # A bucket no poem reaches is None (JSON has no NaN: `--positions --json` printed a bare NaN).
+    beyond = loss_by_position("s-lstm", edges=(12, 1000))
+    assert beyond["count"][-1] == 0 and beyond["loss"][-1] is None and beyond["loss"][0] > 0
+    from tangstudio.cli.compare_cmd import _position_rows
+
+    assert _position_rows([beyond])[1][-1] == "–"
 
 
 def test_given_target_and_the_characters_count(tiny_corpus, home):

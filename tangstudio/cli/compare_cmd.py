@@ -217,7 +217,7 @@ def _position_rows(by_position: list[dict]) -> list[list[str]]:
     rows = [["arch", *by_position[0]["labels"]]]
     for row in by_position:
         name = row["arch"] + (" (pseudo)" if row["ppl_kind"] == "pseudo" else "")
-        rows.append([name, *[f"{v:.3f}" for v in row["loss"]]])
+        rows.append([name, *["–" if v is None else f"{v:.3f}" for v in row["loss"]]])
     rows.append(["tokens", *[f"{c:,}" for c in by_position[0]["count"]]])
     return rows
 

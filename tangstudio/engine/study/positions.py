@@ -10,7 +10,6 @@ The BiLSTM sees both sides at every position, so its rows are pseudo-losses and 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -71,7 +70,8 @@ def loss_by_position(
 ) -> dict[str, Any]:
     """Mean loss per position bucket of run/checkpoint `target`'s best checkpoint on `split`.
 
-    Returns {"run", "arch", "ppl_kind", "labels", "loss": [...], "count": [...]}, NaN for an empty bucket.
+    Returns {"run", "arch", "ppl_kind", "labels", "loss": [...], "count": [...]}, None for an empty
+    bucket (JSON has no NaN: `compare --positions --json` printed a bare NaN there).
     """
     from bisect import bisect_left
 
@@ -89,7 +89,7 @@ def loss_by_position(
             bucket = bisect_left(edges, i + 1)  # position i+1: the (i+1)-th predicted token
             nats[bucket] += loss
             count[bucket] += 1
-    means = [n / c if c else math.nan for n, c in zip(nats, count)]
+    means = [n / c if c else None for n, c in zip(nats, count)]
     return {
         "run": meta.get("run"),
         "arch": loaded.config.arch,
