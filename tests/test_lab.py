@@ -190,6 +190,9 @@ def test_digits_train_eval_show_and_resume_through_the_cli(home):
     assert len(result["misclassified"]) == 1000 - sum(result["confusion"][i][i] for i in range(10))
     text = cli("lab", "digits", "eval", "d1", home=home).stdout
     assert "confusion matrix" in text and "accuracy" in text
+    assert "see them with: tangstudio lab digits show d1 --wrong" in text
+    on_val = cli("lab", "digits", "eval", "d1", "--split", "val", home=home).stdout  # the hint named test's
+    assert "see them with: tangstudio lab digits show d1 --split val --wrong" in on_val
     shown = cli("lab", "digits", "show", "d1", "--index", "3", home=home)
     assert shown.returncode == 0, shown.stderr
     assert any(ch in shown.stdout for ch in "▀▄█") and "P(class) after each row" in shown.stdout

@@ -7,6 +7,7 @@ Every import of numpy, torch or the lab engine happens inside the command functi
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 
 import typer
@@ -223,8 +224,11 @@ def digits_eval(
         acc = result["per_class"][t]
         table.add_row(str(t), *cells, "–" if acc is None else f"{acc:.1%}")
     print_table(table)
+    on_split = "" if split == "test" else f" --split {split}"  # show reads the test split unless told
     console.print(
-        f"{len(result['misclassified'])} misclassified; see them with: tangstudio lab digits show {run} --wrong"
+        f"{len(result['misclassified'])} misclassified; see them with: "
+        f"tangstudio lab digits show {shlex.quote(run)}{on_split} --wrong",
+        highlight=False,
     )
 
 
