@@ -27,7 +27,7 @@ class CorpusStats(TypedDict):
     characters: int
     hanzi: int
     distinct_chars: int
-    vocab_size: int
+    vocab_size: int  # the train split's distinct characters and marks: a model's vocabulary less its markers
     coverage: dict[str, float]  # top_1k, top_3k, top_5k: share of all Hanzi
     forms: dict[str, int]
     splits: dict[str, int]
@@ -70,7 +70,7 @@ def corpus_stats(
         "characters": sum(chars.values()),
         "hanzi": total_hanzi,
         "distinct_chars": len(hanzi),
-        "vocab_size": len(vocab),
+        "vocab_size": len(vocab) - vocab.first_char_id,  # not <pad>, the form starts, <title> …
         "coverage": coverage,
         "forms": {form: all_forms.get(form, 0) for form in NAMES},
         "splits": {s: sum(1 for p in poems if p.split == s) for s in ("train", "val", "test")},
