@@ -194,8 +194,9 @@ def test_runs_list_and_eval_say_which_perplexity_each_shows(
     listed = tangstudio("runs", "list", home=home)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
-    header = next(line for line in lines if line.startswith("name"))
-    assert "untitled ppl" in header
+    at = next(i for i, line in enumerate(lines) if line.startswith("name"))
+    header = lines[at]
+    assert "untitled" in lines[at - 1] and " ppl " in header  # a header of two lines: 8 cells, not 12
     row = next(line for line in lines if line.startswith("tiny-gru"))
     shown = row.split()[header.split().index("arch") + 3]  # name, arch, params, steps, then the figure
     note = " ".join(lines[lines.index(row) + 1 :])
@@ -329,3 +330,13 @@ async def test_gate_strips_come_with_a_legend_in_their_own_colours() -> None:
         assert "bright: memory kept" in _shown(view).plain  # an LSTM's strip is its forget gate
         view.show_poem(["山"], [0.5])  # no gate view: no legend
         assert "gates 0" not in _shown(view).plain
+
+
+def test_eval_reads_no_other_poems_title_when_there_is_one_poem() -> None:
+    """`eval --author 太宗皇帝 --split test` (one poem) showed "with another poem's title" equal to
+    "with its title": the other poem was the poem itself."""
+    from tangstudio.engine.training.evaluate import planned_conditions
+
+    assert planned_conditions(1, as_trained=False) == ["planned", "untitled", "title", "plan"]
+    assert planned_conditions(2, as_trained=False) == ["planned", "untitled", "title", "other_title", "plan"]
+    assert planned_conditions(1, as_trained=True) == planned_conditions(9, as_trained=True) == ["planned"]

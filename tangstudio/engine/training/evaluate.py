@@ -160,6 +160,17 @@ def _progress(say: Callable[[str, int, int | None], None], what: str) -> Callabl
     return lambda done, total: say(what, done, total)
 
 
+def planned_conditions(poems: int, as_trained: bool) -> list[str]:
+    """What `eval` reads a model with a plan under (plan_data.CONDITIONS), the as-trained one first.
+    One poem has no other poem's title to read: `other_title` would read its own title, and `eval`
+    showed it as "with another poem's title", equal to "with its title" (a review)."""
+    from tangstudio.engine.training.plan_data import CONDITIONS
+
+    if as_trained:
+        return list(CONDITIONS[:1])
+    return [c for c in CONDITIONS if c != "other_title" or poems >= 2]
+
+
 def evaluate_checkpoint(
     target: str,
     split: str = "val",
@@ -228,11 +239,10 @@ def evaluate_checkpoint(
     keyword_model = None
     if loaded.vocab.has_plan and loaded.config.causal:
         from tangstudio.engine.corpus.keywords import train_keyword_model
-        from tangstudio.engine.training.plan_data import CONDITIONS
 
         say("reading the train split's keywords")
         keyword_model = train_keyword_model(corpus, trained_forms)
-        conditions = list(CONDITIONS[:1] if as_trained else CONDITIONS)
+        conditions = planned_conditions(len(poems), as_trained)
     results = {}
     for condition in conditions:
         what = f"evaluating {len(poems):,} {split} poems" + (f" ({condition})" if len(conditions) > 1 else "")
