@@ -125,8 +125,23 @@ def test_the_accuracy_chart_marks_the_distances_that_were_run() -> None:
     study = one_seed_study()
     study["settings"]["distances"] = [30]
     study["runs"] = [dict(r, distance=30) for r in study["runs"] if r["distance"] == 2]
-    axis = memory_text_charts(study, width=80, height=16, color=False)[0].splitlines()[-2].split()
+    lines = memory_text_charts(study, width=80, height=16, color=False)[0].splitlines()
+    axis = lines[next(i for i, line in enumerate(lines) if "└" in line) + 1].split()
     assert axis == ["30"], axis
+
+
+def test_the_rnn_is_drawn_on_top_and_the_key_sits_under_the_chart() -> None:
+    """A review: plotext's legend sat at the top left, where every gradient curve starts, and the
+    series drawn after the RNN hid it. The first series is drawn last; the key is a line below."""
+    from tangstudio.engine.lab.charts import memory_text_charts
+
+    study = one_seed_study()  # rnn and lstm identical: only the one on top shows
+    for chart in memory_text_charts(study, width=80, height=16, color=False):
+        plot, key = chart.rsplit("\n", 1)
+        assert "r" in plot.replace("recall", "") and "l" not in plot.split("┐", 1)[1].split("└")[0]
+        assert key == "r rnn   l lstm" and "rnn" not in plot.split("┐", 1)[1]
+    coloured = memory_text_charts(study, width=80, height=16, color=True)[1]
+    assert "rnn" in coloured.rsplit("\n", 1)[1] and "\x1b[" in coloured.rsplit("\n", 1)[1]
 
 
 def test_a_series_and_its_cell_path_share_a_colour_in_the_png(

@@ -101,36 +101,51 @@ def memory_text_charts(
     plt.clear_figure()
     plt.theme("clear")
     plt.plot_size(width, height)
+    plt.hline(100 / 8, "gray")  # first: a series drawn over it, not under
+    drawn: list[tuple[str, dict[str, Any]]] = []
     for arch in study["settings"]["archs"]:
         mine = [r for r in rows if r["arch"] == arch]
-        if not mine:  # plotext fails on a labelled series with no points
-            continue
-        plt.plot(
-            [r["distance"] for r in mine],
-            [100 * r["mean"] for r in mine],
-            label=arch,
-            **_series_style(looks[arch], color, "dot"),
-        )
-    plt.hline(100 / 8, "gray")
+        if mine:
+            drawn.append((arch, _series_style(looks[arch], color, "dot")))
+    for arch, style in reversed(drawn):  # the first named (rnn, the lesson) drawn last, on top
+        mine = [r for r in rows if r["arch"] == arch]
+        plt.plot([r["distance"] for r in mine], [100 * r["mean"] for r in mine], **style)
     plt.ylim(0, 100)
     distances = sorted({r["distance"] for r in rows})
     plt.xticks(distances, [str(d) for d in distances])  # the distances run, not 15 22.5 30 37.5 45
     plt.title("recall accuracy (%) against distance T (mean of seeds; grey: chance)")
     plt.xlabel("T")
-    charts.append(_finish(plt.build(), color))
+    charts.append(_finish(plt.build(), color) + "\n" + _legend(drawn, color))
     for when in ("init", "trained"):
         if not grads:
             break
         plt.clear_figure()
         plt.theme("clear")
         plt.plot_size(width, height)
-        for arch, g in grads.items():
-            for rel, label, style in _gradient_series(arch, looks[arch], g, when, color):
-                plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], label=label, **style)
+        series = [s for arch, g in grads.items() for s in _gradient_series(arch, looks[arch], g, when, color)]
+        for rel, _label, style in reversed(series):
+            plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], **style)
         plt.title(_gradient_title(when, study["settings"]["grad_distance"], _has_cell_path(grads), width))
         plt.xlabel("T − t")
-        charts.append(_finish(plt.build(), color))
+        legend = _legend([(label, style) for _rel, label, style in series], color)
+        charts.append(_finish(plt.build(), color) + "\n" + legend)
     return charts
+
+
+def _legend(series: list[tuple[str, dict[str, Any]]], color: bool) -> str:
+    """The key under a chart, not plotext's: its legend sits at the top left, where every gradient
+    curve starts (each is 1 at T − t = 0), and hid the start of them all; an RNN's whole curve was
+    lost under the others (a review). A dotted series (an LSTM's C_t) is keyed in dots."""
+    import plotext as plt
+
+    keys = []
+    for label, style in series:
+        if not color:
+            keys.append(f"{style['marker']} {label}")
+            continue
+        line = "••" if style.get("marker") == "dot" else "──"
+        keys.append(f"{plt.colorize(line, style['color'])} {label}")
+    return "   ".join(keys)
 
 
 def _gradient_title(when: str, distance: int, cell_path: bool, width: int) -> str:
