@@ -201,7 +201,10 @@ def test_runs_list_and_eval_say_which_perplexity_each_shows(
     shown = row.split()[header.split().index("arch") + 3]  # name, arch, params, steps, then the figure
     note = " ".join(lines[lines.index(row) + 1 :])
     assert "untitled ppl:" in note and "no title or plan" in note and "as trained" in note
-    assert "best_val_ppl" in json.loads(tangstudio("runs", "list", "--json", home=home).stdout)[0]
+    listed_json = json.loads(tangstudio("runs", "list", "--json", home=home).stdout)[0]
+    assert (
+        "best_val_ppl" in listed_json and listed_json["ppl_condition"] == "untitled"
+    )  # named as eval names its own
 
     scored = json.loads(tangstudio("eval", "tiny-gru", "--json", home=home).stdout)
     assert scored["ppl_condition"] == "planned"  # a new key; the old ones stay

@@ -148,7 +148,11 @@ class RunSummary:
     saved_step: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "path": str(self.path)}
+        """The summary as `runs list --json` prints it. `ppl_condition` names what best_val_ppl read,
+        as `eval --json` names what its `ppl` read: training's val sample is read untitled, while
+        eval's headline is the model as trained (a review: 958.76 there, 1084.89 here, unnamed)."""
+        condition = "untitled" if self.best_val_ppl is not None else None
+        return {**self.__dict__, "path": str(self.path), "ppl_condition": condition}
 
 
 def problem_line(run: RunDir, exc: TangError) -> str:
