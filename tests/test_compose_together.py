@@ -413,3 +413,20 @@ def test_the_gate_trace_reads_what_the_composer_read(lm):
     assert found is not None and bare is not None
     assert torch.equal(found.hidden[0, 1:], whole.hidden[0, at])
     assert not torch.allclose(found.values, bare.values)  # the bare poem is another computation
+
+
+@pytest.mark.parametrize(
+    "given", [{"acrostic": "春夏秋冬"}, {"prefix": "春风吹"}, {"acrostic": "山水", "form": "free"}], ids=str
+)
+def test_a_poem_played_step_by_step_is_the_poem_generate_writes(lm, given):
+    """A TUI review: with an acrostic, best of K's draft came out another poem when taken. generate
+    drafted each line from its forced first character; the studio's `p` wrote that character first
+    (follow_forced) and drafted from the next, at another place, so from another random stream."""
+    settings = {"form": "qijue", "line_drafts": 4, "temperature": 1.2, **given}
+    for seed in range(4):
+        written = _composer(lm, seed=seed, **settings).finish().text
+        played = _composer(lm, seed=seed, **settings)
+        while not played.done:
+            played.step_drafted()
+            played.follow_forced()
+        assert played.text == written, (seed, given)

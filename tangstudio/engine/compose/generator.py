@@ -313,6 +313,12 @@ class Composer:
         here = len(self.history)
         kept = self._drafted
         if kept is None or not self._on_course(*kept):
+            if self._forced_here():
+                # A forced place (an acrostic's or a prefix's character) is written as it is, and the
+                # draft begins at the line's first free place: the same place whether the forced
+                # characters came one by one here (generate) or all at once by follow_forced (the
+                # studio's `p`, whose best-of-K draft came out another poem with an acrostic).
+                return self.choose()
             if (
                 self.plan.n_lines is None
                 and self._frames[-1].cstate.col == 0
@@ -328,6 +334,12 @@ class Composer:
         self.history.append(info)
         self._preview = None
         return info
+
+    def _forced_here(self) -> bool:
+        """Whether the form, an acrostic or a prefix fixes the next character (no draw, no preview)."""
+        frame = self._frames[-1]
+        novelty = self.novelty if self.settings.novelty else None
+        return C.allowed(self.plan, self.tables, self.settings, frame.cstate, novelty).forced
 
     def _on_course(self, start: int, rest: list[tuple[_Frame, StepInfo]]) -> bool:
         """Whether the poem still follows the kept draft that began at `start`, with some left."""
