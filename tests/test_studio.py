@@ -34,6 +34,11 @@ async def test_function_keys_switch_panes_and_help_opens_and_closes(tiny_corpus:
             await wait_until(pilot, lambda pane=pane: tabs.active == pane and focus_in(pane))
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        # Its footer offers the keys that close it, not the pane's below (which do nothing there).
+        from textual.widgets import Footer
+
+        keys = [k.key for k in app.screen.query_one(Footer).query("FooterKey")]
+        assert "escape" in keys and "space" not in keys, keys
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
@@ -395,17 +400,20 @@ def test_a_short_last_train_line_says_what_its_loss_is(tmp_path: Path) -> None:
 
     run = tmp_path / "r"
     run.mkdir()
-    lines = [(20, 6.5, 20), (40, 6.2, 20), (43, 5.9681, 3)]
+    lines = [(20, 6.5, 20, 60_000.0), (40, 6.2, 20, 61_327.0), (43, 5.9681, 3, 2_976.0)]
     (run / "metrics.jsonl").write_text(
         "".join(
-            json.dumps({"event": "train", "step": s, "train_loss": x, "window_steps": w}) + "\n"
-            for s, x, w in lines
+            json.dumps({"event": "train", "step": s, "train_loss": x, "window_steps": w, "chars_per_s": c})
+            + "\n"
+            for s, x, w, c in lines
         ),
         encoding="utf-8",
     )
     follower = RunFollower(run)
     follower.poll()
     assert str(_train_loss(follower)) == "5.9681, mean of the last 3 steps"
+    # Its speed holds the final evaluation's time: the last full window's is the run's (a TUI review).
+    assert follower.speed == [(20, 60_000.0), (40, 61_327.0)]
 
 
 @pytest.mark.parametrize("finished", [False, True])
@@ -527,7 +535,12 @@ async def test_train_pane_starts_stops_and_resumes_a_real_run(tiny_corpus: str, 
         assert await _wait_for(pilot, lambda: len(follower.train) >= 2, 90), errors(app)
         assert pane.processes["live"].poll() is None  # still training while the UI answers
         app.query_one("#run-list").focus()
-        await pilot.press("s")
+        await pilot.press("s", "s")  # the second says so and sends nothing (it toasted "stopping" twice)
+        said = [m for _s, _t, m in app.notices if "live" in m]
+        assert said[-2:] == [
+            "stopping live: it writes a checkpoint first.",
+            "live is already stopping: it writes a checkpoint first.",
+        ], said
         assert await _wait_for(pilot, lambda: "live" not in pane.processes, 60)
         assert (home / "runs" / "live" / "checkpoints" / "last" / "meta.json").is_file()
         assert not errors(app)

@@ -83,7 +83,12 @@ async def test_typing_a_character_shows_its_odds_and_refuses_what_breaks_the_for
 @sync
 async def test_lock_line_one_and_reroll_line_three(trained_runs: Path, home: Path) -> None:
     copy_run(trained_runs, home, "tiny-gru")
-    async with composing() as (_app, pilot, pane):
+    async with composing() as (app, pilot, pane):
+        await pilot.press("l")  # an empty line: locked, then written into by Space (a TUI review)
+        assert pane.session.locked == set() and any("not written yet" in m for _s, _t, m in app.notices)
+        pane.action_step()
+        await pilot.press("l")  # half written: not yet either
+        assert pane.session.locked == set()
         while not pane.session.done:
             pane.action_step()
         before = pane.poem_text()

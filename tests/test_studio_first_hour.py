@@ -479,3 +479,14 @@ async def test_the_rhyme_group_field_sets_the_poems_rhyme(trained_runs: Path, ho
         await pilot.press("enter")
         await pilot.pause()
         assert any("rhyme group '一董'" in m for m in errors(app)), app.notices
+
+
+def test_a_typed_tone_character_is_not_glossed_as_a_tone() -> None:
+    """A TUI review: typing 平 where a 仄 belongs said "平 (level) is 平 (level), but …"."""
+    from tangstudio.studio.panes.compose.panel import gloss_tones
+
+    said = gloss_tones("平 is 平, but line 1, character 6 takes a 仄 character here (tones loose)")
+    assert (
+        said == "平 is 平 (level), but line 1, character 6 takes a 仄 (oblique) character here (tones loose)"
+    )
+    assert gloss_tones("月 is 仄") == "月 is 仄 (oblique)"

@@ -31,7 +31,7 @@ COMMANDS: list[tuple[str, str, str]] = [
         "Time a few training steps of the Model pane's settings",
         "app.pane_action('model', 'estimate')",
     ),
-    ("New run", "Start a run from the Model pane's settings", "app.pane_action('train', 'new')"),
+    ("New run", "Set up a run in the Model pane, then t trains it", "app.pane_action('train', 'new')"),
     (
         "Stop the highlighted run",
         "SIGINT: the run writes a checkpoint and stops",

@@ -173,7 +173,10 @@ class RunFollower:
                     self.train.append((step, loss))
             if (lr := _number(event.get("lr"))) is not None:
                 self.lr.append((step, lr))
-            if (cps := _number(event.get("chars_per_s"))) is not None:
+            short = window is not None and window < self.full_window  # a run's last few steps
+            if (cps := _number(event.get("chars_per_s"))) is not None and not short:
+                # a short last window holds the final evaluation's time too: 2,976 chars/s after
+                # 61,327 while it ran (a TUI review), so the speed shown is the last full window's
                 self.speed.append((step, cps))
         elif kind == "eval":
             self.last_eval = event

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 HELP = """\
 # Tang Studio
@@ -31,6 +31,7 @@ row per step, trained live, then watched row by row.
 
 ## Corpus
 Choose the corpus, the script (simplified / traditional) and a form filter; the tables follow.
+`Ctrl+R` counts them again.
 
 ## Model
 Choose **RNN**, **LSTM**, **GRU** or **BiLSTM** (`↑` `↓`); beside it the equations from the seed
@@ -119,6 +120,7 @@ the last row) and its long-memory claim.
 | `p` | (digit view) play the rows one by one |
 | `]` `[` | next / previous digit; in the confusion view, the next misclassified digit |
 | `w` | (digit view) only the digits the model gets wrong |
+| `e` | (digit and confusion views) read the highlighted run's newest best checkpoint again |
 
 The same from a shell: `tangstudio lab digits train|eval|show` and `tangstudio lab memory run|show`.
 """
@@ -130,3 +132,6 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Markdown(HELP)
+        # Its own footer: the pane's showed through, offering Space, p and n, which do nothing here,
+        # and not the keys that close it (a TUI review).
+        yield Footer()

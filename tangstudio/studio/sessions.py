@@ -123,8 +123,15 @@ class _EngineSession:
         if line in self.locked:
             self.locked.discard(line)
             return f"line {line + 1} unlocked."
+        unwritten = self.unwritten(line)
+        if unwritten:
+            return unwritten
         self.locked.add(line)
         return f"line {line + 1} locked{self.lock_effect}."
+
+    def unwritten(self, line: int) -> str | None:
+        """Why `line` cannot be locked yet (None: it can): every line of a grid exists already."""
+        return None
 
 
 class CausalSession(_EngineSession):
@@ -217,6 +224,14 @@ class CausalSession(_EngineSession):
             self.typed = self.engine.write(char)
         self.cursor = None
         return None
+
+    def unwritten(self, line: int) -> str | None:
+        """A line is locked once it is whole: an empty or half-written line was locked and then
+        written into by Space and `p`, while `r` and `k` refused it as locked (a TUI review)."""
+        whole = sum(1 for c in self.text if c in LINE_MARKS)
+        if line < whole:
+            return None
+        return f"line {line + 1} is not written yet: lock a line once it is whole."
 
     def cursor_line(self) -> int:
         """The line (0-based) under the cursor, or the last line written."""

@@ -17,6 +17,7 @@ from tangstudio.engine.corpus.vocab import EOS
 from tangstudio.engine.training.batching import Batch, causal_batch, masked_batch
 from tangstudio.engine.training.config import TrainConfig
 
+WARM_UP_STEPS = 3  # untimed: the first steps pay for allocation and kernel choice
 SPEED_LENGTH = 40  # start + characters + end: a 七绝 with both tokens is 34 long, a 五律 42
 FIRST_CHAR_ID = 5  # ids below are <pad> <unk> <bos> <eos> <mask>; start tokens and characters follow
 
@@ -25,7 +26,7 @@ FIRST_CHAR_ID = 5  # ids below are <pad> <unk> <bos> <eos> <mask>; start tokens 
 class Speed:
     chars_per_s: float  # predicted characters (the loss's count) per second of training steps
     params: int
-    steps: int  # timed steps, after one warm-up step
+    steps: int  # timed steps, after WARM_UP_STEPS untimed ones (the speed is the median step's)
     device: str
 
 
@@ -73,14 +74,18 @@ def measure_speed(
     def step() -> None:
         train_step(model, optimizer, batch, config.clip, bf16, scale, head)
 
-    step()  # warm-up: allocation and kernel choice
+    for _ in range(WARM_UP_STEPS):  # allocation, kernel choice, oneDNN's first primitives
+        step()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    start, steps = time.perf_counter(), 0
-    while steps < 2 or (time.perf_counter() - start < seconds and steps < max_steps):
+    start, times = time.perf_counter(), []
+    while len(times) < 2 or (time.perf_counter() - start < seconds and len(times) < max_steps):
+        began = time.perf_counter()
         step()
-        steps += 1
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-    elapsed = time.perf_counter() - start
-    return Speed(steps * batch.chars / elapsed, count_parameters(model), steps, str(device))
+        times.append(time.perf_counter() - began)
+    # The median step, not the mean: a step slowed by something else on the machine (the studio
+    # loading a model in a thread at launch) made the first estimate 5–18× too low (a TUI review).
+    median = sorted(times)[len(times) // 2]
+    return Speed(batch.chars / median, count_parameters(model), len(times), str(device))

@@ -72,6 +72,7 @@ class TrainPane(Pane):
         self.metric = "loss"
         self._ticks = 0
         self._offered: tuple[str, str, float] | None = None  # (run, budget key, value) a second r takes
+        self.signalled: dict[str, int] = {}  # run → pid sent SIGINT from here, so a second `s` sends none
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -313,7 +314,7 @@ class TrainPane(Pane):
             ("val loss", _fmt(last_eval.get("val_loss"), "{:.4f}")),
             (f"val ppl{pseudo}", _fmt(last_eval.get("val_ppl"), "{:.2f}")),
             ("lr", _fmt(train.get("lr"), "{:.2e}")),
-            ("chars/s", _fmt(train.get("chars_per_s"), "{:,.0f}")),
+            ("chars/s", _fmt(run.speed[-1][1] if run.speed else None, "{:,.0f}")),
             ("elapsed", format_duration(run.live_elapsed_s(running=status == "running"))),
             (
                 "ETA",
@@ -375,14 +376,21 @@ class TrainPane(Pane):
             self.notify("no run highlighted", severity="warning")
             return
         process = self._own_process(run)
+        pid = run.lock_pid() if process is None or process.poll() is not None else None
+        if (process is not None and process.stopping and process.poll() is None) or (
+            pid is not None and self.signalled.get(run.name) == pid
+        ):  # a second SIGINT would be a second Ctrl+C to a trainer already saving its checkpoint
+            self.notify(f"{run.name} is already stopping: it writes a checkpoint first.", title="Training")
+            return
         if process is not None and process.poll() is None:
             process.stop()
-        elif (pid := run.lock_pid()) is not None:
+        elif pid is not None:
             try:
                 os.kill(pid, signal.SIGINT)
             except OSError as exc:
                 self.notify(f"could not stop {run.name}: {exc}", severity="error")
                 return
+            self.signalled[run.name] = pid
         else:
             self.notify(f"{run.name} is not running here.", severity="warning")
             return
@@ -512,7 +520,8 @@ def larger_budget(config: dict) -> tuple[str, float] | None:
 
 
 def _budget(key: str, value: float) -> str:
-    return f"{value:,} {key}" if isinstance(value, int) else f"{value:g} {key}"
+    unit = key.removesuffix("s") if value == 1 else key  # "1 minute", not "1 minutes"
+    return f"{value:,} {unit}" if isinstance(value, int) else f"{value:g} {unit}"
 
 
 def _train_loss(run: RunFollower) -> str | Text:

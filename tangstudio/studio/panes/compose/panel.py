@@ -170,5 +170,6 @@ TONE_WORDS = {"平": "平 (level)", "仄": "仄 (oblique)"}
 def gloss_tones(message: str) -> str:
     """平 and 仄 with their names beside them, for a toast: Textual draws a wide character that
     straddles the edge of a widget under an overlay as blanks, and "月 is   , but this place takes
-    a 平" lost the one word that mattered (issue 25 item 11). The name survives any cut."""
-    return "".join(TONE_WORDS.get(c, c) for c in message)
+    a 平" lost the one word that mattered (issue 25 item 11). The name survives any cut. The first
+    character is the one typed ("平 is 平, but …"), a character and not a tone: it is left alone."""
+    return message[:1] + "".join(TONE_WORDS.get(c, c) for c in message[1:])

@@ -360,9 +360,9 @@ class LabPane(Pane):
         self.notify(
             f"training {process.name}: {arch} 1×128, {lab.TRAIN_STEPS:,} steps, one thread", title="Lab"
         )
-        if self.view != "curves":
-            self.browse.view = "digit"
-            self.action_cycle_view()  # back to the curves, where the run shows
+        if self.view != "curves":  # back to the curves, where the run shows (it went to confusion)
+            self.browse.view = "curves"
+            self._show_view()
 
     def action_stop(self) -> None:
         run = self.highlighted()
