@@ -78,7 +78,7 @@ def measure_speed(
         step()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    start, times = time.perf_counter(), []
+    start, times = time.perf_counter(), list[float]()
     while len(times) < 2 or (time.perf_counter() - start < seconds and len(times) < max_steps):
         began = time.perf_counter()
         step()
