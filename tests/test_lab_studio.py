@@ -75,6 +75,14 @@ async def test_f5_opens_the_lab_and_steps_through_a_digit(lab_run: str) -> None:
         assert bars.count("%") == 10  # ten probability bars
         expected = pane.reading["probs"][0][4]
         assert f"{expected[0] * 100:5.1f}%" in bars.splitlines()[0]  # class 0's bar: P after row 5
+        # Narrowed to 80 columns and back, the bars follow at once: each wrapped in two until a key
+        # was pressed (a TUI review). Ten bars, one line each.
+        for size in ((80, 24), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            lines = app.query_one("#lab-bars").render_lines(app.query_one("#lab-bars").region.reset_offset)
+            drawn = [line.text for line in lines if line.text.strip()]
+            assert len(drawn) == 10 and all("%" in line for line in drawn), (size, drawn)
         await pilot.press("left")
         assert pane.rows_read == 4
         await pilot.press("right_square_bracket")

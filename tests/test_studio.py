@@ -78,6 +78,23 @@ async def test_every_pane_draws_from_80x24_to_240x70(tiny_corpus: str) -> None:
 
 
 @sync
+async def test_narrowed_to_80_columns_the_footer_drops_the_palette_hint_at_once(tiny_corpus: str) -> None:
+    """A TUI review: shrunk from 120 to 80 columns, `^p palette` stayed and pushed `? Help` off the
+    footer until the focus moved (show_command_palette only repaints)."""
+    from textual.widgets import Footer
+
+    app = studio(pane="corpus", corpus=tiny_corpus)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(Footer)
+        assert footer.query(".-command-palette")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert not footer.query(".-command-palette")
+        assert "question_mark" in [k.key for k in footer.query("FooterKey")]
+
+
+@sync
 async def test_too_small_window_says_so_and_recovers(home: Path) -> None:
     app = studio(pane="train")
     async with app.run_test(size=(80, 24)) as pilot:

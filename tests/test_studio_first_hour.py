@@ -490,3 +490,21 @@ def test_a_typed_tone_character_is_not_glossed_as_a_tone() -> None:
         said == "平 is 平 (level), but line 1, character 6 takes a 仄 (oblique) character here (tones loose)"
     )
     assert gloss_tones("月 is 仄") == "月 is 仄 (oblique)"
+
+
+@sync
+async def test_at_80_columns_the_status_line_wraps_instead_of_losing_its_end(
+    trained_runs: Path, home: Path
+) -> None:
+    """A TUI review: "… complete: w save · c copy · n new ·" ended on a dangling dot at 80 columns
+    and the corpus span after it (or a relaxed rule) was lost."""
+    from rich.text import Text
+
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing(size=(80, 24)) as (_app, pilot, pane):
+        status = pane.query_one("#compose-status")
+        long = "default model · 28 chosen · mean p 0.25 · complete: w save · c copy · n new · longest corpus span: 春风又绿江南岸"
+        pane.status = Text(long)
+        await pilot.pause()
+        lines = [line.text.strip() for line in status.render_lines(status.region.reset_offset)]
+        assert status.size.height == 2 and "江南岸" in " ".join(lines), lines

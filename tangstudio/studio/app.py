@@ -173,8 +173,12 @@ class TangStudio(App):
             return
         # Narrow windows: keys without padding and no palette hint (Ctrl+P still works), so the pane
         # switches and `?` still fit at 80 columns.
-        footer.compact = width < 120
-        footer.show_command_palette = width >= 100
+        compact, palette = width < 120, width >= 100
+        if (footer.compact, footer.show_command_palette) != (compact, palette):
+            footer.compact, footer.show_command_palette = compact, palette
+            # show_command_palette only repaints: the hint stayed at 80 columns and pushed `? Help` off
+            # until the focus moved (a TUI review), so the keys are laid out again now.
+            footer.refresh(recompose=True)
 
     def action_show_pane(self, pane: str) -> None:
         if pane not in PANES:

@@ -100,8 +100,10 @@ class LabPane(Pane):
                         yield Static(id="lab-memory-table")
 
     def on_resize(self) -> None:
-        if self.view == "confusion":
-            self.refresh_digit()
+        # The digit view's bars are as wide as its side, known once the new size is laid out: at 80
+        # columns each bar wrapped in two until a key was pressed (a TUI review).
+        if self.view in ("confusion", "digit"):
+            self.call_after_refresh(self.refresh_digit)
 
     def on_mount(self) -> None:
         from tangstudio.engine import paths
