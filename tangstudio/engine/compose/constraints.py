@@ -511,10 +511,8 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
             forgiven += given
         if s.line == 0 and s.col == plan.chars_per_line - 1:
             first_groups = tables.groups_of[token_id]
-            if _borrows_a_neighbour(tables, groups, token_id):
-                first_groups = (
-                    groups or first_groups
-                )  # 首句借邻韵 (typed: never drawn): line 1 counts as rhyming
+            if _borrows_a_neighbour(tables, groups, token_id):  # 首句借邻韵 (typed, never drawn):
+                first_groups = groups or first_groups  # line 1 counts as rhyming in the group
         if plan.sets_rhyme(s.line, s.col, t):
             mine = tables.groups_of[token_id]
             if mine:
