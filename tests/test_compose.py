@@ -604,7 +604,7 @@ def test_a_chosen_rhyme_group_is_the_poems_rhyme(lm, group):
 
 
 def test_a_rhyme_group_out_of_place_is_refused():
-    with pytest.raises(TangError, match="unknown 平 rhyme group '一董'"):
+    with pytest.raises(TangError, match="一董 is a 仄 rhyme group: regulated verse rhymes on a 平 group"):
         ComposeSettings(form="wujue", rhyme_group="一董")
     with pytest.raises(TangError, match="needs the rhyme on"):
         ComposeSettings(form="wujue", rhyme_group="一东", rhyme=False)
@@ -614,6 +614,10 @@ def test_a_rhyme_group_out_of_place_is_refused():
     assert ComposeSettings(form="wujue", rhyme_group="七陽").rhyme_group == "七阳"  # traditional, too
     with pytest.raises(TangError, match="unknown 平 rhyme group '上平一先'"):  # 一先 is 下平
         ComposeSettings(form="wujue", rhyme_group="上平一先")
+    with pytest.raises(TangError, match=r"^unknown 平 rhyme group '七样'"):
+        ComposeSettings(form="wujue", rhyme_group="七样")
+    with pytest.raises(TangError, match=r"^去声二十三漾 is a 仄 rhyme group"):  # it exists: not "unknown"
+        ComposeSettings(form="wujue", rhyme_group="去声二十三漾")
 
 
 def test_a_chosen_rhyme_group_and_a_prefix_must_agree_and_line_one_is_told_why(lm):

@@ -430,3 +430,33 @@ def test_a_poem_played_step_by_step_is_the_poem_generate_writes(lm, given):
             played.step_drafted()
             played.follow_forced()
         assert played.text == written, (seed, given)
+
+
+def test_line_one_under_the_fault_guard_ends_on_a_character_only_read_ze():
+    """A poet's review: `generate --seed 77` wrote 八月西风吹 and its own header said 三平尾 ✗. The
+    guard asked line 1 to end 仄 and 吹 (chuī 平, chuì 仄) passed as 仄; in the 四支 poem that
+    followed, a reader heard it 平, the rhyme, and the fault with it."""
+    lm = _loaded(build_vocab(["八月西风吹，江南日渐长。"], 50))
+    c = _composer(lm, form="wujue", prefix="八月西风", seed=0)
+    refused = c.judge("吹").reason
+    assert refused and "三平尾" in refused, refused
+    assert c.judge("月").reason is None  # 仄 alone
+    c.write("月")
+    assert not [w for w in check_faults(c.finish().text) if "三平尾" in w]
+
+
+def test_line_one_ending_on_a_rhyme_character_read_both_ways_counts_as_used():
+    """春风日渐长 … 春深客梦长: 长 (cháng 平, zhǎng 仄) ended line 1 and line 4 (重韵), since only a
+    purely 平 line-1 end joined the rhymes used (a poet's review)."""
+    lm = _loaded(build_vocab(["春风日渐长，江柳不堪伤。"], 50))
+    c = _composer(lm, form="wulv", prefix="春风日渐长，", seed=0)
+    assert c.vocab.stoi["长"] in c._frames[-1].cstate.rhymes_used
+    for seed in range(6):
+        text = _composer(lm, form="wulv", prefix="春风日渐长，", seed=seed, temperature=1.5).finish().text
+        assert not [w for w in check_faults(text) if w.startswith("重韵")], text
+
+
+def check_faults(text: str) -> list[str]:
+    from tangstudio.engine.prosody import check_poem
+
+    return check_poem(text).faults

@@ -89,3 +89,45 @@ def test_a_diezi_facing_a_diezi_is_strong_parallelism() -> None:
         couplet_score(table, "无边落木萧萧下", "不尽长江滚滚来")
         > sum(table.pmi(a, b) for a, b in zip("无边落木萧萧下", "不尽长江滚滚来")) / 7
     )
+
+
+def test_kupin_and_sanpingwei_are_judged_on_the_tones_a_reader_hears() -> None:
+    """A poet's review: 白云千载空悠悠 (黄鹤楼), the handbook's 三平尾, passed because 空 may be read
+    kòng (仄); 不河入海流 passed 孤平 because 不 may be read fǒu. Inside a line they are heard 平 and 仄."""
+    from tangstudio.engine.prosody import check_poem
+
+    huanghe = check_poem(
+        "昔人已乘黄鹤去，此地空余黄鹤楼。黄鹤一去不复返，白云千载空悠悠。"
+        "晴川历历汉阳树，芳草萋萋鹦鹉洲。日暮乡关何处是，烟波江上使人愁。"
+    )
+    assert "line 4: 三平尾" in huanghe.faults, huanghe.warnings
+    assert "line 2: 孤平" in check_poem("白日依山尽，不河入海流。欲穷千里目，更上一层楼。").faults
+    assert not check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。").warnings
+
+
+def test_a_ze_rhymed_poem_gets_no_notes_of_the_ping_patterns() -> None:
+    """寻隐者不遇 ends its unrhymed line on 中, as a 仄韵 poem should: it was told "「中」 read 仄 at a 仄
+    line end" and given a 失粘 (a poet's review)."""
+    from tangstudio.engine.prosody import check_poem
+
+    for poem in (
+        "松下问童子，言师采药去。只在此山中，云深不知处。",
+        "独坐幽篁里，弹琴复长啸。深林人不知，明月来相照。",
+    ):
+        result = check_poem(poem)
+        assert result.ze_rhyme and not result.warnings, result.warnings
+
+
+def test_an_even_line_out_of_the_rhyme_is_named() -> None:
+    """A line 4 ending 山 in a 十一尤 poem showed ✗ and "warnings 0"; 首句出韵 got a sentence."""
+    from tangstudio.engine.prosody import check_poem
+
+    result = check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层山。")
+    assert result.warnings == ["line 4: 出韵 — 山 is 十五删, not 十一尤"]
+
+
+def test_a_pair_that_rounds_to_zero_is_weak_not_against() -> None:
+    """ "镜↔吟 -0.0 against" beside "+0.0 weak" (a poet's review): the label follows the number shown."""
+    from tangstudio.engine.prosody.duizhang import label
+
+    assert label(-0.04) == "weak" and label(-0.06) == "against" and label(0.96) == "strong"

@@ -73,7 +73,7 @@ def show_duizhang(couplets) -> None:
                 continue  # its second half: 萧萧↔滚滚 is one pair of words, shown once
             doubled = label == "叠字" and k + 1 < len(pairs) and pairs[k + 1][:2] == (a, b)
             a, b = (a * 2, b * 2) if doubled else (a, b)
-            line.append(f"{a}↔{b} {pmi:+.1f} {label}  ", style=style[label])
+            line.append(f"{a}↔{b} {round(pmi, 1) + 0.0:+.1f} {label}  ", style=style[label])  # never -0.0
         console.print(line)
     if couplets:
         console.print(
@@ -143,6 +143,9 @@ def show_check(result) -> None:
             lines = [w.split(":")[0].removeprefix("line ") for w in result.faults if w.endswith(f": {fault}")]
             if lines:
                 parts.append(f"[bold red]{fault} ✗[/bold red] (line {', '.join(lines)})")
+        twice = [w.split("「")[1].split("」")[0] for w in result.faults if w.startswith("重韵")]
+        if twice:
+            parts.append(f"[bold red]重韵 ✗[/bold red] ({' '.join(twice)})")
     parts.append(f"warnings {len(result.warnings)}")
     console.print(" · ".join(parts))
     console.print(

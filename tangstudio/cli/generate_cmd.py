@@ -369,9 +369,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 ("strict", c["tones_strict_ok"]),
             ):
                 head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
-            for fault in sorted(
-                {w.split(": ")[-1] for w in c.get("warnings", []) if w.endswith(("孤平", "三平尾"))}
-            ):
+            for fault in sorted({name for w in c.get("warnings", []) if (name := _fault_name(w))}):
                 head.append(
                     f"  {fault} ✗", style="bold red"
                 )  # a fault of 律 beside a tones ✓ (a poet's review)
@@ -422,3 +420,12 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
         for b in r.backoffs:
             console.print(f"  [yellow]relaxed: {b}[/yellow]")
         console.print()
+
+
+def _fault_name(warning: str) -> str | None:
+    """孤平, 三平尾 or 重韵 for a check warning that names one (faults of 律 the header names beside a
+    tones ✓: a poet's review), else None."""
+    if warning.startswith("重韵"):
+        return "重韵"
+    fault = warning.split(": ")[-1]
+    return fault if fault in ("孤平", "三平尾") else None

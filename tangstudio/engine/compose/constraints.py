@@ -297,8 +297,8 @@ def _fault_guard(
     both as faults; the composer wrote them (1 poem in 100 at the defaults, 7 in 240 without line
     drafts: a poet's review). Decided left to right: at the third place from the end, where every
     pattern still possible ends alike; at line 1's end (which may rhyme or not), by ending it 仄
-    where a 平 end would make the fault. Characters are read in any reading, as the checker reads
-    them (`line_faults`), so a character read both ways never forces anything."""
+    where a 平 end would make the fault. Characters are read as heard inside a line (空 平, 不 仄:
+    tables.tones_at), as the checker reads them for these faults (`line_faults`)."""
     n = plan.chars_per_line
     if not which or n < 5 or s.col not in (n - 3, n - 1):  # every other step: nothing to build
         return None
@@ -312,14 +312,17 @@ def _fault_guard(
         heard = [_read(tables, s.line_text, k) for k in range(n - 1)]
         faults = line_faults([*heard, frozenset({PING})], rhyming=True)
         if faults:
-            return tables.ze_end, faults[0]
+            # 仄 only: a character read both ways (吹 chuī/chuì) ended 八月西风吹, and in a 四支
+            # poem a reader hears it 平, the rhyme, and the 三平尾 with it (a poet's review).
+            return tables.ze_end & ~tables.ping_end, faults[0]
     return None
 
 
 def _read(tables: VocabTables, text: str, k: int) -> frozenset[str]:
-    """Every reading of the k-th character of `text` (none for one the vocabulary lacks)."""
+    """The tones the k-th character of `text` is heard in inside a line (none for one the
+    vocabulary lacks)."""
     token = tables.vocab.stoi.get(text[k], -1) if k < len(text) else -1
-    return tables.given_tones(token, line_end=False) if token >= 0 else frozenset()
+    return tables.tones_at(token, line_end=False) if token >= 0 else frozenset()
 
 
 def allowed(
@@ -511,6 +514,8 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
             forgiven += given
         if s.line == 0 and s.col == plan.chars_per_line - 1:
             first_groups = tables.groups_of[token_id]
+            if first_groups:  # a reader may hear it rhyme (长 read cháng): not to end a rhyme line again
+                used = used | {token_id}
             if _borrows_a_neighbour(tables, groups, token_id):  # 首句借邻韵 (typed, never drawn):
                 first_groups = groups or first_groups  # line 1 counts as rhyming in the group
         if plan.sets_rhyme(s.line, s.col, t):

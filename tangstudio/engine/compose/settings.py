@@ -99,7 +99,7 @@ class ComposeSettings:
         asked = self.rhyme_group.strip()
         name = ping_group(asked)
         if name is None:
-            raise TangError(f"unknown 平 rhyme group {asked!r}; one of: {' '.join(PING_GROUPS)}")
+            raise TangError(f"{unknown_group(asked)}; one of: {' '.join(PING_GROUPS)}")
         if not form.regulated:
             raise TangError(f"{form.name} has no rhyme scheme to set a group for; choose a regulated form")
         if not self.rhyme:
@@ -183,6 +183,19 @@ class ComposeSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def unknown_group(asked: str) -> str:
+    """Why `asked` is no 平 group: a 仄 group by its name (二十三漾, 一屋: it exists, and regulated
+    verse does not rhyme on it; a poet's review found "unknown"), or a name of no group."""
+    from tangstudio.engine.corpus.script import convert
+    from tangstudio.engine.prosody import GROUPS
+
+    name = convert(asked.strip(), "traditional", "simplified")
+    name = next((name.removeprefix(tone) for tone in ("上声", "去声", "入声") if name.startswith(tone)), name)
+    if name in GROUPS:
+        return f"{asked.strip()} is a 仄 rhyme group: regulated verse rhymes on a 平 group"
+    return f"unknown 平 rhyme group {asked!r}"
 
 
 def ping_group(asked: str) -> str | None:

@@ -150,9 +150,10 @@ class CheckResult:
 
     @property
     def faults(self) -> list[str]:
-        """孤平 and 三平尾, faults of 律 in their own right (a poet's review): "line 2: 孤平". They do
-        not change `ok` (the 二四六 rule), and `check` names them in its verdict line."""
-        return [w for w in self.warnings if w.endswith((": 孤平", ": 三平尾"))]
+        """孤平, 三平尾 and 重韵, faults of 律 in their own right (a poet's review): "line 2: 孤平",
+        "重韵: 「长」 ends lines 1 and 4". They do not change `ok` (the 二四六 rule), and `check` and
+        `generate` name them in their verdict lines."""
+        return [w for w in self.warnings if w.endswith((": 孤平", ": 三平尾")) or w.startswith("重韵")]
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data: asdict's nesting, plus each line's and character's marks."""
@@ -285,8 +286,10 @@ def _rare_readings_inside(
 
 
 def line_faults(line: list[frozenset[str]], rhyming: bool) -> list[str]:
-    """孤平 and 三平尾, flagged only when no choice of readings avoids them (the composer asks it too,
-    before it ends a line on 平: compose/constraints._fault_guard)."""
+    """孤平 and 三平尾, flagged only when no choice among the given readings avoids them. `check`
+    gives each character as heard inside a line (空 平, 不 仄: tables.inner_tones), so 白云千载空悠悠
+    is 三平尾, as every handbook says, where every reading of 空 (kòng 仄 too) had hidden it (a
+    poet's review); the composer asks it too, before it ends a line on 平 (constraints._fault_guard)."""
     out = []
     core = line[-5:]
     if rhyming:
@@ -351,6 +354,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
 
     even = range(1, len(lines), 2)
     rhyme_group, _ = _choose_rhyme([end_groups[i] for i in even], end_groups[0])
+    ze_rhyme = None if rhyme_group is not None else _ze_rhyme([lines[i][-1] for i in even], script)
     # An even line rhymes if its last character is in the group, or is unknown (no verdict).
     rhyme_ok = len(even) > 0 and all(rhyme_group in end_groups[i] or not char_tones[i][-1] for i in even)
     first_rhymes = rhyme_group is not None and rhyme_group in end_groups[0]
@@ -399,8 +403,13 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         )
         if rhyme_position and (regulated or rhyme_group):
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
-        if regulated and pattern is not None:
-            lr.warnings = line_faults(line_tones, rhyming=pattern[-1] == PING)
+            if regulated and i > 0 and not lr.rhymes and rhyme_group is not None:
+                groups_heard = "/".join(_sorted_groups(end_groups[i])) or "in no rhyme group"
+                warnings.append(f"line {i + 1}: 出韵 — {line[-1]} is {groups_heard}, not {rhyme_group}")
+        # A 仄-rhymed poem (江雪, 春晓) is not 律: the 平韵 patterns' line-end and 孤平 notes would be
+        # false there (中 ending an unrhymed line of 寻隐者不遇 is right, not "read 仄 at a 仄 end").
+        if regulated and pattern is not None and ze_rhyme is None:
+            lr.warnings = line_faults(heard[i], rhyming=pattern[-1] == PING)
             if pattern[-1] == ZE and len(line_tones[-1]) > 1 and end_tones(line[-1], script) == {PING}:
                 lr.warnings.append(
                     f"「{line[-1]}」 read 仄 at a 仄 line end, but the Tang poets end lines on it as 平"
@@ -418,11 +427,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         results.append(lr)
     if regulated:  # a fault of regulated verse; free verse's rhyme places are only guessed
         warnings += _repeated_rhymes(lines, results)
-        if loose_bad:  # where one pattern fails, say where the couplets stop sticking (失粘)
+        if loose_bad and ze_rhyme is None:  # where one pattern fails, say where couplets stop sticking (失粘)
             warnings += _unstuck(lines, heard)
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
-    ze_rhyme = None if rhyme_group is not None else _ze_rhyme([lines[i][-1] for i in even], script)
     variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group)
     if ze_rhyme is not None and variant_name is not None:
         # a 仄-rhymed poem (春晓) has no 平起/仄起 pattern of 律 to be named by; say whether line 1 rhymes

@@ -246,7 +246,10 @@ def load_table(script: str = "simplified") -> PairTable | None:
 
 
 def label(pmi: float) -> str:
-    return "strong" if pmi >= STRONG else "against" if pmi < 0 else "weak"
+    """strong, weak or against, as the PMI reads to one decimal (check shows it so): -0.04 is not
+    "-0.0 against" beside "+0.0 weak" (a poet's review)."""
+    shown = round(pmi, 1)
+    return "strong" if shown >= STRONG else "against" if shown < 0 else "weak"
 
 
 @dataclass

@@ -69,7 +69,9 @@ class UnknownGroup(TangError):
     panel's edge as blanks (十二侵 read "十  侵"), and ten seconds were short to read 30 names."""
 
     def __init__(self, asked: str) -> None:
-        super().__init__(f"unknown 平 rhyme group {asked!r}: the 平 groups are listed beside the poem")
+        from tangstudio.engine.compose.settings import unknown_group
+
+        super().__init__(f"{unknown_group(asked)}: the 平 groups are listed beside the poem")
         self.asked = asked
 
 
