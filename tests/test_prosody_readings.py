@@ -131,3 +131,24 @@ def test_a_pair_that_rounds_to_zero_is_weak_not_against() -> None:
     from tangstudio.engine.prosody.duizhang import label
 
     assert label(-0.04) == "weak" and label(-0.06) == "against" and label(0.96) == "strong"
+
+
+def test_free_verse_has_its_rhyme_named_not_judged() -> None:
+    """将进酒's 换韵 was told "rhyme 上平十灰 ✗" and 江雪 read as 古体 "regulated verse rhymes on 平 ✗"
+    (a poet's review): free verse may change its rhyme or rhyme on 仄."""
+    import os
+    import subprocess
+    import sys
+
+    from tangstudio.engine.prosody import check_poem
+
+    jiang = "君不见黄河之水天上来，奔流到海不复回。君不见高堂明镜悲白发，朝如青丝暮成雪。"
+    assert all(line.rhymes is None for line in check_poem(jiang).lines)
+    env = {**os.environ, "COLUMNS": "200"}
+    for poem, form in ((jiang, "auto"), ("千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江雪。", "古体")):
+        out = subprocess.run(
+            [sys.executable, "-m", "tangstudio", "check", poem, "--form", form],
+            capture_output=True, text=True, env=env, check=True,
+        ).stdout  # fmt: skip
+        verdict = out.splitlines()[-2]
+        assert "(free verse: named, not judged)" in verdict and "✗" not in verdict, verdict

@@ -134,8 +134,11 @@ def show_check(result) -> None:
     rhyme_name = group_label(result.rhyme_group) if result.rhyme_group else "none"
     if result.ze_rhyme:  # it rhymes, on 仄: say so rather than "none"
         named = "/".join(group_label(g) for g in result.ze_rhyme.split("/"))
-        rhyme_name = f"仄韵 {named} (regulated verse rhymes on 平)"
-    parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
+        rhyme_name = f"仄韵 {named}" + (" (regulated verse rhymes on 平)" if result.form_ok else "")
+    if result.form_ok:
+        parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
+    else:  # 古体 may change its rhyme (换韵) or rhyme on 仄: the rhyme is named, not judged (a poet's review)
+        parts.append(f"rhyme {rhyme_name} (free verse: named, not judged)")
     if result.form_ok:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")
         # 孤平 and 三平尾 are faults of 律 in their own right, not notes beside a pass (a poet's review)

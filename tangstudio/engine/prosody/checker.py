@@ -401,7 +401,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             _sorted_groups(end_groups[i]),
             rhyme_position,
         )
-        if rhyme_position and (regulated or rhyme_group):
+        if rhyme_position and regulated:  # free verse may change its rhyme (换韵): no ✗ there
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
             if regulated and i > 0 and not lr.rhymes and rhyme_group is not None:
                 groups_heard = "/".join(_sorted_groups(end_groups[i])) or "in no rhyme group"
