@@ -152,3 +152,16 @@ def test_free_verse_has_its_rhyme_named_not_judged() -> None:
         ).stdout  # fmt: skip
         verdict = out.splitlines()[-2]
         assert "(free verse: named, not judged)" in verdict and "✗" not in verdict, verdict
+
+
+def test_shidui_is_named_on_the_line_that_breaks_and_not_blamed_on_the_next() -> None:
+    """白日依山尽，远树隔烟流 broke 对 at line 2, and check blamed line 3 (失粘); a broken last couplet
+    got "tones loose ✗ · warnings 0" (a poet's review)."""
+    from tangstudio.engine.prosody import check_poem
+
+    second = check_poem("白日依山尽，远树隔烟流。欲穷千里目，更上一层楼。").warnings
+    assert [w.split(" — ")[0] for w in second] == ["line 2: 失对"], second
+    last = check_poem("白日依山尽，黄河入海流。欲穷千里目，登临万古楼。").warnings
+    assert [w.split(" — ")[0] for w in last] == ["line 4: 失对"], last
+    weicheng = check_poem("渭城朝雨浥轻尘，客舍青青柳色新。劝君更尽一杯酒，西出阳关无故人。").warnings
+    assert [w.split(" — ")[0] for w in weicheng] == ["line 3: 失粘"], weicheng

@@ -305,17 +305,30 @@ def line_faults(line: list[frozenset[str]], rhyming: bool) -> list[str]:
 
 
 def _unstuck(lines: list[str], heard: list[list[frozenset[str]]]) -> list[str]:
-    """失粘: the first line of a couplet takes the tone of the line before it at its 2nd character
-    (粘). Where it does not, no one pattern fits the poem and the breaks fall on the lines after
-    it (渭城曲's line 4 read as broken, though it answers line 3 rightly): the fault is named
-    where it is. Only characters of one reading as heard decide."""
-    found = []
-    for i in range(2, len(lines), 2):
+    """失对 and 失粘, named where they are. A couplet's second line opposes its first at the 2nd
+    character (对), and the next couplet's first line sticks to the line before it (粘). Where they
+    do not, no one pattern fits the poem and the breaks fall on the lines after it (渭城曲's line 4
+    read as broken, though it answers line 3 rightly). A line that 失对 is named, not the next line
+    that sticks to it (白日依山尽，远树隔烟流: line 2 broke, line 3 did not; a poet's review). Only
+    characters of one reading as heard decide."""
+    found, opposed = [], True
+    for i in range(1, len(lines)):
         before, now = heard[i - 1][1], heard[i][1]
-        if len(before) == 1 and len(now) == 1 and before != now:
+        if len(before) != 1 or len(now) != 1:
+            opposed = True
+            continue
+        tone, prior = next(iter(now)), next(iter(before))
+        if i % 2 == 1:  # a couplet's second line
+            opposed = tone != prior
+            if not opposed:
+                found.append(
+                    f"line {i + 1}: 失对 — its 2nd character {lines[i][1]} is {tone}, as line {i}'s "
+                    f"{lines[i - 1][1]} is: a couplet's second line opposes its first"
+                )
+        elif tone != prior and opposed:
             found.append(
-                f"line {i + 1}: 失粘 — its 2nd character {lines[i][1]} is {next(iter(now))}, but line {i}'s "
-                f"{lines[i - 1][1]} is {next(iter(before))}: a couplet's first line sticks to the line before it"
+                f"line {i + 1}: 失粘 — its 2nd character {lines[i][1]} is {tone}, but line {i}'s "
+                f"{lines[i - 1][1]} is {prior}: a couplet's first line sticks to the line before it"
             )
     return found
 
