@@ -165,3 +165,16 @@ def test_shidui_is_named_on_the_line_that_breaks_and_not_blamed_on_the_next() ->
     assert [w.split(" — ")[0] for w in last] == ["line 4: 失对"], last
     weicheng = check_poem("渭城朝雨浥轻尘，客舍青青柳色新。劝君更尽一杯酒，西出阳关无故人。").warnings
     assert [w.split(" — ")[0] for w in weicheng] == ["line 3: 失粘"], weicheng
+
+
+def test_the_pattern_is_named_by_line_ones_second_character() -> None:
+    """登高 with its middle couplets swapped fits a 平起 pattern best and was named 平起首句入韵,
+    though 急 is 仄 (a poet's review)."""
+    from tangstudio.engine.prosody import check_poem
+
+    swapped = check_poem(
+        "风急天高猿啸哀，渚清沙白鸟飞回。万里悲秋常作客，百年多病独登台。"
+        "无边落木萧萧下，不尽长江滚滚来。艰难苦恨繁霜鬓，潦倒新停浊酒杯。"
+    )
+    assert swapped.variant == "仄起首句入韵", swapped.variant
+    assert check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。").variant == "仄起首句不入韵"

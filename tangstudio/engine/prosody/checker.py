@@ -243,15 +243,20 @@ def _preference(score: tuple[int, int, int]) -> tuple[int, int, int]:
     return loose, first_line_mismatch, strict
 
 
-def _variant_name(chosen: Variant | None, off_first: bool, borrowed: bool, rhyme: str | None) -> str | None:
-    """The pattern's name, saying what line 1 really does: 入韵, 不入韵, 借邻韵 or 出韵."""
+def _variant_name(
+    chosen: Variant | None, off_first: bool, borrowed: bool, rhyme: str | None, second: frozenset[str]
+) -> str | None:
+    """The pattern's name, saying what line 1 really does: 入韵, 不入韵, 借邻韵 or 出韵. 平起 or 仄起
+    is line 1's 2nd character, as heard (`second`), where one reading decides: 登高 with its middle
+    couplets swapped fits a 平起 pattern best and was named so, though 急 is 仄 (a poet's review)."""
     if chosen is None:
         return None
+    start = next(iter(second)) if len(second) == 1 else chosen.start
     if borrowed:
-        return f"{chosen.start}起首句借邻韵"
+        return f"{start}起首句借邻韵"
     if off_first:
-        return f"{chosen.start}起首句出韵" if rhyme is not None else f"{chosen.start}起"
-    return chosen.name
+        return f"{start}起首句出韵" if rhyme is not None else f"{start}起"
+    return f"{start}起{chosen.name.removeprefix(chosen.start + '起')}"
 
 
 def _repeated_rhymes(lines: list[str], results: list[LineResult]) -> list[str]:
@@ -444,7 +449,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             warnings += _unstuck(lines, heard)
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
-    variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group)
+    second = heard[0][1] if len(lines[0]) > 1 else frozenset()
+    variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group, second)
     if ze_rhyme is not None and variant_name is not None:
         # a 仄-rhymed poem (春晓) has no 平起/仄起 pattern of 律 to be named by; say whether line 1 rhymes
         first_rhymes = bool(rhyme_groups(lines[0][-1], script) & frozenset(ze_rhyme.split("/")))
