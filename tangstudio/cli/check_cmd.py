@@ -120,6 +120,13 @@ def show_check(result) -> None:
         table.add_row(str(i), chars, line.pattern or "", rhyme, notes)
         table.add_row("", marks, line.loose_pattern or "", "", "")
     print_table(table)
+    plain = console.color_system is None  # a pipe or NO_COLOR: no red to find a broken place by
+    if plain:
+        for i, line in enumerate(result.lines, 1):
+            for j, c in enumerate(line.chars, 1):
+                if c.kind == "tone":
+                    said = f"✗ line {i}, character {j}: {c.char} is {'/'.join(c.tones)}, the pattern wants {c.expected}"
+                    console.print(said, highlight=False, markup=False)
     for warning in result.warnings:
         console.print(f"[yellow]⚠ {escape(warning)}[/yellow]")
 
@@ -151,7 +158,9 @@ def show_check(result) -> None:
             parts.append(f"[bold red]重韵 ✗[/bold red] ({' '.join(twice)})")
     parts.append(f"warnings {len(result.warnings)}")
     console.print(" · ".join(parts))
-    console.print(
-        "[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; "
-        "red: breaks 二四六分明 or the rhyme; yellow: off the strict pattern where 一三五不论 allows it[/dim]"
+    marked = (
+        "✗: breaks 二四六分明 or the rhyme (listed above the warnings)"
+        if plain
+        else "red: breaks 二四六分明 or the rhyme; yellow: off the strict pattern where 一三五不论 allows it"
     )
+    console.print(f"[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; {marked}[/dim]")
