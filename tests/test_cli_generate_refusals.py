@@ -41,3 +41,21 @@ def test_a_fault_of_a_given_line_is_named_in_the_header(home: Path) -> None:
     assert done.returncode == 0, done.stderr
     head = done.stdout.splitlines()[0]
     assert "tones ✓" in head and "孤平 ✗" in head, head
+
+
+def test_a_rhyme_given_twice_is_named_in_the_header(home: Path) -> None:
+    """春风日渐长 … 客梦长: `check` warned 重韵, and generate's header said nothing (a poet's review)."""
+    done = tangstudio(
+        "generate",
+        "--form",
+        "wujue",
+        "--prefix",
+        "春风日渐长，江柳不堪长。",
+        "--seed",
+        "1",
+        "-n",
+        "1",
+        home=home,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "重韵 ✗" in done.stdout.splitlines()[0], done.stdout
