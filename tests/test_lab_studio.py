@@ -294,6 +294,10 @@ async def test_the_memory_view_shows_the_newest_study_of_any_name(home: Path) ->
         assert "study m1" in table and "no memory study" not in table
         assert "T=5: 50%" in table and "±" not in table  # one seed: no spread
         assert "lstm-fb2" in table  # the note on the plain LSTM's forget gate
+        # rnn and lstm read alike here: the rnn, the lesson, is drawn last, on top (it was hidden)
+        chart = app.query_one("#lab-memory-chart")
+        drawn = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
+        assert drawn.count("r") > drawn.count("l") + 5, drawn
         assert errors(app) == []
 
 

@@ -67,7 +67,8 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
         ("study ", "dim"), (path.stem, "bold"), (" · the newest saved memory study\n", "dim")
     )
     looks = series_look(study["settings"]["archs"])
-    for arch in study["settings"]["archs"]:
+    plt.hline(100 / 8, "gray")  # first: a series drawn over the chance line, not under it
+    for arch in reversed(study["settings"]["archs"]):  # the first named (rnn, the lesson) drawn last, on top
         mine = [r for r in rows if r["arch"] == arch]
         plt.plot(
             [r["distance"] for r in mine],
@@ -76,6 +77,8 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
             color=looks[arch][0],
             marker=looks[arch][1],  # a letter as well as a colour: the legend tells them apart
         )
+    for arch in study["settings"]["archs"]:
+        mine = [r for r in rows if r["arch"] == arch]
         lines.append(f"{arch:>9} ", style="bold")
         lines.append(
             "  ".join(
@@ -86,7 +89,6 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
     note = lstm_note(study)
     if note:
         lines.append(note, style="dim")
-    plt.hline(100 / 8, "gray")
     plt.ylim(0, 100)
     distances = sorted({r["distance"] for r in rows})
     plt.xticks(distances, [str(d) for d in distances])  # the distances run, not 2.5 3.8 5.0
