@@ -670,3 +670,12 @@ def test_a_bilstms_row_by_row_scores_carry_their_caveat(home):
     assert out.returncode == 0, out.stderr
     shown = cli("lab", "digits", "show", "b1", "--index", "0", home=home, columns=200)
     assert shown.returncode == 0 and "note: a BiLSTM reads every row both ways" in shown.stdout, shown.stdout
+
+
+def test_a_gradient_whose_squares_underflow_float32_is_not_reported_zero():
+    """A student's review: 99 steps back an RNN's gradient entries are about 1e-24; their squares
+    underflow float32, so the norm said 0 and study.md called the gradient "exactly zero"."""
+    a, H, T = 0.57, 4, 100  # 0.57**99 ≈ 6e-25: representable in float32, its square is not
+    xs = torch.randn(2, T, H)
+    norms = hidden_grad_norms(lambda x, h: a * h + x, torch.zeros(2, H), xs, lambda h: h.sum())
+    assert norms[0] > 0 and math.isclose(norms[0], a ** (T - 1) * math.sqrt(H), rel_tol=1e-3)

@@ -19,7 +19,7 @@ lab = command_group(
     "vanishing gradients (lab memory run draws both), and the cells' speed (lab speed)."
 )
 digits = command_group("Handwritten digits read one 28-pixel row per step (seed §4).")
-memory = command_group("Long memory: recall a symbol after T distractors (seed §2–§3).")
+memory = command_group("Long memory: recall a symbol T steps back, past T − 1 distractors (seed §2–§3).")
 app.add_typer(lab, name="lab")
 lab.add_typer(digits, name="digits")
 lab.add_typer(memory, name="memory")
@@ -116,11 +116,16 @@ def digits_train(
     raise typer.Exit(_run_training(config, given, as_json))
 
 
-def _impl_note(impl: str) -> str:
-    """The same network counts fewer parameters on the readable cells (one bias a gate) than on
-    PyTorch's fused kernels (b_ih and b_hh): a student saw 82,186 and 81,674 for one LSTM."""
+def _impl_note(impl: str, arch: str = "") -> str:
+    """The same network counts fewer parameters on the readable cells (one bias a gate, and the
+    GRU's candidate two: b_x and b_h) than on PyTorch's fused kernels (b_ih and b_hh a gate): a
+    student saw 82,186 and 81,674 for one LSTM."""
     if impl == "cells":
-        return " (cells: one bias a gate)"
+        return (
+            " (cells: one bias a gate, two for the candidate)"
+            if arch == "gru"
+            else " (cells: one bias a gate)"
+        )
     return " (fused: b_ih and b_hh a gate)"
 
 
@@ -146,7 +151,9 @@ class _LabLines:
         if kind == "start":
             print(
                 f"{event['run']}: {event['arch']} on {event['task']}, {event['params']:,} parameters"
-                + _impl_note(event.get("config", {}).get("impl", "fused")),
+                + _impl_note(
+                    event.get("config", {}).get("impl", "fused"), event.get("config", {}).get("arch", "")
+                ),
                 flush=True,
             )
         elif kind == "eval":
@@ -356,7 +363,7 @@ def memory_run(
     png: str | None = typer.Option(None, "--png", help="Also draw the charts into this PNG."),
     threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
 ) -> None:
-    """Train RNN, LSTM (forget bias 0 and 2) and GRU to recall the first symbol after T distractors."""
+    """Train RNN, LSTM (forget bias 0 and 2) and GRU to recall the first symbol T steps back, past T − 1 distractors."""
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.lab.memory import parse_series, results_path, run_memory_study, save_results
 

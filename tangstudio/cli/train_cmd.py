@@ -56,7 +56,7 @@ def train(
     forget_bias: float | None = typer.Option(
         None,
         "--forget-bias",
-        help="LSTM/BiLSTM: the forget gate's bias at initialisation (1 keeps memory from the first step). Default: 0, PyTorch's initialisation.",
+        help="LSTM/BiLSTM: the forget gate's bias at initialisation (2: f ≈ 0.88, which learnt the lab's long memory; docs/study.md). Default: 0, PyTorch's initialisation (f ≈ ½).",
         show_default=False,
     ),
     tied: bool = typer.Option(False, "--tied", help="Tie the output layer to the embedding."),

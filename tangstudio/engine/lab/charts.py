@@ -17,7 +17,7 @@ COLORS = {"rnn": "red", "lstm": "blue", "gru": "green", "lstm-fb2": "cyan"}
 # Without colour (a pipe, a file) each series is told apart by its letter instead.
 MARKS = {"rnn": "r", "lstm": "l", "gru": "g", "lstm-fb2": "f"}
 HEX = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c", "lstm-fb2": "#17becf"}
-FLOOR = 1e-30  # below this a norm is drawn at the floor (it is zero in float32 anyway)
+FLOOR = 1e-45  # below this a norm is drawn at the floor (the smallest float32 gradient entry is 1.4e-45)
 # matplotlib's mathtext: typed plainly, "L_T" showed its underscore instead of a subscript.
 GRAD_AXIS = r"$\|\partial L_T / \partial h_t\| \;/\; \|\partial L_T / \partial h_T\|$"
 # With an LSTM's cell path drawn (dashed), each curve is over its own value at t = T.

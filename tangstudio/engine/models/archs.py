@@ -75,9 +75,10 @@ h_t = o_t × tanh(C_t)
 GRU_EQUATIONS = """\
 r_t = σ(W_r·[h_{t−1}, x_t] + b_r)
 z_t = σ(W_z·[h_{t−1}, x_t] + b_z)
-h̃_t = tanh(W·[r_t × h_{t−1}, x_t] + b)
+h̃_t = tanh(W_x·x_t + b_x + r_t × (W_h·h_{t−1} + b_h))
 h_t = (1 − z_t) × h_{t−1} + z_t × h̃_t
-(× element-wise; z_t near 1 replaces the old state by h̃_t)"""
+(× element-wise; z_t near 1 replaces the old state by h̃_t; h̃_t as the code and PyTorch compute
+ it: the article, after Olah, scales h_{t−1} first, tanh(W·[r_t × h_{t−1}, x_t] + b))"""
 
 BILSTM_EQUATIONS = """\
 →h_t = LSTM(x_t, →h_{t−1})        forward, over x_1 … x_t
@@ -117,9 +118,9 @@ ARCHS: dict[str, ArchInfo] = {
         when_to_pick="Near-LSTM quality with ¾ of its weights (五绝 ppl 158 vs 154; digits 97.5 % vs 96.4 %); on this CPU ≤ 9 % faster on poems, slower on digits; at PyTorch's initialisation (its update gate starts at ½, as the LSTM's forget gate does) and 600 steps it recalled nothing 50 steps back, like the RNN and the default LSTM; no start like the LSTM's --forget-bias was tried for it (docs/study.md).",
         builder=_CAUSAL,
         note=(
-            "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product: "
-            "h̃_t = tanh(W_x·x_t + b_x + r_t × (W_h·h_{t−1} + b_h)), so the candidate has two biases "
-            "(the readable cells hold 4 bias vectors a layer, PyTorch's kernel 6); PyTorch's z is 1 − z_t here."
+            "As in PyTorch/cuDNN, the reset gate multiplies the recurrent product (above), so the "
+            "candidate has two biases (the readable cells hold 4 bias vectors a layer, PyTorch's "
+            "kernel 6); PyTorch's z is 1 − z_t here."
         ),
         cell="gru",
     ),
@@ -129,7 +130,7 @@ ARCHS: dict[str, ArchInfo] = {
         title="Bidirectional LSTM (fill-in)",
         causal=False,
         equations=BILSTM_EQUATIONS,
-        when_to_pick="Fills masked characters from both sides, not left to right: the right side is worth 0.07–0.12 nats on 五绝; digits 96.9 %, 71–85 % with one side removed.",
+        when_to_pick="Fills masked characters from both sides, not left to right: on 五绝 it loses 0.07–0.12 nats scored left to right, at most what the right side is worth (that scoring also masks more than it trained on); digits 96.9 %, 71–85 % with one side removed.",
         builder=_BILSTM,
         note="Its loss is a pseudo-likelihood (each character given all others), not comparable to causal perplexity.",
         cell="lstm",

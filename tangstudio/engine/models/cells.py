@@ -61,7 +61,8 @@ class LSTMCell(nn.Module):
         i_t = σ(W_i·[h_{t−1}, x_t] + b_i)       input gate: how much of the candidate to write
         C̃_t = tanh(W_C·[h_{t−1}, x_t] + b_C)    candidate cell content
         C_t = f_t × C_{t−1} + i_t × C̃_t         the cell state: an additive path through time,
-                                                 which is why gradients reach early characters
+                                                 along which a gradient falls by f_t a step: far
+                                                 only where f stays near 1 (docs/study.md, b_f = 2)
         o_t = σ(W_o·[h_{t−1}, x_t] + b_o)       output gate
         h_t = o_t × tanh(C_t)
 

@@ -69,12 +69,15 @@ def parameter_parts(config: Any) -> dict[str, int] | None:
 def second_biases(options: dict[str, Any]) -> int:
     """How many more parameters PyTorch's fused kernels hold than the equations show: a second bias
     vector per gate (b_hh beside b_ih), in every layer and direction (the Model pane says so; a
-    student counting its equations got 8,824,874 where it said 8,828,970). The readable cells keep
-    one bias: 0 for them."""
+    student counting its equations got 8,824,874 where it said 8,828,970). The GRU's equations
+    already show the candidate's two (b_x, b_h), so its kernels add two a layer, not three. The
+    readable cells hold what the equations show: 0 for them."""
     from tangstudio.engine.models.archs import ARCHS, cell_of
 
     arch = options.get("arch", "")
     if options.get("impl", "fused") != "fused" or arch not in ARCHS:
         return 0
     directions = 1 if ARCHS[arch].causal else 2
-    return int(options.get("layers", 1)) * GATES[cell_of(arch)] * int(options.get("hidden", 0)) * directions
+    shown = {"gru": 1}.get(cell_of(arch), 0)  # second biases the equations show already
+    extra = GATES[cell_of(arch)] - shown
+    return int(options.get("layers", 1)) * extra * int(options.get("hidden", 0)) * directions
