@@ -82,6 +82,9 @@ def test_unconstrained_rhyme_rate_is_seeded_and_refuses_a_bilstm(trained_runs, t
     first = unconstrained_rhyme_rate(str(trained_runs / "tiny-gru"), "wujue", 6)
     assert first == unconstrained_rhyme_rate(str(trained_runs / "tiny-gru"), "wujue", 6)
     assert 0.0 <= first["rhyme"] <= first["form"] <= 1.0
+    # over the well-formed samples, as the chance rate counts (an RNN student's review)
+    if first["form"]:
+        assert first["rhyme_shaped"] == pytest.approx(first["rhyme"] / first["form"])
     with pytest.raises(TangError, match="BiLSTM"):
         unconstrained_rhyme_rate(str(trained_runs / "tiny-bilstm"), "wujue", 2)
 
