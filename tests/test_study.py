@@ -60,8 +60,16 @@ def test_tiny_study_makes_runs_table_json_and_png(tiny_corpus, home, tmp_path):
     study = json.loads((home / "studies" / "s.json").read_text(encoding="utf-8"))
     archs = {a["arch"]: a for a in study["archs"]}
     assert list(archs) == ["rnn", "lstm", "gru", "bilstm"]
-    # Same seed, same batch plan: every architecture has read the same characters at each evaluation.
-    curves = [[(p["step"], p["chars"]) for p in a["curve"]] for a in archs.values()]
+    # Each curve is drawn against the characters its own run trained on, as the trainer counted
+    # them (they were rebuilt from another batch plan: an RNN student's review); same seed and
+    # lengths, the causal cells read the same.
+    for arch, a in archs.items():
+        metrics = home / "runs" / f"s-{arch}" / "metrics.jsonl"
+        told = [(e["step"], e["train_chars"]) for e in map(json.loads, metrics.read_text().splitlines())
+                if e["event"] == "eval"]  # fmt: skip
+        assert [(p["step"], p["chars"]) for p in a["curve"]] == told, arch
+        assert a["chars_seen"] == told[-1][1]
+    curves = [[(p["step"], p["chars"]) for p in archs[arch]["curve"]] for arch in ("rnn", "lstm", "gru")]
     assert all(c == curves[0] for c in curves) and [s for s, _ in curves[0]] == [4, 8]
     assert curves[0][0][1] > 0 and curves[0][1][1] > curves[0][0][1]
     causal = [a for a in archs.values() if a["ppl_kind"] == "causal"]

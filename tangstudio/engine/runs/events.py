@@ -56,6 +56,9 @@ class EvalEvent(LoggedBase):
     val_bits_per_char: float
     val_chars: int
     val_poems: int
+    # Characters the loss has counted in training so far, on the trainer's own batches (a
+    # study's "characters seen"; absent in runs from before it was recorded, 2026-12-07)
+    train_chars: NotRequired[int]
 
 
 class PlannedEvalFields(TypedDict, total=False):

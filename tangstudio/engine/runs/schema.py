@@ -234,7 +234,7 @@ def check_train_state(info: dict[str, Any], path: Path | str) -> dict[str, Any]:
         lr = group.get("lr")
         if not _is_number(lr) or not math.isfinite(lr):
             raise DamagedFile(path, f"a param group's lr {_short(lr)} is not a finite number")
-    for key in ("step", "epoch", "batch_pos"):
+    for key in ("step", "epoch", "batch_pos", "train_chars"):
         if key in info and (not _is_int(info[key]) or info[key] < 0):
             raise DamagedFile(path, f"{key} {_short(info[key])} is not a whole number ≥ 0")
     if "elapsed_s" in info and not (_is_number(info["elapsed_s"]) and math.isfinite(info["elapsed_s"])):

@@ -26,6 +26,7 @@ class Counters:
     elapsed_s: float = 0.0
     best_val_loss: float | None = None
     best_val_ppl: float | None = None
+    train_chars: int = 0  # characters the loss counted so far (0 for a checkpoint from before it)
 
     @classmethod
     def from_info(cls, info: dict[str, Any]) -> Counters:
@@ -37,6 +38,7 @@ class Counters:
             elapsed_s=float(info.get("elapsed_s") or 0.0),
             best_val_loss=info.get("best_val_loss"),
             best_val_ppl=info.get("best_val_ppl"),
+            train_chars=int(info.get("train_chars") or 0),
         )
 
     def to_info(self) -> dict[str, Any]:

@@ -319,6 +319,7 @@ class Trainer:
             nats = self._step(batch, lr, global_chars)
             step, pos = step + 1, pos + 1
             live.step, live.epoch, live.batch_pos, live.elapsed_s = step, epoch, pos, elapsed()
+            live.train_chars += global_chars
             fault_point("step")
             window.add(nats, batch)
             epoch_f = round(epoch + pos / steps_per_epoch, 4)
@@ -459,7 +460,7 @@ class Trainer:
         line = PlannedEvalEvent(
             event="eval", step=step, epoch=epoch_f, val_loss=result["loss"], val_ppl=result["ppl"],
             val_bits_per_char=result["bits_per_char"], val_chars=result["chars"], val_poems=result["poems"],
-            elapsed_s=live.elapsed_s,
+            elapsed_s=live.elapsed_s, train_chars=live.train_chars,
         )  # fmt: skip
         if self.data.plans is not None:  # the same poems with their title and plan: how it composes
             with_plan = self._evaluate(condition="planned", keyword_model=self.data.keyword_model)
