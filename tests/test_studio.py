@@ -285,8 +285,24 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(
         assert parts is not None and sum(parts.values()) == expected
         footer = shown_text(pane.query_one("#model-cost"))
         said = f"= embedding {parts['embedding']:,} + cells {parts['cells']:,} + output {parts['output']:,}"
-        second = "(cells: 72 of them b_hh, PyTorch's second bias)"  # 2 layers × 3 gates × 12 units
+        # 2 layers × 12 units × r and z: the candidate's b_x and b_h are in the equations shown
+        second = "(cells: 48 of them b_hh, PyTorch's second bias)"
         assert said in footer and second in footer, footer
+
+        # A BiLSTM reads no plan: its vocabulary has no <title> and <kw> (it was counted with them)
+        pane.query_one("#arch-list", OptionList).highlighted = 3
+        await pilot.pause(0.5)
+        await settle(pilot)
+        plain = Vocab.build(
+            (p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train")),
+            "simplified",
+            markers=False,
+        )
+        bilstm = build_model(ModelConfig(arch="bilstm", vocab_size=len(plain), embed=8, hidden=12))
+        assert pane.params == count_parameters(bilstm)
+        pane.query_one("#arch-list", OptionList).highlighted = 2
+        await pilot.pause(0.5)
+        await settle(pilot)
 
         pane.query_one("#hp-hidden", Input).value = "0"
         await pilot.pause()

@@ -35,8 +35,11 @@ def train_vocab_size(config: TrainConfig) -> int:
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.corpus.vocab import Vocab
 
+    from tangstudio.engine.models.archs import is_causal
+
     poems = load_corpus(config.corpus, config.script).select(config.forms, "train")
-    return len(Vocab.build((p.text for p in poems), config.script))
+    markers = config.plan and is_causal(config.arch)  # as the trainer builds it: <title>, <kw> to read a plan
+    return len(Vocab.build((p.text for p in poems), config.script, markers=markers))
 
 
 def _made_up_batch(config: TrainConfig, vocab_size: int, causal: bool, gen: torch.Generator) -> Batch:

@@ -60,7 +60,9 @@ class ModelPane(Pane):
     def __init__(self, corpus: str = "tang", **kwargs) -> None:
         super().__init__(**kwargs)
         self.corpus = corpus
-        self._vocab_cache: dict[tuple[str, str, str], tuple[int, int]] = {}  # -> (vocab size, train chars)
+        self._vocab_cache: dict[
+            tuple[str, str, str, bool], tuple[int, int]
+        ] = {}  # -> (vocab size, train chars)
         self.params: int | None = None
         self.parts: dict[str, int] | None = None  # the count by part
         self.source_note = ""  # with "start from": the source's shape, which replaces the form's
@@ -284,13 +286,18 @@ class ModelPane(Pane):
     # Workers ---------------------------------------------------------------------------------
 
     def _vocab(self, options: dict) -> tuple[int, int]:
-        key = (options["corpus"], options["script"], options["forms"])
+        from tangstudio.engine.models.archs import is_causal
+
+        # A causal run reads titles and keywords (`--plan`, the trainer's default): its vocabulary
+        # has the two markers; a BiLSTM's has not (it was counted two rows too many: a student).
+        markers = is_causal(options["arch"])
+        key = (options["corpus"], options["script"], options["forms"], markers)
         if key not in self._vocab_cache:
             from tangstudio.engine.corpus.vocab import Vocab
             from tangstudio.studio.cache import corpus
 
             poems = corpus(options["corpus"], options["script"]).select(options["forms"], "train")
-            vocab = Vocab.build((p.text for p in poems), options["script"])
+            vocab = Vocab.build((p.text for p in poems), options["script"], markers=markers)
             self._vocab_cache[key] = (len(vocab), sum(len(p.text) + 1 for p in poems))
         return self._vocab_cache[key]
 
