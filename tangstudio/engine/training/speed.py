@@ -34,7 +34,6 @@ def train_vocab_size(config: TrainConfig) -> int:
     """The vocabulary a run of `config` would build from its training split."""
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.corpus.vocab import Vocab
-
     from tangstudio.engine.models.archs import is_causal
 
     poems = load_corpus(config.corpus, config.script).select(config.forms, "train")
