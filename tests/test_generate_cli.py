@@ -156,6 +156,7 @@ def test_score_json_and_table(run, home):
     assert data["form"] == "wujue" and data["ppl_kind"] == "causal"
     assert [c["char"] for c in data["chars"]] == [*poem, "<eos>"]
     assert data["perplexity"] > 1 and all(0 < c["prob"] <= 1 and c["rank"] >= 1 for c in data["chars"])
+    assert data["ppl"] == data["perplexity"]  # as eval --json names it (an engineer's review)
     table = tangstudio("score", poem, "--model", run, home=home)
     assert table.returncode == 0 and "perplexity" in table.stdout
     _one_line_error(tangstudio("score", "龘龘龘", "--model", run, home=home), "nothing to score")

@@ -60,6 +60,7 @@ class PoemScore:
             "text": self.text,
             "form": self.form,
             "perplexity": round(self.perplexity, 4),
+            "ppl": round(self.perplexity, 4),  # the name eval --json and runs list --json give it
             "bits_per_char": round(self.bits_per_char, 4),
             "ppl_kind": self.ppl_kind,
             "unknown": self.unknown,
