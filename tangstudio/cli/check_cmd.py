@@ -90,6 +90,7 @@ def show_check(result) -> None:
     from tangstudio.cli.render import console, print_table
     from tangstudio.engine import forms
     from tangstudio.engine.prosody import group_label
+    from tangstudio.engine.prosody.checker import FAULTS, fault_name
 
     table = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
     table.add_column("#", justify="right", style="dim")
@@ -148,14 +149,16 @@ def show_check(result) -> None:
         parts.append(f"rhyme {rhyme_name} (free verse: named, not judged)")
     if result.form_ok:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")
-        # 孤平 and 三平尾 are faults of 律 in their own right, not notes beside a pass (a poet's review)
-        for fault in ("孤平", "三平尾"):
-            lines = [w.split(":")[0].removeprefix("line ") for w in result.faults if w.endswith(f": {fault}")]
-            if lines:
-                parts.append(f"[bold red]{fault} ✗[/bold red] (line {', '.join(lines)})")
-        twice = [w.split("「")[1].split("」")[0] for w in result.faults if w.startswith("重韵")]
-        if twice:
-            parts.append(f"[bold red]重韵 ✗[/bold red] ({' '.join(twice)})")
+        # 孤平, 三平尾 and 重韵 are faults of 律 in their own right, not notes beside a pass (a poet's review)
+        for fault in FAULTS:
+            naming = [w for w in result.faults if fault_name(w) == fault]
+            if not naming:
+                continue
+            if fault == "重韵":  # "重韵: 「长」 ends lines 1 and 4": the character
+                where = " ".join(w.split("「")[1].split("」")[0] for w in naming)
+            else:  # "line 2: 孤平": the line
+                where = "line " + ", ".join(w.split(":")[0].removeprefix("line ") for w in naming)
+            parts.append(f"[bold red]{fault} ✗[/bold red] ({where})")
     parts.append(f"warnings {len(result.warnings)}")
     console.print(" · ".join(parts))
     marked = (

@@ -353,6 +353,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from tangstudio.cli.render import console, print_table, prob_style
     from tangstudio.engine.corpus.poem import split_clauses
     from tangstudio.engine.hanzi import SENTENCE_ENDS
+    from tangstudio.engine.prosody.checker import fault_name
 
     for note in notes:
         console.print(f"[dim]{note}[/dim]")
@@ -369,7 +370,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 ("strict", c["tones_strict_ok"]),
             ):
                 head.append(f"  {label} {'✓' if ok else '✗'}", style="green" if ok else "red")
-            for fault in sorted({name for w in c.get("warnings", []) if (name := _fault_name(w))}):
+            for fault in sorted({name for w in c.get("warnings", []) if (name := fault_name(w))}):
                 head.append(
                     f"  {fault} ✗", style="bold red"
                 )  # a fault of 律 beside a tones ✓ (a poet's review)
@@ -420,12 +421,3 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
         for b in r.backoffs:
             console.print(f"  [yellow]relaxed: {b}[/yellow]")
         console.print()
-
-
-def _fault_name(warning: str) -> str | None:
-    """孤平, 三平尾 or 重韵 for a check warning that names one (faults of 律 the header names beside a
-    tones ✓: a poet's review), else None."""
-    if warning.startswith("重韵"):
-        return "重韵"
-    fault = warning.split(": ")[-1]
-    return fault if fault in ("孤平", "三平尾") else None

@@ -153,7 +153,7 @@ class CheckResult:
         """孤平, 三平尾 and 重韵, faults of 律 in their own right (a poet's review): "line 2: 孤平",
         "重韵: 「长」 ends lines 1 and 4". They do not change `ok` (the 二四六 rule), and `check` and
         `generate` name them in their verdict lines."""
-        return [w for w in self.warnings if w.endswith((": 孤平", ": 三平尾")) or w.startswith("重韵")]
+        return [w for w in self.warnings if fault_name(w)]
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data: asdict's nesting, plus each line's and character's marks."""
@@ -165,6 +165,18 @@ class CheckResult:
         data["ok"] = self.ok
         data["faults"] = self.faults
         return data
+
+
+FAULTS = ("孤平", "三平尾", "重韵")  # faults of 律 named beside the 二四六 verdict, not in it
+
+
+def fault_name(warning: str) -> str | None:
+    """The fault of FAULTS a warning names ("line 2: 孤平", "重韵: 「长」 ends lines 1 and 4"), else
+    None: one reading of the warnings for `faults`, `check`'s verdict line and `generate`'s header."""
+    if warning.startswith("重韵"):
+        return "重韵"
+    named = warning.rsplit(": ", 1)[-1]
+    return named if named in FAULTS else None
 
 
 def _sorted_groups(groups: Iterable[str]) -> list[str]:
