@@ -217,14 +217,19 @@ class _Recorder:
 
 
 def _summarize(config: TrainConfig, result: RunResult, recorder: _Recorder, lengths: list[int]) -> ArchResult:
-    cum = cumulative_chars(lengths, config.batch_size, config.seed, result.step, config.batch_tokens)
+    @functools.cache
+    def rebuilt() -> list[int]:  # only for an eval line without the trainer's count
+        return cumulative_chars(lengths, config.batch_size, config.seed, result.step, config.batch_tokens)
 
     def chars_at(event: dict[str, Any]) -> int:
         """The trainer's own count: its batches are planned on each run's lengths (a causal run's
         include its title and keywords) under a token budget, which the rebuilt count only
         approximates (an RNN student's review: 320,000 said, 317,525 trained)."""
         told = event.get("train_chars")
-        return told if isinstance(told, int) else cum[min(int(event["step"]), len(cum) - 1)]
+        if isinstance(told, int):
+            return told
+        cum = rebuilt()
+        return cum[min(int(event["step"]), len(cum) - 1)]
 
     curve = [
         EvalPoint(
