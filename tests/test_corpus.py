@@ -14,6 +14,7 @@ from tangstudio.engine.corpus.forms import classify, parse_forms
 from tangstudio.engine.corpus.splits import split_of
 from tangstudio.engine.corpus.vocab import EOS, SPECIALS, UNK, Vocab
 from tangstudio.engine.errors import TangError
+from tangstudio.engine.hanzi import is_han
 
 RAW_FORM_COUNTS = {"wulv": 14583, "qijue": 10584, "qilv": 8020, "wujue": 3985}
 
@@ -80,6 +81,27 @@ def test_a_mark_left_where_a_note_stood_is_not_doubled(tang):
     assert not any(re.search("[，。！？；：、]{2}", p.text) for p in tang.poems)
     wujue = tang.select("wujue", "val")
     assert sum(len(p.text) + 1 for p in wujue) == 25 * len(wujue)  # 20 characters, 4 marks, <eos>
+
+
+def test_other_marks_of_a_lost_character_are_lost_characters(tang):
+    """A review: 16 Tang poems held ●, a private-use character or ⿰木養 (a character no encoding
+    held), and others an editor's page number (三○二) or a stray /, and none was flagged lost, so
+    the models trained on them."""
+    counts = Counter()
+    described = clean_body(["孟子终焉处，游人得得过。⿰木養深黄狖小，地煗白云多。"], counts)
+    assert described.lost and described.text == "孟子终焉处，游人得得过。□深黄狖小，地煗白云多。"
+    nested = clean_body(["⿰亻⿱丶丸香坐处，驯鸽先能听。"], counts)
+    assert nested.text == "□香坐处，驯鸽先能听。"
+    assert clean_body(["林藏●●多残笋，分明\ue829羽林枪。"], counts).text == "林藏□□多残笋，分明□羽林枪。"
+    assert counts["lost_characters"] == 3
+    note = clean_body(["鹿眠荒圃寒芜白，鸦噪残阳败叶飞。〖2〗。"], counts)
+    assert note.text == "鹿眠荒圃寒芜白，鸦噪残阳败叶飞。" and not note.lost
+    restored = clean_body(["菊花催晚［气］，萸房避早寒。"], counts)
+    assert restored.text == "菊花催晚气，萸房避早寒。" and not restored.lost
+    assert clean_body(["高歌对明月，松影落扶疎。三○二。"], counts).lost
+    assert counts["stray_characters"] == 1
+    readable = set("，。！？；：、□")
+    assert all(p.lost for p in tang.poems if any(not (is_han(c) or c in readable) for c in p.text))
 
 
 def test_lost_poems_are_excluded_by_default(tang):

@@ -9,8 +9,14 @@
    run, nearly all at their end (。。 3,587 times), so every model learnt a second 。 and every
    count held one.
 4. Poems containing □ (characters lost in transmission) are kept but flagged `lost`; they are
-   excluded from training by default.
-5. Poems left empty are dropped.
+   excluded from training by default. The source marks a lost character in other ways too: ●,
+   a character of Unicode's private use area, or an ideographic description (⿰木養, a character
+   no encoding held) is one □.
+5. A poem that still holds something neither a character nor a mark (an editor's page number
+   三○二, a stray / or Ｂ, a preface's numbering) is flagged `lost` as well, so no model learns
+   it; 〖1〗-style notes go with rule 1, and the brackets of ［气］, a character an editor
+   restored, go with rule 2.
+6. Poems left empty are dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-NOTES = re.compile(r"（[^（）]*）|\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|\{[^{}]*\}|《[^《》]*》|〔[^〔〕]*〕")
+from tangstudio.engine.hanzi import is_han
+
+NOTES = re.compile(r"（[^（）]*）|\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|\{[^{}]*\}|《[^《》]*》|〔[^〔〕]*〕|〖[^〖〗]*〗")
 PUNCTUATION = str.maketrans(
     {
         ",": "，",
@@ -43,8 +51,11 @@ PUNCTUATION = str.maketrans(
 MARKS = "，。！？；：、"
 MARK_RUN = re.compile(f"[{MARKS}]{{2,}}")
 SENTENCE_END = "。！？"
-DROPPED = re.compile(r"[\s\u3000「」『』“”‘’\"'（）()\[\]【】{}《》〔〕]")
+DROPPED = re.compile(r"[\s\u3000「」『』“”‘’\"'（）()\[\]【】{}《》〔〕〖〗［］]")
 LOST = "□"
+# ⿰⿱⿴–⿻ join two parts, ⿲⿳ three; a part may be a description itself (⿰亻⿱…).
+_IDS_ARITY = {chr(cp): 3 if cp in (0x2FF2, 0x2FF3) else 2 for cp in range(0x2FF0, 0x2FFC)}
+_OTHER_LOST = re.compile("[●\\ue000-\\uf8ff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +84,39 @@ def clean_body(paragraphs: list[str], counts: Counter[str]) -> Cleaned | None:
     if not text.strip(MARKS):
         counts["empty_dropped"] += 1
         return None
+    text = _OTHER_LOST.sub(LOST, _describe_as_lost(text))
     lost = LOST in text
     if lost:
         counts["lost_characters"] += 1
+    elif any(not (is_han(ch) or ch in MARKS) for ch in text):
+        counts["stray_characters"] += 1
+        lost = True
     return Cleaned(text, lost)
+
+
+def _describe_as_lost(text: str) -> str:
+    """Each ideographic description sequence (⿰木養) stands for one character no encoding held."""
+    if not any(ch in _IDS_ARITY for ch in text):
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] in _IDS_ARITY:
+            i = _past_description(text, i)
+            out.append(LOST)
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _past_description(text: str, i: int) -> int:
+    """The index just past the description that starts at `i` (its parts may nest)."""
+    needed = 1
+    while needed and i < len(text):
+        needed += _IDS_ARITY.get(text[i], 0) - 1
+        i += 1
+    return i
 
 
 def _one_mark(run: str, at_end: bool) -> str:

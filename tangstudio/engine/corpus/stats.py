@@ -83,6 +83,7 @@ def corpus_stats(
             "punctuation_unified": corpus.cleaning.get("punctuation_unified", 0),
             "doubled_marks": corpus.cleaning.get("doubled_marks", 0),
             "lost_characters": corpus.cleaning.get("lost_characters", 0),
+            "stray_characters": corpus.cleaning.get("stray_characters", 0),
             "lost_excluded": 0 if include_lost else sum(1 for p in corpus.poems if p.lost),
             "empty_dropped": corpus.cleaning.get("empty_dropped", 0),
         },
