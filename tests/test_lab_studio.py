@@ -298,6 +298,18 @@ async def test_the_memory_view_shows_the_newest_study_of_any_name(home: Path) ->
         chart = app.query_one("#lab-memory-chart")
         drawn = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
         assert drawn.count("r") > drawn.count("l") + 5, drawn
+        # ] shows the older study (it was hidden for good by the newer one), and wraps round
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        table = shown_text(app.query_one("#lab-memory-table"))
+        assert "study memory" in table and "2 of 2" in table and "gru" in table
+        assert pane.memory_index == 1 and pane.view == "memory"
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert "study m1" in shown_text(app.query_one("#lab-memory-table")) and pane.memory_index == 0
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert "study memory" in shown_text(app.query_one("#lab-memory-table"))
         assert errors(app) == []
 
 

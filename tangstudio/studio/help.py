@@ -118,7 +118,7 @@ the last row) and its long-memory claim.
 | `v` | next view: curves · a digit read row by row · confusion matrix · long-memory chart |
 | `→` `←` | (digit view) read one more row / one fewer: the rows read are lit, ten bars show P(class) |
 | `p` | (digit view) play the rows one by one |
-| `]` `[` | next / previous digit; in the confusion view, the next misclassified digit |
+| `]` `[` | next / previous digit; in the confusion view, the next misclassified digit; in the memory view, the next saved study (`lab memory run --name` keeps several) |
 | `w` | (digit view) only the digits the model gets wrong |
 | `e` | (digit and confusion views) read the highlighted run's newest best checkpoint again |
 

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 
 from tangstudio.engine.hanzi import is_han
 
-NOTES = re.compile(r"（[^（）]*）|\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|\{[^{}]*\}|《[^《》]*》|〔[^〔〕]*〕|〖[^〖〗]*〗")
+NOTES = re.compile(
+    r"（[^（）]*）|\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|\{[^{}]*\}|《[^《》]*》|〔[^〔〕]*〕|〖[^〖〗]*〗"
+)
 PUNCTUATION = str.maketrans(
     {
         ",": "，",

@@ -138,12 +138,20 @@ def saved_studies() -> list[Path]:
 def latest_results() -> tuple[Path, dict[str, Any]] | None:
     """The newest readable memory study of any name (a `--name m1` run is as much a study as
     `memory.json`), or None when there is none; files that are not memory studies are passed over."""
+    studies = readable_studies()
+    return studies[0] if studies else None
+
+
+def readable_studies() -> list[tuple[Path, dict[str, Any]]]:
+    """Every saved memory study that reads as one, newest first: the studio's Lab pane steps
+    through them, so a study saved with `--name rnn-long` is not hidden by a newer one."""
+    studies = []
     for path in saved_studies():
         try:
-            return path, load_results(path)
+            studies.append((path, load_results(path)))
         except TangError:
             continue
-    return None
+    return studies
 
 
 def run_memory_study(

@@ -41,17 +41,18 @@ def draw_curves(
         chart.refresh()
 
 
-def draw_memory(chart: PlotextPlot, table: Static) -> None:
-    """Recall accuracy against the distance T, per architecture, of the newest saved study: a study
-    saved with `--name m1` is shown as well as memory.json, and the title says which one it is."""
-    from tangstudio.engine.lab.memory import latest_results, lstm_note, summary
+def draw_memory(chart: PlotextPlot, table: Static, index: int = 0) -> int:
+    """Recall accuracy against the distance T, per architecture, of a saved study: the newest at
+    `index` 0, older ones after it (a study saved with `--name m1` is one of them), and the title
+    says which. Returns the index drawn, `index` wrapped round the studies there are."""
+    from tangstudio.engine.lab.memory import lstm_note, readable_studies, summary
     from tangstudio.engine.lab.report import spread
 
     plt = chart.plt
     plt.clear_data()
     plt.clear_figure()
-    found = latest_results()
-    if found is None:
+    studies = readable_studies()
+    if not studies:
         plt.title("no memory study yet")
         chart.refresh()
         table.update(
@@ -60,12 +61,17 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
                 style="dim",
             )
         )
-        return
-    path, study = found
+        return 0
+    index %= len(studies)
+    path, study = studies[index]
     rows = summary(study)
-    lines = Text.assemble(
-        ("study ", "dim"), (path.stem, "bold"), (" · the newest saved memory study\n", "dim")
+    which = (
+        "the newest saved memory study"
+        if index == 0
+        else f"saved memory study {index + 1} of {len(studies)}, by age"
     )
+    more = " · [ ] another" if len(studies) > 1 else ""
+    lines = Text.assemble(("study ", "dim"), (path.stem, "bold"), (f" · {which}{more}\n", "dim"))
     looks = series_look(study["settings"]["archs"])
     plt.hline(100 / 8, "gray")  # first: a series drawn over the chance line, not under it
     for arch in reversed(study["settings"]["archs"]):  # the first named (rnn, the lesson) drawn last, on top
@@ -97,3 +103,4 @@ def draw_memory(chart: PlotextPlot, table: Static) -> None:
     plt.xlabel("T")
     chart.refresh()
     table.update(lines)
+    return index

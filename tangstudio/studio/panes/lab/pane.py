@@ -46,6 +46,7 @@ SCAN_EVERY = 8
 PLAY_S = 0.15  # a row every 0.15 s: a digit in about 4 s
 DIGIT_ONLY = ("row", "play")  # actions of the digit view alone
 BROWSING = ("digit", "wrong_only")  # actions of the views that browse test digits
+MEMORY_ONLY = ("study",)  # the memory view's: [ and ] step through the saved studies
 
 
 class LabPane(Pane):
@@ -58,6 +59,8 @@ class LabPane(Pane):
         Binding("p", "play", "Play"),
         Binding("right_square_bracket", "digit(1)", "Digit", key_display="]"),
         Binding("left_square_bracket", "digit(-1)", "Prev digit", show=False),
+        Binding("right_square_bracket", "study(1)", "Study", key_display="]"),
+        Binding("left_square_bracket", "study(-1)", "Prev study", show=False),
         Binding("w", "wrong_only", "Mistakes", show=False),
         Binding("e", "reload", "Reload model", show=False),
     ]
@@ -70,6 +73,7 @@ class LabPane(Pane):
         self.reading: dict[str, Any] | None = None  # what the worker computed for the highlighted run
         self._ticks = 0
         self._player: Timer | None = None
+        self.memory_index = 0  # which saved memory study the memory view shows, 0 the newest
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -134,6 +138,8 @@ class LabPane(Pane):
             return self.view == "digit"
         if action in BROWSING:
             return self.view in ("digit", "confusion")
+        if action in MEMORY_ONLY:
+            return self.view == "memory"
         return True
 
     def when_shown(self, first: bool) -> None:
@@ -231,13 +237,23 @@ class LabPane(Pane):
         if self.view == "curves":
             self.refresh_curves()
         elif self.view == "memory":
-            draw_memory(
-                self.query_one("#lab-memory-chart", PlotextPlot), self.query_one("#lab-memory-table", Static)
-            )
+            self.draw_memory_study()
         elif self.reading is None:
             self.load_reading()
         else:
             self.refresh_digit()
+
+    def draw_memory_study(self) -> None:
+        self.memory_index = draw_memory(
+            self.query_one("#lab-memory-chart", PlotextPlot),
+            self.query_one("#lab-memory-table", Static),
+            self.memory_index,
+        )
+
+    def action_study(self, step: int) -> None:
+        """Another saved memory study: `--name` keeps several, and the newest hid the others."""
+        self.memory_index += step
+        self.draw_memory_study()
 
     def load_reading(self) -> None:
         run = self.highlighted()
