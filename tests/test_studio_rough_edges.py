@@ -417,3 +417,15 @@ async def test_the_corpus_panes_scroller_shows_its_focus(home: Path) -> None:
         body.focus()
         await pilot.pause()
         assert app.focused is body and body.styles.background != unfocused
+
+
+@sync
+async def test_the_prefix_field_holds_a_line_at_80_columns(home: Path) -> None:
+    """A TUI review: after 藏头 on the row of numbers the prefix field was 7 cells at 80 columns,
+    not room for one 五言 line with its mark. Beside the plan it holds a 七言 line and more."""
+    app = studio(pane="compose")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        prefix = app.query_one("#cp-prefix", Input)
+        assert prefix.region.width >= 2 * 8 + 2, prefix.region  # seven characters and a mark, and the cursor
+        assert app.query_one("#cp-plan", Input).region.width >= 20

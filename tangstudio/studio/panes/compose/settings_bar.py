@@ -83,7 +83,7 @@ def labelled(name: str, message: str) -> str:
 
 
 class SettingsBar(Vertical):
-    """Three rows of compact fields; the pane reads them through `read()` and `form`."""
+    """Four rows of compact fields; the pane reads them through `read()` and `form`."""
 
     DEFAULT_CSS = """
     #cp-form-name { padding: 0 0 0 1; }
@@ -135,8 +135,6 @@ class SettingsBar(Vertical):
             yield Input(str(DEFAULTS.line_drafts), id="cp-line_drafts", type="integer", compact=True)
             yield Label("藏头", classes="field-label")
             yield Input(DEFAULTS.acrostic, id="cp-acrostic", placeholder=HINTS["acrostic"], compact=True)
-            yield Label("prefix", classes="field-label")
-            yield Input(DEFAULTS.prefix, id="cp-prefix", compact=True)
         with Horizontal(classes="settings-row"):
             yield Label("藏字", classes="field-label")
             yield Input(DEFAULTS.theme, id="cp-theme", placeholder=HINTS["theme"], compact=True)
@@ -147,6 +145,9 @@ class SettingsBar(Vertical):
         with Horizontal(classes="settings-row"):
             yield Label("纲", classes="field-label")
             yield Input("", id="cp-plan", placeholder=HINTS["plan"], compact=True)
+            # beside the plan, not after 藏头 on the row of numbers, where it had 7 cells at 80 columns
+            yield Label("prefix", classes="field-label")
+            yield Input(DEFAULTS.prefix, id="cp-prefix", compact=True)
             # the 平 group to rhyme in (generate --rhyme-group): empty, the poem's own
             yield Label("韵", classes="field-label")
             yield Input(
