@@ -28,8 +28,8 @@ COMMANDS = [
 ]  # fmt: skip
 
 
-def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "80", "OMP_NUM_THREADS": "1"}
+def tangstudio(*args: str, home: Path, columns: int = 80) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": str(columns), "OMP_NUM_THREADS": "1"}
     env.pop("NO_COLOR", None)
     return subprocess.run(
         [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
@@ -47,6 +47,25 @@ def test_help_cuts_no_word_at_80_columns(command: tuple[str, ...], home: Path) -
     assert done.returncode == 0, done.stderr
     assert "…" not in done.stdout, done.stdout
     _fits(done.stdout)
+
+
+@pytest.mark.parametrize("command", [("generate",), ("train",), ("lab", "memory", "run")], ids=" ".join)
+def test_help_names_every_option_whole_at_50_columns(command: tuple[str, ...], home: Path) -> None:
+    """A review: at 50 columns Typer's option table cut --acrostic to "--acrost…" and --no-planner
+    to "--no-pl…"; below 60 a command's help is Click's plain list."""
+    from typer.main import get_command
+
+    from tangstudio.cli.app import app
+
+    click_command = get_command(app)
+    for name in command:
+        click_command = click_command.commands[name]  # type: ignore[attr-defined]
+    done = tangstudio(*command, "--help", home=home, columns=50)
+    assert done.returncode == 0, done.stderr
+    shown = set(done.stdout.replace(",", " ").replace("/", " ").split())
+    names = [o for p in click_command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")]
+    assert len(names) > 3 and [n for n in names if n not in shown] == [], done.stdout
+    assert all(cell_len(line) <= 50 for line in done.stdout.splitlines()), done.stdout
 
 
 def test_generate_help_keeps_the_acrostic_sentence_whole(home: Path) -> None:

@@ -16,12 +16,18 @@ older" / "models and the 4-gram …". Each such paragraph is unwrapped (its line
 spaces) before Rich wraps it to the terminal, as Typer does for the first paragraph; a paragraph
 that starts with Click's "\b" keeps its lines.
 
-Both are checked at COLUMNS=80 by tests/test_cli_narrow.py.
+3. Below 60 columns Typer's option table has no room: its option column cut --acrostic to
+"--acrost…" and --no-planner to "--no-pl…" at 50. There a command's help is Click's plain list,
+which wraps each description beside whole option names (a group's list of commands stays Rich's,
+which wraps where Click's would cut).
+
+All are checked by tests/test_cli_narrow.py.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -30,6 +36,8 @@ from typing import Any
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text, _re_whitespace
+
+RICH_HELP_MIN_WIDTH = 60
 
 
 def _rstrip_end(self: Text, size: int) -> None:
@@ -59,12 +67,61 @@ def _fix_typer_help() -> None:
         rich_utils._fix_linebreaks = _fix_linebreaks
 
 
-def _fixing_first(format_help: Callable[..., None]) -> Callable[..., None]:
+def _fixing_first(format_help: Callable[..., None], plain: Callable[..., None] | None) -> Callable[..., None]:
     def format_help_fixed(self: Any, ctx: Any, formatter: Any) -> None:
+        if plain is not None and _help_width() < RICH_HELP_MIN_WIDTH:
+            plain(self, ctx, formatter)
+            return
         _fix_typer_help()
         format_help(self, ctx, formatter)
 
     return format_help_fixed
+
+
+def _narrow_help(command: Any, ctx: Any, formatter: Any) -> None:
+    """A command's help for a narrow terminal: each option's names on a line of their own and its
+    description under them, wrapped in terminal cells (Click's plain help counts characters, so
+    a line holding Chinese ran past the edge)."""
+    width = _help_width()
+    command.format_usage(ctx, formatter)
+    lines = [""]
+    for paragraph in _fix_linebreaks((command.help or "").split("\n\n"), "rich").split("\n\n"):
+        lines += [*_wrapped(paragraph.replace("\b", "").strip(), width, indent=2), ""]
+    for title, wanted in (("Arguments:", False), ("Options:", True)):
+        records = [
+            r
+            for param in command.get_params(ctx)
+            if (param.param_type_name == "option") == wanted and (r := _help_record(param, ctx)) is not None
+        ]
+        if records:
+            lines.append(title)
+            for names, text in records:
+                lines += ["  " + names, *_wrapped(text, width, indent=6)]
+            lines.append("")
+    formatter.write("\n".join(lines))
+
+
+def _help_record(param: Any, ctx: Any) -> tuple[str, str] | None:
+    """(names, description) as Click writes them; an argument by its name and Typer's help."""
+    if param.param_type_name == "option":
+        return None if param.hidden else param.get_help_record(ctx)
+    help_text = (getattr(param, "help", None) or "") + ("  [required]" if param.required else "")
+    return None if getattr(param, "hidden", False) else (param.name, help_text.strip())
+
+
+def _wrapped(text: str, width: int, indent: int) -> list[str]:
+    if not text:
+        return []
+    room = max(width - indent, 20)
+    return [" " * indent + line.plain.rstrip() for line in Text(text).wrap(Console(width=room), room)]
+
+
+def _help_width() -> int:
+    """The width Rich would draw help at: COLUMNS when set, else the terminal's (80 in a pipe)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        return shutil.get_terminal_size((80, 24)).columns
 
 
 def _on_broken_pipe(self: Console) -> None:
@@ -82,4 +139,7 @@ def apply() -> None:
     from typer import core
 
     for command_class in (core.TyperCommand, core.TyperGroup):
-        command_class.format_help = _fixing_first(command_class.format_help)  # type: ignore[method-assign]
+        # A command's options go plain when narrow; a group's list of commands wraps well in Rich,
+        # and Click's would cut each description to "...".
+        plain = _narrow_help if command_class is core.TyperCommand else None
+        command_class.format_help = _fixing_first(command_class.format_help, plain)  # type: ignore[method-assign]
