@@ -331,6 +331,10 @@ async def test_gate_strips_come_with_a_legend_in_their_own_colours() -> None:
 
         view.show_poem(["山"], [0.5], gates=(((0.9, 0.1, 0.2, 1.0),),), gate_names=("f", "i", "o", "‖c‖"))
         assert "bright: memory kept" in _shown(view).plain  # an LSTM's strip is its forget gate
+        view.show_poem(["山"], [0.5], gates=(((0.7,),),), gate_names=("‖h‖",))
+        assert (
+            "state 0 █████ max" in _shown(view).plain and "gates" not in _shown(view).plain
+        )  # an RNN has none
         view.show_poem(["山"], [0.5])  # no gate view: no legend
         assert "gates 0" not in _shown(view).plain
 
@@ -343,3 +347,22 @@ def test_eval_reads_no_other_poems_title_when_there_is_one_poem() -> None:
     assert planned_conditions(1, as_trained=False) == ["planned", "untitled", "title", "plan"]
     assert planned_conditions(2, as_trained=False) == ["planned", "untitled", "title", "other_title", "plan"]
     assert planned_conditions(1, as_trained=True) == planned_conditions(9, as_trained=True) == ["planned"]
+
+
+def test_the_gate_colour_ramp_is_continuous_through_a_half() -> None:
+    """A student's review: heat(0.500) was mauve and heat(0.501) olive, where an LSTM's forget gates
+    sit, so a strip flickered between the two for changes of 0.01."""
+    import re
+
+    from tangstudio.studio.widgets.poem_view import heat
+
+    def rgb(v: float) -> tuple[int, ...]:
+        found = re.fullmatch(r"rgb\((\d+),(\d+),(\d+)\)", heat(v))
+        assert found, heat(v)
+        return tuple(int(x) for x in found.groups())
+
+    steps = [i / 1000 for i in range(1001)]
+    jumps = [max(abs(a - b) for a, b in zip(rgb(x), rgb(y), strict=True)) for x, y in zip(steps, steps[1:])]
+    assert max(jumps) <= 2, max(jumps)  # no step of 0.001 moves a channel by more than 2 of 255
+    assert rgb(0.0) == (68, 1, 84) and rgb(0.5) == (33, 145, 140) and rgb(1.0) == (253, 231, 37)
+    assert rgb(-1) == rgb(0.0) and rgb(2) == rgb(1.0)

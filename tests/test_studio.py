@@ -286,7 +286,7 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(
         footer = shown_text(pane.query_one("#model-cost"))
         said = f"= embedding {parts['embedding']:,} + cells {parts['cells']:,} + output {parts['output']:,}"
         # 2 layers × 12 units × r and z: the candidate's b_x and b_h are in the equations shown
-        second = "(cells: 48 of them b_hh, PyTorch's second bias)"
+        second = "(cells: 48 of them PyTorch's second biases in b_hh, not in the equations)"
         assert said in footer and second in footer, footer
 
         # A BiLSTM reads no plan: its vocabulary has no <title> and <kw> (it was counted with them)

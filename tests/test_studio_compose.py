@@ -34,7 +34,8 @@ async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path
         await pilot.press("left")
         assert pane.session.cursor == len(pane.poem_text()) - 2
         panel = shown_text(pane.query_one("#candidates"))
-        assert f"gates at {pane.poem_text()[-2]}" in panel and "z " in panel
+        assert f"gates on reading {pane.poem_text()[-2]}" in panel and "z " in panel
+        assert "they shape the next" in panel  # not the choice shown above them (a student's review)
         await pilot.press("g")
         assert pane.poem.gates is None
 
@@ -53,7 +54,8 @@ async def test_the_gates_shown_are_those_of_the_step_the_panel_shows(trained_run
         assert await wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
         panel = " ".join(shown_text(pane.query_one("#candidates")).split())
         step = pane.session.panel()  # the cursor follows: the gates are the panel's own step's
-        assert f"gates at {pane.poem_text()[step.position]} (character {step.position + 1})" in panel, panel
+        read = pane.poem_text()[step.position]
+        assert f"gates on reading {read} (character {step.position + 1}; they shape the next)" in panel, panel
         assert step.position == len(pane.poem_text()) - 2  # the character before the mark
 
 

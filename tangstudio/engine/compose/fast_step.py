@@ -6,11 +6,11 @@ dispatch and on oneDNN's weight re-layout around such a step than on the arithme
 weights transposed once, with the input and hidden weights stacked so each layer is one matmul
 over [x, h], does the arithmetic alone:
 
-    RNN   h' = tanh([x, h]·[W_ih; W_hh]ᵀ + b_ih + b_hh)
-    LSTM  i, f, g, o = split([x, h]·[W_ih; W_hh]ᵀ + b)     (PyTorch's gate order)
+    RNN   h' = tanh([x, h]·[W_ih, W_hh]ᵀ + b_ih + b_hh)
+    LSTM  i, f, g, o = split([x, h]·[W_ih, W_hh]ᵀ + b)     (PyTorch's gate order)
           c' = σ(f)·c + σ(i)·tanh(g);   h' = σ(o)·tanh(c')
     GRU   r, z, n_x = split(x·W_ihᵀ + b_ih);  _, _, n_h = split(h·W_hhᵀ + b_hh)   (r, z from both)
-          n = tanh(n_x + σ(r)·n_h);   h' = (1 − σ(z))·n + σ(z)·h
+          n = tanh(n_x + σ(r)·n_h);   h' = (1 − σ(z))·n + σ(z)·h   (PyTorch's z: the seed's 1 − z)
     head  tied: (h'·Pᵀ)·Eᵀ + b  (P = I when hidden = embed);   untied: h'·Vᵀ + b
 
 The weights come from the model's own parameters (`from_model`), or straight from a checkpoint's
@@ -58,7 +58,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Layer:
-    w: np.ndarray  # (in + H, G·H): [W_ih; W_hh]ᵀ stacked, or only W_ihᵀ for the GRU
+    w: np.ndarray  # (in + H, G·H): [W_ih, W_hh]ᵀ stacked, or only W_ihᵀ for the GRU
     b: np.ndarray  # (G·H,)
     w_hh: np.ndarray | None = None  # GRU: W_hhᵀ (H, 3H), kept apart for the reset gate
     b_hh: np.ndarray | None = None

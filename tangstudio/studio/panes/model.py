@@ -278,7 +278,11 @@ class ModelPane(Pane):
             line.append(f"\n= {added}", style="dim")
         extra = second_biases(options)
         if extra:  # the count follows PyTorch's kernels, not the equations above it: say by how much
-            line.append(f" (cells: {extra:,} of them b_hh, PyTorch's second bias)", style="dim")
+            # a GRU's b_hh is 3H a layer, and its candidate's part is in the equations (b_h)
+            line.append(
+                f" (cells: {extra:,} of them PyTorch's second biases in b_hh, not in the equations)",
+                style="dim",
+            )
         if self.source_note and "init_from" in options:
             line.append(f"\n{self.source_note}", style="bold")
         cost.update(line)

@@ -286,7 +286,9 @@ def gate_legend(names: tuple[str, ...]) -> Text:
     """One line under the strips: their colour scale in their own colours, low to high, and what
     the bright end means for the gate drawn, so a student reads "bright" without guessing."""
     top, meaning = GATE_SCALE.get(telling_gate(names), ("1", ""))
-    legend = Text("gates 0 ", style="dim")
+    legend = Text(
+        "state 0 " if telling_gate(names).startswith("‖") else "gates 0 ", style="dim"
+    )  # an RNN has none
     for t in (0.0, 0.25, 0.5, 0.75, 1.0):
         legend.append("█", style=heat(t))
     legend.append(f" {top}" + (f" · {meaning}" if meaning else ""), style="dim")
@@ -311,13 +313,19 @@ def gate_strips(gates: tuple, names: tuple[str, ...]) -> list[tuple[str, list[fl
     return out
 
 
+# matplotlib's viridis at 0, ¼, ½, ¾ and 1: perceptually even and readable on a dark background
+VIRIDIS = ((68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37))
+
+
 def heat(value: float) -> str:
-    """0 → dark blue, ½ → teal, 1 → yellow (a viridis-like ramp that reads on dark backgrounds)."""
-    t = min(1.0, max(0.0, value))
-    r = round(68 + t * (253 - 68))
-    g = round(1 + t * (231 - 1))
-    b = round(84 + t * (37 - 84)) if t > 0.5 else round(84 + t * 2 * (140 - 84))
-    return f"rgb({r},{g},{b})"
+    """0 → dark purple, ½ → teal, 1 → yellow: viridis, linear between its quarters. Continuous,
+    since an LSTM's forget gates sit near ½: the ramp it replaced jumped from mauve to olive at
+    ½, so a strip flickered between them for changes of 0.01 (a student's review)."""
+    t = min(1.0, max(0.0, value)) * (len(VIRIDIS) - 1)
+    k = min(int(t), len(VIRIDIS) - 2)
+    a, b = VIRIDIS[k], VIRIDIS[k + 1]
+    r, g, bl = (round(x + (t - k) * (y - x)) for x, y in zip(a, b, strict=True))
+    return f"rgb({r},{g},{bl})"
 
 
 def diverging(value: float) -> str:

@@ -27,7 +27,7 @@ from tangstudio.engine.compose.fast_step import _sigmoid
 
 @dataclass
 class _Stack:
-    layers: list[tuple[np.ndarray, np.ndarray]]  # per layer: [W_ih; W_hh]ᵀ (in + H, 4H), b (4H,)
+    layers: list[tuple[np.ndarray, np.ndarray]]  # per layer: [W_ih, W_hh]ᵀ (in + H, 4H), b (4H,)
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """Outputs of the top layer for x (B, T, in), left to right."""

@@ -98,7 +98,10 @@ def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
     at = _shown_at(session, len(gates))
     if at is None:
         return ()
-    lines = [(f"\ngates at {session.text[at]} (character {at + 1})", "bold")]
+    # Computed on reading the character, so they shaped the next one, not the choice shown above
+    # them (a student's review); an RNN has no gates, only its state's norm.
+    what = "state" if all(n.startswith("‖") for n in names) else "gates"
+    lines = [(f"\n{what} on reading {session.text[at]} (character {at + 1}; they shape the next)", "bold")]
     for layer, values in enumerate(gates[at]):
         shown = [
             f"{n} {v:.2f}".replace(" 0.", " .") if not n.startswith("‖") else f"{n} {v:.1f}"
