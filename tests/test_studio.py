@@ -144,7 +144,7 @@ def test_every_pane_key_has_a_command_in_the_palette() -> None:
     from tangstudio.studio.panes.train import TrainPane
 
     listed = {action for _title, _help, action in COMMANDS}
-    not_commands = ("move", "pick", "row", "focus_poem", "leave_field", "digit(-1)")
+    not_commands = ("move", "pick", "row", "focus_poem", "leave_field", "digit(-1)", "study(-1)")
     missing = [
         f"{pane}: {binding.action}"
         for pane, cls in (

@@ -38,7 +38,8 @@ HINTS = {
     "theme": "e.g. 月秋 must appear",
     "title": "e.g. 送友人",
     "primer": "read first, not shown",
-    "plan": "a keyword a line, e.g. 山,水,-,归 (-: the planner)",
+    "plan": "a keyword a line, e.g. 山,水,-,归",  # what - does: the help (the prefix needs the room)
+    "prefix": "your opening",
     "rhyme_group": "e.g. 七阳",
 }
 # The typed text a poem is begun with (纲 aside: asked_plan decides what of it a poem is asked with).
@@ -90,6 +91,7 @@ class SettingsBar(Vertical):
     #cp-theme { width: 1fr; max-width: 24; }
     #cp-title { width: 1fr; max-width: 20; }
     #cp-plan { width: 1fr; }
+    #cp-prefix { width: 18; }  /* a 七言 line, its mark and the cursor */
     #cp-rhyme_group { width: 10; }
     #cp-primer { width: 1fr; }
     """
@@ -147,7 +149,7 @@ class SettingsBar(Vertical):
             yield Input("", id="cp-plan", placeholder=HINTS["plan"], compact=True)
             # beside the plan, not after 藏头 on the row of numbers, where it had 7 cells at 80 columns
             yield Label("prefix", classes="field-label")
-            yield Input(DEFAULTS.prefix, id="cp-prefix", compact=True)
+            yield Input(DEFAULTS.prefix, id="cp-prefix", placeholder=HINTS["prefix"], compact=True)
             # the 平 group to rhyme in (generate --rhyme-group): empty, the poem's own
             yield Label("韵", classes="field-label")
             yield Input(
