@@ -352,6 +352,7 @@ def test_eval_reads_no_other_poems_title_when_there_is_one_poem() -> None:
 def test_the_gate_colour_ramp_is_continuous_through_a_half() -> None:
     """A student's review: heat(0.500) was mauve and heat(0.501) olive, where an LSTM's forget gates
     sit, so a strip flickered between the two for changes of 0.01."""
+    import itertools
     import re
 
     from tangstudio.studio.widgets.poem_view import heat
@@ -362,7 +363,9 @@ def test_the_gate_colour_ramp_is_continuous_through_a_half() -> None:
         return tuple(int(x) for x in found.groups())
 
     steps = [i / 1000 for i in range(1001)]
-    jumps = [max(abs(a - b) for a, b in zip(rgb(x), rgb(y), strict=True)) for x, y in zip(steps, steps[1:])]
+    jumps = [
+        max(abs(a - b) for a, b in zip(rgb(x), rgb(y), strict=True)) for x, y in itertools.pairwise(steps)
+    ]
     assert max(jumps) <= 2, max(jumps)  # no step of 0.001 moves a channel by more than 2 of 255
     assert rgb(0.0) == (68, 1, 84) and rgb(0.5) == (33, 145, 140) and rgb(1.0) == (253, 231, 37)
     assert rgb(-1) == rgb(0.0) and rgb(2) == rgb(1.0)
