@@ -7,6 +7,7 @@ import math
 import os
 import re
 import subprocess
+import tomllib
 import sys
 from pathlib import Path
 
@@ -209,6 +210,13 @@ def test_digits_train_eval_show_and_resume_through_the_cli(home):
     events = [json.loads(x) for x in (home / "runs" / "d1" / "metrics.jsonl").read_text().splitlines()]
     assert max(e["step"] for e in events) == 45
     assert [e["status"] for e in events if e["event"] == "done"] == ["finished"]  # the first done was trimmed
+    # each cell at the rate the study picked for it (a student's review: every cell ran at 2e-3)
+    assert tomllib.loads((home / "runs" / "d1" / "config.toml").read_text())["lr"] == 1e-2
+    rnn = cli(
+        "lab", "digits", "train", "--run", "r1", "--arch", "rnn", "--hidden", "8", "--steps", "1", home=home
+    )
+    assert rnn.returncode == 0, rnn.stderr
+    assert tomllib.loads((home / "runs" / "r1" / "config.toml").read_text())["lr"] == 3e-3
 
 
 def test_cli_errors_are_one_line_exit_2(home):

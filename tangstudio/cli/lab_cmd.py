@@ -59,7 +59,12 @@ def digits_train(
     arch: str = typer.Option("lstm", "--arch", help=ARCH_HELP),
     hidden: int = typer.Option(128, "--hidden", help="Hidden units per layer."),
     layers: int = typer.Option(1, "--layers", help="Recurrent layers."),
-    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (AdamW, warm-up then cosine)."),
+    lr: float | None = typer.Option(
+        None,
+        "--lr",
+        help="Peak learning rate (AdamW, warm-up then cosine). Default: the rate docs/study.md picked "
+        "for the cell, rnn 3e-3, lstm, gru and bilstm 1e-2.",
+    ),
     batch_size: int = typer.Option(64, "--batch-size", help="Digits per step."),
     steps: int | None = typer.Option(
         None,
@@ -85,7 +90,7 @@ def digits_train(
 
     A new run needs one budget, --steps N or --minutes M; a resume keeps its own unless one is given.
     """
-    from tangstudio.engine.lab.config import LabConfig
+    from tangstudio.engine.lab.config import LabConfig, digits_rate
 
     config = LabConfig(
         run=run,
@@ -93,7 +98,7 @@ def digits_train(
         arch=arch,
         hidden=hidden,
         layers=layers,
-        lr=lr,
+        lr=digits_rate(arch) if lr is None else lr,
         batch_size=batch_size,
         steps=steps,
         minutes=minutes,

@@ -112,7 +112,7 @@ the last row) and its long-memory claim.
 
 | key | action |
 |---|---|
-| `↑` `↓` then `t` | pick RNN, LSTM, GRU or BiLSTM and train it on the 8,000 train digits (1,500 steps, about a CPU-minute) |
+| `↑` `↓` then `t` | pick RNN, LSTM, GRU or BiLSTM and train it on the 8,000 train digits (1,500 steps at the rate the study picked for the cell, under a CPU-minute) |
 | `Space` | overlay the highlighted run's accuracy and loss curves with the others |
 | `s` | stop the highlighted run (it writes a checkpoint first) |
 | `v` | next view: curves · a digit read row by row · confusion matrix · long-memory chart |

@@ -22,6 +22,19 @@ MAX_FORGET_BIAS = 10.0  # σ(10) ≈ 0.99995: any larger is the same gate, and N
 RESUMABLE = frozenset({"steps", "minutes", "eval_every", "log_every", "threads", "resume"})
 
 
+# The digits study's picked rates (docs/study.md, Part I: a 3-point sweep on val accuracy, seed 0):
+# a run at its cell's own rate is what the study compared, where one rate for all (2e-3, until a
+# student's review) put every cell off its best.
+DIGITS_RATES = {"rnn": 3e-3, "lstm": 1e-2, "gru": 1e-2, "bilstm": 1e-2}
+
+
+def digits_rate(arch: str) -> float:
+    """The default learning rate of a digits run of `arch` (the study's, by its cell)."""
+    from tangstudio.engine.models.archs import cell_of
+
+    return DIGITS_RATES.get(arch, DIGITS_RATES.get(cell_of(arch), 2e-3)) if arch in ARCHS else 2e-3
+
+
 @dataclass
 class LabConfig:
     run: str = ""
