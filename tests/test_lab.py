@@ -7,8 +7,8 @@ import math
 import os
 import re
 import subprocess
-import tomllib
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
