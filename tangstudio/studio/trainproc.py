@@ -12,8 +12,9 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
+
+from tangstudio.engine.child import python_command
 
 INTERRUPTED = (130, 143, -signal.SIGINT, -signal.SIGTERM)
 
@@ -57,14 +58,22 @@ def resume_command(command: tuple[str, ...], name: str) -> str:
     return shlex.join(["tangstudio", *home_args(), *words, "--run", name, "--resume"])
 
 
+def cli_command(*args: str) -> list[str]:
+    """argv for `tangstudio ARGS` in a child Python, on the package this studio runs (not a
+    `tangstudio/` folder where the person started it)."""
+    return python_command(
+        "sys.argv[0] = 'tangstudio'; from tangstudio.cli import main; sys.exit(main())", *args
+    )
+
+
 class TrainingProcess:
     """One child `tangstudio train --headless --json` process and its stderr log."""
 
-    COMMAND: tuple[str, ...] = ("train", "--headless", "--json")  # after `python -m tangstudio`
+    COMMAND: tuple[str, ...] = ("train", "--headless", "--json")  # after `tangstudio`
 
     def __init__(self, name: str, options: dict, log_dir: Path) -> None:
         self.name = name
-        self.argv = [sys.executable, "-m", "tangstudio", *self.COMMAND, *option_args(options)]
+        self.argv = cli_command(*self.COMMAND, *option_args(options))  # this package's, whatever the folder
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         with open(self.log_path, "wb") as log:

@@ -395,7 +395,7 @@ def can_write(name: str, script: str) -> bool:
     return os.access(folder, os.W_OK)
 
 
-_CHILD = "import sys; from tangstudio.engine.corpus.cache import load_arrays; load_arrays(sys.argv[1], sys.argv[2])"
+_CHILD = "from tangstudio.engine.corpus.cache import load_arrays; load_arrays(sys.argv[1], sys.argv[2])"
 
 
 def build_in_child(name: str, script: str, timeout: float = 600) -> bool:
@@ -408,9 +408,11 @@ def build_in_child(name: str, script: str, timeout: float = 600) -> bool:
     """
     import subprocess
 
+    from tangstudio.engine.child import python_command
+
     try:
         subprocess.run(
-            [sys.executable, "-c", _CHILD, name, script],
+            python_command(_CHILD, name, script),  # this package, not a tangstudio/ in the current folder
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
