@@ -7,6 +7,7 @@ cadence, is in test_cadence.py).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -429,3 +430,43 @@ async def test_the_prefix_field_holds_a_line_at_80_columns(home: Path) -> None:
         prefix = app.query_one("#cp-prefix", Input)
         assert prefix.region.width >= 2 * 8 + 2, prefix.region  # seven characters and a mark, and the cursor
         assert app.query_one("#cp-plan", Input).region.width >= 20
+
+
+def _damage_copies(trained_runs: Path, home: Path) -> dict[str, Path]:
+    """Copies of a trained run, each damaged as a reviewer damaged them, beside one left whole."""
+    runs = {}
+    for name in ("whole", "cut", "gone", "short", "twice"):
+        runs[name] = home / "runs" / name
+        shutil.copytree(trained_runs / "tiny-gru", runs[name])
+    weights = runs["cut"] / "checkpoints" / "best" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    shutil.rmtree(runs["gone"] / "checkpoints")
+    for name, edit in (("short", lambda itos: itos[:10]), ("twice", lambda itos: [*itos[:-1], itos[-2]])):
+        for which in ("best", "last"):
+            meta_path = runs[name] / "checkpoints" / which / "meta.json"
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta["vocab"]["itos"] = edit(meta["vocab"]["itos"])
+            meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    return runs
+
+
+@sync
+async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(trained_runs: Path, home: Path) -> None:
+    """A review: truncated weights, checkpoints/ deleted, a vocabulary cut short or holding an entry
+    twice; `runs list` said damaged for the first alone (finished for the rest), the studio for none."""
+    from tangstudio.engine.runs.rundir import RunDir, summarize
+
+    runs = _damage_copies(trained_runs, home)
+    listed = {name: summarize(RunDir(path)) for name, path in runs.items()}
+    assert {name: s.status for name, s in listed.items()} == {
+        "whole": "finished", "cut": "damaged", "gone": "damaged", "short": "damaged", "twice": "damaged",
+    }, {name: s.problems for name, s in listed.items()}  # fmt: skip
+    assert "twice" in listed["twice"].problems[0] and "none left" in listed["gone"].problems[0]
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        labels = _list_labels(app)
+    assert "damaged" not in labels[str(runs["whole"])]
+    assert all(labels[str(runs[name])].endswith("damaged") for name in ("cut", "gone", "short", "twice")), labels

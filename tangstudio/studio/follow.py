@@ -66,6 +66,9 @@ class RunFollower:
     config: dict = field(default_factory=dict)
     config_error: str | None = None
     config_mtime: int = 0  # a resume rewrites config.toml (e.g. a new budget): read it again then
+    checkpoint_error: str | None = None  # what `runs list` finds wrong with a stopped run's checkpoints
+    checkpoint_sig: tuple = ()  # the checkpoint files' sizes and times when last checked
+    saved: list[dict] = field(default_factory=list)  # the log's checkpoint lines (the last one)
     samples: list[str] = field(default_factory=list)
     samples_mtime: int = 0
     # A train line averaging fewer steps than the others (the last one of a stopped run, one step
@@ -118,7 +121,7 @@ class RunFollower:
     def _reset(self) -> None:
         for series in (self.train, self.val, self.lr, self.speed):
             series.clear()
-        self.last_train, self.last_eval, self.done = {}, {}, None
+        self.last_train, self.last_eval, self.done, self.saved = {}, {}, None, []
         self.short_train, self.full_window, self.read_at = None, 0.0, None
 
     def _read_config(self) -> None:
@@ -151,6 +154,9 @@ class RunFollower:
     def _add(self, event: dict) -> None:
         kind = event.get("event")
         step = _number(event.get("step"))
+        if kind == "checkpoint":
+            self.saved = [event]
+            return
         if kind == "done":
             self.done = event
             if event.get("status") == "finished":  # the budget's last steps: a point like the others,
@@ -218,16 +224,38 @@ class RunFollower:
         """The pid of the process writing this run, when it runs on this host and is alive."""
         return RunDir(self.path).local_pid()
 
+    def check_checkpoints(self) -> None:
+        """Ask what `runs list` asks of a stopped run's checkpoints (meta.json, every sha256, none
+        left), again only when a checkpoint file changed: a review truncated best/'s weights and the
+        Train pane said finished beside `runs list`'s damaged."""
+        from tangstudio.engine.runs.rundir import checkpoint_problems
+
+        signature = []
+        for path in sorted((self.path / "checkpoints").glob("*/*")):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            signature.append((path.name, path.parent.name, info.st_size, info.st_mtime_ns))
+        sig = (tuple(signature), len(self.saved))
+        if sig != self.checkpoint_sig:
+            self.checkpoint_sig = sig
+            problems = checkpoint_problems(RunDir(self.path), self.saved)
+            self.checkpoint_error = problems[0] if problems else None
+
+    @property
+    def damage(self) -> str | None:
+        """The first thing found wrong with the run's files (its config, then its checkpoints)."""
+        return self.config_error if self.config_error is not None else self.checkpoint_error
+
     def status(self, alive: bool | None = None) -> str:
-        """running | damaged (its config.toml) | finished | interrupted | failed | stopped | waiting."""
-        if self.config_error is not None and not (
-            alive if alive is not None else RunDir(self.path).is_running()
-        ):
+        """running | damaged (its config.toml or checkpoints) | finished | interrupted | failed | stopped | waiting."""
+        if alive is None:
+            alive = RunDir(self.path).is_running()
+        if self.damage is not None and not alive:  # the checkpoints' part: check_checkpoints, off the UI thread
             return "damaged"
         if self.done is not None:
             return str(self.done.get("status", "finished"))
-        if alive is None:
-            alive = RunDir(self.path).is_running()
         if alive:
             return "running"
         return "stopped" if self.train or self.val else "waiting"

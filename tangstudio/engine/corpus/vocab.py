@@ -106,4 +106,7 @@ class Vocab:
             raise TangError("vocabulary metadata is missing or malformed") from None
         if itos[: len(SPECIALS)] != list(SPECIALS):
             raise TangError("vocabulary metadata does not start with the expected special tokens")
+        if len(set(itos)) != len(itos):  # one id would stand for two, and the other never be written
+            twice = next(s for i, s in enumerate(itos) if s in itos[:i])
+            raise TangError(f"vocabulary metadata holds {twice!r} twice (a damaged meta.json)")
         return cls(itos, data.get("script", "simplified"))

@@ -215,6 +215,25 @@ def check_weights(run: RunDir, metas: dict[str, dict[str, Any]]) -> list[str]:
     return problems
 
 
+def missing_checkpoints(events: list[dict[str, Any]]) -> list[str]:
+    """A problem line when the log records a checkpoint saved and none is there (checkpoints/ deleted
+    by hand): `runs list` said finished, and `generate` "has no checkpoint yet" (a review)."""
+    saved = [e for e in events if e.get("event") == "checkpoint"]
+    if not saved:
+        return []
+    return [f"checkpoints/: none left, though metrics.jsonl records one saved at step {saved[-1].get('step')}"]
+
+
+def checkpoint_problems(run: RunDir, events: list[dict[str, Any]]) -> list[str]:
+    """What `runs list` finds wrong with a stopped run's checkpoints (meta.json, the sha256 of every
+    file, one missing): the studio's Train pane asks the same, so the two faces agree."""
+    metas, problems = checkpoint_metas(run)
+    problems += check_weights(run, metas)
+    if not metas and not problems:
+        problems += missing_checkpoints(events)
+    return problems
+
+
 def resume_refusal(run: RunDir) -> str | None:
     """Why resuming `run` would destroy what it holds, or None. An engineer's review: a run whose
     last/ was deleted was "resumed" from step 0, which cut its metrics back and replaced its best/;
@@ -285,6 +304,8 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
         # after the done line arrives: the run has ended, as the studio already says.
         running = False
     weight_problems = [] if running else check_weights(run, {k: m for k, m in metas.items() if k in weights})
+    if not running and not metas and not meta_problems:
+        weight_problems += missing_checkpoints(metrics.events)
     problems += meta_problems + weight_problems
     events = metrics.events
     steps = max((e["step"] for e in events), default=0)

@@ -205,7 +205,8 @@ def check_config(data: object, path: Path, complete: bool) -> dict[str, Any]:
 
 
 def check_meta_summary(meta: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The few meta.json values `runs list/show` print: step, params, val_loss of the right types."""
+    """The few meta.json values `runs list/show` print (step, params, val_loss of the right types),
+    and the vocabulary a model is read with."""
     step = meta.get("step")
     if step is not None and (not _is_int(step) or step < 0):
         raise DamagedFile(path, f"step {_short(step)} is not a whole number ≥ 0")
@@ -216,7 +217,26 @@ def check_meta_summary(meta: dict[str, Any], path: Path) -> dict[str, Any]:
         value = meta.get(key)
         if value is not None and not _is_number(value):
             raise DamagedFile(path, f"{key} {_short(value)} is not a number")
+    check_meta_vocab(meta, path)
     return meta
+
+
+def check_meta_vocab(meta: dict[str, Any], path: Path) -> None:
+    """A poem checkpoint's vocabulary: distinct strings, as many as the model has rows. A review cut
+    `itos` to 100 entries (`runs list` said finished, `generate` refused) and wrote 月 in 日's place
+    (it generated, and 日 could never be written). A lab checkpoint has none."""
+    vocab, model = meta.get("vocab"), meta.get("model")
+    if vocab is None and not isinstance(model, dict):
+        return
+    itos = vocab.get("itos") if isinstance(vocab, dict) else None
+    if not isinstance(itos, list) or not all(isinstance(s, str) for s in itos):
+        raise DamagedFile(path, "vocab.itos is not a list of strings")
+    if len(set(itos)) != len(itos):
+        twice = next(s for i, s in enumerate(itos) if s in itos[:i])
+        raise DamagedFile(path, f"the vocabulary holds {twice!r} twice")
+    size = model.get("vocab_size") if isinstance(model, dict) else None
+    if _is_int(size) and size != len(itos):
+        raise DamagedFile(path, f"the vocabulary has {len(itos):,} entries and the model {size:,}")
 
 
 def check_train_state(info: dict[str, Any], path: Path | str) -> dict[str, Any]:

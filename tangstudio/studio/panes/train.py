@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -23,6 +23,7 @@ from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from tangstudio.engine.runs import layout
+from tangstudio.engine.runs.rundir import RunDir
 from tangstudio.studio.attached import forget, load_attached, remember, run_problem
 from tangstudio.studio.follow import RunFollower, find_runs, format_duration
 from tangstudio.studio.messages import ShowPane
@@ -141,6 +142,25 @@ class TrainPane(Pane):
             self.add_run(path, show=awaited or (path in newest if initial else True), highlight=awaited)
             if awaited:
                 self.awaited = None
+        self._check_checkpoints(list(self.followers.values()))
+
+    @work(thread=True, exclusive=True, group="train-checkpoints")
+    def _check_checkpoints(self, followers: list[RunFollower]) -> None:
+        """What `runs list` finds wrong with each stopped run's checkpoints, in a thread (a sha256 of
+        every file, once per change): the list then says damaged where `runs list` does."""
+        changed = False
+        for follower in followers:
+            if RunDir(follower.path).is_running():
+                continue
+            before = follower.checkpoint_error
+            follower.check_checkpoints()
+            changed |= follower.checkpoint_error != before
+        if changed:
+            try:
+                self.app.call_from_thread(self._relabel)
+                self.app.call_from_thread(self.refresh_view)
+            except RuntimeError:  # the studio closed meanwhile
+                pass
 
     def _drop_vanished(self) -> None:
         """Take runs whose folder is gone off the list: a `train` refused after making its folder (or
@@ -191,7 +211,7 @@ class TrainPane(Pane):
             follower.name,
             (f"  {follower.arch}{kind}{where}", "dim"),
         )
-        if follower.config_error is not None:  # seen in the list, not only in the details box
+        if follower.damage is not None:  # seen in the list, not only in the details box
             label.append("  damaged", style="red")
         return label
 
@@ -321,8 +341,8 @@ class TrainPane(Pane):
                 "done" if status == "finished" else format_duration(run.eta_s(running=status == "running")),
             ),
         ]
-        if run.config_error:
-            rows.append(("problem", Text(run.config_error, style="red")))
+        if run.damage:
+            rows.append(("problem", Text(run.damage, style="red")))
         for label, value in rows:
             table.add_row(label, _one_line(value))
         details.update(table)
@@ -557,5 +577,5 @@ def _mtime(path: Path) -> float:
 
 
 def _label_key(follower: RunFollower) -> str:
-    """What a run's list entry shows that can change: its arch, and whether its config is damaged."""
-    return f"{follower.arch}|{follower.config_error is not None}"
+    """What a run's list entry shows that can change: its arch, and whether its files are damaged."""
+    return f"{follower.arch}|{follower.damage is not None}"
