@@ -89,6 +89,9 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     put("binary.bin", bytes(range(256)) * 10, "binary")
     put("gbk.txt", "床前明月光，疑是地上霜。".encode("gbk"), "GBK")
     put("malformed.json", b'[{"paragraphs": ["a"]', "malformed JSON")
+    # json's own message ends "… character at", for the position it appends: the line ended mid-sentence
+    put("control.json", b'{"bad json', r"malformed JSON at line 1, column 2: Unterminated string$")
+    put("control2.json", b'["a\x01"]', r"malformed JSON at line 1, column 4: Invalid control character$")
     put("shape.json", b'{"poems": 3}', "wrong shape")
     put("shape2.json", b'[{"paragraphs": "not a list"}]', "paragraphs")
     put("huge.txt", "月".encode() * (50 * 1024 * 1024 // 3), "at most")
@@ -108,6 +111,8 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
         "binary.bin",
         "gbk.txt",
         "malformed.json",
+        "control.json",
+        "control2.json",
         "shape.json",
         "shape2.json",
         "huge.txt",

@@ -241,3 +241,19 @@ def test_an_empty_sample_is_said_so_not_a_blank_line() -> None:
     assert sample_texts({"step": 3, "form": "wujue", "text": ""}) == [EMPTY_SAMPLE]
     assert sample_texts({"step": 3, "form": "wujue", "text": "春眠"}) == ["春眠"]
     assert sample_shown("  ") == EMPTY_SAMPLE
+
+
+def test_runs_show_says_an_empty_sample_is_empty(home: Path) -> None:
+    """A review: `runs show` printed "sample step 461 (wujue): " and nothing, where the Train pane and
+    the training log say the model ended the poem at once."""
+    from cli_helpers import tangstudio
+    from studio_helpers import write_fake_run
+
+    from tangstudio.engine.runs.events import EMPTY_SAMPLE
+
+    run = write_fake_run(home, "early", "gru", 50, 30)
+    sample = {"step": 30, "form": "wujue", "text": "", "time": "2026-01-01T00:00:00+00:00"}
+    (run / "samples.jsonl").write_text(json.dumps(sample) + "\n", encoding="utf-8")
+    shown = tangstudio("runs", "show", "early", home=home)
+    assert shown.returncode == 0, shown.stderr
+    assert f"sample step 30 (wujue): {EMPTY_SAMPLE}" in shown.stdout, shown.stdout

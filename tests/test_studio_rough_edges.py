@@ -451,7 +451,9 @@ def _damage_copies(trained_runs: Path, home: Path) -> dict[str, Path]:
 
 
 @sync
-async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(trained_runs: Path, home: Path) -> None:
+async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(
+    trained_runs: Path, home: Path
+) -> None:
     """A review: truncated weights, checkpoints/ deleted, a vocabulary cut short or holding an entry
     twice; `runs list` said damaged for the first alone (finished for the rest), the studio for none."""
     from tangstudio.engine.runs.rundir import RunDir, summarize
@@ -469,4 +471,6 @@ async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(trained
         await settle(pilot)
         labels = _list_labels(app)
     assert "damaged" not in labels[str(runs["whole"])]
-    assert all(labels[str(runs[name])].endswith("damaged") for name in ("cut", "gone", "short", "twice")), labels
+    assert all(labels[str(runs[name])].endswith("damaged") for name in ("cut", "gone", "short", "twice")), (
+        labels
+    )

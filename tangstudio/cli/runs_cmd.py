@@ -169,6 +169,7 @@ def show(
     from tangstudio.cli.render import console, print_json, print_table
     from tangstudio.engine.errors import TangError
     from tangstudio.engine.runs import open_run
+    from tangstudio.engine.runs.events import sample_shown
     from tangstudio.engine.runs.kinds import LAB
     from tangstudio.engine.runs.metrics import read_jsonl_tail, read_kind
     from tangstudio.engine.runs.rundir import checkpoint_metas, summarize
@@ -253,6 +254,8 @@ def show(
         console.print(f"checkpoint {which}: step {info.get('step')} → {escape(str(info['path']))}")
     for sample in samples:
         console.print(
-            escape(f"sample step {sample.get('step')} ({sample.get('form')}): {sample.get('text')}"),
+            escape(
+                f"sample step {sample.get('step')} ({sample.get('form')}): {sample_shown(str(sample.get('text') or ''))}"
+            ),
             highlight=False,
         )

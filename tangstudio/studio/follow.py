@@ -252,7 +252,8 @@ class RunFollower:
         """running | damaged (its config.toml or checkpoints) | finished | interrupted | failed | stopped | waiting."""
         if alive is None:
             alive = RunDir(self.path).is_running()
-        if self.damage is not None and not alive:  # the checkpoints' part: check_checkpoints, off the UI thread
+        # the checkpoints' part of the damage is found by check_checkpoints, off the UI thread
+        if self.damage is not None and not alive:
             return "damaged"
         if self.done is not None:
             return str(self.done.get("status", "finished"))

@@ -96,9 +96,10 @@ def _rows_from_json(path: Path, text: str, strict: bool) -> list[RawRow]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TangError(
-            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+        # json's "Invalid control character at" and "Unterminated string starting at" end in the
+        # position its own message appends: without it the line stopped mid-sentence (a review)
+        what = re.sub(r"(?: starting)? at$", "", exc.msg)
+        raise TangError(f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {what}") from None
     except RecursionError:  # e.g. 100,000 nested brackets: no poem file is shaped like that
         raise TangError(f"{path}: JSON nested too deeply to be a list of poems") from None
     if isinstance(data, dict):

@@ -221,7 +221,9 @@ def missing_checkpoints(events: list[dict[str, Any]]) -> list[str]:
     saved = [e for e in events if e.get("event") == "checkpoint"]
     if not saved:
         return []
-    return [f"checkpoints/: none left, though metrics.jsonl records one saved at step {saved[-1].get('step')}"]
+    return [
+        f"checkpoints/: none left, though metrics.jsonl records one saved at step {saved[-1].get('step')}"
+    ]
 
 
 def checkpoint_problems(run: RunDir, events: list[dict[str, Any]]) -> list[str]:
