@@ -74,6 +74,7 @@ async def test_typing_a_character_shows_its_odds_and_refuses_what_breaks_the_for
         assert pane.poem_text() == "山", errors(app)
         panel = shown_text(pane.query_one("#candidates"))
         assert "you typed 山" in panel and "bits" in panel and "rank" in panel
+        assert "model p " in panel  # the model's own p, not the bars' drawn distribution (a review)
         # The comma comes after five characters: typing one now is refused with a message.
         assert not pane.write("，")
         assert pane.poem_text() == "山"

@@ -63,7 +63,7 @@ def show_units(report) -> None:
 
     console.print(
         f"[bold]{report.arch}[/bold] · {report.layers} layer{'s' * (report.layers != 1)} × {report.hidden} units · "
-        f"{report.poems} val poems · {report.positions} positions"
+        f"{report.poems} val poems · {report.positions:,} positions"
     )
     console.print(
         "[dim]units: h<layer>:<index> hidden, c<layer>:<index> cell (LSTM), 0-based; r: Pearson correlation; "
@@ -73,7 +73,7 @@ def show_units(report) -> None:
     for q in report.quantities:
         console.print()
         style = "green" if q.tracked else "yellow"
-        console.print(f"[bold]{q.label}[/bold] ({q.samples} positions)  [{style}]{q.verdict()}[/{style}]")
+        console.print(f"[bold]{q.label}[/bold] ({q.samples:,} positions)  [{style}]{q.verdict()}[/{style}]")
         if q.name in CAVEATS:
             console.print(f"[dim]note: {CAVEATS[q.name]}[/dim]")
         table = Table(box=None, header_style="dim", padding=(0, 1), pad_edge=False)

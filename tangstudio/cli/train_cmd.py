@@ -248,7 +248,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors and the resume hint."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics events as JSON lines on stdout."),
 ) -> None:
-    """Train a model on the poems. Without --headless, opens the studio's train pane with these settings."""
+    """Train a model on the poems. Without --headless, opens the studio's Train pane and starts the run there, to be watched."""
     options = {k: v for k, v in locals().items() if k not in ("ctx", "headless", "quiet", "as_json")}
     from tangstudio.cli.options import given_options
     from tangstudio.engine.training.config import TrainConfig

@@ -55,7 +55,9 @@ def typed_notes(session: Session) -> Notes:
         return ()
     return (
         (f"\nyou typed {j.char}", "bold"),
-        (j.odds, ""),  # p · bits · rank, or "not in this model's vocabulary" (engine: Judgement.odds)
+        # "model p": the bars above are the distribution drawn from (temperature, top-p, the form's
+        # masks), so 春 read 1.1 % there and 0.88 % here with nothing saying why (a review)
+        (f"model {j.odds}" if j.known else j.odds, ""),  # p · bits · rank (engine: Judgement.odds)
         ("fits 平仄 and rhyme ✓" if j.fits else f"✗ {j.reason}", "green" if j.fits else "bold red"),
     )
 
