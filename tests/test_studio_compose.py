@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -323,3 +324,23 @@ def test_a_poem_saved_from_a_shipped_model_names_it_as_generate_does(
     assert shipped_name(str(tmp_path / "runs" / "mine")) == str(tmp_path / "runs" / "mine")
     assert shipped_name(str(shipped / "critic")) == str(shipped / "critic")  # not a --model name
     assert shipped_name("tiny-gru") == "tiny-gru"
+
+
+@sync
+async def test_a_run_trained_meanwhile_is_offered_when_the_model_list_is_reached(
+    trained_runs: Path, home: Path
+) -> None:
+    """A student's review: a run trained headless while Compose was open appeared in its model list
+    only after leaving the pane and coming back."""
+    from textual.widgets import Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing() as (app, pilot, pane):
+        select = app.query_one("#cp-model", Select)
+        offered = lambda: [value for _, value in select._options]  # noqa: E731
+        assert not any(str(v).endswith("later-gru") for v in offered())
+        shutil.copytree(trained_runs / "tiny-gru", home / "runs" / "later-gru")  # written meanwhile
+        select.focus()
+        await pilot.pause()
+        assert any(str(v).endswith("later-gru") for v in offered()), offered()
+        assert str(select.value).endswith("tiny-gru")  # the model in use stays chosen

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Input, Label, Select
@@ -284,6 +285,12 @@ class SettingsBar(Vertical):
         with self.prevent(Select.Changed):
             if any(value == target for _, value in list_models()):
                 select.value = target
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The model list offers what is there when it is reached: a run trained headless while the
+        pane was open appeared only after leaving Compose and coming back (a student's review)."""
+        if event.widget.id == "cp-model" and not self.query_one("#cp-model", Select).expanded:
+            self.refresh_models(may_choose=False)
 
     def refresh_models(self, may_choose: bool) -> None:
         """Offer the models there are now; `may_choose`: pick the first (posts Changed: it loads)."""
