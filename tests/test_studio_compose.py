@@ -335,7 +335,7 @@ async def test_a_run_trained_meanwhile_is_offered_when_the_model_list_is_reached
     from textual.widgets import Select
 
     copy_run(trained_runs, home, "tiny-gru")
-    async with composing() as (app, pilot, pane):
+    async with composing() as (app, pilot, _pane):
         select = app.query_one("#cp-model", Select)
         offered = lambda: [value for _, value in select._options]  # noqa: E731
         assert not any(str(v).endswith("later-gru") for v in offered())
