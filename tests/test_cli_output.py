@@ -140,6 +140,12 @@ def test_generate_show_probs_explains_its_columns(trained_runs: Path, tiny_corpu
     legend = " ".join(done.stdout.split())
     assert "p: the probability the character was drawn with" in legend
     assert "model p: the model's own probability" in legend
+    # a line a row, as without --show-probs (a review: the coloured poem ran a couplet a row)
+    plain = tangstudio("generate", "--model", "tiny-gru", "-n", "1", "--seed", "1", home=home).stdout
+    rows = [line.strip() for line in plain.splitlines() if line.strip()[-1:] in ("，", "。")]
+    assert rows and all(row in done.stdout.splitlines() or f"  {row}" in done.stdout for row in rows)
+    poem = done.stdout.split(" char ")[0].splitlines()  # the coloured poem, above the table
+    assert not any(line.strip().count("，") + line.strip().count("。") > 1 for line in poem)
 
 
 @pytest.mark.parametrize("corpus_args", [()], ids=["tang"])

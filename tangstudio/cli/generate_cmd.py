@@ -352,7 +352,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
 
     from tangstudio.cli.render import console, print_table, prob_style
     from tangstudio.engine.corpus.poem import split_clauses
-    from tangstudio.engine.hanzi import SENTENCE_ENDS
+    from tangstudio.engine.hanzi import LINE_MARKS
     from tangstudio.engine.prosody.checker import fault_name
 
     for note in notes:
@@ -389,7 +389,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                 if s.chosen == "<eos>":
                     continue
                 line.append(s.chosen, style="dim" if s.forced else prob_style(s.chosen_prob))
-                if s.chosen in SENTENCE_ENDS:
+                if s.chosen in LINE_MARKS:  # a line a row, as without --show-probs
                     console.print(line)
                     line = Text("  ")
             if line.plain.strip():
