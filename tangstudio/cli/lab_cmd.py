@@ -346,7 +346,9 @@ def memory_run(
     ),
     seeds: int = typer.Option(3, "--seeds", help="Seeds per cell (0 … N−1)."),
     steps: int = typer.Option(
-        800, "--steps", help="Training steps for every cell (fixed: load cannot change it)."
+        600,
+        "--steps",
+        help="Training steps for every cell (fixed: load cannot change it); 600, as docs/study.md's table.",
     ),
     hidden: int = typer.Option(64, "--hidden", help="Hidden units."),
     lr: str = typer.Option(

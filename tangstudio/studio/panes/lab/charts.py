@@ -57,7 +57,7 @@ def draw_memory(chart: PlotextPlot, table: Static, index: int = 0) -> int:
         chart.refresh()
         table.update(
             Text(
-                "Run one with: tangstudio lab memory run  (48 runs: about 10–30 CPU-minutes; --seeds 1 --steps 200 for a first look)",
+                "Run one with: tangstudio lab memory run  (48 runs: a few CPU-minutes; --seeds 1 --steps 200 for a first look)",
                 style="dim",
             )
         )
