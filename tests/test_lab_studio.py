@@ -310,6 +310,21 @@ async def test_the_memory_view_shows_the_newest_study_of_any_name(home: Path) ->
         await pilot.press("left_square_bracket")
         await settle(pilot)
         assert "study memory" in shown_text(app.query_one("#lab-memory-table"))
+        # g: the vanishing gradient, in the studio too (a student's review found it in the shell alone)
+        await pilot.press("right_square_bracket")  # m1, whose cells recorded gradients
+        await pilot.press("g")
+        await settle(pilot)
+        table = shown_text(app.query_one("#lab-memory-table"))
+        assert pane.memory_chart == "init" and "T−t=1: " in table and "rnn" in table, table
+        chart = app.query_one("#lab-memory-chart")
+        drawn = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
+        assert "T − t" in drawn
+        await pilot.press("g")
+        await settle(pilot)
+        assert pane.memory_chart == "trained" and "T−t=1:" in shown_text(app.query_one("#lab-memory-table"))
+        await pilot.press("g")
+        await settle(pilot)
+        assert pane.memory_chart == "accuracy" and "T=5:" in shown_text(app.query_one("#lab-memory-table"))
         assert errors(app) == []
 
 

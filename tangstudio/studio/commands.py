@@ -125,6 +125,11 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Play the digit's rows", "Read the digit one row at a time", "app.pane_action('lab', 'play')"),
     ("Next digit", "Show the next test digit", "app.pane_action('lab', 'digit(1)')"),
     (
+        "Memory study: gradients",
+        "In the Lab's memory view, the gradient norms against T − t (at initialisation, then trained)",
+        "app.pane_action('lab', 'memory_chart')",
+    ),
+    (
         "Next memory study",
         "In the Lab's memory view, the next saved long-memory study, by age",
         "app.pane_action('lab', 'study(1)')",

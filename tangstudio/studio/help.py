@@ -120,6 +120,7 @@ the last row) and its long-memory claim.
 | `p` | (digit view) play the rows one by one |
 | `]` `[` | next / previous digit; in the confusion view, the next misclassified digit; in the memory view, the next saved study (`lab memory run --name` keeps several) |
 | `w` | (digit view) only the digits the model gets wrong |
+| `g` | (memory view) the gradient norms ‖∂L_T/∂h_t‖ against T − t, at initialisation, then after training: the vanishing gradient |
 | `e` | (digit and confusion views) read the highlighted run's newest best checkpoint again |
 
 The same from a shell: `tangstudio lab digits train|eval|show` and `tangstudio lab memory run|show`.

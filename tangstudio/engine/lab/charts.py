@@ -122,10 +122,10 @@ def memory_text_charts(
         plt.clear_figure()
         plt.theme("clear")
         plt.plot_size(width, height)
-        series = [s for arch, g in grads.items() for s in _gradient_series(arch, looks[arch], g, when, color)]
+        series = gradient_curves(study, when, color)
         for rel, _label, style in reversed(series):
             plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], **style)
-        plt.title(_gradient_title(when, study["settings"]["grad_distance"], _has_cell_path(grads), width))
+        plt.title(gradient_title(when, study, width))
         plt.xlabel("T − t")
         legend = _legend([(label, style) for _rel, label, style in series], color)
         charts.append(_finish(plt.build(), color) + "\n" + legend)
@@ -164,6 +164,22 @@ def _gradient_title(when: str, distance: int, cell_path: bool, width: int) -> st
             f"log10 ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ · {short} (T={distance})",
         ]
     return next((t for t in titles if len(t) <= width - 4), f"log10 gradient · {short}")
+
+
+def gradient_curves(
+    study: dict[str, Any], when: str, color: bool = True
+) -> list[tuple[list[float], str, dict[str, Any]]]:
+    """(relative norms by T − t, label, plotext style) of every series whose gradients the study
+    recorded, `when` "init" or "trained": the terminal's charts and the studio's Lab pane draw these."""
+    grads = study.get("gradients") or {}
+    looks = series_look(list(dict.fromkeys([*study["settings"]["archs"], *grads])))
+    return [s for arch, g in grads.items() for s in _gradient_series(arch, looks[arch], g, when, color)]
+
+
+def gradient_title(when: str, study: dict[str, Any], width: int) -> str:
+    """The longest title for a gradient chart of `study` that fits in `width` columns."""
+    grads = study.get("gradients") or {}
+    return _gradient_title(when, study["settings"]["grad_distance"], _has_cell_path(grads), width)
 
 
 def _has_cell_path(grads: dict[str, Any]) -> bool:

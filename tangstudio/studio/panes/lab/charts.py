@@ -41,10 +41,15 @@ def draw_curves(
         chart.refresh()
 
 
-def draw_memory(chart: PlotextPlot, table: Static, index: int = 0) -> int:
+MEMORY_CHARTS = ("accuracy", "init", "trained")  # `g` steps through them: recall, then ∂L/∂h_t
+GRADIENT_AT = (10, 25, 50)  # the distances T − t the table gives, then T − 1 (docs/study.md's table)
+
+
+def draw_memory(chart: PlotextPlot, table: Static, index: int = 0, chart_kind: str = "accuracy") -> int:
     """Recall accuracy against the distance T, per architecture, of a saved study: the newest at
     `index` 0, older ones after it (a study saved with `--name m1` is one of them), and the title
-    says which. Returns the index drawn, `index` wrapped round the studies there are."""
+    says which; with `chart_kind` "init" or "trained", its gradient norms against T − t instead, the
+    vanishing gradient itself. Returns the index drawn, `index` wrapped round the studies there are."""
     from tangstudio.engine.lab.memory import lstm_note, readable_studies, summary
     from tangstudio.engine.lab.report import spread
 
@@ -72,6 +77,10 @@ def draw_memory(chart: PlotextPlot, table: Static, index: int = 0) -> int:
     )
     more = " · [ ] another" if len(studies) > 1 else ""
     lines = Text.assemble(("study ", "dim"), (path.stem, "bold"), (f" · {which}{more}\n", "dim"))
+    if chart_kind != "accuracy":
+        _draw_gradients(chart, lines, study, chart_kind)
+        table.update(lines)
+        return index
     looks = series_look(study["settings"]["archs"])
     plt.hline(100 / 8, "gray")  # first: a series drawn over the chance line, not under it
     for arch in reversed(study["settings"]["archs"]):  # the first named (rnn, the lesson) drawn last, on top
@@ -104,3 +113,34 @@ def draw_memory(chart: PlotextPlot, table: Static, index: int = 0) -> int:
     chart.refresh()
     table.update(lines)
     return index
+
+
+def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> None:
+    """log10 ‖∂L_T/∂h_t‖ (an LSTM's ‖∂L_T/∂C_t‖ dotted) over its value at t = T, against T − t, and
+    under it the ratios at a few distances: the seed's vanishing gradient, in the studio as well
+    as in `lab memory show` (a student's review found it in the shell alone)."""
+    import math
+
+    from tangstudio.engine.lab.charts import cell_path_note, gradient_curves, gradient_title
+
+    plt = chart.plt
+    curves = gradient_curves(study, when)
+    if not curves:
+        plt.title("this study recorded no gradient norms")
+        chart.refresh()
+        lines.append("run it again with tangstudio lab memory run to record them", style="dim")
+        return
+    for rel, label, style in reversed(curves):  # the first (rnn) drawn last, on top
+        plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], label=label, **style)
+    plt.title(gradient_title(when, study, max(40, chart.size.width)))
+    plt.xlabel("T − t")
+    chart.refresh()
+    for rel, label, _style in curves:
+        at = [d for d in GRADIENT_AT if d < len(rel) - 2] + [
+            len(rel) - 2
+        ]  # T − 1, docs/study.md's last column
+        lines.append(f"{label:>12} ", style="bold")
+        lines.append("  ".join(f"T−t={d}: {rel[d]:.1e}" for d in at) + "\n")
+    note = cell_path_note(study)
+    if note:
+        lines.append(note, style="dim")

@@ -26,7 +26,7 @@ from textual.widgets import ContentSwitcher, Label, OptionList, SelectionList, S
 from textual_plotext import PlotextPlot
 
 from tangstudio.studio.panes.base import Pane
-from tangstudio.studio.panes.lab.charts import draw_curves, draw_memory
+from tangstudio.studio.panes.lab.charts import MEMORY_CHARTS, draw_curves, draw_memory
 from tangstudio.studio.panes.lab.digits import ROWS, Browse, confusion_view, digit_view
 from tangstudio.studio.panes.lab.run_list import NO_RUNS, RunList
 from tangstudio.studio.panes.lab.training import LabProcess, ended, start_run
@@ -39,14 +39,14 @@ VIEW_TITLES = {
     "curves": "accuracy and loss · line: train, dots: val",
     "digit": "a test digit read row by row · ← → one row · p play · [ ] digit · w mistakes only",
     "confusion": "test confusion matrix (rows: truth) · [ ] browse the misclassified digits",
-    "memory": "long memory: recall after T steps (tangstudio lab memory run)",
+    "memory": "long memory: recall after T steps, g its gradients (tangstudio lab memory run)",
 }
 POLL_S = 0.5
 SCAN_EVERY = 8
 PLAY_S = 0.15  # a row every 0.15 s: a digit in about 4 s
 DIGIT_ONLY = ("row", "play")  # actions of the digit view alone
 BROWSING = ("digit", "wrong_only")  # actions of the views that browse test digits
-MEMORY_ONLY = ("study",)  # the memory view's: [ and ] step through the saved studies
+MEMORY_ONLY = ("study", "memory_chart")  # the memory view's: [ ] the saved studies, g the charts
 
 
 class LabPane(Pane):
@@ -61,6 +61,7 @@ class LabPane(Pane):
         Binding("left_square_bracket", "digit(-1)", "Prev digit", show=False),
         Binding("right_square_bracket", "study(1)", "Study", key_display="]"),
         Binding("left_square_bracket", "study(-1)", "Prev study", show=False),
+        Binding("g", "memory_chart", "Gradients"),
         Binding("w", "wrong_only", "Mistakes", show=False),
         Binding("e", "reload", "Reload model", show=False),
     ]
@@ -74,6 +75,7 @@ class LabPane(Pane):
         self._ticks = 0
         self._player: Timer | None = None
         self.memory_index = 0  # which saved memory study the memory view shows, 0 the newest
+        self.memory_chart = MEMORY_CHARTS[0]  # accuracy against T, or the gradient norms
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -248,7 +250,13 @@ class LabPane(Pane):
             self.query_one("#lab-memory-chart", PlotextPlot),
             self.query_one("#lab-memory-table", Static),
             self.memory_index,
+            self.memory_chart,
         )
+
+    def action_memory_chart(self) -> None:
+        """Recall against T, then the gradient norms at initialisation and after training."""
+        self.memory_chart = MEMORY_CHARTS[(MEMORY_CHARTS.index(self.memory_chart) + 1) % len(MEMORY_CHARTS)]
+        self.draw_memory_study()
 
     def action_study(self, step: int) -> None:
         """Another saved memory study: `--name` keeps several, and the newest hid the others."""
