@@ -319,6 +319,12 @@ def test_a_ze_rhymed_quatrain_is_named_as_such_and_still_not_a_regulated_rhyme()
     # named by its 仄 rhyme, not a 平起/仄起 pattern of 律 (春晓 read 平起首句不入韵 while 晓 rhymes)
     assert check_poem("春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。").variant == "仄韵首句入韵"
     assert jiangxue.variant == "仄韵首句入韵" and seeker.variant == "仄韵首句不入韵"
+    # 古绝: no 平韵 pattern is held against it ("灭 is 仄, the pattern wants 平"), and its rhymes rhyme
+    for poem in (jiangxue, seeker):
+        assert all(line.pattern is None for line in poem.lines), poem.lines
+        assert not any(c.kind == "tone" for line in poem.lines for c in line.chars)
+        assert not poem.tones_loose_ok and not poem.tones_strict_ok  # not 律: no pass either
+    assert [line.rhymes for line in jiangxue.lines] == [None, True, None, True]
 
 
 def test_a_poet_review_of_check_lost_unknown_and_repeated_rhymes() -> None:

@@ -97,3 +97,11 @@ def test_without_colour_the_broken_places_are_listed_in_words() -> None:
     assert done.returncode == 0, done.stderr
     assert "✗ line 4, character 4: 古 is 仄, the pattern wants 平" in done.stdout
     assert "red:" not in done.stdout and "✗: breaks 二四六分明" in done.stdout
+
+
+def test_a_ze_rhymed_quatrain_is_not_held_to_a_level_pattern() -> None:
+    """A poet's review: 江雪 was told "灭 is 仄, the pattern wants 平" at each rhyme."""
+    done = run("千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江雪。")
+    assert done.returncode == 0, done.stderr
+    assert "the pattern wants" not in done.stdout and "tones not judged" in done.stdout
+    assert "✗ 九屑" not in done.stdout and "✓ 九屑" in done.stdout

@@ -58,6 +58,11 @@ def test_the_variant_name_agrees_with_whether_line_one_rhymes() -> None:
 
     borrowed = check_poem(BORROWED)
     assert borrowed.rhyme_group == "十灰" and borrowed.variant == "仄起首句借邻韵" and not borrowed.warnings
+    # 孤雁入群 on a character read both ways (空 kōng 一东 / kòng): heard 平, as the poets end lines
+    # on it, it borrows; it was read 仄 to make 首句不入韵, and warned of (a poet's review)
+    lone_goose = check_poem("山深雪满空，古寺远闻钟。夜静无人语，云寒锁乱峰。")
+    assert lone_goose.rhyme_group == "二冬" and lone_goose.variant == "平起首句借邻韵", lone_goose.variant
+    assert not lone_goose.warnings and lone_goose.tones_loose_ok
 
     either = check_poem(EITHER_END)
     assert either.first_line_rhymes is False and either.variant == "仄起首句不入韵"

@@ -395,8 +395,18 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         # Fewest loose breaks first, then the variant that agrees with whether line 1 rhymes, then
         # fewest strict ones: a line 1 ending on a 中 character (否: 平 尤 or 仄 有) that does not
         # rhyme is 首句不入韵 even if the 入韵 pattern fits a free place better.
-        chosen = min(variants(form), key=lambda v: _preference(_score(v, char_tones, first_rhymes, heard)))
-        loose_bad, strict_bad, _ = _score(chosen, char_tones, first_rhymes, heard)
+        # 孤雁入群: a line 1 heard 平 at its end (空, as the Tang poets end lines on it) in a group next
+        # to the rhyme's borrows it; read 仄 (kòng) to make 首句不入韵 it was a reading no poet hears
+        # there (山深雪满空，古寺远闻钟: a poet's review).
+        borrowing = (
+            not first_rhymes
+            and rhyme_group is not None
+            and end_tones(lines[0][-1], script) == {PING}
+            and bool(end_groups[0] & neighbours(rhyme_group))
+        )
+        wanted = first_rhymes or borrowing
+        chosen = min(variants(form), key=lambda v: _preference(_score(v, char_tones, wanted, heard)))
+        loose_bad, strict_bad, _ = _score(chosen, char_tones, wanted, heard)
 
     # A pattern whose line 1 ends on 平 is the 首句入韵 one; if line 1 then is not in the rhyme, the
     # name must not say it rhymes: 借邻韵 when it ends in a neighbouring group (a licence), else
@@ -412,7 +422,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             f"line 1: 首句出韵 — it ends on 平 as a rhyming first line does, but {lines[0][-1]} is {groups_heard}, not {rhyme_group}"
         )
     for i, (line, line_tones) in enumerate(zip(lines, char_tones)):
-        pattern, free = _judged(chosen.lines[i], line_tones, heard[i]) if chosen else (None, frozenset())
+        # A 仄-rhymed quatrain (江雪, 春晓) is 古绝: no 平韵 pattern is held against it, where every
+        # even line's end was "仄, the pattern wants 平" (a poet's review); its tones are not judged.
+        judged = chosen is not None and ze_rhyme is None
+        pattern, free = _judged(chosen.lines[i], line_tones, heard[i]) if judged else (None, frozenset())
         chars = []
         for j, (ch, t) in enumerate(zip(line, line_tones)):
             c = CharResult(ch, sorted(t), expected=pattern[j] if pattern else None, free=j in free)
@@ -431,7 +444,9 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             _sorted_groups(end_groups[i]),
             rhyme_position,
         )
-        if rhyme_position and regulated:  # free verse may change its rhyme (换韵): no ✗ there
+        if rhyme_position and regulated and ze_rhyme is not None:  # 江雪's 灭 and 雪 rhyme, in 九屑
+            lr.rhymes = bool(rhyme_groups(line[-1], script) & frozenset(ze_rhyme.split("/")))
+        elif rhyme_position and regulated:  # free verse may change its rhyme (换韵): no ✗ there
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
             if regulated and i > 0 and not lr.rhymes and rhyme_group is not None:
                 groups_heard = "/".join(_sorted_groups(end_groups[i])) or "in no rhyme group"
@@ -477,8 +492,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         rhyme_ok=rhyme_ok,
         rhyme_group=rhyme_group,
         first_line_rhymes=first_rhymes,
-        tones_loose_ok=regulated and loose_bad == 0,
-        tones_strict_ok=regulated and strict_bad == 0,
+        tones_loose_ok=regulated and ze_rhyme is None and loose_bad == 0,
+        tones_strict_ok=regulated and ze_rhyme is None and strict_bad == 0,
         variant=variant_name,
         warnings=warnings,
         ze_rhyme=ze_rhyme,

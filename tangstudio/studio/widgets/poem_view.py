@@ -117,6 +117,8 @@ def _summary(result, rhyme_open: bool = False, tones_open: bool = False, rhyme_n
     parts.append(" · ", style="dim")
     if tones_open:
         parts.append("tones —", style="dim")
+    elif result.ze_rhyme:  # 仄韵: 古绝, whose tones no 平韵 pattern judges
+        parts.append("tones not judged (仄韵)", style="dim")
     else:
         parts.append(
             "tones "
