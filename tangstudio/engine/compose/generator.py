@@ -168,10 +168,12 @@ class Composer:
         state, logits = self._read([*primer, *title, start])
         # Title guidance (craft/guidance.py): a second state reads the poem without its title.
         self._guided = self.settings.guidance > 0 and bool(title)
+        # the title's own characters get no lean (guidance.guided): the <title> marker is title[0]
+        self._title_chars = np.array(sorted(set(title[1:])), dtype=np.int64)
         if self._guided:
             untitled, logits_untitled = self._read([*primer, start])
             state = _TwoReadings(state, untitled, logits)
-            logits = guided(logits, logits_untitled, self.settings.guidance)
+            logits = guided(logits, logits_untitled, self.settings.guidance, self._title_chars)
         self._frames = [self._fed(_Frame(state, logits, C.start_state(self.plan)))]
         self.history: list[StepInfo] = []
         self._preview: _Preview | None = None
@@ -387,7 +389,8 @@ class Composer:
         out_titled, titled = self.stepper.step([token], state.titled)
         out_untitled, untitled = self.stepper.step([token], state.untitled)
         own = out_titled[0]
-        return guided(own, out_untitled[0], self.settings.guidance), _TwoReadings(titled, untitled, own)
+        lean = guided(own, out_untitled[0], self.settings.guidance, self._title_chars)
+        return lean, _TwoReadings(titled, untitled, own)
 
     def _commit(self, token: int) -> None:
         frame = self._frames[-1]

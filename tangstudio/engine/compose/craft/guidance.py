@@ -26,9 +26,20 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return out
 
 
-def guided(with_title: np.ndarray, without: np.ndarray, strength: float) -> np.ndarray:
-    """The guided logits (a log-distribution up to a constant) from the two readings' logits."""
+def guided(
+    with_title: np.ndarray, without: np.ndarray, strength: float, spared: np.ndarray | None = None
+) -> np.ndarray:
+    """The guided logits (a log-distribution up to a constant) from the two readings' logits.
+
+    `spared`: the ids of the title's own characters, which keep the titled reading's log-probability
+    without the lean. The title's strongest evidence is for itself, so at γ 1.5 a poem under 春日
+    opened on 春 or 日 (a poet's review): on 40 val titles line 1 held a title character 18 times
+    and began with one 6 times, against 10 and 1 for the real poems (and 6 and 2 at γ 0). The lean
+    is toward what the title calls for, not toward echoing it."""
     lc = log_softmax(with_title.astype(np.float64))
     lu = log_softmax(without.astype(np.float64))
-    out: np.ndarray = (lc + strength * (lc - lu)).astype(np.float32)
+    lean = strength * (lc - lu)
+    if spared is not None and spared.size:
+        lean[spared] = 0.0
+    out: np.ndarray = (lc + lean).astype(np.float32)
     return out
