@@ -98,7 +98,11 @@ def render(cov: dict[str, dict], figs: dict, strains: dict | None, seconds: dict
         "### Regulated poems (simplified script)",
         "",
         "Poems with lost characters (□, or ● and the like in the source) are left out"
-        + (f", and {figs['skipped']} the checker refused." if figs["skipped"] else "; the checker refused none."),
+        + (
+            f", and {figs['skipped']} the checker refused."
+            if figs["skipped"]
+            else "; the checker refused none."
+        ),
         "",
         "| form | poems | even lines share a 平 group | tones, loose (一三五不论) | tones, strict | rhyme + loose | first line rhymes | 平起 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",

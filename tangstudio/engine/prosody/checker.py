@@ -424,8 +424,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     for i, (line, line_tones) in enumerate(zip(lines, char_tones)):
         # A 仄-rhymed quatrain (江雪, 春晓) is 古绝: no 平韵 pattern is held against it, where every
         # even line's end was "仄, the pattern wants 平" (a poet's review); its tones are not judged.
-        judged = chosen is not None and ze_rhyme is None
-        pattern, free = _judged(chosen.lines[i], line_tones, heard[i]) if judged else (None, frozenset())
+        judged = chosen if ze_rhyme is None else None
+        pattern, free = _judged(judged.lines[i], line_tones, heard[i]) if judged else (None, frozenset())
         chars = []
         for j, (ch, t) in enumerate(zip(line, line_tones)):
             c = CharResult(ch, sorted(t), expected=pattern[j] if pattern else None, free=j in free)
