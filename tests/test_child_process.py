@@ -36,3 +36,27 @@ def test_a_child_runs_this_package_not_a_tangstudio_folder_where_it_starts(tmp_p
         text=True,
     )
     assert "the stub ran" in plain.stderr
+
+
+def test_a_checkout_whose_path_starts_like_this_one_is_not_taken_for_it(tmp_path: Path) -> None:
+    """A review: the package found was accepted when its path merely began with the parent's
+    folder, so /src/tang-old passed for /src/tang."""
+    import os
+    import sys
+
+    from tangstudio.engine.child import _BOOT
+
+    for folder, says in (("tang", "this package"), ("tang-old", "the other checkout")):
+        (tmp_path / folder / "tangstudio").mkdir(parents=True)
+        (tmp_path / folder / "tangstudio" / "__init__.py").write_text(f"WHO = {says!r}\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "tang-old")}  # found first without the fix
+    argv = [
+        sys.executable,
+        "-P",
+        "-c",
+        _BOOT + "import tangstudio; print(tangstudio.WHO)",
+        str(tmp_path / "tang"),
+    ]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "this package"

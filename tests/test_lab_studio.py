@@ -346,3 +346,24 @@ async def test_lab_keys_do_nothing_behind_the_too_small_notice(lab_run: str) -> 
         pane.focus_first()
         await pilot.press("v")
         await wait_until(pilot, lambda: pane.view != "curves")
+
+
+@sync
+async def test_a_palette_command_for_another_view_says_so(home: Path) -> None:
+    """A review: "Memory study: gradients" from the palette did nothing, silently, outside the
+    memory view (the pane's check_action refuses it there); now a notice says where it acts."""
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        pane = app.query_one("#lab-pane")
+        assert pane.view == "curves"
+        await app.run_action("pane_action('lab', 'memory_chart')")
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert any("another view of the Lab pane" in m for m in said), said
+        assert pane.memory_chart == "accuracy"  # nothing ran behind the notice
+        await app.run_action("pane_action('lab', 'cycle_view')")  # an action the view allows
+        await settle(pilot)
+        assert pane.view == "digit" and len(app._notifications) == len(said)
+        assert errors(app) == []

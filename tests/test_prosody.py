@@ -324,7 +324,8 @@ def test_a_ze_rhymed_quatrain_is_named_as_such_and_still_not_a_regulated_rhyme()
         assert all(line.pattern is None for line in poem.lines), poem.lines
         assert not any(c.kind == "tone" for line in poem.lines for c in line.chars)
         assert not poem.tones_loose_ok and not poem.tones_strict_ok  # not 律: no pass either
-    assert [line.rhymes for line in jiangxue.lines] == [None, True, None, True]
+    assert [line.rhymes for line in jiangxue.lines] == [True, True, None, True]  # 绝 灭 雪: 首句入韵
+    assert [line.rhymes for line in seeker.lines] == [None, True, None, True]  # 子 does not rhyme
 
 
 def test_a_poet_review_of_check_lost_unknown_and_repeated_rhymes() -> None:

@@ -435,11 +435,14 @@ async def test_the_prefix_field_holds_a_line_at_80_columns(home: Path) -> None:
 def _damage_copies(trained_runs: Path, home: Path) -> dict[str, Path]:
     """Copies of a trained run, each damaged as a reviewer damaged them, beside one left whole."""
     runs = {}
-    for name in ("whole", "cut", "gone", "short", "twice"):
+    for name in ("whole", "cut", "gone", "short", "twice", "mirror"):
         runs[name] = home / "runs" / name
         shutil.copytree(trained_runs / "tiny-gru", runs[name])
-    weights = runs["cut"] / "checkpoints" / "best" / "model.safetensors"
-    weights.write_bytes(weights.read_bytes()[:-100])
+    for name in ("cut", "mirror"):
+        weights = runs[name] / "checkpoints" / "best" / "model.safetensors"
+        weights.write_bytes(weights.read_bytes()[:-100])
+    # a mirror synced from a server keeps the server's lock after the run's done line (a review)
+    (runs["mirror"] / "run.lock").write_text(json.dumps({"pid": 1, "host": "gpu-server"}), encoding="utf-8")
     shutil.rmtree(runs["gone"] / "checkpoints")
     for name, edit in (("short", lambda itos: itos[:10]), ("twice", lambda itos: [*itos[:-1], itos[-2]])):
         for which in ("best", "last"):
@@ -462,6 +465,7 @@ async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(
     listed = {name: summarize(RunDir(path)) for name, path in runs.items()}
     assert {name: s.status for name, s in listed.items()} == {
         "whole": "finished", "cut": "damaged", "gone": "damaged", "short": "damaged", "twice": "damaged",
+        "mirror": "damaged",
     }, {name: s.problems for name, s in listed.items()}  # fmt: skip
     assert "twice" in listed["twice"].problems[0] and "none left" in listed["gone"].problems[0]
     app = studio(pane="train")
@@ -471,6 +475,5 @@ async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(
         await settle(pilot)
         labels = _list_labels(app)
     assert "damaged" not in labels[str(runs["whole"])]
-    assert all(labels[str(runs[name])].endswith("damaged") for name in ("cut", "gone", "short", "twice")), (
-        labels
-    )
+    damaged = ("cut", "gone", "short", "twice", "mirror")
+    assert all(labels[str(runs[name])].endswith("damaged") for name in damaged), labels

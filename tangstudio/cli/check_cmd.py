@@ -147,8 +147,8 @@ def show_check(result) -> None:
         parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
     else:  # 古体 may change its rhyme (换韵) or rhyme on 仄: the rhyme is named, not judged (a poet's review)
         parts.append(f"rhyme {rhyme_name} (free verse: named, not judged)")
-    if result.form_ok and result.ze_rhyme:  # 古绝: no 平韵 pattern is held against it
-        parts.append("tones not judged (a 仄-rhymed poem is 古绝, not 律)")
+    if result.form_ok and result.ze_rhyme:  # 古绝 or another 古体: no 平韵 pattern is held against it
+        parts.append("tones not judged (a 仄-rhymed poem is old-style verse, 古体, not 律)")
     elif result.form_ok:
         parts.append(f"tones loose {flag(result.tones_loose_ok)} strict {flag(result.tones_strict_ok)}")
         # 孤平, 三平尾 and 重韵 are faults of 律 in their own right, not notes beside a pass (a poet's review)

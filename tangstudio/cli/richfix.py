@@ -17,9 +17,9 @@ spaces) before Rich wraps it to the terminal, as Typer does for the first paragr
 that starts with Click's "\b" keeps its lines.
 
 3. Below 60 columns Typer's option table has no room: its option column cut --acrostic to
-"--acrost…" and --no-planner to "--no-pl…" at 50. There a command's help is Click's plain list,
-which wraps each description beside whole option names (a group's list of commands stays Rich's,
-which wraps where Click's would cut).
+"--acrost…" and --no-planner to "--no-pl…" at 50. There a command's help is a plain list of our
+own: the usage and each option's names on lines of their own, each description under its names,
+all wrapped in terminal cells (a group's list of commands stays Rich's, which wraps it well).
 
 All are checked by tests/test_cli_narrow.py.
 """
@@ -83,8 +83,8 @@ def _narrow_help(command: Any, ctx: Any, formatter: Any) -> None:
     description under them, wrapped in terminal cells (Click's plain help counts characters, so
     a line holding Chinese ran past the edge)."""
     width = _help_width()
-    command.format_usage(ctx, formatter)
-    lines = [""]
+    usage = f"Usage: {ctx.command_path} {' '.join(command.collect_usage_pieces(ctx))}"
+    lines = [*_wrapped(usage, width, indent=0, hang=2), ""]
     for paragraph in _fix_linebreaks((command.help or "").split("\n\n"), "rich").split("\n\n"):
         lines += [*_wrapped(paragraph.replace("\b", "").strip(), width, indent=2), ""]
     for title, wanted in (("Arguments:", False), ("Options:", True)):
@@ -96,7 +96,7 @@ def _narrow_help(command: Any, ctx: Any, formatter: Any) -> None:
         if records:
             lines.append(title)
             for names, text in records:
-                lines += ["  " + names, *_wrapped(text, width, indent=6)]
+                lines += [*_wrapped(names, width, indent=2), *_wrapped(text, width, indent=6)]
             lines.append("")
     formatter.write("\n".join(lines))
 
@@ -109,11 +109,14 @@ def _help_record(param: Any, ctx: Any) -> tuple[str, str] | None:
     return None if getattr(param, "hidden", False) else (param.name, help_text.strip())
 
 
-def _wrapped(text: str, width: int, indent: int) -> list[str]:
+def _wrapped(text: str, width: int, indent: int, hang: int = 0) -> list[str]:
+    """`text` wrapped in terminal cells to `width`, every line indented by `indent` and the lines
+    after the first by `hang` more (a usage line's continuation)."""
     if not text:
         return []
-    room = max(width - indent, 20)
-    return [" " * indent + line.plain.rstrip() for line in Text(text).wrap(Console(width=room), room)]
+    room = max(width - indent - hang, 8)
+    lines = [line.plain.rstrip() for line in Text(text).wrap(Console(width=room), room)]
+    return [" " * (indent + (hang if k else 0)) + line for k, line in enumerate(lines)]
 
 
 def _help_width() -> int:

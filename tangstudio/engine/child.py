@@ -13,9 +13,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+# The package found must sit in `root` itself: a prefix test took /src/tang-old for /src/tang (a review).
 _BOOT = (
-    "import sys, importlib.util; root = sys.argv.pop(1); found = importlib.util.find_spec('tangstudio'); "
-    "sys.path.insert(0, root) if found is None or not (found.origin or '').startswith(root) else None; "
+    "import os, sys, importlib.util; root = os.path.realpath(sys.argv.pop(1)); "
+    "found = importlib.util.find_spec('tangstudio'); "
+    "home = os.path.dirname(os.path.dirname(os.path.realpath(found.origin))) if found and found.origin else None; "
+    "sys.path.insert(0, root) if home != root else None; "
 )
 
 

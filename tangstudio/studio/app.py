@@ -236,7 +236,9 @@ class TangStudio(App):
         except NoMatches:
             self.notify("the studio is still starting; try again in a moment.")
             return
-        await target.run_action(action)
+        if not await self.run_action(action, target):  # refused by the pane's check_action: say so
+            where = " (v cycles the Lab's views)" if pane == "lab" else ""
+            self.notify(f"That acts in another view of the {pane.title()} pane{where}.", timeout=4)
 
     async def action_quit(self) -> None:
         """Quit at once; runs this studio started get their SIGINT now and finish their checkpoint on

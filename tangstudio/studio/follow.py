@@ -224,6 +224,14 @@ class RunFollower:
         """The pid of the process writing this run, when it runs on this host and is alive."""
         return RunDir(self.path).local_pid()
 
+    def ended_elsewhere(self) -> bool:
+        """A done line under another host's lock: a mirror of a run that has ended."""
+        return self.done is not None and RunDir(self.path).locked_elsewhere()
+
+    def writing(self) -> bool:
+        """Whether a process still writes this run (RunDir.writing, with the log read so far)."""
+        return RunDir(self.path).writing(ended=self.done is not None)
+
     def check_checkpoints(self) -> None:
         """Ask what `runs list` asks of a stopped run's checkpoints (meta.json, every sha256, none
         left), again only when a checkpoint file changed: a review truncated best/'s weights and the
@@ -252,8 +260,9 @@ class RunFollower:
         """running | damaged (its config.toml or checkpoints) | finished | interrupted | failed | stopped | waiting."""
         if alive is None:
             alive = RunDir(self.path).is_running()
-        # the checkpoints' part of the damage is found by check_checkpoints, off the UI thread
-        if self.damage is not None and not alive:
+        # the checkpoints' part of the damage is found by check_checkpoints, off the UI thread; a
+        # mirror holding the server's lock after its done line has ended, as `runs list` says
+        if self.damage is not None and not (alive and not self.ended_elsewhere()):
             return "damaged"
         if self.done is not None:
             return str(self.done.get("status", "finished"))

@@ -1,4 +1,5 @@
-"""Training runs the studio starts: `python -m tangstudio train --headless` in a child process.
+"""Training runs the studio starts: `tangstudio train --headless` in a child Python on this very
+package (`engine.child`: `python -P -c …`, never a `tangstudio/` folder where the studio was started).
 
 The child writes its run directory exactly as a run started from a shell would, and the train
 pane follows that directory like any other, so the UI thread never trains and never waits.

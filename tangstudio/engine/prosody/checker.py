@@ -414,6 +414,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     off_first = chosen is not None and chosen.first_line_rhymes and not first_rhymes
     borrowed = off_first and rhyme_group is not None and bool(end_groups[0] & neighbours(rhyme_group))
     off_first = off_first and not borrowed
+    # A 仄-rhymed poem's line 1 rhymes when it ends in that 仄 group (江雪's 绝, 九屑): marked so in its
+    # row, as the name 仄韵首句入韵 says, and counted for 重韵 (a review found it named, never marked).
+    ze_groups = frozenset(ze_rhyme.split("/")) if ze_rhyme else frozenset()
+    ze_first = bool(ze_groups & rhyme_groups(lines[0][-1], script)) if ze_groups else False
     results: list[LineResult] = []
     warnings: list[str] = []
     if off_first and rhyme_group is not None and end_groups[0]:
@@ -435,7 +439,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
                 c.ok = False
                 c.kind = "strict" if j in free else "tone"
             chars.append(c)
-        rhyme_position = i % 2 == 1 or (i == 0 and (first_rhymes or off_first))
+        rhyme_position = i % 2 == 1 or (i == 0 and (first_rhymes or off_first or ze_first))
         lr = LineResult(
             line,
             chars,
@@ -445,7 +449,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             rhyme_position,
         )
         if rhyme_position and regulated and ze_rhyme is not None:  # 江雪's 灭 and 雪 rhyme, in 九屑
-            lr.rhymes = bool(rhyme_groups(line[-1], script) & frozenset(ze_rhyme.split("/")))
+            lr.rhymes = bool(rhyme_groups(line[-1], script) & ze_groups)
         elif rhyme_position and regulated:  # free verse may change its rhyme (换韵): no ✗ there
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
             if regulated and i > 0 and not lr.rhymes and rhyme_group is not None:
@@ -480,7 +484,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group, second)
     if ze_rhyme is not None and variant_name is not None:
         # a 仄-rhymed poem (春晓) has no 平起/仄起 pattern of 律 to be named by; say whether line 1 rhymes
-        first_rhymes = bool(rhyme_groups(lines[0][-1], script) & frozenset(ze_rhyme.split("/")))
+        first_rhymes = ze_first
         variant_name = f"仄韵首句{'入' if first_rhymes else '不入'}韵"
 
     return CheckResult(

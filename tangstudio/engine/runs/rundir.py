@@ -89,6 +89,12 @@ class RunDir:
         info = self._lock()
         return info is not None and (_foreign(info) or _alive_pid(info) is not None)
 
+    def writing(self, ended: bool) -> bool:
+        """Whether a process still writes the run: its lock is live, unless the log has ended (a done
+        line) and the lock is another host's, as a mirror synced without --delete keeps the server's
+        run.lock after the run ended. `runs list` and the studio's Train pane both ask this."""
+        return self.is_running() and not (ended and self.locked_elsewhere())
+
     def locked_elsewhere(self) -> bool:
         """Whether the lock names another host (whose process cannot be checked from here)."""
         info = self._lock()
@@ -299,12 +305,8 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
     samples = read_jsonl_tail(run.samples_path, check_sample)
     problems += [p for p in metrics.problems("metrics.jsonl") + samples.problems("samples.jsonl")]
     metas, meta_problems = checkpoint_metas(run)
-    running = run.is_running()
     last = metrics.events[-1] if metrics.events else {}
-    if running and last.get("event") == "done" and run.locked_elsewhere():
-        # A mirror synced while its run trained keeps the server's run.lock (rsync without --delete)
-        # after the done line arrives: the run has ended, as the studio already says.
-        running = False
+    running = run.writing(ended=last.get("event") == "done")
     weight_problems = [] if running else check_weights(run, {k: m for k, m in metas.items() if k in weights})
     if not running and not metas and not meta_problems:
         weight_problems += missing_checkpoints(metrics.events)

@@ -23,7 +23,6 @@ from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from tangstudio.engine.runs import layout
-from tangstudio.engine.runs.rundir import RunDir
 from tangstudio.studio.attached import forget, load_attached, remember, run_problem
 from tangstudio.studio.follow import RunFollower, find_runs, format_duration
 from tangstudio.studio.messages import ShowPane
@@ -150,7 +149,7 @@ class TrainPane(Pane):
         every file, once per change): the list then says damaged where `runs list` does."""
         changed = False
         for follower in followers:
-            if RunDir(follower.path).is_running():
+            if follower.writing():  # a mirror's foreign lock after its done line is no writer
                 continue
             before = follower.checkpoint_error
             follower.check_checkpoints()
