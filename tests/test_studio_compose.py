@@ -36,7 +36,7 @@ async def test_gate_view_strips_and_cursor_values(trained_runs: Path, home: Path
         assert pane.session.cursor == len(pane.poem_text()) - 2
         panel = shown_text(pane.query_one("#candidates"))
         assert f"gates on reading {pane.poem_text()[-2]}" in panel and "z " in panel
-        assert "they shape the next" in panel  # not the choice shown above them (a student's review)
+        assert "they shape the next character" in panel  # not the choice above them (a student's review)
         await pilot.press("g")
         assert pane.poem.gates is None
 
@@ -56,7 +56,7 @@ async def test_the_gates_shown_are_those_of_the_step_the_panel_shows(trained_run
         panel = " ".join(shown_text(pane.query_one("#candidates")).split())
         step = pane.session.panel()  # the cursor follows: the gates are the panel's own step's
         read = pane.poem_text()[step.position]
-        assert f"gates on reading {read} (character {step.position + 1}; they shape the next)" in panel, panel
+        assert f"gates on reading {read} (char {step.position + 1}) they shape the next" in panel, panel
         assert step.position == len(pane.poem_text()) - 2  # the character before the mark
 
 

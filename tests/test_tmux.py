@@ -100,7 +100,7 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
         assert saved["settings"]["form"] == "qijue"
 
         # A refused setting leaves the poem as it was; a valid one starts a new poem and keeps the old
-        # one for u (issue 25 item 1). Ten Tabs from the poem reach the prefix field.
+        # one for u (issue 25 item 1). Fifteen Tabs from the poem reach the prefix field (beside the plan).
         first_line = saved["text"].split("，")[0]
         assert first_line in tmux.screen()
 
@@ -111,7 +111,7 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
 
             after = [ln.split(label, 1)[1] for ln in tmux.screen().splitlines() if label in ln]
             after = [a.split(until, 1)[0] if until else a for a in after]
-            empty = lambda a: a.strip() in ("", HINTS["acrostic"])  # noqa: E731
+            empty = lambda a: a.strip() in ("", HINTS["acrostic"], HINTS["prefix"], HINTS["plan"])  # noqa: E731
             return any(a.strip().startswith(text) if text else empty(a) for a in after)
 
         def into_field(tabs: int, holds: Callable[[str], bool], keys: tuple[str, ...], shows: str) -> None:
@@ -130,10 +130,10 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
             raise AssertionError(f"the field never showed {shows!r}:\n{tmux.screen()}")
 
         def into_prefix(keys: tuple[str, ...], shows: str) -> None:
-            """Eleven Tabs from the poem to the prefix field; keys a short Tab left in 藏头 are taken out."""
-            into_field(11, lambda text: field_holds("prefix", text), keys, shows)
-            if not field_holds("藏头", "", until="prefix"):
-                into_field(10, lambda text: field_holds("藏头", text, until="prefix"), ("End", "C-u"), "")
+            """Fifteen Tabs from the poem to the prefix field; keys a short Tab left in 纲 are taken out."""
+            into_field(15, lambda text: field_holds("prefix", text, until="韵"), keys, shows)
+            if not field_holds("纲", "", until="prefix"):
+                into_field(14, lambda text: field_holds("纲", text, until="prefix"), ("End", "C-u"), "")
 
         into_prefix(("-l", "abc"), "abc")
         key("Enter")

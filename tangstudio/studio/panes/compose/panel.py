@@ -103,7 +103,10 @@ def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
     # Computed on reading the character, so they shaped the next one, not the choice shown above
     # them (a student's review); an RNN has no gates, only its state's norm.
     what = "state" if all(n.startswith("‖") for n in names) else "gates"
-    lines = [(f"\n{what} on reading {session.text[at]} (character {at + 1}; they shape the next)", "bold")]
+    lines = [
+        (f"\n{what} on reading {session.text[at]} (char {at + 1})", "bold"),
+        ("they shape the next character", "dim"),  # its own line: 31 cells at 80 columns
+    ]
     for layer, values in enumerate(gates[at]):
         shown = [
             f"{n} {v:.2f}".replace(" 0.", " .") if not n.startswith("‖") else f"{n} {v:.1f}"
