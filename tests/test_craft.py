@@ -202,6 +202,27 @@ def test_a_word_written_in_one_spelling_penalises_the_others():
     assert spelling_ids({"猨": 1, "山": 2}, "simplified") == {}  # a spelling with no other in the vocabulary
 
 
+def test_the_great_numbers_count_as_one_word_but_in_a_couplets_facing_places():
+    """Every reader of sheet Y named 万里 beside 千里: 千 written makes 万 a repeat and the other way
+    round, except where the two face each other across a couplet (千山鸟飞绝，万径人踪灭)."""
+    from tangstudio.engine.compose.craft.repetition import family_repeats
+
+    stoi = {"千": 1, "万": 2, "山": 3, "径": 4}
+    assert family_repeats({}, ["千山鸟飞绝"], "", stoi) == {}  # line 2, place 1 faces 千: 对仗
+    assert family_repeats({}, ["千山鸟飞绝"], "孤", stoi) == {2: 1}  # place 2 does not
+    assert family_repeats({1: 1}, [], "千里", stoi) == {1: 1, 2: 1}  # in the same line
+    assert family_repeats({}, ["千山鸟飞绝", "万径人踪灭"], "", stoi) == {
+        1: 1,
+        2: 1,
+    }  # line 3: no couplet with 1
+    assert family_repeats({5: 1}, ["孤舟"], "", stoi) == {5: 1}  # neither written: nothing added
+    # through the composer: after 千 in line 1, 万 costs e^-strength at a place that does not face it
+    lm = tiny_lm(build_vocab(["千万山水月"], 60))
+    steps = [("chosen", "千")]
+    off, on = _state(lm, 0.0, steps), _state(lm, 2.0, steps)
+    assert _ratio(on, "万", "月") == pytest.approx(math.exp(-2.0) * _ratio(off, "万", "月"), rel=1e-3)
+
+
 def test_diezi_mining_on_a_hand_made_corpus():
     doubled, seen = mine_diezi(["萧萧风雨夜，山山月。", "萧萧萧何处，悠悠。", "月，月。"])
     assert doubled["萧"] == 2  # 萧萧 once, and 萧萧萧 counts once (a doubling, then a third)

@@ -7,12 +7,14 @@ the settings at every step, so the studio can change them mid-poem; 0 turns any 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
 from tangstudio.engine.compose.craft.repetition import (
     BREAK,
     apply_penalty,
+    family_repeats,
     han_ids_for,
     load_diezi,
     penalised_counts,
@@ -22,6 +24,7 @@ from tangstudio.engine.compose.craft.repetition import (
 )
 from tangstudio.engine.compose.craft.season import lexicon, off_season_ids
 from tangstudio.engine.compose.decoding import Distribution
+from tangstudio.engine.hanzi import LINE_MARKS
 from tangstudio.engine.prosody.duizhang import LV_FORMS
 
 if TYPE_CHECKING:
@@ -42,7 +45,7 @@ def repeat_counts(
     ahead = [t for p, t in plan.fixed.items() if p > pos and tables.hanzi[t]]
     ahead += list(plan.acrostic_ids[line + 1 :])
     written = [*written_ids(history, han_ids_for(tables)), BREAK, *ahead]
-    return penalised_counts(
+    counts = penalised_counts(
         written,
         line_text,
         load_diezi(tables.vocab.script),
@@ -51,6 +54,9 @@ def repeat_counts(
         spellings_for(tables),
         keyword,
     )
+    poem = "".join(s.chosen for s in history)
+    finished = re.split(f"[{LINE_MARKS}]", poem)[:line] if line else []
+    return family_repeats(counts, finished, line_text, stoi)
 
 
 def steer(
