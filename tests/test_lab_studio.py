@@ -367,3 +367,44 @@ async def test_a_palette_command_for_another_view_says_so(home: Path) -> None:
         await settle(pilot)
         assert pane.view == "digit" and len(app._notifications) == len(said)
         assert errors(app) == []
+
+
+@sync
+async def test_the_memory_view_keeps_its_study_and_says_when_there_is_none(home: Path) -> None:
+    """A TUI review: `g` with no study changed a hidden setting silently; a study saved meanwhile
+    left the view stale, and then moved it from m2 to m3 (the same place in a longer list)."""
+    import os
+
+    from test_lab import fake_study
+
+    from tangstudio.engine.lab.memory import save_results
+    from tangstudio.studio.panes.lab import pane as lab_pane
+
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        pane = app.query_one("#lab-pane")
+        await pilot.press("v", "v", "v")
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        assert pane.memory_chart == "accuracy"  # unchanged, and said why
+        assert any("No memory study yet" in n.message for n in app._notifications)
+        old = save_results(fake_study([3], ["rnn", "gru"], 0.2), "m1")
+        os.utime(old, (1_000_000_000, 1_000_000_000))
+        save_results(fake_study([3], ["rnn", "lstm"], 0.5, seeds=(0,)), "m2")
+        for _ in range(lab_pane.SCAN_EVERY + 1):  # the poll finds the studies saved meanwhile
+            pane.tick()
+        await settle(pilot)
+        table = shown_text(app.query_one("#lab-memory-table"))
+        assert "study m2 · 1 of 2, newest first" in table, table
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert "study m1 · 2 of 2" in shown_text(app.query_one("#lab-memory-table"))
+        save_results(fake_study([3], ["rnn"], 0.4, seeds=(0,)), "m3")  # newer than both
+        for _ in range(lab_pane.SCAN_EVERY + 1):
+            pane.tick()
+        await settle(pilot)
+        assert "study m1 · 3 of 3" in shown_text(app.query_one("#lab-memory-table"))  # still m1
+        assert errors(app) == []

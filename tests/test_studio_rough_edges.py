@@ -474,6 +474,15 @@ async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(
         await pilot.pause(0.5)
         await settle(pilot)
         labels = _list_labels(app)
+        # and the details say why, whole (a TUI review: "problem  checkpoints/best/m…" at 120 columns)
+        listed = app.query_one("#run-list")
+        listed.highlighted = [
+            str(listed.get_option_at_index(i).value) for i in range(listed.option_count)
+        ].index(str(runs["cut"]))
+        await settle(pilot)
+        panel = app.query_one("#run-details")
+        drawn = "".join(strip.text.strip() for strip in panel.render_lines(panel.region.reset_offset))
+        assert "doesnotmatchitsrecordedsha256" in drawn.replace(" ", ""), drawn
     assert "damaged" not in labels[str(runs["whole"])]
     damaged = ("cut", "gone", "short", "twice", "mirror")
     assert all(labels[str(runs[name])].endswith("damaged") for name in damaged), labels

@@ -341,7 +341,9 @@ class TrainPane(Pane):
             ),
         ]
         if run.damage:
-            rows.append(("problem", Text(run.damage, style="red")))
+            rows.append(
+                ("problem", Text(run.damage, style="red", no_wrap=False))
+            )  # whole, wrapped: it says why
         for label, value in rows:
             table.add_row(label, _one_line(value))
         details.update(table)

@@ -6,6 +6,8 @@ again after a poll is all it takes to follow a run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
@@ -45,11 +47,19 @@ MEMORY_CHARTS = ("accuracy", "init", "trained")  # `g` steps through them: recal
 GRADIENT_AT = (10, 25, 50)  # the distances T − t the table gives, then T − 1 (docs/study.md's table)
 
 
-def draw_memory(chart: PlotextPlot, table: Static, index: int = 0, chart_kind: str = "accuracy") -> int:
+def draw_memory(
+    chart: PlotextPlot,
+    table: Static,
+    index: int = 0,
+    chart_kind: str = "accuracy",
+    wanted: Path | None = None,
+) -> tuple[int, Path | None]:
     """Recall accuracy against the distance T, per architecture, of a saved study: the newest at
     `index` 0, older ones after it (a study saved with `--name m1` is one of them), and the title
     says which; with `chart_kind` "init" or "trained", its gradient norms against T − t instead, the
-    vanishing gradient itself. Returns the index drawn, `index` wrapped round the studies there are."""
+    vanishing gradient itself. `wanted`: the study shown before, kept when a newer one arrives (a
+    TUI review saw m2 become m3, the same place in a longer list). Returns the index and the
+    study drawn, `index` wrapped round the studies there are."""
     from tangstudio.engine.lab.memory import lstm_note, readable_studies, summary
     from tangstudio.engine.lab.report import spread
 
@@ -66,21 +76,20 @@ def draw_memory(chart: PlotextPlot, table: Static, index: int = 0, chart_kind: s
                 style="dim",
             )
         )
-        return 0
-    index %= len(studies)
+        return 0, None
+    paths = [p for p, _ in studies]
+    index = paths.index(wanted) if wanted in paths else index % len(studies)
     path, study = studies[index]
     rows = summary(study)
+    # short enough for one row at 80 columns: a wrapped caption took a row from the chart
     which = (
-        "the newest saved memory study"
-        if index == 0
-        else f"saved memory study {index + 1} of {len(studies)}, by age"
+        f"{index + 1} of {len(studies)}, newest first · [ ] another" if len(studies) > 1 else "the only one"
     )
-    more = " · [ ] another" if len(studies) > 1 else ""
-    lines = Text.assemble(("study ", "dim"), (path.stem, "bold"), (f" · {which}{more}\n", "dim"))
+    lines = Text.assemble(("study ", "dim"), (path.stem, "bold"), (f" · {which}\n", "dim"))
     if chart_kind != "accuracy":
         _draw_gradients(chart, lines, study, chart_kind)
         table.update(lines)
-        return index
+        return index, path
     looks = series_look(study["settings"]["archs"])
     plt.hline(100 / 8, "gray")  # first: a series drawn over the chance line, not under it
     for arch in reversed(study["settings"]["archs"]):  # the first named (rnn, the lesson) drawn last, on top
@@ -112,7 +121,7 @@ def draw_memory(chart: PlotextPlot, table: Static, index: int = 0, chart_kind: s
     plt.xlabel("T")
     chart.refresh()
     table.update(lines)
-    return index
+    return index, path
 
 
 def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> None:

@@ -75,6 +75,8 @@ class LabPane(Pane):
         self._ticks = 0
         self._player: Timer | None = None
         self.memory_index = 0  # which saved memory study the memory view shows, 0 the newest
+        self.memory_path: Any = None  # ... and its file, kept when a newer study arrives
+        self._studies_seen: tuple = ()  # the saved studies' names and times when last drawn
         self.memory_chart = MEMORY_CHARTS[0]  # accuracy against T, or the gradient norms
 
     def compose(self) -> ComposeResult:
@@ -183,6 +185,8 @@ class LabPane(Pane):
         self._ticks += 1
         if self._ticks % SCAN_EVERY == 0:
             self.scan()
+            if self.view == "memory" and _studies_signature() != self._studies_seen:
+                self.draw_memory_study()  # a study saved or removed meanwhile: the list is current
         changed = self.run_list.poll()
         for name, process in list(self.processes.items()):
             if process.poll() is None:
@@ -246,21 +250,35 @@ class LabPane(Pane):
             self.refresh_digit()
 
     def draw_memory_study(self) -> None:
-        self.memory_index = draw_memory(
+        self._studies_seen = _studies_signature()
+        self.memory_index, self.memory_path = draw_memory(
             self.query_one("#lab-memory-chart", PlotextPlot),
             self.query_one("#lab-memory-table", Static),
             self.memory_index,
             self.memory_chart,
+            self.memory_path,
         )
+
+    def _no_study_yet(self) -> bool:
+        """True (and a notice) when no memory study is saved: `g` and `]` then change nothing."""
+        if self.memory_path is not None or _studies_signature():
+            return False
+        self.notify("No memory study yet: run one with tangstudio lab memory run.", timeout=5)
+        return True
 
     def action_memory_chart(self) -> None:
         """Recall against T, then the gradient norms at initialisation and after training."""
+        if self._no_study_yet():
+            return
         self.memory_chart = MEMORY_CHARTS[(MEMORY_CHARTS.index(self.memory_chart) + 1) % len(MEMORY_CHARTS)]
         self.draw_memory_study()
 
     def action_study(self, step: int) -> None:
         """Another saved memory study: `--name` keeps several, and the newest hid the others."""
+        if self._no_study_yet():
+            return
         self.memory_index += step
+        self.memory_path = None  # step from the place shown, not back to the file kept
         self.draw_memory_study()
 
     def load_reading(self) -> None:
@@ -405,3 +423,16 @@ class LabPane(Pane):
                 process.stop()
                 names.append(name)
         return names
+
+
+def _studies_signature() -> tuple:
+    """The saved memory studies by name and time: a change means the memory view is out of date."""
+    from tangstudio.engine.lab.memory import saved_studies
+
+    out = []
+    for path in saved_studies():
+        try:
+            out.append((path.name, path.stat().st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(out)
