@@ -106,7 +106,18 @@ class Vocab:
             raise TangError("vocabulary metadata is missing or malformed") from None
         if itos[: len(SPECIALS)] != list(SPECIALS):
             raise TangError("vocabulary metadata does not start with the expected special tokens")
-        if len(set(itos)) != len(itos):  # one id would stand for two, and the other never be written
-            twice = next(s for i, s in enumerate(itos) if s in itos[:i])
+        twice = repeated_entry(itos)  # one id would stand for two, and the other never be written
+        if twice is not None:
             raise TangError(f"vocabulary metadata holds {twice!r} twice (a damaged meta.json)")
         return cls(itos, data.get("script", "simplified"))
+
+
+def repeated_entry(itos: list[str]) -> str | None:
+    """The first entry a vocabulary lists twice, or None (`Vocab.from_dict`, and the meta.json check
+    that `runs list` makes)."""
+    seen: set[str] = set()
+    for entry in itos:
+        if entry in seen:
+            return entry
+        seen.add(entry)
+    return None

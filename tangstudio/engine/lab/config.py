@@ -29,10 +29,9 @@ DIGITS_RATES = {"rnn": 3e-3, "lstm": 1e-2, "gru": 1e-2, "bilstm": 1e-2}
 
 
 def digits_rate(arch: str) -> float:
-    """The default learning rate of a digits run of `arch` (the study's, by its cell)."""
-    from tangstudio.engine.models.archs import cell_of
-
-    return DIGITS_RATES.get(arch, DIGITS_RATES.get(cell_of(arch), 2e-3)) if arch in ARCHS else 2e-3
+    """The default learning rate of a digits run of `arch`: the study's (an unknown arch is refused
+    by LabConfig.validate, with LabConfig's own default here)."""
+    return DIGITS_RATES.get(arch, LabConfig.lr)
 
 
 @dataclass

@@ -122,6 +122,15 @@ def lstm_note(study: dict[str, Any]) -> str | None:
 
 def saved_studies() -> list[Path]:
     """The memory studies saved under <home>/lab, newest first (by when each was written)."""
+    return [path for *_, path in _stamped_studies()]
+
+
+def studies_signature() -> tuple[tuple[str, int], ...]:
+    """The saved studies by name and time: when it changes, a view of them is out of date."""
+    return tuple((name, mtime) for mtime, name, _ in _stamped_studies())
+
+
+def _stamped_studies() -> list[tuple[int, str, Path]]:
     folder = paths.home() / "lab"
     listed = list(folder.glob("*.json")) if folder.is_dir() else []
     stamped = []
@@ -132,14 +141,18 @@ def saved_studies() -> list[Path]:
             continue
         if stat.S_ISREG(info.st_mode):
             stamped.append((info.st_mtime_ns, path.name, path))
-    return [path for *_, path in sorted(stamped, reverse=True)]
+    return sorted(stamped, reverse=True)
 
 
 def latest_results() -> tuple[Path, dict[str, Any]] | None:
     """The newest readable memory study of any name (a `--name m1` run is as much a study as
     `memory.json`), or None when there is none; files that are not memory studies are passed over."""
-    studies = readable_studies()
-    return studies[0] if studies else None
+    for path in saved_studies():
+        try:
+            return path, load_results(path)
+        except TangError:
+            continue
+    return None
 
 
 def readable_studies() -> list[tuple[Path, dict[str, Any]]]:

@@ -452,7 +452,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             lr.rhymes = bool(rhyme_groups(line[-1], script) & ze_groups)
         elif rhyme_position and regulated:  # free verse may change its rhyme (换韵): no ✗ there
             lr.rhymes = rhyme_group in end_groups[i] or not line_tones[-1]
-            if regulated and i > 0 and not lr.rhymes and rhyme_group is not None:
+            if i > 0 and not lr.rhymes and rhyme_group is not None:
                 groups_heard = "/".join(_sorted_groups(end_groups[i])) or "in no rhyme group"
                 warnings.append(f"line {i + 1}: 出韵 — {line[-1]} is {groups_heard}, not {rhyme_group}")
         # A 仄-rhymed poem (江雪, 春晓) is not 律: the 平韵 patterns' line-end and 孤平 notes would be

@@ -231,8 +231,10 @@ def check_meta_vocab(meta: dict[str, Any], path: Path) -> None:
     itos = vocab.get("itos") if isinstance(vocab, dict) else None
     if not isinstance(itos, list) or not all(isinstance(s, str) for s in itos):
         raise DamagedFile(path, "vocab.itos is not a list of strings")
-    if len(set(itos)) != len(itos):
-        twice = next(s for i, s in enumerate(itos) if s in itos[:i])
+    from tangstudio.engine.corpus.vocab import repeated_entry
+
+    twice = repeated_entry(itos)
+    if twice is not None:
         raise DamagedFile(path, f"the vocabulary holds {twice!r} twice")
     size = model.get("vocab_size") if isinstance(model, dict) else None
     if _is_int(size) and size != len(itos):

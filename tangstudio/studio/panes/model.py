@@ -60,9 +60,8 @@ class ModelPane(Pane):
     def __init__(self, corpus: str = "tang", **kwargs) -> None:
         super().__init__(**kwargs)
         self.corpus = corpus
-        self._vocab_cache: dict[
-            tuple[str, str, str, bool], tuple[int, int]
-        ] = {}  # -> (vocab size, train chars)
+        # (corpus, script, forms, plan markers) -> (vocab size, train chars)
+        self._vocab_cache: dict[tuple[str, str, str, bool], tuple[int, int]] = {}
         self.params: int | None = None
         self.parts: dict[str, int] | None = None  # the count by part
         self.source_note = ""  # with "start from": the source's shape, which replaces the form's

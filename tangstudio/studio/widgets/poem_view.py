@@ -288,9 +288,8 @@ def gate_legend(names: tuple[str, ...]) -> Text:
     """One line under the strips: their colour scale in their own colours, low to high, and what
     the bright end means for the gate drawn, so a student reads "bright" without guessing."""
     top, meaning = GATE_SCALE.get(telling_gate(names), ("1", ""))
-    legend = Text(
-        "state 0 " if telling_gate(names).startswith("‖") else "gates 0 ", style="dim"
-    )  # an RNN has none
+    what = "state" if telling_gate(names).startswith("‖") else "gates"  # an RNN has no gates
+    legend = Text(f"{what} 0 ", style="dim")
     for t in (0.0, 0.25, 0.5, 0.75, 1.0):
         legend.append("█", style=heat(t))
     legend.append(f" {top}" + (f" · {meaning}" if meaning else ""), style="dim")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tangstudio.engine.compose.craft.pairing import aligned_char, bias_for
 from tangstudio.engine.compose.craft.repetition import (
     BREAK,
+    NUMBER_FAMILY,
     apply_penalty,
     family_repeats,
     han_ids_for,
@@ -54,8 +55,9 @@ def repeat_counts(
         spellings_for(tables),
         keyword,
     )
-    poem = "".join(s.chosen for s in history)
-    finished = re.split(f"[{LINE_MARKS}]", poem)[:line] if line else []
+    if not any(s.chosen in NUMBER_FAMILY for s in history):  # the common case: nothing to add
+        return counts
+    finished = re.split(f"[{LINE_MARKS}]", "".join(s.chosen for s in history))[:line]
     return family_repeats(counts, finished, line_text, stoi)
 
 

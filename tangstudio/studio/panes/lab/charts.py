@@ -145,9 +145,8 @@ def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> 
     plt.xlabel("T − t")
     chart.refresh()
     for rel, label, _style in curves:
-        at = [d for d in GRADIENT_AT if d < len(rel) - 2] + [
-            len(rel) - 2
-        ]  # T − 1, docs/study.md's last column
+        last = len(rel) - 2  # T − 1, docs/study.md's last column
+        at = [d for d in GRADIENT_AT if d < last] + [last]
         lines.append(f"{label:>12} ", style="bold")
         lines.append("  ".join(f"T−t={d}: {rel[d]:.1e}" for d in at) + "\n")
     note = cell_path_note(study)

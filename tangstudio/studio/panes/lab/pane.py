@@ -184,8 +184,10 @@ class LabPane(Pane):
     def tick(self) -> None:
         self._ticks += 1
         if self._ticks % SCAN_EVERY == 0:
+            from tangstudio.engine.lab.memory import studies_signature
+
             self.scan()
-            if self.view == "memory" and _studies_signature() != self._studies_seen:
+            if self.view == "memory" and studies_signature() != self._studies_seen:
                 self.draw_memory_study()  # a study saved or removed meanwhile: the list is current
         changed = self.run_list.poll()
         for name, process in list(self.processes.items()):
@@ -250,7 +252,9 @@ class LabPane(Pane):
             self.refresh_digit()
 
     def draw_memory_study(self) -> None:
-        self._studies_seen = _studies_signature()
+        from tangstudio.engine.lab.memory import studies_signature
+
+        self._studies_seen = studies_signature()
         self.memory_index, self.memory_path = draw_memory(
             self.query_one("#lab-memory-chart", PlotextPlot),
             self.query_one("#lab-memory-table", Static),
@@ -261,7 +265,9 @@ class LabPane(Pane):
 
     def _no_study_yet(self) -> bool:
         """True (and a notice) when no memory study is saved: `g` and `]` then change nothing."""
-        if self.memory_path is not None or _studies_signature():
+        from tangstudio.engine.lab.memory import studies_signature
+
+        if self.memory_path is not None or studies_signature():
             return False
         self.notify("No memory study yet: run one with tangstudio lab memory run.", timeout=5)
         return True
@@ -423,16 +429,3 @@ class LabPane(Pane):
                 process.stop()
                 names.append(name)
         return names
-
-
-def _studies_signature() -> tuple:
-    """The saved memory studies by name and time: a change means the memory view is out of date."""
-    from tangstudio.engine.lab.memory import saved_studies
-
-    out = []
-    for path in saved_studies():
-        try:
-            out.append((path.name, path.stat().st_mtime_ns))
-        except OSError:
-            continue
-    return tuple(out)
