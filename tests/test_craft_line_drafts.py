@@ -16,6 +16,7 @@ from tangstudio.engine.compose.craft.critic import lm_from_steps
 from tangstudio.engine.compose.craft.line_drafts import (
     DraftRules,
     best_rest_of_line,
+    draft_streams,
     line_score,
     write_rest_of_line,
 )
@@ -77,29 +78,52 @@ def test_free_verse_ends_by_one_draw_not_by_the_drafts():
     assert sum(drafted) >= 0.8 * sum(plain) and max(drafted) > 2, (drafted, plain)
 
 
-def test_the_best_scored_draft_is_kept_and_the_poem_left_as_it_was(lm):
+def _numpy_stepped(lm):
+    """`lm` as the shipped model is loaded: stepped by the numpy kernel, not through torch."""
+    from pathlib import Path
+
+    from tangstudio.engine.compose.fast_model import FastLoaded
+    from tangstudio.engine.compose.fast_step import FastStep
+
+    return FastLoaded(FastStep.from_model(lm.model), lm.vocab, lm.config, {}, Path("."))
+
+
+@pytest.mark.parametrize("stepped", ["torch", "numpy"])
+@pytest.mark.parametrize("title", ["", "山月"], ids=["untitled", "titled"])
+def test_the_best_scored_draft_is_kept_and_the_poem_left_as_it_was(lm, stepped, title):
+    model = _numpy_stepped(lm) if stepped == "numpy" else lm
+
     def at_mid_line():
-        c = composer(lm, form="wulv", seed=7, line_drafts=1)
+        c = composer(model, form="wulv", seed=7, line_drafts=1, title=title)
         c.step()
         c.step()
         return c
 
     c = at_mid_line()
+    assert c._guided == bool(title)  # a title is read twice (guidance), both readings batched
     before, n = c.text, len(c.history)
-    kept = [info.chosen for _, info in best_rest_of_line(c, 6)]
+    kept_steps = best_rest_of_line(c, 6)  # 6 drafts side by side: 6 or 12 rows a batched step
+    kept = [info.chosen for _, info in kept_steps]
     assert (c.text, len(c.history)) == (before, n)
-    # the same six drafts, drawn by hand from a twin at the same seed and place, and scored
+    # the same six drafts, drawn one after another by hand from a twin at the same seed and place
+    # (each from its own stream, as the side-by-side drafts draw), each model step a single one
     twin = at_mid_line()
     rules = DraftRules.of(twin)
     drafts = []
-    for _ in range(6):
+    for stream in draft_streams(twin.generator, 6):
+        twin.generator = stream
         write_rest_of_line(twin)
         rest = [s.chosen for s in twin.history[n:]]
-        drafts.append((rest, line_score(twin.history, n, rules)))
+        logits = [frame.logits for frame in twin._frames[n + 1 :]]
+        drafts.append((rest, line_score(twin.history, n, rules), logits))
         twin.undo(len(twin.history) - n)
-    assert len({tuple(rest) for rest, _ in drafts}) > 1  # a real choice
-    assert kept == max(drafts, key=lambda d: d[1])[0]
+    assert len({tuple(rest) for rest, _, _ in drafts}) > 1  # a real choice
+    best = max(drafts, key=lambda d: d[1])
+    assert kept == best[0]
     assert len(kept) == 4 and kept[-1] == "，"  # the line's last three characters and its mark
+    # the batched step read each draft as the single steps did: the states handed back are its own
+    for (frame, _), single in zip(kept_steps, best[2]):
+        np.testing.assert_allclose(frame.logits, single, rtol=1e-5, atol=1e-5)
 
 
 def test_keeping_the_best_of_eight_lines_lifts_the_poems_log_probability():

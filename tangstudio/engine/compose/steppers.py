@@ -32,6 +32,10 @@ class Stepper(Protocol):
         """The state of the given batch rows, in that order (beam search's survivors)."""
         ...
 
+    def join(self, states: Sequence[Any]) -> Any:
+        """One batched state of the given states' rows, in order (drafts read side by side)."""
+        ...
+
 
 class NumpyStepper:
     """A FastStep (numpy float32): the state is [layers, B, H] arrays."""
@@ -48,6 +52,11 @@ class NumpyStepper:
     def select(self, state: Any, rows: Sequence[int]) -> Any:
         index = np.asarray(rows, dtype=np.int64)
         return tuple(s[:, index] for s in state) if isinstance(state, tuple) else state[:, index]
+
+    def join(self, states: Sequence[Any]) -> Any:
+        if isinstance(states[0], tuple):
+            return tuple(np.concatenate(parts, axis=1) for parts in zip(*states))
+        return np.concatenate(states, axis=1)
 
 
 class TorchStepper:
@@ -77,6 +86,12 @@ class TorchStepper:
         if isinstance(state, tuple):
             return tuple(s.index_select(1, index) for s in state)
         return state.index_select(1, index)
+
+    def join(self, states: Sequence[Any]) -> Any:
+        cat = self._torch.cat
+        if isinstance(states[0], tuple):
+            return tuple(cat(parts, dim=1) for parts in zip(*states))
+        return cat(list(states), dim=1)
 
 
 def stepper_for(loaded: Loaded) -> Stepper:
