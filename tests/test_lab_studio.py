@@ -139,12 +139,17 @@ async def test_t_trains_a_run_live_in_a_child_process(home: Path) -> None:
             await settle(pilot)
             await pilot.press("v")  # from the digit view, t goes back to the curves (it went to confusion)
             await settle(pilot)
+            assert "s Stop" not in _screen(app).splitlines()[-1]  # nothing of this studio's trains
             await pilot.press("t")
             pane = app.query_one("#lab-pane")
             assert list(pane.processes) == ["lab-lstm"] and pane.view == "curves"
+            await settle(pilot)
+            assert "s Stop" in _screen(app).splitlines()[-1]
             process = pane.processes["lab-lstm"]
             process.process.wait(timeout=300)
             await wait_until(pilot, lambda: not pane.processes, rounds=2000)
+            await settle(pilot)
+            assert "s Stop" not in _screen(app).splitlines()[-1]
             run = pane.highlighted()
             await wait_until(pilot, lambda: run.status == "finished", rounds=2000)
             assert run.step == 30 and run.val
@@ -190,13 +195,46 @@ async def test_the_row_pointer_stands_left_of_the_digit_and_each_view_offers_its
         footer = _screen(app).splitlines()[-1]
         assert "◀" not in "".join(image)
         assert [n for n, line in enumerate(image) if line.startswith("▶")] == [2]  # rows 5–6: line 3
-        assert "→ Row" in footer and "] Digit" in footer and "p Play" in footer and "? Help" in footer
+        assert "→ Row" in footer and "[ ] Digit" in footer and "p Play" in footer and "? Help" in footer
         await pilot.press("v", "v")  # confusion, then memory
         await settle(pilot)
         assert pane.view == "memory"
         footer = _screen(app).splitlines()[-1]
     assert "→ Row" not in footer and "] Digit" not in footer and "p Play" not in footer, footer
     assert "View" in footer
+
+
+@sync
+async def test_at_80_columns_each_view_title_and_footer_fit(home: Path) -> None:
+    """A TUI review: at 80 columns the views' titles were cut with "…" (the digit view's lost its
+    keys), and the memory view's footer lost "? Help"."""
+    from test_lab import fake_study
+
+    from tangstudio.engine.lab.memory import save_results
+
+    save_results(fake_study([3, 5], ["rnn", "lstm"], 0.5), "memory")
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        pane = app.query_one("#lab-pane")
+        for view in ("curves", "digit", "confusion", "memory"):
+            assert pane.view == view
+            rows = _screen(app).splitlines()
+            title = next(row for row in rows if f" {view} " in row)
+            assert "…" not in title and title.rstrip().endswith(("val", "only", "misread", "gradients")), (
+                title
+            )
+            assert rows[-1].rstrip().endswith("? Help"), rows[-1]
+            await pilot.press("v")
+            await settle(pilot)
+        # `s` with nothing training: not in the footer, but still says why nothing stopped
+        await pilot.press("s")
+        await settle(pilot)
+        assert any("not training from this studio" in n.message for n in app._notifications)
+    async with create_app(pane="lab", warm_torch=False).run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert "v: next view" in _screen(pilot.app)  # wide enough for the long title
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -312,19 +350,28 @@ async def test_the_memory_view_shows_the_newest_study_of_any_name(home: Path) ->
         assert "study memory" in shown_text(app.query_one("#lab-memory-table"))
         # g: the vanishing gradient, in the studio too (a student's review found it in the shell alone)
         await pilot.press("right_square_bracket")  # m1, whose cells recorded gradients
+        await settle(pilot)
+        # the footer names what `g` brings next (it said "Gradients" on every chart), and [ as well as ]
+        footer = _screen(app).splitlines()[-1]
+        assert "g Grads at init" in footer and "[ ] Study" in footer, footer
         await pilot.press("g")
         await settle(pilot)
         table = shown_text(app.query_one("#lab-memory-table"))
         assert pane.memory_chart == "init" and "T−t=1: " in table and "rnn" in table, table
+        assert "g Grads trained" in _screen(app).splitlines()[-1]
         chart = app.query_one("#lab-memory-chart")
-        drawn = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
+        drawn = "\n".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
         assert "T − t" in drawn
+        # the log axis ticks at whole powers of ten, not plotext's "-0.00" for 1
+        assert "-0.00" not in drawn and " 1┤" in drawn, drawn
         await pilot.press("g")
         await settle(pilot)
         assert pane.memory_chart == "trained" and "T−t=1:" in shown_text(app.query_one("#lab-memory-table"))
+        assert "g Recall" in _screen(app).splitlines()[-1]
         await pilot.press("g")
         await settle(pilot)
         assert pane.memory_chart == "accuracy" and "T=5:" in shown_text(app.query_one("#lab-memory-table"))
+        assert "g Grads at init" in _screen(app).splitlines()[-1]
         assert errors(app) == []
 
 

@@ -156,6 +156,8 @@ def test_every_pane_key_has_a_command_in_the_palette() -> None:
         for binding in cls.BINDINGS
         if not binding.action.startswith(not_commands)
         and f"app.pane_action('{pane}', '{binding.action}')" not in listed
+        # one key, several footer labels (the Lab's g and s): the command runs the action bare
+        and f"app.pane_action('{pane}', '{binding.action.split('(')[0]}')" not in listed
     ]
     assert missing == []
     assert {f"app.show_pane('{pane}')" for pane in ("corpus", "model", "train", "compose", "lab")} <= listed

@@ -43,7 +43,7 @@ the form; `e` measures the training speed on this machine; `t` starts a run with
 |---|---|
 | `Space` | show / hide the highlighted run in the chart (overlay several to compare) |
 | `v` | cycle the chart: loss · perplexity · learning rate · characters/s |
-| `s` | stop the highlighted run (it writes a checkpoint first) |
+| `s` | stop the highlighted run (it writes a checkpoint first); the footer offers it while a run started here trains |
 | `r` | resume the highlighted run |
 | `n` | new run (set it up in the Model pane) |
 | `a` | attach any run folder, e.g. one copied from a server (remembered until `x`) |
@@ -114,13 +114,13 @@ the last row) and its long-memory claim.
 |---|---|
 | `↑` `↓` then `t` | pick RNN, LSTM, GRU or BiLSTM and train it on the 8,000 train digits (1,500 steps at the rate the study picked for the cell, under a CPU-minute) |
 | `Space` | overlay the highlighted run's accuracy and loss curves with the others |
-| `s` | stop the highlighted run (it writes a checkpoint first) |
+| `s` | stop the highlighted run (it writes a checkpoint first); the footer offers it while a run started here trains |
 | `v` | next view: curves · a digit read row by row · confusion matrix · long-memory chart |
 | `→` `←` | (digit view) read one more row / one fewer: the rows read are lit, ten bars show P(class) |
 | `p` | (digit view) play the rows one by one |
 | `]` `[` | next / previous digit; in the confusion view, the next misclassified digit; in the memory view, the next saved study (`lab memory run --name` keeps several) |
 | `w` | (digit view) only the digits the model gets wrong |
-| `g` | (memory view) the gradient norms ‖∂L_T/∂h_t‖ against T − t, at initialisation, then after training: the vanishing gradient |
+| `g` | (memory view) the gradient norms ‖∂L_T/∂h_t‖ against T − t (a log scale), at initialisation, then after training, then recall again: the vanishing gradient; the footer names the chart it brings |
 | `e` | (digit and confusion views) read the highlighted run's newest best checkpoint again |
 
 The same from a shell: `tangstudio lab digits train|eval|show` and `tangstudio lab memory run|show`.

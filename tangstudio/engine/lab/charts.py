@@ -123,13 +123,37 @@ def memory_text_charts(
         plt.theme("clear")
         plt.plot_size(width, height)
         series = gradient_curves(study, when, color)
-        for rel, _label, style in reversed(series):
-            plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], **style)
+        plot_gradient_curves(plt, series, legend=False)
         plt.title(gradient_title(when, study, width))
         plt.xlabel("T − t")
         legend = _legend([(label, style) for _rel, label, style in series], color)
         charts.append(_finish(plt.build(), color) + "\n" + legend)
     return charts
+
+
+def plot_gradient_curves(
+    plt: Any, curves: list[tuple[list[float], str, dict[str, Any]]], legend: bool = True
+) -> None:
+    """`gradient_curves` into a plotext figure on a log scale: the first (rnn) drawn last, on top,
+    and the y ticks whole powers of ten (plotext's own read 1 as "-0.00"). `legend`: plotext's own
+    (the terminal's charts print theirs under the chart)."""
+    logs = [[math.log10(v) for v in rel] for rel, _, _ in curves]
+    for (_, label, style), log in reversed(list(zip(curves, logs))):
+        plt.plot(list(range(len(log))), log, **({"label": label} if legend else {}), **style)
+    ticks = decade_ticks(min(map(min, logs)), max(map(max, logs)))
+    plt.yticks(ticks, [decade_label(k) for k in ticks])
+
+
+def decade_ticks(low: float, high: float, most: int = 6) -> list[int]:
+    """Whole powers of ten (as log10 values) from `high` down to `low`, at most `most` of them."""
+    top, bottom = math.ceil(high), math.floor(low)
+    step = max(1, math.ceil((top - bottom) / (most - 1)))
+    return list(range(top, bottom - 1, -step))
+
+
+def decade_label(k: int) -> str:
+    """10^k as a chart's tick: 1, 10, 100, 1e-5."""
+    return str(10**k) if 0 <= k <= 2 else f"1e{k}"
 
 
 def _legend(series: list[tuple[str, dict[str, Any]]], color: bool) -> str:
@@ -150,20 +174,21 @@ def _legend(series: list[tuple[str, dict[str, Any]]], color: bool) -> str:
 
 def _gradient_title(when: str, distance: int, cell_path: bool, width: int) -> str:
     """The longest title that fits: plotext drew none at all for one wider than the chart. With an
-    LSTM's C_t drawn the title says each curve is over its own end value, not over ‖∂L_T/∂h_T‖."""
+    LSTM's C_t drawn the title says each curve is over its own end value, not over ‖∂L_T/∂h_T‖. The
+    axis is logarithmic, its ticks powers of ten (plot_gradient_curves)."""
     label = "at initialisation" if when == "init" else "after training"
     short = "initial" if when == "init" else "trained"
     if cell_path:
         titles = [
-            f"log10 ‖∂L_T/∂h_t‖, ‖∂L_T/∂C_t‖, each ÷ its value at t = T · {short} (T={distance})",
-            f"log10 ‖∂L/∂h_t‖, ‖∂L/∂C_t‖ ÷ value at t = T · {short}",
+            f"‖∂L_T/∂h_t‖, ‖∂L_T/∂C_t‖, each ÷ its value at t = T · {short} (T={distance})",
+            f"‖∂L/∂h_t‖, ‖∂L/∂C_t‖ ÷ value at t = T · {short}",
         ]
     else:
         titles = [
-            f"log10 ‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖ against T − t, {label} (T={distance})",
-            f"log10 ‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ · {short} (T={distance})",
+            f"‖∂L_T/∂h_t‖ / ‖∂L_T/∂h_T‖ against T − t, {label} (T={distance})",
+            f"‖∂L/∂h_t‖ / ‖∂L/∂h_T‖ · {short} (T={distance})",
         ]
-    return next((t for t in titles if len(t) <= width - 4), f"log10 gradient · {short}")
+    return next((t for t in titles if len(t) <= width - 4), f"gradient norms · {short}")
 
 
 def gradient_curves(

@@ -44,6 +44,8 @@ def draw_curves(
 
 
 MEMORY_CHARTS = ("accuracy", "init", "trained")  # `g` steps through them: recall, then ∂L/∂h_t
+# what the footer calls `g` when it brings each chart
+NEXT_CHART_LABELS = {"init": "Grads at init", "trained": "Grads trained", "accuracy": "Recall"}
 GRADIENT_AT = (10, 25, 50)  # the distances T − t the table gives, then T − 1 (docs/study.md's table)
 
 
@@ -125,12 +127,15 @@ def draw_memory(
 
 
 def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> None:
-    """log10 ‖∂L_T/∂h_t‖ (an LSTM's ‖∂L_T/∂C_t‖ dotted) over its value at t = T, against T − t, and
+    """‖∂L_T/∂h_t‖ (an LSTM's ‖∂L_T/∂C_t‖ dotted) over its value at t = T, against T − t, and
     under it the ratios at a few distances: the seed's vanishing gradient, in the studio as well
     as in `lab memory show` (a student's review found it in the shell alone)."""
-    import math
-
-    from tangstudio.engine.lab.charts import cell_path_note, gradient_curves, gradient_title
+    from tangstudio.engine.lab.charts import (
+        cell_path_note,
+        gradient_curves,
+        gradient_title,
+        plot_gradient_curves,
+    )
 
     plt = chart.plt
     curves = gradient_curves(study, when)
@@ -139,8 +144,7 @@ def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> 
         chart.refresh()
         lines.append("run it again with tangstudio lab memory run to record them", style="dim")
         return
-    for rel, label, style in reversed(curves):  # the first (rnn) drawn last, on top
-        plt.plot(list(range(len(rel))), [math.log10(v) for v in rel], label=label, **style)
+    plot_gradient_curves(plt, curves)
     plt.title(gradient_title(when, study, max(40, chart.size.width)))
     plt.xlabel("T − t")
     chart.refresh()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,7 +27,7 @@ from textual.widgets import ContentSwitcher, Label, OptionList, SelectionList, S
 from textual_plotext import PlotextPlot
 
 from tangstudio.studio.panes.base import Pane
-from tangstudio.studio.panes.lab.charts import MEMORY_CHARTS, draw_curves, draw_memory
+from tangstudio.studio.panes.lab.charts import MEMORY_CHARTS, NEXT_CHART_LABELS, draw_curves, draw_memory
 from tangstudio.studio.panes.lab.digits import ROWS, Browse, confusion_view, digit_view
 from tangstudio.studio.panes.lab.run_list import NO_RUNS, RunList
 from tangstudio.studio.panes.lab.training import LabProcess, ended, start_run
@@ -35,11 +36,25 @@ from tangstudio.studio.widgets.lab_views import LabRun
 ARCHS = ("rnn", "lstm", "gru", "bilstm")
 VIEWS = ("curves", "digit", "confusion", "memory")
 CONFUSION_SIDE_BY_SIDE = 76  # the view's width from which the mistake and its digit fit beside the matrix
+# Each view's title, longest first: the first that fits its row is shown (ViewTitle). The short
+# ones keep what the footer does not say (w); at 80 columns the long ones were cut with "…".
 VIEW_TITLES = {
-    "curves": "accuracy and loss · line: train, dots: val",
-    "digit": "a test digit read row by row · ← → one row · p play · [ ] digit · w mistakes only",
-    "confusion": "test confusion matrix (rows: truth) · [ ] browse the misclassified digits",
-    "memory": "long memory: recall after T steps, g its gradients (tangstudio lab memory run)",
+    "curves": (
+        "accuracy and loss · line: train, dots: val · v: next view",
+        "accuracy and loss · line: train, dots: val",
+    ),
+    "digit": (
+        "a test digit read row by row · ← → one row · p play · [ ] digit · w mistakes only",
+        "a test digit, row by row · w: mistakes only",
+    ),
+    "confusion": (
+        "test confusion matrix (rows: truth) · [ ] browse the misclassified digits",
+        "rows: truth, columns: read · [ ] the misread",
+    ),
+    "memory": (
+        "long memory: recall after T steps, g its gradients (tangstudio lab memory run)",
+        "recall after T steps · g: its gradients",
+    ),
 }
 POLL_S = 0.5
 SCAN_EVERY = 8
@@ -49,19 +64,42 @@ BROWSING = ("digit", "wrong_only")  # actions of the views that browse test digi
 MEMORY_ONLY = ("study", "memory_chart")  # the memory view's: [ ] the saved studies, g the charts
 
 
+class ViewTitle(Static):
+    """The shown view's name and the longest of its titles that fits the row (VIEW_TITLES)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.view = VIEWS[0]
+
+    def show(self, view: str) -> None:
+        self.view = view
+        self.refresh()
+
+    def render(self) -> Text:
+        name = f" {self.view} "
+        width = self.content_size.width - len(name) - 1
+        titles = VIEW_TITLES[self.view]
+        title = next((t for t in titles if cell_len(t) <= width), titles[-1])
+        return Text.assemble((name, "reverse"), " ", (title, "dim"))
+
+
 class LabPane(Pane):
     BINDINGS = [
         Binding("t", "train", "Train"),
-        Binding("s", "stop", "Stop"),
+        # Stop is offered while a run started here trains (the memory view's footer overflowed 80
+        # columns); the hidden one answers `s` at other times with why nothing stops
+        Binding("s", "stop(True)", "Stop"),
+        Binding("s", "stop", "Stop", show=False),
         Binding("v", "cycle_view", "View"),
         Binding("right,l", "row(1)", "Row", key_display="→"),
         Binding("left,h", "row(-1)", "Row ←", show=False),
         Binding("p", "play", "Play"),
-        Binding("right_square_bracket", "digit(1)", "Digit", key_display="]"),
+        Binding("right_square_bracket", "digit(1)", "Digit", key_display="[ ]"),
         Binding("left_square_bracket", "digit(-1)", "Prev digit", show=False),
-        Binding("right_square_bracket", "study(1)", "Study", key_display="]"),
+        Binding("right_square_bracket", "study(1)", "Study", key_display="[ ]"),
         Binding("left_square_bracket", "study(-1)", "Prev study", show=False),
-        Binding("g", "memory_chart", "Gradients"),
+        # one `g` a chart, the footer naming the chart it brings (check_action offers the next one)
+        *(Binding("g", f"memory_chart('{chart}')", label) for chart, label in NEXT_CHART_LABELS.items()),
         Binding("w", "wrong_only", "Mistakes", show=False),
         Binding("e", "reload", "Reload model", show=False),
     ]
@@ -88,7 +126,7 @@ class LabPane(Pane):
                 yield SelectionList[str](id="lab-runs")
                 yield Static(id="lab-details")
             with Vertical(id="lab-main"):
-                yield Static(id="lab-view-title")
+                yield ViewTitle(id="lab-view-title")
                 with ContentSwitcher(initial="lab-curves", id="lab-views"):
                     with Vertical(id="lab-curves"):
                         yield PlotextPlot(id="lab-acc-chart")
@@ -138,13 +176,20 @@ class LabPane(Pane):
         none behind the too-small notice (Pane.check_action)."""
         if not super().check_action(action, parameters):
             return False
+        if action == "stop" and parameters:  # the footer's Stop: while a run started here trains
+            return bool(self.processes)
         if action in DIGIT_ONLY:
             return self.view == "digit"
         if action in BROWSING:
             return self.view in ("digit", "confusion")
         if action in MEMORY_ONLY:
+            if action == "memory_chart" and parameters:
+                return self.view == "memory" and parameters[0] == self._next_chart()
             return self.view == "memory"
         return True
+
+    def _next_chart(self) -> str:
+        return MEMORY_CHARTS[(MEMORY_CHARTS.index(self.memory_chart) + 1) % len(MEMORY_CHARTS)]
 
     def when_shown(self, first: bool) -> None:
         self.scan()
@@ -194,6 +239,7 @@ class LabPane(Pane):
             if process.poll() is None:
                 continue
             del self.processes[name]
+            self.refresh_bindings()
             message, failed = ended(name, process)
             if failed:
                 self.notify(message, title="Lab", severity="error", timeout=12)
@@ -234,11 +280,7 @@ class LabPane(Pane):
     def _show_view(self) -> None:
         self.query_one("#lab-views", ContentSwitcher).current = f"lab-{self.view}"
         self.refresh_bindings()  # the footer offers this view's keys (check_action)
-        self.query_one("#lab-view-title", Static).update(
-            Text.assemble(
-                (f" {self.view} ", "reverse"), " ", (VIEW_TITLES[self.view] + " · v: next view", "dim")
-            )
-        )
+        self.query_one("#lab-view-title", ViewTitle).show(self.view)
         self.refresh_details()
         self.browse.position = 0  # each view starts at its first digit, the confusion view fully read
         self.browse.rows_read = ROWS if self.view == "confusion" else 0
@@ -272,12 +314,14 @@ class LabPane(Pane):
         self.notify("No memory study yet: run one with tangstudio lab memory run.", timeout=5)
         return True
 
-    def action_memory_chart(self) -> None:
-        """Recall against T, then the gradient norms at initialisation and after training."""
+    def action_memory_chart(self, chart: str = "") -> None:
+        """`chart`, or the next one: recall against T, then the gradient norms at initialisation and
+        after training."""
         if self._no_study_yet():
             return
-        self.memory_chart = MEMORY_CHARTS[(MEMORY_CHARTS.index(self.memory_chart) + 1) % len(MEMORY_CHARTS)]
+        self.memory_chart = chart or self._next_chart()
         self.draw_memory_study()
+        self.refresh_bindings()  # the footer names the chart `g` brings next
 
     def action_study(self, step: int) -> None:
         """Another saved memory study: `--name` keeps several, and the newest hid the others."""
@@ -406,6 +450,7 @@ class LabPane(Pane):
             self.notify(f"could not start training: {exc}", title="Lab", severity="error")
             return
         self.processes[process.name] = process
+        self.refresh_bindings()  # Stop in the footer
         self.run_list.highlight(self.run_list.add(self.runs_root / process.name, show=True))
         self.notify(
             f"training {process.name}: {arch} 1×128, {lab.TRAIN_STEPS:,} steps, one thread", title="Lab"
@@ -414,7 +459,7 @@ class LabPane(Pane):
             self.browse.view = "curves"
             self._show_view()
 
-    def action_stop(self) -> None:
+    def action_stop(self, _offered: bool = False) -> None:
         run = self.highlighted()
         process = self.processes.get(run.name) if run else None
         if process is None:
