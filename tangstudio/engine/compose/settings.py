@@ -37,7 +37,9 @@ MAX_STRENGTH = 10.0
 # Each line drawn LINE_DRAFTS times, the likeliest kept (craft/line_drafts.py), and the critic's best
 # of DEFAULT_CANDIDATES such poems (generate --candidates): the best expected reader score on val
 # within 1.5 s for a titled 七律, whose guidance reads the model twice (12 × 1: 1.1 s, critic 2.03;
-# 8 × 2: 1.4–1.5 s, 2.03; untitled 12 × 1 and 8 × 2 both 2.07; docs/quality.md, "Fifth stop").
+# 8 × 2: 1.4–1.5 s, 2.03; untitled 12 × 1 and 8 × 2 both 2.07; docs/quality.md, "Fifth stop"). Drafts
+# written side by side since brought a titled 七律 to 1.04–1.11 s; 24 drafts (1.35 s) would add 0.05
+# to the critic for 5 points of distinct-2 ("Twentieth stop"), so 12 keeps the margin.
 DEFAULT_CANDIDATES = 1
 LINE_DRAFTS = 12
 MAX_LINE_DRAFTS = 64
