@@ -165,6 +165,24 @@ def cli(*args: str, home: Path, columns: int = 120) -> subprocess.CompletedProce
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "low, high, expected",
+    [
+        (-0.6, 0.0, [0, -1]),  # one decade: still a scale (plotext's own ticks read -0.00)
+        (-3.2, 0.0, [0, -1, -2, -3, -4]),
+        (-23.0, 0.2, [1, -4, -9, -14, -19, -24]),  # every value inside the ticks' span
+        (-44.9, 0.0, [0, -9, -18, -27, -36, -45]),
+    ],
+)
+def test_gradient_chart_ticks_are_powers_of_ten_spanning_the_values(low, high, expected):
+    from tangstudio.engine.lab.charts import decade_label, decade_ticks
+
+    ticks = decade_ticks(low, high)
+    assert ticks == expected
+    assert ticks[0] >= high and ticks[-1] <= low and len(ticks) <= 6
+    assert [decade_label(k) for k in (1, 0, -5)] == ["10", "1", "1e-5"]
+
+
 def test_digits_train_eval_show_and_resume_through_the_cli(home):
     out = cli(
         "lab",

@@ -204,6 +204,16 @@ async def test_the_row_pointer_stands_left_of_the_digit_and_each_view_offers_its
     assert "View" in footer
 
 
+class _Training:
+    """A Lab run's process that is still training, as the pane polls it."""
+
+    def poll(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        pass
+
+
 @sync
 async def test_at_80_columns_each_view_title_and_footer_fit(home: Path) -> None:
     """A TUI review: at 80 columns the views' titles were cut with "…" (the digit view's lost its
@@ -232,6 +242,16 @@ async def test_at_80_columns_each_view_title_and_footer_fit(home: Path) -> None:
         await pilot.press("s")
         await settle(pilot)
         assert any("not training from this studio" in n.message for n in app._notifications)
+        # while a run started here trains, Stop takes Train's place, and every footer still fits
+        pane.processes["lab-rnn"] = _Training()
+        pane.refresh_bindings()
+        for view in ("curves", "digit", "confusion", "memory"):
+            await settle(pilot)
+            assert pane.view == view
+            footer = _screen(app).splitlines()[-1].rstrip()
+            assert footer.endswith("? Help") and "s Stop" in footer and "t Train" not in footer, footer
+            await pilot.press("v")
+        pane.processes.clear()
     async with create_app(pane="lab", warm_torch=False).run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         assert "v: next view" in _screen(pilot.app)  # wide enough for the long title

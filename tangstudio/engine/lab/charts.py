@@ -141,14 +141,21 @@ def plot_gradient_curves(
     for (_, label, style), log in reversed(list(zip(curves, logs))):
         plt.plot(list(range(len(log))), log, **({"label": label} if legend else {}), **style)
     ticks = decade_ticks(min(map(min, logs)), max(map(max, logs)))
+    plt.ylim(ticks[-1], ticks[0])  # plotext draws only the ticks inside its range: end on ticks
     plt.yticks(ticks, [decade_label(k) for k in ticks])
 
 
 def decade_ticks(low: float, high: float, most: int = 6) -> list[int]:
-    """Whole powers of ten (as log10 values) from `high` down to `low`, at most `most` of them."""
+    """Whole powers of ten (as log10 values) from the one at or above `high` down to the one at or
+    below `low`, evenly spaced, at most `most` of them and at least two."""
     top, bottom = math.ceil(high), math.floor(low)
-    step = max(1, math.ceil((top - bottom) / (most - 1)))
-    return list(range(top, bottom - 1, -step))
+    if bottom == top:
+        bottom -= 1
+    step = math.ceil((top - bottom) / (most - 1))
+    ticks = list(range(top, bottom - 1, -step))
+    if ticks[-1] > bottom:  # the step overshot: one more below, so every value is inside
+        ticks.append(ticks[-1] - step)
+    return ticks
 
 
 def decade_label(k: int) -> str:

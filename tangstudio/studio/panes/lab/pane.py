@@ -85,9 +85,11 @@ class ViewTitle(Static):
 
 class LabPane(Pane):
     BINDINGS = [
-        Binding("t", "train", "Train"),
-        # Stop is offered while a run started here trains (the memory view's footer overflowed 80
-        # columns); the hidden one answers `s` at other times with why nothing stops
+        # While a run started here trains the footer offers Stop in Train's place (at 80 columns
+        # there is no room for both); `t` still trains (the hidden binding), as the side says.
+        Binding("t", "train(True)", "Train"),
+        Binding("t", "train", "Train", show=False),
+        # the hidden Stop answers `s` when nothing trains, with why nothing stops
         Binding("s", "stop(True)", "Stop"),
         Binding("s", "stop", "Stop", show=False),
         Binding("v", "cycle_view", "View"),
@@ -176,8 +178,8 @@ class LabPane(Pane):
         none behind the too-small notice (Pane.check_action)."""
         if not super().check_action(action, parameters):
             return False
-        if action == "stop" and parameters:  # the footer's Stop: while a run started here trains
-            return bool(self.processes)
+        if action in ("stop", "train") and parameters:  # the footer's: Stop while a run trains, else Train
+            return bool(self.processes) == (action == "stop")
         if action in DIGIT_ONLY:
             return self.view == "digit"
         if action in BROWSING:
@@ -439,7 +441,7 @@ class LabPane(Pane):
 
     # Training --------------------------------------------------------------------------------
 
-    def action_train(self) -> None:
+    def action_train(self, _offered: bool = False) -> None:
         from tangstudio.studio.panes import lab  # the budget is read at call time: a test shortens it
 
         archs = self.query_one("#lab-archs", OptionList)
