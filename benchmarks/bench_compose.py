@@ -103,37 +103,17 @@ def _measure(cls, loaded, index, poems: int, clock=time.perf_counter) -> dict[st
     }
 
 
-def _one_by_one(composer, m: int) -> list:
-    """line_drafts.best_rest_of_line as it was before the drafts were written side by side: the
-    same drafts (the same streams), each written on the composer and taken back, one model step
-    of one row at a time."""
-    import math
-
-    from tangstudio.engine.compose.craft import line_drafts as L
-
-    start, rules = len(composer.history), L.DraftRules.of(composer)
-    best: list = []
-    best_score = -math.inf
-    for stream in L.draft_streams(composer.generator, m):
-        saved, composer.generator = composer.generator, stream
-        L.write_rest_of_line(composer)
-        composer.generator = saved
-        score = L.line_score(composer.history, start, rules)
-        taken = composer.taken_back(start)
-        if score > best_score or not best:
-            best_score, best = score, taken
-    return best
-
-
 def _drafted_poems_ms(fast, index, poems: int, one_by_one: bool) -> tuple[float, list[str]]:
     """Median ms of a titled 七律 at the defaults (each line the best of 12 drafts, title guidance:
     what `generate --title` writes), and the poems, so both ways can be checked to agree."""
+    from functools import partial
+
     from tangstudio.engine.compose.craft import line_drafts
     from tangstudio.engine.compose.generator import Composer
     from tangstudio.engine.compose.settings import ComposeSettings
 
     side_by_side = line_drafts.best_rest_of_line
-    line_drafts.best_rest_of_line = _one_by_one if one_by_one else side_by_side
+    line_drafts.best_rest_of_line = partial(side_by_side, side_by_side=not one_by_one)
     try:
         times, texts = [], []
         for seed in range(poems + 1):

@@ -200,3 +200,40 @@ def test_m_drafts_cost_m_model_steps_a_character_and_the_kept_one_is_not_run_aga
         lm.model.step = step
     # the start token, then each character but the poem's last in each of the three drafts of its line
     assert len(calls) == 1 + 3 * (len(result.text) - 1)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"form": "free"},  # drafts end at different steps; a draft may end the poem
+        {"form": "wujue", "acrostic": "山水"},  # forced places inside the drafted lines' poem
+        {"form": "qijue", "title": "山月", "prefix": "月"},
+    ],
+    ids=["free", "acrostic", "titled-prefix"],
+)
+@pytest.mark.parametrize("m", [2, 5])  # 2: below BATCH_FROM untitled (single steps); 5: batched
+def test_whole_poems_side_by_side_are_the_poems_written_one_by_one(monkeypatch, settings, m):
+    from functools import partial
+
+    import torch
+
+    from tangstudio.engine.compose.craft import line_drafts
+
+    peaked = tiny_lm(build_vocab(["山水月风萧花"], 60), seed=3)
+    with torch.no_grad():
+        peaked.model.head.V.weight.mul_(4.0)
+
+    def poems() -> list[tuple[str, list[float]]]:
+        out = []
+        for seed in range(4):
+            result = composer(peaked, seed=seed, line_drafts=m, **settings).finish()
+            out.append((result.text, [s.model_prob for s in result.steps]))
+        return out
+
+    together = poems()
+    monkeypatch.setattr(line_drafts, "best_rest_of_line", partial(best_rest_of_line, side_by_side=False))
+    apart = poems()
+    assert [text for text, _ in together] == [text for text, _ in apart]
+    for (_, a), (_, b) in zip(together, apart):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+    assert len({text for text, _ in together}) > 1

@@ -115,14 +115,19 @@ def write_side_by_side(drafts: list[Composer]) -> None:
         drafts[0].read_together(waiting)
 
 
-def best_rest_of_line(composer: Composer, m: int) -> list[tuple[Any, StepInfo]]:
+def best_rest_of_line(composer: Composer, m: int, side_by_side: bool = True) -> list[tuple[Any, StepInfo]]:
     """The best of m drafts of the rest of the current line, as Composer.taken_back gives it (each
     step with the model state after it); the composer is left where it was, but for its random
-    stream, which seeds the drafts'."""
+    stream, which seeds the drafts'. `side_by_side` False writes the same drafts one after another,
+    a model step of one row at a time: the benchmark's baseline, and the tests' reference."""
     start = len(composer.history)
     rules = DraftRules.of(composer)
     drafts = [composer.fork(stream) for stream in draft_streams(composer.generator, m)]
-    write_side_by_side(drafts)
+    if side_by_side:
+        write_side_by_side(drafts)
+    else:
+        for draft in drafts:
+            write_rest_of_line(draft)
     best: list[tuple[Any, StepInfo]] = []
     best_score = -math.inf
     for draft in drafts:
