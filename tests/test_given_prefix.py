@@ -48,3 +48,38 @@ def test_nothing_given_is_never_blamed_on_given_characters(lm) -> None:
     c = composer(lm, form="wujue", seed=0, prefix=PREFIX, rhyme=False, line_drafts=1)
     c.finish()
     assert not [n for n in c.backoffs if "no 平 rhyme" in n]  # rhyme off: nothing to say about it
+
+
+def _strict_faults(poem: str, form: str) -> list[tuple[int, int]]:
+    result = check_poem(poem, form)
+    return [(i, j) for i, line in enumerate(result.lines) for j, c in enumerate(line.chars) if not c.ok]
+
+
+@pytest.mark.parametrize(
+    "given, form, allowed",
+    [
+        # 床前明月光: 光 (平) ends line 1 where the only strict variant left wants 仄
+        ({"prefix": "床前明月光，"}, "wujue", lambda i, j: i == 0),
+        # 秋 (平) opens line 3 where the strict pattern wants 仄: an acrostic's place
+        ({"acrostic": "春夏秋冬"}, "qijue", lambda i, j: j == 0),
+    ],
+    ids=["prefix", "acrostic"],
+)
+def test_under_strict_tones_a_breaking_given_character_is_forgiven_only_where_it_stands(
+    given, form, allowed
+) -> None:
+    """A poet's review: one given character that broke the strict pattern turned strict tones off
+    for the rest of the poem (22 of 36 strict acrostic poems broke it where nothing was given; here,
+    10 of 12 of the shipped model's, for each of these two). The characters after it keep it now."""
+    vocab = build_vocab(["床前明月光", "春夏秋冬"], 200)
+    lm = tiny_lm(vocab, seed=1)
+    broke_where_given = 0
+    for seed in range(8):
+        c = composer(lm, form=form, seed=seed, tones="strict", line_drafts=1, **given)
+        poem = c.finish().text
+        faults = _strict_faults(poem, form)
+        assert all(allowed(i, j) for i, j in faults), (seed, poem, faults)
+        broke_where_given += bool(faults)
+        if faults:
+            assert any("break the strict tone pattern" in note for note in c.backoffs), c.backoffs
+    assert broke_where_given  # the given characters do break it: the test reaches the forgiving

@@ -140,6 +140,10 @@ class CState:
     # a relaxed step broke) is kept for the characters that follow, not dropped with every tone rule.
     forgiven: int = 0
     unrhymed: tuple[int, ...] = ()  # lines (from 1) a given character ended off every 平 rhyme group
+    # Places where a given character (a prefix's, an acrostic's) broke every strict variant still
+    # possible: forgiven there, and the strict pattern kept for what follows (a poet's review: one
+    # acrostic character turned strict tones off for the rest of the poem).
+    strict_broken: int = 0
 
 
 def start_state(plan: Plan) -> CState:
@@ -499,19 +503,28 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
         done = plan.length is not None and s.pos + 1 >= plan.length
         return replace(s, pos=s.pos + 1, line=s.line + 1, col=0, line_text="", last=ch, done=done)
     strict, loose, groups, used = s.strict, s.loose, s.groups, s.rhymes_used
-    forgiven, unrhymed = s.forgiven, s.unrhymed
+    forgiven, unrhymed, strict_broken = s.forgiven, s.unrhymed, s.strict_broken
     first_groups = s.first_groups
     if plan.regulated:
         line_end = s.col == plan.chars_per_line - 1
         given = plan.fixed.get(s.pos) == token_id  # a prefix's: the person's, not the composer's
         # the composer's own characters as heard; a person's in any reading, as the checker reads them
         t = tables.given_tones(token_id, line_end) if given else tables.tones_at(token_id, line_end)
-        strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
+        fit_strict = tuple(i for i in strict if fits(plan.variants[i].lines[s.line][s.col], t))
         kept = tuple(i for i in loose if fits(plan.variants[i].loose_lines[s.line][s.col], t))
         if kept or not loose:
             loose = kept
         else:  # it broke them all: forgiven, and the patterns go on guiding the rest of the poem
             forgiven += given
+        if fit_strict or not strict:
+            strict = fit_strict
+        else:
+            # A character the composer did not choose freely (given, an acrostic's, a relaxed step)
+            # broke every strict variant: forgiven there, and the rest follows the strict pattern of
+            # the variants the loose rule still allows, which agree with the line ends (the rhyme)
+            # so far. The person's are counted for the notes (a relaxed step says so in its own).
+            strict = loose
+            strict_broken += given or (s.col == 0 and s.line < len(plan.acrostic_ids))
         if s.line == 0 and s.col == plan.chars_per_line - 1:
             first_groups = tables.groups_of[token_id]
             if first_groups:  # a reader may hear it rhyme (长 read cháng): not to end a rhyme line again
@@ -541,6 +554,7 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
         first_groups,
         forgiven,
         unrhymed,
+        strict_broken,
     )
 
 

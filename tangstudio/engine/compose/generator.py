@@ -115,8 +115,12 @@ def backoff_notes(
     """What the poem could not keep: each step's own notes, then the tone pattern and the rhyme that
     given characters broke (the loose pattern is never lost: constraints.advance forgives them)."""
     notes = [n for s in history for n in s.notes]
-    if regulated and tones == "strict" and not last.strict and last.loose and last.pos > 0:
-        notes.append("the strict tone pattern could not be kept (given characters break it)")
+    if regulated and tones == "strict" and last.strict_broken:
+        places = f"{last.strict_broken} place{'s' if last.strict_broken > 1 else ''}"
+        notes.append(
+            f"given characters break the strict tone pattern at {places}; the characters written after "
+            "them keep it"
+        )
     if regulated and tones != "off" and last.forgiven:
         places = f"{last.forgiven} place{'s' if last.forgiven > 1 else ''}"
         notes.append(
