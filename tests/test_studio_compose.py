@@ -108,6 +108,25 @@ async def test_lock_line_one_and_reroll_line_three(trained_runs: Path, home: Pat
         assert after[:16] == before[:16]  # lines 1 and 2 byte for byte
         assert after != before and len(after) == len(before)
         assert "locked" in shown_text(pane.query_one("#poem"))
+        # A locked last line is written back as given by a reroll above it; Backspace then took the
+        # last choice before it and the locked line with it, the mark left on new text (a poet's
+        # review). Now Backspace and a candidate key leave it, and say why.
+        pane.session.cursor = len(after) - 1
+        await pilot.press("l")
+        assert pane.session.locked == {0, 3}
+        pane.session.cursor = 17
+        await pilot.press("r")
+        kept = pane.poem_text()
+        assert kept[24:] == after[24:] and kept[:16] == before[:16]
+        for key in ("backspace", "3"):
+            shown = len(app.notices)
+            await pilot.press(key)
+            assert pane.poem_text() == kept, key
+            assert any("line 4 is locked" in m for _s, _t, m in app.notices[shown:]), app.notices[shown:]
+        pane.session.cursor = len(kept) - 1
+        await pilot.press("l")  # unlocked: now Backspace takes the last choice back
+        await pilot.press("backspace")
+        assert len(pane.poem_text()) < len(kept)
 
 
 @sync

@@ -184,15 +184,32 @@ class CausalSession(_EngineSession):
         return None
 
     def pick(self, index: int) -> str | None:
-        if self.engine.last_choice() is None:
+        last = self.engine.last_choice()
+        if last is None:
             return "press Space first: then 1–0 replace the sampled character."
+        self._keep_locked_from(last)
         self.engine.retake(index)
         self.cursor = None
         return None
 
     def undo(self) -> None:
+        self._keep_locked_from(self.engine.last_choice())
         self.engine.take_back()
         self.cursor = None
+
+    def _keep_locked_from(self, index: int | None) -> None:
+        """Refuse (TangError) a change that takes back the text from `index` on when it holds a
+        locked line: after a reroll a locked last line is written back as given, so Backspace took
+        the last choice before it and the locked line with it, and the mark stayed on new text (a
+        poet's review). A person unlocks the line first."""
+        from tangstudio.engine.errors import TangError
+
+        if index is None:
+            return
+        line = sum(1 for c in self.text[:index] if c in LINE_MARKS)
+        held = sorted(k for k in self.locked if k >= line)
+        if held:
+            raise TangError(f"line {held[0] + 1} is locked: unlock it first (l), then take it back")
 
     def move(self, delta: int) -> None:
         n = len(self.text)
