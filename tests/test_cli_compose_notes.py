@@ -49,10 +49,12 @@ def test_a_short_acrostic_says_which_lines_start_freely(heads: str, home: Path) 
     text = tangstudio("generate", "-m", "tiny-gru", "--form", "wulv", "--acrostic", heads[:2], "-n", "1",
                       "--seed", "1", home=home)  # fmt: skip
     assert text.returncode == 0, text.stderr
+    # a note about the settings, on stderr: a pipe gets only the poems (an engineer's review)
     assert (
-        text.stdout.splitlines()[0]
+        text.stderr.splitlines()[0]
         == f"the acrostic {heads[:2]} opens lines 1-2 of 8; lines 3-8 start freely"
     )
+    assert text.stdout.startswith("#1 ")
 
 
 def test_a_refused_acrostic_prints_its_error_alone(heads: str, home: Path) -> None:

@@ -182,6 +182,12 @@ def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp
         (["train", "--headless", "--forget-bias", "20", "--run", "f"], "--forget-bias must be between"),
         # An engineer's review: "," named no form and trained on every poem.
         (["train", "--headless", "--forms", ",", "--run", "v"], "--forms ',' names no form"),
+        (["train", "--headless", "--forms", "", "--run", "v"], "--forms '' names no form"),  # unset $VAR
+        # accepted and saved, but models/bilstm.py reads none of them (an engineer's review)
+        (
+            ["train", "--headless", "--arch", "bilstm", "--weight-drop", "0.5", "--locked", "--run", "b"],
+            "--weight-drop, --locked: the AWD-LSTM regularisers apply to rnn, lstm and gru, not to bilstm",
+        ),
     ]
     for args, message in cases:
         result = cli(*args, home=home)
@@ -479,6 +485,19 @@ def test_a_resume_never_writes_over_a_run_it_cannot_continue(tiny_corpus, home):
     assert meta.read_text(encoding="utf-8") == "[]" and state()[1] == before[1]
 
 
+def test_a_run_whose_checkpoints_are_all_gone_is_not_sent_to_init_from(tiny_corpus, home):
+    """An engineer's review: with checkpoints/ deleted the refusal advised --init-from, which then
+    failed ("has no checkpoint yet"): the advice is given only where best/ is there to start from."""
+    import shutil
+
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "g", home=home)
+    assert made.returncode == 0, made.stderr
+    shutil.rmtree(home / "runs" / "g" / "checkpoints")
+    out = cli("train", "--headless", "--run", "g", "--resume", "--steps", "4", home=home)
+    assert out.returncode == 2 and "train a new run" in out.stderr, out.stderr
+    assert "--init-from" not in out.stderr
+
+
 def test_a_run_killed_before_its_first_checkpoint_still_starts_over(tiny_corpus, home):
     """What the refusal above must not catch: nothing saved, so a resume begins at step 0."""
     made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "z", home=home)
@@ -613,3 +632,18 @@ def test_replacing_a_corpus_runs_were_trained_on_is_refused_unless_asked(tiny_co
     )
     fresh = cli("corpus", "import", str(tiny_corpus_file), "--name", "other", "--force", home=home)
     assert "note:" not in fresh.stdout
+
+
+def test_a_checkpoint_that_does_not_fit_its_config_names_what_differs(tiny_corpus, home):
+    """An engineer's review: config.toml edited by hand (hidden 32 → 64) gave "its checkpoint does
+    not fit the configured model (Error(s) in loading state_dict for CausalCharLM:)", naming nothing."""
+    made = cli("train", "--headless", "--arch", "gru", *SMALL, "--steps", "2", "--run", "e", home=home)
+    assert made.returncode == 0, made.stderr
+    config = home / "runs" / "e" / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    hidden = next(line for line in text.splitlines() if line.startswith("hidden ="))
+    size = int(hidden.split("=")[1])
+    config.write_text(text.replace(hidden, f"hidden = {2 * size}"), encoding="utf-8")
+    out = cli("train", "--headless", "--run", "e", "--resume", "--steps", "4", home=home)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert f"hidden {size} in the checkpoint, {2 * size} configured" in out.stderr, out.stderr

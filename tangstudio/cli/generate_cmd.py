@@ -350,13 +350,13 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console, print_table, prob_style
+    from tangstudio.cli.render import console, err_console, print_table, prob_style
     from tangstudio.engine.corpus.poem import split_clauses
     from tangstudio.engine.hanzi import LINE_MARKS
     from tangstudio.engine.prosody.checker import fault_name
 
-    for note in notes:
-        console.print(f"[dim]{note}[/dim]")
+    for note in notes:  # about the settings, not the poems: a pipe gets only the poems (README)
+        err_console.print(f"[dim]{note}[/dim]")
     for k, r in enumerate(results, 1):
         found = forms.find(r.form)
         head = Text(f"#{k} {found.zh if found else r.form}", style="bold")

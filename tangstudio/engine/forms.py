@@ -159,7 +159,7 @@ def parse_many(spec: str | Iterable[str] | None) -> frozenset[str] | None:
     if spec is None:
         return None
     names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
-    if not names and isinstance(spec, str) and spec.strip():  # "," named nothing, and trained on all
+    if not names and isinstance(spec, str):  # "," or "" (an unset shell variable) trained on all
         raise TangError(
             f"--forms {spec!r} names no form; choose all, regulated, or any of {', '.join(NAMES)}"
         )

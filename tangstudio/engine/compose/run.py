@@ -62,7 +62,7 @@ def compose_stream(
         novelty = index_for_model(loaded)
         if novelty is None:
             notes.append("the model's training corpus is not available here: copied lines were not checked")
-    trained_on = parse_many(loaded.meta.get("forms"))
+    trained_on = parse_many(loaded.meta.get("forms") or None)  # "" in runs saved before it was refused
     if trained_on is not None and settings.form not in trained_on:
         only = f"this model was trained on {loaded.meta.get('forms')} verse only"
         notes.append(

@@ -261,9 +261,8 @@ def resume_refusal(run: RunDir) -> str | None:
     if not any(e.get("event") == "checkpoint" and e.get("kind") == "last" for e in events):
         return None
     where = f" (best/ at step {metas['best'].get('step')})" if "best" in metas else ""
-    instead = "train a new run" + (
-        "" if run.config().get("kind") == LAB else f", with --init-from {name} to start from its best"
-    )
+    init_from = "best" in metas and run.config().get("kind") != LAB  # --init-from reads best/
+    instead = "train a new run" + (f", with --init-from {name} to start from its best" if init_from else "")
     return (
         f"run {name} has no last/ checkpoint to resume from, though it saved checkpoints{where}: "
         f"a resume would start it over and overwrite them; {instead}"

@@ -179,6 +179,15 @@ class TrainConfig:
                 raise TangError(f"--{name.replace('_', '-')} must be in [0, 1) (got {getattr(self, name)})")
         if self.weight_drop and self.impl != "fused":
             raise TangError("--weight-drop needs the fused kernels (--impl fused)")
+        awd = {
+            "--dropout-in": self.dropout_in,
+            "--weight-drop": self.weight_drop,
+            "--embed-dropout": self.embed_dropout,
+            "--locked": self.locked,
+        }
+        if self.arch == "bilstm" and any(awd.values()):  # models/bilstm.py reads none of them
+            used = ", ".join(flag for flag, value in awd.items() if value)
+            raise TangError(f"{used}: the AWD-LSTM regularisers apply to rnn, lstm and gru, not to bilstm")
         for name in ("title_drop", "plan_drop", "keyword_drop"):
             if not 0 <= getattr(self, name) <= 1:
                 raise TangError(f"--{name.replace('_', '-')} must be in [0, 1] (got {getattr(self, name)})")

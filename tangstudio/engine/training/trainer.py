@@ -199,7 +199,7 @@ class Trainer:
             except RuntimeError as exc:
                 raise TangError(
                     f"run {cfg.run!r}: its checkpoint does not fit the configured model "
-                    f"({str(exc).splitlines()[0]})"
+                    f"({_misfit(resume['meta'].get('model'), self.model_config, exc)})"
                 ) from None
         elif source is not None:
             transplant(model, source, data.vocab)
@@ -536,3 +536,22 @@ def checkpoint_meta(trainer: Trainer, epoch_f: float, val: dict[str, Any]) -> di
         "train_config": cfg.to_dict(),
         "created": now_iso(),
     }
+
+
+def _misfit(saved: Any, configured: Any, exc: RuntimeError) -> str:
+    """What differs between the checkpoint's model and the configured one: the fields by name
+    (config.toml edited, another run's checkpoints copied in), else torch's first specific line.
+    Its first line alone ("Error(s) in loading state_dict for CausalCharLM:") said nothing."""
+    from dataclasses import asdict
+
+    if isinstance(saved, dict):
+        wanted = asdict(configured)
+        differ = [
+            f"{k} {saved[k]} in the checkpoint, {wanted[k]} configured"
+            for k in wanted
+            if k in saved and saved[k] != wanted[k]
+        ]
+        if differ:
+            return "; ".join(differ)
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[1] if len(lines) > 1 else lines[0] if lines else "the weights' shapes differ"
