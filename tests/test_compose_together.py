@@ -178,6 +178,21 @@ def test_a_rerolled_first_line_rhymes_with_the_locked_lines_below_or_ends_ze(lm)
         assert t.ze_end[end1] or (t.groups_of[end1] & t.groups_of[end2]), (seed, c.text)
 
 
+def test_a_reroll_does_not_end_a_line_on_the_rhyme_a_locked_line_below_holds(lm):
+    """A poet's review: line 8 locked (…清), line 5 rerolled, and line 6 came back on 清 (重韵):
+    the rhymes already used counted only the lines above. At line 6's end the locked line's rhyme is
+    now kept out of the draw, as a rhyme used above is, while the group has other characters."""
+    for seed in range(4):
+        c = _composer(lm, form="wulv", seed=seed, temperature=1.3, line_drafts=1)
+        c.finish()
+        locked_end = c.text[46]  # line 8's rhyme (8 lines of 5 characters and a mark)
+        c.reroll(4, {7})
+        assert c.text[46] == locked_end
+        c.undo(len(c.history) - (6 * 5 + 4))  # back to line 6's last character
+        judged = c.judge(locked_end)
+        assert judged.prob == 0.0, (seed, c.text, judged)
+
+
 def test_a_first_line_end_refused_by_the_rhyme_below_says_so(lm):
     """Typing at line 1's end after a reroll under locked lines: a 平 character of another group was
     refused as "the pattern kept rhymes line 1 … in no 平 rhyme group", at loose tones. (A

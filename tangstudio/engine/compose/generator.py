@@ -660,6 +660,7 @@ class Composer:
         frame = self._frames[-1]
         s = frame.cstate
         groups, strict, loose, theme_left = s.groups, s.strict, s.loose, s.theme_left
+        used = s.rhymes_used
         m = self.plan.chars_per_line + 1
         for pos, token in keep.items():
             line, col = divmod(pos, m)
@@ -670,6 +671,7 @@ class Composer:
                     self.tables.groups_of[token] if groups is None else groups & self.tables.groups_of[token]
                 )
                 groups = narrowed or groups
+                used = used | {token}  # a rhyme the kept line holds: not to end a line above it again (重韵)
             theme_left = theme_left - {token}
             fit_strict = tuple(i for i in strict if fits(self.plan.variants[i].lines[line][col], t))
             fit_loose = tuple(i for i in loose if fits(self.plan.variants[i].loose_lines[line][col], t))
@@ -678,7 +680,7 @@ class Composer:
         self._frames[-1] = _Frame(
             frame.state,
             frame.logits,
-            replace(s, groups=groups, strict=strict, loose=loose, theme_left=theme_left),
+            replace(s, groups=groups, strict=strict, loose=loose, theme_left=theme_left, rhymes_used=used),
         )
 
     def finish(self) -> ComposeResult:
