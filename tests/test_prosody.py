@@ -359,3 +359,12 @@ def test_a_couplet_that_does_not_stick_is_named_where_it_is() -> None:
         "万里悲秋常作客，百年多病独登台。艰难苦恨繁霜鬓，潦倒新停浊酒杯。"
     )
     assert not [w for w in denggao.warnings if "失粘" in w]
+
+
+def test_a_ze_rhymed_quatrain_whose_first_line_ends_ping_does_not_mark_it_out_of_the_rhyme() -> None:
+    """A poet's review: 鹿柴 (空山不见人 … 响 … 上) was named 仄韵首句不入韵 while line 1 was marked
+    ✗ 十一真 (rhyme_position true, rhymes false): a line that is no rhyme place has no ✗."""
+    luzhai = check_poem("空山不见人，但闻人语响。返景入深林，复照青苔上。")
+    assert luzhai.variant == "仄韵首句不入韵"
+    assert [line.rhymes for line in luzhai.lines] == [None, True, None, True]
+    assert not luzhai.lines[0].rhyme_position and not any("首句出韵" in w for w in luzhai.warnings)

@@ -411,7 +411,9 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     # A pattern whose line 1 ends on 平 is the 首句入韵 one; if line 1 then is not in the rhyme, the
     # name must not say it rhymes: 借邻韵 when it ends in a neighbouring group (a licence), else
     # 出韵 (out of the rhyme) with a warning naming both groups; with no rhyme at all, no claim.
-    off_first = chosen is not None and chosen.first_line_rhymes and not first_rhymes
+    # A 仄-rhymed poem is judged by no 平 pattern: a line 1 ending 平 there (空山不见人) is simply
+    # 仄韵首句不入韵, not a first line out of the rhyme (a poet's review saw ✗ 十一真 beside that name).
+    off_first = chosen is not None and chosen.first_line_rhymes and not first_rhymes and ze_rhyme is None
     borrowed = off_first and rhyme_group is not None and bool(end_groups[0] & neighbours(rhyme_group))
     off_first = off_first and not borrowed
     # A 仄-rhymed poem's line 1 rhymes when it ends in that 仄 group (江雪's 绝, 九屑): marked so in its
