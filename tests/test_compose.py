@@ -288,10 +288,21 @@ def test_novelty_refuses_to_complete_a_corpus_line(lm):
     comp = _composer(lm, form="wujue", prefix="床前明月", seed=0, tones="off")
     comp.novelty = index
     assert all(c != "光" for c, _ in comp.preview().candidates)
-    with pytest.raises(TangError, match="not allowed"):
-        comp.choose("光")
     result = comp.finish()
     assert result.text[4] != "光" and result.copied_lines == []
+    # A person may write the line (a poet's review: typed, 白云生远岫 was refused, while the same
+    # words were accepted as a prefix); the composer never draws it, and the result names it.
+    comp = _composer(lm, form="wujue", prefix="床前明月", seed=0, tones="off")
+    comp.novelty = index
+    judged = comp.judge("光")
+    assert judged.fits and judged.prob == 0.0
+    comp.write("光")
+    assert comp.finish().copied_lines == ["床前明月光"]
+    # what else keeps a line end out of the draw is said as itself, not called novelty
+    comp = _composer(
+        lm, form="wujue", prefix="床前明月光，疑是地上霜。举头望明月，低头思故", seed=0, tones="off"
+    )
+    assert comp.judge("霜").reason == "霜 already ends a line of this poem: the same rhyme twice is 重韵"
     # With novelty off the corpus line may be completed, and the result says it was copied.
     comp = _composer(lm, form="wujue", prefix="床前明月", seed=0, novelty=False, tones="off")
     comp.novelty = index

@@ -648,7 +648,12 @@ def refusal(
     if borrowed:
         return None  # 首句借邻韵, and the tones allow it
     if s.col == (plan.n_chars or 0) - 1:
-        return f"{ch} would complete a line of the training corpus (novelty)"
+        if token in s.rhymes_used and rhyme is not None:
+            return f"{ch} already ends a line of this poem: the same rhyme twice is 重韵"
+        # What is left is the novelty check, which keeps the model from copying a corpus line, not a
+        # person from writing one (a poet's review: 白云生远岫 typed was refused, and accepted as a
+        # prefix); the result still names the line as shared with the corpus.
+        return None
     return f"{ch} is not allowed at {where}"
 
 
