@@ -244,6 +244,8 @@ async def test_w_saves_steps_as_the_cli_writes_them_with_the_models_probability(
     assert rows, "no row for the first character"
     model_p = rows[0].split("|")[4].strip()
     assert model_p and 0 < float(model_p) <= 1, rows[0]  # the "model p" column is filled
+    # three characters are no poem to judge: no "form ✗ · rhyme ✗ · tones ✗" (a poet's review)
+    assert document.get("check") is None and "✗" not in saved.with_suffix(".md").read_text("utf-8")
 
 
 # 9. The Model pane's LSTM advice, worded for the pane -----------------------------------------------

@@ -37,7 +37,8 @@ def save(session: Session | None, model: str, script: str) -> Said:
     try:
         from tangstudio.engine.prosody import check_poem
 
-        check = check_poem(text, form="auto", script=script).to_dict()
+        if session.done:  # half a poem read as a whole one was "form ✗ · rhyme ✗ · tones ✗" (a poet)
+            check = check_poem(text, form="auto", script=script).to_dict()
     except TangError:
         check = None  # an unfinished poem has no verdict; save it anyway
     try:
