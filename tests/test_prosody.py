@@ -368,3 +368,15 @@ def test_a_ze_rhymed_quatrain_whose_first_line_ends_ping_does_not_mark_it_out_of
     assert luzhai.variant == "仄韵首句不入韵"
     assert [line.rhymes for line in luzhai.lines] == [None, True, None, True]
     assert not luzhai.lines[0].rhyme_position and not any("首句出韵" in w for w in luzhai.warnings)
+
+
+def test_a_first_line_out_of_the_rhyme_is_a_named_fault() -> None:
+    """A poet's review: `generate --prefix 床前明月光， --rhyme-group 一东` printed "rhyme ✓" and no
+    fault, while `check` warned 首句出韵 (光 is 七阳): it is named beside 孤平, 三平尾 and 重韵."""
+    from tangstudio.engine.prosody.checker import fault_name
+
+    poem = check_poem("床前明月光，水上藕花红。此地不相见，依依千里中。")
+    assert poem.rhyme_group == "一东"
+    assert [fault_name(w) for w in poem.faults] == ["首句出韵"], poem.warnings
+    borrowed = check_poem("山深雪满空，古寺远闻钟。")  # 借邻韵: a licence, not a fault
+    assert not any(fault_name(w) == "首句出韵" for w in borrowed.warnings)

@@ -167,7 +167,9 @@ class CheckResult:
         return data
 
 
-FAULTS = ("孤平", "三平尾", "重韵")  # faults of 律 named beside the 二四六 verdict, not in it
+# faults of 律 named beside the 二四六 verdict, not in it; 首句出韵 too, which `generate` showed as
+# "rhyme ✓" when a prefix made it (a poet's review)
+FAULTS = ("孤平", "三平尾", "重韵", "首句出韵")
 
 
 def fault_name(warning: str) -> str | None:
@@ -175,6 +177,8 @@ def fault_name(warning: str) -> str | None:
     None: one reading of the warnings for `faults`, `check`'s verdict line and `generate`'s header."""
     if warning.startswith("重韵"):
         return "重韵"
+    if warning.startswith("line 1: 首句出韵"):  # "line 1: 首句出韵 — it ends on 平 …"
+        return "首句出韵"
     named = warning.rsplit(": ", 1)[-1]
     return named if named in FAULTS else None
 
