@@ -103,7 +103,7 @@ def test_generate_says_when_a_long_title_was_cut_and_is_silent_for_a_short_one(h
     base = ("generate", "-n", "1", "--form", "wujue", "--seed", "1", "--title")
     done = tangstudio(*base, LONG_TITLE, home=home)
     assert done.returncode == 0, done.stderr
-    said = [line for line in done.stdout.splitlines() if "cut" in line]
+    said = [line for line in done.stderr.splitlines() if "cut" in line]  # a note: stderr, not the poems
     assert said == [f"title cut to its first {MAX_TITLE} characters (of 26): {LONG_TITLE[:MAX_TITLE]}"]
     short = tangstudio(*base, LONG_TITLE[:MAX_TITLE], home=home)  # exactly the limit: nothing cut
     assert short.returncode == 0, short.stderr

@@ -363,3 +363,35 @@ async def test_a_run_trained_meanwhile_is_offered_when_the_model_list_is_reached
         await pilot.pause()
         assert any(str(v).endswith("later-gru") for v in offered()), offered()
         assert str(select.value).endswith("tiny-gru")  # the model in use stays chosen
+
+
+@sync
+async def test_at_80x24_a_lushi_follows_the_cursor_and_the_arrows_move_it(
+    trained_runs: Path, home: Path
+) -> None:
+    """A poet's review: at 80×24 a finished 七律's line 8 and verdict were below the fold, and ↑ ↓
+    scrolled the view while the cursor stayed (the container's own keys took the arrows)."""
+    from textual.widgets import Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing(size=(80, 24)) as (app, pilot, pane):
+        app.query_one("#cp-form", Select).value = "qilv"
+        await settle(pilot)
+        pane.focus_first()
+        while not pane.session.done:
+            pane.action_step()
+        await settle(pilot)
+        lines = pane.poem_text().replace("。", "，").split("，")
+        shown = _screen_text(app)
+        assert lines[7] in shown and "tones loose" in shown, shown  # the last line and the verdict
+        await pilot.press("up")
+        await settle(pilot)
+        assert pane.session.cursor is not None and pane.session.cursor < 56  # a line up
+        for _ in range(7):
+            await pilot.press("up")
+            await settle(pilot)
+        assert pane.session.cursor < 8 and lines[0] in _screen_text(app)  # the first line, in view
+
+
+def _screen_text(app) -> str:
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())

@@ -160,7 +160,7 @@ class PoemView(Static):
     state: reactive[PoemState] = reactive(PoemState, layout=True)
 
     def watch_state(self, state: PoemState) -> None:
-        self.show_poem(
+        shown = self.show_poem(
             list(state.chars),
             list(state.probs),
             state.form,
@@ -173,6 +173,24 @@ class PoemView(Static):
             pin_label=state.pin_label,
             locked=state.locked,
             rhyme_note=state.rhyme_note,
+        )
+        self.call_after_refresh(self._follow, shown, state.done and state.selected is None)
+
+    def _follow(self, rows: tuple[int, int], finished: bool) -> None:
+        """Keep the cursor's line in view in a scrolling parent (a 律诗 overflows 80×24): the line
+        being written or selected, and a finished poem's verdict under its last line."""
+        from textual.containers import ScrollableContainer
+        from textual.geometry import Region
+
+        parent = self.parent
+        if not isinstance(parent, ScrollableContainer):
+            return
+        if finished:
+            parent.scroll_end(animate=False, immediate=True)
+            return
+        top, height = rows
+        parent.scroll_to_region(
+            Region(0, self.virtual_region.y + top, 1, height), animate=False, immediate=True
         )
 
     def show_poem(
@@ -190,7 +208,9 @@ class PoemView(Static):
         pin_label: str = "",
         locked: tuple[int, ...] = (),
         rhyme_note: str = "",
-    ) -> None:
+    ) -> tuple[int, int]:
+        """Draw the poem; returns the first row and the height of the cursor's line (the selected
+        character's, else the one being written), for the view to follow."""
         text = "".join(chars)
         strips = gate_strips(gates, gate_names) if gates else None
         pin_scale = max((abs(v) for v in pin), default=0.0) or 1.0 if pin else 1.0
@@ -205,6 +225,8 @@ class PoemView(Static):
         out = Text()
         hanzi_index = 0
         clauses = split_clauses(chars)
+        rows = 2 + (len(strips) if strips else 0)  # a clause's characters, tones, and gate strips
+        at = next((n for n, ids in enumerate(clauses) if selected in ids), max(len(clauses) - 1, 0))
         for n, ids in enumerate(clauses):
             line, marks = Text(), Text()
             for i in ids:
@@ -264,6 +286,7 @@ class PoemView(Static):
             out.append("  ", style=f"on {diverging(1.0)}")
             out.append(" high", style="dim")
         self.update(out)
+        return at * rows, rows
 
 
 LEGEND = "平 level 仄 oblique 中 several readings"  # 中 fits either tone (help, `?`)

@@ -4,6 +4,7 @@ and Chinese characters typed or pasted into it become a `Typed` message for the 
 from __future__ import annotations
 
 from textual import events
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 
@@ -16,10 +17,24 @@ def is_han(char: str) -> bool:
 _NOT_LOST = object()
 
 
-class PoemScroll(VerticalScroll):
-    """The scrolling area around the poem view; the compose pane's keys act on it."""
+class PoemScroll(VerticalScroll, inherit_bindings=False):
+    """The scrolling area around the poem view; the compose pane's keys act on it.
+
+    The arrows are the pane's (they move the cursor by character and line): a 律诗 at 80×24
+    overflows, and the container's own ↑ ↓ then scrolled the view while the cursor stayed (a
+    poet's review). The view follows the cursor instead (PoemView); PageUp/PageDown, Home and End
+    still scroll."""
 
     can_focus = True
+    BINDINGS = [
+        Binding(key, action, show=False)
+        for key, action in (
+            ("home", "scroll_home"),
+            ("end", "scroll_end"),
+            ("pageup", "page_up"),
+            ("pagedown", "page_down"),
+        )
+    ]
     # What Textual moved the focus to when a Hide took it from here (_NOT_LOST: it did not).
     _focus_went_to: object = _NOT_LOST
 
