@@ -254,3 +254,28 @@ def test_a_run_killed_between_checkpoints_lists_the_step_it_resumes_from(trained
     console.print(_runs_table("runs", [run], lab=False))
     steps = [line.split() for line in console.export_text().splitlines()]
     assert any("6" in words for words in steps) and any(words[-2:] == ["4", "saved"] for words in steps)
+
+
+def test_a_run_without_its_config_is_shown_damaged_as_it_is_listed(trained):
+    """An engineer's review: with config.toml gone `runs list` showed the run damaged, and `runs
+    show` called it unknown. Both read it now; a folder that is no run at all is still unknown."""
+    from tangstudio.engine.runs.rundir import open_run, summarize
+
+    (trained / "config.toml").unlink()
+    assert {r.name: r for r in list_runs()}["g"].status == "damaged"
+    shown = summarize(open_run("g", damaged=True))
+    assert shown.status == "damaged" and any("config.toml is missing" in p for p in shown.problems)
+    with pytest.raises(TangError, match="unknown run"):
+        open_run("g")  # what trains or composes still needs its config
+    (trained.parent / "empty").mkdir()
+    with pytest.raises(TangError, match="unknown run"):
+        open_run("empty", damaged=True)
+
+
+def test_checkpoints_without_their_metrics_are_damaged_at_their_step(trained):
+    """An engineer's review: metrics.jsonl deleted, checkpoints at step 701: `runs list` said 0
+    steps, stopped."""
+    (trained / "metrics.jsonl").unlink()
+    listed = {r.name: r for r in list_runs()}["g"]
+    assert listed.status == "damaged" and listed.steps > 0
+    assert any(p.startswith("metrics.jsonl is missing") for p in listed.problems), listed.problems

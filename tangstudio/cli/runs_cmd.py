@@ -175,7 +175,7 @@ def show(
     from tangstudio.engine.runs.rundir import checkpoint_metas, summarize
     from tangstudio.engine.runs.schema import check_sample
 
-    handle = open_run(run)
+    handle = open_run(run, damaged=True)  # shown as far as it can be read, like `runs list`
     summary = summarize(handle)
     evals = read_kind(handle.metrics_path, "eval")  # streamed: train lines are never parsed or kept
     samples = read_jsonl_tail(handle.samples_path, check_sample).events[-3:]

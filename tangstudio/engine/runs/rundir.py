@@ -120,11 +120,18 @@ def run_path(name_or_path: str | Path) -> RunDir:
     return RunDir(paths.runs_dir() / check_name(text))
 
 
-def open_run(name_or_path: str | Path) -> RunDir:
+def open_run(name_or_path: str | Path, damaged: bool = False) -> RunDir:
+    """The run folder named; `damaged` also accepts one `runs list` lists without its config.toml
+    (an engineer's review: `runs list` showed it damaged and `runs show` called it unknown)."""
     run = run_path(name_or_path)
-    if not run.exists():
+    if not (run.exists() or (damaged and is_run_folder(run))):
         raise TangError(f"unknown run {str(name_or_path)!r} (no {run.config_path})")
     return run
+
+
+def is_run_folder(run: RunDir) -> bool:
+    """A run folder, if damaged: its config.toml, its metrics or its checkpoints are there."""
+    return run.exists() or os.path.lexists(run.metrics_path) or os.path.lexists(run.checkpoints)
 
 
 @dataclass
@@ -311,13 +318,24 @@ def summarize(run: RunDir, weights: tuple[str, ...] = ("best", "last")) -> RunSu
         weight_problems += missing_checkpoints(metrics.events)
     problems += meta_problems + weight_problems
     events = metrics.events
-    steps = max((e["step"] for e in events), default=0)
+    saved_at = [int(m["step"]) for m in metas.values() if isinstance(m.get("step"), int)]
+    steps = max([e["step"] for e in events] + saved_at, default=0)
+    # checkpoints without their log (deleted by hand) read "0 steps, stopped" (an engineer's review)
+    log_gone = bool(metas) and not os.path.lexists(run.metrics_path)
+    if log_gone:
+        problems.append(f"metrics.jsonl is missing (its checkpoints are at step {max(saved_at, default=0)})")
     evals = [e for e in events if e.get("event") == "eval" and e.get("val_loss") is not None]
     # The best is what best/ holds, never an evaluation whose save failed or was killed (issue 26).
     best = metas.get("best")
     done = [e for e in events if e.get("event") == "done"]
     damaged = bool(
-        meta_problems or weight_problems or metrics.damage or samples.damage or not config or unusable
+        meta_problems
+        or weight_problems
+        or metrics.damage
+        or samples.damage
+        or not config
+        or unusable
+        or log_gone
     )
     if damaged:
         status = "damaged"
@@ -399,6 +417,6 @@ def list_runs(kind: str | None = None) -> list[RunSummary]:
         run = RunDir(path)
         if path.name.startswith(".") or not path.is_dir():
             continue
-        if run.exists() or os.path.lexists(run.metrics_path) or os.path.lexists(run.checkpoints):
+        if is_run_folder(run):
             summaries.append(summarize(run))
     return [r for r in summaries if kind is None or r.kind == kind]
