@@ -217,6 +217,18 @@ def test_a_damaged_config_shows_the_run_damaged_as_runs_list_does(tmp_path: Path
             assert follower.status() == "damaged" and said in (follower.config_error or ""), (
                 follower.config_error
             )
+    # config.toml deleted under a logged run: damaged as `runs list` says (an engineer's review);
+    # a folder with nothing in it yet is a run still to start
+    (run / "config.toml").write_text(whole, encoding="utf-8")
+    follower = RunFollower(run)
+    follower.poll()
+    (run / "config.toml").unlink()
+    assert follower.poll() and follower.status() == "damaged" and "config.toml is missing" in follower.damage
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    waiting = RunFollower(fresh)
+    waiting.poll()
+    assert waiting.damage is None and waiting.status(alive=False) == "waiting"
 
 
 def test_the_model_pane_says_what_the_fused_kernels_add_to_the_equations_count() -> None:

@@ -106,6 +106,13 @@ class RunFollower:
             self.config_mtime = mtime
             self._read_config()
             changed = True
+        elif not mtime:
+            # The trainer writes config.toml before anything else: a log or checkpoints without it
+            # is a damaged run, as `runs list` says (an engineer's review), not one yet to start.
+            logged = (self.path / "metrics.jsonl").exists() or (self.path / "checkpoints").is_dir()
+            gone = f"{CONFIG} is missing" if logged else None
+            changed |= gone != self.config_error
+            self.config_mtime, self.config_error = 0, gone
         restarts = self._metrics.restarts
         events = self._metrics.read_new()
         if self._metrics.restarts != restarts:  # rewritten (a resume trims what it will redo)
