@@ -395,3 +395,31 @@ async def test_at_80x24_a_lushi_follows_the_cursor_and_the_arrows_move_it(
 
 def _screen_text(app) -> str:
     return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+
+
+def test_the_candidates_keep_their_percentages_whole_in_a_narrow_panel() -> None:
+    """A poet's review: at 80 columns a free poem's "⏎ end" candidate widened the character column
+    and the percentages were cut to "57.…"; the bars give way instead."""
+    import asyncio
+
+    from textual.app import App
+
+    from tangstudio.studio.widgets.prob_bars import PanelState, ProbBars
+
+    class Narrow(App):
+        CSS = "ProbBars { width: 30; }"
+
+        def compose(self):
+            yield ProbBars()
+
+    async def run() -> str:
+        app = Narrow()
+        async with app.run_test(size=(60, 12)) as pilot:
+            bars = app.query_one(ProbBars)
+            cands = (("<eos>", 0.571), ("山", 0.2), ("水", 0.1))
+            bars.panel = PanelState(3, cands, "<eos>", 0.1, message=None)
+            await pilot.pause()
+            return "\n".join(strip.text for strip in bars.render_lines(bars.region.reset_offset))
+
+    shown = asyncio.run(run())
+    assert "57.1%" in shown and "20.0%" in shown and "…" not in shown, shown

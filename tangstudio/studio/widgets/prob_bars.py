@@ -18,6 +18,7 @@ from tangstudio.bars import bar
 from tangstudio.studio.widgets.tint import tint
 
 KEYS = "1234567890"
+BAR_WIDTH = 14  # the candidates' bars, where the panel has the room
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class ProbBars(Static):
             self.clear(panel.message)
             return
         candidates = list(panel.candidates)[: panel.limit]
-        shown = step_renderable(panel.position, candidates, panel.chosen, panel.removed_mass)
+        shown = step_renderable(
+            panel.position, candidates, panel.chosen, panel.removed_mass, self._bar_width(candidates)
+        )
         if panel.notes:
             from rich.console import Group
 
@@ -58,13 +61,24 @@ class ProbBars(Static):
             shown = Group(shown, extra)
         self.update(shown)
 
+    def _bar_width(self, candidates: list[tuple[str, float]]) -> int:
+        """The bars' width that leaves the percentages whole: at 80 columns a free poem's "⏎ end"
+        widened the character column and the table cut the percentages to "57.…" (a poet's review)."""
+        from rich.cells import cell_len
+
+        room = self.content_size.width
+        if not room:
+            return BAR_WIDTH
+        widest = max((cell_len(_shown(char)) for char, _ in candidates), default=2)
+        return max(3, min(BAR_WIDTH, room - (1 + widest + 6 + 2 * 4)))  # key, char, percent, 4 paddings
+
     def show_step(
         self,
         position: int | None,
         candidates: list[tuple[str, float]],
         chosen: str | None,
         removed_mass: float | None = None,
-        bar_width: int = 14,
+        bar_width: int = BAR_WIDTH,
     ) -> None:
         self.update(step_renderable(position, candidates, chosen, removed_mass, bar_width))
 
@@ -82,7 +96,7 @@ def step_renderable(
     candidates: list[tuple[str, float]],
     chosen: str | None,
     removed_mass: float | None = None,
-    bar_width: int = 14,
+    bar_width: int = BAR_WIDTH,
 ) -> RenderableType:
     """The step as a title over a table of candidates with bars."""
     table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
