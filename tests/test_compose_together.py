@@ -272,6 +272,28 @@ def test_theme_that_cannot_fit_or_is_not_chinese_is_an_error(lm):
         _composer(lm, form="wujue", theme="moon")
 
 
+def test_a_typed_character_cannot_take_the_theme_characters_last_place(lm):
+    """A review: a person's line end was let through where only the theme character could still go
+    (the novelty exemption read every other refusal as novelty), and the poem ended without it."""
+    c = _composer(
+        lm,
+        form="wujue",
+        theme="月",
+        tones="off",
+        rhyme=False,
+        line_drafts=1,
+        prefix="春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多",
+    )
+    c.preview()
+    assert c._preview.allowed.mask.sum() == 1  # the last place, kept for 月
+    judged = c.judge("少")
+    assert judged.reason and "kept for the theme's 月" in judged.reason, judged
+    with pytest.raises(TangError, match="theme"):
+        c.write("少")
+    c.write("月")
+    assert c.done and c.text.endswith("月。")
+
+
 def test_theme_in_beam_search_too(lm):
     from tangstudio.engine.compose.beam import beam_search
 

@@ -279,3 +279,19 @@ def test_checkpoints_without_their_metrics_are_damaged_at_their_step(trained):
     listed = {r.name: r for r in list_runs()}["g"]
     assert listed.status == "damaged" and listed.steps > 0
     assert any(p.startswith("metrics.jsonl is missing") for p in listed.problems), listed.problems
+
+
+def test_runs_saved_before_a_setting_was_refused_still_read_as_they_trained():
+    """A review: `--forms ''` and a bilstm's AWD-LSTM options, accepted before they were refused,
+    made runs trained then "damaged" and unresumable; they read as what they did (every form; none)."""
+    from tangstudio.engine.runs.train_config import TrainConfig, stored_config
+
+    saved = TrainConfig(arch="bilstm", run="old").to_dict() | {
+        "forms": "",
+        "locked": True,
+        "embed_dropout": 0.1,
+    }
+    config = stored_config(saved)
+    assert config.forms == "all" and not config.locked and config.embed_dropout == 0.0
+    with pytest.raises(TangError, match="AWD-LSTM"):  # what a new run asks for is still refused
+        TrainConfig(arch="bilstm", run="new", locked=True).validate()

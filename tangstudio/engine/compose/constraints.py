@@ -610,6 +610,12 @@ def refusal(
         if plan.regulated:
             return f"{ch!r} cannot go at {where}: the form writes the punctuation itself"
         return f"{ch!r} cannot go at {where}"
+    if s.theme_left:  # the theme's last places (_theme): only its characters go here
+        theme = np.zeros_like(tables.hanzi)
+        theme[list(s.theme_left)] = True
+        if not bool((allowed.mask & ~theme).any()):
+            chars = "".join(vocab.itos[t] for t in sorted(s.theme_left))
+            return f"{where} is kept for the theme's {chars} (藏字): the poem has no later place for it"
     rhyme = _rhyme_mask(plan, tables, settings, s)
     borrowed = False
     if s.line == 0 and rhyme is not None and not bool(rhyme[token]):

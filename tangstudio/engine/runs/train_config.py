@@ -299,11 +299,16 @@ def stored_config(stored: dict[str, Any]) -> TrainConfig:
 
 def _legacy(stored: dict[str, Any]) -> dict[str, Any]:
     """What older versions accepted and a run may have recorded, read as it trained: a forget bias on
-    an RNN or GRU (which has no forget gate: it changed nothing) and `--forms ,` (every form)."""
+    an RNN or GRU (which has no forget gate: it changed nothing), `--forms ,` or `--forms ''` (every
+    form), and the AWD-LSTM regularisers on a bilstm (which never read them)."""
     out = dict(stored)
     if isinstance(out.get("arch"), str) and out["arch"] in ARCH_NAMES and not pairs_state(out["arch"]):
         out["forget_bias"] = 0.0
     forms = out.get("forms")
-    if isinstance(forms, str) and forms.strip() and not forms.replace(",", "").strip():
+    if isinstance(forms, str) and not forms.replace(",", "").strip():
         out["forms"] = "all"
+    if out.get("arch") == "bilstm":
+        out.update({name: 0.0 for name in ("dropout_in", "weight_drop", "embed_dropout") if name in out})
+        if "locked" in out:
+            out["locked"] = False
     return out
