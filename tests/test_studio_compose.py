@@ -423,3 +423,29 @@ def test_the_candidates_keep_their_percentages_whole_in_a_narrow_panel() -> None
 
     shown = asyncio.run(run())
     assert "57.1%" in shown and "20.0%" in shown and "…" not in shown, shown
+
+
+def test_the_poem_view_counts_the_rows_a_wrapped_line_takes() -> None:
+    """A review: a free poem's gate strips wrap at 40 columns (13 characters: 26 cells and a label),
+    and the view, counting one row a line, stopped following the cursor after line 5."""
+    import asyncio
+
+    from textual.app import App
+
+    from tangstudio.studio.widgets.poem_view import PoemView
+
+    class Narrow(App):
+        CSS = "PoemView { width: 20; }"
+
+        def compose(self):
+            yield PoemView()
+
+    async def run() -> tuple[int, int]:
+        app = Narrow()
+        async with app.run_test(size=(40, 10)) as pilot:
+            view = app.query_one(PoemView)
+            await pilot.pause()
+            view._lines = ["██" * 13 + "  L0 z (replaced)", "一二三", "█" * 20]
+            return view._screen_rows(1), view._screen_rows(3)
+
+    assert asyncio.run(run()) == (3, 5)  # 43 cells: 3 rows at 20 columns; then 1, and 20 cells: 1

@@ -158,6 +158,7 @@ class PoemView(Static):
     DEFAULT_CSS = "PoemView { height: auto; }"
 
     state: reactive[PoemState] = reactive(PoemState, layout=True)
+    _lines: list[str] = []  # the poem's lines as drawn last, before wrapping (_screen_rows)
 
     def watch_state(self, state: PoemState) -> None:
         shown = self.show_poem(
@@ -188,10 +189,22 @@ class PoemView(Static):
         if finished:
             parent.scroll_end(animate=False, immediate=True)
             return
-        top, height = rows
+        first, count = rows
+        top = self._screen_rows(first)
+        height = self._screen_rows(first + count) - top
         parent.scroll_to_region(
             Region(0, self.virtual_region.y + top, 1, height), animate=False, immediate=True
         )
+
+    def _screen_rows(self, lines: int) -> int:
+        """The rows the first `lines` lines of the poem take on screen, a long line wrapped (a
+        review: a free poem's gate strips wrap at 40 columns, and the view stopped following)."""
+        from math import ceil
+
+        from rich.cells import cell_len
+
+        width = max(self.content_size.width, 1)
+        return sum(max(1, ceil(cell_len(line) / width)) for line in self._lines[:lines])
 
     def show_poem(
         self,
@@ -209,8 +222,9 @@ class PoemView(Static):
         locked: tuple[int, ...] = (),
         rhyme_note: str = "",
     ) -> tuple[int, int]:
-        """Draw the poem; returns the first row and the height of the cursor's line (the selected
-        character's, else the one being written), for the view to follow."""
+        """Draw the poem; returns the first line and the number of lines of the cursor's clause (the
+        selected character's, else the one being written: its characters, tones and gate strips),
+        for the view to follow."""
         text = "".join(chars)
         strips = gate_strips(gates, gate_names) if gates else None
         pin_scale = max((abs(v) for v in pin), default=0.0) or 1.0 if pin else 1.0
@@ -286,6 +300,7 @@ class PoemView(Static):
             out.append("  ", style=f"on {diverging(1.0)}")
             out.append(" high", style="dim")
         self.update(out)
+        self._lines = out.plain.split("\n")
         return at * rows, rows
 
 
