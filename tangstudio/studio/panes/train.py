@@ -340,10 +340,8 @@ class TrainPane(Pane):
                 "done" if status == "finished" else format_duration(run.eta_s(running=status == "running")),
             ),
         ]
-        if run.damage:
-            rows.append(
-                ("problem", Text(run.damage, style="red", no_wrap=False))
-            )  # whole, wrapped: it says why
+        if run.damage:  # whole, wrapped: it says why
+            rows.append(("problem", Text(run.damage, style="red", no_wrap=False)))
         for label, value in rows:
             table.add_row(label, _one_line(value))
         details.update(table)

@@ -158,7 +158,7 @@ class PoemView(Static):
     DEFAULT_CSS = "PoemView { height: auto; }"
 
     state: reactive[PoemState] = reactive(PoemState, layout=True)
-    _lines: list[str] = []  # the poem's lines as drawn last, before wrapping (_screen_rows)
+    _lines: tuple[str, ...] = ()  # the poem's lines as drawn last, before wrapping (_screen_rows)
 
     def watch_state(self, state: PoemState) -> None:
         shown = self.show_poem(
@@ -300,7 +300,7 @@ class PoemView(Static):
             out.append("  ", style=f"on {diverging(1.0)}")
             out.append(" high", style="dim")
         self.update(out)
-        self._lines = out.plain.split("\n")
+        self._lines = tuple(out.plain.split("\n"))
         return at * rows, rows
 
 
