@@ -69,8 +69,9 @@ def test_under_strict_tones_a_breaking_given_character_is_forgiven_only_where_it
     given, form, allowed
 ) -> None:
     """A poet's review: one given character that broke the strict pattern turned strict tones off
-    for the rest of the poem (22 of 36 strict acrostic poems broke it where nothing was given; here,
-    10 of 12 of the shipped model's, for each of these two). The characters after it keep it now."""
+    for the rest of the poem (22 of 36 strict acrostic poems broke it where nothing was given; with
+    the shipped model at seeds 0–11, 10 of 12 for this acrostic and 9 of 12 for this prefix). The
+    characters after it keep it now."""
     vocab = build_vocab(["床前明月光", "春夏秋冬"], 200)
     lm = tiny_lm(vocab, seed=1)
     broke_where_given = 0
