@@ -380,3 +380,41 @@ def test_a_first_line_out_of_the_rhyme_is_a_named_fault() -> None:
     assert [fault_name(w) for w in poem.faults] == ["首句出韵"], poem.warnings
     borrowed = check_poem("山深雪满空，古寺远闻钟。")  # 借邻韵: a licence, not a fault
     assert not any(fault_name(w) == "首句出韵" for w in borrowed.warnings)
+
+
+def _crossed(text: str) -> list[str]:
+    return [c.char for line in check_poem(text).lines for c in line.chars if c.kind == "tone"]
+
+
+def test_a_poem_that_loses_its_stick_is_judged_couplet_by_couplet() -> None:
+    """One 失粘 or 失对 made one pattern for the whole poem measure the correct lines against the wrong
+    shape: 江上秋风起 got two ✗ when line 3 was at fault, 渭城曲 five (a poet's review). The fault is
+    named once; the lines are judged from their own opening; the verdict still fails."""
+    for text, fault in (
+        ("江上秋风起，孤舟夜色中。落日千山外，征鸿独向东。", "line 3: 失粘"),
+        ("江上秋风起，落叶满山红。客路千山外，归心夜夜东。", "line 2: 失对"),
+        ("渭城朝雨浥轻尘，客舍青青柳色新。劝君更尽一杯酒，西出阳关无故人。", "line 3: 失粘"),
+    ):
+        result = check_poem(text)
+        assert _crossed(text) == [], text
+        assert [w for w in result.warnings if "失" in w][0].startswith(fault)
+        assert not result.tones_loose_ok and not result.tones_strict_ok
+    # A line one character off its chain keeps the chain's pattern: the ✗ is on that character.
+    assert _crossed("天门中断楚江开，碧山东流至北回。两岸青山相对出，孤帆一片日边来。") == ["山"]
+
+
+def test_a_swapped_line_without_its_first_ping_says_which_rule() -> None:
+    """故人具鸡黍 is ✗ at its 1st character, a place the loose rule frees in other lines: the
+    warning names the 特拗 form's rule (a poet's review)."""
+    result = check_poem("故人具鸡黍，邀我至田家。绿树村边合，青山郭外斜。开轩面场圃，把酒话桑麻。待到重阳日，还来就菊花。")
+    assert _crossed(result.text) == ["故"]
+    assert any("特拗" in w and "「故」" in w for w in result.warnings)
+    assert not any("特拗" in w for w in check_poem(result.text.replace("故人", "孤人")).warnings)
+
+
+def test_a_line_passing_only_in_an_unheard_reading_is_not_strict() -> None:
+    """不 read 平 (fǒu) inside a line: the warning says the poets read it 仄 there, so the strict ✓
+    beside it contradicted it (a poet's review); the loose verdict keeps the reading."""
+    result = check_poem("独上高楼望远山，孤云片片向西还。江南三月人不识，夜夜思君不可攀。")
+    assert any("「不」 read 平" in w for w in result.warnings)
+    assert result.tones_loose_ok and not result.tones_strict_ok

@@ -93,7 +93,7 @@ def test_bad_input_is_one_line_exit_2(args: tuple[str, ...], message: str) -> No
 def test_without_colour_the_broken_places_are_listed_in_words() -> None:
     """A pipe has no red: the legend still said "red: breaks 二四六分明", and the broken character
     could not be found without --json (a poet's review)."""
-    done = run("白日依山尽，黄河入海流。欲穷千里目，登临万古楼。")
+    done = run("白日依山尽，黄河入海流。欲穷千里目，更上万古楼。")
     assert done.returncode == 0, done.stderr
     assert "✗ line 4, character 4: 古 is 仄, the pattern wants 平" in done.stdout
     assert "red:" not in done.stdout and "✗: breaks 二四六分明" in done.stdout

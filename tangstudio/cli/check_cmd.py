@@ -164,8 +164,8 @@ def show_check(result) -> None:
     parts.append(f"warnings {len(result.warnings)}")
     console.print(" · ".join(parts))
     marked = (
-        "✗: breaks 二四六分明 or the rhyme (listed above the warnings)"
+        "✗: breaks 二四六分明 (or a 特拗 line's 1st 平) or the rhyme (listed above the warnings)"
         if plain
-        else "red: breaks 二四六分明 or the rhyme; yellow: off the strict pattern where 一三五不论 allows it"
+        else "red: breaks 二四六分明 (or a 特拗 line's 1st 平) or the rhyme; yellow: off the strict pattern where 一三五不论 allows it"
     )
     console.print(f"[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; {marked}[/dim]")

@@ -26,7 +26,16 @@ from tangstudio.engine import forms
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.hanzi import CLAUSE_END, LOST, is_han
 from tangstudio.engine.prosody.groups import GROUPS, group_tone
-from tangstudio.engine.prosody.patterns import EITHER, PING, ZE, Variant, fits, free_positions, variants
+from tangstudio.engine.prosody.patterns import (
+    EITHER,
+    PING,
+    ZE,
+    Variant,
+    fits,
+    free_positions,
+    line_pattern,
+    variants,
+)
 from tangstudio.engine.prosody.tables import (
     end_tones,
     inner_tones,
@@ -325,7 +334,7 @@ def line_faults(line: list[frozenset[str]], rhyming: bool) -> list[str]:
     return out
 
 
-def _unstuck(lines: list[str], heard: list[list[frozenset[str]]]) -> list[str]:
+def _unstuck(lines: list[str], heard: list[list[frozenset[str]]]) -> list[tuple[int, str]]:
     """失对 and 失粘, named where they are. A couplet's second line opposes its first at the 2nd
     character (对), and the next couplet's first line sticks to the line before it (粘). Where they
     do not, no one pattern fits the poem and the breaks fall on the lines after it (渭城曲's line 4
@@ -343,15 +352,48 @@ def _unstuck(lines: list[str], heard: list[list[frozenset[str]]]) -> list[str]:
             opposed = tone != prior
             if not opposed:
                 found.append(
-                    f"line {i + 1}: 失对 — its 2nd character {lines[i][1]} is {tone}, as line {i}'s "
-                    f"{lines[i - 1][1]} is: a couplet's second line opposes its first"
+                    (i, f"line {i + 1}: 失对 — its 2nd character {lines[i][1]} is {tone}, as line {i}'s "
+                    f"{lines[i - 1][1]} is: a couplet's second line opposes its first")
                 )
         elif tone != prior and opposed:
             found.append(
-                f"line {i + 1}: 失粘 — its 2nd character {lines[i][1]} is {tone}, but line {i}'s "
-                f"{lines[i - 1][1]} is {prior}: a couplet's first line sticks to the line before it"
+                (i, f"line {i + 1}: 失粘 — its 2nd character {lines[i][1]} is {tone}, but line {i}'s "
+                f"{lines[i - 1][1]} is {prior}: a couplet's first line sticks to the line before it")
             )
     return found
+
+
+def _relaid(
+    chosen: Variant,
+    char_tones: list[list[frozenset[str]]],
+    heard: list[list[frozenset[str]]],
+    unstuck: set[int],
+) -> Variant:
+    """The patterns a poem that 失粘 or 失对 is judged by: line 1 by its own 2nd character, each
+    later line by 对 and 粘 from the line before it; a line named for breaking them may start afresh
+    from its own 2nd character, where that fits it better. One pattern for the whole poem measured
+    correct lines against the wrong shape: 江上秋风起 got two ✗ when line 3 was the one that 失粘,
+    and 渭城曲 five (a poet's review). A line one character off its chain (碧山东流至北回, 山 for 水)
+    keeps the chain's pattern: the ✗ then falls on that character. The fault is named once, by
+    `_unstuck`."""
+    length = len(chosen.lines[0])
+
+    def own(i: int, fallback: str) -> str:
+        second = heard[i][1] if len(heard[i]) > 1 else frozenset()
+        return next(iter(second)) if len(second) == 1 else fallback
+
+    def fit(i: int, second: str) -> tuple[int, int, int]:
+        pattern, free = _judged(line_pattern(length, second, chosen.lines[i][-1]), char_tones[i], heard[i])
+        loose, strict = _breaks(pattern, char_tones[i], free)
+        return loose, _breaks(pattern, heard[i], free)[0], strict
+
+    seconds = [min((chosen.start, own(0, chosen.start)), key=lambda second: fit(0, second))]
+    for i in range(1, len(chosen.lines)):
+        chained = seconds[-1] if i % 2 == 0 else (PING if seconds[-1] == ZE else ZE)
+        fresh = own(i, chained) if i in unstuck else chained
+        seconds.append(min((chained, fresh), key=lambda second: fit(i, second)))
+    lines = tuple(line_pattern(length, second, p[-1]) for second, p in zip(seconds, chosen.lines))
+    return Variant(chosen.form, seconds[0], chosen.first_line_rhymes, lines)
 
 
 def _unregulated_warning(lines: list[str]) -> str:
@@ -395,6 +437,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
 
     chosen: Variant | None = None
     loose_bad = strict_bad = 0
+    unstuck: list[tuple[int, str]] = []
     if regulated:
         # Fewest loose breaks first, then the variant that agrees with whether line 1 rhymes, then
         # fewest strict ones: a line 1 ending on a 中 character (否: 平 尤 or 仄 有) that does not
@@ -411,6 +454,12 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         wanted = first_rhymes or borrowing
         chosen = min(variants(form), key=lambda v: _preference(_score(v, char_tones, wanted, heard)))
         loose_bad, strict_bad, _ = _score(chosen, char_tones, wanted, heard)
+        if loose_bad and ze_rhyme is None:  # where one pattern fails, say where couplets stop sticking (失粘)
+            unstuck = _unstuck(lines, heard)
+            if unstuck:
+                chosen = _relaid(chosen, char_tones, heard, {i for i, _ in unstuck})
+                loose_bad, strict_bad, _ = _score(chosen, char_tones, wanted, heard)
+                loose_bad, strict_bad = loose_bad + len(unstuck), strict_bad + len(unstuck)
 
     # A pattern whose line 1 ends on 平 is the 首句入韵 one; if line 1 then is not in the rhyme, the
     # name must not say it rhymes: 借邻韵 when it ends in a neighbouring group (a licence), else
@@ -426,6 +475,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     ze_first = bool(ze_groups & rhyme_groups(lines[0][-1], script)) if ze_groups else False
     results: list[LineResult] = []
     warnings: list[str] = []
+    heard_off = 0
     if off_first and rhyme_group is not None and end_groups[0]:
         groups_heard = "/".join(_sorted_groups(end_groups[0]))
         warnings.append(
@@ -465,12 +515,19 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         # false there (中 ending an unrhymed line of 寻隐者不遇 is right, not "read 仄 at a 仄 end").
         if regulated and pattern is not None and ze_rhyme is None:
             lr.warnings = line_faults(heard[i], rhyming=pattern[-1] == PING)
+            head = len(line) - 5  # the swapped form's 1st 平, a place the loose rule frees elsewhere
+            if pattern[head:] == _SWAPPED["平平平仄仄"] and chars[head].kind == "tone":
+                lr.warnings.append(  # 故人具鸡黍 was ✗ under "breaks 二四六分明", at its 1st (a poet's review)
+                    f"拗 — the 特拗 line {pattern} needs 平 at character {head + 1}, and 「{line[head]}」 is 仄"
+                )
             if pattern[-1] == ZE and len(line_tones[-1]) > 1 and end_tones(line[-1], script) == {PING}:
                 lr.warnings.append(
                     f"「{line[-1]}」 read 仄 at a 仄 line end, but the Tang poets end lines on it as 平"
                 )
             if not any(c.kind == "tone" for c in chars):  # a line already broken says enough
-                lr.warnings += _rare_readings_inside(line, line_tones, pattern, free, script)
+                rare = _rare_readings_inside(line, line_tones, pattern, free, script)
+                lr.warnings += rare
+                heard_off += len(rare)  # passes only in a reading no one hears there: not strict (a poet's review)
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:
@@ -482,8 +539,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         results.append(lr)
     if regulated:  # a fault of regulated verse; free verse's rhyme places are only guessed
         warnings += _repeated_rhymes(lines, results)
-        if loose_bad and ze_rhyme is None:  # where one pattern fails, say where couplets stop sticking (失粘)
-            warnings += _unstuck(lines, heard)
+        warnings += [message for _, message in unstuck]
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
     second = heard[0][1] if len(lines[0]) > 1 else frozenset()
@@ -503,7 +559,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         rhyme_group=rhyme_group,
         first_line_rhymes=first_rhymes,
         tones_loose_ok=regulated and ze_rhyme is None and loose_bad == 0,
-        tones_strict_ok=regulated and ze_rhyme is None and strict_bad == 0,
+        tones_strict_ok=regulated and ze_rhyme is None and strict_bad == 0 and heard_off == 0,
         variant=variant_name,
         warnings=warnings,
         ze_rhyme=ze_rhyme,
