@@ -165,6 +165,24 @@ def test_acrostic_shorter_than_the_poem_and_in_free_form(lm):
     assert [line[0] for line in _lines(free.text)][:3] == ["山", "水", "花"]
 
 
+def test_an_acrostic_character_is_not_drawn_again_but_may_be_typed(vocab):
+    """A 藏头 character heads its line and is not heard again: 明月不相见，月明人独归 repeated two heads
+    (a poet's review). A model leaning hard on the heads, with no repetition penalty, still draws
+    none of them at a place of its own; a person may type one."""
+    favoured = _loaded(vocab, seed=3)
+    with torch.no_grad():
+        bias = favoured.model.head.bias if favoured.config.tied else favoured.model.head.V.bias
+        bias[[vocab.stoi[ch] for ch in "春夏秋冬"]] += 8.0
+    for seed in range(6):
+        text = _composer(favoured, form="qijue", acrostic="春夏秋冬", repeat_penalty=0.0, seed=seed).finish().text
+        assert [line[0] for line in _lines(text)] == list("春夏秋冬")
+        assert all(text.count(ch) == 1 for ch in "春夏秋冬"), text
+    comp = _composer(favoured, form="qijue", acrostic="春夏秋冬", repeat_penalty=0.0, tones="off", seed=0)
+    comp.write("春")
+    comp.write("秋")
+    assert comp.text == "春秋"
+
+
 def test_too_long_acrostic_names_the_forms_that_fit(lm):
     with pytest.raises(TangError, match=r"qijue has 4 lines; forms that fit: wulv, qilv, free"):
         _composer(lm, form="qijue", acrostic="春夏秋冬风花雪")

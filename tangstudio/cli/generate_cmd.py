@@ -109,8 +109,8 @@ def generate(
     repeat_penalty: float = typer.Option(
         REPEAT_PENALTY,
         "--repeat-penalty",
-        help="Make a character already in the poem exp(this) times less likely (0: off; 叠字 and given "
-        "characters spared).",
+        help="Make a character already in the poem exp(this) times less likely (0: off; 叠字 are spared, "
+        "as is a given character at its own place; an acrostic's characters are never drawn again).",
     ),
     duizhang: float = typer.Option(
         DUIZHANG,
