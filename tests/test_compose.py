@@ -174,7 +174,11 @@ def test_an_acrostic_character_is_not_drawn_again_but_may_be_typed(vocab):
         bias = favoured.model.head.bias if favoured.config.tied else favoured.model.head.V.bias
         bias[[vocab.stoi[ch] for ch in "春夏秋冬"]] += 8.0
     for seed in range(6):
-        text = _composer(favoured, form="qijue", acrostic="春夏秋冬", repeat_penalty=0.0, seed=seed).finish().text
+        text = (
+            _composer(favoured, form="qijue", acrostic="春夏秋冬", repeat_penalty=0.0, seed=seed)
+            .finish()
+            .text
+        )
         assert [line[0] for line in _lines(text)] == list("春夏秋冬")
         assert all(text.count(ch) == 1 for ch in "春夏秋冬"), text
     comp = _composer(favoured, form="qijue", acrostic="春夏秋冬", repeat_penalty=0.0, tones="off", seed=0)

@@ -145,3 +145,20 @@ def test_bad_strengths_and_candidates_get_one_line_and_exit_2(args, words):
     done = _generate("-n", "1", *args)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and words in done.stderr
+
+
+def test_best_of_k_lists_a_draft_drawn_twice_once():
+    """At a low temperature two of K drafts can be one poem: "best of 5" listed it twice (a poet's
+    review). Each different draft is listed once, with how many of the K it stands for."""
+    import json
+
+    done = _generate(
+        "-f", "wujue", "-n", "1", "-k", "4", "-t", "0.05", "--seed", "1", "--line-drafts", "1", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    drafts = json.loads(done.stdout)["poems"][0]["drafts"]
+    texts = [d["text"] for d in drafts]
+    assert len(set(texts)) == len(texts) < 4
+    assert sum(d["copies"] for d in drafts) == 4
+    plain = _generate("-f", "wujue", "-n", "1", "-k", "4", "-t", "0.05", "--seed", "1", "--line-drafts", "1")
+    assert f"(best of 4 drafts, {len(texts)} different)" in plain.stdout

@@ -207,7 +207,7 @@ def test_the_drafts_panel_shows_what_fits_and_says_how_many() -> None:
     from tangstudio.studio.panes.compose.drafts import Drafts, drafts_panel
 
     qilv = "春风一夜入楼台，夏日开筵对御杯。秋草在中何所似，冬云无处自相催。" * 2
-    ranked = [SimpleNamespace(text=qilv, critic={"critic": 3.0 - i / 10}) for i in range(5)]
+    ranked = [SimpleNamespace(text=qilv, copies=1, critic={"critic": 3.0 - i / 10}) for i in range(5)]
     found = Drafts(ranked, None)
     panel, shown = drafts_panel(found)
     assert shown == 5 and panel.message is not None and "fit here" not in panel.message

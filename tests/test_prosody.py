@@ -406,7 +406,9 @@ def test_a_poem_that_loses_its_stick_is_judged_couplet_by_couplet() -> None:
 def test_a_swapped_line_without_its_first_ping_says_which_rule() -> None:
     """故人具鸡黍 is ✗ at its 1st character, a place the loose rule frees in other lines: the
     warning names the 特拗 form's rule (a poet's review)."""
-    result = check_poem("故人具鸡黍，邀我至田家。绿树村边合，青山郭外斜。开轩面场圃，把酒话桑麻。待到重阳日，还来就菊花。")
+    result = check_poem(
+        "故人具鸡黍，邀我至田家。绿树村边合，青山郭外斜。开轩面场圃，把酒话桑麻。待到重阳日，还来就菊花。"
+    )
     assert _crossed(result.text) == ["故"]
     assert any("特拗" in w and "「故」" in w for w in result.warnings)
     assert not any("特拗" in w for w in check_poem(result.text.replace("故人", "孤人")).warnings)

@@ -375,7 +375,9 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
                     f"  {fault} ✗", style="bold red"
                 )  # a fault of 律 beside a tones ✓ (a poet's review)
         if r.critic is not None:
-            head.append(f"  critic {r.critic['critic']:.2f}/5 (best of {len(r.drafts)})", style="magenta")
+            from tangstudio.engine.compose.craft.best_of import of_k
+
+            head.append(f"  critic {r.critic['critic']:.2f}/5 (best of {of_k(r.drafts)})", style="magenta")
         console.print(head)
         if r.longest_shared is not None:  # its own line: beside the checks it wrapped at 80 columns
             span = f"{r.longest_shared} ({len(r.longest_shared)} characters)" if r.longest_shared else "—"

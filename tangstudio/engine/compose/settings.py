@@ -260,7 +260,8 @@ class ComposeResult:
     title: str = ""  # the title the model read ('' none)
     plan: list[str] = field(default_factory=list)  # the keyword each line was written after ('' none)
     critic: dict[str, Any] | None = None  # the critic's score and its terms (best of K: craft/best_of.py)
-    drafts: list[ComposeResult] = field(default_factory=list)  # best of K: all K, best first
+    drafts: list[ComposeResult] = field(default_factory=list)  # best of K: each different draft, best first
+    copies: int = 1  # best of K: how many of the K drafts came out as this text
 
     @property
     def backed_off(self) -> bool:
@@ -285,7 +286,13 @@ class ComposeResult:
             data["critic"] = self.critic
         if self.drafts:
             data["drafts"] = [
-                {"text": d.text, "seed": d.seed, "critic": d.critic, "check": _check_summary(d.check)}
+                {
+                    "text": d.text,
+                    "seed": d.seed,
+                    "copies": d.copies,
+                    "critic": d.critic,
+                    "check": _check_summary(d.check),
+                }
                 for d in self.drafts
             ]
         if with_steps:

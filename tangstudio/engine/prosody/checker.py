@@ -352,13 +352,19 @@ def _unstuck(lines: list[str], heard: list[list[frozenset[str]]]) -> list[tuple[
             opposed = tone != prior
             if not opposed:
                 found.append(
-                    (i, f"line {i + 1}: 失对 — its 2nd character {lines[i][1]} is {tone}, as line {i}'s "
-                    f"{lines[i - 1][1]} is: a couplet's second line opposes its first")
+                    (
+                        i,
+                        f"line {i + 1}: 失对 — its 2nd character {lines[i][1]} is {tone}, as line {i}'s "
+                        f"{lines[i - 1][1]} is: a couplet's second line opposes its first",
+                    )
                 )
         elif tone != prior and opposed:
             found.append(
-                (i, f"line {i + 1}: 失粘 — its 2nd character {lines[i][1]} is {tone}, but line {i}'s "
-                f"{lines[i - 1][1]} is {prior}: a couplet's first line sticks to the line before it")
+                (
+                    i,
+                    f"line {i + 1}: 失粘 — its 2nd character {lines[i][1]} is {tone}, but line {i}'s "
+                    f"{lines[i - 1][1]} is {prior}: a couplet's first line sticks to the line before it",
+                )
             )
     return found
 
@@ -527,7 +533,9 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             if not any(c.kind == "tone" for c in chars):  # a line already broken says enough
                 rare = _rare_readings_inside(line, line_tones, pattern, free, script)
                 lr.warnings += rare
-                heard_off += len(rare)  # passes only in a reading no one hears there: not strict (a poet's review)
+                heard_off += len(
+                    rare
+                )  # passes only in a reading no one hears there: not strict (a poet's review)
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:

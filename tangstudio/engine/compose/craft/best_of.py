@@ -39,7 +39,9 @@ def check_candidates(k: int, beam: int = 0) -> None:
 
 
 def rank(drafts: list[ComposeResult], critic: Critic, script: str) -> list[ComposeResult]:
-    """The drafts (one form) scored by the critic and sorted best first; scores kept on each."""
+    """The different drafts (one form) scored by the critic and sorted best first; scores kept on
+    each, and how many of the K came out the same (`copies`): at a low temperature two drafts can be
+    one poem, and "best of 5" listed it twice (a poet's review)."""
     if not drafts:
         return drafts
     scores = critic.score(
@@ -47,7 +49,23 @@ def rank(drafts: list[ComposeResult], critic: Critic, script: str) -> list[Compo
     )
     for draft, score in zip(drafts, scores):
         draft.critic = score
-    return sorted(drafts, key=lambda d: -(d.critic or {}).get("critic", 0.0))
+    distinct: dict[str, ComposeResult] = {}
+    for draft in sorted(drafts, key=lambda d: -(d.critic or {}).get("critic", 0.0)):
+        kept = distinct.setdefault(draft.text, draft)
+        if kept is not draft:
+            kept.copies += 1
+    return list(distinct.values())
+
+
+def drawn(ranked: list[ComposeResult]) -> int:
+    """How many drafts were drawn, the same ones counted each time (`rank` lists them once)."""
+    return sum(d.copies for d in ranked)
+
+
+def of_k(ranked: list[ComposeResult]) -> str:
+    """ "5 drafts" or "5 drafts, 4 different": what a best-of-K heading says it chose from."""
+    k = drawn(ranked)
+    return f"{k} drafts" + (f", {len(ranked)} different" if len(ranked) < k else "")
 
 
 def drafts_of(

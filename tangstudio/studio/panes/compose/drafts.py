@@ -38,7 +38,7 @@ def draw(loaded: Any, settings: Any, novelty: Any, k: int = STUDIO_K) -> Drafts:
     return Drafts(best.drafts or [best], seeded)
 
 
-HEAD = "best of {k} drafts · critic score 1–5"  # the critic: a blind reader's expected score
+HEAD = "best of {k} · critic score 1–5"  # the critic: a blind reader's expected score
 FOOT = "a number key takes a draft; any other key goes on"
 
 
@@ -60,8 +60,10 @@ def drafts_panel(drafts: Drafts, rows: int = 10_000, width: int = 10_000) -> tup
     def height(line: str) -> int:
         return max(1, -(-cell_len(line) // max(width, 1)))
 
+    from tangstudio.engine.compose.craft.best_of import of_k
+
     k = len(drafts.ranked)
-    head = HEAD.format(k=k)
+    head = HEAD.format(k=of_k(drafts.ranked))
     blocks = [
         [f"{key}  {(d.critic or {}).get('critic', 0.0):.2f}", *draft_rows(d.text)]
         for key, d in zip(KEYS, drafts.ranked)
@@ -87,6 +89,7 @@ def drafts_panel(drafts: Drafts, rows: int = 10_000, width: int = 10_000) -> tup
 
 def take(loaded: Any, drafts: Drafts, index: int, novelty: Any) -> Any:
     """A session holding draft `index`, rewritten at its seed (None for a key past the list)."""
+    from tangstudio.engine.compose.craft.best_of import drawn
     from tangstudio.studio.sessions import make_session
 
     if not 0 <= index < len(drafts.ranked):
@@ -97,7 +100,7 @@ def take(loaded: Any, drafts: Drafts, index: int, novelty: Any) -> Any:
         session.advance(drafted=True)  # as compose_best wrote it: each line the best of its drafts
     # where the poem came from, for the saved file (export.save says whether it was edited since)
     session.origin = {
-        "best_of": len(drafts.ranked),
+        "best_of": drawn(drafts.ranked),
         "draft": index + 1,
         "critic": (draft.critic or {}).get("critic"),
         "text": session.text,
