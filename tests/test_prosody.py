@@ -397,7 +397,7 @@ def test_a_poem_that_loses_its_stick_is_judged_couplet_by_couplet() -> None:
     ):
         result = check_poem(text)
         assert _crossed(text) == [], text
-        assert [w for w in result.warnings if "失" in w][0].startswith(fault)
+        assert next(w for w in result.warnings if "失" in w).startswith(fault)
         assert not result.tones_loose_ok and not result.tones_strict_ok
     # A line one character off its chain keeps the chain's pattern: the ✗ is on that character.
     assert _crossed("天门中断楚江开，碧山东流至北回。两岸青山相对出，孤帆一片日边来。") == ["山"]
