@@ -108,6 +108,21 @@ def test_minutes_budget_json_output_and_runs_show(tiny_corpus, home):
     assert "timed" in table.stdout and "finished" in table.stdout
 
 
+def test_a_diverged_runs_json_lines_are_strict_json(tiny_corpus, home):
+    """A run whose loss overflows wrote `"val_ppl": Infinity`, which JSON.parse and jq refuse (an
+    engineer's review): every line must parse with non-finite constants refused, null in their place."""
+    result = cli(
+        "train", "--headless", *SMALL, "--steps", "6", "--eval-every", "3", "--lr", "1e4", "--warmup", "1",
+        "--clip", "1e9", "--json", "--run", "diverged", home=home,
+    )  # fmt: skip
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    events = [json.loads(line, parse_constant=refuse) for line in result.stdout.splitlines()]
+    assert any(e.get("val_ppl", 0) is None for e in events if e["event"] == "eval"), events
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)])
 def test_signal_checkpoints_and_resume_finishes(tiny_corpus, home, sig, code):
     proc = subprocess.Popen(

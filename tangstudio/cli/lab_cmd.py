@@ -6,7 +6,6 @@ Every import of numpy, torch or the lab engine happens inside the command functi
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 
@@ -151,7 +150,9 @@ class _LabLines:
         kind = event.get("event")
         if self.as_json:
             if kind != "progress":
-                print(json.dumps(event, ensure_ascii=False), flush=True)
+                from tangstudio.cli.render import print_json_line
+
+                print_json_line(event)
             return
         if kind == "start":
             print(

@@ -91,6 +91,13 @@ def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 
+def print_json_line(data: object) -> None:
+    """One event of a stream (`train --json`, `lab ... --json`) as strict JSON on one line, flushed:
+    a diverged run's perplexity printed `Infinity`, which JSON.parse and jq refuse (an engineer's review)."""
+    sys.stdout.write(json.dumps(_finite(data), ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
 def _finite(data: object) -> object:
     if isinstance(data, float):
         return data if math.isfinite(data) else None

@@ -10,7 +10,6 @@ a failure: the stream is pointed at /dev/null and the run stops as SIGHUP / SIGP
 from __future__ import annotations
 
 import errno
-import json
 import math
 import os
 import sys
@@ -386,8 +385,9 @@ class QuietView:
 class JsonView(QuietView):
     def on_event(self, event: dict) -> None:
         if event.get("event") in METRIC_EVENTS:
-            sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
+            from tangstudio.cli.render import print_json_line
+
+            print_json_line(event)
 
 
 class PlainView(QuietView):
