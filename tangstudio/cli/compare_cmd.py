@@ -156,7 +156,26 @@ def compare(
     else:
         _print_table(study, plot_path)
     if study.stopped_early:
+        _say_how_to_go_on(study, names)
         raise typer.Exit(130)
+
+
+def _say_how_to_go_on(study, names: list[str]) -> None:
+    """After a Ctrl+C, what was kept and what to do: the same command again was refused with only
+    "already exists", and compare has no --resume (an engineer's review)."""
+    done = [a.arch for a in study.archs if a.status == "finished"]
+    stopped = next((a for a in study.archs if a.status != "finished"), None)
+    left = [n for n in names if n not in done and (stopped is None or n != stopped.arch)]
+    said = f"compare stopped: the study {study.prefix!r} keeps what ran ({', '.join(done) or 'nothing finished'})"
+    if stopped is not None:
+        said += f"; {stopped.run} stopped with a checkpoint ({stopped.status})"
+    if left:
+        said += f"; not trained: {', '.join(left)}"
+    typer.echo(
+        f"{said}. A comparison always trains its runs afresh under one budget: run it again with "
+        f"another --prefix (`compare --show {study.prefix}` shows the saved table).",
+        err=True,
+    )
 
 
 def _show(prefix: str, plot: str | None, as_json: bool, positions: bool, markdown: bool = False) -> None:
