@@ -246,3 +246,22 @@ def test_generate_keeps_the_poems_shown_before_ctrl_c(lab, fmt):
         assert document["interrupted"] is True and len(document["poems"]) == 2
     else:
         assert "#1" in out.output and "#2" in out.output and "#3" not in out.output, out.output
+
+
+def test_a_model_shape_no_run_could_hold_is_damage_in_runs_list_and_named_by_file(lab):
+    """meta.json with "hidden": "abc": `runs list` said finished with no problem while every model
+    command refused it with "hidden must be a whole number", naming no file (an engineer's review)."""
+    runs = lab.home / "runs"
+    shutil.copytree(runs / "ref", runs / "bent")
+    meta_path = runs / "bent" / "checkpoints" / "best" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["model"]["hidden"] = "abc"
+    meta_path.write_text(json.dumps(meta))
+    listed = lab.cli("runs", "list", "--json")
+    assert listed.code == 0, listed.output
+    bent = next(r for r in json.loads(listed.output) if r["name"] == "bent")
+    assert bent["status"] == "damaged"
+    assert any("checkpoints/best/meta.json" in p and "hidden" in p for p in bent["problems"]), bent
+    refused = lab.cli("score", "--model", str(runs / "bent"), POEM)
+    assert refused.code == 2
+    assert "meta.json" in refused.output and "hidden must be a whole number" in refused.output

@@ -197,8 +197,8 @@ def read_config(directory: Path, meta: dict[str, Any]) -> tuple[Any, Any]:
         raise TangError(lab_refusal(directory, meta))
     try:
         return ModelConfig.from_dict(meta["model"]), Vocab.from_dict(meta["vocab"])
-    except TangError:
-        raise
+    except TangError as exc:  # "hidden must be a whole number" named no file (an engineer's review)
+        raise TangError(f"checkpoint {directory / META} is damaged: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise TangError(f"checkpoint {directory} has malformed metadata ({exc})") from None
 

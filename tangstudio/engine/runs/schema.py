@@ -239,6 +239,15 @@ def check_meta_vocab(meta: dict[str, Any], path: Path) -> None:
     size = model.get("vocab_size") if isinstance(model, dict) else None
     if _is_int(size) and size != len(itos):
         raise DamagedFile(path, f"the vocabulary has {len(itos):,} entries and the model {size:,}")
+    if isinstance(model, dict):  # "hidden": "abc": `runs list` said finished, every model command refused it
+        from tangstudio.engine.models.config import ModelConfig
+
+        try:
+            ModelConfig.from_dict(model)
+        except TangError as exc:
+            raise DamagedFile(path, f"model: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DamagedFile(path, f"model: malformed ({exc})") from None
 
 
 def check_train_state(info: dict[str, Any], path: Path | str) -> dict[str, Any]:
