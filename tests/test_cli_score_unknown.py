@@ -126,3 +126,19 @@ def test_score_refuses_a_form_the_poem_cannot_have_in_checks_words(poem_and_typo
     assert f"{other} needs" in scored.stderr and scored.stdout == ""
     fits = tangstudio("score", poem, "--model", "tiny-gru", "--form", own, "--json", home=home)
     assert fits.returncode == 0 and json.loads(fits.stdout)["form"] == own, fits.stderr
+
+
+def test_marks_alone_are_no_poem_and_the_json_names_its_model(poem_and_typo, home):
+    """`score '，，，，'` printed a perplexity and exit 0 where `check` says "empty poem"; `score
+    --json` did not say which model scored (an engineer's review)."""
+    poem, _ = poem_and_typo
+    marks = tangstudio("score", "--model", "tiny-gru", "，，，，", home=home)
+    assert marks.returncode == 2 and marks.stdout == ""
+    assert (
+        marks.stderr.strip().startswith("error: empty poem") and len(marks.stderr.strip().splitlines()) == 1
+    )
+    done = tangstudio("score", "--model", "tiny-gru", poem, "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["model"] == str(
+        home / "runs" / "tiny-gru" / "checkpoints" / "best"
+    )  # as generate says

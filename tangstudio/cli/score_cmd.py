@@ -35,8 +35,11 @@ def score(
         raise TangError(f"unknown form {form!r}; choose auto, {', '.join(forms.NAMES)}")
     form = form if form == "auto" else forms.canonical(form)
     poem = read_poem(poem)
+    from tangstudio.engine.prosody.checker import split_lines
+
+    split_lines(poem)  # marks alone ('，，，，') are no poem: scored as one, exit 0 (an engineer's review)
     if form != "auto":  # a form the poem's shape cannot have is refused, as `check --form` does
-        from tangstudio.engine.prosody.checker import resolve_form, split_lines
+        from tangstudio.engine.prosody.checker import resolve_form
 
         resolve_form(split_lines(poem), form)
     resolve_model_said(model)  # a wrong name refused before torch loads; a stand-in named
@@ -61,7 +64,8 @@ def score(
     if as_json:
         from tangstudio.cli.render import print_json
 
-        data = result.to_dict()
+        # which model scored it: one poem scored under several could not be told apart (a review)
+        data = {"model": str(getattr(loaded, "path", model)), **result.to_dict()}
         if rows is not None:
             data["gates"] = [{"char": c, "layers": row} for c, row in zip(result.text, rows)]
         print_json(data)
