@@ -384,11 +384,23 @@ def test_the_plain_log_says_the_warm_up_the_last_train_loss_and_a_spent_budget(t
     )
     config = home / "runs" / "w" / "config.toml"
     before = config.read_bytes()
+    files = {
+        p: p.read_bytes() for p in (home / "runs" / "w").rglob("*") if p.is_file() and p.name != "run.lock"
+    }
     again = cli("train", "--headless", "--run", "w", "--resume", "--steps", "6", home=home)
-    assert again.returncode == 0, again.stderr
-    assert config.read_bytes() == before  # a review: it recorded steps = 6 for a 12-step run
-    assert "run w is at step 12: its budget of 6 steps is already spent" in again.stdout, again.stdout
-    assert "warm-up" not in again.stdout and "finished at step 12" in again.stdout
+    # A budget of its own already passed is a mistake, refused before the run is touched: it recorded
+    # steps = 6 for a 12-step run (a review), then evaluated and called an interrupted run finished.
+    assert again.returncode == 2, again.stdout
+    assert again.stderr.strip() == (
+        "error: run w is at step 12: --steps 6 is already spent; give a "
+        "larger --steps (the run's new total), or --resume alone to finish it on its own budget"
+    )
+    assert config.read_bytes() == before
+    assert {p: p.read_bytes() for p in files} == files
+    alone = cli("train", "--headless", "--run", "w", "--resume", home=home)
+    assert alone.returncode == 0, alone.stderr
+    assert "run w is at step 12: its budget of 12 steps is already spent" in alone.stdout, alone.stdout
+    assert "warm-up" not in alone.stdout and "finished at step 12" in alone.stdout
 
 
 def test_the_progress_bar_stops_before_the_final_line():

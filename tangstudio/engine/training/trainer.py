@@ -225,6 +225,8 @@ class Trainer:
             # A resume whose new budget is already spent trains nothing: the run keeps the budget it
             # was trained with (a review: `--resume --steps 10` at step 40 recorded steps = 10).
             spent = cfg.resume and self._budget_met(self._budget()[0])
+            if spent:
+                self._refuse_a_new_budget_already_spent()
             config = self.session.run.config() if spent else cfg.to_dict()
             self.session.open(config, resumed, clear_samples=self.fresh_resume)
         try:
@@ -268,6 +270,24 @@ class Trainer:
         if not plan:
             raise TangError(f"too few train poems for --batch-size {cfg.batch_size}")
         return Budget.of(cfg.budget, len(plan)), len(plan)
+
+    def _refuse_a_new_budget_already_spent(self) -> None:
+        """A resume given a budget of its own that the run has already passed (`--resume --steps 1`
+        at step 2) is a mistake, refused before the run is touched: it evaluated, wrote best/ and
+        called the interrupted run finished (an engineer's review). The run's own budget, spent,
+        still resumes to say so and train nothing."""
+        cfg, live = self.config, self.live
+        name, amount = cfg.budget
+        stored = self.session.run.config()
+        if stored.get(name) == amount:
+            return
+        at = {"steps": f"step {live.step:,}", "epochs": f"epoch {live.epoch:,}"}.get(
+            name, f"{live.elapsed_s / 60:.1f} minutes trained"
+        )
+        raise TangError(
+            f"run {cfg.run} is at {at}: --{name} {amount:g} is already spent; give a larger --{name} "
+            f"(the run's new total), or --resume alone to finish it on its own budget"
+        )
 
     def _budget_met(self, budget: Budget) -> bool:
         return budget.reached(self.live.step) or budget.time_up(self.live.elapsed_s)
