@@ -331,8 +331,12 @@ def test_memory_studies_at_different_distances_merge_into_one():
     assert set(merged["gradients_by_distance"]) == {"10", "200"}
     other = study([100], ["rnn", "lstm"], 0.5)
     other["settings"]["steps"] = 6
-    with pytest.raises(TangError):
+    other["settings"]["lr"]["rnn"] = 0.01
+    with pytest.raises(TangError) as refused:  # naming what differs (a student's review)
         merge_results([study([10], ["rnn", "lstm"], 0.5), other])
+    assert str(refused.value).endswith(
+        f"agree: steps {study([10], ['rnn'], 0.5)['settings']['steps']} and 6; rnn's lr 0.003 and 0.01"
+    )
 
 
 def test_a_bad_memory_grid_is_refused_before_the_first_cell_trains(home):

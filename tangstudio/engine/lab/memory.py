@@ -322,10 +322,18 @@ def merge_results(studies: list[dict[str, Any]]) -> dict[str, Any]:
     same = ("seeds", "steps", "hidden", "batch_size")
     for other in studies[1:]:
         rates = other["settings"]["lr"]
-        if any(other["settings"][k] != first[k] for k in same) or any(
-            first["lr"].get(arch, rate) != rate for arch, rate in rates.items()
-        ):
-            raise TangError("memory studies can only be merged when their training settings agree")
+        differ = [
+            f"{k} {first[k]} and {other['settings'][k]}" for k in same if other["settings"][k] != first[k]
+        ]
+        differ += [
+            f"{arch}'s lr {first['lr'][arch]:g} and {rate:g}"
+            for arch, rate in rates.items()
+            if first["lr"].get(arch, rate) != rate
+        ]
+        if differ:  # "their settings agree" named none of them (a student's review)
+            raise TangError(
+                f"memory studies can only be merged when their training settings agree: {'; '.join(differ)}"
+            )
     seen: set[tuple[str, int, int]] = set()
     for run in (r for s in studies for r in s["runs"]):
         key = (run["arch"], run["distance"], run["seed"])

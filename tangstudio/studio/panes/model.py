@@ -435,8 +435,8 @@ def _minutes(seconds: float) -> str:
 
 PANE_WORDS = {  # the registry's advice names CLI options this pane has no field for
     "only with --forget-bias": (
-        "only with a forget-gate bias, which this pane leaves at 0: `tangstudio train --arch lstm "
-        "--forget-bias 2`"
+        "only with a forget-gate bias, which this pane does not set (b_f starts near 0, f ≈ ½): "
+        "`tangstudio train --arch lstm --forget-bias 2`"
     ),
 }
 
