@@ -105,3 +105,18 @@ def test_a_ze_rhymed_quatrain_is_not_held_to_a_level_pattern() -> None:
     assert done.returncode == 0, done.stderr
     assert "the pattern wants" not in done.stdout and "tones not judged" in done.stdout
     assert "✗ 九屑" not in done.stdout and "✓ 九屑" in done.stdout
+
+
+def test_check_json_says_why_a_poem_does_not_pass() -> None:
+    """`check --json` said ok false with only the faults beside it, which leave out a broken tone, and
+    gave free verse no reason at all (an engineer's review)."""
+    broken = json.loads(run("白日依山尽，黄河入海流。欲穷千里目，更上万古楼。", "--json").stdout)
+    assert not broken["ok"] and broken["reasons"] == ["line 4, character 4: 古 is 仄, the pattern wants 平"]
+    free = json.loads(
+        run("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "--form", "free", "--json").stdout
+    )
+    assert not free["ok"] and free["reasons"] == [
+        "the shape of a 五言绝句 (wujue), checked as free verse: tones not checked"
+    ]
+    whole = json.loads(run("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "--json").stdout)
+    assert whole["ok"] and whole["reasons"] == []

@@ -123,11 +123,8 @@ def show_check(result) -> None:
     print_table(table)
     plain = console.color_system is None  # a pipe or NO_COLOR: no red to find a broken place by
     if plain:
-        for i, line in enumerate(result.lines, 1):
-            for j, c in enumerate(line.chars, 1):
-                if c.kind == "tone":
-                    said = f"✗ line {i}, character {j}: {c.char} is {'/'.join(c.tones)}, the pattern wants {c.expected}"
-                    console.print(said, highlight=False, markup=False)
+        for said in result.broken:
+            console.print(f"✗ {said}", highlight=False, markup=False)
     for warning in result.warnings:
         console.print(f"[yellow]⚠ {escape(warning)}[/yellow]")
 

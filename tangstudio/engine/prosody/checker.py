@@ -164,6 +164,34 @@ class CheckResult:
         `generate` name them in their verdict lines."""
         return [w for w in self.warnings if fault_name(w)]
 
+    @property
+    def broken(self) -> list[str]:
+        """Each place the 二四六 rule breaks, in words: "line 4, character 4: 古 is 仄, the pattern
+        wants 平" (what `check` lists without colour)."""
+        return [
+            f"line {i}, character {j}: {c.char} is {'/'.join(c.tones)}, the pattern wants {c.expected}"
+            for i, line in enumerate(self.lines, 1)
+            for j, c in enumerate(line.chars, 1)
+            if c.kind == "tone"
+        ]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why `ok` is False, in words (none when it is True): `check --json` said ok false with only
+        the faults beside it, which do not include a broken tone (an engineer's review)."""
+        if self.ok:
+            return []
+        if not self.form_ok:
+            return [w for w in self.warnings[:1]] or ["not a regulated form: only regulated verse passes"]
+        out = list(self.broken) + [w for w in self.warnings if "失粘" in w or "失对" in w]
+        if not self.rhyme_ok:
+            out += [w for w in self.warnings if "出韵" in w and "首句" not in w] or [
+                "the even lines do not rhyme in one 平 group"
+            ]
+        if self.ze_rhyme:
+            out.append(f"it rhymes on 仄 ({self.ze_rhyme}): regulated verse rhymes on 平")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data: asdict's nesting, plus each line's and character's marks."""
         data = asdict(self)
@@ -172,6 +200,7 @@ class CheckResult:
             for ch, raw_ch in zip(line.chars, raw["chars"]):
                 raw_ch["mark"] = ch.mark
         data["ok"] = self.ok
+        data["reasons"] = self.reasons
         data["faults"] = self.faults
         return data
 
