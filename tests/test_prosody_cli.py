@@ -120,3 +120,27 @@ def test_check_json_says_why_a_poem_does_not_pass() -> None:
     ]
     whole = json.loads(run("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "--json").stdout)
     assert whole["ok"] and whole["reasons"] == []
+
+
+def test_a_middle_couplet_with_no_parallel_is_warned_and_a_real_one_is_not() -> None:
+    """A 颔联 of no parallel at all scored −0.80 and passed without a word; 月↔金 of 烽火连三月／家书抵万金
+    was labelled "against" (a poet's review). The labels say how often the poets paired the two."""
+    unpaired = run(
+        "客路青山外，孤舟夜色中。寒潮连海阔，今夜我思君。江上秋风起，山中落叶空。何时归故里，一醉与君同。"
+    )
+    assert "⚠ 颔联 may not be 对仗: its aligned pairs score" in unpaired.stdout
+    data = json.loads(
+        run(
+            "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。",
+            "--json",
+        ).stdout
+    )
+    assert [c["warning"] for c in data["duizhang"]] == [None, None]
+    labels = {p["pair"]: p["label"] for c in data["duizhang"] for p in c["pairs"]}
+    assert labels["月金"] == "rare" and "against" not in labels.values()
+    assert (
+        "rare < 0"
+        in run(
+            "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。"
+        ).stdout
+    )

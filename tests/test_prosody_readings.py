@@ -78,7 +78,7 @@ def test_a_diezi_facing_a_diezi_is_strong_parallelism() -> None:
     from tangstudio.engine.prosody.duizhang import aligned_pairs, couplet_score, label, load_table
 
     table = load_table("simplified")
-    assert table is not None and label(table.pmi("萧", "滚")) == "weak"
+    assert table is not None and label(table.pmi("萧", "滚")) == "chance"
     pairs = aligned_pairs(table, "无边落木萧萧下", "不尽长江滚滚来")
     assert [p[3] for p in pairs[4:6]] == ["叠字", "叠字"] and all(p[2] >= 1.0 for p in pairs[4:6])
     assert pairs[6][3] != "叠字"  # 下/来: scored as itself
@@ -130,7 +130,7 @@ def test_a_pair_that_rounds_to_zero_is_weak_not_against() -> None:
     """ "镜↔吟 -0.0 against" beside "+0.0 weak" (a poet's review): the label follows the number shown."""
     from tangstudio.engine.prosody.duizhang import label
 
-    assert label(-0.04) == "weak" and label(-0.06) == "against" and label(0.96) == "strong"
+    assert label(-0.04) == "chance" and label(-0.06) == "rare" and label(0.96) == "often"
 
 
 def test_free_verse_has_its_rhyme_named_not_judged() -> None:

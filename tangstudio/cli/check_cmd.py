@@ -64,7 +64,9 @@ def show_duizhang(couplets) -> None:
 
     from tangstudio.cli.render import console
 
-    style = {"strong": "green", "叠字": "green", "weak": "yellow", "against": "bold red"}
+    from tangstudio.engine.prosody.duizhang import unpaired_warning
+
+    style = {"often": "green", "叠字": "green", "chance": "yellow", "rare": "red"}
     for c in couplets:
         line = Text(f"{c.name} 对仗 {c.score:+.2f}  ", style="bold")
         pairs = list(c.pairs)
@@ -75,10 +77,14 @@ def show_duizhang(couplets) -> None:
             a, b = (a * 2, b * 2) if doubled else (a, b)
             line.append(f"{a}↔{b} {round(pmi, 1) + 0.0:+.1f} {label}  ", style=style[label])  # never -0.0
         console.print(line)
+        warning = unpaired_warning(c)
+        if warning is not None:
+            console.print(f"[yellow]⚠ {warning}[/yellow]")
     if couplets:
         console.print(
             "[dim]对仗: mean PMI of the aligned pairs of lines 3/4 and 5/6, mined from the train split's 律诗 "
-            "(docs/prosody.md); strong ≥ 1, against < 0; 叠字 facing 叠字 counts as strong[/dim]"
+            "(docs/prosody.md): how often the poets set each pair face to face, often ≥ 1 (e × chance), rare < 0; "
+            "a habit, not a grammar (三月／万金 is 对仗, 月↔金 rare); 叠字 facing 叠字 counts as often[/dim]"
         )
 
 

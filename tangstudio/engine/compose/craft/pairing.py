@@ -76,6 +76,6 @@ def bias_for(tables: VocabTables) -> PairBias | None:
 
 
 def describe(a: str, b: str, table: PairTable) -> str:
-    """'山 ↔ 水 · PMI 2.31 strong' for the studio and notes."""
+    """'山 ↔ 水 · PMI 2.31 often' for the studio and notes."""
     pmi = table.pmi(a, b)
     return f"{a} ↔ {b} · PMI {pmi:.2f} {label(pmi)}"
