@@ -63,7 +63,6 @@ def show_duizhang(couplets) -> None:
     from rich.text import Text
 
     from tangstudio.cli.render import console
-
     from tangstudio.engine.prosody.duizhang import unpaired_warning
 
     style = {"often": "green", "叠字": "green", "chance": "yellow", "rare": "red"}
