@@ -353,6 +353,31 @@ def test_a_corpus_line_the_person_typed_is_not_called_copied(lm):
     )
 
 
+def test_a_typed_character_the_composer_would_not_draw_says_why(lm):
+    """更上一层楼 typed read "rank 1 · fits ✓" beside candidates without 楼, with nothing saying why;
+    a character the acrostic sets was refused as "set by the form, the acrostic or the prefix"
+    (a poet's review)."""
+    from tangstudio.engine.compose.novelty import CorpusIndex
+
+    comp = _composer(lm, form="wujue", seed=0, tones="off", rhyme=False)
+    comp.novelty = CorpusIndex(["床前明月光，疑是地上霜。举头望明月，低头思故乡。"])
+    for ch in "床前明月":
+        assert comp.judge(ch).aside is None
+        comp.write(ch)
+    typed = comp.judge("光")
+    assert typed.fits and typed.aside == (
+        "光 completes a line of the corpus (床前明月光): the composer would not write it, you may"
+    )
+    heads = _composer(lm, form="wujue", acrostic="春夏", seed=0, tones="off", rhyme=False)
+    assert heads.judge("秋").reason == "line 1, character 1 is 春, set by the acrostic (藏头)"
+    heads.write("春")
+    assert (
+        heads.judge("夏").aside
+        == "夏 heads a line of the acrostic: the composer does not draw it again, you may"
+    )
+    assert heads.judge("山").aside is None
+
+
 def test_longest_shared_span_is_the_longest_common_substring():
     from tangstudio.engine.compose.novelty import CorpusIndex
 

@@ -618,9 +618,17 @@ def refusal(
     vocab = tables.vocab
     ch = EOS_NAME if token == EOS else vocab.itos[token]
     where = f"line {s.line + 1}, character {s.col + 1}"
-    if allowed.forced:
+    if (
+        allowed.forced
+    ):  # which of them: "the form, the acrostic or the prefix" left it to guess (a poet's review)
         wanted = vocab.itos[int(np.flatnonzero(allowed.mask)[0])]
-        return f"{where} is {wanted}, set by the form, the acrostic or the prefix"
+        if s.pos in plan.fixed:
+            by = "the prefix"
+        elif s.col == 0 and s.line < len(plan.acrostic_ids):
+            by = "the acrostic (藏头)"
+        else:
+            by = "the form"
+        return f"{where} is {wanted}, set by {by}"
     if ch in LINE_ENDS or not bool(tables.hanzi[token]):
         if plan.regulated:
             return f"{ch!r} cannot go at {where}: the form writes the punctuation itself"

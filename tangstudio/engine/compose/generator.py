@@ -591,7 +591,23 @@ class Composer:
             self.plan, self.tables, self.settings, self._frames[-1].cstate, preview.allowed, token
         )
         shown = float(preview.dist.probs[token]) if reason is None else 0.0
-        return Judgement(char, position, shown, p, -math.log2(max(p, 1e-300)), rank, reason)
+        aside = self._not_drawn_because(char, token, preview.allowed) if reason is None else None
+        return Judgement(char, position, shown, p, -math.log2(max(p, 1e-300)), rank, reason, aside=aside)
+
+    def _not_drawn_because(self, char: str, token: int, allowed: C.Allowed) -> str | None:
+        """Why an allowed character is not among those the composer draws from here (None: it is).
+        更上一层楼 typed read "model p 99 % · rank 1 · fits ✓" beside candidates without 楼, and
+        "constraints removed 99 %", with nothing saying why (a poet's review)."""
+        if bool(allowed.drawn[token]):
+            return None
+        line_text = self._frames[-1].cstate.line_text
+        if self.novelty is not None and char in self.novelty.completions(line_text):
+            return f"{char} completes a line of the corpus ({line_text}{char}): the composer would not write it, you may"
+        if token in self.plan.acrostic_ids:
+            return f"{char} heads a line of the acrostic: the composer does not draw it again, you may"
+        if bool(self.tables.not_drawn[token]):
+            return f"{char} is a rare spelling or an unread character: the composer does not draw it, you may"
+        return f"the composer would not draw {char} here; you may write it"
 
     def write(self, char: str) -> Judgement:
         """Write a character a person typed, then what the form forces; TangError (why) if it breaks the form."""

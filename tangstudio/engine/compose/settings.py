@@ -329,6 +329,9 @@ class Judgement:
     rank: int  # 1 = the model's own first choice
     reason: str | None = None  # why the form refuses it (None: it fits 平仄, rhyme and layout)
     known: bool = True  # False: the model has no token for it (no odds to give, only that)
+    # Allowed, but outside what the composer itself draws here (a corpus line's end, an acrostic's
+    # character, a rare spelling): why it is missing from the candidates shown (None: it is there)
+    aside: str | None = None
 
     @property
     def fits(self) -> bool:

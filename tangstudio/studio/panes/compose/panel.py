@@ -59,6 +59,7 @@ def typed_notes(session: Session) -> Notes:
         # masks), so 春 read 1.1 % there and 0.88 % here with nothing saying why (a review)
         (f"model {j.odds}" if j.known else j.odds, ""),  # p · bits · rank (engine: Judgement.odds)
         ("fits 平仄 and rhyme ✓" if j.fits else f"✗ {j.reason}", "green" if j.fits else "bold red"),
+        *(((j.aside, "yellow"),) if j.aside else ()),
     )
 
 
