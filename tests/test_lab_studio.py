@@ -475,3 +475,56 @@ async def test_the_memory_view_keeps_its_study_and_says_when_there_is_none(home:
         await settle(pilot)
         assert "study m1 · 3 of 3" in shown_text(app.query_one("#lab-memory-table"))  # still m1
         assert errors(app) == []
+
+
+@sync
+async def test_at_80x24_the_memory_charts_keep_their_rows_and_tick_their_own_rows(home: Path) -> None:
+    """A student's review at 80×24: the gradient chart had no rows left (each readout wrapped in two),
+    plotext's legend hid where every curve starts, the recall chart's ticks read 83.3 / 66.7 / 16.7
+    on rows of 87.5 / 62.5 / 12.5, and its title was not drawn (wider than the chart)."""
+    import math
+    import re
+
+    from test_lab import fake_study
+
+    from tangstudio.engine.lab.memory import save_results
+    from tangstudio.studio.panes.lab.charts import row_values
+
+    archs = ["rnn", "lstm", "lstm-fb2", "gru"]
+    study = fake_study([10, 50, 100], archs, 0.5)
+    study["settings"]["grad_distance"] = 50
+
+    def norms(rate: float) -> list[float]:
+        return [math.exp(-rate * k) for k in range(51)][::-1]
+
+    study["gradients"] = {
+        a: {"init": norms(r), "trained": norms(r)} for a, r in zip(archs, (0.5, 0.4, 0.1, 0.45))
+    }
+    for arch in ("lstm", "lstm-fb2"):
+        study["gradients"][arch] |= {"init_C": norms(0.3), "trained_C": norms(0.3)}
+    save_results(study, "memory")
+    assert row_values(0, 100, 9) == [0, 25, 50, 75, 100]
+    app = create_app(pane="lab", warm_torch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        no_blink(app)
+        await settle(pilot)
+        await pilot.press("v", "v", "v")
+        await settle(pilot)
+        chart = app.query_one("#lab-memory-chart")
+        screen = _screen(app)
+        assert "recall % vs T" in screen  # a title that fits
+        rows = chart.size.height - 5  # title, frame, x ticks, x label
+        ticks = [
+            int(t)
+            for t in re.findall(
+                r"^\s*▕?\s*(\d+)┤", "\n".join(r.split("▕")[-1] for r in screen.splitlines()), re.M
+            )
+        ]
+        assert ticks and set(ticks) <= {round(v) for v in row_values(0, 100, rows)}, ticks
+        await pilot.press("g")
+        await settle(pilot)
+        assert chart.size.height >= 10
+        table = shown_text(app.query_one("#lab-memory-table"))
+        series = [line for line in table.splitlines() if line.startswith(("──", "••"))]
+        assert len(series) == 6 and all(len(line.rstrip()) <= 56 for line in series), table
+        assert "lstm-fb2 C_t" in table and "T−t=" not in table  # the distances head the columns

@@ -27,7 +27,13 @@ from textual.widgets import ContentSwitcher, Label, OptionList, SelectionList, S
 from textual_plotext import PlotextPlot
 
 from tangstudio.studio.panes.base import Pane
-from tangstudio.studio.panes.lab.charts import MEMORY_CHARTS, NEXT_CHART_LABELS, draw_curves, draw_memory
+from tangstudio.studio.panes.lab.charts import (
+    MEMORY_CHARTS,
+    NEXT_CHART_LABELS,
+    RowTickedPlot,
+    draw_curves,
+    draw_memory,
+)
 from tangstudio.studio.panes.lab.digits import ROWS, Browse, confusion_view, digit_view
 from tangstudio.studio.panes.lab.run_list import NO_RUNS, RunList
 from tangstudio.studio.panes.lab.training import LabProcess, ended, start_run
@@ -131,8 +137,8 @@ class LabPane(Pane):
                 yield ViewTitle(id="lab-view-title")
                 with ContentSwitcher(initial="lab-curves", id="lab-views"):
                     with Vertical(id="lab-curves"):
-                        yield PlotextPlot(id="lab-acc-chart")
-                        yield PlotextPlot(id="lab-loss-chart")
+                        yield RowTickedPlot(id="lab-acc-chart")
+                        yield RowTickedPlot(id="lab-loss-chart")
                     with Horizontal(id="lab-digit"):
                         yield Static(id="lab-digit-image")
                         with Vertical(id="lab-digit-side"):
@@ -144,7 +150,7 @@ class LabPane(Pane):
                             yield Static(id="lab-wrong-info")
                             yield Static(id="lab-wrong-image")
                     with Vertical(id="lab-memory"):
-                        yield PlotextPlot(id="lab-memory-chart")
+                        yield RowTickedPlot(id="lab-memory-chart")
                         yield Static(id="lab-memory-table")
 
     def on_resize(self) -> None:
