@@ -4,6 +4,7 @@ studio say, checked the way a person meets them."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -214,10 +215,19 @@ def test_runs_list_and_eval_say_which_perplexity_each_shows(
     rows = {
         cells[0].strip(): cells[-1].strip() for cells in map(_cells, text.splitlines()) if len(cells) >= 2
     }
-    assert rows["perplexity, as trained"] == f"{scored['ppl']:.2f}"
-    assert rows["… untitled (nothing given)"] == shown
-    assert "as trained: each poem read after its own title and plan" in " ".join(text.split())
-    assert "untitled: nothing given" in " ".join(text.split())
+    # The untitled figure leads, loss and bits with it: the rows headed by the as-trained figure were
+    # read with a plan taken from the poem itself, part of the answer (a student's review).
+    ordered = [cells[0].strip() for cells in map(_cells, text.splitlines()) if len(cells) >= 2]
+    measures = ordered[ordered.index("loss (nats/char), untitled") :]
+    assert measures[:3] == ["loss (nats/char), untitled", "bits/char, untitled", "perplexity, untitled"]
+    assert measures[-1] == "… as trained (title and plan)"
+    assert rows["… as trained (title and plan)"] == f"{scored['ppl']:.2f}"
+    assert rows["perplexity, untitled"] == shown
+    assert float(rows["loss (nats/char), untitled"]) == pytest.approx(
+        math.log(scored["ppl_untitled"]), abs=1e-4
+    )
+    assert "untitled: nothing given, the model's own measure" in " ".join(text.split())
+    assert "as trained: its own title and plan" in " ".join(text.split())
     alone = " ".join(tangstudio("eval", "tiny-gru", "--as-trained", home=home).stdout.split())
     assert "as trained: each poem read after its own title and plan." in alone  # no untitled row:
     assert "untitled" not in alone  # its footer no longer explains one
