@@ -70,7 +70,8 @@ async def test_the_compose_footer_shows_the_compose_keys_on_a_small_terminal(
         await compose_ready(pilot)
         await settle(pilot)
         footer = screen_text(app).splitlines()[-1]
-    for key in ("space Next", "⌫ Undo", "p Play", "n New", "w Save"):
+    # g Gates over p Play: at 80×24 the gates, the seed's lesson, could not be found (a student's review)
+    for key in ("space Next", "⌫ Undo", "n New", "w Save", "g Gates"):
         assert key in footer, footer
     assert "panes" in footer and "? Help" in footer  # the app's keys still fit
 

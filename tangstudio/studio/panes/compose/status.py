@@ -19,7 +19,13 @@ if TYPE_CHECKING:
     from tangstudio.studio.sessions import Session
 
 FOOTER_ROOM = 120  # columns the footer needs for all the compose keys and the app's
-NARROW_KEYS = {"space": "Next", "backspace": "Undo", "p": "Play", "n": "New", "w": "Save"}  # below it
+NARROW_KEYS = {
+    "space": "Next",
+    "backspace": "Undo",
+    "n": "New",
+    "w": "Save",
+    "g": "Gates",
+}  # below it (p, c: ? Help)
 
 
 class StatusLine(Static):
@@ -82,7 +88,7 @@ def longest_shared(novelty: Any, text: str) -> str | None:
 
 def show_keys(widget: Widget, declared: Iterable[Binding | Any], wide: bool) -> None:
     """Which of the widget's keys the footer shows: all those declared shown when the window is
-    wide, else the first five with one-word names (NARROW_KEYS), so the app's keys (^q, F1–F5, ?)
+    wide, else five with one-word names (NARROW_KEYS: Gates, the seed's lesson, over Play, a student's review), so the app's keys (^q, F1–F5, ?)
     still fit at 80 columns (issue 16, item 11) and the compose keys show too (issue 25, item 2)."""
     shown = {b.key: b.description for b in declared if isinstance(b, Binding) and b.show}
     for key, bindings in widget._bindings.key_to_bindings.items():
