@@ -449,3 +449,27 @@ def test_the_poem_view_counts_the_rows_a_wrapped_line_takes() -> None:
             return view._screen_rows(1), view._screen_rows(3)
 
     assert asyncio.run(run()) == (3, 5)  # 43 cells: 3 rows at 20 columns; then 1, and 20 cells: 1
+
+
+def test_the_status_line_means_what_the_composer_drew_and_counts_what_was_typed() -> None:
+    """Three typed characters read "3 chosen · mean p 0.00" (a typed character the composer would not
+    draw has p 0 in what it draws from), which looked broken (a student's review)."""
+    from types import SimpleNamespace
+
+    from tangstudio.engine.compose.settings import StepInfo
+    from tangstudio.studio.composing import Step, as_step
+    from tangstudio.studio.panes.compose.status import status_text
+
+    def step(p: float, typed: bool = False, forced: bool = False) -> Step:  # as the pane holds them
+        return as_step(StepInfo(0, [], 0.0, "山", p, forced=forced, typed=typed))
+
+    def line(steps: list[Step]) -> str:
+        session = SimpleNamespace(steps=lambda: steps, hint="", done=False, backoffs=[])
+        return status_text("models/default", session, lambda: None).plain
+
+    assert "3 typed" in line([step(0.0, typed=True)] * 3) and "mean p" not in line(
+        [step(0.0, typed=True)] * 3
+    )
+    assert "3 chosen, 1 typed · mean p 0.40" in line(
+        [step(0.3), step(0.5), step(0.0, typed=True), step(1.0, forced=True)]
+    )

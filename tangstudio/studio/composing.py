@@ -42,6 +42,7 @@ class Step:
     chosen_prob: float
     forced: bool = False
     model_prob: float | None = None  # under the model alone (None: a given character of a fill grid)
+    typed: bool = False  # written by a person, not drawn (the status line's mean p leaves it out)
 
 
 def as_step(info: Any) -> Step:
@@ -54,6 +55,7 @@ def as_step(info: Any) -> Step:
         float(info.chosen_prob or 0.0),
         bool(info.forced),
         float(info.model_prob or 0.0),
+        bool(getattr(info, "typed", False)),
     )
 
 

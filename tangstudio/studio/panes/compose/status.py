@@ -55,9 +55,15 @@ def status_text(model: str | None, session: Session | None, shared: Callable[[],
     if model is not None:
         parts.append((model_label(model), "dim"))
     chosen = [s for s in session.steps() if not s.forced] if session is not None else []
-    if chosen:
-        mean = sum(s.chosen_prob for s in chosen) / len(chosen)
-        parts.append((f"{len(chosen)} chosen · mean p {mean:.2f}", "dim"))
+    # The mean of what the composer drew: a typed character it would not draw has p 0 there, and
+    # three typed ones read "mean p 0.00", which looked broken (a student's review).
+    drawn = [s for s in chosen if not s.typed]
+    if drawn:
+        mean = sum(s.chosen_prob for s in drawn) / len(drawn)
+        typed = f", {len(chosen) - len(drawn)} typed" if len(drawn) < len(chosen) else ""
+        parts.append((f"{len(chosen)} chosen{typed} · mean p {mean:.2f}", "dim"))
+    elif chosen:
+        parts.append((f"{len(chosen)} typed", "dim"))
     if session is not None and session.hint:
         parts.append((session.hint, "dim"))
     elif session is not None and session.done:
