@@ -420,3 +420,15 @@ def test_a_line_passing_only_in_an_unheard_reading_is_not_strict() -> None:
     result = check_poem("独上高楼望远山，孤云片片向西还。江南三月人不识，夜夜思君不可攀。")
     assert any("「不」 read 平" in w for w in result.warnings)
     assert result.tones_loose_ok and not result.tones_strict_ok
+
+
+def test_a_poem_typed_without_marks_is_read_in_the_one_shape_its_length_allows() -> None:
+    """床前明月光疑是地上霜… (20 characters, no mark) was "1 lines of 20 characters", free verse (a
+    poet's review): it is read as four lines of five, and says so."""
+    unbroken = check_poem("床前明月光疑是地上霜举头望明月低头思故乡")
+    marked = check_poem("床前明月光，疑是地上霜。举头望明月，低头思故乡。")
+    assert unbroken.form == marked.form == "wujue"
+    assert [line.text for line in unbroken.lines] == [line.text for line in marked.lines]
+    assert unbroken.warnings[0] == "no marks between the lines: read as 4 lines of 5 characters"
+    odd = check_poem("床前明月光疑是地上霜举头望明月低头思故")
+    assert odd.form == "free" and "(1 line of 19 characters)" in odd.warnings[0]

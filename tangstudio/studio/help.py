@@ -63,7 +63,7 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 | type 月 | write your own character (any IME, or paste): the panel shows its probability, surprisal and rank, and whether it fits the 平仄 and rhyme; one that breaks the form is refused with the reason; the model continues from it |
 | `←` `→` `↑` `↓` | move the cursor over the written characters, by character or by line (the panel describes the one under it) |
 | `l` | lock / unlock the line under the cursor (a locked line is kept by a reroll, and Backspace and 1–0 do not take it back) |
-| `r` | reroll the line under the cursor (see below) |
+| `r` | reroll from the line under the cursor: it and every unlocked line after it are written again (see below) |
 | `k` | a new keyword from the planner for the line under the cursor, and that line rerolled (a model trained with plans) |
 | `b` | best of 5: five drafts with these settings ranked by the critic (a blind reader's expected score, 1–5); a number key takes one |
 | `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖), its colour scale in a legend below the poem; the panel lists every gate of the cursor's character |

@@ -431,6 +431,19 @@ def _relaid(
     return Variant(chosen.form, seconds[0], chosen.first_line_rhymes, lines)
 
 
+def _unpunctuated_shape(lines: list[str], form: str) -> list[str] | None:
+    """A poem typed without a mark (床前明月光疑是地上霜…, 20 characters) as the lines of the one
+    regulated form of that length (20: 五绝, 28: 七绝, 40: 五律, 56: 七律), where `form` allows it;
+    it was "1 lines of 20 characters", free verse (a poet's review). None when the text has breaks."""
+    if len(lines) != 1:
+        return None
+    fits = [f for f in forms.REGULATED if f.lines * f.chars == len(lines[0])]
+    if len(fits) != 1 or (form != "auto" and forms.find(form) is not fits[0]):
+        return None
+    width = fits[0].chars
+    return [lines[0][k : k + width] for k in range(0, len(lines[0]), width)]
+
+
 def _unregulated_warning(lines: list[str]) -> str:
     """Why the tones went unchecked. A poem of a regulated shape checked as free verse (`--form
     free`) is not "not a regulated form": it was asked to be read as free verse, so say that."""
@@ -438,7 +451,8 @@ def _unregulated_warning(lines: list[str]) -> str:
     if shaped.regulated:
         return f"the shape of a {shaped.zh} ({shaped.name}), checked as free verse: tones not checked"
     shape = ", ".join(str(len(line)) for line in lines)
-    return f"not a regulated form ({len(lines)} lines of {shape} characters): tones not checked"
+    count = f"{len(lines)} line{'' if len(lines) == 1 else 's'}"
+    return f"not a regulated form ({count} of {shape} characters): tones not checked"
 
 
 def check_poem(text: str, form: str = "auto", script: str = "simplified") -> CheckResult:
@@ -452,6 +466,9 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
 
     check_script(script)
     lines = split_lines(text)
+    unbroken = _unpunctuated_shape(lines, form)
+    if unbroken is not None:
+        lines = unbroken
     form = resolve_form(lines, form)
     char_tones = [[tones(ch, script) if ch != LOST else frozenset() for ch in line] for line in lines]
     # as a reader hears each character inside its line (不 仄): what picks the pattern a line is read by
@@ -579,6 +596,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         warnings += [message for _, message in unstuck]
     if not regulated:
         warnings.insert(0, _unregulated_warning(lines))
+    if unbroken is not None:
+        warnings.insert(
+            0, f"no marks between the lines: read as {len(lines)} lines of {len(lines[0])} characters"
+        )
     second = heard[0][1] if len(lines[0]) > 1 else frozenset()
     variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group, second)
     if ze_rhyme is not None and variant_name is not None:
