@@ -59,3 +59,21 @@ def test_a_rhyme_given_twice_is_named_in_the_header(home: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "重韵 ✗" in done.stdout.splitlines()[0], done.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["generate", "-n", "1", "--json", "--show-probs"], "--show-probs colours the text output"),
+        (["generate", "-n", "1", "--format", "md", "--show-probs"], "--show-probs colours the text output"),
+        (
+            ["compare", "--show", "any", "--markdown", "--json"],
+            "--markdown and --json ask for two output formats",
+        ),
+    ],
+    ids=["generate-json", "generate-md", "compare-show"],
+)
+def test_an_option_the_output_would_drop_is_refused(home: Path, argv: list[str], said: str) -> None:
+    """`generate --json --show-probs` dropped --show-probs and `compare --show --markdown --json`
+    dropped --markdown, without a word (an engineer's review)."""
+    assert said in refused(tangstudio(*argv, home=home))

@@ -96,6 +96,8 @@ def compare(
     from tangstudio.engine.training.config import TrainConfig
 
     if show is not None:
+        if markdown and as_json:  # the JSON was printed and --markdown dropped without a word (a review)
+            raise TangError("--markdown and --json ask for two output formats: give one of them")
         _show(show, plot, as_json, positions, markdown)
         return
     if positions or markdown:

@@ -197,6 +197,11 @@ def generate(
     as_json = as_json or output == "json"
     if gates and not as_json:
         raise TangError("--gates adds the gate values to the JSON: use it with --json or --format json")
+    if show_probs and (as_json or output != "text"):  # dropped without a word (a review)
+        raise TangError(
+            "--show-probs colours the text output; the JSON and Markdown give every character's "
+            "probability already: drop one of them"
+        )
     if not 1 <= n <= MAX_POEMS:
         raise TangError(f"-n must be between 1 and {MAX_POEMS}, got {n}")
     if not 0 <= beam <= MAX_BEAM:
