@@ -77,3 +77,18 @@ def test_an_option_the_output_would_drop_is_refused(home: Path, argv: list[str],
     """`generate --json --show-probs` dropped --show-probs and `compare --show --markdown --json`
     dropped --markdown, without a word (an engineer's review)."""
     assert said in refused(tangstudio(*argv, home=home))
+
+
+def test_a_home_that_cannot_be_made_is_named_in_words(tmp_path: Path) -> None:
+    """`--home /proc/nosuch corpus import …` printed only "No such file or directory (/proc/nosuch)"
+    (an engineer's review)."""
+    source = tmp_path / "p.json"
+    source.write_text(
+        '[{"title":"t","author":"a","paragraphs":["床前明月光，疑是地上霜。"]}]', encoding="utf-8"
+    )
+    line = refused(
+        tangstudio("--home", "/proc/nosuch", "corpus", "import", str(source), "--name", "x", home=tmp_path)
+    )
+    assert line.endswith(
+        "a folder on the way is missing and cannot be made there; check the path or choose another --home"
+    )

@@ -26,4 +26,6 @@ def describe_os_error(exc: OSError) -> str:
         return f"cannot write there: {exc.strerror}{where}; choose another --home or fix its permissions"
     if exc.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
         return f"{exc.strerror}{where}: a file stands where a folder should be, or the other way round"
+    if exc.errno == errno.ENOENT:  # `--home /proc/nosuch`: the raw message alone (an engineer's review)
+        return f"{exc.strerror}{where}: a folder on the way is missing and cannot be made there; check the path or choose another --home"
     return f"{exc.strerror or exc}{where}"
