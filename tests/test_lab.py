@@ -709,3 +709,23 @@ def test_a_gradient_whose_squares_underflow_float32_is_not_reported_zero():
     xs = torch.randn(2, T, H)
     norms = hidden_grad_norms(lambda x, h: a * h + x, torch.zeros(2, H), xs, lambda h: h.sum())
     assert norms[0] > 0 and math.isclose(norms[0], a ** (T - 1) * math.sqrt(H), rel_tol=1e-3)
+
+
+def test_memory_show_gives_the_gradient_charts_figures_a_row_a_series(home):
+    """In the terminal's gradient chart the GRU lay under the LSTM and the RNN until T − t = 45 (a
+    student's review): the figures follow the charts, one row a series."""
+    from tangstudio.engine.lab.memory import save_results
+
+    study = fake_study([3], ["rnn", "lstm", "gru"], 0.5)
+    study["settings"]["grad_distance"] = 60
+    norms = {"rnn": 0.5, "lstm": 0.4, "gru": 0.45}
+    study["gradients"] = {
+        a: {w: [math.exp(-r * k) for k in range(61)][::-1] for w in ("init", "trained")}
+        for a, r in norms.items()
+    }
+    save_results(study, "g1")
+    text = cli("lab", "memory", "show", "g1", home=home, columns=100).stdout
+    heads = [line.split() for line in text.splitlines() if line.split()[:1] == ["series"]]
+    assert heads == [["series", "T−t=10", "T−t=25", "T−t=50", "T−t=59"]] * 2, text
+    gru = [line.split() for line in text.splitlines() if line.split()[:1] == ["gru"]]
+    assert gru[1][1:] == [f"{math.exp(-0.45 * d):.1e}" for d in (10, 25, 50, 59)], gru  # [0]: recall

@@ -528,6 +528,7 @@ def _show_memory(study: dict, png: str | None) -> None:
     width = max(40, min(console.width, 100))
     for chart in memory_text_charts(study, width=width, height=16, color=_in_colour()):
         print(chart)
+    _gradient_tables(study)
     for note in (cell_path_note(study), lstm_note(study)):
         if note:
             console.print(note, highlight=False)
@@ -535,6 +536,31 @@ def _show_memory(study: dict, png: str | None) -> None:
         from tangstudio.engine.lab.charts import memory_png
 
         print(f"wrote {memory_png(study, png)}")
+
+
+def _gradient_tables(study: dict) -> None:
+    """The gradient charts' figures, a row a series: close curves hide one another in a terminal's
+    chart (the GRU under the LSTM and the RNN until T − t = 45: a student's review)."""
+    from rich.table import Table
+
+    from tangstudio.cli.render import console, print_table
+    from tangstudio.engine.lab.charts import gradient_curves, gradient_points
+
+    for when in ("init", "trained"):
+        curves = gradient_curves(study, when, color=False)
+        if not curves:
+            return
+        console.print(
+            f"‖∂L/∂h_t‖ (C_t: ‖∂L/∂C_t‖) over its value at t = T, {'at initialisation' if when == 'init' else 'after training'}",
+            highlight=False,
+        )
+        table = Table(box=None)
+        table.add_column("series", style="bold")
+        for d, _ in gradient_points(curves[0][0]):
+            table.add_column(f"T−t={d}", justify="right")
+        for rel, label, _style in curves:
+            table.add_row(label, *(f"{v:.1e}" for _, v in gradient_points(rel)))
+        print_table(table)
 
 
 @lab.command("speed")

@@ -208,6 +208,17 @@ def gradient_curves(
     return [s for arch, g in grads.items() for s in _gradient_series(arch, looks[arch], g, when, color)]
 
 
+GRADIENT_AT = (10, 25, 50)  # the distances T − t the table gives, then T − 1 (docs/study.md's table)
+
+
+def gradient_points(rel: list[float]) -> list[tuple[int, float]]:
+    """(T − t, relative norm) at the distances docs/study.md's table gives, then T − 1: the figures
+    under a gradient chart, where close curves hide one another (the GRU under the LSTM and the RNN
+    in the terminal's chart: a student's review)."""
+    last = len(rel) - 2
+    return [(d, rel[d]) for d in (*(d for d in GRADIENT_AT if d < last), last)]
+
+
 def gradient_title(when: str, study: dict[str, Any], width: int) -> str:
     """The longest title for a gradient chart of `study` that fits in `width` columns."""
     grads = study.get("gradients") or {}

@@ -107,7 +107,6 @@ MEMORY_CHARTS = ("accuracy", "init", "trained")  # `g` steps through them: recal
 NEXT_CHART_LABELS = {"init": "Grads at init", "trained": "Grads trained", "accuracy": "Recall"}
 NARROW = 70  # a chart narrower than this gets the readouts in columns, one row a series
 SHORT_CELL_NOTE = "C_t (dotted): the norm on an LSTM's cell state; each curve is over its value at T − t = 0"
-GRADIENT_AT = (10, 25, 50)  # the distances T − t the table gives, then T − 1 (docs/study.md's table)
 
 
 def draw_memory(
@@ -202,6 +201,7 @@ def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> 
     from tangstudio.engine.lab.charts import (
         cell_path_note,
         gradient_curves,
+        gradient_points,
         gradient_title,
         plot_gradient_curves,
     )
@@ -219,15 +219,14 @@ def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> 
     chart.refresh()
     narrow = chart.size.width < NARROW  # at 80×24 each readout wrapped and the chart had no rows left
     for k, (rel, label, style) in enumerate(curves):
-        last = len(rel) - 2  # T − 1, docs/study.md's last column
-        at = [d for d in GRADIENT_AT if d < last] + [last]
+        points = gradient_points(rel)
         if narrow and k == 0:
-            lines.append(f"{'T − t':>15} " + "".join(f"{d:<9}" for d in at) + "\n", style="dim")
+            lines.append(f"{'T − t':>15} " + "".join(f"{d:<9}" for d, _ in points) + "\n", style="dim")
         lines.append_text(series_key(label, style))
         if narrow:
-            lines.append("".join(f"{rel[d]:<9.1e}" for d in at).rstrip() + "\n")
+            lines.append("".join(f"{v:<9.1e}" for _, v in points).rstrip() + "\n")
         else:
-            lines.append("  ".join(f"T−t={d}: {rel[d]:.1e}" for d in at) + "\n")
+            lines.append("  ".join(f"T−t={d}: {v:.1e}" for d, v in points) + "\n")
     note = cell_path_note(study)
     if note:
         lines.append(SHORT_CELL_NOTE if narrow else note, style="dim")
