@@ -142,3 +142,15 @@ def test_marks_alone_are_no_poem_and_the_json_names_its_model(poem_and_typo, hom
     assert json.loads(done.stdout)["model"] == str(
         home / "runs" / "tiny-gru" / "checkpoints" / "best"
     )  # as generate says
+
+
+def test_the_same_things_have_the_same_json_keys_across_commands(poem_and_typo, home):
+    """A run's name was `run` in eval and `name` in runs list; the model's path `model` in generate and
+    score, `checkpoint` in eval (an engineer's review): each now has the shared key too."""
+    poem, _ = poem_and_typo
+    listed = json.loads(tangstudio("runs", "list", "--json", home=home).stdout)[0]
+    shown = json.loads(tangstudio("runs", "show", "tiny-gru", "--json", home=home).stdout)
+    scored = json.loads(tangstudio("eval", "tiny-gru", "--as-trained", "--json", home=home).stdout)
+    read = json.loads(tangstudio("score", "--model", "tiny-gru", poem, "--json", home=home).stdout)
+    assert listed["run"] == listed["name"] == shown["run"] == scored["run"] == "tiny-gru"
+    assert scored["model"] == scored["checkpoint"] == read["model"]

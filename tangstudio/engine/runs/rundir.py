@@ -165,7 +165,8 @@ class RunSummary:
         as `eval --json` names what its `ppl` read: training's val sample is read untitled, while
         eval's headline is the model as trained (a review: 958.76 there, 1084.89 here, unnamed)."""
         condition = "untitled" if self.best_val_ppl is not None else None
-        return {**self.__dict__, "path": str(self.path), "ppl_condition": condition}
+        # "run": the name as eval, compare and lab call it ("name" kept; an engineer's review)
+        return {**self.__dict__, "run": self.name, "path": str(self.path), "ppl_condition": condition}
 
 
 def problem_line(run: RunDir, exc: TangError) -> str:

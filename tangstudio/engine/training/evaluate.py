@@ -261,6 +261,7 @@ def evaluate_checkpoint(
         # The folder's name: a run copied (`cp -a runs/r2 runs/c4`) keeps r2 in its meta.json.
         "run": _run_name(loaded.path) or meta.get("run"),
         "checkpoint": str(loaded.path),
+        "model": str(loaded.path),  # as generate, score and inspect call it ("checkpoint" kept)
         "step": meta.get("step"),
         "arch": loaded.config.arch,
         "corpus": corpus_name,
