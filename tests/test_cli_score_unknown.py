@@ -154,3 +154,15 @@ def test_the_same_things_have_the_same_json_keys_across_commands(poem_and_typo, 
     read = json.loads(tangstudio("score", "--model", "tiny-gru", poem, "--json", home=home).stdout)
     assert listed["run"] == listed["name"] == shown["run"] == scored["run"] == "tiny-gru"
     assert scored["model"] == scored["checkpoint"] == read["model"]
+
+
+def test_eval_and_inspect_take_the_model_as_an_option_too(poem_and_typo, home):
+    """`eval --model t1` was "No such option" while generate and score take only -m/--model (an
+    engineer's review): both spellings work, and two different models are refused."""
+    by_argument = json.loads(tangstudio("eval", "tiny-gru", "--as-trained", "--json", home=home).stdout)
+    by_option = json.loads(tangstudio("eval", "-m", "tiny-gru", "--as-trained", "--json", home=home).stdout)
+    assert by_option["ppl"] == by_argument["ppl"]
+    both = tangstudio("inspect", "tiny-gru", "--model", "default", home=home)
+    assert both.returncode == 2 and "two models given" in both.stderr
+    nothing = tangstudio("eval", home=home)
+    assert nothing.returncode == 2 and "give the model to read" in nothing.stderr

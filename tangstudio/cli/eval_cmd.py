@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from tangstudio.cli.app import app
+from tangstudio.cli.options import MODEL_OPTION_HELP, one_model
 
 # The other conditions a model with a plan is scored under (engine/training/plan_data.py).
 CONDITION_LABELS = {
@@ -17,9 +18,12 @@ CONDITION_LABELS = {
 
 @app.command("eval")
 def eval_(
-    run: str = typer.Argument(
-        ..., help="`default` (the shipped model), a run name, a run directory or a checkpoint directory."
+    run: str | None = typer.Argument(
+        None,
+        help="`default` (the shipped model), a run name, a run directory or a checkpoint directory.",
+        show_default=False,
     ),
+    model: str | None = typer.Option(None, "--model", "-m", help=MODEL_OPTION_HELP, show_default=False),
     split: str = typer.Option("val", "--split", help="val, test or train."),
     device: str = typer.Option(
         "cpu", "--device", help="auto, cpu, cuda or mps; cpu by default, so figures compare across machines."
@@ -56,6 +60,7 @@ def eval_(
     from tangstudio.cli.render import console, print_json, print_table, resolve_model_said, working
     from tangstudio.engine.errors import TangError
 
+    run = one_model(run, model, None, "eval")
     # Wrong names are refused before torch and the corpus load (seconds), not after.
     if split not in ("val", "test", "train"):
         raise TangError(f"unknown split {split!r}; choose val, test or train")

@@ -5,14 +5,20 @@ from __future__ import annotations
 import typer
 
 from tangstudio.cli.app import app
+from tangstudio.cli.options import MODEL_OPTION_HELP, one_model
 
 MAX_POEMS = 5000
 
 
 @app.command()
 def inspect(
-    model: str = typer.Argument(
-        "default", help="default (the shipped model), a run name, a run directory or a checkpoint directory."
+    model: str | None = typer.Argument(
+        None,
+        help="default (the shipped model), a run name, a run directory or a checkpoint directory.  [default: default]",
+        show_default=False,
+    ),
+    model_option: str | None = typer.Option(
+        None, "--model", "-m", help=MODEL_OPTION_HELP, show_default=False
     ),
     top: int = typer.Option(10, "--top", help="How many units to list per quantity."),
     poems: int = typer.Option(
@@ -26,6 +32,7 @@ def inspect(
     positions and the next character's 平/仄 (Pearson r or AUC)."""
     from tangstudio.engine.errors import TangError
 
+    model = one_model(model, model_option, "default", "inspect")
     if not 1 <= top <= 100:
         raise TangError(f"--top must be between 1 and 100, got {top}")
     if not 10 <= poems <= MAX_POEMS:

@@ -24,3 +24,19 @@ def given_options(ctx: typer.Context, names: Iterable[str] | None = None) -> set
         if source is not None and source.name in TYPED:
             given.add(name)
     return given
+
+
+MODEL_OPTION_HELP = "The same as the argument, as generate and score take it (-m/--model)."
+
+
+def one_model(argument: str | None, option: str | None, default: str | None, command: str) -> str:
+    """The model a command reads, given as its argument or as -m/--model: `eval --model t1` was "No
+    such option" while generate and score take only the option (an engineer's review)."""
+    from tangstudio.engine.errors import TangError
+
+    if argument is not None and option is not None and argument != option:
+        raise TangError(f"two models given, {argument!r} and --model {option!r}: give one")
+    chosen = option if option is not None else argument if argument is not None else default
+    if chosen is None:
+        raise TangError(f"give the model to read: `tangstudio {command} default`, a run name or a folder")
+    return chosen
