@@ -14,7 +14,7 @@ MAX_POEMS = 5000
 def inspect(
     model: str | None = typer.Argument(
         None,
-        help="default (the shipped model), a run name, a run directory or a checkpoint directory.  [default: default]",
+        help="default (the shipped model, read when none is given), a run name, a run directory or a checkpoint directory.",
         show_default=False,
     ),
     model_option: str | None = typer.Option(
