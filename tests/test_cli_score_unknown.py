@@ -137,6 +137,8 @@ def test_marks_alone_are_no_poem_and_the_json_names_its_model(poem_and_typo, hom
     assert (
         marks.stderr.strip().startswith("error: empty poem") and len(marks.stderr.strip().splitlines()) == 1
     )
+    dashed = tangstudio("score", "--model", "tiny-gru", poem[:5] + "——" + poem[6:], home=home)
+    assert dashed.returncode == 0, dashed.stderr  # marks of any kind beside the poem are read as before
     done = tangstudio("score", "--model", "tiny-gru", poem, "--json", home=home)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["model"] == str(

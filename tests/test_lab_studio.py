@@ -528,3 +528,15 @@ async def test_at_80x24_the_memory_charts_keep_their_rows_and_tick_their_own_row
         series = [line for line in table.splitlines() if line.startswith(("──", "••"))]
         assert len(series) == 6 and all(len(line.rstrip()) <= 56 for line in series), table
         assert "lstm-fb2 C_t" in table and "T−t=" not in table  # the distances head the columns
+
+
+def test_the_curves_draw_a_diverged_runs_infinite_loss_without_failing(tmp_path: Path) -> None:
+    """The loss chart's scale took the ceiling of the largest loss: a diverged run's inf (or nan),
+    read back from its metrics.jsonl, raised (a review)."""
+    from tangstudio.studio.panes.lab.charts import RowTickedPlot, draw_curves
+    from tangstudio.studio.widgets.lab_views import LabRun
+
+    acc, loss = RowTickedPlot(), RowTickedPlot()
+    run = LabRun(tmp_path, "rnn", train=[(1, 2.3, 0.1), (2, float("inf"), 0.1), (3, float("nan"), 0.1)])
+    draw_curves(acc, loss, [run], {str(tmp_path): (255, 0, 0)})
+    assert loss.y_range == (0.0, 2.3) and acc.y_range == (0.0, 100.0)

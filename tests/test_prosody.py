@@ -399,6 +399,19 @@ def test_a_poem_that_loses_its_stick_is_judged_couplet_by_couplet() -> None:
         assert _crossed(text) == [], text
         assert next(w for w in result.warnings if "失" in w).startswith(fault)
         assert not result.tones_loose_ok and not result.tones_strict_ok
+    # After a 失对 the poem may go back to its chain: the lines after it are not ✗ (a review found
+    # 穷 里 上 层 marked in this example of `_unstuck`'s own docstring).
+    assert _crossed("白日依山尽，远树隔烟流。欲穷千里目，更上一层楼。") == []
+    # A relay never marks more places than the one pattern did: through 尚 read 平 it ran the rest of
+    # this poem off its chain (9 ✗ where the one pattern had 2).
+    assert (
+        len(
+            _crossed(
+                "圣迹谁会得，每到亦徘徊。一尚不可得，三从何处来。清宵寒露滴，白昼野云隈。应是表灵异，凡情安可猜。"
+            )
+        )
+        <= 2
+    )
     # A line one character off its chain keeps the chain's pattern: the ✗ is on that character.
     assert _crossed("天门中断楚江开，碧山东流至北回。两岸青山相对出，孤帆一片日边来。") == ["山"]
 
@@ -420,6 +433,7 @@ def test_a_line_passing_only_in_an_unheard_reading_is_not_strict() -> None:
     result = check_poem("独上高楼望远山，孤云片片向西还。江南三月人不识，夜夜思君不可攀。")
     assert any("「不」 read 平" in w for w in result.warnings)
     assert result.tones_loose_ok and not result.tones_strict_ok
+    assert [line.strict_ok for line in result.lines][2] is False  # the line it is in says so too
 
 
 def test_a_poem_typed_without_marks_is_read_in_the_one_shape_its_length_allows() -> None:

@@ -35,11 +35,12 @@ def score(
         raise TangError(f"unknown form {form!r}; choose auto, {', '.join(forms.NAMES)}")
     form = form if form == "auto" else forms.canonical(form)
     poem = read_poem(poem)
-    from tangstudio.engine.prosody.checker import split_lines
+    from tangstudio.engine.hanzi import LOST, is_han
 
-    split_lines(poem)  # marks alone ('，，，，') are no poem: scored as one, exit 0 (an engineer's review)
+    if not any(is_han(ch) or ch == LOST for ch in poem):  # '，，，，' was scored, exit 0 (a review)
+        raise TangError("empty poem: give its lines, e.g. 床前明月光，疑是地上霜。举头望明月，低头思故乡。")
     if form != "auto":  # a form the poem's shape cannot have is refused, as `check --form` does
-        from tangstudio.engine.prosody.checker import resolve_form
+        from tangstudio.engine.prosody.checker import resolve_form, split_lines
 
         resolve_form(split_lines(poem), form)
     resolve_model_said(model)  # a wrong name refused before torch loads; a stand-in named

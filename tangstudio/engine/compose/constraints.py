@@ -349,6 +349,14 @@ def allowed(
     return _heads_kept_apart(plan, tables, common_spellings(tables, found))
 
 
+def acrostic_heads(plan: Plan, tables: VocabTables) -> frozenset[int]:
+    """The acrostic's characters in every spelling the vocabulary holds (猿 and 猨 alike)."""
+    from tangstudio.engine.compose.craft.repetition import spellings_for
+
+    spellings = spellings_for(tables)
+    return frozenset(other for t in plan.acrostic_ids for other in (t, *spellings.get(t, ())))
+
+
 def _heads_kept_apart(plan: Plan, tables: VocabTables, found: Allowed) -> Allowed:
     """`found`, drawing no acrostic character (in any spelling) at a place of the composer's own: a
     藏头 character heads its line and is not heard again in the poem. The repetition penalty let
@@ -356,12 +364,8 @@ def _heads_kept_apart(plan: Plan, tables: VocabTables, found: Allowed) -> Allowe
     A person may still type one."""
     if found.forced or not plan.acrostic_ids:
         return found
-    from tangstudio.engine.compose.craft.repetition import spellings_for
-
-    spellings = spellings_for(tables)
-    heads = {other for t in plan.acrostic_ids for other in (t, *spellings.get(t, ()))}
     drawn = found.drawn.copy()
-    drawn[list(heads)] = False
+    drawn[list(acrostic_heads(plan, tables))] = False
     return Allowed(found.mask, notes=found.notes, sampled=drawn) if bool(drawn.any()) else found
 
 

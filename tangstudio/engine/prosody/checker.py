@@ -125,6 +125,9 @@ class LineResult:
     rhyme_position: bool = False  # an even line, or line 1 of a variant whose first line rhymes
     rhymes: bool | None = None  # ends in the poem's rhyme group (None where no rhyme is due)
     warnings: list[str] = field(default_factory=list)  # "孤平", "三平尾"
+    # places that fit only in a reading no poet gives there (不 read 平): not strict, as the poem's
+    # verdict says (a review found every line strict_ok beside a poem's strict ✗)
+    heard_off: int = 0
 
     @property
     def loose_ok(self) -> bool:
@@ -132,7 +135,7 @@ class LineResult:
 
     @property
     def strict_ok(self) -> bool:
-        return all(c.ok for c in self.chars)
+        return all(c.ok for c in self.chars) and not self.heard_off
 
 
 @dataclass
@@ -413,20 +416,22 @@ def _relaid(
     `_unstuck`."""
     length = len(chosen.lines[0])
 
-    def own(i: int, fallback: str) -> str:
-        second = heard[i][1] if len(heard[i]) > 1 else frozenset()
-        return next(iter(second)) if len(second) == 1 else fallback
+    def own(i: int) -> list[str]:  # the line's own 2nd tones as heard (both, for 为 or 看)
+        return sorted(heard[i][1]) if len(heard[i]) > 1 else []
 
     def fit(i: int, second: str) -> tuple[int, int, int]:
         pattern, free = _judged(line_pattern(length, second, chosen.lines[i][-1]), char_tones[i], heard[i])
         loose, strict = _breaks(pattern, char_tones[i], free)
         return loose, _breaks(pattern, heard[i], free)[0], strict
 
-    seconds = [min((chosen.start, own(0, chosen.start)), key=lambda second: fit(0, second))]
+    # The line after a named one may start afresh too: after a 失对 (远树隔烟流) the poem may go back
+    # to its first chain (欲穷千里目), which `_unstuck` does not name; chained from the broken line,
+    # its correct lines were ✗ (a review). Ties keep the chain.
+    afresh = unstuck | {i + 1 for i in unstuck}
+    seconds = [min([chosen.start, *own(0)], key=lambda second: fit(0, second))]
     for i in range(1, len(chosen.lines)):
         chained = seconds[-1] if i % 2 == 0 else (PING if seconds[-1] == ZE else ZE)
-        fresh = own(i, chained) if i in unstuck else chained
-        seconds.append(min((chained, fresh), key=lambda second: fit(i, second)))
+        seconds.append(min([chained, *(own(i) if i in afresh else [])], key=lambda second: fit(i, second)))
     lines = tuple(line_pattern(length, second, p[-1]) for second, p in zip(seconds, chosen.lines))
     return Variant(chosen.form, seconds[0], chosen.first_line_rhymes, lines)
 
@@ -509,8 +514,12 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         if loose_bad and ze_rhyme is None:  # where one pattern fails, say where couplets stop sticking (失粘)
             unstuck = _unstuck(lines, heard)
             if unstuck:
-                chosen = _relaid(chosen, char_tones, heard, {i for i, _ in unstuck})
-                loose_bad, strict_bad, _ = _score(chosen, char_tones, wanted, heard)
+                relaid = _relaid(chosen, char_tones, heard, {i for i, _ in unstuck})
+                score = _score(relaid, char_tones, wanted, heard)
+                # Only where it marks fewer places: a relay through a line of two readings (一尚不可得)
+                # can run the lines after it off their chain, which no fault names (a review).
+                if score[:2] <= (loose_bad, strict_bad):
+                    chosen, (loose_bad, strict_bad) = relaid, score[:2]
                 loose_bad, strict_bad = loose_bad + len(unstuck), strict_bad + len(unstuck)
 
     # A pattern whose line 1 ends on 平 is the 首句入韵 one; if line 1 then is not in the rhyme, the
@@ -579,9 +588,9 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             if not any(c.kind == "tone" for c in chars):  # a line already broken says enough
                 rare = _rare_readings_inside(line, line_tones, pattern, free, script)
                 lr.warnings += rare
-                heard_off += len(
-                    rare
-                )  # passes only in a reading no one hears there: not strict (a poet's review)
+                # passes only in a reading no one hears there: not strict (a poet's review)
+                lr.heard_off = len(rare)
+                heard_off += len(rare)
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:

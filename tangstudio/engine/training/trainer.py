@@ -220,13 +220,14 @@ class Trainer:
         self.net = D.wrap(self.model, self.info, self.device)
 
         assert self.session is not None
+        # A resume whose new budget is already spent trains nothing: the run keeps the budget it
+        # was trained with (a review: `--resume --steps 10` at step 40 recorded steps = 10). A budget
+        # given and spent is refused on every rank alike, so none waits on the others' collectives.
+        spent = cfg.resume and self._budget_met(self._budget()[0])
+        if spent:
+            self._refuse_a_new_budget_already_spent()
         if self.info.is_main:
             resumed = self.live.step if cfg.resume else None
-            # A resume whose new budget is already spent trains nothing: the run keeps the budget it
-            # was trained with (a review: `--resume --steps 10` at step 40 recorded steps = 10).
-            spent = cfg.resume and self._budget_met(self._budget()[0])
-            if spent:
-                self._refuse_a_new_budget_already_spent()
             config = self.session.run.config() if spent else cfg.to_dict()
             self.session.open(config, resumed, clear_samples=self.fresh_resume)
         try:

@@ -60,8 +60,12 @@ def status_text(model: str | None, session: Session | None, shared: Callable[[],
     drawn = [s for s in chosen if not s.typed]
     if drawn:
         mean = sum(s.chosen_prob for s in drawn) / len(drawn)
-        typed = f", {len(chosen) - len(drawn)} typed" if len(drawn) < len(chosen) else ""
-        parts.append((f"{len(chosen)} chosen{typed} · mean p {mean:.2f}", "dim"))
+        counted = (
+            f"{len(drawn)} drawn, {len(chosen) - len(drawn)} typed"
+            if len(drawn) < len(chosen)
+            else f"{len(chosen)} chosen"
+        )
+        parts.append((f"{counted} · mean p {mean:.2f}", "dim"))
     elif chosen:
         parts.append((f"{len(chosen)} typed", "dim"))
     if session is not None and session.hint:

@@ -93,7 +93,8 @@ def draw_curves(
                 plt.scatter(
                     [p[0] for p in run.val], [p[index] * unit for p in run.val], color=color, marker="dot"
                 )
-        values = [p[index] * unit for run in runs for p in (*run.train, *run.val)]
+        # finite only: a diverged run's inf (or nan) read back from metrics.jsonl stopped ceil (a review)
+        values = [v for run in runs for p in (*run.train, *run.val) if math.isfinite(v := p[index] * unit)]
         if isinstance(chart, RowTickedPlot):  # accuracy over its whole scale; loss from 0 to its top
             top = 100.0 if unit == 100.0 else math.ceil(max(values, default=1.0) * 10) / 10 or 1.0
             chart.y_range = (0.0, top) if values else None
