@@ -473,3 +473,26 @@ def test_the_status_line_means_what_the_composer_drew_and_counts_what_was_typed(
     assert "2 drawn, 1 typed · mean p 0.40" in line(
         [step(0.3), step(0.5), step(0.0, typed=True), step(1.0, forced=True)]
     )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@sync
+async def test_a_number_key_takes_only_a_candidate_on_screen(trained_runs: Path, home: Path, size) -> None:
+    """With notes under the bars (the gates, a typed character, 对仗) the list was cut to five whatever
+    the room, and `8` still took the eighth, never shown (a TUI review): a tall panel shows all ten, and
+    a key past those shown is refused, the poem unchanged."""
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing(size) as (app, pilot, pane):
+        await pilot.press("space", "space", "g")
+        assert await wait_for(pilot, lambda: pane.poem.gates is not None), errors(app)
+        await settle(pilot)
+        bars = pane.query_one("#candidates")
+        before = pane.poem_text()
+        if size == (160, 48):
+            assert bars.shown == 10
+            return
+        assert 0 < bars.shown < 8, bars.shown
+        await pilot.press("8")
+        await settle(pilot)
+        assert pane.poem_text() == before
+        assert any("candidate 8 is not shown" in n.message for n in app._notifications)

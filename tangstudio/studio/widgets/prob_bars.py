@@ -12,6 +12,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tangstudio.bars import bar
@@ -43,12 +44,15 @@ class ProbBars(Static):
     DEFAULT_CSS = "ProbBars { height: auto; }"
 
     panel: reactive[PanelState] = reactive(PanelState, layout=True)
+    shown = 0  # candidates on screen now: a number key takes only one of these (the pane asks)
 
     def watch_panel(self, panel: PanelState) -> None:
         if panel.message is not None:
+            self.shown = 0
             self.clear(panel.message)
             return
-        candidates = list(panel.candidates)[: panel.limit]
+        candidates = list(panel.candidates)[: self._limit(panel)]
+        self.shown = len(candidates)
         shown = step_renderable(
             panel.position, candidates, panel.chosen, panel.removed_mass, self._bar_width(candidates)
         )
@@ -60,6 +64,26 @@ class ProbBars(Static):
                 extra.append("\n" + text, style=style)
             shown = Group(shown, extra)
         self.update(shown)
+
+    def _limit(self, panel: PanelState) -> int:
+        """How many candidates to show: the panel's limit, or all ten where the notes leave room for
+        them (a review: at 200×50 the 对仗 notes cut the list to five, 25 rows empty below)."""
+        if panel.limit >= len(KEYS) or not panel.notes:
+            return panel.limit
+        from rich.cells import cell_len
+
+        # the room the panel's column gives it (its own height is auto: what it drew last)
+        room = self.parent.content_size.height if isinstance(self.parent, Widget) else 0
+        width = max(self.content_size.width, 1)
+        if not room:
+            return panel.limit
+        head = 2 if panel.removed_mass is not None else 1
+        notes = sum(
+            max(1, -(-cell_len(line) // width))
+            for text, _ in panel.notes
+            for line in ("\n" + text).split("\n")
+        )
+        return max(panel.limit, min(len(KEYS), room - head - notes))
 
     def _bar_width(self, candidates: list[tuple[str, float]]) -> int:
         """The bars' width that leaves the percentages whole: at 80 columns a free poem's "⏎ end"

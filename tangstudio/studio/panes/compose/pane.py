@@ -377,7 +377,22 @@ class ComposePane(PoemReadout, Pane):
     def action_pick(self, index: int) -> None:
         if self.drafts is not None:  # the panel lists best-of-K drafts: the key takes one
             self._take_draft(index)
-        elif self._ready() and self.fields_first():
+            return
+        shown = self.query_one(ProbBars).shown
+        if (
+            self.session is not None
+            and not self.session.filling
+            and self.panel.message is None
+            and 0 < shown <= index
+        ):
+            # `8` took 岭 while five were listed, the notes below them (a review)
+            self.notify(
+                f"candidate {KEYS[index]} is not shown (the notes took its row): 1–{KEYS[shown - 1]} are",
+                title="Compose",
+                severity="warning",
+            )
+            return
+        if self._ready() and self.fields_first():
             self._do(lambda s: s.pick(index))
 
     def action_best_of(self) -> None:
