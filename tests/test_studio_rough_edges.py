@@ -486,3 +486,19 @@ async def test_the_train_pane_and_runs_list_agree_on_damaged_checkpoints(
     assert "damaged" not in labels[str(runs["whole"])]
     damaged = ("cut", "gone", "short", "twice", "mirror")
     assert all(labels[str(runs[name])].endswith("damaged") for name in damaged), labels
+
+
+@sync
+async def test_a_dialog_shows_its_own_keys_not_the_panes_under_it(home: Path) -> None:
+    """The attach dialog left the Train pane's footer (v Chart, s Stop …) under it, whose keys went
+    into the path field, and Esc, the way out, was nowhere in it (a TUI review)."""
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        footer = screen_text(app).splitlines()[-1]
+        assert "esc Cancel" in footer and "v Chart" not in footer, footer
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "v Chart" in screen_text(app).splitlines()[-1]

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, SelectionList, Static
+from textual.widgets import Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from tangstudio.engine.runs import layout
@@ -45,6 +45,7 @@ class AttachScreen(ModalScreen[str | None]):
             yield Static("Follow a run folder (one with metrics.jsonl), e.g. one copied from a server:")
             yield Input(placeholder="/path/to/runs/NAME", id="attach-path")
             yield Label("Enter: attach · Esc: cancel", classes="dim")
+        yield Footer()  # its own keys: the pane's footer stayed under it, its keys typed into the path (a review)
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:

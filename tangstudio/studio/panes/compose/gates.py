@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
 
 if TYPE_CHECKING:
     from tangstudio.studio.panes.compose.pane import ComposePane
@@ -51,6 +51,7 @@ class UnitPrompt(ModalScreen[str | None]):
             yield Static("Pin a unit: h<layer>:<index> or c<layer>:<index> (0-based), e.g. h1:37.")
             yield Static("`tangstudio inspect RUN` lists the telling ones. Empty: none.", classes="dim")
             yield Input(self.value, id="unit-input", placeholder="h1:37")
+        yield Footer()  # esc Cancel, not the pane's keys under the dialog
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
