@@ -41,6 +41,17 @@ async def test_function_keys_switch_panes_and_help_opens_and_closes(tiny_corpus:
         assert "escape" in keys and "space" not in keys, keys
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        # Opened from a pane, the help shows that pane's section (from Compose it opened at the top,
+        # four pages above its keys: a TUI review).
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: tabs.active == "compose")
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        body = app.screen.query_one("#help-body")
+        await wait_until(pilot, lambda: body.scroll_y > 0)
+        heading = next(h for h in app.screen.query("MarkdownH2") if "Compose" in str(h._content))
+        assert heading.region.y - body.region.y <= 4, (heading.region, body.region)  # its margin above
+        await pilot.press("escape")
 
 
 def test_first_frame_is_drawn_before_torch_is_imported(home: Path) -> None:

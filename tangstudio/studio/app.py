@@ -301,8 +301,8 @@ class TangStudio(App):
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if not isinstance(self.screen, HelpScreen):  # opened at the pane's own section (a review)
+            self.push_screen(HelpScreen(str(self.query_one("#panes", TabbedContent).active)))
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:

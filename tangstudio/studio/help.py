@@ -130,9 +130,22 @@ The same from a shell: `tangstudio lab digits train|eval|show` and `tangstudio l
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close help")]
 
+    def __init__(self, section: str | None = None) -> None:
+        """`section`: the pane whose heading (## Compose) the help opens at; from Compose it had
+        opened at the top, four pages above its keys (a TUI review)."""
+        super().__init__()
+        self.section = section
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Markdown(HELP)
         # Its own footer: the pane's showed through, offering Space, p and n, which do nothing here,
         # and not the keys that close it (a TUI review).
         yield Footer()
+
+    def on_mount(self) -> None:
+        if self.section:
+            self.call_after_refresh(self._go_to_section)
+
+    def _go_to_section(self) -> None:
+        self.query_one(Markdown).goto_anchor(self.section.lower())
