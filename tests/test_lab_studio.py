@@ -528,6 +528,9 @@ async def test_at_80x24_the_memory_charts_keep_their_rows_and_tick_their_own_row
         series = [line for line in table.splitlines() if line.startswith(("──", "••"))]
         assert len(series) == 6 and all(len(line.rstrip()) <= 56 for line in series), table
         assert "lstm-fb2 C_t" in table and "T−t=" not in table  # the distances head the columns
+        await pilot.resize_terminal(160, 40)  # wider: the readouts as before, without a key pressed
+        await settle(pilot)
+        assert "T−t=10" in shown_text(app.query_one("#lab-memory-table"))
 
 
 def test_the_curves_draw_a_diverged_runs_infinite_loss_without_failing(tmp_path: Path) -> None:

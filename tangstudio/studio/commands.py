@@ -98,7 +98,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ),
     (
         "Save the poem",
-        "JSON with the settings and every probability, in your tangstudio home",
+        "Markdown and JSON with the settings and every probability, in your tangstudio home",
         "app.pane_action('compose', 'save')",
     ),
     ("Copy the poem", "Copy the poem text to the clipboard", "app.pane_action('compose', 'copy')"),

@@ -65,7 +65,7 @@ samples spread over their budget; quitting the studio stops them with a checkpoi
 | `l` | lock / unlock the line under the cursor (a locked line is kept by a reroll, and Backspace and 1–0 do not take it back) |
 | `r` | reroll from the line under the cursor: it and every unlocked line after it are written again (see below) |
 | `k` | a new keyword from the planner for the line under the cursor, and that line rerolled (a model trained with plans) |
-| `b` | best of 5: five drafts with these settings ranked by the critic (a blind reader's expected score, 1–5); a number key takes one |
+| `b` | best of 5: five drafts with these settings ranked by the critic (a blind reader's expected score on the readers' 1–5 scale; a weak model's drafts can fall below 1, as it extrapolates); a number key takes one |
 | `g` | gate view: under each line a heat strip per layer (LSTM forget gate f, GRU update gate z, RNN ‖h‖), its colour scale in a legend below the poem; the panel lists every gate of the cursor's character |
 | `#` | pin a unit (`h1:37`, `c0:5`; `tangstudio inspect RUN` lists telling ones) and colour the poem by its value; empty clears |
 | `p` | play the rest at a visible pace, each line the best of `drafts` tries by the model's likelihood (`p` again pauses) |

@@ -38,7 +38,7 @@ def draw(loaded: Any, settings: Any, novelty: Any, k: int = STUDIO_K) -> Drafts:
     return Drafts(best.drafts or [best], seeded)
 
 
-HEAD = "best of {k} · critic score 1–5"  # the critic: a blind reader's expected score
+HEAD = "best of {k} · critic: a reader's expected score"  # on the readers' 1–5 scale, a weak model's below 1
 FOOT = "a number key takes a draft; any other key goes on"
 
 

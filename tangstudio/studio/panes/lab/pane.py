@@ -158,6 +158,8 @@ class LabPane(Pane):
         # columns each bar wrapped in two until a key was pressed (a TUI review).
         if self.view in ("confusion", "digit"):
             self.call_after_refresh(self.refresh_digit)
+        elif self.view == "memory":  # the readouts go to columns, or back, with the width (a TUI review)
+            self.call_after_refresh(self.draw_memory_study)
 
     def on_mount(self) -> None:
         from tangstudio.engine import paths
