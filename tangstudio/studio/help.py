@@ -148,4 +148,4 @@ class HelpScreen(ModalScreen[None]):
             self.call_after_refresh(self._go_to_section)
 
     def _go_to_section(self) -> None:
-        self.query_one(Markdown).goto_anchor(self.section.lower())
+        self.query_one(Markdown).goto_anchor((self.section or "").lower())

@@ -442,10 +442,10 @@ def _unpunctuated_shape(lines: list[str], form: str) -> list[str] | None:
     it was "1 lines of 20 characters", free verse (a poet's review). None when the text has breaks."""
     if len(lines) != 1:
         return None
-    fits = [f for f in forms.REGULATED if f.lines * f.chars == len(lines[0])]
+    fits = [f for f in forms.REGULATED if f.shape()[0] * f.shape()[1] == len(lines[0])]
     if len(fits) != 1 or (form != "auto" and forms.find(form) is not fits[0]):
         return None
-    width = fits[0].chars
+    width = fits[0].shape()[1]
     return [lines[0][k : k + width] for k in range(0, len(lines[0]), width)]
 
 

@@ -279,6 +279,7 @@ class Trainer:
         still resumes to say so and train nothing."""
         cfg, live = self.config, self.live
         name, amount = cfg.budget
+        assert self.session is not None  # opened before the budget is read
         stored = self.session.run.config()
         if stored.get(name) == amount:
             return
