@@ -33,3 +33,18 @@ def refused(done: subprocess.CompletedProcess) -> str:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     return lines[0]
+
+
+def interrupt_once_logged(proc: subprocess.Popen, metrics: Path, event: str, seconds: float = 60) -> str:
+    """SIGINT to a training `proc` once its metrics.jsonl holds an `event` line ("train", "eval");
+    its stderr once it has exited 130 (asserted)."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not (metrics.is_file() and f'"{event}"' in metrics.read_text()):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    return err

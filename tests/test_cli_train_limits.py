@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import env_for, refused, tangstudio
+from cli_helpers import env_for, interrupt_once_logged, refused, tangstudio
 
 TINY_MODEL = ["--embed", "16", "--hidden", "16", "--layers", "1", "--forms", "wujue"]
 SMALL = ["--corpus", "tiny", "--embed", "12", "--hidden", "16", "--layers", "1", "--batch-size", "16"]
@@ -148,12 +146,7 @@ def test_the_resume_hint_after_ctrl_c_names_a_relative_home_absolutely(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(None), cwd=tmp_path,
     )  # fmt: skip
     metrics = home / "runs" / "rr" / "metrics.jsonl"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (metrics.is_file() and '"train"' in metrics.read_text()):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    err = interrupt_once_logged(proc, metrics, "train")
     assert f"resume with: tangstudio --home {home} train --headless --run rr --resume" in err
 
 

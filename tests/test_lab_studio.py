@@ -43,6 +43,14 @@ def lab_run(lab_run_dir: Path, home: Path) -> str:
     return lab_run_dir.name
 
 
+async def _to_memory_view(pilot) -> None:
+    """The Lab pane's memory view (curves, digit, confusion, then memory), the cursor still."""
+    no_blink(pilot.app)
+    await settle(pilot)
+    await pilot.press("v", "v", "v")
+    await settle(pilot)
+
+
 async def _to_digit_view(pilot) -> None:
     pane = pilot.app.query_one("#lab-pane")
     await pilot.press("v")
@@ -342,10 +350,7 @@ async def test_the_memory_view_shows_the_newest_study_of_any_name(home: Path) ->
     save_results(fake_study([3, 5], ["rnn", "lstm"], 0.5, seeds=(0,)), "m1")
     app = create_app(pane="lab", warm_torch=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        no_blink(app)
-        await settle(pilot)
-        await pilot.press("v", "v", "v")
-        await settle(pilot)
+        await _to_memory_view(pilot)
         pane = app.query_one("#lab-pane")
         assert pane.view == "memory"
         table = shown_text(app.query_one("#lab-memory-table"))
@@ -506,10 +511,7 @@ async def test_at_80x24_the_memory_charts_keep_their_rows_and_tick_their_own_row
     assert row_values(0, 100, 9) == [0, 25, 50, 75, 100]
     app = create_app(pane="lab", warm_torch=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        no_blink(app)
-        await settle(pilot)
-        await pilot.press("v", "v", "v")
-        await settle(pilot)
+        await _to_memory_view(pilot)
         chart = app.query_one("#lab-memory-chart")
         screen = _screen(app)
         assert "recall % vs T" in screen  # a title that fits

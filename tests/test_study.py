@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import interrupt_once_logged
 
 pytestmark = pytest.mark.slow
 SMALL = [
@@ -239,8 +240,6 @@ def test_a_comparisons_forget_bias_goes_to_the_cells_that_have_a_forget_gate(hom
 def test_a_stopped_comparison_says_what_it_kept_and_how_to_go_on(tiny_corpus, home):
     """Ctrl+C in a comparison exited 130 with nothing on stderr, and the same command again was
     refused ("already exists") with no word of what to do (an engineer's review)."""
-    import signal
-    import time
 
     env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "200", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
@@ -249,12 +248,7 @@ def test_a_stopped_comparison_says_what_it_kept_and_how_to_go_on(tiny_corpus, ho
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     metrics = home / "runs" / "cut-rnn" / "metrics.jsonl"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (metrics.is_file() and '"eval"' in metrics.read_text()):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    err = interrupt_once_logged(proc, metrics, "eval")
     said = err.strip().splitlines()[-1]
     assert "the study 'cut' keeps what ran (nothing finished)" in said
     assert "cut-rnn stopped with a checkpoint" in said and "not trained: gru, lstm" in said
