@@ -143,9 +143,17 @@ class HelpScreen(ModalScreen[None]):
         # and not the keys that close it (a TUI review).
         yield Footer()
 
-    def on_mount(self) -> None:
+    def on_markdown_table_of_contents_updated(self) -> None:
+        """The headings are laid out: go to the pane's (after the next refresh, as their places settle)."""
         if self.section:
             self.call_after_refresh(self._go_to_section)
 
     def _go_to_section(self) -> None:
-        self.query_one(Markdown).goto_anchor((self.section or "").lower())
+        """Markdown.goto_anchor's jump, not animated: under load the animation had not arrived when
+        a key was pressed, or a test looked."""
+        markdown = self.query_one(Markdown)
+        wanted = (self.section or "").lower()
+        for _level, title, header_id in markdown.table_of_contents:
+            if title.lower() == wanted:
+                markdown.query_one(f"#{header_id}").scroll_visible(top=True, animate=False)
+                return

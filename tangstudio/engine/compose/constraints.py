@@ -622,9 +622,8 @@ def refusal(
     vocab = tables.vocab
     ch = EOS_NAME if token == EOS else vocab.itos[token]
     where = f"line {s.line + 1}, character {s.col + 1}"
-    if (
-        allowed.forced
-    ):  # which of them: "the form, the acrostic or the prefix" left it to guess (a poet's review)
+    # which of them sets a forced place: "the form, the acrostic or the prefix" left it to guess (a poet's review)
+    if allowed.forced:
         wanted = vocab.itos[int(np.flatnonzero(allowed.mask)[0])]
         if s.pos in plan.fixed:
             by = "the prefix"

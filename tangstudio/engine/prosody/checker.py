@@ -407,9 +407,10 @@ def _relaid(
     heard: list[list[frozenset[str]]],
     unstuck: set[int],
 ) -> Variant:
-    """The patterns a poem that 失粘 or 失对 is judged by: line 1 by its own 2nd character, each
-    later line by 对 and 粘 from the line before it; a line named for breaking them may start afresh
-    from its own 2nd character, where that fits it better. One pattern for the whole poem measured
+    """The patterns a poem that 失粘 or 失对 is judged by: line 1 by the chosen pattern or its own 2nd
+    character, whichever fits it better, each later line by 对 and 粘 from the line before it; a line
+    named for breaking them, and the line after it, may start afresh from its own 2nd character
+    where that fits it better (`check_poem` keeps the whole only where it marks no more places). One pattern for the whole poem measured
     correct lines against the wrong shape: 江上秋风起 got two ✗ when line 3 was the one that 失粘,
     and 渭城曲 five (a poet's review). A line one character off its chain (碧山东流至北回, 山 for 水)
     keeps the chain's pattern: the ✗ then falls on that character. The fault is named once, by
