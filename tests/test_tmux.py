@@ -145,12 +145,17 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
         into_prefix(("End", "C-u"), "")  # the field emptied (End, then delete to its start): a valid prefix
         key("Enter")
         tmux.wait_for("Space samples the first")  # a new, empty poem (the old one kept: a toast says so)
-        key("Escape")
-        time.sleep(0.5)  # Esc then u at once would read as Alt+u
-        key("u")
-        assert wait_until(lambda: first_line in tmux.screen() and "complete" in tmux.screen(), 20), (
-            tmux.screen()
-        )
+
+        def brought_back() -> bool:
+            return first_line in tmux.screen() and "complete" in tmux.screen()
+
+        for _ in range(3):  # on a loaded machine Esc then u can still be read as Alt+u, which does nothing
+            key("Escape")
+            time.sleep(0.6)  # Esc then u at once would read as Alt+u
+            key("u")
+            if wait_until(brought_back, 10):
+                break
+        assert brought_back(), tmux.screen()
 
         # A small GRU from the Model pane: sizes typed over the selected defaults, Esc, then t.
         key("F2")
