@@ -65,7 +65,10 @@ def status_text(model: str | None, session: Session | None, shared: Callable[[],
             if len(drawn) < len(chosen)
             else f"{len(chosen)} chosen"
         )
-        parts.append((f"{counted} · mean p {mean:.2f}", "dim"))
+        # a poem's first character is drawn from a flat distribution (1 % at most): 0.004 read "0.00"
+        parts.append(
+            (f"{counted} · mean p {mean:.2f}" if mean >= 0.01 else f"{counted} · mean p {mean:.3f}", "dim")
+        )
     elif chosen:
         parts.append((f"{len(chosen)} typed", "dim"))
     if session is not None and session.hint:
