@@ -349,12 +349,19 @@ def allowed(
     return _heads_kept_apart(plan, tables, common_spellings(tables, found))
 
 
-def acrostic_heads(plan: Plan, tables: VocabTables) -> frozenset[int]:
-    """The acrostic's characters in every spelling the vocabulary holds (猿 and 猨 alike)."""
-    from tangstudio.engine.compose.craft.repetition import spellings_for
+def acrostic_heads(plan: Plan, tables: VocabTables) -> np.ndarray:
+    """bool[V]: the acrostic's characters in every spelling the vocabulary holds (猿 and 猨 alike),
+    made once per acrostic and kept on the tables: `allowed` asks at every step of every draft."""
 
-    spellings = spellings_for(tables)
-    return frozenset(other for t in plan.acrostic_ids for other in (t, *spellings.get(t, ())))
+    def build() -> np.ndarray:
+        from tangstudio.engine.compose.craft.repetition import spellings_for
+
+        spellings = spellings_for(tables)
+        mask = np.zeros_like(tables.hanzi)
+        mask[[other for t in plan.acrostic_ids for other in (t, *spellings.get(t, ()))]] = True
+        return mask
+
+    return tables.cached("acrostic_heads:" + ",".join(map(str, plan.acrostic_ids)), build)
 
 
 def _heads_kept_apart(plan: Plan, tables: VocabTables, found: Allowed) -> Allowed:
@@ -364,8 +371,7 @@ def _heads_kept_apart(plan: Plan, tables: VocabTables, found: Allowed) -> Allowe
     A person may still type one."""
     if found.forced or not plan.acrostic_ids:
         return found
-    drawn = found.drawn.copy()
-    drawn[list(acrostic_heads(plan, tables))] = False
+    drawn = found.drawn & ~acrostic_heads(plan, tables)
     return Allowed(found.mask, notes=found.notes, sampled=drawn) if bool(drawn.any()) else found
 
 

@@ -603,7 +603,7 @@ class Composer:
         line_text = self._frames[-1].cstate.line_text
         if self.novelty is not None and char in self.novelty.completions(line_text):
             return f"{char} completes a line of the corpus ({line_text}{char}): the composer would not write it, you may"
-        if token in C.acrostic_heads(self.plan, self.tables):
+        if self.plan.acrostic_ids and bool(C.acrostic_heads(self.plan, self.tables)[token]):
             return f"{char} heads a line of the acrostic: the composer does not draw it again, you may"
         if bool(self.tables.not_drawn[token]):
             return f"{char} is a rare spelling or an unread character: the composer does not draw it, you may"
