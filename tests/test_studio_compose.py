@@ -471,6 +471,7 @@ def test_the_status_line_means_what_the_composer_drew_and_counts_what_was_typed(
         [step(0.0, typed=True)] * 3
     )
     assert "1 chosen · mean p 0.004" in line([step(0.004)])  # the first character's flat odds, not "0.00"
+    assert "1 chosen · mean p 0.00023" in line([step(0.00023)])  # seen as "0.000" in a fresh clone
     assert "2 drawn, 1 typed · mean p 0.40" in line(
         [step(0.3), step(0.5), step(0.0, typed=True), step(1.0, forced=True)]
     )

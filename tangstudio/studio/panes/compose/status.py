@@ -65,8 +65,9 @@ def status_text(model: str | None, session: Session | None, shared: Callable[[],
             if len(drawn) < len(chosen)
             else f"{len(chosen)} chosen"
         )
-        # a poem's first character is drawn from a flat distribution (1 % at most): 0.004 read "0.00"
-        parts.append((f"{counted} · mean p {mean:.{2 if mean >= 0.01 else 3}f}", "dim"))
+        # a poem's first character is drawn from a flat distribution (1 % at most): 0.004 read "0.00", so
+        # under 0.01 two significant figures (0.004, 0.00023)
+        parts.append((f"{counted} · mean p {mean:{'.2f' if mean >= 0.01 else '.2g'}}", "dim"))
     elif chosen:
         parts.append((f"{len(chosen)} typed", "dim"))
     if session is not None and session.hint:
