@@ -511,3 +511,7 @@ async def test_at_80_columns_the_status_line_wraps_instead_of_losing_its_end(
         await pilot.pause()
         lines = [line.text.strip() for line in status.render_lines(status.region.reset_offset)]
         assert status.size.height == 2 and "江南岸" in " ".join(lines), lines
+        # and it breaks between two parts, never inside one: no dot left at a line's end or start
+        assert not any(line.endswith("·") or line.startswith("·") for line in lines), lines
+        parts = long.split(" · ")
+        assert all(any(part in line for line in lines) for part in parts), lines

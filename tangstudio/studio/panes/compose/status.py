@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -28,13 +30,41 @@ NARROW_KEYS = {
 }  # below it (p, c: ? Help)
 
 
+SEPARATOR = " · "
+
+
+class BrokenBetweenParts:
+    """A status line that wraps only between its parts: Rich wraps at any space, which at 80 columns
+    left a "·" dangling at a line's end and cut "mean p" from its figure (a TUI review)."""
+
+    def __init__(self, line: Text) -> None:
+        self.parts = line.split(SEPARATOR)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        out, column = Text(), 0
+        for part in self.parts:
+            if column and column + len(SEPARATOR) + part.cell_len > options.max_width:
+                out.append("\n")
+                column = 0
+            elif column:
+                out.append(SEPARATOR, style="dim")
+                column += len(SEPARATOR)
+            out.append_text(part)
+            column += part.cell_len
+        yield out
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widths = [part.cell_len for part in self.parts] or [0]
+        return Measurement(max(widths), sum(widths) + len(SEPARATOR) * (len(widths) - 1))
+
+
 class StatusLine(Static):
     """One line under the poem: the model, the mean probability, what to do next."""
 
     line: reactive[Text] = reactive(Text)
 
     def watch_line(self, line: Text) -> None:
-        self.update(line)
+        self.update(BrokenBetweenParts(line))
 
 
 def model_label(target: str | None) -> str:
@@ -83,7 +113,7 @@ def status_text(model: str | None, session: Session | None, shared: Callable[[],
     status = Text()
     for i, (text, style) in enumerate(parts):
         if i:
-            status.append(" · ", style="dim")
+            status.append(SEPARATOR, style="dim")
         status.append(text, style=style)
     return status
 
