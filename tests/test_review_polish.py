@@ -256,9 +256,29 @@ def test_candidates_help_says_k_drafts_the_critic_keeps_the_best_and_json_lists_
     said = _option_help(done.stdout, "--candidates")
     assert said.startswith("Write K drafts of each poem and print only the one the critic rates best")
     assert "--json lists all K drafts" in said
-    assert f"Default {DEFAULT_CANDIDATES}" in said
-    if DEFAULT_CANDIDATES == 1:  # "Default 1 (1 with --beam …)" read as if something changed
+    assert f"[default: {DEFAULT_CANDIDATES}" in said
+    if DEFAULT_CANDIDATES == 1:  # "[default: 1 (1 with --beam …)]" read as if something changed
         assert "(1 with" not in said
+
+
+def test_every_help_names_its_default_in_one_format() -> None:
+    """A review: some options said "Default: lstm." and others "[default: lstm]" (Typer's); every
+    option's help now ends in Typer's format, whether Typer or its text gives the value."""
+    import click
+    import typer.main
+
+    from tangstudio.cli.app import app
+
+    def commands(group: click.Command, path: str) -> list[tuple[str, click.Command]]:
+        found = [(path, group)]
+        for name, sub in getattr(group, "commands", {}).items():
+            found += commands(sub, f"{path} {name}")
+        return found
+
+    for path, command in commands(typer.main.get_command(app), "tangstudio"):
+        for param in command.params:
+            said = getattr(param, "help", None) or ""
+            assert "Default" not in said, (path, param.name, said)
 
 
 def _poems(*args: str, home: Path) -> dict:

@@ -26,7 +26,7 @@ def compare(
     minutes: float | None = typer.Option(
         None,
         "--minutes",
-        help=f"Training minutes per architecture (wall time, evaluations included). Default: {DEFAULT_MINUTES:g}.",
+        help=f"Training minutes per architecture (wall time, evaluations included). \\[default: {DEFAULT_MINUTES:g}]",
         show_default=False,
     ),
     steps: int | None = typer.Option(
@@ -51,17 +51,17 @@ def compare(
     eval_poems: int | None = typer.Option(
         None,
         "--eval-poems",
-        help="Val poems in each periodic evaluation (a fixed subset; 0 = the whole split). Default: the engine's.",
+        help="Val poems in each periodic evaluation (a fixed subset; 0 = the whole split). \\[default: the engine's]",
         show_default=False,
     ),
     target_loss: float | None = typer.Option(
         None,
         "--target-loss",
-        help="Val loss (nats/char) to time each architecture to. Default: the worst causal architecture's best.",
+        help="Val loss (nats/char) to time each architecture to. \\[default: the worst causal architecture's best]",
         show_default=False,
     ),
     prefix: str | None = typer.Option(
-        None, "--prefix", help="Runs are named PREFIX-ARCH. Default: study-DATE-TIME.", show_default=False
+        None, "--prefix", help="Runs are named PREFIX-ARCH. \\[default: study-DATE-TIME]", show_default=False
     ),
     plot: str | None = typer.Option(
         None, "--plot", help="Save the val-loss curves to this PNG.", show_default=False
@@ -69,7 +69,7 @@ def compare(
     threads: int | None = typer.Option(
         None,
         "--threads",
-        help="CPU threads for torch (the same for every architecture). Default: torch's choice.",
+        help="CPU threads for torch (the same for every architecture). \\[default: torch's choice]",
         show_default=False,
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or mps."),

@@ -34,7 +34,7 @@ def eval_(
     forms: str | None = typer.Option(
         None,
         "--forms",
-        help="Score these forms (all, regulated, or e.g. wujue,qijue). Default: the forms it was trained on.",
+        help="Score these forms (all, regulated, or e.g. wujue,qijue). \\[default: the forms it was trained on]",
         show_default=False,
     ),
     as_trained: bool = typer.Option(

@@ -23,15 +23,15 @@ MAX_BEAM = 64
 
 def _candidates_help(default: int) -> str:
     """--candidates in plain words: K drafts, the critic keeps the best, --json shows all K. The
-    fallbacks are named only when the default is more than one draft: "Default 1 (1 with --beam …)"
+    fallbacks are named only when the default is more than one draft: "[default: 1 (1 with --beam …)]"
     read as if something changed."""
     said = (
         "Write K drafts of each poem and print only the one the critic rates best; --json lists all "
         "K drafts with their scores."
     )
     if default == 1:
-        return f"{said} Default 1: a single draft, no critic."
-    return f"{said} Default {default} (1 with --beam, a bilstm, or where no critic ships)."
+        return f"{said} \\[default: 1, a single draft, no critic]"
+    return f"{said} \\[default: {default} (1 with --beam, a bilstm, or where no critic ships)]"
 
 
 @app.command()
@@ -91,7 +91,7 @@ def generate(
     rhyme_group: str = typer.Option(
         "",
         "--rhyme-group",
-        help="The 平水韵 平 group to rhyme in, such as 一东 or 七阳. Default: the poem's own.",
+        help="The 平水韵 平 group to rhyme in, such as 一东 or 七阳. \\[default: the poem's own]",
         show_default=False,
     ),
     tones: str = typer.Option("loose", "--tones", help="平仄 patterns: strict, loose (一三五不论) or off."),
@@ -142,7 +142,7 @@ def generate(
         "--line-drafts",
         "-L",
         help=f"Draw each line this many times and keep the one the model finds likeliest (1: off). "
-        f"Default {LINE_DRAFTS} (1 with --beam).",
+        f"\\[default: {LINE_DRAFTS} (1 with --beam)]",
     ),
     show_probs: bool = typer.Option(
         False, "--show-probs", help="Colour each character by its probability and list its top alternatives."

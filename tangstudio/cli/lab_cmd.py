@@ -61,8 +61,8 @@ def digits_train(
     lr: float | None = typer.Option(
         None,
         "--lr",
-        help="Peak learning rate (AdamW, warm-up then cosine). Default: the rate docs/study.md picked "
-        "for the cell, rnn 3e-3, lstm, gru and bilstm 1e-2.",
+        help="Peak learning rate (AdamW, warm-up then cosine). \\[default: the rate docs/study.md picked "
+        "for the cell, rnn 3e-3, lstm, gru and bilstm 1e-2]",
     ),
     batch_size: int = typer.Option(64, "--batch-size", help="Digits per step."),
     steps: int | None = typer.Option(
@@ -363,7 +363,7 @@ def memory_run(
         None,
         "--grad-distance",
         help="The T at which gradient norms are recorded: one of --distances. "
-        "Default: 100 when --distances holds it, else the longest.",
+        "\\[default: 100 when --distances holds it, else the longest]",
         show_default=False,
     ),
     name: str = typer.Option("memory", "--name", help="Saved as <home>/lab/NAME.json."),
@@ -452,7 +452,7 @@ def memory_show(
     names: list[str] = typer.Argument(
         None,
         help="Saved studies (names under <home>/lab, or .json paths); several are merged. "
-        "Default: the newest saved study, as the studio's Lab pane shows.",
+        "\\[default: the newest saved study, as the studio's Lab pane shows]",
     ),
     png: str | None = typer.Option(None, "--png", help="Draw the charts into this PNG."),
     save: str | None = typer.Option(None, "--save", help="Save the (merged) study as <home>/lab/NAME.json."),

@@ -29,52 +29,58 @@ def train(
         False, "--headless", help="Train in this terminal instead of opening the studio."
     ),
     arch: str | None = typer.Option(
-        None, "--arch", help="rnn, lstm, gru or bilstm. Default: lstm.", show_default=False
+        None, "--arch", help="rnn, lstm, gru or bilstm. \\[default: lstm]", show_default=False
     ),
     corpus: str | None = typer.Option(
-        None, "--corpus", help="The bundled 'tang' or an imported corpus. Default: tang.", show_default=False
+        None,
+        "--corpus",
+        help="The bundled 'tang' or an imported corpus. \\[default: tang]",
+        show_default=False,
     ),
     forms: str | None = typer.Option(
-        None, "--forms", help="all, regulated, or e.g. wujue,qijue. Default: regulated.", show_default=False
+        None,
+        "--forms",
+        help="all, regulated, or e.g. wujue,qijue. \\[default: regulated]",
+        show_default=False,
     ),
     script: str | None = typer.Option(
-        None, "--script", help="simplified or traditional. Default: simplified.", show_default=False
+        None, "--script", help="simplified or traditional. \\[default: simplified]", show_default=False
     ),
     embed: int | None = typer.Option(
-        None, "--embed", help="Embedding size. Default: 256.", show_default=False
+        None, "--embed", help="Embedding size. \\[default: 256]", show_default=False
     ),
     hidden: int | None = typer.Option(
-        None, "--hidden", help="Hidden units per layer. Default: 512.", show_default=False
+        None, "--hidden", help="Hidden units per layer. \\[default: 512]", show_default=False
     ),
     layers: int | None = typer.Option(
-        None, "--layers", help="Recurrent layers. Default: 2.", show_default=False
+        None, "--layers", help="Recurrent layers. \\[default: 2]", show_default=False
     ),
     dropout: float | None = typer.Option(
-        None, "--dropout", help="Dropout. Default: 0.2.", show_default=False
+        None, "--dropout", help="Dropout. \\[default: 0.2]", show_default=False
     ),
     forget_bias: float | None = typer.Option(
         None,
         "--forget-bias",
-        help="LSTM/BiLSTM: the forget gate's bias at initialisation (2: f ≈ 0.88, which learnt the lab's long memory; docs/study.md). Default: 0, PyTorch's initialisation (f ≈ ½).",
+        help="LSTM/BiLSTM: the forget gate's bias at initialisation (2: f ≈ 0.88, which learnt the lab's long memory; docs/study.md). \\[default: 0, PyTorch's initialisation (f ≈ ½)]",
         show_default=False,
     ),
     tied: bool = typer.Option(False, "--tied", help="Tie the output layer to the embedding."),
     impl: str | None = typer.Option(
         None,
         "--impl",
-        help="fused (fast kernels) or cells (the readable cells, slow). Default: fused.",
+        help="fused (fast kernels) or cells (the readable cells, slow). \\[default: fused]",
         show_default=False,
     ),
     lr: float | None = typer.Option(
-        None, "--lr", help="Peak learning rate (AdamW). Default: 2e-3.", show_default=False
+        None, "--lr", help="Peak learning rate (AdamW). \\[default: 2e-3]", show_default=False
     ),
     weight_decay: float | None = typer.Option(
-        None, "--weight-decay", help="AdamW weight decay. Default: 0.01.", show_default=False
+        None, "--weight-decay", help="AdamW weight decay. \\[default: 0.01]", show_default=False
     ),
     batch_size: int | None = typer.Option(
         None,
         "--batch-size",
-        help="Poems per step (global, over all processes). Default: 64.",
+        help="Poems per step (global, over all processes). \\[default: 64]",
         show_default=False,
     ),
     epochs: int | None = typer.Option(
@@ -88,16 +94,16 @@ def train(
         None, "--minutes", help="Train for this many minutes.", show_default=False
     ),
     warmup: int | None = typer.Option(
-        None, "--warmup", help="Warm-up steps. Default: 200.", show_default=False
+        None, "--warmup", help="Warm-up steps. \\[default: 200]", show_default=False
     ),
     min_lr_ratio: float | None = typer.Option(
-        None, "--min-lr-ratio", help="Cosine floor as a share of --lr. Default: 0.1.", show_default=False
+        None, "--min-lr-ratio", help="Cosine floor as a share of --lr. \\[default: 0.1]", show_default=False
     ),
     clip: float | None = typer.Option(
-        None, "--clip", help="Gradient-norm clipping. Default: 1.0.", show_default=False
+        None, "--clip", help="Gradient-norm clipping. \\[default: 1.0]", show_default=False
     ),
     device: str | None = typer.Option(
-        None, "--device", help="auto, cpu, cuda or mps. Default: auto.", show_default=False
+        None, "--device", help="auto, cpu, cuda or mps. \\[default: auto]", show_default=False
     ),
     run: str | None = typer.Option(
         None,
@@ -105,10 +111,10 @@ def train(
         "--run-name",
         help="Run name (folder under <home>/runs); "
         "under torchrun write --run-name (torchrun reads --run as its own --run-path). "
-        "Default: ARCH-DATE-TIME.",
+        "\\[default: ARCH-DATE-TIME]",
         show_default=False,
     ),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed. Default: 0.", show_default=False),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed. \\[default: 0]", show_default=False),
     resume: bool = typer.Option(
         False,
         "--resume",
@@ -119,66 +125,66 @@ def train(
         None,
         "--eval-every",
         help="Evaluate (and sample) on the val split every N steps; 0: about 8 times per run, from its "
-        "budget. Default: 500, or 0 with --minutes.",
+        "budget. \\[default: 500, or 0 with --minutes]",
         show_default=False,
     ),
     eval_poems: int | None = typer.Option(
         None,
         "--eval-poems",
-        help="Evaluate on a fixed sample of this many val poems during training (0 = all; `tangstudio eval` always uses all). Default: 500.",
+        help="Evaluate on a fixed sample of this many val poems during training (0 = all; `tangstudio eval` always uses all). \\[default: 500]",
         show_default=False,
     ),
     log_every: int | None = typer.Option(
         None,
         "--log-every",
         help="Log training loss every N steps (metrics.jsonl, --json, the studio). Without a terminal the "
-        "plain log prints at most one train line per 10 s, and the last one. Default: 20.",
+        "plain log prints at most one train line per 10 s, and the last one. \\[default: 20]",
         show_default=False,
     ),
     samples: int | None = typer.Option(
-        None, "--samples", help="Poems sampled at each evaluation. Default: 3.", show_default=False
+        None, "--samples", help="Poems sampled at each evaluation. \\[default: 3]", show_default=False
     ),
     checkpoint_every: float | None = typer.Option(
         None,
         "--checkpoint-every",
         help="Also write the last checkpoint after this many minutes, whichever of this and "
-        "--eval-every comes first. Default: 2.",
+        "--eval-every comes first. \\[default: 2]",
         show_default=False,
     ),
     max_len: int | None = typer.Option(
         None,
         "--max-len",
-        help="Leave out train poems longer than this many tokens. Default: 256.",
+        help="Leave out train poems longer than this many tokens. \\[default: 256]",
         show_default=False,
     ),
     mask_min: float | None = typer.Option(
         None,
         "--mask-min",
-        help="BiLSTM: least share of masked characters. Default: 0.15.",
+        help="BiLSTM: least share of masked characters. \\[default: 0.15]",
         show_default=False,
     ),
     mask_max: float | None = typer.Option(
         None,
         "--mask-max",
-        help="BiLSTM: largest share of masked characters. Default: 0.30.",
+        help="BiLSTM: largest share of masked characters. \\[default: 0.30]",
         show_default=False,
     ),
     dropout_in: float | None = typer.Option(
         None,
         "--dropout-in",
-        help="AWD-LSTM: locked dropout on the embeddings (one mask per poem). Default: 0.",
+        help="AWD-LSTM: locked dropout on the embeddings (one mask per poem). \\[default: 0]",
         show_default=False,
     ),
     weight_drop: float | None = typer.Option(
         None,
         "--weight-drop",
-        help="AWD-LSTM: DropConnect on the hidden-to-hidden weights. Default: 0.",
+        help="AWD-LSTM: DropConnect on the hidden-to-hidden weights. \\[default: 0]",
         show_default=False,
     ),
     embed_dropout: float | None = typer.Option(
         None,
         "--embed-dropout",
-        help="AWD-LSTM: drop whole characters from the embedding. Default: 0.",
+        help="AWD-LSTM: drop whole characters from the embedding. \\[default: 0]",
         show_default=False,
     ),
     locked: bool = typer.Option(
@@ -200,25 +206,25 @@ def train(
     plan: bool | None = typer.Option(
         None,
         "--plan/--no-plan",
-        help="Causal models read each poem's title and one keyword per line. Default: on.",
+        help="Causal models read each poem's title and one keyword per line. \\[default: on]",
         show_default=False,
     ),
     title_drop: float | None = typer.Option(
         None,
         "--title-drop",
-        help="Share of poems trained without their title. Default: 0.4.",
+        help="Share of poems trained without their title. \\[default: 0.4]",
         show_default=False,
     ),
     plan_drop: float | None = typer.Option(
         None,
         "--plan-drop",
-        help="Share of poems trained without any keyword. Default: 0.35.",
+        help="Share of poems trained without any keyword. \\[default: 0.35]",
         show_default=False,
     ),
     keyword_drop: float | None = typer.Option(
         None,
         "--keyword-drop",
-        help="Share of the other poems' line keywords left out. Default: 0.2.",
+        help="Share of the other poems' line keywords left out. \\[default: 0.2]",
         show_default=False,
     ),
     budget_len: int | None = typer.Option(
@@ -226,7 +232,7 @@ def train(
         "--budget-len",
         help="Token budget per batch, as a poem length: a batch holds at most batch-size × this many "
         "token slots, so batches of long poems hold fewer poems and cost what short ones do in time and "
-        "memory. 0: always batch-size poems. Default: 96.",
+        "memory. 0: always batch-size poems. \\[default: 96]",
         show_default=False,
     ),
     loss_chunk: int | None = typer.Option(
@@ -234,14 +240,14 @@ def train(
         "--loss-chunk",
         help="Compute the output layer and its loss only where a character is scored, this many "
         "positions at a time, never holding the whole batch's logits. 0: the plain full-logits path. "
-        "Default: 4096.",
+        "\\[default: 4096]",
         show_default=False,
     ),
     head_bf16: str | None = typer.Option(
         None,
         "--head-bf16",
         help="Output layer matmuls in bf16 (softmax and loss stay fp32): auto (where the CPU has "
-        "avx512_bf16/AMX or on CUDA), on, off. Needs --loss-chunk above 0. Default: auto.",
+        "avx512_bf16/AMX or on CUDA), on, off. Needs --loss-chunk above 0. \\[default: auto]",
         show_default=False,
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors and the resume hint."),
