@@ -104,6 +104,18 @@ def test_a_seed_out_of_range_is_one_line_for_train_and_compare(home: Path, seed:
     assert not (home / "runs").exists() or not any((home / "runs").iterdir())
 
 
+def test_a_seed_out_of_range_in_generate_is_one_line_with_its_bound_grouped(home: Path) -> None:
+    """A review: train said "0 to 4,294,967,295" and generate "0 to 9223372036854775807". The bounds
+    differ for a reason (a poem's drafts use seed + j·2**32), their figures now read alike."""
+    line = refused(tangstudio("generate", "--seed", "-1", "-n", "1", home=home))
+    assert line == "error: seed must be a whole number from 0 to 9,223,372,036,854,775,807, got -1"
+    line = refused(tangstudio("generate", "--seed", str(2**63 - 1), "-n", "2", home=home))
+    assert (
+        "past the largest, 9,223,372,036,854,775,807: give a seed of at most 9,223,372,036,854,775,806"
+        in line
+    )
+
+
 def test_a_new_run_named_default_is_refused(home: Path) -> None:
     """It trained, and then `generate --model default` and `eval default` used the shipped model."""
     line = refused(

@@ -90,7 +90,7 @@ class ComposeSettings:
         if self.rhyme_group:
             self.rhyme_group = self._chosen_group(found)
         if self.seed is not None and (not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED):
-            raise TangError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
+            raise TangError(f"seed must be a whole number from 0 to {MAX_SEED:,}, got {self.seed}")
         self._check_text()
         return self
 
@@ -114,8 +114,8 @@ class ComposeSettings:
         drafts wrap around below MAX_SEED + 1, so they need no check.)"""
         if self.seed is not None and self.seed + n - 1 > MAX_SEED:
             raise TangError(
-                f"{n} poems from seed {self.seed} would use seeds up to {self.seed + n - 1} (poem #k uses "
-                f"seed + k − 1), past the largest, {MAX_SEED}: give a seed of at most {MAX_SEED - n + 1}"
+                f"{n} poems from seed {self.seed} would use seeds up to {self.seed + n - 1:,} (poem #k uses "
+                f"seed + k − 1), past the largest, {MAX_SEED:,}: give a seed of at most {MAX_SEED - n + 1:,}"
             )
 
     def validate_sampling(self) -> None:
