@@ -526,6 +526,14 @@ async def test_at_80x24_the_memory_charts_keep_their_rows_and_tick_their_own_row
         await pilot.press("g")
         await settle(pilot)
         assert chart.size.height >= 10
+        # every decade tick on a row of its own: six ticks on five rows put "1e-6" on the row of
+        # 1e-5 and dropped 1e-4 (a student's review)
+        from tangstudio.engine.lab.charts import decade_label, decade_ticks
+
+        shown = re.findall(r"(1e-\d+|1|10)\s*┤", _screen(app))
+        low = min(math.log10(v) for g in study["gradients"].values() for n in g.values() for v in n)
+        wanted = decade_ticks(low, 0.0, most=(chart.size.height - 5 - 1) // 2 + 1)
+        assert shown == [decade_label(k) for k in wanted], (shown, wanted)
         table = shown_text(app.query_one("#lab-memory-table"))
         series = [line for line in table.splitlines() if line.startswith(("──", "••"))]
         assert len(series) == 6 and all(len(line.rstrip()) <= 56 for line in series), table

@@ -123,7 +123,7 @@ def memory_text_charts(
         plt.theme("clear")
         plt.plot_size(width, height)
         series = gradient_curves(study, when, color)
-        plot_gradient_curves(plt, series, legend=False)
+        plot_gradient_curves(plt, series, legend=False, rows=height - 5)
         plt.title(gradient_title(when, study, width))
         plt.xlabel("T − t")
         legend = _legend([(label, style) for _rel, label, style in series], color)
@@ -132,15 +132,29 @@ def memory_text_charts(
 
 
 def plot_gradient_curves(
-    plt: Any, curves: list[tuple[list[float], str, dict[str, Any]]], legend: bool = True
-) -> None:
+    plt: Any,
+    curves: list[tuple[list[float], str, dict[str, Any]]],
+    legend: bool = True,
+    rows: int | None = None,
+) -> tuple[float, float]:
     """`gradient_curves` into a plotext figure on a log scale: the first (rnn) drawn last, on top,
     and the y ticks whole powers of ten (plotext's own read 1 as "-0.00"). `legend`: plotext's own
-    (the terminal's charts print theirs under the chart)."""
+    (the terminal's charts print theirs under the chart). `rows`: the plot's rows, where known.
+    Returns the log10 span of the values, for `set_decade_ticks` at another size."""
     logs = [[math.log10(v) for v in rel] for rel, _, _ in curves]
     for (_, label, style), log in reversed(list(zip(curves, logs))):
         plt.plot(list(range(len(log))), log, **({"label": label} if legend else {}), **style)
-    ticks = decade_ticks(min(map(min, logs)), max(map(max, logs)))
+    span = min(map(min, logs)), max(map(max, logs))
+    set_decade_ticks(plt, span, rows)
+    return span
+
+
+def set_decade_ticks(plt: Any, span: tuple[float, float], rows: int | None = None) -> None:
+    """Whole powers of ten over `span`, at most one every other row of a plot `rows` high: six ticks
+    on five rows put 1e-4 and 1e-6 on one row, and "1e-6" stood a decade from its value on the
+    vanishing-gradient chart itself (a student's review at 80×24)."""
+    most = 6 if rows is None else max(2, min(6, (rows - 1) // 2 + 1))
+    ticks = decade_ticks(*span, most=most)
     plt.ylim(ticks[-1], ticks[0])  # plotext draws only the ticks inside its range: end on ticks
     plt.yticks(ticks, [decade_label(k) for k in ticks])
 

@@ -39,6 +39,8 @@ class RowTickedPlot(PlotextPlot):
     77.6; the chance line of 12.5 on the row labelled 16.7: a student's review)."""
 
     y_range: tuple[float, float] | None = None
+    # a log10 span (gradient norms): decade ticks, as many as the rows hold (engine set_decade_ticks)
+    log_span: tuple[float, float] | None = None
     # the title for a width, asked at each render: drawn before the layout, the chart was 0 wide and
     # took its shortest title at any size (plotext draws none wider than the chart)
     title_for: Callable[[int], str] | None = None
@@ -51,6 +53,10 @@ class RowTickedPlot(PlotextPlot):
             digits = 0 if self.y_range[1] - self.y_range[0] >= 20 else 2
             self.plt.ylim(*self.y_range)
             self.plt.yticks(values, [f"{v:.{digits}f}" for v in values])
+        elif self.log_span is not None:
+            from tangstudio.engine.lab.charts import set_decade_ticks
+
+            set_decade_ticks(self.plt, self.log_span, rows=self.size.height - CHROME_ROWS)
         return super().render()
 
 
@@ -131,6 +137,7 @@ def draw_memory(
     plt.clear_figure()
     if isinstance(chart, RowTickedPlot):
         chart.y_range = (0, 100) if chart_kind == "accuracy" else None  # gradients: powers of ten
+        chart.log_span = None
         chart.title_for = None
     studies = readable_studies()
     if not studies:
@@ -214,7 +221,11 @@ def _draw_gradients(chart: PlotextPlot, lines: Text, study: dict, when: str) -> 
         chart.refresh()
         lines.append("run it again with tangstudio lab memory run to record them", style="dim")
         return
-    plot_gradient_curves(plt, curves, legend=False)  # keyed below: plotext's hid where every curve starts
+    span = plot_gradient_curves(
+        plt, curves, legend=False
+    )  # keyed below: plotext's hid where every curve starts
+    if isinstance(chart, RowTickedPlot):
+        chart.log_span = span
     _title(chart, lambda width: gradient_title(when, study, max(40, width)))
     plt.xlabel("T − t")
     chart.refresh()
