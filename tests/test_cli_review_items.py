@@ -34,8 +34,8 @@ def test_a_batch_whose_last_seed_is_too_large_is_refused_before_its_first_poem(h
     line = refused(
         tangstudio("generate", "-n", "2", "--form", "wujue", "--seed", str(LARGEST_SEED), home=home)
     )
-    assert f"the largest, {LARGEST_SEED}" in line
-    assert f"at most {LARGEST_SEED - 1}" in line
+    assert f"the largest, {LARGEST_SEED:,}" in line
+    assert f"at most {LARGEST_SEED - 1:,}" in line
 
 
 def test_the_largest_seed_is_the_true_64_bit_bound_and_its_drafts_are_drawn(home: Path) -> None:
@@ -44,7 +44,7 @@ def test_the_largest_seed_is_the_true_64_bit_bound_and_its_drafts_are_drawn(home
     assert done.returncode == 0, done.stderr
     assert "#1" in done.stdout
     over = refused(tangstudio(*top, str(LARGEST_SEED + 1), home=home))
-    assert f"from 0 to {LARGEST_SEED}," in over
+    assert f"from 0 to {LARGEST_SEED:,}," in over
 
 
 # Output formats ----------------------------------------------------------------------------------

@@ -29,18 +29,19 @@ BOTH = frozenset({P, Z})
 
 # Real Tang poems that fit one standard pattern at every position (found with the checker, then
 # confirmed by hand against the standard patterns written out in patterns.py).
-STRICT = {
-    "wujue": "遗庙丹青落，空山草木长。犹闻辞后主，不复卧南阳。",  # 杜甫《武侯庙》
-    "qijue": "天门中断楚江开，碧水东流至北回。两岸青山相对出，孤帆一片日边来。",  # 李白《望天门山》
-    "wulv": "道路时通塞，江山日寂寥。偷生唯一老，伐叛已三朝。雨急青枫暮，云深黑水遥。梦归归未得，不用楚辞招。",  # 杜甫《归梦》
-    "qilv": "背郭堂成荫白茅，缘江路熟俯青郊。桤林碍日吟风叶，笼竹和烟滴露梢。"
-    "暂止飞乌将数子，频来语燕定新巢。旁人错比扬雄宅，嬾惰无心作解嘲。",  # 杜甫《堂成》
+STRICT = {  # strict as a reader hears them: 遗庙 (yí 平), 天门中断 (zhōng 平) passed only read 仄
+    # 杜甫《武侯庙》 stood here until its 遗 (yí, 平 as heard) was read 仄 only to pass strict
+    "wujue": "袅袅城边柳，青青陌上桑。提笼忘采叶，昨夜梦渔阳。",  # 张仲素《春闺思》
+    "qijue": "平生相见即眉开，静念无如李与崔。各是天涯为刺史，缘何不觅九江来。",  # 白居易
+    "wulv": "骏马似风飙，鸣鞭出渭桥。弯弓辞汉月，插羽破天骄。阵解星芒尽，营空海雾消。功成画麟阁，独有霍嫖姚。",  # 李白《塞下曲》三
+    "qilv": "双峰寂寂对春台，万竹青青照客杯。细草留连侵坐輭，残花怅望近人开。"
+    "同舟昨日何由得，竝马今朝未拟回。直到緜州始分首，江边树里共谁来。",  # 杜甫《又送》
 }
 EXPECTED = {  # form -> (variant, rhyme group)
     "wujue": ("仄起首句不入韵", "七阳"),
     "qijue": ("平起首句入韵", "十灰"),
-    "wulv": ("仄起首句不入韵", "二萧"),
-    "qilv": ("仄起首句入韵", "三肴"),
+    "wulv": ("仄起首句入韵", "二萧"),
+    "qilv": ("平起首句入韵", "十灰"),
 }
 
 
@@ -198,7 +199,8 @@ def test_broken_poem_flags_the_right_positions() -> None:
     assert (r.rhyme_ok, r.tones_loose_ok, r.tones_strict_ok) == (False, False, False)
     assert r.variant == "平起首句入韵" and r.rhyme_group == "十灰"
     flagged = {(i, j): c.kind for i, line in enumerate(r.lines) for j, c in enumerate(line.chars) if c.kind}
-    assert flagged == {(1, 1): "tone", (3, 6): "tone"}
+    # and 中 (zhōng, heard 平) at line 1's free 3rd place, where the strict pattern wants 仄
+    assert flagged == {(0, 2): "strict", (1, 1): "tone", (3, 6): "tone"}
     assert [line.rhymes for line in r.lines] == [True, True, None, False]
 
 
@@ -434,6 +436,18 @@ def test_a_line_passing_only_in_an_unheard_reading_is_not_strict() -> None:
     assert any("「不」 read 平" in w for w in result.warnings)
     assert result.tones_loose_ok and not result.tones_strict_ok
     assert [line.strict_ok for line in result.lines][2] is False  # the line it is in says so too
+
+
+def test_a_free_place_meeting_the_strict_pattern_only_in_an_unheard_reading_is_not_strict() -> None:
+    """不知 at a line's free 1st place, read 平 (fǒu), passed strict where 未知 did not (a poet's
+    review): as heard, 不 is 仄, so both break the strict pattern there and neither the loose one."""
+    poem = "白石归何处，萧条野寺中。{}人世改，难见草堂空。坐啸吟诗里，寒声入海东。纵横明月夜，相对更无穷。"
+    heard, plain = check_poem(poem.format("不知")), check_poem(poem.format("未知"))
+    assert heard.tones_loose_ok and plain.tones_loose_ok
+    assert not heard.tones_strict_ok and not plain.tones_strict_ok
+    assert heard.lines[2].chars[0].kind == plain.lines[2].chars[0].kind == "strict"
+    assert not heard.lines[2].strict_ok
+    assert heard.lines[4].strict_ok  # 吟 heard 平 where its free place wants 平: nothing to say
 
 
 def test_a_poem_typed_without_marks_is_read_in_the_one_shape_its_length_allows() -> None:

@@ -549,6 +549,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         judged = chosen if ze_rhyme is None else None
         pattern, free = _judged(judged.lines[i], line_tones, heard[i]) if judged else (None, frozenset())
         chars = []
+        free_heard_off = 0
         for j, (ch, t) in enumerate(zip(line, line_tones)):
             c = CharResult(ch, sorted(t), expected=pattern[j] if pattern else None, free=j in free)
             if not t:
@@ -556,6 +557,12 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             elif pattern and pattern[j] not in t:
                 c.ok = False
                 c.kind = "strict" if j in free else "tone"
+            elif pattern and j in free and heard[i][j] and pattern[j] not in heard[i][j]:
+                # a free place meets the strict pattern only in a reading no poet gives there (不知 read
+                # 平 fǒu): as heard, it breaks the strict pattern, as 未知 does (a poet's review)
+                c.ok = False
+                c.kind = "strict"
+                free_heard_off += 1
             chars.append(c)
         rhyme_position = i % 2 == 1 or (i == 0 and (first_rhymes or off_first or ze_first))
         lr = LineResult(
@@ -590,8 +597,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
                 rare = _rare_readings_inside(line, line_tones, pattern, free, script)
                 lr.warnings += rare
                 # passes only in a reading no one hears there: not strict (a poet's review)
-                lr.heard_off = len(rare)
+                lr.heard_off += len(rare)
                 heard_off += len(rare)
+            lr.heard_off += free_heard_off
+            heard_off += free_heard_off
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:
