@@ -371,6 +371,8 @@ async def test_r_on_a_finished_run_offers_twice_its_budget(
 async def test_ctrl_q_with_an_unsaved_poem_asks_once_and_a_saved_one_quits(
     trained_runs: Path, home: Path
 ) -> None:
+    from textual.widgets import Input
+
     copy_run(trained_runs, home, "tiny-gru")
     async with composing() as (app, pilot, _pane):
         await pilot.press("ctrl+q")  # a fresh poem: nothing to lose
@@ -398,6 +400,25 @@ async def test_ctrl_q_with_an_unsaved_poem_asks_once_and_a_saved_one_quits(
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert app._exit
+
+    async with composing() as (app, pilot, pane):  # a TUI review: asked from the Train pane, `w` did
+        await pilot.press(*["space"] * 6, "f3", "ctrl+q")  # nothing there; the poem is shown, and saves
+        await pilot.pause()
+        assert not app._exit and app.query_one("#panes").active == "compose"
+        await pilot.press("w")
+        await pilot.pause()
+        assert len(list((home / "poems").glob("*.json"))) == 2
+        # and the warning is gone with the reason for it: a screenshot now would not say "not saved"
+        assert not any("not saved" in n.message for n in app._notifications)
+        await pilot.press("space", "shift+tab")  # a settings field focused: `w` went into it
+        await pilot.pause()
+        field = app.focused
+        assert isinstance(field, Input)
+        before = field.value
+        await pilot.press("ctrl+q", "w")
+        await pilot.pause()
+        assert field.value == before and not app._exit
+        assert len(list((home / "poems").glob("*.json"))) == 3
 
     async with composing() as (app, pilot, pane):  # an engineer's review: the poem kept for `u`
         await pilot.press(*["space"] * 6, "n")

@@ -15,7 +15,7 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
 
 from tangstudio.studio.commands import StudioCommands
 from tangstudio.studio.messages import PANES, ShowPane, StartTraining
@@ -290,6 +290,12 @@ class TangStudio(App):
             return False
         self._quit_asked = (now, compose.kept_count)
         compose.player.stop()  # `p` playing: the poem does not change under the question
+        # w and c are the Compose pane's keys: asked from another pane, they did nothing, and with a
+        # settings field focused the w went into the field (a TUI review). Show the poem, keys live.
+        if self.query_one("#panes", TabbedContent).active != "compose":
+            self.action_show_pane("compose")
+        elif isinstance(self.focused, Input):
+            compose.focus_first()
         self.notify(
             f"{lost}; Ctrl+Q again quits without it",
             title="Quit",
@@ -297,6 +303,14 @@ class TangStudio(App):
             timeout=QUIT_AGAIN_S,
         )
         return True
+
+    def forget_quit_question(self) -> None:
+        """The poem was saved or copied: the Quit warning says no more that it is not (a screenshot
+        taken after `w` showed it, a TUI review)."""
+        asked, _ = self._quit_asked
+        if asked != float("-inf"):
+            self._quit_asked = (float("-inf"), 0)
+            self.clear_notifications()
 
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen

@@ -645,6 +645,9 @@ class ComposePane(PoemReadout, Pane):
         if said.severity != "error":
             self._kept_texts.add(self.poem_text())
             self.kept_count += 1
+            forget = getattr(self.app, "forget_quit_question", None)
+            if forget is not None:
+                forget()
         self._say(said)
 
     def action_save(self) -> None:
