@@ -438,6 +438,29 @@ def test_a_line_passing_only_in_an_unheard_reading_is_not_strict() -> None:
     assert [line.strict_ok for line in result.lines][2] is False  # the line it is in says so too
 
 
+def test_a_rarer_reading_that_is_another_word_is_not_called_a_misreading() -> None:
+    """杜甫's 万方多难 (nàn, 仄) was told "「难」 read 仄 here, but the Tang poets use it inside a line
+    as 平" (a poet's review): 难 nàn is another word, and the checker cannot tell which one a line
+    means. 不 read 平 (fǒu, the same word) still is."""
+    from tangstudio.engine.prosody.tables import DATA, _rows, inner_tones, judged_tones
+
+    deng_lou = (
+        "花近高楼伤客心，万方多难此登临。锦江春色来天地，玉垒浮云变古今。"
+        "北极朝廷终不改，西山寇盗莫相侵。可怜后主还祠庙，日暮聊为梁甫吟。"
+    )
+    result = check_poem(deng_lou)
+    assert result.tones_loose_ok and not any("难" in w for w in result.warnings), result.warnings
+    assert judged_tones("难") == {P, Z} and inner_tones("难") == {P}  # the composer draws nán only
+    assert judged_tones("不") == {Z}
+    # every listed character is one the heard table narrows, its rarer reading used in 2 % of places
+    heard = {row[0]: (int(row[1]), int(row[2])) for row in _rows("heard_inside_line.tsv")}
+    listed = [row[0] for row in _rows("two_words.tsv")]
+    assert listed and (DATA / "two_words.tsv").exists()
+    for char in listed:
+        ping, ze = heard[char]
+        assert min(ping, ze) / (ping + ze) >= 0.02, char
+
+
 def test_a_free_place_meeting_the_strict_pattern_only_in_an_unheard_reading_is_not_strict() -> None:
     """不知 at a line's free 1st place, read 平 (fǒu), passed strict where 未知 did not (a poet's
     review): as heard, 不 is 仄, so both break the strict pattern there and neither the loose one."""

@@ -39,6 +39,7 @@ from tangstudio.engine.prosody.patterns import (
 from tangstudio.engine.prosody.tables import (
     end_tones,
     inner_tones,
+    judged_tones,
     neighbours,
     rhyme_groups,
     rhyming_groups,
@@ -339,7 +340,7 @@ def _rare_readings_inside(
     for j, (ch, t) in enumerate(zip(line[:-1], line_tones)):
         if j in free or len(t) < 2:
             continue
-        heard = inner_tones(ch, script)
+        heard = judged_tones(ch, script)
         if pattern[j] not in heard:
             found.append(
                 f"「{ch}」 read {pattern[j]} here, but the Tang poets use it inside a line as {'/'.join(sorted(heard))}"
@@ -557,7 +558,13 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
             elif pattern and pattern[j] not in t:
                 c.ok = False
                 c.kind = "strict" if j in free else "tone"
-            elif pattern and j in free and heard[i][j] and pattern[j] not in heard[i][j]:
+            elif (
+                pattern
+                and j in free
+                and j < len(line) - 1
+                and t
+                and pattern[j] not in judged_tones(ch, script)
+            ):
                 # a free place meets the strict pattern only in a reading no poet gives there (不知 read
                 # 平 fǒu): as heard, it breaks the strict pattern, as 未知 does (a poet's review)
                 c.ok = False

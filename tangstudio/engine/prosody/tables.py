@@ -110,6 +110,23 @@ def inner_tones(char: str, script: str = "simplified") -> frozenset[str]:
     return _heard_as(char, script, _heard_inside_line())
 
 
+@lru_cache(maxsize=1)
+def _two_words() -> frozenset[str]:
+    """traditional chars whose rarer reading inside a line is another word (two_words.tsv)."""
+    return frozenset(row[0] for row in _rows("two_words.tsv"))
+
+
+@lru_cache(maxsize=65536)
+def judged_tones(char: str, script: str = "simplified") -> frozenset[str]:
+    """The readings `check` accepts inside a line without a warning: `inner_tones`, except that a
+    character whose rarer reading is another word (難 nàn, 應 yìng: two_words.tsv) keeps both. The
+    checker cannot tell which word a line means, and told a poet that 杜甫's 万方多难 read 难 as no
+    Tang poet did (a poet's review); the composer, which writes the word, still draws the common one."""
+    if any(trad in _two_words() for trad in _traditional_forms(char, script)):
+        return tones(char, script)
+    return inner_tones(char, script)
+
+
 def _heard_as(char: str, script: str, heard: dict[str, str]) -> frozenset[str]:
     """`tones`, with each traditional candidate read both ways that `heard` lists taking the one
     tone it gives; the union over a simplified character's candidates, as `tones` takes it."""
