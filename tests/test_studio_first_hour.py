@@ -441,14 +441,20 @@ async def test_a_sampling_field_typed_without_enter_is_said_not_in_effect(
     copy_run(trained_runs, home, "tiny-gru")
     async with composing() as (app, pilot, pane):
         await pilot.press("space")
-        pane.query_one("#cp-temperature", Input).value = "99"
+        pane.query_one("#cp-temperature", Input).value = "1.5"
         await pilot.press("space", "space")
         await pilot.pause()
         told = [m for _s, _t, m in app.notices if "in effect" in m]
         assert told == [
-            f"temp 99 ({pane.session.settings.temperature:g} in effect): Enter in a field applies it."
+            f"temp 1.5 ({pane.session.settings.temperature:g} in effect): Enter in a field applies it."
         ]
-        assert pane.session.settings.temperature != 99
+        assert pane.session.settings.temperature != 1.5
+        # a value Enter would refuse is not "applied by Enter": it says why (a TUI review)
+        pane.query_one("#cp-temperature", Input).value = "-1"
+        await pilot.press("space")
+        await pilot.pause()
+        said = [m for _s, _t, m in app.notices if "in effect" in m][-1]
+        assert said.startswith("temp -1 (") and "not applied: " in said and "between 0" in said, said
 
 
 @sync

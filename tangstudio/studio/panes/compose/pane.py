@@ -298,8 +298,15 @@ class ComposePane(PoemReadout, Pane):
             return True
         typed = self.bar.sampling_not_in_effect(self.session.settings)
         if typed and tuple(typed) != self._told_sampling:
+            from tangstudio.engine.errors import TangError
+
             self._told_sampling = tuple(typed)
-            self.notify(f"{', '.join(typed)}: Enter in a field applies it.", title="Compose")
+            try:  # a value Enter already refused: say why again, not "Enter applies it" (a TUI review)
+                self.settings()
+                how = "Enter in a field applies it."
+            except TangError as exc:
+                how = f"not applied: {exc}"
+            self.notify(f"{', '.join(typed)}: {how}", title="Compose")
         now = self.bar.shape()
         if now == self.begun_with:
             return True
