@@ -421,6 +421,19 @@ async def test_train_pane_details_ask_for_a_run_when_runs_are_listed(home: Path)
         pane.refresh_view()
         assert pane.highlighted() is None
         assert "No runs yet" not in shown_text(details) and "Select a run" in shown_text(details)
+        assert not {"s", "r"} & _offered(app)  # no run highlighted: neither key
+        pane.query_one("#run-list", SelectionList).highlighted = 0
+        pane.refresh_view()
+        await pilot.pause()
+        # a run that is not training: Resume, not Stop (the footer offered both always; a TUI review)
+        assert "r" in _offered(app) and "s" not in _offered(app)
+
+
+def _offered(app) -> set[str]:
+    """The keys the footer shows now."""
+    return {
+        key for key, active in app.screen.active_bindings.items() if active.enabled and active.binding.show
+    }
 
 
 @sync
@@ -584,6 +597,8 @@ async def test_train_pane_starts_stops_and_resumes_a_real_run(tiny_corpus: str, 
         assert await _wait_for(pilot, lambda: len(follower.train) >= 2, 90), errors(app)
         assert pane.processes["live"].poll() is None  # still training while the UI answers
         app.query_one("#run-list").focus()
+        await pilot.pause()
+        assert "s" in _offered(app) and "r" not in _offered(app)  # training: Stop, not Resume
         await pilot.press("s", "s")  # the second says so and sends nothing (it toasted "stopping" twice)
         said = [m for _s, _t, m in app.notices if "live" in m]
         assert said[-2:] == [

@@ -43,8 +43,8 @@ the form; `e` measures the training speed on this machine; `t` starts a run with
 |---|---|
 | `Space` | show / hide the highlighted run in the chart (overlay several to compare) |
 | `v` | cycle the chart: loss · perplexity · learning rate · characters/s |
-| `s` | stop the highlighted run (it writes a checkpoint first); the footer offers it while a run started here trains |
-| `r` | resume the highlighted run |
+| `s` | stop the highlighted run (it writes a checkpoint first); the footer offers it while that run trains, here or in another process |
+| `r` | resume the highlighted run; the footer offers it while that run does not train |
 | `n` | new run (set it up in the Model pane) |
 | `a` | attach any run folder, e.g. one copied from a server (remembered until `x`) |
 | `x` | forget the highlighted attached run (its folder stays) |
@@ -114,7 +114,7 @@ the last row) and its long-memory claim.
 |---|---|
 | `↑` `↓` then `t` | pick RNN, LSTM, GRU or BiLSTM and train it on the 8,000 train digits (1,500 steps at the rate the study picked for the cell, under a CPU-minute) |
 | `Space` | overlay the highlighted run's accuracy and loss curves with the others |
-| `s` | stop the highlighted run (it writes a checkpoint first); the footer offers it while a run started here trains |
+| `s` | stop the highlighted run (it writes a checkpoint first); the footer offers it while that run trains, here or in another process |
 | `v` | next view: curves · a digit read row by row · confusion matrix · long-memory chart |
 | `→` `←` | (digit view) read one more row / one fewer: the rows read are lit, ten bars show P(class) |
 | `p` | (digit view) play the rows one by one |

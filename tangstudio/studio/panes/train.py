@@ -295,6 +295,20 @@ class TrainPane(Pane):
     def refresh_view(self) -> None:
         self.query_one(LossChart).show([(f, self.run_colors[str(f.path)]) for f in self.shown()], self.metric)
         self._show_details(self.highlighted())
+        self.refresh_bindings()  # Stop or Resume, as the highlighted run now is
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Stop while the highlighted run trains (here or in another process), Resume while it does
+        not: the footer offered both always, and `s` on a stopped run only said so (a TUI review)."""
+        if not super().check_action(action, parameters):
+            return False
+        if action in ("stop", "resume"):
+            run = self.highlighted()
+            if run is None:
+                return False
+            running = self._status(run) in ("running", "stopping")
+            return running if action == "stop" else not running
+        return True
 
     def _status(self, follower: RunFollower) -> str:
         process = self._own_process(follower)
