@@ -193,9 +193,11 @@ class LabPane(Pane):
         if action in BROWSING:
             return self.view in ("digit", "confusion")
         if action in MEMORY_ONLY:
+            # with no study saved, g and [ ] change nothing: not offered (a student's review)
+            shown = self.view == "memory" and self.memory_path is not None
             if action == "memory_chart" and parameters:
-                return self.view == "memory" and parameters[0] == self._next_chart()
-            return self.view == "memory"
+                return shown and parameters[0] == self._next_chart()
+            return shown
         return True
 
     def _next_chart(self) -> str:
@@ -314,6 +316,7 @@ class LabPane(Pane):
             self.memory_chart,
             self.memory_path,
         )
+        self.refresh_bindings()  # g and [ ] only where a study is drawn
 
     def _no_study_yet(self) -> bool:
         """True (and a notice) when no memory study is saved: `g` and `]` then change nothing."""
