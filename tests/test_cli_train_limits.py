@@ -189,3 +189,52 @@ def test_the_mask_options_are_named_as_typed(home: Path) -> None:
     )  # fmt: skip
     assert "--mask-min" in line and "--mask-max" in line and "mask_min" not in line
     assert "(got 0.5 and 0.1)" in line
+
+
+# A run folder that cannot be written ------------------------------------------------------------
+
+
+def test_a_read_only_checkpoints_folder_is_refused_before_training(tmp_path: Path) -> None:
+    """An engineer's review: with checkpoints/ read-only a resume loaded, trained to its first save
+    and only then failed, "stopped … resume with" the command that had just failed. Now it is
+    refused before the data load, says what to mend, and writes nothing."""
+    import os
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(dir="/tmp", prefix="ts-readonly-"))  # a user other than root can reach it
+    try:
+        os.chmod(root, 0o755)
+        home = root / "home"
+        done = tangstudio("train", "--headless", "--run", "ro", "--steps", "2", *TINY_MODEL, home=home)
+        assert done.returncode == 0, done.stderr
+        run = home / "runs" / "ro"
+        before = {p: p.read_bytes() for p in (run / "checkpoints").rglob("*") if p.is_file()}
+        command = [
+            sys.executable,
+            "-m",
+            "tangstudio",
+            "train",
+            "--headless",
+            "--run",
+            "ro",
+            "--resume",
+            "--steps",
+            "4",
+        ]
+        if (
+            os.geteuid() == 0
+        ):  # root writes anywhere: the resume runs as nobody, only checkpoints/ closed to it
+            if shutil.which("runuser") is None:
+                pytest.skip("needs runuser to drop root")
+            subprocess.run(["chmod", "-R", "a+rwX", str(home)], check=True)
+            command = ["runuser", "-u", "nobody", "--", *command]
+        subprocess.run(["chmod", "-R", "a-w", str(run / "checkpoints")], check=True)
+        line = refused(
+            subprocess.run(command, capture_output=True, text=True, env=env_for(home), timeout=180)
+        )
+        assert line.startswith("error: run 'ro' could not start: Permission denied (")
+        assert f"{run / 'checkpoints'}" in line and f"make {run} writable, then resume with: " in line, line
+        assert before == {p: p.read_bytes() for p in (run / "checkpoints").rglob("*") if p.is_file()}
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", str(root)], check=False)
+        shutil.rmtree(root, ignore_errors=True)

@@ -135,9 +135,10 @@ def test_a_run_that_failed_after_its_config_still_says_resume(lab):
     # Full before the first checkpoint was whole: no "the last checkpoint is intact" (an engineer's
     # review of the fifteenth stop), and still the command that resumes it.
     said = _error(out)
-    assert "no checkpoint was written yet; a resume starts it from step 0: tangstudio --home" in said, (
-        out.output
-    )
+    assert (
+        "no resumable checkpoint (last/) was written yet; a resume starts it from step 0: tangstudio --home"
+        in said
+    ), out.output
     assert "intact" not in said
     assert lab.resume("later-full").code == 0 and lab.same_as("later-full")
 

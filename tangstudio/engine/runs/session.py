@@ -19,6 +19,7 @@ import os
 import shlex
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 from tangstudio.engine import paths
@@ -146,6 +147,16 @@ def check_kind(run: RunDir, wanted: str) -> None:
     raise TangError(f"{run.name} is a lab {task} run, not a poem run: {how}")
 
 
+def writable(folder: Path) -> None:
+    """Raise now the OSError a checkpoint would meet in `folder`: a read-only checkpoints/ was found
+    only at the first save, after the data load and minutes of training (an engineer's review)."""
+    import tempfile
+
+    if folder.is_dir():
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+
+
 class RunSession:
     """A trainer's hold on `<home>/runs/<name>/` from the lock to the last line.
 
@@ -194,6 +205,7 @@ class RunSession:
         ckpt.clean_checkpoints(run.checkpoints)
         remove_leftovers(run.path)
         check_request(run, resume)  # again under the lock: the folder may have changed since
+        writable(run.checkpoints)
         if resume:
             run.check_files()  # a damaged run is refused before anything is written into it
             refused = resume_refusal(run)

@@ -56,16 +56,19 @@ def _next_move(config: TrainConfig, exc: OSError | None = None) -> str:
     and one refused a folder's permission will be refused again until the folder is writable."""
     name = config.run or ""
     run = run_path(name)
+    refused = isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EROFS
     if not run.config_path.is_file():
-        mend = (
-            "make the home writable (or give another --home), then "
-            if isinstance(exc, PermissionError) or getattr(exc, "errno", None) == errno.EROFS
-            else ""
-        )
+        mend = "make the home writable (or give another --home), then " if refused else ""
         return f"nothing was saved; {mend}start it again with the same command (--run {shlex.quote(name)})"
+    # A folder refused will be refused again: the resume alone went round in a loop (an engineer's review)
+    mend = f"make {run.path} writable, then " if refused else ""
     if not (run.last_dir / layout.META).is_file():  # stopped before its first checkpoint was whole
-        return f"no checkpoint was written yet; a resume starts it from step 0: {resume_command(name)}"
-    return f"the last checkpoint is intact; resume with: {resume_command(name)}"
+        # a best/ may exist (a disk filled at the first last/): it is not what a resume starts from
+        return (
+            f"no resumable checkpoint (last/) was written yet; {mend}a resume starts it from step 0: "
+            f"{resume_command(name)}"
+        )
+    return f"the last checkpoint is intact; {mend}resume with: {resume_command(name)}"
 
 
 def given_options(config: TrainConfig) -> set[str]:
@@ -105,6 +108,7 @@ def train(
     info = D.from_env()
     device = resolve_device(config.device, info.local_rank if info.enabled else None)
     D.init(info, device)
+    trainer: Trainer | None = None
     try:
         trainer = Trainer(config, info, device, callbacks, should_stop, given)
         status, epoch, elapsed_s = trainer.run()
@@ -113,8 +117,10 @@ def train(
         raise
     except OSError as exc:  # a full disk, a folder made read-only: one line, the checkpoint is intact
         where = f" ({exc.filename})" if exc.filename else ""
+        # before the loop (a lock refused, a read-only folder) nothing trained: it did not "stop"
+        how = "stopped" if trainer is not None and trainer.started else "could not start"
         raise TangError(
-            f"run {config.run!r} stopped: {exc.strerror or exc}{where}; {_next_move(config, exc)}"
+            f"run {config.run!r} {how}: {exc.strerror or exc}{where}; {_next_move(config, exc)}"
         ) from None
     except BaseException as exc:
         if _out_of_memory(exc):

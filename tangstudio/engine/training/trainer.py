@@ -104,6 +104,7 @@ class Trainer:
         self.live = Counters()
         self.last_eval: dict[str, Any] = {}
         self.saved_step: int | None = None  # the step of the newest `last` checkpoint
+        self.started = False  # the loop began: a failure before it "could not start" the run
         self.last_save_t = time.monotonic()
 
     @property
@@ -295,6 +296,7 @@ class Trainer:
         return budget.reached(self.live.step) or budget.time_up(self.live.elapsed_s)
 
     def _loop(self) -> tuple[str, float, float]:
+        self.started = True
         cfg, info, data, live = self.config, self.info, self.data, self.live
         lengths = data.lengths  # as batched: planned poems with their title and keywords
         chars_of = [len(s) - 1 for s in data.train]  # what the loss counts, plan or not
