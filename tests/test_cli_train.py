@@ -493,6 +493,13 @@ def test_a_resume_never_writes_over_a_run_it_cannot_continue(tiny_corpus, home):
         return best, (run / "metrics.jsonl").read_text(encoding="utf-8")
 
     before = state()
+    weights = run / "checkpoints" / "last" / "model.safetensors"
+    whole = weights.read_bytes()
+    weights.write_bytes(whole[: len(whole) // 2])  # a truncated copy: best/ still whole, and said so
+    out = cli("train", "--headless", "--run", "k", "--resume", "--steps", "8", home=home)
+    assert out.returncode == 2 and out.stderr.startswith("error: run k is damaged ("), out.stderr
+    assert "best/ (step " in out.stderr and ") is whole: train a new run with --init-from k" in out.stderr
+    assert state() == before
     shutil.rmtree(run / "checkpoints" / "last")
     out = cli("train", "--headless", "--run", "k", "--resume", "--steps", "8", home=home)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr

@@ -260,6 +260,14 @@ def resume_refusal(run: RunDir) -> str | None:
     name = run.name
     if problems:
         look = f": see `tangstudio runs show {name}`" if run.path.parent == paths.runs_dir() else ""
+        # best/ whole beside a damaged last/ (a truncated copy): say what still works, which only
+        # deleting last/ by hand used to reveal (an engineer's review)
+        best_whole = "best" in metas and not any("checkpoints/best" in p for p in problems)
+        if best_whole and run.config().get("kind") != LAB:
+            look = (
+                f"; best/ (step {metas['best'].get('step')}) is whole: train a new run with "
+                f"--init-from {name} to start from it{look.replace(': see', ', or see')}"
+            )
         return f"run {name} is damaged ({problems[0]}), and a resume would write over it{look}"
     if "last" in metas:
         return None
