@@ -254,3 +254,26 @@ def test_a_stopped_comparison_says_what_it_kept_and_how_to_go_on(tiny_corpus, ho
     assert "cut-rnn stopped with a checkpoint" in said and "not trained: gru, lstm" in said
     assert "another --prefix" in said and "compare --show cut" in said
     assert cli("compare", "--show", "cut", home=home).returncode == 0
+
+
+def test_the_target_rule_names_an_architecture_stopped_before_its_first_evaluation() -> None:
+    """An engineer's review: an interrupted compare showed gru "not reached" above "the worst causal
+    architecture's best val loss, so every causal architecture reaches it"."""
+    from tangstudio.engine.study.compare import ArchResult, EvalPoint, apply_target
+
+    def arch(name: str, best: float | None) -> ArchResult:
+        curve = (
+            [EvalPoint(step=10, elapsed_s=1.0, train_s=1.0, chars=100, val_loss=best, val_ppl=1.0)]
+            if best is not None
+            else []
+        )
+        return ArchResult(
+            name, name, "", 1, "finished", 10, 1.0, 1.0, 1.0, 100, 1.0, best, None, "causal", curve
+        )
+
+    target, rule = apply_target([arch("rnn", 5.0), arch("lstm", 4.0)], None)
+    assert target == 5.0 and rule.endswith("so every causal architecture reaches it")
+    target, rule = apply_target([arch("rnn", 5.0), arch("gru", None)], None)
+    assert target == 5.0 and rule.endswith(
+        "every causal architecture evaluated reaches it (gru: no evaluation)"
+    )

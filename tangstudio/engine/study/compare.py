@@ -278,6 +278,14 @@ def apply_target(archs: list[ArchResult], target: float | None) -> tuple[float |
             return None, "no evaluation finished"
         target = max(a.best_val_loss or 0.0 for a in pool)  # never None in the pool
         rule = TARGET_RULE_WORST
+        # an architecture stopped before its first evaluation does not reach it: "every causal
+        # architecture reaches it" sat under its "not reached" (an engineer's review)
+        unevaluated = [a.arch for a in archs if a.causal and a.best_val_loss is None]
+        if causal and unevaluated:
+            rule = rule.replace(
+                "every causal architecture reaches it",
+                f"every causal architecture evaluated reaches it ({', '.join(unevaluated)}: no evaluation)",
+            )
     for arch in pool:
         hit = next((p for p in arch.curve if p.val_loss <= target + 1e-12), None)
         if hit is not None:
