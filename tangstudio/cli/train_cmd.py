@@ -91,7 +91,11 @@ def train(
     ),
     steps: int | None = typer.Option(None, "--steps", help="Train this many steps.", show_default=False),
     minutes: float | None = typer.Option(
-        None, "--minutes", help="Train for this many minutes.", show_default=False
+        None,
+        "--minutes",
+        help="Train for this many minutes of wall time, evaluations included; the final evaluation, "
+        "samples and checkpoint come on top (about 10–20 s for a small model on the regulated forms).",
+        show_default=False,
     ),
     warmup: int | None = typer.Option(
         None, "--warmup", help="Warm-up steps. \\[default: 200]", show_default=False
