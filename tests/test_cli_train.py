@@ -640,7 +640,8 @@ def test_replacing_a_corpus_runs_were_trained_on_is_refused_unless_asked(tiny_co
     before = {p.name: p.read_bytes() for p in stored.iterdir() if p.is_file()}
     refused = cli("corpus", "import", str(tiny_corpus_file), "--name", tiny_corpus, "--force", home=home)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    assert "trained user" in refused.stderr and "--orphan-runs" in refused.stderr, refused.stderr
+    assert f"run user was trained on corpus {tiny_corpus!r}" in refused.stderr, refused.stderr
+    assert "--orphan-runs" in refused.stderr
     assert {p.name: p.read_bytes() for p in stored.iterdir() if p.is_file()} == before
     for args, said in (
         (["--force", "--format", "xml"], "unknown format 'xml'"),  # the option first, as without runs

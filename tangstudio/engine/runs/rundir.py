@@ -404,11 +404,12 @@ def refuse_replacing_a_used_corpus(corpus: str) -> None:
     """Before `corpus import --force` reads or writes anything: runs trained on the corpus read its
     vocabulary, so replacing it left them unable to be evaluated or resumed, and the old one gone."""
     users = runs_trained_on(corpus)
-    if users:
+    if users:  # said as a sentence (it read "corpus 'mini' trained m1: replaced, they …": a review)
+        who = f"run {users[0]} was" if len(users) == 1 else f"runs {', '.join(users)} were"
         raise TangError(
-            f"corpus {corpus!r} trained {', '.join(users)}: replaced, they could no longer be evaluated or "
-            "resumed once its vocabulary changes; import under another name, or add --orphan-runs to "
-            "replace it anyway"
+            f"{who} trained on corpus {corpus!r}: if it were replaced and its "
+            "vocabulary changed, they could no longer be evaluated or resumed; import under another "
+            "name, or add --orphan-runs to replace it anyway"
         )
 
 
