@@ -309,6 +309,9 @@ def test_bad_metric_lines_are_skipped_by_the_follower_and_dropped_by_a_resume(ba
     assert resumed.code == 0, resumed.output
     after = read_jsonl(metrics)
     assert after.skipped == 0 and max(e["step"] for e in after.events) == 6
+    # the file as it was, bad lines and all, kept beside it (they went without a word: a review)
+    kept = (metrics.parent / "metrics.jsonl.damaged").read_text(encoding="utf-8")
+    assert all(line in kept for line in bad)
 
 
 def test_runs_list_agrees_with_runs_show_and_a_mirrors_foreign_lock_does_not_outlive_its_done_line(

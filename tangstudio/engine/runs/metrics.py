@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tangstudio.engine.atomic import write_text_atomic
+from tangstudio.engine.atomic import write_bytes_atomic, write_text_atomic
 from tangstudio.engine.runs.schema import MAX_JSONL_BYTES, DamagedFile, check_event, jsonl_events, read_upto
 
 
@@ -217,5 +217,17 @@ def trim_after(path: Path, step: int) -> int:
     if not path.is_file():
         return 0
     kept = [e for e in read.events if e["step"] <= step and e.get("event") != "done"]
+    if read.skipped:  # the lines dropped are kept beside it, as they were: evidence, not data to lose
+        write_bytes_atomic(_damaged_copy(path), path.read_bytes())
     write_text_atomic(path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept))
     return read.skipped
+
+
+def _damaged_copy(path: Path) -> Path:
+    """Where a resume keeps a metrics.jsonl with damaged lines before it drops them: the file went
+    without a word, its bad lines with it (an engineer's review). An earlier copy is not replaced."""
+    copy, n = path.with_name(f"{path.name}.damaged"), 1
+    while copy.exists():
+        n += 1
+        copy = path.with_name(f"{path.name}.damaged-{n}")
+    return copy
