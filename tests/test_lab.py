@@ -207,8 +207,13 @@ def test_digits_train_eval_show_and_resume_through_the_cli(home):
     assert sum(map(sum, result["confusion"])) == 1000
     assert math.isclose(result["accuracy"], sum(result["confusion"][i][i] for i in range(10)) / 1000)
     assert len(result["misclassified"]) == 1000 - sum(result["confusion"][i][i] for i in range(10))
+    # when the cell commits (docs/study.md's "settles at row" table), over the digits read right
+    settled = result["settles_at"]
+    right = sum(result["confusion"][i][i] for i in range(10))
+    assert 1 <= settled["q1"] <= settled["median"] <= settled["q3"] <= 28 and 0 < settled["digits"] <= right
     text = cli("lab", "digits", "eval", "d1", home=home).stdout
     assert "confusion matrix" in text and "accuracy" in text
+    assert f"settles at row {settled['median']:g} (median; quartiles" in text
     assert "see them with: tangstudio lab digits show d1 --wrong" in text
     on_val = cli("lab", "digits", "eval", "d1", "--split", "val", home=home).stdout  # the hint named test's
     assert "see them with: tangstudio lab digits show d1 --split val --wrong" in on_val
@@ -700,6 +705,15 @@ def test_a_bilstms_row_by_row_scores_carry_their_caveat(home):
     assert out.returncode == 0, out.stderr
     shown = cli("lab", "digits", "show", "b1", "--index", "0", home=home, columns=200)
     assert shown.returncode == 0 and "note: a BiLSTM reads every row both ways" in shown.stdout, shown.stdout
+    # the direction ablation docs/study.md §4 rests on, from a command (a student's review)
+    result = json.loads(cli("lab", "digits", "eval", "b1", "--json", home=home).stdout)
+    from tangstudio.engine.lab.report import direction_ablation
+
+    assert result["directions"]["both"] == result["accuracy"]
+    ablated = direction_ablation(home / "runs" / "b1")
+    assert result["directions"] == {k: ablated[k] for k in ("both", "without_forward", "without_backward")}
+    assert "settles_at" not in result
+    assert "directions: both " in cli("lab", "digits", "eval", "b1", home=home, columns=200).stdout
 
 
 def test_a_gradient_whose_squares_underflow_float32_is_not_reported_zero():

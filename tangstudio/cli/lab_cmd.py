@@ -222,6 +222,21 @@ def digits_eval(
         f"accuracy [bold]{result['accuracy']:.2%}[/bold] on {result['count']:,} digits "
         f"(loss {result['loss']:.4f} nats)"
     )
+    settled, directions = result.get("settles_at"), result.get("directions")
+    if settled:
+        console.print(
+            f"settles at row {settled['median']:g} (median; quartiles {settled['q1']:g}–{settled['q3']:g}) "
+            f"over the {settled['digits']:,} digits read right: the row from which its top class no "
+            "longer changes (docs/study.md)",
+            highlight=False,
+        )
+    if directions:
+        console.print(
+            f"directions: both {directions['both']:.1%} · without the forward {directions['without_forward']:.1%} "
+            f"· without the backward {directions['without_backward']:.1%} (each half of the features "
+            "replaced by its mean over the split; docs/study.md §4)",
+            highlight=False,
+        )
     # Above the table, not its title: Rich wraps a title to the table's width (…columns:⏎predicted).
     console.print("confusion matrix: a row per true digit, a column per digit read", highlight=False)
     table = Table(box=None)

@@ -99,7 +99,18 @@ def evaluate_digits(target: str | Path, split: str = "test") -> dict[str, Any]:
         )
         if t != p
     ]
-    del result["predicted"]
+    right = np.asarray(result.pop("predicted")) == data.y
+    # the two figures docs/study.md's verdicts rest on, from a command (a student's review found
+    # them in no command): when a causal cell commits to its answer, and whether a BiLSTM's
+    # answer needs both of its directions
+    extra: dict[str, Any] = {}
+    if loaded.model.config.bidirectional:
+        from tangstudio.engine.lab.report import direction_ablation
+
+        ablated = direction_ablation(target, split)
+        extra["directions"] = {k: ablated[k] for k in ("both", "without_forward", "without_backward")}
+    else:
+        extra["settles_at"] = settling_rows(loaded.model, data.x[right])
     return {
         "run": loaded.meta.get("run"),
         "arch": loaded.meta.get("arch"),
@@ -107,5 +118,23 @@ def evaluate_digits(target: str | Path, split: str = "test") -> dict[str, Any]:
         "params": loaded.meta.get("params"),
         "split": split,
         **result,
+        **extra,
         "misclassified": wrong,
     }
+
+
+def settling_rows(model: SequenceClassifier, x: np.ndarray) -> dict[str, float | int] | None:
+    """The row (1-based) from which the top class no longer changes, over the digits `x` (those
+    read right): median and quartiles, and how many settled at all. docs/study.md's "settles at
+    row" table (rnn 26, lstm 23, gru 21 for the seed-0 runs)."""
+    from tangstudio.engine.lab.inspect import knows_at
+
+    if len(x) == 0:
+        return None
+    with torch.no_grad():
+        probs = torch.softmax(model.prefix_logits(torch.from_numpy(x)), dim=-1).numpy()
+    rows = [r for r in (knows_at(p) for p in probs) if r is not None]
+    if not rows:
+        return None
+    q1, median, q3 = (float(v) for v in np.percentile(rows, [25, 50, 75]))
+    return {"median": median, "q1": q1, "q3": q3, "digits": len(rows)}
