@@ -167,7 +167,7 @@ def test_shidui_is_named_on_the_line_that_breaks_and_not_blamed_on_the_next() ->
     assert [w.split(" — ")[0] for w in weicheng] == ["line 3: 失粘"], weicheng
 
 
-def test_the_pattern_is_named_by_line_ones_second_character() -> None:
+def test_the_pattern_is_named_by_the_pattern_line_one_is_judged_by() -> None:
     """登高 with its middle couplets swapped fits a 平起 pattern best and was named 平起首句入韵,
     though 急 is 仄 (a poet's review)."""
     from tangstudio.engine.prosody import check_poem
@@ -178,3 +178,8 @@ def test_the_pattern_is_named_by_line_ones_second_character() -> None:
     )
     assert swapped.variant == "仄起首句入韵", swapped.variant
     assert check_poem("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。").variant == "仄起首句不入韵"
+    # the name is the start of the pattern shown under line 1: 故人西辞黄鹤楼 is judged 仄起 with 人 ✗
+    # and was named 平起 above "人 is 平, the pattern wants 仄" (a poet's review)
+    crane = check_poem("故人西辞黄鹤楼，烟花三月下扬州。孤帆远影碧空尽，唯见长江天际流。")
+    assert crane.lines[0].pattern is not None and crane.lines[0].pattern[1] == "仄"
+    assert crane.variant is not None and crane.variant.startswith("仄起")

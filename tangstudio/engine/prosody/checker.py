@@ -301,15 +301,15 @@ def _preference(score: tuple[int, int, int]) -> tuple[int, int, int]:
     return loose, first_line_mismatch, strict
 
 
-def _variant_name(
-    chosen: Variant | None, off_first: bool, borrowed: bool, rhyme: str | None, second: frozenset[str]
-) -> str | None:
+def _variant_name(chosen: Variant | None, off_first: bool, borrowed: bool, rhyme: str | None) -> str | None:
     """The pattern's name, saying what line 1 really does: 入韵, 不入韵, 借邻韵 or 出韵. 平起 or 仄起
-    is line 1's 2nd character, as heard (`second`), where one reading decides: 登高 with its middle
-    couplets swapped fits a 平起 pattern best and was named so, though 急 is 仄 (a poet's review)."""
+    is the start of the pattern line 1 is judged by, shown under it: named by line 1's heard 2nd
+    character instead, 故人西辞黄鹤楼 (人 平, judged 仄仄平平仄仄平 with 人 ✗) read "平起" above "人 is
+    平, the pattern wants 仄" (a poet's review). 登高 with its couplets swapped, named 平起 though 急 is
+    仄 (an earlier review), is judged couplet by couplet now (`_relaid`), line 1 by 仄起."""
     if chosen is None:
         return None
-    start = next(iter(second)) if len(second) == 1 else chosen.start
+    start = chosen.start
     if borrowed:
         return f"{start}起首句借邻韵"
     if off_first:
@@ -626,8 +626,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         warnings.insert(
             0, f"no marks between the lines: read as {len(lines)} lines of {len(lines[0])} characters"
         )
-    second = heard[0][1] if len(lines[0]) > 1 else frozenset()
-    variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group, second)
+    variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group)
     if ze_rhyme is not None and variant_name is not None:
         # a 仄-rhymed poem (春晓) has no 平起/仄起 pattern of 律 to be named by; say whether line 1 rhymes
         first_rhymes = ze_first
