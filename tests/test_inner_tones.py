@@ -84,10 +84,15 @@ def test_a_given_character_keeps_every_reading(lm) -> None:
 
 
 def test_check_warns_where_a_line_passes_only_in_the_rare_reading() -> None:
-    poem = "向晚意不适，驱车登古原。夕阳无限好，只是近黄昏。"  # 李商隐: 不 is 仄, a 拗 line
-    result = check_poem(poem, "wujue")
+    poem = "独上高楼望远山，孤云片片向西还。江南三月人不识，夜夜思君不可攀。"
+    result = check_poem(poem, "qijue")
     assert result.tones_loose_ok  # the verdict stands: 不 may be read 平 …
-    assert "line 1: 「不」 read 平 here, but the Tang poets use it inside a line as 仄" in result.warnings
+    assert "line 3: 「不」 read 平 here, but the Tang poets use it inside a line as 仄" in result.warnings
+    # 李商隐's 向晚意不适: 不 is 仄, a 拗 line that 驱车登古原 answers with 登 (对句相救), said so
+    rescued = check_poem("向晚意不适，驱车登古原。夕阳无限好，只是近黄昏。", "wujue")
+    assert rescued.tones_loose_ok and not rescued.tones_strict_ok
+    assert not any("inside a line" in w for w in rescued.warnings), rescued.warnings
+    assert any(w.startswith("line 1: 拗救 — 「不」") and "「登」" in w for w in rescued.warnings)
     # … and a line already broken is not warned of again (江雪's 万径人踪灭)
     snow = check_poem("千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江雪。", "wujue")
     assert not any("inside a line" in w for w in snow.warnings)

@@ -473,6 +473,19 @@ def test_a_free_place_meeting_the_strict_pattern_only_in_an_unheard_reading_is_n
     assert heard.lines[4].strict_ok  # 吟 heard 平 where its free place wants 平: nothing to say
 
 
+def test_a_broken_fourth_answered_by_the_next_lines_third_is_rescued() -> None:
+    """对句相救: 杜牧's 南朝四百八十寺 (十 仄 where 平 is due) got a bare ✗, though 多少楼台烟雨中
+    answers it with 烟 (a poet's review). Rescued, it passes loose, not strict; without the answer
+    (烟 → 细, 仄) the ✗ stays."""
+    spring = "千里莺啼绿映红，水村山郭酒旗风。南朝四百八十寺，多少楼台{}雨中。"
+    rescued, bare = check_poem(spring.format("烟")), check_poem(spring.format("细"))
+    assert rescued.tones_loose_ok and not rescued.tones_strict_ok
+    assert rescued.lines[2].chars[5].kind == "strict" and not rescued.broken
+    assert any("拗救 — 「十」" in w and "「烟」" in w for w in rescued.warnings), rescued.warnings
+    assert not bare.tones_loose_ok and bare.lines[2].chars[5].kind == "tone"
+    assert not any("拗救" in w for w in bare.warnings)
+
+
 def test_a_poem_typed_without_marks_is_read_in_the_one_shape_its_length_allows() -> None:
     """床前明月光疑是地上霜… (20 characters, no mark) was "1 lines of 20 characters", free verse (a
     poet's review): it is read as four lines of five, and says so."""

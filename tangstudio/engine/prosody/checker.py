@@ -332,7 +332,7 @@ def _repeated_rhymes(lines: list[str], results: list[LineResult]) -> list[str]:
 
 def _rare_readings_inside(
     line: str, line_tones: list[frozenset[str]], pattern: str, free: frozenset[int], script: str
-) -> list[str]:
+) -> list[tuple[int, str]]:
     """Where a line passes only in a reading the poets almost never give a character inside a
     line (不 as 平 fǒu, 吟 as 仄: prosody.inner_tones), as a reader hears the line: the verdict
     keeps the reading (it exists), the warning says what a reader hears."""
@@ -343,9 +343,33 @@ def _rare_readings_inside(
         heard = judged_tones(ch, script)
         if pattern[j] not in heard:
             found.append(
-                f"「{ch}」 read {pattern[j]} here, but the Tang poets use it inside a line as {'/'.join(sorted(heard))}"
+                (
+                    j,
+                    f"「{ch}」 read {pattern[j]} here, but the Tang poets use it inside a line as {'/'.join(sorted(heard))}",
+                )
             )
     return found
+
+
+def _rescued(
+    i: int, patterns: tuple[str, ...], heard: list[list[frozenset[str]]], lines: list[str]
+) -> str | None:
+    """对句相救, the one 拗救 across a couplet: a first line of 仄仄平平仄 shape (平平仄仄平平仄 in seven)
+    whose 4th (6th) character is 仄 as heard, 仄仄平仄仄 or 仄仄仄仄仄, answered by 平 at the 3rd (5th)
+    place of its second line, 平平平仄平 (王力《汉语诗律学》). 杜牧's 南朝四百八十寺，多少楼台烟雨中
+    got a bare ✗ at 十 (a poet's review). The message, or None where line i is no such line."""
+    if i % 2 or i + 1 >= len(lines):
+        return None
+    first, second = patterns[i], patterns[i + 1]
+    if first[-5:] != "仄仄平平仄" or second[-5:] != "平平仄仄平":
+        return None
+    if heard[i][-2] != frozenset({ZE}) or PING not in heard[i + 1][-3]:
+        return None
+    n = len(lines[i])
+    return (
+        f"拗救 — 「{lines[i][-2]}」 is 仄 at character {n - 1}, where 平 is due, and line {i + 2}'s "
+        f"「{lines[i + 1][-3]}」, 平 at character {n - 2}, answers it (对句相救)"
+    )
 
 
 def line_faults(line: list[frozenset[str]], rhyming: bool) -> list[str]:
@@ -539,6 +563,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     results: list[LineResult] = []
     warnings: list[str] = []
     heard_off = 0
+    rescued = 0  # places a 拗救 answers: breaks of the strict pattern only
     if off_first and rhyme_group is not None and end_groups[0]:
         groups_heard = "/".join(_sorted_groups(end_groups[0]))
         warnings.append(
@@ -600,9 +625,16 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
                 lr.warnings.append(
                     f"「{line[-1]}」 read 仄 at a 仄 line end, but the Tang poets end lines on it as 平"
                 )
+            rescue = _rescued(i, judged.lines, heard, lines) if judged is not None else None
+            if rescue is not None:
+                lr.warnings.append(rescue)
+                if chars[-2].kind == "tone":  # the loose rule forgives it; the strict pattern does not
+                    chars[-2].kind = "strict"
+                    rescued += 1
             if not any(c.kind == "tone" for c in chars):  # a line already broken says enough
                 rare = _rare_readings_inside(line, line_tones, pattern, free, script)
-                lr.warnings += rare
+                # the place a 拗救 answers is said there (不 of 向晚意不适 is 仄, rescued by 登)
+                lr.warnings += [w for j, w in rare if not (rescue and j == len(line) - 2)]
                 # passes only in a reading no one hears there: not strict (a poet's review)
                 lr.heard_off += len(rare)
                 heard_off += len(rare)
@@ -641,7 +673,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         rhyme_ok=rhyme_ok,
         rhyme_group=rhyme_group,
         first_line_rhymes=first_rhymes,
-        tones_loose_ok=regulated and ze_rhyme is None and loose_bad == 0,
+        tones_loose_ok=regulated and ze_rhyme is None and loose_bad - rescued == 0,
         tones_strict_ok=regulated and ze_rhyme is None and strict_bad == 0 and heard_off == 0,
         variant=variant_name,
         warnings=warnings,
