@@ -724,3 +724,33 @@ def test_a_person_may_end_line_one_in_a_neighbouring_group_and_the_rhyme_goes_on
         t = _composer(lm, form="wujue").tables
         token = t.vocab.stoi[end]
         assert t.ze_end[token] or "七阳" in t.groups_of[token], drawn
+
+
+def test_a_line_in_the_special_form_may_be_typed_and_given() -> None:
+    """孟浩然's 移舟泊烟渚 is 平平仄平仄, the accepted 特拗 form of 平平平仄仄: `check` passes it and
+    the studio refused its 烟, and `--prefix` called it relaxed (a poet's review). A person may write
+    it; the form's 1st 平 is still asked (故人具鸡黍 stays refused), and the composer does not draw it."""
+    from tangstudio.engine.prosody import check_poem
+
+    vocab = build_vocab(["移舟泊烟渚，日暮客愁新。故人具鸡黍，移舟花烟渚。"], 400)
+    lm = tiny_lm(vocab)
+    comp = composer(lm, form="wujue", seed=0)
+    for ch in "移舟泊":
+        comp.write(ch)
+    said = comp.judge("烟")
+    assert said.fits and said.aside is not None and "特拗" in said.aside, said
+    comp.write("烟")
+    comp.write("渚")
+    result = comp.finish()
+    assert result.text.startswith("移舟泊烟渚，")
+    assert check_poem(result.text).tones_loose_ok, result.text
+    refused = composer(lm, form="wujue", seed=0)
+    for ch in "故人具":
+        refused.write(ch)
+    assert not refused.judge("鸡").fits  # 故 is 仄: not the special form
+    other = composer(lm, form="wujue", seed=0)
+    for ch in "移舟花":
+        other.write(ch)
+    assert not other.judge("烟").fits  # 花 平 at the 3rd: neither form
+    given = composer(lm, form="wujue", prefix="移舟泊烟渚，", seed=0).finish()
+    assert not any("break the tone pattern" in note for note in given.backoffs), given.backoffs

@@ -329,6 +329,33 @@ def _read(tables: VocabTables, text: str, k: int) -> frozenset[str]:
     return tables.tones_at(token, line_end=False) if token >= 0 else frozenset()
 
 
+SPECIAL_FORM = ("平平平仄仄", "平平仄平仄")  # 特拗: a line's core and its accepted swapped form (prosody)
+
+
+def special_form_fits(plan: Plan, tables: VocabTables, s: CState, token: int) -> bool:
+    """True where the line so far and `token` fit the 特拗 form 平平仄平仄 (its 1st 平, no free
+    place in the core) of a 平平平仄仄 line some still-possible variant has here, in any reading:
+    `check` passes 孟浩然's 移舟泊烟渚, and the studio refused its 烟 (a poet's review). A person's
+    licence only: the composer itself still writes the standard line."""
+    head = plan.chars_per_line - 5
+    # only at the 平 the swap puts 4th in the core: earlier, the composer would go on writing the
+    # standard line after it (行人不 under strict tones, then 仄 at the 4th)
+    if not plan.regulated or token < 0 or s.col != head + 3:
+        return False
+    text = [tables.vocab.stoi.get(ch, -1) for ch in s.line_text] + [token]
+    for i in dict.fromkeys((*s.loose, *s.strict)):
+        pattern = plan.variants[i].lines[s.line]
+        if pattern[head:] != SPECIAL_FORM[0]:
+            continue
+        swapped = pattern[:head] + SPECIAL_FORM[1]
+        if all(
+            (j < head and j % 2 == 0) or (t >= 0 and fits(swapped[j], tables.all_tones_of[t]))
+            for j, t in enumerate(text)
+        ):
+            return True
+    return False
+
+
 def allowed(
     plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty: LineIndex | None = None
 ) -> Allowed:
@@ -540,7 +567,8 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
         if kept or not loose:
             loose = kept
         else:  # it broke them all: forgiven, and the patterns go on guiding the rest of the poem
-            forgiven += given
+            # (a given line in the 特拗 form breaks nothing: `generate --prefix 移舟泊烟渚` said "relaxed")
+            forgiven += given and not special_form_fits(plan, tables, s, token_id)
         if fit_strict or not strict:
             strict = fit_strict
         else:
@@ -649,7 +677,7 @@ def refusal(
             chars = "".join(vocab.itos[t] for t in sorted(s.theme_left))
             return f"{where} is kept for the theme's {chars} (藏字): the poem has no later place for it"
     rhyme = _rhyme_mask(plan, tables, settings, s)
-    borrowed = False
+    borrowed = licensed = False
     if s.line == 0 and rhyme is not None and not bool(rhyme[token]):
         borrowed = _borrows_a_neighbour(tables, s.groups, token)
         if not borrowed:
@@ -670,7 +698,9 @@ def refusal(
             tone = _tone_mask(
                 plan, tables, which, s.line, s.col, settings.tones == "strict" and bool(s.strict)
             )
-            if tone is not None and not bool(tone[token]):
+            if tone is not None and not bool(tone[token]) and special_form_fits(plan, tables, s, token):
+                licensed = True
+            elif tone is not None and not bool(tone[token]):
                 line_end = s.col == plan.chars_per_line - 1
                 heard = tables.tones_at(token, line_end)
                 has = "/".join(sorted(heard)) or "of no known tone"
@@ -683,8 +713,8 @@ def refusal(
             if guard is not None and not bool(guard[0][token]):
                 wants = PING if guard[0] is tables.ping else ZE
                 return f"{ch} here would leave the line in {guard[1]}: {where} takes a {wants} character"
-    if borrowed:
-        return None  # 首句借邻韵, and the tones allow it
+    if borrowed or licensed:
+        return None  # 首句借邻韵 or 特拗, and the rest allows it
     if s.col == (plan.n_chars or 0) - 1:
         if token in s.rhymes_used and rhyme is not None:
             return f"{ch} already ends a line of this poem: the same rhyme twice is 重韵"

@@ -607,6 +607,13 @@ class Composer:
             return f"{char} heads a line of the acrostic: the composer does not draw it again, you may"
         if bool(self.tables.not_drawn[token]):
             return f"{char} is a rare spelling or an unread character: the composer does not draw it, you may"
+        if not bool(allowed.mask[token]) and C.special_form_fits(
+            self.plan, self.tables, self._frames[-1].cstate, token
+        ):
+            return (
+                f"{char} writes this line in the 特拗 form 平平仄平仄 (its 1st 平), which `check` accepts: "
+                "the composer writes the standard line, you may"
+            )
         return f"the composer would not draw {char} here; you may write it"
 
     def write(self, char: str) -> Judgement:
