@@ -486,6 +486,18 @@ def test_a_broken_fourth_answered_by_the_next_lines_third_is_rescued() -> None:
     assert not any("拗救" in w for w in bare.warnings)
 
 
+def test_a_title_pasted_with_the_poem_is_set_aside() -> None:
+    """《登鹳雀楼》白日依山尽… or a title on a line of its own was read as a line: free verse, "4 lines
+    of 9, 5, 5, 5 characters" (a poet's review)."""
+    poem = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"
+    for text in (f"《登鹳雀楼》{poem}", f"登鹳雀楼\n{poem}"):
+        result = check_poem(text)
+        assert result.form == "wujue" and result.tones_loose_ok, result.warnings
+        assert result.warnings[0] == "「登鹳雀楼」 read as the poem's title, not one of its lines"
+        assert [line.text for line in result.lines] == [line.text for line in check_poem(poem).lines]
+    assert not any("title" in w for w in check_poem(poem).warnings)
+
+
 def test_a_poem_typed_without_marks_is_read_in_the_one_shape_its_length_allows() -> None:
     """床前明月光疑是地上霜… (20 characters, no mark) was "1 lines of 20 characters", free verse (a
     poet's review): it is read as four lines of five, and says so."""

@@ -462,6 +462,25 @@ def _relaid(
     return Variant(chosen.form, seconds[0], chosen.first_line_rhymes, lines)
 
 
+_TITLE = re.compile(r"^\s*《([^》]+)》")
+
+
+def _title_set_aside(text: str, lines: list[str]) -> tuple[str | None, list[str]]:
+    """A title pasted with the poem, and the lines without it: 《登鹳雀楼》 before the first line, or a
+    first line of another length above 4 or 8 lines of one regulated length (a title on a line of its
+    own). Read as a line, it made the poem free verse (a poet's review)."""
+    quoted = _TITLE.match(text)
+    if quoted:
+        title = quoted.group(1).strip()
+        rest = split_lines(text[quoted.end() :])
+        return title, rest
+    body = lines[1:]
+    regular = len(body) in (4, 8) and len({len(line) for line in body}) == 1 and len(body[0]) in (5, 7)
+    if regular and len(lines[0]) != len(body[0]):
+        return lines[0], body
+    return None, lines
+
+
 def _unpunctuated_shape(lines: list[str], form: str) -> list[str] | None:
     """A poem typed without a mark (床前明月光疑是地上霜…, 20 characters) as the lines of the one
     regulated form of that length (20: 五绝, 28: 七绝, 40: 五律, 56: 七律), where `form` allows it;
@@ -496,7 +515,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
     from tangstudio.engine.corpus.script import check_script
 
     check_script(script)
-    lines = split_lines(text)
+    title, lines = _title_set_aside(text, split_lines(text))
     unbroken = _unpunctuated_shape(lines, form)
     if unbroken is not None:
         lines = unbroken
@@ -658,6 +677,8 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         warnings.insert(
             0, f"no marks between the lines: read as {len(lines)} lines of {len(lines[0])} characters"
         )
+    if title is not None:
+        warnings.insert(0, f"「{title}」 read as the poem's title, not one of its lines")
     variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group)
     if ze_rhyme is not None and variant_name is not None:
         # a 仄-rhymed poem (春晓) has no 平起/仄起 pattern of 律 to be named by; say whether line 1 rhymes
