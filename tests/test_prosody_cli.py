@@ -145,3 +145,17 @@ def test_a_middle_couplet_with_no_parallel_is_warned_and_a_real_one_is_not() -> 
             "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。烽火连三月，家书抵万金。白头搔更短，浑欲不胜簪。"
         ).stdout
     )
+
+
+def test_a_traditional_poem_checked_as_simplified_says_so() -> None:
+    """`check --script simplified` on a traditional poem scored every 对仗 pair "+0.00 chance" in
+    silence (a poet's review): it says the poem looks traditional; auto and a simplified poem do not."""
+    traditional = (
+        "國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。烽火連三月，家書抵萬金。白頭搔更短，渾欲不勝簪。"
+    )
+    said = "the poem looks traditional"
+    assert said in run("--script", "simplified", traditional).stdout
+    assert said not in run(traditional).stdout
+    assert (
+        said not in run("--script", "simplified", "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。").stdout
+    )

@@ -31,11 +31,17 @@ def check(
         from tangstudio.engine.errors import TangError
 
         raise TangError(f"unknown script {script!r}; choose simplified, traditional or auto")
-    if script == "auto":
-        from tangstudio.engine.corpus.script import guess_script
+    from tangstudio.engine.corpus.script import guess_script
 
-        script = guess_script(poem)
+    guessed = guess_script(poem)
+    asked, script = script, guessed if script == "auto" else script
     result = check_poem(poem, form=form, script=script)
+    if asked != "auto" and guessed != asked and guessed == "traditional":
+        # a traditional poem read with the simplified tables: its 对仗 pairs all read "+0.00 chance",
+        # in silence (a poet's review)
+        result.warnings.insert(
+            0, "the poem looks traditional: --script traditional (or auto) reads it with its own tables"
+        )
     chars = [c for line in result.lines for c in line.chars]
     if chars and all(c.kind == "unknown" for c in chars):  # all "✓" would be silently wrong
         from tangstudio.engine.errors import TangError
