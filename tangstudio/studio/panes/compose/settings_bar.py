@@ -91,10 +91,12 @@ class SettingsBar(Vertical):
     #cp-form-name { padding: 0 0 0 1; }
     #cp-theme { width: 1fr; max-width: 24; }
     #cp-title { width: 1fr; max-width: 20; }
-    #cp-plan { width: 1fr; }
+    /* 1fr, held near the widest plan (8 two-character keywords, 39 cells): at 200 columns the row
+       stretched to 140 cells and put prefix and 韵 at the far right (a TUI review) */
+    #cp-plan { width: 1fr; max-width: 44; }
     #cp-prefix { width: 18; }  /* a 七言 line, its mark and the cursor */
     #cp-rhyme_group { width: 10; }
-    #cp-primer { width: 1fr; }
+    #cp-primer { width: 1fr; max-width: 40; }
     """
 
     def __init__(self, preferred_run: str | None = None, **kwargs) -> None:
