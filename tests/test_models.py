@@ -303,3 +303,15 @@ def test_architecture_metadata_imports_without_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["4", "False"]
+
+
+def test_every_architectures_equations_fit_the_model_panes_box_at_80_columns() -> None:
+    """The Model pane's equations box is 76 cells wide inside at 80 columns: longer lines wrapped
+    mid-phrase ("…as the code │ and PyTorch compute │ it", a TUI review)."""
+    from rich.cells import cell_len
+
+    from tangstudio.engine.models.archs import ARCHS
+
+    for name, info in ARCHS.items():
+        for line in info.equations.splitlines():
+            assert cell_len(line) <= 76, (name, line)

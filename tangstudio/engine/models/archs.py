@@ -58,10 +58,10 @@ _BILSTM = "tangstudio.engine.models.bilstm:BiLSTMCharLM"
 
 RNN_EQUATIONS = """\
 S_t = f(X_t·U + S_{t−1}·W + b)        f = tanh
-    = f([X_t, S_{t−1}]·[U; W] + b)    (the concatenation view: stack U over W)
+    = f([X_t, S_{t−1}]·[U; W] + b)    (the concatenation: U stacked on W)
 O_t = g(S_t·V + c)                    g = softmax over the next character
-(row vectors, as the article writes them: X_t is 1×m, U is m×n; the article leaves out the
-biases b and c, which the code keeps)"""
+(row vectors, as the article writes them: X_t is 1×m, U is m×n;
+ the article leaves out the biases b and c, which the code keeps)"""
 
 LSTM_EQUATIONS = """\
 f_t = σ(W_f·[h_{t−1}, x_t] + b_f)
@@ -77,8 +77,9 @@ r_t = σ(W_r·[h_{t−1}, x_t] + b_r)
 z_t = σ(W_z·[h_{t−1}, x_t] + b_z)
 h̃_t = tanh(W_x·x_t + b_x + r_t × (W_h·h_{t−1} + b_h))
 h_t = (1 − z_t) × h_{t−1} + z_t × h̃_t
-(× element-wise; z_t near 1 replaces the old state by h̃_t; h̃_t as the code and PyTorch compute
- it: the article, after Olah, scales h_{t−1} first, tanh(W·[r_t × h_{t−1}, x_t] + b))"""
+(× element-wise; z_t near 1 replaces the old state by h̃_t;
+ h̃_t as the code and PyTorch compute it; the article, after Olah,
+ scales h_{t−1} first: tanh(W·[r_t × h_{t−1}, x_t] + b))"""
 
 BILSTM_EQUATIONS = """\
 →h_t = LSTM(x_t, →h_{t−1})        forward, over x_1 … x_t
