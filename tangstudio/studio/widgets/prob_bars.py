@@ -33,6 +33,7 @@ class PanelState:
     message: str | None = "loading …"
     notes: tuple[tuple[str, str], ...] = ()  # (text, style) lines below the bars
     limit: int = 10  # candidates shown (fewer when notes need the room)
+    place: str | None = None  # the position in words: "line 4, character 3"
 
 
 class ProbBars(Static):
@@ -54,7 +55,12 @@ class ProbBars(Static):
         candidates = list(panel.candidates)[: self._limit(panel)]
         self.shown = len(candidates)
         shown = step_renderable(
-            panel.position, candidates, panel.chosen, panel.removed_mass, self._bar_width(candidates)
+            panel.position,
+            candidates,
+            panel.chosen,
+            panel.removed_mass,
+            self._bar_width(candidates),
+            panel.place,
         )
         if panel.notes:
             from rich.console import Group
@@ -103,8 +109,9 @@ class ProbBars(Static):
         chosen: str | None,
         removed_mass: float | None = None,
         bar_width: int = BAR_WIDTH,
+        place: str | None = None,
     ) -> None:
-        self.update(step_renderable(position, candidates, chosen, removed_mass, bar_width))
+        self.update(step_renderable(position, candidates, chosen, removed_mass, bar_width, place))
 
     def clear(self, message: str = "") -> None:
         self.update(Text(message, style="dim"))
@@ -121,6 +128,7 @@ def step_renderable(
     chosen: str | None,
     removed_mass: float | None = None,
     bar_width: int = BAR_WIDTH,
+    place: str | None = None,
 ) -> RenderableType:
     """The step as a title over a table of candidates with bars."""
     table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
@@ -140,7 +148,7 @@ def step_renderable(
             style=row_style,
         )
     title = Text.assemble(
-        (f"position {position + 1}" if position is not None else "the first position", "bold"),
+        (place or (f"position {position + 1}" if position is not None else "the first position"), "bold"),
         (f" · chose {_shown(chosen)}" if chosen and candidates else "", "dim"),
     )
     if removed_mass is not None:

@@ -45,7 +45,22 @@ def panel_state(
         message=None,
         notes=notes,
         limit=5 if notes else 10,  # room for the notes at 80×24
+        place=place_in_poem(session.text, step.position),
     )
+
+
+def place_in_poem(text: str, position: int, word: str = "character") -> str:
+    """A position of the poem's text in the words the status line counts in, "line 4, character 3":
+    the panel said "position 31" and the gates "char 31" of the 28th character, counting the marks
+    between the lines (a student's and a TUI review)."""
+    from tangstudio.engine.hanzi import is_han
+
+    before = text[:position]
+    line = sum(not is_han(ch) for ch in before)
+    column = len(before) - max((i + 1 for i, ch in enumerate(before) if not is_han(ch)), default=0)
+    if position < len(text) and not is_han(text[position]):
+        return f"the mark closing line {line + 1}"
+    return f"line {line + 1}, {word} {column + 1}"
 
 
 def typed_notes(session: Session) -> Notes:
@@ -105,7 +120,7 @@ def gate_notes(session: Session, gates: Gates, names: tuple[str, ...]) -> Notes:
     # them (a student's review); an RNN has no gates, only its state's norm.
     what = "state" if all(n.startswith("‖") for n in names) else "gates"
     lines = [
-        (f"\n{what} on reading {session.text[at]} (char {at + 1})", "bold"),
+        (f"\n{what} on {session.text[at]} ({place_in_poem(session.text, at, 'char')})", "bold"),
         ("they shape the next character", "dim"),  # its own line: 31 cells at 80 columns
     ]
     for layer, values in enumerate(gates[at]):
