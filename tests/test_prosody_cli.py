@@ -159,3 +159,13 @@ def test_a_traditional_poem_checked_as_simplified_says_so() -> None:
     assert (
         said not in run("--script", "simplified", "国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。").stdout
     )
+
+
+def test_a_ze_rhymed_poem_is_named_old_style_in_its_header() -> None:
+    """望岳's header read "五言律诗 (wulv…) … 古体, not 律" (a poet's review): its name says what it is."""
+    header = run(
+        "岱宗夫如何，齐鲁青未了。造化钟神秀，阴阳割昏晓。荡胸生曾云，决眦入归鸟。会当凌绝顶，一览众山小。"
+    ).stdout
+    assert "五言古诗 (wulv" in header and "五言律诗" not in header, header
+    assert "五言古绝 (wujue" in run("千山鸟飞绝，万径人踪灭。孤舟蓑笠翁，独钓寒江雪。").stdout
+    assert "五言绝句 (wujue" in run("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。").stdout

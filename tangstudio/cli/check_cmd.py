@@ -144,6 +144,9 @@ def show_check(result) -> None:
 
     found = forms.find(result.form)
     name = found.zh if found else result.form
+    if found and result.ze_rhyme and result.form_ok:
+        # 望岳 read "五言律诗 … 古体, not 律" in one header (a poet's review): its shape, and what it is
+        name = f"{'五' if found.chars == 5 else '七'}言{'古绝' if found.lines == 4 else '古诗'}"
     parts = [f"[bold]{name}[/bold] ({result.form}, {result.script})"]
     if result.form_ok:
         parts.append(result.variant or "")
