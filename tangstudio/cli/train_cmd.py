@@ -462,7 +462,7 @@ class PlainView(QuietView):
         elif kind == "done":
             self._say_unsaid_train()
             self.say(
-                f"{event['status']} at step {event['step']} after {_fmt(event.get('elapsed_s'), '.0f')} s; "
+                f"{event['status']} at step {event['step']} after {_fmt(event.get('elapsed_s'), '.0f')} s of training; "
                 f"best val {_ppl_label(self.kind)} {_fmt(event.get('val_ppl'), '.2f')}"
             )
 
