@@ -355,7 +355,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console, err_console, print_table, prob_style
+    from tangstudio.cli.render import console, err_console, in_script, print_table, prob_style
     from tangstudio.engine.corpus.poem import split_clauses
     from tangstudio.engine.hanzi import LINE_MARKS
     from tangstudio.engine.prosody.checker import fault_name
@@ -364,10 +364,11 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
         err_console.print(f"[dim]{note}[/dim]")
     for k, r in enumerate(results, 1):
         found = forms.find(r.form)
-        head = Text(f"#{k} {found.zh if found else r.form}", style="bold")
+        script = (r.check or {}).get("script", "simplified")  # the labels in the poem's script
+        head = Text(f"#{k} {in_script(found.zh if found else r.form, script)}", style="bold")
         if r.check:
             c = r.check
-            head.append(f"  韵 {r.rhyme_group or '—'}", style="cyan")
+            head.append(in_script(f"  韵 {r.rhyme_group or '—'}", script), style="cyan")
             for label, ok in (
                 ("form", c["form_ok"]),
                 ("rhyme", c["rhyme_ok"]),
