@@ -8,7 +8,7 @@ for every such character, the tone the pattern asks of it where the pattern fixe
 position that is neither free (一三五不论) nor the line's last, in the regulated Tang poems (every
 split: these are facts about the language) that pass the loose rule under the checker's best
 variant. A character is listed when it stands in at least MIN_USES such places and under
-MAX_SHARE of them want its rarer tone: 不 2,855 仄 to 235 平 (7.6 %), 吟 783 平 to 1 仄, 徑 393 仄
+MAX_SHARE of them want its rarer tone: 不 2,919 仄 to 246 平 (7.8 %), 吟 807 平 to 1 仄, 徑 399 仄
 to 2 平. (Single-reading characters land in the "wrong" tone 1-4 % of the time, 月 1 %, 一 3.8 %:
 a 拗 line fails the loose rule for them and passes for a two-reading one, so the rarer share of a
 listed character is mostly 拗, not the rare reading.) 看 (823 to 225) and 思 (759 to 439) keep both.
@@ -42,12 +42,12 @@ OUT = DATA / "heard_inside_line.tsv"
 def count_fixed_places() -> dict[str, Counter]:
     """traditional char read 平 and 仄 -> Counter of the tones its fixed inner places ask for.
 
-    Counted with the checker hearing every reading (its `inner_tones` is `tones` here): the checker
+    Counted with the checker hearing every reading (its `judged_tones` is `tones` here): the checker
     reads this table to choose a line's pattern, and counting through it would feed the table back
     into itself, so a rebuild would not give the file it read."""
     from tangstudio.engine.prosody import checker
 
-    checker.inner_tones = tones  # type: ignore[assignment]
+    checker.judged_tones = tones  # type: ignore[assignment]
     places: dict[str, Counter] = defaultdict(Counter)
     for poem in load_corpus("tang", "traditional").select("regulated", None):
         try:

@@ -451,6 +451,8 @@ def test_a_rarer_reading_that_is_another_word_is_not_called_a_misreading() -> No
     result = check_poem(deng_lou)
     assert result.tones_loose_ok and not any("难" in w for w in result.warnings), result.warnings
     assert judged_tones("难") == {P, Z} and inner_tones("难") == {P}  # the composer draws nán only
+    # and everywhere the checker hears a line: 多难时 read nán was 三平尾 (a review of the diff)
+    assert not check_poem("客里逢寒食，天涯多难时。故园花自落，归梦到家迟。").faults
     assert judged_tones("不") == {Z}
     # every listed character is one the heard table narrows, its rarer reading used in 2 % of places
     heard = {row[0]: (int(row[1]), int(row[2])) for row in _rows("heard_inside_line.tsv")}
@@ -471,6 +473,12 @@ def test_a_free_place_meeting_the_strict_pattern_only_in_an_unheard_reading_is_n
     assert heard.lines[2].chars[0].kind == plain.lines[2].chars[0].kind == "strict"
     assert not heard.lines[2].strict_ok
     assert heard.lines[4].strict_ok  # 吟 heard 平 where its free place wants 平: nothing to say
+    # and said: a yellow 中 where 平 is due read as no fault (a review of the diff)
+    assert (
+        "line 3: 「不」 read 平 here, but the Tang poets use it inside a line as 仄 (strict)"
+        in heard.warnings
+    )
+    assert not any("read" in w for w in plain.warnings)
 
 
 def test_a_broken_fourth_answered_by_the_next_lines_third_is_rescued() -> None:
@@ -491,11 +499,20 @@ def test_a_title_pasted_with_the_poem_is_set_aside() -> None:
     of 9, 5, 5, 5 characters" (a poet's review)."""
     poem = "白日依山尽，黄河入海流。欲穷千里目，更上一层楼。"
     for text in (f"《登鹳雀楼》{poem}", f"登鹳雀楼\n{poem}"):
-        result = check_poem(text)
+        result = check_poem(text, titles=True)
         assert result.form == "wujue" and result.tones_loose_ok, result.warnings
         assert result.warnings[0] == "「登鹳雀楼」 read as the poem's title, not one of its lines"
         assert [line.text for line in result.lines] == [line.text for line in check_poem(poem).lines]
-    assert not any("title" in w for w in check_poem(poem).warnings)
+    assert not any("title" in w for w in check_poem(poem, titles=True).warnings)
+    # a title with · in it, and an author under it (a review of the diff)
+    dotted = check_poem(f"《登鹳雀楼·其一》 王之涣\n{poem}", titles=True)
+    assert dotted.form == "wujue" and dotted.warnings[0].startswith(
+        "「登鹳雀楼·其一」 and 「王之涣」 read as"
+    )
+    # only for a person's text: a composed 古体 of that shape keeps its first line
+    free = check_poem(f"君不见，{poem}")
+    assert free.form == "free" and free.lines[0].text == "君不见"
+    assert check_poem(f"君不见，{poem}", form="free", titles=True).lines[0].text == "君不见"
 
 
 def test_a_poem_typed_without_marks_is_read_in_the_one_shape_its_length_allows() -> None:

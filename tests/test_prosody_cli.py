@@ -173,6 +173,8 @@ def test_a_ze_rhymed_poem_is_named_old_style_in_its_header() -> None:
 
 def test_a_traditional_poem_gets_its_labels_in_traditional_script() -> None:
     """Checked traditional, 春望 read 五言律诗, 首句入韵 and 十贿 in simplified (a poet's review)."""
-    out = run("國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。烽火連三月，家書抵萬金。白頭搔更短，渾欲不勝簪。").stdout
+    out = run(
+        "國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。烽火連三月，家書抵萬金。白頭搔更短，渾欲不勝簪。"
+    ).stdout
     assert "五言律詩 (wulv, traditional)" in out and "仄起首句不入韻" in out and "十賄" in out, out
     assert "五言律诗" not in out and "十贿" not in out

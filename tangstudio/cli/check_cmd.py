@@ -35,7 +35,7 @@ def check(
 
     guessed = guess_script(poem)
     asked, script = script, guessed if script == "auto" else script
-    result = check_poem(poem, form=form, script=script)
+    result = check_poem(poem, form=form, script=script, titles=True)
     if asked != "auto" and guessed != asked and guessed == "traditional":
         # a traditional poem read with the simplified tables: its 对仗 pairs all read "+0.00 chance",
         # in silence (a poet's review)

@@ -356,6 +356,20 @@ def special_form_fits(plan: Plan, tables: VocabTables, s: CState, token: int) ->
     return False
 
 
+def _given_special_line(plan: Plan, tables: VocabTables, s: CState, token: int) -> bool:
+    """A given character of a line given in the 特拗 form: its 4th core place (`special_form_fits`),
+    or its 3rd, 仄 where the standard strict line wants 平, when the given 4th completes the form
+    (`--prefix 移舟泊烟渚 --tones strict` was "relaxed" at 泊: a review of the diff)."""
+    head = plan.chars_per_line - 5
+    if s.col == head + 3:
+        return special_form_fits(plan, tables, s, token)
+    following = plan.fixed.get(s.pos + 1)
+    if s.col != head + 2 or following is None:
+        return False
+    ahead = replace(s, pos=s.pos + 1, col=s.col + 1, line_text=s.line_text + tables.vocab.itos[token])
+    return special_form_fits(plan, tables, ahead, following)
+
+
 def allowed(
     plan: Plan, tables: VocabTables, settings: ComposeSettings, s: CState, novelty: LineIndex | None = None
 ) -> Allowed:
@@ -568,7 +582,7 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
             loose = kept
         else:  # it broke them all: forgiven, and the patterns go on guiding the rest of the poem
             # (a given line in the 特拗 form breaks nothing: `generate --prefix 移舟泊烟渚` said "relaxed")
-            forgiven += given and not special_form_fits(plan, tables, s, token_id)
+            forgiven += given and not _given_special_line(plan, tables, s, token_id)
         if fit_strict or not strict:
             strict = fit_strict
         else:
@@ -577,7 +591,8 @@ def advance(plan: Plan, tables: VocabTables, s: CState, token_id: int) -> CState
             # the variants the loose rule still allows, which agree with the line ends (the rhyme)
             # so far. The person's are counted for the notes (a relaxed step says so in its own).
             strict = loose
-            strict_broken += given or (s.col == 0 and s.line < len(plan.acrostic_ids))
+            special = given and _given_special_line(plan, tables, s, token_id)
+            strict_broken += (given and not special) or (s.col == 0 and s.line < len(plan.acrostic_ids))
         if s.line == 0 and s.col == plan.chars_per_line - 1:
             first_groups = tables.groups_of[token_id]
             if first_groups:  # a reader may hear it rhyme (长 read cháng): not to end a rhyme line again

@@ -38,7 +38,6 @@ from tangstudio.engine.prosody.patterns import (
 )
 from tangstudio.engine.prosody.tables import (
     end_tones,
-    inner_tones,
     judged_tones,
     neighbours,
     rhyme_groups,
@@ -465,20 +464,23 @@ def _relaid(
 _TITLE = re.compile(r"^\s*《([^》]+)》")
 
 
-def _title_set_aside(text: str, lines: list[str]) -> tuple[str | None, list[str]]:
-    """A title pasted with the poem, and the lines without it: 《登鹳雀楼》 before the first line, or a
-    first line of another length above 4 or 8 lines of one regulated length (a title on a line of its
-    own). Read as a line, it made the poem free verse (a poet's review)."""
+def _title_set_aside(text: str) -> tuple[list[str], list[str]]:
+    """What a person pasted above the poem (its title, an author), and the poem's lines: 《登鹳雀楼》
+    before the first line (a title with · in it too), then a first line of another length above 4 or
+    8 lines of one regulated length. Read as a line, it made the poem free verse (a poet's review).
+    Only for a person's text (`check`): a composed 古体 of that shape keeps its first line."""
+    aside = []
     quoted = _TITLE.match(text)
     if quoted:
-        title = quoted.group(1).strip()
-        rest = split_lines(text[quoted.end() :])
-        return title, rest
+        aside.append(quoted.group(1).strip())
+        text = text[quoted.end() :]
+    lines = split_lines(text)
     body = lines[1:]
     regular = len(body) in (4, 8) and len({len(line) for line in body}) == 1 and len(body[0]) in (5, 7)
     if regular and len(lines[0]) != len(body[0]):
-        return lines[0], body
-    return None, lines
+        aside.append(lines[0])
+        lines = body
+    return aside, lines
 
 
 def _unpunctuated_shape(lines: list[str], form: str) -> list[str] | None:
@@ -505,25 +507,33 @@ def _unregulated_warning(lines: list[str]) -> str:
     return f"not a regulated form ({count} of {shape} characters): tones not checked"
 
 
-def check_poem(text: str, form: str = "auto", script: str = "simplified") -> CheckResult:
+def check_poem(
+    text: str, form: str = "auto", script: str = "simplified", titles: bool = False
+) -> CheckResult:
     """Check a poem; `form` is auto or any name of `engine.forms` (free for verse of no fixed shape).
 
     Raises TangError for bad input: no lines, characters that are not Chinese, an unknown form, or
     a shape that does not fit an explicit form. With form="auto" a poem of any shape is annotated
     (form "free", form_ok False) rather than rejected, which suits callers checking generated text.
+    `titles`: set aside a title (and author) pasted above the lines, as a person's text may have.
     """
     from tangstudio.engine.corpus.script import check_script
 
     check_script(script)
-    title, lines = _title_set_aside(text, split_lines(text))
+    aside, lines = _title_set_aside(text) if titles and form != "free" else ([], split_lines(text))
     unbroken = _unpunctuated_shape(lines, form)
     if unbroken is not None:
         lines = unbroken
     form = resolve_form(lines, form)
     char_tones = [[tones(ch, script) if ch != LOST else frozenset() for ch in line] for line in lines]
     # as a reader hears each character inside its line (不 仄): what picks the pattern a line is read by
+    # (a character whose rarer reading is another word keeps both: judged_tones; 多难时 read nán
+    # was 三平尾, and 时难年荒 a 失对, though the checker accepted nàn there: a review)
     heard = [
-        [inner_tones(ch, script) if j < len(line) - 1 and t else t for j, (ch, t) in enumerate(zip(line, ts))]
+        [
+            judged_tones(ch, script) if j < len(line) - 1 and t else t
+            for j, (ch, t) in enumerate(zip(line, ts))
+        ]
         for line, ts in zip(lines, char_tones)
     ]
     # At a line end only the readings poets rhymed on count (還 is not a 一先 rhyme): tables.rhyming_groups.
@@ -595,6 +605,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         pattern, free = _judged(judged.lines[i], line_tones, heard[i]) if judged else (None, frozenset())
         chars = []
         free_heard_off = 0
+        free_notes: list[str] = []
         for j, (ch, t) in enumerate(zip(line, line_tones)):
             c = CharResult(ch, sorted(t), expected=pattern[j] if pattern else None, free=j in free)
             if not t:
@@ -614,6 +625,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
                 c.ok = False
                 c.kind = "strict"
                 free_heard_off += 1
+                heard_as = "/".join(sorted(judged_tones(ch, script)))
+                free_notes.append(  # said, or a yellow 中 where 平 is due read as no fault (a review)
+                    f"「{ch}」 read {pattern[j]} here, but the Tang poets use it inside a line as {heard_as} (strict)"
+                )
             chars.append(c)
         rhyme_position = i % 2 == 1 or (i == 0 and (first_rhymes or off_first or ze_first))
         lr = LineResult(
@@ -659,6 +674,7 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
                 heard_off += len(rare)
             lr.heard_off += free_heard_off
             heard_off += free_heard_off
+            lr.warnings += free_notes
         warnings += [f"line {i + 1}: {w}" for w in lr.warnings]
         unknown = [c.char for c in chars if c.kind == "unknown" and c.char != LOST]
         if unknown:
@@ -677,8 +693,10 @@ def check_poem(text: str, form: str = "auto", script: str = "simplified") -> Che
         warnings.insert(
             0, f"no marks between the lines: read as {len(lines)} lines of {len(lines[0])} characters"
         )
-    if title is not None:
-        warnings.insert(0, f"「{title}」 read as the poem's title, not one of its lines")
+    if aside:  # the title, and perhaps an author under it
+        said = " and ".join(f"「{a}」" for a in aside)
+        what = "the poem's title" if len(aside) == 1 else "the poem's title and author"
+        warnings.insert(0, f"{said} read as {what}, not {'one of its lines' if len(aside) == 1 else 'lines'}")
     variant_name = _variant_name(chosen, off_first, borrowed, rhyme_group)
     if ze_rhyme is not None and variant_name is not None:
         # a 仄-rhymed poem (春晓) has no 平起/仄起 pattern of 律 to be named by; say whether line 1 rhymes
