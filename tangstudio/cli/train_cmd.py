@@ -425,6 +425,10 @@ class PlainView(QuietView):
                 f"run {event['run']} · {event['config']['arch']} · {event['params']:,} params · {event['device']}"
                 f" · {event['world']} process(es) · {budget}{resumed} · {event['path']}"
             )
+            if event.get("metrics_kept"):  # the damaged lines a resume dropped went without a word (a review)
+                self.say(
+                    f"metrics.jsonl had damaged lines, dropped; the file as it was is kept as {event['metrics_kept']}"
+                )
             if event.get("unknown_chars"):
                 self.say(
                     f"{event['unknown_chars']:,} train characters are outside the vocabulary of "

@@ -312,6 +312,7 @@ def test_bad_metric_lines_are_skipped_by_the_follower_and_dropped_by_a_resume(ba
     # the file as it was, bad lines and all, kept beside it (they went without a word: a review)
     kept = (metrics.parent / "metrics.jsonl.damaged").read_text(encoding="utf-8")
     assert all(line in kept for line in bad)
+    assert "the file as it was is kept as " in resumed.output and "metrics.jsonl.damaged" in resumed.output
 
 
 def test_runs_list_agrees_with_runs_show_and_a_mirrors_foreign_lock_does_not_outlive_its_done_line(

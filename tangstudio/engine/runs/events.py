@@ -111,6 +111,8 @@ class StartEvent(TypedDict):
     config: dict[str, Any]
     warmup_steps: int  # the warm-up as run: config's warmup, capped at a tenth of a step budget
     budget_met: bool  # a --resume whose budget is already spent: no step, only the final evaluation
+    # a --resume that dropped damaged metrics lines: where the file as it was is kept (else None)
+    metrics_kept: str | None
 
 
 class ProgressEvent(TypedDict, total=False):

@@ -204,23 +204,26 @@ class MetricsFollower:
         return events
 
 
-def trim_after(path: Path, step: int) -> int:
+def trim_after(path: Path, step: int) -> Path | None:
     """On resume, drop events logged after the checkpoint we restart from (they will be redone).
 
-    Damaged lines are dropped too; returns how many. A metrics path that is not a file (a folder,
-    a device) is refused before anything is written into the run.
+    Damaged lines are dropped too, the file as it was kept beside it: returns where (None: no line
+    was damaged). A metrics path that is not a file (a folder, a device) is refused before anything
+    is written into the run.
     """
     path = Path(path)
     read = read_jsonl(path)
     if read.damage:
         raise DamagedFile(path, read.damage)
     if not path.is_file():
-        return 0
+        return None
     kept = [e for e in read.events if e["step"] <= step and e.get("event") != "done"]
+    copy = None
     if read.skipped:  # the lines dropped are kept beside it, as they were: evidence, not data to lose
-        write_bytes_atomic(_damaged_copy(path), path.read_bytes())
+        copy = _damaged_copy(path)
+        write_bytes_atomic(copy, path.read_bytes())
     write_text_atomic(path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept))
-    return read.skipped
+    return copy
 
 
 def _damaged_copy(path: Path) -> Path:

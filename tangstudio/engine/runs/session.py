@@ -181,6 +181,7 @@ class RunSession:
         self.main = main
         self.lock: RunLock | None = None
         self.writer: MetricsWriter | None = None
+        self.metrics_kept: Path | None = None  # a resume's copy of a metrics.jsonl with damaged lines
         self.created_dir = False  # this process made the folder: removed again if nothing was written
         self.config_written = False  # ...and its config.toml, until training starts
         self.saved_step: int | None = None  # the step of the newest `last/`
@@ -205,7 +206,8 @@ class RunSession:
         ckpt.clean_checkpoints(run.checkpoints)
         remove_leftovers(run.path)
         check_request(run, resume)  # again under the lock: the folder may have changed since
-        writable(run.checkpoints)
+        for folder in (run.checkpoints, run.checkpoints / "last", run.checkpoints / "best"):
+            writable(folder)  # a save replaces last/ and best/ and deletes what they held
         if resume:
             run.check_files()  # a damaged run is refused before anything is written into it
             refused = resume_refusal(run)
@@ -224,7 +226,7 @@ class RunSession:
         run.path.mkdir(parents=True, exist_ok=True)
         self.write_config(config)
         if resumed_step is not None:
-            trim_after(run.metrics_path, resumed_step)
+            self.metrics_kept = trim_after(run.metrics_path, resumed_step)
             if clear_samples and run.samples_path.is_file():
                 run.samples_path.write_text("", encoding="utf-8")
         self.writer = MetricsWriter(run.metrics_path)

@@ -316,6 +316,7 @@ class Trainer:
                 unknown_chars=unknown_share(data.train)[0] if cfg.init_from else None,
                 vocab_size=len(data.vocab), resumed_from=start_step if cfg.resume else None,
                 ppl_kind=cfg.ppl_kind, config=cfg.to_dict(), warmup_steps=warm, budget_met=budget_met,
+                metrics_kept=str(kept) if (kept := self.session and self.session.metrics_kept) else None,
             )
         )  # fmt: skip
         t0 = self.last_save_t = time.monotonic()
