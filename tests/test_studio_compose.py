@@ -456,6 +456,25 @@ def test_the_poem_view_counts_the_rows_a_wrapped_line_takes() -> None:
     assert asyncio.run(run()) == (3, 5)  # 43 cells: 3 rows at 20 columns; then 1, and 20 cells: 1
 
 
+def test_the_status_line_keeps_the_style_of_a_separator_inside_a_part() -> None:
+    """Broken between its parts, the status line redrew "w save · c copy · n new" with dim dots
+    inside its bold green (a review of the diff)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from tangstudio.studio.panes.compose.status import BrokenBetweenParts
+
+    line = Text.assemble(
+        ("default model", "dim"), (" · ", "dim"), ("complete: w save · c copy", "bold green")
+    )
+    console = Console(width=80)
+
+    def styled(renderable: object) -> list[tuple[str, object]]:  # each cell and its style
+        return [(ch, seg.style) for seg in console.render(renderable) for ch in seg.text if ch != "\n"]
+
+    assert styled(BrokenBetweenParts(line)) == styled(line)  # at a width that holds it: the very line
+
+
 def test_the_status_line_means_what_the_composer_drew_and_counts_what_was_typed() -> None:
     """Three typed characters read "3 chosen · mean p 0.00" (a typed character the composer would not
     draw has p 0 in what it draws from), which looked broken (a student's review)."""
@@ -475,8 +494,9 @@ def test_the_status_line_means_what_the_composer_drew_and_counts_what_was_typed(
     assert "3 typed" in line([step(0.0, typed=True)] * 3) and "mean p" not in line(
         [step(0.0, typed=True)] * 3
     )
-    assert "1 chosen · mean p 0.004" in line([step(0.004)])  # the first character's flat odds, not "0.00"
+    assert "1 chosen · mean p 0.0040" in line([step(0.004)])  # the first character's flat odds, not "0.00"
     assert "1 chosen · mean p 0.00023" in line([step(0.00023)])  # seen as "0.000" in a fresh clone
+    assert "1 chosen · mean p 0.000023" in line([step(0.000023)])  # not "2.3e-05" (a review of the diff)
     assert "2 drawn, 1 typed · mean p 0.40" in line(
         [step(0.3), step(0.5), step(0.0, typed=True), step(1.0, forced=True)]
     )

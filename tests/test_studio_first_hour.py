@@ -405,11 +405,13 @@ async def test_ctrl_q_with_an_unsaved_poem_asks_once_and_a_saved_one_quits(
         await pilot.press(*["space"] * 6, "f3", "ctrl+q")  # nothing there; the poem is shown, and saves
         await pilot.pause()
         assert not app._exit and app.query_one("#panes").active == "compose"
+        app.notify("another note", title="Elsewhere")  # not the Quit warning: it stays
         await pilot.press("w")
         await pilot.pause()
         assert len(list((home / "poems").glob("*.json"))) == 2
         # and the warning is gone with the reason for it: a screenshot now would not say "not saved"
         assert not any("not saved" in n.message for n in app._notifications)
+        assert any(n.title == "Elsewhere" for n in app._notifications)  # that one only is gone
         await pilot.press("space", "shift+tab")  # a settings field focused: `w` went into it
         await pilot.pause()
         field = app.focused

@@ -310,7 +310,10 @@ class TangStudio(App):
         asked, _ = self._quit_asked
         if asked != float("-inf"):
             self._quit_asked = (float("-inf"), 0)
-            self.clear_notifications()
+            for notification in list(self._notifications):  # that one only: "saved to …" stays
+                if notification.title == "Quit":
+                    self._unnotify(notification, refresh=False)
+            self._refresh_notifications()
 
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen

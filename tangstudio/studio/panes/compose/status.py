@@ -4,6 +4,7 @@ compose keys the footer has room for.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -38,23 +39,31 @@ class BrokenBetweenParts:
     left a "·" dangling at a line's end and cut "mean p" from its figure (a TUI review)."""
 
     def __init__(self, line: Text) -> None:
-        self.parts = line.split(SEPARATOR)
+        # each part with the separator before it, both cut from `line` in their own styles (a
+        # separator inside a part, "w save · c copy", keeps its bold green)
+        self.parts: list[tuple[Text | None, Text]] = []
+        start, before = 0, None
+        plain = line.plain
+        while (at := plain.find(SEPARATOR, start)) >= 0:
+            self.parts.append((before, line[start:at]))
+            before, start = line[at : at + len(SEPARATOR)], at + len(SEPARATOR)
+        self.parts.append((before, line[start:]))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         out, column = Text(), 0
-        for part in self.parts:
+        for before, part in self.parts:
             if column and column + len(SEPARATOR) + part.cell_len > options.max_width:
                 out.append("\n")
                 column = 0
-            elif column:
-                out.append(SEPARATOR, style="dim")
-                column += len(SEPARATOR)
+            elif column and before is not None:
+                out.append_text(before)
+                column += before.cell_len
             out.append_text(part)
             column += part.cell_len
         yield out
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        widths = [part.cell_len for part in self.parts] or [0]
+        widths = [part.cell_len for _, part in self.parts] or [0]
         return Measurement(max(widths), sum(widths) + len(SEPARATOR) * (len(widths) - 1))
 
 
@@ -96,8 +105,9 @@ def status_text(model: str | None, session: Session | None, shared: Callable[[],
             else f"{len(chosen)} chosen"
         )
         # a poem's first character is drawn from a flat distribution (1 % at most): 0.004 read "0.00", so
-        # under 0.01 two significant figures (0.004, 0.00023)
-        parts.append((f"{counted} · mean p {mean:{'.2f' if mean >= 0.01 else '.2g'}}", "dim"))
+        # under 0.01 two significant figures, in decimals (0.0040, 0.00023; '.2g' wrote 2.3e-05)
+        places = 2 if mean >= 0.01 or mean <= 0 else 1 - math.floor(math.log10(mean))
+        parts.append((f"{counted} · mean p {mean:.{places}f}", "dim"))
     elif chosen:
         parts.append((f"{len(chosen)} typed", "dim"))
     if session is not None and session.hint:
