@@ -213,13 +213,7 @@ def test_a_read_only_checkpoints_folder_is_refused_before_training(tmp_path: Pat
             sys.executable,
             "-m",
             "tangstudio",
-            "train",
-            "--headless",
-            "--run",
-            "ro",
-            "--resume",
-            "--steps",
-            "4",
+            *"train --headless --run ro --resume --steps 4".split(),
         ]
         if (
             os.geteuid() == 0
