@@ -467,6 +467,9 @@ async def test_the_memory_view_keeps_its_study_and_says_when_there_is_none(home:
         await pilot.press("g")
         await settle(pilot)
         assert pane.memory_chart == "accuracy"
+        await app.run_action("pane_action('lab', 'memory_chart')")  # from the palette: says why
+        await settle(pilot)
+        assert any("No memory study yet" in n.message for n in app._notifications)
         old = save_results(fake_study([3], ["rnn", "gru"], 0.2), "m1")
         os.utime(old, (1_000_000_000, 1_000_000_000))
         save_results(fake_study([3], ["rnn", "lstm"], 0.5, seeds=(0,)), "m2")

@@ -237,8 +237,9 @@ class TangStudio(App):
             self.notify("the studio is still starting; try again in a moment.")
             return
         if not await self.run_action(action, target):  # refused by the pane's check_action: say so
+            why = target.refused_because(action.split("(")[0]) if isinstance(target, Pane) else None
             where = " (v cycles the Lab's views)" if pane == "lab" else ""
-            self.notify(f"That acts in another view of the {pane.title()} pane{where}.", timeout=4)
+            self.notify(why or f"That acts in another view of the {pane.title()} pane{where}.", timeout=5)
 
     async def action_quit(self) -> None:
         """Quit at once; runs this studio started get their SIGINT now and finish their checkpoint on

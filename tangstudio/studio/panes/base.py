@@ -34,6 +34,11 @@ class Pane(Container):
         unseen. The app's own keys (quit, help, the pane switches) still work."""
         return not self.too_small
 
+    def refused_because(self, action: str) -> str | None:
+        """Why `check_action` refuses `action` here, in words, where the reason is not "another view"
+        (the palette says it when a command does nothing)."""
+        return None
+
     def when_shown(self, first: bool) -> None:
         """Start loading on `first`; refresh anything that may be stale otherwise."""
 

@@ -318,28 +318,21 @@ class LabPane(Pane):
         )
         self.refresh_bindings()  # g and [ ] only where a study is drawn
 
-    def _no_study_yet(self) -> bool:
-        """True (and a notice) when no memory study is saved: `g` and `]` then change nothing."""
-        from tangstudio.engine.lab.memory import studies_signature
-
-        if self.memory_path is not None or studies_signature():
-            return False
-        self.notify("No memory study yet: run one with tangstudio lab memory run.", timeout=5)
-        return True
+    def refused_because(self, action: str) -> str | None:
+        """The memory view's keys with no study drawn: not offered, and the palette says why."""
+        if action in MEMORY_ONLY and self.view == "memory" and self.memory_path is None:
+            return "No memory study yet: run one with tangstudio lab memory run."
+        return None
 
     def action_memory_chart(self, chart: str = "") -> None:
         """`chart`, or the next one: recall against T, then the gradient norms at initialisation and
         after training."""
-        if self._no_study_yet():
-            return
         self.memory_chart = chart or self._next_chart()
         self.draw_memory_study()
         self.refresh_bindings()  # the footer names the chart `g` brings next
 
     def action_study(self, step: int) -> None:
         """Another saved memory study: `--name` keeps several, and the newest hid the others."""
-        if self._no_study_yet():
-            return
         self.memory_index += step
         self.memory_path = None  # step from the place shown, not back to the file kept
         self.draw_memory_study()
