@@ -70,6 +70,7 @@ class TrainPane(Pane):
         self.run_colors: dict[str, tuple[int, int, int]] = {}
         self.labelled: dict[str, str] = {}  # what each list entry shows (_label_key): it may change
         self.processes: dict[str, TrainingProcess] = {}
+        self._highlighted_trains: bool | None = None  # the highlighted run trains (None: none highlighted)
         self.metric = "loss"
         self._ticks = 0
         self._offered: tuple[str, str, float] | None = None  # (run, budget key, value) a second r takes
@@ -294,8 +295,12 @@ class TrainPane(Pane):
 
     def refresh_view(self) -> None:
         self.query_one(LossChart).show([(f, self.run_colors[str(f.path)]) for f in self.shown()], self.metric)
-        self._show_details(self.highlighted())
-        self.refresh_bindings()  # Stop or Resume, as the highlighted run now is
+        run = self.highlighted()
+        self._show_details(run)
+        # Stop or Resume, as the highlighted run now is: asked once here, where check_action asked
+        # the run's lock file for each key at every footer refresh
+        self._highlighted_trains = None if run is None else self._status(run) in ("running", "stopping")
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Stop while the highlighted run trains (here or in another process), Resume while it does
@@ -303,11 +308,9 @@ class TrainPane(Pane):
         if not super().check_action(action, parameters):
             return False
         if action in ("stop", "resume"):
-            run = self.highlighted()
-            if run is None:
+            if self._highlighted_trains is None:  # no run highlighted
                 return False
-            running = self._status(run) in ("running", "stopping")
-            return running if action == "stop" else not running
+            return self._highlighted_trains if action == "stop" else not self._highlighted_trains
         return True
 
     def _status(self, follower: RunFollower) -> str:
