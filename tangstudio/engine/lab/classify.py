@@ -105,10 +105,7 @@ def evaluate_digits(target: str | Path, split: str = "test") -> dict[str, Any]:
     # answer needs both of its directions
     extra: dict[str, Any] = {}
     if loaded.model.config.bidirectional:
-        from tangstudio.engine.lab.report import direction_ablation
-
-        ablated = direction_ablation(target, split)
-        extra["directions"] = {k: ablated[k] for k in ("both", "without_forward", "without_backward")}
+        extra["directions"] = without_each_direction(loaded.model, data.x, data.y)
     else:
         extra["settles_at"] = settling_rows(loaded.model, data.x[right])
     return {
@@ -121,6 +118,25 @@ def evaluate_digits(target: str | Path, split: str = "test") -> dict[str, Any]:
         **extra,
         "misclassified": wrong,
     }
+
+
+def without_each_direction(model: SequenceClassifier, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """A BiLSTM's accuracy on (x, y) with both halves of its features, and with each half (the
+    forward final state →h_T, the backward ←h_1) replaced by its mean over x."""
+    h = model.config.hidden
+    with torch.no_grad():
+        feats = model.features(torch.from_numpy(x))
+        out = {}
+        for name, cut in (
+            ("both", None),
+            ("without_forward", slice(0, h)),
+            ("without_backward", slice(h, 2 * h)),
+        ):
+            f = feats.clone()
+            if cut is not None:
+                f[:, cut] = f[:, cut].mean(dim=0)
+            out[name] = float(np.mean(model.head(f).argmax(-1).numpy() == y))
+    return out
 
 
 def settling_rows(model: SequenceClassifier, x: np.ndarray) -> dict[str, float | int] | None:

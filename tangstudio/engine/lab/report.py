@@ -205,29 +205,16 @@ def direction_ablation(target: str | Path, split: str = "test") -> dict[str, Any
     """Does a BiLSTM classifier use both directions? Test accuracy with each half of its features
     (the forward final state →h_T, the backward final state ←h_1) replaced by its mean over the
     split: if accuracy falls when either half is removed, the decision rests on both."""
-    import numpy as np
-    import torch
-
+    from tangstudio.engine.lab.classify import without_each_direction
     from tangstudio.engine.lab.tasks import DigitsTask
     from tangstudio.engine.lab.train import load_lab_checkpoint
 
     loaded = load_lab_checkpoint(target)
-    model = loaded.model
-    if not model.config.bidirectional:
+    if not loaded.model.config.bidirectional:
         raise TangError(f"{target} is not a BiLSTM run")
     data = DigitsTask().split(split)
-    h = model.config.hidden
-    with torch.no_grad():
-        feats = model.features(torch.from_numpy(data.x))
-        out = {}
-        for name, cut in (
-            ("both", None),
-            ("without_forward", slice(0, h)),
-            ("without_backward", slice(h, 2 * h)),
-        ):
-            f = feats.clone()
-            if cut is not None:
-                f[:, cut] = f[:, cut].mean(dim=0)
-            predicted = model.head(f).argmax(-1).numpy()
-            out[name] = float(np.mean(predicted == data.y))
-    return {"run": loaded.meta.get("run"), "split": split, **out}
+    return {
+        "run": loaded.meta.get("run"),
+        "split": split,
+        **without_each_direction(loaded.model, data.x, data.y),
+    }
