@@ -98,10 +98,14 @@ def show_check(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console, in_script, print_table
+    from tangstudio.cli.render import console, print_table
     from tangstudio.engine import forms
+    from tangstudio.engine.corpus.script import convert
     from tangstudio.engine.prosody import group_label
     from tangstudio.engine.prosody.checker import FAULTS, fault_name
+
+    def in_script(label: str) -> str:  # the tables' labels in the poem's script (五言律詩, 十賄)
+        return convert(label, "simplified", result.script)
 
     table = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
     table.add_column("#", justify="right", style="dim")
@@ -124,11 +128,11 @@ def show_check(result) -> None:
         elif line.rhymes is not None:
             group = ((result.rhyme_group or result.ze_rhyme) if line.rhymes else "/".join(line.groups)) or "?"
             rhyme.append(
-                ("✓ " if line.rhymes else "✗ ") + in_script(group, result.script),
+                ("✓ " if line.rhymes else "✗ ") + in_script(group),
                 style="green" if line.rhymes else "bold red",
             )
         elif line.groups:
-            rhyme.append(in_script("/".join(line.groups), result.script), style="dim")
+            rhyme.append(in_script("/".join(line.groups)), style="dim")
         notes = Text(" ".join(line.warnings), style="yellow")
         table.add_row(str(i), chars, line.pattern or "", rhyme, notes)
         table.add_row("", marks, line.loose_pattern or "", "", "")
@@ -148,14 +152,14 @@ def show_check(result) -> None:
     if found and result.ze_rhyme and result.form_ok:
         # 望岳 read "五言律诗 … 古体, not 律" in one header (a poet's review): its shape, and what it is
         name = f"{'五' if found.chars == 5 else '七'}言{'古绝' if found.lines == 4 else '古诗'}"
-    parts = [f"[bold]{in_script(name, result.script)}[/bold] ({result.form}, {result.script})"]
+    parts = [f"[bold]{in_script(name)}[/bold] ({result.form}, {result.script})"]
     if result.form_ok:
-        parts.append(in_script(result.variant or "", result.script))
+        parts.append(in_script(result.variant or ""))
     rhyme_name = group_label(result.rhyme_group) if result.rhyme_group else "none"
     if result.ze_rhyme:  # it rhymes, on 仄: say so rather than "none"
         named = "/".join(group_label(g) for g in result.ze_rhyme.split("/"))
         rhyme_name = f"仄韵 {named}" + (" (regulated verse rhymes on 平)" if result.form_ok else "")
-    rhyme_name = in_script(rhyme_name, result.script)
+    rhyme_name = in_script(rhyme_name)
     if result.form_ok:
         parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
     else:  # 古体 may change its rhyme (换韵) or rhyme on 仄: the rhyme is named, not judged (a poet's review)

@@ -355,20 +355,21 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tangstudio.cli.render import console, err_console, in_script, print_table, prob_style
+    from tangstudio.cli.render import console, err_console, print_table, prob_style
+    from tangstudio.engine.corpus.forms import form_name
     from tangstudio.engine.corpus.poem import split_clauses
+    from tangstudio.engine.corpus.script import convert
     from tangstudio.engine.hanzi import LINE_MARKS
     from tangstudio.engine.prosody.checker import fault_name
 
     for note in notes:  # about the settings, not the poems: a pipe gets only the poems (README)
         err_console.print(f"[dim]{note}[/dim]")
     for k, r in enumerate(results, 1):
-        found = forms.find(r.form)
         script = (r.check or {}).get("script", "simplified")  # the labels in the poem's script
-        head = Text(f"#{k} {in_script(found.zh if found else r.form, script)}", style="bold")
+        head = Text(f"#{k} {form_name(r.form, script)}", style="bold")
         if r.check:
             c = r.check
-            head.append(in_script(f"  韵 {r.rhyme_group or '—'}", script), style="cyan")
+            head.append(convert(f"  韵 {r.rhyme_group or '—'}", "simplified", script), style="cyan")
             for label, ok in (
                 ("form", c["form_ok"]),
                 ("rhyme", c["rhyme_ok"]),

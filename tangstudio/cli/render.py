@@ -86,16 +86,6 @@ def working(what: str, on: Console | None = None) -> Iterator[Working]:
         yield Working(progress, progress.add_task(what, total=None))
 
 
-def in_script(label: str, script: str) -> str:
-    """A label of the tables (五言律诗, 十贿, 首句入韵) in the poem's script: a traditional poem's
-    header read 五言律诗 and 韵 in simplified (a poet's review)."""
-    if script != "traditional" or not label:
-        return label
-    from tangstudio.engine.corpus.script import convert
-
-    return convert(label, "simplified", "traditional")
-
-
 def print_json(data: object) -> None:
     """Strict JSON: a NaN or an infinity (no value there) is null, never the bare NaN json.dumps writes."""
     sys.stdout.write(json.dumps(_finite(data), ensure_ascii=False, indent=2, allow_nan=False) + "\n")
