@@ -330,24 +330,26 @@ def _repeated_rhymes(lines: list[str], results: list[LineResult]) -> list[str]:
 
 
 def _rare_readings_inside(
-    line: str, line_tones: list[frozenset[str]], pattern: str, free: frozenset[int], script: str
+    line: str,
+    line_tones: list[frozenset[str]],
+    heard: list[frozenset[str]],
+    pattern: str,
+    free: frozenset[int],
 ) -> list[tuple[int, str]]:
     """Where a line passes only in a reading the poets almost never give a character inside a
-    line (不 as 平 fǒu, 吟 as 仄: prosody.inner_tones), as a reader hears the line: the verdict
-    keeps the reading (it exists), the warning says what a reader hears."""
-    found = []
-    for j, (ch, t) in enumerate(zip(line[:-1], line_tones)):
-        if j in free or len(t) < 2:
-            continue
-        heard = judged_tones(ch, script)
-        if pattern[j] not in heard:
-            found.append(
-                (
-                    j,
-                    f"「{ch}」 read {pattern[j]} here, but the Tang poets use it inside a line as {'/'.join(sorted(heard))}",
-                )
-            )
-    return found
+    line (不 as 平 fǒu, 吟 as 仄: prosody.inner_tones), as a reader hears the line (`heard`): the
+    verdict keeps the reading (it exists), the warning says what a reader hears."""
+    return [
+        (j, _unheard(ch, pattern[j], heard[j]))
+        for j, (ch, t) in enumerate(zip(line[:-1], line_tones))
+        if j not in free and len(t) > 1 and pattern[j] not in heard[j]
+    ]
+
+
+def _unheard(ch: str, wanted: str, heard: frozenset[str]) -> str:
+    return (
+        f"「{ch}」 read {wanted} here, but the Tang poets use it inside a line as {'/'.join(sorted(heard))}"
+    )
 
 
 def _rescued(
@@ -613,22 +615,14 @@ def check_poem(
             elif pattern and pattern[j] not in t:
                 c.ok = False
                 c.kind = "strict" if j in free else "tone"
-            elif (
-                pattern
-                and j in free
-                and j < len(line) - 1
-                and t
-                and pattern[j] not in judged_tones(ch, script)
-            ):
+            elif pattern and j in free and j < len(line) - 1 and t and pattern[j] not in heard[i][j]:
                 # a free place meets the strict pattern only in a reading no poet gives there (不知 read
                 # 平 fǒu): as heard, it breaks the strict pattern, as 未知 does (a poet's review)
                 c.ok = False
                 c.kind = "strict"
                 free_heard_off += 1
-                heard_as = "/".join(sorted(judged_tones(ch, script)))
-                free_notes.append(  # said, or a yellow 中 where 平 is due read as no fault (a review)
-                    f"「{ch}」 read {pattern[j]} here, but the Tang poets use it inside a line as {heard_as} (strict)"
-                )
+                # said, or a yellow 中 where 平 is due read as no fault (a review)
+                free_notes.append(_unheard(ch, pattern[j], heard[i][j]) + " (strict)")
             chars.append(c)
         rhyme_position = i % 2 == 1 or (i == 0 and (first_rhymes or off_first or ze_first))
         lr = LineResult(
@@ -666,7 +660,7 @@ def check_poem(
                     chars[-2].kind = "strict"
                     rescued += 1
             if not any(c.kind == "tone" for c in chars):  # a line already broken says enough
-                rare = _rare_readings_inside(line, line_tones, pattern, free, script)
+                rare = _rare_readings_inside(line, line_tones, heard[i], pattern, free)
                 # the place a 拗救 answers is said there (不 of 向晚意不适 is 仄, rescued by 登)
                 lr.warnings += [w for j, w in rare if not (rescue and j == len(line) - 2)]
                 # passes only in a reading no one hears there: not strict (a poet's review)
