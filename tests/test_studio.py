@@ -599,7 +599,9 @@ async def test_train_pane_starts_stops_and_resumes_a_real_run(tiny_corpus: str, 
         app.query_one("#run-list").focus()
         await pilot.pause()
         assert "s" in _offered(app) and "r" not in _offered(app)  # training: Stop, not Resume
+        pane.poller.pause()  # no poll between the keys: a run that stopped at once hid its Stop (a fresh clone)
         await pilot.press("s", "s")  # the second says so and sends nothing (it toasted "stopping" twice)
+        pane.poller.resume()
         said = [m for _s, _t, m in app.notices if "live" in m]
         assert said[-2:] == [
             "stopping live: it writes a checkpoint first.",

@@ -102,7 +102,7 @@ class TrainPane(Pane):
         runs = self.query_one("#run-list", SelectionList)
         if runs.highlighted is None and runs.option_count and self.awaited is None:
             runs.highlighted = 0
-        self.set_interval(POLL_S, self.tick)
+        self.poller = self.set_interval(POLL_S, self.tick)  # held: a test pauses it between two keys
         self.refresh_view()
 
     def _open_initial(self, run: str) -> None:
