@@ -173,3 +173,42 @@ async def test_a_cleared_theme_leaves_no_keywords_in_the_next_poems_plan(
         await pilot.press("n")
         await pilot.pause()
         assert pane.composer.poem_plan.keywords[0] == "山", errors(app)
+
+
+@sync
+async def test_u_brings_back_the_title_and_plan_of_the_poem_it_brings_back(
+    seeded_model_run: Path, home: Path
+) -> None:
+    """`u` swapped the poems but left 题 and 纲 showing the replacing poem's, so the bar described
+    one poem and the page another, and `n` then wrote a poem like neither (a TUI review)."""
+    from textual.widgets import Input
+
+    async with _compose_pane(seeded_model_run, home) as (app, pilot, pane):
+        pane.seed = 5
+        pane.query_one("#cp-title", Input).focus()
+        await pilot.press("秋", "夜", "enter")
+        plan = pane.query_one("#cp-plan", Input)
+        plan.value = "月,-,-,-"
+        plan.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        pane.focus_first()
+        await pilot.press("space", "space")
+        first_text, first_plan = pane.poem_text(), _plan_field(pane)
+        assert first_plan.startswith("月,") and len(first_plan.split(",")) == 4, (first_plan, errors(app))
+
+        pane.query_one("#cp-title", Input).focus()
+        await pilot.press("backspace", "backspace", "春", "enter")  # a new title: a new poem, 纲 cleared
+        await pilot.pause()
+        pane.focus_first()
+        await pilot.press("space")
+        assert pane.composer.poem_plan.title == "春" and _plan_field(pane) == "", errors(app)
+
+        await pilot.press("u")
+        assert pane.poem_text() == first_text, errors(app)
+        assert pane.query_one("#cp-title", Input).value == "秋夜"
+        assert _plan_field(pane) == first_plan
+        await pilot.press("n")  # a poem like the one brought back: its title and its asked plan
+        await pilot.pause()
+        assert pane.composer.poem_plan.title == "秋夜", errors(app)
+        assert pane.composer.poem_plan.keywords[0] == "月"

@@ -858,3 +858,19 @@ async def test_damaged_runs_show_what_is_wrong_and_the_rest_still_draws(home: Pa
         assert "config.toml unreadable" in shown_text(pane.query_one("#run-details"))
         assert {f.name for f in pane.shown()} >= {"broken", "fine"}
         assert not errors(app)
+
+
+@sync
+async def test_a_panes_notes_go_when_another_pane_is_shown(home: Path) -> None:
+    """The note "the previous poem is kept: u brings it back" stayed over the Train pane, where no `u` is (a
+    TUI review). A pane's notes go with it; a note that is no pane's (a run finished) stays."""
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.notify("u brings it back", title="Compose")
+        app.notify("run r finished.", title="Training")
+        await pilot.press("f3")  # the Train pane
+        await settle(pilot)
+        shown = {(note.title, note.message) for note in app._notifications}
+        assert ("Compose", "u brings it back") not in shown
+        assert ("Training", "run r finished.") in shown

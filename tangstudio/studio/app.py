@@ -326,7 +326,19 @@ class TangStudio(App):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id != "compose":
             self._warm_torch()
+        self._forget_other_panes_notes(str(event.pane.id))
         self._announce(str(event.pane.id))
+
+    def _forget_other_panes_notes(self, shown: str) -> None:
+        """A pane's notes (titled with its name: "Compose", "Lab" …) go when another pane is shown:
+        "u brings it back" over the Train pane spoke of keys that are not there (a TUI review). Notes
+        that are no pane's ("Training": a run finished, "Quit") stay wherever the person goes."""
+        other = {name.capitalize() for name in PANES} - {shown.capitalize()}
+        stale = [note for note in self._notifications if note.title in other]
+        for note in stale:
+            self._unnotify(note, refresh=False)
+        if stale:
+            self._refresh_notifications()
 
     def _announce(self, pane: str, tries: int = 20) -> None:
         """Tell a pane it is shown (it loads what it needs the first time); waits for a pane still mounting."""

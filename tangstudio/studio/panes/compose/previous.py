@@ -29,10 +29,6 @@ class Kept:
     def novelty(self) -> Any:
         return self.session.engine.novelty
 
-    @property
-    def form(self) -> str:
-        return self.session.settings.form
-
 
 def worth_keeping(session: Session | None) -> bool:
     """A poem with at least one character chosen (not only the form's punctuation or a prefix)."""

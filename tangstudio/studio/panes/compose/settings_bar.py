@@ -234,6 +234,15 @@ class SettingsBar(Vertical):
             self._plan_form = self.form
             self.clear_plan()
 
+    def show_shape(self, settings: ComposeSettings) -> None:
+        """Write back the fields a poem was begun with (a poem `u` brings back): its 题, 藏头, 韵 …
+        and the plan it was asked with, so the bar says what that poem is and `n` writes another like it."""
+        self.show_form(settings.form)
+        for name in SHAPE_FIELDS:
+            self.query_one(f"#cp-{name}", Input).value = str(getattr(settings, name))
+        asked = ",".join(settings.plan)
+        self._asked_plan = self._shown_plan = self.query_one("#cp-plan", Input).value = asked
+
     def show_plan(self, keywords: list[str]) -> None:
         """Show the plan a poem is written with, editable (no Submitted: nothing restarts)."""
         self._shown_plan = self.query_one("#cp-plan", Input).value = ",".join(keywords)
