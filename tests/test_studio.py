@@ -874,3 +874,45 @@ async def test_a_panes_notes_go_when_another_pane_is_shown(home: Path) -> None:
         shown = {(note.title, note.message) for note in app._notifications}
         assert ("Compose", "u brings it back") not in shown
         assert ("Training", "run r finished.") in shown
+
+
+@sync
+async def test_a_slow_count_finishing_late_does_not_replace_the_count_of_the_model_shown(
+    tiny_corpus: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LSTM → GRU → BiLSTM → RNN quickly: the BiLSTM's count (built with torch, slow) finished after
+    the RNN's and its 13 M stood under the RNN's equations (a review). A count is shown only if the
+    form has not changed since it was asked."""
+    import threading
+
+    from textual.widgets import Input, OptionList, Select
+
+    from tangstudio.engine.models import ModelConfig
+    from tangstudio.engine.models.shapes import parameter_count
+    from tangstudio.studio.panes.model import ModelPane
+
+    release = threading.Event()
+    build = ModelPane._build
+
+    def slow_build(self, options: dict):  # the BiLSTM's count, held until the RNN's is shown
+        release.wait(20)
+        return build(self, options)
+
+    monkeypatch.setattr(ModelPane, "_build", slow_build)
+    app = studio(pane="model")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#model-pane")
+        pane.query_one("#hp-corpus", Select).value = tiny_corpus
+        pane.query_one("#hp-embed", Input).value = "8"
+        pane.query_one("#hp-hidden", Input).value = "12"
+        archs = pane.query_one("#arch-list", OptionList)
+        archs.highlighted = 3  # bilstm: its count waits in slow_build
+        await pilot.pause(0.6)
+        archs.highlighted = 0  # rnn: counted from its shapes at once
+        await wait_until(pilot, lambda: pane.params is not None)
+        rnn = parameter_count(ModelConfig(arch="rnn", vocab_size=pane.vocab_size, embed=8, hidden=12))
+        assert pane.params == rnn
+        release.set()  # the BiLSTM's count now finishes, late
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert pane.params == rnn and "RNN" in str(pane.query_one("#arch-equations").border_title)

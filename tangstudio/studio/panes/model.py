@@ -7,6 +7,8 @@ loaded, never on the UI thread. `t` hands the settings to the train pane.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -67,6 +69,7 @@ class ModelPane(Pane):
         self.source_note = ""  # with "start from": the source's shape, which replaces the form's
         self.speed: float | None = None
         self._count_timer: Timer | None = None
+        self._counts_asked = 0  # the count shown is the last asked (see _counted)
 
     def compose(self) -> ComposeResult:
         from tangstudio.engine.models.archs import ARCHS
@@ -234,6 +237,7 @@ class ModelPane(Pane):
 
     def _schedule_count(self) -> None:
         self.speed = None
+        self._counts_asked += 1  # the form changed: a count or a speed still under way is of another model
         if not self._seen:
             return
         if self._count_timer is not None:
@@ -246,7 +250,7 @@ class ModelPane(Pane):
             self._show_cost(error="fix: " + " · ".join(problems))
             return
         self._show_cost(pending=True)
-        self._count(options)
+        self._count(options, self._counts_asked)
 
     def _show_cost(self, error: str | None = None, pending: bool = False) -> None:
         try:
@@ -330,8 +334,15 @@ class ModelPane(Pane):
         vocab_size, train_chars = self._vocab(options)
         return build_model(TrainConfig(**options).model_config(vocab_size)), vocab_size, train_chars
 
+    def _counted(self, asked: int, show: Callable[[], None]) -> None:
+        """Show a count (or a speed) only if the form has not changed since it was asked: a thread
+        worker is not stopped when a newer one replaces it, and a slow BiLSTM build finishing late put
+        its figure under the RNN's equations (a review)."""
+        if asked == self._counts_asked:
+            show()
+
     @work(thread=True, exclusive=True, group="model-count")
-    def _count(self, options: dict) -> None:
+    def _count(self, options: dict, asked: int) -> None:
         from tangstudio.engine.errors import TangError
         from tangstudio.engine.models import count_parameters
         from tangstudio.engine.models.registry import parameter_parts_of
@@ -351,10 +362,11 @@ class ModelPane(Pane):
                 model, vocab_size, train_chars = self._build(options)
                 params, parts = count_parameters(model), parameter_parts_of(model)
         except TangError as exc:
-            self.app.call_from_thread(self._show_cost, str(exc))
+            self.app.call_from_thread(self._counted, asked, partial(self._show_cost, str(exc)))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._show_cost, f"cannot build this model: {exc}")
+            problem = f"cannot build this model: {exc}"
+            self.app.call_from_thread(self._counted, asked, partial(self._show_cost, problem))
             return
 
         def done() -> None:
@@ -362,7 +374,7 @@ class ModelPane(Pane):
             self.parts, self.source_note = parts, source_note
             self._show_cost()
 
-        self.app.call_from_thread(done)
+        self.app.call_from_thread(self._counted, asked, done)
 
     def action_estimate(self) -> None:
         options, problems = self.settings()
@@ -370,10 +382,10 @@ class ModelPane(Pane):
             self.notify("fix the form first: " + " · ".join(problems), severity="error")
             return
         self.query_one("#model-cost", Static).update(Text("measuring a few training steps …", style="dim"))
-        self._measure(options)
+        self._measure(options, self._counts_asked)
 
     @work(thread=True, exclusive=True, group="model-speed")
-    def _measure(self, options: dict) -> None:
+    def _measure(self, options: dict, asked: int) -> None:
         """The trainer's own steps, timed (engine measure_speed): chars/s on this machine."""
         from tangstudio.engine.training.config import TrainConfig
         from tangstudio.engine.training.speed import measure_speed
@@ -383,7 +395,7 @@ class ModelPane(Pane):
             measured = measure_speed(TrainConfig(**options), vocab_size)
         except Exception as exc:
             self.app.call_from_thread(self.notify, f"could not measure: {exc}", severity="error")
-            self.app.call_from_thread(self._show_cost)
+            self.app.call_from_thread(self._counted, asked, self._show_cost)
             return
 
         def done() -> None:
@@ -391,7 +403,7 @@ class ModelPane(Pane):
             self.speed = measured.chars_per_s
             self._show_cost()
 
-        self.app.call_from_thread(done)
+        self.app.call_from_thread(self._counted, asked, done)
 
     def action_train(self) -> None:
         options, problems = self.settings()
