@@ -916,3 +916,39 @@ async def test_a_slow_count_finishing_late_does_not_replace_the_count_of_the_mod
         await app.workers.wait_for_complete()
         await settle(pilot)
         assert pane.params == rnn and "RNN" in str(pane.query_one("#arch-equations").border_title)
+
+
+@sync
+async def test_corpus_stats_finishing_late_do_not_replace_those_of_the_filters_shown(
+    tiny_corpus: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stats asked for one filter and finished after those of the filter chosen next were shown over
+    them (a thread worker is not stopped when a newer one replaces it)."""
+    import threading
+
+    from textual.widgets import Select
+
+    from tangstudio.engine.corpus import stats as stats_module
+
+    release = threading.Event()
+    compute = stats_module.corpus_stats
+
+    def slow_for_wujue(poems, forms):  # the 五绝 stats held until the 七绝 ones are shown
+        if forms == "wujue":
+            release.wait(20)
+        return compute(poems, forms)
+
+    monkeypatch.setattr(stats_module, "corpus_stats", slow_for_wujue)
+    app = studio(pane="corpus", corpus=tiny_corpus)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#corpus-pane")
+        forms = pane.query_one("#corpus-forms", Select)
+        forms.value = "wujue"
+        await pilot.pause(0.3)
+        forms.value = "qijue"
+        await wait_until(pilot, lambda: pane.stats["forms_filter"] == "qijue")
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert pane.stats["forms_filter"] == "qijue"

@@ -153,19 +153,28 @@ class CorpusPane(Pane):
         from tangstudio.engine.errors import TangError
         from tangstudio.studio.cache import corpus
 
+        asked = (name, script, forms)
         try:
             data = corpus_stats(corpus(name, script), forms)
         except TangError as exc:
-            self.app.call_from_thread(
-                self._failed, f"{exc} — choose another corpus, or import one with `tangstudio corpus import`."
-            )
+            said = f"{exc} — choose another corpus, or import one with `tangstudio corpus import`."
+            self.app.call_from_thread(self._failed, asked, said)
             return
         except Exception as exc:  # a broken file must not take the studio down
-            self.app.call_from_thread(self._failed, f"could not read corpus {name!r}: {exc}")
+            self.app.call_from_thread(self._failed, asked, f"could not read corpus {name!r}: {exc}")
             return
-        self.app.call_from_thread(self.show, data)
+        self.app.call_from_thread(self._computed, asked, data)
 
-    def _failed(self, message: str) -> None:
+    def _computed(self, asked: tuple[str, str, str], data: dict) -> None:
+        """Shown only if the filters still ask for it: a thread worker is not stopped when a newer one
+        replaces it, and the traditional corpus's first load (seconds) could land over the simplified
+        one chosen after it."""
+        if asked == self.filters():
+            self.show(data)
+
+    def _failed(self, asked: tuple[str, str, str], message: str) -> None:
+        if asked != self.filters():
+            return
         self.query_one("#corpus-loading").display = False
         self.notify(message, title="Corpus", severity="error", timeout=8)
 
