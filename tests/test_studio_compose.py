@@ -523,3 +523,42 @@ async def test_a_number_key_takes_only_a_candidate_on_screen(trained_runs: Path,
         await settle(pilot)
         assert pane.poem_text() == before
         assert any("candidate 8 is not shown" in n.message for n in app._notifications)
+
+
+@sync
+async def test_a_model_that_loads_late_does_not_replace_the_one_chosen_after_it(
+    trained_runs: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choose a slow model, then another at once: the first finished loading last and took the
+    pane, while the picker showed the second (a thread worker runs on when replaced)."""
+    import threading
+
+    from textual.widgets import Select
+
+    from tangstudio.studio import composing
+
+    copy_run(trained_runs, home, "tiny-gru")
+    copy_run(trained_runs, home, "tiny-bilstm")
+    release = threading.Event()
+    load = composing.load_model
+
+    def slow_bilstm(target: str):
+        if target.endswith("tiny-bilstm"):
+            release.wait(20)
+        return load(target)
+
+    monkeypatch.setattr(composing, "load_model", slow_bilstm)
+    app = studio(pane="compose", run="tiny-gru")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        select = pane.query_one("#cp-model", Select)
+        options = {str(value).rsplit("/", 1)[-1]: value for _label, value in select._options}
+        select.value = options["tiny-bilstm"]  # held in slow_bilstm
+        await pilot.pause(0.3)
+        select.value = options["tiny-gru"]
+        assert await wait_for(pilot, lambda: not pane.loading and pane.session is not None), errors(app)
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert not pane.filling and pane.model_target.endswith("tiny-gru"), pane.model_target
+        assert str(select.value).endswith("tiny-gru")

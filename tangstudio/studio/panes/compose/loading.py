@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def load_in_background(pane: ComposePane, target: str) -> None:
-    """Load `target`; the pane's `loaded(...)` or `load_failed(message)` runs on the UI thread."""
+    """Load `target`; the pane's `loaded_model(...)` or `load_failed(target, message)` runs on the UI thread."""
 
     def load() -> None:
         from tangstudio.engine.errors import TangError
@@ -28,6 +28,6 @@ def load_in_background(pane: ComposePane, target: str) -> None:
         else:
             pane.app.call_from_thread(pane.loaded_model, target, loaded, novelty)
             return
-        pane.app.call_from_thread(pane.load_failed, message)
+        pane.app.call_from_thread(pane.load_failed, target, message)
 
     pane.run_worker(load, thread=True, exclusive=True, group="compose-load")

@@ -219,13 +219,22 @@ class ComposePane(PoemReadout, Pane):
         self.loading = True
         load_in_background(self, target)
 
-    def load_failed(self, message: str) -> None:
+    def _chosen_since(self, target: str) -> bool:
+        """Another model was chosen (or a kept poem brought back with its own) while `target` loaded:
+        its late arrival must not replace what the picker now shows (a thread worker runs on)."""
+        return target != self.bar.model
+
+    def load_failed(self, target: str, message: str) -> None:
+        if self._chosen_since(target):
+            return
         self.loading = False
         self.loaded, self.session = None, None
         self.notify(message, title="Compose", severity="error", timeout=10)
         self._show(message)
 
     def loaded_model(self, target: str, loaded: Any, novelty: Any) -> None:
+        if self._chosen_since(target):
+            return
         self.loading = False
         self.loaded, self.novelty, self.model_target = loaded, novelty, target
         self.action_new()
@@ -333,6 +342,7 @@ class ComposePane(PoemReadout, Pane):
             self.notify("no earlier poem to bring back.", title="Compose")
             return
         self.player.stop()
+        self.loading = False  # a model still loading is dropped when it arrives: the kept poem has its own
         current = self.session
         self.previous = Kept(current, self._session_target) if current is not None else None
         self.session, self.loaded, self.novelty = kept.session, kept.loaded, kept.novelty
