@@ -25,6 +25,10 @@ from tangstudio.engine.prosody import check_poem
         ("other", "free"),
         ("古体", "free"),
         ("free", "free"),
+        ("七絕", "qijue"),  # traditional script (a scholar's 七絕 was refused where 七绝 passed)
+        ("五言絕句", "wujue"),
+        ("七言律詩", "qilv"),
+        ("古體", "free"),
     ],
 )
 def test_every_spelling_finds_its_form(spelling: str, name: str) -> None:

@@ -178,3 +178,20 @@ def test_a_traditional_poem_gets_its_labels_in_traditional_script() -> None:
     ).stdout
     assert "五言律詩 (wulv, traditional)" in out and "仄起首句不入韻" in out and "十賄" in out, out
     assert "五言律诗" not in out and "十贿" not in out
+
+
+def test_a_traditional_poems_warnings_faults_and_duizhang_are_in_traditional_too() -> None:
+    """The table said ✗ 一東 and the warning under it 東 is 一东 (a scholar's review); the 对仗 lines,
+    the faults and the legend were simplified beside a traditional header. The poem's own characters
+    are left as they are: a traditional poem's 里 is not turned into 裏."""
+    out = run("白日依山盡，黃河入海流。欲窮千里目，更上一層東。").stdout
+    assert "出韻 — 東 is 一東" in out and "一东" not in out and "出韵" not in out, out
+    assert "千里目" in out and "千裏" not in out, out
+    lv = run(
+        "國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。烽火連三月，家書抵萬金。白頭搔更短，渾欲不勝簪。"
+    ).stdout
+    assert "頷聯 對仗" in lv and "頸聯 對仗" in lv and "颔联" not in lv and "对仗" not in lv, lv
+    doubled = run("白日依山盡，黃河入海流。欲窮千里目，更上一層流。").stdout
+    assert "重韻" in doubled and "重韵" not in doubled, doubled
+    simplified = run("白日依山尽，黄河入海流。欲穷千里目，更上一层东。").stdout
+    assert "出韵 — 东 is 一东" in simplified, simplified

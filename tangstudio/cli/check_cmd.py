@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from tangstudio.cli.app import POEM_HELP, app, read_poem
@@ -53,7 +55,7 @@ def check(
         print_json({**result.to_dict(), "duizhang": [c.to_dict() for c in couplets]})
         return
     show_check(result)
-    show_duizhang(couplets)
+    show_duizhang(couplets, in_poem_script(result))
 
 
 def duizhang_of(result) -> list:
@@ -65,7 +67,16 @@ def duizhang_of(result) -> list:
     return report_lines(["".join(c.char for c in line.chars) for line in result.lines], result.script)
 
 
-def show_duizhang(couplets) -> None:
+def in_poem_script(result) -> Callable[[str], str]:
+    """What the report says, in the poem's script (五言律詩, 十賄, 失對, 頷聯 …), the poem's own
+    characters as they are (a scholar found 一東 in the table and 一东 two lines below it)."""
+    from tangstudio.engine.corpus.script import convert_around
+
+    kept = "".join({c.char for line in result.lines for c in line.chars})
+    return lambda text: convert_around(text, kept, "simplified", result.script)
+
+
+def show_duizhang(couplets, in_script: Callable[[str], str] = str) -> None:
     from rich.text import Text
 
     from tangstudio.cli.render import console
@@ -73,23 +84,26 @@ def show_duizhang(couplets) -> None:
 
     style = {"often": "green", "叠字": "green", "chance": "yellow", "rare": "red"}
     for c in couplets:
-        line = Text(f"{c.name} 对仗 {c.score:+.2f}  ", style="bold")
+        line = Text(in_script(f"{c.name} 对仗 {c.score:+.2f}  "), style="bold")
         pairs = list(c.pairs)
         for k, (a, b, pmi, label) in enumerate(pairs):
             if label == "叠字" and k and pairs[k - 1][:2] == (a, b) and pairs[k - 1][3] == "叠字":
                 continue  # its second half: 萧萧↔滚滚 is one pair of words, shown once
             doubled = label == "叠字" and k + 1 < len(pairs) and pairs[k + 1][:2] == (a, b)
             a, b = (a * 2, b * 2) if doubled else (a, b)
-            line.append(f"{a}↔{b} {round(pmi, 1) + 0.0:+.1f} {label}  ", style=style[label])  # never -0.0
+            said = f"{a}↔{b} {round(pmi, 1) + 0.0:+.1f} {in_script(label)}  "  # never -0.0
+            line.append(said, style=style[label])
         console.print(line)
         warning = unpaired_warning(c)
         if warning is not None:
-            console.print(f"[yellow]⚠ {warning}[/yellow]")
+            console.print(f"[yellow]⚠ {in_script(warning)}[/yellow]")
     if couplets:
         console.print(
-            "[dim]对仗: mean PMI of the aligned pairs of lines 3/4 and 5/6, mined from the train split's 律诗 "
-            "(docs/prosody.md): how often the poets set each pair face to face, often ≥ 1 (e × chance), rare < 0; "
-            "a habit, not a grammar (三月／万金 is 对仗, 月↔金 rare); 叠字 facing 叠字 counts as often[/dim]"
+            in_script(
+                "[dim]对仗: mean PMI of the aligned pairs of lines 3/4 and 5/6, mined from the train split's 律诗 "
+                "(docs/prosody.md): how often the poets set each pair face to face, often ≥ 1 (e × chance), rare < 0; "
+                "a habit, not a grammar (三月／万金 is 对仗, 月↔金 rare); 叠字 facing 叠字 counts as often[/dim]"
+            )
         )
 
 
@@ -100,12 +114,10 @@ def show_check(result) -> None:
 
     from tangstudio.cli.render import console, print_table
     from tangstudio.engine import forms
-    from tangstudio.engine.corpus.script import convert
     from tangstudio.engine.prosody import group_label
     from tangstudio.engine.prosody.checker import FAULTS, fault_name
 
-    def in_script(label: str) -> str:  # the tables' labels in the poem's script (五言律詩, 十賄)
-        return convert(label, "simplified", result.script)
+    in_script = in_poem_script(result)
 
     table = Table(show_header=True, header_style="dim", box=None, padding=(0, 2))
     table.add_column("#", justify="right", style="dim")
@@ -133,16 +145,16 @@ def show_check(result) -> None:
             )
         elif line.groups:
             rhyme.append(in_script("/".join(line.groups)), style="dim")
-        notes = Text(" ".join(line.warnings), style="yellow")
+        notes = Text(in_script(" ".join(line.warnings)), style="yellow")
         table.add_row(str(i), chars, line.pattern or "", rhyme, notes)
         table.add_row("", marks, line.loose_pattern or "", "", "")
     print_table(table)
     plain = console.color_system is None  # a pipe or NO_COLOR: no red to find a broken place by
     if plain:
         for said in result.broken:
-            console.print(f"✗ {said}", highlight=False, markup=False)
+            console.print(f"✗ {in_script(said)}", highlight=False, markup=False)
     for warning in result.warnings:
-        console.print(f"[yellow]⚠ {escape(warning)}[/yellow]")
+        console.print(f"[yellow]⚠ {escape(in_script(warning))}[/yellow]")
 
     def flag(ok: bool) -> str:
         return "[green]✓[/green]" if ok else "[bold red]✗[/bold red]"
@@ -152,14 +164,13 @@ def show_check(result) -> None:
     if found and result.ze_rhyme and result.form_ok:
         # 望岳 read "五言律诗 … 古体, not 律" in one header (a poet's review): its shape, and what it is
         name = f"{'五' if found.chars == 5 else '七'}言{'古绝' if found.lines == 4 else '古诗'}"
-    parts = [f"[bold]{in_script(name)}[/bold] ({result.form}, {result.script})"]
+    parts = [f"[bold]{name}[/bold] ({result.form}, {result.script})"]
     if result.form_ok:
-        parts.append(in_script(result.variant or ""))
+        parts.append(result.variant or "")
     rhyme_name = group_label(result.rhyme_group) if result.rhyme_group else "none"
     if result.ze_rhyme:  # it rhymes, on 仄: say so rather than "none"
         named = "/".join(group_label(g) for g in result.ze_rhyme.split("/"))
         rhyme_name = f"仄韵 {named}" + (" (regulated verse rhymes on 平)" if result.form_ok else "")
-    rhyme_name = in_script(rhyme_name)
     if result.form_ok:
         parts.append(f"rhyme {rhyme_name} {flag(result.rhyme_ok)}")
     else:  # 古体 may change its rhyme (换韵) or rhyme on 仄: the rhyme is named, not judged (a poet's review)
@@ -179,10 +190,12 @@ def show_check(result) -> None:
                 where = "line " + ", ".join(w.split(":")[0].removeprefix("line ") for w in naming)
             parts.append(f"[bold red]{fault} ✗[/bold red] ({where})")
     parts.append(f"warnings {len(result.warnings)}")
-    console.print(" · ".join(parts))
+    console.print(in_script(" · ".join(parts)))
     marked = (
         "✗: breaks 二四六分明 (or a 特拗 line's 1st 平) or the rhyme (listed above the warnings)"
         if plain
         else "red: breaks 二四六分明 (or a 特拗 line's 1st 平) or the rhyme; yellow: off the strict pattern where 一三五不论 allows it"
     )
-    console.print(f"[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; {marked}[/dim]")
+    console.print(
+        in_script(f"[dim]平 level, 仄 oblique, 中 either (several readings), ？ unknown; {marked}[/dim]")
+    )

@@ -118,10 +118,13 @@ NAMES: tuple[str, ...] = tuple(f.name for f in FORMS)
 REGULATED_NAMES: frozenset[str] = frozenset(f.name for f in REGULATED)
 DEFAULT = QIJUE  # what the composer writes unless told
 
+# The names in traditional script too (a scholar's 七絕 was refused where 七绝 passed); written out,
+# as this module imports nothing heavier than the error type (OpenCC is for text, not for flags).
+_TRADITIONAL = str.maketrans({"绝": "絕", "诗": "詩", "体": "體", "杂": "雜"})
 _LOOKUP: dict[str, Form] = {}
 for _f in FORMS:
     for _key in (_f.name, _f.zh, _f.short, *_f.aliases):
-        _LOOKUP[_key.casefold()] = _f
+        _LOOKUP[_key.casefold()] = _LOOKUP[_key.translate(_TRADITIONAL).casefold()] = _f
 
 
 def find(name: str | None) -> Form | None:

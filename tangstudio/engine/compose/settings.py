@@ -101,7 +101,11 @@ class ComposeSettings:
         asked = self.rhyme_group.strip()
         name = ping_group(asked)
         if name is None:
-            raise TangError(f"{unknown_group(asked)}; one of: {' '.join(PING_GROUPS)}")
+            from tangstudio.engine.corpus.script import convert, guess_script
+
+            # the groups in the script they were asked in (一董 was answered with 一东 …)
+            listed = convert(" ".join(PING_GROUPS), "simplified", guess_script(asked))
+            raise TangError(f"{unknown_group(asked)}; one of: {listed}")
         if not form.regulated:
             raise TangError(f"{form.name} has no rhyme scheme to set a group for; choose a regulated form")
         if not self.rhyme:
@@ -207,7 +211,7 @@ def ping_group(asked: str) -> str | None:
     from tangstudio.engine.corpus.script import convert
     from tangstudio.engine.prosody import PING_GROUPS
 
-    name = convert(asked.strip(), "traditional", "simplified")
+    name = convert(asked.strip(), "traditional", "simplified").removesuffix("韵")  # 七阳韵 is 七阳
     half = name[:2] if name[:2] in ("上平", "下平") else ""
     name = name.removeprefix(half)
     if name not in PING_GROUPS or (half and (PING_GROUPS.index(name) < 15) != (half == "上平")):

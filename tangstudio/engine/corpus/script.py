@@ -69,6 +69,20 @@ def convert(text: str, source: str, target: str) -> str:
     return converted
 
 
+def convert_around(text: str, kept: str, source: str, target: str) -> str:
+    """`text` converted except the characters in `kept`, left as they are: a note about a poem in
+    traditional script names its characters (東 is 一东) beside the tables' words, and converting
+    the poem's own 里 or 后 (鄉里, 皇后) would make them 裏 and 後."""
+    if source == target:
+        return text
+    runs, start = [], 0
+    for i, char in enumerate(text):
+        if char in kept:
+            runs += [convert(text[start:i], source, target), char]
+            start = i + 1
+    return "".join([*runs, convert(text[start:], source, target)])
+
+
 def convert_many(texts: list[str], source: str, target: str) -> list[str]:
     if source == target or not texts:
         return list(texts)
