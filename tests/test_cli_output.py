@@ -190,3 +190,25 @@ def test_json_output_is_strict_json_with_null_for_a_missing_number(capsys) -> No
     assert json.loads(out, parse_constant=lambda c: pytest.fail(f"bare {c}")) == {
         "loss": [1.5, None], "inf": None, "deep": [{"x": None}], "n": 3
     }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_traditional_models_poems_carry_their_labels_in_traditional(tiny_corpus: str, home: Path) -> None:
+    """A scholar's traditional model printed 题 and 纲 under a 七言絕句 header, and `--format md` 韵 and
+    ## 七绝: every label in the poem's own script."""
+    trained = tangstudio(
+        "train", "--headless", "--quiet", "--corpus", tiny_corpus, "--script", "traditional", "--arch", "gru",
+        "--embed", "8", "--hidden", "16", "--layers", "1", "--batch-size", "8", "--steps", "2",
+        "--samples", "0", "--run", "trad", home=home,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    text = tangstudio(
+        "generate", "--model", "trad", "--form", "wujue", "--seed", "1", "--title", "秋夜", home=home
+    )
+    assert text.returncode == 0, text.stderr
+    assert "題 秋夜" in text.stdout and "五言絕句" in text.stdout and "题" not in text.stdout, text.stdout
+    md = tangstudio(
+        "generate", "--model", "trad", "--form", "wujue", "--seed", "1", "--format", "md", home=home
+    )
+    assert md.returncode == 0, md.stderr
+    assert "韻 " in md.stdout and "韵 " not in md.stdout, md.stdout

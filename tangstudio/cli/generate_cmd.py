@@ -390,8 +390,9 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
             span = f"{r.longest_shared} ({len(r.longest_shared)} characters)" if r.longest_shared else "—"
             console.print(Text(f"  longest span also in the corpus: {span}", style="dim"))
         if r.title or any(r.plan):
-            plan = "  纲 " + " · ".join(k or "—" for k in r.plan) if any(r.plan) else ""
-            console.print(Text(f"  题 {r.title or '—'}{plan}", style="dim"))
+            title, outline = (convert(label, "simplified", script) for label in ("题", "纲"))  # 題, 綱
+            plan = f"  {outline} " + " · ".join(k or "—" for k in r.plan) if any(r.plan) else ""
+            console.print(Text(f"  {title} {r.title or '—'}{plan}", style="dim"))
         if show_probs:
             line = Text("  ")
             for s in r.steps:

@@ -58,11 +58,13 @@ def poem_markdown(
     """Markdown for one poem: its lines, a settings table and a per-character table; `note`, a
     line under the verdict (where the poem came from)."""
     from tangstudio.engine.corpus.poem import split_clauses
+    from tangstudio.engine.corpus.script import convert
     from tangstudio.engine.forms import find
 
+    script = str((check or {}).get("script", "simplified"))  # the labels in the poem's script (七絕, 韻)
     form = str(settings.get("form", ""))
     found = find(form)
-    out = [f"## {title or (found.short if found else form or 'poem')}", ""]
+    out = [f"## {title or (convert(found.short, 'simplified', script) if found else form or 'poem')}", ""]
     out += [f"    {line}" for line in split_clauses(text)] or ["    (empty)"]
     out.append("")
     if check:
@@ -71,7 +73,7 @@ def poem_markdown(
             if key in check:
                 verdict.append(f"{label} {'✓' if check[key] else '✗'}")
         if check.get("rhyme_group"):
-            verdict.append(f"韵 {check['rhyme_group']}")
+            verdict.append(convert(f"韵 {check['rhyme_group']}", "simplified", script))
         if verdict:
             out += [" · ".join(verdict), ""]
     if note:
