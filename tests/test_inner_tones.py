@@ -120,3 +120,17 @@ def test_the_studio_marks_them_as_heard() -> None:
     marks = prosody_marks("向晚意不适，", "wujue", "simplified")["marks"]
     assert marks[3] == "仄"
     assert prosody_marks("白云随意看", "wujue", "simplified")["marks"][-1] == "中"
+
+
+def test_the_studios_verdicts_on_a_traditional_poem_are_in_traditional() -> None:
+    """A traditional model's poem read 四质, 七阳 and 平起首句不入韵 under its lines (a scholar's
+    review); its own characters stay as written (千里, not 千裏)."""
+    from tangstudio.studio.widgets.poem_view import prosody_marks
+
+    shown = prosody_marks("白日依山盡，黃河入海流。欲窮千里目，更上一層樓。", "wujue", "traditional")
+    labels = " ".join(label for label, _ok in shown["groups"].values())
+    assert "十一尤" in labels and "軫" in labels and "轸" not in labels, labels
+    summary = shown["summary"].plain
+    assert "仄起首句不入韻" in summary and "韵" not in summary, summary
+    simplified = prosody_marks("白日依山尽，黄河入海流。欲穷千里目，更上一层楼。", "wujue", "simplified")
+    assert "仄起首句不入韵" in simplified["summary"].plain

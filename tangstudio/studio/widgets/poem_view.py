@@ -7,6 +7,7 @@ for tones and, once the poem has its full shape, for the checker's verdict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -84,11 +85,16 @@ def prosody_marks(text: str, form: str, script: str, rhyme_note: str = "") -> di
             elif line.rhyme_position and result.rhyme_group:
                 label = result.rhyme_group if line.rhymes else (label or "？")
             groups[n] = ("", None) if open_end else (label, verdict)
+    from tangstudio.engine.corpus.script import convert_around
+
+    def in_script(said: str) -> str:  # a traditional model's poem: 四質, 平起首句不入韻 (a scholar's review)
+        return convert_around(said, text, "simplified", script)
+
     return {
         "marks": marks,
         "kinds": kinds,
-        "groups": groups,
-        "summary": _summary(result, rhyme_open, UNFILLED in text, rhyme_note)
+        "groups": {n: (in_script(label), ok) for n, (label, ok) in groups.items()},
+        "summary": _summary(result, rhyme_open, UNFILLED in text, rhyme_note, in_script)
         if result is not None and result.form_ok
         else None,
     }
@@ -99,17 +105,24 @@ def _line_end(text: str, ids: list[int]) -> str:
     return text[ids[-2]] if len(ids) >= 2 else ""
 
 
-def _summary(result, rhyme_open: bool = False, tones_open: bool = False, rhyme_note: str = "") -> Text:
+def _summary(
+    result,
+    rhyme_open: bool = False,
+    tones_open: bool = False,
+    rhyme_note: str = "",
+    in_script: Callable[[str], str] = str,
+) -> Text:
     """The checker's verdict under the poem; "—" for what empty grid places leave undecided.
     `rhyme_note`: "(rhyme off)" beside the rhyme's verdict: a rhyme checkbox toggled by a stray
     Enter left only "rhyme ✗", with nothing saying the poem was not asked to rhyme."""
     parts = Text()
-    parts.append(f"{result.variant or result.form}\n", style="dim")  # its own line: no wrap at 80 columns
+    # its own line: no wrap at 80 columns
+    parts.append(in_script(f"{result.variant or result.form}\n"), style="dim")
     if rhyme_open:
         parts.append("rhyme —", style="dim")
     else:
         parts.append(
-            "rhyme " + ("✓ " + (result.rhyme_group or "") if result.rhyme_ok else "✗"),
+            "rhyme " + ("✓ " + in_script(result.rhyme_group or "") if result.rhyme_ok else "✗"),
             style="green" if result.rhyme_ok else "red",
         )
         if rhyme_note:
@@ -118,7 +131,7 @@ def _summary(result, rhyme_open: bool = False, tones_open: bool = False, rhyme_n
     if tones_open:
         parts.append("tones —", style="dim")
     elif result.ze_rhyme:  # 仄韵: 古绝, whose tones no 平韵 pattern judges
-        parts.append("tones not judged (仄韵)", style="dim")
+        parts.append(in_script("tones not judged (仄韵)"), style="dim")
     else:
         parts.append(
             "tones "
@@ -126,7 +139,7 @@ def _summary(result, rhyme_open: bool = False, tones_open: bool = False, rhyme_n
             style="green" if result.tones_loose_ok else "red",
         )
     if result.warnings:
-        parts.append("\n" + "; ".join(result.warnings[:2]), style="yellow")
+        parts.append("\n" + in_script("; ".join(result.warnings[:2])), style="yellow")
     return parts
 
 
