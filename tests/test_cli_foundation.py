@@ -68,6 +68,13 @@ def test_corpus_import_and_list(tmp_path, home):
     poems.write_text(poems.read_text(encoding="utf-8") + "hello world\nabc, def.\n", encoding="utf-8")
     mixed = tangstudio("corpus", "import", str(poems), "--name", "mixed", home=home)
     assert mixed.returncode == 0 and "left out 2 entries without a Chinese character" in mixed.stdout
+    # mojibake (Big5 read as GB18030 by a wrong iconv) imported "45 usable" without a word (a scholar)
+    garbled = poems.with_name("garbled.txt")
+    verse = "國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。\n月落烏啼霜滿天，江楓漁火對愁眠。\n"
+    garbled.write_text(verse.encode("big5").decode("gb18030"), encoding="utf-8")
+    warned = tangstudio("corpus", "import", str(garbled), "--name", "garbled", home=home)
+    assert warned.returncode == 0 and "(0 usable after cleaning" in warned.stdout, warned.stdout
+    assert "was the file converted from the right encoding?" in " ".join(warned.stdout.split())
     stats = json.loads(tangstudio("stats", "--corpus", "mixed", "--json", home=home).stdout)
     assert stats["poems"] == 1 and stats["forms"].get("free", 0) == 0
     meta = json.loads((home / "corpora" / "mixed" / "meta.json").read_text(encoding="utf-8"))

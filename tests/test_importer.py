@@ -64,6 +64,24 @@ def test_import_text_with_titles(tmp_path, home):
     assert "靜" in traditional.poems[0].title
 
 
+def test_an_import_says_what_it_left_out_and_what_it_will_not_train_on(tmp_path, home):
+    """A scholar's file: an entry twice, one with a □, one with an empty title (":春风…" kept the
+    colon in the verse); all were "usable", the repeat stored twice under one id."""
+    path = tmp_path / "mine.txt"
+    lines = [
+        "静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。",
+        "静夜思:床前明月光，疑是地上霜。举头望明月，低头思故乡。",
+        "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多□。",
+        ":春风又绿江南岸，明月何时照我还。",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = import_corpus(path, "mine")
+    assert (result["poems"], result["usable"], result["lost"], result["repeated"]) == (3, 2, 1, 1)
+    poems = load_corpus("mine", "simplified").poems
+    assert len({p.id for p in poems}) == 3
+    assert any(p.text == "春风又绿江南岸，明月何时照我还。" and p.title == "" for p in poems)
+
+
 def test_existing_name_refused_unless_forced(tmp_path, home):
     path = tmp_path / "a.txt"
     path.write_text("床前明月光，疑是地上霜。举头望明月，低头思故乡。\n", encoding="utf-8")
@@ -87,13 +105,15 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     put("empty.txt", b"", "empty")
     put("blank.txt", b"  \n\n ", "white space")
     put("binary.bin", bytes(range(256)) * 10, "binary")
-    put("gbk.txt", "床前明月光，疑是地上霜。".encode("gbk"), "GBK")
+    put("gbk.txt", "床前明月光，疑是地上霜。".encode("gbk"), "reads as GB18030")
+    # Big5 decodes as GB18030 too, into nonsense: the hint sent a scholar to the wrong iconv
+    put("big5.txt", "國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。".encode("big5"), "reads as BIG5")
     put("malformed.json", b'[{"paragraphs": ["a"]', "malformed JSON")
     # json's own message ends "… character at", for the position it appends: the line ended mid-sentence
     put("control.json", b'{"bad json', r"malformed JSON at line 1, column 2: Unterminated string$")
     put("control2.json", b'["a\x01"]', r"malformed JSON at line 1, column 4: Invalid control character$")
     put("shape.json", b'{"poems": 3}', "wrong shape")
-    put("shape2.json", b'[{"paragraphs": "not a list"}]', "paragraphs")
+    put("shape2.json", b'[{"paragraphs": "not a list"}]', "'paragraphs' is a str, not a list of strings")
     put("huge.txt", "月".encode() * (50 * 1024 * 1024 // 3), "at most")
     put("punct.txt", "，。，。\n".encode(), "empty after cleaning")
     put(
@@ -110,6 +130,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
         "blank.txt",
         "binary.bin",
         "gbk.txt",
+        "big5.txt",
         "malformed.json",
         "control.json",
         "control2.json",

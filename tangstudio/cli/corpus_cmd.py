@@ -60,6 +60,22 @@ def import_(
     if result["not_chinese"]:
         n = result["not_chinese"]
         console.print(f"left out {n:,} {'entry' if n == 1 else 'entries'} without a Chinese character")
+    if result["repeated"]:
+        n = result["repeated"]
+        console.print(
+            f"left out {n:,} {'entry' if n == 1 else 'entries'} repeating an earlier one word for word"
+        )
+    if result["lost"]:
+        n = result["lost"]
+        said = (
+            f"kept {n:,} poem{'' if n == 1 else 's'} with lost or unreadable characters (□), never trained on"
+        )
+        console.print(said)
+        if n > result["usable"]:  # most of the file: mojibake from a wrong `iconv`, not a damaged source
+            console.print(
+                "[yellow]warning: most poems hold characters no text of this kind uses: was the file "
+                "converted from the right encoding?[/yellow]"
+            )
     if without_lines_of is not None:
         console.print(
             f"left out {result['overlapping']:,} poems sharing a line with {without_lines_of}'s val or test poems"

@@ -33,7 +33,8 @@ from tangstudio.engine.hanzi import CLAUSE_END, is_han
 FORMATS = ("auto", "chinese-poetry", "text")
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_POEM_CHARS = 20_000
-_TITLE_SPLIT = re.compile(r"^([^:：，。！？]{1,40})[:：](.+)$")
+# "title:poem"; ":春风…" has no title (the colon was kept in the verse)
+_TITLE_SPLIT = re.compile(r"^([^:：，。！？]{0,40})[:：](.+)$")
 
 
 def check_name(name: str, force: bool) -> Path:
@@ -67,16 +68,36 @@ def _read_text(path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        hint = ""
-        try:
-            data.decode("gb18030")
-            hint = " (it decodes as GBK/GB18030: convert it with `iconv -f GB18030 -t UTF-8`)"
-        except UnicodeDecodeError:
-            pass
-        raise TangError(f"{path}: not valid UTF-8 at byte {exc.start}{hint}") from None
+        raise TangError(f"{path}: not valid UTF-8 at byte {exc.start}{_legacy_hint(data)}") from None
     if not text.strip():
         raise TangError(f"{path}: the file holds only white space")
     return text
+
+
+LEGACY = {"BIG5": "big5", "GB18030": "gb18030"}  # iconv's name: Python's codec
+
+
+def _legacy_hint(data: bytes) -> str:
+    """Which legacy encoding the bytes read as verse in. Nearly any Big5 file also decodes as
+    GB18030, into nonsense (琄辨:瓣瘆猠…), so the hint named GB18030 for a traditional file and
+    `iconv` then made mojibake that imported without a word (a scholar's review): each decoding is
+    scored by the share of its characters that the rhyme tables know."""
+    from tangstudio.engine.prosody.tables import known_characters
+
+    known = known_characters()
+    best, best_share = "", 0.0
+    for name, codec in LEGACY.items():
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        chars = [c for c in text if not c.isspace()]
+        share = sum(c in known for c in chars) / max(1, len(chars))
+        if share > best_share:
+            best, best_share = name, share
+    if not best or best_share < 0.5:
+        return ""
+    return f" (it reads as {best}: convert it with `iconv -f {best} -t UTF-8`)"
 
 
 def _poem_id(*parts: str) -> str:
@@ -113,8 +134,11 @@ def _rows_from_json(path: Path, text: str, strict: bool) -> list[RawRow]:
         return []
     rows = []
     for index, item in enumerate(data):
-        if not isinstance(item, dict) or not isinstance(item.get("paragraphs"), list):
+        if not isinstance(item, dict) or "paragraphs" not in item:
             raise TangError(f"{path}: poem {index} has no 'paragraphs' list")
+        if not isinstance(item["paragraphs"], list):  # it has one, of another type (a scholar's review)
+            kind = type(item["paragraphs"]).__name__
+            raise TangError(f"{path}: poem {index}'s 'paragraphs' is a {kind}, not a list of strings")
         paragraphs = item["paragraphs"]
         if not all(isinstance(p, str) for p in paragraphs):
             raise TangError(f"{path}: poem {index} has a paragraph that is not a string")
@@ -193,6 +217,8 @@ class Imported(TypedDict):
     usable: int
     script: str
     path: str
+    lost: int  # poems kept but flagged lost (□, characters no encoding holds): never trained on
+    repeated: int  # entries left out for repeating an earlier one word for word (title, author, body)
     overlapping: int  # poems left out for sharing a line with another corpus's val or test poems
     not_chinese: int  # entries left out for holding no Chinese character
 
@@ -225,6 +251,15 @@ def without_overlap(
     return [r for r, text in zip(rows, texts) if not any(line in held for line in _long_lines(text))]
 
 
+def _first_of_each(rows: list[RawRow], cleaned: list) -> tuple[list[RawRow], list, int]:
+    """The rows without entries that repeat an earlier one word for word: they were stored twice
+    under one id (a scholar's review). The same text under another title stays, a poem of its own;
+    if it falls in val or test, loading sets it apart as a copy (splits.set_copies_apart)."""
+    seen: set[str] = set()
+    kept = [(r, c) for r, c in zip(rows, cleaned) if not (r[0] in seen or seen.add(r[0]))]
+    return [r for r, _ in kept], [c for _, c in kept], len(rows) - len(kept)
+
+
 def import_corpus(
     path: Path,
     name: str,
@@ -254,8 +289,10 @@ def import_corpus(
     not_chinese = chinese.count(False)
     rows = [r for r, keep in zip(rows, chinese) if keep]
     cleaned = [c for c, keep in zip(cleaned, chinese) if keep]
-    usable = sum(1 for c in cleaned if c is not None)
-    if usable == 0:
+    rows, cleaned, repeated = _first_of_each(rows, cleaned)
+    usable = sum(1 for c in cleaned if c is not None and not c.lost)  # a lost poem is never trained on
+    lost = sum(1 for c in cleaned if c is not None and c.lost)
+    if usable + lost == 0:
         raise TangError(f"{path}: no poem holds a Chinese character; nothing to import")
     sample = "".join("".join(r[3]) for r in rows[:2000])
     script = guess_script(sample)
@@ -306,6 +343,8 @@ def import_corpus(
         "name": name,
         "poems": len(rows),
         "usable": usable,
+        "lost": lost,
+        "repeated": repeated,
         "overlapping": overlapping,
         "not_chinese": not_chinese,
         "script": script,
