@@ -255,8 +255,9 @@ def _first_of_each(rows: list[RawRow], cleaned: list) -> tuple[list[RawRow], lis
     """The rows without entries that repeat an earlier one word for word: they were stored twice
     under one id (a scholar's review). The same text under another title stays, a poem of its own;
     if it falls in val or test, loading sets it apart as a copy (splits.set_copies_apart)."""
-    seen: set[str] = set()
-    kept = [(r, c) for r, c in zip(rows, cleaned) if not (r[0] in seen or seen.add(r[0]))]
+    seen: set[tuple] = set()  # the whole entry: two poems given one id in a JSON file are not one poem
+    keys = [(r[0], r[1], r[2], tuple(r[3])) for r in rows]
+    kept = [(r, c) for r, c, key in zip(rows, cleaned, keys) if not (key in seen or seen.add(key))]
     return [r for r, _ in kept], [c for _, c in kept], len(rows) - len(kept)
 
 
