@@ -226,6 +226,11 @@ def test_runs_list_and_eval_say_which_perplexity_each_shows(
     assert float(rows["loss (nats/char), untitled"]) == pytest.approx(
         math.log(scored["ppl_untitled"]), abs=1e-4
     )
+    # the JSON names the untitled loss and bits the table leads with (an auditor read 4.74 bits in
+    # `bits_per_char`, the as-trained reading's, where the table said 5.88)
+    assert rows["loss (nats/char), untitled"] == f"{scored['loss_untitled']:.4f}"
+    assert rows["bits/char, untitled"] == f"{scored['bits_per_char_untitled']:.4f}"
+    assert scored["bits_per_char_untitled"] == pytest.approx(math.log2(scored["ppl_untitled"]), rel=1e-6)
     assert "untitled: nothing given, the model's own measure" in " ".join(text.split())
     assert "as trained: its own title and plan" in " ".join(text.split())
     alone = " ".join(tangstudio("eval", "tiny-gru", "--as-trained", home=home).stdout.split())

@@ -135,7 +135,7 @@ def _measures(result: dict) -> list[tuple[str, str]]:
             (_headline(result), f"{result['ppl']:.2f}"),
             *[(CONDITION_LABELS[key], f"{result[key]:.2f}") for key in CONDITION_LABELS if key in result],
         ]
-    untitled = math.log(result["ppl_untitled"])
+    untitled = result.get("loss_untitled", math.log(result["ppl_untitled"]))  # an older figures file
     return [
         ("loss (nats/char), untitled", f"{untitled:.4f}"),
         ("bits/char, untitled", f"{untitled / math.log(2):.4f}"),
