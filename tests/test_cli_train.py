@@ -379,6 +379,8 @@ def test_the_plain_log_says_the_warm_up_the_last_train_loss_and_a_spent_budget(t
         for line in lines
     )
     assert any(" step 12 epoch " in line and " loss " in line for line in lines), result.stdout
+    # the script the corpus is read in: a traditional corpus trained without --script became simplified
+    assert any(f"params · {tiny_corpus} in simplified · cpu" in line for line in lines), result.stdout
     assert (
         "200 (1 in effect: at most a tenth of the step budget)" in cli("runs", "show", "w", home=home).stdout
     )

@@ -421,9 +421,12 @@ class PlainView(QuietView):
             resumed = (
                 f", resuming at step {event['resumed_from']}" if event.get("resumed_from") is not None else ""
             )
+            config = event["config"]
+            # the script said: a traditional corpus trained without --script wrote simplified (a scholar)
             self.say(
-                f"run {event['run']} · {event['config']['arch']} · {event['params']:,} params · {event['device']}"
-                f" · {event['world']} process(es) · {budget}{resumed} · {event['path']}"
+                f"run {event['run']} · {config['arch']} · {event['params']:,} params · {config.get('corpus')} in "
+                f"{config.get('script')} · {event['device']} · {event['world']} process(es) · {budget}{resumed}"
+                f" · {event['path']}"
             )
             if event.get("metrics_kept"):  # the damaged lines a resume dropped went without a word (a review)
                 self.say(
