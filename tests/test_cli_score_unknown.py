@@ -2,8 +2,8 @@
 
 `score "…更上一层搂。"` used to refuse the whole poem for one character outside the vocabulary. Now the
 model reads <unk> there, that position has no probability and is left out of the perplexity, and
-both the table and the JSON say "not in this model's vocabulary". A poem with no known character,
-or one in the other script (the fix is the converted text), is still refused in one line.
+both the table and the JSON say "not in this model's vocabulary". A poem with no known character
+is still refused in one line; one in the other script is read in the model's, and a note says so.
 """
 
 from __future__ import annotations
@@ -168,3 +168,28 @@ def test_eval_and_inspect_take_the_model_as_an_option_too(poem_and_typo, home):
     assert both.returncode == 2 and "two models given" in both.stderr
     nothing = tangstudio("eval", home=home)
     assert nothing.returncode == 2 and "give the model to read" in nothing.stderr
+
+
+def test_a_poem_in_the_other_script_is_read_in_the_models_and_said(poem_and_typo, home: Path) -> None:
+    """A scholar's 國破山河在 was refused with "try '国破山河在'" by `score` and every `generate`
+    field, while 七陽 was converted without a word: the conversion is made, and said on stderr."""
+    from tangstudio.engine.corpus.script import convert
+
+    poem, _ = poem_and_typo
+    traditional = convert(poem, "simplified", "traditional")
+    assert traditional != poem
+    typed = json.loads(tangstudio("score", traditional, "--model", "tiny-gru", "--json", home=home).stdout)
+    plain = tangstudio("score", poem, "--model", "tiny-gru", "--json", home=home)
+    said = tangstudio("score", traditional, "--model", "tiny-gru", home=home)
+    assert typed["perplexity"] == json.loads(plain.stdout)["perplexity"] and plain.stderr == ""
+    assert said.stderr.strip() == f"read in the model's simplified script: {poem}"
+    opening = poem[: poem.index("。") + 1]  # its first couplet, typed in traditional as a prefix
+    typed_opening = convert(opening, "simplified", "traditional")
+    assert typed_opening != opening
+    form = "wujue" if len(opening.split("，")[0]) == 5 else "qijue"
+    made = tangstudio(
+        "generate", "--model", "tiny-gru", "-f", form, "-p", typed_opening, "--seed", "1", home=home
+    )
+    assert made.returncode == 0, made.stderr
+    assert opening in "".join(made.stdout.split()), made.stdout
+    assert f"theprefix{opening}" in "".join(made.stderr.split()), made.stderr

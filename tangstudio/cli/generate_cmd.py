@@ -224,10 +224,14 @@ def generate(
 
         loaded = load_for_composing(model, need_torch=gates)
         shown.update(f"composing {n} poem{'s' if n > 1 else ''}")
+        from tangstudio.engine.compose.settings import in_model_script
+
+        settings, converted = in_model_script(settings, loaded.vocab)  # 歸鄉 to a simplified model
         if not loaded.causal:  # a bilstm fills: there is no left-to-right draft to draw again
             _refuse_candidates_for_a_filler(asked_candidates)
             candidates = 1
         notes, poems = compose_stream(loaded, settings, n, beam=beam)
+        notes = [converted, *notes] if converted else notes
         poems = best_of_k(poems, candidates, loaded, settings)
     results: list = []
     try:  # each poem is shown as soon as it is finished; Ctrl+C keeps what was shown (exit 130)

@@ -47,6 +47,15 @@ def score(
     with working(f"loading {model}") as shown:
         rows = None
         loaded = load_for_composing(model, need_torch=gates)
+        from tangstudio.engine.corpus.script import in_vocab_script
+
+        typed, poem = poem, in_vocab_script(poem, loaded.vocab)  # 國破山河在 to a simplified model
+        if poem != typed:
+            from tangstudio.cli.render import err_console
+
+            err_console.print(
+                f"[dim]read in the model's {loaded.vocab.script} script: {poem}[/dim]", soft_wrap=True
+            )
         if isinstance(loaded, FastLoaded):  # a fused rnn/lstm/gru: numpy, torch never imported
             shown.update("scoring")
             result = score_fast(loaded, poem, None if form == "auto" else form)

@@ -191,6 +191,31 @@ class ComposeSettings:
         return asdict(self)
 
 
+# What a person types for the poem, by the words a note names it with.
+TYPED_FIELDS = {name: f"the {name}" for name in ("title", "acrostic", "prefix", "theme", "primer")}
+
+
+def in_model_script(settings: ComposeSettings, vocab: Any) -> tuple[ComposeSettings, str]:
+    """`settings` with each typed field that is all in the model's vocabulary once converted to its
+    script (歸鄉 for a simplified model: 归乡), and a note saying so ('' when nothing was). A scholar
+    typing traditional got "try '归乡'" for every field while 七陽 was converted without a word; a
+    character that no script change mends is left for the composer to refuse, naming it."""
+    from dataclasses import replace
+
+    from tangstudio.engine.corpus.script import in_vocab_script
+
+    changed = {name: in_vocab_script(getattr(settings, name), vocab) for name in TYPED_FIELDS}
+    changed = {name: text for name, text in changed.items() if text != getattr(settings, name)}
+    plan = [in_vocab_script(keyword, vocab) for keyword in settings.plan]
+    said = [f"{TYPED_FIELDS[name]} {text}" for name, text in changed.items()]
+    if plan != settings.plan:
+        changed["plan"] = plan
+        said.append(f"the plan {','.join(plan)}")
+    if not changed:
+        return settings, ""
+    return replace(settings, **changed), f"read in the model's {vocab.script} script: {'; '.join(said)}"
+
+
 def unknown_group(asked: str) -> str:
     """Why `asked` is no 平 group: a 仄 group by its name (二十三漾, 一屋: it exists, and regulated
     verse does not rhyme on it; a poet's review found "unknown"), or a name of no group."""

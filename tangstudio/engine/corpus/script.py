@@ -38,6 +38,15 @@ def refuse_unknown(text: str, vocab: Any, what: str) -> None:
     )
 
 
+def in_vocab_script(text: str, vocab: Any) -> str:
+    """`text` in the vocabulary's script when it is all there only so (風 typed to a simplified
+    model: 风); otherwise as it is, for the caller to refuse with `refuse_unknown`'s hint."""
+    if not text or not vocab.unknown_chars(text):
+        return text
+    converted = convert(text, next(s for s in SCRIPTS if s != vocab.script), vocab.script)
+    return converted if converted != text and not vocab.unknown_chars(converted) else text
+
+
 def script_hint(text: str, vocab: Any) -> str:
     """ "; the model writes simplified characters: try '风'" when the other script's spelling of
     `text` is all in `vocab` (typed 風 to a simplified model is a script slip, not a gap); the
