@@ -39,7 +39,8 @@ def test_form_counts_close_to_raw_punctuation_count(tang):
 def test_splits_are_md5_buckets_and_near_90_5_5(tang):
     for poem in tang.poems[:500]:
         bucket = int(hashlib.md5(poem.id.encode("utf-8")).hexdigest(), 16) % 20
-        assert poem.split == {0: "test", 1: "val"}.get(bucket, "train")
+        bucketed = {0: "test", 1: "val"}.get(bucket, "train")
+        assert poem.split == bucketed or (poem.split == "copy" and bucketed != "train")
     shares = Counter(p.split for p in tang.poems)
     total = sum(shares.values())
     assert 0.88 < shares["train"] / total < 0.92
@@ -152,6 +153,32 @@ def test_vocabulary_comes_from_train_split_only(tang):
     assert vocab.decode(ids) == train[0].text
     assert vocab.encode(next(iter(only_held_out))) == [UNK]
     assert Vocab.from_dict(vocab.to_dict()).itos == vocab.itos
+
+
+def test_a_held_out_poem_that_is_a_train_poem_word_for_word_is_a_copy_in_neither():
+    """64 regulated test poems were train poems filed under another id (an auditor's recount)."""
+    from tangstudio.engine.corpus.poem import Poem
+    from tangstudio.engine.corpus.splits import set_copies_apart
+
+    made = [
+        Poem("1", "", "", "山月照江流。", "free", "train"),
+        Poem("2", "", "", "山月照江流。", "free", "val"),
+        Poem("3", "", "", "山月照江流。", "free", "test"),
+        Poem("4", "", "", "春风入户来。", "free", "test"),
+        Poem("5", "", "", "□风吹叶落。", "free", "train", lost=True),
+        Poem("6", "", "", "□风吹叶落。", "free", "val"),
+        Poem("7", "", "", "山月照江流。", "free", "train"),
+    ]
+    splits = [p.split for p in set_copies_apart(made)]
+    assert splits == ["train", "copy", "copy", "test", "train", "val", "train"]
+
+
+def test_no_val_or_test_poem_of_the_bundled_corpus_is_a_train_poem(tang):
+    trained = {p.text for p in tang.poems if p.split == "train" and not p.lost}
+    assert not [p.id for p in tang.poems if p.split in ("val", "test") and p.text in trained]
+    copies = [p for p in tang.poems if p.split == "copy"]
+    assert copies and all(p.text in trained for p in copies)
+    assert tang.cleaning["copies_kept_out"] == len(copies)
 
 
 def test_split_of_is_stable():

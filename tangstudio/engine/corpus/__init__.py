@@ -17,7 +17,7 @@ from tangstudio.engine.corpus.forms import classify, forms_label, parse_forms
 from tangstudio.engine.corpus.poem import Poem
 from tangstudio.engine.corpus.script import check_script, convert_many
 from tangstudio.engine.corpus.source import BUNDLED, available_corpora, corpus_path, read_raw
-from tangstudio.engine.corpus.splits import split_of
+from tangstudio.engine.corpus.splits import set_copies_apart, split_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -120,4 +120,6 @@ def build_corpus(name: str, script: str) -> Corpus:
                 poem_id, title, author, cleaned.text, classify(cleaned.text), split_of(poem_id), cleaned.lost
             )
         )
+    poems = set_copies_apart(poems)
+    counts["copies_kept_out"] = sum(p.split == "copy" for p in poems)
     return Corpus(name, script, raw.source, raw.fingerprint, len(raw.rows), poems, dict(counts))

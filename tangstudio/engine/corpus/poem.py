@@ -20,7 +20,7 @@ class Poem:
     author: str
     text: str  # cleaned body, e.g. "床前明月光，疑是地上霜。举头望明月，低头思故乡。"
     form: str  # a name of engine.forms: wujue | qijue | wulv | qilv | free
-    split: str  # train | val | test
+    split: str  # train | val | test | copy (a val or test poem that is a train poem word for word)
     lost: bool = False  # contains □ (characters lost in transmission)
 
     @property

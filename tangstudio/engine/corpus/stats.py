@@ -9,6 +9,7 @@ from typing import TypedDict
 from tangstudio.engine.corpus import Corpus, forms_label, parse_forms
 from tangstudio.engine.corpus.authors import by_author
 from tangstudio.engine.corpus.poem import CLAUSE_END, clause_lengths
+from tangstudio.engine.corpus.splits import SPLITS
 from tangstudio.engine.corpus.vocab import Vocab
 from tangstudio.engine.forms import NAMES
 from tangstudio.engine.hanzi import is_han
@@ -73,7 +74,7 @@ def corpus_stats(
         "vocab_size": len(vocab) - vocab.first_char_id,  # not <pad>, the form starts, <title> …
         "coverage": coverage,
         "forms": {form: all_forms.get(form, 0) for form in NAMES},
-        "splits": {s: sum(1 for p in poems if p.split == s) for s in ("train", "val", "test")},
+        "splits": {s: sum(1 for p in poems if p.split == s) for s in SPLITS},
         "line_lengths": {str(k): v for k, v in sorted(line_lengths.items()) if k > 0},
         "top_chars": hanzi.most_common(20),
         "top_authors": Counter(p.author for p in poems if p.author.strip()).most_common(20),  # not ""
@@ -86,5 +87,6 @@ def corpus_stats(
             "stray_characters": corpus.cleaning.get("stray_characters", 0),
             "lost_excluded": 0 if include_lost else sum(1 for p in corpus.poems if p.lost),
             "empty_dropped": corpus.cleaning.get("empty_dropped", 0),
+            "copies_kept_out": corpus.cleaning.get("copies_kept_out", 0),
         },
     }
