@@ -194,6 +194,19 @@ def test_errors_are_one_line_exit_2_and_overwrite_nothing(tiny_corpus, home, tmp
         ),
         (["train", "--headless", "--min-lr-ratio", "1.5", "--run", "m"], "--min-lr-ratio must be in [0, 1]"),
         (["train", "--headless", "--warmup", "-5", "--run", "u"], "--warmup must be 0 or positive"),
+        # a typo, not a plan: --samples 99999999999999999999 took the machine's memory (a fuzzing review)
+        (
+            ["train", "--headless", "--samples", "99999999999999999999", "--run", "s"],
+            "--samples must be at most 100",
+        ),
+        (
+            ["train", "--headless", "--batch-size", "100000", "--run", "s"],
+            "--batch-size must be at most 8,192",
+        ),
+        (
+            ["train", "--headless", "--weight-decay", "1e20", "--run", "s"],
+            "--weight-decay must be at most 10",
+        ),
         (["train", "--headless", "--forget-bias", "20", "--run", "f"], "--forget-bias must be between"),
         # An engineer's review: "," named no form and trained on every poem.
         (["train", "--headless", "--forms", ",", "--run", "v"], "--forms ',' names no form"),

@@ -52,6 +52,10 @@ MAX_BUDGET: dict[str, int] = {"steps": 1_000_000_000, "epochs": 1_000_000, "minu
 EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its --seed
 
 
+# What no run on this project's machines (or a GPU's) needs more of: a larger value is a typo.
+UPPER_BOUNDS: dict[str, float] = {"samples": 100, "batch_size": 8192, "lr": 10.0, "weight_decay": 10.0}
+
+
 @dataclass
 class TrainConfig:
     arch: str = "lstm"
@@ -157,6 +161,13 @@ class TrainConfig:
             raise TangError(f"--dropout must be in [0, 1) (got {self.dropout})")
         if self.eval_every < 0:
             raise TangError(f"--eval-every must be 0 (from the budget) or positive (got {self.eval_every})")
+        # Upper bounds where a typo is not a plan but a machine's memory: --samples 99999999999999999999
+        # was accepted and took a shared box down (the kernel's OOM killer; a fuzzing review).
+        for name, top in UPPER_BOUNDS.items():
+            if getattr(self, name) > top:
+                raise TangError(
+                    f"--{name.replace('_', '-')} must be at most {top:,g} (got {getattr(self, name):,g})"
+                )
         if self.samples < 0:
             raise TangError(f"--samples must be 0 or positive (got {self.samples})")
         if not 0 < self.checkpoint_every < 1e6:
