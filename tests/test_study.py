@@ -204,7 +204,8 @@ def test_bad_input_is_one_line_exit_2_and_trains_nothing(tiny_corpus, home, tmp_
         (["--steps", "2", "--plot", str(tmp_path / "missing" / "c.png")], "does not exist"),
         (["--steps", "2", "--plot", str(tmp_path / "c.svg")], "ending in .png"),
         (["--steps", "2", "--target-loss", "-1"], "--target-loss must be a positive"),
-        (["--steps", "2", "--threads", "0"], "--threads must be positive"),
+        (["--steps", "2", "--threads", "0"], "--threads must be between 1 and 256"),
+        (["--steps", "2", "--threads", "100000"], "--threads must be between 1 and 256"),  # it segfaulted
         (["--show", "ghost"], "no study named 'ghost'"),
         (["--steps", "2", "--positions"], "--positions reads a saved study"),
         (["--steps", "2", "--markdown"], "--markdown reads a saved study"),
