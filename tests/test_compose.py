@@ -673,6 +673,8 @@ def test_a_rhyme_group_out_of_place_is_refused():
     assert ComposeSettings(form="wujue", rhyme_group="下平七陽韻").rhyme_group == "七阳"  # 韵 said too
     with pytest.raises(TangError, match="one of: 一東 二冬"):  # the groups in the script asked in
         ComposeSettings(form="wujue", rhyme_group="七樣")
+    with pytest.raises(TangError, match=r"^the rhyme group is not valid UTF-8 text$"):  # was a traceback
+        ComposeSettings(form="wujue", rhyme_group="\udcff")
     with pytest.raises(TangError, match="unknown 平 rhyme group '上平一先'"):  # 一先 is 下平
         ComposeSettings(form="wujue", rhyme_group="上平一先")
     with pytest.raises(TangError, match=r"^unknown 平 rhyme group '七样'"):

@@ -235,7 +235,9 @@ def ping_group(asked: str) -> str | None:
     asks before it builds settings, to list the groups beside the poem rather than in a toast."""
     from tangstudio.engine.corpus.script import convert
     from tangstudio.engine.prosody import PING_GROUPS
+    from tangstudio.engine.typed_text import check_typed
 
+    check_typed(asked, "the rhyme group", 40)  # bytes that are no UTF-8 reached OpenCC: a traceback
     name = convert(asked.strip(), "traditional", "simplified").removesuffix("韵")  # 七阳韵 is 七阳
     half = name[:2] if name[:2] in ("上平", "下平") else ""
     name = name.removeprefix(half)
