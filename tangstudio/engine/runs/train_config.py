@@ -53,7 +53,7 @@ EVAL_SUBSET_SEED = 20240101  # the same val subset for every run, whatever its -
 
 
 # What no run on this project's machines (or a GPU's) needs more of: a larger value is a typo.
-UPPER_BOUNDS: dict[str, float] = {"samples": 100, "batch_size": 8192, "lr": 10.0, "weight_decay": 10.0}
+UPPER_BOUNDS: dict[str, float] = {"samples": 100, "batch_size": 8192, "weight_decay": 10.0}
 
 
 @dataclass
