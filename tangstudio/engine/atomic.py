@@ -249,7 +249,8 @@ def fault_point(point: str) -> None:
     `eio:dirsync:1` fails the first folder fsync with EIO (a dying disk), once;
     `log:any:0` appends each point's name to the file named by TANGSTUDIO_FAULT_LOG, which lets a
     test count the moments a run passes through. Points: write, fsync, dirsync (a folder's fsync),
-    rename, remove, step, cache (the corpus cache's write) and poem (`generate`, between poems).
+    rename, remove, step, cache (the corpus cache's write), poem (`generate`, between poems) and
+    import (`corpus import`, before it takes the import lock).
     Unset, this costs one dictionary lookup.
     """
     spec = os.environ.get(FAULT_ENV)

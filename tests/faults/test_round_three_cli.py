@@ -152,6 +152,32 @@ def test_a_killed_import_leaves_no_staging_folder(lab, tmp_path, tiny_corpus_fil
     assert (corpora / "tiny" / "corpus.json.xz").is_file()  # the corpus the kill interrupted is whole
 
 
+def test_two_imports_of_one_name_at_once_do_not_both_succeed(lab, tmp_path, tiny_corpus_file):
+    """Both passed the name check before either took the import lock: the later replaced the earlier
+    without --force, and each was told it had imported (a fuzzing review). The first is held just
+    before the lock while the second finishes; let go, it finds the name taken."""
+    import os
+    import signal
+
+    from harness import finish, wait_stopped
+
+    home = _home_with_tiny(lab, tmp_path / "h")
+    other = tmp_path / "other.txt"
+    other.write_text(POEM + "\n", encoding="utf-8")
+    args = ("--home", str(home), "corpus", "import")
+    pid, out = lab.start(*args, str(tiny_corpus_file), "--name", "race", fault="pause:import:1")
+    wait_stopped(pid)
+    try:
+        second = lab.cli(*args, str(other), "--name", "race")
+        assert second.code == 0, second.output
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    first = finish(pid, out)
+    assert first.code == 2 and "corpus 'race' already exists; pass --force" in first.output, first.output
+    meta = json.loads((home / "corpora" / "race" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["poems"] == 1  # the second import's, whole
+
+
 # ---- item 12: scoring memory does not grow with the poem times the vocabulary ---------------------
 
 

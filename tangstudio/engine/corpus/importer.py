@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from tangstudio.engine import paths
-from tangstudio.engine.atomic import exclusive, recover_dir, swap_in_dir
+from tangstudio.engine.atomic import exclusive, fault_point, recover_dir, swap_in_dir
 from tangstudio.engine.corpus.clean import Cleaned, clean_body
 from tangstudio.engine.corpus.poem import split_clauses
 from tangstudio.engine.corpus.script import guess_script
@@ -327,9 +327,15 @@ def import_corpus(
     if without_lines_of is not None:
         meta["without_lines_of"] = without_lines_of
         meta["left_out"] = overlapping
+    fault_point("import")  # where a test holds one import while another of the same name finishes
     with exclusive(root.parent / IMPORT_LOCK) as held:  # one import at a time: its leftovers are known dead
         if held:
             clear_staging(root)
+        # Asked again under the lock: two imports of one name at once both passed the check above,
+        # and the later replaced the earlier without --force, each told it had imported (a fuzzing review).
+        check_name(name, force)
+        if before_replacing is not None and (target / CORPUS_FILE).exists():
+            before_replacing(name)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=root))
         try:
             os.chmod(staging, 0o755)  # mkdtemp makes 0700; a home is meant to be copied and shared
