@@ -212,3 +212,13 @@ def test_a_traditional_models_poems_carry_their_labels_in_traditional(tiny_corpu
     )
     assert md.returncode == 0, md.stderr
     assert "韻 " in md.stdout and "韵 " not in md.stdout, md.stdout
+
+
+def test_a_narrow_terminal_wraps_words_and_never_cuts_a_number(home: Path) -> None:
+    """At COLUMNS=60 `score` printed every p as "0." and dropped the # column; `runs list` cut a
+    perplexity to "75…" (a fuzzing review): numbers read as data, so the words give way."""
+    shown = tangstudio("score", POEM, home=home, columns=60).stdout
+    rows = [line.split() for line in shown.splitlines() if re.match(r"^\s*\d+\s", line)]
+    assert [row[0] for row in rows] == [str(i) for i in range(1, len(rows) + 1)], shown
+    assert all(re.fullmatch(r"\d\.\d{3}", row[2]) for row in rows), shown
+    assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 60, shown

@@ -40,6 +40,10 @@ def print_table(table: Any, on: Console | None = None) -> None:
     pipe or a log it assumed 80 columns, and a wider table came out with its numbers cut (124,1…),
     so there it is printed at its natural width instead."""
     out = on or console
+    # too narrow, a cell wraps: Rich's "…" cut 0.754 to "0…", which reads as data
+    for column in table.columns:
+        if column.overflow == "ellipsis":
+            column.overflow = "fold"
     if out.is_terminal or os.environ.get("COLUMNS"):
         out.print(table)
         return

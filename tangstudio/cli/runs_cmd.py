@@ -94,7 +94,8 @@ def _runs_table(title: str, runs: list, lab: bool, width: int | None = None):
     table.add_column("name", overflow="fold", width=name_width, header_style="bold")
     for column in headers[1:]:
         right = column in ("params", "steps", "val acc", measure_header)
-        table.add_column(column, justify="right" if right else "left", no_wrap=True, header_style="bold")
+        # words wrap where the terminal is too narrow, numbers never: at 40 columns a perplexity read "75…"
+        table.add_column(column, justify="right" if right else "left", no_wrap=right, header_style="bold")
     for row in rows:
         table.add_row(*(escape(text) for text in row))
     return table
