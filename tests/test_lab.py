@@ -743,3 +743,19 @@ def test_memory_show_gives_the_gradient_charts_figures_a_row_a_series(home):
     assert heads == [["series", "T−t=10", "T−t=25", "T−t=50", "T−t=59"]] * 2, text
     gru = [line.split() for line in text.splitlines() if line.split()[:1] == ["gru"]]
     assert gru[1][1:] == [f"{math.exp(-0.45 * d):.1e}" for d in (10, 25, 50, 59)], gru  # [0]: recall
+
+
+def test_memory_show_of_a_fifo_or_a_folder_is_one_line(home, tmp_path):
+    """`lab memory show fifo.json` waited forever on the fifo; a folder gave "[Errno 21]" (a fuzzing review)."""
+    import os
+
+    from tangstudio.engine.errors import TangError
+    from tangstudio.engine.lab.memory import load_results
+
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    for path in (fifo, folder):
+        with pytest.raises(TangError, match=r"is not a file; a memory study is a \.json file"):
+            load_results(str(path))

@@ -301,6 +301,8 @@ def save_results(study: dict[str, Any], name: str = "memory") -> Path:
 def load_results(name_or_path: str | Path = "memory") -> dict[str, Any]:
     text = str(name_or_path)
     path = Path(text).expanduser() if text.endswith(".json") or "/" in text else results_path(text)
+    if path.exists() and not path.is_file():  # a fifo was read forever, a folder said "[Errno 21]"
+        raise TangError(f"{path} is not a file; a memory study is a .json file")
     try:
         study = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
