@@ -222,3 +222,19 @@ def test_a_narrow_terminal_wraps_words_and_never_cuts_a_number(home: Path) -> No
     assert [row[0] for row in rows] == [str(i) for i in range(1, len(rows) + 1)], shown
     assert all(re.fullmatch(r"\d\.\d{3}", row[2]) for row in rows), shown
     assert "…" not in shown and max(len(line) for line in shown.splitlines()) <= 60, shown
+
+
+def test_a_terminal_that_cannot_show_chinese_gets_one_line(home: Path) -> None:
+    """PYTHONIOENCODING=ascii printed a traceback from every command that writes verse (a fuzzing review)."""
+    env = {**os.environ, "TANGSTUDIO_HOME": str(home), "PYTHONIOENCODING": "ascii", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tangstudio", "check", POEM],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (
+        "error: cannot write Chinese text in the ascii encoding; use a UTF-8 locale or PYTHONIOENCODING=utf-8"
+    )

@@ -69,6 +69,11 @@ def main() -> None:
     except OutputGone as exc:  # `tangstudio generate | head -1`: the reader left, nothing to report
         silence(sys.stdout)  # the interpreter's last flush would fail again
         sys.exit(exc.code)
+    except UnicodeEncodeError as exc:  # PYTHONIOENCODING=ascii: every line of verse (a fuzzing review)
+        say(
+            f"cannot write Chinese text in the {exc.encoding} encoding; use a UTF-8 locale or PYTHONIOENCODING=utf-8"
+        )
+        sys.exit(2)
     except OSError as exc:
         if output_gone(exc):  # the same, where Typer did not see it (its own help, say)
             silence(sys.stdout)
