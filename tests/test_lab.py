@@ -759,3 +759,17 @@ def test_memory_show_of_a_fifo_or_a_folder_is_one_line(home, tmp_path):
     for path in (fifo, folder):
         with pytest.raises(TangError, match=r"is not a file; a memory study is a \.json file"):
             load_results(str(path))
+
+
+def test_a_memory_study_saved_meanwhile_is_not_overwritten(home):
+    """Two `lab memory run --name m1` at once both passed the name check at their start and the later
+    overwrote the earlier (a fuzzing review): the later now takes the next free name."""
+    import json
+
+    from tangstudio.engine.lab.memory import save_results
+
+    first = save_results({"kind": "lab-memory", "which": 1}, "m1", replace=False)
+    second = save_results({"kind": "lab-memory", "which": 2}, "m1", replace=False)
+    assert (first.stem, second.stem) == ("m1", "m1-2")
+    assert json.loads(first.read_text())["which"] == 1 and json.loads(second.read_text())["which"] == 2
+    assert save_results({"kind": "lab-memory", "which": 3}, "m1").stem == "m1"  # --replace: over it

@@ -449,7 +449,7 @@ def memory_run(
     except StudyInterrupted as stopped:  # Ctrl+C: the runs that finished are kept, not thrown away
         done = len(stopped.study["runs"])
         if done:
-            path = save_results(stopped.study, name)
+            path = save_results(stopped.study, name, replace=replace)
             print(
                 f"stopped after {done} run{'s' if done > 1 else ''}; saved them to {path} (marked interrupted)",
                 file=sys.stderr,
@@ -457,7 +457,11 @@ def memory_run(
         else:
             print("stopped before the first run finished; nothing to save", file=sys.stderr)
         raise typer.Exit(130) from None
-    path = save_results(study, name)
+    path = save_results(study, name, replace=replace)
+    if path != saved:  # another study of this name was saved while this one trained
+        print(
+            f"a study named {name!r} was saved while this one ran; this one is {path.stem}", file=sys.stderr
+        )
     print(f"saved {path}")
     _show_memory(study, png)
 

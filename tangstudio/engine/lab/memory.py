@@ -11,6 +11,7 @@ show` and the studio's Lab pane read without torch.
 from __future__ import annotations
 
 import json
+import os
 import stat
 import statistics
 import time
@@ -291,9 +292,21 @@ def _train_grid(study: dict[str, Any], on_result: Callable[[dict[str, Any]], Non
                     on_result(record)
 
 
-def save_results(study: dict[str, Any], name: str = "memory") -> Path:
+def save_results(study: dict[str, Any], name: str = "memory", replace: bool = True) -> Path:
+    """Where the study was saved. `replace=False`: never over a study saved meanwhile (two `lab memory
+    run --name m1` at once both passed the check at their start, and the later overwrote the
+    earlier: a fuzzing review); minutes of training are not thrown away either, so the study takes
+    the next free name (m1-2.json) and the caller says so."""
     path = results_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while not replace:
+        try:  # reserved by its creation: of two processes, one gets each name
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            break
+        except FileExistsError:
+            n += 1
+            path = results_path(f"{name}-{n}")
     write_text_atomic(path, json.dumps(study, indent=1))
     return path
 
