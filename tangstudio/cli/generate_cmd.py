@@ -363,7 +363,7 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
     from tangstudio.engine.corpus.forms import form_name
     from tangstudio.engine.corpus.poem import split_clauses
     from tangstudio.engine.corpus.script import convert
-    from tangstudio.engine.hanzi import LINE_MARKS
+    from tangstudio.engine.hanzi import LINE_MARKS, is_han
     from tangstudio.engine.prosody.checker import fault_name
 
     for note in notes:  # about the settings, not the poems: a pipe gets only the poems (README)
@@ -391,7 +391,11 @@ def show_poems(results, notes: list[str], show_probs: bool) -> None:
             head.append(f"  critic {r.critic['critic']:.2f}/5 (best of {of_k(r.drafts)})", style="magenta")
         console.print(head)
         if r.longest_shared is not None:  # its own line: beside the checks it wrapped at 80 columns
-            span = f"{r.longest_shared} ({len(r.longest_shared)} characters)" if r.longest_shared else "—"
+            # its Chinese characters counted, not its mark: "花向日开。 (5 characters)" read as a whole line
+            han = sum(map(is_han, r.longest_shared or ""))
+            span = (
+                f"{r.longest_shared} ({han} character{'s' if han != 1 else ''})" if r.longest_shared else "—"
+            )
             console.print(Text(f"  longest span also in the corpus: {span}", style="dim"))
         if r.title or any(r.plan):
             title, outline = (convert(label, "simplified", script) for label in ("题", "纲"))  # 題, 綱
