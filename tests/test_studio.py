@@ -209,6 +209,15 @@ async def test_corpus_pane_reports_an_unknown_corpus_without_crashing(home: Path
 # Model -----------------------------------------------------------------------------------------
 
 
+def fill_model_form(pane, corpus: str, **fields: str) -> None:
+    """The Model pane's corpus and the given fields (init_from is the "start from" field)."""
+    from textual.widgets import Input, Select
+
+    pane.query_one("#hp-corpus", Select).value = corpus
+    for name, value in fields.items():
+        pane.query_one(f"#hp-{name.replace('_', '-')}", Input).value = value
+
+
 @pytest.fixture
 def started(monkeypatch) -> list[dict]:
     """The options each run the studio would start (TrainPane.start_run), none started for real."""
@@ -233,17 +242,14 @@ async def test_model_pane_start_from_counts_the_source_and_refuses_an_unknown_on
 ) -> None:
     """ "start from default" made the count fail ('script') and trained at 2×512 while the form
     said otherwise; an unknown source was left to a training process to fail."""
-    from textual.widgets import Input, Select
+    from textual.widgets import Input
 
     from tangstudio.engine.models import ModelConfig, count_parameters
 
     app = studio(pane="model")
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#model-pane")
-        pane.query_one("#hp-corpus", Select).value = tiny_corpus
-        pane.query_one("#hp-hidden", Input).value = "12"
-        pane.query_one("#hp-layers", Input).value = "2"
-        pane.query_one("#hp-init-from", Input).value = str(seeded_model_run)
+        fill_model_form(pane, tiny_corpus, hidden="12", layers="2", init_from=str(seeded_model_run))
         await pilot.pause(0.5)
         await wait_until(pilot, lambda: pane.source_note != "" and pane.params is not None)
         footer = shown_text(pane.query_one("#model-cost"))
@@ -270,7 +276,7 @@ async def test_model_pane_start_from_counts_the_source_and_refuses_an_unknown_on
 async def test_model_pane_counts_parameters_validates_and_starts_training(
     tiny_corpus: str, started: list[dict]
 ) -> None:
-    from textual.widgets import Input, OptionList, Select
+    from textual.widgets import Input, OptionList
 
     from tangstudio.engine.corpus import load_corpus
     from tangstudio.engine.corpus.vocab import Vocab
@@ -279,9 +285,7 @@ async def test_model_pane_counts_parameters_validates_and_starts_training(
     app = studio(pane="model")
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#model-pane")
-        pane.query_one("#hp-corpus", Select).value = tiny_corpus
-        pane.query_one("#hp-embed", Input).value = "8"
-        pane.query_one("#hp-hidden", Input).value = "12"
+        fill_model_form(pane, tiny_corpus, embed="8", hidden="12")
         pane.query_one("#arch-list", OptionList).highlighted = 2  # gru
         await pilot.pause(0.5)
         await settle(pilot)
@@ -885,7 +889,7 @@ async def test_a_slow_count_finishing_late_does_not_replace_the_count_of_the_mod
     form has not changed since it was asked."""
     import threading
 
-    from textual.widgets import Input, OptionList, Select
+    from textual.widgets import OptionList
 
     from tangstudio.engine.models import ModelConfig
     from tangstudio.engine.models.shapes import parameter_count
@@ -902,9 +906,7 @@ async def test_a_slow_count_finishing_late_does_not_replace_the_count_of_the_mod
     app = studio(pane="model")
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one("#model-pane")
-        pane.query_one("#hp-corpus", Select).value = tiny_corpus
-        pane.query_one("#hp-embed", Input).value = "8"
-        pane.query_one("#hp-hidden", Input).value = "12"
+        fill_model_form(pane, tiny_corpus, embed="8", hidden="12")
         archs = pane.query_one("#arch-list", OptionList)
         archs.highlighted = 3  # bilstm: its count waits in slow_build
         await pilot.pause(0.6)
