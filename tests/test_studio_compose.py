@@ -562,3 +562,23 @@ async def test_a_model_that_loads_late_does_not_replace_the_one_chosen_after_it(
         await settle(pilot)
         assert not pane.filling and pane.model_target.endswith("tiny-gru"), pane.model_target
         assert str(select.value).endswith("tiny-gru")
+
+
+@sync
+async def test_a_traditional_model_names_its_form_in_traditional(tiny_corpus: str, home: Path) -> None:
+    """A scholar's traditional model showed 七绝 beside the form list (its verdicts under the poem:
+    test_inner_tones.py)."""
+    from textual.widgets import Label
+
+    from tangstudio.engine.training import TrainConfig, train
+
+    tiny = {"embed": 8, "hidden": 16, "layers": 1, "batch_size": 8, "samples": 0, "warmup": 1}
+    train(TrainConfig(corpus=tiny_corpus, script="traditional", arch="gru", steps=1, run="trad", **tiny))
+    app = studio(pane="compose", run="trad")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        assert pane.script == "traditional"
+        assert str(pane.query_one("#cp-form-name", Label).render()) == "七絕"
+        pane.query_one("#cp-form").value = "wujue"
+        await pilot.pause()
+        assert str(pane.query_one("#cp-form-name", Label).render()) == "五絕"

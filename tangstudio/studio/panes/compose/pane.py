@@ -237,6 +237,8 @@ class ComposePane(PoemReadout, Pane):
             return
         self.loading = False
         self.loaded, self.novelty, self.model_target = loaded, novelty, target
+        self.bar.script = self.script
+        self.bar.show_form()
         self.action_new()
 
     # Composing -------------------------------------------------------------------------------
@@ -347,6 +349,7 @@ class ComposePane(PoemReadout, Pane):
         self.previous = Kept(current, self._session_target) if current is not None else None
         self.session, self.loaded, self.novelty = kept.session, kept.loaded, kept.novelty
         self.model_target = self._session_target = kept.target
+        self.bar.script = self.script
         self.bar.show_shape(kept.session.settings)  # its form, 题, 纲 and the rest, not the replacing poem's
         self.plan_desk.show()
         self.bar.select_model(kept.target)

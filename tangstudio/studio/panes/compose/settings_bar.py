@@ -108,6 +108,7 @@ class SettingsBar(Vertical):
         # they typed, not with those (a cleared theme's 秋 and 月 stayed in every later poem's plan).
         self._shown_plan = ""
         self._asked_plan = ""
+        self.script = "simplified"  # the loaded model's: the form's name beside the list is in it (七絕)
 
     def compose(self) -> ComposeResult:
         models = list_models()
@@ -229,7 +230,11 @@ class SettingsBar(Vertical):
         if form is not None:
             with self.prevent(Select.Changed):
                 self.query_one("#cp-form", Select).value = form if form in FORM_NAMES else DEFAULTS.form
-        self.query_one("#cp-form-name", Label).update(FORM_NAMES.get(self.form, ""))
+        from tangstudio.engine.corpus.script import convert
+
+        self.query_one("#cp-form-name", Label).update(
+            convert(FORM_NAMES.get(self.form, ""), "simplified", self.script)
+        )
         if self.form != self._plan_form:  # a plan is a keyword per line of one form: not another's
             self._plan_form = self.form
             self.clear_plan()
