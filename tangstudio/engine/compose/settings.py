@@ -204,10 +204,12 @@ def in_model_script(settings: ComposeSettings, vocab: Any) -> tuple[ComposeSetti
 
     from tangstudio.engine.corpus.script import in_vocab_script
 
-    changed = {name: in_vocab_script(getattr(settings, name), vocab) for name in TYPED_FIELDS}
-    changed = {name: text for name, text in changed.items() if text != getattr(settings, name)}
-    plan = [in_vocab_script(keyword, vocab) for keyword in settings.plan]
+    converted = {name: in_vocab_script(getattr(settings, name), vocab) for name in TYPED_FIELDS}
+    changed: dict[str, Any] = {
+        name: text for name, text in converted.items() if text != getattr(settings, name)
+    }
     said = [f"{TYPED_FIELDS[name]} {text}" for name, text in changed.items()]
+    plan = [in_vocab_script(keyword, vocab) for keyword in settings.plan]
     if plan != settings.plan:
         changed["plan"] = plan
         said.append(f"the plan {','.join(plan)}")

@@ -44,12 +44,6 @@ def _tang_sources() -> dict[str, str]:
     return {row[0]: row[1] for row in _rows("tang_sources.tsv")}
 
 
-@lru_cache(maxsize=1)
-def known_characters() -> frozenset[str]:
-    """Every character the tables read, in either script: what verse decoded right is made of."""
-    return frozenset(_traditional()) | frozenset(_tang_sources()) | frozenset(_s2t())
-
-
 def s2t_candidates(char: str) -> str:
     """Every traditional character OpenCC lists for a simplified one (itself when it lists none)."""
     return _s2t().get(char, char)
