@@ -88,6 +88,9 @@ def test_a_stored_budget_past_the_bound_still_reads() -> None:
 
     stored = TrainConfig(run="old", steps=5_000_000_000).to_dict()
     assert stored_config(stored).steps == 5_000_000_000
+    # so do the bounds of memory added since (a run trained at batch 16,384 on a GPU still resumes)
+    wide = {**stored, "batch_size": 16_384, "samples": 200, "weight_decay": 20.0}
+    assert stored_config(wide).batch_size == 16_384
 
 
 # `default` is the shipped model, never a new run ---------------------------------------------------

@@ -198,3 +198,15 @@ def test_random_json_never_escape_as_other_errors(tmp_path, value, fmt):
     path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
     with contextlib.suppress(TangError):
         import_corpus(path, "fuzz", fmt, force=True)
+
+
+def test_a_lost_poem_left_out_for_its_shared_line_is_not_taken_from_the_usable_ones(tmp_path, home):
+    """`usable -= overlapping` also took away the lost poems left out: two lost overlapping poems and
+    one clean one read "-1 usable", and one of each refused the import as if every poem overlapped."""
+    tang = load_corpus("tang", "simplified")
+    val = next(p for p in tang.poems if p.split == "val" and p.form == "wujue" and not p.lost)
+    line = val.text.split("，")[0]
+    path = tmp_path / "mine.txt"
+    path.write_text(f"{line}，秋□满故山。\n孤鹤下寒汀，残阳照野亭。\n", encoding="utf-8")
+    result = import_corpus(path, "mine", without_lines_of="tang")
+    assert (result["poems"], result["usable"], result["lost"], result["overlapping"]) == (1, 1, 0, 1)

@@ -164,7 +164,7 @@ class TrainConfig:
         # Upper bounds where a typo is not a plan but a machine's memory: --samples 99999999999999999999
         # was accepted and took a shared box down (the kernel's OOM killer; a fuzzing review).
         for name, top in UPPER_BOUNDS.items():
-            if getattr(self, name) > top:
+            if not stored and getattr(self, name) > top:  # a run trained before them still resumes
                 raise TangError(
                     f"--{name.replace('_', '-')} must be at most {top:,g} (got {getattr(self, name):,g})"
                 )
