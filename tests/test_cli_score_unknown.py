@@ -193,3 +193,22 @@ def test_a_poem_in_the_other_script_is_read_in_the_models_and_said(poem_and_typo
     assert made.returncode == 0, made.stderr
     assert opening in "".join(made.stdout.split()), made.stdout
     assert f"theprefix{opening}" in "".join(made.stderr.split()), made.stderr
+
+
+def test_a_conversion_is_made_where_it_mends_some_characters_not_only_all(
+    trained_runs: Path, tiny_corpus: str
+) -> None:
+    """A poem on two lines, "風,秋", or one rare character beside the rest stayed unconverted when
+    every character had to be known after it (a review of the diff)."""
+    from tangstudio.engine.compose.model_ref import load_for_composing
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.script import convert, in_vocab_script
+
+    vocab = load_for_composing(str(trained_runs / "tiny-gru")).vocab
+    poem = next(p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train"))
+    typed = convert(poem, "simplified", "traditional")
+    assert typed != poem
+    assert in_vocab_script(typed.replace("，", "，\n", 1), vocab) == poem.replace("，", "，\n", 1)
+    assert in_vocab_script(typed[:-1] + TYPO + "。", vocab) == poem[:-1] + TYPO + "。"  # 龘 stays unknown
+    assert in_vocab_script(TYPO * 3, vocab) == TYPO * 3  # nothing mended: left for the refusal
+    assert in_vocab_script(poem, vocab) == poem

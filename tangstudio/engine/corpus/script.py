@@ -39,12 +39,21 @@ def refuse_unknown(text: str, vocab: Any, what: str) -> None:
 
 
 def in_vocab_script(text: str, vocab: Any) -> str:
-    """`text` in the vocabulary's script when it is all there only so (風 typed to a simplified
-    model: 风); otherwise as it is, for the caller to refuse with `refuse_unknown`'s hint."""
-    if not text or not vocab.unknown_chars(text):
+    """`text` in the vocabulary's script where that mends it (風 typed to a simplified model: 风):
+    converted when the other script's spelling leaves fewer of its Chinese characters unknown and
+    adds none (a poem on two lines, "風,秋" or a rare 龘 beside it stayed unconverted when every
+    character had to be known); otherwise as it is, for the caller to refuse with `refuse_unknown`'s hint."""
+    from tangstudio.engine.hanzi import is_han
+
+    def unknown(t: str) -> set[str]:
+        return {c for c in vocab.unknown_chars(t) if is_han(c)}
+
+    missing = unknown(text) if text else set()
+    if not missing:
         return text
     converted = convert(text, next(s for s in SCRIPTS if s != vocab.script), vocab.script)
-    return converted if converted != text and not vocab.unknown_chars(converted) else text
+    still = unknown(converted)
+    return converted if len(still) < len(missing) and still <= missing else text
 
 
 def script_hint(text: str, vocab: Any) -> str:
