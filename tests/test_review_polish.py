@@ -404,3 +404,22 @@ def test_the_gate_colour_ramp_is_continuous_through_a_half() -> None:
     assert max(jumps) <= 2, max(jumps)  # no step of 0.001 moves a channel by more than 2 of 255
     assert rgb(0.0) == (68, 1, 84) and rgb(0.5) == (33, 145, 140) and rgb(1.0) == (253, 231, 37)
     assert rgb(-1) == rgb(0.0) and rgb(2) == rgb(1.0)
+
+
+def test_a_model_without_plans_gives_the_untitled_keys_and_one_untitled_row(tiny_corpus, home):
+    """`eval --json` of a model trained without plans had no loss_untitled / bits_per_char_untitled,
+    and its table printed the untitled perplexity twice (an evaluator's review)."""
+    from tangstudio.cli.eval_cmd import _measures
+    from tangstudio.engine.training import TrainConfig, train
+    from tangstudio.engine.training.evaluate import evaluate_checkpoint
+
+    tiny = {"embed": 8, "hidden": 16, "layers": 1, "batch_size": 8, "samples": 0, "warmup": 1}
+    train(TrainConfig(corpus=tiny_corpus, arch="gru", steps=1, run="noplan", plan=False, **tiny))
+    scored = evaluate_checkpoint("noplan", split="val")
+    assert scored["ppl_condition"] == "untitled"
+    assert (
+        scored["loss_untitled"] == scored["loss"]
+        and scored["bits_per_char_untitled"] == scored["bits_per_char"]
+    )
+    labels = [label for label, _ in _measures(scored)]
+    assert sum("untitled" in label for label in labels) == 1, labels

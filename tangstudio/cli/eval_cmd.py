@@ -133,7 +133,11 @@ def _measures(result: dict) -> list[tuple[str, str]]:
             ("loss (nats/char)", f"{result['loss']:.4f}"),
             ("bits/char", f"{result['bits_per_char']:.4f}"),
             (_headline(result), f"{result['ppl']:.2f}"),
-            *[(CONDITION_LABELS[key], f"{result[key]:.2f}") for key in CONDITION_LABELS if key in result],
+            *[
+                (CONDITION_LABELS[key], f"{result[key]:.2f}")
+                for key in CONDITION_LABELS
+                if key in result and key != f"ppl_{result.get('ppl_condition')}"  # the headline, not twice
+            ],
         ]
     untitled = result.get("loss_untitled", math.log(result["ppl_untitled"]))  # an older figures file
     return [

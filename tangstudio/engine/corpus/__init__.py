@@ -120,6 +120,10 @@ def build_corpus(name: str, script: str) -> Corpus:
                 poem_id, title, author, cleaned.text, classify(cleaned.text), split_of(poem_id), cleaned.lost
             )
         )
-    poems = set_copies_apart(poems)
-    counts["copies_kept_out"] = sum(p.split == "copy" for p in poems)
+    keys = (
+        [p.text for p in poems]
+        if script == "simplified"
+        else convert_many([p.text for p in poems], script, "simplified")
+    )
+    poems = set_copies_apart(poems, keys)
     return Corpus(name, script, raw.source, raw.fingerprint, len(raw.rows), poems, dict(counts))

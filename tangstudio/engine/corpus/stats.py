@@ -87,6 +87,5 @@ def corpus_stats(
             "stray_characters": corpus.cleaning.get("stray_characters", 0),
             "lost_excluded": 0 if include_lost else sum(1 for p in corpus.poems if p.lost),
             "empty_dropped": corpus.cleaning.get("empty_dropped", 0),
-            "copies_kept_out": corpus.cleaning.get("copies_kept_out", 0),
         },
     }

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tangstudio.engine.corpus import Poem, load_corpus
+from tangstudio.engine.corpus import Corpus, Poem, load_corpus
+from tangstudio.engine.corpus.authors import by_author
 from tangstudio.engine.corpus.keywords import KeywordModel, train_keyword_model
 from tangstudio.engine.corpus.selection import select_poems
 from tangstudio.engine.corpus.vocab import Vocab
@@ -69,6 +70,18 @@ def eval_subset(poems: list[Poem], limit: int, seed: int) -> list[Poem]:
     return [poems[i] for i in sorted(order.tolist())]
 
 
+def val_sample(data: Corpus, forms: str, author: str | None, limit: int) -> list[Poem]:
+    """The val poems the evaluations during training read: `eval_subset` of the val bucket as it was
+    before copies were set apart, the copies then taken out. Drawn from the val split alone, setting
+    64 copies apart replaced 375 of the 500 poems every run is selected on (an evaluator's review);
+    this way only the copies leave the sample."""
+    from tangstudio.engine.corpus.splits import split_of
+    from tangstudio.engine.training.config import EVAL_SUBSET_SEED
+
+    bucket = by_author([p for p in data.select(forms) if split_of(p.id) == "val"], author, data.poems)
+    return [p for p in eval_subset(bucket, limit, EVAL_SUBSET_SEED) if p.split == "val"]
+
+
 def load_training_data(
     corpus: str,
     script: str,
@@ -102,9 +115,8 @@ def load_training_data(
     kept = [seq for seq, fit in zip(encoded, fits) if fit]
     if not kept:
         raise TangError(f"every train poem is longer than max_len={max_len}")
-    from tangstudio.engine.training.config import EVAL_SUBSET_SEED
-
-    val_poems = eval_subset(val_poems, eval_poems, EVAL_SUBSET_SEED)
+    if eval_poems and len(val_poems) > eval_poems:
+        val_poems = val_sample(data, forms, author, eval_poems)
     return TrainingData(
         corpus,
         data.fingerprint,
