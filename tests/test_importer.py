@@ -108,6 +108,9 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     put("gbk.txt", "床前明月光，疑是地上霜。".encode("gbk"), "reads as GB18030")
     # Big5 decodes as GB18030 too, into nonsense: the hint sent a scholar to the wrong iconv
     put("big5.txt", "國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。".encode("big5"), "reads as BIG5")
+    song = json.dumps(SONG, ensure_ascii=False)  # JSON: its ASCII keys kept the hint from firing
+    put("big5.json", song.encode("big5"), "reads as BIG5")
+    put("gbk.json", song.encode("gb18030"), "reads as GB18030")
     put("malformed.json", b'[{"paragraphs": ["a"]', "malformed JSON")
     # json's own message ends "… character at", for the position it appends: the line ended mid-sentence
     put("control.json", b'{"bad json', r"malformed JSON at line 1, column 2: Unterminated string$")
@@ -131,6 +134,8 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
         "binary.bin",
         "gbk.txt",
         "big5.txt",
+        "big5.json",
+        "gbk.json",
         "malformed.json",
         "control.json",
         "control2.json",

@@ -41,8 +41,8 @@ def print_table(table: Any, on: Console | None = None) -> None:
     so there it is printed at its natural width instead."""
     out = on or console
     # too narrow, a cell wraps: Rich's "…" cut 0.754 to "0…", which reads as data
-    for column in table.columns:
-        if column.overflow == "ellipsis":
+    for column in table.columns:  # a column that may not wrap is cropped either way: it keeps its "…"
+        if column.overflow == "ellipsis" and not column.no_wrap:
             column.overflow = "fold"
     if out.is_terminal or os.environ.get("COLUMNS"):
         out.print(table)

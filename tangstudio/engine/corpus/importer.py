@@ -89,7 +89,7 @@ def _legacy_hint(data: bytes) -> str:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        chars = [c for c in text if not c.isspace()]
+        chars = [c for c in text if ord(c) > 127]  # a JSON file's keys and brackets are ASCII either way
         share = sum("\u4e00" <= c <= "\u9fa5" or c in CLAUSE_END for c in chars) / max(1, len(chars))
         if share > best_share:
             best, best_share = name, share
