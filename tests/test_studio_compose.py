@@ -582,3 +582,78 @@ async def test_a_traditional_model_names_its_form_in_traditional(tiny_corpus: st
         pane.query_one("#cp-form").value = "wujue"
         await pilot.pause()
         assert str(pane.query_one("#cp-form-name", Label).render()) == "五絕"
+
+
+@sync
+async def test_a_model_still_loading_when_u_brings_a_poem_back_is_dropped(
+    trained_runs: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poem under A kept, one under B shown; pick A again and press `u` before it loads: the kept
+    poem came back under A, then A's late load replaced it with a new poem (a review of the diff:
+    the picker showed A, so the guard let it through). The load `u` overtook is dropped."""
+    import threading
+
+    from textual.widgets import Select
+
+    from tangstudio.studio import composing
+
+    copy_run(trained_runs, home, "tiny-gru")
+    copy_run(trained_runs, home, "tiny-bilstm")
+    hold, release = threading.Event(), threading.Event()
+    load = composing.load_model
+
+    def held(target: str):
+        if hold.is_set():
+            release.wait(20)
+        return load(target)
+
+    monkeypatch.setattr(composing, "load_model", held)
+    app = studio(pane="compose", run="tiny-gru")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        await pilot.press("space", "space")
+        written = pane.poem_text()
+        select = pane.query_one("#cp-model", Select)
+        options = {str(value).rsplit("/", 1)[-1]: value for _label, value in select._options}
+        select.value = options["tiny-bilstm"]  # a new poem under B; the first is kept for u
+        assert await wait_for(pilot, lambda: pane.filling), errors(app)
+        hold.set()
+        select.value = options["tiny-gru"]  # A again, held while it loads
+        await pilot.pause(0.3)
+        pane.focus_first()
+        await pilot.press("u")
+        assert pane.poem_text() == written and not pane.filling, errors(app)
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert pane.poem_text() == written, errors(app)
+
+
+@sync
+async def test_u_brings_back_the_fields_as_typed_not_as_the_model_read_them(
+    trained_runs: Path, home: Path
+) -> None:
+    """A bilstm sets a typed 题 aside (it reads none) and keeps it in its row; `u` back to its poem
+    emptied the row, restoring what the model read instead of what was typed (a review of the diff)."""
+    from textual.widgets import Input, Select
+
+    copy_run(trained_runs, home, "tiny-gru")
+    copy_run(trained_runs, home, "tiny-bilstm")
+    app = studio(pane="compose", run="tiny-bilstm")
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await compose_ready(pilot)
+        title = pane.query_one("#cp-title", Input)
+        title.value = "秋夜"
+        title.focus()
+        await pilot.press("enter")  # a new bilstm poem, its title set aside, the row kept
+        await pilot.pause()
+        assert pane.filling and pane.session.settings.title == "" and title.value == "秋夜", errors(app)
+        pane.focus_first()
+        await pilot.press("space")
+        select = pane.query_one("#cp-model", Select)
+        select.value = next(value for _label, value in select._options if str(value).endswith("tiny-gru"))
+        assert await wait_for(pilot, lambda: not pane.filling and pane.session is not None), errors(app)
+        title.value = ""
+        pane.focus_first()
+        await pilot.press("u")
+        assert pane.filling and title.value == "秋夜", (title.value, errors(app))

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from tangstudio.studio.panes.compose.pane import ComposePane
 
 
-def load_in_background(pane: ComposePane, target: str) -> None:
-    """Load `target`; the pane's `loaded_model(...)` or `load_failed(target, message)` runs on the UI thread."""
+def load_in_background(pane: ComposePane, target: str, which: int) -> None:
+    """Load `target`; the pane's `loaded_model(which, ...)` or `load_failed(which, message)` runs on
+    the UI thread, `which` saying which of the pane's loads it answers."""
 
     def load() -> None:
         from tangstudio.engine.errors import TangError
@@ -26,8 +27,8 @@ def load_in_background(pane: ComposePane, target: str) -> None:
         except Exception as exc:
             message = f"could not load {target}: {exc}"
         else:
-            pane.app.call_from_thread(pane.loaded_model, target, loaded, novelty)
+            pane.app.call_from_thread(pane.loaded_model, which, target, loaded, novelty)
             return
-        pane.app.call_from_thread(pane.load_failed, target, message)
+        pane.app.call_from_thread(pane.load_failed, which, message)
 
     pane.run_worker(load, thread=True, exclusive=True, group="compose-load")

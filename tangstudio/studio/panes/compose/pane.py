@@ -103,6 +103,7 @@ class ComposePane(PoemReadout, Pane):
         self._session_target: str | None = None  # the model the current poem is written with
         self.seed: int | None = None  # fixed by tests and snapshots; None samples differently each poem
         self.loading = False
+        self._loads = 0  # loads asked: only the last one's model is taken (loaded_model)
         self.player = Player(self, self._play_step, self._play_stopped)  # `p`
         self._footer_wide: bool | None = None
         self.lens = GateLens(self)  # `g` and `#`: the gate view and the pinned unit
@@ -216,24 +217,21 @@ class ComposePane(PoemReadout, Pane):
             self.loaded, self.session = None, None
             return self._show(NO_MODEL)
         self._show("loading the model …")
-        self.loading = True
-        load_in_background(self, target)
+        self.loading, self._loads = True, self._loads + 1
+        load_in_background(self, target, self._loads)
 
-    def _chosen_since(self, target: str) -> bool:
-        """Another model was chosen (or a kept poem brought back with its own) while `target` loaded:
-        its late arrival must not replace what the picker now shows (a thread worker runs on)."""
-        return target != self.bar.model
-
-    def load_failed(self, target: str, message: str) -> None:
-        if self._chosen_since(target):
+    def load_failed(self, load: int, message: str) -> None:
+        if load != self._loads:  # another model chosen, or a kept poem brought back, since: see loaded_model
             return
         self.loading = False
         self.loaded, self.session = None, None
         self.notify(message, title="Compose", severity="error", timeout=10)
         self._show(message)
 
-    def loaded_model(self, target: str, loaded: Any, novelty: Any) -> None:
-        if self._chosen_since(target):
+    def loaded_model(self, load: int, target: str, loaded: Any, novelty: Any) -> None:
+        """`load`: which load this is. A thread worker runs on when replaced: a model that arrived after
+        another was chosen, or after `u` brought back a kept poem, took the pane (a review)."""
+        if load != self._loads:
             return
         self.loading = False
         self.loaded, self.novelty, self.model_target = loaded, novelty, target
@@ -334,7 +332,7 @@ class ComposePane(PoemReadout, Pane):
             return
         assert self.session is not None  # worth_keeping says so
         # The old poem's own model: when a new model has just loaded, self.loaded is already the new one.
-        self.previous = Kept(self.session, self._session_target)
+        self.previous = Kept(self.session, self._session_target, self.begun_with)
         self.notify("the previous poem is kept: u brings it back.", title="Compose")
 
     def action_bring_back(self) -> None:
@@ -344,13 +342,14 @@ class ComposePane(PoemReadout, Pane):
             self.notify("no earlier poem to bring back.", title="Compose")
             return
         self.player.stop()
-        self.loading = False  # a model still loading is dropped when it arrives: the kept poem has its own
+        self.loading, self._loads = False, self._loads + 1  # a model still loading is dropped on arrival
         current = self.session
-        self.previous = Kept(current, self._session_target) if current is not None else None
+        self.previous = Kept(current, self._session_target, self.begun_with) if current is not None else None
         self.session, self.loaded, self.novelty = kept.session, kept.loaded, kept.novelty
         self.model_target = self._session_target = kept.target
         self.bar.script = self.script
-        self.bar.show_shape(kept.session.settings)  # its form, 题, 纲 and the rest, not the replacing poem's
+        if kept.fields is not None:  # its form, 题, 纲 and the rest as typed, not the replacing poem's
+            self.bar.show_fields(kept.fields)
         self.plan_desk.show()
         self.bar.select_model(kept.target)
         self.remember_fields()

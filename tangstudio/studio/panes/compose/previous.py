@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Kept:
-    """A poem put aside, with the model it was written with.
+    """A poem put aside, with the model it was written with and the fields it was begun with.
 
     `target` is that model's folder (what the model picker shows); the loaded model and the
     corpus index are the session's engine's own, so a swap restores all three even when another
@@ -20,6 +20,7 @@ class Kept:
 
     session: Session
     target: str | None
+    fields: tuple[str, ...] | None = None  # the bar as the poem began (bar.shape()): what was typed
 
     @property
     def loaded(self) -> Any:

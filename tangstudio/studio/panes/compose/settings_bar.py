@@ -239,13 +239,15 @@ class SettingsBar(Vertical):
             self._plan_form = self.form
             self.clear_plan()
 
-    def show_shape(self, settings: ComposeSettings) -> None:
-        """Write back the fields a poem was begun with (a poem `u` brings back): its 题, 藏头, 韵 …
-        and the plan it was asked with, so the bar says what that poem is and `n` writes another like it."""
-        self.show_form(settings.form)
-        for name in SHAPE_FIELDS:
-            self.query_one(f"#cp-{name}", Input).value = str(getattr(settings, name))
-        asked = ",".join(settings.plan)
+    def show_fields(self, fields: tuple[str, ...]) -> None:
+        """Write back the fields a poem was begun with, as `shape()` gave them (a poem `u` brings
+        back): its 题, 藏头, 韵 … as typed and the plan it was asked with, so the bar says what that
+        poem is and `n` writes another like it. Not the session's settings: a bilstm's had its 题 and
+        纲 set aside, and a typed 歸鄉 was read as 归乡 (a review of the diff)."""
+        form, *texts, asked = fields
+        self.show_form(form)
+        for name, text in zip(SHAPE_FIELDS, texts):
+            self.query_one(f"#cp-{name}", Input).value = text
         self._asked_plan = self._shown_plan = self.query_one("#cp-plan", Input).value = asked
 
     def show_plan(self, keywords: list[str]) -> None:
