@@ -85,11 +85,20 @@ async def test_title_field_then_a_planned_plan_that_can_be_edited_and_rerolled(
         assert pane.composer.poem_plan.keywords == [after[0], after[1], "月", "山"], errors(app)
         assert len(pane.poem_text()) == 9  # the poem in progress is kept
 
+        from tangstudio.engine.corpus.script import convert
+
+        vocab = pane.loaded.vocab
+        simple = next(c for c in vocab.itos if len(c) == 1 and convert(c, "simplified", "traditional") != c)
+        field.value = f"{after[0]},{after[1]},{convert(simple, 'simplified', 'traditional')},山"
+        field.focus()
+        await pilot.press("enter")  # typed in traditional mid-poem: read in the model's script
+        assert pane.composer.poem_plan.keywords[2] == simple, errors(app)
+
         field.value = "月,山,x,-"
         field.focus()
         await pilot.press("enter")  # a bad keyword: one line, the poem and its plan kept
         assert any("must be Chinese characters" in e for e in errors(app)), errors(app)
-        assert len(pane.poem_text()) == 9 and pane.composer.poem_plan.keywords[2:] == ["月", "山"]
+        assert len(pane.poem_text()) == 9 and pane.composer.poem_plan.keywords[2:] == [simple, "山"]
 
 
 @sync

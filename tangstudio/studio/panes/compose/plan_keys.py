@@ -41,7 +41,12 @@ def begun_lines(composer: Any) -> int:
 
 def apply_plan(session: Any, plan: list[str]) -> str:
     """Take an edited plan mid-poem: lines not begun read their new keywords; written lines keep theirs."""
+    from tangstudio.engine.corpus.script import in_vocab_script
+
     composer = _composer(session)
+    plan = [
+        in_vocab_script(keyword, composer.vocab) for keyword in plan
+    ]  # 歸 typed: 归, as a new poem reads it
     begun = begun_lines(composer)
     old = composer.poem_plan.keywords
     changed = [i for i in range(begun, len(plan)) if plan[i] != "-" and (i >= len(old) or plan[i] != old[i])]
