@@ -773,3 +773,6 @@ def test_a_memory_study_saved_meanwhile_is_not_overwritten(home):
     assert (first.stem, second.stem) == ("m1", "m1-2")
     assert json.loads(first.read_text())["which"] == 1 and json.loads(second.read_text())["which"] == 2
     assert save_results({"kind": "lab-memory", "which": 3}, "m1").stem == "m1"  # --replace: over it
+    long = "m" * 64  # the longest name a study may have: its next free name keeps within it
+    save_results({"kind": "lab-memory"}, long, replace=False)
+    assert save_results({"kind": "lab-memory"}, long, replace=False).stem == "m" * 62 + "-2"

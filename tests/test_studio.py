@@ -872,11 +872,15 @@ async def test_a_panes_notes_go_when_another_pane_is_shown(home: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.notify("u brings it back", title="Compose")
+        app.notify("top-p must be …", title="Compose settings")
         app.notify("run r finished.", title="Training")
         await pilot.press("f3")  # the Train pane
         await settle(pilot)
         shown = {(note.title, note.message) for note in app._notifications}
-        assert ("Compose", "u brings it back") not in shown
+        assert ("Compose", "u brings it back") not in shown and (
+            "Compose settings",
+            "top-p must be …",
+        ) not in shown
         assert ("Training", "run r finished.") in shown
 
 

@@ -334,7 +334,9 @@ class TangStudio(App):
         "u brings it back" over the Train pane spoke of keys that are not there (a TUI review). Notes
         that are no pane's ("Training": a run finished, "Quit") stay wherever the person goes."""
         other = {name.capitalize() for name in PANES} - {shown.capitalize()}
-        stale = [note for note in self._notifications if note.title in other]
+        stale = [
+            note for note in self._notifications if note.title.split(" ")[0] in other
+        ]  # "Compose settings"
         for note in stale:
             self._unnotify(note, refresh=False)
         if stale:

@@ -306,8 +306,14 @@ def save_results(study: dict[str, Any], name: str = "memory", replace: bool = Tr
             break
         except FileExistsError:
             n += 1
-            path = results_path(f"{name}-{n}")
-    write_text_atomic(path, json.dumps(study, indent=1))
+            suffix = f"-{n}"
+            path = results_path(name[: 64 - len(suffix)] + suffix)  # a name stays within its 64 characters
+    try:
+        write_text_atomic(path, json.dumps(study, indent=1))
+    except BaseException:
+        if not replace and path.exists() and path.stat().st_size == 0:
+            path.unlink()  # the empty reservation would block the name and read as a broken study
+        raise
     return path
 
 
