@@ -657,3 +657,31 @@ async def test_u_brings_back_the_fields_as_typed_not_as_the_model_read_them(
         pane.focus_first()
         await pilot.press("u")
         assert pane.filling and title.value == "秋夜", (title.value, errors(app))
+
+
+@sync
+async def test_a_title_in_the_other_script_is_read_in_the_models_and_said_once(
+    seeded_model_run: Path, home: Path
+) -> None:
+    """A title typed in traditional was refused ("try '秋夜'"); read in the model's script, the note
+    came with every `n`: it is said once per note."""
+    from textual.widgets import Input
+
+    from tangstudio.engine.corpus.script import convert
+
+    shutil.copytree(seeded_model_run, home / "runs" / seeded_model_run.name)
+    app = studio(pane="compose")
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await compose_ready(pilot)
+        vocab = pane.loaded.vocab
+        simple = next(c for c in vocab.itos if len(c) == 1 and convert(c, "simplified", "traditional") != c)
+        title = pane.query_one("#cp-title", Input)
+        title.value = convert(simple, "simplified", "traditional")
+        title.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pane.composer.poem_plan.title == simple and not errors(app), errors(app)
+        pane.focus_first()
+        await pilot.press("n")
+        said = [m for _s, _t, m in app.notices if "read in the model's simplified script" in m]
+        assert said == [f"read in the model's simplified script: the title {simple}"], app.notices

@@ -126,15 +126,6 @@ READ_BEFORE_THE_POEM = {"title": "题", "plan": "纲", "theme": "藏字", "prime
 
 
 def readable_settings(loaded: Any, settings: Any) -> tuple[Any, str]:
-    """`_readable_settings`, with the typed fields then in the model's script (a note says so)."""
-    from tangstudio.engine.compose.settings import in_model_script
-
-    settings, set_aside = _readable_settings(loaded, settings)
-    settings, converted = in_model_script(settings, loaded.vocab)
-    return settings, "; ".join(said for said in (set_aside, converted) if said)
-
-
-def _readable_settings(loaded: Any, settings: Any) -> tuple[Any, str]:
     """`settings` less what the model cannot read, and a warning naming the rows set aside ('' for
     none). A bilstm fills a grid from both sides and reads no title, plan, theme or primer; a model
     trained without titles and plans reads neither. The rows keep what the person typed, for the

@@ -121,6 +121,7 @@ class ComposePane(PoemReadout, Pane):
         self._told: tuple[str, ...] | None = None
         self._told_sampling: tuple[str, ...] = ()  # sampling fields typed without Enter, told once
         self._title_told: str | None = None  # the long title last said to be cut (once per title)
+        self._converted_told = ""  # the last "read in the model's script" note (once per note)
         # Poems with characters written while the rhyme was off, and each poem's text as last shown.
         self._unrhymed: weakref.WeakKeyDictionary[Session, int] = weakref.WeakKeyDictionary()
         self._published: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
@@ -263,20 +264,16 @@ class ComposePane(PoemReadout, Pane):
             self.notify(NO_MODEL, title="Compose", severity="warning", timeout=8)
             return False
         from tangstudio.engine.errors import TangError
-        from tangstudio.studio.composing import readable_settings
         from tangstudio.studio.sessions import make_session
 
         try:
-            settings, set_aside = readable_settings(self.loaded, self.settings(entered))
+            settings = self._readable(self.settings(entered))
             session = make_session(self.loaded, settings, self.novelty)
         except TangError as exc:  # a refused setting leaves the poem in progress as it was
             if self.session is None:
                 self._show(f"{exc}")
             self.refused(exc)
             return False
-        if set_aside:
-            self.notify(set_aside, title="Compose", severity="warning", timeout=8)
-        self._tell_title_cut(settings)
         self._keep_previous()
         self.session = session
         self._session_target = self.model_target
@@ -284,6 +281,22 @@ class ComposePane(PoemReadout, Pane):
         self.remember_fields()
         self.publish()
         return True
+
+    def _readable(self, asked: Any) -> Any:
+        """The settings as this model reads them, and said: rows it cannot read set aside (a
+        warning), typed fields read in its script (once per note: it came with every `n`)."""
+        from tangstudio.engine.compose.settings import in_model_script
+        from tangstudio.studio.composing import readable_settings
+
+        settings, set_aside = readable_settings(self.loaded, asked)
+        settings, converted = in_model_script(settings, self.loaded.vocab)
+        if set_aside:
+            self.notify(set_aside, title="Compose", severity="warning", timeout=8)
+        if converted and converted != self._converted_told:
+            self.notify(converted, title="Compose", timeout=8)
+        self._converted_told = converted
+        self._tell_title_cut(settings)
+        return settings
 
     def _tell_title_cut(self, settings: Any) -> None:
         """A title longer than the model reads is cut to its start: say so, once per title typed
@@ -423,16 +436,11 @@ class ComposePane(PoemReadout, Pane):
         if self.loaded is None or self.loading:
             self._ready()
             return
-        from tangstudio.studio.composing import readable_settings
-
         try:
-            settings, set_aside = readable_settings(self.loaded, self.settings())
+            settings = self._readable(self.settings())
         except TangError as exc:
             self.refused(exc, "Compose")
             return
-        if set_aside:
-            self.notify(set_aside, title="Compose", severity="warning", timeout=8)
-        self._tell_title_cut(settings)
         loaded, novelty = self.loaded, self.novelty
         self.player.stop()  # `b` during `p`: the drafts, not the next tick, answer it
         self.drafts = None
