@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from studio_helpers import (
@@ -531,23 +532,11 @@ async def test_a_model_that_loads_late_does_not_replace_the_one_chosen_after_it(
 ) -> None:
     """Choose a slow model, then another at once: the first finished loading last and took the
     pane, while the picker showed the second (a thread worker runs on when replaced)."""
-    import threading
-
     from textual.widgets import Select
-
-    from tangstudio.studio import composing
 
     copy_run(trained_runs, home, "tiny-gru")
     copy_run(trained_runs, home, "tiny-bilstm")
-    release = threading.Event()
-    load = composing.load_model
-
-    def slow_bilstm(target: str):
-        if target.endswith("tiny-bilstm"):
-            release.wait(20)
-        return load(target)
-
-    monkeypatch.setattr(composing, "load_model", slow_bilstm)
+    release = hold_loads(monkeypatch, lambda target: target.endswith("tiny-bilstm"))
     app = studio(pane="compose", run="tiny-gru")
     async with app.run_test(size=(120, 36)) as pilot:
         pane = await compose_ready(pilot)
@@ -595,19 +584,10 @@ async def test_a_model_still_loading_when_u_brings_a_poem_back_is_dropped(
 
     from textual.widgets import Select
 
-    from tangstudio.studio import composing
-
     copy_run(trained_runs, home, "tiny-gru")
     copy_run(trained_runs, home, "tiny-bilstm")
-    hold, release = threading.Event(), threading.Event()
-    load = composing.load_model
-
-    def held(target: str):
-        if hold.is_set():
-            release.wait(20)
-        return load(target)
-
-    monkeypatch.setattr(composing, "load_model", held)
+    hold = threading.Event()
+    release = hold_loads(monkeypatch, lambda _target: hold.is_set())
     app = studio(pane="compose", run="tiny-gru")
     async with app.run_test(size=(120, 36)) as pilot:
         pane = await compose_ready(pilot)
@@ -685,3 +665,21 @@ async def test_a_title_in_the_other_script_is_read_in_the_models_and_said_once(
         await pilot.press("n")
         said = [m for _s, _t, m in app.notices if "read in the model's simplified script" in m]
         assert said == [f"read in the model's simplified script: the title {simple}"], app.notices
+
+
+def hold_loads(monkeypatch: pytest.MonkeyPatch, held) -> Any:
+    """Models for which `held(target)` is true load only once the returned event is set: a load
+    overtaken by a choice or a key, as on a slow disk."""
+    import threading
+
+    from tangstudio.studio import composing
+
+    release, load = threading.Event(), composing.load_model
+
+    def maybe_held(target: str):
+        if held(target):
+            release.wait(20)
+        return load(target)
+
+    monkeypatch.setattr(composing, "load_model", maybe_held)
+    return release
