@@ -196,10 +196,10 @@ TYPED_FIELDS = {name: f"the {name}" for name in ("title", "acrostic", "prefix", 
 
 
 def in_model_script(settings: ComposeSettings, vocab: Any) -> tuple[ComposeSettings, str]:
-    """`settings` with each typed field that is all in the model's vocabulary once converted to its
-    script (歸鄉 for a simplified model: 归乡), and a note saying so ('' when nothing was). A scholar
-    typing traditional got "try '归乡'" for every field while 七陽 was converted without a word; a
-    character that no script change mends is left for the composer to refuse, naming it."""
+    """`settings` with each typed field read in the model's script where that mends it
+    (`in_vocab_script`: 歸鄉 for a simplified model is 归乡), and a note saying so ('' when nothing
+    was). A scholar typing traditional got "try '归乡'" for every field while 七陽 was converted
+    without a word; a character that no script change mends is left for the composer to refuse."""
     from dataclasses import replace
 
     from tangstudio.engine.corpus.script import in_vocab_script
