@@ -24,7 +24,11 @@ def eval_(
         show_default=False,
     ),
     model: str | None = typer.Option(None, "--model", "-m", help=MODEL_OPTION_HELP, show_default=False),
-    split: str = typer.Option("val", "--split", help="val, test or train."),
+    split: str = typer.Option(
+        "val",
+        "--split",
+        help="val, test or train (a val or test poem that is a train poem word for word is a copy, in neither).",
+    ),
     device: str = typer.Option(
         "cpu", "--device", help="auto, cpu, cuda or mps; cpu by default, so figures compare across machines."
     ),

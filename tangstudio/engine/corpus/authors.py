@@ -30,7 +30,8 @@ def by_author(
     counts = Counter(p.author for p in (everyone if everyone is not None else poems))
     if name in counts:
         raise TangError(
-            f"{name} has no poems in this selection (forms and split); widen --forms or try another --split"
+            f"{name} has no poems in this selection (forms and split); widen --forms"
+            " (`eval` can also read another --split; a held-out poem that is a train poem is a copy, in none)"
         )
     close = difflib.get_close_matches(name, list(counts), n=5, cutoff=0.3)
     hint = f"; closest: {', '.join(close)}" if close else ""
