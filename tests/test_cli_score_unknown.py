@@ -212,3 +212,16 @@ def test_a_conversion_is_made_where_it_mends_some_characters_not_only_all(
     assert in_vocab_script(typed[:-1] + TYPO + "。", vocab) == poem[:-1] + TYPO + "。"  # 龘 stays unknown
     assert in_vocab_script(TYPO * 3, vocab) == TYPO * 3  # nothing mended: left for the refusal
     assert in_vocab_script(poem, vocab) == poem
+
+
+def test_a_conversion_changes_only_the_characters_the_model_does_not_know() -> None:
+    """OpenCC's simplified → traditional is one to many: 咸 became 鹹 and 云 雲 in a traditional
+    poem typed with one simplified character (a review of the diff). Only unknown characters change."""
+    from types import SimpleNamespace
+
+    from tangstudio.engine.corpus.script import in_vocab_script
+
+    known = set("萬國咸歸禹千官共祝堯子曰詩云，。")
+    vocab = SimpleNamespace(script="traditional", unknown_chars=lambda t: [c for c in t if c not in known])
+    assert in_vocab_script("萬國咸归禹，千官共祝堯。", vocab) == "萬國咸歸禹，千官共祝堯。"
+    assert in_vocab_script("子曰詩云，归。", vocab) == "子曰詩云，歸。"

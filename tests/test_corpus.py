@@ -207,3 +207,44 @@ def test_the_val_sample_training_reads_loses_only_the_copies(tang):
     sample = val_sample(tang, "regulated", None, 500)
     assert [p.id for p in sample] == [p.id for p in before if p.split == "val"]
     assert 0 < len(before) - len(sample) < 50 and all(p.split == "val" for p in sample)
+
+
+def test_the_val_sample_is_drawn_from_the_bucket_when_the_split_fits_the_limit_and_the_bucket_not(tang):
+    """With 211 wujue val poems in a bucket of 228 and a limit of 215, training read all 211, 13 of
+    them never in the sample (a review of the diff): the sample is the bucket's, less its copies."""
+    from tangstudio.engine.training.config import EVAL_SUBSET_SEED
+    from tangstudio.engine.training.data import eval_subset, load_training_data
+
+    bucket = [p for p in tang.select("wujue") if split_of(p.id) == "val"]
+    val = [p for p in bucket if p.split == "val"]
+    limit = len(val) + 2
+    assert len(val) <= limit < len(bucket), (len(val), len(bucket))
+    read = load_training_data("tang", "simplified", "wujue", max_len=64, eval_poems=limit).val_poems
+    drawn = eval_subset(bucket, limit, EVAL_SUBSET_SEED)
+    assert [p.id for p in read] == [p.id for p in drawn if p.split == "val"] and len(read) < len(val)
+
+
+def test_a_copy_of_a_simplified_import_is_one_in_both_scripts(tmp_path, home):
+    """熏 and 薰 are one character once simplified, and simplified → traditional → simplified is no
+    round trip: a val poem of a simplified import was a copy read in traditional, not in simplified."""
+    import json
+
+    from tangstudio.engine.corpus.importer import import_corpus
+
+    def an_id(split: str) -> str:
+        return next(f"p{n}" for n in range(1000) if split_of(f"p{n}") == split)
+
+    train_id, val_id = an_id("train"), an_id("val")
+    rows = [
+        {"id": train_id, "title": "", "author": "", "paragraphs": ["春风吹细草，薰香满庭前。"]},
+        {"id": val_id, "title": "", "author": "", "paragraphs": ["春风吹细草，熏香满庭前。"]},  # s2t: 薰香
+        {"id": "other", "title": "", "author": "", "paragraphs": ["孤鹤下寒汀，残阳照野亭。"]},
+    ]
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    import_corpus(path, "mine")
+    splits = {
+        script: {p.id: p.split for p in load_corpus("mine", script).poems}
+        for script in ("simplified", "traditional")
+    }
+    assert splits["simplified"][val_id] == splits["traditional"][val_id], splits

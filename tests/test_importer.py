@@ -215,3 +215,13 @@ def test_a_lost_poem_left_out_for_its_shared_line_is_not_taken_from_the_usable_o
     path.write_text(f"{line}，秋□满故山。\n孤鹤下寒汀，残阳照野亭。\n", encoding="utf-8")
     result = import_corpus(path, "mine", without_lines_of="tang")
     assert (result["poems"], result["usable"], result["lost"], result["overlapping"]) == (1, 1, 0, 1)
+
+
+def test_a_latin1_file_is_not_told_it_reads_as_gb18030(tmp_path, home):
+    """ü and ß pair into a few GB18030 ideographs: scored on its non-ASCII characters alone, a German
+    Latin-1 file was told to convert from GB18030 (a review of the diff)."""
+    path = tmp_path / "de.txt"
+    path.write_bytes("Grüße aus München, schön\n".encode("latin-1"))
+    with pytest.raises(TangError, match="not valid UTF-8") as refused:
+        import_corpus(path, "de")
+    assert "reads as" not in str(refused.value)

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tangstudio.engine.corpus.clean import clean_body
 from tangstudio.engine.corpus.forms import classify, forms_label, parse_forms
@@ -109,21 +109,37 @@ def build_corpus(name: str, script: str) -> Corpus:
     converted = convert_many(packed, raw.script, script)
     counts: Counter[str] = Counter()
     poems: list[Poem] = []
-    for row, text in zip(raw.rows, converted):
+    kept_rows: list[int] = []
+    for index, (row, text) in enumerate(zip(raw.rows, converted)):
         title, author, body = text.split(_SEP, 2)
         cleaned = clean_body(body.split("\x1e"), counts)
         if cleaned is None:
             continue
         poem_id = str(row[0])
+        kept_rows.append(index)
         poems.append(
             Poem(
                 poem_id, title, author, cleaned.text, classify(cleaned.text), split_of(poem_id), cleaned.lost
             )
         )
-    keys = (
-        [p.text for p in poems]
-        if script == "simplified"
-        else convert_many([p.text for p in poems], script, "simplified")
+    return Corpus(
+        name,
+        script,
+        raw.source,
+        raw.fingerprint,
+        len(raw.rows),
+        _copies_set_apart(raw, script, poems, kept_rows),
+        dict(counts),
     )
-    poems = set_copies_apart(poems, keys)
-    return Corpus(name, script, raw.source, raw.fingerprint, len(raw.rows), poems, dict(counts))
+
+
+def _copies_set_apart(raw: Any, script: str, poems: list[Poem], kept_rows: list[int]) -> list[Poem]:
+    """`splits.set_copies_apart` keyed on each poem's text as the simplified build cleans it, so a
+    poem is a copy in both scripts or in neither (熏 and 薰 are one character only once simplified,
+    and simplified → traditional → simplified is no round trip: a review of the diff)."""
+    if script == "simplified":
+        return set_copies_apart(poems)
+    bodies = convert_many(["\x1e".join(map(str, r[3])) for r in raw.rows], raw.script, "simplified")
+    simplified = [clean_body(bodies[i].split("\x1e"), Counter()) for i in kept_rows]
+    keys = [c.text if c is not None else p.text for c, p in zip(simplified, poems)]
+    return set_copies_apart(poems, keys)

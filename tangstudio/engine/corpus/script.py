@@ -52,6 +52,8 @@ def in_vocab_script(text: str, vocab: Any) -> str:
     if not missing:
         return text
     converted = convert(text, next(s for s in SCRIPTS if s != vocab.script), vocab.script)
+    if len(converted) == len(text):  # only the unknown characters change: 咸 known stays 咸, not 鹹
+        converted = "".join(new if old in missing else old for old, new in zip(text, converted))
     still = unknown(converted)
     return converted if len(still) < len(missing) and still <= missing else text
 

@@ -115,7 +115,7 @@ def load_training_data(
     kept = [seq for seq, fit in zip(encoded, fits) if fit]
     if not kept:
         raise TangError(f"every train poem is longer than max_len={max_len}")
-    if eval_poems and len(val_poems) > eval_poems:
+    if eval_poems:  # the whole val split when its bucket fits the limit
         val_poems = val_sample(data, forms, author, eval_poems)
     return TrainingData(
         corpus,
