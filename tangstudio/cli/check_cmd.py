@@ -70,10 +70,9 @@ def duizhang_of(result) -> list:
 def in_poem_script(result) -> Callable[[str], str]:
     """What the report says, in the poem's script (五言律詩, 十賄, 失對, 頷聯 …), the poem's own
     characters as they are (a scholar found 一東 in the table and 一东 two lines below it)."""
-    from tangstudio.engine.corpus.script import convert_around
+    from tangstudio.engine.corpus.script import labels_in
 
-    kept = "".join({c.char for line in result.lines for c in line.chars})
-    return lambda text: convert_around(text, kept, "simplified", result.script)
+    return labels_in(result.script, "".join(c.char for line in result.lines for c in line.chars))
 
 
 def show_duizhang(couplets, in_script: Callable[[str], str] = str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from textual import events, on
@@ -311,10 +312,7 @@ class TangStudio(App):
         asked, _ = self._quit_asked
         if asked != float("-inf"):
             self._quit_asked = (float("-inf"), 0)
-            for notification in list(self._notifications):  # that one only: "saved to …" stays
-                if notification.title == "Quit":
-                    self._unnotify(notification, refresh=False)
-            self._refresh_notifications()
+            self._drop_notes(lambda title: title == "Quit")  # that one only: "saved to …" stays
 
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen
@@ -334,9 +332,12 @@ class TangStudio(App):
         "u brings it back" over the Train pane spoke of keys that are not there (a TUI review). Notes
         that are no pane's ("Training": a run finished, "Quit") stay wherever the person goes."""
         other = {name.capitalize() for name in PANES} - {shown.capitalize()}
-        stale = [
-            note for note in self._notifications if note.title.split(" ")[0] in other
-        ]  # "Compose settings"
+        self._drop_notes(lambda title: title.split(" ")[0] in other)  # "Compose settings" too
+
+    def _drop_notes(self, titled: Callable[[str], bool]) -> None:
+        """Take down the notifications whose title `titled` accepts (Textual has no public call for
+        one notification; the toasts are redrawn once)."""
+        stale = [note for note in self._notifications if titled(note.title)]
         for note in stale:
             self._unnotify(note, refresh=False)
         if stale:

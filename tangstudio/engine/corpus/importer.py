@@ -93,7 +93,7 @@ def _legacy_hint(data: bytes) -> str:
         ideographs = sum("\u4e00" <= c <= "\u9fa5" for c in chars)
         if ideographs < 10:  # Latin-1's ü and ß pair into a few GB18030 ideographs: no verse
             continue
-        share = sum("\u4e00" <= c <= "\u9fa5" or c in CLAUSE_END for c in chars) / len(chars)
+        share = (ideographs + sum(c in CLAUSE_END for c in chars)) / len(chars)
         if share > best_share:
             best, best_share = name, share
     if not best or best_share < 0.5:

@@ -6,6 +6,7 @@ OpenCC leaves alone and converting once costs a few hundred milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 
 SCRIPTS = ("simplified", "traditional")
 _CONFIG = {("traditional", "simplified"): "t2s", ("simplified", "traditional"): "s2t"}
+
+
+def other_script(script: str) -> str:
+    return next(s for s in SCRIPTS if s != script)
 
 
 def check_script(script: str) -> str:
@@ -51,7 +56,7 @@ def in_vocab_script(text: str, vocab: Any) -> str:
     missing = unknown(text) if text else set()
     if not missing:
         return text
-    converted = convert(text, next(s for s in SCRIPTS if s != vocab.script), vocab.script)
+    converted = convert(text, other_script(vocab.script), vocab.script)
     if len(converted) == len(text):  # only the unknown characters change: 咸 known stays 咸, not 鹹
         converted = "".join(new if old in missing else old for old, new in zip(text, converted))
     still = unknown(converted)
@@ -62,7 +67,7 @@ def script_hint(text: str, vocab: Any) -> str:
     """ "; the model writes simplified characters: try '风'" when the other script's spelling of
     `text` is all in `vocab` (typed 風 to a simplified model is a script slip, not a gap); the
     characters it mends when it mends only some; else ""."""
-    other = next(s for s in SCRIPTS if s != vocab.script)
+    other = other_script(vocab.script)
     converted = convert(text, other, vocab.script)
     if converted != text and not vocab.unknown_chars(converted):
         return f"; the model writes {vocab.script} characters: try {converted!r}"
@@ -87,6 +92,12 @@ def convert(text: str, source: str, target: str) -> str:
         return text
     converted: str = _converter(_CONFIG[(source, target)]).convert(text)
     return converted
+
+
+def labels_in(script: str, kept: str = "") -> Callable[[str], str]:
+    """The tables' words (五言律诗, 一东, 对仗 …) in `script`, the characters of `kept` (the poem's
+    own) left as they are: what `check` and the studio say about a traditional poem."""
+    return lambda text: convert_around(text, kept, "simplified", script)
 
 
 def convert_around(text: str, kept: str, source: str, target: str) -> str:

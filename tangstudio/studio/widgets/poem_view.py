@@ -85,10 +85,11 @@ def prosody_marks(text: str, form: str, script: str, rhyme_note: str = "") -> di
             elif line.rhyme_position and result.rhyme_group:
                 label = result.rhyme_group if line.rhymes else (label or "？")
             groups[n] = ("", None) if open_end else (label, verdict)
-    from tangstudio.engine.corpus.script import convert_around
+    from tangstudio.engine.corpus.script import labels_in
 
-    def in_script(said: str) -> str:  # a traditional model's poem: 四質, 平起首句不入韻 (a scholar's review)
-        return convert_around(said, text, "simplified", script)
+    in_script = labels_in(
+        script, text
+    )  # a traditional model's poem: 四質, 平起首句不入韻 (a scholar's review)
 
     return {
         "marks": marks,

@@ -44,9 +44,8 @@ def apply_plan(session: Any, plan: list[str]) -> str:
     from tangstudio.engine.corpus.script import in_vocab_script
 
     composer = _composer(session)
-    plan = [
-        in_vocab_script(keyword, composer.vocab) for keyword in plan
-    ]  # 歸 typed: 归, as a new poem reads it
+    # 歸 typed to a simplified model: 归, as a new poem reads it (settings.in_model_script)
+    plan = [in_vocab_script(keyword, composer.vocab) for keyword in plan]
     begun = begun_lines(composer)
     old = composer.poem_plan.keywords
     changed = [i for i in range(begun, len(plan)) if plan[i] != "-" and (i >= len(old) or plan[i] != old[i])]
