@@ -9,7 +9,6 @@ batch 64, regulated verse, the engine's own length buckets and models (fused ker
 
 from __future__ import annotations
 
-import sys
 import time
 
 from benchmarks.common import Row
@@ -103,11 +102,6 @@ def rows(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    from benchmarks.common import machine
+    from benchmarks.common import print_rows
 
-    print(machine())
-    for row in rows(quick="--quick" in sys.argv):
-        print(
-            f"{row.figure}: {row.value:,.0f} {row.unit} (baseline {row.baseline}: {row.baseline_value:,.0f}, "
-            f"×{row.ratio:.2f}) target {row.target}"
-        )
+    print_rows(rows, __doc__, digits=0)

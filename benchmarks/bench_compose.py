@@ -242,16 +242,9 @@ def type_composer():
 
 
 if __name__ == "__main__":
-    import sys
-
     import torch
 
-    from benchmarks.common import machine
+    torch.set_num_threads(1)  # the composer's figures are per thread
+    from benchmarks.common import print_rows
 
-    torch.set_num_threads(1)
-    print(machine(), "· load average", " ".join(f"{x:.1f}" for x in __import__("os").getloadavg()))
-    for row in rows(quick="--quick" in sys.argv):
-        print(
-            f"{row.figure}: {row.value:.2f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.2f}, "
-            f"×{row.ratio:.3f}) target {row.target}"
-        )
+    print_rows(rows, __doc__, digits=2)

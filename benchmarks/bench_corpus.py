@@ -39,7 +39,6 @@ def rows(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    for row in rows():
-        print(
-            f"{row.figure}: {row.value:.2f} {row.unit} (baseline {row.baseline_value:.2f}, ×{row.ratio:.2f}) target {row.target}"
-        )
+    from benchmarks.common import print_rows
+
+    print_rows(rows, __doc__, digits=2)

@@ -48,10 +48,6 @@ def rows(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    import os
+    from benchmarks.common import print_rows
 
-    print(f"load average {os.getloadavg()[0]:.2f}")
-    for row in rows():
-        print(
-            f"{row.figure}: {row.value:.4f} {row.unit} (baseline {row.baseline_value:.4f}, ×{row.ratio:.3f})"
-        )
+    print_rows(rows, __doc__, digits=4)

@@ -105,11 +105,6 @@ def rows(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    from benchmarks.common import machine
+    from benchmarks.common import print_rows
 
-    print(machine())
-    for row in rows(quick="--quick" in sys.argv):
-        print(
-            f"{row.figure}: {row.value:.3f} {row.unit} (baseline {row.baseline}: {row.baseline_value:.3f}, "
-            f"×{row.ratio:.2f}) target {row.target}"
-        )
+    print_rows(rows, __doc__, digits=3)

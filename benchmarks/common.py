@@ -7,6 +7,7 @@ are shared and noisy: only ratios travel between runs.
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -62,6 +63,22 @@ def machine() -> str:
     return (
         f"{platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · {torch_info}"
     )
+
+
+def print_rows(rows: Callable[..., list[Row]], doc: str | None, digits: int = 3) -> None:
+    """What `python -m benchmarks.bench_X` does: its own --quick, a --help that prints help (it ran the
+    whole benchmark, a minute of load, for a reader checking the options), the machine and its load,
+    then each row beside its same-run baseline."""
+    parser = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller workloads")
+    args = parser.parse_args()
+    print(machine(), "· load average", " ".join(f"{x:.1f}" for x in os.getloadavg()), flush=True)
+    for row in rows(quick=args.quick):
+        said = (
+            f"{row.figure}: {row.value:,.{digits}f} {row.unit} (baseline {row.baseline}: "
+            f"{row.baseline_value:,.{digits}f}, ×{row.ratio:.3f})"
+        )
+        print(f"{said} target {row.target}" if row.target else said, flush=True)
 
 
 # Child-process snippets that build the app whose start-up or memory is measured: the real studio,
