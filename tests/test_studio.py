@@ -362,7 +362,43 @@ async def test_model_pane_fine_tunes_a_poet_from_a_model(
         assert (
             started and started[0]["author"] == "白居易" and started[0]["init_from"] == str(seeded_model_run)
         )
-        assert not {"arch", "embed", "hidden", "layers", "script"} & set(started[0])
+        assert not {"arch", "embed", "hidden", "layers", "tied", "script"} & set(started[0])
+
+
+@sync
+async def test_model_pane_ties_the_output_layer_as_the_default_model_is(
+    tiny_corpus: str, started: list[dict]
+) -> None:
+    """The shipped default is tied (`train --tied`); the form could not say so, and a student building
+    "the default's shape" there counted and trained an untied model 60 % larger (a docs review)."""
+    from textual.widgets import Select
+
+    from tangstudio.engine.corpus import load_corpus
+    from tangstudio.engine.corpus.vocab import Vocab
+    from tangstudio.engine.models import ModelConfig, build_model, count_parameters
+    from tangstudio.studio.trainproc import option_args
+
+    app = studio(pane="model")
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one("#model-pane")
+        fill_model_form(pane, tiny_corpus, embed="8", hidden="12")
+        vocab = Vocab.build(
+            (p.text for p in load_corpus(tiny_corpus, "simplified").select("regulated", "train")),
+            "simplified",
+        )
+
+        def counted(tied: bool) -> int:
+            config = ModelConfig(arch="lstm", vocab_size=len(vocab), embed=8, hidden=12, tied=tied)
+            return count_parameters(build_model(config))
+
+        await wait_until(pilot, lambda: pane.params == counted(False))
+        pane.query_one("#hp-tied", Select).value = "tied"
+        await wait_until(pilot, lambda: pane.params == counted(True))
+        assert counted(True) < counted(False)
+        pane.query_one("#arch-list").focus()
+        await pilot.press("t")
+        await pilot.pause()
+        assert started and started[0].get("tied") is True and "--tied" in option_args(started[0])
 
 
 # Train -----------------------------------------------------------------------------------------

@@ -38,8 +38,10 @@ FIELDS = [
     ("lr", "learning rate", Number(1e-6, 1.0), False),
     ("batch_size", "batch size", Integer(1, 4096), True),
 ]
+# `train --tied`: the output layer tied to the embedding (through a projection where the sizes differ).
+TIED_CHOICES = [("own weights", "own"), ("tied to embed", "tied")]
 # What `train --init-from` takes over from the source model (engine/training/init_from.py SHAPE).
-SOURCE_FIXES = ("arch", "embed", "hidden", "layers", "script")
+SOURCE_FIXES = ("arch", "embed", "hidden", "layers", "tied", "script")
 BUDGETS = [("minutes", "minutes"), ("steps", "steps"), ("epochs", "epochs")]
 BUDGET_LIMITS = {
     "minutes": Number(0.1, 100_000),
@@ -88,6 +90,9 @@ class ModelPane(Pane):
                         compact=True,
                         valid_empty=False,
                     )
+                # The shipped default's output layer is tied: without this the form could not describe it.
+                yield Label("output", classes="field-label")
+                yield Select(TIED_CHOICES, value="own", allow_blank=False, id="hp-tied", compact=True)
                 yield Label("budget", classes="field-label")
                 with Horizontal(classes="budget"):
                     yield Input(
@@ -180,6 +185,8 @@ class ModelPane(Pane):
             options[unit] = float(budget.value) if unit == "minutes" else int(float(budget.value))
         for name in ("corpus", "forms", "script"):
             options[name] = str(self.query_one(f"#hp-{name}", Select).value)
+        if self.query_one("#hp-tied", Select).value == "tied":
+            options["tied"] = True  # `--tied`; left out otherwise, as train's default
         for name in ("author", "init_from"):
             value = self.query_one(f"#hp-{name.replace('_', '-')}", Input).value.strip()
             if value:
