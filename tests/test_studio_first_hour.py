@@ -305,8 +305,22 @@ async def test_elapsed_and_eta_tick_between_log_lines(home: Path) -> None:
         now[0] += 40  # forty seconds and no new line
         pane.tick()
         after = " ".join(shown_text(pane.query_one("#run-details")).split())
+        drawn = []
+        pane._show_details = lambda run: drawn.append(run)  # count the redraws from here on
+        for _ in range(5):  # five ticks (a second at 5 Hz) with the clock still: nothing to redraw
+            pane.tick()
+        still = len(drawn)
+        now[0] += 1
+        pane.tick()
+        now[0] += 200  # past the ETA, no new line: the pace slowed
+        pane.tick()
+        pane._show_details = type(pane)._show_details.__get__(pane)
+        pane._show_details(run)
+        late = " ".join(shown_text(pane.query_one("#run-details")).split())
     assert "elapsed 0:10" in before and "ETA 3:10" in before, before  # (400 − 20) × 10 s / 20
     assert "elapsed 0:50" in after and "ETA 2:30" in after, after
+    assert still == 0 and len(drawn) == 2, (still, drawn)  # redrawn once a second, not at 5 Hz
+    assert "ETA —" in late and "ETA 0:00" not in late, late  # unknown, not "about to finish"
 
 
 @sync

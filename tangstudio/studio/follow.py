@@ -304,7 +304,14 @@ class RunFollower:
         eta = self._eta_at_last_line()
         if eta is None or not running or self.read_at is None:
             return eta
-        return max(0.0, eta - max(0.0, self.clock() - self.read_at))
+        left = eta - max(0.0, self.clock() - self.read_at)
+        # Past zero with budget left, the pace has slowed since the last line: unknown ("—") until
+        # the next one, not a 0:00 that read "about to finish" at step 35 of 80 (a TUI review).
+        return None if left <= 0 < eta else max(0.0, left)
+
+    def live_clock(self) -> tuple[float | None, float | None]:
+        """Elapsed and ETA of a running run, as the details show them between log lines."""
+        return self.live_elapsed_s(running=True), self.eta_s(running=True)
 
     def _eta_at_last_line(self) -> float | None:
         elapsed, step = self.elapsed_s, self.step
