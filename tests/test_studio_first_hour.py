@@ -306,7 +306,8 @@ async def test_elapsed_and_eta_tick_between_log_lines(home: Path) -> None:
         pane.tick()
         after = " ".join(shown_text(pane.query_one("#run-details")).split())
         drawn = []
-        pane._show_details = lambda run: drawn.append(run)  # count the redraws from here on
+        draw = pane._show_details
+        pane._show_details = lambda run: (drawn.append(run), draw(run))  # count the redraws from here on
         for _ in range(5):  # five ticks (a second at 5 Hz) with the clock still: nothing to redraw
             pane.tick()
         still = len(drawn)
@@ -314,13 +315,46 @@ async def test_elapsed_and_eta_tick_between_log_lines(home: Path) -> None:
         pane.tick()
         now[0] += 200  # past the ETA, no new line: the pace slowed
         pane.tick()
-        pane._show_details = type(pane)._show_details.__get__(pane)
-        pane._show_details(run)
         late = " ".join(shown_text(pane.query_one("#run-details")).split())
     assert "elapsed 0:10" in before and "ETA 3:10" in before, before  # (400 − 20) × 10 s / 20
     assert "elapsed 0:50" in after and "ETA 2:30" in after, after
     assert still == 0 and len(drawn) == 2, (still, drawn)  # redrawn once a second, not at 5 Hz
     assert "ETA —" in late and "ETA 0:00" not in late, late  # unknown, not "about to finish"
+
+
+@sync
+async def test_a_run_killed_without_a_last_line_turns_stopped_where_it_is_watched(home: Path) -> None:
+    """SIGKILL or the OOM killer writes no done line: the details said running, with `s Stop` in the
+    footer, until the highlight moved, while `runs list` said stopped (a reliability review)."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from studio_helpers import shown_text, write_fake_run
+
+    run_dir = write_fake_run(home, "gru-killed", "gru", steps=20, decay=50, budget_steps=400)
+    lock = run_dir / "run.lock"
+    lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}), encoding="utf-8")
+    app = studio(pane="train")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        pane = app.query_one("#train-pane")
+        pane.refresh_view()
+        await pilot.pause()
+        before = " ".join(shown_text(pane.query_one("#run-details")).split())
+        trains = pane.check_action("stop", ()), pane.check_action("resume", ())
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        )
+        lock.write_text(json.dumps({"pid": int(dead.stdout), "host": socket.gethostname()}), encoding="utf-8")
+        pane.tick()  # no new line in the log
+        await pilot.pause()
+        after = " ".join(shown_text(pane.query_one("#run-details")).split())
+        stopped = pane.check_action("stop", ()), pane.check_action("resume", ())
+    assert "status running" in before and trains == (True, False), (before, trains)
+    assert "status stopped" in after and stopped == (False, True), (after, stopped)
 
 
 @sync

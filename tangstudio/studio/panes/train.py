@@ -73,7 +73,7 @@ class TrainPane(Pane):
         self._highlighted_trains: bool | None = None  # the highlighted run trains (None: none highlighted)
         self.metric = "loss"
         self._ticks = 0
-        self._clock_shown: tuple[str, str, str] | None = None  # the run, elapsed and ETA drawn last
+        self._clock_shown: tuple[str, ...] | None = None  # the details drawn last: _clock_key
         self._offered: tuple[str, str, float] | None = None  # (run, budget key, value) a second r takes
         self.signalled: dict[str, int] = {}  # run → pid sent SIGINT from here, so a second `s` sends none
 
@@ -255,13 +255,22 @@ class TrainPane(Pane):
         if changed:
             self._relabel()
             self.refresh_view()
-        elif current is not None and self._status(current) == "running":
-            # elapsed and ETA tick between log lines; redrawn when the seconds shown change, not at 5 Hz
-            # (the table's redraw took 8 % of a core from the trainer beside it: a TUI review)
-            clock = (current.name, *map(format_duration, current.live_clock()))
-            if clock != self._clock_shown:
-                self._clock_shown = clock
-                self._show_details(current)
+        elif current is not None:
+            self._redraw_if_moved(current)
+
+    def _redraw_if_moved(self, run: RunFollower) -> None:
+        """Between log lines: a running run's elapsed and ETA tick, redrawn when the seconds shown
+        change, not at 5 Hz (the table's redraw took 8 % of a core from the trainer beside it); and a
+        run whose trainer died without a word (SIGKILL, OOM: no last line) turns from running to
+        stopped with its footer, where it said running with `s Stop` until the highlight moved (two
+        reviews)."""
+        status = self._status(run)
+        if self._clock_key(run, status) == self._clock_shown:
+            return
+        if self._clock_shown is not None and self._clock_shown[:2] == (str(run.path), status):
+            self._show_details(run)
+        else:
+            self.refresh_view()
 
     def _relabel(self) -> None:
         """A run started here is listed before its config.toml exists: name its arch once it does (and
@@ -319,6 +328,12 @@ class TrainPane(Pane):
             return self._highlighted_trains if action == "stop" else not self._highlighted_trains
         return True
 
+    @staticmethod
+    def _clock_key(run: RunFollower, status: str) -> tuple[str, ...]:
+        """What the details show that moves without a log line: the status, and a running run's clock."""
+        clock = tuple(map(format_duration, run.live_clock())) if status == "running" else ()
+        return (str(run.path), status, *clock)
+
     def _status(self, follower: RunFollower) -> str:
         process = self._own_process(follower)
         if process is not None and process.poll() is None:
@@ -369,6 +384,7 @@ class TrainPane(Pane):
         for label, value in rows:
             table.add_row(label, _one_line(value))
         details.update(table)
+        self._clock_shown = self._clock_key(run, status)
         shown = run.samples[:3]
         samples.update(
             Text("\n".join(shown), overflow="ellipsis", no_wrap=True)
