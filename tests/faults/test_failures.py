@@ -48,6 +48,31 @@ def test_a_second_trainer_of_the_same_run_is_refused_at_once(lab):
     assert "hidden = 32" in config  # the second trainer wrote nothing
 
 
+def test_a_run_folder_deleted_under_its_trainer_is_not_written_again(lab):
+    """`rm -rf` of a run that a forgotten trainer still trains, then a new run of its name: the old
+    trainer went on writing checkpoints into the new folder, which held one model's config and log
+    and the other's weights, listed as finished (a reliability review). It now stops in one line."""
+    import shutil
+
+    pid, out = lab.start("train", "--headless", *ARGS, "--run", "gone", fault="pause:step:3")
+    wait_stopped(pid)  # before its first evaluation, samples and checkpoints
+    try:
+        shutil.rmtree(lab.home / "runs" / "gone")
+        second = lab.train("gone", "--arch", "gru", "--seed", "1")
+        assert second.code == 0, second.output
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    first = finish(pid, out)
+    assert first.code != 0 and "was deleted or replaced while it trained" in first.output, first.output
+    assert "Traceback" not in first.output
+    run = lab.home / "runs" / "gone"
+    meta = json.loads((run / "checkpoints" / "last" / "meta.json").read_text(encoding="utf-8"))
+    assert 'arch = "gru"' in (run / "config.toml").read_text(encoding="utf-8")
+    assert meta["model"]["arch"] == "gru" and meta["step"] == 16  # the second run's, whole
+    steps = [json.loads(line)["step"] for line in (run / "samples.jsonl").read_text("utf-8").splitlines()]
+    assert steps == sorted(steps), steps  # no samples of the first run in between
+
+
 def test_a_lock_left_by_a_dead_or_reused_pid_is_stale(lab):
     from tangstudio.engine.runs.lock import lock_info
     from tangstudio.engine.runs.rundir import RunDir

@@ -144,6 +144,19 @@ class RunLock:
         os.fsync(fd)
         return cls(path, fd)
 
+    def still_held(self) -> bool:
+        """Whether the run's lock file is still the one this process holds. A run folder deleted (or
+        moved and replaced) under a live trainer let a second trainer lock a new file of the same
+        name, and the two wrote one folder: one model's config and log, the other's checkpoints (a
+        reliability review)."""
+        if self.fd < 0:
+            return False
+        try:
+            held, named = os.fstat(self.fd), os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
+
     def release(self) -> None:
         if self.fd < 0:
             return

@@ -290,6 +290,15 @@ class RunSession:
                 log=True,
             )
 
+    def check_still_ours(self) -> None:
+        """Refuse to write into a run folder deleted or replaced since this session locked it: the
+        files would land in another run's folder, or make a half one that nothing lists as damaged."""
+        if self.lock is not None and not self.lock.still_held():
+            raise TangError(
+                f"run {self.run.name!r}: its folder {self.run.path} was deleted or replaced while it "
+                "trained; stopped without writing into it"
+            )
+
     # ---- checkpoints ---------------------------------------------------------------------------
     def save(
         self,
@@ -301,6 +310,7 @@ class RunSession:
     ) -> float:
         """Switch in `best/` or `last/` (with the training state), log the `checkpoint` line; returns
         the seconds it took. `fields` are the line's extra keys (epoch, val_loss ...)."""
+        self.check_still_ours()
         started = time.perf_counter()
         directory = self.run.checkpoints / which
         if state is not None:

@@ -493,6 +493,8 @@ class Trainer:
         self.last_eval = {"step": step, "val_loss": result["loss"], "val_ppl": result["ppl"]}  # both done
         self.emit(line, log=True)
         if self.info.is_main and self.config.samples > 0:
+            if self.session is not None:
+                self.session.check_still_ours()  # samples.jsonl too: not into a folder made anew
             self._log_samples(step)
         if live.best_val_loss is None or result["loss"] < live.best_val_loss:
             # "best" changes only once best/ holds it (issue 26: a failed save left it claimed)
