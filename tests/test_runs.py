@@ -95,6 +95,23 @@ def test_runs_list_calls_a_run_with_damaged_best_weights_damaged_not_finished(tr
     assert listed.problems == ["checkpoints/last/model.safetensors: does not match its recorded sha256"]
 
 
+@pytest.mark.parametrize(("which", "edit"), [("best", {"arch": "lstm"}), ("last", {"hidden": 24})])
+def test_a_meta_that_describes_another_model_than_its_weights_is_damaged(trained, which, edit):
+    """meta.json edited to name another architecture or size, its JSON valid and the weights' sha256
+    right: `generate` refused it while `runs list` said finished and a resume wrote over it."""
+    from tangstudio.engine.runs.rundir import resume_refusal, run_path
+
+    meta_path = trained / "checkpoints" / which / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["model"].update(edit)
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    listed = {r.name: r for r in list_runs()}["g"]
+    said = f"checkpoints/{which}/meta.json: does not fit its weights (the shapes it implies differ)"
+    assert listed.status == "damaged" and listed.problems == [said], listed.problems
+    refused = resume_refusal(run_path("g"))
+    assert refused is not None and said in refused
+
+
 def test_damaged_meta_and_train_state_are_refused(trained):
     meta = trained / "checkpoints" / "best" / "meta.json"
     meta.write_text(meta.read_text(encoding="utf-8")[:40], encoding="utf-8")

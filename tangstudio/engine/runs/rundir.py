@@ -13,6 +13,7 @@ from tangstudio.engine import paths
 from tangstudio.engine.errors import TangError
 from tangstudio.engine.models.archs import PplKind, ppl_kind
 from tangstudio.engine.runs import layout
+from tangstudio.engine.runs.checkpoint import read_config as read_model_config
 from tangstudio.engine.runs.checkpoint import read_meta
 from tangstudio.engine.runs.config import read_config
 from tangstudio.engine.runs.kinds import LAB, POEM, run_kind
@@ -226,7 +227,36 @@ def check_weights(run: RunDir, metas: dict[str, dict[str, Any]]) -> list[str]:
                 continue
             if hashlib.sha256(blob).hexdigest() != expected:
                 problems.append(f"{path.relative_to(run.path)}: does not match its recorded sha256")
+            elif path.name == WEIGHTS and (misfit := _shape_problem(run, directory, meta)):
+                problems.append(misfit)
     return problems
+
+
+def _shape_problem(run: RunDir, directory: Path, meta: dict[str, Any]) -> str | None:
+    """A meta.json that describes another model than its weights (arch gru over an LSTM's, hidden 64
+    over 32): `generate` and `eval` refused it, while `runs list` said finished and a resume wrote
+    over it (a reliability review). Torch-free: the shapes meta.json implies against the safetensors
+    header, for the fused rnn/lstm/gru a poem run trains (a BiLSTM's or a lab model's are left to
+    their loaders)."""
+    from tangstudio.engine.models.shapes import fused_causal_shapes
+    from tangstudio.engine.runs.folder_fd import OpenFolder
+
+    if meta.get("kind") == LAB:
+        return None
+    try:
+        config, vocab = read_model_config(directory, meta)
+        expected = fused_causal_shapes(config)
+        if expected is None:
+            return None
+        with OpenFolder(directory) as folder:
+            found = folder.tensor_shapes(WEIGHTS)
+    except TangError as exc:
+        return problem_line(run, exc)
+    if found == expected and config.vocab_size == len(vocab):
+        return None
+    return (
+        f"{(directory / META).relative_to(run.path)}: does not fit its weights (the shapes it implies differ)"
+    )
 
 
 def missing_checkpoints(events: list[dict[str, Any]]) -> list[str]:
