@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 
-def tangstudio(*args: str, home: Path) -> subprocess.CompletedProcess:
+def tangstudio(*args: str, home: Path | str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TANGSTUDIO_HOME": str(home), "COLUMNS": "120"}
     return subprocess.run(
         [sys.executable, "-m", "tangstudio", *args], capture_output=True, text=True, env=env, timeout=120
@@ -195,6 +195,12 @@ def test_an_empty_home_or_one_inside_a_file_is_refused(home, tmp_path):
         empty.returncode == 2
         and empty.stderr == "error: --home is empty (an unset variable?): give a folder\n"
     )
+    # the variable empty (`TANGSTUDIO_HOME=$WORK tangstudio …`, WORK unset) trained in the platform's
+    # home: click reads an empty variable as unset (a reliability review)
+    unset = tangstudio("runs", "list", home="")
+    assert unset.returncode == 2 and unset.stderr == (
+        "error: TANGSTUDIO_HOME is set but empty (an unset variable?): give it a folder, or unset it\n"
+    ), unset.stderr
     afile = tmp_path / "afile"
     afile.write_text("x", encoding="utf-8")
     inside = tangstudio("--home", str(afile / "sub"), "runs", "list", home=home)

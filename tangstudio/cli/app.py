@@ -78,6 +78,14 @@ def root(
         False, "--version", help="Print the version, the shipped models and their sha256, and exit."
     ),
 ) -> None:
+    if home is None and os.environ.get("TANGSTUDIO_HOME") == "":
+        # click reads an empty variable as unset: `TANGSTUDIO_HOME=$WORK tangstudio train` with WORK
+        # unset trained in the platform's home, where `--home ""` is refused (a reliability review)
+        from tangstudio.engine.errors import TangError
+
+        raise TangError(
+            "TANGSTUDIO_HOME is set but empty (an unset variable?): give it a folder, or unset it"
+        )
     if home is not None:
         if not home.strip():  # `--home "$H"` with H unset meant the current folder
             from tangstudio.engine.errors import TangError
