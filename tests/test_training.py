@@ -300,10 +300,10 @@ def test_a_run_refused_by_a_read_only_home_says_to_mend_it_first(home):
     """ "start it again with the same command" on a read-only home: the same command fails the same way."""
     import errno as errno_
 
-    from tangstudio.engine.training.loop import _next_move
+    from tangstudio.engine.training.loop import next_move
 
     config = TrainConfig(run="ro")
-    said = _next_move(config, PermissionError(errno_.EACCES, "Permission denied"))
+    said = next_move(config, PermissionError(errno_.EACCES, "Permission denied"))
     assert "make the home writable (or give another --home), then start it again" in said
-    assert "make the home" in _next_move(config, OSError(errno_.EROFS, "Read-only file system"))
-    assert "make the home" not in _next_move(config, OSError(errno_.ENOSPC, "No space left on device"))
+    assert "make the home" in next_move(config, OSError(errno_.EROFS, "Read-only file system"))
+    assert "make the home" not in next_move(config, OSError(errno_.ENOSPC, "No space left on device"))

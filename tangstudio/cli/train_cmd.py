@@ -334,7 +334,6 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
     # worker) would otherwise drop it until now.
     with StopSignals() as stop:
         tame_cpu_memory(config.forms)  # before torch is imported: its caches read the environment once
-        from tangstudio.engine.runs.session import resume_command
         from tangstudio.engine.training import train as train_engine
 
         view = Guarded(make_view(quiet=quiet, as_json=as_json), stop.ask)
@@ -344,10 +343,11 @@ def run_headless(config, given: set[str], quiet: bool = False, as_json: bool = F
                     config, callbacks=view.on_event, should_stop=stop.requested, given=given
                 )
         except KeyboardInterrupt:  # a second Ctrl+C: stopped at once; the previous checkpoint is whole
-            tell(
-                "stopped at once by a second interrupt, without a new checkpoint; the last one is intact\n"
-                f"resume with: {resume_command(config.run)}"
-            )
+            from tangstudio.engine.training.loop import next_move
+
+            # what is true of the run: during the data load there is no folder to resume (a
+            # reliability review: the advised --resume answered "unknown run")
+            tell(f"stopped at once by a second interrupt, without a new checkpoint; {next_move(config)}")
             return 130
     if result.status == "interrupted":
         code = stop.exit_code()

@@ -300,3 +300,19 @@ def test_a_reader_never_sees_a_checkpoint_being_switched_in(lab, monkeypatch):
     monkeypatch.setattr(ckpt, "read_weights", trainer_saves_first)
     loaded = ckpt.load_checkpoint(best)
     assert swaps and loaded.meta["step"] == 9  # the first attempt mixed old meta and new weights
+
+
+@pytest.mark.parametrize("moment", ["any:1", "step:1"])
+def test_a_second_interrupt_says_what_the_run_can_do_next(lab, moment):
+    """A second Ctrl+C before anything was saved advised a `--resume` that answered "unknown run" (a
+    reliability review). Whatever it says next is run, and works."""
+    out = lab.train(f"early-{moment[0]}", fault=f"interrupt:{moment}")
+    assert out.code == 130 and "Traceback" not in out.output, out.output
+    assert "stopped at once by a second interrupt" in out.output, out.output
+    run = f"early-{moment[0]}"
+    if "start it again with the same command" in out.output:
+        again = lab.train(run)
+    else:
+        assert "resume with" in out.output or "a resume starts it from step 0" in out.output, out.output
+        again = lab.resume(run)
+    assert again.code == 0, again.output

@@ -51,7 +51,7 @@ class RunResult:
         return {**dataclasses.asdict(self), "path": str(self.path)}
 
 
-def _next_move(config: TrainConfig, exc: OSError | None = None) -> str:
+def next_move(config: TrainConfig, exc: OSError | None = None) -> str:
     """What is true after a failure: a run whose config.toml was never written cannot be resumed,
     and one refused a folder's permission will be refused again until the folder is writable."""
     name = config.run or ""
@@ -120,7 +120,7 @@ def train(
         # before the loop (a lock refused, a read-only folder) nothing trained: it did not "stop"
         how = "stopped" if trainer is not None and trainer.started else "could not start"
         raise TangError(
-            f"run {config.run!r} {how}: {exc.strerror or exc}{where}; {_next_move(config, exc)}"
+            f"run {config.run!r} {how}: {exc.strerror or exc}{where}; {next_move(config, exc)}"
         ) from None
     except BaseException as exc:
         if _out_of_memory(exc):
