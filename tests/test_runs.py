@@ -130,6 +130,22 @@ def test_train_state_holds_optimizer_moments_and_rng(trained):
     assert info["step"] == 4 and info["param_groups"]
 
 
+def test_a_run_name_is_the_homes_run_before_a_folder_of_that_name_here(trained, tmp_path, monkeypatch):
+    """A folder `g` in the current directory (an old copy of the run) shadowed the run `g`:
+    `generate --model g` said "has no checkpoint yet" (a reliability review)."""
+    from tangstudio.engine.runs.checkpoint import resolve_checkpoint
+
+    here = tmp_path / "elsewhere"
+    (here / "g").mkdir(parents=True)
+    monkeypatch.chdir(here)
+    assert resolve_checkpoint("g") == trained / "checkpoints" / "best"
+    with pytest.raises(TangError, match="has no checkpoint yet"):
+        resolve_checkpoint("./g")  # a path names the folder
+    (here / "solo").mkdir()
+    with pytest.raises(TangError, match="has no checkpoint yet"):
+        resolve_checkpoint("solo")  # no run of that name: the folder here, as before
+
+
 def test_unknown_run_is_an_error():
     with pytest.raises(TangError, match="unknown run"):
         load_checkpoint("nothing-here")

@@ -233,12 +233,19 @@ def read_train_state(
 
 
 def resolve_checkpoint(target: str | Path, which: str = "best") -> Path:
-    """A checkpoint directory from a checkpoint dir, a run dir, or the name of a run in the home."""
+    """A checkpoint directory from a checkpoint dir, a run dir, or the name of a run in the home.
+
+    A bare name is the home's run of that name first, as `eval`, `runs show` and `--resume` read it:
+    a folder of the name in the current directory (an old copy of the run) was composed with
+    instead, or said "no checkpoint yet" (a reliability review); `./k9` still names that folder."""
+    text = str(target)
     path = Path(target).expanduser()
-    if not path.exists() and "/" not in str(target) and "\\" not in str(target):
-        path = paths.runs_dir() / str(target)
+    if "/" not in text and "\\" not in text and text not in (".", ".."):
+        in_home = paths.runs_dir() / text
+        if in_home.exists() or not path.exists():
+            path = in_home
         if not path.exists():
-            raise TangError(f"unknown run {str(target)!r} (no such checkpoint or run in {paths.runs_dir()})")
+            raise TangError(f"unknown run {text!r} (no such checkpoint or run in {paths.runs_dir()})")
     if (path / META).is_file():
         return path
     ckpts = path / "checkpoints"
