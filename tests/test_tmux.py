@@ -205,3 +205,38 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
         tmux("kill-server", check=False)
         remote.send_signal(signal.SIGINT)
         remote.wait(60)
+
+
+def test_closing_the_terminal_stops_the_studios_run_with_a_checkpoint(tiny_corpus: str, home: Path) -> None:
+    """A closed window or a dropped SSH link (SIGHUP) left a run the studio had started training out
+    its whole budget, orphaned, since it runs in its own session (a reliability review). It now gets
+    its stop as on Ctrl+Q: a checkpoint, then `done interrupted`."""
+    import json
+
+    tmux = Tmux(f"tangstudio-hup-{os.getpid()}")
+    env = f"TANGSTUDIO_HOME={shlex.quote(str(home))} OMP_NUM_THREADS=1"
+    train = (
+        f"train --arch gru --corpus {tiny_corpus} --embed 8 --hidden 16 --layers 1 --batch-size 8 "
+        "--steps 100000 --log-every 1 --samples 0 --run hup"
+    )
+    tmux(
+        "new-session",
+        "-d",
+        "-s",
+        "studio",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        f"env {env} {sys.executable} -m tangstudio {train}",
+    )
+    run = home / "runs" / "hup"
+    try:
+        assert wait_until(lambda: re.search(r"train loss\s+\d", tmux.screen()), 120), tmux.screen()
+        tmux("kill-session", "-t", "studio")  # the terminal goes: SIGHUP to the studio
+        assert wait_until(lambda: not (run / "run.lock").exists(), 60), "the run went on training"
+    finally:
+        tmux("kill-server", check=False)
+    events = [json.loads(line) for line in (run / "metrics.jsonl").read_text("utf-8").splitlines()]
+    assert events[-1]["event"] == "done" and events[-1]["status"] == "interrupted", events[-1]
+    assert (run / "checkpoints" / "last" / "meta.json").is_file()

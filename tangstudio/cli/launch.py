@@ -22,6 +22,10 @@ def launch_studio(run: str | None = None, pane: str | None = None, train_config:
     app.leave_at_once = True  # Ctrl+Q restores the terminal and ends the process itself
 
     async def run_then_leave() -> None:
+        import signal
+
+        if hasattr(signal, "SIGHUP"):  # the terminal closed: stop the studio's runs, then leave
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.hang_up)
         await app.run_async()  # other ways out (an error): returns once the terminal is restored
         # Leave from inside the loop: `App.run()` would then join every worker thread (one still
         # importing torch or loading a corpus held the prompt back for seconds). Nothing is left to

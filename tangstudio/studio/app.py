@@ -7,6 +7,7 @@ imported in a worker thread after the first refresh so the first paint never wai
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -273,6 +274,21 @@ class TangStudio(App):
             self._driver.close()  # drains what the writer thread still holds
             leave(self.exit_notes, 0)
         self.exit()
+
+    def hang_up(self) -> None:
+        """The terminal went away (SIGHUP: a window closed, an SSH link dropped). Nothing can be drawn or
+        asked any more, so the runs this studio started get their stop as on Ctrl+Q (they checkpoint
+        and exit on their own: in their own session, the hang-up never reached them, and they trained
+        out their whole budget orphaned; a reliability review), and the process ends as a hang-up does."""
+        import signal
+
+        for pane in (TrainPane, LabPane):
+            with contextlib.suppress(NoMatches):
+                self.query_one(pane).stop_all()
+        if self._driver is not None:  # a `kill -HUP` leaves the terminal open: give it back whole
+            with contextlib.suppress(Exception):
+                self._driver.stop_application_mode()
+        os._exit(128 + signal.SIGHUP)
 
     def _poem_would_be_lost(self) -> bool:
         """True (and says so) at the first Ctrl+Q while the Compose pane holds an unsaved poem."""
