@@ -683,3 +683,23 @@ def hold_loads(monkeypatch: pytest.MonkeyPatch, held) -> Any:
 
     monkeypatch.setattr(composing, "load_model", maybe_held)
     return release
+
+
+@sync
+async def test_the_poem_is_complete_note_goes_once_the_poem_is_not(trained_runs: Path, home: Path) -> None:
+    """Space on a finished poem says it is complete; after Backspace the note stayed over an unfinished
+    poem for its whole timeout (a TUI review at 80×24, where the toasts cover the panel)."""
+    copy_run(trained_runs, home, "tiny-gru")
+    async with composing() as (app, pilot, pane):
+        while not pane.session.done:
+            pane.action_step()
+        await pilot.press("space")
+        await pilot.pause()
+
+        def complete_notes() -> list[str]:
+            return [n.message for n in app._notifications if n.message.startswith("the poem is complete")]
+
+        assert complete_notes(), list(app._notifications)
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert not pane.session.done and not complete_notes()

@@ -17,6 +17,7 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.notifications import Notification
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane, Tabs
 
 from tangstudio.studio.commands import StudioCommands
@@ -282,9 +283,10 @@ class TangStudio(App):
         out their whole budget orphaned; a reliability review), and the process ends as a hang-up does."""
         import signal
 
-        for pane in (TrainPane, LabPane):
-            with contextlib.suppress(NoMatches):
-                self.query_one(pane).stop_all()
+        with contextlib.suppress(NoMatches):
+            self.query_one(TrainPane).stop_all()
+        with contextlib.suppress(NoMatches):
+            self.query_one(LabPane).stop_all()
         if self._driver is not None:  # a `kill -HUP` leaves the terminal open: give it back whole
             with contextlib.suppress(Exception):
                 self._driver.stop_application_mode()
@@ -328,7 +330,7 @@ class TangStudio(App):
         asked, _ = self._quit_asked
         if asked != float("-inf"):
             self._quit_asked = (float("-inf"), 0)
-            self._drop_notes(lambda title: title == "Quit")  # that one only: "saved to …" stays
+            self.drop_notes(lambda note: note.title == "Quit")  # that one only: "saved to …" stays
 
     def action_help(self) -> None:
         from tangstudio.studio.help import HelpScreen
@@ -348,12 +350,12 @@ class TangStudio(App):
         "u brings it back" over the Train pane spoke of keys that are not there (a TUI review). Notes
         that are no pane's ("Training": a run finished, "Quit") stay wherever the person goes."""
         other = {name.capitalize() for name in PANES} - {shown.capitalize()}
-        self._drop_notes(lambda title: title.split(" ")[0] in other)  # "Compose settings" too
+        self.drop_notes(lambda note: note.title.split(" ")[0] in other)  # "Compose settings" too
 
-    def _drop_notes(self, titled: Callable[[str], bool]) -> None:
-        """Take down the notifications whose title `titled` accepts (Textual has no public call for
-        one notification; the toasts are redrawn once)."""
-        stale = [note for note in self._notifications if titled(note.title)]
+    def drop_notes(self, which: Callable[[Notification], bool]) -> None:
+        """Take down the notifications `which` accepts (Textual has no public call for one
+        notification; the toasts are redrawn once)."""
+        stale = [note for note in self._notifications if which(note)]
         for note in stale:
             self._unnotify(note, refresh=False)
         if stale:

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from tangstudio.engine.compose.generator import Composer
     from tangstudio.engine.compose.settings import ComposeSettings, Judgement
 
-__all__ = ["CausalSession", "FillSession", "Session", "line_spans", "make_session"]
+__all__ = ["COMPLETE", "CausalSession", "FillSession", "Session", "line_spans", "make_session"]
+
+# How a note about a finished poem begins: the pane takes such notes down once the poem is not.
+COMPLETE = "the poem is complete"
 
 
 class Session(Protocol):
@@ -174,7 +177,7 @@ class CausalSession(_EngineSession):
         """Space: the next character as sampled. drafted (`p`): from the best of the settings'
         line drafts of its line (craft/line_drafts.py), so a played poem is the poem `generate` writes."""
         if self.done:
-            return "the poem is complete: w saves it, c copies it, n starts another."
+            return f"{COMPLETE}: w saves it, c copies it, n starts another."
         if drafted:
             self.engine.step_drafted()
         else:
@@ -233,7 +236,7 @@ class CausalSession(_EngineSession):
 
         for char in text:
             if self.done:
-                return "the poem is complete: n starts another, Backspace takes a character back."
+                return f"{COMPLETE}: n starts another, Backspace takes a character back."
             judgement = self.engine.judge(char)
             if not judgement.fits:
                 self.typed = judgement

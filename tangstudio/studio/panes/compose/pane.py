@@ -52,7 +52,7 @@ from tangstudio.studio.panes.compose.status import (
     show_keys,
     status_text,
 )
-from tangstudio.studio.sessions import Session
+from tangstudio.studio.sessions import COMPLETE, Session
 from tangstudio.studio.widgets.poem_view import PoemState, PoemView
 from tangstudio.studio.widgets.prob_bars import KEYS, PanelState, ProbBars
 
@@ -612,6 +612,9 @@ class ComposePane(PoemReadout, Pane):
         session = self.session
         if session is None:
             return
+        drop_notes = getattr(self.app, "drop_notes", None)
+        if drop_notes is not None and not session.done:  # it stayed over a poem taken back or begun anew
+            drop_notes(lambda note: note.message.startswith(COMPLETE))
         view = self.lens.view(session, self.loaded, playing=self.player.playing)
         self.poem = PoemState(
             tuple(session.text),
