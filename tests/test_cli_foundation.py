@@ -201,6 +201,8 @@ def test_an_empty_home_or_one_inside_a_file_is_refused(home, tmp_path):
     assert unset.returncode == 2 and unset.stderr == (
         "error: TANGSTUDIO_HOME is set but empty (an unset variable?): give it a folder, or unset it\n"
     ), unset.stderr
+    blank = tangstudio("runs", "list", home=" ")  # blamed --home, which was never given
+    assert blank.returncode == 2 and blank.stderr.startswith("error: TANGSTUDIO_HOME is blank"), blank.stderr
     afile = tmp_path / "afile"
     afile.write_text("x", encoding="utf-8")
     inside = tangstudio("--home", str(afile / "sub"), "runs", "list", home=home)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -141,6 +142,13 @@ def test_a_run_name_is_the_homes_run_before_a_folder_of_that_name_here(trained, 
     assert resolve_checkpoint("g") == trained / "checkpoints" / "best"
     with pytest.raises(TangError, match="has no checkpoint yet"):
         resolve_checkpoint("./g")  # a path names the folder
+    # the run's last/ standing in for a best/ it lacks is said, whatever folder of the name is here
+    from tangstudio.engine.compose.refs import fallback_note
+
+    shutil.rmtree(trained / "checkpoints" / "best")
+    (here / "g" / "meta.json").write_text("{}", encoding="utf-8")
+    note = fallback_note("g", resolve_checkpoint("g"))
+    assert note is not None and "has no best/ checkpoint: using last/" in note, note
     (here / "solo").mkdir()
     with pytest.raises(TangError, match="has no checkpoint yet"):
         resolve_checkpoint("solo")  # no run of that name: the folder here, as before

@@ -207,10 +207,12 @@ def test_a_newcomers_first_session(trained_runs: Path, tiny_corpus: str, home: P
         remote.wait(60)
 
 
-def test_closing_the_terminal_stops_the_studios_run_with_a_checkpoint(tiny_corpus: str, home: Path) -> None:
+@pytest.mark.parametrize("how", ["window closed", "kill -HUP"])
+def test_a_hang_up_stops_the_studios_run_with_a_checkpoint(tiny_corpus: str, home: Path, how: str) -> None:
     """A closed window or a dropped SSH link (SIGHUP) left a run the studio had started training out
     its whole budget, orphaned, since it runs in its own session (a reliability review). It now gets
-    its stop as on Ctrl+Q: a checkpoint, then `done interrupted`."""
+    its stop as on Ctrl+Q: a checkpoint, then `done interrupted`. A `kill -HUP` with the terminal still
+    open gives it back restored (no alternate screen, the cursor shown), with the Ctrl+Q notes."""
     import json
 
     tmux = Tmux(f"tangstudio-hup-{os.getpid()}")
@@ -219,24 +221,42 @@ def test_closing_the_terminal_stops_the_studios_run_with_a_checkpoint(tiny_corpu
         f"train --arch gru --corpus {tiny_corpus} --embed 8 --hidden 16 --layers 1 --batch-size 8 "
         "--steps 100000 --log-every 1 --samples 0 --run hup"
     )
-    tmux(
-        "new-session",
-        "-d",
-        "-s",
-        "studio",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        f"env {env} {sys.executable} -m tangstudio {train}",
-    )
+    studio = f"env {env} {shlex.quote(sys.executable)} -m tangstudio {train}; echo EXIT=$?; sleep 60"
+    tmux("new-session", "-d", "-s", "studio", "-x", "120", "-y", "40", studio)
     run = home / "runs" / "hup"
     try:
         assert wait_until(lambda: re.search(r"train loss\s+\d", tmux.screen()), 120), tmux.screen()
-        tmux("kill-session", "-t", "studio")  # the terminal goes: SIGHUP to the studio
+        if how == "window closed":
+            tmux("kill-session", "-t", "studio")  # the terminal goes: SIGHUP to the studio
+        else:
+            os.kill(_studio_pid("--run hup"), signal.SIGHUP)
+            screen = tmux.wait_for("EXIT=129", timeout=30)
+            assert "stopping hup: writing a checkpoint" in screen, screen
+            modes = tmux("display-message", "-p", "-t", "studio", "#{alternate_on} #{cursor_flag}").split()
+            assert modes == ["0", "1"], modes  # the terminal given back whole
         assert wait_until(lambda: not (run / "run.lock").exists(), 60), "the run went on training"
     finally:
         tmux("kill-server", check=False)
     events = [json.loads(line) for line in (run / "metrics.jsonl").read_text("utf-8").splitlines()]
     assert events[-1]["event"] == "done" and events[-1]["status"] == "interrupted", events[-1]
     assert (run / "checkpoints" / "last" / "meta.json").is_file()
+
+
+def _studio_pid(marker: str) -> int:
+    """The studio's own process (not its shell, nor the `train --headless` child it started)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        line = " ".join(a.decode(errors="replace") for a in argv)
+        if (
+            marker in line
+            and "-m tangstudio" in line
+            and "--headless" not in line
+            and argv[0].endswith(b"python")
+        ):
+            return int(proc.name)
+    raise AssertionError("no studio process")

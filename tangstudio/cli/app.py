@@ -90,6 +90,11 @@ def root(
         if not home.strip():  # `--home "$H"` with H unset meant the current folder
             from tangstudio.engine.errors import TangError
 
+            source = ctx.get_parameter_source("home")  # Typer's own click: compared by name
+            if source is not None and source.name == "ENVIRONMENT":  # TANGSTUDIO_HOME=" "
+                raise TangError(
+                    "TANGSTUDIO_HOME is blank (an unset variable?): give it a folder, or unset it"
+                )
             raise TangError("--home is empty (an unset variable?): give a folder")
         os.environ["TANGSTUDIO_HOME"] = str(Path(home).expanduser())
     if version:

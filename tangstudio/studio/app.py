@@ -248,11 +248,24 @@ class TangStudio(App):
         """Quit at once; runs this studio started get their SIGINT now and finish their checkpoint on
         their own, and the terminal says so after the screen is restored. A poem not saved or copied
         asks first: Ctrl+Q again within QUIT_AGAIN_S quits without it."""
+        if self._poem_would_be_lost():
+            return
+        self.stop_runs()
+        if self.leave_at_once and self._driver is not None:
+            # Textual's own teardown unmounts every widget of five panes first: about a second on a
+            # busy machine. Nothing in it needs to run (the runs got their signal above), so restore
+            # the terminal exactly as Textual does and leave.
+            self._driver.stop_application_mode()
+            self._driver.close()  # drains what the writer thread still holds
+            leave(self.exit_notes, 0)
+        self.exit()
+
+    def stop_runs(self) -> None:
+        """Send the runs this studio started their stop (each checkpoints and exits on its own) and
+        keep a note for the terminal of each, with the command that resumes it."""
         from tangstudio.studio.panes.lab import LabProcess
         from tangstudio.studio.trainproc import TrainingProcess, resume_command
 
-        if self._poem_would_be_lost():
-            return
         try:
             poems, digits = self.query_one(TrainPane).stop_all(), self.query_one(LabPane).stop_all()
         except NoMatches:
@@ -267,14 +280,6 @@ class TangStudio(App):
                 f"stopping {name}: writing a checkpoint, then exiting on its own "
                 f"(resume with `{resume_command(LabProcess.COMMAND, name)}`)"
             )
-        if self.leave_at_once and self._driver is not None:
-            # Textual's own teardown unmounts every widget of five panes first: about a second on a
-            # busy machine. Nothing in it needs to run (the runs got their signal above), so restore
-            # the terminal exactly as Textual does and leave.
-            self._driver.stop_application_mode()
-            self._driver.close()  # drains what the writer thread still holds
-            leave(self.exit_notes, 0)
-        self.exit()
 
     def hang_up(self) -> None:
         """The terminal went away (SIGHUP: a window closed, an SSH link dropped). Nothing can be drawn or
@@ -283,13 +288,13 @@ class TangStudio(App):
         out their whole budget orphaned; a reliability review), and the process ends as a hang-up does."""
         import signal
 
-        with contextlib.suppress(NoMatches):
-            self.query_one(TrainPane).stop_all()
-        with contextlib.suppress(NoMatches):
-            self.query_one(LabPane).stop_all()
+        self.stop_runs()
         if self._driver is not None:  # a `kill -HUP` leaves the terminal open: give it back whole
             with contextlib.suppress(Exception):
                 self._driver.stop_application_mode()
+                self._driver.close()  # the restoring codes are only queued until the writer drains
+        with contextlib.suppress(OSError):  # the notes reach a terminal still there; a gone one: EIO
+            leave(self.exit_notes, 128 + signal.SIGHUP)
         os._exit(128 + signal.SIGHUP)
 
     def _poem_would_be_lost(self) -> bool:

@@ -4,6 +4,7 @@ during the final save, SIGHUP, hostile checkpoint files, bad options."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -51,21 +52,47 @@ def test_a_second_trainer_of_the_same_run_is_refused_at_once(lab):
 def test_a_run_folder_deleted_under_its_trainer_is_not_written_again(lab):
     """`rm -rf` of a run that a forgotten trainer still trains, then a new run of its name: the old
     trainer went on writing checkpoints into the new folder, which held one model's config and log
-    and the other's weights, listed as finished (a reliability review). It now stops in one line."""
+    and the other's weights, listed as finished (a reliability review). It now stops in one line,
+    and leaves the new trainer's lock in place (it unlinked it, letting a third trainer in)."""
     import shutil
 
-    pid, out = lab.start("train", "--headless", *ARGS, "--run", "gone", fault="pause:step:3")
-    wait_stopped(pid)  # before its first evaluation, samples and checkpoints
-    try:
-        shutil.rmtree(lab.home / "runs" / "gone")
-        second = lab.train("gone", "--arch", "gru", "--seed", "1")
-        assert second.code == 0, second.output
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    first = finish(pid, out)
-    assert first.code != 0 and "was deleted or replaced while it trained" in first.output, first.output
-    assert "Traceback" not in first.output
+    from tangstudio.engine.runs.rundir import RunDir
+
+    first, first_out = lab.start("train", "--headless", *ARGS, "--run", "gone", fault="pause:step:3")
+    wait_stopped(first)  # before its first evaluation, samples and checkpoints
     run = lab.home / "runs" / "gone"
+    second = None
+    try:
+        shutil.rmtree(run)
+        second, second_out = lab.start(
+            "train",
+            "--headless",
+            *ARGS,
+            "--run",
+            "gone",
+            "--arch",
+            "gru",
+            "--seed",
+            "1",
+            fault="pause:step:3",
+        )
+        wait_stopped(second)  # the new run holds the new folder's lock
+        os.kill(first, signal.SIGCONT)
+        old, first = finish(first, first_out), None
+        assert old.code != 0 and "was deleted or replaced while it trained" in old.output, old.output
+        assert "Traceback" not in old.output
+        assert RunDir(run).is_running(), "the old trainer took the new run's lock with it"
+        third = lab.train("gone", "--hidden", "48")
+        assert third.refused_in_one_line and "being trained by another process" in third.output, third.output
+        os.kill(second, signal.SIGCONT)
+        new, second = finish(second, second_out), None
+        assert new.code == 0, new.output
+    finally:
+        for pid in (first, second):
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                    os.kill(pid, signal.SIGKILL)
+                    os.kill(pid, signal.SIGCONT)
     meta = json.loads((run / "checkpoints" / "last" / "meta.json").read_text(encoding="utf-8"))
     assert 'arch = "gru"' in (run / "config.toml").read_text(encoding="utf-8")
     assert meta["model"]["arch"] == "gru" and meta["step"] == 16  # the second run's, whole

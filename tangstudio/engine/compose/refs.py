@@ -47,8 +47,9 @@ def fallback_note(ref: str, directory: Path) -> str | None:
     deleted): the model composed with is then not the run's best, and that must not pass silently."""
     if ref.strip() == DEFAULT or directory.name != "last" or directory.parent.name != "checkpoints":
         return None
-    if (Path(ref).expanduser() / META).is_file() or (directory.parent / "best" / META).is_file():
-        return None  # last/ asked for by its own path, or best/ there after all
+    asked = Path(ref).expanduser()
+    if asked.resolve() == directory.resolve() or (directory.parent / "best" / META).is_file():
+        return None  # last/ asked for by its own path (not a folder here sharing a run's name), or best/ after all
     from tangstudio.engine.runs.checkpoint import read_meta
 
     try:

@@ -161,7 +161,10 @@ class RunLock:
         if self.fd < 0:
             return
         try:
-            self.path.unlink(missing_ok=True)  # while still held, so no newcomer locks a doomed file
+            # while still held, so no newcomer locks a doomed file; and only our own: after the folder
+            # was deleted under us, `run.lock` is a new trainer's, and unlinking it let a third in
+            if self.still_held():
+                self.path.unlink(missing_ok=True)
         finally:
             os.close(self.fd)
             self.fd = -1
