@@ -87,9 +87,8 @@ def prosody_marks(text: str, form: str, script: str, rhyme_note: str = "") -> di
             groups[n] = ("", None) if open_end else (label, verdict)
     from tangstudio.engine.corpus.script import labels_in
 
-    in_script = labels_in(
-        script, text
-    )  # a traditional model's poem: 四質, 平起首句不入韻 (a scholar's review)
+    # a traditional model's poem: 四質, 平起首句不入韻 (a scholar's review)
+    in_script = labels_in(script, text)
 
     return {
         "marks": marks,
